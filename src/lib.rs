@@ -1,1 +1,13 @@
+//! citebot: answers questions from a folder of knowledge files with ranked, cited
+//! passages — from a terminal (`citebot ask`) or as a Matrix bot (`citebot run`).
+//!
+//! The search core ([`knowledge`], [`search`]) knows nothing of Matrix; one
+//! [`search::Answer`] is rendered for Matrix, terminals and JSON by [`render`].
+#![recursion_limit = "256"]
 
+pub mod cli;
+pub mod knowledge;
+pub mod messages;
+pub mod render;
+pub mod search;
+pub mod text;

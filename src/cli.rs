@@ -1,0 +1,114 @@
+//! The command line: `citebot ask | index | check`, parsed with clap and carried
+//! out against the library. `main.rs` only parses, sets up logging and calls [`run`].
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::knowledge;
+use crate::render;
+use crate::search::{AskOptions, Engine, SearchSettings};
+
+/// Answers questions from a folder of knowledge files, with ranked, cited passages.
+#[derive(Debug, Parser)]
+#[command(name = "citebot", version, about)]
+pub struct Cli {
+    /// Folder of knowledge files.
+    #[arg(long, global = true, env = "CITEBOT_KNOWLEDGE", default_value = "knowledge")]
+    pub knowledge: PathBuf,
+    /// Folder of the on-disk index (rebuilt when the knowledge files change).
+    #[arg(long, global = true, env = "CITEBOT_INDEX", default_value = "index")]
+    pub index: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Answer a question from the knowledge base.
+    Ask {
+        /// Print exactly one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+        /// How many ranked passages to show.
+        #[arg(long, default_value_t = 3)]
+        passages: usize,
+        /// Only search these collections (sub-folders of the knowledge folder).
+        #[arg(long = "collection")]
+        collections: Vec<String>,
+        /// Show how the question was understood and scored.
+        #[arg(long)]
+        why: bool,
+        /// The question (several words need no quotes).
+        #[arg(required = true, num_args = 1..)]
+        question: Vec<String>,
+    },
+    /// Build (or rebuild) the index from the knowledge files.
+    Index,
+    /// Validate the knowledge files; exit 1 and print `file:line: problem` for each problem.
+    Check {
+        /// Print the problems as a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Carries out a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let settings = SearchSettings::new(cli.knowledge.clone(), Some(cli.index.clone()));
+    match cli.command {
+        Command::Ask { json, passages, collections, why, question } => {
+            let question = question.join(" ");
+            let settings = SearchSettings { passages, ..settings };
+            let engine = Engine::open(&settings).context("cannot open the knowledge base")?;
+            let mut out = std::io::stdout().lock();
+            if why {
+                writeln!(out, "{}", engine.explain(&question)?)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let options = AskOptions { collections: (!collections.is_empty()).then_some(collections), passages: None };
+            let answer = engine.ask_with(&question, &options).context("search failed")?;
+            if json {
+                writeln!(out, "{}", render::json(&answer))?;
+            } else {
+                let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+                write!(out, "{}", render::terminal(&answer, color))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Index => {
+            let engine = Engine::open(&settings).context("cannot open the knowledge base")?;
+            let report = engine.rebuild().context("cannot build the index")?;
+            println!("{report}");
+            println!("index: {}", cli.index.display());
+            Ok(if report.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Check { json } => {
+            let kb = knowledge::load(&cli.knowledge)
+                .with_context(|| format!("cannot read the knowledge folder {}", cli.knowledge.display()))?;
+            if json {
+                let problems: Vec<serde_json::Value> = kb
+                    .errors
+                    .iter()
+                    .map(|e| serde_json::json!({"file": e.file, "line": e.line, "message": e.kind.to_string()}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&problems)?);
+            } else {
+                for e in &kb.errors {
+                    println!("{e}");
+                }
+                eprintln!(
+                    "{} files, {} snippets, {} synonym groups, {} problems",
+                    kb.files.len(),
+                    kb.snippets.len(),
+                    kb.synonyms.len(),
+                    kb.errors.len()
+                );
+            }
+            Ok(if kb.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+    }
+}

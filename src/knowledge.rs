@@ -1,0 +1,594 @@
+//! Knowledge files → snippets.
+//!
+//! A knowledge folder holds Markdown files (`**/*.md`, `README.md` excepted) that
+//! start with a TOML front matter block between `+++` lines, plus an optional
+//! `synonyms.toml` at its root. Each paragraph (or list item, code block, table row)
+//! becomes one [`Snippet`], cited by the file's front matter and the headings above
+//! it. A malformed file is reported as a [`KnowledgeError`] carrying file and line;
+//! the other files still load.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::text;
+
+/// Longest snippet, in characters; longer paragraphs are split at sentence ends.
+pub const MAX_SNIPPET_CHARS: usize = 800;
+/// Name of the synonyms file at the root of a knowledge folder.
+pub const SYNONYMS_FILE: &str = "synonyms.toml";
+
+/// The front matter every knowledge file starts with.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FrontMatter {
+    /// Title of the file's subject, shown in citations.
+    pub title: String,
+    /// Publication or document the text comes from.
+    pub source: String,
+    /// Where the source can be read, if public.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// When the source was published (`2025-03-05`).
+    pub published: DateValue,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default = "default_language")]
+    pub language: String,
+}
+
+fn default_language() -> String {
+    "en".into()
+}
+
+/// A date written either as a TOML date (`2025-03-05`) or a string (`"2025-03-05"`).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum DateValue {
+    Toml(toml::value::Datetime),
+    Text(String),
+}
+
+impl DateValue {
+    fn parse(&self) -> Result<NaiveDate, String> {
+        let text = match self {
+            DateValue::Toml(d) => d.to_string(),
+            DateValue::Text(s) => s.clone(),
+        };
+        NaiveDate::parse_from_str(text.get(..10).unwrap_or(&text), "%Y-%m-%d")
+            .map_err(|_| format!("`published` must be a date like 2025-03-05, not `{text}`"))
+    }
+}
+
+/// One citable passage of a knowledge file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snippet {
+    /// Stable id: file path (without `.md`), heading slug and ordinal under that heading.
+    pub id: String,
+    /// Path relative to the knowledge folder's parent, e.g. `knowledge/x.md`.
+    pub file: String,
+    /// Sub-folder of the knowledge folder ("" at its root): the snippet's collection.
+    pub collection: String,
+    /// 1-based line where the snippet's text starts.
+    pub line: usize,
+    pub title: String,
+    /// Headings above the snippet, outermost first, joined with " › ".
+    pub heading: String,
+    pub source: String,
+    pub url: Option<String>,
+    pub published: Option<NaiveDate>,
+    pub tags: Vec<String>,
+    pub text: String,
+}
+
+/// What is wrong with a knowledge file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProblemKind {
+    Unreadable(String),
+    MissingFrontMatter,
+    UnclosedFrontMatter,
+    FrontMatter(String),
+    BadDate(String),
+    BadUrl(String),
+    EmptyField(&'static str),
+    NoSnippets,
+    DuplicateId(String),
+    Synonyms(String),
+}
+
+impl fmt::Display for ProblemKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProblemKind::Unreadable(e) => write!(f, "cannot read file: {e}"),
+            ProblemKind::MissingFrontMatter => {
+                write!(f, "missing front matter: the file must start with a `+++` line, then title/source/published, then `+++`")
+            }
+            ProblemKind::UnclosedFrontMatter => write!(f, "front matter is never closed: add a `+++` line after it"),
+            ProblemKind::FrontMatter(e) => write!(f, "front matter: {e}"),
+            ProblemKind::BadDate(e) => write!(f, "{e}"),
+            ProblemKind::BadUrl(u) => write!(f, "`url` must start with http:// or https://, not `{u}`"),
+            ProblemKind::EmptyField(k) => write!(f, "`{k}` must not be empty"),
+            ProblemKind::NoSnippets => write!(f, "no paragraphs after the front matter: nothing to answer from"),
+            ProblemKind::DuplicateId(id) => write!(f, "duplicate snippet id `{id}`"),
+            ProblemKind::Synonyms(e) => write!(f, "synonyms: {e}"),
+        }
+    }
+}
+
+/// A problem in one knowledge file, at one line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {kind}")]
+pub struct KnowledgeError {
+    pub file: String,
+    pub line: usize,
+    pub kind: ProblemKind,
+}
+
+/// A group of words or phrases that mean the same thing (`synonyms.toml`).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SynonymGroup {
+    pub terms: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SynonymsFile {
+    #[serde(default)]
+    group: Vec<SynonymGroup>,
+}
+
+/// A knowledge file that loaded, as listed by `!sources`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FileInfo {
+    pub file: String,
+    pub title: String,
+    pub source: String,
+    pub published: Option<NaiveDate>,
+    pub snippets: usize,
+}
+
+/// Everything read from a knowledge folder.
+#[derive(Debug, Default)]
+pub struct KnowledgeBase {
+    pub snippets: Vec<Snippet>,
+    pub files: Vec<FileInfo>,
+    pub synonyms: Vec<SynonymGroup>,
+    /// Problems found; the files they name contributed no snippets.
+    pub errors: Vec<KnowledgeError>,
+    /// Hash of every file's path and bytes: changes whenever any file does.
+    pub hash: String,
+}
+
+/// Reads every knowledge file under `dir`. Only an unreadable folder is an error;
+/// bad files are collected in [`KnowledgeBase::errors`].
+pub fn load(dir: &Path) -> std::io::Result<KnowledgeBase> {
+    let display_root = dir.file_name().map(PathBuf::from).unwrap_or_else(|| dir.to_path_buf());
+    let mut paths = Vec::new();
+    walk(dir, &mut paths)?;
+    paths.sort();
+    let mut kb = KnowledgeBase::default();
+    let mut hasher = Sha256::new();
+    let mut seen_ids = HashSet::new();
+    for path in paths {
+        let rel = path.strip_prefix(dir).unwrap_or(&path);
+        let shown = display_root.join(rel).to_string_lossy().replace('\\', "/");
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) => {
+                kb.errors.push(KnowledgeError { file: shown, line: 1, kind: ProblemKind::Unreadable(e.to_string()) });
+                continue;
+            }
+        };
+        hasher.update(shown.as_bytes());
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(&bytes);
+        let text = String::from_utf8_lossy(&bytes);
+        if rel == Path::new(SYNONYMS_FILE) {
+            match parse_synonyms(&shown, &text) {
+                Ok(groups) => kb.synonyms = groups,
+                Err(e) => kb.errors.push(e),
+            }
+            continue;
+        }
+        let collection = rel
+            .parent()
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_default();
+        let id_base = rel.with_extension("").to_string_lossy().replace('\\', "/");
+        match parse_file(&shown, &id_base, &collection, &text) {
+            Ok((info, snippets)) => {
+                let mut dup = None;
+                for s in &snippets {
+                    if !seen_ids.insert(s.id.clone()) {
+                        dup = Some(KnowledgeError { file: shown.clone(), line: s.line, kind: ProblemKind::DuplicateId(s.id.clone()) });
+                    }
+                }
+                match dup {
+                    Some(e) => kb.errors.push(e),
+                    None => {
+                        kb.files.push(info);
+                        kb.snippets.extend(snippets);
+                    }
+                }
+            }
+            Err(e) => kb.errors.push(e),
+        }
+    }
+    kb.hash = format!("{:x}", hasher.finalize());
+    Ok(kb)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        if entry.file_type()?.is_dir() {
+            walk(&path, out)?;
+        } else if (name.ends_with(".md") && !name.eq_ignore_ascii_case("readme.md"))
+            || (name == SYNONYMS_FILE && path.parent() == Some(dir))
+        {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Parses the synonyms file: `[[group]] terms = ["ODA", "official development assistance"]`.
+pub fn parse_synonyms(file: &str, text: &str) -> Result<Vec<SynonymGroup>, KnowledgeError> {
+    let parsed: SynonymsFile = toml::from_str(text).map_err(|e| KnowledgeError {
+        file: file.into(),
+        line: e.span().map(|s| line_of(text, s.start)).unwrap_or(1),
+        kind: ProblemKind::Synonyms(e.message().trim().to_string()),
+    })?;
+    for group in &parsed.group {
+        if group.terms.len() < 2 || group.terms.iter().any(|t| t.trim().is_empty()) {
+            let needle = group.terms.first().map(String::as_str).unwrap_or("terms");
+            return Err(KnowledgeError {
+                file: file.into(),
+                line: text.find(needle).map(|i| line_of(text, i)).unwrap_or(1),
+                kind: ProblemKind::Synonyms("a group needs at least two non-empty terms".into()),
+            });
+        }
+    }
+    Ok(parsed.group)
+}
+
+fn line_of(text: &str, byte: usize) -> usize {
+    text[..byte.min(text.len())].bytes().filter(|&b| b == b'\n').count() + 1
+}
+
+/// Parses one knowledge file's text into its description and snippets.
+pub fn parse_file(
+    file: &str,
+    id_base: &str,
+    collection: &str,
+    text: &str,
+) -> Result<(FileInfo, Vec<Snippet>), KnowledgeError> {
+    let err = |line, kind| KnowledgeError { file: file.into(), line, kind };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut lines = text.split_inclusive('\n');
+    if lines.next().map(str::trim) != Some("+++") {
+        return Err(err(1, ProblemKind::MissingFrontMatter));
+    }
+    let fm_start = text.find('\n').map(|i| i + 1).unwrap_or(text.len());
+    let mut offset = fm_start;
+    let mut fm_end = None;
+    for line in lines {
+        if line.trim() == "+++" {
+            fm_end = Some((offset, offset + line.len()));
+            break;
+        }
+        offset += line.len();
+    }
+    let Some((fm_end, body_start)) = fm_end else {
+        return Err(err(1, ProblemKind::UnclosedFrontMatter));
+    };
+    let fm_text = &text[fm_start..fm_end];
+    let key_line = |key: &str| {
+        fm_text
+            .lines()
+            .position(|l| l.trim_start().starts_with(key))
+            .map(|i| i + 2)
+            .unwrap_or(1)
+    };
+    let fm: FrontMatter = toml::from_str(fm_text).map_err(|e| {
+        let line = e.span().map(|s| line_of(fm_text, s.start) + 1).unwrap_or(1);
+        let msg = e.message().trim().replace("missing field", "missing key").replace("unknown field", "unknown key");
+        err(line, ProblemKind::FrontMatter(msg))
+    })?;
+    let published = fm.published.parse().map_err(|m| err(key_line("published"), ProblemKind::BadDate(m)))?;
+    for (key, value) in [("title", &fm.title), ("source", &fm.source)] {
+        if value.trim().is_empty() {
+            return Err(err(key_line(key), ProblemKind::EmptyField(key)));
+        }
+    }
+    if let Some(url) = &fm.url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        return Err(err(key_line("url"), ProblemKind::BadUrl(url.clone())));
+    }
+
+    let body = &text[body_start..];
+    let body_line = line_of(text, body_start);
+    let blocks = blocks(body);
+    let mut snippets = Vec::new();
+    let mut ordinals: BTreeMap<String, usize> = BTreeMap::new();
+    for block in blocks {
+        let heading = block
+            .headings
+            .iter()
+            .filter(|(level, h)| !(*level == 1 && h.eq_ignore_ascii_case(fm.title.trim())))
+            .map(|(_, h)| h.as_str())
+            .collect::<Vec<_>>()
+            .join(" › ");
+        for part in split_long(&block.text) {
+            let n = ordinals.entry(heading.clone()).or_insert(0);
+            *n += 1;
+            let slug = slug(&heading);
+            let id = if slug.is_empty() { format!("{id_base}#{n}") } else { format!("{id_base}#{slug}-{n}") };
+            snippets.push(Snippet {
+                id,
+                file: file.into(),
+                collection: collection.into(),
+                line: body_line + block.line - 1,
+                title: fm.title.trim().into(),
+                heading: heading.clone(),
+                source: fm.source.trim().into(),
+                url: fm.url.clone(),
+                published: Some(published),
+                tags: fm.tags.clone(),
+                text: part,
+            });
+        }
+    }
+    if snippets.is_empty() {
+        return Err(err(body_line, ProblemKind::NoSnippets));
+    }
+    let info = FileInfo {
+        file: file.into(),
+        title: fm.title.trim().into(),
+        source: fm.source.trim().into(),
+        published: Some(published),
+        snippets: snippets.len(),
+    };
+    Ok((info, snippets))
+}
+
+struct Block {
+    headings: Vec<(u8, String)>,
+    line: usize,
+    text: String,
+}
+
+/// Walks the Markdown and returns its text blocks with the headings above them.
+fn blocks(body: &str) -> Vec<Block> {
+    let mut out = Vec::new();
+    let mut headings: Vec<(u8, String)> = Vec::new();
+    let mut heading_text: Option<(u8, String)> = None;
+    let mut buf = String::new();
+    let mut buf_line = 0;
+    let mut depth = 0usize;
+    let flush = |buf: &mut String, line: usize, headings: &Vec<(u8, String)>, out: &mut Vec<Block>| {
+        let t = text::fold_whitespace(buf);
+        if !t.is_empty() {
+            out.push(Block { headings: headings.clone(), line, text: t });
+        }
+        buf.clear();
+    };
+    for (event, range) in Parser::new_ext(body, Options::ENABLE_TABLES).into_offset_iter() {
+        match event {
+            Event::Start(Tag::Heading { level, .. }) => {
+                flush(&mut buf, buf_line, &headings, &mut out);
+                heading_text = Some((level as u8, String::new()));
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                if let Some((level, t)) = heading_text.take() {
+                    headings.retain(|(l, _)| *l < level);
+                    headings.push((level, text::fold_whitespace(&t)));
+                }
+            }
+            Event::Start(Tag::Paragraph | Tag::Item | Tag::CodeBlock(_) | Tag::TableRow | Tag::TableHead) => {
+                if depth == 0 || buf.trim().is_empty() {
+                    flush(&mut buf, buf_line, &headings, &mut out);
+                    buf_line = line_of(body, range.start);
+                }
+                depth += 1;
+            }
+            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::CodeBlock | TagEnd::TableRow | TagEnd::TableHead) => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    flush(&mut buf, buf_line, &headings, &mut out);
+                } else {
+                    buf.push(' ');
+                }
+            }
+            Event::End(TagEnd::TableCell) => buf.push_str(" | "),
+            Event::Text(t) | Event::Code(t) => {
+                if let Some((_, h)) = heading_text.as_mut() {
+                    h.push_str(&t);
+                } else {
+                    if buf.is_empty() && depth == 0 {
+                        buf_line = line_of(body, range.start);
+                    }
+                    buf.push_str(&t);
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                if let Some((_, h)) = heading_text.as_mut() {
+                    h.push(' ');
+                } else {
+                    buf.push(' ');
+                }
+            }
+            _ => {}
+        }
+    }
+    flush(&mut buf, buf_line, &headings, &mut out);
+    out
+}
+
+/// Splits text longer than [`MAX_SNIPPET_CHARS`] at sentence ends (or, for one
+/// over-long sentence, at a space), so no snippet exceeds the limit.
+fn split_long(text: &str) -> Vec<String> {
+    if text.chars().count() <= MAX_SNIPPET_CHARS {
+        return vec![text.to_string()];
+    }
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    for range in text::sentences(text) {
+        let sentence = &text[range];
+        let mut pieces = vec![sentence.to_string()];
+        if sentence.chars().count() > MAX_SNIPPET_CHARS {
+            pieces = hard_wrap(sentence);
+        }
+        for piece in pieces {
+            if !current.is_empty() && current.chars().count() + 1 + piece.chars().count() > MAX_SNIPPET_CHARS {
+                parts.push(std::mem::take(&mut current));
+            }
+            if !current.is_empty() {
+                current.push(' ');
+            }
+            current.push_str(&piece);
+        }
+    }
+    if !current.is_empty() {
+        parts.push(current);
+    }
+    parts
+}
+
+fn hard_wrap(sentence: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for word in sentence.split(' ') {
+        if !current.is_empty() && current.chars().count() + 1 + word.chars().count() > MAX_SNIPPET_CHARS {
+            out.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        let mut w = word;
+        while w.chars().count() > MAX_SNIPPET_CHARS {
+            let cut = w.char_indices().nth(MAX_SNIPPET_CHARS).map(|(i, _)| i).unwrap_or(w.len());
+            out.push(w[..cut].to_string());
+            w = &w[cut..];
+        }
+        current.push_str(w);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// Lowercase ASCII slug of a heading, for snippet ids.
+pub fn slug(heading: &str) -> String {
+    let mut out = String::new();
+    for c in heading.chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "+++\ntitle = \"Visit\"\nsource = \"Paper\"\npublished = 2025-03-05\ntags = [\"a\"]\n+++\n\n# Visit\n\n## Who she met\n\nShe met the\nprime minister.\n\n- first item\n- second item\n\n## Dates\n\nIt ended on March 5.\n";
+
+    #[test]
+    fn parses_front_matter_paragraphs_headings_and_lines() {
+        let (info, s) = parse_file("knowledge/v.md", "v", "", GOOD).unwrap();
+        assert_eq!(info.title, "Visit");
+        assert_eq!(info.snippets, 4);
+        let got: Vec<(&str, &str, usize, &str)> =
+            s.iter().map(|s| (s.id.as_str(), s.heading.as_str(), s.line, s.text.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                ("v#who-she-met-1", "Who she met", 12, "She met the prime minister."),
+                ("v#who-she-met-2", "Who she met", 15, "first item"),
+                ("v#who-she-met-3", "Who she met", 16, "second item"),
+                ("v#dates-1", "Dates", 20, "It ended on March 5."),
+            ]
+        );
+        assert_eq!(s[0].published, NaiveDate::from_ymd_opt(2025, 3, 5));
+        assert_eq!(s[0].source, "Paper");
+    }
+
+    #[test]
+    fn malformed_files_name_the_line_and_the_problem() {
+        let table: &[(&str, usize, &str)] = &[
+            ("no front matter\n", 1, "missing front matter"),
+            ("+++\ntitle = \"x\"\n", 1, "never closed"),
+            ("+++\ntitle = \"x\"\nsource = \"y\"\npubished = 2025-03-05\n+++\ntext\n", 4, "unknown key `pubished`"),
+            ("+++\ntitle = \"x\"\nsource = \"y\"\n+++\ntext\n", 2, "missing key `published`"),
+            ("+++\ntitle = \"x\"\nsource = \"y\"\npublished = \"March 2025\"\n+++\ntext\n", 4, "must be a date"),
+            ("+++\ntitle = \"x\"\nsource = \"y\"\npublished = 2025-03-05\nurl = \"ftp://x\"\n+++\ntext\n", 5, "`url` must start"),
+            ("+++\ntitle = \"\"\nsource = \"y\"\npublished = 2025-03-05\n+++\ntext\n", 2, "`title` must not be empty"),
+            ("+++\ntitle = \"x\"\nsource = \"y\"\npublished = 2025-03-05\n+++\n\n# Only a heading\n", 6, "no paragraphs"),
+            ("+++\ntitle = x\n+++\n", 2, "front matter"),
+        ];
+        for (text, line, needle) in table {
+            let e = parse_file("k/bad.md", "bad", "", text).unwrap_err();
+            assert_eq!(e.line, *line, "{text:?} -> {e}");
+            assert!(e.to_string().contains(needle), "{text:?} -> {e}");
+            assert!(e.to_string().starts_with(&format!("k/bad.md:{line}: ")), "{e}");
+        }
+    }
+
+    #[test]
+    fn long_paragraphs_split_at_sentences_within_the_limit() {
+        let sentence = "This sentence is about seventy characters long, give or take a bit. ";
+        let para = sentence.repeat(30);
+        let text = format!("+++\ntitle = \"x\"\nsource = \"y\"\npublished = 2025-03-05\n+++\n{para}\n");
+        let (_, s) = parse_file("k/l.md", "l", "", &text).unwrap();
+        assert!(s.len() >= 3);
+        for snip in &s {
+            assert!(snip.text.chars().count() <= MAX_SNIPPET_CHARS);
+            assert!(snip.text.ends_with('.'));
+        }
+        assert_eq!(s.iter().map(|s| s.text.len() + 1).sum::<usize>(), para.len());
+    }
+
+    #[test]
+    fn folder_loads_good_files_and_reports_bad_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        std::fs::create_dir_all(k.join("team")).unwrap();
+        std::fs::write(k.join("good.md"), GOOD).unwrap();
+        std::fs::write(k.join("team/bad.md"), "oops\n").unwrap();
+        std::fs::write(k.join("README.md"), "not knowledge").unwrap();
+        std::fs::write(k.join("synonyms.toml"), "[[group]]\nterms = [\"ODA\", \"official development assistance\"]\n").unwrap();
+        let kb = load(&k).unwrap();
+        assert_eq!(kb.snippets.len(), 4);
+        assert_eq!(kb.errors.len(), 1);
+        assert_eq!(kb.errors[0].file, "knowledge/team/bad.md");
+        assert_eq!(kb.synonyms.len(), 1);
+        let before = kb.hash.clone();
+        std::fs::write(k.join("good.md"), GOOD.replace("prime", "deputy")).unwrap();
+        assert_ne!(load(&k).unwrap().hash, before);
+    }
+
+    #[test]
+    fn bad_synonyms_file_names_its_line() {
+        let e = parse_synonyms("k/synonyms.toml", "[[group]]\nterms = [\"a\", \"b\"]\n\n[[group]]\nterms = \"oops\"\n").unwrap_err();
+        assert_eq!(e.line, 5, "{e}");
+        let e = parse_synonyms("k/synonyms.toml", "[[group]]\nterms = [\"lonely\"]\n").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+    }
+}

@@ -1,0 +1,231 @@
+//! One [`Answer`], three renderings: Matrix (HTML + plain text), terminal, JSON.
+//! Everything that came from a user or a knowledge file is escaped in HTML.
+
+use std::fmt::Write;
+
+use crate::messages;
+use crate::search::{Answer, Citation, Passage};
+
+/// A Matrix message body: `body` and `formatted_body` (`org.matrix.custom.html`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Formatted {
+    pub plain: String,
+    pub html: String,
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// "5 March 2025" from "2025-03-05"; other text unchanged.
+pub fn human_date(date: &str) -> String {
+    chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").map(|d| d.format("%-d %B %Y").to_string()).unwrap_or_else(|_| date.to_string())
+}
+
+/// "Title › Heading".
+fn topic(c: &Citation) -> String {
+    if c.heading.is_empty() { c.title.clone() } else { format!("{} › {}", c.title, c.heading) }
+}
+
+/// The citation line in plain text: topic, source, date, url, file:line.
+pub fn citation_plain(c: &Citation) -> String {
+    let mut out = format!("{} — {}", topic(c), c.source);
+    if let Some(d) = &c.published {
+        let _ = write!(out, ", {} {}", messages::AS_OF, human_date(d));
+    }
+    if let Some(u) = &c.url {
+        let _ = write!(out, " · {u}");
+    }
+    let _ = write!(out, " · {}:{}", c.file, c.line);
+    out
+}
+
+fn citation_html(c: &Citation) -> String {
+    let mut out = format!("<em>{}</em> — {}", escape_html(&topic(c)), escape_html(&c.source));
+    if let Some(d) = &c.published {
+        let _ = write!(out, ", {} {}", messages::AS_OF, escape_html(&human_date(d)));
+    }
+    if let Some(u) = &c.url {
+        let _ = write!(out, " · <a href=\"{}\">{}</a>", escape_html(u), messages::LINK);
+    }
+    let _ = write!(out, " · <code>{}:{}</code>", escape_html(&c.file), c.line);
+    out
+}
+
+/// Splits a passage into (text, highlighted) runs.
+fn runs(p: &Passage) -> Vec<(&str, bool)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for &(from, to) in &p.highlights {
+        if from < at || to > p.text.len() || !p.text.is_char_boundary(from) || !p.text.is_char_boundary(to) {
+            continue;
+        }
+        if from > at {
+            out.push((&p.text[at..from], false));
+        }
+        out.push((&p.text[from..to], true));
+        at = to;
+    }
+    if at < p.text.len() {
+        out.push((&p.text[at..], false));
+    }
+    out
+}
+
+fn refusal_plain(a: &Answer) -> String {
+    let mut out = messages::DONT_KNOW.to_string();
+    if !a.closest_topics.is_empty() {
+        let _ = write!(out, "\n{} {}", messages::CLOSEST_TOPICS, a.closest_topics.join("; "));
+    }
+    out
+}
+
+/// The Matrix message for an answer.
+pub fn matrix(a: &Answer) -> Formatted {
+    let (mut plain, mut html) = match (&a.answer, a.answered) {
+        (Some(line), true) => (
+            format!("{} {}", messages::ANSWER, line.text),
+            format!("<p><strong>{}</strong> {}</p>", messages::ANSWER, escape_html(&line.text)),
+        ),
+        _ => {
+            let mut html = format!("<p>{}</p>", escape_html(messages::DONT_KNOW));
+            if !a.closest_topics.is_empty() {
+                let topics: Vec<String> = a.closest_topics.iter().map(|t| format!("<em>{}</em>", escape_html(t))).collect();
+                let _ = write!(html, "<p>{} {}</p>", messages::CLOSEST_TOPICS, topics.join("; "));
+            }
+            return Formatted { plain: refusal_plain(a), html };
+        }
+    };
+    if !a.passages.is_empty() {
+        plain.push_str("\n\n");
+        let _ = write!(html, "<p>{}</p><ol>", messages::SOURCES_HEADER);
+        for p in &a.passages {
+            let mut text_html = String::new();
+            for (run, hl) in runs(p) {
+                if hl {
+                    let _ = write!(text_html, "<strong>{}</strong>", escape_html(run));
+                } else {
+                    text_html.push_str(&escape_html(run));
+                }
+            }
+            let _ = write!(html, "<li><blockquote>{}</blockquote>{}</li>", text_html, citation_html(&p.citation));
+            let _ = write!(plain, "{}. “{}”\n   — {}\n", p.rank, p.text, citation_plain(&p.citation));
+        }
+        html.push_str("</ol>");
+    }
+    Formatted { plain: plain.trim_end().to_string(), html }
+}
+
+/// The answer as a terminal shows it; `color` adds ANSI bold to matched words.
+pub fn terminal(a: &Answer, color: bool) -> String {
+    let mut out = match (&a.answer, a.answered) {
+        (Some(line), true) => format!("{} {}\n", messages::ANSWER, line.text),
+        _ => format!("{}\n", refusal_plain(a)),
+    };
+    if !a.passages.is_empty() {
+        let _ = writeln!(out, "\n{}", if a.answered { messages::SOURCES_HEADER } else { messages::NEAREST_HEADER });
+    }
+    for p in &a.passages {
+        let mut text = String::new();
+        for (run, hl) in runs(p) {
+            if hl && color {
+                let _ = write!(text, "\x1b[1;33m{run}\x1b[0m");
+            } else {
+                text.push_str(run);
+            }
+        }
+        let _ = writeln!(out, "\n[{}] {}\n    — {}", p.rank, text, citation_plain(&p.citation));
+    }
+    out
+}
+
+/// The answer as one JSON object (the shape `citebot ask --json` prints).
+pub fn json(a: &Answer) -> String {
+    serde_json::to_string_pretty(a).expect("answers serialise")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::AnswerLine;
+
+    fn answer(question: &str, text: &str) -> Answer {
+        Answer {
+            question: question.into(),
+            answered: true,
+            answer: Some(AnswerLine { text: "They visit in <b>July</b> 2025.".into(), passage: 1 }),
+            passages: vec![Passage {
+                rank: 1,
+                score: 1.5,
+                id: "v#1".into(),
+                text: text.into(),
+                highlights: vec![(0, 4)],
+                citation: Citation {
+                    title: "Visit".into(),
+                    heading: "Plans".into(),
+                    source: "Paper & Co".into(),
+                    url: Some("https://example.org/a?b=1&c=\"2\"".into()),
+                    published: Some("2025-03-05".into()),
+                    file: "knowledge/v.md".into(),
+                    line: 12,
+                },
+            }],
+            closest_topics: vec![],
+        }
+    }
+
+    #[test]
+    fn matrix_html_escapes_everything_from_users_and_files() {
+        let a = answer("<script>alert(1)</script>", "Here <script>x</script> & more");
+        let f = matrix(&a);
+        assert!(!f.html.contains("<script>"), "{}", f.html);
+        assert!(!f.html.contains("<b>July"), "{}", f.html);
+        assert!(f.html.contains("<strong>Here</strong> &lt;script&gt;x&lt;/script&gt; &amp; more"), "{}", f.html);
+        assert!(f.html.contains("href=\"https://example.org/a?b=1&amp;c=&quot;2&quot;\""), "{}", f.html);
+        assert!(f.html.contains("Paper &amp; Co, as of 5 March 2025"), "{}", f.html);
+        assert!(f.plain.starts_with("Answer: They visit in <b>July</b> 2025."));
+        assert!(f.plain.contains("Visit › Plans — Paper & Co, as of 5 March 2025"));
+    }
+
+    #[test]
+    fn refusal_names_closest_topics() {
+        let mut a = answer("capital of France?", "x");
+        a.answered = false;
+        a.answer = None;
+        a.closest_topics = vec!["Visit › Plans".into()];
+        let f = matrix(&a);
+        assert!(f.plain.starts_with(messages::DONT_KNOW));
+        assert!(f.plain.contains("Visit › Plans"));
+        assert!(f.html.contains("<em>Visit › Plans</em>"));
+    }
+
+    #[test]
+    fn terminal_highlights_only_with_color() {
+        let a = answer("q", "Here it is");
+        assert!(terminal(&a, true).contains("\x1b[1;33mHere\x1b[0m"));
+        assert!(!terminal(&a, false).contains('\x1b'));
+        assert!(terminal(&a, false).contains("[1] Here it is"));
+    }
+
+    #[test]
+    fn json_has_the_documented_shape() {
+        let v: serde_json::Value = serde_json::from_str(&json(&answer("q", "Here"))).unwrap();
+        assert_eq!(v["answered"], true);
+        assert_eq!(v["answer"]["passage"], 1);
+        assert_eq!(v["passages"][0]["citation"]["published"], "2025-03-05");
+        assert_eq!(v["passages"][0]["citation"]["line"], 12);
+        assert!(v["passages"][0]["citation"]["url"].is_string());
+    }
+}

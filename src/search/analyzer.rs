@@ -1,0 +1,358 @@
+//! Text analysis: the one definition of how knowledge text and questions become
+//! index terms. The same pipeline feeds tantivy at index time and the query builder
+//! and highlighter at question time, so a word in a question always meets the same
+//! term it became in a passage.
+//!
+//! Pipeline: words → lowercase → ASCII folding → British→American spelling →
+//! stop words → English (Snowball) stemming. A second pipeline keeps only the
+//! first [`PREFIX_LEN`] characters of each word; it is a weak recall signal for
+//! derivations the stemmer keeps apart ("expand" / "expansion").
+
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
+    StopWordFilter, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
+};
+
+/// Name under which the stemming analyzer is registered with tantivy.
+pub const STEMMED: &str = "citebot_en";
+/// Name under which the prefix analyzer is registered with tantivy.
+pub const PREFIX: &str = "citebot_prefix";
+/// How many leading characters the prefix analyzer keeps.
+pub const PREFIX_LEN: usize = 5;
+
+/// English stop words: never indexed, never searched.
+pub const STOP_WORDS: &[&str] = &[
+    "a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are",
+    "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but",
+    "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for",
+    "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself",
+    "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just",
+    "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once",
+    "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she",
+    "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them",
+    "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too",
+    "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which",
+    "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself",
+    "yourselves", "s", "t", "d", "ll", "m", "re", "ve", "also", "whose", "shall", "may",
+    "might", "must", "us", "let", "yet", "ever",
+];
+
+/// Words that only frame a question ("tell me", "how many", "last time") and never
+/// carry its topic. Dropped from questions, kept in passages.
+pub const QUESTION_FILLER: &[&str] = &[
+    "many", "much", "tell", "know", "please", "explain", "describe", "happen", "happened",
+    "happening", "happens", "kind", "sort", "type", "thing", "things", "anything",
+    "something", "info", "information", "regarding", "anyone", "someone", "hey", "hi",
+    "hello", "thanks", "thank", "give", "show", "find", "last", "time", "times", "exactly",
+    "currently", "current", "recently", "recent", "say", "says", "said", "mean", "means",
+    "like", "want", "wanted", "need", "get", "got", "ask", "asking", "question", "answer",
+    "details", "detail", "actually", "really", "supposed", "happening", "long", "ago",
+    "year", "date", "day", "place", "number", "name", "named", "called", "people", "person",
+    "whats", "wheres", "whens", "whos", "hows", "use", "uses", "used", "using", "going", "gonna",
+    "come", "comes", "coming", "came", "gets", "getting",
+];
+
+/// Builds the stemming analyzer used for the title, heading and body fields.
+pub fn stemmed() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(MapFilter(american_spelling))
+        .filter(MapFilter(base_verb))
+        .filter(StopWordFilter::remove(STOP_WORDS.iter().map(|w| w.to_string())))
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+/// Builds the prefix analyzer: normalised words cut to [`PREFIX_LEN`] characters;
+/// shorter words are dropped (the stemmed field already matches them exactly).
+pub fn prefix() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(MapFilter(american_spelling))
+        .filter(StopWordFilter::remove(STOP_WORDS.iter().map(|w| w.to_string())))
+        .filter(MapFilter(truncate_to_prefix))
+        .build()
+}
+
+/// One analysed word: its term (stem) and where it stands in the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    pub text: String,
+    pub position: usize,
+    pub from: usize,
+    pub to: usize,
+}
+
+/// Runs `analyzer` over `text`, collecting terms with byte offsets.
+pub fn terms(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Term> {
+    let mut out = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    while stream.advance() {
+        let t = stream.token();
+        out.push(Term {
+            text: t.text.clone(),
+            position: t.position,
+            from: t.offset_from,
+            to: t.offset_to,
+        });
+    }
+    out
+}
+
+/// The stem of a single word, or `None` for a stop word.
+pub fn stem_word(analyzer: &mut TextAnalyzer, word: &str) -> Option<String> {
+    terms(analyzer, word).into_iter().next().map(|t| t.text)
+}
+
+/// Rewrites common British spellings to American ones, in place. Both sides of a
+/// match go through this, so the rules only need to be consistent, not exact:
+/// "advise" becoming "advize" is harmless, since every "advise" does.
+pub fn american_spelling(word: &mut String) -> bool {
+    let w = word.as_str();
+    let n = w.len();
+    if n < 5 || !w.is_ascii() {
+        return true;
+    }
+    // -our → -or: colour, neighbour(s/ing/hood), favourite, honoured.
+    const OUR_SUFFIXES: &[&str] = &[
+        "", "s", "ed", "ing", "able", "ably", "ite", "ites", "ful", "less", "hood", "hoods",
+        "er", "ers", "ism", "ist", "ists", "ly",
+    ];
+    const OUR_KEEP: &[&str] = &["devour", "contour", "detour", "velour", "amour", "troubadour"];
+    if let Some(i) = w.rfind("our")
+        && i >= 2
+        && OUR_SUFFIXES.contains(&&w[i + 3..])
+        && !OUR_KEEP.iter().any(|k| w.starts_with(k) || w.ends_with(k))
+    {
+        word.replace_range(i..i + 3, "or");
+        return true;
+    }
+    // -ise/-isation → -ize/-ization; -yse → -yze.
+    const ISE: &[&str] = &[
+        "isation", "isations", "ise", "ised", "ises", "ising", "iser", "isers", "yse", "ysed",
+        "yses", "ysing",
+    ];
+    if n >= 6 {
+        for suffix in ISE {
+            if let Some(stem_len) = w.strip_suffix(suffix).map(str::len)
+                && stem_len >= 2
+            {
+                word.replace_range(stem_len + 1..stem_len + 2, "z");
+                return true;
+            }
+        }
+    }
+    // -tre → -ter: centre, metre, theatre, fibre.
+    for (suffix, american) in [("tre", "ter"), ("tres", "ters"), ("tred", "tered")] {
+        if let Some(stem) = w.strip_suffix(suffix)
+            && stem.len() >= 2
+        {
+            *word = format!("{stem}{american}");
+            return true;
+        }
+    }
+    // defence, offence, licence, pretence → -ense.
+    for (suffix, american) in [("ence", "ense"), ("ences", "enses")] {
+        if let Some(stem) = w.strip_suffix(suffix)
+            && stem.len() >= 2
+            && matches!(stem.as_bytes()[stem.len() - 1], b'f' | b'c' | b't')
+        {
+            *word = format!("{stem}{american}");
+            return true;
+        }
+    }
+    // Demonyms in -ian meet their country: Mongolian → Mongolia, Indonesian → Indonesia.
+    for (suffix, country) in [("ian", "ia"), ("ians", "ia")] {
+        if let Some(stem) = w.strip_suffix(suffix)
+            && stem.len() >= 3
+        {
+            *word = format!("{stem}{country}");
+            return true;
+        }
+    }
+    // programme, catalogue, dialogue.
+    for (suffix, american) in [("amme", "am"), ("ammes", "ams"), ("ogue", "og"), ("ogues", "ogs")] {
+        if let Some(stem) = w.strip_suffix(suffix)
+            && stem.len() >= 3
+        {
+            *word = format!("{stem}{american}");
+            return true;
+        }
+    }
+    true
+}
+
+/// Irregular past forms the stemmer cannot join to their verb ("met" → "meet").
+/// Only forms that are rarely anything but the verb are listed ("left", "found" are not).
+const IRREGULAR: &[(&str, &str)] = &[
+    ("met", "meet"), ("went", "go"), ("gone", "go"), ("paid", "pay"), ("took", "take"),
+    ("taken", "take"), ("came", "come"), ("began", "begin"), ("begun", "begin"),
+    ("held", "hold"), ("led", "lead"), ("made", "make"), ("thought", "think"),
+    ("brought", "bring"), ("bought", "buy"), ("won", "win"), ("told", "tell"),
+    ("gave", "give"), ("given", "give"), ("fought", "fight"), ("sought", "seek"),
+    ("built", "build"), ("sent", "send"), ("spent", "spend"), ("kept", "keep"),
+    ("grew", "grow"), ("grown", "grow"), ("knew", "know"), ("known", "know"),
+    ("chose", "choose"), ("chosen", "choose"), ("flew", "fly"), ("flown", "fly"),
+    ("drew", "draw"), ("drawn", "draw"), ("wrote", "write"), ("written", "write"),
+    ("spoke", "speak"), ("spoken", "speak"), ("ran", "run"), ("struck", "strike"),
+    ("stood", "stand"), ("sold", "sell"), ("taught", "teach"), ("caught", "catch"),
+    ("threw", "throw"), ("thrown", "throw"), ("understood", "understand"),
+    ("withdrew", "withdraw"), ("withdrawn", "withdraw"), ("arose", "arise"),
+    ("arisen", "arise"), ("saw", "see"), ("seen", "see"), ("became", "become"),
+    ("dealt", "deal"), ("meant", "mean"), ("felt", "feel"), ("heard", "hear"),
+    ("lost", "lose"), ("broke", "break"), ("broken", "break"), ("fell", "fall"),
+    ("fallen", "fall"), ("laid", "lay"), ("shot", "shoot"), ("forgot", "forget"),
+    ("forgotten", "forget"), ("ate", "eat"), ("eaten", "eat"), ("drank", "drink"),
+    ("sat", "sit"), ("hid", "hide"), ("hidden", "hide"), ("learnt", "learn"),
+    ("spelt", "spell"), ("dreamt", "dream"), ("burnt", "burn"), ("sang", "sing"),
+    ("swore", "swear"), ("sworn", "swear"), ("wore", "wear"), ("worn", "wear"),
+    ("overtook", "overtake"), ("undertook", "undertake"), ("undertaken", "undertake"),
+    ("foresaw", "foresee"), ("forgave", "forgive"), ("stole", "steal"), ("stolen", "steal"),
+];
+
+/// Rewrites an irregular past form to its verb, in place.
+pub fn base_verb(word: &mut String) -> bool {
+    if word.len() <= 10
+        && let Some((_, base)) = IRREGULAR.iter().find(|(past, _)| *past == word.as_str())
+    {
+        *word = (*base).to_string();
+    }
+    true
+}
+
+fn truncate_to_prefix(word: &mut String) -> bool {
+    if word.chars().count() < PREFIX_LEN {
+        return false;
+    }
+    if let Some((i, _)) = word.char_indices().nth(PREFIX_LEN) {
+        word.truncate(i);
+    }
+    true
+}
+
+/// A token filter from a function that may rewrite a token and says whether to keep it.
+#[derive(Clone, Copy)]
+pub struct MapFilter(pub fn(&mut String) -> bool);
+
+impl TokenFilter for MapFilter {
+    type Tokenizer<T: Tokenizer> = MapTokenizer<T>;
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> MapTokenizer<T> {
+        MapTokenizer { inner: tokenizer, f: self.0 }
+    }
+}
+
+/// The tokenizer [`MapFilter`] wraps around its input.
+#[derive(Clone)]
+pub struct MapTokenizer<T> {
+    inner: T,
+    f: fn(&mut String) -> bool,
+}
+
+impl<T: Tokenizer> Tokenizer for MapTokenizer<T> {
+    type TokenStream<'a> = MapStream<T::TokenStream<'a>>;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        MapStream { tail: self.inner.token_stream(text), f: self.f }
+    }
+}
+
+/// The token stream of [`MapTokenizer`].
+pub struct MapStream<S> {
+    tail: S,
+    f: fn(&mut String) -> bool,
+}
+
+impl<S: TokenStream> TokenStream for MapStream<S> {
+    fn advance(&mut self) -> bool {
+        while self.tail.advance() {
+            if (self.f)(&mut self.tail.token_mut().text) {
+                return true;
+            }
+        }
+        false
+    }
+    fn token(&self) -> &Token {
+        self.tail.token()
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        self.tail.token_mut()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stems(text: &str) -> Vec<String> {
+        terms(&mut stemmed(), text).into_iter().map(|t| t.text).collect()
+    }
+
+    #[test]
+    fn british_and_american_spellings_meet() {
+        let pairs = [
+            ("neighbour", "neighbor"),
+            ("neighbours", "neighbors"),
+            ("defence", "defense"),
+            ("favourable", "favorable"),
+            ("organisation", "organization"),
+            ("recognised", "recognized"),
+            ("analyse", "analyze"),
+            ("centre", "center"),
+            ("programme", "program"),
+            ("catalogue", "catalog"),
+            ("honoured", "honored"),
+            ("travelling", "traveling"),
+            ("licence", "license"),
+            ("met", "meeting"),
+            ("mongolian", "mongolia"),
+            ("indonesians", "indonesia"),
+            ("paid", "pays"),
+        ];
+        for (british, american) in pairs {
+            assert_eq!(stems(british), stems(american), "{british} vs {american}");
+            assert_eq!(stems(british).len(), 1, "{british}");
+        }
+    }
+
+    #[test]
+    fn words_that_only_look_british_are_left_alone() {
+        for (word, expect) in [("tour", "tour"), ("hour", "hour"), ("four", "four"), ("contour", "contour"), ("your", "")] {
+            let got = stems(word);
+            assert_eq!(got.first().map(String::as_str).unwrap_or(""), expect, "{word}");
+        }
+    }
+
+    #[test]
+    fn analyzer_lowercases_folds_stops_and_stems() {
+        let table: &[(&str, &[&str])] = &[
+            ("The Emperor is visiting Mongolia", &["emperor", "visit", "mongolia"]),
+            ("Chinggis Khaan International Airport", &["chinggi", "khaan", "internat", "airport"]),
+            ("Mongolia’s “third neighbor” policy", &["mongolia", "third", "neighbor", "polici"]),
+            ("Café ÉLYSÉE", &["cafe", "elyse"]),
+            ("of the and to", &[]),
+        ];
+        for (text, expect) in table {
+            assert_eq!(stems(text), *expect, "{text}");
+        }
+    }
+
+    #[test]
+    fn prefix_analyzer_keeps_five_characters_of_long_words() {
+        let got: Vec<String> = terms(&mut prefix(), "expand the expansion of Japan by ODA")
+            .into_iter()
+            .map(|t| t.text)
+            .collect();
+        assert_eq!(got, ["expan", "expan", "japan"]);
+    }
+
+    #[test]
+    fn offsets_point_into_the_original_text() {
+        let text = "Naruhito previously visited Mongolia";
+        let t = terms(&mut stemmed(), text);
+        assert_eq!(&text[t[2].from..t[2].to], "visited");
+        assert_eq!(t[2].position, 2);
+    }
+}

@@ -1,0 +1,301 @@
+//! The extractive answer: what a question asks for (a date, a name, a number…) and
+//! which sentence of the best passage gives it.
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+use super::analyzer::STOP_WORDS;
+use super::query::Question;
+use crate::text;
+
+/// What kind of answer a question wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Kind {
+    When,
+    Who,
+    Where,
+    HowMany,
+    Which,
+    Why,
+    What,
+    How,
+    YesNo,
+    Other,
+}
+
+/// Whether a question asks about the past, the future, or neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Tense {
+    Past,
+    Future,
+    Neutral,
+}
+
+const QUESTION_WORDS: &[(&str, Kind)] = &[
+    ("when", Kind::When),
+    ("where", Kind::Where),
+    ("who", Kind::Who),
+    ("whom", Kind::Who),
+    ("whose", Kind::Who),
+    ("which", Kind::Which),
+    ("what", Kind::What),
+    ("why", Kind::Why),
+    ("how", Kind::How),
+];
+
+const TIME_NOUNS: &[&str] = &["year", "years", "date", "month", "day", "time", "decade", "century"];
+const PLACE_NOUNS: &[&str] = &["country", "countries", "city", "cities", "place", "places", "region", "capital", "airport", "location"];
+const MONTHS: &[&str] = &[
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december",
+];
+const NUMBER_WORDS: &[&str] = &[
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "dozen", "dozens", "hundred", "hundreds", "thousand", "thousands", "million", "millions", "billion",
+    "billions", "trillion",
+];
+const FUTURE: &[&str] = &[
+    "will", "going", "gonna", "upcoming", "next", "plan", "plans", "planned", "planning", "expected",
+    "expects", "soon", "future", "scheduled", "promises", "shall", "forthcoming", "proposed",
+];
+const PAST: &[&str] = &["did", "was", "were", "had", "last", "previously", "ago", "earlier", "formerly", "once", "former"];
+const REASONS: &[&str] = &[
+    "because", "aim", "aims", "aimed", "goal", "goals", "objective", "purpose", "purposes", "order",
+    "hopes", "seeks", "reduce", "due", "so", "reason", "thereby", "intended", "mitigate",
+];
+
+/// What a question's first words say about the answer it wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Asked {
+    pub kind: Kind,
+    /// Leading words that only said so (a mistyped question word: "wen").
+    pub skip: usize,
+    /// The noun naming what is asked for ("which *festival*"): the answer may well
+    /// not contain it, so it counts for less.
+    pub type_noun: Option<usize>,
+}
+
+/// The kind of answer `words` (the question's lowercase words) asks for.
+pub fn kind_of(words: &[&str]) -> Asked {
+    let mut skip = 0;
+    let mut found = None;
+    for (i, w) in words.iter().enumerate().take(4) {
+        if let Some((_, k)) = QUESTION_WORDS.iter().find(|(q, _)| q == w) {
+            found = Some((i, *k));
+            break;
+        }
+    }
+    if found.is_none()
+        && let Some(first) = words.first()
+        && (2..=6).contains(&first.len())
+        && !STOP_WORDS.contains(first)
+        && let Some((_, k)) = QUESTION_WORDS.iter().find(|(q, _)| text::edit_distance(q, first) == 1)
+    {
+        found = Some((0, *k));
+        skip = 1;
+    }
+    let Some((i, kind)) = found else {
+        let yes_no = ["is", "are", "does", "do", "did", "can", "will", "was", "were", "has", "have"];
+        let kind = if words.first().is_some_and(|w| yes_no.contains(w)) { Kind::YesNo } else { Kind::Other };
+        return Asked { kind, skip: 0, type_noun: None };
+    };
+    let next = words.get(i + 1).copied().unwrap_or("");
+    let kind = match kind {
+        Kind::How if matches!(next, "many" | "much" | "long" | "old" | "far" | "large" | "big") => Kind::HowMany,
+        Kind::What | Kind::Which if TIME_NOUNS.contains(&next) => Kind::When,
+        Kind::What | Kind::Which if PLACE_NOUNS.contains(&next) => Kind::Where,
+        Kind::What if next == "for" => Kind::Why,
+        k => k,
+    };
+    let type_noun = (matches!(words[i], "which" | "what" | "whose")
+        && !next.is_empty()
+        && !STOP_WORDS.contains(&next)
+        && !matches!(next, "many" | "much" | "for"))
+    .then_some(i + 1);
+    Asked { kind, skip, type_noun }
+}
+
+/// Whether the question asks about the past or the future.
+pub fn question_tense(words: &[&str]) -> Tense {
+    let future = words.iter().any(|w| FUTURE.contains(w))
+        || (words.iter().take(3).any(|w| matches!(*w, "is" | "are")) && words.iter().any(|w| w.len() > 4 && w.ends_with("ing")));
+    let past = words.iter().any(|w| PAST.contains(w));
+    match (past, future) {
+        (true, false) => Tense::Past,
+        (false, true) => Tense::Future,
+        _ => Tense::Neutral,
+    }
+}
+
+fn sentence_tense(sentence: &str) -> Tense {
+    let words: Vec<String> = sentence.split(|c: char| !c.is_alphanumeric()).map(str::to_lowercase).collect();
+    let has = |list: &[&str]| words.iter().any(|w| list.contains(&w.as_str()));
+    let future = has(&["will", "expected", "plans", "planned", "upcoming", "set", "scheduled", "promises", "future", "proposed"]);
+    let past = has(&["previously", "was", "were", "had", "ago", "formerly", "earlier", "once"]);
+    match (past, future) {
+        (true, false) => Tense::Past,
+        (false, true) => Tense::Future,
+        _ => Tense::Neutral,
+    }
+}
+
+fn has_date(text: &str) -> bool {
+    text.split(|c: char| !c.is_alphanumeric()).any(|w| {
+        let lower = w.to_lowercase();
+        let digits = lower.trim_end_matches('s');
+        (digits.len() == 4 && digits.chars().all(|c| c.is_ascii_digit()) && (1700..=2199).contains(&digits.parse::<u32>().unwrap_or(0)))
+            || MONTHS.contains(&lower.as_str())
+    })
+}
+
+/// A number (in digits or words) that the question itself does not hold.
+fn has_number(text: &str, question: &str) -> bool {
+    let q = question.to_lowercase();
+    text.split(|c: char| !(c.is_alphanumeric() || c == ','))
+        .map(|w| w.trim_end_matches(',').to_lowercase())
+        .filter(|w| !w.is_empty() && !q.split(|c: char| !c.is_alphanumeric()).any(|qw| qw == w))
+        .any(|w| w.starts_with(|c: char| c.is_ascii_digit()) || NUMBER_WORDS.contains(&w.as_str()))
+}
+
+fn is_capitalised(w: &str) -> bool {
+    w.chars().next().is_some_and(char::is_uppercase)
+}
+
+/// Capitalised words that are not the first of a sentence and not in the question.
+fn has_name(text: &str, question: &str) -> bool {
+    let q = question.to_lowercase();
+    text.split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .filter(|w| !w.is_empty())
+        .skip(1)
+        .any(|w| is_capitalised(w) && !q.contains(&w.to_lowercase()))
+}
+
+/// A name right after words of the question: "Foreign Minister *Battsetseg*".
+fn names_after(sentence: &str, matched: &[(usize, usize)], question: &str) -> bool {
+    let q = question.to_lowercase();
+    matched.iter().any(|&(_, to)| {
+        let rest = sentence.get(to..).unwrap_or("");
+        let next = rest.trim_start_matches([' ', ',']).split(|c: char| !c.is_alphanumeric()).next().unwrap_or("");
+        rest.starts_with(' ') && is_capitalised(next) && !q.contains(&next.to_lowercase())
+    })
+}
+
+/// Whether `text` holds the kind of thing `kind` asks for.
+pub fn holds_kind(kind: Kind, text: &str, question: &str) -> bool {
+    match kind {
+        Kind::When => has_date(text),
+        Kind::HowMany => has_number(text, question),
+        Kind::Who | Kind::Which | Kind::Where => has_name(text, question),
+        Kind::Why => text.split(|c: char| !c.is_alphanumeric()).any(|w| REASONS.contains(&w.to_lowercase().as_str())),
+        _ => false,
+    }
+}
+
+/// The sentence of `passage` that best answers `q`, with its score, given each
+/// sentence's coverage of the question and where in the passage its words matched.
+pub fn best_sentence(
+    q: &Question,
+    passage: &str,
+    coverage: impl Fn(Range<usize>) -> (f32, Vec<(usize, usize)>),
+) -> Option<(String, f32)> {
+    let mut best: Option<(f32, Range<usize>)> = None;
+    for (i, range) in text::sentences(passage).into_iter().enumerate() {
+        let sentence = &passage[range.clone()];
+        let (mut score, matched) = coverage(range.clone());
+        if holds_kind(q.kind, sentence, &q.text) {
+            score += 0.3;
+        }
+        if matches!(q.kind, Kind::Who | Kind::Which) {
+            let local: Vec<(usize, usize)> = matched.iter().map(|&(a, b)| (a - range.start, b - range.start)).collect();
+            if names_after(sentence, &local, &q.text) {
+                score += 0.2;
+            }
+        }
+        let tense = sentence_tense(sentence);
+        if q.tense != Tense::Neutral && tense != Tense::Neutral {
+            score += if tense == q.tense { 0.15 } else { -0.1 };
+        }
+        score -= 0.01 * i as f32;
+        if best.as_ref().is_none_or(|(s, _)| score > *s) {
+            best = Some((score, range));
+        }
+    }
+    best.map(|(score, r)| (passage[r].to_string(), score))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn question_kinds() {
+        let table: &[(&str, Kind, usize, Option<usize>)] = &[
+            ("when is the emperor visiting", Kind::When, 0, None),
+            ("wen is the emprer going", Kind::When, 1, None),
+            ("who did battsetseg meet", Kind::Who, 0, None),
+            ("how many detainees died", Kind::HowMany, 0, None),
+            ("what year did it start", Kind::When, 0, Some(1)),
+            ("which country borders", Kind::Where, 0, Some(1)),
+            ("which festival will they attend", Kind::Which, 0, Some(1)),
+            ("what is the third neighbor policy", Kind::What, 0, None),
+            ("why does japan fund it", Kind::Why, 0, None),
+            ("is japan funding it", Kind::YesNo, 0, None),
+            ("naadam festival", Kind::Other, 0, None),
+            ("tell me when the visit is", Kind::When, 0, None),
+        ];
+        for (q, kind, skip, type_noun) in table {
+            let words: Vec<&str> = q.split(' ').collect();
+            assert_eq!(kind_of(&words), Asked { kind: *kind, skip: *skip, type_noun: *type_noun }, "{q}");
+        }
+    }
+
+    #[test]
+    fn tenses() {
+        let table: &[(&str, Tense)] = &[
+            ("when is the emperor visiting mongolia", Tense::Future),
+            ("when will they go", Tense::Future),
+            ("when was naruhito last in mongolia", Tense::Past),
+            ("who did she meet", Tense::Past),
+            ("what is odа", Tense::Neutral),
+        ];
+        for (q, t) in table {
+            let words: Vec<&str> = q.split(' ').collect();
+            assert_eq!(question_tense(&words), *t, "{q}");
+        }
+    }
+
+    #[test]
+    fn kinds_held_by_text() {
+        let table: &[(Kind, &str, bool)] = &[
+            (Kind::When, "They will visit in July 2025.", true),
+            (Kind::When, "Since the 1990s it has grown.", true),
+            (Kind::When, "They will visit soon.", false),
+            (Kind::HowMany, "About 14,000 people died.", true),
+            (Kind::HowMany, "Seventy-five soldiers marched.", true),
+            (Kind::HowMany, "Soldiers marched.", false),
+            (Kind::HowMany, "Two countries agreed.", true),
+            (Kind::Who, "She met Prime Minister Ishiba.", true),
+            (Kind::Who, "She met the prime minister.", false),
+            (Kind::Where, "The monument stands in Ulaanbaatar.", true),
+            (Kind::Where, "the monument.", false),
+            (Kind::HowMany, "In 2015 it rained.", false),
+            (Kind::Why, "It aims to reduce dependence.", true),
+        ];
+        for (kind, text, expect) in table {
+            assert_eq!(holds_kind(*kind, text, "question about 2015"), *expect, "{kind:?} {text}");
+        }
+    }
+
+    #[test]
+    fn best_sentence_prefers_the_asked_kind_and_tense() {
+        let passage = "The visit was the start of a banner year. Naruhito and Masako are expected to visit Mongolia in July 2025. Naruhito previously visited Mongolia in 2007, when he was the crown prince.";
+        // Equal word coverage for every sentence: kind and tense decide.
+        let flat = |_: Range<usize>| (0.5, Vec::new());
+        let q = |text: &str, kind, tense| Question { text: text.into(), kind, tense, units: vec![] };
+        let future = best_sentence(&q("when is the emperor visiting mongolia", Kind::When, Tense::Future), passage, flat).unwrap().0;
+        assert!(future.contains("July 2025"), "{future}");
+        let past = best_sentence(&q("when was naruhito last in mongolia", Kind::When, Tense::Past), passage, flat).unwrap().0;
+        assert!(past.contains("2007"), "{past}");
+    }
+}

@@ -1,0 +1,259 @@
+//! The tantivy index: schema, building it from a [`KnowledgeBase`], deciding when
+//! the on-disk copy is stale, and the point-in-time [`Snapshot`] questions run on.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tantivy::directory::MmapDirectory;
+use tantivy::schema::{
+    Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument};
+
+use super::analyzer;
+use super::synonyms::Synonyms;
+use crate::knowledge::{FileInfo, KnowledgeBase, KnowledgeError, Snippet};
+
+/// Bumped whenever the schema or the analyzers change, so old indexes rebuild.
+const FORMAT: u32 = 1;
+
+/// Errors of the search core.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("cannot read the knowledge folder {}: {source}", dir.display())]
+    Knowledge { dir: PathBuf, source: std::io::Error },
+    #[error("index at {}: {source}", dir.display())]
+    Index { dir: PathBuf, source: tantivy::TantivyError },
+    #[error("cannot create the index folder {}: {source}", dir.display())]
+    IndexDir { dir: PathBuf, source: std::io::Error },
+    #[error("search failed: {0}")]
+    Search(#[from] tantivy::TantivyError),
+    #[error("stored snippet {0} is unreadable")]
+    Corrupt(String),
+}
+
+/// Index size and age, for `!stats` and `citebot status`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct IndexStats {
+    pub snippets: usize,
+    pub files: usize,
+    pub size_bytes: u64,
+    /// RFC 3339 time the index was built.
+    pub built_at: String,
+    /// Where the index lives ("in memory" when not on disk).
+    pub location: String,
+}
+
+/// What a commit records about the files it indexed.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct Payload {
+    format: u32,
+    hash: String,
+    built_at: String,
+}
+
+/// The index's fields.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    pub id: Field,
+    pub file: Field,
+    pub collection: Field,
+    pub title: Field,
+    pub heading: Field,
+    pub tags: Field,
+    pub body: Field,
+    pub prefix: Field,
+    /// The whole snippet as JSON, stored only.
+    pub stored: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let positions = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(analyzer::STEMMED)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let prefix = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer(analyzer::PREFIX).set_index_option(IndexRecordOption::WithFreqs),
+    );
+    let fields = Fields {
+        id: b.add_text_field("id", STRING),
+        file: b.add_text_field("file", STRING),
+        collection: b.add_text_field("collection", STRING),
+        title: b.add_text_field("title", positions.clone()),
+        heading: b.add_text_field("heading", positions.clone()),
+        tags: b.add_text_field("tags", positions.clone()),
+        body: b.add_text_field("body", positions),
+        prefix: b.add_text_field("prefix", prefix),
+        stored: b.add_text_field("snippet", STORED),
+    };
+    (b.build(), fields)
+}
+
+/// The index handle: one per engine, shared by every snapshot.
+pub struct Store {
+    index: Index,
+    reader: IndexReader,
+    pub fields: Fields,
+    dir: Option<PathBuf>,
+}
+
+impl Store {
+    /// Opens the index in `dir` (creating it, or recreating it when its schema is
+    /// from another version), or a fresh one in RAM when `dir` is `None`.
+    pub fn open(dir: Option<&Path>) -> Result<Store, SearchError> {
+        let (schema, fields) = schema();
+        let index = match dir {
+            None => Index::create_in_ram(schema),
+            Some(dir) => open_dir(dir, schema)?,
+        };
+        index.tokenizers().register(analyzer::STEMMED, analyzer::stemmed());
+        index.tokenizers().register(analyzer::PREFIX, analyzer::prefix());
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|e| index_err(dir, e))?;
+        Ok(Store { index, reader, fields, dir: dir.map(Path::to_path_buf) })
+    }
+
+    fn payload(&self) -> Option<Payload> {
+        let metas = self.index.load_metas().ok()?;
+        serde_json::from_str(metas.payload.as_deref()?).ok()
+    }
+
+    /// A snapshot of `kb`, rebuilding the index only if it was built from other files.
+    pub fn snapshot(self: &Arc<Self>, kb: KnowledgeBase, force: bool) -> Result<Snapshot, SearchError> {
+        let built = match self.payload() {
+            Some(p) if !force && p.format == FORMAT && p.hash == kb.hash => p.built_at,
+            _ => self.build(&kb)?,
+        };
+        self.reader.reload().map_err(|e| index_err(self.dir.as_deref(), e))?;
+        Ok(Snapshot::new(self.clone(), self.reader.searcher(), kb, built))
+    }
+
+    /// Replaces every document with `kb`'s snippets in one commit.
+    fn build(&self, kb: &KnowledgeBase) -> Result<String, SearchError> {
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(4);
+        let mut writer: IndexWriter = self
+            .index
+            .writer_with_num_threads(threads, 64_000_000 * threads)
+            .map_err(|e| index_err(self.dir.as_deref(), e))?;
+        writer.delete_all_documents()?;
+        let f = self.fields;
+        for s in &kb.snippets {
+            let mut doc = TantivyDocument::default();
+            doc.add_text(f.id, &s.id);
+            doc.add_text(f.file, &s.file);
+            doc.add_text(f.collection, &s.collection);
+            doc.add_text(f.title, &s.title);
+            doc.add_text(f.heading, &s.heading);
+            doc.add_text(f.tags, s.tags.join(", "));
+            doc.add_text(f.body, &s.text);
+            doc.add_text(f.prefix, &s.text);
+            doc.add_text(f.prefix, &s.heading);
+            doc.add_text(f.stored, serde_json::to_string(s).expect("snippets serialise"));
+            writer.add_document(doc)?;
+        }
+        let built_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let payload = Payload { format: FORMAT, hash: kb.hash.clone(), built_at: built_at.clone() };
+        let mut commit = writer.prepare_commit()?;
+        commit.set_payload(&serde_json::to_string(&payload).expect("payload serialises"));
+        commit.commit()?;
+        writer.wait_merging_threads()?;
+        Ok(built_at)
+    }
+
+    fn size_bytes(&self, searcher: &Searcher) -> u64 {
+        match &self.dir {
+            Some(dir) => std::fs::read_dir(dir)
+                .map(|it| it.flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum())
+                .unwrap_or(0),
+            None => searcher.space_usage().map(|u| u.total().get_bytes()).unwrap_or(0),
+        }
+    }
+}
+
+fn index_err(dir: Option<&Path>, source: tantivy::TantivyError) -> SearchError {
+    SearchError::Index { dir: dir.map(Path::to_path_buf).unwrap_or_else(|| "(memory)".into()), source }
+}
+
+fn open_dir(dir: &Path, schema: Schema) -> Result<Index, SearchError> {
+    std::fs::create_dir_all(dir).map_err(|e| SearchError::IndexDir { dir: dir.into(), source: e })?;
+    let mmap = MmapDirectory::open(dir).map_err(|e| index_err(Some(dir), e.into()))?;
+    match Index::open_or_create(mmap, schema.clone()) {
+        Ok(index) => Ok(index),
+        // An index of another schema (an older citebot): it is derived data, so start over.
+        Err(tantivy::TantivyError::SchemaError(_)) | Err(tantivy::TantivyError::IncompatibleIndex(_)) => {
+            tracing::info!("index at {} is from another version; rebuilding it", dir.display());
+            for entry in std::fs::read_dir(dir).map_err(|e| SearchError::IndexDir { dir: dir.into(), source: e })? {
+                let entry = entry.map_err(|e| SearchError::IndexDir { dir: dir.into(), source: e })?;
+                if entry.file_name() != ".gitkeep" && entry.path().is_file() {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+            let mmap = MmapDirectory::open(dir).map_err(|e| index_err(Some(dir), e.into()))?;
+            Index::create(mmap, schema, Default::default()).map_err(|e| index_err(Some(dir), e))
+        }
+        Err(e) => Err(index_err(Some(dir), e)),
+    }
+}
+
+/// A point-in-time view of the index together with the knowledge it was built from.
+pub struct Snapshot {
+    pub store: Arc<Store>,
+    pub searcher: Searcher,
+    pub synonyms: Synonyms,
+    pub files: Vec<FileInfo>,
+    pub errors: Vec<KnowledgeError>,
+    pub built_at: String,
+    snippet_count: usize,
+}
+
+impl Snapshot {
+    fn new(store: Arc<Store>, searcher: Searcher, kb: KnowledgeBase, built_at: String) -> Snapshot {
+        let synonyms = Synonyms::new(&kb.synonyms, &mut analyzer::stemmed());
+        Snapshot {
+            store,
+            searcher,
+            synonyms,
+            snippet_count: kb.snippets.len(),
+            files: kb.files,
+            errors: kb.errors,
+            built_at,
+        }
+    }
+
+    /// Opens the index for `kb`, building it if it is missing or stale.
+    pub fn open_or_build(dir: Option<&Path>, kb: KnowledgeBase) -> Result<Snapshot, SearchError> {
+        Arc::new(Store::open(dir)?).snapshot(kb, false)
+    }
+
+    /// Rebuilds the index of this snapshot's store from `kb`.
+    pub fn rebuild_from(&self, kb: KnowledgeBase) -> Result<Snapshot, SearchError> {
+        self.store.snapshot(kb, true)
+    }
+
+    /// Reads a stored snippet.
+    pub fn snippet(&self, addr: tantivy::DocAddress) -> Result<Snippet, SearchError> {
+        let doc: TantivyDocument = self.searcher.doc(addr)?;
+        let json = doc
+            .get_first(self.store.fields.stored)
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| SearchError::Corrupt(format!("{addr:?}")))?;
+        serde_json::from_str(json).map_err(|_| SearchError::Corrupt(format!("{addr:?}")))
+    }
+
+    /// Size and age of the index.
+    pub fn stats(&self) -> IndexStats {
+        IndexStats {
+            snippets: self.snippet_count,
+            files: self.files.len(),
+            size_bytes: self.store.size_bytes(&self.searcher),
+            built_at: self.built_at.clone(),
+            location: self.store.dir.as_ref().map(|d| d.display().to_string()).unwrap_or_else(|| "in memory".into()),
+        }
+    }
+}

@@ -1,0 +1,377 @@
+//! The search core: the tantivy index of knowledge snippets, question analysis
+//! (synonyms, typo tolerance, proximity), ranking, the confidence bar and the
+//! extractive answer. It knows nothing of Matrix or terminals: it returns an
+//! [`Answer`], which `render` turns into text.
+
+pub mod analyzer;
+pub mod answer;
+pub mod index;
+pub mod query;
+pub mod synonyms;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use serde::Serialize;
+
+pub use index::{IndexStats, SearchError};
+pub use query::Explanation;
+
+use crate::knowledge::{self, FileInfo, KnowledgeError};
+use index::Snapshot;
+
+/// Where the knowledge lives and how answers are shaped.
+#[derive(Debug, Clone)]
+pub struct SearchSettings {
+    /// Folder of knowledge files (`knowledge/`).
+    pub knowledge_dir: PathBuf,
+    /// Folder of the on-disk index; `None` keeps the index in RAM.
+    pub index_dir: Option<PathBuf>,
+    /// How many ranked passages an answer carries.
+    pub passages: usize,
+}
+
+impl SearchSettings {
+    /// Settings for the default layout: `knowledge/`, `index/`, three passages.
+    pub fn new(knowledge_dir: impl Into<PathBuf>, index_dir: Option<PathBuf>) -> Self {
+        SearchSettings { knowledge_dir: knowledge_dir.into(), index_dir, passages: 3 }
+    }
+}
+
+/// Per-question options.
+#[derive(Debug, Clone, Default)]
+pub struct AskOptions {
+    /// Only passages from these collections (sub-folders of the knowledge folder);
+    /// `None`: all.
+    pub collections: Option<Vec<String>>,
+    /// Overrides [`SearchSettings::passages`].
+    pub passages: Option<usize>,
+}
+
+/// Where a passage comes from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Citation {
+    pub title: String,
+    pub heading: String,
+    pub source: String,
+    pub url: Option<String>,
+    /// Publication date of the source ("as of"), `YYYY-MM-DD`.
+    pub published: Option<String>,
+    pub file: String,
+    pub line: usize,
+}
+
+/// One ranked passage of an answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Passage {
+    /// 1-based rank.
+    pub rank: usize,
+    pub score: f32,
+    pub id: String,
+    pub text: String,
+    /// Byte ranges of `text` that matched the question, for highlighting.
+    pub highlights: Vec<(usize, usize)>,
+    pub citation: Citation,
+}
+
+/// The sentence that answers the question.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AnswerLine {
+    pub text: String,
+    /// 1-based rank of the passage the sentence comes from.
+    pub passage: usize,
+}
+
+/// The search core's reply to one question.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Answer {
+    pub question: String,
+    /// Whether the knowledge base answers the question (the confidence bar was met).
+    pub answered: bool,
+    pub answer: Option<AnswerLine>,
+    /// Ranked passages; when not answered, the nearest misses (possibly none).
+    pub passages: Vec<Passage>,
+    /// When not answered: "title › heading" of the nearest topics, to suggest.
+    pub closest_topics: Vec<String>,
+}
+
+/// What a rebuild found.
+#[derive(Debug, Clone, Serialize)]
+pub struct RebuildReport {
+    pub files: usize,
+    pub snippets: usize,
+    pub errors: Vec<String>,
+    pub millis: u128,
+}
+
+impl fmt::Display for RebuildReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "indexed {} snippets from {} files in {} ms", self.snippets, self.files, self.millis)?;
+        for e in &self.errors {
+            write!(f, "\n{e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A knowledge file as listed by `!sources`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SourceInfo {
+    pub file: String,
+    pub title: String,
+    pub source: String,
+    pub published: Option<String>,
+    pub snippets: usize,
+}
+
+impl From<&FileInfo> for SourceInfo {
+    fn from(f: &FileInfo) -> Self {
+        SourceInfo {
+            file: f.file.clone(),
+            title: f.title.clone(),
+            source: f.source.clone(),
+            published: f.published.map(|d| d.to_string()),
+            snippets: f.snippets,
+        }
+    }
+}
+
+/// The search engine over one knowledge folder. Cheap to clone and shared between
+/// threads; its calls block (tantivy I/O), so async callers use `spawn_blocking`.
+#[derive(Clone)]
+pub struct Engine {
+    settings: Arc<SearchSettings>,
+    current: Arc<RwLock<Arc<Snapshot>>>,
+    /// Serialises rebuilds: one writer at a time.
+    rebuild_lock: Arc<std::sync::Mutex<()>>,
+}
+
+impl Engine {
+    /// Opens the index, building it first if it is missing or older than the
+    /// knowledge files (content hash), so answers never come from stale files.
+    pub fn open(settings: &SearchSettings) -> Result<Engine, SearchError> {
+        let kb = load_knowledge(settings)?;
+        let snapshot = Snapshot::open_or_build(settings.index_dir.as_deref(), kb)?;
+        Ok(Engine {
+            settings: Arc::new(settings.clone()),
+            current: Arc::new(RwLock::new(Arc::new(snapshot))),
+            rebuild_lock: Arc::new(std::sync::Mutex::new(())),
+        })
+    }
+
+    fn snapshot(&self) -> Arc<Snapshot> {
+        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Answers a question with the default options.
+    pub fn ask(&self, question: &str) -> Result<Answer, SearchError> {
+        self.ask_with(question, &AskOptions::default())
+    }
+
+    /// Answers a question.
+    pub fn ask_with(&self, question: &str, options: &AskOptions) -> Result<Answer, SearchError> {
+        let n = options.passages.unwrap_or(self.settings.passages).max(1);
+        self.snapshot().ask(question, n, options.collections.as_deref())
+    }
+
+    /// How a question was understood and scored (for `!why`).
+    pub fn explain(&self, question: &str) -> Result<Explanation, SearchError> {
+        self.snapshot().explain(question, self.settings.passages.max(1))
+    }
+
+    /// Re-reads the knowledge files and rebuilds the index now. Questions asked
+    /// meanwhile are answered from the previous index; the switch is atomic.
+    pub fn rebuild(&self) -> Result<RebuildReport, SearchError> {
+        let _guard = self.rebuild_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let started = std::time::Instant::now();
+        let kb = load_knowledge(&self.settings)?;
+        let errors = kb.errors.iter().map(ToString::to_string).collect();
+        let snapshot = self.snapshot().rebuild_from(kb)?;
+        let stats = snapshot.stats();
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(snapshot);
+        Ok(RebuildReport { files: stats.files, snippets: stats.snippets, errors, millis: started.elapsed().as_millis() })
+    }
+
+    /// The knowledge files that are indexed.
+    pub fn sources(&self) -> Vec<SourceInfo> {
+        self.snapshot().files.iter().map(SourceInfo::from).collect()
+    }
+
+    /// Problems found in the knowledge files when the index was last built.
+    pub fn knowledge_errors(&self) -> Vec<KnowledgeError> {
+        self.snapshot().errors.clone()
+    }
+
+    /// Size and age of the index.
+    pub fn stats(&self) -> IndexStats {
+        self.snapshot().stats()
+    }
+
+    /// The settings this engine was opened with.
+    pub fn settings(&self) -> &SearchSettings {
+        &self.settings
+    }
+}
+
+fn load_knowledge(settings: &SearchSettings) -> Result<knowledge::KnowledgeBase, SearchError> {
+    let kb = knowledge::load(&settings.knowledge_dir)
+        .map_err(|e| SearchError::Knowledge { dir: settings.knowledge_dir.clone(), source: e })?;
+    for e in &kb.errors {
+        tracing::warn!("{e}");
+    }
+    Ok(kb)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const FRONT: &str = "+++\ntitle = \"{title}\"\nsource = \"Test Times\"\npublished = 2025-03-05\n+++\n\n";
+
+    fn write(dir: &Path, name: &str, title: &str, body: &str) {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, format!("{}{body}", FRONT.replace("{title}", title))).unwrap();
+    }
+
+    /// A tiny knowledge base, indexed in RAM.
+    fn engine() -> (tempfile::TempDir, Engine) {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        write(&k, "visit.md", "Imperial visit", "## Plans\n\nBattsetseg's visit was the start of a banner year. Emperor Naruhito is expected to visit Mongolia in July 2025. Naruhito previously visited Mongolia in 2007.\n\n## Festival\n\nThe visit coincides with the Naadam Festival, the largest traditional festival.\n");
+        write(&k, "aid.md", "Aid", "## Money\n\nJapan funds the expansion of Chinggis Khaan International Airport through official development assistance.\n\nMongolia has abundant mineral resources.\n");
+        write(&k, "team/policy.md", "Policy", "## Third neighbor\n\nMongolia has pursued a third neighbor policy since the 1990s to balance China and Russia.\n");
+        std::fs::write(k.join("synonyms.toml"), "[[group]]\nterms = [\"ODA\", \"official development assistance\"]\n\n[[group]]\nterms = [\"emperor\", \"Naruhito\"]\n\n[[group]]\nterms = [\"pay\", \"fund\"]\n").unwrap();
+        let engine = Engine::open(&SearchSettings::new(&k, None)).unwrap();
+        (dir, engine)
+    }
+
+    fn top(engine: &Engine, q: &str) -> Answer {
+        engine.ask(q).unwrap()
+    }
+
+    #[test]
+    fn answers_with_the_sentence_that_holds_what_is_asked() {
+        let (_d, e) = engine();
+        let table: &[(&str, &str, &str)] = &[
+            ("When is the emperor visiting Mongolia?", "Plans", "July 2025"),
+            ("When was Naruhito last in Mongolia?", "Plans", "2007"),
+            ("Which festival coincides with the visit?", "Festival", "Naadam"),
+            ("What does Japan pay for?", "Money", "Chinggis Khaan"),
+            ("What is ODA used for?", "Money", "official development assistance"),
+            ("third neighbour policy", "Third neighbor", "1990s"),
+            ("wen is the emprer going to mongolia", "Plans", "July 2025"),
+            ("chingis kahn airport", "Money", "Airport"),
+        ];
+        for (q, heading, expect) in table {
+            let a = top(&e, q);
+            assert!(a.answered, "{q}: refused");
+            assert_eq!(a.passages[0].citation.heading, *heading, "{q}");
+            let line = a.answer.as_ref().unwrap();
+            assert!(line.text.contains(expect), "{q}: {}", line.text);
+            assert_eq!(line.passage, 1);
+        }
+    }
+
+    #[test]
+    fn confidence_bar_refuses_what_the_knowledge_does_not_cover() {
+        let (_d, e) = engine();
+        for q in ["What is the capital of France?", "How do I reset my password?", "What is the population of Mongolia?", "Who is the President of India?", "?!", "the of and"] {
+            let a = top(&e, q);
+            assert!(!a.answered, "{q}: answered {:?}", a.answer);
+            assert!(a.answer.is_none());
+            assert!(!a.closest_topics.is_empty(), "{q}: no topics suggested");
+        }
+    }
+
+    #[test]
+    fn query_syntax_in_chat_text_is_just_text() {
+        let (_d, e) = engine();
+        for q in ["naadam AND (festival OR \"", "title:naadam^3 -x +y", "*", "naadam~2 [a TO b]", "🙂 naadam 🎉", ""] {
+            let _ = e.ask(q).unwrap();
+        }
+        assert!(top(&e, "naadam AND (festival OR \"").answered);
+    }
+
+    #[test]
+    fn fuzzy_terms_only_replace_words_the_index_lacks() {
+        let (_d, e) = engine();
+        let q = e.explain("emprer naadam festivel").unwrap().question;
+        let kinds: Vec<Vec<query::VariantKind>> = q.units.iter().map(|u| u.variants.iter().map(|v| v.kind).collect()).collect();
+        // "naadam" is known: no fuzzy variants. The typos get fuzzy ones.
+        assert!(kinds[0].contains(&query::VariantKind::Fuzzy), "{kinds:?}");
+        assert!(!kinds[1].contains(&query::VariantKind::Fuzzy), "{kinds:?}");
+        assert!(kinds[2].contains(&query::VariantKind::Fuzzy), "{kinds:?}");
+        // A correctly spelled word never gets a fuzzy variant, even if a near word exists.
+        let q = e.explain("visit").unwrap().question;
+        assert!(q.units[0].variants.iter().all(|v| v.kind != query::VariantKind::Fuzzy));
+    }
+
+    #[test]
+    fn synonyms_and_acronyms_expand_both_ways() {
+        let (_d, e) = engine();
+        let a = top(&e, "Which projects does official development assistance support?");
+        assert_eq!(a.passages[0].citation.heading, "Money");
+        let a = top(&e, "ODA");
+        assert!(a.answered);
+        assert_eq!(a.passages[0].citation.heading, "Money");
+    }
+
+    #[test]
+    fn citations_and_highlights_point_into_the_files() {
+        let (_d, e) = engine();
+        let a = top(&e, "Naadam festival");
+        let p = &a.passages[0];
+        assert_eq!(p.citation.file, "knowledge/visit.md");
+        assert_eq!(p.citation.line, 13);
+        assert_eq!(p.citation.published.as_deref(), Some("2025-03-05"));
+        assert_eq!(p.citation.source, "Test Times");
+        let words: Vec<&str> = p.highlights.iter().map(|&(a, b)| &p.text[a..b]).collect();
+        assert!(words.contains(&"Naadam") && words.contains(&"festival"), "{words:?}");
+    }
+
+    #[test]
+    fn collections_limit_what_a_question_sees() {
+        let (_d, e) = engine();
+        let only_team = AskOptions { collections: Some(vec!["team".into()]), passages: None };
+        let a = e.ask_with("third neighbor policy", &only_team).unwrap();
+        assert!(a.answered);
+        assert!(a.passages.iter().all(|p| p.citation.file.starts_with("knowledge/team/")));
+        let a = e.ask_with("Naadam festival", &only_team).unwrap();
+        assert!(!a.answered);
+    }
+
+    #[test]
+    fn on_disk_index_rebuilds_when_files_change_and_not_otherwise() {
+        let (dir, _) = engine();
+        let k = dir.path().join("knowledge");
+        let settings = SearchSettings::new(&k, Some(dir.path().join("index")));
+        let built = Engine::open(&settings).unwrap().stats().built_at;
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        assert_eq!(Engine::open(&settings).unwrap().stats().built_at, built, "unchanged files must reuse the index");
+        write(&k, "new.md", "Yurts", "## Homes\n\nA ger is a round felt tent.\n");
+        let e = Engine::open(&settings).unwrap();
+        assert_ne!(e.stats().built_at, built);
+        assert!(e.ask("felt tent").unwrap().answered);
+        assert_eq!(e.stats().files, 4);
+        assert!(e.stats().size_bytes > 0);
+        // An explicit rebuild sees a deletion at once.
+        std::fs::remove_file(k.join("new.md")).unwrap();
+        let report = e.rebuild().unwrap();
+        assert_eq!(report.files, 3);
+        assert!(!e.ask("felt tent").unwrap().answered);
+    }
+
+    #[test]
+    fn a_malformed_file_does_not_stop_the_others() {
+        let (dir, _) = engine();
+        let k = dir.path().join("knowledge");
+        std::fs::write(k.join("broken.md"), "+++\ntitle = \"x\"\n").unwrap();
+        let e = Engine::open(&SearchSettings::new(&k, None)).unwrap();
+        assert_eq!(e.knowledge_errors().len(), 1);
+        assert_eq!(e.sources().len(), 3);
+        assert!(e.ask("Naadam festival").unwrap().answered);
+    }
+}

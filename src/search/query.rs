@@ -1,0 +1,592 @@
+//! From a chat question to ranked passages.
+//!
+//! A question is split into [`Unit`]s — the concepts it asks about: single words,
+//! synonym phrases ("official development assistance"), and capitalised names
+//! ("Chinggis Khaan"). Each unit carries its variants (its own terms, synonyms, and
+//! — only when the index has never seen the word — fuzzy corrections) and a weight
+//! (inverse document frequency). tantivy's BM25 over those variants picks
+//! candidates; each candidate is then scored by *coverage*: how much of the
+//! question's weight it matches. Coverage is also the confidence bar, so a question
+//! about things the knowledge never mentions is refused instead of answered with
+//! whatever shares its commonest word.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::Serialize;
+use tantivy::query::{BooleanQuery, BoostQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::Term as IndexTerm;
+
+use super::analyzer::{self, QUESTION_FILLER, Term};
+use super::answer::{self, Kind, Tense};
+use super::index::{SearchError, Snapshot};
+use super::{Answer, AnswerLine, Citation, Passage};
+use crate::knowledge::Snippet;
+
+/// Below this coverage the question is refused ("I don't know").
+pub const MIN_COVERAGE: f32 = 0.5;
+/// How much BM25 (relative to the best candidate's) and the best sentence's score
+/// add to coverage in a passage's final score.
+const BM25_WEIGHT: f32 = 0.15;
+const SENTENCE_WEIGHT: f32 = 0.4;
+/// How many BM25 candidates are re-scored.
+const CANDIDATES: usize = 24;
+/// Strength of a match through a synonym, a fuzzy correction, or only the word's prefix.
+const SYNONYM: f32 = 0.9;
+const FUZZY_1: f32 = 0.8;
+const FUZZY_2: f32 = 0.65;
+const PREFIX: f32 = 0.5;
+/// A match in the heading, title or tags rather than the passage text.
+const HEADING: f32 = 0.8;
+/// The noun of "which festival…" weighs this much of its usual weight.
+const TYPE_NOUN: f32 = 0.5;
+/// Unknown capitalised names weigh this much more: a question about an entity the
+/// knowledge never mentions is most likely out of scope.
+const UNKNOWN_NAME: f32 = 2.5;
+
+/// How a variant relates to the word asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VariantKind {
+    Exact,
+    Synonym,
+    Fuzzy,
+}
+
+/// One way a unit can appear in a passage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Variant {
+    /// Index terms; more than one is a phrase.
+    pub terms: Vec<String>,
+    pub kind: VariantKind,
+    pub strength: f32,
+    /// Documents holding the variant (for a phrase, an upper bound).
+    pub doc_freq: u64,
+}
+
+/// One concept of the question.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Unit {
+    /// The words as asked.
+    pub text: String,
+    pub variants: Vec<Variant>,
+    /// First letters of the word, for the weak prefix match.
+    pub prefix: Option<String>,
+    /// A capitalised name or acronym.
+    pub name: bool,
+    /// Whether any variant occurs in the index.
+    pub known: bool,
+    pub weight: f32,
+}
+
+/// A question, analysed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Question {
+    pub text: String,
+    pub kind: Kind,
+    pub tense: Tense,
+    pub units: Vec<Unit>,
+}
+
+/// How well one passage matches the question.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    pub snippet: Snippet,
+    pub bm25: f32,
+    pub coverage: f32,
+    pub score: f32,
+    pub highlights: Vec<(usize, usize)>,
+    pub body_terms: Vec<Term>,
+    pub body_prefixes: Vec<Term>,
+    /// The sentence that best answers the question, and how well.
+    pub sentence: Option<(String, f32)>,
+}
+
+/// Why the engine answered as it did (`!why`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    pub question: Question,
+    pub bar: f32,
+    pub answered: bool,
+    pub passages: Vec<ExplainedPassage>,
+}
+
+/// One candidate's figures in an [`Explanation`].
+#[derive(Debug, Clone, Serialize)]
+pub struct ExplainedPassage {
+    pub id: String,
+    pub title: String,
+    pub heading: String,
+    pub bm25: f32,
+    pub coverage: f32,
+    pub score: f32,
+    pub matched: Vec<String>,
+    /// The passage's best sentence for the question and its score.
+    pub sentence: Option<(String, f32)>,
+}
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let q = &self.question;
+        writeln!(f, "Question type: {:?}, tense: {:?}", q.kind, q.tense)?;
+        if q.units.is_empty() {
+            writeln!(f, "No searchable words: the question is only stop words.")?;
+        }
+        for u in &q.units {
+            let variants: Vec<String> = u
+                .variants
+                .iter()
+                .map(|v| format!("{} ({:?}, df {})", v.terms.join(" "), v.kind, v.doc_freq).to_lowercase())
+                .collect();
+            writeln!(
+                f,
+                "- “{}” weight {:.2}{}{}: {}",
+                u.text,
+                u.weight,
+                if u.name { ", name" } else { "" },
+                if u.known { "" } else { ", not in the knowledge" },
+                if variants.is_empty() { "—".to_string() } else { variants.join(", ") }
+            )?;
+        }
+        writeln!(f, "Confidence bar: coverage ≥ {:.2} → {}", self.bar, if self.answered { "answered" } else { "refused" })?;
+        for (i, p) in self.passages.iter().enumerate() {
+            writeln!(
+                f,
+                "{}. {} — coverage {:.2}, bm25 {:.2}, score {:.2}; matched: {}",
+                i + 1,
+                topic(&p.title, &p.heading),
+                p.coverage,
+                p.bm25,
+                p.score,
+                if p.matched.is_empty() { "—".to_string() } else { p.matched.join(", ") }
+            )?;
+            if let Some((text, score)) = &p.sentence {
+                writeln!(f, "   best sentence ({score:.2}): {text}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A word of the question as typed.
+#[derive(Debug, Clone)]
+struct Word {
+    raw: String,
+    lower: String,
+    index: usize,
+}
+
+fn words(text: &str) -> Vec<Word> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .enumerate()
+        .map(|(index, raw)| Word { raw: raw.to_string(), lower: raw.to_lowercase(), index })
+        .collect()
+}
+
+impl Snapshot {
+    fn analyzer(&self) -> TextAnalyzer {
+        analyzer::stemmed()
+    }
+
+    /// Analyses a question against this index.
+    pub fn question(&self, text: &str) -> Result<Question, SearchError> {
+        let mut stem = self.analyzer();
+        let words = words(text);
+        let asked = answer::kind_of(&words.iter().map(|w| w.lower.as_str()).collect::<Vec<_>>());
+        let (kind, skip) = (asked.kind, asked.skip);
+        let tense = answer::question_tense(&words.iter().map(|w| w.lower.as_str()).collect::<Vec<_>>());
+        // Title Case or SHOUTING carries no information about names.
+        let rest = words.len().saturating_sub(1);
+        let capitalised = words.iter().skip(1).filter(|w| w.raw.chars().next().is_some_and(char::is_uppercase)).count();
+        let caps_mean_names = rest < 3 || capitalised * 4 < rest * 3;
+
+        // Content words: (word, stem, is-name).
+        let mut content: Vec<(Word, String, bool)> = Vec::new();
+        for (i, w) in words.iter().enumerate() {
+            if i < skip || QUESTION_FILLER.contains(&w.lower.as_str()) {
+                continue;
+            }
+            let Some(s) = analyzer::stem_word(&mut stem, &w.raw) else { continue };
+            let first_upper = w.raw.chars().next().is_some_and(char::is_uppercase);
+            let acronym = w.raw.len() >= 2 && w.raw.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                && w.raw.chars().any(|c| c.is_ascii_uppercase());
+            let next_upper = words.get(i + 1).is_some_and(|n| n.raw.chars().next().is_some_and(char::is_uppercase));
+            let name = acronym || (caps_mean_names && first_upper && (i > 0 || next_upper));
+            content.push((w.clone(), s, name));
+        }
+
+        let searcher = &self.searcher;
+        let f = self.store.fields;
+        let n_docs = searcher.num_docs().max(1);
+        let df = |field: Field, t: &str| searcher.doc_freq(&IndexTerm::from_field_text(field, t)).unwrap_or(0);
+        let any_df = |t: &str| {
+            let body = df(f.body, t);
+            if body > 0 { body } else { df(f.heading, t).max(df(f.title, t)).max(df(f.tags, t)) }
+        };
+        let phrase_df = |terms: &[String]| -> u64 {
+            if terms.len() == 1 {
+                return any_df(&terms[0]);
+            }
+            if terms.iter().any(|t| any_df(t) == 0) {
+                return 0;
+            }
+            let mut p = PhraseQuery::new(terms.iter().map(|t| IndexTerm::from_field_text(f.body, t)).collect());
+            p.set_slop(1);
+            searcher.search(&p, &Count).map(|n| n as u64).unwrap_or(0)
+        };
+        let word_idf = |terms: &[String]| terms.iter().map(|t| idf(any_df(t), n_docs)).sum::<f32>();
+
+        let stems: Vec<String> = content.iter().map(|(_, s, _)| s.clone()).collect();
+        let mut units = Vec::new();
+        let mut i = 0;
+        while i < content.len() {
+            let (len, alternatives) = match self.synonyms.longest_match(&stems[i..]) {
+                Some(m) => (m.len, m.alternatives),
+                None => {
+                    // A run of adjacent capitalised words is one name.
+                    let mut len = 1;
+                    while content[i].2
+                        && i + len < content.len()
+                        && content[i + len].2
+                        && content[i + len].0.index == content[i + len - 1].0.index + 1
+                    {
+                        len += 1;
+                    }
+                    (len, Vec::new())
+                }
+            };
+            let own: Vec<String> = stems[i..i + len].to_vec();
+            let text = content[i..i + len].iter().map(|(w, _, _)| w.raw.as_str()).collect::<Vec<_>>().join(" ");
+            let name = content[i..i + len].iter().any(|c| c.2);
+            let mut variants = vec![Variant { doc_freq: phrase_df(&own), terms: own.clone(), kind: VariantKind::Exact, strength: 1.0 }];
+            for alt in alternatives {
+                variants.push(Variant { doc_freq: phrase_df(&alt), terms: alt, kind: VariantKind::Synonym, strength: SYNONYM });
+            }
+            let mut known = variants.iter().any(|v| v.doc_freq > 0);
+            if !known && len == 1 {
+                for (term, distance, doc_freq) in self.fuzzy(f.body, &own[0])? {
+                    let strength = if distance == 1 { FUZZY_1 } else { FUZZY_2 };
+                    variants.push(Variant { terms: vec![term], kind: VariantKind::Fuzzy, strength, doc_freq });
+                    known = true;
+                }
+            }
+            let prefix = if len == 1 {
+                let mut normal = content[i].0.lower.clone();
+                analyzer::american_spelling(&mut normal);
+                let p: String = normal.chars().take(analyzer::PREFIX_LEN).collect();
+                (normal.chars().count() >= analyzer::PREFIX_LEN && df(f.prefix, &p) > 0).then_some(p)
+            } else {
+                None
+            };
+            let concept_df = variants.iter().map(|v| v.doc_freq).max().unwrap_or(0);
+            let type_noun = asked.type_noun.is_some_and(|t| content[i..i + len].iter().any(|c| c.0.index == t));
+            let weight = TYPE_NOUN.powi(i32::from(type_noun))
+                * if known {
+                idf(concept_df, n_docs)
+            } else if len > 1 && own.iter().all(|t| any_df(t) > 0) {
+                // A name whose words all occur, but never together ("United States"):
+                // it weighs what its words weigh, and matches only in part.
+                word_idf(&own)
+            } else {
+                idf(1, n_docs) * if name { UNKNOWN_NAME } else { 1.0 }
+            };
+            units.push(Unit { text, variants, prefix, name, known, weight });
+            i += len;
+        }
+        Ok(Question { text: text.to_string(), kind, tense, units })
+    }
+
+    /// Index terms within edit distance of a word the index does not hold: the
+    /// closest few, most frequent first.
+    fn fuzzy(&self, field: Field, word: &str) -> Result<Vec<(String, u8, u64)>, SearchError> {
+        let len = word.chars().count();
+        if len < 4 || word.chars().any(|c| c.is_ascii_digit()) {
+            return Ok(Vec::new());
+        }
+        let max = if len >= 6 { 2 } else { 1 };
+        let query = FuzzyTermQuery::new(IndexTerm::from_field_text(field, word), max, true);
+        let mut found: HashMap<String, u64> = HashMap::new();
+        for segment in self.searcher.segment_readers() {
+            let inverted = segment.inverted_index(field)?;
+            let mut stream = inverted.terms().search(query.automaton()?).into_stream().map_err(tantivy::TantivyError::from)?;
+            while stream.advance() {
+                if let Ok(term) = std::str::from_utf8(stream.key()) {
+                    *found.entry(term.to_string()).or_default() += u64::from(stream.value().doc_freq);
+                }
+            }
+        }
+        let mut ranked: Vec<(String, u8, u64)> =
+            found.into_iter().map(|(t, df)| (crate::text::edit_distance(word, &t).min(max as usize) as u8, t, df)).map(|(d, t, df)| (t, d, df)).collect();
+        ranked.sort_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
+        if let Some(best) = ranked.first().map(|r| r.1) {
+            ranked.retain(|r| r.1 == best);
+        }
+        ranked.truncate(3);
+        Ok(ranked)
+    }
+
+    fn tantivy_query(&self, q: &Question, collections: Option<&[String]>) -> Box<dyn Query> {
+        let f = self.store.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for u in &q.units {
+            // One unit scores once, by its best variant: a passage saying "Emperor
+            // Naruhito" is not three times as relevant to "emperor".
+            let mut alternatives: Vec<Box<dyn Query>> = Vec::new();
+            for v in &u.variants {
+                if v.doc_freq == 0 {
+                    continue;
+                }
+                for (field, boost) in [(f.body, 1.0), (f.heading, 0.6), (f.title, 0.3), (f.tags, 0.3)] {
+                    let terms: Vec<IndexTerm> = v.terms.iter().map(|t| IndexTerm::from_field_text(field, t)).collect();
+                    let query: Box<dyn Query> = if terms.len() == 1 {
+                        Box::new(TermQuery::new(terms[0].clone(), IndexRecordOption::WithFreqs))
+                    } else {
+                        let mut p = PhraseQuery::new(terms);
+                        p.set_slop(1);
+                        Box::new(p)
+                    };
+                    alternatives.push(Box::new(BoostQuery::new(query, boost * v.strength)));
+                }
+            }
+            if let Some(p) = &u.prefix {
+                let t = TermQuery::new(IndexTerm::from_field_text(f.prefix, p), IndexRecordOption::WithFreqs);
+                alternatives.push(Box::new(BoostQuery::new(Box::new(t), 0.3)));
+            }
+            if !alternatives.is_empty() {
+                clauses.push((Occur::Should, Box::new(DisjunctionMaxQuery::with_tie_breaker(alternatives, 0.2))));
+            }
+        }
+        // Proximity: neighbouring words of the question near each other in a passage.
+        for pair in q.units.windows(2) {
+            let (a, b) = (&pair[0].variants[0], &pair[1].variants[0]);
+            if a.doc_freq > 0 && b.doc_freq > 0 && a.terms.len() == 1 && b.terms.len() == 1 {
+                let mut p = PhraseQuery::new(vec![
+                    IndexTerm::from_field_text(f.body, &a.terms[0]),
+                    IndexTerm::from_field_text(f.body, &b.terms[0]),
+                ]);
+                p.set_slop(3);
+                clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(p), 0.5))));
+            }
+        }
+        let query: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
+        match collections {
+            None => query,
+            Some(cols) => {
+                let allowed: Vec<(Occur, Box<dyn Query>)> = cols
+                    .iter()
+                    .map(|c| {
+                        let t = TermQuery::new(IndexTerm::from_field_text(f.collection, c), IndexRecordOption::Basic);
+                        (Occur::Should, Box::new(t) as Box<dyn Query>)
+                    })
+                    .collect();
+                Box::new(BooleanQuery::new(vec![(Occur::Must, query), (Occur::Must, Box::new(BooleanQuery::new(allowed)))]))
+            }
+        }
+    }
+
+    /// Candidates for `q`, best first.
+    pub fn rank(&self, q: &Question, collections: Option<&[String]>) -> Result<Vec<Scored>, SearchError> {
+        if q.units.iter().all(|u| !u.known && u.prefix.is_none()) {
+            return Ok(Vec::new());
+        }
+        let query = self.tantivy_query(q, collections);
+        let hits = self.searcher.search(&*query, &TopDocs::with_limit(CANDIDATES).order_by_score())?;
+        let max_bm25 = hits.first().map(|h| h.0).unwrap_or(1.0).max(f32::EPSILON);
+        let mut stem = self.analyzer();
+        let mut prefix = analyzer::prefix();
+        let total: f32 = q.units.iter().map(|u| u.weight).sum::<f32>().max(f32::EPSILON);
+        let mut out = Vec::with_capacity(hits.len());
+        for (bm25, addr) in hits {
+            let snippet = self.snippet(addr)?;
+            let body_terms = analyzer::terms(&mut stem, &snippet.text);
+            let body_prefixes = analyzer::terms(&mut prefix, &snippet.text);
+            let meta = format!("{} \n {} \n {}", snippet.title, snippet.heading, snippet.tags.join(", "));
+            let meta_terms = analyzer::terms(&mut stem, &meta);
+            let meta_prefixes = analyzer::terms(&mut prefix, &meta);
+            let mut covered = 0.0;
+            let mut highlights = Vec::new();
+            for u in &q.units {
+                let (body, ranges) = unit_match(u, &body_terms, &body_prefixes);
+                let (head, _) = unit_match(u, &meta_terms, &meta_prefixes);
+                covered += u.weight * body.max(head * HEADING);
+                highlights.extend(ranges);
+            }
+            highlights.sort_unstable();
+            highlights.dedup();
+            let coverage = covered / total;
+            // A passage with one sentence that answers everything beats one that
+            // scatters the question's words over several.
+            let sentence = answer::best_sentence(q, &snippet.text, |range| {
+                let inside = |t: &&Term| t.from >= range.start && t.to <= range.end;
+                let terms: Vec<Term> = body_terms.iter().filter(inside).cloned().collect();
+                let prefixes: Vec<Term> = body_prefixes.iter().filter(inside).cloned().collect();
+                let mut covered = 0.0;
+                let mut ranges = Vec::new();
+                for u in &q.units {
+                    let (strength, found) = unit_match(u, &terms, &prefixes);
+                    covered += u.weight * strength;
+                    ranges.extend(found);
+                }
+                (covered / total, ranges)
+            });
+            let score = coverage + BM25_WEIGHT * bm25 / max_bm25 + SENTENCE_WEIGHT * sentence.as_ref().map_or(0.0, |s| s.1);
+            out.push(Scored { snippet, bm25, coverage, score, highlights, body_terms, body_prefixes, sentence });
+        }
+        out.sort_by(|a, b| b.score.total_cmp(&a.score));
+        Ok(out)
+    }
+
+    /// Answers `question` with up to `n` passages.
+    pub fn ask(&self, question: &str, n: usize, collections: Option<&[String]>) -> Result<Answer, SearchError> {
+        let q = self.question(question)?;
+        let ranked = self.rank(&q, collections)?;
+        let answered = ranked.first().is_some_and(|s| s.coverage >= MIN_COVERAGE);
+        let answer = if answered {
+            ranked[0].sentence.as_ref().map(|(text, _)| AnswerLine { text: text.clone(), passage: 1 })
+        } else {
+            None
+        };
+        let closest_topics = if answered { Vec::new() } else { self.closest_topics(&ranked) };
+        let passages = ranked
+            .into_iter()
+            .take(n)
+            .enumerate()
+            .map(|(i, s)| Passage {
+                rank: i + 1,
+                score: (s.score * 1000.0).round() / 1000.0,
+                id: s.snippet.id.clone(),
+                highlights: s.highlights,
+                citation: Citation {
+                    title: s.snippet.title,
+                    heading: s.snippet.heading,
+                    source: s.snippet.source,
+                    url: s.snippet.url,
+                    published: s.snippet.published.map(|d| d.to_string()),
+                    file: s.snippet.file,
+                    line: s.snippet.line,
+                },
+                text: s.snippet.text,
+            })
+            .collect();
+        Ok(Answer { question: question.to_string(), answered, answer, passages, closest_topics })
+    }
+
+    fn closest_topics(&self, ranked: &[Scored]) -> Vec<String> {
+        let mut topics: Vec<String> = Vec::new();
+        let near = ranked.iter().filter(|s| s.coverage > 0.0).map(|s| topic(&s.snippet.title, &s.snippet.heading));
+        let all = self.files.iter().map(|f| f.title.clone());
+        for t in near.chain(all) {
+            if !topics.contains(&t) {
+                topics.push(t);
+            }
+            if topics.len() == 3 {
+                break;
+            }
+        }
+        topics
+    }
+
+    /// The figures behind an answer.
+    pub fn explain(&self, question: &str, n: usize) -> Result<Explanation, SearchError> {
+        let q = self.question(question)?;
+        let ranked = self.rank(&q, None)?;
+        let answered = ranked.first().is_some_and(|s| s.coverage >= MIN_COVERAGE);
+        let passages = ranked
+            .iter()
+            .take(n)
+            .map(|s| ExplainedPassage {
+                id: s.snippet.id.clone(),
+                title: s.snippet.title.clone(),
+                heading: s.snippet.heading.clone(),
+                bm25: s.bm25,
+                coverage: s.coverage,
+                score: s.score,
+                matched: q
+                    .units
+                    .iter()
+                    .filter(|u| unit_match(u, &s.body_terms, &s.body_prefixes).0 > 0.0)
+                    .map(|u| u.text.clone())
+                    .collect(),
+                sentence: s.sentence.clone(),
+            })
+            .collect();
+        Ok(Explanation { question: q, bar: MIN_COVERAGE, answered, passages })
+    }
+}
+
+fn topic(title: &str, heading: &str) -> String {
+    if heading.is_empty() { title.to_string() } else { format!("{title} › {heading}") }
+}
+
+/// BM25's inverse document frequency.
+fn idf(df: u64, n: u64) -> f32 {
+    let (df, n) = (df as f32, n as f32);
+    (1.0 + (n - df + 0.5) / (df + 0.5)).ln().max(0.05)
+}
+
+/// How strongly a unit occurs in analysed text (0 to 1), and where.
+pub fn unit_match(u: &Unit, terms: &[Term], prefixes: &[Term]) -> (f32, Vec<(usize, usize)>) {
+    let mut best = 0.0f32;
+    let mut ranges = Vec::new();
+    for v in &u.variants {
+        if v.doc_freq == 0 && v.kind != VariantKind::Exact {
+            continue;
+        }
+        let found = find_phrase(&v.terms, terms);
+        if !found.is_empty() {
+            best = best.max(v.strength);
+            ranges.extend(found);
+        } else if v.terms.len() > 1 && v.kind == VariantKind::Exact {
+            // Part of a name: some credit, far less than the whole.
+            let hits: Vec<&Term> = terms.iter().filter(|t| v.terms.contains(&t.text)).collect();
+            let distinct = v.terms.iter().filter(|w| hits.iter().any(|h| &h.text == *w)).count();
+            if distinct > 0 {
+                best = best.max(0.4 * distinct as f32 / v.terms.len() as f32);
+                ranges.extend(hits.iter().map(|t| (t.from, t.to)));
+            }
+        }
+    }
+    if best < PREFIX
+        && let Some(p) = &u.prefix
+    {
+        let hits: Vec<(usize, usize)> = prefixes.iter().filter(|t| &t.text == p).map(|t| (t.from, t.to)).collect();
+        if !hits.is_empty() {
+            best = PREFIX;
+            ranges.extend(hits);
+        }
+    }
+    (best, ranges)
+}
+
+/// Occurrences of `phrase` in `terms` (positions in order, at most one word apart).
+fn find_phrase(phrase: &[String], terms: &[Term]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (i, t) in terms.iter().enumerate() {
+        if t.text != phrase[0] {
+            continue;
+        }
+        let mut end = t;
+        let mut ok = true;
+        let mut j = i;
+        for want in &phrase[1..] {
+            match terms.get(j + 1) {
+                Some(next) if &next.text == want && next.position <= terms[j].position + 2 => {
+                    j += 1;
+                    end = next;
+                }
+                _ => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if ok {
+            out.push((t.from, end.to));
+        }
+    }
+    out
+}

@@ -1,0 +1,136 @@
+//! Synonyms, aliases and acronyms, as maintained in the knowledge folder's
+//! `synonyms.toml`, analysed into the same terms the index holds so that a
+//! question's words can be matched against them at query time.
+
+use std::collections::HashMap;
+
+use tantivy::tokenizer::TextAnalyzer;
+
+use super::analyzer;
+use crate::knowledge::SynonymGroup;
+
+/// A word or phrase as index terms (more than one term: a phrase).
+pub type Phrase = Vec<String>;
+
+/// The analysed synonym groups, looked up by the terms a question holds.
+#[derive(Debug, Default, Clone)]
+pub struct Synonyms {
+    groups: Vec<Vec<Phrase>>,
+    /// First term of each phrase → (group, phrase index) for every phrase starting with it.
+    by_first: HashMap<String, Vec<(usize, usize)>>,
+}
+
+/// A run of question terms that matched a synonym phrase.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SynonymMatch {
+    /// How many question terms the phrase covers.
+    pub len: usize,
+    /// The other phrases of its group.
+    pub alternatives: Vec<Phrase>,
+}
+
+impl Synonyms {
+    /// Analyses every group's terms; terms that analyse to nothing (stop words only) are dropped.
+    pub fn new(groups: &[SynonymGroup], analyzer: &mut TextAnalyzer) -> Synonyms {
+        let mut out = Synonyms::default();
+        for group in groups {
+            let mut phrases: Vec<Phrase> = Vec::new();
+            for term in &group.terms {
+                let phrase: Phrase = analyzer::terms(analyzer, term).into_iter().map(|t| t.text).collect();
+                if !phrase.is_empty() && !phrases.contains(&phrase) {
+                    phrases.push(phrase);
+                }
+            }
+            if phrases.len() < 2 {
+                continue;
+            }
+            let g = out.groups.len();
+            for (i, p) in phrases.iter().enumerate() {
+                out.by_first.entry(p[0].clone()).or_default().push((g, i));
+            }
+            out.groups.push(phrases);
+        }
+        out
+    }
+
+    /// Number of groups.
+    pub fn len(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// Whether there are no groups.
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// The longest synonym phrase starting at `terms[0]`, with its alternatives
+    /// (merged over every group the phrase belongs to).
+    pub fn longest_match(&self, terms: &[String]) -> Option<SynonymMatch> {
+        let first = terms.first()?;
+        let candidates = self.by_first.get(first)?;
+        let best_len = candidates
+            .iter()
+            .map(|&(g, i)| self.groups[g][i].len())
+            .filter(|&n| n <= terms.len())
+            .filter(|&n| n > 0)
+            .filter(|&n| candidates.iter().any(|&(g, i)| self.groups[g][i] == terms[..n]))
+            .max()?;
+        let phrase = &terms[..best_len];
+        let mut alternatives: Vec<Phrase> = Vec::new();
+        for &(g, i) in candidates {
+            if self.groups[g][i] != phrase {
+                continue;
+            }
+            for (j, alt) in self.groups[g].iter().enumerate() {
+                if j != i && alt != phrase && !alternatives.contains(alt) {
+                    alternatives.push(alt.clone());
+                }
+            }
+        }
+        Some(SynonymMatch { len: best_len, alternatives })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(terms: &[&str]) -> SynonymGroup {
+        SynonymGroup { terms: terms.iter().map(|s| s.to_string()).collect() }
+    }
+
+    fn terms(words: &[&str]) -> Vec<String> {
+        words.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn matches_words_phrases_and_acronyms_both_ways() {
+        let syn = Synonyms::new(
+            &[
+                group(&["emperor", "Naruhito"]),
+                group(&["ODA", "official development assistance"]),
+                group(&["neighbour", "neighbor"]),
+                group(&["the", "of"]),
+            ],
+            &mut analyzer::stemmed(),
+        );
+        // Spellings fold in the analyzer already, and stop words vanish: two groups drop.
+        assert_eq!(syn.len(), 2);
+        let table: &[(&[&str], Option<(usize, &[&[&str]])>)] = &[
+            (&["emperor", "visit"], Some((1, &[&["naruhito"]]))),
+            (&["naruhito"], Some((1, &[&["emperor"]]))),
+            (&["oda"], Some((1, &[&["offici", "develop", "assist"]]))),
+            (&["offici", "develop", "assist", "japan"], Some((3, &[&["oda"]]))),
+            (&["offici", "visit"], None),
+            (&["mongolia"], None),
+        ];
+        for (input, expect) in table {
+            let got = syn.longest_match(&terms(input));
+            let expect = expect.map(|(len, alts)| SynonymMatch {
+                len,
+                alternatives: alts.iter().map(|a| terms(a)).collect(),
+            });
+            assert_eq!(got, expect, "{input:?}");
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Small text utilities shared by the knowledge parser and the answer extractor:
+//! sentence boundaries and whitespace folding.
+
+use std::ops::Range;
+
+/// Abbreviations after which a full stop does not end a sentence.
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "prof", "st", "sr", "jr", "gen", "col", "lt", "sgt", "gov", "sen",
+    "rep", "pres", "vs", "etc", "e.g", "i.e", "cf", "no", "jan", "feb", "mar", "apr", "jun",
+    "jul", "aug", "sep", "sept", "oct", "nov", "dec", "approx", "inc", "ltd", "co", "corp",
+    "u.s", "u.k", "u.n", "fig", "vol", "p", "pp",
+];
+
+/// Byte ranges of the sentences of `text`, trimmed, in order. Every non-blank part of
+/// `text` belongs to exactly one range.
+pub fn sentences(text: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if matches!(c, b'.' | b'!' | b'?') {
+            // Swallow closing quotes/brackets that belong to this sentence.
+            let mut end = i + 1;
+            while end < text.len() {
+                let rest = &text[end..];
+                let ch = rest.chars().next().unwrap_or(' ');
+                if matches!(ch, '"' | '\'' | ')' | ']' | '”' | '’' | '»') {
+                    end += ch.len_utf8();
+                } else {
+                    break;
+                }
+            }
+            let rest = &text[end..];
+            let next_word = rest.trim_start();
+            let has_space = rest.len() > next_word.len();
+            let next_ok = next_word
+                .chars()
+                .next()
+                .is_some_and(|ch| ch.is_uppercase() || ch.is_ascii_digit() || "\"“‘'([".contains(ch));
+            if has_space && next_ok && !(c == b'.' && is_abbreviation(&text[start..i])) {
+                push_trimmed(text, start..end, &mut out);
+                start = end;
+                i = end;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    push_trimmed(text, start..text.len(), &mut out);
+    out
+}
+
+fn is_abbreviation(before: &str) -> bool {
+    let word = before
+        .rsplit(|c: char| c.is_whitespace() || c == '(')
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    // A single capital letter is an initial ("John F. Kennedy").
+    (word.len() == 1 && word.chars().all(|c| c.is_alphabetic())) || ABBREVIATIONS.contains(&word.as_str())
+}
+
+fn push_trimmed(text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
+    let s = &text[range.clone()];
+    let lead = s.len() - s.trim_start().len();
+    let trail = s.len() - s.trim_end().len();
+    if lead + trail < s.len() {
+        out.push(range.start + lead..range.end - trail);
+    }
+}
+
+/// Collapses runs of whitespace into single spaces and trims the ends.
+pub fn fold_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Edit distance with adjacent transpositions counted as one edit.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_transpositions_once() {
+        for (a, b, d) in [("emprer", "emperor", 2), ("wen", "when", 1), ("form", "from", 1), ("same", "same", 0), ("", "abc", 3)] {
+            assert_eq!(edit_distance(a, b), d, "{a} {b}");
+        }
+    }
+
+    #[test]
+    fn splits_sentences() {
+        let table: &[(&str, &[&str])] = &[
+            ("One. Two! Three?", &["One.", "Two!", "Three?"]),
+            ("He met Mr. Smith. Then left.", &["He met Mr. Smith.", "Then left."]),
+            ("In 2015, it grew. 14,000 people died.", &["In 2015, it grew.", "14,000 people died."]),
+            ("She said “yes.” They agreed.", &["She said “yes.”", "They agreed."]),
+            ("John F. Kennedy spoke. Done", &["John F. Kennedy spoke.", "Done"]),
+            ("version 1.5 is out. ok then", &["version 1.5 is out. ok then"]),
+            ("  ", &[]),
+        ];
+        for (text, expect) in table {
+            let got: Vec<&str> = sentences(text).into_iter().map(|r| &text[r]).collect();
+            assert_eq!(got, *expect, "{text}");
+        }
+    }
+}
