@@ -1,1 +1,233 @@
-fn main(){}
+//! Search benchmarks: question → `Answer` on the seed knowledge base and on a
+//! generated knowledge base of 100,000 snippets (latency distribution with p50/p95/p99),
+//! and the time to build the index for that generated base.
+//!
+//! `cargo bench --bench search` (add `-- --quick` for a shorter criterion run;
+//! `CITEBOT_BENCH_SNIPPETS=N` changes the generated size).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use citebot::search::{Engine, SearchSettings};
+use criterion::{BenchmarkId, Criterion};
+
+const SEED_QUESTIONS: &[&str] = &[
+    "when is the emperor visiting Mongolia?",
+    "Which airport is Japan paying to expand?",
+    "wen is the emprer going to mongolia",
+    "What is the capital of France?",
+    "third neighbour policy",
+    "How many Japanese detainees died in Mongolia after the war?",
+];
+
+/// A small deterministic generator (xorshift64*), so runs are comparable.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    /// Roughly Zipf-distributed index below `n`: a few words are common, most rare.
+    fn zipf(&mut self, n: usize) -> usize {
+        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
+        ((n as f64).powf(u) as usize).saturating_sub(1).min(n - 1)
+    }
+}
+
+fn vocabulary(rng: &mut Rng, n: usize) -> Vec<String> {
+    const SYLLABLES: &[&str] = &[
+        "ka", "ro", "mi", "ta", "shi", "ba", "to", "lan", "gor", "mon", "ul", "na", "dam", "sen",
+        "ver", "tri", "pol", "ex", "an", "sa", "qui", "zen", "dor", "vel", "ist", "ar", "bel",
+        "cor", "ny", "ph",
+    ];
+    let mut words = Vec::with_capacity(n);
+    while words.len() < n {
+        let len = 2 + rng.below(3);
+        let w: String = (0..len)
+            .map(|_| SYLLABLES[rng.below(SYLLABLES.len())])
+            .collect();
+        words.push(w);
+    }
+    words
+}
+
+/// Writes `snippets` paragraphs into 500 knowledge files under `dir`; returns the
+/// vocabulary used.
+fn generate(dir: &Path, snippets: usize) -> Vec<String> {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let vocab = vocabulary(&mut rng, 50_000);
+    let files = 500;
+    let per_file = snippets.div_ceil(files);
+    std::fs::create_dir_all(dir).unwrap();
+    let mut written = 0;
+    for f in 0..files {
+        let mut text = format!(
+            "+++\ntitle = \"Generated topic {f}: {} {}\"\nsource = \"Generated corpus\"\npublished = 2025-01-{:02}\n+++\n",
+            vocab[rng.zipf(vocab.len())],
+            vocab[rng.zipf(vocab.len())],
+            1 + f % 28
+        );
+        for p in 0..per_file {
+            if written == snippets {
+                break;
+            }
+            if p % 5 == 0 {
+                text.push_str(&format!(
+                    "\n## Section {} {}\n",
+                    p / 5,
+                    vocab[rng.zipf(vocab.len())]
+                ));
+            }
+            let words = 30 + rng.below(80);
+            let mut para = String::new();
+            for i in 0..words {
+                if i > 0 {
+                    para.push(if i % 15 == 0 { '.' } else { ' ' });
+                    if i % 15 == 0 {
+                        para.push(' ');
+                    }
+                }
+                para.push_str(&vocab[rng.zipf(vocab.len())]);
+                if i % 23 == 7 {
+                    para.push_str(&format!(" in {}", 1990 + rng.below(35)));
+                }
+            }
+            para.push('.');
+            let para: String = para.chars().take(790).collect();
+            text.push('\n');
+            text.push_str(&para);
+            text.push('\n');
+            written += 1;
+        }
+        std::fs::write(dir.join(format!("topic-{f:03}.md")), text).unwrap();
+    }
+    vocab
+}
+
+/// Questions over the generated base: words of real passages (answerable), with a
+/// typo (the fuzzy path), and unknown words (refusals).
+fn generated_questions(vocab: &[String], n: usize) -> Vec<String> {
+    let mut rng = Rng(42);
+    (0..n)
+        .map(|i| {
+            let pick = |rng: &mut Rng| vocab[rng.zipf(vocab.len()) % vocab.len()].clone();
+            match i % 4 {
+                0 => format!("when did {} {} happen?", pick(&mut rng), pick(&mut rng)),
+                1 => format!(
+                    "what is {} {} {}",
+                    pick(&mut rng),
+                    pick(&mut rng),
+                    pick(&mut rng)
+                ),
+                2 => {
+                    let mut w = pick(&mut rng);
+                    if w.len() > 5 {
+                        w.remove(2);
+                    }
+                    format!("who {w} {}", pick(&mut rng))
+                }
+                _ => format!("how do I reset my {}xyzzy password?", pick(&mut rng)),
+            }
+        })
+        .collect()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn latency_report(label: &str, engine: &Engine, questions: &[String], rounds: usize) {
+    let mut times = Vec::with_capacity(questions.len() * rounds);
+    for _ in 0..rounds {
+        for q in questions {
+            let t = Instant::now();
+            let a = engine.ask(q).unwrap();
+            times.push(t.elapsed());
+            std::hint::black_box(a);
+        }
+    }
+    times.sort();
+    println!(
+        "{label}: {} questions · p50 {:?} · p95 {:?} · p99 {:?} · max {:?}",
+        times.len(),
+        percentile(&times, 0.5),
+        percentile(&times, 0.95),
+        percentile(&times, 0.99),
+        times.last().unwrap()
+    );
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+
+    // Seed knowledge base, on-disk index in a temp dir.
+    let tmp = tempfile::tempdir().unwrap();
+    let seed = Engine::open(&SearchSettings::new(
+        root.join("knowledge"),
+        Some(tmp.path().join("seed-index")),
+    ))
+    .unwrap();
+    let seed_questions: Vec<String> = SEED_QUESTIONS.iter().map(|s| s.to_string()).collect();
+    latency_report("seed knowledge base", &seed, &seed_questions, 500);
+    let mut group = c.benchmark_group("seed");
+    for q in SEED_QUESTIONS {
+        group.bench_with_input(BenchmarkId::new("ask", q), q, |b, q| {
+            b.iter(|| seed.ask(q).unwrap())
+        });
+    }
+    group.finish();
+
+    // Generated knowledge base.
+    let snippets: usize = std::env::var("CITEBOT_BENCH_SNIPPETS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000);
+    let knowledge = tmp.path().join("generated/knowledge");
+    let t = Instant::now();
+    let vocab = generate(&knowledge, snippets);
+    println!("generated {snippets} snippets in {:?}", t.elapsed());
+    let mut builds = Vec::new();
+    let mut engine = None;
+    for run in 0..3 {
+        let index = tmp.path().join(format!("generated/index-{run}"));
+        let t = Instant::now();
+        let e = Engine::open(&SearchSettings::new(&knowledge, Some(index))).unwrap();
+        builds.push(t.elapsed());
+        assert_eq!(e.stats().snippets, snippets);
+        engine = Some(e);
+    }
+    builds.sort();
+    println!(
+        "index build ({snippets} snippets, parse + index + commit, {} threads): min {:?} · median {:?} · max {:?}",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        builds[0],
+        builds[1],
+        builds[2]
+    );
+    let engine = engine.unwrap();
+    let questions = generated_questions(&vocab, 1000);
+    latency_report(
+        &format!("generated knowledge base ({snippets} snippets)"),
+        &engine,
+        &questions,
+        3,
+    );
+    let mut group = c.benchmark_group("generated");
+    group.bench_function("ask (mixed questions)", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % questions.len();
+            engine.ask(&questions[i]).unwrap()
+        })
+    });
+    group.finish();
+    c.final_summary();
+}

@@ -17,7 +17,12 @@ use crate::search::{AskOptions, Engine, SearchSettings};
 #[command(name = "citebot", version, about)]
 pub struct Cli {
     /// Folder of knowledge files.
-    #[arg(long, global = true, env = "CITEBOT_KNOWLEDGE", default_value = "knowledge")]
+    #[arg(
+        long,
+        global = true,
+        env = "CITEBOT_KNOWLEDGE",
+        default_value = "knowledge"
+    )]
     pub knowledge: PathBuf,
     /// Folder of the on-disk index (rebuilt when the knowledge files change).
     #[arg(long, global = true, env = "CITEBOT_INDEX", default_value = "index")]
@@ -60,21 +65,36 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = SearchSettings::new(cli.knowledge.clone(), Some(cli.index.clone()));
     match cli.command {
-        Command::Ask { json, passages, collections, why, question } => {
+        Command::Ask {
+            json,
+            passages,
+            collections,
+            why,
+            question,
+        } => {
             let question = question.join(" ");
-            let settings = SearchSettings { passages, ..settings };
+            let settings = SearchSettings {
+                passages,
+                ..settings
+            };
             let engine = Engine::open(&settings).context("cannot open the knowledge base")?;
             let mut out = std::io::stdout().lock();
             if why {
                 writeln!(out, "{}", engine.explain(&question)?)?;
                 return Ok(ExitCode::SUCCESS);
             }
-            let options = AskOptions { collections: (!collections.is_empty()).then_some(collections), passages: None };
-            let answer = engine.ask_with(&question, &options).context("search failed")?;
+            let options = AskOptions {
+                collections: (!collections.is_empty()).then_some(collections),
+                passages: None,
+            };
+            let answer = engine
+                .ask_with(&question, &options)
+                .context("search failed")?;
             if json {
                 writeln!(out, "{}", render::json(&answer))?;
             } else {
-                let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+                let color =
+                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
                 write!(out, "{}", render::terminal(&answer, color))?;
             }
             Ok(ExitCode::SUCCESS)
@@ -84,11 +104,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let report = engine.rebuild().context("cannot build the index")?;
             println!("{report}");
             println!("index: {}", cli.index.display());
-            Ok(if report.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if report.errors.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Check { json } => {
-            let kb = knowledge::load(&cli.knowledge)
-                .with_context(|| format!("cannot read the knowledge folder {}", cli.knowledge.display()))?;
+            let kb = knowledge::load(&cli.knowledge).with_context(|| {
+                format!(
+                    "cannot read the knowledge folder {}",
+                    cli.knowledge.display()
+                )
+            })?;
             if json {
                 let problems: Vec<serde_json::Value> = kb
                     .errors
@@ -108,7 +136,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     kb.errors.len()
                 );
             }
-            Ok(if kb.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if kb.errors.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
     }
 }

@@ -106,14 +106,24 @@ impl fmt::Display for ProblemKind {
         match self {
             ProblemKind::Unreadable(e) => write!(f, "cannot read file: {e}"),
             ProblemKind::MissingFrontMatter => {
-                write!(f, "missing front matter: the file must start with a `+++` line, then title/source/published, then `+++`")
+                write!(
+                    f,
+                    "missing front matter: the file must start with a `+++` line, then title/source/published, then `+++`"
+                )
             }
-            ProblemKind::UnclosedFrontMatter => write!(f, "front matter is never closed: add a `+++` line after it"),
+            ProblemKind::UnclosedFrontMatter => {
+                write!(f, "front matter is never closed: add a `+++` line after it")
+            }
             ProblemKind::FrontMatter(e) => write!(f, "front matter: {e}"),
             ProblemKind::BadDate(e) => write!(f, "{e}"),
-            ProblemKind::BadUrl(u) => write!(f, "`url` must start with http:// or https://, not `{u}`"),
+            ProblemKind::BadUrl(u) => {
+                write!(f, "`url` must start with http:// or https://, not `{u}`")
+            }
             ProblemKind::EmptyField(k) => write!(f, "`{k}` must not be empty"),
-            ProblemKind::NoSnippets => write!(f, "no paragraphs after the front matter: nothing to answer from"),
+            ProblemKind::NoSnippets => write!(
+                f,
+                "no paragraphs after the front matter: nothing to answer from"
+            ),
             ProblemKind::DuplicateId(id) => write!(f, "duplicate snippet id `{id}`"),
             ProblemKind::Synonyms(e) => write!(f, "synonyms: {e}"),
         }
@@ -168,7 +178,10 @@ pub struct KnowledgeBase {
 /// Reads every knowledge file under `dir`. Only an unreadable folder is an error;
 /// bad files are collected in [`KnowledgeBase::errors`].
 pub fn load(dir: &Path) -> std::io::Result<KnowledgeBase> {
-    let display_root = dir.file_name().map(PathBuf::from).unwrap_or_else(|| dir.to_path_buf());
+    let display_root = dir
+        .file_name()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| dir.to_path_buf());
     let mut paths = Vec::new();
     walk(dir, &mut paths)?;
     paths.sort();
@@ -181,7 +194,11 @@ pub fn load(dir: &Path) -> std::io::Result<KnowledgeBase> {
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
             Err(e) => {
-                kb.errors.push(KnowledgeError { file: shown, line: 1, kind: ProblemKind::Unreadable(e.to_string()) });
+                kb.errors.push(KnowledgeError {
+                    file: shown,
+                    line: 1,
+                    kind: ProblemKind::Unreadable(e.to_string()),
+                });
                 continue;
             }
         };
@@ -206,7 +223,11 @@ pub fn load(dir: &Path) -> std::io::Result<KnowledgeBase> {
                 let mut dup = None;
                 for s in &snippets {
                     if !seen_ids.insert(s.id.clone()) {
-                        dup = Some(KnowledgeError { file: shown.clone(), line: s.line, kind: ProblemKind::DuplicateId(s.id.clone()) });
+                        dup = Some(KnowledgeError {
+                            file: shown.clone(),
+                            line: s.line,
+                            kind: ProblemKind::DuplicateId(s.id.clone()),
+                        });
                     }
                 }
                 match dup {
@@ -264,7 +285,11 @@ pub fn parse_synonyms(file: &str, text: &str) -> Result<Vec<SynonymGroup>, Knowl
 }
 
 fn line_of(text: &str, byte: usize) -> usize {
-    text[..byte.min(text.len())].bytes().filter(|&b| b == b'\n').count() + 1
+    text[..byte.min(text.len())]
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count()
+        + 1
 }
 
 /// Parses one knowledge file's text into its description and snippets.
@@ -274,7 +299,11 @@ pub fn parse_file(
     collection: &str,
     text: &str,
 ) -> Result<(FileInfo, Vec<Snippet>), KnowledgeError> {
-    let err = |line, kind| KnowledgeError { file: file.into(), line, kind };
+    let err = |line, kind| KnowledgeError {
+        file: file.into(),
+        line,
+        kind,
+    };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.split_inclusive('\n');
     if lines.next().map(str::trim) != Some("+++") {
@@ -303,10 +332,17 @@ pub fn parse_file(
     };
     let fm: FrontMatter = toml::from_str(fm_text).map_err(|e| {
         let line = e.span().map(|s| line_of(fm_text, s.start) + 1).unwrap_or(1);
-        let msg = e.message().trim().replace("missing field", "missing key").replace("unknown field", "unknown key");
+        let msg = e
+            .message()
+            .trim()
+            .replace("missing field", "missing key")
+            .replace("unknown field", "unknown key");
         err(line, ProblemKind::FrontMatter(msg))
     })?;
-    let published = fm.published.parse().map_err(|m| err(key_line("published"), ProblemKind::BadDate(m)))?;
+    let published = fm
+        .published
+        .parse()
+        .map_err(|m| err(key_line("published"), ProblemKind::BadDate(m)))?;
     for (key, value) in [("title", &fm.title), ("source", &fm.source)] {
         if value.trim().is_empty() {
             return Err(err(key_line(key), ProblemKind::EmptyField(key)));
@@ -335,7 +371,11 @@ pub fn parse_file(
             let n = ordinals.entry(heading.clone()).or_insert(0);
             *n += 1;
             let slug = slug(&heading);
-            let id = if slug.is_empty() { format!("{id_base}#{n}") } else { format!("{id_base}#{slug}-{n}") };
+            let id = if slug.is_empty() {
+                format!("{id_base}#{n}")
+            } else {
+                format!("{id_base}#{slug}-{n}")
+            };
             snippets.push(Snippet {
                 id,
                 file: file.into(),
@@ -378,13 +418,18 @@ fn blocks(body: &str) -> Vec<Block> {
     let mut buf = String::new();
     let mut buf_line = 0;
     let mut depth = 0usize;
-    let flush = |buf: &mut String, line: usize, headings: &Vec<(u8, String)>, out: &mut Vec<Block>| {
-        let t = text::fold_whitespace(buf);
-        if !t.is_empty() {
-            out.push(Block { headings: headings.clone(), line, text: t });
-        }
-        buf.clear();
-    };
+    let flush =
+        |buf: &mut String, line: usize, headings: &Vec<(u8, String)>, out: &mut Vec<Block>| {
+            let t = text::fold_whitespace(buf);
+            if !t.is_empty() {
+                out.push(Block {
+                    headings: headings.clone(),
+                    line,
+                    text: t,
+                });
+            }
+            buf.clear();
+        };
     for (event, range) in Parser::new_ext(body, Options::ENABLE_TABLES).into_offset_iter() {
         match event {
             Event::Start(Tag::Heading { level, .. }) => {
@@ -397,14 +442,22 @@ fn blocks(body: &str) -> Vec<Block> {
                     headings.push((level, text::fold_whitespace(&t)));
                 }
             }
-            Event::Start(Tag::Paragraph | Tag::Item | Tag::CodeBlock(_) | Tag::TableRow | Tag::TableHead) => {
+            Event::Start(
+                Tag::Paragraph | Tag::Item | Tag::CodeBlock(_) | Tag::TableRow | Tag::TableHead,
+            ) => {
                 if depth == 0 || buf.trim().is_empty() {
                     flush(&mut buf, buf_line, &headings, &mut out);
                     buf_line = line_of(body, range.start);
                 }
                 depth += 1;
             }
-            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::CodeBlock | TagEnd::TableRow | TagEnd::TableHead) => {
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Item
+                | TagEnd::CodeBlock
+                | TagEnd::TableRow
+                | TagEnd::TableHead,
+            ) => {
                 depth = depth.saturating_sub(1);
                 if depth == 0 {
                     flush(&mut buf, buf_line, &headings, &mut out);
@@ -452,7 +505,9 @@ fn split_long(text: &str) -> Vec<String> {
             pieces = hard_wrap(sentence);
         }
         for piece in pieces {
-            if !current.is_empty() && current.chars().count() + 1 + piece.chars().count() > MAX_SNIPPET_CHARS {
+            if !current.is_empty()
+                && current.chars().count() + 1 + piece.chars().count() > MAX_SNIPPET_CHARS
+            {
                 parts.push(std::mem::take(&mut current));
             }
             if !current.is_empty() {
@@ -471,7 +526,9 @@ fn hard_wrap(sentence: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
     for word in sentence.split(' ') {
-        if !current.is_empty() && current.chars().count() + 1 + word.chars().count() > MAX_SNIPPET_CHARS {
+        if !current.is_empty()
+            && current.chars().count() + 1 + word.chars().count() > MAX_SNIPPET_CHARS
+        {
             out.push(std::mem::take(&mut current));
         }
         if !current.is_empty() {
@@ -479,7 +536,11 @@ fn hard_wrap(sentence: &str) -> Vec<String> {
         }
         let mut w = word;
         while w.chars().count() > MAX_SNIPPET_CHARS {
-            let cut = w.char_indices().nth(MAX_SNIPPET_CHARS).map(|(i, _)| i).unwrap_or(w.len());
+            let cut = w
+                .char_indices()
+                .nth(MAX_SNIPPET_CHARS)
+                .map(|(i, _)| i)
+                .unwrap_or(w.len());
             out.push(w[..cut].to_string());
             w = &w[cut..];
         }
@@ -515,12 +576,19 @@ mod tests {
         let (info, s) = parse_file("knowledge/v.md", "v", "", GOOD).unwrap();
         assert_eq!(info.title, "Visit");
         assert_eq!(info.snippets, 4);
-        let got: Vec<(&str, &str, usize, &str)> =
-            s.iter().map(|s| (s.id.as_str(), s.heading.as_str(), s.line, s.text.as_str())).collect();
+        let got: Vec<(&str, &str, usize, &str)> = s
+            .iter()
+            .map(|s| (s.id.as_str(), s.heading.as_str(), s.line, s.text.as_str()))
+            .collect();
         assert_eq!(
             got,
             [
-                ("v#who-she-met-1", "Who she met", 12, "She met the prime minister."),
+                (
+                    "v#who-she-met-1",
+                    "Who she met",
+                    12,
+                    "She met the prime minister."
+                ),
                 ("v#who-she-met-2", "Who she met", 15, "first item"),
                 ("v#who-she-met-3", "Who she met", 16, "second item"),
                 ("v#dates-1", "Dates", 20, "It ended on March 5."),
@@ -535,19 +603,46 @@ mod tests {
         let table: &[(&str, usize, &str)] = &[
             ("no front matter\n", 1, "missing front matter"),
             ("+++\ntitle = \"x\"\n", 1, "never closed"),
-            ("+++\ntitle = \"x\"\nsource = \"y\"\npubished = 2025-03-05\n+++\ntext\n", 4, "unknown key `pubished`"),
-            ("+++\ntitle = \"x\"\nsource = \"y\"\n+++\ntext\n", 2, "missing key `published`"),
-            ("+++\ntitle = \"x\"\nsource = \"y\"\npublished = \"March 2025\"\n+++\ntext\n", 4, "must be a date"),
-            ("+++\ntitle = \"x\"\nsource = \"y\"\npublished = 2025-03-05\nurl = \"ftp://x\"\n+++\ntext\n", 5, "`url` must start"),
-            ("+++\ntitle = \"\"\nsource = \"y\"\npublished = 2025-03-05\n+++\ntext\n", 2, "`title` must not be empty"),
-            ("+++\ntitle = \"x\"\nsource = \"y\"\npublished = 2025-03-05\n+++\n\n# Only a heading\n", 6, "no paragraphs"),
+            (
+                "+++\ntitle = \"x\"\nsource = \"y\"\npubished = 2025-03-05\n+++\ntext\n",
+                4,
+                "unknown key `pubished`",
+            ),
+            (
+                "+++\ntitle = \"x\"\nsource = \"y\"\n+++\ntext\n",
+                2,
+                "missing key `published`",
+            ),
+            (
+                "+++\ntitle = \"x\"\nsource = \"y\"\npublished = \"March 2025\"\n+++\ntext\n",
+                4,
+                "must be a date",
+            ),
+            (
+                "+++\ntitle = \"x\"\nsource = \"y\"\npublished = 2025-03-05\nurl = \"ftp://x\"\n+++\ntext\n",
+                5,
+                "`url` must start",
+            ),
+            (
+                "+++\ntitle = \"\"\nsource = \"y\"\npublished = 2025-03-05\n+++\ntext\n",
+                2,
+                "`title` must not be empty",
+            ),
+            (
+                "+++\ntitle = \"x\"\nsource = \"y\"\npublished = 2025-03-05\n+++\n\n# Only a heading\n",
+                6,
+                "no paragraphs",
+            ),
             ("+++\ntitle = x\n+++\n", 2, "front matter"),
         ];
         for (text, line, needle) in table {
             let e = parse_file("k/bad.md", "bad", "", text).unwrap_err();
             assert_eq!(e.line, *line, "{text:?} -> {e}");
             assert!(e.to_string().contains(needle), "{text:?} -> {e}");
-            assert!(e.to_string().starts_with(&format!("k/bad.md:{line}: ")), "{e}");
+            assert!(
+                e.to_string().starts_with(&format!("k/bad.md:{line}: ")),
+                "{e}"
+            );
         }
     }
 
@@ -555,14 +650,18 @@ mod tests {
     fn long_paragraphs_split_at_sentences_within_the_limit() {
         let sentence = "This sentence is about seventy characters long, give or take a bit. ";
         let para = sentence.repeat(30);
-        let text = format!("+++\ntitle = \"x\"\nsource = \"y\"\npublished = 2025-03-05\n+++\n{para}\n");
+        let text =
+            format!("+++\ntitle = \"x\"\nsource = \"y\"\npublished = 2025-03-05\n+++\n{para}\n");
         let (_, s) = parse_file("k/l.md", "l", "", &text).unwrap();
         assert!(s.len() >= 3);
         for snip in &s {
             assert!(snip.text.chars().count() <= MAX_SNIPPET_CHARS);
             assert!(snip.text.ends_with('.'));
         }
-        assert_eq!(s.iter().map(|s| s.text.len() + 1).sum::<usize>(), para.len());
+        assert_eq!(
+            s.iter().map(|s| s.text.len() + 1).sum::<usize>(),
+            para.len()
+        );
     }
 
     #[test]
@@ -573,7 +672,11 @@ mod tests {
         std::fs::write(k.join("good.md"), GOOD).unwrap();
         std::fs::write(k.join("team/bad.md"), "oops\n").unwrap();
         std::fs::write(k.join("README.md"), "not knowledge").unwrap();
-        std::fs::write(k.join("synonyms.toml"), "[[group]]\nterms = [\"ODA\", \"official development assistance\"]\n").unwrap();
+        std::fs::write(
+            k.join("synonyms.toml"),
+            "[[group]]\nterms = [\"ODA\", \"official development assistance\"]\n",
+        )
+        .unwrap();
         let kb = load(&k).unwrap();
         assert_eq!(kb.snippets.len(), 4);
         assert_eq!(kb.errors.len(), 1);
@@ -586,7 +689,11 @@ mod tests {
 
     #[test]
     fn bad_synonyms_file_names_its_line() {
-        let e = parse_synonyms("k/synonyms.toml", "[[group]]\nterms = [\"a\", \"b\"]\n\n[[group]]\nterms = \"oops\"\n").unwrap_err();
+        let e = parse_synonyms(
+            "k/synonyms.toml",
+            "[[group]]\nterms = [\"a\", \"b\"]\n\n[[group]]\nterms = \"oops\"\n",
+        )
+        .unwrap_err();
         assert_eq!(e.line, 5, "{e}");
         let e = parse_synonyms("k/synonyms.toml", "[[group]]\nterms = [\"lonely\"]\n").unwrap_err();
         assert_eq!(e.line, 2, "{e}");

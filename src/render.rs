@@ -31,12 +31,18 @@ pub fn escape_html(s: &str) -> String {
 
 /// "5 March 2025" from "2025-03-05"; other text unchanged.
 pub fn human_date(date: &str) -> String {
-    chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").map(|d| d.format("%-d %B %Y").to_string()).unwrap_or_else(|_| date.to_string())
+    chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .map(|d| d.format("%-d %B %Y").to_string())
+        .unwrap_or_else(|_| date.to_string())
 }
 
 /// "Title › Heading".
 fn topic(c: &Citation) -> String {
-    if c.heading.is_empty() { c.title.clone() } else { format!("{} › {}", c.title, c.heading) }
+    if c.heading.is_empty() {
+        c.title.clone()
+    } else {
+        format!("{} › {}", c.title, c.heading)
+    }
 }
 
 /// The citation line in plain text: topic, source, date, url, file:line.
@@ -53,12 +59,21 @@ pub fn citation_plain(c: &Citation) -> String {
 }
 
 fn citation_html(c: &Citation) -> String {
-    let mut out = format!("<em>{}</em> — {}", escape_html(&topic(c)), escape_html(&c.source));
+    let mut out = format!(
+        "<em>{}</em> — {}",
+        escape_html(&topic(c)),
+        escape_html(&c.source)
+    );
     if let Some(d) = &c.published {
         let _ = write!(out, ", {} {}", messages::AS_OF, escape_html(&human_date(d)));
     }
     if let Some(u) = &c.url {
-        let _ = write!(out, " · <a href=\"{}\">{}</a>", escape_html(u), messages::LINK);
+        let _ = write!(
+            out,
+            " · <a href=\"{}\">{}</a>",
+            escape_html(u),
+            messages::LINK
+        );
     }
     let _ = write!(out, " · <code>{}:{}</code>", escape_html(&c.file), c.line);
     out
@@ -69,7 +84,11 @@ fn runs(p: &Passage) -> Vec<(&str, bool)> {
     let mut out = Vec::new();
     let mut at = 0;
     for &(from, to) in &p.highlights {
-        if from < at || to > p.text.len() || !p.text.is_char_boundary(from) || !p.text.is_char_boundary(to) {
+        if from < at
+            || to > p.text.len()
+            || !p.text.is_char_boundary(from)
+            || !p.text.is_char_boundary(to)
+        {
             continue;
         }
         if from > at {
@@ -87,7 +106,12 @@ fn runs(p: &Passage) -> Vec<(&str, bool)> {
 fn refusal_plain(a: &Answer) -> String {
     let mut out = messages::DONT_KNOW.to_string();
     if !a.closest_topics.is_empty() {
-        let _ = write!(out, "\n{} {}", messages::CLOSEST_TOPICS, a.closest_topics.join("; "));
+        let _ = write!(
+            out,
+            "\n{} {}",
+            messages::CLOSEST_TOPICS,
+            a.closest_topics.join("; ")
+        );
     }
     out
 }
@@ -97,15 +121,31 @@ pub fn matrix(a: &Answer) -> Formatted {
     let (mut plain, mut html) = match (&a.answer, a.answered) {
         (Some(line), true) => (
             format!("{} {}", messages::ANSWER, line.text),
-            format!("<p><strong>{}</strong> {}</p>", messages::ANSWER, escape_html(&line.text)),
+            format!(
+                "<p><strong>{}</strong> {}</p>",
+                messages::ANSWER,
+                escape_html(&line.text)
+            ),
         ),
         _ => {
             let mut html = format!("<p>{}</p>", escape_html(messages::DONT_KNOW));
             if !a.closest_topics.is_empty() {
-                let topics: Vec<String> = a.closest_topics.iter().map(|t| format!("<em>{}</em>", escape_html(t))).collect();
-                let _ = write!(html, "<p>{} {}</p>", messages::CLOSEST_TOPICS, topics.join("; "));
+                let topics: Vec<String> = a
+                    .closest_topics
+                    .iter()
+                    .map(|t| format!("<em>{}</em>", escape_html(t)))
+                    .collect();
+                let _ = write!(
+                    html,
+                    "<p>{} {}</p>",
+                    messages::CLOSEST_TOPICS,
+                    topics.join("; ")
+                );
             }
-            return Formatted { plain: refusal_plain(a), html };
+            return Formatted {
+                plain: refusal_plain(a),
+                html,
+            };
         }
     };
     if !a.passages.is_empty() {
@@ -120,12 +160,26 @@ pub fn matrix(a: &Answer) -> Formatted {
                     text_html.push_str(&escape_html(run));
                 }
             }
-            let _ = write!(html, "<li><blockquote>{}</blockquote>{}</li>", text_html, citation_html(&p.citation));
-            let _ = write!(plain, "{}. “{}”\n   — {}\n", p.rank, p.text, citation_plain(&p.citation));
+            let _ = write!(
+                html,
+                "<li><blockquote>{}</blockquote>{}</li>",
+                text_html,
+                citation_html(&p.citation)
+            );
+            let _ = write!(
+                plain,
+                "{}. “{}”\n   — {}\n",
+                p.rank,
+                p.text,
+                citation_plain(&p.citation)
+            );
         }
         html.push_str("</ol>");
     }
-    Formatted { plain: plain.trim_end().to_string(), html }
+    Formatted {
+        plain: plain.trim_end().to_string(),
+        html,
+    }
 }
 
 /// The answer as a terminal shows it; `color` adds ANSI bold to matched words.
@@ -135,7 +189,15 @@ pub fn terminal(a: &Answer, color: bool) -> String {
         _ => format!("{}\n", refusal_plain(a)),
     };
     if !a.passages.is_empty() {
-        let _ = writeln!(out, "\n{}", if a.answered { messages::SOURCES_HEADER } else { messages::NEAREST_HEADER });
+        let _ = writeln!(
+            out,
+            "\n{}",
+            if a.answered {
+                messages::SOURCES_HEADER
+            } else {
+                messages::NEAREST_HEADER
+            }
+        );
     }
     for p in &a.passages {
         let mut text = String::new();
@@ -146,7 +208,13 @@ pub fn terminal(a: &Answer, color: bool) -> String {
                 text.push_str(run);
             }
         }
-        let _ = writeln!(out, "\n[{}] {}\n    — {}", p.rank, text, citation_plain(&p.citation));
+        let _ = writeln!(
+            out,
+            "\n[{}] {}\n    — {}",
+            p.rank,
+            text,
+            citation_plain(&p.citation)
+        );
     }
     out
 }
@@ -165,7 +233,10 @@ mod tests {
         Answer {
             question: question.into(),
             answered: true,
-            answer: Some(AnswerLine { text: "They visit in <b>July</b> 2025.".into(), passage: 1 }),
+            answer: Some(AnswerLine {
+                text: "They visit in <b>July</b> 2025.".into(),
+                passage: 1,
+            }),
             passages: vec![Passage {
                 rank: 1,
                 score: 1.5,
@@ -188,15 +259,38 @@ mod tests {
 
     #[test]
     fn matrix_html_escapes_everything_from_users_and_files() {
-        let a = answer("<script>alert(1)</script>", "Here <script>x</script> & more");
+        let a = answer(
+            "<script>alert(1)</script>",
+            "Here <script>x</script> & more",
+        );
         let f = matrix(&a);
         assert!(!f.html.contains("<script>"), "{}", f.html);
         assert!(!f.html.contains("<b>July"), "{}", f.html);
-        assert!(f.html.contains("<strong>Here</strong> &lt;script&gt;x&lt;/script&gt; &amp; more"), "{}", f.html);
-        assert!(f.html.contains("href=\"https://example.org/a?b=1&amp;c=&quot;2&quot;\""), "{}", f.html);
-        assert!(f.html.contains("Paper &amp; Co, as of 5 March 2025"), "{}", f.html);
-        assert!(f.plain.starts_with("Answer: They visit in <b>July</b> 2025."));
-        assert!(f.plain.contains("Visit › Plans — Paper & Co, as of 5 March 2025"));
+        assert!(
+            f.html
+                .contains("<strong>Here</strong> &lt;script&gt;x&lt;/script&gt; &amp; more"),
+            "{}",
+            f.html
+        );
+        assert!(
+            f.html
+                .contains("href=\"https://example.org/a?b=1&amp;c=&quot;2&quot;\""),
+            "{}",
+            f.html
+        );
+        assert!(
+            f.html.contains("Paper &amp; Co, as of 5 March 2025"),
+            "{}",
+            f.html
+        );
+        assert!(
+            f.plain
+                .starts_with("Answer: They visit in <b>July</b> 2025.")
+        );
+        assert!(
+            f.plain
+                .contains("Visit › Plans — Paper & Co, as of 5 March 2025")
+        );
     }
 
     #[test]

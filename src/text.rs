@@ -6,9 +6,9 @@ use std::ops::Range;
 /// Abbreviations after which a full stop does not end a sentence.
 const ABBREVIATIONS: &[&str] = &[
     "mr", "mrs", "ms", "dr", "prof", "st", "sr", "jr", "gen", "col", "lt", "sgt", "gov", "sen",
-    "rep", "pres", "vs", "etc", "e.g", "i.e", "cf", "no", "jan", "feb", "mar", "apr", "jun",
-    "jul", "aug", "sep", "sept", "oct", "nov", "dec", "approx", "inc", "ltd", "co", "corp",
-    "u.s", "u.k", "u.n", "fig", "vol", "p", "pp",
+    "rep", "pres", "vs", "etc", "e.g", "i.e", "cf", "no", "jan", "feb", "mar", "apr", "jun", "jul",
+    "aug", "sep", "sept", "oct", "nov", "dec", "approx", "inc", "ltd", "co", "corp", "u.s", "u.k",
+    "u.n", "fig", "vol", "p", "pp",
 ];
 
 /// Byte ranges of the sentences of `text`, trimmed, in order. Every non-blank part of
@@ -35,10 +35,9 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
             let rest = &text[end..];
             let next_word = rest.trim_start();
             let has_space = rest.len() > next_word.len();
-            let next_ok = next_word
-                .chars()
-                .next()
-                .is_some_and(|ch| ch.is_uppercase() || ch.is_ascii_digit() || "\"“‘'([".contains(ch));
+            let next_ok = next_word.chars().next().is_some_and(|ch| {
+                ch.is_uppercase() || ch.is_ascii_digit() || "\"“‘'([".contains(ch)
+            });
             if has_space && next_ok && !(c == b'.' && is_abbreviation(&text[start..i])) {
                 push_trimmed(text, start..end, &mut out);
                 start = end;
@@ -59,7 +58,8 @@ fn is_abbreviation(before: &str) -> bool {
         .unwrap_or("")
         .to_lowercase();
     // A single capital letter is an initial ("John F. Kennedy").
-    (word.len() == 1 && word.chars().all(|c| c.is_alphabetic())) || ABBREVIATIONS.contains(&word.as_str())
+    (word.len() == 1 && word.chars().all(|c| c.is_alphabetic()))
+        || ABBREVIATIONS.contains(&word.as_str())
 }
 
 fn push_trimmed(text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
@@ -90,7 +90,9 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
             }
@@ -105,7 +107,13 @@ mod tests {
 
     #[test]
     fn edit_distance_counts_transpositions_once() {
-        for (a, b, d) in [("emprer", "emperor", 2), ("wen", "when", 1), ("form", "from", 1), ("same", "same", 0), ("", "abc", 3)] {
+        for (a, b, d) in [
+            ("emprer", "emperor", 2),
+            ("wen", "when", 1),
+            ("form", "from", 1),
+            ("same", "same", 0),
+            ("", "abc", 3),
+        ] {
             assert_eq!(edit_distance(a, b), d, "{a} {b}");
         }
     }
@@ -114,11 +122,26 @@ mod tests {
     fn splits_sentences() {
         let table: &[(&str, &[&str])] = &[
             ("One. Two! Three?", &["One.", "Two!", "Three?"]),
-            ("He met Mr. Smith. Then left.", &["He met Mr. Smith.", "Then left."]),
-            ("In 2015, it grew. 14,000 people died.", &["In 2015, it grew.", "14,000 people died."]),
-            ("She said “yes.” They agreed.", &["She said “yes.”", "They agreed."]),
-            ("John F. Kennedy spoke. Done", &["John F. Kennedy spoke.", "Done"]),
-            ("version 1.5 is out. ok then", &["version 1.5 is out. ok then"]),
+            (
+                "He met Mr. Smith. Then left.",
+                &["He met Mr. Smith.", "Then left."],
+            ),
+            (
+                "In 2015, it grew. 14,000 people died.",
+                &["In 2015, it grew.", "14,000 people died."],
+            ),
+            (
+                "She said “yes.” They agreed.",
+                &["She said “yes.”", "They agreed."],
+            ),
+            (
+                "John F. Kennedy spoke. Done",
+                &["John F. Kennedy spoke.", "Done"],
+            ),
+            (
+                "version 1.5 is out. ok then",
+                &["version 1.5 is out. ok then"],
+            ),
             ("  ", &[]),
         ];
         for (text, expect) in table {

@@ -22,34 +22,243 @@ pub const PREFIX_LEN: usize = 5;
 
 /// English stop words: never indexed, never searched.
 pub const STOP_WORDS: &[&str] = &[
-    "a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are",
-    "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but",
-    "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for",
-    "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself",
-    "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just",
-    "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once",
-    "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she",
-    "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them",
-    "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too",
-    "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which",
-    "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself",
-    "yourselves", "s", "t", "d", "ll", "m", "re", "ve", "also", "whose", "shall", "may",
-    "might", "must", "us", "let", "yet", "ever",
+    "a",
+    "about",
+    "above",
+    "after",
+    "again",
+    "against",
+    "all",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "down",
+    "during",
+    "each",
+    "few",
+    "for",
+    "from",
+    "further",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "herself",
+    "him",
+    "himself",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "just",
+    "me",
+    "more",
+    "most",
+    "my",
+    "myself",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "off",
+    "on",
+    "once",
+    "only",
+    "or",
+    "other",
+    "our",
+    "ours",
+    "ourselves",
+    "out",
+    "over",
+    "own",
+    "same",
+    "she",
+    "should",
+    "so",
+    "some",
+    "such",
+    "than",
+    "that",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "very",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+    "yours",
+    "yourself",
+    "yourselves",
+    "s",
+    "t",
+    "d",
+    "ll",
+    "m",
+    "re",
+    "ve",
+    "also",
+    "whose",
+    "shall",
+    "may",
+    "might",
+    "must",
+    "us",
+    "let",
+    "yet",
+    "ever",
 ];
 
 /// Words that only frame a question ("tell me", "how many", "last time") and never
 /// carry its topic. Dropped from questions, kept in passages.
 pub const QUESTION_FILLER: &[&str] = &[
-    "many", "much", "tell", "know", "please", "explain", "describe", "happen", "happened",
-    "happening", "happens", "kind", "sort", "type", "thing", "things", "anything",
-    "something", "info", "information", "regarding", "anyone", "someone", "hey", "hi",
-    "hello", "thanks", "thank", "give", "show", "find", "last", "time", "times", "exactly",
-    "currently", "current", "recently", "recent", "say", "says", "said", "mean", "means",
-    "like", "want", "wanted", "need", "get", "got", "ask", "asking", "question", "answer",
-    "details", "detail", "actually", "really", "supposed", "happening", "long", "ago",
-    "year", "date", "day", "place", "number", "name", "named", "called", "people", "person",
-    "whats", "wheres", "whens", "whos", "hows", "use", "uses", "used", "using", "going", "gonna",
-    "come", "comes", "coming", "came", "gets", "getting",
+    "many",
+    "much",
+    "tell",
+    "know",
+    "please",
+    "explain",
+    "describe",
+    "happen",
+    "happened",
+    "happening",
+    "happens",
+    "kind",
+    "sort",
+    "type",
+    "thing",
+    "things",
+    "anything",
+    "something",
+    "info",
+    "information",
+    "regarding",
+    "anyone",
+    "someone",
+    "hey",
+    "hi",
+    "hello",
+    "thanks",
+    "thank",
+    "give",
+    "show",
+    "find",
+    "last",
+    "time",
+    "times",
+    "exactly",
+    "currently",
+    "current",
+    "recently",
+    "recent",
+    "say",
+    "says",
+    "said",
+    "mean",
+    "means",
+    "like",
+    "want",
+    "wanted",
+    "need",
+    "get",
+    "got",
+    "ask",
+    "asking",
+    "question",
+    "answer",
+    "details",
+    "detail",
+    "actually",
+    "really",
+    "supposed",
+    "happening",
+    "long",
+    "ago",
+    "year",
+    "date",
+    "day",
+    "place",
+    "number",
+    "name",
+    "named",
+    "called",
+    "people",
+    "person",
+    "whats",
+    "wheres",
+    "whens",
+    "whos",
+    "hows",
+    "use",
+    "uses",
+    "used",
+    "using",
+    "going",
+    "gonna",
+    "come",
+    "comes",
+    "coming",
+    "came",
+    "gets",
+    "getting",
 ];
 
 /// Builds the stemming analyzer used for the title, heading and body fields.
@@ -60,7 +269,9 @@ pub fn stemmed() -> TextAnalyzer {
         .filter(AsciiFoldingFilter)
         .filter(MapFilter(american_spelling))
         .filter(MapFilter(base_verb))
-        .filter(StopWordFilter::remove(STOP_WORDS.iter().map(|w| w.to_string())))
+        .filter(StopWordFilter::remove(
+            STOP_WORDS.iter().map(|w| w.to_string()),
+        ))
         .filter(Stemmer::new(Language::English))
         .build()
 }
@@ -73,7 +284,9 @@ pub fn prefix() -> TextAnalyzer {
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
         .filter(MapFilter(american_spelling))
-        .filter(StopWordFilter::remove(STOP_WORDS.iter().map(|w| w.to_string())))
+        .filter(StopWordFilter::remove(
+            STOP_WORDS.iter().map(|w| w.to_string()),
+        ))
         .filter(MapFilter(truncate_to_prefix))
         .build()
 }
@@ -119,10 +332,17 @@ pub fn american_spelling(word: &mut String) -> bool {
     }
     // -our → -or: colour, neighbour(s/ing/hood), favourite, honoured.
     const OUR_SUFFIXES: &[&str] = &[
-        "", "s", "ed", "ing", "able", "ably", "ite", "ites", "ful", "less", "hood", "hoods",
-        "er", "ers", "ism", "ist", "ists", "ly",
+        "", "s", "ed", "ing", "able", "ably", "ite", "ites", "ful", "less", "hood", "hoods", "er",
+        "ers", "ism", "ist", "ists", "ly",
     ];
-    const OUR_KEEP: &[&str] = &["devour", "contour", "detour", "velour", "amour", "troubadour"];
+    const OUR_KEEP: &[&str] = &[
+        "devour",
+        "contour",
+        "detour",
+        "velour",
+        "amour",
+        "troubadour",
+    ];
     if let Some(i) = w.rfind("our")
         && i >= 2
         && OUR_SUFFIXES.contains(&&w[i + 3..])
@@ -175,7 +395,12 @@ pub fn american_spelling(word: &mut String) -> bool {
         }
     }
     // programme, catalogue, dialogue.
-    for (suffix, american) in [("amme", "am"), ("ammes", "ams"), ("ogue", "og"), ("ogues", "ogs")] {
+    for (suffix, american) in [
+        ("amme", "am"),
+        ("ammes", "ams"),
+        ("ogue", "og"),
+        ("ogues", "ogs"),
+    ] {
         if let Some(stem) = w.strip_suffix(suffix)
             && stem.len() >= 3
         {
@@ -189,29 +414,96 @@ pub fn american_spelling(word: &mut String) -> bool {
 /// Irregular past forms the stemmer cannot join to their verb ("met" → "meet").
 /// Only forms that are rarely anything but the verb are listed ("left", "found" are not).
 const IRREGULAR: &[(&str, &str)] = &[
-    ("met", "meet"), ("went", "go"), ("gone", "go"), ("paid", "pay"), ("took", "take"),
-    ("taken", "take"), ("came", "come"), ("began", "begin"), ("begun", "begin"),
-    ("held", "hold"), ("led", "lead"), ("made", "make"), ("thought", "think"),
-    ("brought", "bring"), ("bought", "buy"), ("won", "win"), ("told", "tell"),
-    ("gave", "give"), ("given", "give"), ("fought", "fight"), ("sought", "seek"),
-    ("built", "build"), ("sent", "send"), ("spent", "spend"), ("kept", "keep"),
-    ("grew", "grow"), ("grown", "grow"), ("knew", "know"), ("known", "know"),
-    ("chose", "choose"), ("chosen", "choose"), ("flew", "fly"), ("flown", "fly"),
-    ("drew", "draw"), ("drawn", "draw"), ("wrote", "write"), ("written", "write"),
-    ("spoke", "speak"), ("spoken", "speak"), ("ran", "run"), ("struck", "strike"),
-    ("stood", "stand"), ("sold", "sell"), ("taught", "teach"), ("caught", "catch"),
-    ("threw", "throw"), ("thrown", "throw"), ("understood", "understand"),
-    ("withdrew", "withdraw"), ("withdrawn", "withdraw"), ("arose", "arise"),
-    ("arisen", "arise"), ("saw", "see"), ("seen", "see"), ("became", "become"),
-    ("dealt", "deal"), ("meant", "mean"), ("felt", "feel"), ("heard", "hear"),
-    ("lost", "lose"), ("broke", "break"), ("broken", "break"), ("fell", "fall"),
-    ("fallen", "fall"), ("laid", "lay"), ("shot", "shoot"), ("forgot", "forget"),
-    ("forgotten", "forget"), ("ate", "eat"), ("eaten", "eat"), ("drank", "drink"),
-    ("sat", "sit"), ("hid", "hide"), ("hidden", "hide"), ("learnt", "learn"),
-    ("spelt", "spell"), ("dreamt", "dream"), ("burnt", "burn"), ("sang", "sing"),
-    ("swore", "swear"), ("sworn", "swear"), ("wore", "wear"), ("worn", "wear"),
-    ("overtook", "overtake"), ("undertook", "undertake"), ("undertaken", "undertake"),
-    ("foresaw", "foresee"), ("forgave", "forgive"), ("stole", "steal"), ("stolen", "steal"),
+    ("met", "meet"),
+    ("went", "go"),
+    ("gone", "go"),
+    ("paid", "pay"),
+    ("took", "take"),
+    ("taken", "take"),
+    ("came", "come"),
+    ("began", "begin"),
+    ("begun", "begin"),
+    ("held", "hold"),
+    ("led", "lead"),
+    ("made", "make"),
+    ("thought", "think"),
+    ("brought", "bring"),
+    ("bought", "buy"),
+    ("won", "win"),
+    ("told", "tell"),
+    ("gave", "give"),
+    ("given", "give"),
+    ("fought", "fight"),
+    ("sought", "seek"),
+    ("built", "build"),
+    ("sent", "send"),
+    ("spent", "spend"),
+    ("kept", "keep"),
+    ("grew", "grow"),
+    ("grown", "grow"),
+    ("knew", "know"),
+    ("known", "know"),
+    ("chose", "choose"),
+    ("chosen", "choose"),
+    ("flew", "fly"),
+    ("flown", "fly"),
+    ("drew", "draw"),
+    ("drawn", "draw"),
+    ("wrote", "write"),
+    ("written", "write"),
+    ("spoke", "speak"),
+    ("spoken", "speak"),
+    ("ran", "run"),
+    ("struck", "strike"),
+    ("stood", "stand"),
+    ("sold", "sell"),
+    ("taught", "teach"),
+    ("caught", "catch"),
+    ("threw", "throw"),
+    ("thrown", "throw"),
+    ("understood", "understand"),
+    ("withdrew", "withdraw"),
+    ("withdrawn", "withdraw"),
+    ("arose", "arise"),
+    ("arisen", "arise"),
+    ("saw", "see"),
+    ("seen", "see"),
+    ("became", "become"),
+    ("dealt", "deal"),
+    ("meant", "mean"),
+    ("felt", "feel"),
+    ("heard", "hear"),
+    ("lost", "lose"),
+    ("broke", "break"),
+    ("broken", "break"),
+    ("fell", "fall"),
+    ("fallen", "fall"),
+    ("laid", "lay"),
+    ("shot", "shoot"),
+    ("forgot", "forget"),
+    ("forgotten", "forget"),
+    ("ate", "eat"),
+    ("eaten", "eat"),
+    ("drank", "drink"),
+    ("sat", "sit"),
+    ("hid", "hide"),
+    ("hidden", "hide"),
+    ("learnt", "learn"),
+    ("spelt", "spell"),
+    ("dreamt", "dream"),
+    ("burnt", "burn"),
+    ("sang", "sing"),
+    ("swore", "swear"),
+    ("sworn", "swear"),
+    ("wore", "wear"),
+    ("worn", "wear"),
+    ("overtook", "overtake"),
+    ("undertook", "undertake"),
+    ("undertaken", "undertake"),
+    ("foresaw", "foresee"),
+    ("forgave", "forgive"),
+    ("stole", "steal"),
+    ("stolen", "steal"),
 ];
 
 /// Rewrites an irregular past form to its verb, in place.
@@ -241,7 +533,10 @@ pub struct MapFilter(pub fn(&mut String) -> bool);
 impl TokenFilter for MapFilter {
     type Tokenizer<T: Tokenizer> = MapTokenizer<T>;
     fn transform<T: Tokenizer>(self, tokenizer: T) -> MapTokenizer<T> {
-        MapTokenizer { inner: tokenizer, f: self.0 }
+        MapTokenizer {
+            inner: tokenizer,
+            f: self.0,
+        }
     }
 }
 
@@ -255,7 +550,10 @@ pub struct MapTokenizer<T> {
 impl<T: Tokenizer> Tokenizer for MapTokenizer<T> {
     type TokenStream<'a> = MapStream<T::TokenStream<'a>>;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        MapStream { tail: self.inner.token_stream(text), f: self.f }
+        MapStream {
+            tail: self.inner.token_stream(text),
+            f: self.f,
+        }
     }
 }
 
@@ -287,7 +585,10 @@ mod tests {
     use super::*;
 
     fn stems(text: &str) -> Vec<String> {
-        terms(&mut stemmed(), text).into_iter().map(|t| t.text).collect()
+        terms(&mut stemmed(), text)
+            .into_iter()
+            .map(|t| t.text)
+            .collect()
     }
 
     #[test]
@@ -319,18 +620,37 @@ mod tests {
 
     #[test]
     fn words_that_only_look_british_are_left_alone() {
-        for (word, expect) in [("tour", "tour"), ("hour", "hour"), ("four", "four"), ("contour", "contour"), ("your", "")] {
+        for (word, expect) in [
+            ("tour", "tour"),
+            ("hour", "hour"),
+            ("four", "four"),
+            ("contour", "contour"),
+            ("your", ""),
+        ] {
             let got = stems(word);
-            assert_eq!(got.first().map(String::as_str).unwrap_or(""), expect, "{word}");
+            assert_eq!(
+                got.first().map(String::as_str).unwrap_or(""),
+                expect,
+                "{word}"
+            );
         }
     }
 
     #[test]
     fn analyzer_lowercases_folds_stops_and_stems() {
         let table: &[(&str, &[&str])] = &[
-            ("The Emperor is visiting Mongolia", &["emperor", "visit", "mongolia"]),
-            ("Chinggis Khaan International Airport", &["chinggi", "khaan", "internat", "airport"]),
-            ("Mongolia’s “third neighbor” policy", &["mongolia", "third", "neighbor", "polici"]),
+            (
+                "The Emperor is visiting Mongolia",
+                &["emperor", "visit", "mongolia"],
+            ),
+            (
+                "Chinggis Khaan International Airport",
+                &["chinggi", "khaan", "internat", "airport"],
+            ),
+            (
+                "Mongolia’s “third neighbor” policy",
+                &["mongolia", "third", "neighbor", "polici"],
+            ),
             ("Café ÉLYSÉE", &["cafe", "elyse"]),
             ("of the and to", &[]),
         ];

@@ -44,25 +44,113 @@ const QUESTION_WORDS: &[(&str, Kind)] = &[
     ("how", Kind::How),
 ];
 
-const TIME_NOUNS: &[&str] = &["year", "years", "date", "month", "day", "time", "decade", "century"];
-const PLACE_NOUNS: &[&str] = &["country", "countries", "city", "cities", "place", "places", "region", "capital", "airport", "location"];
+const TIME_NOUNS: &[&str] = &[
+    "year", "years", "date", "month", "day", "time", "decade", "century",
+];
+const PLACE_NOUNS: &[&str] = &[
+    "country",
+    "countries",
+    "city",
+    "cities",
+    "place",
+    "places",
+    "region",
+    "capital",
+    "airport",
+    "location",
+];
 const MONTHS: &[&str] = &[
-    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-    "november", "december",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 ];
 const NUMBER_WORDS: &[&str] = &[
-    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-    "dozen", "dozens", "hundred", "hundreds", "thousand", "thousands", "million", "millions", "billion",
-    "billions", "trillion",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "dozen",
+    "dozens",
+    "hundred",
+    "hundreds",
+    "thousand",
+    "thousands",
+    "million",
+    "millions",
+    "billion",
+    "billions",
+    "trillion",
 ];
 const FUTURE: &[&str] = &[
-    "will", "going", "gonna", "upcoming", "next", "plan", "plans", "planned", "planning", "expected",
-    "expects", "soon", "future", "scheduled", "promises", "shall", "forthcoming", "proposed",
+    "will",
+    "going",
+    "gonna",
+    "upcoming",
+    "next",
+    "plan",
+    "plans",
+    "planned",
+    "planning",
+    "expected",
+    "expects",
+    "soon",
+    "future",
+    "scheduled",
+    "promises",
+    "shall",
+    "forthcoming",
+    "proposed",
 ];
-const PAST: &[&str] = &["did", "was", "were", "had", "last", "previously", "ago", "earlier", "formerly", "once", "former"];
+const PAST: &[&str] = &[
+    "did",
+    "was",
+    "were",
+    "had",
+    "last",
+    "previously",
+    "ago",
+    "earlier",
+    "formerly",
+    "once",
+    "former",
+];
 const REASONS: &[&str] = &[
-    "because", "aim", "aims", "aimed", "goal", "goals", "objective", "purpose", "purposes", "order",
-    "hopes", "seeks", "reduce", "due", "so", "reason", "thereby", "intended", "mitigate",
+    "because",
+    "aim",
+    "aims",
+    "aimed",
+    "goal",
+    "goals",
+    "objective",
+    "purpose",
+    "purposes",
+    "order",
+    "hopes",
+    "seeks",
+    "reduce",
+    "due",
+    "so",
+    "reason",
+    "thereby",
+    "intended",
+    "mitigate",
 ];
 
 /// What a question's first words say about the answer it wants.
@@ -90,19 +178,38 @@ pub fn kind_of(words: &[&str]) -> Asked {
         && let Some(first) = words.first()
         && (2..=6).contains(&first.len())
         && !STOP_WORDS.contains(first)
-        && let Some((_, k)) = QUESTION_WORDS.iter().find(|(q, _)| text::edit_distance(q, first) == 1)
+        && let Some((_, k)) = QUESTION_WORDS
+            .iter()
+            .find(|(q, _)| text::edit_distance(q, first) == 1)
     {
         found = Some((0, *k));
         skip = 1;
     }
     let Some((i, kind)) = found else {
-        let yes_no = ["is", "are", "does", "do", "did", "can", "will", "was", "were", "has", "have"];
-        let kind = if words.first().is_some_and(|w| yes_no.contains(w)) { Kind::YesNo } else { Kind::Other };
-        return Asked { kind, skip: 0, type_noun: None };
+        let yes_no = [
+            "is", "are", "does", "do", "did", "can", "will", "was", "were", "has", "have",
+        ];
+        let kind = if words.first().is_some_and(|w| yes_no.contains(w)) {
+            Kind::YesNo
+        } else {
+            Kind::Other
+        };
+        return Asked {
+            kind,
+            skip: 0,
+            type_noun: None,
+        };
     };
     let next = words.get(i + 1).copied().unwrap_or("");
     let kind = match kind {
-        Kind::How if matches!(next, "many" | "much" | "long" | "old" | "far" | "large" | "big") => Kind::HowMany,
+        Kind::How
+            if matches!(
+                next,
+                "many" | "much" | "long" | "old" | "far" | "large" | "big"
+            ) =>
+        {
+            Kind::HowMany
+        }
         Kind::What | Kind::Which if TIME_NOUNS.contains(&next) => Kind::When,
         Kind::What | Kind::Which if PLACE_NOUNS.contains(&next) => Kind::Where,
         Kind::What if next == "for" => Kind::Why,
@@ -113,13 +220,18 @@ pub fn kind_of(words: &[&str]) -> Asked {
         && !STOP_WORDS.contains(&next)
         && !matches!(next, "many" | "much" | "for"))
     .then_some(i + 1);
-    Asked { kind, skip, type_noun }
+    Asked {
+        kind,
+        skip,
+        type_noun,
+    }
 }
 
 /// Whether the question asks about the past or the future.
 pub fn question_tense(words: &[&str]) -> Tense {
     let future = words.iter().any(|w| FUTURE.contains(w))
-        || (words.iter().take(3).any(|w| matches!(*w, "is" | "are")) && words.iter().any(|w| w.len() > 4 && w.ends_with("ing")));
+        || (words.iter().take(3).any(|w| matches!(*w, "is" | "are"))
+            && words.iter().any(|w| w.len() > 4 && w.ends_with("ing")));
     let past = words.iter().any(|w| PAST.contains(w));
     match (past, future) {
         (true, false) => Tense::Past,
@@ -129,10 +241,33 @@ pub fn question_tense(words: &[&str]) -> Tense {
 }
 
 fn sentence_tense(sentence: &str) -> Tense {
-    let words: Vec<String> = sentence.split(|c: char| !c.is_alphanumeric()).map(str::to_lowercase).collect();
+    let words: Vec<String> = sentence
+        .split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+        .collect();
     let has = |list: &[&str]| words.iter().any(|w| list.contains(&w.as_str()));
-    let future = has(&["will", "expected", "plans", "planned", "upcoming", "set", "scheduled", "promises", "future", "proposed"]);
-    let past = has(&["previously", "was", "were", "had", "ago", "formerly", "earlier", "once"]);
+    let future = has(&[
+        "will",
+        "expected",
+        "plans",
+        "planned",
+        "upcoming",
+        "set",
+        "scheduled",
+        "promises",
+        "future",
+        "proposed",
+    ]);
+    let past = has(&[
+        "previously",
+        "was",
+        "were",
+        "had",
+        "ago",
+        "formerly",
+        "earlier",
+        "once",
+    ]);
     match (past, future) {
         (true, false) => Tense::Past,
         (false, true) => Tense::Future,
@@ -144,7 +279,9 @@ fn has_date(text: &str) -> bool {
     text.split(|c: char| !c.is_alphanumeric()).any(|w| {
         let lower = w.to_lowercase();
         let digits = lower.trim_end_matches('s');
-        (digits.len() == 4 && digits.chars().all(|c| c.is_ascii_digit()) && (1700..=2199).contains(&digits.parse::<u32>().unwrap_or(0)))
+        (digits.len() == 4
+            && digits.chars().all(|c| c.is_ascii_digit())
+            && (1700..=2199).contains(&digits.parse::<u32>().unwrap_or(0)))
             || MONTHS.contains(&lower.as_str())
     })
 }
@@ -176,7 +313,11 @@ fn names_after(sentence: &str, matched: &[(usize, usize)], question: &str) -> bo
     let q = question.to_lowercase();
     matched.iter().any(|&(_, to)| {
         let rest = sentence.get(to..).unwrap_or("");
-        let next = rest.trim_start_matches([' ', ',']).split(|c: char| !c.is_alphanumeric()).next().unwrap_or("");
+        let next = rest
+            .trim_start_matches([' ', ','])
+            .split(|c: char| !c.is_alphanumeric())
+            .next()
+            .unwrap_or("");
         rest.starts_with(' ') && is_capitalised(next) && !q.contains(&next.to_lowercase())
     })
 }
@@ -187,7 +328,9 @@ pub fn holds_kind(kind: Kind, text: &str, question: &str) -> bool {
         Kind::When => has_date(text),
         Kind::HowMany => has_number(text, question),
         Kind::Who | Kind::Which | Kind::Where => has_name(text, question),
-        Kind::Why => text.split(|c: char| !c.is_alphanumeric()).any(|w| REASONS.contains(&w.to_lowercase().as_str())),
+        Kind::Why => text
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| REASONS.contains(&w.to_lowercase().as_str())),
         _ => false,
     }
 }
@@ -207,7 +350,10 @@ pub fn best_sentence(
             score += 0.3;
         }
         if matches!(q.kind, Kind::Who | Kind::Which) {
-            let local: Vec<(usize, usize)> = matched.iter().map(|&(a, b)| (a - range.start, b - range.start)).collect();
+            let local: Vec<(usize, usize)> = matched
+                .iter()
+                .map(|&(a, b)| (a - range.start, b - range.start))
+                .collect();
             if names_after(sentence, &local, &q.text) {
                 score += 0.2;
             }
@@ -246,7 +392,15 @@ mod tests {
         ];
         for (q, kind, skip, type_noun) in table {
             let words: Vec<&str> = q.split(' ').collect();
-            assert_eq!(kind_of(&words), Asked { kind: *kind, skip: *skip, type_noun: *type_noun }, "{q}");
+            assert_eq!(
+                kind_of(&words),
+                Asked {
+                    kind: *kind,
+                    skip: *skip,
+                    type_noun: *type_noun
+                },
+                "{q}"
+            );
         }
     }
 
@@ -283,7 +437,11 @@ mod tests {
             (Kind::Why, "It aims to reduce dependence.", true),
         ];
         for (kind, text, expect) in table {
-            assert_eq!(holds_kind(*kind, text, "question about 2015"), *expect, "{kind:?} {text}");
+            assert_eq!(
+                holds_kind(*kind, text, "question about 2015"),
+                *expect,
+                "{kind:?} {text}"
+            );
         }
     }
 
@@ -292,10 +450,35 @@ mod tests {
         let passage = "The visit was the start of a banner year. Naruhito and Masako are expected to visit Mongolia in July 2025. Naruhito previously visited Mongolia in 2007, when he was the crown prince.";
         // Equal word coverage for every sentence: kind and tense decide.
         let flat = |_: Range<usize>| (0.5, Vec::new());
-        let q = |text: &str, kind, tense| Question { text: text.into(), kind, tense, units: vec![] };
-        let future = best_sentence(&q("when is the emperor visiting mongolia", Kind::When, Tense::Future), passage, flat).unwrap().0;
+        let q = |text: &str, kind, tense| Question {
+            text: text.into(),
+            kind,
+            tense,
+            units: vec![],
+        };
+        let future = best_sentence(
+            &q(
+                "when is the emperor visiting mongolia",
+                Kind::When,
+                Tense::Future,
+            ),
+            passage,
+            flat,
+        )
+        .unwrap()
+        .0;
         assert!(future.contains("July 2025"), "{future}");
-        let past = best_sentence(&q("when was naruhito last in mongolia", Kind::When, Tense::Past), passage, flat).unwrap().0;
+        let past = best_sentence(
+            &q(
+                "when was naruhito last in mongolia",
+                Kind::When,
+                Tense::Past,
+            ),
+            passage,
+            flat,
+        )
+        .unwrap()
+        .0;
         assert!(past.contains("2007"), "{past}");
     }
 }

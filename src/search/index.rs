@@ -22,11 +22,20 @@ const FORMAT: u32 = 1;
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
     #[error("cannot read the knowledge folder {}: {source}", dir.display())]
-    Knowledge { dir: PathBuf, source: std::io::Error },
+    Knowledge {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
     #[error("index at {}: {source}", dir.display())]
-    Index { dir: PathBuf, source: tantivy::TantivyError },
+    Index {
+        dir: PathBuf,
+        source: tantivy::TantivyError,
+    },
     #[error("cannot create the index folder {}: {source}", dir.display())]
-    IndexDir { dir: PathBuf, source: std::io::Error },
+    IndexDir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
     #[error("search failed: {0}")]
     Search(#[from] tantivy::TantivyError),
     #[error("stored snippet {0} is unreadable")]
@@ -76,7 +85,9 @@ fn schema() -> (Schema, Fields) {
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let prefix = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default().set_tokenizer(analyzer::PREFIX).set_index_option(IndexRecordOption::WithFreqs),
+        TextFieldIndexing::default()
+            .set_tokenizer(analyzer::PREFIX)
+            .set_index_option(IndexRecordOption::WithFreqs),
     );
     let fields = Fields {
         id: b.add_text_field("id", STRING),
@@ -109,14 +120,23 @@ impl Store {
             None => Index::create_in_ram(schema),
             Some(dir) => open_dir(dir, schema)?,
         };
-        index.tokenizers().register(analyzer::STEMMED, analyzer::stemmed());
-        index.tokenizers().register(analyzer::PREFIX, analyzer::prefix());
+        index
+            .tokenizers()
+            .register(analyzer::STEMMED, analyzer::stemmed());
+        index
+            .tokenizers()
+            .register(analyzer::PREFIX, analyzer::prefix());
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(|e| index_err(dir, e))?;
-        Ok(Store { index, reader, fields, dir: dir.map(Path::to_path_buf) })
+        Ok(Store {
+            index,
+            reader,
+            fields,
+            dir: dir.map(Path::to_path_buf),
+        })
     }
 
     fn payload(&self) -> Option<Payload> {
@@ -125,22 +145,64 @@ impl Store {
     }
 
     /// A snapshot of `kb`, rebuilding the index only if it was built from other files.
-    pub fn snapshot(self: &Arc<Self>, kb: KnowledgeBase, force: bool) -> Result<Snapshot, SearchError> {
-        let built = match self.payload() {
-            Some(p) if !force && p.format == FORMAT && p.hash == kb.hash => p.built_at,
-            _ => self.build(&kb)?,
+    pub fn snapshot(
+        self: &Arc<Self>,
+        kb: KnowledgeBase,
+        force: bool,
+    ) -> Result<Snapshot, SearchError> {
+        let current = |p: &Option<Payload>| {
+            p.as_ref()
+                .filter(|p| p.format == FORMAT && p.hash == kb.hash)
+                .map(|p| p.built_at.clone())
         };
-        self.reader.reload().map_err(|e| index_err(self.dir.as_deref(), e))?;
-        Ok(Snapshot::new(self.clone(), self.reader.searcher(), kb, built))
+        let built = match current(&self.payload()) {
+            Some(built_at) if !force => built_at,
+            _ => {
+                let mut writer = self.writer()?;
+                // Another process may have built it while this one waited for the lock.
+                match current(&self.payload()) {
+                    Some(built_at) if !force => built_at,
+                    _ => self.build(&mut writer, &kb)?,
+                }
+            }
+        };
+        self.reader
+            .reload()
+            .map_err(|e| index_err(self.dir.as_deref(), e))?;
+        Ok(Snapshot::new(
+            self.clone(),
+            self.reader.searcher(),
+            kb,
+            built,
+        ))
+    }
+
+    /// The index writer; waits (up to 30 s) while another process holds it, as two
+    /// `citebot ask` started at once on a stale index would.
+    fn writer(&self) -> Result<IndexWriter, SearchError> {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(4);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            match self
+                .index
+                .writer_with_num_threads(threads, 64_000_000 * threads)
+            {
+                Err(tantivy::TantivyError::LockFailure(..))
+                    if std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                    let _ = self.index.load_metas();
+                }
+                other => return other.map_err(|e| index_err(self.dir.as_deref(), e)),
+            }
+        }
     }
 
     /// Replaces every document with `kb`'s snippets in one commit.
-    fn build(&self, kb: &KnowledgeBase) -> Result<String, SearchError> {
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(4);
-        let mut writer: IndexWriter = self
-            .index
-            .writer_with_num_threads(threads, 64_000_000 * threads)
-            .map_err(|e| index_err(self.dir.as_deref(), e))?;
+    fn build(&self, writer: &mut IndexWriter, kb: &KnowledgeBase) -> Result<String, SearchError> {
         writer.delete_all_documents()?;
         let f = self.fields;
         for s in &kb.snippets {
@@ -154,42 +216,74 @@ impl Store {
             doc.add_text(f.body, &s.text);
             doc.add_text(f.prefix, &s.text);
             doc.add_text(f.prefix, &s.heading);
-            doc.add_text(f.stored, serde_json::to_string(s).expect("snippets serialise"));
+            doc.add_text(
+                f.stored,
+                serde_json::to_string(s).expect("snippets serialise"),
+            );
             writer.add_document(doc)?;
         }
         let built_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let payload = Payload { format: FORMAT, hash: kb.hash.clone(), built_at: built_at.clone() };
+        let payload = Payload {
+            format: FORMAT,
+            hash: kb.hash.clone(),
+            built_at: built_at.clone(),
+        };
         let mut commit = writer.prepare_commit()?;
         commit.set_payload(&serde_json::to_string(&payload).expect("payload serialises"));
         commit.commit()?;
-        writer.wait_merging_threads()?;
         Ok(built_at)
     }
 
     fn size_bytes(&self, searcher: &Searcher) -> u64 {
         match &self.dir {
             Some(dir) => std::fs::read_dir(dir)
-                .map(|it| it.flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum())
+                .map(|it| {
+                    it.flatten()
+                        .filter_map(|e| e.metadata().ok())
+                        .map(|m| m.len())
+                        .sum()
+                })
                 .unwrap_or(0),
-            None => searcher.space_usage().map(|u| u.total().get_bytes()).unwrap_or(0),
+            None => searcher
+                .space_usage()
+                .map(|u| u.total().get_bytes())
+                .unwrap_or(0),
         }
     }
 }
 
 fn index_err(dir: Option<&Path>, source: tantivy::TantivyError) -> SearchError {
-    SearchError::Index { dir: dir.map(Path::to_path_buf).unwrap_or_else(|| "(memory)".into()), source }
+    SearchError::Index {
+        dir: dir
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| "(memory)".into()),
+        source,
+    }
 }
 
 fn open_dir(dir: &Path, schema: Schema) -> Result<Index, SearchError> {
-    std::fs::create_dir_all(dir).map_err(|e| SearchError::IndexDir { dir: dir.into(), source: e })?;
+    std::fs::create_dir_all(dir).map_err(|e| SearchError::IndexDir {
+        dir: dir.into(),
+        source: e,
+    })?;
     let mmap = MmapDirectory::open(dir).map_err(|e| index_err(Some(dir), e.into()))?;
     match Index::open_or_create(mmap, schema.clone()) {
         Ok(index) => Ok(index),
         // An index of another schema (an older citebot): it is derived data, so start over.
-        Err(tantivy::TantivyError::SchemaError(_)) | Err(tantivy::TantivyError::IncompatibleIndex(_)) => {
-            tracing::info!("index at {} is from another version; rebuilding it", dir.display());
-            for entry in std::fs::read_dir(dir).map_err(|e| SearchError::IndexDir { dir: dir.into(), source: e })? {
-                let entry = entry.map_err(|e| SearchError::IndexDir { dir: dir.into(), source: e })?;
+        Err(tantivy::TantivyError::SchemaError(_))
+        | Err(tantivy::TantivyError::IncompatibleIndex(_)) => {
+            tracing::info!(
+                "index at {} is from another version; rebuilding it",
+                dir.display()
+            );
+            for entry in std::fs::read_dir(dir).map_err(|e| SearchError::IndexDir {
+                dir: dir.into(),
+                source: e,
+            })? {
+                let entry = entry.map_err(|e| SearchError::IndexDir {
+                    dir: dir.into(),
+                    source: e,
+                })?;
                 if entry.file_name() != ".gitkeep" && entry.path().is_file() {
                     let _ = std::fs::remove_file(entry.path());
                 }
@@ -253,7 +347,12 @@ impl Snapshot {
             files: self.files.len(),
             size_bytes: self.store.size_bytes(&self.searcher),
             built_at: self.built_at.clone(),
-            location: self.store.dir.as_ref().map(|d| d.display().to_string()).unwrap_or_else(|| "in memory".into()),
+            location: self
+                .store
+                .dir
+                .as_ref()
+                .map(|d| d.display().to_string())
+                .unwrap_or_else(|| "in memory".into()),
         }
     }
 }

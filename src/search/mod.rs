@@ -35,7 +35,11 @@ pub struct SearchSettings {
 impl SearchSettings {
     /// Settings for the default layout: `knowledge/`, `index/`, three passages.
     pub fn new(knowledge_dir: impl Into<PathBuf>, index_dir: Option<PathBuf>) -> Self {
-        SearchSettings { knowledge_dir: knowledge_dir.into(), index_dir, passages: 3 }
+        SearchSettings {
+            knowledge_dir: knowledge_dir.into(),
+            index_dir,
+            passages: 3,
+        }
     }
 }
 
@@ -107,7 +111,11 @@ pub struct RebuildReport {
 
 impl fmt::Display for RebuildReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "indexed {} snippets from {} files in {} ms", self.snippets, self.files, self.millis)?;
+        write!(
+            f,
+            "indexed {} snippets from {} files in {} ms",
+            self.snippets, self.files, self.millis
+        )?;
         for e in &self.errors {
             write!(f, "\n{e}")?;
         }
@@ -161,7 +169,10 @@ impl Engine {
     }
 
     fn snapshot(&self) -> Arc<Snapshot> {
-        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Answers a question with the default options.
@@ -172,12 +183,14 @@ impl Engine {
     /// Answers a question.
     pub fn ask_with(&self, question: &str, options: &AskOptions) -> Result<Answer, SearchError> {
         let n = options.passages.unwrap_or(self.settings.passages).max(1);
-        self.snapshot().ask(question, n, options.collections.as_deref())
+        self.snapshot()
+            .ask(question, n, options.collections.as_deref())
     }
 
     /// How a question was understood and scored (for `!why`).
     pub fn explain(&self, question: &str) -> Result<Explanation, SearchError> {
-        self.snapshot().explain(question, self.settings.passages.max(1))
+        self.snapshot()
+            .explain(question, self.settings.passages.max(1))
     }
 
     /// Re-reads the knowledge files and rebuilds the index now. Questions asked
@@ -190,7 +203,12 @@ impl Engine {
         let snapshot = self.snapshot().rebuild_from(kb)?;
         let stats = snapshot.stats();
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(snapshot);
-        Ok(RebuildReport { files: stats.files, snippets: stats.snippets, errors, millis: started.elapsed().as_millis() })
+        Ok(RebuildReport {
+            files: stats.files,
+            snippets: stats.snippets,
+            errors,
+            millis: started.elapsed().as_millis(),
+        })
     }
 
     /// The knowledge files that are indexed.
@@ -215,8 +233,10 @@ impl Engine {
 }
 
 fn load_knowledge(settings: &SearchSettings) -> Result<knowledge::KnowledgeBase, SearchError> {
-    let kb = knowledge::load(&settings.knowledge_dir)
-        .map_err(|e| SearchError::Knowledge { dir: settings.knowledge_dir.clone(), source: e })?;
+    let kb = knowledge::load(&settings.knowledge_dir).map_err(|e| SearchError::Knowledge {
+        dir: settings.knowledge_dir.clone(),
+        source: e,
+    })?;
     for e in &kb.errors {
         tracing::warn!("{e}");
     }
@@ -228,7 +248,8 @@ mod tests {
     use super::*;
     use std::path::Path;
 
-    const FRONT: &str = "+++\ntitle = \"{title}\"\nsource = \"Test Times\"\npublished = 2025-03-05\n+++\n\n";
+    const FRONT: &str =
+        "+++\ntitle = \"{title}\"\nsource = \"Test Times\"\npublished = 2025-03-05\n+++\n\n";
 
     fn write(dir: &Path, name: &str, title: &str, body: &str) {
         let path = dir.join(name);
@@ -240,9 +261,24 @@ mod tests {
     fn engine() -> (tempfile::TempDir, Engine) {
         let dir = tempfile::tempdir().unwrap();
         let k = dir.path().join("knowledge");
-        write(&k, "visit.md", "Imperial visit", "## Plans\n\nBattsetseg's visit was the start of a banner year. Emperor Naruhito is expected to visit Mongolia in July 2025. Naruhito previously visited Mongolia in 2007.\n\n## Festival\n\nThe visit coincides with the Naadam Festival, the largest traditional festival.\n");
-        write(&k, "aid.md", "Aid", "## Money\n\nJapan funds the expansion of Chinggis Khaan International Airport through official development assistance.\n\nMongolia has abundant mineral resources.\n");
-        write(&k, "team/policy.md", "Policy", "## Third neighbor\n\nMongolia has pursued a third neighbor policy since the 1990s to balance China and Russia.\n");
+        write(
+            &k,
+            "visit.md",
+            "Imperial visit",
+            "## Plans\n\nBattsetseg's visit was the start of a banner year. Emperor Naruhito is expected to visit Mongolia in July 2025. Naruhito previously visited Mongolia in 2007.\n\n## Festival\n\nThe visit coincides with the Naadam Festival, the largest traditional festival.\n",
+        );
+        write(
+            &k,
+            "aid.md",
+            "Aid",
+            "## Money\n\nJapan funds the expansion of Chinggis Khaan International Airport through official development assistance.\n\nMongolia has abundant mineral resources.\n",
+        );
+        write(
+            &k,
+            "team/policy.md",
+            "Policy",
+            "## Third neighbor\n\nMongolia has pursued a third neighbor policy since the 1990s to balance China and Russia.\n",
+        );
         std::fs::write(k.join("synonyms.toml"), "[[group]]\nterms = [\"ODA\", \"official development assistance\"]\n\n[[group]]\nterms = [\"emperor\", \"Naruhito\"]\n\n[[group]]\nterms = [\"pay\", \"fund\"]\n").unwrap();
         let engine = Engine::open(&SearchSettings::new(&k, None)).unwrap();
         (dir, engine)
@@ -256,11 +292,23 @@ mod tests {
     fn answers_with_the_sentence_that_holds_what_is_asked() {
         let (_d, e) = engine();
         let table: &[(&str, &str, &str)] = &[
-            ("When is the emperor visiting Mongolia?", "Plans", "July 2025"),
+            (
+                "When is the emperor visiting Mongolia?",
+                "Plans",
+                "July 2025",
+            ),
             ("When was Naruhito last in Mongolia?", "Plans", "2007"),
-            ("Which festival coincides with the visit?", "Festival", "Naadam"),
+            (
+                "Which festival coincides with the visit?",
+                "Festival",
+                "Naadam",
+            ),
             ("What does Japan pay for?", "Money", "Chinggis Khaan"),
-            ("What is ODA used for?", "Money", "official development assistance"),
+            (
+                "What is ODA used for?",
+                "Money",
+                "official development assistance",
+            ),
             ("third neighbour policy", "Third neighbor", "1990s"),
             ("wen is the emprer going to mongolia", "Plans", "July 2025"),
             ("chingis kahn airport", "Money", "Airport"),
@@ -278,7 +326,14 @@ mod tests {
     #[test]
     fn confidence_bar_refuses_what_the_knowledge_does_not_cover() {
         let (_d, e) = engine();
-        for q in ["What is the capital of France?", "How do I reset my password?", "What is the population of Mongolia?", "Who is the President of India?", "?!", "the of and"] {
+        for q in [
+            "What is the capital of France?",
+            "How do I reset my password?",
+            "What is the population of Mongolia?",
+            "Who is the President of India?",
+            "?!",
+            "the of and",
+        ] {
             let a = top(&e, q);
             assert!(!a.answered, "{q}: answered {:?}", a.answer);
             assert!(a.answer.is_none());
@@ -289,7 +344,14 @@ mod tests {
     #[test]
     fn query_syntax_in_chat_text_is_just_text() {
         let (_d, e) = engine();
-        for q in ["naadam AND (festival OR \"", "title:naadam^3 -x +y", "*", "naadam~2 [a TO b]", "🙂 naadam 🎉", ""] {
+        for q in [
+            "naadam AND (festival OR \"",
+            "title:naadam^3 -x +y",
+            "*",
+            "naadam~2 [a TO b]",
+            "🙂 naadam 🎉",
+            "",
+        ] {
             let _ = e.ask(q).unwrap();
         }
         assert!(top(&e, "naadam AND (festival OR \"").answered);
@@ -299,20 +361,32 @@ mod tests {
     fn fuzzy_terms_only_replace_words_the_index_lacks() {
         let (_d, e) = engine();
         let q = e.explain("emprer naadam festivel").unwrap().question;
-        let kinds: Vec<Vec<query::VariantKind>> = q.units.iter().map(|u| u.variants.iter().map(|v| v.kind).collect()).collect();
+        let kinds: Vec<Vec<query::VariantKind>> = q
+            .units
+            .iter()
+            .map(|u| u.variants.iter().map(|v| v.kind).collect())
+            .collect();
         // "naadam" is known: no fuzzy variants. The typos get fuzzy ones.
         assert!(kinds[0].contains(&query::VariantKind::Fuzzy), "{kinds:?}");
         assert!(!kinds[1].contains(&query::VariantKind::Fuzzy), "{kinds:?}");
         assert!(kinds[2].contains(&query::VariantKind::Fuzzy), "{kinds:?}");
         // A correctly spelled word never gets a fuzzy variant, even if a near word exists.
         let q = e.explain("visit").unwrap().question;
-        assert!(q.units[0].variants.iter().all(|v| v.kind != query::VariantKind::Fuzzy));
+        assert!(
+            q.units[0]
+                .variants
+                .iter()
+                .all(|v| v.kind != query::VariantKind::Fuzzy)
+        );
     }
 
     #[test]
     fn synonyms_and_acronyms_expand_both_ways() {
         let (_d, e) = engine();
-        let a = top(&e, "Which projects does official development assistance support?");
+        let a = top(
+            &e,
+            "Which projects does official development assistance support?",
+        );
         assert_eq!(a.passages[0].citation.heading, "Money");
         let a = top(&e, "ODA");
         assert!(a.answered);
@@ -329,16 +403,26 @@ mod tests {
         assert_eq!(p.citation.published.as_deref(), Some("2025-03-05"));
         assert_eq!(p.citation.source, "Test Times");
         let words: Vec<&str> = p.highlights.iter().map(|&(a, b)| &p.text[a..b]).collect();
-        assert!(words.contains(&"Naadam") && words.contains(&"festival"), "{words:?}");
+        assert!(
+            words.contains(&"Naadam") && words.contains(&"festival"),
+            "{words:?}"
+        );
     }
 
     #[test]
     fn collections_limit_what_a_question_sees() {
         let (_d, e) = engine();
-        let only_team = AskOptions { collections: Some(vec!["team".into()]), passages: None };
+        let only_team = AskOptions {
+            collections: Some(vec!["team".into()]),
+            passages: None,
+        };
         let a = e.ask_with("third neighbor policy", &only_team).unwrap();
         assert!(a.answered);
-        assert!(a.passages.iter().all(|p| p.citation.file.starts_with("knowledge/team/")));
+        assert!(
+            a.passages
+                .iter()
+                .all(|p| p.citation.file.starts_with("knowledge/team/"))
+        );
         let a = e.ask_with("Naadam festival", &only_team).unwrap();
         assert!(!a.answered);
     }
@@ -350,8 +434,17 @@ mod tests {
         let settings = SearchSettings::new(&k, Some(dir.path().join("index")));
         let built = Engine::open(&settings).unwrap().stats().built_at;
         std::thread::sleep(std::time::Duration::from_millis(1100));
-        assert_eq!(Engine::open(&settings).unwrap().stats().built_at, built, "unchanged files must reuse the index");
-        write(&k, "new.md", "Yurts", "## Homes\n\nA ger is a round felt tent.\n");
+        assert_eq!(
+            Engine::open(&settings).unwrap().stats().built_at,
+            built,
+            "unchanged files must reuse the index"
+        );
+        write(
+            &k,
+            "new.md",
+            "Yurts",
+            "## Homes\n\nA ger is a round felt tent.\n",
+        );
         let e = Engine::open(&settings).unwrap();
         assert_ne!(e.stats().built_at, built);
         assert!(e.ask("felt tent").unwrap().answered);

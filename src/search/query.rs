@@ -14,11 +14,14 @@ use std::collections::HashMap;
 use std::fmt;
 
 use serde::Serialize;
-use tantivy::query::{BooleanQuery, BoostQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::Term as IndexTerm;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
+    TermQuery,
+};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::collector::{Count, TopDocs};
-use tantivy::Term as IndexTerm;
 
 use super::analyzer::{self, QUESTION_FILLER, Term};
 use super::answer::{self, Kind, Tense};
@@ -139,7 +142,10 @@ impl fmt::Display for Explanation {
             let variants: Vec<String> = u
                 .variants
                 .iter()
-                .map(|v| format!("{} ({:?}, df {})", v.terms.join(" "), v.kind, v.doc_freq).to_lowercase())
+                .map(|v| {
+                    format!("{} ({:?}, df {})", v.terms.join(" "), v.kind, v.doc_freq)
+                        .to_lowercase()
+                })
                 .collect();
             writeln!(
                 f,
@@ -147,11 +153,24 @@ impl fmt::Display for Explanation {
                 u.text,
                 u.weight,
                 if u.name { ", name" } else { "" },
-                if u.known { "" } else { ", not in the knowledge" },
-                if variants.is_empty() { "—".to_string() } else { variants.join(", ") }
+                if u.known {
+                    ""
+                } else {
+                    ", not in the knowledge"
+                },
+                if variants.is_empty() {
+                    "—".to_string()
+                } else {
+                    variants.join(", ")
+                }
             )?;
         }
-        writeln!(f, "Confidence bar: coverage ≥ {:.2} → {}", self.bar, if self.answered { "answered" } else { "refused" })?;
+        writeln!(
+            f,
+            "Confidence bar: coverage ≥ {:.2} → {}",
+            self.bar,
+            if self.answered { "answered" } else { "refused" }
+        )?;
         for (i, p) in self.passages.iter().enumerate() {
             writeln!(
                 f,
@@ -161,7 +180,11 @@ impl fmt::Display for Explanation {
                 p.coverage,
                 p.bm25,
                 p.score,
-                if p.matched.is_empty() { "—".to_string() } else { p.matched.join(", ") }
+                if p.matched.is_empty() {
+                    "—".to_string()
+                } else {
+                    p.matched.join(", ")
+                }
             )?;
             if let Some((text, score)) = &p.sentence {
                 writeln!(f, "   best sentence ({score:.2}): {text}")?;
@@ -183,7 +206,11 @@ fn words(text: &str) -> Vec<Word> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .enumerate()
-        .map(|(index, raw)| Word { raw: raw.to_string(), lower: raw.to_lowercase(), index })
+        .map(|(index, raw)| Word {
+            raw: raw.to_string(),
+            lower: raw.to_lowercase(),
+            index,
+        })
         .collect()
 }
 
@@ -198,10 +225,15 @@ impl Snapshot {
         let words = words(text);
         let asked = answer::kind_of(&words.iter().map(|w| w.lower.as_str()).collect::<Vec<_>>());
         let (kind, skip) = (asked.kind, asked.skip);
-        let tense = answer::question_tense(&words.iter().map(|w| w.lower.as_str()).collect::<Vec<_>>());
+        let tense =
+            answer::question_tense(&words.iter().map(|w| w.lower.as_str()).collect::<Vec<_>>());
         // Title Case or SHOUTING carries no information about names.
         let rest = words.len().saturating_sub(1);
-        let capitalised = words.iter().skip(1).filter(|w| w.raw.chars().next().is_some_and(char::is_uppercase)).count();
+        let capitalised = words
+            .iter()
+            .skip(1)
+            .filter(|w| w.raw.chars().next().is_some_and(char::is_uppercase))
+            .count();
         let caps_mean_names = rest < 3 || capitalised * 4 < rest * 3;
 
         // Content words: (word, stem, is-name).
@@ -210,11 +242,18 @@ impl Snapshot {
             if i < skip || QUESTION_FILLER.contains(&w.lower.as_str()) {
                 continue;
             }
-            let Some(s) = analyzer::stem_word(&mut stem, &w.raw) else { continue };
+            let Some(s) = analyzer::stem_word(&mut stem, &w.raw) else {
+                continue;
+            };
             let first_upper = w.raw.chars().next().is_some_and(char::is_uppercase);
-            let acronym = w.raw.len() >= 2 && w.raw.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            let acronym = w.raw.len() >= 2
+                && w.raw
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
                 && w.raw.chars().any(|c| c.is_ascii_uppercase());
-            let next_upper = words.get(i + 1).is_some_and(|n| n.raw.chars().next().is_some_and(char::is_uppercase));
+            let next_upper = words
+                .get(i + 1)
+                .is_some_and(|n| n.raw.chars().next().is_some_and(char::is_uppercase));
             let name = acronym || (caps_mean_names && first_upper && (i > 0 || next_upper));
             content.push((w.clone(), s, name));
         }
@@ -222,10 +261,18 @@ impl Snapshot {
         let searcher = &self.searcher;
         let f = self.store.fields;
         let n_docs = searcher.num_docs().max(1);
-        let df = |field: Field, t: &str| searcher.doc_freq(&IndexTerm::from_field_text(field, t)).unwrap_or(0);
+        let df = |field: Field, t: &str| {
+            searcher
+                .doc_freq(&IndexTerm::from_field_text(field, t))
+                .unwrap_or(0)
+        };
         let any_df = |t: &str| {
             let body = df(f.body, t);
-            if body > 0 { body } else { df(f.heading, t).max(df(f.title, t)).max(df(f.tags, t)) }
+            if body > 0 {
+                body
+            } else {
+                df(f.heading, t).max(df(f.title, t)).max(df(f.tags, t))
+            }
         };
         let phrase_df = |terms: &[String]| -> u64 {
             if terms.len() == 1 {
@@ -234,7 +281,12 @@ impl Snapshot {
             if terms.iter().any(|t| any_df(t) == 0) {
                 return 0;
             }
-            let mut p = PhraseQuery::new(terms.iter().map(|t| IndexTerm::from_field_text(f.body, t)).collect());
+            let mut p = PhraseQuery::new(
+                terms
+                    .iter()
+                    .map(|t| IndexTerm::from_field_text(f.body, t))
+                    .collect(),
+            );
             p.set_slop(1);
             searcher.search(&p, &Count).map(|n| n as u64).unwrap_or(0)
         };
@@ -253,24 +305,49 @@ impl Snapshot {
                         && i + len < content.len()
                         && content[i + len].2
                         && content[i + len].0.index == content[i + len - 1].0.index + 1
+                        && self.synonyms.longest_match(&stems[i + len..]).is_none()
                     {
                         len += 1;
+                    }
+                    // A run the knowledge never has together ("Mongolian FM") is read
+                    // word by word.
+                    if len > 1 && phrase_df(&stems[i..i + len]) == 0 {
+                        len = 1;
                     }
                     (len, Vec::new())
                 }
             };
             let own: Vec<String> = stems[i..i + len].to_vec();
-            let text = content[i..i + len].iter().map(|(w, _, _)| w.raw.as_str()).collect::<Vec<_>>().join(" ");
+            let text = content[i..i + len]
+                .iter()
+                .map(|(w, _, _)| w.raw.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
             let name = content[i..i + len].iter().any(|c| c.2);
-            let mut variants = vec![Variant { doc_freq: phrase_df(&own), terms: own.clone(), kind: VariantKind::Exact, strength: 1.0 }];
+            let mut variants = vec![Variant {
+                doc_freq: phrase_df(&own),
+                terms: own.clone(),
+                kind: VariantKind::Exact,
+                strength: 1.0,
+            }];
             for alt in alternatives {
-                variants.push(Variant { doc_freq: phrase_df(&alt), terms: alt, kind: VariantKind::Synonym, strength: SYNONYM });
+                variants.push(Variant {
+                    doc_freq: phrase_df(&alt),
+                    terms: alt,
+                    kind: VariantKind::Synonym,
+                    strength: SYNONYM,
+                });
             }
             let mut known = variants.iter().any(|v| v.doc_freq > 0);
             if !known && len == 1 {
                 for (term, distance, doc_freq) in self.fuzzy(f.body, &own[0])? {
                     let strength = if distance == 1 { FUZZY_1 } else { FUZZY_2 };
-                    variants.push(Variant { terms: vec![term], kind: VariantKind::Fuzzy, strength, doc_freq });
+                    variants.push(Variant {
+                        terms: vec![term],
+                        kind: VariantKind::Fuzzy,
+                        strength,
+                        doc_freq,
+                    });
                     known = true;
                 }
             }
@@ -278,26 +355,41 @@ impl Snapshot {
                 let mut normal = content[i].0.lower.clone();
                 analyzer::american_spelling(&mut normal);
                 let p: String = normal.chars().take(analyzer::PREFIX_LEN).collect();
-                (normal.chars().count() >= analyzer::PREFIX_LEN && df(f.prefix, &p) > 0).then_some(p)
+                (normal.chars().count() >= analyzer::PREFIX_LEN && df(f.prefix, &p) > 0)
+                    .then_some(p)
             } else {
                 None
             };
             let concept_df = variants.iter().map(|v| v.doc_freq).max().unwrap_or(0);
-            let type_noun = asked.type_noun.is_some_and(|t| content[i..i + len].iter().any(|c| c.0.index == t));
+            let type_noun = asked
+                .type_noun
+                .is_some_and(|t| content[i..i + len].iter().any(|c| c.0.index == t));
             let weight = TYPE_NOUN.powi(i32::from(type_noun))
                 * if known {
-                idf(concept_df, n_docs)
-            } else if len > 1 && own.iter().all(|t| any_df(t) > 0) {
-                // A name whose words all occur, but never together ("United States"):
-                // it weighs what its words weigh, and matches only in part.
-                word_idf(&own)
-            } else {
-                idf(1, n_docs) * if name { UNKNOWN_NAME } else { 1.0 }
-            };
-            units.push(Unit { text, variants, prefix, name, known, weight });
+                    idf(concept_df, n_docs)
+                } else if len > 1 && own.iter().all(|t| any_df(t) > 0) {
+                    // A name whose words all occur, but never together ("United States"):
+                    // it weighs what its words weigh, and matches only in part.
+                    word_idf(&own)
+                } else {
+                    idf(1, n_docs) * if name { UNKNOWN_NAME } else { 1.0 }
+                };
+            units.push(Unit {
+                text,
+                variants,
+                prefix,
+                name,
+                known,
+                weight,
+            });
             i += len;
         }
-        Ok(Question { text: text.to_string(), kind, tense, units })
+        Ok(Question {
+            text: text.to_string(),
+            kind,
+            tense,
+            units,
+        })
     }
 
     /// Index terms within edit distance of a word the index does not hold: the
@@ -312,15 +404,29 @@ impl Snapshot {
         let mut found: HashMap<String, u64> = HashMap::new();
         for segment in self.searcher.segment_readers() {
             let inverted = segment.inverted_index(field)?;
-            let mut stream = inverted.terms().search(query.automaton()?).into_stream().map_err(tantivy::TantivyError::from)?;
+            let mut stream = inverted
+                .terms()
+                .search(query.automaton()?)
+                .into_stream()
+                .map_err(tantivy::TantivyError::from)?;
             while stream.advance() {
                 if let Ok(term) = std::str::from_utf8(stream.key()) {
-                    *found.entry(term.to_string()).or_default() += u64::from(stream.value().doc_freq);
+                    *found.entry(term.to_string()).or_default() +=
+                        u64::from(stream.value().doc_freq);
                 }
             }
         }
-        let mut ranked: Vec<(String, u8, u64)> =
-            found.into_iter().map(|(t, df)| (crate::text::edit_distance(word, &t).min(max as usize) as u8, t, df)).map(|(d, t, df)| (t, d, df)).collect();
+        let mut ranked: Vec<(String, u8, u64)> = found
+            .into_iter()
+            .map(|(t, df)| {
+                (
+                    crate::text::edit_distance(word, &t).min(max as usize) as u8,
+                    t,
+                    df,
+                )
+            })
+            .map(|(d, t, df)| (t, d, df))
+            .collect();
         ranked.sort_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
         if let Some(best) = ranked.first().map(|r| r.1) {
             ranked.retain(|r| r.1 == best);
@@ -340,10 +446,22 @@ impl Snapshot {
                 if v.doc_freq == 0 {
                     continue;
                 }
-                for (field, boost) in [(f.body, 1.0), (f.heading, 0.6), (f.title, 0.3), (f.tags, 0.3)] {
-                    let terms: Vec<IndexTerm> = v.terms.iter().map(|t| IndexTerm::from_field_text(field, t)).collect();
+                for (field, boost) in [
+                    (f.body, 1.0),
+                    (f.heading, 0.6),
+                    (f.title, 0.3),
+                    (f.tags, 0.3),
+                ] {
+                    let terms: Vec<IndexTerm> = v
+                        .terms
+                        .iter()
+                        .map(|t| IndexTerm::from_field_text(field, t))
+                        .collect();
                     let query: Box<dyn Query> = if terms.len() == 1 {
-                        Box::new(TermQuery::new(terms[0].clone(), IndexRecordOption::WithFreqs))
+                        Box::new(TermQuery::new(
+                            terms[0].clone(),
+                            IndexRecordOption::WithFreqs,
+                        ))
                     } else {
                         let mut p = PhraseQuery::new(terms);
                         p.set_slop(1);
@@ -353,11 +471,17 @@ impl Snapshot {
                 }
             }
             if let Some(p) = &u.prefix {
-                let t = TermQuery::new(IndexTerm::from_field_text(f.prefix, p), IndexRecordOption::WithFreqs);
+                let t = TermQuery::new(
+                    IndexTerm::from_field_text(f.prefix, p),
+                    IndexRecordOption::WithFreqs,
+                );
                 alternatives.push(Box::new(BoostQuery::new(Box::new(t), 0.3)));
             }
             if !alternatives.is_empty() {
-                clauses.push((Occur::Should, Box::new(DisjunctionMaxQuery::with_tie_breaker(alternatives, 0.2))));
+                clauses.push((
+                    Occur::Should,
+                    Box::new(DisjunctionMaxQuery::with_tie_breaker(alternatives, 0.2)),
+                ));
             }
         }
         // Proximity: neighbouring words of the question near each other in a passage.
@@ -379,32 +503,54 @@ impl Snapshot {
                 let allowed: Vec<(Occur, Box<dyn Query>)> = cols
                     .iter()
                     .map(|c| {
-                        let t = TermQuery::new(IndexTerm::from_field_text(f.collection, c), IndexRecordOption::Basic);
+                        let t = TermQuery::new(
+                            IndexTerm::from_field_text(f.collection, c),
+                            IndexRecordOption::Basic,
+                        );
                         (Occur::Should, Box::new(t) as Box<dyn Query>)
                     })
                     .collect();
-                Box::new(BooleanQuery::new(vec![(Occur::Must, query), (Occur::Must, Box::new(BooleanQuery::new(allowed)))]))
+                Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, query),
+                    (Occur::Must, Box::new(BooleanQuery::new(allowed))),
+                ]))
             }
         }
     }
 
     /// Candidates for `q`, best first.
-    pub fn rank(&self, q: &Question, collections: Option<&[String]>) -> Result<Vec<Scored>, SearchError> {
+    pub fn rank(
+        &self,
+        q: &Question,
+        collections: Option<&[String]>,
+    ) -> Result<Vec<Scored>, SearchError> {
         if q.units.iter().all(|u| !u.known && u.prefix.is_none()) {
             return Ok(Vec::new());
         }
         let query = self.tantivy_query(q, collections);
-        let hits = self.searcher.search(&*query, &TopDocs::with_limit(CANDIDATES).order_by_score())?;
+        let hits = self
+            .searcher
+            .search(&*query, &TopDocs::with_limit(CANDIDATES).order_by_score())?;
         let max_bm25 = hits.first().map(|h| h.0).unwrap_or(1.0).max(f32::EPSILON);
         let mut stem = self.analyzer();
         let mut prefix = analyzer::prefix();
-        let total: f32 = q.units.iter().map(|u| u.weight).sum::<f32>().max(f32::EPSILON);
+        let total: f32 = q
+            .units
+            .iter()
+            .map(|u| u.weight)
+            .sum::<f32>()
+            .max(f32::EPSILON);
         let mut out = Vec::with_capacity(hits.len());
         for (bm25, addr) in hits {
             let snippet = self.snippet(addr)?;
             let body_terms = analyzer::terms(&mut stem, &snippet.text);
             let body_prefixes = analyzer::terms(&mut prefix, &snippet.text);
-            let meta = format!("{} \n {} \n {}", snippet.title, snippet.heading, snippet.tags.join(", "));
+            let meta = format!(
+                "{} \n {} \n {}",
+                snippet.title,
+                snippet.heading,
+                snippet.tags.join(", ")
+            );
             let meta_terms = analyzer::terms(&mut stem, &meta);
             let meta_prefixes = analyzer::terms(&mut prefix, &meta);
             let mut covered = 0.0;
@@ -433,24 +579,47 @@ impl Snapshot {
                 }
                 (covered / total, ranges)
             });
-            let score = coverage + BM25_WEIGHT * bm25 / max_bm25 + SENTENCE_WEIGHT * sentence.as_ref().map_or(0.0, |s| s.1);
-            out.push(Scored { snippet, bm25, coverage, score, highlights, body_terms, body_prefixes, sentence });
+            let score = coverage
+                + BM25_WEIGHT * bm25 / max_bm25
+                + SENTENCE_WEIGHT * sentence.as_ref().map_or(0.0, |s| s.1);
+            out.push(Scored {
+                snippet,
+                bm25,
+                coverage,
+                score,
+                highlights,
+                body_terms,
+                body_prefixes,
+                sentence,
+            });
         }
         out.sort_by(|a, b| b.score.total_cmp(&a.score));
         Ok(out)
     }
 
     /// Answers `question` with up to `n` passages.
-    pub fn ask(&self, question: &str, n: usize, collections: Option<&[String]>) -> Result<Answer, SearchError> {
+    pub fn ask(
+        &self,
+        question: &str,
+        n: usize,
+        collections: Option<&[String]>,
+    ) -> Result<Answer, SearchError> {
         let q = self.question(question)?;
         let ranked = self.rank(&q, collections)?;
         let answered = ranked.first().is_some_and(|s| s.coverage >= MIN_COVERAGE);
         let answer = if answered {
-            ranked[0].sentence.as_ref().map(|(text, _)| AnswerLine { text: text.clone(), passage: 1 })
+            ranked[0].sentence.as_ref().map(|(text, _)| AnswerLine {
+                text: text.clone(),
+                passage: 1,
+            })
         } else {
             None
         };
-        let closest_topics = if answered { Vec::new() } else { self.closest_topics(&ranked) };
+        let closest_topics = if answered {
+            Vec::new()
+        } else {
+            self.closest_topics(&ranked)
+        };
         let passages = ranked
             .into_iter()
             .take(n)
@@ -472,12 +641,21 @@ impl Snapshot {
                 text: s.snippet.text,
             })
             .collect();
-        Ok(Answer { question: question.to_string(), answered, answer, passages, closest_topics })
+        Ok(Answer {
+            question: question.to_string(),
+            answered,
+            answer,
+            passages,
+            closest_topics,
+        })
     }
 
     fn closest_topics(&self, ranked: &[Scored]) -> Vec<String> {
         let mut topics: Vec<String> = Vec::new();
-        let near = ranked.iter().filter(|s| s.coverage > 0.0).map(|s| topic(&s.snippet.title, &s.snippet.heading));
+        let near = ranked
+            .iter()
+            .filter(|s| s.coverage > 0.0)
+            .map(|s| topic(&s.snippet.title, &s.snippet.heading));
         let all = self.files.iter().map(|f| f.title.clone());
         for t in near.chain(all) {
             if !topics.contains(&t) {
@@ -514,12 +692,21 @@ impl Snapshot {
                 sentence: s.sentence.clone(),
             })
             .collect();
-        Ok(Explanation { question: q, bar: MIN_COVERAGE, answered, passages })
+        Ok(Explanation {
+            question: q,
+            bar: MIN_COVERAGE,
+            answered,
+            passages,
+        })
     }
 }
 
 fn topic(title: &str, heading: &str) -> String {
-    if heading.is_empty() { title.to_string() } else { format!("{title} › {heading}") }
+    if heading.is_empty() {
+        title.to_string()
+    } else {
+        format!("{title} › {heading}")
+    }
 }
 
 /// BM25's inverse document frequency.
@@ -543,7 +730,11 @@ pub fn unit_match(u: &Unit, terms: &[Term], prefixes: &[Term]) -> (f32, Vec<(usi
         } else if v.terms.len() > 1 && v.kind == VariantKind::Exact {
             // Part of a name: some credit, far less than the whole.
             let hits: Vec<&Term> = terms.iter().filter(|t| v.terms.contains(&t.text)).collect();
-            let distinct = v.terms.iter().filter(|w| hits.iter().any(|h| &h.text == *w)).count();
+            let distinct = v
+                .terms
+                .iter()
+                .filter(|w| hits.iter().any(|h| &h.text == *w))
+                .count();
             if distinct > 0 {
                 best = best.max(0.4 * distinct as f32 / v.terms.len() as f32);
                 ranges.extend(hits.iter().map(|t| (t.from, t.to)));
@@ -553,7 +744,11 @@ pub fn unit_match(u: &Unit, terms: &[Term], prefixes: &[Term]) -> (f32, Vec<(usi
     if best < PREFIX
         && let Some(p) = &u.prefix
     {
-        let hits: Vec<(usize, usize)> = prefixes.iter().filter(|t| &t.text == p).map(|t| (t.from, t.to)).collect();
+        let hits: Vec<(usize, usize)> = prefixes
+            .iter()
+            .filter(|t| &t.text == p)
+            .map(|t| (t.from, t.to))
+            .collect();
         if !hits.is_empty() {
             best = PREFIX;
             ranges.extend(hits);

@@ -36,7 +36,10 @@ impl Synonyms {
         for group in groups {
             let mut phrases: Vec<Phrase> = Vec::new();
             for term in &group.terms {
-                let phrase: Phrase = analyzer::terms(analyzer, term).into_iter().map(|t| t.text).collect();
+                let phrase: Phrase = analyzer::terms(analyzer, term)
+                    .into_iter()
+                    .map(|t| t.text)
+                    .collect();
                 if !phrase.is_empty() && !phrases.contains(&phrase) {
                     phrases.push(phrase);
                 }
@@ -73,7 +76,11 @@ impl Synonyms {
             .map(|&(g, i)| self.groups[g][i].len())
             .filter(|&n| n <= terms.len())
             .filter(|&n| n > 0)
-            .filter(|&n| candidates.iter().any(|&(g, i)| self.groups[g][i] == terms[..n]))
+            .filter(|&n| {
+                candidates
+                    .iter()
+                    .any(|&(g, i)| self.groups[g][i] == terms[..n])
+            })
             .max()?;
         let phrase = &terms[..best_len];
         let mut alternatives: Vec<Phrase> = Vec::new();
@@ -87,7 +94,10 @@ impl Synonyms {
                 }
             }
         }
-        Some(SynonymMatch { len: best_len, alternatives })
+        Some(SynonymMatch {
+            len: best_len,
+            alternatives,
+        })
     }
 }
 
@@ -96,7 +106,9 @@ mod tests {
     use super::*;
 
     fn group(terms: &[&str]) -> SynonymGroup {
-        SynonymGroup { terms: terms.iter().map(|s| s.to_string()).collect() }
+        SynonymGroup {
+            terms: terms.iter().map(|s| s.to_string()).collect(),
+        }
     }
 
     fn terms(words: &[&str]) -> Vec<String> {
@@ -116,11 +128,15 @@ mod tests {
         );
         // Spellings fold in the analyzer already, and stop words vanish: two groups drop.
         assert_eq!(syn.len(), 2);
-        let table: &[(&[&str], Option<(usize, &[&[&str]])>)] = &[
+        type Expected<'a> = Option<(usize, &'a [&'a [&'a str]])>;
+        let table: &[(&[&str], Expected)] = &[
             (&["emperor", "visit"], Some((1, &[&["naruhito"]]))),
             (&["naruhito"], Some((1, &[&["emperor"]]))),
             (&["oda"], Some((1, &[&["offici", "develop", "assist"]]))),
-            (&["offici", "develop", "assist", "japan"], Some((3, &[&["oda"]]))),
+            (
+                &["offici", "develop", "assist", "japan"],
+                Some((3, &[&["oda"]])),
+            ),
             (&["offici", "visit"], None),
             (&["mongolia"], None),
         ];

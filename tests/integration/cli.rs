@@ -1,0 +1,160 @@
+//! The `citebot` binary as a user runs it: `ask` (text and JSON), `index`, `check`,
+//! and an on-disk index that follows edits to the knowledge files.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const GOOD: &str = "+++\ntitle = \"Yurts\"\nsource = \"Steppe Weekly\"\nurl = \"https://example.org/yurts\"\npublished = 2024-06-01\n+++\n\n## Homes\n\nA ger is a round felt tent used by herders on the Mongolian steppe.\n\n## Festivals\n\nThe Naadam festival is held every July with wrestling, archery and horse racing.\n";
+
+fn citebot(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_citebot"))
+        .current_dir(dir)
+        .env_remove("CITEBOT_KNOWLEDGE")
+        .env_remove("CITEBOT_INDEX")
+        .args(args)
+        .output()
+        .expect("citebot runs")
+}
+
+fn setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("knowledge")).unwrap();
+    std::fs::write(dir.path().join("knowledge/yurts.md"), GOOD).unwrap();
+    dir
+}
+
+#[test]
+fn ask_json_prints_exactly_one_object_of_the_documented_shape() {
+    let dir = setup();
+    let out = citebot(
+        dir.path(),
+        &["ask", "--json", "When is the Naadam festival held?"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(v["question"], "When is the Naadam festival held?");
+    assert_eq!(v["answered"], true);
+    assert!(v["answer"]["text"].as_str().unwrap().contains("every July"));
+    assert_eq!(v["answer"]["passage"], 1);
+    let p = &v["passages"][0];
+    assert_eq!(p["rank"], 1);
+    assert!(p["score"].as_f64().unwrap() > 0.0);
+    assert_eq!(p["id"], "yurts#festivals-1");
+    let c = &p["citation"];
+    assert_eq!(c["title"], "Yurts");
+    assert_eq!(c["heading"], "Festivals");
+    assert_eq!(c["source"], "Steppe Weekly");
+    assert_eq!(c["url"], "https://example.org/yurts");
+    assert_eq!(c["published"], "2024-06-01");
+    assert_eq!(c["file"], "knowledge/yurts.md");
+    assert_eq!(c["line"], 14);
+    assert!(
+        dir.path().join("index/meta.json").exists(),
+        "the index lives on disk under index/"
+    );
+
+    let out = citebot(
+        dir.path(),
+        &["ask", "--json", "What is the capital of France?"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["answered"], false);
+    assert!(v["answer"].is_null());
+}
+
+#[test]
+fn ask_prints_answer_then_numbered_cited_passages() {
+    let dir = setup();
+    let out = citebot(dir.path(), &["ask", "what", "is", "a", "ger?"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("Answer: A ger is a round felt tent"),
+        "{text}"
+    );
+    assert!(text.contains("[1] A ger is"), "{text}");
+    assert!(text.contains("Yurts › Homes — Steppe Weekly, as of 1 June 2024 · https://example.org/yurts · knowledge/yurts.md:10"), "{text}");
+    let out = citebot(dir.path(), &["ask", "How do I reset my password?"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("I don't know"), "{text}");
+}
+
+#[test]
+fn edits_to_knowledge_files_are_answered_from_at_once() {
+    let dir = setup();
+    let ask = |q: &str| -> serde_json::Value {
+        serde_json::from_slice(&citebot(dir.path(), &["ask", "--json", q]).stdout).unwrap()
+    };
+    assert_eq!(ask("camel caravans")["answered"], false);
+    std::fs::write(
+        dir.path().join("knowledge/camels.md"),
+        "+++\ntitle = \"Camels\"\nsource = \"Gobi Notes\"\npublished = 2024-01-01\n+++\n\nBactrian camel caravans cross the Gobi desert.\n",
+    )
+    .unwrap();
+    assert_eq!(
+        ask("camel caravans")["answered"],
+        true,
+        "a new file is answered from without an explicit rebuild"
+    );
+    std::fs::remove_file(dir.path().join("knowledge/camels.md")).unwrap();
+    assert_eq!(
+        ask("camel caravans")["answered"],
+        false,
+        "a deleted file is forgotten"
+    );
+}
+
+#[test]
+fn index_builds_and_check_reports_file_and_line() {
+    let dir = setup();
+    let out = citebot(dir.path(), &["index"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("indexed 2 snippets from 1 files"));
+
+    let out = citebot(dir.path(), &["check"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    std::fs::write(
+        dir.path().join("knowledge/bad.md"),
+        "+++\ntitle = \"x\"\nsource = \"y\"\npubished = 2024-01-01\n+++\ntext\n",
+    )
+    .unwrap();
+    let out = citebot(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.starts_with("knowledge/bad.md:4: front matter: unknown key `pubished`"),
+        "{stdout}"
+    );
+
+    let out = citebot(dir.path(), &["check", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["file"], "knowledge/bad.md");
+    assert_eq!(v[0]["line"], 4);
+
+    // The good file still answers while the bad one is reported.
+    let out = citebot(dir.path(), &["ask", "--json", "ger felt tent"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["answered"], true);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("knowledge/bad.md:4"));
+}
+
+#[test]
+fn the_projects_own_knowledge_folder_passes_check() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = citebot(root, &["check"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -1,0 +1,140 @@
+//! Answer quality on the project's knowledge base: the public example questions
+//! (`../shared/eval/questions.toml`, when present) and the project's own development
+//! questions (`tests/data/dev_questions.toml`), scored the way `score.py` scores
+//! `citebot ask --json`: the top passage and the answer sentence must contain an
+//! expected string; out-of-scope questions must be refused.
+
+use std::path::{Path, PathBuf};
+
+use citebot::search::{Engine, SearchSettings};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct File {
+    question: Vec<Question>,
+}
+
+#[derive(Deserialize)]
+struct Question {
+    text: String,
+    expect: Vec<String>,
+    kind: String,
+}
+
+fn norm(s: &str) -> String {
+    s.replace('\u{2019}', "'")
+        .replace(['\u{201c}', '\u{201d}'], "\"")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+struct Score {
+    in_scope: usize,
+    top1: usize,
+    answers: usize,
+    out_of_scope: usize,
+    refused: usize,
+    misses: Vec<String>,
+}
+
+fn score(path: &Path) -> Score {
+    let file: File = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let engine = Engine::open(&SearchSettings::new(root.join("knowledge"), None)).unwrap();
+    let mut s = Score {
+        in_scope: 0,
+        top1: 0,
+        answers: 0,
+        out_of_scope: 0,
+        refused: 0,
+        misses: vec![],
+    };
+    for q in &file.question {
+        let a = engine.ask(&q.text).unwrap();
+        for p in &a.passages {
+            assert!(
+                p.text.chars().count() <= 800,
+                "passage over 800 characters: {}",
+                p.id
+            );
+        }
+        if q.expect.is_empty() {
+            s.out_of_scope += 1;
+            if a.answered {
+                s.misses
+                    .push(format!("NOT REFUSED {} -> {:?}", q.text, a.answer));
+            } else {
+                s.refused += 1;
+            }
+            continue;
+        }
+        s.in_scope += 1;
+        let hit = |t: &str| q.expect.iter().any(|e| norm(t).contains(&norm(e)));
+        let top1 = a.answered && a.passages.first().is_some_and(|p| hit(&p.text));
+        let answer = a.answered && a.answer.as_ref().is_some_and(|l| hit(&l.text));
+        s.top1 += usize::from(top1);
+        s.answers += usize::from(answer);
+        if !(top1 && answer) {
+            s.misses.push(format!(
+                "MISS ({}) {} -> {:?}",
+                q.kind,
+                q.text,
+                a.answer.map(|l| l.text)
+            ));
+        }
+    }
+    eprintln!(
+        "{}: top1 {}/{} · answer {}/{} · refused {}/{}",
+        path.display(),
+        s.top1,
+        s.in_scope,
+        s.answers,
+        s.in_scope,
+        s.refused,
+        s.out_of_scope
+    );
+    for m in &s.misses {
+        eprintln!("  {m}");
+    }
+    s
+}
+
+#[test]
+fn public_eval_questions_are_all_answered_or_refused_right() {
+    let path = std::env::var_os("CITEBOT_EVAL_QUESTIONS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/questions.toml")
+        });
+    if !path.exists() {
+        eprintln!(
+            "skipped: no public eval questions at {} (set CITEBOT_EVAL_QUESTIONS)",
+            path.display()
+        );
+        return;
+    }
+    let s = score(&path);
+    assert!(s.in_scope > 0 && s.out_of_scope > 0);
+    assert_eq!(s.top1, s.in_scope, "{:#?}", s.misses);
+    assert_eq!(s.answers, s.in_scope, "{:#?}", s.misses);
+    assert_eq!(s.refused, s.out_of_scope, "{:#?}", s.misses);
+}
+
+#[test]
+fn development_questions_meet_the_quality_bar() {
+    let s = score(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/dev_questions.toml"));
+    assert!(s.in_scope >= 30 && s.out_of_scope >= 10);
+    assert!(
+        s.top1 * 100 >= s.in_scope * 95,
+        "top-1 below 95%: {:#?}",
+        s.misses
+    );
+    assert!(
+        s.answers * 100 >= s.in_scope * 90,
+        "answer sentences below 90%: {:#?}",
+        s.misses
+    );
+    assert_eq!(s.refused, s.out_of_scope, "{:#?}", s.misses);
+}
