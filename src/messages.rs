@@ -14,3 +14,11 @@ pub const NEAREST_HEADER: &str = "Nearest passages (not confident enough to answ
 pub const AS_OF: &str = "as of";
 /// Text of a source link.
 pub const LINK: &str = "link";
+
+/// The note on an answer that presents as future something already due:
+/// "this source dates from March 2025; the event it describes was due in July 2025".
+pub fn overdue_note(source_month_year: &str, due: &str) -> String {
+    format!(
+        "Note: this source dates from {source_month_year}; the event it describes was due in {due}, so check for newer information."
+    )
+}

@@ -36,6 +36,19 @@ pub fn human_date(date: &str) -> String {
         .unwrap_or_else(|_| date.to_string())
 }
 
+/// "March 2025" from "2025-03-05".
+fn month_year(date: &str) -> String {
+    chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .map(|d| d.format("%B %Y").to_string())
+        .unwrap_or_else(|_| date.to_string())
+}
+
+fn freshness_note(a: &Answer) -> Option<String> {
+    a.freshness
+        .as_ref()
+        .map(|f| messages::overdue_note(&month_year(&f.source_date), &f.due))
+}
+
 /// "Title › Heading".
 fn topic(c: &Citation) -> String {
     if c.heading.is_empty() {
@@ -148,6 +161,10 @@ pub fn matrix(a: &Answer) -> Formatted {
             };
         }
     };
+    if let Some(note) = freshness_note(a) {
+        let _ = write!(plain, "\n{note}");
+        let _ = write!(html, "<p><em>{}</em></p>", escape_html(&note));
+    }
     if !a.passages.is_empty() {
         plain.push_str("\n\n");
         let _ = write!(html, "<p>{}</p><ol>", messages::SOURCES_HEADER);
@@ -188,6 +205,9 @@ pub fn terminal(a: &Answer, color: bool) -> String {
         (Some(line), true) => format!("{} {}\n", messages::ANSWER, line.text),
         _ => format!("{}\n", refusal_plain(a)),
     };
+    if let Some(note) = freshness_note(a) {
+        let _ = writeln!(out, "{note}");
+    }
     if !a.passages.is_empty() {
         let _ = writeln!(
             out,
@@ -254,6 +274,7 @@ mod tests {
                 },
             }],
             closest_topics: vec![],
+            freshness: None,
         }
     }
 
@@ -291,6 +312,19 @@ mod tests {
             f.plain
                 .contains("Visit › Plans — Paper & Co, as of 5 March 2025")
         );
+    }
+
+    #[test]
+    fn overdue_plans_carry_a_note() {
+        let mut a = answer("q", "Here");
+        a.freshness = Some(crate::search::Freshness {
+            source_date: "2025-03-05".into(),
+            due: "July 2025".into(),
+        });
+        let note = "this source dates from March 2025; the event it describes was due in July 2025";
+        assert!(matrix(&a).plain.contains(note));
+        assert!(matrix(&a).html.contains(note));
+        assert!(terminal(&a, false).contains(note));
     }
 
     #[test]

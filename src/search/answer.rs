@@ -240,6 +240,79 @@ pub fn question_tense(words: &[&str]) -> Tense {
     }
 }
 
+/// The latest date a sentence speaks of, as the last day it covers and as written
+/// ("July 2025" → 2025-07-31): "in 2025" ends on 31 December, "May 9, 2025" that day.
+pub fn latest_date(sentence: &str) -> Option<(chrono::NaiveDate, String)> {
+    use chrono::NaiveDate;
+    let words: Vec<&str> = sentence
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let year_of = |w: &str| {
+        w.parse::<i32>()
+            .ok()
+            .filter(|y| (1700..=2199).contains(y) && w.len() == 4)
+    };
+    let month_of = |w: &str| {
+        MONTHS
+            .iter()
+            .position(|m| m.eq_ignore_ascii_case(w))
+            .map(|i| i as u32 + 1)
+    };
+    let last_day = |y: i32, m: u32| {
+        let next = if m == 12 {
+            NaiveDate::from_ymd_opt(y + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(y, m + 1, 1)
+        };
+        next.and_then(|d| d.pred_opt())
+    };
+    let mut best: Option<(NaiveDate, String)> = None;
+    for (i, w) in words.iter().enumerate() {
+        let Some(year) = year_of(w) else { continue };
+        // "July 2025", "July 9, 2025", "9 July 2025", or a bare year.
+        let found = match (
+            i.checked_sub(1).map(|j| words[j]),
+            i.checked_sub(2).map(|j| words[j]),
+        ) {
+            (Some(p1), _) if month_of(p1).is_some() => {
+                let m = month_of(p1).unwrap_or(12);
+                last_day(year, m).map(|d| (d, format!("{} {year}", MONTHS[m as usize - 1])))
+            }
+            (Some(p1), Some(p2)) if month_of(p2).is_some() && p1.parse::<u32>().is_ok() => {
+                let m = month_of(p2).unwrap_or(12);
+                NaiveDate::from_ymd_opt(year, m, p1.parse().unwrap_or(1))
+                    .map(|d| (d, format!("{} {p1}, {year}", MONTHS[m as usize - 1])))
+            }
+            _ => NaiveDate::from_ymd_opt(year, 12, 31).map(|d| (d, year.to_string())),
+        };
+        if let Some((d, label)) = found
+            && best.as_ref().is_none_or(|(b, _)| d > *b)
+        {
+            best = Some((d, capitalise(&label)));
+        }
+    }
+    best
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// When `sentence` presents something as expected or planned for a date that is
+/// already past on `today`, that date as written ("July 2025").
+pub fn overdue(sentence: &str, today: chrono::NaiveDate) -> Option<String> {
+    if sentence_tense(sentence) != Tense::Future {
+        return None;
+    }
+    latest_date(sentence)
+        .filter(|(end, _)| *end < today)
+        .map(|(_, label)| label)
+}
+
 fn sentence_tense(sentence: &str) -> Tense {
     let words: Vec<String> = sentence
         .split(|c: char| !c.is_alphanumeric())
@@ -441,6 +514,51 @@ mod tests {
                 holds_kind(*kind, text, "question about 2015"),
                 *expect,
                 "{kind:?} {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn freshness_flags_plans_whose_date_has_passed() {
+        let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let table: &[(&str, chrono::NaiveDate, Option<&str>)] = &[
+            (
+                "Naruhito and Masako are expected to visit Mongolia in July 2025.",
+                d(2026, 11, 28),
+                Some("July 2025"),
+            ),
+            (
+                "Naruhito and Masako are expected to visit Mongolia in July 2025.",
+                d(2025, 7, 15),
+                None,
+            ),
+            (
+                "Naruhito and Masako are expected to visit Mongolia in July 2025.",
+                d(2025, 8, 1),
+                Some("July 2025"),
+            ),
+            (
+                "Xi Jinping will visit Russia on May 9, 2025.",
+                d(2025, 5, 10),
+                Some("May 9, 2025"),
+            ),
+            (
+                "The summit will be held in 2024.",
+                d(2025, 1, 1),
+                Some("2024"),
+            ),
+            (
+                "Naruhito previously visited Mongolia in 2007.",
+                d(2026, 1, 1),
+                None,
+            ),
+            ("They will meet again soon.", d(2026, 1, 1), None),
+        ];
+        for (sentence, today, expect) in table {
+            assert_eq!(
+                overdue(sentence, *today).as_deref(),
+                *expect,
+                "{sentence} on {today}"
             );
         }
     }

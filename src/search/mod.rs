@@ -87,6 +87,15 @@ pub struct AnswerLine {
     pub passage: usize,
 }
 
+/// An answer that speaks of a plan whose date has passed since its source was written.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Freshness {
+    /// Publication date of the answer's source, `YYYY-MM-DD`.
+    pub source_date: String,
+    /// The date the answer presents as still to come, as written ("July 2025").
+    pub due: String,
+}
+
 /// The search core's reply to one question.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Answer {
@@ -94,6 +103,8 @@ pub struct Answer {
     /// Whether the knowledge base answers the question (the confidence bar was met).
     pub answered: bool,
     pub answer: Option<AnswerLine>,
+    /// Set when the answer describes as future something already due: the reply says so.
+    pub freshness: Option<Freshness>,
     /// Ranked passages; when not answered, the nearest misses (possibly none).
     pub passages: Vec<Passage>,
     /// When not answered: "title › heading" of the nearest topics, to suggest.

@@ -26,7 +26,7 @@ use tantivy::tokenizer::TextAnalyzer;
 use super::analyzer::{self, QUESTION_FILLER, Term};
 use super::answer::{self, Kind, Tense};
 use super::index::{SearchError, Snapshot};
-use super::{Answer, AnswerLine, Citation, Passage};
+use super::{Answer, AnswerLine, Citation, Freshness, Passage};
 use crate::knowledge::Snippet;
 
 /// Below this coverage the question is refused ("I don't know").
@@ -615,6 +615,12 @@ impl Snapshot {
         } else {
             None
         };
+        let today = chrono::Local::now().date_naive();
+        let freshness = answer.as_ref().and_then(|line| {
+            let due = answer::overdue(&line.text, today)?;
+            let source_date = ranked[0].snippet.published?.to_string();
+            Some(Freshness { source_date, due })
+        });
         let closest_topics = if answered {
             Vec::new()
         } else {
@@ -645,6 +651,7 @@ impl Snapshot {
             question: question.to_string(),
             answered,
             answer,
+            freshness,
             passages,
             closest_topics,
         })
