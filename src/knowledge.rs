@@ -154,7 +154,7 @@ struct SynonymsFile {
 }
 
 /// A knowledge file that loaded, as listed by `!sources`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FileInfo {
     pub file: String,
     pub title: String,
@@ -173,6 +173,17 @@ pub struct KnowledgeBase {
     pub errors: Vec<KnowledgeError>,
     /// Hash of every file's path and bytes: changes whenever any file does.
     pub hash: String,
+    /// Hash of each file read (good or bad, the synonyms file included), by its path.
+    pub file_hashes: BTreeMap<String, String>,
+    /// False when the synonyms file exists but is malformed.
+    pub synonyms_ok: bool,
+}
+
+impl KnowledgeBase {
+    /// Whether `file` failed to load (its problems are in `errors`).
+    pub fn is_bad(&self, file: &str) -> bool {
+        self.errors.iter().any(|e| e.file == file)
+    }
 }
 
 /// Reads every knowledge file under `dir`. Only an unreadable folder is an error;
@@ -185,7 +196,10 @@ pub fn load(dir: &Path) -> std::io::Result<KnowledgeBase> {
     let mut paths = Vec::new();
     walk(dir, &mut paths)?;
     paths.sort();
-    let mut kb = KnowledgeBase::default();
+    let mut kb = KnowledgeBase {
+        synonyms_ok: true,
+        ..KnowledgeBase::default()
+    };
     let mut hasher = Sha256::new();
     let mut seen_ids = HashSet::new();
     for path in paths {
@@ -205,11 +219,16 @@ pub fn load(dir: &Path) -> std::io::Result<KnowledgeBase> {
         hasher.update(shown.as_bytes());
         hasher.update((bytes.len() as u64).to_le_bytes());
         hasher.update(&bytes);
+        kb.file_hashes
+            .insert(shown.clone(), format!("{:x}", Sha256::digest(&bytes)));
         let text = String::from_utf8_lossy(&bytes);
         if rel == Path::new(SYNONYMS_FILE) {
             match parse_synonyms(&shown, &text) {
                 Ok(groups) => kb.synonyms = groups,
-                Err(e) => kb.errors.push(e),
+                Err(e) => {
+                    kb.synonyms_ok = false;
+                    kb.errors.push(e);
+                }
             }
             continue;
         }

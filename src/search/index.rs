@@ -1,6 +1,7 @@
 //! The tantivy index: schema, building it from a [`KnowledgeBase`], deciding when
 //! the on-disk copy is stale, and the point-in-time [`Snapshot`] questions run on.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -13,10 +14,10 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDo
 
 use super::analyzer;
 use super::synonyms::Synonyms;
-use crate::knowledge::{FileInfo, KnowledgeBase, KnowledgeError, Snippet};
+use crate::knowledge::{FileInfo, KnowledgeBase, KnowledgeError, Snippet, SynonymGroup};
 
 /// Bumped whenever the schema or the analyzers change, so old indexes rebuild.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// Errors of the search core.
 #[derive(Debug, thiserror::Error)]
@@ -54,12 +55,24 @@ pub struct IndexStats {
     pub location: String,
 }
 
-/// What a commit records about the files it indexed.
-#[derive(Debug, Serialize, Deserialize, PartialEq)]
+/// What a commit records about the files it indexed: enough to update the index
+/// file by file, and to keep serving the last good version of a file that broke.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 struct Payload {
     format: u32,
+    /// [`KnowledgeBase::hash`] of the folder this commit was synced with.
     hash: String,
     built_at: String,
+    /// Each indexed file's content hash and description.
+    files: BTreeMap<String, IndexedFile>,
+    /// The synonyms in force (the last good synonyms file).
+    synonyms: Vec<SynonymGroup>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+struct IndexedFile {
+    hash: String,
+    info: FileInfo,
 }
 
 /// The index's fields.
@@ -144,25 +157,26 @@ impl Store {
         serde_json::from_str(metas.payload.as_deref()?).ok()
     }
 
-    /// A snapshot of `kb`, rebuilding the index only if it was built from other files.
+    /// A snapshot of the index brought up to date with `kb`: unchanged files are left
+    /// alone, changed, new and deleted files are updated in one commit, and a file
+    /// that no longer parses keeps its last good version. `force` rebuilds everything.
     pub fn snapshot(
         self: &Arc<Self>,
         kb: KnowledgeBase,
         force: bool,
     ) -> Result<Snapshot, SearchError> {
-        let current = |p: &Option<Payload>| {
-            p.as_ref()
-                .filter(|p| p.format == FORMAT && p.hash == kb.hash)
-                .map(|p| p.built_at.clone())
-        };
-        let built = match current(&self.payload()) {
-            Some(built_at) if !force => built_at,
-            _ => {
+        let current = |p: Option<Payload>| p.filter(|p| !force && p.hash == kb.hash);
+        let payload = match current(self.payload()) {
+            Some(p) => p,
+            None => {
                 let mut writer = self.writer()?;
-                // Another process may have built it while this one waited for the lock.
-                match current(&self.payload()) {
-                    Some(built_at) if !force => built_at,
-                    _ => self.build(&mut writer, &kb)?,
+                // Another process may have synced it while this one waited for the lock.
+                match current(self.payload()) {
+                    Some(p) => p,
+                    None => {
+                        let previous = if force { None } else { self.payload() };
+                        self.sync(&mut writer, &kb, previous)?
+                    }
                 }
             }
         };
@@ -172,8 +186,8 @@ impl Store {
         Ok(Snapshot::new(
             self.clone(),
             self.reader.searcher(),
-            kb,
-            built,
+            payload,
+            kb.errors,
         ))
     }
 
@@ -201,37 +215,93 @@ impl Store {
         }
     }
 
-    /// Replaces every document with `kb`'s snippets in one commit.
-    fn build(&self, writer: &mut IndexWriter, kb: &KnowledgeBase) -> Result<String, SearchError> {
-        writer.delete_all_documents()?;
+    /// Writes `kb` into the index in one commit: everything when there is no usable
+    /// `previous` commit, otherwise only the files whose content changed.
+    fn sync(
+        &self,
+        writer: &mut IndexWriter,
+        kb: &KnowledgeBase,
+        previous: Option<Payload>,
+    ) -> Result<Payload, SearchError> {
         let f = self.fields;
+        let mut by_file: HashMap<&str, Vec<&Snippet>> = HashMap::new();
         for s in &kb.snippets {
-            let mut doc = TantivyDocument::default();
-            doc.add_text(f.id, &s.id);
-            doc.add_text(f.file, &s.file);
-            doc.add_text(f.collection, &s.collection);
-            doc.add_text(f.title, &s.title);
-            doc.add_text(f.heading, &s.heading);
-            doc.add_text(f.tags, s.tags.join(", "));
-            doc.add_text(f.body, &s.text);
-            doc.add_text(f.prefix, &s.text);
-            doc.add_text(f.prefix, &s.heading);
-            doc.add_text(
-                f.stored,
-                serde_json::to_string(s).expect("snippets serialise"),
-            );
-            writer.add_document(doc)?;
+            by_file.entry(s.file.as_str()).or_default().push(s);
         }
-        let built_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let previous = previous.filter(|p| p.format == FORMAT);
+        let (mut files, synonyms) = match &previous {
+            None => {
+                writer.delete_all_documents()?;
+                (BTreeMap::new(), kb.synonyms.clone())
+            }
+            Some(p) => {
+                let synonyms = if kb.synonyms_ok {
+                    kb.synonyms.clone()
+                } else {
+                    p.synonyms.clone()
+                };
+                (p.files.clone(), synonyms)
+            }
+        };
+        // Deleted files go; a file that no longer parses stays as it was.
+        let gone: Vec<String> = files
+            .keys()
+            .filter(|k| !kb.file_hashes.contains_key(*k))
+            .cloned()
+            .collect();
+        for file in gone {
+            writer.delete_term(tantivy::Term::from_field_text(f.file, &file));
+            files.remove(&file);
+        }
+        for info in &kb.files {
+            let hash = kb.file_hashes.get(&info.file).cloned().unwrap_or_default();
+            if files.get(&info.file).is_some_and(|old| old.hash == hash) || kb.is_bad(&info.file) {
+                continue;
+            }
+            if previous.is_some() {
+                writer.delete_term(tantivy::Term::from_field_text(f.file, &info.file));
+            }
+            for s in by_file.get(info.file.as_str()).into_iter().flatten() {
+                writer.add_document(self.document(s))?;
+            }
+            files.insert(
+                info.file.clone(),
+                IndexedFile {
+                    hash,
+                    info: info.clone(),
+                },
+            );
+        }
         let payload = Payload {
             format: FORMAT,
             hash: kb.hash.clone(),
-            built_at: built_at.clone(),
+            built_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            files,
+            synonyms,
         };
         let mut commit = writer.prepare_commit()?;
         commit.set_payload(&serde_json::to_string(&payload).expect("payload serialises"));
         commit.commit()?;
-        Ok(built_at)
+        Ok(payload)
+    }
+
+    fn document(&self, s: &Snippet) -> TantivyDocument {
+        let f = self.fields;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.id, &s.id);
+        doc.add_text(f.file, &s.file);
+        doc.add_text(f.collection, &s.collection);
+        doc.add_text(f.title, &s.title);
+        doc.add_text(f.heading, &s.heading);
+        doc.add_text(f.tags, s.tags.join(", "));
+        doc.add_text(f.body, &s.text);
+        doc.add_text(f.prefix, &s.text);
+        doc.add_text(f.prefix, &s.heading);
+        doc.add_text(
+            f.stored,
+            serde_json::to_string(s).expect("snippets serialise"),
+        );
+        doc
     }
 
     fn size_bytes(&self, searcher: &Searcher) -> u64 {
@@ -307,16 +377,21 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    fn new(store: Arc<Store>, searcher: Searcher, kb: KnowledgeBase, built_at: String) -> Snapshot {
-        let synonyms = Synonyms::new(&kb.synonyms, &mut analyzer::stemmed());
+    fn new(
+        store: Arc<Store>,
+        searcher: Searcher,
+        payload: Payload,
+        errors: Vec<KnowledgeError>,
+    ) -> Snapshot {
+        let synonyms = Synonyms::new(&payload.synonyms, &mut analyzer::stemmed());
         Snapshot {
+            snippet_count: searcher.num_docs() as usize,
+            files: payload.files.into_values().map(|f| f.info).collect(),
             store,
             searcher,
             synonyms,
-            snippet_count: kb.snippets.len(),
-            files: kb.files,
-            errors: kb.errors,
-            built_at,
+            errors,
+            built_at: payload.built_at,
         }
     }
 
@@ -325,9 +400,10 @@ impl Snapshot {
         Arc::new(Store::open(dir)?).snapshot(kb, false)
     }
 
-    /// Rebuilds the index of this snapshot's store from `kb`.
-    pub fn rebuild_from(&self, kb: KnowledgeBase) -> Result<Snapshot, SearchError> {
-        self.store.snapshot(kb, true)
+    /// Brings the index of this snapshot's store up to date with `kb`; `force`
+    /// rebuilds it from scratch.
+    pub fn sync_with(&self, kb: KnowledgeBase, force: bool) -> Result<Snapshot, SearchError> {
+        self.store.snapshot(kb, force)
     }
 
     /// Reads a stored snippet.

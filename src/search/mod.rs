@@ -204,14 +204,25 @@ impl Engine {
             .explain(question, self.settings.passages.max(1))
     }
 
-    /// Re-reads the knowledge files and rebuilds the index now. Questions asked
-    /// meanwhile are answered from the previous index; the switch is atomic.
+    /// Re-reads the knowledge files and rebuilds the whole index now. Questions
+    /// asked meanwhile are answered from the previous index; the switch is atomic.
     pub fn rebuild(&self) -> Result<RebuildReport, SearchError> {
+        self.sync(true)
+    }
+
+    /// Re-reads the knowledge files and updates the index for the files that changed
+    /// (added, edited, renamed, deleted), in one commit. A file that no longer parses
+    /// keeps its last good version; its problem is in [`Engine::knowledge_errors`].
+    pub fn refresh(&self) -> Result<RebuildReport, SearchError> {
+        self.sync(false)
+    }
+
+    fn sync(&self, force: bool) -> Result<RebuildReport, SearchError> {
         let _guard = self.rebuild_lock.lock().unwrap_or_else(|e| e.into_inner());
         let started = std::time::Instant::now();
         let kb = load_knowledge(&self.settings)?;
         let errors = kb.errors.iter().map(ToString::to_string).collect();
-        let snapshot = self.snapshot().rebuild_from(kb)?;
+        let snapshot = self.snapshot().sync_with(kb, force)?;
         let stats = snapshot.stats();
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(snapshot);
         Ok(RebuildReport {
@@ -466,6 +477,83 @@ mod tests {
         let report = e.rebuild().unwrap();
         assert_eq!(report.files, 3);
         assert!(!e.ask("felt tent").unwrap().answered);
+    }
+
+    #[test]
+    fn refresh_updates_changed_files_and_keeps_the_last_good_version_of_a_broken_one() {
+        let (dir, _) = engine();
+        let k = dir.path().join("knowledge");
+        let settings = SearchSettings::new(&k, Some(dir.path().join("index")));
+        let e = Engine::open(&settings).unwrap();
+        write(
+            &k,
+            "new.md",
+            "Yurts",
+            "## Homes\n\nA ger is a round felt tent.\n",
+        );
+        e.refresh().unwrap();
+        assert!(e.ask("felt tent").unwrap().answered);
+        // Broken: the last good version is still served, and the problem is reported.
+        std::fs::write(
+            k.join("new.md"),
+            "+++\ntitle = \"Yurts\"\n\nA ger is a round wool tent.\n",
+        )
+        .unwrap();
+        let report = e.refresh().unwrap();
+        assert_eq!(report.errors.len(), 1, "{report}");
+        assert!(
+            report.errors[0].starts_with("knowledge/new.md:1:"),
+            "{report}"
+        );
+        assert!(e.ask("felt tent").unwrap().answered);
+        assert_eq!(e.knowledge_errors()[0].file, "knowledge/new.md");
+        // ...also across a restart.
+        let again = Engine::open(&settings).unwrap();
+        assert!(again.ask("felt tent").unwrap().answered);
+        // Fixed: the new content replaces the old.
+        write(
+            &k,
+            "new.md",
+            "Yurts",
+            "## Homes\n\nA ger is a round wool tent.\n",
+        );
+        e.refresh().unwrap();
+        assert!(e.knowledge_errors().is_empty());
+        assert!(e.ask("wool tent").unwrap().answered);
+        let a = e.ask("felt tent").unwrap();
+        assert!(a.passages.iter().all(|p| !p.text.contains("felt")));
+        // Renamed: found under its new name only.
+        std::fs::rename(k.join("new.md"), k.join("team/yurts.md")).unwrap();
+        e.refresh().unwrap();
+        let a = e.ask("wool tent").unwrap();
+        assert_eq!(a.passages[0].citation.file, "knowledge/team/yurts.md");
+        assert_eq!(
+            a.passages
+                .iter()
+                .filter(|p| p.text.contains("wool"))
+                .count(),
+            1
+        );
+        // Deleted: gone.
+        std::fs::remove_file(k.join("team/yurts.md")).unwrap();
+        e.refresh().unwrap();
+        assert!(!e.ask("wool tent").unwrap().answered);
+        assert_eq!(e.stats().files, 3);
+    }
+
+    #[test]
+    fn a_broken_synonyms_file_keeps_the_last_good_synonyms() {
+        let (dir, _) = engine();
+        let k = dir.path().join("knowledge");
+        let e = Engine::open(&SearchSettings::new(&k, Some(dir.path().join("index")))).unwrap();
+        assert!(e.ask("What does Japan pay for?").unwrap().answered);
+        std::fs::write(k.join("synonyms.toml"), "[[group]\nterms = [").unwrap();
+        let report = e.refresh().unwrap();
+        assert_eq!(report.errors.len(), 1);
+        assert!(
+            e.ask("What does Japan pay for?").unwrap().answered,
+            "pay ↔ fund still known"
+        );
     }
 
     #[test]
