@@ -117,15 +117,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     cli.knowledge.display()
                 )
             })?;
+            let mut problems = kb.errors.clone();
+            problems.extend(kb.warnings.iter().cloned());
+            problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
             if json {
-                let problems: Vec<serde_json::Value> = kb
-                    .errors
+                let rows: Vec<serde_json::Value> = problems
                     .iter()
                     .map(|e| serde_json::json!({"file": e.file, "line": e.line, "message": e.kind.to_string()}))
                     .collect();
-                println!("{}", serde_json::to_string_pretty(&problems)?);
+                println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
-                for e in &kb.errors {
+                for e in &problems {
                     println!("{e}");
                 }
                 eprintln!(
@@ -133,10 +135,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     kb.files.len(),
                     kb.snippets.len(),
                     kb.synonyms.len(),
-                    kb.errors.len()
+                    problems.len()
                 );
             }
-            Ok(if kb.errors.is_empty() {
+            Ok(if problems.is_empty() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)

@@ -99,6 +99,9 @@ pub enum ProblemKind {
     NoSnippets,
     DuplicateId(String),
     Synonyms(String),
+    LongParagraph(usize),
+    BadLink(String),
+    FutureDate(String),
 }
 
 impl fmt::Display for ProblemKind {
@@ -126,6 +129,15 @@ impl fmt::Display for ProblemKind {
             ),
             ProblemKind::DuplicateId(id) => write!(f, "duplicate snippet id `{id}`"),
             ProblemKind::Synonyms(e) => write!(f, "synonyms: {e}"),
+            ProblemKind::LongParagraph(n) => write!(
+                f,
+                "paragraph of {n} characters (over {MAX_SNIPPET_CHARS}): it is cut into several snippets at sentence ends; split it where the meaning allows"
+            ),
+            ProblemKind::BadLink(l) => write!(
+                f,
+                "broken link `{l}`: use an http(s)/mailto address or a path to an existing file"
+            ),
+            ProblemKind::FutureDate(d) => write!(f, "`published` is in the future ({d})"),
         }
     }
 }
@@ -171,6 +183,9 @@ pub struct KnowledgeBase {
     pub synonyms: Vec<SynonymGroup>,
     /// Problems found; the files they name contributed no snippets.
     pub errors: Vec<KnowledgeError>,
+    /// Problems `citebot check` reports that do not stop a file from loading
+    /// (over-long paragraphs, broken links, a publication date in the future).
+    pub warnings: Vec<KnowledgeError>,
     /// Hash of every file's path and bytes: changes whenever any file does.
     pub hash: String,
     /// Hash of each file read (good or bad, the synonyms file included), by its path.
@@ -239,6 +254,8 @@ pub fn load(dir: &Path) -> std::io::Result<KnowledgeBase> {
         let id_base = rel.with_extension("").to_string_lossy().replace('\\', "/");
         match parse_file(&shown, &id_base, &collection, &text) {
             Ok((info, snippets)) => {
+                kb.warnings
+                    .extend(lint(&shown, &path, &text, info.published));
                 let mut dup = None;
                 for s in &snippets {
                     if !seen_ids.insert(s.id.clone()) {
@@ -509,6 +526,65 @@ fn blocks(body: &str) -> Vec<Block> {
     out
 }
 
+/// Problems in a file that parses but deserves a maintainer's look: over-long
+/// paragraphs, links to nowhere, a publication date in the future.
+fn lint(shown: &str, path: &Path, text: &str, published: Option<NaiveDate>) -> Vec<KnowledgeError> {
+    let mut out = Vec::new();
+    let warn = |line, kind| KnowledgeError {
+        file: shown.into(),
+        line,
+        kind,
+    };
+    let Some(body_start) = text
+        .match_indices("+++")
+        .nth(1)
+        .map(|(i, _)| text[i..].find('\n').map_or(text.len(), |n| i + n + 1))
+    else {
+        return out;
+    };
+    let body = &text[body_start..];
+    let first = line_of(text, body_start);
+    if let Some(d) = published
+        && d > chrono::Local::now().date_naive()
+    {
+        let line = text
+            .lines()
+            .position(|l| l.trim_start().starts_with("published"))
+            .map_or(1, |i| i + 1);
+        out.push(warn(line, ProblemKind::FutureDate(d.to_string())));
+    }
+    for block in blocks(body) {
+        let n = block.text.chars().count();
+        if n > MAX_SNIPPET_CHARS {
+            out.push(warn(first + block.line - 1, ProblemKind::LongParagraph(n)));
+        }
+    }
+    for (event, range) in Parser::new_ext(body, Options::ENABLE_TABLES).into_offset_iter() {
+        if let Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) = event {
+            let dest = dest_url.trim();
+            let ok = if let Some((scheme, rest)) =
+                dest.split_once(':').filter(|(s, _)| !s.contains('/'))
+            {
+                match scheme.to_ascii_lowercase().as_str() {
+                    "http" | "https" => rest.starts_with("//") && rest.len() > 2,
+                    "mailto" => rest.contains('@'),
+                    _ => false,
+                }
+            } else {
+                let target = dest.split(['#', '?']).next().unwrap_or("");
+                target.is_empty() || path.parent().is_some_and(|dir| dir.join(target).exists())
+            };
+            if !ok {
+                out.push(warn(
+                    first + line_of(body, range.start) - 1,
+                    ProblemKind::BadLink(dest.to_string()),
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// Splits text longer than [`MAX_SNIPPET_CHARS`] at sentence ends (or, for one
 /// over-long sentence, at a space), so no snippet exceeds the limit.
 fn split_long(text: &str) -> Vec<String> {
@@ -704,6 +780,33 @@ mod tests {
         let before = kb.hash.clone();
         std::fs::write(k.join("good.md"), GOOD.replace("prime", "deputy")).unwrap();
         assert_ne!(load(&k).unwrap().hash, before);
+    }
+
+    #[test]
+    fn lint_finds_long_paragraphs_broken_links_and_future_dates() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("other.md"), "x").unwrap();
+        let long = "word ".repeat(200);
+        let text = format!(
+            "+++\ntitle = \"x\"\nsource = \"y\"\npublished = 2999-01-01\n+++\n\n{long}\n\nSee [a](https://example.org), [b](other.md#top), [c](mailto:a@b.org).\n\nBut [d](missing.md), [e](javascript:alert(1)) and [f](http:nowhere).\n"
+        );
+        let path = dir.path().join("x.md");
+        let got: Vec<(usize, String)> = lint(
+            "k/x.md",
+            &path,
+            &text,
+            Some(NaiveDate::from_ymd_opt(2999, 1, 1).unwrap()),
+        )
+        .into_iter()
+        .map(|e| (e.line, e.kind.to_string()))
+        .collect();
+        let lines: Vec<usize> = got.iter().map(|g| g.0).collect();
+        assert_eq!(lines, [4, 7, 11, 11, 11], "{got:#?}");
+        assert!(got[0].1.contains("future"));
+        assert!(got[1].1.contains("paragraph of 999 characters"));
+        assert!(got[2].1.contains("`missing.md`"));
+        assert!(got[3].1.contains("javascript:"));
+        assert!(got[4].1.contains("http:nowhere"));
     }
 
     #[test]
