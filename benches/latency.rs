@@ -23,9 +23,17 @@ const QUESTIONS: &[&str] = &[
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // `cargo bench` passes --bench; nothing else to parse.
-    let n: usize = std::env::var("LATENCY_QUESTIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
+    let n: usize = std::env::var("LATENCY_QUESTIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
     let tmp = tempfile::TempDir::with_prefix("citebot-latency-")?;
-    let hs = Synapse::start(SynapseOptions { dir: tmp.path().join("synapse"), port: None, strict_ratelimits: false }).await?;
+    let hs = Synapse::start(SynapseOptions {
+        dir: tmp.path().join("synapse"),
+        port: None,
+        strict_ratelimits: false,
+    })
+    .await?;
     hs.register("citebot", "pw-bot", false).await?;
     hs.register("asker", "pw-asker", false).await?;
 
@@ -52,22 +60,29 @@ async fn main() -> anyhow::Result<()> {
 
     let bot_id = hs.user_id("citebot");
     let mut asker = Human::login(&hs.url, "asker", "pw-asker").await?;
-    let room = asker.create_room("latency", &[bot_id.as_str().try_into()?], true).await?;
-    asker.wait_membership(room.room_id(), &bot_id, "join", Duration::from_secs(60)).await?;
+    let room = asker
+        .create_room("latency", &[bot_id.as_str().try_into()?], true)
+        .await?;
+    asker
+        .wait_membership(room.room_id(), &bot_id, "join", Duration::from_secs(60))
+        .await?;
 
     let mut samples = Vec::with_capacity(n);
     for i in 0..n + 5 {
         let q = QUESTIONS[i % QUESTIONS.len()];
         let start = Instant::now();
         let id = asker.say(&room, q).await?;
-        asker.reply_from(&bot_id, id.as_str(), Duration::from_secs(30)).await?;
+        asker
+            .reply_from(&bot_id, id.as_str(), Duration::from_secs(30))
+            .await?;
         if i >= 5 {
             samples.push(start.elapsed()); // the first 5 warm up caches
         }
     }
     samples.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let pct = |p: f64| samples[((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1];
+    let pct =
+        |p: f64| samples[((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1];
     println!(
         "send→reply latency over {n} questions: median {:.1} ms, p95 {:.1} ms, min {:.1} ms, max {:.1} ms",
         ms(pct(0.5)),

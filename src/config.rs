@@ -33,7 +33,11 @@ impl Secret {
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_empty() { "<unset>" } else { "<redacted>" })
+        f.write_str(if self.0.is_empty() {
+            "<unset>"
+        } else {
+            "<redacted>"
+        })
     }
 }
 
@@ -263,7 +267,10 @@ impl Default for LimitsConfig {
 
 impl Default for SyncConfig {
     fn default() -> Self {
-        Self { timeout_secs: default_sync_timeout(), timeline_limit: default_timeline_limit() }
+        Self {
+            timeout_secs: default_sync_timeout(),
+            timeline_limit: default_timeline_limit(),
+        }
     }
 }
 
@@ -332,7 +339,10 @@ impl Config {
     pub fn validate(&self) -> anyhow::Result<()> {
         let m = &self.matrix;
         if !(m.homeserver.starts_with("http://") || m.homeserver.starts_with("https://")) {
-            bail!("matrix.homeserver: expected an http:// or https:// URL, got {:?}", m.homeserver);
+            bail!(
+                "matrix.homeserver: expected an http:// or https:// URL, got {:?}",
+                m.homeserver
+            );
         }
         if m.access_token.get().is_none() {
             if m.user.is_empty() {
@@ -350,7 +360,9 @@ impl Config {
         }
         for (i, admin) in self.access.admins.iter().enumerate() {
             if !admin.starts_with('@') || !admin.contains(':') {
-                bail!("access.admins[{i}]: expected a full user ID like @alice:example.org, got {admin:?}");
+                bail!(
+                    "access.admins[{i}]: expected a full user ID like @alice:example.org, got {admin:?}"
+                );
             }
         }
         for room in self.rooms.keys() {
@@ -390,7 +402,8 @@ impl Config {
 mod tests {
     use super::*;
 
-    const MIN: &str = "[matrix]\nhomeserver = \"http://127.0.0.1:8008\"\nuser = \"citebot\"\npassword = \"pw\"\n";
+    const MIN: &str =
+        "[matrix]\nhomeserver = \"http://127.0.0.1:8008\"\nuser = \"citebot\"\npassword = \"pw\"\n";
 
     #[test]
     fn minimal_config_gets_documented_defaults() {
@@ -424,16 +437,40 @@ mod tests {
     #[test]
     fn bad_configs_name_the_key() {
         let cases: &[(&str, &str)] = &[
-            ("[matrix]\nhomeserver = \"x\"\nuser = \"a\"\npassword = \"p\"\n", "matrix.homeserver"),
-            ("[matrix]\nhomeserver = \"http://h\"\npassword = \"p\"\n", "matrix.user"),
-            ("[matrix]\nhomeserver = \"http://h\"\nuser = \"a\"\n", "matrix.password"),
+            (
+                "[matrix]\nhomeserver = \"x\"\nuser = \"a\"\npassword = \"p\"\n",
+                "matrix.homeserver",
+            ),
+            (
+                "[matrix]\nhomeserver = \"http://h\"\npassword = \"p\"\n",
+                "matrix.user",
+            ),
+            (
+                "[matrix]\nhomeserver = \"http://h\"\nuser = \"a\"\n",
+                "matrix.password",
+            ),
             (&format!("{MIN}[answer]\nprefix = \"!\"\n"), "prefix"),
-            (&format!("{MIN}[answer]\nreply_mode = \"dm\"\n"), "reply_mode"),
-            (&format!("{MIN}[access]\nallowed_inviters = [\"@a[:x\"]\n"), "access.allowed_inviters[0]"),
-            (&format!("{MIN}[access]\nadmins = [\"alice\"]\n"), "access.admins[0]"),
-            (&format!("{MIN}[limits]\nuser_burst = 0\n"), "limits.user_burst"),
+            (
+                &format!("{MIN}[answer]\nreply_mode = \"dm\"\n"),
+                "reply_mode",
+            ),
+            (
+                &format!("{MIN}[access]\nallowed_inviters = [\"@a[:x\"]\n"),
+                "access.allowed_inviters[0]",
+            ),
+            (
+                &format!("{MIN}[access]\nadmins = [\"alice\"]\n"),
+                "access.admins[0]",
+            ),
+            (
+                &format!("{MIN}[limits]\nuser_burst = 0\n"),
+                "limits.user_burst",
+            ),
             (&format!("{MIN}[search]\npassages = 0\n"), "search.passages"),
-            (&format!("{MIN}[rooms.general]\nanswer_questions = true\n"), "rooms"),
+            (
+                &format!("{MIN}[rooms.general]\nanswer_questions = true\n"),
+                "rooms",
+            ),
             (&format!("{MIN}[bogus]\n"), "bogus"),
         ];
         for (text, key) in cases {

@@ -9,7 +9,10 @@ use crate::render::{Formatted, escape_html};
 use crate::search::{IndexStats, SourceInfo};
 
 fn both(plain: impl Into<String>, html: impl Into<String>) -> Formatted {
-    Formatted { plain: plain.into(), html: html.into() }
+    Formatted {
+        plain: plain.into(),
+        html: html.into(),
+    }
 }
 
 /// Text without markup: the HTML body is the escaped plain body.
@@ -23,14 +26,29 @@ fn text(plain: impl Into<String>) -> Formatted {
 pub fn help(prefix: &str, is_admin: bool) -> Formatted {
     let p = prefix;
     let mut rows = vec![
-        (format!("{p}ask QUESTION"), "answer QUESTION from the knowledge files, with cited passages"),
-        (format!("{p}why QUESTION"), "show how QUESTION was matched: terms, per-passage scores, confidence"),
-        (format!("{p}sources"), "list the knowledge files with titles and dates"),
-        (format!("{p}stats"), "questions answered and refused since start, index size, uptime"),
+        (
+            format!("{p}ask QUESTION"),
+            "answer QUESTION from the knowledge files, with cited passages",
+        ),
+        (
+            format!("{p}why QUESTION"),
+            "show how QUESTION was matched: terms, per-passage scores, confidence",
+        ),
+        (
+            format!("{p}sources"),
+            "list the knowledge files with titles and dates",
+        ),
+        (
+            format!("{p}stats"),
+            "questions answered and refused since start, index size, uptime",
+        ),
         (format!("{p}help"), "this help"),
     ];
     if is_admin {
-        rows.push((format!("{p}reload"), "(admin) rebuild the index from the files now"));
+        rows.push((
+            format!("{p}reload"),
+            "(admin) rebuild the index from the files now",
+        ));
     }
     let intro = "I answer questions from a set of knowledge files and cite my sources. \
                  In a direct chat just ask; in a group mention me or use a command.";
@@ -38,7 +56,11 @@ pub fn help(prefix: &str, is_admin: bool) -> Formatted {
     let mut html = format!("<p>{}</p><ul>", escape_html(intro));
     for (cmd, what) in rows {
         plain.push_str(&format!("  {cmd} — {what}\n"));
-        html.push_str(&format!("<li><code>{}</code> — {}</li>", escape_html(&cmd), escape_html(what)));
+        html.push_str(&format!(
+            "<li><code>{}</code> — {}</li>",
+            escape_html(&cmd),
+            escape_html(what)
+        ));
     }
     html.push_str("</ul>");
     both(plain.trim_end().to_string(), html)
@@ -105,13 +127,23 @@ pub fn stats(counters: &BotCounters, index: &IndexStats, uptime: Duration) -> Fo
             index.files,
             human_bytes(index.size_bytes)
         ),
-        format!("Index built: {}", if index.built_at.is_empty() { "-" } else { &index.built_at }),
+        format!(
+            "Index built: {}",
+            if index.built_at.is_empty() {
+                "-"
+            } else {
+                &index.built_at
+            }
+        ),
         format!("Uptime: {}", human_duration(uptime)),
     ];
     let plain = lines.join("\n");
     let html = format!(
         "<ul>{}</ul>",
-        lines.iter().map(|l| format!("<li>{}</li>", escape_html(l))).collect::<String>()
+        lines
+            .iter()
+            .map(|l| format!("<li>{}</li>", escape_html(l)))
+            .collect::<String>()
     );
     both(plain, html)
 }
@@ -123,7 +155,9 @@ pub fn reload_done(report: &str) -> Formatted {
 
 /// `!reload` failed.
 pub fn reload_failed() -> Formatted {
-    text("Rebuilding the index failed; the previous index is still in use. The error is in the bot's log.")
+    text(
+        "Rebuilding the index failed; the previous index is still in use. The error is in the bot's log.",
+    )
 }
 
 /// `!reload` by someone not in `access.admins`.
@@ -133,7 +167,9 @@ pub fn admin_only(prefix: &str, command: &str) -> Formatted {
 
 /// `!ask` / `!why` without a question.
 pub fn missing_question(prefix: &str, command: &str) -> Formatted {
-    text(format!("Please add a question, e.g. {prefix}{command} When is the emperor visiting Mongolia?"))
+    text(format!(
+        "Please add a question, e.g. {prefix}{command} When is the emperor visiting Mongolia?"
+    ))
 }
 
 /// Mentioned but nothing to answer.
@@ -143,7 +179,9 @@ pub fn empty_question(prefix: &str) -> Formatted {
 
 /// An unknown command (only answered where the bot was clearly addressed).
 pub fn unknown_command(prefix: &str, command: &str) -> Formatted {
-    text(format!("I don't know the command {prefix}{command}. Try {prefix}help."))
+    text(format!(
+        "I don't know the command {prefix}{command}. Try {prefix}help."
+    ))
 }
 
 /// Over the rate limit; sent once per window, then the bot stays quiet.
@@ -187,7 +225,12 @@ mod tests {
 
     #[test]
     fn durations_and_sizes_read_naturally() {
-        for (secs, want) in [(5, "5s"), (65, "1m 5s"), (3725, "1h 2m 5s"), (90061, "1d 1h 1m")] {
+        for (secs, want) in [
+            (5, "5s"),
+            (65, "1m 5s"),
+            (3725, "1h 2m 5s"),
+            (90061, "1d 1h 1m"),
+        ] {
             assert_eq!(human_duration(Duration::from_secs(secs)), want);
         }
         for (b, want) in [(10, "10 B"), (2048, "2.0 KiB"), (3 << 20, "3.0 MiB")] {

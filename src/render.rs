@@ -33,7 +33,10 @@ pub fn matrix(answer: &Answer) -> Formatted {
     if !answer.answered {
         let topics = answer.closest_topics.join(", ");
         return Formatted {
-            plain: format!("I don't know: \"{}\". Closest topics: {topics}", answer.question),
+            plain: format!(
+                "I don't know: \"{}\". Closest topics: {topics}",
+                answer.question
+            ),
             html: format!(
                 "I don't know: <q>{}</q>. Closest topics: {}",
                 escape_html(&answer.question),
@@ -41,7 +44,11 @@ pub fn matrix(answer: &Answer) -> Formatted {
             ),
         };
     }
-    let line = answer.answer.as_ref().map(|a| a.text.as_str()).unwrap_or_default();
+    let line = answer
+        .answer
+        .as_ref()
+        .map(|a| a.text.as_str())
+        .unwrap_or_default();
     let mut plain = format!("{line}\n");
     let mut html = format!("<p>{}</p><ol>", escape_html(line));
     for p in &answer.passages {

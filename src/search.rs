@@ -72,7 +72,11 @@ pub struct RebuildReport {
 
 impl std::fmt::Display for RebuildReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "indexed {} snippets from {} files", self.snippets, self.files)
+        write!(
+            f,
+            "indexed {} snippets from {} files",
+            self.snippets, self.files
+        )
     }
 }
 
@@ -142,11 +146,22 @@ fn load(dir: &std::path::Path) -> Result<Index, SearchError> {
         };
         let meta: toml::Table = toml::from_str(front).unwrap_or_default();
         let get = |k: &str| meta.get(k).and_then(|v| v.as_str()).map(str::to_string);
-        let file = path.file_name().unwrap_or_default().to_string_lossy().to_string();
+        let file = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
         let n = index.sources.len();
         let mut count = 0;
-        for para in body.split("\n\n").map(str::trim).filter(|p| !p.is_empty() && !p.starts_with('#')) {
-            index.snippets.push(Snippet { file: n, text: para.replace('\n', " ") });
+        for para in body
+            .split("\n\n")
+            .map(str::trim)
+            .filter(|p| !p.is_empty() && !p.starts_with('#'))
+        {
+            index.snippets.push(Snippet {
+                file: n,
+                text: para.replace('\n', " "),
+            });
             count += 1;
         }
         index.sources.push(SourceInfo {
@@ -163,7 +178,10 @@ fn load(dir: &std::path::Path) -> Result<Index, SearchError> {
 impl Engine {
     pub fn open(settings: &SearchSettings) -> Result<Engine, SearchError> {
         let index = load(&settings.knowledge_dir)?;
-        Ok(Engine { settings: Arc::new(settings.clone()), index: Arc::new(RwLock::new(index)) })
+        Ok(Engine {
+            settings: Arc::new(settings.clone()),
+            index: Arc::new(RwLock::new(index)),
+        })
     }
 
     fn scored(&self, question: &str) -> (Vec<String>, Vec<(f32, usize, Vec<String>)>) {
@@ -213,7 +231,12 @@ impl Engine {
             closest_topics: if answered {
                 Vec::new()
             } else {
-                index.sources.iter().take(3).map(|s| s.title.clone()).collect()
+                index
+                    .sources
+                    .iter()
+                    .take(3)
+                    .map(|s| s.title.clone())
+                    .collect()
             },
         })
     }
@@ -233,7 +256,10 @@ impl Engine {
 
     pub fn rebuild(&self) -> Result<RebuildReport, SearchError> {
         let index = load(&self.settings.knowledge_dir)?;
-        let report = RebuildReport { files: index.sources.len(), snippets: index.snippets.len() };
+        let report = RebuildReport {
+            files: index.sources.len(),
+            snippets: index.snippets.len(),
+        };
         *self.index.write().unwrap() = index;
         Ok(report)
     }

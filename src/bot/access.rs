@@ -20,7 +20,10 @@ impl Access {
         for (i, g) in cfg.allowed_inviters.iter().enumerate() {
             set.add(Glob::new(g).with_context(|| format!("access.allowed_inviters[{i}]: {g:?}"))?);
         }
-        Ok(Access { inviters: set.build()?, admins: cfg.admins.clone() })
+        Ok(Access {
+            inviters: set.build()?,
+            admins: cfg.admins.clone(),
+        })
     }
 
     /// Whether an invite from `user_id` is accepted.

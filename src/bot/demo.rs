@@ -45,11 +45,19 @@ pub const DEMO_USER: &str = "demo";
 pub const DEMO_PASSWORD: &str = "demo-password";
 
 /// Runs the demo until `shutdown` is cancelled (wire it to Ctrl-C).
-pub async fn demo(opts: DemoOptions, engine: Engine, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn demo(
+    opts: DemoOptions,
+    engine: Engine,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     if opts.dir.exists() {
-        std::fs::remove_dir_all(&opts.dir).with_context(|| format!("clearing {}", opts.dir.display()))?;
+        std::fs::remove_dir_all(&opts.dir)
+            .with_context(|| format!("clearing {}", opts.dir.display()))?;
     }
-    println!("Starting Synapse on 127.0.0.1:{} (first run installs it: a minute or two)...", opts.port);
+    println!(
+        "Starting Synapse on 127.0.0.1:{} (first run installs it: a minute or two)...",
+        opts.port
+    );
     let synapse = Synapse::start(SynapseOptions {
         dir: opts.dir.join("synapse"),
         port: Some(opts.port),
@@ -76,19 +84,31 @@ pub async fn demo(opts: DemoOptions, engine: Engine, shutdown: CancellationToken
     let bot = tokio::spawn(super::run(config, engine, bot_shutdown.clone()));
 
     let mut human = Human::login(&synapse.url, DEMO_USER, DEMO_PASSWORD).await?;
-    let room = human.create_room("citebot demo", &[bot_id.as_str().try_into()?], false).await?;
-    human.wait_membership(room.room_id(), &bot_id, "join", Duration::from_secs(60)).await?;
-    println!("\nThe bot joined room {}. Asking as {demo_id}:\n", room.room_id());
+    let room = human
+        .create_room("citebot demo", &[bot_id.as_str().try_into()?], false)
+        .await?;
+    human
+        .wait_membership(room.room_id(), &bot_id, "join", Duration::from_secs(60))
+        .await?;
+    println!(
+        "\nThe bot joined room {}. Asking as {demo_id}:\n",
+        room.room_id()
+    );
     for q in &opts.questions {
         let text = format!("!ask {q}");
         println!("> {text}");
         let id = human.say(&room, &text).await?;
-        let reply = human.reply_from(&bot_id, id.as_str(), Duration::from_secs(30)).await?;
+        let reply = human
+            .reply_from(&bot_id, id.as_str(), Duration::from_secs(30))
+            .await?;
         println!("{}\n", indent(reply.body()));
     }
     println!("Homeserver:  {}", synapse.url);
     println!("Login:       {DEMO_USER} / {DEMO_PASSWORD}   (user ID {demo_id})");
-    println!("Room:        {}  (or invite {bot_id} to a new room or DM)", room.room_id());
+    println!(
+        "Room:        {}  (or invite {bot_id} to a new room or DM)",
+        room.room_id()
+    );
     println!("Press Ctrl-C to stop the bot and Synapse.");
 
     shutdown.cancelled().await;
@@ -102,5 +122,8 @@ pub async fn demo(opts: DemoOptions, engine: Engine, shutdown: CancellationToken
 }
 
 fn indent(s: &str) -> String {
-    s.lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
+    s.lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

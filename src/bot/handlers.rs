@@ -11,7 +11,9 @@ use matrix_sdk::ruma::events::receipt::ReceiptThread;
 use matrix_sdk::ruma::events::room::message::{
     MessageType, OriginalSyncRoomMessageEvent, Relation,
 };
-use matrix_sdk::ruma::events::{AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent};
+use matrix_sdk::ruma::events::{
+    AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent,
+};
 use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedRoomId};
 use matrix_sdk::sync::SyncResponse;
 use matrix_sdk::{Room, RoomState};
@@ -30,10 +32,13 @@ pub(crate) async fn process(bot: &Arc<Bot>, response: SyncResponse, catching_up:
     for room_id in response.rooms.invited.keys() {
         let bot2 = bot.clone();
         let room_id = room_id.clone();
-        bot.tasks.spawn(async move { handle_invite(&bot2, room_id).await });
+        bot.tasks
+            .spawn(async move { handle_invite(&bot2, room_id).await });
     }
     for (room_id, update) in &response.rooms.joined {
-        let Some(room) = bot.client.get_room(room_id) else { continue };
+        let Some(room) = bot.client.get_room(room_id) else {
+            continue;
+        };
         for event in &update.timeline.events {
             let event = match event.raw().deserialize() {
                 Ok(e) => e,
@@ -59,7 +64,9 @@ pub(crate) async fn process(bot: &Arc<Bot>, response: SyncResponse, catching_up:
 /// Accepts invites from allowed users (retrying the join: the invite can
 /// reach us before the server lets us join), rejects the rest.
 async fn handle_invite(bot: &Arc<Bot>, room_id: OwnedRoomId) {
-    let Some(room) = bot.client.get_room(&room_id) else { return };
+    let Some(room) = bot.client.get_room(&room_id) else {
+        return;
+    };
     if room.state() != RoomState::Invited {
         return;
     }
@@ -126,7 +133,9 @@ async fn handle_message(
         return;
     }
     // m.notice is how bots talk; answering them invites bot loops.
-    let MessageType::Text(text) = &msg.content.msgtype else { return };
+    let MessageType::Text(text) = &msg.content.msgtype else {
+        return;
+    };
     if matches!(msg.content.relates_to, Some(Relation::Replacement(_))) {
         return; // an edit: the original was (or wasn't) answered already
     }
@@ -134,7 +143,10 @@ async fn handle_message(
         return;
     }
     let sent_at = u64::from(msg.origin_server_ts.0);
-    if joined_at(bot, room).await.is_some_and(|joined| sent_at < joined) {
+    if joined_at(bot, room)
+        .await
+        .is_some_and(|joined| sent_at < joined)
+    {
         return; // said before we were in the room
     }
     let room_id = room.room_id().as_str();
@@ -143,10 +155,16 @@ async fn handle_message(
         user_id: bot.user_id.as_str(),
         display_name: &bot.display_name,
         is_dm: is_dm(room).await,
-        mentioned: msg.content.mentions.as_ref().is_some_and(|m| m.user_ids.contains(&bot.user_id)),
+        mentioned: msg
+            .content
+            .mentions
+            .as_ref()
+            .is_some_and(|m| m.user_ids.contains(&bot.user_id)),
         answer_questions: bot.config.answers_questions_in(room_id),
     };
-    let Some(request) = triggers::classify(&text.body, &ctx) else { return };
+    let Some(request) = triggers::classify(&text.body, &ctx) else {
+        return;
+    };
 
     let now = u64::from(MilliSecondsSinceUnixEpoch::now().0);
     let age = Duration::from_millis(now.saturating_sub(sent_at));
@@ -158,7 +176,9 @@ async fn handle_message(
     match bot.limits.check(msg.sender.as_str(), room_id) {
         Verdict::Allow => {
             let (bot, room) = (bot.clone(), room.clone());
-            bot.clone().tasks.spawn(async move { respond(&bot, &room, &msg, request).await });
+            bot.clone()
+                .tasks
+                .spawn(async move { respond(&bot, &room, &msg, request).await });
         }
         Verdict::SlowDown(wait) => {
             info!(room = %room_id, sender = %msg.sender, "rate limited; telling them once");
@@ -167,7 +187,9 @@ async fn handle_message(
                 deliver(&bot, &room, &msg, "slow", &messages::slow_down(wait)).await;
             });
         }
-        Verdict::Silent => debug!(room = %room_id, sender = %msg.sender, "rate limited; staying silent"),
+        Verdict::Silent => {
+            debug!(room = %room_id, sender = %msg.sender, "rate limited; staying silent")
+        }
     }
 }
 
@@ -181,7 +203,11 @@ async fn acknowledge(bot: &Bot, room: &Room, msg: &OriginalSyncRoomMessageEvent)
     let receipt = async {
         if bot.config.answer.read_receipts
             && let Err(err) = room
-                .send_single_receipt(ReceiptType::Read, ReceiptThread::Unthreaded, msg.event_id.clone())
+                .send_single_receipt(
+                    ReceiptType::Read,
+                    ReceiptThread::Unthreaded,
+                    msg.event_id.clone(),
+                )
                 .await
         {
             debug!(error = %err, "read receipt failed");
@@ -197,7 +223,12 @@ async fn acknowledge(bot: &Bot, room: &Room, msg: &OriginalSyncRoomMessageEvent)
     tokio::join!(receipt, typing);
 }
 
-async fn respond(bot: &Arc<Bot>, room: &Room, msg: &OriginalSyncRoomMessageEvent, request: Request) {
+async fn respond(
+    bot: &Arc<Bot>,
+    room: &Room,
+    msg: &OriginalSyncRoomMessageEvent,
+    request: Request,
+) {
     let (_, body) = tokio::join!(acknowledge(bot, room, msg), build_reply(bot, msg, request));
     deliver(bot, room, msg, "reply", &body).await;
     if bot.config.answer.typing {
@@ -207,12 +238,21 @@ async fn respond(bot: &Arc<Bot>, room: &Room, msg: &OriginalSyncRoomMessageEvent
 
 /// Sends `body` as the reply to `msg`; a failure is logged loudly (the reply
 /// was already retried) and counted.
-async fn deliver(bot: &Bot, room: &Room, msg: &OriginalSyncRoomMessageEvent, kind: &str, body: &Formatted) {
+async fn deliver(
+    bot: &Bot,
+    room: &Room,
+    msg: &OriginalSyncRoomMessageEvent,
+    kind: &str,
+    body: &Formatted,
+) {
     let content = reply::content(body, msg, bot.config.answer.reply_mode);
     let txn = reply::transaction_id(msg, kind);
     if let Err(err) = reply::send(room, content, txn, bot.config.limits.send_attempts).await {
         error!(room = %room.room_id(), question = %msg.event_id, error = %err, "reply not delivered");
-        bot.counters.lock().unwrap_or_else(|e| e.into_inner()).failed += 1;
+        bot.counters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .failed += 1;
     }
 }
 
@@ -221,7 +261,11 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
     Ok(tokio::task::spawn_blocking(f).await?)
 }
 
-async fn build_reply(bot: &Arc<Bot>, msg: &OriginalSyncRoomMessageEvent, request: Request) -> Formatted {
+async fn build_reply(
+    bot: &Arc<Bot>,
+    msg: &OriginalSyncRoomMessageEvent,
+    request: Request,
+) -> Formatted {
     let prefix = bot.config.answer.command_prefix.as_str();
     let engine = bot.engine.clone();
     match request {
@@ -249,7 +293,11 @@ async fn build_reply(bot: &Arc<Bot>, msg: &OriginalSyncRoomMessageEvent, request
         }
         Request::Sources => messages::sources(&bot.engine.sources()),
         Request::Stats => {
-            let counters = bot.counters.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let counters = bot
+                .counters
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
             messages::stats(&counters, &bot.engine.stats(), bot.started.elapsed())
         }
         Request::Help => messages::help(prefix, bot.access.is_admin(msg.sender.as_str())),
@@ -279,6 +327,9 @@ async fn build_reply(bot: &Arc<Bot>, msg: &OriginalSyncRoomMessageEvent, request
 
 fn search_failed(bot: &Bot, err: &dyn std::fmt::Display) -> Formatted {
     error!(error = %err, "search failed");
-    bot.counters.lock().unwrap_or_else(|e| e.into_inner()).failed += 1;
+    bot.counters
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .failed += 1;
     messages::search_failed()
 }

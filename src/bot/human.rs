@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use matrix_sdk::config::SyncSettings;
+use matrix_sdk::ruma::api::client::filter::FilterDefinition;
 use matrix_sdk::ruma::api::client::room::create_room::v3::Request as CreateRoomRequest;
+use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
 use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId, RoomId};
 use matrix_sdk::{Client, Room};
@@ -36,7 +38,9 @@ impl Seen {
     }
     /// `content.formatted_body`.
     pub fn html(&self) -> &str {
-        self.event["content"]["formatted_body"].as_str().unwrap_or_default()
+        self.event["content"]["formatted_body"]
+            .as_str()
+            .unwrap_or_default()
     }
     /// `content.m.relates_to.m.in_reply_to.event_id`: what this replies to.
     pub fn in_reply_to(&self) -> Option<&str> {
@@ -44,7 +48,9 @@ impl Seen {
     }
     /// Whether this is a message from `sender` replying to `event_id`.
     pub fn is_reply(&self, sender: &str, event_id: &str) -> bool {
-        self.kind() == "m.room.message" && self.sender() == sender && self.in_reply_to() == Some(event_id)
+        self.kind() == "m.room.message"
+            && self.sender() == sender
+            && self.in_reply_to() == Some(event_id)
     }
 }
 
@@ -66,7 +72,10 @@ impl Human {
             .send()
             .await
             .with_context(|| format!("logging in as {user}"))?;
-        let mut human = Human { client, seen: Vec::new() };
+        let mut human = Human {
+            client,
+            seen: Vec::new(),
+        };
         human.sync(Duration::ZERO).await?;
         human.seen.clear();
         Ok(human)
@@ -78,11 +87,21 @@ impl Human {
     }
 
     async fn sync(&mut self, timeout: Duration) -> anyhow::Result<()> {
-        let response = self.client.sync_once(SyncSettings::default().timeout(timeout)).await?;
+        // A big timeline limit: with Synapse's default of 10, a burst of
+        // messages would hide earlier events (the ones being waited for).
+        let mut filter = FilterDefinition::default();
+        filter.room.timeline.limit = Some(1000u32.into());
+        let settings = SyncSettings::default()
+            .timeout(timeout)
+            .filter(Filter::FilterDefinition(filter));
+        let response = self.client.sync_once(settings).await?;
         for (room_id, update) in response.rooms.joined {
             for event in update.timeline.events {
                 if let Ok(event) = event.raw().deserialize_as::<Value>() {
-                    self.seen.push(Seen { room_id: room_id.clone(), event });
+                    self.seen.push(Seen {
+                        room_id: room_id.clone(),
+                        event,
+                    });
                 }
             }
         }
@@ -90,12 +109,21 @@ impl Human {
     }
 
     /// Creates a room and invites `invite`. `direct` marks it as a DM.
-    pub async fn create_room(&mut self, name: &str, invite: &[OwnedUserId], direct: bool) -> anyhow::Result<Room> {
+    pub async fn create_room(
+        &mut self,
+        name: &str,
+        invite: &[OwnedUserId],
+        direct: bool,
+    ) -> anyhow::Result<Room> {
         let mut request = CreateRoomRequest::new();
         request.name = Some(name.to_owned());
         request.invite = invite.to_vec();
         request.is_direct = direct;
-        let room = self.client.create_room(request).await.context("creating a room")?;
+        let room = self
+            .client
+            .create_room(request)
+            .await
+            .context("creating a room")?;
         Ok(room)
     }
 
@@ -106,17 +134,31 @@ impl Human {
 
     /// Sends a plain text message.
     pub async fn say(&self, room: &Room, text: &str) -> anyhow::Result<OwnedEventId> {
-        self.send(room, RoomMessageEventContent::text_plain(text)).await
+        self.send(room, RoomMessageEventContent::text_plain(text))
+            .await
     }
 
     /// Sends any message content.
-    pub async fn send(&self, room: &Room, content: RoomMessageEventContent) -> anyhow::Result<OwnedEventId> {
-        Ok(room.send(content).await.context("sending a message")?.response.event_id)
+    pub async fn send(
+        &self,
+        room: &Room,
+        content: RoomMessageEventContent,
+    ) -> anyhow::Result<OwnedEventId> {
+        Ok(room
+            .send(content)
+            .await
+            .context("sending a message")?
+            .response
+            .event_id)
     }
 
     /// Waits until an event matching `pred` arrives (or was already seen and
     /// not yet consumed); removes and returns it.
-    pub async fn wait_for(&mut self, limit: Duration, pred: impl Fn(&Seen) -> bool) -> anyhow::Result<Seen> {
+    pub async fn wait_for(
+        &mut self,
+        limit: Duration,
+        pred: impl Fn(&Seen) -> bool,
+    ) -> anyhow::Result<Seen> {
         let deadline = Instant::now() + limit;
         loop {
             if let Some(i) = self.seen.iter().position(&pred) {
@@ -131,7 +173,12 @@ impl Human {
     }
 
     /// Waits for `sender`'s reply to `event_id`.
-    pub async fn reply_from(&mut self, sender: &str, event_id: &str, limit: Duration) -> anyhow::Result<Seen> {
+    pub async fn reply_from(
+        &mut self,
+        sender: &str,
+        event_id: &str,
+        limit: Duration,
+    ) -> anyhow::Result<Seen> {
         self.wait_for(limit, |s| s.is_reply(sender, event_id))
             .await
             .with_context(|| format!("waiting for {sender}'s reply to {event_id}"))
@@ -139,7 +186,11 @@ impl Human {
 
     /// Everything matching `pred` that arrives within `window` (for checking
     /// that something does *not* happen, or how often).
-    pub async fn collect(&mut self, window: Duration, pred: impl Fn(&Seen) -> bool) -> anyhow::Result<Vec<Seen>> {
+    pub async fn collect(
+        &mut self,
+        window: Duration,
+        pred: impl Fn(&Seen) -> bool,
+    ) -> anyhow::Result<Vec<Seen>> {
         let deadline = Instant::now() + window;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -148,7 +199,9 @@ impl Human {
             }
             self.sync(left).await?;
         }
-        let (hit, rest): (Vec<Seen>, Vec<Seen>) = std::mem::take(&mut self.seen).into_iter().partition(|s| pred(s));
+        let (hit, rest): (Vec<Seen>, Vec<Seen>) = std::mem::take(&mut self.seen)
+            .into_iter()
+            .partition(|s| pred(s));
         self.seen = rest;
         Ok(hit)
     }

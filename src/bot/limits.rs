@@ -52,15 +52,21 @@ impl Limits {
     /// Counts one request by `user` in `room`.
     pub fn check(&self, user: &str, room: &str) -> Verdict {
         let over = match self.users.check_key(&user.to_owned()) {
-            Err(not_until) => Some((format!("u {user}"), not_until.wait_time_from(self.clock.now()))),
+            Err(not_until) => Some((
+                format!("u {user}"),
+                not_until.wait_time_from(self.clock.now()),
+            )),
             Ok(()) => match self.rooms.check_key(&room.to_owned()) {
-                Err(not_until) => {
-                    Some((format!("r {room}"), not_until.wait_time_from(self.clock.now())))
-                }
+                Err(not_until) => Some((
+                    format!("r {room}"),
+                    not_until.wait_time_from(self.clock.now()),
+                )),
                 Ok(()) => None,
             },
         };
-        let Some((key, wait)) = over else { return Verdict::Allow };
+        let Some((key, wait)) = over else {
+            return Verdict::Allow;
+        };
         let now = Instant::now();
         let mut warned = self.warned.lock().unwrap_or_else(|e| e.into_inner());
         // Forget old warnings so the map can't grow without bound.

@@ -17,13 +17,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use matrix_sdk::Client;
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::ruma::OwnedUserId;
-use matrix_sdk::ruma::api::client::filter::FilterDefinition;
+use matrix_sdk::ruma::api::client::filter::{FilterDefinition, LazyLoadOptions};
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::store::StateStoreDataKey;
-use matrix_sdk::Client;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
@@ -54,7 +54,11 @@ pub(crate) struct Bot {
 
 /// Runs the bot until `shutdown` is cancelled: logs in (or restores the saved
 /// session), then syncs and answers. Returns after in-flight replies are sent.
-pub async fn run(config: Config, engine: Engine, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn run(
+    config: Config,
+    engine: Engine,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let client = session::connect(&config.matrix).await?;
     run_with_client(client, config, engine, shutdown).await
 }
@@ -66,7 +70,10 @@ pub async fn run_with_client(
     engine: Engine,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let user_id = client.user_id().context("client is not logged in")?.to_owned();
+    let user_id = client
+        .user_id()
+        .context("client is not logged in")?
+        .to_owned();
     let display_name = match client.account().get_display_name().await {
         Ok(Some(name)) => name,
         _ => user_id.localpart().to_owned(),
@@ -87,8 +94,14 @@ pub async fn run_with_client(
     info!(user = %bot.user_id, name = %bot.display_name, "citebot starting");
     let result = sync_loop(&bot).await;
     bot.tasks.close();
-    if tokio::time::timeout(SHUTDOWN_GRACE, bot.tasks.wait()).await.is_err() {
-        warn!(pending = bot.tasks.len(), "shutdown: gave up waiting for in-flight replies");
+    if tokio::time::timeout(SHUTDOWN_GRACE, bot.tasks.wait())
+        .await
+        .is_err()
+    {
+        warn!(
+            pending = bot.tasks.len(),
+            "shutdown: gave up waiting for in-flight replies"
+        );
     }
     info!("citebot stopped");
     result
@@ -97,6 +110,11 @@ pub async fn run_with_client(
 fn sync_filter(timeline_limit: u32) -> Filter {
     let mut def = FilterDefinition::default();
     def.room.timeline.limit = Some(timeline_limit.into());
+    // Lazy-loading members makes Synapse send the room summary (joined
+    // member counts), which DM detection and leave-when-alone rely on.
+    def.room.state.lazy_load_options = LazyLoadOptions::Enabled {
+        include_redundant_members: false,
+    };
     Filter::FilterDefinition(def)
 }
 
@@ -122,8 +140,14 @@ async fn sync_loop(bot: &Arc<Bot>) -> anyhow::Result<()> {
     let mut backoff = Duration::from_millis(500);
     loop {
         // Long-poll, except for the first sync so startup is quick.
-        let timeout = if first { Duration::ZERO } else { Duration::from_secs(cfg.timeout_secs) };
-        let settings = SyncSettings::default().filter(sync_filter(cfg.timeline_limit)).timeout(timeout);
+        let timeout = if first {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(cfg.timeout_secs)
+        };
+        let settings = SyncSettings::default()
+            .filter(sync_filter(cfg.timeline_limit))
+            .timeout(timeout);
         let response = tokio::select! {
             biased;
             _ = bot.shutdown.cancelled() => return Ok(()),

@@ -28,7 +28,9 @@ pub fn content(
 ) -> RoomMessageEventContent {
     let notice = RoomMessageEventContent::notice_html(body.plain.clone(), body.html.clone());
     let mut content = match mode {
-        ReplyMode::Thread => notice.make_for_thread(question, ReplyWithinThread::No, AddMentions::No),
+        ReplyMode::Thread => {
+            notice.make_for_thread(question, ReplyWithinThread::No, AddMentions::No)
+        }
         ReplyMode::Reply => notice.make_reply_to(question, ForwardThread::Yes, AddMentions::No),
     };
     // Exactly the asker: never re-ping people the question mentioned.
@@ -72,9 +74,9 @@ pub fn rate_limited(err: &matrix_sdk::Error) -> Option<Duration> {
     match err.client_api_error_kind()? {
         ErrorKind::LimitExceeded(data) => Some(match &data.retry_after {
             Some(RetryAfter::Delay(d)) => *d,
-            Some(RetryAfter::DateTime(t)) => {
-                t.duration_since(std::time::SystemTime::now()).unwrap_or_default()
-            }
+            Some(RetryAfter::DateTime(t)) => t
+                .duration_since(std::time::SystemTime::now())
+                .unwrap_or_default(),
             None => Duration::from_secs(1),
         }),
         _ => None,
@@ -113,7 +115,10 @@ pub async fn send(
         let wait = if let Some(wait) = rate_limited(&err) {
             rate_rounds += 1;
             if rate_rounds > MAX_RATE_LIMIT_ROUNDS {
-                return Err(SendError::Failed { attempts: failures + rate_rounds, source: err.into() });
+                return Err(SendError::Failed {
+                    attempts: failures + rate_rounds,
+                    source: err.into(),
+                });
             }
             warn!(room = %room.room_id(), wait_ms = wait.as_millis() as u64, "M_LIMIT_EXCEEDED; waiting, then resending");
             wait.min(MAX_RATE_LIMIT_WAIT)

@@ -54,8 +54,8 @@ pub async fn connect(cfg: &MatrixConfig) -> anyhow::Result<Client> {
     if path.exists() {
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
-        let saved: SavedSession = serde_json::from_str(&text)
-            .with_context(|| format!("parsing {}", path.display()))?;
+        let saved: SavedSession =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
         if saved.homeserver != cfg.homeserver {
             bail!(
                 "{} belongs to {}, but matrix.homeserver is {}; delete matrix.data_dir to start over",
@@ -66,7 +66,10 @@ pub async fn connect(cfg: &MatrixConfig) -> anyhow::Result<Client> {
         }
         let client = build_client(cfg).await?;
         let meta = saved.session.meta.clone();
-        client.restore_session(saved.session).await.context("restoring the saved session")?;
+        client
+            .restore_session(saved.session)
+            .await
+            .context("restoring the saved session")?;
         info!(user = %meta.user_id, device = %meta.device_id, "restored session");
         return Ok(client);
     }
@@ -74,7 +77,10 @@ pub async fn connect(cfg: &MatrixConfig) -> anyhow::Result<Client> {
     let session = if let Some(token) = cfg.access_token.get() {
         session_from_token(cfg, token).await?
     } else {
-        let password = cfg.password.get().context("matrix.password: needed for the first login")?;
+        let password = cfg
+            .password
+            .get()
+            .context("matrix.password: needed for the first login")?;
         // A throwaway client: the real one is built after the device is known,
         // so the store is never tied to a half-finished login.
         let client = Client::builder()
@@ -93,8 +99,17 @@ pub async fn connect(cfg: &MatrixConfig) -> anyhow::Result<Client> {
     };
     let client = build_client(cfg).await?;
     let meta = session.meta.clone();
-    client.restore_session(session.clone()).await.context("starting the new session")?;
-    save(&path, &SavedSession { homeserver: cfg.homeserver.clone(), session })?;
+    client
+        .restore_session(session.clone())
+        .await
+        .context("starting the new session")?;
+    save(
+        &path,
+        &SavedSession {
+            homeserver: cfg.homeserver.clone(),
+            session,
+        },
+    )?;
     info!(user = %meta.user_id, device = %meta.device_id, "logged in; session saved");
     Ok(client)
 }
@@ -112,16 +127,28 @@ async fn session_from_token(cfg: &MatrixConfig, token: &str) -> anyhow::Result<M
             user_id: "@placeholder:invalid".try_into()?,
             device_id: "PLACEHOLDER".into(),
         },
-        tokens: SessionTokens { access_token: token.to_owned(), refresh_token: None },
+        tokens: SessionTokens {
+            access_token: token.to_owned(),
+            refresh_token: None,
+        },
     };
     probe.restore_session(placeholder).await?;
-    let who = probe.whoami().await.context("matrix.access_token: the server rejected it")?;
+    let who = probe
+        .whoami()
+        .await
+        .context("matrix.access_token: the server rejected it")?;
     let device_id = who
         .device_id
         .context("matrix.access_token: the token has no device; use a device-bound token")?;
     Ok(MatrixSession {
-        meta: SessionMeta { user_id: who.user_id, device_id },
-        tokens: SessionTokens { access_token: token.to_owned(), refresh_token: None },
+        meta: SessionMeta {
+            user_id: who.user_id,
+            device_id,
+        },
+        tokens: SessionTokens {
+            access_token: token.to_owned(),
+            refresh_token: None,
+        },
     })
 }
 

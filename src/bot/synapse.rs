@@ -22,7 +22,9 @@ pub fn script_path() -> PathBuf {
 
 /// A free TCP port on 127.0.0.1 (free when asked; Synapse binds it right after).
 pub fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// How to start the homeserver.
@@ -78,11 +80,18 @@ impl Synapse {
         std::fs::create_dir_all(&opts.dir)
             .with_context(|| format!("creating {}", opts.dir.display()))?;
         let mut config = Command::new("bash");
-        config.arg(&script).arg("config").arg(&opts.dir).arg(port.to_string());
+        config
+            .arg(&script)
+            .arg("config")
+            .arg(&opts.dir)
+            .arg(port.to_string());
         if opts.strict_ratelimits {
             config.arg("--strict-ratelimits");
         }
-        let status = config.status().await.with_context(|| format!("running {}", script.display()))?;
+        let status = config
+            .status()
+            .await
+            .with_context(|| format!("running {}", script.display()))?;
         if !status.success() {
             bail!("{} config failed ({status})", script.display());
         }
@@ -90,7 +99,11 @@ impl Synapse {
             .context("reading the registration secret")?
             .trim()
             .to_string();
-        let python = Command::new("bash").arg(&script).arg("python").output().await?;
+        let python = Command::new("bash")
+            .arg(&script)
+            .arg("python")
+            .output()
+            .await?;
         let python = String::from_utf8(python.stdout)?.trim().to_string();
 
         // The watchdog shell shares Synapse's process group and kills the
@@ -112,7 +125,8 @@ impl Synapse {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::from(
-                std::fs::File::create(opts.dir.join("stderr.log")).context("creating stderr.log")?,
+                std::fs::File::create(opts.dir.join("stderr.log"))
+                    .context("creating stderr.log")?,
             ))
             .process_group(0)
             .kill_on_drop(false);
@@ -140,7 +154,10 @@ impl Synapse {
             if let Some(child) = &mut self.child
                 && let Some(status) = child.try_wait()?
             {
-                bail!("Synapse exited ({status}); see {}/homeserver.log and stderr.log", self.dir.display());
+                bail!(
+                    "Synapse exited ({status}); see {}/homeserver.log and stderr.log",
+                    self.dir.display()
+                );
             }
             if Instant::now() > deadline {
                 bail!("Synapse did not answer on {} within {limit:?}", self.url);
@@ -155,19 +172,35 @@ impl Synapse {
     }
 
     /// Registers a user with the shared secret (`/_synapse/admin/v1/register`).
-    pub async fn register(&self, localpart: &str, password: &str, admin: bool) -> anyhow::Result<Registered> {
+    pub async fn register(
+        &self,
+        localpart: &str,
+        password: &str,
+        admin: bool,
+    ) -> anyhow::Result<Registered> {
         #[derive(Deserialize)]
         struct Nonce {
             nonce: String,
         }
         let url = format!("{}/_synapse/admin/v1/register", self.url);
         let nonce: Nonce = serde_json::from_slice(
-            &http().get(&url).send().await?.error_for_status()?.bytes().await?,
+            &http()
+                .get(&url)
+                .send()
+                .await?
+                .error_for_status()?
+                .bytes()
+                .await?,
         )?;
         let mut mac = HmacSha1::new_from_slice(self.secret.as_bytes())?;
         let role = if admin { "admin" } else { "notadmin" };
         mac.update(format!("{}\0{localpart}\0{password}\0{role}", nonce.nonce).as_bytes());
-        let mac: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        let mac: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         let body = serde_json::json!({
             "nonce": nonce.nonce, "username": localpart, "password": password,
             "admin": admin, "mac": mac,
@@ -176,7 +209,10 @@ impl Synapse {
         let status = resp.status();
         let bytes = resp.bytes().await?;
         if !status.is_success() {
-            bail!("registering {localpart}: {status} {}", String::from_utf8_lossy(&bytes));
+            bail!(
+                "registering {localpart}: {status} {}",
+                String::from_utf8_lossy(&bytes)
+            );
         }
         Ok(serde_json::from_slice(&bytes)?)
     }
@@ -190,11 +226,23 @@ impl Synapse {
         messages_per_second: u32,
         burst_count: u32,
     ) -> anyhow::Result<()> {
-        let url = format!("{}/_synapse/admin/v1/users/{user_id}/override_ratelimit", self.url);
+        let url = format!(
+            "{}/_synapse/admin/v1/users/{user_id}/override_ratelimit",
+            self.url
+        );
         let body = serde_json::json!({"messages_per_second": messages_per_second, "burst_count": burst_count});
-        let resp = http().post(&url).bearer_auth(admin_token).body(body.to_string()).send().await?;
+        let resp = http()
+            .post(&url)
+            .bearer_auth(admin_token)
+            .body(body.to_string())
+            .send()
+            .await?;
         if !resp.status().is_success() {
-            bail!("override_ratelimit: {} {}", resp.status(), resp.text().await.unwrap_or_default());
+            bail!(
+                "override_ratelimit: {} {}",
+                resp.status(),
+                resp.text().await.unwrap_or_default()
+            );
         }
         Ok(())
     }
@@ -202,28 +250,52 @@ impl Synapse {
     /// Device IDs of `user_id` (admin API).
     pub async fn devices(&self, admin_token: &str, user_id: &str) -> anyhow::Result<Vec<String>> {
         let url = format!("{}/_synapse/admin/v2/users/{user_id}/devices", self.url);
-        let resp = http().get(&url).bearer_auth(admin_token).send().await?.error_for_status()?;
+        let resp = http()
+            .get(&url)
+            .bearer_auth(admin_token)
+            .send()
+            .await?
+            .error_for_status()?;
         let body: serde_json::Value = serde_json::from_slice(&resp.bytes().await?)?;
         Ok(body["devices"]
             .as_array()
-            .map(|d| d.iter().filter_map(|d| d["device_id"].as_str().map(String::from)).collect())
+            .map(|d| {
+                d.iter()
+                    .filter_map(|d| d["device_id"].as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
     /// Member user IDs of a room (admin API), whatever our own membership.
-    pub async fn room_members(&self, admin_token: &str, room_id: &str) -> anyhow::Result<Vec<String>> {
+    pub async fn room_members(
+        &self,
+        admin_token: &str,
+        room_id: &str,
+    ) -> anyhow::Result<Vec<String>> {
         let url = format!("{}/_synapse/admin/v1/rooms/{room_id}/members", self.url);
-        let resp = http().get(&url).bearer_auth(admin_token).send().await?.error_for_status()?;
+        let resp = http()
+            .get(&url)
+            .bearer_auth(admin_token)
+            .send()
+            .await?
+            .error_for_status()?;
         let body: serde_json::Value = serde_json::from_slice(&resp.bytes().await?)?;
         Ok(body["members"]
             .as_array()
-            .map(|m| m.iter().filter_map(|m| m.as_str().map(String::from)).collect())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|m| m.as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
     /// Stops the whole process group (SIGTERM, then SIGKILL).
     pub fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else { return };
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
         if let Some(pid) = child.id() {
             let pgid = pid as libc::pid_t;
             // SAFETY: kill(2) with a negative pid signals our own child's group.

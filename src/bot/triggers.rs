@@ -108,7 +108,11 @@ fn parse_command(rest: &str, addressed: bool) -> Option<Request> {
         None => (rest, ""),
     };
     let question = |kind: &'static str, wrap: fn(String) -> Request| {
-        if arg.is_empty() { Request::MissingQuestion(kind) } else { wrap(arg.to_string()) }
+        if arg.is_empty() {
+            Request::MissingQuestion(kind)
+        } else {
+            wrap(arg.to_string())
+        }
     };
     Some(match name.to_lowercase().as_str() {
         "ask" => question("ask", Request::Ask),
@@ -135,7 +139,11 @@ pub fn classify(body: &str, ctx: &Context<'_>) -> Option<Request> {
         if let Some(rest) = text.strip_prefix(ctx.prefix) {
             return parse_command(rest.trim_start(), true);
         }
-        return Some(if text.is_empty() { Request::Empty } else { Request::Ask(text) });
+        return Some(if text.is_empty() {
+            Request::Empty
+        } else {
+            Request::Ask(text)
+        });
     }
     if ctx.is_dm {
         return (!text.is_empty()).then_some(Request::Ask(text));
@@ -177,7 +185,11 @@ mod tests {
             ("   ", dm, None),
             ("When is the visit?", group, None),
             ("lunch anyone", group, None),
-            ("citebot: when is the visit?", group, ask("when is the visit?")),
+            (
+                "citebot: when is the visit?",
+                group,
+                ask("when is the visit?"),
+            ),
             ("Citebot, when?", group, ask("when?")),
             ("hey @citebot:localhost when?", group, ask("hey when?")),
             ("citebots are cool", group, None),
@@ -187,7 +199,11 @@ mod tests {
             ("!ask When is the visit?", group, ask("When is the visit?")),
             ("!ASK   spaced  ", group, ask("spaced")),
             ("!ask", group, Some(Request::MissingQuestion("ask"))),
-            ("!why capital of France", group, Some(Request::Why("capital of France".into()))),
+            (
+                "!why capital of France",
+                group,
+                Some(Request::Why("capital of France".into())),
+            ),
             ("!sources", group, Some(Request::Sources)),
             ("!stats", group, Some(Request::Stats)),
             ("!help", group, Some(Request::Help)),
@@ -197,10 +213,20 @@ mod tests {
             ("citebot: !sources", group, Some(Request::Sources)),
             ("Is it July?", qroom, ask("Is it July?")),
             ("It is July.", qroom, None),
-            ("> <@a:x> earlier\n\ncitebot: and now?", group, ask("and now?")),
+            (
+                "> <@a:x> earlier\n\ncitebot: and now?",
+                group,
+                ask("and now?"),
+            ),
         ];
         for (body, c, want) in cases {
-            assert_eq!(classify(body, &c), want, "{body:?} dm={} mentioned={}", c.is_dm, c.mentioned);
+            assert_eq!(
+                classify(body, &c),
+                want,
+                "{body:?} dm={} mentioned={}",
+                c.is_dm,
+                c.mentioned
+            );
         }
     }
 }

@@ -11,27 +11,58 @@ async fn info_commands_answer() {
 
     let ask = |cmd: &'static str| cmd;
     let q = alice.say(&room, ask("!help")).await.unwrap();
-    let r = alice.reply_from(&bot.user_id, q.as_str(), WAIT).await.unwrap();
-    assert!(r.body().contains("!ask") && r.body().contains("!sources"), "{}", r.body());
-    assert!(!r.body().contains("!reload"), "non-admins aren't shown !reload: {}", r.body());
+    let r = alice
+        .reply_from(&bot.user_id, q.as_str(), WAIT)
+        .await
+        .unwrap();
+    assert!(
+        r.body().contains("!ask") && r.body().contains("!sources"),
+        "{}",
+        r.body()
+    );
+    assert!(
+        !r.body().contains("!reload"),
+        "non-admins aren't shown !reload: {}",
+        r.body()
+    );
 
     let q = alice.say(&room, "!sources").await.unwrap();
-    let r = alice.reply_from(&bot.user_id, q.as_str(), WAIT).await.unwrap();
+    let r = alice
+        .reply_from(&bot.user_id, q.as_str(), WAIT)
+        .await
+        .unwrap();
     for s in bot.engine.sources() {
-        assert!(r.body().contains(&s.title), "{} missing from {}", s.title, r.body());
+        assert!(
+            r.body().contains(&s.title),
+            "{} missing from {}",
+            s.title,
+            r.body()
+        );
     }
 
     let q = alice.say(&room, &format!("!why {EMPEROR}")).await.unwrap();
-    let r = alice.reply_from(&bot.user_id, q.as_str(), WAIT).await.unwrap();
+    let r = alice
+        .reply_from(&bot.user_id, q.as_str(), WAIT)
+        .await
+        .unwrap();
     assert!(r.body().to_lowercase().contains("emperor"), "{}", r.body());
     assert!(r.html().contains("<pre>"), "{}", r.html());
 
     let q = alice.say(&room, EMPEROR).await.unwrap();
-    alice.reply_from(&bot.user_id, q.as_str(), WAIT).await.unwrap();
+    alice
+        .reply_from(&bot.user_id, q.as_str(), WAIT)
+        .await
+        .unwrap();
     let q = alice.say(&room, FRANCE).await.unwrap();
-    alice.reply_from(&bot.user_id, q.as_str(), WAIT).await.unwrap();
+    alice
+        .reply_from(&bot.user_id, q.as_str(), WAIT)
+        .await
+        .unwrap();
     let q = alice.say(&room, "!stats").await.unwrap();
-    let r = alice.reply_from(&bot.user_id, q.as_str(), WAIT).await.unwrap();
+    let r = alice
+        .reply_from(&bot.user_id, q.as_str(), WAIT)
+        .await
+        .unwrap();
     assert!(r.body().contains("answered: 1"), "{}", r.body());
     assert!(r.body().contains("refused: 1"), "{}", r.body());
     assert!(r.body().contains("Uptime"), "{}", r.body());
@@ -50,14 +81,22 @@ async fn reload_is_admin_only() {
     let mut alice = human("alice").await;
     let room = room_with_bot(&mut alice, &bot, &mut [], true).await;
     let q = alice.say(&room, "!reload").await.unwrap();
-    let r = alice.reply_from(&bot.user_id, q.as_str(), WAIT).await.unwrap();
+    let r = alice
+        .reply_from(&bot.user_id, q.as_str(), WAIT)
+        .await
+        .unwrap();
     assert!(r.body().contains("admins only"), "{}", r.body());
 
-    let mut boss = citebot::bot::human::Human::login(&hs.url, &admin_name, PASSWORD).await.unwrap();
+    let mut boss = citebot::bot::human::Human::login(&hs.url, &admin_name, PASSWORD)
+        .await
+        .unwrap();
     let room = room_with_bot(&mut boss, &bot, &mut [], true).await;
     let before = bot.engine.stats();
     let q = boss.say(&room, "!reload").await.unwrap();
-    let r = boss.reply_from(&bot.user_id, q.as_str(), WAIT).await.unwrap();
+    let r = boss
+        .reply_from(&bot.user_id, q.as_str(), WAIT)
+        .await
+        .unwrap();
     assert!(r.body().contains("Index rebuilt"), "{}", r.body());
     assert_eq!(bot.engine.stats().files, before.files);
     running.stop().await;

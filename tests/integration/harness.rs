@@ -28,14 +28,26 @@ static SYNAPSE_DIR: OnceCell<TempDir> = OnceCell::const_new();
 
 /// The shared, relaxed-ratelimit Synapse.
 pub async fn synapse() -> &'static Synapse {
+    // Bot logs go to the test's captured output: shown only for failures.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "citebot=debug".into()),
+        )
+        .with_test_writer()
+        .try_init();
     SYNAPSE
         .get_or_init(|| async {
             let dir = SYNAPSE_DIR
                 .get_or_init(|| async { TempDir::with_prefix("citebot-synapse-").unwrap() })
                 .await;
-            Synapse::start(SynapseOptions { dir: dir.path().to_path_buf(), port: None, strict_ratelimits: false })
-                .await
-                .expect("starting Synapse")
+            Synapse::start(SynapseOptions {
+                dir: dir.path().to_path_buf(),
+                port: None,
+                strict_ratelimits: false,
+            })
+            .await
+            .expect("starting Synapse")
         })
         .await
 }
@@ -53,14 +65,21 @@ pub const PASSWORD: &str = "test-password";
 pub async fn human(prefix: &str) -> Human {
     let hs = synapse().await;
     let name = unique(prefix);
-    hs.register(&name, PASSWORD, false).await.expect("register human");
-    Human::login(&hs.url, &name, PASSWORD).await.expect("login human")
+    hs.register(&name, PASSWORD, false)
+        .await
+        .expect("register human");
+    Human::login(&hs.url, &name, PASSWORD)
+        .await
+        .expect("login human")
 }
 
 /// An admin account's access token (for the admin API).
 pub async fn admin_token() -> String {
     let hs = synapse().await;
-    hs.register(&unique("admin"), PASSWORD, true).await.expect("register admin").access_token
+    hs.register(&unique("admin"), PASSWORD, true)
+        .await
+        .expect("register admin")
+        .access_token
 }
 
 /// A private copy of the knowledge files: the project's `knowledge/` when
@@ -68,7 +87,11 @@ pub async fn admin_token() -> String {
 pub fn knowledge() -> TempDir {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let real = root.join("knowledge");
-    let src = if real.is_dir() { real } else { root.join("tests/integration/fixtures/knowledge") };
+    let src = if real.is_dir() {
+        real
+    } else {
+        root.join("tests/integration/fixtures/knowledge")
+    };
     let dir = TempDir::with_prefix("citebot-knowledge-").unwrap();
     copy_dir(&src, dir.path());
     dir
@@ -101,12 +124,15 @@ impl BotSetup {
     pub async fn new(tweak: impl FnOnce(&mut Config)) -> BotSetup {
         let hs = synapse().await;
         let name = unique("citebot");
-        hs.register(&name, PASSWORD, false).await.expect("register bot");
+        hs.register(&name, PASSWORD, false)
+            .await
+            .expect("register bot");
         let data = TempDir::with_prefix("citebot-data-").unwrap();
         let knowledge = knowledge();
         let mut config: Config = toml::from_str(&format!(
             "[matrix]\nhomeserver = {:?}\nuser = {name:?}\ndata_dir = {:?}\n\
              [access]\nallowed_inviters = [\"@*:localhost\"]\n\
+             [limits]\nuser_burst = 50\nuser_per_minute = 600\n\
              [sync]\ntimeout_secs = 10\n\
              [search]\nknowledge_dir = {:?}\nindex_dir = \"\"\n",
             hs.url,
@@ -119,7 +145,13 @@ impl BotSetup {
         config.validate().unwrap();
         let settings: SearchSettings = config.search_settings();
         let engine = Engine::open(&settings).expect("opening the index");
-        BotSetup { user_id: hs.user_id(&name), config, engine, _data: data, _knowledge: knowledge }
+        BotSetup {
+            user_id: hs.user_id(&name),
+            config,
+            engine,
+            _data: data,
+            _knowledge: knowledge,
+        }
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -129,8 +161,15 @@ impl BotSetup {
     /// Starts `citebot::bot::run`.
     pub fn start(&self) -> RunningBot {
         let shutdown = CancellationToken::new();
-        let handle = tokio::spawn(citebot::bot::run(self.config.clone(), self.engine.clone(), shutdown.clone()));
-        RunningBot { shutdown, handle: Some(handle) }
+        let handle = tokio::spawn(citebot::bot::run(
+            self.config.clone(),
+            self.engine.clone(),
+            shutdown.clone(),
+        ));
+        RunningBot {
+            shutdown,
+            handle: Some(handle),
+        }
     }
 }
 
@@ -144,7 +183,11 @@ impl RunningBot {
     pub async fn stop(mut self) {
         self.shutdown.cancel();
         let handle = self.handle.take().unwrap();
-        tokio::time::timeout(WAIT, handle).await.expect("bot stops promptly").unwrap().expect("bot exits Ok");
+        tokio::time::timeout(WAIT, handle)
+            .await
+            .expect("bot stops promptly")
+            .unwrap()
+            .expect("bot exits Ok");
     }
 }
 
@@ -163,10 +206,16 @@ pub async fn room_with_bot(
 ) -> matrix_sdk::Room {
     let mut invite = vec![bot.user_id.as_str().try_into().unwrap()];
     invite.extend(others.iter().map(|o| o.user_id()));
-    let room = human.create_room("test room", &invite, direct).await.unwrap();
+    let room = human
+        .create_room("test room", &invite, direct)
+        .await
+        .unwrap();
     for other in others.iter_mut() {
         other.client.join_room_by_id(room.room_id()).await.unwrap();
     }
-    human.wait_membership(room.room_id(), &bot.user_id, "join", WAIT).await.unwrap();
+    human
+        .wait_membership(room.room_id(), &bot.user_id, "join", WAIT)
+        .await
+        .unwrap();
     room
 }

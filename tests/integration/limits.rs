@@ -18,19 +18,40 @@ async fn flood_from_one_user_is_bounded_and_others_still_answered() {
     let other_room = room_with_bot(&mut other, &bot, &mut [], true).await;
 
     for i in 0..15 {
-        flooder.say(&flood_room, &format!("{EMPEROR} ({i})")).await.unwrap();
+        flooder
+            .say(&flood_room, &format!("{EMPEROR} ({i})"))
+            .await
+            .unwrap();
     }
     let q = other.say(&other_room, EMPEROR).await.unwrap();
-    let r = other.reply_from(&bot.user_id, q.as_str(), WAIT).await.unwrap();
+    let r = other
+        .reply_from(&bot.user_id, q.as_str(), WAIT)
+        .await
+        .unwrap();
     assert!(r.body().contains("July 2025"), "{}", r.body());
 
     let replies = flooder
-        .collect(QUIET * 2, |s| s.sender() == bot.user_id && s.kind() == "m.room.message")
+        .collect(QUIET * 2, |s| {
+            s.sender() == bot.user_id && s.kind() == "m.room.message"
+        })
         .await
         .unwrap();
-    let slow_downs = replies.iter().filter(|s| s.body().contains("Slow down")).count();
-    assert_eq!(slow_downs, 1, "{:?}", replies.iter().map(|s| s.body()).collect::<Vec<_>>());
-    assert_eq!(replies.len(), 3 + 1, "{:?}", replies.iter().map(|s| s.body()).collect::<Vec<_>>());
+    let slow_downs = replies
+        .iter()
+        .filter(|s| s.body().contains("Slow down"))
+        .count();
+    assert_eq!(
+        slow_downs,
+        1,
+        "{:?}",
+        replies.iter().map(|s| s.body()).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        replies.len(),
+        3 + 1,
+        "{:?}",
+        replies.iter().map(|s| s.body()).collect::<Vec<_>>()
+    );
     running.stop().await;
 }
 
@@ -40,7 +61,9 @@ async fn homeserver_rate_limit_is_waited_out_without_losing_replies() {
     let hs = synapse().await;
     let admin = admin_token().await;
     // This bot alone gets Synapse's strict message limit: 1/s, burst 1.
-    hs.override_ratelimit(&admin, &bot.user_id, 1, 1).await.unwrap();
+    hs.override_ratelimit(&admin, &bot.user_id, 1, 1)
+        .await
+        .unwrap();
     let running = bot.start();
     let mut alice = human("alice").await;
     let room = room_with_bot(&mut alice, &bot, &mut [], true).await;
@@ -50,7 +73,10 @@ async fn homeserver_rate_limit_is_waited_out_without_losing_replies() {
         questions.push(alice.say(&room, &format!("{EMPEROR} #{i}")).await.unwrap());
     }
     for q in questions {
-        let r = alice.reply_from(&bot.user_id, q.as_str(), WAIT).await.unwrap();
+        let r = alice
+            .reply_from(&bot.user_id, q.as_str(), WAIT)
+            .await
+            .unwrap();
         assert!(r.body().contains("July 2025"), "{}", r.body());
     }
     running.stop().await;

@@ -22,7 +22,10 @@ async fn restart_keeps_device_and_answers_missed_questions_once() {
     let mut alice = human("alice").await;
     let room = room_with_bot(&mut alice, &bot, &mut [], true).await;
     let q1 = alice.say(&room, EMPEROR).await.unwrap();
-    alice.reply_from(&bot.user_id, q1.as_str(), WAIT).await.unwrap();
+    alice
+        .reply_from(&bot.user_id, q1.as_str(), WAIT)
+        .await
+        .unwrap();
     let device = saved_device(&bot);
     running.stop().await;
 
@@ -30,14 +33,26 @@ async fn restart_keeps_device_and_answers_missed_questions_once() {
     let q2 = alice.say(&room, FRANCE).await.unwrap();
 
     let running = bot.start();
-    alice.reply_from(&bot.user_id, q2.as_str(), WAIT).await.unwrap();
-    let q3 = alice.say(&room, EMPEROR).await.unwrap();
-    alice.reply_from(&bot.user_id, q3.as_str(), WAIT).await.unwrap();
-    let again = alice
-        .collect(QUIET, |s| s.sender() == bot.user_id && s.kind() == "m.room.message")
+    alice
+        .reply_from(&bot.user_id, q2.as_str(), WAIT)
         .await
         .unwrap();
-    assert!(again.is_empty(), "answered twice: {:?}", again.iter().map(|s| s.body()).collect::<Vec<_>>());
+    let q3 = alice.say(&room, EMPEROR).await.unwrap();
+    alice
+        .reply_from(&bot.user_id, q3.as_str(), WAIT)
+        .await
+        .unwrap();
+    let again = alice
+        .collect(QUIET, |s| {
+            s.sender() == bot.user_id && s.kind() == "m.room.message"
+        })
+        .await
+        .unwrap();
+    assert!(
+        again.is_empty(),
+        "answered twice: {:?}",
+        again.iter().map(|s| s.body()).collect::<Vec<_>>()
+    );
     running.stop().await;
 
     assert_eq!(saved_device(&bot), device, "same device after restart");
@@ -59,8 +74,14 @@ async fn questions_older_than_the_catch_up_window_are_skipped() {
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let running = bot.start();
     let fresh = alice.say(&room, FRANCE).await.unwrap();
-    alice.reply_from(&bot.user_id, fresh.as_str(), WAIT).await.unwrap();
-    let stale_replies = alice.collect(QUIET, |s| s.is_reply(&bot.user_id, stale.as_str())).await.unwrap();
+    alice
+        .reply_from(&bot.user_id, fresh.as_str(), WAIT)
+        .await
+        .unwrap();
+    let stale_replies = alice
+        .collect(QUIET, |s| s.is_reply(&bot.user_id, stale.as_str()))
+        .await
+        .unwrap();
     assert!(stale_replies.is_empty());
     running.stop().await;
 }
