@@ -54,6 +54,10 @@ async fn main() -> anyhow::Result<()> {
     ))?;
     config.matrix.password = Secret("pw-bot".into());
     config.validate()?;
+    if std::env::var_os("LATENCY_NO_ACK").is_some() {
+        config.answer.typing = false;
+        config.answer.read_receipts = false;
+    }
     let engine = Engine::open(&config.search_settings())?;
     let shutdown = CancellationToken::new();
     let bot = tokio::spawn(citebot::bot::run(config, engine, shutdown.clone()));

@@ -198,29 +198,14 @@ async fn is_dm(room: &Room) -> bool {
     room.joined_members_count() <= 2 || room.is_direct().await.unwrap_or(false)
 }
 
-/// Read receipt + typing notice, best effort: they never delay or block a reply.
-async fn acknowledge(bot: &Bot, room: &Room, msg: &OriginalSyncRoomMessageEvent) {
-    let receipt = async {
-        if bot.config.answer.read_receipts
-            && let Err(err) = room
-                .send_single_receipt(
-                    ReceiptType::Read,
-                    ReceiptThread::Unthreaded,
-                    msg.event_id.clone(),
-                )
-                .await
-        {
-            debug!(error = %err, "read receipt failed");
-        }
-    };
-    let typing = async {
-        if bot.config.answer.typing
-            && let Err(err) = room.typing_notice(true).await
-        {
-            debug!(error = %err, "typing notice failed");
-        }
-    };
-    tokio::join!(receipt, typing);
+/// Searches quicker than this get no typing notice: on a local homeserver
+/// the extra request would only delay the reply it announces.
+const TYPING_AFTER: Duration = Duration::from_millis(250);
+
+async fn set_typing(room: &Room, typing: bool) {
+    if let Err(err) = room.typing_notice(typing).await {
+        debug!(error = %err, "typing notice failed");
+    }
 }
 
 async fn respond(
@@ -229,10 +214,33 @@ async fn respond(
     msg: &OriginalSyncRoomMessageEvent,
     request: Request,
 ) {
-    let (_, body) = tokio::join!(acknowledge(bot, room, msg), build_reply(bot, msg, request));
+    let work = build_reply(bot, msg, request);
+    tokio::pin!(work);
+    let mut typed = false;
+    let body = match tokio::time::timeout(TYPING_AFTER, &mut work).await {
+        Ok(body) => body,
+        Err(_) if bot.config.answer.typing => {
+            typed = true;
+            let (_, body) = tokio::join!(set_typing(room, true), &mut work);
+            body
+        }
+        Err(_) => work.await,
+    };
     deliver(bot, room, msg, "reply", &body).await;
-    if bot.config.answer.typing {
-        let _ = room.typing_notice(false).await;
+    // Best effort, after the reply so they never delay it.
+    if bot.config.answer.read_receipts
+        && let Err(err) = room
+            .send_single_receipt(
+                ReceiptType::Read,
+                ReceiptThread::Unthreaded,
+                msg.event_id.clone(),
+            )
+            .await
+    {
+        debug!(error = %err, "read receipt failed");
+    }
+    if typed {
+        set_typing(room, false).await;
     }
 }
 
