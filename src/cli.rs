@@ -8,6 +8,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use tokio_util::sync::CancellationToken;
+
+use crate::bot;
+use crate::config::Config;
 use crate::knowledge;
 use crate::render;
 use crate::search::{AskOptions, Engine, SearchSettings};
@@ -59,6 +63,62 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the Matrix bot (until Ctrl-C / SIGTERM).
+    Run {
+        /// The bot's configuration (see config.example.toml).
+        #[arg(long, short, env = "CITEBOT_CONFIG", default_value = "config.toml")]
+        config: PathBuf,
+    },
+    /// Start a local Synapse, the bot and a demo user; ask sample questions and keep
+    /// running so a person can join with any Matrix client (Ctrl-C stops everything).
+    Demo {
+        /// Folder for the demo homeserver and bot state (wiped at start).
+        #[arg(long, default_value = ".synapse/demo")]
+        dir: PathBuf,
+        /// Port of the homeserver on 127.0.0.1.
+        #[arg(long, default_value_t = 8008)]
+        port: u16,
+    },
+}
+
+impl Command {
+    /// Whether the command keeps running (and so logs what it does).
+    pub fn is_long_running(&self) -> bool {
+        matches!(self, Command::Run { .. } | Command::Demo { .. })
+    }
+}
+
+/// Runs an async command on a fresh runtime, cancelling it on SIGINT or SIGTERM.
+fn run_async<F, Fut>(f: F) -> anyhow::Result<ExitCode>
+where
+    F: FnOnce(CancellationToken) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let shutdown = CancellationToken::new();
+        let token = shutdown.clone();
+        tokio::spawn(async move {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::warn!("cannot listen for SIGTERM: {e}");
+                        let _ = tokio::signal::ctrl_c().await;
+                        token.cancel();
+                        return;
+                    }
+                };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            tracing::info!("shutting down");
+            token.cancel();
+        });
+        f(shutdown).await
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Carries out a parsed command line.
@@ -109,6 +169,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::from(1)
             })
+        }
+        Command::Run { config } => {
+            let config = Config::load(&config)?;
+            let engine = Engine::open(&config.search_settings())
+                .context("cannot open the knowledge base")?;
+            run_async(|shutdown| bot::run(config, engine, shutdown))
+        }
+        Command::Demo { dir, port } => {
+            let engine = Engine::open(&settings).context("cannot open the knowledge base")?;
+            let options = bot::DemoOptions {
+                dir,
+                port,
+                ..bot::DemoOptions::default()
+            };
+            run_async(|shutdown| bot::demo(options, engine, shutdown))
         }
         Command::Check { json } => {
             let kb = knowledge::load(&cli.knowledge).with_context(|| {

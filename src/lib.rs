@@ -3,9 +3,12 @@
 //!
 //! The search core ([`knowledge`], [`search`]) knows nothing of Matrix; one
 //! [`search::Answer`] is rendered for Matrix, terminals and JSON by [`render`].
+// matrix-sdk's deeply nested futures need more than the default 128.
 #![recursion_limit = "256"]
 
+pub mod bot;
 pub mod cli;
+pub mod config;
 pub mod knowledge;
 pub mod messages;
 pub mod render;

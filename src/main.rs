@@ -7,9 +7,15 @@ use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = citebot::cli::Cli::parse();
+    // The bot logs what it does; one-shot commands only warn (bad knowledge files).
+    let default = if cli.command.is_long_running() {
+        "info,matrix_sdk=warn"
+    } else {
+        "warn"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default)),
         )
         .with_writer(std::io::stderr)
         .init();

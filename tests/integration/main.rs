@@ -1,5 +1,15 @@
-//! citebot's integration tests: one test binary (so the heavy dependencies link
-//! once), one module per area.
+//! citebot's integration tests, one test binary (so the heavy dependencies link
+//! once), one module per area: the CLI and answer quality in-process, and the real
+//! bot against a real local Synapse (one per test binary, shared by all tests) with
+//! real matrix-sdk clients as the humans.
+#![recursion_limit = "256"]
 
+mod harness;
+
+mod answering;
 mod cli;
+mod commands;
 mod eval;
+mod joining;
+mod limits;
+mod restart;

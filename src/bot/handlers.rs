@@ -1,0 +1,343 @@
+//! What the bot does with one sync response: accepts or rejects invites,
+//! leaves rooms where it's alone, and turns room messages addressed to it
+//! into replies (each on its own tracked task, so the sync loop never waits
+//! for a search or a send).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use matrix_sdk::ruma::api::client::receipt::create_receipt::v3::ReceiptType;
+use matrix_sdk::ruma::events::receipt::ReceiptThread;
+use matrix_sdk::ruma::events::room::message::{
+    MessageType, OriginalSyncRoomMessageEvent, Relation,
+};
+use matrix_sdk::ruma::events::{
+    AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent,
+};
+use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedRoomId};
+use matrix_sdk::sync::SyncResponse;
+use matrix_sdk::{Room, RoomState};
+use tracing::{debug, error, info, warn};
+
+use super::Bot;
+use super::limits::Verdict;
+use super::reply;
+use super::triggers::{self, Request};
+use crate::messages;
+use crate::render::{self, Formatted};
+
+/// Handles one sync response. `catching_up`: the first sync after a fresh
+/// login, whose messages are history and never answered.
+pub(crate) async fn process(bot: &Arc<Bot>, response: SyncResponse, catching_up: bool) {
+    for room_id in response.rooms.invited.keys() {
+        let bot2 = bot.clone();
+        let room_id = room_id.clone();
+        bot.tasks
+            .spawn(async move { handle_invite(&bot2, room_id).await });
+    }
+    for (room_id, update) in &response.rooms.joined {
+        let Some(room) = bot.client.get_room(room_id) else {
+            continue;
+        };
+        for event in &update.timeline.events {
+            let event = match event.raw().deserialize() {
+                Ok(e) => e,
+                Err(err) => {
+                    debug!(room = %room_id, error = %err, "skipping undecodable event");
+                    continue;
+                }
+            };
+            if let AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
+                SyncMessageLikeEvent::Original(msg),
+            )) = event
+            {
+                handle_message(bot, &room, msg, catching_up).await;
+            }
+        }
+        if update.timeline.limited && !catching_up {
+            warn!(room = %room_id, "timeline was limited: some messages sent while away were not seen (raise sync.timeline_limit)");
+        }
+        leave_if_alone(bot, &room).await;
+    }
+}
+
+/// Accepts invites from allowed users (retrying the join: the invite can
+/// reach us before the server lets us join), rejects the rest.
+async fn handle_invite(bot: &Arc<Bot>, room_id: OwnedRoomId) {
+    let Some(room) = bot.client.get_room(&room_id) else {
+        return;
+    };
+    if room.state() != RoomState::Invited {
+        return;
+    }
+    let inviter = match room.invite_details().await {
+        Ok(details) => details.inviter_id,
+        Err(err) => {
+            warn!(room = %room_id, error = %err, "can't tell who sent the invite; rejecting");
+            let _ = room.leave().await;
+            return;
+        }
+    };
+    if !bot.access.may_invite(inviter.as_str()) {
+        info!(room = %room_id, %inviter, "rejecting invite from a user not in access.allowed_inviters");
+        if let Err(err) = room.leave().await {
+            warn!(room = %room_id, error = %err, "rejecting the invite failed");
+        }
+        return;
+    }
+    let mut delay = Duration::from_millis(200);
+    for attempt in 1..=8 {
+        match room.join().await {
+            Ok(()) => {
+                info!(room = %room_id, %inviter, "joined");
+                return;
+            }
+            Err(err) => {
+                warn!(room = %room_id, error = %err, attempt, "join failed; retrying");
+                tokio::select! {
+                    _ = bot.shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(delay) => {}
+                }
+                delay = (delay * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+    error!(room = %room_id, "giving up joining after repeated failures");
+}
+
+async fn leave_if_alone(bot: &Arc<Bot>, room: &Room) {
+    if room.state() == RoomState::Joined && room.joined_members_count() == 1 {
+        info!(room = %room.room_id(), "everyone else left; leaving");
+        let room = room.clone();
+        bot.tasks.spawn(async move {
+            if let Err(err) = room.leave().await {
+                warn!(room = %room.room_id(), error = %err, "leaving an empty room failed");
+            }
+        });
+    }
+}
+
+/// When the bot's own join to `room` happened (ms since epoch).
+async fn joined_at(bot: &Bot, room: &Room) -> Option<u64> {
+    let me = room.get_member_no_sync(&bot.user_id).await.ok()??;
+    me.event().timestamp().map(u64::from)
+}
+
+async fn handle_message(
+    bot: &Arc<Bot>,
+    room: &Room,
+    msg: OriginalSyncRoomMessageEvent,
+    catching_up: bool,
+) {
+    if msg.sender == bot.user_id {
+        return;
+    }
+    // m.notice is how bots talk; answering them invites bot loops.
+    let MessageType::Text(text) = &msg.content.msgtype else {
+        return;
+    };
+    if matches!(msg.content.relates_to, Some(Relation::Replacement(_))) {
+        return; // an edit: the original was (or wasn't) answered already
+    }
+    if catching_up {
+        return;
+    }
+    let sent_at = u64::from(msg.origin_server_ts.0);
+    if joined_at(bot, room)
+        .await
+        .is_some_and(|joined| sent_at < joined)
+    {
+        return; // said before we were in the room
+    }
+    let room_id = room.room_id().as_str();
+    let ctx = triggers::Context {
+        prefix: &bot.config.answer.command_prefix,
+        user_id: bot.user_id.as_str(),
+        display_name: &bot.display_name,
+        is_dm: is_dm(room).await,
+        mentioned: msg
+            .content
+            .mentions
+            .as_ref()
+            .is_some_and(|m| m.user_ids.contains(&bot.user_id)),
+        answer_questions: bot.config.answers_questions_in(room_id),
+    };
+    let Some(request) = triggers::classify(&text.body, &ctx) else {
+        return;
+    };
+
+    let now = u64::from(MilliSecondsSinceUnixEpoch::now().0);
+    let age = Duration::from_millis(now.saturating_sub(sent_at));
+    if age > bot.config.answer.max_missed_age() {
+        info!(room = %room_id, event = %msg.event_id, age_s = age.as_secs(), "skipping a question older than answer.max_missed_age_secs");
+        return;
+    }
+
+    match bot.limits.check(msg.sender.as_str(), room_id) {
+        Verdict::Allow => {
+            let (bot, room) = (bot.clone(), room.clone());
+            bot.clone()
+                .tasks
+                .spawn(async move { respond(&bot, &room, &msg, request).await });
+        }
+        Verdict::SlowDown(wait) => {
+            info!(room = %room_id, sender = %msg.sender, "rate limited; telling them once");
+            let (bot, room) = (bot.clone(), room.clone());
+            bot.clone().tasks.spawn(async move {
+                deliver(&bot, &room, &msg, "slow", &messages::slow_down(wait)).await;
+            });
+        }
+        Verdict::Silent => {
+            debug!(room = %room_id, sender = %msg.sender, "rate limited; staying silent")
+        }
+    }
+}
+
+/// Direct chats: flagged `is_direct`, or just the asker and the bot.
+async fn is_dm(room: &Room) -> bool {
+    room.joined_members_count() <= 2 || room.is_direct().await.unwrap_or(false)
+}
+
+/// Searches quicker than this get no typing notice: on a local homeserver
+/// the extra request would only delay the reply it announces.
+const TYPING_AFTER: Duration = Duration::from_millis(250);
+
+async fn set_typing(room: &Room, typing: bool) {
+    if let Err(err) = room.typing_notice(typing).await {
+        debug!(error = %err, "typing notice failed");
+    }
+}
+
+async fn respond(
+    bot: &Arc<Bot>,
+    room: &Room,
+    msg: &OriginalSyncRoomMessageEvent,
+    request: Request,
+) {
+    let work = build_reply(bot, msg, request);
+    tokio::pin!(work);
+    let mut typed = false;
+    let body = match tokio::time::timeout(TYPING_AFTER, &mut work).await {
+        Ok(body) => body,
+        Err(_) if bot.config.answer.typing => {
+            typed = true;
+            let (_, body) = tokio::join!(set_typing(room, true), &mut work);
+            body
+        }
+        Err(_) => work.await,
+    };
+    deliver(bot, room, msg, "reply", &body).await;
+    // Best effort, after the reply so they never delay it.
+    if bot.config.answer.read_receipts
+        && let Err(err) = room
+            .send_single_receipt(
+                ReceiptType::Read,
+                ReceiptThread::Unthreaded,
+                msg.event_id.clone(),
+            )
+            .await
+    {
+        debug!(error = %err, "read receipt failed");
+    }
+    if typed {
+        set_typing(room, false).await;
+    }
+}
+
+/// Sends `body` as the reply to `msg`; a failure is logged loudly (the reply
+/// was already retried) and counted.
+async fn deliver(
+    bot: &Bot,
+    room: &Room,
+    msg: &OriginalSyncRoomMessageEvent,
+    kind: &str,
+    body: &Formatted,
+) {
+    let content = reply::content(body, msg, bot.config.answer.reply_mode);
+    let txn = reply::transaction_id(msg, kind);
+    if let Err(err) = reply::send(room, content, txn, bot.config.limits.send_attempts).await {
+        error!(room = %room.room_id(), question = %msg.event_id, error = %err, "reply not delivered");
+        bot.counters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .failed += 1;
+    }
+}
+
+/// Runs `f` on the blocking pool: the search core is synchronous.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
+    Ok(tokio::task::spawn_blocking(f).await?)
+}
+
+async fn build_reply(
+    bot: &Arc<Bot>,
+    msg: &OriginalSyncRoomMessageEvent,
+    request: Request,
+) -> Formatted {
+    let prefix = bot.config.answer.command_prefix.as_str();
+    let engine = bot.engine.clone();
+    match request {
+        Request::Ask(question) => match blocking(move || engine.ask(&question)).await {
+            Ok(Ok(answer)) => {
+                let mut c = bot.counters.lock().unwrap_or_else(|e| e.into_inner());
+                if answer.answered {
+                    c.answered += 1;
+                } else {
+                    c.refused += 1;
+                }
+                drop(c);
+                render::matrix(&answer)
+            }
+            Ok(Err(err)) => search_failed(bot, &err),
+            Err(err) => search_failed(bot, &err),
+        },
+        Request::Why(question) => {
+            let q = question.clone();
+            match blocking(move || engine.explain(&q)).await {
+                Ok(Ok(explanation)) => messages::why(&question, &explanation.to_string()),
+                Ok(Err(err)) => search_failed(bot, &err),
+                Err(err) => search_failed(bot, &err),
+            }
+        }
+        Request::Sources => messages::sources(&bot.engine.sources()),
+        Request::Stats => {
+            let counters = bot
+                .counters
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            messages::stats(&counters, &bot.engine.stats(), bot.started.elapsed())
+        }
+        Request::Help => messages::help(prefix, bot.access.is_admin(msg.sender.as_str())),
+        Request::Reload if !bot.access.is_admin(msg.sender.as_str()) => {
+            info!(sender = %msg.sender, "refused !reload from a non-admin");
+            messages::admin_only(prefix, "reload")
+        }
+        Request::Reload => match blocking(move || engine.rebuild()).await {
+            Ok(Ok(report)) => {
+                info!(%report, by = %msg.sender, "index rebuilt");
+                messages::reload_done(&report.to_string())
+            }
+            Ok(Err(err)) => {
+                error!(error = %err, "rebuilding the index failed");
+                messages::reload_failed()
+            }
+            Err(err) => {
+                error!(error = %err, "rebuilding the index failed");
+                messages::reload_failed()
+            }
+        },
+        Request::MissingQuestion(cmd) => messages::missing_question(prefix, cmd),
+        Request::Empty => messages::empty_question(prefix),
+        Request::Unknown(cmd) => messages::unknown_command(prefix, &cmd),
+    }
+}
+
+fn search_failed(bot: &Bot, err: &dyn std::fmt::Display) -> Formatted {
+    error!(error = %err, "search failed");
+    bot.counters
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .failed += 1;
+    messages::search_failed()
+}

@@ -1,0 +1,227 @@
+//! A person's Matrix client, used by the demo, the integration tests and the
+//! latency bench: a real matrix-sdk client that creates rooms, sends
+//! messages and waits for what arrives over `/sync`.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use matrix_sdk::config::SyncSettings;
+use matrix_sdk::ruma::api::client::filter::FilterDefinition;
+use matrix_sdk::ruma::api::client::room::create_room::v3::Request as CreateRoomRequest;
+use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
+use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
+use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId, RoomId};
+use matrix_sdk::{Client, Room};
+use serde_json::Value;
+
+/// One timeline event seen over sync.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// The room it arrived in.
+    pub room_id: OwnedRoomId,
+    /// The event as JSON (decrypted where needed).
+    pub event: Value,
+}
+
+impl Seen {
+    /// `event.sender`.
+    pub fn sender(&self) -> &str {
+        self.event["sender"].as_str().unwrap_or_default()
+    }
+    /// `event.type`.
+    pub fn kind(&self) -> &str {
+        self.event["type"].as_str().unwrap_or_default()
+    }
+    /// `content.body`.
+    pub fn body(&self) -> &str {
+        self.event["content"]["body"].as_str().unwrap_or_default()
+    }
+    /// `content.formatted_body`.
+    pub fn html(&self) -> &str {
+        self.event["content"]["formatted_body"]
+            .as_str()
+            .unwrap_or_default()
+    }
+    /// `content.m.relates_to.m.in_reply_to.event_id`: what this replies to.
+    pub fn in_reply_to(&self) -> Option<&str> {
+        self.event["content"]["m.relates_to"]["m.in_reply_to"]["event_id"].as_str()
+    }
+    /// Whether this is a message from `sender` replying to `event_id`.
+    pub fn is_reply(&self, sender: &str, event_id: &str) -> bool {
+        self.kind() == "m.room.message"
+            && self.sender() == sender
+            && self.in_reply_to() == Some(event_id)
+    }
+}
+
+/// A logged-in person.
+pub struct Human {
+    /// The client (in-memory store).
+    pub client: Client,
+    seen: Vec<Seen>,
+}
+
+impl Human {
+    /// Logs in with a password and catches up with one sync.
+    pub async fn login(homeserver: &str, user: &str, password: &str) -> anyhow::Result<Human> {
+        let client = Client::builder().homeserver_url(homeserver).build().await?;
+        client
+            .matrix_auth()
+            .login_username(user, password)
+            .initial_device_display_name("citebot-human")
+            .send()
+            .await
+            .with_context(|| format!("logging in as {user}"))?;
+        let mut human = Human {
+            client,
+            seen: Vec::new(),
+        };
+        human.sync(Duration::ZERO).await?;
+        human.seen.clear();
+        Ok(human)
+    }
+
+    /// This person's user ID.
+    pub fn user_id(&self) -> OwnedUserId {
+        self.client.user_id().expect("logged in").to_owned()
+    }
+
+    async fn sync(&mut self, timeout: Duration) -> anyhow::Result<()> {
+        // A big timeline limit: with Synapse's default of 10, a burst of
+        // messages would hide earlier events (the ones being waited for).
+        let mut filter = FilterDefinition::default();
+        filter.room.timeline.limit = Some(1000u32.into());
+        let settings = SyncSettings::default()
+            .timeout(timeout)
+            .filter(Filter::FilterDefinition(filter));
+        let response = self.client.sync_once(settings).await?;
+        for (room_id, update) in response.rooms.joined {
+            for event in update.timeline.events {
+                if let Ok(event) = event.raw().deserialize_as::<Value>() {
+                    self.seen.push(Seen {
+                        room_id: room_id.clone(),
+                        event,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates a room and invites `invite`. `direct` marks it as a DM.
+    pub async fn create_room(
+        &mut self,
+        name: &str,
+        invite: &[OwnedUserId],
+        direct: bool,
+    ) -> anyhow::Result<Room> {
+        let mut request = CreateRoomRequest::new();
+        request.name = Some(name.to_owned());
+        request.invite = invite.to_vec();
+        request.is_direct = direct;
+        let room = self
+            .client
+            .create_room(request)
+            .await
+            .context("creating a room")?;
+        Ok(room)
+    }
+
+    /// The joined room `room_id` (after a sync).
+    pub fn room(&self, room_id: &RoomId) -> anyhow::Result<Room> {
+        self.client.get_room(room_id).context("unknown room")
+    }
+
+    /// Sends a plain text message.
+    pub async fn say(&self, room: &Room, text: &str) -> anyhow::Result<OwnedEventId> {
+        self.send(room, RoomMessageEventContent::text_plain(text))
+            .await
+    }
+
+    /// Sends any message content.
+    pub async fn send(
+        &self,
+        room: &Room,
+        content: RoomMessageEventContent,
+    ) -> anyhow::Result<OwnedEventId> {
+        Ok(room
+            .send(content)
+            .await
+            .context("sending a message")?
+            .response
+            .event_id)
+    }
+
+    /// Waits until an event matching `pred` arrives (or was already seen and
+    /// not yet consumed); removes and returns it.
+    pub async fn wait_for(
+        &mut self,
+        limit: Duration,
+        pred: impl Fn(&Seen) -> bool,
+    ) -> anyhow::Result<Seen> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(i) = self.seen.iter().position(&pred) {
+                return Ok(self.seen.remove(i));
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                bail!("nothing matching arrived within {limit:?}");
+            }
+            self.sync(left.min(Duration::from_secs(5))).await?;
+        }
+    }
+
+    /// Waits for `sender`'s reply to `event_id`.
+    pub async fn reply_from(
+        &mut self,
+        sender: &str,
+        event_id: &str,
+        limit: Duration,
+    ) -> anyhow::Result<Seen> {
+        self.wait_for(limit, |s| s.is_reply(sender, event_id))
+            .await
+            .with_context(|| format!("waiting for {sender}'s reply to {event_id}"))
+    }
+
+    /// Everything matching `pred` that arrives within `window` (for checking
+    /// that something does *not* happen, or how often).
+    pub async fn collect(
+        &mut self,
+        window: Duration,
+        pred: impl Fn(&Seen) -> bool,
+    ) -> anyhow::Result<Vec<Seen>> {
+        let deadline = Instant::now() + window;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            self.sync(left).await?;
+        }
+        let (hit, rest): (Vec<Seen>, Vec<Seen>) = std::mem::take(&mut self.seen)
+            .into_iter()
+            .partition(|s| pred(s));
+        self.seen = rest;
+        Ok(hit)
+    }
+
+    /// Waits until `user` has membership `membership` (`join`, `leave`) in `room_id`.
+    pub async fn wait_membership(
+        &mut self,
+        room_id: &RoomId,
+        user: &str,
+        membership: &str,
+        limit: Duration,
+    ) -> anyhow::Result<()> {
+        self.wait_for(limit, |s| {
+            s.room_id == room_id
+                && s.kind() == "m.room.member"
+                && s.event["state_key"] == user
+                && s.event["content"]["membership"] == membership
+        })
+        .await
+        .with_context(|| format!("waiting for {user} to {membership} {room_id}"))?;
+        Ok(())
+    }
+}

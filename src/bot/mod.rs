@@ -1,0 +1,176 @@
+//! The Matrix side of citebot: logs in, runs the sync loop and answers
+//! questions in rooms. `run` is the entry point; submodules own one concern
+//! each (session, access, triggers, limits, replies, event handling, the
+//! local Synapse launcher and the demo).
+
+pub mod access;
+pub mod demo;
+pub mod handlers;
+pub mod human;
+pub mod limits;
+pub mod reply;
+pub mod session;
+pub mod synapse;
+pub mod triggers;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use matrix_sdk::Client;
+use matrix_sdk::config::SyncSettings;
+use matrix_sdk::ruma::OwnedUserId;
+use matrix_sdk::ruma::api::client::filter::{FilterDefinition, LazyLoadOptions};
+use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
+use matrix_sdk::ruma::api::error::ErrorKind;
+use matrix_sdk::store::StateStoreDataKey;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{error, info, warn};
+
+pub use demo::{DemoOptions, demo};
+
+use crate::config::Config;
+use crate::messages::BotCounters;
+use crate::search::Engine;
+
+/// How long shutdown waits for replies already being worked on.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+/// Everything the handlers share.
+pub(crate) struct Bot {
+    pub client: Client,
+    pub config: Config,
+    pub engine: Engine,
+    pub access: access::Access,
+    pub limits: limits::Limits,
+    pub user_id: OwnedUserId,
+    pub display_name: String,
+    pub counters: Mutex<BotCounters>,
+    pub started: Instant,
+    pub tasks: TaskTracker,
+    pub shutdown: CancellationToken,
+}
+
+/// Runs the bot until `shutdown` is cancelled: logs in (or restores the saved
+/// session), then syncs and answers. Returns after in-flight replies are sent.
+pub async fn run(
+    config: Config,
+    engine: Engine,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let client = session::connect(&config.matrix).await?;
+    run_with_client(client, config, engine, shutdown).await
+}
+
+/// `run` for a client that is already logged in.
+pub async fn run_with_client(
+    client: Client,
+    config: Config,
+    engine: Engine,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let user_id = client
+        .user_id()
+        .context("client is not logged in")?
+        .to_owned();
+    let display_name = match client.account().get_display_name().await {
+        Ok(Some(name)) => name,
+        _ => user_id.localpart().to_owned(),
+    };
+    let bot = Arc::new(Bot {
+        access: access::Access::new(&config.access)?,
+        limits: limits::Limits::new(&config.limits),
+        client,
+        config,
+        engine,
+        user_id,
+        display_name,
+        counters: Mutex::new(BotCounters::default()),
+        started: Instant::now(),
+        tasks: TaskTracker::new(),
+        shutdown,
+    });
+    info!(user = %bot.user_id, name = %bot.display_name, "citebot starting");
+    let result = sync_loop(&bot).await;
+    bot.tasks.close();
+    if tokio::time::timeout(SHUTDOWN_GRACE, bot.tasks.wait())
+        .await
+        .is_err()
+    {
+        warn!(
+            pending = bot.tasks.len(),
+            "shutdown: gave up waiting for in-flight replies"
+        );
+    }
+    info!("citebot stopped");
+    result
+}
+
+fn sync_filter(timeline_limit: u32) -> Filter {
+    let mut def = FilterDefinition::default();
+    def.room.timeline.limit = Some(timeline_limit.into());
+    // Lazy-loading members makes Synapse send the room summary (joined
+    // member counts), which DM detection and leave-when-alone rely on.
+    def.room.state.lazy_load_options = LazyLoadOptions::Enabled {
+        include_redundant_members: false,
+    };
+    Filter::FilterDefinition(def)
+}
+
+/// Our own loop around `sync_once`: `Client::sync()` sleeps about a second
+/// after every quick `/sync`, which would add that second to most replies.
+async fn sync_loop(bot: &Arc<Bot>) -> anyhow::Result<()> {
+    let cfg = &bot.config.sync;
+    let stored = bot
+        .client
+        .state_store()
+        .get_kv_data(StateStoreDataKey::SyncToken)
+        .await
+        .context("reading the stored sync token")?;
+    // Without a stored token this is a fresh login: the first sync returns
+    // history, which is not addressed to a bot that wasn't listening.
+    let mut catching_up = stored.is_none();
+    if catching_up {
+        info!("no stored sync token: skipping history in the first sync");
+    } else {
+        info!("continuing from the stored sync token");
+    }
+    let mut first = true;
+    let mut backoff = Duration::from_millis(500);
+    loop {
+        // Long-poll, except for the first sync so startup is quick.
+        let timeout = if first {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(cfg.timeout_secs)
+        };
+        let settings = SyncSettings::default()
+            .filter(sync_filter(cfg.timeline_limit))
+            .timeout(timeout);
+        let response = tokio::select! {
+            biased;
+            _ = bot.shutdown.cancelled() => return Ok(()),
+            r = bot.client.sync_once(settings) => r,
+        };
+        match response {
+            Ok(response) => {
+                backoff = Duration::from_millis(500);
+                handlers::process(bot, response, catching_up).await;
+                catching_up = false;
+                first = false;
+            }
+            Err(err) => {
+                if let Some(ErrorKind::UnknownToken(_)) = err.client_api_error_kind() {
+                    return Err(err).context("the homeserver rejected the access token (logged out?); delete the session file in matrix.data_dir to log in again");
+                }
+                error!(error = %err, retry_in_ms = backoff.as_millis() as u64, "sync failed");
+                tokio::select! {
+                    _ = bot.shutdown.cancelled() => return Ok(()),
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+}

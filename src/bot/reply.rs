@@ -1,0 +1,140 @@
+//! Sending replies: builds the `m.notice` (thread or plain reply, HTML +
+//! plain body, `m.mentions` = the asker) and delivers it, waiting out
+//! `M_LIMIT_EXCEEDED` and retrying transient failures, so a reply is never
+//! silently dropped.
+
+use std::time::Duration;
+
+use anyhow::anyhow;
+use matrix_sdk::Room;
+use matrix_sdk::config::RequestConfig;
+use matrix_sdk::ruma::api::error::{ErrorKind, RetryAfter};
+use matrix_sdk::ruma::events::Mentions;
+use matrix_sdk::ruma::events::room::message::{
+    AddMentions, ForwardThread, OriginalSyncRoomMessageEvent, ReplyWithinThread,
+    RoomMessageEventContent,
+};
+use matrix_sdk::ruma::{OwnedEventId, OwnedTransactionId};
+use tracing::warn;
+
+use crate::config::ReplyMode;
+use crate::render::Formatted;
+
+/// The reply event for `question`.
+pub fn content(
+    body: &Formatted,
+    question: &OriginalSyncRoomMessageEvent,
+    mode: ReplyMode,
+) -> RoomMessageEventContent {
+    let notice = RoomMessageEventContent::notice_html(body.plain.clone(), body.html.clone());
+    let mut content = match mode {
+        ReplyMode::Thread => {
+            notice.make_for_thread(question, ReplyWithinThread::No, AddMentions::No)
+        }
+        ReplyMode::Reply => notice.make_reply_to(question, ForwardThread::Yes, AddMentions::No),
+    };
+    // Exactly the asker: never re-ping people the question mentioned.
+    content.mentions = Some(Mentions::with_user_ids([question.sender.clone()]));
+    content
+}
+
+/// A transaction ID derived from the question, so a retried send (even after
+/// a lost response) is deduplicated by the homeserver instead of doubled.
+pub fn transaction_id(question: &OriginalSyncRoomMessageEvent, kind: &str) -> OwnedTransactionId {
+    let id: String = question
+        .event_id
+        .as_str()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    format!("citebot-{kind}-{id}").into()
+}
+
+/// Longest single wait honoured for `M_LIMIT_EXCEEDED`; a server asking for
+/// more is still retried, just in steps we can cancel.
+const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
+/// Give up after this many rate-limit rounds (hours of waiting at most).
+const MAX_RATE_LIMIT_ROUNDS: u32 = 200;
+
+/// Why a send failed for good.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The homeserver or network kept failing.
+    #[error("sending the reply failed after {attempts} attempts: {source}")]
+    Failed {
+        /// Attempts made.
+        attempts: u32,
+        /// The last error.
+        source: anyhow::Error,
+    },
+}
+
+/// How long the server asked us to wait, if this is `M_LIMIT_EXCEEDED`.
+pub fn rate_limited(err: &matrix_sdk::Error) -> Option<Duration> {
+    match err.client_api_error_kind()? {
+        ErrorKind::LimitExceeded(data) => Some(match &data.retry_after {
+            Some(RetryAfter::Delay(d)) => *d,
+            Some(RetryAfter::DateTime(t)) => t
+                .duration_since(std::time::SystemTime::now())
+                .unwrap_or_default(),
+            None => Duration::from_secs(1),
+        }),
+        _ => None,
+    }
+}
+
+fn transient(err: &matrix_sdk::Error) -> bool {
+    match err.as_client_api_error() {
+        Some(api) => api.status_code.is_server_error(),
+        // No Matrix error body: network trouble, timeouts, proxies.
+        None => matches!(err, matrix_sdk::Error::Http(_)),
+    }
+}
+
+/// Sends `content` to `room`, retrying as described in the module doc.
+pub async fn send(
+    room: &Room,
+    content: RoomMessageEventContent,
+    txn_id: OwnedTransactionId,
+    attempts: u32,
+) -> Result<OwnedEventId, SendError> {
+    let mut failures = 0;
+    let mut rate_rounds = 0;
+    loop {
+        // matrix-sdk's own retry is off so that we see (and log) every
+        // M_LIMIT_EXCEEDED and wait exactly what the server asks.
+        let result = room
+            .send(content.clone())
+            .with_transaction_id(txn_id.clone())
+            .with_request_config(RequestConfig::new().disable_retry())
+            .await;
+        let err = match result {
+            Ok(sent) => return Ok(sent.response.event_id),
+            Err(err) => err,
+        };
+        let wait = if let Some(wait) = rate_limited(&err) {
+            rate_rounds += 1;
+            if rate_rounds > MAX_RATE_LIMIT_ROUNDS {
+                return Err(SendError::Failed {
+                    attempts: failures + rate_rounds,
+                    source: err.into(),
+                });
+            }
+            warn!(room = %room.room_id(), wait_ms = wait.as_millis() as u64, "M_LIMIT_EXCEEDED; waiting, then resending");
+            wait.min(MAX_RATE_LIMIT_WAIT)
+        } else if transient(&err) && failures + 1 < attempts {
+            failures += 1;
+            let wait = Duration::from_millis(250 << failures.min(6));
+            warn!(room = %room.room_id(), error = %err, attempt = failures, "send failed; retrying");
+            wait
+        } else {
+            return Err(SendError::Failed {
+                attempts: failures + 1,
+                source: anyhow!(err).context(format!("sending to {}", room.room_id())),
+            });
+        };
+        // Not cancelled by shutdown: the shutdown waits (bounded) for
+        // in-flight replies rather than dropping them.
+        tokio::time::sleep(wait).await;
+    }
+}

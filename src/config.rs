@@ -1,0 +1,490 @@
+//! The bot's TOML configuration: parsing, defaults, secrets from the
+//! environment, and validation that names the offending key.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+use crate::search::SearchSettings;
+
+/// Env var that overrides `matrix.password`.
+pub const ENV_PASSWORD: &str = "CITEBOT_PASSWORD";
+/// Env var that overrides `matrix.access_token`.
+pub const ENV_ACCESS_TOKEN: &str = "CITEBOT_ACCESS_TOKEN";
+/// Env var that overrides `matrix.store_passphrase`.
+pub const ENV_STORE_PASSPHRASE: &str = "CITEBOT_STORE_PASSPHRASE";
+
+/// A secret string whose `Debug` never prints the value, so configs can be
+/// logged with `{:?}` safely.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl Secret {
+    /// The secret, or `None` when unset (empty).
+    pub fn get(&self) -> Option<&str> {
+        (!self.0.is_empty()).then_some(self.0.as_str())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "<unset>"
+        } else {
+            "<redacted>"
+        })
+    }
+}
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[matrix]`: homeserver, account and local store.
+    pub matrix: MatrixConfig,
+    /// `[access]`: who may invite the bot and who is admin.
+    #[serde(default)]
+    pub access: AccessConfig,
+    /// `[answer]`: when and how the bot replies.
+    #[serde(default)]
+    pub answer: AnswerConfig,
+    /// `[rooms."!room:server"]`: per-room overrides.
+    #[serde(default)]
+    pub rooms: BTreeMap<String, RoomConfig>,
+    /// `[limits]`: per-user and per-room rate limits.
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    /// `[sync]`: the sync loop.
+    #[serde(default)]
+    pub sync: SyncConfig,
+    /// `[search]`: the knowledge files and index.
+    #[serde(default)]
+    pub search: SearchConfig,
+}
+
+/// `[matrix]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatrixConfig {
+    /// Homeserver base URL, e.g. `http://127.0.0.1:8008`. Required.
+    pub homeserver: String,
+    /// The bot's user: a localpart (`citebot`) or full ID. Needed for password login.
+    #[serde(default)]
+    pub user: String,
+    /// Password for the first login (env `CITEBOT_PASSWORD` wins).
+    #[serde(default)]
+    pub password: Secret,
+    /// Alternative to a password: an existing access token (env `CITEBOT_ACCESS_TOKEN` wins).
+    #[serde(default)]
+    pub access_token: Secret,
+    /// Display name of the device created at first login.
+    #[serde(default = "default_device_name")]
+    pub device_name: String,
+    /// Where the session file and matrix-sdk's SQLite store live.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// Passphrase encrypting the SQLite store (env `CITEBOT_STORE_PASSPHRASE` wins).
+    #[serde(default)]
+    pub store_passphrase: Secret,
+}
+
+/// `[access]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessConfig {
+    /// Globs over user IDs whose invites are accepted (`@*:example.org`).
+    /// Empty: every invite is rejected.
+    #[serde(default)]
+    pub allowed_inviters: Vec<String>,
+    /// Full user IDs allowed to run admin commands (`!reload`).
+    #[serde(default)]
+    pub admins: Vec<String>,
+}
+
+/// Where a reply goes relative to the question.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReplyMode {
+    /// In a thread rooted at the question (or the question's thread).
+    #[default]
+    Thread,
+    /// A plain reply (`m.in_reply_to`) in the main timeline.
+    Reply,
+}
+
+/// `[answer]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerConfig {
+    /// Prefix of commands in group rooms: `!ask`, `!help`, ...
+    #[serde(default = "default_prefix")]
+    pub command_prefix: String,
+    /// `thread` or `reply`.
+    #[serde(default)]
+    pub reply_mode: ReplyMode,
+    /// Questions sent while the bot was down are answered up to this age (seconds).
+    #[serde(default = "default_max_missed_age")]
+    pub max_missed_age_secs: u64,
+    /// Show a typing notice while searching.
+    #[serde(default = "yes")]
+    pub typing: bool,
+    /// Send a read receipt on each question answered.
+    #[serde(default = "yes")]
+    pub read_receipts: bool,
+}
+
+/// `[rooms."!id:server"]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomConfig {
+    /// Answer every message in this room that ends with `?`, mentioned or not.
+    #[serde(default)]
+    pub answer_questions: bool,
+}
+
+/// `[limits]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Requests one user may make in a burst.
+    #[serde(default = "default_user_burst")]
+    pub user_burst: u32,
+    /// Sustained requests per minute per user.
+    #[serde(default = "default_user_per_minute")]
+    pub user_per_minute: u32,
+    /// Requests one room may make in a burst.
+    #[serde(default = "default_room_burst")]
+    pub room_burst: u32,
+    /// Sustained requests per minute per room.
+    #[serde(default = "default_room_per_minute")]
+    pub room_per_minute: u32,
+    /// How often a reply is retried on network/server errors before apologising.
+    #[serde(default = "default_send_attempts")]
+    pub send_attempts: u32,
+}
+
+/// `[sync]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncConfig {
+    /// Long-poll timeout of each `/sync` (seconds).
+    #[serde(default = "default_sync_timeout")]
+    pub timeout_secs: u64,
+    /// Events per room per sync; bigger catches up more missed questions at once.
+    #[serde(default = "default_timeline_limit")]
+    pub timeline_limit: u32,
+}
+
+/// `[search]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchConfig {
+    /// Folder of Markdown knowledge files.
+    #[serde(default = "default_knowledge_dir")]
+    pub knowledge_dir: PathBuf,
+    /// Where the index is kept on disk; `""` keeps it in RAM.
+    #[serde(default = "default_index_dir")]
+    pub index_dir: PathBuf,
+    /// Ranked passages per answer.
+    #[serde(default = "default_passages")]
+    pub passages: usize,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_device_name() -> String {
+    "citebot".into()
+}
+fn default_data_dir() -> PathBuf {
+    "data".into()
+}
+fn default_prefix() -> String {
+    "!".into()
+}
+fn default_max_missed_age() -> u64 {
+    3600
+}
+fn default_user_burst() -> u32 {
+    5
+}
+fn default_user_per_minute() -> u32 {
+    10
+}
+fn default_room_burst() -> u32 {
+    20
+}
+fn default_room_per_minute() -> u32 {
+    60
+}
+fn default_send_attempts() -> u32 {
+    5
+}
+fn default_sync_timeout() -> u64 {
+    30
+}
+fn default_timeline_limit() -> u32 {
+    100
+}
+fn default_knowledge_dir() -> PathBuf {
+    "knowledge".into()
+}
+fn default_index_dir() -> PathBuf {
+    "index".into()
+}
+fn default_passages() -> usize {
+    3
+}
+
+impl Default for AnswerConfig {
+    fn default() -> Self {
+        Self {
+            command_prefix: default_prefix(),
+            reply_mode: ReplyMode::default(),
+            max_missed_age_secs: default_max_missed_age(),
+            typing: true,
+            read_receipts: true,
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            user_burst: default_user_burst(),
+            user_per_minute: default_user_per_minute(),
+            room_burst: default_room_burst(),
+            room_per_minute: default_room_per_minute(),
+            send_attempts: default_send_attempts(),
+        }
+    }
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self {
+            timeout_secs: default_sync_timeout(),
+            timeline_limit: default_timeline_limit(),
+        }
+    }
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        Self {
+            knowledge_dir: default_knowledge_dir(),
+            index_dir: default_index_dir(),
+            passages: default_passages(),
+        }
+    }
+}
+
+impl SearchConfig {
+    /// The search core's settings for this config.
+    pub fn settings(&self) -> SearchSettings {
+        SearchSettings {
+            knowledge_dir: self.knowledge_dir.clone(),
+            index_dir: (!self.index_dir.as_os_str().is_empty()).then(|| self.index_dir.clone()),
+            passages: self.passages,
+        }
+    }
+}
+
+impl AnswerConfig {
+    /// How old a missed question may be and still get answered.
+    pub fn max_missed_age(&self) -> Duration {
+        Duration::from_secs(self.max_missed_age_secs)
+    }
+}
+
+impl Config {
+    /// Reads, parses, applies env secrets and validates `path`.
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config file {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("config file {}", path.display()))
+    }
+
+    /// Parses TOML text, applies env secrets and validates.
+    pub fn parse(text: &str) -> anyhow::Result<Config> {
+        let mut config: Config = toml::from_str(text)?;
+        config.apply_env(|k| std::env::var(k).ok());
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The search core's settings (`[search]`).
+    pub fn search_settings(&self) -> SearchSettings {
+        self.search.settings()
+    }
+
+    /// Env vars win over the file, so secrets can stay out of it.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) {
+        let set = |slot: &mut Secret, name: &str| {
+            if let Some(v) = var(name).filter(|v| !v.is_empty()) {
+                *slot = Secret(v);
+            }
+        };
+        set(&mut self.matrix.password, ENV_PASSWORD);
+        set(&mut self.matrix.access_token, ENV_ACCESS_TOKEN);
+        set(&mut self.matrix.store_passphrase, ENV_STORE_PASSPHRASE);
+    }
+
+    /// Checks what serde can't; each error names the key.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let m = &self.matrix;
+        if !(m.homeserver.starts_with("http://") || m.homeserver.starts_with("https://")) {
+            bail!(
+                "matrix.homeserver: expected an http:// or https:// URL, got {:?}",
+                m.homeserver
+            );
+        }
+        if m.access_token.get().is_none() {
+            if m.user.is_empty() {
+                bail!("matrix.user: required for password login");
+            }
+            if m.password.get().is_none() {
+                bail!(
+                    "matrix.password: set it (or env {ENV_PASSWORD}), or give matrix.access_token (or env {ENV_ACCESS_TOKEN})"
+                );
+            }
+        }
+        for (i, glob) in self.access.allowed_inviters.iter().enumerate() {
+            globset::Glob::new(glob)
+                .with_context(|| format!("access.allowed_inviters[{i}]: bad glob {glob:?}"))?;
+        }
+        for (i, admin) in self.access.admins.iter().enumerate() {
+            if !admin.starts_with('@') || !admin.contains(':') {
+                bail!(
+                    "access.admins[{i}]: expected a full user ID like @alice:example.org, got {admin:?}"
+                );
+            }
+        }
+        for room in self.rooms.keys() {
+            if !room.starts_with('!') {
+                bail!("rooms.{room:?}: expected a room ID like \"!abc:example.org\"");
+            }
+        }
+        if self.answer.command_prefix.is_empty() || self.answer.command_prefix.contains(' ') {
+            bail!("answer.command_prefix: must be non-empty and without spaces");
+        }
+        let l = &self.limits;
+        for (key, v) in [
+            ("limits.user_burst", l.user_burst),
+            ("limits.user_per_minute", l.user_per_minute),
+            ("limits.room_burst", l.room_burst),
+            ("limits.room_per_minute", l.room_per_minute),
+            ("limits.send_attempts", l.send_attempts),
+            ("sync.timeline_limit", self.sync.timeline_limit),
+        ] {
+            if v == 0 {
+                bail!("{key}: must be at least 1");
+            }
+        }
+        if self.search.passages == 0 {
+            bail!("search.passages: must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// Whether `room_id` answers every message ending in `?`.
+    pub fn answers_questions_in(&self, room_id: &str) -> bool {
+        self.rooms.get(room_id).is_some_and(|r| r.answer_questions)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: &str =
+        "[matrix]\nhomeserver = \"http://127.0.0.1:8008\"\nuser = \"citebot\"\npassword = \"pw\"\n";
+
+    #[test]
+    fn minimal_config_gets_documented_defaults() {
+        let c = Config::parse(MIN).unwrap();
+        assert_eq!(c.answer.command_prefix, "!");
+        assert_eq!(c.answer.reply_mode, ReplyMode::Thread);
+        assert_eq!(c.answer.max_missed_age_secs, 3600);
+        assert_eq!(c.search.passages, 3);
+        let s = c.search_settings();
+        assert_eq!(s.knowledge_dir, PathBuf::from("knowledge"));
+        assert_eq!(s.index_dir, Some(PathBuf::from("index")));
+        assert_eq!(c.matrix.data_dir, PathBuf::from("data"));
+    }
+
+    #[test]
+    fn example_config_parses() {
+        let text = include_str!("../config.example.toml");
+        let mut c: Config = toml::from_str(text).unwrap();
+        // The example leaves the secret empty (it belongs in the env).
+        c.matrix.password = Secret("pw".into());
+        c.validate().unwrap();
+        let d = Config::parse(MIN).unwrap();
+        // The example documents the defaults: they must agree.
+        assert_eq!(c.answer.max_missed_age_secs, d.answer.max_missed_age_secs);
+        assert_eq!(c.limits.user_burst, d.limits.user_burst);
+        assert_eq!(c.limits.room_per_minute, d.limits.room_per_minute);
+        assert_eq!(c.sync.timeout_secs, d.sync.timeout_secs);
+        assert_eq!(c.search.passages, d.search.passages);
+    }
+
+    #[test]
+    fn bad_configs_name_the_key() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "[matrix]\nhomeserver = \"x\"\nuser = \"a\"\npassword = \"p\"\n",
+                "matrix.homeserver",
+            ),
+            (
+                "[matrix]\nhomeserver = \"http://h\"\npassword = \"p\"\n",
+                "matrix.user",
+            ),
+            (
+                "[matrix]\nhomeserver = \"http://h\"\nuser = \"a\"\n",
+                "matrix.password",
+            ),
+            (&format!("{MIN}[answer]\nprefix = \"!\"\n"), "prefix"),
+            (
+                &format!("{MIN}[answer]\nreply_mode = \"dm\"\n"),
+                "reply_mode",
+            ),
+            (
+                &format!("{MIN}[access]\nallowed_inviters = [\"@a[:x\"]\n"),
+                "access.allowed_inviters[0]",
+            ),
+            (
+                &format!("{MIN}[access]\nadmins = [\"alice\"]\n"),
+                "access.admins[0]",
+            ),
+            (
+                &format!("{MIN}[limits]\nuser_burst = 0\n"),
+                "limits.user_burst",
+            ),
+            (&format!("{MIN}[search]\npassages = 0\n"), "search.passages"),
+            (
+                &format!("{MIN}[rooms.general]\nanswer_questions = true\n"),
+                "rooms",
+            ),
+            (&format!("{MIN}[bogus]\n"), "bogus"),
+        ];
+        for (text, key) in cases {
+            let err = format!("{:#}", Config::parse(text).unwrap_err());
+            assert!(err.contains(key), "error for {key}: {err}");
+        }
+    }
+
+    #[test]
+    fn env_secrets_override_the_file_and_never_print() {
+        let mut c: Config = toml::from_str(MIN).unwrap();
+        c.apply_env(|k| (k == ENV_PASSWORD).then(|| "from-env".to_string()));
+        assert_eq!(c.matrix.password.get(), Some("from-env"));
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("from-env") && dbg.contains("<redacted>"));
+    }
+}

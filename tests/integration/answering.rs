@@ -1,0 +1,164 @@
+//! Questions in DMs and by mention get a threaded m.notice with the answer,
+//! citations and m.mentions = the asker; out-of-scope questions are refused;
+//! chatter, notices, edits and the bot's own messages are ignored; user text
+//! is escaped in the HTML.
+
+use matrix_sdk::ruma::events::Mentions;
+use matrix_sdk::ruma::events::room::message::{ReplacementMetadata, RoomMessageEventContent};
+
+use crate::harness::*;
+
+fn assert_threaded_notice(reply: &citebot::bot::human::Seen, question: &str, asker: &str) {
+    let c = &reply.event["content"];
+    assert_eq!(c["msgtype"], "m.notice", "{c}");
+    assert_eq!(c["format"], "org.matrix.custom.html", "{c}");
+    assert_eq!(c["m.relates_to"]["rel_type"], "m.thread", "{c}");
+    assert_eq!(c["m.relates_to"]["event_id"], question, "{c}");
+    assert_eq!(
+        c["m.mentions"]["user_ids"],
+        serde_json::json!([asker]),
+        "{c}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn question_in_dm_gets_threaded_cited_answer() {
+    let bot = BotSetup::new(|_| {}).await;
+    let running = bot.start();
+    let mut alice = human("alice").await;
+    let room = room_with_bot(&mut alice, &bot, &mut [], true).await;
+
+    let q = alice.say(&room, EMPEROR).await.unwrap();
+    let reply = alice
+        .reply_from(&bot.user_id, q.as_str(), WAIT)
+        .await
+        .unwrap();
+    assert_threaded_notice(&reply, q.as_str(), alice.user_id().as_str());
+    assert!(reply.body().contains("July 2025"), "{}", reply.body());
+    assert!(reply.html().contains("July 2025"), "{}", reply.html());
+    // Each passage carries its citation: the knowledge files' titles or sources appear.
+    let sources = bot.engine.sources();
+    assert!(
+        sources
+            .iter()
+            .any(|s| reply.body().contains(&s.title) || reply.body().contains(&s.source)),
+        "{}",
+        reply.body()
+    );
+
+    let q = alice.say(&room, FRANCE).await.unwrap();
+    let refusal = alice
+        .reply_from(&bot.user_id, q.as_str(), WAIT)
+        .await
+        .unwrap();
+    assert_threaded_notice(&refusal, q.as_str(), alice.user_id().as_str());
+    assert!(
+        refusal.body().starts_with(citebot::messages::DONT_KNOW),
+        "{}",
+        refusal.body()
+    );
+    assert!(
+        refusal.body().contains(citebot::messages::CLOSEST_TOPICS),
+        "a refusal names the closest topics: {}",
+        refusal.body()
+    );
+    assert!(
+        !refusal.body().contains(citebot::messages::ANSWER),
+        "{}",
+        refusal.body()
+    );
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_room_answers_mentions_and_commands_only() {
+    let bot = BotSetup::new(|_| {}).await;
+    let running = bot.start();
+    let mut alice = human("alice").await;
+    let mut bob = human("bob").await;
+    let room = room_with_bot(&mut alice, &bot, &mut [&mut bob], false).await;
+    let bob_room = bob.room(room.room_id()).unwrap();
+    let is_bot =
+        |s: &citebot::bot::human::Seen| s.sender() == bot.user_id && s.kind() == "m.room.message";
+
+    // Un-mentioned chatter, even a question: ignored.
+    alice.say(&room, EMPEROR).await.unwrap();
+    // Another bot's notice mentioning us: ignored.
+    let notice =
+        RoomMessageEventContent::notice_plain(format!("{} {EMPEROR}", bot.user_id)).add_mentions(
+            Mentions::with_user_ids([bot.user_id.as_str().try_into().unwrap()]),
+        );
+    bob.send(&bob_room, notice).await.unwrap();
+
+    // An intentional mention (m.mentions + name in the body).
+    let mention =
+        RoomMessageEventContent::text_plain(format!("{}: {EMPEROR}", bot.user_id)).add_mentions(
+            Mentions::with_user_ids([bot.user_id.as_str().try_into().unwrap()]),
+        );
+    let q = bob.send(&bob_room, mention).await.unwrap();
+    let reply = alice
+        .reply_from(&bot.user_id, q.as_str(), WAIT)
+        .await
+        .unwrap();
+    assert_threaded_notice(&reply, q.as_str(), bob.user_id().as_str());
+    assert!(reply.body().contains("July 2025"), "{}", reply.body());
+
+    // An edit of the mention is not a new question.
+    let edit = RoomMessageEventContent::text_plain(format!("{}: {FRANCE}", bot.user_id))
+        .make_replacement(ReplacementMetadata::new(q.clone(), None));
+    bob.send(&bob_room, edit).await.unwrap();
+
+    // The command prefix works without a mention.
+    let q2 = alice.say(&room, &format!("!ask {EMPEROR}")).await.unwrap();
+    alice
+        .reply_from(&bot.user_id, q2.as_str(), WAIT)
+        .await
+        .unwrap();
+
+    let extra = alice.collect(QUIET, is_bot).await.unwrap();
+    assert!(
+        extra.is_empty(),
+        "unexpected bot messages: {:?}",
+        extra
+            .iter()
+            .map(|s| (s.in_reply_to(), s.body()))
+            .collect::<Vec<_>>()
+    );
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn markup_in_questions_is_escaped() {
+    let bot = BotSetup::new(|_| {}).await;
+    let running = bot.start();
+    let mut alice = human("alice").await;
+    let room = room_with_bot(&mut alice, &bot, &mut [], true).await;
+    for text in [
+        "<b>When</b> is the emperor visiting Mongolia? <script>alert(1)</script>".to_string(),
+        "!why <b>emperor</b> <script>alert(1)</script>".to_string(),
+        "<script>alert(1)</script> <b>zebra</b>?".to_string(),
+    ] {
+        let q = alice.say(&room, &text).await.unwrap();
+        let reply = alice
+            .reply_from(&bot.user_id, q.as_str(), WAIT)
+            .await
+            .unwrap();
+        let html = reply.html();
+        assert!(!html.contains("<script"), "{html}");
+        assert!(
+            !html.contains("<b>When") && !html.contains("<b>emperor") && !html.contains("<b>zebra"),
+            "{html}"
+        );
+    }
+    // `!why` echoes the question: escaped, not dropped.
+    let q = alice
+        .say(&room, "!why <script>x</script> emperor")
+        .await
+        .unwrap();
+    let reply = alice
+        .reply_from(&bot.user_id, q.as_str(), WAIT)
+        .await
+        .unwrap();
+    assert!(reply.html().contains("&lt;script&gt;"), "{}", reply.html());
+    running.stop().await;
+}

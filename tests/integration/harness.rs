@@ -1,0 +1,214 @@
+//! Test harness: one Synapse per test binary (started on first use, torn
+//! down with its process group when the binary exits), unique users per test
+//! so tests can run in parallel, and helpers to start and stop the bot.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use citebot::bot::human::Human;
+use citebot::bot::synapse::{Synapse, SynapseOptions};
+use citebot::config::{Config, Secret};
+use citebot::search::{Engine, SearchSettings};
+use tempfile::TempDir;
+use tokio::sync::OnceCell;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// How long any single expected thing may take.
+pub const WAIT: Duration = Duration::from_secs(30);
+/// Window for "nothing (more) arrives".
+pub const QUIET: Duration = Duration::from_secs(3);
+
+pub const EMPEROR: &str = "When is the emperor visiting Mongolia?";
+pub const FRANCE: &str = "What is the capital of France?";
+
+static SYNAPSE: OnceCell<Synapse> = OnceCell::const_new();
+static SYNAPSE_DIR: OnceCell<TempDir> = OnceCell::const_new();
+
+/// The shared, relaxed-ratelimit Synapse.
+pub async fn synapse() -> &'static Synapse {
+    // Bot logs go to the test's captured output: shown only for failures.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "citebot=debug".into()),
+        )
+        .with_test_writer()
+        .try_init();
+    SYNAPSE
+        .get_or_init(|| async {
+            let dir = SYNAPSE_DIR
+                .get_or_init(|| async { TempDir::with_prefix("citebot-synapse-").unwrap() })
+                .await;
+            Synapse::start(SynapseOptions {
+                dir: dir.path().to_path_buf(),
+                port: None,
+                strict_ratelimits: false,
+            })
+            .await
+            .expect("starting Synapse")
+        })
+        .await
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A localpart no other test uses.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}{}", COUNTER.fetch_add(1, Ordering::SeqCst))
+}
+
+pub const PASSWORD: &str = "test-password";
+
+/// Registers a fresh user and logs them in.
+pub async fn human(prefix: &str) -> Human {
+    let hs = synapse().await;
+    let name = unique(prefix);
+    hs.register(&name, PASSWORD, false)
+        .await
+        .expect("register human");
+    Human::login(&hs.url, &name, PASSWORD)
+        .await
+        .expect("login human")
+}
+
+/// An admin account's access token (for the admin API).
+pub async fn admin_token() -> String {
+    let hs = synapse().await;
+    hs.register(&unique("admin"), PASSWORD, true)
+        .await
+        .expect("register admin")
+        .access_token
+}
+
+/// A private copy of the project's `knowledge/` folder, so a test may edit it.
+pub fn knowledge() -> TempDir {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+    let dir = TempDir::with_prefix("citebot-knowledge-").unwrap();
+    copy_dir(&src, dir.path());
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A bot account plus everything it needs on disk.
+pub struct BotSetup {
+    pub user_id: String,
+    pub config: Config,
+    pub engine: Engine,
+    _data: TempDir,
+    _knowledge: TempDir,
+}
+
+impl BotSetup {
+    /// Registers a bot user; `tweak` adjusts the config (admins, limits...).
+    pub async fn new(tweak: impl FnOnce(&mut Config)) -> BotSetup {
+        let hs = synapse().await;
+        let name = unique("citebot");
+        hs.register(&name, PASSWORD, false)
+            .await
+            .expect("register bot");
+        let data = TempDir::with_prefix("citebot-data-").unwrap();
+        let knowledge = knowledge();
+        let mut config: Config = toml::from_str(&format!(
+            "[matrix]\nhomeserver = {:?}\nuser = {name:?}\ndata_dir = {:?}\n\
+             [access]\nallowed_inviters = [\"@*:localhost\"]\n\
+             [limits]\nuser_burst = 50\nuser_per_minute = 600\n\
+             [sync]\ntimeout_secs = 10\n\
+             [search]\nknowledge_dir = {:?}\nindex_dir = \"\"\n",
+            hs.url,
+            data.path().join("bot").display().to_string(),
+            knowledge.path().display().to_string(),
+        ))
+        .unwrap();
+        config.matrix.password = Secret(PASSWORD.into());
+        tweak(&mut config);
+        config.validate().unwrap();
+        let settings: SearchSettings = config.search_settings();
+        let engine = Engine::open(&settings).expect("opening the index");
+        BotSetup {
+            user_id: hs.user_id(&name),
+            config,
+            engine,
+            _data: data,
+            _knowledge: knowledge,
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.config.matrix.data_dir.clone()
+    }
+
+    /// Starts `citebot::bot::run`.
+    pub fn start(&self) -> RunningBot {
+        let shutdown = CancellationToken::new();
+        let handle = tokio::spawn(citebot::bot::run(
+            self.config.clone(),
+            self.engine.clone(),
+            shutdown.clone(),
+        ));
+        RunningBot {
+            shutdown,
+            handle: Some(handle),
+        }
+    }
+}
+
+pub struct RunningBot {
+    shutdown: CancellationToken,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl RunningBot {
+    /// Clean shutdown, as SIGTERM would do; the bot must exit promptly and Ok.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        let handle = self.handle.take().unwrap();
+        tokio::time::timeout(WAIT, handle)
+            .await
+            .expect("bot stops promptly")
+            .unwrap()
+            .expect("bot exits Ok");
+    }
+}
+
+impl Drop for RunningBot {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// A room with `human` and the bot joined; `others` are invited and joined too.
+pub async fn room_with_bot(
+    human: &mut Human,
+    bot: &BotSetup,
+    others: &mut [&mut Human],
+    direct: bool,
+) -> matrix_sdk::Room {
+    let mut invite = vec![bot.user_id.as_str().try_into().unwrap()];
+    invite.extend(others.iter().map(|o| o.user_id()));
+    let room = human
+        .create_room("test room", &invite, direct)
+        .await
+        .unwrap();
+    for other in others.iter_mut() {
+        other.client.join_room_by_id(room.room_id()).await.unwrap();
+    }
+    human
+        .wait_membership(room.room_id(), &bot.user_id, "join", WAIT)
+        .await
+        .unwrap();
+    room
+}

@@ -1,0 +1,83 @@
+//! Rate limits: a flood from one user gets bounded replies while others are
+//! still answered; M_LIMIT_EXCEEDED from the homeserver is waited out and no
+//! reply is lost.
+
+use crate::harness::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flood_from_one_user_is_bounded_and_others_still_answered() {
+    let bot = BotSetup::new(|c| {
+        c.limits.user_burst = 3;
+        c.limits.user_per_minute = 1;
+    })
+    .await;
+    let running = bot.start();
+    let mut flooder = human("flooder").await;
+    let mut other = human("other").await;
+    let flood_room = room_with_bot(&mut flooder, &bot, &mut [], true).await;
+    let other_room = room_with_bot(&mut other, &bot, &mut [], true).await;
+
+    for i in 0..15 {
+        flooder
+            .say(&flood_room, &format!("{EMPEROR} ({i})"))
+            .await
+            .unwrap();
+    }
+    let q = other.say(&other_room, EMPEROR).await.unwrap();
+    let r = other
+        .reply_from(&bot.user_id, q.as_str(), WAIT)
+        .await
+        .unwrap();
+    assert!(r.body().contains("July 2025"), "{}", r.body());
+
+    let replies = flooder
+        .collect(QUIET * 2, |s| {
+            s.sender() == bot.user_id && s.kind() == "m.room.message"
+        })
+        .await
+        .unwrap();
+    let slow_downs = replies
+        .iter()
+        .filter(|s| s.body().contains("Slow down"))
+        .count();
+    assert_eq!(
+        slow_downs,
+        1,
+        "{:?}",
+        replies.iter().map(|s| s.body()).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        replies.len(),
+        3 + 1,
+        "{:?}",
+        replies.iter().map(|s| s.body()).collect::<Vec<_>>()
+    );
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn homeserver_rate_limit_is_waited_out_without_losing_replies() {
+    let bot = BotSetup::new(|_| {}).await;
+    let hs = synapse().await;
+    let admin = admin_token().await;
+    // This bot alone gets Synapse's strict message limit: 1/s, burst 1.
+    hs.override_ratelimit(&admin, &bot.user_id, 1, 1)
+        .await
+        .unwrap();
+    let running = bot.start();
+    let mut alice = human("alice").await;
+    let room = room_with_bot(&mut alice, &bot, &mut [], true).await;
+
+    let mut questions = Vec::new();
+    for i in 0..4 {
+        questions.push(alice.say(&room, &format!("{EMPEROR} #{i}")).await.unwrap());
+    }
+    for q in questions {
+        let r = alice
+            .reply_from(&bot.user_id, q.as_str(), WAIT)
+            .await
+            .unwrap();
+        assert!(r.body().contains("July 2025"), "{}", r.body());
+    }
+    running.stop().await;
+}
