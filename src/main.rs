@@ -8,8 +8,10 @@ use tracing_subscriber::EnvFilter;
 fn main() -> ExitCode {
     let cli = citebot::cli::Cli::parse();
     // The bot logs what it does; one-shot commands only warn (bad knowledge files).
+    // matrix-sdk logs every 404 it expects (absent account data) as an error, and
+    // its crypto layer warns about key backup on each message: noise for a bot.
     let default = if cli.command.is_long_running() {
-        "info,matrix_sdk=warn"
+        "info,matrix_sdk=warn,matrix_sdk::http_client=off,matrix_sdk_crypto=error"
     } else {
         "warn"
     };

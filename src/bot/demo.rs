@@ -32,7 +32,7 @@ impl Default for DemoOptions {
             port: 8008,
             questions: vec![
                 "When is the emperor visiting Mongolia?".into(),
-                "What did Japan and Mongolia agree on in 2025?".into(),
+                "Who did the Mongolian foreign minister meet in Japan?".into(),
                 "What is the capital of France?".into(),
             ],
         }

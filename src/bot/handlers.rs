@@ -214,6 +214,7 @@ async fn respond(
     msg: &OriginalSyncRoomMessageEvent,
     request: Request,
 ) {
+    let started = std::time::Instant::now();
     let work = build_reply(bot, msg, request);
     tokio::pin!(work);
     let mut typed = false;
@@ -226,7 +227,14 @@ async fn respond(
         }
         Err(_) => work.await,
     };
+    let built = started.elapsed();
     deliver(bot, room, msg, "reply", &body).await;
+    debug!(
+        event = %msg.event_id,
+        build_ms = built.as_millis() as u64,
+        total_ms = started.elapsed().as_millis() as u64,
+        "replied"
+    );
     // Best effort, after the reply so they never delay it.
     if bot.config.answer.read_receipts
         && let Err(err) = room
