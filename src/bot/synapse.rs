@@ -247,16 +247,25 @@ impl Synapse {
         Ok(())
     }
 
-    /// Device IDs of `user_id` (admin API).
-    pub async fn devices(&self, admin_token: &str, user_id: &str) -> anyhow::Result<Vec<String>> {
-        let url = format!("{}/_synapse/admin/v2/users/{user_id}/devices", self.url);
+    /// GET on the admin API, as JSON.
+    async fn admin_get(&self, admin_token: &str, path: &str) -> anyhow::Result<serde_json::Value> {
         let resp = http()
-            .get(&url)
+            .get(format!("{}{path}", self.url))
             .bearer_auth(admin_token)
             .send()
             .await?
             .error_for_status()?;
-        let body: serde_json::Value = serde_json::from_slice(&resp.bytes().await?)?;
+        Ok(serde_json::from_slice(&resp.bytes().await?)?)
+    }
+
+    /// Device IDs of `user_id` (admin API).
+    pub async fn devices(&self, admin_token: &str, user_id: &str) -> anyhow::Result<Vec<String>> {
+        let body = self
+            .admin_get(
+                admin_token,
+                &format!("/_synapse/admin/v2/users/{user_id}/devices"),
+            )
+            .await?;
         Ok(body["devices"]
             .as_array()
             .map(|d| {
@@ -273,14 +282,12 @@ impl Synapse {
         admin_token: &str,
         room_id: &str,
     ) -> anyhow::Result<Vec<String>> {
-        let url = format!("{}/_synapse/admin/v1/rooms/{room_id}/members", self.url);
-        let resp = http()
-            .get(&url)
-            .bearer_auth(admin_token)
-            .send()
-            .await?
-            .error_for_status()?;
-        let body: serde_json::Value = serde_json::from_slice(&resp.bytes().await?)?;
+        let body = self
+            .admin_get(
+                admin_token,
+                &format!("/_synapse/admin/v1/rooms/{room_id}/members"),
+            )
+            .await?;
         Ok(body["members"]
             .as_array()
             .map(|m| {
