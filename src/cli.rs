@@ -186,7 +186,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             run_async(|shutdown| bot::demo(options, engine, shutdown))
         }
         Command::Check { json } => {
-            let kb = knowledge::load(&cli.knowledge).with_context(|| {
+            let kb = knowledge::load_for_check(&cli.knowledge).with_context(|| {
                 format!(
                     "cannot read the knowledge folder {}",
                     cli.knowledge.display()

@@ -204,6 +204,16 @@ impl KnowledgeBase {
 /// Reads every knowledge file under `dir`. Only an unreadable folder is an error;
 /// bad files are collected in [`KnowledgeBase::errors`].
 pub fn load(dir: &Path) -> std::io::Result<KnowledgeBase> {
+    read(dir, false)
+}
+
+/// [`load`], plus the maintainer warnings `citebot check` reports
+/// ([`KnowledgeBase::warnings`]); kept off `load` because every question re-reads the folder.
+pub fn load_for_check(dir: &Path) -> std::io::Result<KnowledgeBase> {
+    read(dir, true)
+}
+
+fn read(dir: &Path, with_warnings: bool) -> std::io::Result<KnowledgeBase> {
     let display_root = dir
         .file_name()
         .map(PathBuf::from)
@@ -254,8 +264,10 @@ pub fn load(dir: &Path) -> std::io::Result<KnowledgeBase> {
         let id_base = rel.with_extension("").to_string_lossy().replace('\\', "/");
         match parse_file(&shown, &id_base, &collection, &text) {
             Ok((info, snippets)) => {
-                kb.warnings
-                    .extend(lint(&shown, &path, &text, info.published));
+                if with_warnings {
+                    kb.warnings
+                        .extend(lint(&shown, &path, &text, info.published));
+                }
                 let mut dup = None;
                 for s in &snippets {
                     if !seen_ids.insert(s.id.clone()) {

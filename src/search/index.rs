@@ -368,6 +368,9 @@ fn open_dir(dir: &Path, schema: Schema) -> Result<Index, SearchError> {
 /// A point-in-time view of the index together with the knowledge it was built from.
 pub struct Snapshot {
     pub store: Arc<Store>,
+    /// The analyzers questions and passages go through, built once (cloned per use).
+    pub stemmed: tantivy::tokenizer::TextAnalyzer,
+    pub prefix: tantivy::tokenizer::TextAnalyzer,
     pub searcher: Searcher,
     pub synonyms: Synonyms,
     pub files: Vec<FileInfo>,
@@ -383,8 +386,11 @@ impl Snapshot {
         payload: Payload,
         errors: Vec<KnowledgeError>,
     ) -> Snapshot {
-        let synonyms = Synonyms::new(&payload.synonyms, &mut analyzer::stemmed());
+        let mut stemmed = analyzer::stemmed();
+        let synonyms = Synonyms::new(&payload.synonyms, &mut stemmed);
         Snapshot {
+            stemmed,
+            prefix: analyzer::prefix(),
             snippet_count: searcher.num_docs() as usize,
             files: payload.files.into_values().map(|f| f.info).collect(),
             store,

@@ -21,7 +21,6 @@ use tantivy::query::{
     TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::tokenizer::TextAnalyzer;
 
 use super::analyzer::{self, QUESTION_FILLER, Term};
 use super::answer::{self, Kind, Tense};
@@ -215,13 +214,9 @@ fn words(text: &str) -> Vec<Word> {
 }
 
 impl Snapshot {
-    fn analyzer(&self) -> TextAnalyzer {
-        analyzer::stemmed()
-    }
-
     /// Analyses a question against this index.
     pub fn question(&self, text: &str) -> Result<Question, SearchError> {
-        let mut stem = self.analyzer();
+        let mut stem = self.stemmed.clone();
         let words = words(text);
         let asked = answer::kind_of(&words.iter().map(|w| w.lower.as_str()).collect::<Vec<_>>());
         let (kind, skip) = (asked.kind, asked.skip);
@@ -532,8 +527,8 @@ impl Snapshot {
             .searcher
             .search(&*query, &TopDocs::with_limit(CANDIDATES).order_by_score())?;
         let max_bm25 = hits.first().map(|h| h.0).unwrap_or(1.0).max(f32::EPSILON);
-        let mut stem = self.analyzer();
-        let mut prefix = analyzer::prefix();
+        let mut stem = self.stemmed.clone();
+        let mut prefix = self.prefix.clone();
         let total: f32 = q
             .units
             .iter()
@@ -553,31 +548,22 @@ impl Snapshot {
             );
             let meta_terms = analyzer::terms(&mut stem, &meta);
             let meta_prefixes = analyzer::terms(&mut prefix, &meta);
-            let mut covered = 0.0;
-            let mut highlights = Vec::new();
-            for u in &q.units {
-                let (body, ranges) = unit_match(u, &body_terms, &body_prefixes);
-                let (head, _) = unit_match(u, &meta_terms, &meta_prefixes);
-                covered += u.weight * body.max(head * HEADING);
-                highlights.extend(ranges);
-            }
+            let (coverage, mut highlights) = coverage_of(
+                q,
+                total,
+                &body_terms,
+                &body_prefixes,
+                Some((&meta_terms, &meta_prefixes)),
+            );
             highlights.sort_unstable();
             highlights.dedup();
-            let coverage = covered / total;
             // A passage with one sentence that answers everything beats one that
             // scatters the question's words over several.
             let sentence = answer::best_sentence(q, &snippet.text, |range| {
                 let inside = |t: &&Term| t.from >= range.start && t.to <= range.end;
                 let terms: Vec<Term> = body_terms.iter().filter(inside).cloned().collect();
                 let prefixes: Vec<Term> = body_prefixes.iter().filter(inside).cloned().collect();
-                let mut covered = 0.0;
-                let mut ranges = Vec::new();
-                for u in &q.units {
-                    let (strength, found) = unit_match(u, &terms, &prefixes);
-                    covered += u.weight * strength;
-                    ranges.extend(found);
-                }
-                (covered / total, ranges)
+                coverage_of(q, total, &terms, &prefixes, None)
             });
             let score = coverage
                 + BM25_WEIGHT * bm25 / max_bm25
@@ -606,7 +592,7 @@ impl Snapshot {
     ) -> Result<Answer, SearchError> {
         let q = self.question(question)?;
         let ranked = self.rank(&q, collections)?;
-        let answered = ranked.first().is_some_and(|s| s.coverage >= MIN_COVERAGE);
+        let answered = confident(&ranked);
         let answer = if answered {
             ranked[0].sentence.as_ref().map(|(text, _)| AnswerLine {
                 text: text.clone(),
@@ -679,7 +665,7 @@ impl Snapshot {
     pub fn explain(&self, question: &str, n: usize) -> Result<Explanation, SearchError> {
         let q = self.question(question)?;
         let ranked = self.rank(&q, None)?;
-        let answered = ranked.first().is_some_and(|s| s.coverage >= MIN_COVERAGE);
+        let answered = confident(&ranked);
         let passages = ranked
             .iter()
             .take(n)
@@ -720,6 +706,34 @@ fn topic(title: &str, heading: &str) -> String {
 fn idf(df: u64, n: u64) -> f32 {
     let (df, n) = (df as f32, n as f32);
     (1.0 + (n - df + 0.5) / (df + 0.5)).ln().max(0.05)
+}
+
+/// The share of the question's weight (`total`) that analysed text matches, and
+/// where; a match in `meta` (title, heading, tags) counts for [`HEADING`] of one in
+/// the text.
+fn coverage_of(
+    q: &Question,
+    total: f32,
+    terms: &[Term],
+    prefixes: &[Term],
+    meta: Option<(&[Term], &[Term])>,
+) -> (f32, Vec<(usize, usize)>) {
+    let mut covered = 0.0;
+    let mut ranges = Vec::new();
+    for u in &q.units {
+        let (mut strength, found) = unit_match(u, terms, prefixes);
+        if let Some((meta_terms, meta_prefixes)) = meta {
+            strength = strength.max(HEADING * unit_match(u, meta_terms, meta_prefixes).0);
+        }
+        covered += u.weight * strength;
+        ranges.extend(found);
+    }
+    (covered / total, ranges)
+}
+
+/// Whether the best candidate clears the confidence bar.
+fn confident(ranked: &[Scored]) -> bool {
+    ranked.first().is_some_and(|s| s.coverage >= MIN_COVERAGE)
 }
 
 /// How strongly a unit occurs in analysed text (0 to 1), and where.
