@@ -3,7 +3,8 @@
 //! and the time to build the index for that generated base.
 //!
 //! `cargo bench --bench search` (add `-- --quick` for a shorter criterion run;
-//! `CITEBOT_BENCH_SNIPPETS=N` changes the generated size).
+//! `CITEBOT_BENCH_SNIPPETS=N` changes the generated size, `CITEBOT_BENCH_BUILDS=N`
+//! the number of timed builds).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -192,9 +193,14 @@ fn main() {
     let t = Instant::now();
     let vocab = generate(&knowledge, snippets);
     println!("generated {snippets} snippets in {:?}", t.elapsed());
+    let runs: usize = std::env::var("CITEBOT_BENCH_BUILDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3)
+        .max(1);
     let mut builds = Vec::new();
     let mut engine = None;
-    for run in 0..3 {
+    for run in 0..runs {
         let index = tmp.path().join(format!("generated/index-{run}"));
         let t = Instant::now();
         let e = Engine::open(&SearchSettings::new(&knowledge, Some(index))).unwrap();
@@ -204,15 +210,23 @@ fn main() {
     }
     builds.sort();
     println!(
-        "index build ({snippets} snippets, parse + index + commit, {} threads): min {:?} · median {:?} · max {:?}",
+        "index build ({snippets} snippets, parse + index + commit, {} threads, {runs} runs): min {:?} · median {:?} · max {:?}",
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1),
         builds[0],
-        builds[1],
-        builds[2]
+        builds[runs / 2],
+        builds[runs - 1]
     );
     let engine = engine.unwrap();
+    let segments = std::fs::read_dir(tmp.path().join(format!("generated/index-{}", runs - 1)))
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "idx"))
+                .count()
+        })
+        .unwrap_or(0);
+    println!("index segments: {segments}");
     let questions = generated_questions(&vocab, 1000);
     latency_report(
         &format!("generated knowledge base ({snippets} snippets)"),

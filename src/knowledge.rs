@@ -221,53 +221,42 @@ fn read(dir: &Path, with_warnings: bool) -> std::io::Result<KnowledgeBase> {
     let mut paths = Vec::new();
     walk(dir, &mut paths)?;
     paths.sort();
+    // Reading and parsing dominate a large folder; files are independent, so
+    // they are done on all cores and then merged in path order.
+    let loaded = parallel_map(&paths, |path| {
+        read_one(dir, &display_root, path, with_warnings)
+    });
     let mut kb = KnowledgeBase {
         synonyms_ok: true,
         ..KnowledgeBase::default()
     };
     let mut hasher = Sha256::new();
     let mut seen_ids = HashSet::new();
-    for path in paths {
-        let rel = path.strip_prefix(dir).unwrap_or(&path);
-        let shown = display_root.join(rel).to_string_lossy().replace('\\', "/");
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) => {
-                kb.errors.push(KnowledgeError {
-                    file: shown,
-                    line: 1,
-                    kind: ProblemKind::Unreadable(e.to_string()),
-                });
+    for file in loaded {
+        let (shown, hash, content) = match file {
+            Loaded::Unreadable(e) => {
+                kb.errors.push(e);
                 continue;
             }
+            Loaded::Read {
+                shown,
+                hash,
+                content,
+            } => (shown, hash, content),
         };
         hasher.update(shown.as_bytes());
-        hasher.update((bytes.len() as u64).to_le_bytes());
-        hasher.update(&bytes);
-        kb.file_hashes
-            .insert(shown.clone(), format!("{:x}", Sha256::digest(&bytes)));
-        let text = String::from_utf8_lossy(&bytes);
-        if rel == Path::new(SYNONYMS_FILE) {
-            match parse_synonyms(&shown, &text) {
-                Ok(groups) => kb.synonyms = groups,
-                Err(e) => {
-                    kb.synonyms_ok = false;
-                    kb.errors.push(e);
-                }
+        hasher.update([0]);
+        hasher.update(hash.as_bytes());
+        kb.file_hashes.insert(shown.clone(), hash);
+        match content {
+            Content::Synonyms(Ok(groups)) => kb.synonyms = groups,
+            Content::Synonyms(Err(e)) => {
+                kb.synonyms_ok = false;
+                kb.errors.push(e);
             }
-            continue;
-        }
-        let collection = rel
-            .parent()
-            .map(|p| p.to_string_lossy().replace('\\', "/"))
-            .unwrap_or_default();
-        let id_base = rel.with_extension("").to_string_lossy().replace('\\', "/");
-        match parse_file(&shown, &id_base, &collection, &text) {
-            Ok((info, snippets)) => {
-                if with_warnings {
-                    kb.warnings
-                        .extend(lint(&shown, &path, &text, info.published));
-                }
+            Content::Knowledge(Err(e), _) => kb.errors.push(e),
+            Content::Knowledge(Ok((info, snippets)), warnings) => {
+                kb.warnings.extend(warnings);
                 let mut dup = None;
                 for s in &snippets {
                     if !seen_ids.insert(s.id.clone()) {
@@ -286,11 +275,87 @@ fn read(dir: &Path, with_warnings: bool) -> std::io::Result<KnowledgeBase> {
                     }
                 }
             }
-            Err(e) => kb.errors.push(e),
         }
     }
     kb.hash = format!("{:x}", hasher.finalize());
     Ok(kb)
+}
+
+/// One file, read and parsed.
+enum Loaded {
+    Unreadable(KnowledgeError),
+    Read {
+        shown: String,
+        hash: String,
+        content: Content,
+    },
+}
+
+enum Content {
+    Synonyms(Result<Vec<SynonymGroup>, KnowledgeError>),
+    Knowledge(
+        Result<(FileInfo, Vec<Snippet>), KnowledgeError>,
+        Vec<KnowledgeError>,
+    ),
+}
+
+fn read_one(dir: &Path, display_root: &Path, path: &Path, with_warnings: bool) -> Loaded {
+    let rel = path.strip_prefix(dir).unwrap_or(path);
+    let shown = display_root.join(rel).to_string_lossy().replace('\\', "/");
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            return Loaded::Unreadable(KnowledgeError {
+                file: shown,
+                line: 1,
+                kind: ProblemKind::Unreadable(e.to_string()),
+            });
+        }
+    };
+    let hash = format!("{:x}", Sha256::digest(&bytes));
+    let text = String::from_utf8_lossy(&bytes);
+    let content = if rel == Path::new(SYNONYMS_FILE) {
+        Content::Synonyms(parse_synonyms(&shown, &text))
+    } else {
+        let collection = rel
+            .parent()
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_default();
+        let id_base = rel.with_extension("").to_string_lossy().replace('\\', "/");
+        let parsed = parse_file(&shown, &id_base, &collection, &text);
+        let warnings = match &parsed {
+            Ok((info, _)) if with_warnings => lint(&shown, path, &text, info.published),
+            _ => Vec::new(),
+        };
+        Content::Knowledge(parsed, warnings)
+    };
+    Loaded::Read {
+        shown,
+        hash,
+        content,
+    }
+}
+
+/// `items.iter().map(f)` on all cores, results in input order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(items.len().div_ceil(8).max(1));
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("knowledge parser thread panicked"))
+            .collect()
+    })
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -330,6 +395,37 @@ pub fn parse_synonyms(file: &str, text: &str) -> Result<Vec<SynonymGroup>, Knowl
         }
     }
     Ok(parsed.group)
+}
+
+/// Line numbers of byte offsets that only move forward, without rescanning the
+/// text from the start each time (a file of many paragraphs would be quadratic).
+struct LineCounter<'a> {
+    text: &'a str,
+    at: usize,
+    line: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str) -> Self {
+        LineCounter {
+            text,
+            at: 0,
+            line: 1,
+        }
+    }
+
+    fn line_of(&mut self, byte: usize) -> usize {
+        let byte = byte.min(self.text.len());
+        if byte < self.at {
+            *self = LineCounter::new(self.text);
+        }
+        self.line += self.text.as_bytes()[self.at..byte]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.at = byte;
+        self.line
+    }
 }
 
 fn line_of(text: &str, byte: usize) -> usize {
@@ -466,6 +562,7 @@ fn blocks(body: &str) -> Vec<Block> {
     let mut buf = String::new();
     let mut buf_line = 0;
     let mut depth = 0usize;
+    let mut lines = LineCounter::new(body);
     let flush =
         |buf: &mut String, line: usize, headings: &Vec<(u8, String)>, out: &mut Vec<Block>| {
             let t = text::fold_whitespace(buf);
@@ -495,7 +592,7 @@ fn blocks(body: &str) -> Vec<Block> {
             ) => {
                 if depth == 0 || buf.trim().is_empty() {
                     flush(&mut buf, buf_line, &headings, &mut out);
-                    buf_line = line_of(body, range.start);
+                    buf_line = lines.line_of(range.start);
                 }
                 depth += 1;
             }
@@ -519,7 +616,7 @@ fn blocks(body: &str) -> Vec<Block> {
                     h.push_str(&t);
                 } else {
                     if buf.is_empty() && depth == 0 {
-                        buf_line = line_of(body, range.start);
+                        buf_line = lines.line_of(range.start);
                     }
                     buf.push_str(&t);
                 }
@@ -571,6 +668,7 @@ fn lint(shown: &str, path: &Path, text: &str, published: Option<NaiveDate>) -> V
             out.push(warn(first + block.line - 1, ProblemKind::LongParagraph(n)));
         }
     }
+    let mut lines = LineCounter::new(body);
     for (event, range) in Parser::new_ext(body, Options::ENABLE_TABLES).into_offset_iter() {
         if let Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) = event {
             let dest = dest_url.trim();
@@ -588,7 +686,7 @@ fn lint(shown: &str, path: &Path, text: &str, published: Option<NaiveDate>) -> V
             };
             if !ok {
                 out.push(warn(
-                    first + line_of(body, range.start) - 1,
+                    first + lines.line_of(range.start) - 1,
                     ProblemKind::BadLink(dest.to_string()),
                 ));
             }

@@ -10,6 +10,7 @@ use tantivy::directory::MmapDirectory;
 use tantivy::schema::{
     Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
+use tantivy::tokenizer::{PreTokenizedString, Token};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument};
 
 use super::analyzer;
@@ -18,6 +19,11 @@ use crate::knowledge::{FileInfo, KnowledgeBase, KnowledgeError, Snippet, Synonym
 
 /// Bumped whenever the schema or the analyzers change, so old indexes rebuild.
 const FORMAT: u32 = 2;
+
+/// tantivy's indexing memory per thread: it flushes a segment when full, so a
+/// generous budget means fewer, larger segments to write and merge. It is a
+/// ceiling, used only while a large folder is (re)indexed.
+const WRITER_MEMORY_PER_THREAD: usize = 200_000_000;
 
 /// Errors of the search core.
 #[derive(Debug, thiserror::Error)]
@@ -202,7 +208,7 @@ impl Store {
         loop {
             match self
                 .index
-                .writer_with_num_threads(threads, 64_000_000 * threads)
+                .writer_with_num_threads(threads, WRITER_MEMORY_PER_THREAD * threads)
             {
                 Err(tantivy::TantivyError::LockFailure(..))
                     if std::time::Instant::now() < deadline =>
@@ -253,6 +259,7 @@ impl Store {
             writer.delete_term(tantivy::Term::from_field_text(f.file, &file));
             files.remove(&file);
         }
+        let mut to_add: Vec<&Snippet> = Vec::new();
         for info in &kb.files {
             let hash = kb.file_hashes.get(&info.file).cloned().unwrap_or_default();
             if files.get(&info.file).is_some_and(|old| old.hash == hash) || kb.is_bad(&info.file) {
@@ -261,9 +268,7 @@ impl Store {
             if previous.is_some() {
                 writer.delete_term(tantivy::Term::from_field_text(f.file, &info.file));
             }
-            for s in by_file.get(info.file.as_str()).into_iter().flatten() {
-                writer.add_document(self.document(s))?;
-            }
+            to_add.extend(by_file.get(info.file.as_str()).into_iter().flatten());
             files.insert(
                 info.file.clone(),
                 IndexedFile {
@@ -272,6 +277,7 @@ impl Store {
                 },
             );
         }
+        self.add_documents(writer, &to_add)?;
         let payload = Payload {
             format: FORMAT,
             hash: kb.hash.clone(),
@@ -285,8 +291,51 @@ impl Store {
         Ok(payload)
     }
 
-    fn document(&self, s: &Snippet) -> TantivyDocument {
+    /// Adds the snippets' documents (after any deletes, so those cannot hit them).
+    /// Passages are analysed here, on all cores, rather than by tantivy's indexing
+    /// threads: one pass gives both the body terms and the prefixes.
+    fn add_documents(&self, writer: &IndexWriter, snippets: &[&Snippet]) -> Result<(), SearchError> {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(snippets.len().div_ceil(256))
+            .max(1);
+        let both = analyzer::Both::default();
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = snippets
+                .chunks(snippets.len().div_ceil(threads).max(1))
+                .map(|part| {
+                    let mut both = both.clone();
+                    scope.spawn(move || -> Result<(), SearchError> {
+                        for s in part {
+                            writer.add_document(self.document(&mut both, s))?;
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .try_for_each(|w| w.join().expect("indexing thread panicked"))
+        })
+    }
+
+    fn document(&self, both: &mut analyzer::Both, s: &Snippet) -> TantivyDocument {
         let f = self.fields;
+        let (terms, prefixes) = both.analyze(&s.text);
+        let tokens = |terms: Vec<analyzer::Term>| PreTokenizedString {
+            text: String::new(),
+            tokens: terms
+                .into_iter()
+                .map(|t| Token {
+                    offset_from: t.from,
+                    offset_to: t.to,
+                    position: t.position,
+                    text: t.text,
+                    position_length: 1,
+                })
+                .collect(),
+        };
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &s.id);
         doc.add_text(f.file, &s.file);
@@ -294,8 +343,8 @@ impl Store {
         doc.add_text(f.title, &s.title);
         doc.add_text(f.heading, &s.heading);
         doc.add_text(f.tags, s.tags.join(", "));
-        doc.add_text(f.body, &s.text);
-        doc.add_text(f.prefix, &s.text);
+        doc.add_pre_tokenized_text(f.body, tokens(terms));
+        doc.add_pre_tokenized_text(f.prefix, tokens(prefixes));
         doc.add_text(f.prefix, &s.heading);
         doc.add_text(
             f.stored,
@@ -370,7 +419,7 @@ pub struct Snapshot {
     pub store: Arc<Store>,
     /// The analyzers questions and passages go through, built once (cloned per use).
     pub stemmed: tantivy::tokenizer::TextAnalyzer,
-    pub prefix: tantivy::tokenizer::TextAnalyzer,
+    pub both: analyzer::Both,
     pub searcher: Searcher,
     pub synonyms: Synonyms,
     pub files: Vec<FileInfo>,
@@ -390,7 +439,7 @@ impl Snapshot {
         let synonyms = Synonyms::new(&payload.synonyms, &mut stemmed);
         Snapshot {
             stemmed,
-            prefix: analyzer::prefix(),
+            both: analyzer::Both::default(),
             snippet_count: searcher.num_docs() as usize,
             files: payload.files.into_values().map(|f| f.info).collect(),
             store,

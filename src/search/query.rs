@@ -17,7 +17,7 @@ use serde::Serialize;
 use tantivy::Term as IndexTerm;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    BooleanQuery, BoostQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
+    BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
     TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
@@ -430,65 +430,49 @@ impl Snapshot {
         Ok(ranked)
     }
 
+    /// The candidate query: a flat union of boosted term queries, which tantivy
+    /// answers with block-max WAND (it skips whole blocks of documents that cannot
+    /// reach the top), so a common word in the question does not mean scoring most
+    /// of a large index. Phrases are represented by their rarest word and word
+    /// proximity is left out here: both are judged exactly when candidates are
+    /// re-scored by coverage and by their best sentence.
     fn tantivy_query(&self, q: &Question, collections: Option<&[String]>) -> Box<dyn Query> {
         let f = self.store.fields;
+        let df = |field: Field, t: &str| {
+            self.searcher
+                .doc_freq(&IndexTerm::from_field_text(field, t))
+                .unwrap_or(0)
+        };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut add = |field: Field, term: &str, boost: f32| {
+            let t = TermQuery::new(
+                IndexTerm::from_field_text(field, term),
+                IndexRecordOption::WithFreqs,
+            );
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(t), boost))));
+        };
         for u in &q.units {
-            // One unit scores once, by its best variant: a passage saying "Emperor
-            // Naruhito" is not three times as relevant to "emperor".
-            let mut alternatives: Vec<Box<dyn Query>> = Vec::new();
-            for v in &u.variants {
-                if v.doc_freq == 0 {
+            // The variants of a unit share its weight: a passage saying "Emperor
+            // Naruhito" should not count as three times as relevant to "emperor".
+            let live = u.variants.iter().filter(|v| v.doc_freq > 0).count().max(1) as f32;
+            let share = 1.0 / live.sqrt();
+            for v in u.variants.iter().filter(|v| v.doc_freq > 0) {
+                let Some(term) = v.terms.iter().min_by_key(|t| df(f.body, t)) else {
                     continue;
-                }
+                };
                 for (field, boost) in [
                     (f.body, 1.0),
                     (f.heading, 0.6),
                     (f.title, 0.3),
                     (f.tags, 0.3),
                 ] {
-                    let terms: Vec<IndexTerm> = v
-                        .terms
-                        .iter()
-                        .map(|t| IndexTerm::from_field_text(field, t))
-                        .collect();
-                    let query: Box<dyn Query> = if terms.len() == 1 {
-                        Box::new(TermQuery::new(
-                            terms[0].clone(),
-                            IndexRecordOption::WithFreqs,
-                        ))
-                    } else {
-                        let mut p = PhraseQuery::new(terms);
-                        p.set_slop(1);
-                        Box::new(p)
-                    };
-                    alternatives.push(Box::new(BoostQuery::new(query, boost * v.strength)));
+                    if df(field, term) > 0 {
+                        add(field, term, boost * v.strength * share);
+                    }
                 }
             }
             if let Some(p) = &u.prefix {
-                let t = TermQuery::new(
-                    IndexTerm::from_field_text(f.prefix, p),
-                    IndexRecordOption::WithFreqs,
-                );
-                alternatives.push(Box::new(BoostQuery::new(Box::new(t), 0.3)));
-            }
-            if !alternatives.is_empty() {
-                clauses.push((
-                    Occur::Should,
-                    Box::new(DisjunctionMaxQuery::with_tie_breaker(alternatives, 0.2)),
-                ));
-            }
-        }
-        // Proximity: neighbouring words of the question near each other in a passage.
-        for pair in q.units.windows(2) {
-            let (a, b) = (&pair[0].variants[0], &pair[1].variants[0]);
-            if a.doc_freq > 0 && b.doc_freq > 0 && a.terms.len() == 1 && b.terms.len() == 1 {
-                let mut p = PhraseQuery::new(vec![
-                    IndexTerm::from_field_text(f.body, &a.terms[0]),
-                    IndexTerm::from_field_text(f.body, &b.terms[0]),
-                ]);
-                p.set_slop(3);
-                clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(p), 0.5))));
+                add(f.prefix, p, 0.3);
             }
         }
         let query: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
@@ -527,8 +511,7 @@ impl Snapshot {
             .searcher
             .search(&*query, &TopDocs::with_limit(CANDIDATES).order_by_score())?;
         let max_bm25 = hits.first().map(|h| h.0).unwrap_or(1.0).max(f32::EPSILON);
-        let mut stem = self.stemmed.clone();
-        let mut prefix = self.prefix.clone();
+        let mut both = self.both.clone();
         let total: f32 = q
             .units
             .iter()
@@ -538,16 +521,14 @@ impl Snapshot {
         let mut out = Vec::with_capacity(hits.len());
         for (bm25, addr) in hits {
             let snippet = self.snippet(addr)?;
-            let body_terms = analyzer::terms(&mut stem, &snippet.text);
-            let body_prefixes = analyzer::terms(&mut prefix, &snippet.text);
+            let (body_terms, body_prefixes) = both.analyze(&snippet.text);
             let meta = format!(
                 "{} \n {} \n {}",
                 snippet.title,
                 snippet.heading,
                 snippet.tags.join(", ")
             );
-            let meta_terms = analyzer::terms(&mut stem, &meta);
-            let meta_prefixes = analyzer::terms(&mut prefix, &meta);
+            let (meta_terms, meta_prefixes) = both.analyze(&meta);
             let (coverage, mut highlights) = coverage_of(
                 q,
                 total,
