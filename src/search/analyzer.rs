@@ -8,12 +8,12 @@
 //! first [`PREFIX_LEN`] characters of each word; it is a weak recall signal for
 //! derivations the stemmer keeps apart ("expand" / "expansion").
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    StopWordFilter, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
+    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
+    Stemmer, StopWordFilter, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
 };
 
 /// Name under which the stemming analyzer is registered with tantivy.
@@ -271,11 +271,7 @@ pub fn stemmed() -> TextAnalyzer {
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
         .filter(MapFilter(american_spelling))
-        .filter(MapFilter(base_verb))
-        .filter(StopWordFilter::remove(
-            STOP_WORDS.iter().map(|w| w.to_string()),
-        ))
-        .filter(Stemmer::new(Language::English))
+        .filter(MapFilter(to_term))
         .build()
 }
 
@@ -295,37 +291,18 @@ pub fn prefix() -> TextAnalyzer {
 }
 
 /// Both analyses of a text in one pass — the terms of [`stemmed`] and the prefixes
-/// of [`prefix`], identical to what those analyzers give. Indexing and re-scoring
-/// candidates use it: analysing each passage twice, and running the Snowball
-/// stemmer on every occurrence of a word, was most of their work. Clones share the
-/// cache of stems, which a word's Zipf-distributed vocabulary makes nearly always hit.
+/// of [`prefix`], exactly what those analyzers give — for re-scoring candidates,
+/// where analysing each passage twice was most of the work.
 #[derive(Clone)]
 pub struct Both {
     /// Words, lowercased, folded and American-spelled: the steps both share.
     normal: TextAnalyzer,
-    /// The Snowball stemmer alone, applied to one word at a time.
-    stem: TextAnalyzer,
-    /// Normalised word → its term (`None`: a stop word once its verb is found).
-    stems: Arc<Mutex<HashMap<String, Option<String>>>>,
 }
-
-/// The stem cache is dropped when it grows past this many words (a bound on
-/// memory for unusual text, such as generated identifiers).
-const STEM_CACHE_WORDS: usize = 400_000;
 
 impl Default for Both {
     fn default() -> Self {
         Both {
-            normal: TextAnalyzer::builder(SimpleTokenizer::default())
-                .filter(RemoveLongFilter::limit(40))
-                .filter(LowerCaser)
-                .filter(AsciiFoldingFilter)
-                .filter(MapFilter(american_spelling))
-                .build(),
-            stem: TextAnalyzer::builder(RawTokenizer::default())
-                .filter(Stemmer::new(Language::English))
-                .build(),
-            stems: Arc::default(),
+            normal: normalised(),
         }
     }
 }
@@ -333,54 +310,96 @@ impl Default for Both {
 impl Both {
     /// `(terms(stemmed, text), terms(prefix, text))`.
     pub fn analyze(&mut self, text: &str) -> (Vec<Term>, Vec<Term>) {
-        let mut words: Vec<Term> = Vec::new();
+        let (mut terms, mut prefixes) = (Vec::new(), Vec::new());
         let mut stream = self.normal.token_stream(text);
         while stream.advance() {
             let t = stream.token();
-            words.push(Term {
-                text: t.text.clone(),
+            let at = |text: String| Term {
+                text,
                 position: t.position,
                 from: t.offset_from,
                 to: t.offset_to,
-            });
-        }
-        drop(stream);
-        let mut prefixes = Vec::new();
-        for w in &words {
-            if !is_stop_word(&w.text) {
-                let mut p = w.text.clone();
+            };
+            if !is_stop_word(&t.text) {
+                let mut p = t.text.clone();
                 if truncate_to_prefix(&mut p) {
-                    prefixes.push(Term { text: p, ..*w });
+                    prefixes.push(at(p));
                 }
             }
-        }
-        let mut stems = self.stems.lock().unwrap_or_else(|e| e.into_inner());
-        if stems.len() > STEM_CACHE_WORDS {
-            stems.clear();
-        }
-        let mut terms = Vec::with_capacity(words.len());
-        for w in words {
-            let stem = match stems.get(&w.text) {
-                Some(stem) => stem.clone(),
-                None => {
-                    let mut verb = w.text.clone();
-                    base_verb(&mut verb);
-                    let stem = if is_stop_word(&verb) {
-                        None
-                    } else {
-                        let mut stream = self.stem.token_stream(&verb);
-                        stream.advance().then(|| stream.token().text.clone())
-                    };
-                    stems.insert(w.text.clone(), stem.clone());
-                    stem
-                }
-            };
-            if let Some(text) = stem {
-                terms.push(Term { text, ..w });
+            let mut word = t.text.clone();
+            if to_term(&mut word) {
+                terms.push(at(word));
             }
         }
         (terms, prefixes)
     }
+}
+
+/// Words, lowercased, ASCII-folded and American-spelled.
+fn normalised() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(MapFilter(american_spelling))
+        .build()
+}
+
+/// Per-thread memo of [`to_term`]: the Snowball stemmer was the largest cost of
+/// indexing and of re-scoring candidates, and text repeats its words (Zipf), so
+/// nearly every lookup hits. Per thread, so indexing threads never wait on a lock.
+struct TermCache {
+    stemmer: TextAnalyzer,
+    terms: HashMap<String, Option<String>>,
+}
+
+/// A thread's cache is emptied when it holds this many words (a memory bound for
+/// unusual text such as generated identifiers).
+const TERM_CACHE_WORDS: usize = 200_000;
+
+thread_local! {
+    static TERMS: RefCell<TermCache> = RefCell::new(TermCache {
+        stemmer: TextAnalyzer::builder(RawTokenizer::default())
+            .filter(Stemmer::new(Language::English))
+            .build(),
+        terms: HashMap::new(),
+    });
+}
+
+/// Turns a normalised word into its index term: irregular past forms become
+/// their verb ("met" → "meet"), then the Snowball stem. False for a stop word.
+pub fn to_term(word: &mut String) -> bool {
+    TERMS.with_borrow_mut(|cache| {
+        if let Some(term) = cache.terms.get(word.as_str()) {
+            return match term {
+                Some(term) => {
+                    word.clear();
+                    word.push_str(term);
+                    true
+                }
+                None => false,
+            };
+        }
+        let key = word.clone();
+        base_verb(word);
+        let term = if is_stop_word(word) {
+            None
+        } else {
+            let mut stream = cache.stemmer.token_stream(word);
+            stream.advance().then(|| stream.token().text.clone())
+        };
+        if cache.terms.len() >= TERM_CACHE_WORDS {
+            cache.terms.clear();
+        }
+        cache.terms.insert(key, term.clone());
+        match term {
+            Some(term) => {
+                *word = term;
+                true
+            }
+            None => false,
+        }
+    })
 }
 
 fn is_stop_word(word: &str) -> bool {
@@ -698,10 +717,23 @@ mod tests {
             "Café déjà-vu ÉLAN, supercalifragilisticexpialidociousandthensomemorewordsjoined ok",
             "",
         ];
+        // The plain tantivy pipeline the cached one replaces.
+        let mut reference = TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(40))
+            .filter(LowerCaser)
+            .filter(AsciiFoldingFilter)
+            .filter(MapFilter(american_spelling))
+            .filter(MapFilter(base_verb))
+            .filter(StopWordFilter::remove(
+                STOP_WORDS.iter().map(|w| w.to_string()),
+            ))
+            .filter(Stemmer::new(Language::English))
+            .build();
         let mut both = Both::default();
-        // Twice: the second round comes from the stem cache.
+        // Twice: the second round comes from the term cache.
         for text in texts.iter().chain(texts.iter()) {
             let (terms_, prefixes) = both.analyze(text);
+            assert_eq!(terms_, terms(&mut reference, text), "{text}");
             assert_eq!(terms_, terms(&mut stemmed(), text), "{text}");
             assert_eq!(prefixes, terms(&mut prefix(), text), "{text}");
             assert!(!text.is_empty() || terms_.is_empty());

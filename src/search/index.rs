@@ -10,7 +10,6 @@ use tantivy::directory::MmapDirectory;
 use tantivy::schema::{
     Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
-use tantivy::tokenizer::{PreTokenizedString, Token};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument};
 
 use super::analyzer;
@@ -136,7 +135,11 @@ impl Store {
     pub fn open(dir: Option<&Path>) -> Result<Store, SearchError> {
         let (schema, fields) = schema();
         let index = match dir {
-            None => Index::create_in_ram(schema),
+            None => Index::builder()
+                .schema(schema)
+                .settings(index_settings())
+                .create_in_ram()
+                .map_err(|e| index_err(None, e))?,
             Some(dir) => open_dir(dir, schema)?,
         };
         index
@@ -291,51 +294,20 @@ impl Store {
         Ok(payload)
     }
 
-    /// Adds the snippets' documents (after any deletes, so those cannot hit them).
-    /// Passages are analysed here, on all cores, rather than by tantivy's indexing
-    /// threads: one pass gives both the body terms and the prefixes.
-    fn add_documents(&self, writer: &IndexWriter, snippets: &[&Snippet]) -> Result<(), SearchError> {
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .min(snippets.len().div_ceil(256))
-            .max(1);
-        let both = analyzer::Both::default();
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = snippets
-                .chunks(snippets.len().div_ceil(threads).max(1))
-                .map(|part| {
-                    let mut both = both.clone();
-                    scope.spawn(move || -> Result<(), SearchError> {
-                        for s in part {
-                            writer.add_document(self.document(&mut both, s))?;
-                        }
-                        Ok(())
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .try_for_each(|w| w.join().expect("indexing thread panicked"))
-        })
+    /// Adds the snippets' documents, after any deletes so those cannot hit them.
+    fn add_documents(
+        &self,
+        writer: &IndexWriter,
+        snippets: &[&Snippet],
+    ) -> Result<(), SearchError> {
+        for s in snippets {
+            writer.add_document(self.document(s))?;
+        }
+        Ok(())
     }
 
-    fn document(&self, both: &mut analyzer::Both, s: &Snippet) -> TantivyDocument {
+    fn document(&self, s: &Snippet) -> TantivyDocument {
         let f = self.fields;
-        let (terms, prefixes) = both.analyze(&s.text);
-        let tokens = |terms: Vec<analyzer::Term>| PreTokenizedString {
-            text: String::new(),
-            tokens: terms
-                .into_iter()
-                .map(|t| Token {
-                    offset_from: t.from,
-                    offset_to: t.to,
-                    position: t.position,
-                    text: t.text,
-                    position_length: 1,
-                })
-                .collect(),
-        };
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &s.id);
         doc.add_text(f.file, &s.file);
@@ -343,8 +315,8 @@ impl Store {
         doc.add_text(f.title, &s.title);
         doc.add_text(f.heading, &s.heading);
         doc.add_text(f.tags, s.tags.join(", "));
-        doc.add_pre_tokenized_text(f.body, tokens(terms));
-        doc.add_pre_tokenized_text(f.prefix, tokens(prefixes));
+        doc.add_text(f.body, &s.text);
+        doc.add_text(f.prefix, &s.text);
         doc.add_text(f.prefix, &s.heading);
         doc.add_text(
             f.stored,
@@ -380,13 +352,28 @@ fn index_err(dir: Option<&Path>, source: tantivy::TantivyError) -> SearchError {
     }
 }
 
+/// The stored snippets are not compressed: every answer reads two dozen of them
+/// from random places, and decompressing a whole block for each was a tenth of a
+/// question's time on a large index. It costs disk (about the size of the
+/// knowledge files), not time.
+fn index_settings() -> tantivy::IndexSettings {
+    tantivy::IndexSettings {
+        docstore_compression: tantivy::store::Compressor::None,
+        ..Default::default()
+    }
+}
+
 fn open_dir(dir: &Path, schema: Schema) -> Result<Index, SearchError> {
     std::fs::create_dir_all(dir).map_err(|e| SearchError::IndexDir {
         dir: dir.into(),
         source: e,
     })?;
     let mmap = MmapDirectory::open(dir).map_err(|e| index_err(Some(dir), e.into()))?;
-    match Index::open_or_create(mmap, schema.clone()) {
+    match Index::builder()
+        .schema(schema.clone())
+        .settings(index_settings())
+        .open_or_create(mmap)
+    {
         Ok(index) => Ok(index),
         // An index of another schema (an older citebot): it is derived data, so start over.
         Err(tantivy::TantivyError::SchemaError(_))
@@ -408,7 +395,7 @@ fn open_dir(dir: &Path, schema: Schema) -> Result<Index, SearchError> {
                 }
             }
             let mmap = MmapDirectory::open(dir).map_err(|e| index_err(Some(dir), e.into()))?;
-            Index::create(mmap, schema, Default::default()).map_err(|e| index_err(Some(dir), e))
+            Index::create(mmap, schema, index_settings()).map_err(|e| index_err(Some(dir), e))
         }
         Err(e) => Err(index_err(Some(dir), e)),
     }
