@@ -7,9 +7,10 @@
 //! it. A malformed file is reported as a [`KnowledgeError`] carrying file and line;
 //! the other files still load.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use chrono::NaiveDate;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
@@ -204,16 +205,72 @@ impl KnowledgeBase {
 /// Reads every knowledge file under `dir`. Only an unreadable folder is an error;
 /// bad files are collected in [`KnowledgeBase::errors`].
 pub fn load(dir: &Path) -> std::io::Result<KnowledgeBase> {
-    read(dir, false)
+    read(dir, false, &mut Cache::default())
 }
 
 /// [`load`], plus the maintainer warnings `citebot check` reports
-/// ([`KnowledgeBase::warnings`]); kept off `load` because every question re-reads the folder.
+/// ([`KnowledgeBase::warnings`]); kept off `load` because the bot re-reads the
+/// folder on every change.
 pub fn load_for_check(dir: &Path) -> std::io::Result<KnowledgeBase> {
-    read(dir, true)
+    read(dir, true, &mut Cache::default())
 }
 
-fn read(dir: &Path, with_warnings: bool) -> std::io::Result<KnowledgeBase> {
+/// [`load`] that re-reads and re-parses only the files whose size or modification
+/// time changed since `cache` saw them: with 100k snippets, parsing every file on
+/// each edit would take longer than the edit deserves.
+pub fn load_cached(dir: &Path, cache: &mut Cache) -> std::io::Result<KnowledgeBase> {
+    read(dir, false, cache)
+}
+
+/// Parsed knowledge files by path, reused by [`load_cached`] while a file's size and
+/// modification time stay the same.
+#[derive(Debug, Default)]
+pub struct Cache {
+    files: HashMap<PathBuf, CachedFile>,
+}
+
+impl Cache {
+    /// Forgets everything: the next load reads every file again.
+    pub fn clear(&mut self) {
+        self.files.clear();
+    }
+}
+
+/// Timestamps this close to the time a file was read can't tell a later write
+/// apart (coarse file-system clocks), so such entries are not trusted; the same
+/// rule git uses for its index.
+const RACY: std::time::Duration = std::time::Duration::from_secs(2);
+
+#[derive(Debug, Clone)]
+struct CachedFile {
+    /// Size and modification time when read.
+    stamp: (u64, SystemTime),
+    read_at: SystemTime,
+    hash: String,
+    parsed: Parsed,
+}
+
+impl CachedFile {
+    fn fresh_for(&self, meta: &std::fs::Metadata) -> bool {
+        let Ok(modified) = meta.modified() else {
+            return false;
+        };
+        self.stamp == (meta.len(), modified)
+            && self
+                .read_at
+                .duration_since(modified)
+                .is_ok_and(|d| d >= RACY)
+    }
+}
+
+/// What one file contributed to a knowledge base.
+#[derive(Debug, Clone)]
+enum Parsed {
+    Synonyms(Result<Vec<SynonymGroup>, KnowledgeError>),
+    File(Result<(FileInfo, Vec<Snippet>), KnowledgeError>),
+}
+
+fn read(dir: &Path, with_warnings: bool, cache: &mut Cache) -> std::io::Result<KnowledgeBase> {
     let display_root = dir
         .file_name()
         .map(PathBuf::from)
@@ -227,47 +284,61 @@ fn read(dir: &Path, with_warnings: bool) -> std::io::Result<KnowledgeBase> {
     };
     let mut hasher = Sha256::new();
     let mut seen_ids = HashSet::new();
+    let mut seen_paths = HashSet::new();
     for path in paths {
         let rel = path.strip_prefix(dir).unwrap_or(&path);
         let shown = display_root.join(rel).to_string_lossy().replace('\\', "/");
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) => {
-                kb.errors.push(KnowledgeError {
-                    file: shown,
-                    line: 1,
-                    kind: ProblemKind::Unreadable(e.to_string()),
-                });
-                continue;
-            }
+        let meta = std::fs::metadata(&path);
+        let cached = match (&meta, cache.files.get(&path)) {
+            (Ok(meta), Some(c)) if c.fresh_for(meta) => Some(c.clone()),
+            _ => None,
         };
-        hasher.update(shown.as_bytes());
-        hasher.update((bytes.len() as u64).to_le_bytes());
-        hasher.update(&bytes);
-        kb.file_hashes
-            .insert(shown.clone(), format!("{:x}", Sha256::digest(&bytes)));
-        let text = String::from_utf8_lossy(&bytes);
-        if rel == Path::new(SYNONYMS_FILE) {
-            match parse_synonyms(&shown, &text) {
-                Ok(groups) => kb.synonyms = groups,
-                Err(e) => {
-                    kb.synonyms_ok = false;
-                    kb.errors.push(e);
-                }
-            }
-            continue;
-        }
-        let collection = rel
-            .parent()
-            .map(|p| p.to_string_lossy().replace('\\', "/"))
-            .unwrap_or_default();
-        let id_base = rel.with_extension("").to_string_lossy().replace('\\', "/");
-        match parse_file(&shown, &id_base, &collection, &text) {
-            Ok((info, snippets)) => {
-                if with_warnings {
+        let entry = match cached {
+            Some(c) => c,
+            None => {
+                let read_at = SystemTime::now();
+                let bytes = match std::fs::read(&path) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        cache.files.remove(&path);
+                        kb.errors.push(KnowledgeError {
+                            file: shown,
+                            line: 1,
+                            kind: ProblemKind::Unreadable(e.to_string()),
+                        });
+                        continue;
+                    }
+                };
+                let text = String::from_utf8_lossy(&bytes);
+                let parsed = parse_any(rel, &shown, &text);
+                if with_warnings && let Parsed::File(Ok((info, _))) = &parsed {
                     kb.warnings
                         .extend(lint(&shown, &path, &text, info.published));
                 }
+                let entry = CachedFile {
+                    stamp: match &meta {
+                        Ok(m) => (m.len(), m.modified().unwrap_or(SystemTime::UNIX_EPOCH)),
+                        Err(_) => (u64::MAX, SystemTime::UNIX_EPOCH),
+                    },
+                    read_at,
+                    hash: format!("{:x}", Sha256::digest(&bytes)),
+                    parsed,
+                };
+                cache.files.insert(path.clone(), entry.clone());
+                entry
+            }
+        };
+        seen_paths.insert(path.clone());
+        hasher.update(shown.as_bytes());
+        hasher.update(entry.hash.as_bytes());
+        kb.file_hashes.insert(shown.clone(), entry.hash);
+        match entry.parsed {
+            Parsed::Synonyms(Ok(groups)) => kb.synonyms = groups,
+            Parsed::Synonyms(Err(e)) => {
+                kb.synonyms_ok = false;
+                kb.errors.push(e);
+            }
+            Parsed::File(Ok((info, snippets))) => {
                 let mut dup = None;
                 for s in &snippets {
                     if !seen_ids.insert(s.id.clone()) {
@@ -286,11 +357,26 @@ fn read(dir: &Path, with_warnings: bool) -> std::io::Result<KnowledgeBase> {
                     }
                 }
             }
-            Err(e) => kb.errors.push(e),
+            Parsed::File(Err(e)) => kb.errors.push(e),
         }
     }
+    // Deleted files leave the cache too.
+    cache.files.retain(|p, _| seen_paths.contains(p));
     kb.hash = format!("{:x}", hasher.finalize());
     Ok(kb)
+}
+
+/// Parses one file's text: the synonyms file or a knowledge file.
+fn parse_any(rel: &Path, shown: &str, text: &str) -> Parsed {
+    if rel == Path::new(SYNONYMS_FILE) {
+        return Parsed::Synonyms(parse_synonyms(shown, text));
+    }
+    let collection = rel
+        .parent()
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default();
+    let id_base = rel.with_extension("").to_string_lossy().replace('\\', "/");
+    Parsed::File(parse_file(shown, &id_base, &collection, text))
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -792,6 +878,56 @@ mod tests {
         let before = kb.hash.clone();
         std::fs::write(k.join("good.md"), GOOD.replace("prime", "deputy")).unwrap();
         assert_ne!(load(&k).unwrap().hash, before);
+    }
+
+    #[test]
+    fn cached_loads_reparse_only_files_whose_stamp_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        std::fs::create_dir_all(&k).unwrap();
+        let path = k.join("good.md");
+        let set_time = |secs_ago: u64| {
+            let t = SystemTime::now() - std::time::Duration::from_secs(secs_ago);
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(t)
+                .unwrap();
+            t
+        };
+        std::fs::write(&path, GOOD).unwrap();
+        let old = set_time(60);
+        let mut cache = Cache::default();
+        let first = load_cached(&k, &mut cache).unwrap();
+        // Same size and time: the cached parse is used (the new bytes are not read).
+        std::fs::write(&path, GOOD.replace("prime", "PRIME")).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let again = load_cached(&k, &mut cache).unwrap();
+        assert_eq!(again.snippets, first.snippets);
+        assert_eq!(again.hash, first.hash);
+        // A new time: re-read.
+        set_time(30);
+        let changed = load_cached(&k, &mut cache).unwrap();
+        assert!(changed.snippets.iter().any(|s| s.text.contains("PRIME")));
+        assert_ne!(changed.hash, first.hash);
+        assert_eq!(changed.hash, load(&k).unwrap().hash);
+        // A write just now that keeps size and time is still seen: recent stamps
+        // are never trusted.
+        std::fs::write(&path, GOOD).unwrap();
+        let now = load_cached(&k, &mut cache).unwrap();
+        std::fs::write(&path, GOOD.replace("prime", "PRIME")).unwrap();
+        let racy = load_cached(&k, &mut cache).unwrap();
+        assert_ne!(racy.hash, now.hash);
+        // Deleted: gone from the result and the cache.
+        std::fs::remove_file(&path).unwrap();
+        assert!(load_cached(&k, &mut cache).unwrap().snippets.is_empty());
+        assert!(cache.files.is_empty());
     }
 
     #[test]
