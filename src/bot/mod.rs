@@ -1,7 +1,8 @@
 //! The Matrix side of citebot: logs in, runs the sync loop and answers
 //! questions in rooms. `run` is the entry point; submodules own one concern
-//! each (session, access, triggers, limits, replies, event handling, the
-//! local Synapse launcher and the demo).
+//! each (session, access, triggers, limits, replies, event handling, per-room
+//! settings, live reload of the knowledge folder, the local Synapse launcher
+//! and the demo).
 
 pub mod access;
 pub mod demo;
@@ -13,7 +14,7 @@ pub(crate) mod rooms;
 pub mod session;
 pub mod synapse;
 pub mod triggers;
-pub(crate) mod watch;
+pub mod watch;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};

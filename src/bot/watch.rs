@@ -41,6 +41,53 @@ pub(crate) struct ReloadState {
     reported: Vec<String>,
 }
 
+/// Debounced changes to a knowledge folder: each [`Changes::next`] is one burst
+/// (an editor's save, a `git pull`), ready for one `Engine::refresh`.
+pub struct Changes {
+    // Dropping the watcher stops the events.
+    _watcher: notify::RecommendedWatcher,
+    events: mpsc::UnboundedReceiver<notify::Result<Event>>,
+}
+
+impl Changes {
+    /// Starts watching `dir` and everything below it.
+    pub fn watch(dir: &Path) -> notify::Result<Changes> {
+        let (tx, events) = mpsc::unbounded_channel();
+        let mut watcher = notify::recommended_watcher(move |event| {
+            let _ = tx.send(event);
+        })?;
+        watcher.watch(dir, RecursiveMode::Recursive)?;
+        Ok(Changes {
+            _watcher: watcher,
+            events,
+        })
+    }
+
+    /// Waits for the next burst of changes to knowledge files and returns the
+    /// paths it touched (empty when events may have been lost: re-read all);
+    /// `None` when the watcher stopped.
+    pub async fn next(&mut self) -> Option<Vec<PathBuf>> {
+        loop {
+            let first = self.events.recv().await?;
+            let mut paths = BTreeSet::new();
+            let mut relevant = absorb(first, &mut paths);
+            let burst_end = Instant::now() + MAX_BURST;
+            while Instant::now() < burst_end {
+                tokio::select! {
+                    e = self.events.recv() => match e {
+                        Some(e) => relevant |= absorb(e, &mut paths),
+                        None => break,
+                    },
+                    _ = tokio::time::sleep(DEBOUNCE) => break,
+                }
+            }
+            if relevant {
+                return Some(paths.into_iter().collect());
+            }
+        }
+    }
+}
+
 /// Starts following the knowledge folder on the bot's task tracker; the tasks
 /// end with the bot's shutdown token. `admin` receives what to post to the admin room.
 pub(crate) fn start(bot: &Arc<Bot>, admin: mpsc::UnboundedSender<Formatted>) {
@@ -52,21 +99,13 @@ pub(crate) fn start(bot: &Arc<Bot>, admin: mpsc::UnboundedSender<Formatted>) {
         return;
     }
     let dir = bot.engine.settings().knowledge_dir.clone();
-    let (tx, rx) = mpsc::unbounded_channel();
-    let watcher = notify::recommended_watcher(move |event| {
-        let _ = tx.send(event);
-    })
-    .and_then(|mut w| {
-        w.watch(&dir, RecursiveMode::Recursive)?;
-        Ok(w)
-    });
     let bot2 = bot.clone();
-    match watcher {
-        Ok(watcher) => {
+    match Changes::watch(&dir) {
+        Ok(changes) => {
             info!(dir = %dir.display(), "watching the knowledge folder for changes");
             set_watching(bot, "watching for changes");
             bot.tasks
-                .spawn(async move { watch(&bot2, watcher, rx, &admin).await });
+                .spawn(async move { watch(&bot2, changes, &admin).await });
         }
         Err(err) => {
             warn!(dir = %dir.display(), error = %err, "cannot watch the knowledge folder; polling it every {} s", POLL.as_secs());
@@ -86,42 +125,20 @@ fn set_watching(bot: &Bot, how: &str) {
     bot.reload_state().watching = how.to_string();
 }
 
-async fn watch(
-    bot: &Arc<Bot>,
-    watcher: notify::RecommendedWatcher,
-    mut events: mpsc::UnboundedReceiver<notify::Result<Event>>,
-    admin: &mpsc::UnboundedSender<Formatted>,
-) {
+async fn watch(bot: &Arc<Bot>, mut changes: Changes, admin: &mpsc::UnboundedSender<Formatted>) {
     // Whatever changed between opening the index and the watch starting.
     refresh(bot, admin, &[]).await;
     loop {
-        let first = tokio::select! {
+        let burst = tokio::select! {
             _ = bot.shutdown.cancelled() => return,
-            e = events.recv() => e,
+            b = changes.next() => b,
         };
-        let Some(first) = first else {
-            break;
-        };
-        let mut paths = BTreeSet::new();
-        let mut relevant = absorb(first, &mut paths);
-        let burst_end = Instant::now() + MAX_BURST;
-        while Instant::now() < burst_end {
-            tokio::select! {
-                _ = bot.shutdown.cancelled() => return,
-                e = events.recv() => match e {
-                    Some(e) => relevant |= absorb(e, &mut paths),
-                    None => break,
-                },
-                _ = tokio::time::sleep(DEBOUNCE) => break,
-            }
-        }
-        if relevant {
-            let paths: Vec<PathBuf> = paths.into_iter().collect();
-            refresh(bot, admin, &paths).await;
+        match burst {
+            Some(paths) => refresh(bot, admin, &paths).await,
+            None => break,
         }
     }
     // The watcher's channel closed: it died. Keep the index fresh anyway.
-    drop(watcher);
     warn!(
         "the knowledge folder watcher stopped; polling every {} s",
         POLL.as_secs()
