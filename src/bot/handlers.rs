@@ -27,7 +27,7 @@ use super::triggers::{self, Request};
 use crate::feedback::{self, Record, Vote};
 use crate::messages;
 use crate::render::{self, Formatted};
-use crate::search::{Answer, AskOptions};
+use crate::search::{Answer, AskOptions, collection_of};
 
 /// Handles one sync response. `catching_up`: the first sync after a fresh
 /// login, whose messages are history and never answered.
@@ -399,7 +399,7 @@ async fn build_reply(
                 .clone();
             messages::stats(&counters, &bot.engine.stats(), bot.started.elapsed())
         }
-        Request::Status => messages::status(&status(bot)),
+        Request::Status => messages::status(&status(bot, options.collections.as_deref())),
         Request::Help => messages::help(prefix, bot.access.is_admin(msg.sender.as_str())),
         Request::Reload | Request::Gaps if !bot.access.is_admin(msg.sender.as_str()) => {
             let command = if request == Request::Reload {
@@ -432,8 +432,9 @@ async fn build_reply(
     (reply, None)
 }
 
-/// What `!status` shows, gathered now.
-fn status(bot: &Bot) -> messages::Status {
+/// What `!status` shows, gathered now; in a room limited to `collections`, only
+/// the problems of files in those collections.
+fn status(bot: &Bot, collections: Option<&[String]>) -> messages::Status {
     let reload = bot.reload_state().clone();
     messages::Status {
         device_id: bot
@@ -448,6 +449,9 @@ fn status(bot: &Bot) -> messages::Status {
             .engine
             .knowledge_errors()
             .iter()
+            .filter(|e| {
+                collections.is_none_or(|cols| cols.iter().any(|c| c == collection_of(&e.file)))
+            })
             .map(ToString::to_string)
             .collect(),
         reload_failure: reload.failure,

@@ -287,7 +287,7 @@ impl Engine {
 
 /// The collection of a file shown as `knowledge/team/x.md`: its folder under the
 /// knowledge folder (`team`), "" at the root; the same rule as [`knowledge::Snippet::collection`].
-fn collection_of(file: &str) -> &str {
+pub fn collection_of(file: &str) -> &str {
     let under_root = file.split_once('/').map_or("", |(_, rest)| rest);
     under_root.rsplit_once('/').map_or("", |(dir, _)| dir)
 }

@@ -1,6 +1,6 @@
 //! Per-room knowledge: a room mapped (by alias) to one collection never sees
 //! another collection — in answers, refusals' nearest passages, `!why` and
-//! `!sources` — while an unmapped room sees all of them.
+//! `!sources`, `!status` — while an unmapped room sees all of them.
 
 use matrix_sdk::ruma::api::client::room::create_room::v3::Request as CreateRoomRequest;
 
@@ -17,6 +17,8 @@ async fn a_room_mapped_to_a_collection_only_cites_that_collection() {
         let zoo = c.search.knowledge_dir.join("zoo");
         std::fs::create_dir_all(&zoo).unwrap();
         std::fs::write(zoo.join("feeding.md"), ZOO).unwrap();
+        let other = c.search.knowledge_dir.join("japan-mongolia/broken.md");
+        std::fs::write(other, "no front matter\n").unwrap();
         c.rooms
             .insert(alias2, toml::from_str("collections = [\"zoo\"]").unwrap());
     })
@@ -54,6 +56,12 @@ async fn a_room_mapped_to_a_collection_only_cites_that_collection() {
     let r = ask(&mut alice, &bot, &zoo_room, "!sources").await;
     assert!(r.body().contains("1 knowledge files"), "{}", r.body());
     assert!(r.body().contains("City zoo"), "{}", r.body());
+    let r = ask(&mut alice, &bot, &zoo_room, "!status").await;
+    assert!(
+        r.body().contains("Problems in knowledge files: none"),
+        "another collection's problems are not shown: {}",
+        r.body()
+    );
 
     // A room without a mapping sees every collection.
     let other = room_with_bot(&mut alice, &bot, &mut [], true).await;
@@ -61,5 +69,7 @@ async fn a_room_mapped_to_a_collection_only_cites_that_collection() {
     assert!(r.body().contains("japan-mongolia/"), "{}", r.body());
     let r = ask(&mut alice, &bot, &other, "When are the snow leopards fed?").await;
     assert!(r.body().contains("noon"), "{}", r.body());
+    let r = ask(&mut alice, &bot, &other, "!status").await;
+    assert!(r.body().contains("broken.md:1:"), "{}", r.body());
     running.stop().await;
 }
