@@ -1,4 +1,4 @@
-//! The command line: `citebot ask | index | check`, parsed with clap and carried
+//! The command line: `citebot ask | index | check | gaps | run | demo`, parsed with clap and carried
 //! out against the library. `main.rs` only parses, sets up logging and calls [`run`].
 
 use std::io::{IsTerminal, Write};
@@ -12,7 +12,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::bot;
 use crate::config::Config;
+use crate::feedback;
 use crate::knowledge;
+use crate::messages;
 use crate::render;
 use crate::search::{AskOptions, Engine, SearchSettings};
 
@@ -62,6 +64,25 @@ pub enum Command {
         /// Print the problems as a JSON array.
         #[arg(long)]
         json: bool,
+    },
+    /// List the questions most often refused or voted 👎 in the bot's feedback file,
+    /// so maintainers know what to write next.
+    Gaps {
+        /// Look this many days back.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// List at most this many questions.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Print a JSON array instead of text.
+        #[arg(long)]
+        json: bool,
+        /// The bot's data folder (holding feedback.jsonl).
+        #[arg(long, conflicts_with = "config")]
+        data_dir: Option<PathBuf>,
+        /// The bot's configuration, for its `matrix.data_dir` (default: config.toml).
+        #[arg(long, short)]
+        config: Option<PathBuf>,
     },
     /// Run the Matrix bot (until Ctrl-C / SIGTERM).
     Run {
@@ -184,6 +205,30 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ..bot::DemoOptions::default()
             };
             run_async(|shutdown| bot::demo(options, engine, shutdown))
+        }
+        Command::Gaps {
+            days,
+            limit,
+            json,
+            data_dir,
+            config,
+        } => {
+            let data_dir = match data_dir {
+                Some(d) => d,
+                None => Config::data_dir_of(&config.unwrap_or_else(|| "config.toml".into()))?,
+            };
+            let path = data_dir.join(feedback::FILE);
+            let (records, skipped) = feedback::read(&path)?;
+            if skipped > 0 {
+                tracing::warn!("{}: skipped {skipped} unreadable lines", path.display());
+            }
+            let list = feedback::gaps(&records, feedback::since_days(days.max(1)), limit);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                println!("{}", messages::gaps(&list, days.max(1)).plain);
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Check { json } => {
             let kb = knowledge::load_for_check(&cli.knowledge).with_context(|| {

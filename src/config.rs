@@ -53,7 +53,7 @@ pub struct Config {
     /// `[answer]`: when and how the bot replies.
     #[serde(default)]
     pub answer: AnswerConfig,
-    /// `[rooms."!room:server"]`: per-room overrides.
+    /// `[rooms."!room:server"]` or `[rooms."#alias:server"]`: per-room overrides.
     #[serde(default)]
     pub rooms: BTreeMap<String, RoomConfig>,
     /// `[limits]`: per-user and per-room rate limits.
@@ -65,6 +65,9 @@ pub struct Config {
     /// `[search]`: the knowledge files and index.
     #[serde(default)]
     pub search: SearchConfig,
+    /// `[feedback]`: recording answers and reactions, the gaps report.
+    #[serde(default)]
+    pub feedback: FeedbackConfig,
 }
 
 /// `[matrix]`
@@ -101,9 +104,13 @@ pub struct AccessConfig {
     /// Empty: every invite is rejected.
     #[serde(default)]
     pub allowed_inviters: Vec<String>,
-    /// Full user IDs allowed to run admin commands (`!reload`).
+    /// Full user IDs allowed to run admin commands (`!reload`, `!gaps`).
     #[serde(default)]
     pub admins: Vec<String>,
+    /// Room (ID `!..` or alias `#..`) where problems found while reloading the
+    /// knowledge files are posted; `""`: only logged.
+    #[serde(default)]
+    pub admin_room: String,
 }
 
 /// Where a reply goes relative to the question.
@@ -145,6 +152,10 @@ pub struct RoomConfig {
     /// Answer every message in this room that ends with `?`, mentioned or not.
     #[serde(default)]
     pub answer_questions: bool,
+    /// The knowledge collections (sub-folders of the knowledge folder) this room
+    /// sees; `None`: all of them.
+    #[serde(default)]
+    pub collections: Option<Vec<String>>,
 }
 
 /// `[limits]`
@@ -193,6 +204,25 @@ pub struct SearchConfig {
     /// Ranked passages per answer.
     #[serde(default = "default_passages")]
     pub passages: usize,
+    /// Watch the knowledge folder and update the index as files change.
+    #[serde(default = "yes")]
+    pub watch: bool,
+}
+
+/// `[feedback]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackConfig {
+    /// Record each answer, refusal and 👍/👎 reaction in `feedback.jsonl` in
+    /// `matrix.data_dir`.
+    #[serde(default = "yes")]
+    pub record: bool,
+    /// `!gaps` looks at this many days back.
+    #[serde(default = "default_gaps_days")]
+    pub gaps_days: u32,
+    /// `!gaps` lists at most this many questions.
+    #[serde(default = "default_gaps_limit")]
+    pub gaps_limit: usize,
 }
 
 fn yes() -> bool {
@@ -240,6 +270,22 @@ fn default_index_dir() -> PathBuf {
 fn default_passages() -> usize {
     3
 }
+fn default_gaps_days() -> u32 {
+    30
+}
+fn default_gaps_limit() -> usize {
+    10
+}
+
+impl Default for FeedbackConfig {
+    fn default() -> Self {
+        Self {
+            record: true,
+            gaps_days: default_gaps_days(),
+            gaps_limit: default_gaps_limit(),
+        }
+    }
+}
 
 impl Default for AnswerConfig {
     fn default() -> Self {
@@ -280,6 +326,7 @@ impl Default for SearchConfig {
             knowledge_dir: default_knowledge_dir(),
             index_dir: default_index_dir(),
             passages: default_passages(),
+            watch: true,
         }
     }
 }
@@ -308,6 +355,25 @@ impl Config {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading config file {}", path.display()))?;
         Self::parse(&text).with_context(|| format!("config file {}", path.display()))
+    }
+
+    /// Just `matrix.data_dir` of the config file at `path`, for tools that read the
+    /// bot's data without logging in (no credentials needed).
+    pub fn data_dir_of(path: &Path) -> anyhow::Result<PathBuf> {
+        #[derive(Deserialize)]
+        struct Partial {
+            matrix: PartialMatrix,
+        }
+        #[derive(Deserialize)]
+        struct PartialMatrix {
+            #[serde(default = "default_data_dir")]
+            data_dir: PathBuf,
+        }
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config file {}", path.display()))?;
+        let partial: Partial =
+            toml::from_str(&text).with_context(|| format!("config file {}", path.display()))?;
+        Ok(partial.matrix.data_dir)
     }
 
     /// Parses TOML text, applies env secrets and validates.
@@ -365,9 +431,27 @@ impl Config {
                 );
             }
         }
-        for room in self.rooms.keys() {
-            if !room.starts_with('!') {
-                bail!("rooms.{room:?}: expected a room ID like \"!abc:example.org\"");
+        let room_ref = |r: &str| (r.starts_with('!') || r.starts_with('#')) && r.contains(':');
+        if !self.access.admin_room.is_empty() && !room_ref(&self.access.admin_room) {
+            bail!(
+                "access.admin_room: expected a room ID like \"!abc:example.org\" or an alias like \"#admins:example.org\", got {:?}",
+                self.access.admin_room
+            );
+        }
+        for (room, rc) in &self.rooms {
+            if !room_ref(room) {
+                bail!(
+                    "rooms.{room:?}: expected a room ID like \"!abc:example.org\" or an alias like \"#help:example.org\""
+                );
+            }
+            for (i, c) in rc.collections.iter().flatten().enumerate() {
+                let dir = self.search.knowledge_dir.join(c);
+                if c.trim().is_empty() || c.contains("..") || !dir.is_dir() {
+                    bail!(
+                        "rooms.{room:?}.collections[{i}]: {c:?} is not a folder in {}",
+                        self.search.knowledge_dir.display()
+                    );
+                }
             }
         }
         if self.answer.command_prefix.is_empty() || self.answer.command_prefix.contains(' ') {
@@ -389,12 +473,29 @@ impl Config {
         if self.search.passages == 0 {
             bail!("search.passages: must be at least 1");
         }
+        if self.feedback.gaps_days == 0 {
+            bail!("feedback.gaps_days: must be at least 1");
+        }
+        if self.feedback.gaps_limit == 0 {
+            bail!("feedback.gaps_limit: must be at least 1");
+        }
         Ok(())
     }
 
-    /// Whether `room_id` answers every message ending in `?`.
-    pub fn answers_questions_in(&self, room_id: &str) -> bool {
-        self.rooms.get(room_id).is_some_and(|r| r.answer_questions)
+    /// The `[rooms]` entry of a room, by its ID or else by one of its aliases.
+    pub fn room<'a>(
+        &self,
+        room_id: &str,
+        aliases: impl IntoIterator<Item = &'a str>,
+    ) -> Option<&RoomConfig> {
+        self.rooms
+            .get(room_id)
+            .or_else(|| aliases.into_iter().find_map(|a| self.rooms.get(a)))
+    }
+
+    /// Path of the feedback file.
+    pub fn feedback_path(&self) -> PathBuf {
+        self.matrix.data_dir.join(crate::feedback::FILE)
     }
 }
 
@@ -432,6 +533,37 @@ mod tests {
         assert_eq!(c.limits.room_per_minute, d.limits.room_per_minute);
         assert_eq!(c.sync.timeout_secs, d.sync.timeout_secs);
         assert_eq!(c.search.passages, d.search.passages);
+        assert_eq!(c.search.watch, d.search.watch);
+        assert_eq!(c.access.admin_room, d.access.admin_room);
+        assert_eq!(c.feedback.record, d.feedback.record);
+        assert_eq!(c.feedback.gaps_days, d.feedback.gaps_days);
+        assert_eq!(c.feedback.gaps_limit, d.feedback.gaps_limit);
+    }
+
+    #[test]
+    fn rooms_are_found_by_id_or_alias_and_collections_must_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("team")).unwrap();
+        let k = dir.path().display().to_string();
+        let c = Config::parse(&format!(
+            "{MIN}[search]\nknowledge_dir = {k:?}\n[rooms.\"#help:x\"]\ncollections = [\"team\"]\n[rooms.\"!a:x\"]\nanswer_questions = true\n"
+        ))
+        .unwrap();
+        assert!(c.room("!a:x", []).unwrap().answer_questions);
+        let by_alias = c.room("!b:x", ["#other:x", "#help:x"]).unwrap();
+        assert_eq!(
+            by_alias.collections.as_deref(),
+            Some(&["team".to_string()][..])
+        );
+        assert!(c.room("!b:x", ["#other:x"]).is_none());
+        let err = format!(
+            "{:#}",
+            Config::parse(&format!(
+                "{MIN}[search]\nknowledge_dir = {k:?}\n[rooms.\"!a:x\"]\ncollections = [\"tema\"]\n"
+            ))
+            .unwrap_err()
+        );
+        assert!(err.contains("rooms.\"!a:x\".collections[0]"), "{err}");
     }
 
     #[test]
@@ -472,6 +604,14 @@ mod tests {
                 "rooms",
             ),
             (&format!("{MIN}[bogus]\n"), "bogus"),
+            (
+                &format!("{MIN}[access]\nadmin_room = \"admins\"\n"),
+                "access.admin_room",
+            ),
+            (
+                &format!("{MIN}[feedback]\ngaps_days = 0\n"),
+                "feedback.gaps_days",
+            ),
         ];
         for (text, key) in cases {
             let err = format!("{:#}", Config::parse(text).unwrap_err());

@@ -7,9 +7,10 @@
 //! it. A malformed file is reported as a [`KnowledgeError`] carrying file and line;
 //! the other files still load.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use chrono::NaiveDate;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
@@ -204,16 +205,72 @@ impl KnowledgeBase {
 /// Reads every knowledge file under `dir`. Only an unreadable folder is an error;
 /// bad files are collected in [`KnowledgeBase::errors`].
 pub fn load(dir: &Path) -> std::io::Result<KnowledgeBase> {
-    read(dir, false)
+    read(dir, false, &mut Cache::default())
 }
 
 /// [`load`], plus the maintainer warnings `citebot check` reports
-/// ([`KnowledgeBase::warnings`]); kept off `load` because every question re-reads the folder.
+/// ([`KnowledgeBase::warnings`]); kept off `load` because the bot re-reads the
+/// folder on every change.
 pub fn load_for_check(dir: &Path) -> std::io::Result<KnowledgeBase> {
-    read(dir, true)
+    read(dir, true, &mut Cache::default())
 }
 
-fn read(dir: &Path, with_warnings: bool) -> std::io::Result<KnowledgeBase> {
+/// [`load`] that re-reads and re-parses only the files whose size or modification
+/// time changed since `cache` saw them: with 100k snippets, parsing every file on
+/// each edit would take longer than the edit deserves.
+pub fn load_cached(dir: &Path, cache: &mut Cache) -> std::io::Result<KnowledgeBase> {
+    read(dir, false, cache)
+}
+
+/// Parsed knowledge files by path, reused by [`load_cached`] while a file's size and
+/// modification time stay the same.
+#[derive(Debug, Default)]
+pub struct Cache {
+    files: HashMap<PathBuf, CachedFile>,
+}
+
+impl Cache {
+    /// Forgets everything: the next load reads every file again.
+    pub fn clear(&mut self) {
+        self.files.clear();
+    }
+}
+
+/// Timestamps this close to the time a file was read can't tell a later write
+/// apart (coarse file-system clocks), so such entries are not trusted; the same
+/// rule git uses for its index.
+const RACY: std::time::Duration = std::time::Duration::from_secs(2);
+
+#[derive(Debug, Clone)]
+struct CachedFile {
+    /// Size and modification time when read.
+    stamp: (u64, SystemTime),
+    read_at: SystemTime,
+    hash: String,
+    parsed: Parsed,
+}
+
+impl CachedFile {
+    fn fresh_for(&self, meta: &std::fs::Metadata) -> bool {
+        let Ok(modified) = meta.modified() else {
+            return false;
+        };
+        self.stamp == (meta.len(), modified)
+            && self
+                .read_at
+                .duration_since(modified)
+                .is_ok_and(|d| d >= RACY)
+    }
+}
+
+/// What one file contributed to a knowledge base.
+#[derive(Debug, Clone)]
+enum Parsed {
+    Synonyms(Result<Vec<SynonymGroup>, KnowledgeError>),
+    File(Result<(FileInfo, Vec<Snippet>), KnowledgeError>),
+}
+
+fn read(dir: &Path, with_warnings: bool, cache: &mut Cache) -> std::io::Result<KnowledgeBase> {
     let display_root = dir
         .file_name()
         .map(PathBuf::from)
@@ -221,42 +278,62 @@ fn read(dir: &Path, with_warnings: bool) -> std::io::Result<KnowledgeBase> {
     let mut paths = Vec::new();
     walk(dir, &mut paths)?;
     paths.sort();
-    // Reading and parsing dominate a large folder; files are independent, so
-    // they are done on all cores and then merged in path order.
-    let loaded = parallel_map(&paths, |path| {
-        read_one(dir, &display_root, path, with_warnings)
-    });
+    // Files whose size and modification time are unchanged come from the cache;
+    // the rest are read and parsed on all cores (files are independent), then
+    // everything is merged in path order.
+    let metas: Vec<std::io::Result<std::fs::Metadata>> =
+        paths.iter().map(std::fs::metadata).collect();
+    let stale: Vec<usize> = (0..paths.len())
+        .filter(|&i| match (&metas[i], cache.files.get(&paths[i])) {
+            (Ok(meta), Some(c)) => !c.fresh_for(meta),
+            _ => true,
+        })
+        .collect();
+    let mut fresh: HashMap<usize, Result<(CachedFile, Vec<KnowledgeError>), KnowledgeError>> =
+        stale
+            .iter()
+            .copied()
+            .zip(parallel_map(&stale, |&i| {
+                read_entry(dir, &display_root, &paths[i], &metas[i], with_warnings)
+            }))
+            .collect();
     let mut kb = KnowledgeBase {
         synonyms_ok: true,
         ..KnowledgeBase::default()
     };
     let mut hasher = Sha256::new();
     let mut seen_ids = HashSet::new();
-    for file in loaded {
-        let (shown, hash, content) = match file {
-            Loaded::Unreadable(e) => {
-                kb.errors.push(e);
+    let mut seen_paths = HashSet::new();
+    for (i, path) in paths.iter().enumerate() {
+        let rel = path.strip_prefix(dir).unwrap_or(path);
+        let shown = display_root.join(rel).to_string_lossy().replace('\\', "/");
+        let entry = match fresh.remove(&i) {
+            None => match cache.files.get(path) {
+                Some(c) => c.clone(),
+                None => continue,
+            },
+            Some(Err(unreadable)) => {
+                cache.files.remove(path);
+                kb.errors.push(unreadable);
                 continue;
             }
-            Loaded::Read {
-                shown,
-                hash,
-                content,
-            } => (shown, hash, content),
+            Some(Ok((entry, warnings))) => {
+                kb.warnings.extend(warnings);
+                cache.files.insert(path.clone(), entry.clone());
+                entry
+            }
         };
+        seen_paths.insert(path.clone());
         hasher.update(shown.as_bytes());
-        hasher.update([0]);
-        hasher.update(hash.as_bytes());
-        kb.file_hashes.insert(shown.clone(), hash);
-        match content {
-            Content::Synonyms(Ok(groups)) => kb.synonyms = groups,
-            Content::Synonyms(Err(e)) => {
+        hasher.update(entry.hash.as_bytes());
+        kb.file_hashes.insert(shown.clone(), entry.hash);
+        match entry.parsed {
+            Parsed::Synonyms(Ok(groups)) => kb.synonyms = groups,
+            Parsed::Synonyms(Err(e)) => {
                 kb.synonyms_ok = false;
                 kb.errors.push(e);
             }
-            Content::Knowledge(Err(e), _) => kb.errors.push(e),
-            Content::Knowledge(Ok((info, snippets)), warnings) => {
-                kb.warnings.extend(warnings);
+            Parsed::File(Ok((info, snippets))) => {
                 let mut dup = None;
                 for s in &snippets {
                     if !seen_ids.insert(s.id.clone()) {
@@ -275,65 +352,61 @@ fn read(dir: &Path, with_warnings: bool) -> std::io::Result<KnowledgeBase> {
                     }
                 }
             }
+            Parsed::File(Err(e)) => kb.errors.push(e),
         }
     }
+    // Deleted files leave the cache too.
+    cache.files.retain(|p, _| seen_paths.contains(p));
     kb.hash = format!("{:x}", hasher.finalize());
     Ok(kb)
 }
 
-/// One file, read and parsed.
-enum Loaded {
-    Unreadable(KnowledgeError),
-    Read {
-        shown: String,
-        hash: String,
-        content: Content,
-    },
-}
-
-enum Content {
-    Synonyms(Result<Vec<SynonymGroup>, KnowledgeError>),
-    Knowledge(
-        Result<(FileInfo, Vec<Snippet>), KnowledgeError>,
-        Vec<KnowledgeError>,
-    ),
-}
-
-fn read_one(dir: &Path, display_root: &Path, path: &Path, with_warnings: bool) -> Loaded {
+/// Reads and parses one file (and lints it, for `check`): its cache entry and
+/// warnings, or why it can't be read.
+fn read_entry(
+    dir: &Path,
+    display_root: &Path,
+    path: &Path,
+    meta: &std::io::Result<std::fs::Metadata>,
+    with_warnings: bool,
+) -> Result<(CachedFile, Vec<KnowledgeError>), KnowledgeError> {
     let rel = path.strip_prefix(dir).unwrap_or(path);
     let shown = display_root.join(rel).to_string_lossy().replace('\\', "/");
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => {
-            return Loaded::Unreadable(KnowledgeError {
-                file: shown,
-                line: 1,
-                kind: ProblemKind::Unreadable(e.to_string()),
-            });
-        }
-    };
-    let hash = format!("{:x}", Sha256::digest(&bytes));
+    let read_at = SystemTime::now();
+    let bytes = std::fs::read(path).map_err(|e| KnowledgeError {
+        file: shown.clone(),
+        line: 1,
+        kind: ProblemKind::Unreadable(e.to_string()),
+    })?;
     let text = String::from_utf8_lossy(&bytes);
-    let content = if rel == Path::new(SYNONYMS_FILE) {
-        Content::Synonyms(parse_synonyms(&shown, &text))
-    } else {
-        let collection = rel
-            .parent()
-            .map(|p| p.to_string_lossy().replace('\\', "/"))
-            .unwrap_or_default();
-        let id_base = rel.with_extension("").to_string_lossy().replace('\\', "/");
-        let parsed = parse_file(&shown, &id_base, &collection, &text);
-        let warnings = match &parsed {
-            Ok((info, _)) if with_warnings => lint(&shown, path, &text, info.published),
-            _ => Vec::new(),
-        };
-        Content::Knowledge(parsed, warnings)
+    let parsed = parse_any(rel, &shown, &text);
+    let warnings = match &parsed {
+        Parsed::File(Ok((info, _))) if with_warnings => lint(&shown, path, &text, info.published),
+        _ => Vec::new(),
     };
-    Loaded::Read {
-        shown,
-        hash,
-        content,
+    let entry = CachedFile {
+        stamp: match meta {
+            Ok(m) => (m.len(), m.modified().unwrap_or(SystemTime::UNIX_EPOCH)),
+            Err(_) => (u64::MAX, SystemTime::UNIX_EPOCH),
+        },
+        read_at,
+        hash: format!("{:x}", Sha256::digest(&bytes)),
+        parsed,
+    };
+    Ok((entry, warnings))
+}
+
+/// Parses one file's text: the synonyms file or a knowledge file.
+fn parse_any(rel: &Path, shown: &str, text: &str) -> Parsed {
+    if rel == Path::new(SYNONYMS_FILE) {
+        return Parsed::Synonyms(parse_synonyms(shown, text));
     }
+    let collection = rel
+        .parent()
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default();
+    let id_base = rel.with_extension("").to_string_lossy().replace('\\', "/");
+    Parsed::File(parse_file(shown, &id_base, &collection, text))
 }
 
 /// `items.iter().map(f)` on all cores, results in input order.
@@ -890,6 +963,56 @@ mod tests {
         let before = kb.hash.clone();
         std::fs::write(k.join("good.md"), GOOD.replace("prime", "deputy")).unwrap();
         assert_ne!(load(&k).unwrap().hash, before);
+    }
+
+    #[test]
+    fn cached_loads_reparse_only_files_whose_stamp_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        std::fs::create_dir_all(&k).unwrap();
+        let path = k.join("good.md");
+        let set_time = |secs_ago: u64| {
+            let t = SystemTime::now() - std::time::Duration::from_secs(secs_ago);
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(t)
+                .unwrap();
+            t
+        };
+        std::fs::write(&path, GOOD).unwrap();
+        let old = set_time(60);
+        let mut cache = Cache::default();
+        let first = load_cached(&k, &mut cache).unwrap();
+        // Same size and time: the cached parse is used (the new bytes are not read).
+        std::fs::write(&path, GOOD.replace("prime", "PRIME")).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let again = load_cached(&k, &mut cache).unwrap();
+        assert_eq!(again.snippets, first.snippets);
+        assert_eq!(again.hash, first.hash);
+        // A new time: re-read.
+        set_time(30);
+        let changed = load_cached(&k, &mut cache).unwrap();
+        assert!(changed.snippets.iter().any(|s| s.text.contains("PRIME")));
+        assert_ne!(changed.hash, first.hash);
+        assert_eq!(changed.hash, load(&k).unwrap().hash);
+        // A write just now that keeps size and time is still seen: recent stamps
+        // are never trusted.
+        std::fs::write(&path, GOOD).unwrap();
+        let now = load_cached(&k, &mut cache).unwrap();
+        std::fs::write(&path, GOOD.replace("prime", "PRIME")).unwrap();
+        let racy = load_cached(&k, &mut cache).unwrap();
+        assert_ne!(racy.hash, now.hash);
+        // Deleted: gone from the result and the cache.
+        std::fs::remove_file(&path).unwrap();
+        assert!(load_cached(&k, &mut cache).unwrap().snippets.is_empty());
+        assert!(cache.files.is_empty());
     }
 
     #[test]

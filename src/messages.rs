@@ -2,6 +2,7 @@
 //! answer (used by `render`), and the bot's commands, apologies and notices.
 //! Anything that came from a user or a file is HTML-escaped.
 
+use crate::feedback::Gap;
 use crate::render::{Formatted, escape_html};
 use crate::search::{IndexStats, SourceInfo};
 use std::time::Duration;
@@ -62,12 +63,20 @@ pub fn help(prefix: &str, is_admin: bool) -> Formatted {
             format!("{p}stats"),
             "questions answered and refused since start, index size, uptime",
         ),
+        (
+            format!("{p}status"),
+            "index size and age, last reload and any problems in the knowledge files",
+        ),
         (format!("{p}help"), "this help"),
     ];
     if is_admin {
         rows.push((
             format!("{p}reload"),
             "(admin) rebuild the index from the files now",
+        ));
+        rows.push((
+            format!("{p}gaps"),
+            "(admin) questions most often refused or voted 👎 lately",
         ));
     }
     let intro = "I answer questions from a set of knowledge files and cite my sources. \
@@ -166,6 +175,151 @@ pub fn stats(counters: &BotCounters, index: &IndexStats, uptime: Duration) -> Fo
             .collect::<String>()
     );
     both(plain, html)
+}
+
+/// What `!status` shows. More fields join here, and their lines in [`status`].
+#[derive(Debug, Clone)]
+pub struct Status {
+    /// The bot's Matrix device.
+    pub device_id: String,
+    /// The index in use.
+    pub index: IndexStats,
+    /// How the knowledge folder is followed ("watching for changes", or why not).
+    pub watching: String,
+    /// When the index was last brought up to date with the files (RFC 3339), and
+    /// what that changed; `None`: not since start.
+    pub last_reload: Option<(String, String)>,
+    /// Problems in the knowledge files (`file:line: problem`): those files are
+    /// served in their last good version.
+    pub problems: Vec<String>,
+    /// Why the last reload failed as a whole, if it did.
+    pub reload_failure: Option<String>,
+    pub uptime: Duration,
+}
+
+/// `!status`.
+pub fn status(s: &Status) -> Formatted {
+    let mut lines = vec![
+        format!("Device: {}", s.device_id),
+        format!(
+            "Index: {} passages from {} files, {}",
+            s.index.snippets,
+            s.index.files,
+            human_bytes(s.index.size_bytes)
+        ),
+        format!(
+            "Index updated: {}",
+            if s.index.built_at.is_empty() {
+                "-"
+            } else {
+                &s.index.built_at
+            }
+        ),
+        format!("Knowledge folder: {}", s.watching),
+        match &s.last_reload {
+            Some((at, what)) => format!("Last reload: {at} ({what})"),
+            None => "Last reload: none since start".to_string(),
+        },
+    ];
+    if let Some(failure) = &s.reload_failure {
+        lines.push(format!("Reload failed: {failure}"));
+    }
+    if s.problems.is_empty() {
+        lines.push("Problems in knowledge files: none".to_string());
+    } else {
+        lines.push(format!(
+            "Problems in knowledge files ({}; their last good version is served):",
+            s.problems.len()
+        ));
+        lines.extend(s.problems.iter().map(|p| format!("  {p}")));
+    }
+    lines.push(format!("Uptime: {}", human_duration(s.uptime)));
+    let plain = lines.join("\n");
+    let html = format!(
+        "<ul>{}</ul>",
+        lines
+            .iter()
+            .map(|l| format!("<li>{}</li>", escape_html(l.trim_start())))
+            .collect::<String>()
+    );
+    both(plain, html)
+}
+
+/// Posted to the admin room when a reload finds problems in knowledge files.
+pub fn knowledge_problems(problems: &[String]) -> Formatted {
+    let head = format!(
+        "Problems in the knowledge files ({}); the last good version of each is still served:",
+        problems.len()
+    );
+    both(
+        format!("{head}\n{}", problems.join("\n")),
+        format!(
+            "<p>{}</p><ul>{}</ul>",
+            escape_html(&head),
+            problems
+                .iter()
+                .map(|p| format!("<li><code>{}</code></li>", escape_html(p)))
+                .collect::<String>()
+        ),
+    )
+}
+
+/// Posted to the admin room when the problems it was told about are fixed.
+pub fn knowledge_fixed() -> Formatted {
+    text("The knowledge files load without problems again.")
+}
+
+/// Posted to the admin room when updating the index failed as a whole.
+pub fn reload_error(error: &str) -> Formatted {
+    text(format!(
+        "Updating the index from the knowledge files failed; the previous index is still in use: {error}"
+    ))
+}
+
+/// `!gaps` and `citebot gaps`: the questions most often refused or voted down.
+pub fn gaps(list: &[Gap], days: u32) -> Formatted {
+    if list.is_empty() {
+        return text(format!(
+            "No refused or down-voted questions in the last {days} days."
+        ));
+    }
+    let head = format!("Questions most often refused or voted 👎 in the last {days} days:");
+    let row = |g: &Gap| {
+        let mut why = Vec::new();
+        if g.refused > 0 {
+            why.push(format!("refused {}", g.refused));
+        }
+        if g.down > 0 {
+            why.push(format!("👎 {}", g.down));
+        }
+        if g.up > 0 {
+            why.push(format!("👍 {}", g.up));
+        }
+        (g.count(), why.join(", "), g.question.clone())
+    };
+    let mut plain = head.clone();
+    let mut html = format!("<p>{}</p><ol>", escape_html(&head));
+    for g in list {
+        let (n, why, q) = row(g);
+        plain.push_str(&format!("\n{n:>4}  {q}  ({why})"));
+        html.push_str(&format!(
+            "<li><b>{n}</b> — {} <i>({})</i></li>",
+            escape_html(&q),
+            escape_html(&why)
+        ));
+    }
+    html.push_str("</ol>");
+    both(plain, html)
+}
+
+/// `!gaps` when feedback isn't recorded.
+pub fn feedback_off() -> Formatted {
+    text("Feedback isn't recorded here (feedback.record = false), so there are no gaps to list.")
+}
+
+/// `!gaps` when the feedback file can't be read.
+pub fn gaps_failed() -> Formatted {
+    text("Sorry, the feedback file couldn't be read. The error is in the bot's log.")
 }
 
 /// `!reload` done.
@@ -275,6 +429,64 @@ mod tests {
     #[test]
     fn help_lists_reload_only_for_admins() {
         assert!(help("!", true).plain.contains("!reload"));
+        assert!(help("!", true).plain.contains("!gaps"));
         assert!(!help("!", false).plain.contains("!reload"));
+        assert!(!help("!", false).plain.contains("!gaps"));
+        assert!(help("!", false).plain.contains("!status"));
+    }
+
+    #[test]
+    fn status_names_problems_or_says_none() {
+        let mut s = Status {
+            device_id: "DEV".into(),
+            index: IndexStats {
+                snippets: 5,
+                files: 2,
+                size_bytes: 0,
+                built_at: String::new(),
+                location: "in memory".into(),
+            },
+            watching: "watching for changes".into(),
+            last_reload: None,
+            problems: Vec::new(),
+            reload_failure: None,
+            uptime: Duration::from_secs(3),
+        };
+        let out = status(&s).plain;
+        assert!(out.contains("Device: DEV"), "{out}");
+        assert!(out.contains("Problems in knowledge files: none"), "{out}");
+        assert!(out.contains("Last reload: none since start"), "{out}");
+        s.problems = vec!["knowledge/a.md:3: front matter: <oops>".into()];
+        s.last_reload = Some((
+            "2026-01-01T00:00:00Z".into(),
+            "updated knowledge/a.md".into(),
+        ));
+        let out = status(&s);
+        assert!(out.plain.contains("knowledge/a.md:3:"), "{}", out.plain);
+        assert!(
+            out.plain.contains("updated knowledge/a.md"),
+            "{}",
+            out.plain
+        );
+        assert!(out.html.contains("&lt;oops&gt;"), "{}", out.html);
+    }
+
+    #[test]
+    fn gaps_list_counts_and_reasons() {
+        let g = Gap {
+            question: "What is <x>?".into(),
+            refused: 2,
+            down: 1,
+            up: 0,
+            last_asked: String::new(),
+        };
+        let out = gaps(std::slice::from_ref(&g), 30);
+        assert!(
+            out.plain.contains("   3  What is <x>?  (refused 2, 👎 1)"),
+            "{}",
+            out.plain
+        );
+        assert!(out.html.contains("&lt;x&gt;"));
+        assert!(gaps(&[], 7).plain.contains("last 7 days"));
     }
 }

@@ -46,6 +46,7 @@ mod tests {
         let access = Access::new(&AccessConfig {
             allowed_inviters: vec!["@*:example.org".into(), "@alice:other.net".into()],
             admins: vec!["@root:example.org".into()],
+            admin_room: String::new(),
         })
         .unwrap();
         for (user, ok) in [

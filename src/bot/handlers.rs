@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use matrix_sdk::ruma::api::client::receipt::create_receipt::v3::ReceiptType;
+use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
 use matrix_sdk::ruma::events::receipt::ReceiptThread;
 use matrix_sdk::ruma::events::room::message::{
     MessageType, OriginalSyncRoomMessageEvent, Relation,
@@ -14,7 +15,7 @@ use matrix_sdk::ruma::events::room::message::{
 use matrix_sdk::ruma::events::{
     AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent,
 };
-use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedRoomId};
+use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedEventId, OwnedRoomId};
 use matrix_sdk::sync::SyncResponse;
 use matrix_sdk::{Room, RoomState};
 use tracing::{debug, error, info, warn};
@@ -23,8 +24,10 @@ use super::Bot;
 use super::limits::Verdict;
 use super::reply;
 use super::triggers::{self, Request};
+use crate::feedback::{self, Record, Vote};
 use crate::messages;
 use crate::render::{self, Formatted};
+use crate::search::{Answer, AskOptions, collection_of};
 
 /// Handles one sync response. `catching_up`: the first sync after a fresh
 /// login, whose messages are history and never answered.
@@ -47,11 +50,14 @@ pub(crate) async fn process(bot: &Arc<Bot>, response: SyncResponse, catching_up:
                     continue;
                 }
             };
-            if let AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
-                SyncMessageLikeEvent::Original(msg),
-            )) = event
-            {
-                handle_message(bot, &room, msg, catching_up).await;
+            match event {
+                AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
+                    SyncMessageLikeEvent::Original(msg),
+                )) => handle_message(bot, &room, msg, catching_up).await,
+                AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::Reaction(
+                    SyncMessageLikeEvent::Original(reaction),
+                )) => handle_reaction(bot, &room, &reaction),
+                _ => {}
             }
         }
         if update.timeline.limited && !catching_up {
@@ -117,6 +123,38 @@ async fn leave_if_alone(bot: &Arc<Bot>, room: &Room) {
     }
 }
 
+/// Records a 👍/👎 on one of the bot's answers in the feedback file.
+fn handle_reaction(bot: &Bot, room: &Room, reaction: &OriginalSyncReactionEvent) {
+    let Some(log) = &bot.feedback else { return };
+    if reaction.sender == bot.user_id {
+        return;
+    }
+    let target = &reaction.content.relates_to.event_id;
+    let key = &reaction.content.relates_to.key;
+    let Some(vote) = Vote::from_key(key) else {
+        return;
+    };
+    let ours = bot
+        .answers
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .contains(target);
+    if !ours {
+        return;
+    }
+    let record = Record::reaction(
+        target.as_str(),
+        room.room_id().as_str(),
+        reaction.sender.as_str(),
+        vote,
+        key,
+    );
+    match log.append(&record) {
+        Ok(()) => info!(room = %room.room_id(), answer = %target, ?vote, "feedback recorded"),
+        Err(err) => error!(error = %err, "recording feedback failed"),
+    }
+}
+
 /// When the bot's own join to `room` happened (ms since epoch).
 async fn joined_at(bot: &Bot, room: &Room) -> Option<u64> {
     let me = room.get_member_no_sync(&bot.user_id).await.ok()??;
@@ -160,7 +198,7 @@ async fn handle_message(
             .mentions
             .as_ref()
             .is_some_and(|m| m.user_ids.contains(&bot.user_id)),
-        answer_questions: bot.config.answers_questions_in(room_id),
+        answer_questions: bot.rooms.answers_questions(room),
     };
     let Some(request) = triggers::classify(&text.body, &ctx) else {
         return;
@@ -215,20 +253,24 @@ async fn respond(
     request: Request,
 ) {
     let started = std::time::Instant::now();
-    let work = build_reply(bot, msg, request);
+    let collections = bot.rooms.collections(room);
+    let work = build_reply(bot, msg, request, collections);
     tokio::pin!(work);
     let mut typed = false;
-    let body = match tokio::time::timeout(TYPING_AFTER, &mut work).await {
-        Ok(body) => body,
+    let (body, answer) = match tokio::time::timeout(TYPING_AFTER, &mut work).await {
+        Ok(done) => done,
         Err(_) if bot.config.answer.typing => {
             typed = true;
-            let (_, body) = tokio::join!(set_typing(room, true), &mut work);
-            body
+            let (_, done) = tokio::join!(set_typing(room, true), &mut work);
+            done
         }
         Err(_) => work.await,
     };
     let built = started.elapsed();
-    deliver(bot, room, msg, "reply", &body).await;
+    let sent = deliver(bot, room, msg, "reply", &body).await;
+    if let (Some(reply), Some(answer)) = (sent, answer) {
+        record_answer(bot, room, msg, reply, &answer);
+    }
     debug!(
         event = %msg.event_id,
         build_ms = built.as_millis() as u64,
@@ -253,23 +295,53 @@ async fn respond(
 }
 
 /// Sends `body` as the reply to `msg`; a failure is logged loudly (the reply
-/// was already retried) and counted.
+/// was already retried) and counted. Returns the reply's event ID when sent.
 async fn deliver(
     bot: &Bot,
     room: &Room,
     msg: &OriginalSyncRoomMessageEvent,
     kind: &str,
     body: &Formatted,
-) {
+) -> Option<OwnedEventId> {
     let content = reply::content(body, msg, bot.config.answer.reply_mode);
     let txn = reply::transaction_id(msg, kind);
-    if let Err(err) = reply::send(room, content, txn, bot.config.limits.send_attempts).await {
-        error!(room = %room.room_id(), question = %msg.event_id, error = %err, "reply not delivered");
-        bot.counters
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .failed += 1;
+    match reply::send(room, content, txn, bot.config.limits.send_attempts).await {
+        Ok(id) => Some(id),
+        Err(err) => {
+            error!(room = %room.room_id(), question = %msg.event_id, error = %err, "reply not delivered");
+            bot.counters
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .failed += 1;
+            None
+        }
     }
+}
+
+/// Writes an answer (or refusal) the bot sent to the feedback file, and
+/// remembers the reply so reactions to it count as votes.
+fn record_answer(
+    bot: &Bot,
+    room: &Room,
+    msg: &OriginalSyncRoomMessageEvent,
+    reply: OwnedEventId,
+    answer: &Answer,
+) {
+    let Some(log) = &bot.feedback else { return };
+    let record = Record::answer(
+        reply.as_str(),
+        room.room_id().as_str(),
+        msg.sender.as_str(),
+        answer,
+    );
+    if let Err(err) = log.append(&record) {
+        error!(error = %err, "recording the answer in the feedback file failed");
+        return;
+    }
+    bot.answers
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(reply);
 }
 
 /// Runs `f` on the blocking pool: the search core is synchronous.
@@ -277,37 +349,48 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
     Ok(tokio::task::spawn_blocking(f).await?)
 }
 
+/// The reply to `request`, and the search core's answer when it was a question
+/// (for the feedback file). `collections`: what this room may see (`None`: all).
 async fn build_reply(
     bot: &Arc<Bot>,
     msg: &OriginalSyncRoomMessageEvent,
     request: Request,
-) -> Formatted {
+    collections: Option<Vec<String>>,
+) -> (Formatted, Option<Answer>) {
     let prefix = bot.config.answer.command_prefix.as_str();
     let engine = bot.engine.clone();
-    match request {
-        Request::Ask(question) => match blocking(move || engine.ask(&question)).await {
-            Ok(Ok(answer)) => {
-                let mut c = bot.counters.lock().unwrap_or_else(|e| e.into_inner());
-                if answer.answered {
-                    c.answered += 1;
-                } else {
-                    c.refused += 1;
+    let options = AskOptions {
+        collections,
+        passages: None,
+    };
+    let reply = match request {
+        Request::Ask(question) => {
+            match blocking(move || engine.ask_with(&question, &options)).await {
+                Ok(Ok(answer)) => {
+                    let mut c = bot.counters.lock().unwrap_or_else(|e| e.into_inner());
+                    if answer.answered {
+                        c.answered += 1;
+                    } else {
+                        c.refused += 1;
+                    }
+                    drop(c);
+                    return (render::matrix(&answer), Some(answer));
                 }
-                drop(c);
-                render::matrix(&answer)
+                Ok(Err(err)) => search_failed(bot, &err),
+                Err(err) => search_failed(bot, &err),
             }
-            Ok(Err(err)) => search_failed(bot, &err),
-            Err(err) => search_failed(bot, &err),
-        },
+        }
         Request::Why(question) => {
             let q = question.clone();
-            match blocking(move || engine.explain(&q)).await {
+            match blocking(move || engine.explain_with(&q, &options)).await {
                 Ok(Ok(explanation)) => messages::why(&question, &explanation.to_string()),
                 Ok(Err(err)) => search_failed(bot, &err),
                 Err(err) => search_failed(bot, &err),
             }
         }
-        Request::Sources => messages::sources(&bot.engine.sources()),
+        Request::Sources => {
+            messages::sources(&bot.engine.sources_in(options.collections.as_deref()))
+        }
         Request::Stats => {
             let counters = bot
                 .counters
@@ -316,10 +399,16 @@ async fn build_reply(
                 .clone();
             messages::stats(&counters, &bot.engine.stats(), bot.started.elapsed())
         }
+        Request::Status => messages::status(&status(bot, options.collections.as_deref())),
         Request::Help => messages::help(prefix, bot.access.is_admin(msg.sender.as_str())),
-        Request::Reload if !bot.access.is_admin(msg.sender.as_str()) => {
-            info!(sender = %msg.sender, "refused !reload from a non-admin");
-            messages::admin_only(prefix, "reload")
+        Request::Reload | Request::Gaps if !bot.access.is_admin(msg.sender.as_str()) => {
+            let command = if request == Request::Reload {
+                "reload"
+            } else {
+                "gaps"
+            };
+            info!(sender = %msg.sender, command, "refused an admin command from a non-admin");
+            messages::admin_only(prefix, command)
         }
         Request::Reload => match blocking(move || engine.rebuild()).await {
             Ok(Ok(report)) => {
@@ -335,9 +424,64 @@ async fn build_reply(
                 messages::reload_failed()
             }
         },
+        Request::Gaps => gaps(bot).await,
         Request::MissingQuestion(cmd) => messages::missing_question(prefix, cmd),
         Request::Empty => messages::empty_question(prefix),
         Request::Unknown(cmd) => messages::unknown_command(prefix, &cmd),
+    };
+    (reply, None)
+}
+
+/// What `!status` shows, gathered now; in a room limited to `collections`, only
+/// the problems of files in those collections.
+fn status(bot: &Bot, collections: Option<&[String]>) -> messages::Status {
+    let reload = bot.reload_state().clone();
+    messages::Status {
+        device_id: bot
+            .client
+            .device_id()
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "-".into()),
+        index: bot.engine.stats(),
+        watching: reload.watching,
+        last_reload: reload.last_reload,
+        problems: bot
+            .engine
+            .knowledge_errors()
+            .iter()
+            .filter(|e| {
+                collections.is_none_or(|cols| cols.iter().any(|c| c == collection_of(&e.file)))
+            })
+            .map(ToString::to_string)
+            .collect(),
+        reload_failure: reload.failure,
+        uptime: bot.started.elapsed(),
+    }
+}
+
+/// `!gaps`: the feedback file's most refused or down-voted questions.
+async fn gaps(bot: &Bot) -> Formatted {
+    if bot.feedback.is_none() {
+        return messages::feedback_off();
+    }
+    let path = bot.config.feedback_path();
+    let (days, limit) = (
+        bot.config.feedback.gaps_days,
+        bot.config.feedback.gaps_limit,
+    );
+    match blocking(move || feedback::read(&path)).await {
+        Ok(Ok((records, _))) => messages::gaps(
+            &feedback::gaps(&records, feedback::since_days(days), limit),
+            days,
+        ),
+        Ok(Err(err)) => {
+            error!(error = %err, "reading the feedback file failed");
+            messages::gaps_failed()
+        }
+        Err(err) => {
+            error!(error = %err, "reading the feedback file failed");
+            messages::gaps_failed()
+        }
     }
 }
 

@@ -9,6 +9,8 @@ use matrix_sdk::config::SyncSettings;
 use matrix_sdk::ruma::api::client::filter::FilterDefinition;
 use matrix_sdk::ruma::api::client::room::create_room::v3::Request as CreateRoomRequest;
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
+use matrix_sdk::ruma::events::reaction::ReactionEventContent;
+use matrix_sdk::ruma::events::relation::Annotation;
 use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
 use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId, RoomId};
 use matrix_sdk::{Client, Room};
@@ -148,6 +150,23 @@ impl Human {
             .send(content)
             .await
             .context("sending a message")?
+            .response
+            .event_id)
+    }
+
+    /// Reacts to `event_id` with `key` (an `m.annotation`, as clients send 👍).
+    pub async fn react(
+        &self,
+        room: &Room,
+        event_id: &str,
+        key: &str,
+    ) -> anyhow::Result<OwnedEventId> {
+        let target = OwnedEventId::try_from(event_id).context("not an event ID")?;
+        let content = ReactionEventContent::new(Annotation::new(target, key.to_owned()));
+        Ok(room
+            .send(content)
+            .await
+            .context("sending a reaction")?
             .response
             .event_id)
     }

@@ -1,7 +1,8 @@
 //! The Matrix side of citebot: logs in, runs the sync loop and answers
 //! questions in rooms. `run` is the entry point; submodules own one concern
-//! each (session, access, triggers, limits, replies, event handling, the
-//! local Synapse launcher and the demo).
+//! each (session, access, triggers, limits, replies, event handling, per-room
+//! settings, live reload of the knowledge folder, the local Synapse launcher
+//! and the demo).
 
 pub mod access;
 pub mod demo;
@@ -9,20 +10,23 @@ pub mod handlers;
 pub mod human;
 pub mod limits;
 pub mod reply;
+pub(crate) mod rooms;
 pub mod session;
 pub mod synapse;
 pub mod triggers;
+pub mod watch;
 
-use std::sync::{Arc, Mutex};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use matrix_sdk::Client;
 use matrix_sdk::config::SyncSettings;
-use matrix_sdk::ruma::OwnedUserId;
 use matrix_sdk::ruma::api::client::filter::{FilterDefinition, LazyLoadOptions};
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::api::error::ErrorKind;
+use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId};
 use matrix_sdk::store::StateStoreDataKey;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -31,6 +35,7 @@ use tracing::{error, info, warn};
 pub use demo::{DemoOptions, demo};
 
 use crate::config::Config;
+use crate::feedback;
 use crate::messages::BotCounters;
 use crate::search::Engine;
 
@@ -49,7 +54,24 @@ pub(crate) struct Bot {
     pub counters: Mutex<BotCounters>,
     pub started: Instant,
     pub tasks: TaskTracker,
+    /// Cancelled on shutdown, and when the sync loop ends for any reason.
     pub shutdown: CancellationToken,
+    /// `[rooms]` entries by room, aliases resolved.
+    pub rooms: rooms::Rooms,
+    /// Where reload problems are posted (`access.admin_room`, resolved).
+    pub admin_room: Option<OwnedRoomId>,
+    /// Live reload: what `!status` shows.
+    pub reload: Mutex<watch::ReloadState>,
+    /// The feedback file, unless `feedback.record` is off (or it can't be opened).
+    pub feedback: Option<feedback::Log>,
+    /// The bot's answers recorded in the feedback file: reactions to these are votes.
+    pub answers: Mutex<HashSet<OwnedEventId>>,
+}
+
+impl Bot {
+    pub(crate) fn reload_state(&self) -> MutexGuard<'_, watch::ReloadState> {
+        self.reload.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// Runs the bot until `shutdown` is cancelled: logs in (or restores the saved
@@ -78,6 +100,15 @@ pub async fn run_with_client(
         Ok(Some(name)) => name,
         _ => user_id.localpart().to_owned(),
     };
+    let rooms = rooms::Rooms::resolve(&client, &config).await;
+    let admin_room = match config.access.admin_room.as_str() {
+        "" => None,
+        r => rooms::resolve_alias(&client, r).await,
+    };
+    let (feedback, answers) = open_feedback(&config);
+    // A child token: ending the sync loop (even with an error) stops the
+    // watcher too, without cancelling the caller's token.
+    let shutdown = shutdown.child_token();
     let bot = Arc::new(Bot {
         access: access::Access::new(&config.access)?,
         limits: limits::Limits::new(&config.limits),
@@ -90,9 +121,20 @@ pub async fn run_with_client(
         started: Instant::now(),
         tasks: TaskTracker::new(),
         shutdown,
+        rooms,
+        admin_room,
+        reload: Mutex::new(watch::ReloadState::default()),
+        feedback,
+        answers: Mutex::new(answers),
     });
     info!(user = %bot.user_id, name = %bot.display_name, "citebot starting");
-    let result = sync_loop(&bot).await;
+    let (admin_tx, admin_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (synced_tx, synced_rx) = tokio::sync::watch::channel(false);
+    bot.tasks
+        .spawn(watch::post_to_admin_room(bot.clone(), admin_rx, synced_rx));
+    watch::start(&bot, admin_tx);
+    let result = sync_loop(&bot, &synced_tx).await;
+    bot.shutdown.cancel();
     bot.tasks.close();
     if tokio::time::timeout(SHUTDOWN_GRACE, bot.tasks.wait())
         .await
@@ -105,6 +147,35 @@ pub async fn run_with_client(
     }
     info!("citebot stopped");
     result
+}
+
+/// Opens the feedback file (when `feedback.record`) and reads back which replies
+/// were answers, so votes on answers given before a restart still count.
+fn open_feedback(config: &Config) -> (Option<feedback::Log>, HashSet<OwnedEventId>) {
+    if !config.feedback.record {
+        return (None, HashSet::new());
+    }
+    let log = match feedback::Log::open(&config.matrix.data_dir) {
+        Ok(log) => log,
+        Err(err) => {
+            error!(error = %err, "feedback will not be recorded");
+            return (None, HashSet::new());
+        }
+    };
+    let answers = match feedback::read(log.path()) {
+        Ok((records, _)) => records
+            .into_iter()
+            .filter_map(|r| match r {
+                feedback::Record::Answer { reply, .. } => OwnedEventId::try_from(reply).ok(),
+                feedback::Record::Reaction { .. } => None,
+            })
+            .collect(),
+        Err(err) => {
+            warn!(error = %err, "cannot read earlier feedback; votes on older answers are not recorded");
+            HashSet::new()
+        }
+    };
+    (Some(log), answers)
 }
 
 fn sync_filter(timeline_limit: u32) -> Filter {
@@ -120,7 +191,10 @@ fn sync_filter(timeline_limit: u32) -> Filter {
 
 /// Our own loop around `sync_once`: `Client::sync()` sleeps about a second
 /// after every quick `/sync`, which would add that second to most replies.
-async fn sync_loop(bot: &Arc<Bot>) -> anyhow::Result<()> {
+async fn sync_loop(
+    bot: &Arc<Bot>,
+    synced: &tokio::sync::watch::Sender<bool>,
+) -> anyhow::Result<()> {
     let cfg = &bot.config.sync;
     let stored = bot
         .client
@@ -159,6 +233,7 @@ async fn sync_loop(bot: &Arc<Bot>) -> anyhow::Result<()> {
                 handlers::process(bot, response, catching_up).await;
                 catching_up = false;
                 first = false;
+                synced.send_replace(true);
             }
             Err(err) => {
                 if let Some(ErrorKind::UnknownToken(_)) = err.client_api_error_kind() {

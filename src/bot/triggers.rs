@@ -17,6 +17,10 @@ pub enum Request {
     Help,
     /// Rebuild the index (admin).
     Reload,
+    /// Index, reload and knowledge-file problems.
+    Status,
+    /// Most often refused or voted-down questions (admin).
+    Gaps,
     /// A command that needs a question got none (`ask` / `why`).
     MissingQuestion(&'static str),
     /// Addressed to the bot but with nothing in it.
@@ -121,6 +125,8 @@ fn parse_command(rest: &str, addressed: bool) -> Option<Request> {
         "stats" => Request::Stats,
         "help" => Request::Help,
         "reload" => Request::Reload,
+        "status" => Request::Status,
+        "gaps" => Request::Gaps,
         // Other bots share prefixes like `!`: an unknown command is only
         // answered where the message was clearly meant for us.
         _ if addressed => Request::Unknown(name.to_string()),
@@ -208,6 +214,8 @@ mod tests {
             ("!stats", group, Some(Request::Stats)),
             ("!help", group, Some(Request::Help)),
             ("!reload", group, Some(Request::Reload)),
+            ("!status", group, Some(Request::Status)),
+            ("!gaps", dm, Some(Request::Gaps)),
             ("!weather", group, None),
             ("!weather", dm, Some(Request::Unknown("weather".into()))),
             ("citebot: !sources", group, Some(Request::Sources)),

@@ -164,18 +164,22 @@ pub struct Engine {
     current: Arc<RwLock<Arc<Snapshot>>>,
     /// Serialises rebuilds: one writer at a time.
     rebuild_lock: Arc<std::sync::Mutex<()>>,
+    /// Parsed files kept between refreshes, so a refresh re-parses only what changed.
+    cache: Arc<std::sync::Mutex<knowledge::Cache>>,
 }
 
 impl Engine {
     /// Opens the index, building it first if it is missing or older than the
     /// knowledge files (content hash), so answers never come from stale files.
     pub fn open(settings: &SearchSettings) -> Result<Engine, SearchError> {
-        let kb = load_knowledge(settings)?;
+        let mut cache = knowledge::Cache::default();
+        let kb = load_knowledge(settings, &mut cache)?;
         let snapshot = Snapshot::open_or_build(settings.index_dir.as_deref(), kb)?;
         Ok(Engine {
             settings: Arc::new(settings.clone()),
             current: Arc::new(RwLock::new(Arc::new(snapshot))),
             rebuild_lock: Arc::new(std::sync::Mutex::new(())),
+            cache: Arc::new(std::sync::Mutex::new(cache)),
         })
     }
 
@@ -200,8 +204,19 @@ impl Engine {
 
     /// How a question was understood and scored (for `!why`).
     pub fn explain(&self, question: &str) -> Result<Explanation, SearchError> {
+        self.explain_with(question, &AskOptions::default())
+    }
+
+    /// [`Engine::explain`] limited to `options.collections`, as a room mapped to
+    /// some collections asks.
+    pub fn explain_with(
+        &self,
+        question: &str,
+        options: &AskOptions,
+    ) -> Result<Explanation, SearchError> {
+        let n = options.passages.unwrap_or(self.settings.passages).max(1);
         self.snapshot()
-            .explain(question, self.settings.passages.max(1))
+            .explain(question, n, options.collections.as_deref())
     }
 
     /// Re-reads the knowledge files and rebuilds the whole index now. Questions
@@ -220,7 +235,13 @@ impl Engine {
     fn sync(&self, force: bool) -> Result<RebuildReport, SearchError> {
         let _guard = self.rebuild_lock.lock().unwrap_or_else(|e| e.into_inner());
         let started = std::time::Instant::now();
-        let kb = load_knowledge(&self.settings)?;
+        let kb = {
+            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            if force {
+                cache.clear();
+            }
+            load_knowledge(&self.settings, &mut cache)?
+        };
         let errors = kb.errors.iter().map(ToString::to_string).collect();
         let snapshot = self.snapshot().sync_with(kb, force)?;
         let stats = snapshot.stats();
@@ -236,6 +257,16 @@ impl Engine {
     /// The knowledge files that are indexed.
     pub fn sources(&self) -> Vec<SourceInfo> {
         self.snapshot().files.iter().map(SourceInfo::from).collect()
+    }
+
+    /// The indexed knowledge files of `collections` (`None`: all), as a room mapped
+    /// to some collections lists them.
+    pub fn sources_in(&self, collections: Option<&[String]>) -> Vec<SourceInfo> {
+        let mut sources = self.sources();
+        if let Some(cols) = collections {
+            sources.retain(|s| cols.iter().any(|c| c == collection_of(&s.file)));
+        }
+        sources
     }
 
     /// Problems found in the knowledge files when the index was last built.
@@ -254,10 +285,22 @@ impl Engine {
     }
 }
 
-fn load_knowledge(settings: &SearchSettings) -> Result<knowledge::KnowledgeBase, SearchError> {
-    let kb = knowledge::load(&settings.knowledge_dir).map_err(|e| SearchError::Knowledge {
-        dir: settings.knowledge_dir.clone(),
-        source: e,
+/// The collection of a file shown as `knowledge/team/x.md`: its folder under the
+/// knowledge folder (`team`), "" at the root; the same rule as [`knowledge::Snippet::collection`].
+pub fn collection_of(file: &str) -> &str {
+    let under_root = file.split_once('/').map_or("", |(_, rest)| rest);
+    under_root.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+fn load_knowledge(
+    settings: &SearchSettings,
+    cache: &mut knowledge::Cache,
+) -> Result<knowledge::KnowledgeBase, SearchError> {
+    let kb = knowledge::load_cached(&settings.knowledge_dir, cache).map_err(|e| {
+        SearchError::Knowledge {
+            dir: settings.knowledge_dir.clone(),
+            source: e,
+        }
     })?;
     for e in &kb.errors {
         tracing::warn!("{e}");
@@ -447,6 +490,15 @@ mod tests {
         );
         let a = e.ask_with("Naadam festival", &only_team).unwrap();
         assert!(!a.answered);
+        let why = e.explain_with("Naadam festival", &only_team).unwrap();
+        assert!(why.passages.iter().all(|p| p.id.starts_with("team/")));
+        let files: Vec<String> = e
+            .sources_in(only_team.collections.as_deref())
+            .into_iter()
+            .map(|s| s.file)
+            .collect();
+        assert_eq!(files, ["knowledge/team/policy.md"]);
+        assert_eq!(e.sources_in(None).len(), 3);
     }
 
     #[test]

@@ -641,10 +641,15 @@ impl Snapshot {
         topics
     }
 
-    /// The figures behind an answer.
-    pub fn explain(&self, question: &str, n: usize) -> Result<Explanation, SearchError> {
+    /// The figures behind an answer, over `collections` (`None`: all).
+    pub fn explain(
+        &self,
+        question: &str,
+        n: usize,
+        collections: Option<&[String]>,
+    ) -> Result<Explanation, SearchError> {
         let q = self.question(question)?;
-        let ranked = self.rank(&q, None)?;
+        let ranked = self.rank(&q, collections)?;
         let answered = confident(&ranked);
         let passages = ranked
             .iter()

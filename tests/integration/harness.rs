@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use citebot::bot::human::Human;
+use citebot::bot::human::{Human, Seen};
 use citebot::bot::synapse::{Synapse, SynapseOptions};
 use citebot::config::{Config, Secret};
 use citebot::search::{Engine, SearchSettings};
@@ -151,6 +151,11 @@ impl BotSetup {
         self.config.matrix.data_dir.clone()
     }
 
+    /// The bot's private knowledge folder (a copy of the project's), for tests to edit.
+    pub fn knowledge_dir(&self) -> PathBuf {
+        self.config.search.knowledge_dir.clone()
+    }
+
     /// Starts `citebot::bot::run`.
     pub fn start(&self) -> RunningBot {
         let shutdown = CancellationToken::new();
@@ -187,6 +192,45 @@ impl RunningBot {
 impl Drop for RunningBot {
     fn drop(&mut self) {
         self.shutdown.cancel();
+    }
+}
+
+/// Asks `question` in `room` and returns the bot's reply.
+pub async fn ask(
+    human: &mut Human,
+    bot: &BotSetup,
+    room: &matrix_sdk::Room,
+    question: &str,
+) -> Seen {
+    let q = human.say(room, question).await.unwrap();
+    human
+        .reply_from(&bot.user_id, q.as_str(), WAIT)
+        .await
+        .unwrap()
+}
+
+/// Asks `question` until the reply satisfies `pred` (the bot reloads in the
+/// background), for at most `limit`; returns the matching reply.
+pub async fn ask_until(
+    human: &mut Human,
+    bot: &BotSetup,
+    room: &matrix_sdk::Room,
+    question: &str,
+    limit: Duration,
+    pred: impl Fn(&Seen) -> bool,
+) -> Seen {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        let r = ask(human, bot, room, question).await;
+        if pred(&r) {
+            return r;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no matching reply to {question:?} within {limit:?}; last: {}",
+            r.body()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

@@ -8,8 +8,11 @@ mod harness;
 
 mod answering;
 mod cli;
+mod collections;
 mod commands;
 mod eval;
+mod feedback;
 mod joining;
 mod limits;
+mod reload;
 mod restart;

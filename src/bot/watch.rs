@@ -1,0 +1,399 @@
+//! Live reload: watches the knowledge folder (notify, debounced) and brings the
+//! index up to date with each burst of changes (`Engine::refresh`: only the
+//! changed files, one commit, so questions never see a half-built index). Logs
+//! what changed, keeps what `!status` shows, and tells the admin room about
+//! problems in the knowledge files once per new set of problems. When the folder
+//! can't be watched it is polled instead; the bot keeps running either way.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
+use notify::event::{AccessKind, AccessMode};
+use notify::{Event, EventKind, RecursiveMode, Watcher};
+use tokio::sync::mpsc;
+use tracing::{error, info, warn};
+
+use super::Bot;
+use crate::messages;
+use crate::render::Formatted;
+
+/// Quiet time that ends a burst of events: an editor's save (temp file, write,
+/// rename) or a `git pull` becomes one refresh.
+const DEBOUNCE: Duration = Duration::from_millis(100);
+/// A burst that never goes quiet is still refreshed this often.
+const MAX_BURST: Duration = Duration::from_secs(1);
+/// How often the folder is re-read when it can't be watched.
+const POLL: Duration = Duration::from_secs(5);
+
+/// What `!status` reports about reloading.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ReloadState {
+    /// How the folder is followed.
+    pub watching: String,
+    /// When the index was last brought up to date (RFC 3339) and what changed.
+    pub last_reload: Option<(String, String)>,
+    /// Why the last reload failed as a whole.
+    pub failure: Option<String>,
+    /// The problems the admin room was last told about.
+    reported: Vec<String>,
+}
+
+/// Debounced changes to a knowledge folder: each [`Changes::next`] is one burst
+/// (an editor's save, a `git pull`), ready for one `Engine::refresh`.
+pub struct Changes {
+    // Dropping the watcher stops the events.
+    _watcher: notify::RecommendedWatcher,
+    events: mpsc::UnboundedReceiver<notify::Result<Event>>,
+}
+
+impl Changes {
+    /// Starts watching `dir` and everything below it.
+    pub fn watch(dir: &Path) -> notify::Result<Changes> {
+        let (tx, events) = mpsc::unbounded_channel();
+        let mut watcher = notify::recommended_watcher(move |event| {
+            let _ = tx.send(event);
+        })?;
+        watcher.watch(dir, RecursiveMode::Recursive)?;
+        Ok(Changes {
+            _watcher: watcher,
+            events,
+        })
+    }
+
+    /// Waits for the next burst of changes to knowledge files and returns the
+    /// paths it touched (empty when events may have been lost: re-read all);
+    /// `None` when the watcher stopped.
+    pub async fn next(&mut self) -> Option<Vec<PathBuf>> {
+        loop {
+            let first = self.events.recv().await?;
+            let mut paths = BTreeSet::new();
+            let mut relevant = absorb(first, &mut paths);
+            let burst_end = Instant::now() + MAX_BURST;
+            while Instant::now() < burst_end {
+                tokio::select! {
+                    e = self.events.recv() => match e {
+                        Some(e) => relevant |= absorb(e, &mut paths),
+                        None => break,
+                    },
+                    _ = tokio::time::sleep(DEBOUNCE) => break,
+                }
+            }
+            if relevant {
+                return Some(paths.into_iter().collect());
+            }
+        }
+    }
+}
+
+/// Starts following the knowledge folder on the bot's task tracker; the tasks
+/// end with the bot's shutdown token. `admin` receives what to post to the admin room.
+pub(crate) fn start(bot: &Arc<Bot>, admin: mpsc::UnboundedSender<Formatted>) {
+    if !bot.config.search.watch {
+        set_watching(bot, "not watched (search.watch = false); use !reload");
+        let bot2 = bot.clone();
+        bot.tasks
+            .spawn(async move { refresh(&bot2, &admin, &[]).await });
+        return;
+    }
+    let dir = bot.engine.settings().knowledge_dir.clone();
+    let bot2 = bot.clone();
+    match Changes::watch(&dir) {
+        Ok(changes) => {
+            info!(dir = %dir.display(), "watching the knowledge folder for changes");
+            set_watching(bot, "watching for changes");
+            bot.tasks
+                .spawn(async move { watch(&bot2, changes, &admin).await });
+        }
+        Err(err) => {
+            warn!(dir = %dir.display(), error = %err, "cannot watch the knowledge folder; polling it every {} s", POLL.as_secs());
+            set_watching(
+                bot,
+                &format!(
+                    "re-read every {} s (watching failed: {err})",
+                    POLL.as_secs()
+                ),
+            );
+            bot.tasks.spawn(async move { poll(&bot2, &admin).await });
+        }
+    }
+}
+
+fn set_watching(bot: &Bot, how: &str) {
+    bot.reload_state().watching = how.to_string();
+}
+
+async fn watch(bot: &Arc<Bot>, mut changes: Changes, admin: &mpsc::UnboundedSender<Formatted>) {
+    // Whatever changed between opening the index and the watch starting.
+    refresh(bot, admin, &[]).await;
+    loop {
+        let burst = tokio::select! {
+            _ = bot.shutdown.cancelled() => return,
+            b = changes.next() => b,
+        };
+        match burst {
+            Some(paths) => refresh(bot, admin, &paths).await,
+            None => break,
+        }
+    }
+    // The watcher's channel closed: it died. Keep the index fresh anyway.
+    warn!(
+        "the knowledge folder watcher stopped; polling every {} s",
+        POLL.as_secs()
+    );
+    set_watching(
+        bot,
+        &format!("re-read every {} s (the watcher stopped)", POLL.as_secs()),
+    );
+    poll(bot, admin).await;
+}
+
+async fn poll(bot: &Arc<Bot>, admin: &mpsc::UnboundedSender<Formatted>) {
+    loop {
+        refresh(bot, admin, &[]).await;
+        tokio::select! {
+            _ = bot.shutdown.cancelled() => return,
+            _ = tokio::time::sleep(POLL) => {}
+        }
+    }
+}
+
+/// Adds an event's knowledge paths to `paths`; whether it calls for a refresh.
+fn absorb(event: notify::Result<Event>, paths: &mut BTreeSet<PathBuf>) -> bool {
+    let event = match event {
+        Ok(e) => e,
+        Err(err) => {
+            // Events may have been lost (queue overflow): re-read to be safe.
+            warn!(error = %err, "knowledge folder watcher error");
+            return true;
+        }
+    };
+    match event.kind {
+        // Reads, and opening or closing without writing, change nothing.
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => {}
+        EventKind::Access(_) => return false,
+        _ => {}
+    }
+    if event.paths.is_empty() || event.need_rescan() {
+        return true;
+    }
+    let mut relevant = false;
+    for p in event.paths {
+        if is_knowledge_path(&p) {
+            paths.insert(p);
+            relevant = true;
+        }
+    }
+    relevant
+}
+
+/// Knowledge files, the synonyms file and folders (a renamed or deleted folder
+/// takes its files along); not editors' swap, backup and temp files.
+fn is_knowledge_path(p: &Path) -> bool {
+    let Some(name) = p.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    if name.starts_with('.') || name.ends_with('~') {
+        return false;
+    }
+    match p.extension().and_then(|e| e.to_str()) {
+        Some(ext) => {
+            ext.eq_ignore_ascii_case("md") || name == crate::knowledge::SYNONYMS_FILE || p.is_dir()
+        }
+        None => !p.is_file(),
+    }
+}
+
+/// How a path is shown in citations and errors (`knowledge/team/x.md`).
+fn shown(dir: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(dir).ok()?;
+    let root = dir.file_name().map(PathBuf::from).unwrap_or_default();
+    Some(root.join(rel).to_string_lossy().replace('\\', "/"))
+}
+
+/// Brings the index up to date (`changed`: the paths the watcher saw, for the
+/// log), then records and reports the outcome.
+async fn refresh(bot: &Arc<Bot>, admin: &mpsc::UnboundedSender<Formatted>, changed: &[PathBuf]) {
+    let before: BTreeSet<String> = bot.engine.sources().into_iter().map(|s| s.file).collect();
+    let engine = bot.engine.clone();
+    let started = Instant::now();
+    let result = tokio::task::spawn_blocking(move || engine.refresh()).await;
+    let report = match result {
+        Ok(Ok(report)) => report,
+        Ok(Err(err)) => return failed(bot, admin, &err.to_string()),
+        Err(err) => return failed(bot, admin, &err.to_string()),
+    };
+    let after: BTreeSet<String> = bot.engine.sources().into_iter().map(|s| s.file).collect();
+    let problems: Vec<String> = bot
+        .engine
+        .knowledge_errors()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let dir = &bot.engine.settings().knowledge_dir;
+    let added: Vec<&String> = after.difference(&before).collect();
+    let removed: Vec<&String> = before.difference(&after).collect();
+    let touched: BTreeSet<String> = changed.iter().filter_map(|p| shown(dir, p)).collect();
+    let updated: Vec<&String> = touched
+        .iter()
+        .filter(|f| before.contains(*f) && after.contains(*f))
+        .filter(|f| !problems.iter().any(|p| p.starts_with(&format!("{f}:"))))
+        .collect();
+    let synonyms = touched
+        .iter()
+        .any(|f| f.ends_with(crate::knowledge::SYNONYMS_FILE));
+    let mut what = Vec::new();
+    for (label, files) in [
+        ("added", &added),
+        ("updated", &updated),
+        ("removed", &removed),
+    ] {
+        if !files.is_empty() {
+            let list: Vec<&str> = files.iter().map(|f| f.as_str()).collect();
+            what.push(format!("{label} {}", list.join(", ")));
+        }
+    }
+    if synonyms {
+        what.push("synonyms re-read".into());
+    }
+    let summary = if what.is_empty() {
+        "no changes".to_string()
+    } else {
+        what.join("; ")
+    };
+    if !what.is_empty() {
+        info!(
+            ?added,
+            ?updated,
+            ?removed,
+            synonyms,
+            snippets = report.snippets,
+            files = report.files,
+            ms = started.elapsed().as_millis() as u64,
+            "knowledge reloaded"
+        );
+    }
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let post = {
+        let mut state = bot.reload_state();
+        state.last_reload = Some((now, summary));
+        state.failure = None;
+        if problems == state.reported {
+            None
+        } else {
+            let post = if problems.is_empty() {
+                info!("the knowledge files load without problems again");
+                messages::knowledge_fixed()
+            } else {
+                warn!(
+                    count = problems.len(),
+                    "knowledge files with problems; serving their last good versions"
+                );
+                messages::knowledge_problems(&problems)
+            };
+            state.reported = problems;
+            Some(post)
+        }
+    };
+    if let Some(post) = post {
+        let _ = admin.send(post);
+    }
+}
+
+fn failed(bot: &Bot, admin: &mpsc::UnboundedSender<Formatted>, err: &str) {
+    error!(error = %err, "updating the index from the knowledge files failed; the previous index stays in use");
+    let mut state = bot.reload_state();
+    if state.failure.as_deref() != Some(err) {
+        let _ = admin.send(messages::reload_error(err));
+    }
+    state.failure = Some(err.to_string());
+}
+
+/// Posts what it receives to the admin room, in order, once the first sync has
+/// made the room known. Without an admin room, drains the channel.
+pub(crate) async fn post_to_admin_room(
+    bot: Arc<Bot>,
+    mut posts: mpsc::UnboundedReceiver<Formatted>,
+    mut synced: tokio::sync::watch::Receiver<bool>,
+) {
+    let Some(room_id) = bot.admin_room.clone() else {
+        while posts.recv().await.is_some() {}
+        return;
+    };
+    tokio::select! {
+        _ = bot.shutdown.cancelled() => return,
+        _ = synced.wait_for(|s| *s) => {}
+    }
+    loop {
+        let post = tokio::select! {
+            _ = bot.shutdown.cancelled() => return,
+            p = posts.recv() => p,
+        };
+        let Some(post) = post else { return };
+        let Some(room) = bot.client.get_room(&room_id) else {
+            warn!(room = %room_id, "not in the admin room (invite the bot there); not posting");
+            continue;
+        };
+        let content = RoomMessageEventContent::notice_html(post.plain, post.html);
+        if let Err(err) = room.send(content).await {
+            warn!(room = %room_id, error = %err, "posting to the admin room failed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knowledge_paths_are_markdown_synonyms_and_folders_not_editor_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("team");
+        std::fs::create_dir(&sub).unwrap();
+        for (p, want) in [
+            ("a.md", true),
+            ("A.MD", true),
+            ("synonyms.toml", true),
+            ("team", true),
+            ("gone-folder", true),
+            (".a.md.swp", false),
+            ("a.md~", false),
+            ("notes.txt", false),
+            ("other.toml", false),
+        ] {
+            assert_eq!(is_knowledge_path(&dir.path().join(p)), want, "{p}");
+        }
+    }
+
+    #[test]
+    fn reads_are_ignored_writes_and_errors_refresh() {
+        let mut paths = BTreeSet::new();
+        let read = Event::new(EventKind::Access(AccessKind::Open(AccessMode::Read)))
+            .add_path("/k/a.md".into());
+        assert!(!absorb(Ok(read), &mut paths));
+        let write = Event::new(EventKind::Access(AccessKind::Close(AccessMode::Write)))
+            .add_path("/k/a.md".into());
+        assert!(absorb(Ok(write), &mut paths));
+        let swap = Event::new(EventKind::Create(notify::event::CreateKind::File))
+            .add_path("/k/.a.md.swp".into());
+        assert!(!absorb(Ok(swap), &mut paths));
+        assert_eq!(
+            paths.into_iter().collect::<Vec<_>>(),
+            [PathBuf::from("/k/a.md")]
+        );
+        assert!(absorb(
+            Err(notify::Error::generic("overflow")),
+            &mut BTreeSet::new()
+        ));
+        assert_eq!(
+            shown(
+                Path::new("/x/knowledge"),
+                Path::new("/x/knowledge/team/a.md")
+            )
+            .as_deref(),
+            Some("knowledge/team/a.md")
+        );
+    }
+}

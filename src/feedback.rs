@@ -1,0 +1,426 @@
+//! What people thought of the answers: one JSON line per answer or refusal the
+//! bot sent and per 👍/👎 reaction to one (`feedback.jsonl` in the bot's data
+//! folder), and the "gaps" report over it — the questions most often refused or
+//! voted down lately, so maintainers know what to write next.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use crate::search::Answer;
+
+/// Name of the feedback file in the bot's data folder.
+pub const FILE: &str = "feedback.jsonl";
+
+/// A thumbs up or down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Vote {
+    Up,
+    Down,
+}
+
+impl Vote {
+    /// The vote a reaction key stands for: 👍/👎 with or without the emoji
+    /// variation selector or a skin tone, or the `:+1:` / `:-1:` shortcodes
+    /// some clients send as text. Any other key is no vote.
+    pub fn from_key(key: &str) -> Option<Vote> {
+        let base: String = key
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, '\u{FE0E}' | '\u{FE0F}' | '\u{1F3FB}'..='\u{1F3FF}'))
+            .collect();
+        match base.as_str() {
+            "👍" | ":+1:" | ":thumbsup:" | "+1" => Some(Vote::Up),
+            "👎" | ":-1:" | ":thumbsdown:" | "-1" => Some(Vote::Down),
+            _ => None,
+        }
+    }
+}
+
+/// A cited passage, as recorded with an answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PassageRef {
+    pub id: String,
+    pub file: String,
+    pub line: usize,
+}
+
+/// One line of the feedback file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Record {
+    /// An answer (or a refusal: `answered` false) the bot sent.
+    Answer {
+        /// RFC 3339 time it was sent.
+        at: String,
+        /// The event ID of the bot's reply: what reactions point at.
+        reply: String,
+        room: String,
+        asker: String,
+        question: String,
+        answered: bool,
+        /// The answer sentence, when there was one.
+        answer: Option<String>,
+        passages: Vec<PassageRef>,
+    },
+    /// A 👍/👎 reaction to one of the bot's replies.
+    Reaction {
+        at: String,
+        /// The bot's reply that was reacted to.
+        reply: String,
+        room: String,
+        sender: String,
+        vote: Vote,
+        /// The reaction key as sent.
+        key: String,
+    },
+}
+
+impl Record {
+    /// The record of `answer`, sent as event `reply` in `room` to `asker`.
+    pub fn answer(reply: &str, room: &str, asker: &str, answer: &Answer) -> Record {
+        Record::Answer {
+            at: now(),
+            reply: reply.into(),
+            room: room.into(),
+            asker: asker.into(),
+            question: answer.question.clone(),
+            answered: answer.answered,
+            answer: answer.answer.as_ref().map(|a| a.text.clone()),
+            passages: answer
+                .passages
+                .iter()
+                .map(|p| PassageRef {
+                    id: p.id.clone(),
+                    file: p.citation.file.clone(),
+                    line: p.citation.line,
+                })
+                .collect(),
+        }
+    }
+
+    /// The record of a vote by `sender` on the bot's reply `reply`.
+    pub fn reaction(reply: &str, room: &str, sender: &str, vote: Vote, key: &str) -> Record {
+        Record::Reaction {
+            at: now(),
+            reply: reply.into(),
+            room: room.into(),
+            sender: sender.into(),
+            vote,
+            key: key.into(),
+        }
+    }
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Errors reading or writing the feedback file.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedbackError {
+    #[error("cannot open the feedback file {}: {source}", path.display())]
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write to the feedback file {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read the feedback file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The feedback file, open for appending. One line per `write`, so concurrent
+/// replies never interleave within a record.
+pub struct Log {
+    path: PathBuf,
+    file: Mutex<File>,
+}
+
+impl Log {
+    /// Opens (creating) `feedback.jsonl` in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Log, FeedbackError> {
+        let path = data_dir.join(FILE);
+        let open_err = |source| FeedbackError::Open {
+            path: path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(data_dir).map_err(open_err)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(open_err)?;
+        Ok(Log {
+            path,
+            file: Mutex::new(file),
+        })
+    }
+
+    /// Appends one record.
+    pub fn append(&self, record: &Record) -> Result<(), FeedbackError> {
+        let mut line = serde_json::to_string(record).expect("records serialise");
+        line.push('\n');
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        file.write_all(line.as_bytes())
+            .map_err(|source| FeedbackError::Write {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
+    /// Where the records go.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Reads every record of the feedback file at `path`; a missing file has none.
+/// Lines that don't parse (a crash mid-write, a newer format) are skipped and
+/// counted in the second value.
+pub fn read(path: &Path) -> Result<(Vec<Record>, usize), FeedbackError> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
+        Err(source) => {
+            return Err(FeedbackError::Read {
+                path: path.into(),
+                source,
+            });
+        }
+    };
+    let mut records = Vec::new();
+    let mut skipped = 0;
+    for line in BufReader::new(file).lines() {
+        let line = line.map_err(|source| FeedbackError::Read {
+            path: path.into(),
+            source,
+        })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str(&line) {
+            Ok(r) => records.push(r),
+            Err(_) => skipped += 1,
+        }
+    }
+    Ok((records, skipped))
+}
+
+/// One question (up to case, spacing and end punctuation) that went unanswered
+/// or was voted down.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Gap {
+    /// The question as most recently asked.
+    pub question: String,
+    /// Times it was refused.
+    pub refused: usize,
+    /// 👎 on answers to it.
+    pub down: usize,
+    /// 👍 on answers to it (context: a question both up- and down-voted is contested).
+    pub up: usize,
+    /// When it was last asked (RFC 3339).
+    pub last_asked: String,
+}
+
+impl Gap {
+    /// Refusals plus down-votes: what the list is ordered by.
+    pub fn count(&self) -> usize {
+        self.refused + self.down
+    }
+}
+
+/// The question text gaps are grouped by: lower case, single spaces, no
+/// trailing punctuation.
+pub fn normalize(question: &str) -> String {
+    question
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_end_matches(['?', '!', '.', ' '])
+        .to_lowercase()
+}
+
+/// The questions most often refused or voted down among answers sent since
+/// `since`, most frequent first (then most recent), at most `limit`.
+pub fn gaps(records: &[Record], since: chrono::DateTime<chrono::Utc>, limit: usize) -> Vec<Gap> {
+    let recent = |at: &str| {
+        chrono::DateTime::parse_from_rfc3339(at)
+            .is_ok_and(|t| t.with_timezone(&chrono::Utc) >= since)
+    };
+    // The question each reply answered, for the reactions to find.
+    let mut asked: HashMap<&str, String> = HashMap::new();
+    let mut groups: HashMap<String, Gap> = HashMap::new();
+    for r in records {
+        let Record::Answer {
+            at,
+            reply,
+            question,
+            answered,
+            ..
+        } = r
+        else {
+            continue;
+        };
+        if !recent(at) {
+            continue;
+        }
+        let key = normalize(question);
+        asked.insert(reply, key.clone());
+        let gap = groups.entry(key).or_insert_with(|| Gap {
+            question: question.clone(),
+            refused: 0,
+            down: 0,
+            up: 0,
+            last_asked: at.clone(),
+        });
+        if *at >= gap.last_asked {
+            gap.last_asked = at.clone();
+            gap.question = question.clone();
+        }
+        if !answered {
+            gap.refused += 1;
+        }
+    }
+    // One vote per person and reply: the latest counts (a change of mind).
+    let mut votes: HashMap<(&str, &str), Vote> = HashMap::new();
+    for r in records {
+        if let Record::Reaction {
+            reply,
+            sender,
+            vote,
+            ..
+        } = r
+            && asked.contains_key(reply.as_str())
+        {
+            votes.insert((reply, sender), *vote);
+        }
+    }
+    for ((reply, _), vote) in votes {
+        let gap = groups
+            .get_mut(&asked[reply])
+            .expect("every asked reply has a group");
+        match vote {
+            Vote::Up => gap.up += 1,
+            Vote::Down => gap.down += 1,
+        }
+    }
+    let mut list: Vec<Gap> = groups.into_values().filter(|g| g.count() > 0).collect();
+    list.sort_by(|a, b| {
+        b.count()
+            .cmp(&a.count())
+            .then_with(|| b.last_asked.cmp(&a.last_asked))
+    });
+    list.truncate(limit);
+    list
+}
+
+/// The cut-off for "the last `days` days".
+pub fn since_days(days: u32) -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now() - chrono::Duration::days(i64::from(days))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(reply: &str, question: &str, answered: bool, at: &str) -> Record {
+        Record::Answer {
+            at: at.into(),
+            reply: reply.into(),
+            room: "!r:x".into(),
+            asker: "@a:x".into(),
+            question: question.into(),
+            answered,
+            answer: answered.then(|| "It is so.".to_string()),
+            passages: Vec::new(),
+        }
+    }
+
+    fn vote(reply: &str, sender: &str, vote: Vote) -> Record {
+        Record::Reaction {
+            at: now(),
+            reply: reply.into(),
+            room: "!r:x".into(),
+            sender: sender.into(),
+            vote,
+            key: "👍".into(),
+        }
+    }
+
+    #[test]
+    fn reaction_keys_with_variants_are_votes() {
+        for k in ["👍", "👍\u{FE0F}", "👍🏽", ":+1:", " 👍 "] {
+            assert_eq!(Vote::from_key(k), Some(Vote::Up), "{k:?}");
+        }
+        for k in ["👎", "👎\u{FE0F}", ":-1:", ":thumbsdown:"] {
+            assert_eq!(Vote::from_key(k), Some(Vote::Down), "{k:?}");
+        }
+        for k in ["❤️", "👀", "", "👍👍"] {
+            assert_eq!(Vote::from_key(k), None, "{k:?}");
+        }
+    }
+
+    #[test]
+    fn gaps_group_refusals_and_down_votes_by_question_in_the_window() {
+        let recent = now();
+        let old = "2020-01-01T00:00:00.000Z";
+        let records = vec![
+            answer("$1", "What is the capital of France?", false, &recent),
+            answer("$2", "what is  the capital of france", false, &recent),
+            answer("$6", "What is the capital of France", false, &recent),
+            answer("$3", "When is the visit?", true, &recent),
+            vote("$3", "@a:x", Vote::Up),
+            vote("$3", "@a:x", Vote::Down), // changed their mind: one down-vote
+            vote("$3", "@b:x", Vote::Down),
+            answer("$4", "Who won?", true, &recent),
+            vote("$4", "@a:x", Vote::Up),
+            answer("$5", "Ancient question?", false, old),
+            vote("$5", "@a:x", Vote::Down),
+        ];
+        let list = gaps(&records, since_days(30), 10);
+        let got: Vec<(String, usize, usize, usize)> = list
+            .iter()
+            .map(|g| (normalize(&g.question), g.refused, g.down, g.up))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("what is the capital of france".to_string(), 3, 0, 0),
+                ("when is the visit".to_string(), 0, 2, 0),
+            ]
+        );
+        assert_eq!(gaps(&records, since_days(30), 1).len(), 1);
+    }
+
+    #[test]
+    fn the_log_appends_lines_that_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = Log::open(&dir.path().join("data")).unwrap();
+        let a = answer("$1", "Q?", false, &now());
+        log.append(&a).unwrap();
+        let v = vote("$1", "@b:x", Vote::Down);
+        log.append(&v).unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(log.path())
+            .unwrap()
+            .write_all(b"{\"kind\":\"answ")
+            .unwrap();
+        let (records, skipped) = read(log.path()).unwrap();
+        assert_eq!(records, [a, v]);
+        assert_eq!(skipped, 1);
+        assert_eq!(read(&dir.path().join("none.jsonl")).unwrap().0, []);
+    }
+}

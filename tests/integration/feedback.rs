@@ -1,0 +1,100 @@
+//! Feedback against the running bot: a 👎 on an answer and a refused question
+//! are recorded and listed by `citebot gaps` and the admin-only `!gaps`.
+
+use std::process::Command;
+
+use crate::harness::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn down_votes_and_refusals_are_listed_as_gaps() {
+    let mut alice = human("alice").await;
+    let alice_id = alice.user_id().to_string();
+    let bot = BotSetup::new(|c| c.access.admins = vec![alice_id.clone()]).await;
+    let running = bot.start();
+    let room = room_with_bot(&mut alice, &bot, &mut [], true).await;
+
+    let question = alice.say(&room, EMPEROR).await.unwrap();
+    let answer = alice
+        .reply_from(&bot.user_id, question.as_str(), WAIT)
+        .await
+        .unwrap();
+    assert!(answer.body().contains("July"), "{}", answer.body());
+    let answer_id = answer.event["event_id"].as_str().unwrap().to_owned();
+    // With the emoji variation selector, as several clients send it.
+    alice.react(&room, &answer_id, "👎\u{FE0F}").await.unwrap();
+    let refused = ask(&mut alice, &bot, &room, FRANCE).await;
+    assert!(
+        refused.body().contains("I don't know"),
+        "{}",
+        refused.body()
+    );
+    // A reaction to something other than an answer is no vote on one.
+    alice.react(&room, question.as_str(), "👎").await.unwrap();
+
+    // !gaps (admin) lists both once the reaction has been recorded.
+    let gaps = ask_until(&mut alice, &bot, &room, "!gaps", WAIT, |r| {
+        r.body().contains("👎 1")
+    })
+    .await;
+    assert!(gaps.body().contains(EMPEROR), "{}", gaps.body());
+    assert!(gaps.body().contains(FRANCE), "{}", gaps.body());
+    assert!(gaps.body().contains("refused 1"), "{}", gaps.body());
+
+    // Not for everyone.
+    let mut bob = human("bob").await;
+    let bob_room = room_with_bot(&mut bob, &bot, &mut [], true).await;
+    let r = ask(&mut bob, &bot, &bob_room, "!gaps").await;
+    assert!(r.body().contains("admins only"), "{}", r.body());
+    running.stop().await;
+
+    let (records, _) = citebot::feedback::read(&bot.data_dir().join("feedback.jsonl")).unwrap();
+    let votes = records
+        .iter()
+        .filter(|r| matches!(r, citebot::feedback::Record::Reaction { .. }))
+        .count();
+    assert_eq!(
+        votes, 1,
+        "only the vote on the answer is recorded: {records:?}"
+    );
+
+    // The command line reads the same file.
+    let out = Command::new(env!("CARGO_BIN_EXE_citebot"))
+        .args(["gaps", "--json", "--days", "7", "--data-dir"])
+        .arg(bot.data_dir())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let row = |q: &str| {
+        list.iter()
+            .find(|g| g["question"] == q)
+            .unwrap_or_else(|| panic!("{q} missing from {list:?}"))
+            .clone()
+    };
+    let emperor = row(EMPEROR);
+    assert_eq!(
+        (emperor["down"].as_u64(), emperor["refused"].as_u64()),
+        (Some(1), Some(0))
+    );
+    let france = row(FRANCE);
+    assert_eq!(
+        (france["down"].as_u64(), france["refused"].as_u64()),
+        (Some(0), Some(1))
+    );
+    assert_eq!(list.len(), 2, "{list:?}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_citebot"))
+        .args(["gaps", "--data-dir"])
+        .arg(bot.data_dir())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(FRANCE) && text.contains("refused 1"),
+        "{text}"
+    );
+}

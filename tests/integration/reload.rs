@@ -1,0 +1,146 @@
+//! Live reload against the running bot: a new knowledge file is answered from
+//! within 2 s of being written; a broken edit keeps the last good version served
+//! while `!status` and the admin room name file and line; the fix is served; a
+//! deleted file's content is gone.
+
+use std::time::{Duration, Instant};
+
+use crate::harness::*;
+
+const QUESTION: &str = "How is the zorbleflax painted?";
+
+fn file(colour: &str) -> String {
+    format!(
+        "+++\ntitle = \"Zorbleflax\"\nsource = \"Test Gazette\"\npublished = 2025-05-01\n+++\n\n## Paint\n\nThe zorbleflax is painted {colour} every spring.\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_to_knowledge_files_are_served_without_a_restart() {
+    let hs = synapse().await;
+    let admin_name = unique("boss");
+    hs.register(&admin_name, PASSWORD, false).await.unwrap();
+    let mut boss = citebot::bot::human::Human::login(&hs.url, &admin_name, PASSWORD)
+        .await
+        .unwrap();
+    let mut bot = BotSetup::new(|_| {}).await;
+    // The admin room exists before the bot starts; the bot accepts its invite.
+    let admin_room = boss
+        .create_room(
+            "citebot admins",
+            &[bot.user_id.as_str().try_into().unwrap()],
+            false,
+        )
+        .await
+        .unwrap();
+    bot.config.access.admin_room = admin_room.room_id().to_string();
+    let running = bot.start();
+    boss.wait_membership(admin_room.room_id(), &bot.user_id, "join", WAIT)
+        .await
+        .unwrap();
+    let mut alice = human("alice").await;
+    let room = room_with_bot(&mut alice, &bot, &mut [], true).await;
+
+    let before = ask(&mut alice, &bot, &room, QUESTION).await;
+    assert!(!before.body().contains("vermilion"), "{}", before.body());
+
+    // Added: answered from the new file within 2 s of the write.
+    let path = bot.knowledge_dir().join("japan-mongolia/zorbleflax.md");
+    let written = Instant::now();
+    std::fs::write(&path, file("vermilion")).unwrap();
+    let r = ask_until(
+        &mut alice,
+        &bot,
+        &room,
+        QUESTION,
+        Duration::from_secs(2),
+        |r| r.body().contains("vermilion"),
+    )
+    .await;
+    let took = written.elapsed();
+    eprintln!("write -> answer from the new file: {} ms", took.as_millis());
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    assert!(
+        r.body().contains("japan-mongolia/zorbleflax.md"),
+        "{}",
+        r.body()
+    );
+
+    // Broken: the last good version is still served; !status names file and line,
+    // and the admin room is told once.
+    std::fs::write(
+        &path,
+        "+++\ntitle = \"Zorbleflax\"\n\nThe zorbleflax is painted ultramarine.\n",
+    )
+    .unwrap();
+    let status = ask_until(&mut alice, &bot, &room, "!status", WAIT, |r| {
+        r.body().contains("zorbleflax.md:1:")
+    })
+    .await;
+    assert!(status.body().contains("Device: "), "{}", status.body());
+    assert!(
+        status.body().contains("last good version"),
+        "{}",
+        status.body()
+    );
+    let r = ask(&mut alice, &bot, &room, QUESTION).await;
+    assert!(r.body().contains("vermilion"), "{}", r.body());
+    let post = boss
+        .wait_for(WAIT, |s| {
+            s.room_id == admin_room.room_id()
+                && s.sender() == bot.user_id
+                && s.body().contains("zorbleflax.md:1:")
+        })
+        .await
+        .unwrap();
+    assert!(post.body().contains("last good version"), "{}", post.body());
+
+    // Fixed: the new content replaces the old; no problems left.
+    std::fs::write(&path, file("ultramarine")).unwrap();
+    let r = ask_until(&mut alice, &bot, &room, QUESTION, WAIT, |r| {
+        r.body().contains("ultramarine")
+    })
+    .await;
+    assert!(!r.body().contains("vermilion"), "{}", r.body());
+    let status = ask(&mut alice, &bot, &room, "!status").await;
+    assert!(
+        status.body().contains("Problems in knowledge files: none"),
+        "{}",
+        status.body()
+    );
+    boss.wait_for(WAIT, |s| {
+        s.room_id == admin_room.room_id()
+            && s.sender() == bot.user_id
+            && s.body().contains("without problems again")
+    })
+    .await
+    .unwrap();
+
+    // Deleted: its content is gone.
+    std::fs::remove_file(&path).unwrap();
+    let r = ask_until(&mut alice, &bot, &room, QUESTION, WAIT, |r| {
+        !r.body().contains("zorbleflax.md")
+    })
+    .await;
+    assert!(!r.body().contains("ultramarine"), "{}", r.body());
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_editor_saving_through_a_temp_file_and_rename_is_picked_up() {
+    let bot = BotSetup::new(|_| {}).await;
+    let running = bot.start();
+    let mut alice = human("alice").await;
+    let room = room_with_bot(&mut alice, &bot, &mut [], true).await;
+    let dir = bot.knowledge_dir().join("japan-mongolia");
+    // Written beside the target under a name the watcher ignores, then renamed
+    // over it, as vim, VS Code and friends save.
+    let tmp = dir.join(".zorbleflax.md.tmp");
+    std::fs::write(&tmp, file("saffron")).unwrap();
+    std::fs::rename(&tmp, dir.join("zorbleflax.md")).unwrap();
+    ask_until(&mut alice, &bot, &room, QUESTION, WAIT, |r| {
+        r.body().contains("saffron")
+    })
+    .await;
+    running.stop().await;
+}
