@@ -2,6 +2,7 @@
 //! answer (used by `render`), and the bot's commands, apologies and notices.
 //! Anything that came from a user or a file is HTML-escaped.
 
+use crate::bot::crypto::CryptoStatus;
 use crate::render::{Formatted, escape_html};
 use crate::search::{IndexStats, SourceInfo};
 use std::time::Duration;
@@ -61,6 +62,10 @@ pub fn help(prefix: &str, is_admin: bool) -> Formatted {
         (
             format!("{p}stats"),
             "questions answered and refused since start, index size, uptime",
+        ),
+        (
+            format!("{p}status"),
+            "the bot's device, encryption trust, key backup and index age",
         ),
         (format!("{p}help"), "this help"),
     ];
@@ -217,6 +222,84 @@ pub fn search_failed() -> Formatted {
     text("Sorry, something went wrong while searching. Please try again in a moment.")
 }
 
+/// Posted (once, as a reply) when a message could not be decrypted and its
+/// key never arrived.
+pub fn undecryptable_notice(sender: &str) -> String {
+    format!(
+        "{sender}: I couldn't read your encrypted message — its decryption key never reached me. \
+         Please send it again. If this keeps happening, your client may be withholding keys from \
+         my device: verify me (an admin can), or allow sending to unverified devices in your \
+         client's security settings."
+    )
+}
+
+/// Printed once, on the first start that sets up recovery.
+pub fn recovery_key_created(key: &str, path: &std::path::Path) -> String {
+    format!(
+        "\n=== citebot recovery key ===\n{key}\n============================\n\
+         This key restores the bot's cross-signing identity and its key backup. It is \
+         shown only now and saved (owner-only) in {}.\n\
+         Store it somewhere safe, outside the data dir. If the bot is redeployed with an \
+         empty data dir, give it the key (matrix.recovery_key, env CITEBOT_RECOVERY_KEY or \
+         `citebot run --recovery-key`) and it comes back as the same verified bot instead \
+         of a new, unverified one.\n",
+        path.display()
+    )
+}
+
+/// Logged when the account already has a cross-signing identity but this
+/// (new) device has no recovery key to join it.
+pub fn recovery_key_needed() -> &'static str {
+    "this account already has a cross-signing identity, but no recovery key was given: \
+     the bot runs as an unverified device. Give it the recovery key printed by its first \
+     run (matrix.recovery_key, env CITEBOT_RECOVERY_KEY or --recovery-key) and restart."
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+/// `!status` and `citebot status`: device trust and index freshness.
+/// `index_age` is `None` when the build time is unknown.
+pub fn status(
+    crypto: &CryptoStatus,
+    index: &IndexStats,
+    index_age: Option<Duration>,
+    last_error: Option<&str>,
+) -> Formatted {
+    let lines = [
+        format!("Device: {}", crypto.device_id),
+        format!(
+            "Cross-signed by its own identity: {}",
+            yes_no(crypto.cross_signed)
+        ),
+        format!(
+            "Key backup: {}",
+            if crypto.backup_enabled { "on" } else { "off" }
+        ),
+        format!("Recovery: {}", crypto.recovery),
+        format!(
+            "Index: {} passages from {} files, built {}",
+            index.snippets,
+            index.files,
+            match index_age {
+                Some(age) => format!("{} ago", human_duration(age)),
+                None => "at an unknown time".to_string(),
+            }
+        ),
+        format!("Last reload error: {}", last_error.unwrap_or("none")),
+    ];
+    let plain = lines.join("\n");
+    let html = format!(
+        "<ul>{}</ul>",
+        lines
+            .iter()
+            .map(|l| format!("<li>{}</li>", escape_html(l)))
+            .collect::<String>()
+    );
+    both(plain, html)
+}
+
 fn human_bytes(b: u64) -> String {
     match b {
         b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
@@ -270,6 +353,37 @@ mod tests {
             snippets: 1,
         }]);
         assert!(s.html.contains("&lt;i&gt;T") && s.html.contains("s&amp;s"));
+    }
+
+    #[test]
+    fn status_reports_trust_backup_and_index_age() {
+        let crypto = CryptoStatus {
+            device_id: "DEV".into(),
+            cross_signed: true,
+            cross_signing_keys: true,
+            backup_enabled: false,
+            recovery: "enabled",
+            master_key: None,
+        };
+        let index = IndexStats {
+            snippets: 3,
+            files: 2,
+            size_bytes: 0,
+            built_at: String::new(),
+            location: String::new(),
+        };
+        let s = status(
+            &crypto,
+            &index,
+            Some(Duration::from_secs(65)),
+            Some("a.md: <bad>"),
+        );
+        assert!(s.plain.contains("Device: DEV"));
+        assert!(s.plain.contains("Cross-signed by its own identity: yes"));
+        assert!(s.plain.contains("Key backup: off"));
+        assert!(s.plain.contains("built 1m 5s ago"));
+        assert!(s.plain.contains("Last reload error: a.md: <bad>"));
+        assert!(s.html.contains("&lt;bad&gt;"));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use matrix_sdk::ruma::events::room::message::{
 use matrix_sdk::ruma::events::{
     AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent,
 };
+use matrix_sdk::ruma::serde::Raw;
 use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedRoomId};
 use matrix_sdk::sync::SyncResponse;
 use matrix_sdk::{Room, RoomState};
@@ -23,6 +24,7 @@ use super::Bot;
 use super::limits::Verdict;
 use super::reply;
 use super::triggers::{self, Request};
+use super::undecryptable;
 use crate::messages;
 use crate::render::{self, Formatted};
 
@@ -40,24 +42,41 @@ pub(crate) async fn process(bot: &Arc<Bot>, response: SyncResponse, catching_up:
             continue;
         };
         for event in &update.timeline.events {
-            let event = match event.raw().deserialize() {
-                Ok(e) => e,
-                Err(err) => {
-                    debug!(room = %room_id, error = %err, "skipping undecodable event");
-                    continue;
-                }
-            };
-            if let AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
-                SyncMessageLikeEvent::Original(msg),
-            )) = event
-            {
-                handle_message(bot, &room, msg, catching_up).await;
+            // Encrypted events arrive decrypted where the key was at hand;
+            // the rest wait for their key (see `undecryptable`).
+            if event.kind.is_utd() {
+                undecryptable::track(bot, &room, event, catching_up).await;
+                continue;
             }
+            handle_timeline_event(bot, &room, event.raw(), catching_up).await;
         }
         if update.timeline.limited && !catching_up {
             warn!(room = %room_id, "timeline was limited: some messages sent while away were not seen (raise sync.timeline_limit)");
         }
         leave_if_alone(bot, &room).await;
+    }
+}
+
+/// Handles one (plain or decrypted) timeline event: room messages may be
+/// questions or commands.
+pub(crate) async fn handle_timeline_event(
+    bot: &Arc<Bot>,
+    room: &Room,
+    raw: &Raw<AnySyncTimelineEvent>,
+    catching_up: bool,
+) {
+    let event = match raw.deserialize() {
+        Ok(e) => e,
+        Err(err) => {
+            debug!(room = %room.room_id(), error = %err, "skipping undecodable event");
+            return;
+        }
+    };
+    if let AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
+        SyncMessageLikeEvent::Original(msg),
+    )) = event
+    {
+        handle_message(bot, room, msg, catching_up).await;
     }
 }
 
@@ -118,7 +137,7 @@ async fn leave_if_alone(bot: &Arc<Bot>, room: &Room) {
 }
 
 /// When the bot's own join to `room` happened (ms since epoch).
-async fn joined_at(bot: &Bot, room: &Room) -> Option<u64> {
+pub(crate) async fn joined_at(bot: &Bot, room: &Room) -> Option<u64> {
     let me = room.get_member_no_sync(&bot.user_id).await.ok()??;
     me.event().timestamp().map(u64::from)
 }
@@ -334,6 +353,10 @@ async fn build_reply(
                 error!(error = %err, "rebuilding the index failed");
                 messages::reload_failed()
             }
+        },
+        Request::Status => match super::status::report(&bot.client, &bot.engine).await {
+            Ok(report) => report,
+            Err(err) => search_failed(bot, &format!("{err:#}")),
         },
         Request::MissingQuestion(cmd) => messages::missing_question(prefix, cmd),
         Request::Empty => messages::empty_question(prefix),

@@ -4,14 +4,18 @@
 //! local Synapse launcher and the demo).
 
 pub mod access;
+pub mod crypto;
 pub mod demo;
 pub mod handlers;
 pub mod human;
 pub mod limits;
 pub mod reply;
 pub mod session;
+pub mod status;
 pub mod synapse;
 pub mod triggers;
+pub mod undecryptable;
+pub mod verification;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -50,6 +54,8 @@ pub(crate) struct Bot {
     pub started: Instant,
     pub tasks: TaskTracker,
     pub shutdown: CancellationToken,
+    /// Encrypted messages waiting for their room keys.
+    pub undecryptable: undecryptable::Undecryptable,
 }
 
 /// Runs the bot until `shutdown` is cancelled: logs in (or restores the saved
@@ -63,6 +69,21 @@ pub async fn run(
     run_with_client(client, config, engine, shutdown).await
 }
 
+/// The `citebot status` report, from the session saved by `run` (no new
+/// login, no sync: the running bot owns those).
+pub async fn status_report(
+    config: &Config,
+    engine: &Engine,
+) -> anyhow::Result<crate::render::Formatted> {
+    anyhow::ensure!(
+        session::session_path(&config.matrix.data_dir).exists(),
+        "no saved session in matrix.data_dir ({}); start the bot with `citebot run` first",
+        config.matrix.data_dir.display()
+    );
+    let client = session::connect(&config.matrix).await?;
+    status::report(&client, engine).await
+}
+
 /// `run` for a client that is already logged in.
 pub async fn run_with_client(
     client: Client,
@@ -74,6 +95,18 @@ pub async fn run_with_client(
         .user_id()
         .context("client is not logged in")?
         .to_owned();
+    // Trust first: a bot that can't set it up still answers, it just shows
+    // as unverified in clients (a wrong recovery key stops it, see crypto).
+    if let Err(err) = crypto::establish_trust(&client, &config.matrix).await {
+        if config.matrix.recovery_key.get().is_some() {
+            return Err(err);
+        }
+        error!(
+            error = format!("{err:#}"),
+            "setting up cross-signing / key backup failed; continuing with an unverified device"
+        );
+    }
+    verification::install(&client, access::Access::new(&config.access)?);
     let display_name = match client.account().get_display_name().await {
         Ok(Some(name)) => name,
         _ => user_id.localpart().to_owned(),
@@ -90,7 +123,9 @@ pub async fn run_with_client(
         started: Instant::now(),
         tasks: TaskTracker::new(),
         shutdown,
+        undecryptable: undecryptable::Undecryptable::default(),
     });
+    bot.tasks.spawn(undecryptable::run(bot.clone()));
     info!(user = %bot.user_id, name = %bot.display_name, "citebot starting");
     let result = sync_loop(&bot).await;
     bot.tasks.close();

@@ -17,6 +17,8 @@ pub enum Request {
     Help,
     /// Rebuild the index (admin).
     Reload,
+    /// Device, encryption trust and index age.
+    Status,
     /// A command that needs a question got none (`ask` / `why`).
     MissingQuestion(&'static str),
     /// Addressed to the bot but with nothing in it.
@@ -121,6 +123,7 @@ fn parse_command(rest: &str, addressed: bool) -> Option<Request> {
         "stats" => Request::Stats,
         "help" => Request::Help,
         "reload" => Request::Reload,
+        "status" => Request::Status,
         // Other bots share prefixes like `!`: an unknown command is only
         // answered where the message was clearly meant for us.
         _ if addressed => Request::Unknown(name.to_string()),

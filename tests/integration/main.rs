@@ -9,6 +9,7 @@ mod harness;
 mod answering;
 mod cli;
 mod commands;
+mod encrypted;
 mod eval;
 mod joining;
 mod limits;
