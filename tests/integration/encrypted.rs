@@ -7,6 +7,8 @@
 
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
+
 use citebot::bot::human::Human;
 use citebot::config::Secret;
 use matrix_sdk::ruma::{OwnedDeviceId, OwnedUserId};
@@ -317,6 +319,95 @@ async fn undecryptable_message_gets_exactly_one_notice() {
         more.is_empty(),
         "one notice only: {:?}",
         more.iter().map(|s| s.body()).collect::<Vec<_>>()
+    );
+    running.stop().await;
+}
+
+/// Drives an emoji verification of the bot's device from `human`'s side,
+/// syncing as a client would. Returns the emojis shown, or why it ended.
+async fn verify_bot(human: &mut Human, bot_user: &str, bot_device: &str) -> anyhow::Result<String> {
+    let user: OwnedUserId = bot_user.try_into()?;
+    let device: OwnedDeviceId = bot_device.into();
+    let target = human
+        .client
+        .encryption()
+        .get_device(&user, &device)
+        .await?
+        .context("the bot's device is unknown")?;
+    let request = target.request_verification().await?;
+    let deadline = Instant::now() + WAIT;
+    let mut sas = None;
+    let mut emojis = String::new();
+    while Instant::now() < deadline {
+        human.collect(Duration::from_millis(300), |_| false).await?;
+        if request.is_cancelled() {
+            anyhow::bail!(
+                "cancelled: {:?}",
+                request.cancel_info().map(|c| c.reason().to_owned())
+            );
+        }
+        if sas.is_none() && request.is_ready() {
+            sas = request.start_sas().await?;
+        }
+        let Some(sas) = &sas else { continue };
+        if sas.is_cancelled() {
+            anyhow::bail!(
+                "SAS cancelled: {:?}",
+                sas.cancel_info().map(|c| c.reason().to_owned())
+            );
+        }
+        if emojis.is_empty()
+            && let Some(shown) = sas.emoji()
+        {
+            emojis = shown
+                .iter()
+                .map(|e| e.description)
+                .collect::<Vec<_>>()
+                .join(" ");
+            sas.confirm().await?;
+        }
+        if sas.is_done() {
+            return Ok(emojis);
+        }
+    }
+    anyhow::bail!("verification did not finish within {WAIT:?}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_can_verify_the_bot_with_emojis_others_cannot() {
+    let mut alice = human("alice").await;
+    let mut bob = human("bob").await;
+    let admin = alice.user_id().to_string();
+    let bot = BotSetup::new(|c| c.access.admins = vec![admin]).await;
+    let running = bot.start();
+    encrypted_dm_with_bot(&mut alice, &bot).await;
+    encrypted_dm_with_bot(&mut bob, &bot).await;
+    let device = saved_device(&bot);
+    wait_cross_signed(&mut alice, &bot.user_id, &device)
+        .await
+        .unwrap();
+    wait_cross_signed(&mut bob, &bot.user_id, &device)
+        .await
+        .unwrap();
+
+    let emojis = verify_bot(&mut alice, &bot.user_id, &device).await.unwrap();
+    assert_eq!(emojis.split(' ').count(), 7, "{emojis}");
+    let user: OwnedUserId = bot.user_id.as_str().try_into().unwrap();
+    let verified = alice
+        .client
+        .encryption()
+        .get_device(&user, device.as_str().into())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(verified.is_verified(), "alice now trusts the bot's device");
+
+    let refused = verify_bot(&mut bob, &bot.user_id, &device).await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("cancelled")),
+        "a non-admin's request is declined: {refused:?}"
     );
     running.stop().await;
 }
