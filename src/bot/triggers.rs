@@ -211,6 +211,7 @@ mod tests {
             ("!stats", group, Some(Request::Stats)),
             ("!help", group, Some(Request::Help)),
             ("!reload", group, Some(Request::Reload)),
+            ("!status", group, Some(Request::Status)),
             ("!weather", group, None),
             ("!weather", dm, Some(Request::Unknown("weather".into()))),
             ("citebot: !sources", group, Some(Request::Sources)),

@@ -209,17 +209,41 @@ async fn bot_device_is_cross_signed_and_status_says_so() {
     running.stop().await;
 
     // `citebot status` reports the same from the saved session.
-    let report = citebot::bot::status_report(&bot.config, &bot.engine)
-        .await
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    let m = &bot.config.matrix;
+    std::fs::write(
+        &config,
+        format!(
+            "[matrix]\nhomeserver = {:?}\nuser = {:?}\ndata_dir = {:?}\n\
+             [search]\nknowledge_dir = {:?}\nindex_dir = \"\"\n",
+            m.homeserver,
+            m.user,
+            m.data_dir.display().to_string(),
+            bot.config.search.knowledge_dir.display().to_string(),
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_citebot"))
+        .env("CITEBOT_PASSWORD", PASSWORD)
+        .arg("status")
+        .arg("--config")
+        .arg(&config)
+        .output()
         .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        report
-            .plain
-            .contains("Cross-signed by its own identity: yes"),
-        "{}",
-        report.plain
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
     );
-    assert!(report.plain.contains(&device), "{}", report.plain);
+    assert!(stdout.contains(&format!("Device: {device}")), "{stdout}");
+    assert!(
+        stdout.contains("Cross-signed by its own identity: yes"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Key backup: on"), "{stdout}");
+    assert!(stdout.contains("built "), "{stdout}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
