@@ -255,6 +255,11 @@ pub fn recovery_key_needed() -> &'static str {
      run (matrix.recovery_key, env CITEBOT_RECOVERY_KEY or --recovery-key) and restart."
 }
 
+/// `!status` could not read the crypto store.
+pub fn status_failed() -> Formatted {
+    text("Sorry, I couldn't read my status just now. The error is in the bot's log.")
+}
+
 fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }

@@ -356,7 +356,13 @@ async fn build_reply(
         },
         Request::Status => match super::status::report(&bot.client, &bot.engine).await {
             Ok(report) => report,
-            Err(err) => search_failed(bot, &format!("{err:#}")),
+            Err(err) => {
+                error!(
+                    error = format!("{err:#}"),
+                    "building the status report failed"
+                );
+                messages::status_failed()
+            }
         },
         Request::MissingQuestion(cmd) => messages::missing_question(prefix, cmd),
         Request::Empty => messages::empty_question(prefix),

@@ -1,6 +1,7 @@
 //! The Matrix side of citebot: logs in, runs the sync loop and answers
 //! questions in rooms. `run` is the entry point; submodules own one concern
-//! each (session, access, triggers, limits, replies, event handling, the
+//! each (session, access, triggers, limits, replies, event handling,
+//! encryption trust, undecryptable messages, verification, status, the
 //! local Synapse launcher and the demo).
 
 pub mod access;
