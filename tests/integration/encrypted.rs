@@ -2,8 +2,9 @@
 //! replies identical to plain-room ones; the bot keeps its device and keys
 //! across restarts; a room switched to encryption keeps working; the bot's
 //! device is cross-signed by its own identity, which a redeployed bot
-//! recovers with the recovery key; an undecryptable message gets exactly one
-//! notice.
+//! recovers with the recovery key; admins verify it with emojis; a message
+//! whose key comes late (forwarded by another of the bot's devices) is
+//! answered; one whose key never comes gets exactly one notice.
 
 use std::time::{Duration, Instant};
 
@@ -434,5 +435,78 @@ async fn admins_can_verify_the_bot_with_emojis_others_cannot() {
             .is_err_and(|e| e.to_string().contains("cancelled")),
         "a non-admin's request is declined: {refused:?}"
     );
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn message_whose_key_comes_late_is_answered_without_a_notice() {
+    let bot = BotSetup::new(|c| c.encryption.utd_wait_secs = 25).await;
+    let running = bot.start();
+    let mut alice = human("alice").await;
+    let room = encrypted_dm_with_bot(&mut alice, &bot).await;
+    let device = saved_device(&bot);
+    wait_cross_signed(&mut alice, &bot.user_id, &device)
+        .await
+        .unwrap();
+    let key =
+        std::fs::read_to_string(citebot::bot::crypto::recovery_key_path(&bot.data_dir())).unwrap();
+
+    // A second device of the bot's account, trusted through the recovery
+    // key. It gets the room key that the bot's own device is denied, and
+    // forwards it when the bot asks its own devices for it.
+    let hs = synapse().await;
+    let mut sibling = Human::login(&hs.url, &bot.config.matrix.user, PASSWORD)
+        .await
+        .unwrap();
+    sibling
+        .client
+        .encryption()
+        .recovery()
+        .recover(key.trim())
+        .await
+        .unwrap();
+    let sibling_device = sibling.client.device_id().unwrap().to_string();
+    wait_cross_signed(&mut alice, &bot.user_id, &sibling_device)
+        .await
+        .unwrap();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let syncing = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            while !stop.is_cancelled() {
+                sibling
+                    .collect(Duration::from_millis(500), |_| false)
+                    .await
+                    .unwrap();
+            }
+        }
+    });
+    // Let the bot's sync learn about its new, cross-signed sibling.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    // Alice's client withholds the key from the bot's device.
+    let user: OwnedUserId = bot.user_id.as_str().try_into().unwrap();
+    alice
+        .client
+        .encryption()
+        .get_device(&user, device.as_str().into())
+        .await
+        .unwrap()
+        .unwrap()
+        .set_local_trust(matrix_sdk::encryption::LocalTrust::BlackListed)
+        .await
+        .unwrap();
+    let q = alice.say(&room, EMPEROR).await.unwrap();
+    let reply = alice
+        .reply_from(&bot.user_id, q.as_str(), WAIT)
+        .await
+        .unwrap();
+    assert!(
+        reply.body().contains("July 2025"),
+        "answered once the key came, not a notice: {}",
+        reply.body()
+    );
+    stop.cancel();
+    syncing.await.unwrap();
     running.stop().await;
 }
