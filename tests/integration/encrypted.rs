@@ -106,8 +106,7 @@ async fn encrypted_question_gets_encrypted_reply_same_as_plain() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restarted_bot_keeps_device_and_keys_in_encrypted_room() {
-    // With a passphrase: the encrypted store must reopen on restart.
-    let bot = BotSetup::new(|c| c.matrix.store_passphrase = Secret("store-pass".into())).await;
+    let bot = BotSetup::new(|_| {}).await;
     let running = bot.start();
     let mut alice = human("alice").await;
     let room = encrypted_dm_with_bot(&mut alice, &bot).await;
