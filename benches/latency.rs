@@ -1,7 +1,9 @@
 //! Send→reply latency of the bot over a real local Synapse: a person's client
 //! sends a question and long-polls `/sync` until the bot's reply arrives.
-//! Reports median and p95 over 100 questions. `cargo bench --bench latency`
-//! (`LATENCY_QUESTIONS=N` to change the count).
+//! Reports median and p95 over 100 questions, in a plain room and in an
+//! end-to-end encrypted one. `cargo bench --bench latency`
+//! (`LATENCY_QUESTIONS=N` to change the count, `LATENCY_ROOMS=encrypted` or
+//! `plain` for one kind of room only).
 #![recursion_limit = "256"]
 
 use std::path::Path;
@@ -60,38 +62,61 @@ async fn main() -> anyhow::Result<()> {
 
     let bot_id = hs.user_id("citebot");
     let mut asker = Human::login(&hs.url, "asker", "pw-asker").await?;
-    let room = asker
-        .create_room("latency", &[bot_id.as_str().try_into()?], true)
-        .await?;
-    asker
-        .wait_membership(room.room_id(), &bot_id, "join", Duration::from_secs(60))
-        .await?;
+    let rooms = std::env::var("LATENCY_ROOMS").unwrap_or_else(|_| "plain,encrypted".into());
+    for kind in rooms.split(',').map(str::trim).filter(|k| !k.is_empty()) {
+        let encrypted = match kind {
+            "plain" => false,
+            "encrypted" => true,
+            other => anyhow::bail!("LATENCY_ROOMS: unknown room kind {other:?}"),
+        };
+        let room = asker
+            .create_room_with(kind, &[bot_id.as_str().try_into()?], true, encrypted)
+            .await?;
+        asker
+            .wait_membership(room.room_id(), &bot_id, "join", Duration::from_secs(60))
+            .await?;
+        let samples = measure(&mut asker, &room, &bot_id, n).await?;
+        report(kind, n, &samples);
+    }
+    shutdown.cancel();
+    bot.await??;
+    drop(hs);
+    Ok(())
+}
 
+/// `n` timed questions (after 5 that warm up caches and, in encrypted
+/// rooms, the Megolm session), sorted.
+async fn measure(
+    asker: &mut Human,
+    room: &matrix_sdk::Room,
+    bot_id: &str,
+    n: usize,
+) -> anyhow::Result<Vec<Duration>> {
     let mut samples = Vec::with_capacity(n);
     for i in 0..n + 5 {
         let q = QUESTIONS[i % QUESTIONS.len()];
         let start = Instant::now();
-        let id = asker.say(&room, q).await?;
+        let id = asker.say(room, q).await?;
         asker
-            .reply_from(&bot_id, id.as_str(), Duration::from_secs(30))
+            .reply_from(bot_id, id.as_str(), Duration::from_secs(30))
             .await?;
         if i >= 5 {
-            samples.push(start.elapsed()); // the first 5 warm up caches
+            samples.push(start.elapsed());
         }
     }
     samples.sort();
+    Ok(samples)
+}
+
+fn report(kind: &str, n: usize, samples: &[Duration]) {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let pct =
         |p: f64| samples[((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1];
     println!(
-        "send→reply latency over {n} questions: median {:.1} ms, p95 {:.1} ms, min {:.1} ms, max {:.1} ms",
+        "{kind} room: send→reply latency over {n} questions: median {:.1} ms, p95 {:.1} ms, min {:.1} ms, max {:.1} ms",
         ms(pct(0.5)),
         ms(pct(0.95)),
         ms(samples[0]),
         ms(samples[samples.len() - 1])
     );
-    shutdown.cancel();
-    bot.await??;
-    drop(hs);
-    Ok(())
 }

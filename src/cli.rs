@@ -89,6 +89,18 @@ pub enum Command {
         /// The bot's configuration (see config.example.toml).
         #[arg(long, short, env = "CITEBOT_CONFIG", default_value = "config.toml")]
         config: PathBuf,
+        /// Recovery key printed by an earlier deployment: a bot started with an
+        /// empty data dir recovers its verified identity with it (overrides
+        /// matrix.recovery_key and CITEBOT_RECOVERY_KEY).
+        #[arg(long, value_name = "KEY")]
+        recovery_key: Option<String>,
+    },
+    /// Show the bot's device, whether it is cross-signed, key backup, index age
+    /// and the last knowledge-file problem (uses the session saved by `run`).
+    Status {
+        /// The bot's configuration (see config.example.toml).
+        #[arg(long, short, env = "CITEBOT_CONFIG", default_value = "config.toml")]
+        config: PathBuf,
     },
     /// Start a local Synapse, the bot and a demo user; ask sample questions and keep
     /// running so a person can join with any Matrix client (Ctrl-C stops everything).
@@ -191,11 +203,27 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
-        Command::Run { config } => {
-            let config = Config::load(&config)?;
+        Command::Run {
+            config,
+            recovery_key,
+        } => {
+            let mut config = Config::load(&config)?;
+            if let Some(key) = recovery_key {
+                config.matrix.recovery_key = crate::config::Secret(key);
+            }
             let engine = Engine::open(&config.search_settings())
                 .context("cannot open the knowledge base")?;
             run_async(|shutdown| bot::run(config, engine, shutdown))
+        }
+        Command::Status { config } => {
+            let config = Config::load(&config)?;
+            let engine = Engine::open(&config.search_settings())
+                .context("cannot open the knowledge base")?;
+            run_async(|_| async move {
+                let report = bot::status_report(&config, &engine).await?;
+                println!("{}", report.plain);
+                Ok(())
+            })
         }
         Command::Demo { dir, port } => {
             let engine = Engine::open(&settings).context("cannot open the knowledge base")?;

@@ -17,6 +17,8 @@ pub const ENV_PASSWORD: &str = "CITEBOT_PASSWORD";
 pub const ENV_ACCESS_TOKEN: &str = "CITEBOT_ACCESS_TOKEN";
 /// Env var that overrides `matrix.store_passphrase`.
 pub const ENV_STORE_PASSPHRASE: &str = "CITEBOT_STORE_PASSPHRASE";
+/// Env var that overrides `matrix.recovery_key`.
+pub const ENV_RECOVERY_KEY: &str = "CITEBOT_RECOVERY_KEY";
 
 /// A secret string whose `Debug` never prints the value, so configs can be
 /// logged with `{:?}` safely.
@@ -68,6 +70,9 @@ pub struct Config {
     /// `[feedback]`: recording answers and reactions, the gaps report.
     #[serde(default)]
     pub feedback: FeedbackConfig,
+    /// `[encryption]`: encrypted rooms.
+    #[serde(default)]
+    pub encryption: EncryptionConfig,
 }
 
 /// `[matrix]`
@@ -94,6 +99,24 @@ pub struct MatrixConfig {
     /// Passphrase encrypting the SQLite store (env `CITEBOT_STORE_PASSPHRASE` wins).
     #[serde(default)]
     pub store_passphrase: Secret,
+    /// Recovery key of an earlier deployment (env `CITEBOT_RECOVERY_KEY`,
+    /// `citebot run --recovery-key` win): a fresh data dir recovers the
+    /// bot's cross-signing identity and key backup with it.
+    #[serde(default)]
+    pub recovery_key: Secret,
+}
+
+/// `[encryption]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncryptionConfig {
+    /// How long an undecryptable message waits for its key before the bot
+    /// says it can't read it (seconds).
+    #[serde(default = "default_utd_wait")]
+    pub utd_wait_secs: u64,
+    /// At most one "can't read your message" notice per room in this many seconds.
+    #[serde(default = "default_utd_notice_interval")]
+    pub utd_notice_interval_secs: u64,
 }
 
 /// `[access]`
@@ -261,6 +284,12 @@ fn default_sync_timeout() -> u64 {
 fn default_timeline_limit() -> u32 {
     100
 }
+fn default_utd_wait() -> u64 {
+    20
+}
+fn default_utd_notice_interval() -> u64 {
+    300
+}
 fn default_knowledge_dir() -> PathBuf {
     "knowledge".into()
 }
@@ -317,6 +346,26 @@ impl Default for SyncConfig {
             timeout_secs: default_sync_timeout(),
             timeline_limit: default_timeline_limit(),
         }
+    }
+}
+
+impl Default for EncryptionConfig {
+    fn default() -> Self {
+        Self {
+            utd_wait_secs: default_utd_wait(),
+            utd_notice_interval_secs: default_utd_notice_interval(),
+        }
+    }
+}
+
+impl EncryptionConfig {
+    /// How long an undecryptable message waits for its key.
+    pub fn utd_wait(&self) -> Duration {
+        Duration::from_secs(self.utd_wait_secs)
+    }
+    /// Minimum gap between two undecryptable-message notices in one room.
+    pub fn utd_notice_interval(&self) -> Duration {
+        Duration::from_secs(self.utd_notice_interval_secs)
     }
 }
 
@@ -399,6 +448,7 @@ impl Config {
         set(&mut self.matrix.password, ENV_PASSWORD);
         set(&mut self.matrix.access_token, ENV_ACCESS_TOKEN);
         set(&mut self.matrix.store_passphrase, ENV_STORE_PASSPHRASE);
+        set(&mut self.matrix.recovery_key, ENV_RECOVERY_KEY);
     }
 
     /// Checks what serde can't; each error names the key.
@@ -479,6 +529,9 @@ impl Config {
         if self.feedback.gaps_limit == 0 {
             bail!("feedback.gaps_limit: must be at least 1");
         }
+        if self.encryption.utd_wait_secs == 0 {
+            bail!("encryption.utd_wait_secs: must be at least 1");
+        }
         Ok(())
     }
 
@@ -533,6 +586,11 @@ mod tests {
         assert_eq!(c.limits.room_per_minute, d.limits.room_per_minute);
         assert_eq!(c.sync.timeout_secs, d.sync.timeout_secs);
         assert_eq!(c.search.passages, d.search.passages);
+        assert_eq!(c.encryption.utd_wait_secs, d.encryption.utd_wait_secs);
+        assert_eq!(
+            c.encryption.utd_notice_interval_secs,
+            d.encryption.utd_notice_interval_secs
+        );
         assert_eq!(c.search.watch, d.search.watch);
         assert_eq!(c.access.admin_room, d.access.admin_room);
         assert_eq!(c.feedback.record, d.feedback.record);
@@ -611,6 +669,10 @@ mod tests {
             (
                 &format!("{MIN}[feedback]\ngaps_days = 0\n"),
                 "feedback.gaps_days",
+            ),
+            (
+                &format!("{MIN}[encryption]\nutd_wait_secs = 0\n"),
+                "encryption.utd_wait_secs",
             ),
         ];
         for (text, key) in cases {

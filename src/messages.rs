@@ -2,6 +2,7 @@
 //! answer (used by `render`), and the bot's commands, apologies and notices.
 //! Anything that came from a user or a file is HTML-escaped.
 
+use crate::bot::crypto::CryptoStatus;
 use crate::feedback::Gap;
 use crate::render::{Formatted, escape_html};
 use crate::search::{IndexStats, SourceInfo};
@@ -65,7 +66,7 @@ pub fn help(prefix: &str, is_admin: bool) -> Formatted {
         ),
         (
             format!("{p}status"),
-            "index size and age, last reload and any problems in the knowledge files",
+            "index size, age and last reload, problems in the knowledge files, and the bot's device, encryption trust and key backup",
         ),
         (format!("{p}help"), "this help"),
     ];
@@ -177,15 +178,21 @@ pub fn stats(counters: &BotCounters, index: &IndexStats, uptime: Duration) -> Fo
     both(plain, html)
 }
 
-/// What `!status` shows. More fields join here, and their lines in [`status`].
+/// What `!status` and `citebot status` show.
 #[derive(Debug, Clone)]
 pub struct Status {
     /// The bot's Matrix device.
     pub device_id: String,
+    /// Cross-signing, key backup and recovery; `None` when the crypto store could
+    /// not be read (the reason is logged).
+    pub crypto: Option<CryptoStatus>,
     /// The index in use.
     pub index: IndexStats,
-    /// How the knowledge folder is followed ("watching for changes", or why not).
-    pub watching: String,
+    /// How long ago the index was last written, when known.
+    pub index_age: Option<Duration>,
+    /// How the knowledge folder is followed ("watching for changes", or why
+    /// not); `None` outside a running bot (`citebot status`).
+    pub watching: Option<String>,
     /// When the index was last brought up to date with the files (RFC 3339), and
     /// what that changed; `None`: not since start.
     pub last_reload: Option<(String, String)>,
@@ -194,36 +201,56 @@ pub struct Status {
     pub problems: Vec<String>,
     /// Why the last reload failed as a whole, if it did.
     pub reload_failure: Option<String>,
-    pub uptime: Duration,
+    /// `None` outside a running bot.
+    pub uptime: Option<Duration>,
 }
 
-/// `!status`.
+/// `!status` and `citebot status`.
 pub fn status(s: &Status) -> Formatted {
-    let mut lines = vec![
-        format!("Device: {}", s.device_id),
-        format!(
-            "Index: {} passages from {} files, {}",
-            s.index.snippets,
-            s.index.files,
-            human_bytes(s.index.size_bytes)
-        ),
-        format!(
-            "Index updated: {}",
-            if s.index.built_at.is_empty() {
-                "-"
-            } else {
-                &s.index.built_at
-            }
-        ),
-        format!("Knowledge folder: {}", s.watching),
-        match &s.last_reload {
+    let mut lines = vec![format!("Device: {}", s.device_id)];
+    match &s.crypto {
+        Some(c) => {
+            lines.push(format!(
+                "Cross-signed by its own identity: {}",
+                yes_no(c.cross_signed)
+            ));
+            lines.push(format!(
+                "Key backup: {}",
+                if c.backup_enabled { "on" } else { "off" }
+            ));
+            lines.push(format!("Recovery: {}", c.recovery));
+        }
+        None => lines.push("Encryption: status unavailable (see the bot's log)".to_string()),
+    }
+    lines.push(format!(
+        "Index: {} passages from {} files, {}",
+        s.index.snippets,
+        s.index.files,
+        human_bytes(s.index.size_bytes)
+    ));
+    lines.push(format!(
+        "Index updated: {}{}",
+        if s.index.built_at.is_empty() {
+            "-"
+        } else {
+            &s.index.built_at
+        },
+        match s.index_age {
+            Some(age) => format!(" ({} ago)", human_duration(age)),
+            None => String::new(),
+        }
+    ));
+    if let Some(watching) = &s.watching {
+        lines.push(format!("Knowledge folder: {watching}"));
+        lines.push(match &s.last_reload {
             Some((at, what)) => format!("Last reload: {at} ({what})"),
             None => "Last reload: none since start".to_string(),
-        },
-    ];
-    if let Some(failure) = &s.reload_failure {
-        lines.push(format!("Reload failed: {failure}"));
+        });
     }
+    lines.push(format!(
+        "Last reload error: {}",
+        s.reload_failure.as_deref().unwrap_or("none")
+    ));
     if s.problems.is_empty() {
         lines.push("Problems in knowledge files: none".to_string());
     } else {
@@ -233,7 +260,9 @@ pub fn status(s: &Status) -> Formatted {
         ));
         lines.extend(s.problems.iter().map(|p| format!("  {p}")));
     }
-    lines.push(format!("Uptime: {}", human_duration(s.uptime)));
+    if let Some(uptime) = s.uptime {
+        lines.push(format!("Uptime: {}", human_duration(uptime)));
+    }
     let plain = lines.join("\n");
     let html = format!(
         "<ul>{}</ul>",
@@ -371,6 +400,43 @@ pub fn search_failed() -> Formatted {
     text("Sorry, something went wrong while searching. Please try again in a moment.")
 }
 
+/// Posted (once, as a reply) when a message could not be decrypted and its
+/// key never arrived.
+pub fn undecryptable_notice(sender: &str) -> String {
+    format!(
+        "{sender}: I couldn't read your encrypted message — its decryption key never reached me. \
+         Please send it again. If this keeps happening, your client may be withholding keys from \
+         my device: verify me (an admin can), or allow sending to unverified devices in your \
+         client's security settings."
+    )
+}
+
+/// Printed once, on the first start that sets up recovery.
+pub fn recovery_key_created(key: &str, path: &std::path::Path) -> String {
+    format!(
+        "\n=== citebot recovery key ===\n{key}\n============================\n\
+         This key restores the bot's cross-signing identity and its key backup. It is \
+         shown only now and saved (owner-only) in {}.\n\
+         Store it somewhere safe, outside the data dir. If the bot is redeployed with an \
+         empty data dir, give it the key (matrix.recovery_key, env CITEBOT_RECOVERY_KEY or \
+         `citebot run --recovery-key`) and it comes back as the same verified bot instead \
+         of a new, unverified one.\n",
+        path.display()
+    )
+}
+
+/// Logged when the account already has a cross-signing identity but this
+/// (new) device has no recovery key to join it.
+pub fn recovery_key_needed() -> &'static str {
+    "this account already has a cross-signing identity, but no recovery key was given: \
+     the bot runs as an unverified device. Give it the recovery key printed by its first \
+     run (matrix.recovery_key, env CITEBOT_RECOVERY_KEY or --recovery-key) and restart."
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
 fn human_bytes(b: u64) -> String {
     match b {
         b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
@@ -427,6 +493,42 @@ mod tests {
     }
 
     #[test]
+    fn status_reports_trust_backup_and_index_age() {
+        let s = Status {
+            device_id: "DEV".into(),
+            crypto: Some(CryptoStatus {
+                device_id: "DEV".into(),
+                cross_signed: true,
+                cross_signing_keys: true,
+                backup_enabled: false,
+                recovery: "enabled",
+                master_key: None,
+            }),
+            index: IndexStats {
+                snippets: 3,
+                files: 2,
+                size_bytes: 0,
+                built_at: "2026-01-01T00:00:00Z".into(),
+                location: String::new(),
+            },
+            index_age: Some(Duration::from_secs(65)),
+            watching: None,
+            last_reload: None,
+            problems: vec!["a.md:1: <bad>".into()],
+            reload_failure: Some("disk <full>".into()),
+            uptime: None,
+        };
+        let out = status(&s);
+        assert!(out.plain.contains("Device: DEV"));
+        assert!(out.plain.contains("Cross-signed by its own identity: yes"));
+        assert!(out.plain.contains("Key backup: off"));
+        assert!(out.plain.contains("(1m 5s ago)"), "{}", out.plain);
+        assert!(out.plain.contains("Last reload error: disk <full>"));
+        assert!(!out.plain.contains("Uptime"));
+        assert!(out.html.contains("&lt;bad&gt;") && out.html.contains("&lt;full&gt;"));
+    }
+
+    #[test]
     fn help_lists_reload_only_for_admins() {
         assert!(help("!", true).plain.contains("!reload"));
         assert!(help("!", true).plain.contains("!gaps"));
@@ -439,6 +541,8 @@ mod tests {
     fn status_names_problems_or_says_none() {
         let mut s = Status {
             device_id: "DEV".into(),
+            crypto: None,
+            index_age: None,
             index: IndexStats {
                 snippets: 5,
                 files: 2,
@@ -446,11 +550,11 @@ mod tests {
                 built_at: String::new(),
                 location: "in memory".into(),
             },
-            watching: "watching for changes".into(),
+            watching: Some("watching for changes".into()),
             last_reload: None,
             problems: Vec::new(),
             reload_failure: None,
-            uptime: Duration::from_secs(3),
+            uptime: Some(Duration::from_secs(3)),
         };
         let out = status(&s).plain;
         assert!(out.contains("Device: DEV"), "{out}");

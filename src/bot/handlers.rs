@@ -15,6 +15,7 @@ use matrix_sdk::ruma::events::room::message::{
 use matrix_sdk::ruma::events::{
     AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent,
 };
+use matrix_sdk::ruma::serde::Raw;
 use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedEventId, OwnedRoomId};
 use matrix_sdk::sync::SyncResponse;
 use matrix_sdk::{Room, RoomState};
@@ -24,6 +25,7 @@ use super::Bot;
 use super::limits::Verdict;
 use super::reply;
 use super::triggers::{self, Request};
+use super::undecryptable;
 use crate::feedback::{self, Record, Vote};
 use crate::messages;
 use crate::render::{self, Formatted};
@@ -43,27 +45,44 @@ pub(crate) async fn process(bot: &Arc<Bot>, response: SyncResponse, catching_up:
             continue;
         };
         for event in &update.timeline.events {
-            let event = match event.raw().deserialize() {
-                Ok(e) => e,
-                Err(err) => {
-                    debug!(room = %room_id, error = %err, "skipping undecodable event");
-                    continue;
-                }
-            };
-            match event {
-                AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
-                    SyncMessageLikeEvent::Original(msg),
-                )) => handle_message(bot, &room, msg, catching_up).await,
-                AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::Reaction(
-                    SyncMessageLikeEvent::Original(reaction),
-                )) => handle_reaction(bot, &room, &reaction),
-                _ => {}
+            // Encrypted events arrive decrypted where the key was at hand;
+            // the rest wait for their key (see `undecryptable`).
+            if event.kind.is_utd() {
+                undecryptable::track(bot, &room, event, catching_up).await;
+                continue;
             }
+            handle_timeline_event(bot, &room, event.raw(), catching_up).await;
         }
         if update.timeline.limited && !catching_up {
             warn!(room = %room_id, "timeline was limited: some messages sent while away were not seen (raise sync.timeline_limit)");
         }
         leave_if_alone(bot, &room).await;
+    }
+}
+
+/// Handles one (plain or decrypted) timeline event: room messages may be
+/// questions or commands.
+pub(crate) async fn handle_timeline_event(
+    bot: &Arc<Bot>,
+    room: &Room,
+    raw: &Raw<AnySyncTimelineEvent>,
+    catching_up: bool,
+) {
+    let event = match raw.deserialize() {
+        Ok(e) => e,
+        Err(err) => {
+            debug!(room = %room.room_id(), error = %err, "skipping undecodable event");
+            return;
+        }
+    };
+    match event {
+        AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
+            SyncMessageLikeEvent::Original(msg),
+        )) => handle_message(bot, room, msg, catching_up).await,
+        AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::Reaction(
+            SyncMessageLikeEvent::Original(reaction),
+        )) => handle_reaction(bot, room, &reaction),
+        _ => {}
     }
 }
 
@@ -156,7 +175,7 @@ fn handle_reaction(bot: &Bot, room: &Room, reaction: &OriginalSyncReactionEvent)
 }
 
 /// When the bot's own join to `room` happened (ms since epoch).
-async fn joined_at(bot: &Bot, room: &Room) -> Option<u64> {
+pub(crate) async fn joined_at(bot: &Bot, room: &Room) -> Option<u64> {
     let me = room.get_member_no_sync(&bot.user_id).await.ok()??;
     me.event().timestamp().map(u64::from)
 }
@@ -399,7 +418,7 @@ async fn build_reply(
                 .clone();
             messages::stats(&counters, &bot.engine.stats(), bot.started.elapsed())
         }
-        Request::Status => messages::status(&status(bot, options.collections.as_deref())),
+        Request::Status => messages::status(&status(bot, options.collections.as_deref()).await),
         Request::Help => messages::help(prefix, bot.access.is_admin(msg.sender.as_str())),
         Request::Reload | Request::Gaps if !bot.access.is_admin(msg.sender.as_str()) => {
             let command = if request == Request::Reload {
@@ -434,16 +453,29 @@ async fn build_reply(
 
 /// What `!status` shows, gathered now; in a room limited to `collections`, only
 /// the problems of files in those collections.
-fn status(bot: &Bot, collections: Option<&[String]>) -> messages::Status {
+async fn status(bot: &Bot, collections: Option<&[String]>) -> messages::Status {
+    let crypto = match super::crypto::status(&bot.client).await {
+        Ok(c) => Some(c),
+        Err(err) => {
+            error!(
+                error = format!("{err:#}"),
+                "reading the crypto status failed"
+            );
+            None
+        }
+    };
     let reload = bot.reload_state().clone();
+    let index = bot.engine.stats();
     messages::Status {
         device_id: bot
             .client
             .device_id()
             .map(|d| d.to_string())
             .unwrap_or_else(|| "-".into()),
-        index: bot.engine.stats(),
-        watching: reload.watching,
+        crypto,
+        index_age: super::status::index_age(&index),
+        index,
+        watching: Some(reload.watching),
         last_reload: reload.last_reload,
         problems: bot
             .engine
@@ -455,7 +487,7 @@ fn status(bot: &Bot, collections: Option<&[String]>) -> messages::Status {
             .map(ToString::to_string)
             .collect(),
         reload_failure: reload.failure,
-        uptime: bot.started.elapsed(),
+        uptime: Some(bot.started.elapsed()),
     }
 }
 

@@ -7,12 +7,17 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::ruma::api::client::filter::FilterDefinition;
+use matrix_sdk::ruma::api::client::message::send_message_event;
 use matrix_sdk::ruma::api::client::room::create_room::v3::Request as CreateRoomRequest;
+use matrix_sdk::ruma::api::client::room::get_room_event;
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
+use matrix_sdk::ruma::events::InitialStateEvent;
 use matrix_sdk::ruma::events::reaction::ReactionEventContent;
 use matrix_sdk::ruma::events::relation::Annotation;
+use matrix_sdk::ruma::events::room::encryption::RoomEncryptionEventContent;
 use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
-use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId, RoomId};
+use matrix_sdk::ruma::serde::Raw;
+use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, TransactionId};
 use matrix_sdk::{Client, Room};
 use serde_json::Value;
 
@@ -29,6 +34,13 @@ impl Seen {
     /// `event.sender`.
     pub fn sender(&self) -> &str {
         self.event["sender"].as_str().unwrap_or_default()
+    }
+    /// `event.event_id`.
+    pub fn event_id(&self) -> anyhow::Result<OwnedEventId> {
+        let id = self.event["event_id"]
+            .as_str()
+            .context("event without event_id")?;
+        Ok(id.try_into()?)
     }
     /// `event.type`.
     pub fn kind(&self) -> &str {
@@ -58,7 +70,8 @@ impl Seen {
 
 /// A logged-in person.
 pub struct Human {
-    /// The client (in-memory store).
+    /// The client (in-memory stores, crypto included: it decrypts what it
+    /// receives and encrypts what it sends in encrypted rooms).
     pub client: Client,
     seen: Vec<Seen>,
 }
@@ -117,10 +130,29 @@ impl Human {
         invite: &[OwnedUserId],
         direct: bool,
     ) -> anyhow::Result<Room> {
+        self.create_room_with(name, invite, direct, false).await
+    }
+
+    /// `create_room`, end-to-end encrypted from the start when `encrypted`.
+    pub async fn create_room_with(
+        &mut self,
+        name: &str,
+        invite: &[OwnedUserId],
+        direct: bool,
+        encrypted: bool,
+    ) -> anyhow::Result<Room> {
         let mut request = CreateRoomRequest::new();
         request.name = Some(name.to_owned());
         request.invite = invite.to_vec();
         request.is_direct = direct;
+        if encrypted {
+            request.initial_state = vec![
+                InitialStateEvent::with_empty_state_key(
+                    RoomEncryptionEventContent::with_recommended_defaults(),
+                )
+                .to_raw_any(),
+            ];
+        }
         let room = self
             .client
             .create_room(request)
@@ -168,6 +200,59 @@ impl Human {
             .await
             .context("sending a reaction")?
             .response
+            .event_id)
+    }
+
+    /// The `type` of an event as the homeserver stores it (`m.room.encrypted`
+    /// for anything sent in an encrypted room).
+    pub async fn server_event_type(
+        &self,
+        room_id: &RoomId,
+        event_id: &EventId,
+    ) -> anyhow::Result<String> {
+        let response = self
+            .client
+            .send(get_room_event::v3::Request::new(
+                room_id.to_owned(),
+                event_id.to_owned(),
+            ))
+            .await
+            .context("fetching an event from the server")?;
+        Ok(response
+            .event
+            .get_field::<String>("type")?
+            .unwrap_or_default())
+    }
+
+    /// Sends an `m.room.encrypted` event whose Megolm session nobody has, as
+    /// a client would whose key never reaches the recipients.
+    pub async fn send_undecryptable(&self, room: &Room) -> anyhow::Result<OwnedEventId> {
+        let sender_key = self
+            .client
+            .encryption()
+            .curve25519_key()
+            .await
+            .context("the client has no identity key")?
+            .to_base64();
+        let session_id: String = format!("{:0>43}", TransactionId::new());
+        let content = serde_json::json!({
+            "algorithm": "m.megolm.v1.aes-sha2",
+            "ciphertext": "AwgAEnACgAkLmt6qF84IK++J7UDH2Za1YVchHyprqTqsg2yyOwAtHaZTwyNg37afzg8f3r9IsN9r4RNFg7MaZencUJe4qvELiDiopUjy5wYVDAtqdBzer5bWRD9ldxp1FLgbQvBcjkkywYjCsmsq6+hArLd9oAQZnGKn/qLsK+5uNX3PaWzDRC9wZPQvWYYPCTov3jCwXKTPsLKIiTrcCXDqMvnn8m+T3zF/I2zqxg158tnUwWWIw51UO",
+            "device_id": self.client.device_id().context("no device")?.as_str(),
+            "sender_key": sender_key,
+            "session_id": session_id,
+        });
+        let request = send_message_event::v3::Request::new_raw(
+            room.room_id().to_owned(),
+            TransactionId::new(),
+            "m.room.encrypted".into(),
+            Raw::new(&content)?.cast_unchecked(),
+        );
+        Ok(self
+            .client
+            .send(request)
+            .await
+            .context("sending an undecryptable event")?
             .event_id)
     }
 

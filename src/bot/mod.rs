@@ -1,10 +1,12 @@
 //! The Matrix side of citebot: logs in, runs the sync loop and answers
 //! questions in rooms. `run` is the entry point; submodules own one concern
 //! each (session, access, triggers, limits, replies, event handling, per-room
-//! settings, live reload of the knowledge folder, the local Synapse launcher
+//! settings, live reload of the knowledge folder, encryption trust,
+//! undecryptable messages, verification, status, the local Synapse launcher
 //! and the demo).
 
 pub mod access;
+pub mod crypto;
 pub mod demo;
 pub mod handlers;
 pub mod human;
@@ -12,8 +14,11 @@ pub mod limits;
 pub mod reply;
 pub(crate) mod rooms;
 pub mod session;
+pub mod status;
 pub mod synapse;
 pub mod triggers;
+pub mod undecryptable;
+pub mod verification;
 pub mod watch;
 
 use std::collections::HashSet;
@@ -23,7 +28,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use matrix_sdk::Client;
 use matrix_sdk::config::SyncSettings;
-use matrix_sdk::ruma::api::client::filter::{FilterDefinition, LazyLoadOptions};
+use matrix_sdk::ruma::api::client::filter::{
+    Filter as PresenceFilter, FilterDefinition, LazyLoadOptions, RoomEventFilter,
+};
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId};
@@ -56,6 +63,8 @@ pub(crate) struct Bot {
     pub tasks: TaskTracker,
     /// Cancelled on shutdown, and when the sync loop ends for any reason.
     pub shutdown: CancellationToken,
+    /// Encrypted messages waiting for their room keys.
+    pub undecryptable: undecryptable::Undecryptable,
     /// `[rooms]` entries by room, aliases resolved.
     pub rooms: rooms::Rooms,
     /// Where reload problems are posted (`access.admin_room`, resolved).
@@ -85,6 +94,21 @@ pub async fn run(
     run_with_client(client, config, engine, shutdown).await
 }
 
+/// The `citebot status` report, from the session saved by `run` (no new
+/// login, no sync: the running bot owns those).
+pub async fn status_report(
+    config: &Config,
+    engine: &Engine,
+) -> anyhow::Result<crate::render::Formatted> {
+    anyhow::ensure!(
+        session::session_path(&config.matrix.data_dir).exists(),
+        "no saved session in matrix.data_dir ({}); start the bot with `citebot run` first",
+        config.matrix.data_dir.display()
+    );
+    let client = session::connect(&config.matrix).await?;
+    status::report(&client, engine).await
+}
+
 /// `run` for a client that is already logged in.
 pub async fn run_with_client(
     client: Client,
@@ -96,6 +120,18 @@ pub async fn run_with_client(
         .user_id()
         .context("client is not logged in")?
         .to_owned();
+    // Trust first: a bot that can't set it up still answers, it just shows
+    // as unverified in clients (a wrong recovery key stops it, see crypto).
+    if let Err(err) = crypto::establish_trust(&client, &config.matrix).await {
+        if config.matrix.recovery_key.get().is_some() {
+            return Err(err);
+        }
+        error!(
+            error = format!("{err:#}"),
+            "setting up cross-signing / key backup failed; continuing with an unverified device"
+        );
+    }
+    verification::install(&client, access::Access::new(&config.access)?);
     let display_name = match client.account().get_display_name().await {
         Ok(Some(name)) => name,
         _ => user_id.localpart().to_owned(),
@@ -121,12 +157,14 @@ pub async fn run_with_client(
         started: Instant::now(),
         tasks: TaskTracker::new(),
         shutdown,
+        undecryptable: undecryptable::Undecryptable::default(),
         rooms,
         admin_room,
         reload: Mutex::new(watch::ReloadState::default()),
         feedback,
         answers: Mutex::new(answers),
     });
+    bot.tasks.spawn(undecryptable::run(bot.clone()));
     info!(user = %bot.user_id, name = %bot.display_name, "citebot starting");
     let (admin_tx, admin_rx) = tokio::sync::mpsc::unbounded_channel();
     let (synced_tx, synced_rx) = tokio::sync::watch::channel(false);
@@ -186,6 +224,11 @@ fn sync_filter(timeline_limit: u32) -> Filter {
     def.room.state.lazy_load_options = LazyLoadOptions::Enabled {
         include_redundant_members: false,
     };
+    // Typing notices, read receipts and presence are of no use to the bot, and
+    // each would end a long poll early: a question arriving while the bot handles
+    // such a wake-up waits for that whole round trip (measured: tens of ms a reply).
+    def.room.ephemeral = RoomEventFilter::ignore_all();
+    def.presence = PresenceFilter::ignore_all();
     Filter::FilterDefinition(def)
 }
 

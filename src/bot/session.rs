@@ -34,6 +34,7 @@ async fn build_client(cfg: &MatrixConfig) -> anyhow::Result<Client> {
     Client::builder()
         .homeserver_url(&cfg.homeserver)
         .sqlite_store(store_path(&cfg.data_dir), cfg.store_passphrase.get())
+        .with_encryption_settings(crate::bot::crypto::encryption_settings())
         .build()
         .await
         .with_context(|| format!("building the Matrix client for {}", cfg.homeserver))

@@ -171,6 +171,14 @@ impl BotSetup {
     }
 }
 
+/// The device ID in the bot's saved session (which must not hold the password).
+pub fn saved_device(bot: &BotSetup) -> String {
+    let text = std::fs::read_to_string(bot.data_dir().join("session.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(!text.contains(PASSWORD), "the password must not be saved");
+    v["device_id"].as_str().unwrap().to_string()
+}
+
 pub struct RunningBot {
     shutdown: CancellationToken,
     handle: Option<JoinHandle<anyhow::Result<()>>>,
@@ -241,10 +249,25 @@ pub async fn room_with_bot(
     others: &mut [&mut Human],
     direct: bool,
 ) -> matrix_sdk::Room {
+    room_with_bot_in(human, bot, others, direct, false).await
+}
+
+/// A direct chat with the bot, end-to-end encrypted from the start.
+pub async fn encrypted_dm_with_bot(human: &mut Human, bot: &BotSetup) -> matrix_sdk::Room {
+    room_with_bot_in(human, bot, &mut [], true, true).await
+}
+
+async fn room_with_bot_in(
+    human: &mut Human,
+    bot: &BotSetup,
+    others: &mut [&mut Human],
+    direct: bool,
+    encrypted: bool,
+) -> matrix_sdk::Room {
     let mut invite = vec![bot.user_id.as_str().try_into().unwrap()];
     invite.extend(others.iter().map(|o| o.user_id()));
     let room = human
-        .create_room("test room", &invite, direct)
+        .create_room_with("test room", &invite, direct, encrypted)
         .await
         .unwrap();
     for other in others.iter_mut() {

@@ -10,6 +10,7 @@ mod answering;
 mod cli;
 mod collections;
 mod commands;
+mod encrypted;
 mod eval;
 mod feedback;
 mod joining;

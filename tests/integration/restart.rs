@@ -6,13 +6,6 @@ use std::time::Duration;
 
 use crate::harness::*;
 
-fn saved_device(bot: &BotSetup) -> String {
-    let text = std::fs::read_to_string(bot.data_dir().join("session.json")).unwrap();
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert!(!text.contains(PASSWORD), "the password must not be saved");
-    v["device_id"].as_str().unwrap().to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restart_keeps_device_and_answers_missed_questions_once() {
     let bot = BotSetup::new(|_| {}).await;

@@ -1,0 +1,179 @@
+//! Messages the bot could not decrypt ("UTDs"): their room key often
+//! arrives a moment after the message, so each one is kept and retried; once
+//! it decrypts it is handled like any other message. If the key doesn't come
+//! within `encryption.utd_wait_secs`, the bot posts one plain notice in the
+//! room (at most one per room per `encryption.utd_notice_interval_secs`)
+//! and forgets the message. No event is ever tracked, answered or noticed
+//! twice.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use matrix_sdk::Room;
+use matrix_sdk::deserialized_responses::TimelineEvent;
+use matrix_sdk::ruma::events::AnySyncTimelineEvent;
+use matrix_sdk::ruma::events::Mentions;
+use matrix_sdk::ruma::events::relation::Reply;
+use matrix_sdk::ruma::events::room::message::{Relation, RoomMessageEventContent};
+use matrix_sdk::ruma::serde::Raw;
+use matrix_sdk::ruma::{
+    MilliSecondsSinceUnixEpoch, OwnedEventId, OwnedRoomId, OwnedTransactionId, OwnedUserId,
+};
+use tokio::sync::Notify;
+use tracing::{debug, info, warn};
+
+use super::{Bot, handlers, reply};
+use crate::messages;
+
+/// How often pending messages are retried (decryption is a local lookup).
+const RETRY_EVERY: Duration = Duration::from_millis(250);
+
+struct Pending {
+    room: Room,
+    event: Raw<AnySyncTimelineEvent>,
+    sender: OwnedUserId,
+    since: Instant,
+}
+
+/// The undecryptable messages waiting for their keys.
+#[derive(Default)]
+pub(crate) struct Undecryptable {
+    pending: Mutex<HashMap<OwnedEventId, Pending>>,
+    /// Every event ever tracked: a message is waited for (and noticed) once.
+    tracked: Mutex<HashSet<OwnedEventId>>,
+    last_notice: Mutex<HashMap<OwnedRoomId, Instant>>,
+    wake: Notify,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Starts waiting for the key of an undecryptable timeline event, unless it
+/// is ours, history (`catching_up`, from before we joined) or too old to answer.
+pub(crate) async fn track(bot: &Arc<Bot>, room: &Room, event: &TimelineEvent, catching_up: bool) {
+    if catching_up {
+        return;
+    }
+    let raw = event.raw();
+    let (Ok(Some(event_id)), Ok(Some(sender)), Ok(Some(ts))) = (
+        raw.get_field::<OwnedEventId>("event_id"),
+        raw.get_field::<OwnedUserId>("sender"),
+        raw.get_field::<MilliSecondsSinceUnixEpoch>("origin_server_ts"),
+    ) else {
+        debug!(room = %room.room_id(), "undecryptable event without id/sender/ts");
+        return;
+    };
+    if sender == bot.user_id {
+        return;
+    }
+    let sent_at = u64::from(ts.0);
+    if handlers::joined_at(bot, room)
+        .await
+        .is_some_and(|joined| sent_at < joined)
+    {
+        return; // from before we joined: never meant for us to read
+    }
+    let now = u64::from(MilliSecondsSinceUnixEpoch::now().0);
+    if Duration::from_millis(now.saturating_sub(sent_at)) > bot.config.answer.max_missed_age() {
+        return;
+    }
+    let utd = &bot.undecryptable;
+    if !lock(&utd.tracked).insert(event_id.clone()) {
+        return;
+    }
+    info!(room = %room.room_id(), event = %event_id, %sender, "can't decrypt a message yet; waiting for its key");
+    lock(&utd.pending).insert(
+        event_id,
+        Pending {
+            room: room.clone(),
+            event: raw.clone(),
+            sender,
+            since: Instant::now(),
+        },
+    );
+    utd.wake.notify_one();
+}
+
+/// Retries pending messages until shutdown: answers those whose key came,
+/// gives up on (and notices) those whose wait is over.
+pub(crate) async fn run(bot: Arc<Bot>) {
+    let utd = &bot.undecryptable;
+    loop {
+        let idle = lock(&utd.pending).is_empty();
+        tokio::select! {
+            _ = bot.shutdown.cancelled() => return,
+            _ = utd.wake.notified(), if idle => {}
+            _ = tokio::time::sleep(RETRY_EVERY), if !idle => {}
+        }
+        retry(&bot).await;
+    }
+}
+
+async fn retry(bot: &Arc<Bot>) {
+    let utd = &bot.undecryptable;
+    let ids: Vec<OwnedEventId> = lock(&utd.pending).keys().cloned().collect();
+    for id in ids {
+        let Some((room, event, since)) = lock(&utd.pending)
+            .get(&id)
+            .map(|p| (p.room.clone(), p.event.clone(), p.since))
+        else {
+            continue;
+        };
+        match room.decrypt_event(event.cast_ref_unchecked(), None).await {
+            Ok(decrypted) if !decrypted.kind.is_utd() => {
+                lock(&utd.pending).remove(&id);
+                info!(room = %room.room_id(), event = %id, waited_ms = since.elapsed().as_millis() as u64, "the key arrived; handling the message");
+                handlers::handle_timeline_event(bot, &room, decrypted.raw(), false).await;
+                continue;
+            }
+            Ok(_) => {}
+            Err(err) => debug!(event = %id, error = %err, "retrying decryption failed"),
+        }
+        if since.elapsed() >= bot.config.encryption.utd_wait() {
+            let Some(pending) = lock(&utd.pending).remove(&id) else {
+                continue;
+            };
+            give_up(bot, id, pending);
+        }
+    }
+}
+
+/// The key never came: one notice, if the room hasn't had one recently.
+fn give_up(bot: &Arc<Bot>, event_id: OwnedEventId, pending: Pending) {
+    let room_id = pending.room.room_id().to_owned();
+    let interval = bot.config.encryption.utd_notice_interval();
+    {
+        let mut last = lock(&bot.undecryptable.last_notice);
+        if last.get(&room_id).is_some_and(|at| at.elapsed() < interval) {
+            warn!(room = %room_id, event = %event_id, sender = %pending.sender, "never got the key for a message; a notice went to this room recently, so staying quiet");
+            return;
+        }
+        last.insert(room_id.clone(), Instant::now());
+    }
+    warn!(room = %room_id, event = %event_id, sender = %pending.sender, "never got the key for a message; telling the room");
+    let mut content = RoomMessageEventContent::notice_plain(messages::undecryptable_notice(
+        pending.sender.as_str(),
+    ));
+    content.relates_to = Some(Relation::Reply(Reply::with_event_id(event_id.clone())));
+    content.mentions = Some(Mentions::with_user_ids([pending.sender.clone()]));
+    let txn = notice_transaction_id(&event_id);
+    let (bot, room) = (bot.clone(), pending.room);
+    bot.clone().tasks.spawn(async move {
+        if let Err(err) = reply::send(&room, content, txn, bot.config.limits.send_attempts).await
+        {
+            warn!(room = %room.room_id(), error = %err, "the undecryptable-message notice was not delivered");
+        }
+    });
+}
+
+/// Derived from the event, so a retried send is deduplicated by the server.
+fn notice_transaction_id(event_id: &OwnedEventId) -> OwnedTransactionId {
+    let id: String = event_id
+        .as_str()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    format!("citebot-utd-{id}").into()
+}
