@@ -244,7 +244,10 @@ async fn bot_device_is_cross_signed_and_status_says_so() {
         "{stdout}"
     );
     assert!(stdout.contains("Key backup: on"), "{stdout}");
-    assert!(stdout.contains("built "), "{stdout}");
+    assert!(
+        stdout.contains("Index updated: ") && stdout.contains(" ago)"),
+        "{stdout}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
