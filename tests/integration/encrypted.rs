@@ -391,7 +391,8 @@ async fn verify_bot(human: &mut Human, bot_user: &str, bot_device: &str) -> anyh
                 .iter()
                 .map(|e| e.description)
                 .collect::<Vec<_>>()
-                .join(" ");
+                // Descriptions can be two words ("Light Bulb").
+                .join(", ");
             sas.confirm().await?;
         }
         if sas.is_done() {
@@ -419,7 +420,7 @@ async fn admins_can_verify_the_bot_with_emojis_others_cannot() {
         .unwrap();
 
     let emojis = verify_bot(&mut alice, &bot.user_id, &device).await.unwrap();
-    assert_eq!(emojis.split(' ').count(), 7, "{emojis}");
+    assert_eq!(emojis.split(", ").count(), 7, "{emojis}");
     let user: OwnedUserId = bot.user_id.as_str().try_into().unwrap();
     let verified = alice
         .client
