@@ -193,20 +193,7 @@ async fn bootstrap_cross_signing(client: &Client, cfg: &MatrixConfig) -> anyhow:
 /// Writes the key readable by the owner only: with it, anyone can take over
 /// the bot's identity and read its key backup.
 fn save_recovery_key(path: &Path, key: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension("txt.tmp");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    f.write_all(format!("{key}\n").as_bytes())?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path).with_context(|| format!("saving {}", path.display()))?;
-    Ok(())
+    super::session::write_private(path, format!("{key}\n").as_bytes())
 }
 
 #[cfg(test)]
