@@ -281,7 +281,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!(
                     "{} files, {} snippets, {} synonym groups, {} problems",
                     kb.files.len(),
-                    kb.snippets.len(),
+                    kb.snippet_count(),
                     kb.synonyms.len(),
                     problems.len()
                 );

@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use chrono::NaiveDate;
@@ -179,8 +180,11 @@ pub struct FileInfo {
 /// Everything read from a knowledge folder.
 #[derive(Debug, Default)]
 pub struct KnowledgeBase {
-    pub snippets: Vec<Snippet>,
+    /// The files that loaded.
     pub files: Vec<FileInfo>,
+    /// The snippets of each of [`KnowledgeBase::files`], in the same order; shared
+    /// with the parse cache, so a reload of a large folder copies none of them.
+    pub file_snippets: Vec<Arc<[Snippet]>>,
     pub synonyms: Vec<SynonymGroup>,
     /// Problems found; the files they name contributed no snippets.
     pub errors: Vec<KnowledgeError>,
@@ -196,6 +200,16 @@ pub struct KnowledgeBase {
 }
 
 impl KnowledgeBase {
+    /// Every snippet, file by file.
+    pub fn snippets(&self) -> impl Iterator<Item = &Snippet> {
+        self.file_snippets.iter().flat_map(|s| s.iter())
+    }
+
+    /// How many snippets the files hold.
+    pub fn snippet_count(&self) -> usize {
+        self.file_snippets.iter().map(|s| s.len()).sum()
+    }
+
     /// Whether `file` failed to load (its problems are in `errors`).
     pub fn is_bad(&self, file: &str) -> bool {
         self.errors.iter().any(|e| e.file == file)
@@ -267,7 +281,7 @@ impl CachedFile {
 #[derive(Debug, Clone)]
 enum Parsed {
     Synonyms(Result<Vec<SynonymGroup>, KnowledgeError>),
-    File(Result<(FileInfo, Vec<Snippet>), KnowledgeError>),
+    File(Result<(FileInfo, Arc<[Snippet]>), KnowledgeError>),
 }
 
 fn read(dir: &Path, with_warnings: bool, cache: &mut Cache) -> std::io::Result<KnowledgeBase> {
@@ -302,7 +316,6 @@ fn read(dir: &Path, with_warnings: bool, cache: &mut Cache) -> std::io::Result<K
         ..KnowledgeBase::default()
     };
     let mut hasher = Sha256::new();
-    let mut seen_ids = HashSet::new();
     let mut seen_paths = HashSet::new();
     for (i, path) in paths.iter().enumerate() {
         let rel = path.strip_prefix(dir).unwrap_or(path);
@@ -334,31 +347,47 @@ fn read(dir: &Path, with_warnings: bool, cache: &mut Cache) -> std::io::Result<K
                 kb.errors.push(e);
             }
             Parsed::File(Ok((info, snippets))) => {
-                let mut dup = None;
-                for s in &snippets {
-                    if !seen_ids.insert(s.id.clone()) {
-                        dup = Some(KnowledgeError {
-                            file: shown.clone(),
-                            line: s.line,
-                            kind: ProblemKind::DuplicateId(s.id.clone()),
-                        });
-                    }
-                }
-                match dup {
-                    Some(e) => kb.errors.push(e),
-                    None => {
-                        kb.files.push(info);
-                        kb.snippets.extend(snippets);
-                    }
-                }
+                kb.files.push(info);
+                kb.file_snippets.push(snippets);
             }
             Parsed::File(Err(e)) => kb.errors.push(e),
         }
     }
     // Deleted files leave the cache too.
     cache.files.retain(|p, _| seen_paths.contains(p));
+    drop_duplicate_ids(&mut kb);
     kb.hash = format!("{:x}", hasher.finalize());
     Ok(kb)
+}
+
+/// A file holding a snippet id an earlier file (in path order) already has is not
+/// loaded: ids must be unique for citations and for updating the index by file.
+fn drop_duplicate_ids(kb: &mut KnowledgeBase) {
+    let mut seen = HashSet::new();
+    let mut dups = Vec::new();
+    for (i, snippets) in kb.file_snippets.iter().enumerate() {
+        let mut dup = None;
+        for s in snippets.iter() {
+            if !seen.insert(s.id.as_str()) {
+                dup = Some(s);
+            }
+        }
+        if let Some(s) = dup {
+            dups.push((
+                i,
+                KnowledgeError {
+                    file: kb.files[i].file.clone(),
+                    line: s.line,
+                    kind: ProblemKind::DuplicateId(s.id.clone()),
+                },
+            ));
+        }
+    }
+    for (i, e) in dups.into_iter().rev() {
+        kb.files.remove(i);
+        kb.file_snippets.remove(i);
+        kb.errors.push(e);
+    }
 }
 
 /// Reads and parses one file (and lints it, for `check`): its cache entry and
@@ -406,7 +435,7 @@ fn parse_any(rel: &Path, shown: &str, text: &str) -> Parsed {
         .map(|p| p.to_string_lossy().replace('\\', "/"))
         .unwrap_or_default();
     let id_base = rel.with_extension("").to_string_lossy().replace('\\', "/");
-    Parsed::File(parse_file(shown, &id_base, &collection, text))
+    Parsed::File(parse_file(shown, &id_base, &collection, text).map(|(i, s)| (i, s.into())))
 }
 
 /// `items.iter().map(f)` on all cores, results in input order.
@@ -956,7 +985,7 @@ mod tests {
         )
         .unwrap();
         let kb = load(&k).unwrap();
-        assert_eq!(kb.snippets.len(), 4);
+        assert_eq!(kb.snippet_count(), 4);
         assert_eq!(kb.errors.len(), 1);
         assert_eq!(kb.errors[0].file, "knowledge/team/bad.md");
         assert_eq!(kb.synonyms.len(), 1);
@@ -994,12 +1023,12 @@ mod tests {
             .set_modified(old)
             .unwrap();
         let again = load_cached(&k, &mut cache).unwrap();
-        assert_eq!(again.snippets, first.snippets);
+        assert_eq!(again.file_snippets, first.file_snippets);
         assert_eq!(again.hash, first.hash);
         // A new time: re-read.
         set_time(30);
         let changed = load_cached(&k, &mut cache).unwrap();
-        assert!(changed.snippets.iter().any(|s| s.text.contains("PRIME")));
+        assert!(changed.snippets().any(|s| s.text.contains("PRIME")));
         assert_ne!(changed.hash, first.hash);
         assert_eq!(changed.hash, load(&k).unwrap().hash);
         // A write just now that keeps size and time is still seen: recent stamps
@@ -1011,7 +1040,7 @@ mod tests {
         assert_ne!(racy.hash, now.hash);
         // Deleted: gone from the result and the cache.
         std::fs::remove_file(&path).unwrap();
-        assert!(load_cached(&k, &mut cache).unwrap().snippets.is_empty());
+        assert_eq!(load_cached(&k, &mut cache).unwrap().snippet_count(), 0);
         assert!(cache.files.is_empty());
     }
 

@@ -1,7 +1,7 @@
 //! The tantivy index: schema, building it from a [`KnowledgeBase`], deciding when
 //! the on-disk copy is stale, and the point-in-time [`Snapshot`] questions run on.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -233,10 +233,6 @@ impl Store {
         previous: Option<Payload>,
     ) -> Result<Payload, SearchError> {
         let f = self.fields;
-        let mut by_file: HashMap<&str, Vec<&Snippet>> = HashMap::new();
-        for s in &kb.snippets {
-            by_file.entry(s.file.as_str()).or_default().push(s);
-        }
         let previous = previous.filter(|p| p.format == FORMAT);
         let (mut files, synonyms) = match &previous {
             None => {
@@ -263,7 +259,7 @@ impl Store {
             files.remove(&file);
         }
         let mut to_add: Vec<&Snippet> = Vec::new();
-        for info in &kb.files {
+        for (info, snippets) in kb.files.iter().zip(&kb.file_snippets) {
             let hash = kb.file_hashes.get(&info.file).cloned().unwrap_or_default();
             if files.get(&info.file).is_some_and(|old| old.hash == hash) || kb.is_bad(&info.file) {
                 continue;
@@ -271,7 +267,7 @@ impl Store {
             if previous.is_some() {
                 writer.delete_term(tantivy::Term::from_field_text(f.file, &info.file));
             }
-            to_add.extend(by_file.get(info.file.as_str()).into_iter().flatten());
+            to_add.extend(snippets.iter());
             files.insert(
                 info.file.clone(),
                 IndexedFile {

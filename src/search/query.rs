@@ -396,11 +396,13 @@ impl Snapshot {
         let max = if len >= 6 { 2 } else { 1 };
         let query = FuzzyTermQuery::new(IndexTerm::from_field_text(field, word), max, true);
         let mut found: HashMap<String, u64> = HashMap::new();
+        // The automaton is built once: for two edits it costs as much as a search.
+        let automaton = query.automaton()?;
         for segment in self.searcher.segment_readers() {
             let inverted = segment.inverted_index(field)?;
             let mut stream = inverted
                 .terms()
-                .search(query.automaton()?)
+                .search(&automaton)
                 .into_stream()
                 .map_err(tantivy::TantivyError::from)?;
             while stream.advance() {
@@ -540,10 +542,13 @@ impl Snapshot {
             // A passage with one sentence that answers everything beats one that
             // scatters the question's words over several.
             let sentence = answer::best_sentence(q, &snippet.text, |range| {
-                let inside = |t: &&Term| t.from >= range.start && t.to <= range.end;
-                let terms: Vec<Term> = body_terms.iter().filter(inside).cloned().collect();
-                let prefixes: Vec<Term> = body_prefixes.iter().filter(inside).cloned().collect();
-                coverage_of(q, total, &terms, &prefixes, None)
+                coverage_of(
+                    q,
+                    total,
+                    within(&body_terms, &range),
+                    within(&body_prefixes, &range),
+                    None,
+                )
             });
             let score = coverage
                 + BM25_WEIGHT * bm25 / max_bm25
@@ -714,6 +719,14 @@ fn coverage_of(
         ranges.extend(found);
     }
     (covered / total, ranges)
+}
+
+/// The terms of `terms` (in text order, as analysers emit them) that lie inside
+/// `range`: a sub-slice, so scoring each sentence copies nothing.
+fn within<'t>(terms: &'t [Term], range: &std::ops::Range<usize>) -> &'t [Term] {
+    let start = terms.partition_point(|t| t.from < range.start);
+    let end = start + terms[start..].partition_point(|t| t.to <= range.end);
+    &terms[start..end]
 }
 
 /// Whether the best candidate clears the confidence bar.
