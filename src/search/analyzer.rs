@@ -9,7 +9,7 @@
 //! derivations the stemmer keeps apart ("expand" / "expansion").
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
@@ -314,22 +314,22 @@ impl Both {
         let mut stream = self.normal.token_stream(text);
         while stream.advance() {
             let t = stream.token();
-            let at = |text: String| Term {
-                text,
-                position: t.position,
-                from: t.offset_from,
-                to: t.offset_to,
-            };
-            if !is_stop_word(&t.text) {
-                let mut p = t.text.clone();
-                if truncate_to_prefix(&mut p) {
+            // Terms and prefixes come from the per-thread memo as shared strings:
+            // a passage's analysis allocates nothing per word.
+            with_analysed(&t.text, |a| {
+                let at = |text: &Arc<str>| Term {
+                    text: text.clone(),
+                    position: t.position,
+                    from: t.offset_from,
+                    to: t.offset_to,
+                };
+                if let Some(p) = &a.prefix {
                     prefixes.push(at(p));
                 }
-            }
-            let mut word = t.text.clone();
-            if to_term(&mut word) {
-                terms.push(at(word));
-            }
+                if let Some(term) = &a.term {
+                    terms.push(at(term));
+                }
+            });
         }
         (terms, prefixes)
     }
@@ -345,12 +345,37 @@ fn normalised() -> TextAnalyzer {
         .build()
 }
 
-/// Per-thread memo of [`to_term`]: the Snowball stemmer was the largest cost of
-/// indexing and of re-scoring candidates, and text repeats its words (Zipf), so
-/// nearly every lookup hits. Per thread, so indexing threads never wait on a lock.
+/// Per-thread memo of what a normalised word becomes: the Snowball stemmer was
+/// the largest cost of indexing and of re-scoring candidates, and text repeats its
+/// words (Zipf), so nearly every lookup hits. Per thread, so indexing threads never
+/// wait on a lock.
 struct TermCache {
     stemmer: TextAnalyzer,
-    terms: HashMap<String, Option<String>>,
+    /// Words of up to [`INLINE`] bytes (nearly all), keyed inline: a lookup then
+    /// touches the table only, not a second heap allocation per probe — with a
+    /// large vocabulary those cache misses were most of a passage's analysis.
+    short: rustc_hash::FxHashMap<[u8; INLINE + 1], Analysed>,
+    long: rustc_hash::FxHashMap<Box<str>, Analysed>,
+}
+
+const INLINE: usize = 23;
+
+/// `word`'s bytes and length in a fixed-size key, when it fits.
+fn inline_key(word: &str) -> Option<[u8; INLINE + 1]> {
+    let bytes = word.as_bytes();
+    (bytes.len() <= INLINE).then(|| {
+        let mut key = [0u8; INLINE + 1];
+        key[..bytes.len()].copy_from_slice(bytes);
+        key[INLINE] = bytes.len() as u8;
+        key
+    })
+}
+
+/// A normalised word's index term ([`to_term`]) and prefix ([`truncate_to_prefix`]);
+/// `None` where it has none (stop words, short words).
+struct Analysed {
+    term: Option<Arc<str>>,
+    prefix: Option<Arc<str>>,
 }
 
 /// A thread's cache is emptied when it holds this many words (a memory bound for
@@ -362,48 +387,65 @@ thread_local! {
         stemmer: TextAnalyzer::builder(RawTokenizer::default())
             .filter(Stemmer::new(Language::English))
             .build(),
-        terms: HashMap::new(),
+        short: rustc_hash::FxHashMap::default(),
+        long: rustc_hash::FxHashMap::default(),
     });
+}
+
+/// Calls `f` with what the normalised `word` becomes, from the memo.
+fn with_analysed<R>(word: &str, f: impl FnOnce(&Analysed) -> R) -> R {
+    TERMS.with_borrow_mut(|cache| {
+        let key = inline_key(word);
+        let hit = match &key {
+            Some(k) => cache.short.get(k),
+            None => cache.long.get(word),
+        };
+        if let Some(a) = hit {
+            return f(a);
+        }
+        let mut base = word.to_string();
+        base_verb(&mut base);
+        let term = if is_stop_word(&base) {
+            None
+        } else {
+            let mut stream = cache.stemmer.token_stream(&base);
+            stream
+                .advance()
+                .then(|| Arc::from(stream.token().text.as_str()))
+        };
+        let prefix = if is_stop_word(word) {
+            None
+        } else {
+            let mut p = word.to_string();
+            truncate_to_prefix(&mut p).then(|| Arc::from(p))
+        };
+        if cache.short.len() + cache.long.len() >= TERM_CACHE_WORDS {
+            cache.short.clear();
+            cache.long.clear();
+        }
+        let analysed = Analysed { term, prefix };
+        f(match key {
+            Some(k) => cache.short.entry(k).or_insert(analysed),
+            None => cache.long.entry(word.into()).or_insert(analysed),
+        })
+    })
 }
 
 /// Turns a normalised word into its index term: irregular past forms become
 /// their verb ("met" → "meet"), then the Snowball stem. False for a stop word.
 pub fn to_term(word: &mut String) -> bool {
-    TERMS.with_borrow_mut(|cache| {
-        if let Some(term) = cache.terms.get(word.as_str()) {
-            return match term {
-                Some(term) => {
-                    word.clear();
-                    word.push_str(term);
-                    true
-                }
-                None => false,
-            };
+    match with_analysed(word, |a| a.term.clone()) {
+        Some(term) => {
+            word.clear();
+            word.push_str(&term);
+            true
         }
-        let key = word.clone();
-        base_verb(word);
-        let term = if is_stop_word(word) {
-            None
-        } else {
-            let mut stream = cache.stemmer.token_stream(word);
-            stream.advance().then(|| stream.token().text.clone())
-        };
-        if cache.terms.len() >= TERM_CACHE_WORDS {
-            cache.terms.clear();
-        }
-        cache.terms.insert(key, term.clone());
-        match term {
-            Some(term) => {
-                *word = term;
-                true
-            }
-            None => false,
-        }
-    })
+        None => false,
+    }
 }
 
 fn is_stop_word(word: &str) -> bool {
-    static SET: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+    static SET: std::sync::LazyLock<rustc_hash::FxHashSet<&'static str>> =
         std::sync::LazyLock::new(|| STOP_WORDS.iter().copied().collect());
     SET.contains(word)
 }
@@ -411,7 +453,7 @@ fn is_stop_word(word: &str) -> bool {
 /// One analysed word: its term (stem) and where it stands in the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Term {
-    pub text: String,
+    pub text: Arc<str>,
     pub position: usize,
     pub from: usize,
     pub to: usize,
@@ -424,7 +466,7 @@ pub fn terms(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Term> {
     while stream.advance() {
         let t = stream.token();
         out.push(Term {
-            text: t.text.clone(),
+            text: Arc::from(t.text.as_str()),
             position: t.position,
             from: t.offset_from,
             to: t.offset_to,
@@ -435,7 +477,10 @@ pub fn terms(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Term> {
 
 /// The stem of a single word, or `None` for a stop word.
 pub fn stem_word(analyzer: &mut TextAnalyzer, word: &str) -> Option<String> {
-    terms(analyzer, word).into_iter().next().map(|t| t.text)
+    terms(analyzer, word)
+        .into_iter()
+        .next()
+        .map(|t| t.text.to_string())
 }
 
 /// Rewrites common British spellings to American ones, in place. Both sides of a
@@ -624,8 +669,8 @@ const IRREGULAR: &[(&str, &str)] = &[
 ];
 
 /// [`IRREGULAR`] as a map: every indexed word is looked up.
-fn irregular() -> &'static std::collections::HashMap<&'static str, &'static str> {
-    static MAP: std::sync::LazyLock<std::collections::HashMap<&'static str, &'static str>> =
+fn irregular() -> &'static rustc_hash::FxHashMap<&'static str, &'static str> {
+    static MAP: std::sync::LazyLock<rustc_hash::FxHashMap<&'static str, &'static str>> =
         std::sync::LazyLock::new(|| IRREGULAR.iter().copied().collect());
     &MAP
 }
@@ -743,7 +788,7 @@ mod tests {
     fn stems(text: &str) -> Vec<String> {
         terms(&mut stemmed(), text)
             .into_iter()
-            .map(|t| t.text)
+            .map(|t| t.text.to_string())
             .collect()
     }
 
@@ -819,7 +864,7 @@ mod tests {
     fn prefix_analyzer_keeps_five_characters_of_long_words() {
         let got: Vec<String> = terms(&mut prefix(), "expand the expansion of Japan by ODA")
             .into_iter()
-            .map(|t| t.text)
+            .map(|t| t.text.to_string())
             .collect();
         assert_eq!(got, ["expan", "expan", "japan"]);
     }

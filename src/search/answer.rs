@@ -314,11 +314,11 @@ pub fn overdue(sentence: &str, today: chrono::NaiveDate) -> Option<String> {
 }
 
 fn sentence_tense(sentence: &str) -> Tense {
-    let words: Vec<String> = sentence
-        .split(|c: char| !c.is_alphanumeric())
-        .map(str::to_lowercase)
-        .collect();
-    let has = |list: &[&str]| words.iter().any(|w| list.contains(&w.as_str()));
+    let has = |list: &[&str]| {
+        sentence
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| list.iter().any(|l| l.eq_ignore_ascii_case(w)))
+    };
     let future = has(&[
         "will",
         "expected",
@@ -350,12 +350,11 @@ fn sentence_tense(sentence: &str) -> Tense {
 
 fn has_date(text: &str) -> bool {
     text.split(|c: char| !c.is_alphanumeric()).any(|w| {
-        let lower = w.to_lowercase();
-        let digits = lower.trim_end_matches('s');
+        let digits = w.trim_end_matches(['s', 'S']);
         (digits.len() == 4
             && digits.chars().all(|c| c.is_ascii_digit())
             && (1700..=2199).contains(&digits.parse::<u32>().unwrap_or(0)))
-            || MONTHS.contains(&lower.as_str())
+            || MONTHS.iter().any(|m| m.eq_ignore_ascii_case(w))
     })
 }
 
@@ -403,7 +402,7 @@ pub fn holds_kind(kind: Kind, text: &str, question: &str) -> bool {
         Kind::Who | Kind::Which | Kind::Where => has_name(text, question),
         Kind::Why => text
             .split(|c: char| !c.is_alphanumeric())
-            .any(|w| REASONS.contains(&w.to_lowercase().as_str())),
+            .any(|w| REASONS.iter().any(|r| r.eq_ignore_ascii_case(w))),
         _ => false,
     }
 }
@@ -431,9 +430,11 @@ pub fn best_sentence(
                 score += 0.2;
             }
         }
-        let tense = sentence_tense(sentence);
-        if q.tense != Tense::Neutral && tense != Tense::Neutral {
-            score += if tense == q.tense { 0.15 } else { -0.1 };
+        if q.tense != Tense::Neutral {
+            let tense = sentence_tense(sentence);
+            if tense != Tense::Neutral {
+                score += if tense == q.tense { 0.15 } else { -0.1 };
+            }
         }
         score -= 0.01 * i as f32;
         if best.as_ref().is_none_or(|(s, _)| score > *s) {

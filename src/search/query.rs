@@ -748,11 +748,14 @@ pub fn unit_match(u: &Unit, terms: &[Term], prefixes: &[Term]) -> (f32, Vec<(usi
             ranges.extend(found);
         } else if v.terms.len() > 1 && v.kind == VariantKind::Exact {
             // Part of a name: some credit, far less than the whole.
-            let hits: Vec<&Term> = terms.iter().filter(|t| v.terms.contains(&t.text)).collect();
+            let hits: Vec<&Term> = terms
+                .iter()
+                .filter(|t| v.terms.iter().any(|w| **w == *t.text))
+                .collect();
             let distinct = v
                 .terms
                 .iter()
-                .filter(|w| hits.iter().any(|h| &h.text == *w))
+                .filter(|w| hits.iter().any(|h| *h.text == ***w))
                 .count();
             if distinct > 0 {
                 best = best.max(0.4 * distinct as f32 / v.terms.len() as f32);
@@ -765,7 +768,7 @@ pub fn unit_match(u: &Unit, terms: &[Term], prefixes: &[Term]) -> (f32, Vec<(usi
     {
         let hits: Vec<(usize, usize)> = prefixes
             .iter()
-            .filter(|t| &t.text == p)
+            .filter(|t| *t.text == **p)
             .map(|t| (t.from, t.to))
             .collect();
         if !hits.is_empty() {
@@ -780,7 +783,7 @@ pub fn unit_match(u: &Unit, terms: &[Term], prefixes: &[Term]) -> (f32, Vec<(usi
 fn find_phrase(phrase: &[String], terms: &[Term]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     for (i, t) in terms.iter().enumerate() {
-        if t.text != phrase[0] {
+        if *t.text != *phrase[0] {
             continue;
         }
         let mut end = t;
@@ -788,7 +791,7 @@ fn find_phrase(phrase: &[String], terms: &[Term]) -> Vec<(usize, usize)> {
         let mut j = i;
         for want in &phrase[1..] {
             match terms.get(j + 1) {
-                Some(next) if &next.text == want && next.position <= terms[j].position + 2 => {
+                Some(next) if *next.text == **want && next.position <= terms[j].position + 2 => {
                     j += 1;
                     end = next;
                 }

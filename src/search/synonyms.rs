@@ -38,7 +38,7 @@ impl Synonyms {
             for term in &group.terms {
                 let phrase: Phrase = analyzer::terms(analyzer, term)
                     .into_iter()
-                    .map(|t| t.text)
+                    .map(|t| t.text.to_string())
                     .collect();
                 if !phrase.is_empty() && !phrases.contains(&phrase) {
                     phrases.push(phrase);
