@@ -234,6 +234,11 @@ fn main() {
         &questions,
         3,
     );
+    // The same questions by kind, to see which kind makes the tail.
+    for (kind, label) in ["when", "what", "typo", "unknown words"].iter().enumerate() {
+        let of_kind: Vec<String> = questions.iter().skip(kind).step_by(4).cloned().collect();
+        latency_report(&format!("  {label}"), &engine, &of_kind, 3);
+    }
     let mut group = c.benchmark_group("generated");
     group.bench_function("ask (mixed questions)", |b| {
         let mut i = 0;

@@ -446,6 +446,33 @@ mod tests {
     }
 
     #[test]
+    fn typos_are_corrected_to_the_closest_terms_one_edit_before_two() {
+        let (_d, e) = engine();
+        // (typo, the stem it must be corrected to, edits)
+        let table = [
+            ("festivel", "festiv", 2), // stems: "festivel" → "festiv"
+            ("mongolai", "mongolia", 1),
+            ("mngolai", "mongolia", 2),
+            ("naruhiot", "naruhito", 1),
+            ("nruhiot", "naruhito", 2),
+        ];
+        for (typo, stem, edits) in table {
+            let q = e.explain(typo).unwrap().question;
+            let fuzzy: Vec<&query::Variant> = q.units[0]
+                .variants
+                .iter()
+                .filter(|v| v.kind == query::VariantKind::Fuzzy)
+                .collect();
+            assert!(fuzzy.iter().any(|v| v.terms == [stem]), "{typo}: {fuzzy:?}");
+            let strength = if edits == 1 { 0.8 } else { 0.65 };
+            assert!(
+                fuzzy.iter().all(|v| v.strength == strength),
+                "{typo}: only the closest corrections count: {fuzzy:?}"
+            );
+        }
+    }
+
+    #[test]
     fn synonyms_and_acronyms_expand_both_ways() {
         let (_d, e) = engine();
         let a = top(

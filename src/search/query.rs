@@ -393,7 +393,40 @@ impl Snapshot {
         if len < 4 || word.chars().any(|c| c.is_ascii_digit()) {
             return Ok(Vec::new());
         }
-        let max = if len >= 6 { 2 } else { 1 };
+        let limit: u8 = if len >= 6 { 2 } else { 1 };
+        // One edit first: its automaton is far cheaper to build and to run over the
+        // term dictionary than two edits', and when it finds a term at distance 1
+        // the two-edit search would keep exactly the same (only the closest count).
+        for max in 1..=limit {
+            let mut ranked: Vec<(String, u8, u64)> = self
+                .terms_within(field, word, max)?
+                .into_iter()
+                .map(|(t, df)| {
+                    let d = crate::text::edit_distance(word, &t).min(usize::from(limit)) as u8;
+                    (t, d, df)
+                })
+                .collect();
+            ranked.sort_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
+            let Some(best) = ranked.first().map(|r| r.1) else {
+                continue;
+            };
+            if best <= max || max == limit {
+                ranked.retain(|r| r.1 == best);
+                ranked.truncate(3);
+                return Ok(ranked);
+            }
+        }
+        Ok(Vec::new())
+    }
+
+    /// Index terms of `field` within `max` edits of `word`, with their document
+    /// frequencies.
+    fn terms_within(
+        &self,
+        field: Field,
+        word: &str,
+        max: u8,
+    ) -> Result<HashMap<String, u64>, SearchError> {
         let query = FuzzyTermQuery::new(IndexTerm::from_field_text(field, word), max, true);
         let mut found: HashMap<String, u64> = HashMap::new();
         // The automaton is built once: for two edits it costs as much as a search.
@@ -412,23 +445,7 @@ impl Snapshot {
                 }
             }
         }
-        let mut ranked: Vec<(String, u8, u64)> = found
-            .into_iter()
-            .map(|(t, df)| {
-                (
-                    crate::text::edit_distance(word, &t).min(max as usize) as u8,
-                    t,
-                    df,
-                )
-            })
-            .map(|(d, t, df)| (t, d, df))
-            .collect();
-        ranked.sort_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
-        if let Some(best) = ranked.first().map(|r| r.1) {
-            ranked.retain(|r| r.1 == best);
-        }
-        ranked.truncate(3);
-        Ok(ranked)
+        Ok(found)
     }
 
     /// The candidate query: a flat union of boosted term queries, which tantivy
@@ -472,7 +489,11 @@ impl Snapshot {
                     }
                 }
             }
-            if let Some(p) = &u.prefix {
+            // The weak prefix match finds passages for a word the index lacks as
+            // such; for a word it has, the prefix's long posting list was the
+            // costliest part of the candidate search and found little the word
+            // itself did not (re-scoring still credits prefixes).
+            if let Some(p) = u.prefix.as_ref().filter(|_| !u.known) {
                 add(f.prefix, p, 0.3);
             }
         }
