@@ -533,15 +533,42 @@ impl Snapshot {
             .searcher
             .search(&*query, &TopDocs::with_limit(CANDIDATES).order_by_score())?;
         let max_bm25 = hits.first().map(|h| h.0).unwrap_or(1.0).max(f32::EPSILON);
-        let mut both = self.both.clone();
         let total: f32 = q
             .units
             .iter()
             .map(|u| u.weight)
             .sum::<f32>()
             .max(f32::EPSILON);
+        // Re-scoring is most of a question's work and each candidate is independent,
+        // so the candidates are split over the cores.
         let mut out = Vec::with_capacity(hits.len());
-        for (bm25, addr) in hits {
+        match rescore_pool().filter(|_| hits.len() > 1) {
+            None => out = self.rescore(q, total, max_bm25, &hits)?,
+            Some((pool, threads)) => {
+                let chunks = hits.chunks(hits.len().div_ceil(threads));
+                let parts =
+                    pool.map(|chunk| Ok(self.rescore(q, total, max_bm25, chunk)), chunks)?;
+                for part in parts {
+                    out.extend(part?);
+                }
+            }
+        }
+        out.sort_by(|a, b| b.score.total_cmp(&a.score));
+        Ok(out)
+    }
+
+    /// Scores candidates `hits` (BM25 score, address) by coverage, BM25 and best
+    /// sentence, in the order given.
+    fn rescore(
+        &self,
+        q: &Question,
+        total: f32,
+        max_bm25: f32,
+        hits: &[(f32, tantivy::DocAddress)],
+    ) -> Result<Vec<Scored>, SearchError> {
+        let mut both = self.both.clone();
+        let mut out = Vec::with_capacity(hits.len());
+        for &(bm25, addr) in hits {
             let snippet = self.snippet(addr)?;
             let (body_terms, body_prefixes) = both.analyze(&snippet.text);
             let meta = format!(
@@ -585,7 +612,6 @@ impl Snapshot {
                 sentence,
             });
         }
-        out.sort_by(|a, b| b.score.total_cmp(&a.score));
         Ok(out)
     }
 
@@ -703,6 +729,25 @@ impl Snapshot {
             passages,
         })
     }
+}
+
+/// The threads candidates are re-scored on, and how many; `None` on one core.
+/// Long-lived, so each keeps its analyzer memo warm between questions.
+fn rescore_pool() -> Option<(&'static tantivy::Executor, usize)> {
+    static POOL: std::sync::LazyLock<Option<(tantivy::Executor, usize)>> =
+        std::sync::LazyLock::new(|| {
+            let threads = std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+                .min(4);
+            if threads < 2 {
+                return None;
+            }
+            tantivy::Executor::multi_thread(threads, "citebot-rescore-")
+                .ok()
+                .map(|pool| (pool, threads))
+        });
+    POOL.as_ref().map(|(pool, threads)| (pool, *threads))
 }
 
 fn topic(title: &str, heading: &str) -> String {
