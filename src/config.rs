@@ -209,7 +209,7 @@ pub struct SyncConfig {
     /// Long-poll timeout of each `/sync` (seconds).
     #[serde(default = "default_sync_timeout")]
     pub timeout_secs: u64,
-    /// Events per room per sync; bigger catches up more missed questions at once.
+    /// Events per room per sync; when more arrived, the rest are fetched from history.
     #[serde(default = "default_timeline_limit")]
     pub timeline_limit: u32,
 }

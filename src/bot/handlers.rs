@@ -32,8 +32,14 @@ use crate::render::{self, Formatted};
 use crate::search::{Answer, AskOptions, collection_of};
 
 /// Handles one sync response. `catching_up`: the first sync after a fresh
-/// login, whose messages are history and never answered.
-pub(crate) async fn process(bot: &Arc<Bot>, response: SyncResponse, catching_up: bool) {
+/// login, whose messages are history and never answered. `since`: the token
+/// this sync started from.
+pub(crate) async fn process(
+    bot: &Arc<Bot>,
+    response: SyncResponse,
+    catching_up: bool,
+    since: Option<&str>,
+) {
     for room_id in response.rooms.invited.keys() {
         let bot2 = bot.clone();
         let room_id = room_id.clone();
@@ -44,7 +50,16 @@ pub(crate) async fn process(bot: &Arc<Bot>, response: SyncResponse, catching_up:
         let Some(room) = bot.client.get_room(room_id) else {
             continue;
         };
-        for event in &update.timeline.events {
+        // A limited timeline (more events than sync.timeline_limit since the last
+        // sync, as after downtime) has a gap before its events: fetch it first, so
+        // questions asked in it are answered too, in order.
+        let gap = match (update.timeline.limited && !catching_up, since) {
+            (true, Some(since)) => {
+                missed_events(bot, &room, update.timeline.prev_batch.as_deref(), since).await
+            }
+            _ => Vec::new(),
+        };
+        for event in gap.iter().chain(&update.timeline.events) {
             // Encrypted events arrive decrypted where the key was at hand;
             // the rest wait for their key (see `undecryptable`).
             if event.kind.is_utd() {
@@ -53,11 +68,61 @@ pub(crate) async fn process(bot: &Arc<Bot>, response: SyncResponse, catching_up:
             }
             handle_timeline_event(bot, &room, event.raw(), catching_up).await;
         }
-        if update.timeline.limited && !catching_up {
-            warn!(room = %room_id, "timeline was limited: some messages sent while away were not seen (raise sync.timeline_limit)");
-        }
         leave_if_alone(bot, &room).await;
     }
+}
+
+/// Most events fetched to fill one room's gap: a bound on the work after a long
+/// outage in a busy room (older questions would be past `max_missed_age` anyway).
+const MAX_GAP_EVENTS: usize = 1000;
+
+/// The events of `room` between `since` (the previous sync) and `prev_batch` (the
+/// start of a limited timeline), oldest first, fetched backwards through
+/// `/messages` until the gap is closed, the events are older than
+/// `answer.max_missed_age_secs`, or [`MAX_GAP_EVENTS`] are fetched.
+async fn missed_events(
+    bot: &Arc<Bot>,
+    room: &Room,
+    prev_batch: Option<&str>,
+    since: &str,
+) -> Vec<matrix_sdk::deserialized_responses::TimelineEvent> {
+    let Some(mut from) = prev_batch.map(str::to_owned) else {
+        return Vec::new();
+    };
+    let oldest_wanted = std::time::SystemTime::now()
+        .checked_sub(bot.config.answer.max_missed_age())
+        .and_then(MilliSecondsSinceUnixEpoch::from_system_time);
+    let mut events = Vec::new();
+    loop {
+        let mut options = matrix_sdk::room::MessagesOptions::backward().from(from.as_str());
+        options.to = Some(since.to_owned());
+        options.limit = 100u32.into();
+        let page = match room.messages(options).await {
+            Ok(page) => page,
+            Err(err) => {
+                warn!(room = %room.room_id(), error = %err, "cannot fetch the messages sent while away; some may go unanswered");
+                break;
+            }
+        };
+        let done = page.chunk.is_empty() || page.end.is_none();
+        let mut too_old = false;
+        for event in page.chunk {
+            let ts = event
+                .raw()
+                .get_field::<MilliSecondsSinceUnixEpoch>("origin_server_ts")
+                .ok()
+                .flatten();
+            too_old |= matches!((ts, oldest_wanted), (Some(ts), Some(oldest)) if ts < oldest);
+            events.push(event);
+        }
+        if done || too_old || events.len() >= MAX_GAP_EVENTS {
+            break;
+        }
+        from = page.end.unwrap_or_default();
+    }
+    info!(room = %room.room_id(), events = events.len(), "fetched the messages sent while away that the sync left out");
+    events.reverse();
+    events
 }
 
 /// Handles one (plain or decrypted) timeline event: room messages may be

@@ -34,7 +34,7 @@ use matrix_sdk::ruma::api::client::filter::{
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId};
-use matrix_sdk::store::StateStoreDataKey;
+use matrix_sdk::store::{StateStoreDataKey, StateStoreDataValue};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
@@ -248,6 +248,11 @@ async fn sync_loop(
     // Without a stored token this is a fresh login: the first sync returns
     // history, which is not addressed to a bot that wasn't listening.
     let mut catching_up = stored.is_none();
+    // The token the next sync starts from: where a gap in a limited timeline ends.
+    let mut since = match stored {
+        Some(StateStoreDataValue::SyncToken(token)) => Some(token),
+        _ => None,
+    };
     if catching_up {
         info!("no stored sync token: skipping history in the first sync");
     } else {
@@ -273,7 +278,9 @@ async fn sync_loop(
         match response {
             Ok(response) => {
                 backoff = Duration::from_millis(500);
-                handlers::process(bot, response, catching_up).await;
+                let next = response.next_batch.clone();
+                handlers::process(bot, response, catching_up, since.as_deref()).await;
+                since = Some(next);
                 catching_up = false;
                 first = false;
                 synced.send_replace(true);

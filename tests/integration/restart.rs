@@ -78,3 +78,42 @@ async fn questions_older_than_the_catch_up_window_are_skipped() {
     assert!(stale_replies.is_empty());
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn questions_beyond_the_sync_timeline_limit_are_fetched_and_answered_once() {
+    // More messages arrive while the bot is down than one sync returns per room:
+    // the question is in the gap before the limited timeline.
+    let bot = BotSetup::new(|c| c.sync.timeline_limit = 3).await;
+    let running = bot.start();
+    let mut alice = human("alice").await;
+    // A group room (three members), where chatter is not for the bot.
+    let mut bob = human("bob").await;
+    let room = room_with_bot(&mut alice, &bot, &mut [&mut bob], false).await;
+    running.stop().await;
+
+    let question = alice.say(&room, &format!("!ask {EMPEROR}")).await.unwrap();
+    for i in 0..8 {
+        alice
+            .say(&room, &format!("chatter {i} while the bot is away"))
+            .await
+            .unwrap();
+    }
+    let running = bot.start();
+    let reply = alice
+        .reply_from(&bot.user_id, question.as_str(), WAIT)
+        .await
+        .unwrap();
+    assert!(reply.body().contains("July 2025"), "{}", reply.body());
+    let again = alice
+        .collect(QUIET, |s| {
+            s.sender() == bot.user_id && s.kind() == "m.room.message"
+        })
+        .await
+        .unwrap();
+    assert!(
+        again.is_empty(),
+        "answered twice or answered chatter: {:?}",
+        again.iter().map(|s| s.body()).collect::<Vec<_>>()
+    );
+    running.stop().await;
+}
