@@ -279,3 +279,17 @@ async fn room_with_bot_in(
         .unwrap();
     room
 }
+
+/// The bodies of the bot's messages `human` sees within `within` (none expected
+/// once every question has had its reply).
+pub async fn bot_messages(human: &mut Human, bot: &BotSetup, within: Duration) -> Vec<String> {
+    human
+        .collect(within, |s| {
+            s.sender() == bot.user_id && s.kind() == "m.room.message"
+        })
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.body().to_string())
+        .collect()
+}

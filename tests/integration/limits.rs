@@ -30,28 +30,10 @@ async fn flood_from_one_user_is_bounded_and_others_still_answered() {
         .unwrap();
     assert!(r.body().contains("July 2025"), "{}", r.body());
 
-    let replies = flooder
-        .collect(QUIET * 2, |s| {
-            s.sender() == bot.user_id && s.kind() == "m.room.message"
-        })
-        .await
-        .unwrap();
-    let slow_downs = replies
-        .iter()
-        .filter(|s| s.body().contains("Slow down"))
-        .count();
-    assert_eq!(
-        slow_downs,
-        1,
-        "{:?}",
-        replies.iter().map(|s| s.body()).collect::<Vec<_>>()
-    );
-    assert_eq!(
-        replies.len(),
-        3 + 1,
-        "{:?}",
-        replies.iter().map(|s| s.body()).collect::<Vec<_>>()
-    );
+    let replies = bot_messages(&mut flooder, &bot, QUIET * 2).await;
+    let slow_downs = replies.iter().filter(|b| b.contains("Slow down")).count();
+    assert_eq!(slow_downs, 1, "{replies:?}");
+    assert_eq!(replies.len(), 3 + 1, "{replies:?}");
     running.stop().await;
 }
 

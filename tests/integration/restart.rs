@@ -35,17 +35,8 @@ async fn restart_keeps_device_and_answers_missed_questions_once() {
         .reply_from(&bot.user_id, q3.as_str(), WAIT)
         .await
         .unwrap();
-    let again = alice
-        .collect(QUIET, |s| {
-            s.sender() == bot.user_id && s.kind() == "m.room.message"
-        })
-        .await
-        .unwrap();
-    assert!(
-        again.is_empty(),
-        "answered twice: {:?}",
-        again.iter().map(|s| s.body()).collect::<Vec<_>>()
-    );
+    let again = bot_messages(&mut alice, &bot, QUIET).await;
+    assert!(again.is_empty(), "answered twice: {:?}", again);
     running.stop().await;
 
     assert_eq!(saved_device(&bot), device, "same device after restart");
@@ -104,16 +95,11 @@ async fn questions_beyond_the_sync_timeline_limit_are_fetched_and_answered_once(
         .await
         .unwrap();
     assert!(reply.body().contains("July 2025"), "{}", reply.body());
-    let again = alice
-        .collect(QUIET, |s| {
-            s.sender() == bot.user_id && s.kind() == "m.room.message"
-        })
-        .await
-        .unwrap();
+    let again = bot_messages(&mut alice, &bot, QUIET).await;
     assert!(
         again.is_empty(),
         "answered twice or answered chatter: {:?}",
-        again.iter().map(|s| s.body()).collect::<Vec<_>>()
+        again
     );
     running.stop().await;
 }
