@@ -16,6 +16,18 @@ use matrix_sdk::ruma::{OwnedDeviceId, OwnedUserId};
 
 use crate::harness::*;
 
+/// A started bot (with `tweak` applied to its config) and alice, a person in an
+/// encrypted direct chat with it.
+async fn alice_and_bot_in_encrypted_dm(
+    tweak: impl FnOnce(&mut citebot::config::Config),
+) -> (BotSetup, RunningBot, Human, matrix_sdk::Room) {
+    let bot = BotSetup::new(tweak).await;
+    let running = bot.start();
+    let mut alice = human("alice").await;
+    let room = encrypted_dm_with_bot(&mut alice, &bot).await;
+    (bot, running, alice, room)
+}
+
 /// Syncs `human` until it sees `device` of `user` cross-signed by its owner.
 async fn wait_cross_signed(human: &mut Human, user: &str, device: &str) -> anyhow::Result<()> {
     let user: OwnedUserId = user.try_into()?;
@@ -53,10 +65,7 @@ async fn master_key(human: &Human, user: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn encrypted_question_gets_encrypted_reply_same_as_plain() {
-    let bot = BotSetup::new(|_| {}).await;
-    let running = bot.start();
-    let mut alice = human("alice").await;
-    let secret = encrypted_dm_with_bot(&mut alice, &bot).await;
+    let (bot, running, mut alice, secret) = alice_and_bot_in_encrypted_dm(|_| {}).await;
     let plain = room_with_bot(&mut alice, &bot, &mut [], true).await;
 
     let q = alice.say(&secret, EMPEROR).await.unwrap();
@@ -106,10 +115,7 @@ async fn encrypted_question_gets_encrypted_reply_same_as_plain() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restarted_bot_keeps_device_and_keys_in_encrypted_room() {
-    let bot = BotSetup::new(|_| {}).await;
-    let running = bot.start();
-    let mut alice = human("alice").await;
-    let room = encrypted_dm_with_bot(&mut alice, &bot).await;
+    let (bot, running, mut alice, room) = alice_and_bot_in_encrypted_dm(|_| {}).await;
     let q1 = alice.say(&room, EMPEROR).await.unwrap();
     alice
         .reply_from(&bot.user_id, q1.as_str(), WAIT)
@@ -178,10 +184,7 @@ async fn room_switched_to_encryption_keeps_working() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bot_device_is_cross_signed_and_status_says_so() {
-    let bot = BotSetup::new(|_| {}).await;
-    let running = bot.start();
-    let mut alice = human("alice").await;
-    let room = encrypted_dm_with_bot(&mut alice, &bot).await;
+    let (bot, running, mut alice, room) = alice_and_bot_in_encrypted_dm(|_| {}).await;
     let device = saved_device(&bot);
     wait_cross_signed(&mut alice, &bot.user_id, &device)
         .await
@@ -252,10 +255,7 @@ async fn bot_device_is_cross_signed_and_status_says_so() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redeployed_bot_recovers_its_identity_with_the_recovery_key() {
-    let mut bot = BotSetup::new(|_| {}).await;
-    let running = bot.start();
-    let mut alice = human("alice").await;
-    let room = encrypted_dm_with_bot(&mut alice, &bot).await;
+    let (mut bot, running, mut alice, room) = alice_and_bot_in_encrypted_dm(|_| {}).await;
     let old_device = saved_device(&bot);
     wait_cross_signed(&mut alice, &bot.user_id, &old_device)
         .await
@@ -305,10 +305,8 @@ async fn redeployed_bot_recovers_its_identity_with_the_recovery_key() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn undecryptable_message_gets_exactly_one_notice() {
-    let bot = BotSetup::new(|c| c.encryption.utd_wait_secs = 2).await;
-    let running = bot.start();
-    let mut alice = human("alice").await;
-    let room = encrypted_dm_with_bot(&mut alice, &bot).await;
+    let (bot, running, mut alice, room) =
+        alice_and_bot_in_encrypted_dm(|c| c.encryption.utd_wait_secs = 2).await;
 
     let lost = alice.send_undecryptable(&room).await.unwrap();
     let notice = alice
@@ -443,10 +441,8 @@ async fn admins_can_verify_the_bot_with_emojis_others_cannot() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn message_whose_key_comes_late_is_answered_without_a_notice() {
-    let bot = BotSetup::new(|c| c.encryption.utd_wait_secs = 25).await;
-    let running = bot.start();
-    let mut alice = human("alice").await;
-    let room = encrypted_dm_with_bot(&mut alice, &bot).await;
+    let (bot, running, mut alice, room) =
+        alice_and_bot_in_encrypted_dm(|c| c.encryption.utd_wait_secs = 25).await;
     let device = saved_device(&bot);
     wait_cross_signed(&mut alice, &bot.user_id, &device)
         .await
