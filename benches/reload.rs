@@ -13,21 +13,10 @@ use std::time::{Duration, Instant};
 use citebot::bot::watch::Changes;
 use citebot::search::{Engine, SearchSettings};
 
-const FILES: usize = 500;
+mod common;
+use common::{Rng, percentile};
 
-/// A small deterministic generator (xorshift64*), so runs are comparable.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+const FILES: usize = 500;
 
 fn word(rng: &mut Rng) -> String {
     const SYLLABLES: &[&str] = &[
@@ -63,11 +52,6 @@ fn file_text(f: usize, per_file: usize, marker: Option<&str>) -> String {
         ));
     }
     text
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
 }
 
 fn main() {

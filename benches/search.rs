@@ -7,10 +7,13 @@
 //! the number of timed builds).
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use citebot::search::{Engine, SearchSettings};
 use criterion::{BenchmarkId, Criterion};
+
+mod common;
+use common::{Rng, percentile};
 
 const SEED_QUESTIONS: &[&str] = &[
     "when is the emperor visiting Mongolia?",
@@ -20,25 +23,6 @@ const SEED_QUESTIONS: &[&str] = &[
     "third neighbour policy",
     "How many Japanese detainees died in Mongolia after the war?",
 ];
-
-/// A small deterministic generator (xorshift64*), so runs are comparable.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    /// Roughly Zipf-distributed index below `n`: a few words are common, most rare.
-    fn zipf(&mut self, n: usize) -> usize {
-        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
-        ((n as f64).powf(u) as usize).saturating_sub(1).min(n - 1)
-    }
-}
 
 fn vocabulary(rng: &mut Rng, n: usize) -> Vec<String> {
     const SYLLABLES: &[&str] = &[
@@ -136,10 +120,6 @@ fn generated_questions(vocab: &[String], n: usize) -> Vec<String> {
             }
         })
         .collect()
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 fn latency_report(label: &str, engine: &Engine, questions: &[String], rounds: usize) {
