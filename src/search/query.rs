@@ -541,18 +541,19 @@ impl Snapshot {
             .max(f32::EPSILON);
         // Re-scoring is most of a question's work and each candidate is independent,
         // so the candidates are split over the cores.
-        let mut out = Vec::with_capacity(hits.len());
-        match rescore_pool().filter(|_| hits.len() > 1) {
-            None => out = self.rescore(q, total, max_bm25, &hits)?,
+        let mut out = match rescore_pool().filter(|_| hits.len() > 1) {
+            None => self.rescore(q, total, max_bm25, &hits)?,
             Some((pool, threads)) => {
                 let chunks = hits.chunks(hits.len().div_ceil(threads));
                 let parts =
                     pool.map(|chunk| Ok(self.rescore(q, total, max_bm25, chunk)), chunks)?;
+                let mut out = Vec::with_capacity(hits.len());
                 for part in parts {
                     out.extend(part?);
                 }
+                out
             }
-        }
+        };
         out.sort_by(|a, b| b.score.total_cmp(&a.score));
         Ok(out)
     }
