@@ -4,7 +4,9 @@
 //!
 //! `cargo bench --bench search` (add `-- --quick` for a shorter criterion run;
 //! `CITEBOT_BENCH_SNIPPETS=N` changes the generated size, `CITEBOT_BENCH_BUILDS=N`
-//! the number of timed builds).
+//! the number of timed builds). `CITEBOT_BENCH_DUMP=FILE` writes every generated
+//! question's answer as JSON lines, so a speed change can be shown to change no
+//! answer: dump before and after, and compare the files.
 
 use std::path::Path;
 use std::time::Instant;
@@ -96,8 +98,8 @@ fn generate(dir: &Path, snippets: usize) -> Vec<String> {
 
 /// Questions over the generated base: words of real passages (answerable), with a
 /// typo (the fuzzy path), and unknown words (refusals).
-fn generated_questions(vocab: &[String], n: usize) -> Vec<String> {
-    let mut rng = Rng(42);
+fn generated_questions(vocab: &[String], n: usize, seed: u64) -> Vec<String> {
+    let mut rng = Rng(seed);
     (0..n)
         .map(|i| {
             let pick = |rng: &mut Rng| vocab[rng.zipf(vocab.len()) % vocab.len()].clone();
@@ -207,7 +209,22 @@ fn main() {
         })
         .unwrap_or(0);
     println!("index segments: {segments}");
-    let questions = generated_questions(&vocab, 1000);
+    let questions = generated_questions(&vocab, 1000, 42);
+    // Warm up on other questions (as criterion warms up): the first questions after
+    // a build pay for page faults and empty memos, which is not per-question cost;
+    // different questions, so the measured ones find nothing of their own cached.
+    for q in generated_questions(&vocab, 1000, 7) {
+        std::hint::black_box(engine.ask(&q).unwrap());
+    }
+    if let Ok(path) = std::env::var("CITEBOT_BENCH_DUMP") {
+        let mut out = String::new();
+        for q in &questions {
+            out.push_str(&serde_json::to_string(&engine.ask(q).unwrap()).unwrap());
+            out.push('\n');
+        }
+        std::fs::write(&path, out).unwrap();
+        println!("answers written to {path}");
+    }
     latency_report(
         &format!("generated knowledge base ({snippets} snippets)"),
         &engine,

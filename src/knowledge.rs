@@ -68,7 +68,7 @@ impl DateValue {
 }
 
 /// One citable passage of a knowledge file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Snippet {
     /// Stable id: file path (without `.md`), heading slug and ordinal under that heading.
     pub id: String,

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use tantivy::columnar::Column;
 use tantivy::directory::MmapDirectory;
 use tantivy::schema::{
-    Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+    FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument};
 
@@ -17,7 +18,7 @@ use super::synonyms::Synonyms;
 use crate::knowledge::{FileInfo, KnowledgeBase, KnowledgeError, Snippet, SynonymGroup};
 
 /// Bumped whenever the schema or the analyzers change, so old indexes rebuild.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// tantivy's indexing memory per thread: it flushes a segment when full, so a
 /// generous budget means fewer, larger segments to write and merge. It is a
@@ -93,6 +94,8 @@ pub struct Fields {
     pub prefix: Field,
     /// The whole snippet as JSON, stored only.
     pub stored: Field,
+    /// [`snippet_key`] of the snippet, to find it in memory rather than in the store.
+    pub key: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -117,6 +120,7 @@ fn schema() -> (Schema, Fields) {
         body: b.add_text_field("body", positions),
         prefix: b.add_text_field("prefix", prefix),
         stored: b.add_text_field("snippet", STORED),
+        key: b.add_u64_field("key", FAST),
     };
     (b.build(), fields)
 }
@@ -174,7 +178,8 @@ impl Store {
         kb: KnowledgeBase,
         force: bool,
     ) -> Result<Snapshot, SearchError> {
-        let current = |p: Option<Payload>| p.filter(|p| !force && p.hash == kb.hash);
+        let current =
+            |p: Option<Payload>| p.filter(|p| !force && p.hash == kb.hash && p.format == FORMAT);
         let payload = match current(self.payload()) {
             Some(p) => p,
             None => {
@@ -192,12 +197,7 @@ impl Store {
         self.reader
             .reload()
             .map_err(|e| index_err(self.dir.as_deref(), e))?;
-        Ok(Snapshot::new(
-            self.clone(),
-            self.reader.searcher(),
-            payload,
-            kb.errors,
-        ))
+        Snapshot::new(self.clone(), self.reader.searcher(), payload, kb)
     }
 
     /// The index writer; waits (up to 30 s) while another process holds it, as two
@@ -327,6 +327,7 @@ impl Store {
             f.stored,
             serde_json::to_string(s).expect("snippets serialise"),
         );
+        doc.add_u64(f.key, snippet_key(s));
         doc
     }
 
@@ -419,6 +420,26 @@ pub struct Snapshot {
     pub errors: Vec<KnowledgeError>,
     pub built_at: String,
     snippet_count: usize,
+    /// The knowledge's snippets in memory (shared with the parse cache), found by
+    /// the `key` fast field of each segment: reading a candidate this way skips
+    /// the document store (a block copy and JSON parsing per candidate).
+    in_memory: InMemory,
+}
+
+/// Snippets by [`snippet_key`], and each segment's key column.
+struct InMemory {
+    files: Vec<Arc<[Snippet]>>,
+    /// Key → (file, snippet) in `files`; keys two snippets share are left out.
+    by_key: rustc_hash::FxHashMap<u64, (u32, u32)>,
+    keys: Vec<Option<Column<u64>>>,
+}
+
+/// A hash of everything a snippet holds. An indexed document whose key is in
+/// memory is that very snippet; one that is not (the last good version of a file
+/// that now fails to parse) is read from the document store instead.
+pub fn snippet_key(s: &Snippet) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(s)
 }
 
 impl Snapshot {
@@ -426,11 +447,37 @@ impl Snapshot {
         store: Arc<Store>,
         searcher: Searcher,
         payload: Payload,
-        errors: Vec<KnowledgeError>,
-    ) -> Snapshot {
+        kb: KnowledgeBase,
+    ) -> Result<Snapshot, SearchError> {
         let mut stemmed = analyzer::stemmed();
         let synonyms = Synonyms::new(&payload.synonyms, &mut stemmed);
-        Snapshot {
+        let mut by_key = rustc_hash::FxHashMap::default();
+        by_key.reserve(kb.snippet_count());
+        let mut shared = rustc_hash::FxHashSet::default();
+        for (f, snippets) in kb.file_snippets.iter().enumerate() {
+            for (i, s) in snippets.iter().enumerate() {
+                let key = snippet_key(s);
+                if by_key.insert(key, (f as u32, i as u32)).is_some() {
+                    shared.insert(key);
+                }
+            }
+        }
+        for key in shared {
+            by_key.remove(&key);
+        }
+        let keys = searcher
+            .segment_readers()
+            .iter()
+            .map(|r| r.fast_fields().u64("key").ok())
+            .collect();
+        let in_memory = InMemory {
+            files: kb.file_snippets,
+            by_key,
+            keys,
+        };
+        let errors = kb.errors;
+        Ok(Snapshot {
+            in_memory,
             stemmed,
             both: analyzer::Both::default(),
             snippet_count: searcher.num_docs() as usize,
@@ -440,7 +487,7 @@ impl Snapshot {
             synonyms,
             errors,
             built_at: payload.built_at,
-        }
+        })
     }
 
     /// Opens the index for `kb`, building it if it is missing or stale.
@@ -454,8 +501,29 @@ impl Snapshot {
         self.store.snapshot(kb, force)
     }
 
-    /// Reads a stored snippet.
+    /// The snippet of an indexed document: from memory when the knowledge holds it,
+    /// else from the document store.
     pub fn snippet(&self, addr: tantivy::DocAddress) -> Result<Snippet, SearchError> {
+        match self.snippet_in_memory(addr) {
+            Some(snippet) => Ok(snippet),
+            None => self.stored_snippet(addr),
+        }
+    }
+
+    /// The snippet of an indexed document, if the knowledge in memory holds it.
+    pub fn snippet_in_memory(&self, addr: tantivy::DocAddress) -> Option<Snippet> {
+        let m = &self.in_memory;
+        let key = m
+            .keys
+            .get(addr.segment_ord as usize)?
+            .as_ref()?
+            .first(addr.doc_id)?;
+        let &(f, i) = m.by_key.get(&key)?;
+        Some(m.files[f as usize][i as usize].clone())
+    }
+
+    /// Reads a snippet from the document store.
+    pub fn stored_snippet(&self, addr: tantivy::DocAddress) -> Result<Snippet, SearchError> {
         let doc: TantivyDocument = self.searcher.doc(addr)?;
         let json = doc
             .get_first(self.store.fields.stored)

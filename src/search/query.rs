@@ -21,7 +21,7 @@ use tantivy::query::{
 };
 use tantivy::schema::{Field, IndexRecordOption};
 
-use super::analyzer::{self, QUESTION_FILLER, Term};
+use super::analyzer::{self, QUESTION_FILLER, Term, Wanted};
 use super::answer::{self, Kind, Tense};
 use super::index::{SearchError, Snapshot};
 use super::{Answer, AnswerLine, Citation, Freshness, Passage};
@@ -539,21 +539,9 @@ impl Snapshot {
             .map(|u| u.weight)
             .sum::<f32>()
             .max(f32::EPSILON);
-        // Re-scoring is most of a question's work and each candidate is independent,
-        // so the candidates are split over the cores.
-        let mut out = match rescore_pool().filter(|_| hits.len() > 1) {
-            None => self.rescore(q, total, max_bm25, &hits)?,
-            Some((pool, threads)) => {
-                let chunks = hits.chunks(hits.len().div_ceil(threads));
-                let parts =
-                    pool.map(|chunk| Ok(self.rescore(q, total, max_bm25, chunk)), chunks)?;
-                let mut out = Vec::with_capacity(hits.len());
-                for part in parts {
-                    out.extend(part?);
-                }
-                out
-            }
-        };
+        // One thread: since re-scoring analyses only the words a question can
+        // match, it costs less than handing candidates to other threads did.
+        let mut out = self.rescore(q, total, max_bm25, &hits)?;
         out.sort_by(|a, b| b.score.total_cmp(&a.score));
         Ok(out)
     }
@@ -568,17 +556,18 @@ impl Snapshot {
         hits: &[(f32, tantivy::DocAddress)],
     ) -> Result<Vec<Scored>, SearchError> {
         let mut both = self.both.clone();
+        let wanted = wanted(q);
         let mut out = Vec::with_capacity(hits.len());
         for &(bm25, addr) in hits {
             let snippet = self.snippet(addr)?;
-            let (body_terms, body_prefixes) = both.analyze(&snippet.text);
+            let (body_terms, body_prefixes) = both.analyze_for(&snippet.text, &wanted);
             let meta = format!(
                 "{} \n {} \n {}",
                 snippet.title,
                 snippet.heading,
                 snippet.tags.join(", ")
             );
-            let (meta_terms, meta_prefixes) = both.analyze(&meta);
+            let (meta_terms, meta_prefixes) = both.analyze_for(&meta, &wanted);
             let (coverage, mut highlights) = coverage_of(
                 q,
                 total,
@@ -732,23 +721,16 @@ impl Snapshot {
     }
 }
 
-/// The threads candidates are re-scored on, and how many; `None` on one core.
-/// Long-lived, so each keeps its analyzer memo warm between questions.
-fn rescore_pool() -> Option<(&'static tantivy::Executor, usize)> {
-    static POOL: std::sync::LazyLock<Option<(tantivy::Executor, usize)>> =
-        std::sync::LazyLock::new(|| {
-            let threads = std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-                .min(4);
-            if threads < 2 {
-                return None;
-            }
-            tantivy::Executor::multi_thread(threads, "citebot-rescore-")
-                .ok()
-                .map(|pool| (pool, threads))
-        });
-    POOL.as_ref().map(|(pool, threads)| (pool, *threads))
+/// Every term and prefix [`unit_match`] can look for: re-scoring analyses only
+/// the words of a passage that may yield one of them.
+fn wanted(q: &Question) -> Wanted {
+    Wanted::new(
+        q.units
+            .iter()
+            .flat_map(|u| &u.variants)
+            .flat_map(|v| v.terms.iter().map(String::as_str)),
+        q.units.iter().filter_map(|u| u.prefix.as_deref()),
+    )
 }
 
 fn topic(title: &str, heading: &str) -> String {
@@ -858,7 +840,7 @@ fn find_phrase(phrase: &[String], terms: &[Term]) -> Vec<(usize, usize)> {
         let mut j = i;
         for want in &phrase[1..] {
             match terms.get(j + 1) {
-                Some(next) if *next.text == **want && next.position <= terms[j].position + 2 => {
+                Some(next) if next.joined && *next.text == **want => {
                     j += 1;
                     end = next;
                 }
@@ -873,4 +855,100 @@ fn find_phrase(phrase: &[String], terms: &[Term]) -> Vec<(usize, usize)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::{Engine, SearchSettings};
+    use std::path::Path;
+    use tantivy::query::AllQuery;
+
+    /// Candidates are read from memory; each must be exactly what the index stored.
+    #[test]
+    fn snippets_from_memory_are_the_stored_ones() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let engine = Engine::open(&SearchSettings::new(root.join("knowledge"), None)).unwrap();
+        let snap = engine.snapshot();
+        let addrs = snap
+            .searcher
+            .search(&AllQuery, &TopDocs::with_limit(10_000).order_by_score())
+            .unwrap();
+        assert_eq!(addrs.len(), snap.stats().snippets);
+        for (_, addr) in addrs {
+            assert_eq!(
+                snap.snippet_in_memory(addr),
+                Some(snap.stored_snippet(addr).unwrap())
+            );
+        }
+    }
+
+    /// Re-scoring analyses only the words a question can match; every figure it
+    /// computes must be what the full analysis gives. Checked over every passage of
+    /// the seed knowledge and the development questions (plus typos and phrases).
+    #[test]
+    fn filtered_analysis_scores_exactly_as_the_full_one() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let engine = Engine::open(&SearchSettings::new(root.join("knowledge"), None)).unwrap();
+        let snap = engine.snapshot();
+        let dev: toml::Table = toml::from_str(
+            &std::fs::read_to_string(root.join("tests/data/dev_questions.toml")).unwrap(),
+        )
+        .unwrap();
+        let mut questions: Vec<String> = dev["question"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q["text"].as_str().unwrap().to_string())
+            .collect();
+        questions.extend(
+            [
+                "wen is the emprer going to mongolia",
+                "Chinggis Khaan airport ODA",
+                "official development assistance for the new airport",
+                "third neighbour policy",
+                "who went to Ulaanbaatar and met the president",
+            ]
+            .map(String::from),
+        );
+        let addrs = snap
+            .searcher
+            .search(&AllQuery, &TopDocs::with_limit(10_000).order_by_score())
+            .unwrap();
+        assert!(addrs.len() >= 15, "{}", addrs.len());
+        let mut both = snap.both.clone();
+        let mut checked = 0;
+        for text in &questions {
+            let q = snap.question(text).unwrap();
+            let total: f32 = q
+                .units
+                .iter()
+                .map(|u| u.weight)
+                .sum::<f32>()
+                .max(f32::EPSILON);
+            let wanted = wanted(&q);
+            for &(_, addr) in &addrs {
+                let s = snap.snippet(addr).unwrap();
+                let meta = format!("{} \n {} \n {}", s.title, s.heading, s.tags.join(", "));
+                let full = (both.analyze(&s.text), both.analyze(&meta));
+                let part = (
+                    both.analyze_for(&s.text, &wanted),
+                    both.analyze_for(&meta, &wanted),
+                );
+                type Analysed = (Vec<Term>, Vec<Term>);
+                let score = |((t, p), (mt, mp)): &(Analysed, Analysed)| {
+                    let (c, mut h) = coverage_of(&q, total, t, p, Some((mt, mp)));
+                    h.sort_unstable();
+                    let sentence = answer::best_sentence(&q, &s.text, |r| {
+                        coverage_of(&q, total, within(t, &r), within(p, &r), None)
+                    });
+                    (c, h, sentence)
+                };
+                assert_eq!(score(&full), score(&part), "{text} / {}", s.id);
+                assert!(part.0.0.len() <= full.0.0.len());
+                checked += 1;
+            }
+        }
+        assert!(checked > 500, "{checked}");
+    }
 }
