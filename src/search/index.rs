@@ -131,7 +131,13 @@ pub struct Store {
     reader: IndexReader,
     pub fields: Fields,
     dir: Option<PathBuf>,
+    /// The last snapshot's files and their [`snippet_key`]s: the parse cache hands
+    /// back an unchanged file's very snippets, so a refresh hashes only what changed.
+    key_cache: std::sync::Mutex<Vec<FileKeys>>,
 }
+
+/// A file's snippets and their [`snippet_key`]s.
+type FileKeys = (Arc<[Snippet]>, Arc<[u64]>);
 
 impl Store {
     /// Opens the index in `dir` (creating it, or recreating it when its schema is
@@ -162,6 +168,7 @@ impl Store {
             reader,
             fields,
             dir: dir.map(Path::to_path_buf),
+            key_cache: Default::default(),
         })
     }
 
@@ -331,6 +338,25 @@ impl Store {
         doc
     }
 
+    /// The [`snippet_key`]s of each file's snippets, reusing the last snapshot's
+    /// for files whose snippets are the same allocation.
+    fn file_keys(&self, files: &[Arc<[Snippet]>]) -> Vec<Arc<[u64]>> {
+        let mut cache = self.key_cache.lock().unwrap_or_else(|e| e.into_inner());
+        let previous: rustc_hash::FxHashMap<*const Snippet, &Arc<[u64]>> = cache
+            .iter()
+            .map(|(snippets, keys)| (snippets.as_ptr(), keys))
+            .collect();
+        let keys: Vec<Arc<[u64]>> = files
+            .iter()
+            .map(|snippets| match previous.get(&snippets.as_ptr()) {
+                Some(&keys) if keys.len() == snippets.len() => keys.clone(),
+                _ => snippets.iter().map(snippet_key).collect(),
+            })
+            .collect();
+        *cache = files.iter().cloned().zip(keys.iter().cloned()).collect();
+        keys
+    }
+
     fn size_bytes(&self, searcher: &Searcher) -> u64 {
         match &self.dir {
             Some(dir) => std::fs::read_dir(dir)
@@ -426,6 +452,21 @@ pub struct Snapshot {
     in_memory: InMemory,
 }
 
+/// A snippet of the knowledge in memory, shared rather than copied: two dozen
+/// candidates are read per question and only the few shown need their text owned.
+#[derive(Debug, Clone)]
+pub struct SharedSnippet {
+    file: Arc<[Snippet]>,
+    index: usize,
+}
+
+impl std::ops::Deref for SharedSnippet {
+    type Target = Snippet;
+    fn deref(&self) -> &Snippet {
+        &self.file[self.index]
+    }
+}
+
 /// Snippets by [`snippet_key`], and each segment's key column.
 struct InMemory {
     files: Vec<Arc<[Snippet]>>,
@@ -451,12 +492,12 @@ impl Snapshot {
     ) -> Result<Snapshot, SearchError> {
         let mut stemmed = analyzer::stemmed();
         let synonyms = Synonyms::new(&payload.synonyms, &mut stemmed);
+        let file_keys = store.file_keys(&kb.file_snippets);
         let mut by_key = rustc_hash::FxHashMap::default();
         by_key.reserve(kb.snippet_count());
         let mut shared = rustc_hash::FxHashSet::default();
-        for (f, snippets) in kb.file_snippets.iter().enumerate() {
-            for (i, s) in snippets.iter().enumerate() {
-                let key = snippet_key(s);
+        for (f, keys) in file_keys.iter().enumerate() {
+            for (i, &key) in keys.iter().enumerate() {
                 if by_key.insert(key, (f as u32, i as u32)).is_some() {
                     shared.insert(key);
                 }
@@ -503,15 +544,18 @@ impl Snapshot {
 
     /// The snippet of an indexed document: from memory when the knowledge holds it,
     /// else from the document store.
-    pub fn snippet(&self, addr: tantivy::DocAddress) -> Result<Snippet, SearchError> {
+    pub fn snippet(&self, addr: tantivy::DocAddress) -> Result<SharedSnippet, SearchError> {
         match self.snippet_in_memory(addr) {
             Some(snippet) => Ok(snippet),
-            None => self.stored_snippet(addr),
+            None => Ok(SharedSnippet {
+                file: Arc::new([self.stored_snippet(addr)?]),
+                index: 0,
+            }),
         }
     }
 
     /// The snippet of an indexed document, if the knowledge in memory holds it.
-    pub fn snippet_in_memory(&self, addr: tantivy::DocAddress) -> Option<Snippet> {
+    pub fn snippet_in_memory(&self, addr: tantivy::DocAddress) -> Option<SharedSnippet> {
         let m = &self.in_memory;
         let key = m
             .keys
@@ -519,7 +563,10 @@ impl Snapshot {
             .as_ref()?
             .first(addr.doc_id)?;
         let &(f, i) = m.by_key.get(&key)?;
-        Some(m.files[f as usize][i as usize].clone())
+        Some(SharedSnippet {
+            file: m.files[f as usize].clone(),
+            index: i as usize,
+        })
     }
 
     /// Reads a snippet from the document store.

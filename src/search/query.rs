@@ -11,7 +11,7 @@
 //! whatever shares its commonest word.
 
 use std::collections::HashMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use serde::Serialize;
 use tantivy::Term as IndexTerm;
@@ -23,9 +23,8 @@ use tantivy::schema::{Field, IndexRecordOption};
 
 use super::analyzer::{self, QUESTION_FILLER, Term, Wanted};
 use super::answer::{self, Kind, Tense};
-use super::index::{SearchError, Snapshot};
+use super::index::{SearchError, SharedSnippet, Snapshot};
 use super::{Answer, AnswerLine, Citation, Freshness, Passage};
-use crate::knowledge::Snippet;
 
 /// Below this coverage the question is refused ("I don't know").
 pub const MIN_COVERAGE: f32 = 0.5;
@@ -95,7 +94,7 @@ pub struct Question {
 /// How well one passage matches the question.
 #[derive(Debug, Clone)]
 pub struct Scored {
-    pub snippet: Snippet,
+    pub snippet: SharedSnippet,
     pub bm25: f32,
     pub coverage: f32,
     pub score: f32,
@@ -542,7 +541,15 @@ impl Snapshot {
         // One thread: since re-scoring analyses only the words a question can
         // match, it costs less than handing candidates to other threads did.
         let mut out = self.rescore(q, total, max_bm25, &hits)?;
-        out.sort_by(|a, b| b.score.total_cmp(&a.score));
+        // Equal scores put the passage earlier in its file first — not document
+        // order, which differs between builds of the same files (indexing is
+        // multi-threaded).
+        out.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.snippet.file.cmp(&b.snippet.file))
+                .then_with(|| a.snippet.line.cmp(&b.snippet.line))
+        });
         Ok(out)
     }
 
@@ -557,16 +564,18 @@ impl Snapshot {
     ) -> Result<Vec<Scored>, SearchError> {
         let mut both = self.both.clone();
         let wanted = wanted(q);
+        let mut meta = String::new();
         let mut out = Vec::with_capacity(hits.len());
         for &(bm25, addr) in hits {
             let snippet = self.snippet(addr)?;
             let (body_terms, body_prefixes) = both.analyze_for(&snippet.text, &wanted);
-            let meta = format!(
-                "{} \n {} \n {}",
-                snippet.title,
-                snippet.heading,
-                snippet.tags.join(", ")
-            );
+            meta.clear();
+            write!(meta, "{} \n {} \n ", snippet.title, snippet.heading)
+                .expect("writing to a String");
+            for (i, tag) in snippet.tags.iter().enumerate() {
+                meta.push_str(if i == 0 { "" } else { ", " });
+                meta.push_str(tag);
+            }
             let (meta_terms, meta_prefixes) = both.analyze_for(&meta, &wanted);
             let (coverage, mut highlights) = coverage_of(
                 q,
@@ -644,15 +653,15 @@ impl Snapshot {
                 id: s.snippet.id.clone(),
                 highlights: s.highlights,
                 citation: Citation {
-                    title: s.snippet.title,
-                    heading: s.snippet.heading,
-                    source: s.snippet.source,
-                    url: s.snippet.url,
+                    title: s.snippet.title.clone(),
+                    heading: s.snippet.heading.clone(),
+                    source: s.snippet.source.clone(),
+                    url: s.snippet.url.clone(),
                     published: s.snippet.published.map(|d| d.to_string()),
-                    file: s.snippet.file,
+                    file: s.snippet.file.clone(),
                     line: s.snippet.line,
                 },
-                text: s.snippet.text,
+                text: s.snippet.text.clone(),
             })
             .collect();
         Ok(Answer {
@@ -877,7 +886,7 @@ mod tests {
         assert_eq!(addrs.len(), snap.stats().snippets);
         for (_, addr) in addrs {
             assert_eq!(
-                snap.snippet_in_memory(addr),
+                snap.snippet_in_memory(addr).map(|s| (*s).clone()),
                 Some(snap.stored_snippet(addr).unwrap())
             );
         }
