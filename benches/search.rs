@@ -218,11 +218,17 @@ fn main() {
         .unwrap_or(0);
     println!("index segments: {segments}");
     let questions = generated_questions(&vocab, 1000, 42);
-    // Warm up on other questions (as criterion warms up): the first questions after
-    // a build pay for page faults and empty memos, which is not per-question cost;
-    // different questions, so the measured ones find nothing of their own cached.
-    for q in generated_questions(&vocab, 1000, 7) {
-        std::hint::black_box(engine.ask(&q).unwrap());
+    // Warm up on other questions for 3 s, as criterion warms up: just after a build
+    // the process pays for page faults, a re-growing heap and empty memos, which is
+    // not per-question cost; other questions, so the measured ones find nothing of
+    // their own cached.
+    let warm_up = generated_questions(&vocab, 1000, 7);
+    let t = Instant::now();
+    for q in warm_up.iter().cycle() {
+        std::hint::black_box(engine.ask(q).unwrap());
+        if t.elapsed() > std::time::Duration::from_secs(3) {
+            break;
+        }
     }
     if let Ok(path) = std::env::var("CITEBOT_BENCH_DUMP") {
         let mut out = String::new();
