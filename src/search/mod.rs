@@ -455,6 +455,7 @@ mod tests {
             ("mngolai", "mongolia", 2),
             ("naruhiot", "naruhito", 1),
             ("nruhiot", "naruhito", 2),
+            ("bongolia", "mongolia", 1), // one edit may change the first letter
         ];
         for (typo, stem, edits) in table {
             let q = e.explain(typo).unwrap().question;
@@ -470,6 +471,17 @@ mod tests {
                 "{typo}: only the closest corrections count: {fuzzy:?}"
             );
         }
+        // Two edits keep the first letter (as spelling correctors do): the search
+        // then walks one branch of the term dictionary.
+        let q = e.explain("bongolai").unwrap().question;
+        assert!(
+            q.units[0]
+                .variants
+                .iter()
+                .all(|v| v.kind != query::VariantKind::Fuzzy),
+            "{:?}",
+            q.units[0].variants
+        );
     }
 
     #[test]

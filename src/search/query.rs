@@ -419,17 +419,28 @@ impl Snapshot {
     }
 
     /// Index terms of `field` within `max` edits of `word`, with their document
-    /// frequencies.
+    /// frequencies. Two edits keep the word's first letter, as spelling correctors
+    /// commonly do (first-letter typos are rare): the search then walks one branch
+    /// of the term dictionary instead of all of it, which was most of the time a
+    /// question with unknown words took.
     fn terms_within(
         &self,
         field: Field,
         word: &str,
         max: u8,
     ) -> Result<HashMap<String, u64>, SearchError> {
-        let query = FuzzyTermQuery::new(IndexTerm::from_field_text(field, word), max, true);
+        let first = word.chars().next().map_or(0, char::len_utf8);
+        let (kept, rest) = if max >= 2 {
+            word.split_at(first)
+        } else {
+            ("", word)
+        };
+        let query = FuzzyTermQuery::new(IndexTerm::from_field_text(field, rest), max, true);
+        let automaton = AfterPrefix {
+            prefix: kept.as_bytes(),
+            rest: query.automaton()?,
+        };
         let mut found: HashMap<String, u64> = HashMap::new();
-        // The automaton is built once: for two edits it costs as much as a search.
-        let automaton = query.automaton()?;
         for segment in self.searcher.segment_readers() {
             let inverted = segment.inverted_index(field)?;
             let mut stream = inverted
@@ -727,6 +738,58 @@ impl Snapshot {
             answered,
             passages,
         })
+    }
+}
+
+/// Terms that start with `prefix` and go on as `rest` accepts.
+struct AfterPrefix<'p, A> {
+    prefix: &'p [u8],
+    rest: A,
+}
+
+/// Where [`AfterPrefix`] stands: inside the prefix, in the rest, or off both.
+#[derive(Clone)]
+enum PrefixState<S> {
+    Prefix(usize),
+    Rest(S),
+    Dead,
+}
+
+impl<A: tantivy_fst::Automaton> tantivy_fst::Automaton for AfterPrefix<'_, A> {
+    type State = PrefixState<A::State>;
+
+    fn start(&self) -> Self::State {
+        if self.prefix.is_empty() {
+            PrefixState::Rest(self.rest.start())
+        } else {
+            PrefixState::Prefix(0)
+        }
+    }
+
+    fn is_match(&self, state: &Self::State) -> bool {
+        matches!(state, PrefixState::Rest(s) if self.rest.is_match(s))
+    }
+
+    fn can_match(&self, state: &Self::State) -> bool {
+        match state {
+            PrefixState::Prefix(_) => true,
+            PrefixState::Rest(s) => self.rest.can_match(s),
+            PrefixState::Dead => false,
+        }
+    }
+
+    fn accept(&self, state: &Self::State, byte: u8) -> Self::State {
+        match state {
+            PrefixState::Prefix(i) if self.prefix[*i] == byte => {
+                if i + 1 == self.prefix.len() {
+                    PrefixState::Rest(self.rest.start())
+                } else {
+                    PrefixState::Prefix(i + 1)
+                }
+            }
+            PrefixState::Rest(s) => PrefixState::Rest(self.rest.accept(s, byte)),
+            _ => PrefixState::Dead,
+        }
     }
 }
 
