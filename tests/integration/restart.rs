@@ -80,6 +80,14 @@ async fn questions_beyond_the_sync_timeline_limit_are_fetched_and_answered_once(
     // A group room (three members), where chatter is not for the bot.
     let mut bob = human("bob").await;
     let room = room_with_bot(&mut alice, &bot, &mut [&mut bob], false).await;
+    // The bot must have seen bob join before it goes down: a reply to a later
+    // command means its sync got past bob's join (else the room may still look
+    // like a two-person chat to it).
+    let seen = alice.say(&room, &format!("!ask {FRANCE}")).await.unwrap();
+    alice
+        .reply_from(&bot.user_id, seen.as_str(), WAIT)
+        .await
+        .unwrap();
     running.stop().await;
 
     let question = alice.say(&room, &format!("!ask {EMPEROR}")).await.unwrap();
