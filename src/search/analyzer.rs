@@ -435,25 +435,19 @@ impl Both {
                     keep(&a.prefix, a.prefix_hash, wanted.map(|w| &w.prefixes[..])),
                 )
             });
-            if let Some(text_) = prefix {
-                let joined = self.joined(text, &prefixes, position, before, true);
-                prefixes.push(Term {
-                    text: text_,
-                    position,
-                    from,
-                    to,
-                    joined,
-                });
-            }
-            if let Some(text_) = term {
-                let joined = self.joined(text, &terms, position, before, false);
-                terms.push(Term {
-                    text: text_,
-                    position,
-                    from,
-                    to,
-                    joined,
-                });
+            for (found, list, is_prefix) in
+                [(prefix, &mut prefixes, true), (term, &mut terms, false)]
+            {
+                if let Some(found) = found {
+                    let joined = self.joined(text, list, position, before, is_prefix);
+                    list.push(Term {
+                        text: found,
+                        position,
+                        from,
+                        to,
+                        joined,
+                    });
+                }
             }
             before = yields;
         }

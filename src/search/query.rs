@@ -25,6 +25,7 @@ use super::analyzer::{self, QUESTION_FILLER, Term, Wanted};
 use super::answer::{self, Kind, Tense};
 use super::index::{SearchError, SharedSnippet, Snapshot};
 use super::{Answer, AnswerLine, Citation, Freshness, Passage};
+use crate::knowledge::Snippet;
 
 /// Below this coverage the question is refused ("I don't know").
 pub const MIN_COVERAGE: f32 = 0.5;
@@ -89,6 +90,17 @@ pub struct Question {
     pub kind: Kind,
     pub tense: Tense,
     pub units: Vec<Unit>,
+}
+
+impl Question {
+    /// The weight of all its units: what coverage is a share of.
+    pub fn total_weight(&self) -> f32 {
+        self.units
+            .iter()
+            .map(|u| u.weight)
+            .sum::<f32>()
+            .max(f32::EPSILON)
+    }
 }
 
 /// How well one passage matches the question.
@@ -543,12 +555,7 @@ impl Snapshot {
             .searcher
             .search(&*query, &TopDocs::with_limit(CANDIDATES).order_by_score())?;
         let max_bm25 = hits.first().map(|h| h.0).unwrap_or(1.0).max(f32::EPSILON);
-        let total: f32 = q
-            .units
-            .iter()
-            .map(|u| u.weight)
-            .sum::<f32>()
-            .max(f32::EPSILON);
+        let total = q.total_weight();
         // One thread: since re-scoring analyses only the words a question can
         // match, it costs less than handing candidates to other threads did.
         let mut out = self.rescore(q, total, max_bm25, &hits)?;
@@ -580,13 +587,7 @@ impl Snapshot {
         for &(bm25, addr) in hits {
             let snippet = self.snippet(addr)?;
             let (body_terms, body_prefixes) = both.analyze_for(&snippet.text, &wanted);
-            meta.clear();
-            write!(meta, "{} \n {} \n ", snippet.title, snippet.heading)
-                .expect("writing to a String");
-            for (i, tag) in snippet.tags.iter().enumerate() {
-                meta.push_str(if i == 0 { "" } else { ", " });
-                meta.push_str(tag);
-            }
+            meta_text(&snippet, &mut meta);
             let (meta_terms, meta_prefixes) = both.analyze_for(&meta, &wanted);
             let (coverage, mut highlights) = coverage_of(
                 q,
@@ -793,6 +794,17 @@ impl<A: tantivy_fst::Automaton> tantivy_fst::Automaton for AfterPrefix<'_, A> {
     }
 }
 
+/// A snippet's title, heading and tags as one text (into `out`, reused between
+/// candidates): matches there count for [`HEADING`].
+fn meta_text(snippet: &Snippet, out: &mut String) {
+    out.clear();
+    write!(out, "{} \n {} \n ", snippet.title, snippet.heading).expect("writing to a String");
+    for (i, tag) in snippet.tags.iter().enumerate() {
+        out.push_str(if i == 0 { "" } else { ", " });
+        out.push_str(tag);
+    }
+}
+
 /// Every term and prefix [`unit_match`] can look for: re-scoring analyses only
 /// the words of a passage that may yield one of them.
 fn wanted(q: &Question) -> Wanted {
@@ -934,11 +946,11 @@ mod tests {
     use super::*;
     use crate::search::{Engine, SearchSettings};
     use std::path::Path;
+    use std::sync::Arc;
     use tantivy::query::AllQuery;
 
-    /// Candidates are read from memory; each must be exactly what the index stored.
-    #[test]
-    fn snippets_from_memory_are_the_stored_ones() {
+    /// The seed knowledge indexed in RAM, and the address of every document.
+    fn seed() -> (Arc<Snapshot>, Vec<(f32, tantivy::DocAddress)>) {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let engine = Engine::open(&SearchSettings::new(root.join("knowledge"), None)).unwrap();
         let snap = engine.snapshot();
@@ -946,6 +958,13 @@ mod tests {
             .searcher
             .search(&AllQuery, &TopDocs::with_limit(10_000).order_by_score())
             .unwrap();
+        (snap, addrs)
+    }
+
+    /// Candidates are read from memory; each must be exactly what the index stored.
+    #[test]
+    fn snippets_from_memory_are_the_stored_ones() {
+        let (snap, addrs) = seed();
         assert_eq!(addrs.len(), snap.stats().snippets);
         for (_, addr) in addrs {
             assert_eq!(
@@ -960,9 +979,8 @@ mod tests {
     /// the seed knowledge and the development questions (plus typos and phrases).
     #[test]
     fn filtered_analysis_scores_exactly_as_the_full_one() {
+        let (snap, addrs) = seed();
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let engine = Engine::open(&SearchSettings::new(root.join("knowledge"), None)).unwrap();
-        let snap = engine.snapshot();
         let dev: toml::Table = toml::from_str(
             &std::fs::read_to_string(root.join("tests/data/dev_questions.toml")).unwrap(),
         )
@@ -983,25 +1001,17 @@ mod tests {
             ]
             .map(String::from),
         );
-        let addrs = snap
-            .searcher
-            .search(&AllQuery, &TopDocs::with_limit(10_000).order_by_score())
-            .unwrap();
         assert!(addrs.len() >= 15, "{}", addrs.len());
         let mut both = snap.both.clone();
         let mut checked = 0;
         for text in &questions {
             let q = snap.question(text).unwrap();
-            let total: f32 = q
-                .units
-                .iter()
-                .map(|u| u.weight)
-                .sum::<f32>()
-                .max(f32::EPSILON);
+            let total = q.total_weight();
             let wanted = wanted(&q);
             for &(_, addr) in &addrs {
                 let s = snap.snippet(addr).unwrap();
-                let meta = format!("{} \n {} \n {}", s.title, s.heading, s.tags.join(", "));
+                let mut meta = String::new();
+                meta_text(&s, &mut meta);
                 let full = (both.analyze(&s.text), both.analyze(&meta));
                 let part = (
                     both.analyze_for(&s.text, &wanted),
