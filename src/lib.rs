@@ -9,6 +9,7 @@
 pub mod bot;
 pub mod cli;
 pub mod config;
+pub mod eval;
 pub mod feedback;
 pub mod knowledge;
 pub mod messages;

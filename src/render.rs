@@ -92,26 +92,94 @@ fn citation_html(c: &Citation) -> String {
     out
 }
 
-/// Splits a passage into (text, highlighted) runs.
-fn runs(p: &Passage) -> Vec<(&str, bool)> {
+/// A passage's text as it is shown: prose runs (highlighted or not) and code.
+#[derive(Debug, PartialEq)]
+enum Run<'a> {
+    Text(&'a str, bool),
+    Code(&'a str),
+}
+
+/// Splits a passage into runs: code blocks whole, prose split at its highlights.
+fn runs(p: &Passage) -> Vec<Run<'_>> {
+    let ok = |from: usize, to: usize| {
+        from <= to
+            && to <= p.text.len()
+            && p.text.is_char_boundary(from)
+            && p.text.is_char_boundary(to)
+    };
     let mut out = Vec::new();
     let mut at = 0;
-    for &(from, to) in &p.highlights {
-        if from < at
-            || to > p.text.len()
-            || !p.text.is_char_boundary(from)
-            || !p.text.is_char_boundary(to)
-        {
+    let mut code = p.code.iter().filter(|&&(a, b)| ok(a, b)).peekable();
+    let mut highlights = p.highlights.iter().filter(|&&(a, b)| ok(a, b)).peekable();
+    while at < p.text.len() {
+        let next_code = code.peek().map(|c| c.0).unwrap_or(p.text.len());
+        if next_code == at {
+            let (a, b) = *code.next().expect("peeked");
+            if b > a {
+                out.push(Run::Code(&p.text[a..b]));
+            }
+            at = b.max(at);
             continue;
         }
-        if from > at {
-            out.push((&p.text[at..from], false));
+        // Prose up to the next code block, with its highlights.
+        while let Some(&&(from, to)) = highlights.peek() {
+            if from < at {
+                highlights.next();
+                continue;
+            }
+            if to > next_code {
+                break;
+            }
+            if from > at {
+                out.push(Run::Text(&p.text[at..from], false));
+            }
+            out.push(Run::Text(&p.text[from..to], true));
+            at = to;
+            highlights.next();
         }
-        out.push((&p.text[from..to], true));
-        at = to;
+        if at < next_code {
+            out.push(Run::Text(&p.text[at..next_code], false));
+            at = next_code;
+        }
     }
-    if at < p.text.len() {
-        out.push((&p.text[at..], false));
+    out
+}
+
+/// A passage in Matrix HTML: prose with highlights, code as `<pre><code>`.
+fn passage_html(p: &Passage) -> String {
+    let mut out = String::new();
+    for run in runs(p) {
+        match run {
+            Run::Text(t, true) => {
+                let _ = write!(out, "<strong>{}</strong>", escape_html(t));
+            }
+            Run::Text(t, false) => out.push_str(&escape_html(t).replace("\n\n", "<br>")),
+            Run::Code(c) => {
+                let _ = write!(out, "<pre><code>{}</code></pre>", escape_html(c));
+            }
+        }
+    }
+    out
+}
+
+/// A passage in plain text, code indented; `color` adds ANSI bold to matches.
+fn passage_plain(p: &Passage, color: bool, indent: &str) -> String {
+    let mut out = String::new();
+    for run in runs(p) {
+        match run {
+            Run::Text(t, true) if color => {
+                let _ = write!(out, "\x1b[1;33m{t}\x1b[0m");
+            }
+            Run::Text(t, _) => out.push_str(t),
+            Run::Code(c) => {
+                for (i, line) in c.split('\n').enumerate() {
+                    if i > 0 {
+                        out.push('\n');
+                    }
+                    let _ = write!(out, "{indent}    {line}");
+                }
+            }
+        }
     }
     out
 }
@@ -169,25 +237,17 @@ pub fn matrix(a: &Answer) -> Formatted {
         plain.push_str("\n\n");
         let _ = write!(html, "<p>{}</p><ol>", messages::SOURCES_HEADER);
         for p in &a.passages {
-            let mut text_html = String::new();
-            for (run, hl) in runs(p) {
-                if hl {
-                    let _ = write!(text_html, "<strong>{}</strong>", escape_html(run));
-                } else {
-                    text_html.push_str(&escape_html(run));
-                }
-            }
             let _ = write!(
                 html,
                 "<li><blockquote>{}</blockquote>{}</li>",
-                text_html,
+                passage_html(p),
                 citation_html(&p.citation)
             );
             let _ = write!(
                 plain,
                 "{}. “{}”\n   — {}\n",
                 p.rank,
-                p.text,
+                passage_plain(p, false, "   "),
                 citation_plain(&p.citation)
             );
         }
@@ -220,14 +280,7 @@ pub fn terminal(a: &Answer, color: bool) -> String {
         );
     }
     for p in &a.passages {
-        let mut text = String::new();
-        for (run, hl) in runs(p) {
-            if hl && color {
-                let _ = write!(text, "\x1b[1;33m{run}\x1b[0m");
-            } else {
-                text.push_str(run);
-            }
-        }
+        let text = passage_plain(p, color, "");
         let _ = writeln!(
             out,
             "\n[{}] {}\n    — {}",
@@ -272,10 +325,41 @@ mod tests {
                     file: "knowledge/v.md".into(),
                     line: 12,
                 },
+                code: vec![],
             }],
             closest_topics: vec![],
             freshness: None,
         }
+    }
+
+    #[test]
+    fn code_is_shown_as_code_everywhere() {
+        let text =
+            "Proxy with nginx:\n\nlocation / {\n  proxy_pass http://x<1>;\n}\n\nThen reload.";
+        let mut a = answer("how do I proxy", text);
+        let start = text.find("location").unwrap();
+        let end = text.find("}").unwrap() + 1;
+        a.passages[0].code = vec![(start, end)];
+        a.passages[0].highlights = vec![(0, 5), (start + 13, start + 23), (end + 2, end + 6)];
+        let f = matrix(&a);
+        assert!(
+            f.html.contains(
+                "<blockquote><strong>Proxy</strong> with nginx:<br><pre><code>location / {\n  proxy_pass http://x&lt;1&gt;;\n}</code></pre><br><strong>Then</strong> reload.</blockquote>"
+            ),
+            "{}",
+            f.html
+        );
+        assert!(
+            f.plain
+                .contains("“Proxy with nginx:\n\n       location / {\n         proxy_pass"),
+            "{}",
+            f.plain
+        );
+        let t = terminal(&a, false);
+        assert!(
+            t.contains("\n    location / {\n      proxy_pass http://x<1>;\n    }\n"),
+            "{t}"
+        );
     }
 
     #[test]

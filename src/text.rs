@@ -12,8 +12,26 @@ const ABBREVIATIONS: &[&str] = &[
 ];
 
 /// Byte ranges of the sentences of `text`, trimmed, in order. Every non-blank part of
-/// `text` belongs to exactly one range.
+/// `text` belongs to exactly one range. A blank line (between a passage's paragraph
+/// and the code or list after it) always ends a sentence.
 pub fn sentences(text: &str) -> Vec<Range<usize>> {
+    if !text.contains("\n\n") {
+        return sentences_in(text);
+    }
+    let mut out = Vec::new();
+    let mut at = 0;
+    for chunk in text.split("\n\n") {
+        out.extend(
+            sentences_in(chunk)
+                .into_iter()
+                .map(|r| r.start + at..r.end + at),
+        );
+        at += chunk.len() + 2;
+    }
+    out
+}
+
+fn sentences_in(text: &str) -> Vec<Range<usize>> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut start = 0;
@@ -143,6 +161,10 @@ mod tests {
                 &["version 1.5 is out. ok then"],
             ),
             ("  ", &[]),
+            (
+                "Run this:\n\ncargo build\n  --release\n\nthen go",
+                &["Run this:", "cargo build\n  --release", "then go"],
+            ),
         ];
         for (text, expect) in table {
             let got: Vec<&str> = sentences(text).into_iter().map(|r| &text[r]).collect();

@@ -199,8 +199,10 @@ fn is_knowledge_path(p: &Path) -> bool {
         return false;
     }
     match p.extension().and_then(|e| e.to_str()) {
-        Some(ext) => {
-            ext.eq_ignore_ascii_case("md") || name == crate::knowledge::SYNONYMS_FILE || p.is_dir()
+        Some(_) => {
+            crate::knowledge::Format::of(name).is_some()
+                || name == crate::knowledge::SYNONYMS_FILE
+                || p.is_dir()
         }
         None => !p.is_file(),
     }
@@ -360,7 +362,10 @@ mod tests {
             ("gone-folder", true),
             (".a.md.swp", false),
             ("a.md~", false),
-            ("notes.txt", false),
+            ("notes.txt", true),
+            ("page.html", true),
+            ("logo.png", false),
+            ("SUMMARY.md", false),
             ("other.toml", false),
         ] {
             assert_eq!(is_knowledge_path(&dir.path().join(p)), want, "{p}");

@@ -77,6 +77,9 @@ pub struct Passage {
     /// Byte ranges of `text` that matched the question, for highlighting.
     pub highlights: Vec<(usize, usize)>,
     pub citation: Citation,
+    /// Byte ranges of `text` that are code, to be shown verbatim.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub code: Vec<(usize, usize)>,
 }
 
 /// The sentence that answers the question.
@@ -296,7 +299,8 @@ fn load_knowledge(
     settings: &SearchSettings,
     cache: &mut knowledge::Cache,
 ) -> Result<knowledge::KnowledgeBase, SearchError> {
-    let kb = knowledge::load_cached(&settings.knowledge_dir, cache).map_err(|e| {
+    let options = knowledge::ParseOptions::default();
+    let kb = knowledge::load_cached(&settings.knowledge_dir, &options, cache).map_err(|e| {
         SearchError::Knowledge {
             dir: settings.knowledge_dir.clone(),
             source: e,

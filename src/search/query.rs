@@ -674,6 +674,7 @@ impl Snapshot {
                     line: s.snippet.line,
                 },
                 text: s.snippet.text.clone(),
+                code: s.snippet.code.clone(),
             })
             .collect();
         Ok(Answer {

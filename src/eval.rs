@@ -1,0 +1,535 @@
+//! Answer quality, measured: a question file is run through the search engine and
+//! through a plain BM25 baseline over the same passages, in the same run, and
+//! scored the same way (`citebot eval`).
+//!
+//! A question file is TOML, `[[question]]` entries with `text`, `expect` (strings a
+//! right passage and answer sentence contain, case-insensitive; `[]` when the
+//! knowledge does not answer it) and `kind`, and optionally where the answer is:
+//! `file` (relative to the knowledge folder), `heading` (the nearest heading above
+//! it) and `line` (where its paragraph starts). Where those are given they decide
+//! whether a passage is the right one; else the expected strings do.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, STORED, Schema, TEXT, Value as _};
+use tantivy::tokenizer::{LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer};
+use tantivy::{Index, TantivyDocument};
+
+use crate::knowledge::{self, Snippet};
+use crate::search::{Answer, AskOptions, Engine, SearchError, SearchSettings};
+use crate::text;
+
+/// One question of a question file.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Question {
+    pub text: String,
+    #[serde(default)]
+    pub expect: Vec<String>,
+    #[serde(default)]
+    pub kind: String,
+    pub file: Option<String>,
+    pub heading: Option<String>,
+    pub line: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+struct QuestionFile {
+    question: Vec<Question>,
+}
+
+/// Reads a question file.
+pub fn read_questions(path: &Path) -> anyhow::Result<Vec<Question>> {
+    let text = std::fs::read_to_string(path)?;
+    let file: QuestionFile = toml::from_str(&text)?;
+    Ok(file.question)
+}
+
+/// What a question is, for scoring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// The knowledge answers it.
+    Answerable,
+    /// Written against a passage that does not answer it (SQuAD 2.0's impossible
+    /// questions): refusing is right, but it is about the knowledge's subject.
+    Unanswerable,
+    /// About something the knowledge never covers: must be refused.
+    OutOfScope,
+}
+
+impl Question {
+    fn class(&self) -> Class {
+        if !self.expect.is_empty() {
+            Class::Answerable
+        } else if self.file.is_some() || self.kind == "unanswerable" {
+            Class::Unanswerable
+        } else {
+            Class::OutOfScope
+        }
+    }
+}
+
+/// Figures for one system over one question file.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Figures {
+    pub answerable: usize,
+    /// Answered, with the right passage first.
+    pub top1: usize,
+    /// The right passage first, answered or not (a refusal's nearest passage).
+    pub top1_ranked: usize,
+    /// The right passage among the first three, answered or not.
+    pub top3_ranked: usize,
+    /// Sum of 1/rank of the right passage within the first three.
+    pub mrr3: f64,
+    /// Answered with an answer sentence holding an expected string.
+    pub answer: usize,
+    pub answerable_refused: usize,
+    pub unanswerable: usize,
+    pub unanswerable_refused: usize,
+    pub out_of_scope: usize,
+    pub out_of_scope_refused: usize,
+    /// Answerable questions by kind: (questions, right passage first and answered).
+    pub by_kind: BTreeMap<String, (usize, usize)>,
+}
+
+impl Figures {
+    fn pct(n: usize, d: usize) -> String {
+        if d == 0 {
+            "–".into()
+        } else {
+            format!("{:.1}%", 100.0 * n as f64 / d as f64)
+        }
+    }
+
+    /// One line per figure, for a terminal.
+    pub fn lines(&self, name: &str, refuses: bool) -> Vec<String> {
+        let a = self.answerable;
+        let mut out = vec![format!(
+            "{name}: p@1 {} · ranked p@1 {} · top-3 {} · MRR@3 {:.3}",
+            Self::pct(self.top1, a),
+            Self::pct(self.top1_ranked, a),
+            Self::pct(self.top3_ranked, a),
+            if a == 0 { 0.0 } else { self.mrr3 / a as f64 },
+        )];
+        if refuses {
+            out.push(format!(
+                "{name}: answer sentence {} · answerable refused {} · unanswerable refused {} ({}) · out of scope refused {} ({})",
+                Self::pct(self.answer, a),
+                Self::pct(self.answerable_refused, a),
+                Self::pct(self.unanswerable_refused, self.unanswerable),
+                self.unanswerable,
+                Self::pct(self.out_of_scope_refused, self.out_of_scope),
+                self.out_of_scope,
+            ));
+            let kinds: Vec<String> = self
+                .by_kind
+                .iter()
+                .map(|(k, (n, hit))| format!("{k} {}/{n}", hit))
+                .collect();
+            out.push(format!("{name}: p@1 by kind: {}", kinds.join(", ")));
+        }
+        out
+    }
+}
+
+/// A whole evaluation: citebot and the baseline, and citebot's misses.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub questions: usize,
+    pub passages: usize,
+    pub citebot: Figures,
+    pub bm25: Figures,
+    pub misses: Vec<String>,
+}
+
+fn norm(s: &str) -> String {
+    text::fold_whitespace(
+        &s.replace('\u{2019}', "'")
+            .replace(['\u{201c}', '\u{201d}'], "\""),
+    )
+    .to_lowercase()
+}
+
+/// The parts of a passage that decide whether it is the right one.
+struct Cited<'a> {
+    text: &'a str,
+    file: &'a str,
+    title: &'a str,
+    heading: &'a str,
+    line: usize,
+}
+
+fn contains_expected(q: &Question, text: &str) -> bool {
+    let t = norm(text);
+    q.expect.iter().any(|e| t.contains(&norm(e)))
+}
+
+/// Whether `p` is the passage `q` asks for.
+fn right(q: &Question, p: &Cited) -> bool {
+    let Some(file) = &q.file else {
+        return contains_expected(q, p.text);
+    };
+    // Citations name the file under the knowledge folder's own name.
+    let rel = p.file.split_once('/').map_or(p.file, |(_, r)| r);
+    if rel != file {
+        return false;
+    }
+    if let Some(line) = q.line {
+        return p.line == line;
+    }
+    if let Some(h) = &q.heading {
+        let last = p.heading.rsplit(" › ").next().unwrap_or("");
+        let want = norm(h);
+        let want = want.trim_end_matches(':');
+        return norm(last).trim_end_matches(':') == want
+            || (p.heading.is_empty() && norm(p.title) == want);
+    }
+    true
+}
+
+fn score_ranked(q: &Question, ranked: &[Cited], f: &mut Figures) -> Option<usize> {
+    let rank = ranked.iter().take(3).position(|p| right(q, p));
+    if let Some(r) = rank {
+        f.top3_ranked += 1;
+        f.mrr3 += 1.0 / (r + 1) as f64;
+        if r == 0 {
+            f.top1_ranked += 1;
+        }
+    }
+    rank
+}
+
+/// Runs every question through `engine` and the BM25 baseline built from the
+/// knowledge folder `dir`.
+pub fn run(dir: &Path, questions: &[Question]) -> anyhow::Result<Report> {
+    let engine = Engine::open(&SearchSettings::new(dir, None))?;
+    let kb = knowledge::load(dir)?;
+    let snippets: Vec<&Snippet> = kb.snippets().collect();
+    let bm25 = Bm25::new(&snippets)?;
+    let mut report = Report {
+        questions: questions.len(),
+        passages: snippets.len(),
+        citebot: Figures::default(),
+        bm25: Figures::default(),
+        misses: Vec::new(),
+    };
+    let options = AskOptions {
+        passages: Some(3),
+        ..AskOptions::default()
+    };
+    // CITEBOT_EVAL_DUMP=FILE: one JSON line per question with the figures the
+    // confidence bar could use, for calibrating it offline.
+    let mut dump = match std::env::var_os("CITEBOT_EVAL_DUMP") {
+        Some(p) => Some(std::io::BufWriter::new(std::fs::File::create(p)?)),
+        None => None,
+    };
+    for q in questions {
+        let a = engine.ask_with(&q.text, &options)?;
+        if let Some(out) = dump.as_mut() {
+            use std::io::Write as _;
+            let e = engine.explain_with(&q.text, &options)?;
+            let cited: Vec<Cited> = a
+                .passages
+                .iter()
+                .map(|p| Cited {
+                    text: &p.text,
+                    file: &p.citation.file,
+                    title: &p.citation.title,
+                    heading: &p.citation.heading,
+                    line: p.citation.line,
+                })
+                .collect();
+            let rank = cited.iter().position(|p| right(q, p));
+            let line = serde_json::json!({
+                "text": q.text,
+                "class": format!("{:?}", q.class()),
+                "kind": q.kind,
+                "rank": rank,
+                "answer_hit": a.answer.as_ref().is_some_and(|l| contains_expected(q, &l.text)),
+                "explain": e,
+            });
+            writeln!(out, "{line}")?;
+        }
+        score_citebot(q, &a, &mut report);
+        let hits = bm25.search(&q.text, 3)?;
+        let cited: Vec<Cited> = hits
+            .iter()
+            .map(|&i| {
+                let s = snippets[i];
+                Cited {
+                    text: &s.text,
+                    file: &s.file,
+                    title: &s.title,
+                    heading: &s.heading,
+                    line: s.line,
+                }
+            })
+            .collect();
+        let f = &mut report.bm25;
+        match q.class() {
+            Class::Answerable => {
+                f.answerable += 1;
+                if score_ranked(q, &cited, f) == Some(0) {
+                    f.top1 += 1;
+                }
+            }
+            Class::Unanswerable => f.unanswerable += 1,
+            Class::OutOfScope => f.out_of_scope += 1,
+        }
+    }
+    Ok(report)
+}
+
+fn score_citebot(q: &Question, a: &Answer, report: &mut Report) {
+    let f = &mut report.citebot;
+    let cited: Vec<Cited> = a
+        .passages
+        .iter()
+        .map(|p| Cited {
+            text: &p.text,
+            file: &p.citation.file,
+            title: &p.citation.title,
+            heading: &p.citation.heading,
+            line: p.citation.line,
+        })
+        .collect();
+    match q.class() {
+        Class::Answerable => {
+            f.answerable += 1;
+            let rank = score_ranked(q, &cited, f);
+            let top1 = a.answered && rank == Some(0);
+            let answer = a.answered
+                && a.answer
+                    .as_ref()
+                    .is_some_and(|l| contains_expected(q, &l.text));
+            f.top1 += usize::from(top1);
+            f.answer += usize::from(answer);
+            f.answerable_refused += usize::from(!a.answered);
+            let k = f.by_kind.entry(q.kind.clone()).or_default();
+            k.0 += 1;
+            k.1 += usize::from(top1);
+            if !(top1 && answer) {
+                let first = a.passages.first().map_or(String::from("—"), |p| {
+                    format!(
+                        "{}:{} {}",
+                        p.citation.file, p.citation.line, p.citation.heading
+                    )
+                });
+                report.misses.push(format!(
+                    "{}{}{}({}) {} -> {} | {}",
+                    if a.answered { "" } else { "REFUSED " },
+                    if top1 { "" } else { "MISS1 " },
+                    if answer { "" } else { "MISSA " },
+                    q.kind,
+                    q.text,
+                    first,
+                    a.answer.as_ref().map_or("", |l| l.text.as_str())
+                ));
+            }
+        }
+        Class::Unanswerable => {
+            f.unanswerable += 1;
+            f.unanswerable_refused += usize::from(!a.answered);
+        }
+        Class::OutOfScope => {
+            f.out_of_scope += 1;
+            if a.answered {
+                report.misses.push(format!(
+                    "NOT REFUSED {} -> {}",
+                    q.text,
+                    a.answer.as_ref().map_or("", |l| l.text.as_str())
+                ));
+            } else {
+                f.out_of_scope_refused += 1;
+            }
+        }
+    }
+}
+
+/// Plain BM25 (tantivy's defaults: k1 1.2, b 0.75) over one field holding each
+/// passage's title, heading and text, words lower-cased and stemmed: the baseline
+/// every ranking change is compared with.
+struct Bm25 {
+    index: Index,
+    reader: tantivy::IndexReader,
+    field: tantivy::schema::Field,
+    ord: tantivy::schema::Field,
+}
+
+impl Bm25 {
+    fn analyzer() -> TextAnalyzer {
+        TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(40))
+            .filter(LowerCaser)
+            .filter(Stemmer::new(tantivy::tokenizer::Language::English))
+            .build()
+    }
+
+    fn new(snippets: &[&Snippet]) -> Result<Bm25, SearchError> {
+        let mut b = Schema::builder();
+        let opts = TEXT.set_indexing_options(
+            tantivy::schema::TextFieldIndexing::default()
+                .set_tokenizer("plain")
+                .set_index_option(IndexRecordOption::WithFreqs),
+        );
+        let field = b.add_text_field("text", opts);
+        let ord = b.add_u64_field("ord", STORED);
+        let index = Index::create_in_ram(b.build());
+        index.tokenizers().register("plain", Self::analyzer());
+        let mut writer = index.writer_with_num_threads(1, 50_000_000)?;
+        for (i, s) in snippets.iter().enumerate() {
+            let mut doc = TantivyDocument::default();
+            doc.add_text(field, format!("{}\n{}\n{}", s.title, s.heading, s.text));
+            doc.add_u64(ord, i as u64);
+            writer.add_document(doc)?;
+        }
+        writer.commit()?;
+        let reader = index.reader()?;
+        Ok(Bm25 {
+            index,
+            reader,
+            field,
+            ord,
+        })
+    }
+
+    /// Indexes of the best `n` passages for `question`.
+    fn search(&self, question: &str, n: usize) -> Result<Vec<usize>, SearchError> {
+        let mut analyzer = self
+            .index
+            .tokenizers()
+            .get("plain")
+            .unwrap_or_else(Self::analyzer);
+        let mut stream = analyzer.token_stream(question);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        while let Some(t) = stream.next() {
+            let term = tantivy::Term::from_field_text(self.field, &t.text);
+            clauses.push((
+                Occur::Should,
+                Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+            ));
+        }
+        if clauses.is_empty() {
+            return Ok(Vec::new());
+        }
+        let searcher = self.reader.searcher();
+        let hits = searcher.search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(n).order_by_score(),
+        )?;
+        let mut out = Vec::new();
+        for (_, addr) in hits {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            if let Some(i) = doc.get_first(self.ord).and_then(|v| v.as_u64()) {
+                out.push(i as usize);
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(
+        expect: &[&str],
+        file: Option<&str>,
+        heading: Option<&str>,
+        line: Option<usize>,
+    ) -> Question {
+        Question {
+            text: "q".into(),
+            expect: expect.iter().map(|s| s.to_string()).collect(),
+            kind: "plain".into(),
+            file: file.map(Into::into),
+            heading: heading.map(Into::into),
+            line,
+        }
+    }
+
+    #[test]
+    fn the_right_passage_is_judged_by_place_when_given_else_by_text() {
+        let p = Cited {
+            text: "Set max_upload_size to 50M.",
+            file: "docs/usage/config.md",
+            title: "Configuration",
+            heading: "Media › max_upload_size",
+            line: 40,
+        };
+        let table = [
+            (q(&["50M"], None, None, None), true),
+            (q(&["100M"], None, None, None), false),
+            (
+                q(
+                    &["x"],
+                    Some("usage/config.md"),
+                    Some("max_upload_size"),
+                    None,
+                ),
+                true,
+            ),
+            (
+                q(&["x"], Some("usage/config.md"), Some("Media"), None),
+                false,
+            ),
+            (
+                q(&["x"], Some("config.md"), Some("max_upload_size"), None),
+                false,
+            ),
+            (q(&[], Some("usage/config.md"), None, Some(40)), true),
+            (q(&[], Some("usage/config.md"), None, Some(41)), false),
+        ];
+        for (question, want) in table {
+            assert_eq!(right(&question, &p), want, "{question:?}");
+        }
+        let top = Cited { heading: "", ..p };
+        assert!(right(
+            &q(&["x"], Some("usage/config.md"), Some("Configuration"), None),
+            &top
+        ));
+    }
+
+    #[test]
+    fn citebot_and_bm25_are_scored_on_the_same_passages() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("kb");
+        std::fs::create_dir_all(&k).unwrap();
+        std::fs::write(
+            k.join("zoo.md"),
+            "# Zoo\n\n## Feeding\n\nThe snow leopards are fed at noon every day.\n\n## Opening\n\nThe zoo opens at nine in the morning.\n",
+        )
+        .unwrap();
+        let questions = vec![
+            Question {
+                text: "When are the snow leopards fed?".into(),
+                expect: vec!["noon".into()],
+                kind: "plain".into(),
+                file: Some("zoo.md".into()),
+                heading: Some("Feeding".into()),
+                line: None,
+            },
+            Question {
+                text: "What is the capital of Peru?".into(),
+                expect: vec![],
+                kind: "out-of-scope".into(),
+                file: None,
+                heading: None,
+                line: None,
+            },
+        ];
+        let r = run(&k, &questions).unwrap();
+        assert_eq!(r.passages, 2);
+        assert_eq!(
+            (r.citebot.answerable, r.citebot.top1, r.citebot.answer),
+            (1, 1, 1)
+        );
+        assert_eq!(r.citebot.out_of_scope_refused, 1);
+        assert_eq!((r.bm25.answerable, r.bm25.top1), (1, 1));
+        assert_eq!(r.bm25.out_of_scope, 1);
+        assert!(r.misses.is_empty(), "{:?}", r.misses);
+    }
+}

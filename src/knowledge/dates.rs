@@ -1,0 +1,203 @@
+//! The "as of" date of a file whose front matter gives none: the date of the last
+//! git commit that changed it when the folder is in a git work tree, else the
+//! file's modification time.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use chrono::{DateTime, Local, NaiveDate};
+
+use super::{CachedFile, KnowledgeError, Parsed};
+
+/// Freshly parsed entries by path index, as `read` collects them.
+type Fresh = HashMap<usize, Result<(CachedFile, Vec<KnowledgeError>), KnowledgeError>>;
+
+/// Gives every freshly parsed file without a date its git or modification date.
+pub(super) fn fill(
+    dir: &Path,
+    paths: &[PathBuf],
+    metas: &[std::io::Result<std::fs::Metadata>],
+    fresh: &mut Fresh,
+) {
+    let undated: Vec<usize> = fresh
+        .iter()
+        .filter_map(|(&i, entry)| match entry {
+            Ok((
+                CachedFile {
+                    parsed: Parsed::File(Ok((info, _))),
+                    ..
+                },
+                _,
+            )) if info.published.is_none() => Some(i),
+            _ => None,
+        })
+        .collect();
+    if undated.is_empty() {
+        return;
+    }
+    let wanted: Vec<&Path> = undated.iter().map(|&i| paths[i].as_path()).collect();
+    let from_git = git_dates(dir, &wanted);
+    for i in undated {
+        let date = from_git.get(&paths[i]).copied().or_else(|| {
+            let modified = metas[i].as_ref().ok()?.modified().ok()?;
+            Some(DateTime::<Local>::from(modified).date_naive())
+        });
+        let Some(Ok((entry, _))) = fresh.get_mut(&i) else {
+            continue;
+        };
+        if let Parsed::File(Ok((info, snippets))) = &mut entry.parsed {
+            info.published = date;
+            let mut owned: Vec<_> = snippets.to_vec();
+            for s in &mut owned {
+                s.published = date;
+            }
+            *snippets = Arc::from(owned);
+        }
+    }
+}
+
+/// The date of the last commit that changed each of `files` (those git knows),
+/// walking the history of `dir` newest first and stopping once all are found.
+pub fn git_dates(dir: &Path, files: &[&Path]) -> HashMap<PathBuf, NaiveDate> {
+    let mut out = HashMap::new();
+    let Some(top) = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "--show-toplevel"])
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .and_then(|t| t.canonicalize().ok())
+    else {
+        return out;
+    };
+    let mut want: HashMap<String, PathBuf> = files
+        .iter()
+        .filter_map(|f| {
+            let rel = f
+                .canonicalize()
+                .ok()?
+                .strip_prefix(&top)
+                .ok()?
+                .to_path_buf();
+            Some((rel.to_string_lossy().replace('\\', "/"), f.to_path_buf()))
+        })
+        .collect();
+    let Ok(scope) = dir
+        .canonicalize()
+        .map(|d| d.strip_prefix(&top).map(Path::to_path_buf))
+    else {
+        return out;
+    };
+    let scope = scope.ok().filter(|s| !s.as_os_str().is_empty());
+    let Ok(mut child) = Command::new("git")
+        .arg("-C")
+        .arg(&top)
+        .args([
+            "-c",
+            "core.quotePath=false",
+            "log",
+            "--format=%x01%cs",
+            "--name-only",
+            "--no-renames",
+            "--",
+        ])
+        .arg(scope.unwrap_or_else(|| PathBuf::from(".")))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        return out;
+    };
+    if let Some(stdout) = child.stdout.take() {
+        let mut date = None;
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(d) = line.strip_prefix('\u{1}') {
+                date = NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok();
+            } else if let (Some(d), Some(path)) = (date, want.remove(line.trim())) {
+                out.insert(path, d);
+                if want.is_empty() {
+                    break;
+                }
+            }
+        }
+    }
+    // Done early or not, git need not walk the rest of the history.
+    let _ = child.kill();
+    let _ = child.wait();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let ok = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.org")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.org")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    }
+
+    #[test]
+    fn dates_come_from_the_last_commit_then_the_file_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q"]);
+        let docs = root.join("docs");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::write(docs.join("old.md"), "# Old\n\nFirst.\n").unwrap();
+        std::fs::write(docs.join("new.md"), "# New\n\nFirst.\n").unwrap();
+        git(root, &["add", "."]);
+        let old_env = [("GIT_COMMITTER_DATE", "2021-02-03T10:00:00Z")];
+        let status = Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(["commit", "-q", "-m", "one"])
+            .envs(old_env)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.org")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.org")
+            .status()
+            .unwrap();
+        assert!(status.success());
+        std::fs::write(docs.join("new.md"), "# New\n\nSecond.\n").unwrap();
+        git(root, &["commit", "-q", "-am", "two"]);
+        std::fs::write(docs.join("untracked.md"), "# Untracked\n\nText.\n").unwrap();
+
+        let kb = super::super::load(&docs).unwrap();
+        let date = |f: &str| {
+            kb.files
+                .iter()
+                .find(|i| i.file.ends_with(f))
+                .unwrap()
+                .published
+                .unwrap()
+        };
+        let today = Local::now().date_naive();
+        assert_eq!(date("old.md"), NaiveDate::from_ymd_opt(2021, 2, 3).unwrap());
+        assert_eq!(date("new.md"), today);
+        assert_eq!(date("untracked.md"), today);
+        assert!(kb.snippets().all(|s| s.published.is_some()));
+        // Outside a work tree: the file's time.
+        let plain = tempfile::tempdir().unwrap();
+        std::fs::write(plain.path().join("a.md"), "Text.\n").unwrap();
+        let kb = super::super::load(plain.path()).unwrap();
+        assert_eq!(kb.files[0].published, Some(today));
+    }
+}

@@ -1,0 +1,498 @@
+//! Front matter: the optional metadata block a knowledge file starts with — TOML
+//! between `+++` lines (citebot's own format, Hugo) or YAML between `---` lines
+//! (Jekyll, MkDocs, Docusaurus, Hugo, Obsidian) — read into one [`Meta`].
+//!
+//! Site generators put many keys of their own there (`weight`, `nav_order`,
+//! `sidebar_position`…), so unknown keys are ignored, except one that looks like a
+//! misspelt key citebot reads (`pubished`): that is a maintainer's typo whose value
+//! would otherwise be lost without a word. `strict` (citebot's own knowledge files,
+//! `citebot check --strict`) also requires title, source and published, and rejects
+//! every unknown key.
+
+use chrono::NaiveDate;
+use serde_json::Value;
+
+use super::ProblemKind;
+use crate::text;
+
+/// What a file's front matter says about it; every field is optional.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Meta {
+    pub title: Option<String>,
+    pub source: Option<String>,
+    pub url: Option<String>,
+    /// `published`, else the site generator's `lastmod` / `last_update` / `date`.
+    pub published: Option<NaiveDate>,
+    pub description: Option<String>,
+    /// `tags`, `keywords` and `aliases` that are names rather than URL paths.
+    pub tags: Vec<String>,
+    /// `draft: true`: the site generator does not publish the page, so neither
+    /// does citebot.
+    pub draft: bool,
+}
+
+/// A front matter block found at the top of a file.
+#[derive(Debug)]
+pub struct Block<'a> {
+    pub meta: Meta,
+    /// The text after the block.
+    pub body: &'a str,
+    /// Byte offset of [`Block::body`] in the file.
+    pub body_start: usize,
+}
+
+/// A problem with the front matter, at a 1-based line of the file.
+pub type Problem = (usize, ProblemKind);
+
+/// Keys citebot reads. `published` is citebot's own; the rest are the site
+/// generators' names for the same things.
+const KNOWN: &[&str] = &[
+    "title",
+    "source",
+    "url",
+    "published",
+    "date",
+    "lastmod",
+    "last_update",
+    "description",
+    "tags",
+    "keywords",
+    "aliases",
+    "language",
+    "draft",
+];
+
+/// Keys a typo of which is reported rather than ignored.
+const TYPO_CHECKED: &[&str] = &[
+    "title",
+    "source",
+    "published",
+    "description",
+    "language",
+    "lastmod",
+    "last_update",
+    "aliases",
+];
+
+#[derive(Clone, Copy, PartialEq)]
+enum Format {
+    Toml,
+    Yaml,
+}
+
+/// Splits the front matter off `text` (which has no byte-order mark) and reads it.
+/// No block at all is `Ok` with an empty [`Meta`].
+pub fn read(text: &str, strict: bool) -> Result<Block<'_>, Problem> {
+    let first = text.split_inclusive('\n').next().unwrap_or("");
+    let format = match first.trim_end() {
+        "+++" => Format::Toml,
+        "---" => Format::Yaml,
+        _ => {
+            if strict {
+                return Err((1, ProblemKind::MissingFrontMatter));
+            }
+            return Ok(Block {
+                meta: Meta::default(),
+                body: text,
+                body_start: 0,
+            });
+        }
+    };
+    let fm_start = first.len();
+    let mut offset = fm_start;
+    let mut end = None;
+    for line in text[fm_start..].split_inclusive('\n') {
+        let l = line.trim_end();
+        if (format == Format::Toml && l == "+++")
+            || (format == Format::Yaml && (l == "---" || l == "..."))
+        {
+            end = Some((offset, offset + line.len()));
+            break;
+        }
+        offset += line.len();
+    }
+    let Some((fm_end, body_start)) = end else {
+        if format == Format::Yaml && !strict {
+            // A lone `---` is a Markdown thematic break, not front matter.
+            return Ok(Block {
+                meta: Meta::default(),
+                body: text,
+                body_start: 0,
+            });
+        }
+        return Err((1, ProblemKind::UnclosedFrontMatter));
+    };
+    let fm_text = &text[fm_start..fm_end];
+    let value = match format {
+        Format::Toml => parse_toml(fm_text)?,
+        Format::Yaml => parse_yaml(fm_text)?,
+    };
+    let meta = meta_of(fm_text, &value, strict)?;
+    Ok(Block {
+        meta,
+        body: &text[body_start..],
+        body_start,
+    })
+}
+
+/// Line (of the file: the block starts on line 2) where `key` is set.
+fn key_line(fm_text: &str, key: &str) -> usize {
+    fm_text
+        .lines()
+        .position(|l| {
+            let l = l.trim_start().trim_start_matches(['"', '\'']);
+            l.starts_with(key)
+                && l[key.len()..]
+                    .trim_start_matches(['"', '\''])
+                    .trim_start()
+                    .starts_with(['=', ':'])
+        })
+        .map(|i| i + 2)
+        .unwrap_or(1)
+}
+
+fn parse_toml(fm_text: &str) -> Result<Value, Problem> {
+    let table: toml::Table = toml::from_str(fm_text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| super::line_of(fm_text, s.start) + 1)
+            .unwrap_or(1);
+        (
+            line,
+            ProblemKind::FrontMatter(e.message().trim().to_string()),
+        )
+    })?;
+    Ok(toml_to_json(toml::Value::Table(table)))
+}
+
+/// TOML dates become their text, so both formats read alike.
+fn toml_to_json(v: toml::Value) -> Value {
+    match v {
+        toml::Value::String(s) => Value::String(s),
+        toml::Value::Integer(i) => Value::from(i),
+        toml::Value::Float(f) => Value::from(f),
+        toml::Value::Boolean(b) => Value::Bool(b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(a) => Value::Array(a.into_iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => {
+            Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
+        }
+    }
+}
+
+fn parse_yaml(fm_text: &str) -> Result<Value, Problem> {
+    if fm_text.trim().is_empty() {
+        return Ok(Value::Object(Default::default()));
+    }
+    let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(fm_text).map_err(|e| {
+        let line = e.location().map(|l| l.line() + 1).unwrap_or(1);
+        (line, ProblemKind::FrontMatter(e.to_string()))
+    })?;
+    let json = yaml_to_json(value);
+    match json {
+        Value::Object(_) => Ok(json),
+        Value::Null => Ok(Value::Object(Default::default())),
+        _ => Err((
+            2,
+            ProblemKind::FrontMatter("must be a mapping of keys to values".into()),
+        )),
+    }
+}
+
+fn yaml_to_json(v: serde_yaml_ng::Value) -> Value {
+    use serde_yaml_ng::Value as Y;
+    match v {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => n
+            .as_i64()
+            .map(Value::from)
+            .or_else(|| n.as_f64().map(Value::from))
+            .unwrap_or(Value::Null),
+        Y::String(s) => Value::String(s),
+        Y::Sequence(s) => Value::Array(s.into_iter().map(yaml_to_json).collect()),
+        Y::Mapping(m) => Value::Object(
+            m.into_iter()
+                .filter_map(|(k, v)| {
+                    let key = match k {
+                        Y::String(s) => s,
+                        Y::Number(n) => n.to_string(),
+                        Y::Bool(b) => b.to_string(),
+                        _ => return None,
+                    };
+                    Some((key, yaml_to_json(v)))
+                })
+                .collect(),
+        ),
+        Y::Tagged(t) => yaml_to_json(t.value),
+    }
+}
+
+/// A scalar as text: strings as they are, numbers and booleans written out.
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A list of names: an array of scalars, or one string separated by commas.
+fn list(v: &Value) -> Vec<String> {
+    match v {
+        Value::Array(a) => a.iter().filter_map(scalar).collect(),
+        Value::String(s) => s.split(',').map(|t| t.trim().to_string()).collect(),
+        _ => Vec::new(),
+    }
+    .into_iter()
+    .filter(|t| !t.is_empty())
+    .collect()
+}
+
+/// Parses a date as front matter writes them: `2025-03-05`, with or without a time
+/// after it, `2025/03/05`, `March 5, 2025`, `5 March 2025`.
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let t = text.trim();
+    let head = t.get(..10).unwrap_or(t);
+    for f in ["%Y-%m-%d", "%Y/%m/%d"] {
+        if let Ok(d) = NaiveDate::parse_from_str(head, f) {
+            return Some(d);
+        }
+    }
+    for f in ["%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y"] {
+        if let Ok(d) = NaiveDate::parse_from_str(t, f) {
+            return Some(d);
+        }
+    }
+    None
+}
+
+fn meta_of(fm_text: &str, value: &Value, strict: bool) -> Result<Meta, Problem> {
+    let Value::Object(map) = value else {
+        return Ok(Meta::default());
+    };
+    let mut keys: Vec<&String> = map.keys().collect();
+    keys.sort_by_key(|k| key_line(fm_text, k));
+    for key in keys {
+        if KNOWN.contains(&key.as_str()) {
+            continue;
+        }
+        let lower = key.to_lowercase();
+        let near = TYPO_CHECKED
+            .iter()
+            .find(|k| lower.chars().count() >= 5 && text::edit_distance(&lower, k) <= 2);
+        if strict || near.is_some() {
+            let hint = near.map_or(String::new(), |k| format!(" (did you mean `{k}`?)"));
+            return Err((
+                key_line(fm_text, key),
+                ProblemKind::FrontMatter(format!("unknown key `{key}`{hint}")),
+            ));
+        }
+    }
+    let text_of = |key: &str| -> Result<Option<String>, Problem> {
+        match map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => match scalar(v) {
+                Some(s) => Ok(Some(s)),
+                None => Err((
+                    key_line(fm_text, key),
+                    ProblemKind::FrontMatter(format!("`{key}` must be text")),
+                )),
+            },
+        }
+    };
+    let mut meta = Meta {
+        title: text_of("title")?,
+        source: text_of("source")?,
+        url: text_of("url")?,
+        description: text_of("description")?,
+        ..Meta::default()
+    };
+    if strict {
+        if !map.contains_key("title") {
+            return Err((1, ProblemKind::FrontMatter("missing key `title`".into())));
+        }
+        if !map.contains_key("source") {
+            return Err((1, ProblemKind::FrontMatter("missing key `source`".into())));
+        }
+        if !map.contains_key("published") {
+            return Err((
+                1,
+                ProblemKind::FrontMatter("missing key `published`".into()),
+            ));
+        }
+    }
+    for (key, value) in [("title", &meta.title), ("source", &meta.source)] {
+        if value.as_ref().is_some_and(|v| v.is_empty()) {
+            return Err((key_line(fm_text, key), ProblemKind::EmptyField(key)));
+        }
+    }
+    if let Some(url) = &meta.url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        return Err((key_line(fm_text, "url"), ProblemKind::BadUrl(url.clone())));
+    }
+    // `published` is citebot's own key: a value that is not a date is an error.
+    // The site generators' keys are theirs: a value citebot can't read is passed
+    // over and the date comes from git or the file's time instead.
+    if let Some(v) = map.get("published").filter(|v| !v.is_null()) {
+        let text = scalar(v).unwrap_or_default();
+        meta.published = Some(parse_date(&text).ok_or_else(|| {
+            (
+                key_line(fm_text, "published"),
+                ProblemKind::BadDate(format!(
+                    "`published` must be a date like 2025-03-05, not `{text}`"
+                )),
+            )
+        })?);
+    } else {
+        for key in ["lastmod", "last_update", "date"] {
+            let found = match map.get(key) {
+                Some(Value::Object(o)) => o.get("date").and_then(scalar),
+                Some(v) => scalar(v),
+                None => None,
+            };
+            if let Some(d) = found.as_deref().and_then(parse_date) {
+                meta.published = Some(d);
+                break;
+            }
+        }
+    }
+    meta.draft = matches!(map.get("draft"), Some(Value::Bool(true)));
+    for key in ["tags", "keywords"] {
+        if let Some(v) = map.get(key) {
+            meta.tags.extend(list(v));
+        }
+    }
+    if let Some(v) = map.get("aliases") {
+        // Hugo's aliases are old URL paths; Obsidian's are other names of the note.
+        meta.tags
+            .extend(list(v).into_iter().filter(|a| !a.contains('/')));
+    }
+    Ok(meta)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_yaml_or_none() {
+        // (text, title, date, tags)
+        type Row<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a [&'a str]);
+        let table: &[Row] = &[
+            (
+                "+++\ntitle = \"T\"\nsource = \"S\"\npublished = 2025-03-05\ntags = [\"a\"]\n+++\nbody\n",
+                Some("T"),
+                Some("2025-03-05"),
+                &["a"],
+            ),
+            (
+                "---\ntitle: Install\ndate: 2021-04-01 10:00:00 +0000\ntags: [ops, install]\nnav_order: 3\naliases: [/old/install, Setup]\n---\nbody\n",
+                Some("Install"),
+                Some("2021-04-01"),
+                &["ops", "install", "Setup"],
+            ),
+            (
+                "---\ntitle: \"Docs\"\nlast_update:\n  date: 2024-01-02\n  author: x\nsidebar_position: 2\n---\nbody\n",
+                Some("Docs"),
+                Some("2024-01-02"),
+                &[],
+            ),
+            (
+                "+++\ntitle = \"Hugo page\"\nweight = 10\ndraft = false\nlastmod = 2023-05-06\n+++\nbody\n",
+                Some("Hugo page"),
+                Some("2023-05-06"),
+                &[],
+            ),
+            ("# Just Markdown\n\nbody\n", None, None, &[]),
+            ("---\n\nA thematic break, then text.\n", None, None, &[]),
+            ("---\n---\nbody\n", None, None, &[]),
+        ];
+        for (text, title, date, tags) in table {
+            let b = read(text, false).unwrap_or_else(|e| panic!("{text:?}: {e:?}"));
+            assert_eq!(b.meta.title.as_deref(), *title, "{text:?}");
+            assert_eq!(
+                b.meta.published.map(|d| d.to_string()).as_deref(),
+                *date,
+                "{text:?}"
+            );
+            assert_eq!(b.meta.tags, *tags, "{text:?}");
+            assert!(b.body.trim_end().ends_with("text.") || b.body.contains("body"));
+        }
+    }
+
+    #[test]
+    fn problems_name_their_line() {
+        let table: &[(&str, bool, usize, &str)] = &[
+            ("+++\ntitle = \"x\"\n", false, 1, "never closed"),
+            ("+++\ntitle = x\n+++\n", false, 2, "front matter"),
+            ("---\ntitle: [unclosed\n---\n", false, 3, "front matter"),
+            ("---\njust a string\n---\n", false, 2, "mapping"),
+            (
+                "+++\ntitle = \"x\"\npubished = 2025-03-05\n+++\n",
+                false,
+                3,
+                "unknown key `pubished` (did you mean `published`?)",
+            ),
+            (
+                "---\ntitle: x\npublished: March 2025\n---\n",
+                false,
+                3,
+                "must be a date",
+            ),
+            (
+                "---\ntitle: \"\"\n---\n",
+                false,
+                2,
+                "`title` must not be empty",
+            ),
+            ("---\nurl: ftp://x\n---\n", false, 2, "`url` must start"),
+            ("no front matter\n", true, 1, "missing front matter"),
+            (
+                "+++\ntitle = \"x\"\nsource = \"y\"\npublished = 2025-01-01\nweight = 1\n+++\n",
+                true,
+                5,
+                "unknown key `weight`",
+            ),
+            (
+                "+++\ntitle = \"x\"\nsource = \"y\"\n+++\n",
+                true,
+                1,
+                "missing key `published`",
+            ),
+        ];
+        for (text, strict, line, needle) in table {
+            let (l, kind) = read(text, *strict).unwrap_err();
+            assert_eq!(l, *line, "{text:?} -> {kind}");
+            assert!(kind.to_string().contains(needle), "{text:?} -> {kind}");
+        }
+    }
+
+    #[test]
+    fn drafts_are_marked() {
+        assert!(
+            read("---\ndraft: true\n---\nx\n", false)
+                .unwrap()
+                .meta
+                .draft
+        );
+        assert!(
+            !read("+++\ndraft = false\n+++\nx\n", false)
+                .unwrap()
+                .meta
+                .draft
+        );
+    }
+
+    #[test]
+    fn site_generator_dates_that_do_not_parse_are_passed_over() {
+        let b = read("---\ndate: someday\n---\nx\n", false).unwrap();
+        assert_eq!(b.meta.published, None);
+        assert_eq!(
+            parse_date("March 5, 2025"),
+            NaiveDate::from_ymd_opt(2025, 3, 5)
+        );
+    }
+}

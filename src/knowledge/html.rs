@@ -1,0 +1,282 @@
+//! HTML pages (exports from wikis, Confluence, Notion) → passages, mapped as
+//! Markdown is: headings make the heading path, a paragraph with the code and list
+//! that follow it is one passage, a table row is one passage. Parsed with a real
+//! HTML parser (html5ever, through `scraper`), so broken markup still reads.
+
+use scraper::{ElementRef, Html, Node};
+
+use super::Document;
+use super::markdown::{Group, Part};
+use crate::text;
+
+/// Elements whose content is not knowledge: scripts, styles, site navigation.
+const SKIPPED: &[&str] = &[
+    "script", "style", "noscript", "template", "svg", "nav", "header", "footer", "head", "button",
+    "form", "iframe", "select",
+];
+
+struct Walk {
+    out: Vec<Group>,
+    headings: Vec<(u8, String)>,
+    current: Option<Group>,
+    /// Whether the open group began with a paragraph (code and lists may join it).
+    joinable: bool,
+}
+
+impl Walk {
+    fn close(&mut self) {
+        if let Some(g) = self.current.take()
+            && !g.parts.is_empty()
+        {
+            self.out.push(g);
+        }
+        self.joinable = false;
+    }
+
+    fn add(&mut self, part: Part, joins: bool) {
+        let empty = match &part {
+            Part::Prose(t) => t.is_empty(),
+            Part::Code(t) => t.trim().is_empty(),
+        };
+        if empty {
+            return;
+        }
+        if !(joins && self.current.is_some()) {
+            self.close();
+            self.current = Some(Group {
+                headings: self.headings.clone(),
+                line: 1,
+                parts: Vec::new(),
+            });
+        }
+        if let Some(g) = self.current.as_mut() {
+            g.parts.push(part);
+        }
+    }
+}
+
+/// The passages of an HTML page, and its `<title>`.
+pub(super) fn document(body: &str) -> Document {
+    let html = Html::parse_document(body);
+    let title = html
+        .root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .find(|e| e.value().name() == "title")
+        .map(|e| text::fold_whitespace(&e.text().collect::<String>()))
+        .filter(|t| !t.is_empty());
+    let mut w = Walk {
+        out: Vec::new(),
+        headings: Vec::new(),
+        current: None,
+        joinable: false,
+    };
+    walk(html.root_element(), &mut w);
+    w.close();
+    Document {
+        title,
+        groups: w.out,
+    }
+}
+
+fn text_of(e: ElementRef) -> String {
+    let mut s = String::new();
+    for node in e.descendants() {
+        match node.value() {
+            Node::Text(t) => {
+                let skipped = node
+                    .ancestors()
+                    .filter_map(ElementRef::wrap)
+                    .any(|a| SKIPPED.contains(&a.value().name()));
+                if !skipped {
+                    s.push_str(t);
+                }
+            }
+            Node::Element(el) if el.name() == "br" => s.push(' '),
+            Node::Element(el) if el.name() == "img" => {
+                if let Some(alt) = el.attr("alt") {
+                    s.push(' ');
+                    s.push_str(alt);
+                    s.push(' ');
+                }
+            }
+            _ => {}
+        }
+    }
+    text::fold_whitespace(&s)
+}
+
+fn walk(e: ElementRef, w: &mut Walk) {
+    for child in e.children() {
+        match child.value() {
+            Node::Text(t) => {
+                // Bare text in a container reads as a paragraph of its own.
+                let t = text::fold_whitespace(t);
+                if !t.is_empty() {
+                    w.add(Part::Prose(t), w.joinable);
+                }
+            }
+            Node::Element(_) => {
+                if let Some(el) = ElementRef::wrap(child) {
+                    element(el, w);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn element(el: ElementRef, w: &mut Walk) {
+    let name = el.value().name();
+    if SKIPPED.contains(&name) {
+        return;
+    }
+    match name {
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
+            w.close();
+            let level = name[1..].parse::<u8>().unwrap_or(6);
+            w.headings.retain(|(l, _)| *l < level);
+            w.headings.push((level, text_of(el)));
+        }
+        "p" | "dt" | "figcaption" | "caption" | "summary" => {
+            w.add(Part::Prose(text_of(el)), false);
+            w.joinable = true;
+        }
+        "dd" => w.add(Part::Prose(text_of(el)), w.joinable),
+        "li" => {
+            let joins = w.current.is_some();
+            w.add(Part::Prose(text_of(el)), joins);
+        }
+        "pre" => {
+            let code: String = el.text().collect();
+            let joins = w.current.is_some();
+            w.add(Part::Code(code.trim_end_matches('\n').to_string()), joins);
+        }
+        "table" => {
+            w.close();
+            table(el, w);
+            w.close();
+        }
+        "hr" => w.close(),
+        "ul" | "ol" | "dl" => walk(el, w),
+        _ => {
+            // A container (div, section, article, blockquote, span…): its blocks.
+            let has_blocks = el.descendants().filter_map(ElementRef::wrap).any(|d| {
+                matches!(
+                    d.value().name(),
+                    "p" | "div"
+                        | "h1"
+                        | "h2"
+                        | "h3"
+                        | "h4"
+                        | "h5"
+                        | "h6"
+                        | "li"
+                        | "pre"
+                        | "table"
+                        | "section"
+                        | "article"
+                        | "blockquote"
+                        | "dl"
+                )
+            });
+            if has_blocks {
+                walk(el, w);
+            } else {
+                let joins = w.joinable;
+                w.add(Part::Prose(text_of(el)), joins);
+            }
+        }
+    }
+}
+
+fn table(t: ElementRef, w: &mut Walk) {
+    let mut header: Vec<String> = Vec::new();
+    for row in t
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .filter(|e| e.value().name() == "tr")
+    {
+        let cells: Vec<(bool, String)> = row
+            .children()
+            .filter_map(ElementRef::wrap)
+            .filter(|c| matches!(c.value().name(), "td" | "th"))
+            .map(|c| (c.value().name() == "th", text_of(c)))
+            .collect();
+        if !cells.is_empty() && cells.iter().all(|(th, _)| *th) && header.is_empty() {
+            header = cells.into_iter().map(|(_, t)| t).collect();
+            continue;
+        }
+        let text: Vec<String> = cells
+            .into_iter()
+            .enumerate()
+            .filter(|(_, (_, c))| !c.is_empty())
+            .map(
+                |(i, (_, c))| match header.get(i).filter(|h| !h.is_empty()) {
+                    Some(h) => format!("{h}: {c}"),
+                    None => c,
+                },
+            )
+            .collect();
+        w.add(Part::Prose(text.join("; ")), false);
+        w.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headings_paragraphs_code_lists_and_tables() {
+        let page = "<html><head><title>Ops handbook</title><style>p{}</style></head><body>\
+            <nav><a href='/'>Home</a></nav>\
+            <h1>Ops handbook</h1><h2>Backups</h2>\
+            <p>Back up the database <b>nightly</b>:</p><pre>pg_dump synapse &gt; db.sql\n</pre>\
+            <ul><li>keep 7 copies</li></ul>\
+            <p>Restore with psql.<br>Check the logs.</p>\
+            <table><tr><th>Port</th><th>Use</th></tr><tr><td>8008</td><td>clients</td></tr></table>\
+            <div>Unclosed <p>broken markup\
+            </body></html>";
+        let d = document(page);
+        assert_eq!(d.title.as_deref(), Some("Ops handbook"));
+        let got: Vec<(String, Vec<Part>)> = d
+            .groups
+            .into_iter()
+            .map(|g| {
+                (
+                    g.headings
+                        .iter()
+                        .map(|h| h.1.clone())
+                        .collect::<Vec<_>>()
+                        .join(" › "),
+                    g.parts,
+                )
+            })
+            .collect();
+        let hp = "Ops handbook › Backups".to_string();
+        assert_eq!(
+            got,
+            [
+                (
+                    hp.clone(),
+                    vec![
+                        Part::Prose("Back up the database nightly:".into()),
+                        Part::Code("pg_dump synapse > db.sql".into()),
+                        Part::Prose("keep 7 copies".into()),
+                    ]
+                ),
+                (
+                    hp.clone(),
+                    vec![Part::Prose("Restore with psql. Check the logs.".into())]
+                ),
+                (
+                    hp.clone(),
+                    vec![Part::Prose("Port: 8008; Use: clients".into())]
+                ),
+                (hp.clone(), vec![Part::Prose("Unclosed".into())]),
+                (hp, vec![Part::Prose("broken markup".into())]),
+            ]
+        );
+    }
+}

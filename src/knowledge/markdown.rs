@@ -1,0 +1,522 @@
+//! Markdown → passages: the document structure of a page as writers use it.
+//!
+//! A paragraph and the code blocks and list that directly follow it are one
+//! passage (the answer to "how do I…" is often the command right after the sentence
+//! that introduces it); a table row is one passage, its cells named by the header;
+//! headings above a passage make its heading path. Code is kept verbatim and its
+//! byte ranges marked, so replies can show it as code. What is not knowledge —
+//! HTML blocks and comments — is left out; link and image text stays.
+
+use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+
+use super::LineCounter;
+use crate::text;
+
+/// One part of a passage.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Part {
+    /// A paragraph, list item or table row, whitespace folded.
+    Prose(String),
+    /// A code block, verbatim.
+    Code(String),
+}
+
+impl Part {
+    fn len(&self) -> usize {
+        match self {
+            Part::Prose(t) | Part::Code(t) => t.chars().count(),
+        }
+    }
+}
+
+/// A passage before it is cut to size: its parts, the headings above it
+/// (level, text), and the 1-based line of its first part in the text parsed.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub headings: Vec<(u8, String)>,
+    pub line: usize,
+    pub parts: Vec<Part>,
+}
+
+/// What a group was opened by: what may still join it.
+#[derive(PartialEq, Clone, Copy)]
+enum Opened {
+    /// A paragraph: code and a list may follow in the same passage.
+    Paragraph,
+    /// Code or a list with no paragraph before it: more of the same may follow.
+    Other,
+}
+
+struct Builder {
+    out: Vec<Group>,
+    headings: Vec<(u8, String)>,
+    current: Option<(Group, Opened)>,
+}
+
+impl Builder {
+    fn close(&mut self) {
+        if let Some((g, _)) = self.current.take()
+            && !g.parts.is_empty()
+        {
+            self.out.push(g);
+        }
+    }
+
+    /// Adds a part: to the open group when `joins`, else to a new one.
+    fn add(&mut self, part: Part, line: usize, joins: bool, opened: Opened) {
+        let empty = match &part {
+            Part::Prose(t) => t.is_empty(),
+            Part::Code(t) => t.trim().is_empty(),
+        };
+        if empty {
+            return;
+        }
+        if !(joins && self.current.is_some()) {
+            self.close();
+            self.current = Some((
+                Group {
+                    headings: self.headings.clone(),
+                    line,
+                    parts: Vec::new(),
+                },
+                opened,
+            ));
+        }
+        if let Some((g, _)) = self.current.as_mut() {
+            g.parts.push(part);
+        }
+    }
+
+    fn opened(&self) -> Option<Opened> {
+        self.current.as_ref().map(|(_, o)| *o)
+    }
+}
+
+/// Where text is being collected.
+enum Sink {
+    None,
+    Heading(u8, String),
+    /// A paragraph outside lists.
+    Prose(String),
+    Code(String, bool),
+    Cell(String),
+}
+
+/// Walks the Markdown `body` and returns its passages, with headings and lines.
+pub fn groups(body: &str) -> Vec<Group> {
+    let mut b = Builder {
+        out: Vec::new(),
+        headings: Vec::new(),
+        current: None,
+    };
+    let mut lines = LineCounter::new(body);
+    let mut sink = Sink::None;
+    let mut sink_line = 0;
+    // Open list items, innermost last: a paragraph inside an item is the item's.
+    let mut item_text: Vec<(String, usize)> = Vec::new();
+    let mut table_head: Vec<String> = Vec::new();
+    let mut row: Vec<String> = Vec::new();
+    let mut in_head = false;
+    let mut table_line = 0;
+    let mut last_prose_is_admonition = false;
+    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    for (event, range) in Parser::new_ext(body, options).into_offset_iter() {
+        match event {
+            Event::Start(Tag::Heading { level, .. }) => {
+                b.close();
+                sink = Sink::Heading(level as u8, String::new());
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                if let Sink::Heading(level, t) = std::mem::replace(&mut sink, Sink::None) {
+                    b.headings.retain(|(l, _)| *l < level);
+                    b.headings.push((level, text::fold_whitespace(&t)));
+                }
+            }
+            // HTML (comments included) is markup, not knowledge, and ends a passage.
+            Event::Start(Tag::HtmlBlock) => b.close(),
+            Event::Start(Tag::Item) => {
+                item_text.push((String::new(), lines.line_of(range.start)));
+            }
+            Event::End(TagEnd::Item) => {
+                if let Some((t, line)) = item_text.pop() {
+                    let t = text::fold_whitespace(&t);
+                    if let Some((outer, _)) = item_text.last_mut() {
+                        // A nested item belongs to its outer item.
+                        outer.push(' ');
+                        outer.push_str(&t);
+                    } else {
+                        let joins = b.opened().is_some();
+                        b.add(Part::Prose(t), line, joins, Opened::Other);
+                    }
+                }
+            }
+            Event::Start(Tag::Paragraph) if item_text.is_empty() => {
+                sink = Sink::Prose(String::new());
+                sink_line = lines.line_of(range.start);
+            }
+            Event::End(TagEnd::Paragraph) => {
+                if let Sink::Prose(t) = std::mem::replace(&mut sink, Sink::None) {
+                    let t = text::fold_whitespace(&strip_shortcodes(&t));
+                    last_prose_is_admonition = t.starts_with("!!!") || t.starts_with("???");
+                    b.add(Part::Prose(t), sink_line, false, Opened::Paragraph);
+                } else if let Some((t, _)) = item_text.last_mut() {
+                    t.push(' ');
+                }
+            }
+            Event::Start(Tag::CodeBlock(kind)) => {
+                // MkDocs admonitions (`!!! note`) indent their text: it reads as an
+                // indented code block, but it is prose.
+                let prose = matches!(kind, CodeBlockKind::Indented) && last_prose_is_admonition;
+                sink = Sink::Code(String::new(), prose);
+                sink_line = lines.line_of(range.start);
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                if let Sink::Code(t, prose) = std::mem::replace(&mut sink, Sink::None) {
+                    if let Some((item, _)) = item_text.last_mut() {
+                        item.push(' ');
+                        item.push_str(&t);
+                        continue;
+                    }
+                    let joins = b.opened().is_some();
+                    if prose {
+                        b.add(
+                            Part::Prose(inline_text(&t)),
+                            sink_line,
+                            joins,
+                            Opened::Other,
+                        );
+                    } else {
+                        let code = t.trim_end_matches('\n').to_string();
+                        b.add(Part::Code(code), sink_line, joins, Opened::Other);
+                    }
+                }
+            }
+            Event::Start(Tag::Table(_)) => {
+                b.close();
+                table_head.clear();
+            }
+            Event::Start(Tag::TableHead) => {
+                in_head = true;
+                row.clear();
+            }
+            Event::End(TagEnd::TableHead) => {
+                in_head = false;
+                table_head = std::mem::take(&mut row);
+            }
+            Event::Start(Tag::TableRow) => {
+                row.clear();
+                table_line = lines.line_of(range.start);
+            }
+            Event::End(TagEnd::TableRow) => {
+                let cells: Vec<String> = row
+                    .drain(..)
+                    .enumerate()
+                    .filter(|(_, c)| !c.is_empty())
+                    .map(|(i, c)| match table_head.get(i).filter(|h| !h.is_empty()) {
+                        Some(h) => format!("{h}: {c}"),
+                        None => c,
+                    })
+                    .collect();
+                b.add(
+                    Part::Prose(cells.join("; ")),
+                    table_line,
+                    false,
+                    Opened::Other,
+                );
+                b.close();
+            }
+            Event::Start(Tag::TableCell) => {
+                sink = Sink::Cell(String::new());
+            }
+            Event::End(TagEnd::TableCell) => {
+                if let Sink::Cell(t) = std::mem::replace(&mut sink, Sink::None) {
+                    row.push(text::fold_whitespace(&t));
+                }
+            }
+            Event::End(TagEnd::Table) => {
+                b.close();
+                if in_head {
+                    in_head = false;
+                }
+            }
+            Event::Text(t) | Event::Code(t) => match &mut sink {
+                Sink::Heading(_, s) | Sink::Prose(s) | Sink::Code(s, _) | Sink::Cell(s) => {
+                    s.push_str(&t)
+                }
+                Sink::None => {
+                    if let Some((s, _)) = item_text.last_mut() {
+                        s.push_str(&t);
+                    }
+                }
+            },
+            Event::SoftBreak | Event::HardBreak => match &mut sink {
+                Sink::Heading(_, s) | Sink::Prose(s) | Sink::Cell(s) => s.push(' '),
+                Sink::Code(s, _) => s.push('\n'),
+                Sink::None => {
+                    if let Some((s, _)) = item_text.last_mut() {
+                        s.push(' ');
+                    }
+                }
+            },
+            // A thematic break ends a passage.
+            Event::Rule => b.close(),
+            _ => {}
+        }
+    }
+    b.close();
+    b.out
+}
+
+/// Text without Hugo's shortcodes (`{{< figure … >}}`, `{{% alert %}}`): template
+/// calls, not words of the page.
+fn strip_shortcodes(t: &str) -> std::borrow::Cow<'_, str> {
+    if !t.contains("{{") {
+        return t.into();
+    }
+    let mut out = String::with_capacity(t.len());
+    let mut rest = t;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let close = match after.trim_start().chars().next() {
+            Some('<') => ">}}",
+            Some('%') => "%}}",
+            _ => {
+                out.push_str(&rest[..start + 2]);
+                rest = after;
+                continue;
+            }
+        };
+        match after.find(close) {
+            Some(end) => {
+                out.push_str(&rest[..start]);
+                out.push(' ');
+                rest = &after[end + close.len()..];
+            }
+            None => {
+                out.push_str(&rest[..start + 2]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.into()
+}
+
+/// The text of Markdown without its markup (links keep their text).
+fn inline_text(md: &str) -> String {
+    let mut s = String::new();
+    for event in Parser::new(md) {
+        match event {
+            Event::Text(t) | Event::Code(t) => s.push_str(&t),
+            Event::SoftBreak | Event::HardBreak | Event::End(_) => s.push(' '),
+            _ => {}
+        }
+    }
+    text::fold_whitespace(&s)
+}
+
+/// A passage cut to size: text, the byte ranges of `text` that are code, and the
+/// index of the part it starts with.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Cut {
+    pub text: String,
+    pub code: Vec<(usize, usize)>,
+}
+
+/// Cuts a group into passages of at most `max` characters: parts are packed in
+/// order, separated by blank lines; a part longer than `max` is split (prose at
+/// sentence ends, code at line ends).
+pub fn cut(parts: &[Part], max: usize) -> Vec<Cut> {
+    let mut pieces: Vec<Part> = Vec::new();
+    for p in parts {
+        if p.len() <= max {
+            pieces.push(p.clone());
+            continue;
+        }
+        match p {
+            Part::Prose(t) => pieces.extend(super::split_long(t).into_iter().map(Part::Prose)),
+            Part::Code(t) => pieces.extend(split_code(t, max).into_iter().map(Part::Code)),
+        }
+    }
+    let mut out: Vec<Cut> = Vec::new();
+    let mut current = Cut {
+        text: String::new(),
+        code: Vec::new(),
+    };
+    let mut chars = 0;
+    for piece in pieces {
+        let n = piece.len();
+        if chars > 0 && chars + 2 + n > max {
+            out.push(std::mem::take(&mut current));
+            chars = 0;
+        }
+        if chars > 0 {
+            current.text.push_str("\n\n");
+            chars += 2;
+        }
+        let start = current.text.len();
+        match piece {
+            Part::Prose(t) => current.text.push_str(&t),
+            Part::Code(t) => {
+                current.text.push_str(&t);
+                current.code.push((start, current.text.len()));
+            }
+        }
+        chars += n;
+    }
+    if !current.text.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// Splits code at line ends into pieces of at most `max` characters (a longer
+/// line is cut where it must be).
+fn split_code(code: &str, max: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for line in code.split('\n') {
+        let mut line = line;
+        while line.chars().count() > max {
+            let cut = line
+                .char_indices()
+                .nth(max)
+                .map(|(i, _)| i)
+                .unwrap_or(line.len());
+            if !current.is_empty() {
+                out.push(std::mem::take(&mut current));
+            }
+            out.push(line[..cut].to_string());
+            line = &line[cut..];
+        }
+        let extra = usize::from(!current.is_empty());
+        if current.chars().count() + extra + line.chars().count() > max {
+            out.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push('\n');
+        }
+        current.push_str(line);
+    }
+    if !current.trim().is_empty() {
+        out.push(current);
+    }
+    out.retain(|p| !p.trim().is_empty());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(md: &str) -> Vec<(String, usize, Vec<Part>)> {
+        groups(md)
+            .into_iter()
+            .map(|g| {
+                (
+                    g.headings
+                        .iter()
+                        .map(|h| h.1.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" › "),
+                    g.line,
+                    g.parts,
+                )
+            })
+            .collect()
+    }
+
+    fn prose(s: &str) -> Part {
+        Part::Prose(s.into())
+    }
+
+    #[test]
+    fn paragraph_code_and_list_that_follow_are_one_passage() {
+        let md = "# Guide\n\n## Reverse proxy\n\nUse `proxy_pass` in nginx:\n\n```nginx\nlocation / {\n    proxy_pass http://localhost:8008;\n}\n```\n\nThen:\n\n- reload nginx\n- check the *logs*\n\n<!-- a comment -->\n\n```\nstandalone code\n```\n";
+        let got = texts(md);
+        assert_eq!(
+            got,
+            [
+                (
+                    "Guide › Reverse proxy".to_string(),
+                    5,
+                    vec![
+                        prose("Use proxy_pass in nginx:"),
+                        Part::Code("location / {\n    proxy_pass http://localhost:8008;\n}".into()),
+                    ]
+                ),
+                (
+                    "Guide › Reverse proxy".to_string(),
+                    13,
+                    vec![
+                        prose("Then:"),
+                        prose("reload nginx"),
+                        prose("check the logs")
+                    ]
+                ),
+                (
+                    "Guide › Reverse proxy".to_string(),
+                    20,
+                    vec![Part::Code("standalone code".into())]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn table_rows_are_passages_with_their_header() {
+        let md =
+            "## Ports\n\n| Port | Use |\n|---|---|\n| 8008 | client API |\n| 8448 | federation |\n";
+        let got = texts(md);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].2, [prose("Port: 8008; Use: client API")]);
+        assert_eq!(got[1].1, 6);
+        assert_eq!(got[1].0, "Ports");
+    }
+
+    #[test]
+    fn admonitions_are_prose_and_links_keep_their_text() {
+        let md = "!!! note\n\n    Back up the [signing key](keys.md) first.\n\n![diagram of the setup](x.png)\n\n!!! tip\n    Lazy text.\n";
+        let got = texts(md);
+        assert_eq!(
+            got[0].2,
+            [prose("!!! note"), prose("Back up the signing key first.")]
+        );
+        assert_eq!(got[1].2, [prose("diagram of the setup")]);
+        assert_eq!(got[2].2, [prose("!!! tip Lazy text.")]);
+    }
+
+    #[test]
+    fn shortcodes_are_not_text() {
+        let md = "{{% alert title=\"Note\" %}}\nKeep the key safe.\n{{% /alert %}}\n\nSee {{< ref \"x.md\" >}} and {{ .Title }}.\n";
+        let got = texts(md);
+        assert_eq!(got[0].2, [prose("Keep the key safe.")]);
+        assert_eq!(got[1].2, [prose("See and {{ .Title }}.")]);
+    }
+
+    #[test]
+    fn cut_packs_parts_and_marks_code() {
+        let parts = [prose("Run this:"), Part::Code("a\n  b".into())];
+        let cuts = cut(&parts, 800);
+        assert_eq!(cuts.len(), 1);
+        assert_eq!(cuts[0].text, "Run this:\n\na\n  b");
+        assert_eq!(
+            &cuts[0].text[cuts[0].code[0].0..cuts[0].code[0].1],
+            "a\n  b"
+        );
+        let long = "x = 1\n".repeat(300);
+        let cuts = cut(&[prose("Config:"), Part::Code(long.clone())], 800);
+        assert!(cuts.len() >= 3);
+        for c in &cuts {
+            assert!(c.text.chars().count() <= 800, "{}", c.text.len());
+            for &(a, b) in &c.code {
+                assert!(c.text[a..b].lines().all(|l| l == "x = 1"));
+            }
+        }
+        let total: usize = cuts
+            .iter()
+            .flat_map(|c| c.code.iter().map(|&(a, b)| c.text[a..b].lines().count()))
+            .sum();
+        assert_eq!(total, 300);
+    }
+}
