@@ -227,6 +227,9 @@ pub struct SearchConfig {
     /// Ranked passages per answer.
     #[serde(default = "default_passages")]
     pub passages: usize,
+    /// Below this confidence (0–1) a question is refused.
+    #[serde(default = "default_min_confidence")]
+    pub min_confidence: f32,
     /// Watch the knowledge folder and update the index as files change.
     #[serde(default = "yes")]
     pub watch: bool,
@@ -296,6 +299,10 @@ fn default_knowledge_dir() -> PathBuf {
 fn default_index_dir() -> PathBuf {
     "index".into()
 }
+fn default_min_confidence() -> f32 {
+    crate::search::query::DEFAULT_MIN_CONFIDENCE
+}
+
 fn default_passages() -> usize {
     3
 }
@@ -375,6 +382,7 @@ impl Default for SearchConfig {
             knowledge_dir: default_knowledge_dir(),
             index_dir: default_index_dir(),
             passages: default_passages(),
+            min_confidence: default_min_confidence(),
             watch: true,
         }
     }
@@ -387,6 +395,7 @@ impl SearchConfig {
             knowledge_dir: self.knowledge_dir.clone(),
             index_dir: (!self.index_dir.as_os_str().is_empty()).then(|| self.index_dir.clone()),
             passages: self.passages,
+            min_confidence: self.min_confidence,
         }
     }
 }
@@ -519,6 +528,9 @@ impl Config {
             if v == 0 {
                 bail!("{key}: must be at least 1");
             }
+        }
+        if !(0.0..=1.0).contains(&self.search.min_confidence) {
+            bail!("search.min_confidence: must be between 0 and 1");
         }
         if self.search.passages == 0 {
             bail!("search.passages: must be at least 1");

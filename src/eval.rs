@@ -228,6 +228,7 @@ pub fn run(dir: &Path, questions: &[Question]) -> anyhow::Result<Report> {
     };
     for q in questions {
         let a = engine.ask_with(&q.text, &options)?;
+        let misses_before = report.misses.len();
         if let Some(out) = dump.as_mut() {
             use std::io::Write as _;
             let e = engine.explain_with(&q.text, &options)?;
@@ -274,6 +275,9 @@ pub fn run(dir: &Path, questions: &[Question]) -> anyhow::Result<Report> {
                 f.answerable += 1;
                 if score_ranked(q, &cited, f) == Some(0) {
                     f.top1 += 1;
+                    if let Some(m) = report.misses.get_mut(misses_before) {
+                        m.push_str(" [BM25 had it first]");
+                    }
                 }
             }
             Class::Unanswerable => f.unanswerable += 1,

@@ -306,6 +306,7 @@ mod tests {
         Answer {
             question: question.into(),
             answered: true,
+            confidence: 0.9,
             answer: Some(AnswerLine {
                 text: "They visit in <b>July</b> 2025.".into(),
                 passage: 1,

@@ -30,6 +30,8 @@ pub struct SearchSettings {
     pub index_dir: Option<PathBuf>,
     /// How many ranked passages an answer carries.
     pub passages: usize,
+    /// Below this confidence (0–1) a question is refused.
+    pub min_confidence: f32,
 }
 
 impl SearchSettings {
@@ -39,6 +41,7 @@ impl SearchSettings {
             knowledge_dir: knowledge_dir.into(),
             index_dir,
             passages: 3,
+            min_confidence: query::DEFAULT_MIN_CONFIDENCE,
         }
     }
 }
@@ -105,6 +108,8 @@ pub struct Answer {
     pub question: String,
     /// Whether the knowledge base answers the question (the confidence bar was met).
     pub answered: bool,
+    /// How sure the engine is that its first passage answers the question (0–1).
+    pub confidence: f32,
     pub answer: Option<AnswerLine>,
     /// Set when the answer describes as future something already due: the reply says so.
     pub freshness: Option<Freshness>,
@@ -201,8 +206,12 @@ impl Engine {
     /// Answers a question.
     pub fn ask_with(&self, question: &str, options: &AskOptions) -> Result<Answer, SearchError> {
         let n = options.passages.unwrap_or(self.settings.passages).max(1);
-        self.snapshot()
-            .ask(question, n, options.collections.as_deref())
+        self.snapshot().ask(
+            question,
+            n,
+            options.collections.as_deref(),
+            self.settings.min_confidence,
+        )
     }
 
     /// How a question was understood and scored (for `!why`).
@@ -218,8 +227,12 @@ impl Engine {
         options: &AskOptions,
     ) -> Result<Explanation, SearchError> {
         let n = options.passages.unwrap_or(self.settings.passages).max(1);
-        self.snapshot()
-            .explain(question, n, options.collections.as_deref())
+        self.snapshot().explain(
+            question,
+            n,
+            options.collections.as_deref(),
+            self.settings.min_confidence,
+        )
     }
 
     /// Re-reads the knowledge files and rebuilds the whole index now. Questions
