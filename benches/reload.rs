@@ -88,7 +88,7 @@ fn main() {
     // The bot's path: debounced watcher → refresh on the blocking pool.
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (refreshed_tx, refreshed) = mpsc::channel::<Duration>();
-    let mut changes = Changes::watch(&knowledge).unwrap();
+    let mut changes = Changes::watch(std::slice::from_ref(&knowledge)).unwrap();
     let watcher_engine = engine.clone();
     runtime.spawn(async move {
         while changes.next().await.is_some() {

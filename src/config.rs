@@ -67,6 +67,9 @@ pub struct Config {
     /// `[search]`: the knowledge files and index.
     #[serde(default)]
     pub search: SearchConfig,
+    /// `[knowledge]`: folders and repositories of docs beside `search.knowledge_dir`.
+    #[serde(default)]
+    pub knowledge: KnowledgeConfig,
     /// `[feedback]`: recording answers and reactions, the gaps report.
     #[serde(default)]
     pub feedback: FeedbackConfig,
@@ -235,6 +238,125 @@ pub struct SearchConfig {
     pub watch: bool,
 }
 
+/// `[knowledge]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnowledgeConfig {
+    /// `[[knowledge.sources]]`: each a folder or git repository of docs.
+    #[serde(default)]
+    pub sources: Vec<SourceConfig>,
+}
+
+/// `[[knowledge.sources]]`: a docs folder read in place, or a git repository the
+/// bot clones into `matrix.data_dir` and pulls.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// The folder; with `git`, a folder inside the repository (default: all of it).
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// A repository to clone (any URL or path `git clone` takes).
+    #[serde(default)]
+    pub git: Option<String>,
+    /// The branch to follow (default: the repository's own).
+    #[serde(default)]
+    pub branch: Option<String>,
+    /// How often to pull the repository.
+    #[serde(default = "default_pull_interval")]
+    pub pull_interval_secs: u64,
+    /// The collection rooms are limited by (default: the repository's name, else
+    /// the folder's).
+    #[serde(default)]
+    pub collection: Option<String>,
+    /// The source named in citations of pages whose front matter names none
+    /// (default: the collection).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Globs of the files to read, relative to the folder (default: all).
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// Globs of files to leave out, e.g. `changelogs/**`.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Where the pages are published: citations link to `url_base` + the page.
+    #[serde(default)]
+    pub url_base: Option<String>,
+    /// The page's address under `url_base`, `{path}` being the file's path without
+    /// extension (default `{path}.html`; `{path}/` for one folder per page).
+    #[serde(default)]
+    pub url_pattern: Option<String>,
+}
+
+fn default_pull_interval() -> u64 {
+    300
+}
+
+impl SourceConfig {
+    /// The collection: as configured, else the folder's or repository's name.
+    pub fn collection(&self) -> String {
+        if let Some(c) = &self.collection {
+            return c.clone();
+        }
+        let from_path = self
+            .path
+            .as_ref()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .filter(|n| !n.is_empty() && n != ".");
+        let from_git = self.git.as_ref().map(|g| {
+            let last = g
+                .trim_end_matches('/')
+                .rsplit(['/', ':'])
+                .next()
+                .unwrap_or(g);
+            last.trim_end_matches(".git").to_string()
+        });
+        from_git.or(from_path).unwrap_or_else(|| "docs".into())
+    }
+
+    /// Where the repository of a `git` source is checked out.
+    pub fn checkout(&self, data_dir: &Path) -> PathBuf {
+        data_dir.join("sources").join(self.collection())
+    }
+
+    /// The folder the bot reads.
+    pub fn folder(&self, data_dir: &Path) -> PathBuf {
+        match (&self.git, &self.path) {
+            (Some(_), Some(p)) => self.checkout(data_dir).join(p),
+            (Some(_), None) => self.checkout(data_dir),
+            (None, Some(p)) => p.clone(),
+            (None, None) => PathBuf::new(),
+        }
+    }
+
+    fn globs(list: &[String], key: &str) -> anyhow::Result<Option<globset::GlobSet>> {
+        if list.is_empty() {
+            return Ok(None);
+        }
+        let mut b = globset::GlobSetBuilder::new();
+        for g in list {
+            b.add(globset::Glob::new(g).with_context(|| format!("{key}: bad glob {g:?}"))?);
+        }
+        Ok(Some(b.build()?))
+    }
+
+    /// The search core's description of this source.
+    pub fn search_source(&self, data_dir: &Path) -> anyhow::Result<crate::search::ExtraSource> {
+        let collection = self.collection();
+        Ok(crate::search::ExtraSource {
+            path: self.folder(data_dir),
+            name: self.name.clone().unwrap_or_else(|| collection.clone()),
+            mount: crate::knowledge::Mount {
+                include: Self::globs(&self.include, "knowledge.sources.include")?,
+                exclude: Self::globs(&self.exclude, "knowledge.sources.exclude")?,
+                url_base: self.url_base.clone(),
+                url_pattern: self.url_pattern.clone(),
+                collection,
+            },
+        })
+    }
+}
+
 /// `[feedback]`
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -396,6 +518,7 @@ impl SearchConfig {
             index_dir: (!self.index_dir.as_os_str().is_empty()).then(|| self.index_dir.clone()),
             passages: self.passages,
             min_confidence: self.min_confidence,
+            sources: Vec::new(),
         }
     }
 }
@@ -442,9 +565,16 @@ impl Config {
         Ok(config)
     }
 
-    /// The search core's settings (`[search]`).
+    /// The search core's settings (`[search]`, and `[[knowledge.sources]]`).
     pub fn search_settings(&self) -> SearchSettings {
-        self.search.settings()
+        let mut s = self.search.settings();
+        s.sources = self
+            .knowledge
+            .sources
+            .iter()
+            .filter_map(|src| src.search_source(&self.matrix.data_dir).ok())
+            .collect();
+        s
     }
 
     /// Env vars win over the file, so secrets can stay out of it.
@@ -529,6 +659,34 @@ impl Config {
                 bail!("{key}: must be at least 1");
             }
         }
+        let mut collections = std::collections::BTreeSet::new();
+        for (i, s) in self.knowledge.sources.iter().enumerate() {
+            let key = format!("knowledge.sources[{i}]");
+            match (&s.path, &s.git) {
+                (None, None) => bail!("{key}: set `path` (a folder) or `git` (a repository)"),
+                (Some(p), Some(_)) if p.is_absolute() => {
+                    bail!("{key}.path: with `git`, a folder inside the repository, not {p:?}")
+                }
+                _ => {}
+            }
+            let c = s.collection();
+            if c.is_empty() || c.starts_with('.') || c.contains(['/', '\\']) {
+                bail!("{key}.collection: a plain name, not {c:?}");
+            }
+            if !collections.insert(c.clone()) {
+                bail!("{key}.collection: {c:?} is used by another source");
+            }
+            if let Some(u) = &s.url_base
+                && !(u.starts_with("http://") || u.starts_with("https://"))
+            {
+                bail!("{key}.url_base: expected an http:// or https:// URL, got {u:?}");
+            }
+            if s.git.is_some() && s.pull_interval_secs == 0 {
+                bail!("{key}.pull_interval_secs: must be at least 1");
+            }
+            s.search_source(&self.matrix.data_dir)
+                .with_context(|| key.clone())?;
+        }
         if !(0.0..=1.0).contains(&self.search.min_confidence) {
             bail!("search.min_confidence: must be between 0 and 1");
         }
@@ -582,6 +740,45 @@ mod tests {
         assert_eq!(s.knowledge_dir, PathBuf::from("knowledge"));
         assert_eq!(s.index_dir, Some(PathBuf::from("index")));
         assert_eq!(c.matrix.data_dir, PathBuf::from("data"));
+    }
+
+    #[test]
+    fn sources_are_folders_or_repositories_with_a_collection() {
+        let c = Config::parse(&format!(
+            "{MIN}[[knowledge.sources]]\npath = \"/srv/synapse/docs\"\nexclude = [\"changelogs/**\"]\n\
+             [[knowledge.sources]]\ngit = \"https://example.org/team/handbook.git\"\npath = \"pages\"\n"
+        ))
+        .unwrap();
+        let s = c.search_settings();
+        let got: Vec<(String, PathBuf)> = s
+            .sources
+            .iter()
+            .map(|s| (s.mount.collection.clone(), s.path.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("docs".to_string(), PathBuf::from("/srv/synapse/docs")),
+                (
+                    "handbook".to_string(),
+                    PathBuf::from("data/sources/handbook/pages")
+                ),
+            ]
+        );
+        assert!(
+            s.sources[0]
+                .mount
+                .exclude
+                .as_ref()
+                .unwrap()
+                .is_match("changelogs/1.0.md")
+        );
+        assert_eq!(s.sources[0].name, "docs");
+        let git = &c.knowledge.sources[1];
+        assert_eq!(git.pull_interval_secs, 300);
+        let repo: SourceConfig =
+            toml::from_str("git = \"git@example.org:team/handbook.git\"").unwrap();
+        assert_eq!(repo.collection(), "handbook");
     }
 
     #[test]
@@ -669,6 +866,32 @@ mod tests {
                 "limits.user_burst",
             ),
             (&format!("{MIN}[search]\npassages = 0\n"), "search.passages"),
+            (
+                &format!("{MIN}[search]\nmin_confidence = 1.5\n"),
+                "search.min_confidence",
+            ),
+            (
+                &format!("{MIN}[[knowledge.sources]]\ncollection = \"x\"\n"),
+                "knowledge.sources[0]: set `path`",
+            ),
+            (
+                &format!(
+                    "{MIN}[[knowledge.sources]]\npath = \"/a/docs\"\n[[knowledge.sources]]\npath = \"/b/docs\"\n"
+                ),
+                "knowledge.sources[1].collection",
+            ),
+            (
+                &format!("{MIN}[[knowledge.sources]]\npath = \"d\"\nurl_base = \"ftp://x\"\n"),
+                "knowledge.sources[0].url_base",
+            ),
+            (
+                &format!("{MIN}[[knowledge.sources]]\npath = \"d\"\nexclude = [\"a[\"]\n"),
+                "knowledge.sources.exclude",
+            ),
+            (
+                &format!("{MIN}[[knowledge.sources]]\ngit = \"/r.git\"\npath = \"/abs\"\n"),
+                "knowledge.sources[0].path",
+            ),
             (
                 &format!("{MIN}[rooms.general]\nanswer_questions = true\n"),
                 "rooms",

@@ -201,8 +201,23 @@ pub struct Status {
     pub problems: Vec<String>,
     /// Why the last reload failed as a whole, if it did.
     pub reload_failure: Option<String>,
+    /// Each git source's last pull: (collection, what happened).
+    pub pulls: Vec<(String, String)>,
     /// `None` outside a running bot.
     pub uptime: Option<Duration>,
+}
+
+/// A git source's pull that worked, for `!status`.
+pub fn pulled(at: &str, how: &str, commit: &str) -> String {
+    format!(
+        "pulled {at}, {how} at {}",
+        commit.get(..12).unwrap_or(commit)
+    )
+}
+
+/// A git source's pull that failed, for `!status`.
+pub fn pull_failed(at: &str, err: &str) -> String {
+    format!("pull failed {at}: {err}; the last good checkout is served")
 }
 
 /// `!status` and `citebot status`.
@@ -251,6 +266,9 @@ pub fn status(s: &Status) -> Formatted {
         "Last reload error: {}",
         s.reload_failure.as_deref().unwrap_or("none")
     ));
+    for (collection, pull) in &s.pulls {
+        lines.push(format!("Source {collection}: {pull}"));
+    }
     if s.problems.is_empty() {
         lines.push("Problems in knowledge files: none".to_string());
     } else {
@@ -516,6 +534,7 @@ mod tests {
             last_reload: None,
             problems: vec!["a.md:1: <bad>".into()],
             reload_failure: Some("disk <full>".into()),
+            pulls: vec![],
             uptime: None,
         };
         let out = status(&s);
@@ -554,6 +573,7 @@ mod tests {
             last_reload: None,
             problems: Vec::new(),
             reload_failure: None,
+            pulls: vec![],
             uptime: Some(Duration::from_secs(3)),
         };
         let out = status(&s).plain;

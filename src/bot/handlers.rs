@@ -29,7 +29,7 @@ use super::undecryptable;
 use crate::feedback::{self, Record, Vote};
 use crate::messages;
 use crate::render::{self, Formatted};
-use crate::search::{Answer, AskOptions, collection_of};
+use crate::search::{Answer, AskOptions};
 
 /// Handles one sync response. `catching_up`: the first sync after a fresh
 /// login, whose messages are history and never answered. `since`: the token
@@ -547,11 +547,17 @@ async fn status(bot: &Bot, collections: Option<&[String]>) -> messages::Status {
             .knowledge_errors()
             .iter()
             .filter(|e| {
-                collections.is_none_or(|cols| cols.iter().any(|c| c == collection_of(&e.file)))
+                collections
+                    .is_none_or(|cols| cols.iter().any(|c| c == bot.engine.collection_of(&e.file)))
             })
             .map(ToString::to_string)
             .collect(),
         reload_failure: reload.failure,
+        pulls: reload
+            .pulls
+            .into_iter()
+            .filter(|(c, _)| collections.is_none_or(|cols| cols.contains(c)))
+            .collect(),
         uptime: Some(bot.started.elapsed()),
     }
 }

@@ -35,6 +35,7 @@ pub async fn report(client: &Client, engine: &Engine) -> anyhow::Result<Formatte
             .map(ToString::to_string)
             .collect(),
         reload_failure: None,
+        pulls: Vec::new(),
         uptime: None,
     }))
 }

@@ -39,6 +39,8 @@ pub(crate) struct ReloadState {
     pub failure: Option<String>,
     /// The problems the admin room was last told about.
     reported: Vec<String>,
+    /// Each git source's last pull, by collection.
+    pub pulls: std::collections::BTreeMap<String, String>,
 }
 
 /// Debounced changes to a knowledge folder: each [`Changes::next`] is one burst
@@ -50,13 +52,15 @@ pub struct Changes {
 }
 
 impl Changes {
-    /// Starts watching `dir` and everything below it.
-    pub fn watch(dir: &Path) -> notify::Result<Changes> {
+    /// Starts watching each of `dirs` and everything below them.
+    pub fn watch(dirs: &[PathBuf]) -> notify::Result<Changes> {
         let (tx, events) = mpsc::unbounded_channel();
         let mut watcher = notify::recommended_watcher(move |event| {
             let _ = tx.send(event);
         })?;
-        watcher.watch(dir, RecursiveMode::Recursive)?;
+        for dir in dirs {
+            watcher.watch(dir, RecursiveMode::Recursive)?;
+        }
         Ok(Changes {
             _watcher: watcher,
             events,
@@ -91,6 +95,17 @@ impl Changes {
 /// Starts following the knowledge folder on the bot's task tracker; the tasks
 /// end with the bot's shutdown token. `admin` receives what to post to the admin room.
 pub(crate) fn start(bot: &Arc<Bot>, admin: mpsc::UnboundedSender<Formatted>) {
+    for source in bot
+        .config
+        .knowledge
+        .sources
+        .iter()
+        .filter(|s| s.git.is_some())
+    {
+        let (bot2, admin2, source) = (bot.clone(), admin.clone(), source.clone());
+        bot.tasks
+            .spawn(async move { pull(&bot2, &admin2, &source).await });
+    }
     if !bot.config.search.watch {
         set_watching(bot, "not watched (search.watch = false); use !reload");
         let bot2 = bot.clone();
@@ -98,11 +113,29 @@ pub(crate) fn start(bot: &Arc<Bot>, admin: mpsc::UnboundedSender<Formatted>) {
             .spawn(async move { refresh(&bot2, &admin, &[]).await });
         return;
     }
+    // Git sources are refreshed after each pull instead: their folder may not
+    // exist before the first clone.
+    let data_dir = &bot.config.matrix.data_dir;
+    let pulled: Vec<PathBuf> = bot
+        .config
+        .knowledge
+        .sources
+        .iter()
+        .filter(|s| s.git.is_some())
+        .map(|s| s.folder(data_dir))
+        .collect();
+    let dirs: Vec<PathBuf> = bot
+        .engine
+        .settings()
+        .folders()
+        .filter(|d| !pulled.iter().any(|p| p == d))
+        .map(Path::to_path_buf)
+        .collect();
     let dir = bot.engine.settings().knowledge_dir.clone();
     let bot2 = bot.clone();
-    match Changes::watch(&dir) {
+    match Changes::watch(&dirs) {
         Ok(changes) => {
-            info!(dir = %dir.display(), "watching the knowledge folder for changes");
+            info!(dir = %dir.display(), folders = dirs.len(), "watching the knowledge folders for changes");
             set_watching(bot, "watching for changes");
             bot.tasks
                 .spawn(async move { watch(&bot2, changes, &admin).await });
@@ -148,6 +181,55 @@ async fn watch(bot: &Arc<Bot>, mut changes: Changes, admin: &mpsc::UnboundedSend
         &format!("re-read every {} s (the watcher stopped)", POLL.as_secs()),
     );
     poll(bot, admin).await;
+}
+
+/// Keeps a git source's checkout up to date: clones it, then pulls every
+/// `pull_interval_secs` and refreshes the index when the files moved. A failed
+/// pull is logged and shown by `!status`; the last good checkout keeps serving.
+async fn pull(
+    bot: &Arc<Bot>,
+    admin: &mpsc::UnboundedSender<Formatted>,
+    source: &crate::config::SourceConfig,
+) {
+    let collection = source.collection();
+    let checkout = source.checkout(&bot.config.matrix.data_dir);
+    let url = source.git.clone().unwrap_or_default();
+    loop {
+        let (u, b, c) = (url.clone(), source.branch.clone(), checkout.clone());
+        let result =
+            tokio::task::spawn_blocking(move || crate::knowledge::git::sync(&u, b.as_deref(), &c))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()));
+        let now = chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let changed = match result {
+            Ok(synced) => {
+                let (how, commit) = match &synced {
+                    crate::knowledge::git::Synced::Cloned(c) => ("cloned", c),
+                    crate::knowledge::git::Synced::Updated { to, .. } => ("updated", to),
+                    crate::knowledge::git::Synced::Unchanged(c) => ("up to date", c),
+                };
+                info!(source = %collection, commit = %commit, "{how}");
+                bot.reload_state()
+                    .pulls
+                    .insert(collection.clone(), messages::pulled(&now, how, commit));
+                synced.changed()
+            }
+            Err(err) => {
+                warn!(source = %collection, error = %err, "pulling the knowledge repository failed; the last good checkout is served");
+                bot.reload_state()
+                    .pulls
+                    .insert(collection.clone(), messages::pull_failed(&now, &err));
+                false
+            }
+        };
+        if changed {
+            refresh(bot, admin, &[]).await;
+        }
+        tokio::select! {
+            _ = bot.shutdown.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(source.pull_interval_secs.max(1))) => {}
+        }
+    }
 }
 
 async fn poll(bot: &Arc<Bot>, admin: &mpsc::UnboundedSender<Formatted>) {
@@ -208,13 +290,6 @@ fn is_knowledge_path(p: &Path) -> bool {
     }
 }
 
-/// How a path is shown in citations and errors (`knowledge/team/x.md`).
-fn shown(dir: &Path, path: &Path) -> Option<String> {
-    let rel = path.strip_prefix(dir).ok()?;
-    let root = dir.file_name().map(PathBuf::from).unwrap_or_default();
-    Some(root.join(rel).to_string_lossy().replace('\\', "/"))
-}
-
 /// Brings the index up to date (`changed`: the paths the watcher saw, for the
 /// log), then records and reports the outcome.
 async fn refresh(bot: &Arc<Bot>, admin: &mpsc::UnboundedSender<Formatted>, changed: &[PathBuf]) {
@@ -234,10 +309,10 @@ async fn refresh(bot: &Arc<Bot>, admin: &mpsc::UnboundedSender<Formatted>, chang
         .iter()
         .map(ToString::to_string)
         .collect();
-    let dir = &bot.engine.settings().knowledge_dir;
+    let settings = bot.engine.settings();
     let added: Vec<&String> = after.difference(&before).collect();
     let removed: Vec<&String> = before.difference(&after).collect();
-    let touched: BTreeSet<String> = changed.iter().filter_map(|p| shown(dir, p)).collect();
+    let touched: BTreeSet<String> = changed.iter().filter_map(|p| settings.shown(p)).collect();
     let updated: Vec<&String> = touched
         .iter()
         .filter(|f| before.contains(*f) && after.contains(*f))
@@ -392,13 +467,21 @@ mod tests {
             Err(notify::Error::generic("overflow")),
             &mut BTreeSet::new()
         ));
-        assert_eq!(
-            shown(
-                Path::new("/x/knowledge"),
-                Path::new("/x/knowledge/team/a.md")
-            )
-            .as_deref(),
-            Some("knowledge/team/a.md")
-        );
+        let mut settings = crate::search::SearchSettings::new("/x/knowledge", None);
+        settings.sources.push(crate::search::ExtraSource {
+            path: "/srv/docs".into(),
+            name: "Docs".into(),
+            mount: crate::knowledge::Mount {
+                collection: "server".into(),
+                ..Default::default()
+            },
+        });
+        for (path, want) in [
+            ("/x/knowledge/team/a.md", Some("knowledge/team/a.md")),
+            ("/srv/docs/admin/b.md", Some("server/admin/b.md")),
+            ("/elsewhere/c.md", None),
+        ] {
+            assert_eq!(settings.shown(Path::new(path)).as_deref(), want, "{path}");
+        }
     }
 }

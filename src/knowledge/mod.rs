@@ -27,6 +27,7 @@ use crate::text;
 
 mod dates;
 pub mod front_matter;
+pub mod git;
 mod html;
 pub mod markdown;
 
@@ -183,6 +184,21 @@ impl KnowledgeBase {
         self.file_snippets.iter().map(|s| s.len()).sum()
     }
 
+    /// Adds the files of another folder (a configured source). Its synonyms file,
+    /// if any, is not used: synonyms belong to the knowledge folder.
+    pub fn merge(&mut self, other: KnowledgeBase) {
+        self.files.extend(other.files);
+        self.file_snippets.extend(other.file_snippets);
+        self.errors.extend(other.errors);
+        self.warnings.extend(other.warnings);
+        self.file_hashes.extend(other.file_hashes);
+        let mut hasher = Sha256::new();
+        hasher.update(self.hash.as_bytes());
+        hasher.update(other.hash.as_bytes());
+        self.hash = format!("{:x}", hasher.finalize());
+        drop_duplicate_ids(self);
+    }
+
     /// Whether `file` failed to load (its problems are in `errors`).
     pub fn is_bad(&self, file: &str) -> bool {
         self.errors.iter().any(|e| e.file == file)
@@ -267,10 +283,13 @@ fn read(
     with_warnings: bool,
     cache: &mut Cache,
 ) -> std::io::Result<KnowledgeBase> {
-    let display_root = dir
-        .file_name()
-        .map(PathBuf::from)
-        .unwrap_or_else(|| dir.to_path_buf());
+    let display_root = match &options.mount {
+        Some(m) => PathBuf::from(&m.collection),
+        None => dir
+            .file_name()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| dir.to_path_buf()),
+    };
     let mut options = options.clone();
     if options.source.is_none() {
         options.source = Some(display_root.to_string_lossy().into_owned());
@@ -278,6 +297,9 @@ fn read(
     let options = &options;
     let mut paths = Vec::new();
     walk(dir, &mut paths)?;
+    if let Some(m) = &options.mount {
+        paths.retain(|p| m.wants(p.strip_prefix(dir).unwrap_or(p)));
+    }
     paths.sort();
     // Files whose size and modification time are unchanged come from the cache;
     // the rest are read and parsed on all cores (files are independent), then
@@ -348,8 +370,10 @@ fn read(
             Parsed::File(Err(e)) => kb.errors.push(e),
         }
     }
-    // Deleted files leave the cache too.
-    cache.files.retain(|p, _| seen_paths.contains(p));
+    // Deleted files leave the cache too (the cache also holds other folders').
+    cache
+        .files
+        .retain(|p, _| !p.starts_with(dir) || seen_paths.contains(p));
     drop_duplicate_ids(&mut kb);
     kb.hash = format!("{:x}", hasher.finalize());
     Ok(kb)
@@ -436,13 +460,24 @@ fn parse_any(rel: &Path, shown: &str, text: &str, options: &ParseOptions) -> Par
     if rel == Path::new(SYNONYMS_FILE) {
         return Parsed::Synonyms(parse_synonyms(shown, text));
     }
-    let collection = rel
+    let mut collection = rel
         .parent()
         .map(|p| p.to_string_lossy().replace('\\', "/"))
         .unwrap_or_default();
-    let id_base = rel.with_extension("").to_string_lossy().replace('\\', "/");
+    let mut id_base = rel.with_extension("").to_string_lossy().replace('\\', "/");
+    if let Some(m) = &options.mount {
+        collection = m.collection.clone();
+        id_base = format!("{}/{id_base}", m.collection);
+    }
     Parsed::File(
-        parse_file(shown, &id_base, &collection, text, options).map(|(i, s)| (i, s.into())),
+        parse_file(shown, &id_base, &collection, text, options).map(|(info, mut s)| {
+            if let Some(m) = &options.mount {
+                for snippet in s.iter_mut().filter(|s| s.url.is_none()) {
+                    snippet.url = m.url(rel, &snippet.heading);
+                }
+            }
+            (info, s.into())
+        }),
     )
 }
 
@@ -572,6 +607,72 @@ pub struct ParseOptions {
     /// The citation's source for files whose front matter names none; `None`:
     /// the name of the folder read.
     pub source: Option<String>,
+    /// Set for a folder read as one of the configured sources rather than the
+    /// knowledge folder.
+    pub mount: Option<Mount>,
+}
+
+/// How the files of a configured source stand among the others.
+#[derive(Debug, Clone, Default)]
+pub struct Mount {
+    /// The collection of every file (what rooms are limited by); also how its
+    /// files are shown (`collection/path.md`) and the start of their ids.
+    pub collection: String,
+    /// Only files whose path in the folder matches (`None`: all).
+    pub include: Option<globset::GlobSet>,
+    /// Files whose path matches are left out.
+    pub exclude: Option<globset::GlobSet>,
+    /// Citations link to the published page: this, then [`Mount::url_pattern`]
+    /// with `{path}` the file's path without its extension, then `#` and the
+    /// heading's anchor.
+    pub url_base: Option<String>,
+    /// `{path}.html` unless set (`{path}/` for sites with one folder per page).
+    pub url_pattern: Option<String>,
+}
+
+impl Mount {
+    fn wants(&self, rel: &Path) -> bool {
+        self.include.as_ref().is_none_or(|g| g.is_match(rel))
+            && !self.exclude.as_ref().is_some_and(|g| g.is_match(rel))
+    }
+
+    /// The published page of the file at `rel`, at the anchor of `heading`.
+    fn url(&self, rel: &Path, heading: &str) -> Option<String> {
+        let base = self.url_base.as_ref()?;
+        let path = rel.with_extension("").to_string_lossy().replace('\\', "/");
+        let page = self
+            .url_pattern
+            .as_deref()
+            .unwrap_or("{path}.html")
+            .replace("{path}", &path);
+        let mut url = format!(
+            "{}/{}",
+            base.trim_end_matches('/'),
+            page.trim_start_matches('/')
+        );
+        let last = heading.rsplit(" › ").next().unwrap_or("");
+        if !last.is_empty() {
+            url.push('#');
+            url.push_str(&anchor(last));
+        }
+        Some(url)
+    }
+}
+
+/// A heading's anchor as site generators make it (mdBook, MkDocs, Hugo, GitHub):
+/// lower case, spaces as hyphens, other punctuation dropped.
+pub fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            '-' | '_' => Some(c),
+            c if c.is_alphanumeric() => Some(c),
+            _ => None,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// The kind of text a file holds, by its name.

@@ -32,6 +32,47 @@ pub struct SearchSettings {
     pub passages: usize,
     /// Below this confidence (0–1) a question is refused.
     pub min_confidence: f32,
+    /// Docs folders read besides `knowledge_dir`, each as one collection.
+    pub sources: Vec<ExtraSource>,
+}
+
+/// A docs folder read in place besides the knowledge folder.
+#[derive(Debug, Clone)]
+pub struct ExtraSource {
+    pub path: PathBuf,
+    /// The source named in citations of pages whose front matter names none.
+    pub name: String,
+    pub mount: knowledge::Mount,
+}
+
+impl SearchSettings {
+    /// Every folder read: the knowledge folder, then the sources.
+    pub fn folders(&self) -> impl Iterator<Item = &std::path::Path> {
+        std::iter::once(self.knowledge_dir.as_path())
+            .chain(self.sources.iter().map(|s| s.path.as_path()))
+    }
+
+    /// How the file at `path` (in one of [`SearchSettings::folders`]) is shown in
+    /// citations and problems: `knowledge/team/x.md`, `collection/page.md`.
+    pub fn shown(&self, path: &std::path::Path) -> Option<String> {
+        if let Ok(rel) = path.strip_prefix(&self.knowledge_dir) {
+            let root = self
+                .knowledge_dir
+                .file_name()
+                .map(PathBuf::from)
+                .unwrap_or_default();
+            return Some(root.join(rel).to_string_lossy().replace('\\', "/"));
+        }
+        self.sources.iter().find_map(|s| {
+            let rel = path.strip_prefix(&s.path).ok()?;
+            Some(
+                PathBuf::from(&s.mount.collection)
+                    .join(rel)
+                    .to_string_lossy()
+                    .replace('\\', "/"),
+            )
+        })
+    }
 }
 
 impl SearchSettings {
@@ -42,6 +83,7 @@ impl SearchSettings {
             index_dir,
             passages: 3,
             min_confidence: query::DEFAULT_MIN_CONFIDENCE,
+            sources: Vec::new(),
         }
     }
 }
@@ -280,9 +322,24 @@ impl Engine {
     pub fn sources_in(&self, collections: Option<&[String]>) -> Vec<SourceInfo> {
         let mut sources = self.sources();
         if let Some(cols) = collections {
-            sources.retain(|s| cols.iter().any(|c| c == collection_of(&s.file)));
+            sources.retain(|s| cols.iter().any(|c| *c == self.collection_of(&s.file)));
         }
         sources
+    }
+
+    /// The collection of a file as citations show it: a configured source's
+    /// collection for its files (`collection/page.md`), else [`collection_of`].
+    pub fn collection_of<'f>(&self, file: &'f str) -> &'f str {
+        for s in &self.settings.sources {
+            let c = s.mount.collection.as_str();
+            if file
+                .strip_prefix(c)
+                .is_some_and(|rest| rest.starts_with('/'))
+            {
+                return &file[..c.len()];
+            }
+        }
+        collection_of(file)
     }
 
     /// Problems found in the knowledge files when the index was last built.
@@ -313,12 +370,29 @@ fn load_knowledge(
     cache: &mut knowledge::Cache,
 ) -> Result<knowledge::KnowledgeBase, SearchError> {
     let options = knowledge::ParseOptions::default();
-    let kb = knowledge::load_cached(&settings.knowledge_dir, &options, cache).map_err(|e| {
+    let mut kb = knowledge::load_cached(&settings.knowledge_dir, &options, cache).map_err(|e| {
         SearchError::Knowledge {
             dir: settings.knowledge_dir.clone(),
             source: e,
         }
     })?;
+    for source in &settings.sources {
+        let options = knowledge::ParseOptions {
+            source: Some(source.name.clone()),
+            mount: Some(source.mount.clone()),
+            ..Default::default()
+        };
+        // A source that can't be read (a repository not cloned yet, a folder gone)
+        // is a problem to show, not a reason to stop answering from the others.
+        match knowledge::load_cached(&source.path, &options, cache) {
+            Ok(more) => kb.merge(more),
+            Err(e) => kb.errors.push(knowledge::KnowledgeError {
+                file: source.mount.collection.clone(),
+                line: 0,
+                kind: knowledge::ProblemKind::Unreadable(format!("{}: {e}", source.path.display())),
+            }),
+        }
+    }
     for e in &kb.errors {
         tracing::warn!("{e}");
     }
@@ -337,6 +411,86 @@ mod tests {
         let path = dir.join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, format!("{}{body}", FRONT.replace("{title}", title))).unwrap();
+    }
+
+    #[test]
+    fn docs_folders_are_read_in_place_as_collections_with_links_to_their_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        write(
+            &k,
+            "zoo.md",
+            "Zoo",
+            "## Feeding\n\nThe snow leopards are fed at noon.\n",
+        );
+        let docs = dir.path().join("site/docs");
+        std::fs::create_dir_all(docs.join("changelogs")).unwrap();
+        std::fs::write(
+            docs.join("reverse_proxy.md"),
+            "# Using a reverse proxy\n\n## Nginx: setup\n\nForward requests with the `proxy_pass` directive:\n\n```nginx\nlocation /_matrix { proxy_pass http://localhost:8008; }\n```\n",
+        )
+        .unwrap();
+        std::fs::write(
+            docs.join("changelogs/1.0.md"),
+            "# 1.0\n\nproxy_pass was added.\n",
+        )
+        .unwrap();
+        std::fs::write(docs.join("SUMMARY.md"), "- [Proxy](reverse_proxy.md)\n").unwrap();
+        let mut exclude = globset::GlobSetBuilder::new();
+        exclude.add(globset::Glob::new("changelogs/**").unwrap());
+        let mut settings = SearchSettings::new(&k, None);
+        settings.sources.push(ExtraSource {
+            path: docs.clone(),
+            name: "Server docs".into(),
+            mount: knowledge::Mount {
+                collection: "server".into(),
+                exclude: Some(exclude.build().unwrap()),
+                url_base: Some("https://docs.example.org/latest/".into()),
+                ..Default::default()
+            },
+        });
+        let engine = Engine::open(&settings).unwrap();
+        let a = engine.ask("how do I use proxy_pass with nginx").unwrap();
+        assert!(a.answered, "{a:#?}");
+        let top = &a.passages[0];
+        assert_eq!(top.citation.file, "server/reverse_proxy.md");
+        assert_eq!(top.citation.title, "Using a reverse proxy");
+        assert_eq!(top.citation.heading, "Nginx: setup");
+        assert_eq!(top.citation.source, "Server docs");
+        assert_eq!(
+            top.citation.url.as_deref(),
+            Some("https://docs.example.org/latest/reverse_proxy.html#nginx-setup")
+        );
+        assert_eq!(top.id, "server/reverse_proxy#nginx-setup-1");
+        let (a, b) = top.code[0];
+        assert!(top.text[a..b].starts_with("location /_matrix"));
+        let files: Vec<String> = engine.sources().into_iter().map(|s| s.file).collect();
+        assert_eq!(files, ["knowledge/zoo.md", "server/reverse_proxy.md"]);
+        assert_eq!(engine.collection_of("server/reverse_proxy.md"), "server");
+        // Rooms limited to a collection see only it.
+        let only_server = AskOptions {
+            collections: Some(vec!["server".into()]),
+            ..Default::default()
+        };
+        let a = engine
+            .ask_with("when are the snow leopards fed", &only_server)
+            .unwrap();
+        assert!(!a.answered, "{a:#?}");
+        assert_eq!(engine.sources_in(Some(&["server".to_string()])).len(), 1);
+        // A docs folder that can't be read is a problem; the rest still answers.
+        settings.sources[0].path = dir.path().join("missing");
+        let engine = Engine::open(&settings).unwrap();
+        assert!(
+            engine
+                .ask("when are the snow leopards fed")
+                .unwrap()
+                .answered
+        );
+        assert!(
+            engine.knowledge_errors().iter().any(|e| e.file == "server"),
+            "{:?}",
+            engine.knowledge_errors()
+        );
     }
 
     /// A tiny knowledge base, indexed in RAM.

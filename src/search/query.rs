@@ -89,7 +89,13 @@ fn confidence(q: &Question, ranked: &[Scored]) -> Confidence {
             .iter()
             .any(|v| v.doc_freq > 0 && v.kind != VariantKind::Fuzzy)
     };
-    let known = q.units.iter().filter(|u| exact(u)).map(|u| u.weight).sum::<f32>() / total;
+    let known = q
+        .units
+        .iter()
+        .filter(|u| exact(u))
+        .map(|u| u.weight)
+        .sum::<f32>()
+        / total;
     let (mut fuzzy, mut fuzzy_matched) = (0.0, 0.0);
     for u in q.units.iter().filter(|u| u.known && !exact(u)) {
         fuzzy += u.weight / total;

@@ -18,7 +18,7 @@ async fn a_room_mapped_to_a_collection_only_cites_that_collection() {
         std::fs::create_dir_all(&zoo).unwrap();
         std::fs::write(zoo.join("feeding.md"), ZOO).unwrap();
         let other = c.search.knowledge_dir.join("japan-mongolia/broken.md");
-        std::fs::write(other, "no front matter\n").unwrap();
+        std::fs::write(other, "+++\ntitle = \"unclosed front matter\"\n").unwrap();
         c.rooms
             .insert(alias2, toml::from_str("collections = [\"zoo\"]").unwrap());
     })

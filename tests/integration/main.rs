@@ -17,3 +17,4 @@ mod joining;
 mod limits;
 mod reload;
 mod restart;
+mod sources;
