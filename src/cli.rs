@@ -69,6 +69,10 @@ pub enum Command {
         /// length, no future dates.
         #[arg(long)]
         strict: bool,
+        /// Also check the docs sources of this bot configuration
+        /// (`[[knowledge.sources]]`; git sources as last pulled).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
     /// List the questions most often refused or voted 👎 in the bot's feedback file,
     /// so maintainers know what to write next.
@@ -307,17 +311,36 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { json, strict } => {
+        Command::Check {
+            json,
+            strict,
+            config,
+        } => {
             let options = knowledge::ParseOptions {
                 strict,
                 ..Default::default()
             };
-            let kb = knowledge::load_for_check(&cli.knowledge, &options).with_context(|| {
-                format!(
-                    "cannot read the knowledge folder {}",
-                    cli.knowledge.display()
-                )
-            })?;
+            let mut kb =
+                knowledge::load_for_check(&cli.knowledge, &options).with_context(|| {
+                    format!(
+                        "cannot read the knowledge folder {}",
+                        cli.knowledge.display()
+                    )
+                })?;
+            if let Some(path) = config {
+                for source in Config::sources_of(&path)? {
+                    let options = knowledge::ParseOptions {
+                        strict,
+                        source: Some(source.name.clone()),
+                        mount: Some(source.mount.clone()),
+                    };
+                    let more =
+                        knowledge::load_for_check(&source.path, &options).with_context(|| {
+                            format!("cannot read the docs folder {}", source.path.display())
+                        })?;
+                    kb.merge(more);
+                }
+            }
             let mut problems = kb.errors.clone();
             problems.extend(kb.warnings.iter().cloned());
             problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));

@@ -557,6 +557,31 @@ impl Config {
         Ok(partial.matrix.data_dir)
     }
 
+    /// Just the docs sources of the config file at `path` (`[[knowledge.sources]]`),
+    /// for tools that read knowledge without running the bot (no credentials needed).
+    pub fn sources_of(path: &Path) -> anyhow::Result<Vec<crate::search::ExtraSource>> {
+        #[derive(Deserialize)]
+        struct Partial {
+            #[serde(default)]
+            knowledge: KnowledgeConfig,
+        }
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config file {}", path.display()))?;
+        let partial: Partial =
+            toml::from_str(&text).with_context(|| format!("config file {}", path.display()))?;
+        let data_dir = Self::data_dir_of(path)?;
+        partial
+            .knowledge
+            .sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                s.search_source(&data_dir)
+                    .with_context(|| format!("knowledge.sources[{i}]"))
+            })
+            .collect()
+    }
+
     /// Parses TOML text, applies env secrets and validates.
     pub fn parse(text: &str) -> anyhow::Result<Config> {
         let mut config: Config = toml::from_str(text)?;

@@ -158,3 +158,88 @@ fn the_projects_own_knowledge_folder_passes_check() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn check_reads_a_docs_folder_without_front_matter_and_the_configs_sources() {
+    let dir = setup();
+    let docs = dir.path().join("site-docs");
+    std::fs::create_dir_all(docs.join("admin")).unwrap();
+    // As a docs site keeps them: no front matter, YAML front matter, a table, a
+    // navigation file, an HTML export.
+    std::fs::write(
+        docs.join("admin/backups.md"),
+        "# Backups\n\n## Database\n\nBack up the database nightly with:\n\n```sh\npg_dump synapse > backup.sql\n```\n\nSee [restoring](restore.md).\n",
+    )
+    .unwrap();
+    std::fs::write(
+        docs.join("admin/restore.md"),
+        "---\ntitle: Restoring\nnav_order: 3\n---\n\n| Step | Command |\n|---|---|\n| 1 | `psql synapse < backup.sql` |\n",
+    )
+    .unwrap();
+    std::fs::write(docs.join("SUMMARY.md"), "- [Backups](admin/backups.md)\n").unwrap();
+    std::fs::write(
+        docs.join("wiki.html"),
+        "<html><head><title>Wiki</title></head><body><h2>Ports</h2><p>Clients use port 8008.</p></body></html>",
+    )
+    .unwrap();
+    let out = citebot(dir.path(), &["--knowledge", "site-docs", "check"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("3 files"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // citebot's own format is stricter.
+    let out = citebot(
+        dir.path(),
+        &["--knowledge", "site-docs", "check", "--strict"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("missing front matter"));
+
+    let out = citebot(
+        dir.path(),
+        &[
+            "--knowledge",
+            "site-docs",
+            "ask",
+            "--json",
+            "how do I back up the database",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["answered"], true, "{v:#}");
+    let top = &v["passages"][0];
+    assert_eq!(top["citation"]["file"], "site-docs/admin/backups.md");
+    assert_eq!(top["citation"]["title"], "Backups");
+    assert_eq!(top["citation"]["heading"], "Database");
+    assert_eq!(top["citation"]["source"], "site-docs");
+    let text = top["text"].as_str().unwrap();
+    let code = &top["code"][0];
+    let (a, b) = (
+        code[0].as_u64().unwrap() as usize,
+        code[1].as_u64().unwrap() as usize,
+    );
+    assert_eq!(&text[a..b], "pg_dump synapse > backup.sql");
+
+    // A broken page in a configured source is reported under its collection.
+    std::fs::write(docs.join("admin/broken.md"), "+++\ntitle = \"x\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[matrix]\nhomeserver = \"http://127.0.0.1:1\"\n\n[[knowledge.sources]]\npath = \"site-docs\"\ncollection = \"ops\"\n",
+    )
+    .unwrap();
+    let out = citebot(dir.path(), &["check", "--config", "config.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("ops/admin/broken.md:1: front matter is never closed"),
+        "{stdout}"
+    );
+}
