@@ -242,6 +242,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 for l in report.bm25.lines("bm25", false) {
                     println!("{l}");
                 }
+                println!("other confidence bars (search.min_confidence):");
+                for b in &report.bars {
+                    println!("  {}", b.line());
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

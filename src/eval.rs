@@ -49,7 +49,7 @@ pub fn read_questions(path: &Path) -> anyhow::Result<Vec<Question>> {
 }
 
 /// What a question is, for scoring.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 enum Class {
     /// The knowledge answers it.
     Answerable,
@@ -143,6 +143,66 @@ pub struct Report {
     pub citebot: Figures,
     pub bm25: Figures,
     pub misses: Vec<String>,
+    /// What other confidence bars would have done (`search.min_confidence`).
+    pub bars: Vec<Bar>,
+    #[serde(skip)]
+    scored: Vec<(Class, f32, bool)>,
+}
+
+/// The outcome of one confidence bar over the question file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Bar {
+    pub bar: f32,
+    /// Share of answerable questions answered.
+    pub answered: f64,
+    /// Of all questions answered, the share answered with the right passage first.
+    pub precision: f64,
+    /// `None` where the file has no such questions.
+    pub unanswerable_refused: Option<f64>,
+    pub out_of_scope_refused: Option<f64>,
+}
+
+impl Bar {
+    /// One line for a terminal.
+    pub fn line(&self) -> String {
+        let pct = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{:.1}%", 100.0 * v));
+        format!(
+            "bar {:.2}: answers {:.1}% of answerable questions · {:.1}% of answers right first · refuses {} of unanswerable, {} of out of scope",
+            self.bar,
+            100.0 * self.answered,
+            100.0 * self.precision,
+            pct(self.unanswerable_refused),
+            pct(self.out_of_scope_refused)
+        )
+    }
+}
+
+/// Precision against the share answered for a range of bars, from each question's
+/// (class, confidence, right passage first).
+fn bars(scored: &[(Class, f32, bool)]) -> Vec<Bar> {
+    let share = |n: usize, d: usize| if d == 0 { 1.0 } else { n as f64 / d as f64 };
+    (3..=9)
+        .map(|i| {
+            let bar = i as f32 / 10.0;
+            let count = |class: Class| scored.iter().filter(|s| s.0 == class).count();
+            let passed =
+                |class: Class| scored.iter().filter(|s| s.0 == class && s.1 >= bar).count();
+            let answered_all = scored.iter().filter(|s| s.1 >= bar).count();
+            let right = scored
+                .iter()
+                .filter(|s| s.0 == Class::Answerable && s.1 >= bar && s.2)
+                .count();
+            Bar {
+                bar,
+                answered: share(passed(Class::Answerable), count(Class::Answerable)),
+                precision: share(right, answered_all),
+                unanswerable_refused: (count(Class::Unanswerable) > 0)
+                    .then(|| 1.0 - share(passed(Class::Unanswerable), count(Class::Unanswerable))),
+                out_of_scope_refused: (count(Class::OutOfScope) > 0)
+                    .then(|| 1.0 - share(passed(Class::OutOfScope), count(Class::OutOfScope))),
+            }
+        })
+        .collect()
 }
 
 fn norm(s: &str) -> String {
@@ -215,6 +275,8 @@ pub fn run(dir: &Path, questions: &[Question]) -> anyhow::Result<Report> {
         citebot: Figures::default(),
         bm25: Figures::default(),
         misses: Vec::new(),
+        bars: Vec::new(),
+        scored: Vec::new(),
     };
     let options = AskOptions {
         passages: Some(3),
@@ -284,10 +346,24 @@ pub fn run(dir: &Path, questions: &[Question]) -> anyhow::Result<Report> {
             Class::OutOfScope => f.out_of_scope += 1,
         }
     }
+    report.bars = bars(&report.scored);
     Ok(report)
 }
 
 fn score_citebot(q: &Question, a: &Answer, report: &mut Report) {
+    let first_right = a.passages.first().is_some_and(|p| {
+        right(
+            q,
+            &Cited {
+                text: &p.text,
+                file: &p.citation.file,
+                title: &p.citation.title,
+                heading: &p.citation.heading,
+                line: p.citation.line,
+            },
+        )
+    });
+    report.scored.push((q.class(), a.confidence, first_right));
     let f = &mut report.citebot;
     let cited: Vec<Cited> = a
         .passages
@@ -535,5 +611,10 @@ mod tests {
         assert_eq!((r.bm25.answerable, r.bm25.top1), (1, 1));
         assert_eq!(r.bm25.out_of_scope, 1);
         assert!(r.misses.is_empty(), "{:?}", r.misses);
+        // The precision / share-answered curve over other bars.
+        assert_eq!(r.bars.len(), 7);
+        assert_eq!((r.bars[0].answered, r.bars[0].precision), (1.0, 1.0));
+        assert!(r.bars.iter().all(|b| b.unanswerable_refused.is_none()));
+        assert!(r.bars.iter().all(|b| b.out_of_scope_refused == Some(1.0)));
     }
 }
