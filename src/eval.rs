@@ -222,6 +222,18 @@ struct Cited<'a> {
     line: usize,
 }
 
+impl<'a> Cited<'a> {
+    fn of(p: &'a crate::search::Passage) -> Cited<'a> {
+        Cited {
+            text: &p.text,
+            file: &p.citation.file,
+            title: &p.citation.title,
+            heading: &p.citation.heading,
+            line: p.citation.line,
+        }
+    }
+}
+
 fn contains_expected(q: &Question, text: &str) -> bool {
     let t = norm(text);
     q.expect.iter().any(|e| t.contains(&norm(e)))
@@ -294,17 +306,7 @@ pub fn run(dir: &Path, questions: &[Question]) -> anyhow::Result<Report> {
         if let Some(out) = dump.as_mut() {
             use std::io::Write as _;
             let e = engine.explain_with(&q.text, &options)?;
-            let cited: Vec<Cited> = a
-                .passages
-                .iter()
-                .map(|p| Cited {
-                    text: &p.text,
-                    file: &p.citation.file,
-                    title: &p.citation.title,
-                    heading: &p.citation.heading,
-                    line: p.citation.line,
-                })
-                .collect();
+            let cited: Vec<Cited> = a.passages.iter().map(Cited::of).collect();
             let rank = cited.iter().position(|p| right(q, p));
             let line = serde_json::json!({
                 "text": q.text,
@@ -351,31 +353,10 @@ pub fn run(dir: &Path, questions: &[Question]) -> anyhow::Result<Report> {
 }
 
 fn score_citebot(q: &Question, a: &Answer, report: &mut Report) {
-    let first_right = a.passages.first().is_some_and(|p| {
-        right(
-            q,
-            &Cited {
-                text: &p.text,
-                file: &p.citation.file,
-                title: &p.citation.title,
-                heading: &p.citation.heading,
-                line: p.citation.line,
-            },
-        )
-    });
+    let first_right = a.passages.first().is_some_and(|p| right(q, &Cited::of(p)));
     report.scored.push((q.class(), a.confidence, first_right));
     let f = &mut report.citebot;
-    let cited: Vec<Cited> = a
-        .passages
-        .iter()
-        .map(|p| Cited {
-            text: &p.text,
-            file: &p.citation.file,
-            title: &p.citation.title,
-            heading: &p.citation.heading,
-            line: p.citation.line,
-        })
-        .collect();
+    let cited: Vec<Cited> = a.passages.iter().map(Cited::of).collect();
     match q.class() {
         Class::Answerable => {
             f.answerable += 1;

@@ -136,22 +136,8 @@ pub fn git_dates(dir: &Path, files: &[&Path]) -> HashMap<PathBuf, NaiveDate> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::git::tests::{run as git, run_with};
     use super::*;
-
-    fn git(dir: &Path, args: &[&str]) {
-        let ok = Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.org")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.org")
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "git {args:?}");
-    }
 
     #[test]
     fn dates_come_from_the_last_commit_then_the_file_time() {
@@ -163,19 +149,11 @@ mod tests {
         std::fs::write(docs.join("old.md"), "# Old\n\nFirst.\n").unwrap();
         std::fs::write(docs.join("new.md"), "# New\n\nFirst.\n").unwrap();
         git(root, &["add", "."]);
-        let old_env = [("GIT_COMMITTER_DATE", "2021-02-03T10:00:00Z")];
-        let status = Command::new("git")
-            .arg("-C")
-            .arg(root)
-            .args(["commit", "-q", "-m", "one"])
-            .envs(old_env)
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.org")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.org")
-            .status()
-            .unwrap();
-        assert!(status.success());
+        run_with(
+            root,
+            &["commit", "-q", "-m", "one"],
+            &[("GIT_COMMITTER_DATE", "2021-02-03T10:00:00Z")],
+        );
         std::fs::write(docs.join("new.md"), "# New\n\nSecond.\n").unwrap();
         git(root, &["commit", "-q", "-am", "two"]);
         std::fs::write(docs.join("untracked.md"), "# Untracked\n\nText.\n").unwrap();

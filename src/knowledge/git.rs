@@ -93,10 +93,16 @@ pub(crate) mod tests {
 
     /// Runs git in `dir` with a fixed identity; panics on failure.
     pub(crate) fn run(dir: &Path, args: &[&str]) {
+        run_with(dir, args, &[]);
+    }
+
+    /// [`run`] with more environment (`GIT_COMMITTER_DATE`…).
+    pub(crate) fn run_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) {
         let ok = Command::new("git")
             .arg("-C")
             .arg(dir)
             .args(args)
+            .envs(env.iter().copied())
             .env("GIT_AUTHOR_NAME", "t")
             .env("GIT_AUTHOR_EMAIL", "t@example.org")
             .env("GIT_COMMITTER_NAME", "t")

@@ -34,11 +34,7 @@ impl Walk {
     }
 
     fn add(&mut self, part: Part, joins: bool) {
-        let empty = match &part {
-            Part::Prose(t) => t.is_empty(),
-            Part::Code(t) => t.trim().is_empty(),
-        };
-        if empty {
+        if part.is_blank() {
             return;
         }
         if !(joins && self.current.is_some()) {

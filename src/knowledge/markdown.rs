@@ -22,6 +22,14 @@ pub enum Part {
 }
 
 impl Part {
+    /// Whether there is nothing to show.
+    pub fn is_blank(&self) -> bool {
+        match self {
+            Part::Prose(t) => t.is_empty(),
+            Part::Code(t) => t.trim().is_empty(),
+        }
+    }
+
     fn len(&self) -> usize {
         match self {
             Part::Prose(t) | Part::Code(t) => t.chars().count(),
@@ -64,11 +72,7 @@ impl Builder {
 
     /// Adds a part: to the open group when `joins`, else to a new one.
     fn add(&mut self, part: Part, line: usize, joins: bool, opened: Opened) {
-        let empty = match &part {
-            Part::Prose(t) => t.is_empty(),
-            Part::Code(t) => t.trim().is_empty(),
-        };
-        if empty {
+        if part.is_blank() {
             return;
         }
         if !(joins && self.current.is_some()) {
