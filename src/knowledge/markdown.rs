@@ -123,7 +123,12 @@ pub fn groups(body: &str) -> Vec<Group> {
     let mut in_head = false;
     let mut table_line = 0;
     let mut last_prose_is_admonition = false;
-    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    // Heading attributes (`## Setup {#setup}`) are anchors, not words; GFM alerts
+    // (`> [!NOTE]`) are markup.
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_GFM;
     for (event, range) in Parser::new_ext(body, options).into_offset_iter() {
         match event {
             Event::Start(Tag::Heading { level, .. }) => {
@@ -465,6 +470,14 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn heading_attributes_and_alert_markers_are_not_words() {
+        let md = "## Setup {#setup-anchor}\n\n> [!NOTE]\n> Run it as root.\n";
+        let got = texts(md);
+        assert_eq!(got[0].0, "Setup");
+        assert_eq!(got[0].2, [prose("Run it as root.")]);
     }
 
     #[test]
