@@ -686,6 +686,11 @@ impl Snapshot {
     ) -> Result<Vec<Scored>, SearchError> {
         let mut both = self.both.clone();
         let wanted = wanted(q);
+        let acronyms: Vec<(&Unit, String)> = q
+            .units
+            .iter()
+            .filter_map(|u| acronym_of(&u.text).map(|a| (u, a)))
+            .collect();
         let mut meta = String::new();
         let mut out = Vec::with_capacity(hits.len());
         for &(bm25, addr) in hits {
@@ -693,28 +698,56 @@ impl Snapshot {
             let (body_terms, body_prefixes) = both.analyze_for(&snippet.text, &wanted);
             meta_text(&snippet, &mut meta);
             let (meta_terms, meta_prefixes) = both.analyze_for(&meta, &wanted);
-            let (coverage, mut highlights) = coverage_of(
+            let (mut coverage, mut highlights) = coverage_of(
                 q,
                 total,
                 &body_terms,
                 &body_prefixes,
                 Some((&meta_terms, &meta_prefixes)),
             );
-            highlights.sort_unstable();
-            highlights.dedup();
             // The title and headings are the passage's context: what they
             // match is evidence on top of what the text matches.
-            let meta_coverage = coverage_of(q, total, &meta_terms, &meta_prefixes, None).0;
+            let mut meta_coverage = coverage_of(q, total, &meta_terms, &meta_prefixes, None).0;
+            // An acronym asked ("NYC") matches where the passage spells it out
+            // ("New York City"), as a synonym would.
+            let mut spelled: Vec<(&Unit, Vec<(usize, usize)>)> = Vec::new();
+            for (u, acronym) in &acronyms {
+                let body = spelled_out(acronym, &snippet.text);
+                let in_meta = !spelled_out(acronym, &meta).is_empty();
+                let had = unit_match(u, &body_terms, &body_prefixes)
+                    .0
+                    .max(HEADING * unit_match(u, &meta_terms, &meta_prefixes).0);
+                let now = if body.is_empty() {
+                    if in_meta { HEADING * SYNONYM } else { 0.0 }
+                } else {
+                    SYNONYM
+                };
+                coverage += u.weight * (now - had).max(0.0) / total;
+                if in_meta {
+                    let had = unit_match(u, &meta_terms, &meta_prefixes).0;
+                    meta_coverage += u.weight * (SYNONYM - had).max(0.0) / total;
+                }
+                highlights.extend(body.iter().copied());
+                spelled.push((u, body));
+            }
+            highlights.sort_unstable();
+            highlights.dedup();
             // A passage with one sentence that answers everything beats one that
             // scatters the question's words over several.
             let sentence = answer::best_sentence(q, &snippet.text, |range| {
-                coverage_of(
-                    q,
-                    total,
-                    within(&body_terms, &range),
-                    within(&body_prefixes, &range),
-                    None,
-                )
+                let terms = within(&body_terms, &range);
+                let prefixes = within(&body_prefixes, &range);
+                let (mut c, found) = coverage_of(q, total, terms, prefixes, None);
+                for (u, spans) in &spelled {
+                    if spans
+                        .iter()
+                        .any(|&(a, b)| a >= range.start && b <= range.end)
+                    {
+                        let had = unit_match(u, terms, prefixes).0;
+                        c += u.weight * (SYNONYM - had).max(0.0) / total;
+                    }
+                }
+                (c, found)
             });
             let score = coverage
                 + BM25_WEIGHT * bm25 / max_bm25
@@ -1022,6 +1055,67 @@ pub fn unit_match(u: &Unit, terms: &[Term], prefixes: &[Term]) -> (f32, Vec<(usi
     (best, ranges)
 }
 
+/// The letters of a question word that is an acronym: two to six capitals, a
+/// plural `s` allowed ("NYC", "HHCs").
+fn acronym_of(word: &str) -> Option<String> {
+    let w = word.strip_suffix('s').unwrap_or(word);
+    ((2..=6).contains(&w.len()) && w.chars().all(|c| c.is_ascii_uppercase())).then(|| w.to_string())
+}
+
+/// Small words a spelled-out name may hold that its acronym leaves out
+/// ("Health and Hospitals Corporation" is HHC).
+const LINKING: &[&str] = &["of", "and", "the", "for", "de", "du", "&"];
+
+/// Where `text` spells out `acronym`: byte ranges of runs of capitalised words
+/// (linking words allowed inside) whose initials are its letters.
+pub fn spelled_out(acronym: &str, text: &str) -> Vec<(usize, usize)> {
+    let letters: Vec<char> = acronym.chars().collect();
+    let mut words: Vec<(usize, usize)> = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        match (c.is_alphanumeric() || c == '&', start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                words.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        words.push((s, text.len()));
+    }
+    let initial = |w: (usize, usize)| text[w.0..w.1].chars().next().unwrap_or(' ');
+    let mut out = Vec::new();
+    for i in 0..words.len() {
+        if initial(words[i]) != letters[0] {
+            continue;
+        }
+        let (mut j, mut k) = (i, 0);
+        while k < letters.len() && j < words.len() {
+            // Only spaces or a hyphen may stand between the words of one name.
+            if j > i
+                && !text[words[j - 1].1..words[j].0]
+                    .trim_matches([' ', '-'])
+                    .is_empty()
+            {
+                break;
+            }
+            let w = &text[words[j].0..words[j].1];
+            if initial(words[j]) == letters[k] {
+                k += 1;
+            } else if !(k > 0 && LINKING.contains(&w.to_lowercase().as_str())) {
+                break;
+            }
+            j += 1;
+        }
+        if k == letters.len() && j - i >= 2 {
+            out.push((words[i].0, words[j - 1].1));
+        }
+    }
+    out
+}
+
 /// Occurrences of `phrase` in `terms` (positions in order, at most one word apart).
 fn find_phrase(phrase: &[String], terms: &[Term]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
@@ -1072,6 +1166,40 @@ mod tests {
     }
 
     /// Candidates are read from memory; each must be exactly what the index stored.
+    #[test]
+    fn acronyms_are_found_where_they_are_spelled_out() {
+        let table: &[(&str, &str, &[&str])] = &[
+            (
+                "NYC",
+                "Most of New York City is on islands.",
+                &["New York City"],
+            ),
+            (
+                "HHC",
+                "The Health and Hospitals Corporation runs them.",
+                &["Health and Hospitals Corporation"],
+            ),
+            ("NYC", "New York. City halls are old.", &[]),
+            ("NYC", "new york city", &[]),
+            (
+                "ODA",
+                "Official Development Assistance (ODA) funds it.",
+                &["Official Development Assistance"],
+            ),
+        ];
+        for (acronym, text, want) in table {
+            let got: Vec<&str> = spelled_out(acronym, text)
+                .into_iter()
+                .map(|(a, b)| &text[a..b])
+                .collect();
+            assert_eq!(got, *want, "{acronym} in {text:?}");
+        }
+        assert_eq!(acronym_of("NYC").as_deref(), Some("NYC"));
+        assert_eq!(acronym_of("HHCs").as_deref(), Some("HHC"));
+        assert_eq!(acronym_of("Nyc"), None);
+        assert_eq!(acronym_of("A"), None);
+    }
+
     #[test]
     fn snippets_from_memory_are_the_stored_ones() {
         let (snap, addrs) = seed();
