@@ -414,8 +414,9 @@ pub fn best_sentence(
     passage: &str,
     coverage: impl Fn(Range<usize>) -> (f32, Vec<(usize, usize)>),
 ) -> Option<(String, f32)> {
-    let mut best: Option<(f32, Range<usize>)> = None;
-    for (i, range) in text::sentences(passage).into_iter().enumerate() {
+    let mut best: Option<(f32, usize)> = None;
+    let sentences = text::sentences(passage);
+    for (i, range) in sentences.iter().cloned().enumerate() {
         let sentence = &passage[range.clone()];
         let (mut score, matched) = coverage(range.clone());
         if holds_kind(q.kind, sentence, &q.text) {
@@ -438,10 +439,31 @@ pub fn best_sentence(
         }
         score -= 0.01 * i as f32;
         if best.as_ref().is_none_or(|(s, _)| score > *s) {
-            best = Some((score, range));
+            best = Some((score, i));
         }
     }
-    best.map(|(score, r)| (passage[r].to_string(), score))
+    let (score, i) = best?;
+    // The sentence that matches the question best may leave out what was asked
+    // for (a date, a number, a name) while the next one, or the one before,
+    // holds it ("…is home to Fort Hamilton. Established in 1825…"): the answer
+    // is then both, in order. The score stays the best sentence's own.
+    let mut range = sentences[i].clone();
+    let typed = matches!(
+        q.kind,
+        Kind::When | Kind::HowMany | Kind::Who | Kind::Where | Kind::Which
+    );
+    if typed && !holds_kind(q.kind, &passage[range.clone()], &q.text) {
+        let next = sentences.get(i + 1);
+        let before = i.checked_sub(1).and_then(|j| sentences.get(j));
+        if let Some(n) = next.filter(|n| holds_kind(q.kind, &passage[(*n).clone()], &q.text)) {
+            range.end = n.end;
+        } else if let Some(b) =
+            before.filter(|b| holds_kind(q.kind, &passage[(*b).clone()], &q.text))
+        {
+            range.start = b.start;
+        }
+    }
+    Some((passage[range].to_string(), score))
 }
 
 #[cfg(test)]
@@ -599,5 +621,34 @@ mod tests {
         .unwrap()
         .0;
         assert!(past.contains("2007"), "{past}");
+    }
+
+    #[test]
+    fn a_neighbour_holding_what_was_asked_joins_the_answer() {
+        let passage = "The city is home to Fort Hamilton, the only active duty base. It was established in 1825 in Brooklyn. Tourists visit it.";
+        let first = text::sentences(passage)[0].clone();
+        // The first sentence matches the question's words; only the second has a date.
+        let cover = |r: Range<usize>| (if r == first { 0.9 } else { 0.1 }, Vec::new());
+        let q = |text: &str, kind| Question {
+            text: text.into(),
+            kind,
+            tense: Tense::Neutral,
+            units: vec![],
+        };
+        let (when, score) = best_sentence(
+            &q("when was fort hamilton built", Kind::When),
+            passage,
+            cover,
+        )
+        .unwrap();
+        assert_eq!(
+            when,
+            "The city is home to Fort Hamilton, the only active duty base. It was established in 1825 in Brooklyn."
+        );
+        assert!(score < 1.0, "the score is the best sentence's own: {score}");
+        // What-questions ask for no kind of thing: the best sentence alone.
+        let (what, _) =
+            best_sentence(&q("what is fort hamilton", Kind::What), passage, cover).unwrap();
+        assert!(what.ends_with("active duty base."), "{what}");
     }
 }
