@@ -94,7 +94,36 @@ pub fn git_dates(dir: &Path, files: &[&Path]) -> HashMap<PathBuf, NaiveDate> {
     else {
         return out;
     };
-    let scope = scope.ok().filter(|s| !s.as_os_str().is_empty());
+    let scope = scope
+        .ok()
+        .filter(|s| !s.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
+    // A file edited since its last commit, or never committed, is as of its own
+    // time (the caller's fallback); looking for it would also walk the whole
+    // history, which a live reload after each save can't afford.
+    if let Ok(status) = Command::new("git")
+        .arg("-C")
+        .arg(&top)
+        .args([
+            "status",
+            "--porcelain=v1",
+            "-z",
+            "--untracked-files=all",
+            "--",
+        ])
+        .arg(&scope)
+        .stderr(Stdio::null())
+        .output()
+    {
+        for entry in String::from_utf8_lossy(&status.stdout).split('\0') {
+            if let Some(path) = entry.get(3..) {
+                want.remove(path);
+            }
+        }
+    }
+    if want.is_empty() {
+        return out;
+    }
     let Ok(mut child) = Command::new("git")
         .arg("-C")
         .arg(&top)
@@ -107,7 +136,7 @@ pub fn git_dates(dir: &Path, files: &[&Path]) -> HashMap<PathBuf, NaiveDate> {
             "--no-renames",
             "--",
         ])
-        .arg(scope.unwrap_or_else(|| PathBuf::from(".")))
+        .arg(&scope)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -157,6 +186,15 @@ mod tests {
         std::fs::write(docs.join("new.md"), "# New\n\nSecond.\n").unwrap();
         git(root, &["commit", "-q", "-am", "two"]);
         std::fs::write(docs.join("untracked.md"), "# Untracked\n\nText.\n").unwrap();
+        std::fs::write(docs.join("edited.md"), "# Edited\n\nOld.\n").unwrap();
+        run_with(root, &["add", "docs/edited.md"], &[]);
+        run_with(
+            root,
+            &["commit", "-q", "-m", "three"],
+            &[("GIT_COMMITTER_DATE", "2022-05-06T10:00:00Z")],
+        );
+        // Saved since its last commit: as of now, not of that commit.
+        std::fs::write(docs.join("edited.md"), "# Edited\n\nNew.\n").unwrap();
 
         let kb = super::super::load(&docs).unwrap();
         let date = |f: &str| {
@@ -171,6 +209,7 @@ mod tests {
         assert_eq!(date("old.md"), NaiveDate::from_ymd_opt(2021, 2, 3).unwrap());
         assert_eq!(date("new.md"), today);
         assert_eq!(date("untracked.md"), today);
+        assert_eq!(date("edited.md"), today);
         assert!(kb.snippets().all(|s| s.published.is_some()));
         // Outside a work tree: the file's time.
         let plain = tempfile::tempdir().unwrap();
