@@ -202,11 +202,20 @@ pub fn matrix(a: &Answer) -> Formatted {
     let (mut plain, mut html) = match (&a.answer, a.answered) {
         (Some(line), true) => (
             format!("{} {}", messages::ANSWER, line.text),
-            format!(
-                "<p><strong>{}</strong> {}</p>",
-                messages::ANSWER,
-                escape_html(&line.text)
-            ),
+            // An answer taken from a code block keeps its lines.
+            if line.text.contains('\n') {
+                format!(
+                    "<p><strong>{}</strong></p><pre><code>{}</code></pre>",
+                    messages::ANSWER,
+                    escape_html(&line.text)
+                )
+            } else {
+                format!(
+                    "<p><strong>{}</strong> {}</p>",
+                    messages::ANSWER,
+                    escape_html(&line.text)
+                )
+            },
         ),
         _ => {
             let mut html = format!("<p>{}</p>", escape_html(messages::DONT_KNOW));
@@ -360,6 +369,15 @@ mod tests {
         assert!(
             t.contains("\n    location / {\n      proxy_pass http://x<1>;\n    }\n"),
             "{t}"
+        );
+        // An answer line that is code keeps its lines in HTML.
+        a.answer.as_mut().unwrap().text = "location / {\n  proxy_pass x;\n}".into();
+        let html = matrix(&a).html;
+        assert!(
+            html.starts_with(
+                "<p><strong>Answer:</strong></p><pre><code>location / {\n  proxy_pass x;\n}</code></pre>"
+            ),
+            "{html}"
         );
     }
 
