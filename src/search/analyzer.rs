@@ -217,6 +217,9 @@ pub const QUESTION_FILLER: &[&str] = &[
     "said",
     "mean",
     "means",
+    // "Where is X located?": the frame of a where-question, not its subject.
+    "located",
+    "situated",
     "like",
     "want",
     "wanted",

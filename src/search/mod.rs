@@ -545,6 +545,11 @@ mod tests {
                 "Money",
                 "official development assistance",
             ),
+            (
+                "What does ODA stand for?",
+                "Money",
+                "official development assistance",
+            ),
             ("third neighbour policy", "Third neighbor", "1990s"),
             ("wen is the emprer going to mongolia", "Plans", "July 2025"),
             ("chingis kahn airport", "Money", "Airport"),

@@ -351,6 +351,13 @@ impl Snapshot {
             if i < skip || QUESTION_FILLER.contains(&w.lower.as_str()) {
                 continue;
             }
+            // "What does ODA stand for?" asks what the acronym means: "stand for"
+            // frames the question like "mean", it is not what it is about.
+            if matches!(w.lower.as_str(), "stand" | "stands")
+                && words.get(i + 1).is_some_and(|n| n.lower == "for")
+            {
+                continue;
+            }
             let Some(s) = analyzer::stem_word(&mut stem, &w.raw) else {
                 continue;
             };
