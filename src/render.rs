@@ -112,6 +112,10 @@ fn runs(p: &Passage) -> Vec<Run<'_>> {
     let mut code = p.code.iter().filter(|&&(a, b)| ok(a, b)).peekable();
     let mut highlights = p.highlights.iter().filter(|&&(a, b)| ok(a, b)).peekable();
     while at < p.text.len() {
+        // A code range that starts inside what was already shown is malformed.
+        while code.peek().is_some_and(|c| c.0 < at) {
+            code.next();
+        }
         let next_code = code.peek().map(|c| c.0).unwrap_or(p.text.len());
         if next_code == at {
             let (a, b) = *code.next().expect("peeked");
@@ -339,6 +343,22 @@ mod tests {
             }],
             closest_topics: vec![],
             freshness: None,
+        }
+    }
+
+    #[test]
+    fn malformed_ranges_never_loop_or_panic() {
+        let mut a = answer("q", "héllo wörld, some text");
+        for (code, highlights) in [
+            (vec![(0, 6), (3, 9)], vec![(1, 2)]),
+            (vec![(5, 3)], vec![(0, 100)]),
+            (vec![(2, 3)], vec![(1, 4), (0, 2)]),
+            (vec![(0, 22), (0, 22)], vec![]),
+        ] {
+            a.passages[0].code = code;
+            a.passages[0].highlights = highlights;
+            let _ = matrix(&a);
+            let _ = terminal(&a, true);
         }
     }
 
