@@ -333,8 +333,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 })?;
             if let Some(path) = config {
                 for source in Config::sources_of(&path)? {
+                    // `--strict` is citebot's own format: docs sources keep theirs.
                     let options = knowledge::ParseOptions {
-                        strict,
+                        strict: false,
                         source: Some(source.name.clone()),
                         mount: Some(source.mount.clone()),
                     };

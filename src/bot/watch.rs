@@ -58,8 +58,22 @@ impl Changes {
         let mut watcher = notify::recommended_watcher(move |event| {
             let _ = tx.send(event);
         })?;
+        // A folder that can't be watched (a docs source gone missing) is logged
+        // and left to `!reload`; the others are still followed. Only when none
+        // can be watched is it an error (and the caller polls).
+        let mut watched = 0;
+        let mut last_err = None;
         for dir in dirs {
-            watcher.watch(dir, RecursiveMode::Recursive)?;
+            match watcher.watch(dir, RecursiveMode::Recursive) {
+                Ok(()) => watched += 1,
+                Err(e) => {
+                    warn!(dir = %dir.display(), error = %e, "cannot watch this knowledge folder");
+                    last_err = Some(e);
+                }
+            }
+        }
+        if let (0, Some(e)) = (watched, last_err) {
+            return Err(e);
         }
         Ok(Changes {
             _watcher: watcher,

@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use chrono::{DateTime, Local, NaiveDate};
+use sha2::{Digest, Sha256};
 
 use super::{CachedFile, KnowledgeError, Parsed};
 
@@ -48,6 +49,12 @@ pub(super) fn fill(
         let Some(Ok((entry, _))) = fresh.get_mut(&i) else {
             continue;
         };
+        // The date is part of what the file's snippets hold: the index must see
+        // a new one as a change.
+        let mut h = Sha256::new();
+        h.update(entry.hash.as_bytes());
+        h.update(format!("{date:?}").as_bytes());
+        entry.hash = format!("{:x}", h.finalize());
         if let Parsed::File(Ok((info, snippets))) = &mut entry.parsed {
             info.published = date;
             let mut owned: Vec<_> = snippets.to_vec();

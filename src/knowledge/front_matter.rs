@@ -60,6 +60,7 @@ const KNOWN: &[&str] = &[
     "aliases",
     "language",
     "draft",
+    "alias",
 ];
 
 /// Keys a typo of which is reported rather than ignored.
@@ -269,9 +270,18 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
 }
 
 fn meta_of(fm_text: &str, value: &Value, strict: bool) -> Result<Meta, Problem> {
-    let Value::Object(map) = value else {
+    let Value::Object(raw) = value else {
         return Ok(Meta::default());
     };
+    // Site generators read keys without regard to case (Hugo's `lastMod`, `Title`).
+    let map: serde_json::Map<String, Value> = if strict {
+        raw.clone()
+    } else {
+        raw.iter()
+            .map(|(k, v)| (k.to_lowercase(), v.clone()))
+            .collect()
+    };
+    let map = &map;
     let mut keys: Vec<&String> = map.keys().collect();
     keys.sort_by_key(|k| key_line(fm_text, k));
     for key in keys {
@@ -331,12 +341,22 @@ fn meta_of(fm_text: &str, value: &Value, strict: bool) -> Result<Meta, Problem> 
     if let Some(url) = &meta.url
         && !(url.starts_with("http://") || url.starts_with("https://"))
     {
-        return Err((key_line(fm_text, "url"), ProblemKind::BadUrl(url.clone())));
+        // A site generator's `url: /about/` is the page's path on the site, not
+        // an address citebot can link to.
+        if strict || !url.starts_with('/') {
+            return Err((key_line(fm_text, "url"), ProblemKind::BadUrl(url.clone())));
+        }
+        meta.url = None;
     }
     // `published` is citebot's own key: a value that is not a date is an error.
     // The site generators' keys are theirs: a value citebot can't read is passed
     // over and the date comes from git or the file's time instead.
-    if let Some(v) = map.get("published").filter(|v| !v.is_null()) {
+    // Jekyll's `published: false` means "do not publish": a draft.
+    if let Some(Value::Bool(published)) = map.get("published")
+        && !strict
+    {
+        meta.draft |= !published;
+    } else if let Some(v) = map.get("published").filter(|v| !v.is_null()) {
         let text = scalar(v).unwrap_or_default();
         meta.published = Some(parse_date(&text).ok_or_else(|| {
             (
@@ -359,13 +379,13 @@ fn meta_of(fm_text: &str, value: &Value, strict: bool) -> Result<Meta, Problem> 
             }
         }
     }
-    meta.draft = matches!(map.get("draft"), Some(Value::Bool(true)));
+    meta.draft |= matches!(map.get("draft"), Some(Value::Bool(true)));
     for key in ["tags", "keywords"] {
         if let Some(v) = map.get(key) {
             meta.tags.extend(list(v));
         }
     }
-    if let Some(v) = map.get("aliases") {
+    if let Some(v) = map.get("aliases").or_else(|| map.get("alias")) {
         // Hugo's aliases are old URL paths; Obsidian's are other names of the note.
         meta.tags
             .extend(list(v).into_iter().filter(|a| !a.contains('/')));
@@ -409,6 +429,12 @@ mod tests {
             ("# Just Markdown\n\nbody\n", None, None, &[]),
             ("---\n\nA thematic break, then text.\n", None, None, &[]),
             ("---\n---\nbody\n", None, None, &[]),
+            (
+                "---\nTitle: Hugo\nlastMod: 2022-02-02\nurl: /about/\nalias: [Other name]\n---\nbody\n",
+                Some("Hugo"),
+                Some("2022-02-02"),
+                &["Other name"],
+            ),
         ];
         for (text, title, date, tags) in table {
             let b = read(text, false).unwrap_or_else(|e| panic!("{text:?}: {e:?}"));
@@ -472,6 +498,12 @@ mod tests {
 
     #[test]
     fn drafts_are_marked() {
+        assert!(
+            read("---\npublished: false\n---\nx\n", false)
+                .unwrap()
+                .meta
+                .draft
+        );
         assert!(
             read("---\ndraft: true\n---\nx\n", false)
                 .unwrap()

@@ -67,7 +67,7 @@ pub(super) fn document(body: &str) -> Document {
         current: None,
         joinable: false,
     };
-    walk(html.root_element(), &mut w);
+    walk(html.root_element(), &mut w, 0);
     w.close();
     Document {
         title,
@@ -75,26 +75,31 @@ pub(super) fn document(body: &str) -> Document {
     }
 }
 
+/// The text of an element, script and navigation left out; alt text of images
+/// kept. Iterative: a page may nest elements thousands deep.
 fn text_of(e: ElementRef) -> String {
     let mut s = String::new();
-    for node in e.descendants() {
+    let mut stack: Vec<_> = e.children().collect();
+    stack.reverse();
+    while let Some(node) = stack.pop() {
         match node.value() {
-            Node::Text(t) => {
-                let skipped = node
-                    .ancestors()
-                    .filter_map(ElementRef::wrap)
-                    .any(|a| SKIPPED.contains(&a.value().name()));
-                if !skipped {
-                    s.push_str(t);
+            Node::Text(t) => s.push_str(t),
+            Node::Element(el) if SKIPPED.contains(&el.name()) => {}
+            Node::Element(el) => {
+                match el.name() {
+                    "br" => s.push(' '),
+                    "img" => {
+                        if let Some(alt) = el.attr("alt") {
+                            s.push(' ');
+                            s.push_str(alt);
+                            s.push(' ');
+                        }
+                    }
+                    _ => {}
                 }
-            }
-            Node::Element(el) if el.name() == "br" => s.push(' '),
-            Node::Element(el) if el.name() == "img" => {
-                if let Some(alt) = el.attr("alt") {
-                    s.push(' ');
-                    s.push_str(alt);
-                    s.push(' ');
-                }
+                let before = stack.len();
+                stack.extend(node.children());
+                stack[before..].reverse();
             }
             _ => {}
         }
@@ -102,7 +107,11 @@ fn text_of(e: ElementRef) -> String {
     text::fold_whitespace(&s)
 }
 
-fn walk(e: ElementRef, w: &mut Walk) {
+/// Deeper than this, an element's whole text is one passage: walking further
+/// would only risk the stack on pathological pages.
+const MAX_DEPTH: usize = 64;
+
+fn walk(e: ElementRef, w: &mut Walk, depth: usize) {
     for child in e.children() {
         match child.value() {
             Node::Text(t) => {
@@ -114,7 +123,7 @@ fn walk(e: ElementRef, w: &mut Walk) {
             }
             Node::Element(_) => {
                 if let Some(el) = ElementRef::wrap(child) {
-                    element(el, w);
+                    element(el, w, depth + 1);
                 }
             }
             _ => {}
@@ -122,9 +131,14 @@ fn walk(e: ElementRef, w: &mut Walk) {
     }
 }
 
-fn element(el: ElementRef, w: &mut Walk) {
+fn element(el: ElementRef, w: &mut Walk, depth: usize) {
     let name = el.value().name();
     if SKIPPED.contains(&name) {
+        return;
+    }
+    if depth > MAX_DEPTH {
+        let joins = w.joinable;
+        w.add(Part::Prose(text_of(el)), joins);
         return;
     }
     match name {
@@ -154,7 +168,7 @@ fn element(el: ElementRef, w: &mut Walk) {
             w.close();
         }
         "hr" => w.close(),
-        "ul" | "ol" | "dl" => walk(el, w),
+        "ul" | "ol" | "dl" => walk(el, w, depth),
         _ => {
             // A container (div, section, article, blockquote, span…): its blocks.
             let has_blocks = el.descendants().filter_map(ElementRef::wrap).any(|d| {
@@ -177,7 +191,7 @@ fn element(el: ElementRef, w: &mut Walk) {
                 )
             });
             if has_blocks {
-                walk(el, w);
+                walk(el, w, depth);
             } else {
                 let joins = w.joinable;
                 w.add(Part::Prose(text_of(el)), joins);
@@ -222,6 +236,24 @@ fn table(t: ElementRef, w: &mut Walk) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_nested_thousands_deep_are_read_without_overflowing() {
+        let depth = 5_000;
+        let page = format!(
+            "<h2>Deep</h2>{}<p>At the bottom.</p>{}",
+            "<div>".repeat(depth),
+            "</div>".repeat(depth)
+        );
+        let d = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || document(&page))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(d.groups.len(), 1);
+        assert_eq!(d.groups[0].parts, [Part::Prose("At the bottom.".into())]);
+    }
 
     #[test]
     fn headings_paragraphs_code_lists_and_tables() {

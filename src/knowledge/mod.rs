@@ -449,7 +449,14 @@ fn read_entry(
             Err(_) => (u64::MAX, SystemTime::UNIX_EPOCH),
         },
         read_at,
-        hash: format!("{:x}", Sha256::digest(&bytes)),
+        hash: {
+            // What the snippets hold depends on the options too (a source's
+            // name, collection, links): a change there must rebuild them.
+            let mut h = Sha256::new();
+            h.update(&bytes);
+            h.update(options.fingerprint().as_bytes());
+            format!("{:x}", h.finalize())
+        },
         parsed,
     };
     Ok((entry, warnings))
@@ -610,6 +617,21 @@ pub struct ParseOptions {
     /// Set for a folder read as one of the configured sources rather than the
     /// knowledge folder.
     pub mount: Option<Mount>,
+}
+
+impl ParseOptions {
+    /// Everything here that shapes a file's snippets, as text.
+    fn fingerprint(&self) -> String {
+        let m = self.mount.as_ref();
+        format!(
+            "{}|{:?}|{:?}|{:?}|{:?}",
+            self.strict,
+            self.source,
+            m.map(|m| &m.collection),
+            m.and_then(|m| m.url_base.as_ref()),
+            m.and_then(|m| m.url_pattern.as_ref()),
+        )
+    }
 }
 
 /// How the files of a configured source stand among the others.

@@ -453,8 +453,14 @@ pub fn best_sentence(
         Kind::When | Kind::HowMany | Kind::Who | Kind::Where | Kind::Which
     );
     if typed && !holds_kind(q.kind, &passage[range.clone()], &q.text) {
-        let next = sentences.get(i + 1);
-        let before = i.checked_sub(1).and_then(|j| sentences.get(j));
+        // Only within one paragraph: not into the list or code after it.
+        let joinable =
+            |a: &Range<usize>, b: &Range<usize>| !passage[a.end..b.start].contains("\n\n");
+        let next = sentences.get(i + 1).filter(|n| joinable(&range, n));
+        let before = i
+            .checked_sub(1)
+            .and_then(|j| sentences.get(j))
+            .filter(|b| joinable(b, &range));
         if let Some(n) = next.filter(|n| holds_kind(q.kind, &passage[(*n).clone()], &q.text)) {
             range.end = n.end;
         } else if let Some(b) =

@@ -387,7 +387,7 @@ fn load_knowledge(
         match knowledge::load_cached(&source.path, &options, cache) {
             Ok(more) => kb.merge(more),
             Err(e) => kb.errors.push(knowledge::KnowledgeError {
-                file: source.mount.collection.clone(),
+                file: format!("{}/", source.mount.collection),
                 line: 0,
                 kind: knowledge::ProblemKind::Unreadable(format!("{}: {e}", source.path.display())),
             }),
@@ -487,7 +487,10 @@ mod tests {
                 .answered
         );
         assert!(
-            engine.knowledge_errors().iter().any(|e| e.file == "server"),
+            engine
+                .knowledge_errors()
+                .iter()
+                .any(|e| e.file == "server/"),
             "{:?}",
             engine.knowledge_errors()
         );

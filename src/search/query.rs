@@ -785,7 +785,8 @@ impl Snapshot {
         let q = self.question(question)?;
         let ranked = self.rank(&q, collections)?;
         let confidence = confidence(&q, &ranked);
-        let answered = confidence.value >= bar;
+        // Nothing found is never an answer, whatever the bar.
+        let answered = !ranked.is_empty() && confidence.value >= bar;
         let answer = if answered {
             ranked[0].sentence.as_ref().map(|(text, _)| AnswerLine {
                 text: text.clone(),
@@ -867,7 +868,8 @@ impl Snapshot {
         let q = self.question(question)?;
         let ranked = self.rank(&q, collections)?;
         let confidence = confidence(&q, &ranked);
-        let answered = confidence.value >= bar;
+        // Nothing found is never an answer, whatever the bar.
+        let answered = !ranked.is_empty() && confidence.value >= bar;
         let passages = ranked
             .iter()
             .take(n)
