@@ -274,14 +274,16 @@ fn meta_of(fm_text: &str, value: &Value, strict: bool) -> Result<Meta, Problem> 
         return Ok(Meta::default());
     };
     // Site generators read keys without regard to case (Hugo's `lastMod`, `Title`).
-    let map: serde_json::Map<String, Value> = if strict {
-        raw.clone()
+    let lowered: serde_json::Map<String, Value>;
+    let map = if strict {
+        raw
     } else {
-        raw.iter()
+        lowered = raw
+            .iter()
             .map(|(k, v)| (k.to_lowercase(), v.clone()))
-            .collect()
+            .collect();
+        &lowered
     };
-    let map = &map;
     let mut keys: Vec<&String> = map.keys().collect();
     keys.sort_by_key(|k| key_line(fm_text, k));
     for key in keys {
