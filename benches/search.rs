@@ -153,6 +153,86 @@ fn latency_report(label: &str, engine: &Engine, questions: &[String], rounds: us
     );
 }
 
+/// Cost by question length, 10 to 10,000 words and a 64 KB message, each as
+/// ordinary words and as hostile text (capitalised names, typos, unknown words):
+/// as configured (read up to `search.max_question_words`), and with no cut, so
+/// the analysis's own growth shows.
+fn question_length_report(engine: &Engine, vocab: &[String]) {
+    let mut rng = Rng(99);
+    let mut ordinary = |n: usize| -> String {
+        let mut q = String::from("what is");
+        for _ in 0..n.saturating_sub(2) {
+            q.push(' ');
+            q.push_str(&vocab[rng.zipf(vocab.len()) % vocab.len()]);
+        }
+        q
+    };
+    let mut rng2 = Rng(7);
+    let mut hostile = |n: usize| -> String {
+        let mut q = String::new();
+        for i in 0..n {
+            let w = &vocab[rng2.zipf(vocab.len()) % vocab.len()];
+            let w = match i % 3 {
+                0 => {
+                    let mut c = w.chars();
+                    c.next()
+                        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                        .unwrap_or_default()
+                }
+                1 if w.len() > 5 => format!("{}{}", &w[..2], &w[3..]),
+                _ => format!("{w}qx"),
+            };
+            q.push_str(&w);
+            q.push(' ');
+        }
+        q
+    };
+    let uncut = {
+        let mut settings = engine.settings().clone();
+        settings.max_question_words = usize::MAX;
+        settings.max_question_bytes = usize::MAX;
+        Engine::open(&settings).unwrap()
+    };
+    let time = |e: &Engine, q: &str, rounds: usize| {
+        let mut times: Vec<std::time::Duration> = (0..rounds)
+            .map(|_| {
+                let t = Instant::now();
+                std::hint::black_box(e.ask(q).unwrap());
+                t.elapsed()
+            })
+            .collect();
+        times.sort();
+        times[times.len() / 2]
+    };
+    println!("question length (median of runs): words · bytes · as configured · not cut");
+    for n in [10, 100, 1_000, 10_000] {
+        for (kind, q) in [("ordinary", ordinary(n)), ("hostile", hostile(n))] {
+            let rounds = if n >= 1_000 { 3 } else { 20 };
+            let cut = time(engine, &q, rounds);
+            let whole = if n <= 1_000 {
+                format!("{:?}", time(&uncut, &q, rounds))
+            } else {
+                "-".to_string()
+            };
+            println!(
+                "  {n:>6} words {kind:<8} · {:>6} B · {cut:?} · {whole}",
+                q.len()
+            );
+        }
+    }
+    // A message at Matrix's 64 KB event limit.
+    let mut big = hostile(20_000);
+    big.truncate(64 * 1024);
+    while !big.is_char_boundary(big.len()) {
+        big.pop();
+    }
+    println!(
+        "  64 KB message ({} B) · as configured {:?}",
+        big.len(),
+        time(engine, &big, 5)
+    );
+}
+
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -250,6 +330,7 @@ fn main() {
         let of_kind: Vec<String> = questions.iter().skip(kind).step_by(4).cloned().collect();
         latency_report(&format!("  {label}"), &engine, &of_kind, 3);
     }
+    question_length_report(&engine, &vocab);
     let mut group = c.benchmark_group("generated");
     group.bench_function("ask (mixed questions)", |b| {
         let mut i = 0;

@@ -194,14 +194,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let engine = Engine::open(&settings).context("cannot open the knowledge base")?;
             let mut out = std::io::stdout().lock();
-            if why {
-                writeln!(out, "{}", engine.explain(&question)?)?;
-                return Ok(ExitCode::SUCCESS);
-            }
             let options = AskOptions {
                 collections: (!collections.is_empty()).then_some(collections),
                 passages: None,
             };
+            if why {
+                writeln!(out, "{}", engine.explain_with(&question, &options)?)?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let answer = engine
                 .ask_with(&question, &options)
                 .context("search failed")?;

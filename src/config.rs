@@ -137,6 +137,46 @@ pub struct AccessConfig {
     /// knowledge files are posted; `""`: only logged.
     #[serde(default)]
     pub admin_room: String,
+    /// What a room without a `[rooms]` entry (or whose entry names no
+    /// `collections`) sees: `"all"`, or a list (`[]`: nothing).
+    #[serde(default)]
+    pub default_collections: DefaultCollections,
+}
+
+/// `access.default_collections`: `"all"` or a list of collections.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum DefaultCollections {
+    #[default]
+    All,
+    Only(Vec<String>),
+}
+
+impl DefaultCollections {
+    /// As a room scope (`None`: all).
+    pub fn scope(&self) -> Option<Vec<String>> {
+        match self {
+            DefaultCollections::All => None,
+            DefaultCollections::Only(c) => Some(c.clone()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DefaultCollections {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Word(String),
+            List(Vec<String>),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Word(w) if w == "all" => Ok(DefaultCollections::All),
+            Raw::Word(w) => Err(serde::de::Error::custom(format!(
+                "expected \"all\" or a list of collections, got {w:?}"
+            ))),
+            Raw::List(l) => Ok(DefaultCollections::Only(l)),
+        }
+    }
 }
 
 /// Where a reply goes relative to the question.
@@ -233,6 +273,15 @@ pub struct SearchConfig {
     /// Below this confidence (0–1) a question is refused.
     #[serde(default = "default_min_confidence")]
     pub min_confidence: f32,
+    /// Only a question's first words (and bytes) are read; the reply says so.
+    #[serde(default = "default_max_question_words")]
+    pub max_question_words: usize,
+    #[serde(default = "default_max_question_bytes")]
+    pub max_question_bytes: usize,
+    /// Questions searched at once, over all rooms (0: one per CPU core); the
+    /// rest wait their turn.
+    #[serde(default)]
+    pub max_concurrent: usize,
     /// Watch the knowledge folder and update the index as files change.
     #[serde(default = "yes")]
     pub watch: bool,
@@ -371,6 +420,14 @@ pub struct FeedbackConfig {
     /// `!gaps` lists at most this many questions.
     #[serde(default = "default_gaps_limit")]
     pub gaps_limit: usize,
+    /// The file is moved aside (replacing the one moved aside before) once it
+    /// would grow past this many bytes.
+    #[serde(default = "default_feedback_max_bytes")]
+    pub max_bytes: u64,
+}
+
+fn default_feedback_max_bytes() -> u64 {
+    crate::feedback::DEFAULT_MAX_BYTES
 }
 
 fn yes() -> bool {
@@ -425,6 +482,13 @@ fn default_min_confidence() -> f32 {
     crate::search::query::DEFAULT_MIN_CONFIDENCE
 }
 
+fn default_max_question_words() -> usize {
+    crate::search::DEFAULT_MAX_QUESTION_WORDS
+}
+fn default_max_question_bytes() -> usize {
+    crate::search::DEFAULT_MAX_QUESTION_BYTES
+}
+
 fn default_passages() -> usize {
     3
 }
@@ -441,6 +505,7 @@ impl Default for FeedbackConfig {
             record: true,
             gaps_days: default_gaps_days(),
             gaps_limit: default_gaps_limit(),
+            max_bytes: crate::feedback::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -505,6 +570,9 @@ impl Default for SearchConfig {
             index_dir: default_index_dir(),
             passages: default_passages(),
             min_confidence: default_min_confidence(),
+            max_question_words: default_max_question_words(),
+            max_question_bytes: default_max_question_bytes(),
+            max_concurrent: 0,
             watch: true,
         }
     }
@@ -518,6 +586,8 @@ impl SearchConfig {
             index_dir: (!self.index_dir.as_os_str().is_empty()).then(|| self.index_dir.clone()),
             passages: self.passages,
             min_confidence: self.min_confidence,
+            max_question_words: self.max_question_words,
+            max_question_bytes: self.max_question_bytes,
             sources: Vec::new(),
         }
     }
@@ -659,13 +729,12 @@ impl Config {
                 );
             }
             for (i, c) in rc.collections.iter().flatten().enumerate() {
-                let dir = self.search.knowledge_dir.join(c);
-                if c.trim().is_empty() || c.contains("..") || !dir.is_dir() {
-                    bail!(
-                        "rooms.{room:?}.collections[{i}]: {c:?} is not a folder in {}",
-                        self.search.knowledge_dir.display()
-                    );
-                }
+                self.check_collection(&format!("rooms.{room:?}.collections[{i}]"), c)?;
+            }
+        }
+        if let DefaultCollections::Only(list) = &self.access.default_collections {
+            for (i, c) in list.iter().enumerate() {
+                self.check_collection(&format!("access.default_collections[{i}]"), c)?;
             }
         }
         if self.answer.command_prefix.is_empty() || self.answer.command_prefix.contains(' ') {
@@ -715,17 +784,40 @@ impl Config {
         if !(0.0..=1.0).contains(&self.search.min_confidence) {
             bail!("search.min_confidence: must be between 0 and 1");
         }
+        if self.search.max_question_words == 0 || self.search.max_question_bytes < 16 {
+            bail!(
+                "search.max_question_words / max_question_bytes: must be at least 1 word and 16 bytes"
+            );
+        }
         if self.search.passages == 0 {
             bail!("search.passages: must be at least 1");
         }
         if self.feedback.gaps_days == 0 {
             bail!("feedback.gaps_days: must be at least 1");
         }
+        if self.feedback.max_bytes < 4096 {
+            bail!("feedback.max_bytes: must be at least 4096");
+        }
         if self.feedback.gaps_limit == 0 {
             bail!("feedback.gaps_limit: must be at least 1");
         }
         if self.encryption.utd_wait_secs == 0 {
             bail!("encryption.utd_wait_secs: must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// That `c`, named at `key`, is a collection: a folder in the knowledge
+    /// folder or a docs source's collection.
+    fn check_collection(&self, key: &str, c: &str) -> anyhow::Result<()> {
+        let dir = self.search.knowledge_dir.join(c);
+        let folder = !c.trim().is_empty() && !c.contains("..") && dir.is_dir();
+        let source = self.knowledge.sources.iter().any(|s| s.collection() == c);
+        if !(folder || source) {
+            bail!(
+                "{key}: {c:?} is not a folder in {} nor a source's collection",
+                self.search.knowledge_dir.display()
+            );
         }
         Ok(())
     }
@@ -856,6 +948,31 @@ mod tests {
             .unwrap_err()
         );
         assert!(err.contains("rooms.\"!a:x\".collections[0]"), "{err}");
+        // What rooms without an entry see.
+        let default = |v: &str| {
+            Config::parse(&format!(
+                "{MIN}[access]\ndefault_collections = {v}\n[search]\nknowledge_dir = {k:?}\n"
+            ))
+            .map(|c| c.access.default_collections.scope())
+            .map_err(|e| format!("{e:#}"))
+        };
+        assert_eq!(default("\"all\""), Ok(None));
+        assert_eq!(default("[]"), Ok(Some(vec![])));
+        assert_eq!(default("[\"team\"]"), Ok(Some(vec!["team".to_string()])));
+        assert!(
+            default("\"none\"")
+                .unwrap_err()
+                .contains("expected \"all\"")
+        );
+        assert!(
+            default("[\"tema\"]")
+                .unwrap_err()
+                .contains("access.default_collections[0]")
+        );
+        assert_eq!(
+            Config::parse(MIN).unwrap().access.default_collections,
+            DefaultCollections::All
+        );
     }
 
     #[test]

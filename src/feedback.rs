@@ -1,7 +1,9 @@
 //! What people thought of the answers: one JSON line per answer or refusal the
 //! bot sent and per 👍/👎 reaction to one (`feedback.jsonl` in the bot's data
 //! folder), and the "gaps" report over it — the questions most often refused or
-//! voted down lately, so maintainers know what to write next.
+//! voted down lately, so maintainers know what to write next. The file holds
+//! who asked what, so it is readable by the bot's user only, and it is rotated
+//! by size (`feedback.max_bytes`: the current file plus one older one).
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -15,6 +17,32 @@ use crate::search::Answer;
 
 /// Name of the feedback file in the bot's data folder.
 pub const FILE: &str = "feedback.jsonl";
+
+/// Default `feedback.max_bytes`: the size at which the file is rotated.
+pub const DEFAULT_MAX_BYTES: u64 = 64 << 20;
+
+/// The rotated (older) file next to `path`.
+pub fn rotated(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".1");
+    PathBuf::from(name)
+}
+
+/// Opens `path` for appending, created readable and writable by its owner only
+/// (and made so if it was not).
+fn open_private(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
+}
 
 /// A thumbs up or down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +110,13 @@ pub enum Record {
 }
 
 impl Record {
+    /// The room it happened in.
+    pub fn room(&self) -> &str {
+        match self {
+            Record::Answer { room, .. } | Record::Reaction { room, .. } => room,
+        }
+    }
+
     /// The record of `answer`, sent as event `reply` in `room` to `asker`.
     pub fn answer(reply: &str, room: &str, asker: &str, answer: &Answer) -> Record {
         Record::Answer {
@@ -145,39 +180,48 @@ pub enum FeedbackError {
 /// replies never interleave within a record.
 pub struct Log {
     path: PathBuf,
-    file: Mutex<File>,
+    max_bytes: u64,
+    /// The open file and its size.
+    file: Mutex<(File, u64)>,
 }
 
 impl Log {
-    /// Opens (creating) `feedback.jsonl` in `data_dir`.
-    pub fn open(data_dir: &Path) -> Result<Log, FeedbackError> {
+    /// Opens (creating) `feedback.jsonl` in `data_dir`, rotated at `max_bytes`.
+    pub fn open(data_dir: &Path, max_bytes: u64) -> Result<Log, FeedbackError> {
         let path = data_dir.join(FILE);
         let open_err = |source| FeedbackError::Open {
             path: path.clone(),
             source,
         };
         std::fs::create_dir_all(data_dir).map_err(open_err)?;
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(open_err)?;
+        let file = open_private(&path).map_err(open_err)?;
+        let size = file.metadata().map_err(open_err)?.len();
         Ok(Log {
             path,
-            file: Mutex::new(file),
+            max_bytes,
+            file: Mutex::new((file, size)),
         })
     }
 
-    /// Appends one record.
+    /// Appends one record, first moving a full file aside (replacing the older
+    /// one moved aside before).
     pub fn append(&self, record: &Record) -> Result<(), FeedbackError> {
         let mut line = serde_json::to_string(record).expect("records serialise");
         line.push('\n');
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        file.write_all(line.as_bytes())
-            .map_err(|source| FeedbackError::Write {
-                path: self.path.clone(),
-                source,
-            })
+        let write_err = |source| FeedbackError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let (file, size) = &mut *guard;
+        if *size > 0 && *size + line.len() as u64 > self.max_bytes {
+            std::fs::rename(&self.path, rotated(&self.path)).map_err(write_err)?;
+            *file = open_private(&self.path).map_err(write_err)?;
+            *size = 0;
+        }
+        file.write_all(line.as_bytes()).map_err(write_err)?;
+        *size += line.len() as u64;
+        Ok(())
     }
 
     /// Where the records go.
@@ -186,33 +230,40 @@ impl Log {
     }
 }
 
-/// Reads every record of the feedback file at `path`; a missing file has none.
-/// Lines that don't parse (a crash mid-write, a newer format) are skipped and
-/// counted in the second value.
+/// Reads every record of the feedback file at `path` (and of the older file
+/// rotated out of it, first); a missing file has none. Lines that don't parse (a
+/// crash mid-write, a newer format) are skipped and counted in the second value.
 pub fn read(path: &Path) -> Result<(Vec<Record>, usize), FeedbackError> {
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
-        Err(source) => {
-            return Err(FeedbackError::Read {
-                path: path.into(),
-                source,
-            });
-        }
-    };
+    read_where(path, |_| true)
+}
+
+/// [`read`], keeping only the records `keep` accepts as it goes: memory holds
+/// what is kept, never the whole file.
+pub fn read_where(
+    path: &Path,
+    mut keep: impl FnMut(&Record) -> bool,
+) -> Result<(Vec<Record>, usize), FeedbackError> {
     let mut records = Vec::new();
     let mut skipped = 0;
-    for line in BufReader::new(file).lines() {
-        let line = line.map_err(|source| FeedbackError::Read {
-            path: path.into(),
-            source,
-        })?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str(&line) {
-            Ok(r) => records.push(r),
-            Err(_) => skipped += 1,
+    for path in [rotated(path), path.to_path_buf()] {
+        let file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(source) => return Err(FeedbackError::Read { path, source }),
+        };
+        for line in BufReader::new(file).lines() {
+            let line = line.map_err(|source| FeedbackError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str(&line) {
+                Ok(r) if keep(&r) => records.push(r),
+                Ok(_) => {}
+                Err(_) => skipped += 1,
+            }
         }
     }
     Ok((records, skipped))
@@ -407,7 +458,7 @@ mod tests {
     #[test]
     fn the_log_appends_lines_that_read_back() {
         let dir = tempfile::tempdir().unwrap();
-        let log = Log::open(&dir.path().join("data")).unwrap();
+        let log = Log::open(&dir.path().join("data"), DEFAULT_MAX_BYTES).unwrap();
         let a = answer("$1", "Q?", false, &now());
         log.append(&a).unwrap();
         let v = vote("$1", "@b:x", Vote::Down);
@@ -422,5 +473,38 @@ mod tests {
         assert_eq!(records, [a, v]);
         assert_eq!(skipped, 1);
         assert_eq!(read(&dir.path().join("none.jsonl")).unwrap().0, []);
+    }
+
+    #[test]
+    fn the_log_is_private_and_rotated_by_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let line = serde_json::to_string(&answer("$0", "Q?", false, &now())).unwrap();
+        // Room for three records per file.
+        let log = Log::open(&data, 3 * (line.len() as u64 + 1)).unwrap();
+        let records: Vec<Record> = (0..8)
+            .map(|i| answer(&format!("${i}"), "Q?", false, &now()))
+            .collect();
+        for r in &records {
+            log.append(r).unwrap();
+        }
+        let size = |p: &Path| std::fs::metadata(p).unwrap().len();
+        assert!(size(log.path()) <= 3 * (line.len() as u64 + 1));
+        assert!(size(&rotated(log.path())) <= 3 * (line.len() as u64 + 1));
+        // Files of 0–2, 3–5, 6–7: the current one and the one before it are
+        // kept, oldest record first.
+        let (back, _) = read(log.path()).unwrap();
+        assert_eq!(back, records[3..]);
+        let (kept, _) = read_where(log.path(), |r| r.room() == "!r:x").unwrap();
+        assert_eq!(kept.len(), 5);
+        assert!(read_where(log.path(), |_| false).unwrap().0.is_empty());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            for p in [log.path().to_path_buf(), rotated(log.path())] {
+                let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+                assert_eq!(mode & 0o777, 0o600, "{}", p.display());
+            }
+        }
     }
 }

@@ -152,10 +152,13 @@ pub fn stats(counters: &BotCounters, index: &IndexStats, uptime: Duration) -> Fo
         format!("Questions refused: {}", counters.refused),
         format!("Failures: {}", counters.failed),
         format!(
-            "Index: {} passages from {} files, {}",
+            "Index: {} passages from {} files{}",
             index.snippets,
             index.files,
-            human_bytes(index.size_bytes)
+            index
+                .size_bytes
+                .map(|b| format!(", {}", human_bytes(b)))
+                .unwrap_or_default()
         ),
         format!(
             "Index built: {}",
@@ -238,10 +241,13 @@ pub fn status(s: &Status) -> Formatted {
         None => lines.push("Encryption: status unavailable (see the bot's log)".to_string()),
     }
     lines.push(format!(
-        "Index: {} passages from {} files, {}",
+        "Index: {} passages from {} files{}",
         s.index.snippets,
         s.index.files,
-        human_bytes(s.index.size_bytes)
+        s.index
+            .size_bytes
+            .map(|b| format!(", {}", human_bytes(b)))
+            .unwrap_or_default()
     ));
     lines.push(format!(
         "Index updated: {}{}",
@@ -317,9 +323,10 @@ pub fn knowledge_fixed() -> Formatted {
 }
 
 /// Posted to the admin room when updating the index failed as a whole.
-pub fn reload_error(error: &str) -> Formatted {
+pub fn reload_error(error: Option<&str>) -> Formatted {
     text(format!(
-        "Updating the index from the knowledge files failed; the previous index is still in use: {error}"
+        "Updating the index from the knowledge files failed; the previous index is still in use: {}",
+        error.unwrap_or("the error is in the bot's log")
     ))
 }
 
@@ -369,9 +376,63 @@ pub fn gaps_failed() -> Formatted {
     text("Sorry, the feedback file couldn't be read. The error is in the bot's log.")
 }
 
-/// `!reload` done.
-pub fn reload_done(report: &str) -> Formatted {
-    text(format!("Index rebuilt: {report}"))
+/// Said under a reply to a question longer than `search.max_question_words`
+/// (or `max_question_bytes`).
+pub fn question_cut(cut: &crate::search::QuestionCut) -> String {
+    format!(
+        "Your question was long: I read only its first {} of {} words.",
+        cut.words_read, cut.words_asked
+    )
+}
+
+/// What a reload changed, for `!status` ("added a.md; synonyms re-read").
+pub fn reload_summary(
+    added: &[String],
+    updated: &[String],
+    removed: &[String],
+    synonyms: bool,
+) -> String {
+    let mut what = Vec::new();
+    for (label, files) in [("added", added), ("updated", updated), ("removed", removed)] {
+        if !files.is_empty() {
+            what.push(format!("{label} {}", files.join(", ")));
+        }
+    }
+    if synonyms {
+        what.push("synonyms re-read".into());
+    }
+    if what.is_empty() {
+        "no changes".to_string()
+    } else {
+        what.join("; ")
+    }
+}
+
+/// Ends a reply cut to fit in one Matrix event.
+pub const SHORTENED: &str = "… (shortened: the whole reply is too long for one Matrix message)";
+
+/// Where details the room isn't shown can be found.
+pub const SEE_LOG: &str = "see the bot's log";
+
+/// `!reload` done: what the room's collections hold now, and their problems.
+pub fn reload_done(snippets: usize, files: usize, millis: u128, problems: &[String]) -> Formatted {
+    let mut plain =
+        format!("Index rebuilt: indexed {snippets} snippets from {files} files in {millis} ms");
+    let mut html = format!("<p>{}</p>", escape_html(&plain));
+    if !problems.is_empty() {
+        let head = format!(
+            "{} with problems (their last good versions are served):",
+            problems.len()
+        );
+        plain.push_str(&format!("; {head}"));
+        html.push_str(&format!("<p>{}</p><ul>", escape_html(&head)));
+        for p in problems {
+            plain.push_str(&format!("\n- {p}"));
+            html.push_str(&format!("<li>{}</li>", escape_html(p)));
+        }
+        html.push_str("</ul>");
+    }
+    both(plain, html)
 }
 
 /// `!reload` failed.
@@ -496,6 +557,216 @@ mod tests {
         }
     }
 
+    /// Tags and attributes the Matrix spec allows in `formatted_body`
+    /// (client-server API, "m.room.message msgtypes": HTML).
+    fn allowed(tag: &str, attr: Option<(&str, &str)>) -> bool {
+        const TAGS: &[&str] = &[
+            "del",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "blockquote",
+            "p",
+            "a",
+            "ul",
+            "ol",
+            "sup",
+            "sub",
+            "li",
+            "b",
+            "i",
+            "u",
+            "strong",
+            "em",
+            "s",
+            "code",
+            "hr",
+            "br",
+            "div",
+            "table",
+            "thead",
+            "tbody",
+            "tr",
+            "th",
+            "td",
+            "caption",
+            "pre",
+            "span",
+            "img",
+            "details",
+            "summary",
+            "font",
+        ];
+        match attr {
+            None => TAGS.contains(&tag),
+            Some((name, value)) => match (tag, name) {
+                ("a", "href") => ["https://", "http://", "ftp://", "mailto:", "magnet:"]
+                    .iter()
+                    .any(|s| value.starts_with(s)),
+                ("a", "name" | "target") => true,
+                ("ol", "start") => true,
+                ("code", "class") => value.starts_with("language-"),
+                ("font" | "span", "data-mx-bg-color" | "data-mx-color" | "color") => true,
+                ("span", "data-mx-spoiler" | "data-mx-maths") => true,
+                ("div", "data-mx-maths") => true,
+                ("img", "width" | "height" | "alt" | "title" | "src") => true,
+                _ => false,
+            },
+        }
+    }
+
+    /// The words of `text`, for comparing the two bodies (list numbers, which
+    /// HTML lists carry implicitly, left out).
+    fn words(text: &str) -> std::collections::BTreeSet<String> {
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty() && !(w.len() <= 2 && w.chars().all(|c| c.is_ascii_digit())))
+            .map(str::to_lowercase)
+            .collect()
+    }
+
+    /// That `f`'s HTML uses only what the spec allows and that its plain body
+    /// says the same words.
+    fn assert_spec_clean(name: &str, f: &Formatted) {
+        let doc = scraper::Html::parse_fragment(&f.html);
+        let mut links = String::new();
+        for node in doc.root_element().descendants() {
+            let Some(el) = node.value().as_element() else {
+                continue;
+            };
+            let tag = el.name();
+            if tag == "html" {
+                continue;
+            }
+            assert!(
+                allowed(tag, None),
+                "{name}: <{tag}> is not allowed: {}",
+                f.html
+            );
+            for (attr, value) in el.attrs() {
+                assert!(
+                    allowed(tag, Some((attr, value))),
+                    "{name}: <{tag} {attr}={value:?}> is not allowed: {}",
+                    f.html
+                );
+                links.push(' ');
+                links.push_str(value);
+            }
+        }
+        // Text nodes apart: block elements separate words.
+        let text = doc.root_element().text().collect::<Vec<_>>().join(" ");
+        let (html_words, plain_words) = (words(&text), words(&f.plain));
+        let links = words(&links);
+        let only_html: Vec<&String> = html_words.difference(&plain_words).collect();
+        let only_plain: Vec<&String> = plain_words
+            .difference(&html_words)
+            .filter(|w| !links.contains(*w))
+            .collect();
+        assert!(
+            only_html.is_empty() && only_plain.is_empty(),
+            "{name}: the bodies differ: only in HTML {only_html:?}, only in plain {only_plain:?}\n{}\n{}",
+            f.plain,
+            f.html
+        );
+    }
+
+    #[test]
+    fn every_reply_kind_is_spec_clean_html_saying_what_the_plain_body_says() {
+        use crate::search::{AskOptions, Engine, SearchSettings};
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let engine = Engine::open(&SearchSettings::new(root.join("knowledge"), None)).unwrap();
+        let mut replies: Vec<(String, Formatted)> = Vec::new();
+        // Answers and refusals from the real knowledge base, user text included.
+        for q in [
+            "When is the emperor visiting Mongolia?",
+            "Which airport is Japan paying to expand?",
+            "What is the capital of France?",
+            "<b>bold</b> & <script>alert(1)</script> Naadam?",
+        ] {
+            let a = engine.ask(q).unwrap();
+            replies.push((format!("answer {q}"), crate::render::matrix(&a)));
+            let explained = engine.explain(q).unwrap();
+            replies.push((format!("!why {q}"), why(q, &explained.to_string())));
+        }
+        let mut cut = engine.ask(&"very long question ".repeat(200)).unwrap();
+        cut.answered = false;
+        replies.push(("cut question".into(), crate::render::matrix(&cut)));
+        let scoped = AskOptions {
+            collections: Some(vec!["nothing".into()]),
+            passages: None,
+        };
+        let none = engine.ask_with("emperor", &scoped).unwrap();
+        replies.push(("refusal, nothing near".into(), crate::render::matrix(&none)));
+        let sources_list: Vec<SourceInfo> = engine.sources();
+        replies.push(("!sources".into(), sources(&sources_list)));
+        replies.push(("!sources empty".into(), sources(&[])));
+        let counters = BotCounters {
+            answered: 3,
+            refused: 1,
+            failed: 0,
+        };
+        replies.push((
+            "!stats".into(),
+            stats(&counters, &engine.stats(), Duration::from_secs(70)),
+        ));
+        let mut s = Status {
+            device_id: "DEV".into(),
+            crypto: None,
+            index: engine.stats(),
+            index_age: Some(Duration::from_secs(65)),
+            watching: Some("watching for changes".into()),
+            last_reload: Some(("2026-01-01T00:00:00Z".into(), "added a.md".into())),
+            problems: vec!["a.md:1: <bad> & worse".into()],
+            reload_failure: Some("disk <full>".into()),
+            pulls: vec![("docs".into(), "pulled <now>".into())],
+            uptime: Some(Duration::from_secs(3)),
+        };
+        replies.push(("!status".into(), status(&s)));
+        s.problems.clear();
+        replies.push(("!status clean".into(), status(&s)));
+        replies.push(("!help".into(), help("!", false)));
+        replies.push(("!help admin".into(), help("!", true)));
+        let gap = Gap {
+            question: "<i>what</i> & why?".into(),
+            refused: 2,
+            down: 1,
+            up: 1,
+            last_asked: "2026-01-01T00:00:00Z".into(),
+        };
+        replies.push(("!gaps".into(), gaps(&[gap], 30)));
+        replies.push(("!gaps none".into(), gaps(&[], 30)));
+        replies.push((
+            "knowledge problems".into(),
+            knowledge_problems(&["a.md:1: <x>".into()]),
+        ));
+        replies.push(("knowledge fixed".into(), knowledge_fixed()));
+        replies.push(("reload error".into(), reload_error(Some("<io> error"))));
+        replies.push(("reload error hidden".into(), reload_error(None)));
+        replies.push((
+            "!reload".into(),
+            reload_done(5, 2, 30, &["b.md:2: <y>".into()]),
+        ));
+        replies.push(("!reload failed".into(), reload_failed()));
+        replies.push(("admin only".into(), admin_only("!", "reload")));
+        replies.push(("missing question".into(), missing_question("!", "ask")));
+        replies.push(("empty".into(), empty_question("!")));
+        replies.push(("unknown".into(), unknown_command("!", "<frob>")));
+        replies.push(("slow down".into(), slow_down(Duration::from_secs(20))));
+        replies.push(("search failed".into(), search_failed()));
+        replies.push(("feedback off".into(), feedback_off()));
+        replies.push(("gaps failed".into(), gaps_failed()));
+        let long = Formatted {
+            plain: "word <&> ".repeat(20_000),
+            html: format!("<p>{}</p>", escape_html(&"word <&> ".repeat(20_000))),
+        };
+        replies.push(("shortened".into(), long.fit(crate::render::MAX_REPLY_BYTES)));
+        for (name, f) in &replies {
+            assert_spec_clean(name, f);
+        }
+    }
+
     #[test]
     fn user_and_file_text_is_escaped() {
         let f = why("<b>x</b>", "<script>");
@@ -525,9 +796,8 @@ mod tests {
             index: IndexStats {
                 snippets: 3,
                 files: 2,
-                size_bytes: 0,
+                size_bytes: None,
                 built_at: "2026-01-01T00:00:00Z".into(),
-                location: String::new(),
             },
             index_age: Some(Duration::from_secs(65)),
             watching: None,
@@ -565,9 +835,8 @@ mod tests {
             index: IndexStats {
                 snippets: 5,
                 files: 2,
-                size_bytes: 0,
+                size_bytes: None,
                 built_at: String::new(),
-                location: "in memory".into(),
             },
             watching: Some("watching for changes".into()),
             last_reload: None,

@@ -13,6 +13,55 @@ pub struct Formatted {
     pub html: String,
 }
 
+/// What a reply's two bodies may take, JSON-escaped: Synapse refuses events over
+/// 65,536 bytes, and the event's relations, mentions and signatures need room too.
+pub const MAX_REPLY_BYTES: usize = 56_000;
+
+impl Formatted {
+    /// This message, shortened when its bodies (JSON-escaped) would take more
+    /// than `max` bytes: the plain text is cut at a line or word and marked as
+    /// shortened, and the HTML becomes that text (formatting is what gives way,
+    /// never the message).
+    pub fn fit(self, max: usize) -> Formatted {
+        let size = |f: &Formatted| json_len(&f.plain) + json_len(&f.html);
+        if size(&self) <= max {
+            return self;
+        }
+        let mut keep = self.plain.len().min(max / 2);
+        loop {
+            let mut end = keep;
+            while !self.plain.is_char_boundary(end) {
+                end -= 1;
+            }
+            let cut = &self.plain[..end];
+            let cut = cut
+                .rfind('\n')
+                .or_else(|| cut.rfind(' '))
+                .filter(|&i| i > end / 2)
+                .map_or(cut, |i| &cut[..i]);
+            let plain = format!("{cut}\n{}", messages::SHORTENED);
+            let html = format!("<p>{}</p>", escape_html(&plain).replace('\n', "<br>"));
+            let out = Formatted { plain, html };
+            if size(&out) <= max || keep == 0 {
+                return out;
+            }
+            keep /= 2;
+        }
+    }
+}
+
+/// Bytes `s` takes as a JSON string.
+fn json_len(s: &str) -> usize {
+    s.chars()
+        .map(|c| match c {
+            '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+            c if (c as u32) < 0x20 => 6,
+            c => c.len_utf8(),
+        })
+        .sum::<usize>()
+        + 2
+}
+
 /// Escapes text for HTML element content and attribute values.
 pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -203,6 +252,16 @@ fn refusal_plain(a: &Answer) -> String {
 
 /// The Matrix message for an answer.
 pub fn matrix(a: &Answer) -> Formatted {
+    let mut out = matrix_body(a);
+    if let Some(cut) = &a.cut {
+        let note = messages::question_cut(cut);
+        let _ = write!(out.plain, "\n\n{note}");
+        let _ = write!(out.html, "<p><em>{}</em></p>", escape_html(&note));
+    }
+    out
+}
+
+fn matrix_body(a: &Answer) -> Formatted {
     let (mut plain, mut html) = match (&a.answer, a.answered) {
         (Some(line), true) => (
             format!("{} {}", messages::ANSWER, line.text),
@@ -247,7 +306,7 @@ pub fn matrix(a: &Answer) -> Formatted {
         let _ = write!(html, "<p><em>{}</em></p>", escape_html(&note));
     }
     if !a.passages.is_empty() {
-        plain.push_str("\n\n");
+        let _ = write!(plain, "\n\n{}\n", messages::SOURCES_HEADER);
         let _ = write!(html, "<p>{}</p><ol>", messages::SOURCES_HEADER);
         for p in &a.passages {
             let _ = write!(
@@ -302,6 +361,9 @@ pub fn terminal(a: &Answer, color: bool) -> String {
             citation_plain(&p.citation)
         );
     }
+    if let Some(cut) = &a.cut {
+        let _ = writeln!(out, "\n{}", messages::question_cut(cut));
+    }
     out
 }
 
@@ -315,6 +377,33 @@ mod tests {
     use super::*;
     use crate::search::AnswerLine;
 
+    #[test]
+    fn replies_too_long_for_one_event_are_shortened_not_dropped() {
+        let small = Formatted {
+            plain: "short".into(),
+            html: "<p>short</p>".into(),
+        };
+        assert_eq!(small.clone().fit(MAX_REPLY_BYTES), small);
+        for line in ["word <&> \"quoted\"\n", "\u{1}\u{2}\u{3}\n", "ééé ", "x"] {
+            let plain = line.repeat(40_000);
+            let big = Formatted {
+                html: format!("<p>{}</p>", escape_html(&plain)),
+                plain,
+            };
+            let fit = big.fit(MAX_REPLY_BYTES);
+            let event = serde_json::json!({"body": fit.plain, "formatted_body": fit.html});
+            let size = serde_json::to_vec(&event).unwrap().len();
+            assert!(size <= MAX_REPLY_BYTES + 64, "{line:?}: {size}");
+            assert!(
+                fit.plain.len() > 1_000,
+                "{line:?}: kept {}",
+                fit.plain.len()
+            );
+            assert!(fit.plain.ends_with(messages::SHORTENED), "{line:?}");
+            assert!(fit.html.ends_with("</p>") && !fit.html.contains("<p><p>"));
+        }
+    }
+
     fn answer(question: &str, text: &str) -> Answer {
         Answer {
             question: question.into(),
@@ -324,6 +413,7 @@ mod tests {
                 text: "They visit in <b>July</b> 2025.".into(),
                 passage: 1,
             }),
+            cut: None,
             passages: vec![Passage {
                 rank: 1,
                 score: 1.5,

@@ -47,6 +47,7 @@ mod tests {
             allowed_inviters: vec!["@*:example.org".into(), "@alice:other.net".into()],
             admins: vec!["@root:example.org".into()],
             admin_room: String::new(),
+            ..Default::default()
         })
         .unwrap();
         for (user, ok) in [

@@ -59,6 +59,7 @@ pub(crate) async fn process(
             }
             _ => Vec::new(),
         };
+        note_invite(bot, &room, gap.iter().chain(&update.timeline.events));
         for event in gap.iter().chain(&update.timeline.events) {
             // Encrypted events arrive decrypted where the key was at hand;
             // the rest wait for their key (see `undecryptable`).
@@ -239,10 +240,64 @@ fn handle_reaction(bot: &Bot, room: &Room, reaction: &OriginalSyncReactionEvent)
     }
 }
 
+/// Remembers when the bot was invited to `room`, from its invite among
+/// `events`: what was said from then on was said with the bot in mind (people
+/// start a chat with the bot and type the question before it has joined).
+fn note_invite<'e>(
+    bot: &Bot,
+    room: &Room,
+    events: impl Iterator<Item = &'e matrix_sdk::deserialized_responses::TimelineEvent>,
+) {
+    for event in events {
+        let raw = event.raw();
+        let field = |name: &str| raw.get_field::<String>(name).ok().flatten();
+        if field("type").as_deref() != Some("m.room.member")
+            || field("state_key").as_deref() != Some(bot.user_id.as_str())
+        {
+            continue;
+        }
+        let membership = raw
+            .get_field::<serde_json::Value>("content")
+            .ok()
+            .flatten()
+            .and_then(|c| {
+                c.get("membership")
+                    .and_then(|m| m.as_str().map(str::to_owned))
+            });
+        let ts = raw
+            .get_field::<MilliSecondsSinceUnixEpoch>("origin_server_ts")
+            .ok()
+            .flatten();
+        if let (Some("invite"), Some(ts)) = (membership.as_deref(), ts) {
+            bot.invited_at
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(room.room_id().to_owned(), u64::from(ts.0));
+        }
+    }
+}
+
 /// When the bot's own join to `room` happened (ms since epoch).
 pub(crate) async fn joined_at(bot: &Bot, room: &Room) -> Option<u64> {
     let me = room.get_member_no_sync(&bot.user_id).await.ok()??;
     me.event().timestamp().map(u64::from)
+}
+
+/// Whether a message sent at `sent_at` (ms since epoch) in `room` was said
+/// before the bot was there to be asked: before its invite when the bot saw
+/// that, else before it joined.
+pub(crate) async fn said_before_us(bot: &Bot, room: &Room, sent_at: u64) -> bool {
+    let invited = bot
+        .invited_at
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(room.room_id())
+        .copied();
+    let from = match invited {
+        Some(t) => Some(t),
+        None => joined_at(bot, room).await,
+    };
+    from.is_some_and(|t| sent_at < t)
 }
 
 async fn handle_message(
@@ -265,11 +320,8 @@ async fn handle_message(
         return;
     }
     let sent_at = u64::from(msg.origin_server_ts.0);
-    if joined_at(bot, room)
-        .await
-        .is_some_and(|joined| sent_at < joined)
-    {
-        return; // said before we were in the room
+    if said_before_us(bot, room, sent_at).await {
+        return;
     }
     let room_id = room.room_id().as_str();
     let ctx = triggers::Context {
@@ -315,9 +367,11 @@ async fn handle_message(
     }
 }
 
-/// Direct chats: flagged `is_direct`, or just the asker and the bot.
+/// Direct chats: flagged `is_direct`, or just the asker and the bot, counting
+/// those invited: a group room whose other members haven't joined yet is still
+/// a group room, and its chatter isn't for the bot.
 async fn is_dm(room: &Room) -> bool {
-    room.joined_members_count() <= 2 || room.is_direct().await.unwrap_or(false)
+    room.active_members_count() <= 2 || room.is_direct().await.unwrap_or(false)
 }
 
 /// Searches quicker than this get no typing notice: on a local homeserver
@@ -337,8 +391,7 @@ async fn respond(
     request: Request,
 ) {
     let started = std::time::Instant::now();
-    let collections = bot.rooms.collections(room);
-    let work = build_reply(bot, msg, request, collections);
+    let work = build_reply(bot, room, msg, request);
     tokio::pin!(work);
     let mut typed = false;
     let (body, answer) = match tokio::time::timeout(TYPING_AFTER, &mut work).await {
@@ -433,23 +486,36 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
     Ok(tokio::task::spawn_blocking(f).await?)
 }
 
-/// The reply to `request`, and the search core's answer when it was a question
-/// (for the feedback file). `collections`: what this room may see (`None`: all).
+/// Runs the search `f` on the blocking pool once one of `search.max_concurrent`
+/// places is free: questions beyond that wait here, not in the blocking pool,
+/// which reloads and the crypto store also need.
+async fn search<T: Send + 'static>(
+    bot: &Bot,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> anyhow::Result<T> {
+    let _permit = bot.searches.acquire().await?;
+    blocking(f).await
+}
+
+/// The reply to `request` in `room`, and the search core's answer when it was a
+/// question (for the feedback file). Everything it tells is limited to the
+/// collections the room sees.
 async fn build_reply(
     bot: &Arc<Bot>,
+    room: &Room,
     msg: &OriginalSyncRoomMessageEvent,
     request: Request,
-    collections: Option<Vec<String>>,
 ) -> (Formatted, Option<Answer>) {
     let prefix = bot.config.answer.command_prefix.as_str();
     let engine = bot.engine.clone();
+    let scope = bot.rooms.collections(room);
     let options = AskOptions {
-        collections,
+        collections: scope.clone(),
         passages: None,
     };
     let reply = match request {
         Request::Ask(question) => {
-            match blocking(move || engine.ask_with(&question, &options)).await {
+            match search(bot, move || engine.ask_with(&question, &options)).await {
                 Ok(Ok(answer)) => {
                     let mut c = bot.counters.lock().unwrap_or_else(|e| e.into_inner());
                     if answer.answered {
@@ -465,25 +531,29 @@ async fn build_reply(
             }
         }
         Request::Why(question) => {
-            let q = question.clone();
-            match blocking(move || engine.explain_with(&q, &options)).await {
-                Ok(Ok(explanation)) => messages::why(&question, &explanation.to_string()),
+            match search(bot, move || engine.explain_with(&question, &options)).await {
+                // The question as read: a long one was cut.
+                Ok(Ok(explanation)) => {
+                    messages::why(&explanation.question.text, &explanation.to_string())
+                }
                 Ok(Err(err)) => search_failed(bot, &err),
                 Err(err) => search_failed(bot, &err),
             }
         }
-        Request::Sources => {
-            messages::sources(&bot.engine.sources_in(options.collections.as_deref()))
-        }
+        Request::Sources => messages::sources(&bot.engine.sources_in(scope.as_deref())),
         Request::Stats => {
             let counters = bot
                 .counters
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .clone();
-            messages::stats(&counters, &bot.engine.stats(), bot.started.elapsed())
+            messages::stats(
+                &counters,
+                &bot.engine.stats_in(scope.as_deref()),
+                bot.started.elapsed(),
+            )
         }
-        Request::Status => messages::status(&status(bot, options.collections.as_deref()).await),
+        Request::Status => messages::status(&status(bot, scope.as_deref()).await),
         Request::Help => messages::help(prefix, bot.access.is_admin(msg.sender.as_str())),
         Request::Reload | Request::Gaps if !bot.access.is_admin(msg.sender.as_str()) => {
             let command = if request == Request::Reload {
@@ -497,7 +567,15 @@ async fn build_reply(
         Request::Reload => match blocking(move || engine.rebuild()).await {
             Ok(Ok(report)) => {
                 info!(%report, by = %msg.sender, "index rebuilt");
-                messages::reload_done(&report.to_string())
+                // Told in the room's terms: its collections' files and problems.
+                let stats = bot.engine.stats_in(scope.as_deref());
+                let problems: Vec<String> = bot
+                    .engine
+                    .knowledge_errors_in(scope.as_deref())
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                messages::reload_done(stats.snippets, stats.files, report.millis, &problems)
             }
             Ok(Err(err)) => {
                 error!(error = %err, "rebuilding the index failed");
@@ -508,7 +586,7 @@ async fn build_reply(
                 messages::reload_failed()
             }
         },
-        Request::Gaps => gaps(bot).await,
+        Request::Gaps => gaps(bot, room).await,
         Request::MissingQuestion(cmd) => messages::missing_question(prefix, cmd),
         Request::Empty => messages::empty_question(prefix),
         Request::Unknown(cmd) => messages::unknown_command(prefix, &cmd),
@@ -517,7 +595,7 @@ async fn build_reply(
 }
 
 /// What `!status` shows, gathered now; in a room limited to `collections`, only
-/// the problems of files in those collections.
+/// what concerns those collections.
 async fn status(bot: &Bot, collections: Option<&[String]>) -> messages::Status {
     let crypto = match super::crypto::status(&bot.client).await {
         Ok(c) => Some(c),
@@ -530,7 +608,10 @@ async fn status(bot: &Bot, collections: Option<&[String]>) -> messages::Status {
         }
     };
     let reload = bot.reload_state().clone();
-    let index = bot.engine.stats();
+    let index = bot.engine.stats_in(collections);
+    let visible = |file: &str| {
+        collections.is_none_or(|cols| cols.iter().any(|c| c == bot.engine.collection_of(file)))
+    };
     messages::Status {
         device_id: bot
             .client
@@ -541,18 +622,23 @@ async fn status(bot: &Bot, collections: Option<&[String]>) -> messages::Status {
         index_age: super::status::index_age(&index),
         index,
         watching: Some(reload.watching),
-        last_reload: reload.last_reload,
+        last_reload: reload
+            .last_reload
+            .map(|r| (r.at.clone(), r.summary(visible))),
         problems: bot
             .engine
-            .knowledge_errors()
+            .knowledge_errors_in(collections)
             .iter()
-            .filter(|e| {
-                collections
-                    .is_none_or(|cols| cols.iter().any(|c| c == bot.engine.collection_of(&e.file)))
-            })
             .map(ToString::to_string)
             .collect(),
-        reload_failure: reload.failure,
+        // The error may name any collection's files.
+        reload_failure: reload.failure.map(|f| {
+            if collections.is_none() {
+                f
+            } else {
+                messages::SEE_LOG.to_string()
+            }
+        }),
         pulls: reload
             .pulls
             .into_iter()
@@ -562,8 +648,9 @@ async fn status(bot: &Bot, collections: Option<&[String]>) -> messages::Status {
     }
 }
 
-/// `!gaps`: the feedback file's most refused or down-voted questions.
-async fn gaps(bot: &Bot) -> Formatted {
+/// `!gaps`: the feedback file's most refused or down-voted questions: those
+/// asked in `room`, or in every room when asked in the admin room.
+async fn gaps(bot: &Bot, room: &Room) -> Formatted {
     if bot.feedback.is_none() {
         return messages::feedback_off();
     }
@@ -572,7 +659,10 @@ async fn gaps(bot: &Bot) -> Formatted {
         bot.config.feedback.gaps_days,
         bot.config.feedback.gaps_limit,
     );
-    match blocking(move || feedback::read(&path)).await {
+    let only = (bot.admin_room.as_deref() != Some(room.room_id()))
+        .then(|| room.room_id().as_str().to_owned());
+    let keep = move |r: &Record| only.as_ref().is_none_or(|room| r.room() == room);
+    match blocking(move || feedback::read_where(&path, keep)).await {
         Ok(Ok((records, _))) => messages::gaps(
             &feedback::gaps(&records, feedback::since_days(days), limit),
             days,

@@ -73,13 +73,31 @@ pub(crate) struct Bot {
     pub reload: Mutex<watch::ReloadState>,
     /// The feedback file, unless `feedback.record` is off (or it can't be opened).
     pub feedback: Option<feedback::Log>,
-    /// The bot's answers recorded in the feedback file: reactions to these are votes.
-    pub answers: Mutex<HashSet<OwnedEventId>>,
+    /// The bot's latest answers recorded in the feedback file: reactions to
+    /// these are votes.
+    pub answers: Mutex<Recent<OwnedEventId>>,
+    /// Places for searches running at once (`search.max_concurrent`).
+    pub searches: tokio::sync::Semaphore,
+    /// When the bot was last invited to each room it saw the invite of (ms
+    /// since epoch): questions from then on are answered.
+    pub invited_at: Mutex<std::collections::HashMap<OwnedRoomId, u64>>,
 }
 
 impl Bot {
     pub(crate) fn reload_state(&self) -> MutexGuard<'_, watch::ReloadState> {
         self.reload.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The collections the admin room sees (`None`: all): what it is told about.
+    pub(crate) fn admin_scope(&self) -> Option<Vec<String>> {
+        match self
+            .admin_room
+            .as_ref()
+            .and_then(|id| self.client.get_room(id))
+        {
+            Some(room) => self.rooms.collections(&room),
+            None => self.rooms.default_scope(),
+        }
     }
 }
 
@@ -142,6 +160,10 @@ pub async fn run_with_client(
         r => rooms::resolve_alias(&client, r).await,
     };
     let (feedback, answers) = open_feedback(&config);
+    let max_searches = match config.search.max_concurrent {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
     // A child token: ending the sync loop (even with an error) stops the
     // watcher too, without cancelling the caller's token.
     let shutdown = shutdown.child_token();
@@ -163,8 +185,16 @@ pub async fn run_with_client(
         reload: Mutex::new(watch::ReloadState::default()),
         feedback,
         answers: Mutex::new(answers),
+        searches: tokio::sync::Semaphore::new(max_searches),
+        invited_at: Mutex::new(std::collections::HashMap::new()),
     });
     bot.tasks.spawn(undecryptable::run(bot.clone()));
+    let bot2 = bot.clone();
+    bot.tasks.spawn(async move {
+        bot2.rooms
+            .keep_resolving(&bot2.client, &bot2.shutdown)
+            .await
+    });
     info!(user = %bot.user_id, name = %bot.display_name, "citebot starting");
     let (admin_tx, admin_rx) = tokio::sync::mpsc::unbounded_channel();
     let (synced_tx, synced_rx) = tokio::sync::watch::channel(false);
@@ -187,32 +217,70 @@ pub async fn run_with_client(
     result
 }
 
+/// How many of its latest answers the bot counts votes on.
+const VOTED_ANSWERS: usize = 100_000;
+
+/// A set of the `cap` items inserted last: memory that stays bounded however
+/// long the bot runs.
+pub(crate) struct Recent<T> {
+    order: std::collections::VecDeque<T>,
+    set: HashSet<T>,
+    cap: usize,
+}
+
+impl<T: Clone + Eq + std::hash::Hash> Recent<T> {
+    pub(crate) fn new(cap: usize) -> Self {
+        Recent {
+            order: std::collections::VecDeque::new(),
+            set: HashSet::new(),
+            cap: cap.max(1),
+        }
+    }
+
+    /// Adds `item`, forgetting the oldest when full.
+    pub(crate) fn insert(&mut self, item: T) {
+        if !self.set.insert(item.clone()) {
+            return;
+        }
+        self.order.push_back(item);
+        if self.order.len() > self.cap
+            && let Some(old) = self.order.pop_front()
+        {
+            self.set.remove(&old);
+        }
+    }
+
+    pub(crate) fn contains(&self, item: &T) -> bool {
+        self.set.contains(item)
+    }
+}
+
 /// Opens the feedback file (when `feedback.record`) and reads back which replies
 /// were answers, so votes on answers given before a restart still count.
-fn open_feedback(config: &Config) -> (Option<feedback::Log>, HashSet<OwnedEventId>) {
+fn open_feedback(config: &Config) -> (Option<feedback::Log>, Recent<OwnedEventId>) {
+    let mut answers = Recent::new(VOTED_ANSWERS);
     if !config.feedback.record {
-        return (None, HashSet::new());
+        return (None, answers);
     }
-    let log = match feedback::Log::open(&config.matrix.data_dir) {
+    let log = match feedback::Log::open(&config.matrix.data_dir, config.feedback.max_bytes) {
         Ok(log) => log,
         Err(err) => {
             error!(error = %err, "feedback will not be recorded");
-            return (None, HashSet::new());
+            return (None, answers);
         }
     };
-    let answers = match feedback::read(log.path()) {
-        Ok((records, _)) => records
-            .into_iter()
-            .filter_map(|r| match r {
-                feedback::Record::Answer { reply, .. } => OwnedEventId::try_from(reply).ok(),
-                feedback::Record::Reaction { .. } => None,
-            })
-            .collect(),
-        Err(err) => {
-            warn!(error = %err, "cannot read earlier feedback; votes on older answers are not recorded");
-            HashSet::new()
+    // Streamed: only the answers' IDs are kept.
+    let read = feedback::read_where(log.path(), |r| {
+        if let feedback::Record::Answer { reply, .. } = r
+            && let Ok(id) = OwnedEventId::try_from(reply.as_str())
+        {
+            answers.insert(id);
         }
-    };
+        false
+    });
+    if let Err(err) = read {
+        warn!(error = %err, "cannot read earlier feedback; votes on older answers are not recorded");
+    }
     (Some(log), answers)
 }
 

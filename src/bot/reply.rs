@@ -26,7 +26,8 @@ pub fn content(
     question: &OriginalSyncRoomMessageEvent,
     mode: ReplyMode,
 ) -> RoomMessageEventContent {
-    let notice = RoomMessageEventContent::notice_html(body.plain.clone(), body.html.clone());
+    let body = body.clone().fit(crate::render::MAX_REPLY_BYTES);
+    let notice = RoomMessageEventContent::notice_html(body.plain, body.html);
     let mut content = match mode {
         ReplyMode::Thread => {
             notice.make_for_thread(question, ReplyWithinThread::No, AddMentions::No)

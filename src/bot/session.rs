@@ -51,6 +51,13 @@ fn login_id(cfg: &MatrixConfig) -> &str {
 pub async fn connect(cfg: &MatrixConfig) -> anyhow::Result<Client> {
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("creating matrix.data_dir {}", cfg.data_dir.display()))?;
+    // The session, crypto store and feedback file are the bot's alone.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&cfg.data_dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("making {} private", cfg.data_dir.display()))?;
+    }
     let path = session_path(&cfg.data_dir);
     if path.exists() {
         let text = std::fs::read_to_string(&path)

@@ -49,9 +49,8 @@ mod tests {
         let mut stats = IndexStats {
             snippets: 0,
             files: 0,
-            size_bytes: 0,
+            size_bytes: None,
             built_at: (chrono::Utc::now() - chrono::Duration::seconds(90)).to_rfc3339(),
-            location: String::new(),
         };
         let age = index_age(&stats).unwrap();
         assert!((89..=95).contains(&age.as_secs()), "{age:?}");

@@ -69,11 +69,8 @@ pub(crate) async fn track(bot: &Arc<Bot>, room: &Room, event: &TimelineEvent, ca
         return;
     }
     let sent_at = u64::from(ts.0);
-    if handlers::joined_at(bot, room)
-        .await
-        .is_some_and(|joined| sent_at < joined)
-    {
-        return; // from before we joined: never meant for us to read
+    if handlers::said_before_us(bot, room, sent_at).await {
+        return; // never meant for us to read
     }
     let now = u64::from(MilliSecondsSinceUnixEpoch::now().0);
     if Duration::from_millis(now.saturating_sub(sent_at)) > bot.config.answer.max_missed_age() {

@@ -33,14 +33,40 @@ const POLL: Duration = Duration::from_secs(5);
 pub(crate) struct ReloadState {
     /// How the folder is followed.
     pub watching: String,
-    /// When the index was last brought up to date (RFC 3339) and what changed.
-    pub last_reload: Option<(String, String)>,
+    /// When the index was last brought up to date, and what changed.
+    pub last_reload: Option<LastReload>,
     /// Why the last reload failed as a whole.
     pub failure: Option<String>,
     /// The problems the admin room was last told about.
     reported: Vec<String>,
     /// Each git source's last pull, by collection.
     pub pulls: std::collections::BTreeMap<String, String>,
+}
+
+/// The last time the index was brought up to date with the files.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LastReload {
+    /// RFC 3339.
+    pub at: String,
+    pub added: Vec<String>,
+    pub updated: Vec<String>,
+    pub removed: Vec<String>,
+    pub synonyms: bool,
+}
+
+impl LastReload {
+    /// What changed among the files `visible` lets a room see.
+    pub fn summary(&self, visible: impl Fn(&str) -> bool) -> String {
+        let keep = |files: &[String]| -> Vec<String> {
+            files.iter().filter(|f| visible(f)).cloned().collect()
+        };
+        messages::reload_summary(
+            &keep(&self.added),
+            &keep(&self.updated),
+            &keep(&self.removed),
+            self.synonyms,
+        )
+    }
 }
 
 /// Debounced changes to a knowledge folder: each [`Changes::next`] is one burst
@@ -317,44 +343,33 @@ async fn refresh(bot: &Arc<Bot>, admin: &mpsc::UnboundedSender<Formatted>, chang
         Err(err) => return failed(bot, admin, &err.to_string()),
     };
     let after: BTreeSet<String> = bot.engine.sources().into_iter().map(|s| s.file).collect();
-    let problems: Vec<String> = bot
+    let all_problems: Vec<String> = bot
         .engine
         .knowledge_errors()
         .iter()
         .map(ToString::to_string)
         .collect();
+    // The admin room is told only about the collections it may see.
+    let problems: Vec<String> = bot
+        .engine
+        .knowledge_errors_in(bot.admin_scope().as_deref())
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     let settings = bot.engine.settings();
-    let added: Vec<&String> = after.difference(&before).collect();
-    let removed: Vec<&String> = before.difference(&after).collect();
+    let added: Vec<String> = after.difference(&before).cloned().collect();
+    let removed: Vec<String> = before.difference(&after).cloned().collect();
     let touched: BTreeSet<String> = changed.iter().filter_map(|p| settings.shown(p)).collect();
-    let updated: Vec<&String> = touched
+    let updated: Vec<String> = touched
         .iter()
         .filter(|f| before.contains(*f) && after.contains(*f))
-        .filter(|f| !problems.iter().any(|p| p.starts_with(&format!("{f}:"))))
+        .filter(|f| !all_problems.iter().any(|p| p.starts_with(&format!("{f}:"))))
+        .cloned()
         .collect();
     let synonyms = touched
         .iter()
         .any(|f| f.ends_with(crate::knowledge::SYNONYMS_FILE));
-    let mut what = Vec::new();
-    for (label, files) in [
-        ("added", &added),
-        ("updated", &updated),
-        ("removed", &removed),
-    ] {
-        if !files.is_empty() {
-            let list: Vec<&str> = files.iter().map(|f| f.as_str()).collect();
-            what.push(format!("{label} {}", list.join(", ")));
-        }
-    }
-    if synonyms {
-        what.push("synonyms re-read".into());
-    }
-    let summary = if what.is_empty() {
-        "no changes".to_string()
-    } else {
-        what.join("; ")
-    };
-    if !what.is_empty() {
+    if !(added.is_empty() && updated.is_empty() && removed.is_empty() && !synonyms) {
         info!(
             ?added,
             ?updated,
@@ -369,7 +384,13 @@ async fn refresh(bot: &Arc<Bot>, admin: &mpsc::UnboundedSender<Formatted>, chang
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let post = {
         let mut state = bot.reload_state();
-        state.last_reload = Some((now, summary));
+        state.last_reload = Some(LastReload {
+            at: now,
+            added,
+            updated,
+            removed,
+            synonyms,
+        });
         state.failure = None;
         if problems == state.reported {
             None
@@ -397,7 +418,10 @@ fn failed(bot: &Bot, admin: &mpsc::UnboundedSender<Formatted>, err: &str) {
     error!(error = %err, "updating the index from the knowledge files failed; the previous index stays in use");
     let mut state = bot.reload_state();
     if state.failure.as_deref() != Some(err) {
-        let _ = admin.send(messages::reload_error(err));
+        // The error may name any collection's files: an admin room limited to
+        // some collections is told only that it failed.
+        let shown = bot.admin_scope().is_none().then_some(err);
+        let _ = admin.send(messages::reload_error(shown));
     }
     state.failure = Some(err.to_string());
 }
@@ -427,6 +451,7 @@ pub(crate) async fn post_to_admin_room(
             warn!(room = %room_id, "not in the admin room (invite the bot there); not posting");
             continue;
         };
+        let post = post.fit(crate::render::MAX_REPLY_BYTES);
         let content = RoomMessageEventContent::notice_html(post.plain, post.html);
         if let Err(err) = room.send(content).await {
             warn!(room = %room_id, error = %err, "posting to the admin room failed");

@@ -145,6 +145,9 @@ struct SynonymsFile {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FileInfo {
     pub file: String,
+    /// The collection its snippets are in (what rooms are limited by).
+    #[serde(default)]
+    pub collection: String,
     pub title: String,
     pub source: String,
     pub published: Option<NaiveDate>,
@@ -759,6 +762,7 @@ pub fn parse_file(
     if meta.draft && !options.strict {
         let info = FileInfo {
             file: file.into(),
+            collection: collection.into(),
             title: meta
                 .title
                 .clone()
@@ -838,6 +842,7 @@ pub fn parse_file(
     }
     let info = FileInfo {
         file: file.into(),
+        collection: collection.into(),
         title: title.trim().into(),
         source: source.trim().into(),
         published: meta.published,

@@ -18,7 +18,7 @@ use super::synonyms::Synonyms;
 use crate::knowledge::{FileInfo, KnowledgeBase, KnowledgeError, Snippet, SynonymGroup};
 
 /// Bumped whenever the schema or the analyzers change, so old indexes rebuild.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 
 /// tantivy's indexing memory per thread: it flushes a segment when full, so a
 /// generous budget means fewer, larger segments to write and merge. It is a
@@ -54,11 +54,11 @@ pub enum SearchError {
 pub struct IndexStats {
     pub snippets: usize,
     pub files: usize,
-    pub size_bytes: u64,
+    /// The whole index's size; `None` in a view of some collections only,
+    /// which must not hint at how much else there is.
+    pub size_bytes: Option<u64>,
     /// RFC 3339 time the index was built.
     pub built_at: String,
-    /// Where the index lives ("in memory" when not on disk).
-    pub location: String,
 }
 
 /// What a commit records about the files it indexed: enough to update the index
@@ -584,14 +584,26 @@ impl Snapshot {
         IndexStats {
             snippets: self.snippet_count,
             files: self.files.len(),
-            size_bytes: self.store.size_bytes(&self.searcher),
+            size_bytes: Some(self.store.size_bytes(&self.searcher)),
             built_at: self.built_at.clone(),
-            location: self
-                .store
-                .dir
-                .as_ref()
-                .map(|d| d.display().to_string())
-                .unwrap_or_else(|| "in memory".into()),
+        }
+    }
+
+    /// [`Snapshot::stats`] over the files of `collections` only (`None`: all).
+    pub fn stats_in(&self, collections: Option<&[String]>) -> IndexStats {
+        let Some(cols) = collections else {
+            return self.stats();
+        };
+        let files: Vec<&FileInfo> = self
+            .files
+            .iter()
+            .filter(|f| cols.contains(&f.collection))
+            .collect();
+        IndexStats {
+            snippets: files.iter().map(|f| f.snippets).sum(),
+            files: files.len(),
+            size_bytes: None,
+            built_at: self.built_at.clone(),
         }
     }
 }

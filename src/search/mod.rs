@@ -32,6 +32,10 @@ pub struct SearchSettings {
     pub passages: usize,
     /// Below this confidence (0–1) a question is refused.
     pub min_confidence: f32,
+    /// Questions are read up to this many words and bytes: a question's cost
+    /// grows with its length, and one pasted page must not hold up the others.
+    pub max_question_words: usize,
+    pub max_question_bytes: usize,
     /// Docs folders read besides `knowledge_dir`, each as one collection.
     pub sources: Vec<ExtraSource>,
 }
@@ -83,9 +87,76 @@ impl SearchSettings {
             index_dir,
             passages: 3,
             min_confidence: query::DEFAULT_MIN_CONFIDENCE,
+            max_question_words: DEFAULT_MAX_QUESTION_WORDS,
+            max_question_bytes: DEFAULT_MAX_QUESTION_BYTES,
             sources: Vec::new(),
         }
     }
+}
+
+/// How much of a question is read by default: far more than any question asked
+/// in chat or in the reading-comprehension sets (their longest are about 40
+/// words), far less than a pasted page.
+pub const DEFAULT_MAX_QUESTION_WORDS: usize = 100;
+pub const DEFAULT_MAX_QUESTION_BYTES: usize = 2000;
+
+/// A question longer than [`SearchSettings::max_question_words`] or
+/// [`SearchSettings::max_question_bytes`]: only its start was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct QuestionCut {
+    /// Words read (the question's first ones).
+    pub words_read: usize,
+    /// Words the question had.
+    pub words_asked: usize,
+}
+
+/// The start of `question` within `max_words` words and `max_bytes` bytes (cut
+/// at a word's end where one fits), and the cut when one was made. Linear in the
+/// question's length.
+pub fn cut_question(
+    question: &str,
+    max_words: usize,
+    max_bytes: usize,
+) -> (&str, Option<QuestionCut>) {
+    let mut words = 0;
+    let mut end = 0;
+    let mut cut_at = None;
+    for (start, word) in question
+        .split_whitespace()
+        .map(|w| (w.as_ptr() as usize - question.as_ptr() as usize, w))
+    {
+        let word_end = start + word.len();
+        if cut_at.is_none() {
+            if words < max_words && word_end <= max_bytes {
+                end = word_end;
+            } else {
+                // One word longer than the byte limit: keep what fits of it.
+                if words == 0 {
+                    end = floor_char_boundary(question, max_bytes);
+                }
+                cut_at = Some(words);
+            }
+        }
+        words += 1;
+    }
+    match cut_at {
+        None => (question, None),
+        Some(read) => (
+            question[..end].trim_end(),
+            Some(QuestionCut {
+                words_read: read.max(usize::from(end > 0)),
+                words_asked: words,
+            }),
+        ),
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 /// Per-question options.
@@ -159,6 +230,9 @@ pub struct Answer {
     pub passages: Vec<Passage>,
     /// When not answered: "title › heading" of the nearest topics, to suggest.
     pub closest_topics: Vec<String>,
+    /// Set when the question was too long to read whole: `question` is its start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cut: Option<QuestionCut>,
 }
 
 /// What a rebuild found.
@@ -248,11 +322,23 @@ impl Engine {
     /// Answers a question.
     pub fn ask_with(&self, question: &str, options: &AskOptions) -> Result<Answer, SearchError> {
         let n = options.passages.unwrap_or(self.settings.passages).max(1);
-        self.snapshot().ask(
+        let (question, cut) = self.cut(question);
+        let mut answer = self.snapshot().ask(
             question,
             n,
             options.collections.as_deref(),
             self.settings.min_confidence,
+        )?;
+        answer.cut = cut;
+        Ok(answer)
+    }
+
+    /// The part of `question` the settings let the engine read.
+    fn cut<'q>(&self, question: &'q str) -> (&'q str, Option<QuestionCut>) {
+        cut_question(
+            question,
+            self.settings.max_question_words,
+            self.settings.max_question_bytes,
         )
     }
 
@@ -269,12 +355,15 @@ impl Engine {
         options: &AskOptions,
     ) -> Result<Explanation, SearchError> {
         let n = options.passages.unwrap_or(self.settings.passages).max(1);
-        self.snapshot().explain(
+        let (question, cut) = self.cut(question);
+        let mut explanation = self.snapshot().explain(
             question,
             n,
             options.collections.as_deref(),
             self.settings.min_confidence,
-        )
+        )?;
+        explanation.cut = cut;
+        Ok(explanation)
     }
 
     /// Re-reads the knowledge files and rebuilds the whole index now. Questions
@@ -350,6 +439,21 @@ impl Engine {
     /// Size and age of the index.
     pub fn stats(&self) -> IndexStats {
         self.snapshot().stats()
+    }
+
+    /// [`Engine::stats`] over `collections` only (`None`: all), as a room mapped
+    /// to some collections is shown them.
+    pub fn stats_in(&self, collections: Option<&[String]>) -> IndexStats {
+        self.snapshot().stats_in(collections)
+    }
+
+    /// The problems of the files in `collections` (`None`: all).
+    pub fn knowledge_errors_in(&self, collections: Option<&[String]>) -> Vec<KnowledgeError> {
+        let mut errors = self.knowledge_errors();
+        if let Some(cols) = collections {
+            errors.retain(|e| cols.iter().any(|c| c == self.collection_of(&e.file)));
+        }
+        errors
     }
 
     /// The settings this engine was opened with.
@@ -720,6 +824,128 @@ mod tests {
     }
 
     #[test]
+    fn a_scope_tells_nothing_of_the_collections_outside_it() {
+        let (_d, e) = engine();
+        let team = AskOptions {
+            collections: Some(vec!["team".into()]),
+            passages: None,
+        };
+        let outside = [
+            "Imperial visit",
+            "Aid",
+            "Naadam",
+            "naadam",
+            "Plans",
+            "Money",
+        ];
+        // Words of the other collections, unless the asker typed them.
+        let leaks = |what: &str, text: &str, asked: &str| {
+            let asked = asked.to_lowercase();
+            for word in outside
+                .iter()
+                .filter(|w| !asked.contains(&w.to_lowercase()))
+            {
+                assert!(!text.contains(word), "{what} names {word:?}: {text}");
+            }
+        };
+        // Nearest topics after a refusal.
+        let a = e.ask_with("Naadam festival dates", &team).unwrap();
+        assert!(!a.answered);
+        leaks("closest topics", &a.closest_topics.join("; "), "");
+        assert_eq!(a.closest_topics, ["Policy"]);
+        // `!why`: counts, weights and typo corrections come from the scope only.
+        for q in [
+            "Naadam festival",
+            "Naadan festivall",
+            "Chinggis Khaan airport",
+        ] {
+            let why = e.explain_with(q, &team).unwrap();
+            assert!(why.question.units.iter().all(|u| !u.known), "{why}");
+            leaks("!why", &why.to_string(), q);
+            let all = e.explain(q).unwrap();
+            assert!(all.question.units.iter().any(|u| u.known), "{all}");
+        }
+        // The words it does hold are counted within it.
+        let why = e.explain_with("Mongolia policy", &team).unwrap();
+        let df: Vec<u64> = why
+            .question
+            .units
+            .iter()
+            .map(|u| u.variants[0].doc_freq)
+            .collect();
+        assert_eq!(df, [1, 1], "{why}");
+        // `!stats`: its own totals, and no size of the whole index.
+        let stats = e.stats_in(team.collections.as_deref());
+        assert_eq!(
+            (stats.files, stats.snippets, stats.size_bytes),
+            (1, 1, None)
+        );
+        assert_eq!(e.stats_in(None).files, 3);
+        // A scope holding every collection is the whole index, figure for figure.
+        let every = Some(vec![String::new(), "team".into()]);
+        let q = "When does the emperor visit Mongolia?";
+        let scoped = e.ask_with(
+            q,
+            &AskOptions {
+                collections: every,
+                passages: None,
+            },
+        );
+        assert_eq!(scoped.unwrap(), e.ask(q).unwrap());
+        // An empty scope (a fail-closed default) sees nothing at all.
+        let none = AskOptions {
+            collections: Some(Vec::new()),
+            passages: None,
+        };
+        let a = e.ask_with(q, &none).unwrap();
+        assert!(!a.answered && a.passages.is_empty() && a.closest_topics.is_empty());
+        assert!(e.sources_in(Some(&[])).is_empty());
+    }
+
+    #[test]
+    fn long_questions_are_cut_to_their_first_words() {
+        // (question, max words, max bytes, what is read, (words read, words asked))
+        type Case<'a> = (&'a str, usize, usize, &'a str, Option<(usize, usize)>);
+        let table: &[Case] = &[
+            ("when is the visit?", 10, 100, "when is the visit?", None),
+            ("when is the visit?", 2, 100, "when is", Some((2, 4))),
+            (
+                "  when   is the visit?",
+                2,
+                100,
+                "  when   is",
+                Some((2, 4)),
+            ),
+            ("when is the visit?", 10, 9, "when is", Some((2, 4))),
+            ("abcdefghijkl rest", 10, 5, "abcde", Some((1, 2))),
+            ("ééééé x", 10, 5, "éé", Some((1, 2))),
+            ("", 1, 16, "", None),
+        ];
+        for &(q, words, bytes, kept, cut) in table {
+            let (got, c) = cut_question(q, words, bytes);
+            assert_eq!(got, kept, "{q:?} {words} {bytes}");
+            assert_eq!(
+                c.map(|c| (c.words_read, c.words_asked)),
+                cut,
+                "{q:?} {words} {bytes}"
+            );
+        }
+        let (_d, e) = engine();
+        let long = format!(
+            "When is the emperor visiting Mongolia? {}",
+            "very ".repeat(5000)
+        );
+        let a = e.ask(&long).unwrap();
+        assert_eq!(a.cut.map(|c| c.words_asked), Some(5006));
+        assert!(a.question.len() <= DEFAULT_MAX_QUESTION_BYTES);
+        assert!(
+            crate::render::matrix(&a)
+                .plain
+                .contains("first 100 of 5006 words")
+        );
+    }
+
+    #[test]
     fn on_disk_index_rebuilds_when_files_change_and_not_otherwise() {
         let (dir, _) = engine();
         let k = dir.path().join("knowledge");
@@ -741,7 +967,7 @@ mod tests {
         assert_ne!(e.stats().built_at, built);
         assert!(e.ask("felt tent").unwrap().answered);
         assert_eq!(e.stats().files, 4);
-        assert!(e.stats().size_bytes > 0);
+        assert!(e.stats().size_bytes.is_some_and(|b| b > 0));
         // An explicit rebuild sees a deletion at once.
         std::fs::remove_file(k.join("new.md")).unwrap();
         let report = e.rebuild().unwrap();

@@ -19,7 +19,7 @@ use serde::Serialize;
 use tantivy::Term as IndexTerm;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+    BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 
@@ -139,6 +139,12 @@ const PREFIX: f32 = 0.5;
 const HEADING: f32 = 0.8;
 /// The noun of "which festival…" weighs this much of its usual weight.
 const TYPE_NOUN: f32 = 0.5;
+/// Most units of a question in the candidate query.
+const MAX_QUERY_UNITS: usize = 32;
+/// The longest run of capitalised words read as one name: a run is tried whole
+/// and then word by word, so without a bound a message of Title Case words would
+/// cost the square of its length.
+const MAX_NAME_WORDS: usize = 6;
 /// Unknown capitalised names weigh this much more: a question about an entity the
 /// knowledge never mentions is most likely out of scope.
 const UNKNOWN_NAME: f32 = 2.5;
@@ -221,6 +227,8 @@ pub struct Explanation {
     pub confidence: Confidence,
     pub answered: bool,
     pub passages: Vec<ExplainedPassage>,
+    /// Set when only the question's start was read.
+    pub cut: Option<super::QuestionCut>,
 }
 
 /// One candidate's figures in an [`Explanation`].
@@ -240,6 +248,13 @@ pub struct ExplainedPassage {
 impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let q = &self.question;
+        if let Some(cut) = &self.cut {
+            writeln!(
+                f,
+                "Read only the first {} of {} words.",
+                cut.words_read, cut.words_asked
+            )?;
+        }
         writeln!(f, "Question type: {:?}, tense: {:?}", q.kind, q.tense)?;
         if q.units.is_empty() {
             writeln!(f, "No searchable words: the question is only stop words.")?;
@@ -328,8 +343,15 @@ fn words(text: &str) -> Vec<Word> {
 }
 
 impl Snapshot {
-    /// Analyses a question against this index.
-    pub fn question(&self, text: &str) -> Result<Question, SearchError> {
+    /// Analyses a question against the part of this index `collections` covers
+    /// (`None`: all): every count, weight and typo correction comes from that part
+    /// only, so what a room is told never depends on knowledge it may not see.
+    pub fn question(
+        &self,
+        text: &str,
+        collections: Option<&[String]>,
+    ) -> Result<Question, SearchError> {
+        let counts = Counts::new(self, collections)?;
         let mut stem = self.stemmed.clone();
         let words = words(text);
         let asked = answer::kind_of(&words.iter().map(|w| w.lower.as_str()).collect::<Vec<_>>());
@@ -374,14 +396,9 @@ impl Snapshot {
             content.push((w.clone(), s, name));
         }
 
-        let searcher = &self.searcher;
         let f = self.store.fields;
-        let n_docs = searcher.num_docs().max(1);
-        let df = |field: Field, t: &str| {
-            searcher
-                .doc_freq(&IndexTerm::from_field_text(field, t))
-                .unwrap_or(0)
-        };
+        let n_docs = counts.docs().max(1);
+        let df = |field: Field, t: &str| counts.term(field, t);
         let any_df = |t: &str| {
             let body = df(f.body, t);
             if body > 0 {
@@ -404,7 +421,7 @@ impl Snapshot {
                     .collect(),
             );
             p.set_slop(1);
-            searcher.search(&p, &Count).map(|n| n as u64).unwrap_or(0)
+            counts.matching(Box::new(p))
         };
         let word_idf = |terms: &[String]| terms.iter().map(|t| idf(any_df(t), n_docs)).sum::<f32>();
 
@@ -418,6 +435,7 @@ impl Snapshot {
                     // A run of adjacent capitalised words is one name.
                     let mut len = 1;
                     while content[i].2
+                        && len < MAX_NAME_WORDS
                         && i + len < content.len()
                         && content[i + len].2
                         && content[i + len].0.index == content[i + len - 1].0.index + 1
@@ -456,7 +474,7 @@ impl Snapshot {
             }
             let mut known = variants.iter().any(|v| v.doc_freq > 0);
             if !known && len == 1 {
-                for (term, distance, doc_freq) in self.fuzzy(f.body, &own[0])? {
+                for (term, distance, doc_freq) in self.fuzzy(f.body, &own[0], &counts)? {
                     let strength = if distance == 1 { FUZZY_1 } else { FUZZY_2 };
                     variants.push(Variant {
                         terms: vec![term],
@@ -510,7 +528,12 @@ impl Snapshot {
 
     /// Index terms within edit distance of a word the index does not hold: the
     /// closest few, most frequent first.
-    fn fuzzy(&self, field: Field, word: &str) -> Result<Vec<(String, u8, u64)>, SearchError> {
+    fn fuzzy(
+        &self,
+        field: Field,
+        word: &str,
+        counts: &Counts<'_>,
+    ) -> Result<Vec<(String, u8, u64)>, SearchError> {
         let len = word.chars().count();
         if len < 4 || word.chars().any(|c| c.is_ascii_digit()) {
             return Ok(Vec::new());
@@ -523,6 +546,15 @@ impl Snapshot {
             let mut ranked: Vec<(String, u8, u64)> = self
                 .terms_within(field, word, max)?
                 .into_iter()
+                .filter_map(|(t, df)| {
+                    // Out of scope, a term of another collection is no correction.
+                    let df = if counts.scoped() {
+                        counts.term(field, &t)
+                    } else {
+                        df
+                    };
+                    (df > 0).then_some((t, df))
+                })
                 .map(|(t, df)| {
                     let d = crate::text::edit_distance(word, &t).min(usize::from(limit)) as u8;
                     (t, d, df)
@@ -602,7 +634,16 @@ impl Snapshot {
             );
             clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(t), boost))));
         };
-        for u in &q.units {
+        // Only the weightiest units pick candidates: tantivy's union of term
+        // queries costs about the square of the number of terms, and the rarest
+        // words of a long question are the ones that tell passages apart
+        // (re-scoring still weighs every unit).
+        let mut units: Vec<&Unit> = q.units.iter().collect();
+        if units.len() > MAX_QUERY_UNITS {
+            units.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+            units.truncate(MAX_QUERY_UNITS);
+        }
+        for u in units {
             // The variants of a unit share its weight: a passage saying "Emperor
             // Naruhito" should not count as three times as relevant to "emperor".
             let live = u.variants.iter().filter(|v| v.doc_freq > 0).count().max(1) as f32;
@@ -633,23 +674,31 @@ impl Snapshot {
         let query: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
         match collections {
             None => query,
-            Some(cols) => {
-                let allowed: Vec<(Occur, Box<dyn Query>)> = cols
-                    .iter()
-                    .map(|c| {
-                        let t = TermQuery::new(
-                            IndexTerm::from_field_text(f.collection, c),
-                            IndexRecordOption::Basic,
-                        );
-                        (Occur::Should, Box::new(t) as Box<dyn Query>)
-                    })
-                    .collect();
-                Box::new(BooleanQuery::new(vec![
-                    (Occur::Must, query),
-                    (Occur::Must, Box::new(BooleanQuery::new(allowed))),
-                ]))
-            }
+            Some(cols) => Box::new(BooleanQuery::new(vec![
+                (Occur::Must, query),
+                (Occur::Must, self.collection_filter(cols)),
+            ])),
         }
+    }
+
+    /// Matches every document of `collections`, scoring nothing: a filter must not
+    /// change how candidates rank against each other.
+    fn collection_filter(&self, collections: &[String]) -> Box<dyn Query> {
+        let f = self.store.fields;
+        let allowed: Vec<(Occur, Box<dyn Query>)> = collections
+            .iter()
+            .map(|c| {
+                let t = TermQuery::new(
+                    IndexTerm::from_field_text(f.collection, c),
+                    IndexRecordOption::Basic,
+                );
+                (Occur::Should, Box::new(t) as Box<dyn Query>)
+            })
+            .collect();
+        Box::new(ConstScoreQuery::new(
+            Box::new(BooleanQuery::new(allowed)),
+            0.0,
+        ))
     }
 
     /// Candidates for `q`, best first.
@@ -782,7 +831,7 @@ impl Snapshot {
         collections: Option<&[String]>,
         bar: f32,
     ) -> Result<Answer, SearchError> {
-        let q = self.question(question)?;
+        let q = self.question(question, collections)?;
         let ranked = self.rank(&q, collections)?;
         let confidence = confidence(&q, &ranked);
         // Nothing found is never an answer, whatever the bar.
@@ -804,7 +853,7 @@ impl Snapshot {
         let closest_topics = if answered {
             Vec::new()
         } else {
-            self.closest_topics(&ranked)
+            self.closest_topics(&ranked, collections)
         };
         let passages = ranked
             .into_iter()
@@ -836,16 +885,23 @@ impl Snapshot {
             freshness,
             passages,
             closest_topics,
+            cut: None,
         })
     }
 
-    fn closest_topics(&self, ranked: &[Scored]) -> Vec<String> {
+    /// What to suggest after a refusal: the topics of the passages that matched
+    /// something, then the titles of files, all within `collections`.
+    fn closest_topics(&self, ranked: &[Scored], collections: Option<&[String]>) -> Vec<String> {
         let mut topics: Vec<String> = Vec::new();
         let near = ranked
             .iter()
             .filter(|s| s.coverage > 0.0)
             .map(|s| topic(&s.snippet.title, &s.snippet.heading));
-        let all = self.files.iter().map(|f| f.title.clone());
+        let all = self
+            .files
+            .iter()
+            .filter(|f| collections.is_none_or(|cols| cols.contains(&f.collection)))
+            .map(|f| f.title.clone());
         for t in near.chain(all) {
             if !topics.contains(&t) {
                 topics.push(t);
@@ -865,7 +921,7 @@ impl Snapshot {
         collections: Option<&[String]>,
         bar: f32,
     ) -> Result<Explanation, SearchError> {
-        let q = self.question(question)?;
+        let q = self.question(question, collections)?;
         let ranked = self.rank(&q, collections)?;
         let confidence = confidence(&q, &ranked);
         // Nothing found is never an answer, whatever the bar.
@@ -895,7 +951,80 @@ impl Snapshot {
             confidence,
             answered,
             passages,
+            cut: None,
         })
+    }
+}
+
+/// Document counts over the part of the index a question may see. Where that is
+/// all of it, tantivy's term statistics; otherwise each count is a search limited
+/// to the allowed collections, so a room mapped to some collections is never told
+/// (through a weight, a count in `!why` or a typo correction) what the others hold.
+pub(crate) struct Counts<'s> {
+    snapshot: &'s Snapshot,
+    /// Matches the allowed collections' documents; `None`: the whole index.
+    filter: Option<Box<dyn Query>>,
+    docs: u64,
+}
+
+impl<'s> Counts<'s> {
+    pub(crate) fn new(
+        snapshot: &'s Snapshot,
+        collections: Option<&[String]>,
+    ) -> Result<Self, SearchError> {
+        let all = snapshot.searcher.num_docs();
+        let Some(cols) = collections else {
+            return Ok(Counts {
+                snapshot,
+                filter: None,
+                docs: all,
+            });
+        };
+        let filter = snapshot.collection_filter(cols);
+        let docs = snapshot.searcher.search(&*filter, &Count)? as u64;
+        // A scope that holds every document counts exactly as the whole index.
+        let filter = (docs < all).then_some(filter);
+        Ok(Counts {
+            snapshot,
+            filter,
+            docs,
+        })
+    }
+
+    /// Whether counts are limited to some collections.
+    pub(crate) fn scoped(&self) -> bool {
+        self.filter.is_some()
+    }
+
+    /// Documents in scope.
+    pub(crate) fn docs(&self) -> u64 {
+        self.docs
+    }
+
+    /// Documents in scope whose `field` holds `term`.
+    pub(crate) fn term(&self, field: Field, term: &str) -> u64 {
+        let t = IndexTerm::from_field_text(field, term);
+        let global = self.snapshot.searcher.doc_freq(&t).unwrap_or(0);
+        if global == 0 || self.filter.is_none() {
+            return global;
+        }
+        self.matching(Box::new(TermQuery::new(t, IndexRecordOption::Basic)))
+    }
+
+    /// Documents in scope that `query` matches.
+    pub(crate) fn matching(&self, query: Box<dyn Query>) -> u64 {
+        let searcher = &self.snapshot.searcher;
+        let counted = match &self.filter {
+            None => searcher.search(&*query, &Count),
+            Some(filter) => searcher.search(
+                &BooleanQuery::new(vec![
+                    (Occur::Must, query),
+                    (Occur::Must, filter.box_clone()),
+                ]),
+                &Count,
+            ),
+        };
+        counted.map(|n| n as u64).unwrap_or(0)
     }
 }
 
@@ -1252,7 +1381,7 @@ mod tests {
         let mut both = snap.both.clone();
         let mut checked = 0;
         for text in &questions {
-            let q = snap.question(text).unwrap();
+            let q = snap.question(text, None).unwrap();
             let total = q.total_weight();
             let wanted = wanted(&q);
             for &(_, addr) in &addrs {

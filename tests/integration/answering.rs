@@ -127,6 +127,49 @@ async fn group_room_answers_mentions_and_commands_only() {
     running.stop().await;
 }
 
+/// A group room whose other members are invited but haven't joined is not a
+/// direct chat: its chatter goes unanswered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_room_before_the_others_join_is_not_a_dm() {
+    let bot = BotSetup::new(|_| {}).await;
+    let running = bot.start();
+    let mut alice = human("alice").await;
+    let bob = human("bob").await;
+    let invite = [
+        bot.user_id.as_str().try_into().unwrap(),
+        bob.user_id().to_owned(),
+    ];
+    let room = alice
+        .create_room_with("team room", &invite, false, false)
+        .await
+        .unwrap();
+    alice
+        .wait_membership(room.room_id(), &bot.user_id, "join", WAIT)
+        .await
+        .unwrap();
+    // Bob is invited, not joined: two joined members, three in the room.
+    alice
+        .say(&room, "just chatting until bob is here")
+        .await
+        .unwrap();
+    alice.say(&room, EMPEROR).await.unwrap();
+    let q = alice.say(&room, &format!("!ask {EMPEROR}")).await.unwrap();
+    let reply = alice
+        .reply_from(&bot.user_id, q.as_str(), WAIT)
+        .await
+        .unwrap();
+    assert!(reply.body().contains("July 2025"), "{}", reply.body());
+    let is_bot =
+        |s: &citebot::bot::human::Seen| s.sender() == bot.user_id && s.kind() == "m.room.message";
+    let extra = alice.collect(QUIET, is_bot).await.unwrap();
+    assert!(
+        extra.is_empty(),
+        "chatter was answered: {:?}",
+        extra.iter().map(|s| s.body()).collect::<Vec<_>>()
+    );
+    running.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn markup_in_questions_is_escaped() {
     let bot = BotSetup::new(|_| {}).await;

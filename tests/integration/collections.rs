@@ -2,6 +2,9 @@
 //! another collection — in answers, refusals' nearest passages, `!why` and
 //! `!sources`, `!status` — while an unmapped room sees all of them.
 
+use std::time::Duration;
+
+use citebot::bot::human::Human;
 use matrix_sdk::ruma::api::client::room::create_room::v3::Request as CreateRoomRequest;
 
 use crate::harness::*;
@@ -71,5 +74,132 @@ async fn a_room_mapped_to_a_collection_only_cites_that_collection() {
     assert!(r.body().contains("noon"), "{}", r.body());
     let r = ask(&mut alice, &bot, &other, "!status").await;
     assert!(r.body().contains("broken.md:1:"), "{}", r.body());
+    running.stop().await;
+}
+
+/// A direct chat `human` creates with the bot under the alias `#name:localhost`.
+async fn aliased_room(human: &mut Human, bot: &BotSetup, name: &str) -> matrix_sdk::Room {
+    let mut request = CreateRoomRequest::new();
+    request.room_alias_name = Some(name.to_string());
+    request.invite = vec![bot.user_id.as_str().try_into().unwrap()];
+    request.is_direct = true;
+    human.client.create_room(request).await.unwrap()
+}
+
+/// Every way a room is told something — refusals' closest topics, `!why`'s
+/// counts and typo corrections, `!stats`, `!status`'s last reload and problems,
+/// `!reload`'s reply, `!gaps`, admin-room posts — stays within the room's
+/// collections; a room without an entry gets `access.default_collections`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_read_path_of_a_limited_room_stays_within_its_collections() {
+    let mut alice = human("alice").await;
+    let (zoo_name, all_name) = (unique("zoo-admin-"), unique("all-"));
+    let zoo_alias = format!("#{zoo_name}:localhost");
+    let all_alias = format!("#{all_name}:localhost");
+    let admin = alice.user_id().to_string();
+    let bot = BotSetup::new(move |c| {
+        let k = c.search.knowledge_dir.clone();
+        std::fs::create_dir_all(k.join("zoo")).unwrap();
+        std::fs::write(k.join("zoo/feeding.md"), ZOO).unwrap();
+        std::fs::write(
+            k.join("japan-mongolia/broken.md"),
+            "+++\ntitle = \"unclosed front matter\"\n",
+        )
+        .unwrap();
+        c.rooms.insert(
+            zoo_alias.clone(),
+            toml::from_str("collections = [\"zoo\"]").unwrap(),
+        );
+        c.rooms.insert(
+            all_alias,
+            toml::from_str("collections = [\"zoo\", \"japan-mongolia\"]").unwrap(),
+        );
+        c.access.admins = vec![admin];
+        // The admin room itself sees only the zoo.
+        c.access.admin_room = zoo_alias;
+        c.access.default_collections = citebot::config::DefaultCollections::Only(Vec::new());
+    })
+    .await;
+    let zoo = aliased_room(&mut alice, &bot, &zoo_name).await;
+    let all = aliased_room(&mut alice, &bot, &all_name).await;
+    let running = bot.start();
+    for room in [&zoo, &all] {
+        alice
+            .wait_membership(room.room_id(), &bot.user_id, "join", WAIT)
+            .await
+            .unwrap();
+    }
+
+    // Closest topics after a refusal: the zoo's, never the seed's titles.
+    let r = ask(&mut alice, &bot, &zoo, "What is the capital of France?").await;
+    assert!(r.body().contains("I don't know"), "{}", r.body());
+    assert!(!r.body().contains("Mongolia"), "{}", r.body());
+    // `!why`: a typo of a word only the other collection holds is not corrected to it.
+    let r = ask(&mut alice, &bot, &zoo, "!why Naadan festivall").await;
+    assert!(!r.body().to_lowercase().contains("naadam"), "{}", r.body());
+    assert!(r.body().contains("not in the knowledge"), "{}", r.body());
+    // `!stats`: the zoo's totals, no size of the whole index.
+    let r = ask(&mut alice, &bot, &zoo, "!stats").await;
+    assert!(
+        r.body().contains("1 passages from 1 files\n"),
+        "{}",
+        r.body()
+    );
+    // `!status` after a reload that added a page elsewhere.
+    std::fs::write(
+        bot.knowledge_dir().join("japan-mongolia/extra.md"),
+        "+++\ntitle = \"Extra\"\nsource = \"S\"\npublished = 2025-01-01\n+++\n\n## Extra\n\nThe extra page says little.\n",
+    )
+    .unwrap();
+    ask_until(&mut alice, &bot, &all, "!status", WAIT, |r| {
+        r.body().contains("japan-mongolia/extra.md")
+    })
+    .await;
+    let r = ask(&mut alice, &bot, &zoo, "!status").await;
+    for secret in ["extra.md", "broken.md", "japan-mongolia"] {
+        assert!(!r.body().contains(secret), "{secret}: {}", r.body());
+    }
+    assert!(r.body().contains("1 passages from 1 files"), "{}", r.body());
+    // `!reload`: the room's files and problems only.
+    let r = ask(&mut alice, &bot, &zoo, "!reload").await;
+    assert!(r.body().contains("from 1 files"), "{}", r.body());
+    assert!(!r.body().contains("broken.md"), "{}", r.body());
+    let r = ask(&mut alice, &bot, &all, "!reload").await;
+    assert!(r.body().contains("broken.md"), "{}", r.body());
+    // `!gaps`: this room's questions; the admin room's lists every room's.
+    ask(&mut alice, &bot, &all, "Who painted the Mona Lisa?").await;
+    let r = ask(&mut alice, &bot, &all, "!gaps").await;
+    assert!(r.body().contains("Mona Lisa"), "{}", r.body());
+    assert!(!r.body().contains("France"), "{}", r.body());
+    let r = ask(&mut alice, &bot, &zoo, "!gaps").await;
+    assert!(
+        r.body().contains("Mona Lisa") && r.body().contains("France"),
+        "{}",
+        r.body()
+    );
+    // Admin-room posts: a problem in the zoo is posted, the seed's never were.
+    std::fs::write(
+        bot.knowledge_dir().join("zoo/bad.md"),
+        "+++\ntitle = \"bad\n",
+    )
+    .unwrap();
+    let post = alice
+        .wait_for(WAIT, |s| {
+            s.room_id == zoo.room_id()
+                && s.sender() == bot.user_id
+                && s.body().contains("zoo/bad.md")
+        })
+        .await
+        .unwrap();
+    assert!(!post.body().contains("broken.md"), "{}", post.body());
+    let posts = bot_messages(&mut alice, &bot, Duration::from_secs(1)).await;
+    assert!(posts.iter().all(|p| !p.contains("broken.md")), "{posts:?}");
+    // A room without an entry sees what access.default_collections says: nothing.
+    let dm = room_with_bot(&mut alice, &bot, &mut [], true).await;
+    let r = ask(&mut alice, &bot, &dm, EMPEROR).await;
+    assert!(r.body().contains("I don't know"), "{}", r.body());
+    assert!(!r.body().contains("Mongolia"), "{}", r.body());
+    let r = ask(&mut alice, &bot, &dm, "!sources").await;
+    assert!(r.body().contains("No knowledge files"), "{}", r.body());
     running.stop().await;
 }

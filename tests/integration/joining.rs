@@ -54,3 +54,53 @@ async fn bot_leaves_when_left_alone() {
     }
     running.stop().await;
 }
+
+/// A question typed right after inviting the bot, before it has joined, is
+/// answered once it joins; what was said before the invite is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_sent_before_the_bot_joins_is_answered_after_the_invite_only() {
+    let bot = BotSetup::new(|_| {}).await;
+    let running = bot.start();
+    let mut alice = human("alice").await;
+    let bot_id: matrix_sdk::ruma::OwnedUserId = bot.user_id.as_str().try_into().unwrap();
+
+    // As clients start a chat: create the DM with the invite, ask at once.
+    let dm = alice
+        .create_room_with("dm", std::slice::from_ref(&bot_id), true, false)
+        .await
+        .unwrap();
+    let q = alice.say(&dm, EMPEROR).await.unwrap();
+    let reply = alice
+        .reply_from(&bot.user_id, q.as_str(), WAIT)
+        .await
+        .unwrap();
+    assert!(reply.body().contains("July 2025"), "{}", reply.body());
+
+    // Said before the invite: not for the bot. Said after it: answered.
+    let room = alice
+        .create_room_with("later", &[], false, false)
+        .await
+        .unwrap();
+    let before = alice.say(&room, FRANCE).await.unwrap();
+    room.invite_user_by_id(&bot_id).await.unwrap();
+    let after = alice.say(&room, EMPEROR).await.unwrap();
+    alice
+        .reply_from(&bot.user_id, after.as_str(), WAIT)
+        .await
+        .unwrap();
+    let is_bot =
+        |s: &citebot::bot::human::Seen| s.sender() == bot.user_id && s.kind() == "m.room.message";
+    let extra = alice.collect(QUIET, is_bot).await.unwrap();
+    assert!(
+        extra
+            .iter()
+            .all(|s| s.in_reply_to() != Some(before.as_str())),
+        "a question from before the invite was answered"
+    );
+    assert!(
+        extra.is_empty(),
+        "{:?}",
+        extra.iter().map(|s| s.body()).collect::<Vec<_>>()
+    );
+    running.stop().await;
+}
