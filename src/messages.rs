@@ -622,7 +622,7 @@ mod tests {
     /// HTML lists carry implicitly, left out).
     fn words(text: &str) -> std::collections::BTreeSet<String> {
         text.split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty() && !(w.len() <= 2 && w.chars().all(|c| c.is_ascii_digit())))
+            .filter(|w| !(w.is_empty() || w.len() <= 2 && w.chars().all(|c| c.is_ascii_digit())))
             .map(str::to_lowercase)
             .collect()
     }
