@@ -282,6 +282,10 @@ pub struct SearchConfig {
     /// rest wait their turn.
     #[serde(default)]
     pub max_concurrent: usize,
+    /// How often the running bot checks that the on-disk index is whole, and
+    /// rebuilds it from the knowledge files if not (0: never).
+    #[serde(default = "default_index_check_secs")]
+    pub index_check_secs: u64,
     /// Watch the knowledge folder and update the index as files change.
     #[serde(default = "yes")]
     pub watch: bool,
@@ -482,6 +486,9 @@ fn default_min_confidence() -> f32 {
     crate::search::query::DEFAULT_MIN_CONFIDENCE
 }
 
+fn default_index_check_secs() -> u64 {
+    30
+}
 fn default_max_question_words() -> usize {
     crate::search::DEFAULT_MAX_QUESTION_WORDS
 }
@@ -573,6 +580,7 @@ impl Default for SearchConfig {
             max_question_words: default_max_question_words(),
             max_question_bytes: default_max_question_bytes(),
             max_concurrent: 0,
+            index_check_secs: default_index_check_secs(),
             watch: true,
         }
     }

@@ -414,6 +414,13 @@ pub const SHORTENED: &str = "… (shortened: the whole reply is too long for one
 /// Where details the room isn't shown can be found.
 pub const SEE_LOG: &str = "see the bot's log";
 
+/// Posted to the admin room after the index's files were found damaged or gone.
+pub fn index_repaired(files: usize, snippets: usize) -> Formatted {
+    text(format!(
+        "The index's files were damaged or missing; rebuilt it from the knowledge files ({snippets} passages from {files} files)."
+    ))
+}
+
 /// `!reload` done: what the room's collections hold now, and their problems.
 pub fn reload_done(snippets: usize, files: usize, millis: u128, problems: &[String]) -> Formatted {
     let mut plain =

@@ -74,6 +74,8 @@ pub struct Human {
     /// receives and encrypts what it sends in encrypted rooms).
     pub client: Client,
     seen: Vec<Seen>,
+    /// Where the last sync ended.
+    since: Option<String>,
 }
 
 impl Human {
@@ -90,6 +92,7 @@ impl Human {
         let mut human = Human {
             client,
             seen: Vec::new(),
+            since: None,
         };
         human.sync(Duration::ZERO).await?;
         human.seen.clear();
@@ -110,8 +113,15 @@ impl Human {
             .timeout(timeout)
             .filter(Filter::FilterDefinition(filter));
         let response = self.client.sync_once(settings).await?;
+        let since = std::mem::replace(&mut self.since, Some(response.next_batch.clone()));
         for (room_id, update) in response.rooms.joined {
-            for event in update.timeline.events {
+            // The homeserver caps a timeline: events before it are fetched, as a
+            // client scrolling back would, so a burst hides nothing.
+            let earlier = match (&since, update.timeline.limited, &update.timeline.prev_batch) {
+                (Some(since), true, Some(from)) => self.backfill(&room_id, from, since).await?,
+                _ => Vec::new(),
+            };
+            for event in earlier.iter().chain(&update.timeline.events) {
                 if let Ok(event) = event.raw().deserialize_as::<Value>() {
                     self.seen.push(Seen {
                         room_id: room_id.clone(),
@@ -121,6 +131,33 @@ impl Human {
             }
         }
         Ok(())
+    }
+
+    /// The events of `room_id` between the sync token `since` and `from` (the
+    /// start of a limited timeline), oldest first.
+    async fn backfill(
+        &self,
+        room_id: &RoomId,
+        from: &str,
+        since: &str,
+    ) -> anyhow::Result<Vec<matrix_sdk::deserialized_responses::TimelineEvent>> {
+        let room = self.room(room_id)?;
+        let mut events = Vec::new();
+        let mut from = from.to_owned();
+        loop {
+            let mut options = matrix_sdk::room::MessagesOptions::backward().from(from.as_str());
+            options.to = Some(since.to_owned());
+            options.limit = 100u32.into();
+            let page = room.messages(options).await?;
+            let done = page.chunk.is_empty() || page.end.is_none();
+            events.extend(page.chunk);
+            match page.end {
+                Some(end) if !done => from = end,
+                _ => break,
+            }
+        }
+        events.reverse();
+        Ok(events)
     }
 
     /// Creates a room and invites `invite`. `direct` marks it as a DM.

@@ -135,6 +135,11 @@ impl Changes {
 /// Starts following the knowledge folder on the bot's task tracker; the tasks
 /// end with the bot's shutdown token. `admin` receives what to post to the admin room.
 pub(crate) fn start(bot: &Arc<Bot>, admin: mpsc::UnboundedSender<Formatted>) {
+    if bot.config.search.index_check_secs > 0 {
+        let (bot2, admin2) = (bot.clone(), admin.clone());
+        bot.tasks
+            .spawn(async move { guard_index(&bot2, &admin2).await });
+    }
     for source in bot
         .config
         .knowledge
@@ -327,6 +332,29 @@ fn is_knowledge_path(p: &Path) -> bool {
                 || p.is_dir()
         }
         None => !p.is_file(),
+    }
+}
+
+/// Checks every `search.index_check_secs` that the index's files are whole, and
+/// rebuilds a damaged or deleted index from the knowledge files.
+async fn guard_index(bot: &Arc<Bot>, admin: &mpsc::UnboundedSender<Formatted>) {
+    let every = Duration::from_secs(bot.config.search.index_check_secs);
+    loop {
+        tokio::select! {
+            _ = bot.shutdown.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+        let engine = bot.engine.clone();
+        match tokio::task::spawn_blocking(move || engine.repair_if_damaged()).await {
+            Ok(Ok(None)) => {}
+            Ok(Ok(Some(report))) => {
+                info!(%report, "index rebuilt after damage");
+                let stats = bot.engine.stats_in(bot.admin_scope().as_deref());
+                let _ = admin.send(messages::index_repaired(stats.files, stats.snippets));
+            }
+            Ok(Err(err)) => error!(error = %err, "rebuilding the damaged index failed; will retry"),
+            Err(err) => error!(error = %err, "rebuilding the damaged index failed; will retry"),
+        }
     }
 }
 

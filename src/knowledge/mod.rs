@@ -155,7 +155,7 @@ pub struct FileInfo {
 }
 
 /// Everything read from a knowledge folder.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct KnowledgeBase {
     /// The files that loaded.
     pub files: Vec<FileInfo>,

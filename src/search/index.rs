@@ -49,6 +49,17 @@ pub enum SearchError {
     Corrupt(String),
 }
 
+impl SearchError {
+    /// Whether this is the index's own files failing (deleted, truncated, garbled):
+    /// the index is derived data, so rebuilding it from the knowledge files cures it.
+    pub fn is_index_damage(&self) -> bool {
+        matches!(
+            self,
+            SearchError::Index { .. } | SearchError::Search(_) | SearchError::Corrupt(_)
+        )
+    }
+}
+
 /// Index size and age, for `!stats` and `citebot status`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct IndexStats {
@@ -169,6 +180,31 @@ impl Store {
             fields,
             dir: dir.map(Path::to_path_buf),
             key_cache: Default::default(),
+        })
+    }
+
+    /// Whether the on-disk index is whole: its `meta.json` reads, and every file
+    /// of every segment it lists is there (always, in RAM).
+    pub fn intact(&self) -> bool {
+        let Some(dir) = &self.dir else { return true };
+        let Ok(metas) = self.index.load_metas() else {
+            return false;
+        };
+        use tantivy::index::SegmentComponent as C;
+        metas.segments.iter().all(|segment| {
+            let mut parts = vec![
+                C::Postings,
+                C::Terms,
+                C::Store,
+                C::FastFields,
+                C::FieldNorms,
+            ];
+            if segment.has_deletes() {
+                parts.push(C::Delete);
+            }
+            parts
+                .into_iter()
+                .all(|c| dir.join(segment.relative_path(c)).is_file())
         })
     }
 
@@ -415,23 +451,32 @@ fn open_dir(dir: &Path, schema: Schema) -> Result<Index, SearchError> {
                 "index at {} is from another version; rebuilding it",
                 dir.display()
             );
-            for entry in std::fs::read_dir(dir).map_err(|e| SearchError::IndexDir {
-                dir: dir.into(),
-                source: e,
-            })? {
-                let entry = entry.map_err(|e| SearchError::IndexDir {
-                    dir: dir.into(),
-                    source: e,
-                })?;
-                if entry.file_name() != ".gitkeep" && entry.path().is_file() {
-                    let _ = std::fs::remove_file(entry.path());
-                }
-            }
+            wipe(dir)?;
             let mmap = MmapDirectory::open(dir).map_err(|e| index_err(Some(dir), e.into()))?;
             Index::create(mmap, schema, index_settings()).map_err(|e| index_err(Some(dir), e))
         }
         Err(e) => Err(index_err(Some(dir), e)),
     }
+}
+
+/// Deletes the index files in `dir` (not the folder, nor a `.gitkeep`).
+fn wipe(dir: &Path) -> Result<(), SearchError> {
+    let io = |e| SearchError::IndexDir {
+        dir: dir.into(),
+        source: e,
+    };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io(e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(io)?;
+        if entry.file_name() != ".gitkeep" && entry.path().is_file() {
+            std::fs::remove_file(entry.path()).map_err(io)?;
+        }
+    }
+    Ok(())
 }
 
 /// A point-in-time view of the index together with the knowledge it was built from.
@@ -532,8 +577,29 @@ impl Snapshot {
     }
 
     /// Opens the index for `kb`, building it if it is missing or stale.
+    /// A damaged on-disk index (unreadable, files missing or garbled) is deleted
+    /// and built again from `kb`.
     pub fn open_or_build(dir: Option<&Path>, kb: KnowledgeBase) -> Result<Snapshot, SearchError> {
-        Arc::new(Store::open(dir)?).snapshot(kb, false)
+        let opened = Store::open(dir).map(Arc::new).and_then(|store| {
+            if store.intact() {
+                store.snapshot(kb.clone(), false)
+            } else {
+                Err(SearchError::Corrupt("the index's own files".into()))
+            }
+        });
+        match (opened, dir) {
+            (Err(e), Some(dir)) if e.is_index_damage() => {
+                tracing::warn!(index = %dir.display(), error = %e, "the index is damaged; rebuilding it from the knowledge files");
+                Snapshot::rebuild_fresh(dir, kb)
+            }
+            (result, _) => result,
+        }
+    }
+
+    /// Deletes the index in `dir` and builds it anew from `kb`.
+    pub fn rebuild_fresh(dir: &Path, kb: KnowledgeBase) -> Result<Snapshot, SearchError> {
+        wipe(dir)?;
+        Arc::new(Store::open(Some(dir))?).snapshot(kb, true)
     }
 
     /// Brings the index of this snapshot's store up to date with `kb`; `force`

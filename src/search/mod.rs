@@ -390,7 +390,16 @@ impl Engine {
             load_knowledge(&self.settings, &mut cache)?
         };
         let errors = kb.errors.iter().map(ToString::to_string).collect();
-        let snapshot = self.snapshot().sync_with(kb, force)?;
+        let snapshot = match (
+            self.snapshot().sync_with(kb.clone(), force),
+            &self.settings.index_dir,
+        ) {
+            (Err(e), Some(dir)) if e.is_index_damage() => {
+                tracing::warn!(index = %dir.display(), error = %e, "the index is damaged; rebuilding it from the knowledge files");
+                Snapshot::rebuild_fresh(dir, kb)?
+            }
+            (result, _) => result?,
+        };
         let stats = snapshot.stats();
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(snapshot);
         Ok(RebuildReport {
@@ -399,6 +408,35 @@ impl Engine {
             errors,
             millis: started.elapsed().as_millis(),
         })
+    }
+
+    /// Rebuilds the on-disk index from the knowledge files when its own files are
+    /// damaged (deleted, truncated, garbled) and says so; `None` when it is whole.
+    /// Questions are answered meanwhile from what is already open.
+    pub fn repair_if_damaged(&self) -> Result<Option<RebuildReport>, SearchError> {
+        if self.snapshot().store.intact() {
+            return Ok(None);
+        }
+        let Some(dir) = &self.settings.index_dir else {
+            return Ok(None);
+        };
+        let _guard = self.rebuild_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let started = std::time::Instant::now();
+        tracing::warn!(index = %dir.display(), "the index's files are damaged or gone; rebuilding it from the knowledge files");
+        let kb = {
+            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            load_knowledge(&self.settings, &mut cache)?
+        };
+        let errors = kb.errors.iter().map(ToString::to_string).collect();
+        let snapshot = Snapshot::rebuild_fresh(dir, kb)?;
+        let stats = snapshot.stats();
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(snapshot);
+        Ok(Some(RebuildReport {
+            files: stats.files,
+            snippets: stats.snippets,
+            errors,
+            millis: started.elapsed().as_millis(),
+        }))
     }
 
     /// The knowledge files that are indexed.
@@ -943,6 +981,67 @@ mod tests {
                 .plain
                 .contains("first 100 of 5006 words")
         );
+    }
+
+    #[test]
+    fn a_damaged_index_is_rebuilt_at_open_and_while_in_use() {
+        let (dir, _) = engine();
+        let k = dir.path().join("knowledge");
+        let index = dir.path().join("index");
+        let settings = SearchSettings::new(&k, Some(index.clone()));
+        let q = "When is the emperor visiting Mongolia?";
+        let want = Engine::open(&settings).unwrap().ask(q).unwrap();
+        let files = |ext: &str| -> Vec<PathBuf> {
+            std::fs::read_dir(&index)
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.to_string_lossy().ends_with(ext))
+                .collect()
+        };
+        // Each damage, found at open: the index is rebuilt and answers as before.
+        let damage: &[(&str, &dyn Fn())] = &[
+            ("garbled meta.json", &|| {
+                std::fs::write(index.join("meta.json"), "{not json").unwrap()
+            }),
+            ("a segment's postings deleted", &|| {
+                std::fs::remove_file(&files(".idx")[0]).unwrap()
+            }),
+            ("a store truncated", &|| {
+                std::fs::write(&files(".store")[0], b"x").unwrap()
+            }),
+            ("the folder deleted", &|| {
+                std::fs::remove_dir_all(&index).unwrap()
+            }),
+        ];
+        for (what, harm) in damage {
+            harm();
+            let e = Engine::open(&settings).unwrap_or_else(|err| panic!("{what}: {err}"));
+            assert_eq!(e.ask(q).unwrap(), want, "{what}");
+        }
+        // While in use: found by the check, then rebuilt; a whole index is left alone.
+        let e = Engine::open(&settings).unwrap();
+        assert!(e.repair_if_damaged().unwrap().is_none());
+        std::fs::remove_dir_all(&index).unwrap();
+        assert_eq!(e.ask(q).unwrap(), want, "still answering from what is open");
+        let report = e
+            .repair_if_damaged()
+            .unwrap()
+            .expect("the deletion is noticed");
+        assert_eq!(report.files, 3);
+        assert!(index.join("meta.json").is_file());
+        assert_eq!(e.ask(q).unwrap(), want);
+        // A refresh that meets a damaged index rebuilds it instead of failing.
+        std::fs::write(index.join("meta.json"), "garbage").unwrap();
+        write(
+            &k,
+            "new.md",
+            "New",
+            "## N\n\nA new page about the Gobi desert.\n",
+        );
+        e.refresh().unwrap();
+        assert!(e.ask("Gobi desert").unwrap().answered);
+        assert!(e.repair_if_damaged().unwrap().is_none());
     }
 
     #[test]

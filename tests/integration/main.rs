@@ -12,6 +12,7 @@ mod collections;
 mod commands;
 mod encrypted;
 mod eval;
+mod faults;
 mod feedback;
 mod joining;
 mod limits;

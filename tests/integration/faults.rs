@@ -1,0 +1,183 @@
+//! Faults and hostile input against the real bot and Synapse: the index deleted
+//! or garbled under the running bot, a question at the size limit of a Matrix
+//! event, and a burst of hostile messages from several users at once.
+
+use std::time::Duration;
+
+use crate::harness::*;
+
+/// The index folder deleted, then its `meta.json` garbled, while the bot runs:
+/// each time it is rebuilt from the knowledge files and the bot answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_or_garbled_index_is_rebuilt_while_the_bot_runs() {
+    let bot = BotSetup::new(|c| {
+        c.search.index_dir = c.matrix.data_dir.join("index");
+        c.search.index_check_secs = 1;
+    })
+    .await;
+    let index = bot.config.search.index_dir.clone();
+    let running = bot.start();
+    let mut alice = human("alice").await;
+    let dm = room_with_bot(&mut alice, &bot, &mut [], true).await;
+    let r = ask(&mut alice, &bot, &dm, EMPEROR).await;
+    assert!(r.body().contains("July 2025"), "{}", r.body());
+
+    let whole = |index: &std::path::Path| {
+        std::fs::read_to_string(index.join("meta.json"))
+            .ok()
+            .is_some_and(|m| serde_json::from_str::<serde_json::Value>(&m).is_ok())
+    };
+    let harms: [(&str, Box<dyn Fn()>); 2] = [
+        ("deleted", {
+            let index = index.clone();
+            Box::new(move || std::fs::remove_dir_all(&index).unwrap())
+        }),
+        ("garbled", {
+            let index = index.clone();
+            Box::new(move || std::fs::write(index.join("meta.json"), "{garbage").unwrap())
+        }),
+    ];
+    for (what, harm) in harms {
+        harm();
+        assert!(!whole(&index), "{what}");
+        let deadline = std::time::Instant::now() + WAIT;
+        while !whole(&index) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{what}: the index was not rebuilt"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let r = ask(&mut alice, &bot, &dm, EMPEROR).await;
+        assert!(r.body().contains("July 2025"), "{what}: {}", r.body());
+    }
+    running.stop().await;
+}
+
+/// A question as long as one Matrix event allows is read up to its first
+/// words, answered, and the reply says it was cut.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_at_the_event_size_limit_is_cut_and_answered() {
+    let bot = BotSetup::new(|_| {}).await;
+    let running = bot.start();
+    let mut alice = human("alice").await;
+    let dm = room_with_bot(&mut alice, &bot, &mut [], true).await;
+    // About 60 KB of text: the event stays under Synapse's 64 KiB limit.
+    let question = format!("{EMPEROR} {}", "Please answer quickly. ".repeat(2_600));
+    assert!(question.len() > 59_000 && question.len() < 62_000);
+    let started = std::time::Instant::now();
+    let r = ask(&mut alice, &bot, &dm, &question).await;
+    assert!(r.body().contains("July 2025"), "{}", r.body());
+    assert!(r.body().contains("first 100 of"), "{}", r.body());
+    assert!(started.elapsed() < WAIT);
+    // And the bot goes on answering.
+    let r = ask(
+        &mut alice,
+        &bot,
+        &dm,
+        "!ask Which airport is Japan paying to expand?",
+    )
+    .await;
+    assert!(r.body().contains("Chinggis Khaan"), "{}", r.body());
+    running.stop().await;
+}
+
+/// Hostile text: markup, query syntax, control characters, bidi overrides and
+/// zero-width characters, mentions of others, empty-looking messages.
+fn hostile(i: usize) -> String {
+    const PARTS: &[&str] = &[
+        "<script>alert(1)</script> when is the emperor visiting?",
+        "<a href=\"javascript:x\">airport</a> <img src=x onerror=y>",
+        "title:foo AND (bar OR \"baz\"~2)^3 * -emperor +visit [a TO z] {x}",
+        "\u{0}\u{7}\u{1b}[31m red \u{7f} bell",
+        "\u{202e}ailognoM gnitisiv rorepme\u{202c} when?",
+        "\u{200b}\u{200c}\u{200d}\u{feff}",
+        "@bob:localhost @room what do you know? <@everyone>",
+        "!why !why !ask !reload",
+        "&amp;&lt;&#0;&#x110000; naadam",
+        "𝔪𝔬𝔫𝔤𝔬𝔩𝔦𝔞 🇲🇳 ǘ̈ ﷽",
+        "   ",
+        "?",
+    ];
+    format!("{} #{i}", PARTS[i % PARTS.len()])
+}
+
+/// 1,000 hostile messages from three users at once, each in a direct chat with
+/// the bot: every one gets exactly one reply, none cites the collection those
+/// rooms don't see, and the bot answers normally afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_hostile_messages_from_three_users_each_get_one_reply() {
+    const PER_USER: usize = 334;
+    let bot = BotSetup::new(|c| {
+        let zoo = c.search.knowledge_dir.join("zoo");
+        std::fs::create_dir_all(&zoo).unwrap();
+        std::fs::write(
+            zoo.join("feeding.md"),
+            "+++\ntitle = \"City zoo\"\nsource = \"Zoo Weekly\"\npublished = 2025-02-01\n+++\n\n## Feeding\n\nThe snow leopards are fed at noon when the emperor visits.\n",
+        )
+        .unwrap();
+        c.access.default_collections =
+            citebot::config::DefaultCollections::Only(vec!["japan-mongolia".into()]);
+        c.limits.user_burst = 10_000;
+        c.limits.user_per_minute = 100_000;
+        c.limits.room_burst = 10_000;
+        c.limits.room_per_minute = 100_000;
+    })
+    .await;
+    let running = bot.start();
+    let mut users = Vec::new();
+    for name in ["mallory", "trudy", "eve"] {
+        let mut h = human(name).await;
+        let dm = room_with_bot(&mut h, &bot, &mut [], true).await;
+        users.push((h, dm));
+    }
+    // Three senders at once.
+    let sent: Vec<Vec<String>> =
+        futures_util::future::join_all(users.iter().enumerate().map(|(u, (h, dm))| async move {
+            let mut ids = Vec::new();
+            for i in 0..PER_USER {
+                let id = h.say(dm, &hostile(u * PER_USER + i)).await.unwrap();
+                ids.push(id.to_string());
+            }
+            ids
+        }))
+        .await;
+    assert_eq!(sent.iter().map(Vec::len).sum::<usize>(), 3 * PER_USER);
+    for ((h, dm), ids) in users.iter_mut().zip(&sent) {
+        let mut replies: std::collections::HashMap<String, Vec<String>> = Default::default();
+        let deadline = std::time::Instant::now() + Duration::from_secs(240);
+        while replies.len() < ids.len() && std::time::Instant::now() < deadline {
+            for s in h
+                .collect(Duration::from_secs(2), |s| {
+                    s.sender() == bot.user_id && s.kind() == "m.room.message"
+                })
+                .await
+                .unwrap()
+            {
+                let to = s.in_reply_to().unwrap_or_default().to_string();
+                replies.entry(to).or_default().push(s.body().to_string());
+            }
+        }
+        let wrong: Vec<(usize, &String, usize)> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (i, id, replies.get(id).map(Vec::len).unwrap_or(0)))
+            .filter(|&(_, _, n)| n != 1)
+            .collect();
+        assert!(
+            wrong.is_empty(),
+            "{} of {} questions without exactly one reply (index, event, replies): {wrong:?}",
+            wrong.len(),
+            ids.len()
+        );
+        assert_eq!(replies.len(), ids.len(), "replies to something else");
+        for bodies in replies.values() {
+            for b in bodies {
+                assert!(!b.contains("snow leopard") && !b.contains("zoo/"), "{b}");
+            }
+        }
+        let r = ask(h, &bot, dm, EMPEROR).await;
+        assert!(r.body().contains("July 2025"), "{}", r.body());
+    }
+    running.stop().await;
+}
