@@ -113,7 +113,7 @@ impl Human {
             .timeout(timeout)
             .filter(Filter::FilterDefinition(filter));
         let response = self.client.sync_once(settings).await?;
-        let since = std::mem::replace(&mut self.since, Some(response.next_batch.clone()));
+        let since = self.since.replace(response.next_batch.clone());
         for (room_id, update) in response.rooms.joined {
             // The homeserver caps a timeline: events before it are fetched, as a
             // client scrolling back would, so a burst hides nothing.

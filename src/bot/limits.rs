@@ -30,7 +30,13 @@ pub struct Limits {
     clock: DefaultClock,
     /// Key -> end of the window in which the key was already warned.
     warned: Mutex<HashMap<String, Instant>>,
+    /// Checks since the limiters last forgot the keys at rest.
+    checks: std::sync::atomic::AtomicU32,
 }
+
+/// Every this many checks, keys whose limiter is back at rest are forgotten, so
+/// the limiters hold only users and rooms active lately.
+const PRUNE_EVERY: u32 = 1024;
 
 fn quota(per_minute: u32, burst: u32) -> Quota {
     let per_minute = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
@@ -46,11 +52,24 @@ impl Limits {
             rooms: RateLimiter::keyed(quota(cfg.room_per_minute, cfg.room_burst)),
             clock: DefaultClock::default(),
             warned: Mutex::new(HashMap::new()),
+            checks: std::sync::atomic::AtomicU32::new(0),
         }
+    }
+
+    /// How many users and rooms the limiters hold state for.
+    pub fn keys(&self) -> usize {
+        self.users.len() + self.rooms.len()
     }
 
     /// Counts one request by `user` in `room`.
     pub fn check(&self, user: &str, room: &str) -> Verdict {
+        let n = self
+            .checks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if n % PRUNE_EVERY == PRUNE_EVERY - 1 {
+            self.users.retain_recent();
+            self.rooms.retain_recent();
+        }
         let over = match self.users.check_key(&user.to_owned()) {
             Err(not_until) => Some((
                 format!("u {user}"),
@@ -115,5 +134,21 @@ mod tests {
         assert!(matches!(l.check("@c:x", "!r:x"), Verdict::SlowDown(_)));
         assert_eq!(l.check("@d:x", "!r:x"), Verdict::Silent);
         assert_eq!(l.check("@a:x", "!other:x"), Verdict::Allow);
+    }
+
+    #[test]
+    fn limiters_forget_users_and_rooms_at_rest() {
+        // Quotas that refill within microseconds: every key is soon at rest.
+        let l = Limits::new(&LimitsConfig {
+            user_burst: 1,
+            user_per_minute: 60_000_000,
+            room_burst: 1,
+            room_per_minute: 60_000_000,
+            send_attempts: 1,
+        });
+        for i in 0..20_000 {
+            l.check(&format!("@u{i}:x"), &format!("!r{i}:x"));
+        }
+        assert!(l.keys() <= 2 * PRUNE_EVERY as usize, "{} keys", l.keys());
     }
 }

@@ -367,3 +367,22 @@ async fn sync_loop(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Recent;
+
+    #[test]
+    fn recent_keeps_the_last_items_only() {
+        let mut r = Recent::new(3);
+        for i in 0..10 {
+            r.insert(i);
+            r.insert(i);
+        }
+        assert_eq!(
+            (0..10).filter(|i| r.contains(i)).collect::<Vec<_>>(),
+            [7, 8, 9]
+        );
+        assert_eq!((r.order.len(), r.set.len()), (3, 3));
+    }
+}

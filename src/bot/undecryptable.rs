@@ -6,7 +6,7 @@
 //! and forgets the message. No event is ever tracked, answered or noticed
 //! twice.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -36,14 +36,30 @@ struct Pending {
     since: Instant,
 }
 
+/// Most messages waiting for their keys at once; more are logged and dropped
+/// (a flood of undecryptable messages must not grow memory without bound).
+const MAX_PENDING: usize = 10_000;
+/// How many tracked event IDs are remembered, so none is waited for twice.
+const TRACKED: usize = 100_000;
+
 /// The undecryptable messages waiting for their keys.
-#[derive(Default)]
 pub(crate) struct Undecryptable {
     pending: Mutex<HashMap<OwnedEventId, Pending>>,
-    /// Every event ever tracked: a message is waited for (and noticed) once.
-    tracked: Mutex<HashSet<OwnedEventId>>,
+    /// The events tracked lately: a message is waited for (and noticed) once.
+    tracked: Mutex<super::Recent<OwnedEventId>>,
     last_notice: Mutex<HashMap<OwnedRoomId, Instant>>,
     wake: Notify,
+}
+
+impl Default for Undecryptable {
+    fn default() -> Self {
+        Undecryptable {
+            pending: Mutex::default(),
+            tracked: Mutex::new(super::Recent::new(TRACKED)),
+            last_notice: Mutex::default(),
+            wake: Notify::new(),
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -77,7 +93,15 @@ pub(crate) async fn track(bot: &Arc<Bot>, room: &Room, event: &TimelineEvent, ca
         return;
     }
     let utd = &bot.undecryptable;
-    if !lock(&utd.tracked).insert(event_id.clone()) {
+    {
+        let mut tracked = lock(&utd.tracked);
+        if tracked.contains(&event_id) {
+            return;
+        }
+        tracked.insert(event_id.clone());
+    }
+    if lock(&utd.pending).len() >= MAX_PENDING {
+        warn!(room = %room.room_id(), event = %event_id, "too many messages are waiting for keys; not waiting for this one");
         return;
     }
     info!(room = %room.room_id(), event = %event_id, %sender, "can't decrypt a message yet; waiting for its key");
@@ -143,6 +167,8 @@ fn give_up(bot: &Arc<Bot>, event_id: OwnedEventId, pending: Pending) {
     let interval = bot.config.encryption.utd_notice_interval();
     {
         let mut last = lock(&bot.undecryptable.last_notice);
+        // Rooms whose interval is over need no entry.
+        last.retain(|_, at| at.elapsed() < interval);
         if last.get(&room_id).is_some_and(|at| at.elapsed() < interval) {
             warn!(room = %room_id, event = %event_id, sender = %pending.sender, "never got the key for a message; a notice went to this room recently, so staying quiet");
             return;
