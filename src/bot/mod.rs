@@ -108,8 +108,79 @@ pub async fn run(
     engine: Engine,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let client = session::connect(&config.matrix).await?;
+    let connected = retrying("logging in", &shutdown, || session::connect(&config.matrix)).await?;
+    let Some(client) = connected else {
+        return Ok(()); // shut down while the homeserver was unreachable
+    };
     run_with_client(client, config, engine, shutdown).await
+}
+
+/// Longest wait between attempts to reach the homeserver.
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// Whether `err` may go away by itself: the homeserver unreachable, timing out,
+/// answering 5xx or 429. A refusal (bad password, forbidden) is not.
+pub(crate) fn transient(err: &anyhow::Error) -> bool {
+    let server_trouble = |status: matrix_sdk::reqwest::StatusCode| {
+        status.is_server_error() || status.as_u16() == 429
+    };
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<matrix_sdk::Error>() {
+            return match e.as_client_api_error() {
+                Some(api) => server_trouble(api.status_code),
+                None => matches!(e, matrix_sdk::Error::Http(_)),
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<matrix_sdk::HttpError>() {
+            return e
+                .as_client_api_error()
+                .is_none_or(|api| server_trouble(api.status_code));
+        }
+        if let Some(e) = cause.downcast_ref::<matrix_sdk::ClientBuildError>() {
+            return matches!(
+                e,
+                matrix_sdk::ClientBuildError::Http(_)
+                    | matrix_sdk::ClientBuildError::AutoDiscovery(_)
+            );
+        }
+        if cause.downcast_ref::<matrix_sdk::reqwest::Error>().is_some() {
+            return true;
+        }
+    }
+    false
+}
+
+/// Runs `attempt` until it succeeds or fails for good, waiting 1 s, 2 s, … up
+/// to [`MAX_BACKOFF`] after each transient failure (one log line each).
+/// `Ok(None)`: `shutdown` was cancelled meanwhile.
+async fn retrying<T, Fut>(
+    what: &str,
+    shutdown: &CancellationToken,
+    mut attempt: impl FnMut() -> Fut,
+) -> anyhow::Result<Option<T>>
+where
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    let mut wait = Duration::from_secs(1);
+    for n in 1.. {
+        let err = match attempt().await {
+            Ok(v) => return Ok(Some(v)),
+            Err(err) if transient(&err) => err,
+            Err(err) => return Err(err),
+        };
+        warn!(
+            attempt = n,
+            retry_in_s = wait.as_secs(),
+            error = format!("{err:#}"),
+            "{what} failed; the homeserver may be down, retrying"
+        );
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(None),
+            _ = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(MAX_BACKOFF);
+    }
+    unreachable!("the attempts never end")
 }
 
 /// The `citebot status` report, from the session saved by `run` (no new
@@ -140,10 +211,21 @@ pub async fn run_with_client(
         .to_owned();
     // Trust first: a bot that can't set it up still answers, it just shows
     // as unverified in clients (a wrong recovery key stops it, see crypto).
-    if let Err(err) = crypto::establish_trust(&client, &config.matrix).await {
-        if config.matrix.recovery_key.get().is_some() {
-            return Err(err);
+    let trust = if config.matrix.recovery_key.get().is_some() {
+        // With a recovery key, trust must be set up; only the homeserver being
+        // unreachable is waited out.
+        match retrying("setting up trust", &shutdown, || {
+            crypto::establish_trust(&client, &config.matrix)
+        })
+        .await?
+        {
+            Some(()) => Ok(()),
+            None => return Ok(()),
         }
+    } else {
+        crypto::establish_trust(&client, &config.matrix).await
+    };
+    if let Err(err) = trust {
         error!(
             error = format!("{err:#}"),
             "setting up cross-signing / key backup failed; continuing with an unverified device"
@@ -362,7 +444,7 @@ async fn sync_loop(
                     _ = bot.shutdown.cancelled() => return Ok(()),
                     _ = tokio::time::sleep(backoff) => {}
                 }
-                backoff = (backoff * 2).min(Duration::from_secs(30));
+                backoff = (backoff * 2).min(MAX_BACKOFF);
             }
         }
     }

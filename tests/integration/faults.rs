@@ -4,6 +4,9 @@
 
 use std::time::Duration;
 
+use citebot::bot::human::Human;
+use citebot::bot::synapse::{Synapse, SynapseOptions};
+
 use crate::harness::*;
 
 /// The index folder deleted, then its `meta.json` garbled, while the bot runs:
@@ -179,5 +182,63 @@ async fn a_thousand_hostile_messages_from_three_users_each_get_one_reply() {
         let r = ask(h, &bot, dm, EMPEROR).await;
         assert!(r.body().contains("July 2025"), "{}", r.body());
     }
+    running.stop().await;
+}
+
+/// Starts (or restarts, keeping its database) the private Synapse in `dir`.
+async fn private_synapse(dir: &std::path::Path, port: u16) -> Synapse {
+    Synapse::start(SynapseOptions {
+        dir: dir.to_path_buf(),
+        port: Some(port),
+        strict_ratelimits: false,
+    })
+    .await
+    .expect("starting a private Synapse")
+}
+
+/// The homeserver down when the bot starts (it retries instead of exiting),
+/// then down for 30 s mid-conversation: the bot answers once it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bot_waits_out_a_homeserver_down_at_start_and_mid_conversation() {
+    let dir = tempfile::TempDir::with_prefix("citebot-private-synapse-").unwrap();
+    let port = citebot::bot::synapse::free_port().unwrap();
+    let mut hs = private_synapse(dir.path(), port).await;
+    let (bot_name, alice_name) = (unique("citebot-down"), unique("alice"));
+    hs.register(&bot_name, PASSWORD, false).await.unwrap();
+    hs.register(&alice_name, PASSWORD, false).await.unwrap();
+    let bot_id = hs.user_id(&bot_name);
+    let url = hs.url.clone();
+    hs.stop();
+
+    let bot = BotSetup::new(|c| {
+        c.matrix.homeserver = url.clone();
+        c.matrix.user = bot_name.clone();
+    })
+    .await;
+    let running = bot.start();
+    // Several failed attempts to log in, then the homeserver comes up.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let mut hs = private_synapse(dir.path(), port).await;
+    let mut alice = Human::login(&hs.url, &alice_name, PASSWORD).await.unwrap();
+    let invite = [bot_id.as_str().try_into().unwrap()];
+    let dm = alice
+        .create_room_with("dm", &invite, true, false)
+        .await
+        .unwrap();
+    alice
+        .wait_membership(dm.room_id(), &bot_id, "join", WAIT)
+        .await
+        .unwrap();
+    let q = alice.say(&dm, EMPEROR).await.unwrap();
+    let r = alice.reply_from(&bot_id, q.as_str(), WAIT).await.unwrap();
+    assert!(r.body().contains("July 2025"), "{}", r.body());
+
+    // Down for 30 s, then back: the bot's sync recovers and it answers.
+    hs.stop();
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let _hs = private_synapse(dir.path(), port).await;
+    let q = alice.say(&dm, FRANCE).await.unwrap();
+    let r = alice.reply_from(&bot_id, q.as_str(), WAIT).await.unwrap();
+    assert!(r.body().contains("I don't know"), "{}", r.body());
     running.stop().await;
 }
