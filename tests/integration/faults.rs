@@ -30,18 +30,11 @@ async fn a_deleted_or_garbled_index_is_rebuilt_while_the_bot_runs() {
             .ok()
             .is_some_and(|m| serde_json::from_str::<serde_json::Value>(&m).is_ok())
     };
-    let harms: [(&str, Box<dyn Fn()>); 2] = [
-        ("deleted", {
-            let index = index.clone();
-            Box::new(move || std::fs::remove_dir_all(&index).unwrap())
-        }),
-        ("garbled", {
-            let index = index.clone();
-            Box::new(move || std::fs::write(index.join("meta.json"), "{garbage").unwrap())
-        }),
-    ];
-    for (what, harm) in harms {
-        harm();
+    for what in ["deleted", "garbled"] {
+        match what {
+            "deleted" => std::fs::remove_dir_all(&index).unwrap(),
+            _ => std::fs::write(index.join("meta.json"), "{garbage").unwrap(),
+        }
         assert!(!whole(&index), "{what}");
         let deadline = std::time::Instant::now() + WAIT;
         while !whole(&index) {
