@@ -25,7 +25,7 @@ use super::Bot;
 use super::limits::Verdict;
 use super::reply;
 use super::triggers::{self, Request};
-use super::undecryptable;
+use super::{journal, undecryptable};
 use crate::feedback::{self, Record, Vote};
 use crate::messages;
 use crate::render::{self, Formatted};
@@ -64,10 +64,10 @@ pub(crate) async fn process(
             // Encrypted events arrive decrypted where the key was at hand;
             // the rest wait for their key (see `undecryptable`).
             if event.kind.is_utd() {
-                undecryptable::track(bot, &room, event, catching_up).await;
+                undecryptable::track(bot, &room, event.raw(), catching_up, false).await;
                 continue;
             }
-            handle_timeline_event(bot, &room, event.raw(), catching_up).await;
+            handle_timeline_event(bot, &room, event.raw(), catching_up, false).await;
         }
         leave_if_alone(bot, &room).await;
     }
@@ -127,28 +127,34 @@ async fn missed_events(
 }
 
 /// Handles one (plain or decrypted) timeline event: room messages may be
-/// questions or commands.
+/// questions or commands. `journaled`: the event is an open question of the
+/// journal already (handled again after a restart, or just decrypted).
+/// Returns whether the bot took it on (a reply is on its way).
 pub(crate) async fn handle_timeline_event(
     bot: &Arc<Bot>,
     room: &Room,
     raw: &Raw<AnySyncTimelineEvent>,
     catching_up: bool,
-) {
+    journaled: bool,
+) -> bool {
     let event = match raw.deserialize() {
         Ok(e) => e,
         Err(err) => {
             debug!(room = %room.room_id(), error = %err, "skipping undecodable event");
-            return;
+            return false;
         }
     };
     match event {
         AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
             SyncMessageLikeEvent::Original(msg),
-        )) => handle_message(bot, room, msg, catching_up).await,
+        )) => handle_message(bot, room, msg, raw, catching_up, journaled).await,
         AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::Reaction(
             SyncMessageLikeEvent::Original(reaction),
-        )) => handle_reaction(bot, room, &reaction),
-        _ => {}
+        )) => {
+            handle_reaction(bot, room, &reaction);
+            false
+        }
+        _ => false,
     }
 }
 
@@ -304,24 +310,26 @@ async fn handle_message(
     bot: &Arc<Bot>,
     room: &Room,
     msg: OriginalSyncRoomMessageEvent,
+    raw: &Raw<AnySyncTimelineEvent>,
     catching_up: bool,
-) {
+    journaled: bool,
+) -> bool {
     if msg.sender == bot.user_id {
-        return;
+        return false;
     }
     // m.notice is how bots talk; answering them invites bot loops.
     let MessageType::Text(text) = &msg.content.msgtype else {
-        return;
+        return false;
     };
     if matches!(msg.content.relates_to, Some(Relation::Replacement(_))) {
-        return; // an edit: the original was (or wasn't) answered already
+        return false; // an edit: the original was (or wasn't) answered already
     }
     if catching_up {
-        return;
+        return false;
     }
     let sent_at = u64::from(msg.origin_server_ts.0);
     if said_before_us(bot, room, sent_at).await {
-        return;
+        return false;
     }
     let room_id = room.room_id().as_str();
     let ctx = triggers::Context {
@@ -337,22 +345,44 @@ async fn handle_message(
         answer_questions: bot.rooms.answers_questions(room),
     };
     let Some(request) = triggers::classify(&text.body, &ctx) else {
-        return;
+        return false;
     };
 
     let now = u64::from(MilliSecondsSinceUnixEpoch::now().0);
     let age = Duration::from_millis(now.saturating_sub(sent_at));
     if age > bot.config.answer.max_missed_age() {
         info!(room = %room_id, event = %msg.event_id, age_s = age.as_secs(), "skipping a question older than answer.max_missed_age_secs");
-        return;
+        return false;
     }
 
+    if !journaled && bot.journal.is_done(msg.event_id.as_str()) {
+        debug!(event = %msg.event_id, "answered already (before a restart)");
+        return false;
+    }
     match bot.limits.check(msg.sender.as_str(), room_id) {
         Verdict::Allow => {
+            // On disk before the sync position holding it is saved: a crash
+            // from here on can't lose the question.
+            let taken = journaled
+                || bot.journal.take(
+                    msg.event_id.as_str(),
+                    journal::Open {
+                        room: room_id.to_owned(),
+                        event: raw
+                            .deserialize_as::<serde_json::Value>()
+                            .unwrap_or_default(),
+                        encrypted: false,
+                    },
+                );
+            if !taken {
+                debug!(event = %msg.event_id, "answered already");
+                return false;
+            }
             let (bot, room) = (bot.clone(), room.clone());
             bot.clone()
                 .tasks
                 .spawn(async move { respond(&bot, &room, &msg, request).await });
+            return true;
         }
         Verdict::SlowDown(wait) => {
             info!(room = %room_id, sender = %msg.sender, "rate limited; telling them once");
@@ -365,6 +395,7 @@ async fn handle_message(
             debug!(room = %room_id, sender = %msg.sender, "rate limited; staying silent")
         }
     }
+    false
 }
 
 /// Direct chats: flagged `is_direct`, or just the asker and the bot, counting
@@ -405,6 +436,9 @@ async fn respond(
     };
     let built = started.elapsed();
     let sent = deliver(bot, room, msg, "reply", &body).await;
+    if sent.is_some() {
+        bot.journal.done(msg.event_id.as_str());
+    }
     if let (Some(reply), Some(answer)) = (sent, answer) {
         record_answer(bot, room, msg, reply, &answer);
     }

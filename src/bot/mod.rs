@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod demo;
 pub mod handlers;
 pub mod human;
+pub(crate) mod journal;
 pub mod limits;
 pub mod reply;
 pub(crate) mod rooms;
@@ -33,6 +34,7 @@ use matrix_sdk::ruma::api::client::filter::{
 };
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::api::error::ErrorKind;
+use matrix_sdk::ruma::events::AnySyncTimelineEvent;
 use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId};
 use matrix_sdk::store::{StateStoreDataKey, StateStoreDataValue};
 use tokio_util::sync::CancellationToken;
@@ -78,6 +80,8 @@ pub(crate) struct Bot {
     pub answers: Mutex<Recent<OwnedEventId>>,
     /// Places for searches running at once (`search.max_concurrent`).
     pub searches: tokio::sync::Semaphore,
+    /// The questions taken on and not yet answered, on disk.
+    pub journal: journal::Journal,
     /// When the bot was last invited to each room it saw the invite of (ms
     /// since epoch): questions from then on are answered.
     pub invited_at: Mutex<std::collections::HashMap<OwnedRoomId, u64>>,
@@ -242,6 +246,13 @@ pub async fn run_with_client(
         r => rooms::resolve_alias(&client, r).await,
     };
     let (feedback, answers) = open_feedback(&config);
+    let (journal, open_questions) =
+        journal::Journal::open(&config.matrix.data_dir).with_context(|| {
+            format!(
+                "opening the question journal in {}",
+                config.matrix.data_dir.display()
+            )
+        })?;
     let max_searches = match config.search.max_concurrent {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
         n => n,
@@ -269,6 +280,7 @@ pub async fn run_with_client(
         answers: Mutex::new(answers),
         searches: tokio::sync::Semaphore::new(max_searches),
         invited_at: Mutex::new(std::collections::HashMap::new()),
+        journal,
     });
     bot.tasks.spawn(undecryptable::run(bot.clone()));
     let bot2 = bot.clone();
@@ -283,6 +295,7 @@ pub async fn run_with_client(
     bot.tasks
         .spawn(watch::post_to_admin_room(bot.clone(), admin_rx, synced_rx));
     watch::start(&bot, admin_tx);
+    resume(&bot, open_questions).await;
     let result = sync_loop(&bot, &synced_tx).await;
     bot.shutdown.cancel();
     bot.tasks.close();
@@ -337,6 +350,44 @@ impl<T: Clone + Eq + std::hash::Hash> Recent<T> {
     }
 }
 
+/// Takes up again the questions the journal holds open from before a restart
+/// (or a crash): each goes through the usual checks (too old, rate limits) and
+/// is answered; an encrypted one waits for its key again.
+async fn resume(bot: &Arc<Bot>, open: Vec<(String, journal::Open)>) {
+    if !open.is_empty() {
+        info!(
+            questions = open.len(),
+            "answering the questions left open before the restart"
+        );
+    }
+    for (id, q) in open {
+        let room = OwnedRoomId::try_from(q.room.as_str())
+            .ok()
+            .and_then(|r| bot.client.get_room(&r));
+        let raw = serde_json::value::to_raw_value(&q.event)
+            .ok()
+            .map(matrix_sdk::ruma::serde::Raw::<AnySyncTimelineEvent>::from_json);
+        let (Some(room), Some(raw)) = (room, raw) else {
+            warn!(event = %id, "an open question's room is gone; dropping it");
+            bot.journal.done(&id);
+            continue;
+        };
+        let taken = if q.encrypted {
+            match room.decrypt_event(raw.cast_ref_unchecked(), None).await {
+                Ok(d) if !d.kind.is_utd() => {
+                    handlers::handle_timeline_event(bot, &room, d.raw(), false, true).await
+                }
+                _ => undecryptable::track(bot, &room, &raw, false, true).await,
+            }
+        } else {
+            handlers::handle_timeline_event(bot, &room, &raw, false, true).await
+        };
+        if !taken {
+            bot.journal.done(&id);
+        }
+    }
+}
+
 /// Opens the feedback file (when `feedback.record`) and reads back which replies
 /// were answers, so votes on answers given before a restart still count.
 fn open_feedback(config: &Config) -> (Option<feedback::Log>, Recent<OwnedEventId>) {
@@ -382,6 +433,16 @@ fn sync_filter(timeline_limit: u32) -> Filter {
     Filter::FilterDefinition(def)
 }
 
+/// Where the sync position the bot has fully handled is kept, in `data_dir`.
+const SYNC_TOKEN: &str = "sync-token";
+
+/// Saves `token` atomically (a crash leaves the old one or the new one).
+fn save_token(data_dir: &std::path::Path, token: &str) -> std::io::Result<()> {
+    let tmp = data_dir.join(format!("{SYNC_TOKEN}.tmp"));
+    std::fs::write(&tmp, token)?;
+    std::fs::rename(tmp, data_dir.join(SYNC_TOKEN))
+}
+
 /// Our own loop around `sync_once`: `Client::sync()` sleeps about a second
 /// after every quick `/sync`, which would add that second to most replies.
 async fn sync_loop(
@@ -395,12 +456,22 @@ async fn sync_loop(
         .get_kv_data(StateStoreDataKey::SyncToken)
         .await
         .context("reading the stored sync token")?;
+    // matrix-sdk saves its token before the handlers run; ours is saved after
+    // them, once every question of the response is in the journal, so a crash
+    // in between replays the response instead of losing its questions.
+    let data_dir = bot.config.matrix.data_dir.clone();
+    let ours = std::fs::read_to_string(data_dir.join(SYNC_TOKEN))
+        .ok()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty());
     // Without a stored token this is a fresh login: the first sync returns
     // history, which is not addressed to a bot that wasn't listening.
+    // (Ours only goes with the state store it was saved with: a fresh store
+    // needs a full first sync.)
     let mut catching_up = stored.is_none();
     // The token the next sync starts from: where a gap in a limited timeline ends.
     let mut since = match stored {
-        Some(StateStoreDataValue::SyncToken(token)) => Some(token),
+        Some(StateStoreDataValue::SyncToken(token)) => ours.or(Some(token)),
         _ => None,
     };
     if catching_up {
@@ -417,9 +488,12 @@ async fn sync_loop(
         } else {
             Duration::from_secs(cfg.timeout_secs)
         };
-        let settings = SyncSettings::default()
+        let mut settings = SyncSettings::default()
             .filter(sync_filter(cfg.timeline_limit))
             .timeout(timeout);
+        if let Some(token) = &since {
+            settings = settings.token(token.clone());
+        }
         let response = tokio::select! {
             biased;
             _ = bot.shutdown.cancelled() => return Ok(()),
@@ -430,6 +504,9 @@ async fn sync_loop(
                 backoff = Duration::from_millis(500);
                 let next = response.next_batch.clone();
                 handlers::process(bot, response, catching_up, since.as_deref()).await;
+                if let Err(err) = save_token(&data_dir, &next) {
+                    warn!(error = %err, "saving the sync position failed");
+                }
                 since = Some(next);
                 catching_up = false;
                 first = false;

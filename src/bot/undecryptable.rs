@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use matrix_sdk::Room;
-use matrix_sdk::deserialized_responses::TimelineEvent;
 use matrix_sdk::ruma::events::AnySyncTimelineEvent;
 use matrix_sdk::ruma::events::Mentions;
 use matrix_sdk::ruma::events::relation::Reply;
@@ -23,7 +22,7 @@ use matrix_sdk::ruma::{
 use tokio::sync::Notify;
 use tracing::{debug, info, warn};
 
-use super::{Bot, handlers, reply};
+use super::{Bot, handlers, journal, reply};
 use crate::messages;
 
 /// How often pending messages are retried (decryption is a local lookup).
@@ -67,42 +66,59 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Starts waiting for the key of an undecryptable timeline event, unless it
-/// is ours, history (`catching_up`, from before we joined) or too old to answer.
-pub(crate) async fn track(bot: &Arc<Bot>, room: &Room, event: &TimelineEvent, catching_up: bool) {
+/// is ours, history (`catching_up`, from before we joined) or too old to answer;
+/// returns whether it waits. It is kept in the journal meanwhile (`journaled`:
+/// it is there already), so the wait survives a restart.
+pub(crate) async fn track(
+    bot: &Arc<Bot>,
+    room: &Room,
+    raw: &Raw<AnySyncTimelineEvent>,
+    catching_up: bool,
+    journaled: bool,
+) -> bool {
     if catching_up {
-        return;
+        return false;
     }
-    let raw = event.raw();
     let (Ok(Some(event_id)), Ok(Some(sender)), Ok(Some(ts))) = (
         raw.get_field::<OwnedEventId>("event_id"),
         raw.get_field::<OwnedUserId>("sender"),
         raw.get_field::<MilliSecondsSinceUnixEpoch>("origin_server_ts"),
     ) else {
         debug!(room = %room.room_id(), "undecryptable event without id/sender/ts");
-        return;
+        return false;
     };
     if sender == bot.user_id {
-        return;
+        return false;
     }
     let sent_at = u64::from(ts.0);
     if handlers::said_before_us(bot, room, sent_at).await {
-        return; // never meant for us to read
+        return false; // never meant for us to read
     }
     let now = u64::from(MilliSecondsSinceUnixEpoch::now().0);
     if Duration::from_millis(now.saturating_sub(sent_at)) > bot.config.answer.max_missed_age() {
-        return;
+        return false;
     }
     let utd = &bot.undecryptable;
     {
         let mut tracked = lock(&utd.tracked);
         if tracked.contains(&event_id) {
-            return;
+            return false;
         }
         tracked.insert(event_id.clone());
     }
     if lock(&utd.pending).len() >= MAX_PENDING {
         warn!(room = %room.room_id(), event = %event_id, "too many messages are waiting for keys; not waiting for this one");
-        return;
+        return false;
+    }
+    let open = journal::Open {
+        room: room.room_id().to_string(),
+        event: raw
+            .deserialize_as::<serde_json::Value>()
+            .unwrap_or_default(),
+        encrypted: true,
+    };
+    if !journaled && !bot.journal.take(event_id.as_str(), open) {
+        return false; // answered already
     }
     info!(room = %room.room_id(), event = %event_id, %sender, "can't decrypt a message yet; waiting for its key");
     lock(&utd.pending).insert(
@@ -115,6 +131,7 @@ pub(crate) async fn track(bot: &Arc<Bot>, room: &Room, event: &TimelineEvent, ca
         },
     );
     utd.wake.notify_one();
+    true
 }
 
 /// Retries pending messages until shutdown: answers those whose key came,
@@ -146,7 +163,10 @@ async fn retry(bot: &Arc<Bot>) {
             Ok(decrypted) if !decrypted.kind.is_utd() => {
                 lock(&utd.pending).remove(&id);
                 info!(room = %room.room_id(), event = %id, waited_ms = since.elapsed().as_millis() as u64, "the key arrived; handling the message");
-                handlers::handle_timeline_event(bot, &room, decrypted.raw(), false).await;
+                if !handlers::handle_timeline_event(bot, &room, decrypted.raw(), false, true).await
+                {
+                    bot.journal.done(id.as_str()); // not a question for the bot
+                }
                 continue;
             }
             Ok(_) => {}
@@ -163,6 +183,7 @@ async fn retry(bot: &Arc<Bot>) {
 
 /// The key never came: one notice, if the room hasn't had one recently.
 fn give_up(bot: &Arc<Bot>, event_id: OwnedEventId, pending: Pending) {
+    bot.journal.done(event_id.as_str());
     let room_id = pending.room.room_id().to_owned();
     let interval = bot.config.encryption.utd_notice_interval();
     {

@@ -235,3 +235,154 @@ async fn the_bot_waits_out_a_homeserver_down_at_start_and_mid_conversation() {
     assert!(r.body().contains("I don't know"), "{}", r.body());
     running.stop().await;
 }
+
+/// `citebot run` as its own process, logging to `log`.
+fn spawn_bot(config: &std::path::Path, log: &std::path::Path) -> tokio::process::Child {
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_citebot"))
+        .env("CITEBOT_PASSWORD", PASSWORD)
+        .env("RUST_LOG", "citebot=debug")
+        .arg("run")
+        .arg("--config")
+        .arg(config)
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
+/// Synapse's default message rate limits hold the bot's replies back; the bot
+/// is SIGKILLed with most of them waiting, then started again: every one of 16
+/// questions from two users is answered exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_in_flight_when_the_bot_is_killed_are_sent_once_after_restart() {
+    let dir = tempfile::TempDir::with_prefix("citebot-strict-synapse-").unwrap();
+    let hs = Synapse::start(SynapseOptions {
+        dir: dir.path().join("synapse"),
+        port: None,
+        strict_ratelimits: true,
+    })
+    .await
+    .unwrap();
+    let admin = hs.register(&unique("admin"), PASSWORD, true).await.unwrap();
+    let bot_name = unique("citebot-kill");
+    hs.register(&bot_name, PASSWORD, false).await.unwrap();
+    let bot_id = hs.user_id(&bot_name);
+    let mut people = Vec::new();
+    for name in ["alice", "bob"] {
+        let name = unique(name);
+        hs.register(&name, PASSWORD, false).await.unwrap();
+        // The people may send quickly; only the bot meets the limits.
+        hs.override_ratelimit(&admin.access_token, &hs.user_id(&name), 0, 0)
+            .await
+            .unwrap();
+        people.push(Human::login(&hs.url, &name, PASSWORD).await.unwrap());
+    }
+    let knowledge = knowledge();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[matrix]\nhomeserver = {:?}\nuser = {bot_name:?}\ndata_dir = {:?}\n\
+             [access]\nallowed_inviters = [\"@*:localhost\"]\n\
+             [limits]\nuser_burst = 100\nuser_per_minute = 1000\nroom_burst = 100\nroom_per_minute = 1000\n\
+             [answer]\ntyping = false\nread_receipts = false\n\
+             [sync]\ntimeout_secs = 5\n\
+             [search]\nknowledge_dir = {:?}\nindex_dir = \"\"\n",
+            hs.url,
+            dir.path().join("bot").display().to_string(),
+            knowledge.path().display().to_string(),
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("bot.log");
+    let mut bot = spawn_bot(&config, &log);
+    let invite = [bot_id.as_str().try_into().unwrap()];
+    let mut rooms = Vec::new();
+    for h in people.iter_mut() {
+        let dm = h
+            .create_room_with("dm", &invite, true, false)
+            .await
+            .unwrap();
+        h.wait_membership(dm.room_id(), &bot_id, "join", WAIT)
+            .await
+            .unwrap();
+        rooms.push(dm);
+    }
+    let mut asked: Vec<Vec<String>> = vec![Vec::new(), Vec::new()];
+    for i in 0..8 {
+        for (p, (h, dm)) in people.iter().zip(&rooms).enumerate() {
+            let q = format!("When is the emperor visiting Mongolia? (#{p}{i})");
+            asked[p].push(h.say(dm, &q).await.unwrap().to_string());
+        }
+    }
+    // Let some replies out and the rest queue behind M_LIMIT_EXCEEDED.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    bot.kill().await.unwrap(); // SIGKILL
+    let _bot = spawn_bot(&config, &log);
+    // The scenario happened: questions were still open when the bot died.
+    let deadline = std::time::Instant::now() + WAIT;
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("answering the questions left open before the restart")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no open questions after the kill"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for ((h, dm), ids) in people.iter_mut().zip(&rooms).zip(&asked) {
+        let mut replies: std::collections::HashMap<String, usize> = Default::default();
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        while ids.iter().any(|id| !replies.contains_key(id)) && std::time::Instant::now() < deadline
+        {
+            for s in h
+                .collect(Duration::from_secs(2), |s| {
+                    s.sender() == bot_id
+                        && s.kind() == "m.room.message"
+                        && s.room_id == dm.room_id()
+                })
+                .await
+                .unwrap()
+            {
+                *replies
+                    .entry(s.in_reply_to().unwrap_or_default().to_string())
+                    .or_default() += 1;
+            }
+        }
+        // A moment more for a duplicate to show.
+        for s in h
+            .collect(Duration::from_secs(3), |s| {
+                s.sender() == bot_id && s.kind() == "m.room.message" && s.room_id == dm.room_id()
+            })
+            .await
+            .unwrap()
+        {
+            *replies
+                .entry(s.in_reply_to().unwrap_or_default().to_string())
+                .or_default() += 1;
+        }
+        let counts: Vec<usize> = ids
+            .iter()
+            .map(|id| replies.get(id).copied().unwrap_or(0))
+            .collect();
+        assert_eq!(
+            counts,
+            [1; 8],
+            "replies per question; bot log: {}",
+            std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .lines()
+                .rev()
+                .take(40)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}

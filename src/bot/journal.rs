@@ -1,0 +1,257 @@
+//! Questions the bot has taken on but not yet answered, on disk
+//! (`data_dir/questions.jsonl`), so none is lost when the process dies: a
+//! question is written (and synced to disk) before the sync position holding it
+//! is saved, and marked done once its reply is delivered. At start the
+//! questions still open are handled again; their replies carry transaction IDs
+//! derived from the question, so a reply that was in fact sent just before the
+//! crash is deduplicated by the homeserver rather than doubled. Encrypted
+//! messages still waiting for their room key are kept the same way.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use tracing::warn;
+
+/// The journal's file name in `data_dir`.
+pub const FILE: &str = "questions.jsonl";
+
+/// Done questions remembered across a compaction, so a question the last
+/// sync delivers again after a restart is recognised as answered.
+const KEEP_DONE: usize = 1000;
+
+/// A question (or an encrypted message that may be one) taken on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Open {
+    pub room: String,
+    /// The event as received (still encrypted when `encrypted`).
+    pub event: serde_json::Value,
+    pub encrypted: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum Line {
+    Open { q: String, open: Open },
+    Done { done: String },
+}
+
+/// The open questions, in memory and on disk.
+pub struct Journal {
+    path: PathBuf,
+    file: Mutex<File>,
+    open: Mutex<HashMap<String, Open>>,
+    /// Questions answered lately (bounded), oldest first.
+    done: Mutex<super::Recent<String>>,
+}
+
+impl Journal {
+    /// Opens the journal in `data_dir`, compacting it to what is still open
+    /// (and the latest done questions); returns it with the open questions,
+    /// oldest first.
+    pub fn open(data_dir: &Path) -> std::io::Result<(Journal, Vec<(String, Open)>)> {
+        let path = data_dir.join(FILE);
+        let mut open: Vec<(String, Open)> = Vec::new();
+        let mut done = super::Recent::new(KEEP_DONE * 10);
+        let mut done_order: Vec<String> = Vec::new();
+        match File::open(&path) {
+            Ok(f) => {
+                for line in BufReader::new(f).lines() {
+                    // A line cut short by a crash is the only damage possible.
+                    match serde_json::from_str::<Line>(&line?) {
+                        Ok(Line::Open { q, open: o }) => {
+                            open.retain(|(id, _)| *id != q);
+                            open.push((q, o));
+                        }
+                        Ok(Line::Done { done: id }) => {
+                            open.retain(|(q, _)| *q != id);
+                            done.insert(id.clone());
+                            done_order.push(id);
+                        }
+                        Err(_) => warn!(file = %path.display(), "skipping an unreadable line"),
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        // Compact: write what matters to a new file, then swap it in.
+        let tmp = data_dir.join(format!("{FILE}.tmp"));
+        {
+            let mut out = std::io::BufWriter::new(private_file(&tmp, true)?);
+            let keep = done_order.len().saturating_sub(KEEP_DONE);
+            for id in &done_order[keep..] {
+                writeln!(out, "{}", line(&Line::Done { done: id.clone() }))?;
+            }
+            for (q, o) in &open {
+                writeln!(
+                    out,
+                    "{}",
+                    line(&Line::Open {
+                        q: q.clone(),
+                        open: o.clone()
+                    })
+                )?;
+            }
+            out.into_inner()?.sync_all()?;
+        }
+        std::fs::rename(&tmp, &path)?;
+        let file = private_file(&path, false)?;
+        let journal = Journal {
+            path,
+            file: Mutex::new(file),
+            open: Mutex::new(open.iter().cloned().collect()),
+            done: Mutex::new(done),
+        };
+        Ok((journal, open))
+    }
+
+    /// Records `event_id` as taken on, durably (synced to disk) before the
+    /// caller moves on. `false` when it was answered already or is open (a
+    /// sync delivering it again).
+    pub fn take(&self, event_id: &str, open: Open) -> bool {
+        if self.is_done(event_id)
+            || self
+                .open
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains_key(event_id)
+        {
+            return false;
+        }
+        let text = line(&Line::Open {
+            q: event_id.to_string(),
+            open: open.clone(),
+        });
+        self.append(&text, true);
+        self.open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(event_id.to_string(), open);
+        true
+    }
+
+    /// Marks `event_id` done: answered, or given up on for good.
+    pub fn done(&self, event_id: &str) {
+        let was_open = self
+            .open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(event_id)
+            .is_some();
+        self.done
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(event_id.to_string());
+        if was_open {
+            // Not synced: lost, the question is handled again and the
+            // homeserver deduplicates the reply.
+            self.append(
+                &line(&Line::Done {
+                    done: event_id.to_string(),
+                }),
+                false,
+            );
+        }
+    }
+
+    /// Whether `event_id` was answered (lately).
+    pub fn is_done(&self, event_id: &str) -> bool {
+        self.done
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&event_id.to_string())
+    }
+
+    /// How many questions are open.
+    #[cfg(test)]
+    pub fn open_count(&self) -> usize {
+        self.open.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    fn append(&self, text: &str, sync: bool) {
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let written =
+            writeln!(file, "{text}").and_then(|()| if sync { file.sync_data() } else { Ok(()) });
+        if let Err(err) = written {
+            warn!(file = %self.path.display(), error = %err, "writing the question journal failed; a crash now could lose this question");
+        }
+    }
+}
+
+fn line(l: &Line) -> String {
+    serde_json::to_string(l).expect("journal lines serialise")
+}
+
+/// A file only the bot's user can read, created or opened for appending
+/// (`truncate`: emptied first).
+fn private_file(path: &Path, truncate: bool) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true);
+    if truncate {
+        options.write(true).truncate(true);
+    } else {
+        options.append(true);
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(room: &str) -> Open {
+        Open {
+            room: room.into(),
+            event: serde_json::json!({"event_id": "$x", "type": "m.room.message"}),
+            encrypted: false,
+        }
+    }
+
+    #[test]
+    fn open_questions_survive_a_restart_and_done_ones_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let (j, pending) = Journal::open(dir.path()).unwrap();
+        assert!(pending.is_empty());
+        assert!(j.take("$a", open("!r")));
+        assert!(j.take("$b", open("!r")));
+        assert!(j.take("$c", open("!s")));
+        j.done("$b");
+        // A line cut short by a crash mid-write.
+        drop(j);
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(dir.path().join(FILE))
+            .unwrap();
+        f.write_all(b"{\"q\":\"$d\",\"op").unwrap();
+        drop(f);
+        let (j, pending) = Journal::open(dir.path()).unwrap();
+        let ids: Vec<&str> = pending.iter().map(|(q, _)| q.as_str()).collect();
+        assert_eq!(ids, ["$a", "$c"]);
+        assert_eq!(pending[1].1, open("!s"));
+        // Answered before the restart, or open already: not taken on again.
+        assert!(!j.take("$b", open("!r")));
+        assert!(!j.take("$a", open("!r")));
+        assert!(j.is_done("$b"));
+        j.done("$a");
+        j.done("$c");
+        assert_eq!(j.open_count(), 0);
+        drop(j);
+        let (_, pending) = Journal::open(dir.path()).unwrap();
+        assert!(pending.is_empty());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}
