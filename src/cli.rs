@@ -98,10 +98,14 @@ pub enum Command {
         /// The bot's configuration (see config.example.toml).
         #[arg(long, short, env = "CITEBOT_CONFIG", default_value = "config.toml")]
         config: PathBuf,
-        /// Recovery key printed by an earlier deployment: a bot started with an
-        /// empty data dir recovers its verified identity with it (overrides
-        /// matrix.recovery_key and CITEBOT_RECOVERY_KEY).
-        #[arg(long, value_name = "KEY")]
+        /// A file holding the recovery key printed by an earlier deployment: a
+        /// bot started with an empty data dir recovers its verified identity
+        /// with it (overrides matrix.recovery_key and CITEBOT_RECOVERY_KEY).
+        #[arg(long, value_name = "FILE")]
+        recovery_key_file: Option<PathBuf>,
+        /// Refused: a key on the command line is visible to every user of the
+        /// machine (`ps`). Use --recovery-key-file or CITEBOT_RECOVERY_KEY.
+        #[arg(long, value_name = "KEY", hide = true)]
         recovery_key: Option<String>,
     },
     /// Show the bot's device, whether it is cross-signed, key backup, index age
@@ -262,11 +266,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Run {
             config,
+            recovery_key_file,
             recovery_key,
         } => {
+            anyhow::ensure!(
+                recovery_key.is_none(),
+                "--recovery-key puts the key where every user of this machine can read it (ps); \
+                 use --recovery-key-file FILE or the CITEBOT_RECOVERY_KEY environment variable"
+            );
             let mut config = Config::load(&config)?;
-            if let Some(key) = recovery_key {
-                config.matrix.recovery_key = crate::config::Secret(key);
+            if let Some(file) = recovery_key_file {
+                let key = std::fs::read_to_string(&file)
+                    .with_context(|| format!("reading the recovery key from {}", file.display()))?;
+                config.matrix.recovery_key = crate::config::Secret(key.trim().to_string());
             }
             let engine = Engine::open(&config.search_settings())
                 .context("cannot open the knowledge base")?;

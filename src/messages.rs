@@ -505,7 +505,7 @@ pub fn recovery_key_created(key: &str, path: &std::path::Path) -> String {
          shown only now and saved (owner-only) in {}.\n\
          Store it somewhere safe, outside the data dir. If the bot is redeployed with an \
          empty data dir, give it the key (matrix.recovery_key, env CITEBOT_RECOVERY_KEY or \
-         `citebot run --recovery-key`) and it comes back as the same verified bot instead \
+         `citebot run --recovery-key-file FILE`) and it comes back as the same verified bot instead \
          of a new, unverified one.\n",
         path.display()
     )

@@ -129,13 +129,21 @@ fn citation_html(c: &Citation) -> String {
     if let Some(d) = &c.published {
         let _ = write!(out, ", {} {}", messages::AS_OF, escape_html(&human_date(d)));
     }
-    if let Some(u) = &c.url {
-        let _ = write!(
-            out,
-            " · <a href=\"{}\">{}</a>",
-            escape_html(u),
-            messages::LINK
-        );
+    match &c.url {
+        // Only web links: the Matrix spec allows no other scheme a knowledge
+        // file might name (`javascript:`), and clients would drop it anyway.
+        Some(u) if u.starts_with("https://") || u.starts_with("http://") => {
+            let _ = write!(
+                out,
+                " · <a href=\"{}\">{}</a>",
+                escape_html(u),
+                messages::LINK
+            );
+        }
+        Some(u) => {
+            let _ = write!(out, " · {}", escape_html(u));
+        }
+        None => {}
     }
     let _ = write!(out, " · <code>{}:{}</code>", escape_html(&c.file), c.line);
     out
@@ -401,6 +409,75 @@ mod tests {
             );
             assert!(fit.plain.ends_with(messages::SHORTENED), "{line:?}");
             assert!(fit.html.ends_with("</p>") && !fit.html.contains("<p><p>"));
+        }
+    }
+
+    use proptest::strategy::Strategy as _;
+
+    /// Any text: markup, quotes, entities, control and bidi characters.
+    fn hostile_text() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::string::string_regex(
+            "([<>&\"'/=a-z ]|<script>|</p>|<a href=x>|&amp;|&#0;|\\u{202e}|\\u{0}|\n|javascript:){0,40}",
+        )
+        .unwrap()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// Whatever the question, passages, titles, sources and URLs hold, the
+        /// HTML has only the elements the renderer writes, links only to http(s)
+        /// URLs, and every piece of that text reads back as written.
+        #[test]
+        fn no_text_ever_reaches_the_html_unescaped(
+            texts in proptest::collection::vec(hostile_text(), 7),
+            answered in proptest::bool::ANY,
+            url in proptest::option::of(proptest::prop_oneof![
+                hostile_text(),
+                hostile_text().prop_map(|t| format!("https://example.org/{t}")),
+            ]),
+        ) {
+            use proptest::prelude::*;
+            let mut a = answer(&texts[0], &texts[1]);
+            a.answered = answered;
+            a.answer = Some(AnswerLine { text: texts[2].clone(), passage: 1 });
+            a.closest_topics = vec![texts[3].clone()];
+            let p = &mut a.passages[0];
+            p.highlights = vec![(0, p.text.len().min(3))]
+                .into_iter()
+                .filter(|&(s, e)| p.text.is_char_boundary(s) && p.text.is_char_boundary(e) && s < e)
+                .collect();
+            p.code = Vec::new();
+            p.citation.title = texts[4].clone();
+            p.citation.heading = texts[5].clone();
+            p.citation.source = texts[6].clone();
+            p.citation.url = url.clone();
+            let html = matrix(&a).html;
+            let doc = scraper::Html::parse_fragment(&html);
+            for node in doc.root_element().descendants() {
+                let Some(el) = node.value().as_element() else { continue };
+                prop_assert!(
+                    ["html", "p", "strong", "em", "ol", "li", "blockquote", "code", "pre", "a", "br"]
+                        .contains(&el.name()),
+                    "<{}> in {}", el.name(), html
+                );
+                for (attr, value) in el.attrs() {
+                    prop_assert!(el.name() == "a" && attr == "href", "{attr} in {html}");
+                    prop_assert!(value.starts_with("https://") || value.starts_with("http://"), "{value}");
+                }
+            }
+            // NUL is dropped by HTML parsers (and by clients): harmless, not
+            // compared; line breaks become <br>, so spacing is not compared either.
+            let clean = |t: &str| -> String {
+                t.chars().filter(|c| !c.is_whitespace() && !matches!(c, '\0' | '\u{fffd}')).collect()
+            };
+            let text = clean(&doc.root_element().text().collect::<String>());
+            let shown = |t: &str| text.contains(&clean(t));
+            if answered {
+                prop_assert!(shown(&texts[2]), "answer line {:?} not in {text:?}", texts[2]);
+                prop_assert!(shown(&texts[1]), "passage {:?} not in {text:?}", texts[1]);
+            } else {
+                prop_assert!(shown(&texts[3]), "topic {:?} not in {text:?}", texts[3]);
+            }
         }
     }
 

@@ -144,9 +144,14 @@ pub async fn establish_trust(client: &Client, cfg: &MatrixConfig) -> anyhow::Res
             .context("enabling key backup and recovery")?;
         let path = recovery_key_path(&cfg.data_dir);
         save_recovery_key(&path, &key)?;
-        // Printed once (never logged): the operator keeps it for redeploys.
-        println!("{}", messages::recovery_key_created(&key, &path));
-        warn!(file = %path.display(), "a new recovery key was created and printed once; keep it somewhere safe");
+        // Shown once, and only on a terminal (never logged): a service's
+        // output ends up in a journal others may read.
+        if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            println!("{}", messages::recovery_key_created(&key, &path));
+            warn!(file = %path.display(), "a new recovery key was created and printed once; keep it somewhere safe");
+        } else {
+            warn!(file = %path.display(), "a new recovery key was created; it is in this file only (not printed: the output is not a terminal); copy it somewhere safe");
+        }
     }
     Ok(())
 }

@@ -243,3 +243,22 @@ fn check_reads_a_docs_folder_without_front_matter_and_the_configs_sources() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_recovery_key_on_the_command_line_is_refused_before_anything_runs() {
+    let dir = setup();
+    let out = citebot(
+        dir.path(),
+        &[
+            "run",
+            "--config",
+            "missing.toml",
+            "--recovery-key",
+            "EsTc abcd",
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--recovery-key-file"), "{err}");
+    assert!(!err.contains("EsTc abcd"), "the key is not echoed: {err}");
+}
