@@ -73,6 +73,11 @@ impl Synapse {
     /// answers.
     pub async fn start(opts: SynapseOptions) -> anyhow::Result<Synapse> {
         let script = script_path();
+        anyhow::ensure!(
+            script.is_file(),
+            "{} is missing: starting a Synapse (`citebot demo`, the tests) needs a checkout of citebot, or CITEBOT_SYNAPSE_SCRIPT naming its scripts/synapse",
+            script.display()
+        );
         let port = match opts.port {
             Some(p) => p,
             None => free_port()?,

@@ -236,14 +236,24 @@ async fn the_bot_waits_out_a_homeserver_down_at_start_and_mid_conversation() {
     running.stop().await;
 }
 
-/// `citebot run` as its own process, logging to `log`.
+/// `citebot run` as its own process, logging to `log`: a copy of the binary
+/// installed in the config's folder, run from there, as a deployment runs it
+/// (nothing of the checkout is used).
 fn spawn_bot(config: &std::path::Path, log: &std::path::Path) -> tokio::process::Child {
     let out = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(log)
         .unwrap();
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_citebot"))
+    let home = config.parent().unwrap();
+    let installed = home.join("bin/citebot");
+    if !installed.exists() {
+        std::fs::create_dir_all(home.join("bin")).unwrap();
+        std::fs::copy(env!("CARGO_BIN_EXE_citebot"), &installed).unwrap();
+    }
+    tokio::process::Command::new(&installed)
+        .current_dir(home)
+        .env_remove("CITEBOT_SYNAPSE_SCRIPT")
         .env("CITEBOT_PASSWORD", PASSWORD)
         .env("RUST_LOG", "citebot=debug")
         .arg("run")
