@@ -76,6 +76,18 @@ pub struct Config {
     /// `[encryption]`: encrypted rooms.
     #[serde(default)]
     pub encryption: EncryptionConfig,
+    /// `[metrics]`: Prometheus metrics and a health check over HTTP.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+}
+
+/// `[metrics]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Address for `/metrics` and `/health` (`127.0.0.1:9464`); `""`: off.
+    #[serde(default)]
+    pub listen: String,
 }
 
 /// `[matrix]`

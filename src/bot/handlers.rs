@@ -25,7 +25,7 @@ use super::Bot;
 use super::limits::Verdict;
 use super::reply;
 use super::triggers::{self, Request};
-use super::{journal, undecryptable};
+use super::{journal, metrics, undecryptable};
 use crate::feedback::{self, Record, Vote};
 use crate::messages;
 use crate::render::{self, Formatted};
@@ -241,7 +241,10 @@ fn handle_reaction(bot: &Bot, room: &Room, reaction: &OriginalSyncReactionEvent)
         key,
     );
     match log.append(&record) {
-        Ok(()) => info!(room = %room.room_id(), answer = %target, ?vote, "feedback recorded"),
+        Ok(()) => {
+            info!(room = %room.room_id(), answer = %target, ?vote, "feedback recorded");
+            bot.metrics.vote(vote == Vote::Up);
+        }
         Err(err) => error!(error = %err, "recording feedback failed"),
     }
 }
@@ -386,13 +389,15 @@ async fn handle_message(
         }
         Verdict::SlowDown(wait) => {
             info!(room = %room_id, sender = %msg.sender, "rate limited; telling them once");
+            bot.metrics.question(metrics::Outcome::RateLimited);
             let (bot, room) = (bot.clone(), room.clone());
             bot.clone().tasks.spawn(async move {
                 deliver(&bot, &room, &msg, "slow", &messages::slow_down(wait)).await;
             });
         }
         Verdict::Silent => {
-            debug!(room = %room_id, sender = %msg.sender, "rate limited; staying silent")
+            debug!(room = %room_id, sender = %msg.sender, "rate limited; staying silent");
+            bot.metrics.question(metrics::Outcome::RateLimited);
         }
     }
     false
@@ -438,6 +443,7 @@ async fn respond(
     let sent = deliver(bot, room, msg, "reply", &body).await;
     if sent.is_some() {
         bot.journal.done(msg.event_id.as_str());
+        bot.metrics.reply_took(started.elapsed());
     }
     if let (Some(reply), Some(answer)) = (sent, answer) {
         record_answer(bot, room, msg, reply, &answer);
@@ -480,6 +486,7 @@ async fn deliver(
         Ok(id) => Some(id),
         Err(err) => {
             error!(room = %room.room_id(), question = %msg.event_id, error = %err, "reply not delivered");
+            bot.metrics.question(metrics::Outcome::Failed);
             bot.counters
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -527,8 +534,11 @@ async fn search<T: Send + 'static>(
     bot: &Bot,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> anyhow::Result<T> {
+    let started = std::time::Instant::now();
     let _permit = bot.searches.acquire().await?;
-    blocking(f).await
+    let result = blocking(f).await;
+    bot.metrics.search_took(started.elapsed());
+    result
 }
 
 /// The reply to `request` in `room`, and the search core's answer when it was a
@@ -554,8 +564,10 @@ async fn build_reply(
                     let mut c = bot.counters.lock().unwrap_or_else(|e| e.into_inner());
                     if answer.answered {
                         c.answered += 1;
+                        bot.metrics.question(metrics::Outcome::Answered);
                     } else {
                         c.refused += 1;
+                        bot.metrics.question(metrics::Outcome::Refused);
                     }
                     drop(c);
                     return (render::matrix(&answer), Some(answer));
@@ -714,6 +726,7 @@ async fn gaps(bot: &Bot, room: &Room) -> Formatted {
 
 fn search_failed(bot: &Bot, err: &dyn std::fmt::Display) -> Formatted {
     error!(error = %err, "search failed");
+    bot.metrics.question(metrics::Outcome::Failed);
     bot.counters
         .lock()
         .unwrap_or_else(|e| e.into_inner())

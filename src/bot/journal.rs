@@ -167,7 +167,6 @@ impl Journal {
     }
 
     /// How many questions are open.
-    #[cfg(test)]
     pub fn open_count(&self) -> usize {
         self.open.lock().unwrap_or_else(|e| e.into_inner()).len()
     }

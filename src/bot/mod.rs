@@ -12,6 +12,7 @@ pub mod handlers;
 pub mod human;
 pub(crate) mod journal;
 pub mod limits;
+pub(crate) mod metrics;
 pub mod reply;
 pub(crate) mod rooms;
 pub mod session;
@@ -82,6 +83,8 @@ pub(crate) struct Bot {
     pub searches: tokio::sync::Semaphore,
     /// The questions taken on and not yet answered, on disk.
     pub journal: journal::Journal,
+    /// What `/metrics` and `/health` report.
+    pub metrics: metrics::Metrics,
     /// When the bot was last invited to each room it saw the invite of (ms
     /// since epoch): questions from then on are answered.
     pub invited_at: Mutex<std::collections::HashMap<OwnedRoomId, u64>>,
@@ -245,6 +248,11 @@ pub async fn run_with_client(
         "" => None,
         r => rooms::resolve_alias(&client, r).await,
     };
+    // Bound before anything else starts: a taken port is a config mistake.
+    let metrics_listener = match config.metrics.listen.as_str() {
+        "" => None,
+        listen => Some(metrics::bind(listen).await?),
+    };
     let (feedback, answers) = open_feedback(&config);
     let (journal, open_questions) =
         journal::Journal::open(&config.matrix.data_dir).with_context(|| {
@@ -281,6 +289,7 @@ pub async fn run_with_client(
         searches: tokio::sync::Semaphore::new(max_searches),
         invited_at: Mutex::new(std::collections::HashMap::new()),
         journal,
+        metrics: metrics::Metrics::default(),
     });
     bot.tasks.spawn(undecryptable::run(bot.clone()));
     let bot2 = bot.clone();
@@ -295,6 +304,9 @@ pub async fn run_with_client(
     bot.tasks
         .spawn(watch::post_to_admin_room(bot.clone(), admin_rx, synced_rx));
     watch::start(&bot, admin_tx);
+    if let Some(listener) = metrics_listener {
+        bot.tasks.spawn(metrics::serve(bot.clone(), listener));
+    }
     resume(&bot, open_questions).await;
     let result = sync_loop(&bot, &synced_tx).await;
     bot.shutdown.cancel();
@@ -511,12 +523,14 @@ async fn sync_loop(
                 catching_up = false;
                 first = false;
                 synced.send_replace(true);
+                bot.metrics.synced();
             }
             Err(err) => {
                 if let Some(ErrorKind::UnknownToken(_)) = err.client_api_error_kind() {
                     return Err(err).context("the homeserver rejected the access token (logged out?); delete the session file in matrix.data_dir to log in again");
                 }
                 error!(error = %err, retry_in_ms = backoff.as_millis() as u64, "sync failed");
+                bot.metrics.sync_failed(&err.to_string());
                 tokio::select! {
                     _ = bot.shutdown.cancelled() => return Ok(()),
                     _ = tokio::time::sleep(backoff) => {}

@@ -121,6 +121,9 @@ pub(crate) async fn track(
         return false; // answered already
     }
     info!(room = %room.room_id(), event = %event_id, %sender, "can't decrypt a message yet; waiting for its key");
+    if !journaled {
+        bot.metrics.undecryptable();
+    }
     lock(&utd.pending).insert(
         event_id,
         Pending {

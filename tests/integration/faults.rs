@@ -203,9 +203,12 @@ async fn the_bot_waits_out_a_homeserver_down_at_start_and_mid_conversation() {
     let url = hs.url.clone();
     hs.stop();
 
+    let metrics_port = citebot::bot::synapse::free_port().unwrap();
+    let health = format!("http://127.0.0.1:{metrics_port}/health");
     let bot = BotSetup::new(|c| {
         c.matrix.homeserver = url.clone();
         c.matrix.user = bot_name.clone();
+        c.metrics.listen = format!("127.0.0.1:{metrics_port}");
     })
     .await;
     let running = bot.start();
@@ -226,9 +229,28 @@ async fn the_bot_waits_out_a_homeserver_down_at_start_and_mid_conversation() {
     let r = alice.reply_from(&bot_id, q.as_str(), WAIT).await.unwrap();
     assert!(r.body().contains("July 2025"), "{}", r.body());
 
-    // Down for 30 s, then back: the bot's sync recovers and it answers.
+    let status = |url: String| async move {
+        match matrix_sdk::reqwest::get(&url).await {
+            Ok(r) => (r.status().as_u16(), r.text().await.unwrap_or_default()),
+            Err(e) => (0, e.to_string()),
+        }
+    };
+    assert_eq!(status(health.clone()).await.0, 200);
+
+    // Down for 30 s, then back: /health says so meanwhile, the bot's sync
+    // recovers and it answers.
     hs.stop();
-    tokio::time::sleep(Duration::from_secs(30)).await;
+    let down = std::time::Instant::now();
+    let mut unhealthy = None;
+    while down.elapsed() < Duration::from_secs(30) {
+        let (code, body) = status(health.clone()).await;
+        if code == 503 {
+            unhealthy.get_or_insert(body);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let unhealthy = unhealthy.expect("/health reported the homeserver down");
+    assert!(unhealthy.contains("sync"), "{unhealthy}");
     let _hs = private_synapse(dir.path(), port).await;
     let q = alice.say(&dm, FRANCE).await.unwrap();
     let r = alice.reply_from(&bot_id, q.as_str(), WAIT).await.unwrap();

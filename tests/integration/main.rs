@@ -16,6 +16,7 @@ mod faults;
 mod feedback;
 mod joining;
 mod limits;
+mod metrics;
 mod reload;
 mod restart;
 mod sources;
