@@ -6,7 +6,8 @@
 //! `CITEBOT_BENCH_SNIPPETS=N` changes the generated size, `CITEBOT_BENCH_BUILDS=N`
 //! the number of timed builds). `CITEBOT_BENCH_DUMP=FILE` writes every generated
 //! question's answer as JSON lines, so a speed change can be shown to change no
-//! answer: dump before and after, and compare the files.
+//! answer: dump before and after, and compare the files. The index's size on
+//! disk and the memory of a fresh process serving it are reported too.
 
 use std::path::Path;
 use std::time::Instant;
@@ -233,7 +234,45 @@ fn question_length_report(engine: &Engine, vocab: &[String]) {
     );
 }
 
+/// Peak and current resident memory of this process (kB), from /proc.
+fn rss_kb() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+/// The serving side alone, in a fresh process (`CITEBOT_BENCH_SERVE=knowledge
+/// dir|index dir`): opens the index the bench built, answers questions, and
+/// reports its memory, which a bench process that also generated and built
+/// the knowledge can't.
+fn serve_only(spec: &str) {
+    let (knowledge, index) = spec.split_once('|').expect("knowledge|index");
+    let t = Instant::now();
+    let engine = Engine::open(&SearchSettings::new(knowledge, Some(index.into()))).unwrap();
+    let opened = t.elapsed();
+    let vocab = vocabulary(&mut Rng(0x9E37_79B9_7F4A_7C15), 50_000);
+    let questions = generated_questions(&vocab, 1000, 42);
+    for q in &questions {
+        std::hint::black_box(engine.ask(q).unwrap());
+    }
+    let (peak, now) = rss_kb();
+    println!(
+        "serving process: opened the index (knowledge read, nothing rebuilt) in {opened:?}; after 1,000 questions RSS {} MB, peak {} MB",
+        now / 1024,
+        peak / 1024
+    );
+}
+
 fn main() {
+    if let Ok(spec) = std::env::var("CITEBOT_BENCH_SERVE") {
+        return serve_only(&spec);
+    }
     let mut c = Criterion::default().configure_from_args();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
 
@@ -297,6 +336,19 @@ fn main() {
         })
         .unwrap_or(0);
     println!("index segments: {segments}");
+    let index_dir = tmp.path().join(format!("generated/index-{}", runs - 1));
+    let on_disk: u64 = std::fs::read_dir(&index_dir)
+        .map(|d| d.flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum())
+        .unwrap_or(0);
+    println!("index size on disk: {} MB", on_disk / (1 << 20));
+    let serving = std::process::Command::new(std::env::current_exe().unwrap())
+        .env(
+            "CITEBOT_BENCH_SERVE",
+            format!("{}|{}", knowledge.display(), index_dir.display()),
+        )
+        .output()
+        .unwrap();
+    print!("{}", String::from_utf8_lossy(&serving.stdout));
     let questions = generated_questions(&vocab, 1000, 42);
     // Warm up on other questions for 3 s, as criterion warms up: just after a build
     // the process pays for page faults, a re-growing heap and empty memos, which is
