@@ -338,7 +338,12 @@ fn main() {
     println!("index segments: {segments}");
     let index_dir = tmp.path().join(format!("generated/index-{}", runs - 1));
     let on_disk: u64 = std::fs::read_dir(&index_dir)
-        .map(|d| d.flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum())
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
         .unwrap_or(0);
     println!("index size on disk: {} MB", on_disk / (1 << 20));
     let serving = std::process::Command::new(std::env::current_exe().unwrap())
