@@ -8,7 +8,7 @@
 //! messages still waiting for their room key are kept the same way.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -81,7 +81,7 @@ impl Journal {
         // Compact: write what matters to a new file, then swap it in.
         let tmp = data_dir.join(format!("{FILE}.tmp"));
         {
-            let mut out = std::io::BufWriter::new(private_file(&tmp, true)?);
+            let mut out = std::io::BufWriter::new(crate::feedback::open_private(&tmp, true)?);
             let keep = done_order.len().saturating_sub(KEEP_DONE);
             for id in &done_order[keep..] {
                 writeln!(out, "{}", line(&Line::Done { done: id.clone() }))?;
@@ -99,7 +99,7 @@ impl Journal {
             out.into_inner()?.sync_all()?;
         }
         std::fs::rename(&tmp, &path)?;
-        let file = private_file(&path, false)?;
+        let file = crate::feedback::open_private(&path, false)?;
         let journal = Journal {
             path,
             file: Mutex::new(file),
@@ -185,21 +185,6 @@ fn line(l: &Line) -> String {
     serde_json::to_string(l).expect("journal lines serialise")
 }
 
-/// A file only the bot's user can read, created or opened for appending
-/// (`truncate`: emptied first).
-fn private_file(path: &Path, truncate: bool) -> std::io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.create(true);
-    if truncate {
-        options.write(true).truncate(true);
-    } else {
-        options.append(true);
-    }
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,7 +208,7 @@ mod tests {
         j.done("$b");
         // A line cut short by a crash mid-write.
         drop(j);
-        let mut f = OpenOptions::new()
+        let mut f = std::fs::OpenOptions::new()
             .append(true)
             .open(dir.path().join(FILE))
             .unwrap();
