@@ -655,9 +655,7 @@ async fn status(bot: &Bot, collections: Option<&[String]>) -> messages::Status {
     };
     let reload = bot.reload_state().clone();
     let index = bot.engine.stats_in(collections);
-    let visible = |file: &str| {
-        collections.is_none_or(|cols| cols.iter().any(|c| c == bot.engine.collection_of(file)))
-    };
+    let visible = |file: &str| bot.engine.in_scope(file, collections);
     messages::Status {
         device_id: bot
             .client

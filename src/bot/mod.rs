@@ -133,10 +133,7 @@ pub(crate) fn transient(err: &anyhow::Error) -> bool {
     };
     for cause in err.chain() {
         if let Some(e) = cause.downcast_ref::<matrix_sdk::Error>() {
-            return match e.as_client_api_error() {
-                Some(api) => server_trouble(api.status_code),
-                None => matches!(e, matrix_sdk::Error::Http(_)),
-            };
+            return reply::transient(e) || reply::rate_limited(e).is_some();
         }
         if let Some(e) = cause.downcast_ref::<matrix_sdk::HttpError>() {
             return e

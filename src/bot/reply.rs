@@ -84,7 +84,7 @@ pub fn rate_limited(err: &matrix_sdk::Error) -> Option<Duration> {
     }
 }
 
-fn transient(err: &matrix_sdk::Error) -> bool {
+pub(crate) fn transient(err: &matrix_sdk::Error) -> bool {
     match err.as_client_api_error() {
         Some(api) => api.status_code.is_server_error(),
         // No Matrix error body: network trouble, timeouts, proxies.

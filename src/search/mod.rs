@@ -380,33 +380,14 @@ impl Engine {
     }
 
     fn sync(&self, force: bool) -> Result<RebuildReport, SearchError> {
-        let _guard = self.rebuild_lock.lock().unwrap_or_else(|e| e.into_inner());
-        let started = std::time::Instant::now();
-        let kb = {
-            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-            if force {
-                cache.clear();
+        self.rebuild_with(force, |kb| {
+            match (self.snapshot().sync_with(kb, force), &self.settings.index_dir) {
+                (Err(e), Some(dir)) if e.is_index_damage() => {
+                    tracing::warn!(index = %dir.display(), error = %e, "the index is damaged; rebuilding it from the knowledge files");
+                    Snapshot::rebuild_fresh(dir, self.knowledge(false)?)
+                }
+                (result, _) => result,
             }
-            load_knowledge(&self.settings, &mut cache)?
-        };
-        let errors = kb.errors.iter().map(ToString::to_string).collect();
-        let snapshot = match (
-            self.snapshot().sync_with(kb.clone(), force),
-            &self.settings.index_dir,
-        ) {
-            (Err(e), Some(dir)) if e.is_index_damage() => {
-                tracing::warn!(index = %dir.display(), error = %e, "the index is damaged; rebuilding it from the knowledge files");
-                Snapshot::rebuild_fresh(dir, kb)?
-            }
-            (result, _) => result?,
-        };
-        let stats = snapshot.stats();
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(snapshot);
-        Ok(RebuildReport {
-            files: stats.files,
-            snippets: stats.snippets,
-            errors,
-            millis: started.elapsed().as_millis(),
         })
     }
 
@@ -420,23 +401,40 @@ impl Engine {
         let Some(dir) = &self.settings.index_dir else {
             return Ok(None);
         };
+        tracing::warn!(index = %dir.display(), "the index's files are damaged or gone; rebuilding it from the knowledge files");
+        self.rebuild_with(false, |kb| Snapshot::rebuild_fresh(dir, kb))
+            .map(Some)
+    }
+
+    /// The knowledge read through the parse cache (`fresh`: emptied first).
+    fn knowledge(&self, fresh: bool) -> Result<knowledge::KnowledgeBase, SearchError> {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if fresh {
+            cache.clear();
+        }
+        load_knowledge(&self.settings, &mut cache)
+    }
+
+    /// Reads the knowledge, makes a snapshot of it with `build`, and puts that
+    /// snapshot in use, one rebuild at a time.
+    fn rebuild_with(
+        &self,
+        fresh: bool,
+        build: impl FnOnce(knowledge::KnowledgeBase) -> Result<Snapshot, SearchError>,
+    ) -> Result<RebuildReport, SearchError> {
         let _guard = self.rebuild_lock.lock().unwrap_or_else(|e| e.into_inner());
         let started = std::time::Instant::now();
-        tracing::warn!(index = %dir.display(), "the index's files are damaged or gone; rebuilding it from the knowledge files");
-        let kb = {
-            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-            load_knowledge(&self.settings, &mut cache)?
-        };
+        let kb = self.knowledge(fresh)?;
         let errors = kb.errors.iter().map(ToString::to_string).collect();
-        let snapshot = Snapshot::rebuild_fresh(dir, kb)?;
+        let snapshot = build(kb)?;
         let stats = snapshot.stats();
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(snapshot);
-        Ok(Some(RebuildReport {
+        Ok(RebuildReport {
             files: stats.files,
             snippets: stats.snippets,
             errors,
             millis: started.elapsed().as_millis(),
-        }))
+        })
     }
 
     /// The knowledge files that are indexed.
@@ -449,7 +447,7 @@ impl Engine {
     pub fn sources_in(&self, collections: Option<&[String]>) -> Vec<SourceInfo> {
         let mut sources = self.sources();
         if let Some(cols) = collections {
-            sources.retain(|s| cols.iter().any(|c| *c == self.collection_of(&s.file)));
+            sources.retain(|s| self.in_scope(&s.file, Some(cols)));
         }
         sources
     }
@@ -467,6 +465,11 @@ impl Engine {
             }
         }
         collection_of(file)
+    }
+
+    /// Whether `file` (as citations show it) is in `collections` (`None`: all).
+    pub fn in_scope(&self, file: &str, collections: Option<&[String]>) -> bool {
+        collections.is_none_or(|cols| cols.iter().any(|c| c == self.collection_of(file)))
     }
 
     /// Problems found in the knowledge files when the index was last built.
@@ -489,7 +492,7 @@ impl Engine {
     pub fn knowledge_errors_in(&self, collections: Option<&[String]>) -> Vec<KnowledgeError> {
         let mut errors = self.knowledge_errors();
         if let Some(cols) = collections {
-            errors.retain(|e| cols.iter().any(|c| c == self.collection_of(&e.file)));
+            errors.retain(|e| self.in_scope(&e.file, Some(cols)));
         }
         errors
     }
