@@ -495,7 +495,7 @@ fn default_index_dir() -> PathBuf {
     "index".into()
 }
 fn default_min_confidence() -> f32 {
-    crate::search::query::DEFAULT_MIN_CONFIDENCE
+    crate::search::DEFAULT_MIN_CONFIDENCE
 }
 
 fn default_index_check_secs() -> u64 {

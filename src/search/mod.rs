@@ -5,9 +5,14 @@
 
 pub mod analyzer;
 pub mod answer;
+pub mod explain;
 pub mod index;
-pub mod query;
+pub mod question;
+pub mod rank;
+pub mod retrieve;
+pub mod scope;
 pub mod synonyms;
+pub mod typo;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -15,11 +20,17 @@ use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 
+pub use explain::Explanation;
 pub use index::{IndexStats, SearchError};
-pub use query::Explanation;
+pub use question::{
+    DEFAULT_MAX_QUESTION_BYTES, DEFAULT_MAX_QUESTION_WORDS, QuestionCut, cut_question,
+};
+pub use rank::DEFAULT_MIN_CONFIDENCE;
 
 use crate::knowledge::{self, FileInfo, KnowledgeError};
+use explain::topic;
 use index::Snapshot;
+use rank::{Scored, confidence};
 
 /// Where the knowledge lives and how answers are shaped.
 #[derive(Debug, Clone)]
@@ -86,77 +97,12 @@ impl SearchSettings {
             knowledge_dir: knowledge_dir.into(),
             index_dir,
             passages: 3,
-            min_confidence: query::DEFAULT_MIN_CONFIDENCE,
+            min_confidence: DEFAULT_MIN_CONFIDENCE,
             max_question_words: DEFAULT_MAX_QUESTION_WORDS,
             max_question_bytes: DEFAULT_MAX_QUESTION_BYTES,
             sources: Vec::new(),
         }
     }
-}
-
-/// How much of a question is read by default: far more than any question asked
-/// in chat or in the reading-comprehension sets (their longest are about 40
-/// words), far less than a pasted page.
-pub const DEFAULT_MAX_QUESTION_WORDS: usize = 100;
-pub const DEFAULT_MAX_QUESTION_BYTES: usize = 2000;
-
-/// A question longer than [`SearchSettings::max_question_words`] or
-/// [`SearchSettings::max_question_bytes`]: only its start was read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct QuestionCut {
-    /// Words read (the question's first ones).
-    pub words_read: usize,
-    /// Words the question had.
-    pub words_asked: usize,
-}
-
-/// The start of `question` within `max_words` words and `max_bytes` bytes (cut
-/// at a word's end where one fits), and the cut when one was made. Linear in the
-/// question's length.
-pub fn cut_question(
-    question: &str,
-    max_words: usize,
-    max_bytes: usize,
-) -> (&str, Option<QuestionCut>) {
-    let mut words = 0;
-    let mut end = 0;
-    let mut cut_at = None;
-    for (start, word) in question
-        .split_whitespace()
-        .map(|w| (w.as_ptr() as usize - question.as_ptr() as usize, w))
-    {
-        let word_end = start + word.len();
-        if cut_at.is_none() {
-            if words < max_words && word_end <= max_bytes {
-                end = word_end;
-            } else {
-                // One word longer than the byte limit: keep what fits of it.
-                if words == 0 {
-                    end = floor_char_boundary(question, max_bytes);
-                }
-                cut_at = Some(words);
-            }
-        }
-        words += 1;
-    }
-    match cut_at {
-        None => (question, None),
-        Some(read) => (
-            question[..end].trim_end(),
-            Some(QuestionCut {
-                words_read: read.max(usize::from(end > 0)),
-                words_asked: words,
-            }),
-        ),
-    }
-}
-
-fn floor_char_boundary(s: &str, mut i: usize) -> usize {
-    i = i.min(s.len());
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 /// Per-question options.
@@ -510,6 +456,98 @@ pub fn collection_of(file: &str) -> &str {
     under_root.rsplit_once('/').map_or("", |(dir, _)| dir)
 }
 
+impl Snapshot {
+    /// Answers `question` with up to `n` passages.
+    pub fn ask(
+        &self,
+        question: &str,
+        n: usize,
+        collections: Option<&[String]>,
+        bar: f32,
+    ) -> Result<Answer, SearchError> {
+        let q = self.question(question, collections)?;
+        let ranked = self.rank(&q, collections)?;
+        let confidence = confidence(&q, &ranked);
+        // Nothing found is never an answer, whatever the bar.
+        let answered = !ranked.is_empty() && confidence.value >= bar;
+        let answer = if answered {
+            ranked[0].sentence.as_ref().map(|(text, _)| AnswerLine {
+                text: text.clone(),
+                passage: 1,
+            })
+        } else {
+            None
+        };
+        let today = chrono::Local::now().date_naive();
+        let freshness = answer.as_ref().and_then(|line| {
+            let due = answer::overdue(&line.text, today)?;
+            let source_date = ranked[0].snippet.published?.to_string();
+            Some(Freshness { source_date, due })
+        });
+        let closest_topics = if answered {
+            Vec::new()
+        } else {
+            self.closest_topics(&ranked, collections)
+        };
+        let passages = ranked
+            .into_iter()
+            .take(n)
+            .enumerate()
+            .map(|(i, s)| Passage {
+                rank: i + 1,
+                score: (s.score * 1000.0).round() / 1000.0,
+                id: s.snippet.id.clone(),
+                highlights: s.highlights,
+                citation: Citation {
+                    title: s.snippet.title.clone(),
+                    heading: s.snippet.heading.clone(),
+                    source: s.snippet.source.clone(),
+                    url: s.snippet.url.clone(),
+                    published: s.snippet.published.map(|d| d.to_string()),
+                    file: s.snippet.file.clone(),
+                    line: s.snippet.line,
+                },
+                text: s.snippet.text.clone(),
+                code: s.snippet.code.clone(),
+            })
+            .collect();
+        Ok(Answer {
+            question: question.to_string(),
+            answered,
+            confidence: (confidence.value * 1000.0).round() / 1000.0,
+            answer,
+            freshness,
+            passages,
+            closest_topics,
+            cut: None,
+        })
+    }
+
+    /// What to suggest after a refusal: the topics of the passages that matched
+    /// something, then the titles of files, all within `collections`.
+    fn closest_topics(&self, ranked: &[Scored], collections: Option<&[String]>) -> Vec<String> {
+        let mut topics: Vec<String> = Vec::new();
+        let near = ranked
+            .iter()
+            .filter(|s| s.coverage > 0.0)
+            .map(|s| topic(&s.snippet.title, &s.snippet.heading));
+        let all = self
+            .files
+            .iter()
+            .filter(|f| collections.is_none_or(|cols| cols.contains(&f.collection)))
+            .map(|f| f.title.clone());
+        for t in near.chain(all) {
+            if !topics.contains(&t) {
+                topics.push(t);
+            }
+            if topics.len() == 3 {
+                break;
+            }
+        }
+        topics
+    }
+}
+
 fn load_knowledge(
     settings: &SearchSettings,
     cache: &mut knowledge::Cache,
@@ -750,22 +788,22 @@ mod tests {
     fn fuzzy_terms_only_replace_words_the_index_lacks() {
         let (_d, e) = engine();
         let q = e.explain("emprer naadam festivel").unwrap().question;
-        let kinds: Vec<Vec<query::VariantKind>> = q
+        let kinds: Vec<Vec<question::VariantKind>> = q
             .units
             .iter()
             .map(|u| u.variants.iter().map(|v| v.kind).collect())
             .collect();
         // "naadam" is known: no fuzzy variants. The typos get fuzzy ones.
-        assert!(kinds[0].contains(&query::VariantKind::Fuzzy), "{kinds:?}");
-        assert!(!kinds[1].contains(&query::VariantKind::Fuzzy), "{kinds:?}");
-        assert!(kinds[2].contains(&query::VariantKind::Fuzzy), "{kinds:?}");
+        assert!(kinds[0].contains(&question::VariantKind::Fuzzy), "{kinds:?}");
+        assert!(!kinds[1].contains(&question::VariantKind::Fuzzy), "{kinds:?}");
+        assert!(kinds[2].contains(&question::VariantKind::Fuzzy), "{kinds:?}");
         // A correctly spelled word never gets a fuzzy variant, even if a near word exists.
         let q = e.explain("visit").unwrap().question;
         assert!(
             q.units[0]
                 .variants
                 .iter()
-                .all(|v| v.kind != query::VariantKind::Fuzzy)
+                .all(|v| v.kind != question::VariantKind::Fuzzy)
         );
     }
 
@@ -783,10 +821,10 @@ mod tests {
         ];
         for (typo, stem, edits) in table {
             let q = e.explain(typo).unwrap().question;
-            let fuzzy: Vec<&query::Variant> = q.units[0]
+            let fuzzy: Vec<&question::Variant> = q.units[0]
                 .variants
                 .iter()
-                .filter(|v| v.kind == query::VariantKind::Fuzzy)
+                .filter(|v| v.kind == question::VariantKind::Fuzzy)
                 .collect();
             assert!(fuzzy.iter().any(|v| v.terms == [stem]), "{typo}: {fuzzy:?}");
             let strength = if edits == 1 { 0.8 } else { 0.65 };
@@ -802,7 +840,7 @@ mod tests {
             q.units[0]
                 .variants
                 .iter()
-                .all(|v| v.kind != query::VariantKind::Fuzzy),
+                .all(|v| v.kind != question::VariantKind::Fuzzy),
             "{:?}",
             q.units[0].variants
         );

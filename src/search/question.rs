@@ -1,0 +1,649 @@
+//! Question analysis, the first stage of a search: what kind of answer a
+//! question wants (a date, a name, a number…) and in which tense, and the
+//! [`Unit`]s it asks about — single words, synonym phrases ("official development
+//! assistance") and capitalised names ("Chinggis Khaan"). Each unit carries its
+//! variants (its own terms, synonyms and — only when the part of the index in scope
+//! has never seen the word — typo corrections) and a weight (inverse document
+//! frequency within that part).
+
+use serde::Serialize;
+use tantivy::Term as IndexTerm;
+use tantivy::query::PhraseQuery;
+use tantivy::schema::Field;
+
+use super::analyzer::{self, QUESTION_FILLER, STOP_WORDS};
+use super::index::{SearchError, Snapshot};
+use super::scope::Counts;
+use super::typo;
+use crate::text;
+
+/// What kind of answer a question wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Kind {
+    When,
+    Who,
+    Where,
+    HowMany,
+    Which,
+    Why,
+    What,
+    How,
+    YesNo,
+    Other,
+}
+
+/// Whether a question asks about the past, the future, or neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Tense {
+    Past,
+    Future,
+    Neutral,
+}
+
+const QUESTION_WORDS: &[(&str, Kind)] = &[
+    ("when", Kind::When),
+    ("where", Kind::Where),
+    ("who", Kind::Who),
+    ("whom", Kind::Who),
+    ("whose", Kind::Who),
+    ("which", Kind::Which),
+    ("what", Kind::What),
+    ("why", Kind::Why),
+    ("how", Kind::How),
+];
+
+const TIME_NOUNS: &[&str] = &[
+    "year", "years", "date", "month", "day", "time", "decade", "century",
+];
+const PLACE_NOUNS: &[&str] = &[
+    "country",
+    "countries",
+    "city",
+    "cities",
+    "place",
+    "places",
+    "region",
+    "capital",
+    "airport",
+    "location",
+];
+const FUTURE: &[&str] = &[
+    "will",
+    "going",
+    "gonna",
+    "upcoming",
+    "next",
+    "plan",
+    "plans",
+    "planned",
+    "planning",
+    "expected",
+    "expects",
+    "soon",
+    "future",
+    "scheduled",
+    "promises",
+    "shall",
+    "forthcoming",
+    "proposed",
+];
+const PAST: &[&str] = &[
+    "did",
+    "was",
+    "were",
+    "had",
+    "last",
+    "previously",
+    "ago",
+    "earlier",
+    "formerly",
+    "once",
+    "former",
+];
+
+/// What a question's first words say about the answer it wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Asked {
+    pub kind: Kind,
+    /// Leading words that only said so (a mistyped question word: "wen").
+    pub skip: usize,
+    /// The noun naming what is asked for ("which *festival*"): the answer may well
+    /// not contain it, so it counts for less.
+    pub type_noun: Option<usize>,
+}
+
+/// The kind of answer `words` (the question's lowercase words) asks for.
+pub fn kind_of(words: &[&str]) -> Asked {
+    let mut skip = 0;
+    let mut found = None;
+    for (i, w) in words.iter().enumerate().take(4) {
+        if let Some((_, k)) = QUESTION_WORDS.iter().find(|(q, _)| q == w) {
+            found = Some((i, *k));
+            break;
+        }
+    }
+    if found.is_none()
+        && let Some(first) = words.first()
+        && (2..=6).contains(&first.len())
+        && !STOP_WORDS.contains(first)
+        && let Some((_, k)) = QUESTION_WORDS
+            .iter()
+            .find(|(q, _)| text::edit_distance(q, first) == 1)
+    {
+        found = Some((0, *k));
+        skip = 1;
+    }
+    let Some((i, kind)) = found else {
+        let yes_no = [
+            "is", "are", "does", "do", "did", "can", "will", "was", "were", "has", "have",
+        ];
+        let kind = if words.first().is_some_and(|w| yes_no.contains(w)) {
+            Kind::YesNo
+        } else {
+            Kind::Other
+        };
+        return Asked {
+            kind,
+            skip: 0,
+            type_noun: None,
+        };
+    };
+    let next = words.get(i + 1).copied().unwrap_or("");
+    let kind = match kind {
+        Kind::How
+            if matches!(
+                next,
+                "many" | "much" | "long" | "old" | "far" | "large" | "big"
+            ) =>
+        {
+            Kind::HowMany
+        }
+        Kind::What | Kind::Which if TIME_NOUNS.contains(&next) => Kind::When,
+        Kind::What | Kind::Which if PLACE_NOUNS.contains(&next) => Kind::Where,
+        Kind::What if next == "for" => Kind::Why,
+        k => k,
+    };
+    let type_noun = (matches!(words[i], "which" | "what" | "whose")
+        && !next.is_empty()
+        && !STOP_WORDS.contains(&next)
+        && !matches!(next, "many" | "much" | "for"))
+    .then_some(i + 1);
+    Asked {
+        kind,
+        skip,
+        type_noun,
+    }
+}
+
+/// Whether the question asks about the past or the future.
+pub fn question_tense(words: &[&str]) -> Tense {
+    let future = words.iter().any(|w| FUTURE.contains(w))
+        || (words.iter().take(3).any(|w| matches!(*w, "is" | "are"))
+            && words.iter().any(|w| w.len() > 4 && w.ends_with("ing")));
+    let past = words.iter().any(|w| PAST.contains(w));
+    match (past, future) {
+        (true, false) => Tense::Past,
+        (false, true) => Tense::Future,
+        _ => Tense::Neutral,
+    }
+}
+
+/// Strength of a match through a synonym.
+pub(super) const SYNONYM: f32 = 0.9;
+/// The noun of "which festival…" weighs this much of its usual weight.
+const TYPE_NOUN: f32 = 0.5;
+/// The longest run of capitalised words read as one name: a run is tried whole
+/// and then word by word, so without a bound a message of Title Case words would
+/// cost the square of its length.
+const MAX_NAME_WORDS: usize = 6;
+/// Unknown capitalised names weigh this much more: a question about an entity the
+/// knowledge never mentions is most likely out of scope.
+const UNKNOWN_NAME: f32 = 2.5;
+
+/// How a variant relates to the word asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VariantKind {
+    Exact,
+    Synonym,
+    Fuzzy,
+}
+
+/// One way a unit can appear in a passage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Variant {
+    /// Index terms; more than one is a phrase.
+    pub terms: Vec<String>,
+    pub kind: VariantKind,
+    pub strength: f32,
+    /// Documents holding the variant (for a phrase, an upper bound).
+    pub doc_freq: u64,
+}
+
+/// One concept of the question.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Unit {
+    /// The words as asked.
+    pub text: String,
+    pub variants: Vec<Variant>,
+    /// First letters of the word, for the weak prefix match.
+    pub prefix: Option<String>,
+    /// A capitalised name or acronym.
+    pub name: bool,
+    /// Whether any variant occurs in the index.
+    pub known: bool,
+    pub weight: f32,
+}
+
+/// A question, analysed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Question {
+    pub text: String,
+    pub kind: Kind,
+    pub tense: Tense,
+    pub units: Vec<Unit>,
+}
+
+impl Question {
+    /// The weight of all its units: what coverage is a share of.
+    pub fn total_weight(&self) -> f32 {
+        self.units
+            .iter()
+            .map(|u| u.weight)
+            .sum::<f32>()
+            .max(f32::EPSILON)
+    }
+}
+
+/// A word of the question as typed.
+#[derive(Debug, Clone)]
+struct Word {
+    raw: String,
+    lower: String,
+    index: usize,
+}
+
+fn words(text: &str) -> Vec<Word> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .enumerate()
+        .map(|(index, raw)| Word {
+            raw: raw.to_string(),
+            lower: raw.to_lowercase(),
+            index,
+        })
+        .collect()
+}
+
+/// A content word of the question: what it is about, not how it asks.
+struct Content {
+    word: Word,
+    stem: String,
+    /// Part of a capitalised name or an acronym.
+    name: bool,
+}
+
+/// Document frequencies within the part of the index a question may see.
+struct Frequencies<'c, 's> {
+    counts: &'c Counts<'s>,
+    fields: super::index::Fields,
+    docs: u64,
+}
+
+impl Frequencies<'_, '_> {
+    fn of(&self, field: Field, term: &str) -> u64 {
+        self.counts.term(field, term)
+    }
+
+    /// In the passage text, else the most of the title, headings and tags.
+    fn any(&self, term: &str) -> u64 {
+        let f = self.fields;
+        let body = self.of(f.body, term);
+        if body > 0 {
+            body
+        } else {
+            self.of(f.heading, term)
+                .max(self.of(f.title, term))
+                .max(self.of(f.tags, term))
+        }
+    }
+
+    /// Documents holding `terms` as a phrase (one word apart at most); for a
+    /// phrase, an upper bound.
+    fn phrase(&self, terms: &[String]) -> u64 {
+        if terms.len() == 1 {
+            return self.any(&terms[0]);
+        }
+        if terms.iter().any(|t| self.any(t) == 0) {
+            return 0;
+        }
+        let mut p = PhraseQuery::new(
+            terms
+                .iter()
+                .map(|t| IndexTerm::from_field_text(self.fields.body, t))
+                .collect(),
+        );
+        p.set_slop(1);
+        self.counts.matching(Box::new(p))
+    }
+
+    /// What the words of `terms` weigh apart.
+    fn words_idf(&self, terms: &[String]) -> f32 {
+        terms.iter().map(|t| idf(self.any(t), self.docs)).sum()
+    }
+}
+
+impl Snapshot {
+    /// Analyses a question against the part of this index `collections` covers
+    /// (`None`: all): every count, weight and typo correction comes from that part
+    /// only, so what a room is told never depends on knowledge it may not see.
+    pub fn question(
+        &self,
+        text: &str,
+        collections: Option<&[String]>,
+    ) -> Result<Question, SearchError> {
+        let counts = Counts::new(self, collections)?;
+        let words = words(text);
+        let lower: Vec<&str> = words.iter().map(|w| w.lower.as_str()).collect();
+        let asked = kind_of(&lower);
+        let tense = question_tense(&lower);
+        let content = self.content_words(&words, asked.skip);
+        let freq = Frequencies {
+            counts: &counts,
+            fields: self.store.fields,
+            docs: counts.docs().max(1),
+        };
+        let stems: Vec<String> = content.iter().map(|c| c.stem.clone()).collect();
+        let mut units = Vec::new();
+        let mut i = 0;
+        while i < content.len() {
+            let (len, alternatives) = self.span_at(&content, &stems, i, &freq);
+            units.push(self.unit(&content[i..i + len], alternatives, &asked, &freq)?);
+            i += len;
+        }
+        Ok(Question {
+            text: text.to_string(),
+            kind: asked.kind,
+            tense,
+            units,
+        })
+    }
+
+    /// The question's content words, from the `skip`th on: without question words,
+    /// filler and stop words, each stemmed and marked when it is part of a name.
+    fn content_words(&self, words: &[Word], skip: usize) -> Vec<Content> {
+        let mut stem = self.stemmed.clone();
+        // Title Case or SHOUTING carries no information about names.
+        let rest = words.len().saturating_sub(1);
+        let capitalised = words
+            .iter()
+            .skip(1)
+            .filter(|w| w.raw.chars().next().is_some_and(char::is_uppercase))
+            .count();
+        let caps_mean_names = rest < 3 || capitalised * 4 < rest * 3;
+        let mut content = Vec::new();
+        for (i, w) in words.iter().enumerate() {
+            if i < skip || QUESTION_FILLER.contains(&w.lower.as_str()) {
+                continue;
+            }
+            // "What does ODA stand for?" asks what the acronym means: "stand for"
+            // frames the question like "mean", it is not what it is about.
+            if matches!(w.lower.as_str(), "stand" | "stands")
+                && words.get(i + 1).is_some_and(|n| n.lower == "for")
+            {
+                continue;
+            }
+            let Some(s) = analyzer::stem_word(&mut stem, &w.raw) else {
+                continue;
+            };
+            let first_upper = w.raw.chars().next().is_some_and(char::is_uppercase);
+            let acronym = w.raw.len() >= 2
+                && w.raw
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                && w.raw.chars().any(|c| c.is_ascii_uppercase());
+            let next_upper = words
+                .get(i + 1)
+                .is_some_and(|n| n.raw.chars().next().is_some_and(char::is_uppercase));
+            let name = acronym || (caps_mean_names && first_upper && (i > 0 || next_upper));
+            content.push(Content {
+                word: w.clone(),
+                stem: s,
+                name,
+            });
+        }
+        content
+    }
+
+    /// How many content words from the `i`th make one unit, and the unit's
+    /// synonyms: the longest synonym phrase there, else a run of adjacent
+    /// capitalised words the knowledge holds together, else one word.
+    fn span_at(
+        &self,
+        content: &[Content],
+        stems: &[String],
+        i: usize,
+        freq: &Frequencies<'_, '_>,
+    ) -> (usize, Vec<Vec<String>>) {
+        if let Some(m) = self.synonyms.longest_match(&stems[i..]) {
+            return (m.len, m.alternatives);
+        }
+        // A run of adjacent capitalised words is one name.
+        let mut len = 1;
+        while content[i].name
+            && len < MAX_NAME_WORDS
+            && i + len < content.len()
+            && content[i + len].name
+            && content[i + len].word.index == content[i + len - 1].word.index + 1
+            && self.synonyms.longest_match(&stems[i + len..]).is_none()
+        {
+            len += 1;
+        }
+        // A run the knowledge never has together ("Mongolian FM") is read
+        // word by word.
+        if len > 1 && freq.phrase(&stems[i..i + len]) == 0 {
+            len = 1;
+        }
+        (len, Vec::new())
+    }
+
+    /// One unit of the question: the content words `span`, with its synonyms
+    /// `alternatives`, typo corrections and weight.
+    fn unit(
+        &self,
+        span: &[Content],
+        alternatives: Vec<Vec<String>>,
+        asked: &Asked,
+        freq: &Frequencies<'_, '_>,
+    ) -> Result<Unit, SearchError> {
+        let f = self.store.fields;
+        let own: Vec<String> = span.iter().map(|c| c.stem.clone()).collect();
+        let text = span
+            .iter()
+            .map(|c| c.word.raw.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let name = span.iter().any(|c| c.name);
+        let mut variants = vec![Variant {
+            doc_freq: freq.phrase(&own),
+            terms: own.clone(),
+            kind: VariantKind::Exact,
+            strength: 1.0,
+        }];
+        for alt in alternatives {
+            variants.push(Variant {
+                doc_freq: freq.phrase(&alt),
+                terms: alt,
+                kind: VariantKind::Synonym,
+                strength: SYNONYM,
+            });
+        }
+        let mut known = variants.iter().any(|v| v.doc_freq > 0);
+        if !known && span.len() == 1 {
+            for (term, distance, doc_freq) in typo::corrections(self, f.body, &own[0], freq.counts)?
+            {
+                variants.push(Variant {
+                    terms: vec![term],
+                    kind: VariantKind::Fuzzy,
+                    strength: typo::strength(distance),
+                    doc_freq,
+                });
+                known = true;
+            }
+        }
+        let prefix = if span.len() == 1 {
+            let mut normal = span[0].word.lower.clone();
+            analyzer::american_spelling(&mut normal);
+            let p: String = normal.chars().take(analyzer::PREFIX_LEN).collect();
+            (normal.chars().count() >= analyzer::PREFIX_LEN && freq.of(f.prefix, &p) > 0)
+                .then_some(p)
+        } else {
+            None
+        };
+        let concept_df = variants.iter().map(|v| v.doc_freq).max().unwrap_or(0);
+        let type_noun = asked
+            .type_noun
+            .is_some_and(|t| span.iter().any(|c| c.word.index == t));
+        let weight = TYPE_NOUN.powi(i32::from(type_noun))
+            * if known {
+                idf(concept_df, freq.docs)
+            } else if span.len() > 1 && own.iter().all(|t| freq.any(t) > 0) {
+                // A name whose words all occur, but never together ("United States"):
+                // it weighs what its words weigh, and matches only in part.
+                freq.words_idf(&own)
+            } else {
+                idf(1, freq.docs) * if name { UNKNOWN_NAME } else { 1.0 }
+            };
+        Ok(Unit {
+            text,
+            variants,
+            prefix,
+            name,
+            known,
+            weight,
+        })
+    }
+}
+
+/// BM25's inverse document frequency.
+fn idf(df: u64, n: u64) -> f32 {
+    let (df, n) = (df as f32, n as f32);
+    (1.0 + (n - df + 0.5) / (df + 0.5)).ln().max(0.05)
+}
+
+/// How much of a question is read by default: far more than any question asked
+/// in chat or in the reading-comprehension sets (their longest are about 40
+/// words), far less than a pasted page.
+pub const DEFAULT_MAX_QUESTION_WORDS: usize = 100;
+pub const DEFAULT_MAX_QUESTION_BYTES: usize = 2000;
+
+/// A question longer than [`SearchSettings::max_question_words`] or
+/// [`SearchSettings::max_question_bytes`]: only its start was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct QuestionCut {
+    /// Words read (the question's first ones).
+    pub words_read: usize,
+    /// Words the question had.
+    pub words_asked: usize,
+}
+
+/// The start of `question` within `max_words` words and `max_bytes` bytes (cut
+/// at a word's end where one fits), and the cut when one was made. Linear in the
+/// question's length.
+pub fn cut_question(
+    question: &str,
+    max_words: usize,
+    max_bytes: usize,
+) -> (&str, Option<QuestionCut>) {
+    let mut words = 0;
+    let mut end = 0;
+    let mut cut_at = None;
+    for (start, word) in question
+        .split_whitespace()
+        .map(|w| (w.as_ptr() as usize - question.as_ptr() as usize, w))
+    {
+        let word_end = start + word.len();
+        if cut_at.is_none() {
+            if words < max_words && word_end <= max_bytes {
+                end = word_end;
+            } else {
+                // One word longer than the byte limit: keep what fits of it.
+                if words == 0 {
+                    end = floor_char_boundary(question, max_bytes);
+                }
+                cut_at = Some(words);
+            }
+        }
+        words += 1;
+    }
+    match cut_at {
+        None => (question, None),
+        Some(read) => (
+            question[..end].trim_end(),
+            Some(QuestionCut {
+                words_read: read.max(usize::from(end > 0)),
+                words_asked: words,
+            }),
+        ),
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Per-question options.
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn question_kinds() {
+        let table: &[(&str, Kind, usize, Option<usize>)] = &[
+            ("when is the emperor visiting", Kind::When, 0, None),
+            ("wen is the emprer going", Kind::When, 1, None),
+            ("who did battsetseg meet", Kind::Who, 0, None),
+            ("how many detainees died", Kind::HowMany, 0, None),
+            ("what year did it start", Kind::When, 0, Some(1)),
+            ("which country borders", Kind::Where, 0, Some(1)),
+            ("which festival will they attend", Kind::Which, 0, Some(1)),
+            ("what is the third neighbor policy", Kind::What, 0, None),
+            ("why does japan fund it", Kind::Why, 0, None),
+            ("is japan funding it", Kind::YesNo, 0, None),
+            ("naadam festival", Kind::Other, 0, None),
+            ("tell me when the visit is", Kind::When, 0, None),
+        ];
+        for (q, kind, skip, type_noun) in table {
+            let words: Vec<&str> = q.split(' ').collect();
+            assert_eq!(
+                kind_of(&words),
+                Asked {
+                    kind: *kind,
+                    skip: *skip,
+                    type_noun: *type_noun
+                },
+                "{q}"
+            );
+        }
+    }
+
+    #[test]
+    fn tenses() {
+        let table: &[(&str, Tense)] = &[
+            ("when is the emperor visiting mongolia", Tense::Future),
+            ("when will they go", Tense::Future),
+            ("when was naruhito last in mongolia", Tense::Past),
+            ("who did she meet", Tense::Past),
+            ("what is odа", Tense::Neutral),
+        ];
+        for (q, t) in table {
+            let words: Vec<&str> = q.split(' ').collect();
+            assert_eq!(question_tense(&words), *t, "{q}");
+        }
+    }
+}

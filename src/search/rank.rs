@@ -1,0 +1,623 @@
+//! Ranking, after retrieval: each candidate passage re-scored by *coverage* (how
+//! much of the question's weight it matches, in its text and, for less, in its
+//! title and headings), its BM25 and its best sentence; then the [`Confidence`]
+//! that the best one answers the question — a probability from its coverage and
+//! how much of the question the knowledge holds at all, so a question about
+//! things the knowledge never mentions is refused instead of answered with
+//! whatever shares its commonest word.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use tantivy::DocAddress;
+
+use super::analyzer::{Both, Term, Wanted};
+use super::answer::{self, Sought};
+use super::index::{SearchError, SharedSnippet, Snapshot};
+use super::question::{Question, SYNONYM, Unit, VariantKind};
+use super::retrieve;
+use crate::knowledge::Snippet;
+
+/// Below this [`Confidence`] the question is refused ("I don't know"): on the
+/// development sets about 5% of answerable questions, and no question about a
+/// topic the knowledge never mentions, fall below it.
+pub const DEFAULT_MIN_CONFIDENCE: f32 = 0.65;
+
+/// The confidence model's weights, over [`Confidence`]'s figures: a logistic
+/// regression fitted on the development sets (SQuAD 2.0 train articles, a public
+/// docs folder, the seed's development questions), each knowledge base asked its
+/// own questions and, as out of scope, the others' (`scripts/fit-confidence`).
+const CONFIDENCE_WEIGHTS: Weights = Weights {
+    bias: -8.010,
+    coverage: 13.925,
+    known: 0.150,
+    fuzzy_unmatched: -5.220,
+    fuzzy_matched: -3.431,
+    sentence: 1.640,
+    units: 1.379,
+};
+
+struct Weights {
+    bias: f32,
+    coverage: f32,
+    known: f32,
+    fuzzy_unmatched: f32,
+    fuzzy_matched: f32,
+    sentence: f32,
+    units: f32,
+}
+
+/// How sure the engine is that its best passage answers the question: the
+/// estimated probability, and the figures it comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Confidence {
+    pub value: f32,
+    /// The best passage's coverage of the question's weight.
+    pub coverage: f32,
+    /// Share of the question's weight in concepts the knowledge holds as asked
+    /// (or through a synonym).
+    pub known: f32,
+    /// Share held only through a typo correction, and of that the share the best
+    /// passage matches: a correction the passage bears out is likelier right.
+    pub fuzzy: f32,
+    pub fuzzy_matched: f32,
+    /// The best passage's best sentence score (capped at 2).
+    pub sentence: f32,
+    /// How many concepts the question has.
+    pub units: usize,
+}
+
+/// The confidence that `ranked[0]` answers `q`.
+pub(super) fn confidence(q: &Question, ranked: &[Scored]) -> Confidence {
+    let Some(best) = ranked.first() else {
+        return Confidence::default();
+    };
+    let total = q.total_weight();
+    let exact = |u: &Unit| {
+        u.variants
+            .iter()
+            .any(|v| v.doc_freq > 0 && v.kind != VariantKind::Fuzzy)
+    };
+    let known = q
+        .units
+        .iter()
+        .filter(|u| exact(u))
+        .map(|u| u.weight)
+        .sum::<f32>()
+        / total;
+    let (mut fuzzy, mut fuzzy_matched) = (0.0, 0.0);
+    for u in q.units.iter().filter(|u| u.known && !exact(u)) {
+        fuzzy += u.weight / total;
+        if unit_match(u, &best.body_terms, &best.body_prefixes).0 > 0.0 {
+            fuzzy_matched += u.weight / total;
+        }
+    }
+    let sentence = best.sentence.as_ref().map_or(0.0, |s| s.1).min(2.0);
+    let w = &CONFIDENCE_WEIGHTS;
+    let z = w.bias
+        + w.coverage * best.coverage
+        + w.known * known
+        + w.fuzzy_unmatched * (fuzzy - fuzzy_matched)
+        + w.fuzzy_matched * fuzzy_matched
+        + w.sentence * sentence
+        + w.units * (1.0 + q.units.len() as f32).ln();
+    Confidence {
+        value: 1.0 / (1.0 + (-z).exp()),
+        coverage: best.coverage,
+        known,
+        fuzzy,
+        fuzzy_matched,
+        sentence,
+        units: q.units.len(),
+    }
+}
+
+/// How much BM25 (relative to the best candidate's) and the best sentence's score
+/// add to coverage in a passage's final score.
+const BM25_WEIGHT: f32 = 0.15;
+const SENTENCE_WEIGHT: f32 = 0.4;
+/// How much the share of the question that the title and headings match adds.
+const META_WEIGHT: f32 = 0.3;
+/// Strength of a match through only the word's prefix.
+const PREFIX: f32 = 0.5;
+/// A match in the heading, title or tags rather than the passage text.
+const HEADING: f32 = 0.8;
+
+/// How well one passage matches the question.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    pub snippet: SharedSnippet,
+    pub bm25: f32,
+    pub coverage: f32,
+    pub score: f32,
+    pub highlights: Vec<(usize, usize)>,
+    pub body_terms: Vec<Term>,
+    pub body_prefixes: Vec<Term>,
+    /// The sentence that best answers the question, and how well.
+    pub sentence: Option<(String, f32)>,
+}
+
+impl Snapshot {
+    /// Candidates for `q`, best first.
+    pub fn rank(
+        &self,
+        q: &Question,
+        collections: Option<&[String]>,
+    ) -> Result<Vec<Scored>, SearchError> {
+        let hits = retrieve::candidates(self, q, collections)?;
+        let max_bm25 = hits.first().map(|h| h.0).unwrap_or(1.0).max(f32::EPSILON);
+        // One thread: since re-scoring analyses only the words a question can
+        // match, it costs less than handing candidates to other threads did.
+        let mut rescorer = Rescorer::new(self, q, max_bm25);
+        let mut out = Vec::with_capacity(hits.len());
+        for &(bm25, addr) in &hits {
+            out.push(rescorer.score(bm25, addr)?);
+        }
+        // Equal scores put the passage earlier in its file first — not document
+        // order, which differs between builds of the same files (indexing is
+        // multi-threaded).
+        out.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.snippet.file.cmp(&b.snippet.file))
+                .then_with(|| a.snippet.line.cmp(&b.snippet.line))
+        });
+        Ok(out)
+    }
+}
+
+/// Scores candidates for one question by coverage, BM25 and best sentence.
+struct Rescorer<'a> {
+    snapshot: &'a Snapshot,
+    q: &'a Question,
+    /// The question's weight: what coverage is a share of.
+    total: f32,
+    max_bm25: f32,
+    both: Both,
+    wanted: Wanted,
+    /// The units that are acronyms, with their letters.
+    acronyms: Vec<(&'a Unit, String)>,
+    /// The candidate's title, headings and tags (a buffer reused between them).
+    meta: String,
+}
+
+/// What the text and the title and headings of one passage match of a question.
+struct Matched<'m> {
+    terms: &'m [Term],
+    prefixes: &'m [Term],
+    meta_terms: &'m [Term],
+    meta_prefixes: &'m [Term],
+}
+
+impl<'a> Rescorer<'a> {
+    fn new(snapshot: &'a Snapshot, q: &'a Question, max_bm25: f32) -> Self {
+        Rescorer {
+            snapshot,
+            q,
+            total: q.total_weight(),
+            max_bm25,
+            both: snapshot.both.clone(),
+            wanted: wanted(q),
+            acronyms: q
+                .units
+                .iter()
+                .filter_map(|u| acronym_of(&u.text).map(|a| (u, a)))
+                .collect(),
+            meta: String::new(),
+        }
+    }
+
+    /// The candidate at `addr`, whose BM25 score is `bm25`, scored.
+    fn score(&mut self, bm25: f32, addr: DocAddress) -> Result<Scored, SearchError> {
+        let (q, total) = (self.q, self.total);
+        let snippet = self.snapshot.snippet(addr)?;
+        let (body_terms, body_prefixes) = self.both.analyze_for(&snippet.text, &self.wanted);
+        meta_text(&snippet, &mut self.meta);
+        let (meta_terms, meta_prefixes) = self.both.analyze_for(&self.meta, &self.wanted);
+        let matched = Matched {
+            terms: &body_terms,
+            prefixes: &body_prefixes,
+            meta_terms: &meta_terms,
+            meta_prefixes: &meta_prefixes,
+        };
+        let (mut coverage, mut highlights) = coverage_of(
+            q,
+            total,
+            &body_terms,
+            &body_prefixes,
+            Some((&meta_terms, &meta_prefixes)),
+        );
+        // The title and headings are the passage's context: what they
+        // match is evidence on top of what the text matches.
+        let mut meta_coverage = coverage_of(q, total, &meta_terms, &meta_prefixes, None).0;
+        let spelled =
+            self.spelled_acronyms(&snippet.text, &matched, &mut coverage, &mut meta_coverage);
+        for (_, body) in &spelled {
+            highlights.extend(body.iter().copied());
+        }
+        highlights.sort_unstable();
+        highlights.dedup();
+        // A passage with one sentence that answers everything beats one that
+        // scatters the question's words over several.
+        let sentence = answer::best_sentence(&Sought::of(q), &snippet.text, |range| {
+            let terms = within(&body_terms, &range);
+            let prefixes = within(&body_prefixes, &range);
+            let (mut c, found) = coverage_of(q, total, terms, prefixes, None);
+            for (u, spans) in &spelled {
+                if spans
+                    .iter()
+                    .any(|&(a, b)| a >= range.start && b <= range.end)
+                {
+                    let had = unit_match(u, terms, prefixes).0;
+                    c += u.weight * (SYNONYM - had).max(0.0) / total;
+                }
+            }
+            (c, found)
+        });
+        let score = coverage
+            + BM25_WEIGHT * bm25 / self.max_bm25
+            + SENTENCE_WEIGHT * sentence.as_ref().map_or(0.0, |s| s.1)
+            + META_WEIGHT * meta_coverage;
+        Ok(Scored {
+            snippet,
+            bm25,
+            coverage,
+            score,
+            highlights,
+            body_terms,
+            body_prefixes,
+            sentence,
+        })
+    }
+
+    /// An acronym asked ("NYC") matches where the passage spells it out ("New
+    /// York City"), as a synonym would: adds that to `coverage` and
+    /// `meta_coverage`, and returns where `text` spells out each acronym.
+    fn spelled_acronyms(
+        &self,
+        text: &str,
+        m: &Matched<'_>,
+        coverage: &mut f32,
+        meta_coverage: &mut f32,
+    ) -> Vec<(&'a Unit, Vec<(usize, usize)>)> {
+        let total = self.total;
+        let mut spelled = Vec::new();
+        for (u, acronym) in &self.acronyms {
+            let body = spelled_out(acronym, text);
+            let in_meta = !spelled_out(acronym, &self.meta).is_empty();
+            let had = unit_match(u, m.terms, m.prefixes)
+                .0
+                .max(HEADING * unit_match(u, m.meta_terms, m.meta_prefixes).0);
+            let now = if body.is_empty() {
+                if in_meta { HEADING * SYNONYM } else { 0.0 }
+            } else {
+                SYNONYM
+            };
+            *coverage += u.weight * (now - had).max(0.0) / total;
+            if in_meta {
+                let had = unit_match(u, m.meta_terms, m.meta_prefixes).0;
+                *meta_coverage += u.weight * (SYNONYM - had).max(0.0) / total;
+            }
+            spelled.push((*u, body));
+        }
+        spelled
+    }
+}
+
+/// A snippet's title, heading and tags as one text (into `out`, reused between
+/// candidates): matches there count for [`HEADING`].
+fn meta_text(snippet: &Snippet, out: &mut String) {
+    out.clear();
+    write!(out, "{} \n {} \n ", snippet.title, snippet.heading).expect("writing to a String");
+    for (i, tag) in snippet.tags.iter().enumerate() {
+        out.push_str(if i == 0 { "" } else { ", " });
+        out.push_str(tag);
+    }
+}
+
+/// Every term and prefix [`unit_match`] can look for: re-scoring analyses only
+/// the words of a passage that may yield one of them.
+fn wanted(q: &Question) -> Wanted {
+    Wanted::new(
+        q.units
+            .iter()
+            .flat_map(|u| &u.variants)
+            .flat_map(|v| v.terms.iter().map(String::as_str)),
+        q.units.iter().filter_map(|u| u.prefix.as_deref()),
+    )
+}
+
+/// The share of the question's weight (`total`) that analysed text matches, and
+/// where; a match in `meta` (title, heading, tags) counts for [`HEADING`] of one in
+/// the text.
+fn coverage_of(
+    q: &Question,
+    total: f32,
+    terms: &[Term],
+    prefixes: &[Term],
+    meta: Option<(&[Term], &[Term])>,
+) -> (f32, Vec<(usize, usize)>) {
+    let mut covered = 0.0;
+    let mut ranges = Vec::new();
+    for u in &q.units {
+        let (mut strength, found) = unit_match(u, terms, prefixes);
+        if let Some((meta_terms, meta_prefixes)) = meta {
+            strength = strength.max(HEADING * unit_match(u, meta_terms, meta_prefixes).0);
+        }
+        covered += u.weight * strength;
+        ranges.extend(found);
+    }
+    (covered / total, ranges)
+}
+
+/// The terms of `terms` (in text order, as analysers emit them) that lie inside
+/// `range`: a sub-slice, so scoring each sentence copies nothing.
+fn within<'t>(terms: &'t [Term], range: &std::ops::Range<usize>) -> &'t [Term] {
+    let start = terms.partition_point(|t| t.from < range.start);
+    let end = start + terms[start..].partition_point(|t| t.to <= range.end);
+    &terms[start..end]
+}
+
+/// How strongly a unit occurs in analysed text (0 to 1), and where.
+pub fn unit_match(u: &Unit, terms: &[Term], prefixes: &[Term]) -> (f32, Vec<(usize, usize)>) {
+    let mut best = 0.0f32;
+    let mut ranges = Vec::new();
+    for v in &u.variants {
+        if v.doc_freq == 0 && v.kind != VariantKind::Exact {
+            continue;
+        }
+        let found = find_phrase(&v.terms, terms);
+        if !found.is_empty() {
+            best = best.max(v.strength);
+            ranges.extend(found);
+        } else if v.terms.len() > 1 && v.kind == VariantKind::Exact {
+            // Part of a name: some credit, far less than the whole.
+            let hits: Vec<&Term> = terms
+                .iter()
+                .filter(|t| v.terms.iter().any(|w| **w == *t.text))
+                .collect();
+            let distinct = v
+                .terms
+                .iter()
+                .filter(|w| hits.iter().any(|h| *h.text == ***w))
+                .count();
+            if distinct > 0 {
+                best = best.max(0.4 * distinct as f32 / v.terms.len() as f32);
+                ranges.extend(hits.iter().map(|t| (t.from, t.to)));
+            }
+        }
+    }
+    if best < PREFIX
+        && let Some(p) = &u.prefix
+    {
+        let hits: Vec<(usize, usize)> = prefixes
+            .iter()
+            .filter(|t| *t.text == **p)
+            .map(|t| (t.from, t.to))
+            .collect();
+        if !hits.is_empty() {
+            best = PREFIX;
+            ranges.extend(hits);
+        }
+    }
+    (best, ranges)
+}
+
+/// The letters of a question word that is an acronym: two to six capitals, a
+/// plural `s` allowed ("NYC", "HHCs").
+fn acronym_of(word: &str) -> Option<String> {
+    let w = word.strip_suffix('s').unwrap_or(word);
+    ((2..=6).contains(&w.len()) && w.chars().all(|c| c.is_ascii_uppercase())).then(|| w.to_string())
+}
+
+/// Small words a spelled-out name may hold that its acronym leaves out
+/// ("Health and Hospitals Corporation" is HHC).
+const LINKING: &[&str] = &["of", "and", "the", "for", "de", "du", "&"];
+
+/// Where `text` spells out `acronym`: byte ranges of runs of capitalised words
+/// (linking words allowed inside) whose initials are its letters.
+pub fn spelled_out(acronym: &str, text: &str) -> Vec<(usize, usize)> {
+    let letters: Vec<char> = acronym.chars().collect();
+    let mut words: Vec<(usize, usize)> = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        match (c.is_alphanumeric() || c == '&', start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                words.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        words.push((s, text.len()));
+    }
+    let initial = |w: (usize, usize)| text[w.0..w.1].chars().next().unwrap_or(' ');
+    let mut out = Vec::new();
+    for i in 0..words.len() {
+        if initial(words[i]) != letters[0] {
+            continue;
+        }
+        let (mut j, mut k) = (i, 0);
+        while k < letters.len() && j < words.len() {
+            // Only spaces or a hyphen may stand between the words of one name.
+            if j > i
+                && !text[words[j - 1].1..words[j].0]
+                    .trim_matches([' ', '-'])
+                    .is_empty()
+            {
+                break;
+            }
+            let w = &text[words[j].0..words[j].1];
+            if initial(words[j]) == letters[k] {
+                k += 1;
+            } else if !(k > 0 && LINKING.contains(&w.to_lowercase().as_str())) {
+                break;
+            }
+            j += 1;
+        }
+        if k == letters.len() && j - i >= 2 {
+            out.push((words[i].0, words[j - 1].1));
+        }
+    }
+    out
+}
+
+/// Occurrences of `phrase` in `terms` (positions in order, at most one word apart).
+fn find_phrase(phrase: &[String], terms: &[Term]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (i, t) in terms.iter().enumerate() {
+        if *t.text != *phrase[0] {
+            continue;
+        }
+        let mut end = t;
+        let mut ok = true;
+        let mut j = i;
+        for want in &phrase[1..] {
+            match terms.get(j + 1) {
+                Some(next) if next.joined && *next.text == **want => {
+                    j += 1;
+                    end = next;
+                }
+                _ => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if ok {
+            out.push((t.from, end.to));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::{Engine, SearchSettings};
+    use std::path::Path;
+    use std::sync::Arc;
+    use tantivy::collector::TopDocs;
+    use tantivy::query::AllQuery;
+
+    /// The seed knowledge indexed in RAM, and the address of every document.
+    fn seed() -> (Arc<Snapshot>, Vec<(f32, tantivy::DocAddress)>) {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let engine = Engine::open(&SearchSettings::new(root.join("knowledge"), None)).unwrap();
+        let snap = engine.snapshot();
+        let addrs = snap
+            .searcher
+            .search(&AllQuery, &TopDocs::with_limit(10_000).order_by_score())
+            .unwrap();
+        (snap, addrs)
+    }
+
+    /// Candidates are read from memory; each must be exactly what the index stored.
+    #[test]
+    fn acronyms_are_found_where_they_are_spelled_out() {
+        let table: &[(&str, &str, &[&str])] = &[
+            (
+                "NYC",
+                "Most of New York City is on islands.",
+                &["New York City"],
+            ),
+            (
+                "HHC",
+                "The Health and Hospitals Corporation runs them.",
+                &["Health and Hospitals Corporation"],
+            ),
+            ("NYC", "New York. City halls are old.", &[]),
+            ("NYC", "new york city", &[]),
+            (
+                "ODA",
+                "Official Development Assistance (ODA) funds it.",
+                &["Official Development Assistance"],
+            ),
+        ];
+        for (acronym, text, want) in table {
+            let got: Vec<&str> = spelled_out(acronym, text)
+                .into_iter()
+                .map(|(a, b)| &text[a..b])
+                .collect();
+            assert_eq!(got, *want, "{acronym} in {text:?}");
+        }
+        assert_eq!(acronym_of("NYC").as_deref(), Some("NYC"));
+        assert_eq!(acronym_of("HHCs").as_deref(), Some("HHC"));
+        assert_eq!(acronym_of("Nyc"), None);
+        assert_eq!(acronym_of("A"), None);
+    }
+
+    #[test]
+    fn snippets_from_memory_are_the_stored_ones() {
+        let (snap, addrs) = seed();
+        assert_eq!(addrs.len(), snap.stats().snippets);
+        for (_, addr) in addrs {
+            assert_eq!(
+                snap.snippet_in_memory(addr).map(|s| (*s).clone()),
+                Some(snap.stored_snippet(addr).unwrap())
+            );
+        }
+    }
+
+    /// Re-scoring analyses only the words a question can match; every figure it
+    /// computes must be what the full analysis gives. Checked over every passage of
+    /// the seed knowledge and the development questions (plus typos and phrases).
+    #[test]
+    fn filtered_analysis_scores_exactly_as_the_full_one() {
+        let (snap, addrs) = seed();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dev: toml::Table = toml::from_str(
+            &std::fs::read_to_string(root.join("tests/data/dev_questions.toml")).unwrap(),
+        )
+        .unwrap();
+        let mut questions: Vec<String> = dev["question"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q["text"].as_str().unwrap().to_string())
+            .collect();
+        questions.extend(
+            [
+                "wen is the emprer going to mongolia",
+                "Chinggis Khaan airport ODA",
+                "official development assistance for the new airport",
+                "third neighbour policy",
+                "who went to Ulaanbaatar and met the president",
+            ]
+            .map(String::from),
+        );
+        assert!(addrs.len() >= 15, "{}", addrs.len());
+        let mut both = snap.both.clone();
+        let mut checked = 0;
+        for text in &questions {
+            let q = snap.question(text, None).unwrap();
+            let total = q.total_weight();
+            let wanted = wanted(&q);
+            for &(_, addr) in &addrs {
+                let s = snap.snippet(addr).unwrap();
+                let mut meta = String::new();
+                meta_text(&s, &mut meta);
+                let full = (both.analyze(&s.text), both.analyze(&meta));
+                let part = (
+                    both.analyze_for(&s.text, &wanted),
+                    both.analyze_for(&meta, &wanted),
+                );
+                type Analysed = (Vec<Term>, Vec<Term>);
+                let score = |((t, p), (mt, mp)): &(Analysed, Analysed)| {
+                    let (c, mut h) = coverage_of(&q, total, t, p, Some((mt, mp)));
+                    h.sort_unstable();
+                    let sentence = answer::best_sentence(&Sought::of(&q), &s.text, |r| {
+                        coverage_of(&q, total, within(t, &r), within(p, &r), None)
+                    });
+                    (c, h, sentence)
+                };
+                assert_eq!(score(&full), score(&part), "{text} / {}", s.id);
+                assert!(part.0.0.len() <= full.0.0.len());
+                checked += 1;
+            }
+        }
+        assert!(checked > 500, "{checked}");
+    }
+}

@@ -1,0 +1,101 @@
+//! What part of the index a question may see: the collection filter, and document
+//! counts within it.
+
+use tantivy::Term as IndexTerm;
+use tantivy::collector::Count;
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+
+use super::index::{SearchError, Snapshot};
+
+/// Matches every document of `collections`, scoring nothing: a filter must not
+/// change how candidates rank against each other.
+pub(super) fn collection_filter(snapshot: &Snapshot, collections: &[String]) -> Box<dyn Query> {
+    let f = snapshot.store.fields;
+    let allowed: Vec<(Occur, Box<dyn Query>)> = collections
+        .iter()
+        .map(|c| {
+            let t = TermQuery::new(
+                IndexTerm::from_field_text(f.collection, c),
+                IndexRecordOption::Basic,
+            );
+            (Occur::Should, Box::new(t) as Box<dyn Query>)
+        })
+        .collect();
+    Box::new(ConstScoreQuery::new(
+        Box::new(BooleanQuery::new(allowed)),
+        0.0,
+    ))
+}
+
+/// Document counts over the part of the index a question may see. Where that is
+/// all of it, tantivy's term statistics; otherwise each count is a search limited
+/// to the allowed collections, so a room mapped to some collections is never told
+/// (through a weight, a count in `!why` or a typo correction) what the others hold.
+pub(crate) struct Counts<'s> {
+    snapshot: &'s Snapshot,
+    /// Matches the allowed collections' documents; `None`: the whole index.
+    filter: Option<Box<dyn Query>>,
+    docs: u64,
+}
+
+impl<'s> Counts<'s> {
+    pub(crate) fn new(
+        snapshot: &'s Snapshot,
+        collections: Option<&[String]>,
+    ) -> Result<Self, SearchError> {
+        let all = snapshot.searcher.num_docs();
+        let Some(cols) = collections else {
+            return Ok(Counts {
+                snapshot,
+                filter: None,
+                docs: all,
+            });
+        };
+        let filter = collection_filter(snapshot, cols);
+        let docs = snapshot.searcher.search(&*filter, &Count)? as u64;
+        // A scope that holds every document counts exactly as the whole index.
+        let filter = (docs < all).then_some(filter);
+        Ok(Counts {
+            snapshot,
+            filter,
+            docs,
+        })
+    }
+
+    /// Whether counts are limited to some collections.
+    pub(crate) fn scoped(&self) -> bool {
+        self.filter.is_some()
+    }
+
+    /// Documents in scope.
+    pub(crate) fn docs(&self) -> u64 {
+        self.docs
+    }
+
+    /// Documents in scope whose `field` holds `term`.
+    pub(crate) fn term(&self, field: Field, term: &str) -> u64 {
+        let t = IndexTerm::from_field_text(field, term);
+        let global = self.snapshot.searcher.doc_freq(&t).unwrap_or(0);
+        if global == 0 || self.filter.is_none() {
+            return global;
+        }
+        self.matching(Box::new(TermQuery::new(t, IndexRecordOption::Basic)))
+    }
+
+    /// Documents in scope that `query` matches.
+    pub(crate) fn matching(&self, query: Box<dyn Query>) -> u64 {
+        let searcher = &self.snapshot.searcher;
+        let counted = match &self.filter {
+            None => searcher.search(&*query, &Count),
+            Some(filter) => searcher.search(
+                &BooleanQuery::new(vec![
+                    (Occur::Must, query),
+                    (Occur::Must, filter.box_clone()),
+                ]),
+                &Count,
+            ),
+        };
+        counted.map(|n| n as u64).unwrap_or(0)
+    }
+}

@@ -1,0 +1,157 @@
+//! Typo tolerance: the index terms closest to a question word the index (or the
+//! part of it a room may see) does not hold.
+
+use std::collections::HashMap;
+
+use tantivy::Term as IndexTerm;
+use tantivy::query::FuzzyTermQuery;
+use tantivy::schema::Field;
+
+use super::index::{SearchError, Snapshot};
+use super::scope::Counts;
+
+/// Strength of a match through a correction one edit away, and two.
+const FUZZY_1: f32 = 0.8;
+const FUZZY_2: f32 = 0.65;
+
+/// How strongly a correction `distance` edits away stands for the word asked.
+pub(super) fn strength(distance: u8) -> f32 {
+    if distance == 1 { FUZZY_1 } else { FUZZY_2 }
+}
+
+/// Index terms within edit distance of a word the index does not hold: the
+/// closest few, most frequent first.
+pub(super) fn corrections(
+    snapshot: &Snapshot,
+    field: Field,
+    word: &str,
+    counts: &Counts<'_>,
+) -> Result<Vec<(String, u8, u64)>, SearchError> {
+    let len = word.chars().count();
+    if len < 4 || word.chars().any(|c| c.is_ascii_digit()) {
+        return Ok(Vec::new());
+    }
+    let limit: u8 = if len >= 6 { 2 } else { 1 };
+    // One edit first: its automaton is far cheaper to build and to run over the
+    // term dictionary than two edits', and when it finds a term at distance 1
+    // the two-edit search would keep exactly the same (only the closest count).
+    for max in 1..=limit {
+        let mut ranked: Vec<(String, u8, u64)> = terms_within(snapshot, field, word, max)?
+            .into_iter()
+            .filter_map(|(t, df)| {
+                // Out of scope, a term of another collection is no correction.
+                let df = if counts.scoped() {
+                    counts.term(field, &t)
+                } else {
+                    df
+                };
+                (df > 0).then_some((t, df))
+            })
+            .map(|(t, df)| {
+                let d = crate::text::edit_distance(word, &t).min(usize::from(limit)) as u8;
+                (t, d, df)
+            })
+            .collect();
+        ranked.sort_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
+        let Some(best) = ranked.first().map(|r| r.1) else {
+            continue;
+        };
+        if best <= max || max == limit {
+            ranked.retain(|r| r.1 == best);
+            ranked.truncate(3);
+            return Ok(ranked);
+        }
+    }
+    Ok(Vec::new())
+}
+
+/// Index terms of `field` within `max` edits of `word`, with their document
+/// frequencies. Two edits keep the word's first letter, as spelling correctors
+/// commonly do (first-letter typos are rare): the search then walks one branch
+/// of the term dictionary instead of all of it, which was most of the time a
+/// question with unknown words took.
+fn terms_within(
+    snapshot: &Snapshot,
+    field: Field,
+    word: &str,
+    max: u8,
+) -> Result<HashMap<String, u64>, SearchError> {
+    let first = word.chars().next().map_or(0, char::len_utf8);
+    let (kept, rest) = if max >= 2 {
+        word.split_at(first)
+    } else {
+        ("", word)
+    };
+    let query = FuzzyTermQuery::new(IndexTerm::from_field_text(field, rest), max, true);
+    let automaton = AfterPrefix {
+        prefix: kept.as_bytes(),
+        rest: query.automaton()?,
+    };
+    let mut found: HashMap<String, u64> = HashMap::new();
+    for segment in snapshot.searcher.segment_readers() {
+        let inverted = segment.inverted_index(field)?;
+        let mut stream = inverted
+            .terms()
+            .search(&automaton)
+            .into_stream()
+            .map_err(tantivy::TantivyError::from)?;
+        while stream.advance() {
+            if let Ok(term) = std::str::from_utf8(stream.key()) {
+                *found.entry(term.to_string()).or_default() += u64::from(stream.value().doc_freq);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Terms that start with `prefix` and go on as `rest` accepts.
+struct AfterPrefix<'p, A> {
+    prefix: &'p [u8],
+    rest: A,
+}
+
+/// Where [`AfterPrefix`] stands: inside the prefix, in the rest, or off both.
+#[derive(Clone)]
+enum PrefixState<S> {
+    Prefix(usize),
+    Rest(S),
+    Dead,
+}
+
+impl<A: tantivy_fst::Automaton> tantivy_fst::Automaton for AfterPrefix<'_, A> {
+    type State = PrefixState<A::State>;
+
+    fn start(&self) -> Self::State {
+        if self.prefix.is_empty() {
+            PrefixState::Rest(self.rest.start())
+        } else {
+            PrefixState::Prefix(0)
+        }
+    }
+
+    fn is_match(&self, state: &Self::State) -> bool {
+        matches!(state, PrefixState::Rest(s) if self.rest.is_match(s))
+    }
+
+    fn can_match(&self, state: &Self::State) -> bool {
+        match state {
+            PrefixState::Prefix(_) => true,
+            PrefixState::Rest(s) => self.rest.can_match(s),
+            PrefixState::Dead => false,
+        }
+    }
+
+    fn accept(&self, state: &Self::State, byte: u8) -> Self::State {
+        match state {
+            PrefixState::Prefix(i) if self.prefix[*i] == byte => {
+                if i + 1 == self.prefix.len() {
+                    PrefixState::Rest(self.rest.start())
+                } else {
+                    PrefixState::Prefix(i + 1)
+                }
+            }
+            PrefixState::Rest(s) => PrefixState::Rest(self.rest.accept(s, byte)),
+            _ => PrefixState::Dead,
+        }
+    }
+}
