@@ -266,7 +266,7 @@ pub fn best_sentence(
     for (i, range) in sentences.iter().cloned().enumerate() {
         let sentence = &passage[range.clone()];
         let (mut score, matched) = coverage(range.clone());
-        if holds_kind(q.kind, sentence, &q.text) {
+        if holds_kind(q.kind, sentence, q.text) {
             score += 0.3;
         }
         if matches!(q.kind, Kind::Who | Kind::Which) {
@@ -274,7 +274,7 @@ pub fn best_sentence(
                 .iter()
                 .map(|&(a, b)| (a - range.start, b - range.start))
                 .collect();
-            if names_after(sentence, &local, &q.text) {
+            if names_after(sentence, &local, q.text) {
                 score += 0.2;
             }
         }
@@ -299,7 +299,7 @@ pub fn best_sentence(
         q.kind,
         Kind::When | Kind::HowMany | Kind::Who | Kind::Where | Kind::Which
     );
-    if typed && !holds_kind(q.kind, &passage[range.clone()], &q.text) {
+    if typed && !holds_kind(q.kind, &passage[range.clone()], q.text) {
         // Only within one paragraph: not into the list or code after it.
         let joinable =
             |a: &Range<usize>, b: &Range<usize>| !passage[a.end..b.start].contains("\n\n");
@@ -308,10 +308,10 @@ pub fn best_sentence(
             .checked_sub(1)
             .and_then(|j| sentences.get(j))
             .filter(|b| joinable(b, &range));
-        if let Some(n) = next.filter(|n| holds_kind(q.kind, &passage[(*n).clone()], &q.text)) {
+        if let Some(n) = next.filter(|n| holds_kind(q.kind, &passage[(*n).clone()], q.text)) {
             range.end = n.end;
         } else if let Some(b) =
-            before.filter(|b| holds_kind(q.kind, &passage[(*b).clone()], &q.text))
+            before.filter(|b| holds_kind(q.kind, &passage[(*b).clone()], q.text))
         {
             range.start = b.start;
         }

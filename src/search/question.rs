@@ -596,8 +596,6 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
-/// Per-question options.
-
 #[cfg(test)]
 mod tests {
     use super::*;
