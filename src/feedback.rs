@@ -6,7 +6,7 @@
 //! by size (`feedback.max_bytes`: the current file plus one older one).
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -26,28 +26,6 @@ pub fn rotated(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(".1");
     PathBuf::from(name)
-}
-
-/// Opens `path` for appending (`truncate`: emptied for writing instead),
-/// created readable and writable by its owner only (and made so if it was not):
-/// the bot's records of who asked what.
-pub(crate) fn open_private(path: &Path, truncate: bool) -> std::io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.create(true);
-    if truncate {
-        options.write(true).truncate(true);
-    } else {
-        options.append(true);
-    }
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = options.open(path)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(file)
 }
 
 /// A thumbs up or down.
@@ -200,7 +178,7 @@ impl Log {
             source,
         };
         std::fs::create_dir_all(data_dir).map_err(open_err)?;
-        let file = open_private(&path, false).map_err(open_err)?;
+        let file = crate::files::open_private(&path, false).map_err(open_err)?;
         let size = file.metadata().map_err(open_err)?.len();
         Ok(Log {
             path,
@@ -222,7 +200,7 @@ impl Log {
         let (file, size) = &mut *guard;
         if *size > 0 && *size + line.len() as u64 > self.max_bytes {
             std::fs::rename(&self.path, rotated(&self.path)).map_err(write_err)?;
-            *file = open_private(&self.path, false).map_err(write_err)?;
+            *file = crate::files::open_private(&self.path, false).map_err(write_err)?;
             *size = 0;
         }
         file.write_all(line.as_bytes()).map_err(write_err)?;

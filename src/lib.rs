@@ -11,6 +11,8 @@ pub mod cli;
 pub mod config;
 pub mod eval;
 pub mod feedback;
+mod files;
+pub mod format;
 pub mod knowledge;
 pub mod messages;
 pub mod render;

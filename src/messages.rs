@@ -2,9 +2,8 @@
 //! answer (used by `render`), and the bot's commands, apologies and notices.
 //! Anything that came from a user or a file is HTML-escaped.
 
-use crate::bot::crypto::CryptoStatus;
 use crate::feedback::Gap;
-use crate::render::{Formatted, escape_html};
+use crate::format::{Formatted, MAX_REPLY_BYTES, escape_html};
 use crate::search::{IndexStats, SourceInfo};
 use std::time::Duration;
 /// Precedes the answer sentence.
@@ -181,6 +180,17 @@ pub fn stats(counters: &BotCounters, index: &IndexStats, uptime: Duration) -> Fo
     both(plain, html)
 }
 
+/// The bot's encryption trust, as `!status` and `citebot status` show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encryption {
+    /// The device is signed by the account's own cross-signing identity.
+    pub cross_signed: bool,
+    /// Room keys are backed up to the server.
+    pub backup_enabled: bool,
+    /// Secret storage / recovery: `enabled`, `disabled`, `incomplete`, `unknown`.
+    pub recovery: &'static str,
+}
+
 /// What `!status` and `citebot status` show.
 #[derive(Debug, Clone)]
 pub struct Status {
@@ -188,7 +198,7 @@ pub struct Status {
     pub device_id: String,
     /// Cross-signing, key backup and recovery; `None` when the crypto store could
     /// not be read (the reason is logged).
-    pub crypto: Option<CryptoStatus>,
+    pub crypto: Option<Encryption>,
     /// The index in use.
     pub index: IndexStats,
     /// How long ago the index was last written, when known.
@@ -410,6 +420,11 @@ pub fn reload_summary(
 
 /// Ends a reply cut to fit in one Matrix event.
 pub const SHORTENED: &str = "… (shortened: the whole reply is too long for one Matrix message)";
+
+/// `message`, shortened (and saying so) when it would not fit in one Matrix event.
+pub fn fitted(message: Formatted) -> Formatted {
+    message.fit(MAX_REPLY_BYTES, SHORTENED)
+}
 
 /// Where details the room isn't shown can be found.
 pub const SEE_LOG: &str = "see the bot's log";
@@ -768,7 +783,7 @@ mod tests {
             plain: "word <&> ".repeat(20_000),
             html: format!("<p>{}</p>", escape_html(&"word <&> ".repeat(20_000))),
         };
-        replies.push(("shortened".into(), long.fit(crate::render::MAX_REPLY_BYTES)));
+        replies.push(("shortened".into(), fitted(long)));
         for (name, f) in &replies {
             assert_spec_clean(name, f);
         }
@@ -792,13 +807,10 @@ mod tests {
     fn status_reports_trust_backup_and_index_age() {
         let s = Status {
             device_id: "DEV".into(),
-            crypto: Some(CryptoStatus {
-                device_id: "DEV".into(),
+            crypto: Some(Encryption {
                 cross_signed: true,
-                cross_signing_keys: true,
                 backup_enabled: false,
                 recovery: "enabled",
-                master_key: None,
             }),
             index: IndexStats {
                 snippets: 3,

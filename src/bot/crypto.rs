@@ -37,23 +37,6 @@ pub fn encryption_settings() -> EncryptionSettings {
     }
 }
 
-/// The bot's encryption state, as `citebot status` and `!status` show it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CryptoStatus {
-    /// This login's device.
-    pub device_id: String,
-    /// The device is signed by the account's own cross-signing identity.
-    pub cross_signed: bool,
-    /// This device holds all private cross-signing keys (it can sign).
-    pub cross_signing_keys: bool,
-    /// Room keys are backed up to the server.
-    pub backup_enabled: bool,
-    /// Secret storage / recovery: `enabled`, `disabled`, `incomplete`, `unknown`.
-    pub recovery: &'static str,
-    /// The identity's master key (base64), when the account has one.
-    pub master_key: Option<String>,
-}
-
 fn recovery_name(state: RecoveryState) -> &'static str {
     match state {
         RecoveryState::Enabled => "enabled",
@@ -65,32 +48,17 @@ fn recovery_name(state: RecoveryState) -> &'static str {
 
 /// Reads the crypto status from the local store (no requests beyond what
 /// the SDK's start-up tasks do).
-pub async fn status(client: &Client) -> anyhow::Result<CryptoStatus> {
+pub async fn status(client: &Client) -> anyhow::Result<messages::Encryption> {
     let enc = client.encryption();
     enc.wait_for_e2ee_initialization_tasks().await;
-    let user_id = client.user_id().context("client is not logged in")?;
-    let device_id = client
-        .device_id()
-        .context("client is not logged in")?
-        .to_string();
     let own = enc
         .get_own_device()
         .await
         .context("reading the bot's own device")?;
-    let identity = enc
-        .get_user_identity(user_id)
-        .await
-        .context("reading the bot's cross-signing identity")?;
-    Ok(CryptoStatus {
-        device_id,
+    Ok(messages::Encryption {
         cross_signed: own.is_some_and(|d| d.is_cross_signed_by_owner()),
-        cross_signing_keys: enc
-            .cross_signing_status()
-            .await
-            .is_some_and(|s| s.is_complete()),
         backup_enabled: enc.backups().are_enabled().await,
         recovery: recovery_name(enc.recovery().state()),
-        master_key: identity.and_then(|i| i.master_key().get_first_key().map(|k| k.to_base64())),
     })
 }
 
@@ -198,7 +166,7 @@ async fn bootstrap_cross_signing(client: &Client, cfg: &MatrixConfig) -> anyhow:
 /// Writes the key readable by the owner only: with it, anyone can take over
 /// the bot's identity and read its key backup.
 fn save_recovery_key(path: &Path, key: &str) -> anyhow::Result<()> {
-    super::session::write_private(path, format!("{key}\n").as_bytes())
+    crate::files::write_private(path, format!("{key}\n").as_bytes())
 }
 
 #[cfg(test)]

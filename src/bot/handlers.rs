@@ -6,6 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use matrix_sdk::Room;
+use matrix_sdk::ruma::OwnedEventId;
 use matrix_sdk::ruma::api::client::receipt::create_receipt::v3::ReceiptType;
 use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
 use matrix_sdk::ruma::events::receipt::ReceiptThread;
@@ -16,115 +18,18 @@ use matrix_sdk::ruma::events::{
     AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent,
 };
 use matrix_sdk::ruma::serde::Raw;
-use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedEventId, OwnedRoomId};
-use matrix_sdk::sync::SyncResponse;
-use matrix_sdk::{Room, RoomState};
-use tracing::{debug, error, info, warn};
+use tracing::{debug, error, info};
 
 use super::Bot;
 use super::limits::Verdict;
+use super::membership::{self, Late};
 use super::reply;
 use super::triggers::{self, Request};
-use super::{journal, metrics, undecryptable};
-use crate::feedback::{self, Record, Vote};
+use super::{commands, journal, metrics};
+use crate::feedback::{Record, Vote};
+use crate::format::Formatted;
 use crate::messages;
-use crate::render::{self, Formatted};
-use crate::search::{Answer, AskOptions};
-
-/// Handles one sync response. `catching_up`: the first sync after a fresh
-/// login, whose messages are history and never answered. `since`: the token
-/// this sync started from.
-pub(crate) async fn process(
-    bot: &Arc<Bot>,
-    response: SyncResponse,
-    catching_up: bool,
-    since: Option<&str>,
-) {
-    for room_id in response.rooms.invited.keys() {
-        let bot2 = bot.clone();
-        let room_id = room_id.clone();
-        bot.tasks
-            .spawn(async move { handle_invite(&bot2, room_id).await });
-    }
-    for (room_id, update) in &response.rooms.joined {
-        let Some(room) = bot.client.get_room(room_id) else {
-            continue;
-        };
-        // A limited timeline (more events than sync.timeline_limit since the last
-        // sync, as after downtime) has a gap before its events: fetch it first, so
-        // questions asked in it are answered too, in order.
-        let gap = match (update.timeline.limited && !catching_up, since) {
-            (true, Some(since)) => {
-                missed_events(bot, &room, update.timeline.prev_batch.as_deref(), since).await
-            }
-            _ => Vec::new(),
-        };
-        note_invite(bot, &room, gap.iter().chain(&update.timeline.events));
-        for event in gap.iter().chain(&update.timeline.events) {
-            // Encrypted events arrive decrypted where the key was at hand;
-            // the rest wait for their key (see `undecryptable`).
-            if event.kind.is_utd() {
-                undecryptable::track(bot, &room, event.raw(), catching_up, false).await;
-                continue;
-            }
-            handle_timeline_event(bot, &room, event.raw(), catching_up, false).await;
-        }
-        leave_if_alone(bot, &room).await;
-    }
-}
-
-/// Most events fetched to fill one room's gap: a bound on the work after a long
-/// outage in a busy room (older questions would be past `max_missed_age` anyway).
-const MAX_GAP_EVENTS: usize = 1000;
-
-/// The events of `room` between `since` (the previous sync) and `prev_batch` (the
-/// start of a limited timeline), oldest first, fetched backwards through
-/// `/messages` until the gap is closed, the events are older than
-/// `answer.max_missed_age_secs`, or [`MAX_GAP_EVENTS`] are fetched.
-async fn missed_events(
-    bot: &Arc<Bot>,
-    room: &Room,
-    prev_batch: Option<&str>,
-    since: &str,
-) -> Vec<matrix_sdk::deserialized_responses::TimelineEvent> {
-    let Some(mut from) = prev_batch.map(str::to_owned) else {
-        return Vec::new();
-    };
-    let oldest_wanted = std::time::SystemTime::now()
-        .checked_sub(bot.config.answer.max_missed_age())
-        .and_then(MilliSecondsSinceUnixEpoch::from_system_time);
-    let mut events = Vec::new();
-    loop {
-        let mut options = matrix_sdk::room::MessagesOptions::backward().from(from.as_str());
-        options.to = Some(since.to_owned());
-        options.limit = 100u32.into();
-        let page = match room.messages(options).await {
-            Ok(page) => page,
-            Err(err) => {
-                warn!(room = %room.room_id(), error = %err, "cannot fetch the messages sent while away; some may go unanswered");
-                break;
-            }
-        };
-        let done = page.chunk.is_empty() || page.end.is_none();
-        let mut too_old = false;
-        for event in page.chunk {
-            let ts = event
-                .raw()
-                .get_field::<MilliSecondsSinceUnixEpoch>("origin_server_ts")
-                .ok()
-                .flatten();
-            too_old |= matches!((ts, oldest_wanted), (Some(ts), Some(oldest)) if ts < oldest);
-            events.push(event);
-        }
-        if done || too_old || events.len() >= MAX_GAP_EVENTS {
-            break;
-        }
-        from = page.end.unwrap_or_default();
-    }
-    info!(room = %room.room_id(), events = events.len(), "fetched the messages sent while away that the sync left out");
-    events.reverse();
-    events
-}
+use crate::search::Answer;
 
 /// Handles one (plain or decrypted) timeline event: room messages may be
 /// questions or commands. `journaled`: the event is an open question of the
@@ -155,62 +60,6 @@ pub(crate) async fn handle_timeline_event(
             false
         }
         _ => false,
-    }
-}
-
-/// Accepts invites from allowed users (retrying the join: the invite can
-/// reach us before the server lets us join), rejects the rest.
-async fn handle_invite(bot: &Arc<Bot>, room_id: OwnedRoomId) {
-    let Some(room) = bot.client.get_room(&room_id) else {
-        return;
-    };
-    if room.state() != RoomState::Invited {
-        return;
-    }
-    let inviter = match room.invite_details().await {
-        Ok(details) => details.inviter_id,
-        Err(err) => {
-            warn!(room = %room_id, error = %err, "can't tell who sent the invite; rejecting");
-            let _ = room.leave().await;
-            return;
-        }
-    };
-    if !bot.access.may_invite(inviter.as_str()) {
-        info!(room = %room_id, %inviter, "rejecting invite from a user not in access.allowed_inviters");
-        if let Err(err) = room.leave().await {
-            warn!(room = %room_id, error = %err, "rejecting the invite failed");
-        }
-        return;
-    }
-    let mut delay = Duration::from_millis(200);
-    for attempt in 1..=8 {
-        match room.join().await {
-            Ok(()) => {
-                info!(room = %room_id, %inviter, "joined");
-                return;
-            }
-            Err(err) => {
-                warn!(room = %room_id, error = %err, attempt, "join failed; retrying");
-                tokio::select! {
-                    _ = bot.shutdown.cancelled() => return,
-                    _ = tokio::time::sleep(delay) => {}
-                }
-                delay = (delay * 2).min(Duration::from_secs(30));
-            }
-        }
-    }
-    error!(room = %room_id, "giving up joining after repeated failures");
-}
-
-async fn leave_if_alone(bot: &Arc<Bot>, room: &Room) {
-    if room.state() == RoomState::Joined && room.joined_members_count() == 1 {
-        info!(room = %room.room_id(), "everyone else left; leaving");
-        let room = room.clone();
-        bot.tasks.spawn(async move {
-            if let Err(err) = room.leave().await {
-                warn!(room = %room.room_id(), error = %err, "leaving an empty room failed");
-            }
-        });
     }
 }
 
@@ -249,66 +98,9 @@ fn handle_reaction(bot: &Bot, room: &Room, reaction: &OriginalSyncReactionEvent)
     }
 }
 
-/// Remembers when the bot was invited to `room`, from its invite among
-/// `events`: what was said from then on was said with the bot in mind (people
-/// start a chat with the bot and type the question before it has joined).
-fn note_invite<'e>(
-    bot: &Bot,
-    room: &Room,
-    events: impl Iterator<Item = &'e matrix_sdk::deserialized_responses::TimelineEvent>,
-) {
-    for event in events {
-        let raw = event.raw();
-        let field = |name: &str| raw.get_field::<String>(name).ok().flatten();
-        if field("type").as_deref() != Some("m.room.member")
-            || field("state_key").as_deref() != Some(bot.user_id.as_str())
-        {
-            continue;
-        }
-        let membership = raw
-            .get_field::<serde_json::Value>("content")
-            .ok()
-            .flatten()
-            .and_then(|c| {
-                c.get("membership")
-                    .and_then(|m| m.as_str().map(str::to_owned))
-            });
-        let ts = raw
-            .get_field::<MilliSecondsSinceUnixEpoch>("origin_server_ts")
-            .ok()
-            .flatten();
-        if let (Some("invite"), Some(ts)) = (membership.as_deref(), ts) {
-            bot.invited_at
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(room.room_id().to_owned(), u64::from(ts.0));
-        }
-    }
-}
-
-/// When the bot's own join to `room` happened (ms since epoch).
-pub(crate) async fn joined_at(bot: &Bot, room: &Room) -> Option<u64> {
-    let me = room.get_member_no_sync(&bot.user_id).await.ok()??;
-    me.event().timestamp().map(u64::from)
-}
-
-/// Whether a message sent at `sent_at` (ms since epoch) in `room` was said
-/// before the bot was there to be asked: before its invite when the bot saw
-/// that, else before it joined.
-pub(crate) async fn said_before_us(bot: &Bot, room: &Room, sent_at: u64) -> bool {
-    let invited = bot
-        .invited_at
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(room.room_id())
-        .copied();
-    let from = match invited {
-        Some(t) => Some(t),
-        None => joined_at(bot, room).await,
-    };
-    from.is_some_and(|t| sent_at < t)
-}
-
+/// A room message: a question or command addressed to the bot is taken on (in
+/// the journal, then answered on its own task) unless it came too early or too
+/// late or the sender is rate limited. Returns whether it was taken on.
 async fn handle_message(
     bot: &Arc<Bot>,
     room: &Room,
@@ -330,8 +122,8 @@ async fn handle_message(
     if catching_up {
         return false;
     }
-    let sent_at = u64::from(msg.origin_server_ts.0);
-    if said_before_us(bot, room, sent_at).await {
+    let late = membership::too_late(bot, room, u64::from(msg.origin_server_ts.0)).await;
+    if late == Some(Late::BeforeUs) {
         return false;
     }
     let room_id = room.room_id().as_str();
@@ -339,7 +131,7 @@ async fn handle_message(
         prefix: &bot.config.answer.command_prefix,
         user_id: bot.user_id.as_str(),
         display_name: &bot.display_name,
-        is_dm: is_dm(room).await,
+        is_dm: membership::is_dm(room).await,
         mentioned: msg
             .content
             .mentions
@@ -351,9 +143,7 @@ async fn handle_message(
         return false;
     };
 
-    let now = u64::from(MilliSecondsSinceUnixEpoch::now().0);
-    let age = Duration::from_millis(now.saturating_sub(sent_at));
-    if age > bot.config.answer.max_missed_age() {
+    if let Some(Late::TooOld(age)) = late {
         info!(room = %room_id, event = %msg.event_id, age_s = age.as_secs(), "skipping a question older than answer.max_missed_age_secs");
         return false;
     }
@@ -403,13 +193,6 @@ async fn handle_message(
     false
 }
 
-/// Direct chats: flagged `is_direct`, or just the asker and the bot, counting
-/// those invited: a group room whose other members haven't joined yet is still
-/// a group room, and its chatter isn't for the bot.
-async fn is_dm(room: &Room) -> bool {
-    room.active_members_count() <= 2 || room.is_direct().await.unwrap_or(false)
-}
-
 /// Searches quicker than this get no typing notice: on a local homeserver
 /// the extra request would only delay the reply it announces.
 const TYPING_AFTER: Duration = Duration::from_millis(250);
@@ -427,7 +210,7 @@ async fn respond(
     request: Request,
 ) {
     let started = std::time::Instant::now();
-    let work = build_reply(bot, room, msg, request);
+    let work = commands::build_reply(bot, room, msg, request);
     tokio::pin!(work);
     let mut typed = false;
     let (body, answer) = match tokio::time::timeout(TYPING_AFTER, &mut work).await {
@@ -520,214 +303,4 @@ fn record_answer(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .insert(reply);
-}
-
-/// Runs `f` on the blocking pool: the search core is synchronous.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
-    Ok(tokio::task::spawn_blocking(f).await?)
-}
-
-/// Runs the search `f` on the blocking pool once one of `search.max_concurrent`
-/// places is free: questions beyond that wait here, not in the blocking pool,
-/// which reloads and the crypto store also need.
-async fn search<T: Send + 'static>(
-    bot: &Bot,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> anyhow::Result<T> {
-    let started = std::time::Instant::now();
-    let _permit = bot.searches.acquire().await?;
-    let result = blocking(f).await;
-    bot.metrics.search_took(started.elapsed());
-    result
-}
-
-/// The reply to `request` in `room`, and the search core's answer when it was a
-/// question (for the feedback file). Everything it tells is limited to the
-/// collections the room sees.
-async fn build_reply(
-    bot: &Arc<Bot>,
-    room: &Room,
-    msg: &OriginalSyncRoomMessageEvent,
-    request: Request,
-) -> (Formatted, Option<Answer>) {
-    let prefix = bot.config.answer.command_prefix.as_str();
-    let engine = bot.engine.clone();
-    let scope = bot.rooms.collections(room);
-    let options = AskOptions {
-        collections: scope.clone(),
-        passages: None,
-    };
-    let reply = match request {
-        Request::Ask(question) => {
-            match search(bot, move || engine.ask_with(&question, &options)).await {
-                Ok(Ok(answer)) => {
-                    let mut c = bot.counters.lock().unwrap_or_else(|e| e.into_inner());
-                    if answer.answered {
-                        c.answered += 1;
-                        bot.metrics.question(metrics::Outcome::Answered);
-                    } else {
-                        c.refused += 1;
-                        bot.metrics.question(metrics::Outcome::Refused);
-                    }
-                    drop(c);
-                    return (render::matrix(&answer), Some(answer));
-                }
-                Ok(Err(err)) => search_failed(bot, &err),
-                Err(err) => search_failed(bot, &err),
-            }
-        }
-        Request::Why(question) => {
-            match search(bot, move || engine.explain_with(&question, &options)).await {
-                // The question as read: a long one was cut.
-                Ok(Ok(explanation)) => {
-                    messages::why(&explanation.question.text, &explanation.to_string())
-                }
-                Ok(Err(err)) => search_failed(bot, &err),
-                Err(err) => search_failed(bot, &err),
-            }
-        }
-        Request::Sources => messages::sources(&bot.engine.sources_in(scope.as_deref())),
-        Request::Stats => {
-            let counters = bot
-                .counters
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone();
-            messages::stats(
-                &counters,
-                &bot.engine.stats_in(scope.as_deref()),
-                bot.started.elapsed(),
-            )
-        }
-        Request::Status => messages::status(&status(bot, scope.as_deref()).await),
-        Request::Help => messages::help(prefix, bot.access.is_admin(msg.sender.as_str())),
-        Request::Reload | Request::Gaps if !bot.access.is_admin(msg.sender.as_str()) => {
-            let command = if request == Request::Reload {
-                "reload"
-            } else {
-                "gaps"
-            };
-            info!(sender = %msg.sender, command, "refused an admin command from a non-admin");
-            messages::admin_only(prefix, command)
-        }
-        Request::Reload => match blocking(move || engine.rebuild()).await {
-            Ok(Ok(report)) => {
-                info!(%report, by = %msg.sender, "index rebuilt");
-                // Told in the room's terms: its collections' files and problems.
-                let stats = bot.engine.stats_in(scope.as_deref());
-                let problems: Vec<String> = bot
-                    .engine
-                    .knowledge_errors_in(scope.as_deref())
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect();
-                messages::reload_done(stats.snippets, stats.files, report.millis, &problems)
-            }
-            Ok(Err(err)) => {
-                error!(error = %err, "rebuilding the index failed");
-                messages::reload_failed()
-            }
-            Err(err) => {
-                error!(error = %err, "rebuilding the index failed");
-                messages::reload_failed()
-            }
-        },
-        Request::Gaps => gaps(bot, room).await,
-        Request::MissingQuestion(cmd) => messages::missing_question(prefix, cmd),
-        Request::Empty => messages::empty_question(prefix),
-        Request::Unknown(cmd) => messages::unknown_command(prefix, &cmd),
-    };
-    (reply, None)
-}
-
-/// What `!status` shows, gathered now; in a room limited to `collections`, only
-/// what concerns those collections.
-async fn status(bot: &Bot, collections: Option<&[String]>) -> messages::Status {
-    let crypto = match super::crypto::status(&bot.client).await {
-        Ok(c) => Some(c),
-        Err(err) => {
-            error!(
-                error = format!("{err:#}"),
-                "reading the crypto status failed"
-            );
-            None
-        }
-    };
-    let reload = bot.reload_state().clone();
-    let index = bot.engine.stats_in(collections);
-    let visible = |file: &str| bot.engine.in_scope(file, collections);
-    messages::Status {
-        device_id: bot
-            .client
-            .device_id()
-            .map(|d| d.to_string())
-            .unwrap_or_else(|| "-".into()),
-        crypto,
-        index_age: super::status::index_age(&index),
-        index,
-        watching: Some(reload.watching),
-        last_reload: reload
-            .last_reload
-            .map(|r| (r.at.clone(), r.summary(visible))),
-        problems: bot
-            .engine
-            .knowledge_errors_in(collections)
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-        // The error may name any collection's files.
-        reload_failure: reload.failure.map(|f| {
-            if collections.is_none() {
-                f
-            } else {
-                messages::SEE_LOG.to_string()
-            }
-        }),
-        pulls: reload
-            .pulls
-            .into_iter()
-            .filter(|(c, _)| collections.is_none_or(|cols| cols.contains(c)))
-            .collect(),
-        uptime: Some(bot.started.elapsed()),
-    }
-}
-
-/// `!gaps`: the feedback file's most refused or down-voted questions: those
-/// asked in `room`, or in every room when asked in the admin room.
-async fn gaps(bot: &Bot, room: &Room) -> Formatted {
-    if bot.feedback.is_none() {
-        return messages::feedback_off();
-    }
-    let path = bot.config.feedback_path();
-    let (days, limit) = (
-        bot.config.feedback.gaps_days,
-        bot.config.feedback.gaps_limit,
-    );
-    let only = (bot.admin_room.as_deref() != Some(room.room_id()))
-        .then(|| room.room_id().as_str().to_owned());
-    let keep = move |r: &Record| only.as_ref().is_none_or(|room| r.room() == room);
-    match blocking(move || feedback::read_where(&path, keep)).await {
-        Ok(Ok((records, _))) => messages::gaps(
-            &feedback::gaps(&records, feedback::since_days(days), limit),
-            days,
-        ),
-        Ok(Err(err)) => {
-            error!(error = %err, "reading the feedback file failed");
-            messages::gaps_failed()
-        }
-        Err(err) => {
-            error!(error = %err, "reading the feedback file failed");
-            messages::gaps_failed()
-        }
-    }
-}
-
-fn search_failed(bot: &Bot, err: &dyn std::fmt::Display) -> Formatted {
-    error!(error = %err, "search failed");
-    bot.metrics.question(metrics::Outcome::Failed);
-    bot.counters
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .failed += 1;
-    messages::search_failed()
 }

@@ -81,7 +81,7 @@ impl Journal {
         // Compact: write what matters to a new file, then swap it in.
         let tmp = data_dir.join(format!("{FILE}.tmp"));
         {
-            let mut out = std::io::BufWriter::new(crate::feedback::open_private(&tmp, true)?);
+            let mut out = std::io::BufWriter::new(crate::files::open_private(&tmp, true)?);
             let keep = done_order.len().saturating_sub(KEEP_DONE);
             for id in &done_order[keep..] {
                 writeln!(out, "{}", line(&Line::Done { done: id.clone() }))?;
@@ -99,7 +99,7 @@ impl Journal {
             out.into_inner()?.sync_all()?;
         }
         std::fs::rename(&tmp, &path)?;
-        let file = crate::feedback::open_private(&path, false)?;
+        let file = crate::files::open_private(&path, false)?;
         let journal = Journal {
             path,
             file: Mutex::new(file),

@@ -6,18 +6,21 @@
 //! and the demo).
 
 pub mod access;
+pub(crate) mod commands;
 pub mod crypto;
 pub mod demo;
 pub mod handlers;
 pub mod human;
 pub(crate) mod journal;
 pub mod limits;
+pub(crate) mod membership;
 pub(crate) mod metrics;
 pub mod reply;
 pub(crate) mod rooms;
 pub mod session;
 pub mod status;
 pub mod synapse;
+pub(crate) mod sync;
 pub mod triggers;
 pub mod undecryptable;
 pub mod verification;
@@ -29,15 +32,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use matrix_sdk::Client;
-use matrix_sdk::config::SyncSettings;
-use matrix_sdk::ruma::api::client::filter::{
-    Filter as PresenceFilter, FilterDefinition, LazyLoadOptions, RoomEventFilter,
-};
-use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
-use matrix_sdk::ruma::api::error::ErrorKind;
-use matrix_sdk::ruma::events::AnySyncTimelineEvent;
 use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId};
-use matrix_sdk::store::{StateStoreDataKey, StateStoreDataValue};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
@@ -192,7 +187,7 @@ where
 pub async fn status_report(
     config: &Config,
     engine: &Engine,
-) -> anyhow::Result<crate::render::Formatted> {
+) -> anyhow::Result<crate::format::Formatted> {
     anyhow::ensure!(
         session::session_path(&config.matrix.data_dir).exists(),
         "no saved session in matrix.data_dir ({}); start the bot with `citebot run` first",
@@ -304,8 +299,8 @@ pub async fn run_with_client(
     if let Some(listener) = metrics_listener {
         bot.tasks.spawn(metrics::serve(bot.clone(), listener));
     }
-    resume(&bot, open_questions).await;
-    let result = sync_loop(&bot, &synced_tx).await;
+    sync::resume(&bot, open_questions).await;
+    let result = sync::sync_loop(&bot, &synced_tx).await;
     bot.shutdown.cancel();
     bot.tasks.close();
     if tokio::time::timeout(SHUTDOWN_GRACE, bot.tasks.wait())
@@ -359,44 +354,6 @@ impl<T: Clone + Eq + std::hash::Hash> Recent<T> {
     }
 }
 
-/// Takes up again the questions the journal holds open from before a restart
-/// (or a crash): each goes through the usual checks (too old, rate limits) and
-/// is answered; an encrypted one waits for its key again.
-async fn resume(bot: &Arc<Bot>, open: Vec<(String, journal::Open)>) {
-    if !open.is_empty() {
-        info!(
-            questions = open.len(),
-            "answering the questions left open before the restart"
-        );
-    }
-    for (id, q) in open {
-        let room = OwnedRoomId::try_from(q.room.as_str())
-            .ok()
-            .and_then(|r| bot.client.get_room(&r));
-        let raw = serde_json::value::to_raw_value(&q.event)
-            .ok()
-            .map(matrix_sdk::ruma::serde::Raw::<AnySyncTimelineEvent>::from_json);
-        let (Some(room), Some(raw)) = (room, raw) else {
-            warn!(event = %id, "an open question's room is gone; dropping it");
-            bot.journal.done(&id);
-            continue;
-        };
-        let taken = if q.encrypted {
-            match room.decrypt_event(raw.cast_ref_unchecked(), None).await {
-                Ok(d) if !d.kind.is_utd() => {
-                    handlers::handle_timeline_event(bot, &room, d.raw(), false, true).await
-                }
-                _ => undecryptable::track(bot, &room, &raw, false, true).await,
-            }
-        } else {
-            handlers::handle_timeline_event(bot, &room, &raw, false, true).await
-        };
-        if !taken {
-            bot.journal.done(&id);
-        }
-    }
-}
-
 /// Opens the feedback file (when `feedback.record`) and reads back which replies
 /// were answers, so votes on answers given before a restart still count.
 fn open_feedback(config: &Config) -> (Option<feedback::Log>, Recent<OwnedEventId>) {
@@ -424,118 +381,6 @@ fn open_feedback(config: &Config) -> (Option<feedback::Log>, Recent<OwnedEventId
         warn!(error = %err, "cannot read earlier feedback; votes on older answers are not recorded");
     }
     (Some(log), answers)
-}
-
-fn sync_filter(timeline_limit: u32) -> Filter {
-    let mut def = FilterDefinition::default();
-    def.room.timeline.limit = Some(timeline_limit.into());
-    // Lazy-loading members makes Synapse send the room summary (joined
-    // member counts), which DM detection and leave-when-alone rely on.
-    def.room.state.lazy_load_options = LazyLoadOptions::Enabled {
-        include_redundant_members: false,
-    };
-    // Typing notices, read receipts and presence are of no use to the bot, and
-    // each would end a long poll early: a question arriving while the bot handles
-    // such a wake-up waits for that whole round trip (measured: tens of ms a reply).
-    def.room.ephemeral = RoomEventFilter::ignore_all();
-    def.presence = PresenceFilter::ignore_all();
-    Filter::FilterDefinition(def)
-}
-
-/// Where the sync position the bot has fully handled is kept, in `data_dir`.
-const SYNC_TOKEN: &str = "sync-token";
-
-/// Saves `token` atomically (a crash leaves the old one or the new one).
-fn save_token(data_dir: &std::path::Path, token: &str) -> std::io::Result<()> {
-    let tmp = data_dir.join(format!("{SYNC_TOKEN}.tmp"));
-    std::fs::write(&tmp, token)?;
-    std::fs::rename(tmp, data_dir.join(SYNC_TOKEN))
-}
-
-/// Our own loop around `sync_once`: `Client::sync()` sleeps about a second
-/// after every quick `/sync`, which would add that second to most replies.
-async fn sync_loop(
-    bot: &Arc<Bot>,
-    synced: &tokio::sync::watch::Sender<bool>,
-) -> anyhow::Result<()> {
-    let cfg = &bot.config.sync;
-    let stored = bot
-        .client
-        .state_store()
-        .get_kv_data(StateStoreDataKey::SyncToken)
-        .await
-        .context("reading the stored sync token")?;
-    // matrix-sdk saves its token before the handlers run; ours is saved after
-    // them, once every question of the response is in the journal, so a crash
-    // in between replays the response instead of losing its questions.
-    let data_dir = bot.config.matrix.data_dir.clone();
-    let ours = std::fs::read_to_string(data_dir.join(SYNC_TOKEN))
-        .ok()
-        .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty());
-    // Without a stored token this is a fresh login: the first sync returns
-    // history, which is not addressed to a bot that wasn't listening.
-    // (Ours only goes with the state store it was saved with: a fresh store
-    // needs a full first sync.)
-    let mut catching_up = stored.is_none();
-    // The token the next sync starts from: where a gap in a limited timeline ends.
-    let mut since = match stored {
-        Some(StateStoreDataValue::SyncToken(token)) => ours.or(Some(token)),
-        _ => None,
-    };
-    if catching_up {
-        info!("no stored sync token: skipping history in the first sync");
-    } else {
-        info!("continuing from the stored sync token");
-    }
-    let mut first = true;
-    let mut backoff = Duration::from_millis(500);
-    loop {
-        // Long-poll, except for the first sync so startup is quick.
-        let timeout = if first {
-            Duration::ZERO
-        } else {
-            Duration::from_secs(cfg.timeout_secs)
-        };
-        let mut settings = SyncSettings::default()
-            .filter(sync_filter(cfg.timeline_limit))
-            .timeout(timeout);
-        if let Some(token) = &since {
-            settings = settings.token(token.clone());
-        }
-        let response = tokio::select! {
-            biased;
-            _ = bot.shutdown.cancelled() => return Ok(()),
-            r = bot.client.sync_once(settings) => r,
-        };
-        match response {
-            Ok(response) => {
-                backoff = Duration::from_millis(500);
-                let next = response.next_batch.clone();
-                handlers::process(bot, response, catching_up, since.as_deref()).await;
-                if let Err(err) = save_token(&data_dir, &next) {
-                    warn!(error = %err, "saving the sync position failed");
-                }
-                since = Some(next);
-                catching_up = false;
-                first = false;
-                synced.send_replace(true);
-                bot.metrics.synced();
-            }
-            Err(err) => {
-                if let Some(ErrorKind::UnknownToken(_)) = err.client_api_error_kind() {
-                    return Err(err).context("the homeserver rejected the access token (logged out?); delete the session file in matrix.data_dir to log in again");
-                }
-                error!(error = %err, retry_in_ms = backoff.as_millis() as u64, "sync failed");
-                bot.metrics.sync_failed(&err.to_string());
-                tokio::select! {
-                    _ = bot.shutdown.cancelled() => return Ok(()),
-                    _ = tokio::time::sleep(backoff) => {}
-                }
-                backoff = (backoff * 2).min(MAX_BACKOFF);
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -18,7 +18,8 @@ use matrix_sdk::ruma::{OwnedEventId, OwnedTransactionId};
 use tracing::warn;
 
 use crate::config::ReplyMode;
-use crate::render::Formatted;
+use crate::format::Formatted;
+use crate::messages;
 
 /// The reply event for `question`.
 pub fn content(
@@ -26,7 +27,7 @@ pub fn content(
     question: &OriginalSyncRoomMessageEvent,
     mode: ReplyMode,
 ) -> RoomMessageEventContent {
-    let body = body.clone().fit(crate::render::MAX_REPLY_BYTES);
+    let body = messages::fitted(body.clone());
     let notice = RoomMessageEventContent::notice_html(body.plain, body.html);
     let mut content = match mode {
         ReplyMode::Thread => {

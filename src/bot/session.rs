@@ -162,26 +162,5 @@ async fn session_from_token(cfg: &MatrixConfig, token: &str) -> anyhow::Result<M
 
 /// Writes the session readable by the owner only: it holds the access token.
 fn save(path: &Path, saved: &SavedSession) -> anyhow::Result<()> {
-    write_private(path, serde_json::to_string_pretty(saved)?.as_bytes())
-}
-
-/// Writes a secret file atomically (temp file, then rename), readable by the
-/// owner only.
-pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = std::path::PathBuf::from(tmp);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path).with_context(|| format!("saving {}", path.display()))?;
-    Ok(())
+    crate::files::write_private(path, serde_json::to_string_pretty(saved)?.as_bytes())
 }

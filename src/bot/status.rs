@@ -7,8 +7,9 @@ use std::time::Duration;
 use matrix_sdk::Client;
 
 use super::crypto;
+use super::watch::ReloadState;
+use crate::format::Formatted;
 use crate::messages;
-use crate::render::Formatted;
 use crate::search::{Engine, IndexStats};
 
 /// How long ago the index was built, when its build time is known.
@@ -17,27 +18,77 @@ pub fn index_age(stats: &IndexStats) -> Option<Duration> {
     (chrono::Utc::now() - built.to_utc()).to_std().ok()
 }
 
+/// What a running bot adds to its status report.
+pub(crate) struct Running {
+    pub reload: ReloadState,
+    pub uptime: Duration,
+}
+
+/// The status report over `collections` (`None`: all), with the encryption
+/// status when it could be read; `running` is `None` for `citebot status`.
+pub(crate) fn summary(
+    client: &Client,
+    engine: &Engine,
+    collections: Option<&[String]>,
+    crypto: Option<messages::Encryption>,
+    running: Option<Running>,
+) -> messages::Status {
+    let index = engine.stats_in(collections);
+    let visible = |file: &str| engine.in_scope(file, collections);
+    let (reload, uptime) = match running {
+        Some(r) => (Some(r.reload), Some(r.uptime)),
+        None => (None, None),
+    };
+    let reload = reload.as_ref();
+    messages::Status {
+        device_id: client
+            .device_id()
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "-".into()),
+        crypto,
+        index_age: index_age(&index),
+        index,
+        watching: reload.map(|r| r.watching.clone()),
+        last_reload: reload
+            .and_then(|r| r.last_reload.as_ref())
+            .map(|r| (r.at.clone(), r.summary(visible))),
+        problems: engine
+            .knowledge_errors_in(collections)
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        // The error may name any collection's files.
+        reload_failure: reload.and_then(|r| r.failure.clone()).map(|f| {
+            if collections.is_none() {
+                f
+            } else {
+                messages::SEE_LOG.to_string()
+            }
+        }),
+        pulls: reload
+            .map(|r| {
+                r.pulls
+                    .iter()
+                    .filter(|(c, _)| collections.is_none_or(|cols| cols.contains(c)))
+                    .map(|(c, p)| (c.clone(), p.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        uptime,
+    }
+}
+
 /// The `citebot status` report, from outside a running bot: no reload state or
 /// uptime, the knowledge problems as the index last recorded them.
 pub async fn report(client: &Client, engine: &Engine) -> anyhow::Result<Formatted> {
     let crypto = crypto::status(client).await?;
-    let index = engine.stats();
-    Ok(messages::status(&messages::Status {
-        device_id: crypto.device_id.clone(),
-        crypto: Some(crypto),
-        index_age: index_age(&index),
-        index,
-        watching: None,
-        last_reload: None,
-        problems: engine
-            .knowledge_errors()
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-        reload_failure: None,
-        pulls: Vec::new(),
-        uptime: None,
-    }))
+    Ok(messages::status(&summary(
+        client,
+        engine,
+        None,
+        Some(crypto),
+        None,
+    )))
 }
 
 #[cfg(test)]

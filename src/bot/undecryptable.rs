@@ -22,7 +22,7 @@ use matrix_sdk::ruma::{
 use tokio::sync::Notify;
 use tracing::{debug, info, warn};
 
-use super::{Bot, handlers, journal, reply};
+use super::{Bot, handlers, journal, membership, reply};
 use crate::messages;
 
 /// How often pending messages are retried (decryption is a local lookup).
@@ -90,13 +90,11 @@ pub(crate) async fn track(
     if sender == bot.user_id {
         return false;
     }
-    let sent_at = u64::from(ts.0);
-    if handlers::said_before_us(bot, room, sent_at).await {
-        return false; // never meant for us to read
-    }
-    let now = u64::from(MilliSecondsSinceUnixEpoch::now().0);
-    if Duration::from_millis(now.saturating_sub(sent_at)) > bot.config.answer.max_missed_age() {
-        return false;
+    if membership::too_late(bot, room, u64::from(ts.0))
+        .await
+        .is_some()
+    {
+        return false; // never meant for us to read, or too old to answer
     }
     let utd = &bot.undecryptable;
     {

@@ -17,8 +17,8 @@ use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
 use super::Bot;
+use crate::format::Formatted;
 use crate::messages;
-use crate::render::Formatted;
 
 /// Quiet time that ends a burst of events: an editor's save (temp file, write,
 /// rename) or a `git pull` becomes one refresh.
@@ -479,7 +479,7 @@ pub(crate) async fn post_to_admin_room(
             warn!(room = %room_id, "not in the admin room (invite the bot there); not posting");
             continue;
         };
-        let post = post.fit(crate::render::MAX_REPLY_BYTES);
+        let post = messages::fitted(post);
         let content = RoomMessageEventContent::notice_html(post.plain, post.html);
         if let Err(err) = room.send(content).await {
             warn!(room = %room_id, error = %err, "posting to the admin room failed");

@@ -794,9 +794,18 @@ mod tests {
             .map(|u| u.variants.iter().map(|v| v.kind).collect())
             .collect();
         // "naadam" is known: no fuzzy variants. The typos get fuzzy ones.
-        assert!(kinds[0].contains(&question::VariantKind::Fuzzy), "{kinds:?}");
-        assert!(!kinds[1].contains(&question::VariantKind::Fuzzy), "{kinds:?}");
-        assert!(kinds[2].contains(&question::VariantKind::Fuzzy), "{kinds:?}");
+        assert!(
+            kinds[0].contains(&question::VariantKind::Fuzzy),
+            "{kinds:?}"
+        );
+        assert!(
+            !kinds[1].contains(&question::VariantKind::Fuzzy),
+            "{kinds:?}"
+        );
+        assert!(
+            kinds[2].contains(&question::VariantKind::Fuzzy),
+            "{kinds:?}"
+        );
         // A correctly spelled word never gets a fuzzy variant, even if a near word exists.
         let q = e.explain("visit").unwrap().question;
         assert!(

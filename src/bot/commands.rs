@@ -1,0 +1,223 @@
+//! The bot's replies: answers to questions and the `!` commands (`!why`,
+//! `!sources`, `!stats`, `!status`, `!help`, and for admins `!reload` and
+//! `!gaps`), each limited to the collections the room sees.
+
+use std::sync::Arc;
+
+use matrix_sdk::Room;
+use matrix_sdk::ruma::events::room::message::OriginalSyncRoomMessageEvent;
+use tracing::{error, info};
+
+use super::Bot;
+use super::metrics;
+use super::triggers::Request;
+use crate::feedback;
+use crate::format::Formatted;
+use crate::messages;
+use crate::render;
+use crate::search::{Answer, AskOptions};
+
+/// Runs `f` on the blocking pool: the search core is synchronous.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
+    Ok(tokio::task::spawn_blocking(f).await?)
+}
+
+/// Runs the search `f` on the blocking pool once one of `search.max_concurrent`
+/// places is free: questions beyond that wait here, not in the blocking pool,
+/// which reloads and the crypto store also need.
+async fn search<T: Send + 'static>(
+    bot: &Bot,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> anyhow::Result<T> {
+    let started = std::time::Instant::now();
+    let _permit = bot.searches.acquire().await?;
+    let result = blocking(f).await;
+    bot.metrics.search_took(started.elapsed());
+    result
+}
+
+/// The reply to `request` in `room`, and the search core's answer when it was a
+/// question (for the feedback file). Everything it tells is limited to the
+/// collections the room sees.
+pub(crate) async fn build_reply(
+    bot: &Arc<Bot>,
+    room: &Room,
+    msg: &OriginalSyncRoomMessageEvent,
+    request: Request,
+) -> (Formatted, Option<Answer>) {
+    let prefix = bot.config.answer.command_prefix.as_str();
+    let scope = bot.rooms.collections(room);
+    let is_admin = bot.access.is_admin(msg.sender.as_str());
+    let reply = match request {
+        Request::Ask(question) => return ask(bot, question, scope).await,
+        Request::Why(question) => why(bot, question, scope).await,
+        Request::Sources => messages::sources(&bot.engine.sources_in(scope.as_deref())),
+        Request::Stats => stats(bot, scope.as_deref()),
+        Request::Status => messages::status(&status(bot, scope.as_deref()).await),
+        Request::Help => messages::help(prefix, is_admin),
+        Request::Reload | Request::Gaps if !is_admin => {
+            let command = if request == Request::Reload {
+                "reload"
+            } else {
+                "gaps"
+            };
+            info!(sender = %msg.sender, command, "refused an admin command from a non-admin");
+            messages::admin_only(prefix, command)
+        }
+        Request::Reload => reload(bot, msg, scope.as_deref()).await,
+        Request::Gaps => gaps(bot, room).await,
+        Request::MissingQuestion(cmd) => messages::missing_question(prefix, cmd),
+        Request::Empty => messages::empty_question(prefix),
+        Request::Unknown(cmd) => messages::unknown_command(prefix, &cmd),
+    };
+    (reply, None)
+}
+
+/// A question: the answer (or refusal) over the room's collections `scope`.
+async fn ask(
+    bot: &Bot,
+    question: String,
+    scope: Option<Vec<String>>,
+) -> (Formatted, Option<Answer>) {
+    let engine = bot.engine.clone();
+    let options = AskOptions {
+        collections: scope,
+        passages: None,
+    };
+    match search(bot, move || engine.ask_with(&question, &options)).await {
+        Ok(Ok(answer)) => {
+            let mut c = bot.counters.lock().unwrap_or_else(|e| e.into_inner());
+            if answer.answered {
+                c.answered += 1;
+                bot.metrics.question(metrics::Outcome::Answered);
+            } else {
+                c.refused += 1;
+                bot.metrics.question(metrics::Outcome::Refused);
+            }
+            drop(c);
+            (render::matrix(&answer), Some(answer))
+        }
+        Ok(Err(err)) => (search_failed(bot, &err), None),
+        Err(err) => (search_failed(bot, &err), None),
+    }
+}
+
+/// `!why`: how the question was understood and scored, over `scope`.
+async fn why(bot: &Bot, question: String, scope: Option<Vec<String>>) -> Formatted {
+    let engine = bot.engine.clone();
+    let options = AskOptions {
+        collections: scope,
+        passages: None,
+    };
+    match search(bot, move || engine.explain_with(&question, &options)).await {
+        // The question as read: a long one was cut.
+        Ok(Ok(explanation)) => messages::why(&explanation.question.text, &explanation.to_string()),
+        Ok(Err(err)) => search_failed(bot, &err),
+        Err(err) => search_failed(bot, &err),
+    }
+}
+
+/// `!stats`: the bot's counters and the totals of the collections in `scope`.
+fn stats(bot: &Bot, scope: Option<&[String]>) -> Formatted {
+    let counters = bot
+        .counters
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    messages::stats(
+        &counters,
+        &bot.engine.stats_in(scope),
+        bot.started.elapsed(),
+    )
+}
+
+/// `!reload` (admins): rebuilds the index, and tells it in the room's terms —
+/// its collections' files and problems.
+async fn reload(
+    bot: &Bot,
+    msg: &OriginalSyncRoomMessageEvent,
+    scope: Option<&[String]>,
+) -> Formatted {
+    let engine = bot.engine.clone();
+    match blocking(move || engine.rebuild()).await {
+        Ok(Ok(report)) => {
+            info!(%report, by = %msg.sender, "index rebuilt");
+            let stats = bot.engine.stats_in(scope);
+            let problems: Vec<String> = bot
+                .engine
+                .knowledge_errors_in(scope)
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            messages::reload_done(stats.snippets, stats.files, report.millis, &problems)
+        }
+        Ok(Err(err)) => {
+            error!(error = %err, "rebuilding the index failed");
+            messages::reload_failed()
+        }
+        Err(err) => {
+            error!(error = %err, "rebuilding the index failed");
+            messages::reload_failed()
+        }
+    }
+}
+
+/// What `!status` shows, gathered now; in a room limited to `collections`, only
+/// what concerns those collections.
+async fn status(bot: &Bot, collections: Option<&[String]>) -> messages::Status {
+    let crypto = match super::crypto::status(&bot.client).await {
+        Ok(c) => Some(c),
+        Err(err) => {
+            error!(
+                error = format!("{err:#}"),
+                "reading the crypto status failed"
+            );
+            None
+        }
+    };
+    let running = super::status::Running {
+        reload: bot.reload_state().clone(),
+        uptime: bot.started.elapsed(),
+    };
+    super::status::summary(&bot.client, &bot.engine, collections, crypto, Some(running))
+}
+
+/// `!gaps`: the feedback file's most refused or down-voted questions: those
+/// asked in `room`, or in every room when asked in the admin room.
+async fn gaps(bot: &Bot, room: &Room) -> Formatted {
+    if bot.feedback.is_none() {
+        return messages::feedback_off();
+    }
+    let path = bot.config.feedback_path();
+    let (days, limit) = (
+        bot.config.feedback.gaps_days,
+        bot.config.feedback.gaps_limit,
+    );
+    let only = (bot.admin_room.as_deref() != Some(room.room_id()))
+        .then(|| room.room_id().as_str().to_owned());
+    let keep = move |r: &feedback::Record| only.as_ref().is_none_or(|room| r.room() == room);
+    match blocking(move || feedback::read_where(&path, keep)).await {
+        Ok(Ok((records, _))) => messages::gaps(
+            &feedback::gaps(&records, feedback::since_days(days), limit),
+            days,
+        ),
+        Ok(Err(err)) => {
+            error!(error = %err, "reading the feedback file failed");
+            messages::gaps_failed()
+        }
+        Err(err) => {
+            error!(error = %err, "reading the feedback file failed");
+            messages::gaps_failed()
+        }
+    }
+}
+
+fn search_failed(bot: &Bot, err: &dyn std::fmt::Display) -> Formatted {
+    error!(error = %err, "search failed");
+    bot.metrics.question(metrics::Outcome::Failed);
+    bot.counters
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .failed += 1;
+    messages::search_failed()
+}

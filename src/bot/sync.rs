@@ -1,0 +1,271 @@
+//! The sync loop: each `/sync` response's invites, messages and gaps handed to
+//! the handlers, the sync position saved only once its questions are in the
+//! journal, and the questions the journal held open before a restart taken up
+//! again.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use matrix_sdk::Room;
+use matrix_sdk::config::SyncSettings;
+use matrix_sdk::ruma::api::client::filter::{
+    Filter as PresenceFilter, FilterDefinition, LazyLoadOptions, RoomEventFilter,
+};
+use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
+use matrix_sdk::ruma::api::error::ErrorKind;
+use matrix_sdk::ruma::events::AnySyncTimelineEvent;
+use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedRoomId};
+use matrix_sdk::store::{StateStoreDataKey, StateStoreDataValue};
+use matrix_sdk::sync::SyncResponse;
+use tracing::{error, info, warn};
+
+use super::{Bot, MAX_BACKOFF, handlers, journal, membership, undecryptable};
+
+/// Handles one sync response. `catching_up`: the first sync after a fresh
+/// login, whose messages are history and never answered. `since`: the token
+/// this sync started from.
+async fn process(bot: &Arc<Bot>, response: SyncResponse, catching_up: bool, since: Option<&str>) {
+    for room_id in response.rooms.invited.keys() {
+        let bot2 = bot.clone();
+        let room_id = room_id.clone();
+        bot.tasks
+            .spawn(async move { membership::handle_invite(&bot2, room_id).await });
+    }
+    for (room_id, update) in &response.rooms.joined {
+        let Some(room) = bot.client.get_room(room_id) else {
+            continue;
+        };
+        // A limited timeline (more events than sync.timeline_limit since the last
+        // sync, as after downtime) has a gap before its events: fetch it first, so
+        // questions asked in it are answered too, in order.
+        let gap = match (update.timeline.limited && !catching_up, since) {
+            (true, Some(since)) => {
+                missed_events(bot, &room, update.timeline.prev_batch.as_deref(), since).await
+            }
+            _ => Vec::new(),
+        };
+        membership::note_invite(bot, &room, gap.iter().chain(&update.timeline.events));
+        for event in gap.iter().chain(&update.timeline.events) {
+            // Encrypted events arrive decrypted where the key was at hand;
+            // the rest wait for their key (see `undecryptable`).
+            if event.kind.is_utd() {
+                undecryptable::track(bot, &room, event.raw(), catching_up, false).await;
+                continue;
+            }
+            handlers::handle_timeline_event(bot, &room, event.raw(), catching_up, false).await;
+        }
+        membership::leave_if_alone(bot, &room).await;
+    }
+}
+
+/// Most events fetched to fill one room's gap: a bound on the work after a long
+/// outage in a busy room (older questions would be past `max_missed_age` anyway).
+const MAX_GAP_EVENTS: usize = 1000;
+
+/// The events of `room` between `since` (the previous sync) and `prev_batch` (the
+/// start of a limited timeline), oldest first, fetched backwards through
+/// `/messages` until the gap is closed, the events are older than
+/// `answer.max_missed_age_secs`, or [`MAX_GAP_EVENTS`] are fetched.
+async fn missed_events(
+    bot: &Arc<Bot>,
+    room: &Room,
+    prev_batch: Option<&str>,
+    since: &str,
+) -> Vec<matrix_sdk::deserialized_responses::TimelineEvent> {
+    let Some(mut from) = prev_batch.map(str::to_owned) else {
+        return Vec::new();
+    };
+    let oldest_wanted = std::time::SystemTime::now()
+        .checked_sub(bot.config.answer.max_missed_age())
+        .and_then(MilliSecondsSinceUnixEpoch::from_system_time);
+    let mut events = Vec::new();
+    loop {
+        let mut options = matrix_sdk::room::MessagesOptions::backward().from(from.as_str());
+        options.to = Some(since.to_owned());
+        options.limit = 100u32.into();
+        let page = match room.messages(options).await {
+            Ok(page) => page,
+            Err(err) => {
+                warn!(room = %room.room_id(), error = %err, "cannot fetch the messages sent while away; some may go unanswered");
+                break;
+            }
+        };
+        let done = page.chunk.is_empty() || page.end.is_none();
+        let mut too_old = false;
+        for event in page.chunk {
+            let ts = event
+                .raw()
+                .get_field::<MilliSecondsSinceUnixEpoch>("origin_server_ts")
+                .ok()
+                .flatten();
+            too_old |= matches!((ts, oldest_wanted), (Some(ts), Some(oldest)) if ts < oldest);
+            events.push(event);
+        }
+        if done || too_old || events.len() >= MAX_GAP_EVENTS {
+            break;
+        }
+        from = page.end.unwrap_or_default();
+    }
+    info!(room = %room.room_id(), events = events.len(), "fetched the messages sent while away that the sync left out");
+    events.reverse();
+    events
+}
+
+/// Takes up again the questions the journal holds open from before a restart
+/// (or a crash): each goes through the usual checks (too old, rate limits) and
+/// is answered; an encrypted one waits for its key again.
+pub(crate) async fn resume(bot: &Arc<Bot>, open: Vec<(String, journal::Open)>) {
+    if !open.is_empty() {
+        info!(
+            questions = open.len(),
+            "answering the questions left open before the restart"
+        );
+    }
+    for (id, q) in open {
+        let room = OwnedRoomId::try_from(q.room.as_str())
+            .ok()
+            .and_then(|r| bot.client.get_room(&r));
+        let raw = serde_json::value::to_raw_value(&q.event)
+            .ok()
+            .map(matrix_sdk::ruma::serde::Raw::<AnySyncTimelineEvent>::from_json);
+        let (Some(room), Some(raw)) = (room, raw) else {
+            warn!(event = %id, "an open question's room is gone; dropping it");
+            bot.journal.done(&id);
+            continue;
+        };
+        let taken = if q.encrypted {
+            match room.decrypt_event(raw.cast_ref_unchecked(), None).await {
+                Ok(d) if !d.kind.is_utd() => {
+                    handlers::handle_timeline_event(bot, &room, d.raw(), false, true).await
+                }
+                _ => undecryptable::track(bot, &room, &raw, false, true).await,
+            }
+        } else {
+            handlers::handle_timeline_event(bot, &room, &raw, false, true).await
+        };
+        if !taken {
+            bot.journal.done(&id);
+        }
+    }
+}
+
+fn sync_filter(timeline_limit: u32) -> Filter {
+    let mut def = FilterDefinition::default();
+    def.room.timeline.limit = Some(timeline_limit.into());
+    // Lazy-loading members makes Synapse send the room summary (joined
+    // member counts), which DM detection and leave-when-alone rely on.
+    def.room.state.lazy_load_options = LazyLoadOptions::Enabled {
+        include_redundant_members: false,
+    };
+    // Typing notices, read receipts and presence are of no use to the bot, and
+    // each would end a long poll early: a question arriving while the bot handles
+    // such a wake-up waits for that whole round trip (measured: tens of ms a reply).
+    def.room.ephemeral = RoomEventFilter::ignore_all();
+    def.presence = PresenceFilter::ignore_all();
+    Filter::FilterDefinition(def)
+}
+
+/// Where the sync position the bot has fully handled is kept, in `data_dir`.
+const SYNC_TOKEN: &str = "sync-token";
+
+/// Saves `token` atomically (a crash leaves the old one or the new one).
+fn save_token(data_dir: &std::path::Path, token: &str) -> std::io::Result<()> {
+    let tmp = data_dir.join(format!("{SYNC_TOKEN}.tmp"));
+    std::fs::write(&tmp, token)?;
+    std::fs::rename(tmp, data_dir.join(SYNC_TOKEN))
+}
+
+/// Where the first sync starts: whether it is a fresh login's (whose messages
+/// are history, not addressed to a bot that wasn't listening), and the token.
+async fn starting_point(bot: &Bot) -> anyhow::Result<(bool, Option<String>)> {
+    let stored = bot
+        .client
+        .state_store()
+        .get_kv_data(StateStoreDataKey::SyncToken)
+        .await
+        .context("reading the stored sync token")?;
+    // matrix-sdk saves its token before the handlers run; ours is saved after
+    // them, once every question of the response is in the journal, so a crash
+    // in between replays the response instead of losing its questions.
+    let ours = std::fs::read_to_string(bot.config.matrix.data_dir.join(SYNC_TOKEN))
+        .ok()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty());
+    // Without a stored token this is a fresh login: the first sync returns
+    // history, which is not addressed to a bot that wasn't listening.
+    // (Ours only goes with the state store it was saved with: a fresh store
+    // needs a full first sync.)
+    let catching_up = stored.is_none();
+    let since = match stored {
+        Some(StateStoreDataValue::SyncToken(token)) => ours.or(Some(token)),
+        _ => None,
+    };
+    if catching_up {
+        info!("no stored sync token: skipping history in the first sync");
+    } else {
+        info!("continuing from the stored sync token");
+    }
+    Ok((catching_up, since))
+}
+
+/// Our own loop around `sync_once`: `Client::sync()` sleeps about a second
+/// after every quick `/sync`, which would add that second to most replies.
+pub(crate) async fn sync_loop(
+    bot: &Arc<Bot>,
+    synced: &tokio::sync::watch::Sender<bool>,
+) -> anyhow::Result<()> {
+    let cfg = &bot.config.sync;
+    let data_dir = &bot.config.matrix.data_dir;
+    // `since`: the token the next sync starts from, where a gap in a limited
+    // timeline ends.
+    let (mut catching_up, mut since) = starting_point(bot).await?;
+    let mut first = true;
+    let mut backoff = Duration::from_millis(500);
+    loop {
+        // Long-poll, except for the first sync so startup is quick.
+        let timeout = if first {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(cfg.timeout_secs)
+        };
+        let mut settings = SyncSettings::default()
+            .filter(sync_filter(cfg.timeline_limit))
+            .timeout(timeout);
+        if let Some(token) = &since {
+            settings = settings.token(token.clone());
+        }
+        let response = tokio::select! {
+            biased;
+            _ = bot.shutdown.cancelled() => return Ok(()),
+            r = bot.client.sync_once(settings) => r,
+        };
+        match response {
+            Ok(response) => {
+                backoff = Duration::from_millis(500);
+                let next = response.next_batch.clone();
+                process(bot, response, catching_up, since.as_deref()).await;
+                if let Err(err) = save_token(data_dir, &next) {
+                    warn!(error = %err, "saving the sync position failed");
+                }
+                since = Some(next);
+                catching_up = false;
+                first = false;
+                synced.send_replace(true);
+                bot.metrics.synced();
+            }
+            Err(err) => {
+                if let Some(ErrorKind::UnknownToken(_)) = err.client_api_error_kind() {
+                    return Err(err).context("the homeserver rejected the access token (logged out?); delete the session file in matrix.data_dir to log in again");
+                }
+                error!(error = %err, retry_in_ms = backoff.as_millis() as u64, "sync failed");
+                bot.metrics.sync_failed(&err.to_string());
+                tokio::select! {
+                    _ = bot.shutdown.cancelled() => return Ok(()),
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}
