@@ -203,7 +203,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 passages: None,
             };
             if why {
-                writeln!(out, "{}", engine.explain_with(&question, &options)?)?;
+                writeln!(
+                    out,
+                    "{}",
+                    messages::explanation(&engine.explain_with(&question, &options)?)
+                )?;
                 return Ok(ExitCode::SUCCESS);
             }
             let answer = engine

@@ -1,10 +1,14 @@
 //! Every piece of text citebot says to people, in one place: the words around an
-//! answer (used by `render`), and the bot's commands, apologies and notices.
+//! answer (used by `render`), the bot's commands (`!why`, `!status`, `!reload`…),
+//! apologies and notices, and what it posts to the admin room. Descriptions of
+//! errors are their error types' `Display` (a knowledge file's problem, a failed
+//! search), shared with the command line and the log; this module frames them.
 //! Anything that came from a user or a file is HTML-escaped.
 
 use crate::feedback::Gap;
 use crate::format::{Formatted, MAX_REPLY_BYTES, escape_html};
-use crate::search::{IndexStats, SourceInfo};
+use crate::search::{Explanation, IndexStats, SourceInfo, topic};
+use std::fmt::Write as _;
 use std::time::Duration;
 /// Precedes the answer sentence.
 pub const ANSWER: &str = "Answer:";
@@ -121,14 +125,99 @@ pub fn sources(sources: &[SourceInfo]) -> Formatted {
     both(plain.trim_end().to_string(), html)
 }
 
+/// How the search core understood and scored a question (`!why`, `citebot ask
+/// --why`): the question's concepts and weights, the confidence and its figures,
+/// and each candidate's scores.
+pub fn explanation(e: &Explanation) -> String {
+    let mut f = String::new();
+    write_explanation(&mut f, e).expect("writing to a String");
+    f
+}
+
+fn write_explanation(f: &mut String, e: &Explanation) -> std::fmt::Result {
+    let q = &e.question;
+    if let Some(cut) = &e.cut {
+        writeln!(
+            f,
+            "Read only the first {} of {} words.",
+            cut.words_read, cut.words_asked
+        )?;
+    }
+    writeln!(f, "Question type: {:?}, tense: {:?}", q.kind, q.tense)?;
+    if q.units.is_empty() {
+        writeln!(f, "No searchable words: the question is only stop words.")?;
+    }
+    for u in &q.units {
+        let variants: Vec<String> = u
+            .variants
+            .iter()
+            .map(|v| {
+                format!("{} ({:?}, df {})", v.terms.join(" "), v.kind, v.doc_freq).to_lowercase()
+            })
+            .collect();
+        writeln!(
+            f,
+            "- “{}” weight {:.2}{}{}: {}",
+            u.text,
+            u.weight,
+            if u.name { ", name" } else { "" },
+            if u.known {
+                ""
+            } else {
+                ", not in the knowledge"
+            },
+            if variants.is_empty() {
+                "—".to_string()
+            } else {
+                variants.join(", ")
+            }
+        )?;
+    }
+    let c = &e.confidence;
+    writeln!(
+        f,
+        "Confidence {:.2} (coverage {:.2}, known {:.2}, typo-corrected {:.2}, sentence {:.2}, {} concepts), bar {:.2} → {}",
+        c.value,
+        c.coverage,
+        c.known,
+        c.fuzzy,
+        c.sentence,
+        c.units,
+        e.bar,
+        if e.answered { "answered" } else { "refused" }
+    )?;
+    for (i, p) in e.passages.iter().enumerate() {
+        writeln!(
+            f,
+            "{}. {} — coverage {:.2}, bm25 {:.2}, score {:.2}; matched: {}",
+            i + 1,
+            topic(&p.title, &p.heading),
+            p.coverage,
+            p.bm25,
+            p.score,
+            if p.matched.is_empty() {
+                "—".to_string()
+            } else {
+                p.matched.join(", ")
+            }
+        )?;
+        if let Some((text, score)) = &p.sentence {
+            writeln!(f, "   best sentence ({score:.2}): {text}")?;
+        }
+    }
+    Ok(())
+}
+
 /// `!why`: the search core's explanation, shown preformatted.
-pub fn why(question: &str, explanation: &str) -> Formatted {
+pub fn why(e: &Explanation) -> Formatted {
+    // The question as read: a long one was cut.
+    let (question, explanation) = (&e.question.text, explanation(e));
     both(
         format!("Why, for “{question}”:\n{explanation}"),
         format!(
             "<p>Why, for “{}”:</p><pre>{}</pre>",
             escape_html(question),
-            escape_html(explanation)
+            escape_html(&explanation)
         ),
     )
 }
@@ -416,6 +505,16 @@ pub fn reload_summary(
     } else {
         what.join("; ")
     }
+}
+
+/// How the knowledge folder is followed (`!status`): not at all.
+pub const NOT_WATCHED: &str = "not watched (search.watch = false); use !reload";
+/// How the knowledge folder is followed: by a file watcher.
+pub const WATCHING: &str = "watching for changes";
+
+/// How the knowledge folder is followed: re-read `every` so often, and `why`.
+pub fn polling(every: Duration, why: &str) -> String {
+    format!("re-read every {} s ({why})", every.as_secs())
 }
 
 /// Ends a reply cut to fit in one Matrix event.
@@ -710,7 +809,7 @@ mod tests {
             let a = engine.ask(q).unwrap();
             replies.push((format!("answer {q}"), crate::render::matrix(&a)));
             let explained = engine.explain(q).unwrap();
-            replies.push((format!("!why {q}"), why(q, &explained.to_string())));
+            replies.push((format!("!why {q}"), why(&explained)));
         }
         let mut cut = engine.ask(&"very long question ".repeat(200)).unwrap();
         cut.answered = false;
@@ -791,7 +890,27 @@ mod tests {
 
     #[test]
     fn user_and_file_text_is_escaped() {
-        let f = why("<b>x</b>", "<script>");
+        use crate::search::question::{Kind, Question, Tense, Unit};
+        let f = why(&Explanation {
+            question: Question {
+                text: "<b>x</b>".into(),
+                kind: Kind::Other,
+                tense: Tense::Neutral,
+                units: vec![Unit {
+                    text: "<script>".into(),
+                    variants: Vec::new(),
+                    prefix: None,
+                    name: false,
+                    known: false,
+                    weight: 1.0,
+                }],
+            },
+            bar: 0.65,
+            confidence: Default::default(),
+            answered: false,
+            passages: Vec::new(),
+            cut: None,
+        });
         assert!(!f.html.contains("<b>x") && !f.html.contains("<script>"));
         let s = sources(&[SourceInfo {
             file: "a.md".into(),

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use crate::format::{Formatted, escape_html};
 use crate::messages;
-use crate::search::{Answer, Citation, Passage};
+use crate::search::{self, Answer, Citation, Passage};
 
 /// "5 March 2025" from "2025-03-05"; other text unchanged.
 pub fn human_date(date: &str) -> String {
@@ -29,11 +29,7 @@ fn freshness_note(a: &Answer) -> Option<String> {
 
 /// "Title › Heading".
 fn topic(c: &Citation) -> String {
-    if c.heading.is_empty() {
-        c.title.clone()
-    } else {
-        format!("{} › {}", c.title, c.heading)
-    }
+    search::topic(&c.title, &c.heading)
 }
 
 /// The citation line in plain text: topic, source, date, url, file:line.

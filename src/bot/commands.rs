@@ -110,8 +110,7 @@ async fn why(bot: &Bot, question: String, scope: Option<Vec<String>>) -> Formatt
         passages: None,
     };
     match search(bot, move || engine.explain_with(&question, &options)).await {
-        // The question as read: a long one was cut.
-        Ok(Ok(explanation)) => messages::why(&explanation.question.text, &explanation.to_string()),
+        Ok(Ok(explanation)) => messages::why(&explanation),
         Ok(Err(err)) => search_failed(bot, &err),
         Err(err) => search_failed(bot, &err),
     }

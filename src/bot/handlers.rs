@@ -153,30 +153,7 @@ async fn handle_message(
         return false;
     }
     match bot.limits.check(msg.sender.as_str(), room_id) {
-        Verdict::Allow => {
-            // On disk before the sync position holding it is saved: a crash
-            // from here on can't lose the question.
-            let taken = journaled
-                || bot.journal.take(
-                    msg.event_id.as_str(),
-                    journal::Open {
-                        room: room_id.to_owned(),
-                        event: raw
-                            .deserialize_as::<serde_json::Value>()
-                            .unwrap_or_default(),
-                        encrypted: false,
-                    },
-                );
-            if !taken {
-                debug!(event = %msg.event_id, "answered already");
-                return false;
-            }
-            let (bot, room) = (bot.clone(), room.clone());
-            bot.clone()
-                .tasks
-                .spawn(async move { respond(&bot, &room, &msg, request).await });
-            return true;
-        }
+        Verdict::Allow => take_on(bot, room, msg, raw, request, journaled),
         Verdict::SlowDown(wait) => {
             info!(room = %room_id, sender = %msg.sender, "rate limited; telling them once");
             bot.metrics.question(metrics::Outcome::RateLimited);
@@ -184,13 +161,49 @@ async fn handle_message(
             bot.clone().tasks.spawn(async move {
                 deliver(&bot, &room, &msg, "slow", &messages::slow_down(wait)).await;
             });
+            false
         }
         Verdict::Silent => {
             debug!(room = %room_id, sender = %msg.sender, "rate limited; staying silent");
             bot.metrics.question(metrics::Outcome::RateLimited);
+            false
         }
     }
-    false
+}
+
+/// Takes on `request` (from `msg`): into the journal unless it is there
+/// (`journaled`), then answered on its own task. Returns whether it was taken
+/// on (not when another copy of the event already was).
+fn take_on(
+    bot: &Arc<Bot>,
+    room: &Room,
+    msg: OriginalSyncRoomMessageEvent,
+    raw: &Raw<AnySyncTimelineEvent>,
+    request: Request,
+    journaled: bool,
+) -> bool {
+    // On disk before the sync position holding it is saved: a crash
+    // from here on can't lose the question.
+    let taken = journaled
+        || bot.journal.take(
+            msg.event_id.as_str(),
+            journal::Open {
+                room: room.room_id().to_string(),
+                event: raw
+                    .deserialize_as::<serde_json::Value>()
+                    .unwrap_or_default(),
+                encrypted: false,
+            },
+        );
+    if !taken {
+        debug!(event = %msg.event_id, "answered already");
+        return false;
+    }
+    let (bot, room) = (bot.clone(), room.clone());
+    bot.clone()
+        .tasks
+        .spawn(async move { respond(&bot, &room, &msg, request).await });
+    true
 }
 
 /// Searches quicker than this get no typing notice: on a local homeserver

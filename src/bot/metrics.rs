@@ -90,69 +90,79 @@ impl Default for Metrics {
             sync_error: Mutex::new(None),
             registry: Registry::default(),
         };
-        registry.register(
-            "questions",
-            "Questions handled, by outcome",
-            m.questions.clone(),
-        );
-        registry.register(
-            "reply_seconds",
-            "From taking a question on to its reply being sent",
-            m.reply_seconds.clone(),
-        );
-        registry.register(
-            "search_seconds",
-            "Time to search one question (waiting for a place included)",
-            m.search_seconds.clone(),
-        );
-        registry.register("sync_errors", "Failed syncs", m.sync_errors.clone());
-        registry.register(
-            "undecryptable_messages",
-            "Encrypted messages that arrived without their room key",
-            m.undecryptable.clone(),
-        );
-        registry.register(
-            "feedback_votes",
-            "Votes (reactions) on answers",
-            m.votes.clone(),
-        );
-        registry.register(
-            "index_snippets",
-            "Passages in the index",
-            m.snippets.clone(),
-        );
-        registry.register(
-            "index_files",
-            "Knowledge files in the index",
-            m.files.clone(),
-        );
-        registry.register(
-            "index_age_seconds",
-            "Since the index was last written",
-            m.index_age.clone(),
-        );
-        registry.register(
-            "last_reload_ok",
-            "1 when the last reload of the knowledge files worked, else 0",
-            m.last_reload_ok.clone(),
-        );
-        registry.register(
-            "knowledge_problems",
-            "Knowledge files served in their last good version because of a problem",
-            m.problems.clone(),
-        );
-        registry.register(
-            "open_questions",
-            "Questions taken on and not yet answered",
-            m.open_questions.clone(),
-        );
-        registry.register(
-            "seconds_since_sync",
-            "Since the last successful sync (the bot's lag behind its homeserver)",
-            m.since_sync.clone(),
-        );
+        register_activity(&mut registry, &m);
+        register_index(&mut registry, &m);
         Metrics { registry, ..m }
     }
+}
+
+/// What the bot does: questions, replies, searches, syncs, votes.
+fn register_activity(registry: &mut Registry, m: &Metrics) {
+    registry.register(
+        "questions",
+        "Questions handled, by outcome",
+        m.questions.clone(),
+    );
+    registry.register(
+        "reply_seconds",
+        "From taking a question on to its reply being sent",
+        m.reply_seconds.clone(),
+    );
+    registry.register(
+        "search_seconds",
+        "Time to search one question (waiting for a place included)",
+        m.search_seconds.clone(),
+    );
+    registry.register("sync_errors", "Failed syncs", m.sync_errors.clone());
+    registry.register(
+        "undecryptable_messages",
+        "Encrypted messages that arrived without their room key",
+        m.undecryptable.clone(),
+    );
+    registry.register(
+        "feedback_votes",
+        "Votes (reactions) on answers",
+        m.votes.clone(),
+    );
+    registry.register(
+        "open_questions",
+        "Questions taken on and not yet answered",
+        m.open_questions.clone(),
+    );
+    registry.register(
+        "seconds_since_sync",
+        "Since the last successful sync (the bot's lag behind its homeserver)",
+        m.since_sync.clone(),
+    );
+}
+
+/// The index and the knowledge files behind it.
+fn register_index(registry: &mut Registry, m: &Metrics) {
+    registry.register(
+        "index_snippets",
+        "Passages in the index",
+        m.snippets.clone(),
+    );
+    registry.register(
+        "index_files",
+        "Knowledge files in the index",
+        m.files.clone(),
+    );
+    registry.register(
+        "index_age_seconds",
+        "Since the index was last written",
+        m.index_age.clone(),
+    );
+    registry.register(
+        "last_reload_ok",
+        "1 when the last reload of the knowledge files worked, else 0",
+        m.last_reload_ok.clone(),
+    );
+    registry.register(
+        "knowledge_problems",
+        "Knowledge files served in their last good version because of a problem",
+        m.problems.clone(),
+    );
 }
 
 impl Metrics {

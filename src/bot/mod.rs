@@ -204,25 +204,49 @@ pub async fn run_with_client(
     engine: Engine,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let user_id = client
-        .user_id()
-        .context("client is not logged in")?
-        .to_owned();
-    // Trust first: a bot that can't set it up still answers, it just shows
-    // as unverified in clients (a wrong recovery key stops it, see crypto).
+    if !set_up_trust(&client, &config, &shutdown).await? {
+        return Ok(()); // shut down while the homeserver was unreachable
+    }
+    // A child token: ending the sync loop (even with an error) stops the
+    // watcher too, without cancelling the caller's token.
+    let shutdown = shutdown.child_token();
+    let tasks = TaskTracker::new();
+    verification::install(
+        &client,
+        access::Access::new(&config.access)?,
+        tasks.clone(),
+        shutdown.clone(),
+    );
+    let (bot, metrics_listener, open_questions) =
+        Bot::new(client, config, engine, tasks, shutdown).await?;
+    let synced = start_tasks(&bot, metrics_listener);
+    sync::resume(&bot, open_questions).await;
+    let result = sync::sync_loop(&bot, &synced).await;
+    stop(&bot).await;
+    result
+}
+
+/// Sets up the device's trust (see `crypto`); returns `false` when shut down
+/// while waiting for the homeserver. A bot that can't set it up still answers,
+/// it just shows as unverified in clients (a wrong recovery key stops it).
+async fn set_up_trust(
+    client: &Client,
+    config: &Config,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<bool> {
     let trust = if config.matrix.recovery_key.get().is_some() {
         // With a recovery key, trust must be set up; only the homeserver being
         // unreachable is waited out.
-        match retrying("setting up trust", &shutdown, || {
-            crypto::establish_trust(&client, &config.matrix)
+        match retrying("setting up trust", shutdown, || {
+            crypto::establish_trust(client, &config.matrix)
         })
         .await?
         {
             Some(()) => Ok(()),
-            None => return Ok(()),
+            None => return Ok(false),
         }
     } else {
-        crypto::establish_trust(&client, &config.matrix).await
+        crypto::establish_trust(client, &config.matrix).await
     };
     if let Err(err) = trust {
         error!(
@@ -230,59 +254,85 @@ pub async fn run_with_client(
             "setting up cross-signing / key backup failed; continuing with an unverified device"
         );
     }
-    verification::install(&client, access::Access::new(&config.access)?);
-    let display_name = match client.account().get_display_name().await {
-        Ok(Some(name)) => name,
-        _ => user_id.localpart().to_owned(),
-    };
-    let rooms = rooms::Rooms::resolve(&client, &config).await;
-    let admin_room = match config.access.admin_room.as_str() {
-        "" => None,
-        r => rooms::resolve_alias(&client, r).await,
-    };
-    // Bound before anything else starts: a taken port is a config mistake.
-    let metrics_listener = match config.metrics.listen.as_str() {
-        "" => None,
-        listen => Some(metrics::bind(listen).await?),
-    };
-    let (feedback, answers) = open_feedback(&config);
-    let (journal, open_questions) =
-        journal::Journal::open(&config.matrix.data_dir).with_context(|| {
-            format!(
-                "opening the question journal in {}",
-                config.matrix.data_dir.display()
-            )
-        })?;
-    let max_searches = match config.search.max_concurrent {
-        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
-        n => n,
-    };
-    // A child token: ending the sync loop (even with an error) stops the
-    // watcher too, without cancelling the caller's token.
-    let shutdown = shutdown.child_token();
-    let bot = Arc::new(Bot {
-        access: access::Access::new(&config.access)?,
-        limits: limits::Limits::new(&config.limits),
-        client,
-        config,
-        engine,
-        user_id,
-        display_name,
-        counters: Mutex::new(BotCounters::default()),
-        started: Instant::now(),
-        tasks: TaskTracker::new(),
-        shutdown,
-        undecryptable: undecryptable::Undecryptable::default(),
-        rooms,
-        admin_room,
-        reload: Mutex::new(watch::ReloadState::default()),
-        feedback,
-        answers: Mutex::new(answers),
-        searches: tokio::sync::Semaphore::new(max_searches),
-        invited_at: Mutex::new(std::collections::HashMap::new()),
-        journal,
-        metrics: metrics::Metrics::default(),
-    });
+    Ok(true)
+}
+
+/// What the bot takes up when it starts: the questions the journal holds open.
+type OpenQuestions = Vec<(String, journal::Open)>;
+
+impl Bot {
+    /// The bot's shared state, its metrics listener (bound first: a taken port
+    /// is a config mistake) and the questions left open before a restart.
+    async fn new(
+        client: Client,
+        config: Config,
+        engine: Engine,
+        tasks: TaskTracker,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<(Arc<Bot>, Option<tokio::net::TcpListener>, OpenQuestions)> {
+        let user_id = client
+            .user_id()
+            .context("client is not logged in")?
+            .to_owned();
+        let display_name = match client.account().get_display_name().await {
+            Ok(Some(name)) => name,
+            _ => user_id.localpart().to_owned(),
+        };
+        let rooms = rooms::Rooms::resolve(&client, &config).await;
+        let admin_room = match config.access.admin_room.as_str() {
+            "" => None,
+            r => rooms::resolve_alias(&client, r).await,
+        };
+        let metrics_listener = match config.metrics.listen.as_str() {
+            "" => None,
+            listen => Some(metrics::bind(listen).await?),
+        };
+        let (feedback, answers) = open_feedback(&config);
+        let (journal, open_questions) = journal::Journal::open(&config.matrix.data_dir)
+            .with_context(|| {
+                format!(
+                    "opening the question journal in {}",
+                    config.matrix.data_dir.display()
+                )
+            })?;
+        let max_searches = match config.search.max_concurrent {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        };
+        let bot = Arc::new(Bot {
+            access: access::Access::new(&config.access)?,
+            limits: limits::Limits::new(&config.limits),
+            client,
+            config,
+            engine,
+            user_id,
+            display_name,
+            counters: Mutex::new(BotCounters::default()),
+            started: Instant::now(),
+            tasks,
+            shutdown,
+            undecryptable: undecryptable::Undecryptable::default(),
+            rooms,
+            admin_room,
+            reload: Mutex::new(watch::ReloadState::default()),
+            feedback,
+            answers: Mutex::new(answers),
+            searches: tokio::sync::Semaphore::new(max_searches),
+            invited_at: Mutex::new(std::collections::HashMap::new()),
+            journal,
+            metrics: metrics::Metrics::default(),
+        });
+        Ok((bot, metrics_listener, open_questions))
+    }
+}
+
+/// Starts the bot's background work (key waits, alias resolution, the admin
+/// room's posts, the knowledge watcher, metrics); returns what tells the admin
+/// poster that the first sync is done.
+fn start_tasks(
+    bot: &Arc<Bot>,
+    metrics_listener: Option<tokio::net::TcpListener>,
+) -> tokio::sync::watch::Sender<bool> {
     bot.tasks.spawn(undecryptable::run(bot.clone()));
     let bot2 = bot.clone();
     bot.tasks.spawn(async move {
@@ -295,12 +345,15 @@ pub async fn run_with_client(
     let (synced_tx, synced_rx) = tokio::sync::watch::channel(false);
     bot.tasks
         .spawn(watch::post_to_admin_room(bot.clone(), admin_rx, synced_rx));
-    watch::start(&bot, admin_tx);
+    watch::start(bot, admin_tx);
     if let Some(listener) = metrics_listener {
         bot.tasks.spawn(metrics::serve(bot.clone(), listener));
     }
-    sync::resume(&bot, open_questions).await;
-    let result = sync::sync_loop(&bot, &synced_tx).await;
+    synced_tx
+}
+
+/// Stops the bot's tasks, waiting (bounded) for replies being worked on.
+async fn stop(bot: &Bot) {
     bot.shutdown.cancel();
     bot.tasks.close();
     if tokio::time::timeout(SHUTDOWN_GRACE, bot.tasks.wait())
@@ -313,7 +366,6 @@ pub async fn run_with_client(
         );
     }
     info!("citebot stopped");
-    result
 }
 
 /// How many of its latest answers the bot counts votes on.

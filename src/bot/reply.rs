@@ -14,7 +14,7 @@ use matrix_sdk::ruma::events::room::message::{
     AddMentions, ForwardThread, OriginalSyncRoomMessageEvent, ReplyWithinThread,
     RoomMessageEventContent,
 };
-use matrix_sdk::ruma::{OwnedEventId, OwnedTransactionId};
+use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedTransactionId};
 use tracing::warn;
 
 use crate::config::ReplyMode;
@@ -43,8 +43,13 @@ pub fn content(
 /// A transaction ID derived from the question, so a retried send (even after
 /// a lost response) is deduplicated by the homeserver instead of doubled.
 pub fn transaction_id(question: &OriginalSyncRoomMessageEvent, kind: &str) -> OwnedTransactionId {
-    let id: String = question
-        .event_id
+    transaction_id_for(&question.event_id, kind)
+}
+
+/// The transaction ID of the bot's `kind` of message about `event_id`: the
+/// same for every attempt, and only of characters transaction IDs may hold.
+pub fn transaction_id_for(event_id: &EventId, kind: &str) -> OwnedTransactionId {
+    let id: String = event_id
         .as_str()
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
@@ -53,7 +58,7 @@ pub fn transaction_id(question: &OriginalSyncRoomMessageEvent, kind: &str) -> Ow
 }
 
 /// Longest single wait honoured for `M_LIMIT_EXCEEDED`; a server asking for
-/// more is still retried, just in steps we can cancel.
+/// more is retried after this long (and asked again).
 const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
 /// Give up after this many rate-limit rounds (hours of waiting at most).
 const MAX_RATE_LIMIT_ROUNDS: u32 = 200;

@@ -40,12 +40,6 @@ async fn build_client(cfg: &MatrixConfig) -> anyhow::Result<Client> {
         .with_context(|| format!("building the Matrix client for {}", cfg.homeserver))
 }
 
-/// The full user ID for `matrix.user` (a localpart gets the homeserver's name
-/// from the server on login, so it's passed through unchanged).
-fn login_id(cfg: &MatrixConfig) -> &str {
-    &cfg.user
-}
-
 /// Returns a logged-in client: restored from `session.json` when present,
 /// otherwise a fresh password / access-token login whose session is saved.
 pub async fn connect(cfg: &MatrixConfig) -> anyhow::Result<Client> {
@@ -98,7 +92,8 @@ pub async fn connect(cfg: &MatrixConfig) -> anyhow::Result<Client> {
             .context("building the login client")?;
         let response = client
             .matrix_auth()
-            .login_username(login_id(cfg), password)
+            // A localpart gets the homeserver's name from the server on login.
+            .login_username(&cfg.user, password)
             .initial_device_display_name(&cfg.device_name)
             .send()
             .await

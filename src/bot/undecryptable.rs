@@ -16,9 +16,7 @@ use matrix_sdk::ruma::events::Mentions;
 use matrix_sdk::ruma::events::relation::Reply;
 use matrix_sdk::ruma::events::room::message::{Relation, RoomMessageEventContent};
 use matrix_sdk::ruma::serde::Raw;
-use matrix_sdk::ruma::{
-    MilliSecondsSinceUnixEpoch, OwnedEventId, OwnedRoomId, OwnedTransactionId, OwnedUserId,
-};
+use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedEventId, OwnedRoomId, OwnedUserId};
 use tokio::sync::Notify;
 use tracing::{debug, info, warn};
 
@@ -203,7 +201,7 @@ fn give_up(bot: &Arc<Bot>, event_id: OwnedEventId, pending: Pending) {
     ));
     content.relates_to = Some(Relation::Reply(Reply::with_event_id(event_id.clone())));
     content.mentions = Some(Mentions::with_user_ids([pending.sender.clone()]));
-    let txn = notice_transaction_id(&event_id);
+    let txn = reply::transaction_id_for(&event_id, "utd");
     let (bot, room) = (bot.clone(), pending.room);
     bot.clone().tasks.spawn(async move {
         if let Err(err) = reply::send(&room, content, txn, bot.config.limits.send_attempts).await
@@ -211,14 +209,4 @@ fn give_up(bot: &Arc<Bot>, event_id: OwnedEventId, pending: Pending) {
             warn!(room = %room.room_id(), error = %err, "the undecryptable-message notice was not delivered");
         }
     });
-}
-
-/// Derived from the event, so a retried send is deduplicated by the server.
-fn notice_transaction_id(event_id: &OwnedEventId) -> OwnedTransactionId {
-    let id: String = event_id
-        .as_str()
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-        .collect();
-    format!("citebot-utd-{id}").into()
 }

@@ -12,20 +12,36 @@ use matrix_sdk::encryption::verification::{
 use matrix_sdk::ruma::UserId;
 use matrix_sdk::ruma::events::key::verification::request::ToDeviceKeyVerificationRequestEvent;
 use matrix_sdk::ruma::events::room::message::{MessageType, OriginalSyncRoomMessageEvent};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
 use super::access::Access;
 
+/// What a verification flow runs under: who may verify, and the bot's task
+/// tracker and shutdown token (a flow in progress ends at shutdown).
+#[derive(Clone)]
+struct Flows {
+    access: Access,
+    tasks: TaskTracker,
+    shutdown: CancellationToken,
+}
+
 /// Registers the handlers for verification requests on `client`.
-pub fn install(client: &Client, access: Access) {
-    let admins = access.clone();
+pub fn install(client: &Client, access: Access, tasks: TaskTracker, shutdown: CancellationToken) {
+    let flows = Flows {
+        access,
+        tasks,
+        shutdown,
+    };
+    let to_device = flows.clone();
     client.add_event_handler(
         move |ev: ToDeviceKeyVerificationRequestEvent, client: Client| {
-            let access = admins.clone();
+            let flows = to_device.clone();
             async move {
                 start(
                     client,
-                    access,
+                    flows,
                     &ev.sender,
                     ev.content.transaction_id.as_str(),
                 )
@@ -35,16 +51,16 @@ pub fn install(client: &Client, access: Access) {
     );
     // Element verifies other users in a DM: the request is a room message.
     client.add_event_handler(move |ev: OriginalSyncRoomMessageEvent, client: Client| {
-        let access = access.clone();
+        let flows = flows.clone();
         async move {
             if let MessageType::VerificationRequest(_) = &ev.content.msgtype {
-                start(client, access, &ev.sender, ev.event_id.as_str()).await;
+                start(client, flows, &ev.sender, ev.event_id.as_str()).await;
             }
         }
     });
 }
 
-async fn start(client: Client, access: Access, sender: &UserId, flow_id: &str) {
+async fn start(client: Client, flows: Flows, sender: &UserId, flow_id: &str) {
     let Some(request) = client
         .encryption()
         .get_verification_request(sender, flow_id)
@@ -53,7 +69,7 @@ async fn start(client: Client, access: Access, sender: &UserId, flow_id: &str) {
         warn!(%sender, flow_id, "verification request not found");
         return;
     };
-    if !access.is_admin(sender.as_str()) {
+    if !flows.access.is_admin(sender.as_str()) {
         info!(%sender, "declining a verification request from a user not in access.admins");
         if let Err(err) = request.cancel().await {
             warn!(error = %err, "cancelling the verification request failed");
@@ -62,7 +78,13 @@ async fn start(client: Client, access: Access, sender: &UserId, flow_id: &str) {
     }
     info!(%sender, flow_id, "accepting a verification request from an admin");
     // Off the event handler: the flow needs later syncs to progress.
-    tokio::spawn(follow_request(request));
+    let shutdown = flows.shutdown.clone();
+    flows.tasks.spawn(async move {
+        tokio::select! {
+            _ = shutdown.cancelled() => {}
+            _ = follow_request(request) => {}
+        }
+    });
 }
 
 async fn follow_request(request: VerificationRequest) {

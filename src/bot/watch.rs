@@ -152,7 +152,7 @@ pub(crate) fn start(bot: &Arc<Bot>, admin: mpsc::UnboundedSender<Formatted>) {
             .spawn(async move { pull(&bot2, &admin2, &source).await });
     }
     if !bot.config.search.watch {
-        set_watching(bot, "not watched (search.watch = false); use !reload");
+        set_watching(bot, messages::NOT_WATCHED);
         let bot2 = bot.clone();
         bot.tasks
             .spawn(async move { refresh(&bot2, &admin, &[]).await });
@@ -181,7 +181,7 @@ pub(crate) fn start(bot: &Arc<Bot>, admin: mpsc::UnboundedSender<Formatted>) {
     match Changes::watch(&dirs) {
         Ok(changes) => {
             info!(dir = %dir.display(), folders = dirs.len(), "watching the knowledge folders for changes");
-            set_watching(bot, "watching for changes");
+            set_watching(bot, messages::WATCHING);
             bot.tasks
                 .spawn(async move { watch(&bot2, changes, &admin).await });
         }
@@ -189,10 +189,7 @@ pub(crate) fn start(bot: &Arc<Bot>, admin: mpsc::UnboundedSender<Formatted>) {
             warn!(dir = %dir.display(), error = %err, "cannot watch the knowledge folder; polling it every {} s", POLL.as_secs());
             set_watching(
                 bot,
-                &format!(
-                    "re-read every {} s (watching failed: {err})",
-                    POLL.as_secs()
-                ),
+                &messages::polling(POLL, &format!("watching failed: {err}")),
             );
             bot.tasks.spawn(async move { poll(&bot2, &admin).await });
         }
@@ -221,10 +218,7 @@ async fn watch(bot: &Arc<Bot>, mut changes: Changes, admin: &mpsc::UnboundedSend
         "the knowledge folder watcher stopped; polling every {} s",
         POLL.as_secs()
     );
-    set_watching(
-        bot,
-        &format!("re-read every {} s (the watcher stopped)", POLL.as_secs()),
-    );
+    set_watching(bot, &messages::polling(POLL, "the watcher stopped"));
     poll(bot, admin).await;
 }
 
@@ -370,13 +364,23 @@ async fn refresh(bot: &Arc<Bot>, admin: &mpsc::UnboundedSender<Formatted>, chang
         Ok(Err(err)) => return failed(bot, admin, &err.to_string()),
         Err(err) => return failed(bot, admin, &err.to_string()),
     };
-    let after: BTreeSet<String> = bot.engine.sources().into_iter().map(|s| s.file).collect();
-    let all_problems: Vec<String> = bot
-        .engine
-        .knowledge_errors()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let reload = what_changed(bot, &before, changed);
+    if !(reload.added.is_empty()
+        && reload.updated.is_empty()
+        && reload.removed.is_empty()
+        && !reload.synonyms)
+    {
+        info!(
+            added = ?reload.added,
+            updated = ?reload.updated,
+            removed = ?reload.removed,
+            synonyms = reload.synonyms,
+            snippets = report.snippets,
+            files = report.files,
+            ms = started.elapsed().as_millis() as u64,
+            "knowledge reloaded"
+        );
+    }
     // The admin room is told only about the collections it may see.
     let problems: Vec<String> = bot
         .engine
@@ -384,62 +388,62 @@ async fn refresh(bot: &Arc<Bot>, admin: &mpsc::UnboundedSender<Formatted>, chang
         .iter()
         .map(ToString::to_string)
         .collect();
-    let settings = bot.engine.settings();
-    let added: Vec<String> = after.difference(&before).cloned().collect();
-    let removed: Vec<String> = before.difference(&after).cloned().collect();
-    let touched: BTreeSet<String> = changed.iter().filter_map(|p| settings.shown(p)).collect();
-    let updated: Vec<String> = touched
-        .iter()
-        .filter(|f| before.contains(*f) && after.contains(*f))
-        .filter(|f| !all_problems.iter().any(|p| p.starts_with(&format!("{f}:"))))
-        .cloned()
-        .collect();
-    let synonyms = touched
-        .iter()
-        .any(|f| f.ends_with(crate::knowledge::SYNONYMS_FILE));
-    if !(added.is_empty() && updated.is_empty() && removed.is_empty() && !synonyms) {
-        info!(
-            ?added,
-            ?updated,
-            ?removed,
-            synonyms,
-            snippets = report.snippets,
-            files = report.files,
-            ms = started.elapsed().as_millis() as u64,
-            "knowledge reloaded"
-        );
-    }
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let post = {
         let mut state = bot.reload_state();
-        state.last_reload = Some(LastReload {
-            at: now,
-            added,
-            updated,
-            removed,
-            synonyms,
-        });
+        state.last_reload = Some(reload);
         state.failure = None;
-        if problems == state.reported {
-            None
-        } else {
-            let post = if problems.is_empty() {
-                info!("the knowledge files load without problems again");
-                messages::knowledge_fixed()
-            } else {
-                warn!(
-                    count = problems.len(),
-                    "knowledge files with problems; serving their last good versions"
-                );
-                messages::knowledge_problems(&problems)
-            };
-            state.reported = problems;
-            Some(post)
-        }
+        news_of_problems(&mut state, problems)
     };
     if let Some(post) = post {
         let _ = admin.send(post);
     }
+}
+
+/// What a refresh changed, from the files served `before` it and the paths
+/// that `changed`: a file counts as updated only when it loaded.
+fn what_changed(bot: &Bot, before: &BTreeSet<String>, changed: &[PathBuf]) -> LastReload {
+    let after: BTreeSet<String> = bot.engine.sources().into_iter().map(|s| s.file).collect();
+    let failing: BTreeSet<String> = bot
+        .engine
+        .knowledge_errors()
+        .into_iter()
+        .map(|e| e.file)
+        .collect();
+    let settings = bot.engine.settings();
+    let touched: BTreeSet<String> = changed.iter().filter_map(|p| settings.shown(p)).collect();
+    LastReload {
+        at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        added: after.difference(before).cloned().collect(),
+        updated: touched
+            .iter()
+            .filter(|f| before.contains(*f) && after.contains(*f) && !failing.contains(*f))
+            .cloned()
+            .collect(),
+        removed: before.difference(&after).cloned().collect(),
+        synonyms: touched
+            .iter()
+            .any(|f| f.ends_with(crate::knowledge::SYNONYMS_FILE)),
+    }
+}
+
+/// What to tell the admin room when the knowledge files' `problems` differ
+/// from what it was last told (`None`: nothing new), remembering them.
+fn news_of_problems(state: &mut ReloadState, problems: Vec<String>) -> Option<Formatted> {
+    if problems == state.reported {
+        return None;
+    }
+    let post = if problems.is_empty() {
+        info!("the knowledge files load without problems again");
+        messages::knowledge_fixed()
+    } else {
+        warn!(
+            count = problems.len(),
+            "knowledge files with problems; serving their last good versions"
+        );
+        messages::knowledge_problems(&problems)
+    };
+    state.reported = problems;
+    Some(post)
 }
 
 fn failed(bot: &Bot, admin: &mpsc::UnboundedSender<Formatted>, err: &str) {

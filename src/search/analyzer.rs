@@ -701,12 +701,32 @@ pub fn stem_word(analyzer: &mut TextAnalyzer, word: &str) -> Option<String> {
 /// match go through this, so the rules only need to be consistent, not exact:
 /// "advise" becoming "advize" is harmless, since every "advise" does.
 pub fn american_spelling(word: &mut String) -> bool {
-    let w = word.as_str();
-    let n = w.len();
-    if n < 5 || !w.is_ascii() {
+    if word.len() < 5 || !word.is_ascii() {
         return true;
     }
-    // -our → -or: colour, neighbour(s/ing/hood), favourite, honoured.
+    let _respelled = our_to_or(word)
+        || ise_to_ize(word)
+        // -tre → -ter: centre, metre, theatre, fibre.
+        || respell(word, &[("tre", "ter"), ("tres", "ters"), ("tred", "tered")], 2, |_| true)
+        // defence, offence, licence, pretence → -ense.
+        || respell(word, &[("ence", "ense"), ("ences", "enses")], 2, |stem| {
+            matches!(stem.as_bytes()[stem.len() - 1], b'f' | b'c' | b't')
+        })
+        // Demonyms in -ian meet their country: Mongolian → Mongolia, Indonesian → Indonesia.
+        || respell(word, &[("ian", "ia"), ("ians", "ia")], 3, |_| true)
+        // programme, catalogue, dialogue.
+        || respell(
+            word,
+            &[("amme", "am"), ("ammes", "ams"), ("ogue", "og"), ("ogues", "ogs")],
+            3,
+            |_| true,
+        );
+    true
+}
+
+/// -our → -or: colour, neighbour(s/ing/hood), favourite, honoured.
+fn our_to_or(word: &mut String) -> bool {
+    let w = word.as_str();
     const OUR_SUFFIXES: &[&str] = &[
         "", "s", "ed", "ing", "able", "ably", "ite", "ites", "ful", "less", "hood", "hoods", "er",
         "ers", "ism", "ist", "ists", "ly",
@@ -727,7 +747,13 @@ pub fn american_spelling(word: &mut String) -> bool {
         word.replace_range(i..i + 3, "or");
         return true;
     }
-    // -ise/-isation → -ize/-ization; -yse → -yze.
+    false
+}
+
+/// -ise/-isation → -ize/-ization; -yse → -yze.
+fn ise_to_ize(word: &mut String) -> bool {
+    let w = word.as_str();
+    let n = w.len();
     const ISE: &[&str] = &[
         "isation", "isations", "ise", "ised", "ises", "ising", "iser", "isers", "yse", "ysed",
         "yses", "ysing",
@@ -742,49 +768,27 @@ pub fn american_spelling(word: &mut String) -> bool {
             }
         }
     }
-    // -tre → -ter: centre, metre, theatre, fibre.
-    for (suffix, american) in [("tre", "ter"), ("tres", "ters"), ("tred", "tered")] {
-        if let Some(stem) = w.strip_suffix(suffix)
-            && stem.len() >= 2
+    false
+}
+
+/// Replaces the first of `pairs`' suffixes that `word` ends with, after a stem of
+/// at least `min_stem` bytes that `fits`, by its American form.
+fn respell(
+    word: &mut String,
+    pairs: &[(&str, &str)],
+    min_stem: usize,
+    fits: impl Fn(&str) -> bool,
+) -> bool {
+    for (suffix, american) in pairs {
+        if let Some(stem) = word.strip_suffix(suffix)
+            && stem.len() >= min_stem
+            && fits(stem)
         {
             *word = format!("{stem}{american}");
             return true;
         }
     }
-    // defence, offence, licence, pretence → -ense.
-    for (suffix, american) in [("ence", "ense"), ("ences", "enses")] {
-        if let Some(stem) = w.strip_suffix(suffix)
-            && stem.len() >= 2
-            && matches!(stem.as_bytes()[stem.len() - 1], b'f' | b'c' | b't')
-        {
-            *word = format!("{stem}{american}");
-            return true;
-        }
-    }
-    // Demonyms in -ian meet their country: Mongolian → Mongolia, Indonesian → Indonesia.
-    for (suffix, country) in [("ian", "ia"), ("ians", "ia")] {
-        if let Some(stem) = w.strip_suffix(suffix)
-            && stem.len() >= 3
-        {
-            *word = format!("{stem}{country}");
-            return true;
-        }
-    }
-    // programme, catalogue, dialogue.
-    for (suffix, american) in [
-        ("amme", "am"),
-        ("ammes", "ams"),
-        ("ogue", "og"),
-        ("ogues", "ogs"),
-    ] {
-        if let Some(stem) = w.strip_suffix(suffix)
-            && stem.len() >= 3
-        {
-            *word = format!("{stem}{american}");
-            return true;
-        }
-    }
-    true
+    false
 }
 
 /// Irregular past forms the stemmer cannot join to their verb ("met" → "meet").
