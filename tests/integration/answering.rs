@@ -23,16 +23,10 @@ fn assert_threaded_notice(reply: &citebot::bot::human::Seen, question: &str, ask
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn question_in_dm_gets_threaded_cited_answer() {
-    let bot = BotSetup::new(|_| {}).await;
-    let running = bot.start();
     let mut alice = human("alice").await;
-    let room = room_with_bot(&mut alice, &bot, &mut [], true).await;
+    let (bot, running, room) = start_bot(&mut alice, Meet::Dm, |_| {}).await;
 
-    let q = alice.say(&room, EMPEROR).await.unwrap();
-    let reply = alice
-        .reply_from(&bot.user_id, q.as_str(), WAIT)
-        .await
-        .unwrap();
+    let (q, reply) = ask(&mut alice, &bot, &room, EMPEROR).await;
     assert_threaded_notice(&reply, q.as_str(), alice.user_id().as_str());
     assert!(reply.body().contains("July 2025"), "{}", reply.body());
     assert!(reply.html().contains("July 2025"), "{}", reply.html());
@@ -46,11 +40,7 @@ async fn question_in_dm_gets_threaded_cited_answer() {
         reply.body()
     );
 
-    let q = alice.say(&room, FRANCE).await.unwrap();
-    let refusal = alice
-        .reply_from(&bot.user_id, q.as_str(), WAIT)
-        .await
-        .unwrap();
+    let (q, refusal) = ask(&mut alice, &bot, &room, FRANCE).await;
     assert_threaded_notice(&refusal, q.as_str(), alice.user_id().as_str());
     assert!(
         refusal.body().starts_with(citebot::messages::DONT_KNOW),
@@ -72,11 +62,9 @@ async fn question_in_dm_gets_threaded_cited_answer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn group_room_answers_mentions_and_commands_only() {
-    let bot = BotSetup::new(|_| {}).await;
-    let running = bot.start();
     let mut alice = human("alice").await;
-    let mut bob = human("bob").await;
-    let room = room_with_bot(&mut alice, &bot, &mut [&mut bob], false).await;
+    let bob = human("bob").await;
+    let (bot, running, room) = start_bot(&mut alice, Meet::Group(&[&bob]), |_| {}).await;
     let bob_room = bob.room(room.room_id()).unwrap();
     let is_bot =
         |s: &citebot::bot::human::Seen| s.sender() == bot.user_id && s.kind() == "m.room.message";
@@ -96,10 +84,7 @@ async fn group_room_answers_mentions_and_commands_only() {
             Mentions::with_user_ids([bot.user_id.as_str().try_into().unwrap()]),
         );
     let q = bob.send(&bob_room, mention).await.unwrap();
-    let reply = alice
-        .reply_from(&bot.user_id, q.as_str(), WAIT)
-        .await
-        .unwrap();
+    let reply = reply_to(&mut alice, &bot, &q).await;
     assert_threaded_notice(&reply, q.as_str(), bob.user_id().as_str());
     assert!(reply.body().contains("July 2025"), "{}", reply.body());
 
@@ -109,11 +94,7 @@ async fn group_room_answers_mentions_and_commands_only() {
     bob.send(&bob_room, edit).await.unwrap();
 
     // The command prefix works without a mention.
-    let q2 = alice.say(&room, &format!("!ask {EMPEROR}")).await.unwrap();
-    alice
-        .reply_from(&bot.user_id, q2.as_str(), WAIT)
-        .await
-        .unwrap();
+    ask(&mut alice, &bot, &room, &format!("!ask {EMPEROR}")).await;
 
     let extra = alice.collect(QUIET, is_bot).await.unwrap();
     assert!(
@@ -131,33 +112,16 @@ async fn group_room_answers_mentions_and_commands_only() {
 /// direct chat: its chatter goes unanswered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_room_before_the_others_join_is_not_a_dm() {
-    let bot = BotSetup::new(|_| {}).await;
-    let running = bot.start();
     let mut alice = human("alice").await;
     let bob = human("bob").await;
-    let invite = [
-        bot.user_id.as_str().try_into().unwrap(),
-        bob.user_id().to_owned(),
-    ];
-    let room = alice
-        .create_room_with("team room", &invite, false, false)
-        .await
-        .unwrap();
-    alice
-        .wait_membership(room.room_id(), &bot.user_id, "join", WAIT)
-        .await
-        .unwrap();
+    let (bot, running, room) = start_bot(&mut alice, Meet::GroupInvited(&[&bob]), |_| {}).await;
     // Bob is invited, not joined: two joined members, three in the room.
     alice
         .say(&room, "just chatting until bob is here")
         .await
         .unwrap();
     alice.say(&room, EMPEROR).await.unwrap();
-    let q = alice.say(&room, &format!("!ask {EMPEROR}")).await.unwrap();
-    let reply = alice
-        .reply_from(&bot.user_id, q.as_str(), WAIT)
-        .await
-        .unwrap();
+    let (_, reply) = ask(&mut alice, &bot, &room, &format!("!ask {EMPEROR}")).await;
     assert!(reply.body().contains("July 2025"), "{}", reply.body());
     let is_bot =
         |s: &citebot::bot::human::Seen| s.sender() == bot.user_id && s.kind() == "m.room.message";
@@ -172,20 +136,14 @@ async fn a_group_room_before_the_others_join_is_not_a_dm() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn markup_in_questions_is_escaped() {
-    let bot = BotSetup::new(|_| {}).await;
-    let running = bot.start();
     let mut alice = human("alice").await;
-    let room = room_with_bot(&mut alice, &bot, &mut [], true).await;
+    let (bot, running, room) = start_bot(&mut alice, Meet::Dm, |_| {}).await;
     for text in [
         "<b>When</b> is the emperor visiting Mongolia? <script>alert(1)</script>".to_string(),
         "!why <b>emperor</b> <script>alert(1)</script>".to_string(),
         "<script>alert(1)</script> <b>zebra</b>?".to_string(),
     ] {
-        let q = alice.say(&room, &text).await.unwrap();
-        let reply = alice
-            .reply_from(&bot.user_id, q.as_str(), WAIT)
-            .await
-            .unwrap();
+        let (_, reply) = ask(&mut alice, &bot, &room, &text).await;
         let html = reply.html();
         assert!(!html.contains("<script"), "{html}");
         assert!(
@@ -194,14 +152,7 @@ async fn markup_in_questions_is_escaped() {
         );
     }
     // `!why` echoes the question: escaped, not dropped.
-    let q = alice
-        .say(&room, "!why <script>x</script> emperor")
-        .await
-        .unwrap();
-    let reply = alice
-        .reply_from(&bot.user_id, q.as_str(), WAIT)
-        .await
-        .unwrap();
+    let (_, reply) = ask(&mut alice, &bot, &room, "!why <script>x</script> emperor").await;
     assert!(reply.html().contains("&lt;script&gt;"), "{}", reply.html());
     running.stop().await;
 }

@@ -11,6 +11,15 @@ use crate::harness::*;
 
 const ZOO: &str = "+++\ntitle = \"City zoo\"\nsource = \"Zoo Weekly\"\npublished = 2025-02-01\n+++\n\n## Feeding\n\nThe snow leopards at the city zoo are fed at noon.\n";
 
+/// A direct chat `human` creates with the bot under the alias `#name:localhost`.
+async fn aliased_room(human: &mut Human, bot: &BotSetup, name: &str) -> matrix_sdk::Room {
+    let mut request = CreateRoomRequest::new();
+    request.room_alias_name = Some(name.to_string());
+    request.invite = vec![bot.user_id.as_str().try_into().unwrap()];
+    request.is_direct = true;
+    human.client.create_room(request).await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_room_mapped_to_a_collection_only_cites_that_collection() {
     let alias_name = unique("zoo-room-");
@@ -28,18 +37,14 @@ async fn a_room_mapped_to_a_collection_only_cites_that_collection() {
     .await;
     let mut alice = human("alice").await;
     // The aliased room exists before the bot starts (aliases resolve at start).
-    let mut request = CreateRoomRequest::new();
-    request.room_alias_name = Some(alias_name.clone());
-    request.invite = vec![bot.user_id.as_str().try_into().unwrap()];
-    request.is_direct = true;
-    let zoo_room = alice.client.create_room(request).await.unwrap();
+    let zoo_room = aliased_room(&mut alice, &bot, &alias_name).await;
     let running = bot.start();
     alice
         .wait_membership(zoo_room.room_id(), &bot.user_id, "join", WAIT)
         .await
         .unwrap();
 
-    let r = ask(
+    let (_, r) = ask(
         &mut alice,
         &bot,
         &zoo_room,
@@ -50,16 +55,16 @@ async fn a_room_mapped_to_a_collection_only_cites_that_collection() {
     assert!(r.body().contains("zoo/feeding.md"), "{}", r.body());
     // Answered from japan-mongolia elsewhere; here it is not known at all.
     for q in [EMPEROR, "Naadam festival", "Chinggis Khaan airport"] {
-        let r = ask(&mut alice, &bot, &zoo_room, q).await;
+        let (_, r) = ask(&mut alice, &bot, &zoo_room, q).await;
         assert!(r.body().contains("I don't know"), "{q}: {}", r.body());
         assert!(!r.body().contains("japan-mongolia"), "{q}: {}", r.body());
     }
-    let r = ask(&mut alice, &bot, &zoo_room, &format!("!why {EMPEROR}")).await;
+    let (_, r) = ask(&mut alice, &bot, &zoo_room, &format!("!why {EMPEROR}")).await;
     assert!(!r.body().contains("japan-mongolia"), "{}", r.body());
-    let r = ask(&mut alice, &bot, &zoo_room, "!sources").await;
+    let (_, r) = ask(&mut alice, &bot, &zoo_room, "!sources").await;
     assert!(r.body().contains("1 knowledge files"), "{}", r.body());
     assert!(r.body().contains("City zoo"), "{}", r.body());
-    let r = ask(&mut alice, &bot, &zoo_room, "!status").await;
+    let (_, r) = ask(&mut alice, &bot, &zoo_room, "!status").await;
     assert!(
         r.body().contains("Problems in knowledge files: none"),
         "another collection's problems are not shown: {}",
@@ -67,23 +72,14 @@ async fn a_room_mapped_to_a_collection_only_cites_that_collection() {
     );
 
     // A room without a mapping sees every collection.
-    let other = room_with_bot(&mut alice, &bot, &mut [], true).await;
-    let r = ask(&mut alice, &bot, &other, EMPEROR).await;
+    let other = room_with(&mut alice, &bot.user_id, Meet::Dm).await;
+    let (_, r) = ask(&mut alice, &bot, &other, EMPEROR).await;
     assert!(r.body().contains("japan-mongolia/"), "{}", r.body());
-    let r = ask(&mut alice, &bot, &other, "When are the snow leopards fed?").await;
+    let (_, r) = ask(&mut alice, &bot, &other, "When are the snow leopards fed?").await;
     assert!(r.body().contains("noon"), "{}", r.body());
-    let r = ask(&mut alice, &bot, &other, "!status").await;
+    let (_, r) = ask(&mut alice, &bot, &other, "!status").await;
     assert!(r.body().contains("broken.md:1:"), "{}", r.body());
     running.stop().await;
-}
-
-/// A direct chat `human` creates with the bot under the alias `#name:localhost`.
-async fn aliased_room(human: &mut Human, bot: &BotSetup, name: &str) -> matrix_sdk::Room {
-    let mut request = CreateRoomRequest::new();
-    request.room_alias_name = Some(name.to_string());
-    request.invite = vec![bot.user_id.as_str().try_into().unwrap()];
-    request.is_direct = true;
-    human.client.create_room(request).await.unwrap()
 }
 
 /// Every way a room is told something — refusals' closest topics, `!why`'s
@@ -131,15 +127,15 @@ async fn every_read_path_of_a_limited_room_stays_within_its_collections() {
     }
 
     // Closest topics after a refusal: the zoo's, never the seed's titles.
-    let r = ask(&mut alice, &bot, &zoo, "What is the capital of France?").await;
+    let (_, r) = ask(&mut alice, &bot, &zoo, "What is the capital of France?").await;
     assert!(r.body().contains("I don't know"), "{}", r.body());
     assert!(!r.body().contains("Mongolia"), "{}", r.body());
     // `!why`: a typo of a word only the other collection holds is not corrected to it.
-    let r = ask(&mut alice, &bot, &zoo, "!why Naadan festivall").await;
+    let (_, r) = ask(&mut alice, &bot, &zoo, "!why Naadan festivall").await;
     assert!(!r.body().to_lowercase().contains("naadam"), "{}", r.body());
     assert!(r.body().contains("not in the knowledge"), "{}", r.body());
     // `!stats`: the zoo's totals, no size of the whole index.
-    let r = ask(&mut alice, &bot, &zoo, "!stats").await;
+    let (_, r) = ask(&mut alice, &bot, &zoo, "!stats").await;
     assert!(
         r.body().contains("1 passages from 1 files\n"),
         "{}",
@@ -155,23 +151,23 @@ async fn every_read_path_of_a_limited_room_stays_within_its_collections() {
         r.body().contains("japan-mongolia/extra.md")
     })
     .await;
-    let r = ask(&mut alice, &bot, &zoo, "!status").await;
+    let (_, r) = ask(&mut alice, &bot, &zoo, "!status").await;
     for secret in ["extra.md", "broken.md", "japan-mongolia"] {
         assert!(!r.body().contains(secret), "{secret}: {}", r.body());
     }
     assert!(r.body().contains("1 passages from 1 files"), "{}", r.body());
     // `!reload`: the room's files and problems only.
-    let r = ask(&mut alice, &bot, &zoo, "!reload").await;
+    let (_, r) = ask(&mut alice, &bot, &zoo, "!reload").await;
     assert!(r.body().contains("from 1 files"), "{}", r.body());
     assert!(!r.body().contains("broken.md"), "{}", r.body());
-    let r = ask(&mut alice, &bot, &all, "!reload").await;
+    let (_, r) = ask(&mut alice, &bot, &all, "!reload").await;
     assert!(r.body().contains("broken.md"), "{}", r.body());
     // `!gaps`: this room's questions; the admin room's lists every room's.
     ask(&mut alice, &bot, &all, "Who painted the Mona Lisa?").await;
-    let r = ask(&mut alice, &bot, &all, "!gaps").await;
+    let (_, r) = ask(&mut alice, &bot, &all, "!gaps").await;
     assert!(r.body().contains("Mona Lisa"), "{}", r.body());
     assert!(!r.body().contains("France"), "{}", r.body());
-    let r = ask(&mut alice, &bot, &zoo, "!gaps").await;
+    let (_, r) = ask(&mut alice, &bot, &zoo, "!gaps").await;
     assert!(
         r.body().contains("Mona Lisa") && r.body().contains("France"),
         "{}",
@@ -195,11 +191,11 @@ async fn every_read_path_of_a_limited_room_stays_within_its_collections() {
     let posts = bot_messages(&mut alice, &bot, Duration::from_secs(1)).await;
     assert!(posts.iter().all(|p| !p.contains("broken.md")), "{posts:?}");
     // A room without an entry sees what access.default_collections says: nothing.
-    let dm = room_with_bot(&mut alice, &bot, &mut [], true).await;
-    let r = ask(&mut alice, &bot, &dm, EMPEROR).await;
+    let dm = room_with(&mut alice, &bot.user_id, Meet::Dm).await;
+    let (_, r) = ask(&mut alice, &bot, &dm, EMPEROR).await;
     assert!(r.body().contains("I don't know"), "{}", r.body());
     assert!(!r.body().contains("Mongolia"), "{}", r.body());
-    let r = ask(&mut alice, &bot, &dm, "!sources").await;
+    let (_, r) = ask(&mut alice, &bot, &dm, "!sources").await;
     assert!(r.body().contains("No knowledge files"), "{}", r.body());
     running.stop().await;
 }

@@ -4,17 +4,10 @@ use crate::harness::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn info_commands_answer() {
-    let bot = BotSetup::new(|_| {}).await;
-    let running = bot.start();
     let mut alice = human("alice").await;
-    let room = room_with_bot(&mut alice, &bot, &mut [], true).await;
+    let (bot, running, room) = start_bot(&mut alice, Meet::Dm, |_| {}).await;
 
-    let ask = |cmd: &'static str| cmd;
-    let q = alice.say(&room, ask("!help")).await.unwrap();
-    let r = alice
-        .reply_from(&bot.user_id, q.as_str(), WAIT)
-        .await
-        .unwrap();
+    let (_, r) = ask(&mut alice, &bot, &room, "!help").await;
     assert!(
         r.body().contains("!ask") && r.body().contains("!sources"),
         "{}",
@@ -26,11 +19,7 @@ async fn info_commands_answer() {
         r.body()
     );
 
-    let q = alice.say(&room, "!sources").await.unwrap();
-    let r = alice
-        .reply_from(&bot.user_id, q.as_str(), WAIT)
-        .await
-        .unwrap();
+    let (_, r) = ask(&mut alice, &bot, &room, "!sources").await;
     for s in bot.engine.sources() {
         assert!(
             r.body().contains(&s.title),
@@ -40,29 +29,13 @@ async fn info_commands_answer() {
         );
     }
 
-    let q = alice.say(&room, &format!("!why {EMPEROR}")).await.unwrap();
-    let r = alice
-        .reply_from(&bot.user_id, q.as_str(), WAIT)
-        .await
-        .unwrap();
+    let (_, r) = ask(&mut alice, &bot, &room, &format!("!why {EMPEROR}")).await;
     assert!(r.body().to_lowercase().contains("emperor"), "{}", r.body());
     assert!(r.html().contains("<pre>"), "{}", r.html());
 
-    let q = alice.say(&room, EMPEROR).await.unwrap();
-    alice
-        .reply_from(&bot.user_id, q.as_str(), WAIT)
-        .await
-        .unwrap();
-    let q = alice.say(&room, FRANCE).await.unwrap();
-    alice
-        .reply_from(&bot.user_id, q.as_str(), WAIT)
-        .await
-        .unwrap();
-    let q = alice.say(&room, "!stats").await.unwrap();
-    let r = alice
-        .reply_from(&bot.user_id, q.as_str(), WAIT)
-        .await
-        .unwrap();
+    ask(&mut alice, &bot, &room, EMPEROR).await;
+    ask(&mut alice, &bot, &room, FRANCE).await;
+    let (_, r) = ask(&mut alice, &bot, &room, "!stats").await;
     assert!(r.body().contains("answered: 1"), "{}", r.body());
     assert!(r.body().contains("refused: 1"), "{}", r.body());
     assert!(r.body().contains("Uptime"), "{}", r.body());
@@ -71,32 +44,17 @@ async fn info_commands_answer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reload_is_admin_only() {
-    let hs = synapse().await;
-    let admin_name = unique("boss");
-    hs.register(&admin_name, PASSWORD, false).await.unwrap();
-    let admin_id = hs.user_id(&admin_name);
-    let bot = BotSetup::new(|c| c.access.admins = vec![admin_id.clone()]).await;
-    let running = bot.start();
-
+    let mut boss = human("boss").await;
+    let admin_id = boss.user_id().to_string();
     let mut alice = human("alice").await;
-    let room = room_with_bot(&mut alice, &bot, &mut [], true).await;
-    let q = alice.say(&room, "!reload").await.unwrap();
-    let r = alice
-        .reply_from(&bot.user_id, q.as_str(), WAIT)
-        .await
-        .unwrap();
+    let (bot, running, room) =
+        start_bot(&mut alice, Meet::Dm, |c| c.access.admins = vec![admin_id]).await;
+    let (_, r) = ask(&mut alice, &bot, &room, "!reload").await;
     assert!(r.body().contains("admins only"), "{}", r.body());
 
-    let mut boss = citebot::bot::human::Human::login(&hs.url, &admin_name, PASSWORD)
-        .await
-        .unwrap();
-    let room = room_with_bot(&mut boss, &bot, &mut [], true).await;
+    let room = room_with(&mut boss, &bot.user_id, Meet::Dm).await;
     let before = bot.engine.stats();
-    let q = boss.say(&room, "!reload").await.unwrap();
-    let r = boss
-        .reply_from(&bot.user_id, q.as_str(), WAIT)
-        .await
-        .unwrap();
+    let (_, r) = ask(&mut boss, &bot, &room, "!reload").await;
     assert!(r.body().contains("Index rebuilt"), "{}", r.body());
     assert_eq!(bot.engine.stats().files, before.files);
     running.stop().await;

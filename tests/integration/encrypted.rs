@@ -16,18 +16,6 @@ use matrix_sdk::ruma::{OwnedDeviceId, OwnedUserId};
 
 use crate::harness::*;
 
-/// A started bot (with `tweak` applied to its config) and alice, a person in an
-/// encrypted direct chat with it.
-async fn alice_and_bot_in_encrypted_dm(
-    tweak: impl FnOnce(&mut citebot::config::Config),
-) -> (BotSetup, RunningBot, Human, matrix_sdk::Room) {
-    let bot = BotSetup::new(tweak).await;
-    let running = bot.start();
-    let mut alice = human("alice").await;
-    let room = encrypted_dm_with_bot(&mut alice, &bot).await;
-    (bot, running, alice, room)
-}
-
 /// Syncs `human` until it sees `device` of `user` cross-signed by its owner.
 async fn wait_cross_signed(human: &mut Human, user: &str, device: &str) -> anyhow::Result<()> {
     let user: OwnedUserId = user.try_into()?;
@@ -65,19 +53,12 @@ async fn master_key(human: &Human, user: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn encrypted_question_gets_encrypted_reply_same_as_plain() {
-    let (bot, running, mut alice, secret) = alice_and_bot_in_encrypted_dm(|_| {}).await;
-    let plain = room_with_bot(&mut alice, &bot, &mut [], true).await;
+    let mut alice = human("alice").await;
+    let (bot, running, secret) = start_bot(&mut alice, Meet::EncryptedDm, |_| {}).await;
+    let plain = room_with(&mut alice, &bot.user_id, Meet::Dm).await;
 
-    let q = alice.say(&secret, EMPEROR).await.unwrap();
-    let reply = alice
-        .reply_from(&bot.user_id, q.as_str(), WAIT)
-        .await
-        .unwrap();
-    let q_plain = alice.say(&plain, EMPEROR).await.unwrap();
-    let reply_plain = alice
-        .reply_from(&bot.user_id, q_plain.as_str(), WAIT)
-        .await
-        .unwrap();
+    let (q, reply) = ask(&mut alice, &bot, &secret, EMPEROR).await;
+    let (_, reply_plain) = ask(&mut alice, &bot, &plain, EMPEROR).await;
     assert!(reply.body().contains("July 2025"), "{}", reply.body());
     assert_eq!(
         reply.body(),
@@ -104,32 +85,21 @@ async fn encrypted_question_gets_encrypted_reply_same_as_plain() {
         "m.room.encrypted"
     );
     // Commands work the same.
-    let help = alice.say(&secret, "!help").await.unwrap();
-    let help = alice
-        .reply_from(&bot.user_id, help.as_str(), WAIT)
-        .await
-        .unwrap();
+    let (_, help) = ask(&mut alice, &bot, &secret, "!help").await;
     assert!(help.body().contains("!status"), "{}", help.body());
     running.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restarted_bot_keeps_device_and_keys_in_encrypted_room() {
-    let (bot, running, mut alice, room) = alice_and_bot_in_encrypted_dm(|_| {}).await;
-    let q1 = alice.say(&room, EMPEROR).await.unwrap();
-    alice
-        .reply_from(&bot.user_id, q1.as_str(), WAIT)
-        .await
-        .unwrap();
+    let mut alice = human("alice").await;
+    let (bot, running, room) = start_bot(&mut alice, Meet::EncryptedDm, |_| {}).await;
+    ask(&mut alice, &bot, &room, EMPEROR).await;
     let device = saved_device(&bot);
     running.stop().await;
 
     let running = bot.start();
-    let q2 = alice.say(&room, FRANCE).await.unwrap();
-    let r2 = alice
-        .reply_from(&bot.user_id, q2.as_str(), WAIT)
-        .await
-        .unwrap();
+    let (_, r2) = ask(&mut alice, &bot, &room, FRANCE).await;
     assert!(
         r2.body().starts_with(citebot::messages::DONT_KNOW),
         "{}",
@@ -145,15 +115,9 @@ async fn restarted_bot_keeps_device_and_keys_in_encrypted_room() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn room_switched_to_encryption_keeps_working() {
-    let bot = BotSetup::new(|_| {}).await;
-    let running = bot.start();
     let mut alice = human("alice").await;
-    let room = room_with_bot(&mut alice, &bot, &mut [], true).await;
-    let q1 = alice.say(&room, EMPEROR).await.unwrap();
-    let r1 = alice
-        .reply_from(&bot.user_id, q1.as_str(), WAIT)
-        .await
-        .unwrap();
+    let (bot, running, room) = start_bot(&mut alice, Meet::Dm, |_| {}).await;
+    let (_, r1) = ask(&mut alice, &bot, &room, EMPEROR).await;
     let r1_id = r1.event_id().unwrap();
     assert_eq!(
         alice
@@ -164,11 +128,7 @@ async fn room_switched_to_encryption_keeps_working() {
     );
 
     room.enable_encryption().await.unwrap();
-    let q2 = alice.say(&room, EMPEROR).await.unwrap();
-    let r2 = alice
-        .reply_from(&bot.user_id, q2.as_str(), WAIT)
-        .await
-        .unwrap();
+    let (_, r2) = ask(&mut alice, &bot, &room, EMPEROR).await;
     assert_eq!(r1.body(), r2.body());
     let r2_id = r2.event_id().unwrap();
     assert_eq!(
@@ -184,17 +144,14 @@ async fn room_switched_to_encryption_keeps_working() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bot_device_is_cross_signed_and_status_says_so() {
-    let (bot, running, mut alice, room) = alice_and_bot_in_encrypted_dm(|_| {}).await;
+    let mut alice = human("alice").await;
+    let (bot, running, room) = start_bot(&mut alice, Meet::EncryptedDm, |_| {}).await;
     let device = saved_device(&bot);
     wait_cross_signed(&mut alice, &bot.user_id, &device)
         .await
         .unwrap();
 
-    let q = alice.say(&room, "!status").await.unwrap();
-    let status = alice
-        .reply_from(&bot.user_id, q.as_str(), WAIT)
-        .await
-        .unwrap();
+    let (_, status) = ask(&mut alice, &bot, &room, "!status").await;
     let body = status.body();
     assert!(body.contains(&format!("Device: {device}")), "{body}");
     assert!(
@@ -255,7 +212,8 @@ async fn bot_device_is_cross_signed_and_status_says_so() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redeployed_bot_recovers_its_identity_with_the_recovery_key() {
-    let (mut bot, running, mut alice, room) = alice_and_bot_in_encrypted_dm(|_| {}).await;
+    let mut alice = human("alice").await;
+    let (mut bot, running, room) = start_bot(&mut alice, Meet::EncryptedDm, |_| {}).await;
     let old_device = saved_device(&bot);
     wait_cross_signed(&mut alice, &bot.user_id, &old_device)
         .await
@@ -286,11 +244,8 @@ async fn redeployed_bot_recovers_its_identity_with_the_recovery_key() {
     // The bot's first sync after a fresh login skips history: let it pass.
     tokio::time::sleep(Duration::from_secs(1)).await;
     // Alice now knows the new device, so her message is encrypted for it.
-    let q = alice.say(&room, EMPEROR).await.unwrap();
-    alice
-        .reply_from(&bot.user_id, q.as_str(), WAIT)
-        .await
-        .unwrap();
+    let (_, r) = ask(&mut alice, &bot, &room, EMPEROR).await;
+    assert!(r.body().contains("July 2025"), "{}", r.body());
     assert_eq!(
         master_key(&alice, &bot.user_id).await,
         master,
@@ -305,14 +260,14 @@ async fn redeployed_bot_recovers_its_identity_with_the_recovery_key() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn undecryptable_message_gets_exactly_one_notice() {
-    let (bot, running, mut alice, room) =
-        alice_and_bot_in_encrypted_dm(|c| c.encryption.utd_wait_secs = 2).await;
+    let mut alice = human("alice").await;
+    let (bot, running, room) = start_bot(&mut alice, Meet::EncryptedDm, |c| {
+        c.encryption.utd_wait_secs = 2;
+    })
+    .await;
 
     let lost = alice.send_undecryptable(&room).await.unwrap();
-    let notice = alice
-        .reply_from(&bot.user_id, lost.as_str(), WAIT)
-        .await
-        .unwrap();
+    let notice = reply_to(&mut alice, &bot, &lost).await;
     assert_eq!(notice.event["content"]["msgtype"], "m.notice");
     assert!(
         notice
@@ -328,11 +283,7 @@ async fn undecryptable_message_gets_exactly_one_notice() {
     // A second one soon after: the room already had its notice (rate limit).
     let lost2 = alice.send_undecryptable(&room).await.unwrap();
     // Readable messages are still answered meanwhile.
-    let q = alice.say(&room, EMPEROR).await.unwrap();
-    alice
-        .reply_from(&bot.user_id, q.as_str(), WAIT)
-        .await
-        .unwrap();
+    ask(&mut alice, &bot, &room, EMPEROR).await;
     let more = alice
         .collect(Duration::from_secs(5), |s| {
             s.sender() == bot.user_id
@@ -405,10 +356,11 @@ async fn admins_can_verify_the_bot_with_emojis_others_cannot() {
     let mut alice = human("alice").await;
     let mut bob = human("bob").await;
     let admin = alice.user_id().to_string();
-    let bot = BotSetup::new(|c| c.access.admins = vec![admin]).await;
-    let running = bot.start();
-    encrypted_dm_with_bot(&mut alice, &bot).await;
-    encrypted_dm_with_bot(&mut bob, &bot).await;
+    let (bot, running, _) = start_bot(&mut alice, Meet::EncryptedDm, |c| {
+        c.access.admins = vec![admin];
+    })
+    .await;
+    room_with(&mut bob, &bot.user_id, Meet::EncryptedDm).await;
     let device = saved_device(&bot);
     wait_cross_signed(&mut alice, &bot.user_id, &device)
         .await
@@ -441,8 +393,11 @@ async fn admins_can_verify_the_bot_with_emojis_others_cannot() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn message_whose_key_comes_late_is_answered_without_a_notice() {
-    let (bot, running, mut alice, room) =
-        alice_and_bot_in_encrypted_dm(|c| c.encryption.utd_wait_secs = 25).await;
+    let mut alice = human("alice").await;
+    let (bot, running, room) = start_bot(&mut alice, Meet::EncryptedDm, |c| {
+        c.encryption.utd_wait_secs = 25;
+    })
+    .await;
     let device = saved_device(&bot);
     wait_cross_signed(&mut alice, &bot.user_id, &device)
         .await
@@ -495,11 +450,7 @@ async fn message_whose_key_comes_late_is_answered_without_a_notice() {
         .set_local_trust(matrix_sdk::encryption::LocalTrust::BlackListed)
         .await
         .unwrap();
-    let q = alice.say(&room, EMPEROR).await.unwrap();
-    let reply = alice
-        .reply_from(&bot.user_id, q.as_str(), WAIT)
-        .await
-        .unwrap();
+    let (_, reply) = ask(&mut alice, &bot, &room, EMPEROR).await;
     assert!(
         reply.body().contains("July 2025"),
         "answered once the key came, not a notice: {}",

@@ -1,5 +1,5 @@
 //! Answer quality on the project's knowledge base: the public example questions
-//! (`../shared/eval/questions.toml`, when present) and the project's own development
+//! (`../shared/eval/questions.toml`, or `CITEBOT_EVAL_QUESTIONS`) and the project's own development
 //! questions (`tests/data/dev_questions.toml`), scored the way `score.py` scores
 //! `citebot ask --json`: the top passage and the answer sentence must contain an
 //! expected string; out-of-scope questions must be refused.
@@ -108,13 +108,11 @@ fn public_eval_questions_are_all_answered_or_refused_right() {
         .unwrap_or_else(|| {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/questions.toml")
         });
-    if !path.exists() {
-        eprintln!(
-            "skipped: no public eval questions at {} (set CITEBOT_EVAL_QUESTIONS)",
-            path.display()
-        );
-        return;
-    }
+    assert!(
+        path.exists(),
+        "the public eval questions are missing: no file at {} (set CITEBOT_EVAL_QUESTIONS to another path)",
+        path.display()
+    );
     let s = score(&path);
     assert!(s.in_scope > 0 && s.out_of_scope > 0);
     assert_eq!(s.top1, s.in_scope, "{:#?}", s.misses);

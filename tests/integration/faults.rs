@@ -13,16 +13,14 @@ use crate::harness::*;
 /// each time it is rebuilt from the knowledge files and the bot answers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_or_garbled_index_is_rebuilt_while_the_bot_runs() {
-    let bot = BotSetup::new(|c| {
+    let mut alice = human("alice").await;
+    let (bot, running, dm) = start_bot(&mut alice, Meet::Dm, |c| {
         c.search.index_dir = c.matrix.data_dir.join("index");
         c.search.index_check_secs = 1;
     })
     .await;
     let index = bot.config.search.index_dir.clone();
-    let running = bot.start();
-    let mut alice = human("alice").await;
-    let dm = room_with_bot(&mut alice, &bot, &mut [], true).await;
-    let r = ask(&mut alice, &bot, &dm, EMPEROR).await;
+    let (_, r) = ask(&mut alice, &bot, &dm, EMPEROR).await;
     assert!(r.body().contains("July 2025"), "{}", r.body());
 
     let whole = |index: &std::path::Path| {
@@ -44,7 +42,7 @@ async fn a_deleted_or_garbled_index_is_rebuilt_while_the_bot_runs() {
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        let r = ask(&mut alice, &bot, &dm, EMPEROR).await;
+        let (_, r) = ask(&mut alice, &bot, &dm, EMPEROR).await;
         assert!(r.body().contains("July 2025"), "{what}: {}", r.body());
     }
     running.stop().await;
@@ -54,20 +52,18 @@ async fn a_deleted_or_garbled_index_is_rebuilt_while_the_bot_runs() {
 /// words, answered, and the reply says it was cut.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_question_at_the_event_size_limit_is_cut_and_answered() {
-    let bot = BotSetup::new(|_| {}).await;
-    let running = bot.start();
     let mut alice = human("alice").await;
-    let dm = room_with_bot(&mut alice, &bot, &mut [], true).await;
+    let (bot, running, dm) = start_bot(&mut alice, Meet::Dm, |_| {}).await;
     // About 60 KB of text: the event stays under Synapse's 64 KiB limit.
     let question = format!("{EMPEROR} {}", "Please answer quickly. ".repeat(2_600));
     assert!(question.len() > 59_000 && question.len() < 62_000);
     let started = std::time::Instant::now();
-    let r = ask(&mut alice, &bot, &dm, &question).await;
+    let (_, r) = ask(&mut alice, &bot, &dm, &question).await;
     assert!(r.body().contains("July 2025"), "{}", r.body());
     assert!(r.body().contains("first 100 of"), "{}", r.body());
     assert!(started.elapsed() < WAIT);
     // And the bot goes on answering.
-    let r = ask(
+    let (_, r) = ask(
         &mut alice,
         &bot,
         &dm,
@@ -124,7 +120,7 @@ async fn a_thousand_hostile_messages_from_three_users_each_get_one_reply() {
     let mut users = Vec::new();
     for name in ["mallory", "trudy", "eve"] {
         let mut h = human(name).await;
-        let dm = room_with_bot(&mut h, &bot, &mut [], true).await;
+        let dm = room_with(&mut h, &bot.user_id, Meet::Dm).await;
         users.push((h, dm));
     }
     // Three senders at once.
@@ -172,7 +168,7 @@ async fn a_thousand_hostile_messages_from_three_users_each_get_one_reply() {
                 assert!(!b.contains("snow leopard") && !b.contains("zoo/"), "{b}");
             }
         }
-        let r = ask(h, &bot, dm, EMPEROR).await;
+        let (_, r) = ask(h, &bot, dm, EMPEROR).await;
         assert!(r.body().contains("July 2025"), "{}", r.body());
     }
     running.stop().await;
@@ -199,7 +195,6 @@ async fn the_bot_waits_out_a_homeserver_down_at_start_and_mid_conversation() {
     let (bot_name, alice_name) = (unique("citebot-down"), unique("alice"));
     hs.register(&bot_name, PASSWORD, false).await.unwrap();
     hs.register(&alice_name, PASSWORD, false).await.unwrap();
-    let bot_id = hs.user_id(&bot_name);
     let url = hs.url.clone();
     hs.stop();
 
@@ -216,17 +211,8 @@ async fn the_bot_waits_out_a_homeserver_down_at_start_and_mid_conversation() {
     tokio::time::sleep(Duration::from_secs(4)).await;
     let mut hs = private_synapse(dir.path(), port).await;
     let mut alice = Human::login(&hs.url, &alice_name, PASSWORD).await.unwrap();
-    let invite = [bot_id.as_str().try_into().unwrap()];
-    let dm = alice
-        .create_room_with("dm", &invite, true, false)
-        .await
-        .unwrap();
-    alice
-        .wait_membership(dm.room_id(), &bot_id, "join", WAIT)
-        .await
-        .unwrap();
-    let q = alice.say(&dm, EMPEROR).await.unwrap();
-    let r = alice.reply_from(&bot_id, q.as_str(), WAIT).await.unwrap();
+    let dm = room_with(&mut alice, &bot.user_id, Meet::Dm).await;
+    let (_, r) = ask(&mut alice, &bot, &dm, EMPEROR).await;
     assert!(r.body().contains("July 2025"), "{}", r.body());
 
     let status = |url: String| async move {
@@ -252,8 +238,7 @@ async fn the_bot_waits_out_a_homeserver_down_at_start_and_mid_conversation() {
     let unhealthy = unhealthy.expect("/health reported the homeserver down");
     assert!(unhealthy.contains("sync"), "{unhealthy}");
     let _hs = private_synapse(dir.path(), port).await;
-    let q = alice.say(&dm, FRANCE).await.unwrap();
-    let r = alice.reply_from(&bot_id, q.as_str(), WAIT).await.unwrap();
+    let (_, r) = ask(&mut alice, &bot, &dm, FRANCE).await;
     assert!(r.body().contains("I don't know"), "{}", r.body());
     running.stop().await;
 }
@@ -334,17 +319,9 @@ async fn replies_in_flight_when_the_bot_is_killed_are_sent_once_after_restart() 
     .unwrap();
     let log = dir.path().join("bot.log");
     let mut bot = spawn_bot(&config, &log);
-    let invite = [bot_id.as_str().try_into().unwrap()];
     let mut rooms = Vec::new();
     for h in people.iter_mut() {
-        let dm = h
-            .create_room_with("dm", &invite, true, false)
-            .await
-            .unwrap();
-        h.wait_membership(dm.room_id(), &bot_id, "join", WAIT)
-            .await
-            .unwrap();
-        rooms.push(dm);
+        rooms.push(room_with(h, &bot_id, Meet::Dm).await);
     }
     let mut asked: Vec<Vec<String>> = vec![Vec::new(), Vec::new()];
     for i in 0..8 {

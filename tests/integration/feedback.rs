@@ -9,20 +9,15 @@ use crate::harness::*;
 async fn down_votes_and_refusals_are_listed_as_gaps() {
     let mut alice = human("alice").await;
     let alice_id = alice.user_id().to_string();
-    let bot = BotSetup::new(|c| c.access.admins = vec![alice_id.clone()]).await;
-    let running = bot.start();
-    let room = room_with_bot(&mut alice, &bot, &mut [], true).await;
+    let (bot, running, room) =
+        start_bot(&mut alice, Meet::Dm, |c| c.access.admins = vec![alice_id]).await;
 
-    let question = alice.say(&room, EMPEROR).await.unwrap();
-    let answer = alice
-        .reply_from(&bot.user_id, question.as_str(), WAIT)
-        .await
-        .unwrap();
+    let (question, answer) = ask(&mut alice, &bot, &room, EMPEROR).await;
     assert!(answer.body().contains("July"), "{}", answer.body());
     let answer_id = answer.event["event_id"].as_str().unwrap().to_owned();
     // With the emoji variation selector, as several clients send it.
     alice.react(&room, &answer_id, "👎\u{FE0F}").await.unwrap();
-    let refused = ask(&mut alice, &bot, &room, FRANCE).await;
+    let (_, refused) = ask(&mut alice, &bot, &room, FRANCE).await;
     assert!(
         refused.body().contains("I don't know"),
         "{}",
@@ -42,8 +37,8 @@ async fn down_votes_and_refusals_are_listed_as_gaps() {
 
     // Not for everyone.
     let mut bob = human("bob").await;
-    let bob_room = room_with_bot(&mut bob, &bot, &mut [], true).await;
-    let r = ask(&mut bob, &bot, &bob_room, "!gaps").await;
+    let bob_room = room_with(&mut bob, &bot.user_id, Meet::Dm).await;
+    let (_, r) = ask(&mut bob, &bot, &bob_room, "!gaps").await;
     assert!(r.body().contains("admins only"), "{}", r.body());
     running.stop().await;
 

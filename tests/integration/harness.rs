@@ -10,6 +10,8 @@ use citebot::bot::human::{Human, Seen};
 use citebot::bot::synapse::{Synapse, SynapseOptions};
 use citebot::config::{Config, Secret};
 use citebot::search::{Engine, SearchSettings};
+use matrix_sdk::Room;
+use matrix_sdk::ruma::{EventId, OwnedEventId};
 use tempfile::TempDir;
 use tokio::sync::OnceCell;
 use tokio::task::JoinHandle;
@@ -136,10 +138,12 @@ impl BotSetup {
         config.matrix.password = Secret(PASSWORD.into());
         tweak(&mut config);
         config.validate().unwrap();
+        // A tweak may name another account (every test Synapse serves `localhost`).
+        let user_id = hs.user_id(&config.matrix.user);
         let settings: SearchSettings = config.search_settings();
         let engine = Engine::open(&settings).expect("opening the index");
         BotSetup {
-            user_id: hs.user_id(&name),
+            user_id,
             config,
             engine,
             _data: data,
@@ -203,18 +207,24 @@ impl Drop for RunningBot {
     }
 }
 
-/// Asks `question` in `room` and returns the bot's reply.
+/// Waits for the bot's reply to `question` (sent by anyone `human` shares the room with).
+pub async fn reply_to(human: &mut Human, bot: &BotSetup, question: &EventId) -> Seen {
+    human
+        .reply_from(&bot.user_id, question.as_str(), WAIT)
+        .await
+        .unwrap()
+}
+
+/// Asks `question` in `room`; returns the question's event ID and the bot's reply.
 pub async fn ask(
     human: &mut Human,
     bot: &BotSetup,
-    room: &matrix_sdk::Room,
+    room: &Room,
     question: &str,
-) -> Seen {
+) -> (OwnedEventId, Seen) {
     let q = human.say(room, question).await.unwrap();
-    human
-        .reply_from(&bot.user_id, q.as_str(), WAIT)
-        .await
-        .unwrap()
+    let reply = reply_to(human, bot, &q).await;
+    (q, reply)
 }
 
 /// Asks `question` until the reply satisfies `pred` (the bot reloads in the
@@ -222,14 +232,14 @@ pub async fn ask(
 pub async fn ask_until(
     human: &mut Human,
     bot: &BotSetup,
-    room: &matrix_sdk::Room,
+    room: &Room,
     question: &str,
     limit: Duration,
     pred: impl Fn(&Seen) -> bool,
 ) -> Seen {
     let deadline = std::time::Instant::now() + limit;
     loop {
-        let r = ask(human, bot, room, question).await;
+        let (_, r) = ask(human, bot, room, question).await;
         if pred(&r) {
             return r;
         }
@@ -242,39 +252,53 @@ pub async fn ask_until(
     }
 }
 
-/// A room with `human` and the bot joined; `others` are invited and joined too.
-pub async fn room_with_bot(
-    human: &mut Human,
-    bot: &BotSetup,
-    others: &mut [&mut Human],
-    direct: bool,
-) -> matrix_sdk::Room {
-    room_with_bot_in(human, bot, others, direct, false).await
+/// The room a person opens with the bot.
+pub enum Meet<'a> {
+    /// A direct chat.
+    Dm,
+    /// A direct chat, end-to-end encrypted from the start.
+    EncryptedDm,
+    /// A group room; the others are invited and join it too.
+    Group(&'a [&'a Human]),
+    /// A group room the others are invited to but have not joined.
+    GroupInvited(&'a [&'a Human]),
 }
 
-/// A direct chat with the bot, end-to-end encrypted from the start.
-pub async fn encrypted_dm_with_bot(human: &mut Human, bot: &BotSetup) -> matrix_sdk::Room {
-    room_with_bot_in(human, bot, &mut [], true, true).await
+/// Starts a bot (its config adjusted by `tweak`) and opens `meet` between it
+/// and `human`, once the bot has joined.
+pub async fn start_bot(
+    human: &mut Human,
+    meet: Meet<'_>,
+    tweak: impl FnOnce(&mut Config),
+) -> (BotSetup, RunningBot, Room) {
+    let bot = BotSetup::new(tweak).await;
+    let running = bot.start();
+    let room = room_with(human, &bot.user_id, meet).await;
+    (bot, running, room)
 }
 
-async fn room_with_bot_in(
-    human: &mut Human,
-    bot: &BotSetup,
-    others: &mut [&mut Human],
-    direct: bool,
-    encrypted: bool,
-) -> matrix_sdk::Room {
-    let mut invite = vec![bot.user_id.as_str().try_into().unwrap()];
+/// `human` opens `meet` with the bot `bot_id` (a running bot): returns once the
+/// bot has joined.
+pub async fn room_with(human: &mut Human, bot_id: &str, meet: Meet<'_>) -> Room {
+    let (direct, encrypted, others, join) = match meet {
+        Meet::Dm => (true, false, &[][..], false),
+        Meet::EncryptedDm => (true, true, &[][..], false),
+        Meet::Group(others) => (false, false, others, true),
+        Meet::GroupInvited(others) => (false, false, others, false),
+    };
+    let mut invite = vec![bot_id.try_into().unwrap()];
     invite.extend(others.iter().map(|o| o.user_id()));
     let room = human
         .create_room_with("test room", &invite, direct, encrypted)
         .await
         .unwrap();
-    for other in others.iter_mut() {
-        other.client.join_room_by_id(room.room_id()).await.unwrap();
+    if join {
+        for other in others {
+            other.client.join_room_by_id(room.room_id()).await.unwrap();
+        }
     }
     human
-        .wait_membership(room.room_id(), &bot.user_id, "join", WAIT)
+        .wait_membership(room.room_id(), bot_id, "join", WAIT)
         .await
         .unwrap();
     room

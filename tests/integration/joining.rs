@@ -5,35 +5,37 @@ use crate::harness::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invite_from_allowed_user_is_accepted_and_others_rejected() {
-    let bot =
-        BotSetup::new(|c| c.access.allowed_inviters = vec!["@friend*:localhost".into()]).await;
-    let running = bot.start();
     let mut friend = human("friend").await;
     let mut stranger = human("stranger").await;
-    let bot_id = bot.user_id.as_str().try_into().unwrap();
-
-    let room = friend.create_room("ok", &[bot_id], false).await.unwrap();
-    friend
-        .wait_membership(room.room_id(), &bot.user_id, "join", WAIT)
-        .await
-        .unwrap();
+    let (bot, running, accepted) = start_bot(&mut friend, Meet::Group(&[]), |c| {
+        c.access.allowed_inviters = vec!["@friend*:localhost".into()];
+    })
+    .await;
 
     let bot_id = bot.user_id.as_str().try_into().unwrap();
-    let room = stranger.create_room("no", &[bot_id], false).await.unwrap();
+    let rejected = stranger.create_room("no", &[bot_id], false).await.unwrap();
     // A rejected invite shows up as the invitee's own "leave".
     stranger
-        .wait_membership(room.room_id(), &bot.user_id, "leave", WAIT)
+        .wait_membership(rejected.room_id(), &bot.user_id, "leave", WAIT)
         .await
         .unwrap();
+    // As the homeserver sees it: in the friend's room, not in the stranger's.
+    let hs = synapse().await;
+    let admin = admin_token().await;
+    for (room, joined) in [(&accepted, true), (&rejected, false)] {
+        let members = hs
+            .room_members(&admin, room.room_id().as_str())
+            .await
+            .unwrap();
+        assert_eq!(members.contains(&bot.user_id), joined, "{members:?}");
+    }
     running.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bot_leaves_when_left_alone() {
-    let bot = BotSetup::new(|_| {}).await;
-    let running = bot.start();
     let mut alice = human("alice").await;
-    let room = room_with_bot(&mut alice, &bot, &mut [], false).await;
+    let (bot, running, room) = start_bot(&mut alice, Meet::Group(&[]), |_| {}).await;
     let admin = admin_token().await;
     room.leave().await.unwrap();
     let hs = synapse().await;
@@ -69,11 +71,7 @@ async fn a_question_sent_before_the_bot_joins_is_answered_after_the_invite_only(
         .create_room_with("dm", std::slice::from_ref(&bot_id), true, false)
         .await
         .unwrap();
-    let q = alice.say(&dm, EMPEROR).await.unwrap();
-    let reply = alice
-        .reply_from(&bot.user_id, q.as_str(), WAIT)
-        .await
-        .unwrap();
+    let (_, reply) = ask(&mut alice, &bot, &dm, EMPEROR).await;
     assert!(reply.body().contains("July 2025"), "{}", reply.body());
 
     // Said before the invite: not for the bot. Said after it: answered.
@@ -83,11 +81,7 @@ async fn a_question_sent_before_the_bot_joins_is_answered_after_the_invite_only(
         .unwrap();
     let before = alice.say(&room, FRANCE).await.unwrap();
     room.invite_user_by_id(&bot_id).await.unwrap();
-    let after = alice.say(&room, EMPEROR).await.unwrap();
-    alice
-        .reply_from(&bot.user_id, after.as_str(), WAIT)
-        .await
-        .unwrap();
+    ask(&mut alice, &bot, &room, EMPEROR).await;
     let is_bot =
         |s: &citebot::bot::human::Seen| s.sender() == bot.user_id && s.kind() == "m.room.message";
     let extra = alice.collect(QUIET, is_bot).await.unwrap();

@@ -6,16 +6,14 @@ use crate::harness::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flood_from_one_user_is_bounded_and_others_still_answered() {
-    let bot = BotSetup::new(|c| {
+    let mut flooder = human("flooder").await;
+    let mut other = human("other").await;
+    let (bot, running, flood_room) = start_bot(&mut flooder, Meet::Dm, |c| {
         c.limits.user_burst = 3;
         c.limits.user_per_minute = 1;
     })
     .await;
-    let running = bot.start();
-    let mut flooder = human("flooder").await;
-    let mut other = human("other").await;
-    let flood_room = room_with_bot(&mut flooder, &bot, &mut [], true).await;
-    let other_room = room_with_bot(&mut other, &bot, &mut [], true).await;
+    let other_room = room_with(&mut other, &bot.user_id, Meet::Dm).await;
 
     for i in 0..15 {
         flooder
@@ -23,11 +21,7 @@ async fn flood_from_one_user_is_bounded_and_others_still_answered() {
             .await
             .unwrap();
     }
-    let q = other.say(&other_room, EMPEROR).await.unwrap();
-    let r = other
-        .reply_from(&bot.user_id, q.as_str(), WAIT)
-        .await
-        .unwrap();
+    let (_, r) = ask(&mut other, &bot, &other_room, EMPEROR).await;
     assert!(r.body().contains("July 2025"), "{}", r.body());
 
     let replies = bot_messages(&mut flooder, &bot, QUIET * 2).await;
@@ -48,17 +42,14 @@ async fn homeserver_rate_limit_is_waited_out_without_losing_replies() {
         .unwrap();
     let running = bot.start();
     let mut alice = human("alice").await;
-    let room = room_with_bot(&mut alice, &bot, &mut [], true).await;
+    let room = room_with(&mut alice, &bot.user_id, Meet::Dm).await;
 
     let mut questions = Vec::new();
     for i in 0..4 {
         questions.push(alice.say(&room, &format!("{EMPEROR} #{i}")).await.unwrap());
     }
     for q in questions {
-        let r = alice
-            .reply_from(&bot.user_id, q.as_str(), WAIT)
-            .await
-            .unwrap();
+        let r = reply_to(&mut alice, &bot, &q).await;
         assert!(r.body().contains("July 2025"), "{}", r.body());
     }
     running.stop().await;

@@ -18,12 +18,13 @@ fn sample(text: &str, name: &str) -> Option<f64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_and_health_report_the_running_bot() {
     let port = citebot::bot::synapse::free_port().unwrap();
-    let bot = BotSetup::new(|c| c.metrics.listen = format!("127.0.0.1:{port}")).await;
-    let base = format!("http://127.0.0.1:{port}");
-    let running = bot.start();
     let mut alice = human("alice").await;
-    let dm = room_with_bot(&mut alice, &bot, &mut [], true).await;
-    let r = ask(&mut alice, &bot, &dm, EMPEROR).await;
+    let (bot, running, dm) = start_bot(&mut alice, Meet::Dm, |c| {
+        c.metrics.listen = format!("127.0.0.1:{port}");
+    })
+    .await;
+    let base = format!("http://127.0.0.1:{port}");
+    let (_, r) = ask(&mut alice, &bot, &dm, EMPEROR).await;
     assert!(r.body().contains("July 2025"), "{}", r.body());
     ask(&mut alice, &bot, &dm, FRANCE).await;
 

@@ -17,12 +17,7 @@ fn file(colour: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edits_to_knowledge_files_are_served_without_a_restart() {
-    let hs = synapse().await;
-    let admin_name = unique("boss");
-    hs.register(&admin_name, PASSWORD, false).await.unwrap();
-    let mut boss = citebot::bot::human::Human::login(&hs.url, &admin_name, PASSWORD)
-        .await
-        .unwrap();
+    let mut boss = human("boss").await;
     let mut bot = BotSetup::new(|_| {}).await;
     // The admin room exists before the bot starts; the bot accepts its invite.
     let admin_room = boss
@@ -39,9 +34,9 @@ async fn edits_to_knowledge_files_are_served_without_a_restart() {
         .await
         .unwrap();
     let mut alice = human("alice").await;
-    let room = room_with_bot(&mut alice, &bot, &mut [], true).await;
+    let room = room_with(&mut alice, &bot.user_id, Meet::Dm).await;
 
-    let before = ask(&mut alice, &bot, &room, QUESTION).await;
+    let (_, before) = ask(&mut alice, &bot, &room, QUESTION).await;
     assert!(!before.body().contains("vermilion"), "{}", before.body());
 
     // Added: answered from the new file within 2 s of the write.
@@ -83,7 +78,7 @@ async fn edits_to_knowledge_files_are_served_without_a_restart() {
         "{}",
         status.body()
     );
-    let r = ask(&mut alice, &bot, &room, QUESTION).await;
+    let (_, r) = ask(&mut alice, &bot, &room, QUESTION).await;
     assert!(r.body().contains("vermilion"), "{}", r.body());
     let post = boss
         .wait_for(WAIT, |s| {
@@ -102,7 +97,7 @@ async fn edits_to_knowledge_files_are_served_without_a_restart() {
     })
     .await;
     assert!(!r.body().contains("vermilion"), "{}", r.body());
-    let status = ask(&mut alice, &bot, &room, "!status").await;
+    let (_, status) = ask(&mut alice, &bot, &room, "!status").await;
     assert!(
         status.body().contains("Problems in knowledge files: none"),
         "{}",
@@ -128,19 +123,24 @@ async fn edits_to_knowledge_files_are_served_without_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_editor_saving_through_a_temp_file_and_rename_is_picked_up() {
-    let bot = BotSetup::new(|_| {}).await;
-    let running = bot.start();
     let mut alice = human("alice").await;
-    let room = room_with_bot(&mut alice, &bot, &mut [], true).await;
+    let (bot, running, room) = start_bot(&mut alice, Meet::Dm, |_| {}).await;
     let dir = bot.knowledge_dir().join("japan-mongolia");
     // Written beside the target under a name the watcher ignores, then renamed
     // over it, as vim, VS Code and friends save.
     let tmp = dir.join(".zorbleflax.md.tmp");
     std::fs::write(&tmp, file("saffron")).unwrap();
     std::fs::rename(&tmp, dir.join("zorbleflax.md")).unwrap();
-    ask_until(&mut alice, &bot, &room, QUESTION, WAIT, |r| {
+    let r = ask_until(&mut alice, &bot, &room, QUESTION, WAIT, |r| {
         r.body().contains("saffron")
     })
     .await;
+    // Cited to the file saved, never to the temporary one.
+    assert!(
+        r.body().contains("japan-mongolia/zorbleflax.md"),
+        "{}",
+        r.body()
+    );
+    assert!(!r.body().contains(".zorbleflax.md.tmp"), "{}", r.body());
     running.stop().await;
 }

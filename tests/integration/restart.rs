@@ -8,17 +8,11 @@ use crate::harness::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restart_keeps_device_and_answers_missed_questions_once() {
-    let bot = BotSetup::new(|_| {}).await;
     let hs = synapse().await;
     let admin = admin_token().await;
-    let running = bot.start();
     let mut alice = human("alice").await;
-    let room = room_with_bot(&mut alice, &bot, &mut [], true).await;
-    let q1 = alice.say(&room, EMPEROR).await.unwrap();
-    alice
-        .reply_from(&bot.user_id, q1.as_str(), WAIT)
-        .await
-        .unwrap();
+    let (bot, running, room) = start_bot(&mut alice, Meet::Dm, |_| {}).await;
+    ask(&mut alice, &bot, &room, EMPEROR).await;
     let device = saved_device(&bot);
     running.stop().await;
 
@@ -26,15 +20,8 @@ async fn restart_keeps_device_and_answers_missed_questions_once() {
     let q2 = alice.say(&room, FRANCE).await.unwrap();
 
     let running = bot.start();
-    alice
-        .reply_from(&bot.user_id, q2.as_str(), WAIT)
-        .await
-        .unwrap();
-    let q3 = alice.say(&room, EMPEROR).await.unwrap();
-    alice
-        .reply_from(&bot.user_id, q3.as_str(), WAIT)
-        .await
-        .unwrap();
+    reply_to(&mut alice, &bot, &q2).await;
+    ask(&mut alice, &bot, &room, EMPEROR).await;
     let again = bot_messages(&mut alice, &bot, QUIET).await;
     assert!(again.is_empty(), "answered twice: {:?}", again);
     running.stop().await;
@@ -48,20 +35,17 @@ async fn restart_keeps_device_and_answers_missed_questions_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn questions_older_than_the_catch_up_window_are_skipped() {
-    let bot = BotSetup::new(|c| c.answer.max_missed_age_secs = 2).await;
-    let running = bot.start();
     let mut alice = human("alice").await;
-    let room = room_with_bot(&mut alice, &bot, &mut [], true).await;
+    let (bot, running, room) = start_bot(&mut alice, Meet::Dm, |c| {
+        c.answer.max_missed_age_secs = 2;
+    })
+    .await;
     running.stop().await;
 
     let stale = alice.say(&room, EMPEROR).await.unwrap();
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let running = bot.start();
-    let fresh = alice.say(&room, FRANCE).await.unwrap();
-    alice
-        .reply_from(&bot.user_id, fresh.as_str(), WAIT)
-        .await
-        .unwrap();
+    ask(&mut alice, &bot, &room, FRANCE).await;
     let stale_replies = alice
         .collect(QUIET, |s| s.is_reply(&bot.user_id, stale.as_str()))
         .await
@@ -74,20 +58,17 @@ async fn questions_older_than_the_catch_up_window_are_skipped() {
 async fn questions_beyond_the_sync_timeline_limit_are_fetched_and_answered_once() {
     // More messages arrive while the bot is down than one sync returns per room:
     // the question is in the gap before the limited timeline.
-    let bot = BotSetup::new(|c| c.sync.timeline_limit = 3).await;
-    let running = bot.start();
-    let mut alice = human("alice").await;
     // A group room (three members), where chatter is not for the bot.
-    let mut bob = human("bob").await;
-    let room = room_with_bot(&mut alice, &bot, &mut [&mut bob], false).await;
+    let mut alice = human("alice").await;
+    let bob = human("bob").await;
+    let (bot, running, room) = start_bot(&mut alice, Meet::Group(&[&bob]), |c| {
+        c.sync.timeline_limit = 3;
+    })
+    .await;
     // The bot must have seen bob join before it goes down: a reply to a later
     // command means its sync got past bob's join (else the room may still look
     // like a two-person chat to it).
-    let seen = alice.say(&room, &format!("!ask {FRANCE}")).await.unwrap();
-    alice
-        .reply_from(&bot.user_id, seen.as_str(), WAIT)
-        .await
-        .unwrap();
+    ask(&mut alice, &bot, &room, &format!("!ask {FRANCE}")).await;
     running.stop().await;
 
     let question = alice.say(&room, &format!("!ask {EMPEROR}")).await.unwrap();
@@ -98,10 +79,7 @@ async fn questions_beyond_the_sync_timeline_limit_are_fetched_and_answered_once(
             .unwrap();
     }
     let running = bot.start();
-    let reply = alice
-        .reply_from(&bot.user_id, question.as_str(), WAIT)
-        .await
-        .unwrap();
+    let reply = reply_to(&mut alice, &bot, &question).await;
     assert!(reply.body().contains("July 2025"), "{}", reply.body());
     let again = bot_messages(&mut alice, &bot, QUIET).await;
     assert!(

@@ -67,7 +67,8 @@ async fn a_git_source_is_cloned_pulled_and_its_last_good_pages_served() {
     push(&work, &page("quokka desk"));
 
     let url = bare.to_str().unwrap().to_string();
-    let bot = BotSetup::new(move |c| {
+    let mut alice = human("alice").await;
+    let (bot, running, room) = start_bot(&mut alice, Meet::Dm, move |c| {
         c.knowledge.sources.push(
             toml::from_str(&format!(
                 "git = {url:?}\nbranch = \"main\"\npath = \"docs\"\ncollection = \"handbook\"\n\
@@ -78,9 +79,6 @@ async fn a_git_source_is_cloned_pulled_and_its_last_good_pages_served() {
         );
     })
     .await;
-    let running = bot.start();
-    let mut alice = human("alice").await;
-    let room = room_with_bot(&mut alice, &bot, &mut [], true).await;
 
     // Cloned at start and answered, cited to the page and its published address.
     let r = ask_until(&mut alice, &bot, &room, QUESTION, WAIT, |r| {
@@ -119,7 +117,7 @@ async fn a_git_source_is_cloned_pulled_and_its_last_good_pages_served() {
         "{}",
         status.body()
     );
-    let r = ask(&mut alice, &bot, &room, QUESTION).await;
+    let (_, r) = ask(&mut alice, &bot, &room, QUESTION).await;
     assert!(r.body().contains("wombat desk"), "{}", r.body());
     assert!(!r.body().contains("ferret"), "{}", r.body());
     running.stop().await;
