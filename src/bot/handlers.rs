@@ -1,7 +1,7 @@
-//! What the bot does with one sync response: accepts or rejects invites,
-//! leaves rooms where it's alone, and turns room messages addressed to it
-//! into replies (each on its own tracked task, so the sync loop never waits
-//! for a search or a send).
+//! What the bot does with one timeline event: a room message addressed to it
+//! is taken on (journal first) and answered on its own tracked task, so the sync
+//! loop never waits for a search or a send; a reaction to one of its answers is
+//! a vote for the feedback file.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -15,6 +15,7 @@ mod eval;
 mod faults;
 mod feedback;
 mod joining;
+mod layout;
 mod limits;
 mod metrics;
 mod reload;
