@@ -9,12 +9,12 @@
 pub mod bot;
 pub mod cli;
 pub mod config;
-pub mod eval;
+pub(crate) mod eval;
 pub mod feedback;
 mod files;
-pub mod format;
+pub(crate) mod format;
 pub mod knowledge;
 pub mod messages;
-pub mod render;
+pub(crate) mod render;
 pub mod search;
-pub mod text;
+pub(crate) mod text;

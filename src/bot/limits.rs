@@ -57,6 +57,7 @@ impl Limits {
     }
 
     /// How many users and rooms the limiters hold state for.
+    #[cfg(test)]
     pub fn keys(&self) -> usize {
         self.users.len() + self.rooms.len()
     }

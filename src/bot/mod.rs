@@ -5,25 +5,25 @@
 //! undecryptable messages, verification, status, the local Synapse launcher
 //! and the demo).
 
-pub mod access;
+pub(crate) mod access;
 pub(crate) mod commands;
 pub mod crypto;
-pub mod demo;
-pub mod handlers;
+pub(crate) mod demo;
+pub(crate) mod handlers;
 pub mod human;
 pub(crate) mod journal;
-pub mod limits;
+pub(crate) mod limits;
 pub(crate) mod membership;
 pub(crate) mod metrics;
-pub mod reply;
+pub(crate) mod reply;
 pub(crate) mod rooms;
-pub mod session;
-pub mod status;
+pub(crate) mod session;
+pub(crate) mod status;
 pub mod synapse;
 pub(crate) mod sync;
-pub mod triggers;
-pub mod undecryptable;
-pub mod verification;
+pub(crate) mod triggers;
+pub(crate) mod undecryptable;
+pub(crate) mod verification;
 pub mod watch;
 
 use std::collections::HashSet;

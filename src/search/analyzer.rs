@@ -386,7 +386,9 @@ enum Before {
 }
 
 impl Both {
-    /// `(terms(stemmed, text), terms(prefix, text))`.
+    /// `(terms(stemmed, text), terms(prefix, text))`: the full analysis, which
+    /// tests compare [`Both::analyze_for`] with.
+    #[cfg(test)]
     pub fn analyze(&mut self, text: &str) -> (Vec<Term>, Vec<Term>) {
         self.run(text, None)
     }

@@ -3,16 +3,16 @@
 //! extractive answer. It knows nothing of Matrix or terminals: it returns an
 //! [`Answer`], which `render` turns into text.
 
-pub mod analyzer;
-pub mod answer;
-pub mod explain;
-pub mod index;
-pub mod question;
-pub mod rank;
-pub mod retrieve;
-pub mod scope;
-pub mod synonyms;
-pub mod typo;
+pub(crate) mod analyzer;
+pub(crate) mod answer;
+pub(crate) mod explain;
+pub(crate) mod index;
+pub(crate) mod question;
+pub(crate) mod rank;
+pub(crate) mod retrieve;
+pub(crate) mod scope;
+pub(crate) mod synonyms;
+pub(crate) mod typo;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -57,13 +57,9 @@ impl Synonyms {
     }
 
     /// Number of groups.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.groups.len()
-    }
-
-    /// Whether there are no groups.
-    pub fn is_empty(&self) -> bool {
-        self.groups.is_empty()
     }
 
     /// The longest synonym phrase starting at `terms[0]`, with its alternatives
