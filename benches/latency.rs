@@ -9,6 +9,10 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+// Only its percentiles: the same definition as the other benches'.
+#[allow(dead_code)]
+mod common;
+
 use citebot::bot::human::Human;
 use citebot::bot::synapse::{Synapse, SynapseOptions};
 use citebot::config::{Config, Secret};
@@ -110,8 +114,7 @@ async fn measure(
 
 fn report(kind: &str, n: usize, samples: &[Duration]) {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let pct =
-        |p: f64| samples[((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1];
+    let pct = |p: f64| common::percentile(samples, p);
     println!(
         "{kind} room: send→reply latency over {n} questions: median {:.1} ms, p95 {:.1} ms, min {:.1} ms, max {:.1} ms",
         ms(pct(0.5)),

@@ -31,16 +31,40 @@ use crate::format::Formatted;
 use crate::messages;
 use crate::search::Answer;
 
+/// How an event reached the bot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Arrival {
+    /// In the first sync after a fresh login: history, never answered.
+    pub catching_up: bool,
+    /// An open question of the journal already (handled again after a restart,
+    /// or just decrypted).
+    pub journaled: bool,
+}
+
+impl Arrival {
+    /// From a sync; `catching_up` when it is a fresh login's first.
+    pub(crate) fn synced(catching_up: bool) -> Self {
+        Arrival {
+            catching_up,
+            journaled: false,
+        }
+    }
+
+    /// From the journal: taken on before and not yet answered.
+    pub(crate) const JOURNALED: Arrival = Arrival {
+        catching_up: false,
+        journaled: true,
+    };
+}
+
 /// Handles one (plain or decrypted) timeline event: room messages may be
-/// questions or commands. `journaled`: the event is an open question of the
-/// journal already (handled again after a restart, or just decrypted).
-/// Returns whether the bot took it on (a reply is on its way).
+/// questions or commands. Returns whether the bot took it on (a reply is on
+/// its way).
 pub(crate) async fn handle_timeline_event(
     bot: &Arc<Bot>,
     room: &Room,
     raw: &Raw<AnySyncTimelineEvent>,
-    catching_up: bool,
-    journaled: bool,
+    arrival: Arrival,
 ) -> bool {
     let event = match raw.deserialize() {
         Ok(e) => e,
@@ -52,7 +76,7 @@ pub(crate) async fn handle_timeline_event(
     match event {
         AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
             SyncMessageLikeEvent::Original(msg),
-        )) => handle_message(bot, room, msg, raw, catching_up, journaled).await,
+        )) => handle_message(bot, room, msg, raw, arrival).await,
         AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::Reaction(
             SyncMessageLikeEvent::Original(reaction),
         )) => {
@@ -106,8 +130,7 @@ async fn handle_message(
     room: &Room,
     msg: OriginalSyncRoomMessageEvent,
     raw: &Raw<AnySyncTimelineEvent>,
-    catching_up: bool,
-    journaled: bool,
+    arrival: Arrival,
 ) -> bool {
     if msg.sender == bot.user_id {
         return false;
@@ -119,7 +142,7 @@ async fn handle_message(
     if matches!(msg.content.relates_to, Some(Relation::Replacement(_))) {
         return false; // an edit: the original was (or wasn't) answered already
     }
-    if catching_up {
+    if arrival.catching_up {
         return false;
     }
     let late = membership::too_late(bot, room, u64::from(msg.origin_server_ts.0)).await;
@@ -148,12 +171,12 @@ async fn handle_message(
         return false;
     }
 
-    if !journaled && bot.journal.is_done(msg.event_id.as_str()) {
+    if !arrival.journaled && bot.journal.is_done(msg.event_id.as_str()) {
         debug!(event = %msg.event_id, "answered already (before a restart)");
         return false;
     }
     match bot.limits.check(msg.sender.as_str(), room_id) {
-        Verdict::Allow => take_on(bot, room, msg, raw, request, journaled),
+        Verdict::Allow => take_on(bot, room, msg, raw, request, arrival.journaled),
         Verdict::SlowDown(wait) => {
             info!(room = %room_id, sender = %msg.sender, "rate limited; telling them once");
             bot.metrics.question(metrics::Outcome::RateLimited);

@@ -20,7 +20,8 @@ use matrix_sdk::store::{StateStoreDataKey, StateStoreDataValue};
 use matrix_sdk::sync::SyncResponse;
 use tracing::{error, info, warn};
 
-use super::{Bot, MAX_BACKOFF, handlers, journal, membership, undecryptable};
+use super::handlers::{self, Arrival};
+use super::{Bot, MAX_BACKOFF, journal, membership, undecryptable};
 
 /// Handles one sync response. `catching_up`: the first sync after a fresh
 /// login, whose messages are history and never answered. `since`: the token
@@ -50,10 +51,11 @@ async fn process(bot: &Arc<Bot>, response: SyncResponse, catching_up: bool, sinc
             // Encrypted events arrive decrypted where the key was at hand;
             // the rest wait for their key (see `undecryptable`).
             if event.kind.is_utd() {
-                undecryptable::track(bot, &room, event.raw(), catching_up, false).await;
+                undecryptable::track(bot, &room, event.raw(), Arrival::synced(catching_up)).await;
                 continue;
             }
-            handlers::handle_timeline_event(bot, &room, event.raw(), catching_up, false).await;
+            handlers::handle_timeline_event(bot, &room, event.raw(), Arrival::synced(catching_up))
+                .await;
         }
         membership::leave_if_alone(bot, &room).await;
     }
@@ -137,12 +139,12 @@ pub(crate) async fn resume(bot: &Arc<Bot>, open: Vec<(String, journal::Open)>) {
         let taken = if q.encrypted {
             match room.decrypt_event(raw.cast_ref_unchecked(), None).await {
                 Ok(d) if !d.kind.is_utd() => {
-                    handlers::handle_timeline_event(bot, &room, d.raw(), false, true).await
+                    handlers::handle_timeline_event(bot, &room, d.raw(), Arrival::JOURNALED).await
                 }
-                _ => undecryptable::track(bot, &room, &raw, false, true).await,
+                _ => undecryptable::track(bot, &room, &raw, Arrival::JOURNALED).await,
             }
         } else {
-            handlers::handle_timeline_event(bot, &room, &raw, false, true).await
+            handlers::handle_timeline_event(bot, &room, &raw, Arrival::JOURNALED).await
         };
         if !taken {
             bot.journal.done(&id);

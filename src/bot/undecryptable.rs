@@ -20,7 +20,8 @@ use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedEventId, OwnedRoomId, Ow
 use tokio::sync::Notify;
 use tracing::{debug, info, warn};
 
-use super::{Bot, handlers, journal, membership, reply};
+use super::handlers::{self, Arrival};
+use super::{Bot, journal, membership, reply};
 use crate::messages;
 
 /// How often pending messages are retried (decryption is a local lookup).
@@ -64,17 +65,17 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Starts waiting for the key of an undecryptable timeline event, unless it
-/// is ours, history (`catching_up`, from before we joined) or too old to answer;
-/// returns whether it waits. It is kept in the journal meanwhile (`journaled`:
-/// it is there already), so the wait survives a restart.
+/// is ours, history (from before we joined) or too old to answer; returns
+/// whether it waits. It is kept in the journal meanwhile (unless it `arrival`d
+/// from there), so the wait survives a restart.
 pub(crate) async fn track(
     bot: &Arc<Bot>,
     room: &Room,
     raw: &Raw<AnySyncTimelineEvent>,
-    catching_up: bool,
-    journaled: bool,
+    arrival: Arrival,
 ) -> bool {
-    if catching_up {
+    let journaled = arrival.journaled;
+    if arrival.catching_up {
         return false;
     }
     let (Ok(Some(event_id)), Ok(Some(sender)), Ok(Some(ts))) = (
@@ -162,7 +163,8 @@ async fn retry(bot: &Arc<Bot>) {
             Ok(decrypted) if !decrypted.kind.is_utd() => {
                 lock(&utd.pending).remove(&id);
                 info!(room = %room.room_id(), event = %id, waited_ms = since.elapsed().as_millis() as u64, "the key arrived; handling the message");
-                if !handlers::handle_timeline_event(bot, &room, decrypted.raw(), false, true).await
+                if !handlers::handle_timeline_event(bot, &room, decrypted.raw(), Arrival::JOURNALED)
+                    .await
                 {
                     bot.journal.done(id.as_str()); // not a question for the bot
                 }
