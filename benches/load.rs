@@ -9,7 +9,7 @@
 //! asker), and the bot process's CPU time and peak RSS; then citebot's figures
 //! as a share of the floor's. `cargo bench --bench load`
 //! (`LOAD_ROOMS=N`, `LOAD_RATES=2,5,10,20` questions per second in all,
-//! `LOAD_SECONDS=S` per rate).
+//! `LOAD_SECONDS=S` per rate; `LOAD_KEEP=1` keeps the logs).
 #![recursion_limit = "256"]
 
 use std::collections::HashMap;
@@ -101,6 +101,10 @@ async fn bench() -> anyhow::Result<()> {
         }
         results.push(steps);
     }
+    if std::env::var_os("LOAD_KEEP").is_some() {
+        // The homeserver's log and each bot's, for counting requests.
+        println!("kept {}", tmp.keep().display());
+    }
     println!("citebot against the floor (echo bot), per rate:");
     for (c, e) in results[1].iter().zip(&results[0]) {
         println!(
@@ -162,7 +166,10 @@ fn start_bot(bot: &str, hs: &Synapse, tmp: &Path) -> anyhow::Result<tokio::proce
     };
     let log = std::fs::File::create(data_dir.join("log"))?;
     command
-        .env("RUST_LOG", "warn")
+        .env(
+            "RUST_LOG",
+            std::env::var("LOAD_RUST_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stdout(log.try_clone()?)
         .stderr(log)
         .kill_on_drop(true);

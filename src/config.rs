@@ -218,7 +218,8 @@ pub struct AnswerConfig {
     /// Show a typing notice while searching.
     #[serde(default = "yes")]
     pub typing: bool,
-    /// Send a read receipt on each question answered.
+    /// Send read receipts for the questions answered (at most one a room per
+    /// second, for the latest).
     #[serde(default = "yes")]
     pub read_receipts: bool,
 }

@@ -8,9 +8,7 @@ use std::time::Duration;
 
 use matrix_sdk::Room;
 use matrix_sdk::ruma::OwnedEventId;
-use matrix_sdk::ruma::api::client::receipt::create_receipt::v3::ReceiptType;
 use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
-use matrix_sdk::ruma::events::receipt::ReceiptThread;
 use matrix_sdk::ruma::events::room::message::{
     MessageType, OriginalSyncRoomMessageEvent, Relation,
 };
@@ -273,17 +271,9 @@ async fn respond(
         total_ms = started.elapsed().as_millis() as u64,
         "replied"
     );
-    // Best effort, after the reply so they never delay it.
-    if bot.config.answer.read_receipts
-        && let Err(err) = room
-            .send_single_receipt(
-                ReceiptType::Read,
-                ReceiptThread::Unthreaded,
-                msg.event_id.clone(),
-            )
-            .await
-    {
-        debug!(error = %err, "read receipt failed");
+    if bot.config.answer.read_receipts {
+        bot.receipts
+            .answered(room, msg.event_id.clone(), msg.origin_server_ts);
     }
     if typed {
         set_typing(room, false).await;

@@ -70,11 +70,13 @@ pub(crate) async fn leave_if_alone(bot: &Arc<Bot>, room: &Room) {
 /// Remembers when the bot was invited to `room`, from its invite among
 /// `events`: what was said from then on was said with the bot in mind (people
 /// start a chat with the bot and type the question before it has joined).
+/// Returns whether the invite was among them.
 pub(crate) fn note_invite<'e>(
     bot: &Bot,
     room: &Room,
     events: impl Iterator<Item = &'e matrix_sdk::deserialized_responses::TimelineEvent>,
-) {
+) -> bool {
+    let mut found = false;
     for event in events {
         let raw = event.raw();
         let field = |name: &str| raw.get_field::<String>(name).ok().flatten();
@@ -100,8 +102,10 @@ pub(crate) fn note_invite<'e>(
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(room.room_id().to_owned(), u64::from(ts.0));
+            found = true;
         }
     }
+    found
 }
 
 /// When the bot's own join to `room` happened (ms since epoch).

@@ -15,6 +15,7 @@ pub(crate) mod journal;
 pub(crate) mod limits;
 pub(crate) mod membership;
 pub(crate) mod metrics;
+pub(crate) mod receipts;
 pub(crate) mod reply;
 pub(crate) mod rooms;
 pub(crate) mod session;
@@ -80,6 +81,8 @@ pub(crate) struct Bot {
     pub journal: journal::Journal,
     /// What `/metrics` and `/health` report.
     pub metrics: metrics::Metrics,
+    /// Read receipts waiting to be sent.
+    pub receipts: receipts::Receipts,
     /// When the bot was last invited to each room it saw the invite of (ms
     /// since epoch): questions from then on are answered.
     pub invited_at: Mutex<std::collections::HashMap<OwnedRoomId, u64>>,
@@ -321,6 +324,7 @@ impl Bot {
             invited_at: Mutex::new(std::collections::HashMap::new()),
             journal,
             metrics: metrics::Metrics::default(),
+            receipts: receipts::Receipts::default(),
         });
         Ok((bot, metrics_listener, open_questions))
     }
@@ -334,6 +338,7 @@ fn start_tasks(
     metrics_listener: Option<tokio::net::TcpListener>,
 ) -> tokio::sync::watch::Sender<bool> {
     bot.tasks.spawn(undecryptable::run(bot.clone()));
+    bot.tasks.spawn(receipts::run(bot.clone()));
     let bot2 = bot.clone();
     bot.tasks.spawn(async move {
         bot2.rooms

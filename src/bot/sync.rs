@@ -39,14 +39,20 @@ async fn process(bot: &Arc<Bot>, response: SyncResponse, catching_up: bool, sinc
         };
         // A limited timeline (more events than sync.timeline_limit since the last
         // sync, as after downtime) has a gap before its events: fetch it first, so
-        // questions asked in it are answered too, in order.
-        let gap = match (update.timeline.limited && !catching_up, since) {
+        // questions asked in it are answered too, in order. Not when the timeline
+        // reaches back to the bot's invite (a room just joined): what came before
+        // that was not said to the bot.
+        let invited_here = membership::note_invite(bot, &room, update.timeline.events.iter());
+        let gap = match (
+            update.timeline.limited && !catching_up && !invited_here,
+            since,
+        ) {
             (true, Some(since)) => {
                 missed_events(bot, &room, update.timeline.prev_batch.as_deref(), since).await
             }
             _ => Vec::new(),
         };
-        membership::note_invite(bot, &room, gap.iter().chain(&update.timeline.events));
+        membership::note_invite(bot, &room, gap.iter());
         for event in gap.iter().chain(&update.timeline.events) {
             // Encrypted events arrive decrypted where the key was at hand;
             // the rest wait for their key (see `undecryptable`).

@@ -156,3 +156,39 @@ async fn markup_in_questions_is_escaped() {
     assert!(reply.html().contains("&lt;script&gt;"), "{}", reply.html());
     running.stop().await;
 }
+
+/// Read receipts are coalesced: after a burst of questions the bot's receipt
+/// in the room points at the latest one it answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_read_receipt_marks_the_latest_question_answered() {
+    use matrix_sdk::ruma::events::receipt::{ReceiptThread, ReceiptType};
+    use std::time::Duration;
+
+    let mut alice = human("alice").await;
+    let (bot, running, room) = start_bot(&mut alice, Meet::Dm, |_| {}).await;
+    let mut last = None;
+    for q in [EMPEROR, "Who did Battsetseg meet in Japan?", EMPEROR] {
+        last = Some(ask(&mut alice, &bot, &room, q).await.0);
+    }
+    let last = last.unwrap();
+    let bot_id: matrix_sdk::ruma::OwnedUserId = bot.user_id.as_str().try_into().unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    let receipt = loop {
+        // Receipts arrive with syncs; `collect` syncs for the window.
+        alice
+            .collect(Duration::from_millis(500), |_| false)
+            .await
+            .unwrap();
+        let receipt = room
+            .load_user_receipt(ReceiptType::Read, ReceiptThread::Unthreaded, &bot_id)
+            .await
+            .unwrap();
+        if receipt.as_ref().is_some_and(|(id, _)| *id == last)
+            || std::time::Instant::now() > deadline
+        {
+            break receipt;
+        }
+    };
+    assert_eq!(receipt.map(|(id, _)| id), Some(last));
+    running.stop().await;
+}
