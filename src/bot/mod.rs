@@ -83,6 +83,9 @@ pub(crate) struct Bot {
     pub metrics: metrics::Metrics,
     /// Read receipts waiting to be sent.
     pub receipts: receipts::Receipts,
+    /// After a rejected login was replaced (ms since the epoch): the first
+    /// sync's messages from then on are answered, not taken as history.
+    pub answer_from: Option<u64>,
     /// When the bot was last invited to each room it saw the invite of (ms
     /// since epoch): questions from then on are answered.
     pub invited_at: Mutex<std::collections::HashMap<OwnedRoomId, u64>>,
@@ -113,11 +116,44 @@ pub async fn run(
     engine: Engine,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let connected = retrying("logging in", &shutdown, || session::connect(&config.matrix)).await?;
-    let Some(client) = connected else {
-        return Ok(()); // shut down while the homeserver was unreachable
-    };
-    run_with_client(client, config, engine, shutdown).await
+    let mut answer_from = None;
+    let mut last_rejection: Option<Instant> = None;
+    loop {
+        let connected =
+            retrying("logging in", &shutdown, || session::connect(&config.matrix)).await?;
+        let Some(client) = connected else {
+            return Ok(()); // shut down while the homeserver was unreachable
+        };
+        let result = run_with_client(
+            client,
+            config.clone(),
+            engine.clone(),
+            shutdown.clone(),
+            answer_from,
+        )
+        .await;
+        let Some(rejected) = result
+            .as_ref()
+            .err()
+            .and_then(|e| e.downcast_ref::<sync::TokenRejected>())
+        else {
+            return result;
+        };
+        // A login rejected again at once would only repeat: stop and say so.
+        if last_rejection.is_some_and(|t| t.elapsed() < Duration::from_secs(60)) {
+            return result.context("rejected again right after logging in anew");
+        }
+        last_rejection = Some(Instant::now());
+        // Its store holds the keys of a device that no longer exists: the next
+        // login starts a new device on a new store, and answers what was asked
+        // since the last sync that worked.
+        let retired = session::retire(&config.matrix.data_dir)?;
+        warn!(
+            retired = %retired.display(),
+            "the homeserver rejected the bot's access token (logged out, or its device deleted); logging in again as a new device"
+        );
+        answer_from = rejected.last_synced_ms.or(answer_from);
+    }
 }
 
 /// Longest wait between attempts to reach the homeserver.
@@ -200,12 +236,15 @@ pub async fn status_report(
     status::report(&client, engine).await
 }
 
-/// `run` for a client that is already logged in.
-pub async fn run_with_client(
+/// `run` for a client that is already logged in. `answer_from` (ms since the
+/// epoch): after a new login that replaced a rejected one, the first sync's
+/// messages sent from then on are answered (not taken as history).
+async fn run_with_client(
     client: Client,
     config: Config,
     engine: Engine,
     shutdown: CancellationToken,
+    answer_from: Option<u64>,
 ) -> anyhow::Result<()> {
     if !set_up_trust(&client, &config, &shutdown).await? {
         return Ok(()); // shut down while the homeserver was unreachable
@@ -221,7 +260,7 @@ pub async fn run_with_client(
         shutdown.clone(),
     );
     let (bot, metrics_listener, open_questions) =
-        Bot::new(client, config, engine, tasks, shutdown).await?;
+        Bot::new(client, config, engine, tasks, shutdown, answer_from).await?;
     let synced = start_tasks(&bot, metrics_listener);
     sync::resume(&bot, open_questions).await;
     let result = sync::sync_loop(&bot, &synced).await;
@@ -272,6 +311,7 @@ impl Bot {
         engine: Engine,
         tasks: TaskTracker,
         shutdown: CancellationToken,
+        answer_from: Option<u64>,
     ) -> anyhow::Result<(Arc<Bot>, Option<tokio::net::TcpListener>, OpenQuestions)> {
         let user_id = client
             .user_id()
@@ -325,6 +365,7 @@ impl Bot {
             journal,
             metrics: metrics::Metrics::default(),
             receipts: receipts::Receipts::default(),
+            answer_from,
         });
         Ok((bot, metrics_listener, open_questions))
     }

@@ -30,6 +30,25 @@ fn store_path(data_dir: &Path) -> PathBuf {
     data_dir.join("store")
 }
 
+/// Sets aside the session and the store of a login the homeserver rejected,
+/// so the next [`connect`] logs in as a new device on a new store (the old
+/// store's keys belong to a device that no longer exists). They are kept under
+/// `data_dir/retired/TIME/`; returns that folder.
+pub fn retire(data_dir: &Path) -> anyhow::Result<PathBuf> {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string();
+    let to = data_dir.join("retired").join(stamp);
+    std::fs::create_dir_all(&to).with_context(|| format!("creating {}", to.display()))?;
+    for from in [session_path(data_dir), store_path(data_dir)] {
+        if let Some(name) = from.file_name()
+            && from.exists()
+        {
+            std::fs::rename(&from, to.join(name))
+                .with_context(|| format!("moving {} aside", from.display()))?;
+        }
+    }
+    Ok(to)
+}
+
 async fn build_client(cfg: &MatrixConfig) -> anyhow::Result<Client> {
     Client::builder()
         .homeserver_url(&cfg.homeserver)

@@ -54,17 +54,31 @@ async fn process(bot: &Arc<Bot>, response: SyncResponse, catching_up: bool, sinc
         };
         membership::note_invite(bot, &room, gap.iter());
         for event in gap.iter().chain(&update.timeline.events) {
+            let arrival = Arrival::synced(catching_up && !after_rejection(bot, event));
             // Encrypted events arrive decrypted where the key was at hand;
             // the rest wait for their key (see `undecryptable`).
             if event.kind.is_utd() {
-                undecryptable::track(bot, &room, event.raw(), Arrival::synced(catching_up)).await;
+                undecryptable::track(bot, &room, event.raw(), arrival).await;
                 continue;
             }
-            handlers::handle_timeline_event(bot, &room, event.raw(), Arrival::synced(catching_up))
-                .await;
+            handlers::handle_timeline_event(bot, &room, event.raw(), arrival).await;
         }
         membership::leave_if_alone(bot, &room).await;
     }
+}
+
+/// Whether `event` was sent after the last sync of a login the homeserver
+/// rejected: not history, though it arrives in a new login's first sync.
+fn after_rejection(bot: &Bot, event: &matrix_sdk::deserialized_responses::TimelineEvent) -> bool {
+    let Some(from) = bot.answer_from else {
+        return false;
+    };
+    event
+        .raw()
+        .get_field::<MilliSecondsSinceUnixEpoch>("origin_server_ts")
+        .ok()
+        .flatten()
+        .is_some_and(|ts| u64::from(ts.0) >= from)
 }
 
 /// Most events fetched to fill one room's gap: a bound on the work after a long
@@ -184,6 +198,20 @@ fn save_token(data_dir: &std::path::Path, token: &str) -> std::io::Result<()> {
     std::fs::rename(tmp, data_dir.join(SYNC_TOKEN))
 }
 
+/// The homeserver no longer accepts the bot's access token (it was logged out,
+/// or its device deleted): `run` logs in again as a new device.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TokenRejected {
+    /// When the last sync that worked was asked for (ms since the epoch).
+    pub last_synced_ms: Option<u64>,
+}
+
+impl std::fmt::Display for TokenRejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the homeserver rejected the access token (logged out, or the device deleted)")
+    }
+}
+
 /// Where the first sync starts: whether it is a fresh login's (whose messages
 /// are history, not addressed to a bot that wasn't listening), and the token.
 async fn starting_point(bot: &Bot) -> anyhow::Result<(bool, Option<String>)> {
@@ -230,6 +258,7 @@ pub(crate) async fn sync_loop(
     let (mut catching_up, mut since) = starting_point(bot).await?;
     let mut first = true;
     let mut backoff = Duration::from_millis(500);
+    let mut last_synced = None;
     loop {
         // Long-poll, except for the first sync so startup is quick.
         let timeout = if first {
@@ -243,6 +272,7 @@ pub(crate) async fn sync_loop(
         if let Some(token) = &since {
             settings = settings.token(token.clone());
         }
+        let asked_at = u64::from(MilliSecondsSinceUnixEpoch::now().0);
         let response = tokio::select! {
             biased;
             _ = bot.shutdown.cancelled() => return Ok(()),
@@ -250,6 +280,8 @@ pub(crate) async fn sync_loop(
         };
         match response {
             Ok(response) => {
+                // Everything sent before this sync was asked for has been seen.
+                last_synced = Some(asked_at);
                 backoff = Duration::from_millis(500);
                 let next = response.next_batch.clone();
                 process(bot, response, catching_up, since.as_deref()).await;
@@ -264,7 +296,9 @@ pub(crate) async fn sync_loop(
             }
             Err(err) => {
                 if let Some(ErrorKind::UnknownToken(_)) = err.client_api_error_kind() {
-                    return Err(err).context("the homeserver rejected the access token (logged out?); delete the session file in matrix.data_dir to log in again");
+                    return Err(anyhow::Error::new(err).context(TokenRejected {
+                        last_synced_ms: last_synced,
+                    }));
                 }
                 error!(error = %err, retry_in_ms = backoff.as_millis() as u64, "sync failed");
                 bot.metrics.sync_failed(&err.to_string());
