@@ -1,8 +1,8 @@
 //! The command line: `citebot ask | index | check | eval | gaps | run | status | demo`, parsed with clap and carried
-//! out against the library. `main.rs` only parses, sets up logging and calls [`run`].
+//! out against the library, one function per subcommand. `main.rs` only parses, sets up logging and calls [`run`].
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -11,12 +11,15 @@ use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
 use crate::bot;
-use crate::config::Config;
+use crate::config::{self, Config};
 use crate::feedback;
 use crate::knowledge;
 use crate::messages;
 use crate::render;
 use crate::search::{AskOptions, Engine, SearchSettings};
+
+/// The bot's configuration file when none is named.
+const DEFAULT_CONFIG: &str = "config.toml";
 
 /// Answers questions from a folder of knowledge files, with ranked, cited passages.
 #[derive(Debug, Parser)]
@@ -27,11 +30,11 @@ pub struct Cli {
         long,
         global = true,
         env = "CITEBOT_KNOWLEDGE",
-        default_value = "knowledge"
+        default_value = config::DEFAULT_KNOWLEDGE_DIR
     )]
     pub knowledge: PathBuf,
     /// Folder of the on-disk index (rebuilt when the knowledge files change).
-    #[arg(long, global = true, env = "CITEBOT_INDEX", default_value = "index")]
+    #[arg(long, global = true, env = "CITEBOT_INDEX", default_value = config::DEFAULT_INDEX_DIR)]
     pub index: PathBuf,
     #[command(subcommand)]
     pub command: Command,
@@ -45,7 +48,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
         /// How many ranked passages to show.
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, default_value_t = config::DEFAULT_PASSAGES)]
         passages: usize,
         /// Only search these collections (sub-folders of the knowledge folder).
         #[arg(long = "collection")]
@@ -78,10 +81,10 @@ pub enum Command {
     /// so maintainers know what to write next.
     Gaps {
         /// Look this many days back.
-        #[arg(long, default_value_t = 30)]
+        #[arg(long, default_value_t = config::DEFAULT_GAPS_DAYS)]
         days: u32,
         /// List at most this many questions.
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, default_value_t = config::DEFAULT_GAPS_LIMIT)]
         limit: usize,
         /// Print a JSON array instead of text.
         #[arg(long)]
@@ -96,7 +99,7 @@ pub enum Command {
     /// Run the Matrix bot (until Ctrl-C / SIGTERM).
     Run {
         /// The bot's configuration (see config.example.toml).
-        #[arg(long, short, env = "CITEBOT_CONFIG", default_value = "config.toml")]
+        #[arg(long, short, env = "CITEBOT_CONFIG", default_value = DEFAULT_CONFIG)]
         config: PathBuf,
         /// A file holding the recovery key printed by an earlier deployment: a
         /// bot started with an empty data dir recovers its verified identity
@@ -112,7 +115,7 @@ pub enum Command {
     /// and the last knowledge-file problem (uses the session saved by `run`).
     Status {
         /// The bot's configuration (see config.example.toml).
-        #[arg(long, short, env = "CITEBOT_CONFIG", default_value = "config.toml")]
+        #[arg(long, short, env = "CITEBOT_CONFIG", default_value = DEFAULT_CONFIG)]
         config: PathBuf,
     },
     /// Measure answer quality on a question file (see `tests/data/*.toml`) against the
@@ -182,8 +185,12 @@ where
 
 /// Carries out a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let settings = SearchSettings::new(cli.knowledge.clone(), Some(cli.index.clone()));
-    match cli.command {
+    let Cli {
+        knowledge,
+        index: index_dir,
+        command,
+    } = cli;
+    match command {
         Command::Ask {
             json,
             passages,
@@ -191,121 +198,30 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             why,
             question,
         } => {
-            let question = question.join(" ");
             let settings = SearchSettings {
                 passages,
-                ..settings
+                ..SearchSettings::new(knowledge, Some(index_dir))
             };
-            let engine = Engine::open(&settings).context("cannot open the knowledge base")?;
-            let mut out = std::io::stdout().lock();
-            let options = AskOptions {
-                collections: (!collections.is_empty()).then_some(collections),
-                passages: None,
-            };
-            if why {
-                writeln!(
-                    out,
-                    "{}",
-                    messages::explanation(&engine.explain_with(&question, &options)?)
-                )?;
-                return Ok(ExitCode::SUCCESS);
-            }
-            let answer = engine
-                .ask_with(&question, &options)
-                .context("search failed")?;
-            if json {
-                writeln!(out, "{}", render::json(&answer))?;
-            } else {
-                let color =
-                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-                write!(out, "{}", render::terminal(&answer, color))?;
-            }
-            Ok(ExitCode::SUCCESS)
+            ask(&settings, &question.join(" "), collections, json, why)
         }
         Command::Eval {
             questions,
             json,
             verbose,
-        } => {
-            let list = crate::eval::read_questions(&questions)
-                .with_context(|| format!("cannot read {}", questions.display()))?;
-            let report = crate::eval::run(&cli.knowledge, &list)?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                if verbose {
-                    for m in &report.misses {
-                        println!("{m}");
-                    }
-                }
-                println!(
-                    "{} questions over {} passages of {}",
-                    report.questions,
-                    report.passages,
-                    cli.knowledge.display()
-                );
-                for l in report.citebot.lines("citebot", true) {
-                    println!("{l}");
-                }
-                for l in report.bm25.lines("bm25", false) {
-                    println!("{l}");
-                }
-                println!("other confidence bars (search.min_confidence):");
-                for b in &report.bars {
-                    println!("  {}", b.line());
-                }
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Index => {
-            let engine = Engine::open(&settings).context("cannot open the knowledge base")?;
-            let report = engine.rebuild().context("cannot build the index")?;
-            println!("{report}");
-            println!("index: {}", cli.index.display());
-            Ok(if report.errors.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
+        } => eval(&knowledge, &questions, json, verbose),
+        Command::Index => index(knowledge, index_dir),
         Command::Run {
             config,
             recovery_key_file,
             recovery_key,
-        } => {
-            anyhow::ensure!(
-                recovery_key.is_none(),
-                "--recovery-key puts the key where every user of this machine can read it (ps); \
-                 use --recovery-key-file FILE or the CITEBOT_RECOVERY_KEY environment variable"
-            );
-            let mut config = Config::load(&config)?;
-            if let Some(file) = recovery_key_file {
-                let key = std::fs::read_to_string(&file)
-                    .with_context(|| format!("reading the recovery key from {}", file.display()))?;
-                config.matrix.recovery_key = crate::config::Secret(key.trim().to_string());
-            }
-            let engine = Engine::open(&config.search_settings())
-                .context("cannot open the knowledge base")?;
-            run_async(|shutdown| bot::run(config, engine, shutdown))
-        }
-        Command::Status { config } => {
-            let config = Config::load(&config)?;
-            let engine = Engine::open(&config.search_settings())
-                .context("cannot open the knowledge base")?;
-            run_async(|_| async move {
-                let report = bot::status_report(&config, &engine).await?;
-                println!("{}", report.plain);
-                Ok(())
-            })
-        }
+        } => run_bot(
+            &config,
+            recovery_key_file.as_deref(),
+            recovery_key.is_some(),
+        ),
+        Command::Status { config } => status(&config),
         Command::Demo { dir, port } => {
-            let engine = Engine::open(&settings).context("cannot open the knowledge base")?;
-            let options = bot::DemoOptions {
-                dir,
-                port,
-                ..bot::DemoOptions::default()
-            };
-            run_async(|shutdown| bot::demo(options, engine, shutdown))
+            demo(SearchSettings::new(knowledge, Some(index_dir)), dir, port)
         }
         Command::Gaps {
             days,
@@ -313,81 +229,219 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
             data_dir,
             config,
-        } => {
-            let data_dir = match data_dir {
-                Some(d) => d,
-                None => Config::data_dir_of(&config.unwrap_or_else(|| "config.toml".into()))?,
-            };
-            let path = data_dir.join(feedback::FILE);
-            let (records, skipped) = feedback::read(&path)?;
-            if skipped > 0 {
-                tracing::warn!("{}: skipped {skipped} unreadable lines", path.display());
-            }
-            let list = feedback::gaps(&records, feedback::since_days(days.max(1)), limit);
-            if json {
-                println!("{}", serde_json::to_string_pretty(&list)?);
-            } else {
-                println!("{}", messages::gaps(&list, days.max(1)).plain);
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        } => gaps(days, limit, json, data_dir, config),
         Command::Check {
             json,
             strict,
             config,
-        } => {
-            let options = knowledge::ParseOptions {
-                strict,
-                ..Default::default()
-            };
-            let mut kb =
-                knowledge::load_for_check(&cli.knowledge, &options).with_context(|| {
-                    format!(
-                        "cannot read the knowledge folder {}",
-                        cli.knowledge.display()
-                    )
-                })?;
-            if let Some(path) = config {
-                for source in Config::sources_of(&path)? {
-                    // `--strict` is citebot's own format: docs sources keep theirs.
-                    let options = knowledge::ParseOptions {
-                        strict: false,
-                        source: Some(source.name.clone()),
-                        mount: Some(source.mount.clone()),
-                    };
-                    let more =
-                        knowledge::load_for_check(&source.path, &options).with_context(|| {
-                            format!("cannot read the docs folder {}", source.path.display())
-                        })?;
-                    kb.merge(more);
-                }
-            }
-            let mut problems = kb.errors.clone();
-            problems.extend(kb.warnings.iter().cloned());
-            problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
-            if json {
-                let rows: Vec<serde_json::Value> = problems
-                    .iter()
-                    .map(|e| serde_json::json!({"file": e.file, "line": e.line, "message": e.kind.to_string()}))
-                    .collect();
-                println!("{}", serde_json::to_string_pretty(&rows)?);
-            } else {
-                for e in &problems {
-                    println!("{e}");
-                }
-                eprintln!(
-                    "{} files, {} snippets, {} synonym groups, {} problems",
-                    kb.files.len(),
-                    kb.snippet_count(),
-                    kb.synonyms.len(),
-                    problems.len()
-                );
-            }
-            Ok(if problems.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+        } => check(&knowledge, strict, json, config.as_deref()),
+    }
+}
+
+/// `citebot ask`: one answer, as text, JSON or an explanation.
+fn ask(
+    settings: &SearchSettings,
+    question: &str,
+    collections: Vec<String>,
+    json: bool,
+    why: bool,
+) -> anyhow::Result<ExitCode> {
+    let engine = Engine::open(settings).context("cannot open the knowledge base")?;
+    let mut out = std::io::stdout().lock();
+    let options = AskOptions {
+        collections: (!collections.is_empty()).then_some(collections),
+        passages: None,
+    };
+    if why {
+        writeln!(
+            out,
+            "{}",
+            messages::explanation(&engine.explain_with(question, &options)?)
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let answer = engine
+        .ask_with(question, &options)
+        .context("search failed")?;
+    if json {
+        writeln!(out, "{}", render::json(&answer))?;
+    } else {
+        let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        write!(out, "{}", render::terminal(&answer, color))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `citebot eval`: answer quality on a question file, beside the BM25 baseline.
+fn eval(knowledge: &Path, questions: &Path, json: bool, verbose: bool) -> anyhow::Result<ExitCode> {
+    let list = crate::eval::read_questions(questions)
+        .with_context(|| format!("cannot read {}", questions.display()))?;
+    let report = crate::eval::run(knowledge, &list)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if verbose {
+        for m in &report.misses {
+            println!("{m}");
         }
     }
+    println!(
+        "{} questions over {} passages of {}",
+        report.questions,
+        report.passages,
+        knowledge.display()
+    );
+    for l in report.citebot.lines("citebot", true) {
+        println!("{l}");
+    }
+    for l in report.bm25.lines("bm25", false) {
+        println!("{l}");
+    }
+    println!("other confidence bars (search.min_confidence):");
+    for b in &report.bars {
+        println!("  {}", b.line());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `citebot index`: rebuilds the on-disk index; exit 1 when a file could not be read.
+fn index(knowledge: PathBuf, index: PathBuf) -> anyhow::Result<ExitCode> {
+    let engine = Engine::open(&SearchSettings::new(knowledge, Some(index.clone())))
+        .context("cannot open the knowledge base")?;
+    let report = engine.rebuild().context("cannot build the index")?;
+    println!("{report}");
+    println!("index: {}", index.display());
+    Ok(if report.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `citebot run`: the Matrix bot, until a signal stops it.
+fn run_bot(
+    config: &Path,
+    recovery_key_file: Option<&Path>,
+    recovery_key_on_command_line: bool,
+) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        !recovery_key_on_command_line,
+        "--recovery-key puts the key where every user of this machine can read it (ps); \
+         use --recovery-key-file FILE or the CITEBOT_RECOVERY_KEY environment variable"
+    );
+    let mut config = Config::load(config)?;
+    if let Some(file) = recovery_key_file {
+        let key = std::fs::read_to_string(file)
+            .with_context(|| format!("reading the recovery key from {}", file.display()))?;
+        config.matrix.recovery_key = crate::config::Secret(key.trim().to_string());
+    }
+    let engine =
+        Engine::open(&config.search_settings()).context("cannot open the knowledge base")?;
+    run_async(|shutdown| bot::run(config, engine, shutdown))
+}
+
+/// `citebot status`: the bot's identity and index, from the session `run` saved.
+fn status(config: &Path) -> anyhow::Result<ExitCode> {
+    let config = Config::load(config)?;
+    let engine =
+        Engine::open(&config.search_settings()).context("cannot open the knowledge base")?;
+    run_async(|_| async move {
+        let report = bot::status_report(&config, &engine).await?;
+        println!("{}", report.plain);
+        Ok(())
+    })
+}
+
+/// `citebot demo`: a local homeserver, the bot and a demo user.
+fn demo(settings: SearchSettings, dir: PathBuf, port: u16) -> anyhow::Result<ExitCode> {
+    let engine = Engine::open(&settings).context("cannot open the knowledge base")?;
+    let options = bot::DemoOptions {
+        dir,
+        port,
+        ..bot::DemoOptions::default()
+    };
+    run_async(|shutdown| bot::demo(options, engine, shutdown))
+}
+
+/// `citebot gaps`: the questions most often refused or voted down.
+fn gaps(
+    days: u32,
+    limit: usize,
+    json: bool,
+    data_dir: Option<PathBuf>,
+    config: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let data_dir = match data_dir {
+        Some(d) => d,
+        None => Config::data_dir_of(&config.unwrap_or_else(|| DEFAULT_CONFIG.into()))?,
+    };
+    let path = data_dir.join(feedback::FILE);
+    let (records, skipped) = feedback::read(&path)?;
+    if skipped > 0 {
+        tracing::warn!("{}: skipped {skipped} unreadable lines", path.display());
+    }
+    let list = feedback::gaps(&records, feedback::since_days(days.max(1)), limit);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else {
+        println!("{}", messages::gaps(&list, days.max(1)).plain);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `citebot check`: every problem in the knowledge files (and the docs sources
+/// of `config`); exit 1 when there is any.
+fn check(
+    knowledge: &Path,
+    strict: bool,
+    json: bool,
+    config: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let options = knowledge::ParseOptions {
+        strict,
+        ..Default::default()
+    };
+    let mut kb = knowledge::load_for_check(knowledge, &options)
+        .with_context(|| format!("cannot read the knowledge folder {}", knowledge.display()))?;
+    if let Some(path) = config {
+        for source in Config::sources_of(path)? {
+            // `--strict` is citebot's own format: docs sources keep theirs.
+            let options = knowledge::ParseOptions {
+                strict: false,
+                source: Some(source.name.clone()),
+                mount: Some(source.mount.clone()),
+            };
+            let more = knowledge::load_for_check(&source.path, &options).with_context(|| {
+                format!("cannot read the docs folder {}", source.path.display())
+            })?;
+            kb.merge(more);
+        }
+    }
+    let mut problems = kb.errors.clone();
+    problems.extend(kb.warnings.iter().cloned());
+    problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    if json {
+        let rows: Vec<serde_json::Value> = problems
+            .iter()
+            .map(|e| serde_json::json!({"file": e.file, "line": e.line, "message": e.kind.to_string()}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        for e in &problems {
+            println!("{e}");
+        }
+        eprintln!(
+            "{} files, {} snippets, {} synonym groups, {} problems",
+            kb.files.len(),
+            kb.snippet_count(),
+            kb.synonyms.len(),
+            problems.len()
+        );
+    }
+    Ok(if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

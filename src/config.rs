@@ -1,5 +1,9 @@
 //! The bot's TOML configuration: parsing, defaults, secrets from the
 //! environment, and validation that names the offending key.
+//!
+//! Each section's defaults are its `impl Default`, and `#[serde(default)]` on
+//! the section fills any key the file leaves out from it; the few defaults the
+//! command line shares are the `DEFAULT_*` constants.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -7,18 +11,29 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
 use crate::search::SearchSettings;
 
 /// Env var that overrides `matrix.password`.
-pub const ENV_PASSWORD: &str = "CITEBOT_PASSWORD";
+pub(crate) const ENV_PASSWORD: &str = "CITEBOT_PASSWORD";
 /// Env var that overrides `matrix.access_token`.
-pub const ENV_ACCESS_TOKEN: &str = "CITEBOT_ACCESS_TOKEN";
+pub(crate) const ENV_ACCESS_TOKEN: &str = "CITEBOT_ACCESS_TOKEN";
 /// Env var that overrides `matrix.store_passphrase`.
-pub const ENV_STORE_PASSPHRASE: &str = "CITEBOT_STORE_PASSPHRASE";
+pub(crate) const ENV_STORE_PASSPHRASE: &str = "CITEBOT_STORE_PASSPHRASE";
 /// Env var that overrides `matrix.recovery_key`.
-pub const ENV_RECOVERY_KEY: &str = "CITEBOT_RECOVERY_KEY";
+pub(crate) const ENV_RECOVERY_KEY: &str = "CITEBOT_RECOVERY_KEY";
+
+/// `search.knowledge_dir`, and `citebot --knowledge`.
+pub(crate) const DEFAULT_KNOWLEDGE_DIR: &str = "knowledge";
+/// `search.index_dir`, and `citebot --index`.
+pub(crate) const DEFAULT_INDEX_DIR: &str = "index";
+pub(crate) use crate::search::DEFAULT_PASSAGES;
+/// `feedback.gaps_days`, and `citebot gaps --days`.
+pub(crate) const DEFAULT_GAPS_DAYS: u32 = 30;
+/// `feedback.gaps_limit`, and `citebot gaps --limit`.
+pub(crate) const DEFAULT_GAPS_LIMIT: usize = 10;
 
 /// A secret string whose `Debug` never prints the value, so configs can be
 /// logged with `{:?}` safely.
@@ -28,7 +43,7 @@ pub struct Secret(pub String);
 
 impl Secret {
     /// The secret, or `None` when unset (empty).
-    pub fn get(&self) -> Option<&str> {
+    pub(crate) fn get(&self) -> Option<&str> {
         (!self.0.is_empty()).then_some(self.0.as_str())
     }
 }
@@ -43,7 +58,19 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// The whole configuration file.
+/// Compiles globs into one set; a bad glob is named by its place in the list
+/// at `key` (`access.allowed_inviters[2]: bad glob "@a[:x"`). An empty list
+/// matches nothing.
+pub(crate) fn glob_set(key: &str, globs: &[String]) -> anyhow::Result<GlobSet> {
+    let mut set = GlobSetBuilder::new();
+    for (i, g) in globs.iter().enumerate() {
+        set.add(Glob::new(g).with_context(|| format!("{key}[{i}]: bad glob {g:?}"))?);
+    }
+    Ok(set.build()?)
+}
+
+/// The whole configuration file. Only `[matrix]` is required; a section left
+/// out is its `Default`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -83,76 +110,162 @@ pub struct Config {
 
 /// `[metrics]`
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct MetricsConfig {
     /// Address for `/metrics` and `/health` (`127.0.0.1:9464`); `""`: off.
-    #[serde(default)]
     pub listen: String,
 }
 
 /// `[matrix]`
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct MatrixConfig {
-    /// Homeserver base URL, e.g. `http://127.0.0.1:8008`. Required.
+    /// Homeserver base URL, e.g. `http://127.0.0.1:8008`. Required: its
+    /// default is empty, which [`Config::validate`] refuses.
     pub homeserver: String,
     /// The bot's user: a localpart (`citebot`) or full ID. Needed for password login.
-    #[serde(default)]
     pub user: String,
     /// Password for the first login (env `CITEBOT_PASSWORD` wins).
-    #[serde(default)]
     pub password: Secret,
     /// Alternative to a password: an existing access token (env `CITEBOT_ACCESS_TOKEN` wins).
-    #[serde(default)]
     pub access_token: Secret,
     /// Display name of the device created at first login.
-    #[serde(default = "default_device_name")]
     pub device_name: String,
     /// Where the session file and matrix-sdk's SQLite store live.
-    #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
     /// Passphrase encrypting the SQLite store (env `CITEBOT_STORE_PASSPHRASE` wins).
-    #[serde(default)]
     pub store_passphrase: Secret,
     /// Recovery key of an earlier deployment (env `CITEBOT_RECOVERY_KEY`,
     /// `citebot run --recovery-key` win): a fresh data dir recovers the
     /// bot's cross-signing identity and key backup with it.
-    #[serde(default)]
     pub recovery_key: Secret,
+}
+
+impl Default for MatrixConfig {
+    fn default() -> Self {
+        Self {
+            homeserver: String::new(),
+            user: String::new(),
+            password: Secret::default(),
+            access_token: Secret::default(),
+            device_name: "citebot".into(),
+            data_dir: "data".into(),
+            store_passphrase: Secret::default(),
+            recovery_key: Secret::default(),
+        }
+    }
+}
+
+impl MatrixConfig {
+    fn validate(&self) -> anyhow::Result<()> {
+        // Not left to serde: the section's Default fills a missing key, so an
+        // absent homeserver arrives here empty.
+        if self.homeserver.is_empty() {
+            bail!("matrix.homeserver: required, e.g. \"http://127.0.0.1:8008\"");
+        }
+        if !(self.homeserver.starts_with("http://") || self.homeserver.starts_with("https://")) {
+            bail!(
+                "matrix.homeserver: expected an http:// or https:// URL, got {:?}",
+                self.homeserver
+            );
+        }
+        if self.access_token.get().is_none() {
+            if self.user.is_empty() {
+                bail!("matrix.user: required for password login");
+            }
+            if self.password.get().is_none() {
+                bail!(
+                    "matrix.password: set it (or env {ENV_PASSWORD}), or give matrix.access_token (or env {ENV_ACCESS_TOKEN})"
+                );
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `[encryption]`
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct EncryptionConfig {
     /// How long an undecryptable message waits for its key before the bot
     /// says it can't read it (seconds).
-    #[serde(default = "default_utd_wait")]
     pub utd_wait_secs: u64,
     /// At most one "can't read your message" notice per room in this many seconds.
-    #[serde(default = "default_utd_notice_interval")]
     pub utd_notice_interval_secs: u64,
+}
+
+impl Default for EncryptionConfig {
+    fn default() -> Self {
+        Self {
+            utd_wait_secs: 20,
+            utd_notice_interval_secs: 300,
+        }
+    }
+}
+
+impl EncryptionConfig {
+    /// How long an undecryptable message waits for its key.
+    pub(crate) fn utd_wait(&self) -> Duration {
+        Duration::from_secs(self.utd_wait_secs)
+    }
+    /// Minimum gap between two undecryptable-message notices in one room.
+    pub(crate) fn utd_notice_interval(&self) -> Duration {
+        Duration::from_secs(self.utd_notice_interval_secs)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.utd_wait_secs == 0 {
+            bail!("encryption.utd_wait_secs: must be at least 1");
+        }
+        Ok(())
+    }
 }
 
 /// `[access]`
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct AccessConfig {
     /// Globs over user IDs whose invites are accepted (`@*:example.org`).
     /// Empty: every invite is rejected.
-    #[serde(default)]
     pub allowed_inviters: Vec<String>,
     /// Full user IDs allowed to run admin commands (`!reload`, `!gaps`).
-    #[serde(default)]
     pub admins: Vec<String>,
     /// Room (ID `!..` or alias `#..`) where problems found while reloading the
     /// knowledge files are posted; `""`: only logged.
-    #[serde(default)]
     pub admin_room: String,
     /// What a room without a `[rooms]` entry (or whose entry names no
     /// `collections`) sees: `"all"`, or a list (`[]`: nothing).
-    #[serde(default)]
     pub default_collections: DefaultCollections,
+}
+
+impl AccessConfig {
+    /// `allowed_inviters` compiled; matches no one when empty.
+    pub(crate) fn inviters(&self) -> anyhow::Result<GlobSet> {
+        glob_set("access.allowed_inviters", &self.allowed_inviters)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        self.inviters()?;
+        for (i, admin) in self.admins.iter().enumerate() {
+            if !admin.starts_with('@') || !admin.contains(':') {
+                bail!(
+                    "access.admins[{i}]: expected a full user ID like @alice:example.org, got {admin:?}"
+                );
+            }
+        }
+        if !self.admin_room.is_empty() && !is_room_ref(&self.admin_room) {
+            bail!(
+                "access.admin_room: expected a room ID like \"!abc:example.org\" or an alias like \"#admins:example.org\", got {:?}",
+                self.admin_room
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Whether `r` looks like a room ID (`!abc:server`) or alias (`#name:server`).
+fn is_room_ref(r: &str) -> bool {
+    (r.starts_with('!') || r.starts_with('#')) && r.contains(':')
 }
 
 /// `access.default_collections`: `"all"` or a list of collections.
@@ -165,7 +278,7 @@ pub enum DefaultCollections {
 
 impl DefaultCollections {
     /// As a room scope (`None`: all).
-    pub fn scope(&self) -> Option<Vec<String>> {
+    pub(crate) fn scope(&self) -> Option<Vec<String>> {
         match self {
             DefaultCollections::All => None,
             DefaultCollections::Only(c) => Some(c.clone()),
@@ -204,162 +317,260 @@ pub enum ReplyMode {
 
 /// `[answer]`
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct AnswerConfig {
     /// Prefix of commands in group rooms: `!ask`, `!help`, ...
-    #[serde(default = "default_prefix")]
     pub command_prefix: String,
     /// `thread` or `reply`.
-    #[serde(default)]
     pub reply_mode: ReplyMode,
     /// Questions sent while the bot was down are answered up to this age (seconds).
-    #[serde(default = "default_max_missed_age")]
     pub max_missed_age_secs: u64,
     /// Show a typing notice while searching.
-    #[serde(default = "yes")]
     pub typing: bool,
     /// Send read receipts for the questions answered (at most one a room per
     /// second, for the latest).
-    #[serde(default = "yes")]
     pub read_receipts: bool,
+}
+
+impl Default for AnswerConfig {
+    fn default() -> Self {
+        Self {
+            command_prefix: "!".into(),
+            reply_mode: ReplyMode::default(),
+            max_missed_age_secs: 3600,
+            typing: true,
+            read_receipts: true,
+        }
+    }
+}
+
+impl AnswerConfig {
+    /// How old a missed question may be and still get answered.
+    pub(crate) fn max_missed_age(&self) -> Duration {
+        Duration::from_secs(self.max_missed_age_secs)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.command_prefix.is_empty() || self.command_prefix.contains(' ') {
+            bail!("answer.command_prefix: must be non-empty and without spaces");
+        }
+        Ok(())
+    }
 }
 
 /// `[rooms."!id:server"]`
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct RoomConfig {
     /// Answer every message in this room that ends with `?`, mentioned or not.
-    #[serde(default)]
     pub answer_questions: bool,
     /// The knowledge collections (sub-folders of the knowledge folder) this room
     /// sees; `None`: all of them.
-    #[serde(default)]
     pub collections: Option<Vec<String>>,
 }
 
 /// `[limits]`
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct LimitsConfig {
     /// Requests one user may make in a burst.
-    #[serde(default = "default_user_burst")]
     pub user_burst: u32,
     /// Sustained requests per minute per user.
-    #[serde(default = "default_user_per_minute")]
     pub user_per_minute: u32,
     /// Requests one room may make in a burst.
-    #[serde(default = "default_room_burst")]
     pub room_burst: u32,
     /// Sustained requests per minute per room.
-    #[serde(default = "default_room_per_minute")]
     pub room_per_minute: u32,
     /// How often a reply is retried on network/server errors before apologising.
-    #[serde(default = "default_send_attempts")]
     pub send_attempts: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            user_burst: 5,
+            user_per_minute: 10,
+            room_burst: 20,
+            room_per_minute: 60,
+            send_attempts: 5,
+        }
+    }
+}
+
+impl LimitsConfig {
+    fn validate(&self) -> anyhow::Result<()> {
+        for (key, v) in [
+            ("limits.user_burst", self.user_burst),
+            ("limits.user_per_minute", self.user_per_minute),
+            ("limits.room_burst", self.room_burst),
+            ("limits.room_per_minute", self.room_per_minute),
+            ("limits.send_attempts", self.send_attempts),
+        ] {
+            if v == 0 {
+                bail!("{key}: must be at least 1");
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `[sync]`
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct SyncConfig {
     /// Long-poll timeout of each `/sync` (seconds).
-    #[serde(default = "default_sync_timeout")]
     pub timeout_secs: u64,
     /// Events per room per sync; when more arrived, the rest are fetched from history.
-    #[serde(default = "default_timeline_limit")]
     pub timeline_limit: u32,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self {
+            timeout_secs: 30,
+            timeline_limit: 100,
+        }
+    }
+}
+
+impl SyncConfig {
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.timeline_limit == 0 {
+            bail!("sync.timeline_limit: must be at least 1");
+        }
+        Ok(())
+    }
 }
 
 /// `[search]`
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct SearchConfig {
     /// Folder of Markdown knowledge files.
-    #[serde(default = "default_knowledge_dir")]
     pub knowledge_dir: PathBuf,
     /// Where the index is kept on disk; `""` keeps it in RAM.
-    #[serde(default = "default_index_dir")]
     pub index_dir: PathBuf,
     /// Ranked passages per answer.
-    #[serde(default = "default_passages")]
     pub passages: usize,
     /// Below this confidence (0–1) a question is refused.
-    #[serde(default = "default_min_confidence")]
     pub min_confidence: f32,
     /// Only a question's first words (and bytes) are read; the reply says so.
-    #[serde(default = "default_max_question_words")]
     pub max_question_words: usize,
-    #[serde(default = "default_max_question_bytes")]
     pub max_question_bytes: usize,
     /// Questions searched at once, over all rooms (0: one per CPU core); the
     /// rest wait their turn.
-    #[serde(default)]
     pub max_concurrent: usize,
     /// How often the running bot checks that the on-disk index is whole, and
     /// rebuilds it from the knowledge files if not (0: never).
-    #[serde(default = "default_index_check_secs")]
     pub index_check_secs: u64,
     /// Watch the knowledge folder and update the index as files change.
-    #[serde(default = "yes")]
     pub watch: bool,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        Self {
+            knowledge_dir: DEFAULT_KNOWLEDGE_DIR.into(),
+            index_dir: DEFAULT_INDEX_DIR.into(),
+            passages: DEFAULT_PASSAGES,
+            min_confidence: crate::search::DEFAULT_MIN_CONFIDENCE,
+            max_question_words: crate::search::DEFAULT_MAX_QUESTION_WORDS,
+            max_question_bytes: crate::search::DEFAULT_MAX_QUESTION_BYTES,
+            max_concurrent: 0,
+            index_check_secs: 30,
+            watch: true,
+        }
+    }
+}
+
+impl SearchConfig {
+    /// The search core's settings for this config.
+    pub(crate) fn settings(&self) -> SearchSettings {
+        SearchSettings {
+            knowledge_dir: self.knowledge_dir.clone(),
+            index_dir: (!self.index_dir.as_os_str().is_empty()).then(|| self.index_dir.clone()),
+            passages: self.passages,
+            min_confidence: self.min_confidence,
+            max_question_words: self.max_question_words,
+            max_question_bytes: self.max_question_bytes,
+            sources: Vec::new(),
+        }
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if !(0.0..=1.0).contains(&self.min_confidence) {
+            bail!("search.min_confidence: must be between 0 and 1");
+        }
+        if self.max_question_words == 0 || self.max_question_bytes < 16 {
+            bail!(
+                "search.max_question_words / max_question_bytes: must be at least 1 word and 16 bytes"
+            );
+        }
+        if self.passages == 0 {
+            bail!("search.passages: must be at least 1");
+        }
+        Ok(())
+    }
 }
 
 /// `[knowledge]`
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct KnowledgeConfig {
     /// `[[knowledge.sources]]`: each a folder or git repository of docs.
-    #[serde(default)]
     pub sources: Vec<SourceConfig>,
 }
 
 /// `[[knowledge.sources]]`: a docs folder read in place, or a git repository the
 /// bot clones into `matrix.data_dir` and pulls.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct SourceConfig {
     /// The folder; with `git`, a folder inside the repository (default: all of it).
-    #[serde(default)]
     pub path: Option<PathBuf>,
     /// A repository to clone (any URL or path `git clone` takes).
-    #[serde(default)]
     pub git: Option<String>,
     /// The branch to follow (default: the repository's own).
-    #[serde(default)]
     pub branch: Option<String>,
     /// How often to pull the repository.
-    #[serde(default = "default_pull_interval")]
     pub pull_interval_secs: u64,
     /// The collection rooms are limited by (default: the repository's name, else
     /// the folder's).
-    #[serde(default)]
     pub collection: Option<String>,
     /// The source named in citations of pages whose front matter names none
     /// (default: the collection).
-    #[serde(default)]
     pub name: Option<String>,
     /// Globs of the files to read, relative to the folder (default: all).
-    #[serde(default)]
     pub include: Vec<String>,
     /// Globs of files to leave out, e.g. `changelogs/**`.
-    #[serde(default)]
     pub exclude: Vec<String>,
     /// Where the pages are published: citations link to `url_base` + the page.
-    #[serde(default)]
     pub url_base: Option<String>,
     /// The page's address under `url_base`, `{path}` being the file's path without
     /// extension (default `{path}.html`; `{path}/` for one folder per page).
-    #[serde(default)]
     pub url_pattern: Option<String>,
 }
 
-fn default_pull_interval() -> u64 {
-    300
+impl Default for SourceConfig {
+    fn default() -> Self {
+        Self {
+            path: None,
+            git: None,
+            branch: None,
+            pull_interval_secs: 300,
+            collection: None,
+            name: None,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            url_base: None,
+            url_pattern: None,
+        }
+    }
 }
 
 impl SourceConfig {
     /// The collection: as configured, else the folder's or repository's name.
-    pub fn collection(&self) -> String {
+    pub(crate) fn collection(&self) -> String {
         if let Some(c) = &self.collection {
             return c.clone();
         }
@@ -381,12 +592,12 @@ impl SourceConfig {
     }
 
     /// Where the repository of a `git` source is checked out.
-    pub fn checkout(&self, data_dir: &Path) -> PathBuf {
+    pub(crate) fn checkout(&self, data_dir: &Path) -> PathBuf {
         data_dir.join("sources").join(self.collection())
     }
 
     /// The folder the bot reads.
-    pub fn folder(&self, data_dir: &Path) -> PathBuf {
+    pub(crate) fn folder(&self, data_dir: &Path) -> PathBuf {
         match (&self.git, &self.path) {
             (Some(_), Some(p)) => self.checkout(data_dir).join(p),
             (Some(_), None) => self.checkout(data_dir),
@@ -395,26 +606,22 @@ impl SourceConfig {
         }
     }
 
-    fn globs(list: &[String], key: &str) -> anyhow::Result<Option<globset::GlobSet>> {
-        if list.is_empty() {
-            return Ok(None);
-        }
-        let mut b = globset::GlobSetBuilder::new();
-        for g in list {
-            b.add(globset::Glob::new(g).with_context(|| format!("{key}: bad glob {g:?}"))?);
-        }
-        Ok(Some(b.build()?))
-    }
-
     /// The search core's description of this source.
-    pub fn search_source(&self, data_dir: &Path) -> anyhow::Result<crate::search::ExtraSource> {
+    pub(crate) fn search_source(
+        &self,
+        data_dir: &Path,
+    ) -> anyhow::Result<crate::search::ExtraSource> {
+        // An empty `include` reads every file, not none: no set at all.
+        let globs = |key: &str, list: &[String]| -> anyhow::Result<Option<GlobSet>> {
+            (!list.is_empty()).then(|| glob_set(key, list)).transpose()
+        };
         let collection = self.collection();
         Ok(crate::search::ExtraSource {
             path: self.folder(data_dir),
             name: self.name.clone().unwrap_or_else(|| collection.clone()),
             mount: crate::knowledge::Mount {
-                include: Self::globs(&self.include, "knowledge.sources.include")?,
-                exclude: Self::globs(&self.exclude, "knowledge.sources.exclude")?,
+                include: globs("knowledge.sources.include", &self.include)?,
+                exclude: globs("knowledge.sources.exclude", &self.exclude)?,
                 url_base: self.url_base.clone(),
                 url_pattern: self.url_pattern.clone(),
                 collection,
@@ -425,205 +632,49 @@ impl SourceConfig {
 
 /// `[feedback]`
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct FeedbackConfig {
     /// Record each answer, refusal and 👍/👎 reaction in `feedback.jsonl` in
     /// `matrix.data_dir`.
-    #[serde(default = "yes")]
     pub record: bool,
     /// `!gaps` looks at this many days back.
-    #[serde(default = "default_gaps_days")]
     pub gaps_days: u32,
     /// `!gaps` lists at most this many questions.
-    #[serde(default = "default_gaps_limit")]
     pub gaps_limit: usize,
     /// The file is moved aside (replacing the one moved aside before) once it
     /// would grow past this many bytes.
-    #[serde(default = "default_feedback_max_bytes")]
     pub max_bytes: u64,
-}
-
-fn default_feedback_max_bytes() -> u64 {
-    crate::feedback::DEFAULT_MAX_BYTES
-}
-
-fn yes() -> bool {
-    true
-}
-fn default_device_name() -> String {
-    "citebot".into()
-}
-fn default_data_dir() -> PathBuf {
-    "data".into()
-}
-fn default_prefix() -> String {
-    "!".into()
-}
-fn default_max_missed_age() -> u64 {
-    3600
-}
-fn default_user_burst() -> u32 {
-    5
-}
-fn default_user_per_minute() -> u32 {
-    10
-}
-fn default_room_burst() -> u32 {
-    20
-}
-fn default_room_per_minute() -> u32 {
-    60
-}
-fn default_send_attempts() -> u32 {
-    5
-}
-fn default_sync_timeout() -> u64 {
-    30
-}
-fn default_timeline_limit() -> u32 {
-    100
-}
-fn default_utd_wait() -> u64 {
-    20
-}
-fn default_utd_notice_interval() -> u64 {
-    300
-}
-fn default_knowledge_dir() -> PathBuf {
-    "knowledge".into()
-}
-fn default_index_dir() -> PathBuf {
-    "index".into()
-}
-fn default_min_confidence() -> f32 {
-    crate::search::DEFAULT_MIN_CONFIDENCE
-}
-
-fn default_index_check_secs() -> u64 {
-    30
-}
-fn default_max_question_words() -> usize {
-    crate::search::DEFAULT_MAX_QUESTION_WORDS
-}
-fn default_max_question_bytes() -> usize {
-    crate::search::DEFAULT_MAX_QUESTION_BYTES
-}
-
-fn default_passages() -> usize {
-    3
-}
-fn default_gaps_days() -> u32 {
-    30
-}
-fn default_gaps_limit() -> usize {
-    10
 }
 
 impl Default for FeedbackConfig {
     fn default() -> Self {
         Self {
             record: true,
-            gaps_days: default_gaps_days(),
-            gaps_limit: default_gaps_limit(),
+            gaps_days: DEFAULT_GAPS_DAYS,
+            gaps_limit: DEFAULT_GAPS_LIMIT,
             max_bytes: crate::feedback::DEFAULT_MAX_BYTES,
         }
     }
 }
 
-impl Default for AnswerConfig {
-    fn default() -> Self {
-        Self {
-            command_prefix: default_prefix(),
-            reply_mode: ReplyMode::default(),
-            max_missed_age_secs: default_max_missed_age(),
-            typing: true,
-            read_receipts: true,
+impl FeedbackConfig {
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.gaps_days == 0 {
+            bail!("feedback.gaps_days: must be at least 1");
         }
-    }
-}
-
-impl Default for LimitsConfig {
-    fn default() -> Self {
-        Self {
-            user_burst: default_user_burst(),
-            user_per_minute: default_user_per_minute(),
-            room_burst: default_room_burst(),
-            room_per_minute: default_room_per_minute(),
-            send_attempts: default_send_attempts(),
+        if self.max_bytes < 4096 {
+            bail!("feedback.max_bytes: must be at least 4096");
         }
-    }
-}
-
-impl Default for SyncConfig {
-    fn default() -> Self {
-        Self {
-            timeout_secs: default_sync_timeout(),
-            timeline_limit: default_timeline_limit(),
+        if self.gaps_limit == 0 {
+            bail!("feedback.gaps_limit: must be at least 1");
         }
-    }
-}
-
-impl Default for EncryptionConfig {
-    fn default() -> Self {
-        Self {
-            utd_wait_secs: default_utd_wait(),
-            utd_notice_interval_secs: default_utd_notice_interval(),
-        }
-    }
-}
-
-impl EncryptionConfig {
-    /// How long an undecryptable message waits for its key.
-    pub fn utd_wait(&self) -> Duration {
-        Duration::from_secs(self.utd_wait_secs)
-    }
-    /// Minimum gap between two undecryptable-message notices in one room.
-    pub fn utd_notice_interval(&self) -> Duration {
-        Duration::from_secs(self.utd_notice_interval_secs)
-    }
-}
-
-impl Default for SearchConfig {
-    fn default() -> Self {
-        Self {
-            knowledge_dir: default_knowledge_dir(),
-            index_dir: default_index_dir(),
-            passages: default_passages(),
-            min_confidence: default_min_confidence(),
-            max_question_words: default_max_question_words(),
-            max_question_bytes: default_max_question_bytes(),
-            max_concurrent: 0,
-            index_check_secs: default_index_check_secs(),
-            watch: true,
-        }
-    }
-}
-
-impl SearchConfig {
-    /// The search core's settings for this config.
-    pub fn settings(&self) -> SearchSettings {
-        SearchSettings {
-            knowledge_dir: self.knowledge_dir.clone(),
-            index_dir: (!self.index_dir.as_os_str().is_empty()).then(|| self.index_dir.clone()),
-            passages: self.passages,
-            min_confidence: self.min_confidence,
-            max_question_words: self.max_question_words,
-            max_question_bytes: self.max_question_bytes,
-            sources: Vec::new(),
-        }
-    }
-}
-
-impl AnswerConfig {
-    /// How old a missed question may be and still get answered.
-    pub fn max_missed_age(&self) -> Duration {
-        Duration::from_secs(self.max_missed_age_secs)
+        Ok(())
     }
 }
 
 impl Config {
     /// Reads, parses, applies env secrets and validates `path`.
-    pub fn load(path: &Path) -> anyhow::Result<Config> {
+    pub(crate) fn load(path: &Path) -> anyhow::Result<Config> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading config file {}", path.display()))?;
         Self::parse(&text).with_context(|| format!("config file {}", path.display()))
@@ -631,26 +682,30 @@ impl Config {
 
     /// Just `matrix.data_dir` of the config file at `path`, for tools that read the
     /// bot's data without logging in (no credentials needed).
-    pub fn data_dir_of(path: &Path) -> anyhow::Result<PathBuf> {
+    pub(crate) fn data_dir_of(path: &Path) -> anyhow::Result<PathBuf> {
+        // Deliberately lenient: only `[matrix]` must be there, and keys this
+        // doesn't know are ignored.
         #[derive(Deserialize)]
         struct Partial {
             matrix: PartialMatrix,
         }
         #[derive(Deserialize)]
         struct PartialMatrix {
-            #[serde(default = "default_data_dir")]
-            data_dir: PathBuf,
+            data_dir: Option<PathBuf>,
         }
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading config file {}", path.display()))?;
         let partial: Partial =
             toml::from_str(&text).with_context(|| format!("config file {}", path.display()))?;
-        Ok(partial.matrix.data_dir)
+        Ok(partial
+            .matrix
+            .data_dir
+            .unwrap_or_else(|| MatrixConfig::default().data_dir))
     }
 
     /// Just the docs sources of the config file at `path` (`[[knowledge.sources]]`),
     /// for tools that read knowledge without running the bot (no credentials needed).
-    pub fn sources_of(path: &Path) -> anyhow::Result<Vec<crate::search::ExtraSource>> {
+    pub(crate) fn sources_of(path: &Path) -> anyhow::Result<Vec<crate::search::ExtraSource>> {
         #[derive(Deserialize)]
         struct Partial {
             #[serde(default)]
@@ -674,7 +729,7 @@ impl Config {
     }
 
     /// Parses TOML text, applies env secrets and validates.
-    pub fn parse(text: &str) -> anyhow::Result<Config> {
+    pub(crate) fn parse(text: &str) -> anyhow::Result<Config> {
         let mut config: Config = toml::from_str(text)?;
         config.apply_env(|k| std::env::var(k).ok());
         config.validate()?;
@@ -694,7 +749,7 @@ impl Config {
     }
 
     /// Env vars win over the file, so secrets can stay out of it.
-    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) {
+    pub(crate) fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) {
         let set = |slot: &mut Secret, name: &str| {
             if let Some(v) = var(name).filter(|v| !v.is_empty()) {
                 *slot = Secret(v);
@@ -708,43 +763,23 @@ impl Config {
 
     /// Checks what serde can't; each error names the key.
     pub fn validate(&self) -> anyhow::Result<()> {
-        let m = &self.matrix;
-        if !(m.homeserver.starts_with("http://") || m.homeserver.starts_with("https://")) {
-            bail!(
-                "matrix.homeserver: expected an http:// or https:// URL, got {:?}",
-                m.homeserver
-            );
-        }
-        if m.access_token.get().is_none() {
-            if m.user.is_empty() {
-                bail!("matrix.user: required for password login");
-            }
-            if m.password.get().is_none() {
-                bail!(
-                    "matrix.password: set it (or env {ENV_PASSWORD}), or give matrix.access_token (or env {ENV_ACCESS_TOKEN})"
-                );
-            }
-        }
-        for (i, glob) in self.access.allowed_inviters.iter().enumerate() {
-            globset::Glob::new(glob)
-                .with_context(|| format!("access.allowed_inviters[{i}]: bad glob {glob:?}"))?;
-        }
-        for (i, admin) in self.access.admins.iter().enumerate() {
-            if !admin.starts_with('@') || !admin.contains(':') {
-                bail!(
-                    "access.admins[{i}]: expected a full user ID like @alice:example.org, got {admin:?}"
-                );
-            }
-        }
-        let room_ref = |r: &str| (r.starts_with('!') || r.starts_with('#')) && r.contains(':');
-        if !self.access.admin_room.is_empty() && !room_ref(&self.access.admin_room) {
-            bail!(
-                "access.admin_room: expected a room ID like \"!abc:example.org\" or an alias like \"#admins:example.org\", got {:?}",
-                self.access.admin_room
-            );
-        }
+        self.matrix.validate()?;
+        self.access.validate()?;
+        self.validate_room_scopes()?;
+        self.answer.validate()?;
+        self.limits.validate()?;
+        self.sync.validate()?;
+        self.validate_sources()?;
+        self.search.validate()?;
+        self.feedback.validate()?;
+        self.encryption.validate()
+    }
+
+    /// `[rooms]` and `access.default_collections`: what each room sees must
+    /// exist.
+    fn validate_room_scopes(&self) -> anyhow::Result<()> {
         for (room, rc) in &self.rooms {
-            if !room_ref(room) {
+            if !is_room_ref(room) {
                 bail!(
                     "rooms.{room:?}: expected a room ID like \"!abc:example.org\" or an alias like \"#help:example.org\""
                 );
@@ -758,22 +793,12 @@ impl Config {
                 self.check_collection(&format!("access.default_collections[{i}]"), c)?;
             }
         }
-        if self.answer.command_prefix.is_empty() || self.answer.command_prefix.contains(' ') {
-            bail!("answer.command_prefix: must be non-empty and without spaces");
-        }
-        let l = &self.limits;
-        for (key, v) in [
-            ("limits.user_burst", l.user_burst),
-            ("limits.user_per_minute", l.user_per_minute),
-            ("limits.room_burst", l.room_burst),
-            ("limits.room_per_minute", l.room_per_minute),
-            ("limits.send_attempts", l.send_attempts),
-            ("sync.timeline_limit", self.sync.timeline_limit),
-        ] {
-            if v == 0 {
-                bail!("{key}: must be at least 1");
-            }
-        }
+        Ok(())
+    }
+
+    /// `[[knowledge.sources]]`: each a folder or a repository, with a
+    /// collection of its own.
+    fn validate_sources(&self) -> anyhow::Result<()> {
         let mut collections = std::collections::BTreeSet::new();
         for (i, s) in self.knowledge.sources.iter().enumerate() {
             let key = format!("knowledge.sources[{i}]");
@@ -802,29 +827,6 @@ impl Config {
             s.search_source(&self.matrix.data_dir)
                 .with_context(|| key.clone())?;
         }
-        if !(0.0..=1.0).contains(&self.search.min_confidence) {
-            bail!("search.min_confidence: must be between 0 and 1");
-        }
-        if self.search.max_question_words == 0 || self.search.max_question_bytes < 16 {
-            bail!(
-                "search.max_question_words / max_question_bytes: must be at least 1 word and 16 bytes"
-            );
-        }
-        if self.search.passages == 0 {
-            bail!("search.passages: must be at least 1");
-        }
-        if self.feedback.gaps_days == 0 {
-            bail!("feedback.gaps_days: must be at least 1");
-        }
-        if self.feedback.max_bytes < 4096 {
-            bail!("feedback.max_bytes: must be at least 4096");
-        }
-        if self.feedback.gaps_limit == 0 {
-            bail!("feedback.gaps_limit: must be at least 1");
-        }
-        if self.encryption.utd_wait_secs == 0 {
-            bail!("encryption.utd_wait_secs: must be at least 1");
-        }
         Ok(())
     }
 
@@ -843,19 +845,8 @@ impl Config {
         Ok(())
     }
 
-    /// The `[rooms]` entry of a room, by its ID or else by one of its aliases.
-    pub fn room<'a>(
-        &self,
-        room_id: &str,
-        aliases: impl IntoIterator<Item = &'a str>,
-    ) -> Option<&RoomConfig> {
-        self.rooms
-            .get(room_id)
-            .or_else(|| aliases.into_iter().find_map(|a| self.rooms.get(a)))
-    }
-
     /// Path of the feedback file.
-    pub fn feedback_path(&self) -> PathBuf {
+    pub(crate) fn feedback_path(&self) -> PathBuf {
         self.matrix.data_dir.join(crate::feedback::FILE)
     }
 }
@@ -878,6 +869,115 @@ mod tests {
         assert_eq!(s.knowledge_dir, PathBuf::from("knowledge"));
         assert_eq!(s.index_dir, Some(PathBuf::from("index")));
         assert_eq!(c.matrix.data_dir, PathBuf::from("data"));
+    }
+
+    /// Each section, `[rooms]` entry and `[[knowledge.sources]]` entry is its
+    /// `Default` whether it is left out, given with no keys, or (in
+    /// config.example.toml, which documents the defaults) spelled out key by key.
+    #[test]
+    fn every_section_left_out_or_empty_is_its_default() {
+        fn debug(v: &dyn fmt::Debug) -> String {
+            format!("{v:?}")
+        }
+        // Each section of `c` beside its default.
+        let sections = |c: &Config| {
+            // [matrix] has no default as a whole: only its optional keys do.
+            let matrix = MatrixConfig {
+                homeserver: c.matrix.homeserver.clone(),
+                user: c.matrix.user.clone(),
+                password: c.matrix.password.clone(),
+                ..MatrixConfig::default()
+            };
+            [
+                ("matrix", debug(&c.matrix), debug(&matrix)),
+                ("access", debug(&c.access), debug(&AccessConfig::default())),
+                ("answer", debug(&c.answer), debug(&AnswerConfig::default())),
+                (
+                    "rooms",
+                    debug(&c.rooms),
+                    debug(&BTreeMap::<String, RoomConfig>::new()),
+                ),
+                ("limits", debug(&c.limits), debug(&LimitsConfig::default())),
+                ("sync", debug(&c.sync), debug(&SyncConfig::default())),
+                ("search", debug(&c.search), debug(&SearchConfig::default())),
+                (
+                    "knowledge",
+                    debug(&c.knowledge),
+                    debug(&KnowledgeConfig::default()),
+                ),
+                (
+                    "feedback",
+                    debug(&c.feedback),
+                    debug(&FeedbackConfig::default()),
+                ),
+                (
+                    "encryption",
+                    debug(&c.encryption),
+                    debug(&EncryptionConfig::default()),
+                ),
+                (
+                    "metrics",
+                    debug(&c.metrics),
+                    debug(&MetricsConfig::default()),
+                ),
+            ]
+        };
+        let parse = |text: &str| toml::from_str::<Config>(text).unwrap();
+        let minimal = parse(MIN);
+        let headers: String = sections(&minimal)
+            .iter()
+            .filter(|(name, ..)| !MIN.contains(&format!("[{name}]")))
+            .map(|(name, ..)| format!("[{name}]\n"))
+            .collect();
+        let cases = [
+            ("left out", minimal.clone()),
+            ("given with no keys", parse(&format!("{MIN}{headers}"))),
+            // The example documents every default.
+            (
+                "in config.example.toml",
+                parse(include_str!("../config.example.toml")),
+            ),
+        ];
+        for (case, c) in &cases {
+            for (name, got, default) in sections(c) {
+                assert_eq!(got, default, "[{name}] {case}");
+            }
+        }
+        // Entries of [rooms] and [[knowledge.sources]] too.
+        let c = parse(&format!("{MIN}[rooms.\"!a:x\"]\n[[knowledge.sources]]\n"));
+        assert_eq!(debug(&c.rooms["!a:x"]), debug(&RoomConfig::default()));
+        let source = &c.knowledge.sources[0];
+        assert_eq!(debug(source), debug(&SourceConfig::default()));
+    }
+
+    #[test]
+    fn required_keys_stay_required() {
+        for (text, key) in [
+            ("", "missing field `matrix`"),
+            (
+                "[matrix]\nuser = \"a\"\npassword = \"p\"\n",
+                "matrix.homeserver",
+            ),
+            (
+                "[matrix]\nhomeserver = \"\"\nuser = \"a\"\npassword = \"p\"\n",
+                "matrix.homeserver",
+            ),
+        ] {
+            let err = format!("{:#}", Config::parse(text).unwrap_err());
+            assert!(err.contains(key), "error for {key}: {err}");
+        }
+    }
+
+    #[test]
+    fn globs_name_the_bad_one_and_an_empty_list_matches_nothing() {
+        let set = glob_set("k", &["@*:example.org".into()]).unwrap();
+        assert!(set.is_match("@a:example.org") && !set.is_match("@a:example.net"));
+        assert!(!glob_set("k", &[]).unwrap().is_match("@a:example.org"));
+        let err = format!(
+            "{:#}",
+            glob_set("k", &["@a".into(), "@a[".into()]).unwrap_err()
+        );
+        assert!(err.starts_with("k[1]: bad glob \"@a[\""), "{err}");
     }
 
     #[test]
@@ -946,21 +1046,14 @@ mod tests {
     }
 
     #[test]
-    fn rooms_are_found_by_id_or_alias_and_collections_must_exist() {
+    fn room_collections_must_exist() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("team")).unwrap();
         let k = dir.path().display().to_string();
-        let c = Config::parse(&format!(
+        Config::parse(&format!(
             "{MIN}[search]\nknowledge_dir = {k:?}\n[rooms.\"#help:x\"]\ncollections = [\"team\"]\n[rooms.\"!a:x\"]\nanswer_questions = true\n"
         ))
         .unwrap();
-        assert!(c.room("!a:x", []).unwrap().answer_questions);
-        let by_alias = c.room("!b:x", ["#other:x", "#help:x"]).unwrap();
-        assert_eq!(
-            by_alias.collections.as_deref(),
-            Some(&["team".to_string()][..])
-        );
-        assert!(c.room("!b:x", ["#other:x"]).is_none());
         let err = format!(
             "{:#}",
             Config::parse(&format!(

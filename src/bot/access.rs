@@ -1,8 +1,7 @@
 //! Who may do what: which invites are accepted (globs over user IDs from
 //! `access.allowed_inviters`) and who is an admin (`access.admins`).
 
-use anyhow::Context;
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::GlobSet;
 
 use crate::config::AccessConfig;
 
@@ -16,12 +15,8 @@ pub struct Access {
 impl Access {
     /// Compiles the globs; a bad one names its key.
     pub fn new(cfg: &AccessConfig) -> anyhow::Result<Access> {
-        let mut set = GlobSetBuilder::new();
-        for (i, g) in cfg.allowed_inviters.iter().enumerate() {
-            set.add(Glob::new(g).with_context(|| format!("access.allowed_inviters[{i}]: {g:?}"))?);
-        }
         Ok(Access {
-            inviters: set.build()?,
+            inviters: cfg.inviters()?,
             admins: cfg.admins.clone(),
         })
     }

@@ -95,7 +95,7 @@ impl SearchSettings {
         SearchSettings {
             knowledge_dir: knowledge_dir.into(),
             index_dir,
-            passages: 3,
+            passages: DEFAULT_PASSAGES,
             min_confidence: DEFAULT_MIN_CONFIDENCE,
             max_question_words: DEFAULT_MAX_QUESTION_WORDS,
             max_question_bytes: DEFAULT_MAX_QUESTION_BYTES,
@@ -103,6 +103,9 @@ impl SearchSettings {
         }
     }
 }
+
+/// `search.passages`, and `citebot ask --passages`.
+pub const DEFAULT_PASSAGES: usize = 3;
 
 /// Per-question options.
 #[derive(Debug, Clone, Default)]
