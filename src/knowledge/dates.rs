@@ -11,10 +11,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Local, NaiveDate};
 use sha2::{Digest, Sha256};
 
-use super::{CachedFile, KnowledgeError, Parsed};
-
-/// Freshly parsed entries by path index, as `read` collects them.
-type Fresh = HashMap<usize, Result<(CachedFile, Vec<KnowledgeError>), KnowledgeError>>;
+use super::{CachedFile, Fresh, Parsed};
 
 /// Gives every freshly parsed file without a date its git or modification date.
 pub(super) fn fill(
@@ -68,9 +65,24 @@ pub(super) fn fill(
 
 /// The date of the last commit that changed each of `files` (those git knows),
 /// walking the history of `dir` newest first and stopping once all are found.
-pub fn git_dates(dir: &Path, files: &[&Path]) -> HashMap<PathBuf, NaiveDate> {
-    let mut out = HashMap::new();
-    let Some(top) = Command::new("git")
+fn git_dates(dir: &Path, files: &[&Path]) -> HashMap<PathBuf, NaiveDate> {
+    let Some(top) = work_tree_top(dir) else {
+        return HashMap::new();
+    };
+    let mut want = by_repo_path(files, &top);
+    let Some(scope) = scope_in(dir, &top) else {
+        return HashMap::new();
+    };
+    forget_changed(&top, &scope, &mut want);
+    if want.is_empty() {
+        return HashMap::new();
+    }
+    last_commit_dates(&top, &scope, want)
+}
+
+/// The top folder of the git work tree `dir` is in, if any.
+fn work_tree_top(dir: &Path) -> Option<PathBuf> {
+    Command::new("git")
         .arg("-C")
         .arg(dir)
         .args(["rev-parse", "--show-toplevel"])
@@ -80,37 +92,43 @@ pub fn git_dates(dir: &Path, files: &[&Path]) -> HashMap<PathBuf, NaiveDate> {
         .filter(|o| o.status.success())
         .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
         .and_then(|t| t.canonicalize().ok())
-    else {
-        return out;
-    };
-    let mut want: HashMap<String, PathBuf> = files
+}
+
+/// `files` by their path in the work tree at `top`, as git writes it; files
+/// outside it are left out.
+fn by_repo_path(files: &[&Path], top: &Path) -> HashMap<String, PathBuf> {
+    files
         .iter()
         .filter_map(|f| {
-            let rel = f
-                .canonicalize()
-                .ok()?
-                .strip_prefix(&top)
-                .ok()?
-                .to_path_buf();
+            let rel = f.canonicalize().ok()?.strip_prefix(top).ok()?.to_path_buf();
             Some((rel.to_string_lossy().replace('\\', "/"), f.to_path_buf()))
         })
-        .collect();
-    let Ok(scope) = dir
+        .collect()
+}
+
+/// `dir` as a path in the work tree at `top` (`.` for the top itself), what git
+/// commands are limited to; `None` when `dir` can't be resolved.
+fn scope_in(dir: &Path, top: &Path) -> Option<PathBuf> {
+    let scope = dir
         .canonicalize()
-        .map(|d| d.strip_prefix(&top).map(Path::to_path_buf))
-    else {
-        return out;
-    };
-    let scope = scope
-        .ok()
-        .filter(|s| !s.as_os_str().is_empty())
-        .unwrap_or_else(|| PathBuf::from("."));
+        .map(|d| d.strip_prefix(top).map(Path::to_path_buf))
+        .ok()?;
+    Some(
+        scope
+            .ok()
+            .filter(|s| !s.as_os_str().is_empty())
+            .unwrap_or_else(|| PathBuf::from(".")),
+    )
+}
+
+/// Removes from `want` the files git reports as changed or untracked.
+fn forget_changed(top: &Path, scope: &Path, want: &mut HashMap<String, PathBuf>) {
     // A file edited since its last commit, or never committed, is as of its own
     // time (the caller's fallback); looking for it would also walk the whole
     // history, which a live reload after each save can't afford.
     if let Ok(status) = Command::new("git")
         .arg("-C")
-        .arg(&top)
+        .arg(top)
         .args([
             "status",
             "--porcelain=v1",
@@ -118,7 +136,7 @@ pub fn git_dates(dir: &Path, files: &[&Path]) -> HashMap<PathBuf, NaiveDate> {
             "--untracked-files=all",
             "--",
         ])
-        .arg(&scope)
+        .arg(scope)
         .stderr(Stdio::null())
         .output()
     {
@@ -128,12 +146,19 @@ pub fn git_dates(dir: &Path, files: &[&Path]) -> HashMap<PathBuf, NaiveDate> {
             }
         }
     }
-    if want.is_empty() {
-        return out;
-    }
+}
+
+/// Walks `git log` over `scope` newest first, dating each file of `want` by the
+/// first commit that names it, until all are dated or the history ends.
+fn last_commit_dates(
+    top: &Path,
+    scope: &Path,
+    mut want: HashMap<String, PathBuf>,
+) -> HashMap<PathBuf, NaiveDate> {
+    let mut out = HashMap::new();
     let Ok(mut child) = Command::new("git")
         .arg("-C")
-        .arg(&top)
+        .arg(top)
         .args([
             "-c",
             "core.quotePath=false",
@@ -143,7 +168,7 @@ pub fn git_dates(dir: &Path, files: &[&Path]) -> HashMap<PathBuf, NaiveDate> {
             "--no-renames",
             "--",
         ])
-        .arg(&scope)
+        .arg(scope)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -9,15 +9,17 @@
 //! `citebot check --strict`) also requires title, source and published, and rejects
 //! every unknown key.
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::ProblemKind;
 use crate::text;
 
 /// What a file's front matter says about it; every field is optional.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Meta {
+pub(super) struct Meta {
     pub title: Option<String>,
     pub source: Option<String>,
     pub url: Option<String>,
@@ -33,7 +35,7 @@ pub struct Meta {
 
 /// A front matter block found at the top of a file.
 #[derive(Debug)]
-pub struct Block<'a> {
+pub(super) struct Block<'a> {
     pub meta: Meta,
     /// The text after the block.
     pub body: &'a str,
@@ -42,7 +44,7 @@ pub struct Block<'a> {
 }
 
 /// A problem with the front matter, at a 1-based line of the file.
-pub type Problem = (usize, ProblemKind);
+pub(super) type Problem = (usize, ProblemKind);
 
 /// Keys citebot reads. `published` is citebot's own; the rest are the site
 /// generators' names for the same things.
@@ -83,7 +85,7 @@ enum Format {
 
 /// Splits the front matter off `text` (which has no byte-order mark) and reads it.
 /// No block at all is `Ok` with an empty [`Meta`].
-pub fn read(text: &str, strict: bool) -> Result<Block<'_>, Problem> {
+pub(super) fn read(text: &str, strict: bool) -> Result<Block<'_>, Problem> {
     let first = text.split_inclusive('\n').next().unwrap_or("");
     let format = match first.trim_end() {
         "+++" => Format::Toml,
@@ -253,7 +255,7 @@ fn list(v: &Value) -> Vec<String> {
 
 /// Parses a date as front matter writes them: `2025-03-05`, with or without a time
 /// after it, `2025/03/05`, `March 5, 2025`, `5 March 2025`.
-pub fn parse_date(text: &str) -> Option<NaiveDate> {
+fn parse_date(text: &str) -> Option<NaiveDate> {
     let t = text.trim();
     let head = t.get(..10).unwrap_or(t);
     for f in ["%Y-%m-%d", "%Y/%m/%d"] {
@@ -269,21 +271,53 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
     None
 }
 
+/// Reads the keys citebot knows from the front matter's `value`; `fm_text` is the
+/// block's text, to name the line of a problem.
 fn meta_of(fm_text: &str, value: &Value, strict: bool) -> Result<Meta, Problem> {
     let Value::Object(raw) = value else {
         return Ok(Meta::default());
     };
     // Site generators read keys without regard to case (Hugo's `lastMod`, `Title`).
-    let lowered: serde_json::Map<String, Value>;
-    let map = if strict {
-        raw
+    let map: Cow<'_, Map<String, Value>> = if strict {
+        Cow::Borrowed(raw)
     } else {
-        lowered = raw
-            .iter()
-            .map(|(k, v)| (k.to_lowercase(), v.clone()))
-            .collect();
-        &lowered
+        Cow::Owned(
+            raw.iter()
+                .map(|(k, v)| (k.to_lowercase(), v.clone()))
+                .collect(),
+        )
     };
+    let map = map.as_ref();
+    check_unknown_keys(fm_text, map, strict)?;
+    let mut meta = Meta {
+        title: text_of(fm_text, map, "title")?,
+        source: text_of(fm_text, map, "source")?,
+        url: text_of(fm_text, map, "url")?,
+        description: text_of(fm_text, map, "description")?,
+        ..Meta::default()
+    };
+    if strict {
+        check_required_keys(map)?;
+    }
+    for (key, value) in [("title", &meta.title), ("source", &meta.source)] {
+        if value.as_ref().is_some_and(|v| v.is_empty()) {
+            return Err((key_line(fm_text, key), ProblemKind::EmptyField(key)));
+        }
+    }
+    check_url(fm_text, &mut meta, strict)?;
+    read_date(fm_text, map, strict, &mut meta)?;
+    meta.draft |= matches!(map.get("draft"), Some(Value::Bool(true)));
+    read_tags(map, &mut meta);
+    Ok(meta)
+}
+
+/// Fails on the first key (in the order written) that citebot does not read: with
+/// `strict` any such key, else only one that looks like a typo of a key it reads.
+fn check_unknown_keys(
+    fm_text: &str,
+    map: &Map<String, Value>,
+    strict: bool,
+) -> Result<(), Problem> {
     let mut keys: Vec<&String> = map.keys().collect();
     keys.sort_by_key(|k| key_line(fm_text, k));
     for key in keys {
@@ -302,44 +336,35 @@ fn meta_of(fm_text: &str, value: &Value, strict: bool) -> Result<Meta, Problem> 
             ));
         }
     }
-    let text_of = |key: &str| -> Result<Option<String>, Problem> {
-        match map.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => match scalar(v) {
-                Some(s) => Ok(Some(s)),
-                None => Err((
-                    key_line(fm_text, key),
-                    ProblemKind::FrontMatter(format!("`{key}` must be text")),
-                )),
-            },
-        }
-    };
-    let mut meta = Meta {
-        title: text_of("title")?,
-        source: text_of("source")?,
-        url: text_of("url")?,
-        description: text_of("description")?,
-        ..Meta::default()
-    };
-    if strict {
-        if !map.contains_key("title") {
-            return Err((1, ProblemKind::FrontMatter("missing key `title`".into())));
-        }
-        if !map.contains_key("source") {
-            return Err((1, ProblemKind::FrontMatter("missing key `source`".into())));
-        }
-        if !map.contains_key("published") {
-            return Err((
-                1,
-                ProblemKind::FrontMatter("missing key `published`".into()),
-            ));
+    Ok(())
+}
+
+/// The text of `key`, if set; a value that is not a scalar is a problem.
+fn text_of(fm_text: &str, map: &Map<String, Value>, key: &str) -> Result<Option<String>, Problem> {
+    match map.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => match scalar(v) {
+            Some(s) => Ok(Some(s)),
+            None => Err((
+                key_line(fm_text, key),
+                ProblemKind::FrontMatter(format!("`{key}` must be text")),
+            )),
+        },
+    }
+}
+
+/// `strict`: citebot's own files must give title, source and published.
+fn check_required_keys(map: &Map<String, Value>) -> Result<(), Problem> {
+    for key in ["title", "source", "published"] {
+        if !map.contains_key(key) {
+            return Err((1, ProblemKind::FrontMatter(format!("missing key `{key}`"))));
         }
     }
-    for (key, value) in [("title", &meta.title), ("source", &meta.source)] {
-        if value.as_ref().is_some_and(|v| v.is_empty()) {
-            return Err((key_line(fm_text, key), ProblemKind::EmptyField(key)));
-        }
-    }
+    Ok(())
+}
+
+/// Keeps `meta.url` only when it is a web address citebot can link to.
+fn check_url(fm_text: &str, meta: &mut Meta, strict: bool) -> Result<(), Problem> {
     if let Some(url) = &meta.url
         && !(url.starts_with("http://") || url.starts_with("https://"))
     {
@@ -350,6 +375,16 @@ fn meta_of(fm_text: &str, value: &Value, strict: bool) -> Result<Meta, Problem> 
         }
         meta.url = None;
     }
+    Ok(())
+}
+
+/// Sets `meta.published` (and `meta.draft` for Jekyll's `published: false`).
+fn read_date(
+    fm_text: &str,
+    map: &Map<String, Value>,
+    strict: bool,
+    meta: &mut Meta,
+) -> Result<(), Problem> {
     // `published` is citebot's own key: a value that is not a date is an error.
     // The site generators' keys are theirs: a value citebot can't read is passed
     // over and the date comes from git or the file's time instead.
@@ -369,19 +404,28 @@ fn meta_of(fm_text: &str, value: &Value, strict: bool) -> Result<Meta, Problem> 
             )
         })?);
     } else {
-        for key in ["lastmod", "last_update", "date"] {
+        meta.published = site_generator_date(map);
+    }
+    Ok(())
+}
+
+/// The first of `lastmod`, `last_update` (Docusaurus: `last_update.date`) and
+/// `date` that reads as a date.
+fn site_generator_date(map: &Map<String, Value>) -> Option<NaiveDate> {
+    ["lastmod", "last_update", "date"]
+        .into_iter()
+        .find_map(|key| {
             let found = match map.get(key) {
                 Some(Value::Object(o)) => o.get("date").and_then(scalar),
                 Some(v) => scalar(v),
                 None => None,
             };
-            if let Some(d) = found.as_deref().and_then(parse_date) {
-                meta.published = Some(d);
-                break;
-            }
-        }
-    }
-    meta.draft |= matches!(map.get("draft"), Some(Value::Bool(true)));
+            found.as_deref().and_then(parse_date)
+        })
+}
+
+/// Adds `tags`, `keywords` and the aliases that are names to `meta.tags`.
+fn read_tags(map: &Map<String, Value>, meta: &mut Meta) {
     for key in ["tags", "keywords"] {
         if let Some(v) = map.get(key) {
             meta.tags.extend(list(v));
@@ -392,7 +436,6 @@ fn meta_of(fm_text: &str, value: &Value, strict: bool) -> Result<Meta, Problem> 
         meta.tags
             .extend(list(v).into_iter().filter(|a| !a.contains('/')));
     }
-    Ok(meta)
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use crate::text;
 
 /// One part of a passage.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Part {
+pub(super) enum Part {
     /// A paragraph, list item or table row, whitespace folded.
     Prose(String),
     /// A code block, verbatim.
@@ -23,7 +23,7 @@ pub enum Part {
 
 impl Part {
     /// Whether there is nothing to show.
-    pub fn is_blank(&self) -> bool {
+    pub(super) fn is_blank(&self) -> bool {
         match self {
             Part::Prose(t) => t.is_empty(),
             Part::Code(t) => t.trim().is_empty(),
@@ -40,7 +40,7 @@ impl Part {
 /// A passage before it is cut to size: its parts, the headings above it
 /// (level, text), and the 1-based line of its first part in the text parsed.
 #[derive(Debug, Clone)]
-pub struct Group {
+pub(super) struct Group {
     pub headings: Vec<(u8, String)>,
     pub line: usize,
     pub parts: Vec<Part>,
@@ -107,22 +107,8 @@ enum Sink {
 }
 
 /// Walks the Markdown `body` and returns its passages, with headings and lines.
-pub fn groups(body: &str) -> Vec<Group> {
-    let mut b = Builder {
-        out: Vec::new(),
-        headings: Vec::new(),
-        current: None,
-    };
-    let mut lines = LineCounter::new(body);
-    let mut sink = Sink::None;
-    let mut sink_line = 0;
-    // Open list items, innermost last: a paragraph inside an item is the item's.
-    let mut item_text: Vec<(String, usize)> = Vec::new();
-    let mut table_head: Vec<String> = Vec::new();
-    let mut row: Vec<String> = Vec::new();
-    let mut in_head = false;
-    let mut table_line = 0;
-    let mut last_prose_is_admonition = false;
+pub(super) fn groups(body: &str) -> Vec<Group> {
+    let mut walk = Walk::new(body);
     // Heading attributes (`## Setup {#setup}`) are anchors, not words; GFM alerts
     // (`> [!NOTE]`) are markup.
     let options = Options::ENABLE_TABLES
@@ -130,150 +116,213 @@ pub fn groups(body: &str) -> Vec<Group> {
         | Options::ENABLE_HEADING_ATTRIBUTES
         | Options::ENABLE_GFM;
     for (event, range) in Parser::new_ext(body, options).into_offset_iter() {
+        walk.event(event, range.start);
+    }
+    walk.b.close();
+    walk.b.out
+}
+
+/// The table being read: its header's cells, the row being read, and that row's line.
+#[derive(Default)]
+struct Table {
+    head: Vec<String>,
+    row: Vec<String>,
+    in_head: bool,
+    line: usize,
+}
+
+impl Table {
+    /// The row's cells named by the header: `Header: cell; …`.
+    fn take_row(&mut self) -> String {
+        let cells: Vec<String> = self
+            .row
+            .drain(..)
+            .enumerate()
+            .filter(|(_, c)| !c.is_empty())
+            .map(|(i, c)| match self.head.get(i).filter(|h| !h.is_empty()) {
+                Some(h) => format!("{h}: {c}"),
+                None => c,
+            })
+            .collect();
+        cells.join("; ")
+    }
+}
+
+/// The state of [`groups`] between parser events.
+struct Walk<'a> {
+    b: Builder,
+    lines: LineCounter<'a>,
+    sink: Sink,
+    sink_line: usize,
+    /// Open list items, innermost last: a paragraph inside an item is the item's.
+    item_text: Vec<(String, usize)>,
+    table: Table,
+    last_prose_is_admonition: bool,
+}
+
+impl<'a> Walk<'a> {
+    fn new(body: &'a str) -> Self {
+        Walk {
+            b: Builder {
+                out: Vec::new(),
+                headings: Vec::new(),
+                current: None,
+            },
+            lines: LineCounter::new(body),
+            sink: Sink::None,
+            sink_line: 0,
+            item_text: Vec::new(),
+            table: Table::default(),
+            last_prose_is_admonition: false,
+        }
+    }
+
+    fn event(&mut self, event: Event<'_>, start: usize) {
         match event {
             Event::Start(Tag::Heading { level, .. }) => {
-                b.close();
-                sink = Sink::Heading(level as u8, String::new());
+                self.b.close();
+                self.sink = Sink::Heading(level as u8, String::new());
             }
-            Event::End(TagEnd::Heading(_)) => {
-                if let Sink::Heading(level, t) = std::mem::replace(&mut sink, Sink::None) {
-                    b.headings.retain(|(l, _)| *l < level);
-                    b.headings.push((level, text::fold_whitespace(&t)));
-                }
-            }
+            Event::End(TagEnd::Heading(_)) => self.end_heading(),
             // HTML (comments included) is markup, not knowledge, and ends a passage.
-            Event::Start(Tag::HtmlBlock) => b.close(),
+            Event::Start(Tag::HtmlBlock) => self.b.close(),
             Event::Start(Tag::Item) => {
-                item_text.push((String::new(), lines.line_of(range.start)));
+                let line = self.lines.line_of(start);
+                self.item_text.push((String::new(), line));
             }
-            Event::End(TagEnd::Item) => {
-                if let Some((t, line)) = item_text.pop() {
-                    let t = text::fold_whitespace(&t);
-                    if let Some((outer, _)) = item_text.last_mut() {
-                        // A nested item belongs to its outer item.
-                        outer.push(' ');
-                        outer.push_str(&t);
-                    } else {
-                        let joins = b.opened().is_some();
-                        b.add(Part::Prose(t), line, joins, Opened::Other);
-                    }
-                }
+            Event::End(TagEnd::Item) => self.end_item(),
+            Event::Start(Tag::Paragraph) if self.item_text.is_empty() => {
+                self.sink = Sink::Prose(String::new());
+                self.sink_line = self.lines.line_of(start);
             }
-            Event::Start(Tag::Paragraph) if item_text.is_empty() => {
-                sink = Sink::Prose(String::new());
-                sink_line = lines.line_of(range.start);
-            }
-            Event::End(TagEnd::Paragraph) => {
-                if let Sink::Prose(t) = std::mem::replace(&mut sink, Sink::None) {
-                    let t = text::fold_whitespace(&strip_shortcodes(&t));
-                    last_prose_is_admonition = t.starts_with("!!!") || t.starts_with("???");
-                    b.add(Part::Prose(t), sink_line, false, Opened::Paragraph);
-                } else if let Some((t, _)) = item_text.last_mut() {
-                    t.push(' ');
-                }
-            }
+            Event::End(TagEnd::Paragraph) => self.end_paragraph(),
             Event::Start(Tag::CodeBlock(kind)) => {
                 // MkDocs admonitions (`!!! note`) indent their text: it reads as an
                 // indented code block, but it is prose.
-                let prose = matches!(kind, CodeBlockKind::Indented) && last_prose_is_admonition;
-                sink = Sink::Code(String::new(), prose);
-                sink_line = lines.line_of(range.start);
+                let prose =
+                    matches!(kind, CodeBlockKind::Indented) && self.last_prose_is_admonition;
+                self.sink = Sink::Code(String::new(), prose);
+                self.sink_line = self.lines.line_of(start);
             }
-            Event::End(TagEnd::CodeBlock) => {
-                if let Sink::Code(t, prose) = std::mem::replace(&mut sink, Sink::None) {
-                    if let Some((item, _)) = item_text.last_mut() {
-                        item.push(' ');
-                        item.push_str(&t);
-                        continue;
-                    }
-                    let joins = b.opened().is_some();
-                    if prose {
-                        b.add(
-                            Part::Prose(inline_text(&t)),
-                            sink_line,
-                            joins,
-                            Opened::Other,
-                        );
-                    } else {
-                        let code = t.trim_end_matches('\n').to_string();
-                        b.add(Part::Code(code), sink_line, joins, Opened::Other);
-                    }
-                }
-            }
+            Event::End(TagEnd::CodeBlock) => self.end_code(),
             Event::Start(Tag::Table(_)) => {
-                b.close();
-                table_head.clear();
+                self.b.close();
+                self.table.head.clear();
             }
             Event::Start(Tag::TableHead) => {
-                in_head = true;
-                row.clear();
+                self.table.in_head = true;
+                self.table.row.clear();
             }
             Event::End(TagEnd::TableHead) => {
-                in_head = false;
-                table_head = std::mem::take(&mut row);
+                self.table.in_head = false;
+                self.table.head = std::mem::take(&mut self.table.row);
             }
             Event::Start(Tag::TableRow) => {
-                row.clear();
-                table_line = lines.line_of(range.start);
+                self.table.row.clear();
+                self.table.line = self.lines.line_of(start);
             }
-            Event::End(TagEnd::TableRow) => {
-                let cells: Vec<String> = row
-                    .drain(..)
-                    .enumerate()
-                    .filter(|(_, c)| !c.is_empty())
-                    .map(|(i, c)| match table_head.get(i).filter(|h| !h.is_empty()) {
-                        Some(h) => format!("{h}: {c}"),
-                        None => c,
-                    })
-                    .collect();
-                b.add(
-                    Part::Prose(cells.join("; ")),
-                    table_line,
-                    false,
-                    Opened::Other,
-                );
-                b.close();
-            }
-            Event::Start(Tag::TableCell) => {
-                sink = Sink::Cell(String::new());
-            }
+            Event::End(TagEnd::TableRow) => self.end_row(),
+            Event::Start(Tag::TableCell) => self.sink = Sink::Cell(String::new()),
             Event::End(TagEnd::TableCell) => {
-                if let Sink::Cell(t) = std::mem::replace(&mut sink, Sink::None) {
-                    row.push(text::fold_whitespace(&t));
+                if let Sink::Cell(t) = std::mem::replace(&mut self.sink, Sink::None) {
+                    self.table.row.push(text::fold_whitespace(&t));
                 }
             }
             Event::End(TagEnd::Table) => {
-                b.close();
-                if in_head {
-                    in_head = false;
+                self.b.close();
+                if self.table.in_head {
+                    self.table.in_head = false;
                 }
             }
-            Event::Text(t) | Event::Code(t) => match &mut sink {
-                Sink::Heading(_, s) | Sink::Prose(s) | Sink::Code(s, _) | Sink::Cell(s) => {
-                    s.push_str(&t)
-                }
-                Sink::None => {
-                    if let Some((s, _)) = item_text.last_mut() {
-                        s.push_str(&t);
-                    }
-                }
-            },
-            Event::SoftBreak | Event::HardBreak => match &mut sink {
-                Sink::Heading(_, s) | Sink::Prose(s) | Sink::Cell(s) => s.push(' '),
-                Sink::Code(s, _) => s.push('\n'),
-                Sink::None => {
-                    if let Some((s, _)) = item_text.last_mut() {
-                        s.push(' ');
-                    }
-                }
-            },
+            Event::Text(t) | Event::Code(t) => self.text(&t),
+            Event::SoftBreak | Event::HardBreak => self.line_break(),
             // A thematic break ends a passage.
-            Event::Rule => b.close(),
+            Event::Rule => self.b.close(),
             _ => {}
         }
     }
-    b.close();
-    b.out
+
+    fn end_heading(&mut self) {
+        if let Sink::Heading(level, t) = std::mem::replace(&mut self.sink, Sink::None) {
+            self.b.headings.retain(|(l, _)| *l < level);
+            self.b.headings.push((level, text::fold_whitespace(&t)));
+        }
+    }
+
+    fn end_item(&mut self) {
+        if let Some((t, line)) = self.item_text.pop() {
+            let t = text::fold_whitespace(&t);
+            if let Some((outer, _)) = self.item_text.last_mut() {
+                // A nested item belongs to its outer item.
+                outer.push(' ');
+                outer.push_str(&t);
+            } else {
+                let joins = self.b.opened().is_some();
+                self.b.add(Part::Prose(t), line, joins, Opened::Other);
+            }
+        }
+    }
+
+    fn end_paragraph(&mut self) {
+        if let Sink::Prose(t) = std::mem::replace(&mut self.sink, Sink::None) {
+            let t = text::fold_whitespace(&strip_shortcodes(&t));
+            self.last_prose_is_admonition = t.starts_with("!!!") || t.starts_with("???");
+            self.b
+                .add(Part::Prose(t), self.sink_line, false, Opened::Paragraph);
+        } else if let Some((t, _)) = self.item_text.last_mut() {
+            t.push(' ');
+        }
+    }
+
+    fn end_code(&mut self) {
+        let Sink::Code(t, prose) = std::mem::replace(&mut self.sink, Sink::None) else {
+            return;
+        };
+        if let Some((item, _)) = self.item_text.last_mut() {
+            item.push(' ');
+            item.push_str(&t);
+            return;
+        }
+        let joins = self.b.opened().is_some();
+        let part = if prose {
+            Part::Prose(inline_text(&t))
+        } else {
+            Part::Code(t.trim_end_matches('\n').to_string())
+        };
+        self.b.add(part, self.sink_line, joins, Opened::Other);
+    }
+
+    fn end_row(&mut self) {
+        let row = self.table.take_row();
+        self.b
+            .add(Part::Prose(row), self.table.line, false, Opened::Other);
+        self.b.close();
+    }
+
+    fn text(&mut self, t: &str) {
+        match &mut self.sink {
+            Sink::Heading(_, s) | Sink::Prose(s) | Sink::Code(s, _) | Sink::Cell(s) => {
+                s.push_str(t)
+            }
+            Sink::None => {
+                if let Some((s, _)) = self.item_text.last_mut() {
+                    s.push_str(t);
+                }
+            }
+        }
+    }
+
+    fn line_break(&mut self) {
+        match &mut self.sink {
+            Sink::Heading(_, s) | Sink::Prose(s) | Sink::Cell(s) => s.push(' '),
+            Sink::Code(s, _) => s.push('\n'),
+            Sink::None => {
+                if let Some((s, _)) = self.item_text.last_mut() {
+                    s.push(' ');
+                }
+            }
+        }
+    }
 }
 
 /// Text without Hugo's shortcodes (`{{< figure … >}}`, `{{% alert %}}`): template
@@ -327,7 +376,7 @@ fn inline_text(md: &str) -> String {
 /// A passage cut to size: text, the byte ranges of `text` that are code, and the
 /// index of the part it starts with.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Cut {
+pub(super) struct Cut {
     pub text: String,
     pub code: Vec<(usize, usize)>,
 }
@@ -335,7 +384,7 @@ pub struct Cut {
 /// Cuts a group into passages of at most `max` characters: parts are packed in
 /// order, separated by blank lines; a part longer than `max` is split (prose at
 /// sentence ends, code at line ends).
-pub fn cut(parts: &[Part], max: usize) -> Vec<Cut> {
+pub(super) fn cut(parts: &[Part], max: usize) -> Vec<Cut> {
     let mut pieces: Vec<Part> = Vec::new();
     for p in parts {
         if p.len() <= max {

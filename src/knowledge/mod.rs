@@ -4,11 +4,11 @@
 //! (`.html`, `.htm`) and plain text (`.txt`); a `README.md` at its root and site
 //! navigation such as `SUMMARY.md` excepted — plus an optional `synonyms.toml` at
 //! its root. A page may start with front matter (TOML between `+++` lines, YAML
-//! between `---` lines, see [`front_matter`]) or not: its title is then its first
+//! between `---` lines, see `front_matter`) or not: its title is then its first
 //! `#` heading or its file name, its source the folder's name, and its date that of
 //! its last git commit or its modification time. Each paragraph with the code and
 //! list that follow it, and each table row, becomes one [`Snippet`] (see
-//! [`markdown`]), cited by the page's title and the headings above it. A malformed
+//! `markdown`), cited by the page's title and the headings above it. A malformed
 //! file is reported as a [`KnowledgeError`] carrying file and line; the other files
 //! still load.
 
@@ -26,17 +26,15 @@ use sha2::{Digest, Sha256};
 use crate::text;
 
 mod dates;
-pub mod front_matter;
-pub mod git;
+mod front_matter;
+pub(crate) mod git;
 mod html;
-pub mod markdown;
-
-pub use dates::git_dates;
+mod markdown;
 
 /// Longest snippet, in characters; longer paragraphs are split at sentence ends.
-pub const MAX_SNIPPET_CHARS: usize = 800;
+pub(crate) const MAX_SNIPPET_CHARS: usize = 800;
 /// Name of the synonyms file at the root of a knowledge folder.
-pub const SYNONYMS_FILE: &str = "synonyms.toml";
+pub(crate) const SYNONYMS_FILE: &str = "synonyms.toml";
 
 /// One citable passage of a knowledge file.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -178,18 +176,18 @@ pub struct KnowledgeBase {
 
 impl KnowledgeBase {
     /// Every snippet, file by file.
-    pub fn snippets(&self) -> impl Iterator<Item = &Snippet> {
+    pub(crate) fn snippets(&self) -> impl Iterator<Item = &Snippet> {
         self.file_snippets.iter().flat_map(|s| s.iter())
     }
 
     /// How many snippets the files hold.
-    pub fn snippet_count(&self) -> usize {
+    pub(crate) fn snippet_count(&self) -> usize {
         self.file_snippets.iter().map(|s| s.len()).sum()
     }
 
     /// Adds the files of another folder (a configured source). Its synonyms file,
     /// if any, is not used: synonyms belong to the knowledge folder.
-    pub fn merge(&mut self, other: KnowledgeBase) {
+    pub(crate) fn merge(&mut self, other: KnowledgeBase) {
         self.files.extend(other.files);
         self.file_snippets.extend(other.file_snippets);
         self.errors.extend(other.errors);
@@ -203,28 +201,44 @@ impl KnowledgeBase {
     }
 
     /// Whether `file` failed to load (its problems are in `errors`).
-    pub fn is_bad(&self, file: &str) -> bool {
+    pub(crate) fn is_bad(&self, file: &str) -> bool {
         self.errors.iter().any(|e| e.file == file)
+    }
+
+    /// Adds what one file contributed: its snippets, the synonyms, or its problem.
+    fn add(&mut self, parsed: Parsed) {
+        match parsed {
+            Parsed::Synonyms(Ok(groups)) => self.synonyms = groups,
+            Parsed::Synonyms(Err(e)) => {
+                self.synonyms_ok = false;
+                self.errors.push(e);
+            }
+            Parsed::File(Ok((info, snippets))) => {
+                self.files.push(info);
+                self.file_snippets.push(snippets);
+            }
+            Parsed::File(Err(e)) => self.errors.push(e),
+        }
     }
 }
 
 /// Reads every knowledge file under `dir`. Only an unreadable folder is an error;
 /// bad files are collected in [`KnowledgeBase::errors`].
-pub fn load(dir: &Path) -> std::io::Result<KnowledgeBase> {
+pub(crate) fn load(dir: &Path) -> std::io::Result<KnowledgeBase> {
     read(dir, &ParseOptions::default(), false, &mut Cache::default())
 }
 
 /// [`load`], plus the maintainer warnings `citebot check` reports
 /// ([`KnowledgeBase::warnings`]); kept off `load` because the bot re-reads the
 /// folder on every change.
-pub fn load_for_check(dir: &Path, options: &ParseOptions) -> std::io::Result<KnowledgeBase> {
+pub(crate) fn load_for_check(dir: &Path, options: &ParseOptions) -> std::io::Result<KnowledgeBase> {
     read(dir, options, true, &mut Cache::default())
 }
 
 /// [`load`] that re-reads and re-parses only the files whose size or modification
 /// time changed since `cache` saw them: with 100k snippets, parsing every file on
 /// each edit would take longer than the edit deserves.
-pub fn load_cached(
+pub(crate) fn load_cached(
     dir: &Path,
     options: &ParseOptions,
     cache: &mut Cache,
@@ -235,7 +249,7 @@ pub fn load_cached(
 /// Parsed knowledge files by path, reused by [`load_cached`] while a file's size and
 /// modification time stay the same.
 #[derive(Debug, Default)]
-pub struct Cache {
+pub(crate) struct Cache {
     files: HashMap<PathBuf, CachedFile>,
 }
 
@@ -280,30 +294,23 @@ enum Parsed {
     File(Result<(FileInfo, Arc<[Snippet]>), KnowledgeError>),
 }
 
+/// Freshly read entries (or why a file can't be read) by path index, with each
+/// file's warnings.
+type Fresh = HashMap<usize, Result<(CachedFile, Vec<KnowledgeError>), KnowledgeError>>;
+
 fn read(
     dir: &Path,
     options: &ParseOptions,
     with_warnings: bool,
     cache: &mut Cache,
 ) -> std::io::Result<KnowledgeBase> {
-    let display_root = match &options.mount {
-        Some(m) => PathBuf::from(&m.collection),
-        None => dir
-            .file_name()
-            .map(PathBuf::from)
-            .unwrap_or_else(|| dir.to_path_buf()),
-    };
+    let display_root = display_root(dir, options);
     let mut options = options.clone();
     if options.source.is_none() {
         options.source = Some(display_root.to_string_lossy().into_owned());
     }
     let options = &options;
-    let mut paths = Vec::new();
-    walk(dir, &mut paths)?;
-    if let Some(m) = &options.mount {
-        paths.retain(|p| m.wants(p.strip_prefix(dir).unwrap_or(p)));
-    }
-    paths.sort();
+    let paths = knowledge_paths(dir, options.mount.as_ref())?;
     // Files whose size and modification time are unchanged come from the cache;
     // the rest are read and parsed on all cores (files are independent), then
     // everything is merged in path order.
@@ -315,22 +322,58 @@ fn read(
             _ => true,
         })
         .collect();
-    let mut fresh: HashMap<usize, Result<(CachedFile, Vec<KnowledgeError>), KnowledgeError>> =
-        stale
-            .iter()
-            .copied()
-            .zip(parallel_map(&stale, |&i| {
-                read_entry(
-                    dir,
-                    &display_root,
-                    &paths[i],
-                    &metas[i],
-                    options,
-                    with_warnings,
-                )
-            }))
-            .collect();
+    let mut fresh: Fresh = stale
+        .iter()
+        .copied()
+        .zip(parallel_map(&stale, |&i| {
+            read_entry(
+                dir,
+                &display_root,
+                &paths[i],
+                &metas[i],
+                options,
+                with_warnings,
+            )
+        }))
+        .collect();
     dates::fill(dir, &paths, &metas, &mut fresh);
+    let mut kb = assemble(dir, &display_root, &paths, fresh, cache);
+    drop_duplicate_ids(&mut kb);
+    Ok(kb)
+}
+
+/// How the files of `dir` are shown: under the mount's collection, else under the
+/// folder's own name.
+fn display_root(dir: &Path, options: &ParseOptions) -> PathBuf {
+    match &options.mount {
+        Some(m) => PathBuf::from(&m.collection),
+        None => dir
+            .file_name()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| dir.to_path_buf()),
+    }
+}
+
+/// The knowledge files under `dir` that `mount` wants, in path order.
+fn knowledge_paths(dir: &Path, mount: Option<&Mount>) -> std::io::Result<Vec<PathBuf>> {
+    let mut paths = Vec::new();
+    walk(dir, &mut paths)?;
+    if let Some(m) = mount {
+        paths.retain(|p| m.wants(p.strip_prefix(dir).unwrap_or(p)));
+    }
+    paths.sort();
+    Ok(paths)
+}
+
+/// The knowledge base of `paths` in their order, each from `fresh` or else from
+/// the cache, which is brought up to date (fresh entries in, gone files out).
+fn assemble(
+    dir: &Path,
+    display_root: &Path,
+    paths: &[PathBuf],
+    mut fresh: Fresh,
+    cache: &mut Cache,
+) -> KnowledgeBase {
     let mut kb = KnowledgeBase {
         synonyms_ok: true,
         ..KnowledgeBase::default()
@@ -360,26 +403,14 @@ fn read(
         hasher.update(shown.as_bytes());
         hasher.update(entry.hash.as_bytes());
         kb.file_hashes.insert(shown.clone(), entry.hash);
-        match entry.parsed {
-            Parsed::Synonyms(Ok(groups)) => kb.synonyms = groups,
-            Parsed::Synonyms(Err(e)) => {
-                kb.synonyms_ok = false;
-                kb.errors.push(e);
-            }
-            Parsed::File(Ok((info, snippets))) => {
-                kb.files.push(info);
-                kb.file_snippets.push(snippets);
-            }
-            Parsed::File(Err(e)) => kb.errors.push(e),
-        }
+        kb.add(entry.parsed);
     }
     // Deleted files leave the cache too (the cache also holds other folders').
     cache
         .files
         .retain(|p, _| !p.starts_with(dir) || seen_paths.contains(p));
-    drop_duplicate_ids(&mut kb);
     kb.hash = format!("{:x}", hasher.finalize());
-    Ok(kb)
+    kb
 }
 
 /// A file holding a snippet id an earlier file (in path order) already has is not
@@ -516,7 +547,7 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
 /// Whether the file at `path` in the knowledge folder `root` is read: a page of
 /// a known format, or the synonyms file at the root. A `README.md` at the root
 /// describes the folder and is not knowledge.
-pub fn is_knowledge_file(path: &Path, root: &Path) -> bool {
+pub(crate) fn is_knowledge_file(path: &Path, root: &Path) -> bool {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy())
@@ -550,7 +581,7 @@ fn walk_from(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result
 }
 
 /// Parses the synonyms file: `[[group]] terms = ["ODA", "official development assistance"]`.
-pub fn parse_synonyms(file: &str, text: &str) -> Result<Vec<SynonymGroup>, KnowledgeError> {
+pub(crate) fn parse_synonyms(file: &str, text: &str) -> Result<Vec<SynonymGroup>, KnowledgeError> {
     let parsed: SynonymsFile = toml::from_str(text).map_err(|e| KnowledgeError {
         file: file.into(),
         line: e.span().map(|s| line_of(text, s.start)).unwrap_or(1),
@@ -610,7 +641,7 @@ fn line_of(text: &str, byte: usize) -> usize {
 
 /// How files are read: what to assume where a file says nothing of itself.
 #[derive(Debug, Clone, Default)]
-pub struct ParseOptions {
+pub(crate) struct ParseOptions {
     /// Require citebot's own front matter (title, source, published; no other
     /// keys) in every file: `citebot check --strict`.
     pub strict: bool,
@@ -686,7 +717,7 @@ impl Mount {
 
 /// A heading's anchor as site generators make it (mdBook, MkDocs, Hugo, GitHub):
 /// lower case, spaces as hyphens, other punctuation dropped.
-pub fn anchor(heading: &str) -> String {
+pub(crate) fn anchor(heading: &str) -> String {
     heading
         .trim()
         .chars()
@@ -702,7 +733,7 @@ pub fn anchor(heading: &str) -> String {
 
 /// The kind of text a file holds, by its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     Markdown,
     Html,
     Text,
@@ -735,10 +766,27 @@ struct Document {
     groups: Vec<markdown::Group>,
 }
 
+impl Document {
+    /// The passages of a page's `body` (its text after any front matter).
+    fn parse(format: Format, body: &str) -> Document {
+        match format {
+            Format::Markdown => Document {
+                title: None,
+                groups: markdown::groups(body),
+            },
+            Format::Html => html::document(body),
+            Format::Text => Document {
+                title: None,
+                groups: plain_text(body),
+            },
+        }
+    }
+}
+
 /// Parses one knowledge file's text into its description and snippets. A file
 /// that holds nothing to answer from (a page of front matter only) yields no
 /// snippets; `strict` makes that an error.
-pub fn parse_file(
+pub(crate) fn parse_file(
     file: &str,
     id_base: &str,
     collection: &str,
@@ -760,95 +808,139 @@ pub fn parse_file(
     };
     let body_line = line_of(text, body_start);
     if meta.draft && !options.strict {
-        let info = FileInfo {
-            file: file.into(),
-            collection: collection.into(),
-            title: meta
-                .title
-                .clone()
-                .unwrap_or_else(|| title_from_name(id_base)),
-            source: meta.source.clone().unwrap_or_default(),
-            published: meta.published,
-            snippets: 0,
-        };
-        return Ok((info, Vec::new()));
+        return Ok((draft_info(file, id_base, collection, &meta), Vec::new()));
     }
-    let doc = match format {
-        Format::Markdown => Document {
-            title: None,
-            groups: markdown::groups(body),
-        },
-        Format::Html => html::document(body),
-        Format::Text => Document {
-            title: None,
-            groups: plain_text(body),
-        },
-    };
-    let first_h1 = doc.groups.iter().find_map(|g| {
-        g.headings
-            .iter()
-            .find(|(level, _)| *level == 1)
-            .map(|(_, h)| h.clone())
-    });
-    let title = meta
-        .title
-        .clone()
-        .or(doc.title)
-        .or(first_h1)
-        .filter(|t| !t.trim().is_empty())
-        .unwrap_or_else(|| title_from_name(id_base));
+    let doc = Document::parse(format, body);
+    let title = title_of(&meta, doc.title, &doc.groups, id_base);
     let source = meta
         .source
         .clone()
         .or_else(|| options.source.clone())
         .unwrap_or_default();
-    let mut snippets = Vec::new();
-    let mut ordinals: BTreeMap<String, usize> = BTreeMap::new();
-    for group in doc.groups {
-        let heading = group
-            .headings
-            .iter()
-            .filter(|(level, h)| !(*level == 1 && h.eq_ignore_ascii_case(title.trim())))
-            .map(|(_, h)| h.as_str())
-            .collect::<Vec<_>>()
-            .join(" › ");
-        for part in markdown::cut(&group.parts, MAX_SNIPPET_CHARS) {
-            let n = ordinals.entry(heading.clone()).or_insert(0);
-            *n += 1;
-            let slug = slug(&heading);
-            let id = if slug.is_empty() {
-                format!("{id_base}#{n}")
-            } else {
-                format!("{id_base}#{slug}-{n}")
-            };
-            snippets.push(Snippet {
-                id,
-                file: file.into(),
-                collection: collection.into(),
-                line: body_line + group.line - 1,
-                title: title.trim().into(),
-                heading: heading.clone(),
-                source: source.trim().into(),
-                url: meta.url.clone(),
-                published: meta.published,
-                tags: meta.tags.clone(),
-                text: part.text,
-                code: part.code,
-            });
-        }
-    }
+    let page = Page {
+        file,
+        id_base,
+        collection,
+        title: title.trim(),
+        source: source.trim(),
+        meta: &meta,
+        body_line,
+    };
+    let snippets = page.snippets(doc.groups);
     if snippets.is_empty() && options.strict {
         return Err(err(body_line, ProblemKind::NoSnippets));
     }
     let info = FileInfo {
         file: file.into(),
         collection: collection.into(),
-        title: title.trim().into(),
-        source: source.trim().into(),
+        title: page.title.into(),
+        source: page.source.into(),
         published: meta.published,
         snippets: snippets.len(),
     };
     Ok((info, snippets))
+}
+
+/// How a draft is listed: as its front matter or file name says, without snippets
+/// (the site generator does not publish it, so neither does citebot).
+fn draft_info(file: &str, id_base: &str, collection: &str, meta: &front_matter::Meta) -> FileInfo {
+    FileInfo {
+        file: file.into(),
+        collection: collection.into(),
+        title: meta
+            .title
+            .clone()
+            .unwrap_or_else(|| title_from_name(id_base)),
+        source: meta.source.clone().unwrap_or_default(),
+        published: meta.published,
+        snippets: 0,
+    }
+}
+
+/// A page's title: its front matter's, else its HTML `<title>`, else its first `#`
+/// heading, else its file name.
+fn title_of(
+    meta: &front_matter::Meta,
+    doc_title: Option<String>,
+    groups: &[markdown::Group],
+    id_base: &str,
+) -> String {
+    let first_h1 = groups.iter().find_map(|g| {
+        g.headings
+            .iter()
+            .find(|(level, _)| *level == 1)
+            .map(|(_, h)| h.clone())
+    });
+    meta.title
+        .clone()
+        .or(doc_title)
+        .or(first_h1)
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| title_from_name(id_base))
+}
+
+/// What every snippet of a page shares.
+struct Page<'a> {
+    file: &'a str,
+    id_base: &'a str,
+    collection: &'a str,
+    title: &'a str,
+    source: &'a str,
+    meta: &'a front_matter::Meta,
+    /// Line of the file where the parsed body starts.
+    body_line: usize,
+}
+
+impl Page<'_> {
+    /// The page's passages cut to size, numbered under each heading.
+    fn snippets(&self, groups: Vec<markdown::Group>) -> Vec<Snippet> {
+        let mut snippets = Vec::new();
+        let mut ordinals: BTreeMap<String, usize> = BTreeMap::new();
+        for group in groups {
+            let heading = self.heading_of(&group);
+            for part in markdown::cut(&group.parts, MAX_SNIPPET_CHARS) {
+                let n = ordinals.entry(heading.clone()).or_insert(0);
+                *n += 1;
+                snippets.push(Snippet {
+                    id: snippet_id(self.id_base, &heading, *n),
+                    file: self.file.into(),
+                    collection: self.collection.into(),
+                    line: self.body_line + group.line - 1,
+                    title: self.title.into(),
+                    heading: heading.clone(),
+                    source: self.source.into(),
+                    url: self.meta.url.clone(),
+                    published: self.meta.published,
+                    tags: self.meta.tags.clone(),
+                    text: part.text,
+                    code: part.code,
+                });
+            }
+        }
+        snippets
+    }
+
+    /// The headings above `group` joined with " › ", less a `#` heading that
+    /// repeats the page's title.
+    fn heading_of(&self, group: &markdown::Group) -> String {
+        group
+            .headings
+            .iter()
+            .filter(|(level, h)| !(*level == 1 && h.eq_ignore_ascii_case(self.title)))
+            .map(|(_, h)| h.as_str())
+            .collect::<Vec<_>>()
+            .join(" › ")
+    }
+}
+
+/// `id_base#heading-slug-n`, or `id_base#n` under no heading.
+fn snippet_id(id_base: &str, heading: &str, n: usize) -> String {
+    let slug = slug(heading);
+    if slug.is_empty() {
+        format!("{id_base}#{n}")
+    } else {
+        format!("{id_base}#{slug}-{n}")
+    }
 }
 
 /// A title for a file that names none: its file name, words spaced out
@@ -1060,7 +1152,7 @@ fn hard_wrap(sentence: &str) -> Vec<String> {
 }
 
 /// Lowercase ASCII slug of a heading, for snippet ids.
-pub fn slug(heading: &str) -> String {
+pub(crate) fn slug(heading: &str) -> String {
     let mut out = String::new();
     for c in heading.chars() {
         if c.is_alphanumeric() {
