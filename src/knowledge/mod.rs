@@ -304,7 +304,7 @@ fn read(
     with_warnings: bool,
     cache: &mut Cache,
 ) -> std::io::Result<KnowledgeBase> {
-    let display_root = display_root(dir, options);
+    let display_root = display_root(dir, options.mount.as_ref());
     let mut options = options.clone();
     if options.source.is_none() {
         options.source = Some(display_root.to_string_lossy().into_owned());
@@ -344,13 +344,33 @@ fn read(
 
 /// How the files of `dir` are shown: under the mount's collection, else under the
 /// folder's own name.
-fn display_root(dir: &Path, options: &ParseOptions) -> PathBuf {
-    match &options.mount {
+pub(crate) fn display_root(dir: &Path, mount: Option<&Mount>) -> PathBuf {
+    match mount {
         Some(m) => PathBuf::from(&m.collection),
         None => dir
             .file_name()
             .map(PathBuf::from)
             .unwrap_or_else(|| dir.to_path_buf()),
+    }
+}
+
+/// How the file at `rel` under a folder shown as `root` (see [`display_root`])
+/// is named in citations, problems and reload reports: `knowledge/team/x.md`,
+/// `collection/page.md`.
+pub(crate) fn shown_path(root: &Path, rel: &Path) -> String {
+    root.join(rel).to_string_lossy().replace('\\', "/")
+}
+
+/// The collection of the file at `rel` in a folder read with `mount`: the
+/// mount's collection, else the file's folder under the knowledge folder (""
+/// at its root). Rooms are limited by collections.
+pub(crate) fn collection_of(rel: &Path, mount: Option<&Mount>) -> String {
+    match mount {
+        Some(m) => m.collection.clone(),
+        None => rel
+            .parent()
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_default(),
     }
 }
 
@@ -382,7 +402,7 @@ fn assemble(
     let mut seen_paths = HashSet::new();
     for (i, path) in paths.iter().enumerate() {
         let rel = path.strip_prefix(dir).unwrap_or(path);
-        let shown = display_root.join(rel).to_string_lossy().replace('\\', "/");
+        let shown = shown_path(display_root, rel);
         let entry = match fresh.remove(&i) {
             None => match cache.files.get(path) {
                 Some(c) => c.clone(),
@@ -454,7 +474,7 @@ fn read_entry(
     with_warnings: bool,
 ) -> Result<(CachedFile, Vec<KnowledgeError>), KnowledgeError> {
     let rel = path.strip_prefix(dir).unwrap_or(path);
-    let shown = display_root.join(rel).to_string_lossy().replace('\\', "/");
+    let shown = shown_path(display_root, rel);
     let read_at = SystemTime::now();
     let bytes = std::fs::read(path).map_err(|e| KnowledgeError {
         file: shown.clone(),
@@ -501,13 +521,9 @@ fn parse_any(rel: &Path, shown: &str, text: &str, options: &ParseOptions) -> Par
     if rel == Path::new(SYNONYMS_FILE) {
         return Parsed::Synonyms(parse_synonyms(shown, text));
     }
-    let mut collection = rel
-        .parent()
-        .map(|p| p.to_string_lossy().replace('\\', "/"))
-        .unwrap_or_default();
+    let collection = collection_of(rel, options.mount.as_ref());
     let mut id_base = rel.with_extension("").to_string_lossy().replace('\\', "/");
     if let Some(m) = &options.mount {
-        collection = m.collection.clone();
         id_base = format!("{}/{id_base}", m.collection);
     }
     Parsed::File(

@@ -70,21 +70,13 @@ impl SearchSettings {
     /// citations and problems: `knowledge/team/x.md`, `collection/page.md`.
     pub fn shown(&self, path: &std::path::Path) -> Option<String> {
         if let Ok(rel) = path.strip_prefix(&self.knowledge_dir) {
-            let root = self
-                .knowledge_dir
-                .file_name()
-                .map(PathBuf::from)
-                .unwrap_or_default();
-            return Some(root.join(rel).to_string_lossy().replace('\\', "/"));
+            let root = knowledge::display_root(&self.knowledge_dir, None);
+            return Some(knowledge::shown_path(&root, rel));
         }
         self.sources.iter().find_map(|s| {
             let rel = path.strip_prefix(&s.path).ok()?;
-            Some(
-                PathBuf::from(&s.mount.collection)
-                    .join(rel)
-                    .to_string_lossy()
-                    .replace('\\', "/"),
-            )
+            let root = knowledge::display_root(&s.path, Some(&s.mount));
+            Some(knowledge::shown_path(&root, rel))
         })
     }
 }
@@ -402,14 +394,14 @@ impl Engine {
 
     /// The collection of a file as citations show it: a configured source's
     /// collection for its files (`collection/page.md`), else [`collection_of`].
-    pub fn collection_of<'f>(&self, file: &'f str) -> &'f str {
+    pub fn collection_of(&self, file: &str) -> String {
         for s in &self.settings.sources {
             let c = s.mount.collection.as_str();
             if file
                 .strip_prefix(c)
                 .is_some_and(|rest| rest.starts_with('/'))
             {
-                return &file[..c.len()];
+                return c.to_string();
             }
         }
         collection_of(file)
@@ -417,7 +409,7 @@ impl Engine {
 
     /// Whether `file` (as citations show it) is in `collections` (`None`: all).
     pub fn in_scope(&self, file: &str, collections: Option<&[String]>) -> bool {
-        collections.is_none_or(|cols| cols.iter().any(|c| c == self.collection_of(file)))
+        collections.is_none_or(|cols| cols.contains(&self.collection_of(file)))
     }
 
     /// Problems found in the knowledge files when the index was last built.
@@ -451,11 +443,11 @@ impl Engine {
     }
 }
 
-/// The collection of a file shown as `knowledge/team/x.md`: its folder under the
-/// knowledge folder (`team`), "" at the root; the same rule as [`knowledge::Snippet::collection`].
-pub fn collection_of(file: &str) -> &str {
+/// The collection of a file shown as `knowledge/team/x.md`: what
+/// [`knowledge::collection_of`] says of its path under the knowledge folder.
+fn collection_of(file: &str) -> String {
     let under_root = file.split_once('/').map_or("", |(_, rest)| rest);
-    under_root.rsplit_once('/').map_or("", |(dir, _)| dir)
+    knowledge::collection_of(std::path::Path::new(under_root), None)
 }
 
 impl Snapshot {
