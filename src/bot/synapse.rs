@@ -281,6 +281,26 @@ impl Synapse {
             .unwrap_or_default())
     }
 
+    /// Deletes a device of `user_id` (admin API): its access token stops
+    /// working at once, as after a logout.
+    pub async fn delete_device(
+        &self,
+        admin_token: &str,
+        user_id: &str,
+        device_id: &str,
+    ) -> anyhow::Result<()> {
+        http()
+            .delete(format!(
+                "{}/_synapse/admin/v2/users/{user_id}/devices/{device_id}",
+                self.url
+            ))
+            .bearer_auth(admin_token)
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
     /// Member user IDs of a room (admin API), whatever our own membership.
     pub async fn room_members(
         &self,

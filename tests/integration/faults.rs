@@ -395,3 +395,33 @@ async fn replies_in_flight_when_the_bot_is_killed_are_sent_once_after_restart() 
         );
     }
 }
+
+/// The homeserver stops accepting the bot's access token (its device deleted,
+/// as an admin or a logout from another client does): the bot sets the dead
+/// session and its store aside, logs in again as a new device, and answers,
+/// the question asked while its token was dead included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_access_token_means_a_new_login_not_a_dead_bot() {
+    let mut alice = human("alice").await;
+    let (bot, running, room) = start_bot(&mut alice, Meet::Dm, |_| {}).await;
+    let (_, reply) = ask(&mut alice, &bot, &room, EMPEROR).await;
+    assert!(reply.body().contains("July 2025"), "{}", reply.body());
+    let old_device = saved_device(&bot);
+    synapse()
+        .await
+        .delete_device(&admin_token().await, &bot.user_id, &old_device)
+        .await
+        .unwrap();
+    let (_, reply) = ask(&mut alice, &bot, &room, EMPEROR).await;
+    assert!(reply.body().contains("July 2025"), "{}", reply.body());
+    assert_ne!(saved_device(&bot), old_device, "a new device");
+    let retired: Vec<_> = std::fs::read_dir(bot.data_dir().join("retired"))
+        .unwrap()
+        .collect();
+    assert_eq!(
+        retired.len(),
+        1,
+        "the old session and store, set aside once"
+    );
+    running.stop().await;
+}
