@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::index::{SearchError, Snapshot};
 use super::question::{Question, QuestionCut};
-use super::rank::{Confidence, confidence, unit_match};
+use super::rank::{Confidence, Judged, unit_match};
 
 /// Why the engine answered as it did (`!why`).
 #[derive(Debug, Clone, Serialize)]
@@ -43,11 +43,12 @@ impl Snapshot {
         collections: Option<&[String]>,
         bar: f32,
     ) -> Result<Explanation, SearchError> {
-        let q = self.question(question, collections)?;
-        let ranked = self.rank(&q, collections)?;
-        let confidence = confidence(&q, &ranked);
-        // Nothing found is never an answer, whatever the bar.
-        let answered = !ranked.is_empty() && confidence.value >= bar;
+        let Judged {
+            question: q,
+            ranked,
+            confidence,
+            answered,
+        } = self.judge(question, collections, bar)?;
         let passages = ranked
             .iter()
             .take(n)

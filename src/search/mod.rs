@@ -29,7 +29,7 @@ pub use rank::DEFAULT_MIN_CONFIDENCE;
 
 use crate::knowledge::{self, FileInfo, KnowledgeError};
 use index::Snapshot;
-use rank::{Scored, confidence};
+use rank::{Judged, Scored};
 
 /// Where the knowledge lives and how answers are shaped.
 #[derive(Debug, Clone)]
@@ -459,11 +459,12 @@ impl Snapshot {
         collections: Option<&[String]>,
         bar: f32,
     ) -> Result<Answer, SearchError> {
-        let q = self.question(question, collections)?;
-        let ranked = self.rank(&q, collections)?;
-        let confidence = confidence(&q, &ranked);
-        // Nothing found is never an answer, whatever the bar.
-        let answered = !ranked.is_empty() && confidence.value >= bar;
+        let Judged {
+            ranked,
+            confidence,
+            answered,
+            ..
+        } = self.judge(question, collections, bar)?;
         let answer = if answered {
             ranked[0].sentence.as_ref().map(|(text, _)| AnswerLine {
                 text: text.clone(),

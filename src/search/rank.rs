@@ -68,7 +68,7 @@ pub struct Confidence {
 }
 
 /// The confidence that `ranked[0]` answers `q`.
-pub(super) fn confidence(q: &Question, ranked: &[Scored]) -> Confidence {
+fn confidence(q: &Question, ranked: &[Scored]) -> Confidence {
     let Some(best) = ranked.first() else {
         return Confidence::default();
     };
@@ -137,7 +137,37 @@ pub struct Scored {
     pub sentence: Option<(String, f32)>,
 }
 
+/// A question analysed, its candidates ranked, and the verdict on them.
+pub(crate) struct Judged {
+    pub question: Question,
+    pub ranked: Vec<Scored>,
+    pub confidence: Confidence,
+    /// Whether the best passage met the confidence bar.
+    pub answered: bool,
+}
+
 impl Snapshot {
+    /// `question` analysed and ranked over `collections` (`None`: all), and
+    /// whether its best passage answers it at confidence `bar`.
+    pub(crate) fn judge(
+        &self,
+        question: &str,
+        collections: Option<&[String]>,
+        bar: f32,
+    ) -> Result<Judged, SearchError> {
+        let q = self.question(question, collections)?;
+        let ranked = self.rank(&q, collections)?;
+        let confidence = confidence(&q, &ranked);
+        // Nothing found is never an answer, whatever the bar.
+        let answered = !ranked.is_empty() && confidence.value >= bar;
+        Ok(Judged {
+            question: q,
+            ranked,
+            confidence,
+            answered,
+        })
+    }
+
     /// Candidates for `q`, best first.
     pub fn rank(
         &self,

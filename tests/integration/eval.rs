@@ -1,6 +1,7 @@
 //! Answer quality on the project's knowledge base: the public example questions
-//! (`../shared/eval/questions.toml`, or `CITEBOT_EVAL_QUESTIONS`) and the project's own development
-//! questions (`tests/data/dev_questions.toml`), scored the way `score.py` scores
+//! (`../shared/eval/questions.toml`, else its copy in `tests/data/`, or
+//! `CITEBOT_EVAL_QUESTIONS`) and the project's own development questions
+//! (`tests/data/dev_questions.toml`), scored the way `score.py` scores
 //! `citebot ask --json`: the top passage and the answer sentence must contain an
 //! expected string; out-of-scope questions must be refused.
 
@@ -103,11 +104,19 @@ fn score(path: &Path) -> Score {
 
 #[test]
 fn public_eval_questions_are_all_answered_or_refused_right() {
-    let path = std::env::var_os("CITEBOT_EVAL_QUESTIONS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/questions.toml")
-        });
+    // The shared file next to the checkout where there is one (it may be
+    // newer), else the copy in tests/data, so a checkout on its own runs it too.
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let path = match std::env::var_os("CITEBOT_EVAL_QUESTIONS") {
+        Some(p) => PathBuf::from(p),
+        None => [
+            root.join("../shared/eval/questions.toml"),
+            root.join("tests/data/public_questions.toml"),
+        ]
+        .into_iter()
+        .find(|p| p.exists())
+        .unwrap_or_else(|| root.join("../shared/eval/questions.toml")),
+    };
     assert!(
         path.exists(),
         "the public eval questions are missing: no file at {} (set CITEBOT_EVAL_QUESTIONS to another path)",
