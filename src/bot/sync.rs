@@ -202,7 +202,8 @@ fn save_token(data_dir: &std::path::Path, token: &str) -> std::io::Result<()> {
 /// or its device deleted): `run` logs in again as a new device.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TokenRejected {
-    /// When the last sync that worked was asked for (ms since the epoch).
+    /// When the last sync that worked was asked for, or (rejected at start)
+    /// when the sync position was last saved; ms since the epoch.
     pub last_synced_ms: Option<u64>,
 }
 
@@ -296,8 +297,16 @@ pub(crate) async fn sync_loop(
             }
             Err(err) => {
                 if let Some(ErrorKind::UnknownToken(_)) = err.client_api_error_kind() {
+                    // Rejected at start: the position saved last says when.
+                    let saved_at = || {
+                        let modified = std::fs::metadata(data_dir.join(SYNC_TOKEN))
+                            .and_then(|m| m.modified())
+                            .ok()?;
+                        MilliSecondsSinceUnixEpoch::from_system_time(modified)
+                            .map(|t| u64::from(t.0))
+                    };
                     return Err(anyhow::Error::new(err).context(TokenRejected {
-                        last_synced_ms: last_synced,
+                        last_synced_ms: last_synced.or_else(saved_at),
                     }));
                 }
                 error!(error = %err, retry_in_ms = backoff.as_millis() as u64, "sync failed");
