@@ -8,26 +8,21 @@ use matrix_sdk::Room;
 use matrix_sdk::ruma::events::room::message::OriginalSyncRoomMessageEvent;
 use tracing::{error, info};
 
-use super::Bot;
 use super::metrics;
 use super::triggers::Request;
+use super::{Bot, blocking};
 use crate::feedback;
 use crate::format::Formatted;
 use crate::messages;
 use crate::render;
 use crate::search::{Answer, AskOptions};
 
-/// Runs `f` on the blocking pool: the search core is synchronous.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
-    Ok(tokio::task::spawn_blocking(f).await?)
-}
-
 /// Runs the search `f` on the blocking pool once one of `search.max_concurrent`
 /// places is free: questions beyond that wait here, not in the blocking pool,
 /// which reloads and the crypto store also need.
-async fn search<T: Send + 'static>(
+async fn search<T: Send + 'static, E: std::error::Error + Send + Sync + 'static>(
     bot: &Bot,
-    f: impl FnOnce() -> T + Send + 'static,
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
 ) -> anyhow::Result<T> {
     let started = std::time::Instant::now();
     let _permit = bot.searches.acquire().await?;
@@ -85,7 +80,7 @@ async fn ask(
         passages: None,
     };
     match search(bot, move || engine.ask_with(&question, &options)).await {
-        Ok(Ok(answer)) => {
+        Ok(answer) => {
             let mut c = bot.counters.lock().unwrap_or_else(|e| e.into_inner());
             if answer.answered {
                 c.answered += 1;
@@ -97,7 +92,6 @@ async fn ask(
             drop(c);
             (render::matrix(&answer), Some(answer))
         }
-        Ok(Err(err)) => (search_failed(bot, &err), None),
         Err(err) => (search_failed(bot, &err), None),
     }
 }
@@ -110,8 +104,7 @@ async fn why(bot: &Bot, question: String, scope: Option<Vec<String>>) -> Formatt
         passages: None,
     };
     match search(bot, move || engine.explain_with(&question, &options)).await {
-        Ok(Ok(explanation)) => messages::why(&explanation),
-        Ok(Err(err)) => search_failed(bot, &err),
+        Ok(explanation) => messages::why(&explanation),
         Err(err) => search_failed(bot, &err),
     }
 }
@@ -139,7 +132,7 @@ async fn reload(
 ) -> Formatted {
     let engine = bot.engine.clone();
     match blocking(move || engine.rebuild()).await {
-        Ok(Ok(report)) => {
+        Ok(report) => {
             info!(%report, by = %msg.sender, "index rebuilt");
             let stats = bot.engine.stats_in(scope);
             let problems: Vec<String> = bot
@@ -149,10 +142,6 @@ async fn reload(
                 .map(ToString::to_string)
                 .collect();
             messages::reload_done(stats.snippets, stats.files, report.millis, &problems)
-        }
-        Ok(Err(err)) => {
-            error!(error = %err, "rebuilding the index failed");
-            messages::reload_failed()
         }
         Err(err) => {
             error!(error = %err, "rebuilding the index failed");
@@ -196,14 +185,10 @@ async fn gaps(bot: &Bot, room: &Room) -> Formatted {
         .then(|| room.room_id().as_str().to_owned());
     let keep = move |r: &feedback::Record| only.as_ref().is_none_or(|room| r.room() == room);
     match blocking(move || feedback::read_where(&path, keep)).await {
-        Ok(Ok((records, _))) => messages::gaps(
+        Ok((records, _)) => messages::gaps(
             &feedback::gaps(&records, feedback::since_days(days), limit),
             days,
         ),
-        Ok(Err(err)) => {
-            error!(error = %err, "reading the feedback file failed");
-            messages::gaps_failed()
-        }
         Err(err) => {
             error!(error = %err, "reading the feedback file failed");
             messages::gaps_failed()

@@ -414,6 +414,18 @@ async fn stop(bot: &Bot) {
     info!("citebot stopped");
 }
 
+/// Runs `f` on the blocking pool (the search core and the files are
+/// synchronous); its error and a panic there are one error.
+pub(crate) async fn blocking<T, E>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> anyhow::Result<T>
+where
+    T: Send + 'static,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    Ok(tokio::task::spawn_blocking(f).await??)
+}
+
 /// How many of its latest answers the bot counts votes on.
 const VOTED_ANSWERS: usize = 100_000;
 

@@ -339,14 +339,13 @@ async fn guard_index(bot: &Arc<Bot>, admin: &mpsc::UnboundedSender<Formatted>) {
             _ = tokio::time::sleep(every) => {}
         }
         let engine = bot.engine.clone();
-        match tokio::task::spawn_blocking(move || engine.repair_if_damaged()).await {
-            Ok(Ok(None)) => {}
-            Ok(Ok(Some(report))) => {
+        match super::blocking(move || engine.repair_if_damaged()).await {
+            Ok(None) => {}
+            Ok(Some(report)) => {
                 info!(%report, "index rebuilt after damage");
                 let stats = bot.engine.stats_in(bot.admin_scope().as_deref());
                 let _ = admin.send(messages::index_repaired(stats.files, stats.snippets));
             }
-            Ok(Err(err)) => error!(error = %err, "rebuilding the damaged index failed; will retry"),
             Err(err) => error!(error = %err, "rebuilding the damaged index failed; will retry"),
         }
     }
@@ -358,10 +357,8 @@ async fn refresh(bot: &Arc<Bot>, admin: &mpsc::UnboundedSender<Formatted>, chang
     let before: BTreeSet<String> = bot.engine.sources().into_iter().map(|s| s.file).collect();
     let engine = bot.engine.clone();
     let started = Instant::now();
-    let result = tokio::task::spawn_blocking(move || engine.refresh()).await;
-    let report = match result {
-        Ok(Ok(report)) => report,
-        Ok(Err(err)) => return failed(bot, admin, &err.to_string()),
+    let report = match super::blocking(move || engine.refresh()).await {
+        Ok(report) => report,
         Err(err) => return failed(bot, admin, &err.to_string()),
     };
     let reload = what_changed(bot, &before, changed);
