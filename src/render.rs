@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use crate::format::{Formatted, escape_html};
 use crate::messages;
-use crate::search::{self, Answer, Citation, Passage};
+use crate::search::{self, Answer, AnswerLine, Citation, Passage};
 
 /// "5 March 2025" from "2025-03-05"; other text unchanged.
 pub fn human_date(date: &str) -> String {
@@ -83,26 +83,32 @@ enum Run<'a> {
 
 /// Splits a passage into runs: code blocks whole, prose split at its highlights.
 fn runs(p: &Passage) -> Vec<Run<'_>> {
+    runs_of(&p.text, &p.code, &p.highlights)
+}
+
+/// Splits `text` into runs: the `code` ranges whole, prose split at `highlights`.
+fn runs_of<'t>(
+    text: &'t str,
+    code: &[(usize, usize)],
+    highlights: &[(usize, usize)],
+) -> Vec<Run<'t>> {
     let ok = |from: usize, to: usize| {
-        from <= to
-            && to <= p.text.len()
-            && p.text.is_char_boundary(from)
-            && p.text.is_char_boundary(to)
+        from <= to && to <= text.len() && text.is_char_boundary(from) && text.is_char_boundary(to)
     };
     let mut out = Vec::new();
     let mut at = 0;
-    let mut code = p.code.iter().filter(|&&(a, b)| ok(a, b)).peekable();
-    let mut highlights = p.highlights.iter().filter(|&&(a, b)| ok(a, b)).peekable();
-    while at < p.text.len() {
+    let mut code = code.iter().filter(|&&(a, b)| ok(a, b)).peekable();
+    let mut highlights = highlights.iter().filter(|&&(a, b)| ok(a, b)).peekable();
+    while at < text.len() {
         // A code range that starts inside what was already shown is malformed.
         while code.peek().is_some_and(|c| c.0 < at) {
             code.next();
         }
-        let next_code = code.peek().map(|c| c.0).unwrap_or(p.text.len());
+        let next_code = code.peek().map(|c| c.0).unwrap_or(text.len());
         if next_code == at {
             let (a, b) = *code.next().expect("peeked");
             if b > a {
-                out.push(Run::Code(&p.text[a..b]));
+                out.push(Run::Code(&text[a..b]));
             }
             at = b.max(at);
             continue;
@@ -117,14 +123,14 @@ fn runs(p: &Passage) -> Vec<Run<'_>> {
                 break;
             }
             if from > at {
-                out.push(Run::Text(&p.text[at..from], false));
+                out.push(Run::Text(&text[at..from], false));
             }
-            out.push(Run::Text(&p.text[from..to], true));
+            out.push(Run::Text(&text[from..to], true));
             at = to;
             highlights.next();
         }
         if at < next_code {
-            out.push(Run::Text(&p.text[at..next_code], false));
+            out.push(Run::Text(&text[at..next_code], false));
             at = next_code;
         }
     }
@@ -197,21 +203,8 @@ pub fn matrix(a: &Answer) -> Formatted {
 fn matrix_body(a: &Answer) -> Formatted {
     let (mut plain, mut html) = match (&a.answer, a.answered) {
         (Some(line), true) => (
-            format!("{} {}", messages::ANSWER, line.text),
-            // An answer taken from a code block keeps its lines.
-            if line.text.contains('\n') {
-                format!(
-                    "<p><strong>{}</strong></p><pre><code>{}</code></pre>",
-                    messages::ANSWER,
-                    escape_html(&line.text)
-                )
-            } else {
-                format!(
-                    "<p><strong>{}</strong> {}</p>",
-                    messages::ANSWER,
-                    escape_html(&line.text)
-                )
-            },
+            format!("{} {}", messages::ANSWER, answer_plain(line)),
+            answer_html(line),
         ),
         _ => {
             let mut html = format!("<p>{}</p>", escape_html(messages::DONT_KNOW));
@@ -264,10 +257,58 @@ fn matrix_body(a: &Answer) -> Formatted {
     }
 }
 
+/// The answer line in plain text: prose as is, code on lines of its own, indented.
+fn answer_plain(line: &AnswerLine) -> String {
+    let mut out = String::new();
+    for run in runs_of(&line.text, &line.code, &[]) {
+        match run {
+            Run::Text(t, _) => out.push_str(t.trim_end_matches('\n')),
+            Run::Code(c) => {
+                for l in c.split('\n') {
+                    let _ = write!(out, "\n    {l}");
+                }
+                out.push('\n');
+            }
+        }
+    }
+    out.trim_end().to_string()
+}
+
+/// The answer line in Matrix HTML: "Answer:" and its prose in paragraphs, code
+/// as `<pre><code>` between them (a block may not sit inside a paragraph).
+fn answer_html(line: &AnswerLine) -> String {
+    let mut out = format!("<p><strong>{}</strong>", messages::ANSWER);
+    let mut open = true;
+    for run in runs_of(&line.text, &line.code, &[]) {
+        match run {
+            Run::Text(t, _) => {
+                let t = t.trim_matches('\n');
+                if t.is_empty() {
+                    continue;
+                }
+                out.push_str(if open { " " } else { "<p>" });
+                out.push_str(&escape_html(t).replace("\n\n", "<br>"));
+                open = true;
+            }
+            Run::Code(c) => {
+                if open {
+                    out.push_str("</p>");
+                    open = false;
+                }
+                let _ = write!(out, "<pre><code>{}</code></pre>", escape_html(c));
+            }
+        }
+    }
+    if open {
+        out.push_str("</p>");
+    }
+    out
+}
+
 /// The answer as a terminal shows it; `color` adds ANSI bold to matched words.
 pub fn terminal(a: &Answer, color: bool) -> String {
     let mut out = match (&a.answer, a.answered) {
-        (Some(line), true) => format!("{} {}\n", messages::ANSWER, line.text),
+        (Some(line), true) => format!("{} {}\n", messages::ANSWER, answer_plain(line)),
         _ => format!("{}\n", refusal_plain(a)),
     };
     if let Some(note) = freshness_note(a) {
@@ -309,7 +350,6 @@ pub fn json(a: &Answer) -> String {
 mod tests {
     use super::*;
     use crate::format::MAX_REPLY_BYTES;
-    use crate::search::AnswerLine;
 
     #[test]
     fn replies_too_long_for_one_event_are_shortened_not_dropped() {
@@ -365,7 +405,7 @@ mod tests {
             use proptest::prelude::*;
             let mut a = answer(&texts[0], &texts[1]);
             a.answered = answered;
-            a.answer = Some(AnswerLine { text: texts[2].clone(), passage: 1 });
+            a.answer = Some(AnswerLine { text: texts[2].clone(), passage: 1, code: Vec::new() });
             a.closest_topics = vec![texts[3].clone()];
             let p = &mut a.passages[0];
             p.highlights = vec![(0, p.text.len().min(3))]
@@ -413,6 +453,7 @@ mod tests {
             answered: true,
             confidence: 0.9,
             answer: Some(AnswerLine {
+                code: Vec::new(),
                 text: "They visit in <b>July</b> 2025.".into(),
                 passage: 1,
             }),
@@ -484,13 +525,38 @@ mod tests {
             "{t}"
         );
         // An answer line that is code keeps its lines in HTML.
-        a.answer.as_mut().unwrap().text = "location / {\n  proxy_pass x;\n}".into();
+        let line = a.answer.as_mut().unwrap();
+        line.text = "location / {\n  proxy_pass x;\n}".into();
+        line.code = vec![(0, line.text.len())];
         let html = matrix(&a).html;
         assert!(
             html.starts_with(
                 "<p><strong>Answer:</strong></p><pre><code>location / {\n  proxy_pass x;\n}</code></pre>"
             ),
             "{html}"
+        );
+        // A sentence and the code it introduces: prose, then the block.
+        let line = a.answer.as_mut().unwrap();
+        line.text = "Add this to the config:\n\nlocation / {\n  proxy_pass x;\n}".into();
+        line.code = vec![(25, line.text.len())];
+        let html = matrix(&a).html;
+        assert!(
+            html.starts_with(
+                "<p><strong>Answer:</strong> Add this to the config:</p><pre><code>location / {\n  proxy_pass x;\n}</code></pre><p>"
+            ),
+            "{html}"
+        );
+        let plain = matrix(&a).plain;
+        assert!(
+            plain.starts_with(
+                "Answer: Add this to the config:\n    location / {\n      proxy_pass x;\n    }\n\n"
+            ),
+            "{plain}"
+        );
+        let t = terminal(&a, false);
+        assert!(
+            t.starts_with("Answer: Add this to the config:\n    location / {\n      proxy_pass x;\n    }\n"),
+            "{t}"
         );
     }
 

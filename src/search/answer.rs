@@ -254,13 +254,14 @@ pub fn holds_kind(kind: Kind, text: &str, question: &str) -> bool {
     }
 }
 
-/// The sentence of `passage` that best answers `q`, with its score, given each
-/// sentence's coverage of the question and where in the passage its words matched.
+/// Where in `passage` the sentence that best answers `q` is, with its score, given
+/// each sentence's coverage of the question and where in the passage its words
+/// matched.
 pub fn best_sentence(
     q: &Sought<'_>,
     passage: &str,
     coverage: impl Fn(Range<usize>) -> (f32, Vec<(usize, usize)>),
-) -> Option<(String, f32)> {
+) -> Option<(Range<usize>, f32)> {
     let mut best: Option<(f32, usize)> = None;
     let sentences = text::sentences(passage);
     for (i, range) in sentences.iter().cloned().enumerate() {
@@ -316,7 +317,44 @@ pub fn best_sentence(
             range.start = b.start;
         }
     }
-    Some((passage[range].to_string(), score))
+    Some((range, score))
+}
+
+/// Most bytes an answer line takes from the code or list after its sentence.
+const MAX_BLOCK: usize = 700;
+
+/// The answer's extent in `passage`: the sentence at `range`, and — when that
+/// sentence belongs to the paragraph that opens the passage and ends it, or only
+/// one sentence stands between — the code blocks and list the paragraph
+/// introduces (up to [`MAX_BLOCK`] bytes, whole blocks or lines). In docs the
+/// answer to "how do I…" is that block: "…add the following entry to the config
+/// file:" is no answer without the entry. A typed question (when, how many…)
+/// whose sentence already holds what was asked needs nothing more.
+pub fn extent(q: &Sought<'_>, passage: &str, range: Range<usize>) -> Range<usize> {
+    let Some(paragraph_end) = passage.find("\n\n") else {
+        return range;
+    };
+    if range.end > paragraph_end || holds_kind(q.kind, &passage[range.clone()], q.text) {
+        return range;
+    }
+    let after = text::sentences(&passage[range.end..paragraph_end]).len();
+    if after > 1 {
+        return range;
+    }
+    let block_start = paragraph_end + 2;
+    let limit = block_start + MAX_BLOCK;
+    if passage.len() <= limit {
+        return range.start..passage.len();
+    }
+    // Whole blocks while they fit, else whole lines of the first.
+    let cut = passage[..limit]
+        .rfind("\n\n")
+        .filter(|&i| i > block_start)
+        .or_else(|| passage[..limit].rfind('\n').filter(|&i| i > block_start));
+    match cut {
+        Some(end) => range.start..end,
+        None => range,
+    }
 }
 
 #[cfg(test)]
@@ -411,6 +449,7 @@ mod tests {
         )
         .unwrap()
         .0;
+        let future = &passage[future];
         assert!(future.contains("July 2025"), "{future}");
         let past = best_sentence(
             &q(
@@ -423,6 +462,7 @@ mod tests {
         )
         .unwrap()
         .0;
+        let past = &passage[past];
         assert!(past.contains("2007"), "{past}");
     }
 
@@ -444,13 +484,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            when,
+            &passage[when],
             "The city is home to Fort Hamilton, the only active duty base. It was established in 1825 in Brooklyn."
         );
         assert!(score < 1.0, "the score is the best sentence's own: {score}");
         // What-questions ask for no kind of thing: the best sentence alone.
         let (what, _) =
             best_sentence(&q("what is fort hamilton", Kind::What), passage, cover).unwrap();
+        let what = &passage[what];
         assert!(what.ends_with("active duty base."), "{what}");
     }
 }

@@ -27,8 +27,9 @@ pub use question::{
 };
 pub use rank::DEFAULT_MIN_CONFIDENCE;
 
-use crate::knowledge::{self, FileInfo, KnowledgeError};
+use crate::knowledge::{self, FileInfo, KnowledgeError, Snippet};
 use index::Snapshot;
+use question::Question;
 use rank::{Judged, Scored};
 
 /// Where the knowledge lives and how answers are shaped.
@@ -138,12 +139,15 @@ pub struct Passage {
     pub code: Vec<(usize, usize)>,
 }
 
-/// The sentence that answers the question.
+/// The sentence that answers the question, with the code or list it introduces.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AnswerLine {
     pub text: String,
     /// 1-based rank of the passage the sentence comes from.
     pub passage: usize,
+    /// Byte ranges of `text` that are code, to be shown verbatim.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub code: Vec<(usize, usize)>,
 }
 
 /// An answer that speaks of a plan whose date has passed since its source was written.
@@ -443,6 +447,25 @@ impl Engine {
     }
 }
 
+/// The answer line from the best passage `snippet`, whose best sentence for `q`
+/// is at `at`: that sentence and the code or list it introduces.
+fn answer_line(q: &Question, snippet: &Snippet, at: std::ops::Range<usize>) -> AnswerLine {
+    let range = answer::extent(&answer::Sought::of(q), &snippet.text, at);
+    let code = snippet
+        .code
+        .iter()
+        .filter_map(|&(a, b)| {
+            let (a, b) = (a.max(range.start), b.min(range.end));
+            (a < b).then(|| (a - range.start, b - range.start))
+        })
+        .collect();
+    AnswerLine {
+        text: snippet.text[range].to_string(),
+        passage: 1,
+        code,
+    }
+}
+
 /// The collection of a file shown as `knowledge/team/x.md`: what
 /// [`knowledge::collection_of`] says of its path under the knowledge folder.
 fn collection_of(file: &str) -> String {
@@ -460,16 +483,16 @@ impl Snapshot {
         bar: f32,
     ) -> Result<Answer, SearchError> {
         let Judged {
+            question: q,
             ranked,
             confidence,
             answered,
-            ..
         } = self.judge(question, collections, bar)?;
         let answer = if answered {
-            ranked[0].sentence.as_ref().map(|(text, _)| AnswerLine {
-                text: text.clone(),
-                passage: 1,
-            })
+            ranked[0]
+                .sentence_at
+                .clone()
+                .map(|at| answer_line(&q, &ranked[0].snippet, at))
         } else {
             None
         };

@@ -135,6 +135,8 @@ pub struct Scored {
     pub body_prefixes: Vec<Term>,
     /// The sentence that best answers the question, and how well.
     pub sentence: Option<(String, f32)>,
+    /// Where that sentence is in the passage's text.
+    pub sentence_at: Option<std::ops::Range<usize>>,
 }
 
 /// A question analysed, its candidates ranked, and the verdict on them.
@@ -269,7 +271,7 @@ impl<'a> Rescorer<'a> {
         highlights.dedup();
         // A passage with one sentence that answers everything beats one that
         // scatters the question's words over several.
-        let sentence = answer::best_sentence(&Sought::of(q), &snippet.text, |range| {
+        let best = answer::best_sentence(&Sought::of(q), &snippet.text, |range| {
             let terms = within(&body_terms, &range);
             let prefixes = within(&body_prefixes, &range);
             let (mut c, found) = coverage_of(q, total, terms, prefixes, None);
@@ -284,6 +286,9 @@ impl<'a> Rescorer<'a> {
             }
             (c, found)
         });
+        let sentence = best
+            .as_ref()
+            .map(|(range, score)| (snippet.text[range.clone()].to_string(), *score));
         let score = coverage
             + BM25_WEIGHT * bm25 / self.max_bm25
             + SENTENCE_WEIGHT * sentence.as_ref().map_or(0.0, |s| s.1)
@@ -297,6 +302,7 @@ impl<'a> Rescorer<'a> {
             body_terms,
             body_prefixes,
             sentence,
+            sentence_at: best.map(|(range, _)| range),
         })
     }
 
