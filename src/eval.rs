@@ -20,7 +20,12 @@ use tantivy::tokenizer::{LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
 use tantivy::{Index, TantivyDocument};
 
 use crate::knowledge::{self, Snippet};
-use crate::search::{Answer, AskOptions, Engine, SearchError, SearchSettings};
+use crate::search::index::Snapshot;
+use crate::search::question::VariantKind;
+use crate::search::rank::unit_match;
+use crate::search::{
+    Answer, AskOptions, DEFAULT_MIN_CONFIDENCE, Engine, SearchError, SearchSettings,
+};
 use crate::text;
 
 /// One question of a question file.
@@ -294,29 +299,20 @@ pub fn run(dir: &Path, questions: &[Question]) -> anyhow::Result<Report> {
         passages: Some(3),
         ..AskOptions::default()
     };
-    // CITEBOT_EVAL_DUMP=FILE: one JSON line per question with the figures the
-    // confidence bar could use, for calibrating it offline.
+    // CITEBOT_EVAL_DUMP=FILE: one JSON line per question with the figures of the
+    // question and of every candidate passage, and which candidates are right, for
+    // fitting the ranking and the confidence model offline (scripts/fit-confidence).
     let mut dump = match std::env::var_os("CITEBOT_EVAL_DUMP") {
         Some(p) => Some(std::io::BufWriter::new(std::fs::File::create(p)?)),
         None => None,
     };
+    let snapshot = engine.snapshot();
     for q in questions {
         let a = engine.ask_with(&q.text, &options)?;
         let misses_before = report.misses.len();
         if let Some(out) = dump.as_mut() {
             use std::io::Write as _;
-            let e = engine.explain_with(&q.text, &options)?;
-            let cited: Vec<Cited> = a.passages.iter().map(Cited::of).collect();
-            let rank = cited.iter().position(|p| right(q, p));
-            let line = serde_json::json!({
-                "text": q.text,
-                "class": format!("{:?}", q.class()),
-                "kind": q.kind,
-                "rank": rank,
-                "answer_hit": a.answer.as_ref().is_some_and(|l| contains_expected(q, &l.text)),
-                "explain": e,
-            });
-            writeln!(out, "{line}")?;
+            writeln!(out, "{}", dump_line(&snapshot, q)?)?;
         }
         score_citebot(q, &a, &mut report);
         let hits = bm25.search(&q.text, 3)?;
@@ -350,6 +346,70 @@ pub fn run(dir: &Path, questions: &[Question]) -> anyhow::Result<Report> {
     }
     report.bars = bars(&report.scored);
     Ok(report)
+}
+
+/// One question's figures for offline fitting: its units and every candidate
+/// passage's scores, marked right or not.
+fn dump_line(snapshot: &Snapshot, q: &Question) -> anyhow::Result<serde_json::Value> {
+    let judged = snapshot.judge(&q.text, None, DEFAULT_MIN_CONFIDENCE)?;
+    let units: Vec<serde_json::Value> = judged
+        .question
+        .units
+        .iter()
+        .map(|u| {
+            let exact_df = u
+                .variants
+                .iter()
+                .filter(|v| v.kind != VariantKind::Fuzzy)
+                .map(|v| v.doc_freq)
+                .max()
+                .unwrap_or(0);
+            serde_json::json!({
+                "text": u.text, "weight": u.weight, "known": u.known, "exact_df": exact_df,
+            })
+        })
+        .collect();
+    let candidates: Vec<serde_json::Value> = judged
+        .ranked
+        .iter()
+        .map(|c| {
+            let s = &c.snippet;
+            let cited = Cited {
+                text: &s.text,
+                file: &s.file,
+                title: &s.title,
+                heading: &s.heading,
+                line: s.line,
+            };
+            let matched: Vec<usize> = judged
+                .question
+                .units
+                .iter()
+                .enumerate()
+                .filter(|(_, u)| unit_match(u, &c.body_terms, &c.body_prefixes).0 > 0.0)
+                .map(|(i, _)| i)
+                .collect();
+            serde_json::json!({
+                "right": right(q, &cited),
+                "bm25": c.bm25,
+                "coverage": c.coverage,
+                "meta_coverage": c.meta_coverage,
+                "sentence": c.sentence.as_ref().map_or(0.0, |s| s.1),
+                "score": c.score,
+                "matched": matched,
+                "words": c.body_terms.len(),
+            })
+        })
+        .collect();
+    Ok(serde_json::json!({
+        "text": q.text,
+        "class": format!("{:?}", q.class()),
+        "kind": q.kind,
+        "question_kind": format!("{:?}", judged.question.kind),
+        "units": units,
+        "confidence": judged.confidence.value,
+        "candidates": candidates,
+    }))
 }
 
 fn score_citebot(q: &Question, a: &Answer, report: &mut Report) {

@@ -555,7 +555,9 @@ mod tests {
         );
         let t = terminal(&a, false);
         assert!(
-            t.starts_with("Answer: Add this to the config:\n    location / {\n      proxy_pass x;\n    }\n"),
+            t.starts_with(
+                "Answer: Add this to the config:\n    location / {\n      proxy_pass x;\n    }\n"
+            ),
             "{t}"
         );
     }

@@ -467,6 +467,49 @@ mod tests {
     }
 
     #[test]
+    fn the_code_or_list_a_sentence_introduces_joins_the_answer() {
+        let q = |text, kind| Sought {
+            text,
+            kind,
+            tense: Tense::Neutral,
+        };
+        let how = q("how do i expose the grpc api", Kind::How);
+        let intro = "Admins must add the following entry to the config file. It is off by default.";
+        let code = "grpc:\n  addr: 127.0.0.1:5557";
+        let passage = format!("{intro}\n\n{code}");
+        let first = text::sentences(&passage)[0].clone();
+        let last = text::sentences(&passage)[1].clone();
+        // The paragraph's last sentence, or the one before it: through the code.
+        assert_eq!(
+            &passage[extent(&how, &passage, last.clone())],
+            &passage[last.start..]
+        );
+        assert_eq!(&passage[extent(&how, &passage, first.clone())], passage);
+        // Two sentences between: the sentence alone.
+        let long = format!("Add this. Then that. And more.\n\n{code}");
+        let s0 = text::sentences(&long)[0].clone();
+        assert_eq!(extent(&how, &long, s0.clone()), s0);
+        // A passage without blocks, or a sentence inside the block: unchanged.
+        assert_eq!(extent(&how, intro, first.clone()), first);
+        let inside = passage.len() - 4..passage.len();
+        assert_eq!(extent(&how, &passage, inside.clone()), inside);
+        // A typed question whose sentence holds what was asked needs no block.
+        let when = q("when was it added", Kind::When);
+        let dated = format!("It was added in 2021.\n\n{code}");
+        let s = text::sentences(&dated)[0].clone();
+        assert_eq!(extent(&when, &dated, s.clone()), s);
+        // A block longer than the limit is cut at a line, never mid-line.
+        let big: String = (0..200).map(|i| format!("key_{i}: value\n")).collect();
+        let huge = format!("Set these:\n\n{big}");
+        let s = text::sentences(&huge)[0].clone();
+        let got = &huge[extent(&how, &huge, s)];
+        assert!(
+            got.len() <= 12 + MAX_BLOCK && got.ends_with("value"),
+            "{got:?}"
+        );
+    }
+
+    #[test]
     fn a_neighbour_holding_what_was_asked_joins_the_answer() {
         let passage = "The city is home to Fort Hamilton, the only active duty base. It was established in 1825 in Brooklyn. Tourists visit it.";
         let first = text::sentences(passage)[0].clone();

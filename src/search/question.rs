@@ -478,19 +478,10 @@ impl Snapshot {
                 strength: SYNONYM,
             });
         }
-        let mut known = variants.iter().any(|v| v.doc_freq > 0);
-        if !known && span.len() == 1 {
-            for (term, distance, doc_freq) in typo::corrections(self, f.body, &own[0], freq.counts)?
-            {
-                variants.push(Variant {
-                    terms: vec![term],
-                    kind: VariantKind::Fuzzy,
-                    strength: typo::strength(distance),
-                    doc_freq,
-                });
-                known = true;
-            }
+        if span.len() == 1 && variants.iter().all(|v| v.doc_freq == 0) {
+            variants.extend(self.corrections(&span[0], &own[0], freq)?);
         }
+        let known = variants.iter().any(|v| v.doc_freq > 0);
         let prefix = if span.len() == 1 {
             let mut normal = span[0].word.lower.clone();
             analyzer::american_spelling(&mut normal);
@@ -522,6 +513,39 @@ impl Snapshot {
             known,
             weight,
         })
+    }
+}
+
+impl Snapshot {
+    /// Typo corrections of a word the index lacks: the index terms nearest its
+    /// stem, else the stems of its one-edit spellings (a typo can change what
+    /// the stemmer cuts off).
+    fn corrections(
+        &self,
+        word: &Content,
+        stem: &str,
+        freq: &Frequencies<'_, '_>,
+    ) -> Result<Vec<Variant>, SearchError> {
+        let f = self.store.fields;
+        let fuzzy = |term, distance, doc_freq| Variant {
+            terms: vec![term],
+            kind: VariantKind::Fuzzy,
+            strength: typo::strength(distance),
+            doc_freq,
+        };
+        let mut out: Vec<Variant> = typo::corrections(self, f.body, stem, freq.counts)?
+            .into_iter()
+            .map(|(term, distance, doc_freq)| fuzzy(term, distance, doc_freq))
+            .collect();
+        if out.is_empty() {
+            let mut stemmer = self.stemmed.clone();
+            out.extend(
+                typo::spelled_corrections(&mut stemmer, f.body, &word.word.lower, freq.counts)
+                    .into_iter()
+                    .map(|(term, doc_freq)| fuzzy(term, 1, doc_freq)),
+            );
+        }
+        Ok(out)
     }
 }
 

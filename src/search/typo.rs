@@ -65,6 +65,69 @@ pub(super) fn corrections(
     Ok(Vec::new())
 }
 
+/// Longest word whose one-edit spellings are tried by [`spelled_corrections`].
+const MAX_SPELLED_LEN: usize = 20;
+
+/// Corrections one edit away from the word as written, not from its stem: a
+/// typo can change what the stemmer cuts off ("jinping" stems to "jinp",
+/// "jnping" to itself; "festivel" keeps its "el"), which puts the stem further
+/// from the right one than the typo did. Every one-edit spelling of `word`
+/// (lower case, letters only) is stemmed; the stems the index holds are the
+/// corrections, most frequent first, at most three. For a word of n letters
+/// that is about 54n stemmings and look-ups, so only words the stem-based
+/// search could not correct come here.
+pub(super) fn spelled_corrections(
+    stemmer: &mut tantivy::tokenizer::TextAnalyzer,
+    field: Field,
+    word: &str,
+    counts: &Counts<'_>,
+) -> Vec<(String, u64)> {
+    let len = word.len();
+    if !(4..=MAX_SPELLED_LEN).contains(&len) || !word.bytes().all(|b| b.is_ascii_lowercase()) {
+        return Vec::new();
+    }
+    let b = word.as_bytes();
+    let mut spellings: Vec<Vec<u8>> = Vec::with_capacity(54 * len + 26);
+    for i in 0..=len {
+        if i < len {
+            spellings.push([&b[..i], &b[i + 1..]].concat());
+        }
+        if i + 1 < len {
+            let mut t = b.to_vec();
+            t.swap(i, i + 1);
+            spellings.push(t);
+        }
+        for c in b'a'..=b'z' {
+            spellings.push([&b[..i], &[c], &b[i..]].concat());
+            if i < len && b[i] != c {
+                let mut t = b.to_vec();
+                t[i] = c;
+                spellings.push(t);
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut found: Vec<(String, u64)> = Vec::new();
+    for spelling in spellings {
+        let Ok(spelling) = String::from_utf8(spelling) else {
+            continue;
+        };
+        let Some(stem) = super::analyzer::stem_word(stemmer, &spelling) else {
+            continue;
+        };
+        if stem == word || !seen.insert(stem.clone()) {
+            continue;
+        }
+        let df = counts.term(field, &stem);
+        if df > 0 {
+            found.push((stem, df));
+        }
+    }
+    found.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    found.truncate(3);
+    found
+}
+
 /// Index terms of `field` within `max` edits of `word`, with their document
 /// frequencies. Two edits keep the word's first letter, as spelling correctors
 /// commonly do (first-letter typos are rare): the search then walks one branch
