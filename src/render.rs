@@ -202,10 +202,7 @@ pub fn matrix(a: &Answer) -> Formatted {
 
 fn matrix_body(a: &Answer) -> Formatted {
     let (mut plain, mut html) = match (&a.answer, a.answered) {
-        (Some(line), true) => (
-            format!("{} {}", messages::ANSWER, answer_plain(line)),
-            answer_html(line),
-        ),
+        (Some(line), true) => (answer_plain(line), answer_html(line)),
         _ => {
             let mut html = format!("<p>{}</p>", escape_html(messages::DONT_KNOW));
             if !a.closest_topics.is_empty() {
@@ -257,21 +254,31 @@ fn matrix_body(a: &Answer) -> Formatted {
     }
 }
 
-/// The answer line in plain text: prose as is, code on lines of its own, indented.
+/// "Answer:" and the answer line in plain text: prose as is, code on lines of
+/// its own, indented, with a blank line before prose that follows code.
 fn answer_plain(line: &AnswerLine) -> String {
-    let mut out = String::new();
+    let mut out = String::from(messages::ANSWER);
+    let mut after_code = false;
     for run in runs_of(&line.text, &line.code, &[]) {
         match run {
-            Run::Text(t, _) => out.push_str(t.trim_end_matches('\n')),
+            Run::Text(t, _) => {
+                let t = t.trim_matches('\n');
+                if t.is_empty() {
+                    continue;
+                }
+                out.push_str(if after_code { "\n\n" } else { " " });
+                out.push_str(t);
+                after_code = false;
+            }
             Run::Code(c) => {
                 for l in c.split('\n') {
                     let _ = write!(out, "\n    {l}");
                 }
-                out.push('\n');
+                after_code = true;
             }
         }
     }
-    out.trim_end().to_string()
+    out
 }
 
 /// The answer line in Matrix HTML: "Answer:" and its prose in paragraphs, code
@@ -308,7 +315,7 @@ fn answer_html(line: &AnswerLine) -> String {
 /// The answer as a terminal shows it; `color` adds ANSI bold to matched words.
 pub fn terminal(a: &Answer, color: bool) -> String {
     let mut out = match (&a.answer, a.answered) {
-        (Some(line), true) => format!("{} {}\n", messages::ANSWER, answer_plain(line)),
+        (Some(line), true) => format!("{}\n", answer_plain(line)),
         _ => format!("{}\n", refusal_plain(a)),
     };
     if let Some(note) = freshness_note(a) {

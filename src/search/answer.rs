@@ -325,24 +325,35 @@ const MAX_BLOCK: usize = 700;
 
 /// The answer's extent in `passage`: the sentence at `range`, and — when that
 /// sentence belongs to the paragraph that opens the passage and ends it, or only
-/// one sentence stands between — the code blocks and list the paragraph
-/// introduces (up to [`MAX_BLOCK`] bytes, whole blocks or lines). In docs the
-/// answer to "how do I…" is that block: "…add the following entry to the config
-/// file:" is no answer without the entry. A typed question (when, how many…)
-/// whose sentence already holds what was asked needs nothing more.
-pub fn extent(q: &Sought<'_>, passage: &str, range: Range<usize>) -> Range<usize> {
+/// one sentence stands between — the code block or list the paragraph
+/// introduces: a code block (`code`: byte ranges of code in `passage`) right
+/// after it, or what follows a paragraph that ends in a colon. Up to
+/// [`MAX_BLOCK`] bytes, whole blocks or lines. In docs the answer to "how do
+/// I…" is that block: "…add the following entry to the config file:" is no
+/// answer without the entry. A typed question (when, how many…) whose sentence
+/// already holds what was asked needs nothing more.
+pub fn extent(
+    q: &Sought<'_>,
+    passage: &str,
+    code: &[(usize, usize)],
+    range: Range<usize>,
+) -> Range<usize> {
     let Some(paragraph_end) = passage.find("\n\n") else {
         return range;
     };
-    if range.end > paragraph_end || holds_kind(q.kind, &passage[range.clone()], q.text) {
-        return range;
-    }
-    let after = text::sentences(&passage[range.end..paragraph_end]).len();
-    if after > 1 {
-        return range;
-    }
     let block_start = paragraph_end + 2;
-    let limit = block_start + MAX_BLOCK;
+    let opened_by_code = code.iter().any(|&(a, _)| a < paragraph_end);
+    let introduces = code.iter().any(|&(a, _)| a == block_start)
+        || passage[..paragraph_end].trim_end().ends_with(':');
+    if range.end > paragraph_end
+        || opened_by_code
+        || !introduces
+        || holds_kind(q.kind, &passage[range.clone()], q.text)
+        || text::sentences(&passage[range.end..paragraph_end]).len() > 1
+    {
+        return range;
+    }
+    let limit = passage.floor_char_boundary(block_start + MAX_BLOCK);
     if passage.len() <= limit {
         return range.start..passage.len();
     }
@@ -477,36 +488,64 @@ mod tests {
         let intro = "Admins must add the following entry to the config file. It is off by default.";
         let code = "grpc:\n  addr: 127.0.0.1:5557";
         let passage = format!("{intro}\n\n{code}");
+        let code_at = [(intro.len() + 2, passage.len())];
         let first = text::sentences(&passage)[0].clone();
         let last = text::sentences(&passage)[1].clone();
         // The paragraph's last sentence, or the one before it: through the code.
         assert_eq!(
-            &passage[extent(&how, &passage, last.clone())],
+            &passage[extent(&how, &passage, &code_at, last.clone())],
             &passage[last.start..]
         );
-        assert_eq!(&passage[extent(&how, &passage, first.clone())], passage);
+        assert_eq!(
+            &passage[extent(&how, &passage, &code_at, first.clone())],
+            passage
+        );
         // Two sentences between: the sentence alone.
         let long = format!("Add this. Then that. And more.\n\n{code}");
         let s0 = text::sentences(&long)[0].clone();
-        assert_eq!(extent(&how, &long, s0.clone()), s0);
+        let at = long.find("\n\n").unwrap() + 2;
+        assert_eq!(extent(&how, &long, &[(at, long.len())], s0.clone()), s0);
         // A passage without blocks, or a sentence inside the block: unchanged.
-        assert_eq!(extent(&how, intro, first.clone()), first);
+        assert_eq!(extent(&how, intro, &[], first.clone()), first);
         let inside = passage.len() - 4..passage.len();
-        assert_eq!(extent(&how, &passage, inside.clone()), inside);
+        assert_eq!(extent(&how, &passage, &code_at, inside.clone()), inside);
+        // What follows a paragraph is no block it introduces unless it is code
+        // or the paragraph ends in a colon: list items, a passage opened by code.
+        let items = "Fixed crash on login.\n\nAdded dark mode.";
+        let s = text::sentences(items)[0].clone();
+        assert_eq!(extent(&how, items, &[], s.clone()), s);
+        let listed = "Each user has these fields:\n\nemail: the address.";
+        let s = text::sentences(listed)[0].clone();
+        assert_eq!(&listed[extent(&how, listed, &[], s)], listed);
+        let opened = "x = 1\n\ny = 2";
+        assert_eq!(extent(&how, opened, &[(0, 5), (7, 12)], 0..5), 0..5);
         // A typed question whose sentence holds what was asked needs no block.
         let when = q("when was it added", Kind::When);
         let dated = format!("It was added in 2021.\n\n{code}");
         let s = text::sentences(&dated)[0].clone();
-        assert_eq!(extent(&when, &dated, s.clone()), s);
+        assert_eq!(extent(&when, &dated, &[(23, dated.len())], s.clone()), s);
         // A block longer than the limit is cut at a line, never mid-line.
         let big: String = (0..200).map(|i| format!("key_{i}: value\n")).collect();
         let huge = format!("Set these:\n\n{big}");
         let s = text::sentences(&huge)[0].clone();
-        let got = &huge[extent(&how, &huge, s)];
+        let got = &huge[extent(&how, &huge, &[(12, huge.len())], s)];
         assert!(
             got.len() <= 12 + MAX_BLOCK && got.ends_with("value"),
             "{got:?}"
         );
+        // Cut within the limit at a character boundary, whatever the script.
+        for filler in ["设", "é", "’"] {
+            let block = filler.repeat(400);
+            let text = format!("在配置文件中添加以下内容：\n\n{block}");
+            let s = text::sentences(&text)[0].clone();
+            let r = extent(
+                &how,
+                &text,
+                &[(text.len() - block.len(), text.len())],
+                s.clone(),
+            );
+            assert_eq!(r, s, "one line longer than the limit: the sentence alone");
+        }
     }
 
     #[test]

@@ -450,7 +450,7 @@ impl Engine {
 /// The answer line from the best passage `snippet`, whose best sentence for `q`
 /// is at `at`: that sentence and the code or list it introduces.
 fn answer_line(q: &Question, snippet: &Snippet, at: std::ops::Range<usize>) -> AnswerLine {
-    let range = answer::extent(&answer::Sought::of(q), &snippet.text, at);
+    let range = answer::extent(&answer::Sought::of(q), &snippet.text, &snippet.code, at);
     let code = snippet
         .code
         .iter()

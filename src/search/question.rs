@@ -288,6 +288,8 @@ struct Frequencies<'c, 's> {
     counts: &'c Counts<'s>,
     fields: super::index::Fields,
     docs: u64,
+    /// Words whose spellings were tried for typo corrections so far.
+    spelled: std::cell::Cell<usize>,
 }
 
 impl Frequencies<'_, '_> {
@@ -352,6 +354,7 @@ impl Snapshot {
             counts: &counts,
             fields: self.store.fields,
             docs: counts.docs().max(1),
+            spelled: std::cell::Cell::new(0),
         };
         let stems: Vec<String> = content.iter().map(|c| c.stem.clone()).collect();
         let mut units = Vec::new();
@@ -537,10 +540,10 @@ impl Snapshot {
             .into_iter()
             .map(|(term, distance, doc_freq)| fuzzy(term, distance, doc_freq))
             .collect();
-        if out.is_empty() {
-            let mut stemmer = self.stemmed.clone();
+        if out.is_empty() && freq.spelled.get() < typo::MAX_SPELLED_WORDS {
+            freq.spelled.set(freq.spelled.get() + 1);
             out.extend(
-                typo::spelled_corrections(&mut stemmer, f.body, &word.word.lower, freq.counts)
+                typo::spelled_corrections(f.body, &word.word.lower, freq.counts)
                     .into_iter()
                     .map(|(term, doc_freq)| fuzzy(term, 1, doc_freq)),
             );

@@ -68,16 +68,20 @@ pub(super) fn corrections(
 /// Longest word whose one-edit spellings are tried by [`spelled_corrections`].
 const MAX_SPELLED_LEN: usize = 20;
 
+/// Most words of one question whose spellings are tried: each costs about 54
+/// analyses per letter, and a question with more unknown words than this is
+/// unlikely to be saved by correcting them.
+pub(super) const MAX_SPELLED_WORDS: usize = 2;
+
 /// Corrections one edit away from the word as written, not from its stem: a
 /// typo can change what the stemmer cuts off ("jinping" stems to "jinp",
-/// "jnping" to itself; "festivel" keeps its "el"), which puts the stem further
-/// from the right one than the typo did. Every one-edit spelling of `word`
-/// (lower case, letters only) is stemmed; the stems the index holds are the
-/// corrections, most frequent first, at most three. For a word of n letters
-/// that is about 54n stemmings and look-ups, so only words the stem-based
-/// search could not correct come here.
+/// "jnping" to itself; "developmnet" keeps its tail), which puts the stem
+/// further from the right one than the typo did. Every distinct one-edit
+/// spelling of `word` (lower case, ASCII letters only) is turned into its index
+/// term; the terms the index holds are the corrections, most frequent first, at
+/// most three. Only words the stem-based search could not correct come here,
+/// at most [`MAX_SPELLED_WORDS`] a question.
 pub(super) fn spelled_corrections(
-    stemmer: &mut tantivy::tokenizer::TextAnalyzer,
     field: Field,
     word: &str,
     counts: &Counts<'_>,
@@ -87,40 +91,39 @@ pub(super) fn spelled_corrections(
         return Vec::new();
     }
     let b = word.as_bytes();
-    let mut spellings: Vec<Vec<u8>> = Vec::with_capacity(54 * len + 26);
+    let mut spellings: std::collections::HashSet<Vec<u8>> =
+        std::collections::HashSet::with_capacity(54 * len + 26);
     for i in 0..=len {
         if i < len {
-            spellings.push([&b[..i], &b[i + 1..]].concat());
+            spellings.insert([&b[..i], &b[i + 1..]].concat());
         }
-        if i + 1 < len {
+        if i + 1 < len && b[i] != b[i + 1] {
             let mut t = b.to_vec();
             t.swap(i, i + 1);
-            spellings.push(t);
+            spellings.insert(t);
         }
         for c in b'a'..=b'z' {
-            spellings.push([&b[..i], &[c], &b[i..]].concat());
+            spellings.insert([&b[..i], &[c], &b[i..]].concat());
             if i < len && b[i] != c {
                 let mut t = b.to_vec();
                 t[i] = c;
-                spellings.push(t);
+                spellings.insert(t);
             }
         }
     }
     let mut seen = std::collections::HashSet::new();
     let mut found: Vec<(String, u64)> = Vec::new();
+    let mut term = String::with_capacity(len + 1);
     for spelling in spellings {
-        let Ok(spelling) = String::from_utf8(spelling) else {
-            continue;
-        };
-        let Some(stem) = super::analyzer::stem_word(stemmer, &spelling) else {
-            continue;
-        };
-        if stem == word || !seen.insert(stem.clone()) {
+        term.clear();
+        // Only ASCII letters went in.
+        term.extend(spelling.iter().map(|&c| char::from(c)));
+        if !super::analyzer::to_term(&mut term) || !seen.insert(term.clone()) {
             continue;
         }
-        let df = counts.term(field, &stem);
+        let df = counts.term(field, &term);
         if df > 0 {
-            found.push((stem, df));
+            found.push((term.clone(), df));
         }
     }
     found.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
