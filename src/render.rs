@@ -254,18 +254,26 @@ fn matrix_body(a: &Answer) -> Formatted {
     }
 }
 
+/// The answer line's runs: code whole, prose without the blank lines around it.
+fn answer_runs(line: &AnswerLine) -> impl Iterator<Item = Run<'_>> {
+    runs_of(&line.text, &line.code, &[])
+        .into_iter()
+        .filter_map(|run| match run {
+            Run::Text(t, h) => Some(t.trim_matches('\n'))
+                .filter(|t| !t.is_empty())
+                .map(|t| Run::Text(t, h)),
+            code => Some(code),
+        })
+}
+
 /// "Answer:" and the answer line in plain text: prose as is, code on lines of
 /// its own, indented, with a blank line before prose that follows code.
 fn answer_plain(line: &AnswerLine) -> String {
     let mut out = String::from(messages::ANSWER);
     let mut after_code = false;
-    for run in runs_of(&line.text, &line.code, &[]) {
+    for run in answer_runs(line) {
         match run {
             Run::Text(t, _) => {
-                let t = t.trim_matches('\n');
-                if t.is_empty() {
-                    continue;
-                }
                 out.push_str(if after_code { "\n\n" } else { " " });
                 out.push_str(t);
                 after_code = false;
@@ -286,13 +294,9 @@ fn answer_plain(line: &AnswerLine) -> String {
 fn answer_html(line: &AnswerLine) -> String {
     let mut out = format!("<p><strong>{}</strong>", messages::ANSWER);
     let mut open = true;
-    for run in runs_of(&line.text, &line.code, &[]) {
+    for run in answer_runs(line) {
         match run {
             Run::Text(t, _) => {
-                let t = t.trim_matches('\n');
-                if t.is_empty() {
-                    continue;
-                }
                 out.push_str(if open { " " } else { "<p>" });
                 out.push_str(&escape_html(t).replace("\n\n", "<br>"));
                 open = true;
