@@ -31,13 +31,13 @@ pub const DEFAULT_MIN_CONFIDENCE: f32 = 0.45;
 /// questions), with the other sets' questions and their own out-of-scope and
 /// unanswerable ones as negatives (`scripts/fit-confidence`).
 const CONFIDENCE_WEIGHTS: Weights = Weights {
-    bias: -8.905,
-    coverage: 6.813,
-    known: 4.488,
-    fuzzy_unmatched: 0.246,
-    fuzzy_matched: 2.171,
-    sentence: 1.362,
-    units: 1.145,
+    bias: -8.817,
+    coverage: 6.874,
+    known: 4.404,
+    fuzzy_unmatched: 0.176,
+    fuzzy_matched: 2.055,
+    sentence: 1.345,
+    units: 1.127,
 };
 
 struct Weights {
