@@ -22,7 +22,6 @@ use tantivy::{Index, TantivyDocument};
 use crate::knowledge::{self, Snippet};
 use crate::search::index::Snapshot;
 use crate::search::question::VariantKind;
-use crate::search::rank::unit_match;
 use crate::search::{
     Answer, AskOptions, DEFAULT_MIN_CONFIDENCE, Engine, SearchError, SearchSettings,
 };
@@ -228,6 +227,16 @@ struct Cited<'a> {
 }
 
 impl<'a> Cited<'a> {
+    fn of_snippet(s: &'a Snippet) -> Cited<'a> {
+        Cited {
+            text: &s.text,
+            file: &s.file,
+            title: &s.title,
+            heading: &s.heading,
+            line: s.line,
+        }
+    }
+
     fn of(p: &'a crate::search::Passage) -> Cited<'a> {
         Cited {
             text: &p.text,
@@ -318,16 +327,7 @@ pub fn run(dir: &Path, questions: &[Question]) -> anyhow::Result<Report> {
         let hits = bm25.search(&q.text, 3)?;
         let cited: Vec<Cited> = hits
             .iter()
-            .map(|&i| {
-                let s = snippets[i];
-                Cited {
-                    text: &s.text,
-                    file: &s.file,
-                    title: &s.title,
-                    heading: &s.heading,
-                    line: s.line,
-                }
-            })
+            .map(|&i| Cited::of_snippet(snippets[i]))
             .collect();
         let f = &mut report.bm25;
         match q.class() {
@@ -373,28 +373,13 @@ fn dump_line(snapshot: &Snapshot, q: &Question) -> anyhow::Result<serde_json::Va
         .ranked
         .iter()
         .map(|c| {
-            let s = &c.snippet;
-            let cited = Cited {
-                text: &s.text,
-                file: &s.file,
-                title: &s.title,
-                heading: &s.heading,
-                line: s.line,
-            };
-            let matched: Vec<usize> = judged
-                .question
-                .units
-                .iter()
-                .enumerate()
-                .filter(|(_, u)| unit_match(u, &c.body_terms, &c.body_prefixes).0 > 0.0)
-                .map(|(i, _)| i)
-                .collect();
+            let matched: Vec<usize> = c.matched(&judged.question).map(|(i, _)| i).collect();
             serde_json::json!({
-                "right": right(q, &cited),
+                "right": right(q, &Cited::of_snippet(&c.snippet)),
                 "bm25": c.bm25,
                 "coverage": c.coverage,
                 "meta_coverage": c.meta_coverage,
-                "sentence": c.sentence.as_ref().map_or(0.0, |s| s.1),
+                "sentence": c.sentence_score(),
                 "score": c.score,
                 "matched": matched,
                 "words": c.body_terms.len(),

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::index::{SearchError, Snapshot};
 use super::question::{Question, QuestionCut};
-use super::rank::{Confidence, Judged, unit_match};
+use super::rank::{Confidence, Judged};
 
 /// Why the engine answered as it did (`!why`).
 #[derive(Debug, Clone, Serialize)]
@@ -59,13 +59,8 @@ impl Snapshot {
                 bm25: s.bm25,
                 coverage: s.coverage,
                 score: s.score,
-                matched: q
-                    .units
-                    .iter()
-                    .filter(|u| unit_match(u, &s.body_terms, &s.body_prefixes).0 > 0.0)
-                    .map(|u| u.text.clone())
-                    .collect(),
-                sentence: s.sentence.clone(),
+                matched: s.matched(&q).map(|(_, u)| u.text.clone()).collect(),
+                sentence: s.sentence_text(),
             })
             .collect();
         Ok(Explanation {

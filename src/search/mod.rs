@@ -490,9 +490,9 @@ impl Snapshot {
         } = self.judge(question, collections, bar)?;
         let answer = if answered {
             ranked[0]
-                .sentence_at
+                .sentence
                 .clone()
-                .map(|at| answer_line(&q, &ranked[0].snippet, at))
+                .map(|(at, _)| answer_line(&q, &ranked[0].snippet, at))
         } else {
             None
         };

@@ -517,9 +517,7 @@ impl Snapshot {
             weight,
         })
     }
-}
 
-impl Snapshot {
     /// Typo corrections of a word the index lacks: the index terms nearest its
     /// stem, else the stems of its one-edit spellings (a typo can change what
     /// the stemmer cuts off).

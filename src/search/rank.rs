@@ -95,7 +95,7 @@ fn confidence(q: &Question, ranked: &[Scored]) -> Confidence {
             fuzzy_matched += u.weight / total;
         }
     }
-    let sentence = best.sentence.as_ref().map_or(0.0, |s| s.1).min(2.0);
+    let sentence = best.sentence_score().min(2.0);
     let w = &CONFIDENCE_WEIGHTS;
     let z = w.bias
         + w.coverage * best.coverage
@@ -138,10 +138,30 @@ pub struct Scored {
     pub highlights: Vec<(usize, usize)>,
     pub body_terms: Vec<Term>,
     pub body_prefixes: Vec<Term>,
-    /// The sentence that best answers the question, and how well.
-    pub sentence: Option<(String, f32)>,
-    /// Where that sentence is in the passage's text.
-    pub sentence_at: Option<std::ops::Range<usize>>,
+    /// Where in the passage's text the sentence that best answers the question
+    /// is, and how well it does.
+    pub sentence: Option<(std::ops::Range<usize>, f32)>,
+}
+
+impl Scored {
+    /// The best sentence's score (0 without one).
+    pub fn sentence_score(&self) -> f32 {
+        self.sentence.as_ref().map_or(0.0, |s| s.1)
+    }
+
+    /// The best sentence's text and score.
+    pub fn sentence_text(&self) -> Option<(String, f32)> {
+        let (range, score) = self.sentence.as_ref()?;
+        Some((self.snippet.text[range.clone()].to_string(), *score))
+    }
+
+    /// The question's units the passage's text matches, with their positions.
+    pub fn matched<'q>(&self, q: &'q Question) -> impl Iterator<Item = (usize, &'q Unit)> {
+        q.units
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| unit_match(u, &self.body_terms, &self.body_prefixes).0 > 0.0)
+    }
 }
 
 /// A question analysed, its candidates ranked, and the verdict on them.
@@ -276,7 +296,7 @@ impl<'a> Rescorer<'a> {
         highlights.dedup();
         // A passage with one sentence that answers everything beats one that
         // scatters the question's words over several.
-        let best = answer::best_sentence(&Sought::of(q), &snippet.text, |range| {
+        let sentence = answer::best_sentence(&Sought::of(q), &snippet.text, |range| {
             let terms = within(&body_terms, &range);
             let prefixes = within(&body_prefixes, &range);
             let (mut c, found) = coverage_of(q, total, terms, prefixes, None);
@@ -291,9 +311,6 @@ impl<'a> Rescorer<'a> {
             }
             (c, found)
         });
-        let sentence = best
-            .as_ref()
-            .map(|(range, score)| (snippet.text[range.clone()].to_string(), *score));
         let score = coverage
             + BM25_WEIGHT * bm25 / self.max_bm25
             + SENTENCE_WEIGHT * sentence.as_ref().map_or(0.0, |s| s.1)
@@ -308,7 +325,6 @@ impl<'a> Rescorer<'a> {
             body_terms,
             body_prefixes,
             sentence,
-            sentence_at: best.map(|(range, _)| range),
         })
     }
 
@@ -401,7 +417,7 @@ fn within<'t>(terms: &'t [Term], range: &std::ops::Range<usize>) -> &'t [Term] {
 }
 
 /// How strongly a unit occurs in analysed text (0 to 1), and where.
-pub fn unit_match(u: &Unit, terms: &[Term], prefixes: &[Term]) -> (f32, Vec<(usize, usize)>) {
+fn unit_match(u: &Unit, terms: &[Term], prefixes: &[Term]) -> (f32, Vec<(usize, usize)>) {
     let mut best = 0.0f32;
     let mut ranges = Vec::new();
     for v in &u.variants {
