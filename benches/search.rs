@@ -8,6 +8,12 @@
 //! question's answer as JSON lines, so a speed change can be shown to change no
 //! answer: dump before and after, and compare the files. The index's size on
 //! disk and the memory of a fresh process serving it are reported too.
+//!
+//! To profile: `CITEBOT_BENCH_DIR=DIR` keeps the generated knowledge and index,
+//! `CITEBOT_BENCH_BUILD_ONLY=1` stops after the build, and
+//! `CITEBOT_BENCH_SERVE='DIR/generated/knowledge|DIR/generated/index-0'` runs
+//! only the serving side (`CITEBOT_BENCH_KIND=0..3` one kind of question,
+//! `CITEBOT_BENCH_ROUNDS=N` times), e.g. under `perf record -g`.
 
 use std::path::Path;
 use std::time::Instant;
@@ -247,6 +253,20 @@ fn rss_kb() -> (u64, u64) {
     (field("VmHWM:"), field("VmRSS:"))
 }
 
+/// Resident memory by kind (kB): heap and other anonymous memory, and pages of
+/// mapped files (the index's), from /proc.
+fn rss_split_kb() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("RssAnon:"), field("RssFile:"))
+}
+
 /// The serving side alone, in a fresh process (`CITEBOT_BENCH_SERVE=knowledge
 /// dir|index dir`): opens the index the bench built, answers questions, and
 /// reports its memory, which a bench process that also generated and built
@@ -257,15 +277,34 @@ fn serve_only(spec: &str) {
     let engine = Engine::open(&SearchSettings::new(knowledge, Some(index.into()))).unwrap();
     let opened = t.elapsed();
     let vocab = vocabulary(&mut Rng(0x9E37_79B9_7F4A_7C15), 50_000);
+    let (anon_open, file_open) = rss_split_kb();
     let questions = generated_questions(&vocab, 1000, 42);
-    for q in &questions {
-        std::hint::black_box(engine.ask(q).unwrap());
+    // For profiling one kind: `CITEBOT_BENCH_KIND=0..3` (when, what, typo,
+    // unknown words) and `CITEBOT_BENCH_ROUNDS=N`.
+    let kind: Option<usize> = std::env::var("CITEBOT_BENCH_KIND")
+        .ok()
+        .and_then(|k| k.parse().ok());
+    let rounds: usize = std::env::var("CITEBOT_BENCH_ROUNDS")
+        .ok()
+        .and_then(|k| k.parse().ok())
+        .unwrap_or(1);
+    for _ in 0..rounds {
+        for (i, q) in questions.iter().enumerate() {
+            if kind.is_none_or(|k| i % 4 == k) {
+                std::hint::black_box(engine.ask(q).unwrap());
+            }
+        }
     }
     let (peak, now) = rss_kb();
+    let (anon, file) = rss_split_kb();
     println!(
-        "serving process: opened the index (knowledge read, nothing rebuilt) in {opened:?}; after 1,000 questions RSS {} MB, peak {} MB",
+        "serving process: opened the index (knowledge read, nothing rebuilt) in {opened:?}; after 1,000 questions RSS {} MB, peak {} MB (heap and other anonymous {} MB, index pages {} MB; just after opening {} + {} MB)",
         now / 1024,
-        peak / 1024
+        peak / 1024,
+        anon / 1024,
+        file / 1024,
+        anon_open / 1024,
+        file_open / 1024,
     );
 }
 
@@ -278,6 +317,11 @@ fn main() {
 
     // Seed knowledge base, on-disk index in a temp dir.
     let tmp = tempfile::tempdir().unwrap();
+    // `CITEBOT_BENCH_DIR=DIR` builds there and keeps it (to profile the serving
+    // side afterwards with `CITEBOT_BENCH_SERVE`).
+    let tmp_path = std::env::var_os("CITEBOT_BENCH_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| tmp.path().to_path_buf());
     let seed = Engine::open(&SearchSettings::new(
         root.join("knowledge"),
         Some(tmp.path().join("seed-index")),
@@ -298,7 +342,7 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000);
-    let knowledge = tmp.path().join("generated/knowledge");
+    let knowledge = tmp_path.join("generated/knowledge");
     let t = Instant::now();
     let vocab = generate(&knowledge, snippets);
     println!("generated {snippets} snippets in {:?}", t.elapsed());
@@ -310,7 +354,8 @@ fn main() {
     let mut builds = Vec::new();
     let mut engine = None;
     for run in 0..runs {
-        let index = tmp.path().join(format!("generated/index-{run}"));
+        let index = tmp_path.join(format!("generated/index-{run}"));
+        let _ = std::fs::remove_dir_all(&index); // a kept dir's old build
         let t = Instant::now();
         let e = Engine::open(&SearchSettings::new(&knowledge, Some(index))).unwrap();
         builds.push(t.elapsed());
@@ -328,7 +373,7 @@ fn main() {
         builds[runs - 1]
     );
     let engine = engine.unwrap();
-    let segments = std::fs::read_dir(tmp.path().join(format!("generated/index-{}", runs - 1)))
+    let segments = std::fs::read_dir(tmp_path.join(format!("generated/index-{}", runs - 1)))
         .map(|d| {
             d.flatten()
                 .filter(|e| e.path().extension().is_some_and(|x| x == "idx"))
@@ -336,7 +381,10 @@ fn main() {
         })
         .unwrap_or(0);
     println!("index segments: {segments}");
-    let index_dir = tmp.path().join(format!("generated/index-{}", runs - 1));
+    if std::env::var_os("CITEBOT_BENCH_BUILD_ONLY").is_some() {
+        return; // profiling the build
+    }
+    let index_dir = tmp_path.join(format!("generated/index-{}", runs - 1));
     let on_disk: u64 = std::fs::read_dir(&index_dir)
         .map(|d| {
             d.flatten()

@@ -36,24 +36,27 @@ pub(crate) const MAX_SNIPPET_CHARS: usize = 800;
 /// Name of the synonyms file at the root of a knowledge folder.
 pub(crate) const SYNONYMS_FILE: &str = "synonyms.toml";
 
-/// One citable passage of a knowledge file.
+/// One citable passage of a knowledge file. What a page's passages share (its
+/// path, title, source, URL, tags) and a section's (its heading) is one shared
+/// allocation, not a copy per passage: at a million passages the copies were a
+/// fifth of the bot's memory.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Snippet {
     /// Stable id: file path (without `.md`), heading slug and ordinal under that heading.
     pub id: String,
     /// Path relative to the knowledge folder's parent, e.g. `knowledge/x.md`.
-    pub file: String,
+    pub file: Arc<str>,
     /// Sub-folder of the knowledge folder ("" at its root): the snippet's collection.
-    pub collection: String,
+    pub collection: Arc<str>,
     /// 1-based line where the snippet's text starts.
     pub line: usize,
-    pub title: String,
+    pub title: Arc<str>,
     /// Headings above the snippet, outermost first, joined with " › ".
-    pub heading: String,
-    pub source: String,
-    pub url: Option<String>,
+    pub heading: Arc<str>,
+    pub source: Arc<str>,
+    pub url: Option<Arc<str>>,
     pub published: Option<NaiveDate>,
-    pub tags: Vec<String>,
+    pub tags: Arc<[String]>,
     pub text: String,
     /// Byte ranges of `text` that are code, shown verbatim.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -530,7 +533,7 @@ fn parse_any(rel: &Path, shown: &str, text: &str, options: &ParseOptions) -> Par
         parse_file(shown, &id_base, &collection, text, options).map(|(info, mut s)| {
             if let Some(m) = &options.mount {
                 for snippet in s.iter_mut().filter(|s| s.url.is_none()) {
-                    snippet.url = m.url(rel, &snippet.heading);
+                    snippet.url = m.url(rel, &snippet.heading).map(Arc::from);
                 }
             }
             (info, s.into())
@@ -911,23 +914,35 @@ impl Page<'_> {
     /// The page's passages cut to size, numbered under each heading.
     fn snippets(&self, groups: Vec<markdown::Group>) -> Vec<Snippet> {
         let mut snippets = Vec::new();
-        let mut ordinals: BTreeMap<String, usize> = BTreeMap::new();
+        let mut ordinals: BTreeMap<Arc<str>, usize> = BTreeMap::new();
+        let (file, collection, title, source): (Arc<str>, Arc<str>, Arc<str>, Arc<str>) = (
+            self.file.into(),
+            self.collection.into(),
+            self.title.into(),
+            self.source.into(),
+        );
+        let url: Option<Arc<str>> = self.meta.url.as_deref().map(Arc::from);
+        let tags: Arc<[String]> = self.meta.tags.clone().into();
         for group in groups {
-            let heading = self.heading_of(&group);
-            for part in markdown::cut(&group.parts, MAX_SNIPPET_CHARS) {
+            let heading: Arc<str> = self.heading_of(&group).into();
+            for mut part in markdown::cut(&group.parts, MAX_SNIPPET_CHARS) {
+                // Built up piece by piece, the text may hold twice its length
+                // in capacity; kept for the index's lifetime, that adds up.
+                part.text.shrink_to_fit();
+                part.code.shrink_to_fit();
                 let n = ordinals.entry(heading.clone()).or_insert(0);
                 *n += 1;
                 snippets.push(Snippet {
                     id: snippet_id(self.id_base, &heading, *n),
-                    file: self.file.into(),
-                    collection: self.collection.into(),
+                    file: file.clone(),
+                    collection: collection.clone(),
                     line: self.body_line + group.line - 1,
-                    title: self.title.into(),
+                    title: title.clone(),
                     heading: heading.clone(),
-                    source: self.source.into(),
-                    url: self.meta.url.clone(),
+                    source: source.clone(),
+                    url: url.clone(),
                     published: self.meta.published,
-                    tags: self.meta.tags.clone(),
+                    tags: tags.clone(),
                     text: part.text,
                     code: part.code,
                 });
@@ -1194,7 +1209,7 @@ mod tests {
         assert_eq!(info.snippets, 2);
         let got: Vec<(&str, &str, usize, &str)> = s
             .iter()
-            .map(|s| (s.id.as_str(), s.heading.as_str(), s.line, s.text.as_str()))
+            .map(|s| (s.id.as_str(), &*s.heading, s.line, s.text.as_str()))
             .collect();
         assert_eq!(
             got,
@@ -1209,7 +1224,7 @@ mod tests {
             ]
         );
         assert_eq!(s[0].published, NaiveDate::from_ymd_opt(2025, 3, 5));
-        assert_eq!(s[0].source, "Paper");
+        assert_eq!(&*s[0].source, "Paper");
     }
 
     #[test]
@@ -1310,8 +1325,8 @@ mod tests {
             let (info, s) = parse_file(file, id_base, "", text, &options).unwrap();
             assert_eq!(info.title, *title, "{file}");
             assert_eq!(info.source, "Ops docs", "{file}");
-            assert_eq!(s[0].heading, *heading, "{file}");
-            assert_eq!(s[0].title, *title, "{file}");
+            assert_eq!(&*s[0].heading, *heading, "{file}");
+            assert_eq!(&*s[0].title, *title, "{file}");
         }
         let (_, s) = parse_file(
             "docs/notes.txt",
@@ -1345,7 +1360,7 @@ mod tests {
         let (_, s) =
             parse_file("d/config.md", "config", "", text, &ParseOptions::default()).unwrap();
         assert_eq!(s.len(), 2);
-        assert_eq!(s[0].heading, "max_upload_size");
+        assert_eq!(&*s[0].heading, "max_upload_size");
         assert_eq!(
             s[0].text,
             "The largest upload allowed.\n\nmax_upload_size: 50M"

@@ -54,8 +54,8 @@ impl Snapshot {
             .take(n)
             .map(|s| ExplainedPassage {
                 id: s.snippet.id.clone(),
-                title: s.snippet.title.clone(),
-                heading: s.snippet.heading.clone(),
+                title: s.snippet.title.to_string(),
+                heading: s.snippet.heading.to_string(),
                 bm25: s.bm25,
                 coverage: s.coverage,
                 score: s.score,

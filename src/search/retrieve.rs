@@ -15,6 +15,19 @@ use super::scope::collection_filter;
 const CANDIDATES: usize = 24;
 /// Most units of a question in the candidate query.
 const MAX_QUERY_UNITS: usize = 32;
+/// A weak prefix clause shared by more passages than this is left out of the
+/// candidate query: five letters that many passages begin a word with say
+/// little about which two dozen to re-score, and scoring their posting list
+/// was the whole tail of the latency at a million passages (profiled: the
+/// term scorer of this one clause). Re-scoring still credits prefixes.
+const MAX_PREFIX_DOCS: u64 = 5_000;
+/// A unit whose words are each in more passages than this (and than a tenth of
+/// the index) is left out of the candidate query when the question has rarer
+/// ones: its BM25 weight is a small part of any candidate's score, yet
+/// block-max WAND must walk its posting list, which made the latency tail at
+/// a million passages (profiled). Re-scoring still weighs it; an index this
+/// size is needed before any word is left out.
+const COMMON_MIN_DOCS: u64 = 50_000;
 
 /// The best BM25 candidates for `q` within `collections` (`None`: all), best
 /// first: (score, address). None when nothing of the question is in the index.
@@ -30,6 +43,43 @@ pub(super) fn candidates(
     Ok(snapshot
         .searcher
         .search(&*query, &TopDocs::with_limit(CANDIDATES).order_by_score())?)
+}
+
+/// The units that pick candidates: not the very common ones when the question
+/// has rarer words (see [`COMMON_MIN_DOCS`]), and only the weightiest
+/// [`MAX_QUERY_UNITS`]: tantivy's union of term queries costs about the square
+/// of the number of terms, and the rarest words of a long question are the ones
+/// that tell passages apart (re-scoring still weighs every unit).
+fn query_units<'q>(snapshot: &Snapshot, q: &'q Question) -> Vec<&'q Unit> {
+    let body = snapshot.store.fields.body;
+    let df = |t: &str| {
+        snapshot
+            .searcher
+            .doc_freq(&IndexTerm::from_field_text(body, t))
+            .unwrap_or(0)
+    };
+    let common_above = COMMON_MIN_DOCS.max(snapshot.searcher.num_docs() / 10);
+    let rarest_df = |u: &Unit| {
+        u.variants
+            .iter()
+            .filter(|v| v.doc_freq > 0)
+            .filter_map(|v| v.terms.iter().map(|t| df(t)).min())
+            .min()
+    };
+    let mut units: Vec<&Unit> = q.units.iter().collect();
+    let rare: Vec<&Unit> = units
+        .iter()
+        .copied()
+        .filter(|u| rarest_df(u).is_none_or(|n| n <= common_above))
+        .collect();
+    if rare.iter().any(|u| u.known) {
+        units = rare;
+    }
+    if units.len() > MAX_QUERY_UNITS {
+        units.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+        units.truncate(MAX_QUERY_UNITS);
+    }
+    units
 }
 
 /// The candidate query: a flat union of boosted term queries, which tantivy
@@ -58,16 +108,7 @@ fn tantivy_query(
         );
         clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(t), boost))));
     };
-    // Only the weightiest units pick candidates: tantivy's union of term
-    // queries costs about the square of the number of terms, and the rarest
-    // words of a long question are the ones that tell passages apart
-    // (re-scoring still weighs every unit).
-    let mut units: Vec<&Unit> = q.units.iter().collect();
-    if units.len() > MAX_QUERY_UNITS {
-        units.sort_by(|a, b| b.weight.total_cmp(&a.weight));
-        units.truncate(MAX_QUERY_UNITS);
-    }
-    for u in units {
+    for u in query_units(snapshot, q) {
         // The variants of a unit share its weight: a passage saying "Emperor
         // Naruhito" should not count as three times as relevant to "emperor".
         let live = u.variants.iter().filter(|v| v.doc_freq > 0).count().max(1) as f32;
@@ -91,7 +132,9 @@ fn tantivy_query(
         // such; for a word it has, the prefix's long posting list was the
         // costliest part of the candidate search and found little the word
         // itself did not (re-scoring still credits prefixes).
-        if let Some(p) = u.prefix.as_ref().filter(|_| !u.known) {
+        if let Some(p) = u.prefix.as_ref().filter(|_| !u.known)
+            && df(f.prefix, p) <= MAX_PREFIX_DOCS
+        {
             add(f.prefix, p, 0.3);
         }
     }
