@@ -222,7 +222,7 @@ impl EncryptionConfig {
 }
 
 /// `[access]`
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AccessConfig {
     /// Globs over user IDs whose invites are accepted (`@*:example.org`).
@@ -236,6 +236,20 @@ pub struct AccessConfig {
     /// What a room without a `[rooms]` entry (or whose entry names no
     /// `collections`) sees: `"all"`, or a list (`[]`: nothing).
     pub default_collections: DefaultCollections,
+    /// How often `[rooms]` aliases that did not resolve are tried again (s).
+    pub alias_retry_secs: u64,
+}
+
+impl Default for AccessConfig {
+    fn default() -> Self {
+        AccessConfig {
+            allowed_inviters: Vec::new(),
+            admins: Vec::new(),
+            admin_room: String::new(),
+            default_collections: DefaultCollections::default(),
+            alias_retry_secs: 60,
+        }
+    }
 }
 
 impl AccessConfig {
@@ -246,6 +260,9 @@ impl AccessConfig {
 
     fn validate(&self) -> anyhow::Result<()> {
         self.inviters()?;
+        if self.alias_retry_secs == 0 {
+            bail!("access.alias_retry_secs: must be at least 1");
+        }
         for (i, admin) in self.admins.iter().enumerate() {
             if !admin.starts_with('@') || !admin.contains(':') {
                 bail!(

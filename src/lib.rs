@@ -13,6 +13,7 @@ pub(crate) mod eval;
 pub mod feedback;
 mod files;
 pub(crate) mod format;
+pub mod fuzz;
 pub mod knowledge;
 pub mod messages;
 pub(crate) mod render;

@@ -595,6 +595,23 @@ pub fn slow_down(wait: Duration) -> Formatted {
     ))
 }
 
+/// A reply the homeserver did not take at first, sent once it did: a short
+/// apology above it.
+pub fn late(reply: &Formatted) -> Formatted {
+    const SORRY: &str = "Sorry for the delay: the homeserver did not take this reply at first.";
+    both(
+        format!("{SORRY}\n\n{}", reply.plain),
+        format!("<p><em>{SORRY}</em></p>{}", reply.html),
+    )
+}
+
+/// Sent in place of a reply the homeserver keeps refusing.
+pub fn undeliverable(reason: &str) -> Formatted {
+    text(format!(
+        "Sorry: I couldn't deliver my reply to this question, the homeserver refused it ({reason}). Please ask again later, or tell the bot's admin."
+    ))
+}
+
 /// The search failed.
 pub fn search_failed() -> Formatted {
     text("Sorry, something went wrong while searching. Please try again in a moment.")

@@ -16,7 +16,7 @@ use matrix_sdk::ruma::events::{
     AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent,
 };
 use matrix_sdk::ruma::serde::Raw;
-use tracing::{debug, error, info};
+use tracing::{debug, error, info, warn};
 
 use super::Bot;
 use super::limits::Verdict;
@@ -257,7 +257,18 @@ async fn respond(
         Err(_) => work.await,
     };
     let built = started.elapsed();
-    let sent = deliver(bot, room, msg, "reply", &body).await;
+    let content = reply::content(&body, msg, bot.config.answer.reply_mode);
+    let txn = reply::transaction_id(msg, "reply");
+    let sent = match reply::send(room, content, txn, bot.config.limits.send_attempts).await {
+        Ok(id) => Some(id),
+        Err(err) => {
+            if typed {
+                set_typing(room, false).await;
+                typed = false;
+            }
+            redeliver(bot, room, msg, &body, err).await
+        }
+    };
     if sent.is_some() {
         bot.journal.done(msg.event_id.as_str());
         bot.metrics.reply_took(started.elapsed());
@@ -277,6 +288,67 @@ async fn respond(
     }
     if typed {
         set_typing(room, false).await;
+    }
+}
+
+/// How long a reply the homeserver did not take is tried again in this
+/// process; after that it stays open in the journal, for the next start.
+const REDELIVER_FOR: Duration = Duration::from_secs(3600);
+/// The first pause before trying again; it doubles up to [`REDELIVER_MAX_WAIT`].
+const REDELIVER_FIRST_WAIT: Duration = Duration::from_secs(5);
+const REDELIVER_MAX_WAIT: Duration = Duration::from_secs(300);
+
+/// A reply the homeserver did not take (`first`), tried again with growing
+/// pauses until it is taken, with an apology for the delay above it. When the
+/// homeserver refuses the reply itself (not just fails), a short apology goes
+/// in its place, so the asker hears once either way. Returns the reply's event
+/// ID when the reply went out. The transaction ID stays the question's, so a
+/// first attempt that did reach the homeserver is not doubled.
+async fn redeliver(
+    bot: &Bot,
+    room: &Room,
+    msg: &OriginalSyncRoomMessageEvent,
+    body: &Formatted,
+    first: reply::SendError,
+) -> Option<OwnedEventId> {
+    error!(room = %room.room_id(), question = %msg.event_id, error = %first, "reply not delivered; trying again later");
+    let give_up = std::time::Instant::now() + REDELIVER_FOR;
+    let mode = bot.config.answer.reply_mode;
+    let late = reply::content(&messages::late(body), msg, mode);
+    let mut wait = REDELIVER_FIRST_WAIT;
+    loop {
+        tokio::select! {
+            _ = bot.shutdown.cancelled() => {
+                warn!(question = %msg.event_id, "stopping with a reply undelivered; the next start sends it");
+                return None;
+            }
+            _ = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(REDELIVER_MAX_WAIT);
+        let txn = reply::transaction_id(msg, "reply");
+        let err = match reply::send(room, late.clone(), txn, 1).await {
+            Ok(id) => {
+                info!(room = %room.room_id(), question = %msg.event_id, "reply delivered late");
+                return Some(id);
+            }
+            Err(err) => err,
+        };
+        if let reply::SendError::Refused { code, .. } = &err {
+            let sorry = reply::content(&messages::undeliverable(code), msg, mode);
+            let txn = reply::transaction_id(msg, "sorry");
+            if reply::send(room, sorry, txn, 1).await.is_ok() {
+                warn!(room = %room.room_id(), question = %msg.event_id, error = %err, "the reply was refused; the asker was told");
+                bot.journal.done(msg.event_id.as_str());
+                bot.metrics.question(metrics::Outcome::Failed);
+                return None;
+            }
+        }
+        if std::time::Instant::now() >= give_up {
+            error!(room = %room.room_id(), question = %msg.event_id, error = %err, "reply still not delivered; it stays open for the next start");
+            bot.metrics.question(metrics::Outcome::Failed);
+            return None;
+        }
+        debug!(question = %msg.event_id, error = %err, retry_in_s = wait.as_secs(), "reply still not delivered");
     }
 }
 

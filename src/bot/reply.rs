@@ -66,12 +66,21 @@ const MAX_RATE_LIMIT_ROUNDS: u32 = 200;
 /// Why a send failed for good.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
-    /// The homeserver or network kept failing.
+    /// The homeserver or network kept failing: worth trying again later.
     #[error("sending the reply failed after {attempts} attempts: {source}")]
     Failed {
         /// Attempts made.
         attempts: u32,
         /// The last error.
+        source: anyhow::Error,
+    },
+    /// The homeserver refused this message (forbidden, too large...): the
+    /// same message would be refused again until something changes.
+    #[error("the homeserver refused the reply: {source}")]
+    Refused {
+        /// The Matrix error code (`M_FORBIDDEN`...), else the HTTP status.
+        code: String,
+        /// The homeserver's answer.
         source: anyhow::Error,
     },
 }
@@ -134,9 +143,19 @@ pub async fn send(
             let wait = Duration::from_millis(250 << failures.min(6));
             warn!(room = %room.room_id(), error = %err, attempt = failures, "send failed; retrying");
             wait
-        } else {
+        } else if transient(&err) {
             return Err(SendError::Failed {
                 attempts: failures + 1,
+                source: anyhow!(err).context(format!("sending to {}", room.room_id())),
+            });
+        } else {
+            let code = match (err.client_api_error_kind(), err.as_client_api_error()) {
+                (Some(kind), _) => kind.errcode().to_string(),
+                (None, Some(api)) => api.status_code.to_string(),
+                (None, None) => "no answer".to_owned(),
+            };
+            return Err(SendError::Refused {
+                code,
                 source: anyhow!(err).context(format!("sending to {}", room.room_id())),
             });
         };

@@ -20,9 +20,6 @@ use tracing::{info, warn};
 
 use crate::config::{Config, RoomConfig};
 
-/// How often aliases that didn't resolve are tried again.
-const RETRY_ALIASES: Duration = Duration::from_secs(60);
-
 /// The `[rooms]` entries by room ID, aliases resolved.
 pub(crate) struct Rooms {
     by_id: RwLock<HashMap<OwnedRoomId, RoomConfig>>,
@@ -32,6 +29,8 @@ pub(crate) struct Rooms {
     unresolved: RwLock<Vec<String>>,
     /// What a room without an entry (or an entry without `collections`) sees.
     default: Option<Vec<String>>,
+    /// How often `unresolved` is tried again.
+    retry: Duration,
 }
 
 impl Rooms {
@@ -66,10 +65,11 @@ impl Rooms {
             by_alias,
             unresolved: RwLock::new(unresolved),
             default: config.access.default_collections.scope(),
+            retry: Duration::from_secs(config.access.alias_retry_secs),
         }
     }
 
-    /// Tries the aliases that didn't resolve again, every minute, until all
+    /// Tries the aliases that didn't resolve again (`access.alias_retry_secs`), until all
     /// have or `shutdown` is cancelled.
     pub async fn keep_resolving(&self, client: &Client, shutdown: &CancellationToken) {
         loop {
@@ -83,7 +83,7 @@ impl Rooms {
             }
             tokio::select! {
                 _ = shutdown.cancelled() => return,
-                _ = tokio::time::sleep(RETRY_ALIASES) => {}
+                _ = tokio::time::sleep(self.retry) => {}
             }
             for alias in pending {
                 let Some(id) = resolve_alias(client, &alias).await else {

@@ -199,3 +199,137 @@ async fn every_read_path_of_a_limited_room_stays_within_its_collections() {
     assert!(r.body().contains("No knowledge files"), "{}", r.body());
     running.stop().await;
 }
+
+/// A `[rooms]` alias that names no room when the bot starts: the room gets
+/// `access.default_collections` (here nothing) until the alias is created and
+/// the bot's retry resolves it; then exactly the entry's collections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alias_that_resolves_only_later_gives_its_room_the_entry_once_it_does() {
+    let mut alice = human("alice").await;
+    let alias = format!("#{}:localhost", unique("later-"));
+    let entry = alias.clone();
+    let bot = BotSetup::new(move |c| {
+        let zoo = c.search.knowledge_dir.join("zoo");
+        std::fs::create_dir_all(&zoo).unwrap();
+        std::fs::write(zoo.join("feeding.md"), ZOO).unwrap();
+        c.rooms
+            .insert(entry, toml::from_str("collections = [\"zoo\"]").unwrap());
+        c.access.default_collections = citebot::config::DefaultCollections::Only(Vec::new());
+        c.access.alias_retry_secs = 1;
+    })
+    .await;
+    let _running = bot.start();
+    let dm = room_with(&mut alice, &bot.user_id, Meet::Dm).await;
+    let leopards = "When are the snow leopards fed?";
+    let (_, r) = ask(&mut alice, &bot, &dm, leopards).await;
+    assert!(r.body().contains("I don't know"), "{}", r.body());
+
+    // The alias goes into the room directory only (not the room's state), so
+    // nothing but the bot's retry can connect it to the room.
+    alice
+        .client
+        .send(
+            matrix_sdk::ruma::api::client::alias::create_alias::v3::Request::new(
+                alias.as_str().try_into().unwrap(),
+                dm.room_id().to_owned(),
+            ),
+        )
+        .await
+        .unwrap();
+    let r = ask_until(&mut alice, &bot, &dm, leopards, WAIT, |r| {
+        r.body().contains("noon")
+    })
+    .await;
+    assert!(r.body().contains("zoo/feeding.md"), "{}", r.body());
+    let (_, r) = ask(&mut alice, &bot, &dm, EMPEROR).await;
+    assert!(r.body().contains("I don't know"), "{}", r.body());
+    assert!(!r.body().contains("japan-mongolia"), "{}", r.body());
+}
+
+/// An upgraded room keeps its predecessor's entry when the old room's
+/// tombstone names it; a room that only claims the predecessor in its
+/// creation event (anyone may) gets the default, here nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgraded_room_keeps_its_entry_and_a_false_claim_gets_the_default() {
+    let mut alice = human("alice").await;
+    let mut bot = BotSetup::new(|c| {
+        let zoo = c.search.knowledge_dir.join("zoo");
+        std::fs::create_dir_all(&zoo).unwrap();
+        std::fs::write(zoo.join("feeding.md"), ZOO).unwrap();
+        c.access.default_collections = citebot::config::DefaultCollections::Only(Vec::new());
+    })
+    .await;
+    let old = alice
+        .create_room_with(
+            "zoo questions",
+            &[bot.user_id.as_str().try_into().unwrap()],
+            false,
+            false,
+        )
+        .await
+        .unwrap();
+    bot.config.rooms.insert(
+        old.room_id().to_string(),
+        toml::from_str("collections = [\"zoo\"]").unwrap(),
+    );
+    let _running = bot.start();
+    alice
+        .wait_membership(old.room_id(), &bot.user_id, "join", WAIT)
+        .await
+        .unwrap();
+    let leopards = "When are the snow leopards fed?";
+    let (_, r) = ask(&mut alice, &bot, &old, leopards).await;
+    assert!(r.body().contains("noon"), "{}", r.body());
+
+    // A room claiming the old one as its predecessor, with no tombstone for it.
+    let mut claim = matrix_sdk::ruma::api::client::room::create_room::v3::Request::new();
+    claim.invite = vec![bot.user_id.as_str().try_into().unwrap()];
+    claim.creation_content = Some(
+        matrix_sdk::ruma::serde::Raw::new(&serde_json::json!({
+            "predecessor": { "room_id": old.room_id() }
+        }))
+        .unwrap()
+        .cast_unchecked(),
+    );
+    let false_claim = alice.client.create_room(claim).await.unwrap();
+    alice
+        .wait_membership(false_claim.room_id(), &bot.user_id, "join", WAIT)
+        .await
+        .unwrap();
+    let (_, r) = ask(&mut alice, &bot, &false_claim, &format!("!ask {leopards}")).await;
+    assert!(r.body().contains("I don't know"), "{}", r.body());
+
+    // The real upgrade: the old room's tombstone names the new one.
+    let upgraded = alice
+        .client
+        .send(
+            matrix_sdk::ruma::api::client::room::upgrade_room::v3::Request::new(
+                old.room_id().to_owned(),
+                matrix_sdk::ruma::RoomVersionId::V11,
+            ),
+        )
+        .await
+        .unwrap()
+        .replacement_room;
+    // The bot follows an upgrade when invited, as people do.
+    let new = loop {
+        match alice.client.get_room(&upgraded) {
+            Some(room) => break room,
+            None => alice
+                .collect(Duration::from_millis(200), |_| false)
+                .await
+                .map(|_| ())
+                .unwrap(),
+        }
+    };
+    let bot_id = <&matrix_sdk::ruma::UserId>::try_from(bot.user_id.as_str()).unwrap();
+    new.invite_user_by_id(bot_id).await.unwrap();
+    alice
+        .wait_membership(new.room_id(), &bot.user_id, "join", WAIT)
+        .await
+        .unwrap();
+    let (_, r) = ask(&mut alice, &bot, &new, leopards).await;
+    assert!(r.body().contains("noon"), "{}", r.body());
+    let (_, r) = ask(&mut alice, &bot, &new, EMPEROR).await;
+    assert!(!r.body().contains("japan-mongolia"), "{}", r.body());
+}

@@ -425,3 +425,111 @@ async fn a_rejected_access_token_means_a_new_login_not_a_dead_bot() {
     );
     running.stop().await;
 }
+
+/// The homeserver refuses the bot's reply (here: the room took away the bot's
+/// right to speak just before the question): the reply is tried again with
+/// growing pauses and, once the room accepts it, arrives exactly once, with a
+/// short apology for the delay above the answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_the_homeserver_refused_arrives_once_it_is_accepted_with_an_apology() {
+    let mut alice = human("alice").await;
+    let (bot, _running, dm) = start_bot(&mut alice, Meet::Dm, |_| {}).await;
+    let bot_id = <&matrix_sdk::ruma::UserId>::try_from(bot.user_id.as_str()).unwrap();
+    dm.update_power_levels(vec![(bot_id, (-1).into())])
+        .await
+        .unwrap();
+    let question = alice.say(&dm, EMPEROR).await.unwrap();
+    // Nothing gets through while the bot may not speak.
+    let early = bot_messages(&mut alice, &bot, Duration::from_secs(3)).await;
+    assert!(early.is_empty(), "{early:?}");
+    dm.update_power_levels(vec![(bot_id, 0.into())])
+        .await
+        .unwrap();
+    let reply = reply_to(&mut alice, &bot, &question).await;
+    assert!(
+        reply.body().starts_with("Sorry for the delay"),
+        "{}",
+        reply.body()
+    );
+    assert!(reply.body().contains("July 2025"), "{}", reply.body());
+    let more = bot_messages(&mut alice, &bot, QUIET).await;
+    assert!(more.is_empty(), "one reply only: {more:?}");
+}
+
+/// Unmounts (lazily) the tmpfs at its path when dropped.
+struct Mounted(std::path::PathBuf);
+
+impl Mounted {
+    /// A tmpfs of `size` at `dir`; `None` when this process may not mount.
+    fn tmpfs(dir: &std::path::Path, size: &str) -> Option<Mounted> {
+        std::process::Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
+            .arg(dir)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+            .then(|| Mounted(dir.to_path_buf()))
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// `data_dir` on a filesystem that fills up (a small tmpfs): questions asked
+/// while nothing more can be written are each answered exactly once, at the
+/// latest once space is free again, and the bot answers normally afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_data_dir_delays_answers_but_loses_none() {
+    let dir = tempfile::TempDir::with_prefix("citebot-full-").unwrap();
+    let Some(_mounted) = Mounted::tmpfs(dir.path(), "24m") else {
+        eprintln!("skipped: this process may not mount a tmpfs (it needs root)");
+        return;
+    };
+    let data = dir.path().join("bot");
+    let mut alice = human("alice").await;
+    let (bot, _running, dm) = start_bot(&mut alice, Meet::Dm, |c| {
+        c.matrix.data_dir = data.clone();
+    })
+    .await;
+    let (_, r) = ask(&mut alice, &bot, &dm, EMPEROR).await;
+    assert!(r.body().contains("July 2025"), "{}", r.body());
+
+    // Fill the filesystem to the last byte.
+    let fill = dir.path().join("fill");
+    let mut f = std::fs::File::create(&fill).unwrap();
+    let chunk = vec![0u8; 64 * 1024];
+    let full = loop {
+        use std::io::Write;
+        if let Err(e) = f.write_all(&chunk).and_then(|()| f.flush()) {
+            break e;
+        }
+    };
+    assert_eq!(full.raw_os_error(), Some(28), "ENOSPC: {full}");
+    let asked = [
+        alice.say(&dm, EMPEROR).await.unwrap(),
+        alice.say(&dm, FRANCE).await.unwrap(),
+    ];
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    drop(f);
+    std::fs::remove_file(&fill).unwrap();
+    let first = reply_to(&mut alice, &bot, &asked[0]).await;
+    assert!(first.body().contains("July 2025"), "{}", first.body());
+    let second = reply_to(&mut alice, &bot, &asked[1]).await;
+    assert!(second.body().contains("I don't know"), "{}", second.body());
+    let more = bot_messages(&mut alice, &bot, QUIET).await;
+    assert!(more.is_empty(), "one reply each: {more:?}");
+    let (_, r) = ask(&mut alice, &bot, &dm, EMPEROR).await;
+    assert!(r.body().contains("July 2025"), "{}", r.body());
+}

@@ -14,6 +14,8 @@ mod encrypted;
 mod eval;
 mod faults;
 mod feedback;
+mod fuzz_corpus;
+mod install;
 mod joining;
 mod layout;
 mod limits;

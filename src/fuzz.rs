@@ -1,0 +1,127 @@
+//! Entry points for fuzzing: the parsers that read what people write (knowledge
+//! files and synonyms, questions, the config), each taking arbitrary bytes and
+//! checking the invariants the rest of the bot relies on. A panic is a finding.
+//! `fuzz/` drives them with libFuzzer outside CI (`scripts/fuzz`); `cargo test`
+//! replays their corpus and every crash found (`fuzz/corpus`, `fuzz/artifacts`).
+
+use std::sync::OnceLock;
+
+use crate::config::Config;
+use crate::knowledge::{self, ParseOptions, Snippet};
+use crate::search::{Answer, Engine, SearchSettings};
+
+/// A fuzz target: arbitrary bytes in, a panic on a finding.
+pub type Target = fn(&[u8]);
+
+/// The fuzz targets, by the name of their corpus folder.
+pub const TARGETS: &[(&str, Target)] = &[
+    ("knowledge_file", knowledge_file),
+    ("question", question),
+    ("config", config),
+];
+
+/// One knowledge file: the first byte picks its kind (Markdown, HTML, text,
+/// the synonyms file) and strictness, the rest is its text.
+pub fn knowledge_file(data: &[u8]) {
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(rest);
+    let name = ["page.md", "page.html", "page.txt", "synonyms.toml"][usize::from(pick % 4)];
+    if name == knowledge::SYNONYMS_FILE {
+        let _ = knowledge::parse_synonyms(name, &text);
+        return;
+    }
+    let options = ParseOptions {
+        strict: pick & 4 != 0,
+        ..ParseOptions::default()
+    };
+    if let Ok((info, snippets)) = knowledge::parse_file(name, "page", "", &text, &options) {
+        assert_eq!(info.snippets, snippets.len(), "snippet count");
+        snippets.iter().for_each(well_formed);
+    }
+}
+
+/// What every snippet must be for the index and the renderers.
+fn well_formed(s: &Snippet) {
+    assert!(s.line >= 1, "line {}", s.line);
+    let mut end = 0;
+    for &(a, b) in &s.code {
+        assert!(
+            a >= end && a <= b && b <= s.text.len(),
+            "code range {a}..{b}"
+        );
+        assert!(
+            s.text.is_char_boundary(a) && s.text.is_char_boundary(b),
+            "code range {a}..{b} splits a character"
+        );
+        end = b;
+    }
+}
+
+/// One question (as typed in a room) against the seed knowledge: asked,
+/// explained, and rendered every way.
+pub fn question(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let engine = seed_engine();
+    let answer = engine
+        .ask(&text)
+        .expect("a question never fails the search");
+    ranges_hold(&answer);
+    let _ = crate::render::matrix(&answer);
+    let _ = crate::render::terminal(&answer, true);
+    let json = crate::render::json(&answer);
+    serde_json::from_str::<serde_json::Value>(&json).expect("the JSON answer parses");
+    let _ = engine.explain(&text).expect("explaining never fails");
+}
+
+/// Highlights and code ranges lie within their text, on character boundaries.
+fn ranges_hold(a: &Answer) {
+    let check = |text: &str, ranges: &[(usize, usize)]| {
+        for &(x, y) in ranges {
+            assert!(
+                x <= y && y <= text.len(),
+                "range {x}..{y} of {}",
+                text.len()
+            );
+            assert!(text.is_char_boundary(x) && text.is_char_boundary(y));
+        }
+    };
+    for p in &a.passages {
+        check(&p.text, &p.highlights);
+        check(&p.text, &p.code);
+    }
+    if let Some(line) = &a.answer {
+        check(&line.text, &line.code);
+    }
+}
+
+/// An index of the project's seed knowledge, built once per process in RAM.
+fn seed_engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("citebot-fuzz-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("japan-mongolia")).expect("a temp folder");
+        std::fs::write(dir.join("japan-mongolia/seed.md"), SEED).expect("writing the seed");
+        let engine = Engine::open(&SearchSettings::new(&dir, None)).expect("indexing the seed");
+        let _ = std::fs::remove_dir_all(&dir);
+        engine
+    })
+}
+
+/// A small knowledge file with what the analyzers meet in real ones: dates,
+/// numbers, names, a list, code and a table.
+const SEED: &str = "+++\ntitle = \"Japan and Mongolia\"\nsource = \"Fuzz seed\"\npublished = 2025-06-01\n+++\n\n\
+## Visits\n\nThe emperor is expected to visit Mongolia in July 2025, the first such trip.\n\n\
+The airport at Ulaanbaatar was built with a loan of 65.6 billion yen.\n\n\
+## Setup\n\nAdd the following entry to the config file:\n\n```toml\nmax_upload_size = \"50M\"\n```\n\n\
+- first item\n- second item\n\n| name | value |\n| --- | --- |\n| Naadam | July |\n";
+
+/// A config file: parsed, its secrets applied, validated; an error is fine,
+/// a panic is not.
+pub fn config(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(c) = Config::parse(&text) {
+        let _ = c.search_settings();
+    }
+}
