@@ -533,3 +533,185 @@ async fn a_full_data_dir_delays_answers_but_loses_none() {
     let (_, r) = ask(&mut alice, &bot, &dm, EMPEROR).await;
     assert!(r.body().contains("July 2025"), "{}", r.body());
 }
+
+/// An encrypted question whose room key has not come is journaled as it
+/// arrived; the bot is SIGKILLed while it waits, then started again: the asker
+/// gets exactly one reply (the "couldn't read it" notice, since the key never
+/// comes), and the bot answers normally once keys reach it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_waiting_for_its_key_when_the_bot_is_killed_gets_one_reply_after_restart() {
+    let hs = synapse().await;
+    let dir = tempfile::TempDir::with_prefix("citebot-kill-utd-").unwrap();
+    let bot_name = unique("citebot-utd");
+    hs.register(&bot_name, PASSWORD, false).await.unwrap();
+    let bot_id = hs.user_id(&bot_name);
+    let knowledge = knowledge();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[matrix]\nhomeserver = {:?}\nuser = {bot_name:?}\ndata_dir = {:?}\n\
+             [access]\nallowed_inviters = [\"@*:localhost\"]\n\
+             [encryption]\nutd_wait_secs = 5\n\
+             [sync]\ntimeout_secs = 5\n\
+             [search]\nknowledge_dir = {:?}\nindex_dir = \"\"\n",
+            hs.url,
+            dir.path().join("bot").display().to_string(),
+            knowledge.path().display().to_string(),
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("bot.log");
+    let mut bot = spawn_bot(&config, &log);
+    let mut alice = human("alice").await;
+    let dm = room_with(&mut alice, &bot_id, Meet::EncryptedDm).await;
+    let q = alice.say(&dm, EMPEROR).await.unwrap();
+    let r = alice.reply_from(&bot_id, q.as_str(), WAIT).await.unwrap();
+    assert!(r.body().contains("July 2025"), "{}", r.body());
+
+    // Alice's client withholds the room key from the bot's device.
+    let session = std::fs::read_to_string(dir.path().join("bot/session.json")).unwrap();
+    let session: serde_json::Value = serde_json::from_str(&session).unwrap();
+    let device = session["device_id"].as_str().unwrap().to_owned();
+    let user: matrix_sdk::ruma::OwnedUserId = bot_id.as_str().try_into().unwrap();
+    let bot_device = alice
+        .client
+        .encryption()
+        .get_device(&user, device.as_str().into())
+        .await
+        .unwrap()
+        .expect("alice knows the bot's device");
+    bot_device
+        .set_local_trust(matrix_sdk::encryption::LocalTrust::BlackListed)
+        .await
+        .unwrap();
+    // A new room key: the one in use was shared with the bot before.
+    dm.discard_room_key().await.unwrap();
+    let waiting = alice.say(&dm, EMPEROR).await.unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.contains("waiting for its key") && l.contains(waiting.as_str()))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the bot never saw the question"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bot.kill().await.unwrap(); // SIGKILL, the question waiting for its key
+    let _bot = spawn_bot(&config, &log);
+    let replies = alice
+        .collect(Duration::from_secs(20), |s| {
+            s.sender() == bot_id && s.in_reply_to() == Some(waiting.as_str())
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        replies.len(),
+        1,
+        "one reply to the waiting question: {replies:?}"
+    );
+    assert!(
+        replies[0].body().contains("couldn't read"),
+        "{}",
+        replies[0].body()
+    );
+
+    bot_device
+        .set_local_trust(matrix_sdk::encryption::LocalTrust::Unset)
+        .await
+        .unwrap();
+    // A fresh room key, shared with the bot's device again.
+    dm.discard_room_key().await.unwrap();
+    let q = alice.say(&dm, EMPEROR).await.unwrap();
+    let r = alice
+        .reply_from(&bot_id, q.as_str(), WAIT)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}; bot log:\n{}", tail(&log)));
+    assert!(r.body().contains("July 2025"), "{}", r.body());
+}
+
+/// The last lines of a log file, for a failure message.
+fn tail(log: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}
+
+/// Synapse's default message rate limits (0.5 a second, bursts of 3) against
+/// 30 questions at once: the bot's sends meet `M_LIMIT_EXCEEDED` for about a
+/// minute; every question is answered exactly once, and the bot answers
+/// promptly afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_minute_of_rate_limited_replies_loses_and_doubles_none() {
+    let dir = tempfile::TempDir::with_prefix("citebot-429-").unwrap();
+    let hs = Synapse::start(SynapseOptions {
+        dir: dir.path().join("synapse"),
+        port: None,
+        strict_ratelimits: true,
+    })
+    .await
+    .unwrap();
+    let admin = hs.register(&unique("admin"), PASSWORD, true).await.unwrap();
+    let (bot_name, alice_name) = (unique("citebot-429"), unique("alice"));
+    hs.register(&bot_name, PASSWORD, false).await.unwrap();
+    hs.register(&alice_name, PASSWORD, false).await.unwrap();
+    hs.override_ratelimit(&admin.access_token, &hs.user_id(&alice_name), 0, 0)
+        .await
+        .unwrap();
+    let bot = BotSetup::new(|c| {
+        c.matrix.homeserver = hs.url.clone();
+        c.matrix.user = bot_name.clone();
+        c.limits.user_burst = 100;
+        c.limits.user_per_minute = 1000;
+        c.limits.room_burst = 100;
+        c.limits.room_per_minute = 1000;
+        c.answer.typing = false;
+        c.answer.read_receipts = false;
+    })
+    .await;
+    let _running = bot.start();
+    let mut alice = Human::login(&hs.url, &alice_name, PASSWORD).await.unwrap();
+    let dm = room_with(&mut alice, &bot.user_id, Meet::Dm).await;
+    let mut asked = Vec::new();
+    for i in 0..30 {
+        let q = format!("When is the emperor visiting Mongolia? (#{i})");
+        asked.push(alice.say(&dm, &q).await.unwrap().to_string());
+    }
+    let started = std::time::Instant::now();
+    let mut replies: std::collections::HashMap<String, usize> = Default::default();
+    while asked.iter().any(|id| !replies.contains_key(id))
+        && started.elapsed() < Duration::from_secs(150)
+    {
+        for s in alice
+            .collect(Duration::from_secs(2), |s| {
+                s.sender() == bot.user_id && s.kind() == "m.room.message"
+            })
+            .await
+            .unwrap()
+        {
+            *replies
+                .entry(s.in_reply_to().unwrap_or_default().to_string())
+                .or_default() += 1;
+        }
+    }
+    let took = started.elapsed();
+    let counts: Vec<usize> = asked
+        .iter()
+        .map(|id| replies.get(id).copied().unwrap_or(0))
+        .collect();
+    assert_eq!(counts, [1; 30], "replies per question");
+    assert!(
+        took > Duration::from_secs(30),
+        "the limits held the replies back ({took:?})"
+    );
+    let more = bot_messages(&mut alice, &bot, QUIET).await;
+    assert!(more.is_empty(), "no duplicates: {more:?}");
+    hs.override_ratelimit(&admin.access_token, &bot.user_id, 0, 0)
+        .await
+        .unwrap();
+    let (_, r) = ask(&mut alice, &bot, &dm, EMPEROR).await;
+    assert!(r.body().contains("July 2025"), "{}", r.body());
+}
