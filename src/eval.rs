@@ -230,8 +230,8 @@ impl<'a> Cited<'a> {
     fn of_snippet(s: &'a Snippet) -> Cited<'a> {
         Cited {
             text: &s.text,
-            file: &s.file,
-            title: &s.title,
+            file: &s.page.file,
+            title: &s.page.title,
             heading: &s.heading,
             line: s.line,
         }
@@ -488,7 +488,10 @@ impl Bm25 {
         let mut writer = index.writer_with_num_threads(1, 50_000_000)?;
         for (i, s) in snippets.iter().enumerate() {
             let mut doc = TantivyDocument::default();
-            doc.add_text(field, format!("{}\n{}\n{}", s.title, s.heading, s.text));
+            doc.add_text(
+                field,
+                format!("{}\n{}\n{}", s.page.title, s.heading, s.text),
+            );
             doc.add_u64(ord, i as u64);
             writer.add_document(doc)?;
         }

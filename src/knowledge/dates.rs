@@ -54,9 +54,15 @@ pub(super) fn fill(
         entry.hash = format!("{:x}", h.finalize());
         if let Parsed::File(Ok((info, snippets))) = &mut entry.parsed {
             info.published = date;
+            // One new page record, shared by every snippet of the page again.
             let mut owned: Vec<_> = snippets.to_vec();
-            for s in &mut owned {
-                s.published = date;
+            if let Some(first) = owned.first() {
+                let mut page = (*first.page).clone();
+                page.published = date;
+                let page = Arc::new(page);
+                for s in &mut owned {
+                    s.page = page.clone();
+                }
             }
             *snippets = Arc::from(owned);
         }
@@ -242,7 +248,7 @@ mod tests {
         assert_eq!(date("new.md"), today);
         assert_eq!(date("untracked.md"), today);
         assert_eq!(date("edited.md"), today);
-        assert!(kb.snippets().all(|s| s.published.is_some()));
+        assert!(kb.snippets().all(|s| s.page.published.is_some()));
         // Outside a work tree: the file's time.
         let plain = tempfile::tempdir().unwrap();
         std::fs::write(plain.path().join("a.md"), "Text.\n").unwrap();

@@ -36,31 +36,37 @@ pub(crate) const MAX_SNIPPET_CHARS: usize = 800;
 /// Name of the synonyms file at the root of a knowledge folder.
 pub(crate) const SYNONYMS_FILE: &str = "synonyms.toml";
 
-/// One citable passage of a knowledge file. What a page's passages share (its
-/// path, title, source, URL, tags) and a section's (its heading) is one shared
-/// allocation, not a copy per passage: at a million passages the copies were a
-/// fifth of the bot's memory.
+/// One citable passage of a knowledge file. What a page's passages share is
+/// one [`PageInfo`] and a section's heading one string, not a copy per
+/// passage: at a million passages the copies were a fifth of the bot's memory.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Snippet {
     /// Stable id: file path (without `.md`), heading slug and ordinal under that heading.
     pub id: String,
-    /// Path relative to the knowledge folder's parent, e.g. `knowledge/x.md`.
-    pub file: Arc<str>,
-    /// Sub-folder of the knowledge folder ("" at its root): the snippet's collection.
-    pub collection: Arc<str>,
+    #[serde(flatten)]
+    pub page: Arc<PageInfo>,
     /// 1-based line where the snippet's text starts.
     pub line: usize,
-    pub title: Arc<str>,
     /// Headings above the snippet, outermost first, joined with " › ".
     pub heading: Arc<str>,
-    pub source: Arc<str>,
     pub url: Option<Arc<str>>,
-    pub published: Option<NaiveDate>,
-    pub tags: Arc<[String]>,
     pub text: String,
     /// Byte ranges of `text` that are code, shown verbatim.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub code: Vec<(usize, usize)>,
+}
+
+/// What every passage of a page shares.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PageInfo {
+    /// Path relative to the knowledge folder's parent, e.g. `knowledge/x.md`.
+    pub file: String,
+    /// Sub-folder of the knowledge folder ("" at its root): the passages' collection.
+    pub collection: String,
+    pub title: String,
+    pub source: String,
+    pub published: Option<NaiveDate>,
+    pub tags: Vec<String>,
 }
 
 /// What is wrong with a knowledge file.
@@ -915,14 +921,15 @@ impl Page<'_> {
     fn snippets(&self, groups: Vec<markdown::Group>) -> Vec<Snippet> {
         let mut snippets = Vec::new();
         let mut ordinals: BTreeMap<Arc<str>, usize> = BTreeMap::new();
-        let (file, collection, title, source): (Arc<str>, Arc<str>, Arc<str>, Arc<str>) = (
-            self.file.into(),
-            self.collection.into(),
-            self.title.into(),
-            self.source.into(),
-        );
+        let page = Arc::new(PageInfo {
+            file: self.file.into(),
+            collection: self.collection.into(),
+            title: self.title.into(),
+            source: self.source.into(),
+            published: self.meta.published,
+            tags: self.meta.tags.clone(),
+        });
         let url: Option<Arc<str>> = self.meta.url.as_deref().map(Arc::from);
-        let tags: Arc<[String]> = self.meta.tags.clone().into();
         for group in groups {
             let heading: Arc<str> = self.heading_of(&group).into();
             for mut part in markdown::cut(&group.parts, MAX_SNIPPET_CHARS) {
@@ -934,15 +941,10 @@ impl Page<'_> {
                 *n += 1;
                 snippets.push(Snippet {
                     id: snippet_id(self.id_base, &heading, *n),
-                    file: file.clone(),
-                    collection: collection.clone(),
+                    page: page.clone(),
                     line: self.body_line + group.line - 1,
-                    title: title.clone(),
                     heading: heading.clone(),
-                    source: source.clone(),
                     url: url.clone(),
-                    published: self.meta.published,
-                    tags: tags.clone(),
                     text: part.text,
                     code: part.code,
                 });
@@ -1223,8 +1225,8 @@ mod tests {
                 ("v#dates-1", "Dates", 20, "It ended on March 5."),
             ]
         );
-        assert_eq!(s[0].published, NaiveDate::from_ymd_opt(2025, 3, 5));
-        assert_eq!(&*s[0].source, "Paper");
+        assert_eq!(s[0].page.published, NaiveDate::from_ymd_opt(2025, 3, 5));
+        assert_eq!(s[0].page.source, "Paper");
     }
 
     #[test]
@@ -1326,7 +1328,7 @@ mod tests {
             assert_eq!(info.title, *title, "{file}");
             assert_eq!(info.source, "Ops docs", "{file}");
             assert_eq!(&*s[0].heading, *heading, "{file}");
-            assert_eq!(&*s[0].title, *title, "{file}");
+            assert_eq!(s[0].page.title, *title, "{file}");
         }
         let (_, s) = parse_file(
             "docs/notes.txt",

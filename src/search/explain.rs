@@ -54,7 +54,7 @@ impl Snapshot {
             .take(n)
             .map(|s| ExplainedPassage {
                 id: s.snippet.id.clone(),
-                title: s.snippet.title.to_string(),
+                title: s.snippet.page.title.clone(),
                 heading: s.snippet.heading.to_string(),
                 bm25: s.bm25,
                 coverage: s.coverage,

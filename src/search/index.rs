@@ -18,7 +18,7 @@ use super::synonyms::Synonyms;
 use crate::knowledge::{FileInfo, KnowledgeBase, KnowledgeError, Snippet, SynonymGroup};
 
 /// Bumped whenever the schema or the analyzers change, so old indexes rebuild.
-const FORMAT: u32 = 5;
+const FORMAT: u32 = 6;
 
 /// tantivy's indexing memory per thread: it flushes a segment when full, so a
 /// generous budget means fewer, larger segments to write and merge. It is a
@@ -358,11 +358,11 @@ impl Store {
         let f = self.fields;
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &s.id);
-        doc.add_text(f.file, &s.file);
-        doc.add_text(f.collection, &s.collection);
-        doc.add_text(f.title, &s.title);
+        doc.add_text(f.file, &s.page.file);
+        doc.add_text(f.collection, &s.page.collection);
+        doc.add_text(f.title, &s.page.title);
         doc.add_text(f.heading, &s.heading);
-        doc.add_text(f.tags, s.tags.join(", "));
+        doc.add_text(f.tags, s.page.tags.join(", "));
         doc.add_text(f.body, &s.text);
         doc.add_text(f.prefix, &s.text);
         doc.add_text(f.prefix, &s.heading);

@@ -499,7 +499,7 @@ impl Snapshot {
         let today = chrono::Local::now().date_naive();
         let freshness = answer.as_ref().and_then(|line| {
             let due = answer::overdue(&line.text, today)?;
-            let source_date = ranked[0].snippet.published?.to_string();
+            let source_date = ranked[0].snippet.page.published?.to_string();
             Some(Freshness { source_date, due })
         });
         let closest_topics = if answered {
@@ -517,12 +517,12 @@ impl Snapshot {
                 id: s.snippet.id.clone(),
                 highlights: s.highlights,
                 citation: Citation {
-                    title: s.snippet.title.to_string(),
+                    title: s.snippet.page.title.clone(),
                     heading: s.snippet.heading.to_string(),
-                    source: s.snippet.source.to_string(),
+                    source: s.snippet.page.source.clone(),
                     url: s.snippet.url.as_deref().map(str::to_string),
-                    published: s.snippet.published.map(|d| d.to_string()),
-                    file: s.snippet.file.to_string(),
+                    published: s.snippet.page.published.map(|d| d.to_string()),
+                    file: s.snippet.page.file.clone(),
                     line: s.snippet.line,
                 },
                 text: s.snippet.text.clone(),
@@ -548,7 +548,7 @@ impl Snapshot {
         let near = ranked
             .iter()
             .filter(|s| s.coverage > 0.0)
-            .map(|s| topic(&s.snippet.title, &s.snippet.heading));
+            .map(|s| topic(&s.snippet.page.title, &s.snippet.heading));
         let all = self
             .files
             .iter()

@@ -216,7 +216,7 @@ impl Snapshot {
         out.sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
-                .then_with(|| a.snippet.file.cmp(&b.snippet.file))
+                .then_with(|| a.snippet.page.file.cmp(&b.snippet.page.file))
                 .then_with(|| a.snippet.line.cmp(&b.snippet.line))
         });
         Ok(out)
@@ -366,8 +366,8 @@ impl<'a> Rescorer<'a> {
 /// candidates): matches there count for [`HEADING`].
 fn meta_text(snippet: &Snippet, out: &mut String) {
     out.clear();
-    write!(out, "{} \n {} \n ", snippet.title, snippet.heading).expect("writing to a String");
-    for (i, tag) in snippet.tags.iter().enumerate() {
+    write!(out, "{} \n {} \n ", snippet.page.title, snippet.heading).expect("writing to a String");
+    for (i, tag) in snippet.page.tags.iter().enumerate() {
         out.push_str(if i == 0 { "" } else { ", " });
         out.push_str(tag);
     }
