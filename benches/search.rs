@@ -240,31 +240,18 @@ fn question_length_report(engine: &Engine, vocab: &[String]) {
     );
 }
 
-/// Peak and current resident memory of this process (kB), from /proc.
-fn rss_kb() -> (u64, u64) {
+/// Fields of this process's /proc status, in kB, in the order named: peak and
+/// current resident memory (`VmHWM:`, `VmRSS:`), or resident memory by kind
+/// (`RssAnon:` heap and other anonymous memory, `RssFile:` mapped index pages).
+fn status_kb<const N: usize>(names: [&str; N]) -> [u64; N] {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
+    names.map(|name| {
         status
             .lines()
             .find_map(|l| l.strip_prefix(name))
             .and_then(|v| v.split_whitespace().next()?.parse().ok())
             .unwrap_or(0)
-    };
-    (field("VmHWM:"), field("VmRSS:"))
-}
-
-/// Resident memory by kind (kB): heap and other anonymous memory, and pages of
-/// mapped files (the index's), from /proc.
-fn rss_split_kb() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("RssAnon:"), field("RssFile:"))
+    })
 }
 
 /// The serving side alone, in a fresh process (`CITEBOT_BENCH_SERVE=knowledge
@@ -277,7 +264,7 @@ fn serve_only(spec: &str) {
     let engine = Engine::open(&SearchSettings::new(knowledge, Some(index.into()))).unwrap();
     let opened = t.elapsed();
     let vocab = vocabulary(&mut Rng(0x9E37_79B9_7F4A_7C15), 50_000);
-    let (anon_open, file_open) = rss_split_kb();
+    let [anon_open, file_open] = status_kb(["RssAnon:", "RssFile:"]);
     let questions = generated_questions(&vocab, 1000, 42);
     // For profiling one kind: `CITEBOT_BENCH_KIND=0..3` (when, what, typo,
     // unknown words) and `CITEBOT_BENCH_ROUNDS=N`.
@@ -295,8 +282,8 @@ fn serve_only(spec: &str) {
             }
         }
     }
-    let (peak, now) = rss_kb();
-    let (anon, file) = rss_split_kb();
+    let [peak, now] = status_kb(["VmHWM:", "VmRSS:"]);
+    let [anon, file] = status_kb(["RssAnon:", "RssFile:"]);
     println!(
         "serving process: opened the index (knowledge read, nothing rebuilt) in {opened:?}; after 1,000 questions RSS {} MB, peak {} MB (heap and other anonymous {} MB, index pages {} MB; just after opening {} + {} MB)",
         now / 1024,
