@@ -243,6 +243,30 @@ async fn the_bot_waits_out_a_homeserver_down_at_start_and_mid_conversation() {
     running.stop().await;
 }
 
+/// A private Synapse with its default message rate limits, and an admin's
+/// access token.
+async fn strict_synapse(dir: &std::path::Path) -> (Synapse, String) {
+    let hs = Synapse::start(SynapseOptions {
+        dir: dir.join("synapse"),
+        port: None,
+        strict_ratelimits: true,
+    })
+    .await
+    .unwrap();
+    let admin = hs.register(&unique("admin"), PASSWORD, true).await.unwrap();
+    (hs, admin.access_token)
+}
+
+/// A person on `hs` who may send quickly: only the bot meets the limits.
+async fn unlimited_person(hs: &Synapse, admin: &str, prefix: &str) -> Human {
+    let name = unique(prefix);
+    hs.register(&name, PASSWORD, false).await.unwrap();
+    hs.override_ratelimit(admin, &hs.user_id(&name), 0, 0)
+        .await
+        .unwrap();
+    Human::login(&hs.url, &name, PASSWORD).await.unwrap()
+}
+
 /// `citebot run` as its own process, logging to `log`: a copy of the binary
 /// installed in the config's folder, run from there, as a deployment runs it
 /// (nothing of the checkout is used).
@@ -279,26 +303,13 @@ fn spawn_bot(config: &std::path::Path, log: &std::path::Path) -> tokio::process:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replies_in_flight_when_the_bot_is_killed_are_sent_once_after_restart() {
     let dir = tempfile::TempDir::with_prefix("citebot-strict-synapse-").unwrap();
-    let hs = Synapse::start(SynapseOptions {
-        dir: dir.path().join("synapse"),
-        port: None,
-        strict_ratelimits: true,
-    })
-    .await
-    .unwrap();
-    let admin = hs.register(&unique("admin"), PASSWORD, true).await.unwrap();
+    let (hs, admin) = strict_synapse(dir.path()).await;
     let bot_name = unique("citebot-kill");
     hs.register(&bot_name, PASSWORD, false).await.unwrap();
     let bot_id = hs.user_id(&bot_name);
     let mut people = Vec::new();
     for name in ["alice", "bob"] {
-        let name = unique(name);
-        hs.register(&name, PASSWORD, false).await.unwrap();
-        // The people may send quickly; only the bot meets the limits.
-        hs.override_ratelimit(&admin.access_token, &hs.user_id(&name), 0, 0)
-            .await
-            .unwrap();
-        people.push(Human::login(&hs.url, &name, PASSWORD).await.unwrap());
+        people.push(unlimited_person(&hs, &admin, name).await);
     }
     let knowledge = knowledge();
     let config = dir.path().join("config.toml");
@@ -647,20 +658,10 @@ fn tail(log: &std::path::Path) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_minute_of_rate_limited_replies_loses_and_doubles_none() {
     let dir = tempfile::TempDir::with_prefix("citebot-429-").unwrap();
-    let hs = Synapse::start(SynapseOptions {
-        dir: dir.path().join("synapse"),
-        port: None,
-        strict_ratelimits: true,
-    })
-    .await
-    .unwrap();
-    let admin = hs.register(&unique("admin"), PASSWORD, true).await.unwrap();
-    let (bot_name, alice_name) = (unique("citebot-429"), unique("alice"));
+    let (hs, admin) = strict_synapse(dir.path()).await;
+    let bot_name = unique("citebot-429");
     hs.register(&bot_name, PASSWORD, false).await.unwrap();
-    hs.register(&alice_name, PASSWORD, false).await.unwrap();
-    hs.override_ratelimit(&admin.access_token, &hs.user_id(&alice_name), 0, 0)
-        .await
-        .unwrap();
+    let mut alice = unlimited_person(&hs, &admin, "alice").await;
     let bot = BotSetup::new(|c| {
         c.matrix.homeserver = hs.url.clone();
         c.matrix.user = bot_name.clone();
@@ -673,7 +674,6 @@ async fn a_minute_of_rate_limited_replies_loses_and_doubles_none() {
     })
     .await;
     let _running = bot.start();
-    let mut alice = Human::login(&hs.url, &alice_name, PASSWORD).await.unwrap();
     let dm = room_with(&mut alice, &bot.user_id, Meet::Dm).await;
     let mut asked = Vec::new();
     for i in 0..30 {
@@ -709,7 +709,7 @@ async fn a_minute_of_rate_limited_replies_loses_and_doubles_none() {
     );
     let more = bot_messages(&mut alice, &bot, QUIET).await;
     assert!(more.is_empty(), "no duplicates: {more:?}");
-    hs.override_ratelimit(&admin.access_token, &bot.user_id, 0, 0)
+    hs.override_ratelimit(&admin, &bot.user_id, 0, 0)
         .await
         .unwrap();
     let (_, r) = ask(&mut alice, &bot, &dm, EMPEROR).await;
