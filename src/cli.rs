@@ -130,6 +130,9 @@ pub enum Command {
         /// List every miss.
         #[arg(long, short)]
         verbose: bool,
+        /// Re-rank with the semantic model in this folder (`search.semantic_model`).
+        #[arg(long)]
+        semantic_model: Option<PathBuf>,
     },
     /// Start a local Synapse, the bot and a demo user; ask sample questions and keep
     /// running so a person can join with any Matrix client (Ctrl-C stops everything).
@@ -208,7 +211,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             questions,
             json,
             verbose,
-        } => eval(&knowledge, &questions, json, verbose),
+            semantic_model,
+        } => eval(
+            &knowledge,
+            &questions,
+            json,
+            verbose,
+            semantic_model.as_deref(),
+        ),
         Command::Index => index(knowledge, index_dir),
         Command::Run {
             config,
@@ -273,10 +283,16 @@ fn ask(
 }
 
 /// `citebot eval`: answer quality on a question file, beside the BM25 baseline.
-fn eval(knowledge: &Path, questions: &Path, json: bool, verbose: bool) -> anyhow::Result<ExitCode> {
+fn eval(
+    knowledge: &Path,
+    questions: &Path,
+    json: bool,
+    verbose: bool,
+    semantic_model: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
     let list = crate::eval::read_questions(questions)
         .with_context(|| format!("cannot read {}", questions.display()))?;
-    let report = crate::eval::run(knowledge, &list)?;
+    let report = crate::eval::run(knowledge, &list, semantic_model)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(ExitCode::SUCCESS);

@@ -482,6 +482,9 @@ pub struct SearchConfig {
     pub index_check_secs: u64,
     /// Watch the knowledge folder and update the index as files change.
     pub watch: bool,
+    /// Folder of the semantic model that re-ranks candidates by meaning
+    /// (`scripts/model` installs it); `""` ranks by words alone.
+    pub semantic_model: PathBuf,
 }
 
 impl Default for SearchConfig {
@@ -496,6 +499,7 @@ impl Default for SearchConfig {
             max_concurrent: 0,
             index_check_secs: 30,
             watch: true,
+            semantic_model: PathBuf::new(),
         }
     }
 }
@@ -511,6 +515,8 @@ impl SearchConfig {
             max_question_words: self.max_question_words,
             max_question_bytes: self.max_question_bytes,
             sources: Vec::new(),
+            semantic_model: (!self.semantic_model.as_os_str().is_empty())
+                .then(|| self.semantic_model.clone()),
         }
     }
 

@@ -290,8 +290,14 @@ fn score_ranked(q: &Question, ranked: &[Cited], f: &mut Figures) -> Option<usize
 
 /// Runs every question through `engine` and the BM25 baseline built from the
 /// knowledge folder `dir`.
-pub fn run(dir: &Path, questions: &[Question]) -> anyhow::Result<Report> {
-    let engine = Engine::open(&SearchSettings::new(dir, None))?;
+pub fn run(
+    dir: &Path,
+    questions: &[Question],
+    semantic_model: Option<&Path>,
+) -> anyhow::Result<Report> {
+    let mut settings = SearchSettings::new(dir, None);
+    settings.semantic_model = semantic_model.map(Path::to_path_buf);
+    let engine = Engine::open(&settings)?;
     let kb = knowledge::load(dir)?;
     let snippets: Vec<&Snippet> = kb.snippets().collect();
     let bm25 = Bm25::new(&snippets)?;
@@ -321,7 +327,7 @@ pub fn run(dir: &Path, questions: &[Question]) -> anyhow::Result<Report> {
         let misses_before = report.misses.len();
         if let Some(out) = dump.as_mut() {
             use std::io::Write as _;
-            writeln!(out, "{}", dump_line(&snapshot, q)?)?;
+            writeln!(out, "{}", dump_line(&snapshot, engine.semantic(), q)?)?;
         }
         score_citebot(q, &a, &mut report);
         let hits = bm25.search(&q.text, 3)?;
@@ -350,8 +356,12 @@ pub fn run(dir: &Path, questions: &[Question]) -> anyhow::Result<Report> {
 
 /// One question's figures for offline fitting: its units and every candidate
 /// passage's scores, marked right or not.
-fn dump_line(snapshot: &Snapshot, q: &Question) -> anyhow::Result<serde_json::Value> {
-    let judged = snapshot.judge(&q.text, None, DEFAULT_MIN_CONFIDENCE)?;
+fn dump_line(
+    snapshot: &Snapshot,
+    semantic: Option<&crate::search::semantic::Semantic>,
+    q: &Question,
+) -> anyhow::Result<serde_json::Value> {
+    let judged = snapshot.judge(&q.text, None, DEFAULT_MIN_CONFIDENCE, semantic)?;
     let units: Vec<serde_json::Value> = judged
         .question
         .units
@@ -630,7 +640,7 @@ mod tests {
                 line: None,
             },
         ];
-        let r = run(&k, &questions).unwrap();
+        let r = run(&k, &questions, None).unwrap();
         assert_eq!(r.passages, 2);
         assert_eq!(
             (r.citebot.answerable, r.citebot.top1, r.citebot.answer),

@@ -42,13 +42,14 @@ impl Snapshot {
         n: usize,
         collections: Option<&[String]>,
         bar: f32,
+        semantic: Option<&super::semantic::Semantic>,
     ) -> Result<Explanation, SearchError> {
         let Judged {
             question: q,
             ranked,
             confidence,
             answered,
-        } = self.judge(question, collections, bar)?;
+        } = self.judge(question, collections, bar, semantic)?;
         let passages = ranked
             .iter()
             .take(n)

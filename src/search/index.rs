@@ -47,6 +47,8 @@ pub enum SearchError {
     Search(#[from] tantivy::TantivyError),
     #[error("stored snippet {0} is unreadable")]
     Corrupt(String),
+    #[error(transparent)]
+    Model(#[from] super::semantic::ModelError),
 }
 
 impl SearchError {

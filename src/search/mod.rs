@@ -11,6 +11,7 @@ pub(crate) mod question;
 pub(crate) mod rank;
 pub(crate) mod retrieve;
 pub(crate) mod scope;
+pub mod semantic;
 pub(crate) mod synonyms;
 pub(crate) mod typo;
 
@@ -31,6 +32,7 @@ use crate::knowledge::{self, FileInfo, KnowledgeError, Snippet};
 use index::Snapshot;
 use question::Question;
 use rank::{Judged, Scored};
+use semantic::Semantic;
 
 /// Where the knowledge lives and how answers are shaped.
 #[derive(Debug, Clone)]
@@ -49,6 +51,9 @@ pub struct SearchSettings {
     pub max_question_bytes: usize,
     /// Docs folders read besides `knowledge_dir`, each as one collection.
     pub sources: Vec<ExtraSource>,
+    /// The folder of the semantic model that re-ranks candidates by meaning
+    /// (`search.semantic_model`); `None` ranks by words alone.
+    pub semantic_model: Option<PathBuf>,
 }
 
 /// A docs folder read in place besides the knowledge folder.
@@ -93,6 +98,7 @@ impl SearchSettings {
             max_question_words: DEFAULT_MAX_QUESTION_WORDS,
             max_question_bytes: DEFAULT_MAX_QUESTION_BYTES,
             sources: Vec::new(),
+            semantic_model: None,
         }
     }
 }
@@ -234,6 +240,8 @@ pub struct Engine {
     rebuild_lock: Arc<std::sync::Mutex<()>>,
     /// Parsed files kept between refreshes, so a refresh re-parses only what changed.
     cache: Arc<std::sync::Mutex<knowledge::Cache>>,
+    /// The semantic model, when configured (its passage vectors outlive snapshots).
+    semantic: Option<Arc<Semantic>>,
 }
 
 impl Engine {
@@ -243,12 +251,22 @@ impl Engine {
         let mut cache = knowledge::Cache::default();
         let kb = load_knowledge(settings, &mut cache)?;
         let snapshot = Snapshot::open_or_build(settings.index_dir.as_deref(), kb)?;
+        let semantic = match &settings.semantic_model {
+            Some(dir) => Some(Arc::new(Semantic::load(dir)?)),
+            None => None,
+        };
         Ok(Engine {
+            semantic,
             settings: Arc::new(settings.clone()),
             current: Arc::new(RwLock::new(Arc::new(snapshot))),
             rebuild_lock: Arc::new(std::sync::Mutex::new(())),
             cache: Arc::new(std::sync::Mutex::new(cache)),
         })
+    }
+
+    /// The semantic model, when configured.
+    pub(crate) fn semantic(&self) -> Option<&Semantic> {
+        self.semantic.as_deref()
     }
 
     pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
@@ -272,6 +290,7 @@ impl Engine {
             n,
             options.collections.as_deref(),
             self.settings.min_confidence,
+            self.semantic.as_deref(),
         )?;
         answer.cut = cut;
         Ok(answer)
@@ -305,6 +324,7 @@ impl Engine {
             n,
             options.collections.as_deref(),
             self.settings.min_confidence,
+            self.semantic.as_deref(),
         )?;
         explanation.cut = cut;
         Ok(explanation)
@@ -481,13 +501,14 @@ impl Snapshot {
         n: usize,
         collections: Option<&[String]>,
         bar: f32,
+        semantic: Option<&Semantic>,
     ) -> Result<Answer, SearchError> {
         let Judged {
             question: q,
             ranked,
             confidence,
             answered,
-        } = self.judge(question, collections, bar)?;
+        } = self.judge(question, collections, bar, semantic)?;
         let answer = if answered {
             ranked[0]
                 .sentence
