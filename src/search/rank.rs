@@ -142,9 +142,6 @@ pub struct Scored {
     /// Where in the passage's text the sentence that best answers the question
     /// is, and how well it does.
     pub sentence: Option<(std::ops::Range<usize>, f32)>,
-    /// The cosine of the question and the passage in the semantic model's space
-    /// (0 without the model, or below the candidates it re-ranks).
-    pub semantic: f32,
 }
 
 impl Scored {
@@ -218,15 +215,7 @@ impl Snapshot {
         for &(bm25, addr) in &hits {
             out.push(rescorer.score(bm25, addr)?);
         }
-        // Equal scores put the passage earlier in its file first — not document
-        // order, which differs between builds of the same files (indexing is
-        // multi-threaded).
-        out.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.snippet.page.file.cmp(&b.snippet.page.file))
-                .then_with(|| a.snippet.line.cmp(&b.snippet.line))
-        });
+        out.sort_by(best_first);
         Ok(out)
     }
 }
@@ -246,20 +235,22 @@ fn rerank(model: &Semantic, q: &Question, ranked: &mut [Scored]) -> Result<(), S
         return Ok(());
     }
     let top = ranked.len().min(SEMANTIC_CANDIDATES);
-    let qv = model.embed(&q.text).map_err(SearchError::Model)?;
-    let w = SEMANTIC_WEIGHT;
+    let qv = model.embed(&q.text)?;
     for s in &mut ranked[..top] {
-        let pv = model.passage(&s.snippet).map_err(SearchError::Model)?;
-        s.semantic = cosine(&qv, &pv);
-        s.score += w * s.semantic;
+        s.score += SEMANTIC_WEIGHT * cosine(&qv, &model.passage(&s.snippet)?);
     }
-    ranked[..top].sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then_with(|| a.snippet.page.file.cmp(&b.snippet.page.file))
-            .then_with(|| a.snippet.line.cmp(&b.snippet.line))
-    });
+    ranked[..top].sort_by(best_first);
     Ok(())
+}
+
+/// Higher score first; equal scores put the passage earlier in its file first —
+/// not document order, which differs between builds of the same files (indexing
+/// is multi-threaded).
+fn best_first(a: &Scored, b: &Scored) -> std::cmp::Ordering {
+    b.score
+        .total_cmp(&a.score)
+        .then_with(|| a.snippet.page.file.cmp(&b.snippet.page.file))
+        .then_with(|| a.snippet.line.cmp(&b.snippet.line))
 }
 
 /// Scores candidates for one question by coverage, BM25 and best sentence.
@@ -364,7 +355,6 @@ impl<'a> Rescorer<'a> {
             body_terms,
             body_prefixes,
             sentence,
-            semantic: 0.0,
         })
     }
 

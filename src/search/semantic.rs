@@ -116,11 +116,6 @@ impl Semantic {
         Ok(v)
     }
 
-    /// How many passage vectors are cached.
-    pub fn cached(&self) -> usize {
-        self.lock().len()
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, FxHashMap<u64, Arc<[f32]>>> {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
