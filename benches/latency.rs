@@ -61,6 +61,14 @@ async fn main() -> anyhow::Result<()> {
         config.answer.read_receipts = false;
     }
     let engine = Engine::open(&config.search_settings())?;
+    println!(
+        "semantic model: {}",
+        if engine.has_semantic_model() {
+            "on (installed by scripts/model)"
+        } else {
+            "off (not installed)"
+        }
+    );
     let shutdown = CancellationToken::new();
     let bot = tokio::spawn(citebot::bot::run(config, engine, shutdown.clone()));
 

@@ -18,7 +18,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use citebot::search::{Engine, SearchSettings};
+use citebot::search::{Engine, SearchSettings, SemanticModel};
 use criterion::{BenchmarkId, Criterion};
 
 mod common;
@@ -157,6 +157,34 @@ fn latency_report(label: &str, engine: &Engine, questions: &[String], rounds: us
         times.last().unwrap(),
         percentile(&first, 0.5),
         percentile(&first, 0.99),
+    );
+}
+
+/// With the semantic model installed (`scripts/model`), reported apart: the
+/// time to embed the seed's passages, and a question's cost once they are.
+fn semantic_report(root: &Path, tmp: &Path, questions: &[String]) {
+    let model = root.join(citebot::search::DEFAULT_SEMANTIC_MODEL);
+    if !model.exists() {
+        println!("semantic model: not installed (scripts/model); not measured");
+        return;
+    }
+    let engine = Engine::open(&SearchSettings {
+        semantic_model: SemanticModel::Required(model),
+        ..SearchSettings::new(root.join("knowledge"), Some(tmp.join("seed-semantic")))
+    })
+    .unwrap();
+    let t = Instant::now();
+    let n = engine.embed_all(|| false).unwrap();
+    let took = t.elapsed();
+    println!(
+        "semantic model: {n} seed passages embedded in {took:?} ({:?} each)",
+        took / n.max(1) as u32
+    );
+    latency_report(
+        "seed knowledge base, semantic model",
+        &engine,
+        questions,
+        20,
     );
 }
 
@@ -316,6 +344,7 @@ fn main() {
     .unwrap();
     let seed_questions: Vec<String> = SEED_QUESTIONS.iter().map(|s| s.to_string()).collect();
     latency_report("seed knowledge base", &seed, &seed_questions, 500);
+    semantic_report(root, tmp.path(), &seed_questions);
     let mut group = c.benchmark_group("seed");
     for q in SEED_QUESTIONS {
         group.bench_with_input(BenchmarkId::new("ask", q), q, |b, q| {

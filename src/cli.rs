@@ -16,7 +16,7 @@ use crate::feedback;
 use crate::knowledge;
 use crate::messages;
 use crate::render;
-use crate::search::{AskOptions, Engine, SearchSettings};
+use crate::search::{AskOptions, Engine, SearchSettings, SemanticModel};
 
 /// The bot's configuration file when none is named.
 const DEFAULT_CONFIG: &str = "config.toml";
@@ -36,6 +36,11 @@ pub struct Cli {
     /// Folder of the on-disk index (rebuilt when the knowledge files change).
     #[arg(long, global = true, env = "CITEBOT_INDEX", default_value = config::DEFAULT_INDEX_DIR)]
     pub index: PathBuf,
+    /// Folder of the semantic model that re-ranks candidates by meaning
+    /// [default: models/all-MiniLM-L6-v2 when `scripts/model` installed it
+    /// there; "" ranks by words alone].
+    #[arg(long, global = true, env = "CITEBOT_SEMANTIC_MODEL", value_parser = clap::value_parser!(std::ffi::OsString))]
+    pub semantic_model: Option<std::ffi::OsString>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -130,9 +135,6 @@ pub enum Command {
         /// List every miss.
         #[arg(long, short)]
         verbose: bool,
-        /// Re-rank with the semantic model in this folder (`search.semantic_model`).
-        #[arg(long)]
-        semantic_model: Option<PathBuf>,
     },
     /// Start a local Synapse, the bot and a demo user; ask sample questions and keep
     /// running so a person can join with any Matrix client (Ctrl-C stops everything).
@@ -191,8 +193,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let Cli {
         knowledge,
         index: index_dir,
+        semantic_model,
         command,
     } = cli;
+    let semantic_model = SemanticModel::from_setting(semantic_model.as_deref().map(Path::new));
+    let settings = |knowledge: PathBuf| SearchSettings {
+        semantic_model: semantic_model.clone(),
+        ..SearchSettings::new(knowledge, Some(index_dir.clone()))
+    };
     match command {
         Command::Ask {
             json,
@@ -203,7 +211,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let settings = SearchSettings {
                 passages,
-                ..SearchSettings::new(knowledge, Some(index_dir))
+                ..settings(knowledge)
             };
             ask(&settings, &question.join(" "), collections, json, why)
         }
@@ -211,15 +219,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             questions,
             json,
             verbose,
-            semantic_model,
-        } => eval(
-            &knowledge,
-            &questions,
-            json,
-            verbose,
-            semantic_model.as_deref(),
-        ),
-        Command::Index => index(knowledge, index_dir),
+        } => eval(&knowledge, &questions, json, verbose, semantic_model),
+        Command::Index => index(&settings(knowledge)),
         Command::Run {
             config,
             recovery_key_file,
@@ -230,9 +231,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             recovery_key.is_some(),
         ),
         Command::Status { config } => status(&config),
-        Command::Demo { dir, port } => {
-            demo(SearchSettings::new(knowledge, Some(index_dir)), dir, port)
-        }
+        Command::Demo { dir, port } => demo(settings(knowledge), dir, port),
         Command::Gaps {
             days,
             limit,
@@ -268,11 +267,13 @@ fn ask(
             "{}",
             messages::explanation(&engine.explain_with(question, &options)?)
         )?;
+        engine.save_vectors();
         return Ok(ExitCode::SUCCESS);
     }
     let answer = engine
         .ask_with(question, &options)
         .context("search failed")?;
+    engine.save_vectors();
     if json {
         writeln!(out, "{}", render::json(&answer))?;
     } else {
@@ -288,7 +289,7 @@ fn eval(
     questions: &Path,
     json: bool,
     verbose: bool,
-    semantic_model: Option<&Path>,
+    semantic_model: SemanticModel,
 ) -> anyhow::Result<ExitCode> {
     let list = crate::eval::read_questions(questions)
         .with_context(|| format!("cannot read {}", questions.display()))?;
@@ -303,10 +304,11 @@ fn eval(
         }
     }
     println!(
-        "{} questions over {} passages of {}",
+        "{} questions over {} passages of {} (semantic model: {})",
         report.questions,
         report.passages,
-        knowledge.display()
+        knowledge.display(),
+        if report.semantic_model { "on" } else { "off" }
     );
     for l in report.citebot.lines("citebot", true) {
         println!("{l}");
@@ -322,12 +324,19 @@ fn eval(
 }
 
 /// `citebot index`: rebuilds the on-disk index; exit 1 when a file could not be read.
-fn index(knowledge: PathBuf, index: PathBuf) -> anyhow::Result<ExitCode> {
-    let engine = Engine::open(&SearchSettings::new(knowledge, Some(index.clone())))
-        .context("cannot open the knowledge base")?;
+fn index(settings: &SearchSettings) -> anyhow::Result<ExitCode> {
+    let engine = Engine::open(settings).context("cannot open the knowledge base")?;
     let report = engine.rebuild().context("cannot build the index")?;
     println!("{report}");
-    println!("index: {}", index.display());
+    if engine.has_semantic_model() {
+        let embedded = engine
+            .embed_all(|| false)
+            .context("cannot embed the passages")?;
+        println!("semantic model: {embedded} passages embedded");
+    }
+    if let Some(index) = &settings.index_dir {
+        println!("index: {}", index.display());
+    }
     Ok(if report.errors.is_empty() {
         ExitCode::SUCCESS
     } else {

@@ -14,7 +14,7 @@ use anyhow::{Context, bail};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
-use crate::search::SearchSettings;
+use crate::search::{SearchSettings, SemanticModel};
 
 /// Env var that overrides `matrix.password`.
 pub(crate) const ENV_PASSWORD: &str = "CITEBOT_PASSWORD";
@@ -483,8 +483,9 @@ pub struct SearchConfig {
     /// Watch the knowledge folder and update the index as files change.
     pub watch: bool,
     /// Folder of the semantic model that re-ranks candidates by meaning
-    /// (`scripts/model` installs it); `""` ranks by words alone.
-    pub semantic_model: PathBuf,
+    /// (`scripts/model` installs it); unset: the default folder when the model
+    /// is installed there; `""` ranks by words alone.
+    pub semantic_model: Option<PathBuf>,
 }
 
 impl Default for SearchConfig {
@@ -499,7 +500,7 @@ impl Default for SearchConfig {
             max_concurrent: 0,
             index_check_secs: 30,
             watch: true,
-            semantic_model: PathBuf::new(),
+            semantic_model: None,
         }
     }
 }
@@ -515,8 +516,7 @@ impl SearchConfig {
             max_question_words: self.max_question_words,
             max_question_bytes: self.max_question_bytes,
             sources: Vec::new(),
-            semantic_model: (!self.semantic_model.as_os_str().is_empty())
-                .then(|| self.semantic_model.clone()),
+            semantic_model: SemanticModel::from_setting(self.semantic_model.as_deref()),
         }
     }
 

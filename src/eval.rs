@@ -23,7 +23,7 @@ use crate::knowledge::{self, Snippet};
 use crate::search::index::Snapshot;
 use crate::search::question::VariantKind;
 use crate::search::{
-    Answer, AskOptions, DEFAULT_MIN_CONFIDENCE, Engine, SearchError, SearchSettings,
+    Answer, AskOptions, DEFAULT_MIN_CONFIDENCE, Engine, SearchError, SearchSettings, SemanticModel,
 };
 use crate::text;
 
@@ -144,6 +144,8 @@ impl Figures {
 pub struct Report {
     pub questions: usize,
     pub passages: usize,
+    /// Whether citebot ranked with the semantic model.
+    pub semantic_model: bool,
     pub citebot: Figures,
     pub bm25: Figures,
     pub misses: Vec<String>,
@@ -293,10 +295,10 @@ fn score_ranked(q: &Question, ranked: &[Cited], f: &mut Figures) -> Option<usize
 pub fn run(
     dir: &Path,
     questions: &[Question],
-    semantic_model: Option<&Path>,
+    semantic_model: SemanticModel,
 ) -> anyhow::Result<Report> {
     let mut settings = SearchSettings::new(dir, None);
-    settings.semantic_model = semantic_model.map(Path::to_path_buf);
+    settings.semantic_model = semantic_model;
     let engine = Engine::open(&settings)?;
     let kb = knowledge::load(dir)?;
     let snippets: Vec<&Snippet> = kb.snippets().collect();
@@ -304,6 +306,7 @@ pub fn run(
     let mut report = Report {
         questions: questions.len(),
         passages: snippets.len(),
+        semantic_model: engine.has_semantic_model(),
         citebot: Figures::default(),
         bm25: Figures::default(),
         misses: Vec::new(),
@@ -640,7 +643,7 @@ mod tests {
                 line: None,
             },
         ];
-        let r = run(&k, &questions, None).unwrap();
+        let r = run(&k, &questions, SemanticModel::Off).unwrap();
         assert_eq!(r.passages, 2);
         assert_eq!(
             (r.citebot.answerable, r.citebot.top1, r.citebot.answer),

@@ -307,6 +307,9 @@ pub struct Status {
     pub pulls: Vec<(String, String)>,
     /// `None` outside a running bot.
     pub uptime: Option<Duration>,
+    /// With a semantic model: how many of the passages it has embedded, of all
+    /// (a question asked before its passages are embedded waits for them).
+    pub semantic: Option<(usize, usize)>,
 }
 
 /// A git source's pull that worked, for `!status`.
@@ -360,6 +363,12 @@ pub fn status(s: &Status) -> Formatted {
             None => String::new(),
         }
     ));
+    lines.push(match s.semantic {
+        Some((embedded, of)) => {
+            format!("Semantic ranking: on, {embedded} of {of} passages embedded")
+        }
+        None => "Semantic ranking: off (words alone)".to_string(),
+    });
     if let Some(watching) = &s.watching {
         lines.push(format!("Knowledge folder: {watching}"));
         lines.push(match &s.last_reload {
@@ -860,6 +869,7 @@ mod tests {
             reload_failure: Some("disk <full>".into()),
             pulls: vec![("docs".into(), "pulled <now>".into())],
             uptime: Some(Duration::from_secs(3)),
+            semantic: None,
         };
         replies.push(("!status".into(), status(&s)));
         s.problems.clear();
@@ -961,6 +971,7 @@ mod tests {
             reload_failure: Some("disk <full>".into()),
             pulls: vec![],
             uptime: None,
+            semantic: Some((3, 4)),
         };
         let out = status(&s);
         assert!(out.plain.contains("Device: DEV"));
@@ -969,6 +980,10 @@ mod tests {
         assert!(out.plain.contains("(1m 5s ago)"), "{}", out.plain);
         assert!(out.plain.contains("Last reload error: disk <full>"));
         assert!(!out.plain.contains("Uptime"));
+        assert!(
+            out.plain
+                .contains("Semantic ranking: on, 3 of 4 passages embedded")
+        );
         assert!(out.html.contains("&lt;bad&gt;") && out.html.contains("&lt;full&gt;"));
     }
 
@@ -999,6 +1014,7 @@ mod tests {
             reload_failure: None,
             pulls: vec![],
             uptime: Some(Duration::from_secs(3)),
+            semantic: None,
         };
         let out = status(&s).plain;
         assert!(out.contains("Device: DEV"), "{out}");

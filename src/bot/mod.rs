@@ -392,6 +392,9 @@ fn start_tasks(
     bot.tasks
         .spawn(watch::post_to_admin_room(bot.clone(), admin_rx, synced_rx));
     watch::start(bot, admin_tx);
+    if bot.engine.has_semantic_model() {
+        bot.tasks.spawn(watch::embed_in_background(bot.clone()));
+    }
     if let Some(listener) = metrics_listener {
         bot.tasks.spawn(metrics::serve(bot.clone(), listener));
     }

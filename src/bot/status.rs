@@ -75,6 +75,7 @@ pub(crate) fn summary(
             })
             .unwrap_or_default(),
         uptime,
+        semantic: engine.semantic_progress(collections),
     }
 }
 

@@ -351,6 +351,30 @@ async fn guard_index(bot: &Arc<Bot>, admin: &mpsc::UnboundedSender<Formatted>) {
     }
 }
 
+/// Keeps the semantic model's passage vectors whole: embeds every passage it
+/// has not read, at start and after each reload, so a question costs the model
+/// only the question's own vector and no reply waits for a passage's.
+pub(super) async fn embed_in_background(bot: Arc<Bot>) {
+    loop {
+        let engine = bot.engine.clone();
+        let stop = bot.shutdown.clone();
+        let started = Instant::now();
+        match super::blocking(move || engine.embed_all(|| stop.is_cancelled())).await {
+            Ok(0) => {}
+            Ok(passages) => info!(
+                passages,
+                secs = started.elapsed().as_secs_f32(),
+                "passages embedded for the semantic model"
+            ),
+            Err(err) => warn!(error = %format!("{err:#}"), "embedding passages failed"),
+        }
+        tokio::select! {
+            _ = bot.shutdown.cancelled() => return,
+            _ = bot.engine.changed() => {}
+        }
+    }
+}
+
 /// Brings the index up to date (`changed`: the paths the watcher saw, for the
 /// log), then records and reports the outcome.
 async fn refresh(bot: &Arc<Bot>, admin: &mpsc::UnboundedSender<Formatted>, changed: &[PathBuf]) {

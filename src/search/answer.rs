@@ -262,7 +262,18 @@ pub fn best_sentence(
     passage: &str,
     coverage: impl Fn(Range<usize>) -> (f32, Vec<(usize, usize)>),
 ) -> Option<(Range<usize>, f32)> {
-    let mut best: Option<(f32, usize)> = None;
+    best_sentence_with(q, passage, coverage, |_| 0.0)
+}
+
+/// [`best_sentence`], the choice also weighing `bonus` of each sentence (the
+/// `i`th of [`text::sentences`]), which the score returned leaves out.
+pub fn best_sentence_with(
+    q: &Sought<'_>,
+    passage: &str,
+    coverage: impl Fn(Range<usize>) -> (f32, Vec<(usize, usize)>),
+    bonus: impl Fn(usize) -> f32,
+) -> Option<(Range<usize>, f32)> {
+    let mut best: Option<(f32, f32, usize)> = None;
     let sentences = text::sentences(passage);
     for (i, range) in sentences.iter().cloned().enumerate() {
         let sentence = &passage[range.clone()];
@@ -286,11 +297,12 @@ pub fn best_sentence(
             }
         }
         score -= 0.01 * i as f32;
-        if best.as_ref().is_none_or(|(s, _)| score > *s) {
-            best = Some((score, i));
+        let chosen_by = score + bonus(i);
+        if best.as_ref().is_none_or(|(c, _, _)| chosen_by > *c) {
+            best = Some((chosen_by, score, i));
         }
     }
-    let (score, i) = best?;
+    let (_, score, i) = best?;
     // The sentence that matches the question best may leave out what was asked
     // for (a date, a number, a name) while the next one, or the one before,
     // holds it ("…is home to Fort Hamilton. Established in 1825…"): the answer
@@ -575,5 +587,46 @@ mod tests {
             best_sentence(&q("what is fort hamilton", Kind::What), passage, cover).unwrap();
         let what = &passage[what];
         assert!(what.ends_with("active duty base."), "{what}");
+    }
+
+    #[test]
+    fn a_bonus_sways_the_choice_but_not_the_score() {
+        let passage =
+            "The shelter opened in 1990. Volunteers walk the dogs at dawn. The cats sleep.";
+        let ranges = text::sentences(passage);
+        // Words alone favour the first sentence a little.
+        let cover = |r: Range<usize>| (if r == ranges[0] { 0.5 } else { 0.4 }, Vec::new());
+        let sought = Sought {
+            text: "who takes the dogs out",
+            kind: Kind::What,
+            tense: Tense::Neutral,
+        };
+        let cases: [(&str, [f32; 3], &str); 3] = [
+            ("no bonus", [0.0; 3], "The shelter opened in 1990."),
+            (
+                "a small one",
+                [0.0, 0.05, 0.0],
+                "The shelter opened in 1990.",
+            ),
+            (
+                "one past the gap",
+                [0.0, 0.5, 0.0],
+                "Volunteers walk the dogs at dawn.",
+            ),
+        ];
+        for (what, bonus, want) in cases {
+            let (range, score) = best_sentence_with(&sought, passage, cover, |i| bonus[i]).unwrap();
+            assert_eq!(&passage[range.clone()], want, "{what}");
+            let own = cover(range).0
+                - 0.01
+                    * ranges
+                        .iter()
+                        .position(|r| passage[r.clone()] == *want)
+                        .unwrap() as f32;
+            assert!(
+                (score - own).abs() < 1e-6,
+                "{what}: the score is the sentence's own"
+            );
+        }
     }
 }

@@ -474,7 +474,10 @@ fn wipe(dir: &Path) -> Result<(), SearchError> {
     };
     for entry in entries {
         let entry = entry.map_err(io)?;
-        if entry.file_name() != ".gitkeep" && entry.path().is_file() {
+        // The semantic model's vectors are keyed by passage text, not by the
+        // index, and cost minutes to compute again.
+        let keep = [".gitkeep", super::semantic::VECTORS_FILE];
+        if !keep.iter().any(|k| entry.file_name() == *k) && entry.path().is_file() {
             std::fs::remove_file(entry.path()).map_err(io)?;
         }
     }
@@ -492,6 +495,8 @@ pub struct Snapshot {
     pub files: Vec<FileInfo>,
     pub errors: Vec<KnowledgeError>,
     pub built_at: String,
+    /// The content hash of the knowledge it was built from.
+    pub knowledge_hash: String,
     snippet_count: usize,
     /// The knowledge's snippets in memory (shared with the parse cache), found by
     /// the `key` fast field of each segment: reading a candidate this way skips
@@ -575,6 +580,7 @@ impl Snapshot {
             synonyms,
             errors,
             built_at: payload.built_at,
+            knowledge_hash: payload.hash,
         })
     }
 
@@ -602,6 +608,11 @@ impl Snapshot {
     pub fn rebuild_fresh(dir: &Path, kb: KnowledgeBase) -> Result<Snapshot, SearchError> {
         wipe(dir)?;
         Arc::new(Store::open(Some(dir))?).snapshot(kb, true)
+    }
+
+    /// Every snippet of the knowledge this snapshot was built from.
+    pub fn snippets(&self) -> impl Iterator<Item = &Snippet> {
+        self.in_memory.files.iter().flat_map(|f| f.iter())
     }
 
     /// Brings the index of this snapshot's store up to date with `kb`; `force`

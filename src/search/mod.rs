@@ -16,7 +16,7 @@ pub(crate) mod synonyms;
 pub(crate) mod typo;
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
@@ -51,9 +51,64 @@ pub struct SearchSettings {
     pub max_question_bytes: usize,
     /// Docs folders read besides `knowledge_dir`, each as one collection.
     pub sources: Vec<ExtraSource>,
-    /// The folder of the semantic model that re-ranks candidates by meaning
-    /// (`search.semantic_model`); `None` ranks by words alone.
-    pub semantic_model: Option<PathBuf>,
+    /// The semantic model that re-ranks candidates by meaning
+    /// (`search.semantic_model`), if any.
+    pub semantic_model: SemanticModel,
+}
+
+/// Whether and where the semantic model is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SemanticModel {
+    /// Rank by words alone.
+    Off,
+    /// The model in this folder when one is installed there (`scripts/model`),
+    /// else words alone: what `citebot` does unless told otherwise.
+    IfInstalled(PathBuf),
+    /// The model in this folder; not finding it there is an error.
+    Required(PathBuf),
+}
+
+/// Where `scripts/model` installs the semantic model, relative to the working
+/// directory like `knowledge/` and `index/`.
+pub const DEFAULT_SEMANTIC_MODEL: &str = "models/all-MiniLM-L6-v2";
+
+impl SemanticModel {
+    /// The setting as written in the config or on the command line: absent is
+    /// the default folder if installed, `""` is off, a folder is required.
+    pub fn from_setting(setting: Option<&Path>) -> SemanticModel {
+        match setting {
+            None => SemanticModel::IfInstalled(DEFAULT_SEMANTIC_MODEL.into()),
+            Some(p) if p.as_os_str().is_empty() => SemanticModel::Off,
+            Some(p) => SemanticModel::Required(p.to_path_buf()),
+        }
+    }
+
+    /// The model this setting names, loaded, with the passage vectors saved
+    /// beside the index in `index_dir`.
+    fn open(&self, index_dir: Option<&Path>) -> Result<Option<Arc<Semantic>>, SearchError> {
+        let dir = match self {
+            SemanticModel::Off => return Ok(None),
+            SemanticModel::IfInstalled(dir) if !dir.exists() => {
+                tracing::info!(model = %dir.display(), "no semantic model installed there (scripts/model); ranking by words alone");
+                return Ok(None);
+            }
+            SemanticModel::IfInstalled(dir) | SemanticModel::Required(dir) => dir,
+        };
+        let model = match Semantic::load(dir) {
+            Ok(model) => model,
+            // An install nobody asked for by name must not stop the bot.
+            Err(e) if matches!(self, SemanticModel::IfInstalled(_)) => {
+                tracing::warn!(error = %e, "the semantic model cannot be loaded (run scripts/model again); ranking by words alone");
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(index) = index_dir {
+            model.read_vectors(&index.join(semantic::VECTORS_FILE));
+        }
+        tracing::info!(model = %dir.display(), "semantic model loaded");
+        Ok(Some(Arc::new(model)))
+    }
 }
 
 /// A docs folder read in place besides the knowledge folder.
@@ -98,7 +153,7 @@ impl SearchSettings {
             max_question_words: DEFAULT_MAX_QUESTION_WORDS,
             max_question_bytes: DEFAULT_MAX_QUESTION_BYTES,
             sources: Vec::new(),
-            semantic_model: None,
+            semantic_model: SemanticModel::Off,
         }
     }
 }
@@ -242,6 +297,8 @@ pub struct Engine {
     cache: Arc<std::sync::Mutex<knowledge::Cache>>,
     /// The semantic model, when configured (its passage vectors outlive snapshots).
     semantic: Option<Arc<Semantic>>,
+    /// Told each time a new version of the knowledge is served.
+    changed: Arc<tokio::sync::Notify>,
 }
 
 impl Engine {
@@ -251,12 +308,12 @@ impl Engine {
         let mut cache = knowledge::Cache::default();
         let kb = load_knowledge(settings, &mut cache)?;
         let snapshot = Snapshot::open_or_build(settings.index_dir.as_deref(), kb)?;
-        let semantic = match &settings.semantic_model {
-            Some(dir) => Some(Arc::new(Semantic::load(dir)?)),
-            None => None,
-        };
+        let semantic = settings
+            .semantic_model
+            .open(settings.index_dir.as_deref())?;
         Ok(Engine {
             semantic,
+            changed: Arc::new(tokio::sync::Notify::new()),
             settings: Arc::new(settings.clone()),
             current: Arc::new(RwLock::new(Arc::new(snapshot))),
             rebuild_lock: Arc::new(std::sync::Mutex::new(())),
@@ -267,6 +324,90 @@ impl Engine {
     /// The semantic model, when configured.
     pub(crate) fn semantic(&self) -> Option<&Semantic> {
         self.semantic.as_deref()
+    }
+
+    /// Returns once a new version of the knowledge is served (a refresh or
+    /// rebuild that changed something) since the last call returned.
+    pub async fn changed(&self) {
+        self.changed.notified().await;
+    }
+
+    /// Whether a semantic model re-ranks this engine's answers.
+    pub fn has_semantic_model(&self) -> bool {
+        self.semantic.is_some()
+    }
+
+    /// Saves the passage vectors embedded since the last save beside the on-disk
+    /// index, so the next run does not embed them again. A failure costs only
+    /// that time, so it is logged, not returned.
+    pub fn save_vectors(&self) {
+        if let (Some(model), Some(index)) = (&self.semantic, &self.settings.index_dir) {
+            let file = index.join(semantic::VECTORS_FILE);
+            if let Err(e) = model.save(&file) {
+                tracing::warn!(file = %file.display(), error = %e, "cannot save the passage vectors");
+            }
+        }
+    }
+
+    /// With a semantic model: how many passages of `collections` (`None`: all)
+    /// it has embedded, and how many there are.
+    pub fn semantic_progress(&self, collections: Option<&[String]>) -> Option<(usize, usize)> {
+        let model = self.semantic.as_ref()?;
+        let snapshot = self.snapshot();
+        let mut embedded = 0;
+        let mut of = 0;
+        for snippet in snapshot
+            .snippets()
+            .filter(|s| self.in_scope(&s.page.file, collections))
+        {
+            of += 1;
+            embedded += usize::from(model.has_passage(snippet));
+        }
+        Some((embedded, of))
+    }
+
+    /// Embeds every passage of the current knowledge the model has not read yet,
+    /// saving the vectors as it goes, until done or until `stop` says so: after
+    /// this a question costs the model only its own vector. Returns how many
+    /// passages it embedded.
+    pub fn embed_all(&self, stop: impl Fn() -> bool) -> Result<usize, SearchError> {
+        /// Passages embedded between saves, at least: a crash loses at most
+        /// this many, or a quarter of those known, so that rewriting the file
+        /// costs little beside embedding.
+        const SAVE_EVERY: usize = 256;
+        let Some(model) = &self.semantic else {
+            return Ok(0);
+        };
+        let snapshot = self.snapshot();
+        let mut embedded = 0;
+        let mut failure = None;
+        for snippet in snapshot.snippets() {
+            if stop() {
+                self.save_vectors();
+                return Ok(embedded);
+            }
+            if model.has_passage(snippet) {
+                continue;
+            }
+            // One passage the model cannot read must not keep it from the rest.
+            match model.passage(snippet) {
+                Ok(_) => embedded += 1,
+                Err(e) => {
+                    tracing::warn!(passage = %snippet.id, error = %e, "cannot embed a passage");
+                    failure = Some(e);
+                }
+            }
+            let (unsaved, known) = model.unsaved();
+            if unsaved >= SAVE_EVERY.max(known / 4) {
+                self.save_vectors();
+            }
+        }
+        model.retain(snapshot.snippets());
+        self.save_vectors();
+        match failure {
+            Some(e) if embedded == 0 => Err(e.into()),
+            _ => Ok(embedded),
+        }
     }
 
     pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
@@ -392,7 +533,14 @@ impl Engine {
         let errors = kb.errors.iter().map(ToString::to_string).collect();
         let snapshot = build(kb)?;
         let stats = snapshot.stats();
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(snapshot);
+        let now = snapshot.knowledge_hash.clone();
+        let before = std::mem::replace(
+            &mut *self.current.write().unwrap_or_else(|e| e.into_inner()),
+            Arc::new(snapshot),
+        );
+        if before.knowledge_hash != now {
+            self.changed.notify_one();
+        }
         Ok(RebuildReport {
             files: stats.files,
             snippets: stats.snippets,

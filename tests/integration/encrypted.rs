@@ -177,7 +177,7 @@ async fn bot_device_is_cross_signed_and_status_says_so() {
         &config,
         format!(
             "[matrix]\nhomeserver = {:?}\nuser = {:?}\ndata_dir = {:?}\n\
-             [search]\nknowledge_dir = {:?}\nindex_dir = \"\"\n",
+             [search]\nknowledge_dir = {:?}\nindex_dir = \"\"\nsemantic_model = \"\"\n",
             m.homeserver,
             m.user,
             m.data_dir.display().to_string(),

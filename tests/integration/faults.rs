@@ -321,7 +321,7 @@ async fn replies_in_flight_when_the_bot_is_killed_are_sent_once_after_restart() 
              [limits]\nuser_burst = 100\nuser_per_minute = 1000\nroom_burst = 100\nroom_per_minute = 1000\n\
              [answer]\ntyping = false\nread_receipts = false\n\
              [sync]\ntimeout_secs = 5\n\
-             [search]\nknowledge_dir = {:?}\nindex_dir = \"\"\n",
+             [search]\nknowledge_dir = {:?}\nindex_dir = \"\"\nsemantic_model = \"\"\n",
             hs.url,
             dir.path().join("bot").display().to_string(),
             knowledge.path().display().to_string(),
@@ -565,7 +565,7 @@ async fn a_question_waiting_for_its_key_when_the_bot_is_killed_gets_one_reply_af
              [access]\nallowed_inviters = [\"@*:localhost\"]\n\
              [encryption]\nutd_wait_secs = 5\n\
              [sync]\ntimeout_secs = 5\n\
-             [search]\nknowledge_dir = {:?}\nindex_dir = \"\"\n",
+             [search]\nknowledge_dir = {:?}\nindex_dir = \"\"\nsemantic_model = \"\"\n",
             hs.url,
             dir.path().join("bot").display().to_string(),
             knowledge.path().display().to_string(),

@@ -129,7 +129,7 @@ impl BotSetup {
              [access]\nallowed_inviters = [\"@*:localhost\"]\n\
              [limits]\nuser_burst = 50\nuser_per_minute = 600\n\
              [sync]\ntimeout_secs = 10\n\
-             [search]\nknowledge_dir = {:?}\nindex_dir = \"\"\n",
+             [search]\nknowledge_dir = {:?}\nindex_dir = \"\"\nsemantic_model = \"\"\n",
             hs.url,
             data.path().join("bot").display().to_string(),
             knowledge.path().display().to_string(),
@@ -316,4 +316,23 @@ pub async fn bot_messages(human: &mut Human, bot: &BotSetup, within: Duration) -
         .iter()
         .map(|s| s.body().to_string())
         .collect()
+}
+
+/// The semantic model's folder, installed by `scripts/model` on first use (as
+/// the test Synapse is by `scripts/synapse`).
+pub fn semantic_model() -> PathBuf {
+    static MODEL: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    MODEL
+        .get_or_init(|| {
+            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+            let status = std::process::Command::new(root.join("scripts/model"))
+                .status()
+                .expect("scripts/model runs");
+            assert!(
+                status.success(),
+                "scripts/model could not install the model"
+            );
+            root.join(citebot::search::DEFAULT_SEMANTIC_MODEL)
+        })
+        .clone()
 }

@@ -69,7 +69,7 @@ async fn an_installed_binary_answers_with_the_checkout_moved_away() {
         format!(
             "[matrix]\nhomeserver = {:?}\nuser = {bot_name:?}\ndata_dir = \"state\"\n\
              [access]\nallowed_inviters = [\"@*:localhost\"]\n\
-             [search]\nknowledge_dir = {:?}\nindex_dir = \"index\"\n",
+             [search]\nknowledge_dir = {:?}\nindex_dir = \"index\"\nsemantic_model = \"\"\n",
             hs.url,
             knowledge.path().display().to_string(),
         ),

@@ -22,4 +22,5 @@ mod limits;
 mod metrics;
 mod reload;
 mod restart;
+mod semantic;
 mod sources;

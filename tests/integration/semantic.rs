@@ -1,0 +1,157 @@
+//! The semantic model as shipped (`scripts/model`): on when installed, off when
+//! told, its passage vectors kept beside the index; and the bot ranking by
+//! meaning through a real Synapse, embedding new passages in the background.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::harness::{Meet, WAIT, ask, ask_until, human, semantic_model, start_bot};
+
+/// Two passages a question's words match equally: only meaning ("puppies")
+/// tells the right one, which comes second in the file.
+const SHELTER: &str = "+++\ntitle = \"The animal shelter\"\nsource = \"Shelter handbook\"\npublished = 2026-01-10\n+++\n\n## Cats\n\nThe shelter looks after cats. Volunteers come every morning and every evening.\n\n## Dogs\n\nThe shelter looks after dogs. Volunteers come every morning and every evening.\n";
+
+const PUPPIES: &str =
+    "do volunteers come every morning and every evening to the shelter's puppies?";
+
+fn citebot(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_citebot"))
+        .current_dir(dir)
+        .env_remove("CITEBOT_KNOWLEDGE")
+        .env_remove("CITEBOT_INDEX")
+        .env_remove("CITEBOT_SEMANTIC_MODEL")
+        .args(args)
+        .output()
+        .expect("citebot runs")
+}
+
+/// The heading of the first passage of `citebot ask --json` run with `args`.
+fn first_heading(dir: &Path, args: &[&str]) -> String {
+    let mut all = args.to_vec();
+    all.extend(["ask", "--json", PUPPIES]);
+    let out = citebot(dir, &all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    json["passages"][0]["citation"]["heading"]
+        .as_str()
+        .unwrap_or("-")
+        .to_string()
+}
+
+#[test]
+fn the_installed_model_ranks_by_meaning_unless_turned_off() {
+    let model = semantic_model();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("knowledge")).unwrap();
+    std::fs::write(dir.path().join("knowledge/shelter.md"), SHELTER).unwrap();
+    let model_arg = model.to_str().unwrap();
+
+    // Words alone: a tie, broken by the order in the file.
+    assert_eq!(first_heading(dir.path(), &["--semantic-model", ""]), "Cats");
+
+    // `index` embeds every passage and keeps the vectors beside the index.
+    let out = citebot(dir.path(), &["--semantic-model", model_arg, "index"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("semantic model: 2 passages embedded"),
+        "{stdout}"
+    );
+    // Each passage: the whole and its two sentences, 384 floats each.
+    let vectors = dir.path().join("index/semantic.vectors");
+    assert!(std::fs::metadata(&vectors).unwrap().len() >= 2 * 3 * 384 * 4);
+    assert_eq!(
+        first_heading(dir.path(), &["--semantic-model", model_arg]),
+        "Dogs"
+    );
+    // Read back, not embedded again.
+    let out = citebot(dir.path(), &["--semantic-model", model_arg, "index"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("semantic model: 0 passages embedded"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // Installed where `scripts/model` puts it, it is on without being named.
+    std::fs::create_dir_all(dir.path().join("models")).unwrap();
+    std::os::unix::fs::symlink(&model, dir.path().join("models/all-MiniLM-L6-v2")).unwrap();
+    assert_eq!(first_heading(dir.path(), &[]), "Dogs");
+    assert_eq!(first_heading(dir.path(), &["--semantic-model", ""]), "Cats");
+
+    // A damaged vectors file (here cut short) costs only time: its passages
+    // are embedded again, and the file written whole.
+    let whole = std::fs::read(&vectors).unwrap();
+    std::fs::write(&vectors, &whole[..whole.len() - 3]).unwrap();
+    for embedded in ["2 passages embedded", "0 passages embedded"] {
+        let out = citebot(dir.path(), &["index"]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains(embedded), "{embedded}: {stdout}");
+    }
+    assert_eq!(first_heading(dir.path(), &[]), "Dogs");
+
+    // A model folder named but missing is an error that says which.
+    let out = citebot(
+        dir.path(),
+        &["--semantic-model", "no/such/model", "ask", "x"],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no/such/model") && stderr.contains("config.json"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bot_ranks_by_meaning_and_embeds_new_passages_in_the_background() {
+    let model = semantic_model();
+    let knowledge = tempfile::tempdir().unwrap();
+    std::fs::write(knowledge.path().join("shelter.md"), SHELTER).unwrap();
+    let mut alice = human("alice").await;
+    let dir = knowledge.path().to_path_buf();
+    let admin = alice.user_id().to_string();
+    let (bot, _running, room) = start_bot(&mut alice, Meet::Dm, |c| {
+        c.search.knowledge_dir = dir;
+        c.search.semantic_model = Some(model);
+        // Knowledge changes only through `!reload`.
+        c.search.watch = false;
+        c.access.admins = vec![admin];
+    })
+    .await;
+
+    // Embedded in the background before any question reaches them.
+    ask_until(&mut alice, &bot, &room, "!status", WAIT, |r| {
+        r.body()
+            .contains("Semantic ranking: on, 2 of 2 passages embedded")
+    })
+    .await;
+    let (_, r) = ask(&mut alice, &bot, &room, PUPPIES).await;
+    let body = r.body();
+    let first = |word: &str| body.find(word).unwrap_or(usize::MAX);
+    assert!(
+        first("Dogs") < first("Cats"),
+        "dogs are not cited first: {body}"
+    );
+
+    // A passage added and reloaded is embedded with no question asked.
+    std::fs::write(
+        knowledge.path().join("birds.md"),
+        "+++\ntitle = \"Birds\"\nsource = \"Shelter handbook\"\npublished = 2026-01-11\n+++\n\n## Parrots\n\nThe shelter also takes in parrots.\n",
+    )
+    .unwrap();
+    let (_, r) = ask(&mut alice, &bot, &room, "!reload").await;
+    assert!(r.body().contains("indexed 3 snippets"), "{}", r.body());
+    ask_until(&mut alice, &bot, &room, "!status", WAIT, |r| {
+        r.body()
+            .contains("Semantic ranking: on, 3 of 3 passages embedded")
+    })
+    .await;
+}
