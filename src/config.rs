@@ -483,8 +483,7 @@ pub struct SearchConfig {
     /// Watch the knowledge folder and update the index as files change.
     pub watch: bool,
     /// Folder of the semantic model that re-ranks candidates by meaning
-    /// (`scripts/model` installs it); unset: the default folder when the model
-    /// is installed there; `""` ranks by words alone.
+    /// (`scripts/model` installs it); unset or `""` ranks by words alone.
     pub semantic_model: Option<PathBuf>,
 }
 

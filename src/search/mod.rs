@@ -56,30 +56,28 @@ pub struct SearchSettings {
     pub semantic_model: SemanticModel,
 }
 
-/// Whether and where the semantic model is read.
+/// Whether and where the semantic model is read. Off unless named: it costs
+/// each question ~10 ms of CPU, which adds ~20–30 ms to a reply through a
+/// homeserver on 2 cores (`cargo bench --bench latency`), more than the reply
+/// latency goal allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SemanticModel {
     /// Rank by words alone.
     Off,
-    /// The model in this folder when one is installed there (`scripts/model`),
-    /// else words alone: what `citebot` does unless told otherwise.
-    IfInstalled(PathBuf),
     /// The model in this folder; not finding it there is an error.
     Required(PathBuf),
 }
 
-/// Where `scripts/model` installs the semantic model, relative to the working
-/// directory like `knowledge/` and `index/`.
+/// Where `scripts/model` installs the semantic model, relative to the checkout.
 pub const DEFAULT_SEMANTIC_MODEL: &str = "models/all-MiniLM-L6-v2";
 
 impl SemanticModel {
-    /// The setting as written in the config or on the command line: absent is
-    /// the default folder if installed, `""` is off, a folder is required.
+    /// The setting as written in the config or on the command line: absent or
+    /// `""` is off, a folder is required.
     pub fn from_setting(setting: Option<&Path>) -> SemanticModel {
         match setting {
-            None => SemanticModel::IfInstalled(DEFAULT_SEMANTIC_MODEL.into()),
-            Some(p) if p.as_os_str().is_empty() => SemanticModel::Off,
-            Some(p) => SemanticModel::Required(p.to_path_buf()),
+            Some(p) if !p.as_os_str().is_empty() => SemanticModel::Required(p.to_path_buf()),
+            _ => SemanticModel::Off,
         }
     }
 
@@ -88,21 +86,9 @@ impl SemanticModel {
     fn open(&self, index_dir: Option<&Path>) -> Result<Option<Arc<Semantic>>, SearchError> {
         let dir = match self {
             SemanticModel::Off => return Ok(None),
-            SemanticModel::IfInstalled(dir) if !dir.exists() => {
-                tracing::info!(model = %dir.display(), "no semantic model installed there (scripts/model); ranking by words alone");
-                return Ok(None);
-            }
-            SemanticModel::IfInstalled(dir) | SemanticModel::Required(dir) => dir,
+            SemanticModel::Required(dir) => dir,
         };
-        let model = match Semantic::load(dir) {
-            Ok(model) => model,
-            // An install nobody asked for by name must not stop the bot.
-            Err(e) if matches!(self, SemanticModel::IfInstalled(_)) => {
-                tracing::warn!(error = %e, "the semantic model cannot be loaded (run scripts/model again); ranking by words alone");
-                return Ok(None);
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let model = Semantic::load(dir)?;
         if let Some(index) = index_dir {
             model.read_vectors(&index.join(semantic::VECTORS_FILE));
         }

@@ -1,5 +1,5 @@
-//! The semantic model as shipped (`scripts/model`): on when installed, off when
-//! told, its passage vectors kept beside the index; and the bot ranking by
+//! The semantic model as shipped (`scripts/model`): on when named, off
+//! otherwise, its passage vectors kept beside the index; and the bot ranking by
 //! meaning through a real Synapse, embedding new passages in the background.
 
 use std::path::Path;
@@ -43,7 +43,7 @@ fn first_heading(dir: &Path, args: &[&str]) -> String {
 }
 
 #[test]
-fn the_installed_model_ranks_by_meaning_unless_turned_off() {
+fn a_named_model_ranks_by_meaning_and_keeps_its_vectors() {
     let model = semantic_model();
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("knowledge")).unwrap();
@@ -80,22 +80,23 @@ fn the_installed_model_ranks_by_meaning_unless_turned_off() {
         String::from_utf8_lossy(&out.stdout)
     );
 
-    // Installed where `scripts/model` puts it, it is on without being named.
+    // Off unless named, even installed where `scripts/model` puts it.
     std::fs::create_dir_all(dir.path().join("models")).unwrap();
     std::os::unix::fs::symlink(&model, dir.path().join("models/all-MiniLM-L6-v2")).unwrap();
-    assert_eq!(first_heading(dir.path(), &[]), "Dogs");
-    assert_eq!(first_heading(dir.path(), &["--semantic-model", ""]), "Cats");
+    assert_eq!(first_heading(dir.path(), &[]), "Cats");
+    let named = ["--semantic-model", "models/all-MiniLM-L6-v2"];
+    assert_eq!(first_heading(dir.path(), &named), "Dogs");
 
     // A damaged vectors file (here cut short) costs only time: its passages
     // are embedded again, and the file written whole.
     let whole = std::fs::read(&vectors).unwrap();
     std::fs::write(&vectors, &whole[..whole.len() - 3]).unwrap();
     for embedded in ["2 passages embedded", "0 passages embedded"] {
-        let out = citebot(dir.path(), &["index"]);
+        let out = citebot(dir.path(), &[named[0], named[1], "index"]);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(stdout.contains(embedded), "{embedded}: {stdout}");
     }
-    assert_eq!(first_heading(dir.path(), &[]), "Dogs");
+    assert_eq!(first_heading(dir.path(), &named), "Dogs");
 
     // A model folder named but missing is an error that says which.
     let out = citebot(
