@@ -6,7 +6,9 @@ use std::process::{Command, Output};
 
 const GOOD: &str = "+++\ntitle = \"Yurts\"\nsource = \"Steppe Weekly\"\nurl = \"https://example.org/yurts\"\npublished = 2024-06-01\n+++\n\n## Homes\n\nA ger is a round felt tent used by herders on the Mongolian steppe.\n\n## Festivals\n\nThe Naadam festival is held every July with wrestling, archery and horse racing.\n";
 
-fn citebot(dir: &Path, args: &[&str]) -> Output {
+/// The `citebot` binary run in `dir` with `args`, none of its settings taken
+/// from the environment.
+pub(crate) fn citebot(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_citebot"))
         .current_dir(dir)
         .env_remove("CITEBOT_KNOWLEDGE")

@@ -3,8 +3,8 @@
 //! meaning through a real Synapse, embedding new passages in the background.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
+use crate::cli::citebot;
 use crate::harness::{Meet, WAIT, ask, ask_until, human, semantic_model, start_bot};
 
 /// Two passages a question's words match equally: only meaning ("puppies")
@@ -13,17 +13,6 @@ const SHELTER: &str = "+++\ntitle = \"The animal shelter\"\nsource = \"Shelter h
 
 const PUPPIES: &str =
     "do volunteers come every morning and every evening to the shelter's puppies?";
-
-fn citebot(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_citebot"))
-        .current_dir(dir)
-        .env_remove("CITEBOT_KNOWLEDGE")
-        .env_remove("CITEBOT_INDEX")
-        .env_remove("CITEBOT_SEMANTIC_MODEL")
-        .args(args)
-        .output()
-        .expect("citebot runs")
-}
 
 /// The heading of the first passage of `citebot ask --json` run with `args`.
 fn first_heading(dir: &Path, args: &[&str]) -> String {
