@@ -56,8 +56,6 @@ async fn main() -> anyhow::Result<()> {
     ))?;
     config.matrix.password = Secret("pw-bot".into());
     config.validate()?;
-    // `LATENCY_SEMANTIC_MODEL=DIR`: rank with the semantic model in DIR.
-    config.search.semantic_model = std::env::var_os("LATENCY_SEMANTIC_MODEL").map(Into::into);
     if std::env::var_os("LATENCY_NO_ACK").is_some() {
         config.answer.typing = false;
         config.answer.read_receipts = false;
@@ -66,9 +64,9 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "semantic model: {}",
         if engine.has_semantic_model() {
-            "on (LATENCY_SEMANTIC_MODEL)"
+            "on (installed by scripts/model)"
         } else {
-            "off"
+            "off (not installed)"
         }
     );
     let shutdown = CancellationToken::new();

@@ -9,7 +9,9 @@
 //! asker), and the bot process's CPU time and peak RSS; then citebot's figures
 //! as a share of the floor's. `cargo bench --bench load`
 //! (`LOAD_ROOMS=N`, `LOAD_RATES=2,5,10,20` questions per second in all,
-//! `LOAD_SECONDS=S` per rate; `LOAD_KEEP=1` keeps the logs).
+//! `LOAD_SECONDS=S` per rate; `LOAD_KEEP=1` keeps the logs;
+//! `LOAD_SEMANTIC_MODEL=DIR` ranks with the semantic model in DIR, `""` by
+//! words alone; unset, as `citebot` does by default).
 #![recursion_limit = "256"]
 
 use std::collections::HashMap;
@@ -147,11 +149,13 @@ fn start_bot(bot: &str, hs: &Synapse, tmp: &Path) -> anyhow::Result<tokio::proce
                 "[matrix]\nhomeserver = {:?}\nuser = \"citebot\"\npassword = \"pw-bot\"\ndata_dir = {:?}\n\
                  [access]\nallowed_inviters = [\"@*:localhost\"]\n\
                  [limits]\nuser_burst = 100000\nuser_per_minute = 100000\nroom_burst = 100000\nroom_per_minute = 100000\n\
-                 [search]\nknowledge_dir = {:?}\nindex_dir = {:?}\n",
+                 [search]\nknowledge_dir = {:?}\nindex_dir = {:?}\n{}",
                 hs.url,
                 data_dir.join("state").display().to_string(),
                 root.join("knowledge").display().to_string(),
                 data_dir.join("index").display().to_string(),
+                std::env::var("LOAD_SEMANTIC_MODEL")
+                    .map_or(String::new(), |m| format!("semantic_model = {m:?}\n")),
             ),
         )?;
         let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_citebot"));

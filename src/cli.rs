@@ -37,8 +37,8 @@ pub struct Cli {
     #[arg(long, global = true, env = "CITEBOT_INDEX", default_value = config::DEFAULT_INDEX_DIR)]
     pub index: PathBuf,
     /// Folder of the semantic model that re-ranks candidates by meaning
-    /// (`scripts/model` installs it into models/all-MiniLM-L6-v2) [default:
-    /// none, words alone].
+    /// [default: models/all-MiniLM-L6-v2 when `scripts/model` installed it
+    /// there; "" ranks by words alone].
     #[arg(long, global = true, env = "CITEBOT_SEMANTIC_MODEL", value_parser = clap::value_parser!(std::ffi::OsString))]
     pub semantic_model: Option<std::ffi::OsString>,
     #[command(subcommand)]
@@ -259,7 +259,7 @@ fn ask(
     let mut out = std::io::stdout().lock();
     let options = AskOptions {
         collections: (!collections.is_empty()).then_some(collections),
-        passages: None,
+        ..AskOptions::default()
     };
     if why {
         writeln!(

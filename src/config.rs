@@ -400,6 +400,12 @@ pub struct LimitsConfig {
     pub room_per_minute: u32,
     /// How often a reply is retried on network/server errors before apologising.
     pub send_attempts: u32,
+    /// Questions the semantic model may re-rank in a burst, and per minute
+    /// sustained, across all rooms. Each costs ~10 ms of CPU; past this rate the
+    /// bot ranks by words alone, so a busy homeserver on the same machine keeps
+    /// its CPU (`cargo bench --bench load`).
+    pub semantic_burst: u32,
+    pub semantic_per_minute: u32,
 }
 
 impl Default for LimitsConfig {
@@ -410,6 +416,8 @@ impl Default for LimitsConfig {
             room_burst: 20,
             room_per_minute: 60,
             send_attempts: 5,
+            semantic_burst: 5,
+            semantic_per_minute: 30,
         }
     }
 }
@@ -422,6 +430,8 @@ impl LimitsConfig {
             ("limits.room_burst", self.room_burst),
             ("limits.room_per_minute", self.room_per_minute),
             ("limits.send_attempts", self.send_attempts),
+            ("limits.semantic_burst", self.semantic_burst),
+            ("limits.semantic_per_minute", self.semantic_per_minute),
         ] {
             if v == 0 {
                 bail!("{key}: must be at least 1");
@@ -483,7 +493,8 @@ pub struct SearchConfig {
     /// Watch the knowledge folder and update the index as files change.
     pub watch: bool,
     /// Folder of the semantic model that re-ranks candidates by meaning
-    /// (`scripts/model` installs it); unset or `""` ranks by words alone.
+    /// (`scripts/model` installs it); unset: the default folder when the model
+    /// is installed there; `""` ranks by words alone.
     pub semantic_model: Option<PathBuf>,
 }
 

@@ -396,6 +396,8 @@ fn dump_line(
                 "score": c.score,
                 "matched": matched,
                 "words": c.body_terms.len(),
+                "whole": c.meaning.map(|m| m.whole),
+                "closest": c.meaning.map(|m| m.closest),
             })
         })
         .collect();

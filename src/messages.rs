@@ -174,15 +174,22 @@ fn write_explanation(f: &mut String, e: &Explanation) -> std::fmt::Result {
         )?;
     }
     let c = &e.confidence;
+    let meaning = c.meaning.map_or(String::new(), |m| {
+        format!(
+            ", meaning {:.2} (closest sentence {:.2})",
+            m.whole, m.closest
+        )
+    });
     writeln!(
         f,
-        "Confidence {:.2} (coverage {:.2}, known {:.2}, typo-corrected {:.2}, sentence {:.2}, {} concepts), bar {:.2} → {}",
+        "Confidence {:.2} (coverage {:.2}, known {:.2}, typo-corrected {:.2}, sentence {:.2}, {} concepts{}), bar {:.2} → {}",
         c.value,
         c.coverage,
         c.known,
         c.fuzzy,
         c.sentence,
         c.units,
+        meaning,
         e.bar,
         if e.answered { "answered" } else { "refused" }
     )?;
@@ -842,7 +849,7 @@ mod tests {
         replies.push(("cut question".into(), crate::render::matrix(&cut)));
         let scoped = AskOptions {
             collections: Some(vec!["nothing".into()]),
-            passages: None,
+            ..AskOptions::default()
         };
         let none = engine.ask_with("emperor", &scoped).unwrap();
         replies.push(("refusal, nothing near".into(), crate::render::matrix(&none)));

@@ -78,6 +78,7 @@ async fn ask(
     let options = AskOptions {
         collections: scope,
         passages: None,
+        words_only: !semantic_allowed(bot),
     };
     match search(bot, move || engine.ask_with(&question, &options)).await {
         Ok(answer) => {
@@ -96,12 +97,19 @@ async fn ask(
     }
 }
 
+/// Whether this question may use the semantic model: only spends its budget
+/// when the model is loaded.
+fn semantic_allowed(bot: &Bot) -> bool {
+    bot.engine.has_semantic_model() && bot.limits.semantic()
+}
+
 /// `!why`: how the question was understood and scored, over `scope`.
 async fn why(bot: &Bot, question: String, scope: Option<Vec<String>>) -> Formatted {
     let engine = bot.engine.clone();
     let options = AskOptions {
         collections: scope,
         passages: None,
+        words_only: !semantic_allowed(bot),
     };
     match search(bot, move || engine.explain_with(&question, &options)).await {
         Ok(explanation) => messages::why(&explanation),

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::config::LimitsConfig;
 
@@ -32,6 +32,8 @@ pub struct Limits {
     warned: Mutex<HashMap<String, Instant>>,
     /// Checks since the limiters last forgot the keys at rest.
     checks: std::sync::atomic::AtomicU32,
+    /// The semantic model's share of the CPU, across all rooms.
+    semantic: DefaultDirectRateLimiter,
 }
 
 /// Every this many checks, keys whose limiter is back at rest are forgotten, so
@@ -53,7 +55,14 @@ impl Limits {
             clock: DefaultClock::default(),
             warned: Mutex::new(HashMap::new()),
             checks: std::sync::atomic::AtomicU32::new(0),
+            semantic: RateLimiter::direct(quota(cfg.semantic_per_minute, cfg.semantic_burst)),
         }
+    }
+
+    /// Whether the next question may be re-ranked by the semantic model (and
+    /// counts it), or must be ranked by words alone: the model's budget.
+    pub fn semantic(&self) -> bool {
+        self.semantic.check().is_ok()
     }
 
     /// How many users and rooms the limiters hold state for.
@@ -113,7 +122,16 @@ mod tests {
             room_burst,
             room_per_minute: 1,
             send_attempts: 1,
+            semantic_burst: 2,
+            semantic_per_minute: 1,
         })
+    }
+
+    #[test]
+    fn semantic_budget_runs_out_then_words_alone() {
+        let l = limits(3, 3);
+        let used: Vec<bool> = (0..5).map(|_| l.semantic()).collect();
+        assert_eq!(used, [true, true, false, false, false]);
     }
 
     #[test]
@@ -146,6 +164,8 @@ mod tests {
             room_burst: 1,
             room_per_minute: 60_000_000,
             send_attempts: 1,
+            semantic_burst: 1,
+            semantic_per_minute: 1,
         });
         for i in 0..20_000 {
             l.check(&format!("@u{i}:x"), &format!("!r{i}:x"));

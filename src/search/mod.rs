@@ -56,28 +56,30 @@ pub struct SearchSettings {
     pub semantic_model: SemanticModel,
 }
 
-/// Whether and where the semantic model is read. Off unless named: it costs
-/// each question ~10 ms of CPU, which adds ~20–30 ms to a reply through a
-/// homeserver on 2 cores (`cargo bench --bench latency`), more than the reply
-/// latency goal allows.
+/// Whether and where the semantic model is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SemanticModel {
     /// Rank by words alone.
     Off,
+    /// The model in this folder when one is installed there (`scripts/model`),
+    /// else words alone: what `citebot` does unless told otherwise.
+    IfInstalled(PathBuf),
     /// The model in this folder; not finding it there is an error.
     Required(PathBuf),
 }
 
-/// Where `scripts/model` installs the semantic model, relative to the checkout.
+/// Where `scripts/model` installs the semantic model, relative to the working
+/// directory like `knowledge/` and `index/`.
 pub const DEFAULT_SEMANTIC_MODEL: &str = "models/all-MiniLM-L6-v2";
 
 impl SemanticModel {
-    /// The setting as written in the config or on the command line: absent or
-    /// `""` is off, a folder is required.
+    /// The setting as written in the config or on the command line: absent is
+    /// the default folder if installed, `""` is off, a folder is required.
     pub fn from_setting(setting: Option<&Path>) -> SemanticModel {
         match setting {
-            Some(p) if !p.as_os_str().is_empty() => SemanticModel::Required(p.to_path_buf()),
-            _ => SemanticModel::Off,
+            None => SemanticModel::IfInstalled(DEFAULT_SEMANTIC_MODEL.into()),
+            Some(p) if p.as_os_str().is_empty() => SemanticModel::Off,
+            Some(p) => SemanticModel::Required(p.to_path_buf()),
         }
     }
 
@@ -86,9 +88,21 @@ impl SemanticModel {
     fn open(&self, index_dir: Option<&Path>) -> Result<Option<Arc<Semantic>>, SearchError> {
         let dir = match self {
             SemanticModel::Off => return Ok(None),
-            SemanticModel::Required(dir) => dir,
+            SemanticModel::IfInstalled(dir) if !dir.exists() => {
+                tracing::info!(model = %dir.display(), "no semantic model installed there (scripts/model); ranking by words alone");
+                return Ok(None);
+            }
+            SemanticModel::IfInstalled(dir) | SemanticModel::Required(dir) => dir,
         };
-        let model = Semantic::load(dir)?;
+        let model = match Semantic::load(dir) {
+            Ok(model) => model,
+            // An install nobody asked for by name must not stop the bot.
+            Err(e) if matches!(self, SemanticModel::IfInstalled(_)) => {
+                tracing::warn!(error = %e, "the semantic model cannot be loaded (run scripts/model again); ranking by words alone");
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
+        };
         if let Some(index) = index_dir {
             model.read_vectors(&index.join(semantic::VECTORS_FILE));
         }
@@ -155,6 +169,9 @@ pub struct AskOptions {
     pub collections: Option<Vec<String>>,
     /// Overrides [`SearchSettings::passages`].
     pub passages: Option<usize>,
+    /// Rank by words alone even when the semantic model is loaded (the bot,
+    /// past the model's budget).
+    pub words_only: bool,
 }
 
 /// Where a passage comes from.
@@ -417,10 +434,15 @@ impl Engine {
             n,
             options.collections.as_deref(),
             self.settings.min_confidence,
-            self.semantic.as_deref(),
+            self.semantic_for(options),
         )?;
         answer.cut = cut;
         Ok(answer)
+    }
+
+    /// The semantic model, unless `options` ask for words alone.
+    fn semantic_for(&self, options: &AskOptions) -> Option<&Semantic> {
+        self.semantic.as_deref().filter(|_| !options.words_only)
     }
 
     /// The part of `question` the settings let the engine read.
@@ -451,7 +473,7 @@ impl Engine {
             n,
             options.collections.as_deref(),
             self.settings.min_confidence,
-            self.semantic.as_deref(),
+            self.semantic_for(options),
         )?;
         explanation.cut = cut;
         Ok(explanation)
@@ -1070,7 +1092,7 @@ mod tests {
         let (_d, e) = engine();
         let only_team = AskOptions {
             collections: Some(vec!["team".into()]),
-            passages: None,
+            ..AskOptions::default()
         };
         let a = e.ask_with("third neighbor policy", &only_team).unwrap();
         assert!(a.answered);
@@ -1097,7 +1119,7 @@ mod tests {
         let (_d, e) = engine();
         let team = AskOptions {
             collections: Some(vec!["team".into()]),
-            passages: None,
+            ..AskOptions::default()
         };
         let outside = [
             "Imperial visit",
@@ -1157,14 +1179,14 @@ mod tests {
             q,
             &AskOptions {
                 collections: every,
-                passages: None,
+                ..AskOptions::default()
             },
         );
         assert_eq!(scoped.unwrap(), e.ask(q).unwrap());
         // An empty scope (a fail-closed default) sees nothing at all.
         let none = AskOptions {
             collections: Some(Vec::new()),
-            passages: None,
+            ..AskOptions::default()
         };
         let a = e.ask_with(q, &none).unwrap();
         assert!(!a.answered && a.passages.is_empty() && a.closest_topics.is_empty());

