@@ -357,16 +357,11 @@ impl Engine {
     pub fn semantic_progress(&self, collections: Option<&[String]>) -> Option<(usize, usize)> {
         let model = self.semantic.as_ref()?;
         let snapshot = self.snapshot();
-        let mut embedded = 0;
-        let mut of = 0;
-        for snippet in snapshot
+        let in_scope: Vec<&Snippet> = snapshot
             .snippets()
             .filter(|s| self.in_scope(&s.page.file, collections))
-        {
-            of += 1;
-            embedded += usize::from(model.has_passage(snippet));
-        }
-        Some((embedded, of))
+            .collect();
+        Some((model.count_known(in_scope.iter().copied()), in_scope.len()))
     }
 
     /// Embeds every passage of the current knowledge the model has not read yet,

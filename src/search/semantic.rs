@@ -194,6 +194,15 @@ impl Semantic {
         })
     }
 
+    /// How many of `snippets` have their vectors known, under one lock.
+    pub fn count_known<'s>(&self, snippets: impl Iterator<Item = &'s Snippet>) -> usize {
+        let keys: Vec<u64> = snippets.map(|s| hash(&passage_text(s))).collect();
+        let cache = self.lock();
+        keys.iter()
+            .filter(|k| cache.by_text.contains_key(k))
+            .count()
+    }
+
     /// Whether `snippet`'s vectors are known (embedded before, or read from a file).
     pub fn has_passage(&self, snippet: &Snippet) -> bool {
         self.lock()
@@ -253,13 +262,14 @@ impl Semantic {
     pub fn save(&self, file: &Path) -> std::io::Result<()> {
         let (snapshot, unsaved) = {
             let cache = self.lock();
+            // Nothing new (most `citebot ask` runs): no copy, no write.
+            if cache.unsaved == 0 {
+                return Ok(());
+            }
             let all: Vec<(u64, Arc<[f32]>)> =
                 cache.by_text.iter().map(|(k, v)| (*k, v.clone())).collect();
             (all, cache.unsaved)
         };
-        if unsaved == 0 {
-            return Ok(());
-        }
         // Each process its own new file: two `citebot ask` may save at once.
         let tmp = file.with_extension(format!("vectors.{}.tmp", std::process::id()));
         {
