@@ -502,6 +502,18 @@ pub struct Snapshot {
     /// the `key` fast field of each segment: reading a candidate this way skips
     /// the document store (a block copy and JSON parsing per candidate).
     in_memory: InMemory,
+    /// Every indexed passage in memory with its vectors' key and page, for the
+    /// semantic model's search by meaning; listed on its first use.
+    embedded: std::sync::OnceLock<Vec<Embedded>>,
+}
+
+/// An indexed passage as the search by meaning sees it.
+#[derive(Debug)]
+pub(crate) struct Embedded {
+    pub addr: tantivy::DocAddress,
+    /// Its vectors' key ([`super::semantic::passage_key`]).
+    pub key: u64,
+    pub page: Arc<crate::knowledge::PageInfo>,
 }
 
 /// A snippet of the knowledge in memory, shared rather than copied: two dozen
@@ -571,6 +583,7 @@ impl Snapshot {
         let errors = kb.errors;
         Ok(Snapshot {
             in_memory,
+            embedded: std::sync::OnceLock::new(),
             stemmed,
             both: analyzer::Both::default(),
             snippet_count: searcher.num_docs() as usize,
@@ -613,6 +626,28 @@ impl Snapshot {
     /// Every snippet of the knowledge this snapshot was built from.
     pub fn snippets(&self) -> impl Iterator<Item = &Snippet> {
         self.in_memory.files.iter().flat_map(|f| f.iter())
+    }
+
+    /// Every indexed passage held in memory, with its vectors' key (those read
+    /// from the document store are left out: they are the last good version of
+    /// a file that fails to parse now).
+    pub(crate) fn embedded(&self) -> &[Embedded] {
+        self.embedded.get_or_init(|| {
+            let mut all = Vec::with_capacity(self.snippet_count);
+            for (ord, reader) in self.searcher.segment_readers().iter().enumerate() {
+                for doc in reader.doc_ids_alive() {
+                    let addr = tantivy::DocAddress::new(ord as u32, doc);
+                    if let Some(s) = self.snippet_in_memory(addr) {
+                        all.push(Embedded {
+                            addr,
+                            key: super::semantic::passage_key(&s),
+                            page: s.page.clone(),
+                        });
+                    }
+                }
+            }
+            all
+        })
     }
 
     /// Brings the index of this snapshot's store up to date with `kb`; `force`

@@ -232,7 +232,9 @@ impl Snapshot {
         let q = self.question(question, collections)?;
         let mut ranked = self.rank(&q, collections)?;
         if let Some(model) = semantic {
-            self.rerank(model, &q, &mut ranked)?;
+            let qv = model.embed(&q.text)?;
+            let added = self.add_nearest(model, &qv, &q, collections, &mut ranked)?;
+            self.rerank(model, &qv, &q, &mut ranked, added)?;
         }
         let confidence = confidence(&q, &ranked);
         // Nothing found is never an answer, whatever the bar.
@@ -264,30 +266,70 @@ impl Snapshot {
         Ok(out)
     }
 
-    /// Re-scores the first candidates by meaning as well as words: adds their
-    /// cosine to the question, the whole passage's and its closest sentence's,
-    /// and lets each sentence's cosine weigh in the choice of the answer.
+    /// Adds to the lexical candidates the passages nearest the question by
+    /// meaning that they lack, scored by words like them, right after the first
+    /// [`SEMANTIC_CANDIDATES`] (which [`Snapshot::rerank`] re-scores with
+    /// them): a passage worded unlike the question may share too few of its
+    /// words to be among the lexical candidates at all. How many were added.
+    /// None without lexical candidates: a question none of whose words the
+    /// knowledge has is not answered from meaning alone.
+    fn add_nearest(
+        &self,
+        model: &Semantic,
+        qv: &[f32],
+        q: &Question,
+        collections: Option<&[String]>,
+        ranked: &mut Vec<Scored>,
+    ) -> Result<usize, SearchError> {
+        if ranked.is_empty() {
+            return Ok(0);
+        }
+        let have: rustc_hash::FxHashSet<DocAddress> = ranked.iter().map(|s| s.addr).collect();
+        let passages = self.embedded();
+        let wanted = passages.iter().enumerate().filter(|(_, p)| {
+            !have.contains(&p.addr) && collections.is_none_or(|c| c.contains(&p.page.collection))
+        });
+        let near = model.nearest(qv, wanted.map(|(i, p)| (i, p.key)), NEAREST_CANDIDATES);
+        let max_bm25 = ranked.iter().map(|s| s.bm25).fold(f32::EPSILON, f32::max);
+        let mut rescorer = Rescorer::new(self, q, max_bm25);
+        let mut added = Vec::with_capacity(near.len());
+        for (i, _) in near {
+            // Not among BM25's best: no BM25 credit.
+            added.push(rescorer.score(0.0, passages[i].addr, None)?);
+        }
+        let n = added.len();
+        let at = ranked.len().min(SEMANTIC_CANDIDATES);
+        ranked.splice(at..at, added);
+        Ok(n)
+    }
+
+    /// Re-scores the first candidates ([`SEMANTIC_CANDIDATES`] and the `added`
+    /// nearest by meaning after them) by meaning as well as words: adds their
+    /// cosine to the question (`qv`), the whole passage's and its closest
+    /// sentence's, and lets each sentence's cosine weigh in the choice of the
+    /// answer.
     fn rerank(
         &self,
         model: &Semantic,
+        qv: &[f32],
         q: &Question,
         ranked: &mut [Scored],
+        added: usize,
     ) -> Result<(), SearchError> {
-        let top = ranked.len().min(SEMANTIC_CANDIDATES);
+        let top = ranked.len().min(SEMANTIC_CANDIDATES + added);
         if top == 0 {
             return Ok(());
         }
-        let qv = model.embed(&q.text)?;
         let max_bm25 = ranked.iter().map(|s| s.bm25).fold(f32::EPSILON, f32::max);
         let mut rescorer = Rescorer::new(self, q, max_bm25);
         for s in &mut ranked[..top] {
             let vectors = model.passage(&s.snippet)?;
-            let sentences: Vec<f32> = vectors.sentences().map(|v| cosine(&qv, v)).collect();
+            let sentences: Vec<f32> = vectors.sentences().map(|v| cosine(qv, v)).collect();
             let closest = sentences.iter().copied().fold(0.0, f32::max);
             let bonus =
                 |i: usize| SEMANTIC_CHOICE_WEIGHT * sentences.get(i).copied().unwrap_or(0.0);
             let mut again = rescorer.score(s.bm25, s.addr, Some(&bonus))?;
-            let whole = cosine(&qv, vectors.whole());
+            let whole = cosine(qv, vectors.whole());
             again.score += SEMANTIC_WEIGHT * whole + SEMANTIC_SENTENCE_WEIGHT * closest;
             again.meaning = Some(Meaning { whole, closest });
             *s = again;
@@ -300,6 +342,11 @@ impl Snapshot {
 /// How many of the lexical candidates the semantic model re-scores: enough for
 /// the right one, which lexical ranking nearly always puts in its top ten.
 const SEMANTIC_CANDIDATES: usize = 20;
+
+/// How many passages nearest the question by meaning join the candidates when
+/// the lexical ones lack them. 5, 10 and 20 did the same on the tuning sets
+/// (SQuAD train articles: p@1 84.9 → 85.0%, top-3 95.2 → 95.5%).
+const NEAREST_CANDIDATES: usize = 10;
 
 /// How much the semantic cosines add to a passage's score (the whole passage's,
 /// its closest sentence's) and to a sentence's in the choice of the answer: the

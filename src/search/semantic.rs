@@ -196,18 +196,34 @@ impl Semantic {
 
     /// How many of `snippets` have their vectors known, under one lock.
     pub fn count_known<'s>(&self, snippets: impl Iterator<Item = &'s Snippet>) -> usize {
-        let keys: Vec<u64> = snippets.map(|s| hash(&passage_text(s))).collect();
+        let keys: Vec<u64> = snippets.map(passage_key).collect();
         let cache = self.lock();
         keys.iter()
             .filter(|k| cache.by_text.contains_key(k))
             .count()
     }
 
+    /// The `k` passages of `keys` ((position, [`passage_key`])) whose whole
+    /// vectors are closest to `qv`, closest first, with their cosines; passages
+    /// not embedded yet are left out. One lock, one pass: a dot product per
+    /// passage, about a millisecond per 10,000 passages.
+    pub fn nearest(
+        &self,
+        qv: &[f32],
+        keys: impl Iterator<Item = (usize, u64)>,
+        k: usize,
+    ) -> Vec<(usize, f32)> {
+        let cache = self.lock();
+        let known = keys.filter_map(|(at, key)| {
+            let v = cache.by_text.get(&key)?;
+            Some((at, cosine(qv, &v[..self.dim])))
+        });
+        best_k(known, k)
+    }
+
     /// Whether `snippet`'s vectors are known (embedded before, or read from a file).
     pub fn has_passage(&self, snippet: &Snippet) -> bool {
-        self.lock()
-            .by_text
-            .contains_key(&hash(&passage_text(snippet)))
+        self.lock().by_text.contains_key(&passage_key(snippet))
     }
 
     /// How many passages' vectors were embedded since the last
@@ -220,7 +236,7 @@ impl Semantic {
     /// Forgets the vectors of passages not in `keep` (edited or deleted since),
     /// so neither memory nor the file grows with every edit.
     pub fn retain<'s>(&self, keep: impl Iterator<Item = &'s Snippet>) {
-        let keep: rustc_hash::FxHashSet<u64> = keep.map(|s| hash(&passage_text(s))).collect();
+        let keep: rustc_hash::FxHashSet<u64> = keep.map(passage_key).collect();
         let mut cache = self.lock();
         let before = cache.by_text.len();
         cache.by_text.retain(|k, _| keep.contains(k));
@@ -395,6 +411,30 @@ impl PassageVectors {
     }
 }
 
+/// The `k` highest-scored of `scored`, highest first; of equal scores, the one
+/// that came first.
+fn best_k(scored: impl Iterator<Item = (usize, f32)>, k: usize) -> Vec<(usize, f32)> {
+    let mut best: Vec<(usize, f32)> = Vec::with_capacity(k + 1);
+    if k == 0 {
+        return best;
+    }
+    for (at, c) in scored {
+        if best.len() == k && best[k - 1].1 >= c {
+            continue;
+        }
+        let pos = best.partition_point(|b| b.1 >= c);
+        best.insert(pos, (at, c));
+        best.truncate(k);
+    }
+    best
+}
+
+/// The key a passage's vectors are cached under: the hash of what the model
+/// reads of it.
+pub fn passage_key(snippet: &Snippet) -> u64 {
+    hash(&passage_text(snippet))
+}
+
 /// Cosine of two unit vectors.
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
@@ -482,6 +522,26 @@ mod tests {
         let mut empty = Vec::new();
         encode(&mut empty, 42, 2, &[]).unwrap();
         assert_eq!(decode(&empty, 42, 2).map(|v| v.len()), Some(0));
+    }
+
+    #[test]
+    fn best_k_keeps_the_highest_in_order() {
+        let cases: &[(&[f32], usize, &[usize])] = &[
+            (&[], 3, &[]),
+            (&[0.5, 0.9, 0.1], 0, &[]),
+            (&[0.5, 0.9, 0.1], 2, &[1, 0]),
+            (&[0.5, 0.9, 0.1], 5, &[1, 0, 2]),
+            // Ties: the first seen stays ahead.
+            (&[0.7, 0.7, 0.8, 0.7], 3, &[2, 0, 1]),
+            (&[-0.2, -0.1], 1, &[1]),
+        ];
+        for &(scores, k, want) in cases {
+            let got: Vec<usize> = best_k(scores.iter().copied().enumerate(), k)
+                .into_iter()
+                .map(|(i, _)| i)
+                .collect();
+            assert_eq!(got, want, "{scores:?} k={k}");
+        }
     }
 
     #[test]

@@ -99,6 +99,68 @@ fn the_installed_model_ranks_by_meaning_unless_turned_off() {
     );
 }
 
+#[test]
+fn a_passage_none_of_whose_words_the_question_has_is_found_by_meaning() {
+    let model = semantic_model();
+    let dir = tempfile::tempdir().unwrap();
+    let front = "+++\ntitle = \"The animal shelter\"\nsource = \"Shelter handbook\"\npublished = 2026-01-10\n+++\n\n";
+    // Thirty passages share the question's words and fill the lexical
+    // candidates; the one that answers shares none of them, and is in a
+    // collection of its own.
+    let mut offices = String::from(front);
+    for n in 1..=30 {
+        offices.push_str(&format!(
+            "## Office {n}\n\nVolunteers feed the shelter's old tax records into the shredder in office {n}.\n\n"
+        ));
+    }
+    let dogs = format!(
+        "{front}## Dogs\n\nYoung dogs and puppies are given their food by the staff at noon every day.\n"
+    );
+    for (collection, text) in [("offices", offices), ("kennels", dogs)] {
+        std::fs::create_dir_all(dir.path().join("knowledge").join(collection)).unwrap();
+        std::fs::write(
+            dir.path()
+                .join("knowledge")
+                .join(collection)
+                .join("shelter.md"),
+            text,
+        )
+        .unwrap();
+    }
+    let model_arg = model.to_str().unwrap();
+    // The first passage's heading for the question, asked with `args` before
+    // and `ask_args` after `ask`.
+    let first_of = |args: &[&str], ask_args: &[&str]| {
+        let mut all = args.to_vec();
+        all.push("ask");
+        all.extend(ask_args);
+        all.extend(["--json", "when do volunteers feed the pups?"]);
+        let out = citebot(dir.path(), &all);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let heading = json["passages"][0]["citation"]["heading"].as_str();
+        heading.unwrap_or("-").to_string()
+    };
+    let first = |args: &[&str]| first_of(args, &[]);
+    // Words alone: an office.
+    assert!(first(&["--semantic-model", ""]).starts_with("Office"));
+    // Only embedded passages are searched by meaning: `index` embeds them all.
+    let out = citebot(dir.path(), &["--semantic-model", model_arg, "index"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(first(&["--semantic-model", model_arg]), "Dogs");
+    // Meaning looks no further than the collections a question may see.
+    let offices_only = ["--collection", "offices"];
+    assert!(first_of(&["--semantic-model", model_arg], &offices_only).starts_with("Office"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bot_ranks_by_meaning_and_embeds_new_passages_in_the_background() {
     let model = semantic_model();
