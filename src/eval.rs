@@ -300,6 +300,9 @@ pub fn run(
     let mut settings = SearchSettings::new(dir, None);
     settings.semantic_model = semantic_model;
     let engine = Engine::open(&settings)?;
+    // Measured as the bot answers once its background embedding is done: the
+    // search by meaning sees only embedded passages.
+    engine.embed_all(|| false)?;
     let kb = knowledge::load(dir)?;
     let snippets: Vec<&Snippet> = kb.snippets().collect();
     let bm25 = Bm25::new(&snippets)?;

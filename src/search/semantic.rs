@@ -1,7 +1,8 @@
 //! The optional semantic stage: a small sentence-embedding model (all-MiniLM-L6-v2,
 //! a 6-layer BERT, run on the CPU with candle) that scores the lexical candidates
-//! by meaning, so a question worded unlike its passage ("how do I put nginx in
-//! front of it" for a page on reverse proxies) still finds it. On once
+//! by meaning and adds the embedded passages nearest the question, so a question
+//! worded unlike its passage ("how do I put nginx in front of it" for a page on
+//! reverse proxies) still finds it. On once
 //! `scripts/model` has installed it (or `search.semantic_model` names its folder);
 //! the weights come from a package registry, never from a model hub at run time.
 //!
@@ -205,20 +206,26 @@ impl Semantic {
 
     /// The `k` passages of `keys` ((position, [`passage_key`])) whose whole
     /// vectors are closest to `qv`, closest first, with their cosines; passages
-    /// not embedded yet are left out. One lock, one pass: a dot product per
-    /// passage, about a millisecond per 10,000 passages.
+    /// not embedded yet are left out. The vectors are looked up under the
+    /// lock and compared outside it, so the background embedding and other
+    /// questions do not wait on the dot products.
     pub fn nearest(
         &self,
         qv: &[f32],
         keys: impl Iterator<Item = (usize, u64)>,
         k: usize,
     ) -> Vec<(usize, f32)> {
-        let cache = self.lock();
-        let known = keys.filter_map(|(at, key)| {
-            let v = cache.by_text.get(&key)?;
-            Some((at, cosine(qv, &v[..self.dim])))
-        });
-        best_k(known, k)
+        let known: Vec<(usize, Arc<[f32]>)> = {
+            let cache = self.lock();
+            keys.filter_map(|(at, key)| Some((at, cache.by_text.get(&key)?.clone())))
+                .collect()
+        };
+        best_k(
+            known
+                .iter()
+                .map(|(at, v)| (*at, cosine(qv, &v[..self.dim]))),
+            k,
+        )
     }
 
     /// Whether `snippet`'s vectors are known (embedded before, or read from a file).
