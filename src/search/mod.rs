@@ -402,6 +402,9 @@ impl Engine {
         }
         model.retain(snapshot.snippets());
         self.save_vectors();
+        // The list the search by meaning walks: made here, in the background,
+        // rather than by the first question after a reload.
+        snapshot.embedded();
         match failure {
             Some(e) if embedded == 0 => Err(e.into()),
             _ => Ok(embedded),

@@ -233,8 +233,8 @@ impl Snapshot {
         let mut ranked = self.rank(&q, collections)?;
         if let Some(model) = semantic {
             let qv = model.embed(&q.text)?;
-            let added = self.add_nearest(model, &qv, &q, collections, &mut ranked)?;
-            self.rerank(model, &qv, &q, &mut ranked, added)?;
+            let near = self.nearest(model, &qv, collections, &ranked);
+            self.rerank(model, &qv, &q, &mut ranked, &near)?;
         }
         let confidence = confidence(&q, &ranked);
         // Nothing found is never an answer, whatever the bar.
@@ -266,75 +266,76 @@ impl Snapshot {
         Ok(out)
     }
 
-    /// Adds to the lexical candidates the passages nearest the question by
-    /// meaning that they lack, scored by words like them, right after the first
-    /// [`SEMANTIC_CANDIDATES`] (which [`Snapshot::rerank`] re-scores with
-    /// them): a passage worded unlike the question may share too few of its
-    /// words to be among the lexical candidates at all. How many were added.
-    /// None without lexical candidates: a question none of whose words the
-    /// knowledge has is not answered from meaning alone.
-    fn add_nearest(
+    /// The embedded passages nearest the question (`qv`) by meaning that the
+    /// lexical candidates `ranked` lack, within `collections`, closest first:
+    /// a passage worded unlike the question may share too few of its words to
+    /// be among the lexical candidates at all. None without lexical
+    /// candidates: a question none of whose words the knowledge has is not
+    /// answered from meaning alone.
+    fn nearest(
         &self,
         model: &Semantic,
         qv: &[f32],
-        q: &Question,
         collections: Option<&[String]>,
-        ranked: &mut Vec<Scored>,
-    ) -> Result<usize, SearchError> {
+        ranked: &[Scored],
+    ) -> Vec<DocAddress> {
         if ranked.is_empty() {
-            return Ok(0);
+            return Vec::new();
         }
         let have: rustc_hash::FxHashSet<DocAddress> = ranked.iter().map(|s| s.addr).collect();
         let passages = self.embedded();
         let wanted = passages.iter().enumerate().filter(|(_, p)| {
             !have.contains(&p.addr) && collections.is_none_or(|c| c.contains(&p.page.collection))
         });
-        let near = model.nearest(qv, wanted.map(|(i, p)| (i, p.key)), NEAREST_CANDIDATES);
-        let max_bm25 = ranked.iter().map(|s| s.bm25).fold(f32::EPSILON, f32::max);
-        let mut rescorer = Rescorer::new(self, q, max_bm25);
-        let mut added = Vec::with_capacity(near.len());
-        for (i, _) in near {
-            // Not among BM25's best: no BM25 credit.
-            added.push(rescorer.score(0.0, passages[i].addr, None)?);
-        }
-        let n = added.len();
-        let at = ranked.len().min(SEMANTIC_CANDIDATES);
-        ranked.splice(at..at, added);
-        Ok(n)
+        model
+            .nearest(qv, wanted.map(|(i, p)| (i, p.key)), NEAREST_CANDIDATES)
+            .into_iter()
+            .map(|(i, _)| passages[i].addr)
+            .collect()
     }
 
-    /// Re-scores the first candidates ([`SEMANTIC_CANDIDATES`] and the `added`
-    /// nearest by meaning after them) by meaning as well as words: adds their
-    /// cosine to the question (`qv`), the whole passage's and its closest
-    /// sentence's, and lets each sentence's cosine weigh in the choice of the
-    /// answer.
+    /// Re-scores the first [`SEMANTIC_CANDIDATES`] candidates, and the passages
+    /// `near` the question by meaning ([`Snapshot::nearest`]) with them, by
+    /// meaning as well as words: adds their cosine to the question (`qv`), the
+    /// whole passage's and its closest sentence's, and lets each sentence's
+    /// cosine weigh in the choice of the answer. Those re-scored come first.
     fn rerank(
         &self,
         model: &Semantic,
         qv: &[f32],
         q: &Question,
-        ranked: &mut [Scored],
-        added: usize,
+        ranked: &mut Vec<Scored>,
+        near: &[DocAddress],
     ) -> Result<(), SearchError> {
-        let top = ranked.len().min(SEMANTIC_CANDIDATES + added);
+        let top = ranked.len().min(SEMANTIC_CANDIDATES);
         if top == 0 {
             return Ok(());
         }
         let max_bm25 = ranked.iter().map(|s| s.bm25).fold(f32::EPSILON, f32::max);
         let mut rescorer = Rescorer::new(self, q, max_bm25);
-        for s in &mut ranked[..top] {
-            let vectors = model.passage(&s.snippet)?;
+        let mut todo: Vec<(f32, DocAddress, SharedSnippet)> = ranked[..top]
+            .iter()
+            .map(|s| (s.bm25, s.addr, s.snippet.clone()))
+            .collect();
+        for &addr in near {
+            // Not among BM25's best: no BM25 credit.
+            todo.push((0.0, addr, self.snippet(addr)?));
+        }
+        let mut again = Vec::with_capacity(todo.len());
+        for (bm25, addr, snippet) in todo {
+            let vectors = model.passage(&snippet)?;
             let sentences: Vec<f32> = vectors.sentences().map(|v| cosine(qv, v)).collect();
             let closest = sentences.iter().copied().fold(0.0, f32::max);
             let bonus =
                 |i: usize| SEMANTIC_CHOICE_WEIGHT * sentences.get(i).copied().unwrap_or(0.0);
-            let mut again = rescorer.score(s.bm25, s.addr, Some(&bonus))?;
+            let mut scored = rescorer.score(bm25, addr, Some(&bonus))?;
             let whole = cosine(qv, vectors.whole());
-            again.score += SEMANTIC_WEIGHT * whole + SEMANTIC_SENTENCE_WEIGHT * closest;
-            again.meaning = Some(Meaning { whole, closest });
-            *s = again;
+            scored.score += SEMANTIC_WEIGHT * whole + SEMANTIC_SENTENCE_WEIGHT * closest;
+            scored.meaning = Some(Meaning { whole, closest });
+            again.push(scored);
         }
-        ranked[..top].sort_by(best_first);
+        again.sort_by(best_first);
+        ranked.splice(..top, again);
         Ok(())
     }
 }
