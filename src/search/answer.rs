@@ -241,12 +241,41 @@ fn names_after(sentence: &str, matched: &[(usize, usize)], question: &str) -> bo
     })
 }
 
+/// Whether `text` names something a reader sets, types or calls that the question
+/// does not: an identifier (`max_upload_size`, `promptType`), a flag (`--config`),
+/// a path (`/etc/dex`), an assignment (`mode=disable`). In docs, the answer to "how
+/// do I…" is the sentence that says which of these to use; the sentence restating
+/// the problem shares more of the question's words but names none.
+fn names_a_setting(text: &str, question: &str) -> bool {
+    let q = question.to_lowercase();
+    text.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !(c.is_alphanumeric() || "_-/.=".contains(c))))
+        .map(|w| w.trim_end_matches(['.', '-']))
+        .filter(|w| w.len() > 2 && !q.contains(&w.to_lowercase()))
+        .any(|w| {
+            let letters = |s: &str| s.chars().any(char::is_alphabetic);
+            let inner = |sep: char| {
+                w.split(sep).filter(|p| !p.is_empty()).count() > 1
+                    && w.split(sep).all(|p| p.is_empty() || letters(p))
+            };
+            let camel = w.starts_with(|c: char| c.is_ascii_lowercase())
+                && w.chars().any(|c| c.is_ascii_uppercase())
+                && w.chars().all(|c| c.is_ascii_alphanumeric());
+            (w.starts_with("--") && letters(w))
+                || camel
+                || inner('_')
+                || ((w.starts_with('/') || w.matches('/').count() > 1) && inner('/'))
+                || (w.contains('=') && inner('='))
+        })
+}
+
 /// Whether `text` holds the kind of thing `kind` asks for.
 pub fn holds_kind(kind: Kind, text: &str, question: &str) -> bool {
     match kind {
         Kind::When => has_date(text),
         Kind::HowMany => has_number(text, question),
         Kind::Who | Kind::Which | Kind::Where => has_name(text, question),
+        Kind::How => names_a_setting(text, question),
         Kind::Why => text
             .split(|c: char| !c.is_alphanumeric())
             .any(|w| REASONS.iter().any(|r| r.eq_ignore_ascii_case(w))),
@@ -310,12 +339,14 @@ pub fn best_sentence_with(
     let mut range = sentences[i].clone();
     let typed = matches!(
         q.kind,
-        Kind::When | Kind::HowMany | Kind::Who | Kind::Where | Kind::Which
+        Kind::When | Kind::HowMany | Kind::Who | Kind::Where | Kind::Which | Kind::How
     );
     if typed && !holds_kind(q.kind, &passage[range.clone()], q.text) {
-        // Only within one paragraph: not into the list or code after it.
-        let joinable =
-            |a: &Range<usize>, b: &Range<usize>| !passage[a.end..b.start].contains("\n\n");
+        // Only within one paragraph: not into the list or code after it; but the
+        // way out of a problem is often the next paragraph of its section.
+        let joinable = |a: &Range<usize>, b: &Range<usize>| {
+            q.kind == Kind::How || !passage[a.end..b.start].contains("\n\n")
+        };
         let next = sentences.get(i + 1).filter(|n| joinable(&range, n));
         let before = i
             .checked_sub(1)
@@ -360,7 +391,7 @@ pub fn extent(
     if range.end > paragraph_end
         || opened_by_code
         || !introduces
-        || holds_kind(q.kind, &passage[range.clone()], q.text)
+        || (q.kind != Kind::How && holds_kind(q.kind, &passage[range.clone()], q.text))
         || text::sentences(&passage[range.end..paragraph_end]).len() > 1
     {
         return range;
@@ -400,6 +431,13 @@ mod tests {
             (Kind::Where, "the monument.", false),
             (Kind::HowMany, "In 2015 it rained.", false),
             (Kind::Why, "It aims to reduce dependence.", true),
+            (Kind::How, "Set promptType in the config file.", true),
+            (Kind::How, "Pass the offline_access scope.", true),
+            (Kind::How, "Start it with --config and a file.", true),
+            (Kind::How, "The keys live in /var/lib/dex.", true),
+            (Kind::How, "Add sslmode=disable to the address.", true),
+            (Kind::How, "Users see the consent screen each time.", false),
+            (Kind::How, "Use one and/or the other, e.g. a file.", false),
         ];
         for (kind, text, expect) in table {
             assert_eq!(
@@ -532,6 +570,14 @@ mod tests {
         let opened = "x = 1\n\ny = 2";
         assert_eq!(extent(&how, opened, &[(0, 5), (7, 12)], 0..5), 0..5);
         // A typed question whose sentence holds what was asked needs no block.
+        let named = format!("Set grpc_addr in the config file:\n\n{code}");
+        let s = text::sentences(&named)[0].clone();
+        let at = named.find("\n\n").unwrap() + 2;
+        assert_eq!(
+            &named[extent(&how, &named, &[(at, named.len())], s)],
+            named,
+            "a sentence naming the setting still brings the code that sets it"
+        );
         let when = q("when was it added", Kind::When);
         let dated = format!("It was added in 2021.\n\n{code}");
         let s = text::sentences(&dated)[0].clone();

@@ -112,6 +112,35 @@ pub struct Asked {
     pub type_noun: Option<usize>,
 }
 
+/// What a question asks for, when it may come after a statement of the problem
+/// ("Users see the consent page every time. How do I stop that?"): the first
+/// sentence's question word when it has one, else the last sentence's.
+fn asked_in(text: &str, lower: &[&str]) -> Asked {
+    let first = kind_of(lower);
+    if first.kind != Kind::Other {
+        return first;
+    }
+    let last = text
+        .trim_end()
+        .trim_end_matches(['?', '!', '.'])
+        .rfind(['?', '!', '.'])
+        .filter(|&at| text[at + 1..].starts_with(char::is_whitespace));
+    let Some(at) = last else { return first };
+    let off = words(&text[..=at]).len();
+    match kind_of(lower.get(off..).unwrap_or_default()) {
+        Asked {
+            kind,
+            skip: 0,
+            type_noun,
+        } if kind != Kind::Other => Asked {
+            kind,
+            skip: 0,
+            type_noun: type_noun.map(|t| t + off),
+        },
+        _ => first,
+    }
+}
+
 /// The kind of answer `words` (the question's lowercase words) asks for.
 pub fn kind_of(words: &[&str]) -> Asked {
     let mut skip = 0;
@@ -347,7 +376,7 @@ impl Snapshot {
         let counts = Counts::new(self, collections)?;
         let words = words(text);
         let lower: Vec<&str> = words.iter().map(|w| w.lower.as_str()).collect();
-        let asked = kind_of(&lower);
+        let asked = asked_in(text, &lower);
         let tense = question_tense(&lower);
         let content = self.content_words(&words, asked.skip);
         let freq = Frequencies {
@@ -652,6 +681,36 @@ mod tests {
                 },
                 "{q}"
             );
+        }
+    }
+
+    #[test]
+    fn a_question_after_a_statement_of_the_problem_asks_what_its_own_words_say() {
+        let table: &[(&str, Kind, Option<usize>)] = &[
+            (
+                "Users see the consent page every time. How do I stop that?",
+                Kind::How,
+                None,
+            ),
+            (
+                "The build fails on ARM! Which flag fixes it?",
+                Kind::Which,
+                Some(6),
+            ),
+            (
+                "Login breaks. Can I escape the dollar sign?",
+                Kind::YesNo,
+                None,
+            ),
+            ("When does it start? The docs say 9.", Kind::When, None),
+            ("Version 2.1 crashes on start", Kind::Other, None),
+            ("The sync stops. Nothing else happens.", Kind::Other, None),
+        ];
+        for (q, kind, type_noun) in table {
+            let all = words(q);
+            let lower: Vec<&str> = all.iter().map(|w| w.lower.as_str()).collect();
+            let asked = asked_in(q, &lower);
+            assert_eq!((asked.kind, asked.type_noun), (*kind, *type_noun), "{q}");
         }
     }
 
