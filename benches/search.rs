@@ -1,6 +1,7 @@
 //! Search benchmarks: question → `Answer` on the seed knowledge base and on a
 //! generated knowledge base of 100,000 snippets (latency distribution with p50/p95/p99),
-//! and the time to build the index for that generated base.
+//! the time to build the index for that generated base, and, with the semantic model
+//! installed, the scan for the passages nearest a question in meaning over as many.
 //!
 //! `cargo bench --bench search` (add `-- --quick` for a shorter criterion run;
 //! `CITEBOT_BENCH_SNIPPETS=N` changes the generated size, `CITEBOT_BENCH_BUILDS=N`
@@ -188,6 +189,49 @@ fn semantic_report(root: &Path, tmp: &Path, questions: &[String]) {
     );
 }
 
+/// The scan that finds the passages nearest a question in meaning, over `n`
+/// known passages (random unit vectors: what is measured is the scan, which
+/// compares the question with every passage whatever their content), and the
+/// question's own embedding beside it.
+fn nearest_report(model: &Path, n: usize) {
+    let Ok(semantic) = citebot::search::semantic::Semantic::load(model) else {
+        println!("nearest passages: semantic model not installed; not measured");
+        return;
+    };
+    let dim = semantic.dim();
+    let mut rng = Rng(7);
+    let mut unit = || {
+        let v: Vec<f32> = (0..dim)
+            .map(|_| (rng.below(2001) as f32 - 1000.0) / 1000.0)
+            .collect();
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
+        v.into_iter().map(|x| x / norm).collect::<Vec<f32>>()
+    };
+    for key in 0..n as u64 {
+        semantic.remember(key, unit());
+    }
+    let questions = ["how do I rotate the signing keys", "when are the pups fed"];
+    let (mut scan, mut embed) = (Vec::new(), Vec::new());
+    for round in 0..100 {
+        let t = Instant::now();
+        let qv = semantic.embed(questions[round % 2]).unwrap();
+        embed.push(t.elapsed());
+        let t = Instant::now();
+        let near = semantic.nearest(&qv, (0..n).map(|i| (i, i as u64)), 10);
+        scan.push(t.elapsed());
+        std::hint::black_box(near);
+    }
+    scan.sort();
+    embed.sort();
+    println!(
+        "nearest passages in meaning over {n} passages: p50 {:?} · p95 {:?} · p99 {:?} (the question's embedding: p50 {:?})",
+        percentile(&scan, 0.5),
+        percentile(&scan, 0.95),
+        percentile(&scan, 0.99),
+        percentile(&embed, 0.5),
+    );
+}
+
 /// Cost by question length, 10 to 10,000 words and a 64 KB message, each as
 /// ordinary words and as hostile text (capitalised names, typos, unknown words):
 /// as configured (read up to `search.max_question_words`), and with no cut, so
@@ -358,6 +402,10 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000);
+    nearest_report(
+        &root.join(citebot::search::DEFAULT_SEMANTIC_MODEL),
+        snippets,
+    );
     let knowledge = tmp_path.join("generated/knowledge");
     let t = Instant::now();
     let vocab = generate(&knowledge, snippets);

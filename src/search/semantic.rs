@@ -228,6 +228,22 @@ impl Semantic {
         )
     }
 
+    /// The length of this model's vectors.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Adds a passage's vectors computed elsewhere (the whole passage's first, then
+    /// its sentences'), under `key` as [`passage_key`] gives it, as
+    /// [`Semantic::read_vectors`] does for a file: the search bench fills a cache
+    /// of 100,000 passages with it, which embedding would take hours to.
+    pub fn remember(&self, key: u64, vectors: Vec<f32>) {
+        self.lock()
+            .by_text
+            .entry(key)
+            .or_insert_with(|| vectors.into());
+    }
+
     /// Whether `snippet`'s vectors are known (embedded before, or read from a file).
     pub fn has_passage(&self, snippet: &Snippet) -> bool {
         self.lock().by_text.contains_key(&passage_key(snippet))
