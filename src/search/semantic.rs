@@ -595,7 +595,7 @@ mod tests {
         }
         // Lengths past the eight lanes, with and without a remainder.
         for n in [8, 19, 384] {
-            let v: Vec<f32> = (0..n).map(|i| ((i % 7) as f32 - 3.0)).collect();
+            let v: Vec<f32> = (0..n).map(|i| (i % 7) as f32 - 3.0).collect();
             let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
             let u: Vec<f32> = v.iter().map(|x| x / norm).collect();
             let minus: Vec<f32> = u.iter().map(|x| -x).collect();
