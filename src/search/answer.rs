@@ -342,8 +342,8 @@ pub fn best_sentence_with(
         Kind::When | Kind::HowMany | Kind::Who | Kind::Where | Kind::Which | Kind::How
     );
     if typed && !holds_kind(q.kind, &passage[range.clone()], q.text) {
-        // Only within one paragraph: not into the list or code after it; but the
-        // way out of a problem is often the next paragraph of its section.
+        // Only within one paragraph: not into the list or code after it; but
+        // for "how do I…" that code or list may be what names the setting.
         let joinable = |a: &Range<usize>, b: &Range<usize>| {
             q.kind == Kind::How || !passage[a.end..b.start].contains("\n\n")
         };
@@ -374,7 +374,8 @@ const MAX_BLOCK: usize = 700;
 /// [`MAX_BLOCK`] bytes, whole blocks or lines. In docs the answer to "how do
 /// I…" is that block: "…add the following entry to the config file:" is no
 /// answer without the entry. A typed question (when, how many…) whose sentence
-/// already holds what was asked needs nothing more.
+/// already holds what was asked needs nothing more; a how-question's sentence
+/// that names the setting still needs the block that sets it.
 pub fn extent(
     q: &Sought<'_>,
     passage: &str,

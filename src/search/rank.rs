@@ -231,7 +231,9 @@ impl Snapshot {
     ) -> Result<Judged, SearchError> {
         let q = self.question(question, collections)?;
         let mut ranked = self.rank(&q, collections)?;
-        if let Some(model) = semantic {
+        // No candidates, nothing to re-score or to search near: the model's
+        // time is not spent on a question the words already refuse.
+        if let Some(model) = semantic.filter(|_| !ranked.is_empty()) {
             let qv = model.embed(&q.text)?;
             let near = self.nearest(model, &qv, collections, &ranked);
             self.rerank(model, &qv, &q, &mut ranked, &near)?;
@@ -269,9 +271,9 @@ impl Snapshot {
     /// The embedded passages nearest the question (`qv`) by meaning that the
     /// lexical candidates `ranked` lack, within `collections`, closest first:
     /// a passage worded unlike the question may share too few of its words to
-    /// be among the lexical candidates at all. None without lexical
-    /// candidates: a question none of whose words the knowledge has is not
-    /// answered from meaning alone.
+    /// be among the lexical candidates at all. Only asked when there are
+    /// lexical candidates: a question none of whose words the knowledge has is
+    /// not answered from meaning alone.
     fn nearest(
         &self,
         model: &Semantic,
@@ -279,9 +281,6 @@ impl Snapshot {
         collections: Option<&[String]>,
         ranked: &[Scored],
     ) -> Vec<DocAddress> {
-        if ranked.is_empty() {
-            return Vec::new();
-        }
         let have: rustc_hash::FxHashSet<DocAddress> = ranked.iter().map(|s| s.addr).collect();
         let passages = self.embedded();
         let wanted = passages.iter().enumerate().filter(|(_, p)| {
