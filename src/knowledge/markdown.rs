@@ -187,6 +187,10 @@ impl<'a> Walk<'a> {
             // HTML (comments included) is markup, not knowledge, and ends a passage.
             Event::Start(Tag::HtmlBlock) => self.b.close(),
             Event::Start(Tag::Item) => {
+                // A nested item is a part of its own, after what its outer
+                // item said so far: one sentence of a list never runs into
+                // the next item's ("…10 minutes. authRequests - …").
+                self.flush_item();
                 let line = self.lines.line_of(start);
                 self.item_text.push((String::new(), line));
             }
@@ -250,16 +254,21 @@ impl<'a> Walk<'a> {
     }
 
     fn end_item(&mut self) {
-        if let Some((t, line)) = self.item_text.pop() {
-            let t = text::fold_whitespace(&t);
-            if let Some((outer, _)) = self.item_text.last_mut() {
-                // A nested item belongs to its outer item.
-                outer.push(' ');
-                outer.push_str(&t);
-            } else {
-                let joins = self.b.opened().is_some();
-                self.b.add(Part::Prose(t), line, joins, Opened::Other);
-            }
+        self.flush_item();
+        self.item_text.pop();
+    }
+
+    /// Adds what the innermost open list item has said so far as a part of the
+    /// passage, and empties it.
+    fn flush_item(&mut self) {
+        let Some((t, line)) = self.item_text.last_mut() else {
+            return;
+        };
+        let t = text::fold_whitespace(&std::mem::take(t));
+        let line = *line;
+        if !t.is_empty() {
+            let joins = self.b.opened().is_some();
+            self.b.add(Part::Prose(t), line, joins, Opened::Other);
         }
     }
 
@@ -278,11 +287,9 @@ impl<'a> Walk<'a> {
         let Sink::Code(t, prose) = std::mem::replace(&mut self.sink, Sink::None) else {
             return;
         };
-        if let Some((item, _)) = self.item_text.last_mut() {
-            item.push(' ');
-            item.push_str(&t);
-            return;
-        }
+        // Code in a list item ("1. Run: ```…```") stays code, after the item's
+        // words so far.
+        self.flush_item();
         let joins = self.b.opened().is_some();
         let part = if prose {
             Part::Prose(inline_text(&t))
@@ -519,6 +526,37 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn nested_items_and_code_in_items_are_parts_of_their_own() {
+        let code = |t: &str| Part::Code(t.into());
+        // Each case: Markdown, the one passage's parts.
+        let cases: &[(&str, Vec<Part>)] = &[
+            (
+                "* `expiry` - settings:\n  * `idTokens` - the lifetime. Keep it short.\n  * `signingKeys` - rotation.\n* `oauth2` - flows.\n",
+                vec![
+                    prose("expiry - settings:"),
+                    prose("idTokens - the lifetime. Keep it short."),
+                    prose("signingKeys - rotation."),
+                    prose("oauth2 - flows."),
+                ],
+            ),
+            (
+                "1. Install it:\n\n   ```sh\n   make install\n   ```\n\n   then restart.\n2. Done.\n",
+                vec![
+                    prose("Install it:"),
+                    code("make install"),
+                    prose("then restart."),
+                    prose("Done."),
+                ],
+            ),
+        ];
+        for (md, want) in cases {
+            let got = texts(md);
+            assert_eq!(got.len(), 1, "{md:?}: {got:?}");
+            assert_eq!(&got[0].2, want, "{md:?}");
+        }
     }
 
     #[test]

@@ -367,9 +367,8 @@ pub fn best_sentence_with(
 const MAX_BLOCK: usize = 700;
 
 /// The answer's extent in `passage`: the sentence at `range`, and — when that
-/// sentence belongs to the paragraph that opens the passage and ends it, or only
-/// one sentence stands between — the code block or list the paragraph
-/// introduces: a code block (`code`: byte ranges of code in `passage`) right
+/// sentence ends its paragraph (or list item), or only one sentence stands
+/// between — the code block or list the paragraph introduces: a code block (`code`: byte ranges of code in `passage`) right
 /// after it, or what follows a paragraph that ends in a colon. Up to
 /// [`MAX_BLOCK`] bytes, whole blocks or lines. In docs the answer to "how do
 /// I…" is that block: "…add the following entry to the config file:" is no
@@ -382,11 +381,15 @@ pub fn extent(
     code: &[(usize, usize)],
     range: Range<usize>,
 ) -> Range<usize> {
-    let Some(paragraph_end) = passage.find("\n\n") else {
+    // The paragraph (or list item) the sentence ends in, and the block after it.
+    let Some(paragraph_end) = passage[range.end..].find("\n\n").map(|i| range.end + i) else {
         return range;
     };
+    let paragraph_start = passage[..range.start].rfind("\n\n").map_or(0, |i| i + 2);
     let block_start = paragraph_end + 2;
-    let opened_by_code = code.iter().any(|&(a, _)| a < paragraph_end);
+    let opened_by_code = code
+        .iter()
+        .any(|&(a, b)| a < paragraph_end && b > paragraph_start);
     let introduces = code.iter().any(|&(a, _)| a == block_start)
         || passage[..paragraph_end].trim_end().ends_with(':');
     if range.end > paragraph_end
