@@ -67,6 +67,24 @@ const PLACE_NOUNS: &[&str] = &[
     "airport",
     "location",
 ];
+/// Nouns after "what"/"which" that ask for a quantity ("what percentage of…").
+const QUANTITY_NOUNS: &[&str] = &[
+    "percentage",
+    "percent",
+    "proportion",
+    "fraction",
+    "number",
+    "amount",
+    "population",
+    "size",
+    "price",
+    "cost",
+    "temperature",
+    "height",
+    "length",
+    "distance",
+    "speed",
+];
 const FUTURE: &[&str] = &[
     "will",
     "going",
@@ -189,6 +207,7 @@ pub fn kind_of(words: &[&str]) -> Asked {
         }
         Kind::What | Kind::Which if TIME_NOUNS.contains(&next) => Kind::When,
         Kind::What | Kind::Which if PLACE_NOUNS.contains(&next) => Kind::Where,
+        Kind::What | Kind::Which if QUANTITY_NOUNS.contains(&next) => Kind::HowMany,
         Kind::What if next == "for" => Kind::Why,
         k => k,
     };
@@ -663,6 +682,7 @@ mod tests {
             ("how many detainees died", Kind::HowMany, 0, None),
             ("what year did it start", Kind::When, 0, Some(1)),
             ("which country borders", Kind::Where, 0, Some(1)),
+            ("what percentage live there", Kind::HowMany, 0, Some(1)),
             ("which festival will they attend", Kind::Which, 0, Some(1)),
             ("what is the third neighbor policy", Kind::What, 0, None),
             ("why does japan fund it", Kind::Why, 0, None),
