@@ -572,6 +572,14 @@ mod tests {
         let listed = "Each user has these fields:\n\nemail: the address.";
         let s = text::sentences(listed)[0].clone();
         assert_eq!(&listed[extent(&how, listed, &[], s)], listed);
+        // A later paragraph or list item introduces its block as the first does.
+        let later = format!("Install it first.\n\nThen expose the api:\n\n{code}");
+        let s = text::sentences(&later)[1].clone();
+        let at = later.len() - code.len();
+        assert_eq!(
+            &later[extent(&how, &later, &[(at, later.len())], s)],
+            format!("Then expose the api:\n\n{code}")
+        );
         let opened = "x = 1\n\ny = 2";
         assert_eq!(extent(&how, opened, &[(0, 5), (7, 12)], 0..5), 0..5);
         // A typed question whose sentence holds what was asked needs no block.
