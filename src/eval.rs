@@ -300,14 +300,14 @@ pub fn run(
     let mut settings = SearchSettings::new(dir, None);
     settings.semantic_model = semantic_model;
     let engine = Engine::open(&settings)?;
-    // Measured as the bot answers once its background embedding is done: the
-    // search by meaning sees only embedded passages.
     // CITEBOT_EVAL_VECTORS=FILE keeps the passages' vectors between runs (the
     // model's fingerprint guards the file), so a re-run embeds nothing again.
     let vectors = std::env::var_os("CITEBOT_EVAL_VECTORS").map(std::path::PathBuf::from);
     if let (Some(model), Some(file)) = (engine.semantic(), &vectors) {
         model.read_vectors(file);
     }
+    // Measured as the bot answers once its background embedding is done: the
+    // search by meaning sees only embedded passages.
     engine.embed_all(|| false)?;
     if let (Some(model), Some(file)) = (engine.semantic(), &vectors) {
         model.save(file)?;

@@ -370,10 +370,9 @@ const MAX_BLOCK: usize = 700;
 /// sentence ends its paragraph (or list item), or only one sentence stands
 /// between — the code block or list the paragraph introduces: a code block
 /// (`code`: byte ranges of code in `passage`) right after it, or what follows a
-/// paragraph that ends in a colon. Up to
-/// [`MAX_BLOCK`] bytes, whole blocks or lines. In docs the answer to "how do
-/// I…" is that block: "…add the following entry to the config file:" is no
-/// answer without the entry. A typed question (when, how many…) whose sentence
+/// paragraph that ends in a colon. Up to [`MAX_BLOCK`] bytes, whole blocks or
+/// lines. In docs the answer to "how do I…" is that block: "…add the following
+/// entry to the config file:" is no answer without the entry. A typed question (when, how many…) whose sentence
 /// already holds what was asked needs nothing more; a how-question's sentence
 /// that names the setting still needs the block that sets it.
 pub fn extent(
