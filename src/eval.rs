@@ -399,8 +399,29 @@ fn dump_line(
         .iter()
         .map(|c| {
             let matched: Vec<usize> = c.matched(&judged.question).map(|(i, _)| i).collect();
+            let is_right = right(q, &Cited::of_snippet(&c.snippet));
+            // A right passage's sentences, and which hold the answer, for fitting
+            // the choice of the answer sentence.
+            let sentences: Vec<serde_json::Value> = if is_right {
+                let text = &c.snippet.text;
+                c.figures
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| {
+                        let before = i.checked_sub(1).map_or(0, |j| c.figures[j].range.end);
+                        let gap = text[before..f.range.start].contains("\n\n");
+                        serde_json::json!({
+                            "f": f, "hit": contains_expected(q, &text[f.range.clone()]), "gap": gap,
+                            "text": &text[f.range.clone()],
+                        })
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             serde_json::json!({
-                "right": right(q, &Cited::of_snippet(&c.snippet)),
+                "sentences": sentences,
+                "right": is_right,
                 "bm25": c.bm25,
                 "coverage": c.coverage,
                 "meta_coverage": c.meta_coverage,

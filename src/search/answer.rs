@@ -286,6 +286,7 @@ pub fn holds_kind(kind: Kind, text: &str, question: &str) -> bool {
 /// Where in `passage` the sentence that best answers `q` is, with its score, given
 /// each sentence's coverage of the question and where in the passage its words
 /// matched.
+#[cfg(test)]
 pub fn best_sentence(
     q: &Sought<'_>,
     passage: &str,
@@ -294,39 +295,105 @@ pub fn best_sentence(
     best_sentence_with(q, passage, coverage, |_| 0.0)
 }
 
+/// What the choice of an answer sentence weighs of one sentence of a passage.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Figures {
+    /// Where it is in the passage.
+    pub range: Range<usize>,
+    /// Its coverage of the question.
+    pub coverage: f32,
+    /// Whether it holds the kind of thing asked for ([`holds_kind`]).
+    pub holds_kind: bool,
+    /// For who/which: whether a name follows words of the question.
+    pub names_after: bool,
+    /// +1 when its tense is the question's, -1 when it is the other, else 0.
+    pub tense: i8,
+    /// What the caller adds to it (the semantic model's cosine, weighted).
+    pub bonus: f32,
+}
+
+impl Figures {
+    /// Its score in the choice, less the bonus; `i` its place in the passage.
+    fn score(&self, i: usize) -> f32 {
+        let mut score = self.coverage;
+        if self.holds_kind {
+            score += 0.3;
+        }
+        if self.names_after {
+            score += 0.2;
+        }
+        score += match self.tense {
+            1 => 0.15,
+            -1 => -0.1,
+            _ => 0.0,
+        };
+        score - 0.01 * i as f32
+    }
+}
+
+/// Each sentence of `passage` ([`text::sentences`]) with what the choice of an
+/// answer weighs of it.
+pub fn figures(
+    q: &Sought<'_>,
+    passage: &str,
+    coverage: impl Fn(Range<usize>) -> (f32, Vec<(usize, usize)>),
+    bonus: impl Fn(usize) -> f32,
+) -> Vec<Figures> {
+    text::sentences(passage)
+        .into_iter()
+        .enumerate()
+        .map(|(i, range)| {
+            let sentence = &passage[range.clone()];
+            let (coverage, matched) = coverage(range.clone());
+            let names_after = matches!(q.kind, Kind::Who | Kind::Which) && {
+                let local: Vec<(usize, usize)> = matched
+                    .iter()
+                    .map(|&(a, b)| (a - range.start, b - range.start))
+                    .collect();
+                names_after(sentence, &local, q.text)
+            };
+            let tense = match (q.tense, sentence_tense(sentence)) {
+                (Tense::Neutral, _) | (_, Tense::Neutral) => 0,
+                (a, b) if a == b => 1,
+                _ => -1,
+            };
+            Figures {
+                holds_kind: holds_kind(q.kind, sentence, q.text),
+                range,
+                coverage,
+                names_after,
+                tense,
+                bonus: bonus(i),
+            }
+        })
+        .collect()
+}
+
 /// [`best_sentence`], the choice also weighing `bonus` of each sentence (the
 /// `i`th of [`text::sentences`]), which the score returned leaves out.
+#[cfg(test)]
 pub fn best_sentence_with(
     q: &Sought<'_>,
     passage: &str,
     coverage: impl Fn(Range<usize>) -> (f32, Vec<(usize, usize)>),
     bonus: impl Fn(usize) -> f32,
 ) -> Option<(Range<usize>, f32)> {
+    choose(q, passage, &figures(q, passage, coverage, bonus), true)
+}
+
+/// The answer sentence among `figures` (of `passage`'s sentences), weighing
+/// their bonus or not, joined to a neighbour that holds what was asked when it
+/// does not; with its score, bonus left out.
+pub fn choose(
+    q: &Sought<'_>,
+    passage: &str,
+    figures: &[Figures],
+    with_bonus: bool,
+) -> Option<(Range<usize>, f32)> {
     let mut best: Option<(f32, f32, usize)> = None;
-    let sentences = text::sentences(passage);
-    for (i, range) in sentences.iter().cloned().enumerate() {
-        let sentence = &passage[range.clone()];
-        let (mut score, matched) = coverage(range.clone());
-        if holds_kind(q.kind, sentence, q.text) {
-            score += 0.3;
-        }
-        if matches!(q.kind, Kind::Who | Kind::Which) {
-            let local: Vec<(usize, usize)> = matched
-                .iter()
-                .map(|&(a, b)| (a - range.start, b - range.start))
-                .collect();
-            if names_after(sentence, &local, q.text) {
-                score += 0.2;
-            }
-        }
-        if q.tense != Tense::Neutral {
-            let tense = sentence_tense(sentence);
-            if tense != Tense::Neutral {
-                score += if tense == q.tense { 0.15 } else { -0.1 };
-            }
-        }
-        score -= 0.01 * i as f32;
-        let chosen_by = score + bonus(i);
+    for (i, f) in figures.iter().enumerate() {
+        let score = f.score(i);
+        let chosen_by = score + if with_bonus { f.bonus } else { 0.0 };
         if best.as_ref().is_none_or(|(c, _, _)| chosen_by > *c) {
             best = Some((chosen_by, score, i));
         }
@@ -336,6 +403,7 @@ pub fn best_sentence_with(
     // for (a date, a number, a name) while the next one, or the one before,
     // holds it ("…is home to Fort Hamilton. Established in 1825…"): the answer
     // is then both, in order. The score stays the best sentence's own.
+    let sentences: Vec<Range<usize>> = figures.iter().map(|f| f.range.clone()).collect();
     let mut range = sentences[i].clone();
     let typed = matches!(
         q.kind,

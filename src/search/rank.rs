@@ -185,6 +185,8 @@ pub struct Scored {
     /// Where in the passage's text the sentence that best answers the question
     /// is, and how well it does.
     pub sentence: Option<(std::ops::Range<usize>, f32)>,
+    /// What the choice of that sentence weighed of each of its sentences.
+    pub figures: Vec<answer::Figures>,
     /// Its cosines to the question, when the semantic model re-scored it.
     pub meaning: Option<Meaning>,
 }
@@ -462,12 +464,15 @@ impl<'a> Rescorer<'a> {
             }
             (c, found)
         };
-        let mut sentence = answer::best_sentence(&Sought::of(q), &snippet.text, sentence_coverage);
-        if let (Some(bonus), Some((_, lexical))) = (bonus, &sentence) {
+        let sought = Sought::of(q);
+        let figures = answer::figures(&sought, &snippet.text, sentence_coverage, |i| {
+            bonus.map_or(0.0, |b| b(i))
+        });
+        let mut sentence = answer::choose(&sought, &snippet.text, &figures, false);
+        if let (Some(_), Some((_, lexical))) = (bonus, &sentence) {
             let lexical = *lexical;
-            sentence =
-                answer::best_sentence_with(&Sought::of(q), &snippet.text, sentence_coverage, bonus)
-                    .map(|(range, _)| (range, lexical));
+            sentence = answer::choose(&sought, &snippet.text, &figures, true)
+                .map(|(range, _)| (range, lexical));
         }
         let score = coverage
             + BM25_WEIGHT * bm25 / self.max_bm25
@@ -484,6 +489,7 @@ impl<'a> Rescorer<'a> {
             body_terms,
             body_prefixes,
             sentence,
+            figures,
             meaning: None,
         })
     }
