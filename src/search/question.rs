@@ -143,7 +143,14 @@ fn asked_in(text: &str, lower: &[&str]) -> Asked {
         .trim_end_matches(['?', '!', '.'])
         .rfind(['?', '!', '.'])
         .filter(|&at| text[at + 1..].starts_with(char::is_whitespace));
-    let Some(at) = last else { return first };
+    let Some(at) = last else {
+        let late = late_kind_of(lower);
+        return if late.kind == Kind::Other {
+            first
+        } else {
+            late
+        };
+    };
     let off = words(&text[..=at]).len();
     match kind_of(lower.get(off..).unwrap_or_default()) {
         Asked {
@@ -155,7 +162,18 @@ fn asked_in(text: &str, lower: &[&str]) -> Asked {
             skip: 0,
             type_noun: type_noun.map(|t| t + off),
         },
-        _ => first,
+        _ => {
+            // Neither sentence opens with a question word: the last one may hold
+            // one further on.
+            let late = late_kind_of(lower.get(off..).unwrap_or_default());
+            if late.kind == Kind::Other {
+                return first;
+            }
+            Asked {
+                type_noun: late.type_noun.map(|t| t + off),
+                ..late
+            }
+        }
     }
 }
 
@@ -180,6 +198,28 @@ pub fn kind_of(words: &[&str]) -> Asked {
         found = Some((0, *k));
         skip = 1;
     }
+    refine(words, found, skip)
+}
+
+/// [`kind_of`] for a question whose question word comes late: "The Duchy of
+/// Warsaw was created by whom?", "In the 1800s, buildings over how many stories
+/// needed one?". Other when none does, or the question asks yes or no.
+fn late_kind_of(words: &[&str]) -> Asked {
+    let asks_yes_no = refine(words, None, 0).kind == Kind::YesNo;
+    // The last: an earlier one may open a clause ("If connected when first set
+    // up, what file system…?").
+    let found = words.iter().enumerate().skip(4).rev().find_map(|(i, w)| {
+        QUESTION_WORDS
+            .iter()
+            .find(|(q, _)| q == w)
+            .map(|(_, k)| (i, *k))
+    });
+    refine(words, found.filter(|_| !asks_yes_no), 0)
+}
+
+/// The kind asked for by the question word `found` (its place and kind) of
+/// `words`, as the word after it narrows it ("how *many*", "what *year*").
+fn refine(words: &[&str], found: Option<(usize, Kind)>, skip: usize) -> Asked {
     let Some((i, kind)) = found else {
         let yes_no = [
             "is", "are", "does", "do", "did", "can", "will", "was", "were", "has", "have",
@@ -725,6 +765,29 @@ mod tests {
             ("When does it start? The docs say 9.", Kind::When, None),
             ("Version 2.1 crashes on start", Kind::Other, None),
             ("The sync stops. Nothing else happens.", Kind::Other, None),
+            // The question word late in the sentence.
+            ("The Duchy of Warsaw was created by whom?", Kind::Who, None),
+            (
+                "In the 1800s, towers were required on buildings over how many stories?",
+                Kind::HowMany,
+                None,
+            ),
+            (
+                "Columbia University was founded in what year?",
+                Kind::When,
+                Some(6),
+            ),
+            (
+                "If connected to a PC when first set up, what file system is used?",
+                Kind::What,
+                Some(10),
+            ),
+            (
+                "The login page is blank. The server logs stop right when it loads, why?",
+                Kind::Why,
+                None,
+            ),
+            ("Is the page blank when it loads?", Kind::YesNo, None),
         ];
         for (q, kind, type_noun) in table {
             let all = words(q);
