@@ -31,6 +31,54 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
     out
 }
 
+/// Byte ranges of the sentences of a passage whose `code` (byte ranges, in
+/// order) holds code: its prose cut as [`sentences`] cuts it, its code into
+/// statements — a run of comment lines with the lines after it that they
+/// document ("# Required for GitHub Enterprise.\nhostName: git.example.com"),
+/// up to the next comment run or blank line. Full stops do not cut code.
+pub fn passage_sentences(text: &str, code: &[(usize, usize)]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    let shifted = |ranges: Vec<Range<usize>>, by: usize| {
+        ranges.into_iter().map(move |r| r.start + by..r.end + by)
+    };
+    for &(a, b) in code {
+        let (a, b) = (a.max(at).min(text.len()), b.min(text.len()));
+        if a >= b || !text.is_char_boundary(a) || !text.is_char_boundary(b) {
+            continue;
+        }
+        out.extend(shifted(sentences(&text[at..a]), at));
+        out.extend(shifted(statements(&text[a..b]), a));
+        at = b;
+    }
+    out.extend(shifted(sentences(&text[at..]), at));
+    out
+}
+
+/// The statements of a code block ([`passage_sentences`]).
+fn statements(code: &str) -> Vec<Range<usize>> {
+    let is_comment = |line: &str| {
+        let t = line.trim_start();
+        t.starts_with('#') || t.starts_with("//") || t.starts_with("/*") || t.starts_with("* ")
+    };
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut previous_code = false;
+    let mut at = 0;
+    for line in code.split_inclusive('\n') {
+        let blank = line.trim().is_empty();
+        let comment = is_comment(line);
+        if (blank || (comment && previous_code)) && at > start {
+            push_trimmed(code, start..at, &mut out);
+            start = at;
+        }
+        previous_code = !blank && !comment;
+        at += line.len();
+    }
+    push_trimmed(code, start..code.len(), &mut out);
+    out
+}
+
 fn sentences_in(text: &str) -> Vec<Range<usize>> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
@@ -134,6 +182,33 @@ mod tests {
         ] {
             assert_eq!(edit_distance(a, b), d, "{a} {b}");
         }
+    }
+
+    #[test]
+    fn code_is_cut_into_comments_and_the_lines_they_document() {
+        let code_block = "config:\n  # Required ONLY for GitHub Enterprise.\n  # This is the hostname. Ensure it is routable.\n  hostName: git.example.com\n  # Where the CA is.\n  rootCA: /etc/ca.pem\n\n  orgs: [a. B]";
+        let text = format!("Set it up. Then run:\n\n{code_block}\n\nIt works. Done.");
+        let at = text.find("config:").unwrap();
+        let code = [(at, at + code_block.len())];
+        let cut: Vec<&str> = passage_sentences(&text, &code)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        assert_eq!(
+            cut,
+            [
+                "Set it up.",
+                "Then run:",
+                "config:",
+                "# Required ONLY for GitHub Enterprise.\n  # This is the hostname. Ensure it is routable.\n  hostName: git.example.com",
+                "# Where the CA is.\n  rootCA: /etc/ca.pem",
+                "orgs: [a. B]",
+                "It works.",
+                "Done.",
+            ]
+        );
+        // Without code, the cut is that of prose.
+        assert_eq!(passage_sentences(&text, &[]), sentences(&text));
     }
 
     #[test]

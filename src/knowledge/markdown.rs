@@ -435,9 +435,36 @@ pub(super) fn cut(parts: &[Part], max: usize) -> Vec<Cut> {
     out
 }
 
+/// Splits code into pieces of at most `max` characters between statements
+/// ([`text::passage_sentences`]: a comment stays with the lines it documents),
+/// a longer statement at line ends.
+fn split_code(code: &str, max: usize) -> Vec<String> {
+    let line_start = |at: usize| code[..at].rfind('\n').map_or(0, |i| i + 1);
+    let chars = |a: usize, b: usize| code[a..b].chars().count();
+    let mut out = Vec::new();
+    let (mut from, mut end) = (0, 0);
+    for r in text::passage_sentences(code, &[(0, code.len())]) {
+        let start = line_start(r.start).max(from);
+        if end > from && chars(from, r.end) > max {
+            out.push(code[from..end].to_string());
+            from = start;
+        }
+        if chars(from, r.end) > max {
+            out.extend(split_lines(&code[from..r.end], max));
+            from = r.end;
+        }
+        end = r.end;
+    }
+    if end > from {
+        out.push(code[from..end].to_string());
+    }
+    out.retain(|p| !p.trim().is_empty());
+    out
+}
+
 /// Splits code at line ends into pieces of at most `max` characters (a longer
 /// line is cut where it must be).
-fn split_code(code: &str, max: usize) -> Vec<String> {
+fn split_lines(code: &str, max: usize) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
     for line in code.split('\n') {
@@ -622,5 +649,30 @@ mod tests {
             .flat_map(|c| c.code.iter().map(|&(a, b)| c.text[a..b].lines().count()))
             .sum();
         assert_eq!(total, 300);
+    }
+
+    #[test]
+    fn long_code_is_cut_between_a_comment_and_the_setting_before_it() {
+        // Settings of 60 characters or so, each under its comment: a cut never
+        // parts a comment from the line it documents.
+        let mut yaml = String::from("config:\n");
+        for i in 0..30 {
+            yaml.push_str(&format!(
+                "  # What setting {i} does, in a word or two.\n  setting{i}: {i}\n"
+            ));
+        }
+        let pieces = split_code(&yaml, 200);
+        assert!(pieces.len() > 5, "{pieces:?}");
+        for p in &pieces {
+            assert!(p.chars().count() <= 200, "{p}");
+            let lines: Vec<&str> = p.lines().collect();
+            assert!(!lines.last().unwrap().trim_start().starts_with('#'), "{p}");
+            assert!(
+                lines[0].starts_with("  # What") || lines[0] == "config:",
+                "{p}"
+            );
+        }
+        let joined: Vec<&str> = pieces.iter().flat_map(|p| p.lines()).collect();
+        assert_eq!(joined, yaml.lines().collect::<Vec<_>>(), "nothing lost");
     }
 }

@@ -331,15 +331,16 @@ impl Figures {
     }
 }
 
-/// Each sentence of `passage` ([`text::sentences`]) with what the choice of an
-/// answer weighs of it.
+/// Each sentence of `passage` ([`text::passage_sentences`], `code` its code)
+/// with what the choice of an answer weighs of it.
 pub fn figures(
     q: &Sought<'_>,
     passage: &str,
+    code: &[(usize, usize)],
     coverage: impl Fn(Range<usize>) -> (f32, Vec<(usize, usize)>),
     bonus: impl Fn(usize) -> f32,
 ) -> Vec<Figures> {
-    text::sentences(passage)
+    text::passage_sentences(passage, code)
         .into_iter()
         .enumerate()
         .map(|(i, range)| {
@@ -378,7 +379,7 @@ pub fn best_sentence_with(
     coverage: impl Fn(Range<usize>) -> (f32, Vec<(usize, usize)>),
     bonus: impl Fn(usize) -> f32,
 ) -> Option<(Range<usize>, f32)> {
-    choose(q, passage, &figures(q, passage, coverage, bonus), true)
+    choose(q, passage, &figures(q, passage, &[], coverage, bonus), true)
 }
 
 /// The answer sentence among `figures` (of `passage`'s sentences), weighing

@@ -465,9 +465,13 @@ impl<'a> Rescorer<'a> {
             (c, found)
         };
         let sought = Sought::of(q);
-        let figures = answer::figures(&sought, &snippet.text, sentence_coverage, |i| {
-            bonus.map_or(0.0, |b| b(i))
-        });
+        let figures = answer::figures(
+            &sought,
+            &snippet.text,
+            &snippet.code,
+            sentence_coverage,
+            |i| bonus.map_or(0.0, |b| b(i)),
+        );
         let mut sentence = answer::choose(&sought, &snippet.text, &figures, false);
         if let (Some(_), Some((_, lexical))) = (bonus, &sentence) {
             let lexical = *lexical;

@@ -30,9 +30,9 @@ const MAX_TOKENS: usize = 256;
 
 /// The vectors file's first bytes; the number changes with what a passage's
 /// text is made of ([`passage_text`]), how it is read ([`MAX_TOKENS`]) or how
-/// it is cut into sentences ([`text::sentences`]; a passage whose count of
+/// it is cut into sentences ([`text::passage_sentences`]; a passage whose count of
 /// sentence vectors no longer matches is embedded again anyway).
-const VECTORS_MAGIC: &[u8; 8] = b"CBVEC\x00\x00\x02";
+const VECTORS_MAGIC: &[u8; 8] = b"CBVEC\x00\x00\x03";
 
 /// The file beside the index that keeps passage vectors between runs.
 pub const VECTORS_FILE: &str = "semantic.vectors";
@@ -164,12 +164,12 @@ impl Semantic {
     }
 
     /// The vectors of `snippet` as the model reads it: the whole (title,
-    /// headings, text) first, then each of its sentences ([`text::sentences`]
+    /// headings, text) first, then each of its sentences ([`text::passage_sentences`]
     /// order), from the cache when its text was embedded before.
     pub fn passage(&self, snippet: &Snippet) -> Result<PassageVectors, ModelError> {
         let whole = passage_text(snippet);
         let key = hash(&whole);
-        let sentences = text::sentences(&snippet.text);
+        let sentences = text::passage_sentences(&snippet.text, &snippet.code);
         if let Some(v) = self.lock().by_text.get(&key)
             && v.len() == (1 + sentences.len()) * self.dim
         {
@@ -428,7 +428,7 @@ impl PassageVectors {
         &self.flat[..self.dim]
     }
 
-    /// Each sentence's vector, in [`text::sentences`] order.
+    /// Each sentence's vector, in [`text::passage_sentences`] order.
     pub fn sentences(&self) -> impl Iterator<Item = &[f32]> {
         self.flat[self.dim..].chunks_exact(self.dim)
     }
