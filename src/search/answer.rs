@@ -392,10 +392,26 @@ pub fn best_sentence_with(
     choose(q, passage, &figures(q, passage, &[], coverage, bonus), true)
 }
 
+/// The answer sentence among `figures` (of `passage`'s sentences), chosen with
+/// their bonus when `weighed`, and the score of the best by words alone (which
+/// ranks the passage: the bonus sways only the choice).
+pub fn choice(
+    q: &Sought<'_>,
+    passage: &str,
+    figures: &[Figures],
+    weighed: bool,
+) -> Option<(Range<usize>, f32)> {
+    let (range, lexical) = choose(q, passage, figures, false)?;
+    if !weighed {
+        return Some((range, lexical));
+    }
+    choose(q, passage, figures, true).map(|(range, _)| (range, lexical))
+}
+
 /// The answer sentence among `figures` (of `passage`'s sentences), weighing
 /// their bonus or not, joined to a neighbour that holds what was asked when it
 /// does not; with its score, bonus left out.
-pub fn choose(
+fn choose(
     q: &Sought<'_>,
     passage: &str,
     figures: &[Figures],

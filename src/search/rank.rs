@@ -472,12 +472,7 @@ impl<'a> Rescorer<'a> {
             sentence_coverage,
             |i| bonus.map_or(0.0, |b| b(i)),
         );
-        let mut sentence = answer::choose(&sought, &snippet.text, &figures, false);
-        if let (Some(_), Some((_, lexical))) = (bonus, &sentence) {
-            let lexical = *lexical;
-            sentence = answer::choose(&sought, &snippet.text, &figures, true)
-                .map(|(range, _)| (range, lexical));
-        }
+        let sentence = answer::choice(&sought, &snippet.text, &figures, bonus.is_some());
         let score = coverage
             + BM25_WEIGHT * bm25 / self.max_bm25
             + SENTENCE_WEIGHT * sentence.as_ref().map_or(0.0, |s| s.1)
