@@ -132,8 +132,10 @@ struct Table {
 }
 
 impl Table {
-    /// The row's cells named by the header: `Header: cell; …`.
-    fn take_row(&mut self) -> String {
+    /// The row's cells named by the header: one part `Header: cell; …`, or,
+    /// when a cell holds more than one sentence, a part per cell — so that no
+    /// sentence of the answer runs from one cell into the next.
+    fn take_row(&mut self) -> Vec<String> {
         let cells: Vec<String> = self
             .row
             .drain(..)
@@ -144,7 +146,11 @@ impl Table {
                 None => c,
             })
             .collect();
-        cells.join("; ")
+        if cells.iter().any(|c| text::sentences(c).len() > 1) {
+            cells
+        } else {
+            vec![cells.join("; ")]
+        }
     }
 }
 
@@ -300,9 +306,10 @@ impl<'a> Walk<'a> {
     }
 
     fn end_row(&mut self) {
-        let row = self.table.take_row();
-        self.b
-            .add(Part::Prose(row), self.table.line, false, Opened::Other);
+        for (i, cell) in self.table.take_row().into_iter().enumerate() {
+            self.b
+                .add(Part::Prose(cell), self.table.line, i > 0, Opened::Other);
+        }
         self.b.close();
     }
 
@@ -603,6 +610,15 @@ mod tests {
         assert_eq!(got[0].2, [prose("Port: 8008; Use: client API")]);
         assert_eq!(got[1].1, 6);
         assert_eq!(got[1].0, "Ports");
+        // A cell of several sentences: the row's cells are parts of their own.
+        let md = "| Level | Duties |\n|---|---|\n| L4 | Leads. Manages 2-3 people. |\n";
+        assert_eq!(
+            texts(md)[0].2,
+            [
+                prose("Level: L4"),
+                prose("Duties: Leads. Manages 2-3 people.")
+            ]
+        );
     }
 
     #[test]
