@@ -5,7 +5,9 @@
 //! that introduces it); a table row is one passage, its cells named by the header;
 //! headings above a passage make its heading path. Code is kept verbatim and its
 //! byte ranges marked, so replies can show it as code. What is not knowledge —
-//! HTML blocks and comments — is left out; link and image text stays.
+//! HTML blocks and comments, MDX `import`/`export` lines, Hugo shortcodes and
+//! Liquid tags, admonition fences (`:::tip`) — is left out; link (wikilinks
+//! too), image and admonition-title text stays.
 
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
@@ -112,6 +114,8 @@ pub(super) fn groups(body: &str) -> Vec<Group> {
     // Heading attributes (`## Setup {#setup}`) are anchors, not words; GFM alerts
     // (`> [!NOTE]`) are markup.
     let options = Options::ENABLE_TABLES
+        | Options::ENABLE_WIKILINKS
+        | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_HEADING_ATTRIBUTES
         | Options::ENABLE_GFM;
@@ -164,6 +168,8 @@ struct Walk<'a> {
     item_text: Vec<(String, usize)>,
     table: Table,
     last_prose_is_admonition: bool,
+    /// A Docusaurus admonition's title was the last part: its text joins it.
+    admonition_title: bool,
 }
 
 impl<'a> Walk<'a> {
@@ -180,6 +186,7 @@ impl<'a> Walk<'a> {
             item_text: Vec::new(),
             table: Table::default(),
             last_prose_is_admonition: false,
+            admonition_title: false,
         }
     }
 
@@ -190,8 +197,10 @@ impl<'a> Walk<'a> {
                 self.sink = Sink::Heading(level as u8, String::new());
             }
             Event::End(TagEnd::Heading(_)) => self.end_heading(),
-            // HTML (comments included) is markup, not knowledge, and ends a passage.
-            Event::Start(Tag::HtmlBlock) => self.b.close(),
+            // HTML is markup, not knowledge; a tag does not end a passage, so the
+            // code an MDX page wraps in `<Tabs>` stays with the paragraph that
+            // introduces it, but a comment does (writers end a list with one).
+            Event::Html(t) if t.trim_start().starts_with("<!--") => self.b.close(),
             Event::Start(Tag::Item) => {
                 // A nested item is a part of its own, after what its outer
                 // item said so far: one sentence of a list never runs into
@@ -280,10 +289,24 @@ impl<'a> Walk<'a> {
 
     fn end_paragraph(&mut self) {
         if let Sink::Prose(t) = std::mem::replace(&mut self.sink, Sink::None) {
+            if is_module_syntax(&t) {
+                return;
+            }
+            let (t, title) = strip_admonition_fences(&t);
             let t = text::fold_whitespace(&strip_shortcodes(&t));
             self.last_prose_is_admonition = t.starts_with("!!!") || t.starts_with("???");
+            let mut joins = std::mem::replace(&mut self.admonition_title, false);
+            if let Some(title) = title {
+                self.b
+                    .add(Part::Prose(title), self.sink_line, false, Opened::Paragraph);
+                joins = true;
+                if t.is_empty() {
+                    self.admonition_title = true;
+                    return;
+                }
+            }
             self.b
-                .add(Part::Prose(t), self.sink_line, false, Opened::Paragraph);
+                .add(Part::Prose(t), self.sink_line, joins, Opened::Paragraph);
         } else if let Some((t, _)) = self.item_text.last_mut() {
             t.push(' ');
         }
@@ -328,8 +351,10 @@ impl<'a> Walk<'a> {
 
     fn line_break(&mut self) {
         match &mut self.sink {
-            Sink::Heading(_, s) | Sink::Prose(s) | Sink::Cell(s) => s.push(' '),
-            Sink::Code(s, _) => s.push('\n'),
+            Sink::Heading(_, s) | Sink::Cell(s) => s.push(' '),
+            // A paragraph keeps its lines until it ends (whitespace is folded
+            // then): MDX statements and admonition fences are whole lines.
+            Sink::Prose(s) | Sink::Code(s, _) => s.push('\n'),
             Sink::None => {
                 if let Some((s, _)) = self.item_text.last_mut() {
                     s.push(' ');
@@ -339,33 +364,78 @@ impl<'a> Walk<'a> {
     }
 }
 
-/// Text without Hugo's shortcodes (`{{< figure … >}}`, `{{% alert %}}`): template
-/// calls, not words of the page.
+/// Whether a paragraph is MDX module syntax (`import Tabs from '@theme/Tabs';`,
+/// `export const x = …;`): code of the page's build, not words of the page.
+fn is_module_syntax(paragraph: &str) -> bool {
+    paragraph.lines().filter(|l| !l.trim().is_empty()).all(|l| {
+        let l = l.trim();
+        (l.starts_with("import ") || l.starts_with("export "))
+            && (l.contains(" from ") || l.ends_with(';') || l.contains(" = "))
+    }) && !paragraph.trim().is_empty()
+}
+
+/// A paragraph without the fences of a Docusaurus admonition (`:::tip[Title]` or
+/// `:::tip Title` opening it, `:::` closing it), and the title it gave.
+fn strip_admonition_fences(paragraph: &str) -> (std::borrow::Cow<'_, str>, Option<String>) {
+    let lines: Vec<&str> = paragraph.lines().collect();
+    let is_fence = |l: &str| l.trim_start().starts_with(":::");
+    if !lines.iter().any(|l| is_fence(l)) {
+        return (paragraph.into(), None);
+    }
+    let mut title = None;
+    let mut kept = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        let Some(rest) = line.trim().strip_prefix(":::") else {
+            kept.push(*line);
+            continue;
+        };
+        // Docusaurus writes `:::tip`, VitePress and Starlight `::: tip`.
+        let rest = rest.trim_start();
+        let kind_end = rest
+            .find(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_')
+            .unwrap_or(rest.len());
+        let named = rest[kind_end..]
+            .trim()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .trim();
+        if i == 0 && !named.is_empty() {
+            title = Some(text::fold_whitespace(named));
+        }
+    }
+    (kept.join("\n").into(), title)
+}
+
+/// Text without Hugo's shortcodes (`{{< figure … >}}`, `{{% alert %}}`) and
+/// Jekyll's Liquid tags (`{% include note.html %}`): template calls, not words
+/// of the page. (`{{ .Title }}`-style output stays: it may stand for a word.)
 fn strip_shortcodes(t: &str) -> std::borrow::Cow<'_, str> {
-    if !t.contains("{{") {
+    if !t.contains("{{") && !t.contains("{%") {
         return t.into();
     }
     let mut out = String::with_capacity(t.len());
     let mut rest = t;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let close = match after.trim_start().chars().next() {
-            Some('<') => ">}}",
-            Some('%') => "%}}",
-            _ => {
-                out.push_str(&rest[..start + 2]);
-                rest = after;
-                continue;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start + 1..];
+        let close = if after.starts_with('%') {
+            "%}"
+        } else if let Some(inner) = after.strip_prefix('{') {
+            match inner.trim_start().chars().next() {
+                Some('<') => ">}}",
+                Some('%') => "%}}",
+                _ => "",
             }
+        } else {
+            ""
         };
-        match after.find(close) {
+        match after.find(close).filter(|_| !close.is_empty()) {
             Some(end) => {
                 out.push_str(&rest[..start]);
                 out.push(' ');
                 rest = &after[end + close.len()..];
             }
             None => {
-                out.push_str(&rest[..start + 2]);
+                out.push_str(&rest[..start + 1]);
                 rest = after;
             }
         }
@@ -631,6 +701,41 @@ mod tests {
         );
         assert_eq!(got[1].2, [prose("diagram of the setup")]);
         assert_eq!(got[2].2, [prose("!!! tip Lazy text.")]);
+    }
+
+    #[test]
+    fn site_generator_syntax_is_not_text() {
+        let mdx = "import Tabs from '@theme/Tabs';\nexport const x = 1;\n\nInstall it:\n\n<Tabs>\n  <TabItem value=\"npm\">\n\n```bash\nnpm i w\n```\n\n  </TabItem>\n</Tabs>\n";
+        let admonition = ":::tip[Upgrading]\n\nRun `w update`.\n\n:::\n\n::: note\nInline note.\n:::\n\n::: warning Old API\nGone.\n:::\n";
+        let cases: &[(&str, &[&[Part]])] = &[
+            (
+                mdx,
+                &[&[prose("Install it:"), Part::Code("npm i w".into())]],
+            ),
+            (
+                admonition,
+                &[
+                    &[prose("Upgrading"), prose("Run w update.")],
+                    &[prose("Inline note.")],
+                    &[prose("Old API"), prose("Gone.")],
+                ],
+            ),
+            (
+                "See {% include note.html %}the [[setup#Ports|ports]] and [[FAQ]].[^1]\n\n[^1]: A note.\n",
+                &[&[prose("See the ports and FAQ.")], &[prose("A note.")]],
+            ),
+            (
+                "Import the data first.\n\nexport KEY before you run it\n",
+                &[
+                    &[prose("Import the data first.")],
+                    &[prose("export KEY before you run it")],
+                ],
+            ),
+        ];
+        for (md, want) in cases {
+            let got: Vec<Vec<Part>> = texts(md).into_iter().map(|g| g.2).collect();
+            assert_eq!(got, *want, "{md}");
+        }
     }
 
     #[test]
