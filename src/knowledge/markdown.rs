@@ -522,6 +522,11 @@ fn split_code(code: &str, max: usize) -> Vec<String> {
     let (mut from, mut end) = (0, 0);
     for r in text::passage_sentences(code, &[(0, code.len())]) {
         let start = line_start(r.start).max(from);
+        if end <= from {
+            // Nothing is pending: the piece begins at this statement's line,
+            // not at the blank lines after a statement that was cut alone.
+            from = start;
+        }
         if end > from && chars(from, r.end) > max {
             out.push(code[from..end].to_string());
             from = start;
@@ -795,5 +800,10 @@ mod tests {
         }
         let joined: Vec<&str> = pieces.iter().flat_map(|p| p.lines()).collect();
         assert_eq!(joined, yaml.lines().collect::<Vec<_>>(), "nothing lost");
+        // A statement too long for a piece is cut alone; the piece after it
+        // begins at the next statement, not at the blank lines between.
+        let code = format!("{}\n\n\nshort: 1\n", "long: x".repeat(40));
+        let pieces = split_code(&code, 200);
+        assert_eq!(pieces.last().map(String::as_str), Some("short: 1"));
     }
 }
