@@ -72,6 +72,22 @@ impl Builder {
         }
     }
 
+    /// Whether the open group is a short list that opens its section (a
+    /// setting's `Type:` and `Default:` above its description): the paragraph
+    /// after it is the rest of its passage.
+    fn opens_section_with_short_list(&self) -> bool {
+        let Some((g, Opened::Other)) = &self.current else {
+            return false;
+        };
+        g.parts.len() <= 4
+            && g.parts.iter().all(|p| matches!(p, Part::Prose(_)))
+            && g.parts.iter().map(Part::len).sum::<usize>() <= 200
+            && self
+                .out
+                .last()
+                .is_none_or(|prev| prev.headings != g.headings)
+    }
+
     /// Adds a part: to the open group when `joins`, else to a new one.
     fn add(&mut self, part: Part, line: usize, joins: bool, opened: Opened) {
         if part.is_blank() {
@@ -295,7 +311,8 @@ impl<'a> Walk<'a> {
             let (t, title) = strip_admonition_fences(&t);
             let t = text::fold_whitespace(&strip_shortcodes(&t));
             self.last_prose_is_admonition = t.starts_with("!!!") || t.starts_with("???");
-            let mut joins = std::mem::replace(&mut self.admonition_title, false);
+            let mut joins = std::mem::replace(&mut self.admonition_title, false)
+                || self.b.opens_section_with_short_list();
             if let Some(title) = title {
                 self.b
                     .add(Part::Prose(title), self.sink_line, false, Opened::Paragraph);
@@ -706,6 +723,24 @@ mod tests {
         );
         assert_eq!(got[1].2, [prose("diagram of the setup")]);
         assert_eq!(got[2].2, [prose("!!! tip Lazy text.")]);
+    }
+
+    #[test]
+    fn a_short_list_that_opens_a_section_heads_the_paragraph_after_it() {
+        let md = "## server.port\n\n- **Type:** `number`\n- **Default:** `5173`\n\nSpecify server port.\n\n## Other\n\nIntro.\n\n- a\n- b\n\nAfter.\n";
+        let got: Vec<Vec<Part>> = texts(md).into_iter().map(|g| g.2).collect();
+        assert_eq!(
+            got,
+            [
+                vec![
+                    prose("Type: number"),
+                    prose("Default: 5173"),
+                    prose("Specify server port.")
+                ],
+                vec![prose("Intro."), prose("a"), prose("b")],
+                vec![prose("After.")],
+            ]
+        );
     }
 
     #[test]
