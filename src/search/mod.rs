@@ -624,7 +624,20 @@ impl Engine {
 /// The answer line from the best passage `snippet`, whose best sentence for `q`
 /// is at `at`: that sentence and the code or list it introduces.
 fn answer_line(q: &Question, snippet: &Snippet, at: std::ops::Range<usize>) -> AnswerLine {
-    let range = answer::extent(&answer::Sought::of(q), &snippet.text, &snippet.code, at);
+    let mut range = answer::extent(&answer::Sought::of(q), &snippet.text, &snippet.code, at);
+    // An answer that begins inside code begins at its line's start: its first
+    // line keeps the indentation that lines it up with the lines below it.
+    if let Some(&(a, _)) = snippet
+        .code
+        .iter()
+        .find(|&&(a, b)| a < range.start && range.start < b)
+    {
+        let line = snippet.text[..range.start].rfind('\n').map_or(0, |i| i + 1);
+        let line = line.max(a);
+        if snippet.text[line..range.start].trim().is_empty() {
+            range.start = line;
+        }
+    }
     let code = snippet
         .code
         .iter()
@@ -787,6 +800,26 @@ mod tests {
         let path = dir.join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, format!("{}{body}", FRONT.replace("{title}", title))).unwrap();
+    }
+
+    #[test]
+    fn an_answer_from_indented_code_keeps_its_first_line_indented() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        write(
+            &k,
+            "connectors.md",
+            "Connectors",
+            "## GitHub\n\nConfigure the connector:\n\n```yaml\nconnectors:\n  - type: github\n    config:\n      clientID: abc\n\n      # Required for GitHub Enterprise.\n      hostName: git.example.com\n```\n",
+        );
+        let engine = Engine::open(&SearchSettings::new(&k, None)).unwrap();
+        let a = engine.ask("github enterprise hostname").unwrap();
+        let line = a.answer.expect("an answer line");
+        assert_eq!(
+            line.text,
+            "      # Required for GitHub Enterprise.\n      hostName: git.example.com"
+        );
+        assert_eq!(line.code, [(0, line.text.len())]);
     }
 
     #[test]
