@@ -41,6 +41,7 @@ impl Walk {
             self.close();
             self.current = Some(Group {
                 headings: self.headings.clone(),
+                anchor: None,
                 line: 1,
                 parts: Vec::new(),
             });

@@ -44,6 +44,9 @@ impl Part {
 #[derive(Debug, Clone)]
 pub(super) struct Group {
     pub headings: Vec<(u8, String)>,
+    /// The anchor its innermost heading names itself (`## Setup {#setup}`),
+    /// which the site generator uses instead of one made from the text.
+    pub anchor: Option<String>,
     pub line: usize,
     pub parts: Vec<Part>,
 }
@@ -60,6 +63,8 @@ enum Opened {
 struct Builder {
     out: Vec<Group>,
     headings: Vec<(u8, String)>,
+    /// The explicit anchor of the last heading read.
+    anchor: Option<String>,
     current: Option<(Group, Opened)>,
 }
 
@@ -98,6 +103,7 @@ impl Builder {
             self.current = Some((
                 Group {
                     headings: self.headings.clone(),
+                    anchor: self.anchor.clone(),
                     line,
                     parts: Vec::new(),
                 },
@@ -194,6 +200,7 @@ impl<'a> Walk<'a> {
             b: Builder {
                 out: Vec::new(),
                 headings: Vec::new(),
+                anchor: None,
                 current: None,
             },
             lines: LineCounter::new(body),
@@ -208,8 +215,11 @@ impl<'a> Walk<'a> {
 
     fn event(&mut self, event: Event<'_>, start: usize) {
         match event {
-            Event::Start(Tag::Heading { level, .. }) => {
+            Event::Start(Tag::Heading { level, id, .. }) => {
                 self.b.close();
+                self.b.anchor = id
+                    .map(|id| id.trim().to_string())
+                    .filter(|id| !id.is_empty());
                 self.sink = Sink::Heading(level as u8, String::new());
             }
             Event::End(TagEnd::Heading(_)) => self.end_heading(),

@@ -536,14 +536,7 @@ fn parse_any(rel: &Path, shown: &str, text: &str, options: &ParseOptions) -> Par
         id_base = format!("{}/{id_base}", m.collection);
     }
     Parsed::File(
-        parse_file(shown, &id_base, &collection, text, options).map(|(info, mut s)| {
-            if let Some(m) = &options.mount {
-                for snippet in s.iter_mut().filter(|s| s.url.is_none()) {
-                    snippet.url = m.url(rel, &snippet.heading).map(Arc::from);
-                }
-            }
-            (info, s.into())
-        }),
+        parse_file(shown, &id_base, &collection, text, options).map(|(info, s)| (info, s.into())),
     )
 }
 
@@ -717,22 +710,25 @@ impl Mount {
             && !self.exclude.as_ref().is_some_and(|g| g.is_match(rel))
     }
 
-    /// The published page of the file at `rel`, at the anchor of `heading`.
-    fn url(&self, rel: &Path, heading: &str) -> Option<String> {
+    /// The published page of the file at `path` (without its extension), at
+    /// `anchor` when its heading names one, else at the anchor of `heading`.
+    fn url(&self, path: &str, heading: &str, explicit_anchor: Option<&str>) -> Option<String> {
         let base = self.url_base.as_ref()?;
-        let path = rel.with_extension("").to_string_lossy().replace('\\', "/");
         let page = self
             .url_pattern
             .as_deref()
             .unwrap_or("{path}.html")
-            .replace("{path}", &path);
+            .replace("{path}", path);
         let mut url = format!(
             "{}/{}",
             base.trim_end_matches('/'),
             page.trim_start_matches('/')
         );
         let last = heading.rsplit(" › ").next().unwrap_or("");
-        if !last.is_empty() {
+        if let Some(explicit) = explicit_anchor {
+            url.push('#');
+            url.push_str(explicit);
+        } else if !last.is_empty() {
             url.push('#');
             url.push_str(&anchor(last));
         }
@@ -842,9 +838,15 @@ pub(crate) fn parse_file(
         .clone()
         .or_else(|| options.source.clone())
         .unwrap_or_default();
+    // A source's pages link to where they are published.
+    let link = options.mount.as_ref().map(|m| {
+        let prefix = format!("{}/", m.collection);
+        (m, id_base.strip_prefix(prefix.as_str()).unwrap_or(id_base))
+    });
     let page = Page {
         file,
         id_base,
+        link,
         collection,
         title: title.trim(),
         source: source.trim(),
@@ -908,6 +910,8 @@ fn title_of(
 struct Page<'a> {
     file: &'a str,
     id_base: &'a str,
+    /// For a configured source: its mount and the file's path (no extension).
+    link: Option<(&'a Mount, &'a str)>,
     collection: &'a str,
     title: &'a str,
     source: &'a str,
@@ -929,9 +933,15 @@ impl Page<'_> {
             published: self.meta.published,
             tags: self.meta.tags.clone(),
         });
-        let url: Option<Arc<str>> = self.meta.url.as_deref().map(Arc::from);
+        let page_url: Option<Arc<str>> = self.meta.url.as_deref().map(Arc::from);
         for group in groups {
             let heading: Arc<str> = self.heading_of(&group).into();
+            let url = page_url.clone().or_else(|| {
+                let (mount, path) = self.link?;
+                mount
+                    .url(path, &heading, group.anchor.as_deref())
+                    .map(Arc::from)
+            });
             for mut part in markdown::cut(&group.parts, MAX_SNIPPET_CHARS) {
                 // Built up piece by piece, the text may hold twice its length
                 // in capacity; kept for the index's lifetime, that adds up.
@@ -997,6 +1007,7 @@ fn plain_text(body: &str) -> Vec<markdown::Group> {
             if !para.trim().is_empty() {
                 out.push(markdown::Group {
                     headings: Vec::new(),
+                    anchor: None,
                     line: start,
                     parts: vec![markdown::Part::Prose(text::fold_whitespace(&para))],
                 });
@@ -1013,6 +1024,7 @@ fn plain_text(body: &str) -> Vec<markdown::Group> {
     if !para.trim().is_empty() {
         out.push(markdown::Group {
             headings: Vec::new(),
+            anchor: None,
             line: start,
             parts: vec![markdown::Part::Prose(text::fold_whitespace(&para))],
         });

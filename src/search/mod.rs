@@ -836,7 +836,7 @@ mod tests {
         std::fs::create_dir_all(docs.join("changelogs")).unwrap();
         std::fs::write(
             docs.join("reverse_proxy.md"),
-            "# Using a reverse proxy\n\n## Nginx: setup\n\nForward requests with the `proxy_pass` directive:\n\n```nginx\nlocation /_matrix { proxy_pass http://localhost:8008; }\n```\n",
+            "# Using a reverse proxy\n\n## Nginx: setup\n\nForward requests with the `proxy_pass` directive:\n\n```nginx\nlocation /_matrix { proxy_pass http://localhost:8008; }\n```\n\n## Caddy {#caddy-v2}\n\nThe Caddyfile needs one reverse_proxy line.\n",
         )
         .unwrap();
         std::fs::write(
@@ -871,6 +871,12 @@ mod tests {
             Some("https://docs.example.org/latest/reverse_proxy.html#nginx-setup")
         );
         assert_eq!(top.id, "server/reverse_proxy#nginx-setup-1");
+        // A heading that names its anchor is linked at it, as its site links it.
+        let caddy = engine.ask("what does the caddyfile need").unwrap();
+        assert_eq!(
+            caddy.passages[0].citation.url.as_deref(),
+            Some("https://docs.example.org/latest/reverse_proxy.html#caddy-v2")
+        );
         let (a, b) = top.code[0];
         assert!(top.text[a..b].starts_with("location /_matrix"));
         let files: Vec<String> = engine.sources().into_iter().map(|s| s.file).collect();
