@@ -18,6 +18,8 @@ const SKIPPED: &[&str] = &[
 struct Walk {
     out: Vec<Group>,
     headings: Vec<(u8, String)>,
+    /// The `id` of the last heading read: where the page links it.
+    anchor: Option<String>,
     current: Option<Group>,
     /// Whether the open group began with a paragraph (code and lists may join it).
     joinable: bool,
@@ -41,7 +43,7 @@ impl Walk {
             self.close();
             self.current = Some(Group {
                 headings: self.headings.clone(),
-                anchor: None,
+                anchor: self.anchor.clone(),
                 line: 1,
                 parts: Vec::new(),
             });
@@ -65,6 +67,7 @@ pub(super) fn document(body: &str) -> Document {
     let mut w = Walk {
         out: Vec::new(),
         headings: Vec::new(),
+        anchor: None,
         current: None,
         joinable: false,
     };
@@ -148,6 +151,12 @@ fn element(el: ElementRef, w: &mut Walk, depth: usize) {
             let level = name[1..].parse::<u8>().unwrap_or(6);
             w.headings.retain(|(l, _)| *l < level);
             w.headings.push((level, text_of(el)));
+            w.anchor = el
+                .value()
+                .attr("id")
+                .map(str::trim)
+                .filter(|id| !id.is_empty())
+                .map(String::from);
         }
         "p" | "dt" | "figcaption" | "caption" | "summary" => {
             w.add(Part::Prose(text_of(el)), false);
@@ -218,18 +227,10 @@ fn table(t: ElementRef, w: &mut Walk) {
             header = cells.into_iter().map(|(_, t)| t).collect();
             continue;
         }
-        let text: Vec<String> = cells
-            .into_iter()
-            .enumerate()
-            .filter(|(_, (_, c))| !c.is_empty())
-            .map(
-                |(i, (_, c))| match header.get(i).filter(|h| !h.is_empty()) {
-                    Some(h) => format!("{h}: {c}"),
-                    None => c,
-                },
-            )
-            .collect();
-        w.add(Part::Prose(text.join("; ")), false);
+        let parts = super::markdown::row_parts(&header, cells.into_iter().map(|(_, c)| c));
+        for (i, part) in parts.into_iter().enumerate() {
+            w.add(Part::Prose(part), i > 0);
+        }
         w.close();
     }
 }
@@ -260,7 +261,7 @@ mod tests {
     fn headings_paragraphs_code_lists_and_tables() {
         let page = "<html><head><title>Ops handbook</title><style>p{}</style></head><body>\
             <nav><a href='/'>Home</a></nav>\
-            <h1>Ops handbook</h1><h2>Backups</h2>\
+            <h1>Ops handbook</h1><h2 id='backups-v2'>Backups</h2>\
             <p>Back up the database <b>nightly</b>:</p><pre>pg_dump synapse &gt; db.sql\n</pre>\
             <ul><li>keep 7 copies</li></ul>\
             <p>Restore with psql.<br>Check the logs.</p>\
@@ -269,6 +270,7 @@ mod tests {
             </body></html>";
         let d = document(page);
         assert_eq!(d.title.as_deref(), Some("Ops handbook"));
+        assert_eq!(d.groups[0].anchor.as_deref(), Some("backups-v2"));
         let got: Vec<(String, Vec<Part>)> = d
             .groups
             .into_iter()

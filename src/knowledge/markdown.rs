@@ -158,25 +158,28 @@ struct Table {
 }
 
 impl Table {
-    /// The row's cells named by the header: one part `Header: cell; …`, or,
-    /// when a cell holds more than one sentence, a part per cell — so that no
-    /// sentence of the answer runs from one cell into the next.
+    /// The row's parts ([`row_parts`]).
     fn take_row(&mut self) -> Vec<String> {
-        let cells: Vec<String> = self
-            .row
-            .drain(..)
-            .enumerate()
-            .filter(|(_, c)| !c.is_empty())
-            .map(|(i, c)| match self.head.get(i).filter(|h| !h.is_empty()) {
-                Some(h) => format!("{h}: {c}"),
-                None => c,
-            })
-            .collect();
-        if cells.iter().any(|c| text::sentences(c).len() > 1) {
-            cells
-        } else {
-            vec![cells.join("; ")]
-        }
+        row_parts(&self.head, self.row.drain(..))
+    }
+}
+
+/// A table row's cells named by the header (`Header: cell`): one part
+/// `Header: cell; …`, or, when a cell holds more than one sentence, a part per
+/// cell — so that no sentence of an answer runs from one cell into the next.
+pub(super) fn row_parts(head: &[String], cells: impl Iterator<Item = String>) -> Vec<String> {
+    let cells: Vec<String> = cells
+        .enumerate()
+        .filter(|(_, c)| !c.is_empty())
+        .map(|(i, c)| match head.get(i).filter(|h| !h.is_empty()) {
+            Some(h) => format!("{h}: {c}"),
+            None => c,
+        })
+        .collect();
+    if cells.iter().any(|c| text::sentences(c).len() > 1) {
+        cells
+    } else {
+        vec![cells.join("; ")]
     }
 }
 
