@@ -168,7 +168,7 @@ impl Semantic {
     /// order), from the cache when its text was embedded before.
     pub fn passage(&self, snippet: &Snippet) -> Result<PassageVectors, ModelError> {
         let whole = passage_text(snippet);
-        let key = hash(&whole);
+        let key = key_of(&whole, &snippet.code);
         let sentences = text::passage_sentences(&snippet.text, &snippet.code);
         if let Some(v) = self.lock().by_text.get(&key)
             && v.len() == (1 + sentences.len()) * self.dim
@@ -455,7 +455,21 @@ fn best_k(scored: impl Iterator<Item = (usize, f32)>, k: usize) -> Vec<(usize, f
 /// The key a passage's vectors are cached under: the hash of what the model
 /// reads of it.
 pub fn passage_key(snippet: &Snippet) -> u64 {
-    hash(&passage_text(snippet))
+    key_of(&passage_text(snippet), &snippet.code)
+}
+
+/// The cache key of a passage read as `whole`: its code ranges count too, as
+/// they decide its sentences (the same text as prose or as code is cut apart
+/// differently). Without code, the key is the text's alone.
+fn key_of(whole: &str, code: &[(usize, usize)]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    if code.is_empty() {
+        return hash(whole);
+    }
+    let mut h = rustc_hash::FxHasher::default();
+    whole.hash(&mut h);
+    code.hash(&mut h);
+    h.finish()
 }
 
 /// Cosine of two unit vectors.
@@ -506,6 +520,13 @@ fn hash(text: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_same_text_as_code_or_as_prose_is_cached_apart() {
+        let text = "Run:\n\nmake build. make test.";
+        assert_eq!(key_of(text, &[]), hash(text));
+        assert_ne!(key_of(text, &[(6, text.len())]), key_of(text, &[]));
+    }
 
     #[test]
     fn a_missing_or_incomplete_model_folder_is_a_clear_error() {
