@@ -1096,6 +1096,33 @@ mod tests {
     }
 
     #[test]
+    fn a_mistyped_stop_word_is_not_a_topic_the_knowledge_lacks() {
+        let (_d, e) = engine();
+        // (question, the units it keeps)
+        let table: &[(&str, &[&str])] = &[
+            (
+                "wat festival will the emperor attend",
+                &["festival", "emperor", "attend"],
+            ),
+            ("who did the emperor meet ovr there", &["emperor", "meet"]),
+            // A word the knowledge lacks that is no stop word stays: it may be
+            // what makes the question out of scope.
+            (
+                "quokka festival emperor",
+                &["quokka", "festival", "emperor"],
+            ),
+        ];
+        for (asked, kept) in table {
+            let q = e.explain(asked).unwrap().question;
+            let units: Vec<&str> = q.units.iter().map(|u| u.text.as_str()).collect();
+            assert_eq!(&units, kept, "{asked}");
+        }
+        let a = top(&e, "wat festival does the visit coincide with");
+        assert!(a.answered);
+        assert_eq!(a.passages[0].citation.heading, "Festival");
+    }
+
+    #[test]
     fn synonyms_and_acronyms_expand_both_ways() {
         let (_d, e) = engine();
         let a = top(

@@ -449,7 +449,16 @@ impl Snapshot {
         let mut i = 0;
         while i < content.len() {
             let (len, alternatives) = self.span_at(&content, &stems, i, &freq);
-            units.push(self.unit(&content[i..i + len], alternatives, &asked, &freq)?);
+            let unit = self.unit(&content[i..i + len], alternatives, &asked, &freq)?;
+            // "carry ovr", "wat is": a word the knowledge lacks, one edit from a
+            // stop word, is that stop word mistyped, not a topic it lacks.
+            let mistyped_stop_word = len == 1
+                && !unit.known
+                && !content[i].name
+                && is_stop_word_typo(&content[i].word.lower);
+            if !mistyped_stop_word {
+                units.push(unit);
+            }
             i += len;
         }
         Ok(Question {
@@ -699,6 +708,16 @@ pub fn cut_question(
             }),
         ),
     }
+}
+
+/// Whether `word` is one edit from a stop word of three letters or more
+/// ("ovr", "teh", "wat"), and not one itself.
+fn is_stop_word_typo(word: &str) -> bool {
+    word.chars().count() >= 3
+        && !STOP_WORDS.contains(&word)
+        && STOP_WORDS
+            .iter()
+            .any(|s| s.len() >= 3 && text::edit_distance(s, word) == 1)
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
