@@ -337,8 +337,10 @@ impl<'a> Walk<'a> {
             }
             self.b
                 .add(Part::Prose(t), self.sink_line, joins, Opened::Paragraph);
-        } else if let Some((t, _)) = self.item_text.last_mut() {
-            t.push(' ');
+        } else {
+            // A loose item's paragraphs are parts of their own: "**Type:** `x`"
+            // and the description below it are not one sentence.
+            self.flush_item();
         }
     }
 
@@ -688,6 +690,14 @@ mod tests {
                     code("make install"),
                     prose("then restart."),
                     prose("Done."),
+                ],
+            ),
+            (
+                "- **Scope:** [Global](/x)\n\n  Hook for the dev server. Add middlewares:\n\n  ```js\n  use(m)\n  ```\n",
+                vec![
+                    prose("Scope: Global"),
+                    prose("Hook for the dev server. Add middlewares:"),
+                    code("use(m)"),
                 ],
             ),
         ];
