@@ -325,7 +325,8 @@ impl<'a> Walk<'a> {
             let t = text::fold_whitespace(&strip_shortcodes(&t));
             self.last_prose_is_admonition = t.starts_with("!!!") || t.starts_with("???");
             let mut joins = std::mem::replace(&mut self.admonition_title, false)
-                || self.b.opens_section_with_short_list();
+                || self.b.opens_section_with_short_list()
+                || (self.b.opened().is_some() && is_lead_in(&t));
             if let Some(title) = title {
                 self.b
                     .add(Part::Prose(title), self.sink_line, false, Opened::Paragraph);
@@ -394,6 +395,13 @@ impl<'a> Walk<'a> {
             }
         }
     }
+}
+
+/// Whether a paragraph only leads in to what follows it ("Example
+/// configuration:", "For example:"): it belongs with the passage before it, in
+/// the same section, not in a passage of its own that says nothing.
+fn is_lead_in(paragraph: &str) -> bool {
+    paragraph.ends_with(':') && paragraph.split_whitespace().count() <= 4
 }
 
 /// Whether a paragraph is MDX module syntax (`import Tabs from '@theme/Tabs';`,
@@ -638,7 +646,7 @@ mod tests {
 
     #[test]
     fn paragraph_code_and_list_that_follow_are_one_passage() {
-        let md = "# Guide\n\n## Reverse proxy\n\nUse `proxy_pass` in nginx:\n\n```nginx\nlocation / {\n    proxy_pass http://localhost:8008;\n}\n```\n\nThen:\n\n- reload nginx\n- check the *logs*\n\n<!-- a comment -->\n\n```\nstandalone code\n```\n";
+        let md = "# Guide\n\n## Reverse proxy\n\nUse `proxy_pass` in nginx:\n\n```nginx\nlocation / {\n    proxy_pass http://localhost:8008;\n}\n```\n\nThen do these two things:\n\n- reload nginx\n- check the *logs*\n\n<!-- a comment -->\n\n```\nstandalone code\n```\n";
         let got = texts(md);
         assert_eq!(
             got,
@@ -655,7 +663,7 @@ mod tests {
                     "Guide › Reverse proxy".to_string(),
                     13,
                     vec![
-                        prose("Then:"),
+                        prose("Then do these two things:"),
                         prose("reload nginx"),
                         prose("check the logs")
                     ]
@@ -706,6 +714,28 @@ mod tests {
             assert_eq!(got.len(), 1, "{md:?}: {got:?}");
             assert_eq!(&got[0].2, want, "{md:?}");
         }
+    }
+
+    #[test]
+    fn a_lead_in_paragraph_joins_the_passage_before_it() {
+        let code = |t: &str| Part::Code(t.into());
+        // The setting's description and its example are one passage.
+        let md = "### `max_upload_size`\n\nThe largest upload allowed.\n\nExample configuration:\n\n```yaml\nmax_upload_size: 60M\n```\n";
+        let got = texts(md);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(
+            got[0].2,
+            [
+                prose("The largest upload allowed."),
+                prose("Example configuration:"),
+                code("max_upload_size: 60M"),
+            ]
+        );
+        // Not across a heading, and not a paragraph with more to say.
+        let md = "## A\n\nOne.\n\n## B\n\nFor example:\n\n```\nx\n```\n";
+        assert_eq!(texts(md).len(), 2);
+        let md = "One.\n\nThe proxy has a limit of its own to set:\n\n```\nx\n```\n";
+        assert_eq!(texts(md).len(), 2);
     }
 
     #[test]

@@ -511,8 +511,18 @@ pub fn extent(
     let opened_by_code = code
         .iter()
         .any(|&(a, b)| a < paragraph_end && b > paragraph_start);
-    let introduces = code.iter().any(|&(a, _)| a == block_start)
-        || passage[..paragraph_end].trim_end().ends_with(':');
+    let code_at = |at: usize| code.iter().any(|&(a, _)| a == at);
+    // "Example configuration:" between the paragraph and its code leads in to
+    // the code the paragraph is about.
+    let lead_in = passage[block_start..].find("\n\n").is_some_and(|len| {
+        let lead = passage[block_start..block_start + len].trim();
+        lead.ends_with(':')
+            && lead.split_whitespace().count() <= 4
+            && !code_at(block_start)
+            && code_at(block_start + len + 2)
+    });
+    let introduces =
+        code_at(block_start) || lead_in || passage[..paragraph_end].trim_end().ends_with(':');
     if range.end > paragraph_end
         || opened_by_code
         || !introduces
@@ -700,6 +710,22 @@ mod tests {
             &later[extent(&how, &later, &[(at, later.len())], s)],
             format!("Then expose the api:\n\n{code}")
         );
+        // A short lead-in ("Example configuration:") between the paragraph and
+        // its code: through both. A longer paragraph ending in a colon is
+        // another paragraph, with its own block.
+        let led = format!("The largest upload allowed.\n\nExample configuration:\n\n{code}");
+        let s = text::sentences(&led)[0].clone();
+        let at = led.len() - code.len();
+        assert_eq!(
+            &led[extent(&how, &led, &[(at, led.len())], s)],
+            led.as_str()
+        );
+        let other = format!(
+            "The largest upload allowed.\n\nProxies have limits of their own, set them too:\n\n{code}"
+        );
+        let s = text::sentences(&other)[0].clone();
+        let at = other.len() - code.len();
+        assert_eq!(extent(&how, &other, &[(at, other.len())], s.clone()), s);
         let opened = "x = 1\n\ny = 2";
         assert_eq!(extent(&how, opened, &[(0, 5), (7, 12)], 0..5), 0..5);
         // A typed question whose sentence holds what was asked needs no block.
