@@ -710,14 +710,28 @@ pub fn cut_question(
     }
 }
 
-/// Whether `word` is one edit from a stop word of three letters or more
-/// ("ovr", "teh", "wat"), and not one itself.
+/// Whether `word` is a stop word with one letter dropped ("ovr", "wat", "wen")
+/// or two neighbouring letters swapped ("teh", "hwo"), and not one itself. A
+/// letter typed for another is left out: that is how real words the knowledge
+/// may lack sit next to stop words ("war"/"was", "car"/"can", "game"/"same").
 fn is_stop_word_typo(word: &str) -> bool {
-    word.chars().count() >= 3
+    let w: Vec<char> = word.chars().collect();
+    w.len() >= 3
         && !STOP_WORDS.contains(&word)
-        && STOP_WORDS
-            .iter()
-            .any(|s| s.len() >= 3 && text::edit_distance(s, word) == 1)
+        && STOP_WORDS.iter().any(|s| {
+            let s: Vec<char> = s.chars().collect();
+            let dropped = s.len() == w.len() + 1
+                && (0..s.len()).any(|i| s[..i] == w[..i] && s[i + 1..] == w[i..]);
+            let swapped = s.len() == w.len()
+                && (0..w.len() - 1).any(|i| {
+                    w[i] == s[i + 1]
+                        && w[i + 1] == s[i]
+                        && w[i] != w[i + 1]
+                        && w[..i] == s[..i]
+                        && w[i + 2..] == s[i + 2..]
+                });
+            dropped || swapped
+        })
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
@@ -731,6 +745,24 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stop_words_typed_with_a_letter_dropped_or_two_swapped() {
+        let table = [
+            ("ovr", true),  // over
+            ("wat", true),  // what
+            ("teh", true),  // the
+            ("hwo", true),  // how
+            ("the", false), // a stop word itself
+            ("war", false), // "was" with a letter for another: a real word
+            ("car", false),
+            ("game", false),
+            ("ab", false), // too short to tell
+        ];
+        for (word, typo) in table {
+            assert_eq!(is_stop_word_typo(word), typo, "{word}");
+        }
+    }
 
     #[test]
     fn question_kinds() {
