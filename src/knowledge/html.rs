@@ -6,7 +6,7 @@
 use scraper::{ElementRef, Html, Node};
 
 use super::Document;
-use super::markdown::{Group, Part};
+use super::markdown::{Group, Part, is_lead_in};
 use crate::text;
 
 /// Elements whose content is not knowledge: scripts, styles, site navigation.
@@ -159,7 +159,9 @@ fn element(el: ElementRef, w: &mut Walk, depth: usize) {
                 .map(String::from);
         }
         "p" | "dt" | "figcaption" | "caption" | "summary" => {
-            w.add(Part::Prose(text_of(el)), false);
+            let t = text_of(el);
+            let joins = w.current.is_some() && is_lead_in(&t);
+            w.add(Part::Prose(t), joins);
             w.joinable = true;
         }
         "dd" => w.add(Part::Prose(text_of(el)), w.joinable),
@@ -255,6 +257,14 @@ mod tests {
             .unwrap();
         assert_eq!(d.groups.len(), 1);
         assert_eq!(d.groups[0].parts, [Part::Prose("At the bottom.".into())]);
+    }
+
+    #[test]
+    fn a_lead_in_paragraph_joins_the_passage_before_it() {
+        let html = "<h3>max_upload_size</h3><p>The largest upload allowed.</p><p>Example configuration:</p><pre>max_upload_size: 60M\n</pre><p>The proxy has a limit of its own to set:</p><pre>x</pre>";
+        let doc = document(html);
+        let parts: Vec<usize> = doc.groups.iter().map(|g| g.parts.len()).collect();
+        assert_eq!(parts, [3, 2], "{:?}", doc.groups);
     }
 
     #[test]

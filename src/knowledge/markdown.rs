@@ -400,7 +400,7 @@ impl<'a> Walk<'a> {
 /// Whether a paragraph only leads in to what follows it ("Example
 /// configuration:", "For example:"): it belongs with the passage before it, in
 /// the same section, not in a passage of its own that says nothing.
-fn is_lead_in(paragraph: &str) -> bool {
+pub(super) fn is_lead_in(paragraph: &str) -> bool {
     paragraph.ends_with(':') && paragraph.split_whitespace().count() <= 4
 }
 
