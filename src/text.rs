@@ -1,5 +1,5 @@
 //! Small text utilities shared by the knowledge parser and the answer extractor:
-//! sentence boundaries and whitespace folding.
+//! sentence boundaries, whitespace folding, edit distance and lead-in paragraphs.
 
 use std::ops::Range;
 
@@ -135,6 +135,14 @@ fn push_trimmed(text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
     if lead + trail < s.len() {
         out.push(range.start + lead..range.end - trail);
     }
+}
+
+/// Whether a paragraph only leads in to what follows it ("Example
+/// configuration:", "For example:"): the parser keeps it with the passage
+/// before it, and an answer goes through it to the code it leads in to.
+pub fn is_lead_in(paragraph: &str) -> bool {
+    let p = paragraph.trim();
+    p.ends_with(':') && p.split_whitespace().count() <= 4
 }
 
 /// Collapses runs of whitespace into single spaces and trims the ends.

@@ -6,7 +6,7 @@
 use scraper::{ElementRef, Html, Node};
 
 use super::Document;
-use super::markdown::{Group, Part, is_lead_in};
+use super::markdown::{Group, Part};
 use crate::text;
 
 /// Elements whose content is not knowledge: scripts, styles, site navigation.
@@ -160,7 +160,7 @@ fn element(el: ElementRef, w: &mut Walk, depth: usize) {
         }
         "p" | "dt" | "figcaption" | "caption" | "summary" => {
             let t = text_of(el);
-            let joins = w.current.is_some() && is_lead_in(&t);
+            let joins = w.current.is_some() && text::is_lead_in(&t);
             w.add(Part::Prose(t), joins);
             w.joinable = true;
         }

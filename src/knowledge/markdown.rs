@@ -326,7 +326,7 @@ impl<'a> Walk<'a> {
             self.last_prose_is_admonition = t.starts_with("!!!") || t.starts_with("???");
             let mut joins = std::mem::replace(&mut self.admonition_title, false)
                 || self.b.opens_section_with_short_list()
-                || (self.b.opened().is_some() && is_lead_in(&t));
+                || (self.b.opened().is_some() && text::is_lead_in(&t));
             if let Some(title) = title {
                 self.b
                     .add(Part::Prose(title), self.sink_line, false, Opened::Paragraph);
@@ -395,13 +395,6 @@ impl<'a> Walk<'a> {
             }
         }
     }
-}
-
-/// Whether a paragraph only leads in to what follows it ("Example
-/// configuration:", "For example:"): it belongs with the passage before it, in
-/// the same section, not in a passage of its own that says nothing.
-pub(super) fn is_lead_in(paragraph: &str) -> bool {
-    paragraph.ends_with(':') && paragraph.split_whitespace().count() <= 4
 }
 
 /// Whether a paragraph is MDX module syntax (`import Tabs from '@theme/Tabs';`,

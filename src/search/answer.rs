@@ -515,9 +515,7 @@ pub fn extent(
     // "Example configuration:" between the paragraph and its code leads in to
     // the code the paragraph is about.
     let lead_in = passage[block_start..].find("\n\n").is_some_and(|len| {
-        let lead = passage[block_start..block_start + len].trim();
-        lead.ends_with(':')
-            && lead.split_whitespace().count() <= 4
+        text::is_lead_in(&passage[block_start..block_start + len])
             && !code_at(block_start)
             && code_at(block_start + len + 2)
     });

@@ -450,8 +450,8 @@ impl Snapshot {
         while i < content.len() {
             let (len, alternatives) = self.span_at(&content, &stems, i, &freq);
             let unit = self.unit(&content[i..i + len], alternatives, &asked, &freq)?;
-            // "carry ovr", "wat is": a word the knowledge lacks, one edit from a
-            // stop word, is that stop word mistyped, not a topic it lacks.
+            // "carry ovr", "wat is": a word the knowledge lacks that is a stop
+            // word mistyped is that stop word, not a topic the knowledge lacks.
             let mistyped_stop_word = len == 1
                 && !unit.known
                 && !content[i].name
@@ -726,7 +726,6 @@ fn is_stop_word_typo(word: &str) -> bool {
                 && (0..w.len() - 1).any(|i| {
                     w[i] == s[i + 1]
                         && w[i + 1] == s[i]
-                        && w[i] != w[i + 1]
                         && w[..i] == s[..i]
                         && w[i + 2..] == s[i + 2..]
                 });
