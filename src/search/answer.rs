@@ -269,6 +269,26 @@ fn names_a_setting(text: &str, question: &str) -> bool {
         })
 }
 
+/// Whether the question asks for a default: it names one ("default",
+/// "defaults") and asks neither how nor why.
+fn asks_default(q: &Sought<'_>) -> bool {
+    !matches!(q.kind, Kind::How | Kind::Why) && states_default(q.text)
+}
+
+/// Whether `text` speaks of a default: "default", "defaults", "defaulted" — not
+/// JavaScript's `export default`, which is no setting's.
+fn states_default(text: &str) -> bool {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    words.iter().enumerate().any(|(i, w)| {
+        matches!(w.as_str(), "default" | "defaults" | "defaulted")
+            && (i == 0 || words[i - 1] != "export")
+    })
+}
+
 /// Whether `text` holds the kind of thing `kind` asks for.
 pub fn holds_kind(kind: Kind, text: &str, question: &str) -> bool {
     match kind {
@@ -417,15 +437,33 @@ fn choose(
     figures: &[Figures],
     with_bonus: bool,
 ) -> Option<(Range<usize>, f32)> {
+    // A question after a default ("the default port?", "is it on by default?")
+    // is answered by the sentence that states one ("Default: 5173", "If
+    // unspecified, dex defaults to…") when the passage has one: config
+    // references give a setting's default in a line of its own that shares
+    // nothing else with the question, so it never wins on words or meaning.
+    let defaults = asks_default(q)
+        && figures
+            .iter()
+            .any(|f| states_default(&passage[f.range.clone()]));
     let mut best: Option<(f32, f32, usize)> = None;
+    let mut top_score: Option<f32> = None;
     for (i, f) in figures.iter().enumerate() {
         let score = f.score(i);
+        top_score = Some(top_score.map_or(score, |t: f32| t.max(score)));
+        if defaults && !states_default(&passage[f.range.clone()]) {
+            continue;
+        }
         let chosen_by = score + if with_bonus { f.bonus } else { 0.0 };
         if best.as_ref().is_none_or(|(c, _, _)| chosen_by > *c) {
             best = Some((chosen_by, score, i));
         }
     }
-    let (_, score, i) = best?;
+    let (_, mut score, i) = best?;
+    if defaults {
+        // The passage's score stays that of its best sentence by words.
+        score = top_score.unwrap_or(score);
+    }
     // The sentence that matches the question best may leave out what was asked
     // for (a date, a number, a name) while the next one, or the one before,
     // holds it ("…is home to Fort Hamilton. Established in 1825…"): the answer
@@ -658,6 +696,61 @@ mod tests {
         .0;
         let past = &passage[past];
         assert!(past.contains("2007"), "{past}");
+    }
+
+    #[test]
+    fn a_question_after_a_default_is_answered_by_the_line_that_states_it() {
+        // Word coverage favours the sentence that shares the question's words;
+        // the line that gives the default shares none but "default".
+        let passage = "Specify the server port. Note if the port is already being used, Vite will try the next available port.\n\nDefault: 5173\n\nexport default defineConfig({ server: { port: 3030 } })";
+        let by_words = |question: &'static str| {
+            move |r: Range<usize>| {
+                let s = passage[r].to_lowercase();
+                let words = question.split(' ').filter(|w| w.len() > 3);
+                let hits = words.filter(|w| s.contains(*w)).count();
+                (0.2 * hits as f32, Vec::new())
+            }
+        };
+        let cases: &[(&str, Kind, &str)] = &[
+            // (question, its kind, what the answer holds)
+            (
+                "what is the default server port",
+                Kind::What,
+                "Default: 5173",
+            ),
+            (
+                "is the server port 5173 by default?",
+                Kind::YesNo,
+                "Default: 5173",
+            ),
+            // No default asked: the words decide.
+            (
+                "what happens when the port is already being used",
+                Kind::What,
+                "next available port",
+            ),
+            // How-to questions are answered by what to do, not by the default.
+            ("how do I change the default server port", Kind::How, "port"),
+        ];
+        for &(text, kind, holds) in cases {
+            let q = Sought {
+                text,
+                kind,
+                tense: Tense::Neutral,
+            };
+            let figures = figures(&q, passage, &[], by_words(text), |_| 0.0);
+            let (range, _) = choice(&q, passage, &figures, true).unwrap();
+            let answer = &passage[range];
+            assert!(answer.contains(holds), "{text}: {answer}");
+            if kind == Kind::How {
+                assert!(!answer.starts_with("Default"), "{text}: {answer}");
+            }
+        }
+        // "export default" is JavaScript's, no setting's default.
+        assert!(!states_default("export default defineConfig({})"));
+        assert!(states_default(
+            "If unspecified, dex defaults to the strictest mode."
+        ));
     }
 
     #[test]
