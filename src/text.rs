@@ -104,7 +104,12 @@ fn sentences_in(text: &str) -> Vec<Range<usize>> {
             let next_ok = next_word.chars().next().is_some_and(|ch| {
                 ch.is_uppercase() || ch.is_ascii_digit() || "\"“‘'([".contains(ch)
             });
-            if has_space && next_ok && !(c == b'.' && is_abbreviation(&text[start..i])) {
+            let numbered = next_word.starts_with(|ch: char| ch.is_ascii_digit())
+                && is_numbering(&text[start..i]);
+            if has_space
+                && next_ok
+                && !(c == b'.' && (numbered || is_abbreviation(&text[start..i])))
+            {
                 push_trimmed(text, start..end, &mut out);
                 start = end;
                 i = end;
@@ -126,6 +131,21 @@ fn is_abbreviation(before: &str) -> bool {
     // A single capital letter is an initial ("John F. Kennedy").
     (word.len() == 1 && word.chars().all(|c| c.is_alphabetic()))
         || ABBREVIATIONS.contains(&word.as_str())
+}
+
+/// Abbreviations that number what follows them ("Op. 28", "Sec. 4", "Art. 9"):
+/// no sentence ends there when a number comes next.
+const NUMBERING: &[&str] = &[
+    "op", "opp", "nos", "nr", "art", "sec", "ch", "chap", "eq", "pt", "para", "ed",
+];
+
+fn is_numbering(before: &str) -> bool {
+    let word = before
+        .rsplit(|c: char| c.is_whitespace() || c == '(')
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    NUMBERING.contains(&word.as_str())
 }
 
 fn push_trimmed(text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
@@ -242,6 +262,17 @@ mod tests {
             (
                 "version 1.5 is out. ok then",
                 &["version 1.5 is out. ok then"],
+            ),
+            // A numbering abbreviation before a number ends no sentence; the
+            // same word before a capital does.
+            (
+                "The Étude (Op. 10, No. 12) is famous. See Sec. 4 below. Op. Then more.",
+                &[
+                    "The Étude (Op. 10, No. 12) is famous.",
+                    "See Sec. 4 below.",
+                    "Op.",
+                    "Then more.",
+                ],
             ),
             ("  ", &[]),
             (
