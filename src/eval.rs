@@ -422,6 +422,8 @@ fn dump_line(
             serde_json::json!({
                 "sentences": sentences,
                 "right": is_right,
+                "file": c.snippet.page.file,
+                "line": c.snippet.line,
                 "bm25": c.bm25,
                 "coverage": c.coverage,
                 "meta_coverage": c.meta_coverage,
