@@ -122,12 +122,17 @@ fn sentences_in(text: &str) -> Vec<Range<usize>> {
     out
 }
 
-fn is_abbreviation(before: &str) -> bool {
-    let word = before
+/// The word a full stop follows, lower-cased ("(Op" → "op").
+fn word_before(before: &str) -> String {
+    before
         .rsplit(|c: char| c.is_whitespace() || c == '(')
         .next()
         .unwrap_or("")
-        .to_lowercase();
+        .to_lowercase()
+}
+
+fn is_abbreviation(before: &str) -> bool {
+    let word = word_before(before);
     // A single capital letter is an initial ("John F. Kennedy").
     (word.len() == 1 && word.chars().all(|c| c.is_alphabetic()))
         || ABBREVIATIONS.contains(&word.as_str())
@@ -140,12 +145,7 @@ const NUMBERING: &[&str] = &[
 ];
 
 fn is_numbering(before: &str) -> bool {
-    let word = before
-        .rsplit(|c: char| c.is_whitespace() || c == '(')
-        .next()
-        .unwrap_or("")
-        .to_lowercase();
-    NUMBERING.contains(&word.as_str())
+    NUMBERING.contains(&word_before(before).as_str())
 }
 
 fn push_trimmed(text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
