@@ -148,6 +148,14 @@ pub(super) fn groups(body: &str) -> Vec<Group> {
     walk.b.out
 }
 
+/// An open list item: what it has said so far, its line, and whether all of
+/// that is the text of links to places on the same page.
+struct Item {
+    text: String,
+    line: usize,
+    contents_only: bool,
+}
+
 /// The table being read: its header's cells, the row being read, and that row's line.
 #[derive(Default)]
 struct Table {
@@ -190,7 +198,9 @@ struct Walk<'a> {
     sink: Sink,
     sink_line: usize,
     /// Open list items, innermost last: a paragraph inside an item is the item's.
-    item_text: Vec<(String, usize)>,
+    item_text: Vec<Item>,
+    /// How many links to a place on the same page (`[Setup](#setup)`) are open.
+    in_page_links: usize,
     table: Table,
     last_prose_is_admonition: bool,
     /// A Docusaurus admonition's title was the last part: its text joins it.
@@ -210,6 +220,7 @@ impl<'a> Walk<'a> {
             sink: Sink::None,
             sink_line: 0,
             item_text: Vec::new(),
+            in_page_links: 0,
             table: Table::default(),
             last_prose_is_admonition: false,
             admonition_title: false,
@@ -236,7 +247,11 @@ impl<'a> Walk<'a> {
                 // the next item's ("…10 minutes. authRequests - …").
                 self.flush_item();
                 let line = self.lines.line_of(start);
-                self.item_text.push((String::new(), line));
+                self.item_text.push(Item {
+                    text: String::new(),
+                    line,
+                    contents_only: true,
+                });
             }
             Event::End(TagEnd::Item) => self.end_item(),
             Event::Start(Tag::Paragraph) if self.item_text.is_empty() => {
@@ -282,6 +297,10 @@ impl<'a> Walk<'a> {
                     self.table.in_head = false;
                 }
             }
+            Event::Start(Tag::Link { dest_url, .. }) if dest_url.starts_with('#') => {
+                self.in_page_links += 1;
+            }
+            Event::End(TagEnd::Link) => self.in_page_links = self.in_page_links.saturating_sub(1),
             Event::Text(t) | Event::Code(t) => self.text(&t),
             Event::SoftBreak | Event::HardBreak => self.line_break(),
             // A thematic break ends a passage.
@@ -305,12 +324,16 @@ impl<'a> Walk<'a> {
     /// Adds what the innermost open list item has said so far as a part of the
     /// passage, and empties it.
     fn flush_item(&mut self) {
-        let Some((t, line)) = self.item_text.last_mut() else {
+        let Some(item) = self.item_text.last_mut() else {
             return;
         };
-        let t = text::fold_whitespace(&std::mem::take(t));
-        let line = *line;
-        if !t.is_empty() {
+        let t = text::fold_whitespace(&std::mem::take(&mut item.text));
+        let line = item.line;
+        // An item that is only a link to a heading of the page is the page's
+        // table of contents: navigation, and the heading it names already
+        // carries its words (it outranked the section it points to).
+        let contents = std::mem::replace(&mut item.contents_only, true);
+        if !t.is_empty() && !contents {
             let joins = self.b.opened().is_some();
             self.b.add(Part::Prose(t), line, joins, Opened::Other);
         }
@@ -375,8 +398,11 @@ impl<'a> Walk<'a> {
                 s.push_str(t)
             }
             Sink::None => {
-                if let Some((s, _)) = self.item_text.last_mut() {
-                    s.push_str(t);
+                if let Some(item) = self.item_text.last_mut() {
+                    item.text.push_str(t);
+                    if self.in_page_links == 0 && !t.trim().is_empty() {
+                        item.contents_only = false;
+                    }
                 }
             }
         }
@@ -389,8 +415,8 @@ impl<'a> Walk<'a> {
             // then): MDX statements and admonition fences are whole lines.
             Sink::Prose(s) | Sink::Code(s, _) => s.push('\n'),
             Sink::None => {
-                if let Some((s, _)) = self.item_text.last_mut() {
-                    s.push(' ');
+                if let Some(item) = self.item_text.last_mut() {
+                    item.text.push(' ');
                 }
             }
         }
@@ -816,6 +842,26 @@ mod tests {
                     &[prose("Import the data first.")],
                     &[prose("export KEY before you run it")],
                 ],
+            ),
+        ];
+        for (md, want) in cases {
+            let got: Vec<Vec<Part>> = texts(md).into_iter().map(|g| g.2).collect();
+            assert_eq!(got, *want, "{md}");
+        }
+    }
+
+    #[test]
+    fn a_page_table_of_contents_is_not_a_passage() {
+        let cases: &[(&str, &[&[Part]])] = &[
+            // Items that only link to the page's own headings: navigation.
+            (
+                "Ways to install it:\n\n- [Debian packages](#debian)\n- [Docker](#docker)\n  - [Compose](#compose)\n\n## Debian\n\nRun apt.\n",
+                &[&[prose("Ways to install it:")], &[prose("Run apt.")]],
+            ),
+            // An item that says more than its link, or links elsewhere, is kept.
+            (
+                "- [Debian](#debian) packages start a service\n- [Build](build.md)\n",
+                &[&[prose("Debian packages start a service"), prose("Build")]],
             ),
         ];
         for (md, want) in cases {
