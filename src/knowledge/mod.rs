@@ -518,11 +518,45 @@ fn read_entry(
             let mut h = Sha256::new();
             h.update(&bytes);
             h.update(options.fingerprint().as_bytes());
+            // And on how this citebot cuts the file into passages: the index
+            // re-reads a file whose hash changed, so after an upgrade that cuts
+            // passages differently, unchanged files get the new passages too.
+            if let Parsed::File(Ok((_, snippets))) = &parsed {
+                fingerprint_snippets(snippets, &mut h);
+            }
             format!("{:x}", h.finalize())
         },
         parsed,
     };
     Ok((entry, warnings))
+}
+
+/// Feeds what the index holds of `snippets` to `h`: each one's id, place,
+/// headings, link, page and text.
+fn fingerprint_snippets(snippets: &[Snippet], h: &mut Sha256) {
+    for s in snippets {
+        for part in [
+            s.id.as_str(),
+            &s.heading,
+            s.url.as_deref().unwrap_or(""),
+            &s.text,
+        ] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        h.update((s.line as u64).to_le_bytes());
+        for &(a, b) in &s.code {
+            h.update((a as u64).to_le_bytes());
+            h.update((b as u64).to_le_bytes());
+        }
+        let page = &s.page;
+        for part in [&page.file, &page.collection, &page.title, &page.source] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        h.update(page.published.map(|d| d.to_string()).unwrap_or_default());
+        h.update(page.tags.join("\n"));
+    }
 }
 
 /// Parses one file's text: the synonyms file or a knowledge file.
@@ -1212,6 +1246,43 @@ pub(crate) fn slug(heading: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_hash_follows_its_passages_as_well_as_its_bytes() {
+        // The index re-reads a file whose hash changed: an upgrade that cuts the
+        // same bytes into other passages must change it.
+        let page = Arc::new(PageInfo {
+            file: "knowledge/a.md".into(),
+            collection: String::new(),
+            title: "A".into(),
+            source: "S".into(),
+            published: None,
+            tags: Vec::new(),
+        });
+        let snippet = |text: &str, line| Snippet {
+            id: "a#x-1".into(),
+            page: page.clone(),
+            line,
+            heading: Arc::from("X"),
+            url: None,
+            text: text.into(),
+            code: Vec::new(),
+        };
+        let hash = |snippets: &[Snippet]| {
+            let mut h = Sha256::new();
+            fingerprint_snippets(snippets, &mut h);
+            format!("{:x}", h.finalize())
+        };
+        let one = [snippet("Setup. Run apt.", 3)];
+        assert_eq!(hash(&one), hash(&[snippet("Setup. Run apt.", 3)]));
+        for other in [
+            vec![snippet("Setup.", 3), snippet("Run apt.", 3)],
+            vec![snippet("Setup. Run apt.", 4)],
+            vec![snippet("Setup.", 3)],
+        ] {
+            assert_ne!(hash(&one), hash(&other), "{other:?}");
+        }
+    }
 
     const GOOD: &str = "+++\ntitle = \"Visit\"\nsource = \"Paper\"\npublished = 2025-03-05\ntags = [\"a\"]\n+++\n\n# Visit\n\n## Who she met\n\nShe met the\nprime minister.\n\n- first item\n- second item\n\n## Dates\n\nIt ended on March 5.\n";
 
