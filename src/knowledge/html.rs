@@ -111,6 +111,28 @@ fn text_of(e: ElementRef) -> String {
     text::fold_whitespace(&s)
 }
 
+/// Whether all the text of list item `li` is in links to places on its page
+/// (`<a href="#setup">`), nested items' included.
+fn is_contents_item(li: ElementRef) -> bool {
+    let mut any = false;
+    for node in li.descendants() {
+        let Node::Text(t) = node.value() else {
+            continue;
+        };
+        if t.trim().is_empty() {
+            continue;
+        }
+        let in_page_link = node.ancestors().map_while(ElementRef::wrap).any(|a| {
+            a.value().name() == "a" && a.value().attr("href").is_some_and(|h| h.starts_with('#'))
+        });
+        if !in_page_link {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
+
 /// Deeper than this, an element's whole text is one passage: walking further
 /// would only risk the stack on pathological pages.
 const MAX_DEPTH: usize = 64;
@@ -165,6 +187,9 @@ fn element(el: ElementRef, w: &mut Walk, depth: usize) {
             w.joinable = true;
         }
         "dd" => w.add(Part::Prose(text_of(el)), w.joinable),
+        // A page's table of contents (items that only link to its own
+        // headings) is navigation, as in Markdown.
+        "li" if is_contents_item(el) => {}
         "li" => {
             let joins = w.current.is_some();
             w.add(Part::Prose(text_of(el)), joins);
@@ -265,6 +290,27 @@ mod tests {
         let doc = document(html);
         let parts: Vec<usize> = doc.groups.iter().map(|g| g.parts.len()).collect();
         assert_eq!(parts, [3, 2], "{:?}", doc.groups);
+    }
+
+    #[test]
+    fn a_page_table_of_contents_is_not_a_passage() {
+        let html = "<p>Ways to install it:</p><ul><li><a href='#debian'>Debian</a><ul><li><a href='#apt'>APT</a></li></ul></li>\
+            <li><a href='#docker'>Docker</a> images are signed</li><li><a href='build.html'>Build</a></li></ul>\
+            <h2 id='debian'>Debian</h2><p>Run apt.</p>";
+        let doc = document(html);
+        let got: Vec<Vec<Part>> = doc.groups.into_iter().map(|g| g.parts).collect();
+        let prose = |s: &str| Part::Prose(s.into());
+        assert_eq!(
+            got,
+            [
+                vec![
+                    prose("Ways to install it:"),
+                    prose("Docker images are signed"),
+                    prose("Build")
+                ],
+                vec![prose("Run apt.")],
+            ]
+        );
     }
 
     #[test]
