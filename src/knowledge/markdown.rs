@@ -199,8 +199,9 @@ struct Walk<'a> {
     sink_line: usize,
     /// Open list items, innermost last: a paragraph inside an item is the item's.
     item_text: Vec<Item>,
-    /// How many links to a place on the same page (`[Setup](#setup)`) are open.
-    in_page_links: usize,
+    /// Inside a link to a place on the same page (`[Setup](#setup)`); links
+    /// do not nest.
+    in_page_link: bool,
     table: Table,
     last_prose_is_admonition: bool,
     /// A Docusaurus admonition's title was the last part: its text joins it.
@@ -220,7 +221,7 @@ impl<'a> Walk<'a> {
             sink: Sink::None,
             sink_line: 0,
             item_text: Vec::new(),
-            in_page_links: 0,
+            in_page_link: false,
             table: Table::default(),
             last_prose_is_admonition: false,
             admonition_title: false,
@@ -286,21 +287,17 @@ impl<'a> Walk<'a> {
             }
             Event::End(TagEnd::TableRow) => self.end_row(),
             Event::Start(Tag::TableCell) => self.sink = Sink::Cell(String::new()),
-            Event::End(TagEnd::TableCell) => {
-                if let Sink::Cell(t) = std::mem::replace(&mut self.sink, Sink::None) {
-                    self.table.row.push(text::fold_whitespace(&t));
-                }
-            }
+            Event::End(TagEnd::TableCell) => self.end_cell(),
             Event::End(TagEnd::Table) => {
                 self.b.close();
                 if self.table.in_head {
                     self.table.in_head = false;
                 }
             }
-            Event::Start(Tag::Link { dest_url, .. }) if dest_url.starts_with('#') => {
-                self.in_page_links += 1;
+            Event::Start(Tag::Link { dest_url, .. }) => {
+                self.in_page_link = dest_url.starts_with('#')
             }
-            Event::End(TagEnd::Link) => self.in_page_links = self.in_page_links.saturating_sub(1),
+            Event::End(TagEnd::Link) => self.in_page_link = false,
             Event::Text(t) | Event::Code(t) => self.text(&t),
             Event::SoftBreak | Event::HardBreak => self.line_break(),
             // A thematic break ends a passage.
@@ -384,6 +381,12 @@ impl<'a> Walk<'a> {
         self.b.add(part, self.sink_line, joins, Opened::Other);
     }
 
+    fn end_cell(&mut self) {
+        if let Sink::Cell(t) = std::mem::replace(&mut self.sink, Sink::None) {
+            self.table.row.push(text::fold_whitespace(&t));
+        }
+    }
+
     fn end_row(&mut self) {
         for (i, cell) in self.table.take_row().into_iter().enumerate() {
             self.b
@@ -400,7 +403,7 @@ impl<'a> Walk<'a> {
             Sink::None => {
                 if let Some(item) = self.item_text.last_mut() {
                     item.text.push_str(t);
-                    if self.in_page_links == 0 && !t.trim().is_empty() {
+                    if !self.in_page_link && !t.trim().is_empty() {
                         item.contents_only = false;
                     }
                 }

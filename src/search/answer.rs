@@ -428,6 +428,43 @@ pub fn choice(
     choose(q, passage, figures, true).map(|(range, _)| (range, lexical))
 }
 
+/// Which of `figures` (of `passage`'s sentences) answers best, by its score and,
+/// when `with_bonus`, its bonus; with its score. A question after a default
+/// ("the default port?", "is it on by default?") is answered by a sentence that
+/// states one ("Default: 5173", "If unspecified, dex defaults to…") when the
+/// passage has one: config references give a setting's default in a line of
+/// its own that shares nothing else with the question, so it never wins on
+/// words or meaning. The score is then still the best sentence's by words: it
+/// ranks the passage.
+fn pick(
+    q: &Sought<'_>,
+    passage: &str,
+    figures: &[Figures],
+    with_bonus: bool,
+) -> Option<(usize, f32)> {
+    let defaults = asks_default(q)
+        && figures
+            .iter()
+            .any(|f| states_default(&passage[f.range.clone()]));
+    let mut best: Option<(f32, f32, usize)> = None;
+    for (i, f) in figures.iter().enumerate() {
+        if defaults && !states_default(&passage[f.range.clone()]) {
+            continue;
+        }
+        let score = f.score(i);
+        let chosen_by = score + if with_bonus { f.bonus } else { 0.0 };
+        if best.as_ref().is_none_or(|(c, _, _)| chosen_by > *c) {
+            best = Some((chosen_by, score, i));
+        }
+    }
+    let (_, score, i) = best?;
+    if !defaults {
+        return Some((i, score));
+    }
+    let top = figures.iter().enumerate().map(|(j, f)| f.score(j));
+    Some((i, top.fold(score, f32::max)))
+}
+
 /// The answer sentence among `figures` (of `passage`'s sentences), weighing
 /// their bonus or not, joined to a neighbour that holds what was asked when it
 /// does not; with its score, bonus left out.
@@ -437,33 +474,7 @@ fn choose(
     figures: &[Figures],
     with_bonus: bool,
 ) -> Option<(Range<usize>, f32)> {
-    // A question after a default ("the default port?", "is it on by default?")
-    // is answered by the sentence that states one ("Default: 5173", "If
-    // unspecified, dex defaults to…") when the passage has one: config
-    // references give a setting's default in a line of its own that shares
-    // nothing else with the question, so it never wins on words or meaning.
-    let defaults = asks_default(q)
-        && figures
-            .iter()
-            .any(|f| states_default(&passage[f.range.clone()]));
-    let mut best: Option<(f32, f32, usize)> = None;
-    let mut top_score: Option<f32> = None;
-    for (i, f) in figures.iter().enumerate() {
-        let score = f.score(i);
-        top_score = Some(top_score.map_or(score, |t: f32| t.max(score)));
-        if defaults && !states_default(&passage[f.range.clone()]) {
-            continue;
-        }
-        let chosen_by = score + if with_bonus { f.bonus } else { 0.0 };
-        if best.as_ref().is_none_or(|(c, _, _)| chosen_by > *c) {
-            best = Some((chosen_by, score, i));
-        }
-    }
-    let (_, mut score, i) = best?;
-    if defaults {
-        // The passage's score stays that of its best sentence by words.
-        score = top_score.unwrap_or(score);
-    }
+    let (i, score) = pick(q, passage, figures, with_bonus)?;
     // The sentence that matches the question best may leave out what was asked
     // for (a date, a number, a name) while the next one, or the one before,
     // holds it ("…is home to Fort Hamilton. Established in 1825…"): the answer
