@@ -104,12 +104,7 @@ fn sentences_in(text: &str) -> Vec<Range<usize>> {
             let next_ok = next_word.chars().next().is_some_and(|ch| {
                 ch.is_uppercase() || ch.is_ascii_digit() || "\"“‘'([".contains(ch)
             });
-            let numbered = next_word.starts_with(|ch: char| ch.is_ascii_digit())
-                && is_numbering(&text[start..i]);
-            if has_space
-                && next_ok
-                && !(c == b'.' && (numbered || is_abbreviation(&text[start..i])))
-            {
+            if has_space && next_ok && !(c == b'.' && is_abbreviation(&text[start..i], next_word)) {
                 push_trimmed(text, start..end, &mut out);
                 start = end;
                 i = end;
@@ -131,11 +126,14 @@ fn word_before(before: &str) -> String {
         .to_lowercase()
 }
 
-fn is_abbreviation(before: &str) -> bool {
+/// Whether the full stop after `before` ends an abbreviation, not a sentence,
+/// given the `next` word.
+fn is_abbreviation(before: &str, next: &str) -> bool {
     let word = word_before(before);
     // A single capital letter is an initial ("John F. Kennedy").
     (word.len() == 1 && word.chars().all(|c| c.is_alphabetic()))
         || ABBREVIATIONS.contains(&word.as_str())
+        || (next.starts_with(|ch: char| ch.is_ascii_digit()) && NUMBERING.contains(&word.as_str()))
 }
 
 /// Abbreviations that number what follows them ("Op. 28", "Sec. 4", "Art. 9"):
@@ -143,10 +141,6 @@ fn is_abbreviation(before: &str) -> bool {
 const NUMBERING: &[&str] = &[
     "op", "opp", "nos", "nr", "art", "sec", "ch", "chap", "eq", "pt", "para", "ed",
 ];
-
-fn is_numbering(before: &str) -> bool {
-    NUMBERING.contains(&word_before(before).as_str())
-}
 
 fn push_trimmed(text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
     let s = &text[range.clone()];

@@ -531,31 +531,38 @@ fn read_entry(
     Ok((entry, warnings))
 }
 
-/// Feeds what the index holds of `snippets` to `h`: each one's id, place,
-/// headings, link, page and text.
+/// Feeds what the index holds of `snippets` (one file's) to `h`: their page,
+/// then each one's id, place, headings, link and text. Strings go in with
+/// their length, so no two cuts of the same text feed the same bytes.
 fn fingerprint_snippets(snippets: &[Snippet], h: &mut Sha256) {
+    fn field(h: &mut Sha256, bytes: &[u8]) {
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    }
+    // A file's passages share one page.
+    if let Some(page) = snippets.first().map(|s| &s.page) {
+        for part in [&page.file, &page.collection, &page.title, &page.source] {
+            field(h, part.as_bytes());
+        }
+        let published = page.published.map(|d| d.to_string()).unwrap_or_default();
+        field(h, published.as_bytes());
+        field(h, page.tags.join("\n").as_bytes());
+    }
     for s in snippets {
         for part in [
-            s.id.as_str(),
-            &s.heading,
+            &*s.id,
+            &*s.heading,
             s.url.as_deref().unwrap_or(""),
-            &s.text,
+            &*s.text,
         ] {
-            h.update((part.len() as u64).to_le_bytes());
-            h.update(part.as_bytes());
+            field(h, part.as_bytes());
         }
         h.update((s.line as u64).to_le_bytes());
+        h.update((s.code.len() as u64).to_le_bytes());
         for &(a, b) in &s.code {
             h.update((a as u64).to_le_bytes());
             h.update((b as u64).to_le_bytes());
         }
-        let page = &s.page;
-        for part in [&page.file, &page.collection, &page.title, &page.source] {
-            h.update((part.len() as u64).to_le_bytes());
-            h.update(part.as_bytes());
-        }
-        h.update(page.published.map(|d| d.to_string()).unwrap_or_default());
-        h.update(page.tags.join("\n"));
     }
 }
 

@@ -278,15 +278,20 @@ fn asks_default(q: &Sought<'_>) -> bool {
 /// Whether `text` speaks of a default: "default", "defaults", "defaulted" — not
 /// JavaScript's `export default`, which is no setting's.
 fn states_default(text: &str) -> bool {
-    let words: Vec<String> = text
+    let mut previous = "";
+    for w in text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    words.iter().enumerate().any(|(i, w)| {
-        matches!(w.as_str(), "default" | "defaults" | "defaulted")
-            && (i == 0 || words[i - 1] != "export")
-    })
+    {
+        let default = ["default", "defaults", "defaulted"]
+            .iter()
+            .any(|d| w.eq_ignore_ascii_case(d));
+        if default && !previous.eq_ignore_ascii_case("export") {
+            return true;
+        }
+        previous = w;
+    }
+    false
 }
 
 /// Whether `text` holds the kind of thing `kind` asks for.
@@ -442,13 +447,18 @@ fn pick(
     figures: &[Figures],
     with_bonus: bool,
 ) -> Option<(usize, f32)> {
-    let defaults = asks_default(q)
-        && figures
-            .iter()
-            .any(|f| states_default(&passage[f.range.clone()]));
+    // Which sentences state a default, when one is asked and some do.
+    let defaults: Option<Vec<bool>> = asks_default(q)
+        .then(|| {
+            figures
+                .iter()
+                .map(|f| states_default(&passage[f.range.clone()]))
+                .collect::<Vec<bool>>()
+        })
+        .filter(|states| states.contains(&true));
     let mut best: Option<(f32, f32, usize)> = None;
     for (i, f) in figures.iter().enumerate() {
-        if defaults && !states_default(&passage[f.range.clone()]) {
+        if defaults.as_ref().is_some_and(|states| !states[i]) {
             continue;
         }
         let score = f.score(i);
@@ -458,7 +468,7 @@ fn pick(
         }
     }
     let (_, score, i) = best?;
-    if !defaults {
+    if defaults.is_none() {
         return Some((i, score));
     }
     let top = figures.iter().enumerate().map(|(j, f)| f.score(j));
