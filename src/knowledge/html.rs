@@ -46,6 +46,7 @@ impl Walk {
                 anchor: self.anchor.clone(),
                 line: 1,
                 parts: Vec::new(),
+                row: false,
             });
         }
         if let Some(g) = self.current.as_mut() {
@@ -257,6 +258,9 @@ fn table(t: ElementRef, w: &mut Walk) {
         let parts = super::markdown::row_parts(&header, cells.into_iter().map(|(_, c)| c));
         for (i, part) in parts.into_iter().enumerate() {
             w.add(Part::Prose(part), i > 0);
+        }
+        if let Some(g) = w.current.as_mut() {
+            g.row = true;
         }
         w.close();
     }

@@ -2,7 +2,8 @@
 //!
 //! A paragraph and the code blocks and list that directly follow it are one
 //! passage (the answer to "how do I…" is often the command right after the sentence
-//! that introduces it); a table row is one passage, its cells named by the header;
+//! that introduces it), and a short one joins the passage before it in a short
+//! section ([`join_short_sections`]); a table row is one passage, its cells named by the header;
 //! headings above a passage make its heading path. Code is kept verbatim and its
 //! byte ranges marked, so replies can show it as code. What is not knowledge —
 //! HTML blocks and comments, MDX `import`/`export` lines, Hugo shortcodes and
@@ -49,6 +50,8 @@ pub(super) struct Group {
     pub anchor: Option<String>,
     pub line: usize,
     pub parts: Vec<Part>,
+    /// A table row: a passage of its own, never joined to its neighbours.
+    pub row: bool,
 }
 
 /// What a group was opened by: what may still join it.
@@ -106,6 +109,7 @@ impl Builder {
                     anchor: self.anchor.clone(),
                     line,
                     parts: Vec::new(),
+                    row: false,
                 },
                 opened,
             ));
@@ -392,6 +396,9 @@ impl<'a> Walk<'a> {
             self.b
                 .add(Part::Prose(cell), self.table.line, i > 0, Opened::Other);
         }
+        if let Some((g, _)) = self.b.current.as_mut() {
+            g.row = true;
+        }
         self.b.close();
     }
 
@@ -517,6 +524,52 @@ fn inline_text(md: &str) -> String {
         }
     }
     text::fold_whitespace(&s)
+}
+
+/// A paragraph (with its code and list) this short joins the passage before it
+/// in its section: alone it says too little to be found or to answer.
+const SHORT_GROUP: usize = 300;
+
+/// A section longer than this keeps its paragraphs apart: a long article's
+/// paragraphs are each a passage of their own (on the SQuAD articles, where a
+/// section is a whole article, no passage changes).
+const SHORT_SECTION: usize = 4000;
+
+/// Joins each short group ([`SHORT_GROUP`]) of a short section ([`SHORT_SECTION`];
+/// the same headings, no table row) to the one before it while that stays within
+/// `max` characters. A section of a reference page is one topic told in a few
+/// paragraphs — a setting's description, then "By default, …" or "The
+/// `hash-password` command can help with this." — and a question about it takes
+/// words from each; cut apart, the short one holds too few of them to rank, and
+/// the one that ranks does not hold the answer.
+pub(super) fn join_short_sections(groups: Vec<Group>, max: usize) -> Vec<Group> {
+    let size = |g: &Group| g.parts.iter().map(|p| p.len() + 2).sum::<usize>();
+    // Each group's section size: the run of groups under the same headings.
+    let mut section = vec![0; groups.len()];
+    let mut start = 0;
+    for i in 1..=groups.len() {
+        if i == groups.len() || groups[i].headings != groups[start].headings {
+            let total = groups[start..i].iter().map(size).sum();
+            section[start..i].fill(total);
+            start = i;
+        }
+    }
+    let mut out: Vec<Group> = Vec::with_capacity(groups.len());
+    for (g, section) in groups.into_iter().zip(section) {
+        if let Some(last) = out.last_mut()
+            && !last.row
+            && !g.row
+            && last.headings == g.headings
+            && section <= SHORT_SECTION
+            && size(&g) <= SHORT_GROUP
+            && size(last) + size(&g) <= max + 2
+        {
+            last.parts.extend(g.parts);
+            continue;
+        }
+        out.push(g);
+    }
+    out
 }
 
 /// A passage cut to size: text, the byte ranges of `text` that are code, and the
@@ -870,6 +923,55 @@ mod tests {
         for (md, want) in cases {
             let got: Vec<Vec<Part>> = texts(md).into_iter().map(|g| g.2).collect();
             assert_eq!(got, *want, "{md}");
+        }
+    }
+
+    #[test]
+    fn a_short_paragraph_joins_the_passage_before_it_in_a_short_section() {
+        let long = "A sentence that runs on for a while. ".repeat(9);
+        let long = long.trim();
+        let para = "Defines the grace period for shutting down servers.";
+        let big = format!("{long} {long}");
+        let cases: Vec<(String, Vec<Vec<Part>>)> = vec![
+            // A setting's description and its default: one passage.
+            (
+                format!(
+                    "## grace_period\n\n{para}\n\nBy default it is eternal.\n\n```\ngrace_period 10s\n```\n"
+                ),
+                vec![vec![
+                    prose(para),
+                    prose("By default it is eternal."),
+                    Part::Code("grace_period 10s".into()),
+                ]],
+            ),
+            // Under another heading, or after a table row: apart.
+            (
+                format!("## a\n\n{para}\n\n## b\n\nShort.\n"),
+                vec![vec![prose(para)], vec![prose("Short.")]],
+            ),
+            (
+                "| k | v |\n|---|---|\n| a | 1 |\n\nShort.\n".into(),
+                vec![vec![prose("k: a; v: 1")], vec![prose("Short.")]],
+            ),
+            // A paragraph too long to be short keeps its own passage.
+            (
+                format!("{para}\n\n{long}\n"),
+                vec![vec![prose(para)], vec![prose(long)]],
+            ),
+            // So does a short one in a long section (an article's paragraphs).
+            (
+                format!("{}Short.\n", format!("{big}\n\n").repeat(7)),
+                std::iter::repeat_n(vec![prose(&big)], 7)
+                    .chain([vec![prose("Short.")]])
+                    .collect(),
+            ),
+        ];
+        for (md, want) in cases {
+            let got: Vec<Vec<Part>> = join_short_sections(groups(&md), 800)
+                .into_iter()
+                .map(|g| g.parts)
+                .collect();
+            assert_eq!(got, want, "{md}");
         }
     }
 

@@ -975,7 +975,7 @@ impl Page<'_> {
             tags: self.meta.tags.clone(),
         });
         let page_url: Option<Arc<str>> = self.meta.url.as_deref().map(Arc::from);
-        for group in groups {
+        for group in markdown::join_short_sections(groups, MAX_SNIPPET_CHARS) {
             let heading: Arc<str> = self.heading_of(&group).into();
             let url = page_url.clone().or_else(|| {
                 let (mount, path) = self.link?;
@@ -1051,6 +1051,7 @@ fn plain_text(body: &str) -> Vec<markdown::Group> {
                     anchor: None,
                     line: start,
                     parts: vec![markdown::Part::Prose(text::fold_whitespace(&para))],
+                    row: false,
                 });
             }
             para.clear();
@@ -1068,6 +1069,7 @@ fn plain_text(body: &str) -> Vec<markdown::Group> {
             anchor: None,
             line: start,
             parts: vec![markdown::Part::Prose(text::fold_whitespace(&para))],
+            row: false,
         });
     }
     out
@@ -1420,11 +1422,16 @@ mod tests {
             assert_eq!(&*s[0].heading, *heading, "{file}");
             assert_eq!(s[0].page.title, *title, "{file}");
         }
+        // Long enough to be a passage of its own (a short one joins the one before).
+        let long = "A second paragraph that goes on. "
+            .repeat(10)
+            .trim()
+            .to_string();
         let (_, s) = parse_file(
             "docs/notes.txt",
             "notes",
             "",
-            "First paragraph\nwrapped.\n\nSecond.\n",
+            &format!("First paragraph\nwrapped.\n\n{long}\n"),
             &options,
         )
         .unwrap();
@@ -1432,7 +1439,7 @@ mod tests {
             s.iter()
                 .map(|s| (s.line, s.text.as_str()))
                 .collect::<Vec<_>>(),
-            [(1, "First paragraph wrapped."), (4, "Second.")]
+            [(1, "First paragraph wrapped."), (4, long.as_str())]
         );
         // A page of front matter only is navigation: nothing to index, no problem.
         let (info, s) = parse_file(
