@@ -462,7 +462,23 @@ fn pick(
             continue;
         }
         let score = f.score(i);
-        let chosen_by = score + if with_bonus { f.bonus } else { 0.0 };
+        let mut chosen_by = score + if with_bonus { f.bonus } else { 0.0 };
+        // "Default: 3s." says nothing of which setting it is the default of: the
+        // sentence before it on its line (the list item or paragraph that names
+        // the setting) does.
+        if let Some(states) = &defaults
+            && i > 0
+            && !states[i - 1]
+            && !passage[figures[i - 1].range.end..f.range.start].contains('\n')
+        {
+            let named = figures[i - 1].score(i - 1)
+                + if with_bonus {
+                    figures[i - 1].bonus
+                } else {
+                    0.0
+                };
+            chosen_by = chosen_by.max(named);
+        }
         if best.as_ref().is_none_or(|(c, _, _)| chosen_by > *c) {
             best = Some((chosen_by, score, i));
         }
@@ -767,6 +783,29 @@ mod tests {
                 assert!(!answer.starts_with("Default"), "{text}: {answer}");
             }
         }
+        // Several settings on their own lines, each with its default: the
+        // default on the line of the setting asked, though another default's
+        // line shares more words with the question.
+        let passage = "dial_timeout is how long to wait when connecting to the upstream. Default: 3s.\n\nresponse_timeout is how long to wait for the upstream to answer. Default: no timeout.";
+        let q = Sought {
+            text: "what is the default dial timeout",
+            kind: Kind::What,
+            tense: Tense::Neutral,
+        };
+        let words = |r: Range<usize>| {
+            let s = passage[r].to_lowercase();
+            let hits = ["dial", "timeout", "default"]
+                .iter()
+                .filter(|w| s.contains(*w));
+            (0.3 * hits.count() as f32, Vec::new())
+        };
+        let figures = figures(&q, passage, &[], words, |_| 0.0);
+        let (range, _) = choice(&q, passage, &figures, true).unwrap();
+        let answer = &passage[range];
+        assert!(
+            answer.contains("Default: 3s.") && !answer.contains("no timeout"),
+            "{answer}"
+        );
         // "export default" is JavaScript's, no setting's default.
         assert!(!states_default("export default defineConfig({})"));
         assert!(states_default(
