@@ -1392,6 +1392,31 @@ mod tests {
     }
 
     #[test]
+    fn an_updated_index_weighs_words_as_a_fresh_build_does() {
+        let (dir, _) = engine();
+        let k = dir.path().join("knowledge");
+        let updated = SearchSettings::new(&k, Some(dir.path().join("index")));
+        for round in 0..3 {
+            write(
+                &k,
+                "new.md",
+                "Yurts",
+                &format!(
+                    "## Homes\n\nBattsetseg met a herder in a round felt tent, edit {round}.\n"
+                ),
+            );
+            Engine::open(&updated).unwrap();
+        }
+        let e = Engine::open(&updated).unwrap();
+        let fresh = SearchSettings::new(&k, Some(dir.path().join("fresh")));
+        let fresh = Engine::open(&fresh).unwrap();
+        for q in ["felt tent", "Who did Battsetseg meet?", "round ger homes"] {
+            let (a, b) = (e.ask(q).unwrap(), fresh.ask(q).unwrap());
+            assert_eq!(a, b, "{q}");
+        }
+    }
+
+    #[test]
     fn refresh_updates_changed_files_and_keeps_the_last_good_version_of_a_broken_one() {
         let (dir, _) = engine();
         let k = dir.path().join("knowledge");
