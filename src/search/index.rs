@@ -332,24 +332,29 @@ impl Store {
         let mut commit = writer.prepare_commit()?;
         commit.set_payload(&serde_json::to_string(&payload).expect("payload serialises"));
         commit.commit()?;
-        // A full build leaves a segment per indexing thread (or more); every
-        // question pays per segment (term lookups, typo search), so merge them
-        // into one now rather than on every question for the index's lifetime.
-        // An update leaves the old versions of the files it changed as deleted
-        // documents, which tantivy's document counts (the weight of every
-        // word) still include until a merge: once they are more than a
-        // twentieth of the index, merge, so that an updated index weighs words,
-        // ranks and answers as a fresh build of the same files does — not
-        // differently for each history of edits (in a small knowledge folder,
-        // one edited file is that much).
+        self.merge_if_due(writer, previous.is_none())?;
+        Ok(payload)
+    }
+
+    /// Merges the index's segments after a commit when that is due. A full build
+    /// leaves a segment per indexing thread (or more); every question pays per
+    /// segment (term lookups, typo search), so merge them into one now rather
+    /// than on every question for the index's lifetime. An update leaves the old
+    /// versions of the files it changed as deleted documents, which tantivy's
+    /// document counts (the weight of every word) still include until a merge:
+    /// once they are more than a twentieth of the index, merge, so that an
+    /// updated index weighs words, ranks and answers as a fresh build of the
+    /// same files does — not differently for each history of edits (in a small
+    /// knowledge folder, one edited file is that much).
+    fn merge_if_due(&self, writer: &mut IndexWriter, full_build: bool) -> Result<(), SearchError> {
         let metas = self.index.searchable_segment_metas()?;
         let deleted: u64 = metas.iter().map(|m| u64::from(m.num_deleted_docs())).sum();
         let all: u64 = metas.iter().map(|m| u64::from(m.max_doc())).sum();
-        if (previous.is_none() && metas.len() > 1) || deleted * 20 > all {
+        if (full_build && metas.len() > 1) || deleted * 20 > all {
             let segments: Vec<_> = metas.iter().map(|m| m.id()).collect();
             writer.merge(&segments).wait()?;
         }
-        Ok(payload)
+        Ok(())
     }
 
     /// Adds the snippets' documents, after any deletes so those cannot hit them.
