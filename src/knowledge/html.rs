@@ -23,6 +23,8 @@ struct Walk {
     current: Option<Group>,
     /// Whether the open group began with a paragraph (code and lists may join it).
     joinable: bool,
+    /// Headings read so far.
+    sections: usize,
 }
 
 impl Walk {
@@ -47,6 +49,7 @@ impl Walk {
                 line: 1,
                 parts: Vec::new(),
                 row: false,
+                section: self.sections,
             });
         }
         if let Some(g) = self.current.as_mut() {
@@ -71,6 +74,7 @@ pub(super) fn document(body: &str) -> Document {
         anchor: None,
         current: None,
         joinable: false,
+        sections: 0,
     };
     walk(html.root_element(), &mut w, 0);
     w.close();
@@ -174,6 +178,7 @@ fn element(el: ElementRef, w: &mut Walk, depth: usize) {
             let level = name[1..].parse::<u8>().unwrap_or(6);
             w.headings.retain(|(l, _)| *l < level);
             w.headings.push((level, text_of(el)));
+            w.sections += 1;
             w.anchor = el
                 .value()
                 .attr("id")

@@ -52,6 +52,9 @@ pub(super) struct Group {
     pub parts: Vec<Part>,
     /// A table row: a passage of its own, never joined to its neighbours.
     pub row: bool,
+    /// How many headings came before it: the groups of one section share it,
+    /// even where two sections' headings read the same.
+    pub section: usize,
 }
 
 /// What a group was opened by: what may still join it.
@@ -69,6 +72,8 @@ struct Builder {
     /// The explicit anchor of the last heading read.
     anchor: Option<String>,
     current: Option<(Group, Opened)>,
+    /// Headings read so far.
+    sections: usize,
 }
 
 impl Builder {
@@ -110,6 +115,7 @@ impl Builder {
                     line,
                     parts: Vec::new(),
                     row: false,
+                    section: self.sections,
                 },
                 opened,
             ));
@@ -220,6 +226,7 @@ impl<'a> Walk<'a> {
                 headings: Vec::new(),
                 anchor: None,
                 current: None,
+                sections: 0,
             },
             lines: LineCounter::new(body),
             sink: Sink::None,
@@ -314,6 +321,7 @@ impl<'a> Walk<'a> {
         if let Sink::Heading(level, t) = std::mem::replace(&mut self.sink, Sink::None) {
             self.b.headings.retain(|(l, _)| *l < level);
             self.b.headings.push((level, text::fold_whitespace(&t)));
+            self.b.sections += 1;
         }
     }
 
@@ -536,7 +544,7 @@ const SHORT_GROUP: usize = 300;
 const SHORT_SECTION: usize = 4000;
 
 /// Joins each short group ([`SHORT_GROUP`]) of a short section ([`SHORT_SECTION`];
-/// the same headings, no table row) to the one before it while that stays within
+/// under one heading, no table row) to the one before it while that stays within
 /// `max` characters. A section of a reference page is one topic told in a few
 /// paragraphs — a setting's description, then "By default, …" or "The
 /// `hash-password` command can help with this." — and a question about it takes
@@ -544,11 +552,11 @@ const SHORT_SECTION: usize = 4000;
 /// the one that ranks does not hold the answer.
 pub(super) fn join_short_sections(groups: Vec<Group>, max: usize) -> Vec<Group> {
     let size = |g: &Group| g.parts.iter().map(|p| p.len() + 2).sum::<usize>();
-    // Each group's section size: the run of groups under the same headings.
+    // Each group's section size: the run of groups under one heading.
     let mut section = vec![0; groups.len()];
     let mut start = 0;
     for i in 1..=groups.len() {
-        if i == groups.len() || groups[i].headings != groups[start].headings {
+        if i == groups.len() || groups[i].section != groups[start].section {
             let total = groups[start..i].iter().map(size).sum();
             section[start..i].fill(total);
             start = i;
@@ -559,7 +567,7 @@ pub(super) fn join_short_sections(groups: Vec<Group>, max: usize) -> Vec<Group> 
         if let Some(last) = out.last_mut()
             && !last.row
             && !g.row
-            && last.headings == g.headings
+            && last.section == g.section
             && section <= SHORT_SECTION
             && size(&g) <= SHORT_GROUP
             && size(last) + size(&g) <= max + 2
@@ -944,9 +952,14 @@ mod tests {
                     Part::Code("grace_period 10s".into()),
                 ]],
             ),
-            // Under another heading, or after a table row: apart.
+            // Under another heading (even one that reads the same), or after
+            // a table row: apart.
             (
                 format!("## a\n\n{para}\n\n## b\n\nShort.\n"),
+                vec![vec![prose(para)], vec![prose("Short.")]],
+            ),
+            (
+                format!("## Notes\n\n{para}\n\n## Notes\n\nShort.\n"),
                 vec![vec![prose(para)], vec![prose("Short.")]],
             ),
             (

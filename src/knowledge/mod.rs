@@ -1052,6 +1052,7 @@ fn plain_text(body: &str) -> Vec<markdown::Group> {
                     line: start,
                     parts: vec![markdown::Part::Prose(text::fold_whitespace(&para))],
                     row: false,
+                    section: 0,
                 });
             }
             para.clear();
@@ -1070,6 +1071,7 @@ fn plain_text(body: &str) -> Vec<markdown::Group> {
             line: start,
             parts: vec![markdown::Part::Prose(text::fold_whitespace(&para))],
             row: false,
+            section: 0,
         });
     }
     out
