@@ -552,23 +552,17 @@ const SHORT_SECTION: usize = 4000;
 /// the one that ranks does not hold the answer.
 pub(super) fn join_short_sections(groups: Vec<Group>, max: usize) -> Vec<Group> {
     let size = |g: &Group| g.parts.iter().map(|p| p.len() + 2).sum::<usize>();
-    // Each group's section size: the run of groups under one heading.
-    let mut section = vec![0; groups.len()];
-    let mut start = 0;
-    for i in 1..=groups.len() {
-        if i == groups.len() || groups[i].section != groups[start].section {
-            let total = groups[start..i].iter().map(size).sum();
-            section[start..i].fill(total);
-            start = i;
-        }
+    let mut sections: std::collections::BTreeMap<usize, usize> = Default::default();
+    for g in &groups {
+        *sections.entry(g.section).or_default() += size(g);
     }
     let mut out: Vec<Group> = Vec::with_capacity(groups.len());
-    for (g, section) in groups.into_iter().zip(section) {
+    for g in groups {
         if let Some(last) = out.last_mut()
             && !last.row
             && !g.row
             && last.section == g.section
-            && section <= SHORT_SECTION
+            && sections[&g.section] <= SHORT_SECTION
             && size(&g) <= SHORT_GROUP
             && size(last) + size(&g) <= max + 2
         {

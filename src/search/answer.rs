@@ -456,13 +456,17 @@ fn pick(
                 .collect::<Vec<bool>>()
         })
         .filter(|states| states.contains(&true));
+    let weighed = |j: usize| {
+        let f = &figures[j];
+        f.score(j) + if with_bonus { f.bonus } else { 0.0 }
+    };
     let mut best: Option<(f32, f32, usize)> = None;
     for (i, f) in figures.iter().enumerate() {
         if defaults.as_ref().is_some_and(|states| !states[i]) {
             continue;
         }
         let score = f.score(i);
-        let mut chosen_by = score + if with_bonus { f.bonus } else { 0.0 };
+        let mut chosen_by = weighed(i);
         // "Default: 3s." says nothing of which setting it is the default of: the
         // sentence before it on its line (the list item or paragraph that names
         // the setting) does.
@@ -471,13 +475,7 @@ fn pick(
             && !states[i - 1]
             && !passage[figures[i - 1].range.end..f.range.start].contains('\n')
         {
-            let named = figures[i - 1].score(i - 1)
-                + if with_bonus {
-                    figures[i - 1].bonus
-                } else {
-                    0.0
-                };
-            chosen_by = chosen_by.max(named);
+            chosen_by = chosen_by.max(weighed(i - 1));
         }
         if best.as_ref().is_none_or(|(c, _, _)| chosen_by > *c) {
             best = Some((chosen_by, score, i));
