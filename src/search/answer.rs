@@ -520,10 +520,13 @@ fn choose(
             .checked_sub(1)
             .and_then(|j| sentences.get(j))
             .filter(|b| joinable(b, &range));
+        // A sentence that leads in ("…by using : as the delimiter:") is
+        // answered by what follows it ([`extent`]), never by what came before.
+        let leads_in = introduces(&passage[range.clone()]);
         if let Some(n) = next.filter(|n| holds_kind(q.kind, &passage[(*n).clone()], q.text)) {
             range.end = n.end;
         } else if let Some(b) =
-            before.filter(|b| holds_kind(q.kind, &passage[(*b).clone()], q.text))
+            before.filter(|b| !leads_in && holds_kind(q.kind, &passage[(*b).clone()], q.text))
         {
             range.start = b.start;
         }
@@ -556,6 +559,20 @@ fn choose(
 /// neighbour as often: 0.5, 0 and 0), for 10% longer answers; 0.1 was a little
 /// better on SQuAD at greater length, 0.2–0.4 worth less.
 const PAIR_GAIN: f32 = 0.15;
+
+/// Whether `text` (a sentence or paragraph) ends by leading in to what follows
+/// it: a colon, or "as follows" / "the following" without one ("The refresh
+/// timeline for each department is as follows" before its list).
+fn introduces(text: &str) -> bool {
+    let t = text.trim_end();
+    if t.ends_with(':') {
+        return true;
+    }
+    let t = t.trim_end_matches('.').to_ascii_lowercase();
+    ["as follows", "the following"]
+        .iter()
+        .any(|p| t.ends_with(p))
+}
 
 /// Most bytes an answer line takes from the code or list after its sentence.
 const MAX_BLOCK: usize = 700;
@@ -593,7 +610,7 @@ pub fn extent(
             && code_at(block_start + len + 2)
     });
     let introduces =
-        code_at(block_start) || lead_in || passage[..paragraph_end].trim_end().ends_with(':');
+        code_at(block_start) || lead_in || introduces(&passage[paragraph_start..paragraph_end]);
     if range.end > paragraph_end
         || opened_by_code
         || !introduces
@@ -851,6 +868,18 @@ mod tests {
         let listed = "Each user has these fields:\n\nemail: the address.";
         let s = text::sentences(listed)[0].clone();
         assert_eq!(&listed[extent(&how, listed, &[], s)], listed);
+        // "As follows" or "the following" leads in as a colon does.
+        for lead in [
+            "The refresh timeline is as follows",
+            "The limits are the following.",
+        ] {
+            let listed = format!("{lead}\n\nEngineering: 2.5 years\n\nSales: 4 years");
+            let s = text::sentences(&listed)[0].clone();
+            assert_eq!(&listed[extent(&how, &listed, &[], s)], listed, "{lead}");
+        }
+        let ends = "Most of it follows.\n\nAdded dark mode.";
+        let s = text::sentences(ends)[0].clone();
+        assert_eq!(extent(&how, ends, &[], s.clone()), s);
         // A later paragraph or list item introduces its block as the first does.
         let later = format!("Install it first.\n\nThen expose the api:\n\n{code}");
         let s = text::sentences(&later)[1].clone();
@@ -941,6 +970,20 @@ mod tests {
             best_sentence(&q("what is fort hamilton", Kind::What), passage, cover).unwrap();
         let what = &passage[what];
         assert!(what.ends_with("active duty base."), "{what}");
+        // A sentence that leads in to what follows is never joined to the one
+        // before it: what it leads in to is its answer.
+        let docs = "Set grpc_addr in the config file.\n\nA fallback can be given after a colon:\n\nThen restart.";
+        let lead = text::sentences(docs)[1].clone();
+        let cover = |r: Range<usize>| (if r == lead { 0.9 } else { 0.1 }, Vec::new());
+        let how = q("how do i give a fallback", Kind::How);
+        let (got, _) = best_sentence(&how, docs, cover).unwrap();
+        assert_eq!(&docs[got], "A fallback can be given after a colon:");
+        let plain = docs.replace("colon:", "colon.");
+        let (got, _) = best_sentence(&how, &plain, cover).unwrap();
+        assert!(
+            plain[got].starts_with("Set grpc_addr"),
+            "without the colon it is"
+        );
     }
 
     #[test]
