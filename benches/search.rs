@@ -78,9 +78,15 @@ fn generate(dir: &Path, snippets: usize) -> Vec<String> {
                     vocab[rng.zipf(vocab.len())]
                 ));
             }
+            // Over 300 characters whatever its word count: a shorter paragraph
+            // would join the passage before it (`knowledge::markdown`), and the
+            // base would hold fewer passages than it is said to.
             let words = 30 + rng.below(80);
             let mut para = String::new();
-            for i in 0..words {
+            for i in 0.. {
+                if i >= words && para.len() > 320 {
+                    break;
+                }
                 if i > 0 {
                     para.push(if i % 15 == 0 { '.' } else { ' ' });
                     if i % 15 == 0 {
