@@ -609,11 +609,11 @@ pub fn extent(
             && !code_at(block_start)
             && code_at(block_start + len + 2)
     });
-    let introduces =
+    let leads_on =
         code_at(block_start) || lead_in || introduces(&passage[paragraph_start..paragraph_end]);
     if range.end > paragraph_end
         || opened_by_code
-        || !introduces
+        || !leads_on
         || (q.kind != Kind::How && holds_kind(q.kind, &passage[range.clone()], q.text))
         || text::sentences(&passage[range.end..paragraph_end]).len() > 1
     {
