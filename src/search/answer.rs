@@ -568,10 +568,11 @@ fn introduces(text: &str) -> bool {
     if t.ends_with(':') {
         return true;
     }
-    let t = t.trim_end_matches('.').to_ascii_lowercase();
+    // Compared in place: this runs for each candidate passage's answer.
+    let t = t.trim_end_matches('.').as_bytes();
     ["as follows", "the following"]
         .iter()
-        .any(|p| t.ends_with(p))
+        .any(|p| t.len() >= p.len() && t[t.len() - p.len()..].eq_ignore_ascii_case(p.as_bytes()))
 }
 
 /// Most bytes an answer line takes from the code or list after its sentence.
