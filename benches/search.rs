@@ -10,6 +10,10 @@
 //! answer: dump before and after, and compare the files. The index's size on
 //! disk and the memory of a fresh process serving it are reported too.
 //!
+//! A docs folder is timed too: a generated one of 10 MB of Markdown pages shaped
+//! as teams keep theirs (`CITEBOT_BENCH_DOCS_MB=N` another size), or a real one
+//! (`CITEBOT_BENCH_DOCS=DIR`); `CITEBOT_BENCH_DOCS_ONLY=1` stops after it.
+//!
 //! To profile: `CITEBOT_BENCH_DIR=DIR` keeps the generated knowledge and index,
 //! `CITEBOT_BENCH_BUILD_ONLY=1` stops after the build, and
 //! `CITEBOT_BENCH_SERVE='DIR/generated/knowledge|DIR/generated/index-0'` runs
@@ -108,6 +112,149 @@ fn generate(dir: &Path, snippets: usize) -> Vec<String> {
         std::fs::write(dir.join(format!("topic-{f:03}.md")), text).unwrap();
     }
     vocab
+}
+
+/// Writes a docs folder of about `bytes` bytes under `dir`, shaped as teams keep
+/// theirs: nested folders of Markdown pages without front matter or with a
+/// site generator's YAML, a `#` title, `##`/`###` sections, paragraphs that lead
+/// in to fenced code, lists, tables, links and HTML comments. Returns how many
+/// pages it wrote.
+fn generate_docs(dir: &Path, vocab: &[String], bytes: usize) -> usize {
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let sentence = |rng: &mut Rng, words: usize| {
+        let mut s: Vec<String> = (0..words)
+            .map(|_| vocab[rng.zipf(vocab.len())].clone())
+            .collect();
+        s[0] = s[0][..1].to_uppercase() + &s[0][1..];
+        if words > 6 {
+            s[words / 2] = format!("`{}_{}`", s[words / 2], s[1]);
+        }
+        s.join(" ") + "."
+    };
+    let (mut written, mut pages) = (0, 0);
+    while written < bytes {
+        let section = dir.join(format!("area-{}/topic-{}", pages % 12, pages % 7));
+        std::fs::create_dir_all(&section).unwrap();
+        let mut page = String::new();
+        if pages % 3 == 1 {
+            page.push_str(&format!(
+                "---\ntitle: {}\nweight: {pages}\nsidebar_position: 2\n---\n\n",
+                sentence(&mut rng, 3)
+            ));
+        }
+        page.push_str(&format!(
+            "# {}\n\n<!-- generated page {pages} -->\n",
+            sentence(&mut rng, 4)
+        ));
+        for h in 0..6 {
+            let level = if h % 3 == 0 { "##" } else { "###" };
+            page.push_str(&format!("\n{level} {}\n\n", sentence(&mut rng, 3)));
+            let words = 12 + rng.below(20);
+            page.push_str(&format!(
+                "{} {} See [the {} guide](../{}.md).\n\n",
+                sentence(&mut rng, words),
+                sentence(&mut rng, 10),
+                vocab[rng.below(vocab.len())],
+                vocab[rng.below(vocab.len())]
+            ));
+            match h % 3 {
+                0 => {
+                    page.push_str(&format!(
+                        "{} as follows:\n\n```yaml\n",
+                        sentence(&mut rng, 6)
+                    ));
+                    for _ in 0..4 + rng.below(6) {
+                        let key = &vocab[rng.zipf(vocab.len())];
+                        page.push_str(&format!(
+                            "{key}_{}: {}\n",
+                            rng.below(100),
+                            rng.below(10_000)
+                        ));
+                    }
+                    page.push_str("```\n\n");
+                }
+                1 => {
+                    for _ in 0..3 + rng.below(4) {
+                        page.push_str(&format!("- {}\n", sentence(&mut rng, 8)));
+                    }
+                    page.push('\n');
+                }
+                _ => {
+                    page.push_str("| setting | default | meaning |\n| --- | --- | --- |\n");
+                    for _ in 0..3 + rng.below(5) {
+                        page.push_str(&format!(
+                            "| `{}` | {} | {} |\n",
+                            vocab[rng.zipf(vocab.len())],
+                            rng.below(1000),
+                            sentence(&mut rng, 7)
+                        ));
+                    }
+                    page.push('\n');
+                }
+            }
+        }
+        written += page.len();
+        std::fs::write(section.join(format!("page-{pages}.md")), page).unwrap();
+        pages += 1;
+    }
+    pages
+}
+
+/// The time to index a docs folder: a generated one of `CITEBOT_BENCH_DOCS_MB`
+/// megabytes (default 10), or the folder `CITEBOT_BENCH_DOCS` names (a real docs
+/// folder, read in place); index built from nothing, words only, 3 runs.
+fn docs_folder_report(tmp: &Path, vocab: &[String]) {
+    let (folder, what) = match std::env::var_os("CITEBOT_BENCH_DOCS") {
+        Some(dir) => {
+            let dir = std::path::PathBuf::from(dir);
+            let what = dir.display().to_string();
+            (dir, what)
+        }
+        None => {
+            let mb: usize = std::env::var("CITEBOT_BENCH_DOCS_MB")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(10);
+            let dir = tmp.join("docs");
+            let _ = std::fs::remove_dir_all(&dir);
+            let pages = generate_docs(&dir, vocab, mb << 20);
+            (dir, format!("a generated docs folder ({pages} pages)"))
+        }
+    };
+    let size = folder_size(&folder);
+    let mut builds = Vec::new();
+    let mut snippets = 0;
+    for run in 0..3 {
+        let index = tmp.join(format!("docs-index-{run}"));
+        let _ = std::fs::remove_dir_all(&index);
+        let t = Instant::now();
+        let e = Engine::open(&SearchSettings::new(&folder, Some(index))).unwrap();
+        builds.push(t.elapsed());
+        snippets = e.stats().snippets;
+    }
+    builds.sort();
+    println!(
+        "docs folder index build ({what}, {:.1} MB, {snippets} snippets, 3 runs): min {:?} · median {:?} · max {:?}",
+        size as f64 / (1 << 20) as f64,
+        builds[0],
+        builds[1],
+        builds[2]
+    );
+}
+
+/// Bytes of the files under `dir`.
+fn folder_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| match e.file_type() {
+                    Ok(t) if t.is_dir() => folder_size(&e.path()),
+                    _ => e.metadata().map_or(0, |m| m.len()),
+                })
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 /// Questions over the generated base: words of real passages (answerable), with a
@@ -416,6 +563,10 @@ fn main() {
     let t = Instant::now();
     let vocab = generate(&knowledge, snippets);
     println!("generated {snippets} snippets in {:?}", t.elapsed());
+    docs_folder_report(&tmp_path, &vocab);
+    if std::env::var_os("CITEBOT_BENCH_DOCS_ONLY").is_some() {
+        return;
+    }
     let runs: usize = std::env::var("CITEBOT_BENCH_BUILDS")
         .ok()
         .and_then(|s| s.parse().ok())
