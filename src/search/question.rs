@@ -217,6 +217,16 @@ fn late_kind_of(words: &[&str]) -> Asked {
     refine(words, found.filter(|_| !asks_yes_no), 0)
 }
 
+/// Whether the words after "what" ask what the asker is to do: a modal or
+/// "do" and then "I", "we" or "you" within three words ("should I set",
+/// "URL should I point", "do we need").
+fn asks_what_to_do(after: &[&str]) -> bool {
+    after.windows(2).take(3).any(|w| {
+        matches!(w[0], "should" | "do" | "can" | "must" | "could")
+            && matches!(w[1], "i" | "we" | "you")
+    })
+}
+
 /// The kind asked for by the question word `found` (its place and kind) of
 /// `words`, as the word after it narrows it ("how *many*", "what *year*").
 fn refine(words: &[&str], found: Option<(usize, Kind)>, skip: usize) -> Asked {
@@ -249,6 +259,8 @@ fn refine(words: &[&str], found: Option<(usize, Kind)>, skip: usize) -> Asked {
         Kind::What | Kind::Which if PLACE_NOUNS.contains(&next) => Kind::Where,
         Kind::What | Kind::Which if QUANTITY_NOUNS.contains(&next) => Kind::HowMany,
         Kind::What if next == "for" => Kind::Why,
+        // "What should I set?", "what URL do we point it at?": an action.
+        Kind::What if asks_what_to_do(&words[i + 1..]) => Kind::How,
         k => k,
     };
     let type_noun = (matches!(words[i], "which" | "what" | "whose")
@@ -779,6 +791,11 @@ mod tests {
             ("is japan funding it", Kind::YesNo, 0, None),
             ("naadam festival", Kind::Other, 0, None),
             ("tell me when the visit is", Kind::When, 0, None),
+            // What the asker is to do is asked as "how".
+            ("what should i set", Kind::How, 0, None),
+            ("what url do we point it at", Kind::How, 0, Some(1)),
+            ("what is set up when i start", Kind::What, 0, None),
+            ("what did the minister say", Kind::What, 0, None),
         ];
         for (q, kind, skip, type_noun) in table {
             let words: Vec<&str> = q.split(' ').collect();
