@@ -325,8 +325,7 @@ fn eval(
 
 /// `citebot index`: rebuilds the on-disk index; exit 1 when a file could not be read.
 fn index(settings: &SearchSettings) -> anyhow::Result<ExitCode> {
-    let engine = Engine::open(settings).context("cannot open the knowledge base")?;
-    let report = engine.rebuild().context("cannot build the index")?;
+    let (engine, report) = Engine::open_rebuilt(settings).context("cannot build the index")?;
     println!("{report}");
     if engine.has_semantic_model() {
         let embedded = engine

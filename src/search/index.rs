@@ -616,13 +616,17 @@ impl Snapshot {
         })
     }
 
-    /// Opens the index for `kb`, building it if it is missing or stale.
-    /// A damaged on-disk index (unreadable, files missing or garbled) is deleted
+    /// Opens the index for `kb`, building it if it is missing or stale, or in
+    /// any case when `force`. A damaged on-disk index (unreadable, files missing or garbled) is deleted
     /// and built again from `kb`.
-    pub fn open_or_build(dir: Option<&Path>, kb: KnowledgeBase) -> Result<Snapshot, SearchError> {
+    pub fn open_or_build(
+        dir: Option<&Path>,
+        kb: KnowledgeBase,
+        force: bool,
+    ) -> Result<Snapshot, SearchError> {
         let opened = Store::open(dir).map(Arc::new).and_then(|store| {
             if store.intact() {
-                store.snapshot(kb.clone(), false)
+                store.snapshot(kb.clone(), force)
             } else {
                 Err(SearchError::Corrupt("the index's own files".into()))
             }

@@ -308,20 +308,44 @@ impl Engine {
     /// Opens the index, building it first if it is missing or older than the
     /// knowledge files (content hash), so answers never come from stale files.
     pub fn open(settings: &SearchSettings) -> Result<Engine, SearchError> {
+        Engine::opened(settings, false).map(|(engine, _)| engine)
+    }
+
+    /// Opens the knowledge base and builds its index anew whatever is on disk
+    /// (`citebot index`), reading and indexing each file once; with the report
+    /// of that build.
+    pub fn open_rebuilt(settings: &SearchSettings) -> Result<(Engine, RebuildReport), SearchError> {
+        Engine::opened(settings, true)
+    }
+
+    fn opened(
+        settings: &SearchSettings,
+        force: bool,
+    ) -> Result<(Engine, RebuildReport), SearchError> {
+        let started = std::time::Instant::now();
         let mut cache = knowledge::Cache::default();
         let kb = load_knowledge(settings, &mut cache)?;
-        let snapshot = Snapshot::open_or_build(settings.index_dir.as_deref(), kb)?;
+        let errors = kb.errors.iter().map(ToString::to_string).collect();
+        let snapshot = Snapshot::open_or_build(settings.index_dir.as_deref(), kb, force)?;
+        let stats = snapshot.stats();
+        let report = RebuildReport {
+            files: stats.files,
+            snippets: stats.snippets,
+            errors,
+            millis: started.elapsed().as_millis(),
+        };
         let semantic = settings
             .semantic_model
             .open(settings.index_dir.as_deref())?;
-        Ok(Engine {
+        let engine = Engine {
             semantic,
             changed: Arc::new(tokio::sync::Notify::new()),
             settings: Arc::new(settings.clone()),
             current: Arc::new(RwLock::new(Arc::new(snapshot))),
             rebuild_lock: Arc::new(std::sync::Mutex::new(())),
             cache: Arc::new(std::sync::Mutex::new(cache)),
-        })
+        };
+        Ok((engine, report))
     }
 
     /// The semantic model, when configured.
@@ -1373,6 +1397,16 @@ mod tests {
             built,
             "unchanged files must reuse the index"
         );
+        // `citebot index` builds anew even so, once, and says what it built.
+        let (e, report) = Engine::open_rebuilt(&settings).unwrap();
+        assert_ne!(e.stats().built_at, built, "open_rebuilt must rebuild");
+        assert_eq!(
+            (report.files, report.snippets),
+            (e.stats().files, e.stats().snippets)
+        );
+        let built = e.stats().built_at;
+        drop(e);
+        std::thread::sleep(std::time::Duration::from_millis(1100));
         write(
             &k,
             "new.md",
