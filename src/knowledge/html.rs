@@ -60,7 +60,7 @@ impl Walk {
 
 /// The passages of an HTML page, and its `<title>`.
 pub(super) fn document(body: &str) -> Document {
-    let html = Html::parse_document(body);
+    let html = Html::parse_document(&shallow(body));
     let title = html
         .root_element()
         .descendants()
@@ -82,6 +82,147 @@ pub(super) fn document(body: &str) -> Document {
         title,
         groups: w.out,
     }
+}
+
+/// Elements open deeper than this are read as their text alone. html5ever's
+/// time grows with the square of the depth (each start tag looks through the
+/// open elements): 1 MB of unclosed `<div>`s, 100,000 deep, took a minute to
+/// parse; browsers stop nesting at about this depth too.
+const MAX_PARSE_DEPTH: usize = 512;
+
+/// Elements that never hold others, or whose end the parser implies from the
+/// next sibling: they do not deepen a page.
+const FLAT: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "thead", "tbody", "tfoot",
+    "colgroup", "rp", "rt",
+];
+
+/// Elements whose content is text up to their end tag, never markup.
+const RAW: &[&str] = &[
+    "script", "style", "textarea", "title", "xmp", "noembed", "noframes",
+];
+
+/// `body` with the tags of elements opened deeper than [`MAX_PARSE_DEPTH`] (and
+/// their end tags) left out, their text kept; `body` itself, uncopied, when no
+/// element is that deep (every page a person writes or a wiki exports). A scan
+/// of the tags in one pass: comments, quoted attributes and the content of
+/// `<script>`, `<style>`… are passed over as the parser would.
+fn shallow(body: &str) -> std::borrow::Cow<'_, str> {
+    let b = body.as_bytes();
+    let mut out: Option<String> = None;
+    let (mut copied, mut depth, mut i) = (0, 0usize, 0);
+    while let Some(at) = b[i..].iter().position(|&c| c == b'<').map(|p| i + p) {
+        let (end, deep) = match tag_at(body, at) {
+            Tag::Open { name, end, closed } => {
+                if RAW.contains(&name.as_str()) {
+                    let close = find_ci(body, end, &format!("</{name}"));
+                    let after = close.map_or(body.len(), |c| skip_past(b, c, b'>'));
+                    (after, false)
+                } else if closed || FLAT.contains(&name.as_str()) {
+                    (end, false)
+                } else {
+                    depth += 1;
+                    (end, depth > MAX_PARSE_DEPTH)
+                }
+            }
+            Tag::Close { name, end } if !FLAT.contains(&name.as_str()) => {
+                let deep = depth > MAX_PARSE_DEPTH;
+                depth = depth.saturating_sub(1);
+                (end, deep)
+            }
+            Tag::Close { end, .. } | Tag::Other { end } => (end, false),
+        };
+        if deep {
+            let o = out.get_or_insert_with(|| String::with_capacity(body.len()));
+            o.push_str(&body[copied..at]);
+            o.push(' ');
+            copied = end;
+        }
+        i = end.max(at + 1);
+    }
+    match out {
+        None => std::borrow::Cow::Borrowed(body),
+        Some(mut o) => {
+            o.push_str(&body[copied..]);
+            std::borrow::Cow::Owned(o)
+        }
+    }
+}
+
+/// What starts at a `<` of a page, and the byte after it.
+enum Tag {
+    Open {
+        name: String,
+        end: usize,
+        closed: bool,
+    },
+    Close {
+        name: String,
+        end: usize,
+    },
+    /// A comment, doctype, processing instruction, or a `<` that is text.
+    Other {
+        end: usize,
+    },
+}
+
+fn tag_at(body: &str, at: usize) -> Tag {
+    let b = body.as_bytes();
+    let rest = &b[at + 1..];
+    if rest.starts_with(b"!--") {
+        let end = find_ci(body, at + 4, "-->").map_or(body.len(), |e| e + 3);
+        return Tag::Other { end };
+    }
+    let (close, from) = match rest.first() {
+        Some(b'/') => (true, at + 2),
+        Some(c) if c.is_ascii_alphabetic() => (false, at + 1),
+        Some(b'!' | b'?') => {
+            return Tag::Other {
+                end: skip_past(b, at, b'>'),
+            };
+        }
+        _ => return Tag::Other { end: at + 1 },
+    };
+    let name_len = b[from..]
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || **c == b'-')
+        .count();
+    let name = body[from..from + name_len].to_ascii_lowercase();
+    // Attributes: a `>` inside quotes does not end the tag.
+    let mut quote = None;
+    let mut j = from + name_len;
+    while j < b.len() {
+        match (quote, b[j]) {
+            (None, b'>') => break,
+            (None, q @ (b'"' | b'\'')) => quote = Some(q),
+            (Some(q), c) if c == q => quote = None,
+            _ => {}
+        }
+        j += 1;
+    }
+    let end = (j + 1).min(b.len());
+    if close {
+        Tag::Close { name, end }
+    } else {
+        let closed = j > 0 && j < b.len() && b[j - 1] == b'/';
+        Tag::Open { name, end, closed }
+    }
+}
+
+/// The byte after the first `c` at or after `from`, else the end.
+fn skip_past(b: &[u8], from: usize, c: u8) -> usize {
+    b[from..]
+        .iter()
+        .position(|&x| x == c)
+        .map_or(b.len(), |p| from + p + 1)
+}
+
+/// Where `needle` (ASCII) first occurs at or after `from`, in any case.
+fn find_ci(body: &str, from: usize, needle: &str) -> Option<usize> {
+    let (b, n) = (body.as_bytes(), needle.as_bytes());
+    (from..(b.len() + 1).saturating_sub(n.len()))
+        .find(|&i| b[i..i + n.len()].eq_ignore_ascii_case(n))
 }
 
 /// The text of an element, script and navigation left out; alt text of images
@@ -291,6 +432,36 @@ mod tests {
             .unwrap();
         assert_eq!(d.groups.len(), 1);
         assert_eq!(d.groups[0].parts, [Part::Prose("At the bottom.".into())]);
+    }
+
+    #[test]
+    fn pages_nested_deeper_than_the_parser_bears_keep_their_text() {
+        // A page a person writes is read as it is.
+        let plain =
+            "<!-- <div> --><div class='a>b'><p>One<br/>two<script>if (a<b) '<div>'</script></div>";
+        assert!(matches!(shallow(plain), std::borrow::Cow::Borrowed(_)));
+        // 100,000 unclosed <div>s: those past the bound are left out, not the text.
+        let n = 100_000;
+        let page = format!(
+            "<h2>Deep</h2>{}<p>At the bottom.</p>",
+            "<DIV class=x>".repeat(n)
+        );
+        let flat = shallow(&page);
+        assert_eq!(flat.matches("<DIV").count(), MAX_PARSE_DEPTH);
+        assert!(flat.ends_with("<p>At the bottom.</p>"));
+        let d = document(&page);
+        assert_eq!(d.groups.len(), 1);
+        assert_eq!(d.groups[0].parts, [Part::Prose("At the bottom.".into())]);
+        // Closed again, the depth falls: what follows is read as markup.
+        let page = format!(
+            "{}x{}<h2>After</h2><p>Shallow again.</p>",
+            "<section>".repeat(2 * MAX_PARSE_DEPTH),
+            "</section>".repeat(2 * MAX_PARSE_DEPTH)
+        );
+        let d = document(&page);
+        let last = d.groups.last().unwrap();
+        assert_eq!(last.parts, [Part::Prose("Shallow again.".into())]);
+        assert_eq!(last.headings, [(2, "After".to_string())]);
     }
 
     #[test]
