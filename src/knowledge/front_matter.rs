@@ -154,6 +154,19 @@ fn key_line(fm_text: &str, key: &str) -> usize {
         .unwrap_or(1)
 }
 
+/// [`key_line`] of every key `fm_text` sets, read in one pass.
+fn key_lines(fm_text: &str) -> std::collections::HashMap<&str, usize> {
+    let mut lines = std::collections::HashMap::new();
+    for (i, l) in fm_text.lines().enumerate() {
+        let l = l.trim_start().trim_start_matches(['"', '\'']);
+        if let Some(at) = l.find([':', '=']) {
+            let key = l[..at].trim_end().trim_end_matches(['"', '\'']);
+            lines.entry(key).or_insert(i + 2);
+        }
+    }
+    lines
+}
+
 fn parse_toml(fm_text: &str) -> Result<Value, Problem> {
     let table: toml::Table = toml::from_str(fm_text).map_err(|e| {
         let line = e
@@ -183,9 +196,42 @@ fn toml_to_json(v: toml::Value) -> Value {
     }
 }
 
+/// Deeper than this, YAML's parser refuses a block anyway (its recursion
+/// limit), but only after a scan whose time grows with the square of the depth:
+/// 100 KB of `[` took 25 s.
+const MAX_FLOW_DEPTH: usize = 128;
+
+/// The line (of the file) where `fm_text`'s `[` and `{` run deeper than
+/// [`MAX_FLOW_DEPTH`], counting every bracket, quoted or not: no site's front
+/// matter holds a hundred unclosed ones in its strings.
+fn flow_too_deep(fm_text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, line) in fm_text.lines().enumerate() {
+        for c in line.bytes() {
+            match c {
+                b'[' | b'{' => depth += 1,
+                b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => continue,
+            }
+            if depth > MAX_FLOW_DEPTH {
+                return Some(i + 2);
+            }
+        }
+    }
+    None
+}
+
 fn parse_yaml(fm_text: &str) -> Result<Value, Problem> {
     if fm_text.trim().is_empty() {
         return Ok(Value::Object(Default::default()));
+    }
+    if let Some(line) = flow_too_deep(fm_text) {
+        return Err((
+            line,
+            ProblemKind::FrontMatter(format!(
+                "nested more than {MAX_FLOW_DEPTH} deep in `[` or `{{`"
+            )),
+        ));
     }
     let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(fm_text).map_err(|e| {
         let line = e.location().map(|l| l.line() + 1).unwrap_or(1);
@@ -318,8 +364,12 @@ fn check_unknown_keys(
     map: &Map<String, Value>,
     strict: bool,
 ) -> Result<(), Problem> {
+    // Each key's line found in one pass: a block may set tens of thousands of
+    // keys, and looking each up again while sorting took minutes.
+    let lines = key_lines(fm_text);
+    let line = |key: &str| lines.get(key).copied().unwrap_or(1);
     let mut keys: Vec<&String> = map.keys().collect();
-    keys.sort_by_key(|k| key_line(fm_text, k));
+    keys.sort_by_key(|k| line(k));
     for key in keys {
         if KNOWN.contains(&key.as_str()) {
             continue;
@@ -331,7 +381,7 @@ fn check_unknown_keys(
         if strict || near.is_some() {
             let hint = near.map_or(String::new(), |k| format!(" (did you mean `{k}`?)"));
             return Err((
-                key_line(fm_text, key),
+                line(key),
                 ProblemKind::FrontMatter(format!("unknown key `{key}`{hint}")),
             ));
         }
@@ -495,6 +545,20 @@ mod tests {
     }
 
     #[test]
+    fn a_block_of_tens_of_thousands_of_keys_names_the_line_of_a_bad_one() {
+        let n = 50_000;
+        let keys: String = (0..n).map(|i| format!("k{i}: v\n")).collect();
+        let text = format!("---\n{keys}pubished: 2025-01-01\n---\nbody\n");
+        let (line, kind) = read(&text, false).unwrap_err();
+        assert_eq!(line, n + 2, "{kind}");
+        assert!(kind.to_string().contains("`pubished`"), "{kind}");
+        // Strict: the first key citebot does not read, in the order written.
+        let (line, kind) = read(&text, true).unwrap_err();
+        assert_eq!(line, 2, "{kind}");
+        assert!(kind.to_string().contains("`k0`"), "{kind}");
+    }
+
+    #[test]
     fn problems_name_their_line() {
         let table: &[(&str, bool, usize, &str)] = &[
             ("+++\ntitle = \"x\"\n", false, 1, "never closed"),
@@ -520,6 +584,12 @@ mod tests {
                 "`title` must not be empty",
             ),
             ("---\nurl: ftp://x\n---\n", false, 2, "`url` must start"),
+            (
+                &format!("---\ntitle: x\ntags: {}\n---\n", "[".repeat(100_000)),
+                false,
+                3,
+                "nested more than 128 deep",
+            ),
             ("no front matter\n", true, 1, "missing front matter"),
             (
                 "+++\ntitle = \"x\"\nsource = \"y\"\npublished = 2025-01-01\nweight = 1\n+++\n",
