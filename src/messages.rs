@@ -180,6 +180,11 @@ fn write_explanation(f: &mut String, e: &Explanation) -> std::fmt::Result {
             m.whole, m.closest
         )
     });
+    let meaning = if c.numberless {
+        format!("{meaning}; asks how many, and the best passage states no number")
+    } else {
+        meaning
+    };
     writeln!(
         f,
         "Confidence {:.2} (coverage {:.2}, known {:.2}, typo-corrected {:.2}, sentence {:.2}, {} concepts{}), bar {:.2} → {}",

@@ -53,6 +53,24 @@ const NUMBER_WORDS: &[&str] = &[
     "ten",
     "eleven",
     "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+    "once",
+    "twice",
+    "half",
     "dozen",
     "dozens",
     "hundred",
@@ -205,13 +223,42 @@ fn has_date(text: &str) -> bool {
     })
 }
 
-/// A number (in digits or words) that the question itself does not hold.
+/// Units a "how long" question is answered in: "until the end of the month"
+/// says how long as surely as "30 days" does.
+const DURATION_WORDS: &[&str] = &[
+    "second",
+    "seconds",
+    "minute",
+    "minutes",
+    "hour",
+    "hours",
+    "day",
+    "days",
+    "week",
+    "weeks",
+    "month",
+    "months",
+    "year",
+    "years",
+    "decade",
+    "decades",
+    "century",
+    "centuries",
+];
+
+/// A number (in digits or words) that the question itself does not hold; for
+/// "how long", a unit of time too.
 fn has_number(text: &str, question: &str) -> bool {
     let q = question.to_lowercase();
+    let how_long = q.contains("how long");
     text.split(|c: char| !(c.is_alphanumeric() || c == ','))
         .map(|w| w.trim_end_matches(',').to_lowercase())
         .filter(|w| !w.is_empty() && !q.split(|c: char| !c.is_alphanumeric()).any(|qw| qw == w))
-        .any(|w| w.starts_with(|c: char| c.is_ascii_digit()) || NUMBER_WORDS.contains(&w.as_str()))
+        .any(|w| {
+            w.starts_with(|c: char| c.is_ascii_digit())
+                || NUMBER_WORDS.contains(&w.as_str())
+                || (how_long && DURATION_WORDS.contains(&w.as_str()))
+        })
 }
 
 fn is_capitalised(w: &str) -> bool {
@@ -668,6 +715,42 @@ mod tests {
                 holds_kind(*kind, text, "question about 2015"),
                 *expect,
                 "{kind:?} {text}"
+            );
+        }
+        // Numbers in words, and for "how long" a unit of time.
+        let table: &[(&str, &str, bool)] = &[
+            (
+                "how many times was he shot?",
+                "He was shot seventeen times.",
+                true,
+            ),
+            ("how many times was he shot?", "He was shot twice.", true),
+            (
+                "how many times was he shot?",
+                "He was shot on his way out.",
+                false,
+            ),
+            (
+                "how long does cover last?",
+                "It ends at the end of the month.",
+                true,
+            ),
+            (
+                "how long does cover last?",
+                "It ends when you leave.",
+                false,
+            ),
+            (
+                "how many months does cover last?",
+                "It ends at the end of the month.",
+                false,
+            ),
+        ];
+        for (question, text, expect) in table {
+            assert_eq!(
+                holds_kind(Kind::HowMany, text, question),
+                *expect,
+                "{question} {text}"
             );
         }
     }

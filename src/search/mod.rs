@@ -1030,6 +1030,29 @@ mod tests {
     }
 
     #[test]
+    fn a_how_much_question_is_refused_by_a_passage_that_states_no_number() {
+        let (dir, e) = engine();
+        // The aid page says Japan funds the airport, never how much.
+        let q = "How much money is Japan spending on the airport expansion?";
+        let a = top(&e, q);
+        assert!(!a.answered, "{q}: answered {:?}", a.answer);
+        assert_eq!(a.confidence, 0.0);
+        let why = e.explain(q).unwrap();
+        assert!(why.confidence.numberless);
+        // Told how much, it answers.
+        write(
+            &dir.path().join("knowledge"),
+            "loan.md",
+            "Loan",
+            "## Airport\n\nJapan is spending 50 billion yen on the airport expansion.\n",
+        );
+        e.refresh().unwrap();
+        let a = top(&e, q);
+        assert!(a.answered, "{q}: refused");
+        assert!(a.answer.unwrap().text.contains("50 billion yen"));
+    }
+
+    #[test]
     fn query_syntax_in_chat_text_is_just_text() {
         let (_d, e) = engine();
         for q in [

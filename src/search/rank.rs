@@ -14,7 +14,7 @@ use tantivy::DocAddress;
 use super::analyzer::{Both, Term, Wanted};
 use super::answer::{self, Sought};
 use super::index::{SearchError, SharedSnippet, Snapshot};
-use super::question::{Question, SYNONYM, Unit, VariantKind};
+use super::question::{Kind, Question, SYNONYM, Unit, VariantKind};
 use super::retrieve;
 use super::semantic::{Semantic, cosine};
 use crate::knowledge::Snippet;
@@ -95,6 +95,13 @@ pub struct Confidence {
     /// The best passage's cosines to the question, when the semantic model
     /// ranked.
     pub meaning: Option<Meaning>,
+    /// The question asks how many, how much or how long and the best passage
+    /// states no number (nor, for how long, a unit of time): whatever its
+    /// words share with the question, it cannot answer, and the confidence is
+    /// 0. "How much is Japan spending on the airport?" over a page that
+    /// says only that Japan funds the airport is a question the knowledge does
+    /// not answer.
+    pub numberless: bool,
 }
 
 /// How close a passage is to the question in meaning, by the semantic model.
@@ -145,8 +152,13 @@ fn confidence(q: &Question, ranked: &[Scored]) -> Confidence {
         + w.units * (1.0 + q.units.len() as f32).ln()
         + w.whole * meaning.whole
         + w.closest * meaning.closest;
+    let numberless = q.kind == Kind::HowMany && !best.figures.iter().any(|f| f.holds_kind);
     Confidence {
-        value: 1.0 / (1.0 + (-z).exp()),
+        value: if numberless {
+            0.0
+        } else {
+            1.0 / (1.0 + (-z).exp())
+        },
         coverage: best.coverage,
         known,
         fuzzy,
@@ -154,6 +166,7 @@ fn confidence(q: &Question, ranked: &[Scored]) -> Confidence {
         sentence,
         units: q.units.len(),
         meaning: best.meaning,
+        numberless,
     }
 }
 
