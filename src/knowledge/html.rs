@@ -95,7 +95,7 @@ const MAX_PARSE_DEPTH: usize = 512;
 const FLAT: &[&str] = &[
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
     "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "thead", "tbody", "tfoot",
-    "colgroup", "rp", "rt",
+    "colgroup",
 ];
 
 /// Elements whose content is text up to their end tag, never markup.
@@ -111,27 +111,24 @@ const RAW: &[&str] = &[
 fn shallow(body: &str) -> std::borrow::Cow<'_, str> {
     let b = body.as_bytes();
     let mut out: Option<String> = None;
-    let (mut copied, mut depth, mut i) = (0, 0usize, 0);
+    let mut open = Open::default();
+    let (mut copied, mut i) = (0, 0);
     while let Some(at) = b[i..].iter().position(|&c| c == b'<').map(|p| i + p) {
         let (end, deep) = match tag_at(body, at) {
             Tag::Open { name, end, closed } => {
                 if RAW.contains(&name.as_str()) {
                     let close = find_ci(body, end, &format!("</{name}"));
-                    let after = close.map_or(body.len(), |c| skip_past(b, c, b'>'));
-                    (after, false)
-                } else if closed || FLAT.contains(&name.as_str()) {
+                    (close.map_or(body.len(), |c| skip_past(b, c, b'>')), false)
+                } else if FLAT.contains(&name.as_str()) || (closed && open.foreign > 0) {
+                    // "<div/>" is an open <div> to the parser: only in SVG and
+                    // MathML does "/>" close an element.
                     (end, false)
                 } else {
-                    depth += 1;
-                    (end, depth > MAX_PARSE_DEPTH)
+                    (end, open.push(name))
                 }
             }
-            Tag::Close { name, end } if !FLAT.contains(&name.as_str()) => {
-                let deep = depth > MAX_PARSE_DEPTH;
-                depth = depth.saturating_sub(1);
-                (end, deep)
-            }
-            Tag::Close { end, .. } | Tag::Other { end } => (end, false),
+            Tag::Close { name, end } => (end, open.close(&name)),
+            Tag::Other { end } => (end, false),
         };
         if deep {
             let o = out.get_or_insert_with(|| String::with_capacity(body.len()));
@@ -147,6 +144,54 @@ fn shallow(body: &str) -> std::borrow::Cow<'_, str> {
             o.push_str(&body[copied..]);
             std::borrow::Cow::Owned(o)
         }
+    }
+}
+
+/// The elements open at a point of a page, as the parser keeps them: an end tag
+/// closes the nearest open element of its name and all opened after it, and is
+/// passed over when none is open ("</x>" closes nothing).
+#[derive(Default)]
+struct Open {
+    /// Each open element's name, and whether its tag was left out (too deep).
+    stack: Vec<(String, bool)>,
+    /// Where in `stack` each name is open, nearest last.
+    at: std::collections::HashMap<String, Vec<usize>>,
+    /// How many `<svg>` and `<math>` are open.
+    foreign: usize,
+}
+
+impl Open {
+    /// Opens `name`; whether its tag is too deep to keep.
+    fn push(&mut self, name: String) -> bool {
+        let deep = self.stack.len() >= MAX_PARSE_DEPTH;
+        if matches!(name.as_str(), "svg" | "math") {
+            self.foreign += 1;
+        }
+        self.at
+            .entry(name.clone())
+            .or_default()
+            .push(self.stack.len());
+        self.stack.push((name, deep));
+        deep
+    }
+
+    /// Closes the nearest open `name` (and what was opened after it); whether
+    /// its end tag is to be left out, as its start tag was.
+    fn close(&mut self, name: &str) -> bool {
+        let Some(&j) = self.at.get(name).and_then(|v| v.last()) else {
+            return false;
+        };
+        let deep = self.stack[j].1;
+        while self.stack.len() > j {
+            let (n, _) = self.stack.pop().expect("j < len");
+            if matches!(n.as_str(), "svg" | "math") {
+                self.foreign -= 1;
+            }
+            if let Some(v) = self.at.get_mut(&n) {
+                v.pop();
+            }
+        }
+        deep
     }
 }
 
@@ -189,14 +234,18 @@ fn tag_at(body: &str, at: usize) -> Tag {
         .take_while(|c| c.is_ascii_alphanumeric() || **c == b'-')
         .count();
     let name = body[from..from + name_len].to_ascii_lowercase();
-    // Attributes: a `>` inside quotes does not end the tag.
-    let mut quote = None;
+    // Attributes: a `>` inside a quoted value does not end the tag; a quote
+    // opens a value only after `=` ("<i a\"></i>" is an attribute named `a"`).
+    let (mut quote, mut after_eq) = (None, false);
     let mut j = from + name_len;
     while j < b.len() {
         match (quote, b[j]) {
             (None, b'>') => break,
-            (None, q @ (b'"' | b'\'')) => quote = Some(q),
-            (Some(q), c) if c == q => quote = None,
+            (None, q @ (b'"' | b'\'')) if after_eq => quote = Some(q),
+            (Some(q), c) if c == q => (quote, after_eq) = (None, false),
+            (None, b'=') => after_eq = true,
+            (None, c) if c.is_ascii_whitespace() => {}
+            (None, _) => after_eq = false,
             _ => {}
         }
         j += 1;
@@ -318,7 +367,8 @@ fn element(el: ElementRef, w: &mut Walk, depth: usize) {
             w.close();
             let level = name[1..].parse::<u8>().unwrap_or(6);
             w.headings.retain(|(l, _)| *l < level);
-            w.headings.push((level, text_of(el)));
+            w.headings
+                .push((level, super::clip(&text_of(el), super::MAX_NAME_CHARS)));
             w.sections += 1;
             w.anchor = el
                 .value()
@@ -452,6 +502,21 @@ mod tests {
         let d = document(&page);
         assert_eq!(d.groups.len(), 1);
         assert_eq!(d.groups[0].parts, [Part::Prose("At the bottom.".into())]);
+        // What the parser nests is counted as nested: "<div/>" (the "/" means
+        // nothing on a <div>), an end tag of nothing open, <rt> outside <ruby>,
+        // and a quote in an attribute's name.
+        for page in [
+            "<div/>".repeat(n),
+            "<div></x>".repeat(n),
+            "<rt>".repeat(n),
+            format!("<i a\"></i>{}\"", "<div>".repeat(n)),
+        ] {
+            let flat = shallow(&page);
+            assert!(flat.len() < page.len(), "{}", &page[..40]);
+        }
+        // In SVG, "/>" does close.
+        let svg = format!("<svg>{}</svg>", "<path d='x'/>".repeat(2 * MAX_PARSE_DEPTH));
+        assert!(matches!(shallow(&svg), std::borrow::Cow::Borrowed(_)));
         // Closed again, the depth falls: what follows is read as markup.
         let page = format!(
             "{}x{}<h2>After</h2><p>Shallow again.</p>",
