@@ -304,9 +304,15 @@ impl Store {
             files.remove(&file);
         }
         let mut to_add: Vec<&Snippet> = Vec::new();
+        // Looked up, not scanned for each file: a folder of many bad files made
+        // this files × problems.
+        let bad: std::collections::HashSet<&str> =
+            kb.errors.iter().map(|e| e.file.as_str()).collect();
         for (info, snippets) in kb.files.iter().zip(&kb.file_snippets) {
             let hash = kb.file_hashes.get(&info.file).cloned().unwrap_or_default();
-            if files.get(&info.file).is_some_and(|old| old.hash == hash) || kb.is_bad(&info.file) {
+            if files.get(&info.file).is_some_and(|old| old.hash == hash)
+                || bad.contains(info.file.as_str())
+            {
                 continue;
             }
             if previous.is_some() {
