@@ -1412,6 +1412,24 @@ mod tests {
     }
 
     #[test]
+    fn a_huge_title_heading_or_tag_list_is_cut_once_not_copied_to_every_passage() {
+        let options = ParseOptions::default();
+        // A title, heading or tag list runs into every passage of its page:
+        // one of a megabyte is cut, not copied a thousand times.
+        let huge = "word ".repeat(20_000);
+        let tags: Vec<String> = (0..1000).map(|i| format!("t{i}")).collect();
+        let text = format!(
+            "---\ntitle: {huge}\ntags: [{}]\n---\n\n## {huge}\n\nText.\n",
+            tags.join(", ")
+        );
+        let (info, s) = parse_file("docs/huge.md", "huge", "", &text, &options).unwrap();
+        assert_eq!(info.title.chars().count(), MAX_NAME_CHARS);
+        assert!(info.title.ends_with("word…"), "{}", info.title);
+        assert_eq!(s[0].heading.chars().count(), MAX_NAME_CHARS);
+        assert_eq!(s[0].page.tags.len(), MAX_TAGS);
+    }
+
+    #[test]
     fn pages_without_front_matter_take_title_and_source_from_what_they_have() {
         let options = ParseOptions {
             source: Some("Ops docs".into()),
@@ -1453,19 +1471,6 @@ mod tests {
             assert_eq!(&*s[0].heading, *heading, "{file}");
             assert_eq!(s[0].page.title, *title, "{file}");
         }
-        // A title, heading or tag list runs into every passage of its page:
-        // one of a megabyte is cut, not copied a thousand times.
-        let huge = "word ".repeat(20_000);
-        let tags: Vec<String> = (0..1000).map(|i| format!("t{i}")).collect();
-        let text = format!(
-            "---\ntitle: {huge}\ntags: [{}]\n---\n\n## {huge}\n\nText.\n",
-            tags.join(", ")
-        );
-        let (info, s) = parse_file("docs/huge.md", "huge", "", &text, &options).unwrap();
-        assert_eq!(info.title.chars().count(), MAX_NAME_CHARS);
-        assert!(info.title.ends_with("word…"), "{}", info.title);
-        assert_eq!(s[0].heading.chars().count(), MAX_NAME_CHARS);
-        assert_eq!(s[0].page.tags.len(), MAX_TAGS);
         // Long enough to be a passage of its own (a short one joins the one before).
         let long = "A second paragraph that goes on. "
             .repeat(10)
