@@ -119,7 +119,9 @@ fn shallow(body: &str) -> std::borrow::Cow<'_, str> {
                 if RAW.contains(&name.as_str()) {
                     let close = find_ci(body, end, &format!("</{name}"));
                     (close.map_or(body.len(), |c| skip_past(b, c, b'>')), false)
-                } else if FLAT.contains(&name.as_str()) || (closed && open.foreign > 0) {
+                } else if FLAT.contains(&name.as_str())
+                    || (closed && (open.foreign > 0 || matches!(name.as_str(), "svg" | "math")))
+                {
                     // "<div/>" is an open <div> to the parser: only in SVG and
                     // MathML does "/>" close an element.
                     (end, false)
@@ -515,7 +517,11 @@ mod tests {
             assert!(flat.len() < page.len(), "{}", &page[..40]);
         }
         // In SVG, "/>" does close.
-        let svg = format!("<svg>{}</svg>", "<path d='x'/>".repeat(2 * MAX_PARSE_DEPTH));
+        let svg = format!(
+            "{}<svg>{}</svg>",
+            "<svg/>".repeat(2 * MAX_PARSE_DEPTH),
+            "<path d='x'/>".repeat(2 * MAX_PARSE_DEPTH)
+        );
         assert!(matches!(shallow(&svg), std::borrow::Cow::Borrowed(_)));
         // Closed again, the depth falls: what follows is read as markup.
         let page = format!(
