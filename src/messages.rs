@@ -134,6 +134,32 @@ pub fn explanation(e: &Explanation) -> String {
     f
 }
 
+/// The confidence, its figures and the verdict, as `!why` shows them.
+fn confidence_line(e: &Explanation) -> String {
+    let c = &e.confidence;
+    let mut meaning = c.meaning.map_or(String::new(), |m| {
+        format!(
+            ", meaning {:.2} (closest sentence {:.2})",
+            m.whole, m.closest
+        )
+    });
+    if c.numberless {
+        meaning.push_str("; asks how many, and the best passage states no number");
+    }
+    format!(
+        "Confidence {:.2} (coverage {:.2}, known {:.2}, typo-corrected {:.2}, sentence {:.2}, {} concepts{}), bar {:.2} → {}",
+        c.value,
+        c.coverage,
+        c.known,
+        c.fuzzy,
+        c.sentence,
+        c.units,
+        meaning,
+        e.bar,
+        if e.answered { "answered" } else { "refused" }
+    )
+}
+
 fn write_explanation(f: &mut String, e: &Explanation) -> std::fmt::Result {
     let q = &e.question;
     if let Some(cut) = &e.cut {
@@ -173,31 +199,7 @@ fn write_explanation(f: &mut String, e: &Explanation) -> std::fmt::Result {
             }
         )?;
     }
-    let c = &e.confidence;
-    let meaning = c.meaning.map_or(String::new(), |m| {
-        format!(
-            ", meaning {:.2} (closest sentence {:.2})",
-            m.whole, m.closest
-        )
-    });
-    let meaning = if c.numberless {
-        format!("{meaning}; asks how many, and the best passage states no number")
-    } else {
-        meaning
-    };
-    writeln!(
-        f,
-        "Confidence {:.2} (coverage {:.2}, known {:.2}, typo-corrected {:.2}, sentence {:.2}, {} concepts{}), bar {:.2} → {}",
-        c.value,
-        c.coverage,
-        c.known,
-        c.fuzzy,
-        c.sentence,
-        c.units,
-        meaning,
-        e.bar,
-        if e.answered { "answered" } else { "refused" }
-    )?;
+    writeln!(f, "{}", confidence_line(e))?;
     for (i, p) in e.passages.iter().enumerate() {
         writeln!(
             f,

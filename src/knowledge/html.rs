@@ -354,6 +354,11 @@ fn walk(e: ElementRef, w: &mut Walk, depth: usize) {
     }
 }
 
+/// A heading's text, cut as the page's headings are ([`super::clip`]).
+fn heading_text(el: ElementRef) -> String {
+    super::clip(&text_of(el), super::MAX_NAME_CHARS)
+}
+
 fn element(el: ElementRef, w: &mut Walk, depth: usize) {
     let name = el.value().name();
     if SKIPPED.contains(&name) {
@@ -369,8 +374,7 @@ fn element(el: ElementRef, w: &mut Walk, depth: usize) {
             w.close();
             let level = name[1..].parse::<u8>().unwrap_or(6);
             w.headings.retain(|(l, _)| *l < level);
-            w.headings
-                .push((level, super::clip(&text_of(el), super::MAX_NAME_CHARS)));
+            w.headings.push((level, heading_text(el)));
             w.sections += 1;
             w.anchor = el
                 .value()
