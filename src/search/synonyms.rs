@@ -35,12 +35,13 @@ impl Synonyms {
         let mut out = Synonyms::default();
         for group in groups {
             let mut phrases: Vec<Phrase> = Vec::new();
+            let mut seen: std::collections::HashSet<Phrase> = std::collections::HashSet::new();
             for term in &group.terms {
                 let phrase: Phrase = analyzer::terms(analyzer, term)
                     .into_iter()
                     .map(|t| t.text.to_string())
                     .collect();
-                if !phrase.is_empty() && !phrases.contains(&phrase) {
+                if !phrase.is_empty() && seen.insert(phrase.clone()) {
                     phrases.push(phrase);
                 }
             }
@@ -67,25 +68,24 @@ impl Synonyms {
     pub fn longest_match(&self, terms: &[String]) -> Option<SynonymMatch> {
         let first = terms.first()?;
         let candidates = self.by_first.get(first)?;
+        // Each candidate compared once, and alternatives deduplicated through a
+        // set: a file of thousands of phrases sharing a first word took a
+        // minute per question when each was compared with every other.
         let best_len = candidates
             .iter()
-            .map(|&(g, i)| self.groups[g][i].len())
-            .filter(|&n| n <= terms.len())
-            .filter(|&n| n > 0)
-            .filter(|&n| {
-                candidates
-                    .iter()
-                    .any(|&(g, i)| self.groups[g][i] == terms[..n])
-            })
+            .map(|&(g, i)| &self.groups[g][i])
+            .filter(|p| !p.is_empty() && terms.starts_with(p))
+            .map(|p| p.len())
             .max()?;
         let phrase = &terms[..best_len];
         let mut alternatives: Vec<Phrase> = Vec::new();
+        let mut seen: std::collections::HashSet<&Phrase> = std::collections::HashSet::new();
         for &(g, i) in candidates {
             if self.groups[g][i] != phrase {
                 continue;
             }
             for (j, alt) in self.groups[g].iter().enumerate() {
-                if j != i && alt != phrase && !alternatives.contains(alt) {
+                if j != i && alt != phrase && seen.insert(alt) {
                     alternatives.push(alt.clone());
                 }
             }
@@ -144,5 +144,25 @@ mod tests {
             });
             assert_eq!(got, expect, "{input:?}");
         }
+    }
+
+    #[test]
+    fn thousands_of_phrases_sharing_a_first_word_match_the_longest() {
+        let groups: Vec<SynonymGroup> = (0..2000)
+            .map(|i| group(&[&format!("gobi q{i}"), &format!("desert r{i}")]))
+            .chain([group(&["gobi", "steppe"]), group(&["gobi q7 far", "waste"])])
+            .collect();
+        let syn = Synonyms::new(&groups, &mut analyzer::stemmed());
+        let got = syn
+            .longest_match(&terms(&["gobi", "q7", "far", "x"]))
+            .unwrap();
+        assert_eq!((got.len, got.alternatives), (3, vec![terms(&["wast"])]));
+        let got = syn.longest_match(&terms(&["gobi", "q7"])).unwrap();
+        assert_eq!(
+            (got.len, got.alternatives),
+            (2, vec![terms(&["desert", "r7"])])
+        );
+        let got = syn.longest_match(&terms(&["gobi"])).unwrap();
+        assert_eq!((got.len, got.alternatives), (1, vec![terms(&["stepp"])]));
     }
 }
