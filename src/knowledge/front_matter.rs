@@ -140,21 +140,12 @@ pub(super) fn read(text: &str, strict: bool) -> Result<Block<'_>, Problem> {
 
 /// Line (of the file: the block starts on line 2) where `key` is set.
 fn key_line(fm_text: &str, key: &str) -> usize {
-    fm_text
-        .lines()
-        .position(|l| {
-            let l = l.trim_start().trim_start_matches(['"', '\'']);
-            l.starts_with(key)
-                && l[key.len()..]
-                    .trim_start_matches(['"', '\''])
-                    .trim_start()
-                    .starts_with(['=', ':'])
-        })
-        .map(|i| i + 2)
-        .unwrap_or(1)
+    key_lines(fm_text).get(key).copied().unwrap_or(1)
 }
 
-/// [`key_line`] of every key `fm_text` sets, read in one pass.
+/// The line (as [`key_line`]) of every key `fm_text` sets, read in one pass: the
+/// first line whose text before its first `:` or `=`, quotes and spaces aside,
+/// is the key.
 fn key_lines(fm_text: &str) -> std::collections::HashMap<&str, usize> {
     let mut lines = std::collections::HashMap::new();
     for (i, l) in fm_text.lines().enumerate() {

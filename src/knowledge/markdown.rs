@@ -511,9 +511,15 @@ fn strip_shortcodes(t: &str) -> std::borrow::Cow<'_, str> {
         } else {
             ""
         };
-        let found = (!close.is_empty() && !missing.contains(&close))
-            .then(|| after.find(close))
-            .flatten();
+        let found = if close.is_empty() || missing.contains(&close) {
+            None
+        } else {
+            let found = after.find(close);
+            if found.is_none() {
+                missing.push(close);
+            }
+            found
+        };
         match found {
             Some(end) => {
                 out.push_str(&rest[..start]);
@@ -521,9 +527,6 @@ fn strip_shortcodes(t: &str) -> std::borrow::Cow<'_, str> {
                 rest = &after[end + close.len()..];
             }
             None => {
-                if !close.is_empty() && !missing.contains(&close) {
-                    missing.push(close);
-                }
                 out.push_str(&rest[..start + 1]);
                 rest = after;
             }

@@ -463,16 +463,13 @@ fn drop_duplicate_ids(kb: &mut KnowledgeBase) {
     // Removed in one pass each: removing one at a time moved every later file
     // for each duplicate (80,000 duplicates took 16 s to check).
     let dropped: HashSet<usize> = dups.iter().map(|(i, _)| *i).collect();
-    let mut i = 0;
-    kb.files.retain(|_| {
-        i += 1;
-        !dropped.contains(&(i - 1))
-    });
-    let mut i = 0;
-    kb.file_snippets.retain(|_| {
-        i += 1;
-        !dropped.contains(&(i - 1))
-    });
+    let kept = |i: &usize| !dropped.contains(i);
+    let files = std::mem::take(&mut kb.files).into_iter().enumerate();
+    kb.files = files.filter(|(i, _)| kept(i)).map(|(_, f)| f).collect();
+    let snippets = std::mem::take(&mut kb.file_snippets)
+        .into_iter()
+        .enumerate();
+    kb.file_snippets = snippets.filter(|(i, _)| kept(i)).map(|(_, s)| s).collect();
     kb.errors.extend(dups.into_iter().rev().map(|(_, e)| e));
 }
 
@@ -1041,9 +1038,8 @@ impl Page<'_> {
         group
             .headings
             .iter()
-            .map(|(level, h)| (level, clip(h, MAX_NAME_CHARS)))
-            .filter(|(level, h)| !(**level == 1 && h.eq_ignore_ascii_case(self.title)))
-            .map(|(_, h)| h)
+            .filter(|(level, h)| !(*level == 1 && h.eq_ignore_ascii_case(self.title)))
+            .map(|(_, h)| h.as_str())
             .collect::<Vec<_>>()
             .join(" › ")
     }

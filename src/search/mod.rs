@@ -252,6 +252,20 @@ pub struct RebuildReport {
     pub millis: u128,
 }
 
+impl RebuildReport {
+    /// The report of a build of `snapshot` from knowledge with `errors`, begun
+    /// at `started`.
+    fn of(snapshot: &Snapshot, errors: Vec<String>, started: std::time::Instant) -> Self {
+        let stats = snapshot.stats();
+        RebuildReport {
+            files: stats.files,
+            snippets: stats.snippets,
+            errors,
+            millis: started.elapsed().as_millis(),
+        }
+    }
+}
+
 impl fmt::Display for RebuildReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -327,13 +341,7 @@ impl Engine {
         let kb = load_knowledge(settings, &mut cache)?;
         let errors = kb.errors.iter().map(ToString::to_string).collect();
         let snapshot = Snapshot::open_or_build(settings.index_dir.as_deref(), kb, force)?;
-        let stats = snapshot.stats();
-        let report = RebuildReport {
-            files: stats.files,
-            snippets: stats.snippets,
-            errors,
-            millis: started.elapsed().as_millis(),
-        };
+        let report = RebuildReport::of(&snapshot, errors, started);
         let semantic = settings
             .semantic_model
             .open(settings.index_dir.as_deref())?;
@@ -562,7 +570,7 @@ impl Engine {
         let kb = self.knowledge(fresh)?;
         let errors = kb.errors.iter().map(ToString::to_string).collect();
         let snapshot = build(kb)?;
-        let stats = snapshot.stats();
+        let report = RebuildReport::of(&snapshot, errors, started);
         let now = snapshot.knowledge_hash.clone();
         let before = std::mem::replace(
             &mut *self.current.write().unwrap_or_else(|e| e.into_inner()),
@@ -571,12 +579,7 @@ impl Engine {
         if before.knowledge_hash != now {
             self.changed.notify_one();
         }
-        Ok(RebuildReport {
-            files: stats.files,
-            snippets: stats.snippets,
-            errors,
-            millis: started.elapsed().as_millis(),
-        })
+        Ok(report)
     }
 
     /// The knowledge files that are indexed.
