@@ -68,6 +68,13 @@ pub(super) fn document(body: &str) -> Document {
         .find(|e| e.value().name() == "title")
         .map(|e| text::fold_whitespace(&e.text().collect::<String>()))
         .filter(|t| !t.is_empty());
+    Document {
+        title,
+        groups: read(&html).out,
+    }
+}
+
+fn read(html: &Html) -> Walk {
     let mut w = Walk {
         out: Vec::new(),
         headings: Vec::new(),
@@ -78,10 +85,45 @@ pub(super) fn document(body: &str) -> Document {
     };
     walk(html.root_element(), &mut w, 0);
     w.close();
-    Document {
-        title,
+    w
+}
+
+/// What an HTML block of a Markdown page holds (Caddy's `<pre><code>`
+/// examples, an `<aside>` tip, a `<table>` of a policy page): its passages,
+/// read as a page's are, and the headings it ends under, counted from the
+/// block's own first.
+pub(super) struct Fragment {
+    pub groups: Vec<Group>,
+    pub headings: Vec<(u8, String)>,
+    pub anchor: Option<String>,
+    pub sections: usize,
+}
+
+/// The passages of `block`, an HTML block of a Markdown page.
+pub(super) fn fragment(block: &str) -> Fragment {
+    let w = read(&Html::parse_fragment(&shallow(block)));
+    Fragment {
         groups: w.out,
+        headings: w.headings,
+        anchor: w.anchor,
+        sections: w.sections,
     }
+}
+
+/// Whether HTML `block` may hold words: a character outside its tags other
+/// than white space. Most blocks of a Markdown page are tags alone (`<div
+/// align="center">`, MDX's `<Tabs>`), and need no parser.
+pub(super) fn has_text(block: &str) -> bool {
+    let mut in_tag = false;
+    block.chars().any(|c| {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag && !c.is_whitespace() => return true,
+            _ => {}
+        }
+        false
+    })
 }
 
 /// Elements open deeper than this are read as their text alone. html5ever's

@@ -5,10 +5,11 @@
 //! that introduces it), and a short one joins the passage before it in a short
 //! section ([`join_short_sections`]); a table row is one passage, its cells named by the header;
 //! headings above a passage make its heading path. Code is kept verbatim and its
-//! byte ranges marked, so replies can show it as code. What is not knowledge —
-//! HTML blocks and comments, MDX `import`/`export` lines, Hugo shortcodes and
-//! Liquid tags, admonition fences (`:::tip`) — is left out; link (wikilinks
-//! too), image and admonition-title text stays.
+//! byte ranges marked, so replies can show it as code. An HTML block's words
+//! are read as an HTML page's ([`super::html::fragment`]). What is not
+//! knowledge — HTML tags and comments, MDX `import`/`export` lines, Hugo
+//! shortcodes and Liquid tags, admonition fences (`:::tip`) — is left out; link
+//! (wikilinks too), image and admonition-title text stays.
 
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
@@ -216,6 +217,8 @@ struct Walk<'a> {
     last_prose_is_admonition: bool,
     /// A Docusaurus admonition's title was the last part: its text joins it.
     admonition_title: bool,
+    /// The HTML block being read, and its first line.
+    html: Option<(String, usize)>,
 }
 
 impl<'a> Walk<'a> {
@@ -236,6 +239,7 @@ impl<'a> Walk<'a> {
             table: Table::default(),
             last_prose_is_admonition: false,
             admonition_title: false,
+            html: None,
         }
     }
 
@@ -249,10 +253,15 @@ impl<'a> Walk<'a> {
                 self.sink = Sink::Heading(level as u8, String::new());
             }
             Event::End(TagEnd::Heading(_)) => self.end_heading(),
-            // HTML is markup, not knowledge; a tag does not end a passage, so the
-            // code an MDX page wraps in `<Tabs>` stays with the paragraph that
-            // introduces it, but a comment does (writers end a list with one).
-            Event::Html(t) if t.trim_start().starts_with("<!--") => self.b.close(),
+            Event::Start(Tag::HtmlBlock) => {
+                self.html = Some((String::new(), self.lines.line_of(start)))
+            }
+            Event::Html(t) => {
+                if let Some((block, _)) = self.html.as_mut() {
+                    block.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::HtmlBlock) => self.end_html(),
             Event::Start(Tag::Item) => {
                 // A nested item is a part of its own, after what its outer
                 // item said so far: one sentence of a list never runs into
@@ -325,6 +334,69 @@ impl<'a> Walk<'a> {
             self.b.headings.push((level, heading));
             self.b.sections += 1;
         }
+    }
+
+    /// An HTML block: its words are read as an HTML page's are. A block of
+    /// tags alone does not end a passage, so the code an MDX page wraps in
+    /// `<Tabs>` stays with the paragraph that introduces it; a comment does
+    /// (writers end a list with one).
+    fn end_html(&mut self) {
+        let Some((block, line)) = self.html.take() else {
+            return;
+        };
+        if block.lines().any(|l| l.trim_start().starts_with("<!--")) {
+            self.b.close();
+        }
+        if !super::html::has_text(&block) {
+            return;
+        }
+        self.flush_item();
+        let fragment = super::html::fragment(&block);
+        let mut section = 0;
+        for (i, g) in fragment.groups.into_iter().enumerate() {
+            if g.section != section {
+                self.enter(&g.headings, g.anchor);
+                section = g.section;
+            }
+            for (j, part) in g.parts.into_iter().enumerate() {
+                // The block's first words join the open passage as Markdown's
+                // would: code always, a paragraph when it is a lead-in.
+                let joins = j > 0
+                    || (i == 0
+                        && section == 0
+                        && self.b.opened().is_some()
+                        && match &part {
+                            Part::Code(_) => true,
+                            Part::Prose(t) => text::is_lead_in(t),
+                        });
+                let opened = match part {
+                    Part::Code(_) => Opened::Other,
+                    Part::Prose(_) => Opened::Paragraph,
+                };
+                self.b.add(part, line, joins, opened);
+            }
+            if g.row {
+                if let Some((open, _)) = self.b.current.as_mut() {
+                    open.row = true;
+                }
+                self.b.close();
+            }
+        }
+        if fragment.sections != section {
+            self.enter(&fragment.headings, fragment.anchor);
+        }
+    }
+
+    /// Goes under the headings an HTML block names, as a Markdown heading of
+    /// each level would.
+    fn enter(&mut self, headings: &[(u8, String)], anchor: Option<String>) {
+        self.b.close();
+        for (level, heading) in headings {
+            self.b.headings.retain(|(l, _)| l < level);
+            self.b.headings.push((*level, heading.clone()));
+        }
+        self.b.anchor = anchor;
+        self.b.sections += 1;
     }
 
     fn end_item(&mut self) {
@@ -918,6 +990,61 @@ mod tests {
             let got: Vec<Vec<Part>> = texts(md).into_iter().map(|g| g.2).collect();
             assert_eq!(got, *want, "{md}");
         }
+    }
+
+    #[test]
+    fn html_blocks_are_read_as_html_pages_are() {
+        let code = |t: &str| Part::Code(t.into());
+        // (page, [(heading path, parts)])
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a [Part])]);
+        let cases: &[Case] = &[
+            // Caddy's commands: code that joins the line introducing it.
+            (
+                "Fedora:\n\n<pre><code class=\"cmd\"><span class=\"bash\">dnf copr enable @caddy/caddy</span>\n<span>dnf install caddy</span></code></pre>\n",
+                &[(
+                    "",
+                    &[
+                        prose("Fedora:"),
+                        code("dnf copr enable @caddy/caddy\ndnf install caddy"),
+                    ],
+                )],
+            ),
+            (
+                "<aside class=\"tip\">\n\tCaddy uses HTTPS &amp; HTTP/3 by default.\n</aside>\n",
+                &[("", &[prose("Caddy uses HTTPS & HTTP/3 by default.")])],
+            ),
+            (
+                "<table>\n<tr><th>Version</th><th>Date</th></tr>\n<tr><td>1.0</td><td>May</td></tr>\n</table>\n",
+                &[("", &[prose("Version: 1.0; Date: May")])],
+            ),
+            // A heading in a block heads the Markdown after it.
+            (
+                "# Guide\n\n<h3 id=\"ports\">Ports</h3>\n\nOpen 443.\n\n## Next\n\nDone.\n",
+                &[
+                    ("Guide › Ports", &[prose("Open 443.")]),
+                    ("Guide › Next", &[prose("Done.")]),
+                ],
+            ),
+            // Tags alone end nothing; a comment ends the passage.
+            (
+                "Install it:\n\n<div align=\"center\">\n\n```\nnpm i w\n```\n\n</div>\n<!-- end -->\n\n```\nlater\n```\n",
+                &[
+                    ("", &[prose("Install it:"), code("npm i w")]),
+                    ("", &[code("later")]),
+                ],
+            ),
+        ];
+        for (md, want) in cases {
+            let got: Vec<(String, Vec<Part>)> = texts(md).into_iter().map(|g| (g.0, g.2)).collect();
+            let want: Vec<(String, Vec<Part>)> = want
+                .iter()
+                .map(|(h, parts)| (h.to_string(), parts.to_vec()))
+                .collect();
+            assert_eq!(got, want, "{md}");
+        }
+        // The first Markdown passage under an HTML heading is its section's.
+        let g = groups("<h2 id=\"ports\">Ports</h2>\n\nOpen 443.\n");
+        assert_eq!(g[0].anchor.as_deref(), Some("ports"));
     }
 
     #[test]
