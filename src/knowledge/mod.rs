@@ -30,6 +30,7 @@ mod front_matter;
 pub(crate) mod git;
 mod html;
 mod markdown;
+mod rst;
 
 /// Longest snippet, in characters; longer paragraphs are split at sentence ends.
 pub(crate) const MAX_SNIPPET_CHARS: usize = 800;
@@ -800,6 +801,8 @@ pub(crate) enum Format {
     Markdown,
     Html,
     Text,
+    /// reStructuredText (Sphinx).
+    Rst,
 }
 
 impl Format {
@@ -815,6 +818,7 @@ impl Format {
             "md" | "markdown" | "mdx" => Some(Format::Markdown),
             "html" | "htm" => Some(Format::Html),
             "txt" => Some(Format::Text),
+            "rst" => Some(Format::Rst),
             _ => None,
         }
     }
@@ -838,6 +842,7 @@ impl Document {
                 groups: markdown::groups(body),
             },
             Format::Html => html::document(body),
+            Format::Rst => rst::document(body),
             Format::Text => Document {
                 title: None,
                 groups: plain_text(body),
@@ -863,7 +868,8 @@ pub(crate) fn parse_file(
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let format = Format::of(file).unwrap_or(Format::Markdown);
-    let (meta, body, body_start) = if format == Format::Html {
+    // A page of reStructuredText may open with a title overlined by "---".
+    let (meta, body, body_start) = if matches!(format, Format::Html | Format::Rst) {
         (front_matter::Meta::default(), text, 0)
     } else {
         let block = front_matter::read(text, options.strict).map_err(|(l, k)| err(l, k))?;
@@ -1457,6 +1463,13 @@ mod tests {
                 "<title>Wiki page</title><h2>Part</h2><p>Text.</p>",
                 "Wiki page",
                 "Part",
+            ),
+            // An overlined title is no YAML front matter.
+            (
+                "docs/config.rst",
+                "------\nConfig\n------\n\nKeys\n====\n\nText.\n",
+                "Config",
+                "Keys",
             ),
         ];
         for (file, text, title, heading) in table {
