@@ -327,6 +327,9 @@ fn eval(
 fn index(settings: &SearchSettings) -> anyhow::Result<ExitCode> {
     let (engine, report) = Engine::open_rebuilt(settings).context("cannot build the index")?;
     println!("{report}");
+    if let Some(line) = unread_line(settings.folders()) {
+        println!("{line}");
+    }
     if engine.has_semantic_model() {
         let embedded = engine
             .embed_all(|| false)
@@ -416,6 +419,32 @@ fn gaps(
 
 /// `citebot check`: every problem in the knowledge files (and the docs sources
 /// of `config`); exit 1 when there is any.
+/// "not read: 38 .docx, 7 .png (citebot reads …)" for files under `folders`
+/// of formats citebot does not read; `None` when there are none.
+fn unread_line<'a>(folders: impl Iterator<Item = &'a Path>) -> Option<String> {
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for folder in folders {
+        for (kind, n) in knowledge::unread_formats(folder) {
+            *counts.entry(kind).or_default() += n;
+        }
+    }
+    if counts.is_empty() {
+        return None;
+    }
+    let mut kinds: Vec<(String, usize)> = counts.into_iter().collect();
+    kinds.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let shown: Vec<String> = kinds
+        .iter()
+        .take(8)
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
+    let more = if kinds.len() > 8 { ", …" } else { "" };
+    Some(format!(
+        "not read: {}{more} (citebot reads .md, .mdx, .markdown, .rst, .adoc, .asciidoc, .html, .htm and .txt)",
+        shown.join(", ")
+    ))
+}
+
 fn check(
     knowledge: &Path,
     strict: bool,
@@ -428,8 +457,10 @@ fn check(
     };
     let mut kb = knowledge::load_for_check(knowledge, &options)
         .with_context(|| format!("cannot read the knowledge folder {}", knowledge.display()))?;
+    let mut folders = vec![knowledge.to_path_buf()];
     if let Some(path) = config {
         for source in Config::sources_of(path)? {
+            folders.push(source.path.clone());
             // `--strict` is citebot's own format: docs sources keep theirs.
             let options = knowledge::ParseOptions {
                 strict: false,
@@ -462,6 +493,9 @@ fn check(
             kb.synonyms.len(),
             problems.len()
         );
+        if let Some(line) = unread_line(folders.iter().map(PathBuf::as_path)) {
+            eprintln!("{line}");
+        }
     }
     Ok(if problems.is_empty() {
         ExitCode::SUCCESS

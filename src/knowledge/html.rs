@@ -6,7 +6,7 @@
 use scraper::{ElementRef, Html, Node};
 
 use super::Document;
-use super::markdown::{Group, Part};
+use super::passages::{Group, Part, row_parts};
 use crate::text;
 
 /// Elements whose content is not knowledge: scripts, styles, site navigation.
@@ -499,7 +499,7 @@ fn table(t: ElementRef, w: &mut Walk) {
             header = cells.into_iter().map(|(_, t)| t).collect();
             continue;
         }
-        let parts = super::markdown::row_parts(&header, cells.into_iter().map(|(_, c)| c));
+        let parts = row_parts(&header, cells.into_iter().map(|(_, c)| c));
         for (i, part) in parts.into_iter().enumerate() {
             w.add(Part::Prose(part), i > 0);
         }

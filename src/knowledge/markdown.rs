@@ -14,49 +14,8 @@
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
 use super::LineCounter;
+pub(super) use super::passages::{Group, Part, row_parts};
 use crate::text;
-
-/// One part of a passage.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) enum Part {
-    /// A paragraph, list item or table row, whitespace folded.
-    Prose(String),
-    /// A code block, verbatim.
-    Code(String),
-}
-
-impl Part {
-    /// Whether there is nothing to show.
-    pub(super) fn is_blank(&self) -> bool {
-        match self {
-            Part::Prose(t) => t.is_empty(),
-            Part::Code(t) => t.trim().is_empty(),
-        }
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            Part::Prose(t) | Part::Code(t) => t.chars().count(),
-        }
-    }
-}
-
-/// A passage before it is cut to size: its parts, the headings above it
-/// (level, text), and the 1-based line of its first part in the text parsed.
-#[derive(Debug, Clone)]
-pub(super) struct Group {
-    pub headings: Vec<(u8, String)>,
-    /// The anchor its innermost heading names itself (`## Setup {#setup}`),
-    /// which the site generator uses instead of one made from the text.
-    pub anchor: Option<String>,
-    pub line: usize,
-    pub parts: Vec<Part>,
-    /// A table row: a passage of its own, never joined to its neighbours.
-    pub row: bool,
-    /// How many headings came before it: the groups of one section share it,
-    /// even where two sections' headings read the same.
-    pub section: usize,
-}
 
 /// What a group was opened by: what may still join it.
 #[derive(PartialEq, Clone, Copy)]
@@ -183,25 +142,6 @@ impl Table {
     }
 }
 
-/// A table row's cells named by the header (`Header: cell`): one part
-/// `Header: cell; …`, or, when a cell holds more than one sentence, a part per
-/// cell — so that no sentence of an answer runs from one cell into the next.
-pub(super) fn row_parts(head: &[String], cells: impl Iterator<Item = String>) -> Vec<String> {
-    let cells: Vec<String> = cells
-        .enumerate()
-        .filter(|(_, c)| !c.is_empty())
-        .map(|(i, c)| match head.get(i).filter(|h| !h.is_empty()) {
-            Some(h) => format!("{h}: {c}"),
-            None => c,
-        })
-        .collect();
-    if cells.iter().any(|c| text::sentences(c).len() > 1) {
-        cells
-    } else {
-        vec![cells.join("; ")]
-    }
-}
-
 /// The state of [`groups`] between parser events.
 struct Walk<'a> {
     b: Builder,
@@ -256,11 +196,7 @@ impl<'a> Walk<'a> {
             Event::Start(Tag::HtmlBlock) => {
                 self.html = Some((String::new(), self.lines.line_of(start)))
             }
-            Event::Html(t) => {
-                if let Some((block, _)) = self.html.as_mut() {
-                    block.push_str(&t);
-                }
-            }
+            Event::Html(t) => self.html.iter_mut().for_each(|(b, _)| b.push_str(&t)),
             Event::End(TagEnd::HtmlBlock) => self.end_html(),
             Event::Start(Tag::Item) => {
                 // A nested item is a part of its own, after what its outer
@@ -310,9 +246,7 @@ impl<'a> Walk<'a> {
             Event::End(TagEnd::TableCell) => self.end_cell(),
             Event::End(TagEnd::Table) => {
                 self.b.close();
-                if self.table.in_head {
-                    self.table.in_head = false;
-                }
+                self.table.in_head = false;
             }
             Event::Start(Tag::Link { dest_url, .. }) => {
                 self.in_page_link = dest_url.starts_with('#')

@@ -25,11 +25,13 @@ use sha2::{Digest, Sha256};
 
 use crate::text;
 
+mod adoc;
 mod dates;
 mod front_matter;
 pub(crate) mod git;
 mod html;
 mod markdown;
+mod passages;
 mod rst;
 
 /// Longest snippet, in characters; longer paragraphs are split at sentence ends.
@@ -620,6 +622,42 @@ pub(crate) fn is_knowledge_file(path: &Path, root: &Path) -> bool {
     !(at_root && name.eq_ignore_ascii_case("readme.md")) && Format::of(&name).is_some()
 }
 
+/// How many files under `dir` are of a format citebot does not read, by
+/// extension (`.docx`; the file's name when it has none): a folder of Word
+/// files or notebooks would otherwise read as empty with no word of why.
+pub(crate) fn unread_formats(dir: &Path) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if name.starts_with('.') {
+                continue;
+            }
+            if kind.is_dir() {
+                folders.push(entry.path());
+                continue;
+            }
+            let kind_of = match name.rsplit_once('.') {
+                Some((_, ext)) => format!(".{}", ext.to_ascii_lowercase()),
+                None => name.clone(),
+            };
+            // Navigation files are of a format read, left out on purpose.
+            let read = Format::of(&format!("page{kind_of}")).is_some();
+            if !read && name != SYNONYMS_FILE {
+                *out.entry(kind_of).or_default() += 1;
+            }
+        }
+    }
+    out
+}
+
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     walk_from(dir, dir, out)
 }
@@ -803,6 +841,8 @@ pub(crate) enum Format {
     Text,
     /// reStructuredText (Sphinx).
     Rst,
+    /// AsciiDoc (Antora, Asciidoctor).
+    Adoc,
 }
 
 impl Format {
@@ -819,6 +859,7 @@ impl Format {
             "html" | "htm" => Some(Format::Html),
             "txt" => Some(Format::Text),
             "rst" => Some(Format::Rst),
+            "adoc" | "asciidoc" => Some(Format::Adoc),
             _ => None,
         }
     }
@@ -843,6 +884,7 @@ impl Document {
             },
             Format::Html => html::document(body),
             Format::Rst => rst::document(body),
+            Format::Adoc => adoc::document(body),
             Format::Text => Document {
                 title: None,
                 groups: plain_text(body),
@@ -1464,6 +1506,12 @@ mod tests {
                 "Wiki page",
                 "Part",
             ),
+            (
+                "docs/guide.adoc",
+                "= Guide\n:toc:\n\n== Setup\n\nText.\n",
+                "Guide",
+                "Setup",
+            ),
             // An overlined title is no YAML front matter.
             (
                 "docs/config.rst",
@@ -1543,6 +1591,36 @@ mod tests {
         assert_eq!(
             s.iter().map(|s| s.text.len() + 1).sum::<usize>(),
             para.len()
+        );
+    }
+
+    #[test]
+    fn files_of_formats_not_read_are_counted_by_extension() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path();
+        std::fs::create_dir_all(k.join("guide/.git")).unwrap();
+        for f in [
+            "guide/a.docx",
+            "guide/b.DOCX",
+            "guide/c.adoc",
+            "guide/logo.png",
+            "guide/Makefile",
+            "guide/.git/config",
+            "guide/page.rst",
+            "guide/SUMMARY.md",
+            "synonyms.toml",
+            "README.md",
+        ] {
+            std::fs::write(k.join(f), "x").unwrap();
+        }
+        let got: Vec<(String, usize)> = unread_formats(k).into_iter().collect();
+        assert_eq!(
+            got,
+            [
+                (".docx".to_string(), 2),
+                (".png".to_string(), 1),
+                ("Makefile".to_string(), 1)
+            ]
         );
     }
 

@@ -10,7 +10,7 @@
 //! as docutils does; this reads the block structure docs are written in.
 
 use super::Document;
-use super::markdown::{Group, Part, row_parts};
+use super::passages::{Part, Passages, row_parts};
 use crate::text;
 
 /// Directives whose content is prose, shown as written (their title, when they
@@ -68,50 +68,29 @@ const OBJECTS: &[&str] = &[
     "property",
 ];
 
+/// Passages read so far, and what levels the page's underline styles have.
 struct Walk {
-    out: Vec<Group>,
-    headings: Vec<(u8, String)>,
-    anchor: Option<String>,
-    current: Option<Group>,
-    sections: usize,
+    p: Passages,
     /// Underline styles (character, overlined) in the order the page first
     /// used them: a title's level is its style's place here.
     styles: Vec<(char, bool)>,
-    /// Directives open around the text being read.
-    depth: usize,
+}
+
+impl std::ops::Deref for Walk {
+    type Target = Passages;
+    fn deref(&self) -> &Passages {
+        &self.p
+    }
+}
+
+impl std::ops::DerefMut for Walk {
+    fn deref_mut(&mut self) -> &mut Passages {
+        &mut self.p
+    }
 }
 
 impl Walk {
-    fn close(&mut self) {
-        if let Some(g) = self.current.take()
-            && !g.parts.is_empty()
-        {
-            self.out.push(g);
-        }
-    }
-
-    fn add(&mut self, part: Part, line: usize, joins: bool) {
-        if part.is_blank() {
-            return;
-        }
-        if !(joins && self.current.is_some()) {
-            self.close();
-            self.current = Some(Group {
-                headings: self.headings.clone(),
-                anchor: self.anchor.clone(),
-                line,
-                parts: Vec::new(),
-                row: false,
-                section: self.sections,
-            });
-        }
-        if let Some(g) = self.current.as_mut() {
-            g.parts.push(part);
-        }
-    }
-
     fn title(&mut self, style: (char, bool), title: &str) {
-        self.close();
         let level = match self.styles.iter().position(|s| *s == style) {
             Some(i) => i + 1,
             None => {
@@ -121,11 +100,9 @@ impl Walk {
         }
         .min(6) as u8;
         let title = super::clip(&inline(title), super::MAX_NAME_CHARS);
-        self.headings.retain(|(l, _)| *l < level);
         // Sphinx's anchor for a section is docutils' id of its title.
-        self.anchor = Some(super::slug(&title)).filter(|a| !a.is_empty());
-        self.headings.push((level, title));
-        self.sections += 1;
+        let anchor = Some(super::slug(&title)).filter(|a| !a.is_empty());
+        self.p.heading(level, title, anchor);
     }
 }
 
@@ -133,19 +110,13 @@ impl Walk {
 pub(super) fn document(body: &str) -> Document {
     let lines: Vec<&str> = body.lines().collect();
     let mut w = Walk {
-        out: Vec::new(),
-        headings: Vec::new(),
-        anchor: None,
-        current: None,
-        sections: 0,
+        p: Passages::default(),
         styles: Vec::new(),
-        depth: 0,
     };
     blocks(&lines, 0, &mut w);
-    w.close();
     Document {
         title: None,
-        groups: w.out,
+        groups: w.p.finish(),
     }
 }
 
@@ -286,12 +257,13 @@ fn paragraph(lines: &[&str], i: usize, base: usize, w: &mut Walk) -> usize {
     let t = text::fold_whitespace(&inline(&t));
     if t.starts_with(">>>") {
         let code = dedent(&lines[i..end]);
-        w.add(Part::Code(code), base + i + 1, w.current.is_some());
+        let joins = w.open();
+        w.add(Part::Code(code), base + i + 1, joins);
         return end;
     }
     // Items, fields, definitions and text indented under something join the
     // passage open: they go on with it, as a list goes on with its paragraph.
-    let joins = w.current.is_some() && (item.is_some() || own > 0 || text::is_lead_in(&t));
+    let joins = w.open() && (item.is_some() || own > 0 || text::is_lead_in(&t));
     w.add(Part::Prose(t), base + i + 1, joins);
     if !literal {
         return end;
@@ -351,7 +323,8 @@ fn directive(lines: &[&str], i: usize, base: usize, w: &mut Walk, rest: &str) ->
     let at = base + from + 1;
     if CODE.contains(&bare) {
         let code = dedent(&lines[from..end]);
-        w.add(Part::Code(code), at, w.current.is_some());
+        let joins = w.open();
+        w.add(Part::Code(code), at, joins);
     } else if PROSE.contains(&bare) {
         let title = match bare {
             "versionadded" => format!("New in version {args}."),
@@ -374,17 +347,17 @@ fn directive(lines: &[&str], i: usize, base: usize, w: &mut Walk, rest: &str) ->
         w.close();
         w.add(Part::Prose(text::fold_whitespace(&inline(args))), at, false);
         let mut sub = Walk {
-            out: Vec::new(),
-            headings: w.headings.clone(),
-            anchor: w.anchor.clone(),
-            current: None,
-            sections: w.sections,
+            p: Passages {
+                headings: w.headings.clone(),
+                anchor: w.anchor.clone(),
+                sections: w.sections,
+                depth: w.depth,
+                ..Passages::default()
+            },
             styles: Vec::new(),
-            depth: w.depth,
         };
         nested(&lines[from..end], base + from, &mut sub);
-        sub.close();
-        for part in sub.out.into_iter().flat_map(|g| g.parts) {
+        for part in sub.p.finish().into_iter().flat_map(|g| g.parts) {
             w.add(part, at, true);
         }
     }
@@ -514,13 +487,7 @@ fn table_row(head: &[String], cells: Vec<String>, line: usize, w: &mut Walk) {
     let cells = cells
         .into_iter()
         .map(|c| text::fold_whitespace(&inline(&c)));
-    for (k, part) in row_parts(head, cells).into_iter().enumerate() {
-        w.add(Part::Prose(part), line, k > 0);
-    }
-    if let Some(g) = w.current.as_mut() {
-        g.row = true;
-    }
-    w.close();
+    w.row(row_parts(head, cells), line);
 }
 
 /// Text without inline markup: ``` ``code`` ``` and `*emphasis*` keep their

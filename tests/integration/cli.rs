@@ -185,6 +185,8 @@ fn check_reads_a_docs_folder_without_front_matter_and_the_configs_sources() {
         "<html><head><title>Wiki</title></head><body><h2>Ports</h2><p>Clients use port 8008.</p></body></html>",
     )
     .unwrap();
+    // A format citebot does not read is named, not silently passed over.
+    std::fs::write(docs.join("admin/upgrade.docx"), "PK").unwrap();
     let out = citebot(dir.path(), &["--knowledge", "site-docs", "check"]);
     assert_eq!(
         out.status.code(),
@@ -193,11 +195,9 @@ fn check_reads_a_docs_folder_without_front_matter_and_the_configs_sources() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("3 files"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("3 files"), "{stderr}");
+    assert!(stderr.contains("not read: 1 .docx"), "{stderr}");
     // citebot's own format is stricter.
     let out = citebot(
         dir.path(),

@@ -1,0 +1,146 @@
+//! The passages of a page as a line-based reader (reStructuredText, AsciiDoc)
+//! finds them: headings in force, the passage open, and when a new part joins
+//! it — the same grouping Markdown's and HTML's readers make.
+
+use crate::text;
+
+/// One part of a passage.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Part {
+    /// A paragraph, list item or table row, whitespace folded.
+    Prose(String),
+    /// A code block, verbatim.
+    Code(String),
+}
+
+impl Part {
+    /// Whether there is nothing to show.
+    pub(super) fn is_blank(&self) -> bool {
+        match self {
+            Part::Prose(t) => t.is_empty(),
+            Part::Code(t) => t.trim().is_empty(),
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        match self {
+            Part::Prose(t) | Part::Code(t) => t.chars().count(),
+        }
+    }
+}
+
+/// A passage before it is cut to size: its parts, the headings above it
+/// (level, text), and the 1-based line of its first part in the text parsed.
+#[derive(Debug, Clone)]
+pub(super) struct Group {
+    pub headings: Vec<(u8, String)>,
+    /// The anchor its innermost heading names itself (`## Setup {#setup}`),
+    /// which the site generator uses instead of one made from the text.
+    pub anchor: Option<String>,
+    pub line: usize,
+    pub parts: Vec<Part>,
+    /// A table row: a passage of its own, never joined to its neighbours.
+    pub row: bool,
+    /// How many headings came before it: the groups of one section share it,
+    /// even where two sections' headings read the same.
+    pub section: usize,
+}
+
+/// A table row's cells named by the header (`Header: cell`): one part
+/// `Header: cell; …`, or, when a cell holds more than one sentence, a part per
+/// cell — so that no sentence of an answer runs from one cell into the next.
+pub(super) fn row_parts(head: &[String], cells: impl Iterator<Item = String>) -> Vec<String> {
+    let cells: Vec<String> = cells
+        .enumerate()
+        .filter(|(_, c)| !c.is_empty())
+        .map(|(i, c)| match head.get(i).filter(|h| !h.is_empty()) {
+            Some(h) => format!("{h}: {c}"),
+            None => c,
+        })
+        .collect();
+    if cells.iter().any(|c| text::sentences(c).len() > 1) {
+        cells
+    } else {
+        vec![cells.join("; ")]
+    }
+}
+
+/// Passages read so far, and the one open.
+#[derive(Default)]
+pub(super) struct Passages {
+    pub out: Vec<Group>,
+    pub headings: Vec<(u8, String)>,
+    /// The anchor of the innermost heading.
+    pub anchor: Option<String>,
+    pub current: Option<Group>,
+    /// Headings read so far.
+    pub sections: usize,
+    /// Blocks open around the text being read (directives, delimited blocks).
+    pub depth: usize,
+}
+
+impl Passages {
+    /// Ends the open passage.
+    pub fn close(&mut self) {
+        if let Some(g) = self.current.take()
+            && !g.parts.is_empty()
+        {
+            self.out.push(g);
+        }
+    }
+
+    /// Adds a part: to the open passage when `joins`, else to a new one that
+    /// starts at `line`.
+    pub fn add(&mut self, part: Part, line: usize, joins: bool) {
+        if part.is_blank() {
+            return;
+        }
+        if !(joins && self.current.is_some()) {
+            self.close();
+            self.current = Some(Group {
+                headings: self.headings.clone(),
+                anchor: self.anchor.clone(),
+                line,
+                parts: Vec::new(),
+                row: false,
+                section: self.sections,
+            });
+        }
+        if let Some(g) = self.current.as_mut() {
+            g.parts.push(part);
+        }
+    }
+
+    /// Whether a passage is open.
+    pub fn open(&self) -> bool {
+        self.current.is_some()
+    }
+
+    /// Goes under a heading of `level` (already cut to size) with `anchor`.
+    pub fn heading(&mut self, level: u8, heading: String, anchor: Option<String>) {
+        self.close();
+        self.headings.retain(|(l, _)| *l < level);
+        self.anchor = anchor;
+        self.headings.push((level, heading));
+        self.sections += 1;
+    }
+
+    /// Adds a table row's parts ([`row_parts`]) as a passage
+    /// of its own.
+    pub fn row(&mut self, parts: Vec<String>, line: usize) {
+        self.close();
+        for (k, part) in parts.into_iter().enumerate() {
+            self.add(Part::Prose(part), line, k > 0);
+        }
+        if let Some(g) = self.current.as_mut() {
+            g.row = true;
+        }
+        self.close();
+    }
+
+    /// The passages, the open one closed.
+    pub fn finish(mut self) -> Vec<Group> {
+        self.close();
+        self.out
+    }
+}
