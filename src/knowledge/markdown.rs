@@ -102,6 +102,7 @@ enum Sink {
 
 /// Walks the Markdown `body` and returns its passages, with headings and lines.
 pub(super) fn groups(body: &str) -> Vec<Group> {
+    let body = &*mkdocs_blocks(body);
     let mut walk = Walk::new(body);
     // Heading attributes (`## Setup {#setup}`) are anchors, not words; GFM alerts
     // (`> [!NOTE]`) are markup.
@@ -116,6 +117,93 @@ pub(super) fn groups(body: &str) -> Vec<Group> {
     }
     walk.b.close();
     walk.b.out
+}
+
+/// What opens an MkDocs block whose content is indented under it: a content
+/// tab (`=== "Native"`) or an admonition (`!!! note "Title"`, `??? tip`).
+fn mkdocs_marker(line: &str) -> Option<String> {
+    let t = line.trim();
+    if let Some(label) = t.strip_prefix("=== \"").and_then(|l| l.strip_suffix('"')) {
+        // The tab's label leads in to its content.
+        return Some(format!("{}:", label.trim()));
+    }
+    let rest = ["!!! ", "???+ ", "??? "]
+        .iter()
+        .find_map(|m| t.strip_prefix(m))?;
+    let (kind, title) = match rest.split_once(' ') {
+        Some((kind, title)) => (kind, title.trim().trim_matches('"')),
+        None => (rest, ""),
+    };
+    if kind.is_empty() || !kind.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return None;
+    }
+    // As a Docusaurus admonition reads: its title, then its content.
+    Some(if title.is_empty() {
+        format!(":::{kind}")
+    } else {
+        format!(":::{kind}[{title}]")
+    })
+}
+
+/// `body` with MkDocs Material's content tabs and admonitions opened up: the
+/// marker line becomes a lead-in (the tab's label) or an admonition's title,
+/// and the content indented four spaces under it is moved out, so that its
+/// code is code and its lists are lists, not one indented code block. Lines
+/// stay where they are; `body` itself when it has no such block.
+fn mkdocs_blocks(body: &str) -> std::borrow::Cow<'_, str> {
+    if !body.contains("=== \"")
+        && !body.contains("!!! ")
+        && !body.contains("??? ")
+        && !body.contains("???+ ")
+    {
+        return body.into();
+    }
+    let mut lines: Vec<std::borrow::Cow<'_, str>> = body.lines().map(Into::into).collect();
+    let mut fence: Option<String> = None;
+    let mut i = 0;
+    while i < lines.len() {
+        let indent = spaces(&lines[i]);
+        let t = &lines[i][indent..];
+        if let Some(open) = &fence {
+            if t.starts_with(open.as_str())
+                && t.trim_end()
+                    .chars()
+                    .all(|c| c == open.as_bytes()[0] as char)
+            {
+                fence = None;
+            }
+        } else if indent < 4 && (t.starts_with("```") || t.starts_with("~~~")) {
+            let c = t.chars().next().unwrap_or('`');
+            fence = Some(t.chars().take_while(|&d| d == c).collect());
+        } else if indent < 4
+            && let Some(marker) = mkdocs_marker(t)
+        {
+            lines[i] = marker.into();
+            let mut j = i + 1;
+            while j < lines.len() {
+                let l = &lines[j];
+                let deeper = spaces(l) >= 4 + indent;
+                if !(l.trim().is_empty() || deeper) {
+                    break;
+                }
+                if deeper {
+                    lines[j] = lines[j][4..].to_string().into();
+                }
+                j += 1;
+            }
+        }
+        i += 1;
+    }
+    let mut out = lines.join("\n");
+    if body.ends_with('\n') {
+        out.push('\n');
+    }
+    out.into()
+}
+
+/// How many spaces `line` starts with.
+fn spaces(line: &str) -> usize {
+    line.bytes().take_while(|&b| b == b' ').count()
 }
 
 /// An open list item: what it has said so far, its line, and whether all of
@@ -865,12 +953,10 @@ mod tests {
     fn admonitions_are_prose_and_links_keep_their_text() {
         let md = "!!! note\n\n    Back up the [signing key](keys.md) first.\n\n![diagram of the setup](x.png)\n\n!!! tip\n    Lazy text.\n";
         let got = texts(md);
-        assert_eq!(
-            got[0].2,
-            [prose("!!! note"), prose("Back up the signing key first.")]
-        );
+        // An admonition without a title is its content (as in Docusaurus).
+        assert_eq!(got[0].2, [prose("Back up the signing key first.")]);
         assert_eq!(got[1].2, [prose("diagram of the setup")]);
-        assert_eq!(got[2].2, [prose("!!! tip Lazy text.")]);
+        assert_eq!(got[2].2, [prose("Lazy text.")]);
     }
 
     #[test]
@@ -887,6 +973,41 @@ mod tests {
                 ],
                 vec![prose("Intro."), prose("a"), prose("b")],
                 vec![prose("After.")],
+            ]
+        );
+    }
+
+    #[test]
+    fn mkdocs_tabs_and_admonitions_are_read_as_their_content() {
+        let code = |t: &str| Part::Code(t.into());
+        let page = "Create a user first:\n\n=== \"Native\"\n\n    ```shell\n    headscale users create <USER>\n    ```\n\n=== \"Container\"\n\n    ```shell\n    docker exec -it headscale \\\n      headscale users create <USER>\n    ```\n\n!!! warning \"Mind the name\"\n\n    User names must be **unique**.\n\n    - one\n\n```\n=== \"not a tab\"\n    kept\n```\n";
+        let got: Vec<(usize, Vec<Part>)> = groups(page)
+            .into_iter()
+            .map(|g| (g.line, g.parts))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    1,
+                    vec![
+                        prose("Create a user first:"),
+                        prose("Native:"),
+                        code("headscale users create <USER>"),
+                        prose("Container:"),
+                        code("docker exec -it headscale \\\n  headscale users create <USER>"),
+                    ]
+                ),
+                (
+                    16,
+                    vec![
+                        prose("Mind the name"),
+                        prose("User names must be unique."),
+                        prose("one"),
+                        // Code inside a fence is never a tab.
+                        code("=== \"not a tab\"\n    kept"),
+                    ]
+                ),
             ]
         );
     }
