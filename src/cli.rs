@@ -417,8 +417,6 @@ fn gaps(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `citebot check`: every problem in the knowledge files (and the docs sources
-/// of `config`); exit 1 when there is any.
 /// "not read: 38 .docx, 7 .png (citebot reads …)" for files under `folders`
 /// of formats citebot does not read; `None` when there are none.
 fn unread_line<'a>(folders: impl Iterator<Item = &'a Path>) -> Option<String> {
@@ -445,6 +443,8 @@ fn unread_line<'a>(folders: impl Iterator<Item = &'a Path>) -> Option<String> {
     ))
 }
 
+/// `citebot check`: every problem in the knowledge files (and the docs sources
+/// of `config`); exit 1 when there is any.
 fn check(
     knowledge: &Path,
     strict: bool,

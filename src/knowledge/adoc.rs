@@ -29,6 +29,8 @@ struct Walk {
     /// `.Title` or `[source,yaml]` / `[[id]]` lines waiting for their block.
     title: Option<String>,
     anchor: Option<String>,
+    /// The block attribute line waiting for its block (`cols="1,2"`, `%header`).
+    attrs: Option<String>,
 }
 
 /// The passages of an AsciiDoc page; its title is its `= Title`.
@@ -39,6 +41,7 @@ pub(super) fn document(body: &str) -> Document {
         attributes: HashMap::new(),
         title: None,
         anchor: None,
+        attrs: None,
     };
     blocks(&lines, 0, &mut w);
     Document {
@@ -138,17 +141,18 @@ fn attribute_entry(line: &str) -> Option<(&str, &str)> {
 /// Whether `line` is a preprocessor directive or a block macro: `include::`,
 /// `ifdef::…[]`, `image::…[]`, `toc::[]`.
 fn is_macro_line(line: &str) -> bool {
-    let Some(colons) = line.find("::") else {
-        return false;
-    };
-    let name = &line[..colons];
-    !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        && line.ends_with(']')
+    const NAMES: &[&str] = &[
+        "include", "ifdef", "ifndef", "ifeval", "endif", "image", "video", "audio", "toc", "tag",
+        "end",
+    ];
+    line.split_once("::").is_some_and(|(name, rest)| {
+        NAMES.contains(&name) && !rest.contains(' ') && line.ends_with(']')
+    })
 }
 
 /// `[[id]]`, `[#id.role]`, `[source,yaml]`, `[NOTE]`: what the next block is.
 fn block_attributes(attrs: &str, w: &mut Walk) {
+    w.attrs = Some(attrs.to_string());
     let id = if let Some(id) = attrs.strip_prefix('[').and_then(|a| a.strip_suffix(']')) {
         Some(id.split(',').next().unwrap_or(id))
     } else {
@@ -166,16 +170,18 @@ fn block_attributes(attrs: &str, w: &mut Walk) {
 fn section_id(title: &str, attributes: &HashMap<String, String>) -> String {
     let prefix = attributes.get("idprefix").map_or("_", String::as_str);
     let sep = attributes.get("idseparator").map_or("_", String::as_str);
+    // Spaces, dots and hyphens separate words; other punctuation goes
+    // ("What's new?" is "_whats_new").
     let mut id = String::from(prefix);
     let mut pending = false;
     for c in title.chars() {
-        if c.is_alphanumeric() {
+        if c.is_alphanumeric() || c == '_' {
             if pending && id.len() > prefix.len() {
                 id.push_str(sep);
             }
             pending = false;
             id.extend(c.to_lowercase());
-        } else {
+        } else if matches!(c, ' ' | '.' | '-') {
             pending = true;
         }
     }
@@ -183,11 +189,38 @@ fn section_id(title: &str, attributes: &HashMap<String, String>) -> String {
 }
 
 /// A delimited block from `lines[i]` to its closing delimiter.
+/// Whether blocks delimited by `d` hold text verbatim (listing, literal,
+/// passthrough, comment, fence): nothing inside them closes another block.
+fn verbatim(d: &str) -> bool {
+    d != "--" && (d.starts_with(['-', '.', '+', '/']) || d == "```")
+}
+
+/// The line that closes the block `d` opened before `from`: for a block of
+/// blocks, past the listings inside it ("====" in a listing in an example
+/// does not close the example).
+fn closing(lines: &[&str], from: usize, d: &str) -> usize {
+    let mut k = from;
+    while k < lines.len() {
+        let l = lines[k].trim_end();
+        if l == d {
+            return k;
+        }
+        if !verbatim(d)
+            && let Some(inner) = delimiter(l).filter(|inner| verbatim(inner))
+        {
+            k = lines[k + 1..]
+                .iter()
+                .position(|x| x.trim_end() == inner)
+                .map_or(lines.len(), |p| k + 1 + p);
+        }
+        k += 1;
+    }
+    lines.len()
+}
+
 fn delimited(lines: &[&str], i: usize, base: usize, w: &mut Walk, d: &str) -> usize {
-    let close = lines[i + 1..]
-        .iter()
-        .position(|l| l.trim_end() == d || (d == "```" && l.trim_end() == "```"))
-        .map_or(lines.len(), |k| i + 1 + k);
+    let close = closing(lines, i + 1, d);
+    w.attrs = None;
     let inner = &lines[i + 1..close];
     let next = (close + 1).min(lines.len()).max(i + 1);
     let at = base + i + 2;
@@ -257,6 +290,9 @@ fn paragraph(lines: &[&str], i: usize, base: usize, w: &mut Walk) -> usize {
         if l.trim().is_empty()
             || delimiter(l).is_some()
             || item_text(l).is_some()
+            || description(l).is_some()
+            || is_macro_line(l)
+            || attribute_entry(l).is_some()
             || l == "+"
             || l.starts_with("//")
             || (l.starts_with('[') && l.ends_with(']'))
@@ -267,8 +303,14 @@ fn paragraph(lines: &[&str], i: usize, base: usize, w: &mut Walk) -> usize {
     }
     let at = base + i + 1;
     let first = lines[i];
-    w.title = None;
     w.anchor = None;
+    w.attrs = None;
+    // A paragraph's title (".Caching") is said first.
+    let titled = w.title.take().map(|t| {
+        let t = text::fold_whitespace(&inline(&t, &w.attributes));
+        let joins = w.p.open() && text::is_lead_in(&t);
+        w.p.add(Part::Prose(t), at, joins);
+    });
     if first.starts_with([' ', '\t']) && item_text(first).is_none() {
         let code = lines[i..end].join("\n");
         let joins = w.p.open();
@@ -288,7 +330,8 @@ fn paragraph(lines: &[&str], i: usize, base: usize, w: &mut Walk) -> usize {
     // "term:: definition": a description list entry.
     let described = description(&t);
     let t = text::fold_whitespace(&inline(described.as_deref().unwrap_or(&t), &w.attributes));
-    let joins = w.p.open() && (item.is_some() || described.is_some() || text::is_lead_in(&t));
+    let joins = w.p.open()
+        && (titled.is_some() || item.is_some() || described.is_some() || text::is_lead_in(&t));
     w.p.add(Part::Prose(t), at, joins);
     end
 }
@@ -310,13 +353,18 @@ fn description(t: &str) -> Option<String> {
 }
 
 fn dedent(code: &str) -> String {
+    // Spaces and tabs only: cutting there never splits a character.
+    let indent = |l: &str| l.bytes().take_while(|&b| b == b' ' || b == b'\t').count();
     let cut = code
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start().len())
+        .map(indent)
         .min()
         .unwrap_or(0);
-    let lines: Vec<&str> = code.lines().map(|l| l.get(cut..).unwrap_or("")).collect();
+    let lines: Vec<&str> = code
+        .lines()
+        .map(|l| if l.trim().is_empty() { "" } else { &l[cut..] })
+        .collect();
     lines.join("\n")
 }
 
@@ -330,24 +378,27 @@ fn table(lines: &[&str], i: usize, at: usize, w: &mut Walk) -> usize {
         .map_or(lines.len(), |k| i + 1 + k);
     w.title = None;
     w.anchor = None;
+    let attrs = w.attrs.take().unwrap_or_default();
     let body = &lines[i + 1..close];
     let first = body.iter().position(|l| !l.trim().is_empty());
-    // Columns: as many as the first row's line has cells.
-    let columns = first.map_or(1, |f| body[f].matches('|').count().max(1));
-    let header = first.is_some_and(|f| body.get(f + 1).is_some_and(|l| l.trim().is_empty()));
+    // Columns: as `cols` says, else as many as the first row's line has cells.
+    let columns = column_count(&attrs)
+        .or_else(|| first.map(|f| cells_of(body[f]).1.len()))
+        .unwrap_or(1)
+        .max(1);
+    let header = attrs.contains("header")
+        || first.is_some_and(|f| body.get(f + 1).is_some_and(|l| l.trim().is_empty()));
     let mut cells: Vec<String> = Vec::new();
     for line in body {
-        let mut parts = line.split('|');
-        // Text before the first "|" goes on with the cell before (or is a
-        // cell's format, "a|", "2+|", which is not text).
-        let lead = parts.next().unwrap_or("");
-        if (!line.trim_start().starts_with('|') || lead.trim().len() > 3)
+        let (lead, more) = cells_of(line);
+        // Text before the first "|" goes on with the cell before.
+        if !lead.trim().is_empty()
             && let Some(last) = cells.last_mut()
         {
             last.push(' ');
             last.push_str(lead.trim());
         }
-        cells.extend(parts.map(|c| c.trim().to_string()));
+        cells.extend(more);
     }
     let cells: Vec<String> = cells
         .into_iter()
@@ -363,6 +414,90 @@ fn table(lines: &[&str], i: usize, at: usize, w: &mut Walk) -> usize {
         w.p.row(row_parts(&head, row.iter().cloned()), at + k);
     }
     (close + 1).min(lines.len()).max(i + 1)
+}
+
+/// How many columns `cols="1,2a"`, `cols="3*"` or `cols=3` gives.
+fn column_count(attrs: &str) -> Option<usize> {
+    let value = attrs.split_once("cols=")?.1;
+    let value = match value.strip_prefix('"') {
+        Some(v) => v.split('"').next().unwrap_or(v),
+        None => value.split(',').next().unwrap_or(value),
+    };
+    if let Ok(n) = value.trim().parse::<usize>() {
+        return Some(n.min(256));
+    }
+    let n = value
+        .split(',')
+        .map(|c| match c.split_once('*') {
+            Some((n, _)) => n.trim().parse::<usize>().unwrap_or(1),
+            None => 1,
+        })
+        .sum::<usize>();
+    Some(n.min(256))
+}
+
+/// Whether `token` is a cell's format ("a", "2+", "3*", ".^h"), written just
+/// before its "|".
+fn is_cell_spec(token: &str) -> bool {
+    let (body, style) = match token.chars().last() {
+        Some(c) if "adehlmsv".contains(c) => (&token[..token.len() - 1], true),
+        _ => (token, false),
+    };
+    !token.is_empty()
+        && token.len() <= 8
+        && body.chars().all(|c| "0123456789.*+<^>".contains(c))
+        && (style || body.contains(['*', '+', '<', '^', '>']))
+}
+
+/// A table line's text before its first "|", and its cells: "\|" is a "|"
+/// in a cell; each cell's format goes, and a cell spanning columns ("2+|")
+/// leaves the columns it covers empty.
+fn cells_of(line: &str) -> (String, Vec<String>) {
+    let mut segments: Vec<String> = vec![String::new()];
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'|') => {
+                if let Some(s) = segments.last_mut() {
+                    s.push('|');
+                }
+                chars.next();
+            }
+            '|' => segments.push(String::new()),
+            c => {
+                if let Some(s) = segments.last_mut() {
+                    s.push(c);
+                }
+            }
+        }
+    }
+    // The format of the cell after each segment ends it.
+    let mut specs: Vec<String> = vec![String::new(); segments.len()];
+    for k in 0..segments.len().saturating_sub(1) {
+        let s = &segments[k];
+        let token = s.rsplit(char::is_whitespace).next().unwrap_or("");
+        if is_cell_spec(token) {
+            specs[k + 1] = token.to_string();
+            let keep = s.len() - token.len();
+            segments[k].truncate(keep);
+        }
+    }
+    let lead = segments.remove(0);
+    let mut cells = Vec::new();
+    for (cell, spec) in segments.into_iter().zip(specs.into_iter().skip(1)) {
+        cells.push(cell.trim().to_string());
+        let span = spec
+            .split_once('+')
+            .and_then(|(n, _)| {
+                n.rsplit('.')
+                    .next_back()
+                    .and_then(|n| n.parse::<usize>().ok())
+            })
+            .filter(|_| !spec.starts_with('.'))
+            .unwrap_or(1);
+        cells.extend(std::iter::repeat_n(String::new(), span.clamp(1, 64) - 1));
+    }
+    (lead, cells)
 }
 
 /// Text without inline markup: `` `code` `` and `*strong*` keep their words,
@@ -426,8 +561,9 @@ fn macro_text(out: &mut String, at: &str) -> Option<usize> {
     let text = &at[1..end];
     let tail = out.floor_char_boundary(out.len().saturating_sub(512));
     let start = out[tail..]
-        .rfind(|c: char| c.is_whitespace() || c == '(')
-        .map_or(tail, |k| tail + k + 1);
+        .char_indices()
+        .rfind(|&(_, c)| c.is_whitespace() || c == '(')
+        .map_or(tail, |(k, c)| tail + k + c.len_utf8());
     let target = &out[start..];
     if !target.contains(':') {
         return None;
@@ -516,8 +652,8 @@ mod tests {
         assert_eq!(g[2].anchor.as_deref(), Some("clear"));
         assert_eq!(g[2].line, 14);
         // Asciidoctor's defaults: "_" before and between words.
-        let g = document("== Native Images\n\nText.\n").groups;
-        assert_eq!(g[0].anchor.as_deref(), Some("_native_images"));
+        let g = document("== What's new in 2.0?\n\nText.\n").groups;
+        assert_eq!(g[0].anchor.as_deref(), Some("_whats_new_in_2_0"));
     }
 
     #[test]
@@ -568,6 +704,29 @@ mod tests {
                     &[prose("Option: --quiet; Meaning: less output")],
                 ],
             ),
+            // Column counts and headers as the table's attributes say; a
+            // cell's format is not text, a span leaves its columns empty.
+            (
+                "[cols=\"1,2\",options=\"header\"]\n|===\n|Name\n|Value\n|port\na|5000 \\| 8080\n2+|both\n|===\n",
+                &[
+                    &[prose("Name: port; Value: 5000 | 8080")],
+                    &[prose("Name: both")],
+                ],
+            ),
+            // Description entries are parts of their own; a line of a link
+            // stays; include and ifdef lines end a paragraph.
+            (
+                "CPU:: The brain.\nCache:: See xref:cache.adoc[Caching]\n\nIntro text.\ninclude::partial$x.adoc[]\nifdef::env-github[]\n",
+                &[
+                    &[prose("CPU: The brain."), prose("Cache: See Caching")],
+                    &[prose("Intro text.")],
+                ],
+            ),
+            // "====" inside a listing inside an example does not close it.
+            (
+                "====\nExample:\n\n----\n====\n----\n\nAfter.\n====\n",
+                &[&[prose("Example:"), code("====")], &[prose("After.")]],
+            ),
             // An indented paragraph is literal text.
             (
                 "Run:\n\n  $ jbang version\n",
@@ -598,6 +757,10 @@ mod tests {
                 "Press Ctrl+C in C++ or a + b; {raw} is 0.120.",
             ),
             ("See <<cache>> and [brackets].", "See cache and [brackets]."),
+            (
+                "詳細は\u{3000}https://x.org[ここ]\u{a0}https://y.org[site]",
+                "詳細は\u{3000}ここ\u{a0}site",
+            ),
         ];
         for (t, want) in cases {
             assert_eq!(inline(t, &attributes), want, "{t}");

@@ -123,7 +123,11 @@ pub(super) fn groups(body: &str) -> Vec<Group> {
 /// tab (`=== "Native"`) or an admonition (`!!! note "Title"`, `??? tip`).
 fn mkdocs_marker(line: &str) -> Option<String> {
     let t = line.trim();
-    if let Some(label) = t.strip_prefix("=== \"").and_then(|l| l.strip_suffix('"')) {
+    // "=== ", and "===! " / "===+ " (a tab that starts a new set, one selected).
+    let tab = ["=== \"", "===! \"", "===+ \""]
+        .iter()
+        .find_map(|m| t.strip_prefix(m));
+    if let Some(label) = tab.and_then(|l| l.strip_suffix('"')) {
         // The tab's label leads in to its content.
         return Some(format!("{}:", label.trim()));
     }
@@ -151,7 +155,7 @@ fn mkdocs_marker(line: &str) -> Option<String> {
 /// code is code and its lists are lists, not one indented code block. Lines
 /// stay where they are; `body` itself when it has no such block.
 fn mkdocs_blocks(body: &str) -> std::borrow::Cow<'_, str> {
-    if !body.contains("=== \"")
+    if !body.contains("===")
         && !body.contains("!!! ")
         && !body.contains("??? ")
         && !body.contains("???+ ")
@@ -165,7 +169,8 @@ fn mkdocs_blocks(body: &str) -> std::borrow::Cow<'_, str> {
         let indent = spaces(&lines[i]);
         let t = &lines[i][indent..];
         if let Some(open) = &fence {
-            if t.starts_with(open.as_str())
+            if indent < 4
+                && t.starts_with(open.as_str())
                 && t.trim_end()
                     .chars()
                     .all(|c| c == open.as_bytes()[0] as char)

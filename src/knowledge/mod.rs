@@ -865,8 +865,14 @@ impl Format {
     }
 }
 
-/// Files that list pages rather than say anything (mdBook, docsify).
-const NAVIGATION: &[&str] = &["summary.md", "_sidebar.md", "_navbar.md", "_footer.md"];
+/// Files that list pages rather than say anything (mdBook, docsify, Antora).
+const NAVIGATION: &[&str] = &[
+    "summary.md",
+    "_sidebar.md",
+    "_navbar.md",
+    "_footer.md",
+    "nav.adoc",
+];
 
 /// A file's passages before they become snippets, and its title if it has one.
 struct Document {

@@ -38,16 +38,34 @@ const PROSE: &[&str] = &[
     "container",
     "tab",
     "group-tab",
-    "code-tab",
     "tabs",
     "epigraph",
     "highlights",
     "pull-quote",
     "compound",
+    "table",
+    "list-table",
+    "glossary",
+    "dropdown",
+    "tab-set",
+    "tab-item",
+    "card",
+    "grid",
+    "grid-item",
+    "grid-item-card",
 ];
 
 /// Directives whose content is code.
-const CODE: &[&str] = &["code-block", "code", "sourcecode", "parsed-literal"];
+const CODE: &[&str] = &[
+    "code-block",
+    "code",
+    "sourcecode",
+    "parsed-literal",
+    "code-tab",
+    "doctest",
+    "testcode",
+    "testoutput",
+];
 
 /// Directives that describe one object (a setting, a command-line option, a
 /// function): Sphinx's domain directives, with or without their domain.
@@ -66,6 +84,9 @@ const OBJECTS: &[&str] = &[
     "setting",
     "decorator",
     "property",
+    "classmethod",
+    "staticmethod",
+    "cmdoption",
 ];
 
 /// Passages read so far, and what levels the page's underline styles have.
@@ -101,7 +122,14 @@ impl Walk {
         .min(6) as u8;
         let title = super::clip(&inline(title), super::MAX_NAME_CHARS);
         // Sphinx's anchor for a section is docutils' id of its title.
-        let anchor = Some(super::slug(&title)).filter(|a| !a.is_empty());
+        // (docutils drops what comes before the first letter: "2.0 Notes" is
+        // "notes").
+        let slug = super::slug(&title);
+        let anchor = Some(
+            slug.trim_start_matches(|c: char| !c.is_alphabetic())
+                .to_string(),
+        )
+        .filter(|a| !a.is_empty());
         self.p.heading(level, title, anchor);
     }
 }
@@ -133,8 +161,12 @@ fn is_table_border(line: &str) -> bool {
     line.starts_with("==") && line.chars().all(|c| c == '=' || c == ' ')
 }
 
+/// The indentation of `line`: its leading spaces and tabs (bytes, so that
+/// cutting there never splits a character).
 fn indent(line: &str) -> usize {
-    line.len() - line.trim_start().len()
+    line.bytes()
+        .take_while(|&b| b == b' ' || b == b'\t')
+        .count()
 }
 
 /// The end of the block of lines from `from` indented more than `than`
@@ -164,7 +196,10 @@ fn dedent(lines: &[&str]) -> String {
         .map(|l| indent(l))
         .min()
         .unwrap_or(0);
-    let kept: Vec<&str> = lines.iter().map(|l| l.get(cut..).unwrap_or("")).collect();
+    let kept: Vec<&str> = lines
+        .iter()
+        .map(|l| if l.trim().is_empty() { "" } else { &l[cut..] })
+        .collect();
     kept.join("\n").trim_matches('\n').to_string()
 }
 
@@ -237,6 +272,11 @@ fn paragraph(lines: &[&str], i: usize, base: usize, w: &mut Walk) -> usize {
     }
     let first = lines[i].trim();
     let item = item_text(first);
+    // Sphinx's page fields (":orphan:", ":tocdepth: 2") before any text say
+    // how to build the page, nothing of its subject.
+    if w.sections == 0 && !w.open() && w.out.is_empty() && is_field(first) {
+        return end;
+    }
     let mut text_lines: Vec<&str> = lines[i..end].iter().map(|l| l.trim()).collect();
     if let Some(rest) = item {
         text_lines[0] = rest;
@@ -268,10 +308,30 @@ fn paragraph(lines: &[&str], i: usize, base: usize, w: &mut Walk) -> usize {
     if !literal {
         return end;
     }
-    let code_end = indented_end(lines, end, own);
+    // The block is indented past the paragraph's text: for a list item, past
+    // its marker ("- Do this::" then "  its next paragraph" is no code).
+    let column = match item {
+        Some(rest) if item_is_list(first) => own + first.len() - rest.len(),
+        _ => own,
+    };
+    let code_end = indented_end(lines, end, column);
     let code = dedent(&lines[end..code_end]);
     w.add(Part::Code(code), base + end + 1, true);
     code_end.max(end)
+}
+
+/// Whether `line` is a field (":orphan:", ":param name: text").
+fn is_field(line: &str) -> bool {
+    line.strip_prefix(':')
+        .and_then(|rest| rest.find(':').map(|k| (&rest[..k], &rest[k + 1..])))
+        .is_some_and(|(name, after)| {
+            !name.is_empty() && !name.contains('`') && (after.is_empty() || after.starts_with(' '))
+        })
+}
+
+/// Whether `line` (which [`item_text`] reads) is a list item, not a field.
+fn item_is_list(line: &str) -> bool {
+    !line.starts_with(':')
 }
 
 /// What a list item, a field or a line of a line block says, without its
@@ -322,9 +382,17 @@ fn directive(lines: &[&str], i: usize, base: usize, w: &mut Walk, rest: &str) ->
     }
     let at = base + from + 1;
     if CODE.contains(&bare) {
-        let code = dedent(&lines[from..end]);
+        // A caption (":caption: ``/etc/hosts``") names the code: it goes first.
+        let caption = lines[i + 1..from]
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(":caption:"));
         let joins = w.open();
-        w.add(Part::Code(code), at, joins);
+        if let Some(caption) = caption {
+            let caption = text::fold_whitespace(&inline(caption));
+            w.add(Part::Prose(caption), at, joins);
+        }
+        let joins = w.open();
+        w.add(Part::Code(dedent(&lines[from..end])), at, joins);
     } else if PROSE.contains(&bare) {
         let title = match bare {
             "versionadded" => format!("New in version {args}."),
@@ -343,23 +411,12 @@ fn directive(lines: &[&str], i: usize, base: usize, w: &mut Walk, rest: &str) ->
         }
         nested(&lines[from..end], base + from, w);
     } else if OBJECTS.contains(&bare) && !args.is_empty() && from < end {
-        // The object's name opens its passage; its description follows in it.
+        // The object's name opens its passage; its description, indented
+        // under it, goes on with it; an object inside it opens its own.
         w.close();
         w.add(Part::Prose(text::fold_whitespace(&inline(args))), at, false);
-        let mut sub = Walk {
-            p: Passages {
-                headings: w.headings.clone(),
-                anchor: w.anchor.clone(),
-                sections: w.sections,
-                depth: w.depth,
-                ..Passages::default()
-            },
-            styles: Vec::new(),
-        };
-        nested(&lines[from..end], base + from, &mut sub);
-        for part in sub.p.finish().into_iter().flat_map(|g| g.parts) {
-            w.add(part, at, true);
-        }
+        nested(&lines[from..end], base + from, w);
+        w.close();
     }
     end
 }
@@ -449,15 +506,15 @@ fn simple_table(lines: &[&str], i: usize, at: usize, w: &mut Walk) -> usize {
         end += 1;
     }
     w.close();
+    // Columns are counted in characters: a border is ASCII, a row may not be.
     let cells = |line: &str| -> Vec<String> {
+        let mut at: Vec<usize> = line.char_indices().map(|(b, _)| b).collect();
+        at.push(line.len());
+        let byte = |col: usize| at[col.min(at.len() - 1)];
         (0..columns.len())
             .map(|c| {
-                let from = columns[c].min(line.len());
-                let to = columns
-                    .get(c + 1)
-                    .map_or(line.len(), |&n| n.min(line.len()));
-                let (from, to) = (line.floor_char_boundary(from), line.floor_char_boundary(to));
-                inline(line.get(from..to).unwrap_or("").trim())
+                let to = columns.get(c + 1).map_or(line.len(), |&n| byte(n));
+                inline(line[byte(columns[c])..to].trim())
             })
             .collect()
     };
@@ -474,11 +531,25 @@ fn simple_table(lines: &[&str], i: usize, at: usize, w: &mut Walk) -> usize {
     } else {
         i + 1
     };
+    // A line whose first cell is empty goes on with the row above it.
+    let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
     for (k, line) in lines[body_from..end].iter().enumerate() {
         if line.trim().is_empty() || is_table_border(line.trim()) {
             continue;
         }
-        table_row(&head, cells(line), at + body_from - i + k, w);
+        let row = cells(line);
+        match rows.last_mut() {
+            Some((_, above)) if row.first().is_some_and(String::is_empty) => {
+                for (cell, more) in above.iter_mut().zip(row) {
+                    cell.push(' ');
+                    cell.push_str(&more);
+                }
+            }
+            _ => rows.push((at + body_from - i + k, row)),
+        }
+    }
+    for (line, row) in rows {
+        table_row(&head, row, line, w);
     }
     end
 }
@@ -640,8 +711,12 @@ mod tests {
                 ],
             ),
             (
-                "Install it:\n\n.. code-block:: text\n    :caption: shell\n\n    $ pip install flask\n",
-                &[&[prose("Install it:"), code("$ pip install flask")]],
+                "Install it:\n\n.. code-block:: text\n    :caption: ``shell``\n\n    $ pip install flask\n",
+                &[&[
+                    prose("Install it:"),
+                    prose("shell"),
+                    code("$ pip install flask"),
+                ]],
             ),
             // Lists, fields and indented text go on with the paragraph.
             (
@@ -689,6 +764,23 @@ mod tests {
             (
                 "+------+-------+\n| Name | Value |\n+======+=======+\n| port | 5000  |\n| (tcp)|       |\n+------+-------+\n",
                 &[&[prose("Name: port (tcp); Value: 5000")]],
+            ),
+            (
+                "=====  ======\nNamé   Value\n=====  ======\nport   5000\n       (tcp)\nhôst   local\n=====  ======\n",
+                &[
+                    &[prose("Namé: port; Value: 5000 (tcp)")],
+                    &[prose("Namé: hôst; Value: local")],
+                ],
+            ),
+            // A list item's next paragraph is no literal block; Sphinx's page
+            // fields are not text.
+            (
+                ":orphan:\n\n- Do this::\n\n  Then that.\n\n.. py:class:: Flask\n\n   The app.\n\n   .. py:method:: run()\n\n      Runs it.\n",
+                &[
+                    &[prose("Do this:"), prose("Then that.")],
+                    &[prose("Flask"), prose("The app.")],
+                    &[prose("run()"), prose("Runs it.")],
+                ],
             ),
             (
                 ">>> app.config['DEBUG']\nFalse\n",
