@@ -1,6 +1,8 @@
-//! The passages of a page as a line-based reader (reStructuredText, AsciiDoc)
-//! finds them: headings in force, the passage open, and when a new part joins
-//! it — the same grouping Markdown's and HTML's readers make.
+//! What every reader (Markdown, HTML, reStructuredText, AsciiDoc) makes of a
+//! page: passages ([`Group`]) of prose and code ([`Part`]), table rows named
+//! by their header ([`row_parts`]); and the builder the line-based readers
+//! share ([`Passages`]): headings in force, the passage open, and when a new
+//! part joins it — the grouping Markdown's and HTML's readers make.
 
 use crate::text;
 
