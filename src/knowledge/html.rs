@@ -6,7 +6,7 @@
 use scraper::{ElementRef, Html, Node};
 
 use super::Document;
-use super::passages::{Group, Part, row_parts};
+use super::passages::{Group, Part, Passages, row_parts};
 use crate::text;
 
 /// Elements whose content is not knowledge: scripts, styles, site navigation.
@@ -16,45 +16,24 @@ const SKIPPED: &[&str] = &[
 ];
 
 struct Walk {
-    out: Vec<Group>,
-    headings: Vec<(u8, String)>,
-    /// The `id` of the last heading read: where the page links it.
-    anchor: Option<String>,
-    current: Option<Group>,
+    p: Passages,
     /// Whether the open group began with a paragraph (code and lists may join it).
     joinable: bool,
-    /// Headings read so far.
-    sections: usize,
 }
 
 impl Walk {
     fn close(&mut self) {
-        if let Some(g) = self.current.take()
-            && !g.parts.is_empty()
-        {
-            self.out.push(g);
-        }
+        self.p.close();
         self.joinable = false;
     }
 
     fn add(&mut self, part: Part, joins: bool) {
-        if part.is_blank() {
-            return;
+        // A part that opens a new passage closes the one before.
+        let opens = !(part.is_blank() || joins && self.p.open());
+        if opens {
+            self.joinable = false;
         }
-        if !(joins && self.current.is_some()) {
-            self.close();
-            self.current = Some(Group {
-                headings: self.headings.clone(),
-                anchor: self.anchor.clone(),
-                line: 1,
-                parts: Vec::new(),
-                row: false,
-                section: self.sections,
-            });
-        }
-        if let Some(g) = self.current.as_mut() {
-            g.parts.push(part);
-        }
+        self.p.add(part, 1, joins);
     }
 }
 
@@ -70,18 +49,14 @@ pub(super) fn document(body: &str) -> Document {
         .filter(|t| !t.is_empty());
     Document {
         title,
-        groups: read(&html).out,
+        groups: read(&html).p.out,
     }
 }
 
 fn read(html: &Html) -> Walk {
     let mut w = Walk {
-        out: Vec::new(),
-        headings: Vec::new(),
-        anchor: None,
-        current: None,
+        p: Passages::default(),
         joinable: false,
-        sections: 0,
     };
     walk(html.root_element(), &mut w, 0);
     w.close();
@@ -101,12 +76,12 @@ pub(super) struct Fragment {
 
 /// The passages of `block`, an HTML block of a Markdown page.
 pub(super) fn fragment(block: &str) -> Fragment {
-    let w = read(&Html::parse_fragment(&shallow(block)));
+    let p = read(&Html::parse_fragment(&shallow(block))).p;
     Fragment {
-        groups: w.out,
-        headings: w.headings,
-        anchor: w.anchor,
-        sections: w.sections,
+        groups: p.out,
+        headings: p.headings,
+        anchor: p.anchor,
+        sections: p.sections,
     }
 }
 
@@ -415,19 +390,17 @@ fn element(el: ElementRef, w: &mut Walk, depth: usize) {
         "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
             w.close();
             let level = name[1..].parse::<u8>().unwrap_or(6);
-            w.headings.retain(|(l, _)| *l < level);
-            w.headings.push((level, heading_text(el)));
-            w.sections += 1;
-            w.anchor = el
+            let anchor = el
                 .value()
                 .attr("id")
                 .map(str::trim)
                 .filter(|id| !id.is_empty())
                 .map(String::from);
+            w.p.heading(level, heading_text(el), anchor);
         }
         "p" | "dt" | "figcaption" | "caption" | "summary" => {
             let t = text_of(el);
-            let joins = w.current.is_some() && text::is_lead_in(&t);
+            let joins = w.p.open() && text::is_lead_in(&t);
             w.add(Part::Prose(t), joins);
             w.joinable = true;
         }
@@ -436,12 +409,12 @@ fn element(el: ElementRef, w: &mut Walk, depth: usize) {
         // headings) is navigation, as in Markdown.
         "li" if is_contents_item(el) => {}
         "li" => {
-            let joins = w.current.is_some();
+            let joins = w.p.open();
             w.add(Part::Prose(text_of(el)), joins);
         }
         "pre" => {
             let code: String = el.text().collect();
-            let joins = w.current.is_some();
+            let joins = w.p.open();
             w.add(Part::Code(code.trim_end_matches('\n').to_string()), joins);
         }
         "table" => {
@@ -499,14 +472,8 @@ fn table(t: ElementRef, w: &mut Walk) {
             header = cells.into_iter().map(|(_, t)| t).collect();
             continue;
         }
-        let parts = row_parts(&header, cells.into_iter().map(|(_, c)| c));
-        for (i, part) in parts.into_iter().enumerate() {
-            w.add(Part::Prose(part), i > 0);
-        }
-        if let Some(g) = w.current.as_mut() {
-            g.row = true;
-        }
-        w.close();
+        w.p.row(row_parts(&header, cells.into_iter().map(|(_, c)| c)), 1);
+        w.joinable = false;
     }
 }
 
