@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use super::Document;
-use super::passages::{Part, Passages, row_parts};
+use super::passages::{Part, Passages, dedent, row_parts};
 use crate::text;
 
 /// Delimited blocks whose content is read as blocks (example, sidebar,
@@ -312,9 +312,8 @@ fn paragraph(lines: &[&str], i: usize, base: usize, w: &mut Walk) -> usize {
         w.p.add(Part::Prose(t), at, joins);
     });
     if first.starts_with([' ', '\t']) && item_text(first).is_none() {
-        let code = lines[i..end].join("\n");
         let joins = w.p.open();
-        w.p.add(Part::Code(dedent(&code)), at, joins);
+        w.p.add(Part::Code(dedent(&lines[i..end])), at, joins);
         return end;
     }
     if first.trim_end() == "+" {
@@ -350,22 +349,6 @@ fn description(t: &str) -> Option<String> {
         .or_else(|| first.strip_suffix("::"))
         .or_else(|| first.strip_suffix(";;"))?;
     Some(format!("{term}: {}", &t[first.len()..]))
-}
-
-fn dedent(code: &str) -> String {
-    // Spaces and tabs only: cutting there never splits a character.
-    let indent = |l: &str| l.bytes().take_while(|&b| b == b' ' || b == b'\t').count();
-    let cut = code
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(indent)
-        .min()
-        .unwrap_or(0);
-    let lines: Vec<&str> = code
-        .lines()
-        .map(|l| if l.trim().is_empty() { "" } else { &l[cut..] })
-        .collect();
-    lines.join("\n")
 }
 
 /// A table (`|===` … `|===`): a passage per row, cells named by the header
@@ -614,25 +597,11 @@ fn attribute_reference(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn prose(s: &str) -> Part {
-        Part::Prose(s.into())
-    }
-
-    fn code(s: &str) -> Part {
-        Part::Code(s.into())
-    }
+    use crate::knowledge::passages::testing::{code, paths_and_parts, prose};
 
     /// (heading path, parts) of each passage of `page`.
     fn read(page: &str) -> Vec<(String, Vec<Part>)> {
-        document(page)
-            .groups
-            .into_iter()
-            .map(|g| {
-                let path: Vec<String> = g.headings.into_iter().map(|(_, h)| h).collect();
-                (path.join(" › "), g.parts)
-            })
-            .collect()
+        paths_and_parts(document(page).groups)
     }
 
     #[test]

@@ -14,6 +14,7 @@
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
 use super::LineCounter;
+use super::passages::Passages;
 pub(super) use super::passages::{Group, Part, row_parts};
 use crate::text;
 
@@ -26,67 +27,55 @@ enum Opened {
     Other,
 }
 
+/// The passages read so far ([`Passages`]) and what opened the one open.
 struct Builder {
-    out: Vec<Group>,
-    headings: Vec<(u8, String)>,
-    /// The explicit anchor of the last heading read.
-    anchor: Option<String>,
-    current: Option<(Group, Opened)>,
-    /// Headings read so far.
-    sections: usize,
+    p: Passages,
+    /// What opened the open passage (meaningless when none is open).
+    opened: Opened,
+}
+
+impl std::ops::Deref for Builder {
+    type Target = Passages;
+    fn deref(&self) -> &Passages {
+        &self.p
+    }
+}
+
+impl std::ops::DerefMut for Builder {
+    fn deref_mut(&mut self) -> &mut Passages {
+        &mut self.p
+    }
 }
 
 impl Builder {
-    fn close(&mut self) {
-        if let Some((g, _)) = self.current.take()
-            && !g.parts.is_empty()
-        {
-            self.out.push(g);
-        }
-    }
-
     /// Whether the open group is a short list that opens its section (a
     /// setting's `Type:` and `Default:` above its description): the paragraph
     /// after it is the rest of its passage.
     fn opens_section_with_short_list(&self) -> bool {
-        let Some((g, Opened::Other)) = &self.current else {
+        let (Some(g), Opened::Other) = (&self.p.current, self.opened) else {
             return false;
         };
         g.parts.len() <= 4
             && g.parts.iter().all(|p| matches!(p, Part::Prose(_)))
             && g.parts.iter().map(Part::len).sum::<usize>() <= 200
             && self
+                .p
                 .out
                 .last()
                 .is_none_or(|prev| prev.headings != g.headings)
     }
 
-    /// Adds a part: to the open group when `joins`, else to a new one.
+    /// Adds a part: to the open group when `joins`, else to a new one that
+    /// `opened`.
     fn add(&mut self, part: Part, line: usize, joins: bool, opened: Opened) {
-        if part.is_blank() {
-            return;
+        if !(part.is_blank() || joins && self.p.open()) {
+            self.opened = opened;
         }
-        if !(joins && self.current.is_some()) {
-            self.close();
-            self.current = Some((
-                Group {
-                    headings: self.headings.clone(),
-                    anchor: self.anchor.clone(),
-                    line,
-                    parts: Vec::new(),
-                    row: false,
-                    section: self.sections,
-                },
-                opened,
-            ));
-        }
-        if let Some((g, _)) = self.current.as_mut() {
-            g.parts.push(part);
-        }
+        self.p.add(part, line, joins);
     }
 
     fn opened(&self) -> Option<Opened> {
-        self.current.as_ref().map(|(_, o)| *o)
+        self.p.open().then_some(self.opened)
     }
 }
 
@@ -115,8 +104,7 @@ pub(super) fn groups(body: &str) -> Vec<Group> {
     for (event, range) in Parser::new_ext(body, options).into_offset_iter() {
         walk.event(event, range.start);
     }
-    walk.b.close();
-    walk.b.out
+    walk.b.p.finish()
 }
 
 /// What opens an MkDocs block whose content is indented under it: a content
@@ -155,11 +143,10 @@ fn mkdocs_marker(line: &str) -> Option<String> {
 /// code is code and its lists are lists, not one indented code block. Lines
 /// stay where they are; `body` itself when it has no such block.
 fn mkdocs_blocks(body: &str) -> std::borrow::Cow<'_, str> {
-    if !body.contains("===")
-        && !body.contains("!!! ")
-        && !body.contains("??? ")
-        && !body.contains("???+ ")
-    {
+    // A setext heading's "===" is no marker: only a tab's `=== "`, `===! "`,
+    // `===+ "` send a page the slow way.
+    let markers = ["=== \"", "===! \"", "===+ \"", "!!! ", "??? ", "???+ "];
+    if !markers.iter().any(|m| body.contains(m)) {
         return body.into();
     }
     let mut lines: Vec<std::borrow::Cow<'_, str>> = body.lines().map(Into::into).collect();
@@ -258,11 +245,8 @@ impl<'a> Walk<'a> {
     fn new(body: &'a str) -> Self {
         Walk {
             b: Builder {
-                out: Vec::new(),
-                headings: Vec::new(),
-                anchor: None,
-                current: None,
-                sections: 0,
+                p: Passages::default(),
+                opened: Opened::Other,
             },
             lines: LineCounter::new(body),
             sink: Sink::None,
@@ -403,7 +387,7 @@ impl<'a> Walk<'a> {
                 self.b.add(part, line, joins, opened);
             }
             if g.row {
-                if let Some((open, _)) = self.b.current.as_mut() {
+                if let Some(open) = self.b.current.as_mut() {
                     open.row = true;
                 }
                 self.b.close();
@@ -501,14 +485,8 @@ impl<'a> Walk<'a> {
     }
 
     fn end_row(&mut self) {
-        for (i, cell) in self.table.take_row().into_iter().enumerate() {
-            self.b
-                .add(Part::Prose(cell), self.table.line, i > 0, Opened::Other);
-        }
-        if let Some((g, _)) = self.b.current.as_mut() {
-            g.row = true;
-        }
-        self.b.close();
+        let (parts, line) = (self.table.take_row(), self.table.line);
+        self.b.row(parts, line);
     }
 
     fn text(&mut self, t: &str) {

@@ -146,3 +146,52 @@ impl Passages {
         self.out
     }
 }
+
+/// The indentation of `line`: its leading spaces and tabs (bytes, so that
+/// cutting there never splits a character).
+pub(super) fn indent(line: &str) -> usize {
+    line.bytes()
+        .take_while(|&b| b == b' ' || b == b'\t')
+        .count()
+}
+
+/// `lines` without the indentation they share ([`indent`]), blank lines
+/// empty, as one text without leading or trailing blank lines.
+pub(super) fn dedent(lines: &[&str]) -> String {
+    let cut = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| indent(l))
+        .min()
+        .unwrap_or(0);
+    let kept: Vec<&str> = lines
+        .iter()
+        .map(|l| if l.trim().is_empty() { "" } else { &l[cut..] })
+        .collect();
+    kept.join("\n").trim_matches('\n').to_string()
+}
+
+/// What the readers' tests compare.
+#[cfg(test)]
+pub(super) mod testing {
+    use super::{Group, Part};
+
+    pub fn prose(s: &str) -> Part {
+        Part::Prose(s.into())
+    }
+
+    pub fn code(s: &str) -> Part {
+        Part::Code(s.into())
+    }
+
+    /// (heading path, parts) of each passage.
+    pub fn paths_and_parts(groups: Vec<Group>) -> Vec<(String, Vec<Part>)> {
+        groups
+            .into_iter()
+            .map(|g| {
+                let path: Vec<String> = g.headings.into_iter().map(|(_, h)| h).collect();
+                (path.join(" › "), g.parts)
+            })
+            .collect()
+    }
+}

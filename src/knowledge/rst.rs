@@ -10,7 +10,7 @@
 //! as docutils does; this reads the block structure docs are written in.
 
 use super::Document;
-use super::passages::{Part, Passages, row_parts};
+use super::passages::{Part, Passages, dedent, indent, row_parts};
 use crate::text;
 
 /// Directives whose content is prose, shown as written (their title, when they
@@ -161,14 +161,6 @@ fn is_table_border(line: &str) -> bool {
     line.starts_with("==") && line.chars().all(|c| c == '=' || c == ' ')
 }
 
-/// The indentation of `line`: its leading spaces and tabs (bytes, so that
-/// cutting there never splits a character).
-fn indent(line: &str) -> usize {
-    line.bytes()
-        .take_while(|&b| b == b' ' || b == b'\t')
-        .count()
-}
-
 /// The end of the block of lines from `from` indented more than `than`
 /// (blank lines inside it included, trailing ones not).
 fn indented_end(lines: &[&str], from: usize, than: usize) -> usize {
@@ -186,21 +178,6 @@ fn indented_end(lines: &[&str], from: usize, than: usize) -> usize {
         end = i;
     }
     end
-}
-
-/// `lines` without the indentation they share, as one text.
-fn dedent(lines: &[&str]) -> String {
-    let cut = lines
-        .iter()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| indent(l))
-        .min()
-        .unwrap_or(0);
-    let kept: Vec<&str> = lines
-        .iter()
-        .map(|l| if l.trim().is_empty() { "" } else { &l[cut..] })
-        .collect();
-    kept.join("\n").trim_matches('\n').to_string()
 }
 
 /// Reads the blocks of `lines` (the 0-based line `base` of the page first).
@@ -654,25 +631,11 @@ fn interpreted(at: &str) -> Option<(String, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn prose(s: &str) -> Part {
-        Part::Prose(s.into())
-    }
-
-    fn code(s: &str) -> Part {
-        Part::Code(s.into())
-    }
+    use crate::knowledge::passages::testing::{code, paths_and_parts, prose};
 
     /// (heading path, parts) of each passage of `page`.
     fn read(page: &str) -> Vec<(String, Vec<Part>)> {
-        document(page)
-            .groups
-            .into_iter()
-            .map(|g| {
-                let path: Vec<String> = g.headings.into_iter().map(|(_, h)| h).collect();
-                (path.join(" › "), g.parts)
-            })
-            .collect()
+        paths_and_parts(document(page).groups)
     }
 
     #[test]
