@@ -700,16 +700,22 @@ impl Snapshot {
     /// The snippet of an indexed document, if the knowledge in memory holds it.
     pub fn snippet_in_memory(&self, addr: tantivy::DocAddress) -> Option<SharedSnippet> {
         let m = &self.in_memory;
-        let key = m
-            .keys
-            .get(addr.segment_ord as usize)?
-            .as_ref()?
-            .first(addr.doc_id)?;
-        let &(f, i) = m.by_key.get(&key)?;
+        let &(f, i) = m.by_key.get(&self.doc_key(addr)?)?;
         Some(SharedSnippet {
             file: m.files[f as usize].clone(),
             index: i as usize,
         })
+    }
+
+    /// The [`snippet_key`] of an indexed document: the same for the same
+    /// snippet in every build, where its address depends on which indexing
+    /// thread took it.
+    pub fn doc_key(&self, addr: tantivy::DocAddress) -> Option<u64> {
+        self.in_memory
+            .keys
+            .get(addr.segment_ord as usize)?
+            .as_ref()?
+            .first(addr.doc_id)
     }
 
     /// Reads a snippet from the document store.

@@ -856,4 +856,41 @@ mod tests {
         }
         assert!(checked > 500, "{checked}");
     }
+
+    /// Passages that tie are re-scored by their content's key, never by where
+    /// indexing put them: the forty rows of a table score the same for a word
+    /// they all hold, and the same two dozen of them must be candidates in every
+    /// build of the index.
+    #[test]
+    fn candidates_that_tie_are_chosen_by_content_not_by_index_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        std::fs::create_dir_all(&k).unwrap();
+        let rows: String = (0..40).map(|i| format!("| p{i:02} | shared |\n")).collect();
+        std::fs::write(
+            k.join("table.md"),
+            format!("# Table\n\n| Name | Note |\n| --- | --- |\n{rows}"),
+        )
+        .unwrap();
+        let engine = Engine::open(&SearchSettings::new(&k, None)).unwrap();
+        let snap = engine.snapshot();
+        let q = snap.question("shared", None).unwrap();
+        let hits = retrieve::candidates(&snap, &q, None).unwrap();
+        assert_eq!(hits.len(), 24);
+        assert!(hits.iter().all(|h| h.0 == hits[0].0), "{hits:?}");
+        let got: Vec<u64> = hits.iter().map(|h| snap.doc_key(h.1).unwrap()).collect();
+        let all = snap
+            .searcher
+            .search(&AllQuery, &TopDocs::with_limit(100).order_by_score())
+            .unwrap();
+        let mut want: Vec<u64> = all
+            .iter()
+            .filter(|(_, a)| snap.snippet(*a).unwrap().text.contains("shared"))
+            .map(|(_, a)| snap.doc_key(*a).unwrap())
+            .collect();
+        assert_eq!(want.len(), 40);
+        want.sort();
+        want.truncate(24);
+        assert_eq!(got, want);
+    }
 }

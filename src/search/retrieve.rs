@@ -40,9 +40,46 @@ pub(super) fn candidates(
         return Ok(Vec::new());
     }
     let query = tantivy_query(snapshot, q, collections);
-    Ok(snapshot
-        .searcher
-        .search(&*query, &TopDocs::with_limit(CANDIDATES).order_by_score())?)
+    // Equal scores are common (the rows of one table, pages repeating a
+    // paragraph); ordered by document address they would change with every
+    // build, and so would which of them are re-scored. So every passage tied
+    // with the last candidate is fetched, and ties are ordered by content.
+    let mut limit = CANDIDATES + TIE_MARGIN;
+    let mut hits = loop {
+        let mut hits = snapshot
+            .searcher
+            .search(&*query, &TopDocs::with_limit(limit).order_by_score())?;
+        for hit in &mut hits {
+            hit.0 = steady(hit.0);
+        }
+        let tied_past_the_end =
+            hits.len() == limit && hits[limit - 1].0 == hits[CANDIDATES - 1].0;
+        if !tied_past_the_end || limit >= MAX_TIED {
+            break hits;
+        }
+        limit *= 4;
+    };
+    let key = |addr| snapshot.doc_key(addr).unwrap_or(u64::MAX);
+    hits.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| key(a.1).cmp(&key(b.1))));
+    hits.truncate(CANDIDATES);
+    Ok(hits)
+}
+
+/// Candidates fetched beyond [`CANDIDATES`], so that passages tied at the
+/// cut are chosen by their content, not by where indexing put them.
+const TIE_MARGIN: usize = 8;
+/// Most passages fetched to find every one tied at the cut: past this many
+/// equal scores, which of them are re-scored follows the index's order.
+const MAX_TIED: usize = 2048;
+
+/// A BM25 score without its last bits: tantivy sums a passage's term scores
+/// in an order that follows its segment's posting lists, so one passage
+/// scores a few ulps apart from one build to the next, which was enough to
+/// reorder passages that tie (measured: the same question's fourth passage
+/// differed between two runs of the same binary over the same files).
+fn steady(score: f32) -> f32 {
+    const STEP: f32 = 1.0 / 4096.0;
+    (score / STEP).round() * STEP
 }
 
 /// The units that pick candidates: not the very common ones when the question
