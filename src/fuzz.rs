@@ -21,21 +21,23 @@ pub const TARGETS: &[(&str, Target)] = &[
 ];
 
 /// One knowledge file: the first byte picks its kind (Markdown, HTML, text,
-/// the synonyms file, reStructuredText, AsciiDoc) and strictness, the rest is
-/// its text.
+/// the synonyms file, reStructuredText, AsciiDoc, a Jupyter notebook) and
+/// strictness, the rest is its text.
 pub fn knowledge_file(data: &[u8]) {
     let Some((&pick, rest)) = data.split_first() else {
         return;
     };
     let text = String::from_utf8_lossy(rest);
-    // Bit 8 turns Markdown into reStructuredText and text into AsciiDoc, so
-    // the corpus saved before those formats keeps its meaning.
+    // Bit 8 turns Markdown into reStructuredText, text into AsciiDoc and the
+    // synonyms file into a notebook, so the corpus saved before those formats
+    // keeps its meaning where bit 8 is clear.
     let name = match (pick % 4, pick & 8 != 0) {
         (0, false) => "page.md",
         (0, true) => "page.rst",
         (1, _) => "page.html",
         (2, false) => "page.txt",
         (2, true) => "page.adoc",
+        (3, true) => "page.ipynb",
         _ => "synonyms.toml",
     };
     if name == knowledge::SYNONYMS_FILE {

@@ -31,6 +31,7 @@ mod front_matter;
 pub(crate) mod git;
 mod html;
 mod markdown;
+mod notebook;
 mod passages;
 mod rst;
 
@@ -85,6 +86,8 @@ pub enum ProblemKind {
     NoSnippets,
     DuplicateId(String),
     Synonyms(String),
+    /// A `.ipynb` file that is not a notebook's JSON.
+    Notebook(String),
     LongParagraph(usize),
     BadLink(String),
     FutureDate(String),
@@ -115,6 +118,7 @@ impl fmt::Display for ProblemKind {
             ),
             ProblemKind::DuplicateId(id) => write!(f, "duplicate snippet id `{id}`"),
             ProblemKind::Synonyms(e) => write!(f, "synonyms: {e}"),
+            ProblemKind::Notebook(e) => write!(f, "{e}"),
             ProblemKind::LongParagraph(n) => write!(
                 f,
                 "paragraph of {n} characters (over {MAX_SNIPPET_CHARS}): it is cut into several snippets at sentence ends; split it where the meaning allows"
@@ -843,6 +847,8 @@ pub(crate) enum Format {
     Rst,
     /// AsciiDoc (Antora, Asciidoctor).
     Adoc,
+    /// A Jupyter notebook, read as the Markdown its cells make.
+    Notebook,
 }
 
 impl Format {
@@ -860,6 +866,7 @@ impl Format {
             "txt" => Some(Format::Text),
             "rst" => Some(Format::Rst),
             "adoc" | "asciidoc" => Some(Format::Adoc),
+            "ipynb" => Some(Format::Notebook),
             _ => None,
         }
     }
@@ -884,7 +891,7 @@ impl Document {
     /// The passages of a page's `body` (its text after any front matter).
     fn parse(format: Format, body: &str) -> Document {
         match format {
-            Format::Markdown => Document {
+            Format::Markdown | Format::Notebook => Document {
                 title: None,
                 groups: markdown::groups(body),
             },
@@ -916,6 +923,13 @@ pub(crate) fn parse_file(
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let format = Format::of(file).unwrap_or(Format::Markdown);
+    let notebook = match format {
+        Format::Notebook => {
+            Some(notebook::markdown(text).map_err(|(l, e)| err(l, ProblemKind::Notebook(e)))?)
+        }
+        _ => None,
+    };
+    let text = notebook.as_ref().map_or(text, |n| n.text.as_str());
     // A page of reStructuredText may open with a title overlined by "---".
     let (meta, body, body_start) = if matches!(format, Format::Html | Format::Rst) {
         (front_matter::Meta::default(), text, 0)
@@ -952,7 +966,12 @@ pub(crate) fn parse_file(
         meta: &meta,
         body_line,
     };
-    let snippets = page.snippets(doc.groups);
+    let mut snippets = page.snippets(doc.groups);
+    if let Some(notebook) = &notebook {
+        for s in &mut snippets {
+            s.line = notebook.line(s.line);
+        }
+    }
     if snippets.is_empty() && options.strict {
         return Err(err(body_line, ProblemKind::NoSnippets));
     }
@@ -1226,14 +1245,24 @@ fn lint(
 /// files alone and pass.
 fn link_ok(path: &Path, dest: &str) -> bool {
     if let Some((scheme, rest)) = dest.split_once(':').filter(|(s, _)| !s.contains('/')) {
-        return match scheme.to_ascii_lowercase().as_str() {
+        let scheme = scheme.to_ascii_lowercase();
+        return match scheme.as_str() {
             "http" | "https" => rest.starts_with("//") && rest.len() > 2,
             "mailto" => rest.contains('@'),
-            _ => false,
+            "javascript" | "vbscript" | "data" => false,
+            // A typo of the above ("htps:"); any other scheme is the site
+            // generator's or an app's: MyST's `inv:` and `project:`, `tel:`,
+            // or a label written with a colon (`content:references`).
+            s => !["http", "https", "mailto"]
+                .iter()
+                .any(|known| crate::text::edit_distance(s, known) <= 1),
         };
     }
     let target = dest.split(['#', '?']).next().unwrap_or("");
-    if target.is_empty() || target.starts_with('/') || target.contains("{{") {
+    // A bare name (`genindex`, `install-fig`) is a label or a page's address
+    // in the site (MyST, Sphinx, Docusaurus), not a file beside this one.
+    let bare = !target.contains(['.', '/', '\\']);
+    if target.is_empty() || bare || target.starts_with('/') || target.contains("{{") {
         return true;
     }
     let Some(dir) = path.parent() else {
@@ -1601,6 +1630,60 @@ mod tests {
     }
 
     #[test]
+    fn notebooks_are_read_as_the_markdown_of_their_cells() {
+        let nb = r###"{
+ "cells": [
+  {
+   "cell_type": "markdown",
+   "metadata": {},
+   "source": [
+    "# Plotting sales\n",
+    "\n",
+    "## Monthly totals\n",
+    "\n",
+    "Group the orders by month with `resample`:"
+   ]
+  },
+  {
+   "cell_type": "code",
+   "metadata": {},
+   "outputs": [],
+   "source": [
+    "monthly = orders.resample(\"M\").sum()"
+   ]
+  }
+ ],
+ "metadata": {"kernelspec": {"language": "python"}},
+ "nbformat": 4
+}"###;
+        let (info, s) =
+            parse_file("k/sales.ipynb", "sales", "", nb, &ParseOptions::default()).unwrap();
+        assert_eq!(info.title, "Plotting sales");
+        assert_eq!(s.len(), 1, "{s:#?}");
+        assert_eq!(&*s[0].heading, "Monthly totals");
+        assert_eq!(
+            s[0].text,
+            "Group the orders by month with resample:\n\nmonthly = orders.resample(\"M\").sum()"
+        );
+        assert_eq!(s[0].code.len(), 1);
+        assert_eq!(s[0].line, 11, "the line of the cell's text in the file");
+        let bad = parse_file(
+            "k/x.ipynb",
+            "x",
+            "",
+            "{\n \"cells\": [\n",
+            &ParseOptions::default(),
+        )
+        .unwrap_err();
+        assert_eq!(bad.line, 3);
+        assert!(
+            bad.to_string()
+                .starts_with("k/x.ipynb:3: not a Jupyter notebook: EOF"),
+            "{bad}"
+        );
+    }
+
+    #[test]
     fn files_of_formats_not_read_are_counted_by_extension() {
         let dir = tempfile::tempdir().unwrap();
         let k = dir.path();
@@ -1725,7 +1808,7 @@ mod tests {
         std::fs::write(dir.path().join("other.md"), "x").unwrap();
         let long = "word ".repeat(200);
         let text = format!(
-            "+++\ntitle = \"x\"\nsource = \"y\"\npublished = 2999-01-01\n+++\n\n{long}\n\nSee [a](https://example.org), [b](other.md#top), [c](mailto:a@b.org).\n\nBut [d](missing.md), [e](javascript:alert(1)) and [f](http:nowhere).\n"
+            "+++\ntitle = \"x\"\nsource = \"y\"\npublished = 2999-01-01\n+++\n\n{long}\n\nSee [a](https://example.org), [b](other.md#top), [c](mailto:a@b.org).\n\nBut [d](missing.md), [e](javascript:alert(1)) and [f](http:nowhere).\n\nNot [g](inv:myst#index), [h](install-fig), [i](tel:+4930) but [j](htps://a.org) and [k](img/x.png).\n"
         );
         let path = dir.path().join("x.md");
         let got: Vec<(usize, String)> = lint(
@@ -1739,12 +1822,14 @@ mod tests {
         .map(|e| (e.line, e.kind.to_string()))
         .collect();
         let lines: Vec<usize> = got.iter().map(|g| g.0).collect();
-        assert_eq!(lines, [4, 7, 11, 11, 11], "{got:#?}");
+        assert_eq!(lines, [4, 7, 11, 11, 11, 13, 13], "{got:#?}");
         assert!(got[0].1.contains("future"));
         assert!(got[1].1.contains("paragraph of 999 characters"));
         assert!(got[2].1.contains("`missing.md`"));
         assert!(got[3].1.contains("javascript:"));
         assert!(got[4].1.contains("http:nowhere"));
+        assert!(got[5].1.contains("htps://a.org"));
+        assert!(got[6].1.contains("img/x.png"));
     }
 
     #[test]

@@ -52,8 +52,7 @@ pub(super) fn candidates(
         for hit in &mut hits {
             hit.0 = steady(hit.0);
         }
-        let tied_past_the_end =
-            hits.len() == limit && hits[limit - 1].0 == hits[CANDIDATES - 1].0;
+        let tied_past_the_end = hits.len() == limit && hits[limit - 1].0 == hits[CANDIDATES - 1].0;
         if !tied_past_the_end || limit >= MAX_TIED {
             break hits;
         }
