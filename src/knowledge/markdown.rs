@@ -91,7 +91,8 @@ enum Sink {
 
 /// Walks the Markdown `body` and returns its passages, with headings and lines.
 pub(super) fn groups(body: &str) -> Vec<Group> {
-    let body = &*mkdocs_blocks(body);
+    let myst = super::myst::plain(body);
+    let body = &*mkdocs_blocks(&myst);
     let mut walk = Walk::new(body);
     // Heading attributes (`## Setup {#setup}`) are anchors, not words; GFM alerts
     // (`> [!NOTE]`) are markup.
@@ -555,7 +556,9 @@ fn strip_admonition_fences(paragraph: &str) -> (std::borrow::Cow<'_, str>, Optio
             .trim_start_matches('[')
             .trim_end_matches(']')
             .trim();
-        if i == 0 && !named.is_empty() {
+        // Pandoc's fenced divs (Quarto's `::: {.callout-tip}`) name
+        // classes, not a title.
+        if i == 0 && !named.is_empty() && !named.starts_with('{') {
             title = Some(text::fold_whitespace(named));
         }
     }
@@ -1015,6 +1018,18 @@ mod tests {
             (
                 "See {% include note.html %}the [[setup#Ports|ports]] and [[FAQ]].[^1]\n\n[^1]: A note.\n",
                 &[&[prose("See the ports and FAQ.")], &[prose("A note.")]],
+            ),
+            (
+                "::: {.callout-tip}\nUse a venv.\n:::\n",
+                &[&[prose("Use a venv.")]],
+            ),
+            // MyST: a note is prose, a code cell code without its options.
+            (
+                "Build it:\n\n```{code-cell} python\n:tags: [hide-input]\nbuild()\n```\n\n```{note}\nIt takes {term}`a minute <minute>`.\n```\n",
+                &[
+                    &[prose("Build it:"), Part::Code("build()".into())],
+                    &[prose("It takes a minute.")],
+                ],
             ),
             (
                 "Import the data first.\n\nexport KEY before you run it\n",

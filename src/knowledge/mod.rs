@@ -31,6 +31,7 @@ mod front_matter;
 pub(crate) mod git;
 mod html;
 mod markdown;
+mod myst;
 mod notebook;
 mod passages;
 mod rst;
@@ -861,7 +862,8 @@ impl Format {
         }
         let ext = lower.rsplit_once('.').map(|(_, e)| e)?;
         match ext {
-            "md" | "markdown" | "mdx" => Some(Format::Markdown),
+            // R Markdown and Quarto pages are Markdown with code chunks.
+            "md" | "markdown" | "mdx" | "rmd" | "qmd" => Some(Format::Markdown),
             "html" | "htm" => Some(Format::Html),
             "txt" => Some(Format::Text),
             "rst" => Some(Format::Rst),

@@ -1,0 +1,439 @@
+//! MyST Markdown (Jupyter Book, Sphinx's myst-parser) → the Markdown the
+//! Markdown reader knows, line for line; R Markdown's and Quarto's code
+//! chunks (```` ```{r} ````) are code in their language. A directive fenced as code
+//! (```` ```{note} ````, `:::{admonition} Title`) whose content is prose
+//! becomes a container (`:::note`, `:::admonition[Title]`), so its text is
+//! read as text, not as a code block; a code directive (`{code-block} python`,
+//! `{code-cell}`) becomes a code fence in its language; directives that hold
+//! no knowledge (`{toctree}`, `{image}`, `{bibliography}`, `{eval-rst}`) are
+//! left out. Directive options (`:tags: [hide-input]`, a `---` block of them)
+//! are not content. Roles keep their text (`` {ref}`the setup <setup>` ``
+//! reads "the setup"); target labels (`(setup)=`), `%` comments and `+++`
+//! block breaks are markup.
+
+use std::borrow::Cow;
+
+/// Directives whose content is code.
+const CODE: &[&str] = &[
+    "code-block",
+    "code",
+    "sourcecode",
+    "code-cell",
+    "math",
+    "mermaid",
+    "graphviz",
+    "jupyter-execute",
+    "ipython",
+    "doctest",
+    "testcode",
+    "testoutput",
+    // R Markdown's and Quarto's code chunks (```` ```{r} ````, ```` ```{python} ````).
+    "r",
+    "python",
+    "julia",
+    "bash",
+    "sh",
+    "sql",
+    "ojs",
+    "js",
+    "stan",
+    "rcpp",
+    "dot",
+];
+
+/// Directives that hold no knowledge of their own, left out with their
+/// content.
+const SKIP: &[&str] = &[
+    "toctree",
+    "tableofcontents",
+    "image",
+    "include",
+    "literalinclude",
+    "bibliography",
+    "raw",
+    "eval-rst",
+    "eval-sphinx",
+    "index",
+    "contents",
+    "glue",
+    "meta",
+    "autoclass",
+    "automodule",
+    "autofunction",
+    "automethod",
+];
+
+/// Longest role name looked for (`{py:attr}`, `{glue:figure}`).
+const MAX_ROLE_NAME: usize = 40;
+
+/// Whether `body` uses MyST's syntax at all: the pass is skipped otherwise,
+/// and `%` or `+++` lines are taken for MyST's markup only on such pages.
+fn is_myst(body: &str) -> bool {
+    ["```{", "~~~{", ":::{", ")=\n"]
+        .iter()
+        .any(|m| body.contains(m))
+        || body.match_indices("}`").any(|(at, _)| {
+            // `{name}` right before, not inside inline code (`` `{x}` ``).
+            let bytes = body.as_bytes();
+            let start = at.saturating_sub(MAX_ROLE_NAME + 1);
+            let Some(open) = bytes[start..at].iter().rposition(|&b| b == b'{') else {
+                return false;
+            };
+            let open = start + open;
+            let name = &bytes[open + 1..at];
+            !name.is_empty()
+                && name
+                    .iter()
+                    .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':' | b'.'))
+                && (open == 0 || bytes[open - 1] != b'`')
+        })
+}
+
+/// What a directive's content is read as.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Prose,
+    Code,
+    Skip,
+}
+
+/// A directive open around the line being read.
+struct Open {
+    fence: String,
+    kind: Kind,
+}
+
+/// `body` with MyST's directives, roles, labels and comments made plain
+/// Markdown; `body` itself when it uses none. Lines stay where they are.
+pub(super) fn plain(body: &str) -> Cow<'_, str> {
+    if !is_myst(body) {
+        return body.into();
+    }
+    let mut lines: Vec<Cow<'_, str>> = body.lines().map(Into::into).collect();
+    let mut open: Vec<Open> = Vec::new();
+    // A plain code fence open (its fence): nothing in it is MyST.
+    let mut code: Option<String> = None;
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i].clone();
+        let indent = &line[..line.len() - line.trim_start().len()];
+        let t = line.trim();
+        if let Some(fence) = &code {
+            if closes(t, fence) {
+                code = None;
+            }
+            i += 1;
+            continue;
+        }
+        let skipping = open.last().is_some_and(|o| o.kind == Kind::Skip);
+        if let Some(top) = open.last()
+            && closes(t, &top.fence)
+        {
+            let top = open.pop().expect("a directive is open");
+            lines[i] = match top.kind {
+                Kind::Prose => format!("{indent}:::").into(),
+                Kind::Code | Kind::Skip => "".into(),
+            };
+            i += 1;
+            continue;
+        }
+        if let Some((fence, name, args)) = directive(t) {
+            let kind = kind_of(name);
+            let options = options_after(&lines, i + 1);
+            for l in &mut lines[i..i + options] {
+                *l = "".into();
+            }
+            let at = i + options;
+            if skipping || kind == Kind::Skip {
+                lines[at] = "".into();
+                open.push(Open {
+                    fence,
+                    kind: Kind::Skip,
+                });
+            } else if kind == Kind::Code {
+                // The code fence opens where the options end, so they are
+                // not code.
+                let language = match args.split_whitespace().next() {
+                    Some(language) => language,
+                    // A chunk (```` ```{r} ````) is named for its language.
+                    None if name.len() <= 5 => name,
+                    None => "",
+                };
+                if !fence.starts_with(':') {
+                    lines[at] = format!("{indent}{fence}{language}").into();
+                    code = Some(fence);
+                    i = at + 1;
+                    continue;
+                }
+                // A `:::` fence would close nothing as code: it becomes a
+                // backtick fence, up to its own `:::`.
+                lines[at] = format!("{indent}````{language}").into();
+                let end = (at + 1..lines.len()).find(|&k| closes(lines[k].trim(), &fence));
+                i = match end {
+                    Some(k) => {
+                        lines[k] = format!("{indent}````").into();
+                        k + 1
+                    }
+                    None => lines.len(),
+                };
+                continue;
+            } else {
+                let title = if name == "figure" { "" } else { args.trim() };
+                lines[at] = if title.is_empty() {
+                    format!("{indent}:::{name}")
+                } else {
+                    format!("{indent}:::{name}[{}]", roles(title))
+                }
+                .into();
+                open.push(Open {
+                    fence,
+                    kind: Kind::Prose,
+                });
+            }
+            i = at + 1;
+            continue;
+        }
+        if skipping {
+            lines[i] = "".into();
+        } else if let Some(fence) = code_fence(t) {
+            code = Some(fence);
+        } else if is_markup(t) {
+            lines[i] = "".into();
+        } else if t.contains("}`") {
+            lines[i] = roles(&line).into_owned().into();
+        }
+        i += 1;
+    }
+    let mut out = lines.join("\n");
+    if body.ends_with('\n') {
+        out.push('\n');
+    }
+    out.into()
+}
+
+/// The opening of a directive: its fence (three or more backticks, tildes or
+/// colons), name and arguments (`` ```{code-block} python `` → "```",
+/// "code-block", "python").
+fn directive(t: &str) -> Option<(String, &str, &str)> {
+    let c = t.chars().next().filter(|c| matches!(c, '`' | '~' | ':'))?;
+    let fence: String = t.chars().take_while(|&d| d == c).collect();
+    if fence.len() < 3 {
+        return None;
+    }
+    let rest = t[fence.len()..].strip_prefix('{')?;
+    let (name, args) = rest.split_once('}')?;
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'));
+    valid.then_some((fence, name, args))
+}
+
+fn kind_of(name: &str) -> Kind {
+    let base = name.rsplit(':').next().unwrap_or(name);
+    if CODE.contains(&name) || CODE.contains(&base) {
+        Kind::Code
+    } else if SKIP.contains(&name) || SKIP.contains(&base) || name.starts_with("glue:") {
+        Kind::Skip
+    } else {
+        Kind::Prose
+    }
+}
+
+/// How many lines from `from` are a directive's options: `:key: value` lines,
+/// or a block of them between `---` lines.
+fn options_after(lines: &[Cow<'_, str>], from: usize) -> usize {
+    let t = |k: usize| lines.get(k).map(|l| l.trim()).unwrap_or("");
+    if t(from) == "---" {
+        let end = (from + 1..lines.len().min(from + 64)).find(|&k| t(k) == "---");
+        return end.map_or(0, |e| e + 1 - from);
+    }
+    (from..lines.len())
+        .take_while(|&k| {
+            let l = t(k);
+            l.len() > 2
+                && l.starts_with(':')
+                && l[1..]
+                    .split_once(':')
+                    .is_some_and(|(key, _)| !key.is_empty() && !key.contains(' '))
+        })
+        .count()
+}
+
+/// Whether `t` closes a block opened by `fence`: the same character, at least
+/// as many, and nothing else.
+fn closes(t: &str, fence: &str) -> bool {
+    let c = fence.chars().next().unwrap_or('`');
+    t.len() >= fence.len() && t.chars().all(|d| d == c)
+}
+
+/// A plain code fence's opener (```` ```python ````): the fence.
+fn code_fence(t: &str) -> Option<String> {
+    let c = t.chars().next().filter(|c| matches!(c, '`' | '~'))?;
+    let fence: String = t.chars().take_while(|&d| d == c).collect();
+    (fence.len() >= 3).then_some(fence)
+}
+
+/// A target label (`(setup)=`), a `%` comment or a `+++` block break.
+fn is_markup(t: &str) -> bool {
+    (t.starts_with('(') && t.ends_with(")=") && !t[1..t.len() - 2].contains([' ', '(', ')']))
+        || t.starts_with('%')
+        || t.starts_with("+++")
+}
+
+/// `line` with each role (`` {ref}`text <target>` ``, `` {term}`MyST` ``) as
+/// its text: the text before a `<target>`, or the target without `~`/`!`.
+/// Inline code (`` `{note}` ``) is left as it is.
+fn roles(line: &str) -> Cow<'_, str> {
+    if !line.contains("}`") {
+        return line.into();
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(at) = rest.find(['{', '`']) {
+        out.push_str(&rest[..at]);
+        let here = &rest[at..];
+        if here.starts_with('`') {
+            // Inline code: copied up to its closing run of backticks.
+            let run = here.len() - here.trim_start_matches('`').len();
+            let ticks = &here[..run];
+            match here[run..].find(ticks) {
+                Some(end) => {
+                    out.push_str(&here[..run + end + run]);
+                    rest = &here[run + end + run..];
+                }
+                None => {
+                    out.push_str(ticks);
+                    rest = &here[run..];
+                }
+            }
+            continue;
+        }
+        // A role's name is short: looked for near the brace only, so a line
+        // of braces costs no more than its length.
+        let mut end = here.len().min(1 + MAX_ROLE_NAME + 2);
+        while !here.is_char_boundary(end) {
+            end -= 1;
+        }
+        let near = &here[1..end];
+        let name_len = near.find("}`").filter(|&n| {
+            n > 0
+                && near[..n]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+        });
+        let after = name_len.map(|n| &here[1 + n + 2..]);
+        match after.and_then(|a| a.find('`').map(|end| (a, end))) {
+            Some((after, end)) => {
+                out.push_str(&role_text(&after[..end]));
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = &here[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out.into()
+}
+
+/// What a role shows: `text <target>` → "text"; `~a.b.c` → "c"; else as written.
+fn role_text(inner: &str) -> String {
+    let inner = inner.trim();
+    if let Some(text) = inner
+        .strip_suffix('>')
+        .and_then(|s| s.rsplit_once('<'))
+        .map(|(text, _)| text.trim())
+        .filter(|t| !t.is_empty())
+    {
+        return text.to_string();
+    }
+    match inner.strip_prefix('~') {
+        Some(path) => path.rsplit('.').next().unwrap_or(path).to_string(),
+        None => inner.trim_start_matches('!').to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directives_become_containers_code_or_nothing_line_for_line() {
+        let table: &[(&str, &str)] = &[
+            // A prose directive: a container, its options gone.
+            (
+                "```{note}\n:class: dropdown\nRun `jb build`.\n```\n",
+                "\n:::note\nRun `jb build`.\n:::\n",
+            ),
+            (
+                ":::{admonition} Upgrading from `panels`\nUse sphinx-design.\n:::\n",
+                ":::admonition[Upgrading from `panels`]\nUse sphinx-design.\n:::\n",
+            ),
+            // A code directive: a fence in its language, after its options.
+            (
+                "```{code-cell} ipython3\n:tags: [hide-input]\n\nprint(1)\n```\n",
+                "\n```ipython3\n\nprint(1)\n```\n",
+            ),
+            (
+                "```{code-block} yaml\n---\nlineno-start: 1\n---\nkey: 1\n```\n",
+                "\n\n\n```yaml\nkey: 1\n```\n",
+            ),
+            (
+                ":::{code-block} bash\njb build .\n:::\nAfter.\n",
+                "````bash\njb build .\n````\nAfter.\n",
+            ),
+            // Nothing of a directive that holds no knowledge.
+            (
+                "```{toctree}\n:maxdepth: 2\nintro\n```\nText.\n",
+                "\n\n\n\nText.\n",
+            ),
+            // Nested: a tab set of tab items.
+            (
+                "````{tab-set}\n```{tab-item} Linux\npip install x\n```\n````\n",
+                ":::tab-set\n:::tab-item[Linux]\npip install x\n:::\n:::\n",
+            ),
+            // A plain code fence is left alone, MyST inside it too.
+            (
+                "````md\n```{note}\nx\n```\n````\n(label)=\n",
+                "````md\n```{note}\nx\n```\n````\n\n",
+            ),
+            // Labels, comments and block breaks are markup; roles keep their text.
+            (
+                "(setup)=\n% a comment\n+++\nSee {ref}`the setup <setup>` and {term}`MyST`, not `{note}`.\n",
+                "\n\n\nSee the setup and MyST, not `{note}`.\n",
+            ),
+            // R Markdown and Quarto chunks are code.
+            ("```{r}\nplot(x)\n```\n", "```r\nplot(x)\n```\n"),
+            // A page with no MyST is returned as is, inline code with braces too.
+            ("% of users\n+++\n", "% of users\n+++\n"),
+            (
+                "Use `{x}` here.\n% of users\n",
+                "Use `{x}` here.\n% of users\n",
+            ),
+        ];
+        for &(myst, want) in table {
+            let got = plain(myst);
+            assert_eq!(got, want, "{myst:?}");
+            assert_eq!(got.lines().count(), myst.lines().count(), "{myst:?}");
+        }
+    }
+
+    #[test]
+    fn roles_show_their_text() {
+        let table: &[(&str, &str)] = &[
+            ("{doc}`intro`", "intro"),
+            ("{py:func}`~jupyter_book.cli.build`", "build"),
+            ("{download}`this notebook <./nb.ipynb>`", "this notebook"),
+            ("{ref}`<setup>`", "<setup>"),
+            ("a {b} `c` {d}`e`", "a {b} `c` e"),
+            ("``{x}`y`` {x}`y`", "``{x}`y`` y"),
+            ("{bad role}`x`", "{bad role}`x`"),
+            ("{x}`unclosed", "{x}`unclosed"),
+        ];
+        for &(line, want) in table {
+            assert_eq!(roles(line), want, "{line}");
+        }
+    }
+}
