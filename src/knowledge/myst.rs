@@ -109,106 +109,134 @@ pub(super) fn plain(body: &str) -> Cow<'_, str> {
     if !is_myst(body) {
         return body.into();
     }
-    let mut lines: Vec<Cow<'_, str>> = body.lines().map(Into::into).collect();
-    let mut open: Vec<Open> = Vec::new();
-    // A plain code fence open (its fence): nothing in it is MyST.
-    let mut code: Option<String> = None;
+    let mut pass = Pass {
+        lines: body.lines().map(Into::into).collect(),
+        open: Vec::new(),
+        code: None,
+    };
     let mut i = 0;
-    while i < lines.len() {
-        let line = lines[i].clone();
+    while i < pass.lines.len() {
+        i = pass.line(i);
+    }
+    let mut out = pass.lines.join("\n");
+    if body.ends_with('\n') {
+        out.push('\n');
+    }
+    out.into()
+}
+
+/// The lines of a page being made plain, and what is open at the line read.
+struct Pass<'a> {
+    lines: Vec<Cow<'a, str>>,
+    /// Directives open, innermost last.
+    open: Vec<Open>,
+    /// A plain code fence open (its fence): nothing in it is MyST.
+    code: Option<String>,
+}
+
+impl Pass<'_> {
+    /// Reads line `i`; the next line to read.
+    fn line(&mut self, i: usize) -> usize {
+        let line = self.lines[i].clone();
         let indent = &line[..line.len() - line.trim_start().len()];
         let t = line.trim();
-        if let Some(fence) = &code {
+        if let Some(fence) = &self.code {
             if closes(t, fence) {
-                code = None;
+                self.code = None;
             }
-            i += 1;
-            continue;
+            return i + 1;
         }
-        let skipping = open.last().is_some_and(|o| o.kind == Kind::Skip);
-        if let Some(top) = open.last()
+        let skipping = self.open.last().is_some_and(|o| o.kind == Kind::Skip);
+        if let Some(top) = self.open.last()
             && closes(t, &top.fence)
         {
-            let top = open.pop().expect("a directive is open");
-            lines[i] = match top.kind {
+            self.lines[i] = match top.kind {
                 Kind::Prose => format!("{indent}:::").into(),
                 Kind::Code | Kind::Skip => "".into(),
             };
-            i += 1;
-            continue;
+            self.open.pop();
+            return i + 1;
         }
         if let Some((fence, name, args)) = directive(t) {
-            let kind = kind_of(name);
-            let options = options_after(&lines, i + 1);
-            for l in &mut lines[i..i + options] {
-                *l = "".into();
-            }
-            let at = i + options;
-            if skipping || kind == Kind::Skip {
-                lines[at] = "".into();
-                open.push(Open {
-                    fence,
-                    kind: Kind::Skip,
-                });
-            } else if kind == Kind::Code {
-                // The code fence opens where the options end, so they are
-                // not code.
+            let kind = if skipping { Kind::Skip } else { kind_of(name) };
+            return self.directive(i, indent, fence, (name, args), kind);
+        }
+        if skipping {
+            self.lines[i] = "".into();
+        } else if let Some(fence) = code_fence(t) {
+            self.code = Some(fence);
+        } else if is_markup(t) {
+            self.lines[i] = "".into();
+        } else if t.contains("}`") {
+            self.lines[i] = roles(&line).into_owned().into();
+        }
+        i + 1
+    }
+
+    /// Reads the directive opened at line `i` by `fence`, of `name` with
+    /// `args`, whose content is read as `kind`; the next line to read.
+    fn directive(
+        &mut self,
+        i: usize,
+        indent: &str,
+        fence: String,
+        (name, args): (&str, &str),
+        kind: Kind,
+    ) -> usize {
+        let options = options_after(&self.lines, i + 1);
+        for l in &mut self.lines[i..i + options] {
+            *l = "".into();
+        }
+        // What opens the content goes where the options end, so they are not
+        // content.
+        let at = i + options;
+        let opener: Cow<'_, str> = match kind {
+            Kind::Skip => "".into(),
+            Kind::Code => {
                 let language = match args.split_whitespace().next() {
                     Some(language) => language,
                     // A chunk (```` ```{r} ````) is named for its language.
                     None if name.len() <= 5 => name,
                     None => "",
                 };
-                if !fence.starts_with(':') {
-                    lines[at] = format!("{indent}{fence}{language}").into();
-                    code = Some(fence);
-                    i = at + 1;
-                    continue;
+                if fence.starts_with(':') {
+                    return self.colon_code(at, indent, &fence, language);
                 }
-                // A `:::` fence would close nothing as code: it becomes a
-                // backtick fence, up to its own `:::`.
-                lines[at] = format!("{indent}````{language}").into();
-                let end = (at + 1..lines.len()).find(|&k| closes(lines[k].trim(), &fence));
-                i = match end {
-                    Some(k) => {
-                        lines[k] = format!("{indent}````").into();
-                        k + 1
-                    }
-                    None => lines.len(),
-                };
-                continue;
-            } else {
-                let title = if name == "figure" { "" } else { args.trim() };
-                lines[at] = if title.is_empty() {
-                    format!("{indent}:::{name}")
-                } else {
-                    format!("{indent}:::{name}[{}]", roles(title))
-                }
-                .into();
-                open.push(Open {
-                    fence,
-                    kind: Kind::Prose,
-                });
+                format!("{indent}{fence}{language}").into()
             }
-            i = at + 1;
-            continue;
+            Kind::Prose => {
+                let title = if name == "figure" { "" } else { args.trim() };
+                if title.is_empty() {
+                    format!("{indent}:::{name}").into()
+                } else {
+                    format!("{indent}:::{name}[{}]", roles(title)).into()
+                }
+            }
+        };
+        self.lines[at] = opener.into_owned().into();
+        if kind == Kind::Code {
+            // Read as a plain code fence from here: nothing in it is MyST.
+            self.code = Some(fence);
+            return at + 1;
         }
-        if skipping {
-            lines[i] = "".into();
-        } else if let Some(fence) = code_fence(t) {
-            code = Some(fence);
-        } else if is_markup(t) {
-            lines[i] = "".into();
-        } else if t.contains("}`") {
-            lines[i] = roles(&line).into_owned().into();
+        self.open.push(Open { fence, kind });
+        at + 1
+    }
+
+    /// A code directive fenced by colons, opened at line `at`: a `:::` would
+    /// close nothing as code, so it becomes a backtick fence up to its own
+    /// `:::`. The next line to read.
+    fn colon_code(&mut self, at: usize, indent: &str, fence: &str, language: &str) -> usize {
+        self.lines[at] = format!("{indent}````{language}").into();
+        let end = (at + 1..self.lines.len()).find(|&k| closes(self.lines[k].trim(), fence));
+        match end {
+            Some(k) => {
+                self.lines[k] = format!("{indent}````").into();
+                k + 1
+            }
+            None => self.lines.len(),
         }
-        i += 1;
     }
-    let mut out = lines.join("\n");
-    if body.ends_with('\n') {
-        out.push('\n');
-    }
-    out.into()
 }
 
 /// The opening of a directive: its fence (three or more backticks, tildes or
