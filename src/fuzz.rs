@@ -21,20 +21,31 @@ pub const TARGETS: &[(&str, Target)] = &[
 ];
 
 /// One knowledge file: the first byte picks its kind (Markdown, HTML, text,
-/// the synonyms file, reStructuredText, AsciiDoc, a Jupyter notebook) and
-/// strictness, the rest is its text.
+/// the synonyms file, reStructuredText, AsciiDoc, a Jupyter notebook, a Word
+/// document) and strictness, the rest is its text (a Word document's bytes).
 pub fn knowledge_file(data: &[u8]) {
     let Some((&pick, rest)) = data.split_first() else {
         return;
     };
-    let text = String::from_utf8_lossy(rest);
-    // Bit 8 turns Markdown into reStructuredText, text into AsciiDoc and the
-    // synonyms file into a notebook, so the corpus saved before those formats
-    // keeps its meaning where bit 8 is clear.
+    // Bit 8 turns Markdown into reStructuredText, HTML into a Word document
+    // (unpacked as citebot does), text into AsciiDoc and the synonyms file into
+    // a notebook, so the corpus saved before those formats keeps its meaning
+    // where bit 8 is clear.
+    let docx;
+    let text = if pick % 4 == 1 && pick & 8 != 0 {
+        let Ok(markdown) = knowledge::docx::markdown(rest) else {
+            return;
+        };
+        docx = markdown;
+        std::borrow::Cow::Borrowed(docx.as_str())
+    } else {
+        String::from_utf8_lossy(rest)
+    };
     let name = match (pick % 4, pick & 8 != 0) {
         (0, false) => "page.md",
         (0, true) => "page.rst",
-        (1, _) => "page.html",
+        (1, false) => "page.html",
+        (1, true) => "page.docx",
         (2, false) => "page.txt",
         (2, true) => "page.adoc",
         (3, true) => "page.ipynb",

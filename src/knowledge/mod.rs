@@ -27,6 +27,7 @@ use crate::text;
 
 mod adoc;
 mod dates;
+pub(crate) mod docx;
 mod front_matter;
 pub(crate) mod git;
 mod html;
@@ -499,15 +500,19 @@ fn read_entry(
         line: 1,
         kind: ProblemKind::Unreadable(e.to_string()),
     })?;
-    // A NUL byte in the first few kilobytes is how git tells binary files too.
-    if bytes[..bytes.len().min(8000)].contains(&0) {
-        return Err(KnowledgeError {
-            file: shown,
-            line: 1,
-            kind: ProblemKind::Unreadable("not a text file: skipped".into()),
-        });
-    }
-    let text = String::from_utf8_lossy(&bytes);
+    let unreadable = |why: String| KnowledgeError {
+        file: shown.clone(),
+        line: 1,
+        kind: ProblemKind::Unreadable(why),
+    };
+    let text = if Format::of(&shown) == Some(Format::Docx) {
+        std::borrow::Cow::Owned(docx::markdown(&bytes).map_err(unreadable)?)
+    } else if bytes[..bytes.len().min(8000)].contains(&0) {
+        // A NUL byte in the first few kilobytes is how git tells binary files too.
+        return Err(unreadable("not a text file: skipped".into()));
+    } else {
+        String::from_utf8_lossy(&bytes)
+    };
     let parsed = parse_any(rel, &shown, &text, options);
     let warnings = match &parsed {
         Parsed::File(Ok((info, _))) if with_warnings => {
@@ -628,8 +633,8 @@ pub(crate) fn is_knowledge_file(path: &Path, root: &Path) -> bool {
 }
 
 /// How many files under `dir` are of a format citebot does not read, by
-/// extension (`.docx`; the file's name when it has none): a folder of Word
-/// files or notebooks would otherwise read as empty with no word of why.
+/// extension (`.pdf`; the file's name when it has none): a folder of PDFs or
+/// slides would otherwise read as empty with no word of why.
 pub(crate) fn unread_formats(dir: &Path) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
     let mut folders = vec![dir.to_path_buf()];
@@ -850,6 +855,8 @@ pub(crate) enum Format {
     Adoc,
     /// A Jupyter notebook, read as the Markdown its cells make.
     Notebook,
+    /// A Word document, read as the Markdown its paragraphs make.
+    Docx,
 }
 
 impl Format {
@@ -869,6 +876,7 @@ impl Format {
             "rst" => Some(Format::Rst),
             "adoc" | "asciidoc" => Some(Format::Adoc),
             "ipynb" => Some(Format::Notebook),
+            "docx" => Some(Format::Docx),
             _ => None,
         }
     }
@@ -893,7 +901,7 @@ impl Document {
     /// The passages of a page's `body` (its text after any front matter).
     fn parse(format: Format, body: &str) -> Document {
         match format {
-            Format::Markdown | Format::Notebook => Document {
+            Format::Markdown | Format::Notebook | Format::Docx => Document {
                 title: None,
                 groups: markdown::groups(body),
             },
@@ -1686,14 +1694,49 @@ mod tests {
     }
 
     #[test]
+    fn word_documents_are_read_and_a_broken_one_is_a_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        std::fs::create_dir_all(&k).unwrap();
+        let w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
+        let document = format!(
+            r#"<w:document xmlns:w="{w}"><w:body><w:p><w:pPr><w:pStyle w:val="Heading2"/></w:pPr><w:r><w:t>Expenses</w:t></w:r></w:p><w:p><w:r><w:t>Claims are paid within 14 days.</w:t></w:r></w:p></w:body></w:document>"#
+        );
+        let core = r#"<cp:coreProperties xmlns:cp="c" xmlns:dc="d" xmlns:dcterms="t"><dc:title>Finance policy</dc:title><dcterms:modified>2024-05-17T09:30:00Z</dcterms:modified></cp:coreProperties>"#;
+        std::fs::write(
+            k.join("policy.docx"),
+            docx::tests::docx(&[
+                ("word/document.xml", &document),
+                ("docProps/core.xml", core),
+            ]),
+        )
+        .unwrap();
+        std::fs::write(k.join("broken.docx"), b"PK\x03\x04 truncated").unwrap();
+        let kb = load(&k).unwrap();
+        let s: Vec<&Snippet> = kb.file_snippets.iter().flat_map(|f| f.iter()).collect();
+        assert_eq!(s.len(), 1, "{:#?}", kb.errors);
+        assert_eq!(s[0].text, "Claims are paid within 14 days.");
+        assert_eq!(&*s[0].heading, "Expenses");
+        assert_eq!(s[0].page.title, "Finance policy");
+        assert_eq!(s[0].page.published, NaiveDate::from_ymd_opt(2024, 5, 17));
+        let errors: Vec<String> = kb.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].starts_with("knowledge/broken.docx:1: cannot read file: not a Word document"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
     fn files_of_formats_not_read_are_counted_by_extension() {
         let dir = tempfile::tempdir().unwrap();
         let k = dir.path();
         std::fs::create_dir_all(k.join("guide/.git")).unwrap();
         for f in [
-            "guide/a.docx",
-            "guide/b.DOCX",
+            "guide/a.pdf",
+            "guide/b.PDF",
             "guide/c.adoc",
+            "guide/d.docx",
             "guide/logo.png",
             "guide/Makefile",
             "guide/.git/config",
@@ -1708,7 +1751,7 @@ mod tests {
         assert_eq!(
             got,
             [
-                (".docx".to_string(), 2),
+                (".pdf".to_string(), 2),
                 (".png".to_string(), 1),
                 ("Makefile".to_string(), 1)
             ]

@@ -1,0 +1,495 @@
+//! Word documents (`.docx`) → Markdown, which the Markdown reader then reads as
+//! any page. Paragraphs in a heading style (Word's "Heading 1"…, or any style
+//! with an outline level, as a document in another language names them)
+//! become headings; list paragraphs list items; paragraphs in a code style
+//! ("Code", "HTML Preformatted", "Source Code") code; tables a table, a row
+//! per passage. The document's title and last-modified date (`docProps/core.xml`)
+//! are its front matter. Deleted text of tracked changes and field codes are
+//! not text. The archive is read within limits: a zip bomb or a document of
+//! millions of elements is a problem, not a hang.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use roxmltree::{Document, Node, ParsingOptions};
+
+/// Most bytes of one XML part read out of the archive.
+const MAX_PART_BYTES: u64 = 64 << 20;
+/// Most XML nodes of one part.
+const MAX_NODES: u32 = 4_000_000;
+/// Most content controls (`w:sdt`) inside one another read into: Word nests
+/// a few.
+const MAX_DEPTH: usize = 32;
+/// Most columns of a table read: every row is written out to the widest.
+const MAX_COLUMNS: usize = 64;
+/// Most levels of `basedOn` followed to find what a style is.
+const MAX_STYLE_DEPTH: usize = 8;
+
+/// The Word document `bytes` as Markdown, or why it cannot be read.
+pub(crate) fn markdown(bytes: &[u8]) -> Result<String, String> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| format!("not a Word document: {e}"))?;
+    let document = part(&mut zip, "word/document.xml")?
+        .ok_or_else(|| "not a Word document: it has no word/document.xml".to_string())?;
+    let styles = part(&mut zip, "word/styles.xml")?.unwrap_or_default();
+    let core = part(&mut zip, "docProps/core.xml")?.unwrap_or_default();
+    let styles = Styles::read(&styles);
+    let doc = parse(&document)?;
+    let mut out = front_matter(&core);
+    let body = doc
+        .root_element()
+        .children()
+        .find(|n| n.has_tag_name((W, "body")));
+    if let Some(body) = body {
+        blocks(body, &styles, &mut out, 0);
+    }
+    Ok(out)
+}
+
+/// WordprocessingML's namespace.
+const W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
+
+/// The text of the part `name` of the archive, if it has one.
+fn part(
+    zip: &mut zip::ZipArchive<std::io::Cursor<&[u8]>>,
+    name: &str,
+) -> Result<Option<String>, String> {
+    let file = match zip.by_name(name) {
+        Ok(f) => f,
+        Err(zip::result::ZipError::FileNotFound) => return Ok(None),
+        Err(e) => return Err(format!("not a Word document: {e}")),
+    };
+    let mut text = String::new();
+    file.take(MAX_PART_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("not a Word document: {name}: {e}"))?;
+    if text.len() as u64 > MAX_PART_BYTES {
+        return Err(format!(
+            "{name} is over {} MB unpacked: not read",
+            MAX_PART_BYTES >> 20
+        ));
+    }
+    Ok(Some(text))
+}
+
+fn parse(xml: &str) -> Result<Document<'_>, String> {
+    let options = ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: MAX_NODES,
+        ..ParsingOptions::default()
+    };
+    Document::parse_with_options(xml, options).map_err(|e| format!("not a Word document: {e}"))
+}
+
+/// YAML front matter of the document's title and last change, from
+/// `docProps/core.xml`; empty when it has neither.
+fn front_matter(core: &str) -> String {
+    let Ok(doc) = parse(core) else {
+        return String::new();
+    };
+    let field = |name: &str| {
+        doc.descendants()
+            .find(|n| n.tag_name().name() == name)
+            .and_then(|n| n.text())
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    };
+    let mut lines = Vec::new();
+    if let Some(title) = field("title") {
+        // A JSON string is a YAML string, quotes and all.
+        lines.push(format!("title: {}", serde_json::Value::from(title)));
+    }
+    if let Some(date) = field("modified").and_then(|d| d.get(..10))
+        && chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok()
+    {
+        lines.push(format!("lastmod: {date}"));
+    }
+    if lines.is_empty() {
+        return String::new();
+    }
+    format!("---\n{}\n---\n\n", lines.join("\n"))
+}
+
+/// What a paragraph style makes of its paragraphs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Role {
+    Heading(u8),
+    Code,
+    Text,
+}
+
+/// The document's paragraph styles by id.
+struct Styles {
+    roles: HashMap<String, Role>,
+}
+
+impl Styles {
+    fn read(xml: &str) -> Styles {
+        let mut roles = HashMap::new();
+        let Ok(doc) = parse(xml) else {
+            return Styles { roles };
+        };
+        // id → (own role, the style it is based on)
+        let mut own: HashMap<String, (Role, Option<String>)> = HashMap::new();
+        for style in doc.descendants().filter(|n| n.has_tag_name((W, "style"))) {
+            let Some(id) = style.attribute((W, "styleId")) else {
+                continue;
+            };
+            let child = |name: &str| {
+                style
+                    .descendants()
+                    .find(|n| n.has_tag_name((W, name)))
+                    .and_then(|n| n.attribute((W, "val")))
+            };
+            let name = child("name").unwrap_or(id).to_ascii_lowercase();
+            let role = role_of(&name, child("outlineLvl"));
+            own.insert(id.to_string(), (role, child("basedOn").map(str::to_string)));
+        }
+        for id in own.keys() {
+            let mut at = id;
+            let mut role = Role::Text;
+            for _ in 0..MAX_STYLE_DEPTH {
+                let Some((r, based_on)) = own.get(at) else {
+                    break;
+                };
+                if *r != Role::Text {
+                    role = *r;
+                    break;
+                }
+                match based_on {
+                    Some(b) => at = b,
+                    None => break,
+                }
+            }
+            roles.insert(id.clone(), role);
+        }
+        Styles { roles }
+    }
+
+    /// The role of a paragraph of style `id`; Word's built-in ids when the
+    /// document has no styles part.
+    fn role(&self, id: &str) -> Role {
+        self.roles
+            .get(id)
+            .copied()
+            .unwrap_or_else(|| role_of(&id.to_ascii_lowercase(), None))
+    }
+}
+
+/// A style's role by its name ("heading 2", "title", "code") or outline level.
+fn role_of(name: &str, outline: Option<&str>) -> Role {
+    let compact: String = name.chars().filter(|c| !c.is_whitespace()).collect();
+    if let Some(n) = compact.strip_prefix("heading")
+        && let Ok(level) = n.parse::<u8>()
+        && (1..=9).contains(&level)
+    {
+        return Role::Heading(level.min(6));
+    }
+    if compact == "title" {
+        return Role::Heading(1);
+    }
+    if let Some(level) = outline.and_then(|o| o.parse::<u8>().ok())
+        && level < 9
+    {
+        return Role::Heading((level + 1).min(6));
+    }
+    if ["code", "preformatted", "sourcetext", "macro", "verbatim"]
+        .iter()
+        .any(|k| compact.contains(k))
+    {
+        return Role::Code;
+    }
+    Role::Text
+}
+
+/// Writes the paragraphs and tables under `parent` (the body, a content
+/// control) as Markdown.
+fn blocks(parent: Node<'_, '_>, styles: &Styles, out: &mut String, depth: usize) {
+    let mut code: Vec<String> = Vec::new();
+    for node in parent.children().filter(Node::is_element) {
+        let is_code = node.has_tag_name((W, "p")) && paragraph_role(node, styles) == Role::Code;
+        if !is_code && !code.is_empty() {
+            fenced(&std::mem::take(&mut code), out);
+        }
+        if node.has_tag_name((W, "p")) {
+            paragraph(node, styles, &mut code, out);
+        } else if node.has_tag_name((W, "tbl")) {
+            table(node, out);
+        } else if node.has_tag_name((W, "sdt"))
+            && depth < MAX_DEPTH
+            && let Some(content) = node.children().find(|n| n.has_tag_name((W, "sdtContent")))
+        {
+            blocks(content, styles, out, depth + 1);
+        }
+    }
+    if !code.is_empty() {
+        fenced(&code, out);
+    }
+}
+
+fn paragraph_role(p: Node<'_, '_>, styles: &Styles) -> Role {
+    let props = p.children().find(|n| n.has_tag_name((W, "pPr")));
+    let style = props
+        .and_then(|pr| pr.children().find(|n| n.has_tag_name((W, "pStyle"))))
+        .and_then(|s| s.attribute((W, "val")));
+    let outline = props
+        .and_then(|pr| pr.children().find(|n| n.has_tag_name((W, "outlineLvl"))))
+        .and_then(|s| s.attribute((W, "val")));
+    match (style.map(|s| styles.role(s)), outline) {
+        (Some(role), _) if role != Role::Text => role,
+        (_, Some(o)) => role_of("", Some(o)),
+        _ => Role::Text,
+    }
+}
+
+/// One paragraph: a heading, a list item, a line of code (gathered in `code`
+/// until the code ends) or a paragraph of text.
+fn paragraph(p: Node<'_, '_>, styles: &Styles, code: &mut Vec<String>, out: &mut String) {
+    let role = paragraph_role(p, styles);
+    let text = text_of(p, role == Role::Code);
+    if role == Role::Code {
+        code.push(text);
+        return;
+    }
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.is_empty() {
+        return;
+    }
+    let list_level = p
+        .children()
+        .find(|n| n.has_tag_name((W, "pPr")))
+        .and_then(|pr| pr.children().find(|n| n.has_tag_name((W, "numPr"))))
+        .map(|num| {
+            num.children()
+                .find(|n| n.has_tag_name((W, "ilvl")))
+                .and_then(|l| l.attribute((W, "val")))
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0)
+                .min(8)
+        });
+    match (role, list_level) {
+        (Role::Heading(level), _) => {
+            out.push_str(&"#".repeat(level as usize));
+            out.push(' ');
+            out.push_str(&escape(&text));
+            out.push_str("\n\n");
+        }
+        (_, Some(level)) => {
+            out.push_str(&"  ".repeat(level));
+            out.push_str("- ");
+            out.push_str(&escape(&text));
+            out.push('\n');
+        }
+        _ => {
+            if out.ends_with("\n") && !out.ends_with("\n\n") && !out.is_empty() {
+                // A paragraph after a list is no part of its last item.
+                out.push('\n');
+            }
+            out.push_str(&escape(&text));
+            out.push_str("\n\n");
+        }
+    }
+}
+
+/// The text of a paragraph or cell: its runs' text, tabs and breaks, not the
+/// text a tracked change deleted nor a field's code. In code, a break is a
+/// new line.
+fn text_of(node: Node<'_, '_>, code: bool) -> String {
+    let mut text = String::new();
+    // Depth first, on a heap stack: a document may nest elements deeper than
+    // the thread's stack would bear.
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        // Not the fallback copy of a drawing's text.
+        if n.tag_name().name() == "Fallback" {
+            continue;
+        }
+        stack.extend(n.children().filter(Node::is_element).rev());
+        if n.tag_name().namespace() != Some(W) {
+            continue;
+        }
+        match n.tag_name().name() {
+            "t" => text.push_str(n.text().unwrap_or("")),
+            "tab" if n.parent().is_some_and(|p| p.has_tag_name((W, "r"))) => text.push('\t'),
+            "br" | "cr" => text.push(if code { '\n' } else { ' ' }),
+            "noBreakHyphen" => text.push('-'),
+            "p" if n != node => text.push(' '),
+            _ => {}
+        }
+    }
+    text
+}
+
+/// Lines of code as one fenced block.
+fn fenced(lines: &[String], out: &mut String) {
+    let code = lines.join("\n");
+    let longest = code.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    out.push_str(&format!("{fence}\n{code}\n{fence}\n\n"));
+}
+
+/// A table as a Markdown table, its first row the header; a cell's
+/// paragraphs run together.
+fn table(tbl: Node<'_, '_>, out: &mut String) {
+    let rows: Vec<Vec<String>> = tbl
+        .children()
+        .filter(|n| n.has_tag_name((W, "tr")))
+        .map(|tr| {
+            tr.children()
+                .filter(|n| n.has_tag_name((W, "tc")))
+                .take(MAX_COLUMNS)
+                .map(|tc| {
+                    let t = text_of(tc, false);
+                    escape(&t.split_whitespace().collect::<Vec<_>>().join(" "))
+                })
+                .collect()
+        })
+        .filter(|r: &Vec<String>| r.iter().any(|c| !c.is_empty()))
+        .collect();
+    let Some(width) = rows.iter().map(Vec::len).max().filter(|&w| w > 0) else {
+        return;
+    };
+    let line = |cells: &[String]| {
+        let mut l = String::from("|");
+        for k in 0..width {
+            l.push(' ');
+            l.push_str(cells.get(k).map_or("", String::as_str));
+            l.push_str(" |");
+        }
+        l.push('\n');
+        l
+    };
+    if !out.ends_with("\n\n") && !out.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(&line(&rows[0]));
+    out.push_str(&format!("|{}\n", " --- |".repeat(width)));
+    for row in &rows[1..] {
+        out.push_str(&line(row));
+    }
+    out.push('\n');
+}
+
+/// Text with every ASCII punctuation character escaped, so nothing in it is
+/// read as Markdown (CommonMark takes `\` before any of them as the
+/// character itself).
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for c in text.chars() {
+        if c.is_ascii_punctuation() && !matches!(c, '.' | ',' | '\'' | '"' | '?' | ';' | ':' | '/')
+            || c == '.' && out.chars().last().is_some_and(|p| p.is_ascii_digit())
+        {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A `.docx` of these parts, as Word zips them.
+    pub(in crate::knowledge) fn docx(parts: &[(&str, &str)]) -> Vec<u8> {
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, text) in parts {
+            zip.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            zip.write_all(text.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    fn body(xml: &str) -> String {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:document xmlns:w="{W}" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"><w:body>{xml}</w:body></w:document>"#
+        )
+    }
+
+    fn p(style: &str, text: &str) -> String {
+        let props = if style.is_empty() {
+            String::new()
+        } else {
+            format!(r#"<w:pPr><w:pStyle w:val="{style}"/></w:pPr>"#)
+        };
+        format!(r#"<w:p>{props}<w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:p>"#)
+    }
+
+    const STYLES: &str = r#"<w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">
+<w:style w:type="paragraph" w:styleId="berschrift1"><w:name w:val="heading 1"/></w:style>
+<w:style w:type="paragraph" w:styleId="Kapitel"><w:name w:val="Kapitel"/><w:basedOn w:val="berschrift1"/></w:style>
+<w:style w:type="paragraph" w:styleId="Gliederung"><w:name w:val="Gliederung"/><w:pPr><w:outlineLvl w:val="1"/></w:pPr></w:style>
+<w:style w:type="paragraph" w:styleId="Quelltext"><w:name w:val="Source Code"/></w:style>
+</w:styles>"#;
+
+    const CORE: &str = r#"<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/"><dc:title>On-call "handbook"</dc:title><dcterms:modified>2024-05-17T09:30:00Z</dcterms:modified></cp:coreProperties>"#;
+
+    #[test]
+    fn headings_lists_code_and_tables_become_markdown() {
+        let list = |level: u8, text: &str| {
+            format!(
+                r#"<w:p><w:pPr><w:numPr><w:ilvl w:val="{level}"/><w:numId w:val="1"/></w:numPr></w:pPr><w:r><w:t>{text}</w:t></w:r></w:p>"#
+            )
+        };
+        let xml = [
+            p("berschrift1", "Paging"),
+            p("", "When paged, acknowledge within *5* minutes:"),
+            list(0, "open the [alert]"),
+            list(1, "check the runbook"),
+            p("", "Then 1. escalate"),
+            p("Gliederung", "Tools"),
+            p("Quelltext", "pagerctl ack --all"),
+            p("Quelltext", "pagerctl  `status`"),
+            r#"<w:p><w:r><w:t>Kept</w:t></w:r><w:del><w:r><w:delText>gone</w:delText></w:r></w:del><w:r><w:instrText>HYPERLINK x</w:instrText><w:t xml:space="preserve"> text</w:t><w:br/><w:t>after</w:t></w:r></w:p>"#.to_string(),
+            r#"<w:tbl><w:tr><w:tc><w:p><w:r><w:t>Team</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>Phone</w:t></w:r></w:p></w:tc></w:tr><w:tr><w:tc><w:p><w:r><w:t>Ops | NOC</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>555</w:t></w:r></w:p><w:p><w:r><w:t>0100</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"#.to_string(),
+            p("Kapitel", "Based on a heading"),
+        ]
+        .concat();
+        let bytes = docx(&[
+            ("word/document.xml", &body(&xml)),
+            ("word/styles.xml", STYLES),
+            ("docProps/core.xml", CORE),
+        ]);
+        let md = markdown(&bytes).unwrap();
+        let want = "---\ntitle: \"On-call \\\"handbook\\\"\"\nlastmod: 2024-05-17\n---\n\n\
+# Paging\n\n\
+When paged, acknowledge within \\*5\\* minutes:\n\n\
+- open the \\[alert\\]\n  - check the runbook\n\n\
+Then 1\\. escalate\n\n\
+## Tools\n\n\
+```\npagerctl ack --all\npagerctl  `status`\n```\n\n\
+Kept text after\n\n\
+| Team | Phone |\n| --- | --- |\n| Ops \\| NOC | 555 0100 |\n\n\
+# Based on a heading\n\n";
+        assert_eq!(md, want);
+    }
+
+    #[test]
+    fn what_is_not_a_word_document_says_why() {
+        let table: &[(&[u8], &str)] = &[
+            (b"plain text", "not a Word document: invalid Zip archive"),
+            (
+                &docx(&[("x.txt", "x")]),
+                "not a Word document: it has no word/document.xml",
+            ),
+            (
+                &docx(&[("word/document.xml", "<w:document")]),
+                "not a Word document: ",
+            ),
+            (
+                &docx(&[(
+                    "word/document.xml",
+                    "<!DOCTYPE x [<!ENTITY a \"b\">]><x>&a;</x>",
+                )]),
+                "not a Word document: ",
+            ),
+        ];
+        for (bytes, why) in table {
+            let e = markdown(bytes).unwrap_err();
+            assert!(e.starts_with(why), "{e}");
+        }
+    }
+}
