@@ -105,6 +105,7 @@ pub(super) fn groups(body: &str) -> Vec<Group> {
     for (event, range) in Parser::new_ext(body, options).into_offset_iter() {
         walk.event(event, range.start);
     }
+    walk.end_html();
     walk.b.p.finish()
 }
 
@@ -194,6 +195,15 @@ fn mkdocs_blocks(body: &str) -> std::borrow::Cow<'_, str> {
     out.into()
 }
 
+/// How many times `needle` (ASCII) is in `t`, in any case.
+fn count_ci(t: &str, needle: &str) -> usize {
+    let n = needle.len();
+    t.as_bytes()
+        .windows(n)
+        .filter(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+        .count()
+}
+
 /// How many spaces `line` starts with.
 fn spaces(line: &str) -> usize {
     line.bytes().take_while(|&b| b == b' ').count()
@@ -240,6 +250,10 @@ struct Walk<'a> {
     admonition_title: bool,
     /// The HTML block being read, and its first line.
     html: Option<(String, usize)>,
+    /// How many `<table>`s the HTML block read leaves open: a blank line ends
+    /// a Markdown HTML block, but not the table, whose rows the blocks after
+    /// it hold.
+    html_tables: usize,
 }
 
 impl<'a> Walk<'a> {
@@ -258,10 +272,20 @@ impl<'a> Walk<'a> {
             last_prose_is_admonition: false,
             admonition_title: false,
             html: None,
+            html_tables: 0,
         }
     }
 
     fn event(&mut self, event: Event<'_>, start: usize) {
+        let html = matches!(
+            event,
+            Event::Start(Tag::HtmlBlock) | Event::Html(_) | Event::End(TagEnd::HtmlBlock)
+        );
+        if self.html_tables > 0 && !html {
+            // A table left open ends where the HTML blocks do.
+            self.html_tables = 0;
+            self.end_html();
+        }
         match event {
             Event::Start(Tag::Heading { level, id, .. }) => {
                 self.b.close();
@@ -271,11 +295,17 @@ impl<'a> Walk<'a> {
                 self.sink = Sink::Heading(level as u8, String::new());
             }
             Event::End(TagEnd::Heading(_)) => self.end_heading(),
-            Event::Start(Tag::HtmlBlock) => {
-                self.html = Some((String::new(), self.lines.line_of(start)))
+            Event::Start(Tag::HtmlBlock) => match self.html.as_mut() {
+                // The next rows of a table an earlier block opened.
+                Some((block, _)) => block.push('\n'),
+                None => self.html = Some((String::new(), self.lines.line_of(start))),
+            },
+            Event::Html(t) => {
+                self.html_tables = (self.html_tables + count_ci(&t, "<table"))
+                    .saturating_sub(count_ci(&t, "</table"));
+                self.html.iter_mut().for_each(|(b, _)| b.push_str(&t));
             }
-            Event::Html(t) => self.html.iter_mut().for_each(|(b, _)| b.push_str(&t)),
-            Event::End(TagEnd::HtmlBlock) => self.end_html(),
+            Event::End(TagEnd::HtmlBlock) if self.html_tables == 0 => self.end_html(),
             Event::Start(Tag::Item) => {
                 // A nested item is a part of its own, after what its outer
                 // item said so far: one sentence of a list never runs into
@@ -1069,6 +1099,20 @@ mod tests {
             (
                 "<table>\n<tr><th>Version</th><th>Date</th></tr>\n<tr><td>1.0</td><td>May</td></tr>\n</table>\n",
                 &[("", &[prose("Version: 1.0; Date: May")])],
+            ),
+            // Rows apart from their header, by blank lines: still its rows.
+            (
+                "<TABLE>\n<tr><th>Version</th><th>Date</th></tr>\n\n<tr><td>1.0</td><td>May</td></tr>\n\n<tr><td>2.0</td><td>June</td></tr>\n</table>\n\nAfter.\n",
+                &[
+                    ("", &[prose("Version: 1.0; Date: May")]),
+                    ("", &[prose("Version: 2.0; Date: June")]),
+                    ("", &[prose("After.")]),
+                ],
+            ),
+            // One never closed ends with the HTML blocks.
+            (
+                "<table>\n<tr><th>Key</th></tr>\n\n<tr><td>a</td></tr>\n\nText.\n",
+                &[("", &[prose("Key: a")]), ("", &[prose("Text.")])],
             ),
             // A heading in a block heads the Markdown after it.
             (
