@@ -827,6 +827,24 @@ impl Mount {
     }
 }
 
+/// Where Antora publishes the page at `path` (without its extension) of a
+/// component's `modules/<module>/pages/`: at its path in `pages/`, under the
+/// module's name unless it is `ROOT` (`docs/modules/ROOT/pages/install` →
+/// `install`, `modules/admin/pages/users` → `admin/users`). `None` for a
+/// path outside such a folder.
+fn antora_page(path: &str) -> Option<String> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let at = parts
+        .windows(3)
+        .position(|w| w[0] == "modules" && w[2] == "pages")
+        .filter(|&k| k + 3 < parts.len())?;
+    let rest = parts[at + 3..].join("/");
+    Some(match parts[at + 1] {
+        "ROOT" => rest,
+        module => format!("{module}/{rest}"),
+    })
+}
+
 /// A heading's anchor as site generators make it (mdBook, MkDocs, Hugo, GitHub):
 /// lower case, spaces as hyphens, other punctuation dropped.
 pub(crate) fn anchor(heading: &str) -> String {
@@ -962,10 +980,14 @@ pub(crate) fn parse_file(
         MAX_NAME_CHARS,
     );
     // A source's pages link to where they are published.
-    let link = options.mount.as_ref().map(|m| {
+    let in_source = options.mount.as_ref().map(|m| {
         let prefix = format!("{}/", m.collection);
         (m, id_base.strip_prefix(prefix.as_str()).unwrap_or(id_base))
     });
+    let antora = in_source
+        .filter(|_| format == Format::Adoc)
+        .and_then(|(_, path)| antora_page(path));
+    let link = in_source.map(|(m, path)| (m, antora.as_deref().unwrap_or(path)));
     let page = Page {
         file,
         id_base,
@@ -1724,6 +1746,54 @@ mod tests {
         assert!(
             errors[0].starts_with("knowledge/broken.docx:1: cannot read file: not a Word document"),
             "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn antora_pages_link_where_antora_publishes_them() {
+        let options = ParseOptions {
+            mount: Some(Mount {
+                collection: "guide".into(),
+                url_base: Some("https://example.org/guide/latest/".into()),
+                ..Mount::default()
+            }),
+            ..ParseOptions::default()
+        };
+        let table = [
+            (
+                "guide/docs/modules/ROOT/pages/install",
+                "install.html#_setup",
+            ),
+            (
+                "guide/docs/modules/admin/pages/users/add",
+                "admin/users/add.html#_setup",
+            ),
+            ("guide/modules/ROOT/pages/index", "index.html#_setup"),
+            // Not Antora's layout: the path as it is.
+            ("guide/pages/modules/x", "pages/modules/x.html#_setup"),
+        ];
+        for (id_base, want) in table {
+            let file = format!("{id_base}.adoc");
+            let (_, s) =
+                parse_file(&file, id_base, "guide", "== Setup\n\nRun it.\n", &options).unwrap();
+            assert_eq!(
+                s[0].url.as_deref(),
+                Some(format!("https://example.org/guide/latest/{want}").as_str()),
+                "{id_base}"
+            );
+        }
+        // Only AsciiDoc pages are Antora's.
+        let (_, s) = parse_file(
+            "guide/modules/ROOT/pages/x.md",
+            "guide/modules/ROOT/pages/x",
+            "guide",
+            "## Setup\n\nRun it.\n",
+            &options,
+        )
+        .unwrap();
+        assert_eq!(
+            s[0].url.as_deref(),
+            Some("https://example.org/guide/latest/modules/ROOT/pages/x.html#setup")
         );
     }
 
