@@ -13,6 +13,8 @@ use std::io::Read;
 
 use roxmltree::{Document, Node, ParsingOptions};
 
+use crate::text;
+
 /// Most bytes of one XML part read out of the archive.
 const MAX_PART_BYTES: u64 = 64 << 20;
 /// Most XML nodes of one part.
@@ -22,6 +24,8 @@ const MAX_NODES: u32 = 4_000_000;
 const MAX_DEPTH: usize = 32;
 /// Most columns of a table read: every row is written out to the widest.
 const MAX_COLUMNS: usize = 64;
+/// Most attributes of one element (see [`most_attributes`]).
+const MAX_ATTRIBUTES: usize = 1_000;
 /// Most levels of `basedOn` followed to find what a style is.
 const MAX_STYLE_DEPTH: usize = 8;
 
@@ -73,12 +77,37 @@ fn part(
 }
 
 fn parse(xml: &str) -> Result<Document<'_>, String> {
+    // roxmltree compares each attribute of an element with those before it:
+    // tens of thousands on one element took seconds. Word writes a few.
+    if most_attributes(xml) > MAX_ATTRIBUTES {
+        return Err(format!(
+            "not a Word document: an element has over {MAX_ATTRIBUTES} attributes"
+        ));
+    }
     let options = ParsingOptions {
         allow_dtd: false,
         nodes_limit: MAX_NODES,
         ..ParsingOptions::default()
     };
     Document::parse_with_options(xml, options).map_err(|e| format!("not a Word document: {e}"))
+}
+
+/// The most `=` signs inside one tag of `xml`: an upper bound of its
+/// attributes.
+fn most_attributes(xml: &str) -> usize {
+    let (mut most, mut here, mut in_tag) = (0, 0, false);
+    for b in xml.bytes() {
+        match b {
+            b'<' => (in_tag, here) = (true, 0),
+            b'>' => in_tag = false,
+            b'=' if in_tag => {
+                here += 1;
+                most = most.max(here);
+            }
+            _ => {}
+        }
+    }
+    most
 }
 
 /// YAML front matter of the document's title and last change, from
@@ -115,6 +144,10 @@ fn front_matter(core: &str) -> String {
 enum Role {
     Heading(u8),
     Code,
+    /// A list item by its style ("List Bullet"), not its own numbering.
+    List,
+    /// A table of contents' heading or entry: navigation, not knowledge.
+    Skip,
     Text,
 }
 
@@ -129,21 +162,17 @@ impl Styles {
         let Ok(doc) = parse(xml) else {
             return Styles { roles };
         };
-        // id → (own role, the style it is based on)
-        let mut own: HashMap<String, (Role, Option<String>)> = HashMap::new();
-        for style in doc.descendants().filter(|n| n.has_tag_name((W, "style"))) {
+        // id → (its own role if it says, the style it is based on)
+        let mut own: HashMap<String, (Option<Role>, Option<String>)> = HashMap::new();
+        let styles = doc.root_element().children();
+        for style in styles.filter(|n| n.has_tag_name((W, "style"))) {
             let Some(id) = style.attribute((W, "styleId")) else {
                 continue;
             };
-            let child = |name: &str| {
-                style
-                    .descendants()
-                    .find(|n| n.has_tag_name((W, name)))
-                    .and_then(|n| n.attribute((W, "val")))
-            };
-            let name = child("name").unwrap_or(id).to_ascii_lowercase();
-            let role = role_of(&name, child("outlineLvl"));
-            own.insert(id.to_string(), (role, child("basedOn").map(str::to_string)));
+            let name = val(child(style, "name")).unwrap_or(id).to_ascii_lowercase();
+            let outline = val(child(style, "pPr").and_then(|p| child(p, "outlineLvl")));
+            let based_on = val(child(style, "basedOn")).map(str::to_string);
+            own.insert(id.to_string(), (role_of(&name, outline), based_on));
         }
         for id in own.keys() {
             let mut at = id;
@@ -152,7 +181,7 @@ impl Styles {
                 let Some((r, based_on)) = own.get(at) else {
                     break;
                 };
-                if *r != Role::Text {
+                if let Some(r) = r {
                     role = *r;
                     break;
                 }
@@ -172,34 +201,44 @@ impl Styles {
         self.roles
             .get(id)
             .copied()
-            .unwrap_or_else(|| role_of(&id.to_ascii_lowercase(), None))
+            .unwrap_or_else(|| role_of(&id.to_ascii_lowercase(), None).unwrap_or(Role::Text))
     }
 }
 
-/// A style's role by its name ("heading 2", "title", "code") or outline level.
-fn role_of(name: &str, outline: Option<&str>) -> Role {
+/// A style's role by its name ("heading 2", "title", "code", "toc 1") or
+/// outline level; `None` when it says nothing (it is what it is based on).
+fn role_of(name: &str, outline: Option<&str>) -> Option<Role> {
     let compact: String = name.chars().filter(|c| !c.is_whitespace()).collect();
+    if compact.starts_with("toc") || compact == "tableofcontents" {
+        return Some(Role::Skip);
+    }
     if let Some(n) = compact.strip_prefix("heading")
         && let Ok(level) = n.parse::<u8>()
         && (1..=9).contains(&level)
     {
-        return Role::Heading(level.min(6));
+        return Some(Role::Heading(level.min(6)));
     }
     if compact == "title" {
-        return Role::Heading(1);
+        return Some(Role::Heading(1));
     }
-    if let Some(level) = outline.and_then(|o| o.parse::<u8>().ok())
-        && level < 9
-    {
-        return Role::Heading((level + 1).min(6));
+    if let Some(level) = outline.and_then(|o| o.parse::<u8>().ok()) {
+        // Level 9 is Word's "body text": no heading, whatever it is based on.
+        return Some(if level < 9 {
+            Role::Heading((level + 1).min(6))
+        } else {
+            Role::Text
+        });
     }
     if ["code", "preformatted", "sourcetext", "macro", "verbatim"]
         .iter()
         .any(|k| compact.contains(k))
     {
-        return Role::Code;
+        return Some(Role::Code);
     }
-    Role::Text
+    if compact.starts_with("listbullet") || compact.starts_with("listnumber") {
+        return Some(Role::List);
+    }
+    None
 }
 
 /// Writes the paragraphs and tables under `parent` (the body, a content
@@ -217,6 +256,7 @@ fn blocks(parent: Node<'_, '_>, styles: &Styles, out: &mut String, depth: usize)
             table(node, out);
         } else if node.has_tag_name((W, "sdt"))
             && depth < MAX_DEPTH
+            && !is_contents(node)
             && let Some(content) = node.children().find(|n| n.has_tag_name((W, "sdtContent")))
         {
             blocks(content, styles, out, depth + 1);
@@ -225,6 +265,27 @@ fn blocks(parent: Node<'_, '_>, styles: &Styles, out: &mut String, depth: usize)
     if !code.is_empty() {
         fenced(&code, out);
     }
+}
+
+/// The first child of `n` named `name` in Word's namespace.
+fn child<'a, 'i>(n: Node<'a, 'i>, name: &str) -> Option<Node<'a, 'i>> {
+    n.children().find(|c| c.has_tag_name((W, name)))
+}
+
+/// A `w:val` attribute, of Word's many one-value elements.
+fn val<'a>(n: Option<Node<'a, '_>>) -> Option<&'a str> {
+    n.and_then(|n| n.attribute((W, "val")))
+}
+
+/// Whether a content control is Word's table of contents.
+fn is_contents(sdt: Node<'_, '_>) -> bool {
+    sdt.children()
+        .filter(|n| n.has_tag_name((W, "sdtPr")))
+        .flat_map(|pr| pr.descendants())
+        .any(|n| {
+            n.has_tag_name((W, "docPartGallery"))
+                && n.attribute((W, "val")) == Some("Table of Contents")
+        })
 }
 
 fn paragraph_role(p: Node<'_, '_>, styles: &Styles) -> Role {
@@ -237,7 +298,7 @@ fn paragraph_role(p: Node<'_, '_>, styles: &Styles) -> Role {
         .and_then(|s| s.attribute((W, "val")));
     match (style.map(|s| styles.role(s)), outline) {
         (Some(role), _) if role != Role::Text => role,
-        (_, Some(o)) => role_of("", Some(o)),
+        (_, Some(o)) => role_of("", Some(o)).unwrap_or(Role::Text),
         _ => Role::Text,
     }
 }
@@ -246,27 +307,19 @@ fn paragraph_role(p: Node<'_, '_>, styles: &Styles) -> Role {
 /// until the code ends) or a paragraph of text.
 fn paragraph(p: Node<'_, '_>, styles: &Styles, code: &mut Vec<String>, out: &mut String) {
     let role = paragraph_role(p, styles);
+    if role == Role::Skip {
+        return;
+    }
     let text = text_of(p, role == Role::Code);
     if role == Role::Code {
         code.push(text);
         return;
     }
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = text::fold_whitespace(&text);
     if text.is_empty() {
         return;
     }
-    let list_level = p
-        .children()
-        .find(|n| n.has_tag_name((W, "pPr")))
-        .and_then(|pr| pr.children().find(|n| n.has_tag_name((W, "numPr"))))
-        .map(|num| {
-            num.children()
-                .find(|n| n.has_tag_name((W, "ilvl")))
-                .and_then(|l| l.attribute((W, "val")))
-                .and_then(|v| v.parse::<usize>().ok())
-                .unwrap_or(0)
-                .min(8)
-        });
+    let list_level = list_level(p).or((role == Role::List).then_some(0));
     match (role, list_level) {
         (Role::Heading(level), _) => {
             out.push_str(&"#".repeat(level as usize));
@@ -291,6 +344,17 @@ fn paragraph(p: Node<'_, '_>, styles: &Styles, code: &mut Vec<String>, out: &mut
     }
 }
 
+/// How deep in a list a paragraph numbered by its own `numPr` is; `None` for
+/// none, or `numId` 0 (Word's "no numbering").
+fn list_level(p: Node<'_, '_>) -> Option<usize> {
+    let num = child(p, "pPr").and_then(|pr| child(pr, "numPr"))?;
+    if val(child(num, "numId")) == Some("0") {
+        return None;
+    }
+    let level = val(child(num, "ilvl")).and_then(|v| v.parse::<usize>().ok());
+    Some(level.unwrap_or(0).min(8))
+}
+
 /// The text of a paragraph or cell: its runs' text, tabs and breaks, not the
 /// text a tracked change deleted nor a field's code. In code, a break is a
 /// new line.
@@ -300,8 +364,9 @@ fn text_of(node: Node<'_, '_>, code: bool) -> String {
     // the thread's stack would bear.
     let mut stack = vec![node];
     while let Some(n) = stack.pop() {
-        // Not the fallback copy of a drawing's text.
-        if n.tag_name().name() == "Fallback" {
+        // Not the fallback copy of a drawing's text, nor text a tracked
+        // change deleted or moved away (its new place has it).
+        if matches!(n.tag_name().name(), "Fallback" | "del" | "moveFrom") {
             continue;
         }
         stack.extend(n.children().filter(Node::is_element).rev());
@@ -323,8 +388,7 @@ fn text_of(node: Node<'_, '_>, code: bool) -> String {
 /// Lines of code as one fenced block.
 fn fenced(lines: &[String], out: &mut String) {
     let code = lines.join("\n");
-    let longest = code.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest.max(2) + 1);
+    let fence = super::code_fence(&code);
     out.push_str(&format!("{fence}\n{code}\n{fence}\n\n"));
 }
 
@@ -338,10 +402,7 @@ fn table(tbl: Node<'_, '_>, out: &mut String) {
             tr.children()
                 .filter(|n| n.has_tag_name((W, "tc")))
                 .take(MAX_COLUMNS)
-                .map(|tc| {
-                    let t = text_of(tc, false);
-                    escape(&t.split_whitespace().collect::<Vec<_>>().join(" "))
-                })
+                .map(|tc| escape(&text::fold_whitespace(&text_of(tc, false))))
                 .collect()
         })
         .filter(|r: &Vec<String>| r.iter().any(|c| !c.is_empty()))
@@ -468,6 +529,37 @@ Kept text after\n\n\
     }
 
     #[test]
+    fn contents_list_styles_and_moved_text() {
+        let styles = r#"<w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">
+<w:style w:styleId="Heading1"><w:name w:val="heading 1"/></w:style>
+<w:style w:styleId="TOCHeading"><w:name w:val="TOC Heading"/><w:basedOn w:val="Heading1"/><w:pPr><w:outlineLvl w:val="9"/></w:pPr></w:style>
+<w:style w:styleId="Note"><w:name w:val="Note"/><w:basedOn w:val="Heading1"/><w:pPr><w:outlineLvl w:val="9"/></w:pPr></w:style>
+<w:style w:styleId="TOC1"><w:name w:val="toc 1"/></w:style>
+<w:style w:styleId="ListBullet"><w:name w:val="List Bullet"/></w:style>
+</w:styles>"#;
+        let xml = [
+            p("TOCHeading", "Contents"),
+            p("TOC1", "Introduction 3"),
+            r#"<w:sdt><w:sdtPr><w:docPartObj><w:docPartGallery w:val="Table of Contents"/></w:docPartObj></w:sdtPr><w:sdtContent><w:p><w:r><w:t>Setup 4</w:t></w:r></w:p></w:sdtContent></w:sdt>"#.to_string(),
+            p("Heading1", "Introduction"),
+            p("Note", "Based on a heading, at body level"),
+            p("ListBullet", "a styled item"),
+            r#"<w:p><w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="0"/></w:numPr></w:pPr><w:r><w:t>Numbering removed</w:t></w:r></w:p>"#.to_string(),
+            r#"<w:p><w:moveFrom><w:r><w:t>moved</w:t></w:r></w:moveFrom><w:r><w:t>Stays</w:t></w:r></w:p>"#.to_string(),
+        ]
+        .concat();
+        let md = markdown(&docx(&[
+            ("word/document.xml", &body(&xml)),
+            ("word/styles.xml", styles),
+        ]))
+        .unwrap();
+        assert_eq!(
+            md,
+            "# Introduction\n\nBased on a heading, at body level\n\n- a styled item\n\nNumbering removed\n\nStays\n\n"
+        );
+    }
+
+    #[test]
     fn what_is_not_a_word_document_says_why() {
         let table: &[(&[u8], &str)] = &[
             (b"plain text", "not a Word document: invalid Zip archive"),
@@ -485,6 +577,16 @@ Kept text after\n\n\
                     "<!DOCTYPE x [<!ENTITY a \"b\">]><x>&a;</x>",
                 )]),
                 "not a Word document: ",
+            ),
+            (
+                &docx(&[(
+                    "word/document.xml",
+                    &format!(
+                        "<x {}/>",
+                        (0..1001).map(|i| format!("a{i}=\"\" ")).collect::<String>()
+                    ),
+                )]),
+                "not a Word document: an element has over 1000 attributes",
             ),
         ];
         for (bytes, why) in table {

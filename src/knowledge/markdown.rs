@@ -276,15 +276,39 @@ impl<'a> Walk<'a> {
         }
     }
 
+    /// Reads an HTML block's event; whether `event` was one. Any other ends a
+    /// table the blocks left open.
+    fn html_event(&mut self, event: &Event<'_>, start: usize) -> bool {
+        match event {
+            Event::Start(Tag::HtmlBlock) => match self.html.as_mut() {
+                // The next rows of a table an earlier block opened.
+                Some((block, _)) => block.push('\n'),
+                None => self.html = Some((String::new(), self.lines.line_of(start))),
+            },
+            Event::Html(t) => {
+                self.html_tables = (self.html_tables + count_ci(t, "<table"))
+                    .saturating_sub(count_ci(t, "</table"));
+                self.html.iter_mut().for_each(|(b, _)| b.push_str(t));
+            }
+            Event::End(TagEnd::HtmlBlock) => {
+                if self.html_tables == 0 {
+                    self.end_html();
+                }
+            }
+            _ => {
+                if self.html_tables > 0 {
+                    self.html_tables = 0;
+                    self.end_html();
+                }
+                return false;
+            }
+        }
+        true
+    }
+
     fn event(&mut self, event: Event<'_>, start: usize) {
-        let html = matches!(
-            event,
-            Event::Start(Tag::HtmlBlock) | Event::Html(_) | Event::End(TagEnd::HtmlBlock)
-        );
-        if self.html_tables > 0 && !html {
-            // A table left open ends where the HTML blocks do.
-            self.html_tables = 0;
-            self.end_html();
+        if self.html_event(&event, start) {
+            return;
         }
         match event {
             Event::Start(Tag::Heading { level, id, .. }) => {
@@ -295,17 +319,6 @@ impl<'a> Walk<'a> {
                 self.sink = Sink::Heading(level as u8, String::new());
             }
             Event::End(TagEnd::Heading(_)) => self.end_heading(),
-            Event::Start(Tag::HtmlBlock) => match self.html.as_mut() {
-                // The next rows of a table an earlier block opened.
-                Some((block, _)) => block.push('\n'),
-                None => self.html = Some((String::new(), self.lines.line_of(start))),
-            },
-            Event::Html(t) => {
-                self.html_tables = (self.html_tables + count_ci(&t, "<table"))
-                    .saturating_sub(count_ci(&t, "</table"));
-                self.html.iter_mut().for_each(|(b, _)| b.push_str(&t));
-            }
-            Event::End(TagEnd::HtmlBlock) if self.html_tables == 0 => self.end_html(),
             Event::Start(Tag::Item) => {
                 // A nested item is a part of its own, after what its outer
                 // item said so far: one sentence of a list never runs into

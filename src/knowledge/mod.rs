@@ -629,7 +629,9 @@ pub(crate) fn is_knowledge_file(path: &Path, root: &Path) -> bool {
     if at_root && name == SYNONYMS_FILE {
         return true;
     }
-    !(at_root && name.eq_ignore_ascii_case("readme.md")) && Format::of(&name).is_some()
+    // An office suite's lock file (`~$plan.docx`) is no document.
+    let lock = name.starts_with("~$");
+    !(lock || at_root && name.eq_ignore_ascii_case("readme.md")) && Format::of(&name).is_some()
 }
 
 /// How many files under `dir` are of a format citebot does not read, by
@@ -647,7 +649,9 @@ pub(crate) fn unread_formats(dir: &Path) -> BTreeMap<String, usize> {
             let Ok(kind) = entry.file_type() else {
                 continue;
             };
-            if name.starts_with('.') {
+            // Hidden files, and the lock files Word and LibreOffice keep beside
+            // an open document (`~$plan.docx`, `.~lock.plan.docx#`).
+            if name.starts_with('.') || name.starts_with("~$") {
                 continue;
             }
             if kind.is_dir() {
@@ -677,7 +681,9 @@ fn walk_from(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result
         let entry = entry?;
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') {
+        // Hidden files, and the lock files Word and LibreOffice keep beside
+        // an open document (`~$plan.docx`, `.~lock.plan.docx#`).
+        if name.starts_with('.') || name.starts_with("~$") {
             continue;
         }
         if entry.file_type()?.is_dir() {
@@ -827,6 +833,22 @@ impl Mount {
     }
 }
 
+/// Where a configured source's page links from: its mount, and its path in
+/// the source (an Antora page's, where Antora publishes it).
+fn source_link<'a>(
+    options: &'a ParseOptions,
+    id_base: &str,
+    format: Format,
+) -> Option<(&'a Mount, String)> {
+    let m = options.mount.as_ref()?;
+    let prefix = format!("{}/", m.collection);
+    let path = id_base.strip_prefix(prefix.as_str()).unwrap_or(id_base);
+    let antora = (format == Format::Adoc)
+        .then(|| antora_page(path))
+        .flatten();
+    Some((m, antora.unwrap_or_else(|| path.to_string())))
+}
+
 /// Where Antora publishes the page at `path` (without its extension) of a
 /// component's `modules/<module>/pages/`: at its path in `pages/`, under the
 /// module's name unless it is `ROOT` (`docs/modules/ROOT/pages/install` →
@@ -909,6 +931,13 @@ const NAVIGATION: &[&str] = &[
     "nav.adoc",
 ];
 
+/// The fence for `code` in Markdown made from another format: backticks,
+/// more than any run of them in the code, which would close it.
+fn code_fence(code: &str) -> String {
+    let longest = code.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat(longest.max(2) + 1)
+}
+
 /// A file's passages before they become snippets, and its title if it has one.
 struct Document {
     title: Option<String>,
@@ -958,6 +987,8 @@ pub(crate) fn parse_file(
         _ => None,
     };
     let text = notebook.as_ref().map_or(text, |n| n.text.as_str());
+    // A problem's line in the file as it is, not in a notebook's Markdown.
+    let err = |line, kind| err(notebook.as_ref().map_or(line, |n| n.line(line)), kind);
     // A page of reStructuredText may open with a title overlined by "---".
     let (meta, body, body_start) = if matches!(format, Format::Html | Format::Rst) {
         (front_matter::Meta::default(), text, 0)
@@ -980,18 +1011,11 @@ pub(crate) fn parse_file(
         MAX_NAME_CHARS,
     );
     // A source's pages link to where they are published.
-    let in_source = options.mount.as_ref().map(|m| {
-        let prefix = format!("{}/", m.collection);
-        (m, id_base.strip_prefix(prefix.as_str()).unwrap_or(id_base))
-    });
-    let antora = in_source
-        .filter(|_| format == Format::Adoc)
-        .and_then(|(_, path)| antora_page(path));
-    let link = in_source.map(|(m, path)| (m, antora.as_deref().unwrap_or(path)));
+    let link = source_link(options, id_base, format);
     let page = Page {
         file,
         id_base,
-        link,
+        link: link.as_ref().map(|(m, path)| (*m, path.as_str())),
         collection,
         title: title.trim(),
         source: source.trim(),
@@ -1803,6 +1827,7 @@ mod tests {
         let k = dir.path();
         std::fs::create_dir_all(k.join("guide/.git")).unwrap();
         for f in [
+            "guide/~$d.docx",
             "guide/a.pdf",
             "guide/b.PDF",
             "guide/c.adoc",

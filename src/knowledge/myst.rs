@@ -13,33 +13,67 @@
 
 use std::borrow::Cow;
 
-/// Directives whose content is code.
-const CODE: &[&str] = &[
-    "code-block",
-    "code",
-    "sourcecode",
-    "code-cell",
-    "math",
-    "mermaid",
-    "graphviz",
-    "jupyter-execute",
-    "ipython",
-    "doctest",
-    "testcode",
-    "testoutput",
-    // R Markdown's and Quarto's code chunks (```` ```{r} ````, ```` ```{python} ````).
-    "r",
-    "python",
-    "julia",
-    "bash",
-    "sh",
-    "sql",
-    "ojs",
-    "js",
-    "stan",
-    "rcpp",
-    "dot",
+/// Directives whose content is prose (docutils', Sphinx's, sphinx-design's,
+/// MyST-NB's, sphinx-proof's and sphinx-exercise's). Any other directive is
+/// read as code, as a Markdown reader that knows no MyST reads it: its
+/// words are kept verbatim, and a chunk of R Markdown or Quarto
+/// (```` ```{r} ````, ```` ```{.python} ````) is code.
+const PROSE: &[&str] = &[
+    "note",
+    "warning",
+    "tip",
+    "hint",
+    "important",
+    "caution",
+    "attention",
+    "danger",
+    "error",
+    "seealso",
+    "see-also",
+    "admonition",
+    "margin",
+    "sidebar",
+    "topic",
+    "rubric",
+    "epigraph",
+    "pull-quote",
+    "highlights",
+    "versionadded",
+    "versionchanged",
+    "deprecated",
+    "dropdown",
+    "tab-set",
+    "tab-item",
+    "tab",
+    "tabbed",
+    "grid",
+    "grid-item",
+    "grid-item-card",
+    "card",
+    "card-carousel",
+    "panels",
+    "div",
+    "container",
+    "only",
+    "figure",
+    "table",
+    "list-table",
+    "csv-table",
+    "glossary",
+    "toggle",
+    "exercise",
+    "solution",
+    "proof",
+    "glue:figure",
 ];
+
+/// Directives that take a label for their content ("Linux"), read as its
+/// lead-in, as a tab's label is.
+const LABELLED: &[&str] = &["tab-item", "tab", "tabbed"];
+
+/// Code directives that give their language as an argument
+/// (```` ```{code-block} yaml ````); the rest are named for it.
+const CODE_DIRECTIVES: &[&str] = &["code-block", "code", "sourcecode", "code-cell"];
 
 /// Directives that hold no knowledge of their own, left out with their
 /// content.
@@ -193,11 +227,12 @@ impl Pass<'_> {
         let opener: Cow<'_, str> = match kind {
             Kind::Skip => "".into(),
             Kind::Code => {
-                let language = match args.split_whitespace().next() {
-                    Some(language) => language,
-                    // A chunk (```` ```{r} ````) is named for its language.
-                    None if name.len() <= 5 => name,
-                    None => "",
+                // A chunk is named for its language (```` ```{r} ````,
+                // ```` ```{.python} ````); a directive gives it first.
+                let language = match (name.strip_prefix('.'), CODE_DIRECTIVES.contains(&name)) {
+                    (Some(language), _) => language,
+                    (None, true) => args.split_whitespace().next().unwrap_or(""),
+                    (None, false) => name,
                 };
                 if fence.starts_with(':') {
                     return self.colon_code(at, indent, &fence, language);
@@ -205,11 +240,15 @@ impl Pass<'_> {
                 format!("{indent}{fence}{language}").into()
             }
             Kind::Prose => {
-                let title = if name == "figure" { "" } else { args.trim() };
-                if title.is_empty() {
-                    format!("{indent}:::{name}").into()
+                // `prf:theorem` reads as a `theorem` container.
+                let kind = name.rsplit(':').next().unwrap_or(name);
+                let title = if kind == "figure" { "" } else { args.trim() };
+                if LABELLED.contains(&kind) && !title.is_empty() {
+                    format!("{indent}{}:", roles(title)).into()
+                } else if title.is_empty() {
+                    format!("{indent}:::{kind}").into()
                 } else {
-                    format!("{indent}:::{name}[{}]", roles(title)).into()
+                    format!("{indent}:::{kind}[{}]", roles(title)).into()
                 }
             }
         };
@@ -258,13 +297,13 @@ fn directive(t: &str) -> Option<(String, &str, &str)> {
 }
 
 fn kind_of(name: &str) -> Kind {
-    let base = name.rsplit(':').next().unwrap_or(name);
-    if CODE.contains(&name) || CODE.contains(&base) {
-        Kind::Code
-    } else if SKIP.contains(&name) || SKIP.contains(&base) || name.starts_with("glue:") {
+    let name = name.to_ascii_lowercase();
+    if name.starts_with("glue") || SKIP.contains(&name.as_str()) {
         Kind::Skip
-    } else {
+    } else if PROSE.contains(&name.as_str()) || name.starts_with("prf:") {
         Kind::Prose
+    } else {
+        Kind::Code
     }
 }
 
@@ -318,6 +357,9 @@ fn roles(line: &str) -> Cow<'_, str> {
     }
     let mut out = String::with_capacity(line.len());
     let mut rest = line;
+    // Runs of backticks known to be missing from the rest of the line: a run
+    // that closes nothing is looked for once, not again from each later one.
+    let mut missing: Vec<usize> = Vec::new();
     while let Some(at) = rest.find(['{', '`']) {
         out.push_str(&rest[..at]);
         let here = &rest[at..];
@@ -325,12 +367,18 @@ fn roles(line: &str) -> Cow<'_, str> {
             // Inline code: copied up to its closing run of backticks.
             let run = here.len() - here.trim_start_matches('`').len();
             let ticks = &here[..run];
-            match here[run..].find(ticks) {
+            let closing = if missing.contains(&run) {
+                None
+            } else {
+                here[run..].find(ticks)
+            };
+            match closing {
                 Some(end) => {
                     out.push_str(&here[..run + end + run]);
                     rest = &here[run + end + run..];
                 }
                 None => {
+                    missing.push(run);
                     out.push_str(ticks);
                     rest = &here[run..];
                 }
@@ -350,10 +398,18 @@ fn roles(line: &str) -> Cow<'_, str> {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
         });
-        let after = name_len.map(|n| &here[1 + n + 2..]);
-        match after.and_then(|a| a.find('`').map(|end| (a, end))) {
-            Some((after, end)) => {
-                out.push_str(&role_text(&after[..end]));
+        let after = name_len.map(|n| (&here[1..1 + n], &here[1 + n + 2..]));
+        match after.and_then(|(name, a)| a.find('`').map(|end| (name, a, end))) {
+            Some((name, after, end)) => {
+                let text = role_text(&after[..end]);
+                // A name in code is shown as code, so `__init__` stays a name.
+                if is_code_role(name) {
+                    out.push('`');
+                    out.push_str(&text);
+                    out.push('`');
+                } else {
+                    out.push_str(&text);
+                }
                 rest = &after[end + 1..];
             }
             None => {
@@ -364,6 +420,16 @@ fn roles(line: &str) -> Cow<'_, str> {
     }
     out.push_str(rest);
     out.into()
+}
+
+/// Roles whose text is code: `{code}`, `{literal}`, `{file}`, `{command}`,
+/// `{envvar}`, `{option}`, `{samp}` and the objects of Sphinx's domains
+/// (`{py:meth}`, `{js:func}`).
+fn is_code_role(name: &str) -> bool {
+    matches!(
+        name,
+        "code" | "literal" | "file" | "command" | "envvar" | "option" | "samp" | "program"
+    ) || name.contains(':') && !name.starts_with("glue") && !name.starts_with("prf")
 }
 
 /// What a role shows: `text <target>` → "text"; `~a.b.c` → "c"; else as written.
@@ -417,11 +483,6 @@ mod tests {
                 "```{toctree}\n:maxdepth: 2\nintro\n```\nText.\n",
                 "\n\n\n\nText.\n",
             ),
-            // Nested: a tab set of tab items.
-            (
-                "````{tab-set}\n```{tab-item} Linux\npip install x\n```\n````\n",
-                ":::tab-set\n:::tab-item[Linux]\npip install x\n:::\n:::\n",
-            ),
             // A plain code fence is left alone, MyST inside it too.
             (
                 "````md\n```{note}\nx\n```\n````\n(label)=\n",
@@ -432,6 +493,22 @@ mod tests {
                 "(setup)=\n% a comment\n+++\nSee {ref}`the setup <setup>` and {term}`MyST`, not `{note}`.\n",
                 "\n\n\nSee the setup and MyST, not `{note}`.\n",
             ),
+            // Tabs are led in by their labels; a domain's directive is named
+            // by its kind; a directive nobody listed is code.
+            (
+                "````{tab-set}\n```{tab-item} Linux\napt install x\n```\n```{tab-item} macOS\nbrew install x\n```\n````\n",
+                ":::tab-set\nLinux:\napt install x\n:::\nmacOS:\nbrew install x\n:::\n:::\n",
+            ),
+            (
+                ":::{prf:theorem} Pythagoras\na² + b² = c²\n:::\n",
+                ":::theorem[Pythagoras]\na² + b² = c²\n:::\n",
+            ),
+            ("```{plantuml}\nA -> B\n```\n", "```plantuml\nA -> B\n```\n"),
+            (
+                "```{.python}\n# a comment\n```\n",
+                "```python\n# a comment\n```\n",
+            ),
+            ("```{R}\nplot(x)\n```\n", "```R\nplot(x)\n```\n"),
             // R Markdown and Quarto chunks are code.
             ("```{r}\nplot(x)\n```\n", "```r\nplot(x)\n```\n"),
             // A page with no MyST is returned as is, inline code with braces too.
@@ -452,7 +529,12 @@ mod tests {
     fn roles_show_their_text() {
         let table: &[(&str, &str)] = &[
             ("{doc}`intro`", "intro"),
-            ("{py:func}`~jupyter_book.cli.build`", "build"),
+            ("{py:func}`~jupyter_book.cli.build`", "`build`"),
+            (
+                "{py:meth}`__call__` and {command}`jb build`",
+                "`__call__` and `jb build`",
+            ),
+            ("{glue:text}`n_rows`", "n_rows"),
             ("{download}`this notebook <./nb.ipynb>`", "this notebook"),
             ("{ref}`<setup>`", "<setup>"),
             ("a {b} `c` {d}`e`", "a {b} `c` e"),

@@ -74,8 +74,15 @@ pub(super) fn markdown(json: &str) -> Result<Converted, (usize, String)> {
                 if out.text.is_empty() && source.starts_with(['-', '+']) {
                     out.push("", 1);
                 }
+                let mut fence: Option<String> = None;
                 for (k, l) in source.lines().enumerate() {
+                    fence = fence_after(fence, l);
                     out.push(l, line_of(k));
+                }
+                // Jupyter renders each cell alone: a fence it leaves open
+                // ends with it.
+                if let Some(fence) = fence {
+                    out.push(&fence, line_of(source.lines().count().saturating_sub(1)));
                 }
             }
             // Version 3's heading cells.
@@ -106,15 +113,30 @@ pub(super) fn markdown(json: &str) -> Result<Converted, (usize, String)> {
     Ok(out)
 }
 
+/// The code fence open after `line`, given the one open before it.
+fn fence_after(open: Option<String>, line: &str) -> Option<String> {
+    let t = line.trim_start();
+    let Some(c) = t.chars().next().filter(|c| matches!(c, '`' | '~')) else {
+        return open;
+    };
+    let run: String = t.chars().take_while(|&d| d == c).collect();
+    match open {
+        Some(fence) if fence.starts_with(c) && run.len() >= fence.len() && t.trim_end() == run => {
+            None
+        }
+        Some(fence) => Some(fence),
+        None if run.len() >= 3 => Some(run),
+        None => None,
+    }
+}
+
 /// `code` as a fenced block in `language`, each line at `line_of` its index;
 /// nothing when it is blank.
 fn fenced(out: &mut Converted, code: &str, language: &str, line_of: impl Fn(usize) -> usize) {
     if code.trim().is_empty() {
         return;
     }
-    // Longer than any run of backticks in the code, which would close it.
-    let longest = code.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest.max(2) + 1);
+    let fence = super::code_fence(code);
     out.push("", line_of(0));
     out.push(&format!("{fence}{language}"), line_of(0));
     let mut last = line_of(0);
@@ -143,6 +165,8 @@ fn output_of(cell: &Value) -> String {
     let mut printed = String::new();
     for o in outputs {
         let text = match o.get("output_type").and_then(Value::as_str) {
+            // Warnings and progress bars, not the result.
+            Some("stream") if o.get("name").and_then(Value::as_str) == Some("stderr") => continue,
             Some("stream") => text_of(o.get("text")),
             Some("execute_result" | "display_data") => text_of(o.pointer("/data/text~1plain")),
             // Version 3.
@@ -155,7 +179,9 @@ fn output_of(cell: &Value) -> String {
         }
     }
     let mut kept = String::new();
-    for (k, l) in printed.lines().enumerate() {
+    // A line a carriage return rewrote shows what was written last.
+    let shown = printed.lines().map(|l| l.rsplit('\r').next().unwrap_or(l));
+    for (k, l) in shown.enumerate() {
         if k == MAX_OUTPUT_LINES || kept.len() + l.len() > MAX_OUTPUT_CHARS {
             kept.push('…');
             break;
@@ -193,7 +219,7 @@ impl Place {
 /// a cell's keys and puts its outputs before it.
 fn cell_places(json: &str) -> Vec<Place> {
     let starts = key_offsets(json, "cell_type");
-    let mut lines = Lines::new(json);
+    let mut lines = super::LineCounter::new(json);
     let mut places = Vec::with_capacity(starts.len());
     for (i, &start) in starts.iter().enumerate() {
         let end = starts.get(i + 1).copied().unwrap_or(json.len());
@@ -234,36 +260,6 @@ fn key_offsets(json: &str, key: &str) -> Vec<usize> {
         })
         .map(|(at, _)| at)
         .collect()
-}
-
-/// Line numbers of byte offsets asked for in increasing order.
-struct Lines<'a> {
-    text: &'a str,
-    at: usize,
-    line: usize,
-}
-
-impl<'a> Lines<'a> {
-    fn new(text: &'a str) -> Self {
-        Lines {
-            text,
-            at: 0,
-            line: 1,
-        }
-    }
-
-    fn line_of(&mut self, byte: usize) -> usize {
-        let byte = byte.min(self.text.len());
-        if byte < self.at {
-            *self = Lines::new(self.text);
-        }
-        self.line += self.text.as_bytes()[self.at..byte]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        self.at = byte;
-        self.line
-    }
 }
 
 #[cfg(test)]
@@ -390,5 +386,24 @@ mod tests {
         let first =
             markdown(r#"{"cells": [{"cell_type": "markdown", "source": "---\nText."}]}"#).unwrap();
         assert!(first.text.starts_with("\n---\n"), "{}", first.text);
+        // A cell's open fence ends with it; warnings and rewritten lines of
+        // a progress bar are not what a cell printed.
+        let c = markdown(
+            r##"{"cells": [
+            {"cell_type": "markdown", "source": "Run:\n```bash\nmake"},
+            {"cell_type": "markdown", "source": "# Next"},
+            {"cell_type": "code", "source": "fit()", "outputs": [
+              {"output_type": "stream", "name": "stderr", "text": "DeprecationWarning"},
+              {"output_type": "stream", "name": "stdout", "text": "10%\r100%\ndone"}]}
+        ]}"##,
+        )
+        .unwrap();
+        assert!(
+            c.text.starts_with("Run:\n```bash\nmake\n```\n\n# Next\n"),
+            "{}",
+            c.text
+        );
+        assert!(c.text.contains("```text\n100%\ndone\n```"), "{}", c.text);
+        assert!(!c.text.contains("Deprecation"), "{}", c.text);
     }
 }

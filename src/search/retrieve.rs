@@ -43,25 +43,32 @@ pub(super) fn candidates(
     // Equal scores are common (the rows of one table, pages repeating a
     // paragraph); ordered by document address they would change with every
     // build, and so would which of them are re-scored. So every passage tied
-    // with the last candidate is fetched, and ties are ordered by content.
-    let mut limit = CANDIDATES + TIE_MARGIN;
-    let mut hits = loop {
+    // with the last candidate is fetched (a second search, only then), and
+    // ties are ordered by content.
+    let search = |limit: usize| -> Result<Vec<(f32, DocAddress)>, SearchError> {
         let mut hits = snapshot
             .searcher
             .search(&*query, &TopDocs::with_limit(limit).order_by_score())?;
         for hit in &mut hits {
             hit.0 = steady(hit.0);
         }
-        let tied_past_the_end = hits.len() == limit && hits[limit - 1].0 == hits[CANDIDATES - 1].0;
-        if !tied_past_the_end || limit >= MAX_TIED {
-            break hits;
-        }
-        limit *= 4;
+        Ok(hits)
     };
-    let key = |addr| snapshot.doc_key(addr).unwrap_or(u64::MAX);
-    hits.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| key(a.1).cmp(&key(b.1))));
-    hits.truncate(CANDIDATES);
-    Ok(hits)
+    let limit = CANDIDATES + TIE_MARGIN;
+    let mut hits = search(limit)?;
+    if hits.len() == limit && hits[limit - 1].0 == hits[CANDIDATES - 1].0 {
+        hits = search(MAX_TIED)?;
+    }
+    let mut keyed: Vec<(f32, u64, DocAddress)> = hits
+        .into_iter()
+        .map(|(score, addr)| (score, snapshot.doc_key(addr).unwrap_or(u64::MAX), addr))
+        .collect();
+    keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    keyed.truncate(CANDIDATES);
+    Ok(keyed
+        .into_iter()
+        .map(|(score, _, addr)| (score, addr))
+        .collect())
 }
 
 /// Candidates fetched beyond [`CANDIDATES`], so that passages tied at the
@@ -75,7 +82,10 @@ const MAX_TIED: usize = 2048;
 /// in an order that follows its segment's posting lists, so one passage
 /// scores a few ulps apart from one build to the next, which was enough to
 /// reorder passages that tie (measured: the same question's fourth passage
-/// differed between two runs of the same binary over the same files).
+/// differed between two runs of the same binary over the same files). Two
+/// such scores still round apart when they straddle a step, about once in
+/// a hundred ties at the step chosen, so a tie is steady nearly always, not
+/// always.
 fn steady(score: f32) -> f32 {
     const STEP: f32 = 1.0 / 4096.0;
     (score / STEP).round() * STEP
