@@ -357,29 +357,25 @@ fn roles(line: &str) -> Cow<'_, str> {
     }
     let mut out = String::with_capacity(line.len());
     let mut rest = line;
-    // Runs of backticks known to be missing from the rest of the line: a run
-    // that closes nothing is looked for once, not again from each later one.
-    let mut missing: Vec<usize> = Vec::new();
+    let closers = backtick_runs(line);
     while let Some(at) = rest.find(['{', '`']) {
         out.push_str(&rest[..at]);
         let here = &rest[at..];
         if here.starts_with('`') {
-            // Inline code: copied up to its closing run of backticks.
+            // Inline code: copied up to the next run of as many backticks.
             let run = here.len() - here.trim_start_matches('`').len();
-            let ticks = &here[..run];
-            let closing = if missing.contains(&run) {
-                None
-            } else {
-                here[run..].find(ticks)
-            };
-            match closing {
+            let from = line.len() - here.len();
+            let close = closers.get(&run).and_then(|starts| {
+                let k = starts.partition_point(|&s| s <= from);
+                starts.get(k).map(|&s| s - from)
+            });
+            match close {
                 Some(end) => {
-                    out.push_str(&here[..run + end + run]);
-                    rest = &here[run + end + run..];
+                    out.push_str(&here[..end + run]);
+                    rest = &here[end + run..];
                 }
                 None => {
-                    missing.push(run);
-                    out.push_str(ticks);
+                    out.push_str(&here[..run]);
                     rest = &here[run..];
                 }
             }
@@ -420,6 +416,27 @@ fn roles(line: &str) -> Cow<'_, str> {
     }
     out.push_str(rest);
     out.into()
+}
+
+/// Where each run of backticks in `line` starts, by its length: a code span
+/// closes at the next run of its opener's length, found here without
+/// scanning the rest of the line again for each run.
+fn backtick_runs(line: &str) -> std::collections::HashMap<usize, Vec<usize>> {
+    let mut runs: std::collections::HashMap<usize, Vec<usize>> = Default::default();
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'`' {
+            let start = i;
+            while i < bytes.len() && bytes[i] == b'`' {
+                i += 1;
+            }
+            runs.entry(i - start).or_default().push(start);
+        } else {
+            i += 1;
+        }
+    }
+    runs
 }
 
 /// Roles whose text is code: `{code}`, `{literal}`, `{file}`, `{command}`,
