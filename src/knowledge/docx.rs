@@ -395,18 +395,40 @@ fn fenced(lines: &[String], out: &mut String) {
 /// A table as a Markdown table, its first row the header; a cell's
 /// paragraphs run together.
 fn table(tbl: Node<'_, '_>, out: &mut String) {
-    let rows: Vec<Vec<String>> = tbl
-        .children()
-        .filter(|n| n.has_tag_name((W, "tr")))
-        .map(|tr| {
-            tr.children()
-                .filter(|n| n.has_tag_name((W, "tc")))
-                .take(MAX_COLUMNS)
-                .map(|tc| escape(&text::fold_whitespace(&text_of(tc, false))))
-                .collect()
-        })
-        .filter(|r: &Vec<String>| r.iter().any(|c| !c.is_empty()))
-        .collect();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for tr in tbl.children().filter(|n| n.has_tag_name((W, "tr"))) {
+        let mut row: Vec<String> = Vec::new();
+        for tc in tr.children().filter(|n| n.has_tag_name((W, "tc"))) {
+            let props = child(tc, "tcPr");
+            let span = val(props.and_then(|p| child(p, "gridSpan")))
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(1)
+                .clamp(1, MAX_COLUMNS);
+            // A cell merged with the one above says what that one says, so
+            // that each row, a passage of its own, keeps its group's label.
+            let merged = props
+                .and_then(|p| child(p, "vMerge"))
+                .is_some_and(|m| m.attribute((W, "val")) != Some("restart"));
+            let text = match rows.last().filter(|_| merged) {
+                Some(above) => above.get(row.len()).cloned().unwrap_or_default(),
+                None => escape(&text::fold_whitespace(&text_of(tc, false))),
+            };
+            // A header over several columns names each; a cell over several
+            // is said once.
+            for k in 0..span {
+                if row.len() < MAX_COLUMNS {
+                    row.push(if k == 0 || rows.is_empty() {
+                        text.clone()
+                    } else {
+                        String::new()
+                    });
+                }
+            }
+        }
+        if row.iter().any(|c| !c.is_empty()) {
+            rows.push(row);
+        }
+    }
     let Some(width) = rows.iter().map(Vec::len).max().filter(|&w| w > 0) else {
         return;
     };
@@ -436,13 +458,15 @@ fn table(tbl: Node<'_, '_>, out: &mut String) {
 /// character itself).
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
+    let mut after_digit = false;
     for c in text.chars() {
         if c.is_ascii_punctuation() && !matches!(c, '.' | ',' | '\'' | '"' | '?' | ';' | ':' | '/')
-            || c == '.' && out.chars().last().is_some_and(|p| p.is_ascii_digit())
+            || c == '.' && after_digit
         {
             out.push('\\');
         }
         out.push(c);
+        after_digit = c.is_ascii_digit();
     }
     out
 }
@@ -556,6 +580,31 @@ Kept text after\n\n\
         assert_eq!(
             md,
             "# Introduction\n\nBased on a heading, at body level\n\n- a styled item\n\nNumbering removed\n\nStays\n\n"
+        );
+    }
+
+    #[test]
+    fn merged_cells_keep_their_headers_and_labels() {
+        let tc = |props: &str, text: &str| {
+            format!(
+                r#"<w:tc><w:tcPr>{props}</w:tcPr><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:tc>"#
+            )
+        };
+        let row = |cells: &[String]| format!("<w:tr>{}</w:tr>", cells.concat());
+        let xml = format!(
+            "<w:tbl>{}{}{}</w:tbl>",
+            row(&[tc("", "Team"), tc(r#"<w:gridSpan w:val="2"/>"#, "Phone")]),
+            row(&[
+                tc(r#"<w:vMerge w:val="restart"/>"#, "Ops"),
+                tc("", "555"),
+                tc("", "day")
+            ]),
+            row(&[tc("<w:vMerge/>", ""), tc("", "556"), tc("", "night")]),
+        );
+        let md = markdown(&docx(&[("word/document.xml", &body(&xml))])).unwrap();
+        assert_eq!(
+            md,
+            "| Team | Phone | Phone |\n| --- | --- | --- |\n| Ops | 555 | day |\n| Ops | 556 | night |\n\n"
         );
     }
 
