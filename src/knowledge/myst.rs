@@ -13,58 +13,25 @@
 
 use std::borrow::Cow;
 
-/// Directives whose content is prose (docutils', Sphinx's, sphinx-design's,
-/// MyST-NB's, sphinx-proof's and sphinx-exercise's). Any other directive is
-/// read as code, as a Markdown reader that knows no MyST reads it: its
-/// words are kept verbatim, and a chunk of R Markdown or Quarto
-/// (```` ```{r} ````, ```` ```{.python} ````) is code.
+/// Directives whose content is prose, beyond those a reStructuredText page
+/// uses too ([`super::rst::PROSE`]): MyST's, MyST-NB's, sphinx-proof's and
+/// sphinx-exercise's. Any other directive is read as code, as a Markdown
+/// reader that knows no MyST reads it: its words are kept verbatim, and a
+/// chunk of R Markdown or Quarto (```` ```{r} ````, ```` ```{.python} ````)
+/// is code.
 const PROSE: &[&str] = &[
-    "note",
-    "warning",
-    "tip",
-    "hint",
-    "important",
-    "caution",
-    "attention",
-    "danger",
-    "error",
-    "seealso",
-    "see-also",
-    "admonition",
     "margin",
-    "sidebar",
-    "topic",
-    "rubric",
-    "epigraph",
-    "pull-quote",
-    "highlights",
-    "versionadded",
-    "versionchanged",
-    "deprecated",
-    "dropdown",
-    "tab-set",
-    "tab-item",
-    "tab",
+    "see-also",
     "tabbed",
-    "grid",
-    "grid-item",
-    "grid-item-card",
-    "card",
     "card-carousel",
     "panels",
     "div",
-    "container",
-    "only",
     "figure",
-    "table",
-    "list-table",
     "csv-table",
-    "glossary",
     "toggle",
     "exercise",
     "solution",
     "proof",
-    "glue:figure",
 ];
 
 /// Directives that take a label for their content ("Linux"), read as its
@@ -300,7 +267,10 @@ fn kind_of(name: &str) -> Kind {
     let name = name.to_ascii_lowercase();
     if name.starts_with("glue") || SKIP.contains(&name.as_str()) {
         Kind::Skip
-    } else if PROSE.contains(&name.as_str()) || name.starts_with("prf:") {
+    } else if super::rst::PROSE.contains(&name.as_str())
+        || PROSE.contains(&name.as_str())
+        || name.starts_with("prf:")
+    {
         Kind::Prose
     } else {
         Kind::Code

@@ -14,8 +14,8 @@ use super::passages::{Part, Passages, dedent, indent, row_parts};
 use crate::text;
 
 /// Directives whose content is prose, shown as written (their title, when they
-/// take one, first).
-const PROSE: &[&str] = &[
+/// take one, first). MyST pages use the same directives.
+pub(super) const PROSE: &[&str] = &[
     "note",
     "warning",
     "tip",
