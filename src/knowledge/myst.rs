@@ -209,7 +209,12 @@ impl Pass<'_> {
             Kind::Prose => {
                 // `prf:theorem` reads as a `theorem` container.
                 let kind = name.rsplit(':').next().unwrap_or(name);
-                let title = if kind == "figure" { "" } else { args.trim() };
+                let title = match kind {
+                    // A figure's argument is its image.
+                    "figure" => String::new(),
+                    _ => super::rst::title_of(kind, args.trim()),
+                };
+                let title = title.as_str();
                 if LABELLED.contains(&kind) && !title.is_empty() {
                     format!("{indent}{}:", roles(title)).into()
                 } else if title.is_empty() {
@@ -489,6 +494,12 @@ mod tests {
             (
                 ":::{prf:theorem} Pythagoras\na² + b² = c²\n:::\n",
                 ":::theorem[Pythagoras]\na² + b² = c²\n:::\n",
+            ),
+            // A version directive says what it marks, as in reStructuredText;
+            // a condition is no title.
+            (
+                "```{versionadded} 5.1.0\nThe option.\n```\n```{only} html\nWeb.\n```\n",
+                ":::versionadded[New in version 5.1.0.]\nThe option.\n:::\n:::only\nWeb.\n:::\n",
             ),
             ("```{plantuml}\nA -> B\n```\n", "```plantuml\nA -> B\n```\n"),
             (

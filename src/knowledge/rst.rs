@@ -55,6 +55,21 @@ pub(super) const PROSE: &[&str] = &[
     "grid-item-card",
 ];
 
+/// What a prose directive's arguments say before its content: a title, the
+/// version a change came in ("New in version 2.2."), or nothing when they
+/// are a condition (`only`) or a class (`container`). MyST's directives are
+/// the same.
+pub(super) fn title_of(directive: &str, args: &str) -> String {
+    match directive {
+        "versionadded" => format!("New in version {args}."),
+        "versionchanged" => format!("Changed in version {args}."),
+        "deprecated" => format!("Deprecated since version {args}."),
+        "versionremoved" => format!("Removed in version {args}."),
+        "only" | "container" | "tabs" | "compound" => String::new(),
+        _ => args.to_string(),
+    }
+}
+
 /// Directives whose content is code.
 const CODE: &[&str] = &[
     "code-block",
@@ -371,14 +386,7 @@ fn directive(lines: &[&str], i: usize, base: usize, w: &mut Walk, rest: &str) ->
         let joins = w.open();
         w.add(Part::Code(dedent(&lines[from..end])), at, joins);
     } else if PROSE.contains(&bare) {
-        let title = match bare {
-            "versionadded" => format!("New in version {args}."),
-            "versionchanged" => format!("Changed in version {args}."),
-            "deprecated" => format!("Deprecated since version {args}."),
-            "versionremoved" => format!("Removed in version {args}."),
-            "only" | "container" | "tabs" | "compound" => String::new(),
-            _ => args.to_string(),
-        };
+        let title = title_of(bare, args);
         if !title.is_empty() {
             w.add(
                 Part::Prose(text::fold_whitespace(&inline(&title))),
