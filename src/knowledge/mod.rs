@@ -1280,10 +1280,14 @@ fn lint(
         }
     }
     let mut lines = LineCounter::new(body);
+    // MyST links to a target label as to a page (`[](syntax/roles)`): on its
+    // pages a path with no extension that names no file is taken for one.
+    let labels = myst::is_myst(body);
     for (event, range) in Parser::new_ext(body, Options::ENABLE_TABLES).into_offset_iter() {
         if let Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) = event {
             let dest = dest_url.trim();
-            if !link_ok(path, dest) {
+            let label = labels && !dest.rsplit('/').next().unwrap_or(dest).contains('.');
+            if !label && !link_ok(path, dest) {
                 out.push(warn(
                     first + lines.line_of(range.start) - 1,
                     ProblemKind::BadLink(dest.to_string()),
@@ -1948,7 +1952,7 @@ mod tests {
         std::fs::write(dir.path().join("other.md"), "x").unwrap();
         let long = "word ".repeat(200);
         let text = format!(
-            "+++\ntitle = \"x\"\nsource = \"y\"\npublished = 2999-01-01\n+++\n\n{long}\n\nSee [a](https://example.org), [b](other.md#top), [c](mailto:a@b.org).\n\nBut [d](missing.md), [e](javascript:alert(1)) and [f](http:nowhere).\n\nNot [g](inv:myst#index), [h](install-fig), [i](tel:+4930) but [j](htps://a.org) and [k](img/x.png).\n"
+            "+++\ntitle = \"x\"\nsource = \"y\"\npublished = 2999-01-01\n+++\n\n{long}\n\nSee [a](https://example.org), [b](other.md#top), [c](mailto:a@b.org).\n\nBut [d](missing.md), [e](javascript:alert(1)) and [f](http:nowhere).\n\nNot [g](inv:myst#index), [h](install-fig), [i](tel:+4930) but [j](htps://a.org) and [k](img/x.png), [l](guide/setup).\n"
         );
         let path = dir.path().join("x.md");
         let got: Vec<(usize, String)> = lint(
@@ -1962,7 +1966,7 @@ mod tests {
         .map(|e| (e.line, e.kind.to_string()))
         .collect();
         let lines: Vec<usize> = got.iter().map(|g| g.0).collect();
-        assert_eq!(lines, [4, 7, 11, 11, 11, 13, 13], "{got:#?}");
+        assert_eq!(lines, [4, 7, 11, 11, 11, 13, 13, 13], "{got:#?}");
         assert!(got[0].1.contains("future"));
         assert!(got[1].1.contains("paragraph of 999 characters"));
         assert!(got[2].1.contains("`missing.md`"));
@@ -1970,6 +1974,13 @@ mod tests {
         assert!(got[4].1.contains("http:nowhere"));
         assert!(got[5].1.contains("htps://a.org"));
         assert!(got[6].1.contains("img/x.png"));
+        assert!(got[7].1.contains("guide/setup"));
+        // On a MyST page, the same path is a target label's; a file it
+        // names is still checked.
+        let myst = "(setup)=\n# Setup\n\nSee [](guide/setup) and [](missing.md).\n";
+        let got = lint("k/m.md", &path, myst, None, false);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].to_string().contains("missing.md"));
     }
 
     #[test]

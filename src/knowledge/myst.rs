@@ -69,7 +69,7 @@ const MAX_ROLE_NAME: usize = 40;
 
 /// Whether `body` uses MyST's syntax at all: the pass is skipped otherwise,
 /// and `%` or `+++` lines are taken for MyST's markup only on such pages.
-fn is_myst(body: &str) -> bool {
+pub(super) fn is_myst(body: &str) -> bool {
     ["```{", "~~~{", ":::{", ")=\n"]
         .iter()
         .any(|m| body.contains(m))
