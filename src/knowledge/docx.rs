@@ -246,18 +246,20 @@ fn role_of(name: &str, outline: Option<&str>) -> Option<Role> {
 fn blocks(parent: Node<'_, '_>, styles: &Styles, out: &mut String, depth: usize) {
     let mut code: Vec<String> = Vec::new();
     for node in parent.children().filter(Node::is_element) {
-        let is_code = node.has_tag_name((W, "p")) && paragraph_role(node, styles) == Role::Code;
-        if !is_code && !code.is_empty() {
+        let role = node
+            .has_tag_name((W, "p"))
+            .then(|| paragraph_role(node, styles));
+        if role != Some(Role::Code) && !code.is_empty() {
             fenced(&std::mem::take(&mut code), out);
         }
-        if node.has_tag_name((W, "p")) {
-            paragraph(node, styles, &mut code, out);
+        if let Some(role) = role {
+            paragraph(node, role, &mut code, out);
         } else if node.has_tag_name((W, "tbl")) {
             table(node, out);
         } else if node.has_tag_name((W, "sdt"))
             && depth < MAX_DEPTH
             && !is_contents(node)
-            && let Some(content) = node.children().find(|n| n.has_tag_name((W, "sdtContent")))
+            && let Some(content) = child(node, "sdtContent")
         {
             blocks(content, styles, out, depth + 1);
         }
@@ -289,13 +291,9 @@ fn is_contents(sdt: Node<'_, '_>) -> bool {
 }
 
 fn paragraph_role(p: Node<'_, '_>, styles: &Styles) -> Role {
-    let props = p.children().find(|n| n.has_tag_name((W, "pPr")));
-    let style = props
-        .and_then(|pr| pr.children().find(|n| n.has_tag_name((W, "pStyle"))))
-        .and_then(|s| s.attribute((W, "val")));
-    let outline = props
-        .and_then(|pr| pr.children().find(|n| n.has_tag_name((W, "outlineLvl"))))
-        .and_then(|s| s.attribute((W, "val")));
+    let props = child(p, "pPr");
+    let style = val(props.and_then(|pr| child(pr, "pStyle")));
+    let outline = val(props.and_then(|pr| child(pr, "outlineLvl")));
     match (style.map(|s| styles.role(s)), outline) {
         (Some(role), _) if role != Role::Text => role,
         (_, Some(o)) => role_of("", Some(o)).unwrap_or(Role::Text),
@@ -303,10 +301,9 @@ fn paragraph_role(p: Node<'_, '_>, styles: &Styles) -> Role {
     }
 }
 
-/// One paragraph: a heading, a list item, a line of code (gathered in `code`
+/// One paragraph of `role`: a heading, a list item, a line of code (gathered in `code`
 /// until the code ends) or a paragraph of text.
-fn paragraph(p: Node<'_, '_>, styles: &Styles, code: &mut Vec<String>, out: &mut String) {
-    let role = paragraph_role(p, styles);
+fn paragraph(p: Node<'_, '_>, role: Role, code: &mut Vec<String>, out: &mut String) {
     if role == Role::Skip {
         return;
     }

@@ -304,13 +304,13 @@ fn options_after(lines: &[Cow<'_, str>], from: usize) -> usize {
 
 /// Whether `t` closes a block opened by `fence`: the same character, at least
 /// as many, and nothing else.
-fn closes(t: &str, fence: &str) -> bool {
+pub(super) fn closes(t: &str, fence: &str) -> bool {
     let c = fence.chars().next().unwrap_or('`');
     t.len() >= fence.len() && t.chars().all(|d| d == c)
 }
 
 /// A plain code fence's opener (```` ```python ````): the fence.
-fn code_fence(t: &str) -> Option<String> {
+pub(super) fn code_fence(t: &str) -> Option<String> {
     let c = t.chars().next().filter(|c| matches!(c, '`' | '~'))?;
     let fence: String = t.chars().take_while(|&d| d == c).collect();
     (fence.len() >= 3).then_some(fence)

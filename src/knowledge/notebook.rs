@@ -115,18 +115,10 @@ pub(super) fn markdown(json: &str) -> Result<Converted, (usize, String)> {
 
 /// The code fence open after `line`, given the one open before it.
 fn fence_after(open: Option<String>, line: &str) -> Option<String> {
-    let t = line.trim_start();
-    let Some(c) = t.chars().next().filter(|c| matches!(c, '`' | '~')) else {
-        return open;
-    };
-    let run: String = t.chars().take_while(|&d| d == c).collect();
+    let t = line.trim();
     match open {
-        Some(fence) if fence.starts_with(c) && run.len() >= fence.len() && t.trim_end() == run => {
-            None
-        }
-        Some(fence) => Some(fence),
-        None if run.len() >= 3 => Some(run),
-        None => None,
+        Some(fence) => (!super::myst::closes(t, &fence)).then_some(fence),
+        None => super::myst::code_fence(t),
     }
 }
 
