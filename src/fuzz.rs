@@ -16,6 +16,7 @@ pub type Target = fn(&[u8]);
 /// The fuzz targets, by the name of their corpus folder.
 pub const TARGETS: &[(&str, Target)] = &[
     ("knowledge_file", knowledge_file),
+    ("included", included),
     ("question", question),
     ("config", config),
 ];
@@ -63,6 +64,90 @@ pub fn knowledge_file(data: &[u8]) {
         assert_eq!(info.snippets, snippets.len(), "snippet count");
         snippets.iter().for_each(well_formed);
     }
+}
+
+/// One page whose include directives read from a folder of parts (prose that
+/// includes more, code with anchors and Python objects, a file that includes
+/// itself, a large file): the first byte picks reStructuredText or Markdown,
+/// the rest is the page. Its passages must cite lines of the page, and nothing
+/// outside the folder may be read.
+pub fn included(data: &[u8]) {
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let root = parts_folder();
+    let name = if pick % 2 == 0 {
+        "docs/page.rst"
+    } else {
+        "docs/page.md"
+    };
+    let text = String::from_utf8_lossy(rest);
+    let page_lines = text.lines().count().max(1);
+    let Some((files, snippets)) = knowledge::parse_with_includes(root, &root.join(name), &text)
+    else {
+        return;
+    };
+    let root = knowledge::absolute_path(root);
+    for f in &files {
+        assert!(
+            f.starts_with(&root),
+            "read {} outside {}",
+            f.display(),
+            root.display()
+        );
+    }
+    for s in &snippets {
+        well_formed(s);
+        assert!(
+            s.line <= page_lines,
+            "line {} of a {page_lines}-line page",
+            s.line
+        );
+    }
+}
+
+/// The folder [`included`] reads parts from, made once per process.
+fn parts_folder() -> &'static std::path::Path {
+    static DIR: OnceLock<std::path::PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("citebot-fuzz-parts-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let files: &[(&str, String)] = &[
+            ("outside.txt", "Not to be read.\n".into()),
+            ("docs/conf.py", String::new()),
+            (
+                "docs/part.rst",
+                "Shared.\n\n.. include:: more/deeper.rst\n".into(),
+            ),
+            (
+                "docs/more/deeper.rst",
+                "Deeper, and back up:\n\n.. include:: ../part.rst\n".into(),
+            ),
+            (
+                "docs/part.md",
+                "# Part\n\n{{#include code.rs:main}}\n".into(),
+            ),
+            (
+                "docs/code.rs",
+                "// ANCHOR: main\nfn main() {}\n// ANCHOR_END: main\n".into(),
+            ),
+            (
+                "docs/app.py",
+                "class A:\n    def f(self):\n        return 1\n\ndef g():\n    pass\n".into(),
+            ),
+            ("docs/self.rst", ".. include:: self.rst\n".into()),
+            ("docs/big.txt", "line of a long file\n".repeat(40_000)),
+            ("docs/binary.bin", "\0\0\0".into()),
+        ];
+        for (name, text) in files {
+            let path = dir.join(name);
+            std::fs::create_dir_all(path.parent().expect("a folder")).expect("a folder");
+            std::fs::write(path, text).expect("a part");
+        }
+        #[cfg(unix)]
+        let _ = std::os::unix::fs::symlink(dir.join("outside.txt"), dir.join("docs/link.txt"));
+        dir
+    })
 }
 
 /// What every snippet must be for the index and the renderers.

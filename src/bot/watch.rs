@@ -5,7 +5,7 @@
 //! problems in the knowledge files once per new set of problems. When the folder
 //! can't be watched it is polled instead; the bot keeps running either way.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -75,6 +75,8 @@ pub struct Changes {
     // Dropping the watcher stops the events.
     _watcher: notify::RecommendedWatcher,
     events: mpsc::UnboundedReceiver<notify::Result<Event>>,
+    /// Files pages include, with those pages ([`Changes::follow_includes`]).
+    includes: HashMap<PathBuf, Vec<PathBuf>>,
 }
 
 impl Changes {
@@ -104,7 +106,15 @@ impl Changes {
         Ok(Changes {
             _watcher: watcher,
             events,
+            includes: HashMap::new(),
         })
+    }
+
+    /// Follows the files pages include (`includes`: each with the pages that
+    /// include it, as [`crate::search::Engine::includers`] gives them): a
+    /// change to one, whatever its type, is a change to those pages.
+    pub fn follow_includes(&mut self, includes: HashMap<PathBuf, Vec<PathBuf>>) {
+        self.includes = includes;
     }
 
     /// Waits for the next burst of changes to knowledge files and returns the
@@ -114,12 +124,12 @@ impl Changes {
         loop {
             let first = self.events.recv().await?;
             let mut paths = BTreeSet::new();
-            let mut relevant = absorb(first, &mut paths);
+            let mut relevant = absorb(first, &mut paths, &self.includes);
             let burst_end = Instant::now() + MAX_BURST;
             while Instant::now() < burst_end {
                 tokio::select! {
                     e = self.events.recv() => match e {
-                        Some(e) => relevant |= absorb(e, &mut paths),
+                        Some(e) => relevant |= absorb(e, &mut paths, &self.includes),
                         None => break,
                     },
                     _ = tokio::time::sleep(DEBOUNCE) => break,
@@ -204,6 +214,7 @@ async fn watch(bot: &Arc<Bot>, mut changes: Changes, admin: &mpsc::UnboundedSend
     // Whatever changed between opening the index and the watch starting.
     refresh(bot, admin, &[]).await;
     loop {
+        changes.follow_includes(bot.engine.includers());
         let burst = tokio::select! {
             _ = bot.shutdown.cancelled() => return,
             b = changes.next() => b,
@@ -281,8 +292,13 @@ async fn poll(bot: &Arc<Bot>, admin: &mpsc::UnboundedSender<Formatted>) {
     }
 }
 
-/// Adds an event's knowledge paths to `paths`; whether it calls for a refresh.
-fn absorb(event: notify::Result<Event>, paths: &mut BTreeSet<PathBuf>) -> bool {
+/// Adds an event's knowledge paths to `paths` (for a file pages include, by
+/// `includes`, those pages); whether it calls for a refresh.
+fn absorb(
+    event: notify::Result<Event>,
+    paths: &mut BTreeSet<PathBuf>,
+    includes: &HashMap<PathBuf, Vec<PathBuf>>,
+) -> bool {
     let event = match event {
         Ok(e) => e,
         Err(err) => {
@@ -302,6 +318,10 @@ fn absorb(event: notify::Result<Event>, paths: &mut BTreeSet<PathBuf>) -> bool {
     }
     let mut relevant = false;
     for p in event.paths {
+        if let Some(pages) = includes.get(&crate::knowledge::absolute_path(&p)) {
+            paths.extend(pages.iter().cloned());
+            relevant = true;
+        }
         if is_knowledge_path(&p) {
             paths.insert(p);
             relevant = true;
@@ -544,21 +564,36 @@ mod tests {
         let mut paths = BTreeSet::new();
         let read = Event::new(EventKind::Access(AccessKind::Open(AccessMode::Read)))
             .add_path("/k/a.md".into());
-        assert!(!absorb(Ok(read), &mut paths));
+        assert!(!absorb(Ok(read), &mut paths, &HashMap::new()));
         let write = Event::new(EventKind::Access(AccessKind::Close(AccessMode::Write)))
             .add_path("/k/a.md".into());
-        assert!(absorb(Ok(write), &mut paths));
+        assert!(absorb(Ok(write), &mut paths, &HashMap::new()));
         let swap = Event::new(EventKind::Create(notify::event::CreateKind::File))
             .add_path("/k/.a.md.swp".into());
-        assert!(!absorb(Ok(swap), &mut paths));
+        assert!(!absorb(Ok(swap), &mut paths, &HashMap::new()));
         assert_eq!(
             paths.into_iter().collect::<Vec<_>>(),
             [PathBuf::from("/k/a.md")]
         );
         assert!(absorb(
             Err(notify::Error::generic("overflow")),
-            &mut BTreeSet::new()
+            &mut BTreeSet::new(),
+            &HashMap::new()
         ));
+        // A file a page includes, of any type, changes the pages that include it.
+        let includes = HashMap::from([(
+            PathBuf::from("/k/examples/app.py"),
+            vec![PathBuf::from("/k/guide.rst")],
+        )]);
+        let mut paths = BTreeSet::new();
+        let edit = Event::new(EventKind::Modify(notify::event::ModifyKind::Any))
+            .add_path("/k/guide/../examples/app.py".into());
+        assert!(absorb(Ok(edit.clone()), &mut paths, &includes));
+        assert_eq!(
+            paths.into_iter().collect::<Vec<_>>(),
+            [PathBuf::from("/k/guide.rst")]
+        );
+        assert!(!absorb(Ok(edit), &mut BTreeSet::new(), &HashMap::new()));
         let mut settings = crate::search::SearchSettings::new("/x/knowledge", None);
         settings.sources.push(crate::search::ExtraSource {
             path: "/srv/docs".into(),

@@ -31,6 +31,7 @@ pub(crate) mod docx;
 mod front_matter;
 pub(crate) mod git;
 mod html;
+mod include;
 mod markdown;
 mod myst;
 mod notebook;
@@ -90,6 +91,8 @@ pub enum ProblemKind {
     Synonyms(String),
     /// A `.ipynb` file that is not a notebook's JSON.
     Notebook(String),
+    /// A file an include directive names that is not read.
+    Include(String),
     LongParagraph(usize),
     BadLink(String),
     FutureDate(String),
@@ -120,7 +123,7 @@ impl fmt::Display for ProblemKind {
             ),
             ProblemKind::DuplicateId(id) => write!(f, "duplicate snippet id `{id}`"),
             ProblemKind::Synonyms(e) => write!(f, "synonyms: {e}"),
-            ProblemKind::Notebook(e) => write!(f, "{e}"),
+            ProblemKind::Notebook(e) | ProblemKind::Include(e) => write!(f, "{e}"),
             ProblemKind::LongParagraph(n) => write!(
                 f,
                 "paragraph of {n} characters (over {MAX_SNIPPET_CHARS}): it is cut into several snippets at sentence ends; split it where the meaning allows"
@@ -271,6 +274,19 @@ impl Cache {
     pub fn clear(&mut self) {
         self.files.clear();
     }
+
+    /// Every file a page includes, with the pages that include it: a change
+    /// to one changes them, whatever its type (an example program, a `.inc`
+    /// file).
+    pub fn includers(&self) -> HashMap<PathBuf, Vec<PathBuf>> {
+        let mut out: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
+        for (page, c) in &self.files {
+            for (file, _) in &c.includes {
+                out.entry(file.clone()).or_default().push(page.clone());
+            }
+        }
+        out
+    }
 }
 
 /// Timestamps this close to the time a file was read can't tell a later write
@@ -285,18 +301,38 @@ struct CachedFile {
     read_at: SystemTime,
     hash: String,
     parsed: Parsed,
+    /// The files the page includes ([`include`]), with their stamps when read:
+    /// a change to one is a change to the page.
+    includes: Vec<(PathBuf, Stamp)>,
+}
+
+/// A file's size and modification time.
+type Stamp = (u64, SystemTime);
+
+fn stamp(meta: &std::io::Result<std::fs::Metadata>) -> Stamp {
+    match meta {
+        Ok(m) => (m.len(), m.modified().unwrap_or(SystemTime::UNIX_EPOCH)),
+        Err(_) => (u64::MAX, SystemTime::UNIX_EPOCH),
+    }
 }
 
 impl CachedFile {
     fn fresh_for(&self, meta: &std::fs::Metadata) -> bool {
-        let Ok(modified) = meta.modified() else {
-            return false;
+        let unchanged = |was: Stamp, meta: &std::fs::Metadata| {
+            let Ok(modified) = meta.modified() else {
+                return false;
+            };
+            was == (meta.len(), modified)
+                && self
+                    .read_at
+                    .duration_since(modified)
+                    .is_ok_and(|d| d >= RACY)
         };
-        self.stamp == (meta.len(), modified)
+        unchanged(self.stamp, meta)
             && self
-                .read_at
-                .duration_since(modified)
-                .is_ok_and(|d| d >= RACY)
+                .includes
+                .iter()
+                .all(|(p, was)| std::fs::metadata(p).is_ok_and(|m| unchanged(*was, &m)))
     }
 }
 
@@ -411,11 +447,9 @@ fn assemble(
         synonyms_ok: true,
         ..KnowledgeBase::default()
     };
-    let mut hasher = Sha256::new();
     let mut seen_paths = HashSet::new();
+    let mut entries = Vec::with_capacity(paths.len());
     for (i, path) in paths.iter().enumerate() {
-        let rel = path.strip_prefix(dir).unwrap_or(path);
-        let shown = shown_path(display_root, rel);
         let entry = match fresh.remove(&i) {
             None => match cache.files.get(path) {
                 Some(c) => c.clone(),
@@ -433,9 +467,19 @@ fn assemble(
             }
         };
         seen_paths.insert(path.clone());
+        entries.push((path, entry));
+    }
+    let partials = partials(&entries);
+    let mut hasher = Sha256::new();
+    for (path, entry) in entries {
+        if !partials.is_empty() && partials.contains(&include::absolute(path)) {
+            continue;
+        }
+        let rel = path.strip_prefix(dir).unwrap_or(path);
+        let shown = shown_path(display_root, rel);
         hasher.update(shown.as_bytes());
         hasher.update(entry.hash.as_bytes());
-        kb.file_hashes.insert(shown.clone(), entry.hash);
+        kb.file_hashes.insert(shown, entry.hash);
         kb.add(entry.parsed);
     }
     // Deleted files leave the cache too (the cache also holds other folders').
@@ -444,6 +488,26 @@ fn assemble(
         .retain(|p, _| !p.starts_with(dir) || seen_paths.contains(p));
     kb.hash = format!("{:x}", hasher.finalize());
     kb
+}
+
+/// The files that pages include, which are not pages of their own: a part
+/// of a page (Sphinx's `_includes/*.rst`, an mdBook chapter's shared
+/// paragraph) is read where it is included, as its readers see it. A file
+/// included only by files that are themselves included (or by each other) stays
+/// a page.
+fn partials(entries: &[(&PathBuf, CachedFile)]) -> HashSet<PathBuf> {
+    let included: HashSet<&PathBuf> = entries
+        .iter()
+        .flat_map(|(_, e)| e.includes.iter().map(|(p, _)| p))
+        .collect();
+    if included.is_empty() {
+        return HashSet::new();
+    }
+    entries
+        .iter()
+        .filter(|(path, e)| !e.includes.is_empty() && !included.contains(&include::absolute(path)))
+        .flat_map(|(_, e)| e.includes.iter().map(|(p, _)| p.clone()))
+        .collect()
 }
 
 /// A file holding a snippet id an earlier file (in path order) already has is not
@@ -505,7 +569,8 @@ fn read_entry(
         line: 1,
         kind: ProblemKind::Unreadable(why),
     };
-    let text = if Format::of(&shown) == Some(Format::Docx) {
+    let format = Format::of(&shown);
+    let text = if format == Some(Format::Docx) {
         std::borrow::Cow::Owned(docx::markdown(&bytes).map_err(unreadable)?)
     } else if bytes[..bytes.len().min(8000)].contains(&0) {
         // A NUL byte in the first few kilobytes is how git tells binary files too.
@@ -513,18 +578,43 @@ fn read_entry(
     } else {
         String::from_utf8_lossy(&bytes)
     };
-    let parsed = parse_any(rel, &shown, &text, options);
+    let syntax = match format {
+        Some(Format::Rst) => Some(include::Syntax::Rst),
+        Some(Format::Markdown) => Some(include::Syntax::Markdown {
+            myst: myst::is_myst(&text),
+        }),
+        _ => None,
+    };
+    let spliced = syntax.and_then(|syntax| include::splice(dir, path, &text, syntax));
+    let parsed = match &spliced {
+        Some(s) => parse_any(rel, &shown, &s.text, Some(&s.lines), options),
+        None => parse_any(rel, &shown, &text, None, options),
+    };
     let warnings = match &parsed {
         Parsed::File(Ok((info, _))) if with_warnings => {
-            lint(&shown, path, &text, info.published, options.strict)
+            let mut w = lint(&shown, path, &text, info.published, options.strict);
+            let problems = spliced.iter().flat_map(|s| &s.problems);
+            w.extend(problems.map(|(line, why)| KnowledgeError {
+                file: shown.clone(),
+                line: *line,
+                kind: ProblemKind::Include(why.clone()),
+            }));
+            w
         }
         _ => Vec::new(),
     };
+    let includes: Vec<(PathBuf, Stamp)> = spliced
+        .map(|s| s.files)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| {
+            let at = stamp(&std::fs::metadata(&p));
+            (p, at)
+        })
+        .collect();
     let entry = CachedFile {
-        stamp: match meta {
-            Ok(m) => (m.len(), m.modified().unwrap_or(SystemTime::UNIX_EPOCH)),
-            Err(_) => (u64::MAX, SystemTime::UNIX_EPOCH),
-        },
+        stamp: stamp(meta),
+        includes,
         read_at,
         hash: {
             // What the snippets hold depends on the options too (a source's
@@ -581,7 +671,13 @@ fn fingerprint_snippets(snippets: &[Snippet], h: &mut Sha256) {
 }
 
 /// Parses one file's text: the synonyms file or a knowledge file.
-fn parse_any(rel: &Path, shown: &str, text: &str, options: &ParseOptions) -> Parsed {
+fn parse_any(
+    rel: &Path,
+    shown: &str,
+    text: &str,
+    lines: Option<&[usize]>,
+    options: &ParseOptions,
+) -> Parsed {
     if rel == Path::new(SYNONYMS_FILE) {
         return Parsed::Synonyms(parse_synonyms(shown, text));
     }
@@ -591,7 +687,8 @@ fn parse_any(rel: &Path, shown: &str, text: &str, options: &ParseOptions) -> Par
         id_base = format!("{}/{id_base}", m.collection);
     }
     Parsed::File(
-        parse_file(shown, &id_base, &collection, text, options).map(|(info, s)| (info, s.into())),
+        parse_spliced(shown, &id_base, &collection, text, lines, options)
+            .map(|(info, s)| (info, s.into())),
     )
 }
 
@@ -938,6 +1035,66 @@ fn code_fence(code: &str) -> String {
     "`".repeat(longest.max(2) + 1)
 }
 
+/// For fuzzing: `text` read as the page `page` under the folder `root` reads
+/// it, its includes read in: the files read, and its snippets (`None`: it
+/// does not parse). The include map's own invariants are checked here.
+pub(crate) fn parse_with_includes(
+    root: &Path,
+    page: &Path,
+    text: &str,
+) -> Option<(Vec<PathBuf>, Vec<Snippet>)> {
+    let syntax = match Format::of(&page.to_string_lossy()) {
+        Some(Format::Rst) => include::Syntax::Rst,
+        _ => include::Syntax::Markdown {
+            myst: myst::is_myst(text),
+        },
+    };
+    let shown = page.strip_prefix(root).unwrap_or(page).to_string_lossy();
+    let options = ParseOptions::default();
+    let Some(spliced) = include::splice(root, page, text, syntax) else {
+        return parse_file(&shown, "page", "", text, &options)
+            .ok()
+            .map(|(_, s)| (Vec::new(), s));
+    };
+    assert_eq!(
+        spliced.lines.len(),
+        spliced.text.lines().count(),
+        "a line map per line"
+    );
+    let page_lines = text.lines().count().max(1);
+    assert!(
+        spliced.lines.iter().all(|&l| (1..=page_lines).contains(&l)),
+        "lines map into the page"
+    );
+    assert!(
+        spliced.text.len() <= include::MAX_BYTES + 2 * text.len(),
+        "page size bounded"
+    );
+    let (_, snippets) = parse_spliced(
+        &shown,
+        "page",
+        "",
+        &spliced.text,
+        Some(&spliced.lines),
+        &options,
+    )
+    .ok()?;
+    Some((spliced.files, snippets))
+}
+
+/// `path` as the watcher and [`Cache::includers`] name files: absolute, with
+/// `.` and `..` resolved.
+pub(crate) fn absolute_path(path: &Path) -> PathBuf {
+    include::absolute(path)
+}
+
+/// The file's line of 1-based `line` of a text made from it, by `lines` (the
+/// file's line of each line of the text); past the end, the last.
+fn map_line(lines: &[usize], line: usize) -> usize {
+    let last = lines.last().copied().unwrap_or(1);
+    lines.get(line.saturating_sub(1)).copied().unwrap_or(last)
+}
+
 /// A file's passages before they become snippets, and its title if it has one.
 struct Document {
     title: Option<String>,
@@ -973,6 +1130,19 @@ pub(crate) fn parse_file(
     text: &str,
     options: &ParseOptions,
 ) -> Result<(FileInfo, Vec<Snippet>), KnowledgeError> {
+    parse_spliced(file, id_base, collection, text, None, options)
+}
+
+/// [`parse_file`] for a page whose text has the files it includes read in:
+/// `lines` holds the page's line of each line of `text`.
+fn parse_spliced(
+    file: &str,
+    id_base: &str,
+    collection: &str,
+    text: &str,
+    lines: Option<&[usize]>,
+    options: &ParseOptions,
+) -> Result<(FileInfo, Vec<Snippet>), KnowledgeError> {
     let err = |line, kind| KnowledgeError {
         file: file.into(),
         line,
@@ -987,8 +1157,11 @@ pub(crate) fn parse_file(
         _ => None,
     };
     let text = notebook.as_ref().map_or(text, |n| n.text.as_str());
-    // A problem's line in the file as it is, not in a notebook's Markdown.
-    let err = |line, kind| err(notebook.as_ref().map_or(line, |n| n.line(line)), kind);
+    let lines = notebook.as_ref().map(|n| n.lines.as_slice()).or(lines);
+    // A problem's line in the file as it is, not in a notebook's Markdown or
+    // among the lines of what the page includes.
+    let line_in_file = |line| lines.map_or(line, |l| map_line(l, line));
+    let err = |line, kind| err(line_in_file(line), kind);
     // A page of reStructuredText may open with a title overlined by "---".
     let (meta, body, body_start) = if matches!(format, Format::Html | Format::Rst) {
         (front_matter::Meta::default(), text, 0)
@@ -1023,9 +1196,9 @@ pub(crate) fn parse_file(
         body_line,
     };
     let mut snippets = page.snippets(doc.groups);
-    if let Some(notebook) = &notebook {
+    if lines.is_some() {
         for s in &mut snippets {
-            s.line = notebook.line(s.line);
+            s.line = line_in_file(s.line);
         }
     }
     if snippets.is_empty() && options.strict {
@@ -1944,6 +2117,61 @@ mod tests {
             0
         );
         assert!(cache.files.is_empty());
+    }
+
+    #[test]
+    fn included_files_are_read_into_their_pages_and_followed_for_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("docs");
+        let write = |name: &str, text: &str| {
+            let p = k.join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, text).unwrap();
+            p
+        };
+        write(
+            "guide.rst",
+            "Guide\n=====\n\nSetting up\n----------\n\n.. include:: _parts/intro.rst\n\nThe app factory:\n\n.. literalinclude:: examples/app.py\n   :pyobject: create_app\n\n.. include:: missing.rst\n",
+        );
+        write(
+            "_parts/intro.rst",
+            "Install the package before anything else.\n",
+        );
+        let code = write(
+            "examples/app.py",
+            "def create_app():\n    return Flask(__name__)\n",
+        );
+        write("chapter.md", "# Chapter\n\n{{#include _parts/note.md}}\n");
+        write("_parts/note.md", "A note shared by chapters.\n");
+        let options = ParseOptions::default();
+        let kb = load_for_check(&k, &options).unwrap();
+        // The parts are read where they are included, not as pages.
+        let files: Vec<&str> = kb.files.iter().map(|f| f.file.as_str()).collect();
+        assert_eq!(files, ["docs/chapter.md", "docs/guide.rst"]);
+        let find = |kb: &KnowledgeBase, needle: &str| {
+            kb.snippets()
+                .find(|s| s.text.contains(needle))
+                .map(|s| (s.heading.clone(), s.line))
+                .unwrap_or_else(|| panic!("{needle} not read"))
+        };
+        assert_eq!(find(&kb, "Install the package"), ("Setting up".into(), 7));
+        assert_eq!(find(&kb, "Flask(__name__)"), ("Setting up".into(), 7));
+        assert_eq!(find(&kb, "shared by chapters").1, 3);
+        let missing: Vec<String> = kb.warnings.iter().map(|w| w.to_string()).collect();
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert!(
+            missing[0].starts_with("docs/guide.rst:14: cannot read included file `missing.rst`"),
+            "{missing:?}"
+        );
+        // A cached load sees an included file change as its page's change.
+        let mut cache = Cache::default();
+        let before = load_cached(&k, &options, &mut cache).unwrap();
+        let includers = cache.includers();
+        assert_eq!(includers[&absolute_path(&code)], [k.join("guide.rst")]);
+        std::fs::write(&code, "def create_app():\n    return Quart(__name__)\n").unwrap();
+        let after = load_cached(&k, &options, &mut cache).unwrap();
+        assert_ne!(after.hash, before.hash);
+        find(&after, "Quart(__name__)");
     }
 
     #[test]

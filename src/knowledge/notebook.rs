@@ -29,15 +29,6 @@ impl Converted {
         self.text.push('\n');
         self.lines.push(at);
     }
-
-    /// The notebook's line of the Markdown's 1-based `line`.
-    pub(super) fn line(&self, line: usize) -> usize {
-        let last = self.lines.last().copied().unwrap_or(1);
-        self.lines
-            .get(line.saturating_sub(1))
-            .copied()
-            .unwrap_or(last)
-    }
 }
 
 /// The notebook `json` as Markdown, or the line and reason it cannot be read.

@@ -617,6 +617,13 @@ impl Engine {
         collections.is_none_or(|cols| cols.contains(&self.collection_of(file)))
     }
 
+    /// The files pages include (as [`crate::knowledge::absolute_path`] names
+    /// them), each with the pages that include it.
+    pub fn includers(&self) -> std::collections::HashMap<PathBuf, Vec<PathBuf>> {
+        let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache.includers()
+    }
+
     /// Problems found in the knowledge files when the index was last built.
     pub fn knowledge_errors(&self) -> Vec<KnowledgeError> {
         self.snapshot().errors.clone()

@@ -1,0 +1,4 @@
+//! libFuzzer target: `citebot::fuzz::included` (see `scripts/fuzz`).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| citebot::fuzz::included(data));
