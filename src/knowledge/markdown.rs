@@ -142,8 +142,10 @@ fn mkdocs_marker(line: &str) -> Option<String> {
 /// `body` with MkDocs Material's content tabs and admonitions opened up: the
 /// marker line becomes a lead-in (the tab's label) or an admonition's title,
 /// and the content indented four spaces under it is moved out, so that its
-/// code is code and its lists are lists, not one indented code block. Lines
-/// stay where they are; `body` itself when it has no such block.
+/// code is code and its lists are lists, not one indented code block. A marker
+/// inside a list item (indented as the item's text is) opens up the same way,
+/// its content staying in the item. Lines stay where they are; `body` itself
+/// when it has no such block.
 fn mkdocs_blocks(body: &str) -> std::borrow::Cow<'_, str> {
     // A setext heading's "===" is no marker: only a tab's `=== "`, `===! "`,
     // `===+ "` send a page the slow way.
@@ -153,26 +155,46 @@ fn mkdocs_blocks(body: &str) -> std::borrow::Cow<'_, str> {
     }
     let mut lines: Vec<std::borrow::Cow<'_, str>> = body.lines().map(Into::into).collect();
     let mut fence: Option<String> = None;
+    // The text columns of the list items the line is in, innermost last.
+    let mut items: Vec<usize> = Vec::new();
     let mut i = 0;
     while i < lines.len() {
         let indent = spaces(&lines[i]);
         let t = &lines[i][indent..];
         if let Some(open) = &fence {
-            if indent < 4
-                && t.starts_with(open.as_str())
+            if t.starts_with(open.as_str())
                 && t.trim_end()
                     .chars()
                     .all(|c| c == open.as_bytes()[0] as char)
             {
                 fence = None;
             }
-        } else if indent < 4 && (t.starts_with("```") || t.starts_with("~~~")) {
+            i += 1;
+            continue;
+        }
+        if !t.trim().is_empty() {
+            while items.last().is_some_and(|&column| indent < column) {
+                items.pop();
+            }
+        }
+        // Indented less than four past the text of the item it is in (the
+        // page's left edge outside lists), or it is an indented code block.
+        let base = items.last().copied().unwrap_or(0);
+        let in_code = indent >= base + 4;
+        if !in_code && (t.starts_with("```") || t.starts_with("~~~")) {
             let c = t.chars().next().unwrap_or('`');
             fence = Some(t.chars().take_while(|&d| d == c).collect());
-        } else if indent < 4
-            && let Some(marker) = mkdocs_marker(t)
-        {
-            lines[i] = marker.into();
+        } else if !in_code && let Some(marker) = mkdocs_marker(t) {
+            // In a list item an admonition's fence would be the item's text:
+            // its title alone is.
+            let marker = match marker.strip_prefix(":::") {
+                Some(m) if !items.is_empty() => m
+                    .split_once('[')
+                    .map_or("", |(_, title)| title.trim_end_matches(']'))
+                    .to_string(),
+                _ => marker,
+            };
+            lines[i] = format!("{}{marker}", " ".repeat(indent)).into();
             let mut j = i + 1;
             while j < lines.len() {
                 let l = &lines[j];
@@ -185,6 +207,8 @@ fn mkdocs_blocks(body: &str) -> std::borrow::Cow<'_, str> {
                 }
                 j += 1;
             }
+        } else if let Some(width) = list_marker(t).filter(|_| !in_code) {
+            items.push(indent + width);
         }
         i += 1;
     }
@@ -193,6 +217,26 @@ fn mkdocs_blocks(body: &str) -> std::borrow::Cow<'_, str> {
         out.push('\n');
     }
     out.into()
+}
+
+/// How wide a list item's marker is with the spaces after it (`- `, `12. `),
+/// when `t` opens one.
+fn list_marker(t: &str) -> Option<usize> {
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    let marker = match t.as_bytes().get(digits)? {
+        b'-' | b'*' | b'+' if digits == 0 => 1,
+        b'.' | b')' if (1..=9).contains(&digits) => digits + 1,
+        _ => return None,
+    };
+    let gap = t[marker..].bytes().take_while(|&b| b == b' ').count();
+    // "-" alone on a line opens an item too; five spaces or more after the
+    // marker start an indented code block in the item, whose text is one on.
+    match gap {
+        0 if t.len() == marker => Some(marker + 1),
+        1..=4 => Some(marker + gap),
+        0 => None,
+        _ => Some(marker + 1),
+    }
 }
 
 /// How many times `needle` (ASCII) is in `t`, in any case.
@@ -1039,6 +1083,36 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn mkdocs_markers_inside_list_items_open_up_in_the_item() {
+        let page = "1. Add the records:\n\n    === \"Query with dig\"\n\n        ```console\n        dig +short a.example\n        ```\n\n    !!! tip \"Good to know\"\n\n        - Sort the keys.\n\n2. Done.\n\n       !!! note \"an indented code block\"\n";
+        let parts: Vec<Part> = groups(page).into_iter().flat_map(|g| g.parts).collect();
+        assert_eq!(
+            parts,
+            [
+                prose("Add the records:"),
+                prose("Query with dig:"),
+                Part::Code("dig +short a.example".into()),
+                prose("Good to know"),
+                prose("Sort the keys."),
+                prose("Done."),
+                Part::Code("!!! note \"an indented code block\"".into()),
+            ]
+        );
+        let cases = [
+            ("- a", Some(2)),
+            ("-", Some(2)),
+            ("12. x", Some(4)),
+            ("1)  x", Some(4)),
+            ("-x", None),
+            ("1234567890. x", None),
+            ("text", None),
+        ];
+        for (t, want) in cases {
+            assert_eq!(list_marker(t), want, "{t}");
+        }
     }
 
     #[test]
