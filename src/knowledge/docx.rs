@@ -254,6 +254,17 @@ fn blocks(parent: Node<'_, '_>, styles: &Styles, out: &mut String, depth: usize)
         }
         if let Some(role) = role {
             paragraph(node, role, &mut code, out);
+            // A text box is drawn beside its anchoring paragraph: its
+            // paragraphs come after that one's, not inside its sentence.
+            let boxes = text_boxes(node);
+            if !boxes.is_empty() && depth < MAX_DEPTH {
+                if !code.is_empty() {
+                    fenced(&std::mem::take(&mut code), out);
+                }
+                for b in boxes {
+                    blocks(b, styles, out, depth + 1);
+                }
+            }
         } else if node.has_tag_name((W, "tbl")) {
             table(node, out);
         } else if node.has_tag_name((W, "sdt"))
@@ -267,6 +278,26 @@ fn blocks(parent: Node<'_, '_>, styles: &Styles, out: &mut String, depth: usize)
     if !code.is_empty() {
         fenced(&code, out);
     }
+}
+
+/// The text boxes (`w:txbxContent`) drawn in paragraph `p`, not those inside
+/// another text box (read with it) nor a drawing's fallback copy.
+fn text_boxes<'a, 'i>(p: Node<'a, 'i>) -> Vec<Node<'a, 'i>> {
+    let mut found = Vec::new();
+    let mut stack: Vec<Node<'a, 'i>> = p.children().filter(Node::is_element).collect();
+    while let Some(n) = stack.pop() {
+        if n.tag_name().name() == "Fallback" {
+            continue;
+        }
+        if n.has_tag_name((W, "txbxContent")) {
+            found.push(n);
+            continue;
+        }
+        stack.extend(n.children().filter(Node::is_element));
+    }
+    // The stack took them last first.
+    found.reverse();
+    found
 }
 
 /// The first child of `n` named `name` in Word's namespace.
@@ -364,6 +395,11 @@ fn text_of(node: Node<'_, '_>, code: bool) -> String {
         // Not the fallback copy of a drawing's text, nor text a tracked
         // change deleted or moved away (its new place has it).
         if matches!(n.tag_name().name(), "Fallback" | "del" | "moveFrom") {
+            continue;
+        }
+        // Nor a paragraph's text box: its paragraphs are read after this one
+        // (in a table cell, they are the cell's text).
+        if n.has_tag_name((W, "txbxContent")) && node.has_tag_name((W, "p")) {
             continue;
         }
         stack.extend(n.children().filter(Node::is_element).rev());
@@ -547,6 +583,35 @@ Kept text after\n\n\
 | Team | Phone |\n| --- | --- |\n| Ops \\| NOC | 555 0100 |\n\n\
 # Based on a heading\n\n";
         assert_eq!(md, want);
+    }
+
+    #[test]
+    fn text_boxes_are_paragraphs_after_their_anchor() {
+        let text_box = |inner: &str| {
+            format!(
+                r#"<w:r><w:drawing><wp:anchor xmlns:wp="wp"><a:graphic xmlns:a="a"><wps:txbx xmlns:wps="wps"><w:txbxContent>{inner}</w:txbxContent></wps:txbx></a:graphic></wp:anchor></w:drawing></w:r>"#
+            )
+        };
+        let boxed = text_box(&[p("", "Box says hi."), p("", "Second line.")].concat());
+        let nested = text_box(&format!(
+            r#"<w:p><w:r><w:t>Outer box.</w:t></w:r>{}</w:p>"#,
+            text_box(&p("", "Inner box."))
+        ));
+        let xml = [
+            format!(
+                r#"<w:p><w:r><w:t xml:space="preserve">Anchor text </w:t></w:r>{boxed}<w:r><w:t>goes on.</w:t></w:r></w:p>"#
+            ),
+            format!(
+                r#"<w:p><w:r><w:t>Second anchor.</w:t></w:r><mc:AlternateContent><mc:Choice>{nested}</mc:Choice><mc:Fallback>{}</mc:Fallback></mc:AlternateContent></w:p>"#,
+                text_box(&p("", "Fallback copy."))
+            ),
+        ]
+        .concat();
+        let md = markdown(&docx(&[("word/document.xml", &body(&xml))])).unwrap();
+        assert_eq!(
+            md,
+            "Anchor text goes on.\n\nBox says hi.\n\nSecond line.\n\nSecond anchor.\n\nOuter box.\n\nInner box.\n\n"
+        );
     }
 
     #[test]
