@@ -144,3 +144,45 @@ async fn an_editor_saving_through_a_temp_file_and_rename_is_picked_up() {
     assert!(!r.body().contains(".zorbleflax.md.tmp"), "{}", r.body());
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_that_a_page_includes_is_followed_like_the_page() {
+    let mut alice = human("alice").await;
+    let (bot, running, room) = start_bot(&mut alice, Meet::Dm, |_| {}).await;
+    let dir = bot.knowledge_dir().join("japan-mongolia");
+    // Not a page (YAML is no format citebot reads), but the page below shows
+    // it, as mdBook does: an edit to it must reach the answers too.
+    let part = dir.join("parts/paint.yaml");
+    std::fs::create_dir_all(part.parent().unwrap()).unwrap();
+    let yaml = |colour: &str| {
+        format!("# The zorbleflax is painted {colour} every spring.\nzorbleflax_colour: {colour}\n")
+    };
+    std::fs::write(&part, yaml("vermilion")).unwrap();
+    std::fs::write(
+        dir.join("zorbleflax.md"),
+        "+++\ntitle = \"Zorbleflax\"\nsource = \"Test Gazette\"\npublished = 2025-05-01\n+++\n\n## Paint\n\nHow the zorbleflax is painted:\n\n```yaml\n{{#include parts/paint.yaml}}\n```\n",
+    )
+    .unwrap();
+    let r = ask_until(&mut alice, &bot, &room, QUESTION, WAIT, |r| {
+        r.body().contains("vermilion")
+    })
+    .await;
+    // Cited to the page, at the include's line.
+    assert!(
+        r.body().contains("japan-mongolia/zorbleflax.md:"),
+        "{}",
+        r.body()
+    );
+    let edited = Instant::now();
+    std::fs::write(&part, yaml("saffron")).unwrap();
+    let r = ask_until(&mut alice, &bot, &room, QUESTION, WAIT, |r| {
+        r.body().contains("saffron")
+    })
+    .await;
+    eprintln!(
+        "included file edited -> answer from it: {} ms",
+        edited.elapsed().as_millis()
+    );
+    assert!(!r.body().contains("vermilion"), "{}", r.body());
+    running.stop().await;
+}
