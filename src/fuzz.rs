@@ -136,7 +136,7 @@ fn parts_folder() -> &'static std::path::Path {
                 "class A:\n    def f(self):\n        return 1\n\ndef g():\n    pass\n".into(),
             ),
             ("docs/self.rst", ".. include:: self.rst\n".into()),
-            ("docs/big.txt", "line of a long file\n".repeat(40_000)),
+            ("docs/big.txt", "line of a long file\n".repeat(4_000)),
             ("docs/binary.bin", "\0\0\0".into()),
         ];
         for (name, text) in files {
