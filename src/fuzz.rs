@@ -95,6 +95,11 @@ pub fn included(data: &[u8]) {
             f.display(),
             root.display()
         );
+        let rel = f.strip_prefix(&root).unwrap_or(f);
+        let hidden = rel
+            .components()
+            .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
+        assert!(!hidden, "read the hidden {}", f.display());
     }
     for s in &snippets {
         well_formed(s);
@@ -121,8 +126,10 @@ fn parts_folder() -> &'static std::path::Path {
             ),
             (
                 "docs/more/deeper.rst",
-                "Deeper, and back up:\n\n.. include:: ../part.rst\n".into(),
+                // Sphinx reads a nested include from the page's folder.
+                "Deeper, and back up:\n\n.. include:: part.rst\n".into(),
             ),
+            ("docs/.env", "SECRET=hidden\n".into()),
             (
                 "docs/part.md",
                 "# Part\n\n{{#include code.rs:main}}\n".into(),

@@ -3,11 +3,15 @@
 //! ````), and mdBook's `{{#include file.rs:2:10}}`. The file is read where the
 //! directive stands, as the site generator builds the page — a shared paragraph
 //! of prose, or an example program shown as code.
-//! Only files inside the page's source folder are read (a page in a pulled
-//! repository is no way to publish `/etc/passwd`), includes nest at most
-//! [`MAX_DEPTH`] deep, and a page with what it includes is at most
-//! [`MAX_BYTES`] long.
+//!
+//! What a page may include is bounded, since a page is written by whoever can
+//! push to the docs: only files inside the source folder, after links are
+//! followed; no hidden file or folder (`.git/config`, `.env`); none in another
+//! collection or left out by the source's `include`/`exclude`; at most
+//! [`MAX_DEPTH`] deep and [`MAX_INCLUDES`] per page; and the page with what it
+//! includes at most [`MAX_BYTES`] long.
 
+use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 
 use super::passages::indent;
@@ -22,6 +26,12 @@ pub(super) struct Spliced {
     /// Every file read into the page, nested includes too, as found under the
     /// source folder.
     pub files: Vec<PathBuf>,
+    /// Files an include named that did not exist: when one appears, the page
+    /// changes.
+    pub missing: Vec<PathBuf>,
+    /// Files included whole as the page's own text (not shown as code, not in
+    /// part): parts of pages rather than pages.
+    pub parts: Vec<PathBuf>,
     /// Directives whose file was not read, by the page's line, and why.
     pub problems: Vec<(usize, String)>,
 }
@@ -31,6 +41,9 @@ pub(super) const MAX_DEPTH: usize = 8;
 
 /// The most a page grows to with what it includes.
 pub(super) const MAX_BYTES: usize = 4 << 20;
+
+/// The most include directives read for one page, nested ones too.
+pub(super) const MAX_INCLUDES: usize = 1_000;
 
 /// Which syntax a page's directives are written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,9 +56,16 @@ pub(super) enum Syntax {
 }
 
 /// `text`, the page at `page` under the source folder `root`, with the files
-/// its `include`/`literalinclude` directives name read in; `None` when it
-/// has none.
-pub(super) fn splice(root: &Path, page: &Path, text: &str, syntax: Syntax) -> Option<Spliced> {
+/// its include directives name read in; `None` when it has none. `allowed`
+/// says whether a file (by its path under `root`) may be read into this page:
+/// it is in the page's collection and the source's globs want it.
+pub(super) fn splice(
+    root: &Path,
+    page: &Path,
+    text: &str,
+    syntax: Syntax,
+    allowed: &dyn Fn(&Path) -> bool,
+) -> Option<Spliced> {
     if !text.contains("include") && !text.contains("{{#playground") {
         return None;
     }
@@ -53,35 +73,50 @@ pub(super) fn splice(root: &Path, page: &Path, text: &str, syntax: Syntax) -> Op
     let page = absolute(page);
     let mut s = Splicer {
         top: sphinx_top(&root, &page),
+        page_dir: page.parent().unwrap_or(&root).to_path_buf(),
+        real_root: root.canonicalize().ok(),
         root,
+        allowed,
         out: Spliced::default(),
         found: false,
-        stack: vec![page.clone()],
+        stack: vec![page.canonicalize().unwrap_or_else(|_| page.clone())],
+        seen: HashSet::new(),
         bytes: text.len(),
+        directives: 0,
     };
     s.text(text, &page, syntax, None, "");
     s.found.then_some(s.out)
 }
 
-struct Splicer {
-    /// The source folder, and the folder an include path starting with `/` is
-    /// under (Sphinx's: where `conf.py` is).
+struct Splicer<'a> {
+    /// The source folder (as named, and with its links followed), the folder
+    /// an include path starting with `/` is under (Sphinx's: where `conf.py`
+    /// is), and the page's own folder.
     root: PathBuf,
+    real_root: Option<PathBuf>,
     top: PathBuf,
+    page_dir: PathBuf,
+    allowed: &'a dyn Fn(&Path) -> bool,
     out: Spliced,
     /// Whether any include directive was met.
     found: bool,
-    /// The files being read, the page first: a file that includes itself,
-    /// however indirectly, is not read again.
+    /// The files being read (their real paths), the page first: a file that
+    /// includes itself, however indirectly, is not read again.
     stack: Vec<PathBuf>,
+    /// What `out.files` and `out.missing` hold.
+    seen: HashSet<PathBuf>,
     bytes: usize,
+    directives: usize,
 }
 
-/// One include directive: its name, the file it names and its options.
+/// One include directive: whether it shows the file as code, the file it
+/// names, its options, and whether it is mdBook's (whose paths are from the
+/// file it is in, where Sphinx's and MyST's are from the page being built).
 struct Directive<'t> {
     literal: bool,
     path: &'t str,
     options: Vec<(String, String)>,
+    mdbook: bool,
 }
 
 impl Directive<'_> {
@@ -91,35 +126,52 @@ impl Directive<'_> {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
+
+    /// Whether it shows the file as code rather than as the page's text.
+    fn code(&self) -> bool {
+        self.literal || self.option("literal").is_some() || self.option("code").is_some()
+    }
+
+    /// Whether it takes the whole file.
+    fn whole(&self) -> bool {
+        const PART: &[&str] = &[
+            "lines",
+            "start-line",
+            "end-line",
+            "start-after",
+            "end-before",
+            "start-at",
+            "end-at",
+            "pyobject",
+            "anchor",
+        ];
+        !self.options.iter().any(|(k, _)| PART.contains(&k.as_str()))
+    }
 }
 
-impl Splicer {
+/// Why an included file was not read.
+enum Unread {
+    /// It does not exist (yet): its appearing changes the page.
+    Missing(PathBuf, String),
+    Refused(String),
+}
+
+impl Splicer<'_> {
     /// Copies `text` (the file `file`) to the output with its includes read in,
     /// every line prefixed with `prefix`; `at`: the page's line all of it maps
     /// to (`None`: the page itself, line by line).
     fn text(&mut self, text: &str, file: &Path, syntax: Syntax, at: Option<usize>, prefix: &str) {
         let lines: Vec<&str> = text.lines().collect();
-        // Text shown as code (a literal block, a fence) holds no directives,
-        // only examples of them.
+        // Text shown as code (a literal block, a fence) or commented out holds
+        // no directives, only examples of them.
         let mut code = Code::None;
         let mut i = 0;
         while i < lines.len() {
             let line = lines[i];
             let here = at.unwrap_or(i + 1);
             // mdBook includes in code too: it is how a book shows a file as code.
-            let mdbook = match syntax {
-                Syntax::Markdown { .. } => mdbook_directive(line),
-                Syntax::Rst => None,
-            };
-            if let Some(d) = mdbook {
-                self.found = true;
-                self.directive(
-                    &d,
-                    file,
-                    syntax,
-                    here,
-                    &format!("{prefix}{}", &line[..indent(line)]),
-                );
+            if matches!(syntax, Syntax::Markdown { .. }) && line.contains("{{#") {
+                self.mdbook_line(line, file, syntax, here, prefix);
                 i += 1;
                 continue;
             }
@@ -139,16 +191,63 @@ impl Splicer {
                 i += 1;
                 continue;
             };
-            self.found = true;
-            self.directive(
-                &d,
-                file,
-                syntax,
-                here,
-                &format!("{prefix}{}", &line[..indent(line)]),
-            );
+            let inner = format!("{prefix}{}", &line[..indent(line)]);
+            self.directive(&d, file, syntax, here, &inner);
             i = end;
         }
+    }
+
+    fn line(&mut self, prefix: &str, line: &str, at: usize) {
+        self.out.text.push_str(prefix);
+        self.out.text.push_str(line);
+        self.out.text.push('\n');
+        self.out.lines.push(at);
+    }
+
+    /// A Markdown line with mdBook includes in it. On a line of its own, as
+    /// nearly always, an include is read as the page's own lines, its includes
+    /// followed; within other text, its file goes in where it stands, as is.
+    /// (`\{{#include x}}` is the text `{{#include x}}`, as mdBook shows it.)
+    fn mdbook_line(&mut self, line: &str, file: &Path, syntax: Syntax, at: usize, prefix: &str) {
+        if let Some(d) = mdbook_directive(line.trim()) {
+            let inner = format!("{prefix}{}", &line[..indent(line)]);
+            return self.directive(&d, file, syntax, at, &inner);
+        }
+        let mut current = String::from(prefix);
+        let mut rest = line;
+        while let Some(open) = rest.find("{{#") {
+            let Some(close) = rest[open..].find("}}").map(|c| open + c + 2) else {
+                break;
+            };
+            let escaped = rest[..open].ends_with('\\');
+            match mdbook_directive(&rest[open..close]).filter(|_| !escaped) {
+                None => {
+                    current.push_str(&rest[..open - usize::from(escaped)]);
+                    current.push_str(&rest[open..close]);
+                }
+                Some(d) => {
+                    current.push_str(&rest[..open]);
+                    self.found = true;
+                    if let Some((text, _)) = self.resolve(&d, file, at, prefix.len()) {
+                        let text = if d.code() {
+                            let fence = super::code_fence(&text);
+                            format!("{fence}rust\n{text}\n{fence}")
+                        } else {
+                            text.strip_suffix('\n').unwrap_or(&text).to_string()
+                        };
+                        let mut parts = text.split('\n');
+                        current.push_str(parts.next().unwrap_or_default());
+                        for part in parts {
+                            self.line("", &current, at);
+                            current = format!("{prefix}{part}");
+                        }
+                    }
+                }
+            }
+            rest = &rest[close..];
+        }
+        current.push_str(rest);
+        self.line("", &current, at);
     }
 
     /// Writes what the directive `d` in `file` includes, or notes why not.
@@ -160,48 +259,17 @@ impl Splicer {
         at: usize,
         prefix: &str,
     ) {
-        let (included, path) = match self.read(d, file) {
-            Ok(read) => read,
-            Err(why) => return self.out.problems.push((at, why)),
+        self.found = true;
+        let Some((selected, path)) = self.resolve(d, file, at, prefix.len() + 3) else {
+            return;
         };
-        // Each line is written after the directive's indentation (and a code
-        // block's): that counts toward the page's size too.
-        let lines = included.bytes().filter(|&b| b == b'\n').count() + 4;
-        let cost = included
-            .len()
-            .saturating_add(lines.saturating_mul(prefix.len() + 3));
-        if self.bytes.saturating_add(cost) > MAX_BYTES {
-            let why = format!(
-                "included file `{}` would make the page over {} MB: not read",
-                d.path,
-                MAX_BYTES >> 20
-            );
-            return self.out.problems.push((at, why));
+        if !d.code() {
+            self.stack
+                .push(path.canonicalize().unwrap_or_else(|_| path.clone()));
+            self.text(&selected, &path, syntax, Some(at), prefix);
+            self.stack.pop();
+            return;
         }
-        self.bytes += cost;
-        if !self.out.files.contains(&path) {
-            self.out.files.push(path.clone());
-        }
-        self.include(d, &included, &path, syntax, at, prefix);
-    }
-
-    fn line(&mut self, prefix: &str, line: &str, at: usize) {
-        self.out.text.push_str(prefix);
-        self.out.text.push_str(line);
-        self.out.text.push('\n');
-        self.out.lines.push(at);
-    }
-
-    /// Writes what the directive `d` includes (the text of `path`).
-    fn include(
-        &mut self,
-        d: &Directive<'_>,
-        included: &str,
-        path: &Path,
-        syntax: Syntax,
-        at: usize,
-        prefix: &str,
-    ) {
         // Sphinx picks the highlighting by the file's extension when not told.
         let extension = path
             .extension()
@@ -212,14 +280,6 @@ impl Splicer {
             .or(d.option("code"))
             .filter(|l| !l.is_empty())
             .unwrap_or(extension);
-        let code = d.literal || d.option("literal").is_some() || d.option("code").is_some();
-        let selected = select(included, d);
-        if !code {
-            self.stack.push(path.to_path_buf());
-            self.text(&selected, path, syntax, Some(at), prefix);
-            self.stack.pop();
-            return;
-        }
         let caption = d.option("caption").filter(|c| !c.is_empty());
         match syntax {
             Syntax::Rst => {
@@ -249,61 +309,180 @@ impl Splicer {
         }
     }
 
-    /// The text of the file `d` names, included from `from`, and its path.
-    fn read(&mut self, d: &Directive<'_>, from: &Path) -> Result<(String, PathBuf), String> {
+    /// The part of the file `d` (in `file`) names that it selects, and the
+    /// file's path; `None`, with the problem noted, when it is not read.
+    /// `indent`: how far each of its lines will be indented, which counts
+    /// toward the page's size.
+    fn resolve(
+        &mut self,
+        d: &Directive<'_>,
+        file: &Path,
+        at: usize,
+        indent: usize,
+    ) -> Option<(String, PathBuf)> {
+        self.directives += 1;
+        if self.directives > MAX_INCLUDES {
+            if self.directives == MAX_INCLUDES + 1 {
+                let why =
+                    format!("over {MAX_INCLUDES} includes in one page: the rest are not read");
+                self.out.problems.push((at, why));
+            }
+            return None;
+        }
+        let from = if d.mdbook {
+            file.parent().unwrap_or(&self.root).to_path_buf()
+        } else {
+            self.page_dir.clone()
+        };
+        let (text, path) = match self.read(d, &from) {
+            Ok(read) => read,
+            Err(Unread::Missing(path, why)) => {
+                if self.seen.insert(path.clone()) {
+                    self.out.missing.push(path);
+                }
+                self.out.problems.push((at, why));
+                return None;
+            }
+            Err(Unread::Refused(why)) => {
+                self.out.problems.push((at, why));
+                return None;
+            }
+        };
+        let selected = match select(&text, d) {
+            Ok(s) => s,
+            Err(why) => {
+                self.out.problems.push((at, format!("`{}`: {why}", d.path)));
+                return None;
+            }
+        };
+        let lines = selected.bytes().filter(|&b| b == b'\n').count() + 4;
+        let cost = selected.len().saturating_add(lines.saturating_mul(indent));
+        if self.bytes.saturating_add(cost) > MAX_BYTES {
+            let why = format!(
+                "included file `{}` would make the page over {} MB: not read",
+                d.path,
+                MAX_BYTES >> 20
+            );
+            self.out.problems.push((at, why));
+            return None;
+        }
+        self.bytes += cost;
+        if self.seen.insert(path.clone()) {
+            self.out.files.push(path.clone());
+        }
+        if d.whole() && !d.code() && !self.out.parts.contains(&path) {
+            self.out.parts.push(path.clone());
+        }
+        Some((selected, path))
+    }
+
+    /// The text of the file `d` names, relative to `from`, and its path.
+    fn read(&mut self, d: &Directive<'_>, from: &Path) -> Result<(String, PathBuf), Unread> {
         let name = d.path;
+        let refused = |why: String| Err(Unread::Refused(why));
         if name.is_empty() {
-            return Err("an include names no file".into());
+            return refused("an include names no file".into());
         }
         // docutils' own files (`<isonum.txt>`): character entities, no knowledge.
         if name.starts_with('<') && name.ends_with('>') {
-            return Err(format!("`{name}` is a docutils standard file: not read"));
+            return refused(format!("`{name}` is a docutils standard file: not read"));
+        }
+        if let Some(parser) = d.option("parser").filter(|p| !p.contains("rst")) {
+            return refused(format!(
+                "`{name}` is included through the parser `{parser}`: not read"
+            ));
         }
         let path = match name.strip_prefix('/') {
             Some(under_top) => normal(&self.top.join(under_top)),
-            None => normal(&from.parent().unwrap_or(&self.root).join(name)),
+            None => normal(&from.join(name)),
         };
-        if !path.starts_with(&self.root) || !real_path_within(&path, &self.root) {
-            return Err(format!(
+        let Ok(rel) = path.strip_prefix(&self.root) else {
+            return refused(format!(
                 "included file `{name}` is outside the source folder: not read"
             ));
-        }
-        if self.stack.contains(&path) {
-            return Err(format!("`{name}` includes itself: not read again"));
+        };
+        self.may_read(name, rel)?;
+        // Links followed once; what is read is that real file, so the file
+        // checked is the file read.
+        let real = match path.canonicalize() {
+            Ok(real) => real,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let why = format!("cannot read included file `{name}`: {e}");
+                return Err(Unread::Missing(path, why));
+            }
+            Err(e) => return refused(format!("cannot read included file `{name}`: {e}")),
+        };
+        let real_rel = self
+            .real_root
+            .as_ref()
+            .and_then(|r| real.strip_prefix(r).ok());
+        let Some(real_rel) = real_rel else {
+            return refused(format!(
+                "included file `{name}` is outside the source folder: not read"
+            ));
+        };
+        self.may_read(name, real_rel)?;
+        if self.stack.contains(&real) {
+            return refused(format!("`{name}` includes itself: not read again"));
         }
         if self.stack.len() > MAX_DEPTH {
-            return Err(format!(
+            return refused(format!(
                 "`{name}` is included {MAX_DEPTH} includes deep: not read"
             ));
         }
-        let cannot = |e: std::io::Error| format!("cannot read included file `{name}`: {e}");
-        let meta = std::fs::metadata(&path).map_err(cannot)?;
-        if !meta.is_file() {
-            return Err(format!("included `{name}` is not a file"));
+        read_text(&real, name, MAX_BYTES.saturating_sub(self.bytes)).map(|t| (t, path))
+    }
+
+    /// Whether the file at `rel` under the source folder may be read into the
+    /// page: not hidden, in its collection, wanted by the source.
+    fn may_read(&self, name: &str, rel: &Path) -> Result<(), Unread> {
+        let hidden = rel
+            .components()
+            .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
+        if hidden {
+            return Err(Unread::Refused(format!(
+                "included file `{name}` is hidden (a name starting with `.`): not read"
+            )));
         }
-        let size = usize::try_from(meta.len()).unwrap_or(usize::MAX);
-        if self.bytes.saturating_add(size) > MAX_BYTES {
-            return Err(format!(
-                "included file `{name}` would make the page over {} MB: not read",
-                MAX_BYTES >> 20
-            ));
+        if !(self.allowed)(rel) {
+            return Err(Unread::Refused(format!(
+                "included file `{name}` is in another collection or left out of the source: not read"
+            )));
         }
-        let bytes = std::fs::read(&path).map_err(cannot)?;
-        if bytes[..bytes.len().min(8000)].contains(&0) {
-            return Err(format!("included file `{name}` is not text: not read"));
-        }
-        let text = String::from_utf8_lossy(&bytes);
-        let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string();
-        Ok((text, path))
+        Ok(())
     }
 }
 
-/// Whether the lines being copied are code, where a directive is only an
-/// example of one.
+/// The text of the file at `real` (named `name` by its include), at most
+/// `room` bytes of it.
+fn read_text(real: &Path, name: &str, room: usize) -> Result<String, Unread> {
+    let refused = |why: String| Err(Unread::Refused(why));
+    let cannot =
+        |e: std::io::Error| Unread::Refused(format!("cannot read included file `{name}`: {e}"));
+    let meta = std::fs::metadata(real).map_err(cannot)?;
+    if !meta.is_file() {
+        return refused(format!("included `{name}` is not a file"));
+    }
+    if usize::try_from(meta.len()).unwrap_or(usize::MAX) > room {
+        return refused(format!(
+            "included file `{name}` would make the page over {} MB: not read",
+            MAX_BYTES >> 20
+        ));
+    }
+    let bytes = std::fs::read(real).map_err(cannot)?;
+    if bytes[..bytes.len().min(8000)].contains(&0) {
+        return refused(format!("included file `{name}` is not text: not read"));
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(&text).to_string())
+}
+
+/// Whether the lines being copied are code or a comment, where a directive is
+/// only an example of one.
 enum Code {
     None,
-    /// reStructuredText: a literal block or code directive, and its indentation:
-    /// lines indented deeper (or blank) are its content.
+    /// reStructuredText: a literal block, code directive or comment, and its
+    /// indentation: lines indented deeper (or blank) are its content.
     Indented(usize),
     /// Markdown: a fence (its character and length) until it closes.
     Fenced(u8, usize),
@@ -315,16 +494,22 @@ impl Code {
         let t = line.trim();
         match syntax {
             Syntax::Rst => {
-                let directive = t.strip_prefix("..").map(str::trim_start);
-                let code_directive = directive.is_some_and(|d| {
-                    let name = d.split("::").next().unwrap_or_default().trim();
-                    d.contains("::")
-                        && ["code-block", "code", "sourcecode", "parsed-literal"]
-                            .contains(&name.to_ascii_lowercase().as_str())
-                });
-                let literal = directive.is_none() && t.ends_with("::");
-                if code_directive || literal {
-                    Code::Indented(indent(line))
+                let own = Code::Indented(indent(line));
+                let Some(directive) = t.strip_prefix("..") else {
+                    // A paragraph ending "::" opens a literal block.
+                    return if t.ends_with("::") { own } else { Code::None };
+                };
+                let Some((name, _)) = directive.split_once("::") else {
+                    // No "::": a comment (unless a link target or a
+                    // footnote), whose indented lines are comment too.
+                    let d = directive.trim_start();
+                    let target = d.starts_with('_') || d.starts_with('[') || d.starts_with('|');
+                    return if target { Code::None } else { own };
+                };
+                let name = name.trim().to_ascii_lowercase();
+                let code = ["code-block", "code", "sourcecode", "parsed-literal"];
+                if code.contains(&name.as_str()) {
+                    own
                 } else {
                     Code::None
                 }
@@ -410,6 +595,7 @@ fn rst_directive<'t>(lines: &[&'t str], i: usize) -> Option<(Directive<'t>, usiz
         literal,
         path: path.trim(),
         options,
+        mdbook: false,
     };
     Some((d, end))
 }
@@ -452,41 +638,46 @@ fn myst_directive<'t>(lines: &[&'t str], i: usize) -> Option<(Directive<'t>, usi
         literal,
         path: path.trim(),
         options,
+        mdbook: false,
     };
     Some((d, end))
 }
 
-/// mdBook's include on a line of its own: `{{#include file.rs}}`, with lines
-/// (`:2`, `:2:10`, `::10`, `:2:`) or an anchor (`:component`) after the path;
-/// `{{#rustdoc_include}}` alike, and `{{#playground file.rs}}` as Rust code.
-fn mdbook_directive(line: &str) -> Option<Directive<'_>> {
-    let inner = line.trim().strip_prefix("{{#")?.strip_suffix("}}")?;
+/// mdBook's include (`{{#include file.rs}}`), with lines (`:2`, `:2:10`,
+/// `::10`, `:2:`) or an anchor (`:component`) after the path, as mdBook reads
+/// them; `{{#rustdoc_include}}` alike, and `{{#playground file.rs}}` as Rust
+/// code.
+fn mdbook_directive(text: &str) -> Option<Directive<'_>> {
+    let inner = text.strip_prefix("{{#")?.strip_suffix("}}")?;
     let (command, args) = inner.split_once(char::is_whitespace)?;
     let literal = match command {
         "include" | "rustdoc_include" => false,
         "playground" => true,
         _ => return None,
     };
-    let args = args.split_whitespace().next().unwrap_or_default();
+    let args = args.split_whitespace().next()?;
     let (path, selector) = args.split_once(':').unwrap_or((args, ""));
     let mut options = Vec::new();
     if literal {
         options.push(("language".to_string(), "rust".to_string()));
     }
-    let number = |s: &str| s.is_empty() || s.bytes().all(|b| b.is_ascii_digit());
     if !selector.is_empty() {
         let (from, to) = selector.split_once(':').unwrap_or((selector, selector));
-        if number(from) && number(to) {
+        let number = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if from.is_empty() || number(from) {
+            // mdBook reads what it cannot take for an end as "to the end".
             let from = if from.is_empty() { "1" } else { from };
+            let to = if number(to) { to } else { "" };
             options.push(("lines".to_string(), format!("{from}-{to}")));
         } else {
-            options.push(("anchor".to_string(), selector.to_string()));
+            options.push(("anchor".to_string(), from.to_string()));
         }
     }
     Some(Directive {
         literal,
         path,
         options,
+        mdbook: true,
     })
 }
 
@@ -514,21 +705,18 @@ fn option(t: &str) -> Option<(String, String)> {
     Some((name.trim().to_ascii_lowercase(), value.trim().to_string()))
 }
 
-/// The part of an included file its directive's options select, as Sphinx
-/// applies them: a Python object, lines by number, then the text between
-/// markers, then dedenting.
-fn select(text: &str, d: &Directive<'_>) -> String {
+/// The part of an included file its directive's options select, in the
+/// order Sphinx applies them: a Python object, docutils' line slice, the text
+/// from and to markers, lines by number, dedenting, then what is prepended
+/// and appended. A marker that is not there is an error, as in Sphinx.
+fn select(text: &str, d: &Directive<'_>) -> Result<String, String> {
     let mut lines: Vec<&str> = text.lines().collect();
     if let Some(name) = d.option("pyobject") {
-        lines = pyobject(&lines, name).map_or(Vec::new(), |r| lines[r].to_vec());
+        let range = pyobject(&lines, name).ok_or_else(|| format!("no Python object `{name}`"))?;
+        lines = lines[range].to_vec();
     }
     if let Some(name) = d.option("anchor") {
         lines = anchored(&lines, name);
-    }
-    if let Some(spec) = d.option("lines") {
-        let n = lines.len();
-        let picked: Vec<usize> = line_spec(spec, n);
-        lines = picked.into_iter().map(|i| lines[i]).collect();
     }
     // docutils' include counts lines from 0, end excluded.
     let number = |name| d.option(name).and_then(|v| v.parse::<i64>().ok());
@@ -542,41 +730,69 @@ fn select(text: &str, d: &Directive<'_>) -> String {
     let find = |lines: &[&str], marker: &str| lines.iter().position(|l| l.contains(marker));
     for (name, after) in [("start-after", true), ("start-at", false)] {
         if let Some(m) = d.option(name).filter(|m| !m.is_empty()) {
-            let from = find(&lines, m).map_or(lines.len(), |p| p + usize::from(after));
-            lines.drain(..from);
+            let at = find(&lines, m).ok_or_else(|| format!("{name} text `{m}` not found"))?;
+            lines.drain(..at + usize::from(after));
         }
     }
     for (name, at) in [("end-before", false), ("end-at", true)] {
-        if let Some(m) = d.option(name).filter(|m| !m.is_empty())
-            && let Some(p) = find(&lines, m)
-        {
+        if let Some(m) = d.option(name).filter(|m| !m.is_empty()) {
+            let p = find(&lines, m).ok_or_else(|| format!("{name} text `{m}` not found"))?;
             lines.truncate(p + usize::from(at));
         }
     }
-    let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    if let Some(spec) = d.option("lines") {
+        lines = line_spec(spec, lines.len())
+            .into_iter()
+            .map(|i| lines[i])
+            .collect();
+    }
+    let mut out: Vec<String> = match d.option("dedent") {
+        Some(by) => dedent(&lines, by.parse::<usize>().ok()),
+        None => lines.iter().map(|l| l.to_string()).collect(),
+    };
     if let Some(p) = d.option("prepend") {
         out.insert(0, p.to_string());
     }
     if let Some(a) = d.option("append") {
         out.push(a.to_string());
     }
-    if let Some(by) = d.option("dedent") {
-        let shared = out
-            .iter()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| indent(l))
-            .min()
-            .unwrap_or(0);
-        let cut = by.parse::<usize>().map_or(shared, |n| n.min(shared));
-        for l in &mut out {
-            *l = if l.trim().is_empty() {
-                String::new()
-            } else {
-                l[cut..].to_string()
-            };
+    Ok(out.join("\n"))
+}
+
+/// `lines` dedented as Sphinx does: by `by` characters of leading whitespace
+/// (at most), or when not told, by the leading whitespace they all share
+/// (Python's `textwrap.dedent`: a tab and four spaces share none).
+fn dedent(lines: &[&str], by: Option<usize>) -> Vec<String> {
+    let lead = |l: &str| l.len() - l.trim_start_matches([' ', '\t']).len();
+    let cut = |l: &str, n: usize| {
+        if l.trim().is_empty() {
+            String::new()
+        } else {
+            l[n..].to_string()
+        }
+    };
+    match by {
+        Some(by) => lines.iter().map(|l| cut(l, by.min(lead(l)))).collect(),
+        None => {
+            let mut shared: Option<&str> = None;
+            for l in lines.iter().filter(|l| !l.trim().is_empty()) {
+                let ws = &l[..lead(l)];
+                shared = Some(match shared {
+                    None => ws,
+                    Some(s) => {
+                        let same = s
+                            .bytes()
+                            .zip(ws.bytes())
+                            .take_while(|(a, b)| a == b)
+                            .count();
+                        &s[..same]
+                    }
+                });
+            }
+            let n = shared.map_or(0, str::len);
+            lines.iter().map(|l| cut(l, n.min(lead(l)))).collect()
         }
     }
-    out.join("\n")
 }
 
 /// The lines between mdBook's `ANCHOR: name` and `ANCHOR_END: name`, without
@@ -584,8 +800,8 @@ fn select(text: &str, d: &Directive<'_>) -> String {
 fn anchored<'t>(lines: &[&'t str], name: &str) -> Vec<&'t str> {
     let marks = |l: &str, what: &str| {
         l.split(what).nth(1).is_some_and(|rest| {
-            let rest = rest.trim_start_matches(':').trim_start();
-            rest.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+            rest.trim_start()
+                .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
                 .next()
                 .is_some_and(|n| n == name)
         })
@@ -693,17 +909,6 @@ pub(super) fn normal(path: &Path) -> PathBuf {
     out
 }
 
-/// Whether `path`, with its links followed, is still inside `root`'s: a link
-/// in the source folder must not lead an include out of it.
-fn real_path_within(path: &Path, root: &Path) -> bool {
-    match (path.canonicalize(), root.canonicalize()) {
-        (Ok(p), Ok(r)) => p.starts_with(r),
-        // Missing: reading it fails with its own message.
-        (Err(_), _) => true,
-        (Ok(_), Err(_)) => false,
-    }
-}
-
 /// The folder an include path starting with `/` is under: Sphinx's source
 /// folder (the nearest above the page with a `conf.py`; Jupyter Book's
 /// `_config.yml` or `myst.yml`), else the source folder.
@@ -740,7 +945,8 @@ mod tests {
         write(
             root,
             "_parts/intro.rst",
-            "Shared intro.\n\n.. include:: more.rst\n",
+            // As Sphinx reads it, a nested include is from the page's folder.
+            "Shared intro.\n\n.. include:: ../_parts/more.rst\n",
         );
         write(root, "_parts/more.rst", "More, included from an include.\n");
         let app = "import os\n\n\ndef create_app():\n    app = Flask()\n    return app\n\n\ndef other():\n    pass\n";
@@ -751,7 +957,7 @@ mod tests {
             "Setup\n=====\n\n.. include:: ../_parts/intro.rst\n\nThe factory:\n\n.. literalinclude:: /examples/app.py\n   :pyobject: create_app\n   :caption: app.py\n\nShown, not read::\n\n   .. include:: ../_parts/intro.rst\n\nEnd.\n",
         );
         let text = std::fs::read_to_string(&page).unwrap();
-        let s = splice(root, &page, &text, Syntax::Rst).unwrap();
+        let s = splice(root, &page, &text, Syntax::Rst, &|_| true).unwrap();
         assert!(s.problems.is_empty(), "{:?}", s.problems);
         let want = "Setup\n=====\n\nShared intro.\n\nMore, included from an include.\n\nThe factory:\n\n.. code-block:: py\n   :caption: app.py\n\n   def create_app():\n       app = Flask()\n       return app\n\n\nShown, not read::\n\n   .. include:: ../_parts/intro.rst\n\nEnd.\n";
         assert_eq!(s.text, want);
@@ -772,7 +978,7 @@ mod tests {
             ["_parts/intro.rst", "_parts/more.rst", "examples/app.py"].map(PathBuf::from)
         );
         // No include, nothing to splice.
-        assert!(splice(root, &page, "Just text.\n", Syntax::Rst).is_none());
+        assert!(splice(root, &page, "Just text.\n", Syntax::Rst, &|_| true).is_none());
     }
 
     #[test]
@@ -785,26 +991,31 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            mdbook: false,
         };
-        let cases: &[(&[(&str, &str)], &str)] = &[
-            (&[], "a\nb\n# start\n    c\n    d\n# end\ne"),
-            (&[("lines", "1,3-4")], "a\n# start\n    c"),
-            (&[("lines", "6-")], "# end\ne"),
+        let ok = |s: &str| Ok(s.to_string());
+        type Case<'c> = (&'c [(&'c str, &'c str)], Result<String, String>);
+        let cases: &[Case<'_>] = &[
+            (&[], ok("a\nb\n# start\n    c\n    d\n# end\ne")),
+            (&[("lines", "1,3-4")], ok("a\n# start\n    c")),
+            (&[("lines", "6-")], ok("# end\ne")),
             (
                 &[("start-after", "# start"), ("end-before", "# end")],
-                "    c\n    d",
+                ok("    c\n    d"),
             ),
             (
                 &[("start-at", "# start"), ("end-at", "# end")],
-                "# start\n    c\n    d\n# end",
+                ok("# start\n    c\n    d\n# end"),
             ),
+            // Lines count within what the markers leave.
+            (&[("start-after", "# start"), ("lines", "2")], ok("    d")),
             (
                 &[
                     ("start-after", "start"),
                     ("end-before", "end"),
                     ("dedent", ""),
                 ],
-                "c\nd",
+                ok("c\nd"),
             ),
             (
                 &[
@@ -812,29 +1023,57 @@ mod tests {
                     ("end-before", "end"),
                     ("dedent", "2"),
                 ],
-                "  c\n  d",
+                ok("  c\n  d"),
             ),
-            (&[("start-line", "1"), ("end-line", "3")], "b\n# start"),
-            (&[("end-line", "-5")], "a\nb"),
-            (&[("start-after", "nowhere")], ""),
+            // Dedented before what is prepended goes in.
+            (
+                &[
+                    ("start-after", "start"),
+                    ("end-before", "end"),
+                    ("dedent", "4"),
+                    ("prepend", "    x:"),
+                ],
+                ok("    x:\nc\nd"),
+            ),
+            (&[("start-line", "1"), ("end-line", "3")], ok("b\n# start")),
+            (&[("end-line", "-5")], ok("a\nb")),
+            (
+                &[("start-after", "nowhere")],
+                Err("start-after text `nowhere` not found".into()),
+            ),
+            (
+                &[("end-before", "nowhere")],
+                Err("end-before text `nowhere` not found".into()),
+            ),
             (
                 &[("lines", "2"), ("prepend", "first"), ("append", "last")],
-                "first\nb\nlast",
+                ok("first\nb\nlast"),
             ),
+            // Repeats never make more lines than the file has.
+            (&[("lines", &"1,".repeat(50))], ok(&["a"; 7].join("\n"))),
         ];
         for (opts, want) in cases {
-            assert_eq!(select(text, &d(opts)), *want, "{opts:?}");
+            assert_eq!(&select(text, &d(opts)), want, "{opts:?}");
         }
         let py = "class A:\n    def f(self):\n        return 1\n\n    def g(self):\n        pass\n\ndef f():\n    return 2\n";
         assert_eq!(
             select(py, &d(&[("pyobject", "A.f")])),
-            "    def f(self):\n        return 1"
+            ok("    def f(self):\n        return 1")
         );
         assert_eq!(
             select(py, &d(&[("pyobject", "f")])),
-            "def f():\n    return 2"
+            ok("def f():\n    return 2")
         );
-        assert_eq!(select(py, &d(&[("pyobject", "missing")])), "");
+        assert!(select(py, &d(&[("pyobject", "missing")])).is_err());
+        // A tab and four spaces share no indentation (textwrap.dedent).
+        assert_eq!(
+            select("\tfoo\n    bar", &d(&[("dedent", "")])),
+            ok("\tfoo\n    bar")
+        );
+        assert_eq!(
+            select("\tfoo\n\t  bar", &d(&[("dedent", "")])),
+            ok("foo\n  bar")
+        );
     }
 
     #[test]
@@ -849,7 +1088,10 @@ mod tests {
             "# Home\n\n```{include} ../README.md\n:start-line: 2\n```\n\n:::{literalinclude} snippet.py\n:language: python\n:::\n\n````md\n```{include} ../README.md\n```\n````\n",
         );
         let text = std::fs::read_to_string(&page).unwrap();
-        let s = splice(root, &page, &text, Syntax::Markdown { myst: true }).unwrap();
+        let s = splice(root, &page, &text, Syntax::Markdown { myst: true }, &|_| {
+            true
+        })
+        .unwrap();
         assert!(s.problems.is_empty(), "{:?}", s.problems);
         assert_eq!(
             s.text,
@@ -870,14 +1112,24 @@ mod tests {
             "# watch\n\n{{#include arg.md}}\n\n```rust\n{{#include file.rs:part}}\n```\n\n```rust\n{{#include file.rs:2:4}}\n```\n\n\\{{#include file.rs}}\n\n{{#playground file.rs::2}}\n",
         );
         let text = std::fs::read_to_string(&page).unwrap();
-        let s = splice(root, &page, &text, Syntax::Markdown { myst: false }).unwrap();
+        let s = splice(
+            root,
+            &page,
+            &text,
+            Syntax::Markdown { myst: false },
+            &|_| true,
+        )
+        .unwrap();
         assert!(s.problems.is_empty(), "{:?}", s.problems);
         assert_eq!(
             s.text,
-            "# watch\n\nWatches `src` by default.\n\n```rust\nfn part() {}\n```\n\n```rust\nuse x;\n// ANCHOR: part\nfn part() {}\n```\n\n\\{{#include file.rs}}\n\n```rust\n// ANCHOR: all\nuse x;\n```\n"
+            "# watch\n\nWatches `src` by default.\n\n```rust\nfn part() {}\n```\n\n```rust\nuse x;\n// ANCHOR: part\nfn part() {}\n```\n\n{{#include file.rs}}\n\n```rust\n// ANCHOR: all\nuse x;\n```\n"
         );
         let all = mdbook_directive("{{#include file.rs:all}}").unwrap();
-        assert_eq!(select(code, &all), "use x;\nfn part() {}\nfn rest() {}");
+        assert_eq!(
+            select(code, &all).unwrap(),
+            "use x;\nfn part() {}\nfn rest() {}"
+        );
     }
 
     #[test]
@@ -895,7 +1147,7 @@ mod tests {
             "Top.\n\n.. include:: ../secret.txt\n.. include:: /etc/passwd\n.. literalinclude:: link.txt\n.. include:: missing.rst\n.. include:: a.rst\n.. include:: <isonum.txt>\n",
         );
         let text = std::fs::read_to_string(&page).unwrap();
-        let s = splice(&root, &page, &text, Syntax::Rst).unwrap();
+        let s = splice(&root, &page, &text, Syntax::Rst, &|_| true).unwrap();
         assert!(!s.text.contains("password"), "{}", s.text);
         assert!(s.text.contains("B says hello."));
         let lines: Vec<usize> = s.problems.iter().map(|p| p.0).collect();
@@ -905,6 +1157,85 @@ mod tests {
         assert!(why[0].contains("outside the source folder"), "{why:?}");
         assert!(why[3].contains("cannot read"), "{why:?}");
         assert!(why[4].contains("includes itself"), "{why:?}");
+    }
+
+    #[test]
+    fn hidden_files_other_collections_and_comments_are_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, ".git/config", "url = https://token@example.org\n");
+        write(root, ".env", "SECRET=1\n");
+        write(root, "private/pay.md", "Salaries.\n");
+        write(root, "public/readme.md", "# Read me\n");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(root.join(".git"), root.join("public/git")).unwrap();
+        let page = root.join("public/page.rst");
+        let text = ".. include:: ../.git/config\n.. include:: ../.env\n.. include:: git/config\n.. include:: ../private/pay.md\n..\n   .. include:: readme.md\n.. include:: readme.md\n   :parser: myst_parser.sphinx_\n";
+        let public = |rel: &Path| rel.starts_with("public");
+        let s = splice(root, &page, text, Syntax::Rst, &public).unwrap();
+        assert!(
+            !s.text.contains("token") && !s.text.contains("SECRET"),
+            "{}",
+            s.text
+        );
+        assert!(
+            !s.text.contains("Salaries") && !s.text.contains("Read me"),
+            "{}",
+            s.text
+        );
+        let why: Vec<&str> = s.problems.iter().map(|p| p.1.as_str()).collect();
+        assert!(
+            why[0].contains("hidden") && why[1].contains("hidden"),
+            "{why:?}"
+        );
+        #[cfg(unix)]
+        assert!(why[2].contains("hidden"), "{why:?}");
+        assert!(
+            why.iter().any(|w| w.contains("another collection")),
+            "{why:?}"
+        );
+        assert!(why.last().unwrap().contains("parser"), "{why:?}");
+        // The commented-out include is a comment, not a problem.
+        assert_eq!(why.len(), if cfg!(unix) { 5 } else { 4 }, "{why:?}");
+    }
+
+    #[test]
+    fn selected_text_counts_toward_the_size_and_parts_are_whole_text_includes() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        // One long line picked many times: what is picked counts, not the file.
+        let long = format!("{}\n{}", "x".repeat(200_000), "\n".repeat(500));
+        write(root, "long.txt", &long);
+        let many = format!(
+            ".. literalinclude:: long.txt\n   :lines: {}\n",
+            "1,".repeat(500)
+        );
+        let s = splice(root, &root.join("p.rst"), &many, Syntax::Rst, &|_| true).unwrap();
+        assert!(s.text.len() <= MAX_BYTES, "{} bytes", s.text.len());
+        assert!(s.problems[0].1.contains("over 4 MB"), "{:?}", s.problems);
+        write(root, "part.md", "Part.\n");
+        write(root, "code.rs", "fn main() {}\n");
+        let page = "{{#include part.md}}\n{{#include code.rs:1}}\n{{#playground code.rs}}\nSee {{#include part.md}} inline, not \\{{#include part.md}}.\n{{#include gone.md}}\n";
+        let md = Syntax::Markdown { myst: false };
+        let s = splice(root, &root.join("p.md"), page, md, &|_| true).unwrap();
+        let names = |v: &[PathBuf]| -> Vec<String> {
+            v.iter()
+                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+                .collect()
+        };
+        // Only a whole file read as text makes a file a part of pages.
+        assert_eq!(names(&s.parts), ["part.md"]);
+        assert_eq!(names(&s.files), ["part.md", "code.rs"]);
+        assert_eq!(names(&s.missing), ["gone.md"]);
+        assert!(
+            s.text
+                .contains("See Part. inline, not {{#include part.md}}."),
+            "{}",
+            s.text
+        );
+        assert!(s.text.contains("```rust\nfn main() {}\n```"), "{}", s.text);
+        assert_eq!(s.lines.len(), s.text.lines().count());
+        assert_eq!(*s.lines.last().unwrap(), 4);
     }
 
     #[test]
@@ -920,14 +1251,14 @@ mod tests {
         }
         let page = root.join("0.rst");
         let text = std::fs::read_to_string(&page).unwrap();
-        let s = splice(root, &page, &text, Syntax::Rst).unwrap();
+        let s = splice(root, &page, &text, Syntax::Rst, &|_| true).unwrap();
         assert!(s.text.contains(&format!("Level {MAX_DEPTH}.")));
         assert!(!s.text.contains(&format!("Level {}.", MAX_DEPTH + 1)));
         assert_eq!(s.problems.len(), 1);
         // A file included many times counts each time toward the page's size.
         write(root, "big.txt", &"x".repeat(MAX_BYTES / 3));
         let many = ".. literalinclude:: big.txt\n".repeat(5);
-        let s = splice(root, &root.join("p.rst"), &many, Syntax::Rst).unwrap();
+        let s = splice(root, &root.join("p.rst"), &many, Syntax::Rst, &|_| true).unwrap();
         assert!(s.text.len() < MAX_BYTES + 1000);
         assert_eq!(s.problems.len(), 3, "{:?}", s.problems);
     }

@@ -154,63 +154,50 @@ fn mkdocs_blocks(body: &str) -> std::borrow::Cow<'_, str> {
         return body.into();
     }
     let mut lines: Vec<std::borrow::Cow<'_, str>> = body.lines().map(Into::into).collect();
-    let mut fence: Option<String> = None;
+    // The open fence's characters, and the text column it opened at.
+    let mut fence: Option<(String, usize)> = None;
     // The text columns of the list items the line is in, innermost last.
     let mut items: Vec<usize> = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
+    // Whether the line before is a paragraph's, which an ordered list not
+    // starting at 1 cannot interrupt ("Since\n2024. we ship").
+    let mut in_paragraph = false;
+    for i in 0..lines.len() {
         let indent = spaces(&lines[i]);
         let t = &lines[i][indent..];
-        if let Some(open) = &fence {
-            if t.starts_with(open.as_str())
-                && t.trim_end()
-                    .chars()
-                    .all(|c| c == open.as_bytes()[0] as char)
-            {
+        if let Some((open, column)) = &fence {
+            let closes = t.starts_with(open.as_str())
+                && t.trim_end().bytes().all(|c| c == open.as_bytes()[0]);
+            if closes && indent < column + 4 {
                 fence = None;
             }
-            i += 1;
             continue;
         }
-        if !t.trim().is_empty() {
-            while items.last().is_some_and(|&column| indent < column) {
-                items.pop();
-            }
+        if t.trim().is_empty() {
+            in_paragraph = false;
+            continue;
+        }
+        while items.last().is_some_and(|&column| indent < column) {
+            items.pop();
         }
         // Indented less than four past the text of the item it is in (the
         // page's left edge outside lists), or it is an indented code block.
         let base = items.last().copied().unwrap_or(0);
         let in_code = indent >= base + 4;
-        if !in_code && (t.starts_with("```") || t.starts_with("~~~")) {
-            let c = t.chars().next().unwrap_or('`');
-            fence = Some(t.chars().take_while(|&d| d == c).collect());
-        } else if !in_code && let Some(marker) = mkdocs_marker(t) {
-            // In a list item an admonition's fence would be the item's text:
-            // its title alone is.
-            let marker = match marker.strip_prefix(":::") {
-                Some(m) if !items.is_empty() => m
-                    .split_once('[')
-                    .map_or("", |(_, title)| title.trim_end_matches(']'))
-                    .to_string(),
-                _ => marker,
-            };
-            lines[i] = format!("{}{marker}", " ".repeat(indent)).into();
-            let mut j = i + 1;
-            while j < lines.len() {
-                let l = &lines[j];
-                let deeper = spaces(l) >= 4 + indent;
-                if !(l.trim().is_empty() || deeper) {
-                    break;
-                }
-                if deeper {
-                    lines[j] = lines[j][4..].to_string().into();
-                }
-                j += 1;
-            }
-        } else if let Some(width) = list_marker(t).filter(|_| !in_code) {
-            items.push(indent + width);
+        let was_paragraph = std::mem::replace(&mut in_paragraph, false);
+        if in_code {
+            continue;
         }
-        i += 1;
+        if t.starts_with("```") || t.starts_with("~~~") {
+            let c = t.as_bytes()[0];
+            let n = t.bytes().take_while(|&d| d == c).count();
+            fence = Some((t[..n].to_string(), base));
+        } else if let Some(marker) = mkdocs_marker(t) {
+            open_up(&mut lines, i, indent, marker, !items.is_empty());
+        } else if let Some(width) = list_marker(t).filter(|_| !was_paragraph || starts_list(t)) {
+            items.push(indent + width);
+        } else {
+            in_paragraph = !t.starts_with('#');
+        }
     }
     let mut out = lines.join("\n");
     if body.ends_with('\n') {
@@ -219,8 +206,45 @@ fn mkdocs_blocks(body: &str) -> std::borrow::Cow<'_, str> {
     out.into()
 }
 
+/// Opens up the MkDocs block whose `marker` is on `lines[i]`, indented
+/// `indent`: the marker line becomes it, the content indented four past it
+/// moves out by four. In a list item (`in_item`) an admonition's fence would
+/// be the item's text: its title alone is.
+fn open_up(
+    lines: &mut [std::borrow::Cow<'_, str>],
+    i: usize,
+    indent: usize,
+    marker: String,
+    in_item: bool,
+) {
+    let marker = match marker.strip_prefix(":::") {
+        Some(m) if in_item => m
+            .split_once('[')
+            .map_or("", |(_, title)| title.strip_suffix(']').unwrap_or(title))
+            .to_string(),
+        _ => marker,
+    };
+    lines[i] = format!("{}{marker}", " ".repeat(indent)).into();
+    for line in lines.iter_mut().skip(i + 1) {
+        let deeper = spaces(line) >= 4 + indent;
+        if !(line.trim().is_empty() || deeper) {
+            break;
+        }
+        if deeper {
+            *line = line[4..].to_string().into();
+        }
+    }
+}
+
+/// Whether a list item's marker may interrupt a paragraph: a bullet, or a
+/// number 1 (CommonMark's rule).
+fn starts_list(t: &str) -> bool {
+    !t.as_bytes()[0].is_ascii_digit() || t.starts_with("1.") || t.starts_with("1)")
+}
+
 /// How wide a list item's marker is with the spaces after it (`- `, `12. `),
-/// when `t` opens one.
+/// when `t` opens one: the column its text starts at, from the marker's. A
+/// thematic break (`* * *`, `---`) opens none.
 fn list_marker(t: &str) -> Option<usize> {
     let digits = t.bytes().take_while(u8::is_ascii_digit).count();
     let marker = match t.as_bytes().get(digits)? {
@@ -228,7 +252,20 @@ fn list_marker(t: &str) -> Option<usize> {
         b'.' | b')' if (1..=9).contains(&digits) => digits + 1,
         _ => return None,
     };
-    let gap = t[marker..].bytes().take_while(|&b| b == b' ').count();
+    let c = t.as_bytes()[0];
+    let others = t.trim_end().bytes().filter(|&b| b != b' ' && b != b'\t');
+    if digits == 0 && others.clone().count() >= 3 && others.clone().all(|b| b == c) {
+        return None;
+    }
+    // Spaces and tabs (to the next multiple of four) after the marker.
+    let mut gap = 0;
+    for b in t[marker..].bytes() {
+        match b {
+            b' ' => gap += 1,
+            b'\t' => gap += 4 - (marker + gap) % 4,
+            _ => break,
+        }
+    }
     // "-" alone on a line opens an item too; five spaces or more after the
     // marker start an indented code block in the item, whose text is one on.
     match gap {
@@ -1106,13 +1143,51 @@ mod tests {
             ("-", Some(2)),
             ("12. x", Some(4)),
             ("1)  x", Some(4)),
+            ("-\tStep", Some(4)),
             ("-x", None),
             ("1234567890. x", None),
             ("text", None),
+            ("* * *", None),
+            ("---", None),
+            ("- - -", None),
         ];
         for (t, want) in cases {
             assert_eq!(list_marker(t), want, "{t}");
         }
+        // Plain Markdown stays as it was: an indented fence inside a fenced
+        // example closes nothing, a thematic break or a paragraph's
+        // "2024. " opens no list, and code stays code.
+        let plain = [
+            "````markdown\n    ```\n    x\n    ```\n````\n\n!!! note \"After\"\n\n    Important text.\n",
+            "* * *\n\n    !!! note \"literal\"\n",
+            "Since\n2024. we ship.\n\n      !!! note \"x\"\n",
+        ];
+        let read =
+            |page: &str| -> Vec<Part> { groups(page).into_iter().flat_map(|g| g.parts).collect() };
+        assert_eq!(
+            read(plain[0]),
+            [
+                Part::Code("    ```\n    x\n    ```".into()),
+                prose("After"),
+                prose("Important text."),
+            ]
+        );
+        assert!(
+            read(plain[1]).contains(&Part::Code("!!! note \"literal\"".into())),
+            "{:?}",
+            read(plain[1])
+        );
+        assert!(
+            read(plain[2]).contains(&Part::Code("  !!! note \"x\"".into())),
+            "{:?}",
+            read(plain[2])
+        );
+        // A title's own brackets are kept.
+        let bracket = "- Step:\n\n    !!! note \"See [docs]\"\n\n        Read them.\n";
+        assert_eq!(
+            read(bracket),
+            [prose("Step:"), prose("See [docs]"), prose("Read them.")]
+        );
     }
 
     #[test]

@@ -301,18 +301,24 @@ struct CachedFile {
     read_at: SystemTime,
     hash: String,
     parsed: Parsed,
-    /// The files the page includes ([`include`]), with their stamps when read:
-    /// a change to one is a change to the page.
+    /// The files the page includes ([`include`]), with their stamps when read
+    /// ([`MISSING`]: named, but not there): a change to one is a change to
+    /// the page.
     includes: Vec<(PathBuf, Stamp)>,
+    /// Of those, the files included whole as the page's text.
+    parts: Vec<PathBuf>,
 }
 
 /// A file's size and modification time.
 type Stamp = (u64, SystemTime);
 
+/// The stamp of a file that does not exist.
+const MISSING: Stamp = (u64::MAX, SystemTime::UNIX_EPOCH);
+
 fn stamp(meta: &std::io::Result<std::fs::Metadata>) -> Stamp {
     match meta {
         Ok(m) => (m.len(), m.modified().unwrap_or(SystemTime::UNIX_EPOCH)),
-        Err(_) => (u64::MAX, SystemTime::UNIX_EPOCH),
+        Err(_) => MISSING,
     }
 }
 
@@ -332,7 +338,10 @@ impl CachedFile {
             && self
                 .includes
                 .iter()
-                .all(|(p, was)| std::fs::metadata(p).is_ok_and(|m| unchanged(*was, &m)))
+                .all(|(p, was)| match std::fs::metadata(p) {
+                    Ok(m) => *was != MISSING && unchanged(*was, &m),
+                    Err(_) => *was == MISSING,
+                })
     }
 }
 
@@ -496,17 +505,14 @@ fn assemble(
 /// included only by files that are themselves included (or by each other) stays
 /// a page.
 fn partials(entries: &[(&PathBuf, CachedFile)]) -> HashSet<PathBuf> {
-    let included: HashSet<&PathBuf> = entries
-        .iter()
-        .flat_map(|(_, e)| e.includes.iter().map(|(p, _)| p))
-        .collect();
+    let included: HashSet<&PathBuf> = entries.iter().flat_map(|(_, e)| &e.parts).collect();
     if included.is_empty() {
         return HashSet::new();
     }
     entries
         .iter()
-        .filter(|(path, e)| !e.includes.is_empty() && !included.contains(&include::absolute(path)))
-        .flat_map(|(_, e)| e.includes.iter().map(|(p, _)| p.clone()))
+        .filter(|(path, e)| !e.parts.is_empty() && !included.contains(&include::absolute(path)))
+        .flat_map(|(_, e)| e.parts.iter().cloned())
         .collect()
 }
 
@@ -578,14 +584,7 @@ fn read_entry(
     } else {
         String::from_utf8_lossy(&bytes)
     };
-    let syntax = match format {
-        Some(Format::Rst) => Some(include::Syntax::Rst),
-        Some(Format::Markdown) => Some(include::Syntax::Markdown {
-            myst: myst::is_myst(&text),
-        }),
-        _ => None,
-    };
-    let spliced = syntax.and_then(|syntax| include::splice(dir, path, &text, syntax));
+    let spliced = format.and_then(|f| splice_page(dir, path, rel, &text, f, options));
     let parsed = match &spliced {
         Some(s) => parse_any(rel, &shown, &s.text, Some(&s.lines), options),
         None => parse_any(rel, &shown, &text, None, options),
@@ -603,18 +602,11 @@ fn read_entry(
         }
         _ => Vec::new(),
     };
-    let includes: Vec<(PathBuf, Stamp)> = spliced
-        .map(|s| s.files)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|p| {
-            let at = stamp(&std::fs::metadata(&p));
-            (p, at)
-        })
-        .collect();
+    let spliced = spliced.unwrap_or_default();
     let entry = CachedFile {
         stamp: stamp(meta),
-        includes,
+        includes: include_stamps(spliced.files, spliced.missing),
+        parts: spliced.parts,
         read_at,
         hash: {
             // What the snippets hold depends on the options too (a source's
@@ -633,6 +625,42 @@ fn read_entry(
         parsed,
     };
     Ok((entry, warnings))
+}
+
+/// The page at `path` (`rel` under `dir`, of `format`) with the files it
+/// includes read in, when it includes any.
+fn splice_page(
+    dir: &Path,
+    path: &Path,
+    rel: &Path,
+    text: &str,
+    format: Format,
+    options: &ParseOptions,
+) -> Option<include::Spliced> {
+    let syntax = match format {
+        Format::Rst => include::Syntax::Rst,
+        Format::Markdown => include::Syntax::Markdown {
+            myst: myst::is_myst(text),
+        },
+        _ => return None,
+    };
+    // A page is shown only to rooms of its collection: what it includes must
+    // be of that collection too, and of what the source reads.
+    let collection = collection_of(rel, options.mount.as_ref());
+    let mount = options.mount.as_ref();
+    let allowed =
+        |inc: &Path| collection_of(inc, mount) == collection && mount.is_none_or(|m| m.wants(inc));
+    include::splice(dir, path, text, syntax, &allowed)
+}
+
+/// The included files `read`, stamped as they are now, and those `missing`.
+fn include_stamps(read: Vec<PathBuf>, missing: Vec<PathBuf>) -> Vec<(PathBuf, Stamp)> {
+    let read = read.into_iter().map(|p| {
+        let at = stamp(&std::fs::metadata(&p));
+        (p, at)
+    });
+    read.chain(missing.into_iter().map(|p| (p, MISSING)))
+        .collect()
 }
 
 /// Feeds what the index holds of `snippets` (one file's) to `h`: their page,
@@ -1051,7 +1079,7 @@ pub(crate) fn parse_with_includes(
     };
     let shown = page.strip_prefix(root).unwrap_or(page).to_string_lossy();
     let options = ParseOptions::default();
-    let Some(spliced) = include::splice(root, page, text, syntax) else {
+    let Some(spliced) = include::splice(root, page, text, syntax, &|_| true) else {
         return parse_file(&shown, "page", "", text, &options)
             .ok()
             .map(|(_, s)| (Vec::new(), s));
@@ -2131,7 +2159,7 @@ mod tests {
         };
         write(
             "guide.rst",
-            "Guide\n=====\n\nSetting up\n----------\n\n.. include:: _parts/intro.rst\n\nThe app factory:\n\n.. literalinclude:: examples/app.py\n   :pyobject: create_app\n\n.. include:: missing.rst\n",
+            "Guide\n=====\n\nSetting up\n----------\n\n.. include:: _parts/intro.rst\n\nThe app factory:\n\n.. literalinclude:: examples/app.py\n   :pyobject: create_app\n\n.. include:: later.rst\n",
         );
         write(
             "_parts/intro.rst",
@@ -2141,13 +2169,28 @@ mod tests {
             "examples/app.py",
             "def create_app():\n    return Flask(__name__)\n",
         );
-        write("chapter.md", "# Chapter\n\n{{#include _parts/note.md}}\n");
+        write(
+            "chapter.md",
+            "# Chapter\n\n{{#include _parts/note.md}}\n\n{{#include howto.md:1}}\n",
+        );
         write("_parts/note.md", "A note shared by chapters.\n");
-        let options = ParseOptions::default();
+        // Shown in part elsewhere: still a page of its own.
+        write("howto.md", "# How to\n\nDo it this way.\n");
+        // A docs source: one collection, so a page may include from any folder.
+        let options = ParseOptions {
+            mount: Some(Mount {
+                collection: "docs".into(),
+                ..Mount::default()
+            }),
+            ..ParseOptions::default()
+        };
         let kb = load_for_check(&k, &options).unwrap();
         // The parts are read where they are included, not as pages.
         let files: Vec<&str> = kb.files.iter().map(|f| f.file.as_str()).collect();
-        assert_eq!(files, ["docs/chapter.md", "docs/guide.rst"]);
+        assert_eq!(
+            files,
+            ["docs/chapter.md", "docs/guide.rst", "docs/howto.md"]
+        );
         let find = |kb: &KnowledgeBase, needle: &str| {
             kb.snippets()
                 .find(|s| s.text.contains(needle))
@@ -2160,18 +2203,46 @@ mod tests {
         let missing: Vec<String> = kb.warnings.iter().map(|w| w.to_string()).collect();
         assert_eq!(missing.len(), 1, "{missing:?}");
         assert!(
-            missing[0].starts_with("docs/guide.rst:14: cannot read included file `missing.rst`"),
+            missing[0].starts_with("docs/guide.rst:14: cannot read included file `later.rst`"),
             "{missing:?}"
         );
-        // A cached load sees an included file change as its page's change.
+        // A cached load sees an included file change as its page's change,
+        // and a file named but missing appear.
         let mut cache = Cache::default();
         let before = load_cached(&k, &options, &mut cache).unwrap();
         let includers = cache.includers();
         assert_eq!(includers[&absolute_path(&code)], [k.join("guide.rst")]);
+        assert_eq!(
+            includers[&absolute_path(&k.join("later.rst"))],
+            [k.join("guide.rst")]
+        );
         std::fs::write(&code, "def create_app():\n    return Quart(__name__)\n").unwrap();
         let after = load_cached(&k, &options, &mut cache).unwrap();
         assert_ne!(after.hash, before.hash);
         find(&after, "Quart(__name__)");
+        write("later.rst", "Added later, by another pull request.\n");
+        let later = load_cached(&k, &options, &mut cache).unwrap();
+        assert_eq!(&*find(&later, "Added later").0, "Setting up");
+        // In a knowledge folder each folder is a collection: a page does not
+        // show another's files.
+        let kb = load_for_check(&k, &ParseOptions::default()).unwrap();
+        let shown = |s: &Snippet| s.text.contains("Install the package");
+        assert!(
+            !kb.snippets()
+                .any(|s| s.page.file == "docs/guide.rst" && shown(s))
+        );
+        // It stays a page of its own collection.
+        assert!(
+            kb.snippets()
+                .any(|s| s.page.file == "docs/_parts/intro.rst" && shown(s))
+        );
+        assert!(
+            kb.warnings
+                .iter()
+                .any(|w| w.line == 7 && w.to_string().contains("another collection")),
+            "{:?}",
+            kb.warnings
+        );
     }
 
     #[test]
