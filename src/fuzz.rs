@@ -63,6 +63,12 @@ pub fn knowledge_file(data: &[u8]) {
     if let Ok((info, snippets)) = knowledge::parse_file(name, "page", "", &text, &options) {
         assert_eq!(info.snippets, snippets.len(), "snippet count");
         snippets.iter().for_each(well_formed);
+        // A citation names a line of the file (a Word document's: of the
+        // Markdown made from it).
+        let lines = text.lines().count().max(1);
+        for s in &snippets {
+            assert!(s.line <= lines, "line {} of a {lines}-line {name}", s.line);
+        }
     }
 }
 

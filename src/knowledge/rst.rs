@@ -432,6 +432,8 @@ fn grid_table(lines: &[&str], i: usize, at: usize, w: &mut Walk) -> usize {
     w.close();
     let mut head: Vec<String> = Vec::new();
     let mut row: Vec<String> = Vec::new();
+    // The line the row being read starts at.
+    let mut row_at = at;
     for (k, line) in lines[i..end].iter().enumerate() {
         let t = line.trim();
         if t.starts_with('+') {
@@ -441,9 +443,12 @@ fn grid_table(lines: &[&str], i: usize, at: usize, w: &mut Walk) -> usize {
                     .map(|h| text::fold_whitespace(&inline(&h)))
                     .collect();
             } else if !row.is_empty() {
-                table_row(&head, std::mem::take(&mut row), at + k, w);
+                table_row(&head, std::mem::take(&mut row), row_at, w);
             }
             continue;
+        }
+        if row.is_empty() {
+            row_at = at + k;
         }
         let cells: Vec<&str> = t.trim_matches('|').split('|').collect();
         if row.len() < cells.len() {
@@ -455,7 +460,7 @@ fn grid_table(lines: &[&str], i: usize, at: usize, w: &mut Walk) -> usize {
         }
     }
     if !row.is_empty() {
-        table_row(&head, row, at + end - i, w);
+        table_row(&head, row, row_at, w);
     }
     end
 }
