@@ -372,7 +372,9 @@ fn directive(lines: &[&str], i: usize, base: usize, w: &mut Walk, rest: &str) ->
     while from < end && lines[from].trim().starts_with(':') && !lines[from].trim().is_empty() {
         from += 1;
     }
-    let at = base + from + 1;
+    // The content's first line; with no content, the directive's own (a note
+    // may say all it says on its first line).
+    let at = base + if from < end { from } else { i } + 1;
     if CODE.contains(&bare) {
         // A caption (":caption: ``/etc/hosts``") names the code: it goes first.
         let caption = lines[i + 1..from]
