@@ -371,30 +371,34 @@ fn table(lines: &[&str], i: usize, at: usize, w: &mut Walk) -> usize {
         .max(1);
     let header = attrs.contains("header")
         || first.is_some_and(|f| body.get(f + 1).is_some_and(|l| l.trim().is_empty()));
-    let mut cells: Vec<String> = Vec::new();
-    for line in body {
+    // Each cell, and the line (in the body) it starts on: a row cites the
+    // line its first cell is on, however the cells fall on lines.
+    let mut cells: Vec<(String, usize)> = Vec::new();
+    for (k, line) in body.iter().enumerate() {
         let (lead, more) = cells_of(line);
         // Text before the first "|" goes on with the cell before.
         if !lead.trim().is_empty()
-            && let Some(last) = cells.last_mut()
+            && let Some((last, _)) = cells.last_mut()
         {
             last.push(' ');
             last.push_str(lead.trim());
         }
-        cells.extend(more);
+        cells.extend(more.into_iter().map(|c| (c, k)));
     }
-    let cells: Vec<String> = cells
+    let cells: Vec<(String, usize)> = cells
         .into_iter()
-        .map(|c| text::fold_whitespace(&inline(&c, &w.attributes)))
+        .map(|(c, k)| (text::fold_whitespace(&inline(&c, &w.attributes)), k))
         .collect();
     let mut rows = cells.chunks(columns);
     let head: Vec<String> = if header {
-        rows.next().map(<[String]>::to_vec).unwrap_or_default()
+        let first = rows.next().unwrap_or_default();
+        first.iter().map(|(c, _)| c.clone()).collect()
     } else {
         Vec::new()
     };
-    for (k, row) in rows.enumerate() {
-        w.p.row(row_parts(&head, row.iter().cloned()), at + k);
+    for row in rows {
+        let line = at + 1 + row[0].1;
+        w.p.row(row_parts(&head, row.iter().map(|(c, _)| c.clone())), line);
     }
     (close + 1).min(lines.len()).max(i + 1)
 }
@@ -706,6 +710,15 @@ mod tests {
             let got: Vec<Vec<Part>> = read(page).into_iter().map(|(_, p)| p).collect();
             assert_eq!(got, *want, "{page}");
         }
+    }
+
+    #[test]
+    fn a_table_row_cites_the_line_its_first_cell_is_on() {
+        let lines =
+            |page: &str| -> Vec<usize> { document(page).groups.iter().map(|g| g.line).collect() };
+        assert_eq!(lines("|===\n|A |B\n\n|1 |2\n|3 |4\n|===\n"), [4, 5]);
+        // Rows need not be lines: four cells on one line are two rows there.
+        assert_eq!(lines("|===\n|A |B\n\n|1 |2 |3 |4\n|5\n|6\n"), [4, 4, 5]);
     }
 
     #[test]
