@@ -57,14 +57,15 @@ pub(super) enum Syntax {
 
 /// `text`, the page at `page` under the source folder `root`, with the files
 /// its include directives name read in; `None` when it has none. `allowed`
-/// says whether a file (by its path under `root`) may be read into this page:
-/// it is in the page's collection and the source's globs want it.
+/// says whether a file (by its path under `root`) may be read into this page
+/// (it is in the page's collection and the source's globs want it), or why
+/// not.
 pub(super) fn splice(
     root: &Path,
     page: &Path,
     text: &str,
     syntax: Syntax,
-    allowed: &dyn Fn(&Path) -> bool,
+    allowed: &dyn Fn(&Path) -> Result<(), String>,
 ) -> Option<Spliced> {
     if !text.contains("include") && !text.contains("{{#playground") {
         return None;
@@ -96,7 +97,7 @@ struct Splicer<'a> {
     real_root: Option<PathBuf>,
     top: PathBuf,
     page_dir: PathBuf,
-    allowed: &'a dyn Fn(&Path) -> bool,
+    allowed: &'a dyn Fn(&Path) -> Result<(), String>,
     out: Spliced,
     /// Whether any include directive was met.
     found: bool,
@@ -444,12 +445,8 @@ impl Splicer<'_> {
                 "included file `{name}` is hidden (a name starting with `.`): not read"
             )));
         }
-        if !(self.allowed)(rel) {
-            return Err(Unread::Refused(format!(
-                "included file `{name}` is in another collection or left out of the source: not read"
-            )));
-        }
-        Ok(())
+        (self.allowed)(rel)
+            .map_err(|why| Unread::Refused(format!("included file `{name}` {why}: not read")))
     }
 }
 
@@ -957,7 +954,7 @@ mod tests {
             "Setup\n=====\n\n.. include:: ../_parts/intro.rst\n\nThe factory:\n\n.. literalinclude:: /examples/app.py\n   :pyobject: create_app\n   :caption: app.py\n\nShown, not read::\n\n   .. include:: ../_parts/intro.rst\n\nEnd.\n",
         );
         let text = std::fs::read_to_string(&page).unwrap();
-        let s = splice(root, &page, &text, Syntax::Rst, &|_| true).unwrap();
+        let s = splice(root, &page, &text, Syntax::Rst, &|_| Ok(())).unwrap();
         assert!(s.problems.is_empty(), "{:?}", s.problems);
         let want = "Setup\n=====\n\nShared intro.\n\nMore, included from an include.\n\nThe factory:\n\n.. code-block:: py\n   :caption: app.py\n\n   def create_app():\n       app = Flask()\n       return app\n\n\nShown, not read::\n\n   .. include:: ../_parts/intro.rst\n\nEnd.\n";
         assert_eq!(s.text, want);
@@ -978,7 +975,7 @@ mod tests {
             ["_parts/intro.rst", "_parts/more.rst", "examples/app.py"].map(PathBuf::from)
         );
         // No include, nothing to splice.
-        assert!(splice(root, &page, "Just text.\n", Syntax::Rst, &|_| true).is_none());
+        assert!(splice(root, &page, "Just text.\n", Syntax::Rst, &|_| Ok(())).is_none());
     }
 
     #[test]
@@ -1089,7 +1086,7 @@ mod tests {
         );
         let text = std::fs::read_to_string(&page).unwrap();
         let s = splice(root, &page, &text, Syntax::Markdown { myst: true }, &|_| {
-            true
+            Ok(())
         })
         .unwrap();
         assert!(s.problems.is_empty(), "{:?}", s.problems);
@@ -1117,7 +1114,7 @@ mod tests {
             &page,
             &text,
             Syntax::Markdown { myst: false },
-            &|_| true,
+            &|_| Ok(()),
         )
         .unwrap();
         assert!(s.problems.is_empty(), "{:?}", s.problems);
@@ -1147,7 +1144,7 @@ mod tests {
             "Top.\n\n.. include:: ../secret.txt\n.. include:: /etc/passwd\n.. literalinclude:: link.txt\n.. include:: missing.rst\n.. include:: a.rst\n.. include:: <isonum.txt>\n",
         );
         let text = std::fs::read_to_string(&page).unwrap();
-        let s = splice(&root, &page, &text, Syntax::Rst, &|_| true).unwrap();
+        let s = splice(&root, &page, &text, Syntax::Rst, &|_| Ok(())).unwrap();
         assert!(!s.text.contains("password"), "{}", s.text);
         assert!(s.text.contains("B says hello."));
         let lines: Vec<usize> = s.problems.iter().map(|p| p.0).collect();
@@ -1171,7 +1168,13 @@ mod tests {
         std::os::unix::fs::symlink(root.join(".git"), root.join("public/git")).unwrap();
         let page = root.join("public/page.rst");
         let text = ".. include:: ../.git/config\n.. include:: ../.env\n.. include:: git/config\n.. include:: ../private/pay.md\n..\n   .. include:: readme.md\n.. include:: readme.md\n   :parser: myst_parser.sphinx_\n";
-        let public = |rel: &Path| rel.starts_with("public");
+        let public = |rel: &Path| {
+            if rel.starts_with("public") {
+                Ok(())
+            } else {
+                Err("is in another collection".to_string())
+            }
+        };
         let s = splice(root, &page, text, Syntax::Rst, &public).unwrap();
         assert!(
             !s.text.contains("token") && !s.text.contains("SECRET"),
@@ -1210,14 +1213,14 @@ mod tests {
             ".. literalinclude:: long.txt\n   :lines: {}\n",
             "1,".repeat(500)
         );
-        let s = splice(root, &root.join("p.rst"), &many, Syntax::Rst, &|_| true).unwrap();
+        let s = splice(root, &root.join("p.rst"), &many, Syntax::Rst, &|_| Ok(())).unwrap();
         assert!(s.text.len() <= MAX_BYTES, "{} bytes", s.text.len());
         assert!(s.problems[0].1.contains("over 4 MB"), "{:?}", s.problems);
         write(root, "part.md", "Part.\n");
         write(root, "code.rs", "fn main() {}\n");
         let page = "{{#include part.md}}\n{{#include code.rs:1}}\n{{#playground code.rs}}\nSee {{#include part.md}} inline, not \\{{#include part.md}}.\n{{#include gone.md}}\n";
         let md = Syntax::Markdown { myst: false };
-        let s = splice(root, &root.join("p.md"), page, md, &|_| true).unwrap();
+        let s = splice(root, &root.join("p.md"), page, md, &|_| Ok(())).unwrap();
         let names = |v: &[PathBuf]| -> Vec<String> {
             v.iter()
                 .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
@@ -1251,14 +1254,14 @@ mod tests {
         }
         let page = root.join("0.rst");
         let text = std::fs::read_to_string(&page).unwrap();
-        let s = splice(root, &page, &text, Syntax::Rst, &|_| true).unwrap();
+        let s = splice(root, &page, &text, Syntax::Rst, &|_| Ok(())).unwrap();
         assert!(s.text.contains(&format!("Level {MAX_DEPTH}.")));
         assert!(!s.text.contains(&format!("Level {}.", MAX_DEPTH + 1)));
         assert_eq!(s.problems.len(), 1);
         // A file included many times counts each time toward the page's size.
         write(root, "big.txt", &"x".repeat(MAX_BYTES / 3));
         let many = ".. literalinclude:: big.txt\n".repeat(5);
-        let s = splice(root, &root.join("p.rst"), &many, Syntax::Rst, &|_| true).unwrap();
+        let s = splice(root, &root.join("p.rst"), &many, Syntax::Rst, &|_| Ok(())).unwrap();
         assert!(s.text.len() < MAX_BYTES + 1000);
         assert_eq!(s.problems.len(), 3, "{:?}", s.problems);
     }

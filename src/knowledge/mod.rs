@@ -648,8 +648,20 @@ fn splice_page(
     // be of that collection too, and of what the source reads.
     let collection = collection_of(rel, options.mount.as_ref());
     let mount = options.mount.as_ref();
-    let allowed =
-        |inc: &Path| collection_of(inc, mount) == collection && mount.is_none_or(|m| m.wants(inc));
+    let allowed = |inc: &Path| {
+        let other = collection_of(inc, mount);
+        if other != collection {
+            // A docs source is one collection; in the knowledge folder each
+            // folder is one.
+            return Err(format!(
+                "is in collection `{other}`, not the page's `{collection}` (a source is one collection)"
+            ));
+        }
+        match mount {
+            Some(m) if !m.wants(inc) => Err("is left out by the source's include/exclude".into()),
+            _ => Ok(()),
+        }
+    };
     include::splice(dir, path, text, syntax, &allowed)
 }
 
@@ -1079,7 +1091,7 @@ pub(crate) fn parse_with_includes(
     };
     let shown = page.strip_prefix(root).unwrap_or(page).to_string_lossy();
     let options = ParseOptions::default();
-    let Some(spliced) = include::splice(root, page, text, syntax, &|_| true) else {
+    let Some(spliced) = include::splice(root, page, text, syntax, &|_| Ok(())) else {
         return parse_file(&shown, "page", "", text, &options)
             .ok()
             .map(|(_, s)| (Vec::new(), s));
@@ -2237,9 +2249,9 @@ mod tests {
                 .any(|s| s.page.file == "docs/_parts/intro.rst" && shown(s))
         );
         assert!(
-            kb.warnings
-                .iter()
-                .any(|w| w.line == 7 && w.to_string().contains("another collection")),
+            kb.warnings.iter().any(|w| w.line == 7
+                && w.to_string()
+                    .contains("is in collection `_parts`, not the page's ``")),
             "{:?}",
             kb.warnings
         );
