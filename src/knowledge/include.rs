@@ -150,6 +150,14 @@ impl Directive<'_> {
     }
 }
 
+/// An included file's text (or the part of it selected), its path as named
+/// under the source folder, and its real path (links followed).
+struct Read {
+    text: String,
+    path: PathBuf,
+    real: PathBuf,
+}
+
 /// Why an included file was not read.
 enum Unread {
     /// It does not exist (yet): its appearing changes the page.
@@ -229,7 +237,7 @@ impl Splicer<'_> {
                 Some(d) => {
                     current.push_str(&rest[..open]);
                     self.found = true;
-                    if let Some((text, _)) = self.resolve(&d, file, at, prefix.len()) {
+                    if let Some(Read { text, .. }) = self.resolve(&d, file, at, prefix.len()) {
                         let text = if d.code() {
                             let fence = super::code_fence(&text);
                             format!("{fence}rust\n{text}\n{fence}")
@@ -261,12 +269,16 @@ impl Splicer<'_> {
         prefix: &str,
     ) {
         self.found = true;
-        let Some((selected, path)) = self.resolve(d, file, at, prefix.len() + 3) else {
+        let Some(Read {
+            text: selected,
+            path,
+            real,
+        }) = self.resolve(d, file, at, prefix.len() + 3)
+        else {
             return;
         };
         if !d.code() {
-            self.stack
-                .push(path.canonicalize().unwrap_or_else(|_| path.clone()));
+            self.stack.push(real);
             self.text(&selected, &path, syntax, Some(at), prefix);
             self.stack.pop();
             return;
@@ -310,8 +322,8 @@ impl Splicer<'_> {
         }
     }
 
-    /// The part of the file `d` (in `file`) names that it selects, and the
-    /// file's path; `None`, with the problem noted, when it is not read.
+    /// The part of the file `d` (in `file`) names that it selects, with the
+    /// file's paths; `None`, with the problem noted, when it is not read.
     /// `indent`: how far each of its lines will be indented, which counts
     /// toward the page's size.
     fn resolve(
@@ -320,7 +332,7 @@ impl Splicer<'_> {
         file: &Path,
         at: usize,
         indent: usize,
-    ) -> Option<(String, PathBuf)> {
+    ) -> Option<Read> {
         self.directives += 1;
         if self.directives > MAX_INCLUDES {
             if self.directives == MAX_INCLUDES + 1 {
@@ -335,7 +347,7 @@ impl Splicer<'_> {
         } else {
             self.page_dir.clone()
         };
-        let (text, path) = match self.read(d, &from) {
+        let Read { text, path, real } = match self.read(d, &from) {
             Ok(read) => read,
             Err(Unread::Missing(path, why)) => {
                 if self.seen.insert(path.clone()) {
@@ -374,11 +386,15 @@ impl Splicer<'_> {
         if d.whole() && !d.code() && !self.out.parts.contains(&path) {
             self.out.parts.push(path.clone());
         }
-        Some((selected, path))
+        Some(Read {
+            text: selected,
+            path,
+            real,
+        })
     }
 
-    /// The text of the file `d` names, relative to `from`, and its path.
-    fn read(&mut self, d: &Directive<'_>, from: &Path) -> Result<(String, PathBuf), Unread> {
+    /// The text of the file `d` names, relative to `from`, and its paths.
+    fn read(&mut self, d: &Directive<'_>, from: &Path) -> Result<Read, Unread> {
         let name = d.path;
         let refused = |why: String| Err(Unread::Refused(why));
         if name.is_empty() {
@@ -431,7 +447,8 @@ impl Splicer<'_> {
                 "`{name}` is included {MAX_DEPTH} includes deep: not read"
             ));
         }
-        read_text(&real, name, MAX_BYTES.saturating_sub(self.bytes)).map(|t| (t, path))
+        let text = read_text(&real, name, MAX_BYTES.saturating_sub(self.bytes))?;
+        Ok(Read { text, path, real })
     }
 
     /// Whether the file at `rel` under the source folder may be read into the
