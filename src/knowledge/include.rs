@@ -67,7 +67,7 @@ pub(super) fn splice(
     syntax: Syntax,
     allowed: &dyn Fn(&Path) -> Result<(), String>,
 ) -> Option<Spliced> {
-    if !text.contains("include") && !text.contains("{{#playground") {
+    if !mentions(text) {
         return None;
     }
     let root = absolute(root);
@@ -87,6 +87,12 @@ pub(super) fn splice(
     };
     s.text(text, &page, syntax, None, "");
     s.found.then_some(s.out)
+}
+
+/// Whether `text` may hold an include directive: most pages do not, and are
+/// not looked at further.
+pub(super) fn mentions(text: &str) -> bool {
+    text.contains("include") || text.contains("{{#playground")
 }
 
 struct Splicer<'a> {

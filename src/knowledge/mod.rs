@@ -637,6 +637,9 @@ fn splice_page(
     format: Format,
     options: &ParseOptions,
 ) -> Option<include::Spliced> {
+    if !include::mentions(text) {
+        return None;
+    }
     let syntax = match format {
         Format::Rst => include::Syntax::Rst,
         Format::Markdown => include::Syntax::Markdown {
