@@ -151,16 +151,16 @@ async fn a_file_that_a_page_includes_is_followed_like_the_page() {
     let (bot, running, room) = start_bot(&mut alice, Meet::Dm, |_| {}).await;
     let dir = bot.knowledge_dir().join("japan-mongolia");
     // Not a page (YAML is no format citebot reads), but the page below shows
-    // it, as mdBook does: an edit to it must reach the answers too.
-    let part = dir.join("parts/paint.yaml");
-    std::fs::create_dir_all(part.parent().unwrap()).unwrap();
+    // it, as mdBook does: an edit to it must reach the answers too. (In the
+    // page's folder: in a knowledge folder, each folder is a collection.)
+    let part = dir.join("paint.yaml");
     let yaml = |colour: &str| {
         format!("# The zorbleflax is painted {colour} every spring.\nzorbleflax_colour: {colour}\n")
     };
     std::fs::write(&part, yaml("vermilion")).unwrap();
     std::fs::write(
         dir.join("zorbleflax.md"),
-        "+++\ntitle = \"Zorbleflax\"\nsource = \"Test Gazette\"\npublished = 2025-05-01\n+++\n\n## Paint\n\nHow the zorbleflax is painted:\n\n```yaml\n{{#include parts/paint.yaml}}\n```\n",
+        "+++\ntitle = \"Zorbleflax\"\nsource = \"Test Gazette\"\npublished = 2025-05-01\n+++\n\n## Paint\n\nHow the zorbleflax is painted:\n\n```yaml\n{{#include paint.yaml}}\n```\n",
     )
     .unwrap();
     let r = ask_until(&mut alice, &bot, &room, QUESTION, WAIT, |r| {
