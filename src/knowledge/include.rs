@@ -42,6 +42,10 @@ pub(super) const MAX_DEPTH: usize = 8;
 /// The most a page grows to with what it includes.
 pub(super) const MAX_BYTES: usize = 4 << 20;
 
+/// The most the files a page includes may add up to, counted each time one
+/// is read (a directive may select a line of a large file).
+pub(super) const MAX_SCANNED: usize = 16 * MAX_BYTES;
+
 /// The most include directives read for one page, nested ones too.
 pub(super) const MAX_INCLUDES: usize = 1_000;
 
@@ -83,7 +87,9 @@ pub(super) fn splice(
         stack: vec![page.canonicalize().unwrap_or_else(|_| page.clone())],
         seen: HashSet::new(),
         bytes: text.len(),
+        scanned: 0,
         directives: 0,
+        showing_code: false,
     };
     s.text(text, &page, syntax, None, "");
     s.found.then_some(s.out)
@@ -113,7 +119,11 @@ struct Splicer<'a> {
     /// What `out.files` and `out.missing` hold.
     seen: HashSet<PathBuf>,
     bytes: usize,
+    scanned: usize,
     directives: usize,
+    /// Whether the text being copied is shown as code (an mdBook include in a
+    /// fence): a file included there is shown, not part of the page's text.
+    showing_code: bool,
 }
 
 /// One include directive: whether it shows the file as code, the file it
@@ -186,7 +196,10 @@ impl Splicer<'_> {
             let here = at.unwrap_or(i + 1);
             // mdBook includes in code too: it is how a book shows a file as code.
             if matches!(syntax, Syntax::Markdown { .. }) && line.contains("{{#") {
+                let was = self.showing_code;
+                self.showing_code |= matches!(code, Code::Fenced(..));
                 self.mdbook_line(line, file, syntax, here, prefix);
+                self.showing_code = was;
                 i += 1;
                 continue;
             }
@@ -386,10 +399,7 @@ impl Splicer<'_> {
             return None;
         }
         self.bytes += cost;
-        if self.seen.insert(path.clone()) {
-            self.out.files.push(path.clone());
-        }
-        if d.whole() && !d.code() && !self.out.parts.contains(&path) {
+        if d.whole() && !d.code() && !self.showing_code && !self.out.parts.contains(&path) {
             self.out.parts.push(path.clone());
         }
         Some(Read {
@@ -445,6 +455,11 @@ impl Splicer<'_> {
             ));
         };
         self.may_read(name, real_rel)?;
+        // Followed from here on, whatever becomes of this read: a file refused
+        // for its size or a marker it lacks may change into one that is read.
+        if self.seen.insert(path.clone()) {
+            self.out.files.push(path.clone());
+        }
         if self.stack.contains(&real) {
             return refused(format!("`{name}` includes itself: not read again"));
         }
@@ -454,6 +469,15 @@ impl Splicer<'_> {
             ));
         }
         let text = read_text(&real, name, MAX_BYTES.saturating_sub(self.bytes))?;
+        // Each include scans the file it selects from: a page including a
+        // large file many times for a line each would read gigabytes.
+        self.scanned += text.len();
+        if self.scanned > MAX_SCANNED {
+            return refused(format!(
+                "included file `{name}`: the page's includes read over {} MB: not read",
+                MAX_SCANNED >> 20
+            ));
+        }
         Ok(Read { text, path, real })
     }
 
@@ -669,6 +693,10 @@ fn myst_directive<'t>(lines: &[&'t str], i: usize) -> Option<(Directive<'t>, usi
 /// code.
 fn mdbook_directive(text: &str) -> Option<Directive<'_>> {
     let inner = text.strip_prefix("{{#")?.strip_suffix("}}")?;
+    // "{{#include a}} and {{#include b}}" is two.
+    if inner.contains("}}") || inner.contains("{{#") {
+        return None;
+    }
     let (command, args) = inner.split_once(char::is_whitespace)?;
     let literal = match command {
         "include" | "rustdoc_include" => false,
@@ -1262,6 +1290,50 @@ mod tests {
         assert!(s.text.contains("```rust\nfn main() {}\n```"), "{}", s.text);
         assert_eq!(s.lines.len(), s.text.lines().count());
         assert_eq!(*s.lines.last().unwrap(), 4);
+    }
+
+    #[test]
+    fn what_a_page_shows_as_code_or_fails_to_read_is_still_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, "a.md", "A.\n");
+        write(root, "b.md", "B.\n");
+        write(root, "c.md", "C.\n");
+        write(root, "app.py", "print(1)\n");
+        let md = Syntax::Markdown { myst: true };
+        let page = "{{#include a.md}} and {{#include b.md}}\n\n```markdown\n{{#include c.md}}\n```\n\n```{literalinclude} app.py\n:start-after: # begin\n```\n";
+        let s = splice(root, &root.join("p.md"), page, md, &|_| Ok(())).unwrap();
+        assert!(s.text.starts_with("A. and B.\n"), "{}", s.text);
+        let names: Vec<String> = s
+            .files
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        // app.py lacks the marker, but once it has it the page must change.
+        assert_eq!(names, ["a.md", "b.md", "c.md", "app.py"]);
+        assert_eq!(s.problems.len(), 1, "{:?}", s.problems);
+        // Shown as code in a fence: no part of the page's text.
+        let parts: Vec<String> = s
+            .parts
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(parts, ["a.md", "b.md"]);
+        // A large file picked a line at a time is read at most MAX_SCANNED.
+        write(root, "big.txt", &"xy\n".repeat(1 << 20));
+        let many = ".. literalinclude:: big.txt\n   :lines: 1\n".repeat(100);
+        let s = splice(root, &root.join("p.rst"), &many, Syntax::Rst, &|_| Ok(())).unwrap();
+        let over = s
+            .problems
+            .iter()
+            .filter(|p| p.1.contains("read over"))
+            .count();
+        assert_eq!(
+            over,
+            100 - MAX_SCANNED / (3 << 20),
+            "{:?}",
+            s.problems.first()
+        );
     }
 
     #[test]

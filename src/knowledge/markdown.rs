@@ -165,14 +165,24 @@ fn mkdocs_blocks(body: &str) -> std::borrow::Cow<'_, str> {
         let indent = spaces(&lines[i]);
         let t = &lines[i][indent..];
         if let Some((open, column)) = &fence {
+            let (open, column) = (open.clone(), *column);
             let closes = t.starts_with(open.as_str())
                 && t.trim_end().bytes().all(|c| c == open.as_bytes()[0]);
-            if closes && indent < column + 4 {
+            // A line left of the item the fence is in ends the item, and the
+            // fence with it; it is read as any other line.
+            let leaves = !t.trim().is_empty() && indent < column;
+            if closes && indent < column + 4 && !leaves {
                 fence = None;
+                continue;
             }
-            continue;
+            if !leaves {
+                continue;
+            }
+            fence = None;
         }
-        if t.trim().is_empty() {
+        // A tab in the indentation: measured unlike the spaces this counts,
+        // so left as it is.
+        if t.trim().is_empty() || t.starts_with('\t') {
             in_paragraph = false;
             continue;
         }
@@ -196,7 +206,7 @@ fn mkdocs_blocks(body: &str) -> std::borrow::Cow<'_, str> {
         } else if let Some(width) = list_marker(t).filter(|_| !was_paragraph || starts_list(t)) {
             items.push(indent + width);
         } else {
-            in_paragraph = !t.starts_with('#');
+            in_paragraph = !t.starts_with('#') && !thematic_break(t);
         }
     }
     let mut out = lines.join("\n");
@@ -237,9 +247,25 @@ fn open_up(
 }
 
 /// Whether a list item's marker may interrupt a paragraph: a bullet, or a
-/// number 1 (CommonMark's rule).
+/// number 1, with text after it (CommonMark's rule; "-" alone under a
+/// paragraph underlines it as a heading).
 fn starts_list(t: &str) -> bool {
-    !t.as_bytes()[0].is_ascii_digit() || t.starts_with("1.") || t.starts_with("1)")
+    let numbered = t.as_bytes()[0].is_ascii_digit();
+    let empty = t.trim_end().len() <= t.bytes().take_while(|b| !b.is_ascii_whitespace()).count();
+    !empty && (!numbered || t.starts_with("1.") || t.starts_with("1)"))
+}
+
+/// Whether `t` is a thematic break: three or more `*`, `-` or `_`, spaces
+/// between allowed.
+fn thematic_break(t: &str) -> bool {
+    let marks: Vec<u8> = t
+        .trim_end()
+        .bytes()
+        .filter(|&b| b != b' ' && b != b'\t')
+        .collect();
+    marks.len() >= 3
+        && matches!(marks[0], b'*' | b'-' | b'_')
+        && marks.iter().all(|&b| b == marks[0])
 }
 
 /// How wide a list item's marker is with the spaces after it (`- `, `12. `),
@@ -252,9 +278,7 @@ fn list_marker(t: &str) -> Option<usize> {
         b'.' | b')' if (1..=9).contains(&digits) => digits + 1,
         _ => return None,
     };
-    let c = t.as_bytes()[0];
-    let others = t.trim_end().bytes().filter(|&b| b != b' ' && b != b'\t');
-    if digits == 0 && others.clone().count() >= 3 && others.clone().all(|b| b == c) {
+    if digits == 0 && thematic_break(t) {
         return None;
     }
     // Spaces and tabs (to the next multiple of four) after the marker.
@@ -1181,6 +1205,34 @@ mod tests {
             read(plain[2]).contains(&Part::Code("  !!! note \"x\"".into())),
             "{:?}",
             read(plain[2])
+        );
+        // A tab-indented marker is an indented code block; "-" under a
+        // paragraph underlines it; a fence in an item ends with the item; a
+        // thematic break is no paragraph.
+        let more = [
+            "Write this:\n\n\t!!! note\n\t    Content\n",
+            "Foo\n-\n\n    !!! note\n        shown as code\n",
+            "- item\n\n  ```\n  code\n```\n!!! note \"x\"\n    body\n```\n",
+        ];
+        assert!(
+            read(more[0]).contains(&Part::Code("!!! note\n    Content".into())),
+            "{:?}",
+            read(more[0])
+        );
+        assert!(
+            read(more[1]).contains(&Part::Code("!!! note\n    shown as code".into())),
+            "{:?}",
+            read(more[1])
+        );
+        assert!(
+            read(more[2]).contains(&Part::Code("!!! note \"x\"\n    body".into())),
+            "{:?}",
+            read(more[2])
+        );
+        let after_break = "***\n2. two\n\n    !!! note \"T\"\n\n        In it.\n";
+        assert_eq!(
+            read(after_break),
+            [prose("two"), prose("T"), prose("In it.")]
         );
         // A title's own brackets are kept.
         let bracket = "- Step:\n\n    !!! note \"See [docs]\"\n\n        Read them.\n";

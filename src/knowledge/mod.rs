@@ -505,13 +505,20 @@ fn assemble(
 /// included only by files that are themselves included (or by each other) stays
 /// a page.
 fn partials(entries: &[(&PathBuf, CachedFile)]) -> HashSet<PathBuf> {
-    let included: HashSet<&PathBuf> = entries.iter().flat_map(|(_, e)| &e.parts).collect();
+    // Only a page that is shown shows its parts (not a draft, nor one that
+    // does not parse).
+    let shown = |e: &CachedFile| matches!(&e.parsed, Parsed::File(Ok((_, s))) if !s.is_empty());
+    let including = || {
+        entries
+            .iter()
+            .filter(|(_, e)| !e.parts.is_empty() && shown(e))
+    };
+    let included: HashSet<&PathBuf> = including().flat_map(|(_, e)| &e.parts).collect();
     if included.is_empty() {
         return HashSet::new();
     }
-    entries
-        .iter()
-        .filter(|(path, e)| !e.parts.is_empty() && !included.contains(&include::absolute(path)))
+    including()
+        .filter(|(path, _)| !included.contains(&include::absolute(path)))
         .flat_map(|(_, e)| e.parts.iter().cloned())
         .collect()
 }
@@ -2191,6 +2198,12 @@ mod tests {
         write("_parts/note.md", "A note shared by chapters.\n");
         // Shown in part elsewhere: still a page of its own.
         write("howto.md", "# How to\n\nDo it this way.\n");
+        // Shown whole only by a draft, which is not shown: still a page.
+        write(
+            "draft.md",
+            "---\ndraft: true\n---\n\n{{#include shared.md}}\n",
+        );
+        write("shared.md", "# Shared\n\nShared text.\n");
         // A docs source: one collection, so a page may include from any folder.
         let options = ParseOptions {
             mount: Some(Mount {
@@ -2204,7 +2217,13 @@ mod tests {
         let files: Vec<&str> = kb.files.iter().map(|f| f.file.as_str()).collect();
         assert_eq!(
             files,
-            ["docs/chapter.md", "docs/guide.rst", "docs/howto.md"]
+            [
+                "docs/chapter.md",
+                "docs/draft.md",
+                "docs/guide.rst",
+                "docs/howto.md",
+                "docs/shared.md"
+            ]
         );
         let find = |kb: &KnowledgeBase, needle: &str| {
             kb.snippets()
