@@ -457,8 +457,11 @@ impl Splicer<'_> {
         self.may_read(name, real_rel)?;
         // Followed from here on, whatever becomes of this read: a file refused
         // for its size or a marker it lacks may change into one that is read.
-        if self.seen.insert(path.clone()) {
-            self.out.files.push(path.clone());
+        // By its real path too: an edit to a link's target is an edit to it.
+        for p in [&path, &real] {
+            if self.seen.insert(p.clone()) {
+                self.out.files.push(p.clone());
+            }
         }
         if self.stack.contains(&real) {
             return refused(format!("`{name}` includes itself: not read again"));
@@ -1334,6 +1337,22 @@ mod tests {
             "{:?}",
             s.problems.first()
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_file_is_followed_by_its_real_path_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let real = write(&root, "src/app.py", "print(1)\n");
+        std::fs::create_dir_all(root.join("docs")).unwrap();
+        std::os::unix::fs::symlink(&real, root.join("docs/app.py")).unwrap();
+        let text = ".. literalinclude:: app.py\n";
+        let s = splice(&root, &root.join("docs/p.rst"), text, Syntax::Rst, &|_| {
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(s.files, [root.join("docs/app.py"), real]);
     }
 
     #[test]
