@@ -531,8 +531,8 @@ enum Code {
     /// reStructuredText: a literal block, code directive or comment, and its
     /// indentation: lines indented deeper (or blank) are its content.
     Indented(usize),
-    /// Markdown: a fence (its character and length) until it closes.
-    Fenced(u8, usize),
+    /// Markdown: a fence, until it closes.
+    Fenced(String),
 }
 
 impl Code {
@@ -562,7 +562,7 @@ impl Code {
                 }
             }
             Syntax::Markdown { .. } => match fence(line) {
-                Some((c, n, info)) if !is_directive_info(info) => Code::Fenced(c, n),
+                Some((open, info)) if !is_directive_info(info) => Code::Fenced(open),
                 _ => Code::None,
             },
         }
@@ -570,22 +570,18 @@ impl Code {
 
     /// Whether `line` is inside this code block, which it then updates.
     fn holds(&mut self, line: &str) -> bool {
-        match *self {
+        match self {
             Code::None => false,
             Code::Indented(own) => {
-                if line.trim().is_empty() || indent(line) > own {
+                if line.trim().is_empty() || indent(line) > *own {
                     true
                 } else {
                     *self = Code::None;
                     false
                 }
             }
-            Code::Fenced(c, n) => {
-                if let Some((c2, n2, info)) = fence(line)
-                    && c2 == c
-                    && n2 >= n
-                    && info.trim().is_empty()
-                {
+            Code::Fenced(open) => {
+                if indent(line) <= 3 && super::myst::closes(line.trim(), open) {
                     *self = Code::None;
                 }
                 true
@@ -594,18 +590,16 @@ impl Code {
     }
 }
 
-/// A Markdown fence: its character, its length and what follows it.
-fn fence(line: &str) -> Option<(u8, usize, &str)> {
+/// A Markdown fence opening on `line` (indented at most three): the fence,
+/// and what follows it.
+fn fence(line: &str) -> Option<(String, &str)> {
     if indent(line) > 3 {
         return None;
     }
     let t = line.trim_start();
-    let c = *t.as_bytes().first()?;
-    if c != b'`' && c != b'~' {
-        return None;
-    }
-    let n = t.bytes().take_while(|&b| b == c).count();
-    (n >= 3).then(|| (c, n, &t[n..]))
+    let open = super::myst::code_fence(t)?;
+    let info = &t[open.len()..];
+    Some((open, info))
 }
 
 /// A fence's info string naming a MyST directive whose content is text, not
@@ -615,7 +609,7 @@ fn is_directive_info(info: &str) -> bool {
     let Some(name) = info.strip_prefix('{').and_then(|r| r.split('}').next()) else {
         return false;
     };
-    !["code-block", "code", "sourcecode", "code-cell", "eval-rst"].contains(&name)
+    !(super::myst::CODE_DIRECTIVES.contains(&name) || name == "eval-rst")
 }
 
 /// The include directive opening at `lines[i]` in reStructuredText, and the
@@ -650,7 +644,7 @@ fn rst_directive<'t>(lines: &[&'t str], i: usize) -> Option<(Directive<'t>, usiz
 /// The include directive whose fence opens at `lines[i]` in MyST Markdown, and
 /// the line after its closing fence.
 fn myst_directive<'t>(lines: &[&'t str], i: usize) -> Option<(Directive<'t>, usize)> {
-    let (c, n, info) = fence(lines[i]).or_else(|| colon_fence(lines[i]))?;
+    let (open, info) = fence(lines[i]).or_else(|| colon_fence(lines[i]))?;
     let info = info.trim();
     let (literal, path) = if let Some(p) = info.strip_prefix("{include}") {
         (false, p)
@@ -665,8 +659,7 @@ fn myst_directive<'t>(lines: &[&'t str], i: usize) -> Option<(Directive<'t>, usi
     while end < lines.len() {
         let t = lines[end].trim();
         end += 1;
-        let closes = t.bytes().all(|b| b == c) && t.len() >= n;
-        if closes {
+        if super::myst::closes(t, &open) {
             break;
         }
         if t == "---" {
@@ -733,13 +726,13 @@ fn mdbook_directive(text: &str) -> Option<Directive<'_>> {
 }
 
 /// A MyST colon fence (`:::{include} intro.md`): like a fence, of colons.
-fn colon_fence(line: &str) -> Option<(u8, usize, &str)> {
+fn colon_fence(line: &str) -> Option<(String, &str)> {
     if indent(line) > 3 {
         return None;
     }
     let t = line.trim_start();
     let n = t.bytes().take_while(|&b| b == b':').count();
-    (n >= 3).then(|| (b':', n, &t[n..]))
+    (n >= 3).then(|| (t[..n].to_string(), &t[n..]))
 }
 
 fn unquote(v: &str) -> &str {

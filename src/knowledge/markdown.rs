@@ -165,9 +165,8 @@ fn mkdocs_blocks(body: &str) -> std::borrow::Cow<'_, str> {
         let indent = spaces(&lines[i]);
         let t = &lines[i][indent..];
         if let Some((open, column)) = &fence {
-            let (open, column) = (open.clone(), *column);
-            let closes = t.starts_with(open.as_str())
-                && t.trim_end().bytes().all(|c| c == open.as_bytes()[0]);
+            let column = *column;
+            let closes = super::myst::closes(t.trim_end(), open);
             // A line left of the item the fence is in ends the item, and the
             // fence with it; it is read as any other line.
             let leaves = !t.trim().is_empty() && indent < column;
@@ -197,10 +196,8 @@ fn mkdocs_blocks(body: &str) -> std::borrow::Cow<'_, str> {
         if in_code {
             continue;
         }
-        if t.starts_with("```") || t.starts_with("~~~") {
-            let c = t.as_bytes()[0];
-            let n = t.bytes().take_while(|&d| d == c).count();
-            fence = Some((t[..n].to_string(), base));
+        if let Some(open) = super::myst::code_fence(t) {
+            fence = Some((open, base));
         } else if let Some(marker) = mkdocs_marker(t) {
             open_up(&mut lines, i, indent, marker, !items.is_empty());
         } else if let Some(width) = list_marker(t).filter(|_| !was_paragraph || starts_list(t)) {

@@ -40,7 +40,7 @@ const LABELLED: &[&str] = &["tab-item", "tab", "tabbed"];
 
 /// Code directives that give their language as an argument
 /// (```` ```{code-block} yaml ````); the rest are named for it.
-const CODE_DIRECTIVES: &[&str] = &["code-block", "code", "sourcecode", "code-cell"];
+pub(super) const CODE_DIRECTIVES: &[&str] = &["code-block", "code", "sourcecode", "code-cell"];
 
 /// Directives that hold no knowledge of their own, left out with their
 /// content.
