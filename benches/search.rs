@@ -23,7 +23,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use citebot::search::{Engine, SearchSettings, SemanticModel};
+use citebot::search::{AskOptions, Engine, SearchSettings, SemanticModel};
 use criterion::{BenchmarkId, Criterion};
 
 mod common;
@@ -109,7 +109,10 @@ fn generate(dir: &Path, snippets: usize) -> Vec<String> {
             text.push('\n');
             written += 1;
         }
-        std::fs::write(dir.join(format!("topic-{f:03}.md")), text).unwrap();
+        // Two collections, so a room limited to one can be timed.
+        let collection = dir.join(format!("part-{}", f % 2));
+        std::fs::create_dir_all(&collection).unwrap();
+        std::fs::write(collection.join(format!("topic-{f:03}.md")), text).unwrap();
     }
     vocab
 }
@@ -286,12 +289,23 @@ fn generated_questions(vocab: &[String], n: usize, seed: u64) -> Vec<String> {
 }
 
 fn latency_report(label: &str, engine: &Engine, questions: &[String], rounds: usize) {
+    latency_report_in(label, engine, questions, rounds, &AskOptions::default());
+}
+
+/// [`latency_report`] of questions asked with `options` (a room's collections).
+fn latency_report_in(
+    label: &str,
+    engine: &Engine,
+    questions: &[String],
+    rounds: usize,
+    options: &AskOptions,
+) {
     let mut times = Vec::with_capacity(questions.len() * rounds);
     let mut first = Vec::with_capacity(questions.len());
     for round in 0..rounds {
         for q in questions {
             let t = Instant::now();
-            let a = engine.ask(q).unwrap();
+            let a = engine.ask_with(q, options).unwrap();
             let took = t.elapsed();
             times.push(took);
             if round == 0 {
@@ -656,6 +670,13 @@ fn main() {
         let of_kind: Vec<String> = questions.iter().skip(kind).step_by(4).cloned().collect();
         latency_report(&format!("  {label}"), &engine, &of_kind, 3);
     }
+    // A room limited to one of the two collections: BM25's statistics are
+    // counted within it, a search per distinct term.
+    let one = AskOptions {
+        collections: Some(vec!["part-0".to_string()]),
+        ..AskOptions::default()
+    };
+    latency_report_in("  limited to one collection", &engine, &questions, 3, &one);
     question_length_report(&engine, &vocab);
     let mut group = c.benchmark_group("generated");
     group.bench_function("ask (mixed questions)", |b| {

@@ -849,6 +849,20 @@ impl Config {
             if !collections.insert(c.clone()) {
                 bail!("{key}.collection: {c:?} is used by another source");
             }
+            // Rooms are limited by collection name: one shared with the
+            // knowledge folder would show each side's files to the other's rooms.
+            let knowledge = &self.search.knowledge_dir;
+            if knowledge.file_name().is_some_and(|n| n == c.as_str()) {
+                bail!(
+                    "{key}.collection: {c:?} is the knowledge folder's name (its files are cited as {c}/…); give the source another collection"
+                );
+            }
+            if knowledge.join(&c).is_dir() {
+                bail!(
+                    "{key}.collection: {c:?} is a folder in {} too; give the source another collection (or rename the folder)",
+                    knowledge.display()
+                );
+            }
             if let Some(u) = &s.url_base
                 && !(u.starts_with("http://") || u.starts_with("https://"))
             {
@@ -1076,6 +1090,33 @@ mod tests {
         assert_eq!(c.feedback.record, d.feedback.record);
         assert_eq!(c.feedback.gaps_days, d.feedback.gaps_days);
         assert_eq!(c.feedback.gaps_limit, d.feedback.gaps_limit);
+    }
+
+    #[test]
+    fn a_source_collection_is_no_knowledge_folder_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        std::fs::create_dir_all(k.join("team")).unwrap();
+        let parse = |collection: &str| {
+            Config::parse(&format!(
+                "{MIN}[search]\nknowledge_dir = {:?}\n[[knowledge.sources]]\npath = \"/srv/docs\"\ncollection = {collection:?}\n",
+                k.display().to_string()
+            ))
+            .map_err(|e| format!("{e:#}"))
+        };
+        // (collection, the error's words; None: accepted)
+        let table: &[(&str, Option<&str>)] = &[
+            ("docs", None),
+            ("knowledge", Some("is the knowledge folder's name")),
+            ("team", Some("is a folder in")),
+        ];
+        for (collection, want) in table {
+            match (parse(collection), want) {
+                (Ok(_), None) => {}
+                (Err(e), Some(w)) => assert!(e.contains(w), "{collection}: {e}"),
+                (got, _) => panic!("{collection}: {got:?}"),
+            }
+        }
     }
 
     #[test]

@@ -295,12 +295,13 @@ pub fn gaps(records: &[Record], since: chrono::DateTime<chrono::Utc>, limit: usi
             .is_ok_and(|t| t.with_timezone(&chrono::Utc) >= since)
     };
     // The question each reply answered, for the reactions to find.
-    let mut asked: HashMap<&str, String> = HashMap::new();
+    let mut asked: HashMap<&str, (String, &str)> = HashMap::new();
     let mut groups: HashMap<String, Gap> = HashMap::new();
     for r in records {
         let Record::Answer {
             at,
             reply,
+            room,
             question,
             answered,
             ..
@@ -312,7 +313,7 @@ pub fn gaps(records: &[Record], since: chrono::DateTime<chrono::Utc>, limit: usi
             continue;
         }
         let key = normalize(question);
-        asked.insert(reply, key.clone());
+        asked.insert(reply, (key.clone(), room));
         let gap = groups.entry(key).or_insert_with(|| Gap {
             question: question.clone(),
             refused: 0,
@@ -331,20 +332,23 @@ pub fn gaps(records: &[Record], since: chrono::DateTime<chrono::Utc>, limit: usi
     // One vote per person and reply: the latest counts (a change of mind).
     let mut votes: HashMap<(&str, &str), Vote> = HashMap::new();
     for r in records {
+        // A vote counts in the answer's own room only: a reaction may name
+        // any event ID, another room's answer too.
         if let Record::Reaction {
             reply,
+            room,
             sender,
             vote,
             ..
         } = r
-            && asked.contains_key(reply.as_str())
+            && asked.get(reply.as_str()).is_some_and(|(_, at)| at == room)
         {
             votes.insert((reply, sender), *vote);
         }
     }
     for ((reply, _), vote) in votes {
         let gap = groups
-            .get_mut(&asked[reply])
+            .get_mut(&asked[reply].0)
             .expect("every asked reply has a group");
         match vote {
             Vote::Up => gap.up += 1,
@@ -423,6 +427,15 @@ mod tests {
             vote("$4", "@a:x", Vote::Up),
             answer("$5", "Ancient question?", false, old),
             vote("$5", "@a:x", Vote::Down),
+            // A reaction in another room naming this room's answer.
+            Record::Reaction {
+                at: now(),
+                reply: "$3".into(),
+                room: "!other:x".into(),
+                sender: "@c:x".into(),
+                vote: Vote::Down,
+                key: "👎".into(),
+            },
         ];
         let list = gaps(&records, since_days(30), 10);
         let got: Vec<(String, usize, usize, usize)> = list

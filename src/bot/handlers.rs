@@ -100,7 +100,7 @@ fn handle_reaction(bot: &Bot, room: &Room, reaction: &OriginalSyncReactionEvent)
         .answers
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .contains(target);
+        .contains(&(target.clone(), room.room_id().to_owned()));
     if !ours {
         return;
     }
@@ -400,5 +400,5 @@ fn record_answer(
     bot.answers
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(reply);
+        .insert((reply, room.room_id().to_owned()));
 }

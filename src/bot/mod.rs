@@ -74,7 +74,9 @@ pub(crate) struct Bot {
     pub feedback: Option<feedback::Log>,
     /// The bot's latest answers recorded in the feedback file: reactions to
     /// these are votes.
-    pub answers: Mutex<Recent<OwnedEventId>>,
+    /// The bot's latest answers, each with the room it was sent in: a vote
+    /// counts only in that room (a reaction may name any event ID).
+    pub answers: Mutex<Recent<(OwnedEventId, OwnedRoomId)>>,
     /// Places for searches running at once (`search.max_concurrent`).
     pub searches: tokio::sync::Semaphore,
     /// The questions taken on and not yet answered, on disk.
@@ -97,14 +99,14 @@ impl Bot {
     }
 
     /// The collections the admin room sees (`None`: all): what it is told about.
+    /// Before the first sync the client does not know the room yet: its scope
+    /// then comes from its `[rooms]` entry by ID (a refresh at start posts once
+    /// the room is known, told only what the room may see).
     pub(crate) fn admin_scope(&self) -> Option<Vec<String>> {
-        match self
-            .admin_room
-            .as_ref()
-            .and_then(|id| self.client.get_room(id))
-        {
+        let id = self.admin_room.as_ref()?;
+        match self.client.get_room(id) {
             Some(room) => self.rooms.collections(&room),
-            None => self.rooms.default_scope(),
+            None => self.rooms.collections_of_id(id),
         }
     }
 }
@@ -469,7 +471,7 @@ impl<T: Clone + Eq + std::hash::Hash> Recent<T> {
 
 /// Opens the feedback file (when `feedback.record`) and reads back which replies
 /// were answers, so votes on answers given before a restart still count.
-fn open_feedback(config: &Config) -> (Option<feedback::Log>, Recent<OwnedEventId>) {
+fn open_feedback(config: &Config) -> (Option<feedback::Log>, Recent<(OwnedEventId, OwnedRoomId)>) {
     let mut answers = Recent::new(VOTED_ANSWERS);
     if !config.feedback.record {
         return (None, answers);
@@ -483,10 +485,11 @@ fn open_feedback(config: &Config) -> (Option<feedback::Log>, Recent<OwnedEventId
     };
     // Streamed: only the answers' IDs are kept.
     let read = feedback::read_where(log.path(), |r| {
-        if let feedback::Record::Answer { reply, .. } = r
+        if let feedback::Record::Answer { reply, room, .. } = r
             && let Ok(id) = OwnedEventId::try_from(reply.as_str())
+            && let Ok(room) = OwnedRoomId::try_from(room.as_str())
         {
-            answers.insert(id);
+            answers.insert((id, room));
         }
         false
     });

@@ -1,10 +1,12 @@
 //! Which `[rooms]` entry applies to a room, and which knowledge collections the
 //! room sees: its scope, the one place every read path (answers, `!why`,
 //! `!sources`, `!stats`, `!status`, `!reload`, `!gaps`, admin-room posts) takes
-//! it from. Entries are keyed by room ID or alias. An alias that can't be
-//! resolved at start is retried in the background; meanwhile the room is still
-//! matched by the aliases in its own state, and otherwise gets
-//! `access.default_collections` like any room without an entry, never more. An
+//! it from. Entries are keyed by room ID or alias; an alias's entry applies to
+//! the room the homeserver resolves it to, never to a room that only names the
+//! alias in its own state (any room, on any server, can claim any alias there).
+//! An alias that can't be resolved at start is retried in the background;
+//! meanwhile a room whose state claims it sees nothing, and a room without an
+//! entry gets `access.default_collections`. An
 //! upgraded room keeps its predecessor's entry when the predecessor's tombstone
 //! names it (a room's creator can claim any predecessor; only the old room's
 //! admins can tombstone it).
@@ -23,7 +25,7 @@ use crate::config::{Config, RoomConfig};
 /// The `[rooms]` entries by room ID, aliases resolved.
 pub(crate) struct Rooms {
     by_id: RwLock<HashMap<OwnedRoomId, RoomConfig>>,
-    /// Entries keyed by an alias, for rooms matched through their own state.
+    /// Entries keyed by an alias, for when the alias resolves.
     by_alias: HashMap<String, RoomConfig>,
     /// Aliases still to resolve.
     unresolved: RwLock<Vec<String>>,
@@ -107,16 +109,12 @@ impl Rooms {
 
     /// The `[rooms]` entry for `room`, if any.
     pub fn get(&self, room: &Room) -> Option<RoomConfig> {
-        let by_id = self.by_id.read().unwrap_or_else(|e| e.into_inner());
-        if let Some(rc) = by_id.get(room.room_id()) {
-            return Some(rc.clone());
-        }
-        let aliases = room.canonical_alias().into_iter().chain(room.alt_aliases());
-        if let Some(rc) = aliases
-            .into_iter()
-            .find_map(|a| self.by_alias.get(a.as_str()))
-        {
-            return Some(rc.clone());
+        let claimed: Vec<String> = (room.canonical_alias().into_iter())
+            .chain(room.alt_aliases())
+            .map(|a| a.to_string())
+            .collect();
+        if let Some(rc) = self.entry(room.room_id(), &claimed) {
+            return Some(rc);
         }
         // An upgraded room: the old room must name this one as its successor.
         let old = room.predecessor_room()?.room_id;
@@ -124,7 +122,28 @@ impl Rooms {
         if successor != room.room_id() {
             return None;
         }
+        let by_id = self.by_id.read().unwrap_or_else(|e| e.into_inner());
         by_id.get(&old).cloned()
+    }
+
+    /// The entry for the room `id`, whose own state names the aliases
+    /// `claimed`: its entry by ID (an alias's entry is filed under the room
+    /// the alias resolved to). A room's state is no proof that an alias is
+    /// its: while an entry's alias is unresolved, a room claiming it sees
+    /// nothing rather than what the entry (or the default) shows.
+    fn entry(&self, id: &matrix_sdk::ruma::RoomId, claimed: &[String]) -> Option<RoomConfig> {
+        let by_id = self.by_id.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(rc) = by_id.get(id) {
+            return Some(rc.clone());
+        }
+        let unresolved = self.unresolved.read().unwrap_or_else(|e| e.into_inner());
+        claimed
+            .iter()
+            .any(|a| unresolved.contains(a))
+            .then(|| RoomConfig {
+                answer_questions: false,
+                collections: Some(Vec::new()),
+            })
     }
 
     /// The collections `room` sees (`None`: all): its entry's, else
@@ -139,9 +158,23 @@ impl Rooms {
         }
     }
 
-    /// What a room without an entry sees (`None`: all).
-    pub fn default_scope(&self) -> Option<Vec<String>> {
-        self.default.clone()
+    /// The collections the room `id` sees when the client does not know the
+    /// room yet (before the first sync): its entry's by ID, else nothing while
+    /// an alias entry is unresolved (it may be this room's), else the default.
+    pub fn collections_of_id(&self, id: &matrix_sdk::ruma::RoomId) -> Option<Vec<String>> {
+        let by_id = self.by_id.read().unwrap_or_else(|e| e.into_inner());
+        match by_id.get(id) {
+            Some(rc) => rc.collections.clone().or_else(|| self.default.clone()),
+            None if !self
+                .unresolved
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_empty() =>
+            {
+                Some(Vec::new())
+            }
+            None => self.default.clone(),
+        }
     }
 
     /// Whether `room` answers every message ending in `?`.
@@ -169,5 +202,65 @@ pub(crate) async fn resolve_alias(client: &Client, key: &str) -> Option<OwnedRoo
             warn!(alias = %key, error = %err, "cannot resolve the room alias");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use matrix_sdk::ruma::RoomId;
+
+    /// A room, the aliases its own state names, the collections it sees.
+    type Case<'a> = (&'a RoomId, Vec<String>, Option<Vec<String>>);
+
+    fn entry(collections: &[&str]) -> RoomConfig {
+        RoomConfig {
+            answer_questions: true,
+            collections: Some(collections.iter().map(|c| c.to_string()).collect()),
+        }
+    }
+
+    #[test]
+    fn a_room_gets_an_alias_entry_only_where_the_alias_resolves() {
+        let team_b = <&RoomId>::try_from("!teamb:example.org").unwrap();
+        let rooms = Rooms {
+            // `#team-b` resolved to its room; `#later` did not resolve yet.
+            by_id: RwLock::new(HashMap::from([(team_b.to_owned(), entry(&["b"]))])),
+            by_alias: HashMap::from([
+                ("#team-b:example.org".to_string(), entry(&["b"])),
+                ("#later:example.org".to_string(), entry(&["c"])),
+            ]),
+            unresolved: RwLock::new(vec!["#later:example.org".to_string()]),
+            default: Some(vec!["public".to_string()]),
+            retry: Duration::from_secs(60),
+        };
+        let other = <&RoomId>::try_from("!elsewhere:evil.example").unwrap();
+        let claim =
+            |aliases: &[&str]| -> Vec<String> { aliases.iter().map(|a| a.to_string()).collect() };
+        let nothing = Some(Vec::<String>::new());
+        // (room, the aliases its own state names, the collections it sees)
+        let table: &[Case] = &[
+            (team_b, claim(&[]), Some(vec!["b".into()])),
+            // Another server's room naming the alias in its state: no entry.
+            (other, claim(&["#team-b:example.org"]), None),
+            // Claiming an alias not yet resolved: nothing until it is.
+            (other, claim(&["#later:example.org"]), nothing.clone()),
+            (other, claim(&[]), None),
+        ];
+        for (id, claimed, want) in table {
+            let got = rooms
+                .entry(id, claimed)
+                .map(|rc| rc.collections.unwrap_or_default());
+            assert_eq!(&got, want, "{id} claiming {claimed:?}");
+        }
+        // The admin room before the first sync: by its ID, else nothing while
+        // an alias is unresolved.
+        assert_eq!(rooms.collections_of_id(team_b), Some(vec!["b".to_string()]));
+        assert_eq!(rooms.collections_of_id(other), nothing);
+        rooms.unresolved.write().unwrap().clear();
+        assert_eq!(
+            rooms.collections_of_id(other),
+            Some(vec!["public".to_string()])
+        );
     }
 }

@@ -461,9 +461,11 @@ fn what_changed(bot: &Bot, before: &BTreeSet<String>, changed: &[PathBuf]) -> La
             .cloned()
             .collect(),
         removed: before.difference(&after).cloned().collect(),
-        synonyms: touched
-            .iter()
-            .any(|f| f.ends_with(crate::knowledge::SYNONYMS_FILE)),
+        // The knowledge folder's own synonyms file, which serves every room;
+        // one in a docs source is not read, and its name is the source's.
+        synonyms: settings
+            .shown(&settings.knowledge_dir.join(crate::knowledge::SYNONYMS_FILE))
+            .is_some_and(|own| touched.contains(&own)),
     }
 }
 

@@ -221,6 +221,25 @@ impl KnowledgeBase {
         drop_duplicate_ids(self);
     }
 
+    /// Leaves out the files of `collection` (their problems and warnings stay),
+    /// returning the folder they are in as shown (`knowledge/A/`), if any.
+    pub(crate) fn drop_collection(&mut self, collection: &str) -> Option<String> {
+        let of = |f: &FileInfo| f.collection == collection;
+        let folder = self.files.iter().find(|f| of(f)).map(|f| {
+            let depth = collection.split('/').count() + 1;
+            let parts: Vec<&str> = f.file.splitn(depth + 1, '/').take(depth).collect();
+            format!("{}/", parts.join("/"))
+        })?;
+        let keep: Vec<bool> = self.files.iter().map(|f| !of(f)).collect();
+        let mut keep_files = keep.iter();
+        self.files
+            .retain(|_| *keep_files.next().expect("one flag a file"));
+        let mut keep_snippets = keep.iter();
+        self.file_snippets
+            .retain(|_| *keep_snippets.next().expect("one flag a file"));
+        Some(folder)
+    }
+
     /// Adds what one file contributed: its snippets, the synonyms, or its problem.
     fn add(&mut self, parsed: Parsed) {
         match parsed {
@@ -572,16 +591,13 @@ fn read_entry(
     let rel = path.strip_prefix(dir).unwrap_or(path);
     let shown = shown_path(display_root, rel);
     let read_at = SystemTime::now();
-    let bytes = std::fs::read(path).map_err(|e| KnowledgeError {
-        file: shown.clone(),
-        line: 1,
-        kind: ProblemKind::Unreadable(e.to_string()),
-    })?;
     let unreadable = |why: String| KnowledgeError {
         file: shown.clone(),
         line: 1,
         kind: ProblemKind::Unreadable(why),
     };
+    let target = link_target(dir, path, rel, options.mount.as_ref()).map_err(unreadable)?;
+    let bytes = std::fs::read(&target).map_err(|e| unreadable(e.to_string()))?;
     let format = Format::of(&shown);
     let text = if format == Some(Format::Docx) {
         std::borrow::Cow::Owned(docx::markdown(&bytes).map_err(unreadable)?)
@@ -632,6 +648,49 @@ fn read_entry(
         parsed,
     };
     Ok((entry, warnings))
+}
+
+/// The file the page at `path` (`rel` under `dir`) is read from: itself, or
+/// the file it links to when that is inside `dir`, not hidden, of the page's
+/// own collection and wanted by the source. A link must not show another
+/// collection's page (or the bot's config file) as a page of this one.
+fn link_target(
+    dir: &Path,
+    path: &Path,
+    rel: &Path,
+    mount: Option<&Mount>,
+) -> Result<PathBuf, String> {
+    let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if !link {
+        return Ok(path.to_path_buf());
+    }
+    let real = path
+        .canonicalize()
+        .map_err(|e| format!("a link whose target cannot be read ({e}): not read"))?;
+    let root = dir.canonicalize().map_err(|e| e.to_string())?;
+    let Ok(real_rel) = real.strip_prefix(&root) else {
+        return Err("a link to a file outside the folder: not read".into());
+    };
+    let hidden = real_rel
+        .components()
+        .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
+    if hidden {
+        return Err("a link to a hidden file (a name starting with `.`): not read".into());
+    }
+    let page = collection_of(rel, mount);
+    if collection_of(real_rel, mount) != page {
+        // The other collection is not named: the problem is shown to the
+        // rooms of the page's collection.
+        return Err(format!(
+            "a link to a file of another collection than the page's `{page}`: not read"
+        ));
+    }
+    match mount {
+        Some(m) if !m.wants(real_rel) => {
+            Err("a link to a file the source's include/exclude leaves out: not read".into())
+        }
+        _ => Ok(real),
+    }
 }
 
 /// The page at `path` (`rel` under `dir`, of `format`) with the files it
@@ -2046,6 +2105,54 @@ mod tests {
             s[0].url.as_deref(),
             Some("https://example.org/guide/latest/modules/ROOT/pages/x.html#setup")
         );
+    }
+
+    #[test]
+    fn a_link_is_read_only_to_a_page_of_its_own_collection() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        for folder in ["a", "b", "a/.private"] {
+            std::fs::create_dir_all(k.join(folder)).unwrap();
+        }
+        let page = |title: &str| format!("# {title}\n\nThe {title} text.\n");
+        std::fs::write(k.join("a/intro.md"), page("intro")).unwrap();
+        std::fs::write(k.join("a/.private/draft.md"), page("draft")).unwrap();
+        std::fs::write(k.join("b/secret.md"), page("secret")).unwrap();
+        std::fs::write(dir.path().join("config.md"), page("config")).unwrap();
+        // (link in a/, its target, why it is refused: None when read)
+        let table: &[(&str, &str, Option<&str>)] = &[
+            ("same.md", "intro.md", None),
+            ("other.md", "../b/secret.md", Some("another collection")),
+            ("outside.md", "../../config.md", Some("outside the folder")),
+            ("hidden.md", ".private/draft.md", Some("hidden file")),
+            ("dangling.md", "gone.md", Some("cannot be read")),
+        ];
+        for (link, target, _) in table {
+            std::os::unix::fs::symlink(target, k.join("a").join(link)).unwrap();
+        }
+        let kb = load(&k).unwrap();
+        for (link, _, why) in table {
+            let file = format!("knowledge/a/{link}");
+            let error = kb.errors.iter().find(|e| e.file == file);
+            match why {
+                None => {
+                    assert!(error.is_none(), "{link}: {error:?}");
+                    assert!(kb.files.iter().any(|f| f.file == file), "{link} not read");
+                }
+                Some(why) => {
+                    let e = error.unwrap_or_else(|| panic!("{link} was read"));
+                    assert!(e.to_string().contains(why), "{link}: {e}");
+                }
+            }
+        }
+        let in_a: Vec<&str> = kb
+            .file_snippets
+            .iter()
+            .flat_map(|s| s.iter())
+            .filter(|s| s.page.collection == "a")
+            .map(|s| s.text.as_str())
+            .collect();
+        assert_eq!(in_a, ["The intro text.", "The intro text."]);
     }
 
     #[test]

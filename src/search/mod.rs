@@ -600,8 +600,14 @@ impl Engine {
     /// The collection of a file as citations show it: a configured source's
     /// collection for its files (`collection/page.md`), else [`collection_of`].
     pub fn collection_of(&self, file: &str) -> String {
+        let knowledge_root = knowledge::display_root(&self.settings.knowledge_dir, None);
         for s in &self.settings.sources {
             let c = s.mount.collection.as_str();
+            // Not read (see `load_knowledge`): the knowledge folder's files
+            // are shown under that name.
+            if knowledge_root == Path::new(c) {
+                continue;
+            }
             if file
                 .strip_prefix(c)
                 .is_some_and(|rest| rest.starts_with('/'))
@@ -691,6 +697,10 @@ fn answer_line(q: &Question, snippet: &Snippet, at: std::ops::Range<usize>) -> A
 /// [`knowledge::collection_of`] says of its path under the knowledge folder.
 fn collection_of(file: &str) -> String {
     let under_root = file.split_once('/').map_or("", |(_, rest)| rest);
+    // A problem of a whole folder names it with a closing `/`.
+    if let Some(folder) = under_root.strip_suffix('/') {
+        return folder.to_string();
+    }
     knowledge::collection_of(std::path::Path::new(under_root), None)
 }
 
@@ -799,7 +809,31 @@ fn load_knowledge(
             source: e,
         }
     })?;
+    let knowledge_root = knowledge::display_root(&settings.knowledge_dir, None);
     for source in &settings.sources {
+        let c = &source.mount.collection;
+        // Rooms are limited by collection names, and citations name a source's
+        // files under its collection: a knowledge folder of the same name would
+        // be shown to the source's rooms (and the source to the folder's).
+        if let Some(folder) = kb.drop_collection(c) {
+            kb.errors.push(knowledge::KnowledgeError {
+                file: folder,
+                line: 0,
+                kind: knowledge::ProblemKind::Unreadable(format!(
+                    "this folder has the name of the docs source collection `{c}`: not read (rename one of them)"
+                )),
+            });
+        }
+        if knowledge_root == Path::new(c) {
+            kb.errors.push(knowledge::KnowledgeError {
+                file: format!("{c}/"),
+                line: 0,
+                kind: knowledge::ProblemKind::Unreadable(format!(
+                    "the docs source collection `{c}` has the knowledge folder's name: not read (rename its collection)"
+                )),
+            });
+            continue;
+        }
         let options = knowledge::ParseOptions {
             source: Some(source.name.clone()),
             mount: Some(source.mount.clone()),
@@ -854,6 +888,207 @@ mod tests {
             "      # Required for GitHub Enterprise.\n      hostName: git.example.com"
         );
         assert_eq!(line.code, [(0, line.text.len())]);
+    }
+
+    #[test]
+    fn why_shows_a_limited_room_only_the_synonyms_its_passages_hold() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        write(
+            &k,
+            "a/plan.md",
+            "Plan",
+            "## Falcon\n\nFalcon ships in May.\n",
+        );
+        write(
+            &k,
+            "b/deal.md",
+            "Deal",
+            "## Deal\n\nThe acme takeover closes in June.\n",
+        );
+        std::fs::write(
+            k.join("synonyms.toml"),
+            "[[group]]\nterms = [\"falcon\", \"acme takeover\"]\n",
+        )
+        .unwrap();
+        let e = Engine::open(&SearchSettings::new(&k, None)).unwrap();
+        let shown = |collections: Option<Vec<String>>| {
+            let options = AskOptions {
+                collections,
+                ..AskOptions::default()
+            };
+            let why = e.explain_with("falcon", &options).unwrap();
+            why.question
+                .units
+                .iter()
+                .flat_map(|u| &u.variants)
+                .map(|v| v.terms.join(" "))
+                .collect::<Vec<_>>()
+        };
+        let all = shown(None);
+        assert!(all.iter().any(|t| t.starts_with("acm")), "{all:?}");
+        let limited = shown(Some(vec!["a".into()]));
+        assert!(!limited.iter().any(|t| t.starts_with("acm")), "{limited:?}");
+        assert!(limited.iter().any(|t| t == "falcon"), "{limited:?}");
+    }
+
+    #[test]
+    fn what_another_collection_holds_does_not_reorder_a_rooms_passages() {
+        let first = |b_says_quarn: bool| {
+            let dir = tempfile::tempdir().unwrap();
+            let k = dir.path().join("knowledge");
+            write(
+                &k,
+                "a/valves.md",
+                "Valves",
+                "## One\n\nThe quarn valve sits here.\n\n## Two\n\nThe blent valve sits there.\n",
+            );
+            let word = if b_says_quarn { "quarn" } else { "other" };
+            for i in 0..6 {
+                write(
+                    &k,
+                    &format!("b/p{i}.md"),
+                    "B",
+                    &format!("## P\n\nThe {word} pump {i}.\n"),
+                );
+            }
+            let e = Engine::open(&SearchSettings::new(&k, None)).unwrap();
+            let options = AskOptions {
+                collections: Some(vec!["a".into()]),
+                ..AskOptions::default()
+            };
+            let a = e.ask_with("quarn blent valve", &options).unwrap();
+            a.passages[0].citation.heading.clone()
+        };
+        assert_eq!(first(true), first(false));
+    }
+
+    #[test]
+    fn a_deleted_page_lends_no_word_to_a_typo_correction() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        for i in 0..4 {
+            write(
+                &k,
+                &format!("a/depot{i}.md"),
+                "Depot",
+                &format!("## Depot {i}\n\nThe depot opens at {i} am.\n"),
+            );
+        }
+        write(
+            &k,
+            "b/trip.md",
+            "Trip",
+            "## Zanzibar\n\nThe team flies to Zanzibar.\n",
+        );
+        let e = Engine::open(&SearchSettings::new(&k, Some(dir.path().join("index")))).unwrap();
+        let corrected = |e: &Engine, collections: Option<Vec<String>>| {
+            let options = AskOptions {
+                collections,
+                ..AskOptions::default()
+            };
+            let why = e.explain_with("zanzibor depot", &options).unwrap();
+            why.question
+                .units
+                .iter()
+                .flat_map(|u| &u.variants)
+                .any(|v| {
+                    v.kind == question::VariantKind::Fuzzy
+                        && v.terms.iter().any(|t| t.starts_with("zanzibar"))
+                })
+        };
+        let only_a = || Some(vec!["a".to_string()]);
+        assert!(corrected(&e, None), "the page is there: a correction");
+        assert!(!corrected(&e, only_a()), "another collection's word");
+        std::fs::remove_file(k.join("b/trip.md")).unwrap();
+        e.refresh().unwrap();
+        assert!(
+            !corrected(&e, None),
+            "a deleted page's word, all collections"
+        );
+        assert!(
+            !corrected(&e, only_a()),
+            "a deleted page's word, one collection"
+        );
+    }
+
+    #[test]
+    fn a_source_never_shares_a_collection_with_the_knowledge_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        write(
+            &k,
+            "team/plan.md",
+            "Plan",
+            "## Merger\n\nWe will buy Acme in July.\n",
+        );
+        write(
+            &k,
+            "ops/zoo.md",
+            "Zoo",
+            "## Feeding\n\nThe leopards are fed at noon.\n",
+        );
+        let docs = dir.path().join("docs");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::write(
+            docs.join("proxy.md"),
+            "# Proxy\n\nUse nginx as a reverse proxy.\n",
+        )
+        .unwrap();
+        // A source named like a knowledge folder, or like the knowledge folder
+        // itself: a room limited to it sees the source's files only.
+        for collection in ["team", "knowledge"] {
+            let mut settings = SearchSettings::new(&k, None);
+            settings.sources.push(ExtraSource {
+                path: docs.clone(),
+                name: "Docs".into(),
+                mount: knowledge::Mount {
+                    collection: collection.into(),
+                    ..Default::default()
+                },
+            });
+            let engine = Engine::open(&settings).unwrap();
+            let only = Some(vec![collection.to_string()]);
+            let options = AskOptions {
+                collections: only.clone(),
+                ..AskOptions::default()
+            };
+            let a = engine.ask_with("when will we buy Acme?", &options).unwrap();
+            let cited: Vec<&str> = a
+                .passages
+                .iter()
+                .map(|p| p.citation.file.as_str())
+                .collect();
+            assert!(
+                !cited.iter().any(|f| f.contains("plan")),
+                "{collection}: {cited:?}"
+            );
+            let sources = engine.sources_in(only.as_deref());
+            let files: Vec<&str> = sources.iter().map(|s| s.file.as_str()).collect();
+            assert!(
+                files.iter().all(|f| !f.starts_with("knowledge/")),
+                "{collection}: {files:?}"
+            );
+            let problems = engine.knowledge_errors();
+            assert!(
+                problems.iter().any(|e| e
+                    .to_string()
+                    .contains(&format!("collection `{collection}`"))),
+                "{collection}: {problems:?}"
+            );
+            // The problem is told to the rooms of that collection only.
+            let told = |c: &str| {
+                let errors = engine.knowledge_errors_in(Some(&[c.to_string()]));
+                errors.iter().any(|e| e.to_string().contains("not read"))
+            };
+            assert!(!told("ops"), "{collection}");
+            if collection == "team" {
+                assert!(told("team") && !told(""));
+            }
+            // The other folders are read as before.
+            let zoo = engine.ask("when are the leopards fed?").unwrap();
+            assert_eq!(zoo.passages[0].citation.file, "knowledge/ops/zoo.md");
+        }
     }
 
     #[test]

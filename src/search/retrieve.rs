@@ -1,15 +1,18 @@
 //! Candidate retrieval: the tantivy query that picks the passages worth
 //! re-scoring for a question.
 
-use tantivy::DocAddress;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use tantivy::Term as IndexTerm;
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::query::{Bm25StatisticsProvider, BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocAddress, Searcher};
 
 use super::index::{SearchError, Snapshot};
 use super::question::{Question, Unit};
-use super::scope::collection_filter;
+use super::scope::{Counts, collection_filter};
 
 /// How many BM25 candidates are re-scored.
 const CANDIDATES: usize = 24;
@@ -39,16 +42,36 @@ pub(super) fn candidates(
     if q.units.iter().all(|u| !u.known && u.prefix.is_none()) {
         return Ok(Vec::new());
     }
-    let query = tantivy_query(snapshot, q, collections);
+    let counts = match collections {
+        Some(_) => Some(Counts::new(snapshot, collections)?),
+        None => None,
+    };
+    let scoped = counts
+        .as_ref()
+        .filter(|c| !c.dictionary_counts())
+        .map(|counts| ScopedStats {
+            counts,
+            searcher: &snapshot.searcher,
+            memo: RefCell::default(),
+        });
+    if scoped.as_ref().is_some_and(|s| s.counts.docs() == 0) {
+        return Ok(Vec::new());
+    }
+    let stats = Stats(snapshot, scoped.as_ref());
+    let query = tantivy_query(&stats, q, collections);
     // Equal scores are common (the rows of one table, pages repeating a
     // paragraph); ordered by document address they would change with every
     // build, and so would which of them are re-scored. So every passage tied
     // with the last candidate is fetched (a second search, only then), and
     // ties are ordered by content.
     let search = |limit: usize| -> Result<Vec<(f32, DocAddress)>, SearchError> {
-        let mut hits = snapshot
-            .searcher
-            .search(&*query, &TopDocs::with_limit(limit).order_by_score())?;
+        let top = TopDocs::with_limit(limit).order_by_score();
+        let mut hits = match &scoped {
+            Some(s) => snapshot
+                .searcher
+                .search_with_statistics_provider(&*query, &top, s)?,
+            None => snapshot.searcher.search(&*query, &top)?,
+        };
         for hit in &mut hits {
             hit.0 = steady(hit.0);
         }
@@ -69,6 +92,68 @@ pub(super) fn candidates(
         .into_iter()
         .map(|(score, _, addr)| (score, addr))
         .collect())
+}
+
+/// Document frequencies for the candidate query: the whole index's, or those
+/// of the collections a room sees.
+struct Stats<'a, 's>(&'a Snapshot, Option<&'a ScopedStats<'a, 's>>);
+
+impl Stats<'_, '_> {
+    fn df(&self, field: Field, term: &str) -> u64 {
+        let t = IndexTerm::from_field_text(field, term);
+        match self.1 {
+            Some(scoped) => scoped.doc_freq_of(&t),
+            None => self.0.searcher.doc_freq(&t).unwrap_or(0),
+        }
+    }
+
+    fn num_docs(&self) -> u64 {
+        self.1
+            .map_or(self.0.searcher.num_docs(), |s| s.counts.docs())
+    }
+}
+
+/// BM25's statistics over the collections a room sees, so that what other
+/// collections hold moves none of the room's passages up or down (nor do
+/// deleted pages, which tantivy's statistics count until their segment is
+/// merged). Token totals are not kept per collection: the scope's share of
+/// the whole index's, by documents, so only the average passage length is
+/// the whole index's.
+struct ScopedStats<'c, 's> {
+    counts: &'c Counts<'s>,
+    searcher: &'s Searcher,
+    /// Counted once per question: the query's clauses share terms.
+    memo: RefCell<HashMap<IndexTerm, u64>>,
+}
+
+impl ScopedStats<'_, '_> {
+    fn doc_freq_of(&self, t: &IndexTerm) -> u64 {
+        if let Some(&n) = self.memo.borrow().get(t) {
+            return n;
+        }
+        let n = self.counts.index_term(t.clone());
+        self.memo.borrow_mut().insert(t.clone(), n);
+        n
+    }
+}
+
+impl Bm25StatisticsProvider for ScopedStats<'_, '_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        let all = Bm25StatisticsProvider::total_num_tokens(self.searcher, field)?;
+        let stored: u64 = (self.searcher.segment_readers().iter())
+            .map(|r| u64::from(r.max_doc()))
+            .sum();
+        let share = u128::from(all) * u128::from(self.counts.docs()) / u128::from(stored.max(1));
+        Ok(u64::try_from(share).unwrap_or(u64::MAX))
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(self.counts.docs())
+    }
+
+    fn doc_freq(&self, term: &IndexTerm) -> tantivy::Result<u64> {
+        Ok(self.doc_freq_of(term))
+    }
 }
 
 /// Candidates fetched beyond [`CANDIDATES`], so that passages tied at the
@@ -96,15 +181,10 @@ fn steady(score: f32) -> f32 {
 /// [`MAX_QUERY_UNITS`]: tantivy's union of term queries costs about the square
 /// of the number of terms, and the rarest words of a long question are the ones
 /// that tell passages apart (re-scoring still weighs every unit).
-fn query_units<'q>(snapshot: &Snapshot, q: &'q Question) -> Vec<&'q Unit> {
-    let body = snapshot.store.fields.body;
-    let df = |t: &str| {
-        snapshot
-            .searcher
-            .doc_freq(&IndexTerm::from_field_text(body, t))
-            .unwrap_or(0)
-    };
-    let common_above = COMMON_MIN_DOCS.max(snapshot.searcher.num_docs() / 10);
+fn query_units<'q>(stats: &Stats, q: &'q Question) -> Vec<&'q Unit> {
+    let body = stats.0.store.fields.body;
+    let df = |t: &str| stats.df(body, t);
+    let common_above = COMMON_MIN_DOCS.max(stats.num_docs() / 10);
     let rarest_df = |u: &Unit| {
         u.variants
             .iter()
@@ -134,18 +214,10 @@ fn query_units<'q>(snapshot: &Snapshot, q: &'q Question) -> Vec<&'q Unit> {
 /// of a large index. Phrases are represented by their rarest word and word
 /// proximity is left out here: both are judged exactly when candidates are
 /// re-scored by coverage and by their best sentence.
-fn tantivy_query(
-    snapshot: &Snapshot,
-    q: &Question,
-    collections: Option<&[String]>,
-) -> Box<dyn Query> {
+fn tantivy_query(stats: &Stats, q: &Question, collections: Option<&[String]>) -> Box<dyn Query> {
+    let snapshot = stats.0;
     let f = snapshot.store.fields;
-    let df = |field: Field, t: &str| {
-        snapshot
-            .searcher
-            .doc_freq(&IndexTerm::from_field_text(field, t))
-            .unwrap_or(0)
-    };
+    let df = |field: Field, t: &str| stats.df(field, t);
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut add = |field: Field, term: &str, boost: f32| {
         let t = TermQuery::new(
@@ -154,7 +226,7 @@ fn tantivy_query(
         );
         clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(t), boost))));
     };
-    for u in query_units(snapshot, q) {
+    for u in query_units(stats, q) {
         // The variants of a unit share its weight: a passage saying "Emperor
         // Naruhito" should not count as three times as relevant to "emperor".
         let live = u.variants.iter().filter(|v| v.doc_freq > 0).count().max(1) as f32;

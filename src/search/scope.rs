@@ -32,11 +32,16 @@ pub(super) fn collection_filter(snapshot: &Snapshot, collections: &[String]) -> 
 /// all of it, tantivy's term statistics; otherwise each count is a search limited
 /// to the allowed collections, so a room mapped to some collections is never told
 /// (through a weight, a count in `!why` or a typo correction) what the others hold.
+/// Term statistics count deleted documents too (until their segment is merged):
+/// while the index holds any, counts are searches, so a page just deleted, of
+/// any collection, lends no word to a typo correction.
 pub(crate) struct Counts<'s> {
     snapshot: &'s Snapshot,
     /// Matches the allowed collections' documents; `None`: the whole index.
     filter: Option<Box<dyn Query>>,
     docs: u64,
+    /// Whether some segment holds deleted documents.
+    deletes: bool,
 }
 
 impl<'s> Counts<'s> {
@@ -45,11 +50,17 @@ impl<'s> Counts<'s> {
         collections: Option<&[String]>,
     ) -> Result<Self, SearchError> {
         let all = snapshot.searcher.num_docs();
+        let deletes = snapshot
+            .searcher
+            .segment_readers()
+            .iter()
+            .any(|r| r.has_deletes());
         let Some(cols) = collections else {
             return Ok(Counts {
                 snapshot,
                 filter: None,
                 docs: all,
+                deletes,
             });
         };
         let filter = collection_filter(snapshot, cols);
@@ -60,12 +71,14 @@ impl<'s> Counts<'s> {
             snapshot,
             filter,
             docs,
+            deletes,
         })
     }
 
-    /// Whether counts are limited to some collections.
-    pub(crate) fn scoped(&self) -> bool {
-        self.filter.is_some()
+    /// Whether the term dictionary's document frequencies are this scope's
+    /// counts: the whole index, and no deleted documents in it.
+    pub(crate) fn dictionary_counts(&self) -> bool {
+        self.filter.is_none() && !self.deletes
     }
 
     /// Documents in scope.
@@ -75,9 +88,13 @@ impl<'s> Counts<'s> {
 
     /// Documents in scope whose `field` holds `term`.
     pub(crate) fn term(&self, field: Field, term: &str) -> u64 {
-        let t = IndexTerm::from_field_text(field, term);
+        self.index_term(IndexTerm::from_field_text(field, term))
+    }
+
+    /// Documents in scope that hold `t`.
+    pub(crate) fn index_term(&self, t: IndexTerm) -> u64 {
         let global = self.snapshot.searcher.doc_freq(&t).unwrap_or(0);
-        if global == 0 || self.filter.is_none() {
+        if global == 0 || self.dictionary_counts() {
             return global;
         }
         self.matching(Box::new(TermQuery::new(t, IndexRecordOption::Basic)))

@@ -39,11 +39,12 @@ pub(super) fn corrections(
         let mut ranked: Vec<(String, u8, u64)> = terms_within(snapshot, field, word, max)?
             .into_iter()
             .filter_map(|(t, df)| {
-                // Out of scope, a term of another collection is no correction.
-                let df = if counts.scoped() {
-                    counts.term(field, &t)
-                } else {
+                // Out of scope, a term of another collection is no correction;
+                // nor is a term only deleted pages held.
+                let df = if counts.dictionary_counts() {
                     df
+                } else {
+                    counts.term(field, &t)
                 };
                 (df > 0).then_some((t, df))
             })

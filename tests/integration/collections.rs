@@ -29,6 +29,12 @@ async fn a_room_mapped_to_a_collection_only_cites_that_collection() {
         let zoo = c.search.knowledge_dir.join("zoo");
         std::fs::create_dir_all(&zoo).unwrap();
         std::fs::write(zoo.join("feeding.md"), ZOO).unwrap();
+        // Links in the zoo to the other collection's pages are not read as
+        // zoo pages (a link is read only into its own collection).
+        let pages = std::fs::read_dir(c.search.knowledge_dir.join("japan-mongolia")).unwrap();
+        for (i, page) in pages.flatten().enumerate() {
+            std::os::unix::fs::symlink(page.path(), zoo.join(format!("link-{i}.md"))).unwrap();
+        }
         let other = c.search.knowledge_dir.join("japan-mongolia/broken.md");
         std::fs::write(other, "+++\ntitle = \"unclosed front matter\"\n").unwrap();
         c.rooms
@@ -66,8 +72,13 @@ async fn a_room_mapped_to_a_collection_only_cites_that_collection() {
     assert!(r.body().contains("City zoo"), "{}", r.body());
     let (_, r) = ask(&mut alice, &bot, &zoo_room, "!status").await;
     assert!(
-        r.body().contains("Problems in knowledge files: none"),
+        !r.body().contains("broken.md") && !r.body().contains("japan-mongolia"),
         "another collection's problems are not shown: {}",
+        r.body()
+    );
+    assert!(
+        r.body().contains("link-0.md") && r.body().contains("another collection"),
+        "the zoo's own problems are: {}",
         r.body()
     );
 
