@@ -394,10 +394,21 @@ fn dump_line(
             })
         })
         .collect();
+    let qv = match semantic {
+        Some(m) => Some(m.embed(&q.text)?),
+        None => None,
+    };
     let candidates: Vec<serde_json::Value> = judged
         .ranked
         .iter()
         .map(|c| {
+            let meta = format!("{}. {}", c.snippet.page.title, c.snippet.heading);
+            let heading_cos = match (semantic, &qv) {
+                (Some(m), Some(qv)) if c.meaning.is_some() => {
+                    Some(crate::search::semantic::cosine(qv, &m.embed(&meta)?))
+                }
+                _ => None,
+            };
             let matched: Vec<usize> = c.matched(&judged.question).map(|(i, _)| i).collect();
             let is_right = right(q, &Cited::of_snippet(&c.snippet));
             // A right passage's sentences, and which hold the answer, for fitting
@@ -419,7 +430,7 @@ fn dump_line(
             } else {
                 Vec::new()
             };
-            serde_json::json!({
+            Ok(serde_json::json!({
                 "sentences": sentences,
                 "right": is_right,
                 "file": c.snippet.page.file,
@@ -433,9 +444,13 @@ fn dump_line(
                 "words": c.body_terms.len(),
                 "whole": c.meaning.map(|m| m.whole),
                 "closest": c.meaning.map(|m| m.closest),
-            })
+                "heading_cos": heading_cos,
+                "id": c.snippet.id,
+                "heading": &*c.snippet.heading,
+                "title": c.snippet.page.title,
+            }))
         })
-        .collect();
+        .collect::<anyhow::Result<_>>()?;
     Ok(serde_json::json!({
         "text": q.text,
         "class": format!("{:?}", q.class()),

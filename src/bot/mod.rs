@@ -100,14 +100,23 @@ impl Bot {
 
     /// The collections the admin room sees (`None`: all): what it is told about.
     /// Before the first sync the client does not know the room yet: its scope
-    /// then comes from its `[rooms]` entry by ID (a refresh at start posts once
-    /// the room is known, told only what the room may see).
+    /// then comes from its `[rooms]` entry by ID, or is nothing while an alias
+    /// is unresolved (see [`Bot::admin_scope_settled`]).
     pub(crate) fn admin_scope(&self) -> Option<Vec<String>> {
         let id = self.admin_room.as_ref()?;
         match self.client.get_room(id) {
             Some(room) => self.rooms.collections(&room),
             None => self.rooms.collections_of_id(id),
         }
+    }
+
+    /// Whether [`Bot::admin_scope`] is the admin room's own: there is no admin
+    /// room, or the client knows it. Before that, the problems the room is
+    /// told of wait for the first sync (`watch::post_to_admin_room`).
+    pub(crate) fn admin_scope_settled(&self) -> bool {
+        self.admin_room
+            .as_ref()
+            .is_none_or(|id| self.client.get_room(id).is_some())
     }
 }
 

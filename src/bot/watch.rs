@@ -422,22 +422,29 @@ async fn refresh(bot: &Arc<Bot>, admin: &mpsc::UnboundedSender<Formatted>, chang
             "knowledge reloaded"
         );
     }
-    // The admin room is told only about the collections it may see.
-    let problems: Vec<String> = bot
-        .engine
-        .knowledge_errors_in(bot.admin_scope().as_deref())
-        .iter()
-        .map(ToString::to_string)
-        .collect();
     let post = {
         let mut state = bot.reload_state();
         state.last_reload = Some(reload);
         state.failure = None;
-        news_of_problems(&mut state, problems)
+        // Before the first sync the admin room's scope may be a stand-in:
+        // its problems are told once the room is known.
+        bot.admin_scope_settled()
+            .then(|| news_of_problems(&mut state, admin_problems(bot)))
+            .flatten()
     };
     if let Some(post) = post {
         let _ = admin.send(post);
     }
+}
+
+/// The knowledge files' problems the admin room is told of: those of the
+/// collections it may see.
+fn admin_problems(bot: &Bot) -> Vec<String> {
+    (bot.engine)
+        .knowledge_errors_in(bot.admin_scope().as_deref())
+        .iter()
+        .map(ToString::to_string)
+        .collect()
 }
 
 /// What a refresh changed, from the files served `before` it and the paths
@@ -516,10 +523,17 @@ pub(crate) async fn post_to_admin_room(
         _ = bot.shutdown.cancelled() => return,
         _ = synced.wait_for(|s| *s) => {}
     }
+    // What a refresh before the first sync found, told now that the room's
+    // scope is known.
+    let first = news_of_problems(&mut bot.reload_state(), admin_problems(&bot));
+    let mut first = first.into_iter();
     loop {
-        let post = tokio::select! {
-            _ = bot.shutdown.cancelled() => return,
-            p = posts.recv() => p,
+        let post = match first.next() {
+            Some(post) => Some(post),
+            None => tokio::select! {
+                _ = bot.shutdown.cancelled() => return,
+                p = posts.recv() => p,
+            },
         };
         let Some(post) = post else { return };
         let Some(room) = bot.client.get_room(&room_id) else {

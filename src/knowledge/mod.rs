@@ -221,23 +221,25 @@ impl KnowledgeBase {
         drop_duplicate_ids(self);
     }
 
-    /// Leaves out the files of `collection` (their problems and warnings stay),
-    /// returning the folder they are in as shown (`knowledge/A/`), if any.
-    pub(crate) fn drop_collection(&mut self, collection: &str) -> Option<String> {
-        let of = |f: &FileInfo| f.collection == collection;
-        let folder = self.files.iter().find(|f| of(f)).map(|f| {
-            let depth = collection.split('/').count() + 1;
-            let parts: Vec<&str> = f.file.splitn(depth + 1, '/').take(depth).collect();
-            format!("{}/", parts.join("/"))
-        })?;
+    /// Leaves out the files of `collection` and of the collections in it
+    /// (`collection/sub`), shown under `folder` (`knowledge/team/`), with their
+    /// problems and warnings; whether there were any.
+    pub(crate) fn drop_collection(&mut self, collection: &str, folder: &str) -> bool {
+        let nested = format!("{collection}/");
+        let of = |f: &FileInfo| f.collection == collection || f.collection.starts_with(&nested);
         let keep: Vec<bool> = self.files.iter().map(|f| !of(f)).collect();
+        let mut dropped = keep.contains(&false);
         let mut keep_files = keep.iter();
         self.files
             .retain(|_| *keep_files.next().expect("one flag a file"));
         let mut keep_snippets = keep.iter();
-        self.file_snippets
-            .retain(|_| *keep_snippets.next().expect("one flag a file"));
-        Some(folder)
+        (self.file_snippets).retain(|_| *keep_snippets.next().expect("one flag a file"));
+        let before = self.errors.len() + self.warnings.len();
+        self.errors.retain(|e| !e.file.starts_with(folder));
+        self.warnings.retain(|e| !e.file.starts_with(folder));
+        dropped |= self.errors.len() + self.warnings.len() < before;
+        self.file_hashes.retain(|f, _| !f.starts_with(folder));
+        dropped
     }
 
     /// Adds what one file contributed: its snippets, the synonyms, or its problem.
@@ -653,7 +655,9 @@ fn read_entry(
 /// The file the page at `path` (`rel` under `dir`) is read from: itself, or
 /// the file it links to when that is inside `dir`, not hidden, of the page's
 /// own collection and wanted by the source. A link must not show another
-/// collection's page (or the bot's config file) as a page of this one.
+/// collection's page (or the bot's config file) as a page of this one. Every
+/// refusal reads the same: the problem is shown to the page's rooms, and
+/// must not tell them which files exist elsewhere.
 fn link_target(
     dir: &Path,
     path: &Path,
@@ -664,33 +668,23 @@ fn link_target(
     if !link {
         return Ok(path.to_path_buf());
     }
-    let real = path
-        .canonicalize()
-        .map_err(|e| format!("a link whose target cannot be read ({e}): not read"))?;
-    let root = dir.canonicalize().map_err(|e| e.to_string())?;
-    let Ok(real_rel) = real.strip_prefix(&root) else {
-        return Err("a link to a file outside the folder: not read".into());
+    let page = collection_of(rel, mount);
+    let refused = || {
+        format!(
+            "a link to no page of its own collection `{page}` (only a link to a readable, not hidden file of the same collection is read): not read"
+        )
     };
+    let real = path.canonicalize().map_err(|_| refused())?;
+    let root = dir.canonicalize().map_err(|_| refused())?;
+    let real_rel = real.strip_prefix(&root).map_err(|_| refused())?;
     let hidden = real_rel
         .components()
         .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
-    if hidden {
-        return Err("a link to a hidden file (a name starting with `.`): not read".into());
+    let wanted = mount.is_none_or(|m| m.wants(real_rel));
+    if hidden || !wanted || collection_of(real_rel, mount) != page {
+        return Err(refused());
     }
-    let page = collection_of(rel, mount);
-    if collection_of(real_rel, mount) != page {
-        // The other collection is not named: the problem is shown to the
-        // rooms of the page's collection.
-        return Err(format!(
-            "a link to a file of another collection than the page's `{page}`: not read"
-        ));
-    }
-    match mount {
-        Some(m) if !m.wants(real_rel) => {
-            Err("a link to a file the source's include/exclude leaves out: not read".into())
-        }
-        _ => Ok(real),
-    }
+    Ok(real)
 }
 
 /// The page at `path` (`rel` under `dir`, of `format`) with the files it
@@ -2109,6 +2103,8 @@ mod tests {
 
     #[test]
     fn a_link_is_read_only_to_a_page_of_its_own_collection() {
+        // The same words whatever the target: they must not tell which files exist.
+        const REFUSED: &str = "a link to no page of its own collection `a`";
         let dir = tempfile::tempdir().unwrap();
         let k = dir.path().join("knowledge");
         for folder in ["a", "b", "a/.private"] {
@@ -2122,10 +2118,10 @@ mod tests {
         // (link in a/, its target, why it is refused: None when read)
         let table: &[(&str, &str, Option<&str>)] = &[
             ("same.md", "intro.md", None),
-            ("other.md", "../b/secret.md", Some("another collection")),
-            ("outside.md", "../../config.md", Some("outside the folder")),
-            ("hidden.md", ".private/draft.md", Some("hidden file")),
-            ("dangling.md", "gone.md", Some("cannot be read")),
+            ("other.md", "../b/secret.md", Some(REFUSED)),
+            ("outside.md", "../../config.md", Some(REFUSED)),
+            ("hidden.md", ".private/draft.md", Some(REFUSED)),
+            ("dangling.md", "gone.md", Some(REFUSED)),
         ];
         for (link, target, _) in table {
             std::os::unix::fs::symlink(target, k.join("a").join(link)).unwrap();

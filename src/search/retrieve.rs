@@ -1,9 +1,6 @@
 //! Candidate retrieval: the tantivy query that picks the passages worth
 //! re-scoring for a question.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-
 use tantivy::Term as IndexTerm;
 use tantivy::collector::TopDocs;
 use tantivy::query::{Bm25StatisticsProvider, BooleanQuery, BoostQuery, Occur, Query, TermQuery};
@@ -48,11 +45,10 @@ pub(super) fn candidates(
     };
     let scoped = counts
         .as_ref()
-        .filter(|c| !c.dictionary_counts())
+        .filter(|c| c.scoped())
         .map(|counts| ScopedStats {
             counts,
             searcher: &snapshot.searcher,
-            memo: RefCell::default(),
         });
     if scoped.as_ref().is_some_and(|s| s.counts.docs() == 0) {
         return Ok(Vec::new());
@@ -107,9 +103,11 @@ impl Stats<'_, '_> {
         }
     }
 
-    fn num_docs(&self) -> u64 {
-        self.1
-            .map_or(self.0.searcher.num_docs(), |s| s.counts.docs())
+    /// The whole index's count, for the rules that bound a query's cost:
+    /// that is set by the whole posting list, whatever the room sees of it.
+    fn global_df(&self, field: Field, term: &str) -> u64 {
+        let t = IndexTerm::from_field_text(field, term);
+        self.0.searcher.doc_freq(&t).unwrap_or(0)
     }
 }
 
@@ -117,23 +115,17 @@ impl Stats<'_, '_> {
 /// collections hold moves none of the room's passages up or down (nor do
 /// deleted pages, which tantivy's statistics count until their segment is
 /// merged). Token totals are not kept per collection: the scope's share of
-/// the whole index's, by documents, so only the average passage length is
-/// the whole index's.
+/// the whole index's, by documents, so the average passage length is the
+/// whole index's; and the rules that bound a query's cost (a very common word
+/// or prefix left out) count in the whole index, whose posting lists set it.
 struct ScopedStats<'c, 's> {
     counts: &'c Counts<'s>,
     searcher: &'s Searcher,
-    /// Counted once per question: the query's clauses share terms.
-    memo: RefCell<HashMap<IndexTerm, u64>>,
 }
 
 impl ScopedStats<'_, '_> {
     fn doc_freq_of(&self, t: &IndexTerm) -> u64 {
-        if let Some(&n) = self.memo.borrow().get(t) {
-            return n;
-        }
-        let n = self.counts.index_term(t.clone());
-        self.memo.borrow_mut().insert(t.clone(), n);
-        n
+        self.counts.index_term(t.clone())
     }
 }
 
@@ -143,7 +135,11 @@ impl Bm25StatisticsProvider for ScopedStats<'_, '_> {
         let stored: u64 = (self.searcher.segment_readers().iter())
             .map(|r| u64::from(r.max_doc()))
             .sum();
-        let share = u128::from(all) * u128::from(self.counts.docs()) / u128::from(stored.max(1));
+        // Rounded, and never 0 for a field that has tokens: a zero average
+        // length would make every term of the field score nothing.
+        let stored = u128::from(stored.max(1));
+        let share = (u128::from(all) * u128::from(self.counts.docs()) + stored / 2) / stored;
+        let share = if all > 0 { share.max(1) } else { 0 };
         Ok(u64::try_from(share).unwrap_or(u64::MAX))
     }
 
@@ -183,8 +179,8 @@ fn steady(score: f32) -> f32 {
 /// that tell passages apart (re-scoring still weighs every unit).
 fn query_units<'q>(stats: &Stats, q: &'q Question) -> Vec<&'q Unit> {
     let body = stats.0.store.fields.body;
-    let df = |t: &str| stats.df(body, t);
-    let common_above = COMMON_MIN_DOCS.max(stats.num_docs() / 10);
+    let df = |t: &str| stats.global_df(body, t);
+    let common_above = COMMON_MIN_DOCS.max(stats.0.searcher.num_docs() / 10);
     let rarest_df = |u: &Unit| {
         u.variants
             .iter()
@@ -251,7 +247,7 @@ fn tantivy_query(stats: &Stats, q: &Question, collections: Option<&[String]>) ->
         // costliest part of the candidate search and found little the word
         // itself did not (re-scoring still credits prefixes).
         if let Some(p) = u.prefix.as_ref().filter(|_| !u.known)
-            && df(f.prefix, p) <= MAX_PREFIX_DOCS
+            && stats.global_df(f.prefix, p) <= MAX_PREFIX_DOCS
         {
             add(f.prefix, p, 0.3);
         }

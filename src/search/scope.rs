@@ -1,6 +1,9 @@
 //! What part of the index a question may see: the collection filter, and document
 //! counts within it.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use tantivy::Term as IndexTerm;
 use tantivy::collector::Count;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
@@ -32,16 +35,17 @@ pub(super) fn collection_filter(snapshot: &Snapshot, collections: &[String]) -> 
 /// all of it, tantivy's term statistics; otherwise each count is a search limited
 /// to the allowed collections, so a room mapped to some collections is never told
 /// (through a weight, a count in `!why` or a typo correction) what the others hold.
-/// Term statistics count deleted documents too (until their segment is merged):
-/// while the index holds any, counts are searches, so a page just deleted, of
-/// any collection, lends no word to a typo correction.
+/// Counts that are searches are memoized: a question's candidate query asks
+/// for the same terms several times.
 pub(crate) struct Counts<'s> {
     snapshot: &'s Snapshot,
     /// Matches the allowed collections' documents; `None`: the whole index.
     filter: Option<Box<dyn Query>>,
     docs: u64,
-    /// Whether some segment holds deleted documents.
-    deletes: bool,
+    /// Deleted documents the index still holds (until their segment is
+    /// merged): tantivy's term statistics count them.
+    deleted: u64,
+    memo: RefCell<HashMap<IndexTerm, u64>>,
 }
 
 impl<'s> Counts<'s> {
@@ -50,17 +54,16 @@ impl<'s> Counts<'s> {
         collections: Option<&[String]>,
     ) -> Result<Self, SearchError> {
         let all = snapshot.searcher.num_docs();
-        let deletes = snapshot
-            .searcher
-            .segment_readers()
-            .iter()
-            .any(|r| r.has_deletes());
+        let deleted = (snapshot.searcher.segment_readers().iter())
+            .map(|r| u64::from(r.num_deleted_docs()))
+            .sum();
         let Some(cols) = collections else {
             return Ok(Counts {
                 snapshot,
                 filter: None,
                 docs: all,
-                deletes,
+                deleted,
+                memo: RefCell::default(),
             });
         };
         let filter = collection_filter(snapshot, cols);
@@ -71,14 +74,14 @@ impl<'s> Counts<'s> {
             snapshot,
             filter,
             docs,
-            deletes,
+            deleted,
+            memo: RefCell::default(),
         })
     }
 
-    /// Whether the term dictionary's document frequencies are this scope's
-    /// counts: the whole index, and no deleted documents in it.
-    pub(crate) fn dictionary_counts(&self) -> bool {
-        self.filter.is_none() && !self.deletes
+    /// Whether counts are limited to some collections.
+    pub(crate) fn scoped(&self) -> bool {
+        self.filter.is_some()
     }
 
     /// Documents in scope.
@@ -94,10 +97,21 @@ impl<'s> Counts<'s> {
     /// Documents in scope that hold `t`.
     pub(crate) fn index_term(&self, t: IndexTerm) -> u64 {
         let global = self.snapshot.searcher.doc_freq(&t).unwrap_or(0);
-        if global == 0 || self.dictionary_counts() {
+        // Over the whole index the dictionary's count stands, unless deleted
+        // documents could be all that hold the term: then a page just deleted
+        // would still lend its words to typo corrections and known words.
+        if global == 0 || (self.filter.is_none() && global > self.deleted) {
             return global;
         }
-        self.matching(Box::new(TermQuery::new(t, IndexRecordOption::Basic)))
+        if let Some(&n) = self.memo.borrow().get(&t) {
+            return n;
+        }
+        let n = self.matching(Box::new(TermQuery::new(
+            t.clone(),
+            IndexRecordOption::Basic,
+        )));
+        self.memo.borrow_mut().insert(t, n);
+        n
     }
 
     /// Documents in scope that `query` matches.

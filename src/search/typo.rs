@@ -37,15 +37,12 @@ pub(super) fn corrections(
     // the two-edit search would keep exactly the same (only the closest count).
     for max in 1..=limit {
         let mut ranked: Vec<(String, u8, u64)> = terms_within(snapshot, field, word, max)?
-            .into_iter()
-            .filter_map(|(t, df)| {
-                // Out of scope, a term of another collection is no correction;
-                // nor is a term only deleted pages held.
-                let df = if counts.dictionary_counts() {
-                    df
-                } else {
-                    counts.term(field, &t)
-                };
+            .into_keys()
+            .filter_map(|t| {
+                // Counted as the question's words are: out of scope, a term of
+                // another collection is no correction; nor is one that only
+                // deleted pages held.
+                let df = counts.term(field, &t);
                 (df > 0).then_some((t, df))
             })
             .map(|(t, df)| {
