@@ -370,7 +370,9 @@ pub fn run(
 }
 
 /// One question's figures for offline fitting: its units and every candidate
-/// passage's scores, marked right or not.
+/// passage's scores, marked right or not, with its id, headings and, with the
+/// semantic model, the cosine of the question to its title and headings alone
+/// (`heading_cos`: embedded here, a ranking feature under study).
 fn dump_line(
     snapshot: &Snapshot,
     semantic: Option<&crate::search::semantic::Semantic>,
@@ -411,22 +413,8 @@ fn dump_line(
             };
             let matched: Vec<usize> = c.matched(&judged.question).map(|(i, _)| i).collect();
             let is_right = right(q, &Cited::of_snippet(&c.snippet));
-            // A right passage's sentences, and which hold the answer, for fitting
-            // the choice of the answer sentence.
-            let sentences: Vec<serde_json::Value> = if is_right {
-                let text = &c.snippet.text;
-                c.figures
-                    .iter()
-                    .enumerate()
-                    .map(|(i, f)| {
-                        let before = i.checked_sub(1).map_or(0, |j| c.figures[j].range.end);
-                        let gap = text[before..f.range.start].contains("\n\n");
-                        serde_json::json!({
-                            "f": f, "hit": contains_expected(q, &text[f.range.clone()]), "gap": gap,
-                            "text": &text[f.range.clone()],
-                        })
-                    })
-                    .collect()
+            let sentences = if is_right {
+                sentences_of(q, c)
             } else {
                 Vec::new()
             };
@@ -460,6 +448,24 @@ fn dump_line(
         "confidence": judged.confidence.value,
         "candidates": candidates,
     }))
+}
+
+/// A right passage's sentences, and which hold the answer, for fitting the
+/// choice of the answer sentence.
+fn sentences_of(q: &Question, c: &crate::search::rank::Scored) -> Vec<serde_json::Value> {
+    let text = &c.snippet.text;
+    c.figures
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let before = i.checked_sub(1).map_or(0, |j| c.figures[j].range.end);
+            let gap = text[before..f.range.start].contains("\n\n");
+            serde_json::json!({
+                "f": f, "hit": contains_expected(q, &text[f.range.clone()]), "gap": gap,
+                "text": &text[f.range.clone()],
+            })
+        })
+        .collect()
 }
 
 fn score_citebot(q: &Question, a: &Answer, report: &mut Report) {
