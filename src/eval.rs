@@ -370,9 +370,7 @@ pub fn run(
 }
 
 /// One question's figures for offline fitting: its units and every candidate
-/// passage's scores, marked right or not, with its id, headings and, with the
-/// semantic model, the cosine of the question to its title and headings alone
-/// (`heading_cos`: embedded here, a ranking feature under study).
+/// passage's scores, marked right or not, with its id, title and headings.
 fn dump_line(
     snapshot: &Snapshot,
     semantic: Option<&crate::search::semantic::Semantic>,
@@ -396,21 +394,10 @@ fn dump_line(
             })
         })
         .collect();
-    let qv = match semantic {
-        Some(m) => Some(m.embed(&q.text)?),
-        None => None,
-    };
     let candidates: Vec<serde_json::Value> = judged
         .ranked
         .iter()
         .map(|c| {
-            let meta = format!("{}. {}", c.snippet.page.title, c.snippet.heading);
-            let heading_cos = match (semantic, &qv) {
-                (Some(m), Some(qv)) if c.meaning.is_some() => {
-                    Some(crate::search::semantic::cosine(qv, &m.embed(&meta)?))
-                }
-                _ => None,
-            };
             let matched: Vec<usize> = c.matched(&judged.question).map(|(i, _)| i).collect();
             let is_right = right(q, &Cited::of_snippet(&c.snippet));
             let sentences = if is_right {
@@ -418,7 +405,7 @@ fn dump_line(
             } else {
                 Vec::new()
             };
-            Ok(serde_json::json!({
+            serde_json::json!({
                 "sentences": sentences,
                 "right": is_right,
                 "file": c.snippet.page.file,
@@ -432,13 +419,12 @@ fn dump_line(
                 "words": c.body_terms.len(),
                 "whole": c.meaning.map(|m| m.whole),
                 "closest": c.meaning.map(|m| m.closest),
-                "heading_cos": heading_cos,
                 "id": c.snippet.id,
                 "heading": &*c.snippet.heading,
                 "title": c.snippet.page.title,
-            }))
+            })
         })
-        .collect::<anyhow::Result<_>>()?;
+        .collect();
     Ok(serde_json::json!({
         "text": q.text,
         "class": format!("{:?}", q.class()),
