@@ -72,10 +72,9 @@ pub(crate) struct Bot {
     pub reload: Mutex<watch::ReloadState>,
     /// The feedback file, unless `feedback.record` is off (or it can't be opened).
     pub feedback: Option<feedback::Log>,
-    /// The bot's latest answers recorded in the feedback file: reactions to
-    /// these are votes.
-    /// The bot's latest answers, each with the room it was sent in: a vote
-    /// counts only in that room (a reaction may name any event ID).
+    /// The bot's latest answers recorded in the feedback file, each with the
+    /// room it was sent in: reactions to these, in that room, are votes (a
+    /// reaction may name any event ID).
     pub answers: Mutex<Recent<(OwnedEventId, OwnedRoomId)>>,
     /// Places for searches running at once (`search.max_concurrent`).
     pub searches: tokio::sync::Semaphore,

@@ -177,10 +177,15 @@ fn steady(score: f32) -> f32 {
 /// [`MAX_QUERY_UNITS`]: tantivy's union of term queries costs about the square
 /// of the number of terms, and the rarest words of a long question are the ones
 /// that tell passages apart (re-scoring still weighs every unit).
-fn query_units<'q>(stats: &Stats, q: &'q Question) -> Vec<&'q Unit> {
-    let body = stats.0.store.fields.body;
-    let df = |t: &str| stats.global_df(body, t);
-    let common_above = COMMON_MIN_DOCS.max(stats.0.searcher.num_docs() / 10);
+fn query_units<'q>(snapshot: &Snapshot, q: &'q Question) -> Vec<&'q Unit> {
+    let body = snapshot.store.fields.body;
+    let df = |t: &str| {
+        snapshot
+            .searcher
+            .doc_freq(&IndexTerm::from_field_text(body, t))
+            .unwrap_or(0)
+    };
+    let common_above = COMMON_MIN_DOCS.max(snapshot.searcher.num_docs() / 10);
     let rarest_df = |u: &Unit| {
         u.variants
             .iter()
@@ -222,7 +227,7 @@ fn tantivy_query(stats: &Stats, q: &Question, collections: Option<&[String]>) ->
         );
         clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(t), boost))));
     };
-    for u in query_units(stats, q) {
+    for u in query_units(snapshot, q) {
         // The variants of a unit share its weight: a passage saying "Emperor
         // Naruhito" should not count as three times as relevant to "emperor".
         let live = u.variants.iter().filter(|v| v.doc_freq > 0).count().max(1) as f32;
