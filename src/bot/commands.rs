@@ -76,24 +76,28 @@ async fn ask(
 ) -> (Formatted, Option<Answer>) {
     let engine = bot.engine.clone();
     let options = AskOptions {
-        collections: scope,
+        collections: scope.clone(),
         passages: None,
         words_only: !semantic_allowed(bot),
     };
     match search(bot, move || engine.ask_with(&question, &options)).await {
         Ok(answer) => {
-            let mut c = bot.counters.lock().unwrap_or_else(|e| e.into_inner());
-            if answer.answered {
-                c.answered += 1;
-                bot.metrics.question(metrics::Outcome::Answered);
+            bot.counters.count(scope.as_deref(), |c| {
+                if answer.answered {
+                    c.answered += 1;
+                } else {
+                    c.refused += 1;
+                }
+            });
+            let outcome = if answer.answered {
+                metrics::Outcome::Answered
             } else {
-                c.refused += 1;
-                bot.metrics.question(metrics::Outcome::Refused);
-            }
-            drop(c);
+                metrics::Outcome::Refused
+            };
+            bot.metrics.question(outcome);
             (render::matrix(&answer), Some(answer))
         }
-        Err(err) => (search_failed(bot, &err), None),
+        Err(err) => (search_failed(bot, scope.as_deref(), &err), None),
     }
 }
 
@@ -107,23 +111,19 @@ fn semantic_allowed(bot: &Bot) -> bool {
 async fn why(bot: &Bot, question: String, scope: Option<Vec<String>>) -> Formatted {
     let engine = bot.engine.clone();
     let options = AskOptions {
-        collections: scope,
+        collections: scope.clone(),
         passages: None,
         words_only: !semantic_allowed(bot),
     };
     match search(bot, move || engine.explain_with(&question, &options)).await {
         Ok(explanation) => messages::why(&explanation),
-        Err(err) => search_failed(bot, &err),
+        Err(err) => search_failed(bot, scope.as_deref(), &err),
     }
 }
 
 /// `!stats`: the bot's counters and the totals of the collections in `scope`.
 fn stats(bot: &Bot, scope: Option<&[String]>) -> Formatted {
-    let counters = bot
-        .counters
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
+    let counters = bot.counters.seen_by(scope);
     messages::stats(
         &counters,
         &bot.engine.stats_in(scope),
@@ -204,12 +204,9 @@ async fn gaps(bot: &Bot, room: &Room) -> Formatted {
     }
 }
 
-fn search_failed(bot: &Bot, err: &dyn std::fmt::Display) -> Formatted {
+fn search_failed(bot: &Bot, scope: Option<&[String]>, err: &dyn std::fmt::Display) -> Formatted {
     error!(error = %err, "search failed");
     bot.metrics.question(metrics::Outcome::Failed);
-    bot.counters
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .failed += 1;
+    bot.counters.count(scope, |c| c.failed += 1);
     messages::search_failed()
 }

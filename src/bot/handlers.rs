@@ -368,10 +368,7 @@ async fn deliver(
         Err(err) => {
             error!(room = %room.room_id(), question = %msg.event_id, error = %err, "reply not delivered");
             bot.metrics.question(metrics::Outcome::Failed);
-            bot.counters
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .failed += 1;
+            (bot.counters).count(bot.rooms.collections(room).as_deref(), |c| c.failed += 1);
             None
         }
     }

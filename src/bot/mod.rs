@@ -57,7 +57,7 @@ pub(crate) struct Bot {
     pub limits: limits::Limits,
     pub user_id: OwnedUserId,
     pub display_name: String,
-    pub counters: Mutex<BotCounters>,
+    pub counters: Counters,
     pub started: Instant,
     pub tasks: TaskTracker,
     /// Cancelled on shutdown, and when the sync loop ends for any reason.
@@ -360,7 +360,7 @@ impl Bot {
             engine,
             user_id,
             display_name,
-            counters: Mutex::new(BotCounters::default()),
+            counters: Counters::default(),
             started: Instant::now(),
             tasks,
             shutdown,
@@ -439,6 +439,47 @@ where
     Ok(tokio::task::spawn_blocking(f).await??)
 }
 
+/// Questions answered, refused and failed since start, by the collections of
+/// the room they were asked in: `!stats` in a room limited to some
+/// collections counts the questions of rooms that see just those, not the
+/// activity of rooms it shares nothing with.
+#[derive(Default)]
+pub(crate) struct Counters(Mutex<std::collections::HashMap<Option<Vec<String>>, BotCounters>>);
+
+impl Counters {
+    /// Counts a question asked in a room that sees `scope` (`None`: all).
+    pub(crate) fn count(&self, scope: Option<&[String]>, f: impl FnOnce(&mut BotCounters)) {
+        let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        f(all.entry(scope_key(scope)).or_default());
+    }
+
+    /// What `!stats` shows a room that sees `scope`: every question when it
+    /// sees everything, else those of rooms that see what it sees.
+    pub(crate) fn seen_by(&self, scope: Option<&[String]>) -> BotCounters {
+        let all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if scope.is_some() {
+            return all.get(&scope_key(scope)).cloned().unwrap_or_default();
+        }
+        let mut sum = BotCounters::default();
+        for c in all.values() {
+            sum.answered += c.answered;
+            sum.refused += c.refused;
+            sum.failed += c.failed;
+        }
+        sum
+    }
+}
+
+/// One key for a scope however its collections are listed.
+fn scope_key(scope: Option<&[String]>) -> Option<Vec<String>> {
+    scope.map(|s| {
+        let mut s = s.to_vec();
+        s.sort();
+        s.dedup();
+        s
+    })
+}
+
 /// How many of its latest answers the bot counts votes on.
 const VOTED_ANSWERS: usize = 100_000;
 
@@ -509,7 +550,27 @@ fn open_feedback(config: &Config) -> (Option<feedback::Log>, Recent<(OwnedEventI
 
 #[cfg(test)]
 mod tests {
-    use super::Recent;
+    use super::{Counters, Recent};
+
+    #[test]
+    fn stats_counts_a_limited_room_only_the_questions_of_rooms_that_see_the_same() {
+        let counters = Counters::default();
+        let scope = |c: &[&str]| c.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        let (team, other) = (scope(&["team", "ops"]), scope(&["hr"]));
+        counters.count(Some(&team), |c| c.answered += 1);
+        counters.count(Some(&scope(&["ops", "team"])), |c| c.refused += 1);
+        counters.count(Some(&other), |c| c.answered += 1);
+        counters.count(None, |c| c.failed += 1);
+        let seen = |s: Option<&[String]>| {
+            let c = counters.seen_by(s);
+            (c.answered, c.refused, c.failed)
+        };
+        // (answered, refused, failed) as each scope sees them.
+        assert_eq!(seen(Some(&team)), (1, 1, 0));
+        assert_eq!(seen(Some(&other)), (1, 0, 0));
+        assert_eq!(seen(Some(&scope(&["zoo"]))), (0, 0, 0));
+        assert_eq!(seen(None), (2, 1, 1));
+    }
 
     #[test]
     fn recent_keeps_the_last_items_only() {

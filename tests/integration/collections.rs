@@ -145,10 +145,18 @@ async fn every_read_path_of_a_limited_room_stays_within_its_collections() {
     let (_, r) = ask(&mut alice, &bot, &zoo, "!why Naadan festivall").await;
     assert!(!r.body().to_lowercase().contains("naadam"), "{}", r.body());
     assert!(r.body().contains("not in the knowledge"), "{}", r.body());
-    // `!stats`: the zoo's totals, no size of the whole index.
+    // `!stats`: the zoo's totals, no size of the whole index, and only the
+    // questions of rooms that see the zoo alone.
+    let (_, r) = ask(&mut alice, &bot, &all, EMPEROR).await;
+    assert!(r.body().contains("July 2025"), "{}", r.body());
     let (_, r) = ask(&mut alice, &bot, &zoo, "!stats").await;
     assert!(
         r.body().contains("1 passages from 1 files\n"),
+        "{}",
+        r.body()
+    );
+    assert!(
+        r.body().contains("answered: 0") && r.body().contains("refused: 1"),
         "{}",
         r.body()
     );
