@@ -891,6 +891,25 @@ mod tests {
         assert_eq!(line.code, [(0, line.text.len())]);
     }
 
+    /// The variants of every unit of `question` as `!why` shows them to a
+    /// room that sees `collections`.
+    fn variants_in(
+        e: &Engine,
+        question: &str,
+        collections: Option<Vec<String>>,
+    ) -> Vec<question::Variant> {
+        let options = AskOptions {
+            collections,
+            ..AskOptions::default()
+        };
+        let why = e.explain_with(question, &options).unwrap();
+        why.question
+            .units
+            .into_iter()
+            .flat_map(|u| u.variants)
+            .collect()
+    }
+
     #[test]
     fn why_shows_a_limited_room_only_the_synonyms_its_passages_hold() {
         let dir = tempfile::tempdir().unwrap();
@@ -914,15 +933,9 @@ mod tests {
         .unwrap();
         let e = Engine::open(&SearchSettings::new(&k, None)).unwrap();
         let shown = |collections: Option<Vec<String>>| {
-            let options = AskOptions {
-                collections,
-                ..AskOptions::default()
-            };
-            let why = e.explain_with("falcon", &options).unwrap();
-            why.question
-                .units
+            let variants = variants_in(&e, "falcon", collections);
+            variants
                 .iter()
-                .flat_map(|u| &u.variants)
                 .map(|v| v.terms.join(" "))
                 .collect::<Vec<_>>()
         };
@@ -986,15 +999,8 @@ mod tests {
         );
         let e = Engine::open(&SearchSettings::new(&k, Some(dir.path().join("index")))).unwrap();
         let corrected = |e: &Engine, collections: Option<Vec<String>>| {
-            let options = AskOptions {
-                collections,
-                ..AskOptions::default()
-            };
-            let why = e.explain_with("zanzibor depot", &options).unwrap();
-            why.question
-                .units
+            variants_in(e, "zanzibor depot", collections)
                 .iter()
-                .flat_map(|u| &u.variants)
                 .any(|v| {
                     v.kind == question::VariantKind::Fuzzy
                         && v.terms.iter().any(|t| t.starts_with("zanzibar"))

@@ -436,22 +436,22 @@ impl Frequencies<'_, '_> {
 }
 
 impl Snapshot {
-    /// Analyses a question against the part of this index `collections` covers
-    /// (`None`: all): every count, weight and typo correction comes from that part
-    /// only, so what a room is told never depends on knowledge it may not see.
-    pub fn question(
+    /// Analyses a question against the part of this index `counts` covers
+    /// (made for a room's collections; shared with the candidate search):
+    /// every count, weight and typo correction comes from that part only, so
+    /// what a room is told never depends on knowledge it may not see.
+    pub(crate) fn question(
         &self,
         text: &str,
-        collections: Option<&[String]>,
+        counts: &Counts<'_>,
     ) -> Result<Question, SearchError> {
-        let counts = Counts::new(self, collections)?;
         let words = words(text);
         let lower: Vec<&str> = words.iter().map(|w| w.lower.as_str()).collect();
         let asked = asked_in(text, &lower);
         let tense = question_tense(&lower);
         let content = self.content_words(&words, asked.skip);
         let freq = Frequencies {
-            counts: &counts,
+            counts,
             fields: self.store.fields,
             docs: counts.docs().max(1),
             spelled: std::cell::Cell::new(0),

@@ -16,6 +16,7 @@ use super::answer::{self, Sought};
 use super::index::{SearchError, SharedSnippet, Snapshot};
 use super::question::{Kind, Question, SYNONYM, Unit, VariantKind};
 use super::retrieve;
+use super::scope::Counts;
 use super::semantic::{Semantic, cosine};
 use crate::knowledge::Snippet;
 
@@ -244,8 +245,11 @@ impl Snapshot {
         bar: f32,
         semantic: Option<&Semantic>,
     ) -> Result<Judged, SearchError> {
-        let q = self.question(question, collections)?;
-        let mut ranked = self.rank(&q, collections)?;
+        // One set of counts for the question's analysis and its candidate
+        // search: within some collections, each is a search.
+        let counts = Counts::new(self, collections)?;
+        let q = self.question(question, &counts)?;
+        let mut ranked = self.rank(&q, collections, &counts)?;
         // No candidates, nothing to re-score or to search near: the model's
         // time is not spent on a question the words already refuse.
         if let Some(model) = semantic.filter(|_| !ranked.is_empty()) {
@@ -264,13 +268,15 @@ impl Snapshot {
         })
     }
 
-    /// Candidates for `q`, best first.
-    pub fn rank(
+    /// Candidates for `q` within `collections` (whose `counts` the question
+    /// was analysed with), best first.
+    fn rank(
         &self,
         q: &Question,
         collections: Option<&[String]>,
+        counts: &Counts<'_>,
     ) -> Result<Vec<Scored>, SearchError> {
-        let hits = retrieve::candidates(self, q, collections)?;
+        let hits = retrieve::candidates(self, q, collections, counts)?;
         let max_bm25 = hits.first().map(|h| h.0).unwrap_or(1.0).max(f32::EPSILON);
         // One thread: since re-scoring analyses only the words a question can
         // match, it costs less than handing candidates to other threads did.
@@ -828,7 +834,9 @@ mod tests {
         let mut both = snap.both.clone();
         let mut checked = 0;
         for text in &questions {
-            let q = snap.question(text, None).unwrap();
+            let q = snap
+                .question(text, &Counts::new(&snap, None).unwrap())
+                .unwrap();
             let total = q.total_weight();
             let wanted = wanted(&q);
             for &(_, addr) in &addrs {
@@ -874,8 +882,9 @@ mod tests {
         .unwrap();
         let engine = Engine::open(&SearchSettings::new(&k, None)).unwrap();
         let snap = engine.snapshot();
-        let q = snap.question("shared", None).unwrap();
-        let hits = retrieve::candidates(&snap, &q, None).unwrap();
+        let counts = Counts::new(&snap, None).unwrap();
+        let q = snap.question("shared", &counts).unwrap();
+        let hits = retrieve::candidates(&snap, &q, None, &counts).unwrap();
         assert_eq!(hits.len(), 24);
         assert!(hits.iter().all(|h| h.0 == hits[0].0), "{hits:?}");
         let got: Vec<u64> = hits.iter().map(|h| snap.doc_key(h.1).unwrap()).collect();

@@ -35,21 +35,15 @@ pub(super) fn candidates(
     snapshot: &Snapshot,
     q: &Question,
     collections: Option<&[String]>,
+    counts: &Counts<'_>,
 ) -> Result<Vec<(f32, DocAddress)>, SearchError> {
     if q.units.iter().all(|u| !u.known && u.prefix.is_none()) {
         return Ok(Vec::new());
     }
-    let counts = match collections {
-        Some(_) => Some(Counts::new(snapshot, collections)?),
-        None => None,
-    };
-    let scoped = counts
-        .as_ref()
-        .filter(|c| c.scoped())
-        .map(|counts| ScopedStats {
-            counts,
-            searcher: &snapshot.searcher,
-        });
+    let scoped = counts.scoped().then_some(ScopedStats {
+        counts,
+        searcher: &snapshot.searcher,
+    });
     if scoped.as_ref().is_some_and(|s| s.counts.docs() == 0) {
         return Ok(Vec::new());
     }
@@ -98,7 +92,7 @@ impl Stats<'_, '_> {
     fn df(&self, field: Field, term: &str) -> u64 {
         let t = IndexTerm::from_field_text(field, term);
         match self.1 {
-            Some(scoped) => scoped.doc_freq_of(&t),
+            Some(scoped) => scoped.counts.index_term(t),
             None => self.0.searcher.doc_freq(&t).unwrap_or(0),
         }
     }
@@ -123,12 +117,6 @@ struct ScopedStats<'c, 's> {
     searcher: &'s Searcher,
 }
 
-impl ScopedStats<'_, '_> {
-    fn doc_freq_of(&self, t: &IndexTerm) -> u64 {
-        self.counts.index_term(t.clone())
-    }
-}
-
 impl Bm25StatisticsProvider for ScopedStats<'_, '_> {
     fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
         let all = Bm25StatisticsProvider::total_num_tokens(self.searcher, field)?;
@@ -148,7 +136,7 @@ impl Bm25StatisticsProvider for ScopedStats<'_, '_> {
     }
 
     fn doc_freq(&self, term: &IndexTerm) -> tantivy::Result<u64> {
-        Ok(self.doc_freq_of(term))
+        Ok(self.counts.index_term(term.clone()))
     }
 }
 
