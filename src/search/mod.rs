@@ -1268,6 +1268,12 @@ mod tests {
                 "Money",
                 "official development assistance",
             ),
+            ("ODA full form", "Money", "official development assistance"),
+            (
+                "What is ODA short for?",
+                "Money",
+                "official development assistance",
+            ),
             ("third neighbour policy", "Third neighbor", "1990s"),
             ("wen is the emprer going to mongolia", "Plans", "July 2025"),
             ("chingis khaan airport", "Money", "Airport"),

@@ -494,26 +494,22 @@ impl Snapshot {
             .count();
         let caps_mean_names = rest < 3 || capitalised * 4 < rest * 3;
         let mut content = Vec::new();
+        let mut framing = 0..0;
         for (i, w) in words.iter().enumerate() {
             if i < skip || QUESTION_FILLER.contains(&w.lower.as_str()) {
                 continue;
             }
-            // "What does ODA stand for?" asks what the acronym means: "stand for"
-            // frames the question like "mean", it is not what it is about.
-            if matches!(w.lower.as_str(), "stand" | "stands")
-                && words.get(i + 1).is_some_and(|n| n.lower == "for")
-            {
+            if let Some(len) = acronym_framing(words, i) {
+                framing = i..i + len;
+            }
+            if framing.contains(&i) {
                 continue;
             }
             let Some(s) = analyzer::stem_word(&mut stem, &w.raw) else {
                 continue;
             };
             let first_upper = w.raw.chars().next().is_some_and(char::is_uppercase);
-            let acronym = w.raw.len() >= 2
-                && w.raw
-                    .chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-                && w.raw.chars().any(|c| c.is_ascii_uppercase());
+            let acronym = is_acronym(&w.raw);
             let next_upper = words
                 .get(i + 1)
                 .is_some_and(|n| n.raw.chars().next().is_some_and(char::is_uppercase));
@@ -753,6 +749,47 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
+/// Phrases that ask what an acronym stands for ("What does ODA stand for?",
+/// "ODA full form", "what is NATO short for"): they frame the question like
+/// "mean", they are not what it is about, and a text that spells the acronym
+/// out never says them.
+const ACRONYM_FRAMES: &[&[&str]] = &[
+    &["stand", "for"],
+    &["stands", "for"],
+    &["full", "form"],
+    &["long", "form"],
+    &["short", "for"],
+    &["abbreviation", "for"],
+    &["abbreviation", "of"],
+    &["acronym", "for"],
+    &["acronym", "of"],
+];
+
+/// How many words from the `i`th of `words` frame an acronym question
+/// ([`ACRONYM_FRAMES`]). "Stand for" always frames one; the others only when
+/// the question names an acronym: "the short form" or "full form submission"
+/// may be what a question is about.
+fn acronym_framing(words: &[Word], i: usize) -> Option<usize> {
+    let frame = ACRONYM_FRAMES.iter().find(|frame| {
+        frame
+            .iter()
+            .enumerate()
+            .all(|(j, f)| words.get(i + j).is_some_and(|w| w.lower == *f))
+    })?;
+    let always = frame[0].starts_with("stand");
+    (always || words.iter().any(|w| is_acronym(&w.raw))).then_some(frame.len())
+}
+
+/// Whether `raw` is written as an acronym: two or more capitals or digits, one
+/// a capital at least ("ODA", "G7").
+fn is_acronym(raw: &str) -> bool {
+    raw.len() >= 2
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && raw.chars().any(|c| c.is_ascii_uppercase())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -772,6 +809,41 @@ mod tests {
         ];
         for (word, typo) in table {
             assert_eq!(is_stop_word_typo(word), typo, "{word}");
+        }
+    }
+
+    #[test]
+    fn phrases_that_ask_what_an_acronym_stands_for_are_not_its_subject() {
+        // (question, the words left as its subject)
+        let table: &[(&str, &[&str])] = &[
+            ("What does ODA stand for?", &["ODA"]),
+            ("ODA full form", &["ODA"]),
+            ("what is the full form of ODA", &["ODA"]),
+            ("what is NATO short for", &["NATO"]),
+            ("acronym for G7", &["G7"]),
+            // Without an acronym the words are what is asked about.
+            (
+                "where is the full form submission",
+                &["full", "form", "submission"],
+            ),
+            ("what is the short form", &["short", "form"]),
+        ];
+        for (question, subject) in table {
+            let words = words(question);
+            let mut framing = 0..0;
+            let mut left = Vec::new();
+            for (i, w) in words.iter().enumerate() {
+                if let Some(len) = acronym_framing(&words, i) {
+                    framing = i..i + len;
+                }
+                if !framing.contains(&i)
+                    && !STOP_WORDS.contains(&w.lower.as_str())
+                    && !QUESTION_FILLER.contains(&w.lower.as_str())
+                {
+                    left.push(w.raw.as_str());
+                }
+            }
+            assert_eq!(&left, subject, "{question}");
         }
     }
 
