@@ -48,9 +48,15 @@ pub(crate) fn summary(
         crypto,
         index_age: index_age(&index),
         index,
-        watching: reload.map(|r| r.watching.clone()),
+        watching: reload.map(|r| {
+            if collections.is_none() {
+                r.watching.clone()
+            } else {
+                r.watching_shown.clone()
+            }
+        }),
         last_reload: reload
-            .and_then(|r| r.last_reload.as_ref())
+            .and_then(|r| r.reloads.seen_by(collections))
             .map(|r| (r.at.clone(), r.summary(visible))),
         problems: engine
             .knowledge_errors_in(collections)

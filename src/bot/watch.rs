@@ -33,8 +33,11 @@ const POLL: Duration = Duration::from_secs(5);
 pub(crate) struct ReloadState {
     /// How the folder is followed.
     pub watching: String,
+    /// The same for a room limited to some collections: without the watcher's
+    /// error, which may name another collection's folder.
+    pub watching_shown: String,
     /// When the index was last brought up to date, and what changed.
-    pub last_reload: Option<LastReload>,
+    pub reloads: Reloads,
     /// Why the last reload failed as a whole.
     pub failure: Option<String>,
     /// The problems the admin room was last told about.
@@ -55,6 +58,30 @@ pub(crate) struct LastReload {
 }
 
 impl LastReload {
+    /// Whether it changed no file and left the synonyms as they were.
+    fn is_quiet(&self) -> bool {
+        self.added.is_empty()
+            && self.updated.is_empty()
+            && self.removed.is_empty()
+            && !self.synonyms
+    }
+
+    /// Its changes to the files of `collection` (`collection_of` tells a
+    /// file's), with its time and whether the synonyms were re-read.
+    fn of(&self, collection: &str, collection_of: &impl Fn(&str) -> String) -> LastReload {
+        let keep = |files: &[String]| -> Vec<String> {
+            let keep = files.iter().filter(|f| collection_of(f) == collection);
+            keep.cloned().collect()
+        };
+        LastReload {
+            at: self.at.clone(),
+            added: keep(&self.added),
+            updated: keep(&self.updated),
+            removed: keep(&self.removed),
+            synonyms: self.synonyms,
+        }
+    }
+
     /// What changed among the files `visible` lets a room see.
     pub fn summary(&self, visible: impl Fn(&str) -> bool) -> String {
         let keep = |files: &[String]| -> Vec<String> {
@@ -66,6 +93,69 @@ impl LastReload {
             &keep(&self.removed),
             self.synonyms,
         )
+    }
+}
+
+/// The reloads `!status` tells of. A room that sees every collection is told
+/// of the last one. A room limited to some is told of the last that changed
+/// its collections' files, re-read the synonyms every room shares, or changed
+/// nothing at all (an asked `!reload`): when and whether another collection
+/// changed is that collection's business, and the room's own last change must
+/// not be hidden by a later one elsewhere.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Reloads {
+    last: Option<LastReload>,
+    /// By collection, the last reload that changed its files, with only those.
+    by_collection: std::collections::BTreeMap<String, LastReload>,
+    /// The last reload that changed nothing any one collection owns: no file,
+    /// or the shared synonyms (with no file).
+    shared: Option<LastReload>,
+}
+
+impl Reloads {
+    /// Remembers `reload`; `collection_of` tells which collection a file is in.
+    pub fn record(&mut self, reload: LastReload, collection_of: impl Fn(&str) -> String) {
+        let files = reload
+            .added
+            .iter()
+            .chain(&reload.updated)
+            .chain(&reload.removed);
+        let collections: BTreeSet<String> = files.map(|f| collection_of(f)).collect();
+        for c in collections {
+            let own = reload.of(&c, &collection_of);
+            self.by_collection.insert(c, own);
+        }
+        if reload.is_quiet() || reload.synonyms {
+            self.shared = Some(LastReload {
+                at: reload.at.clone(),
+                synonyms: reload.synonyms,
+                ..LastReload::default()
+            });
+        }
+        self.last = Some(reload);
+    }
+
+    /// The last reload a room that sees `collections` (`None`: all) is told of,
+    /// with only the changes it may see; `None` when there was none.
+    pub fn seen_by(&self, collections: Option<&[String]>) -> Option<LastReload> {
+        let Some(collections) = collections else {
+            return self.last.clone();
+        };
+        let seen = collections.iter().filter_map(|c| self.by_collection.get(c));
+        let seen: Vec<&LastReload> = seen.chain(self.shared.as_ref()).collect();
+        let at = seen.iter().map(|r| &r.at).max()?;
+        // Changes of one reload to several of the room's collections, together.
+        let mut out = LastReload {
+            at: at.clone(),
+            ..LastReload::default()
+        };
+        for r in seen.iter().filter(|r| &r.at == at) {
+            out.added.extend(r.added.iter().cloned());
+            out.updated.extend(r.updated.iter().cloned());
+            out.removed.extend(r.removed.iter().cloned());
+            out.synonyms |= r.synonyms;
+        }
+        Some(out)
     }
 }
 
@@ -162,7 +252,7 @@ pub(crate) fn start(bot: &Arc<Bot>, admin: mpsc::UnboundedSender<Formatted>) {
             .spawn(async move { pull(&bot2, &admin2, &source).await });
     }
     if !bot.config.search.watch {
-        set_watching(bot, messages::NOT_WATCHED);
+        set_watching(bot, messages::NOT_WATCHED, messages::NOT_WATCHED);
         let bot2 = bot.clone();
         bot.tasks
             .spawn(async move { refresh(&bot2, &admin, &[]).await });
@@ -191,7 +281,7 @@ pub(crate) fn start(bot: &Arc<Bot>, admin: mpsc::UnboundedSender<Formatted>) {
     match Changes::watch(&dirs) {
         Ok(changes) => {
             info!(dir = %dir.display(), folders = dirs.len(), "watching the knowledge folders for changes");
-            set_watching(bot, messages::WATCHING);
+            set_watching(bot, messages::WATCHING, messages::WATCHING);
             bot.tasks
                 .spawn(async move { watch(&bot2, changes, &admin).await });
         }
@@ -200,14 +290,19 @@ pub(crate) fn start(bot: &Arc<Bot>, admin: mpsc::UnboundedSender<Formatted>) {
             set_watching(
                 bot,
                 &messages::polling(POLL, &format!("watching failed: {err}")),
+                &messages::polling(POLL, &format!("watching failed; {}", messages::SEE_LOG)),
             );
             bot.tasks.spawn(async move { poll(&bot2, &admin).await });
         }
     }
 }
 
-fn set_watching(bot: &Bot, how: &str) {
-    bot.reload_state().watching = how.to_string();
+/// Records how the folders are followed: `how`, and `shown` for a room
+/// limited to some collections.
+fn set_watching(bot: &Bot, how: &str, shown: &str) {
+    let mut state = bot.reload_state();
+    state.watching = how.to_string();
+    state.watching_shown = shown.to_string();
 }
 
 async fn watch(bot: &Arc<Bot>, mut changes: Changes, admin: &mpsc::UnboundedSender<Formatted>) {
@@ -229,7 +324,8 @@ async fn watch(bot: &Arc<Bot>, mut changes: Changes, admin: &mpsc::UnboundedSend
         "the knowledge folder watcher stopped; polling every {} s",
         POLL.as_secs()
     );
-    set_watching(bot, &messages::polling(POLL, "the watcher stopped"));
+    let stopped = messages::polling(POLL, "the watcher stopped");
+    set_watching(bot, &stopped, &stopped);
     poll(bot, admin).await;
 }
 
@@ -424,7 +520,9 @@ async fn refresh(bot: &Arc<Bot>, admin: &mpsc::UnboundedSender<Formatted>, chang
     }
     let post = {
         let mut state = bot.reload_state();
-        state.last_reload = Some(reload);
+        state
+            .reloads
+            .record(reload, |f| bot.engine.collection_of(f));
         state.failure = None;
         // Before the first sync the admin room's scope may be a stand-in:
         // its problems are told once the room is known.
@@ -551,6 +649,78 @@ pub(crate) async fn post_to_admin_room(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_room_limited_to_some_collections_is_told_of_their_last_reload_only() {
+        let collection_of = |f: &str| f.split('/').next().unwrap_or_default().to_string();
+        let reload = |at: &str, updated: &[&str], synonyms: bool| LastReload {
+            at: at.into(),
+            updated: updated.iter().map(|f| f.to_string()).collect(),
+            synonyms,
+            ..LastReload::default()
+        };
+        let (a, b, ab) = (
+            ["a".to_string()],
+            ["b".to_string()],
+            ["a".into(), "b".into()],
+        );
+        let told = |r: &Reloads, scope: Option<&[String]>| {
+            r.seen_by(scope)
+                .map(|r| format!("{} {}", r.at, r.summary(|_| true)))
+        };
+        let mut r = Reloads::default();
+        assert_eq!(told(&r, Some(&a)), None);
+        r.record(reload("t1", &["a/x.md"], false), collection_of);
+        r.record(reload("t2", &["b/y.md"], false), collection_of);
+        // Table: (scope, what it is told) after each further reload.
+        // What a room that sees a scope (`None`: all) is told, if anything.
+        type Told<'a> = (Option<&'a [String]>, Option<&'a str>);
+        let steps: &[(LastReload, &[Told<'_>])] = &[
+            (
+                reload("t3", &["b/z.md"], false),
+                &[
+                    (None, Some("t3 updated b/z.md")),
+                    // B's later reloads neither show nor hide A's own.
+                    (Some(&a), Some("t1 updated a/x.md")),
+                    (Some(&b), Some("t3 updated b/z.md")),
+                ],
+            ),
+            (
+                reload("t4", &["a/x.md", "b/y.md"], false),
+                &[
+                    (Some(&a), Some("t4 updated a/x.md")),
+                    (Some(&ab), Some("t4 updated a/x.md, b/y.md")),
+                ],
+            ),
+            (
+                // Nothing changed (an asked !reload): every room sees it ran.
+                reload("t5", &[], false),
+                &[
+                    (Some(&a), Some("t5 no changes")),
+                    (Some(&b), Some("t5 no changes")),
+                ],
+            ),
+            (
+                // The synonyms serve every room; B's file is B's.
+                reload("t6", &["b/y.md"], true),
+                &[
+                    (Some(&a), Some("t6 synonyms re-read")),
+                    (Some(&b), Some("t6 updated b/y.md; synonyms re-read")),
+                ],
+            ),
+        ];
+        for (next, expected) in steps {
+            r.record(next.clone(), collection_of);
+            for (scope, told_of) in *expected {
+                assert_eq!(
+                    told(&r, *scope).as_deref(),
+                    *told_of,
+                    "{} {scope:?}",
+                    next.at
+                );
+            }
+        }
+    }
 
     #[test]
     fn knowledge_paths_are_markdown_synonyms_and_folders_not_editor_files() {

@@ -166,14 +166,23 @@ async fn every_read_path_of_a_limited_room_stays_within_its_collections() {
         "+++\ntitle = \"Extra\"\nsource = \"S\"\npublished = 2025-01-01\n+++\n\n## Extra\n\nThe extra page says little.\n",
     )
     .unwrap();
-    ask_until(&mut alice, &bot, &all, "!status", WAIT, |r| {
+    let r = ask_until(&mut alice, &bot, &all, "!status", WAIT, |r| {
         r.body().contains("japan-mongolia/extra.md")
     })
     .await;
+    // When that reload ran is the other collection's business too.
+    let when = r
+        .body()
+        .lines()
+        .find_map(|l| l.strip_prefix("Last reload: "))
+        .and_then(|l| l.split(' ').next())
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("no reload time: {}", r.body()));
     let (_, r) = ask(&mut alice, &bot, &zoo, "!status").await;
-    for secret in ["extra.md", "broken.md", "japan-mongolia"] {
+    for secret in ["extra.md", "broken.md", "japan-mongolia", when.as_str()] {
         assert!(!r.body().contains(secret), "{secret}: {}", r.body());
     }
+    assert!(r.body().contains("Last reload: "), "{}", r.body());
     assert!(r.body().contains("1 passages from 1 files"), "{}", r.body());
     // `!reload`: the room's files and problems only.
     let (_, r) = ask(&mut alice, &bot, &zoo, "!reload").await;
