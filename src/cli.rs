@@ -490,7 +490,7 @@ fn check(
             "{} files, {} snippets, {} synonym groups, {} problems",
             kb.files.len(),
             kb.snippet_count(),
-            kb.synonyms.len(),
+            kb.synonyms.values().map(|s| s.groups.len()).sum::<usize>(),
             problems.len()
         );
         if let Some(line) = unread_line(folders.iter().map(PathBuf::as_path)) {

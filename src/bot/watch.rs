@@ -557,20 +557,25 @@ fn what_changed(bot: &Bot, before: &BTreeSet<String>, changed: &[PathBuf]) -> La
         .collect();
     let settings = bot.engine.settings();
     let touched: BTreeSet<String> = changed.iter().filter_map(|p| settings.shown(p)).collect();
+    // The knowledge folder's own synonyms file serves every room; another
+    // (a collection's) is told as that collection's file.
+    let shared = settings.shown(&settings.knowledge_dir.join(crate::knowledge::SYNONYMS_FILE));
+    let synonyms_file = |f: &String| {
+        Some(f) != shared.as_ref() && f.rsplit('/').next() == Some(crate::knowledge::SYNONYMS_FILE)
+    };
     LastReload {
         at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         added: after.difference(before).cloned().collect(),
         updated: touched
             .iter()
-            .filter(|f| before.contains(*f) && after.contains(*f) && !failing.contains(*f))
+            .filter(|f| {
+                (synonyms_file(f) || before.contains(*f) && after.contains(*f))
+                    && !failing.contains(*f)
+            })
             .cloned()
             .collect(),
         removed: before.difference(&after).cloned().collect(),
-        // The knowledge folder's own synonyms file, which serves every room;
-        // one in a docs source is not read, and its name is the source's.
-        synonyms: settings
-            .shown(&settings.knowledge_dir.join(crate::knowledge::SYNONYMS_FILE))
-            .is_some_and(|own| touched.contains(&own)),
+        synonyms: shared.is_some_and(|own| touched.contains(&own)),
     }
 }
 

@@ -2,8 +2,9 @@
 //!
 //! A knowledge folder holds pages — Markdown (`.md`, `.markdown`, `.mdx`), HTML
 //! (`.html`, `.htm`) and plain text (`.txt`); a `README.md` at its root and site
-//! navigation such as `SUMMARY.md` excepted — plus an optional `synonyms.toml` at
-//! its root. A page may start with front matter (TOML between `+++` lines, YAML
+//! navigation such as `SUMMARY.md` excepted — plus optional `synonyms.toml` files:
+//! the one at its root serves every room, one in a folder below (or at a docs
+//! source's root) the rooms that see that folder's (the source's) collection. A page may start with front matter (TOML between `+++` lines, YAML
 //! between `---` lines, see `front_matter`) or not: its title is then its first
 //! `#` heading or its file name, its source the folder's name, and its date that of
 //! its last git commit or its modification time. Each paragraph with the code and
@@ -12,7 +13,7 @@
 //! file is reported as a [`KnowledgeError`] carrying file and line; the other files
 //! still load.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -40,7 +41,8 @@ mod rst;
 
 /// Longest snippet, in characters; longer paragraphs are split at sentence ends.
 pub(crate) const MAX_SNIPPET_CHARS: usize = 800;
-/// Name of the synonyms file at the root of a knowledge folder.
+/// Name of a synonyms file: at the root of the knowledge folder, for every room;
+/// in a folder below it or at a docs source's root, for its collection's rooms.
 pub(crate) const SYNONYMS_FILE: &str = "synonyms.toml";
 
 /// One citable passage of a knowledge file. What a page's passages share is
@@ -153,6 +155,15 @@ pub struct SynonymGroup {
     pub terms: Vec<String>,
 }
 
+/// The synonym groups of one `synonyms.toml`, and the rooms they serve.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+pub struct SynonymSet {
+    /// The collection whose rooms they serve; `None`: every room (the file at
+    /// the knowledge folder's root).
+    pub collection: Option<String>,
+    pub groups: Vec<SynonymGroup>,
+}
+
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct SynonymsFile {
@@ -181,7 +192,11 @@ pub struct KnowledgeBase {
     /// The snippets of each of [`KnowledgeBase::files`], in the same order; shared
     /// with the parse cache, so a reload of a large folder copies none of them.
     pub file_snippets: Vec<Arc<[Snippet]>>,
-    pub synonyms: Vec<SynonymGroup>,
+    /// The synonyms files that loaded, by file as shown.
+    pub synonyms: BTreeMap<String, SynonymSet>,
+    /// Synonyms files that exist but are malformed: their last good synonyms
+    /// stay in force.
+    pub synonyms_failed: BTreeSet<String>,
     /// Problems found; the files they name contributed no snippets.
     pub errors: Vec<KnowledgeError>,
     /// Problems `citebot check` reports that do not stop a file from loading
@@ -189,10 +204,8 @@ pub struct KnowledgeBase {
     pub warnings: Vec<KnowledgeError>,
     /// Hash of every file's path and bytes: changes whenever any file does.
     pub hash: String,
-    /// Hash of each file read (good or bad, the synonyms file included), by its path.
+    /// Hash of each file read (good or bad, synonyms files included), by its path.
     pub file_hashes: BTreeMap<String, String>,
-    /// False when the synonyms file exists but is malformed.
-    pub synonyms_ok: bool,
 }
 
 impl KnowledgeBase {
@@ -206,10 +219,12 @@ impl KnowledgeBase {
         self.file_snippets.iter().map(|s| s.len()).sum()
     }
 
-    /// Adds the files of another folder (a configured source). Its synonyms file,
-    /// if any, is not used: synonyms belong to the knowledge folder.
+    /// Adds the files of another folder (a configured source), its synonyms
+    /// file (which serves its collection) included.
     pub(crate) fn merge(&mut self, other: KnowledgeBase) {
         self.files.extend(other.files);
+        self.synonyms.extend(other.synonyms);
+        self.synonyms_failed.extend(other.synonyms_failed);
         self.file_snippets.extend(other.file_snippets);
         self.errors.extend(other.errors);
         self.warnings.extend(other.warnings);
@@ -239,15 +254,28 @@ impl KnowledgeBase {
         self.warnings.retain(|e| !e.file.starts_with(folder));
         dropped |= self.errors.len() + self.warnings.len() < before;
         self.file_hashes.retain(|f, _| !f.starts_with(folder));
+        self.synonyms.retain(|f, _| !f.starts_with(folder));
+        self.synonyms_failed.retain(|f| !f.starts_with(folder));
         dropped
     }
 
     /// Adds what one file contributed: its snippets, the synonyms, or its problem.
     fn add(&mut self, parsed: Parsed) {
         match parsed {
-            Parsed::Synonyms(Ok(groups)) => self.synonyms = groups,
-            Parsed::Synonyms(Err(e)) => {
-                self.synonyms_ok = false;
+            Parsed::Synonyms {
+                file,
+                collection,
+                groups: Ok(groups),
+            } => {
+                self.synonyms
+                    .insert(file, SynonymSet { collection, groups });
+            }
+            Parsed::Synonyms {
+                file,
+                groups: Err(e),
+                ..
+            } => {
+                self.synonyms_failed.insert(file);
                 self.errors.push(e);
             }
             Parsed::File(Ok((info, snippets))) => {
@@ -369,7 +397,12 @@ impl CachedFile {
 /// What one file contributed to a knowledge base.
 #[derive(Debug, Clone)]
 enum Parsed {
-    Synonyms(Result<Vec<SynonymGroup>, KnowledgeError>),
+    /// A synonyms file, as shown, with the collection it serves (`None`: all).
+    Synonyms {
+        file: String,
+        collection: Option<String>,
+        groups: Result<Vec<SynonymGroup>, KnowledgeError>,
+    },
     File(Result<(FileInfo, Arc<[Snippet]>), KnowledgeError>),
 }
 
@@ -458,7 +491,17 @@ fn knowledge_paths(dir: &Path, mount: Option<&Mount>) -> std::io::Result<Vec<Pat
     let mut paths = Vec::new();
     walk(dir, &mut paths)?;
     if let Some(m) = mount {
-        paths.retain(|p| m.wants(p.strip_prefix(dir).unwrap_or(p)));
+        paths.retain(|p| {
+            let rel = p.strip_prefix(dir).unwrap_or(p);
+            // A docs source's synonyms file is the one at its root, read
+            // unless excluded: `include` picks pages. One deeper in someone
+            // else's docs tree may be anything.
+            if rel.file_name() == Some(std::ffi::OsStr::new(SYNONYMS_FILE)) {
+                return rel == Path::new(SYNONYMS_FILE)
+                    && !m.exclude.as_ref().is_some_and(|g| g.is_match(rel));
+            }
+            m.wants(rel)
+        });
     }
     paths.sort();
     Ok(paths)
@@ -473,10 +516,7 @@ fn assemble(
     mut fresh: Fresh,
     cache: &mut Cache,
 ) -> KnowledgeBase {
-    let mut kb = KnowledgeBase {
-        synonyms_ok: true,
-        ..KnowledgeBase::default()
-    };
+    let mut kb = KnowledgeBase::default();
     let mut seen_paths = HashSet::new();
     let mut entries = Vec::with_capacity(paths.len());
     for (i, path) in paths.iter().enumerate() {
@@ -781,10 +821,16 @@ fn parse_any(
     lines: Option<&[usize]>,
     options: &ParseOptions,
 ) -> Parsed {
-    if rel == Path::new(SYNONYMS_FILE) {
-        return Parsed::Synonyms(parse_synonyms(shown, text));
-    }
     let collection = collection_of(rel, options.mount.as_ref());
+    if rel.file_name() == Some(std::ffi::OsStr::new(SYNONYMS_FILE)) {
+        // The knowledge folder's own file serves every room.
+        let at_root = options.mount.is_none() && rel == Path::new(SYNONYMS_FILE);
+        return Parsed::Synonyms {
+            file: shown.to_string(),
+            collection: (!at_root).then_some(collection),
+            groups: parse_synonyms(shown, text),
+        };
+    }
     let mut id_base = rel.with_extension("").to_string_lossy().replace('\\', "/");
     if let Some(m) = &options.mount {
         id_base = format!("{}/{id_base}", m.collection);
@@ -818,15 +864,15 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
 }
 
 /// Whether the file at `path` in the knowledge folder `root` is read: a page of
-/// a known format, or the synonyms file at the root. A `README.md` at the root
-/// describes the folder and is not knowledge.
+/// a known format, or a synonyms file. A `README.md` at the root describes the
+/// folder and is not knowledge.
 pub(crate) fn is_knowledge_file(path: &Path, root: &Path) -> bool {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
     let at_root = path.parent() == Some(root);
-    if at_root && name == SYNONYMS_FILE {
+    if name == SYNONYMS_FILE {
         return true;
     }
     // An office suite's lock file (`~$plan.docx`) is no document.
@@ -2181,6 +2227,67 @@ mod tests {
                 ("Makefile".to_string(), 1)
             ]
         );
+    }
+
+    #[test]
+    fn each_synonyms_file_serves_the_rooms_of_its_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let group = "[[group]]\nterms = [\"falcon\", \"osprey\"]\n";
+        let write = |root: &Path, rel: &str, text: &str| {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        let k = dir.path().join("knowledge");
+        for rel in [
+            "synonyms.toml",
+            "team/synonyms.toml",
+            "team/hr/synonyms.toml",
+        ] {
+            write(&k, rel, group);
+        }
+        write(&k, "ops/synonyms.toml", "[[group]\n");
+        let docs = dir.path().join("docs");
+        for rel in ["synonyms.toml", "deep/synonyms.toml"] {
+            write(&docs, rel, group);
+        }
+        let served = |kb: &KnowledgeBase| -> Vec<(String, Option<String>)> {
+            (kb.synonyms.iter())
+                .map(|(f, s)| (f.clone(), s.collection.clone()))
+                .collect()
+        };
+        let kb = load(&k).unwrap();
+        let own = |c: &str| Some(c.to_string());
+        assert_eq!(
+            served(&kb),
+            [
+                ("knowledge/synonyms.toml".into(), None),
+                ("knowledge/team/hr/synonyms.toml".into(), own("team/hr")),
+                ("knowledge/team/synonyms.toml".into(), own("team")),
+            ]
+        );
+        let failed: Vec<&str> = kb.synonyms_failed.iter().map(String::as_str).collect();
+        assert_eq!(failed, ["knowledge/ops/synonyms.toml"]);
+        // A docs source's file at its root serves its collection, whatever
+        // `include` says; one deeper in its tree is not read.
+        let options = ParseOptions {
+            mount: Some(Mount {
+                collection: "guide".into(),
+                include: Some(crate::config::glob_set("include", &["**/*.md".into()]).unwrap()),
+                ..Mount::default()
+            }),
+            ..ParseOptions::default()
+        };
+        let kb = load_cached(&docs, &options, &mut Cache::default()).unwrap();
+        assert_eq!(served(&kb), [("guide/synonyms.toml".into(), own("guide"))]);
+        assert!(kb.errors.is_empty(), "{:?}", kb.errors);
+        let mut options = options;
+        if let Some(m) = options.mount.as_mut() {
+            m.exclude =
+                Some(crate::config::glob_set("exclude", &["synonyms.toml".into()]).unwrap());
+        }
+        let kb = load_cached(&docs, &options, &mut Cache::default()).unwrap();
+        assert_eq!(served(&kb), []);
     }
 
     #[test]

@@ -52,9 +52,10 @@ impl Snapshot {
         } = self.judge(question, collections, bar, semantic)?;
         let mut q = q;
         if collections.is_some() {
-            // The synonyms file serves every collection: a room limited to
-            // some is shown only the synonyms its own passages hold, not
-            // another collection's terms (a codename and what it stands for).
+            // The knowledge folder's synonyms file serves every collection: a
+            // room limited to some is shown only the synonyms its own passages
+            // hold, not another collection's terms (a codename and what it
+            // stands for).
             for u in &mut q.units {
                 u.variants
                     .retain(|v| v.kind != super::question::VariantKind::Synonym || v.doc_freq > 0);

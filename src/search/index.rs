@@ -15,10 +15,10 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDo
 
 use super::analyzer;
 use super::synonyms::Synonyms;
-use crate::knowledge::{FileInfo, KnowledgeBase, KnowledgeError, Snippet, SynonymGroup};
+use crate::knowledge::{FileInfo, KnowledgeBase, KnowledgeError, Snippet, SynonymSet};
 
 /// Bumped whenever the schema or the analyzers change, so old indexes rebuild.
-const FORMAT: u32 = 6;
+const FORMAT: u32 = 7;
 
 /// tantivy's indexing memory per thread: it flushes a segment when full, so a
 /// generous budget means fewer, larger segments to write and merge. It is a
@@ -84,8 +84,8 @@ struct Payload {
     built_at: String,
     /// Each indexed file's content hash and description.
     files: BTreeMap<String, IndexedFile>,
-    /// The synonyms in force (the last good synonyms file).
-    synonyms: Vec<SynonymGroup>,
+    /// The synonyms in force (each file's last good groups), by file.
+    synonyms: BTreeMap<String, SynonymSet>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -279,18 +279,20 @@ impl Store {
     ) -> Result<Payload, SearchError> {
         let f = self.fields;
         let previous = previous.filter(|p| p.format == FORMAT);
-        let (mut files, synonyms) = match &previous {
+        let mut synonyms = kb.synonyms.clone();
+        let mut files = match &previous {
             None => {
                 writer.delete_all_documents()?;
-                (BTreeMap::new(), kb.synonyms.clone())
+                BTreeMap::new()
             }
             Some(p) => {
-                let synonyms = if kb.synonyms_ok {
-                    kb.synonyms.clone()
-                } else {
-                    p.synonyms.clone()
-                };
-                (p.files.clone(), synonyms)
+                // A synonyms file that no longer parses keeps its last good groups.
+                for file in &kb.synonyms_failed {
+                    if let Some(set) = p.synonyms.get(file) {
+                        synonyms.insert(file.clone(), set.clone());
+                    }
+                }
+                p.files.clone()
             }
         };
         // Deleted files go; a file that no longer parses stays as it was.
@@ -580,7 +582,7 @@ impl Snapshot {
         kb: KnowledgeBase,
     ) -> Result<Snapshot, SearchError> {
         let mut stemmed = analyzer::stemmed();
-        let synonyms = Synonyms::new(&payload.synonyms, &mut stemmed);
+        let synonyms = Synonyms::of_sets(payload.synonyms.values(), &mut stemmed);
         let file_keys = store.file_keys(&kb.file_snippets);
         let mut by_key = rustc_hash::FxHashMap::default();
         by_key.reserve(kb.snippet_count());

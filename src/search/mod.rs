@@ -947,6 +947,49 @@ mod tests {
     }
 
     #[test]
+    fn a_collections_synonyms_serve_only_the_rooms_that_see_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        // Every collection's passages hold every word: only the synonyms in
+        // force decide which are a question's variants.
+        let birds = "## Birds\n\nThe falcon, osprey, kestrel, hawk and raptor nest here.\n";
+        write(&k, "a/birds.md", "A", birds);
+        write(&k, "b/birds.md", "B", birds);
+        let group = |alt: &str| format!("[[group]]\nterms = [\"falcon\", \"{alt}\"]\n");
+        std::fs::write(k.join("synonyms.toml"), group("raptor")).unwrap();
+        std::fs::write(k.join("a/synonyms.toml"), group("osprey")).unwrap();
+        std::fs::write(k.join("b/synonyms.toml"), group("kestrel")).unwrap();
+        let e = Engine::open(&SearchSettings::new(&k, Some(dir.path().join("index")))).unwrap();
+        let shown = |collections: Option<&[&str]>| {
+            let collections = collections.map(|c| c.iter().map(|s| s.to_string()).collect());
+            let mut terms: Vec<String> = variants_in(&e, "falcon", collections)
+                .iter()
+                .map(|v| v.terms.join(" "))
+                .filter(|t| t != "falcon")
+                .collect();
+            terms.sort();
+            terms
+        };
+        // (scope, the synonyms of "falcon" a question there is asked with)
+        let table: &[(Option<&[&str]>, &[&str])] = &[
+            (None, &["kestrel", "osprey", "raptor"]),
+            (Some(&["a"]), &["osprey", "raptor"]),
+            (Some(&["b"]), &["kestrel", "raptor"]),
+            (Some(&["a", "b"]), &["kestrel", "osprey", "raptor"]),
+        ];
+        for (scope, expected) in table {
+            assert_eq!(shown(*scope), *expected, "{scope:?}");
+        }
+        // A's file broken: A's last good synonyms stay, B's change is taken.
+        std::fs::write(k.join("a/synonyms.toml"), "[[group]\n").unwrap();
+        std::fs::write(k.join("b/synonyms.toml"), group("hawk")).unwrap();
+        let report = e.refresh().unwrap();
+        assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+        assert_eq!(shown(Some(&["a"])), ["osprey", "raptor"]);
+        assert_eq!(shown(Some(&["b"])), ["hawk", "raptor"]);
+    }
+
+    #[test]
     fn what_another_collection_holds_does_not_reorder_a_rooms_passages() {
         let first = |b_says_quarn: bool| {
             let dir = tempfile::tempdir().unwrap();

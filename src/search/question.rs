@@ -533,7 +533,8 @@ impl Snapshot {
         i: usize,
         freq: &Frequencies<'_, '_>,
     ) -> (usize, Vec<Vec<String>>) {
-        if let Some(m) = self.synonyms.longest_match(&stems[i..]) {
+        let scope = freq.counts.collections();
+        if let Some(m) = self.synonyms.longest_match(&stems[i..], scope) {
             return (m.len, m.alternatives);
         }
         // A run of adjacent capitalised words is one name.
@@ -543,7 +544,10 @@ impl Snapshot {
             && i + len < content.len()
             && content[i + len].name
             && content[i + len].word.index == content[i + len - 1].word.index + 1
-            && self.synonyms.longest_match(&stems[i + len..]).is_none()
+            && self
+                .synonyms
+                .longest_match(&stems[i + len..], scope)
+                .is_none()
         {
             len += 1;
         }

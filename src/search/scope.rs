@@ -41,6 +41,8 @@ pub(crate) struct Counts<'s> {
     snapshot: &'s Snapshot,
     /// Matches the allowed collections' documents; `None`: the whole index.
     filter: Option<Box<dyn Query>>,
+    /// The collections in scope; `None`: all.
+    collections: Option<Vec<String>>,
     docs: u64,
     /// Deleted documents the index still holds (until their segment is
     /// merged): tantivy's term statistics count them.
@@ -61,6 +63,7 @@ impl<'s> Counts<'s> {
             return Ok(Counts {
                 snapshot,
                 filter: None,
+                collections: None,
                 docs: all,
                 deleted,
                 memo: RefCell::default(),
@@ -73,6 +76,7 @@ impl<'s> Counts<'s> {
         Ok(Counts {
             snapshot,
             filter,
+            collections: Some(cols.to_vec()),
             docs,
             deleted,
             memo: RefCell::default(),
@@ -82,6 +86,12 @@ impl<'s> Counts<'s> {
     /// Whether counts are limited to some collections.
     pub(crate) fn scoped(&self) -> bool {
         self.filter.is_some()
+    }
+
+    /// The collections in scope (`None`: all), which also choose the synonyms
+    /// that serve a question: a collection's own serve only rooms that see it.
+    pub(crate) fn collections(&self) -> Option<&[String]> {
+        self.collections.as_deref()
     }
 
     /// Documents in scope.

@@ -1,13 +1,14 @@
-//! Synonyms, aliases and acronyms, as maintained in the knowledge folder's
-//! `synonyms.toml`, analysed into the same terms the index holds so that a
-//! question's words can be matched against them at query time.
+//! Synonyms, aliases and acronyms, as maintained in `synonyms.toml` files (the
+//! knowledge folder's own serves every room, a collection's only the rooms that
+//! see it), analysed into the same terms the index holds so that a question's
+//! words can be matched against them at query time.
 
 use std::collections::HashMap;
 
 use tantivy::tokenizer::TextAnalyzer;
 
 use super::analyzer;
-use crate::knowledge::SynonymGroup;
+use crate::knowledge::{SynonymGroup, SynonymSet};
 
 /// A word or phrase as index terms (more than one term: a phrase).
 pub type Phrase = Vec<String>;
@@ -16,6 +17,8 @@ pub type Phrase = Vec<String>;
 #[derive(Debug, Default, Clone)]
 pub struct Synonyms {
     groups: Vec<Vec<Phrase>>,
+    /// The collection each group serves (`None`: every room).
+    collection: Vec<Option<String>>,
     /// First term of each phrase → (group, phrase index) for every phrase starting with it.
     by_first: HashMap<String, Vec<(usize, usize)>>,
 }
@@ -30,31 +33,60 @@ pub struct SynonymMatch {
 }
 
 impl Synonyms {
-    /// Analyses every group's terms; terms that analyse to nothing (stop words only) are dropped.
+    /// Analyses every group's terms, for every room; terms that analyse to
+    /// nothing (stop words only) are dropped.
+    #[cfg(test)]
     pub fn new(groups: &[SynonymGroup], analyzer: &mut TextAnalyzer) -> Synonyms {
+        let set = SynonymSet {
+            collection: None,
+            groups: groups.to_vec(),
+        };
+        Synonyms::of_sets([&set], analyzer)
+    }
+
+    /// Analyses every group of `sets`, each for the rooms its set serves.
+    pub fn of_sets<'a>(
+        sets: impl IntoIterator<Item = &'a SynonymSet>,
+        analyzer: &mut TextAnalyzer,
+    ) -> Synonyms {
         let mut out = Synonyms::default();
-        for group in groups {
-            let mut phrases: Vec<Phrase> = Vec::new();
-            let mut seen: std::collections::HashSet<Phrase> = std::collections::HashSet::new();
-            for term in &group.terms {
-                let phrase: Phrase = analyzer::terms(analyzer, term)
-                    .into_iter()
-                    .map(|t| t.text.to_string())
-                    .collect();
-                if !phrase.is_empty() && seen.insert(phrase.clone()) {
-                    phrases.push(phrase);
-                }
+        for set in sets {
+            for group in &set.groups {
+                out.add(group, set.collection.as_ref(), analyzer);
             }
-            if phrases.len() < 2 {
-                continue;
-            }
-            let g = out.groups.len();
-            for (i, p) in phrases.iter().enumerate() {
-                out.by_first.entry(p[0].clone()).or_default().push((g, i));
-            }
-            out.groups.push(phrases);
         }
         out
+    }
+
+    /// Adds `group`, for the rooms that see `collection` (`None`: every room);
+    /// terms that analyse to nothing (stop words only) are dropped, and a group
+    /// left with one phrase with them.
+    fn add(
+        &mut self,
+        group: &SynonymGroup,
+        collection: Option<&String>,
+        analyzer: &mut TextAnalyzer,
+    ) {
+        let mut phrases: Vec<Phrase> = Vec::new();
+        let mut seen: std::collections::HashSet<Phrase> = std::collections::HashSet::new();
+        for term in &group.terms {
+            let phrase: Phrase = analyzer::terms(analyzer, term)
+                .into_iter()
+                .map(|t| t.text.to_string())
+                .collect();
+            if !phrase.is_empty() && seen.insert(phrase.clone()) {
+                phrases.push(phrase);
+            }
+        }
+        if phrases.len() < 2 {
+            return;
+        }
+        let g = self.groups.len();
+        for (i, p) in phrases.iter().enumerate() {
+            self.by_first.entry(p[0].clone()).or_default().push((g, i));
+        }
+        self.groups.push(phrases);
+        self.collection.push(collection.cloned());
     }
 
     /// Number of groups.
@@ -64,10 +96,22 @@ impl Synonyms {
     }
 
     /// The longest synonym phrase starting at `terms[0]`, with its alternatives
-    /// (merged over every group the phrase belongs to).
-    pub fn longest_match(&self, terms: &[String]) -> Option<SynonymMatch> {
+    /// (merged over every group the phrase belongs to), among the groups that
+    /// serve a room seeing `collections` (`None`: every collection).
+    pub fn longest_match(
+        &self,
+        terms: &[String],
+        collections: Option<&[String]>,
+    ) -> Option<SynonymMatch> {
         let first = terms.first()?;
-        let candidates = self.by_first.get(first)?;
+        let serves = |g: usize| match (&self.collection[g], collections) {
+            (None, _) | (_, None) => true,
+            (Some(c), Some(cols)) => cols.contains(c),
+        };
+        let candidates: Vec<(usize, usize)> = (self.by_first.get(first)?.iter())
+            .copied()
+            .filter(|&(g, _)| serves(g))
+            .collect();
         // Each candidate compared once, and alternatives deduplicated through a
         // set: a file of thousands of phrases sharing a first word took a
         // minute per question when each was compared with every other.
@@ -80,7 +124,7 @@ impl Synonyms {
         let phrase = &terms[..best_len];
         let mut alternatives: Vec<Phrase> = Vec::new();
         let mut seen: std::collections::HashSet<&Phrase> = std::collections::HashSet::new();
-        for &(g, i) in candidates {
+        for &(g, i) in &candidates {
             if self.groups[g][i] != phrase {
                 continue;
             }
@@ -137,7 +181,7 @@ mod tests {
             (&["mongolia"], None),
         ];
         for (input, expect) in table {
-            let got = syn.longest_match(&terms(input));
+            let got = syn.longest_match(&terms(input), None);
             let expect = expect.map(|(len, alts)| SynonymMatch {
                 len,
                 alternatives: alts.iter().map(|a| terms(a)).collect(),
@@ -154,15 +198,15 @@ mod tests {
             .collect();
         let syn = Synonyms::new(&groups, &mut analyzer::stemmed());
         let got = syn
-            .longest_match(&terms(&["gobi", "q7", "far", "x"]))
+            .longest_match(&terms(&["gobi", "q7", "far", "x"]), None)
             .unwrap();
         assert_eq!((got.len, got.alternatives), (3, vec![terms(&["wast"])]));
-        let got = syn.longest_match(&terms(&["gobi", "q7"])).unwrap();
+        let got = syn.longest_match(&terms(&["gobi", "q7"]), None).unwrap();
         assert_eq!(
             (got.len, got.alternatives),
             (2, vec![terms(&["desert", "r7"])])
         );
-        let got = syn.longest_match(&terms(&["gobi"])).unwrap();
+        let got = syn.longest_match(&terms(&["gobi"]), None).unwrap();
         assert_eq!((got.len, got.alternatives), (1, vec![terms(&["stepp"])]));
     }
 }

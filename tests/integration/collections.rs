@@ -37,6 +37,12 @@ async fn a_room_mapped_to_a_collection_only_cites_that_collection() {
         }
         let other = c.search.knowledge_dir.join("japan-mongolia/broken.md");
         std::fs::write(other, "+++\ntitle = \"unclosed front matter\"\n").unwrap();
+        // The other collection's synonyms serve its rooms only.
+        std::fs::write(
+            c.search.knowledge_dir.join("japan-mongolia/synonyms.toml"),
+            "[[group]]\nterms = [\"irbis\", \"snow leopard\"]\n",
+        )
+        .unwrap();
         c.rooms
             .insert(alias2, toml::from_str("collections = [\"zoo\"]").unwrap());
     })
@@ -67,6 +73,15 @@ async fn a_room_mapped_to_a_collection_only_cites_that_collection() {
     }
     let (_, r) = ask(&mut alice, &bot, &zoo_room, &format!("!why {EMPEROR}")).await;
     assert!(!r.body().contains("japan-mongolia"), "{}", r.body());
+    // `!why`'s line for the word "irbis": its variants.
+    let irbis = "!why When are the irbis fed?";
+    let variants = |body: &str| -> String {
+        let line = body.lines().find(|l| l.starts_with("- “irbis”"));
+        line.unwrap_or_else(|| panic!("no irbis line: {body}"))
+            .to_string()
+    };
+    let (_, r) = ask(&mut alice, &bot, &zoo_room, irbis).await;
+    assert!(!variants(r.body()).contains("leopard"), "{}", r.body());
     let (_, r) = ask(&mut alice, &bot, &zoo_room, "!sources").await;
     assert!(r.body().contains("1 knowledge files"), "{}", r.body());
     assert!(r.body().contains("City zoo"), "{}", r.body());
@@ -88,6 +103,8 @@ async fn a_room_mapped_to_a_collection_only_cites_that_collection() {
     assert!(r.body().contains("japan-mongolia/"), "{}", r.body());
     let (_, r) = ask(&mut alice, &bot, &other, "When are the snow leopards fed?").await;
     assert!(r.body().contains("noon"), "{}", r.body());
+    let (_, r) = ask(&mut alice, &bot, &other, irbis).await;
+    assert!(variants(r.body()).contains("leopard"), "{}", r.body());
     let (_, r) = ask(&mut alice, &bot, &other, "!status").await;
     assert!(r.body().contains("broken.md:1:"), "{}", r.body());
     running.stop().await;
