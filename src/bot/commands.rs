@@ -179,7 +179,8 @@ async fn status(bot: &Bot, collections: Option<&[String]>) -> messages::Status {
 }
 
 /// `!gaps`: the feedback file's most refused or down-voted questions: those
-/// asked in `room`, or in every room when asked in the admin room.
+/// asked in `room`; in the admin room, those of every room whose collections
+/// it sees (all rooms when it sees every collection).
 async fn gaps(bot: &Bot, room: &Room) -> Formatted {
     if bot.feedback.is_none() {
         return messages::feedback_off();
@@ -189,18 +190,38 @@ async fn gaps(bot: &Bot, room: &Room) -> Formatted {
         bot.config.feedback.gaps_days,
         bot.config.feedback.gaps_limit,
     );
-    let only = (bot.admin_room.as_deref() != Some(room.room_id()))
-        .then(|| room.room_id().as_str().to_owned());
+    let admin = bot.admin_room.as_deref() == Some(room.room_id());
+    let only = (!admin).then(|| room.room_id().as_str().to_owned());
     let keep = move |r: &feedback::Record| only.as_ref().is_none_or(|room| r.room() == room);
     match blocking(move || feedback::read_where(&path, keep)).await {
-        Ok((records, _)) => messages::gaps(
-            &feedback::gaps(&records, feedback::since_days(days), limit),
-            days,
-        ),
+        Ok((mut records, _)) => {
+            if admin && let Some(seen) = bot.admin_scope() {
+                records.retain(within(bot, &seen));
+            }
+            messages::gaps(
+                &feedback::gaps(&records, feedback::since_days(days), limit),
+                days,
+            )
+        }
         Err(err) => {
             error!(error = %err, "reading the feedback file failed");
             messages::gaps_failed()
         }
+    }
+}
+
+/// Whether a feedback record is of a room that sees only collections in
+/// `seen`: what another room was asked is its collections' business. Each
+/// room's scope is looked up once.
+fn within<'b>(bot: &'b Bot, seen: &'b [String]) -> impl FnMut(&feedback::Record) -> bool + 'b {
+    let mut rooms: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
+    move |r| {
+        *rooms.entry(r.room().to_owned()).or_insert_with(|| {
+            let scope = matrix_sdk::ruma::RoomId::parse(r.room())
+                .ok()
+                .and_then(|id| bot.scope_of_id(&id));
+            scope.is_some_and(|cols| !cols.is_empty() && cols.iter().all(|c| seen.contains(c)))
+        })
     }
 }
 

@@ -102,7 +102,12 @@ impl Bot {
     /// then comes from its `[rooms]` entry by ID, or is nothing while an alias
     /// is unresolved (see [`Bot::admin_scope_settled`]).
     pub(crate) fn admin_scope(&self) -> Option<Vec<String>> {
-        let id = self.admin_room.as_ref()?;
+        self.scope_of_id(self.admin_room.as_ref()?)
+    }
+
+    /// The collections the room `id` sees (`None`: all), from its own state
+    /// when the client knows it, else from its `[rooms]` entry by ID.
+    pub(crate) fn scope_of_id(&self, id: &matrix_sdk::ruma::RoomId) -> Option<Vec<String>> {
         match self.client.get_room(id) {
             Some(room) => self.rooms.collections(&room),
             None => self.rooms.collections_of_id(id),
