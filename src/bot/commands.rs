@@ -124,11 +124,17 @@ async fn why(bot: &Bot, question: String, scope: Option<Vec<String>>) -> Formatt
 /// `!stats`: the bot's counters and the totals of the collections in `scope`.
 fn stats(bot: &Bot, scope: Option<&[String]>) -> Formatted {
     let counters = bot.counters.seen_by(scope);
-    messages::stats(
-        &counters,
-        &bot.engine.stats_in(scope),
-        bot.started.elapsed(),
-    )
+    let mut index = bot.engine.stats_in(scope);
+    // A limited room's index was built when its own collections last changed.
+    if let Some(cols) = scope {
+        let state = bot.reload_state();
+        index.built_at = state
+            .reloads
+            .last_change(cols)
+            .unwrap_or_default()
+            .to_string();
+    }
+    messages::stats(&counters, &index, bot.started.elapsed())
 }
 
 /// `!reload` (admins): rebuilds the index, and tells it in the room's terms —

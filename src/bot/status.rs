@@ -33,7 +33,16 @@ pub(crate) fn summary(
     crypto: Option<messages::Encryption>,
     running: Option<Running>,
 ) -> messages::Status {
-    let index = engine.stats_in(collections);
+    let mut index = engine.stats_in(collections);
+    // A limited room's index was updated when its own collections last changed.
+    if let (Some(cols), Some(r)) = (collections, &running) {
+        index.built_at = r
+            .reload
+            .reloads
+            .last_change(cols)
+            .unwrap_or_default()
+            .to_string();
+    }
     let visible = |file: &str| engine.in_scope(file, collections);
     let (reload, uptime) = match running {
         Some(r) => (Some(r.reload), Some(r.uptime)),

@@ -55,17 +55,12 @@ pub(crate) struct LastReload {
     pub updated: Vec<String>,
     pub removed: Vec<String>,
     pub synonyms: bool,
+    /// Every file whose content changed (listed or not: one that no longer
+    /// parses is not), which tells whose reload it was.
+    pub touched: Vec<String>,
 }
 
 impl LastReload {
-    /// Whether it changed no file and left the synonyms as they were.
-    fn is_quiet(&self) -> bool {
-        self.added.is_empty()
-            && self.updated.is_empty()
-            && self.removed.is_empty()
-            && !self.synonyms
-    }
-
     /// Its changes to the files of `collection` (`collection_of` tells a
     /// file's), with its time and whether the synonyms were re-read.
     fn of(&self, collection: &str, collection_of: &impl Fn(&str) -> String) -> LastReload {
@@ -79,6 +74,7 @@ impl LastReload {
             updated: keep(&self.updated),
             removed: keep(&self.removed),
             synonyms: self.synonyms,
+            touched: keep(&self.touched),
         }
     }
 
@@ -99,33 +95,28 @@ impl LastReload {
 /// The reloads `!status` tells of. A room that sees every collection is told
 /// of the last one. A room limited to some is told of the last that changed
 /// its collections' files, re-read the synonyms every room shares, or changed
-/// nothing at all (an asked `!reload`): when and whether another collection
-/// changed is that collection's business, and the room's own last change must
-/// not be hidden by a later one elsewhere.
+/// no file at all (a check that found nothing new): when and whether another
+/// collection changed is that collection's business, and the room's own last
+/// change must not be hidden by a later one elsewhere.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Reloads {
     last: Option<LastReload>,
     /// By collection, the last reload that changed its files, with only those.
     by_collection: std::collections::BTreeMap<String, LastReload>,
-    /// The last reload that changed nothing any one collection owns: no file,
-    /// or the shared synonyms (with no file).
+    /// The last reload that changed no file, or the shared synonyms (told
+    /// without the files it changed).
     shared: Option<LastReload>,
 }
 
 impl Reloads {
     /// Remembers `reload`; `collection_of` tells which collection a file is in.
     pub fn record(&mut self, reload: LastReload, collection_of: impl Fn(&str) -> String) {
-        let files = reload
-            .added
-            .iter()
-            .chain(&reload.updated)
-            .chain(&reload.removed);
-        let collections: BTreeSet<String> = files.map(|f| collection_of(f)).collect();
-        for c in collections {
+        let touched = reload.touched.iter().map(|f| collection_of(f));
+        for c in touched.collect::<BTreeSet<String>>() {
             let own = reload.of(&c, &collection_of);
             self.by_collection.insert(c, own);
         }
-        if reload.is_quiet() || reload.synonyms {
+        if reload.touched.is_empty() || reload.synonyms {
             self.shared = Some(LastReload {
                 at: reload.at.clone(),
                 synonyms: reload.synonyms,
@@ -133,6 +124,14 @@ impl Reloads {
             });
         }
         self.last = Some(reload);
+    }
+
+    /// When a reload last changed a file of `collections`, if one did since
+    /// start: when the index was last updated, as far as a room that sees
+    /// them may know.
+    pub fn last_change(&self, collections: &[String]) -> Option<&str> {
+        let at = collections.iter().filter_map(|c| self.by_collection.get(c));
+        at.map(|r| r.at.as_str()).max()
     }
 
     /// The last reload a room that sees `collections` (`None`: all) is told of,
@@ -426,7 +425,7 @@ fn absorb(
     relevant
 }
 
-/// Knowledge files, the synonyms file and folders (a renamed or deleted folder
+/// Knowledge files, synonyms files and folders (a renamed or deleted folder
 /// takes its files along); not editors' swap, backup and temp files.
 fn is_knowledge_path(p: &Path) -> bool {
     let Some(name) = p.file_name().and_then(|n| n.to_str()) else {
@@ -495,13 +494,14 @@ pub(super) async fn embed_in_background(bot: Arc<Bot>) {
 /// log), then records and reports the outcome.
 async fn refresh(bot: &Arc<Bot>, admin: &mpsc::UnboundedSender<Formatted>, changed: &[PathBuf]) {
     let before: BTreeSet<String> = bot.engine.sources().into_iter().map(|s| s.file).collect();
+    let hashes = bot.engine.file_hashes();
     let engine = bot.engine.clone();
     let started = Instant::now();
     let report = match super::blocking(move || engine.refresh()).await {
         Ok(report) => report,
         Err(err) => return failed(bot, admin, &err.to_string()),
     };
-    let reload = what_changed(bot, &before, changed);
+    let reload = what_changed(bot, &before, &hashes);
     if !(reload.added.is_empty()
         && reload.updated.is_empty()
         && reload.removed.is_empty()
@@ -512,6 +512,7 @@ async fn refresh(bot: &Arc<Bot>, admin: &mpsc::UnboundedSender<Formatted>, chang
             updated = ?reload.updated,
             removed = ?reload.removed,
             synonyms = reload.synonyms,
+            paths_seen = changed.len(),
             snippets = report.snippets,
             files = report.files,
             ms = started.elapsed().as_millis() as u64,
@@ -545,37 +546,60 @@ fn admin_problems(bot: &Bot) -> Vec<String> {
         .collect()
 }
 
-/// What a refresh changed, from the files served `before` it and the paths
-/// that `changed`: a file counts as updated only when it loaded.
-fn what_changed(bot: &Bot, before: &BTreeSet<String>, changed: &[PathBuf]) -> LastReload {
+/// What a refresh changed, from the files served `before` it and each file's
+/// content hash before it (`hashes`): compared with the hashes after it, so a
+/// git pull or a poll, which name no paths, is told as a change too. A file
+/// counts as updated only when it loaded.
+fn what_changed(
+    bot: &Bot,
+    before: &BTreeSet<String>,
+    hashes: &std::collections::BTreeMap<String, String>,
+) -> LastReload {
     let after: BTreeSet<String> = bot.engine.sources().into_iter().map(|s| s.file).collect();
+    let now = bot.engine.file_hashes();
     let failing: BTreeSet<String> = bot
         .engine
         .knowledge_errors()
         .into_iter()
         .map(|e| e.file)
         .collect();
-    let settings = bot.engine.settings();
-    let touched: BTreeSet<String> = changed.iter().filter_map(|p| settings.shown(p)).collect();
+    let touched: BTreeSet<&String> = (hashes.iter())
+        .filter(|(f, h)| now.get(*f) != Some(*h))
+        .map(|(f, _)| f)
+        .chain(now.keys().filter(|f| !hashes.contains_key(*f)))
+        .collect();
     // The knowledge folder's own synonyms file serves every room; another
     // (a collection's) is told as that collection's file.
+    let settings = bot.engine.settings();
     let shared = settings.shown(&settings.knowledge_dir.join(crate::knowledge::SYNONYMS_FILE));
     let synonyms_file = |f: &String| {
         Some(f) != shared.as_ref() && f.rsplit('/').next() == Some(crate::knowledge::SYNONYMS_FILE)
     };
+    let synonyms = |keep: &dyn Fn(&String) -> bool| -> Vec<String> {
+        let files = touched.iter().filter(|f| synonyms_file(f) && keep(f));
+        files.map(|f| (*f).clone()).collect()
+    };
+    let (was, is) = (
+        |f: &String| hashes.contains_key(f),
+        |f: &String| now.contains_key(f),
+    );
+    let loads = |f: &String| !failing.contains(f);
+    let mut added: Vec<String> = after.difference(before).cloned().collect();
+    added.extend(synonyms(&|f| !was(f) && loads(f)));
+    let mut updated: Vec<String> = (touched.iter())
+        .filter(|f| before.contains(**f) && after.contains(**f) && loads(f))
+        .map(|f| (*f).clone())
+        .collect();
+    updated.extend(synonyms(&|f| was(f) && is(f) && loads(f)));
+    let mut removed: Vec<String> = before.difference(&after).cloned().collect();
+    removed.extend(synonyms(&|f| !is(f)));
     LastReload {
         at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        added: after.difference(before).cloned().collect(),
-        updated: touched
-            .iter()
-            .filter(|f| {
-                (synonyms_file(f) || before.contains(*f) && after.contains(*f))
-                    && !failing.contains(*f)
-            })
-            .cloned()
-            .collect(),
-        removed: before.difference(&after).cloned().collect(),
+        added,
+        updated,
+        removed,
         synonyms: shared.is_some_and(|own| touched.contains(&own)),
+        touched: touched.into_iter().cloned().collect(),
     }
 }
 
@@ -662,6 +686,9 @@ mod tests {
             at: at.into(),
             updated: updated.iter().map(|f| f.to_string()).collect(),
             synonyms,
+            touched: (updated.iter().map(|f| f.to_string()))
+                .chain(synonyms.then(|| "synonyms.toml".to_string()))
+                .collect(),
             ..LastReload::default()
         };
         let (a, b, ab) = (
@@ -711,6 +738,18 @@ mod tests {
                 &[
                     (Some(&a), Some("t6 synonyms re-read")),
                     (Some(&b), Some("t6 updated b/y.md; synonyms re-read")),
+                ],
+            ),
+            (
+                // A file of B that no longer parses is listed nowhere, but
+                // the reload was still B's (a pull or a poll names no paths).
+                LastReload {
+                    touched: vec!["b/broken.md".into()],
+                    ..reload("t7", &[], false)
+                },
+                &[
+                    (Some(&a), Some("t6 synonyms re-read")),
+                    (Some(&b), Some("t7 no changes")),
                 ],
             ),
         ];

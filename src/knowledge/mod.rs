@@ -4,7 +4,8 @@
 //! (`.html`, `.htm`) and plain text (`.txt`); a `README.md` at its root and site
 //! navigation such as `SUMMARY.md` excepted — plus optional `synonyms.toml` files:
 //! the one at its root serves every room, one in a folder below (or at a docs
-//! source's root) the rooms that see that folder's (the source's) collection. A page may start with front matter (TOML between `+++` lines, YAML
+//! source's root) the rooms that see that folder's (the source's) collection.
+//! A page may start with front matter (TOML between `+++` lines, YAML
 //! between `---` lines, see `front_matter`) or not: its title is then its first
 //! `#` heading or its file name, its source the folder's name, and its date that of
 //! its last git commit or its modification time. Each paragraph with the code and
@@ -254,8 +255,10 @@ impl KnowledgeBase {
         self.warnings.retain(|e| !e.file.starts_with(folder));
         dropped |= self.errors.len() + self.warnings.len() < before;
         self.file_hashes.retain(|f, _| !f.starts_with(folder));
+        let synonyms = self.synonyms.len() + self.synonyms_failed.len();
         self.synonyms.retain(|f, _| !f.starts_with(folder));
         self.synonyms_failed.retain(|f| !f.starts_with(folder));
+        dropped |= self.synonyms.len() + self.synonyms_failed.len() < synonyms;
         dropped
     }
 

@@ -519,6 +519,13 @@ pub struct Snapshot {
     pub both: analyzer::Both,
     pub searcher: Searcher,
     pub synonyms: Synonyms,
+    /// The synonyms files' groups in force, by file, as [`Snapshot::synonyms`]
+    /// was analysed from: a file that stops parsing keeps these, also through
+    /// a rebuild from nothing.
+    pub(crate) synonym_sets: BTreeMap<String, SynonymSet>,
+    /// Each knowledge file's content hash (synonyms files and files that fail
+    /// to parse included), by file as shown: what a reload changed.
+    pub(crate) file_hashes: Arc<BTreeMap<String, String>>,
     pub files: Vec<FileInfo>,
     pub errors: Vec<KnowledgeError>,
     pub built_at: String,
@@ -608,7 +615,10 @@ impl Snapshot {
             keys,
         };
         let errors = kb.errors;
+        let file_hashes = Arc::new(kb.file_hashes);
         Ok(Snapshot {
+            synonym_sets: payload.synonyms,
+            file_hashes,
             in_memory,
             embedded: std::sync::OnceLock::new(),
             stemmed,
@@ -750,11 +760,12 @@ impl Snapshot {
             .iter()
             .filter(|f| cols.contains(&f.collection))
             .collect();
+        // The index's own build time moves when any collection changes.
         IndexStats {
             snippets: files.iter().map(|f| f.snippets).sum(),
             files: files.len(),
             size_bytes: None,
-            built_at: self.built_at.clone(),
+            built_at: String::new(),
         }
     }
 }

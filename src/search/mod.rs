@@ -567,7 +567,17 @@ impl Engine {
     ) -> Result<RebuildReport, SearchError> {
         let _guard = self.rebuild_lock.lock().unwrap_or_else(|e| e.into_inner());
         let started = std::time::Instant::now();
-        let kb = self.knowledge(fresh)?;
+        let mut kb = self.knowledge(fresh)?;
+        // A synonyms file that no longer parses keeps the groups in force, also
+        // when the index is built from nothing (`!reload`, a damaged index).
+        let in_force = &self.snapshot().synonym_sets;
+        for file in &kb.synonyms_failed {
+            if let Some(set) = in_force.get(file) {
+                kb.synonyms
+                    .entry(file.clone())
+                    .or_insert_with(|| set.clone());
+            }
+        }
         let errors = kb.errors.iter().map(ToString::to_string).collect();
         let snapshot = build(kb)?;
         let report = RebuildReport::of(&snapshot, errors, started);
@@ -580,6 +590,13 @@ impl Engine {
             self.changed.notify_one();
         }
         Ok(report)
+    }
+
+    /// Each knowledge file's content hash by file as shown (synonyms files and
+    /// files that fail to parse included): comparing two tells what a reload
+    /// changed, whatever told it to run.
+    pub fn file_hashes(&self) -> Arc<std::collections::BTreeMap<String, String>> {
+        self.snapshot().file_hashes.clone()
     }
 
     /// The knowledge files that are indexed.
@@ -987,6 +1004,9 @@ mod tests {
         assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
         assert_eq!(shown(Some(&["a"])), ["osprey", "raptor"]);
         assert_eq!(shown(Some(&["b"])), ["hawk", "raptor"]);
+        // Also through a rebuild from nothing (`!reload`).
+        e.rebuild().unwrap();
+        assert_eq!(shown(Some(&["a"])), ["osprey", "raptor"]);
     }
 
     #[test]
@@ -1601,11 +1621,17 @@ mod tests {
             .map(|u| u.variants[0].doc_freq)
             .collect();
         assert_eq!(df, [1, 1], "{why:?}");
-        // `!stats`: its own totals, and no size of the whole index.
+        // `!stats`: its own totals, and no size or build time of the whole
+        // index (which any collection's change moves).
         let stats = e.stats_in(team.collections.as_deref());
         assert_eq!(
-            (stats.files, stats.snippets, stats.size_bytes),
-            (1, 1, None)
+            (
+                stats.files,
+                stats.snippets,
+                stats.size_bytes,
+                stats.built_at.as_str()
+            ),
+            (1, 1, None, "")
         );
         assert_eq!(e.stats_in(None).files, 3);
         // A scope holding every collection is the whole index, figure for figure.
@@ -1858,6 +1884,37 @@ mod tests {
         e.refresh().unwrap();
         assert!(!e.ask("wool tent").unwrap().answered);
         assert_eq!(e.stats().files, 3);
+    }
+
+    #[test]
+    fn phrases_that_ask_what_an_acronym_stands_for_are_not_its_subject() {
+        let (_dir, e) = engine();
+        let snap = e.snapshot();
+        let counts = scope::Counts::new(&snap, None).unwrap();
+        // (question, the words left as its subject)
+        let table: &[(&str, &[&str])] = &[
+            ("What does ODA stand for?", &["ODA"]),
+            ("ODA full form", &["ODA"]),
+            ("ODA full form?", &["ODA"]),
+            ("what is the full form of ODA", &["ODA"]),
+            ("NATO long form", &["NATO"]),
+            ("what is NATO short for", &["NATO"]),
+            ("acronym for the G7", &["G7"]),
+            ("ODA abbreviation for what", &["ODA"]),
+            // Not next to an acronym, the words are what is asked about
+            // ("form" alone goes anyway, read as a typo of "from").
+            ("where is the full form submission", &["full", "submission"]),
+            (
+                "Is the HR full form submission due?",
+                &["HR", "full", "submission", "due"],
+            ),
+            ("Are we short for staff in Q3?", &["short", "staff", "Q3"]),
+        ];
+        for (question, subject) in table {
+            let q = snap.question(question, &counts).unwrap();
+            let words: Vec<&str> = q.units.iter().flat_map(|u| u.text.split(' ')).collect();
+            assert_eq!(&words, subject, "{question}");
+        }
     }
 
     #[test]
