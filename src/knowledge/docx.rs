@@ -489,7 +489,7 @@ fn table(tbl: Node<'_, '_>, out: &mut String) {
 /// Text with every ASCII punctuation character escaped, so nothing in it is
 /// read as Markdown (CommonMark takes `\` before any of them as the
 /// character itself).
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
     let mut after_digit = false;
     for c in text.chars() {

@@ -1,7 +1,9 @@
 //! Knowledge files → snippets.
 //!
 //! A knowledge folder holds pages — Markdown (`.md`, `.markdown`, `.mdx`), HTML
-//! (`.html`, `.htm`) and plain text (`.txt`); a `README.md` at its root and site
+//! (`.html`, `.htm`), plain text (`.txt`), and documents read as the Markdown
+//! they make (reStructuredText, AsciiDoc, notebooks, Word and PDF, see `docx`
+//! and `pdf`); a `README.md` at its root and site
 //! navigation such as `SUMMARY.md` excepted — plus optional `synonyms.toml` files:
 //! the one at its root serves every room, one in a folder below (or at a docs
 //! source's root) the rooms that see that folder's (the source's) collection.
@@ -38,6 +40,7 @@ mod markdown;
 mod myst;
 mod notebook;
 mod passages;
+pub(crate) mod pdf;
 mod rst;
 
 /// Longest snippet, in characters; longer paragraphs are split at sentence ends.
@@ -646,6 +649,8 @@ fn read_entry(
     let format = Format::of(&shown);
     let text = if format == Some(Format::Docx) {
         std::borrow::Cow::Owned(docx::markdown(&bytes).map_err(unreadable)?)
+    } else if format == Some(Format::Pdf) {
+        std::borrow::Cow::Owned(pdf::markdown(&bytes).map_err(unreadable)?)
     } else if bytes[..bytes.len().min(8000)].contains(&0) {
         // A NUL byte in the first few kilobytes is how git tells binary files too.
         return Err(unreadable("not a text file: skipped".into()));
@@ -1146,6 +1151,8 @@ pub(crate) enum Format {
     Notebook,
     /// A Word document, read as the Markdown its paragraphs make.
     Docx,
+    /// A PDF document, read as the Markdown its pages' text makes.
+    Pdf,
 }
 
 impl Format {
@@ -1166,6 +1173,7 @@ impl Format {
             "adoc" | "asciidoc" => Some(Format::Adoc),
             "ipynb" => Some(Format::Notebook),
             "docx" => Some(Format::Docx),
+            "pdf" => Some(Format::Pdf),
             _ => None,
         }
     }
@@ -1257,7 +1265,7 @@ impl Document {
     /// The passages of a page's `body` (its text after any front matter).
     fn parse(format: Format, body: &str) -> Document {
         match format {
-            Format::Markdown | Format::Notebook | Format::Docx => Document {
+            Format::Markdown | Format::Notebook | Format::Docx | Format::Pdf => Document {
                 title: None,
                 groups: markdown::groups(body),
             },
@@ -2103,6 +2111,50 @@ mod tests {
     }
 
     #[test]
+    fn pdf_documents_are_read_and_a_broken_one_is_a_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        std::fs::create_dir_all(&k).unwrap();
+        let bytes = pdf::tests::pdf(&[
+            &[
+                &["Travel policy"],
+                &["Trains are booked by the office."],
+                &["1"],
+            ],
+            &[
+                &["Travel policy"],
+                &["Hotels up to 120 euros a night."],
+                &["2"],
+            ],
+        ]);
+        std::fs::write(k.join("travel-policy.pdf"), bytes).unwrap();
+        std::fs::write(k.join("broken.pdf"), b"%PDF-1.5\n truncated").unwrap();
+        let kb = load(&k).unwrap();
+        let s: Vec<&Snippet> = kb.file_snippets.iter().flat_map(|f| f.iter()).collect();
+        let read: Vec<(&str, &str)> = s.iter().map(|s| (&*s.heading, &*s.text)).collect();
+        // Two pages: too few for a running title to tell; page numbers go.
+        assert_eq!(
+            read,
+            [
+                (
+                    "Page 1",
+                    "Travel policy\n\nTrains are booked by the office."
+                ),
+                ("Page 2", "Travel policy\n\nHotels up to 120 euros a night.")
+            ],
+            "{:#?}",
+            kb.errors
+        );
+        assert_eq!(s[0].page.title, "travel policy");
+        let errors: Vec<String> = kb.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].starts_with("knowledge/broken.pdf:1: cannot read file: not a readable PDF"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
     fn antora_pages_link_where_antora_publishes_them() {
         let options = ParseOptions {
             mount: Some(Mount {
@@ -2207,8 +2259,8 @@ mod tests {
         std::fs::create_dir_all(k.join("guide/.git")).unwrap();
         for f in [
             "guide/~$d.docx",
-            "guide/a.pdf",
-            "guide/b.PDF",
+            "guide/a.pptx",
+            "guide/b.PPTX",
             "guide/c.adoc",
             "guide/d.docx",
             "guide/logo.png",
@@ -2225,8 +2277,8 @@ mod tests {
         assert_eq!(
             got,
             [
-                (".pdf".to_string(), 2),
                 (".png".to_string(), 1),
+                (".pptx".to_string(), 2),
                 ("Makefile".to_string(), 1)
             ]
         );
