@@ -23,7 +23,8 @@ pub const TARGETS: &[(&str, Target)] = &[
 
 /// One knowledge file: the first byte picks its kind (Markdown, HTML, text,
 /// the synonyms file, reStructuredText, AsciiDoc, a Jupyter notebook, a Word
-/// document) and strictness, the rest is its text (a Word document's bytes).
+/// or PDF document) and strictness, the rest is its text (a document's bytes;
+/// for a PDF not starting `%PDF`, its pages' text, split at form feeds).
 pub fn knowledge_file(data: &[u8]) {
     let Some((&pick, rest)) = data.split_first() else {
         return;
@@ -32,17 +33,31 @@ pub fn knowledge_file(data: &[u8]) {
     // (unpacked as citebot does), text into AsciiDoc and the synonyms file into
     // a notebook, so the corpus saved before those formats keeps its meaning
     // where bit 8 is clear.
-    let docx;
+    // Bit 16 turns the synonyms file into a PDF document.
+    let pdf = pick % 4 == 3 && pick & 8 == 0 && pick & 16 != 0;
+    let document;
     let text = if pick % 4 == 1 && pick & 8 != 0 {
         let Ok(markdown) = knowledge::docx::markdown(rest) else {
             return;
         };
-        docx = markdown;
-        std::borrow::Cow::Borrowed(docx.as_str())
+        document = markdown;
+        std::borrow::Cow::Borrowed(document.as_str())
+    } else if pdf && rest.starts_with(b"%PDF") {
+        let Ok(markdown) = knowledge::pdf::markdown(rest) else {
+            return;
+        };
+        document = markdown;
+        std::borrow::Cow::Borrowed(document.as_str())
+    } else if pdf {
+        let text = String::from_utf8_lossy(rest);
+        let pages: Vec<String> = text.split('\x0c').map(str::to_string).collect();
+        document = knowledge::pdf::from_pages(&pages);
+        std::borrow::Cow::Borrowed(document.as_str())
     } else {
         String::from_utf8_lossy(rest)
     };
     let name = match (pick % 4, pick & 8 != 0) {
+        _ if pdf => "page.pdf",
         (0, false) => "page.md",
         (0, true) => "page.rst",
         (1, false) => "page.html",
