@@ -33,7 +33,9 @@ pub fn knowledge_file(data: &[u8]) {
     // (unpacked as citebot does), text into AsciiDoc and the synonyms file into
     // a notebook, so the corpus saved before those formats keeps its meaning
     // where bit 8 is clear.
-    // Bit 16 turns the synonyms file into a PDF document.
+    // Bit 16 turns the synonyms file into a PDF document. (The PDF reader's
+    // own panics are caught by citebot, but libFuzzer's panic hook reports
+    // them first: under `scripts/fuzz` they show as crashes of pdf-extract.)
     let pdf = pick % 4 == 3 && pick & 8 == 0 && pick & 16 != 0;
     let document;
     let text = if pick % 4 == 1 && pick & 8 != 0 {

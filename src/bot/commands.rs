@@ -145,9 +145,11 @@ async fn reload(
     scope: Option<&[String]>,
 ) -> Formatted {
     let engine = bot.engine.clone();
+    let before = super::watch::Before::now(bot);
     match blocking(move || engine.rebuild()).await {
         Ok(report) => {
             info!(%report, by = %msg.sender, "index rebuilt");
+            super::watch::record_asked(bot, &before, scope);
             let stats = bot.engine.stats_in(scope);
             let problems: Vec<String> = bot
                 .engine

@@ -103,20 +103,41 @@ pub(crate) struct Reloads {
     last: Option<LastReload>,
     /// By collection, the last reload that changed its files, with only those.
     by_collection: std::collections::BTreeMap<String, LastReload>,
-    /// The last reload that changed no file, or the shared synonyms (told
+    /// The last reload that changed no file and was set off by no collection
+    /// (the check at start, a poll), or re-read the shared synonyms (told
     /// without the files it changed).
     shared: Option<LastReload>,
+    /// By collection, when a reload last changed its files.
+    changed_at: std::collections::BTreeMap<String, String>,
+    /// When the shared synonyms file last changed: every room's answers did.
+    synonyms_at: Option<String>,
 }
 
 impl Reloads {
-    /// Remembers `reload`; `collection_of` tells which collection a file is in.
-    pub fn record(&mut self, reload: LastReload, collection_of: impl Fn(&str) -> String) {
-        let touched = reload.touched.iter().map(|f| collection_of(f));
-        for c in touched.collect::<BTreeSet<String>>() {
-            let own = reload.of(&c, &collection_of);
-            self.by_collection.insert(c, own);
+    /// Remembers `reload`, set off for the collections `origin` (whose files a
+    /// watcher saw change, whose repository was pulled, whose room asked; none:
+    /// a check of everything); `collection_of` tells which collection a file
+    /// is in. A reload is its origin's and its changed files' collections', so
+    /// one that changed nothing for a pull of B is B's business alone.
+    pub fn record(
+        &mut self,
+        reload: LastReload,
+        origin: BTreeSet<String>,
+        collection_of: impl Fn(&str) -> String,
+    ) {
+        let changed: BTreeSet<String> = reload.touched.iter().map(|f| collection_of(f)).collect();
+        for c in &changed {
+            self.changed_at.insert(c.clone(), reload.at.clone());
         }
-        if reload.touched.is_empty() || reload.synonyms {
+        if reload.synonyms {
+            self.synonyms_at = Some(reload.at.clone());
+        }
+        let collections: BTreeSet<String> = origin.into_iter().chain(changed).collect();
+        for c in &collections {
+            let own = reload.of(c, &collection_of);
+            self.by_collection.insert(c.clone(), own);
+        }
+        if collections.is_empty() || reload.synonyms {
             self.shared = Some(LastReload {
                 at: reload.at.clone(),
                 synonyms: reload.synonyms,
@@ -130,8 +151,10 @@ impl Reloads {
     /// start: when the index was last updated, as far as a room that sees
     /// them may know.
     pub fn last_change(&self, collections: &[String]) -> Option<&str> {
-        let at = collections.iter().filter_map(|c| self.by_collection.get(c));
-        at.map(|r| r.at.as_str()).max()
+        let at = collections.iter().filter_map(|c| self.changed_at.get(c));
+        at.chain(self.synonyms_at.as_ref())
+            .map(String::as_str)
+            .max()
     }
 
     /// The last reload a room that sees `collections` (`None`: all) is told of,
@@ -254,7 +277,7 @@ pub(crate) fn start(bot: &Arc<Bot>, admin: mpsc::UnboundedSender<Formatted>) {
         set_watching(bot, messages::NOT_WATCHED, messages::NOT_WATCHED);
         let bot2 = bot.clone();
         bot.tasks
-            .spawn(async move { refresh(&bot2, &admin, &[]).await });
+            .spawn(async move { refresh(&bot2, &admin, &[], None).await });
         return;
     }
     // Git sources are refreshed after each pull instead: their folder may not
@@ -306,7 +329,7 @@ fn set_watching(bot: &Bot, how: &str, shown: &str) {
 
 async fn watch(bot: &Arc<Bot>, mut changes: Changes, admin: &mpsc::UnboundedSender<Formatted>) {
     // Whatever changed between opening the index and the watch starting.
-    refresh(bot, admin, &[]).await;
+    refresh(bot, admin, &[], None).await;
     loop {
         changes.follow_includes(bot.engine.includers());
         let burst = tokio::select! {
@@ -314,7 +337,7 @@ async fn watch(bot: &Arc<Bot>, mut changes: Changes, admin: &mpsc::UnboundedSend
             b = changes.next() => b,
         };
         match burst {
-            Some(paths) => refresh(bot, admin, &paths).await,
+            Some(paths) => refresh(bot, admin, &paths, None).await,
             None => break,
         }
     }
@@ -368,7 +391,7 @@ async fn pull(
             }
         };
         if changed {
-            refresh(bot, admin, &[]).await;
+            refresh(bot, admin, &[], Some(&collection)).await;
         }
         tokio::select! {
             _ = bot.shutdown.cancelled() => return,
@@ -379,7 +402,7 @@ async fn pull(
 
 async fn poll(bot: &Arc<Bot>, admin: &mpsc::UnboundedSender<Formatted>) {
     loop {
-        refresh(bot, admin, &[]).await;
+        refresh(bot, admin, &[], None).await;
         tokio::select! {
             _ = bot.shutdown.cancelled() => return,
             _ = tokio::time::sleep(POLL) => {}
@@ -492,16 +515,25 @@ pub(super) async fn embed_in_background(bot: Arc<Bot>) {
 
 /// Brings the index up to date (`changed`: the paths the watcher saw, for the
 /// log), then records and reports the outcome.
-async fn refresh(bot: &Arc<Bot>, admin: &mpsc::UnboundedSender<Formatted>, changed: &[PathBuf]) {
-    let before: BTreeSet<String> = bot.engine.sources().into_iter().map(|s| s.file).collect();
-    let hashes = bot.engine.file_hashes();
+async fn refresh(
+    bot: &Arc<Bot>,
+    admin: &mpsc::UnboundedSender<Formatted>,
+    changed: &[PathBuf],
+    pulled: Option<&str>,
+) {
+    let before = Before::now(bot);
+    let settings = bot.engine.settings();
+    let origin = (changed.iter().filter_map(|p| settings.shown(p)))
+        .map(|f| bot.engine.collection_of(&f))
+        .chain(pulled.map(str::to_string))
+        .collect();
     let engine = bot.engine.clone();
     let started = Instant::now();
     let report = match super::blocking(move || engine.refresh()).await {
         Ok(report) => report,
         Err(err) => return failed(bot, admin, &err.to_string()),
     };
-    let reload = what_changed(bot, &before, &hashes);
+    let reload = what_changed(bot, &before);
     if !(reload.added.is_empty()
         && reload.updated.is_empty()
         && reload.removed.is_empty()
@@ -521,9 +553,7 @@ async fn refresh(bot: &Arc<Bot>, admin: &mpsc::UnboundedSender<Formatted>, chang
     }
     let post = {
         let mut state = bot.reload_state();
-        state
-            .reloads
-            .record(reload, |f| bot.engine.collection_of(f));
+        (state.reloads).record(reload, origin, |f| bot.engine.collection_of(f));
         state.failure = None;
         // Before the first sync the admin room's scope may be a stand-in:
         // its problems are told once the room is known.
@@ -546,15 +576,35 @@ fn admin_problems(bot: &Bot) -> Vec<String> {
         .collect()
 }
 
-/// What a refresh changed, from the files served `before` it and each file's
-/// content hash before it (`hashes`): compared with the hashes after it, so a
-/// git pull or a poll, which name no paths, is told as a change too. A file
-/// counts as updated only when it loaded.
-fn what_changed(
-    bot: &Bot,
-    before: &BTreeSet<String>,
-    hashes: &std::collections::BTreeMap<String, String>,
-) -> LastReload {
+/// The files served and each knowledge file's content hash, taken before a
+/// reload to tell what it changed.
+pub(crate) struct Before {
+    pages: BTreeSet<String>,
+    hashes: Arc<std::collections::BTreeMap<String, String>>,
+}
+
+impl Before {
+    pub(crate) fn now(bot: &Bot) -> Before {
+        Before {
+            pages: bot.engine.sources().into_iter().map(|s| s.file).collect(),
+            hashes: bot.engine.file_hashes(),
+        }
+    }
+}
+
+/// Records a reload that ran since `before`, asked for in a room that sees
+/// `scope` (`None`: all; `!reload`), for `!status`.
+pub(crate) fn record_asked(bot: &Bot, before: &Before, scope: Option<&[String]>) {
+    let reload = what_changed(bot, before);
+    let origin = scope.into_iter().flatten().cloned().collect();
+    (bot.reload_state().reloads).record(reload, origin, |f| bot.engine.collection_of(f));
+}
+
+/// What a refresh changed since `before`: each file's content hash compared
+/// with its hash after it, so a git pull or a poll, which name no paths, is
+/// told as a change too. A file counts as updated only when it loaded.
+fn what_changed(bot: &Bot, before: &Before) -> LastReload {
+    let (before, hashes) = (&before.pages, &*before.hashes);
     let after: BTreeSet<String> = bot.engine.sources().into_iter().map(|s| s.file).collect();
     let now = bot.engine.file_hashes();
     let failing: BTreeSet<String> = bot
@@ -702,8 +752,9 @@ mod tests {
         };
         let mut r = Reloads::default();
         assert_eq!(told(&r, Some(&a)), None);
-        r.record(reload("t1", &["a/x.md"], false), collection_of);
-        r.record(reload("t2", &["b/y.md"], false), collection_of);
+        let none = BTreeSet::new;
+        r.record(reload("t1", &["a/x.md"], false), none(), collection_of);
+        r.record(reload("t2", &["b/y.md"], false), none(), collection_of);
         // Table: (scope, what it is told) after each further reload.
         // What a room that sees a scope (`None`: all) is told, if anything.
         type Told<'a> = (Option<&'a [String]>, Option<&'a str>);
@@ -752,9 +803,22 @@ mod tests {
                     (Some(&b), Some("t7 no changes")),
                 ],
             ),
+            (
+                // Set off for B (its repository pulled, its path seen, its
+                // room asked), it changed nothing: B's business still.
+                reload("t8", &[], false),
+                &[
+                    (Some(&a), Some("t6 synonyms re-read")),
+                    (Some(&b), Some("t8 no changes")),
+                ],
+            ),
         ];
-        for (next, expected) in steps {
-            r.record(next.clone(), collection_of);
+        for (i, (next, expected)) in steps.iter().enumerate() {
+            let origin = match i + 1 == steps.len() {
+                true => BTreeSet::from(["b".to_string()]),
+                false => none(),
+            };
+            r.record(next.clone(), origin, collection_of);
             for (scope, told_of) in *expected {
                 assert_eq!(
                     told(&r, *scope).as_deref(),
@@ -764,6 +828,10 @@ mod tests {
                 );
             }
         }
+        // When the index was last updated, for a room: its collections' last
+        // change or the shared synonyms', not a reload that changed nothing.
+        assert_eq!(r.last_change(&a), Some("t6"));
+        assert_eq!(r.last_change(&b), Some("t7"));
     }
 
     #[test]

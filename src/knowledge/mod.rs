@@ -533,6 +533,12 @@ fn assemble(
             },
             Some(Err(unreadable)) => {
                 cache.files.remove(path);
+                // Still a file of the folder: its last good version stays in
+                // the index, and a reload that makes it unreadable is its
+                // collection's.
+                let rel = path.strip_prefix(dir).unwrap_or(path);
+                let why = format!("unreadable: {}", unreadable.kind);
+                kb.file_hashes.insert(shown_path(display_root, rel), why);
                 kb.errors.push(unreadable);
                 continue;
             }

@@ -4,13 +4,15 @@
 //! A gap between lines ends a paragraph; the lines of one paragraph are joined
 //! (a line ending in a hyphen joined to the next without a space: office suites
 //! do not hyphenate, so "well-" "known" is "well-known"); a numbered line of its own
-//! ("2.3 Travel expenses") is a heading, at the depth of its number, when the
-//! document numbers at least two; a document that numbers none is cited by page
-//! ("Page 4"). What repeats at the top or bottom of most pages (a running
-//! title, page numbers) is page furniture, not text. The title is the file's
-//! name (a PDF's own title field is often its authoring tool's, such as
-//! "Microsoft Word - draft3.docx"). A PDF that cannot be read (encrypted,
-//! damaged, or one that makes the reader fail) is a problem, never a crash.
+//! ("2.3 Travel expenses") followed by text is a heading, at the depth of its
+//! number, when the document numbers at least two sections as an outline does
+//! (see [`Headings`]); a document that does not is cited by page ("Page 4").
+//! What repeats at the top or bottom of most pages (a running title, "Page 3
+//! of 9") and a page's own number are page furniture, not text. The title is
+//! the file's name (a PDF's own title field is often its authoring tool's, such
+//! as "Microsoft Word - draft3.docx"). A PDF that cannot be read (encrypted,
+//! damaged, a page tree that loops, too large, no text at all as in a scan, or
+//! one that makes the reader fail) is a problem, never a crash.
 
 use std::collections::HashMap;
 
@@ -18,6 +20,10 @@ use super::docx::escape;
 
 /// Most pages of one document read.
 const MAX_PAGES: usize = 5_000;
+/// Largest document read, in bytes.
+const MAX_BYTES: usize = 64 << 20;
+/// Most `Parent` links followed up a page tree: deeper is a loop.
+const MAX_TREE_DEPTH: usize = 64;
 /// Longest line, in characters, that may be a numbered heading.
 const MAX_HEADING_CHARS: usize = 80;
 /// Most words of a numbered heading.
@@ -25,15 +31,52 @@ const MAX_HEADING_WORDS: usize = 10;
 
 /// The PDF document `bytes` as Markdown, or why it cannot be read.
 pub(crate) fn markdown(bytes: &[u8]) -> Result<String, String> {
+    let unreadable = |why: String| format!("not a readable PDF document: {why}");
+    if bytes.len() > MAX_BYTES {
+        return Err(format!(
+            "a PDF of more than {} MB: not read",
+            MAX_BYTES >> 20
+        ));
+    }
+    // Checked before the text is read: the reader follows a page's `Parent`
+    // links without a bound (a loop overflows the stack, which no
+    // catch_unwind survives) and reads every page before the count is known.
+    let doc = lopdf::Document::load_mem(bytes).map_err(|e| unreadable(e.to_string()))?;
+    let pages = doc.get_pages().len();
+    if pages > MAX_PAGES {
+        return Err(format!("a PDF of more than {MAX_PAGES} pages: not read"));
+    }
+    looped_page_tree(&doc).map_err(unreadable)?;
     // The reader has panicked on malformed documents: a bad file must cost
     // its own problem, not the reload.
     let pages = std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem_by_pages(bytes))
-        .map_err(|_| "not a readable PDF document".to_string())?
-        .map_err(|e| format!("not a readable PDF document: {e}"))?;
-    if pages.len() > MAX_PAGES {
-        return Err(format!("a PDF of more than {MAX_PAGES} pages: not read"));
+        .map_err(|_| unreadable("the reader failed".into()))?
+        .map_err(|e| unreadable(e.to_string()))?;
+    if pages.iter().all(|p| p.trim().is_empty()) {
+        return Err("a PDF with no text (a scan holds only pictures of it): not read".into());
     }
     Ok(from_pages(&pages))
+}
+
+/// An error when some object's chain of `Parent` links loops or runs deeper
+/// than [`MAX_TREE_DEPTH`].
+fn looped_page_tree(doc: &lopdf::Document) -> Result<(), String> {
+    for object in doc.objects.values() {
+        let mut at = object.as_dict().ok();
+        let mut depth = 0;
+        while let Some(parent) = at.and_then(|d| d.get(b"Parent").ok()) {
+            depth += 1;
+            if depth > MAX_TREE_DEPTH {
+                return Err("its page tree loops".into());
+            }
+            at = parent
+                .as_reference()
+                .ok()
+                .and_then(|id| doc.get_object(id).ok())
+                .and_then(|o| o.as_dict().ok());
+        }
+    }
+    Ok(())
 }
 
 /// Markdown of a document whose pages hold `pages`' text, as extracted: lines,
@@ -41,22 +84,17 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<String, String> {
 pub(crate) fn from_pages(pages: &[String]) -> String {
     let pages: Vec<Vec<Vec<&str>>> = pages.iter().map(|p| paragraphs(p)).collect();
     let furniture = Furniture::of(&pages);
-    let numbered = pages
-        .iter()
-        .flatten()
-        .filter(|p| heading_level(p).is_some())
-        .count();
+    let headings = Headings::of(&pages, &furniture);
     let mut out = String::new();
     for (n, page) in pages.iter().enumerate() {
-        if numbered < 2 {
+        if headings.none() {
             out.push_str(&format!("## Page {}\n\n", n + 1));
         }
-        let last = page.len().saturating_sub(1);
         for (i, paragraph) in page.iter().enumerate() {
-            if (i == 0 && furniture.top(paragraph)) || (i == last && furniture.bottom(paragraph)) {
+            if furniture.is(page, n, i) {
                 continue;
             }
-            match heading_level(paragraph).filter(|_| numbered >= 2) {
+            match headings.level(n, i) {
                 Some(level) => {
                     let hashes = "#".repeat(level + 1);
                     out.push_str(&format!("{hashes} {}\n\n", escape(paragraph[0])));
@@ -69,6 +107,61 @@ pub(crate) fn from_pages(pages: &[String]) -> String {
         }
     }
     out
+}
+
+/// The paragraphs that are numbered headings, by page and place. A document
+/// has them when it numbers at least two sections as an outline does: a
+/// numbered line followed by text or by a deeper one ("2 Setup" before "2.1
+/// Install"), not after one of its own depth (numbered lines of one depth in a
+/// row are a list: "1. Open the app", "2. Tap Settings"), its first number
+/// never going back ("3 Leave" may follow "2.4 Travel"; a "1" after "3" is a
+/// list's).
+struct Headings {
+    levels: HashMap<(usize, usize), usize>,
+}
+
+impl Headings {
+    fn of(pages: &[Vec<Vec<&str>>], furniture: &Furniture) -> Headings {
+        // The text's paragraphs in order, with where they are.
+        let text: Vec<(usize, usize, &Vec<&str>)> = (pages.iter().enumerate())
+            .flat_map(|(n, page)| page.iter().enumerate().map(move |(i, p)| (n, i, p)))
+            .filter(|(n, i, _)| !furniture.is(&pages[*n], *n, *i))
+            .collect();
+        let numbered: Vec<Option<(usize, u32)>> =
+            text.iter().map(|(_, _, p)| numbered_heading(p)).collect();
+        let mut levels = HashMap::new();
+        let mut last_top = 0;
+        for (k, &(n, i, _)) in text.iter().enumerate() {
+            let Some((level, top)) = numbered[k] else {
+                continue;
+            };
+            let after_its_like = k > 0 && numbered[k - 1].is_some_and(|(l, _)| l == level);
+            let followed = match numbered.get(k + 1) {
+                Some(None) => true,
+                Some(Some((next, _))) => *next > level,
+                None => false,
+            };
+            if after_its_like || !followed || top < last_top {
+                continue;
+            }
+            last_top = top;
+            levels.insert((n, i), level);
+        }
+        if levels.len() < 2 {
+            levels.clear();
+        }
+        Headings { levels }
+    }
+
+    /// Whether the document numbers no sections (it is cited by page).
+    fn none(&self) -> bool {
+        self.levels.is_empty()
+    }
+
+    /// The depth of the heading that is paragraph `i` of page `n`, if it is one.
+    fn level(&self, n: usize, i: usize) -> Option<usize> {
+        self.levels.get(&(n, i)).copied()
+    }
 }
 
 /// A page's paragraphs, each its lines (trimmed, none empty): a blank line
@@ -92,31 +185,36 @@ fn paragraphs(page: &str) -> Vec<Vec<&str>> {
     out
 }
 
-/// The depth of a numbered heading ("3 Leave" 1, "3.2. Sick leave" 2), when
-/// the paragraph is one: one short line, a section number of at most two
-/// digits a part, then a capitalised word ("2019 Results" or "3 Mbps is the
-/// minimum." are not).
-fn heading_level(paragraph: &[&str]) -> Option<usize> {
+/// The depth and first number of a line that may be a numbered heading ("3
+/// Leave": 1 and 3, "3.2. Sick leave": 2 and 3): one short line that does not
+/// end as a sentence does nor in a number (a table of contents' page), a section number (parts of one or two digits, none
+/// starting with 0: "2019", "12.03." and "9.05" are no sections) then a
+/// capitalised word.
+fn numbered_heading(paragraph: &[&str]) -> Option<(usize, u32)> {
     let [line] = paragraph else {
         return None;
     };
     if line.chars().count() > MAX_HEADING_CHARS
         || line.split_whitespace().count() > MAX_HEADING_WORDS
         || line.ends_with(['.', ',', ';', ':'])
+        || line.ends_with(|c: char| c.is_ascii_digit())
     {
         return None;
     }
     let (number, title) = line.split_once(char::is_whitespace)?;
     let parts: Vec<&str> = number.trim_end_matches('.').split('.').collect();
-    let numeric = parts
-        .iter()
-        .all(|p| (1..=2).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
+    let numeric = parts.iter().all(|p| {
+        (1..=2).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()) && !p.starts_with('0')
+    });
     let capitalised = title
         .trim_start()
         .chars()
         .next()
         .is_some_and(char::is_uppercase);
-    (numeric && capitalised && parts.len() <= 5).then_some(parts.len())
+    if !(numeric && capitalised && parts.len() <= 5) {
+        return None;
+    }
+    Some((parts.len(), parts[0].parse().ok()?))
 }
 
 /// A paragraph's lines as one Markdown block: joined with spaces (after a
@@ -147,12 +245,12 @@ impl Furniture {
     fn of(pages: &[Vec<Vec<&str>>]) -> Furniture {
         let mut top: HashMap<String, usize> = HashMap::new();
         let mut bottom: HashMap<String, usize> = HashMap::new();
-        for page in pages {
+        for (n, page) in pages.iter().enumerate() {
             if let Some(first) = page.first() {
-                *top.entry(shape(first)).or_default() += 1;
+                *top.entry(shape(first, n)).or_default() += 1;
             }
             if let Some(last) = page.last() {
-                *bottom.entry(shape(last)).or_default() += 1;
+                *bottom.entry(shape(last, n)).or_default() += 1;
             }
         }
         Furniture {
@@ -162,42 +260,63 @@ impl Furniture {
         }
     }
 
-    /// Whether a page's first paragraph is furniture.
-    fn top(&self, paragraph: &[&str]) -> bool {
-        self.repeats(&self.top, paragraph)
+    /// Whether paragraph `i` of `page`, the `n`th, is furniture: its first or
+    /// last paragraph repeating on most pages, or its last being its number.
+    fn is(&self, page: &[Vec<&str>], n: usize, i: usize) -> bool {
+        let paragraph = &page[i];
+        let first = i == 0 && self.repeats(&self.top, paragraph, n);
+        let last = i + 1 == page.len()
+            && (self.repeats(&self.bottom, paragraph, n) || self.page_number(paragraph, n));
+        first || last
     }
 
-    /// Whether a page's last paragraph is furniture: also a page number alone.
-    fn bottom(&self, paragraph: &[&str]) -> bool {
-        let number = paragraph.len() == 1 && paragraph[0].bytes().all(|b| b.is_ascii_digit());
-        (number && self.pages > 1) || self.repeats(&self.bottom, paragraph)
+    /// A number alone near the page's own (a cover page may go unnumbered).
+    fn page_number(&self, paragraph: &[&str], n: usize) -> bool {
+        let [line] = paragraph else {
+            return false;
+        };
+        let number = line.parse::<usize>().ok();
+        self.pages > 1 && number.is_some_and(|k| k.abs_diff(n + 1) <= 2)
     }
 
-    fn repeats(&self, seen: &HashMap<String, usize>, paragraph: &[&str]) -> bool {
-        let times = seen.get(&shape(paragraph)).copied().unwrap_or(0);
+    fn repeats(&self, seen: &HashMap<String, usize>, paragraph: &[&str], n: usize) -> bool {
+        let times = seen.get(&shape(paragraph, n)).copied().unwrap_or(0);
         self.pages >= 3 && times * 2 >= self.pages && times >= 3
     }
 }
 
-/// A paragraph with its digits as `#`: "Page 3 of 9" and "Page 4 of 9" are one
-/// running footer.
-fn shape(paragraph: &[&str]) -> String {
-    paragraph
-        .join("\n")
-        .chars()
-        .map(|c| if c.is_ascii_digit() { '#' } else { c })
-        .collect()
+/// A paragraph of page `n` with that page's number (its first) as `#`: "Page 3 of 9" and
+/// "Page 4 of 9" are one running footer; "Release 1.2" and "Release 1.3" two.
+fn shape(paragraph: &[&str], n: usize) -> String {
+    let page = (n + 1).to_string();
+    let text = paragraph.join("\n");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find(|c: char| c.is_ascii_digit()) {
+        out.push_str(&rest[..at]);
+        let digits = rest[at..].len()
+            - rest[at..]
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .len();
+        let number = &rest[at..at + digits];
+        // Only the first: "Page 3 of 3" is "Page # of 3" as "Page 2 of 3" is.
+        let first = number == page && !out.contains('#');
+        out.push_str(if first { "#" } else { number });
+        rest = &rest[at + digits..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use super::*;
     use lopdf::content::{Content, Operation};
     use lopdf::{Document, Object, Stream, dictionary};
 
     /// A PDF document of `pages`, each its paragraphs, each its lines, set in
     /// Helvetica with a gap between paragraphs.
-    pub(in crate::knowledge) fn pdf(pages: &[&[&[&str]]]) -> Vec<u8> {
+    pub(crate) fn pdf(pages: &[&[&[&str]]]) -> Vec<u8> {
         let mut doc = Document::with_version("1.5");
         let pages_id = doc.new_object_id();
         let font = doc.add_object(dictionary! {
@@ -278,7 +397,8 @@ pub(super) mod tests {
             ),
             (
                 // No numbered sections: each page is cited by its number; a
-                // year or a figure opening a line is no section number.
+                // year (four digits) or a sentence opening with a figure is no
+                // section heading.
                 &[
                     "2019 Results\n\nSales grew.",
                     "3 Mbps is the minimum.\n\nAsk IT.",
@@ -312,6 +432,66 @@ pub(super) mod tests {
         for bytes in [&b""[..], b"%PDF-1.5\n garbage", b"PK\x03\x04 a zip"] {
             let err = markdown(bytes).unwrap_err();
             assert!(err.starts_with("not a readable PDF document"), "{err}");
+        }
+        // Pages with no text, as a scan's are.
+        let err = markdown(&pdf(&[&[], &[]])).unwrap_err();
+        assert!(err.starts_with("a PDF with no text"), "{err}");
+        // A page tree whose `Parent` links loop.
+        let mut doc = lopdf::Document::load_mem(&pdf(&[&[&["Text."]]])).unwrap();
+        let page = *doc.get_pages().values().next().unwrap();
+        let Ok(lopdf::Object::Reference(tree)) = doc
+            .get_object(page)
+            .unwrap()
+            .as_dict()
+            .unwrap()
+            .get(b"Parent")
+            .cloned()
+        else {
+            panic!("no parent");
+        };
+        if let Ok(lopdf::Object::Dictionary(d)) = doc.get_object_mut(tree) {
+            d.set("Parent", page);
+        }
+        let mut bytes = Vec::new();
+        doc.save_to(&mut bytes).unwrap();
+        assert_eq!(
+            markdown(&bytes).unwrap_err(),
+            "not a readable PDF document: its page tree loops"
+        );
+    }
+
+    #[test]
+    fn lists_numbers_and_repeats_that_are_text_stay_text() {
+        // (pages, Markdown)
+        let table: &[(&[&str], &str)] = &[
+            (
+                // Numbered steps in a row are a list, not sections.
+                &["Steps\n\n1. Open the app\n\n2. Tap Settings\n\n3 Save the form\n\nDone."],
+                "## Page 1\n\nSteps\n\n1\\. Open the app\n\n2\\. Tap Settings\n\n3 Save the form\n\nDone.\n\n",
+            ),
+            (
+                // A section followed by its subsection is a heading; numbering
+                // that goes back is a list's; a table of contents' line (its
+                // page at its end) is no heading.
+                &[
+                    "1 Intro 1\n\n1 Intro\n\n1.1 Scope\n\nHello.\n\n2 Setup\n\nInstall.\n\n1 Open\n\nClick.",
+                ],
+                "1 Intro 1\n\n## 1 Intro\n\n### 1\\.1 Scope\n\nHello.\n\n## 2 Setup\n\nInstall.\n\n1 Open\n\nClick.\n\n",
+            ),
+            (
+                // A heading that changes with the page is text; "Page N of 3" is not.
+                &[
+                    "Release 1.2\n\nA.\n\nPage 1 of 3",
+                    "Release 1.3\n\nB.\n\nPage 2 of 3",
+                    "Release 1.4\n\nC.\n\nPage 3 of 3",
+                ],
+                "## Page 1\n\nRelease 1\\.2\n\nA.\n\n## Page 2\n\nRelease 1\\.3\n\nB.\n\n\
+                 ## Page 3\n\nRelease 1\\.4\n\nC.\n\n",
+            ),
+        ];
+        for (pages, want) in table {
+            let pages: Vec<String> = pages.iter().map(|p| p.to_string()).collect();
+            assert_eq!(from_pages(&pages), *want, "{pages:?}");
         }
     }
 }

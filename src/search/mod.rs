@@ -1933,6 +1933,29 @@ mod tests {
     }
 
     #[test]
+    fn a_document_that_becomes_unreadable_keeps_its_last_good_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        std::fs::create_dir_all(&k).unwrap();
+        let good =
+            crate::knowledge::pdf::tests::pdf(&[&[&["Hotels cost up to 120 euros a night."]]]);
+        std::fs::write(k.join("travel.pdf"), good).unwrap();
+        let e = Engine::open(&SearchSettings::new(&k, Some(dir.path().join("index")))).unwrap();
+        let q = "How much may a hotel cost?";
+        assert!(e.ask(q).unwrap().answered);
+        let before = e.file_hashes()["knowledge/travel.pdf"].clone();
+        std::fs::write(k.join("travel.pdf"), b"%PDF-1.5\n cut short").unwrap();
+        let report = e.refresh().unwrap();
+        assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+        assert!(
+            e.ask(q).unwrap().answered,
+            "the last good version is served"
+        );
+        // And the change is seen: the file's hash moved.
+        assert_ne!(e.file_hashes()["knowledge/travel.pdf"], before);
+    }
+
+    #[test]
     fn a_malformed_file_does_not_stop_the_others() {
         let (dir, _) = engine();
         let k = dir.path().join("knowledge");
