@@ -124,16 +124,7 @@ async fn why(bot: &Bot, question: String, scope: Option<Vec<String>>) -> Formatt
 /// `!stats`: the bot's counters and the totals of the collections in `scope`.
 fn stats(bot: &Bot, scope: Option<&[String]>) -> Formatted {
     let counters = bot.counters.seen_by(scope);
-    let mut index = bot.engine.stats_in(scope);
-    // A limited room's index was built when its own collections last changed.
-    if let Some(cols) = scope {
-        let state = bot.reload_state();
-        index.built_at = state
-            .reloads
-            .last_change(cols)
-            .unwrap_or_default()
-            .to_string();
-    }
+    let index = super::status::index_stats(&bot.engine, &bot.reload_state().reloads, scope);
     messages::stats(&counters, &index, bot.started.elapsed())
 }
 

@@ -24,6 +24,21 @@ pub(crate) struct Running {
     pub uptime: Duration,
 }
 
+/// The index's totals over `collections` (`None`: all), as a running bot tells
+/// them: a limited room's index was updated when its own collections last
+/// changed (`reloads`), not when the whole index was.
+pub(crate) fn index_stats(
+    engine: &Engine,
+    reloads: &super::watch::Reloads,
+    collections: Option<&[String]>,
+) -> IndexStats {
+    let mut index = engine.stats_in(collections);
+    if let Some(cols) = collections {
+        index.built_at = reloads.last_change(cols).unwrap_or_default().to_string();
+    }
+    index
+}
+
 /// The status report over `collections` (`None`: all), with the encryption
 /// status when it could be read; `running` is `None` for `citebot status`.
 pub(crate) fn summary(
@@ -33,16 +48,10 @@ pub(crate) fn summary(
     crypto: Option<messages::Encryption>,
     running: Option<Running>,
 ) -> messages::Status {
-    let mut index = engine.stats_in(collections);
-    // A limited room's index was updated when its own collections last changed.
-    if let (Some(cols), Some(r)) = (collections, &running) {
-        index.built_at = r
-            .reload
-            .reloads
-            .last_change(cols)
-            .unwrap_or_default()
-            .to_string();
-    }
+    let index = match &running {
+        Some(r) => index_stats(engine, &r.reload.reloads, collections),
+        None => engine.stats_in(collections),
+    };
     let visible = |file: &str| engine.in_scope(file, collections);
     let (reload, uptime) = match running {
         Some(r) => (Some(r.reload), Some(r.uptime)),

@@ -55,8 +55,8 @@ pub(crate) struct LastReload {
     pub updated: Vec<String>,
     pub removed: Vec<String>,
     pub synonyms: bool,
-    /// Every file whose content changed (listed or not: one that no longer
-    /// parses is not), which tells whose reload it was.
+    /// Every file whose content changed, listed above or not (a file that no
+    /// longer parses is listed nowhere): whose reload it was.
     pub touched: Vec<String>,
 }
 
@@ -513,8 +513,9 @@ pub(super) async fn embed_in_background(bot: Arc<Bot>) {
     }
 }
 
-/// Brings the index up to date (`changed`: the paths the watcher saw, for the
-/// log), then records and reports the outcome.
+/// Brings the index up to date, then records and reports the outcome; what set
+/// it off — `changed`, the paths a watcher saw, or `pulled`, the collection
+/// whose repository was pulled — makes it those collections' reload too.
 async fn refresh(
     bot: &Arc<Bot>,
     admin: &mpsc::UnboundedSender<Formatted>,
