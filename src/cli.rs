@@ -417,7 +417,7 @@ fn gaps(
     Ok(ExitCode::SUCCESS)
 }
 
-/// "not read: 38 .pdf, 7 .png (citebot reads …)" for files under `folders`
+/// "not read: 38 .pptx, 7 .png (citebot reads …)" for files under `folders`
 /// of formats citebot does not read; `None` when there are none.
 fn unread_line<'a>(folders: impl Iterator<Item = &'a Path>) -> Option<String> {
     let mut counts: std::collections::BTreeMap<String, usize> = Default::default();

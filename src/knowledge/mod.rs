@@ -895,8 +895,8 @@ pub(crate) fn is_knowledge_file(path: &Path, root: &Path) -> bool {
 }
 
 /// How many files under `dir` are of a format citebot does not read, by
-/// extension (`.pdf`; the file's name when it has none): a folder of PDFs or
-/// slides would otherwise read as empty with no word of why.
+/// extension (`.pptx`; the file's name when it has none): a folder of slides or
+/// images would otherwise read as empty with no word of why.
 pub(crate) fn unread_formats(dir: &Path) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
     let mut folders = vec![dir.to_path_buf()];
