@@ -136,11 +136,10 @@ async fn reload(
     scope: Option<&[String]>,
 ) -> Formatted {
     let engine = bot.engine.clone();
-    let before = super::watch::Before::now(bot);
     match blocking(move || engine.rebuild()).await {
         Ok(report) => {
             info!(%report, by = %msg.sender, "index rebuilt");
-            super::watch::record_asked(bot, &before, scope);
+            super::watch::record_asked(bot, &report, scope);
             let stats = bot.engine.stats_in(scope);
             let problems: Vec<String> = bot
                 .engine

@@ -522,7 +522,6 @@ async fn refresh(
     changed: &[PathBuf],
     pulled: Option<&str>,
 ) {
-    let before = Before::now(bot);
     let settings = bot.engine.settings();
     let origin = (changed.iter().filter_map(|p| settings.shown(p)))
         .map(|f| bot.engine.collection_of(&f))
@@ -534,7 +533,7 @@ async fn refresh(
         Ok(report) => report,
         Err(err) => return failed(bot, admin, &err.to_string()),
     };
-    let reload = what_changed(bot, &before);
+    let reload = what_changed(bot, &report);
     if !(reload.added.is_empty()
         && reload.updated.is_empty()
         && reload.removed.is_empty()
@@ -577,37 +576,24 @@ fn admin_problems(bot: &Bot) -> Vec<String> {
         .collect()
 }
 
-/// The files served and each knowledge file's content hash, taken before a
-/// reload to tell what it changed.
-pub(crate) struct Before {
-    pages: BTreeSet<String>,
-    hashes: Arc<std::collections::BTreeMap<String, String>>,
-}
-
-impl Before {
-    pub(crate) fn now(bot: &Bot) -> Before {
-        Before {
-            pages: bot.engine.sources().into_iter().map(|s| s.file).collect(),
-            hashes: bot.engine.file_hashes(),
-        }
-    }
-}
-
-/// Records a reload that ran since `before`, asked for in a room that sees
-/// `scope` (`None`: all; `!reload`), for `!status`.
-pub(crate) fn record_asked(bot: &Bot, before: &Before, scope: Option<&[String]>) {
-    let reload = what_changed(bot, before);
+/// Records a reload (`report`) asked for in a room that sees `scope` (`None`:
+/// all; `!reload`), for `!status`.
+pub(crate) fn record_asked(
+    bot: &Bot,
+    report: &crate::search::RebuildReport,
+    scope: Option<&[String]>,
+) {
+    let reload = what_changed(bot, report);
     let origin = scope.into_iter().flatten().cloned().collect();
     (bot.reload_state().reloads).record(reload, origin, |f| bot.engine.collection_of(f));
 }
 
-/// What a refresh changed since `before`: each file's content hash compared
-/// with its hash after it, so a git pull or a poll, which name no paths, is
-/// told as a change too. A file counts as updated only when it loaded.
-fn what_changed(bot: &Bot, before: &Before) -> LastReload {
-    let (before, hashes) = (&before.pages, &*before.hashes);
-    let after: BTreeSet<String> = bot.engine.sources().into_iter().map(|s| s.file).collect();
-    let now = bot.engine.file_hashes();
+/// What a rebuild (`report`) changed: each file's content hash before it
+/// compared with its hash after it, so a git pull or a poll, which name no
+/// paths, is told as a change too. A file counts as updated only when it loaded.
+fn what_changed(bot: &Bot, report: &crate::search::RebuildReport) -> LastReload {
+    let (before, hashes) = (&report.before.pages, &*report.before.hashes);
+    let (after, now) = (&report.after.pages, &*report.after.hashes);
     let failing: BTreeSet<String> = bot
         .engine
         .knowledge_errors()
@@ -642,7 +628,7 @@ fn what_changed(bot: &Bot, before: &Before) -> LastReload {
         .map(|f| (*f).clone())
         .collect();
     updated.extend(synonyms(&|f| was(f) && is(f) && loads(f)));
-    let mut removed: Vec<String> = before.difference(&after).cloned().collect();
+    let mut removed: Vec<String> = before.difference(after).cloned().collect();
     removed.extend(synonyms(&|f| !is(f)));
     LastReload {
         at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),

@@ -250,18 +250,48 @@ pub struct RebuildReport {
     pub snippets: usize,
     pub errors: Vec<String>,
     pub millis: u128,
+    /// The knowledge served before the rebuild and after it, taken under the
+    /// rebuild lock: what this rebuild changed, whatever else runs at once.
+    #[serde(skip)]
+    pub before: Versions,
+    #[serde(skip)]
+    pub after: Versions,
+}
+
+/// The files a snapshot serves and each knowledge file's content hash
+/// (synonyms files and files that fail to parse or to read included).
+#[derive(Debug, Clone, Default)]
+pub struct Versions {
+    pub pages: std::collections::BTreeSet<String>,
+    pub hashes: Arc<std::collections::BTreeMap<String, String>>,
+}
+
+impl Versions {
+    fn of(snapshot: &Snapshot) -> Versions {
+        Versions {
+            pages: snapshot.files.iter().map(|f| f.file.clone()).collect(),
+            hashes: snapshot.file_hashes.clone(),
+        }
+    }
 }
 
 impl RebuildReport {
     /// The report of a build of `snapshot` from knowledge with `errors`, begun
-    /// at `started`.
-    fn of(snapshot: &Snapshot, errors: Vec<String>, started: std::time::Instant) -> Self {
+    /// at `started`, after `before`.
+    fn of(
+        snapshot: &Snapshot,
+        before: Versions,
+        errors: Vec<String>,
+        started: std::time::Instant,
+    ) -> Self {
         let stats = snapshot.stats();
         RebuildReport {
             files: stats.files,
             snippets: stats.snippets,
             errors,
             millis: started.elapsed().as_millis(),
+            before,
+            after: Versions::of(snapshot),
         }
     }
 }
@@ -341,7 +371,8 @@ impl Engine {
         let kb = load_knowledge(settings, &mut cache)?;
         let errors = kb.errors.iter().map(ToString::to_string).collect();
         let snapshot = Snapshot::open_or_build(settings.index_dir.as_deref(), kb, force)?;
-        let report = RebuildReport::of(&snapshot, errors, started);
+        // Opened from nothing: everything it serves is new.
+        let report = RebuildReport::of(&snapshot, Versions::default(), errors, started);
         let semantic = settings
             .semantic_model
             .open(settings.index_dir.as_deref())?;
@@ -567,6 +598,7 @@ impl Engine {
     ) -> Result<RebuildReport, SearchError> {
         let _guard = self.rebuild_lock.lock().unwrap_or_else(|e| e.into_inner());
         let started = std::time::Instant::now();
+        let served = Versions::of(&self.snapshot());
         let mut kb = self.knowledge(fresh)?;
         // A synonyms file that no longer parses keeps the groups in force, also
         // when the index is built from nothing (`!reload`, a damaged index).
@@ -580,7 +612,7 @@ impl Engine {
         }
         let errors = kb.errors.iter().map(ToString::to_string).collect();
         let snapshot = build(kb)?;
-        let report = RebuildReport::of(&snapshot, errors, started);
+        let report = RebuildReport::of(&snapshot, served, errors, started);
         let now = snapshot.knowledge_hash.clone();
         let before = std::mem::replace(
             &mut *self.current.write().unwrap_or_else(|e| e.into_inner()),
@@ -590,13 +622,6 @@ impl Engine {
             self.changed.notify_one();
         }
         Ok(report)
-    }
-
-    /// Each knowledge file's content hash by file as shown (synonyms files and
-    /// files that fail to parse included): comparing two tells what a reload
-    /// changed, whatever told it to run.
-    pub fn file_hashes(&self) -> Arc<std::collections::BTreeMap<String, String>> {
-        self.snapshot().file_hashes.clone()
     }
 
     /// The knowledge files that are indexed.
@@ -1943,7 +1968,6 @@ mod tests {
         let e = Engine::open(&SearchSettings::new(&k, Some(dir.path().join("index")))).unwrap();
         let q = "How much may a hotel cost?";
         assert!(e.ask(q).unwrap().answered);
-        let before = e.file_hashes()["knowledge/travel.pdf"].clone();
         std::fs::write(k.join("travel.pdf"), b"%PDF-1.5\n cut short").unwrap();
         let report = e.refresh().unwrap();
         assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
@@ -1951,8 +1975,10 @@ mod tests {
             e.ask(q).unwrap().answered,
             "the last good version is served"
         );
-        // And the change is seen: the file's hash moved.
-        assert_ne!(e.file_hashes()["knowledge/travel.pdf"], before);
+        // And the change is seen: the file's hash moved, the page stayed.
+        let file = "knowledge/travel.pdf";
+        assert_ne!(report.before.hashes[file], report.after.hashes[file]);
+        assert!(report.before.pages.contains(file) && report.after.pages.contains(file));
     }
 
     #[test]
