@@ -503,8 +503,7 @@ fn knowledge_paths(dir: &Path, mount: Option<&Mount>) -> std::io::Result<Vec<Pat
             // unless excluded: `include` picks pages. One deeper in someone
             // else's docs tree may be anything.
             if rel.file_name() == Some(std::ffi::OsStr::new(SYNONYMS_FILE)) {
-                return rel == Path::new(SYNONYMS_FILE)
-                    && !m.exclude.as_ref().is_some_and(|g| g.is_match(rel));
+                return rel == Path::new(SYNONYMS_FILE) && !m.excludes(rel);
             }
             m.wants(rel)
         });
@@ -1063,8 +1062,12 @@ pub struct Mount {
 
 impl Mount {
     fn wants(&self, rel: &Path) -> bool {
-        self.include.as_ref().is_none_or(|g| g.is_match(rel))
-            && !self.exclude.as_ref().is_some_and(|g| g.is_match(rel))
+        self.include.as_ref().is_none_or(|g| g.is_match(rel)) && !self.excludes(rel)
+    }
+
+    /// Whether `exclude` names the file at `rel`.
+    fn excludes(&self, rel: &Path) -> bool {
+        self.exclude.as_ref().is_some_and(|g| g.is_match(rel))
     }
 
     /// The published page of the file at `path` (without its extension), at

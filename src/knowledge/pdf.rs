@@ -38,20 +38,37 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<String, String> {
             MAX_BYTES >> 20
         ));
     }
-    // Checked before the text is read: the reader follows a page's `Parent`
-    // links without a bound (a loop overflows the stack, which no
-    // catch_unwind survives) and reads every page before the count is known.
-    let doc = lopdf::Document::load_mem(bytes).map_err(|e| unreadable(e.to_string()))?;
-    let pages = doc.get_pages().len();
-    if pages > MAX_PAGES {
+    // Parsed once, and checked before the text is read: the reader follows a
+    // page's `Parent` links without a bound (a loop overflows the stack, which
+    // no catch_unwind survives).
+    let mut doc = lopdf::Document::load_mem(bytes).map_err(|e| unreadable(e.to_string()))?;
+    // Documents encrypted with an empty password (permissions only) read as
+    // pdf-extract reads them; others are a problem.
+    if doc.is_encrypted() {
+        doc.decrypt("").map_err(|e| unreadable(e.to_string()))?;
+    }
+    let count = doc.get_pages().len();
+    if count > MAX_PAGES {
         return Err(format!("a PDF of more than {MAX_PAGES} pages: not read"));
     }
     looped_page_tree(&doc).map_err(unreadable)?;
     // The reader has panicked on malformed documents: a bad file must cost
-    // its own problem, not the reload.
-    let pages = std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem_by_pages(bytes))
-        .map_err(|_| unreadable("the reader failed".into()))?
-        .map_err(|e| unreadable(e.to_string()))?;
+    // its own problem, not the reload. As pdf-extract's own reader of pages
+    // does, the text ends at the first page that cannot be read.
+    // Unwind-safe in fact: the document is not used again after a panic.
+    let pages = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut pages = Vec::with_capacity(count);
+        for n in 1..=count as u32 {
+            let mut text = String::new();
+            let mut out = pdf_extract::PlainTextOutput::new(&mut text);
+            if pdf_extract::output_doc_page(&doc, &mut out, n).is_err() {
+                break;
+            }
+            pages.push(text);
+        }
+        pages
+    }))
+    .map_err(|_| unreadable("the reader failed".into()))?;
     if pages.iter().all(|p| p.trim().is_empty()) {
         return Err("a PDF with no text (a scan holds only pictures of it): not read".into());
     }

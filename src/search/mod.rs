@@ -598,11 +598,12 @@ impl Engine {
     ) -> Result<RebuildReport, SearchError> {
         let _guard = self.rebuild_lock.lock().unwrap_or_else(|e| e.into_inner());
         let started = std::time::Instant::now();
-        let served = Versions::of(&self.snapshot());
+        let current = self.snapshot();
+        let served = Versions::of(&current);
         let mut kb = self.knowledge(fresh)?;
         // A synonyms file that no longer parses keeps the groups in force, also
         // when the index is built from nothing (`!reload`, a damaged index).
-        let in_force = &self.snapshot().synonym_sets;
+        let in_force = &current.synonym_sets;
         for file in &kb.synonyms_failed {
             if let Some(set) = in_force.get(file) {
                 kb.synonyms
