@@ -245,7 +245,9 @@ impl<'a> Cited<'a> {
             file: &p.citation.file,
             title: &p.citation.title,
             heading: &p.citation.heading,
-            line: p.citation.line,
+            // A PDF's passages are found by their page, as its snippets'
+            // lines are.
+            line: p.citation.line.or(p.citation.page).unwrap_or(0),
         }
     }
 }
@@ -477,8 +479,9 @@ fn score_citebot(q: &Question, a: &Answer, report: &mut Report) {
             if !(top1 && answer) {
                 let first = a.passages.first().map_or(String::from("—"), |p| {
                     format!(
-                        "{}:{} {}",
-                        p.citation.file, p.citation.line, p.citation.heading
+                        "{} {}",
+                        crate::render::place(&p.citation),
+                        p.citation.heading
                     )
                 });
                 report.misses.push(format!(

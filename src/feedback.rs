@@ -59,7 +59,11 @@ impl Vote {
 pub struct PassageRef {
     pub id: String,
     pub file: String,
-    pub line: usize,
+    /// The cited line or, for a PDF, page (none for a Word document).
+    #[serde(default)]
+    pub line: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<usize>,
 }
 
 /// One line of the feedback file.
@@ -118,6 +122,7 @@ impl Record {
                     id: p.id.clone(),
                     file: p.citation.file.clone(),
                     line: p.citation.line,
+                    page: p.citation.page,
                 })
                 .collect(),
         }

@@ -45,15 +45,15 @@ pub fn knowledge_file(data: &[u8]) {
         document = markdown;
         std::borrow::Cow::Borrowed(document.as_str())
     } else if pdf && rest.starts_with(b"%PDF") {
-        let Ok(markdown) = knowledge::pdf::markdown(rest) else {
+        let Ok(converted) = knowledge::pdf::markdown(rest) else {
             return;
         };
-        document = markdown;
+        document = pages_checked(converted);
         std::borrow::Cow::Borrowed(document.as_str())
     } else if pdf {
         let text = String::from_utf8_lossy(rest);
         let pages: Vec<String> = text.split('\x0c').map(str::to_string).collect();
-        document = knowledge::pdf::from_pages(&pages);
+        document = pages_checked(knowledge::pdf::from_pages(&pages));
         std::borrow::Cow::Borrowed(document.as_str())
     } else {
         String::from_utf8_lossy(rest)
@@ -87,6 +87,20 @@ pub fn knowledge_file(data: &[u8]) {
             assert!(s.line <= lines, "line {} of a {lines}-line {name}", s.line);
         }
     }
+}
+
+/// A PDF's Markdown, once its page map is checked: a page for each of its
+/// lines, from the first on, never going back.
+fn pages_checked(converted: knowledge::pdf::Converted) -> String {
+    let pages = &converted.pages;
+    assert_eq!(
+        pages.len(),
+        converted.text.lines().count(),
+        "a page per line"
+    );
+    assert!(pages.first().is_none_or(|&p| p >= 1), "pages from 1");
+    assert!(pages.windows(2).all(|w| w[0] <= w[1]), "pages in order");
+    converted.text
 }
 
 /// One page whose include directives read from a folder of parts (prose that

@@ -24,6 +24,8 @@ pub const NEAREST_HEADER: &str = "Nearest passages (not confident enough to answ
 pub const AS_OF: &str = "as of";
 /// Text of a source link.
 pub const LINK: &str = "link";
+/// Before the page of a PDF a passage is on ("report.pdf, page 7").
+pub const PAGE: &str = "page";
 
 /// The note on an answer that presents as future something already due:
 /// "this source dates from March 2025; the event it describes was due in July 2025".

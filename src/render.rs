@@ -41,8 +41,17 @@ pub fn citation_plain(c: &Citation) -> String {
     if let Some(u) = &c.url {
         let _ = write!(out, " · {u}");
     }
-    let _ = write!(out, " · {}:{}", c.file, c.line);
+    let _ = write!(out, " · {}", place(c));
     out
+}
+
+/// Where the passage is: "file:line", "file, page N" or the file alone.
+pub fn place(c: &Citation) -> String {
+    match (c.line, c.page) {
+        (Some(line), _) => format!("{}:{line}", c.file),
+        (None, Some(page)) => format!("{}, {} {page}", c.file, messages::PAGE),
+        (None, None) => c.file.clone(),
+    }
 }
 
 fn citation_html(c: &Citation) -> String {
@@ -70,7 +79,7 @@ fn citation_html(c: &Citation) -> String {
         }
         None => {}
     }
-    let _ = write!(out, " · <code>{}:{}</code>", escape_html(&c.file), c.line);
+    let _ = write!(out, " · <code>{}</code>", escape_html(&place(c)));
     out
 }
 
@@ -482,7 +491,8 @@ mod tests {
                     url: Some("https://example.org/a?b=1&c=\"2\"".into()),
                     published: Some("2025-03-05".into()),
                     file: "knowledge/v.md".into(),
-                    line: 12,
+                    line: Some(12),
+                    page: None,
                 },
                 code: vec![],
             }],
@@ -640,6 +650,33 @@ mod tests {
         assert!(terminal(&a, true).contains("\x1b[1;33mHere\x1b[0m"));
         assert!(!terminal(&a, false).contains('\x1b'));
         assert!(terminal(&a, false).contains("[1] Here it is"));
+    }
+
+    #[test]
+    fn a_citation_names_a_line_a_page_or_the_document() {
+        // (file, line, page, where the reply and terminal say it is)
+        let table = [
+            ("knowledge/v.md", Some(12), None, "knowledge/v.md:12"),
+            ("docs/report.pdf", None, Some(7), "docs/report.pdf, page 7"),
+            ("docs/policy.docx", None, None, "docs/policy.docx"),
+        ];
+        for (file, line, page, shown) in table {
+            let mut a = answer("q", "Here");
+            let c = &mut a.passages[0].citation;
+            (c.file, c.line, c.page) = (file.into(), line, page);
+            let f = matrix(&a);
+            assert!(f.plain.ends_with(&format!(" · {shown}")), "{}", f.plain);
+            assert!(
+                f.html.contains(&format!("<code>{shown}</code>")),
+                "{}",
+                f.html
+            );
+            assert!(terminal(&a, false).contains(shown), "{shown}");
+            let v: serde_json::Value = serde_json::from_str(&json(&a)).unwrap();
+            let c = &v["passages"][0]["citation"];
+            assert_eq!(c["line"], serde_json::json!(line), "{file}");
+            assert_eq!(c["page"], serde_json::json!(page), "{file}");
+        }
     }
 
     #[test]

@@ -43,6 +43,8 @@ mod passages;
 pub(crate) mod pdf;
 mod rst;
 
+pub use pdf::written as written_pdf;
+
 /// Longest snippet, in characters; longer paragraphs are split at sentence ends.
 pub(crate) const MAX_SNIPPET_CHARS: usize = 800;
 /// Name of a synonyms file: at the root of the knowledge folder, for every room;
@@ -67,6 +69,49 @@ pub struct Snippet {
     /// Byte ranges of `text` that are code, shown verbatim.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub code: Vec<(usize, usize)>,
+}
+
+impl Snippet {
+    /// Where in its file the passage is, as one opening the file finds it.
+    pub fn place(&self) -> Place {
+        match Format::of(&self.page.file) {
+            // Its line is its page's ([`pdf::Converted`]).
+            Some(Format::Pdf) => Place::Page(self.line),
+            // The lines are those of the Markdown made from the document.
+            Some(Format::Docx) => Place::Document,
+            _ => Place::Line(self.line),
+        }
+    }
+}
+
+/// Where a passage is in its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// A line of a text file, 1-based.
+    Line(usize),
+    /// A page of a PDF, 1-based.
+    Page(usize),
+    /// Somewhere in a document whose text has no lines or pages of its own to
+    /// name (a Word document: its pages are laid out by the program showing it).
+    Document,
+}
+
+impl Place {
+    /// The line, when it is one.
+    pub fn line(self) -> Option<usize> {
+        match self {
+            Place::Line(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The page, when it is one.
+    pub fn page(self) -> Option<usize> {
+        match self {
+            Place::Page(n) => Some(n),
+            _ => None,
+        }
+    }
 }
 
 /// What every passage of a page shares.
@@ -652,10 +697,14 @@ fn read_entry(
     let target = link_target(dir, path, rel, options.mount.as_ref()).map_err(unreadable)?;
     let bytes = std::fs::read(&target).map_err(|e| unreadable(e.to_string()))?;
     let format = Format::of(&shown);
+    // A PDF's passages are cited by page: the page of each line of its text.
+    let mut pages = None;
     let text = if format == Some(Format::Docx) {
         std::borrow::Cow::Owned(docx::markdown(&bytes).map_err(unreadable)?)
     } else if format == Some(Format::Pdf) {
-        std::borrow::Cow::Owned(pdf::markdown(&bytes).map_err(unreadable)?)
+        let converted = pdf::markdown(&bytes).map_err(unreadable)?;
+        pages = Some(converted.pages);
+        std::borrow::Cow::Owned(converted.text)
     } else if bytes[..bytes.len().min(8000)].contains(&0) {
         // A NUL byte in the first few kilobytes is how git tells binary files too.
         return Err(unreadable("not a text file: skipped".into()));
@@ -665,7 +714,7 @@ fn read_entry(
     let spliced = format.and_then(|f| splice_page(dir, path, rel, &text, f, options));
     let parsed = match &spliced {
         Some(s) => parse_any(rel, &shown, &s.text, Some(&s.lines), options),
-        None => parse_any(rel, &shown, &text, None, options),
+        None => parse_any(rel, &shown, &text, pages.as_deref(), options),
     };
     let warnings = match &parsed {
         Parsed::File(Ok((info, _))) if with_warnings => {
@@ -2111,6 +2160,8 @@ mod tests {
         assert_eq!(&*s[0].heading, "Expenses");
         assert_eq!(s[0].page.title, "Finance policy");
         assert_eq!(s[0].page.published, NaiveDate::from_ymd_opt(2024, 5, 17));
+        // Its lines are the Markdown's made from it: no place a reader finds.
+        assert_eq!(s[0].place(), Place::Document);
         let errors: Vec<String> = kb.errors.iter().map(|e| e.to_string()).collect();
         assert_eq!(errors.len(), 1);
         assert!(
@@ -2155,11 +2206,54 @@ mod tests {
             kb.errors
         );
         assert_eq!(s[0].page.title, "travel policy");
+        let places: Vec<Place> = s.iter().map(|s| s.place()).collect();
+        assert_eq!(places, [Place::Page(1), Place::Page(2)]);
         let errors: Vec<String> = kb.errors.iter().map(|e| e.to_string()).collect();
         assert_eq!(errors.len(), 1);
         assert!(
             errors[0].starts_with("knowledge/broken.pdf:1: cannot read file: not a readable PDF"),
             "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn a_sectioned_pdfs_passages_are_cited_by_the_page_they_start_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        std::fs::create_dir_all(&k).unwrap();
+        let bytes = pdf::tests::pdf(&[
+            &[
+                &["1 Leave"],
+                &["Everyone gets thirty days."],
+                &["2 Expenses"],
+                &["Receipts go to finance."],
+            ],
+            &[&["2.1 Travel"], &["Trains are booked by the office."]],
+            &[
+                &["More on trains: second class."],
+                &["3 Equipment"],
+                &["Laptops."],
+            ],
+        ]);
+        std::fs::write(k.join("handbook.pdf"), bytes).unwrap();
+        let kb = load(&k).unwrap();
+        let s: Vec<(&str, Place)> = kb
+            .file_snippets
+            .iter()
+            .flat_map(|f| f.iter())
+            .map(|s| (&*s.heading, s.place()))
+            .collect();
+        // A section that runs on to the next page is cited by its first.
+        assert_eq!(
+            s,
+            [
+                ("1 Leave", Place::Page(1)),
+                ("2 Expenses", Place::Page(1)),
+                ("2 Expenses › 2.1 Travel", Place::Page(2)),
+                ("3 Equipment", Place::Page(3)),
+            ],
+            "{:#?}",
+            kb.errors
         );
     }
 

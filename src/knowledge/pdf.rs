@@ -29,8 +29,18 @@ const MAX_HEADING_CHARS: usize = 80;
 /// Most words of a numbered heading.
 const MAX_HEADING_WORDS: usize = 10;
 
+/// A PDF document's text as Markdown, and the page each of its lines is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Converted {
+    pub text: String,
+    /// The 1-based page of each line of `text`: what a passage's citation
+    /// names, since a PDF reader shows pages, not the lines of the text made
+    /// from them.
+    pub pages: Vec<usize>,
+}
+
 /// The PDF document `bytes` as Markdown, or why it cannot be read.
-pub(crate) fn markdown(bytes: &[u8]) -> Result<String, String> {
+pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
     let unreadable = |why: String| format!("not a readable PDF document: {why}");
     if bytes.len() > MAX_BYTES {
         return Err(format!(
@@ -98,12 +108,15 @@ fn looped_page_tree(doc: &lopdf::Document) -> Result<(), String> {
 
 /// Markdown of a document whose pages hold `pages`' text, as extracted: lines,
 /// with a blank line between paragraphs.
-pub(crate) fn from_pages(pages: &[String]) -> String {
+pub(crate) fn from_pages(pages: &[String]) -> Converted {
     let pages: Vec<Vec<Vec<&str>>> = pages.iter().map(|p| paragraphs(p)).collect();
     let furniture = Furniture::of(&pages);
     let headings = Headings::of(&pages, &furniture);
     let mut out = String::new();
+    let mut on_page = Vec::new();
     for (n, page) in pages.iter().enumerate() {
+        // Each page's text ends in a blank line: its lines are counted whole.
+        let before = out.len();
         if headings.none() {
             out.push_str(&format!("## Page {}\n\n", n + 1));
         }
@@ -122,8 +135,13 @@ pub(crate) fn from_pages(pages: &[String]) -> String {
                 }
             }
         }
+        let lines = out[before..].matches('\n').count();
+        on_page.extend(std::iter::repeat_n(n + 1, lines));
     }
-    out
+    Converted {
+        text: out,
+        pages: on_page,
+    }
 }
 
 /// The paragraphs that are numbered headings, by page and place. A document
@@ -325,59 +343,65 @@ fn shape(paragraph: &[&str], n: usize) -> String {
     out
 }
 
-#[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
+/// A PDF document of `pages`, each its paragraphs, each its lines, set in
+/// Helvetica with a gap between paragraphs: what tests read (a real document,
+/// as an office suite's export is, for the reader that reads those).
+pub fn written(pages: &[&[&[&str]]]) -> Vec<u8> {
     use lopdf::content::{Content, Operation};
     use lopdf::{Document, Object, Stream, dictionary};
 
-    /// A PDF document of `pages`, each its paragraphs, each its lines, set in
-    /// Helvetica with a gap between paragraphs.
-    pub(crate) fn pdf(pages: &[&[&[&str]]]) -> Vec<u8> {
-        let mut doc = Document::with_version("1.5");
-        let pages_id = doc.new_object_id();
-        let font = doc.add_object(dictionary! {
-            "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
-        });
-        let resources = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font } });
-        let mut kids: Vec<Object> = Vec::new();
-        for paragraphs in pages {
-            let mut ops = vec![
-                Operation::new("BT", vec![]),
-                Operation::new("Tf", vec!["F1".into(), 11.into()]),
-                Operation::new("Td", vec![72.into(), 780.into()]),
-            ];
-            for lines in *paragraphs {
-                ops.push(Operation::new("Td", vec![0.into(), (-12).into()]));
-                for line in *lines {
-                    ops.push(Operation::new("Td", vec![0.into(), (-14).into()]));
-                    ops.push(Operation::new("Tj", vec![Object::string_literal(*line)]));
-                }
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let font = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+    });
+    let resources = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font } });
+    let mut kids: Vec<Object> = Vec::new();
+    for paragraphs in pages {
+        let mut ops = vec![
+            Operation::new("BT", vec![]),
+            Operation::new("Tf", vec!["F1".into(), 11.into()]),
+            Operation::new("Td", vec![72.into(), 780.into()]),
+        ];
+        for lines in *paragraphs {
+            ops.push(Operation::new("Td", vec![0.into(), (-12).into()]));
+            for line in *lines {
+                ops.push(Operation::new("Td", vec![0.into(), (-14).into()]));
+                ops.push(Operation::new("Tj", vec![Object::string_literal(*line)]));
             }
-            ops.push(Operation::new("ET", vec![]));
-            let content = Content { operations: ops }.encode().unwrap();
-            let content = doc.add_object(Stream::new(dictionary! {}, content));
-            kids.push(
-                doc.add_object(dictionary! {
-                    "Type" => "Page", "Parent" => pages_id, "Contents" => content,
-                })
-                .into(),
-            );
         }
-        let count = kids.len() as i64;
-        doc.objects.insert(
-            pages_id,
-            Object::Dictionary(dictionary! {
-                "Type" => "Pages", "Kids" => kids, "Count" => count, "Resources" => resources,
-                "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-            }),
+        ops.push(Operation::new("ET", vec![]));
+        let content = Content { operations: ops }
+            .encode()
+            .expect("text operations encode");
+        let content = doc.add_object(Stream::new(dictionary! {}, content));
+        kids.push(
+            doc.add_object(dictionary! {
+                "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+            })
+            .into(),
         );
-        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-        doc.trailer.set("Root", catalog);
-        let mut out = Vec::new();
-        doc.save_to(&mut out).unwrap();
-        out
     }
+    let count = kids.len() as i64;
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages", "Kids" => kids, "Count" => count, "Resources" => resources,
+            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).expect("a document saves to memory");
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) use super::written as pdf;
 
     #[test]
     fn a_pdf_documents_pages_are_read_in_order() {
@@ -388,11 +412,14 @@ pub(crate) mod tests {
             ],
             &[&["2. Expenses"], &["Receipts go to finance."]],
         ]);
+        let got = markdown(&bytes).unwrap();
         assert_eq!(
-            markdown(&bytes).unwrap(),
+            got.text,
             "## 1\\. Leave\n\nEveryone gets thirty days of paid leave a year.\n\n\
              ## 2\\. Expenses\n\nReceipts go to finance.\n\n"
         );
+        // The page of each line: the second section starts on page 2.
+        assert_eq!(got.pages, [1, 1, 1, 1, 2, 2, 2, 2]);
     }
 
     #[test]
@@ -430,7 +457,7 @@ pub(crate) mod tests {
             let pages: Vec<String> = (bodies.iter().enumerate())
                 .map(|(i, b)| page(i + 1, b))
                 .collect();
-            assert_eq!(from_pages(&pages), *want, "{bodies:?}");
+            assert_eq!(from_pages(&pages).text, *want, "{bodies:?}");
         }
     }
 
@@ -439,7 +466,7 @@ pub(crate) mod tests {
         // One page: nothing repeats, so nothing is furniture.
         let got = from_pages(&["Staff handbook\n\nThe office opens at nine.\n\n1".to_string()]);
         assert_eq!(
-            got,
+            got.text,
             "## Page 1\n\nStaff handbook\n\nThe office opens at nine.\n\n1\n\n"
         );
     }
@@ -508,7 +535,7 @@ pub(crate) mod tests {
         ];
         for (pages, want) in table {
             let pages: Vec<String> = pages.iter().map(|p| p.to_string()).collect();
-            assert_eq!(from_pages(&pages), *want, "{pages:?}");
+            assert_eq!(from_pages(&pages).text, *want, "{pages:?}");
         }
     }
 }

@@ -184,7 +184,12 @@ pub struct Citation {
     /// Publication date of the source ("as of"), `YYYY-MM-DD`.
     pub published: Option<String>,
     pub file: String,
-    pub line: usize,
+    /// The 1-based line of `file` where the passage starts; none in a document
+    /// whose text has no lines of its own (a Word document, a PDF).
+    pub line: Option<usize>,
+    /// For a PDF, the 1-based page where the passage starts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<usize>,
 }
 
 /// One ranked passage of an answer.
@@ -798,7 +803,8 @@ impl Snapshot {
                     url: s.snippet.url.as_deref().map(str::to_string),
                     published: s.snippet.page.published.map(|d| d.to_string()),
                     file: s.snippet.page.file.clone(),
-                    line: s.snippet.line,
+                    line: s.snippet.place().line(),
+                    page: s.snippet.place().page(),
                 },
                 text: s.snippet.text.clone(),
                 code: s.snippet.code.clone(),
@@ -1559,7 +1565,7 @@ mod tests {
         let a = top(&e, "Naadam festival");
         let p = &a.passages[0];
         assert_eq!(p.citation.file, "knowledge/visit.md");
-        assert_eq!(p.citation.line, 13);
+        assert_eq!(p.citation.line, Some(13));
         assert_eq!(p.citation.published.as_deref(), Some("2025-03-05"));
         assert_eq!(p.citation.source, "Test Times");
         let words: Vec<&str> = p.highlights.iter().map(|&(a, b)| &p.text[a..b]).collect();

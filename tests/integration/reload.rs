@@ -1,7 +1,7 @@
 //! Live reload against the running bot: a new knowledge file is answered from
 //! within 2 s of being written; a broken edit keeps the last good version served
 //! while `!status` and the admin room name file and line; the fix is served; a
-//! deleted file's content is gone.
+//! deleted file's content is gone. A PDF dropped in is answered, cited by page.
 
 use std::time::{Duration, Instant};
 
@@ -142,6 +142,34 @@ async fn an_editor_saving_through_a_temp_file_and_rename_is_picked_up() {
         r.body()
     );
     assert!(!r.body().contains(".zorbleflax.md.tmp"), "{}", r.body());
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pdf_dropped_into_the_folder_is_answered_and_cited_by_its_page() {
+    let mut alice = human("alice").await;
+    let (bot, running, room) = start_bot(&mut alice, Meet::Dm, |_| {}).await;
+    let pdf = citebot::knowledge::written_pdf(&[
+        &[&["1 Care of the zorbleflax"], &["It is fed twice a day."]],
+        &[
+            &["2 Paint"],
+            &["The zorbleflax is painted", "teal every spring."],
+        ],
+    ]);
+    std::fs::write(bot.knowledge_dir().join("japan-mongolia/care.pdf"), pdf).unwrap();
+    let r = ask_until(&mut alice, &bot, &room, QUESTION, WAIT, |r| {
+        r.body().contains("teal")
+    })
+    .await;
+    // The page the section is on, not a line of the text made from it.
+    let cited = "japan-mongolia/care.pdf, page 2";
+    assert!(r.body().contains(cited), "{}", r.body());
+    assert!(
+        r.html().contains(&format!("{cited}</code>")),
+        "{}",
+        r.html()
+    );
+    assert!(!r.body().contains("care.pdf:"), "{}", r.body());
     running.stop().await;
 }
 
