@@ -147,6 +147,8 @@ pub enum ProblemKind {
     LongParagraph(usize),
     BadLink(String),
     FutureDate(String),
+    /// Pages of a PDF the reader could not read (1-based): the rest is served.
+    UnreadPages(Vec<usize>),
 }
 
 impl fmt::Display for ProblemKind {
@@ -184,6 +186,18 @@ impl fmt::Display for ProblemKind {
                 "broken link `{l}`: use an http(s)/mailto address or a path to an existing file"
             ),
             ProblemKind::FutureDate(d) => write!(f, "`published` is in the future ({d})"),
+            ProblemKind::UnreadPages(pages) => {
+                let list: Vec<String> = pages.iter().map(usize::to_string).collect();
+                let (noun, them) = match pages.len() {
+                    1 => ("page", "its"),
+                    _ => ("pages", "their"),
+                };
+                write!(
+                    f,
+                    "{noun} {} could not be read: {them} text is left out, the other pages are served",
+                    list.join(", ")
+                )
+            }
         }
     }
 }
@@ -699,11 +713,13 @@ fn read_entry(
     let format = Format::of(&shown);
     // A PDF's passages are cited by page: the page of each line of its text.
     let mut pages = None;
+    let mut unread = Vec::new();
     let text = if format == Some(Format::Docx) {
         std::borrow::Cow::Owned(docx::markdown(&bytes).map_err(unreadable)?)
     } else if format == Some(Format::Pdf) {
         let converted = pdf::markdown(&bytes).map_err(unreadable)?;
         pages = Some(converted.pages);
+        unread = converted.unread;
         std::borrow::Cow::Owned(converted.text)
     } else if bytes[..bytes.len().min(8000)].contains(&0) {
         // A NUL byte in the first few kilobytes is how git tells binary files too.
@@ -725,6 +741,13 @@ fn read_entry(
                 line: *line,
                 kind: ProblemKind::Include(why.clone()),
             }));
+            if !unread.is_empty() {
+                w.push(KnowledgeError {
+                    file: shown.clone(),
+                    line: 1,
+                    kind: ProblemKind::UnreadPages(unread),
+                });
+            }
             w
         }
         _ => Vec::new(),
@@ -2254,6 +2277,43 @@ mod tests {
             ],
             "{:#?}",
             kb.errors
+        );
+    }
+
+    #[test]
+    fn a_pdf_page_that_cannot_be_read_is_left_out_and_named_by_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        std::fs::create_dir_all(&k).unwrap();
+        let good = pdf::written(&[
+            &[&["1 Leave"], &["Everyone gets thirty days."]],
+            &[&["Unreadable."]],
+            &[&["2 Expenses"], &["Receipts go to finance."]],
+        ]);
+        // Page 2 names a font it does not have: the reader panics on it.
+        let bytes = pdf::tests::with_page(&good, 2, b"BT /F9 11 Tf 72 700 Td (x) Tj ET");
+        std::fs::write(k.join("handbook.pdf"), bytes).unwrap();
+        let kb = load_for_check(&k, &ParseOptions::default()).unwrap();
+        let s: Vec<(&str, Place)> = kb
+            .file_snippets
+            .iter()
+            .flat_map(|f| f.iter())
+            .map(|s| (&*s.text, s.place()))
+            .collect();
+        assert_eq!(
+            s,
+            [
+                ("Everyone gets thirty days.", Place::Page(1)),
+                ("Receipts go to finance.", Place::Page(3)),
+            ]
+        );
+        assert!(kb.errors.is_empty(), "{:?}", kb.errors);
+        let warnings: Vec<String> = kb.warnings.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            warnings,
+            [
+                "knowledge/handbook.pdf:1: page 2 could not be read: its text is left out, the other pages are served"
+            ]
         );
     }
 

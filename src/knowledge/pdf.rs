@@ -37,6 +37,8 @@ pub(crate) struct Converted {
     /// names, since a PDF reader shows pages, not the lines of the text made
     /// from them.
     pub pages: Vec<usize>,
+    /// The pages the reader could not read, 1-based: their text is left out.
+    pub unread: Vec<usize>,
 }
 
 /// The PDF document `bytes` as Markdown, or why it cannot be read.
@@ -62,27 +64,38 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
         return Err(format!("a PDF of more than {MAX_PAGES} pages: not read"));
     }
     looped_page_tree(&doc).map_err(unreadable)?;
-    // The reader has panicked on malformed documents: a bad file must cost
-    // its own problem, not the reload. As pdf-extract's own reader of pages
-    // does, the text ends at the first page that cannot be read.
-    // Unwind-safe in fact: the document is not used again after a panic.
-    let pages = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut pages = Vec::with_capacity(count);
-        for n in 1..=count as u32 {
+    // The reader panics on some malformed pages (a font the page names but
+    // does not have) and fails on others: such a page costs its own text, not
+    // the document's, nor the reload. Its place is kept empty, so later pages
+    // keep their numbers, which citations name.
+    let mut pages = Vec::with_capacity(count);
+    let mut unread = Vec::new();
+    for n in 1..=count as u32 {
+        // Unwind-safe in fact: the reader only borrows the document.
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut text = String::new();
             let mut out = pdf_extract::PlainTextOutput::new(&mut text);
-            if pdf_extract::output_doc_page(&doc, &mut out, n).is_err() {
-                break;
+            let read = pdf_extract::output_doc_page(&doc, &mut out, n);
+            read.is_ok().then_some(text)
+        }));
+        match read {
+            Ok(Some(text)) => pages.push(text),
+            _ => {
+                unread.push(n as usize);
+                pages.push(String::new());
             }
-            pages.push(text);
         }
-        pages
-    }))
-    .map_err(|_| unreadable("the reader failed".into()))?;
+    }
+    if count > 0 && unread.len() == count {
+        return Err(unreadable("the reader failed on every page".into()));
+    }
     if pages.iter().all(|p| p.trim().is_empty()) {
         return Err("a PDF with no text (a scan holds only pictures of it): not read".into());
     }
-    Ok(from_pages(&pages))
+    Ok(Converted {
+        unread,
+        ..from_pages(&pages)
+    })
 }
 
 /// An error when some object's chain of `Parent` links loops or runs deeper
@@ -141,6 +154,7 @@ pub(crate) fn from_pages(pages: &[String]) -> Converted {
     Converted {
         text: out,
         pages: on_page,
+        unread: Vec::new(),
     }
 }
 
@@ -468,6 +482,49 @@ pub(crate) mod tests {
         assert_eq!(
             got.text,
             "## Page 1\n\nStaff handbook\n\nThe office opens at nine.\n\n1\n\n"
+        );
+    }
+
+    /// `bytes` with the content of page `n` replaced by `content`.
+    pub(crate) fn with_page(bytes: &[u8], n: u32, content: &[u8]) -> Vec<u8> {
+        let mut doc = lopdf::Document::load_mem(bytes).unwrap();
+        let page = doc.get_pages()[&n];
+        let stream = lopdf::Stream::new(lopdf::dictionary! {}, content.to_vec());
+        let c = doc.add_object(stream);
+        if let Ok(lopdf::Object::Dictionary(d)) = doc.get_object_mut(page) {
+            d.set("Contents", c);
+        }
+        let mut out = Vec::new();
+        doc.save_to(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn a_page_the_reader_cannot_read_costs_only_its_own_text() {
+        let good = written(&[&[&["One."]], &[&["Two."]], &[&["Three."]]]);
+        // (page 2's content, what the reader does with it)
+        let table: &[(&[u8], &str)] = &[
+            (b"BT /F9 11 Tf 72 700 Td (Two.) Tj ET", "panics: no font F9"),
+            (b"BT /F1 Tf Tj Td ET", "panics: operators without operands"),
+        ];
+        for (content, why) in table {
+            let got = markdown(&with_page(&good, 2, content)).unwrap();
+            assert_eq!(
+                got.text, "## Page 1\n\nOne.\n\n## Page 2\n\n## Page 3\n\nThree.\n\n",
+                "{why}"
+            );
+            assert_eq!(got.unread, [2], "{why}");
+            // Page 3 is still cited as page 3.
+            assert_eq!(got.pages.last(), Some(&3), "{why}");
+        }
+        // Every page unread: the document is.
+        let mut bad = good;
+        for n in 1..=3 {
+            bad = with_page(&bad, n, table[0].0);
+        }
+        assert_eq!(
+            markdown(&bad).unwrap_err(),
+            "not a readable PDF document: the reader failed on every page"
         );
     }
 
