@@ -417,7 +417,7 @@ fn gaps(
     Ok(ExitCode::SUCCESS)
 }
 
-/// "not read: 38 .pptx, 7 .png (citebot reads …)" for files under `folders`
+/// "not read: 38 .xlsx, 7 .png (citebot reads …)" for files under `folders`
 /// of formats citebot does not read; `None` when there are none.
 fn unread_line<'a>(folders: impl Iterator<Item = &'a Path>) -> Option<String> {
     let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
@@ -438,7 +438,7 @@ fn unread_line<'a>(folders: impl Iterator<Item = &'a Path>) -> Option<String> {
         .collect();
     let more = if kinds.len() > 8 { ", …" } else { "" };
     Some(format!(
-        "not read: {}{more} (citebot reads .md, .mdx, .markdown, .rmd, .qmd, .rst, .adoc, .asciidoc, .ipynb, .docx, .pdf, .html, .htm and .txt)",
+        "not read: {}{more} (citebot reads .md, .mdx, .markdown, .rmd, .qmd, .rst, .adoc, .asciidoc, .ipynb, .docx, .pdf, .pptx, .html, .htm and .txt)",
         shown.join(", ")
     ))
 }

@@ -245,9 +245,9 @@ impl<'a> Cited<'a> {
             file: &p.citation.file,
             title: &p.citation.title,
             heading: &p.citation.heading,
-            // A PDF's passages are found by their page, as its snippets'
-            // lines are.
-            line: p.citation.line.or(p.citation.page).unwrap_or(0),
+            // A PDF's or deck's passages are found by their page or slide,
+            // as its snippets' lines are.
+            line: (p.citation.line.or(p.citation.page).or(p.citation.slide)).unwrap_or(0),
         }
     }
 }

@@ -59,11 +59,13 @@ impl Vote {
 pub struct PassageRef {
     pub id: String,
     pub file: String,
-    /// The cited line or, for a PDF, page (none for a Word document).
+    /// The cited line (none in a Word document, PDF or deck), page or slide.
     #[serde(default)]
     pub line: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slide: Option<usize>,
 }
 
 /// One line of the feedback file.
@@ -123,6 +125,7 @@ impl Record {
                     file: p.citation.file.clone(),
                     line: p.citation.line,
                     page: p.citation.page,
+                    slide: p.citation.slide,
                 })
                 .collect(),
         }

@@ -23,7 +23,7 @@ pub const TARGETS: &[(&str, Target)] = &[
 
 /// One knowledge file: the first byte picks its kind (Markdown, HTML, text,
 /// the synonyms file, reStructuredText, AsciiDoc, a Jupyter notebook, a Word
-/// or PDF document) and strictness, the rest is its text (a document's bytes;
+/// or PDF document, a PowerPoint deck) and strictness, the rest is its text (a document's bytes;
 /// for a PDF not starting `%PDF`, its pages' text, split at form feeds).
 pub fn knowledge_file(data: &[u8]) {
     let Some((&pick, rest)) = data.split_first() else {
@@ -37,8 +37,16 @@ pub fn knowledge_file(data: &[u8]) {
     // own panics are caught by citebot, but libFuzzer's panic hook reports
     // them first: under `scripts/fuzz` they show as crashes of pdf-extract.)
     let pdf = pick % 4 == 3 && pick & 8 == 0 && pick & 16 != 0;
+    // Bit 16 turns the Word document into a PowerPoint deck.
+    let deck = pick % 4 == 1 && pick & 8 != 0 && pick & 16 != 0;
     let document;
-    let text = if pick % 4 == 1 && pick & 8 != 0 {
+    let text = if deck {
+        let Ok(converted) = knowledge::pptx::markdown(rest) else {
+            return;
+        };
+        document = pages_checked(converted);
+        std::borrow::Cow::Borrowed(document.as_str())
+    } else if pick % 4 == 1 && pick & 8 != 0 {
         let Ok(markdown) = knowledge::docx::markdown(rest) else {
             return;
         };
@@ -60,6 +68,7 @@ pub fn knowledge_file(data: &[u8]) {
     };
     let name = match (pick % 4, pick & 8 != 0) {
         _ if pdf => "page.pdf",
+        _ if deck => "page.pptx",
         (0, false) => "page.md",
         (0, true) => "page.rst",
         (1, false) => "page.html",
@@ -89,9 +98,9 @@ pub fn knowledge_file(data: &[u8]) {
     }
 }
 
-/// A PDF's Markdown, once its page map is checked: a page for each of its
-/// lines, from the first on, never going back.
-fn pages_checked(converted: knowledge::pdf::Converted) -> String {
+/// A PDF's or deck's Markdown, once its page (slide) map is checked: one for
+/// each of its lines, from the first on, never going back.
+fn pages_checked(converted: knowledge::Converted) -> String {
     let pages = &converted.pages;
     assert_eq!(
         pages.len(),

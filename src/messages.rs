@@ -26,6 +26,8 @@ pub const AS_OF: &str = "as of";
 pub const LINK: &str = "link";
 /// Before the page of a PDF a passage is on ("report.pdf, page 7").
 pub const PAGE: &str = "page";
+/// Before the slide of a deck a passage is on ("plan.pptx, slide 4").
+pub const SLIDE: &str = "slide";
 
 /// The note on an answer that presents as future something already due:
 /// "this source dates from March 2025; the event it describes was due in July 2025".

@@ -45,12 +45,14 @@ pub fn citation_plain(c: &Citation) -> String {
     out
 }
 
-/// Where the passage is: "file:line", "file, page N" or the file alone.
+/// Where the passage is: "file:line", "file, page N", "file, slide N" or the
+/// file alone.
 pub fn place(c: &Citation) -> String {
-    match (c.line, c.page) {
-        (Some(line), _) => format!("{}:{line}", c.file),
-        (None, Some(page)) => format!("{}, {} {page}", c.file, messages::PAGE),
-        (None, None) => c.file.clone(),
+    match (c.line, c.page, c.slide) {
+        (Some(line), ..) => format!("{}:{line}", c.file),
+        (None, Some(page), _) => format!("{}, {} {page}", c.file, messages::PAGE),
+        (None, None, Some(slide)) => format!("{}, {} {slide}", c.file, messages::SLIDE),
+        (None, None, None) => c.file.clone(),
     }
 }
 
@@ -493,6 +495,7 @@ mod tests {
                     file: "knowledge/v.md".into(),
                     line: Some(12),
                     page: None,
+                    slide: None,
                 },
                 code: vec![],
             }],
@@ -654,16 +657,29 @@ mod tests {
 
     #[test]
     fn a_citation_names_a_line_a_page_or_the_document() {
-        // (file, line, page, where the reply and terminal say it is)
+        // (file, line, page, slide, where the reply and terminal say it is)
         let table = [
-            ("knowledge/v.md", Some(12), None, "knowledge/v.md:12"),
-            ("docs/report.pdf", None, Some(7), "docs/report.pdf, page 7"),
-            ("docs/policy.docx", None, None, "docs/policy.docx"),
+            ("knowledge/v.md", Some(12), None, None, "knowledge/v.md:12"),
+            (
+                "docs/report.pdf",
+                None,
+                Some(7),
+                None,
+                "docs/report.pdf, page 7",
+            ),
+            (
+                "docs/plan.pptx",
+                None,
+                None,
+                Some(4),
+                "docs/plan.pptx, slide 4",
+            ),
+            ("docs/policy.docx", None, None, None, "docs/policy.docx"),
         ];
-        for (file, line, page, shown) in table {
+        for (file, line, page, slide, shown) in table {
             let mut a = answer("q", "Here");
             let c = &mut a.passages[0].citation;
-            (c.file, c.line, c.page) = (file.into(), line, page);
+            (c.file, c.line, c.page, c.slide) = (file.into(), line, page, slide);
             let f = matrix(&a);
             assert!(f.plain.ends_with(&format!(" · {shown}")), "{}", f.plain);
             assert!(
@@ -676,6 +692,7 @@ mod tests {
             let c = &v["passages"][0]["citation"];
             assert_eq!(c["line"], serde_json::json!(line), "{file}");
             assert_eq!(c["page"], serde_json::json!(page), "{file}");
+            assert_eq!(c["slide"], serde_json::json!(slide), "{file}");
         }
     }
 

@@ -32,13 +32,13 @@ const MAX_STYLE_DEPTH: usize = 8;
 /// The Word document `bytes` as Markdown, or why it cannot be read.
 pub(crate) fn markdown(bytes: &[u8]) -> Result<String, String> {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|e| format!("not a Word document: {e}"))?;
-    let document = part(&mut zip, "word/document.xml")?
-        .ok_or_else(|| "not a Word document: it has no word/document.xml".to_string())?;
-    let styles = part(&mut zip, "word/styles.xml")?.unwrap_or_default();
-    let core = part(&mut zip, "docProps/core.xml")?.unwrap_or_default();
+        .map_err(|e| format!("not a {WORD}: {e}"))?;
+    let document = part(&mut zip, "word/document.xml", WORD)?
+        .ok_or_else(|| format!("not a {WORD}: it has no word/document.xml"))?;
+    let styles = part(&mut zip, "word/styles.xml", WORD)?.unwrap_or_default();
+    let core = part(&mut zip, "docProps/core.xml", WORD)?.unwrap_or_default();
     let styles = Styles::read(&styles);
-    let doc = parse(&document)?;
+    let doc = parse(&document, WORD)?;
     let mut out = front_matter(&core);
     let body = doc
         .root_element()
@@ -53,20 +53,25 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<String, String> {
 /// WordprocessingML's namespace.
 const W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
 
-/// The text of the part `name` of the archive, if it has one.
-fn part(
+/// What a Word document is called in its problems.
+const WORD: &str = "Word document";
+
+/// The text of the part `name` of the archive (an Office document, `what`
+/// in its problems), if it has one.
+pub(super) fn part(
     zip: &mut zip::ZipArchive<std::io::Cursor<&[u8]>>,
     name: &str,
+    what: &str,
 ) -> Result<Option<String>, String> {
     let file = match zip.by_name(name) {
         Ok(f) => f,
         Err(zip::result::ZipError::FileNotFound) => return Ok(None),
-        Err(e) => return Err(format!("not a Word document: {e}")),
+        Err(e) => return Err(format!("not a {what}: {e}")),
     };
     let mut text = String::new();
     file.take(MAX_PART_BYTES + 1)
         .read_to_string(&mut text)
-        .map_err(|e| format!("not a Word document: {name}: {e}"))?;
+        .map_err(|e| format!("not a {what}: {name}: {e}"))?;
     if text.len() as u64 > MAX_PART_BYTES {
         return Err(format!(
             "{name} is over {} MB unpacked: not read",
@@ -76,12 +81,13 @@ fn part(
     Ok(Some(text))
 }
 
-fn parse(xml: &str) -> Result<Document<'_>, String> {
+/// One XML part of an Office document (`what` in its problems), within limits.
+pub(super) fn parse<'x>(xml: &'x str, what: &str) -> Result<Document<'x>, String> {
     // roxmltree compares each attribute of an element with those before it:
-    // tens of thousands on one element took seconds. Word writes a few.
+    // tens of thousands on one element took seconds. Office writes a few.
     if most_attributes(xml) > MAX_ATTRIBUTES {
         return Err(format!(
-            "not a Word document: an element has over {MAX_ATTRIBUTES} attributes"
+            "not a {what}: an element has over {MAX_ATTRIBUTES} attributes"
         ));
     }
     let options = ParsingOptions {
@@ -89,7 +95,7 @@ fn parse(xml: &str) -> Result<Document<'_>, String> {
         nodes_limit: MAX_NODES,
         ..ParsingOptions::default()
     };
-    Document::parse_with_options(xml, options).map_err(|e| format!("not a Word document: {e}"))
+    Document::parse_with_options(xml, options).map_err(|e| format!("not a {what}: {e}"))
 }
 
 /// The most `=` signs inside one tag of `xml`: an upper bound of its
@@ -112,8 +118,8 @@ fn most_attributes(xml: &str) -> usize {
 
 /// YAML front matter of the document's title and last change, from
 /// `docProps/core.xml`; empty when it has neither.
-fn front_matter(core: &str) -> String {
-    let Ok(doc) = parse(core) else {
+pub(super) fn front_matter(core: &str) -> String {
+    let Ok(doc) = parse(core, WORD) else {
         return String::new();
     };
     let field = |name: &str| {
@@ -159,7 +165,7 @@ struct Styles {
 impl Styles {
     fn read(xml: &str) -> Styles {
         let mut roles = HashMap::new();
-        let Ok(doc) = parse(xml) else {
+        let Ok(doc) = parse(xml, WORD) else {
             return Styles { roles };
         };
         // id → (its own role if it says, the style it is based on)
@@ -462,6 +468,12 @@ fn table(tbl: Node<'_, '_>, out: &mut String) {
             rows.push(row);
         }
     }
+    markdown_table(&rows, out);
+}
+
+/// `rows` as a Markdown table, the first the header, each row as wide as the
+/// widest.
+pub(super) fn markdown_table(rows: &[Vec<String>], out: &mut String) {
     let Some(width) = rows.iter().map(Vec::len).max().filter(|&w| w > 0) else {
         return;
     };

@@ -2,8 +2,8 @@
 //!
 //! A knowledge folder holds pages — Markdown (`.md`, `.markdown`, `.mdx`), HTML
 //! (`.html`, `.htm`), plain text (`.txt`), and documents read as the Markdown
-//! they make (reStructuredText, AsciiDoc, notebooks, Word and PDF, see `docx`
-//! and `pdf`); a `README.md` at its root and site
+//! they make (reStructuredText, AsciiDoc, notebooks, Word, PDF and PowerPoint,
+//! see `docx`, `pdf` and `pptx`); a `README.md` at its root and site
 //! navigation such as `SUMMARY.md` excepted — plus optional `synonyms.toml` files:
 //! the one at its root serves every room, one in a folder below (or at a docs
 //! source's root) the rooms that see that folder's (the source's) collection.
@@ -41,6 +41,7 @@ mod myst;
 mod notebook;
 mod passages;
 pub(crate) mod pdf;
+pub(crate) mod pptx;
 mod rst;
 
 pub use pdf::written as written_pdf;
@@ -77,11 +78,26 @@ impl Snippet {
         match Format::of(&self.page.file) {
             // Its line is its page's ([`pdf::Converted`]).
             Some(Format::Pdf) => Place::Page(self.line),
+            // Its line is its slide's, as a PDF's is its page's.
+            Some(Format::Pptx) => Place::Slide(self.line),
             // The lines are those of the Markdown made from the document.
             Some(Format::Docx) => Place::Document,
             _ => Place::Line(self.line),
         }
     }
+}
+
+/// A document's text as Markdown (a PDF's, a slide deck's) and where each of
+/// its lines is in the document as a reader of it finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Converted {
+    pub text: String,
+    /// The 1-based page (of a PDF) or slide (of a deck) of each line of
+    /// `text`: what a passage's citation names, since the program showing the
+    /// document shows those, not the lines of the text made from it.
+    pub pages: Vec<usize>,
+    /// The pages the reader could not read, 1-based: their text is left out.
+    pub unread: Vec<usize>,
 }
 
 /// Where a passage is in its file.
@@ -91,6 +107,8 @@ pub enum Place {
     Line(usize),
     /// A page of a PDF, 1-based.
     Page(usize),
+    /// A slide of a deck, 1-based.
+    Slide(usize),
     /// Somewhere in a document whose text has no lines or pages of its own to
     /// name (a Word document: its pages are laid out by the program showing it).
     Document,
@@ -109,6 +127,14 @@ impl Place {
     pub fn page(self) -> Option<usize> {
         match self {
             Place::Page(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The slide, when it is one.
+    pub fn slide(self) -> Option<usize> {
+        match self {
+            Place::Slide(n) => Some(n),
             _ => None,
         }
     }
@@ -711,22 +737,11 @@ fn read_entry(
     let target = link_target(dir, path, rel, options.mount.as_ref()).map_err(unreadable)?;
     let bytes = std::fs::read(&target).map_err(|e| unreadable(e.to_string()))?;
     let format = Format::of(&shown);
-    // A PDF's passages are cited by page: the page of each line of its text.
-    let mut pages = None;
-    let mut unread = Vec::new();
-    let text = if format == Some(Format::Docx) {
-        std::borrow::Cow::Owned(docx::markdown(&bytes).map_err(unreadable)?)
-    } else if format == Some(Format::Pdf) {
-        let converted = pdf::markdown(&bytes).map_err(unreadable)?;
-        pages = Some(converted.pages);
-        unread = converted.unread;
-        std::borrow::Cow::Owned(converted.text)
-    } else if bytes[..bytes.len().min(8000)].contains(&0) {
-        // A NUL byte in the first few kilobytes is how git tells binary files too.
-        return Err(unreadable("not a text file: skipped".into()));
-    } else {
-        String::from_utf8_lossy(&bytes)
-    };
+    let Read {
+        text,
+        pages,
+        unread,
+    } = read_text(&bytes, format).map_err(unreadable)?;
     let spliced = format.and_then(|f| splice_page(dir, path, rel, &text, f, options));
     let parsed = match &spliced {
         Some(s) => parse_any(rel, &shown, &s.text, Some(&s.lines), options),
@@ -775,6 +790,49 @@ fn read_entry(
         parsed,
     };
     Ok((entry, warnings))
+}
+
+/// A file's text as its reader reads it.
+struct Read<'b> {
+    text: std::borrow::Cow<'b, str>,
+    /// A PDF's or deck's: the page or slide of each line of `text`, which its
+    /// passages are cited by ([`Converted`]).
+    pages: Option<Vec<usize>>,
+    /// A PDF's pages left out.
+    unread: Vec<usize>,
+}
+
+/// The text of a file of `format` that holds `bytes`: a Word document's, PDF's
+/// or deck's as the Markdown it makes, else the file's own; or why it cannot
+/// be read.
+fn read_text(bytes: &[u8], format: Option<Format>) -> Result<Read<'_>, String> {
+    let converted = match format {
+        Some(Format::Docx) => {
+            return Ok(Read {
+                text: docx::markdown(bytes)?.into(),
+                pages: None,
+                unread: Vec::new(),
+            });
+        }
+        Some(Format::Pdf) => pdf::markdown(bytes)?,
+        Some(Format::Pptx) => pptx::markdown(bytes)?,
+        // A NUL byte in the first few kilobytes is how git tells binary files too.
+        _ if bytes[..bytes.len().min(8000)].contains(&0) => {
+            return Err("not a text file: skipped".into());
+        }
+        _ => {
+            return Ok(Read {
+                text: String::from_utf8_lossy(bytes),
+                pages: None,
+                unread: Vec::new(),
+            });
+        }
+    };
+    Ok(Read {
+        text: converted.text.into(),
+        pages: Some(converted.pages),
+        unread: converted.unread,
+    })
 }
 
 /// The file the page at `path` (`rel` under `dir`) is read from: itself, or
@@ -966,8 +1024,8 @@ pub(crate) fn is_knowledge_file(path: &Path, root: &Path) -> bool {
 }
 
 /// How many files under `dir` are of a format citebot does not read, by
-/// extension (`.pptx`; the file's name when it has none): a folder of slides or
-/// images would otherwise read as empty with no word of why.
+/// extension (`.xlsx`; the file's name when it has none): a folder of
+/// spreadsheets or images would otherwise read as empty with no word of why.
 pub(crate) fn unread_formats(dir: &Path) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
     let mut folders = vec![dir.to_path_buf()];
@@ -1232,6 +1290,8 @@ pub(crate) enum Format {
     Notebook,
     /// A Word document, read as the Markdown its paragraphs make.
     Docx,
+    /// A PowerPoint deck (`.pptx`).
+    Pptx,
     /// A PDF document, read as the Markdown its pages' text makes.
     Pdf,
 }
@@ -1255,6 +1315,7 @@ impl Format {
             "ipynb" => Some(Format::Notebook),
             "docx" => Some(Format::Docx),
             "pdf" => Some(Format::Pdf),
+            "pptx" => Some(Format::Pptx),
             _ => None,
         }
     }
@@ -1346,10 +1407,12 @@ impl Document {
     /// The passages of a page's `body` (its text after any front matter).
     fn parse(format: Format, body: &str) -> Document {
         match format {
-            Format::Markdown | Format::Notebook | Format::Docx | Format::Pdf => Document {
-                title: None,
-                groups: markdown::groups(body),
-            },
+            Format::Markdown | Format::Notebook | Format::Docx | Format::Pdf | Format::Pptx => {
+                Document {
+                    title: None,
+                    groups: markdown::groups(body),
+                }
+            }
             Format::Html => html::document(body),
             Format::Rst => rst::document(body),
             Format::Adoc => adoc::document(body),
@@ -2281,6 +2344,58 @@ mod tests {
     }
 
     #[test]
+    fn a_decks_passages_are_cited_by_slide_and_a_broken_deck_is_a_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        std::fs::create_dir_all(&k).unwrap();
+        let bullets = |items: &[&str]| {
+            let paras: String = (items.iter())
+                .map(|t| format!("<a:p><a:r><a:t>{t}</a:t></a:r></a:p>"))
+                .collect();
+            pptx::tests::sp(r#"<p:ph idx="1"/>"#, &paras)
+        };
+        let bytes = pptx::tests::deck(
+            &[
+                ("Agenda", &bullets(&["Travel", "Equipment"]), None),
+                (
+                    "Travel",
+                    &bullets(&["Trains only"]),
+                    Some("Book trains through the office."),
+                ),
+            ],
+            &[0, 1],
+            &[],
+        );
+        std::fs::write(k.join("plan.pptx"), bytes).unwrap();
+        std::fs::write(k.join("broken.pptx"), b"PK\x03\x04 truncated").unwrap();
+        let kb = load(&k).unwrap();
+        let s: Vec<(&str, &str, Place)> = kb
+            .file_snippets
+            .iter()
+            .flat_map(|f| f.iter())
+            .map(|s| (&*s.heading, &*s.text, s.place()))
+            .collect();
+        assert_eq!(
+            s,
+            [
+                ("Agenda", "Travel\n\nEquipment", Place::Slide(1)),
+                (
+                    "Travel",
+                    "Trains only\n\nBook trains through the office.",
+                    Place::Slide(2)
+                ),
+            ]
+        );
+        let errors: Vec<String> = kb.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0]
+                .starts_with("knowledge/broken.pptx:1: cannot read file: not a PowerPoint deck"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
     fn a_pdf_page_that_cannot_be_read_is_left_out_and_named_by_check() {
         let dir = tempfile::tempdir().unwrap();
         let k = dir.path().join("knowledge");
@@ -2422,8 +2537,8 @@ mod tests {
         std::fs::create_dir_all(k.join("guide/.git")).unwrap();
         for f in [
             "guide/~$d.docx",
-            "guide/a.pptx",
-            "guide/b.PPTX",
+            "guide/a.xlsx",
+            "guide/b.XLSX",
             "guide/c.adoc",
             "guide/d.docx",
             "guide/logo.png",
@@ -2441,7 +2556,7 @@ mod tests {
             got,
             [
                 (".png".to_string(), 1),
-                (".pptx".to_string(), 2),
+                (".xlsx".to_string(), 2),
                 ("Makefile".to_string(), 1)
             ]
         );

@@ -29,17 +29,7 @@ const MAX_HEADING_CHARS: usize = 80;
 /// Most words of a numbered heading.
 const MAX_HEADING_WORDS: usize = 10;
 
-/// A PDF document's text as Markdown, and the page each of its lines is on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Converted {
-    pub text: String,
-    /// The 1-based page of each line of `text`: what a passage's citation
-    /// names, since a PDF reader shows pages, not the lines of the text made
-    /// from them.
-    pub pages: Vec<usize>,
-    /// The pages the reader could not read, 1-based: their text is left out.
-    pub unread: Vec<usize>,
-}
+pub(crate) use super::Converted;
 
 /// The PDF document `bytes` as Markdown, or why it cannot be read.
 pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {

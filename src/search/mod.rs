@@ -190,6 +190,9 @@ pub struct Citation {
     /// For a PDF, the 1-based page where the passage starts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<usize>,
+    /// For a slide deck, the 1-based slide the passage is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slide: Option<usize>,
 }
 
 /// One ranked passage of an answer.
@@ -805,6 +808,7 @@ impl Snapshot {
                     file: s.snippet.page.file.clone(),
                     line: s.snippet.place().line(),
                     page: s.snippet.place().page(),
+                    slide: s.snippet.place().slide(),
                 },
                 text: s.snippet.text.clone(),
                 code: s.snippet.code.clone(),

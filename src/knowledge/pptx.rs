@@ -1,0 +1,526 @@
+//! PowerPoint decks (`.pptx`) → Markdown, which the Markdown reader then reads
+//! as any page. Each slide, in the deck's order, is a section under its title
+//! (else "Slide N"): its text boxes' paragraphs are paragraphs, or list items
+//! where the slide shows bullets, tables a row per passage, and its speaker
+//! notes, which often hold the prose the bullets stand for, follow its text.
+//! Slide numbers, dates and footers are furniture; hidden slides are left out.
+//! A passage is cited by the slide it is on. The deck's title is its document
+//! title, else the first slide's when that is a title slide, else the file
+//! name. The archive is read within the Word reader's limits.
+
+use roxmltree::Node;
+
+use super::Converted;
+use super::docx::{escape, front_matter, markdown_table, parse, part};
+use crate::text;
+
+/// What a deck is called in its problems.
+const DECK: &str = "PowerPoint deck";
+/// Most slides read.
+const MAX_SLIDES: usize = 5_000;
+/// Most groups of shapes inside one another read into.
+const MAX_DEPTH: usize = 32;
+/// Most columns of a table read.
+const MAX_COLUMNS: usize = 64;
+
+/// PresentationML's namespace.
+const P: &str = "http://schemas.openxmlformats.org/presentationml/2006/main";
+/// DrawingML's: text, tables.
+const A: &str = "http://schemas.openxmlformats.org/drawingml/2006/main";
+/// Relationships, as an attribute's namespace.
+const R: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+
+type Zip<'b> = zip::ZipArchive<std::io::Cursor<&'b [u8]>>;
+
+/// The deck `bytes` as Markdown, with the slide of each line, or why it
+/// cannot be read.
+pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| format!("not a {DECK}: {e}"))?;
+    let presentation = part(&mut zip, "ppt/presentation.xml", DECK)?
+        .ok_or_else(|| format!("not a {DECK}: it has no ppt/presentation.xml"))?;
+    let slides = slide_parts(&mut zip, &presentation)?;
+    if slides.len() > MAX_SLIDES {
+        return Err(format!("a deck of more than {MAX_SLIDES} slides: not read"));
+    }
+    let core = part(&mut zip, "docProps/core.xml", DECK)?.unwrap_or_default();
+    let mut out = front_matter(&core);
+    let titled = !out.is_empty() && out.contains("\ntitle: ");
+    let mut pages = vec![1; out.matches('\n').count()];
+    for (i, name) in slides.iter().enumerate() {
+        let before = out.len();
+        if let Some(xml) = part(&mut zip, name, DECK)? {
+            let notes = notes_of(&mut zip, name)?;
+            slide(&xml, notes.as_deref(), i + 1, !titled && i == 0, &mut out)?;
+        }
+        pages.extend(std::iter::repeat_n(
+            i + 1,
+            out[before..].matches('\n').count(),
+        ));
+    }
+    Ok(Converted {
+        text: out,
+        pages,
+        unread: Vec::new(),
+    })
+}
+
+/// The parts of the deck's slides, in the order it shows them
+/// (`presentation.xml`'s list, through its relationships).
+fn slide_parts(zip: &mut Zip<'_>, presentation: &str) -> Result<Vec<String>, String> {
+    let rels = part(zip, "ppt/_rels/presentation.xml.rels", DECK)?.unwrap_or_default();
+    let targets = relationships(&rels, "ppt/presentation.xml");
+    let doc = parse(presentation, DECK)?;
+    let list = doc.descendants().find(|n| n.has_tag_name((P, "sldIdLst")));
+    let ids = list.into_iter().flat_map(|l| l.children());
+    Ok(ids
+        .filter(|n| n.has_tag_name((P, "sldId")))
+        .filter_map(|n| n.attribute((R, "id")))
+        .filter_map(|id| targets.iter().find(|(i, ..)| i == id))
+        .map(|(_, target, _)| target.clone())
+        .collect())
+}
+
+/// The relationships of the part `of` (`_rels/*.rels` beside it): each
+/// one's id, target part (resolved from `of`'s folder) and type.
+fn relationships(xml: &str, of: &str) -> Vec<(String, String, String)> {
+    let Ok(doc) = parse(xml, DECK) else {
+        return Vec::new();
+    };
+    let folder = of.rsplit_once('/').map_or("", |(f, _)| f);
+    doc.descendants()
+        .filter(|n| n.tag_name().name() == "Relationship")
+        .filter(|n| n.attribute("TargetMode") != Some("External"))
+        .filter_map(|n| {
+            let target = resolve(folder, n.attribute("Target")?);
+            let kind = n.attribute("Type").unwrap_or_default().to_string();
+            Some((n.attribute("Id")?.to_string(), target, kind))
+        })
+        .collect()
+}
+
+/// The part `target` names from a part in `folder`: absolute from the
+/// archive's root when it starts with `/`, else relative (`../notesSlides/…`).
+fn resolve(folder: &str, target: &str) -> String {
+    let mut path: Vec<&str> = match target.strip_prefix('/') {
+        Some(_) => Vec::new(),
+        None => folder.split('/').filter(|s| !s.is_empty()).collect(),
+    };
+    for seg in target.trim_start_matches('/').split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                path.pop();
+            }
+            s => path.push(s),
+        }
+    }
+    path.join("/")
+}
+
+/// The speaker notes' part of the slide part `slide`, read, if it has one.
+fn notes_of(zip: &mut Zip<'_>, slide: &str) -> Result<Option<String>, String> {
+    let (folder, file) = slide.rsplit_once('/').unwrap_or(("", slide));
+    let rels = part(zip, &format!("{folder}/_rels/{file}.rels"), DECK)?.unwrap_or_default();
+    let notes = relationships(&rels, slide)
+        .into_iter()
+        .find(|(_, _, kind)| kind.ends_with("/notesSlide"));
+    match notes {
+        Some((_, target, _)) => part(zip, &target, DECK),
+        None => Ok(None),
+    }
+}
+
+/// What a shape is on its slide, by its placeholder.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Shape {
+    /// The slide's title; `true` for a title slide's (`ctrTitle`).
+    Title(bool),
+    /// A body placeholder: its paragraphs are bullets unless they say not.
+    Body,
+    /// A text box or subtitle: bullets only where a paragraph says so.
+    Text,
+    /// Slide number, date, footer, a notes page's picture of its slide.
+    Furniture,
+}
+
+/// What a shape is, from its `p:nvPr`'s placeholder.
+fn shape_of(sp: Node<'_, '_>) -> Shape {
+    let ph = sp
+        .children()
+        .find(|n| n.tag_name().name().starts_with("nv"))
+        .and_then(|nv| nv.children().find(|n| n.has_tag_name((P, "nvPr"))))
+        .and_then(|pr| pr.children().find(|n| n.has_tag_name((P, "ph"))));
+    let Some(ph) = ph else {
+        return Shape::Text;
+    };
+    match ph.attribute("type") {
+        Some("title") => Shape::Title(false),
+        Some("ctrTitle") => Shape::Title(true),
+        Some("sldNum" | "dt" | "ftr" | "hdr" | "sldImg") => Shape::Furniture,
+        Some("subTitle") => Shape::Text,
+        // "body", "obj", or a content placeholder named by its index alone.
+        _ => Shape::Body,
+    }
+}
+
+/// One slide (`number`, its notes part `notes`) as a section of `out`; the
+/// first slide's title is the deck's when `first` and it is a title slide.
+fn slide(
+    xml: &str,
+    notes: Option<&str>,
+    number: usize,
+    first: bool,
+    out: &mut String,
+) -> Result<(), String> {
+    let doc = parse(xml, DECK)?;
+    let root = doc.root_element();
+    if root.attribute("show") == Some("0") {
+        return Ok(());
+    }
+    let mut title: Option<(String, bool)> = None;
+    let mut body = String::new();
+    if let Some(tree) = root.descendants().find(|n| n.has_tag_name((P, "spTree"))) {
+        shapes(tree, 0, true, &mut title, &mut body);
+    }
+    // The notes page shows a picture of the slide and the notes' body, which
+    // is prose: its placeholder's paragraphs are no bullets.
+    if let Some(notes) = notes.and_then(|x| parse(x, DECK).ok()) {
+        let tree = notes.descendants().find(|n| n.has_tag_name((P, "spTree")));
+        let mut ignored = None;
+        let mut text = String::new();
+        if let Some(tree) = tree {
+            shapes(tree, 0, false, &mut ignored, &mut text);
+        }
+        body.push_str(&text);
+    }
+    let (heading, level) = match title {
+        Some((t, true)) if first => (t, "#"),
+        Some((t, _)) => (t, "##"),
+        None => (format!("Slide {number}"), "##"),
+    };
+    out.push_str(&format!("{level} {}\n\n", escape(&heading)));
+    out.push_str(&body);
+    Ok(())
+}
+
+/// The text of the shapes under `tree` (a slide's shape tree or a group), in
+/// order: the title into `title`, the rest as Markdown into `out`; a body
+/// placeholder's paragraphs are bullets when `bullets` (on a slide, not on a
+/// notes page).
+fn shapes(
+    tree: Node<'_, '_>,
+    depth: usize,
+    bullets: bool,
+    title: &mut Option<(String, bool)>,
+    out: &mut String,
+) {
+    for node in tree.children().filter(Node::is_element) {
+        match node.tag_name().name() {
+            "sp" => match shape_of(node) {
+                Shape::Furniture => {}
+                Shape::Title(centred) => {
+                    let t = paragraphs(node)
+                        .into_iter()
+                        .map(|(text, ..)| text)
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    if !t.is_empty() && title.is_none() {
+                        *title = Some((t, centred));
+                    } else if !t.is_empty() {
+                        out.push_str(&format!("{}\n\n", escape(&t)));
+                    }
+                }
+                shape => text_body(node, bullets && shape == Shape::Body, out),
+            },
+            "grpSp" if depth < MAX_DEPTH => shapes(node, depth + 1, bullets, title, out),
+            "graphicFrame" => {
+                if let Some(tbl) = node.descendants().find(|n| n.has_tag_name((A, "tbl"))) {
+                    table(tbl, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A shape's paragraphs: each one's text (runs and fields, line breaks as
+/// spaces, whitespace folded), indent level and whether it shows a bullet
+/// (`bullets`: the shape's default).
+fn paragraphs_with(sp: Node<'_, '_>, bullets: bool) -> Vec<(String, usize, bool)> {
+    let body = sp.children().find(|n| n.tag_name().name() == "txBody");
+    let paras = body.into_iter().flat_map(|b| b.children());
+    paras
+        .filter(|n| n.has_tag_name((A, "p")))
+        .filter_map(|p| {
+            let props = p.children().find(|n| n.has_tag_name((A, "pPr")));
+            let level = props
+                .and_then(|pr| pr.attribute("lvl"))
+                .and_then(|l| l.parse::<usize>().ok())
+                .unwrap_or(0)
+                .min(8);
+            let marks = |name: &str| {
+                props.is_some_and(|pr| pr.children().any(|n| n.has_tag_name((A, name))))
+            };
+            let bullet = !marks("buNone") && (bullets || marks("buChar") || marks("buAutoNum"));
+            let mut t = String::new();
+            for n in p.descendants() {
+                if n.has_tag_name((A, "t")) {
+                    t.push_str(n.text().unwrap_or_default());
+                } else if n.has_tag_name((A, "br")) {
+                    t.push(' ');
+                }
+            }
+            let t = text::fold_whitespace(&t);
+            (!t.is_empty()).then_some((t, level, bullet))
+        })
+        .collect()
+}
+
+/// [`paragraphs_with`] of a shape whose default is no bullet.
+fn paragraphs(sp: Node<'_, '_>) -> Vec<(String, usize, bool)> {
+    paragraphs_with(sp, false)
+}
+
+/// A shape's text as Markdown: paragraphs, and bullets as list items by
+/// their level.
+fn text_body(sp: Node<'_, '_>, bullets: bool, out: &mut String) {
+    let mut in_list = false;
+    for (t, level, bullet) in paragraphs_with(sp, bullets) {
+        if bullet {
+            out.push_str(&format!("{}- {}\n", "  ".repeat(level), escape(&t)));
+        } else {
+            if in_list {
+                out.push('\n');
+            }
+            out.push_str(&format!("{}\n\n", escape(&t)));
+        }
+        in_list = bullet;
+    }
+    if in_list {
+        out.push('\n');
+    }
+}
+
+/// A table as a Markdown table, its first row the header.
+fn table(tbl: Node<'_, '_>, out: &mut String) {
+    let rows: Vec<Vec<String>> = tbl
+        .children()
+        .filter(|n| n.has_tag_name((A, "tr")))
+        .map(|tr| {
+            tr.children()
+                .filter(|n| n.has_tag_name((A, "tc")))
+                .take(MAX_COLUMNS)
+                .map(|tc| {
+                    let cell: Vec<String> = paragraphs(tc).into_iter().map(|(t, ..)| t).collect();
+                    escape(&cell.join(" "))
+                })
+                .collect()
+        })
+        .filter(|row: &Vec<String>| row.iter().any(|c| !c.is_empty()))
+        .collect();
+    markdown_table(&rows, out);
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A `.pptx` of slides, each its title (none: "") and shapes' XML, with
+    /// notes where given; slides in the order given, listed by the
+    /// presentation in `order` (indexes into `slides`), those in `hidden`
+    /// hidden.
+    pub(crate) fn deck(
+        slides: &[(&str, &str, Option<&str>)],
+        order: &[usize],
+        hidden: &[usize],
+    ) -> Vec<u8> {
+        let mut parts: Vec<(String, String)> = Vec::new();
+        let mut ids = String::new();
+        let mut rels = String::new();
+        for (i, (title, shapes, notes)) in slides.iter().enumerate() {
+            let n = i + 1;
+            let title = if title.is_empty() {
+                String::new()
+            } else {
+                sp(
+                    r#"<p:ph type="title"/>"#,
+                    &format!("<a:p><a:r><a:t>{title}</a:t></a:r></a:p>"),
+                )
+            };
+            let show = if hidden.contains(&i) {
+                r#" show="0""#
+            } else {
+                ""
+            };
+            parts.push((
+                format!("ppt/slides/slide{n}.xml"),
+                format!(
+                    r#"<p:sld{show} xmlns:p="{P}" xmlns:a="{A}" xmlns:r="{R}"><p:cSld><p:spTree>{title}{shapes}</p:spTree></p:cSld></p:sld>"#
+                ),
+            ));
+            if let Some(notes) = notes {
+                parts.push((
+                    format!("ppt/slides/_rels/slide{n}.xml.rels"),
+                    format!(
+                        r#"<Relationships><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/notesSlide" Target="../notesSlides/notesSlide{n}.xml"/></Relationships>"#
+                    ),
+                ));
+                let image = sp(r#"<p:ph type="sldImg"/>"#, "");
+                let body = sp(
+                    r#"<p:ph type="body" idx="1"/>"#,
+                    &format!("<a:p><a:r><a:t>{notes}</a:t></a:r></a:p>"),
+                );
+                parts.push((
+                    format!("ppt/notesSlides/notesSlide{n}.xml"),
+                    format!(
+                        r#"<p:notes xmlns:p="{P}" xmlns:a="{A}"><p:cSld><p:spTree>{image}{body}</p:spTree></p:cSld></p:notes>"#
+                    ),
+                ));
+            }
+            rels.push_str(&format!(
+                r#"<Relationship Id="rId{}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/slide" Target="slides/slide{n}.xml"/>"#,
+                n + 10
+            ));
+        }
+        for &i in order {
+            ids.push_str(&format!(
+                r#"<p:sldId id="{}" r:id="rId{}"/>"#,
+                256 + i,
+                i + 11
+            ));
+        }
+        parts.push((
+            "ppt/presentation.xml".into(),
+            format!(
+                r#"<p:presentation xmlns:p="{P}" xmlns:r="{R}"><p:sldIdLst>{ids}</p:sldIdLst></p:presentation>"#
+            ),
+        ));
+        parts.push((
+            "ppt/_rels/presentation.xml.rels".into(),
+            format!("<Relationships>{rels}</Relationships>"),
+        ));
+        let parts: Vec<(&str, &str)> = parts
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        super::super::docx::tests::docx(&parts)
+    }
+
+    /// A shape with placeholder `ph` ("" for a text box) and paragraphs `paras`.
+    pub(crate) fn sp(ph: &str, paras: &str) -> String {
+        format!(
+            r#"<p:sp><p:nvSpPr><p:cNvPr id="2" name="s"/><p:cNvSpPr/><p:nvPr>{ph}</p:nvPr></p:nvSpPr><p:txBody><a:bodyPr/>{paras}</p:txBody></p:sp>"#
+        )
+    }
+
+    fn para(text: &str, props: &str) -> String {
+        format!("<a:p>{props}<a:r><a:t>{text}</a:t></a:r></a:p>")
+    }
+
+    #[test]
+    fn slides_become_sections_in_the_decks_order() {
+        let body = sp(
+            r#"<p:ph idx="1"/>"#,
+            &[
+                para("Trains are booked by the office.", ""),
+                para("Second class only.", r#"<a:pPr lvl="1"/>"#),
+                para("Ask first.", "<a:pPr><a:buNone/></a:pPr>"),
+            ]
+            .concat(),
+        );
+        let text_box = sp("", &para("Prices include VAT (20%).", ""));
+        let number = sp(r#"<p:ph type="sldNum"/>"#, &para("3", ""));
+        let table = r#"<p:graphicFrame><a:graphic><a:graphicData><a:tbl><a:tr><a:tc><a:txBody><a:p><a:r><a:t>Item</a:t></a:r></a:p></a:txBody></a:tc><a:tc><a:txBody><a:p><a:r><a:t>Limit</a:t></a:r></a:p></a:txBody></a:tc></a:tr><a:tr><a:tc><a:txBody><a:p><a:r><a:t>Hotel</a:t></a:r></a:p></a:txBody></a:tc><a:tc><a:txBody><a:p><a:r><a:t>120 euros</a:t></a:r></a:p></a:txBody></a:tc></a:tr></a:tbl></a:graphicData></a:graphic></p:graphicFrame>"#;
+        let bytes = deck(
+            &[
+                (
+                    "Travel",
+                    &format!("{body}{number}"),
+                    Some("Say that trains win."),
+                ),
+                ("", &format!("{text_box}{table}"), None),
+                ("Old plan", &sp("", &para("Draft numbers", "")), None),
+            ],
+            // Slide 2 was moved before slide 1.
+            &[1, 0, 2],
+            &[],
+        );
+        let got = markdown(&bytes).unwrap();
+        assert_eq!(
+            got.text,
+            "## Slide 1\n\nPrices include VAT (20%).\n\n\
+             | Item | Limit |\n| --- | --- |\n| Hotel | 120 euros |\n\n\
+             ## Travel\n\n- Trains are booked by the office.\n  - Second class only.\n\n\
+             Ask first.\n\nSay that trains win.\n\n\
+             ## Old plan\n\nDraft numbers\n\n"
+                .replace("VAT (20%)", "VAT \\(20\\%\\)")
+        );
+        // Each line's slide, as the deck shows them.
+        let slide_of = |needle: &str| {
+            let line = got.text.lines().position(|l| l.contains(needle)).unwrap();
+            got.pages[line]
+        };
+        assert_eq!(slide_of("Hotel"), 1);
+        assert_eq!(slide_of("Second class"), 2);
+        assert_eq!(slide_of("trains win"), 2);
+        assert_eq!(got.pages.len(), got.text.lines().count());
+    }
+
+    #[test]
+    fn a_title_slide_titles_the_deck_and_hidden_slides_are_left_out() {
+        let title = sp(
+            r#"<p:ph type="ctrTitle"/>"#,
+            &para("Travel policy 2026", ""),
+        );
+        let subtitle = sp(
+            r#"<p:ph type="subTitle" idx="1"/>"#,
+            &para("Finance team", ""),
+        );
+        let bytes = deck(
+            &[
+                ("", &format!("{title}{subtitle}"), None),
+                ("Secret", &sp("", &para("Not shown.", "")), None),
+            ],
+            &[0, 1],
+            &[1],
+        );
+        let got = markdown(&bytes).unwrap();
+        assert_eq!(got.text, "# Travel policy 2026\n\nFinance team\n\n");
+    }
+
+    #[test]
+    fn what_is_not_a_deck_is_a_problem() {
+        for bytes in [&b""[..], b"PK\x03\x04 truncated", b"%PDF-1.5"] {
+            let err = markdown(bytes).unwrap_err();
+            assert!(err.starts_with("not a PowerPoint deck"), "{err}");
+        }
+        let word = super::super::docx::tests::docx(&[("word/document.xml", "<x/>")]);
+        assert_eq!(
+            markdown(&word).unwrap_err(),
+            "not a PowerPoint deck: it has no ppt/presentation.xml"
+        );
+    }
+
+    #[test]
+    fn targets_resolve_from_the_part_that_names_them() {
+        // (folder, target, part)
+        let table = [
+            ("ppt", "slides/slide1.xml", "ppt/slides/slide1.xml"),
+            (
+                "ppt/slides",
+                "../notesSlides/notesSlide1.xml",
+                "ppt/notesSlides/notesSlide1.xml",
+            ),
+            (
+                "ppt/slides",
+                "/ppt/slides/slide9.xml",
+                "ppt/slides/slide9.xml",
+            ),
+            ("ppt", "../../../etc/passwd", "etc/passwd"),
+        ];
+        for (folder, target, want) in table {
+            assert_eq!(resolve(folder, target), want, "{folder} {target}");
+        }
+    }
+}
