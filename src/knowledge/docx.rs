@@ -39,7 +39,7 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<String, String> {
     let core = part(&mut zip, "docProps/core.xml", WORD)?.unwrap_or_default();
     let styles = Styles::read(&styles);
     let doc = parse(&document, WORD)?;
-    let mut out = front_matter(&core);
+    let mut out = front_matter(&core, &[]);
     let body = doc
         .root_element()
         .children()
@@ -118,7 +118,7 @@ fn most_attributes(xml: &str) -> usize {
 
 /// YAML front matter of the document's title and last change, from
 /// `docProps/core.xml`; empty when it has neither.
-pub(super) fn front_matter(core: &str) -> String {
+pub(super) fn front_matter(core: &str, untitled: &[&str]) -> String {
     let Ok(doc) = parse(core, WORD) else {
         return String::new();
     };
@@ -130,7 +130,8 @@ pub(super) fn front_matter(core: &str) -> String {
             .filter(|t| !t.is_empty())
     };
     let mut lines = Vec::new();
-    if let Some(title) = field("title") {
+    let named = |t: &&str| !untitled.iter().any(|u| t.eq_ignore_ascii_case(u));
+    if let Some(title) = field("title").filter(named) {
         // A JSON string is a YAML string, quotes and all.
         lines.push(format!("title: {}", serde_json::Value::from(title)));
     }

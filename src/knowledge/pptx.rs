@@ -22,6 +22,8 @@ const MAX_SLIDES: usize = 5_000;
 const MAX_DEPTH: usize = 32;
 /// Most columns of a table read.
 const MAX_COLUMNS: usize = 64;
+/// The titles office suites give a deck nobody titled: no title at all.
+const UNTITLED: &[&str] = &["PowerPoint Presentation", "Presentation"];
 
 /// PresentationML's namespace.
 const P: &str = "http://schemas.openxmlformats.org/presentationml/2006/main";
@@ -44,7 +46,7 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
         return Err(format!("a deck of more than {MAX_SLIDES} slides: not read"));
     }
     let core = part(&mut zip, "docProps/core.xml", DECK)?.unwrap_or_default();
-    let mut out = front_matter(&core);
+    let mut out = front_matter(&core, UNTITLED);
     let titled = !out.is_empty() && out.contains("\ntitle: ");
     let mut pages = vec![1; out.matches('\n').count()];
     for (i, name) in slides.iter().enumerate() {
@@ -302,23 +304,31 @@ fn text_body(sp: Node<'_, '_>, bullets: bool, out: &mut String) {
     }
 }
 
-/// A table as a Markdown table, its first row the header.
+/// A table as a Markdown table, its first row the header. A cell merged
+/// with the one above says what that one says, so that each row, a passage
+/// of its own, keeps its group's label; one merged with the one before it is
+/// empty (DrawingML writes a cell for each column of the grid).
 fn table(tbl: Node<'_, '_>, out: &mut String) {
-    let rows: Vec<Vec<String>> = tbl
-        .children()
-        .filter(|n| n.has_tag_name((A, "tr")))
-        .map(|tr| {
-            tr.children()
-                .filter(|n| n.has_tag_name((A, "tc")))
-                .take(MAX_COLUMNS)
-                .map(|tc| {
-                    let cell: Vec<String> = paragraphs(tc).into_iter().map(|(t, ..)| t).collect();
-                    escape(&cell.join(" "))
-                })
-                .collect()
-        })
-        .filter(|row: &Vec<String>| row.iter().any(|c| !c.is_empty()))
-        .collect();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for tr in tbl.children().filter(|n| n.has_tag_name((A, "tr"))) {
+        let cells = tr.children().filter(|n| n.has_tag_name((A, "tc")));
+        let mut row: Vec<String> = Vec::new();
+        for tc in cells.take(MAX_COLUMNS) {
+            let merged = |name: &str| matches!(tc.attribute(name), Some("1" | "true"));
+            let text = if merged("vMerge") {
+                rows.last().and_then(|above| above.get(row.len())).cloned()
+            } else if merged("hMerge") {
+                None
+            } else {
+                let cell: Vec<String> = paragraphs(tc).into_iter().map(|(t, ..)| t).collect();
+                Some(escape(&cell.join(" ")))
+            };
+            row.push(text.unwrap_or_default());
+        }
+        if row.iter().any(|c| !c.is_empty()) {
+            rows.push(row);
+        }
+    }
     markdown_table(&rows, out);
 }
 
@@ -335,6 +345,24 @@ pub(crate) mod tests {
         order: &[usize],
         hidden: &[usize],
     ) -> Vec<u8> {
+        zipped(&deck_parts(slides, order, hidden))
+    }
+
+    /// An archive of `parts`, as Office zips them.
+    fn zipped(parts: &[(String, String)]) -> Vec<u8> {
+        let parts: Vec<(&str, &str)> = parts
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        super::super::docx::tests::docx(&parts)
+    }
+
+    /// [`deck`]'s parts.
+    fn deck_parts(
+        slides: &[(&str, &str, Option<&str>)],
+        order: &[usize],
+        hidden: &[usize],
+    ) -> Vec<(String, String)> {
         let mut parts: Vec<(String, String)> = Vec::new();
         let mut ids = String::new();
         let mut rels = String::new();
@@ -400,11 +428,7 @@ pub(crate) mod tests {
             "ppt/_rels/presentation.xml.rels".into(),
             format!("<Relationships>{rels}</Relationships>"),
         ));
-        let parts: Vec<(&str, &str)> = parts
-            .iter()
-            .map(|(a, b)| (a.as_str(), b.as_str()))
-            .collect();
-        super::super::docx::tests::docx(&parts)
+        parts
     }
 
     /// A shape with placeholder `ph` ("" for a text box) and paragraphs `paras`.
@@ -487,6 +511,56 @@ pub(crate) mod tests {
         );
         let got = markdown(&bytes).unwrap();
         assert_eq!(got.text, "# Travel policy 2026\n\nFinance team\n\n");
+    }
+
+    #[test]
+    fn merged_cells_repeat_the_label_above_and_a_default_title_is_none() {
+        let cell = |attrs: &str, t: &str| {
+            format!(
+                r#"<a:tc{attrs}><a:txBody><a:p><a:r><a:t>{t}</a:t></a:r></a:p></a:txBody></a:tc>"#
+            )
+        };
+        let rows = [
+            [cell("", "Region"), cell("", "Office"), cell("", "Desk")],
+            [
+                cell(r#" rowSpan="2""#, "Europe"),
+                cell("", "Paris"),
+                cell("", "12"),
+            ],
+            [
+                cell(r#" vMerge="1""#, ""),
+                cell(r#" gridSpan="2""#, "Berlin"),
+                cell(r#" hMerge="1""#, ""),
+            ],
+        ];
+        let rows: String = rows
+            .iter()
+            .map(|r| format!("<a:tr>{}</a:tr>", r.concat()))
+            .collect();
+        let table = format!(
+            "<p:graphicFrame><a:graphic><a:graphicData><a:tbl>{rows}</a:tbl></a:graphicData></a:graphic></p:graphicFrame>"
+        );
+        // (the document title, the front matter it makes)
+        let titles = [
+            // The title an office suite gives an untitled deck is no title.
+            ("PowerPoint Presentation", ""),
+            ("Desks 2026", "---\ntitle: \"Desks 2026\"\n---\n\n"),
+        ];
+        for (title, front) in titles {
+            let mut parts = deck_parts(&[("Offices", &table, None)], &[0], &[]);
+            parts.push((
+                "docProps/core.xml".into(),
+                format!(r#"<cp:coreProperties xmlns:cp="c" xmlns:dc="d"><dc:title>{title}</dc:title></cp:coreProperties>"#),
+            ));
+            let got = markdown(&zipped(&parts)).unwrap();
+            assert_eq!(
+                got.text,
+                format!(
+                    "{front}## Offices\n\n| Region | Office | Desk |\n| --- | --- | --- |\n\
+                     | Europe | Paris | 12 |\n| Europe | Berlin |  |\n\n"
+                )
+            );
+        }
     }
 
     #[test]
