@@ -92,8 +92,20 @@ enum Sink {
 /// Walks the Markdown `body` and returns its passages, with headings and lines.
 pub(super) fn groups(body: &str) -> Vec<Group> {
     let myst = super::myst::plain(body);
-    let body = &*mkdocs_blocks(&myst);
+    walk(&mkdocs_blocks(&myst), true)
+}
+
+/// [`groups`] of the Markdown made from a document (Word, PDF, PowerPoint):
+/// no site generator's syntax there, so a paragraph that opens "export
+/// licences from…" is words, not an MDX statement, and ":::" no fence.
+pub(super) fn document_groups(body: &str) -> Vec<Group> {
+    walk(body, false)
+}
+
+/// The passages of `body`, read with site generators' syntax when `site`.
+fn walk(body: &str, site: bool) -> Vec<Group> {
     let mut walk = Walk::new(body);
+    walk.site = site;
     // Heading attributes (`## Setup {#setup}`) are anchors, not words; GFM alerts
     // (`> [!NOTE]`) are markup.
     let options = Options::ENABLE_TABLES
@@ -348,6 +360,9 @@ struct Walk<'a> {
     in_page_link: bool,
     table: Table,
     last_prose_is_admonition: bool,
+    /// Whether site generators' syntax is read as such (MDX statements,
+    /// admonition fences): not in a document's Markdown.
+    site: bool,
     /// A Docusaurus admonition's title was the last part: its text joins it.
     admonition_title: bool,
     /// The HTML block being read, and its first line.
@@ -372,6 +387,7 @@ impl<'a> Walk<'a> {
             in_page_link: false,
             table: Table::default(),
             last_prose_is_admonition: false,
+            site: true,
             admonition_title: false,
             html: None,
             html_tables: 0,
@@ -581,10 +597,13 @@ impl<'a> Walk<'a> {
 
     fn end_paragraph(&mut self) {
         if let Sink::Prose(t) = std::mem::replace(&mut self.sink, Sink::None) {
-            if is_module_syntax(&t) {
+            if self.site && is_module_syntax(&t) {
                 return;
             }
-            let (t, title) = strip_admonition_fences(&t);
+            let (t, title) = match self.site {
+                true => strip_admonition_fences(&t),
+                false => (std::borrow::Cow::Borrowed(t.as_str()), None),
+            };
             let t = text::fold_whitespace(&strip_shortcodes(&t));
             self.last_prose_is_admonition = t.starts_with("!!!") || t.starts_with("???");
             let mut joins = std::mem::replace(&mut self.admonition_title, false)

@@ -1407,12 +1407,14 @@ impl Document {
     /// The passages of a page's `body` (its text after any front matter).
     fn parse(format: Format, body: &str) -> Document {
         match format {
-            Format::Markdown | Format::Notebook | Format::Docx | Format::Pdf | Format::Pptx => {
-                Document {
-                    title: None,
-                    groups: markdown::groups(body),
-                }
-            }
+            Format::Markdown | Format::Notebook => Document {
+                title: None,
+                groups: markdown::groups(body),
+            },
+            Format::Docx | Format::Pdf | Format::Pptx => Document {
+                title: None,
+                groups: markdown::document_groups(body),
+            },
             Format::Html => html::document(body),
             Format::Rst => rst::document(body),
             Format::Adoc => adoc::document(body),
@@ -2362,8 +2364,18 @@ mod tests {
                     &bullets(&["Trains only"]),
                     Some("Book trains through the office."),
                 ),
+                // Words a site generator's syntax would take for its own.
+                (
+                    "Export",
+                    &pptx::tests::sp(
+                        "",
+                        "<a:p><a:r><a:t>export licences from the ministry take six weeks.</a:t></a:r></a:p>\
+                         <a:p><a:r><a:t>:::tip ask early</a:t></a:r></a:p>",
+                    ),
+                    None,
+                ),
             ],
-            &[0, 1],
+            &[0, 1, 2],
             &[],
         );
         std::fs::write(k.join("plan.pptx"), bytes).unwrap();
@@ -2383,6 +2395,11 @@ mod tests {
                     "Travel",
                     "Trains only\n\nBook trains through the office.",
                     Place::Slide(2)
+                ),
+                (
+                    "Export",
+                    "export licences from the ministry take six weeks.\n\n:::tip ask early",
+                    Place::Slide(3)
                 ),
             ]
         );

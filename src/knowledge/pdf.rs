@@ -60,7 +60,15 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
     // keep their numbers, which citations name.
     let mut pages = Vec::with_capacity(count);
     let mut unread = Vec::new();
+    let ids = doc.get_pages();
     for n in 1..=count as u32 {
+        // Drawn forms that loop overflow the reader's stack, which no
+        // catch_unwind survives: such a page is not read at all.
+        if ids.get(&n).is_none_or(|&id| !forms_bounded(&doc, id)) {
+            unread.push(n as usize);
+            pages.push(String::new());
+            continue;
+        }
         // Unwind-safe in fact: the reader only borrows the document.
         let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut text = String::new();
@@ -86,6 +94,127 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
         unread,
         ..from_pages(&pages)
     })
+}
+
+/// Most forms (XObjects) drawn inside one another that a page may have.
+const MAX_FORM_DEPTH: usize = 32;
+/// Most steps spent checking one page's forms.
+const MAX_FORM_STEPS: usize = 100_000;
+
+/// Whether the forms page `page` can draw (each XObject its resources name,
+/// as the reader draws them: within its own resources, or its drawer's) end
+/// within [`MAX_FORM_DEPTH`]: the reader follows `Do` without a bound, so a
+/// form that draws itself overflows its stack.
+fn forms_bounded(doc: &lopdf::Document, page: lopdf::ObjectId) -> bool {
+    let Some(resources) = inherited_resources(doc, page) else {
+        return true;
+    };
+    let mut steps = 0;
+    forms_end(doc, resources, None, &mut Vec::new(), 0, &mut steps)
+}
+
+/// A page's resources, its own or the nearest of its ancestors', as the
+/// reader finds them.
+fn inherited_resources(doc: &lopdf::Document, page: lopdf::ObjectId) -> Option<&lopdf::Dictionary> {
+    let mut at = doc.get_dictionary(page).ok();
+    // The page tree is known not to loop ([`looped_page_tree`]).
+    for _ in 0..=MAX_TREE_DEPTH {
+        let dict = at?;
+        if let Ok(r) = dict.get(b"Resources") {
+            return dict_of(doc, r);
+        }
+        at = dict
+            .get(b"Parent")
+            .and_then(lopdf::Object::as_reference)
+            .and_then(|id| doc.get_dictionary(id))
+            .ok();
+    }
+    None
+}
+
+/// `object` as a dictionary, through a reference if it is one.
+fn dict_of<'d>(
+    doc: &'d lopdf::Document,
+    object: &'d lopdf::Object,
+) -> Option<&'d lopdf::Dictionary> {
+    match object {
+        lopdf::Object::Reference(id) => doc.get_dictionary(*id).ok(),
+        o => o.as_dict().ok(),
+    }
+}
+
+/// Whether every form `resources` names (of them, those `drawn` when known)
+/// ends: none draws one of `path` (the forms drawing it, `depth` of them with
+/// those written in place) and none lies deeper than [`MAX_FORM_DEPTH`],
+/// within [`MAX_FORM_STEPS`] `steps`.
+fn forms_end(
+    doc: &lopdf::Document,
+    resources: &lopdf::Dictionary,
+    drawn: Option<&[Vec<u8>]>,
+    path: &mut Vec<lopdf::ObjectId>,
+    depth: usize,
+    steps: &mut usize,
+) -> bool {
+    let Some(forms) = resources.get(b"XObject").ok().and_then(|x| dict_of(doc, x)) else {
+        return true;
+    };
+    let wanted = |name: &[u8]| drawn.is_none_or(|d| d.iter().any(|n| n == name));
+    for (_, form) in forms.iter().filter(|(name, _)| wanted(name)) {
+        *steps += 1;
+        if *steps > MAX_FORM_STEPS || depth >= MAX_FORM_DEPTH {
+            return false;
+        }
+        let (id, stream) = match form {
+            lopdf::Object::Reference(id) => {
+                match doc.get_object(*id).and_then(lopdf::Object::as_stream) {
+                    Ok(s) => (Some(*id), s),
+                    Err(_) => continue,
+                }
+            }
+            lopdf::Object::Stream(s) => (None, s),
+            _ => continue,
+        };
+        if id.is_some_and(|id| path.contains(&id)) {
+            return false;
+        }
+        // A form without resources of its own draws with its drawer's; it
+        // draws the forms its content names.
+        let own = stream
+            .dict
+            .get(b"Resources")
+            .ok()
+            .and_then(|r| dict_of(doc, r));
+        let names = drawn_by(stream);
+        path.extend(id);
+        let within = own.unwrap_or(resources);
+        let ends = forms_end(doc, within, Some(&names), path, depth + 1, steps);
+        if id.is_some() {
+            path.pop();
+        }
+        if !ends {
+            return false;
+        }
+    }
+    true
+}
+
+/// The names of the forms (XObjects) the content of `stream` draws (`Do`).
+fn drawn_by(stream: &lopdf::Stream) -> Vec<Vec<u8>> {
+    let bytes = stream
+        .decompressed_content()
+        .unwrap_or_else(|_| stream.content.clone());
+    let Ok(content) = lopdf::content::Content::decode(&bytes) else {
+        return Vec::new();
+    };
+    let mut names: Vec<Vec<u8>> = content
+        .operations
+        .iter()
+        .filter(|op| op.operator == "Do")
+        .filter_map(|op| op.operands.first()?.as_name().ok().map(<[u8]>::to_vec))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 
 /// An error when some object's chain of `Parent` links loops or runs deeper
@@ -515,6 +644,63 @@ pub(crate) mod tests {
         assert_eq!(
             markdown(&bad).unwrap_err(),
             "not a readable PDF document: the reader failed on every page"
+        );
+    }
+
+    #[test]
+    fn a_page_whose_forms_draw_themselves_is_left_out_not_a_crash() {
+        use lopdf::{Object, Stream, dictionary};
+        let mut doc =
+            lopdf::Document::load_mem(&written(&[&[&["One."]], &[&["Two."]], &[&["Three."]]]))
+                .unwrap();
+        let pages = doc.get_pages();
+        let font = doc
+            .get_object(pages[&1])
+            .unwrap()
+            .as_dict()
+            .unwrap()
+            .get(b"Parent")
+            .cloned();
+        let tree = font.unwrap().as_reference().unwrap();
+        let fonts = doc
+            .get_dictionary(tree)
+            .unwrap()
+            .get(b"Resources")
+            .unwrap()
+            .clone();
+        let fonts = doc
+            .get_dictionary(fonts.as_reference().unwrap())
+            .unwrap()
+            .get(b"Font")
+            .unwrap()
+            .clone();
+        // Page 2 draws X1, which draws X1 (with its drawer's resources).
+        let form = |content: &[u8], doc: &mut lopdf::Document| {
+            let dict = dictionary! { "Type" => "XObject", "Subtype" => "Form", "BBox" => vec![0.into(), 0.into(), 595.into(), 842.into()] };
+            doc.add_object(Stream::new(dict, content.to_vec()))
+        };
+        let looping = form(b"/X1 Do", &mut doc);
+        // Page 3 draws X2, a form holding its text: read as ever.
+        let text = form(b"BT /F1 11 Tf 72 700 Td (Three.) Tj ET", &mut doc);
+        for (n, name, id, content) in [
+            (2, "X1", looping, &b"/X1 Do"[..]),
+            (3, "X2", text, &b"/X2 Do"[..]),
+        ] {
+            let c = doc.add_object(Stream::new(dictionary! {}, content.to_vec()));
+            let resources =
+                dictionary! { "Font" => fonts.clone(), "XObject" => dictionary! { name => id } };
+            if let Ok(Object::Dictionary(d)) = doc.get_object_mut(pages[&n]) {
+                d.set("Contents", c);
+                d.set("Resources", resources);
+            }
+        }
+        let mut bytes = Vec::new();
+        doc.save_to(&mut bytes).unwrap();
+        let got = markdown(&bytes).unwrap();
+        assert_eq!(got.unread, [2]);
+        assert_eq!(
+            got.text,
+            "## Page 1\n\nOne.\n\n## Page 2\n\n## Page 3\n\nThree.\n\n"
         );
     }
 

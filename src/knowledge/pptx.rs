@@ -18,6 +18,9 @@ use crate::text;
 const DECK: &str = "PowerPoint deck";
 /// Most slides read.
 const MAX_SLIDES: usize = 5_000;
+/// Most bytes of XML read out of one deck's slides and notes together: each
+/// part is limited, but a deck has thousands.
+const MAX_DECK_BYTES: usize = 64 << 20;
 /// Most groups of shapes inside one another read into.
 const MAX_DEPTH: usize = 32;
 /// Most columns of a table read.
@@ -37,6 +40,11 @@ type Zip<'b> = zip::ZipArchive<std::io::Cursor<&'b [u8]>>;
 /// The deck `bytes` as Markdown, with the slide of each line, or why it
 /// cannot be read.
 pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
+    markdown_within(bytes, MAX_DECK_BYTES)
+}
+
+/// [`markdown`], reading at most `budget` bytes of slides and notes.
+fn markdown_within(bytes: &[u8], budget: usize) -> Result<Converted, String> {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| format!("not a {DECK}: {e}"))?;
     let presentation = part(&mut zip, "ppt/presentation.xml", DECK)?
@@ -49,10 +57,22 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
     let mut out = front_matter(&core, UNTITLED);
     let titled = !out.is_empty() && out.contains("\ntitle: ");
     let mut pages = vec![1; out.matches('\n').count()];
+    let mut budget = budget;
+    let mut read = std::collections::HashSet::new();
     for (i, name) in slides.iter().enumerate() {
         let before = out.len();
-        if let Some(xml) = part(&mut zip, name, DECK)? {
+        // A slide part listed twice is one slide, read once.
+        let xml = match read.insert(name) {
+            true => part(&mut zip, name, DECK)?,
+            false => None,
+        };
+        if let Some(xml) = xml {
             let notes = notes_of(&mut zip, name)?;
+            let size = xml.len() + notes.as_ref().map_or(0, String::len);
+            budget = budget.checked_sub(size).ok_or_else(|| {
+                let mb = MAX_DECK_BYTES >> 20;
+                format!("a deck whose slides and notes unpack to over {mb} MB: not read")
+            })?;
             slide(&xml, notes.as_deref(), i + 1, !titled && i == 0, &mut out)?;
         }
         pages.extend(std::iter::repeat_n(
@@ -177,7 +197,7 @@ fn slide(
 ) -> Result<(), String> {
     let doc = parse(xml, DECK)?;
     let root = doc.root_element();
-    if root.attribute("show") == Some("0") {
+    if matches!(root.attribute("show"), Some("0" | "false")) {
         return Ok(());
     }
     let mut title: Option<(String, bool)> = None;
@@ -236,6 +256,15 @@ fn shapes(
                 shape => text_body(node, bullets && shape == Shape::Body, out),
             },
             "grpSp" if depth < MAX_DEPTH => shapes(node, depth + 1, bullets, title, out),
+            // Shapes PowerPoint wraps for newer features (a text box holding an
+            // equation): one alternative is read, the first it offers.
+            "AlternateContent" if depth < MAX_DEPTH => {
+                let choice = node.children().find(|n| n.tag_name().name() == "Choice");
+                let fallback = || node.children().find(|n| n.tag_name().name() == "Fallback");
+                if let Some(alt) = choice.or_else(fallback) {
+                    shapes(alt, depth + 1, bullets, title, out);
+                }
+            }
             "graphicFrame" => {
                 if let Some(tbl) = node.descendants().find(|n| n.has_tag_name((A, "tbl"))) {
                     table(tbl, out);
@@ -288,10 +317,16 @@ fn paragraphs(sp: Node<'_, '_>) -> Vec<(String, usize, bool)> {
 /// their level.
 fn text_body(sp: Node<'_, '_>, bullets: bool, out: &mut String) {
     let mut in_list = false;
+    // The level of the item before in the list: an item is nested at most one
+    // deeper (a first item at level 2, indented four spaces, would be code).
+    let mut depth: Option<usize> = None;
     for (t, level, bullet) in paragraphs_with(sp, bullets) {
         if bullet {
+            let level = level.min(depth.map_or(0, |d| d + 1));
+            depth = Some(level);
             out.push_str(&format!("{}- {}\n", "  ".repeat(level), escape(&t)));
         } else {
+            depth = None;
             if in_list {
                 out.push('\n');
             }
@@ -561,6 +596,109 @@ pub(crate) mod tests {
                 )
             );
         }
+    }
+
+    #[test]
+    fn unusual_and_hostile_decks_read_as_they_show() {
+        let text = |t: &str| sp("", &para(t, ""));
+        let wrapped = format!(
+            r#"<mc:AlternateContent xmlns:mc="m"><mc:Choice Requires="a14">{}</mc:Choice><mc:Fallback>{}</mc:Fallback></mc:AlternateContent>"#,
+            text("Refunds take fourteen days."),
+            text("A picture of the formula.")
+        );
+        let deep = sp(
+            r#"<p:ph idx="1"/>"#,
+            &[
+                para("Intro line.", "<a:pPr><a:buNone/></a:pPr>"),
+                para("Deep item about parking.", r#"<a:pPr lvl="2"/>"#),
+                para("Deeper still.", r#"<a:pPr lvl="5"/>"#),
+            ]
+            .concat(),
+        );
+        // (slides, order, hidden, Markdown)
+        type Slides<'a> = &'a [(&'a str, &'a str, Option<&'a str>)];
+        let table: &[(Slides, &[usize], &[usize], &str)] = &[
+            // One alternative of wrapped shapes, the first.
+            (
+                &[("Refunds", &wrapped, None)],
+                &[0],
+                &[],
+                "## Refunds
+
+Refunds take fourteen days.
+
+",
+            ),
+            // A first item deep in its list is an item, not code.
+            (
+                &[("Parking", &deep, None)],
+                &[0],
+                &[],
+                "## Parking
+
+Intro line.
+
+- Deep item about parking.
+  - Deeper still.
+
+",
+            ),
+            // A slide listed twice is read once; its second place keeps its number.
+            (
+                &[
+                    ("Once", &text("Only once."), None),
+                    ("Last", &text("End."), None),
+                ],
+                &[0, 0, 1],
+                &[],
+                "## Once
+
+Only once.
+
+## Last
+
+End.
+
+",
+            ),
+        ];
+        for (slides, order, hidden, want) in table {
+            let got = markdown(&deck(slides, order, hidden)).unwrap();
+            assert_eq!(got.text, *want);
+            assert_eq!(got.pages.len(), got.text.lines().count());
+        }
+        let got = markdown(&deck(
+            &[
+                ("Once", &text("Only once."), None),
+                ("Last", &text("End."), None),
+            ],
+            &[0, 0, 1],
+            &[],
+        ))
+        .unwrap();
+        assert_eq!(
+            got.pages.last(),
+            Some(&3),
+            "the last slide is the third shown"
+        );
+        // `show="false"` hides as `show="0"` does.
+        let mut parts = deck_parts(&[("Hidden", &text("Secret."), None)], &[0], &[]);
+        parts[0].1 = parts[0].1.replace("<p:sld ", r#"<p:sld show="false" "#);
+        assert_eq!(markdown(&zipped(&parts)).unwrap().text, "");
+        // Slides and notes are read within one budget.
+        let big = deck(
+            &[
+                ("A", &text(&"x".repeat(600)), None),
+                ("B", &text(&"y".repeat(600)), None),
+            ],
+            &[0, 1],
+            &[],
+        );
+        assert!(markdown_within(&big, 4_000).is_ok());
+        assert_eq!(
+            markdown_within(&big, 1_000).unwrap_err(),
+            "a deck whose slides and notes unpack to over 64 MB: not read"
+        );
     }
 
     #[test]

@@ -387,6 +387,8 @@ fn best_first(a: &Scored, b: &Scored) -> std::cmp::Ordering {
         .total_cmp(&a.score)
         .then_with(|| a.snippet.page.file.cmp(&b.snippet.page.file))
         .then_with(|| a.snippet.line.cmp(&b.snippet.line))
+        // A PDF's page or a deck's slide is one "line" for all its passages.
+        .then_with(|| a.snippet.id.cmp(&b.snippet.id))
 }
 
 /// Scores candidates for one question by coverage, BM25 and best sentence.
