@@ -15,6 +15,7 @@
 //! one that makes the reader fail) is a problem, never a crash.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use super::docx::escape;
 
@@ -61,10 +62,11 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
     let mut pages = Vec::with_capacity(count);
     let mut unread = Vec::new();
     let ids = doc.get_pages();
+    let mut forms = Forms::new(&doc);
     for n in 1..=count as u32 {
         // Drawn forms that loop overflow the reader's stack, which no
         // catch_unwind survives: such a page is not read at all.
-        if ids.get(&n).is_none_or(|&id| !forms_bounded(&doc, id)) {
+        if ids.get(&n).is_none_or(|&id| !forms.bounded(id)) {
             unread.push(n as usize);
             pages.push(String::new());
             continue;
@@ -101,16 +103,90 @@ const MAX_FORM_DEPTH: usize = 32;
 /// Most steps spent checking one page's forms.
 const MAX_FORM_STEPS: usize = 100_000;
 
-/// Whether the forms page `page` can draw (each XObject its resources name,
-/// as the reader draws them: within its own resources, or its drawer's) end
-/// within [`MAX_FORM_DEPTH`]: the reader follows `Do` without a bound, so a
-/// form that draws itself overflows its stack.
-fn forms_bounded(doc: &lopdf::Document, page: lopdf::ObjectId) -> bool {
-    let Some(resources) = inherited_resources(doc, page) else {
-        return true;
-    };
-    let mut steps = 0;
-    forms_end(doc, resources, None, &mut Vec::new(), 0, &mut steps)
+/// Checks, before the reader draws a page, that the forms it draws end: the
+/// reader follows `Do` without a bound, so a form that draws itself
+/// overflows its stack.
+struct Forms<'d> {
+    doc: &'d lopdf::Document,
+    /// The forms each stream draws, by the stream: decoded once per document
+    /// (pages share their resources).
+    drawn: HashMap<lopdf::ObjectId, Rc<[Vec<u8>]>>,
+}
+
+impl<'d> Forms<'d> {
+    fn new(doc: &'d lopdf::Document) -> Self {
+        Forms {
+            doc,
+            drawn: HashMap::new(),
+        }
+    }
+
+    /// Whether the forms page `page` draws (`Do` in its content, within its
+    /// resources, its own or the nearest ancestor's as the reader finds
+    /// them) end within [`MAX_FORM_DEPTH`] and [`MAX_FORM_STEPS`] steps.
+    fn bounded(&mut self, page: lopdf::ObjectId) -> bool {
+        let Some(resources) = inherited_resources(self.doc, page) else {
+            return true;
+        };
+        let content = self.doc.get_page_content(page).unwrap_or_default();
+        let drawn = drawn_by(&content);
+        let mut steps = 0;
+        self.end(resources, &drawn, &mut Vec::new(), 0, &mut steps)
+    }
+
+    /// Whether the forms `drawn` of those `resources` names end: none draws
+    /// one of `path` (the forms drawing it, `depth` of them with those
+    /// written in place) and none lies deeper than [`MAX_FORM_DEPTH`].
+    fn end(
+        &mut self,
+        resources: &'d lopdf::Dictionary,
+        drawn: &[Vec<u8>],
+        path: &mut Vec<lopdf::ObjectId>,
+        depth: usize,
+        steps: &mut usize,
+    ) -> bool {
+        let doc = self.doc;
+        let Some(forms) = resources.get(b"XObject").ok().and_then(|x| dict_of(doc, x)) else {
+            return true;
+        };
+        for (_, form) in forms.iter().filter(|(name, _)| drawn.contains(name)) {
+            *steps += 1;
+            if *steps > MAX_FORM_STEPS || depth >= MAX_FORM_DEPTH {
+                return false;
+            }
+            let (id, stream) = match form {
+                lopdf::Object::Reference(id) => {
+                    match doc.get_object(*id).and_then(lopdf::Object::as_stream) {
+                        Ok(s) => (Some(*id), s),
+                        Err(_) => continue,
+                    }
+                }
+                lopdf::Object::Stream(s) => (None, s),
+                _ => continue,
+            };
+            if id.is_some_and(|id| path.contains(&id)) {
+                return false;
+            }
+            let names = match id {
+                Some(id) => (self.drawn.entry(id))
+                    .or_insert_with(|| drawn_by(&stream_bytes(stream)).into())
+                    .clone(),
+                None => drawn_by(&stream_bytes(stream)).into(),
+            };
+            // A form without resources of its own draws with its drawer's.
+            let own = stream.dict.get(b"Resources").ok();
+            let within = own.and_then(|r| dict_of(doc, r)).unwrap_or(resources);
+            path.extend(id);
+            let ends = self.end(within, &names, path, depth + 1, steps);
+            if id.is_some() {
+                path.pop();
+            }
+            if !ends {
+                return false;
+            }
+        }
+        true
+    }
 }
 
 /// A page's resources, its own or the nearest of its ancestors', as the
@@ -143,67 +219,16 @@ fn dict_of<'d>(
     }
 }
 
-/// Whether every form `resources` names (of them, those `drawn` when known)
-/// ends: none draws one of `path` (the forms drawing it, `depth` of them with
-/// those written in place) and none lies deeper than [`MAX_FORM_DEPTH`],
-/// within [`MAX_FORM_STEPS`] `steps`.
-fn forms_end(
-    doc: &lopdf::Document,
-    resources: &lopdf::Dictionary,
-    drawn: Option<&[Vec<u8>]>,
-    path: &mut Vec<lopdf::ObjectId>,
-    depth: usize,
-    steps: &mut usize,
-) -> bool {
-    let Some(forms) = resources.get(b"XObject").ok().and_then(|x| dict_of(doc, x)) else {
-        return true;
-    };
-    let wanted = |name: &[u8]| drawn.is_none_or(|d| d.iter().any(|n| n == name));
-    for (_, form) in forms.iter().filter(|(name, _)| wanted(name)) {
-        *steps += 1;
-        if *steps > MAX_FORM_STEPS || depth >= MAX_FORM_DEPTH {
-            return false;
-        }
-        let (id, stream) = match form {
-            lopdf::Object::Reference(id) => {
-                match doc.get_object(*id).and_then(lopdf::Object::as_stream) {
-                    Ok(s) => (Some(*id), s),
-                    Err(_) => continue,
-                }
-            }
-            lopdf::Object::Stream(s) => (None, s),
-            _ => continue,
-        };
-        if id.is_some_and(|id| path.contains(&id)) {
-            return false;
-        }
-        // A form without resources of its own draws with its drawer's; it
-        // draws the forms its content names.
-        let own = stream
-            .dict
-            .get(b"Resources")
-            .ok()
-            .and_then(|r| dict_of(doc, r));
-        let names = drawn_by(stream);
-        path.extend(id);
-        let within = own.unwrap_or(resources);
-        let ends = forms_end(doc, within, Some(&names), path, depth + 1, steps);
-        if id.is_some() {
-            path.pop();
-        }
-        if !ends {
-            return false;
-        }
-    }
-    true
+/// A stream's content, unpacked when it can be, as the reader reads it.
+fn stream_bytes(stream: &lopdf::Stream) -> Vec<u8> {
+    stream
+        .decompressed_content()
+        .unwrap_or_else(|_| stream.content.clone())
 }
 
-/// The names of the forms (XObjects) the content of `stream` draws (`Do`).
-fn drawn_by(stream: &lopdf::Stream) -> Vec<Vec<u8>> {
-    let bytes = stream
-        .decompressed_content()
-        .unwrap_or_else(|_| stream.content.clone());
-    let Ok(content) = lopdf::content::Content::decode(&bytes) else {
+/// The names of the forms (XObjects) `content` draws (`Do`).
+fn drawn_by(content: &[u8]) -> Vec<Vec<u8>> {
+    let Ok(content) = lopdf::content::Content::decode(content) else {
         return Vec::new();
     };
     let mut names: Vec<Vec<u8>> = content
