@@ -1,12 +1,15 @@
 //! PowerPoint decks (`.pptx`) → Markdown, which the Markdown reader then reads
 //! as any page. Each slide, in the deck's order, is a section under its title
 //! (else "Slide N"): its text boxes' paragraphs are paragraphs, or list items
-//! where the slide shows bullets, tables a row per passage, and its speaker
-//! notes, which often hold the prose the bullets stand for, follow its text.
+//! where the slide shows bullets, tables a row per passage, SmartArt diagrams
+//! their boxes' text as a list, and its speaker notes, which often hold the
+//! prose the bullets stand for, follow its text.
 //! Slide numbers, dates and footers are furniture; hidden slides are left out.
 //! A passage is cited by the slide it is on. The deck's title is its document
 //! title, else the first slide's when that is a title slide, else the file
 //! name. The archive is read within the Word reader's limits.
+
+use std::collections::HashMap;
 
 use roxmltree::Node;
 
@@ -32,6 +35,8 @@ const UNTITLED: &[&str] = &["PowerPoint Presentation", "Presentation"];
 const P: &str = "http://schemas.openxmlformats.org/presentationml/2006/main";
 /// DrawingML's: text, tables.
 const A: &str = "http://schemas.openxmlformats.org/drawingml/2006/main";
+/// SmartArt's data.
+const DGM: &str = "http://schemas.openxmlformats.org/drawingml/2006/diagram";
 /// Relationships, as an attribute's namespace.
 const R: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
 
@@ -67,13 +72,13 @@ fn markdown_within(bytes: &[u8], budget: usize) -> Result<Converted, String> {
             false => None,
         };
         if let Some(xml) = xml {
-            let notes = notes_of(&mut zip, name)?;
-            let size = xml.len() + notes.as_ref().map_or(0, String::len);
+            let beside = beside(&mut zip, name)?;
+            let size = xml.len() + beside.size;
             budget = budget.checked_sub(size).ok_or_else(|| {
                 let mb = MAX_DECK_BYTES >> 20;
                 format!("a deck whose slides and notes unpack to over {mb} MB: not read")
             })?;
-            slide(&xml, notes.as_deref(), i + 1, !titled && i == 0, &mut out)?;
+            slide(&xml, &beside, i + 1, !titled && i == 0, &mut out)?;
         }
         pages.extend(std::iter::repeat_n(
             i + 1,
@@ -140,17 +145,55 @@ fn resolve(folder: &str, target: &str) -> String {
     path.join("/")
 }
 
-/// The speaker notes' part of the slide part `slide`, read, if it has one.
-fn notes_of(zip: &mut Zip<'_>, slide: &str) -> Result<Option<String>, String> {
+/// What a slide's text draws on besides the slide's own part.
+#[derive(Default)]
+struct Beside {
+    /// Its speaker notes' part.
+    notes: Option<String>,
+    /// The text of its SmartArt diagrams, each's points in order, by the
+    /// relationship the slide names it by.
+    diagrams: HashMap<String, Vec<String>>,
+    /// Bytes of XML read for them.
+    size: usize,
+}
+
+/// The parts the slide part `slide` relates to that hold its text: its notes
+/// and its diagrams' data.
+fn beside(zip: &mut Zip<'_>, slide: &str) -> Result<Beside, String> {
     let (folder, file) = slide.rsplit_once('/').unwrap_or(("", slide));
     let rels = part(zip, &format!("{folder}/_rels/{file}.rels"), DECK)?.unwrap_or_default();
-    let notes = relationships(&rels, slide)
-        .into_iter()
-        .find(|(_, _, kind)| kind.ends_with("/notesSlide"));
-    match notes {
-        Some((_, target, _)) => part(zip, &target, DECK),
-        None => Ok(None),
+    let mut out = Beside::default();
+    for (id, target, kind) in relationships(&rels, slide) {
+        if kind.ends_with("/notesSlide") && out.notes.is_none() {
+            out.notes = part(zip, &target, DECK)?;
+            out.size += out.notes.as_ref().map_or(0, String::len);
+        } else if kind.ends_with("/diagramData")
+            && let Some(xml) = part(zip, &target, DECK)?
+        {
+            out.size += xml.len();
+            out.diagrams.insert(id, diagram_text(&xml));
+        }
     }
+    Ok(out)
+}
+
+/// The text of a SmartArt diagram's points (its boxes), in order.
+fn diagram_text(xml: &str) -> Vec<String> {
+    let Ok(doc) = parse(xml, DECK) else {
+        return Vec::new();
+    };
+    doc.descendants()
+        .filter(|n| n.has_tag_name((DGM, "pt")))
+        // Points of the text the diagram shows, not of its connectors or
+        // layout ("parTrans", "sibTrans", "pres", "doc").
+        .filter(|n| matches!(n.attribute("type"), None | Some("node" | "asst")))
+        .filter_map(|n| n.children().find(|c| c.has_tag_name((DGM, "t"))))
+        .map(|t| {
+            let lines: Vec<String> = paragraphs(t).into_iter().map(|(t, ..)| t).collect();
+            lines.join(" ")
+        })
+        .filter(|t| !t.is_empty())
+        .collect()
 }
 
 /// What a shape is on its slide, by its placeholder.
@@ -186,11 +229,11 @@ fn shape_of(sp: Node<'_, '_>) -> Shape {
     }
 }
 
-/// One slide (`number`, its notes part `notes`) as a section of `out`; the
-/// first slide's title is the deck's when `first` and it is a title slide.
+/// One slide (`number`, with the parts `beside` it) as a section of `out`;
+/// the first slide's title is the deck's when `first` and it is a title slide.
 fn slide(
     xml: &str,
-    notes: Option<&str>,
+    beside: &Beside,
     number: usize,
     first: bool,
     out: &mut String,
@@ -202,17 +245,27 @@ fn slide(
     }
     let mut title: Option<(String, bool)> = None;
     let mut body = String::new();
+    let on_slide = Reading {
+        bullets: true,
+        diagrams: &beside.diagrams,
+    };
     if let Some(tree) = root.descendants().find(|n| n.has_tag_name((P, "spTree"))) {
-        shapes(tree, 0, true, &mut title, &mut body);
+        shapes(tree, 0, &on_slide, &mut title, &mut body);
     }
     // The notes page shows a picture of the slide and the notes' body, which
     // is prose: its placeholder's paragraphs are no bullets.
-    if let Some(notes) = notes.and_then(|x| parse(x, DECK).ok()) {
+    let notes = beside.notes.as_deref().and_then(|x| parse(x, DECK).ok());
+    if let Some(notes) = notes {
         let tree = notes.descendants().find(|n| n.has_tag_name((P, "spTree")));
         let mut ignored = None;
         let mut text = String::new();
         if let Some(tree) = tree {
-            shapes(tree, 0, false, &mut ignored, &mut text);
+            let no_diagrams = HashMap::new();
+            let in_notes = Reading {
+                bullets: false,
+                diagrams: &no_diagrams,
+            };
+            shapes(tree, 0, &in_notes, &mut ignored, &mut text);
         }
         body.push_str(&text);
     }
@@ -226,17 +279,26 @@ fn slide(
     Ok(())
 }
 
+/// How a shape tree is read.
+struct Reading<'a> {
+    /// Whether a body placeholder's paragraphs are bullets: on a slide, not
+    /// on a notes page.
+    bullets: bool,
+    /// The text of the slide's diagrams ([`Beside::diagrams`]).
+    diagrams: &'a HashMap<String, Vec<String>>,
+}
+
 /// The text of the shapes under `tree` (a slide's shape tree or a group), in
-/// order: the title into `title`, the rest as Markdown into `out`; a body
-/// placeholder's paragraphs are bullets when `bullets` (on a slide, not on a
-/// notes page).
+/// order, as `reading` says: the title into `title`, the rest as Markdown
+/// into `out`.
 fn shapes(
     tree: Node<'_, '_>,
     depth: usize,
-    bullets: bool,
+    reading: &Reading<'_>,
     title: &mut Option<(String, bool)>,
     out: &mut String,
 ) {
+    let bullets = reading.bullets;
     for node in tree.children().filter(Node::is_element) {
         match node.tag_name().name() {
             "sp" => match shape_of(node) {
@@ -255,19 +317,30 @@ fn shapes(
                 }
                 shape => text_body(node, bullets && shape == Shape::Body, out),
             },
-            "grpSp" if depth < MAX_DEPTH => shapes(node, depth + 1, bullets, title, out),
+            "grpSp" if depth < MAX_DEPTH => shapes(node, depth + 1, reading, title, out),
             // Shapes PowerPoint wraps for newer features (a text box holding an
             // equation): one alternative is read, the first it offers.
             "AlternateContent" if depth < MAX_DEPTH => {
                 let choice = node.children().find(|n| n.tag_name().name() == "Choice");
                 let fallback = || node.children().find(|n| n.tag_name().name() == "Fallback");
                 if let Some(alt) = choice.or_else(fallback) {
-                    shapes(alt, depth + 1, bullets, title, out);
+                    shapes(alt, depth + 1, reading, title, out);
                 }
             }
             "graphicFrame" => {
                 if let Some(tbl) = node.descendants().find(|n| n.has_tag_name((A, "tbl"))) {
                     table(tbl, out);
+                }
+                // A SmartArt diagram: its boxes' text, a list.
+                let diagram = node.descendants().find(|n| n.has_tag_name((DGM, "relIds")));
+                let points = diagram
+                    .and_then(|d| d.attribute((R, "dm")))
+                    .and_then(|id| reading.diagrams.get(id));
+                if let Some(points) = points.filter(|p| !p.is_empty()) {
+                    for p in points {
+                        out.push_str(&format!("- {}\n", escape(p)));
+                    }
+                    out.push('\n');
                 }
             }
             _ => {}
@@ -279,7 +352,11 @@ fn shapes(
 /// spaces, whitespace folded), indent level and whether it shows a bullet
 /// (`bullets`: the shape's default).
 fn paragraphs_with(sp: Node<'_, '_>, bullets: bool) -> Vec<(String, usize, bool)> {
-    let body = sp.children().find(|n| n.tag_name().name() == "txBody");
+    // A shape's or cell's text body; a diagram point's text (`dgm:t`) is one.
+    let body = match sp.has_tag_name((DGM, "t")) {
+        true => Some(sp),
+        false => sp.children().find(|n| n.tag_name().name() == "txBody"),
+    };
     let paras = body.into_iter().flat_map(|b| b.children());
     paras
         .filter(|n| n.has_tag_name((A, "p")))
@@ -698,6 +775,43 @@ End.
         assert_eq!(
             markdown_within(&big, 1_000).unwrap_err(),
             "a deck whose slides and notes unpack to over 64 MB: not read"
+        );
+    }
+
+    #[test]
+    fn a_smartart_diagrams_boxes_are_a_list_where_it_stands() {
+        let frame = format!(
+            r#"<p:graphicFrame><a:graphic><a:graphicData><dgm:relIds xmlns:dgm="{DGM}" r:dm="rId7"/></a:graphicData></a:graphic></p:graphicFrame>"#
+        );
+        let mut parts = deck_parts(
+            &[(
+                "Hiring",
+                &format!("{}{frame}", sp("", &para("Three steps:", ""))),
+                None,
+            )],
+            &[0],
+            &[],
+        );
+        let point = |kind: &str, t: &str| {
+            format!(
+                r#"<dgm:pt modelId="1"{kind}><dgm:t><a:bodyPr/><a:p><a:r><a:t>{t}</a:t></a:r></a:p></dgm:t></dgm:pt>"#
+            )
+        };
+        let data = format!(
+            r#"<dgm:dataModel xmlns:dgm="{DGM}" xmlns:a="{A}"><dgm:ptLst>{}{}{}{}</dgm:ptLst></dgm:dataModel>"#,
+            point(r#" type="doc""#, ""),
+            point("", "Screen"),
+            point(r#" type="parTrans""#, "connector"),
+            point(r#" type="node""#, "Interview"),
+        );
+        parts.push((
+            "ppt/slides/_rels/slide1.xml.rels".into(),
+            r#"<Relationships><Relationship Id="rId7" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/diagramData" Target="../diagrams/data1.xml"/></Relationships>"#.into(),
+        ));
+        parts.push(("ppt/diagrams/data1.xml".into(), data));
+        assert_eq!(
+            markdown(&zipped(&parts)).unwrap().text,
+            "## Hiring\n\nThree steps:\n\n- Screen\n- Interview\n\n"
         );
     }
 
