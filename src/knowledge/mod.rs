@@ -2222,11 +2222,23 @@ mod tests {
         );
     }
 
-    #[test]
-    fn word_documents_are_read_and_a_broken_one_is_a_problem() {
+    /// An empty `knowledge` folder in a temporary directory, which lives as
+    /// long as the directory returned.
+    fn knowledge_folder() -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let k = dir.path().join("knowledge");
         std::fs::create_dir_all(&k).unwrap();
+        (dir, k)
+    }
+
+    /// Every passage of `kb`, file by file.
+    fn passages(kb: &KnowledgeBase) -> impl Iterator<Item = &Snippet> {
+        kb.file_snippets.iter().flat_map(|f| f.iter())
+    }
+
+    #[test]
+    fn word_documents_are_read_and_a_broken_one_is_a_problem() {
+        let (_dir, k) = knowledge_folder();
         let w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
         let document = format!(
             r#"<w:document xmlns:w="{w}"><w:body><w:p><w:pPr><w:pStyle w:val="Heading2"/></w:pPr><w:r><w:t>Expenses</w:t></w:r></w:p><w:p><w:r><w:t>Claims are paid within 14 days.</w:t></w:r></w:p></w:body></w:document>"#
@@ -2242,7 +2254,7 @@ mod tests {
         .unwrap();
         std::fs::write(k.join("broken.docx"), b"PK\x03\x04 truncated").unwrap();
         let kb = load(&k).unwrap();
-        let s: Vec<&Snippet> = kb.file_snippets.iter().flat_map(|f| f.iter()).collect();
+        let s: Vec<&Snippet> = passages(&kb).collect();
         assert_eq!(s.len(), 1, "{:#?}", kb.errors);
         assert_eq!(s[0].text, "Claims are paid within 14 days.");
         assert_eq!(&*s[0].heading, "Expenses");
@@ -2260,9 +2272,7 @@ mod tests {
 
     #[test]
     fn pdf_documents_are_read_and_a_broken_one_is_a_problem() {
-        let dir = tempfile::tempdir().unwrap();
-        let k = dir.path().join("knowledge");
-        std::fs::create_dir_all(&k).unwrap();
+        let (_dir, k) = knowledge_folder();
         let bytes = pdf::tests::pdf(&[
             &[
                 &["Travel policy"],
@@ -2278,7 +2288,7 @@ mod tests {
         std::fs::write(k.join("travel-policy.pdf"), bytes).unwrap();
         std::fs::write(k.join("broken.pdf"), b"%PDF-1.5\n truncated").unwrap();
         let kb = load(&k).unwrap();
-        let s: Vec<&Snippet> = kb.file_snippets.iter().flat_map(|f| f.iter()).collect();
+        let s: Vec<&Snippet> = passages(&kb).collect();
         let read: Vec<(&str, &str)> = s.iter().map(|s| (&*s.heading, &*s.text)).collect();
         // Two pages: too few for a running title to tell; page numbers go.
         assert_eq!(
@@ -2306,9 +2316,7 @@ mod tests {
 
     #[test]
     fn a_sectioned_pdfs_passages_are_cited_by_the_page_they_start_on() {
-        let dir = tempfile::tempdir().unwrap();
-        let k = dir.path().join("knowledge");
-        std::fs::create_dir_all(&k).unwrap();
+        let (_dir, k) = knowledge_folder();
         let bytes = pdf::tests::pdf(&[
             &[
                 &["1 Leave"],
@@ -2325,12 +2333,7 @@ mod tests {
         ]);
         std::fs::write(k.join("handbook.pdf"), bytes).unwrap();
         let kb = load(&k).unwrap();
-        let s: Vec<(&str, Place)> = kb
-            .file_snippets
-            .iter()
-            .flat_map(|f| f.iter())
-            .map(|s| (&*s.heading, s.place()))
-            .collect();
+        let s: Vec<(&str, Place)> = passages(&kb).map(|s| (&*s.heading, s.place())).collect();
         // A section that runs on to the next page is cited by its first.
         assert_eq!(
             s,
@@ -2347,9 +2350,7 @@ mod tests {
 
     #[test]
     fn a_decks_passages_are_cited_by_slide_and_a_broken_deck_is_a_problem() {
-        let dir = tempfile::tempdir().unwrap();
-        let k = dir.path().join("knowledge");
-        std::fs::create_dir_all(&k).unwrap();
+        let (_dir, k) = knowledge_folder();
         let bullets = |items: &[&str]| {
             let paras: String = (items.iter())
                 .map(|t| format!("<a:p><a:r><a:t>{t}</a:t></a:r></a:p>"))
@@ -2381,10 +2382,7 @@ mod tests {
         std::fs::write(k.join("plan.pptx"), bytes).unwrap();
         std::fs::write(k.join("broken.pptx"), b"PK\x03\x04 truncated").unwrap();
         let kb = load(&k).unwrap();
-        let s: Vec<(&str, &str, Place)> = kb
-            .file_snippets
-            .iter()
-            .flat_map(|f| f.iter())
+        let s: Vec<(&str, &str, Place)> = passages(&kb)
             .map(|s| (&*s.heading, &*s.text, s.place()))
             .collect();
         assert_eq!(
@@ -2414,9 +2412,7 @@ mod tests {
 
     #[test]
     fn a_pdf_page_that_cannot_be_read_is_left_out_and_named_by_check() {
-        let dir = tempfile::tempdir().unwrap();
-        let k = dir.path().join("knowledge");
-        std::fs::create_dir_all(&k).unwrap();
+        let (_dir, k) = knowledge_folder();
         let good = pdf::written(&[
             &[&["1 Leave"], &["Everyone gets thirty days."]],
             &[&["Unreadable."]],
@@ -2426,12 +2422,7 @@ mod tests {
         let bytes = pdf::tests::with_page(&good, 2, b"BT /F9 11 Tf 72 700 Td (x) Tj ET");
         std::fs::write(k.join("handbook.pdf"), bytes).unwrap();
         let kb = load_for_check(&k, &ParseOptions::default()).unwrap();
-        let s: Vec<(&str, Place)> = kb
-            .file_snippets
-            .iter()
-            .flat_map(|f| f.iter())
-            .map(|s| (&*s.text, s.place()))
-            .collect();
+        let s: Vec<(&str, Place)> = passages(&kb).map(|s| (&*s.text, s.place())).collect();
         assert_eq!(
             s,
             [

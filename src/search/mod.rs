@@ -794,24 +794,28 @@ impl Snapshot {
             .into_iter()
             .take(n)
             .enumerate()
-            .map(|(i, s)| Passage {
-                rank: i + 1,
-                score: (s.score * 1000.0).round() / 1000.0,
-                id: s.snippet.id.clone(),
-                highlights: s.highlights,
-                citation: Citation {
-                    title: s.snippet.page.title.clone(),
-                    heading: s.snippet.heading.to_string(),
-                    source: s.snippet.page.source.clone(),
-                    url: s.snippet.url.as_deref().map(str::to_string),
-                    published: s.snippet.page.published.map(|d| d.to_string()),
-                    file: s.snippet.page.file.clone(),
-                    line: s.snippet.place().line(),
-                    page: s.snippet.place().page(),
-                    slide: s.snippet.place().slide(),
-                },
-                text: s.snippet.text.clone(),
-                code: s.snippet.code.clone(),
+            .map(|(i, s)| {
+                // The file's format decides what its lines are: read once.
+                let place = s.snippet.place();
+                Passage {
+                    rank: i + 1,
+                    score: (s.score * 1000.0).round() / 1000.0,
+                    id: s.snippet.id.clone(),
+                    highlights: s.highlights,
+                    citation: Citation {
+                        title: s.snippet.page.title.clone(),
+                        heading: s.snippet.heading.to_string(),
+                        source: s.snippet.page.source.clone(),
+                        url: s.snippet.url.as_deref().map(str::to_string),
+                        published: s.snippet.page.published.map(|d| d.to_string()),
+                        file: s.snippet.page.file.clone(),
+                        line: place.line(),
+                        page: place.page(),
+                        slide: place.slide(),
+                    },
+                    text: s.snippet.text.clone(),
+                    code: s.snippet.code.clone(),
+                }
             })
             .collect();
         Ok(Answer {
