@@ -67,7 +67,9 @@ pub enum Command {
     },
     /// Build (or rebuild) the index from the knowledge files.
     Index,
-    /// Validate the knowledge files; exit 1 and print `file:line: problem` for each problem.
+    /// Validate the knowledge files; exit 1 and print `file:line: problem` for each
+    /// problem (`file.pdf, page N: problem` on a PDF's page, `file.pptx, slide N:
+    /// problem` on a slide, `file: problem` for a whole document).
     Check {
         /// Print the problems as a JSON array.
         #[arg(long)]
@@ -477,14 +479,11 @@ fn check(
     problems.extend(kb.warnings.iter().cloned());
     problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     if json {
-        let rows: Vec<serde_json::Value> = problems
-            .iter()
-            .map(|e| serde_json::json!({"file": e.file, "line": e.line, "message": e.kind.to_string()}))
-            .collect();
+        let rows: Vec<ProblemRow> = problems.iter().map(ProblemRow::of).collect();
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else {
         for e in &problems {
-            println!("{e}");
+            println!("{}", problem_line(e));
         }
         eprintln!(
             "{} files, {} snippets, {} synonym groups, {} problems",
@@ -502,4 +501,122 @@ fn check(
     } else {
         ExitCode::from(1)
     })
+}
+
+/// A problem as `citebot check` prints it: where it is as citations name
+/// places ("file:line", "file.pdf, page 2", "deck.pptx, slide 3", a Word
+/// document or a document as a whole by its name alone), then what is wrong.
+fn problem_line(e: &knowledge::KnowledgeError) -> String {
+    format!("{}: {}", render::place_in(&e.file, e.place()), e.kind)
+}
+
+/// A problem as `citebot check --json` lists it: its place as an answer's
+/// citation gives one, "line" (null when it is no line of a text file) and
+/// "page" or "slide" when it is on one.
+#[derive(Debug, serde::Serialize)]
+struct ProblemRow<'a> {
+    file: &'a str,
+    line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    slide: Option<usize>,
+    message: String,
+}
+
+impl<'a> ProblemRow<'a> {
+    fn of(e: &'a knowledge::KnowledgeError) -> Self {
+        let place = e.place();
+        ProblemRow {
+            file: &e.file,
+            line: place.line(),
+            page: place.page(),
+            slide: place.slide(),
+            message: e.kind.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use knowledge::{KnowledgeError, ProblemKind};
+
+    #[test]
+    fn check_names_a_problems_place_as_citations_do() {
+        let dup = || ProblemKind::DuplicateId("report#page-2-1".into());
+        let unread = || ProblemKind::UnreadPages(vec![2, 5]);
+        let unreadable = || ProblemKind::Unreadable("not a readable PDF document: x".into());
+        // (file, line, kind, printed place, JSON place)
+        let table = [
+            (
+                "k/a.md",
+                4,
+                ProblemKind::BadUrl("x".into()),
+                "k/a.md:4",
+                r#""line":4"#,
+            ),
+            ("k/a.rst", 1, unreadable(), "k/a.rst:1", r#""line":1"#),
+            // A passage's line in a PDF is its page; in a deck, its slide.
+            (
+                "k/report.pdf",
+                2,
+                dup(),
+                "k/report.pdf, page 2",
+                r#""line":null,"page":2"#,
+            ),
+            (
+                "k/deck.pptx",
+                3,
+                dup(),
+                "k/deck.pptx, slide 3",
+                r#""line":null,"slide":3"#,
+            ),
+            // A Word document's lines are the Markdown's made from it.
+            ("k/policy.docx", 7, dup(), "k/policy.docx", r#""line":null"#),
+            // Problems of a document as a whole have no page: line 1 is none.
+            (
+                "k/report.pdf",
+                1,
+                unread(),
+                "k/report.pdf",
+                r#""line":null"#,
+            ),
+            (
+                "k/report.pdf",
+                1,
+                unreadable(),
+                "k/report.pdf",
+                r#""line":null"#,
+            ),
+            (
+                "k/deck.pptx",
+                1,
+                ProblemKind::NoSnippets,
+                "k/deck.pptx",
+                r#""line":null"#,
+            ),
+            (
+                "k/policy.docx",
+                1,
+                unreadable(),
+                "k/policy.docx",
+                r#""line":null"#,
+            ),
+        ];
+        for (file, line, kind, printed, json) in table {
+            let e = KnowledgeError {
+                file: file.into(),
+                line,
+                kind,
+            };
+            assert_eq!(problem_line(&e), format!("{printed}: {}", e.kind));
+            let got = serde_json::to_string(&ProblemRow::of(&e)).unwrap();
+            let want = format!(
+                r#"{{"file":"{file}",{json},"message":{}}}"#,
+                serde_json::Value::from(e.kind.to_string())
+            );
+            assert_eq!(got, want);
+        }
+    }
 }

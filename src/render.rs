@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use crate::format::{Formatted, escape_html};
+use crate::knowledge::Place;
 use crate::messages;
 use crate::search::{self, Answer, AnswerLine, Citation, Passage};
 
@@ -48,11 +49,23 @@ pub fn citation_plain(c: &Citation) -> String {
 /// Where the passage is: "file:line", "file, page N", "file, slide N" or the
 /// file alone.
 pub fn place(c: &Citation) -> String {
-    match (c.line, c.page, c.slide) {
-        (Some(line), ..) => format!("{}:{line}", c.file),
-        (None, Some(page), _) => format!("{}, {} {page}", c.file, messages::PAGE),
-        (None, None, Some(slide)) => format!("{}, {} {slide}", c.file, messages::SLIDE),
-        (None, None, None) => c.file.clone(),
+    let at = match (c.line, c.page, c.slide) {
+        (Some(line), ..) => Place::Line(line),
+        (None, Some(page), _) => Place::Page(page),
+        (None, None, Some(slide)) => Place::Slide(slide),
+        (None, None, None) => Place::Document,
+    };
+    place_in(&c.file, at)
+}
+
+/// Where `at` is in `file`, as citations name it: "file:line", "file, page
+/// N", "file, slide N" or the file alone.
+pub fn place_in(file: &str, at: Place) -> String {
+    match at {
+        Place::Line(line) => format!("{file}:{line}"),
+        Place::Page(page) => format!("{file}, {} {page}", messages::PAGE),
+        Place::Slide(slide) => format!("{file}, {} {slide}", messages::SLIDE),
+        Place::Document => file.to_string(),
     }
 }
 

@@ -75,15 +75,7 @@ pub struct Snippet {
 impl Snippet {
     /// Where in its file the passage is, as one opening the file finds it.
     pub fn place(&self) -> Place {
-        match Format::of(&self.page.file) {
-            // Its line is its page's ([`pdf::Converted`]).
-            Some(Format::Pdf) => Place::Page(self.line),
-            // Its line is its slide's, as a PDF's is its page's.
-            Some(Format::Pptx) => Place::Slide(self.line),
-            // The lines are those of the Markdown made from the document.
-            Some(Format::Docx) => Place::Document,
-            _ => Place::Line(self.line),
-        }
+        Place::of_line(&self.page.file, self.line)
     }
 }
 
@@ -110,11 +102,26 @@ pub enum Place {
     /// A slide of a deck, 1-based.
     Slide(usize),
     /// Somewhere in a document whose text has no lines or pages of its own to
-    /// name (a Word document: its pages are laid out by the program showing it).
+    /// name (a Word document: its pages are laid out by the program showing it),
+    /// or a document as a whole.
     Document,
 }
 
 impl Place {
+    /// The place of `line` of `file` as its reader counts lines: a line of a
+    /// text file, but a page of a PDF and a slide of a deck (the reader counts
+    /// the lines of the Markdown it makes by the page or slide they come from,
+    /// see [`Converted`]).
+    fn of_line(file: &str, line: usize) -> Place {
+        match Format::of(file) {
+            Some(Format::Pdf) => Place::Page(line),
+            Some(Format::Pptx) => Place::Slide(line),
+            // The lines are those of the Markdown made from the document.
+            Some(Format::Docx) => Place::Document,
+            _ => Place::Line(line),
+        }
+    }
+
     /// The line, when it is one.
     pub fn line(self) -> Option<usize> {
         match self {
@@ -235,6 +242,26 @@ pub struct KnowledgeError {
     pub file: String,
     pub line: usize,
     pub kind: ProblemKind,
+}
+
+impl KnowledgeError {
+    /// Where in its file the problem is, as a passage's place is named
+    /// ([`Snippet::place`]): a line of a text file, a page of a PDF, a slide
+    /// of a deck, or the document as a whole.
+    pub fn place(&self) -> Place {
+        match (Format::of(&self.file), &self.kind) {
+            // A duplicate id's line is its passage's: a page or slide, as
+            // the reader counts a document's lines.
+            (Some(Format::Pdf | Format::Pptx), ProblemKind::DuplicateId(_)) => {
+                Place::of_line(&self.file, self.line)
+            }
+            // Any other problem of a document is about all of it (it cannot
+            // be read, pages are left out, its properties make bad front
+            // matter, it holds no text): its line is no page or slide.
+            (Some(Format::Pdf | Format::Pptx | Format::Docx), _) => Place::Document,
+            _ => Place::Line(self.line),
+        }
+    }
 }
 
 /// A group of words or phrases that mean the same thing (`synonyms.toml`).
@@ -2438,6 +2465,31 @@ mod tests {
                 "knowledge/handbook.pdf:1: page 2 could not be read: its text is left out, the other pages are served"
             ]
         );
+        // Its line 1 is no page: the problem is the document's.
+        assert_eq!(kb.warnings[0].place(), Place::Document);
+    }
+
+    #[test]
+    fn a_duplicate_id_in_a_pdf_is_placed_on_its_passages_page() {
+        let (_dir, k) = knowledge_folder();
+        // Page 2 of the PDF is cited as section "Page 2", as is the page's.
+        let page =
+            "+++\ntitle = \"Handbook\"\n+++\n\n## Page 2\n\nHotels are booked by the office.\n";
+        std::fs::write(k.join("handbook.md"), page).unwrap();
+        let bytes = pdf::written(&[&[&["Trains are booked."]], &[&["Hotels too."]]]);
+        std::fs::write(k.join("handbook.pdf"), bytes).unwrap();
+        let kb = load_for_check(&k, &ParseOptions::default()).unwrap();
+        let [e] = &kb.errors[..] else {
+            panic!("{:?}", kb.errors);
+        };
+        assert_eq!(
+            (&*e.file, &e.kind),
+            (
+                "knowledge/handbook.pdf",
+                &ProblemKind::DuplicateId("handbook#page-2-1".into())
+            )
+        );
+        assert_eq!(e.place(), Place::Page(2));
     }
 
     #[test]
