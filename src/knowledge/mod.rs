@@ -764,11 +764,14 @@ fn read_entry(
     let target = link_target(dir, path, rel, options.mount.as_ref()).map_err(unreadable)?;
     let bytes = std::fs::read(&target).map_err(|e| unreadable(e.to_string()))?;
     let format = Format::of(&shown);
+    // The readers' debug lines (a PDF page left out) name the file they are about.
+    let span = tracing::debug_span!("read", file = %shown).entered();
     let Read {
         text,
         pages,
         unread,
     } = read_text(&bytes, format).map_err(unreadable)?;
+    drop(span);
     let spliced = format.and_then(|f| splice_page(dir, path, rel, &text, f, options));
     let parsed = match &spliced {
         Some(s) => parse_any(rel, &shown, &s.text, Some(&s.lines), options),

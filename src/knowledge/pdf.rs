@@ -12,8 +12,11 @@
 //! the file's name (a PDF's own title field is often its authoring tool's, such
 //! as "Microsoft Word - draft3.docx"). A PDF that cannot be read (encrypted,
 //! damaged, a page tree that loops, too large, no text at all as in a scan, or
-//! one that makes the reader fail) is a problem, never a crash.
+//! one that makes the reader fail) is a problem, never a crash. A page the
+//! reader panics on is left out, its panic caught and kept off stderr (a
+//! debug log line says what it was, see [`quiet_page_panics`]).
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -71,16 +74,10 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
             pages.push(String::new());
             continue;
         }
-        // Unwind-safe in fact: the reader only borrows the document.
-        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let mut text = String::new();
-            let mut out = pdf_extract::PlainTextOutput::new(&mut text);
-            let read = pdf_extract::output_doc_page(&doc, &mut out, n);
-            read.is_ok().then_some(text)
-        }));
-        match read {
-            Ok(Some(text)) => pages.push(text),
-            _ => {
+        match read_page(&doc, n) {
+            Ok(text) => pages.push(text),
+            Err(why) => {
+                tracing::debug!("PDF page {n} not read: {why}");
                 unread.push(n as usize);
                 pages.push(String::new());
             }
@@ -96,6 +93,87 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
         unread,
         ..from_pages(&pages)
     })
+}
+
+/// The text of page `n` of `doc` as the reader reads it, or why it cannot be
+/// read (what the reader's panic said, and where, when it panicked).
+fn read_page(doc: &lopdf::Document, n: u32) -> Result<String, String> {
+    quiet_page_panics();
+    // Only this page's panic is this page's reason.
+    PAGE_PANIC.take();
+    let reading = ReadingPage::start();
+    // Unwind-safe in fact: the reader only borrows the document.
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut text = String::new();
+        let mut out = pdf_extract::PlainTextOutput::new(&mut text);
+        pdf_extract::output_doc_page(doc, &mut out, n).map(|()| text)
+    }));
+    drop(reading);
+    match read {
+        Ok(Ok(text)) => Ok(text),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => {
+            let said = PAGE_PANIC.take().unwrap_or_else(|| "(not kept)".into());
+            Err(format!("the reader panicked: {said}"))
+        }
+    }
+}
+
+thread_local! {
+    /// Whether this thread is reading a PDF page, whose panics are caught
+    /// ([`quiet_page_panics`]).
+    static READING_PAGE: Cell<bool> = const { Cell::new(false) };
+    /// What the page reader's last panic on this thread said, and where.
+    static PAGE_PANIC: Cell<Option<String>> = const { Cell::new(None) };
+}
+
+/// A panic hook, as `std::panic::set_hook` takes one.
+type Hook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
+
+/// Keeps the page reader's panics out of stderr: they are caught and the
+/// page left out is a problem `citebot check` names, so the default hook's
+/// "thread '…' panicked at …" for each bad page was noise in check's output
+/// and the bot's log. Every other panic goes to the hook set before, as it
+/// did. Installed once, before the first page is read.
+fn quiet_page_panics() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(quiet(previous));
+    });
+}
+
+/// The hook that keeps what a panic of the page reader said for its page's
+/// log line ([`PAGE_PANIC`]), and hands any other panic to `previous`.
+fn quiet(previous: Hook) -> Hook {
+    Box::new(move |info| {
+        if !READING_PAGE.get() {
+            return previous(info);
+        }
+        let said = info.payload_as_str().unwrap_or("(no message)");
+        let at = info.location().map(|l| format!(" at {l}"));
+        PAGE_PANIC.set(Some(format!("{said}{}", at.unwrap_or_default())));
+    })
+}
+
+/// Marks this thread as reading a page while it lives; dropping it, when
+/// unwinding too, restores the mark as it was.
+struct ReadingPage {
+    was: bool,
+}
+
+impl ReadingPage {
+    fn start() -> ReadingPage {
+        ReadingPage {
+            was: READING_PAGE.replace(true),
+        }
+    }
+}
+
+impl Drop for ReadingPage {
+    fn drop(&mut self) {
+        READING_PAGE.set(self.was);
+    }
 }
 
 /// Most forms (XObjects) drawn inside one another that a page may have.
@@ -670,6 +748,57 @@ pub(crate) mod tests {
             markdown(&bad).unwrap_err(),
             "not a readable PDF document: the reader failed on every page"
         );
+    }
+
+    #[test]
+    fn the_readers_panics_are_quiet_and_others_reach_the_hook_set_before() {
+        thread_local! {
+            // Tests run side by side: each thread counts its own panics.
+            static SEEN: Cell<usize> = const { Cell::new(0) };
+        }
+        // A counting hook under a quiet one, as `quiet_page_panics` sets its
+        // own over the hook before it. That one lies above or below these
+        // (whichever test reads a page first installs it): either way this
+        // thread's panics meet a quiet hook before the counting one. Left in
+        // place: other threads' panics pass both as before.
+        let before = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            SEEN.set(SEEN.get() + 1);
+            before(info);
+        }));
+        std::panic::set_hook(quiet(std::panic::take_hook()));
+
+        let good = written(&[&[&["One."]], &[&["Two."]]]);
+        let bad = with_page(&good, 2, b"BT /F9 11 Tf 72 700 Td (Two.) Tj ET");
+        let got = markdown(&bad).unwrap();
+        assert_eq!(
+            (got.unread, SEEN.get()),
+            (vec![2], 0),
+            "the reader's panic is quiet"
+        );
+        assert!(!READING_PAGE.get(), "not reading once read");
+        // Its message is kept for the log, with where it was.
+        let doc = lopdf::Document::load_mem(&bad).unwrap();
+        let why = read_page(&doc, 2).unwrap_err();
+        assert!(
+            why.starts_with("the reader panicked: ") && why.contains(".rs:"),
+            "{why}"
+        );
+        assert_eq!(read_page(&doc, 1).unwrap().trim(), "One.");
+
+        // Any other panic reaches the hook set before.
+        assert!(std::panic::catch_unwind(|| panic!("not reading")).is_err());
+        assert_eq!(SEEN.get(), 1);
+        // A panic that unwinds past the mark unmarks the thread.
+        let reading = std::panic::catch_unwind(|| {
+            let _reading = ReadingPage::start();
+            panic!("reading");
+        });
+        assert!(reading.is_err());
+        assert!(!READING_PAGE.get());
+        assert_eq!(SEEN.get(), 1, "quiet while reading");
+        assert!(std::panic::catch_unwind(|| panic!("not reading")).is_err());
+        assert_eq!(SEEN.get(), 2);
     }
 
     #[test]
