@@ -671,7 +671,7 @@ fn main() {
         latency_report(&format!("  {label}"), &engine, &of_kind, 3);
     }
     // A room limited to one of the two collections: BM25's statistics are
-    // counted within it, a search per distinct term.
+    // counted within it, each term's posting list walked against its bits.
     let one = AskOptions {
         collections: Some(vec!["part-0".to_string()]),
         ..AskOptions::default()

@@ -539,6 +539,8 @@ pub struct Snapshot {
     /// Every indexed passage in memory with its vectors' key and page, for the
     /// semantic model's search by meaning; listed on its first use.
     embedded: std::sync::OnceLock<Vec<Embedded>>,
+    /// The documents of each collection set a room has asked within.
+    pub(crate) scopes: super::members::Scopes,
 }
 
 /// An indexed passage as the search by meaning sees it.
@@ -621,6 +623,7 @@ impl Snapshot {
             file_hashes,
             in_memory,
             embedded: std::sync::OnceLock::new(),
+            scopes: super::members::Scopes::default(),
             stemmed,
             both: analyzer::Both::default(),
             snippet_count: searcher.num_docs() as usize,

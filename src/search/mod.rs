@@ -7,6 +7,7 @@ pub(crate) mod analyzer;
 pub(crate) mod answer;
 pub(crate) mod explain;
 pub(crate) mod index;
+pub(crate) mod members;
 pub(crate) mod question;
 pub(crate) mod rank;
 pub(crate) mod retrieve;
@@ -1078,6 +1079,50 @@ mod tests {
             a.passages[0].citation.heading.clone()
         };
         assert_eq!(first(true), first(false));
+    }
+
+    #[test]
+    fn a_rooms_counts_by_its_collections_bits_equal_a_search_within_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        for (i, c) in ["a", "b", "c", "a", "b", "a"].iter().enumerate() {
+            let extra = if i % 2 == 0 { " The pump hums." } else { "" };
+            write(
+                &k,
+                &format!("{c}/page{i}.md"),
+                "Page",
+                &format!("## Valve {i}\n\nThe valve {i} opens.{extra}\n"),
+            );
+        }
+        let e = Engine::open(&SearchSettings::new(&k, Some(dir.path().join("index")))).unwrap();
+        let check = |e: &Engine| {
+            let snap = e.snapshot();
+            let f = snap.store.fields;
+            for cols in [vec!["a"], vec!["b", "c"], vec!["c", "c"], vec!["none"]] {
+                let cols: Vec<String> = cols.into_iter().map(String::from).collect();
+                let counts = scope::Counts::new(&snap, Some(&cols)).unwrap();
+                for (field, term) in [(f.body, "valv"), (f.body, "pump"), (f.heading, "valv")] {
+                    let by_bits = counts.term(field, term);
+                    let t = tantivy::Term::from_field_text(field, term);
+                    let q = tantivy::query::TermQuery::new(
+                        t,
+                        tantivy::schema::IndexRecordOption::Basic,
+                    );
+                    assert_eq!(by_bits, counts.matching(Box::new(q)), "{term} in {cols:?}");
+                }
+            }
+        };
+        let valves_in_a = |e: &Engine| {
+            let snap = e.snapshot();
+            let counts = scope::Counts::new(&snap, Some(&["a".to_string()])).unwrap();
+            counts.term(snap.store.fields.body, "valv")
+        };
+        check(&e);
+        assert_eq!(valves_in_a(&e), 3);
+        std::fs::remove_file(k.join("a/page0.md")).unwrap();
+        e.refresh().unwrap();
+        check(&e);
+        assert_eq!(valves_in_a(&e), 2, "a deleted page is not counted");
     }
 
     #[test]

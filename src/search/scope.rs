@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use tantivy::Term as IndexTerm;
 use tantivy::collector::Count;
@@ -10,6 +11,7 @@ use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 
 use super::index::{SearchError, Snapshot};
+use super::members::Members;
 
 /// Matches every document of `collections`, scoring nothing: a filter must not
 /// change how candidates rank against each other.
@@ -32,15 +34,17 @@ pub(super) fn collection_filter(snapshot: &Snapshot, collections: &[String]) -> 
 }
 
 /// Document counts over the part of the index a question may see. Where that is
-/// all of it, tantivy's term statistics; otherwise each count is a search limited
-/// to the allowed collections, so a room mapped to some collections is never told
-/// (through a weight, a count in `!why` or a typo correction) what the others hold.
-/// Counts that are searches are memoized: a question's candidate query asks
-/// for the same terms several times.
+/// all of it, tantivy's term statistics; otherwise each count is limited to the
+/// allowed collections' documents ([`Members`]), so a room mapped to some
+/// collections is never told (through a weight, a count in `!why` or a typo
+/// correction) what the others hold. Those counts are memoized: a question's
+/// candidate query asks for the same terms several times.
 pub(crate) struct Counts<'s> {
     snapshot: &'s Snapshot,
     /// Matches the allowed collections' documents; `None`: the whole index.
     filter: Option<Box<dyn Query>>,
+    /// The same documents, segment by segment, for counting a term's.
+    members: Option<Arc<Members>>,
     /// The collections in scope; `None`: all.
     collections: Option<Vec<String>>,
     docs: u64,
@@ -63,19 +67,24 @@ impl<'s> Counts<'s> {
             return Ok(Counts {
                 snapshot,
                 filter: None,
+                members: None,
                 collections: None,
                 docs: all,
                 deleted,
                 memo: RefCell::default(),
             });
         };
-        let filter = collection_filter(snapshot, cols);
-        let docs = snapshot.searcher.search(&*filter, &Count)? as u64;
+        let members =
+            snapshot
+                .scopes
+                .members(&snapshot.searcher, snapshot.store.fields.collection, cols)?;
+        let docs = members.docs;
         // A scope that holds every document counts exactly as the whole index.
-        let filter = (docs < all).then_some(filter);
+        let scoped = docs < all;
         Ok(Counts {
             snapshot,
-            filter,
+            filter: scoped.then(|| collection_filter(snapshot, cols)),
+            members: scoped.then_some(members),
             collections: Some(cols.to_vec()),
             docs,
             deleted,
@@ -116,10 +125,13 @@ impl<'s> Counts<'s> {
         if let Some(&n) = self.memo.borrow().get(&t) {
             return n;
         }
-        let n = self.matching(Box::new(TermQuery::new(
-            t.clone(),
-            IndexRecordOption::Basic,
-        )));
+        let n = match &self.members {
+            Some(members) => members.holding(&self.snapshot.searcher, &t),
+            None => self.matching(Box::new(TermQuery::new(
+                t.clone(),
+                IndexRecordOption::Basic,
+            ))),
+        };
         self.memo.borrow_mut().insert(t, n);
         n
     }
