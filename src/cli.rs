@@ -69,7 +69,8 @@ pub enum Command {
     Index,
     /// Validate the knowledge files; exit 1 and print `file:line: problem` for each
     /// problem (`file.pdf, page N: problem` on a PDF's page, `file.pptx, slide N:
-    /// problem` on a slide, `file: problem` for a whole document).
+    /// problem` on a slide, `file.xlsx, row N: problem` on a workbook's row,
+    /// `file: problem` for a whole document).
     Check {
         /// Print the problems as a JSON array.
         #[arg(long)]
@@ -419,7 +420,7 @@ fn gaps(
     Ok(ExitCode::SUCCESS)
 }
 
-/// "not read: 38 .xlsx, 7 .png (citebot reads …)" for files under `folders`
+/// "not read: 38 .xls, 7 .png (citebot reads …)" for files under `folders`
 /// of formats citebot does not read; `None` when there are none.
 fn unread_line<'a>(folders: impl Iterator<Item = &'a Path>) -> Option<String> {
     let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
@@ -440,7 +441,7 @@ fn unread_line<'a>(folders: impl Iterator<Item = &'a Path>) -> Option<String> {
         .collect();
     let more = if kinds.len() > 8 { ", …" } else { "" };
     Some(format!(
-        "not read: {}{more} (citebot reads .md, .mdx, .markdown, .rmd, .qmd, .rst, .adoc, .asciidoc, .ipynb, .docx, .pdf, .pptx, .html, .htm and .txt)",
+        "not read: {}{more} (citebot reads .md, .mdx, .markdown, .rmd, .qmd, .rst, .adoc, .asciidoc, .ipynb, .docx, .pdf, .pptx, .xlsx, .xlsm, .csv, .tsv, .html, .htm and .txt)",
         shown.join(", ")
     ))
 }
@@ -512,7 +513,7 @@ fn problem_line(e: &knowledge::KnowledgeError) -> String {
 
 /// A problem as `citebot check --json` lists it: its place as an answer's
 /// citation gives one, "line" (null when it is no line of a text file) and
-/// "page" or "slide" when it is on one.
+/// "page", "slide" or "row" when it is on one.
 #[derive(Debug, serde::Serialize)]
 struct ProblemRow<'a> {
     file: &'a str,
@@ -521,6 +522,8 @@ struct ProblemRow<'a> {
     page: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     slide: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    row: Option<usize>,
     message: String,
 }
 
@@ -532,6 +535,7 @@ impl<'a> ProblemRow<'a> {
             line: place.line(),
             page: place.page(),
             slide: place.slide(),
+            row: place.row(),
             message: e.kind.to_string(),
         }
     }
@@ -571,6 +575,22 @@ mod tests {
                 dup(),
                 "k/deck.pptx, slide 3",
                 r#""line":null,"slide":3"#,
+            ),
+            // In a workbook, its row; a CSV file's lines are its own.
+            (
+                "k/prices.xlsx",
+                12,
+                dup(),
+                "k/prices.xlsx, row 12",
+                r#""line":null,"row":12"#,
+            ),
+            ("k/prices.csv", 12, dup(), "k/prices.csv:12", r#""line":12"#),
+            (
+                "k/prices.xlsx",
+                1,
+                unreadable(),
+                "k/prices.xlsx",
+                r#""line":null"#,
             ),
             // A Word document's lines are the Markdown's made from it.
             ("k/policy.docx", 7, dup(), "k/policy.docx", r#""line":null"#),

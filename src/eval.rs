@@ -247,7 +247,11 @@ impl<'a> Cited<'a> {
             heading: &p.citation.heading,
             // A PDF's or deck's passages are found by their page or slide,
             // as its snippets' lines are.
-            line: (p.citation.line.or(p.citation.page).or(p.citation.slide)).unwrap_or(0),
+            line: (p.citation.line)
+                .or(p.citation.page)
+                .or(p.citation.slide)
+                .or(p.citation.row)
+                .unwrap_or(0),
         }
     }
 }

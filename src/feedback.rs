@@ -59,13 +59,16 @@ impl Vote {
 pub struct PassageRef {
     pub id: String,
     pub file: String,
-    /// The cited line (none in a Word document, PDF or deck), page or slide.
+    /// The cited line (none in a Word document, PDF, deck or workbook), page,
+    /// slide or row.
     #[serde(default)]
     pub line: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slide: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<usize>,
 }
 
 /// One line of the feedback file.
@@ -126,6 +129,7 @@ impl Record {
                     line: p.citation.line,
                     page: p.citation.page,
                     slide: p.citation.slide,
+                    row: p.citation.row,
                 })
                 .collect(),
         }

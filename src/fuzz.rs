@@ -23,8 +23,9 @@ pub const TARGETS: &[(&str, Target)] = &[
 
 /// One knowledge file: the first byte picks its kind (Markdown, HTML, text,
 /// the synonyms file, reStructuredText, AsciiDoc, a Jupyter notebook, a Word
-/// or PDF document, a PowerPoint deck) and strictness, the rest is its text (a document's bytes;
-/// for a PDF not starting `%PDF`, its pages' text, split at form feeds).
+/// or PDF document, a PowerPoint deck, a CSV file, an Excel workbook) and
+/// strictness, the rest is its text (a document's bytes; for a PDF not
+/// starting `%PDF`, its pages' text, split at form feeds).
 pub fn knowledge_file(data: &[u8]) {
     let Some((&pick, rest)) = data.split_first() else {
         return;
@@ -34,39 +35,19 @@ pub fn knowledge_file(data: &[u8]) {
     // a notebook, so the corpus saved before those formats keeps its meaning
     // where bit 8 is clear.
     // Bit 16 turns the synonyms file into a PDF document. (The PDF reader's
-    // own panics are caught by citebot, but libFuzzer's panic hook reports
-    // them first: under `scripts/fuzz` they show as crashes of pdf-extract.)
+    // own panics are caught and kept quiet by citebot, under libFuzzer's
+    // panic hook too.)
     let pdf = pick % 4 == 3 && pick & 8 == 0 && pick & 16 != 0;
-    // Bit 16 turns the Word document into a PowerPoint deck.
+    // Bit 16 turns the Word document into a PowerPoint deck, text into CSV
+    // and AsciiDoc into an Excel workbook.
     let deck = pick % 4 == 1 && pick & 8 != 0 && pick & 16 != 0;
-    let document;
-    let text = if deck {
-        let Ok(converted) = knowledge::pptx::markdown(rest) else {
-            return;
-        };
-        document = pages_checked(converted);
-        std::borrow::Cow::Borrowed(document.as_str())
-    } else if pick % 4 == 1 && pick & 8 != 0 {
-        let Ok(markdown) = knowledge::docx::markdown(rest) else {
-            return;
-        };
-        document = markdown;
-        std::borrow::Cow::Borrowed(document.as_str())
-    } else if pdf && rest.starts_with(b"%PDF") {
-        let Ok(converted) = knowledge::pdf::markdown(rest) else {
-            return;
-        };
-        document = pages_checked(converted);
-        std::borrow::Cow::Borrowed(document.as_str())
-    } else if pdf {
-        let text = String::from_utf8_lossy(rest);
-        let pages: Vec<String> = text.split('\x0c').map(str::to_string).collect();
-        document = pages_checked(knowledge::pdf::from_pages(&pages));
-        std::borrow::Cow::Borrowed(document.as_str())
-    } else {
-        String::from_utf8_lossy(rest)
+    let sheet = pick % 4 == 2 && pick & 16 != 0;
+    let Some(text) = document_text(pick, rest, [pdf, deck, sheet]) else {
+        return;
     };
     let name = match (pick % 4, pick & 8 != 0) {
+        (2, false) if sheet => "page.csv",
+        (2, true) if sheet => "page.xlsx",
         _ if pdf => "page.pdf",
         _ if deck => "page.pptx",
         (0, false) => "page.md",
@@ -109,6 +90,43 @@ fn pages_checked(converted: knowledge::Converted) -> String {
     );
     assert!(pages.first().is_none_or(|&p| p >= 1), "pages from 1");
     assert!(pages.windows(2).all(|w| w[0] <= w[1]), "pages in order");
+    converted.text
+}
+
+/// The text [`knowledge_file`] parses: a document's Markdown once its place
+/// map is checked (`None` when the reader refuses the document), or the
+/// bytes themselves as text.
+fn document_text(
+    pick: u8,
+    rest: &[u8],
+    [pdf, deck, sheet]: [bool; 3],
+) -> Option<std::borrow::Cow<'_, str>> {
+    let converted = if sheet && pick & 8 != 0 {
+        rows_checked(knowledge::sheet::workbook(rest).ok()?)
+    } else if sheet {
+        rows_checked(knowledge::sheet::delimited(rest, b',').ok()?)
+    } else if deck {
+        pages_checked(knowledge::pptx::markdown(rest).ok()?)
+    } else if pick % 4 == 1 && pick & 8 != 0 {
+        knowledge::docx::markdown(rest).ok()?
+    } else if pdf && rest.starts_with(b"%PDF") {
+        pages_checked(knowledge::pdf::markdown(rest).ok()?)
+    } else if pdf {
+        let text = String::from_utf8_lossy(rest);
+        let pages: Vec<String> = text.split('\x0c').map(str::to_string).collect();
+        pages_checked(knowledge::pdf::from_pages(&pages))
+    } else {
+        return Some(String::from_utf8_lossy(rest));
+    };
+    Some(std::borrow::Cow::Owned(converted))
+}
+
+/// A spreadsheet's Markdown, once its row map is checked: one for each of
+/// its lines, each a row (a workbook's sheets each count from their own).
+fn rows_checked(converted: knowledge::Converted) -> String {
+    let rows = &converted.pages;
+    assert_eq!(rows.len(), converted.text.lines().count(), "a row per line");
+    assert!(rows.iter().all(|&r| r >= 1), "rows from 1");
     converted.text
 }
 

@@ -28,6 +28,8 @@ pub const LINK: &str = "link";
 pub const PAGE: &str = "page";
 /// Before the slide of a deck a passage is on ("plan.pptx, slide 4").
 pub const SLIDE: &str = "slide";
+/// Before the row of a workbook's sheet a passage is on ("prices.xlsx, row 12").
+pub const ROW: &str = "row";
 
 /// The note on an answer that presents as future something already due:
 /// "this source dates from March 2025; the event it describes was due in July 2025".

@@ -49,11 +49,12 @@ pub fn citation_plain(c: &Citation) -> String {
 /// Where the passage is: "file:line", "file, page N", "file, slide N" or the
 /// file alone.
 pub fn place(c: &Citation) -> String {
-    let at = match (c.line, c.page, c.slide) {
+    let at = match (c.line, c.page, c.slide, c.row) {
         (Some(line), ..) => Place::Line(line),
-        (None, Some(page), _) => Place::Page(page),
-        (None, None, Some(slide)) => Place::Slide(slide),
-        (None, None, None) => Place::Document,
+        (None, Some(page), ..) => Place::Page(page),
+        (None, None, Some(slide), _) => Place::Slide(slide),
+        (None, None, None, Some(row)) => Place::Row(row),
+        (None, None, None, None) => Place::Document,
     };
     place_in(&c.file, at)
 }
@@ -65,6 +66,7 @@ pub fn place_in(file: &str, at: Place) -> String {
         Place::Line(line) => format!("{file}:{line}"),
         Place::Page(page) => format!("{file}, {} {page}", messages::PAGE),
         Place::Slide(slide) => format!("{file}, {} {slide}", messages::SLIDE),
+        Place::Row(row) => format!("{file}, {} {row}", messages::ROW),
         Place::Document => file.to_string(),
     }
 }
@@ -509,6 +511,7 @@ mod tests {
                     line: Some(12),
                     page: None,
                     slide: None,
+                    row: None,
                 },
                 code: vec![],
             }],
@@ -670,29 +673,34 @@ mod tests {
 
     #[test]
     fn a_citation_names_a_line_a_page_or_the_document() {
-        // (file, line, page, slide, where the reply and terminal say it is)
+        // (file, line, page, slide, row, where the reply and terminal say it is)
         let table = [
-            ("knowledge/v.md", Some(12), None, None, "knowledge/v.md:12"),
+            (
+                "knowledge/v.md",
+                [Some(12), None, None, None],
+                "knowledge/v.md:12",
+            ),
             (
                 "docs/report.pdf",
-                None,
-                Some(7),
-                None,
+                [None, Some(7), None, None],
                 "docs/report.pdf, page 7",
             ),
             (
                 "docs/plan.pptx",
-                None,
-                None,
-                Some(4),
+                [None, None, Some(4), None],
                 "docs/plan.pptx, slide 4",
             ),
-            ("docs/policy.docx", None, None, None, "docs/policy.docx"),
+            (
+                "docs/prices.xlsx",
+                [None, None, None, Some(12)],
+                "docs/prices.xlsx, row 12",
+            ),
+            ("docs/policy.docx", [None; 4], "docs/policy.docx"),
         ];
-        for (file, line, page, slide, shown) in table {
+        for (file, [line, page, slide, row], shown) in table {
             let mut a = answer("q", "Here");
             let c = &mut a.passages[0].citation;
-            (c.file, c.line, c.page, c.slide) = (file.into(), line, page, slide);
+            (c.file, c.line, c.page, c.slide, c.row) = (file.into(), line, page, slide, row);
             let f = matrix(&a);
             assert!(f.plain.ends_with(&format!(" · {shown}")), "{}", f.plain);
             assert!(
@@ -706,6 +714,7 @@ mod tests {
             assert_eq!(c["line"], serde_json::json!(line), "{file}");
             assert_eq!(c["page"], serde_json::json!(page), "{file}");
             assert_eq!(c["slide"], serde_json::json!(slide), "{file}");
+            assert_eq!(c["row"], serde_json::json!(row), "{file}");
         }
     }
 

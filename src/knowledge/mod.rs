@@ -43,8 +43,10 @@ mod passages;
 pub(crate) mod pdf;
 pub(crate) mod pptx;
 mod rst;
+pub(crate) mod sheet;
 
 pub use pdf::written as written_pdf;
+pub use sheet::{Cell as WorkbookCell, written as written_workbook};
 
 /// Longest snippet, in characters; longer paragraphs are split at sentence ends.
 pub(crate) const MAX_SNIPPET_CHARS: usize = 800;
@@ -101,6 +103,9 @@ pub enum Place {
     Page(usize),
     /// A slide of a deck, 1-based.
     Slide(usize),
+    /// A row of a workbook's sheet, 1-based as the spreadsheet program numbers
+    /// them (the sheet is the passage's heading).
+    Row(usize),
     /// Somewhere in a document whose text has no lines or pages of its own to
     /// name (a Word document: its pages are laid out by the program showing it),
     /// or a document as a whole.
@@ -116,6 +121,7 @@ impl Place {
         match Format::of(file) {
             Some(Format::Pdf) => Place::Page(line),
             Some(Format::Pptx) => Place::Slide(line),
+            Some(Format::Xlsx) => Place::Row(line),
             // The lines are those of the Markdown made from the document.
             Some(Format::Docx) => Place::Document,
             _ => Place::Line(line),
@@ -142,6 +148,14 @@ impl Place {
     pub fn slide(self) -> Option<usize> {
         match self {
             Place::Slide(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The row, when it is one.
+    pub fn row(self) -> Option<usize> {
+        match self {
+            Place::Row(n) => Some(n),
             _ => None,
         }
     }
@@ -252,13 +266,13 @@ impl KnowledgeError {
         match (Format::of(&self.file), &self.kind) {
             // A duplicate id's line is its passage's: a page or slide, as
             // the reader counts a document's lines.
-            (Some(Format::Pdf | Format::Pptx), ProblemKind::DuplicateId(_)) => {
+            (Some(Format::Pdf | Format::Pptx | Format::Xlsx), ProblemKind::DuplicateId(_)) => {
                 Place::of_line(&self.file, self.line)
             }
             // Any other problem of a document is about all of it (it cannot
             // be read, pages are left out, its properties make bad front
             // matter, it holds no text): its line is no page or slide.
-            (Some(Format::Pdf | Format::Pptx | Format::Docx), _) => Place::Document,
+            (Some(Format::Pdf | Format::Pptx | Format::Xlsx | Format::Docx), _) => Place::Document,
             _ => Place::Line(self.line),
         }
     }
@@ -846,6 +860,9 @@ fn read_text(bytes: &[u8], format: Option<Format>) -> Result<Read<'_>, String> {
         }
         Some(Format::Pdf) => pdf::markdown(bytes)?,
         Some(Format::Pptx) => pptx::markdown(bytes)?,
+        Some(Format::Xlsx) => sheet::workbook(bytes)?,
+        Some(Format::Csv) => sheet::delimited(bytes, b',')?,
+        Some(Format::Tsv) => sheet::delimited(bytes, b'\t')?,
         // A NUL byte in the first few kilobytes is how git tells binary files too.
         _ if bytes[..bytes.len().min(8000)].contains(&0) => {
             return Err("not a text file: skipped".into());
@@ -1054,7 +1071,7 @@ pub(crate) fn is_knowledge_file(path: &Path, root: &Path) -> bool {
 }
 
 /// How many files under `dir` are of a format citebot does not read, by
-/// extension (`.xlsx`; the file's name when it has none): a folder of
+/// extension (`.xls`; the file's name when it has none): a folder of
 /// spreadsheets or images would otherwise read as empty with no word of why.
 pub(crate) fn unread_formats(dir: &Path) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
@@ -1322,6 +1339,12 @@ pub(crate) enum Format {
     Docx,
     /// A PowerPoint deck (`.pptx`).
     Pptx,
+    /// An Excel workbook (`.xlsx`, `.xlsm`), read as a table per sheet.
+    Xlsx,
+    /// Comma-separated values, read as a table.
+    Csv,
+    /// Tab-separated values, read as a table.
+    Tsv,
     /// A PDF document, read as the Markdown its pages' text makes.
     Pdf,
 }
@@ -1346,6 +1369,9 @@ impl Format {
             "docx" => Some(Format::Docx),
             "pdf" => Some(Format::Pdf),
             "pptx" => Some(Format::Pptx),
+            "xlsx" | "xlsm" => Some(Format::Xlsx),
+            "csv" => Some(Format::Csv),
+            "tsv" => Some(Format::Tsv),
             _ => None,
         }
     }
@@ -1441,7 +1467,12 @@ impl Document {
                 title: None,
                 groups: markdown::groups(body),
             },
-            Format::Docx | Format::Pdf | Format::Pptx => Document {
+            Format::Docx
+            | Format::Pdf
+            | Format::Pptx
+            | Format::Xlsx
+            | Format::Csv
+            | Format::Tsv => Document {
                 title: None,
                 groups: markdown::document_groups(body),
             },
@@ -2301,6 +2332,52 @@ mod tests {
     }
 
     #[test]
+    fn spreadsheets_are_read_a_passage_a_row_and_a_broken_one_is_a_problem() {
+        use WorkbookCell::*;
+        let (_dir, k) = knowledge_folder();
+        let faq: &[WorkbookCell<'_>] = &[
+            Text("A1", "Question"),
+            Text("B1", "Answer"),
+            Text("A2", "Where is the VPN guide?"),
+            Text("B2", "On the IT wiki."),
+            Text("A4", "Who orders laptops?"),
+            Text("B4", "Facilities, within a week."),
+        ];
+        let bytes = written_workbook(&[("FAQ", false, faq, &[])], "Office FAQ");
+        std::fs::write(k.join("faq.xlsx"), bytes).unwrap();
+        std::fs::write(
+            k.join("ports.csv"),
+            "Service,Port\nweb,8080\nmetrics,9090\n",
+        )
+        .unwrap();
+        std::fs::write(k.join("broken.xlsx"), b"PK\x03\x04 truncated").unwrap();
+        let kb = load(&k).unwrap();
+        let s: Vec<(&str, &str, &str, Place)> = passages(&kb)
+            .map(|s| (&*s.page.title, &*s.heading, &*s.text, s.place()))
+            .collect();
+        let row = "Question: Where is the VPN guide?; Answer: On the IT wiki.";
+        let laptops = "Question: Who orders laptops?; Answer: Facilities, within a week.";
+        assert_eq!(
+            s,
+            [
+                // A row and its header cells, cited by the row.
+                ("Office FAQ", "", row, Place::Row(2)),
+                ("Office FAQ", "", laptops, Place::Row(4)),
+                // A CSV file is text: its rows are cited by their lines.
+                ("ports", "", "Service: web; Port: 8080", Place::Line(2)),
+                ("ports", "", "Service: metrics; Port: 9090", Place::Line(3)),
+            ]
+        );
+        let errors: Vec<String> = kb.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0]
+                .starts_with("knowledge/broken.xlsx:1: cannot read file: not an Excel workbook"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
     fn pdf_documents_are_read_and_a_broken_one_is_a_problem() {
         let (_dir, k) = knowledge_folder();
         let bytes = pdf::tests::pdf(&[
@@ -2600,8 +2677,8 @@ mod tests {
         std::fs::create_dir_all(k.join("guide/.git")).unwrap();
         for f in [
             "guide/~$d.docx",
-            "guide/a.xlsx",
-            "guide/b.XLSX",
+            "guide/a.xls",
+            "guide/b.XLS",
             "guide/c.adoc",
             "guide/d.docx",
             "guide/logo.png",
@@ -2619,7 +2696,7 @@ mod tests {
             got,
             [
                 (".png".to_string(), 1),
-                (".xlsx".to_string(), 2),
+                (".xls".to_string(), 2),
                 ("Makefile".to_string(), 1)
             ]
         );

@@ -194,6 +194,9 @@ pub struct Citation {
     /// For a slide deck, the 1-based slide the passage is on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slide: Option<usize>,
+    /// For a workbook, the 1-based row of its sheet (the heading) the passage is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<usize>,
 }
 
 /// One ranked passage of an answer.
@@ -813,6 +816,7 @@ impl Snapshot {
                         line: place.line(),
                         page: place.page(),
                         slide: place.slide(),
+                        row: place.row(),
                     },
                     text: s.snippet.text.clone(),
                     code: s.snippet.code.clone(),

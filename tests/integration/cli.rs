@@ -186,7 +186,7 @@ fn check_reads_a_docs_folder_without_front_matter_and_the_configs_sources() {
     )
     .unwrap();
     // A format citebot does not read is named, not silently passed over.
-    std::fs::write(docs.join("admin/upgrade.xlsx"), "PK\x03\x04").unwrap();
+    std::fs::write(docs.join("admin/upgrade.xls"), "PK\x03\x04").unwrap();
     let out = citebot(dir.path(), &["--knowledge", "site-docs", "check"]);
     assert_eq!(
         out.status.code(),
@@ -197,7 +197,7 @@ fn check_reads_a_docs_folder_without_front_matter_and_the_configs_sources() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("3 files"), "{stderr}");
-    assert!(stderr.contains("not read: 1 .xlsx"), "{stderr}");
+    assert!(stderr.contains("not read: 1 .xls"), "{stderr}");
     // citebot's own format is stricter.
     let out = citebot(
         dir.path(),

@@ -174,6 +174,37 @@ async fn a_pdf_dropped_into_the_folder_is_answered_and_cited_by_its_page() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workbook_dropped_into_the_folder_is_answered_and_cited_by_its_row() {
+    use citebot::knowledge::WorkbookCell::Text;
+    let mut alice = human("alice").await;
+    let (bot, running, room) = start_bot(&mut alice, Meet::Dm, |_| {}).await;
+    let cells = [
+        Text("A1", "Creature"),
+        Text("B1", "Care"),
+        Text("A2", "Quibbler"),
+        Text("B2", "Fed at noon."),
+        Text("A5", "Zorbleflax"),
+        Text("B5", "Painted ochre every spring."),
+    ];
+    let book = citebot::knowledge::written_workbook(&[("Care", false, &cells, &[])], "Care sheet");
+    std::fs::write(bot.knowledge_dir().join("japan-mongolia/care.xlsx"), book).unwrap();
+    let r = ask_until(&mut alice, &bot, &room, QUESTION, WAIT, |r| {
+        r.body().contains("ochre")
+    })
+    .await;
+    // The row as the spreadsheet numbers it, with its header cells.
+    let cited = "japan-mongolia/care.xlsx, row 5";
+    assert!(r.body().contains(cited), "{}", r.body());
+    assert!(
+        r.html().contains(&format!("{cited}</code>")),
+        "{}",
+        r.html()
+    );
+    assert!(r.body().contains("Creature: Zorbleflax"), "{}", r.body());
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_that_a_page_includes_is_followed_like_the_page() {
     let mut alice = human("alice").await;
     let (bot, running, room) = start_bot(&mut alice, Meet::Dm, |_| {}).await;
