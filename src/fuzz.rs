@@ -23,7 +23,8 @@ pub const TARGETS: &[(&str, Target)] = &[
 
 /// One knowledge file: the first byte picks its kind (Markdown, HTML, text,
 /// the synonyms file, reStructuredText, AsciiDoc, a Jupyter notebook, a Word
-/// or PDF document, a PowerPoint deck, a CSV file, an Excel workbook) and
+/// or PDF document, a PowerPoint deck, a CSV file, an Excel workbook, an
+/// OpenDocument text or spreadsheet) and
 /// strictness, the rest is its text (a document's bytes; for a PDF not
 /// starting `%PDF`, its pages' text, split at form feeds).
 pub fn knowledge_file(data: &[u8]) {
@@ -39,15 +40,19 @@ pub fn knowledge_file(data: &[u8]) {
     // panic hook too.)
     let pdf = pick % 4 == 3 && pick & 8 == 0 && pick & 16 != 0;
     // Bit 16 turns the Word document into a PowerPoint deck, text into CSV
-    // and AsciiDoc into an Excel workbook.
-    let deck = pick % 4 == 1 && pick & 8 != 0 && pick & 16 != 0;
+    // and AsciiDoc into an Excel workbook; bit 32 the Word document into an
+    // OpenDocument text, and the deck into an OpenDocument spreadsheet.
+    let odf = pick % 4 == 1 && pick & 8 != 0 && pick & 32 != 0;
+    let deck = pick % 4 == 1 && pick & 8 != 0 && pick & 16 != 0 && !odf;
     let sheet = pick % 4 == 2 && pick & 16 != 0;
-    let Some(text) = document_text(pick, rest, [pdf, deck, sheet]) else {
+    let Some(text) = document_text(pick, rest, [pdf, deck, sheet, odf]) else {
         return;
     };
     let name = match (pick % 4, pick & 8 != 0) {
         (2, false) if sheet => "page.csv",
         (2, true) if sheet => "page.xlsx",
+        _ if odf && pick & 16 != 0 => "page.ods",
+        _ if odf => "page.odt",
         _ if pdf => "page.pdf",
         _ if deck => "page.pptx",
         (0, false) => "page.md",
@@ -99,9 +104,13 @@ fn pages_checked(converted: knowledge::Converted) -> String {
 fn document_text(
     pick: u8,
     rest: &[u8],
-    [pdf, deck, sheet]: [bool; 3],
+    [pdf, deck, sheet, odf]: [bool; 4],
 ) -> Option<std::borrow::Cow<'_, str>> {
-    let converted = if sheet && pick & 8 != 0 {
+    let converted = if odf && pick & 16 != 0 {
+        rows_checked(knowledge::odf::spreadsheet(rest).ok()?)
+    } else if odf {
+        knowledge::odf::text_document(rest).ok()?
+    } else if sheet && pick & 8 != 0 {
         rows_checked(knowledge::sheet::workbook(rest).ok()?)
     } else if sheet {
         rows_checked(knowledge::sheet::delimited(rest, b',').ok()?)

@@ -135,7 +135,9 @@ pub(super) fn front_matter(core: &str, untitled: &[&str]) -> String {
         // A JSON string is a YAML string, quotes and all.
         lines.push(format!("title: {}", serde_json::Value::from(title)));
     }
-    if let Some(date) = field("modified").and_then(|d| d.get(..10))
+    // OpenDocument's properties name the last change `dc:date`.
+    let modified = field("modified").or_else(|| field("date"));
+    if let Some(date) = modified.and_then(|d| d.get(..10))
         && chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok()
     {
         lines.push(format!("lastmod: {date}"));

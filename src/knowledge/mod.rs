@@ -39,6 +39,7 @@ mod include;
 mod markdown;
 mod myst;
 mod notebook;
+pub(crate) mod odf;
 mod passages;
 pub(crate) mod pdf;
 pub(crate) mod pptx;
@@ -121,9 +122,9 @@ impl Place {
         match Format::of(file) {
             Some(Format::Pdf) => Place::Page(line),
             Some(Format::Pptx) => Place::Slide(line),
-            Some(Format::Xlsx) => Place::Row(line),
+            Some(Format::Xlsx | Format::Ods) => Place::Row(line),
             // The lines are those of the Markdown made from the document.
-            Some(Format::Docx) => Place::Document,
+            Some(Format::Docx | Format::Odt) => Place::Document,
             _ => Place::Line(line),
         }
     }
@@ -266,13 +267,15 @@ impl KnowledgeError {
         match (Format::of(&self.file), &self.kind) {
             // A duplicate id's line is its passage's: a page or slide, as
             // the reader counts a document's lines.
-            (Some(Format::Pdf | Format::Pptx | Format::Xlsx), ProblemKind::DuplicateId(_)) => {
-                Place::of_line(&self.file, self.line)
-            }
+            (
+                Some(Format::Pdf | Format::Pptx | Format::Xlsx | Format::Ods),
+                ProblemKind::DuplicateId(_),
+            ) => Place::of_line(&self.file, self.line),
             // Any other problem of a document is about all of it (it cannot
             // be read, pages are left out, its properties make bad front
             // matter, it holds no text): its line is no page or slide.
-            (Some(Format::Pdf | Format::Pptx | Format::Xlsx | Format::Docx), _) => Place::Document,
+            (Some(Format::Pdf | Format::Pptx | Format::Xlsx | Format::Ods), _) => Place::Document,
+            (Some(Format::Docx | Format::Odt), _) => Place::Document,
             _ => Place::Line(self.line),
         }
     }
@@ -858,9 +861,17 @@ fn read_text(bytes: &[u8], format: Option<Format>) -> Result<Read<'_>, String> {
                 unread: Vec::new(),
             });
         }
+        Some(Format::Odt) => {
+            return Ok(Read {
+                text: odf::text_document(bytes)?.into(),
+                pages: None,
+                unread: Vec::new(),
+            });
+        }
         Some(Format::Pdf) => pdf::markdown(bytes)?,
         Some(Format::Pptx) => pptx::markdown(bytes)?,
         Some(Format::Xlsx) => sheet::workbook(bytes)?,
+        Some(Format::Ods) => odf::spreadsheet(bytes)?,
         Some(Format::Csv) => sheet::delimited(bytes, b',')?,
         Some(Format::Tsv) => sheet::delimited(bytes, b'\t')?,
         // A NUL byte in the first few kilobytes is how git tells binary files too.
@@ -1341,6 +1352,11 @@ pub(crate) enum Format {
     Pptx,
     /// An Excel workbook (`.xlsx`, `.xlsm`), read as a table per sheet.
     Xlsx,
+    /// An OpenDocument text document (`.odt`), read as the Markdown its
+    /// paragraphs make.
+    Odt,
+    /// An OpenDocument spreadsheet (`.ods`), read as a table per sheet.
+    Ods,
     /// Comma-separated values, read as a table.
     Csv,
     /// Tab-separated values, read as a table.
@@ -1370,6 +1386,8 @@ impl Format {
             "pdf" => Some(Format::Pdf),
             "pptx" => Some(Format::Pptx),
             "xlsx" | "xlsm" => Some(Format::Xlsx),
+            "odt" => Some(Format::Odt),
+            "ods" => Some(Format::Ods),
             "csv" => Some(Format::Csv),
             "tsv" => Some(Format::Tsv),
             _ => None,
@@ -1471,6 +1489,8 @@ impl Document {
             | Format::Pdf
             | Format::Pptx
             | Format::Xlsx
+            | Format::Odt
+            | Format::Ods
             | Format::Csv
             | Format::Tsv => Document {
                 title: None,
@@ -2375,6 +2395,38 @@ mod tests {
                 .starts_with("knowledge/broken.xlsx:1: cannot read file: not an Excel workbook"),
             "{errors:?}"
         );
+    }
+
+    #[test]
+    fn opendocument_files_are_read_as_documents_and_sheets() {
+        let (_dir, k) = knowledge_folder();
+        let text = r#"<office:text><text:h text:outline-level="2">Expenses</text:h><text:p>Claims are paid within 14 days.</text:p></office:text>"#;
+        std::fs::write(
+            k.join("policy.odt"),
+            odf::tests::odf(text, "", "Finance policy"),
+        )
+        .unwrap();
+        let sheet = r#"<office:spreadsheet><table:table table:name="Rooms"><table:table-row><table:table-cell><text:p>Team</text:p></table:table-cell><table:table-cell><text:p>Room</text:p></table:table-cell></table:table-row><table:table-row table:number-rows-repeated="3"/><table:table-row><table:table-cell><text:p>Support</text:p></table:table-cell><table:table-cell><text:p>3.1</text:p></table:table-cell></table:table-row></table:table></office:spreadsheet>"#;
+        std::fs::write(k.join("rooms.ods"), odf::tests::odf(sheet, "", "")).unwrap();
+        let kb = load(&k).unwrap();
+        assert!(kb.errors.is_empty(), "{:?}", kb.errors);
+        let s: Vec<(&str, &str, &str, Place)> = passages(&kb)
+            .map(|s| (&*s.page.title, &*s.heading, &*s.text, s.place()))
+            .collect();
+        assert_eq!(
+            s,
+            [
+                // Its lines are the Markdown's made from it: cited by the file.
+                (
+                    "Finance policy",
+                    "Expenses",
+                    "Claims are paid within 14 days.",
+                    Place::Document
+                ),
+                ("rooms", "", "Team: Support; Room: 3.1", Place::Row(5)),
+            ]
+        );
+        assert_eq!(kb.file_snippets.len(), 2);
     }
 
     #[test]

@@ -31,7 +31,7 @@ const MAX_COLUMNS: usize = 64;
 const UNTITLED: &[&str] = &["Book1", "Workbook"];
 
 /// A sheet's cells with text: row → column → text, 1-based rows.
-type Grid = BTreeMap<u32, BTreeMap<u32, String>>;
+pub(super) type Grid = BTreeMap<u32, BTreeMap<u32, String>>;
 
 /// The Markdown of an Excel workbook, with the row of each of its lines.
 pub(crate) fn workbook(bytes: &[u8]) -> Result<Converted, String> {
@@ -190,7 +190,7 @@ fn spread_merged(grid: &mut Grid, regions: &[Dimensions]) {
 
 /// Writes one sheet's rows, under `heading` when it has one: its first row
 /// as a table's header, every other as a row of it.
-fn sheet(grid: &Grid, heading: Option<&str>, out: &mut Converted) {
+pub(super) fn sheet(grid: &Grid, heading: Option<&str>, out: &mut Converted) {
     let mut columns: Vec<u32> = grid.values().flat_map(|r| r.keys().copied()).collect();
     columns.sort_unstable();
     columns.dedup();

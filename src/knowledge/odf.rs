@@ -1,0 +1,602 @@
+//! OpenDocument files (LibreOffice, OpenOffice, and what other office suites
+//! export for them) as knowledge. A text document (`.odt`) becomes Markdown as
+//! a Word document does: headings by their outline level, paragraphs, lists,
+//! tables a passage per row, paragraphs in a preformatted style ("Preformatted
+//! Text", "Source Text", "Code") code, and a text box's paragraphs after the
+//! paragraph it is anchored to; its tables of contents and indexes
+//! (navigation), text deleted in tracked changes, comments and footnote
+//! bodies are left out. A spreadsheet (`.ods`) is read as workbooks are (see
+//! [`super::sheet`]): a passage per row with its header cells, cited by its
+//! row; hidden sheets are left out. The title and date of a document's
+//! properties (`meta.xml`) are its front matter. The archive is read within
+//! the Word reader's limits.
+
+use std::collections::{BTreeMap, HashMap};
+
+use roxmltree::Node;
+
+use super::Converted;
+use super::docx::{escape, front_matter, markdown_table, parse, part};
+use super::sheet::{self, Grid};
+use crate::text;
+
+const OFFICE: &str = "urn:oasis:names:tc:opendocument:xmlns:office:1.0";
+const TEXT: &str = "urn:oasis:names:tc:opendocument:xmlns:text:1.0";
+const TABLE: &str = "urn:oasis:names:tc:opendocument:xmlns:table:1.0";
+const STYLE: &str = "urn:oasis:names:tc:opendocument:xmlns:style:1.0";
+const DRAW: &str = "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0";
+
+/// What an OpenDocument file is called in its problems.
+const DOCUMENT: &str = "LibreOffice (OpenDocument) file";
+/// Most lists, sections and text boxes inside one another read into.
+const MAX_DEPTH: usize = 32;
+/// Most columns of a table read: every row is written out to the widest.
+const MAX_COLUMNS: usize = 64;
+/// Most parent styles followed to find what a style is.
+const MAX_STYLE_DEPTH: usize = 8;
+/// Most times a row or cell with text is repeated: a spreadsheet repeats
+/// empty ones to its last row, never as many with text worth reading.
+const MAX_REPEAT: u32 = 1_000;
+/// Most cells with text a spreadsheet may have.
+const MAX_CELLS: usize = 1_000_000;
+/// Titles office suites give a document nobody named.
+const UNTITLED: &[&str] = &["Untitled 1", "Untitled"];
+
+/// The OpenDocument text document `bytes` as Markdown, or why it cannot be read.
+pub(crate) fn text_document(bytes: &[u8]) -> Result<String, String> {
+    let (content, styles, meta) = parts(bytes)?;
+    let doc = parse(&content, DOCUMENT)?;
+    let styles = Styles::read(&doc, &styles);
+    let mut out = front_matter(&meta, UNTITLED);
+    let body = (doc.descendants()).find(|n| n.has_tag_name((OFFICE, "text")));
+    if let Some(body) = body {
+        blocks(body, &styles, &mut out, 0);
+    }
+    Ok(out)
+}
+
+/// The OpenDocument spreadsheet `bytes` as Markdown, with the row of each line.
+pub(crate) fn spreadsheet(bytes: &[u8]) -> Result<Converted, String> {
+    let (content, _, meta) = parts(bytes)?;
+    let doc = parse(&content, DOCUMENT)?;
+    let hidden = hidden_table_styles(&doc);
+    let mut out = Converted {
+        text: front_matter(&meta, UNTITLED),
+        pages: Vec::new(),
+        unread: Vec::new(),
+    };
+    out.pages = vec![1; out.text.matches('\n').count()];
+    let body = (doc.descendants()).find(|n| n.has_tag_name((OFFICE, "spreadsheet")));
+    let tables: Vec<Node<'_, '_>> = body
+        .into_iter()
+        .flat_map(|b| b.children())
+        .filter(|n| n.has_tag_name((TABLE, "table")))
+        .filter(|t| {
+            !t.attribute((TABLE, "style-name"))
+                .is_some_and(|s| hidden.contains(&s))
+        })
+        .collect();
+    let mut cells = 0;
+    for t in &tables {
+        let grid = grid(*t, &mut cells)?;
+        let name = t.attribute((TABLE, "name")).unwrap_or("");
+        let heading = (tables.len() > 1).then_some(name);
+        sheet::sheet(&grid, heading, &mut out);
+    }
+    Ok(out)
+}
+
+/// The document's content, styles and properties parts (the last two empty
+/// when it has none).
+fn parts(bytes: &[u8]) -> Result<(String, String, String), String> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| format!("not a {DOCUMENT}: {e}"))?;
+    // A password encrypts the parts (their manifest says how).
+    let manifest = part(&mut zip, "META-INF/manifest.xml", DOCUMENT)?.unwrap_or_default();
+    if manifest.contains("encryption-data") {
+        return Err(format!(
+            "an encrypted (password-protected) {DOCUMENT}: not read"
+        ));
+    }
+    let content = part(&mut zip, "content.xml", DOCUMENT)?
+        .ok_or_else(|| format!("not a {DOCUMENT}: it has no content.xml"))?;
+    let styles = part(&mut zip, "styles.xml", DOCUMENT)?.unwrap_or_default();
+    let meta = part(&mut zip, "meta.xml", DOCUMENT)?.unwrap_or_default();
+    Ok((content, styles, meta))
+}
+
+/// Paragraph styles by name: their parent and their display name.
+struct Styles {
+    parents: HashMap<String, (Option<String>, String)>,
+}
+
+impl Styles {
+    /// The styles the content defines for itself and those of `styles.xml`.
+    fn read(content: &roxmltree::Document<'_>, styles: &str) -> Styles {
+        let mut parents = HashMap::new();
+        let mut add = |doc: &roxmltree::Document<'_>| {
+            for s in doc
+                .descendants()
+                .filter(|n| n.has_tag_name((STYLE, "style")))
+            {
+                let Some(name) = s.attribute((STYLE, "name")) else {
+                    continue;
+                };
+                let parent = s
+                    .attribute((STYLE, "parent-style-name"))
+                    .map(str::to_string);
+                let shown = s.attribute((STYLE, "display-name")).unwrap_or(name);
+                parents.insert(name.to_string(), (parent, shown.replace("_20_", " ")));
+            }
+        };
+        add(content);
+        if let Ok(doc) = parse(styles, DOCUMENT) {
+            add(&doc);
+        }
+        Styles { parents }
+    }
+
+    /// What paragraphs of `style` (or a style it is based on) are: code, the
+    /// document's title, or text.
+    fn role(&self, style: Option<&str>) -> Role {
+        let mut name = style.map(str::to_string);
+        for _ in 0..MAX_STYLE_DEPTH {
+            let Some(n) = name else {
+                break;
+            };
+            let shown = (self.parents.get(&n)).map_or(n.replace("_20_", " "), |p| p.1.clone());
+            let lower = shown.to_lowercase();
+            if ["preformatted", "source text", "code"]
+                .iter()
+                .any(|c| lower.contains(c))
+            {
+                return Role::Code;
+            }
+            if lower == "title" || lower.ends_with("-title") {
+                return Role::Title;
+            }
+            name = self.parents.get(&n).and_then(|p| p.0.clone());
+        }
+        Role::Text
+    }
+}
+
+/// What a paragraph style makes of its paragraphs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Role {
+    Code,
+    /// The document's title ("Title"): a heading above its first.
+    Title,
+    Text,
+}
+
+fn blocks(parent: Node<'_, '_>, styles: &Styles, out: &mut String, depth: usize) {
+    let mut code: Vec<String> = Vec::new();
+    for node in parent.children().filter(Node::is_element) {
+        let name = (node.tag_name().namespace(), node.tag_name().name());
+        let role = match name {
+            (Some(TEXT), "p") => styles.role(node.attribute((TEXT, "style-name"))),
+            _ => Role::Text,
+        };
+        if role == Role::Code {
+            code.push(text_of(node, true));
+            continue;
+        }
+        if !code.is_empty() {
+            fenced(&std::mem::take(&mut code), out);
+        }
+        match name {
+            (Some(TEXT), "h") => {
+                let level = (node.attribute((TEXT, "outline-level")))
+                    .and_then(|l| l.parse::<usize>().ok())
+                    .unwrap_or(1)
+                    .clamp(1, 6);
+                paragraph(&format!("{} ", "#".repeat(level)), node, out);
+            }
+            (Some(TEXT), "p") if role == Role::Title => paragraph("# ", node, out),
+            (Some(TEXT), "p") => paragraph("", node, out),
+            (Some(TEXT), "list") if depth < MAX_DEPTH => list(node, 0, out, depth),
+            (Some(TABLE), "table") => table(node, out),
+            // Containers of paragraphs; not a table of contents or an index,
+            // nor the deleted text of tracked changes (elements of their own).
+            (Some(TEXT), "section" | "index-body") if depth < MAX_DEPTH => {
+                blocks(node, styles, out, depth + 1)
+            }
+            _ => {}
+        }
+        if depth < MAX_DEPTH && matches!(name, (Some(TEXT), "p" | "h")) {
+            // A text box is drawn beside its anchoring paragraph: its
+            // paragraphs come after that one's, not inside its sentence.
+            for b in node
+                .descendants()
+                .filter(|n| n.has_tag_name((DRAW, "text-box")))
+            {
+                blocks(b, styles, out, depth + 1);
+            }
+        }
+    }
+    if !code.is_empty() {
+        fenced(&code, out);
+    }
+}
+
+/// A paragraph's text after `prefix` (a heading's `#`s), when it has any.
+fn paragraph(prefix: &str, p: Node<'_, '_>, out: &mut String) {
+    let text = text::fold_whitespace(&text_of(p, false));
+    if !text.is_empty() {
+        out.push_str(&format!("{prefix}{}\n\n", escape(&text)));
+    }
+}
+
+/// A list's items at `level`, each its paragraphs' text, nested lists deeper.
+fn list(l: Node<'_, '_>, level: usize, out: &mut String, depth: usize) {
+    for item in l.children().filter(Node::is_element) {
+        for n in item.children().filter(Node::is_element) {
+            match (n.tag_name().namespace(), n.tag_name().name()) {
+                (Some(TEXT), "p" | "h") => {
+                    let indent = "  ".repeat(level);
+                    paragraph(&format!("{indent}- "), n, out);
+                }
+                (Some(TEXT), "list") if depth < MAX_DEPTH => list(n, level + 1, out, depth + 1),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Lines of code as one fenced block.
+fn fenced(lines: &[String], out: &mut String) {
+    let code = lines.join("\n");
+    let fence = super::code_fence(&code);
+    out.push_str(&format!("{fence}\n{code}\n{fence}\n\n"));
+}
+
+/// A table as a Markdown table, its first row the header.
+fn table(t: Node<'_, '_>, out: &mut String) {
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for tr in rows_of(t) {
+        let mut row = Vec::new();
+        for tc in tr
+            .children()
+            .filter(|n| n.tag_name().namespace() == Some(TABLE))
+        {
+            let text = escape(&text::fold_whitespace(&text_of(tc, false)));
+            let repeat = repeated(tc, "number-columns-repeated");
+            for _ in 0..repeat.min(MAX_COLUMNS as u32) {
+                if row.len() < MAX_COLUMNS {
+                    row.push(text.clone());
+                }
+            }
+        }
+        if row.iter().any(|c| !c.is_empty()) {
+            rows.push(row);
+        }
+    }
+    markdown_table(&rows, out);
+}
+
+/// A table's rows, also those inside its header and row groups.
+fn rows_of<'a, 'i>(t: Node<'a, 'i>) -> Vec<Node<'a, 'i>> {
+    let mut rows = Vec::new();
+    let mut stack: Vec<Node<'a, 'i>> = t.children().filter(Node::is_element).collect();
+    stack.reverse();
+    while let Some(n) = stack.pop() {
+        match n.tag_name().name() {
+            _ if n.tag_name().namespace() != Some(TABLE) => {}
+            "table-row" => rows.push(n),
+            "table-header-rows" | "table-rows" | "table-row-group" => {
+                stack.extend(n.children().filter(Node::is_element).rev())
+            }
+            _ => {}
+        }
+    }
+    rows
+}
+
+/// How many times a row or cell stands (its `attr`), at least once.
+fn repeated(n: Node<'_, '_>, attr: &str) -> u32 {
+    (n.attribute((TABLE, attr)))
+        .and_then(|r| r.parse::<u32>().ok())
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// The text of a paragraph or cell as shown: for code, its spaces, tabs and
+/// line breaks kept. Comments, footnotes' bodies and text boxes (read after
+/// their paragraph) are not its text.
+fn text_of(node: Node<'_, '_>, code: bool) -> String {
+    let mut text = String::new();
+    // Depth first, on a heap stack: a document may nest elements deeper than
+    // the thread's stack would bear.
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        if n.is_text() {
+            text.push_str(n.text().unwrap_or(""));
+            continue;
+        }
+        let name = (n.tag_name().namespace(), n.tag_name().name());
+        match name {
+            (Some(TEXT), "s") => {
+                let count = (n.attribute((TEXT, "c")))
+                    .and_then(|c| c.parse::<usize>().ok())
+                    .unwrap_or(1);
+                text.push_str(&" ".repeat(count.clamp(1, 64)));
+            }
+            (Some(TEXT), "tab") => text.push(if code { '\t' } else { ' ' }),
+            (Some(TEXT), "line-break") => text.push(if code { '\n' } else { ' ' }),
+            // A footnote's mark and body, and a comment, are not the sentence's.
+            (Some(TEXT), "note") | (Some(OFFICE), "annotation") => {}
+            (Some(DRAW), "frame") if n != node => {}
+            (Some(TEXT), "p" | "h") if n != node => {
+                text.push(' ');
+                stack.extend(n.children().rev());
+            }
+            _ => stack.extend(n.children().rev()),
+        }
+    }
+    text
+}
+
+/// The names of the table styles that hide a sheet.
+fn hidden_table_styles<'a>(doc: &'a roxmltree::Document<'_>) -> Vec<&'a str> {
+    (doc.descendants())
+        .filter(|n| n.has_tag_name((STYLE, "style")))
+        .filter(|s| {
+            s.children().any(|p| {
+                p.has_tag_name((STYLE, "table-properties"))
+                    && p.attribute((TABLE, "display")) == Some("false")
+            })
+        })
+        .filter_map(|s| s.attribute((STYLE, "name")))
+        .collect()
+}
+
+/// A sheet's cells with text, by row and column as numbered from 1 and 0.
+/// Rows and cells repeated many times are what a spreadsheet writes up to
+/// its last row and column: empty ones only move the count on, and those
+/// with text are read at most [`MAX_REPEAT`] times.
+fn grid(t: Node<'_, '_>, cells: &mut usize) -> Result<Grid, String> {
+    let mut grid = Grid::new();
+    // Merged cells still to cover below: column → (rows, text).
+    let mut spans: BTreeMap<u32, (u32, String)> = BTreeMap::new();
+    let mut r: u32 = 1;
+    for tr in rows_of(t) {
+        let repeat = repeated(tr, "number-rows-repeated");
+        let mut started = BTreeMap::new();
+        let mut row = row_cells(tr, &mut started);
+        // A cell merged over the rows below stands in each, so every row,
+        // a passage of its own, keeps its group's label.
+        for (&c, (left, text)) in spans.iter_mut() {
+            if *left > 0 && !row.contains_key(&c) {
+                row.insert(c, text.clone());
+            }
+        }
+        if !row.is_empty() {
+            for k in 0..repeat.min(MAX_REPEAT) {
+                *cells += row.len();
+                if *cells > MAX_CELLS {
+                    return Err(format!(
+                        "a spreadsheet of more than {MAX_CELLS} cells: not read"
+                    ));
+                }
+                grid.insert(r.saturating_add(k), row.clone());
+            }
+        }
+        spans.retain(|_, (left, _)| {
+            *left = left.saturating_sub(repeat);
+            *left > 0
+        });
+        spans.append(&mut started);
+        r = r.saturating_add(repeat);
+    }
+    Ok(grid)
+}
+
+/// A row's cells with text, by column; a cell merged over the next rows is
+/// added to `spans` for them, and one merged over the next columns stands
+/// in each.
+fn row_cells(tr: Node<'_, '_>, spans: &mut BTreeMap<u32, (u32, String)>) -> BTreeMap<u32, String> {
+    let mut row = BTreeMap::new();
+    let mut c: u32 = 0;
+    for tc in tr
+        .children()
+        .filter(|n| n.tag_name().namespace() == Some(TABLE))
+    {
+        let repeat = repeated(tc, "number-columns-repeated");
+        if let Some(text) = cell_text(tc) {
+            let across = repeated(tc, "number-columns-spanned").max(repeat);
+            let below = repeated(tc, "number-rows-spanned") - 1;
+            for k in 0..across.min(MAX_COLUMNS as u32) {
+                let col = c.saturating_add(k);
+                row.insert(col, text.clone());
+                if below > 0 {
+                    spans.insert(col, (below, text.clone()));
+                }
+            }
+        }
+        c = c.saturating_add(repeat);
+    }
+    row
+}
+
+/// A cell's text: a date as an ISO date, anything else as the spreadsheet
+/// shows it (its paragraphs).
+fn cell_text(tc: Node<'_, '_>) -> Option<String> {
+    let date = (tc.attribute((OFFICE, "value-type")) == Some("date"))
+        .then(|| tc.attribute((OFFICE, "date-value")))
+        .flatten();
+    let text = match date {
+        Some(d) => {
+            let (day, time) = d.split_once('T').unwrap_or((d, ""));
+            let hm: String = time.chars().take(5).collect();
+            match hm.trim_matches(['0', ':']).is_empty() {
+                true => day.to_string(),
+                false => format!("{day} {hm}"),
+            }
+        }
+        None => text::fold_whitespace(&text_of(tc, false)),
+    };
+    let text = text.trim().to_string();
+    (!text.is_empty()).then_some(text)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// An OpenDocument file of `body` (what `office:body` holds) and, when not
+    /// empty, automatic styles and a title.
+    pub(crate) fn odf(body: &str, styles: &str, title: &str) -> Vec<u8> {
+        let ns = format!(
+            r#"xmlns:office="{OFFICE}" xmlns:text="{TEXT}" xmlns:table="{TABLE}" xmlns:style="{STYLE}" xmlns:draw="{DRAW}""#
+        );
+        let content = format!(
+            r#"<office:document-content {ns}><office:automatic-styles>{styles}</office:automatic-styles><office:body>{body}</office:body></office:document-content>"#
+        );
+        let meta = format!(
+            r#"<office:document-meta xmlns:office="{OFFICE}" xmlns:dc="http://purl.org/dc/elements/1.1/"><office:meta><dc:title>{title}</dc:title><dc:date>2024-03-05T10:00:00</dc:date></office:meta></office:document-meta>"#
+        );
+        super::super::docx::tests::docx(&[("content.xml", &content), ("meta.xml", &meta)])
+    }
+
+    fn p(style: &str, text: &str) -> String {
+        format!(r#"<text:p text:style-name="{style}">{text}</text:p>"#)
+    }
+
+    #[test]
+    fn a_text_documents_structure_becomes_markdown() {
+        let styles = r#"<style:style style:name="P1" style:parent-style-name="Preformatted_20_Text"/><style:style style:name="P2" style:parent-style-name="Title"/>"#;
+        let body = [
+            p("P2", "Operator guide"),
+            r#"<text:table-of-content><text:index-body><text:p>Installing ..... 1</text:p></text:index-body></text:table-of-content>"#.into(),
+            r#"<text:h text:outline-level="2">Installing</text:h>"#.into(),
+            p(
+                "Standard",
+                r#"The default port<text:note><text:note-citation>1</text:note-citation><text:note-body><text:p>A footnote.</text:p></text:note-body></text:note> is <text:span>8448</text:span>.<office:annotation><text:p>check this</text:p></office:annotation><draw:frame><draw:text-box><text:p>Boxed aside.</text:p></draw:text-box></draw:frame>"#,
+            ),
+            p("P1", "./install.sh<text:s text:c=\"2\"/>--port 8448"),
+            p("P1", "systemctl enable citebot"),
+            r#"<text:list><text:list-item><text:p>Stop the service.</text:p><text:list><text:list-item><text:p>the media store</text:p></text:list-item></text:list></text:list-item></text:list>"#.into(),
+            r#"<table:table><table:table-header-rows><table:table-row><table:table-cell><text:p>Setting</text:p></table:table-cell><table:table-cell><text:p>Default</text:p></table:table-cell></table:table-row></table:table-header-rows><table:table-row><table:table-cell><text:p>max_upload</text:p></table:table-cell><table:table-cell><text:p>50M</text:p></table:table-cell></table:table-row></table:table>"#.into(),
+            r#"<text:tracked-changes><text:changed-region><text:deletion><text:p>Deleted words.</text:p></text:deletion></text:changed-region></text:tracked-changes>"#.into(),
+        ]
+        .concat();
+        let bytes = odf(
+            &format!("<office:text>{body}</office:text>"),
+            styles,
+            "Guide",
+        );
+        let md = text_document(&bytes).unwrap();
+        assert_eq!(
+            md,
+            "---\ntitle: \"Guide\"\nlastmod: 2024-03-05\n---\n\n\
+             # Operator guide\n\n\
+             ## Installing\n\n\
+             The default port is 8448\\.\n\n\
+             Boxed aside.\n\n\
+             ```\n./install.sh  --port 8448\nsystemctl enable citebot\n```\n\n\
+             - Stop the service.\n\n  - the media store\n\n\
+             | Setting | Default |\n| --- | --- |\n| max\\_upload | 50M |\n\n"
+        );
+    }
+
+    /// A sheet's cell holding `text` (a date when `date` is not empty).
+    fn cell(text: &str, attrs: &str) -> String {
+        format!(r#"<table:table-cell {attrs}><text:p>{text}</text:p></table:table-cell>"#)
+    }
+
+    #[test]
+    fn a_spreadsheets_visible_sheets_are_tables_whose_lines_keep_their_rows() {
+        let hidden = r#"<style:style style:name="ta2" style:family="table"><style:table-properties table:display="false"/></style:style>"#;
+        let row = |cells: &[String], attrs: &str| {
+            format!(
+                "<table:table-row {attrs}>{}</table:table-row>",
+                cells.concat()
+            )
+        };
+        let team = [
+            row(&[cell("Team", ""), cell("Room", "")], ""),
+            row(
+                &[
+                    cell("Support", r#"table:number-rows-spanned="2""#),
+                    cell("3.1", ""),
+                ],
+                "",
+            ),
+            row(&["<table:covered-table-cell/>".into(), cell("3.2", "")], ""),
+            // What a spreadsheet writes to its last row: nothing to read.
+            row(
+                &[r#"<table:table-cell table:number-columns-repeated="1024"/>"#.into()],
+                r#"table:number-rows-repeated="1048570""#,
+            ),
+        ]
+        .concat();
+        let dates = [
+            row(&[cell("Item", ""), cell("Since", "")], ""),
+            row(
+                &[
+                    cell("Lamp", ""),
+                    cell(
+                        "07/01/25",
+                        r#"office:value-type="date" office:date-value="2025-07-01""#,
+                    ),
+                ],
+                r#"table:number-rows-repeated="3""#,
+            ),
+            row(
+                &[cell("Desk", r#"table:number-columns-repeated="2""#)],
+                r#"table:number-rows-repeated="100000""#,
+            ),
+        ]
+        .concat();
+        let body = format!(
+            r#"<office:spreadsheet><table:table table:name="Teams">{team}</table:table><table:table table:name="Dates">{dates}</table:table><table:table table:name="Old" table:style-name="ta2">{}</table:table></office:spreadsheet>"#,
+            row(&[cell("hunter2", "")], "")
+        );
+        let c = spreadsheet(&odf(&body, hidden, "")).unwrap();
+        let lines: Vec<(usize, &str)> = c.pages.iter().copied().zip(c.text.lines()).collect();
+        assert_eq!(c.pages.len(), c.text.lines().count());
+        let body = &lines[lines.iter().position(|l| l.1 == "## Teams").unwrap()..];
+        assert_eq!(
+            body[..9],
+            [
+                (1, "## Teams"),
+                (1, ""),
+                (1, "| Team | Room |"),
+                (1, "| --- | --- |"),
+                (2, r"| Support | 3\.1 |"),
+                // The merged cell stands in the row it covers.
+                (3, r"| Support | 3\.2 |"),
+                (3, ""),
+                (1, ""),
+                (1, "## Dates"),
+            ]
+        );
+        assert!(c.text.contains(r"| Lamp | 2025\-07\-01 |"), "{}", c.text);
+        // A row with text repeated is read at most MAX_REPEAT times.
+        assert_eq!(
+            c.text.matches("| Desk | Desk |").count(),
+            MAX_REPEAT as usize
+        );
+        assert!(!c.text.contains("hunter2"), "a hidden sheet is left out");
+    }
+
+    #[test]
+    fn an_encrypted_or_broken_document_is_refused() {
+        let manifest = r#"<manifest:manifest xmlns:manifest="m"><manifest:file-entry manifest:full-path="content.xml"><manifest:encryption-data/></manifest:file-entry></manifest:manifest>"#;
+        let bytes = super::super::docx::tests::docx(&[
+            ("META-INF/manifest.xml", manifest),
+            ("content.xml", "\u{1}binary"),
+        ]);
+        let refused = text_document(&bytes).unwrap_err();
+        assert!(refused.starts_with("an encrypted"), "{refused}");
+        let broken = spreadsheet(b"PK\x03\x04 truncated").unwrap_err();
+        assert!(broken.starts_with("not a LibreOffice"), "{broken}");
+        let empty = super::super::docx::tests::docx(&[("mimetype", "x")]);
+        assert!(
+            text_document(&empty)
+                .unwrap_err()
+                .contains("no content.xml")
+        );
+    }
+}
