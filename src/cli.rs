@@ -441,7 +441,7 @@ fn unread_line<'a>(folders: impl Iterator<Item = &'a Path>) -> Option<String> {
         .collect();
     let more = if kinds.len() > 8 { ", …" } else { "" };
     Some(format!(
-        "not read: {}{more} (citebot reads .md, .mdx, .markdown, .rmd, .qmd, .rst, .adoc, .asciidoc, .ipynb, .docx, .pdf, .pptx, .xlsx, .xlsm, .odt, .ods, .csv, .tsv, .html, .htm and .txt)",
+        "not read: {}{more} (citebot reads .md, .mdx, .markdown, .rmd, .qmd, .rst, .adoc, .asciidoc, .ipynb, .docx, .pdf, .pptx, .xlsx, .xlsm, .odt, .ods, .odp, .csv, .tsv, .html, .htm and .txt)",
         shown.join(", ")
     ))
 }

@@ -24,7 +24,7 @@ pub const TARGETS: &[(&str, Target)] = &[
 /// One knowledge file: the first byte picks its kind (Markdown, HTML, text,
 /// the synonyms file, reStructuredText, AsciiDoc, a Jupyter notebook, a Word
 /// or PDF document, a PowerPoint deck, a CSV file, an Excel workbook, an
-/// OpenDocument text or spreadsheet) and
+/// OpenDocument text, spreadsheet or presentation) and
 /// strictness, the rest is its text (a document's bytes; for a PDF not
 /// starting `%PDF`, its pages' text, split at form feeds).
 pub fn knowledge_file(data: &[u8]) {
@@ -41,7 +41,8 @@ pub fn knowledge_file(data: &[u8]) {
     let pdf = pick % 4 == 3 && pick & 8 == 0 && pick & 16 != 0;
     // Bit 16 turns the Word document into a PowerPoint deck, text into CSV
     // and AsciiDoc into an Excel workbook; bit 32 the Word document into an
-    // OpenDocument text, and the deck into an OpenDocument spreadsheet.
+    // OpenDocument text, and the deck into an OpenDocument spreadsheet (with
+    // bit 64 both into an OpenDocument presentation).
     let odf = pick % 4 == 1 && pick & 8 != 0 && pick & 32 != 0;
     let deck = pick % 4 == 1 && pick & 8 != 0 && pick & 16 != 0 && !odf;
     let sheet = pick % 4 == 2 && pick & 16 != 0;
@@ -51,6 +52,7 @@ pub fn knowledge_file(data: &[u8]) {
     let name = match (pick % 4, pick & 8 != 0) {
         (2, false) if sheet => "page.csv",
         (2, true) if sheet => "page.xlsx",
+        _ if odf && pick & 64 != 0 => "page.odp",
         _ if odf && pick & 16 != 0 => "page.ods",
         _ if odf => "page.odt",
         _ if pdf => "page.pdf",
@@ -106,7 +108,9 @@ fn document_text(
     rest: &[u8],
     [pdf, deck, sheet, odf]: [bool; 4],
 ) -> Option<std::borrow::Cow<'_, str>> {
-    let converted = if odf && pick & 16 != 0 {
+    let converted = if odf && pick & 64 != 0 {
+        pages_checked(knowledge::odf::presentation(rest).ok()?)
+    } else if odf && pick & 16 != 0 {
         rows_checked(knowledge::odf::spreadsheet(rest).ok()?)
     } else if odf {
         knowledge::odf::text_document(rest).ok()?

@@ -121,7 +121,7 @@ impl Place {
     fn of_line(file: &str, line: usize) -> Place {
         match Format::of(file) {
             Some(Format::Pdf) => Place::Page(line),
-            Some(Format::Pptx) => Place::Slide(line),
+            Some(Format::Pptx | Format::Odp) => Place::Slide(line),
             Some(Format::Xlsx | Format::Ods) => Place::Row(line),
             // The lines are those of the Markdown made from the document.
             Some(Format::Docx | Format::Odt) => Place::Document,
@@ -268,13 +268,15 @@ impl KnowledgeError {
             // A duplicate id's line is its passage's: a page or slide, as
             // the reader counts a document's lines.
             (
-                Some(Format::Pdf | Format::Pptx | Format::Xlsx | Format::Ods),
+                Some(Format::Pdf | Format::Pptx | Format::Odp | Format::Xlsx | Format::Ods),
                 ProblemKind::DuplicateId(_),
             ) => Place::of_line(&self.file, self.line),
             // Any other problem of a document is about all of it (it cannot
             // be read, pages are left out, its properties make bad front
             // matter, it holds no text): its line is no page or slide.
-            (Some(Format::Pdf | Format::Pptx | Format::Xlsx | Format::Ods), _) => Place::Document,
+            (Some(Format::Pdf | Format::Pptx | Format::Odp | Format::Xlsx | Format::Ods), _) => {
+                Place::Document
+            }
             (Some(Format::Docx | Format::Odt), _) => Place::Document,
             _ => Place::Line(self.line),
         }
@@ -872,6 +874,7 @@ fn read_text(bytes: &[u8], format: Option<Format>) -> Result<Read<'_>, String> {
         Some(Format::Pptx) => pptx::markdown(bytes)?,
         Some(Format::Xlsx) => sheet::workbook(bytes)?,
         Some(Format::Ods) => odf::spreadsheet(bytes)?,
+        Some(Format::Odp) => odf::presentation(bytes)?,
         Some(Format::Csv) => sheet::delimited(bytes, b',')?,
         Some(Format::Tsv) => sheet::delimited(bytes, b'\t')?,
         // A NUL byte in the first few kilobytes is how git tells binary files too.
@@ -1357,6 +1360,8 @@ pub(crate) enum Format {
     Odt,
     /// An OpenDocument spreadsheet (`.ods`), read as a table per sheet.
     Ods,
+    /// An OpenDocument presentation (`.odp`), read as a deck is.
+    Odp,
     /// Comma-separated values, read as a table.
     Csv,
     /// Tab-separated values, read as a table.
@@ -1388,6 +1393,7 @@ impl Format {
             "xlsx" | "xlsm" => Some(Format::Xlsx),
             "odt" => Some(Format::Odt),
             "ods" => Some(Format::Ods),
+            "odp" => Some(Format::Odp),
             "csv" => Some(Format::Csv),
             "tsv" => Some(Format::Tsv),
             _ => None,
@@ -1491,6 +1497,7 @@ impl Document {
             | Format::Xlsx
             | Format::Odt
             | Format::Ods
+            | Format::Odp
             | Format::Csv
             | Format::Tsv => Document {
                 title: None,

@@ -7,7 +7,9 @@
 //! (navigation), text deleted in tracked changes, comments and footnote
 //! bodies are left out. A spreadsheet (`.ods`) is read as workbooks are (see
 //! [`super::sheet`]): a passage per row with its header cells, cited by its
-//! row; hidden sheets are left out. The title and date of a document's
+//! row; hidden sheets are left out. A presentation (`.odp`) is read as a
+//! PowerPoint deck is (see [`super::pptx`]): a section per slide, cited by
+//! the slide. The title and date of a document's
 //! properties (`meta.xml`) are its front matter. The archive is read within
 //! the Word reader's limits.
 
@@ -86,6 +88,116 @@ pub(crate) fn spreadsheet(bytes: &[u8]) -> Result<Converted, String> {
     Ok(out)
 }
 
+/// The OpenDocument presentation `bytes` as Markdown, with the slide of each
+/// line: a section per slide under its title (else "Slide N"), its outline's
+/// bullets, text boxes and tables, then its speaker notes; hidden slides, and
+/// footers, dates and slide numbers, are left out. A title on the first slide
+/// titles the deck when its properties do not.
+pub(crate) fn presentation(bytes: &[u8]) -> Result<Converted, String> {
+    let (content, styles, meta) = parts(bytes)?;
+    let doc = parse(&content, DOCUMENT)?;
+    let mut styles = Styles::read(&doc, &styles);
+    // A slide's title is its title shape's, whatever its paragraphs' style.
+    styles.titles = false;
+    let hidden = hidden_page_styles(&doc);
+    let mut out = Converted {
+        text: front_matter(&meta, UNTITLED),
+        pages: Vec::new(),
+        unread: Vec::new(),
+    };
+    let titled = out.text.contains("\ntitle: ");
+    out.pages = vec![1; out.text.matches('\n').count()];
+    let body = (doc.descendants()).find(|n| n.has_tag_name((OFFICE, "presentation")));
+    let slides =
+        (body.into_iter().flat_map(|b| b.children())).filter(|n| n.has_tag_name((DRAW, "page")));
+    for (i, page) in slides.enumerate() {
+        let style = page.attribute((DRAW, "style-name"));
+        if style.is_some_and(|s| hidden.contains(&s)) {
+            continue;
+        }
+        let before = out.text.len();
+        let mut title = None;
+        let mut text = String::new();
+        let mut notes = String::new();
+        for shape in page.children().filter(Node::is_element) {
+            if shape.has_tag_name((PRESENTATION, "notes")) {
+                let frames = shape.children().filter(|f| class(*f) == Some("notes"));
+                frames.for_each(|f| shape_text(f, &styles, &mut notes, 0));
+            } else {
+                slide_shape(shape, &styles, &mut title, &mut text, 0);
+            }
+        }
+        let (heading, level) = match title {
+            Some(t) if i == 0 && !titled => (t, "#"),
+            Some(t) => (t, "##"),
+            None => (format!("Slide {}", i + 1), "##"),
+        };
+        out.text
+            .push_str(&format!("{level} {}\n\n{text}{notes}", escape(&heading)));
+        let lines = out.text[before..].matches('\n').count();
+        out.pages.extend(std::iter::repeat_n(i + 1, lines));
+    }
+    Ok(out)
+}
+
+/// OpenDocument's presentation namespace.
+const PRESENTATION: &str = "urn:oasis:names:tc:opendocument:xmlns:presentation:1.0";
+
+/// A shape's placeholder class ("title", "outline", "notes"…), if it is one.
+fn class<'a>(shape: Node<'a, '_>) -> Option<&'a str> {
+    shape.attribute((PRESENTATION, "class"))
+}
+
+/// A slide's shape: its title into `title` (the first), furniture left out,
+/// a group's shapes in order, any other shape's text into `out`.
+fn slide_shape(
+    shape: Node<'_, '_>,
+    styles: &Styles,
+    title: &mut Option<String>,
+    out: &mut String,
+    depth: usize,
+) {
+    match class(shape) {
+        Some("title") if title.is_none() => {
+            let t = text::fold_whitespace(&text_of(shape, false));
+            *title = (!t.is_empty()).then_some(t);
+        }
+        Some("footer" | "header" | "date-time" | "page-number" | "page") => {}
+        _ if shape.has_tag_name((DRAW, "g")) && depth < MAX_DEPTH => {
+            for s in shape.children().filter(Node::is_element) {
+                slide_shape(s, styles, title, out, depth + 1);
+            }
+        }
+        _ => shape_text(shape, styles, out, depth),
+    }
+}
+
+/// The text a shape holds: its paragraphs, lists and tables, and those of
+/// its text box.
+fn shape_text(shape: Node<'_, '_>, styles: &Styles, out: &mut String, depth: usize) {
+    blocks(shape, styles, out, depth + 1);
+    for b in shape
+        .children()
+        .filter(|n| n.has_tag_name((DRAW, "text-box")))
+    {
+        blocks(b, styles, out, depth + 1);
+    }
+}
+
+/// The names of the page styles that hide a slide.
+fn hidden_page_styles<'a>(doc: &'a roxmltree::Document<'_>) -> Vec<&'a str> {
+    (doc.descendants())
+        .filter(|n| n.has_tag_name((STYLE, "style")))
+        .filter(|s| {
+            s.children().any(|p| {
+                p.has_tag_name((STYLE, "drawing-page-properties"))
+                    && p.attribute((PRESENTATION, "visibility")) == Some("hidden")
+            })
+        })
+        .filter_map(|s| s.attribute((STYLE, "name")))
+        .collect()
+}
+
 /// The document's content, styles and properties parts (the last two empty
 /// when it has none).
 fn parts(bytes: &[u8]) -> Result<(String, String, String), String> {
@@ -108,6 +220,8 @@ fn parts(bytes: &[u8]) -> Result<(String, String, String), String> {
 /// Paragraph styles by name: their parent and their display name.
 struct Styles {
     parents: HashMap<String, (Option<String>, String)>,
+    /// Whether a paragraph in the "Title" style heads the document.
+    titles: bool,
 }
 
 impl Styles {
@@ -133,7 +247,10 @@ impl Styles {
         if let Ok(doc) = parse(styles, DOCUMENT) {
             add(&doc);
         }
-        Styles { parents }
+        Styles {
+            parents,
+            titles: true,
+        }
     }
 
     /// What paragraphs of `style` (or a style it is based on) are: code, the
@@ -152,7 +269,7 @@ impl Styles {
             {
                 return Role::Code;
             }
-            if lower == "title" || lower.ends_with("-title") {
+            if self.titles && (lower == "title" || lower.ends_with("-title")) {
                 return Role::Title;
             }
             name = self.parents.get(&n).and_then(|p| p.0.clone());
@@ -448,7 +565,7 @@ pub(crate) mod tests {
     /// empty, automatic styles and a title.
     pub(crate) fn odf(body: &str, styles: &str, title: &str) -> Vec<u8> {
         let ns = format!(
-            r#"xmlns:office="{OFFICE}" xmlns:text="{TEXT}" xmlns:table="{TABLE}" xmlns:style="{STYLE}" xmlns:draw="{DRAW}""#
+            r#"xmlns:office="{OFFICE}" xmlns:text="{TEXT}" xmlns:table="{TABLE}" xmlns:style="{STYLE}" xmlns:draw="{DRAW}" xmlns:presentation="{PRESENTATION}""#
         );
         let content = format!(
             r#"<office:document-content {ns}><office:automatic-styles>{styles}</office:automatic-styles><office:body>{body}</office:body></office:document-content>"#
@@ -579,6 +696,63 @@ pub(crate) mod tests {
             MAX_REPEAT as usize
         );
         assert!(!c.text.contains("hunter2"), "a hidden sheet is left out");
+    }
+
+    #[test]
+    fn a_presentations_slides_are_sections_whose_lines_keep_their_slide() {
+        let hidden = r#"<style:style style:name="dp2" style:family="drawing-page"><style:drawing-page-properties presentation:visibility="hidden"/></style:style><style:style style:name="P9" style:parent-style-name="Title"/>"#;
+        let frame = |class: &str, inner: &str| {
+            format!(
+                r#"<draw:frame presentation:class="{class}"><draw:text-box>{inner}</draw:text-box></draw:frame>"#
+            )
+        };
+        let slides = [
+            format!(
+                "<draw:page>{}{}</draw:page>",
+                frame("title", "<text:p>Travel plan</text:p>"),
+                frame("subtitle", r#"<text:p text:style-name="P9">Spring 2025</text:p>"#),
+            ),
+            r#"<draw:page draw:style-name="dp2"><draw:custom-shape><text:p>A hidden slide.</text:p></draw:custom-shape></draw:page>"#.into(),
+            format!(
+                r#"<draw:page>{}{}{}<draw:g><draw:custom-shape><text:p>Grouped box.</text:p></draw:custom-shape></draw:g><draw:frame><table:table><table:table-row><table:table-cell><text:p>Mode</text:p></table:table-cell></table:table-row><table:table-row><table:table-cell><text:p>Train</text:p></table:table-cell></table:table-row></table:table></draw:frame><presentation:notes><draw:page-thumbnail/>{}</presentation:notes></draw:page>"#,
+                frame("title", "<text:p>Trains</text:p>"),
+                frame("outline", "<text:list><text:list-item><text:p>Book early</text:p><text:list><text:list-item><text:p>via the office</text:p></text:list-item></text:list></text:list-item></text:list>"),
+                frame("page-number", "<text:p>3</text:p>"),
+                frame("notes", "<text:p>Trains are cheaper than flights.</text:p>"),
+            ),
+            "<draw:page><draw:custom-shape><text:p>No title here.</text:p></draw:custom-shape></draw:page>".into(),
+        ]
+        .concat();
+        let body = format!("<office:presentation>{slides}</office:presentation>");
+        let bytes = odf(&body, hidden, "");
+        let c = presentation(&bytes).unwrap();
+        assert_eq!(c.pages.len(), c.text.lines().count(), "a slide per line");
+        let lines: Vec<(usize, &str)> = c.pages.iter().copied().zip(c.text.lines()).collect();
+        let start = lines.iter().position(|l| l.1.starts_with('#')).unwrap();
+        let body: Vec<(usize, &str)> = lines[start..]
+            .iter()
+            .copied()
+            .filter(|l| !l.1.is_empty())
+            .collect();
+        assert_eq!(
+            body,
+            [
+                // The first slide's title titles the deck; a subtitle in the
+                // Title style is no heading.
+                (1, "# Travel plan"),
+                (1, "Spring 2025"),
+                (3, "## Trains"),
+                (3, "- Book early"),
+                (3, "  - via the office"),
+                (3, "Grouped box."),
+                (3, "| Mode |"),
+                (3, "| --- |"),
+                (3, "| Train |"),
+                (3, "Trains are cheaper than flights."),
+                (4, "## Slide 4"),
+                (4, "No title here."),
+            ]
+        );
     }
 
     #[test]
