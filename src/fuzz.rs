@@ -115,7 +115,7 @@ fn document_text(
     } else if odf {
         knowledge::odf::text_document(rest).ok()?
     } else if sheet && pick & 8 != 0 {
-        rows_checked(knowledge::sheet::workbook(rest).ok()?)
+        rows_checked(knowledge::xlsx::markdown(rest).ok()?)
     } else if sheet {
         rows_checked(knowledge::sheet::delimited(rest, b',').ok()?)
     } else if deck {

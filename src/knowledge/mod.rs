@@ -45,6 +45,7 @@ pub(crate) mod pdf;
 pub(crate) mod pptx;
 mod rst;
 pub(crate) mod sheet;
+pub(crate) mod xlsx;
 
 pub use pdf::written as written_pdf;
 pub use sheet::{Cell as WorkbookCell, written as written_workbook};
@@ -872,7 +873,7 @@ fn read_text(bytes: &[u8], format: Option<Format>) -> Result<Read<'_>, String> {
         }
         Some(Format::Pdf) => pdf::markdown(bytes)?,
         Some(Format::Pptx) => pptx::markdown(bytes)?,
-        Some(Format::Xlsx) => sheet::workbook(bytes)?,
+        Some(Format::Xlsx) => xlsx::markdown(bytes)?,
         Some(Format::Ods) => odf::spreadsheet(bytes)?,
         Some(Format::Odp) => odf::presentation(bytes)?,
         Some(Format::Csv) => sheet::delimited(bytes, b',')?,
@@ -2398,8 +2399,7 @@ mod tests {
         let errors: Vec<String> = kb.errors.iter().map(|e| e.to_string()).collect();
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(
-            errors[0]
-                .starts_with("knowledge/broken.xlsx:1: cannot read file: not an Excel workbook"),
+            errors[0].starts_with("knowledge/broken.xlsx:1: cannot read file: not a workbook"),
             "{errors:?}"
         );
     }

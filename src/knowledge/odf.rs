@@ -41,6 +41,9 @@ const MAX_STYLE_DEPTH: usize = 8;
 const MAX_REPEAT: u32 = 1_000;
 /// Most cells with text a spreadsheet may have.
 const MAX_CELLS: usize = 1_000_000;
+/// Most bytes of text a spreadsheet's cells, or a table's, may hold (a
+/// repeated cell counts once for every copy).
+const MAX_TEXT_BYTES: usize = 64 << 20;
 /// Titles office suites give a document nobody named.
 const UNTITLED: &[&str] = &["Untitled 1", "Untitled"];
 
@@ -78,9 +81,9 @@ pub(crate) fn spreadsheet(bytes: &[u8]) -> Result<Converted, String> {
                 .is_some_and(|s| hidden.contains(&s))
         })
         .collect();
-    let mut cells = 0;
+    let mut spent = Spent::default();
     for t in &tables {
-        let grid = grid(*t, &mut cells)?;
+        let grid = grid(*t, &mut spent)?;
         let name = t.attribute((TABLE, "name")).unwrap_or("");
         let heading = (tables.len() > 1).then_some(name);
         sheet::sheet(&grid, heading, &mut out);
@@ -371,7 +374,13 @@ fn fenced(lines: &[String], out: &mut String) {
 /// A table as a Markdown table, its first row the header.
 fn table(t: Node<'_, '_>, out: &mut String) {
     let mut rows: Vec<Vec<String>> = Vec::new();
+    // A cell repeated across columns is copied into each: a hostile table's
+    // copies stop at the budget.
+    let mut bytes = 0;
     for tr in rows_of(t) {
+        if bytes > MAX_TEXT_BYTES {
+            break;
+        }
         let mut row = Vec::new();
         for tc in tr
             .children()
@@ -381,6 +390,7 @@ fn table(t: Node<'_, '_>, out: &mut String) {
             let repeat = repeated(tc, "number-columns-repeated");
             for _ in 0..repeat.min(MAX_COLUMNS as u32) {
                 if row.len() < MAX_COLUMNS {
+                    bytes += text.len();
                     row.push(text.clone());
                 }
             }
@@ -472,7 +482,7 @@ fn hidden_table_styles<'a>(doc: &'a roxmltree::Document<'_>) -> Vec<&'a str> {
 /// Rows and cells repeated many times are what a spreadsheet writes up to
 /// its last row and column: empty ones only move the count on, and those
 /// with text are read at most [`MAX_REPEAT`] times.
-fn grid(t: Node<'_, '_>, cells: &mut usize) -> Result<Grid, String> {
+fn grid(t: Node<'_, '_>, spent: &mut Spent) -> Result<Grid, String> {
     let mut grid = Grid::new();
     // Merged cells still to cover below: column → (rows, text).
     let mut spans: BTreeMap<u32, (u32, String)> = BTreeMap::new();
@@ -489,13 +499,11 @@ fn grid(t: Node<'_, '_>, cells: &mut usize) -> Result<Grid, String> {
             }
         }
         if !row.is_empty() {
+            let bytes: usize = row.values().map(String::len).sum();
             for k in 0..repeat.min(MAX_REPEAT) {
-                *cells += row.len();
-                if *cells > MAX_CELLS {
-                    return Err(format!(
-                        "a spreadsheet of more than {MAX_CELLS} cells: not read"
-                    ));
-                }
+                spent.cells += row.len();
+                spent.bytes += bytes;
+                spent.check()?;
                 grid.insert(r.saturating_add(k), row.clone());
             }
         }
@@ -507,6 +515,30 @@ fn grid(t: Node<'_, '_>, cells: &mut usize) -> Result<Grid, String> {
         r = r.saturating_add(repeat);
     }
     Ok(grid)
+}
+
+/// The cells and bytes of text a spreadsheet has cost so far.
+#[derive(Default)]
+struct Spent {
+    cells: usize,
+    bytes: usize,
+}
+
+impl Spent {
+    fn check(&self) -> Result<(), String> {
+        if self.cells > MAX_CELLS {
+            return Err(format!(
+                "a spreadsheet of more than {MAX_CELLS} cells: not read"
+            ));
+        }
+        if self.bytes > MAX_TEXT_BYTES {
+            let mb = MAX_TEXT_BYTES >> 20;
+            return Err(format!(
+                "a spreadsheet of over {mb} MB of text in its cells: not read"
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// A row's cells with text, by column; a cell merged over the next rows is
@@ -752,6 +784,36 @@ pub(crate) mod tests {
                 (4, "## Slide 4"),
                 (4, "No title here."),
             ]
+        );
+    }
+
+    #[test]
+    fn repeated_cells_cost_their_copies() {
+        let big = "x".repeat(300_000);
+        let cell = format!(
+            r#"<table:table-cell table:number-columns-repeated="64"><text:p>{big}</text:p></table:table-cell>"#
+        );
+        let row = format!("<table:table-row>{cell}</table:table-row>");
+        // A spreadsheet: one row of a 300 KB cell, 64 columns and 1,000 rows over.
+        let sheet = format!(
+            r#"<office:spreadsheet><table:table table:name="S"><table:table-row table:number-rows-repeated="1000">{cell}</table:table-row></table:table></office:spreadsheet>"#
+        );
+        let refused = spreadsheet(&odf(&sheet, "", "")).unwrap_err();
+        assert!(refused.contains("MB of text"), "{refused}");
+        // A text document's table stops copying at the budget.
+        let table = format!(
+            "<office:text><table:table>{}</table:table></office:text>",
+            row.repeat(8)
+        );
+        let md = text_document(&odf(&table, "", "")).unwrap();
+        assert!(
+            md.len() < MAX_TEXT_BYTES + 64 * big.len(),
+            "{} bytes",
+            md.len()
+        );
+        assert!(
+            md.len() > MAX_TEXT_BYTES / 2,
+            "the table is read up to the budget"
         );
     }
 

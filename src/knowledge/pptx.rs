@@ -110,7 +110,7 @@ fn slide_parts(zip: &mut Zip<'_>, presentation: &str) -> Result<Vec<String>, Str
 
 /// The relationships of the part `of` (`_rels/*.rels` beside it): each
 /// one's id, target part (resolved from `of`'s folder) and type.
-fn relationships(xml: &str, of: &str) -> Vec<(String, String, String)> {
+pub(super) fn relationships(xml: &str, of: &str) -> Vec<(String, String, String)> {
     let Ok(doc) = parse(xml, DECK) else {
         return Vec::new();
     };

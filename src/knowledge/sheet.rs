@@ -1,149 +1,34 @@
-//! Spreadsheets as knowledge: an Excel workbook (`.xlsx`, `.xlsm`) or a CSV or
-//! TSV file becomes Markdown whose tables the Markdown reader splits into a
-//! passage per row, each with its header cells, so a sheet of questions and
-//! answers, a runbook or a price list answers by the row. Each sheet of a
-//! workbook of several is a section under its name; a sheet's first row with
-//! text is its header. A workbook's passages are cited by their row, as the
-//! spreadsheet program numbers them; a CSV file's by its line. Hidden sheets
-//! and chart sheets are left out; a merged cell's text stands in every cell
-//! it covers, so a label merged down a group of rows is known to each.
+//! Spreadsheets as knowledge: the cells of an Excel workbook's or
+//! OpenDocument spreadsheet's sheets (read by [`super::xlsx`] and
+//! [`super::odf`]), or of a CSV or TSV file (read here), become Markdown
+//! tables that the Markdown reader splits into a passage per row, each with
+//! its header cells, so a sheet of questions and answers, a runbook or a
+//! price list answers by the row. Each sheet of a workbook of several is a
+//! section under its name; a sheet's first row with text is its header. A
+//! workbook's passages are cited by their row, as the spreadsheet program
+//! numbers them; a CSV file's by its line.
 
 use std::collections::BTreeMap;
 use std::io::{Cursor, Write};
 
-use calamine::{DataRef, Dimensions, Reader, SheetType, SheetVisible, Xlsx};
-
 use super::Converted;
-use super::docx::{escape, front_matter};
+use super::docx::escape;
 
-/// What a workbook is called in its problems.
-const WORKBOOK: &str = "Excel workbook";
-/// Most bytes a workbook's parts may unpack to, all together: calamine
-/// reads its shared strings whole, and a few kilobytes can unpack to
-/// gigabytes.
-const MAX_WORKBOOK_BYTES: u64 = 64 << 20;
 /// Most cells with text a spreadsheet may have.
-const MAX_CELLS: usize = 1_000_000;
+pub(super) const MAX_CELLS: usize = 1_000_000;
 /// Most columns of a sheet read (the first that hold text): a row is one
 /// passage, and a row of hundreds of cells answers nothing in particular.
-const MAX_COLUMNS: usize = 64;
-/// Titles Excel gives a workbook nobody named.
-const UNTITLED: &[&str] = &["Book1", "Workbook"];
+pub(super) const MAX_COLUMNS: usize = 64;
+/// Most fields on one line of a CSV or TSV file.
+const MAX_FIELDS: usize = 100_000;
 
 /// A sheet's cells with text: row → column → text, 1-based rows.
 pub(super) type Grid = BTreeMap<u32, BTreeMap<u32, String>>;
 
-/// The Markdown of an Excel workbook, with the row of each of its lines.
-pub(crate) fn workbook(bytes: &[u8]) -> Result<Converted, String> {
-    // Excel keeps a workbook with a password to open it (and old `.xls`
-    // files) in a compound file, not a zip.
-    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
-        return Err(format!(
-            "an encrypted (password-protected) {WORKBOOK}, or an .xls file named .xlsx: not read"
-        ));
-    }
-    unpacked_size(bytes, MAX_WORKBOOK_BYTES)?;
-    let mut book: Xlsx<_> =
-        Xlsx::new(Cursor::new(bytes)).map_err(|e| format!("not an {WORKBOOK}: {e}"))?;
-    let sheets: Vec<String> = (book.sheets_metadata().iter())
-        .filter(|s| s.typ == SheetType::WorkSheet && s.visible == SheetVisible::Visible)
-        .map(|s| s.name.clone())
-        .collect();
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
-    let core = super::docx::part(&mut zip, "docProps/core.xml", WORKBOOK)?.unwrap_or_default();
-    let mut out = Converted {
-        text: front_matter(&core, UNTITLED),
-        pages: Vec::new(),
-        unread: Vec::new(),
-    };
-    out.pages = vec![1; out.text.matches('\n').count()];
-    let mut cells = 0;
-    for name in &sheets {
-        let mut grid = cells_of(&mut book, name, &mut cells)?;
-        // A broken list of merged cells loses only the merging.
-        if let Ok(merged) = book.merge_cells_by_sheet_name(name) {
-            spread_merged(&mut grid, &merged);
-        }
-        let heading = (sheets.len() > 1).then_some(name.as_str());
-        sheet(&grid, heading, &mut out);
-    }
-    Ok(out)
-}
-
-/// Refuses a workbook whose parts unpack to more than `most` bytes (the
-/// sizes its archive declares, which the unpacking holds it to).
-fn unpacked_size(bytes: &[u8], most: u64) -> Result<(), String> {
-    let mut zip =
-        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("not an {WORKBOOK}: {e}"))?;
-    let mut total: u64 = 0;
-    for i in 0..zip.len() {
-        let entry = zip
-            .by_index_raw(i)
-            .map_err(|e| format!("not an {WORKBOOK}: {e}"))?;
-        total = total.saturating_add(entry.size());
-    }
-    if total > most {
-        let mb = most >> 20;
-        return Err(format!("a workbook that unpacks to over {mb} MB: not read"));
-    }
-    Ok(())
-}
-
-/// The cells with text of the sheet `name`, counted into `cells`.
-fn cells_of(book: &mut Xlsx<Cursor<&[u8]>>, name: &str, cells: &mut usize) -> Result<Grid, String> {
-    let mut grid = Grid::new();
-    let mut reader = book
-        .worksheet_cells_reader(name)
-        .map_err(|e| format!("not an {WORKBOOK}: sheet {name}: {e}"))?;
-    while let Some(cell) = reader
-        .next_cell()
-        .map_err(|e| format!("not an {WORKBOOK}: sheet {name}: {e}"))?
-    {
-        let Some(text) = shown(cell.get_value()) else {
-            continue;
-        };
-        *cells += 1;
-        if *cells > MAX_CELLS {
-            return Err(format!(
-                "a spreadsheet of more than {MAX_CELLS} cells: not read"
-            ));
-        }
-        let (row, col) = cell.get_position();
-        let row = row.saturating_add(1);
-        grid.entry(row).or_default().insert(col, text);
-    }
-    Ok(grid)
-}
-
-/// A cell's text as the spreadsheet shows it (near enough: numbers without
-/// their display format, dates as ISO dates), or `None` when it shows none.
-fn shown(value: &DataRef<'_>) -> Option<String> {
-    let text = match value {
-        DataRef::Empty | DataRef::Error(_) => return None,
-        DataRef::String(s) => s.clone(),
-        DataRef::SharedString(s) => s.to_string(),
-        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
-        DataRef::Int(n) => n.to_string(),
-        DataRef::Float(f) => number(*f),
-        DataRef::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
-        DataRef::DateTime(d) if d.is_duration() => duration(d.as_f64()),
-        DataRef::DateTime(d) => {
-            let (y, mo, day, h, mi, _, _) = d.to_ymd_hms_milli();
-            match (d.as_f64() < 1.0, h == 0 && mi == 0) {
-                (true, _) => format!("{h:02}:{mi:02}"),
-                (false, true) => format!("{y:04}-{mo:02}-{day:02}"),
-                (false, false) => format!("{y:04}-{mo:02}-{day:02} {h:02}:{mi:02}"),
-            }
-        }
-    };
-    let text = text.trim();
-    (!text.is_empty()).then(|| text.to_string())
-}
-
 /// A number as a person wrote it: whole numbers without a decimal point,
 /// others without the last bits of binary floating point (0.1 + 0.2 is
 /// 0.3 in a cell).
-fn number(f: f64) -> String {
+pub(super) fn number(f: f64) -> String {
     if f.fract() == 0.0 && f.abs() < 1e15 {
         return format!("{}", f as i64);
     }
@@ -158,34 +43,14 @@ fn number(f: f64) -> String {
     }
 }
 
-/// A duration of `days` as hours, minutes and seconds ("36:30:00").
-fn duration(days: f64) -> String {
+/// A duration of `days` as hours, minutes and seconds ("36:30:00",
+/// "-0:15:00").
+pub(super) fn duration(days: f64) -> String {
     let seconds = (days * 86_400.0).round() as i64;
+    let sign = if seconds < 0 { "-" } else { "" };
+    let seconds = seconds.unsigned_abs();
     let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
-    format!("{h}:{m:02}:{s:02}")
-}
-
-/// Gives every cell a merged region covers its first cell's text, in the
-/// rows that hold text: a region may name a million rows, of which only those
-/// are read.
-fn spread_merged(grid: &mut Grid, regions: &[Dimensions]) {
-    for d in regions {
-        let ((r0, c0), (r1, c1)) = (d.start, d.end);
-        let Some(text) = grid.get(&(r0 + 1)).and_then(|r| r.get(&c0)).cloned() else {
-            continue;
-        };
-        let rows: Vec<u32> = grid
-            .range(r0 + 1..=r1.saturating_add(1))
-            .map(|(&r, _)| r)
-            .collect();
-        for r in rows {
-            let row = grid.entry(r).or_default();
-            let width = c1.saturating_sub(c0).min(MAX_COLUMNS as u32);
-            for c in c0..=c0 + width {
-                row.entry(c).or_insert_with(|| text.clone());
-            }
-        }
-    }
+    format!("{sign}{h}:{m:02}:{s:02}")
 }
 
 /// Writes one sheet's rows, under `heading` when it has one: its first row
@@ -215,7 +80,8 @@ pub(super) fn sheet(grid: &Grid, heading: Option<&str>, out: &mut Converted) {
     };
     if let Some(name) = heading {
         push("", first);
-        push(&format!("## {}", escape(name)), first);
+        // A name on one line: a line break in it would split the heading.
+        push(&format!("## {}", cell(name)), first);
         push("", first);
     }
     if rows.len() == 1 {
@@ -250,6 +116,19 @@ fn cell(text: &str) -> String {
 /// each of its lines comes from.
 pub(crate) fn delimited(bytes: &[u8], delimiter: u8) -> Result<Converted, String> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // The csv reader keeps a record's field ends, 8 bytes each: a line of
+    // forty million commas took 1.6 GB.
+    let mut fields = 0;
+    for &b in bytes {
+        match b {
+            b'\n' | b'\r' => fields = 0,
+            _ if b == delimiter => fields += 1,
+            _ => {}
+        }
+        if fields > MAX_FIELDS {
+            return Err(format!("a line of more than {MAX_FIELDS} fields: not read"));
+        }
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -258,7 +137,7 @@ pub(crate) fn delimited(bytes: &[u8], delimiter: u8) -> Result<Converted, String
     let mut grid = Grid::new();
     let mut cells = 0;
     let mut record = csv::ByteRecord::new();
-    let (mut line, mut counted) = (1, 0);
+    let (mut line, mut counted, mut last) = (1, 0, 0);
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(true) => {}
@@ -274,10 +153,14 @@ pub(crate) fn delimited(bytes: &[u8], delimiter: u8) -> Result<Converted, String
         while matches!(bytes.get(start), Some(b'\n' | b'\r')) {
             start += 1;
         }
-        line += bytes[counted.min(start)..start]
-            .iter()
-            .filter(|&&b| b == b'\n')
+        // A line ends at `\n`, or at a `\r` alone (as old Mac programs wrote).
+        let before = &bytes[counted.min(start)..start];
+        let breaks = (before.iter().enumerate())
+            .filter(|&(i, &b)| b == b'\n' || b == b'\r' && before.get(i + 1) != Some(&b'\n'))
             .count();
+        // Two records are never one row, whatever their bytes say.
+        line = (line + breaks).max(last + 1);
+        last = line;
         counted = counted.max(start);
         let row = grid
             .entry(u32::try_from(line).unwrap_or(u32::MAX))
@@ -403,74 +286,11 @@ fn sheet_xml(cells: &[Cell<'_>], merged: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use Cell::*;
 
     /// The lines of `c`'s text with the row (or line) each comes from.
     fn lines(c: &Converted) -> Vec<(usize, &str)> {
         assert_eq!(c.pages.len(), c.text.lines().count(), "a place per line");
         c.pages.iter().copied().zip(c.text.lines()).collect()
-    }
-
-    #[test]
-    fn a_workbooks_visible_sheets_are_tables_whose_lines_keep_their_rows() {
-        let prices: &[Cell<'_>] = &[
-            Text("A1", "Item"),
-            Text("B1", "Price"),
-            Text("C1", "Since"),
-            Text("A3", "Desk lamp"),
-            Number("B3", 0.1 + 0.2),
-            Date("C3", 45839.0),
-            Text("A4", "Chair | swivel"),
-            Number("B4", 120.0),
-        ];
-        let teams: &[Cell<'_>] = &[
-            Text("B2", "Team"),
-            Text("C2", "Room"),
-            Text("B3", "Support"),
-            Text("C3", "3.1"),
-            Text("C4", "3.2"),
-            Text("XFD1048576", "far corner"),
-        ];
-        let secret: &[Cell<'_>] = &[Text("A1", "Password"), Text("A2", "hunter2")];
-        let bytes = written(
-            &[
-                ("Prices", false, prices, &[]),
-                ("Teams", false, teams, &["B3:B4"]),
-                ("Secret", true, secret, &[]),
-            ],
-            "Office book",
-        );
-        let c = super::workbook(&bytes).unwrap();
-        let l = lines(&c);
-        let front = l.iter().take_while(|(_, t)| !t.starts_with("## ")).count() - 1;
-        assert_eq!(
-            l[front..],
-            [
-                (1, ""),
-                (1, "## Prices"),
-                (1, ""),
-                (1, "| Item | Price | Since |"),
-                (1, "| --- | --- | --- |"),
-                // Markdown's escapes, which the reader takes off again.
-                (3, r"| Desk lamp | 0\.3 | 2025\-07\-01 |"),
-                (4, r"| Chair \| swivel | 120 |  |"),
-                (4, ""),
-                (2, ""),
-                (2, "## Teams"),
-                (2, ""),
-                (2, "| Team | Room |  |"),
-                (2, "| --- | --- | --- |"),
-                (3, r"| Support | 3\.1 |  |"),
-                // The merged label stands in each row it covers.
-                (4, r"| Support | 3\.2 |  |"),
-                // A cell at the sheet's far corner is one more row, not a
-                // grid of a billion empty cells.
-                (1048576, "|  |  | far corner |"),
-                (1048576, ""),
-            ]
-        );
-        assert!(c.text.contains("title: \"Office book\""), "{}", c.text);
-        assert!(!c.text.contains("hunter2"), "a hidden sheet is left out");
     }
 
     #[test]
@@ -520,24 +340,5 @@ mod tests {
         }
         assert_eq!(duration(1.5), "36:00:00");
         assert_eq!(duration(0.25 + 30.0 / 86_400.0), "6:00:30");
-    }
-
-    #[test]
-    fn a_broken_or_swollen_workbook_is_refused() {
-        assert!(
-            super::workbook(b"PK\x03\x04 truncated")
-                .unwrap_err()
-                .starts_with("not an Excel workbook")
-        );
-        assert!(super::workbook(b"not a zip at all").is_err());
-        let compound = super::workbook(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest").unwrap_err();
-        assert!(compound.starts_with("an encrypted"), "{compound}");
-        let bytes = written(
-            &[("S", false, &[Text("A1", &"word ".repeat(1000))], &[])],
-            "",
-        );
-        assert!(unpacked_size(&bytes, MAX_WORKBOOK_BYTES).is_ok());
-        let refused = unpacked_size(&bytes, 4 << 10).unwrap_err();
-        assert!(refused.contains("unpacks to over"), "{refused}");
     }
 }
