@@ -428,7 +428,7 @@ fn text_of(node: Node<'_, '_>, code: bool) -> String {
 }
 
 /// Lines of code as one fenced block.
-fn fenced(lines: &[String], out: &mut String) {
+pub(super) fn fenced(lines: &[String], out: &mut String) {
     let code = lines.join("\n");
     let fence = super::code_fence(&code);
     out.push_str(&format!("{fence}\n{code}\n{fence}\n\n"));

@@ -96,6 +96,17 @@ pub(crate) struct Converted {
     pub unread: Vec<usize>,
 }
 
+impl Converted {
+    /// A document's Markdown so far: `front_matter`, its lines on page 1.
+    pub(crate) fn starting(front_matter: String) -> Converted {
+        Converted {
+            pages: vec![1; front_matter.matches('\n').count()],
+            text: front_matter,
+            unread: Vec::new(),
+        }
+    }
+}
+
 /// Where a passage is in its file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Place {

@@ -13,12 +13,12 @@
 //! properties (`meta.xml`) are its front matter. The archive is read within
 //! the Word reader's limits.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use roxmltree::Node;
 
 use super::Converted;
-use super::docx::{escape, front_matter, markdown_table, parse, part};
+use super::docx::{escape, fenced, front_matter, markdown_table, parse, part};
 use super::sheet::{self, Grid};
 use crate::text;
 
@@ -64,13 +64,8 @@ pub(crate) fn text_document(bytes: &[u8]) -> Result<String, String> {
 pub(crate) fn spreadsheet(bytes: &[u8]) -> Result<Converted, String> {
     let (content, _, meta) = parts(bytes)?;
     let doc = parse(&content, DOCUMENT)?;
-    let hidden = hidden_table_styles(&doc);
-    let mut out = Converted {
-        text: front_matter(&meta, UNTITLED),
-        pages: Vec::new(),
-        unread: Vec::new(),
-    };
-    out.pages = vec![1; out.text.matches('\n').count()];
+    let hidden = hiding_styles(&doc, "table-properties", (TABLE, "display"), "false");
+    let mut out = Converted::starting(front_matter(&meta, UNTITLED));
     let body = (doc.descendants()).find(|n| n.has_tag_name((OFFICE, "spreadsheet")));
     let tables: Vec<Node<'_, '_>> = body
         .into_iter()
@@ -102,14 +97,14 @@ pub(crate) fn presentation(bytes: &[u8]) -> Result<Converted, String> {
     let mut styles = Styles::read(&doc, &styles);
     // A slide's title is its title shape's, whatever its paragraphs' style.
     styles.titles = false;
-    let hidden = hidden_page_styles(&doc);
-    let mut out = Converted {
-        text: front_matter(&meta, UNTITLED),
-        pages: Vec::new(),
-        unread: Vec::new(),
-    };
+    let hidden = hiding_styles(
+        &doc,
+        "drawing-page-properties",
+        (PRESENTATION, "visibility"),
+        "hidden",
+    );
+    let mut out = Converted::starting(front_matter(&meta, UNTITLED));
     let titled = out.text.contains("\ntitle: ");
-    out.pages = vec![1; out.text.matches('\n').count()];
     let body = (doc.descendants()).find(|n| n.has_tag_name((OFFICE, "presentation")));
     let slides =
         (body.into_iter().flat_map(|b| b.children())).filter(|n| n.has_tag_name((DRAW, "page")));
@@ -187,15 +182,19 @@ fn shape_text(shape: Node<'_, '_>, styles: &Styles, out: &mut String, depth: usi
     }
 }
 
-/// The names of the page styles that hide a slide.
-fn hidden_page_styles<'a>(doc: &'a roxmltree::Document<'_>) -> Vec<&'a str> {
+/// The names of the styles whose `properties` set `attr` to `value`: those
+/// that hide a sheet or a slide.
+fn hiding_styles<'a>(
+    doc: &'a roxmltree::Document<'_>,
+    properties: &str,
+    attr: (&str, &str),
+    value: &str,
+) -> HashSet<&'a str> {
     (doc.descendants())
         .filter(|n| n.has_tag_name((STYLE, "style")))
         .filter(|s| {
-            s.children().any(|p| {
-                p.has_tag_name((STYLE, "drawing-page-properties"))
-                    && p.attribute((PRESENTATION, "visibility")) == Some("hidden")
-            })
+            (s.children())
+                .any(|p| p.has_tag_name((STYLE, properties)) && p.attribute(attr) == Some(value))
         })
         .filter_map(|s| s.attribute((STYLE, "name")))
         .collect()
@@ -364,13 +363,6 @@ fn list(l: Node<'_, '_>, level: usize, out: &mut String, depth: usize) {
     }
 }
 
-/// Lines of code as one fenced block.
-fn fenced(lines: &[String], out: &mut String) {
-    let code = lines.join("\n");
-    let fence = super::code_fence(&code);
-    out.push_str(&format!("{fence}\n{code}\n{fence}\n\n"));
-}
-
 /// A table as a Markdown table, its first row the header.
 fn table(t: Node<'_, '_>, out: &mut String) {
     let mut rows: Vec<Vec<String>> = Vec::new();
@@ -462,20 +454,6 @@ fn text_of(node: Node<'_, '_>, code: bool) -> String {
         }
     }
     text
-}
-
-/// The names of the table styles that hide a sheet.
-fn hidden_table_styles<'a>(doc: &'a roxmltree::Document<'_>) -> Vec<&'a str> {
-    (doc.descendants())
-        .filter(|n| n.has_tag_name((STYLE, "style")))
-        .filter(|s| {
-            s.children().any(|p| {
-                p.has_tag_name((STYLE, "table-properties"))
-                    && p.attribute((TABLE, "display")) == Some("false")
-            })
-        })
-        .filter_map(|s| s.attribute((STYLE, "name")))
-        .collect()
 }
 
 /// A sheet's cells with text, by row and column as numbered from 1 and 0.

@@ -180,11 +180,7 @@ pub(crate) fn delimited(bytes: &[u8], delimiter: u8) -> Result<Converted, String
             row.insert(col as u32, text.to_string());
         }
     }
-    let mut out = Converted {
-        text: String::new(),
-        pages: Vec::new(),
-        unread: Vec::new(),
-    };
+    let mut out = Converted::starting(String::new());
     sheet(&grid, None, &mut out);
     Ok(out)
 }

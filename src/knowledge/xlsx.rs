@@ -97,12 +97,7 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
     let core = book
         .read(&mut zip, "docProps/core.xml")?
         .unwrap_or_default();
-    let mut out = Converted {
-        text: front_matter(&core, UNTITLED),
-        pages: Vec::new(),
-        unread: Vec::new(),
-    };
-    out.pages = vec![1; out.text.matches('\n').count()];
+    let mut out = Converted::starting(front_matter(&core, UNTITLED));
     let shown = Shown {
         strings: &strings,
         styles: &styles,
