@@ -326,10 +326,7 @@ fn blocks(parent: Node<'_, '_>, styles: &Styles, out: &mut String, depth: usize)
         if depth < MAX_DEPTH && matches!(name, (Some(TEXT), "p" | "h")) {
             // A text box is drawn beside its anchoring paragraph: its
             // paragraphs come after that one's, not inside its sentence.
-            for b in node
-                .descendants()
-                .filter(|n| n.has_tag_name((DRAW, "text-box")))
-            {
+            for b in text_boxes(node) {
                 blocks(b, styles, out, depth + 1);
             }
         }
@@ -337,6 +334,23 @@ fn blocks(parent: Node<'_, '_>, styles: &Styles, out: &mut String, depth: usize)
     if !code.is_empty() {
         fenced(&code, out);
     }
+}
+
+/// The text boxes drawn in paragraph `p`, not those inside another text box
+/// (read with it: each box read from every box around it doubled the text
+/// with each level).
+fn text_boxes<'a, 'i>(p: Node<'a, 'i>) -> Vec<Node<'a, 'i>> {
+    let mut found = Vec::new();
+    let mut stack: Vec<Node<'a, 'i>> = p.children().filter(Node::is_element).collect();
+    stack.reverse();
+    while let Some(n) = stack.pop() {
+        if n.has_tag_name((DRAW, "text-box")) {
+            found.push(n);
+        } else {
+            stack.extend(n.children().filter(Node::is_element).rev());
+        }
+    }
+    found
 }
 
 /// A paragraph's text after `prefix` (a heading's `#`s), when it has any.
@@ -793,6 +807,23 @@ pub(crate) mod tests {
             md.len() > MAX_TEXT_BYTES / 2,
             "the table is read up to the budget"
         );
+    }
+
+    #[test]
+    fn a_text_box_inside_text_boxes_is_read_once() {
+        let mut inner = "<text:p>Innermost.</text:p>".to_string();
+        for level in 0..24 {
+            inner = format!(
+                "<text:p>Level {level}.<draw:frame><draw:text-box>{inner}</draw:text-box></draw:frame></text:p>"
+            );
+        }
+        let md =
+            text_document(&odf(&format!("<office:text>{inner}</office:text>"), "", "")).unwrap();
+        assert_eq!(md.matches("Innermost.").count(), 1, "{md}");
+        assert_eq!(md.matches("Level ").count(), 24);
+        // In order: each paragraph, then what its box holds.
+        let at = |level: &str| md.find(level).unwrap();
+        assert!(at("Level 23") < at("Level 22"), "{md}");
     }
 
     #[test]
