@@ -24,6 +24,10 @@ const MAX_NODES: u32 = 4_000_000;
 const MAX_DEPTH: usize = 32;
 /// Most columns of a table read: every row is written out to the widest.
 const MAX_COLUMNS: usize = 64;
+/// Most namespace declarations of one part, and most prefixes they declare
+/// (Office declares a few dozen, on the root).
+const MAX_NAMESPACE_DECLARATIONS: usize = 20_000;
+const MAX_PREFIXES: usize = 256;
 /// Most attributes of one element (see [`most_attributes`]).
 const MAX_ATTRIBUTES: usize = 1_000;
 /// Most levels of `basedOn` followed to find what a style is.
@@ -89,6 +93,16 @@ pub(super) fn parse<'x>(xml: &'x str, what: &str) -> Result<Document<'x>, String
         return Err(format!(
             "not a {what}: an element has over {MAX_ATTRIBUTES} attributes"
         ));
+    }
+    // roxmltree copies the namespaces in scope into every element that
+    // declares one more, and checks each against those: 999 prefixes on the
+    // root and twenty thousand small elements declaring one took minutes.
+    let declared = xml.matches("xmlns").count();
+    let prefixes: std::collections::HashSet<&str> = (xml.match_indices("xmlns:"))
+        .filter_map(|(at, _)| xml[at + 6..].split(['=', ' ', '>']).next())
+        .collect();
+    if declared > MAX_NAMESPACE_DECLARATIONS || prefixes.len() > MAX_PREFIXES {
+        return Err(format!("not a {what}: too many namespace declarations"));
     }
     let options = ParsingOptions {
         allow_dtd: false,

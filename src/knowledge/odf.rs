@@ -49,9 +49,10 @@ const UNTITLED: &[&str] = &["Untitled 1", "Untitled"];
 
 /// The OpenDocument text document `bytes` as Markdown, or why it cannot be read.
 pub(crate) fn text_document(bytes: &[u8]) -> Result<String, String> {
-    let (content, styles, meta) = parts(bytes)?;
+    let (content, styles, meta) = parts(bytes, true)?;
+    let mut styles = Styles::of_part(&styles);
     let doc = parse(&content, DOCUMENT)?;
-    let styles = Styles::read(&doc, &styles);
+    styles.add(&doc);
     let mut out = front_matter(&meta, UNTITLED);
     let body = (doc.descendants()).find(|n| n.has_tag_name((OFFICE, "text")));
     if let Some(body) = body {
@@ -62,7 +63,7 @@ pub(crate) fn text_document(bytes: &[u8]) -> Result<String, String> {
 
 /// The OpenDocument spreadsheet `bytes` as Markdown, with the row of each line.
 pub(crate) fn spreadsheet(bytes: &[u8]) -> Result<Converted, String> {
-    let (content, _, meta) = parts(bytes)?;
+    let (content, _, meta) = parts(bytes, false)?;
     let doc = parse(&content, DOCUMENT)?;
     let hidden = hiding_styles(&doc, "table-properties", (TABLE, "display"), "false");
     let mut out = Converted::starting(front_matter(&meta, UNTITLED));
@@ -77,11 +78,12 @@ pub(crate) fn spreadsheet(bytes: &[u8]) -> Result<Converted, String> {
         })
         .collect();
     let mut spent = Spent::default();
+    let mut table_cells = sheet::MAX_TABLE_CELLS;
     for t in &tables {
         let grid = grid(*t, &mut spent)?;
         let name = t.attribute((TABLE, "name")).unwrap_or("");
         let heading = (tables.len() > 1).then_some(name);
-        sheet::sheet(&grid, heading, &mut out);
+        sheet::sheet(&grid, heading, &mut out, &mut table_cells)?;
     }
     Ok(out)
 }
@@ -92,9 +94,10 @@ pub(crate) fn spreadsheet(bytes: &[u8]) -> Result<Converted, String> {
 /// footers, dates and slide numbers, are left out. A title on the first slide
 /// titles the deck when its properties do not.
 pub(crate) fn presentation(bytes: &[u8]) -> Result<Converted, String> {
-    let (content, styles, meta) = parts(bytes)?;
+    let (content, styles, meta) = parts(bytes, true)?;
+    let mut styles = Styles::of_part(&styles);
     let doc = parse(&content, DOCUMENT)?;
-    let mut styles = Styles::read(&doc, &styles);
+    styles.add(&doc);
     // A slide's title is its title shape's, whatever its paragraphs' style.
     styles.titles = false;
     let hidden = hiding_styles(
@@ -200,9 +203,9 @@ fn hiding_styles<'a>(
         .collect()
 }
 
-/// The document's content, styles and properties parts (the last two empty
-/// when it has none).
-fn parts(bytes: &[u8]) -> Result<(String, String, String), String> {
+/// The document's content, styles (when `styled`) and properties parts (the
+/// last two empty when it has none).
+fn parts(bytes: &[u8], styled: bool) -> Result<(String, String, String), String> {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| format!("not a {DOCUMENT}: {e}"))?;
     // A password encrypts the parts (their manifest says how).
@@ -214,7 +217,10 @@ fn parts(bytes: &[u8]) -> Result<(String, String, String), String> {
     }
     let content = part(&mut zip, "content.xml", DOCUMENT)?
         .ok_or_else(|| format!("not a {DOCUMENT}: it has no content.xml"))?;
-    let styles = part(&mut zip, "styles.xml", DOCUMENT)?.unwrap_or_default();
+    let styles = match styled {
+        true => part(&mut zip, "styles.xml", DOCUMENT)?.unwrap_or_default(),
+        false => String::new(),
+    };
     let meta = part(&mut zip, "meta.xml", DOCUMENT)?.unwrap_or_default();
     Ok((content, styles, meta))
 }
@@ -224,41 +230,65 @@ struct Styles {
     parents: HashMap<String, (Option<String>, String)>,
     /// Whether a paragraph in the "Title" style heads the document.
     titles: bool,
+    /// Each style's role once worked out: a document names a few styles
+    /// for thousands of paragraphs.
+    roles: std::cell::RefCell<HashMap<String, Role>>,
 }
 
+/// Most characters of a style's name read: office suites name them in a
+/// few words.
+const MAX_STYLE_NAME_CHARS: usize = 100;
+
 impl Styles {
-    /// The styles the content defines for itself and those of `styles.xml`.
-    fn read(content: &roxmltree::Document<'_>, styles: &str) -> Styles {
-        let mut parents = HashMap::new();
-        let mut add = |doc: &roxmltree::Document<'_>| {
-            for s in doc
-                .descendants()
-                .filter(|n| n.has_tag_name((STYLE, "style")))
-            {
-                let Some(name) = s.attribute((STYLE, "name")) else {
-                    continue;
-                };
-                let parent = s
-                    .attribute((STYLE, "parent-style-name"))
-                    .map(str::to_string);
-                let shown = s.attribute((STYLE, "display-name")).unwrap_or(name);
-                parents.insert(name.to_string(), (parent, shown.replace("_20_", " ")));
-            }
-        };
-        add(content);
-        if let Ok(doc) = parse(styles, DOCUMENT) {
-            add(&doc);
-        }
-        Styles {
-            parents,
+    /// The styles of `styles.xml`, its tree dropped before the content's is
+    /// built.
+    fn of_part(styles: &str) -> Styles {
+        let mut out = Styles {
+            parents: HashMap::new(),
             titles: true,
+            roles: std::cell::RefCell::default(),
+        };
+        if let Ok(doc) = parse(styles, DOCUMENT) {
+            out.add(&doc);
+        }
+        out
+    }
+
+    /// Adds the styles `doc` defines (the content's own, for its paragraphs).
+    fn add(&mut self, doc: &roxmltree::Document<'_>) {
+        for s in doc
+            .descendants()
+            .filter(|n| n.has_tag_name((STYLE, "style")))
+        {
+            let Some(name) = s.attribute((STYLE, "name")) else {
+                continue;
+            };
+            let parent = s
+                .attribute((STYLE, "parent-style-name"))
+                .map(str::to_string);
+            let shown = s.attribute((STYLE, "display-name")).unwrap_or(name);
+            let shown: String = shown.chars().take(MAX_STYLE_NAME_CHARS).collect();
+            self.parents
+                .insert(name.to_string(), (parent, shown.replace("_20_", " ")));
         }
     }
 
     /// What paragraphs of `style` (or a style it is based on) are: code, the
     /// document's title, or text.
     fn role(&self, style: Option<&str>) -> Role {
-        let mut name = style.map(str::to_string);
+        let Some(style) = style else {
+            return Role::Text;
+        };
+        if let Some(&role) = self.roles.borrow().get(style) {
+            return role;
+        }
+        let role = self.role_of(style);
+        self.roles.borrow_mut().insert(style.to_string(), role);
+        role
+    }
+
+    fn role_of(&self, style: &str) -> Role {
+        let mut name = Some(style.chars().take(MAX_STYLE_NAME_CHARS).collect::<String>());
         for _ in 0..MAX_STYLE_DEPTH {
             let Some(n) = name else {
                 break;
@@ -393,13 +423,13 @@ fn table(t: Node<'_, '_>, out: &mut String) {
             .filter(|n| n.tag_name().namespace() == Some(TABLE))
         {
             let text = escape(&text::fold_whitespace(&text_of(tc, false)));
-            let repeat = repeated(tc, "number-columns-repeated");
-            for _ in 0..repeat.min(MAX_COLUMNS as u32) {
-                if row.len() < MAX_COLUMNS {
-                    bytes += text.len();
-                    row.push(text.clone());
-                }
+            let repeat = repeated(tc, "number-columns-repeated") as usize;
+            let copies = repeat.min(MAX_COLUMNS - row.len());
+            bytes += text.len() * copies;
+            if bytes > MAX_TEXT_BYTES {
+                break;
             }
+            row.extend(std::iter::repeat_n(text, copies));
         }
         if row.iter().any(|c| !c.is_empty()) {
             rows.push(row);
@@ -482,7 +512,7 @@ fn grid(t: Node<'_, '_>, spent: &mut Spent) -> Result<Grid, String> {
     for tr in rows_of(t) {
         let repeat = repeated(tr, "number-rows-repeated");
         let mut started = BTreeMap::new();
-        let mut row = row_cells(tr, &mut started);
+        let mut row = row_cells(tr, &mut started, spent)?;
         // A cell merged over the rows below stands in each, so every row,
         // a passage of its own, keeps its group's label.
         for (&c, (left, text)) in spans.iter_mut() {
@@ -536,7 +566,11 @@ impl Spent {
 /// A row's cells with text, by column; a cell merged over the next rows is
 /// added to `spans` for them, and one merged over the next columns stands
 /// in each.
-fn row_cells(tr: Node<'_, '_>, spans: &mut BTreeMap<u32, (u32, String)>) -> BTreeMap<u32, String> {
+fn row_cells(
+    tr: Node<'_, '_>,
+    spans: &mut BTreeMap<u32, (u32, String)>,
+    spent: &mut Spent,
+) -> Result<BTreeMap<u32, String>, String> {
     let mut row = BTreeMap::new();
     let mut c: u32 = 0;
     for tc in tr
@@ -545,19 +579,24 @@ fn row_cells(tr: Node<'_, '_>, spans: &mut BTreeMap<u32, (u32, String)>) -> BTre
     {
         let repeat = repeated(tc, "number-columns-repeated");
         if let Some(text) = cell_text(tc) {
-            let across = repeated(tc, "number-columns-spanned").max(repeat);
+            // Identical cells side by side are written once, repeated: each
+            // copy is a cell, charged before it is made. A cell merged over
+            // columns says its text once; over rows, in each row below.
+            let copies = repeat.min(MAX_COLUMNS as u32);
+            spent.cells += copies as usize;
+            spent.bytes += text.len() * copies as usize;
+            spent.check()?;
             let below = repeated(tc, "number-rows-spanned") - 1;
-            for k in 0..across.min(MAX_COLUMNS as u32) {
-                let col = c.saturating_add(k);
-                row.insert(col, text.clone());
-                if below > 0 {
-                    spans.insert(col, (below, text.clone()));
-                }
+            if below > 0 {
+                spans.insert(c, (below, text.clone()));
+            }
+            for k in 0..copies {
+                row.insert(c.saturating_add(k), text.clone());
             }
         }
         c = c.saturating_add(repeat);
     }
-    row
+    Ok(row)
 }
 
 /// A cell's text: a date as an ISO date, anything else as the spreadsheet

@@ -56,7 +56,7 @@ pub(super) fn row_parts(head: &[String], cells: impl Iterator<Item = String>) ->
         .enumerate()
         .filter(|(_, c)| !c.is_empty())
         .map(|(i, c)| match head.get(i).filter(|h| !h.is_empty()) {
-            Some(h) => format!("{h}: {c}"),
+            Some(h) => format!("{}: {c}", label(h)),
             None => c,
         })
         .collect();
@@ -64,6 +64,17 @@ pub(super) fn row_parts(head: &[String], cells: impl Iterator<Item = String>) ->
         cells
     } else {
         vec![cells.join("; ")]
+    }
+}
+
+/// A header cell as it names a row's cell: a header of a paragraph's length
+/// is cut, since every row of its table repeats it (a 100 KB header over
+/// 40,000 rows made gigabytes).
+fn label(head: &str) -> std::borrow::Cow<'_, str> {
+    const MAX_LABEL_CHARS: usize = 120;
+    match head.char_indices().nth(MAX_LABEL_CHARS) {
+        Some((at, _)) => format!("{}…", &head[..at]).into(),
+        None => head.into(),
     }
 }
 

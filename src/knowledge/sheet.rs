@@ -19,6 +19,9 @@ pub(super) const MAX_CELLS: usize = 1_000_000;
 /// Most columns of a sheet read (the first that hold text): a row is one
 /// passage, and a row of hundreds of cells answers nothing in particular.
 pub(super) const MAX_COLUMNS: usize = 64;
+/// Most cells a spreadsheet's tables may have, as rows times columns (empty
+/// ones too: every row is written as wide as its sheet).
+pub(super) const MAX_TABLE_CELLS: usize = 4_000_000;
 /// Most fields on one line of a CSV or TSV file.
 const MAX_FIELDS: usize = 100_000;
 
@@ -53,13 +56,26 @@ pub(super) fn duration(days: f64) -> String {
     format!("{sign}{h}:{m:02}:{s:02}")
 }
 
-/// Writes one sheet's rows, under `heading` when it has one: its first row
-/// as a table's header, every other as a row of it.
-pub(super) fn sheet(grid: &Grid, heading: Option<&str>, out: &mut Converted) {
+/// Writes one sheet's rows, under `heading` when it has one: its header (the
+/// first row with two cells of text, when it has two columns; rows above it,
+/// such as a title, are lines of text) and every row after it as a table's.
+/// Each row is written as wide as the sheet, so a sheet costs `budget` its
+/// rows times its columns.
+pub(super) fn sheet(
+    grid: &Grid,
+    heading: Option<&str>,
+    out: &mut Converted,
+    budget: &mut usize,
+) -> Result<(), String> {
     let mut columns: Vec<u32> = grid.values().flat_map(|r| r.keys().copied()).collect();
     columns.sort_unstable();
     columns.dedup();
     columns.truncate(MAX_COLUMNS);
+    *budget = (budget.checked_sub(grid.len() * columns.len())).ok_or_else(|| {
+        format!(
+            "a spreadsheet of more than {MAX_TABLE_CELLS} cells as rows times columns: not read"
+        )
+    })?;
     let rows: Vec<(u32, Vec<String>)> = grid
         .iter()
         .map(|(&r, cells)| {
@@ -71,7 +87,7 @@ pub(super) fn sheet(grid: &Grid, heading: Option<&str>, out: &mut Converted) {
         .filter(|(_, cells)| cells.iter().any(|c| !c.is_empty()))
         .collect();
     let Some(&(first, _)) = rows.first() else {
-        return;
+        return Ok(());
     };
     let mut push = |line: &str, row: u32| {
         out.text.push_str(line);
@@ -84,25 +100,34 @@ pub(super) fn sheet(grid: &Grid, heading: Option<&str>, out: &mut Converted) {
         push(&format!("## {}", cell(name)), first);
         push("", first);
     }
-    if rows.len() == 1 {
-        // A header alone makes no table: its cells are a line of text.
-        let cells: Vec<&str> = rows[0]
-            .1
+    let filled = |cells: &[String]| cells.iter().filter(|c| !c.is_empty()).count();
+    let header = match columns.len() {
+        1 => 0,
+        _ => rows.iter().position(|(_, c)| filled(c) >= 2).unwrap_or(0),
+    };
+    // A title above the header, or a header alone, is a line of text.
+    let alone = rows.len() == header + 1;
+    for (r, cells) in &rows[..header + usize::from(alone)] {
+        let cells: Vec<&str> = cells
             .iter()
             .map(String::as_str)
             .filter(|c| !c.is_empty())
             .collect();
-        push(&cells.join(" · "), first);
-        push("", first);
-        return;
+        push(&cells.join(" · "), *r);
+        push("", *r);
+    }
+    if alone {
+        return Ok(());
     }
     let line = |cells: &[String]| format!("| {} |", cells.join(" | "));
-    push(&line(&rows[0].1), first);
-    push(&format!("|{}", " --- |".repeat(columns.len())), first);
-    for (r, cells) in &rows[1..] {
+    let (head, r) = (&rows[header].1, rows[header].0);
+    push(&line(head), r);
+    push(&format!("|{}", " --- |".repeat(columns.len())), r);
+    for (r, cells) in &rows[header + 1..] {
         push(&line(cells), *r);
     }
     push("", rows[rows.len() - 1].0);
+    Ok(())
 }
 
 /// A cell's text as one table cell: on one line, nothing in it read as
@@ -118,9 +143,11 @@ pub(crate) fn delimited(bytes: &[u8], delimiter: u8) -> Result<Converted, String
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     // The csv reader keeps a record's field ends, 8 bytes each: a line of
     // forty million commas took 1.6 GB.
-    let mut fields = 0;
+    let (mut fields, mut quoted) = (0, false);
     for &b in bytes {
         match b {
+            b'"' => quoted = !quoted,
+            _ if quoted => {}
             b'\n' | b'\r' => fields = 0,
             _ if b == delimiter => fields += 1,
             _ => {}
@@ -181,7 +208,8 @@ pub(crate) fn delimited(bytes: &[u8], delimiter: u8) -> Result<Converted, String
         }
     }
     let mut out = Converted::starting(String::new());
-    sheet(&grid, None, &mut out);
+    let mut table_cells = MAX_TABLE_CELLS;
+    sheet(&grid, None, &mut out, &mut table_cells)?;
     Ok(out)
 }
 

@@ -19,7 +19,7 @@ use roxmltree::Node;
 use super::Converted;
 use super::docx::{front_matter, parse, part};
 use super::pptx::relationships;
-use super::sheet::{self, Grid, MAX_CELLS, MAX_COLUMNS};
+use super::sheet::{self, Grid, MAX_CELLS};
 
 /// What a workbook is called in its problems.
 const WORKBOOK: &str = "workbook";
@@ -44,6 +44,8 @@ const MAX_TEXT_BYTES: usize = 64 << 20;
 const MAX_SHEETS: usize = 1_000;
 /// Most merged ranges read from one sheet.
 const MAX_MERGED: usize = 10_000;
+/// Most cells merged ranges may cover, in all.
+const MAX_VISITS: usize = 4_000_000;
 /// Excel's last row and column.
 const LAST_ROW: u32 = 1_048_576;
 const LAST_COLUMN: u32 = 16_384;
@@ -66,6 +68,7 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
         budget: MAX_READ_BYTES,
         cells: 0,
         text: 0,
+        visits: 0,
     };
     let root = relationships(&book.read(&mut zip, "_rels/.rels")?.unwrap_or_default(), "");
     let main = (root.iter())
@@ -76,10 +79,15 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
     let workbook = (book.read(&mut zip, &main)?)
         .ok_or_else(|| format!("not a {WORKBOOK}: it has no {main}"))?;
     let folder = main.rsplit_once('/').map_or("", |(f, _)| f);
-    let rels_name = format!(
-        "{folder}/_rels/{}.rels",
+    // A part beside the workbook, also when that is at the archive's root.
+    let beside_main = |name: &str| match folder {
+        "" => name.to_string(),
+        f => format!("{f}/{name}"),
+    };
+    let rels_name = beside_main(&format!(
+        "_rels/{}.rels",
         main.rsplit('/').next().unwrap_or("")
-    );
+    ));
     let rels = relationships(&book.read(&mut zip, &rels_name)?.unwrap_or_default(), &main);
     let of_kind = |kind: &str| {
         rels.iter()
@@ -88,7 +96,7 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
     };
     // Where a workbook's relationships do not name them, the parts are where
     // Excel puts them.
-    let beside = |kind: &str, name: &str| of_kind(kind).unwrap_or(format!("{folder}/{name}"));
+    let beside = |kind: &str, name: &str| of_kind(kind).unwrap_or_else(|| beside_main(name));
     let strings = beside("/sharedStrings", "sharedStrings.xml");
     let strings = shared_strings(&book.read(&mut zip, &strings)?.unwrap_or_default())?;
     let styles = beside("/styles", "styles.xml");
@@ -104,6 +112,7 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
         date1904,
     };
     let mut read = HashSet::new();
+    let mut table_cells = sheet::MAX_TABLE_CELLS;
     for (name, target) in &sheets {
         // A part listed as two sheets is one sheet, read once.
         if !read.insert(target) {
@@ -114,7 +123,7 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
         };
         let grid = book.grid(&xml, &shown)?;
         let heading = (sheets.len() > 1).then_some(name.as_str());
-        sheet::sheet(&grid, heading, &mut out);
+        sheet::sheet(&grid, heading, &mut out, &mut table_cells)?;
     }
     Ok(out)
 }
@@ -126,15 +135,28 @@ struct Book {
     cells: usize,
     /// Bytes of cell text so far.
     text: usize,
+    /// Cells merged ranges have covered.
+    visits: usize,
 }
 
 impl Book {
     /// The part `name`, if the workbook has it, charged to the budget.
     fn read(&mut self, zip: &mut Zip<'_>, name: &str) -> Result<Option<String>, String> {
-        // Some tools on Windows zip `xl\workbook.xml`.
+        // Some tools on Windows zip `xl\workbook.xml`, or name a part in
+        // another case than its relationship does (`SharedStrings.xml`).
         let found = match part(zip, name, WORKBOOK)? {
             Some(text) => Some(text),
-            None => part(zip, &name.replace('/', "\\"), WORKBOOK)?,
+            None => {
+                let wanted = name.to_lowercase();
+                let stored = (zip.file_names())
+                    .filter_map(Result::ok)
+                    .find(|f| f.replace('\\', "/").to_lowercase() == wanted)
+                    .map(|f| f.into_owned());
+                match stored {
+                    Some(f) => part(zip, &f, WORKBOOK)?,
+                    None => None,
+                }
+            }
         };
         let Some(text) = found else {
             return Ok(None);
@@ -202,27 +224,40 @@ impl Book {
             ));
         }
         for region in merged {
-            self.spread(&mut grid, region)?;
+            self.spread(&mut grid, region, region.1.0)?;
         }
         Ok(grid)
     }
 
-    /// Gives every cell a merged range covers its first cell's text, in the
-    /// rows that hold text: a range may name a million rows, of which only
-    /// those are read.
-    fn spread(&mut self, grid: &mut Grid, ((r0, c0), (r1, c1)): Range) -> Result<(), String> {
+    /// Gives the cells below a merged range's first cell its text, in the rows
+    /// that hold text (a range may name a million rows, of which only those
+    /// are read): a label merged down a group of rows is each row's. A range
+    /// across columns says its text once.
+    fn spread(
+        &mut self,
+        grid: &mut Grid,
+        ((r0, c0), (_, _)): Range,
+        r1: u32,
+    ) -> Result<(), String> {
+        // A range within one row (across columns) has no row below to fill.
+        if r1 <= r0 {
+            return Ok(());
+        }
         let Some(text) = grid.get(&r0).and_then(|r| r.get(&(c0 - 1))).cloned() else {
             return Ok(());
         };
-        let rows: Vec<u32> = grid.range(r0..=r1).map(|(&r, _)| r).collect();
-        let last = c1.min(c0 + MAX_COLUMNS as u32);
-        for r in rows {
-            let row = grid.entry(r).or_default();
-            for c in c0..=last {
-                if let std::collections::btree_map::Entry::Vacant(cell) = row.entry(c - 1) {
-                    self.count(&text)?;
-                    cell.insert(text.clone());
-                }
+        for (_, row) in grid.range_mut(r0 + 1..=r1) {
+            // Every row visited counts, filled or not: ten thousand ranges
+            // over a hundred thousand rows took minutes.
+            self.visits += 1;
+            if self.visits > MAX_VISITS {
+                return Err(format!(
+                    "a sheet whose merged ranges cover more than {MAX_VISITS} cells: not read"
+                ));
+            }
+            if let std::collections::btree_map::Entry::Vacant(cell) = row.entry(c0 - 1) {
+                self.count(&text)?;
+                cell.insert(text.clone());
             }
         }
         Ok(())
@@ -274,6 +309,10 @@ fn sheets(
             "a workbook of more than {MAX_SHEETS} sheets: not read"
         ));
     }
+    let by_id: HashMap<&str, (&String, &String)> = rels
+        .iter()
+        .map(|(id, target, kind)| (id.as_str(), (target, kind)))
+        .collect();
     let sheets = listed
         .into_iter()
         .filter(|s| matches!(s.attribute("state"), None | Some("visible")))
@@ -281,12 +320,12 @@ fn sheets(
             let id = s
                 .attribute((R, "id"))
                 .or_else(|| s.attribute((STRICT_R, "id")))?;
-            let (_, target, kind) = rels.iter().find(|r| r.0 == id)?;
+            let (target, kind) = by_id.get(id)?;
             // Chart and dialog sheets hold no cells worth reading.
             kind.ends_with("/worksheet").then(|| {
                 (
                     s.attribute("name").unwrap_or("").to_string(),
-                    target.clone(),
+                    (*target).clone(),
                 )
             })
         })
@@ -309,14 +348,19 @@ fn shared_strings(xml: &str) -> Result<Vec<String>, String> {
         .collect())
 }
 
-/// The text of a string item (`si`, or a cell's inline `is`).
+/// The text of a string item (`si`, or a cell's inline `is`): its text runs,
+/// not its phonetic guide, walked once (however deep the elements nest).
 fn string_item(item: Node<'_, '_>) -> String {
     let mut text = String::new();
-    for n in item.descendants().filter(|n| is(n, "t")) {
-        if n.ancestors().any(|a| is(&a, "rPh")) {
+    let mut stack = vec![item];
+    while let Some(n) = stack.pop() {
+        if is(&n, "rPh") {
             continue;
         }
-        text.push_str(n.text().unwrap_or(""));
+        if is(&n, "t") {
+            text.push_str(n.text().unwrap_or(""));
+        }
+        stack.extend(n.children().filter(Node::is_element).rev());
     }
     unescape_excel(&text)
 }
@@ -397,19 +441,29 @@ fn date_styles(xml: &str) -> Vec<Shows> {
 /// minutes or seconds (`[h]:mm`), a date or time when it spells a day,
 /// month, year, hour or second outside quoted text and brackets (`[Red]`).
 fn shows(code: &str) -> Shows {
-    let (mut quoted, mut bracket, mut escaped) = (false, false, false);
+    let (mut quoted, mut escaped) = (false, false);
+    let mut bracket: Option<String> = None;
     let mut date = false;
     for c in code.chars().take(256) {
         match c {
             _ if escaped => escaped = false,
             '\\' => escaped = true,
             '"' => quoted = !quoted,
-            '[' if !quoted => bracket = true,
-            ']' if !quoted => bracket = false,
-            'h' | 'H' | 'm' | 'M' | 's' | 'S' if bracket && !quoted => return Shows::Duration,
-            'd' | 'D' | 'm' | 'M' | 'y' | 'Y' | 'h' | 'H' | 's' | 'S' if !quoted && !bracket => {
-                date = true;
+            _ if quoted => {}
+            '[' => bracket = Some(String::new()),
+            ']' => {
+                // `[h]`, `[mm]`, `[ss]`: elapsed time; `[Red]`, `[$CHF]`,
+                // `[DBNum1]` are a colour, a currency, a numeral system.
+                let inside = bracket.take().unwrap_or_default().to_lowercase();
+                let unit = inside.chars().next();
+                if unit.is_some_and(|u| "hms".contains(u))
+                    && inside.chars().all(|c| Some(c) == unit)
+                {
+                    return Shows::Duration;
+                }
             }
+            _ if bracket.is_some() => bracket.iter_mut().for_each(|b| b.push(c)),
+            'd' | 'D' | 'm' | 'M' | 'y' | 'Y' | 'h' | 'H' | 's' | 'S' => date = true,
             _ => {}
         }
     }
@@ -464,8 +518,9 @@ fn date(serial: f64, date1904: bool) -> Option<String> {
     if !serial.is_finite() || !(0.0..3_000_000.0).contains(&serial) {
         return None;
     }
-    let days = serial.floor() as i64;
-    let seconds = ((serial - serial.floor()) * 86_400.0).round() as i64;
+    // Whole seconds first, so 23:59:59.9 carries into the next day.
+    let total = (serial * 86_400.0).round() as i64;
+    let (days, seconds) = (total / 86_400, total % 86_400);
     let (h, m, s) = (seconds / 3600 % 24, seconds / 60 % 60, seconds % 60);
     let time = match s {
         0 => format!("{h:02}:{m:02}"),
@@ -834,5 +889,126 @@ mod tests {
                 Err(e) => assert!(!refused.is_empty() && e.contains(refused), "{what}: {e}"),
             }
         }
+    }
+
+    #[test]
+    fn what_the_second_review_found_is_read_right() {
+        let styles = r##"<numFmts><numFmt numFmtId="164" formatCode="[White]0.00"/><numFmt numFmtId="165" formatCode="#,##0.00 [$CHF]"/><numFmt numFmtId="166" formatCode="[mm]:ss"/></numFmts><cellXfs><xf numFmtId="0"/><xf numFmtId="164"/><xf numFmtId="165"/><xf numFmtId="166"/><xf numFmtId="14"/></cellXfs>"##;
+        let c = |r: &str, s: u8, v: &str| format!(r#"<c r="{r}" s="{s}"><v>{v}</v></c>"#);
+        let t = |r: &str, v: &str| format!(r#"<c r="{r}" t="inlineStr"><is><t>{v}</t></is></c>"#);
+        let rows = [
+            // A title above the header is a line of text, not the header.
+            format!(r#"<row r="1">{}</row>"#, t("A1", "Office price list")),
+            format!(
+                r#"<row r="2">{}{}</row>"#,
+                t("A2", "Item"),
+                t("B2", "Price")
+            ),
+            format!(
+                r#"<row r="3">{}{}</row>"#,
+                t("A3", "colour"),
+                c("B3", 1, "2.5")
+            ),
+            format!(
+                r#"<row r="4">{}{}</row>"#,
+                t("A4", "currency"),
+                c("B4", 2, "12.5")
+            ),
+            format!(
+                r#"<row r="5">{}{}</row>"#,
+                t("A5", "minutes"),
+                c("B5", 3, "0.01")
+            ),
+            format!(
+                r#"<row r="6">{}{}</row>"#,
+                t("A6", "late"),
+                c("B6", 4, "45839.9999999")
+            ),
+        ]
+        .concat();
+        // A range across columns says its text once.
+        let merged = r#"<mergeCells><mergeCell ref="A1:B1"/></mergeCells>"#;
+        let bytes = book(
+            &[(
+                "S",
+                "visible",
+                &format!("<sheetData>{rows}</sheetData>{merged}"),
+            )],
+            "",
+            styles,
+            "",
+        );
+        let c = markdown(&bytes).unwrap();
+        let l: Vec<(usize, &str)> = lines(&c).into_iter().filter(|l| !l.1.is_empty()).collect();
+        assert_eq!(
+            l,
+            [
+                (1, "Office price list"),
+                (2, "| Item | Price |"),
+                (2, "| --- | --- |"),
+                (3, r"| colour | 2\.5 |"),
+                (4, r"| currency | 12\.5 |"),
+                (5, "| minutes | 0:14:24 |"),
+                // 23:59:59.99 carries into the next day.
+                (6, r"| late | 2025\-07\-02 |"),
+            ]
+        );
+        // A sparse sheet is as large as its rows times its columns.
+        let sparse: String = (1..=70_000)
+            .map(|r| {
+                format!(
+                    r#"<row r="{r}"><c r="{}{r}"><v>1</v></c></row>"#,
+                    [
+                        "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O",
+                        "P", "Q", "R", "S", "T", "U", "V", "W", "X", "Y", "Z", "AA", "AB", "AC",
+                        "AD", "AE", "AF", "AG", "AH", "AI", "AJ", "AK", "AL", "AM", "AN", "AO",
+                        "AP", "AQ", "AR", "AS", "AT", "AU", "AV", "AW", "AX", "AY", "AZ", "BA",
+                        "BB", "BC", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BK", "BL"
+                    ][r % 64]
+                )
+            })
+            .collect();
+        let refused = markdown(&book(
+            &[("S", "visible", &format!("<sheetData>{sparse}</sheetData>"))],
+            "",
+            "",
+            "",
+        ))
+        .unwrap_err();
+        assert!(refused.contains("rows times columns"), "{refused}");
+        // A workbook at the archive's root, its parts named in another case.
+        let parts = [
+            (
+                "_rels/.rels",
+                format!(
+                    r#"<Relationships xmlns="p"><Relationship Id="r" Type="{R}/officeDocument" Target="workbook.xml"/></Relationships>"#
+                ),
+            ),
+            (
+                "workbook.xml",
+                format!(
+                    r#"<workbook xmlns="{MAIN}" xmlns:r="{R}"><sheets><sheet name="S" r:id="rId1"/></sheets></workbook>"#
+                ),
+            ),
+            (
+                "_rels/workbook.xml.rels",
+                format!(
+                    r#"<Relationships xmlns="p"><Relationship Id="rId1" Type="{R}/worksheet" Target="sheet.xml"/><Relationship Id="rId2" Type="{R}/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#
+                ),
+            ),
+            (
+                "SharedStrings.xml",
+                format!(r#"<sst xmlns="{MAIN}"><si><t>Hello</t></si><si><t>World</t></si></sst>"#),
+            ),
+            (
+                "sheet.xml",
+                format!(
+                    r#"<worksheet xmlns="{MAIN}"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row></sheetData></worksheet>"#
+                ),
+            ),
+        ];
+        let parts: Vec<(&str, &str)> = parts.iter().map(|(a, b)| (*a, b.as_str())).collect();
+        let c = markdown(&super::super::docx::tests::docx(&parts)).unwrap();
+        assert!(c.text.contains("Hello · World"), "{}", c.text);
     }
 }
