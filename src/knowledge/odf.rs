@@ -50,10 +50,11 @@ const UNTITLED: &[&str] = &["Untitled 1", "Untitled"];
 /// The OpenDocument text document `bytes` as Markdown, or why it cannot be read.
 pub(crate) fn text_document(bytes: &[u8]) -> Result<String, String> {
     let (content, styles, meta) = parts(bytes, true)?;
+    // One part's tree at a time: a tree takes many times its part's size.
+    let mut out = front_matter(&meta, UNTITLED);
     let mut styles = Styles::of_part(&styles);
     let doc = parse(&content, DOCUMENT)?;
     styles.add(&doc);
-    let mut out = front_matter(&meta, UNTITLED);
     let body = (doc.descendants()).find(|n| n.has_tag_name((OFFICE, "text")));
     if let Some(body) = body {
         blocks(body, &styles, &mut out, 0);
@@ -64,9 +65,10 @@ pub(crate) fn text_document(bytes: &[u8]) -> Result<String, String> {
 /// The OpenDocument spreadsheet `bytes` as Markdown, with the row of each line.
 pub(crate) fn spreadsheet(bytes: &[u8]) -> Result<Converted, String> {
     let (content, _, meta) = parts(bytes, false)?;
+    let front = front_matter(&meta, UNTITLED);
     let doc = parse(&content, DOCUMENT)?;
     let hidden = hiding_styles(&doc, "table-properties", (TABLE, "display"), "false");
-    let mut out = Converted::starting(front_matter(&meta, UNTITLED));
+    let mut out = Converted::starting(front);
     let body = (doc.descendants()).find(|n| n.has_tag_name((OFFICE, "spreadsheet")));
     let tables: Vec<Node<'_, '_>> = body
         .into_iter()
@@ -95,6 +97,8 @@ pub(crate) fn spreadsheet(bytes: &[u8]) -> Result<Converted, String> {
 /// titles the deck when its properties do not.
 pub(crate) fn presentation(bytes: &[u8]) -> Result<Converted, String> {
     let (content, styles, meta) = parts(bytes, true)?;
+    // One part's tree at a time: a tree takes many times its part's size.
+    let front = front_matter(&meta, UNTITLED);
     let mut styles = Styles::of_part(&styles);
     let doc = parse(&content, DOCUMENT)?;
     styles.add(&doc);
@@ -106,7 +110,7 @@ pub(crate) fn presentation(bytes: &[u8]) -> Result<Converted, String> {
         (PRESENTATION, "visibility"),
         "hidden",
     );
-    let mut out = Converted::starting(front_matter(&meta, UNTITLED));
+    let mut out = Converted::starting(front);
     let titled = out.text.contains("\ntitle: ");
     let body = (doc.descendants()).find(|n| n.has_tag_name((OFFICE, "presentation")));
     let slides =

@@ -186,6 +186,16 @@ impl Book {
         Ok(())
     }
 
+    /// Refuses a sheet whose merged ranges have covered too many cells.
+    fn visited(&self) -> Result<(), String> {
+        match self.visits > MAX_VISITS {
+            true => Err(format!(
+                "a sheet whose merged ranges cover more than {MAX_VISITS} cells: not read"
+            )),
+            false => Ok(()),
+        }
+    }
+
     /// A sheet part's cells with text, merged ranges spread.
     fn grid(&mut self, xml: &str, shown: &Shown<'_>) -> Result<Grid, String> {
         let doc = parse(xml, WORKBOOK)?;
@@ -243,18 +253,18 @@ impl Book {
         if r1 <= r0 {
             return Ok(());
         }
-        let Some(text) = grid.get(&r0).and_then(|r| r.get(&(c0 - 1))).cloned() else {
-            return Ok(());
+        // Every row visited counts, filled or not: ten thousand ranges over a
+        // hundred thousand rows took minutes.
+        self.visits += grid.range(r0 + 1..=r1).count();
+        self.visited()?;
+        let empty = (grid.range(r0 + 1..=r1)).any(|(_, row)| !row.contains_key(&(c0 - 1)));
+        // The text is copied only when a cell below lacks it (a 30 MB cell
+        // under ten thousand ranges was copied for each).
+        let text = match grid.get(&r0).and_then(|r| r.get(&(c0 - 1))) {
+            Some(text) if empty => text.clone(),
+            _ => return Ok(()),
         };
         for (_, row) in grid.range_mut(r0 + 1..=r1) {
-            // Every row visited counts, filled or not: ten thousand ranges
-            // over a hundred thousand rows took minutes.
-            self.visits += 1;
-            if self.visits > MAX_VISITS {
-                return Err(format!(
-                    "a sheet whose merged ranges cover more than {MAX_VISITS} cells: not read"
-                ));
-            }
             if let std::collections::btree_map::Entry::Vacant(cell) = row.entry(c0 - 1) {
                 self.count(&text)?;
                 cell.insert(text.clone());
