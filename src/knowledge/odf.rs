@@ -19,7 +19,7 @@ use roxmltree::Node;
 
 use super::Converted;
 use super::docx::{escape, fenced, front_matter, markdown_table, parse, part};
-use super::sheet::{self, Grid};
+use super::sheet::{self, Grid, MAX_TEXT_BYTES, Spent};
 use crate::text;
 
 const OFFICE: &str = "urn:oasis:names:tc:opendocument:xmlns:office:1.0";
@@ -39,11 +39,6 @@ const MAX_STYLE_DEPTH: usize = 8;
 /// Most times a row or cell with text is repeated: a spreadsheet repeats
 /// empty ones to its last row, never as many with text worth reading.
 const MAX_REPEAT: u32 = 1_000;
-/// Most cells with text a spreadsheet may have.
-const MAX_CELLS: usize = 1_000_000;
-/// Most bytes of text a spreadsheet's cells, or a table's, may hold (a
-/// repeated cell counts once for every copy).
-const MAX_TEXT_BYTES: usize = 64 << 20;
 /// Titles office suites give a document nobody named.
 const UNTITLED: &[&str] = &["Untitled 1", "Untitled"];
 
@@ -541,30 +536,6 @@ fn grid(t: Node<'_, '_>, spent: &mut Spent) -> Result<Grid, String> {
         r = r.saturating_add(repeat);
     }
     Ok(grid)
-}
-
-/// The cells and bytes of text a spreadsheet has cost so far.
-#[derive(Default)]
-struct Spent {
-    cells: usize,
-    bytes: usize,
-}
-
-impl Spent {
-    fn check(&self) -> Result<(), String> {
-        if self.cells > MAX_CELLS {
-            return Err(format!(
-                "a spreadsheet of more than {MAX_CELLS} cells: not read"
-            ));
-        }
-        if self.bytes > MAX_TEXT_BYTES {
-            let mb = MAX_TEXT_BYTES >> 20;
-            return Err(format!(
-                "a spreadsheet of over {mb} MB of text in its cells: not read"
-            ));
-        }
-        Ok(())
-    }
 }
 
 /// A row's cells with text, by column; a cell merged over the next rows is

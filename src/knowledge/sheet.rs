@@ -15,10 +15,13 @@ use super::Converted;
 use super::docx::escape;
 
 /// Most cells with text a spreadsheet may have.
-pub(super) const MAX_CELLS: usize = 1_000_000;
+const MAX_CELLS: usize = 1_000_000;
 /// Most columns of a sheet read (the first that hold text): a row is one
 /// passage, and a row of hundreds of cells answers nothing in particular.
 pub(super) const MAX_COLUMNS: usize = 64;
+/// Most bytes of text a spreadsheet's cells, or a table's, may hold (a
+/// repeated or shared text counts once for every cell showing it).
+pub(super) const MAX_TEXT_BYTES: usize = 64 << 20;
 /// Most cells a spreadsheet's tables may have, as rows times columns (empty
 /// ones too: every row is written as wide as its sheet).
 pub(super) const MAX_TABLE_CELLS: usize = 4_000_000;
@@ -54,6 +57,31 @@ pub(super) fn duration(days: f64) -> String {
     let seconds = seconds.unsigned_abs();
     let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
     format!("{sign}{h}:{m:02}:{s:02}")
+}
+
+/// The cells and bytes of text a spreadsheet has cost so far.
+#[derive(Default)]
+pub(super) struct Spent {
+    pub cells: usize,
+    pub bytes: usize,
+}
+
+impl Spent {
+    /// Refuses a spreadsheet over the limits.
+    pub fn check(&self) -> Result<(), String> {
+        if self.cells > MAX_CELLS {
+            return Err(format!(
+                "a spreadsheet of more than {MAX_CELLS} cells: not read"
+            ));
+        }
+        if self.bytes > MAX_TEXT_BYTES {
+            let mb = MAX_TEXT_BYTES >> 20;
+            return Err(format!(
+                "a spreadsheet of over {mb} MB of text in its cells: not read"
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Writes one sheet's rows, under `heading` when it has one: its header (the
@@ -162,7 +190,7 @@ pub(crate) fn delimited(bytes: &[u8], delimiter: u8) -> Result<Converted, String
         .delimiter(delimiter)
         .from_reader(bytes);
     let mut grid = Grid::new();
-    let mut cells = 0;
+    let mut spent = Spent::default();
     let mut record = csv::ByteRecord::new();
     let (mut line, mut counted, mut last) = (1, 0, 0);
     loop {
@@ -198,12 +226,9 @@ pub(crate) fn delimited(bytes: &[u8], delimiter: u8) -> Result<Converted, String
             if text.is_empty() {
                 continue;
             }
-            cells += 1;
-            if cells > MAX_CELLS {
-                return Err(format!(
-                    "a spreadsheet of more than {MAX_CELLS} cells: not read"
-                ));
-            }
+            spent.cells += 1;
+            spent.bytes += text.len();
+            spent.check()?;
             row.insert(col as u32, text.to_string());
         }
     }
@@ -308,11 +333,11 @@ fn sheet_xml(cells: &[Cell<'_>], merged: &[&str]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     /// The lines of `c`'s text with the row (or line) each comes from.
-    fn lines(c: &Converted) -> Vec<(usize, &str)> {
+    pub(in crate::knowledge) fn lines(c: &Converted) -> Vec<(usize, &str)> {
         assert_eq!(c.pages.len(), c.text.lines().count(), "a place per line");
         c.pages.iter().copied().zip(c.text.lines()).collect()
     }

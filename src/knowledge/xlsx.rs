@@ -19,7 +19,7 @@ use roxmltree::Node;
 use super::Converted;
 use super::docx::{front_matter, parse, part};
 use super::pptx::relationships;
-use super::sheet::{self, Grid, MAX_CELLS};
+use super::sheet::{self, Grid, Spent};
 
 /// What a workbook is called in its problems.
 const WORKBOOK: &str = "workbook";
@@ -38,8 +38,6 @@ fn is(n: &Node<'_, '_>, name: &str) -> bool {
 }
 /// Most bytes of parts read from one workbook.
 const MAX_READ_BYTES: usize = 64 << 20;
-/// Most bytes of cell text, counting a shared string once per cell showing it.
-const MAX_TEXT_BYTES: usize = 64 << 20;
 /// Most sheets a workbook may list.
 const MAX_SHEETS: usize = 1_000;
 /// Most merged ranges read from one sheet.
@@ -66,8 +64,7 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
     let mut zip = Zip::new(Cursor::new(bytes)).map_err(|e| format!("not a {WORKBOOK}: {e}"))?;
     let mut book = Book {
         budget: MAX_READ_BYTES,
-        cells: 0,
-        text: 0,
+        spent: Spent::default(),
         visits: 0,
     };
     let root = relationships(&book.read(&mut zip, "_rels/.rels")?.unwrap_or_default(), "");
@@ -132,9 +129,8 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
 struct Book {
     /// Bytes of parts still to be read.
     budget: usize,
-    cells: usize,
-    /// Bytes of cell text so far.
-    text: usize,
+    /// Cells and bytes of their text so far.
+    spent: Spent,
     /// Cells merged ranges have covered.
     visits: usize,
 }
@@ -170,20 +166,9 @@ impl Book {
 
     /// Counts one more cell of `text`.
     fn count(&mut self, text: &str) -> Result<(), String> {
-        self.cells += 1;
-        self.text += text.len();
-        if self.cells > MAX_CELLS {
-            return Err(format!(
-                "a spreadsheet of more than {MAX_CELLS} cells: not read"
-            ));
-        }
-        if self.text > MAX_TEXT_BYTES {
-            let mb = MAX_TEXT_BYTES >> 20;
-            return Err(format!(
-                "a workbook of over {mb} MB of text in its cells: not read"
-            ));
-        }
-        Ok(())
+        self.spent.cells += 1;
+        self.spent.bytes += text.len();
+        self.spent.check()
     }
 
     /// Refuses a sheet whose merged ranges have covered too many cells.
@@ -556,13 +541,8 @@ fn date(serial: f64, date1904: bool) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::knowledge::sheet::tests::lines;
     use crate::knowledge::sheet::{Cell, Cell::*, written};
-
-    /// The lines of `c`'s text with the row each comes from.
-    fn lines(c: &Converted) -> Vec<(usize, &str)> {
-        assert_eq!(c.pages.len(), c.text.lines().count(), "a place per line");
-        c.pages.iter().copied().zip(c.text.lines()).collect()
-    }
 
     #[test]
     fn a_workbooks_visible_sheets_are_tables_whose_lines_keep_their_rows() {
