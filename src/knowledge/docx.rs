@@ -162,6 +162,19 @@ pub(super) fn front_matter(core: &str, untitled: &[&str]) -> String {
     format!("---\n{}\n---\n\n", lines.join("\n"))
 }
 
+/// An archive of `parts` (name, text), as office suites zip them: what the
+/// documents tests read are written with.
+pub(super) fn zipped(parts: &[(&str, &str)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, text) in parts {
+        let options = zip::write::SimpleFileOptions::default();
+        zip.start_file(*name, options).expect("a zip in memory");
+        zip.write_all(text.as_bytes()).expect("a zip in memory");
+    }
+    zip.finish().expect("a zip in memory").into_inner()
+}
+
 /// What a paragraph style makes of its paragraphs.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Role {
@@ -306,21 +319,32 @@ fn blocks(parent: Node<'_, '_>, styles: &Styles, out: &mut String, depth: usize)
 /// The text boxes (`w:txbxContent`) drawn in paragraph `p`, not those inside
 /// another text box (read with it) nor a drawing's fallback copy.
 fn text_boxes<'a, 'i>(p: Node<'a, 'i>) -> Vec<Node<'a, 'i>> {
-    let mut found = Vec::new();
-    let mut stack: Vec<Node<'a, 'i>> = p.children().filter(Node::is_element).collect();
+    outermost(
+        p,
+        |n| n.has_tag_name((W, "txbxContent")),
+        |n| n.tag_name().name() != "Fallback",
+    )
+}
+
+/// The elements below `parent` that `found` picks, in document order, not
+/// looking inside them nor inside those `enter` refuses. Depth first on a heap
+/// stack: a document may nest elements deeper than the thread's stack bears.
+pub(super) fn outermost<'a, 'i>(
+    parent: Node<'a, 'i>,
+    found: impl Fn(&Node<'a, 'i>) -> bool,
+    enter: impl Fn(&Node<'a, 'i>) -> bool,
+) -> Vec<Node<'a, 'i>> {
+    let mut out = Vec::new();
+    let mut stack: Vec<Node<'a, 'i>> = parent.children().filter(Node::is_element).collect();
+    stack.reverse();
     while let Some(n) = stack.pop() {
-        if n.tag_name().name() == "Fallback" {
-            continue;
+        if found(&n) {
+            out.push(n);
+        } else if enter(&n) {
+            stack.extend(n.children().filter(Node::is_element).rev());
         }
-        if n.has_tag_name((W, "txbxContent")) {
-            found.push(n);
-            continue;
-        }
-        stack.extend(n.children().filter(Node::is_element));
     }
-    // The stack took them last first.
-    found.reverse();
-    found
+    out
 }
 
 /// The first child of `n` named `name` in Word's namespace.
@@ -536,17 +560,10 @@ pub(super) fn escape(text: &str) -> String {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use std::io::Write;
 
     /// A `.docx` of these parts, as Word zips them.
     pub(in crate::knowledge) fn docx(parts: &[(&str, &str)]) -> Vec<u8> {
-        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        for (name, text) in parts {
-            zip.start_file(*name, zip::write::SimpleFileOptions::default())
-                .unwrap();
-            zip.write_all(text.as_bytes()).unwrap();
-        }
-        zip.finish().unwrap().into_inner()
+        super::zipped(parts)
     }
 
     fn body(xml: &str) -> String {

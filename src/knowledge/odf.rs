@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use roxmltree::Node;
 
 use super::Converted;
-use super::docx::{escape, fenced, front_matter, markdown_table, parse, part};
+use super::docx::{escape, fenced, front_matter, markdown_table, outermost, parse, part};
 use super::sheet::{self, Grid, MAX_TEXT_BYTES, Spent};
 use crate::text;
 
@@ -369,17 +369,7 @@ fn blocks(parent: Node<'_, '_>, styles: &Styles, out: &mut String, depth: usize)
 /// (read with it: each box read from every box around it doubled the text
 /// with each level).
 fn text_boxes<'a, 'i>(p: Node<'a, 'i>) -> Vec<Node<'a, 'i>> {
-    let mut found = Vec::new();
-    let mut stack: Vec<Node<'a, 'i>> = p.children().filter(Node::is_element).collect();
-    stack.reverse();
-    while let Some(n) = stack.pop() {
-        if n.has_tag_name((DRAW, "text-box")) {
-            found.push(n);
-        } else {
-            stack.extend(n.children().filter(Node::is_element).rev());
-        }
-    }
-    found
+    outermost(p, |n| n.has_tag_name((DRAW, "text-box")), |_| true)
 }
 
 /// A paragraph's text after `prefix` (a heading's `#`s), when it has any.
@@ -439,20 +429,12 @@ fn table(t: Node<'_, '_>, out: &mut String) {
 
 /// A table's rows, also those inside its header and row groups.
 fn rows_of<'a, 'i>(t: Node<'a, 'i>) -> Vec<Node<'a, 'i>> {
-    let mut rows = Vec::new();
-    let mut stack: Vec<Node<'a, 'i>> = t.children().filter(Node::is_element).collect();
-    stack.reverse();
-    while let Some(n) = stack.pop() {
-        match n.tag_name().name() {
-            _ if n.tag_name().namespace() != Some(TABLE) => {}
-            "table-row" => rows.push(n),
-            "table-header-rows" | "table-rows" | "table-row-group" => {
-                stack.extend(n.children().filter(Node::is_element).rev())
-            }
-            _ => {}
-        }
-    }
-    rows
+    let groups = ["table-header-rows", "table-rows", "table-row-group"];
+    outermost(
+        t,
+        |n| n.has_tag_name((TABLE, "table-row")),
+        |n| n.tag_name().namespace() == Some(TABLE) && groups.contains(&n.tag_name().name()),
+    )
 }
 
 /// How many times a row or cell stands (its `attr`), at least once.

@@ -9,7 +9,6 @@
 //! numbers them; a CSV file's by its line.
 
 use std::collections::BTreeMap;
-use std::io::{Cursor, Write};
 
 use super::Converted;
 use super::docx::escape;
@@ -304,14 +303,11 @@ pub fn written(sheets: &[Sheet<'_>], title: &str) -> Vec<u8> {
             format!(r#"<cp:coreProperties xmlns:cp="c" xmlns:dc="d"><dc:title>{title}</dc:title></cp:coreProperties>"#),
         ));
     }
-    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    for (name, text) in &parts {
-        let options = zip::write::SimpleFileOptions::default();
-        zip.start_file(name.as_str(), options)
-            .expect("a zip in memory");
-        zip.write_all(text.as_bytes()).expect("a zip in memory");
-    }
-    zip.finish().expect("a zip in memory").into_inner()
+    let parts: Vec<(&str, &str)> = parts
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    super::docx::zipped(&parts)
 }
 
 fn sheet_xml(cells: &[Cell<'_>], merged: &[&str]) -> String {

@@ -886,36 +886,18 @@ mod tests {
         let styles = r##"<numFmts><numFmt numFmtId="164" formatCode="[White]0.00"/><numFmt numFmtId="165" formatCode="#,##0.00 [$CHF]"/><numFmt numFmtId="166" formatCode="[mm]:ss"/></numFmts><cellXfs><xf numFmtId="0"/><xf numFmtId="164"/><xf numFmtId="165"/><xf numFmtId="166"/><xf numFmtId="14"/></cellXfs>"##;
         let c = |r: &str, s: u8, v: &str| format!(r#"<c r="{r}" s="{s}"><v>{v}</v></c>"#);
         let t = |r: &str, v: &str| format!(r#"<c r="{r}" t="inlineStr"><is><t>{v}</t></is></c>"#);
-        let rows = [
-            // A title above the header is a line of text, not the header.
-            format!(r#"<row r="1">{}</row>"#, t("A1", "Office price list")),
-            format!(
-                r#"<row r="2">{}{}</row>"#,
-                t("A2", "Item"),
-                t("B2", "Price")
-            ),
-            format!(
-                r#"<row r="3">{}{}</row>"#,
-                t("A3", "colour"),
-                c("B3", 1, "2.5")
-            ),
-            format!(
-                r#"<row r="4">{}{}</row>"#,
-                t("A4", "currency"),
-                c("B4", 2, "12.5")
-            ),
-            format!(
-                r#"<row r="5">{}{}</row>"#,
-                t("A5", "minutes"),
-                c("B5", 3, "0.01")
-            ),
-            format!(
-                r#"<row r="6">{}{}</row>"#,
-                t("A6", "late"),
-                c("B6", 4, "45839.9999999")
-            ),
-        ]
-        .concat();
+        // A title above the header is a line of text, not the header.
+        let mut rows = format!(r#"<row r="1">{}</row>"#, t("A1", "Office price list"));
+        let label_and_value = [
+            (2, t("A2", "Item"), t("B2", "Price")),
+            (3, t("A3", "colour"), c("B3", 1, "2.5")),
+            (4, t("A4", "currency"), c("B4", 2, "12.5")),
+            (5, t("A5", "minutes"), c("B5", 3, "0.01")),
+            (6, t("A6", "late"), c("B6", 4, "45839.9999999")),
+        ];
+        for (r, label, value) in label_and_value {
+            rows.push_str(&format!(r#"<row r="{r}">{label}{value}</row>"#));
+        }
         // A range across columns says its text once.
         let merged = r#"<mergeCells><mergeCell ref="A1:B1"/></mergeCells>"#;
         let bytes = book(
