@@ -129,7 +129,11 @@ fn document_text(
         let pages: Vec<String> = text.split('\x0c').map(str::to_string).collect();
         pages_checked(knowledge::pdf::from_pages(&pages))
     } else {
-        return Some(String::from_utf8_lossy(rest));
+        // As citebot reads a file (a byte-order mark's UTF-16, a legacy
+        // encoding, an HTML page's charset); binary bytes still reach the parsers.
+        let html = pick % 4 == 1;
+        let text = knowledge::encoding::decode(rest, html);
+        return Some(text.unwrap_or_else(|| String::from_utf8_lossy(rest)));
     };
     Some(std::borrow::Cow::Owned(converted))
 }

@@ -517,11 +517,11 @@ fn read_text(real: &Path, name: &str, room: usize) -> Result<String, Unread> {
         ));
     }
     let bytes = std::fs::read(real).map_err(cannot)?;
-    if bytes[..bytes.len().min(8000)].contains(&0) {
-        return refused(format!("included file `{name}` is not text: not read"));
+    let html = super::Format::of(name) == Some(super::Format::Html);
+    match super::encoding::decode(&bytes, html) {
+        Some(text) => Ok(text.into_owned()),
+        None => refused(format!("included file `{name}` is not text: not read")),
     }
-    let text = String::from_utf8_lossy(&bytes);
-    Ok(text.strip_prefix('\u{feff}').unwrap_or(&text).to_string())
 }
 
 /// Whether the lines being copied are code or a comment, where a directive is

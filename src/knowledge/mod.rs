@@ -32,6 +32,7 @@ use crate::text;
 mod adoc;
 mod dates;
 pub(crate) mod docx;
+pub(crate) mod encoding;
 mod front_matter;
 pub(crate) mod git;
 mod html;
@@ -887,15 +888,11 @@ fn read_text(bytes: &[u8], format: Option<Format>) -> Result<Read<'_>, String> {
         Some(Format::Xlsx) => xlsx::markdown(bytes)?,
         Some(Format::Ods) => odf::spreadsheet(bytes)?,
         Some(Format::Odp) => odf::presentation(bytes)?,
-        Some(Format::Csv) => sheet::delimited(bytes, b',')?,
-        Some(Format::Tsv) => sheet::delimited(bytes, b'\t')?,
-        // A NUL byte in the first few kilobytes is how git tells binary files too.
-        _ if bytes[..bytes.len().min(8000)].contains(&0) => {
-            return Err("not a text file: skipped".into());
-        }
+        Some(Format::Csv) => sheet::delimited(text_of(bytes, false)?.as_bytes(), b',')?,
+        Some(Format::Tsv) => sheet::delimited(text_of(bytes, false)?.as_bytes(), b'\t')?,
         _ => {
             return Ok(Read {
-                text: String::from_utf8_lossy(bytes),
+                text: text_of(bytes, format == Some(Format::Html))?,
                 pages: None,
                 unread: Vec::new(),
             });
@@ -906,6 +903,11 @@ fn read_text(bytes: &[u8], format: Option<Format>) -> Result<Read<'_>, String> {
         pages: Some(converted.pages),
         unread: converted.unread,
     })
+}
+
+/// A text file's `bytes` as text, in whichever encoding they were written.
+fn text_of(bytes: &[u8], html: bool) -> Result<std::borrow::Cow<'_, str>, String> {
+    encoding::decode(bytes, html).ok_or_else(|| "not a text file: skipped".into())
 }
 
 /// The file the page at `path` (`rel` under `dir`) is read from: itself, or
@@ -2584,6 +2586,64 @@ mod tests {
             errors[0]
                 .starts_with("knowledge/broken.pptx:1: cannot read file: not a PowerPoint deck"),
             "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn files_in_legacy_encodings_read_as_their_writers_meant() {
+        let (_dir, k) = knowledge_folder();
+        let cp1252 = |text: &str| encoding_rs::WINDOWS_1252.encode(text).0.into_owned();
+        let page = "+++\ntitle = \"Café rules\"\n+++\n\n## Crème brûlée\n\nIt’s served “warm”, says Zoë.\n";
+        std::fs::write(k.join("cafe.md"), cp1252(page)).unwrap();
+        // Notepad's "Unicode": UTF-16, little-endian, after a byte-order mark.
+        let notes = "Übergabe\r\n\r\nDie Schlüssel liegen im Büro.\r\n";
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(notes.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        std::fs::write(k.join("handover.txt"), utf16).unwrap();
+        let csv =
+            "Plat,Prix\nCrêpe à la crème fraîche,4 €\nSoufflé au fromage préparé à la minute,9 €\n";
+        std::fs::write(k.join("menu.csv"), cp1252(csv)).unwrap();
+        let html = "<html><head><meta charset=\"iso-8859-1\"><title>Équipe</title></head>\
+                    <body><h1>Équipe</h1><p>Réunion à midi.</p></body></html>";
+        std::fs::write(k.join("team.html"), cp1252(html)).unwrap();
+        std::fs::write(k.join("logo.md"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+        let kb = load_for_check(&k, &ParseOptions::default()).unwrap();
+        let mut s: Vec<(&str, &str, Place)> = passages(&kb)
+            .map(|s| (&*s.page.title, &*s.text, s.place()))
+            .collect();
+        s.sort_by_key(|p| p.0);
+        assert_eq!(
+            s,
+            [
+                (
+                    "Café rules",
+                    "It’s served “warm”, says Zoë.",
+                    Place::Line(7)
+                ),
+                (
+                    "handover",
+                    "Übergabe\n\nDie Schlüssel liegen im Büro.",
+                    Place::Line(1)
+                ),
+                (
+                    "menu",
+                    "Plat: Crêpe à la crème fraîche; Prix: 4 €",
+                    Place::Line(2)
+                ),
+                (
+                    "menu",
+                    "Plat: Soufflé au fromage préparé à la minute; Prix: 9 €",
+                    Place::Line(3)
+                ),
+                ("Équipe", "Réunion à midi.", Place::Line(1)),
+            ]
+        );
+        let errors: Vec<String> = kb.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            errors,
+            ["knowledge/logo.md:1: cannot read file: not a text file: skipped"]
         );
     }
 
