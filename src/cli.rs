@@ -329,7 +329,10 @@ fn eval(
 /// `citebot index`: rebuilds the on-disk index; exit 1 when a file could not be read.
 fn index(settings: &SearchSettings) -> anyhow::Result<ExitCode> {
     let (engine, report) = Engine::open_rebuilt(settings).context("cannot build the index")?;
-    println!("{report}");
+    println!("{}", report.summary());
+    for e in &report.errors {
+        println!("{}", render::problem(e));
+    }
     if let Some(line) = unread_line(settings.folders()) {
         println!("{line}");
     }
@@ -484,7 +487,7 @@ fn check(
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else {
         for e in &problems {
-            println!("{}", problem_line(e));
+            println!("{}", render::problem(e));
         }
         eprintln!(
             "{} files, {} snippets, {} synonym groups, {} problems",
@@ -502,13 +505,6 @@ fn check(
     } else {
         ExitCode::from(1)
     })
-}
-
-/// A problem as `citebot check` prints it: where it is as citations name
-/// places ("file:line", "file.pdf, page 2", "deck.pptx, slide 3", a Word
-/// document or a document as a whole by its name alone), then what is wrong.
-fn problem_line(e: &knowledge::KnowledgeError) -> String {
-    format!("{}: {}", render::place_in(&e.file, e.place()), e.kind)
 }
 
 /// A problem as `citebot check --json` lists it: its place as an answer's
@@ -630,7 +626,7 @@ mod tests {
                 line,
                 kind,
             };
-            assert_eq!(problem_line(&e), format!("{printed}: {}", e.kind));
+            assert_eq!(render::problem(&e), format!("{printed}: {}", e.kind));
             let got = serde_json::to_string(&ProblemRow::of(&e)).unwrap();
             let want = format!(
                 r#"{{"file":"{file}",{json},"message":{}}}"#,

@@ -59,6 +59,14 @@ pub fn place(c: &Citation) -> String {
     place_in(&c.file, at)
 }
 
+/// A knowledge file's problem as people are shown it (`citebot check` and
+/// `index`, `!status`, `!reload`, the admin room): where it is as citations
+/// name places ("file:line", "file.pdf, page 2", "deck.pptx, slide 3", a Word
+/// document or a document as a whole by its name alone), then what is wrong.
+pub fn problem(e: &crate::knowledge::KnowledgeError) -> String {
+    format!("{}: {}", place_in(&e.file, e.place()), e.kind)
+}
+
 /// Where `at` is in `file`, as citations name it: "file:line", "file, page
 /// N", "file, slide N" or the file alone.
 pub fn place_in(file: &str, at: Place) -> String {

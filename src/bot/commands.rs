@@ -145,7 +145,7 @@ async fn reload(
                 .engine
                 .knowledge_errors_in(scope)
                 .iter()
-                .map(ToString::to_string)
+                .map(crate::render::problem)
                 .collect();
             messages::reload_done(stats.snippets, stats.files, report.millis, &problems)
         }

@@ -79,7 +79,7 @@ pub(crate) fn summary(
         problems: engine
             .knowledge_errors_in(collections)
             .iter()
-            .map(ToString::to_string)
+            .map(crate::render::problem)
             .collect(),
         // The error may name any collection's files.
         reload_failure: reload.and_then(|r| r.failure.clone()).map(|f| {

@@ -572,7 +572,7 @@ fn admin_problems(bot: &Bot) -> Vec<String> {
     (bot.engine)
         .knowledge_errors_in(bot.admin_scope().as_deref())
         .iter()
-        .map(ToString::to_string)
+        .map(crate::render::problem)
         .collect()
 }
 

@@ -256,17 +256,17 @@ pub struct Answer {
 }
 
 /// What a rebuild found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct RebuildReport {
     pub files: usize,
     pub snippets: usize,
-    pub errors: Vec<String>,
+    /// The knowledge files' problems (`crate::render::problem` names them as
+    /// people are shown them; this report's `Display`, for the log, by line).
+    pub errors: Vec<KnowledgeError>,
     pub millis: u128,
     /// The knowledge served before the rebuild and after it, taken under the
     /// rebuild lock: what this rebuild changed, whatever else runs at once.
-    #[serde(skip)]
     pub before: Versions,
-    #[serde(skip)]
     pub after: Versions,
 }
 
@@ -293,7 +293,7 @@ impl RebuildReport {
     fn of(
         snapshot: &Snapshot,
         before: Versions,
-        errors: Vec<String>,
+        errors: Vec<KnowledgeError>,
         started: std::time::Instant,
     ) -> Self {
         let stats = snapshot.stats();
@@ -308,13 +308,19 @@ impl RebuildReport {
     }
 }
 
-impl fmt::Display for RebuildReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
+impl RebuildReport {
+    /// What was indexed, in how long: the first line of the report.
+    pub fn summary(&self) -> String {
+        format!(
             "indexed {} snippets from {} files in {} ms",
             self.snippets, self.files, self.millis
-        )?;
+        )
+    }
+}
+
+impl fmt::Display for RebuildReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.summary())?;
         for e in &self.errors {
             write!(f, "\n{e}")?;
         }
@@ -381,7 +387,7 @@ impl Engine {
         let started = std::time::Instant::now();
         let mut cache = knowledge::Cache::default();
         let kb = load_knowledge(settings, &mut cache)?;
-        let errors = kb.errors.iter().map(ToString::to_string).collect();
+        let errors = kb.errors.clone();
         let snapshot = Snapshot::open_or_build(settings.index_dir.as_deref(), kb, force)?;
         // Opened from nothing: everything it serves is new.
         let report = RebuildReport::of(&snapshot, Versions::default(), errors, started);
@@ -623,7 +629,7 @@ impl Engine {
                     .or_insert_with(|| set.clone());
             }
         }
-        let errors = kb.errors.iter().map(ToString::to_string).collect();
+        let errors = kb.errors.clone();
         let snapshot = build(kb)?;
         let report = RebuildReport::of(&snapshot, served, errors, started);
         let now = snapshot.knowledge_hash.clone();
@@ -1936,7 +1942,9 @@ mod tests {
         let report = e.refresh().unwrap();
         assert_eq!(report.errors.len(), 1, "{report}");
         assert!(
-            report.errors[0].starts_with("knowledge/new.md:1:"),
+            report.errors[0]
+                .to_string()
+                .starts_with("knowledge/new.md:1:"),
             "{report}"
         );
         assert!(e.ask("felt tent").unwrap().answered);

@@ -174,7 +174,7 @@ async fn a_pdf_dropped_into_the_folder_is_answered_and_cited_by_its_page() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_workbook_dropped_into_the_folder_is_answered_and_cited_by_its_row() {
+async fn a_workbook_and_a_windows_note_dropped_into_the_folder_are_answered_and_cited() {
     use citebot::knowledge::WorkbookCell::Text;
     let mut alice = human("alice").await;
     let (bot, running, room) = start_bot(&mut alice, Meet::Dm, |_| {}).await;
@@ -201,6 +201,33 @@ async fn a_workbook_dropped_into_the_folder_is_answered_and_cited_by_its_row() {
         r.html()
     );
     assert!(r.body().contains("Creature: Zorbleflax"), "{}", r.body());
+
+    // A note saved by a Windows editor (Windows-1252: curly quotes, é) is
+    // quoted as written; a workbook that is no workbook is named in `!status`
+    // as citations name its place: the document, not a line of it.
+    let dir = bot.knowledge_dir().join("japan-mongolia");
+    let note = "The glimmerbeast sleeps in the café’s “crème” basket.\r\n";
+    let cp1252 = encoding_rs::WINDOWS_1252.encode(note).0;
+    std::fs::write(dir.join("note.txt"), &cp1252[..]).unwrap();
+    std::fs::write(dir.join("broken.xlsx"), "not a workbook").unwrap();
+    let r = ask_until(
+        &mut alice,
+        &bot,
+        &room,
+        "Where does the glimmerbeast sleep?",
+        WAIT,
+        |r| r.body().contains("basket"),
+    )
+    .await;
+    assert!(r.body().contains("café’s “crème” basket"), "{}", r.body());
+    let (_, status) = ask(&mut alice, &bot, &room, "!status").await;
+    let named = "japan-mongolia/broken.xlsx: cannot read file";
+    assert!(status.body().contains(named), "{}", status.body());
+    assert!(
+        !status.body().contains("broken.xlsx:1"),
+        "{}",
+        status.body()
+    );
     running.stop().await;
 }
 
