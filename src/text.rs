@@ -104,7 +104,9 @@ fn sentences_in(text: &str) -> Vec<Range<usize>> {
             let next_ok = next_word.chars().next().is_some_and(|ch| {
                 ch.is_uppercase() || ch.is_ascii_digit() || "\"“‘'([".contains(ch)
             });
-            if has_space && next_ok && !(c == b'.' && is_abbreviation(&text[start..i], next_word)) {
+            let not_an_end = c == b'.'
+                && (is_abbreviation(&text[start..i], next_word) || is_item_number(&text[start..i]));
+            if has_space && next_ok && !not_an_end {
                 push_trimmed(text, start..end, &mut out);
                 start = end;
                 i = end;
@@ -115,6 +117,13 @@ fn sentences_in(text: &str) -> Vec<Range<usize>> {
     }
     push_trimmed(text, start..text.len(), &mut out);
     out
+}
+
+/// Whether a sentence so far is only a numbered list item's number ("3" of
+/// "3. Run the restore."): its full stop ends no sentence.
+fn is_item_number(before: &str) -> bool {
+    let n = before.trim();
+    !n.is_empty() && n.len() <= 9 && n.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The word a full stop follows, lower-cased ("(Op" → "op").
@@ -244,6 +253,17 @@ mod tests {
             (
                 "In 2015, it grew. 14,000 people died.",
                 &["In 2015, it grew.", "14,000 people died."],
+            ),
+            // A numbered step's number is the step's, not a sentence.
+            (
+                "3. Run the restore. Then wait.\n\n4. Start it. It costs 3. Then stop.",
+                &[
+                    "3. Run the restore.",
+                    "Then wait.",
+                    "4. Start it.",
+                    "It costs 3.",
+                    "Then stop.",
+                ],
             ),
             (
                 "She said “yes.” They agreed.",

@@ -41,7 +41,9 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<String, String> {
         .ok_or_else(|| format!("not a {WORD}: it has no word/document.xml"))?;
     let styles = part(&mut zip, "word/styles.xml", WORD)?.unwrap_or_default();
     let core = part(&mut zip, "docProps/core.xml", WORD)?.unwrap_or_default();
+    let numbering = part(&mut zip, "word/numbering.xml", WORD)?.unwrap_or_default();
     let styles = Styles::read(&styles);
+    let mut lists = Lists::read(&numbering);
     let doc = parse(&document, WORD)?;
     let mut out = front_matter(&core, &[]);
     let body = doc
@@ -49,7 +51,7 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<String, String> {
         .children()
         .find(|n| n.has_tag_name((W, "body")));
     if let Some(body) = body {
-        blocks(body, &styles, &mut out, 0);
+        blocks(body, (&styles, &mut lists), &mut out, 0);
     }
     Ok(out)
 }
@@ -180,8 +182,11 @@ pub(super) fn zipped(parts: &[(&str, &str)]) -> Vec<u8> {
 enum Role {
     Heading(u8),
     Code,
-    /// A list item by its style ("List Bullet"), not its own numbering.
-    List,
+    /// A list item by its style ("List Bullet"; "List Number": numbered),
+    /// not its own numbering.
+    List {
+        numbered: bool,
+    },
     /// A table of contents' heading or entry: navigation, not knowledge.
     Skip,
     Text,
@@ -272,14 +277,20 @@ fn role_of(name: &str, outline: Option<&str>) -> Option<Role> {
         return Some(Role::Code);
     }
     if compact.starts_with("listbullet") || compact.starts_with("listnumber") {
-        return Some(Role::List);
+        let numbered = compact.starts_with("listnumber");
+        return Some(Role::List { numbered });
     }
     None
 }
 
 /// Writes the paragraphs and tables under `parent` (the body, a content
 /// control) as Markdown.
-fn blocks(parent: Node<'_, '_>, styles: &Styles, out: &mut String, depth: usize) {
+fn blocks(
+    parent: Node<'_, '_>,
+    (styles, lists): (&Styles, &mut Lists),
+    out: &mut String,
+    depth: usize,
+) {
     let mut code: Vec<String> = Vec::new();
     for node in parent.children().filter(Node::is_element) {
         let role = node
@@ -289,7 +300,7 @@ fn blocks(parent: Node<'_, '_>, styles: &Styles, out: &mut String, depth: usize)
             fenced(&std::mem::take(&mut code), out);
         }
         if let Some(role) = role {
-            paragraph(node, role, &mut code, out);
+            paragraph(node, role, (&mut code, &mut *lists), out);
             // A text box is drawn beside its anchoring paragraph: its
             // paragraphs come after that one's, not inside its sentence.
             let boxes = text_boxes(node);
@@ -298,7 +309,7 @@ fn blocks(parent: Node<'_, '_>, styles: &Styles, out: &mut String, depth: usize)
                     fenced(&std::mem::take(&mut code), out);
                 }
                 for b in boxes {
-                    blocks(b, styles, out, depth + 1);
+                    blocks(b, (styles, &mut *lists), out, depth + 1);
                 }
             }
         } else if node.has_tag_name((W, "tbl")) {
@@ -308,7 +319,7 @@ fn blocks(parent: Node<'_, '_>, styles: &Styles, out: &mut String, depth: usize)
             && !is_contents(node)
             && let Some(content) = child(node, "sdtContent")
         {
-            blocks(content, styles, out, depth + 1);
+            blocks(content, (styles, &mut *lists), out, depth + 1);
         }
     }
     if !code.is_empty() {
@@ -381,7 +392,12 @@ fn paragraph_role(p: Node<'_, '_>, styles: &Styles) -> Role {
 
 /// One paragraph of `role`: a heading, a list item, a line of code (gathered in `code`
 /// until the code ends) or a paragraph of text.
-fn paragraph(p: Node<'_, '_>, role: Role, code: &mut Vec<String>, out: &mut String) {
+fn paragraph(
+    p: Node<'_, '_>,
+    role: Role,
+    (code, lists): (&mut Vec<String>, &mut Lists),
+    out: &mut String,
+) {
     if role == Role::Skip {
         return;
     }
@@ -394,17 +410,30 @@ fn paragraph(p: Node<'_, '_>, role: Role, code: &mut Vec<String>, out: &mut Stri
     if text.is_empty() {
         return;
     }
-    let list_level = list_level(p).or((role == Role::List).then_some(0));
-    match (role, list_level) {
+    let item = match (list_item(p), role) {
+        (Some((num, level)), _) => Some((lists.next(num, level, None), level)),
+        (None, Role::List { numbered }) => {
+            let start = numbered.then_some(1);
+            Some((lists.next(STYLED, 0, start), 0))
+        }
+        _ => None,
+    };
+    match (role, item) {
         (Role::Heading(level), _) => {
             out.push_str(&"#".repeat(level as usize));
             out.push(' ');
             out.push_str(&escape(&text));
             out.push_str("\n\n");
         }
-        (_, Some(level)) => {
+        (_, Some((number, level))) => {
             out.push_str(&"  ".repeat(level));
             out.push_str("- ");
+            // The number as Word shows it, in the item's text: a Markdown
+            // ordered list would count on from its first item, not restart
+            // where Word does.
+            if let Some(n) = number {
+                out.push_str(&format!("{n}\\. "));
+            }
             out.push_str(&escape(&text));
             out.push('\n');
         }
@@ -419,15 +448,107 @@ fn paragraph(p: Node<'_, '_>, role: Role, code: &mut Vec<String>, out: &mut Stri
     }
 }
 
-/// How deep in a list a paragraph numbered by its own `numPr` is; `None` for
-/// none, or `numId` 0 (Word's "no numbering").
-fn list_level(p: Node<'_, '_>) -> Option<usize> {
+/// The list (`numId`) a paragraph numbered by its own `numPr` is an item of,
+/// and how deep in it; `None` for none, or `numId` 0 (Word's "no numbering").
+fn list_item<'a>(p: Node<'a, '_>) -> Option<(&'a str, usize)> {
     let num = child(p, "pPr").and_then(|pr| child(pr, "numPr"))?;
-    if val(child(num, "numId")) == Some("0") {
+    let id = val(child(num, "numId")).unwrap_or("");
+    if id == "0" {
         return None;
     }
     let level = val(child(num, "ilvl")).and_then(|v| v.parse::<usize>().ok());
-    Some(level.unwrap_or(0).min(8))
+    Some((id, level.unwrap_or(0).min(LIST_LEVELS - 1)))
+}
+
+/// How deep Word's lists go.
+const LIST_LEVELS: usize = 9;
+
+/// The list the paragraphs of a numbered list style ("List Number") count in:
+/// Word numbers them on, through the document.
+const STYLED: &str = "\0style";
+
+/// Word's list numbering (`word/numbering.xml`): which lists' levels count in
+/// numbers, from which, and each list's count so far, so that a numbered step
+/// keeps the number Word shows it with ("3. Restore the dump").
+#[derive(Default)]
+struct Lists {
+    /// A list's (`numId`) levels' first numbers, where they count in decimal
+    /// numbers (`None`: bullets, letters, Roman numerals).
+    starts: HashMap<String, [Option<u64>; LIST_LEVELS]>,
+    /// A list's levels' last numbers shown: an item restarts the levels below
+    /// its own, as Word counts.
+    shown: HashMap<String, [Option<u64>; LIST_LEVELS]>,
+}
+
+impl Lists {
+    fn read(xml: &str) -> Lists {
+        let mut lists = Lists::default();
+        let Ok(doc) = parse(xml, WORD) else {
+            return lists;
+        };
+        let root = doc.root_element();
+        let named = |name: &'static str| move |n: &Node<'_, '_>| n.has_tag_name((W, name));
+        let abstracts: HashMap<&str, [Option<u64>; LIST_LEVELS]> = (root.children())
+            .filter(named("abstractNum"))
+            .filter_map(|a| Some((a.attribute((W, "abstractNumId"))?, level_starts(a))))
+            .collect();
+        for num in root.children().filter(named("num")) {
+            let (Some(id), Some(of)) = (
+                num.attribute((W, "numId")),
+                val(child(num, "abstractNumId")),
+            ) else {
+                continue;
+            };
+            let mut starts = abstracts.get(of).copied().unwrap_or_default();
+            for o in num.children().filter(named("lvlOverride")) {
+                let level = o
+                    .attribute((W, "ilvl"))
+                    .and_then(|l| l.parse::<usize>().ok());
+                let start = val(child(o, "startOverride")).and_then(|v| v.parse().ok());
+                if let (Some(slot), Some(start)) = (level.and_then(|l| starts.get_mut(l)), start)
+                    && slot.is_some()
+                {
+                    *slot = Some(start);
+                }
+            }
+            lists.starts.insert(id.to_string(), starts);
+        }
+        lists
+    }
+
+    /// The number of the next item at `level` of list `num` (`None` when that
+    /// level is not numbered: bullets); `start` for a list numbering.xml does
+    /// not define.
+    fn next(&mut self, num: &str, level: usize, start: Option<u64>) -> Option<u64> {
+        let start = match self.starts.get(num) {
+            Some(levels) => levels[level],
+            None => start,
+        };
+        let shown = self.shown.entry(num.to_string()).or_default();
+        let number = start.map(|s| shown[level].map_or(s, |n| n.saturating_add(1)));
+        shown[level] = number.or(Some(0));
+        shown[level + 1..].fill(None);
+        number
+    }
+}
+
+/// The first number of each level of a list definition (`w:abstractNum`)
+/// that counts in decimal numbers.
+fn level_starts(list: Node<'_, '_>) -> [Option<u64>; LIST_LEVELS] {
+    let mut starts = [None; LIST_LEVELS];
+    for lvl in list.children().filter(|n| n.has_tag_name((W, "lvl"))) {
+        let Some(level) = (lvl.attribute((W, "ilvl")))
+            .and_then(|l| l.parse::<usize>().ok())
+            .filter(|&l| l < LIST_LEVELS)
+        else {
+            continue;
+        };
+        // Word's default format is decimal ("decimalZero": 01, 02…).
+        let decimal = val(child(lvl, "numFmt")).is_none_or(|f| f.starts_with("decimal"));
+        let start = val(child(lvl, "start")).and_then(|v| v.parse().ok());
+        starts[level] = decimal.then(|| start.unwrap_or(1));
+    }
+    starts
 }
 
 /// The text of a paragraph or cell: its runs' text, tabs and breaks, not the
@@ -629,6 +750,69 @@ Kept text after\n\n\
 | Team | Phone |\n| --- | --- |\n| Ops \\| NOC | 555 0100 |\n\n\
 # Based on a heading\n\n";
         assert_eq!(md, want);
+    }
+
+    #[test]
+    fn numbered_lists_keep_the_numbers_word_shows() {
+        let numbering = format!(
+            r#"<w:numbering xmlns:w="{W}">
+<w:abstractNum w:abstractNumId="10"><w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/></w:lvl><w:lvl w:ilvl="1"><w:numFmt w:val="bullet"/></w:lvl><w:lvl w:ilvl="2"><w:start w:val="1"/><w:numFmt w:val="decimal"/></w:lvl></w:abstractNum>
+<w:abstractNum w:abstractNumId="11"><w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="lowerLetter"/></w:lvl></w:abstractNum>
+<w:num w:numId="1"><w:abstractNumId w:val="10"/></w:num>
+<w:num w:numId="2"><w:abstractNumId w:val="11"/></w:num>
+<w:num w:numId="3"><w:abstractNumId w:val="10"/><w:lvlOverride w:ilvl="0"><w:startOverride w:val="5"/></w:lvlOverride></w:num>
+</w:numbering>"#
+        );
+        let styles = r#"<w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">
+<w:style w:styleId="ListNumber"><w:name w:val="List Number"/></w:style>
+</w:styles>"#;
+        let item = |num: u8, level: u8, text: &str| {
+            format!(
+                r#"<w:p><w:pPr><w:numPr><w:ilvl w:val="{level}"/><w:numId w:val="{num}"/></w:numPr></w:pPr><w:r><w:t>{text}</w:t></w:r></w:p>"#
+            )
+        };
+        let xml = [
+            p("", "To restore the database:"),
+            item(1, 0, "Stop the web service."),
+            item(1, 1, "Tell the team."),
+            item(1, 2, "Post in the channel."),
+            item(1, 0, "Restore the dump."),
+            item(1, 2, "Check the row counts."),
+            p("", "Wait for the restore to finish."),
+            item(1, 0, "Start the web service."),
+            item(2, 0, "a lettered item"),
+            item(3, 0, "Fifth step."),
+            p("ListNumber", "First styled step."),
+            p("ListNumber", "Second styled step."),
+        ]
+        .concat();
+        let bytes = docx(&[
+            ("word/document.xml", &body(&xml)),
+            ("word/styles.xml", styles),
+            ("word/numbering.xml", &numbering),
+        ]);
+        let md = markdown(&bytes).unwrap();
+        // Word counts a list on through other paragraphs; an item restarts
+        // the levels below its own.
+        let want = "To restore the database:\n\n\
+- 1\\. Stop the web service.\n  - Tell the team.\n    - 1\\. Post in the channel.\n\
+- 2\\. Restore the dump.\n    - 1\\. Check the row counts.\n\n\
+Wait for the restore to finish.\n\n\
+- 3\\. Start the web service.\n- a lettered item\n- 5\\. Fifth step.\n\
+- 1\\. First styled step.\n- 2\\. Second styled step.\n";
+        assert_eq!(md, want);
+        let options = crate::knowledge::ParseOptions::default();
+        let (_, passages) = crate::knowledge::parse_file("r.docx", "r", "", &md, &options).unwrap();
+        let texts: Vec<&str> = passages.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "To restore the database:\n\n1. Stop the web service.\n\nTell the team.\n\n\
+1. Post in the channel.\n\n2. Restore the dump.\n\n1. Check the row counts.\n\n\
+Wait for the restore to finish.\n\n3. Start the web service.\n\na lettered item\n\n\
+5. Fifth step.\n\n1. First styled step.\n\n2. Second styled step."
+            ]
+        );
     }
 
     #[test]

@@ -329,6 +329,9 @@ struct Item {
     text: String,
     line: usize,
     contents_only: bool,
+    /// Its number in an ordered list, until its first words are a part: a
+    /// runbook's "3." is the step a question asks for ("what is step 3?").
+    number: Option<u64>,
 }
 
 /// The table being read: its header's cells, the row being read, and that row's line.
@@ -355,6 +358,8 @@ struct Walk<'a> {
     sink_line: usize,
     /// Open list items, innermost last: a paragraph inside an item is the item's.
     item_text: Vec<Item>,
+    /// Open lists, innermost last: an ordered list's next item's number.
+    lists: Vec<Option<u64>>,
     /// Inside a link to a place on the same page (`[Setup](#setup)`); links
     /// do not nest.
     in_page_link: bool,
@@ -384,6 +389,7 @@ impl<'a> Walk<'a> {
             sink: Sink::None,
             sink_line: 0,
             item_text: Vec::new(),
+            lists: Vec::new(),
             in_page_link: false,
             table: Table::default(),
             last_prose_is_admonition: false,
@@ -437,19 +443,12 @@ impl<'a> Walk<'a> {
                 self.sink = Sink::Heading(level as u8, String::new());
             }
             Event::End(TagEnd::Heading(_)) => self.end_heading(),
-            Event::Start(Tag::Item) => {
-                // A nested item is a part of its own, after what its outer
-                // item said so far: one sentence of a list never runs into
-                // the next item's ("…10 minutes. authRequests - …").
-                self.flush_item();
-                let line = self.lines.line_of(start);
-                self.item_text.push(Item {
-                    text: String::new(),
-                    line,
-                    contents_only: true,
-                });
-            }
+            Event::Start(Tag::Item) => self.start_item(start),
             Event::End(TagEnd::Item) => self.end_item(),
+            Event::Start(Tag::List(first)) => self.lists.push(first),
+            Event::End(TagEnd::List(_)) => {
+                self.lists.pop();
+            }
             Event::Start(Tag::Paragraph) if self.item_text.is_empty() => {
                 self.sink = Sink::Prose(String::new());
                 self.sink_line = self.lines.line_of(start);
@@ -572,6 +571,26 @@ impl<'a> Walk<'a> {
         self.b.sections += 1;
     }
 
+    fn start_item(&mut self, start: usize) {
+        // A nested item is a part of its own, after what its outer item said
+        // so far: one sentence of a list never runs into the next item's
+        // ("…10 minutes. authRequests - …").
+        self.flush_item();
+        let line = self.lines.line_of(start);
+        let number = self.lists.last_mut().and_then(|next| {
+            let n = next.as_mut()?;
+            let this = *n;
+            *n = this.saturating_add(1);
+            Some(this)
+        });
+        self.item_text.push(Item {
+            text: String::new(),
+            line,
+            contents_only: true,
+            number,
+        });
+    }
+
     fn end_item(&mut self) {
         self.flush_item();
         self.item_text.pop();
@@ -590,6 +609,10 @@ impl<'a> Walk<'a> {
         // carries its words (it outranked the section it points to).
         let contents = std::mem::replace(&mut item.contents_only, true);
         if !t.is_empty() && !contents {
+            let t = match item.number.take() {
+                Some(n) => format!("{n}. {t}"),
+                None => t,
+            };
             let joins = self.b.opened().is_some();
             self.b.add(Part::Prose(t), line, joins, Opened::Other);
         }
@@ -1027,11 +1050,27 @@ mod tests {
             (
                 "1. Install it:\n\n   ```sh\n   make install\n   ```\n\n   then restart.\n2. Done.\n",
                 vec![
-                    prose("Install it:"),
+                    prose("1. Install it:"),
                     code("make install"),
                     prose("then restart."),
-                    prose("Done."),
+                    prose("2. Done."),
                 ],
+            ),
+            // An ordered list's items keep their numbers, from the list's
+            // first; a bulleted list's items have none.
+            (
+                "7. Back up:\n   - the database\n   - the media\n\n   and check.\n8. Restore.\n",
+                vec![
+                    prose("7. Back up:"),
+                    prose("the database"),
+                    prose("the media"),
+                    prose("and check."),
+                    prose("8. Restore."),
+                ],
+            ),
+            (
+                "- Steps:\n  1. stop\n  2. start\n- [](#x)\n",
+                vec![prose("Steps:"), prose("1. stop"), prose("2. start")],
             ),
             (
                 "- **Scope:** [Global](/x)\n\n  Hook for the dev server. Add middlewares:\n\n  ```js\n  use(m)\n  ```\n",
@@ -1169,12 +1208,12 @@ mod tests {
         assert_eq!(
             parts,
             [
-                prose("Add the records:"),
+                prose("1. Add the records:"),
                 prose("Query with dig:"),
                 Part::Code("dig +short a.example".into()),
                 prose("Good to know"),
                 prose("Sort the keys."),
-                prose("Done."),
+                prose("2. Done."),
                 Part::Code("!!! note \"an indented code block\"".into()),
             ]
         );
@@ -1248,7 +1287,7 @@ mod tests {
         let after_break = "***\n2. two\n\n    !!! note \"T\"\n\n        In it.\n";
         assert_eq!(
             read(after_break),
-            [prose("two"), prose("T"), prose("In it.")]
+            [prose("2. two"), prose("T"), prose("In it.")]
         );
         // A title's own brackets are kept.
         let bracket = "- Step:\n\n    !!! note \"See [docs]\"\n\n        Read them.\n";

@@ -232,7 +232,17 @@ struct Styles {
     /// Each style's role once worked out: a document names a few styles
     /// for thousands of paragraphs.
     roles: std::cell::RefCell<HashMap<String, Role>>,
+    /// List styles by name: each level's first number, where it counts in
+    /// arabic numerals ("1."), so a numbered step keeps its number.
+    lists: HashMap<String, Numbering>,
 }
+
+/// A list style's levels' first numbers (`None`: bullets, letters, Roman
+/// numerals, or a level it does not define).
+type Numbering = [Option<u64>; LIST_LEVELS];
+
+/// How deep OpenDocument list styles go.
+const LIST_LEVELS: usize = 10;
 
 /// Most characters of a style's name read: office suites name them in a
 /// few words.
@@ -246,6 +256,7 @@ impl Styles {
             parents: HashMap::new(),
             titles: true,
             roles: std::cell::RefCell::default(),
+            lists: HashMap::new(),
         };
         if let Ok(doc) = parse(styles, DOCUMENT) {
             out.add(&doc);
@@ -269,6 +280,45 @@ impl Styles {
             let shown: String = shown.chars().take(MAX_STYLE_NAME_CHARS).collect();
             self.parents
                 .insert(name.to_string(), (parent, shown.replace("_20_", " ")));
+        }
+        for s in doc
+            .descendants()
+            .filter(|n| n.has_tag_name((TEXT, "list-style")))
+        {
+            let Some(name) = s.attribute((STYLE, "name")) else {
+                continue;
+            };
+            let mut numbering = [None; LIST_LEVELS];
+            for l in s
+                .children()
+                .filter(|n| n.has_tag_name((TEXT, "list-level-style-number")))
+            {
+                let level = (l.attribute((TEXT, "level")))
+                    .and_then(|v| v.parse::<usize>().ok())
+                    .filter(|v| (1..=LIST_LEVELS).contains(v));
+                if let Some(level) = level
+                    && l.attribute((STYLE, "num-format")) == Some("1")
+                {
+                    let start = l
+                        .attribute((TEXT, "start-value"))
+                        .and_then(|v| v.parse().ok());
+                    numbering[level - 1] = Some(start.unwrap_or(1));
+                }
+            }
+            self.lists.insert(name.to_string(), numbering);
+        }
+    }
+
+    /// The numbering of a list (`text:list`) of style `style`, else of the
+    /// list it is in (`outer`).
+    fn numbering<'s>(
+        &'s self,
+        l: Node<'_, '_>,
+        outer: Option<&'s Numbering>,
+    ) -> Option<&'s Numbering> {
+        match l.attribute((TEXT, "style-name")) {
+            Some(style) => self.lists.get(style),
+            None => outer,
         }
     }
 
@@ -343,7 +393,10 @@ fn blocks(parent: Node<'_, '_>, styles: &Styles, out: &mut String, depth: usize)
             }
             (Some(TEXT), "p") if role == Role::Title => paragraph("# ", node, out),
             (Some(TEXT), "p") => paragraph("", node, out),
-            (Some(TEXT), "list") if depth < MAX_DEPTH => list(node, 0, out, depth),
+            (Some(TEXT), "list") if depth < MAX_DEPTH => {
+                let numbering = styles.numbering(node, None);
+                list(node, (0, numbering, styles), out, depth)
+            }
             (Some(TABLE), "table") => table(node, out),
             // Containers of paragraphs; not a table of contents or an index,
             // nor the deleted text of tracked changes (elements of their own).
@@ -380,16 +433,41 @@ fn paragraph(prefix: &str, p: Node<'_, '_>, out: &mut String) {
     }
 }
 
-/// A list's items at `level`, each its paragraphs' text, nested lists deeper.
-fn list(l: Node<'_, '_>, level: usize, out: &mut String, depth: usize) {
+/// A list's items at `level`, each its paragraphs' text (the first after
+/// the item's number, where the list's style numbers this level), nested
+/// lists deeper.
+fn list(
+    l: Node<'_, '_>,
+    (level, numbering, styles): (usize, Option<&Numbering>, &Styles),
+    out: &mut String,
+    depth: usize,
+) {
+    let start = numbering.and_then(|n| n[level.min(LIST_LEVELS - 1)]);
+    let mut count: Option<u64> = None;
     for item in l.children().filter(Node::is_element) {
+        // A list header is no item: it has no number.
+        let mut number = None;
+        if let Some(start) = start.filter(|_| item.has_tag_name((TEXT, "list-item"))) {
+            let set = item
+                .attribute((TEXT, "start-value"))
+                .and_then(|v| v.parse().ok());
+            count = Some(set.unwrap_or(count.map_or(start, |c: u64| c.saturating_add(1))));
+            number = count;
+        }
         for n in item.children().filter(Node::is_element) {
             match (n.tag_name().namespace(), n.tag_name().name()) {
                 (Some(TEXT), "p" | "h") => {
                     let indent = "  ".repeat(level);
-                    paragraph(&format!("{indent}- "), n, out);
+                    let marker = match number.take() {
+                        Some(k) => format!("{indent}- {k}\\. "),
+                        None => format!("{indent}- "),
+                    };
+                    paragraph(&marker, n, out);
                 }
-                (Some(TEXT), "list") if depth < MAX_DEPTH => list(n, level + 1, out, depth + 1),
+                (Some(TEXT), "list") if depth < MAX_DEPTH => {
+                    let inner = styles.numbering(n, numbering);
+                    list(n, (level + 1, inner, styles), out, depth + 1)
+                }
                 _ => {}
             }
         }
@@ -634,6 +712,42 @@ pub(crate) mod tests {
              ```\n./install.sh  --port 8448\nsystemctl enable citebot\n```\n\n\
              - Stop the service.\n\n  - the media store\n\n\
              | Setting | Default |\n| --- | --- |\n| max\\_upload | 50M |\n\n"
+        );
+    }
+
+    #[test]
+    fn numbered_lists_keep_the_numbers_their_style_shows() {
+        let styles = r#"<text:list-style style:name="L1"><text:list-level-style-number text:level="1" style:num-format="1"/><text:list-level-style-bullet text:level="2"/><text:list-level-style-number text:level="3" style:num-format="a"/></text:list-style><text:list-style style:name="L2"><text:list-level-style-number text:level="1" style:num-format="1" text:start-value="4"/></text:list-style>"#;
+        let item = |text: &str, inner: &str| {
+            format!("<text:list-item><text:p>{text}</text:p>{inner}</text:list-item>")
+        };
+        let nested = format!(
+            "<text:list>{}{}</text:list>",
+            item("Tell the team.", ""),
+            "<text:list-header><text:p>(a header)</text:p></text:list-header>"
+        );
+        let body = [
+            format!(
+                r#"<text:list text:style-name="L1">{}{}{}</text:list>"#,
+                item("Stop the service.", &nested),
+                item("Restore the dump.", ""),
+                r#"<text:list-item text:start-value="9"><text:p>Nine.</text:p></text:list-item>"#,
+            ),
+            format!(
+                r#"<text:list text:style-name="L2">{}</text:list>"#,
+                item("Fourth.", "")
+            ),
+            format!("<text:list>{}</text:list>", item("A bullet.", "")),
+        ]
+        .concat();
+        let bytes = odf(&format!("<office:text>{body}</office:text>"), styles, "");
+        let md = text_document(&bytes).unwrap();
+        assert!(
+            md.ends_with(
+                "- 1\\. Stop the service.\n\n  - Tell the team.\n\n  - \\(a header\\)\n\n\
+                 - 2\\. Restore the dump.\n\n- 9\\. Nine.\n\n- 4\\. Fourth.\n\n- A bullet.\n\n"
+            ),
+            "{md}"
         );
     }
 

@@ -349,8 +349,9 @@ fn shapes(
 }
 
 /// A shape's paragraphs: each one's text (runs and fields, line breaks as
-/// spaces, whitespace folded), indent level and whether it shows a bullet
-/// (`bullets`: the shape's default).
+/// spaces, whitespace folded; after its number when it is numbered, "3. Restore
+/// the dump"), indent level and whether it shows a bullet (`bullets`: the
+/// shape's default).
 fn paragraphs_with(sp: Node<'_, '_>, bullets: bool) -> Vec<(String, usize, bool)> {
     // A shape's or cell's text body; a diagram point's text (`dgm:t`) is one.
     let body = match sp.has_tag_name((DGM, "t")) {
@@ -358,6 +359,7 @@ fn paragraphs_with(sp: Node<'_, '_>, bullets: bool) -> Vec<(String, usize, bool)
         false => sp.children().find(|n| n.tag_name().name() == "txBody"),
     };
     let paras = body.into_iter().flat_map(|b| b.children());
+    let mut numbers = Numbers::default();
     paras
         .filter(|n| n.has_tag_name((A, "p")))
         .filter_map(|p| {
@@ -380,9 +382,36 @@ fn paragraphs_with(sp: Node<'_, '_>, bullets: bool) -> Vec<(String, usize, bool)
                 }
             }
             let t = text::fold_whitespace(&t);
+            let auto =
+                props.and_then(|pr| pr.children().find(|n| n.has_tag_name((A, "buAutoNum"))));
+            let t = match numbers.next(auto.filter(|_| bullet && !t.is_empty()), level) {
+                Some(n) => format!("{n}. {t}"),
+                None => t,
+            };
             (!t.is_empty()).then_some((t, level, bullet))
         })
         .collect()
+}
+
+/// The numbers a shape's numbered paragraphs show, by level: PowerPoint
+/// counts on through the paragraphs numbered at a level, from `startAt`, and
+/// starts again after one that is not, or after an item a level up.
+#[derive(Default)]
+struct Numbers([Option<u64>; 9]);
+
+impl Numbers {
+    /// The number of a paragraph at `level`, when its `buAutoNum` counts in
+    /// arabic numerals (letters and Roman numerals are shown as bullets).
+    fn next(&mut self, auto: Option<Node<'_, '_>>, level: usize) -> Option<u64> {
+        let arabic = auto.filter(|a| a.attribute("type").is_some_and(|t| t.starts_with("arabic")));
+        let number = arabic.map(|a| {
+            let start = a.attribute("startAt").and_then(|s| s.parse().ok());
+            self.0[level].map_or(start.unwrap_or(1), |n: u64| n.saturating_add(1))
+        });
+        self.0[level] = number;
+        self.0[level + 1..].fill(None);
+        number
+    }
 }
 
 /// [`paragraphs_with`] of a shape whose default is no bullet.
@@ -601,6 +630,31 @@ pub(crate) mod tests {
         assert_eq!(slide_of("Second class"), 2);
         assert_eq!(slide_of("trains win"), 2);
         assert_eq!(got.pages.len(), got.text.lines().count());
+    }
+
+    #[test]
+    fn numbered_paragraphs_keep_the_numbers_the_slide_shows() {
+        let num = |kind: &str, start: &str, level: u8| {
+            format!(r#"<a:pPr lvl="{level}"><a:buAutoNum type="{kind}"{start}/></a:pPr>"#)
+        };
+        let steps = sp(
+            "",
+            &[
+                para("Stop the service.", &num("arabicPeriod", "", 0)),
+                para("Tell the team.", &num("alphaLcPeriod", "", 1)),
+                para("Restore the dump.", &num("arabicPeriod", "", 0)),
+                para("Then check it.", ""),
+                para("From seven on.", &num("arabicParenR", r#" startAt="7""#, 0)),
+                para("Eight.", &num("arabicPeriod", "", 0)),
+            ]
+            .concat(),
+        );
+        let got = markdown(&deck(&[("Restore", &steps, None)], &[0], &[])).unwrap();
+        assert_eq!(
+            got.text,
+            "## Restore\n\n- 1\\. Stop the service.\n  - Tell the team.\n- 2\\. Restore the dump.\n\n\
+             Then check it.\n\n- 7\\. From seven on.\n- 8\\. Eight.\n\n"
+        );
     }
 
     #[test]
