@@ -31,6 +31,9 @@ struct Walk {
     anchor: Option<String>,
     /// The block attribute line waiting for its block (`cols="1,2"`, `%header`).
     attrs: Option<String>,
+    /// A list continuation (`+`) came last: the paragraph after it is the
+    /// item's, and ends no list.
+    continued: bool,
 }
 
 /// The passages of an AsciiDoc page; its title is its `= Title`.
@@ -42,6 +45,7 @@ pub(super) fn document(body: &str) -> Document {
         title: None,
         anchor: None,
         attrs: None,
+        continued: false,
     };
     blocks(&lines, 0, &mut w);
     Document {
@@ -87,7 +91,10 @@ fn block(lines: &[&str], i: usize, base: usize, w: &mut Walk) -> usize {
     let line = lines[i].trim_end();
     let at = base + i + 1;
     if let Some(d) = delimiter(line) {
-        return delimited(lines, i, base, w, d);
+        let next = delimited(lines, i, base, w, d);
+        // What a `+` attached to an item was this block, not the text after it.
+        w.continued = false;
+        return next;
     }
     if line.starts_with("//") {
         return i + 1; // a comment line
@@ -120,6 +127,7 @@ fn block(lines: &[&str], i: usize, base: usize, w: &mut Walk) -> usize {
         return i + 1;
     }
     if line.starts_with("|===") {
+        w.continued = false;
         return table(lines, i, at, w);
     }
     paragraph(lines, i, base, w)
@@ -254,6 +262,31 @@ fn delimited(lines: &[&str], i: usize, base: usize, w: &mut Walk, d: &str) -> us
     next
 }
 
+/// The number of the list item `first` starts when it is a numbered one
+/// (". ", ".. " by its place, "3. " as written); other text ends the numbered
+/// lists at its depth (a paragraph: all, unless a `+` attached it to an item).
+fn item_number(first: &str, continued: bool, w: &mut Walk) -> Option<u64> {
+    let t = first.trim_start();
+    let marks = |c: u8| t.bytes().take_while(|&b| b == c).count();
+    let (dots, digits) = (
+        marks(b'.'),
+        t.bytes().take_while(u8::is_ascii_digit).count(),
+    );
+    if dots > 0 && dots <= 5 && t[dots..].starts_with(' ') {
+        return Some(w.p.numbers.item(dots, None));
+    }
+    if (1..=9).contains(&digits) && t[digits..].starts_with(". ") {
+        return Some(w.p.numbers.item(1, t[..digits].parse().ok()));
+    }
+    let bullets = marks(b'*').max(marks(b'-'));
+    if bullets > 0 && t[bullets..].starts_with(' ') {
+        w.p.numbers.other(bullets);
+    } else if !continued {
+        w.p.numbers.other(0);
+    }
+    None
+}
+
 /// Whether `line` starts a list item or a description list entry; its text.
 fn item_text(line: &str) -> Option<&str> {
     let t = line.trim_start();
@@ -317,9 +350,12 @@ fn paragraph(lines: &[&str], i: usize, base: usize, w: &mut Walk) -> usize {
         return end;
     }
     if first.trim_end() == "+" {
+        w.continued = true;
         return i + 1; // a list continuation: what follows goes on with it
     }
     let item = item_text(first);
+    let continued = std::mem::replace(&mut w.continued, false);
+    let number = item_number(first, continued, w);
     let mut t = lines[i..end].join("\n");
     if let Some(rest) = item {
         t = format!("{rest}\n{}", lines[i + 1..end].join("\n"));
@@ -329,8 +365,16 @@ fn paragraph(lines: &[&str], i: usize, base: usize, w: &mut Walk) -> usize {
     // "term:: definition": a description list entry.
     let described = description(&t);
     let t = text::fold_whitespace(&inline(described.as_deref().unwrap_or(&t), &w.attributes));
+    let t = match number {
+        Some(n) => format!("{n}. {t}"),
+        None => t,
+    };
     let joins = w.p.open()
-        && (titled.is_some() || item.is_some() || described.is_some() || text::is_lead_in(&t));
+        && (titled.is_some()
+            || item.is_some()
+            || continued
+            || described.is_some()
+            || text::is_lead_in(&t));
     w.p.add(Part::Prose(t), at, joins);
     end
 }
@@ -651,7 +695,7 @@ mod tests {
                     prose("Steps:"),
                     prose("one"),
                     prose("nested"),
-                    prose("ordered"),
+                    prose("1. ordered"),
                     prose("Example"),
                     code("jbang run a.java"),
                 ]],
@@ -704,6 +748,31 @@ mod tests {
             (
                 "Run:\n\n  $ jbang version\n",
                 &[&[prose("Run:"), code("$ jbang version")]],
+            ),
+            // Numbered items are numbered by their place (or as written),
+            // through a continuation and a nested bullet; a paragraph or a
+            // heading ends the list.
+            (
+                "Steps:\n\n. Stop it.\n+\nReally.\n** a bullet\n.. nested\n.. nested two\n. Start it.\n+\n----\nstart\n----\n\nAfter.\n\n. Again one.\n7. Seven.\n. Eight.\n\n== Next\n\n. One.\n",
+                &[
+                    &[
+                        prose("Steps:"),
+                        prose("1. Stop it."),
+                        prose("Really."),
+                        prose("a bullet"),
+                        prose("1. nested"),
+                        prose("2. nested two"),
+                        prose("2. Start it."),
+                        code("start"),
+                    ],
+                    &[
+                        prose("After."),
+                        prose("1. Again one."),
+                        prose("7. Seven."),
+                        prose("8. Eight."),
+                    ],
+                    &[prose("1. One.")],
+                ],
             ),
         ];
         for (page, want) in cases {

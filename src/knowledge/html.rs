@@ -19,6 +19,8 @@ struct Walk {
     p: Passages,
     /// Whether the open group began with a paragraph (code and lists may join it).
     joinable: bool,
+    /// The lists open, innermost last: a numbered list's next item's number.
+    lists: Vec<Option<u64>>,
 }
 
 impl Walk {
@@ -57,6 +59,7 @@ fn read(html: &Html) -> Walk {
     let mut w = Walk {
         p: Passages::default(),
         joinable: false,
+        lists: Vec::new(),
     };
     walk(html.root_element(), &mut w, 0);
     w.close();
@@ -296,13 +299,19 @@ fn find_ci(body: &str, from: usize, needle: &str) -> Option<usize> {
 /// The text of an element, script and navigation left out; alt text of images
 /// kept. Iterative: a page may nest elements thousands deep.
 fn text_of(e: ElementRef) -> String {
+    text_but(e, |_| false)
+}
+
+/// [`text_of`] an element, leaving out the elements (and all they hold) that
+/// `left_out` names.
+fn text_but(e: ElementRef, left_out: impl Fn(&str) -> bool) -> String {
     let mut s = String::new();
     let mut stack: Vec<_> = e.children().collect();
     stack.reverse();
     while let Some(node) = stack.pop() {
         match node.value() {
             Node::Text(t) => s.push_str(t),
-            Node::Element(el) if SKIPPED.contains(&el.name()) => {}
+            Node::Element(el) if SKIPPED.contains(&el.name()) || left_out(el.name()) => {}
             Node::Element(el) => {
                 match el.name() {
                     "br" => s.push(' '),
@@ -323,6 +332,67 @@ fn text_of(e: ElementRef) -> String {
         }
     }
     text::fold_whitespace(&s)
+}
+
+/// A list item: its words (after its number in a numbered list), then the
+/// lists it holds.
+fn item(el: ElementRef, w: &mut Walk, depth: usize) {
+    let joins = w.p.open();
+    // A nested list's items are parts of their own, after this one's
+    // words, as in Markdown.
+    let t = text_but(el, |name| matches!(name, "ul" | "ol"));
+    // An item of a numbered list shows its number: `value` sets it,
+    // and the items after it count on from there.
+    let number = w.lists.last_mut().and_then(|next| {
+        let counted = (*next)?;
+        let value = el.value().attr("value").and_then(|v| v.trim().parse().ok());
+        let n = value.unwrap_or(counted);
+        *next = Some(n.saturating_add(1));
+        Some(n)
+    });
+    let t = match number {
+        Some(n) if !t.is_empty() => format!("{n}. {t}"),
+        _ => t,
+    };
+    w.add(Part::Prose(t), joins);
+    for list in nested_lists(el) {
+        element(list, w, depth + 1);
+    }
+}
+
+/// A list: its items, numbered when it is a numbered list.
+fn list(el: ElementRef, w: &mut Walk, depth: usize) {
+    // Numbered in arabic numerals, counting up: letters, Roman
+    // numerals and reversed lists are not.
+    let numbered = el.value().name() == "ol"
+        && el.value().attr("type").is_none_or(|t| t == "1")
+        && el.value().attr("reversed").is_none();
+    let start = el.value().attr("start").and_then(|s| s.trim().parse().ok());
+    w.lists.push(numbered.then(|| start.unwrap_or(1)));
+    walk(el, w, depth);
+    w.lists.pop();
+}
+
+/// The lists in list item `li`, not those inside them (read with them).
+fn nested_lists(li: ElementRef<'_>) -> Vec<ElementRef<'_>> {
+    let mut found = Vec::new();
+    let mut stack: Vec<_> = li.children().collect();
+    stack.reverse();
+    while let Some(node) = stack.pop() {
+        let Some(el) = ElementRef::wrap(node) else {
+            continue;
+        };
+        match el.value().name() {
+            "ul" | "ol" => found.push(el),
+            name if SKIPPED.contains(&name) => {}
+            _ => {
+                let before = stack.len();
+                stack.extend(node.children());
+                stack[before..].reverse();
+            }
+        }
+    }
+    found
 }
 
 /// Whether all the text of list item `li` is in links to places on its page
@@ -408,10 +478,7 @@ fn element(el: ElementRef, w: &mut Walk, depth: usize) {
         // A page's table of contents (items that only link to its own
         // headings) is navigation, as in Markdown.
         "li" if is_contents_item(el) => {}
-        "li" => {
-            let joins = w.p.open();
-            w.add(Part::Prose(text_of(el)), joins);
-        }
+        "li" => item(el, w, depth),
         "pre" => {
             let code: String = el.text().collect();
             let joins = w.p.open();
@@ -423,7 +490,7 @@ fn element(el: ElementRef, w: &mut Walk, depth: usize) {
             w.close();
         }
         "hr" => w.close(),
-        "ul" | "ol" | "dl" => walk(el, w, depth),
+        "ul" | "ol" | "dl" => list(el, w, depth),
         _ => {
             // A container (div, section, article, blockquote, span…): its blocks.
             let has_blocks = el.descendants().filter_map(ElementRef::wrap).any(|d| {
@@ -497,6 +564,22 @@ mod tests {
             .unwrap();
         assert_eq!(d.groups.len(), 1);
         assert_eq!(d.groups[0].parts, [Part::Prose("At the bottom.".into())]);
+        // Lists in list items, as deep: each item's words once.
+        let page = format!("{}<li>bottom", "<ol><li>step".repeat(depth));
+        let d = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || document(&page))
+            .unwrap()
+            .join()
+            .unwrap();
+        let text: String = (d.groups.iter().flat_map(|g| &g.parts))
+            .map(|p| match p {
+                Part::Prose(t) | Part::Code(t) => t.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(text.matches("step").count(), depth, "{}", &text[..200]);
+        assert!(text.ends_with("bottom"), "{}", &text[text.len() - 200..]);
     }
 
     #[test]
@@ -575,6 +658,28 @@ mod tests {
                 vec![prose("Run apt.")],
             ]
         );
+    }
+
+    #[test]
+    fn numbered_lists_keep_their_numbers() {
+        let page = "<p>To restore:</p><ol><li>Stop it.<ul><li>a bullet</li></ul></li>\
+            <li>Restore.<ol start='5'><li>five</li><li value='9'>nine</li><li>ten</li></ol></li></ol>\
+            <ol type='a'><li>a letter</li></ol><ol reversed><li>down</li></ol>";
+        let parts: Vec<Part> = (document(page).groups.into_iter())
+            .flat_map(|g| g.parts)
+            .collect();
+        let want = [
+            "To restore:",
+            "1. Stop it.",
+            "a bullet",
+            "2. Restore.",
+            "5. five",
+            "9. nine",
+            "10. ten",
+            "a letter",
+            "down",
+        ];
+        assert_eq!(parts, want.map(|t| Part::Prose(t.into())));
     }
 
     #[test]

@@ -90,6 +90,41 @@ pub(super) struct Passages {
     pub sections: usize,
     /// Blocks open around the text being read (directives, delimited blocks).
     pub depth: usize,
+    /// The numbered lists open, for their items' numbers.
+    pub numbers: Numbers,
+}
+
+/// The numbers of the numbered list items a line-based reader meets, by
+/// depth (an item's indent, or its marker's length): an item shows the number
+/// it is written with, else one more than the item before it at its depth
+/// (reStructuredText's `#.`, AsciiDoc's `.`), so a runbook's "3." stays its
+/// third step; other text at a depth ends the lists there and below.
+#[derive(Debug, Default)]
+pub(super) struct Numbers(Vec<(usize, u64)>);
+
+impl Numbers {
+    /// The number of a numbered item at `depth` written with `own` (`None`:
+    /// numbered by its place).
+    pub fn item(&mut self, depth: usize, own: Option<u64>) -> u64 {
+        self.0.retain(|&(d, _)| d <= depth);
+        match self.0.last_mut() {
+            Some((d, last)) if *d == depth => {
+                *last = own.unwrap_or(last.saturating_add(1));
+                *last
+            }
+            _ => {
+                let n = own.unwrap_or(1);
+                self.0.push((depth, n));
+                n
+            }
+        }
+    }
+
+    /// Text other than a numbered item at `depth` (a paragraph, a bullet):
+    /// the numbered lists at and below it end.
+    pub fn other(&mut self, depth: usize) {
+        self.0.retain(|&(d, _)| d < depth);
+    }
 }
 
 impl Passages {
@@ -136,6 +171,8 @@ impl Passages {
         self.anchor = anchor;
         self.headings.push((level, heading));
         self.sections += 1;
+        // A heading ends every list.
+        self.numbers.other(0);
     }
 
     /// Adds a table row's parts ([`row_parts`]) as a passage

@@ -264,6 +264,13 @@ fn paragraph(lines: &[&str], i: usize, base: usize, w: &mut Walk) -> usize {
     }
     let first = lines[i].trim();
     let item = item_text(first);
+    let number = match enumerated(first) {
+        Some(written) => Some(w.numbers.item(own, written)),
+        None => {
+            w.numbers.other(own);
+            None
+        }
+    };
     // Sphinx's page fields (":orphan:", ":tocdepth: 2") before any text say
     // how to build the page, nothing of its subject.
     if w.sections == 0 && !w.open() && w.out.is_empty() && is_field(first) {
@@ -287,6 +294,10 @@ fn paragraph(lines: &[&str], i: usize, base: usize, w: &mut Walk) -> usize {
         }
     }
     let t = text::fold_whitespace(&inline(&t));
+    let t = match number {
+        Some(n) => format!("{n}. {t}"),
+        None => t,
+    };
     if t.starts_with(">>>") {
         let code = dedent(&lines[i..end]);
         let joins = w.open();
@@ -319,6 +330,20 @@ fn is_field(line: &str) -> bool {
         .is_some_and(|(name, after)| {
             !name.is_empty() && !name.contains('`') && (after.is_empty() || after.starts_with(' '))
         })
+}
+
+/// Whether `line` is an enumerated list item, and the number it is written
+/// with: "3. ", "3) ", "(3) "; `Some(None)` for "#. ", numbered by its place.
+/// Lettered and Roman items are not counted.
+fn enumerated(line: &str) -> Option<Option<u64>> {
+    if line.starts_with("#. ") {
+        return Some(None);
+    }
+    let body = line.strip_prefix('(').unwrap_or(line);
+    let digits = body.bytes().take_while(u8::is_ascii_digit).count();
+    let marker = &body[digits..];
+    let closes = marker.starts_with(") ") || (marker.starts_with(". ") && body.len() == line.len());
+    ((1..=3).contains(&digits) && closes).then(|| body[..digits].parse().ok())
 }
 
 /// Whether `line` (which [`item_text`] reads) is a list item, not a field.
@@ -763,6 +788,23 @@ mod tests {
             (
                 ">>> app.config['DEBUG']\nFalse\n",
                 &[&[code(">>> app.config['DEBUG']\nFalse")]],
+            ),
+            // Enumerated items keep their numbers, as written or (`#.`) by
+            // their place; a nested list counts its own; a paragraph at the
+            // list's indent ends it.
+            (
+                "To restore:\n\n#. Stop it.\n\n   Really.\n\n   #. nested\n\n#. Start it.\n(7) Seven.\n\nAfter.\n\n3) Three.\n\na. a letter\n",
+                &[
+                    &[
+                        prose("To restore:"),
+                        prose("1. Stop it."),
+                        prose("Really."),
+                        prose("1. nested"),
+                        prose("2. Start it."),
+                        prose("7. Seven."),
+                    ],
+                    &[prose("After."), prose("3. Three."), prose("a letter")],
+                ],
             ),
         ];
         for (page, want) in cases {
