@@ -32,7 +32,7 @@ struct Walk {
     /// The block attribute line waiting for its block (`cols="1,2"`, `%header`).
     attrs: Option<String>,
     /// A list continuation (`+`) came last: the paragraph after it is the
-    /// item's, and ends no list.
+    /// item's, and ends no numbered list.
     continued: bool,
 }
 
@@ -370,11 +370,7 @@ fn paragraph(lines: &[&str], i: usize, base: usize, w: &mut Walk) -> usize {
         None => t,
     };
     let joins = w.p.open()
-        && (titled.is_some()
-            || item.is_some()
-            || continued
-            || described.is_some()
-            || text::is_lead_in(&t));
+        && (titled.is_some() || item.is_some() || described.is_some() || text::is_lead_in(&t));
     w.p.add(Part::Prose(t), at, joins);
     end
 }
@@ -755,9 +751,8 @@ mod tests {
             (
                 "Steps:\n\n. Stop it.\n+\nReally.\n** a bullet\n.. nested\n.. nested two\n. Start it.\n+\n----\nstart\n----\n\nAfter.\n\n. Again one.\n7. Seven.\n. Eight.\n\n== Next\n\n. One.\n",
                 &[
+                    &[prose("Steps:"), prose("1. Stop it.")],
                     &[
-                        prose("Steps:"),
-                        prose("1. Stop it."),
                         prose("Really."),
                         prose("a bullet"),
                         prose("1. nested"),
