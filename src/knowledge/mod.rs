@@ -1909,6 +1909,15 @@ fn link_ok(path: &Path, dest: &str) -> bool {
     let Some(dir) = path.parent() else {
         return false;
     };
+    // Editors and exports write a link to "Setup Guide.md" as
+    // `Setup%20Guide.md` (Notion, Obsidian, GitHub wikis), as browsers do.
+    let decoded = percent_encoding::percent_decode_str(target).decode_utf8();
+    names_a_page(dir, target) || decoded.is_ok_and(|d| d != target && names_a_page(dir, &d))
+}
+
+/// Whether `target`, relative to `dir`, is a file, or a page a site
+/// generator publishes there (`page.html` of `page.md`, a folder's index).
+fn names_a_page(dir: &Path, target: &str) -> bool {
     let full = dir.join(target);
     if full.is_file() {
         return true;
@@ -3127,6 +3136,16 @@ mod tests {
         let got = lint("k/m.md", &path, myst, None, false);
         assert_eq!(got.len(), 1, "{got:?}");
         assert!(got[0].to_string().contains("missing.md"));
+        // A link to a file whose name has spaces, percent-encoded as Notion,
+        // Obsidian and GitHub wikis write it, is to that file.
+        std::fs::write(dir.path().join("Setup Guide.md"), "x").unwrap();
+        let spaced = "See [setup](Setup%20Guide.md#install), [raw](<Setup Guide.md>) \
+                      and [gone](Setup%20Guid.md), [bad](Setup%ZZGuide.md).\n";
+        let got: Vec<String> = (lint("k/s.md", &path, spaced, None, false).iter())
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[0].contains("Setup%20Guid.md") && got[1].contains("Setup%ZZGuide.md"));
     }
 
     #[test]
