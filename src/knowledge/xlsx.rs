@@ -394,6 +394,9 @@ fn unescape_excel(text: &str) -> String {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Shows {
     Number,
+    /// A share, shown times 100 with `%` ("0%", "0.00%"): a discount of 0.25
+    /// reads "25%" in the sheet and is asked after as such.
+    Percent,
     Date,
     /// Elapsed time (`[h]:mm`).
     Duration,
@@ -423,6 +426,7 @@ fn date_styles(xml: &str) -> Vec<Shows> {
                 .and_then(|i| i.parse().ok())
                 .unwrap_or(0);
             let builtin = match id {
+                9 | 10 => Shows::Percent,
                 46 => Shows::Duration,
                 14..=22 | 27..=36 | 45..=47 | 50..=58 => Shows::Date,
                 _ => Shows::Number,
@@ -434,11 +438,12 @@ fn date_styles(xml: &str) -> Vec<Shows> {
 
 /// What a number format code shows: elapsed time when it brackets hours,
 /// minutes or seconds (`[h]:mm`), a date or time when it spells a day,
-/// month, year, hour or second outside quoted text and brackets (`[Red]`).
+/// month, year, hour or second outside quoted text and brackets (`[Red]`), a
+/// percentage when it has a `%` there.
 fn shows(code: &str) -> Shows {
     let (mut quoted, mut escaped) = (false, false);
     let mut bracket: Option<String> = None;
-    let mut date = false;
+    let (mut date, mut percent) = (false, false);
     for c in code.chars().take(256) {
         match c {
             _ if escaped => escaped = false,
@@ -459,10 +464,15 @@ fn shows(code: &str) -> Shows {
             }
             _ if bracket.is_some() => bracket.iter_mut().for_each(|b| b.push(c)),
             'd' | 'D' | 'm' | 'M' | 'y' | 'Y' | 'h' | 'H' | 's' | 'S' => date = true,
+            '%' => percent = true,
             _ => {}
         }
     }
-    if date { Shows::Date } else { Shows::Number }
+    match (date, percent) {
+        (true, _) => Shows::Date,
+        (false, true) => Shows::Percent,
+        (false, false) => Shows::Number,
+    }
 }
 
 /// How a workbook's cells show.
@@ -498,6 +508,7 @@ impl Shown<'_> {
                 match self.styles.get(style).copied().unwrap_or(Shows::Number) {
                     Shows::Date => date(n, self.date1904).unwrap_or_else(|| sheet::number(n)),
                     Shows::Duration => sheet::duration(n),
+                    Shows::Percent => format!("{}%", sheet::number(n * 100.0)),
                     Shows::Number => sheet::number(n),
                 }
             }
@@ -678,7 +689,7 @@ mod tests {
     #[test]
     fn cells_show_as_the_spreadsheet_shows_them() {
         let strings = r#"<si><r><t>Rich </t></r><r><t>text</t></r><rPh><t>ふりがな</t></rPh></si><si><t>line_x000D_break</t></si>"#;
-        let styles = r#"<numFmts><numFmt numFmtId="164" formatCode="yyyy\-mm\-dd"/><numFmt numFmtId="165" formatCode="[h]:mm:ss"/><numFmt numFmtId="166" formatCode="0.00&quot; days&quot;"/><numFmt numFmtId="167" formatCode="[Red]0.0"/></numFmts><cellXfs><xf numFmtId="0"/><xf numFmtId="14"/><xf numFmtId="164"/><xf numFmtId="165"/><xf numFmtId="166"/><xf numFmtId="167"/><xf numFmtId="10"/></cellXfs>"#;
+        let styles = r#"<numFmts><numFmt numFmtId="164" formatCode="yyyy\-mm\-dd"/><numFmt numFmtId="165" formatCode="[h]:mm:ss"/><numFmt numFmtId="166" formatCode="0.00&quot; days&quot;"/><numFmt numFmtId="167" formatCode="[Red]0.0"/><numFmt numFmtId="168" formatCode="0.0%;[Red]\-0.0%"/><numFmt numFmtId="169" formatCode="0&quot; per 100%&quot;"/></numFmts><cellXfs><xf numFmtId="0"/><xf numFmtId="14"/><xf numFmtId="164"/><xf numFmtId="165"/><xf numFmtId="166"/><xf numFmtId="167"/><xf numFmtId="10"/><xf numFmtId="168"/><xf numFmtId="169"/></cellXfs>"#;
         let row = |r: u32, a: &str, b: &str| {
             format!(r#"<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>{a}</t></is></c>{b}</row>"#)
         };
@@ -704,6 +715,8 @@ mod tests {
             row(11, "colour", r#"<c r="B11" s="5"><v>2.5</v></c>"#),
             row(12, "percent", r#"<c r="B12" s="6"><v>0.25</v></c>"#),
             row(13, "time", r#"<c r="B13" s="1"><v>0.75</v></c>"#),
+            row(14, "own percent", r#"<c r="B14" s="7"><v>0.075</v></c>"#),
+            row(15, "quoted percent", r#"<c r="B15" s="8"><v>12</v></c>"#),
         ]
         .concat();
         let bytes = book(
@@ -731,8 +744,10 @@ mod tests {
                 "9 | duration | 36:00:00 |",
                 r"10 | quoted days | 3 |",
                 r"11 | colour | 2\.5 |",
-                r"12 | percent | 0\.25 |",
+                r"12 | percent | 25\% |",
                 "13 | time | 18:00 |",
+                r"14 | own percent | 7\.5\% |",
+                r"15 | quoted percent | 12 |",
             ]
         );
         // A 1904 workbook counts its dates from 1 January 1904.
