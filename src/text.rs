@@ -119,6 +119,17 @@ fn sentences_in(text: &str) -> Vec<Range<usize>> {
     out
 }
 
+/// `sentence` without the number of the list item it starts ("3. Run the
+/// restore." → "Run the restore."): a step's number is not what it says.
+pub fn without_item_number(sentence: &str) -> &str {
+    let s = sentence.trim_start();
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    match s[digits..].strip_prefix(". ") {
+        Some(rest) if (1..=9).contains(&digits) => rest,
+        _ => sentence,
+    }
+}
+
 /// Whether a sentence so far is only a numbered list item's number ("3" of
 /// "3. Run the restore."): its full stop ends no sentence.
 fn is_item_number(before: &str) -> bool {

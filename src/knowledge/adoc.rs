@@ -263,17 +263,31 @@ fn delimited(lines: &[&str], i: usize, base: usize, w: &mut Walk, d: &str) -> us
 }
 
 /// The number of the list item `first` starts when it is a numbered one
-/// (". ", ".. " by its place, "3. " as written); other text ends the numbered
-/// lists at its depth (a paragraph: all, unless a `+` attached it to an item).
-fn item_number(first: &str, continued: bool, w: &mut Walk) -> Option<u64> {
+/// (". " by its place, from the list's `[start=4]` when its `attrs` say,
+/// "3. " as written; Asciidoctor letters ".. " items, which have none);
+/// other text ends the numbered lists at its depth (a paragraph: all, unless
+/// a `+` attached it to an item).
+fn item_number((first, attrs): (&str, Option<&str>), continued: bool, w: &mut Walk) -> Option<u64> {
     let t = first.trim_start();
     let marks = |c: u8| t.bytes().take_while(|&b| b == c).count();
     let (dots, digits) = (
         marks(b'.'),
         t.bytes().take_while(u8::is_ascii_digit).count(),
     );
-    if dots > 0 && dots <= 5 && t[dots..].starts_with(' ') {
-        return Some(w.p.numbers.item(dots, None));
+    if dots == 1 && t[dots..].starts_with(' ') {
+        let start = attrs
+            .and_then(|a| a.split_once("start="))
+            .and_then(|(_, s)| {
+                let s = s.trim_start_matches('"');
+                s[..s.bytes().take_while(u8::is_ascii_digit).count()]
+                    .parse()
+                    .ok()
+            });
+        return Some(w.p.numbers.item(1, start));
+    }
+    if dots > 1 && dots <= 5 && t[dots..].starts_with(' ') {
+        w.p.numbers.other(dots);
+        return None;
     }
     if (1..=9).contains(&digits) && t[digits..].starts_with(". ") {
         return Some(w.p.numbers.item(1, t[..digits].parse().ok()));
@@ -337,7 +351,7 @@ fn paragraph(lines: &[&str], i: usize, base: usize, w: &mut Walk) -> usize {
     let at = base + i + 1;
     let first = lines[i];
     w.anchor = None;
-    w.attrs = None;
+    let attrs = w.attrs.take();
     // A paragraph's title (".Caching") is said first.
     let titled = w.title.take().map(|t| {
         let t = text::fold_whitespace(&inline(&t, &w.attributes));
@@ -355,7 +369,7 @@ fn paragraph(lines: &[&str], i: usize, base: usize, w: &mut Walk) -> usize {
     }
     let item = item_text(first);
     let continued = std::mem::replace(&mut w.continued, false);
-    let number = item_number(first, continued, w);
+    let number = item_number((first, attrs.as_deref()), continued, w);
     let mut t = lines[i..end].join("\n");
     if let Some(rest) = item {
         t = format!("{rest}\n{}", lines[i + 1..end].join("\n"));
@@ -749,14 +763,14 @@ mod tests {
             // through a continuation and a nested bullet; a paragraph or a
             // heading ends the list.
             (
-                "Steps:\n\n. Stop it.\n+\nReally.\n** a bullet\n.. nested\n.. nested two\n. Start it.\n+\n----\nstart\n----\n\nAfter.\n\n. Again one.\n7. Seven.\n. Eight.\n\n== Next\n\n. One.\n",
+                "Steps:\n\n. Stop it.\n+\nReally.\n** a bullet\n.. nested\n.. nested two\n. Start it.\n+\n----\nstart\n----\n\nAfter.\n\n. Again one.\n7. Seven.\n. Eight.\n\n== Next\n\n. One.\n\n[start=4]\n. Four.\n. Five.\n",
                 &[
                     &[prose("Steps:"), prose("1. Stop it.")],
                     &[
                         prose("Really."),
                         prose("a bullet"),
-                        prose("1. nested"),
-                        prose("2. nested two"),
+                        prose("nested"),
+                        prose("nested two"),
                         prose("2. Start it."),
                         code("start"),
                     ],
@@ -766,7 +780,7 @@ mod tests {
                         prose("7. Seven."),
                         prose("8. Eight."),
                     ],
-                    &[prose("1. One.")],
+                    &[prose("1. One."), prose("4. Four."), prose("5. Five.")],
                 ],
             ),
         ];

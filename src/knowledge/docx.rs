@@ -182,10 +182,11 @@ pub(super) fn zipped(parts: &[(&str, &str)]) -> Vec<u8> {
 enum Role {
     Heading(u8),
     Code,
-    /// A list item by its style ("List Bullet"; "List Number": numbered),
-    /// not its own numbering.
+    /// A list item by its style ("List Bullet"; "List Number": numbered;
+    /// "List Number 2": an item a level down), not its own numbering.
     List {
         numbered: bool,
+        level: usize,
     },
     /// A table of contents' heading or entry: navigation, not knowledge.
     Skip,
@@ -276,9 +277,13 @@ fn role_of(name: &str, outline: Option<&str>) -> Option<Role> {
     {
         return Some(Role::Code);
     }
-    if compact.starts_with("listbullet") || compact.starts_with("listnumber") {
+    if let Some(rest) = (compact.strip_prefix("listbullet")).or(compact.strip_prefix("listnumber"))
+    {
         let numbered = compact.starts_with("listnumber");
-        return Some(Role::List { numbered });
+        let level = rest
+            .parse::<usize>()
+            .map_or(0, |n| n.clamp(1, LIST_LEVELS) - 1);
+        return Some(Role::List { numbered, level });
     }
     None
 }
@@ -407,17 +412,21 @@ fn paragraph(
         return;
     }
     let text = text::fold_whitespace(&text);
-    if text.is_empty() {
-        return;
-    }
+    // An empty numbered paragraph shows its number too: it is counted.
     let item = match (list_item(p), role) {
         (Some((num, level)), _) => Some((lists.next(num, level, None), level)),
-        (None, Role::List { numbered }) => {
-            let start = numbered.then_some(1);
-            Some((lists.next(STYLED, 0, start), 0))
+        (None, Role::List { numbered, level }) => {
+            // Each numbered list style ("List Number 2") counts its own list.
+            let style = val(child(p, "pPr").and_then(|pr| child(pr, "pStyle")));
+            let key = format!("{STYLED}{}", style.unwrap_or(""));
+            let number = numbered.then(|| lists.next(&key, level, Some(1))).flatten();
+            Some((number, level))
         }
         _ => None,
     };
+    if text.is_empty() {
+        return;
+    }
     match (role, item) {
         (Role::Heading(level), _) => {
             out.push_str(&"#".repeat(level as usize));
@@ -463,9 +472,10 @@ fn list_item<'a>(p: Node<'a, '_>) -> Option<(&'a str, usize)> {
 /// How deep Word's lists go.
 const LIST_LEVELS: usize = 9;
 
-/// The list the paragraphs of a numbered list style ("List Number") count in:
-/// Word numbers them on, through the document.
-const STYLED: &str = "\0style";
+/// The start of the key of the list the paragraphs of a numbered list style
+/// ("List Number") count in, its style's id after it: Word numbers them on,
+/// through the document.
+const STYLED: &str = "\0style:";
 
 /// Word's list numbering (`word/numbering.xml`): which lists' levels count in
 /// numbers, from which, and each list's count so far, so that a numbered step
@@ -473,8 +483,10 @@ const STYLED: &str = "\0style";
 #[derive(Default)]
 struct Lists {
     /// A list's (`numId`) levels' first numbers, where they count in decimal
-    /// numbers (`None`: bullets, letters, Roman numerals).
-    starts: HashMap<String, [Option<u64>; LIST_LEVELS]>,
+    /// numbers (`None`: bullets, letters, Roman numerals), and the count it
+    /// goes on: Word counts on through the lists of one definition
+    /// (`abstractNum`) unless a list starts again (`startOverride`).
+    starts: HashMap<String, ([Option<u64>; LIST_LEVELS], String)>,
     /// A list's levels' last numbers shown: an item restarts the levels below
     /// its own, as Word counts.
     shown: HashMap<String, [Option<u64>; LIST_LEVELS]>,
@@ -500,6 +512,7 @@ impl Lists {
                 continue;
             };
             let mut starts = abstracts.get(of).copied().unwrap_or_default();
+            let mut count = format!("abstract {of}");
             for o in num.children().filter(named("lvlOverride")) {
                 let level = o
                     .attribute((W, "ilvl"))
@@ -509,9 +522,10 @@ impl Lists {
                     && slot.is_some()
                 {
                     *slot = Some(start);
+                    count = format!("list {id}");
                 }
             }
-            lists.starts.insert(id.to_string(), starts);
+            lists.starts.insert(id.to_string(), (starts, count));
         }
         lists
     }
@@ -520,11 +534,11 @@ impl Lists {
     /// level is not numbered: bullets); `start` for a list numbering.xml does
     /// not define.
     fn next(&mut self, num: &str, level: usize, start: Option<u64>) -> Option<u64> {
-        let start = match self.starts.get(num) {
-            Some(levels) => levels[level],
-            None => start,
+        let (start, count) = match self.starts.get(num) {
+            Some((levels, count)) => (levels[level], count.as_str()),
+            None => (start, num),
         };
-        let shown = self.shown.entry(num.to_string()).or_default();
+        let shown = self.shown.entry(count.to_string()).or_default();
         let number = start.map(|s| shown[level].map_or(s, |n| n.saturating_add(1)));
         shown[level] = number.or(Some(0));
         shown[level + 1..].fill(None);
@@ -761,10 +775,13 @@ Kept text after\n\n\
 <w:num w:numId="1"><w:abstractNumId w:val="10"/></w:num>
 <w:num w:numId="2"><w:abstractNumId w:val="11"/></w:num>
 <w:num w:numId="3"><w:abstractNumId w:val="10"/><w:lvlOverride w:ilvl="0"><w:startOverride w:val="5"/></w:lvlOverride></w:num>
+<w:num w:numId="4"><w:abstractNumId w:val="10"/></w:num>
 </w:numbering>"#
         );
         let styles = r#"<w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">
 <w:style w:styleId="ListNumber"><w:name w:val="List Number"/></w:style>
+<w:style w:styleId="ListNumber2"><w:name w:val="List Number 2"/></w:style>
+<w:style w:styleId="ListBullet"><w:name w:val="List Bullet"/></w:style>
 </w:styles>"#;
         let item = |num: u8, level: u8, text: &str| {
             format!(
@@ -782,7 +799,11 @@ Kept text after\n\n\
             item(1, 0, "Start the web service."),
             item(2, 0, "a lettered item"),
             item(3, 0, "Fifth step."),
+            item(1, 0, ""),
+            item(4, 0, "Fifth of the first list."),
             p("ListNumber", "First styled step."),
+            p("ListBullet", "a styled bullet"),
+            p("ListNumber2", "styled substep"),
             p("ListNumber", "Second styled step."),
         ]
         .concat();
@@ -792,14 +813,17 @@ Kept text after\n\n\
             ("word/numbering.xml", &numbering),
         ]);
         let md = markdown(&bytes).unwrap();
-        // Word counts a list on through other paragraphs; an item restarts
-        // the levels below its own.
+        // Word counts a list on through other paragraphs (an empty item
+        // too), and through another list of the same definition that does
+        // not start again; an item restarts the levels below its own; each
+        // numbered list style counts its own list.
         let want = "To restore the database:\n\n\
 - 1\\. Stop the web service.\n  - Tell the team.\n    - 1\\. Post in the channel.\n\
 - 2\\. Restore the dump.\n    - 1\\. Check the row counts.\n\n\
 Wait for the restore to finish.\n\n\
 - 3\\. Start the web service.\n- a lettered item\n- 5\\. Fifth step.\n\
-- 1\\. First styled step.\n- 2\\. Second styled step.\n";
+- 5\\. Fifth of the first list.\n\
+- 1\\. First styled step.\n- a styled bullet\n  - 1\\. styled substep\n- 2\\. Second styled step.\n";
         assert_eq!(md, want);
         let options = crate::knowledge::ParseOptions::default();
         let (_, passages) = crate::knowledge::parse_file("r.docx", "r", "", &md, &options).unwrap();
@@ -810,7 +834,8 @@ Wait for the restore to finish.\n\n\
                 "To restore the database:\n\n1. Stop the web service.\n\nTell the team.\n\n\
 1. Post in the channel.\n\n2. Restore the dump.\n\n1. Check the row counts.\n\n\
 Wait for the restore to finish.\n\n3. Start the web service.\n\na lettered item\n\n\
-5. Fifth step.\n\n1. First styled step.\n\n2. Second styled step."
+5. Fifth step.\n\n5. Fifth of the first list.\n\n1. First styled step.\n\n\
+a styled bullet\n\n1. styled substep\n\n2. Second styled step."
             ]
         );
     }

@@ -29,6 +29,10 @@ const DETECT_BYTES: usize = 1 << 20;
 /// HTML page, whose own charset declaration is honoured. A byte-order mark is
 /// not part of the text.
 pub fn decode(bytes: &[u8], html: bool) -> Option<Cow<'_, str>> {
+    // UTF-32's marks start as UTF-16's do: such a file is no text we read.
+    if bytes.starts_with(b"\xFF\xFE\0\0") || bytes.starts_with(b"\0\0\xFE\xFF") {
+        return None;
+    }
     if let Some((encoding, mark)) = Encoding::for_bom(bytes) {
         return Some(encoding.decode_without_bom_handling(&bytes[mark..]).0);
     }
@@ -37,6 +41,9 @@ pub fn decode(bytes: &[u8], html: bool) -> Option<Cow<'_, str>> {
     }
     if let Ok(text) = std::str::from_utf8(bytes) {
         return Some(Cow::Borrowed(text));
+    }
+    if mostly_utf8(bytes) {
+        return Some(String::from_utf8_lossy(bytes));
     }
     let encoding = html
         .then(|| declared(&bytes[..bytes.len().min(CHARSET_SNIFF)]))
@@ -47,6 +54,21 @@ pub fn decode(bytes: &[u8], html: bool) -> Option<Cow<'_, str>> {
         "not UTF-8: read as a legacy encoding"
     );
     Some(encoding.decode_without_bom_handling(bytes).0)
+}
+
+/// Whether bytes that are not all UTF-8 are UTF-8 all the same, with a
+/// stray byte pasted in or a character cut off at the end (a file read while
+/// it is being saved): more of their non-ASCII characters are well-formed
+/// UTF-8 than are not. A legacy encoding's text almost never forms a UTF-8
+/// sequence; guessing one for a UTF-8 file would garble every accented
+/// character in it, where reading it as UTF-8 costs one `�`.
+fn mostly_utf8(bytes: &[u8]) -> bool {
+    let (mut good, mut bad) = (0usize, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        good += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        bad += usize::from(!chunk.invalid().is_empty());
+    }
+    good > bad
 }
 
 /// The encoding an HTML page's start declares (`<meta charset="…">` or
@@ -139,8 +161,25 @@ mod tests {
     }
 
     #[test]
+    fn a_utf8_file_with_a_stray_byte_or_cut_short_stays_utf8() {
+        let text = "Crème brûlée at the café, déjà vu.";
+        let mut stray = text.as_bytes().to_vec();
+        stray.insert(6, 0x92);
+        let mut cut = format!("{text} Né").into_bytes();
+        cut.pop();
+        let cases: [(&[u8], &str); 2] = [
+            (&stray, "Crème\u{fffd} brûlée at the café, déjà vu."),
+            (&cut, "Crème brûlée at the café, déjà vu. N\u{fffd}"),
+        ];
+        for (bytes, want) in cases {
+            assert_eq!(decode(bytes, false).as_deref(), Some(want));
+        }
+    }
+
+    #[test]
     fn binary_files_are_not_text_and_utf8_is_not_copied() {
         assert_eq!(decode(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", false), None);
+        assert_eq!(decode(b"\xFF\xFE\0\0a\0\0\0", false), None, "UTF-32");
         assert!(matches!(
             decode(b"plain words", false),
             Some(Cow::Borrowed(_))

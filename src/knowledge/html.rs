@@ -477,7 +477,12 @@ fn element(el: ElementRef, w: &mut Walk, depth: usize) {
         "dd" => w.add(Part::Prose(text_of(el)), w.joinable),
         // A page's table of contents (items that only link to its own
         // headings) is navigation, as in Markdown.
-        "li" if is_contents_item(el) => {}
+        "li" if is_contents_item(el) => {
+            // Not read, but counted: the items after it keep their numbers.
+            if let Some(Some(next)) = w.lists.last_mut() {
+                *next = next.saturating_add(1);
+            }
+        }
         "li" => item(el, w, depth),
         "pre" => {
             let code: String = el.text().collect();
@@ -662,7 +667,7 @@ mod tests {
 
     #[test]
     fn numbered_lists_keep_their_numbers() {
-        let page = "<p>To restore:</p><ol><li>Stop it.<ul><li>a bullet</li></ul></li>\
+        let page = "<p>To restore:</p><ol><li><a href='#top'>Top</a></li><li>Stop it.<ul><li>a bullet</li></ul></li>\
             <li>Restore.<ol start='5'><li>five</li><li value='9'>nine</li><li>ten</li></ol></li></ol>\
             <ol type='a'><li>a letter</li></ol><ol reversed><li>down</li></ol>";
         let parts: Vec<Part> = (document(page).groups.into_iter())
@@ -670,9 +675,9 @@ mod tests {
             .collect();
         let want = [
             "To restore:",
-            "1. Stop it.",
+            "2. Stop it.",
             "a bullet",
-            "2. Restore.",
+            "3. Restore.",
             "5. five",
             "9. nine",
             "10. ten",

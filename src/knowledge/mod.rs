@@ -893,8 +893,8 @@ fn read_text(bytes: &[u8], format: Option<Format>) -> Result<Read<'_>, String> {
         Some(Format::Xlsx) => xlsx::markdown(bytes)?,
         Some(Format::Ods) => odf::spreadsheet(bytes)?,
         Some(Format::Odp) => odf::presentation(bytes)?,
-        Some(Format::Csv) => sheet::delimited(text_of(bytes, false)?.as_bytes(), b',')?,
-        Some(Format::Tsv) => sheet::delimited(text_of(bytes, false)?.as_bytes(), b'\t')?,
+        Some(Format::Csv) => sheet::delimited(cells_text(bytes).as_bytes(), b',')?,
+        Some(Format::Tsv) => sheet::delimited(cells_text(bytes).as_bytes(), b'\t')?,
         _ => {
             return Ok(Read {
                 text: text_of(bytes, format == Some(Format::Html))?,
@@ -908,6 +908,12 @@ fn read_text(bytes: &[u8], format: Option<Format>) -> Result<Read<'_>, String> {
         pages: Some(converted.pages),
         unread: converted.unread,
     })
+}
+
+/// A CSV or TSV file's `bytes` as text: a NUL byte in a cell is no reason to
+/// skip a file the CSV reader reads.
+fn cells_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    encoding::decode(bytes, false).unwrap_or_else(|| String::from_utf8_lossy(bytes))
 }
 
 /// A text file's `bytes` as text, in whichever encoding they were written.

@@ -235,6 +235,18 @@ struct Styles {
     /// List styles by name: each level's first number, where it counts in
     /// arabic numerals ("1."), so a numbered step keeps its number.
     lists: HashMap<String, Numbering>,
+    /// Where the document's lists stopped counting, for a list that goes on
+    /// with one (LibreOffice saves a list a paragraph interrupts as two).
+    counted: std::cell::RefCell<Counted>,
+}
+
+/// The last number of the document's last list, and of each list by its
+/// `xml:id`: a list with `text:continue-numbering` counts on from the one,
+/// with `text:continue-list` from the other.
+#[derive(Default)]
+struct Counted {
+    last: Option<u64>,
+    by_id: HashMap<String, u64>,
 }
 
 /// A list style's levels' first numbers (`None`: bullets, letters, Roman
@@ -256,6 +268,7 @@ impl Styles {
             parents: HashMap::new(),
             titles: true,
             roles: std::cell::RefCell::default(),
+            counted: std::cell::RefCell::default(),
             lists: HashMap::new(),
         };
         if let Ok(doc) = parse(styles, DOCUMENT) {
@@ -444,6 +457,14 @@ fn list(
 ) {
     let start = numbering.and_then(|n| n[level.min(LIST_LEVELS - 1)]);
     let mut count: Option<u64> = None;
+    if level == 0 {
+        let counted = styles.counted.borrow();
+        count = match l.attribute((TEXT, "continue-list")) {
+            Some(id) => counted.by_id.get(id).copied(),
+            None if l.attribute((TEXT, "continue-numbering")) == Some("true") => counted.last,
+            None => None,
+        };
+    }
     for item in l.children().filter(Node::is_element) {
         // A list header is no item: it has no number.
         let mut number = None;
@@ -472,7 +493,17 @@ fn list(
             }
         }
     }
+    if level == 0 && start.is_some() {
+        let mut counted = styles.counted.borrow_mut();
+        counted.last = count;
+        if let (Some(id), Some(n)) = (l.attribute((XML, "id")), count) {
+            counted.by_id.insert(id.to_string(), n);
+        }
+    }
 }
+
+/// The XML namespace (`xml:id`).
+const XML: &str = "http://www.w3.org/XML/1998/namespace";
 
 /// A table as a Markdown table, its first row the header.
 fn table(t: Node<'_, '_>, out: &mut String) {
@@ -734,10 +765,19 @@ pub(crate) mod tests {
                 r#"<text:list-item text:start-value="9"><text:p>Nine.</text:p></text:list-item>"#,
             ),
             format!(
-                r#"<text:list text:style-name="L2">{}</text:list>"#,
+                r#"<text:list xml:id="four" text:style-name="L2">{}</text:list>"#,
                 item("Fourth.", "")
             ),
             format!("<text:list>{}</text:list>", item("A bullet.", "")),
+            // A list a paragraph interrupted, as LibreOffice saves it.
+            format!(
+                r#"<text:list text:style-name="L2" text:continue-list="four">{}</text:list>"#,
+                item("Fifth.", "")
+            ),
+            format!(
+                r#"<text:list text:style-name="L2" text:continue-numbering="true">{}</text:list>"#,
+                item("Sixth.", "")
+            ),
         ]
         .concat();
         let bytes = odf(&format!("<office:text>{body}</office:text>"), styles, "");
@@ -745,7 +785,8 @@ pub(crate) mod tests {
         assert!(
             md.ends_with(
                 "- 1\\. Stop the service.\n\n  - Tell the team.\n\n  - \\(a header\\)\n\n\
-                 - 2\\. Restore the dump.\n\n- 9\\. Nine.\n\n- 4\\. Fourth.\n\n- A bullet.\n\n"
+                 - 2\\. Restore the dump.\n\n- 9\\. Nine.\n\n- 4\\. Fourth.\n\n- A bullet.\n\n\
+                 - 5\\. Fifth.\n\n- 6\\. Sixth.\n\n"
             ),
             "{md}"
         );

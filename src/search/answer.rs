@@ -343,6 +343,9 @@ fn states_default(text: &str) -> bool {
 
 /// Whether `text` holds the kind of thing `kind` asks for.
 pub fn holds_kind(kind: Kind, text: &str, question: &str) -> bool {
+    // "3. Open the config.": the step's number is no number it states, and
+    // "Open" is the first word of what it says, no name.
+    let text = crate::text::without_item_number(text);
     match kind {
         Kind::When => has_date(text),
         Kind::HowMany => has_number(text, question),
@@ -709,6 +712,12 @@ mod tests {
             (Kind::How, "Add sslmode=disable to the address.", true),
             (Kind::How, "Users see the consent screen each time.", false),
             (Kind::How, "Use one and/or the other, e.g. a file.", false),
+            // A numbered step's number is neither a number it states nor
+            // its first word a name.
+            (Kind::HowMany, "3. Open the config.", false),
+            (Kind::HowMany, "3. Open 4 ports.", true),
+            (Kind::Which, "1. Open the config.", false),
+            (Kind::Which, "1. Open the Caddyfile.", true),
         ];
         for (kind, text, expect) in table {
             assert_eq!(
