@@ -416,13 +416,30 @@ pub(super) fn link_ok(path: &Path, dest: &str) -> bool {
     // Editors and exports write a link to "Setup Guide.md" as
     // `Setup%20Guide.md` (Notion, Obsidian, GitHub wikis), as browsers do.
     let decoded = percent_encoding::percent_decode_str(target).decode_utf8();
-    names_a_page(dir, target) || decoded.is_ok_and(|d| d != target && names_a_page(dir, &d))
+    let names = |base: &Path, target: &str| {
+        names_a_page(base, target)
+            || decoded
+                .as_ref()
+                .is_ok_and(|d| d != target && names_a_page(base, d))
+    };
+    // A site with pretty addresses (MkDocs, Hugo, Docusaurus) serves
+    // `querying/examples.md` at `querying/examples/`: its links are relative
+    // to that, so `../basics/` is `querying/basics.md`. (The page's folder
+    // of that name need not exist: `..` is taken off the link, not walked.)
+    let pretty = || match (target.strip_prefix("../"), path.file_stem()) {
+        (Some(up), _) => names(dir, up),
+        (None, Some(stem)) => names(&dir.join(stem), target),
+        (None, None) => false,
+    };
+    names(dir, target) || pretty()
 }
 
 /// Whether `target`, relative to `dir`, is a file, or a page a site
-/// generator publishes there (`page.html` of `page.md`, a folder's index).
+/// generator publishes there (`page.html` of `page.md`, a folder's index,
+/// mdBook's `index.html` of a `README.md`).
 fn names_a_page(dir: &Path, target: &str) -> bool {
-    let full = dir.join(target);
+    // `registration.md/` names the page as its folder-like address does.
+    let full = dir.join(target.trim_end_matches('/'));
     if full.is_file() {
         return true;
     }
@@ -430,9 +447,12 @@ fn names_a_page(dir: &Path, target: &str) -> bool {
         .strip_suffix(".html")
         .or_else(|| target.strip_suffix(".htm"))
         .is_some_and(|stem| {
-            ["md", "markdown", "mdx"]
-                .iter()
-                .any(|e| dir.join(format!("{stem}.{e}")).is_file())
+            let readme = (stem.strip_suffix("index"))
+                .is_some_and(|folder| dir.join(folder).join("README.md").is_file());
+            readme
+                || ["md", "markdown", "mdx"]
+                    .iter()
+                    .any(|e| dir.join(format!("{stem}.{e}")).is_file())
         });
     html_as_md
         || full.is_dir()
@@ -791,5 +811,42 @@ pub(super) mod tests {
             .collect();
         assert_eq!(got.len(), 2, "{got:?}");
         assert!(got[0].contains("Setup%20Guid.md") && got[1].contains("Setup%ZZGuide.md"));
+    }
+
+    #[test]
+    fn links_as_site_generators_resolve_them_are_not_broken() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for f in [
+            "querying/examples.md",
+            "querying/basics.md",
+            "cli/README.md",
+            "ref/registration.md",
+            "ref/policy.md",
+            "guide/creating.md",
+        ] {
+            std::fs::create_dir_all(root.join(f).parent().unwrap()).unwrap();
+            std::fs::write(root.join(f), "x").unwrap();
+        }
+        // (page, link, whether it names a page)
+        let cases = [
+            // A pretty address: `querying/examples.md` is served at
+            // `querying/examples/` (MkDocs, Hugo, Docusaurus).
+            (
+                "querying/examples.md",
+                "../basics/#range-vector-selectors",
+                true,
+            ),
+            ("querying/examples.md", "../nothing/", false),
+            // mdBook publishes a folder's README.md as its index.html.
+            ("guide/creating.md", "../cli/index.html", true),
+            ("guide/creating.md", "../ref/index.html", false),
+            // A page's name written as a folder's.
+            ("ref/policy.md", "registration.md/#identity-model", true),
+            ("ref/policy.md", "registrations.md/", false),
+        ];
+        for (page, link, ok) in cases {
+            assert_eq!(link_ok(&root.join(page), link), ok, "{page}: {link}");
+        }
     }
 }
