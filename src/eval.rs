@@ -239,19 +239,17 @@ impl<'a> Cited<'a> {
         }
     }
 
-    fn of(p: &'a crate::search::Passage) -> Cited<'a> {
+    /// A passage cited by `c` (its own citation, or one of the places that
+    /// say the same).
+    fn of(p: &'a crate::search::Passage, c: &'a crate::search::Citation) -> Cited<'a> {
         Cited {
             text: &p.text,
-            file: &p.citation.file,
-            title: &p.citation.title,
-            heading: &p.citation.heading,
+            file: &c.file,
+            title: &c.title,
+            heading: &c.heading,
             // A PDF's or deck's passages are found by their page or slide,
             // as its snippets' lines are.
-            line: (p.citation.line)
-                .or(p.citation.page)
-                .or(p.citation.slide)
-                .or(p.citation.row)
-                .unwrap_or(0),
+            line: (c.line).or(c.page).or(c.slide).or(c.row).unwrap_or(0),
         }
     }
 }
@@ -284,8 +282,10 @@ fn right(q: &Question, p: &Cited) -> bool {
     true
 }
 
-fn score_ranked(q: &Question, ranked: &[Cited], f: &mut Figures) -> Option<usize> {
-    let rank = ranked.iter().take(3).position(|p| right(q, p));
+/// Where the first right one of `ranked` (whether each is right) is, among
+/// the first three, counted into `f`.
+fn score_ranked(ranked: &[bool], f: &mut Figures) -> Option<usize> {
+    let rank = ranked.iter().take(3).position(|&r| r);
     if let Some(r) = rank {
         f.top3_ranked += 1;
         f.mrr3 += 1.0 / (r + 1) as f64;
@@ -352,15 +352,14 @@ pub fn run(
         }
         score_citebot(q, &a, &mut report);
         let hits = bm25.search(&q.text, 3)?;
-        let cited: Vec<Cited> = hits
-            .iter()
-            .map(|&i| Cited::of_snippet(snippets[i]))
+        let rights: Vec<bool> = (hits.iter())
+            .map(|&i| right(q, &Cited::of_snippet(snippets[i])))
             .collect();
         let f = &mut report.bm25;
         match q.class() {
             Class::Answerable => {
                 f.answerable += 1;
-                if score_ranked(q, &cited, f) == Some(0) {
+                if score_ranked(&rights, f) == Some(0) {
                     f.top1 += 1;
                     if let Some(m) = report.misses.get_mut(misses_before) {
                         m.push_str(" [BM25 had it first]");
@@ -461,14 +460,22 @@ fn sentences_of(q: &Question, c: &crate::search::rank::Scored) -> Vec<serde_json
 }
 
 fn score_citebot(q: &Question, a: &Answer, report: &mut Report) {
-    let first_right = a.passages.first().is_some_and(|p| right(q, &Cited::of(p)));
+    // A passage is right when a place it cites is: the one it is from, or
+    // one that says the same words under the same heading.
+    let rights: Vec<bool> = (a.passages.iter())
+        .map(|p| {
+            std::iter::once(&p.citation)
+                .chain(&p.also)
+                .any(|c| right(q, &Cited::of(p, c)))
+        })
+        .collect();
+    let first_right = rights.first().copied().unwrap_or(false);
     report.scored.push((q.class(), a.confidence, first_right));
     let f = &mut report.citebot;
-    let cited: Vec<Cited> = a.passages.iter().map(Cited::of).collect();
     match q.class() {
         Class::Answerable => {
             f.answerable += 1;
-            let rank = score_ranked(q, &cited, f);
+            let rank = score_ranked(&rights, f);
             let top1 = a.answered && rank == Some(0);
             let answer = a.answered
                 && a.answer

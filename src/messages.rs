@@ -24,6 +24,8 @@ pub const NEAREST_HEADER: &str = "Nearest passages (not confident enough to answ
 pub const AS_OF: &str = "as of";
 /// Text of a source link.
 pub const LINK: &str = "link";
+/// Before the other places a passage's words stand ("also in v2/setup.md:5").
+pub const ALSO_IN: &str = "also in";
 /// Before the page of a PDF a passage is on ("report.pdf, page 7").
 pub const PAGE: &str = "page";
 /// Before the slide of a deck a passage is on ("plan.pptx, slide 4").

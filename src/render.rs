@@ -46,6 +46,16 @@ pub fn citation_plain(c: &Citation) -> String {
     out
 }
 
+/// A passage's citation in plain text, and where else its words stand.
+fn citations_plain(p: &Passage) -> String {
+    let mut out = citation_plain(&p.citation);
+    if !p.also.is_empty() {
+        let places: Vec<String> = p.also.iter().map(place).collect();
+        let _ = write!(out, " · {} {}", messages::ALSO_IN, places.join(", "));
+    }
+    out
+}
+
 /// Where the passage is: "file:line", "file, page N", "file, slide N" or the
 /// file alone.
 pub fn place(c: &Citation) -> String {
@@ -105,6 +115,18 @@ fn citation_html(c: &Citation) -> String {
         None => {}
     }
     let _ = write!(out, " · <code>{}</code>", escape_html(&place(c)));
+    out
+}
+
+/// A passage's citation in HTML, and where else its words stand.
+fn citations_html(p: &Passage) -> String {
+    let mut out = citation_html(&p.citation);
+    if !p.also.is_empty() {
+        let places: Vec<String> = (p.also.iter())
+            .map(|c| format!("<code>{}</code>", escape_html(&place(c))))
+            .collect();
+        let _ = write!(out, " · {} {}", messages::ALSO_IN, places.join(", "));
+    }
     out
 }
 
@@ -270,14 +292,14 @@ fn matrix_body(a: &Answer) -> Formatted {
                 html,
                 "<li><blockquote>{}</blockquote>{}</li>",
                 passage_html(p),
-                citation_html(&p.citation)
+                citations_html(p)
             );
             let _ = write!(
                 plain,
                 "{}. “{}”\n   — {}\n",
                 p.rank,
                 passage_plain(p, false, "   "),
-                citation_plain(&p.citation)
+                citations_plain(p)
             );
         }
         html.push_str("</ol>");
@@ -372,13 +394,7 @@ pub fn terminal(a: &Answer, color: bool) -> String {
     }
     for p in &a.passages {
         let text = passage_plain(p, color, "");
-        let _ = writeln!(
-            out,
-            "\n[{}] {}\n    — {}",
-            p.rank,
-            text,
-            citation_plain(&p.citation)
-        );
+        let _ = writeln!(out, "\n[{}] {}\n    — {}", p.rank, text, citations_plain(p));
     }
     if let Some(cut) = &a.cut {
         let _ = writeln!(out, "\n{}", messages::question_cut(cut));
@@ -521,6 +537,7 @@ mod tests {
                     slide: None,
                     row: None,
                 },
+                also: vec![],
                 code: vec![],
             }],
             closest_topics: vec![],

@@ -210,10 +210,18 @@ pub struct Passage {
     /// Byte ranges of `text` that matched the question, for highlighting.
     pub highlights: Vec<(usize, usize)>,
     pub citation: Citation,
+    /// The other places that say the same under the same title and heading
+    /// (a page copied into each version of versioned docs), ranked lower: one
+    /// passage shown with all its citations rather than the same words again.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<Citation>,
     /// Byte ranges of `text` that are code, to be shown verbatim.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub code: Vec<(usize, usize)>,
 }
+
+/// Most places one passage names besides its own ([`Passage::also`]).
+const MAX_ALSO: usize = 5;
 
 /// The sentence that answers the question, with the code or list it introduces.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -765,6 +773,46 @@ fn collection_of(file: &str) -> String {
     knowledge::collection_of(std::path::Path::new(under_root), None)
 }
 
+/// A passage's citation.
+fn citation(s: &index::SharedSnippet) -> Citation {
+    // The file's format decides what its lines are: read once.
+    let place = s.place();
+    Citation {
+        title: s.page.title.clone(),
+        heading: s.heading.to_string(),
+        source: s.page.source.clone(),
+        url: s.url.as_deref().map(str::to_string),
+        published: s.page.published.map(|d| d.to_string()),
+        file: s.page.file.clone(),
+        line: place.line(),
+        page: place.page(),
+        slide: place.slide(),
+        row: place.row(),
+    }
+}
+
+/// The first `n` of `ranked` that say something else than those before
+/// them, each with the citations of the lower-ranked ones that say the same
+/// words under the same heading of a page of the same title. (The same words
+/// on another page, "Default: 8080" of another service, are another fact.)
+fn distinct(ranked: Vec<Scored>, n: usize) -> Vec<(Scored, Vec<Citation>)> {
+    let mut kept: Vec<(Scored, Vec<Citation>)> = Vec::new();
+    for s in ranked {
+        let same = kept.iter().position(|(k, _)| {
+            k.snippet.text == s.snippet.text
+                && k.snippet.heading == s.snippet.heading
+                && k.snippet.page.title == s.snippet.page.title
+        });
+        match same {
+            Some(k) if kept[k].1.len() < MAX_ALSO => kept[k].1.push(citation(&s.snippet)),
+            Some(_) => {}
+            None if kept.len() < n => kept.push((s, Vec::new())),
+            None => {}
+        }
+    }
+    kept
+}
+
 impl Snapshot {
     /// Answers `question` with up to `n` passages.
     pub fn ask(
@@ -800,33 +848,18 @@ impl Snapshot {
         } else {
             self.closest_topics(&ranked, collections)
         };
-        let passages = ranked
+        let passages = distinct(ranked, n)
             .into_iter()
-            .take(n)
             .enumerate()
-            .map(|(i, s)| {
-                // The file's format decides what its lines are: read once.
-                let place = s.snippet.place();
-                Passage {
-                    rank: i + 1,
-                    score: (s.score * 1000.0).round() / 1000.0,
-                    id: s.snippet.id.clone(),
-                    highlights: s.highlights,
-                    citation: Citation {
-                        title: s.snippet.page.title.clone(),
-                        heading: s.snippet.heading.to_string(),
-                        source: s.snippet.page.source.clone(),
-                        url: s.snippet.url.as_deref().map(str::to_string),
-                        published: s.snippet.page.published.map(|d| d.to_string()),
-                        file: s.snippet.page.file.clone(),
-                        line: place.line(),
-                        page: place.page(),
-                        slide: place.slide(),
-                        row: place.row(),
-                    },
-                    text: s.snippet.text.clone(),
-                    code: s.snippet.code.clone(),
-                }
+            .map(|(i, (s, also))| Passage {
+                rank: i + 1,
+                score: (s.score * 1000.0).round() / 1000.0,
+                id: s.snippet.id.clone(),
+                citation: citation(&s.snippet),
+                also,
+                highlights: s.highlights,
+                text: s.snippet.text.clone(),
+                code: s.snippet.code.clone(),
             })
             .collect();
         Ok(Answer {
@@ -957,6 +990,77 @@ mod tests {
             "      # Required for GitHub Enterprise.\n      hostName: git.example.com"
         );
         assert_eq!(line.code, [(0, line.text.len())]);
+    }
+
+    #[test]
+    fn the_same_words_in_several_files_are_one_passage_citing_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        let setup = "## Ports\n\nThe zorbserver listens on port 8448 by default.\n\n## Logs\n\nThe zorbserver logs to /var/log/zorb.\n";
+        // Versioned docs: each version a copy of the page.
+        for v in ["v1", "v2", "v3"] {
+            write(&k, &format!("docs/{v}/setup.md"), "Setup", setup);
+        }
+        // The same words on another page are another passage.
+        write(
+            &k,
+            "docs/tls.md",
+            "TLS",
+            "## Ports\n\nThe zorbserver listens on port 8448 by default.\n",
+        );
+        let engine = Engine::open(&SearchSettings::new(&k, None)).unwrap();
+        let a = engine
+            .ask("which port does the zorbserver listen on")
+            .unwrap();
+        let texts: Vec<&str> = a.passages.iter().map(|p| p.text.as_str()).collect();
+        let distinct: std::collections::HashSet<(&str, &str, &str)> = (a.passages.iter())
+            .map(|p| {
+                (
+                    p.text.as_str(),
+                    p.citation.heading.as_str(),
+                    p.citation.title.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(distinct.len(), a.passages.len(), "{texts:?}");
+        let copies = a
+            .passages
+            .iter()
+            .find(|p| p.citation.file.contains("/v") && p.citation.heading == "Ports")
+            .unwrap();
+        let mut files: Vec<&str> = std::iter::once(&copies.citation)
+            .chain(&copies.also)
+            .map(|c| c.file.as_str())
+            .collect();
+        files.sort_unstable();
+        assert_eq!(
+            files,
+            [
+                "knowledge/docs/v1/setup.md",
+                "knowledge/docs/v2/setup.md",
+                "knowledge/docs/v3/setup.md"
+            ]
+        );
+        assert!(
+            copies.also.iter().all(|c| c.line == Some(9)),
+            "{:?}",
+            copies.also
+        );
+        // The logs passage, not a copy, fills the next place.
+        assert!(texts.iter().any(|t| t.contains("logs")), "{texts:?}");
+        let json = crate::render::json(&a);
+        assert!(json.contains("\"also\""), "{json}");
+        let shown = crate::render::matrix(&a);
+        assert!(
+            shown.plain.contains("also in knowledge/docs/"),
+            "{}",
+            shown.plain
+        );
+        assert!(
+            shown.html.contains("also in <code>knowledge/docs/"),
+            "{}",
+            shown.html
+        );
     }
 
     /// The variants of every unit of `question` as `!why` shows them to a
