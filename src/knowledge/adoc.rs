@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use super::Document;
-use super::passages::{Part, Passages, dedent, row_parts};
+use super::passages::{Part, Passages, dedent, numbered, row_parts};
 use crate::text;
 
 /// Delimited blocks whose content is read as blocks (example, sidebar,
@@ -379,10 +379,7 @@ fn paragraph(lines: &[&str], i: usize, base: usize, w: &mut Walk) -> usize {
     // "term:: definition": a description list entry.
     let described = description(&t);
     let t = text::fold_whitespace(&inline(described.as_deref().unwrap_or(&t), &w.attributes));
-    let t = match number {
-        Some(n) => format!("{n}. {t}"),
-        None => t,
-    };
+    let t = numbered(number, t);
     let joins = w.p.open()
         && (titled.is_some() || item.is_some() || described.is_some() || text::is_lead_in(&t));
     w.p.add(Part::Prose(t), at, joins);

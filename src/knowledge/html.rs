@@ -6,7 +6,7 @@
 use scraper::{ElementRef, Html, Node};
 
 use super::Document;
-use super::passages::{Group, Part, Passages, row_parts};
+use super::passages::{Group, Part, Passages, numbered, row_parts};
 use crate::text;
 
 /// Elements whose content is not knowledge: scripts, styles, site navigation.
@@ -350,11 +350,7 @@ fn item(el: ElementRef, w: &mut Walk, depth: usize) {
         *next = Some(n.saturating_add(1));
         Some(n)
     });
-    let t = match number {
-        Some(n) if !t.is_empty() => format!("{n}. {t}"),
-        _ => t,
-    };
-    w.add(Part::Prose(t), joins);
+    w.add(Part::Prose(numbered(number, t)), joins);
     for list in nested_lists(el) {
         element(list, w, depth + 1);
     }

@@ -14,8 +14,8 @@
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
 use super::LineCounter;
-use super::passages::Passages;
 pub(super) use super::passages::{Group, Part, row_parts};
+use super::passages::{Passages, numbered};
 use crate::text;
 
 /// What a group was opened by: what may still join it.
@@ -609,10 +609,7 @@ impl<'a> Walk<'a> {
         // carries its words (it outranked the section it points to).
         let contents = std::mem::replace(&mut item.contents_only, true);
         if !t.is_empty() && !contents {
-            let t = match item.number.take() {
-                Some(n) => format!("{n}. {t}"),
-                None => t,
-            };
+            let t = numbered(item.number.take(), t);
             let joins = self.b.opened().is_some();
             self.b.add(Part::Prose(t), line, joins, Opened::Other);
         }

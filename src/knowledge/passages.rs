@@ -127,6 +127,15 @@ impl Numbers {
     }
 }
 
+/// A list item's `text` after the `number` it shows ("3. Run the restore."),
+/// when it has one and says something.
+pub(super) fn numbered(number: Option<u64>, text: String) -> String {
+    match number {
+        Some(n) if !text.is_empty() => format!("{n}. {text}"),
+        _ => text,
+    }
+}
+
 impl Passages {
     /// Ends the open passage.
     pub fn close(&mut self) {

@@ -384,10 +384,8 @@ fn paragraphs_with(sp: Node<'_, '_>, bullets: bool) -> Vec<(String, usize, bool)
             let t = text::fold_whitespace(&t);
             let auto =
                 props.and_then(|pr| pr.children().find(|n| n.has_tag_name((A, "buAutoNum"))));
-            let t = match numbers.next(auto.filter(|_| bullet && !t.is_empty()), level) {
-                Some(n) => format!("{n}. {t}"),
-                None => t,
-            };
+            let number = numbers.next(auto.filter(|_| bullet && !t.is_empty()), level);
+            let t = super::passages::numbered(number, t);
             (!t.is_empty()).then_some((t, level, bullet))
         })
         .collect()

@@ -10,7 +10,7 @@
 //! as docutils does; this reads the block structure docs are written in.
 
 use super::Document;
-use super::passages::{Part, Passages, dedent, indent, row_parts};
+use super::passages::{Part, Passages, dedent, indent, numbered, row_parts};
 use crate::text;
 
 /// Directives whose content is prose, shown as written (their title, when they
@@ -294,10 +294,7 @@ fn paragraph(lines: &[&str], i: usize, base: usize, w: &mut Walk) -> usize {
         }
     }
     let t = text::fold_whitespace(&inline(&t));
-    let t = match number {
-        Some(n) => format!("{n}. {t}"),
-        None => t,
-    };
+    let t = numbered(number, t);
     if t.starts_with(">>>") {
         let code = dedent(&lines[i..end]);
         let joins = w.open();
