@@ -318,7 +318,7 @@ fn blocks(
                 }
             }
         } else if node.has_tag_name((W, "tbl")) {
-            table(node, out);
+            table(node, lists, out);
         } else if node.has_tag_name((W, "sdt"))
             && depth < MAX_DEPTH
             && !is_contents(node)
@@ -609,7 +609,7 @@ pub(super) fn fenced(lines: &[String], out: &mut String) {
 
 /// A table as a Markdown table, its first row the header; a cell's
 /// paragraphs run together.
-fn table(tbl: Node<'_, '_>, out: &mut String) {
+fn table(tbl: Node<'_, '_>, lists: &mut Lists, out: &mut String) {
     let mut rows: Vec<Vec<String>> = Vec::new();
     for tr in tbl.children().filter(|n| n.has_tag_name((W, "tr"))) {
         let mut row: Vec<String> = Vec::new();
@@ -626,7 +626,7 @@ fn table(tbl: Node<'_, '_>, out: &mut String) {
                 .is_some_and(|m| m.attribute((W, "val")) != Some("restart"));
             let text = match rows.last().filter(|_| merged) {
                 Some(above) => above.get(row.len()).cloned().unwrap_or_default(),
-                None => escape(&text::fold_whitespace(&text_of(tc, false))),
+                None => escape(&cell_text(tc, lists)),
             };
             // A header over several columns names each; a cell over several
             // is said once.
@@ -645,6 +645,22 @@ fn table(tbl: Node<'_, '_>, out: &mut String) {
         }
     }
     markdown_table(&rows, out);
+}
+
+/// A table cell's text: its paragraphs' (and tables'), a numbered paragraph's
+/// after its number, which counts in its list as the body's paragraphs do.
+fn cell_text(tc: Node<'_, '_>, lists: &mut Lists) -> String {
+    let mut parts = Vec::new();
+    for n in tc.children().filter(Node::is_element) {
+        let text = text_of(n, false);
+        let number = n.has_tag_name((W, "p")).then(|| list_item(n)).flatten();
+        let number = number.and_then(|(num, level)| lists.next(num, level, None));
+        parts.push(super::passages::numbered(
+            number,
+            text::fold_whitespace(&text),
+        ));
+    }
+    text::fold_whitespace(&parts.join(" "))
 }
 
 /// `rows` as a Markdown table, the first the header, each row as wide as the
@@ -828,6 +844,24 @@ Wait for the restore to finish.\n\n\
         let options = crate::knowledge::ParseOptions::default();
         let (_, passages) = crate::knowledge::parse_file("r.docx", "r", "", &md, &options).unwrap();
         let texts: Vec<&str> = passages.iter().map(|s| s.text.as_str()).collect();
+        // A numbered paragraph in a table's cell counts in its list too.
+        let cell = |inner: &str| format!("<w:tc>{inner}</w:tc>");
+        let table = format!(
+            "<w:tbl><w:tr>{}</w:tr><w:tr>{}</w:tr></w:tbl>",
+            cell(&p("", "Step")),
+            cell(&item(1, 0, "Stop the web service."))
+        );
+        let xml = [table, item(1, 0, "Restore the dump.")].concat();
+        let bytes = docx(&[
+            ("word/document.xml", &body(&xml)),
+            ("word/numbering.xml", &numbering),
+        ]);
+        let md = markdown(&bytes).unwrap();
+        assert!(
+            md.contains("| 1\\. Stop the web service. |")
+                && md.ends_with("- 2\\. Restore the dump.\n"),
+            "{md}"
+        );
         assert_eq!(
             texts,
             [
