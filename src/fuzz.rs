@@ -117,7 +117,7 @@ fn document_text(
     } else if sheet && pick & 8 != 0 {
         rows_checked(knowledge::xlsx::markdown(rest).ok()?)
     } else if sheet {
-        rows_checked(knowledge::sheet::delimited(rest, b',').ok()?)
+        rows_checked(knowledge::sheet::csv(rest).ok()?)
     } else if deck {
         pages_checked(knowledge::pptx::markdown(rest).ok()?)
     } else if pick % 4 == 1 && pick & 8 != 0 {

@@ -893,7 +893,7 @@ fn read_text(bytes: &[u8], format: Option<Format>) -> Result<Read<'_>, String> {
         Some(Format::Xlsx) => xlsx::markdown(bytes)?,
         Some(Format::Ods) => odf::spreadsheet(bytes)?,
         Some(Format::Odp) => odf::presentation(bytes)?,
-        Some(Format::Csv) => sheet::delimited(cells_text(bytes).as_bytes(), b',')?,
+        Some(Format::Csv) => sheet::csv(cells_text(bytes).as_bytes())?,
         Some(Format::Tsv) => sheet::delimited(cells_text(bytes).as_bytes(), b'\t')?,
         _ => {
             return Ok(Read {

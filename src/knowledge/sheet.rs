@@ -164,6 +164,43 @@ fn cell(text: &str) -> String {
     escape(&one_line.join(" "))
 }
 
+/// The Markdown of a CSV file, with the line each of its lines comes from.
+/// Its cells are parted as its first line parts them: by `;` when that has
+/// more semicolons than commas (a spreadsheet saved where a comma is the
+/// decimal point: Excel in Germany, France, Brazil…), by tabs when more of
+/// those, else by commas; Excel's `sep=;` line says which, and is no row.
+pub(crate) fn csv(bytes: &[u8]) -> Result<Converted, String> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let first_end = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(bytes.len());
+    let first = &bytes[..first_end];
+    if let Some(&sep) = first.strip_prefix(b"sep=").and_then(|s| s.first()) {
+        // The line stays, empty, so every row keeps its line.
+        let mut rest = b"\n".to_vec();
+        rest.extend_from_slice(bytes.get(first_end + 1..).unwrap_or_default());
+        return delimited(&rest, sep);
+    }
+    let (mut counts, mut quoted) = ([0usize; 3], false);
+    for &b in first.iter().take(MAX_FIELDS) {
+        match b {
+            b'"' => quoted = !quoted,
+            _ if quoted => {}
+            b',' => counts[0] += 1,
+            b';' => counts[1] += 1,
+            b'\t' => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let delimiter = match counts {
+        [c, s, t] if t > c && t > s => b'\t',
+        [c, s, _] if s > c => b';',
+        _ => b',',
+    };
+    delimited(bytes, delimiter)
+}
+
 /// The Markdown of a CSV (`delimiter` `,`) or TSV (`\t`) file, with the line
 /// each of its lines comes from.
 pub(crate) fn delimited(bytes: &[u8], delimiter: u8) -> Result<Converted, String> {
@@ -367,6 +404,28 @@ pub(super) mod tests {
         // A header alone is a line of text, not an empty table.
         let alone = delimited(b"Only, a header\n", b',').unwrap();
         assert_eq!(lines(&alone), [(1, "Only · a header"), (1, "")]);
+    }
+
+    #[test]
+    fn a_csv_files_cells_are_parted_as_its_first_line_parts_them() {
+        // (file, its second row as a table line, on that line)
+        let cases: [(&str, &str, usize); 5] = [
+            ("Dish,Price\nCrêpe,4.50\n", "| Crêpe | 4\\.50 |", 2),
+            // Excel where a comma is the decimal point.
+            ("Plat;Prix\nCrêpe;4,50\n", "| Crêpe | 4,50 |", 2),
+            ("\"Plat, chaud\";Prix\nCrêpe;4,50\n", "| Crêpe | 4,50 |", 2),
+            ("Dish\tPrice\nCrêpe\t4.50\n", "| Crêpe | 4\\.50 |", 2),
+            // Excel's own line says which, and is no row: rows keep their lines.
+            (
+                "sep=;\r\nPlat;Prix\r\nCrêpe;4,50\r\n",
+                "| Crêpe | 4,50 |",
+                3,
+            ),
+        ];
+        for (file, row, line) in cases {
+            let c = csv(file.as_bytes()).unwrap();
+            assert_eq!(lines(&c)[2], (line, row), "{file:?}");
+        }
     }
 
     #[test]
