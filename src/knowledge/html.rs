@@ -557,22 +557,19 @@ mod tests {
             "<div>".repeat(depth),
             "</div>".repeat(depth)
         );
-        let d = std::thread::Builder::new()
-            .stack_size(256 * 1024)
-            .spawn(move || document(&page))
-            .unwrap()
-            .join()
-            .unwrap();
+        let on_a_small_stack = |page: String| {
+            std::thread::Builder::new()
+                .stack_size(256 * 1024)
+                .spawn(move || document(&page))
+                .unwrap()
+                .join()
+                .unwrap()
+        };
+        let d = on_a_small_stack(page);
         assert_eq!(d.groups.len(), 1);
         assert_eq!(d.groups[0].parts, [Part::Prose("At the bottom.".into())]);
         // Lists in list items, as deep: each item's words once.
-        let page = format!("{}<li>bottom", "<ol><li>step".repeat(depth));
-        let d = std::thread::Builder::new()
-            .stack_size(256 * 1024)
-            .spawn(move || document(&page))
-            .unwrap()
-            .join()
-            .unwrap();
+        let d = on_a_small_stack(format!("{}<li>bottom", "<ol><li>step".repeat(depth)));
         let text: String = (d.groups.iter().flat_map(|g| &g.parts))
             .map(|p| match p {
                 Part::Prose(t) | Part::Code(t) => t.clone(),

@@ -285,19 +285,22 @@ pub(super) fn plain_text(body: &str) -> Vec<markdown::Group> {
     let mut out = Vec::new();
     let mut para = String::new();
     let mut start = 0;
+    let mut flush = |para: &mut String, start: usize| {
+        if !para.trim().is_empty() {
+            out.push(markdown::Group {
+                headings: Vec::new(),
+                anchor: None,
+                line: start,
+                parts: vec![markdown::Part::Prose(text::fold_whitespace(para))],
+                row: false,
+                section: 0,
+            });
+        }
+        para.clear();
+    };
     for (i, line) in body.lines().enumerate() {
         if line.trim().is_empty() {
-            if !para.trim().is_empty() {
-                out.push(markdown::Group {
-                    headings: Vec::new(),
-                    anchor: None,
-                    line: start,
-                    parts: vec![markdown::Part::Prose(text::fold_whitespace(&para))],
-                    row: false,
-                    section: 0,
-                });
-            }
-            para.clear();
+            flush(&mut para, start);
         } else {
             if para.is_empty() {
                 start = i + 1;
@@ -306,16 +309,7 @@ pub(super) fn plain_text(body: &str) -> Vec<markdown::Group> {
             para.push(' ');
         }
     }
-    if !para.trim().is_empty() {
-        out.push(markdown::Group {
-            headings: Vec::new(),
-            anchor: None,
-            line: start,
-            parts: vec![markdown::Part::Prose(text::fold_whitespace(&para))],
-            row: false,
-            section: 0,
-        });
-    }
+    flush(&mut para, start);
     out
 }
 
