@@ -1,6 +1,7 @@
 //! The bot's private files (session, recovery key, feedback log, question
 //! journal): readable and writable by their owner only, since they hold an
-//! access token, a key, or who asked what.
+//! access token, a key, or who asked what. And the scratch folders tests and
+//! fuzzing name by their process, removed once that process has ended.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -41,4 +42,25 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     f.sync_all()?;
     std::fs::rename(&tmp, path).with_context(|| format!("saving {}", path.display()))?;
     Ok(())
+}
+
+/// Removes the folders in the temporary folder named `prefix` then the id of
+/// a process that has ended (`citebot-synapse-4711-x9Qz`): a process's
+/// scratch kept in a `static` is never dropped, so each run would leave its
+/// own behind. Only where `/proc` tells which processes run.
+pub fn remove_scratch_of_ended_processes(prefix: &str) {
+    let proc = Path::new("/proc");
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let pid = (name.to_string_lossy().strip_prefix(prefix))
+            .map(|rest| rest.split('-').next().unwrap_or("").to_string())
+            .and_then(|p| p.parse::<u32>().ok());
+        let ended = pid.is_some_and(|p| proc.is_dir() && !proc.join(p.to_string()).exists());
+        if ended {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }

@@ -192,31 +192,13 @@ pub fn included(data: &[u8]) {
     }
 }
 
-/// Removes the parts folders of processes that have ended: a process cannot
-/// remove its own at exit, so each test run would leave one behind.
-fn remove_ended_processes_parts() {
-    let proc = std::path::Path::new("/proc");
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let name = e.file_name();
-        let pid = (name.to_string_lossy().strip_prefix("citebot-fuzz-parts-"))
-            .and_then(|p| p.parse::<u32>().ok());
-        let ended = pid.is_some_and(|p| proc.is_dir() && !proc.join(p.to_string()).exists());
-        if ended {
-            let _ = std::fs::remove_dir_all(e.path());
-        }
-    }
-}
-
 /// The folder [`included`] reads parts from, made once per process.
 fn parts_folder() -> &'static std::path::Path {
     static DIR: OnceLock<std::path::PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("citebot-fuzz-parts-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        remove_ended_processes_parts();
+        crate::files::remove_scratch_of_ended_processes("citebot-fuzz-parts-");
         let files: &[(&str, String)] = &[
             ("outside.txt", "Not to be read.\n".into()),
             ("docs/conf.py", String::new()),

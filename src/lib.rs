@@ -11,7 +11,7 @@ pub mod cli;
 pub mod config;
 pub(crate) mod eval;
 pub mod feedback;
-mod files;
+pub mod files;
 pub(crate) mod format;
 pub mod fuzz;
 pub mod knowledge;

@@ -41,7 +41,12 @@ pub async fn synapse() -> &'static Synapse {
     SYNAPSE
         .get_or_init(|| async {
             let dir = SYNAPSE_DIR
-                .get_or_init(|| async { TempDir::with_prefix("citebot-synapse-").unwrap() })
+                .get_or_init(|| async {
+                    // Named by this process: a later run removes it.
+                    citebot::files::remove_scratch_of_ended_processes("citebot-synapse-");
+                    let prefix = format!("citebot-synapse-{}-", std::process::id());
+                    TempDir::with_prefix(prefix).unwrap()
+                })
                 .await;
             Synapse::start(SynapseOptions {
                 dir: dir.path().to_path_buf(),
