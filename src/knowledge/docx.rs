@@ -13,6 +13,7 @@ use std::io::Read;
 
 use roxmltree::{Document, Node, ParsingOptions};
 
+use super::passages::{Numbers, numbered};
 use crate::text;
 
 /// Most bytes of one XML part read out of the archive.
@@ -487,9 +488,9 @@ struct Lists {
     /// goes on: Word counts on through the lists of one definition
     /// (`abstractNum`) unless a list starts again (`startOverride`).
     starts: HashMap<String, ([Option<u64>; LIST_LEVELS], String)>,
-    /// A list's levels' last numbers shown: an item restarts the levels below
+    /// Each count's numbers shown so far: an item restarts the levels below
     /// its own, as Word counts.
-    shown: HashMap<String, [Option<u64>; LIST_LEVELS]>,
+    shown: HashMap<String, Numbers>,
 }
 
 impl Lists {
@@ -539,10 +540,13 @@ impl Lists {
             None => (start, num),
         };
         let shown = self.shown.entry(count.to_string()).or_default();
-        let number = start.map(|s| shown[level].map_or(s, |n| n.saturating_add(1)));
-        shown[level] = number.or(Some(0));
-        shown[level + 1..].fill(None);
-        number
+        match start {
+            Some(s) => Some(shown.item_from(level, s)),
+            None => {
+                shown.other(level + 1);
+                None
+            }
+        }
     }
 }
 
@@ -655,10 +659,7 @@ fn cell_text(tc: Node<'_, '_>, lists: &mut Lists) -> String {
         let text = text_of(n, false);
         let number = n.has_tag_name((W, "p")).then(|| list_item(n)).flatten();
         let number = number.and_then(|(num, level)| lists.next(num, level, None));
-        parts.push(super::passages::numbered(
-            number,
-            text::fold_whitespace(&text),
-        ));
+        parts.push(numbered(number, text::fold_whitespace(&text)));
     }
     text::fold_whitespace(&parts.join(" "))
 }

@@ -94,11 +94,12 @@ pub(super) struct Passages {
     pub numbers: Numbers,
 }
 
-/// The numbers of the numbered list items a line-based reader meets, by
-/// depth (an item's indent, or its marker's length): an item shows the number
-/// it is written with, else one more than the item before it at its depth
-/// (reStructuredText's `#.`, AsciiDoc's `.`), so a runbook's "3." stays its
-/// third step; other text at a depth ends the lists there and below.
+/// The numbers of the numbered list items a reader meets, by depth (an
+/// item's indent, its marker's length, a Word or PowerPoint list level): an
+/// item shows the number it is written with, else one more than the item
+/// before it at its depth (reStructuredText's `#.`, AsciiDoc's `.`, Word's and
+/// PowerPoint's numbering), so a runbook's "3." stays its third step; other
+/// text at a depth ends the lists there and below.
 #[derive(Debug, Default)]
 pub(super) struct Numbers(Vec<(usize, u64)>);
 
@@ -118,6 +119,13 @@ impl Numbers {
                 n
             }
         }
+    }
+
+    /// The number of a numbered item at `depth` of a list that counts from
+    /// `start`: one more than the item before it at its depth, else `start`.
+    pub fn item_from(&mut self, depth: usize, start: u64) -> u64 {
+        let continues = self.0.iter().any(|&(d, _)| d == depth);
+        self.item(depth, (!continues).then_some(start))
     }
 
     /// Text other than a numbered item at `depth` (a paragraph, a bullet):

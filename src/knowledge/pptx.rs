@@ -15,6 +15,7 @@ use roxmltree::Node;
 
 use super::Converted;
 use super::docx::{escape, front_matter, markdown_table, parse, part};
+use super::passages::{Numbers, numbered};
 use crate::text;
 
 /// What a deck is called in its problems.
@@ -384,32 +385,30 @@ fn paragraphs_with(sp: Node<'_, '_>, bullets: bool) -> Vec<(String, usize, bool)
             let t = text::fold_whitespace(&t);
             let auto =
                 props.and_then(|pr| pr.children().find(|n| n.has_tag_name((A, "buAutoNum"))));
-            let number = numbers.next(auto.filter(|_| bullet && !t.is_empty()), level);
-            let t = super::passages::numbered(number, t);
+            let number = number(
+                &mut numbers,
+                auto.filter(|_| bullet && !t.is_empty()),
+                level,
+            );
+            let t = numbered(number, t);
             (!t.is_empty()).then_some((t, level, bullet))
         })
         .collect()
 }
 
-/// The numbers a shape's numbered paragraphs show, by level: PowerPoint
-/// counts on through the paragraphs numbered at a level, from `startAt`, and
-/// starts again after one that is not, or after an item a level up.
-#[derive(Default)]
-struct Numbers([Option<u64>; 9]);
-
-impl Numbers {
-    /// The number of a paragraph at `level`, when its `buAutoNum` counts in
-    /// arabic numerals (letters and Roman numerals are shown as bullets).
-    fn next(&mut self, auto: Option<Node<'_, '_>>, level: usize) -> Option<u64> {
-        let arabic = auto.filter(|a| a.attribute("type").is_some_and(|t| t.starts_with("arabic")));
-        let number = arabic.map(|a| {
-            let start = a.attribute("startAt").and_then(|s| s.parse().ok());
-            self.0[level].map_or(start.unwrap_or(1), |n: u64| n.saturating_add(1))
-        });
-        self.0[level] = number;
-        self.0[level + 1..].fill(None);
-        number
-    }
+/// The number of a paragraph at `level` whose `buAutoNum` is `auto`, when it
+/// counts in arabic numerals (letters and Roman numerals are shown as
+/// bullets): PowerPoint counts on through the paragraphs numbered at a level,
+/// from `startAt`, and starts again after one that is not, or after an item a
+/// level up.
+fn number(numbers: &mut Numbers, auto: Option<Node<'_, '_>>, level: usize) -> Option<u64> {
+    let arabic = auto.filter(|a| a.attribute("type").is_some_and(|t| t.starts_with("arabic")));
+    let Some(a) = arabic else {
+        numbers.other(level);
+        return None;
+    };
+    let start = a.attribute("startAt").and_then(|s| s.parse().ok());
+    Some(numbers.item_from(level, start.unwrap_or(1)))
 }
 
 /// [`paragraphs_with`] of a shape whose default is no bullet.
