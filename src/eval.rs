@@ -90,6 +90,9 @@ pub struct Figures {
     pub mrr3: f64,
     /// Answered with an answer sentence holding an expected string.
     pub answer: usize,
+    /// Words in the answer lines of answered answerable questions: what a
+    /// longer answer line pays for holding the expected string more often.
+    pub answer_words: usize,
     pub answerable_refused: usize,
     pub unanswerable: usize,
     pub unanswerable_refused: usize,
@@ -120,8 +123,9 @@ impl Figures {
         )];
         if refuses {
             out.push(format!(
-                "{name}: answer sentence {} · answerable refused {} · unanswerable refused {} ({}) · out of scope refused {} ({})",
+                "{name}: answer sentence {} ({:.1} words) · answerable refused {} · unanswerable refused {} ({}) · out of scope refused {} ({})",
                 Self::pct(self.answer, a),
+                self.answer_words as f64 / (a - self.answerable_refused).max(1) as f64,
                 Self::pct(self.answerable_refused, a),
                 Self::pct(self.unanswerable_refused, self.unanswerable),
                 self.unanswerable,
@@ -483,6 +487,12 @@ fn score_citebot(q: &Question, a: &Answer, report: &mut Report) {
                     .is_some_and(|l| contains_expected(q, &l.text));
             f.top1 += usize::from(top1);
             f.answer += usize::from(answer);
+            if a.answered {
+                f.answer_words += a
+                    .answer
+                    .as_ref()
+                    .map_or(0, |l| l.text.split_whitespace().count());
+            }
             f.answerable_refused += usize::from(!a.answered);
             let k = f.by_kind.entry(q.kind.clone()).or_default();
             k.0 += 1;

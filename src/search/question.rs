@@ -132,8 +132,38 @@ pub struct Asked {
 
 /// What a question asks for, when it may come after a statement of the problem
 /// ("Users see the consent page every time. How do I stop that?"): the first
-/// sentence's question word when it has one, else the last sentence's.
+/// sentence's question word when it has one, else the last sentence's; and
+/// yes or no when its last clause asks that ("the debug port is taken, can
+/// it pick a free one?", "In our formatter settings, do we use single
+/// quotes?").
 fn asked_in(text: &str, lower: &[&str]) -> Asked {
+    let asked = asked_by_words(text, lower);
+    if asked.kind != Kind::Other || !text.trim_end().ends_with('?') {
+        return asked;
+    }
+    let clause = [",", ";", " - ", " – ", " — "]
+        .iter()
+        .filter_map(|sep| text.rfind(sep).map(|at| at + sep.len()))
+        .max()
+        .map_or("", |at| &text[at..]);
+    let opens = clause.split_whitespace().next().unwrap_or("");
+    if YES_NO.iter().any(|w| w.eq_ignore_ascii_case(opens)) {
+        return Asked {
+            kind: Kind::YesNo,
+            ..asked
+        };
+    }
+    asked
+}
+
+/// The words a question asking yes or no opens with.
+const YES_NO: &[&str] = &[
+    "is", "are", "am", "does", "do", "did", "can", "could", "will", "would", "should", "shall",
+    "might", "must", "was", "were", "has", "have", "had",
+];
+
+/// [`asked_in`] by the question words of its first or last sentence.
+fn asked_by_words(text: &str, lower: &[&str]) -> Asked {
     let first = kind_of(lower);
     if first.kind != Kind::Other {
         return first;
@@ -231,10 +261,7 @@ fn asks_what_to_do(after: &[&str]) -> bool {
 /// `words`, as the word after it narrows it ("how *many*", "what *year*").
 fn refine(words: &[&str], found: Option<(usize, Kind)>, skip: usize) -> Asked {
     let Some((i, kind)) = found else {
-        let yes_no = [
-            "is", "are", "does", "do", "did", "can", "will", "was", "were", "has", "have",
-        ];
-        let kind = if words.first().is_some_and(|w| yes_no.contains(w)) {
+        let kind = if words.first().is_some_and(|w| YES_NO.contains(w)) {
             Kind::YesNo
         } else {
             Kind::Other
@@ -908,6 +935,25 @@ mod tests {
                 None,
             ),
             ("Is the page blank when it loads?", Kind::YesNo, None),
+            // Yes or no, asked by a modal or in the last clause.
+            ("Should I squash the commits?", Kind::YesNo, None),
+            (
+                "The debug port is taken on my machine, can it pick a free one?",
+                Kind::YesNo,
+                None,
+            ),
+            (
+                "In our formatter settings, do we go with single quotes?",
+                Kind::YesNo,
+                None,
+            ),
+            (
+                "They offered to pay me - can I keep the fee?",
+                Kind::YesNo,
+                None,
+            ),
+            ("The sync stops, the logs say nothing.", Kind::Other, None),
+            ("Once it stops, the logs say what?", Kind::What, None),
         ];
         for (q, kind, type_noun) in table {
             let all = words(q);
