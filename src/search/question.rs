@@ -249,12 +249,16 @@ fn late_kind_of(words: &[&str]) -> Asked {
 
 /// Whether the words after "what" ask what the asker is to do: a modal or
 /// "do" and then "I", "we" or "you" within three words ("should I set",
-/// "URL should I point", "do we need").
+/// "URL should I point", "do we need"); what the asker did or left out
+/// ("what am I missing", "what did I forget"); or the way to do it ("what's
+/// the safe way to send it").
 fn asks_what_to_do(after: &[&str]) -> bool {
     after.windows(2).take(3).any(|w| {
-        matches!(w[0], "should" | "do" | "can" | "must" | "could")
-            && matches!(w[1], "i" | "we" | "you")
-    })
+        matches!(
+            w[0],
+            "should" | "do" | "can" | "must" | "could" | "am" | "did" | "have"
+        ) && matches!(w[1], "i" | "we" | "you")
+    }) || after.iter().take(4).any(|w| *w == "way")
 }
 
 /// The kind asked for by the question word `found` (its place and kind) of
@@ -875,6 +879,9 @@ mod tests {
             ("what should i set", Kind::How, 0, None),
             ("what url do we point it at", Kind::How, 0, Some(1)),
             ("what is set up when i start", Kind::What, 0, None),
+            ("what am i missing", Kind::How, 0, None),
+            ("what did i forget", Kind::How, 0, None),
+            ("what s the safe way to send it", Kind::How, 0, None),
             ("what did the minister say", Kind::What, 0, None),
         ];
         for (q, kind, skip, type_noun) in table {
