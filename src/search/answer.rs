@@ -703,6 +703,15 @@ pub fn extent(
 mod tests {
     use super::*;
 
+    /// What a question of `kind` worded `text` seeks, in no tense.
+    fn sought(text: &str, kind: Kind) -> Sought<'_> {
+        Sought {
+            text,
+            kind,
+            tense: Tense::Neutral,
+        }
+    }
+
     #[test]
     fn kinds_held_by_text() {
         let table: &[(Kind, &str, bool)] = &[
@@ -892,11 +901,7 @@ mod tests {
             ("how do I change the default server port", Kind::How, "port"),
         ];
         for &(text, kind, holds) in cases {
-            let q = Sought {
-                text,
-                kind,
-                tense: Tense::Neutral,
-            };
+            let q = sought(text, kind);
             let figures = figures(&q, passage, &[], by_words(text), |_| 0.0);
             let (range, _) = choice(&q, passage, &figures, true).unwrap();
             let answer = &passage[range];
@@ -909,11 +914,7 @@ mod tests {
         // default on the line of the setting asked, though another default's
         // line shares more words with the question.
         let passage = "dial_timeout is how long to wait when connecting to the upstream. Default: 3s.\n\nresponse_timeout is how long to wait for the upstream to answer. Default: no timeout.";
-        let q = Sought {
-            text: "what is the default dial timeout",
-            kind: Kind::What,
-            tense: Tense::Neutral,
-        };
+        let q = sought("what is the default dial timeout", Kind::What);
         let words = |r: Range<usize>| {
             let s = passage[r].to_lowercase();
             let hits = ["dial", "timeout", "default"]
@@ -937,11 +938,7 @@ mod tests {
 
     #[test]
     fn the_code_or_list_a_sentence_introduces_joins_the_answer() {
-        let q = |text, kind| Sought {
-            text,
-            kind,
-            tense: Tense::Neutral,
-        };
+        let q = sought;
         let how = q("how do i expose the grpc api", Kind::How);
         let intro = "Admins must add the following entry to the config file. It is off by default.";
         let code = "grpc:\n  addr: 127.0.0.1:5557";
@@ -1056,11 +1053,7 @@ mod tests {
         let first = text::sentences(passage)[0].clone();
         // The first sentence matches the question's words; only the second has a date.
         let cover = |r: Range<usize>| (if r == first { 0.9 } else { 0.1 }, Vec::new());
-        let q = |text, kind| Sought {
-            text,
-            kind,
-            tense: Tense::Neutral,
-        };
+        let q = sought;
         let (when, score) = best_sentence(
             &q("when was fort hamilton built", Kind::When),
             passage,
@@ -1095,15 +1088,13 @@ mod tests {
 
     #[test]
     fn a_how_or_yes_no_question_is_answered_by_what_follows_its_restatement() {
-        let passage = "Data is kept in /prometheus, so it is cleared when the container restarts. To save it, mount a volume. Backups are separate.\n\nOther text.";
-        let first = text::sentences(passage)[0].clone();
         // Only the first sentence shares the question's words.
-        let cover = |r: Range<usize>| (if r == first { 0.9 } else { 0.0 }, Vec::new());
-        let q = |text, kind| Sought {
-            text,
-            kind,
-            tense: Tense::Neutral,
+        let only_first = |passage: &str| {
+            let first = text::sentences(passage)[0].clone();
+            move |r: Range<usize>| (if r == first { 0.9 } else { 0.0 }, Vec::new())
         };
+        let passage = "Data is kept in /prometheus, so it is cleared when the container restarts. To save it, mount a volume. Backups are separate.\n\nOther text.";
+        let q = sought;
         let restated = "Data is kept in /prometheus, so it is cleared when the container restarts.";
         let table = [
             (
@@ -1128,7 +1119,7 @@ mod tests {
             ),
         ];
         for (kind, text, joined) in table {
-            let (range, _) = best_sentence(&q(text, kind), passage, cover).unwrap();
+            let (range, _) = best_sentence(&q(text, kind), passage, only_first(passage)).unwrap();
             let want = if joined {
                 format!("{restated} To save it, mount a volume.")
             } else {
@@ -1138,10 +1129,8 @@ mod tests {
         }
         // Not across a paragraph: the sentence ends its own.
         let alone = "Data is cleared when the container restarts.\n\nMount a volume.";
-        let first = text::sentences(alone)[0].clone();
-        let cover = |r: Range<usize>| (if r == first { 0.9 } else { 0.0 }, Vec::new());
         let how = q("how do i keep data when the container restarts", Kind::How);
-        let (range, _) = best_sentence(&how, alone, cover).unwrap();
+        let (range, _) = best_sentence(&how, alone, only_first(alone)).unwrap();
         assert_eq!(
             &alone[range],
             "Data is cleared when the container restarts."
@@ -1158,11 +1147,7 @@ mod tests {
                 (found as f32 / asked.len() as f32, Vec::new())
             }
         };
-        let what = |text| Sought {
-            text,
-            kind: Kind::What,
-            tense: Tense::Neutral,
-        };
+        let what = |text| sought(text, Kind::What);
         let table: &[(&str, &[&str], &str, &str)] = &[
             (
                 "the words split across two sentences: both",
@@ -1197,11 +1182,7 @@ mod tests {
         let ranges = text::sentences(passage);
         // Words alone favour the first sentence a little.
         let cover = |r: Range<usize>| (if r == ranges[0] { 0.5 } else { 0.4 }, Vec::new());
-        let sought = Sought {
-            text: "who takes the dogs out",
-            kind: Kind::What,
-            tense: Tense::Neutral,
-        };
+        let sought = sought("who takes the dogs out", Kind::What);
         let cases: [(&str, [f32; 3], &str); 3] = [
             ("no bonus", [0.0; 3], "The shelter opened in 1990."),
             (
