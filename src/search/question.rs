@@ -53,7 +53,21 @@ const QUESTION_WORDS: &[(&str, Kind)] = &[
 ];
 
 const TIME_NOUNS: &[&str] = &[
-    "year", "years", "date", "month", "day", "time", "decade", "century",
+    "year",
+    "years",
+    "date",
+    "dates",
+    "month",
+    "months",
+    "day",
+    "days",
+    "time",
+    "hour",
+    "decade",
+    "decades",
+    "century",
+    "centuries",
+    "era",
 ];
 const PLACE_NOUNS: &[&str] = &[
     "country",
@@ -63,9 +77,21 @@ const PLACE_NOUNS: &[&str] = &[
     "place",
     "places",
     "region",
+    "regions",
     "capital",
+    "town",
+    "towns",
+    "village",
+    "province",
+    "continent",
+    "island",
+    "county",
+    "district",
+    "neighborhood",
+    "venue",
     "airport",
     "location",
+    "locations",
 ];
 /// Nouns after "what"/"which" that ask for a quantity ("what percentage of…").
 const QUANTITY_NOUNS: &[&str] = &[
