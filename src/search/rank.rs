@@ -14,7 +14,7 @@ use tantivy::DocAddress;
 use super::analyzer::{Both, Term, Wanted};
 use super::answer::{self, Sought};
 use super::index::{SearchError, SharedSnippet, Snapshot};
-use super::question::{Kind, Question, SYNONYM, Unit, VariantKind};
+use super::question::{Kind, Question, SYNONYM, Unit, Variant, VariantKind};
 use super::retrieve;
 use super::scope::Counts;
 use super::semantic::{Semantic, cosine};
@@ -170,6 +170,14 @@ fn confidence(q: &Question, ranked: &[Scored]) -> Confidence {
         numberless,
     }
 }
+
+/// How much [`proximity`] adds to a passage's score. Tried 0.1, 0.2 and 0.4
+/// against 0 on every set in one run: 0.2 put the right passage first more
+/// often on both SQuAD splits (train articles 85.2 → 85.6%, validation 80.1 →
+/// 80.5%, answer sentence 80.2 → 80.7% and 74.6 → 75.0%); the 480 docs
+/// questions lost one (headscale +2.5 points, mdbook and Vite −2.5), the seed
+/// none. 0.4 gained no more on SQuAD and cost caddy 5 points.
+const PROXIMITY_WEIGHT: f32 = 0.2;
 
 /// How much BM25 (relative to the best candidate's) and the best sentence's score
 /// add to coverage in a passage's final score.
@@ -424,6 +432,8 @@ struct Rescorer<'a> {
     wanted: Wanted,
     /// The units that are acronyms, with their letters.
     acronyms: Vec<(&'a Unit, String)>,
+    /// The question's neighbouring units, for [`proximity`].
+    pairs: Vec<Pair>,
     /// The candidate's title, headings and tags (a buffer reused between them).
     meta: String,
 }
@@ -450,6 +460,7 @@ impl<'a> Rescorer<'a> {
                 .iter()
                 .filter_map(|u| acronym_of(&u.text).map(|a| (u, a)))
                 .collect(),
+            pairs: neighbour_pairs(q),
             meta: String::new(),
         }
     }
@@ -516,7 +527,12 @@ impl<'a> Rescorer<'a> {
             |i| bonus.map_or(0.0, |b| b(i)),
         );
         let sentence = answer::choice(&sought, &snippet.text, &figures, bonus.is_some());
+        // Words the question puts side by side ("core objective", "head of
+        // state") that a passage has side by side speak of the same thing.
+        let side_by_side =
+            proximity(&self.pairs, &body_terms).max(proximity(&self.pairs, &meta_terms));
         let score = coverage
+            + PROXIMITY_WEIGHT * side_by_side
             + BM25_WEIGHT * bm25 / self.max_bm25
             + SENTENCE_WEIGHT * sentence.as_ref().map_or(0.0, |s| s.1)
             + META_WEIGHT * meta_coverage;
@@ -728,6 +744,57 @@ pub fn spelled_out(acronym: &str, text: &str) -> Vec<(usize, usize)> {
         }
     }
     out
+}
+
+/// Two neighbouring units of a question: the lighter one's weight, and every
+/// way of writing the two in a row (their variants' terms, joined).
+struct Pair {
+    weight: f32,
+    spellings: Vec<Vec<String>>,
+}
+
+/// The pairs of neighbouring units of `q` ([`proximity`]), worked out once
+/// per question rather than per candidate.
+fn neighbour_pairs(q: &Question) -> Vec<Pair> {
+    let usable = |v: &&Variant| v.doc_freq > 0 || v.kind == VariantKind::Exact;
+    q.units
+        .windows(2)
+        .map(|pair| Pair {
+            weight: pair[0].weight.min(pair[1].weight),
+            spellings: pair[0]
+                .variants
+                .iter()
+                .filter(usable)
+                .flat_map(|a| {
+                    pair[1]
+                        .variants
+                        .iter()
+                        .filter(usable)
+                        .map(|b| a.terms.iter().chain(&b.terms).cloned().collect())
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The share of the weight of a question's `pairs` of neighbouring units (each
+/// pair weighing as its lighter unit) that `terms` hold side by side, in order
+/// (a word apart at most, as [`find_phrase`] reads them).
+fn proximity(pairs: &[Pair], terms: &[Term]) -> f32 {
+    let all: f32 = pairs.iter().map(|p| p.weight).sum();
+    if all <= 0.0 {
+        return 0.0;
+    }
+    let got: f32 = pairs
+        .iter()
+        .filter(|p| {
+            p.spellings
+                .iter()
+                .any(|s| !find_phrase(s, terms).is_empty())
+        })
+        .map(|p| p.weight)
+        .sum();
+    got / all
 }
 
 /// Occurrences of `phrase` in `terms` (positions in order, at most one word apart).
@@ -956,6 +1023,33 @@ mod tests {
                 "{text}: {got} ({} units)",
                 q.units.len()
             );
+        }
+    }
+
+    /// Neighbouring words of the question count where the text has them side
+    /// by side and in order, a word apart at most; each pair weighs as its
+    /// lighter word.
+    #[test]
+    fn proximity_counts_the_question_s_neighbouring_words_found_side_by_side() {
+        let (snap, _) = seed();
+        let counts = Counts::new(&snap, None).unwrap();
+        let q = snap.question("core objective visit", &counts).unwrap();
+        let (core, objective, visit) = (q.units[0].weight, q.units[1].weight, q.units[2].weight);
+        let pairs = core.min(objective) + objective.min(visit);
+        let table: &[(&str, f32)] = &[
+            (
+                "The core objective of the visit",
+                core.min(objective) / pairs,
+            ),
+            ("Its core objective: a visit", 1.0),
+            ("A visit whose objective was core", 0.0),
+            ("The objective, at its core, of a visit", 0.0),
+            ("Nothing of it", 0.0),
+        ];
+        for (text, want) in table {
+            let (terms, _) = snap.both.clone().analyze_for(text, &wanted(&q));
+            let got = proximity(&neighbour_pairs(&q), &terms);
+            assert!((got - want).abs() < 1e-6, "{text}: {got}, want {want}");
         }
     }
 }
