@@ -179,6 +179,13 @@ fn confidence(q: &Question, ranked: &[Scored]) -> Confidence {
 /// none. 0.4 gained no more on SQuAD and cost caddy 5 points.
 const PROXIMITY_WEIGHT: f32 = 0.2;
 
+/// How much [`proximity`] adds to a sentence's coverage in the choice of the
+/// answer (and so to the passage's best-sentence score). Tried 0.1 and 0.2
+/// against 0 in one run: 0.2 took the answer from 4 more of the 480 docs and
+/// 84 seed validation questions (Vite, mdbook, jupyterbook, seed +2.4–2.5
+/// points) and SQuAD validation 75.0 → 75.2%, the tuning sets unchanged.
+const SENTENCE_PROXIMITY_WEIGHT: f32 = 0.2;
+
 /// How much BM25 (relative to the best candidate's) and the best sentence's score
 /// add to coverage in a passage's final score.
 const BM25_WEIGHT: f32 = 0.15;
@@ -503,6 +510,7 @@ impl<'a> Rescorer<'a> {
         highlights.dedup();
         // A passage with one sentence that answers everything beats one that
         // scatters the question's words over several.
+        let pairs = &self.pairs;
         let sentence_coverage = |range: std::ops::Range<usize>| {
             let terms = within(&body_terms, &range);
             let prefixes = within(&body_prefixes, &range);
@@ -516,6 +524,9 @@ impl<'a> Rescorer<'a> {
                     c += u.weight * (SYNONYM - had).max(0.0) / total;
                 }
             }
+            // The sentence that has the question's words side by side is
+            // likelier the one that says what was asked.
+            c += SENTENCE_PROXIMITY_WEIGHT * proximity(pairs, terms);
             (c, found)
         };
         let sought = Sought::of(q);
@@ -779,7 +790,7 @@ fn neighbour_pairs(q: &Question) -> Vec<Pair> {
 
 /// The share of the weight of a question's `pairs` of neighbouring units (each
 /// pair weighing as its lighter unit) that `terms` hold side by side, in order
-/// (a word apart at most, as [`find_phrase`] reads them).
+/// (a word apart at most, as [`has_phrase`] reads them).
 fn proximity(pairs: &[Pair], terms: &[Term]) -> f32 {
     let all: f32 = pairs.iter().map(|p| p.weight).sum();
     if all <= 0.0 {
@@ -787,14 +798,27 @@ fn proximity(pairs: &[Pair], terms: &[Term]) -> f32 {
     }
     let got: f32 = pairs
         .iter()
-        .filter(|p| {
-            p.spellings
-                .iter()
-                .any(|s| !find_phrase(s, terms).is_empty())
-        })
+        .filter(|p| p.spellings.iter().any(|s| has_phrase(s, terms)))
         .map(|p| p.weight)
         .sum();
     got / all
+}
+
+/// Whether `terms` hold `phrase` as [`find_phrase`] finds it, without
+/// collecting where: this runs for every pair of a question's neighbouring
+/// words in every candidate and each of its sentences.
+fn has_phrase(phrase: &[String], terms: &[Term]) -> bool {
+    let Some((first, rest)) = phrase.split_first() else {
+        return false;
+    };
+    terms.iter().enumerate().any(|(i, t)| {
+        *t.text == **first
+            && rest.iter().enumerate().all(|(k, want)| {
+                terms
+                    .get(i + 1 + k)
+                    .is_some_and(|next| next.joined && *next.text == **want)
+            })
+    })
 }
 
 /// Occurrences of `phrase` in `terms` (positions in order, at most one word apart).
