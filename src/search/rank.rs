@@ -440,9 +440,44 @@ struct Rescorer<'a> {
     /// The units that are acronyms, with their letters.
     acronyms: Vec<(&'a Unit, String)>,
     /// The question's neighbouring units, for [`proximity`].
-    pairs: Vec<Pair>,
+    pairs: Pairs,
     /// The candidate's title, headings and tags (a buffer reused between them).
     meta: String,
+}
+
+/// What one passage's words match of a question, for the coverage of each of
+/// its sentences.
+struct SentenceWords<'s, 'a> {
+    q: &'a Question,
+    total: f32,
+    pairs: &'s Pairs,
+    terms: &'s [Term],
+    prefixes: &'s [Term],
+    /// Where the passage spells out each acronym asked.
+    spelled: &'s [(&'a Unit, Vec<(usize, usize)>)],
+}
+
+impl SentenceWords<'_, '_> {
+    /// The coverage of the question by the sentence at `range`, and where its
+    /// words matched.
+    fn coverage(&self, range: std::ops::Range<usize>) -> (f32, Vec<(usize, usize)>) {
+        let terms = within(self.terms, &range);
+        let prefixes = within(self.prefixes, &range);
+        let (mut c, found) = coverage_of(self.q, self.total, terms, prefixes, None);
+        for (u, spans) in self.spelled {
+            if spans
+                .iter()
+                .any(|&(a, b)| a >= range.start && b <= range.end)
+            {
+                let had = unit_match(u, terms, prefixes).0;
+                c += u.weight * (SYNONYM - had).max(0.0) / self.total;
+            }
+        }
+        // The sentence that has the question's words side by side is likelier
+        // the one that says what was asked.
+        c += SENTENCE_PROXIMITY_WEIGHT * proximity(self.pairs, terms);
+        (c, found)
+    }
 }
 
 /// What the text and the title and headings of one passage match of a question.
@@ -510,31 +545,20 @@ impl<'a> Rescorer<'a> {
         highlights.dedup();
         // A passage with one sentence that answers everything beats one that
         // scatters the question's words over several.
-        let pairs = &self.pairs;
-        let sentence_coverage = |range: std::ops::Range<usize>| {
-            let terms = within(&body_terms, &range);
-            let prefixes = within(&body_prefixes, &range);
-            let (mut c, found) = coverage_of(q, total, terms, prefixes, None);
-            for (u, spans) in &spelled {
-                if spans
-                    .iter()
-                    .any(|&(a, b)| a >= range.start && b <= range.end)
-                {
-                    let had = unit_match(u, terms, prefixes).0;
-                    c += u.weight * (SYNONYM - had).max(0.0) / total;
-                }
-            }
-            // The sentence that has the question's words side by side is
-            // likelier the one that says what was asked.
-            c += SENTENCE_PROXIMITY_WEIGHT * proximity(pairs, terms);
-            (c, found)
+        let sentences = SentenceWords {
+            q,
+            total,
+            pairs: &self.pairs,
+            terms: &body_terms,
+            prefixes: &body_prefixes,
+            spelled: &spelled,
         };
         let sought = Sought::of(q);
         let figures = answer::figures(
             &sought,
             &snippet.text,
             &snippet.code,
-            sentence_coverage,
+            |range| sentences.coverage(range),
             |i| bonus.map_or(0.0, |b| b(i)),
         );
         let sentence = answer::choice(&sought, &snippet.text, &figures, bonus.is_some());
@@ -757,68 +781,88 @@ pub fn spelled_out(acronym: &str, text: &str) -> Vec<(usize, usize)> {
     out
 }
 
-/// Two neighbouring units of a question: the lighter one's weight, and every
-/// way of writing the two in a row (their variants' terms, joined).
-struct Pair {
-    weight: f32,
-    spellings: Vec<Vec<String>>,
+/// The pairs of neighbouring units of a question ([`proximity`]), worked out
+/// once per question rather than per candidate: each pair's weight (its
+/// lighter unit's), and the pairs by the two words that meet where one unit
+/// ends and the next begins (the last term of a way of writing the first, the
+/// first of a way of writing the second), looked up by their hash so that a
+/// passage's terms are read once, with nothing allocated.
+struct Pairs {
+    weights: Vec<f32>,
+    total: f32,
+    /// Hash of the two words → (pair, the two words).
+    by_words: rustc_hash::FxHashMap<u64, Vec<(usize, String, String)>>,
 }
 
-/// The pairs of neighbouring units of `q` ([`proximity`]), worked out once
-/// per question rather than per candidate.
-fn neighbour_pairs(q: &Question) -> Vec<Pair> {
+/// Most pairs [`proximity`] looks for (the bits of its mask): a question is
+/// cut to far fewer units.
+const MAX_PAIRS: usize = 128;
+
+fn words_hash(a: &str, b: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    (a, b).hash(&mut h);
+    h.finish()
+}
+
+fn neighbour_pairs(q: &Question) -> Pairs {
     let usable = |v: &&Variant| v.doc_freq > 0 || v.kind == VariantKind::Exact;
-    q.units
-        .windows(2)
-        .map(|pair| Pair {
-            weight: pair[0].weight.min(pair[1].weight),
-            spellings: pair[0]
-                .variants
-                .iter()
-                .filter(usable)
-                .flat_map(|a| {
-                    pair[1]
-                        .variants
-                        .iter()
-                        .filter(usable)
-                        .map(|b| a.terms.iter().chain(&b.terms).cloned().collect())
-                })
-                .collect(),
-        })
-        .collect()
+    let mut pairs = Pairs {
+        weights: Vec::new(),
+        total: 0.0,
+        by_words: Default::default(),
+    };
+    for (i, pair) in q.units.windows(2).take(MAX_PAIRS).enumerate() {
+        let weight = pair[0].weight.min(pair[1].weight);
+        pairs.weights.push(weight);
+        pairs.total += weight;
+        for a in pair[0].variants.iter().filter(usable) {
+            for b in pair[1].variants.iter().filter(usable) {
+                let (Some(last), Some(first)) = (a.terms.last(), b.terms.first()) else {
+                    continue;
+                };
+                let at = pairs.by_words.entry(words_hash(last, first)).or_default();
+                if !at
+                    .iter()
+                    .any(|(j, x, y)| *j == i && x == last && y == first)
+                {
+                    at.push((i, last.clone(), first.clone()));
+                }
+            }
+        }
+    }
+    pairs
 }
 
 /// The share of the weight of a question's `pairs` of neighbouring units (each
-/// pair weighing as its lighter unit) that `terms` hold side by side, in order
-/// (a word apart at most, as [`has_phrase`] reads them).
-fn proximity(pairs: &[Pair], terms: &[Term]) -> f32 {
-    let all: f32 = pairs.iter().map(|p| p.weight).sum();
-    if all <= 0.0 {
+/// pair weighing as its lighter unit) that `terms` hold side by side, in order:
+/// the word that ends the first and the word that begins the second a word
+/// apart at most (as [`Term::joined`] says).
+fn proximity(pairs: &Pairs, terms: &[Term]) -> f32 {
+    if pairs.total <= 0.0 {
         return 0.0;
     }
+    let mut found: u128 = 0;
+    for w in terms.windows(2) {
+        if !w[1].joined {
+            continue;
+        }
+        if let Some(at) = pairs.by_words.get(&words_hash(&w[0].text, &w[1].text)) {
+            for (i, a, b) in at {
+                if **a == *w[0].text && **b == *w[1].text {
+                    found |= 1 << i;
+                }
+            }
+        }
+    }
     let got: f32 = pairs
+        .weights
         .iter()
-        .filter(|p| p.spellings.iter().any(|s| has_phrase(s, terms)))
-        .map(|p| p.weight)
+        .enumerate()
+        .filter(|(i, _)| found & (1 << i) != 0)
+        .map(|(_, w)| w)
         .sum();
-    got / all
-}
-
-/// Whether `terms` hold `phrase` as [`find_phrase`] finds it, without
-/// collecting where: this runs for every pair of a question's neighbouring
-/// words in every candidate and each of its sentences.
-fn has_phrase(phrase: &[String], terms: &[Term]) -> bool {
-    let Some((first, rest)) = phrase.split_first() else {
-        return false;
-    };
-    terms.iter().enumerate().any(|(i, t)| {
-        *t.text == **first
-            && rest.iter().enumerate().all(|(k, want)| {
-                terms
-                    .get(i + 1 + k)
-                    .is_some_and(|next| next.joined && *next.text == **want)
-            })
-    })
+    got / pairs.total
 }
 
 /// Occurrences of `phrase` in `terms` (positions in order, at most one word apart).
