@@ -798,6 +798,7 @@ struct Pairs {
 /// cut to far fewer units.
 const MAX_PAIRS: usize = 128;
 
+/// The key [`Pairs`] files two words under that meet, in that order.
 fn words_hash(a: &str, b: &str) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = rustc_hash::FxHasher::default();
@@ -805,6 +806,8 @@ fn words_hash(a: &str, b: &str) -> u64 {
     h.finish()
 }
 
+/// The [`Pairs`] of `q`'s neighbouring units, by every way of writing each
+/// that the knowledge holds (or as asked).
 fn neighbour_pairs(q: &Question) -> Pairs {
     let usable = |v: &&Variant| v.doc_freq > 0 || v.kind == VariantKind::Exact;
     let mut pairs = Pairs {
