@@ -427,7 +427,7 @@ pub fn figures(
             let sentence = &passage[range.clone()];
             let with_next = sentences
                 .get(i + 1)
-                .filter(|n| !passage[range.end..n.start].contains("\n\n"))
+                .filter(|n| one_paragraph(passage, &range, n))
                 .map_or(0.0, |n| coverage(range.start..n.end).0);
             let (coverage, matched) = coverage(range.clone());
             let names_after = matches!(q.kind, Kind::Who | Kind::Which) && {
@@ -563,7 +563,7 @@ fn choose(
         // Only within one paragraph: not into the list or code after it; but
         // for "how do I…" that code or list may be what names the setting.
         let joinable = |a: &Range<usize>, b: &Range<usize>| {
-            q.kind == Kind::How || !passage[a.end..b.start].contains("\n\n")
+            q.kind == Kind::How || one_paragraph(passage, a, b)
         };
         let next = sentences.get(i + 1).filter(|n| joinable(&range, n));
         let before = i
@@ -608,12 +608,18 @@ fn choose(
         // in 480 questions; the sentence before, joined instead, never.
         if let Some(n) = sentences
             .get(i + 1)
-            .filter(|n| !passage[range.end..n.start].contains("\n\n"))
+            .filter(|n| one_paragraph(passage, &range, n))
         {
             range.end = n.end;
         }
     }
     Some((range, score))
+}
+
+/// Whether the sentences at `a` and, after it, `b` are of one paragraph of
+/// `passage` (no blank line between).
+fn one_paragraph(passage: &str, a: &Range<usize>, b: &Range<usize>) -> bool {
+    !passage[a.end..b.start].contains("\n\n")
 }
 
 /// How much more of the question's weight a sentence and its neighbour must
