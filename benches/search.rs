@@ -18,7 +18,9 @@
 //! `CITEBOT_BENCH_BUILD_ONLY=1` stops after the build, and
 //! `CITEBOT_BENCH_SERVE='DIR/generated/knowledge|DIR/generated/index-0'` runs
 //! only the serving side (`CITEBOT_BENCH_KIND=0..3` one kind of question,
-//! `CITEBOT_BENCH_ROUNDS=N` times), e.g. under `perf record -g`.
+//! `CITEBOT_BENCH_ROUNDS=N` times, `CITEBOT_BENCH_COLLECTION=part-0` as a room
+//! limited to that collection) and prints those questions' latency, e.g.
+//! under `perf record -g`.
 
 use std::path::Path;
 use std::time::Instant;
@@ -495,8 +497,9 @@ fn status_kb<const N: usize>(names: [&str; N]) -> [u64; N] {
 
 /// The serving side alone, in a fresh process (`CITEBOT_BENCH_SERVE=knowledge
 /// dir|index dir`): opens the index the bench built, answers questions, and
-/// reports its memory, which a bench process that also generated and built
-/// the knowledge can't.
+/// reports their latency (of one kind alone, with `CITEBOT_BENCH_KIND`) and its
+/// memory, which a bench process that also generated and built the knowledge
+/// can't.
 fn serve_only(spec: &str) {
     let (knowledge, index) = spec.split_once('|').expect("knowledge|index");
     let t = Instant::now();
@@ -514,13 +517,35 @@ fn serve_only(spec: &str) {
         .ok()
         .and_then(|k| k.parse().ok())
         .unwrap_or(1);
+    // `CITEBOT_BENCH_COLLECTION=part-0`: asked as a room limited to it (empty:
+    // an unlimited room, as when it is unset).
+    let options = AskOptions {
+        collections: std::env::var("CITEBOT_BENCH_COLLECTION")
+            .ok()
+            .filter(|c| !c.is_empty())
+            .map(|c| vec![c]),
+        ..AskOptions::default()
+    };
+    let mut times = Vec::new();
     for _ in 0..rounds {
         for (i, q) in questions.iter().enumerate() {
             if kind.is_none_or(|k| i % 4 == k) {
-                std::hint::black_box(engine.ask(q).unwrap());
+                let t = Instant::now();
+                std::hint::black_box(engine.ask_with(q, &options).unwrap());
+                times.push(t.elapsed());
             }
         }
     }
+    times.sort();
+    println!(
+        "{} questions (kind {}): p50 {:?} · p95 {:?} · p99 {:?} · max {:?}",
+        times.len(),
+        kind.map_or("all".to_string(), |k| k.to_string()),
+        percentile(&times, 0.5),
+        percentile(&times, 0.95),
+        percentile(&times, 0.99),
+        times.last().unwrap(),
+    );
     let [peak, now] = status_kb(["VmHWM:", "VmRSS:"]);
     let [anon, file] = status_kb(["RssAnon:", "RssFile:"]);
     println!(

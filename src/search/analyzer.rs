@@ -594,29 +594,36 @@ thread_local! {
     });
 }
 
+impl TermCache {
+    /// What the memo has of `word`.
+    fn get(&self, word: &str) -> Option<&Analysed> {
+        match inline_key(word) {
+            Some(k) => self.short.get(&k),
+            None => self.long.get(word),
+        }
+    }
+
+    /// The index term of a word already in American spelling: its base verb's
+    /// Snowball stem; `None` for a stop word. `word` is left as its base verb.
+    fn term_of(&mut self, word: &mut String) -> Option<String> {
+        base_verb(word);
+        if is_stop_word(word) {
+            return None;
+        }
+        let mut stream = self.stemmer.token_stream(word);
+        stream.advance().then(|| stream.token().text.clone())
+    }
+}
+
 /// Calls `f` with what `word` (lowercased and folded) becomes, from the memo.
 fn with_analysed<R>(word: &str, f: impl FnOnce(&Analysed) -> R) -> R {
     TERMS.with_borrow_mut(|cache| {
-        let key = inline_key(word);
-        let hit = match &key {
-            Some(k) => cache.short.get(k),
-            None => cache.long.get(word),
-        };
-        if let Some(a) = hit {
+        if let Some(a) = cache.get(word) {
             return f(a);
         }
         let mut normal = word.to_string();
         american_spelling(&mut normal);
-        let mut base = normal.clone();
-        base_verb(&mut base);
-        let term: Option<Arc<str>> = if is_stop_word(&base) {
-            None
-        } else {
-            let mut stream = cache.stemmer.token_stream(&base);
-            stream
-                .advance()
-                .then(|| Arc::from(stream.token().text.as_str()))
-        };
+        let term: Option<Arc<str>> = cache.term_of(&mut normal.clone()).map(Arc::from);
         let prefix: Option<Arc<str>> = if is_stop_word(&normal) {
             None
         } else {
@@ -632,7 +639,7 @@ fn with_analysed<R>(word: &str, f: impl FnOnce(&Analysed) -> R) -> R {
             term,
             prefix,
         };
-        f(match key {
+        f(match inline_key(word) {
             Some(k) => cache.short.entry(k).or_insert(analysed),
             None => cache.long.entry(word.into()).or_insert(analysed),
         })
@@ -647,6 +654,27 @@ pub fn to_term(word: &mut String) -> bool {
         Some(term) => {
             word.clear();
             word.push_str(&term);
+            true
+        }
+        None => false,
+    }
+}
+
+/// [`to_term`] for a word the memo should not keep: a made-up spelling tried
+/// once (typo correction tries hundreds a question, nearly all no word at all,
+/// which would crowd the memo's real words out and empty it sooner). Read from
+/// the memo when there, computed (the term only) when not.
+pub fn to_term_unkept(word: &mut String) -> bool {
+    let term = TERMS.with_borrow_mut(|cache| {
+        if let Some(a) = cache.get(word) {
+            return a.term.as_deref().map(str::to_string);
+        }
+        american_spelling(word);
+        cache.term_of(word)
+    });
+    match term {
+        Some(term) => {
+            *word = term;
             true
         }
         None => false,
@@ -972,6 +1000,36 @@ impl<S: TokenStream> TokenStream for MapStream<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unkept_terms_are_the_terms_and_leave_the_memo_alone() {
+        let memo = || TERMS.with_borrow(|c| c.short.len() + c.long.len());
+        let table: &[(&str, Option<&str>)] = &[
+            ("organised", Some("organiz")),
+            ("met", Some("meet")),
+            ("neighbours", Some("neighbor")),
+            ("developmnet", Some("developmnet")),
+            ("the", None),
+        ];
+        let before = memo();
+        for &(word, want) in table {
+            let mut unkept = word.to_string();
+            let found = to_term_unkept(&mut unkept);
+            assert_eq!(found.then_some(unkept.as_str()), want, "{word}");
+        }
+        assert_eq!(memo(), before, "nothing kept");
+        // The same as `to_term`, which keeps, whether the memo has the word or not.
+        for &(word, _) in table {
+            let mut kept = word.to_string();
+            let kept_found = to_term(&mut kept);
+            let mut unkept = word.to_string();
+            assert_eq!(to_term_unkept(&mut unkept), kept_found, "{word}");
+            if kept_found {
+                assert_eq!(unkept, kept, "{word}");
+            }
+        }
+        assert_eq!(memo(), before + table.len());
+    }
 
     #[test]
     fn one_pass_analysis_matches_both_analyzers() {

@@ -1232,11 +1232,84 @@ mod tests {
             counts.term(snap.store.fields.body, "valv")
         };
         check(&e);
+        // Again, the counts now kept by the snapshot's members.
+        check(&e);
         assert_eq!(valves_in_a(&e), 3);
         std::fs::remove_file(k.join("a/page0.md")).unwrap();
         e.refresh().unwrap();
         check(&e);
         assert_eq!(valves_in_a(&e), 2, "a deleted page is not counted");
+    }
+
+    #[test]
+    fn a_rooms_best_passages_by_its_collections_bits_equal_a_search_within_them() {
+        use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        // Scores that differ and scores that tie, across collections.
+        for i in 0..60 {
+            let c = ["a", "b", "c"][i % 3];
+            let pumps = " The pump hums.".repeat(i % 4);
+            write(
+                &k,
+                &format!("{c}/page{i}.md"),
+                "Page",
+                &format!("## Valve {i}\n\nThe valve {} opens.{pumps}\n", i % 7),
+            );
+        }
+        let e = Engine::open(&SearchSettings::new(&k, Some(dir.path().join("index")))).unwrap();
+        let check = |e: &Engine| {
+            let snap = e.snapshot();
+            let f = snap.store.fields;
+            let query = |words: &[&str]| -> Box<dyn Query> {
+                Box::new(BooleanQuery::new(
+                    words
+                        .iter()
+                        .map(|w| {
+                            let t = tantivy::Term::from_field_text(f.body, w);
+                            let q =
+                                TermQuery::new(t, tantivy::schema::IndexRecordOption::WithFreqs);
+                            (Occur::Should, Box::new(q) as Box<dyn Query>)
+                        })
+                        .collect(),
+                ))
+            };
+            for cols in [vec!["a"], vec!["b", "c"], vec!["none"]] {
+                let cols: Vec<String> = cols.into_iter().map(String::from).collect();
+                let counts = scope::Counts::new(&snap, Some(&cols)).unwrap();
+                let members = counts.members().expect("a part of the index").clone();
+                for words in [
+                    &["valv"][..],
+                    &["pump"],
+                    &["valv", "pump", "hum"],
+                    &["absent"],
+                ] {
+                    for limit in [1, 3, 10, 100] {
+                        let by_bits = snap
+                            .searcher
+                            .search(
+                                &*query(words),
+                                &members::TopInScope {
+                                    limit,
+                                    members: members.clone(),
+                                },
+                            )
+                            .unwrap();
+                        let within = BooleanQuery::new(vec![
+                            (Occur::Must, query(words)),
+                            (Occur::Must, scope::collection_filter(&snap, &cols)),
+                        ]);
+                        let top = tantivy::collector::TopDocs::with_limit(limit).order_by_score();
+                        let filtered = snap.searcher.search(&within, &top).unwrap();
+                        assert_eq!(by_bits, filtered, "{words:?} in {cols:?}, {limit}");
+                    }
+                }
+            }
+        };
+        check(&e);
+        std::fs::remove_file(k.join("a/page3.md")).unwrap();
+        e.refresh().unwrap();
+        check(&e);
     }
 
     #[test]

@@ -264,7 +264,7 @@ impl Snapshot {
         // search: within some collections, each is a search.
         let counts = Counts::new(self, collections)?;
         let q = self.question(question, &counts)?;
-        let mut ranked = self.rank(&q, collections, &counts)?;
+        let mut ranked = self.rank(&q, &counts)?;
         // No candidates, nothing to re-score or to search near: the model's
         // time is not spent on a question the words already refuse.
         if let Some(model) = semantic.filter(|_| !ranked.is_empty()) {
@@ -283,15 +283,10 @@ impl Snapshot {
         })
     }
 
-    /// Candidates for `q` within `collections` (whose `counts` the question
-    /// was analysed with), best first.
-    fn rank(
-        &self,
-        q: &Question,
-        collections: Option<&[String]>,
-        counts: &Counts<'_>,
-    ) -> Result<Vec<Scored>, SearchError> {
-        let hits = retrieve::candidates(self, q, collections, counts)?;
+    /// Candidates for `q` within the collections of `counts` (which the
+    /// question was analysed with), best first.
+    fn rank(&self, q: &Question, counts: &Counts<'_>) -> Result<Vec<Scored>, SearchError> {
+        let hits = retrieve::candidates(self, q, counts)?;
         let max_bm25 = hits.first().map(|h| h.0).unwrap_or(1.0).max(f32::EPSILON);
         // One thread: since re-scoring analyses only the words a question can
         // match, it costs less than handing candidates to other threads did.
@@ -1046,7 +1041,7 @@ mod tests {
         let snap = engine.snapshot();
         let counts = Counts::new(&snap, None).unwrap();
         let q = snap.question("shared", &counts).unwrap();
-        let hits = retrieve::candidates(&snap, &q, None, &counts).unwrap();
+        let hits = retrieve::candidates(&snap, &q, &counts).unwrap();
         assert_eq!(hits.len(), 24);
         assert!(hits.iter().all(|h| h.0 == hits[0].0), "{hits:?}");
         let got: Vec<u64> = hits.iter().map(|h| snap.doc_key(h.1).unwrap()).collect();

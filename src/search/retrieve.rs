@@ -8,8 +8,9 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, Searcher};
 
 use super::index::{SearchError, Snapshot};
+use super::members::{Members, TopInScope};
 use super::question::{Question, Unit};
-use super::scope::{Counts, collection_filter};
+use super::scope::Counts;
 
 /// How many BM25 candidates are re-scored.
 const CANDIDATES: usize = 24;
@@ -29,38 +30,49 @@ const MAX_PREFIX_DOCS: u64 = 5_000;
 /// size is needed before any word is left out.
 const COMMON_MIN_DOCS: u64 = 50_000;
 
-/// The best BM25 candidates for `q` within `collections` (`None`: all), best
-/// first: (score, address). None when nothing of the question is in the index.
+/// The best BM25 candidates for `q` within the collections `counts` counts in,
+/// best first: (score, address). None when nothing of the question is in the
+/// index.
 pub(super) fn candidates(
     snapshot: &Snapshot,
     q: &Question,
-    collections: Option<&[String]>,
     counts: &Counts<'_>,
 ) -> Result<Vec<(f32, DocAddress)>, SearchError> {
     if q.units.iter().all(|u| !u.known && u.prefix.is_none()) {
         return Ok(Vec::new());
     }
-    let scoped = counts.scoped().then_some(ScopedStats {
+    let scoped = counts.members().map(|members| ScopedStats {
         counts,
         searcher: &snapshot.searcher,
+        members,
     });
     if scoped.as_ref().is_some_and(|s| s.counts.docs() == 0) {
         return Ok(Vec::new());
     }
     let stats = Stats(snapshot, scoped.as_ref());
-    let query = tantivy_query(&stats, q, collections);
+    let query = tantivy_query(&stats, q);
     // Equal scores are common (the rows of one table, pages repeating a
     // paragraph); ordered by document address they would change with every
     // build, and so would which of them are re-scored. So every passage tied
     // with the last candidate is fetched (a second search, only then), and
     // ties are ordered by content.
     let search = |limit: usize| -> Result<Vec<(f32, DocAddress)>, SearchError> {
-        let top = TopDocs::with_limit(limit).order_by_score();
         let mut hits = match &scoped {
-            Some(s) => snapshot
-                .searcher
-                .search_with_statistics_provider(&*query, &top, s)?,
-            None => snapshot.searcher.search(&*query, &top)?,
+            // Within some collections: their own statistics, and only their
+            // documents kept.
+            Some(s) => {
+                let top = TopInScope {
+                    limit,
+                    members: s.members.clone(),
+                };
+                snapshot
+                    .searcher
+                    .search_with_statistics_provider(&*query, &top, s)?
+            }
+            None => {
+                let top = TopDocs::with_limit(limit).order_by_score();
+                snapshot.searcher.search(&*query, &top)?
+            }
         };
         for hit in &mut hits {
             hit.0 = steady(hit.0);
@@ -115,6 +127,8 @@ impl Stats<'_, '_> {
 struct ScopedStats<'c, 's> {
     counts: &'c Counts<'s>,
     searcher: &'s Searcher,
+    /// The documents in scope.
+    members: &'c std::sync::Arc<Members>,
 }
 
 impl Bm25StatisticsProvider for ScopedStats<'_, '_> {
@@ -203,7 +217,7 @@ fn query_units<'q>(snapshot: &Snapshot, q: &'q Question) -> Vec<&'q Unit> {
 /// of a large index. Phrases are represented by their rarest word and word
 /// proximity is left out here: both are judged exactly when candidates are
 /// re-scored by coverage and by their best sentence.
-fn tantivy_query(stats: &Stats, q: &Question, collections: Option<&[String]>) -> Box<dyn Query> {
+fn tantivy_query(stats: &Stats, q: &Question) -> Box<dyn Query> {
     let snapshot = stats.0;
     let f = snapshot.store.fields;
     let df = |field: Field, t: &str| stats.df(field, t);
@@ -245,12 +259,5 @@ fn tantivy_query(stats: &Stats, q: &Question, collections: Option<&[String]>) ->
             add(f.prefix, p, 0.3);
         }
     }
-    let query: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
-    match collections {
-        None => query,
-        Some(cols) => Box::new(BooleanQuery::new(vec![
-            (Occur::Must, query),
-            (Occur::Must, collection_filter(snapshot, cols)),
-        ])),
-    }
+    Box::new(BooleanQuery::new(clauses))
 }

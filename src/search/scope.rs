@@ -37,8 +37,11 @@ pub(super) fn collection_filter(snapshot: &Snapshot, collections: &[String]) -> 
 /// all of it, tantivy's term statistics; otherwise each count is limited to the
 /// allowed collections' documents ([`Members`]), so a room mapped to some
 /// collections is never told (through a weight, a count in `!why` or a typo
-/// correction) what the others hold. Those counts are memoized: a question's
-/// candidate query asks for the same terms several times.
+/// correction) what the others hold. Those counts are remembered by the
+/// collections' [`Members`] for the snapshot's life; the few counted by a
+/// search (the whole index, where deleted documents may be all that hold a
+/// term) for the question's, whose candidate query asks for the same terms
+/// several times.
 pub(crate) struct Counts<'s> {
     snapshot: &'s Snapshot,
     /// Matches the allowed collections' documents; `None`: the whole index.
@@ -92,9 +95,10 @@ impl<'s> Counts<'s> {
         })
     }
 
-    /// Whether counts are limited to some collections.
-    pub(crate) fn scoped(&self) -> bool {
-        self.filter.is_some()
+    /// The documents in scope, when counts are limited to some collections
+    /// that are not the whole index.
+    pub(crate) fn members(&self) -> Option<&Arc<Members>> {
+        self.members.as_ref()
     }
 
     /// The collections in scope (`None`: all), which also choose the synonyms
@@ -122,16 +126,17 @@ impl<'s> Counts<'s> {
         if global == 0 || (self.filter.is_none() && global > self.deleted) {
             return global;
         }
+        // Within some collections, their members keep the counts.
+        if let Some(members) = &self.members {
+            return members.holding(&self.snapshot.searcher, &t);
+        }
         if let Some(&n) = self.memo.borrow().get(&t) {
             return n;
         }
-        let n = match &self.members {
-            Some(members) => members.holding(&self.snapshot.searcher, &t),
-            None => self.matching(Box::new(TermQuery::new(
-                t.clone(),
-                IndexRecordOption::Basic,
-            ))),
-        };
+        let n = self.matching(Box::new(TermQuery::new(
+            t.clone(),
+            IndexRecordOption::Basic,
+        )));
         self.memo.borrow_mut().insert(t, n);
         n
     }

@@ -89,39 +89,43 @@ pub(super) fn spelled_corrections(
         return Vec::new();
     }
     let b = word.as_bytes();
-    let mut spellings: std::collections::HashSet<Vec<u8>> =
-        std::collections::HashSet::with_capacity(54 * len + 26);
-    for i in 0..=len {
-        if i < len {
-            spellings.insert([&b[..i], &b[i + 1..]].concat());
-        }
-        if i + 1 < len && b[i] != b[i + 1] {
-            let mut t = b.to_vec();
-            t.swap(i, i + 1);
-            spellings.insert(t);
-        }
-        for c in b'a'..=b'z' {
-            spellings.insert([&b[..i], &[c], &b[i..]].concat());
-            if i < len && b[i] != c {
-                let mut t = b.to_vec();
-                t[i] = c;
-                spellings.insert(t);
-            }
-        }
-    }
-    let mut seen = std::collections::HashSet::new();
     let mut found: Vec<(String, u64)> = Vec::new();
     let mut term = String::with_capacity(len + 1);
-    for spelling in spellings {
+    let mut look_up = |spelling: &[u8]| {
         term.clear();
-        // Only ASCII letters went in.
+        // Only ASCII letters go in.
         term.extend(spelling.iter().map(|&c| char::from(c)));
-        if !super::analyzer::to_term(&mut term) || !seen.insert(term.clone()) {
-            continue;
+        if !super::analyzer::to_term_unkept(&mut term) || found.iter().any(|f| f.0 == term) {
+            return;
         }
         let df = counts.term(field, &term);
         if df > 0 {
             found.push((term.clone(), df));
+        }
+    };
+    let mut spelling: Vec<u8> = Vec::with_capacity(len + 1);
+    let mut edit = |parts: &[&[u8]]| {
+        spelling.clear();
+        parts.iter().for_each(|p| spelling.extend_from_slice(p));
+        look_up(&spelling);
+    };
+    // Each distinct spelling once: deleting either letter of a double, or
+    // inserting a letter beside itself, spells the same word either way, so
+    // only one of the two is tried.
+    for i in 0..=len {
+        if i < len && b.get(i + 1) != Some(&b[i]) {
+            edit(&[&b[..i], &b[i + 1..]]);
+        }
+        if i + 1 < len && b[i] != b[i + 1] {
+            edit(&[&b[..i], &[b[i + 1], b[i]], &b[i + 2..]]);
+        }
+        for c in b'a'..=b'z' {
+            if b.get(i) != Some(&c) {
+                edit(&[&b[..i], &[c], &b[i..]]);
+            }
+            if i < len && b[i] != c {
+                edit(&[&b[..i], &[c], &b[i + 1..]]);
+            }
         }
     }
     found.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
