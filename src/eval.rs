@@ -352,7 +352,7 @@ pub fn run(
         let misses_before = report.misses.len();
         if let Some(out) = dump.as_mut() {
             use std::io::Write as _;
-            writeln!(out, "{}", dump_line(&snapshot, engine.semantic(), q)?)?;
+            writeln!(out, "{}", dump_line(&snapshot, engine.semantic(), q, &a)?)?;
         }
         score_citebot(q, &a, &mut report);
         let hits = bm25.search(&q.text, 3)?;
@@ -379,11 +379,15 @@ pub fn run(
 }
 
 /// One question's figures for offline fitting: its units and every candidate
-/// passage's scores, marked right or not, with its id, title and headings.
+/// passage's scores, marked right or not, with its id, title and headings; and
+/// what the bot answered (`a`): the answer line and whether it holds an
+/// expected string, so a miss can be told apart as the wrong passage or the
+/// wrong line of the right one (`scripts/dump-report`).
 fn dump_line(
     snapshot: &Snapshot,
     semantic: Option<&crate::search::semantic::Semantic>,
     q: &Question,
+    a: &Answer,
 ) -> anyhow::Result<serde_json::Value> {
     let judged = snapshot.judge(&q.text, None, DEFAULT_MIN_CONFIDENCE, semantic)?;
     let units: Vec<serde_json::Value> = judged
@@ -406,10 +410,11 @@ fn dump_line(
     let candidates: Vec<serde_json::Value> = judged
         .ranked
         .iter()
-        .map(|c| {
+        .enumerate()
+        .map(|(rank, c)| {
             let matched: Vec<usize> = c.matched(&judged.question).map(|(i, _)| i).collect();
             let is_right = right(q, &Cited::of_snippet(&c.snippet));
-            let sentences = if is_right {
+            let sentences = if is_right || rank < DUMP_SENTENCES {
                 sentences_of(q, c)
             } else {
                 Vec::new()
@@ -441,11 +446,21 @@ fn dump_line(
         "question_kind": format!("{:?}", judged.question.kind),
         "units": units,
         "confidence": judged.confidence.value,
+        "answered": a.answered,
+        "answer": a.answer.as_ref().map(|l| &l.text),
+        "answer_hit": a.answer.as_ref().is_some_and(|l| contains_expected(q, &l.text)),
         "candidates": candidates,
     }))
 }
 
-/// A right passage's sentences, and which hold the answer, for fitting the
+/// How many of the first candidates a dump gives the sentences of (each
+/// right one's too, wherever it is): enough for every passage the semantic
+/// model re-scores, so a ranking or an answer choice from sentence-level
+/// figures, or another model's cosines over the same texts, can be measured
+/// offline against the same candidates.
+const DUMP_SENTENCES: usize = 30;
+
+/// A passage's sentences, and which hold an expected string, for fitting the
 /// choice of the answer sentence.
 fn sentences_of(q: &Question, c: &crate::search::rank::Scored) -> Vec<serde_json::Value> {
     let text = &c.snippet.text;
