@@ -256,10 +256,22 @@ fn well_formed(s: &Snippet) {
     }
 }
 
-/// One question (as typed in a room) against the seed knowledge: asked,
+/// One message (as typed in a room): told apart as a question for the bot or
+/// not, in a group room and a direct chat, then asked of the seed knowledge,
 /// explained, and rendered every way.
 pub fn question(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
+    for is_dm in [false, true] {
+        let ctx = crate::bot::triggers::Context {
+            prefix: "!",
+            user_id: "@citebot:localhost",
+            display_name: "citebot",
+            is_dm,
+            mentioned: false,
+            answer_questions: true,
+        };
+        let _ = crate::bot::triggers::classify(&text, &ctx);
+    }
     let engine = seed_engine();
     let answer = engine
         .ask(&text)

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::FutureExt as _;
 use matrix_sdk::Room;
 use matrix_sdk::ruma::OwnedEventId;
 use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
@@ -58,7 +59,35 @@ impl Arrival {
 /// Handles one (plain or decrypted) timeline event: room messages may be
 /// questions or commands. Returns whether the bot took it on (a reply is on
 /// its way).
+///
+/// A panic while handling it (a bug some message meets) is logged and the
+/// event skipped: it runs inside the sync loop, before the sync position is
+/// saved, so a panic left to unwind would stop the bot, and every restart
+/// would meet the same event again.
 pub(crate) async fn handle_timeline_event(
+    bot: &Arc<Bot>,
+    room: &Room,
+    raw: &Raw<AnySyncTimelineEvent>,
+    arrival: Arrival,
+) -> bool {
+    let handled = std::panic::AssertUnwindSafe(handle_event(bot, room, raw, arrival));
+    match handled.catch_unwind().await {
+        Ok(taken) => taken,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("(no message)");
+            let event_id = raw.get_field::<OwnedEventId>("event_id").ok().flatten();
+            error!(room = %room.room_id(), event_id = ?event_id, panic = what,
+                "handling an event panicked; skipped it");
+            false
+        }
+    }
+}
+
+async fn handle_event(
     bot: &Arc<Bot>,
     room: &Room,
     raw: &Raw<AnySyncTimelineEvent>,

@@ -57,44 +57,70 @@ fn strip_reply_fallback(body: &str) -> &str {
     }
 }
 
-/// Byte range of `needle` in `hay` as a whole word, ignoring ASCII case.
+/// Byte range of `needle` in `hay` as a whole word, ignoring case.
+///
+/// Lowercasing can change a character's length (`İ` grows by a byte, the
+/// Kelvin sign `K` shrinks by two), so a match in the lowered text is mapped
+/// back through the start of the original character each lowered byte came
+/// from: slicing `hay` with positions of the lowered text would split a
+/// character, and a panic there would stop the bot on one chat message.
 fn find_word(hay: &str, needle: &str) -> Option<(usize, usize)> {
+    let needle = needle.to_lowercase();
     if needle.is_empty() {
         return None;
     }
-    let lower = hay.to_lowercase();
-    let needle = needle.to_lowercase();
-    // to_lowercase can change byte lengths for non-ASCII text; only trust
-    // positions when it didn't.
-    if lower.len() != hay.len() {
-        return None;
+    let mut lower = String::with_capacity(hay.len());
+    let mut origin = Vec::with_capacity(hay.len() + 1);
+    for (i, c) in hay.char_indices() {
+        for l in c.to_lowercase() {
+            origin.extend(std::iter::repeat_n(i, l.len_utf8()));
+            lower.push(l);
+        }
     }
+    origin.push(hay.len());
     let mut from = 0;
     while let Some(pos) = lower[from..].find(&needle) {
         let start = from + pos;
         let end = start + needle.len();
-        let before = lower[..start].chars().next_back();
-        let after = lower[end..].chars().next();
-        let boundary = |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
-        if boundary(before) && boundary(after) {
+        from = end;
+        // Only whole characters of `hay`: not half of what one lowered into.
+        let whole = (start == 0 || origin[start - 1] != origin[start])
+            && (end == lower.len() || origin[end - 1] != origin[end]);
+        let (start, end) = (origin[start], origin[end]);
+        if whole && name_boundary(hay[..start].chars().next_back(), &hay[end..]) {
             return Some((start, end));
         }
-        from = end;
     }
     None
+}
+
+/// Whether a name found between `before` and `after` stands alone, as when
+/// someone addresses the bot ("citebot: …", "hey @citebot, …"), rather than
+/// being part of a longer word, path, URL or user ID ("citebot-v2",
+/// "github.com/org/citebot/issues", "@citebot:example.org.evil").
+fn name_boundary(before: Option<char>, after: &str) -> bool {
+    let joins = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '/' | '.' | ':' | '=');
+    if before.is_some_and(joins) {
+        return false;
+    }
+    let mut rest = after.chars();
+    match rest.next() {
+        None => true,
+        // Sentence punctuation after the name, unless a word goes on from it.
+        Some('.' | ':' | '-') => rest.next().is_none_or(|c| !joins(c)),
+        Some(c) => !joins(c),
+    }
 }
 
 /// Removes the first mention of the bot (by user ID, else by display name)
 /// and the punctuation people put after a name ("citebot: ...").
 fn strip_mention(text: &str, ctx: &Context<'_>) -> (String, bool) {
-    let found = text
-        .find(ctx.user_id)
-        .map(|s| (s, s + ctx.user_id.len()))
-        .or_else(|| find_word(text, ctx.display_name));
-    match found {
-        Some((s, e)) => {
-            let before = text[..s].trim_end().trim_end_matches('@').trim_end();
-            let after = text[e..].trim_start_matches([':', ',', ' ', '\t', '\n']);
+    let found = find_id(text, ctx.user_id).or_else(|| find_word(text, ctx.display_name));
+    let parts = found.and_then(|(s, e)| Some((text.get(..s)?, text.get(e..)?)));
+    match parts {
+        Some((before, after)) => {
+            let before = before.trim_end().trim_end_matches('@').trim_end();
+            let after = after.trim_start_matches([':', ',', ' ', '\t', '\n']);
             let joined = if before.is_empty() {
                 after.to_string()
             } else {
@@ -104,6 +130,23 @@ fn strip_mention(text: &str, ctx: &Context<'_>) -> (String, bool) {
         }
         None => (text.trim().to_string(), false),
     }
+}
+
+/// Byte range of the user ID `id` in `text`, where it is the whole ID and not
+/// the start of another on a longer server name.
+fn find_id(text: &str, id: &str) -> Option<(usize, usize)> {
+    if id.is_empty() {
+        return None;
+    }
+    let mut from = 0;
+    while let Some(pos) = text[from..].find(id) {
+        let (start, end) = (from + pos, from + pos + id.len());
+        from = end;
+        if name_boundary(text[..start].chars().next_back(), &text[end..]) {
+            return Some((start, end));
+        }
+    }
+    None
 }
 
 fn parse_command(rest: &str, addressed: bool) -> Option<Request> {
@@ -226,6 +269,29 @@ mod tests {
                 group,
                 ask("and now?"),
             ),
+            // Characters whose lowercase differs in length around the name:
+            // the name is found in the original text, whole.
+            (
+                "\u{212A} citebot \u{130}\u{130}",
+                group,
+                ask("\u{212A} \u{130}\u{130}"),
+            ),
+            (
+                "\u{130} citebot\u{2014} \u{2126}",
+                group,
+                ask("\u{130} \u{2014} \u{2126}"),
+            ),
+            ("\u{130}citebot when?", group, None),
+            ("CITEBOT: when?", group, ask("when?")),
+            ("hey citebot.", group, ask("hey .")),
+            ("@citebot when?", group, ask("when?")),
+            // The name inside a URL, a path, a longer name or another user ID.
+            ("see https://github.com/org/citebot/issues/12", group, None),
+            ("citebot-v2 ships tomorrow", group, None),
+            ("config in citebot.toml", group, None),
+            ("ping @citebot:localhost.evil about it", group, None),
+            ("ping @citebot:localhost:8448 about it", group, None),
+            ("@citebot:localhost: when?", group, ask("when?")),
         ];
         for (body, c, want) in cases {
             assert_eq!(
@@ -235,6 +301,34 @@ mod tests {
                 c.is_dm,
                 c.mentioned
             );
+        }
+    }
+
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+        /// Whatever a message mixes around the bot's name and ID (characters
+        /// whose lowercase is longer or shorter, dashes, URLs), it is told
+        /// apart without a panic, and a question keeps only text it held.
+        #[test]
+        fn any_message_is_classified(parts in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "\u{130}", "\u{212A}", "\u{2126}", "\u{212B}", "\u{23A}", "\u{1E9E}", "ß",
+                "citebot", "CITEBOT", "@citebot:localhost", "—", " ", ":", ",", "/", ".",
+                "!ask", "> ", "\n", "é", "a",
+            ]).prop_map(str::to_string),
+            0..12,
+        )) {
+            let body = parts.concat();
+            for c in [ctx(false, false, false), ctx(true, false, true), ctx(false, true, false)] {
+                if let Some(Request::Ask(q)) = classify(&body, &c) {
+                    // A space may join the text before and after the name.
+                    for ch in q.chars().filter(|c| *c != ' ') {
+                        proptest::prop_assert!(body.contains(ch), "{q:?} from {body:?}");
+                    }
+                }
+            }
         }
     }
 }

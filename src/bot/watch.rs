@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use matrix_sdk::ruma::events::Mentions;
 use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
 use notify::event::{AccessKind, AccessMode};
 use notify::{Event, EventKind, RecursiveMode, Watcher};
@@ -705,7 +706,11 @@ pub(crate) async fn post_to_admin_room(
             continue;
         };
         let post = messages::fitted(post);
-        let content = RoomMessageEventContent::notice_html(post.plain, post.html);
+        let mut content = RoomMessageEventContent::notice_html(post.plain, post.html);
+        // It quotes file names and file content: "@room" or someone's name
+        // there must not notify anyone (an empty m.mentions turns off the
+        // clients' and servers' body-text mention rules).
+        content.mentions = Some(Mentions::new());
         if let Err(err) = room.send(content).await {
             warn!(room = %room_id, error = %err, "posting to the admin room failed");
         }

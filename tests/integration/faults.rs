@@ -75,8 +75,10 @@ async fn a_question_at_the_event_size_limit_is_cut_and_answered() {
 }
 
 /// Hostile text: markup, query syntax, control characters, bidi overrides and
-/// zero-width characters, mentions of others, empty-looking messages.
-fn hostile(i: usize) -> String {
+/// zero-width characters, mentions of others, empty-looking messages, and the
+/// bot's name (`NAME`) among characters whose lowercase is longer or shorter
+/// (once a panic that stopped the bot on every restart).
+fn hostile(i: usize, name: &str) -> String {
     const PARTS: &[&str] = &[
         "<script>alert(1)</script> when is the emperor visiting?",
         "<a href=\"javascript:x\">airport</a> <img src=x onerror=y>",
@@ -90,8 +92,10 @@ fn hostile(i: usize) -> String {
         "𝔪𝔬𝔫𝔤𝔬𝔩𝔦𝔞 🇲🇳 ǘ̈ ﷽",
         "   ",
         "?",
+        "\u{212A} NAME \u{130}\u{130} when is the emperor visiting?",
+        "\u{130} NAME\u{2014} \u{2126}",
     ];
-    format!("{} #{i}", PARTS[i % PARTS.len()])
+    format!("{} #{i}", PARTS[i % PARTS.len()].replace("NAME", name))
 }
 
 /// 1,000 hostile messages from three users at once, each in a direct chat with
@@ -123,12 +127,13 @@ async fn a_thousand_hostile_messages_from_three_users_each_get_one_reply() {
         let dm = room_with(&mut h, &bot.user_id, Meet::Dm).await;
         users.push((h, dm));
     }
+    let name = bot.user_id[1..].split(':').next().unwrap();
     // Three senders at once.
     let sent: Vec<Vec<String>> =
         futures_util::future::join_all(users.iter().enumerate().map(|(u, (h, dm))| async move {
             let mut ids = Vec::new();
             for i in 0..PER_USER {
-                let id = h.say(dm, &hostile(u * PER_USER + i)).await.unwrap();
+                let id = h.say(dm, &hostile(u * PER_USER + i, name)).await.unwrap();
                 ids.push(id.to_string());
             }
             ids

@@ -89,6 +89,13 @@ async fn edits_to_knowledge_files_are_served_without_a_restart() {
         .await
         .unwrap();
     assert!(post.body().contains("last good version"), "{}", post.body());
+    // It quotes what files hold, "@room" and names included: it mentions no one.
+    assert_eq!(
+        post.event["content"]["m.mentions"],
+        serde_json::json!({}),
+        "{}",
+        post.event
+    );
 
     // Fixed: the new content replaces the old; no problems left.
     std::fs::write(&path, file("ultramarine")).unwrap();
