@@ -29,7 +29,7 @@ pub fn rotated(path: &Path) -> PathBuf {
 }
 
 /// A thumbs up or down.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Vote {
     Up,

@@ -133,6 +133,16 @@ fn handle_reaction(bot: &Bot, room: &Room, reaction: &OriginalSyncReactionEvent)
     if !ours {
         return;
     }
+    let voted = (target.to_string(), reaction.sender.to_string(), vote);
+    if !bot
+        .votes
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(voted)
+    {
+        debug!(room = %room.room_id(), answer = %target, "vote recorded already");
+        return;
+    }
     let record = Record::reaction(
         target.as_str(),
         room.room_id().as_str(),

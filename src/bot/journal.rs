@@ -7,11 +7,11 @@
 //! crash is deduplicated by the homeserver rather than doubled. Encrypted
 //! messages still waiting for their room key are kept the same way.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 use tracing::warn;
@@ -22,6 +22,11 @@ pub const FILE: &str = "questions.jsonl";
 /// Done questions remembered across a compaction, so a question the last
 /// sync delivers again after a restart is recognised as answered.
 const KEEP_DONE: usize = 1000;
+
+/// Bytes appended after which the running bot compacts the file: each question
+/// appends its whole event (up to 64 KB), so a busy or abusive room would
+/// otherwise grow the file by gigabytes a day, and a restart would read them all.
+const COMPACT_AFTER: u64 = 8 << 20;
 
 /// A question (or an encrypted message that may be one) taken on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,9 +48,13 @@ enum Line {
 pub struct Journal {
     path: PathBuf,
     file: Mutex<File>,
-    open: Mutex<HashMap<String, Open>>,
+    /// Oldest first; few (the questions being answered, and encrypted ones
+    /// waiting for their key), so looked through rather than indexed.
+    open: Mutex<Vec<(String, Open)>>,
     /// Questions answered lately (bounded), oldest first.
     done: Mutex<super::Recent<String>>,
+    /// Bytes appended since the file was last compacted.
+    appended: AtomicU64,
 }
 
 impl Journal {
@@ -78,33 +87,14 @@ impl Journal {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
-        // Compact: write what matters to a new file, then swap it in.
-        let tmp = data_dir.join(format!("{FILE}.tmp"));
-        {
-            let mut out = std::io::BufWriter::new(crate::files::open_private(&tmp, true)?);
-            let keep = done_order.len().saturating_sub(KEEP_DONE);
-            for id in &done_order[keep..] {
-                writeln!(out, "{}", line(&Line::Done { done: id.clone() }))?;
-            }
-            for (q, o) in &open {
-                writeln!(
-                    out,
-                    "{}",
-                    line(&Line::Open {
-                        q: q.clone(),
-                        open: o.clone()
-                    })
-                )?;
-            }
-            out.into_inner()?.sync_all()?;
-        }
-        std::fs::rename(&tmp, &path)?;
-        let file = crate::files::open_private(&path, false)?;
+        let keep = done_order.len().saturating_sub(KEEP_DONE);
+        let file = compact(&path, &done_order[keep..], &open)?;
         let journal = Journal {
             path,
             file: Mutex::new(file),
-            open: Mutex::new(open.iter().cloned().collect()),
+            open: Mutex::new(open.clone()),
             done: Mutex::new(done),
+            appended: AtomicU64::new(0),
         };
         Ok((journal, open))
     }
@@ -118,7 +108,8 @@ impl Journal {
                 .open
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .contains_key(event_id)
+                .iter()
+                .any(|(q, _)| q == event_id)
         {
             return false;
         }
@@ -130,18 +121,17 @@ impl Journal {
         self.open
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(event_id.to_string(), open);
+            .push((event_id.to_string(), open));
         true
     }
 
     /// Marks `event_id` done: answered, or given up on for good.
     pub fn done(&self, event_id: &str) {
-        let was_open = self
-            .open
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(event_id)
-            .is_some();
+        let was_open = {
+            let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+            let at = open.iter().position(|(q, _)| q == event_id);
+            at.map(|i| open.remove(i)).is_some()
+        };
         self.done
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -178,7 +168,56 @@ impl Journal {
         if let Err(err) = written {
             warn!(file = %self.path.display(), error = %err, "writing the question journal failed; a crash now could lose this question");
         }
+        let appended = self
+            .appended
+            .fetch_add(text.len() as u64 + 1, Ordering::Relaxed);
+        if appended > COMPACT_AFTER {
+            // Under the file's lock, so no line is appended to the old file
+            // meanwhile. Nothing holds `open` or `done` while waiting for it.
+            let done: Vec<String> = {
+                let done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+                done.newest(KEEP_DONE).cloned().collect()
+            };
+            let open = self.open.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            match compact(&self.path, &done, &open) {
+                Ok(new) => {
+                    *file = new;
+                    self.appended.store(0, Ordering::Relaxed);
+                }
+                // The old file is whole and still appended to; tried again
+                // after the next question.
+                Err(err) => {
+                    warn!(file = %self.path.display(), error = %err, "compacting the question journal failed")
+                }
+            }
+        }
     }
+}
+
+/// Writes `done` and `open` as a new journal file at `path`, synced, swapped in
+/// for the old one (a crash leaves one or the other whole); returns it open
+/// for appending.
+fn compact(path: &Path, done: &[String], open: &[(String, Open)]) -> std::io::Result<File> {
+    let tmp = path.with_extension("jsonl.tmp");
+    {
+        let mut out = std::io::BufWriter::new(crate::files::open_private(&tmp, true)?);
+        for id in done {
+            writeln!(out, "{}", line(&Line::Done { done: id.clone() }))?;
+        }
+        for (q, o) in open {
+            writeln!(
+                out,
+                "{}",
+                line(&Line::Open {
+                    q: q.clone(),
+                    open: o.clone()
+                })
+            )?;
+        }
+        out.into_inner()?.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    crate::files::open_private(path, false)
 }
 
 fn line(l: &Line) -> String {
@@ -237,5 +276,41 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn a_long_run_of_questions_keeps_the_file_small_and_loses_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let (j, _) = Journal::open(dir.path()).unwrap();
+        // A question near the event size limit, as one user could send all day.
+        let big = |room: &str| Open {
+            room: room.into(),
+            event: serde_json::json!({"type": "m.room.message", "body": "x".repeat(30_000)}),
+            encrypted: false,
+        };
+        assert!(j.take("$waiting", open("!w")));
+        let mut largest = 0;
+        for i in 0..2_000 {
+            let id = format!("${i}");
+            assert!(j.take(&id, big("!r")));
+            j.done(&id);
+            largest = largest.max(std::fs::metadata(dir.path().join(FILE)).unwrap().len());
+        }
+        assert!(j.take("$last", open("!r")));
+        // 60 MB were appended; the file never held much more than the bound.
+        assert!(largest < COMPACT_AFTER + 100_000, "{largest} bytes");
+        assert!(j.is_done("$1999") && !j.take("$1999", open("!r")));
+        drop(j);
+        let (j, pending) = Journal::open(dir.path()).unwrap();
+        let ids: Vec<&str> = pending.iter().map(|(q, _)| q.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["$waiting", "$last"],
+            "open questions kept, oldest first"
+        );
+        assert!(
+            j.is_done("$1999") && j.is_done("$1000"),
+            "the latest answered remembered"
+        );
     }
 }

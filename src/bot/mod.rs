@@ -76,6 +76,10 @@ pub(crate) struct Bot {
     /// room it was sent in: reactions to these, in that room, are votes (a
     /// reaction may name any event ID).
     pub answers: Mutex<Recent<(OwnedEventId, OwnedRoomId)>>,
+    /// Votes recorded, as (answer, voter, vote): a reaction a sync delivers
+    /// again (after a crash, in a new login's history) or sent again under
+    /// another skin tone is one vote, recorded once.
+    pub votes: Mutex<Recent<Voted>>,
     /// Places for searches running at once (`search.max_concurrent`).
     pub searches: tokio::sync::Semaphore,
     /// The questions taken on and not yet answered, on disk.
@@ -345,7 +349,7 @@ impl Bot {
             "" => None,
             listen => Some(metrics::bind(listen).await?),
         };
-        let (feedback, answers) = open_feedback(&config);
+        let (feedback, answers, votes) = open_feedback(&config);
         let (journal, open_questions) = journal::Journal::open(&config.matrix.data_dir)
             .with_context(|| {
                 format!(
@@ -375,6 +379,7 @@ impl Bot {
             reload: Mutex::new(watch::ReloadState::default()),
             feedback,
             answers: Mutex::new(answers),
+            votes: Mutex::new(votes),
             searches: tokio::sync::Semaphore::new(max_searches),
             invited_at: Mutex::new(std::collections::HashMap::new()),
             journal,
@@ -505,10 +510,11 @@ impl<T: Clone + Eq + std::hash::Hash> Recent<T> {
         }
     }
 
-    /// Adds `item`, forgetting the oldest when full.
-    pub(crate) fn insert(&mut self, item: T) {
+    /// Adds `item`, forgetting the oldest when full; `false` when it was
+    /// there already.
+    pub(crate) fn insert(&mut self, item: T) -> bool {
         if !self.set.insert(item.clone()) {
-            return;
+            return false;
         }
         self.order.push_back(item);
         if self.order.len() > self.cap
@@ -516,41 +522,69 @@ impl<T: Clone + Eq + std::hash::Hash> Recent<T> {
         {
             self.set.remove(&old);
         }
+        true
     }
 
     pub(crate) fn contains(&self, item: &T) -> bool {
         self.set.contains(item)
     }
+
+    /// The `n` latest items, oldest first.
+    pub(crate) fn newest(&self, n: usize) -> impl Iterator<Item = &T> {
+        self.order.iter().skip(self.order.len().saturating_sub(n))
+    }
 }
 
+/// A vote recorded: (the answer, the voter, the vote).
+pub(crate) type Voted = (String, String, feedback::Vote);
+
 /// Opens the feedback file (when `feedback.record`) and reads back which replies
-/// were answers, so votes on answers given before a restart still count.
-fn open_feedback(config: &Config) -> (Option<feedback::Log>, Recent<(OwnedEventId, OwnedRoomId)>) {
+/// were answers, so votes on answers given before a restart still count, and
+/// the votes recorded, so none is recorded twice.
+fn open_feedback(
+    config: &Config,
+) -> (
+    Option<feedback::Log>,
+    Recent<(OwnedEventId, OwnedRoomId)>,
+    Recent<Voted>,
+) {
     let mut answers = Recent::new(VOTED_ANSWERS);
+    let mut votes = Recent::new(VOTED_ANSWERS);
     if !config.feedback.record {
-        return (None, answers);
+        return (None, answers, votes);
     }
     let log = match feedback::Log::open(&config.matrix.data_dir, config.feedback.max_bytes) {
         Ok(log) => log,
         Err(err) => {
             error!(error = %err, "feedback will not be recorded");
-            return (None, answers);
+            return (None, answers, votes);
         }
     };
-    // Streamed: only the answers' IDs are kept.
+    // Streamed: only the answers' IDs and the votes' keys are kept.
     let read = feedback::read_where(log.path(), |r| {
-        if let feedback::Record::Answer { reply, room, .. } = r
-            && let Ok(id) = OwnedEventId::try_from(reply.as_str())
-            && let Ok(room) = OwnedRoomId::try_from(room.as_str())
-        {
-            answers.insert((id, room));
+        match r {
+            feedback::Record::Answer { reply, room, .. } => {
+                if let Ok(id) = OwnedEventId::try_from(reply.as_str())
+                    && let Ok(room) = OwnedRoomId::try_from(room.as_str())
+                {
+                    answers.insert((id, room));
+                }
+            }
+            feedback::Record::Reaction {
+                reply,
+                sender,
+                vote,
+                ..
+            } => {
+                votes.insert((reply.clone(), sender.clone(), *vote));
+            }
         }
         false
     });
     if let Err(err) = read {
         warn!(error = %err, "cannot read earlier feedback; votes on older answers are not recorded");
     }
-    (Some(log), answers)
+    (Some(log), answers, votes)
 }
 
 #[cfg(test)]

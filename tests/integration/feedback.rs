@@ -17,6 +17,12 @@ async fn down_votes_and_refusals_are_listed_as_gaps() {
     let answer_id = answer.event["event_id"].as_str().unwrap().to_owned();
     // With the emoji variation selector, as several clients send it.
     alice.react(&room, &answer_id, "👎\u{FE0F}").await.unwrap();
+    // The same vote under other keys (skin tones) is still one vote.
+    alice.react(&room, &answer_id, "👎\u{1F3FB}").await.unwrap();
+    alice
+        .react(&room, &answer_id, "👎\u{1F3FB}\u{1F3FB}")
+        .await
+        .unwrap();
     let (_, refused) = ask(&mut alice, &bot, &room, FRANCE).await;
     assert!(
         refused.body().contains("I don't know"),
@@ -49,7 +55,7 @@ async fn down_votes_and_refusals_are_listed_as_gaps() {
         .count();
     assert_eq!(
         votes, 1,
-        "only the vote on the answer is recorded: {records:?}"
+        "only the vote on the answer is recorded, once: {records:?}"
     );
 
     // The command line reads the same file.
