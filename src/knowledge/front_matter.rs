@@ -212,9 +212,48 @@ fn flow_too_deep(fm_text: &str) -> Option<usize> {
     None
 }
 
+/// Most aliases (`*name`) YAML front matter may use. Each repeats what its
+/// anchor names, so N anchored lines used M times make N × M values: 100 KB
+/// took 22 s and 6 GB, within the parser's own limit. Site generators' front
+/// matter uses none.
+const MAX_ALIASES: usize = 16;
+
+/// How many aliases `fm_text` uses: a `*` that starts a value (after the
+/// line's start, `- `, `: `, `? `, `[`, `{` or `,`), outside quotes.
+fn aliases(fm_text: &str) -> usize {
+    let mut n = 0;
+    for line in fm_text.lines() {
+        let (mut quote, mut prev) = (None, ' ');
+        for c in line.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') if matches!(prev, ' ' | '[' | '{' | ',' | ':' | '-') => {
+                    quote = Some(c)
+                }
+                (None, '*') if matches!(prev, ' ' | '[' | '{' | ',' | ':' | '-' | '?') => n += 1,
+                (None, '#') if prev == ' ' => break,
+                _ => {}
+            }
+            if !c.is_whitespace() || prev != ' ' {
+                prev = if c.is_whitespace() { ' ' } else { c };
+            }
+        }
+    }
+    n
+}
+
 fn parse_yaml(fm_text: &str) -> Result<Value, Problem> {
     if fm_text.trim().is_empty() {
         return Ok(Value::Object(Default::default()));
+    }
+    if aliases(fm_text) > MAX_ALIASES {
+        return Err((
+            2,
+            ProblemKind::FrontMatter(format!(
+                "more than {MAX_ALIASES} aliases (`*name`): each repeats what its anchor holds"
+            )),
+        ));
     }
     if let Some(line) = flow_too_deep(fm_text) {
         return Err((
@@ -581,6 +620,16 @@ mod tests {
                 3,
                 "nested more than 128 deep",
             ),
+            (
+                &format!(
+                    "---\nx: &a\n{}y:\n{}---\n",
+                    "  - w\n".repeat(8000),
+                    "  - *a\n".repeat(8000)
+                ),
+                false,
+                2,
+                "more than 16 aliases",
+            ),
             ("no front matter\n", true, 1, "missing front matter"),
             (
                 "+++\ntitle = \"x\"\nsource = \"y\"\npublished = 2025-01-01\nweight = 1\n+++\n",
@@ -600,6 +649,22 @@ mod tests {
             assert_eq!(l, *line, "{text:?} -> {kind}");
             assert!(kind.to_string().contains(needle), "{text:?} -> {kind}");
         }
+    }
+
+    #[test]
+    fn aliases_are_counted_where_a_value_starts_outside_quotes() {
+        let table: &[(&str, usize)] = &[
+            ("title: x\ntags: [a, b]\n", 0),
+            ("title: \"*bold* words\"\nnote: '*'\n", 0),
+            ("a: &x 1\nb: *x\nc: [*x, *x]\nd:\n  - *x\n", 4),
+            ("e: {k: *x}\nf: *x # and *x in a comment\n", 2),
+        ];
+        for (text, n) in table {
+            assert_eq!(aliases(text), *n, "{text:?}");
+        }
+        // A few are read as YAML reads them.
+        let b = read("---\ntitle: &t Tents\ndescription: *t\n---\nx\n", false).unwrap();
+        assert_eq!(b.meta.title.as_deref(), Some("Tents"));
     }
 
     #[test]

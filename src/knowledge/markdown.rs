@@ -102,8 +102,75 @@ pub(super) fn document_groups(body: &str) -> Vec<Group> {
     walk(body, false)
 }
 
+/// Block quotes and list items opened on one line beyond which their markers
+/// are read as text. The Markdown parser's time grows with the nesting depth
+/// times the lines that continue it: 250,000 `> ` then as many lines of text
+/// (1 MB) took 108 s. No page a person writes nests a tenth as deep.
+const MAX_CONTAINERS: usize = 32;
+
+/// `body` with each line's run of container markers (`>`, `-`, `*`, `+`,
+/// `1.`) cut to [`MAX_CONTAINERS`], the rest of the line kept; `body` itself
+/// when no line opens that many (every page a person writes). Lines stay
+/// where they were, so what is read keeps its line numbers.
+pub(super) fn shallow_containers(body: &str) -> std::borrow::Cow<'_, str> {
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut at = 0;
+    for line in body.split_inclusive('\n') {
+        if let Some((keep, resume)) = too_many_containers(line) {
+            let o = out.get_or_insert_with(|| String::with_capacity(body.len()));
+            o.push_str(&body[copied..at + keep]);
+            copied = at + resume;
+        }
+        at += line.len();
+    }
+    match out {
+        None => std::borrow::Cow::Borrowed(body),
+        Some(mut o) => {
+            o.push_str(&body[copied..]);
+            std::borrow::Cow::Owned(o)
+        }
+    }
+}
+
+/// Where `line`'s container markers past [`MAX_CONTAINERS`] start and end,
+/// when it has more.
+fn too_many_containers(line: &str) -> Option<(usize, usize)> {
+    let b = line.as_bytes();
+    let (mut i, mut n, mut keep, mut last) = (0, 0, 0, 0);
+    loop {
+        while i < b.len() && matches!(b[i], b' ' | b'\t') {
+            i += 1;
+        }
+        let marker = match b.get(i) {
+            Some(b'>') => 1,
+            Some(b'-' | b'*' | b'+') if matches!(b.get(i + 1), Some(b' ' | b'\t')) => 1,
+            Some(c) if c.is_ascii_digit() => {
+                let digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+                let after = (b.get(i + digits), b.get(i + digits + 1));
+                match after {
+                    (Some(b'.' | b')'), Some(b' ' | b'\t')) if digits <= 9 => digits + 1,
+                    _ => 0,
+                }
+            }
+            _ => 0,
+        };
+        if marker == 0 {
+            break;
+        }
+        i += marker;
+        last = i;
+        n += 1;
+        if n == MAX_CONTAINERS {
+            keep = i;
+        }
+    }
+    (n > MAX_CONTAINERS).then_some((keep, last))
+}
+
 /// The passages of `body`, read with site generators' syntax when `site`.
 fn walk(body: &str, site: bool) -> Vec<Group> {
+    let body = &shallow_containers(body);
     let mut walk = Walk::new(body);
     walk.site = site;
     // Heading attributes (`## Setup {#setup}`) are anchors, not words; GFM alerts
@@ -995,6 +1062,41 @@ mod tests {
 
     fn prose(s: &str) -> Part {
         Part::Prose(s.into())
+    }
+
+    #[test]
+    fn containers_nested_past_the_bound_are_read_as_text_on_their_lines() {
+        // As people nest them: read as they are.
+        let md = "> quote\n> > nested\n\n- a\n  - b\n    1. c\n> - > 2) d\n";
+        assert!(matches!(
+            shallow_containers(md),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        // 20,000 block quotes on a line, then as many lines continuing its
+        // paragraph: the markers past the bound go, the text and lines stay.
+        let n = 20_000;
+        let md = format!(
+            "# T\n\n{}deep\n{}\n## After\n\nThe end.\n",
+            "> ".repeat(n),
+            "more\n".repeat(n)
+        );
+        let flat = shallow_containers(&md);
+        assert_eq!(flat.lines().count(), md.lines().count());
+        assert_eq!(
+            flat.lines().nth(2),
+            Some(format!("{}deep", "> ".repeat(MAX_CONTAINERS)).as_str())
+        );
+        let got = texts(&md);
+        let last = got.last().unwrap();
+        assert_eq!(
+            (last.0.as_str(), last.1, &last.2),
+            ("T › After", n + 7, &vec![prose("The end.")])
+        );
+        // A list item's markers, and numbered ones, count the same.
+        let line = format!("{}x", "- 1. ".repeat(MAX_CONTAINERS));
+        let (keep, resume) = too_many_containers(&line).unwrap();
+        assert_eq!(&line[resume..], " x");
+        assert_eq!(line[..keep].matches(['-', '.']).count(), MAX_CONTAINERS);
     }
 
     #[test]

@@ -215,12 +215,18 @@ pub enum ProblemKind {
     FutureDate(String),
     /// Pages of a PDF the reader could not read (1-based): the rest is served.
     UnreadPages(Vec<usize>),
+    /// A folder under the knowledge folder that cannot be listed: its files
+    /// are left out, the rest is served.
+    UnreadableFolder(String),
 }
 
 impl fmt::Display for ProblemKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ProblemKind::Unreadable(e) => write!(f, "cannot read file: {e}"),
+            ProblemKind::UnreadableFolder(e) => {
+                write!(f, "cannot read this folder ({e}): its files are left out")
+            }
             ProblemKind::MissingFrontMatter => {
                 write!(
                     f,
@@ -577,7 +583,7 @@ fn read(
         options.source = Some(display_root.to_string_lossy().into_owned());
     }
     let options = &options;
-    let paths = knowledge_paths(dir, options.mount.as_ref())?;
+    let (paths, unlisted) = knowledge_paths(dir, options.mount.as_ref())?;
     // Files whose size and modification time are unchanged come from the cache;
     // the rest are read and parsed on all cores (files are independent), then
     // everything is merged in path order.
@@ -606,6 +612,12 @@ fn read(
     dates::fill(dir, &paths, &metas, &mut fresh);
     let mut kb = assemble(dir, &display_root, &paths, fresh, cache);
     drop_duplicate_ids(&mut kb);
+    kb.errors
+        .extend(unlisted.into_iter().map(|(folder, why)| KnowledgeError {
+            file: shown_path(&display_root, folder.strip_prefix(dir).unwrap_or(&folder)),
+            line: 1,
+            kind: ProblemKind::UnreadableFolder(why),
+        }));
     Ok(kb)
 }
 
@@ -641,10 +653,16 @@ pub(crate) fn collection_of(rel: &Path, mount: Option<&Mount>) -> String {
     }
 }
 
-/// The knowledge files under `dir` that `mount` wants, in path order.
-fn knowledge_paths(dir: &Path, mount: Option<&Mount>) -> std::io::Result<Vec<PathBuf>> {
+/// The knowledge files under `dir` that `mount` wants, in path order, and the
+/// folders under it that could not be listed, with why.
+fn knowledge_paths(dir: &Path, mount: Option<&Mount>) -> std::io::Result<Walked> {
     let mut paths = Vec::new();
-    walk(dir, &mut paths)?;
+    let mut unlisted = Vec::new();
+    // The folder itself must be readable; one folder below it that is not
+    // (`lost+found` on a volume of its own) leaves out only its own files.
+    for entry in std::fs::read_dir(dir)? {
+        walk_entry(dir, entry, &mut paths, &mut unlisted);
+    }
     if let Some(m) = mount {
         paths.retain(|p| {
             let rel = p.strip_prefix(dir).unwrap_or(p);
@@ -658,8 +676,12 @@ fn knowledge_paths(dir: &Path, mount: Option<&Mount>) -> std::io::Result<Vec<Pat
         });
     }
     paths.sort();
-    Ok(paths)
+    unlisted.sort();
+    Ok((paths, unlisted))
 }
+
+/// Knowledge files, and folders that could not be listed with why.
+type Walked = (Vec<PathBuf>, Vec<(PathBuf, String)>);
 
 /// The knowledge base of `paths` in their order, each from `fresh` or else from
 /// the cache, which is brought up to date (fresh entries in, gone files out).
@@ -799,8 +821,8 @@ fn read_entry(
         kind: ProblemKind::Unreadable(why),
     };
     let target = link_target(dir, path, rel, options.mount.as_ref()).map_err(unreadable)?;
-    let bytes = std::fs::read(&target).map_err(|e| unreadable(e.to_string()))?;
     let format = Format::of(&shown);
+    let bytes = read_bytes(&target, format).map_err(unreadable)?;
     // The readers' debug lines (a PDF page left out) name the file they are about.
     let span = tracing::debug_span!("read", file = %shown).entered();
     let Read {
@@ -857,6 +879,51 @@ fn read_entry(
         parsed,
     };
     Ok((entry, warnings))
+}
+
+/// Most bytes of one text page (Markdown, HTML, text, reStructuredText,
+/// AsciiDoc, a notebook, CSV): it is parsed whole in memory, at several times
+/// its size. A book-length page is a few MB.
+const MAX_TEXT_FILE_BYTES: u64 = 32 << 20;
+/// Most bytes of one document (PDF, Word, PowerPoint, Excel, OpenDocument),
+/// whose readers bound what they unpack from it on their own.
+const MAX_DOCUMENT_BYTES: u64 = 256 << 20;
+
+/// The bytes of the file at `target`, a regular file within the size bound of
+/// its `format`.
+fn read_bytes(target: &Path, format: Option<Format>) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    // A named pipe blocks its reader until someone writes to it (the whole
+    // load, and every reload, would wait), and a device may never end.
+    let meta = std::fs::metadata(target).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file (a pipe, socket or device): not read".into());
+    }
+    let limit = match format {
+        Some(
+            Format::Docx
+            | Format::Pptx
+            | Format::Xlsx
+            | Format::Odt
+            | Format::Ods
+            | Format::Odp
+            | Format::Pdf,
+        ) => MAX_DOCUMENT_BYTES,
+        _ => MAX_TEXT_FILE_BYTES,
+    };
+    let too_big = || format!("larger than {} MB: not read", limit >> 20);
+    if meta.len() > limit {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(target)
+        .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+        .map_err(|e| e.to_string())?;
+    // It may have grown since it was looked at.
+    if bytes.len() as u64 > limit {
+        return Err(too_big());
+    }
+    Ok(bytes)
 }
 
 /// A file's text as its reader reads it.
@@ -1147,27 +1214,35 @@ pub(crate) fn unread_formats(dir: &Path) -> BTreeMap<String, usize> {
     out
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    walk_from(dir, dir, out)
-}
-
-fn walk_from(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        // Hidden files, and the lock files Word and LibreOffice keep beside
-        // an open document (`~$plan.docx`, `.~lock.plan.docx#`).
-        if name.starts_with('.') || name.starts_with("~$") {
-            continue;
-        }
-        if entry.file_type()?.is_dir() {
-            walk_from(root, &path, out)?;
-        } else if is_knowledge_file(&path, root) {
-            out.push(path);
-        }
+/// One entry of a folder under `root`: a knowledge file goes to `out`, a
+/// folder is walked, a folder that cannot be listed goes to `unlisted`.
+fn walk_entry(
+    root: &Path,
+    entry: std::io::Result<std::fs::DirEntry>,
+    out: &mut Vec<PathBuf>,
+    unlisted: &mut Vec<(PathBuf, String)>,
+) {
+    // An entry that vanished or cannot be looked at is no file to read.
+    let Ok(entry) = entry else { return };
+    let path = entry.path();
+    let name = entry.file_name().to_string_lossy().into_owned();
+    // Hidden files, and the lock files Word and LibreOffice keep beside
+    // an open document (`~$plan.docx`, `.~lock.plan.docx#`).
+    if name.starts_with('.') || name.starts_with("~$") {
+        return;
     }
-    Ok(())
+    if entry.file_type().is_ok_and(|t| t.is_dir()) {
+        match std::fs::read_dir(&path) {
+            Ok(entries) => {
+                for entry in entries {
+                    walk_entry(root, entry, out, unlisted);
+                }
+            }
+            Err(e) => unlisted.push((path, e.to_string())),
+        }
+    } else if is_knowledge_file(&path, root) {
+        out.push(path);
+    }
 }
 
 /// Parses the synonyms file: `[[group]] terms = ["ODA", "official development assistance"]`.
@@ -2195,6 +2270,16 @@ mod tests {
         std::fs::write(k.join("team/README.md"), "# Team\n\nThe team page.\n").unwrap();
         std::fs::write(k.join("team/logo.png"), [0x89, b'P', b'N', b'G', 0]).unwrap();
         std::fs::write(k.join("team/blob.md"), [b'a', 0, 1, 2]).unwrap();
+        // A named pipe nobody writes to (reading it would wait forever), and a
+        // page past the size bound (sparse: no disk used).
+        let fifo = std::process::Command::new("mkfifo")
+            .arg(k.join("team/pipe.md"))
+            .status()
+            .unwrap();
+        assert!(fifo.success());
+        std::fs::File::create(k.join("team/huge.md"))
+            .and_then(|f| f.set_len(MAX_TEXT_FILE_BYTES + 1))
+            .unwrap();
         std::fs::write(
             k.join("synonyms.toml"),
             "[[group]]\nterms = [\"ODA\", \"official development assistance\"]\n",
@@ -2208,7 +2293,9 @@ mod tests {
             bad,
             [
                 "knowledge/team/bad.md:1: front matter is never closed: add a `+++` line after it",
-                "knowledge/team/blob.md:1: cannot read file: not a text file: skipped"
+                "knowledge/team/blob.md:1: cannot read file: not a text file: skipped",
+                "knowledge/team/huge.md:1: cannot read file: larger than 32 MB: not read",
+                "knowledge/team/pipe.md:1: cannot read file: not a regular file (a pipe, socket or device): not read",
             ]
         );
         assert_eq!(kb.synonyms.len(), 1);

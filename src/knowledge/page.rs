@@ -358,6 +358,7 @@ pub(super) fn lint(
             }
         }
     }
+    let body = &markdown::shallow_containers(body);
     let mut lines = LineCounter::new(body);
     // MyST links to a target label as to a page (`[](syntax/roles)`): on its
     // pages a path with no extension that names no file is taken for one.

@@ -150,6 +150,52 @@ fn index_builds_and_check_reports_file_and_line() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("knowledge/bad.md:4"));
 }
 
+/// A folder under the knowledge folder that the bot's user cannot list
+/// (`lost+found` on a volume of its own) is one problem; the rest is read.
+#[cfg(unix)]
+#[test]
+fn a_folder_that_cannot_be_listed_leaves_out_only_its_own_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = setup();
+    let locked = dir.path().join("knowledge/locked");
+    std::fs::create_dir(&locked).unwrap();
+    std::fs::write(locked.join("tents.md"), GOOD).unwrap();
+    let mode = |p: &Path, m: u32| std::fs::set_permissions(p, PermissionsExt::from_mode(m));
+    mode(dir.path(), 0o755).unwrap();
+    mode(&locked, 0o000).unwrap();
+    // Root lists any folder: as root, the check runs as `nobody`.
+    let uid = Command::new("id").arg("-u").output().unwrap().stdout;
+    let mut cmd = if String::from_utf8_lossy(&uid).trim() == "0" {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]);
+        c.arg(env!("CARGO_BIN_EXE_citebot"));
+        c
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_citebot"))
+    };
+    let out = cmd
+        .current_dir(dir.path())
+        .args(["--semantic-model", "", "check"])
+        .output()
+        .unwrap();
+    mode(&locked, 0o755).unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let problems: Vec<&str> = stdout.lines().filter(|l| l.contains(": ")).collect();
+    assert_eq!(problems.len(), 1, "{stdout}");
+    assert!(
+        problems[0].starts_with("knowledge/locked:1: cannot read this folder (Permission denied"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("1 files, 2 snippets"), "{stderr}");
+}
+
 #[test]
 fn the_projects_own_knowledge_folder_passes_check() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
