@@ -240,6 +240,11 @@ fn mkdocs_blocks(body: &str) -> std::borrow::Cow<'_, str> {
     // Whether the line before is a paragraph's, which an ordered list not
     // starting at 1 cannot interrupt ("Since\n2024. we ship").
     let mut in_paragraph = false;
+    // Each block moves the lines under it, and a block nested in N others is
+    // moved N times: 3,000 nested (18 MB) took 22 s. Past a budget of moves
+    // (16 levels of every line: no page nests a tenth as deep) the rest of
+    // the markers are left as written.
+    let (mut moved, budget) = (0, 16 * lines.len());
     for i in 0..lines.len() {
         let indent = spaces(&lines[i]);
         let t = &lines[i][indent..];
@@ -277,8 +282,8 @@ fn mkdocs_blocks(body: &str) -> std::borrow::Cow<'_, str> {
         }
         if let Some(open) = super::myst::code_fence(t) {
             fence = Some((open, base));
-        } else if let Some(marker) = mkdocs_marker(t) {
-            open_up(&mut lines, i, indent, marker, !items.is_empty());
+        } else if let Some(marker) = mkdocs_marker(t).filter(|_| moved <= budget) {
+            moved += open_up(&mut lines, i, indent, marker, !items.is_empty());
         } else if let Some(width) = list_marker(t).filter(|_| !was_paragraph || starts_list(t)) {
             items.push(indent + width);
         } else {
@@ -295,14 +300,14 @@ fn mkdocs_blocks(body: &str) -> std::borrow::Cow<'_, str> {
 /// Opens up the MkDocs block whose `marker` is on `lines[i]`, indented
 /// `indent`: the marker line becomes it, the content indented four past it
 /// moves out by four. In a list item (`in_item`) an admonition's fence would
-/// be the item's text: its title alone is.
+/// be the item's text: its title alone is. Returns how many lines it moved.
 fn open_up(
     lines: &mut [std::borrow::Cow<'_, str>],
     i: usize,
     indent: usize,
     marker: String,
     in_item: bool,
-) {
+) -> usize {
     let marker = match marker.strip_prefix(":::") {
         Some(m) if in_item => m
             .split_once('[')
@@ -311,6 +316,7 @@ fn open_up(
         _ => marker,
     };
     lines[i] = format!("{}{marker}", " ".repeat(indent)).into();
+    let mut moved = 0;
     for line in lines.iter_mut().skip(i + 1) {
         let deeper = spaces(line) >= 4 + indent;
         if !(line.trim().is_empty() || deeper) {
@@ -319,7 +325,9 @@ fn open_up(
         if deeper {
             *line = line[4..].to_string().into();
         }
+        moved += 1;
     }
+    moved
 }
 
 /// Whether a list item's marker may interrupt a paragraph: a bullet, or a
@@ -1298,6 +1306,19 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn admonitions_nested_past_the_budget_are_left_as_written() {
+        // 400 admonitions, each inside the one before: opening all would
+        // move 80,000 lines; the first levels open, the rest stay as written.
+        let n = 400;
+        let page: String = (0..n)
+            .map(|k| format!("{}!!! note \"Level {k}\"\n", "    ".repeat(k)))
+            .collect();
+        let opened = mkdocs_blocks(&page).matches(":::note").count();
+        assert!((16..=40).contains(&opened), "{opened} opened");
+        assert_eq!(mkdocs_blocks(&page).lines().count(), n);
     }
 
     #[test]
