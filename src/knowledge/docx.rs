@@ -5,8 +5,10 @@
 //! ("Code", "HTML Preformatted", "Source Code") code; tables a table, a row
 //! per passage. The document's title and last-modified date (`docProps/core.xml`)
 //! are its front matter. Deleted text of tracked changes and field codes are
-//! not text. The archive is read within limits: a zip bomb or a document of
-//! millions of elements is a problem, not a hang.
+//! not text. The archive is read within limits: a zip bomb, a document of
+//! millions of elements, or tables whose merged cells copy their text to
+//! over 64 MB (see [`super::sheet::Spent`]) is a problem, not a hang or a
+//! crash.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -14,6 +16,7 @@ use std::io::Read;
 use roxmltree::{Document, Node, ParsingOptions};
 
 use super::passages::{Numbers, numbered};
+use super::sheet::Spent;
 use crate::text;
 
 /// Most bytes of one XML part read out of the archive.
@@ -51,8 +54,9 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<String, String> {
         .root_element()
         .children()
         .find(|n| n.has_tag_name((W, "body")));
+    let mut spent = Spent::default();
     if let Some(body) = body {
-        blocks(body, (&styles, &mut lists), &mut out, 0);
+        blocks(body, (&styles, &mut lists), (&mut out, &mut spent), 0)?;
     }
     Ok(out)
 }
@@ -62,6 +66,8 @@ const W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
 
 /// What a Word document is called in its problems.
 const WORD: &str = "Word document";
+/// Where a Word document's text is copied, in its problems.
+const TABLES: &str = "tables";
 
 /// The text of the part `name` of the archive (an Office document, `what`
 /// in its problems), if it has one.
@@ -290,13 +296,13 @@ fn role_of(name: &str, outline: Option<&str>) -> Option<Role> {
 }
 
 /// Writes the paragraphs and tables under `parent` (the body, a content
-/// control) as Markdown.
+/// control) as Markdown, its tables' cells charged to `spent`.
 fn blocks(
     parent: Node<'_, '_>,
     (styles, lists): (&Styles, &mut Lists),
-    out: &mut String,
+    (out, spent): (&mut String, &mut Spent),
     depth: usize,
-) {
+) -> Result<(), String> {
     let mut code: Vec<String> = Vec::new();
     for node in parent.children().filter(Node::is_element) {
         let role = node
@@ -315,22 +321,33 @@ fn blocks(
                     fenced(&std::mem::take(&mut code), out);
                 }
                 for b in boxes {
-                    blocks(b, (styles, &mut *lists), out, depth + 1);
+                    blocks(
+                        b,
+                        (styles, &mut *lists),
+                        (&mut *out, &mut *spent),
+                        depth + 1,
+                    )?;
                 }
             }
         } else if node.has_tag_name((W, "tbl")) {
-            table(node, lists, out);
+            table(node, lists, (&mut *out, &mut *spent))?;
         } else if node.has_tag_name((W, "sdt"))
             && depth < MAX_DEPTH
             && !is_contents(node)
             && let Some(content) = child(node, "sdtContent")
         {
-            blocks(content, (styles, &mut *lists), out, depth + 1);
+            blocks(
+                content,
+                (styles, &mut *lists),
+                (&mut *out, &mut *spent),
+                depth + 1,
+            )?;
         }
     }
     if !code.is_empty() {
         fenced(&code, out);
     }
+    Ok(())
 }
 
 /// The text boxes (`w:txbxContent`) drawn in paragraph `p`, not those inside
@@ -612,8 +629,15 @@ pub(super) fn fenced(lines: &[String], out: &mut String) {
 }
 
 /// A table as a Markdown table, its first row the header; a cell's
-/// paragraphs run together.
-fn table(tbl: Node<'_, '_>, lists: &mut Lists, out: &mut String) {
+/// paragraphs run together. Every cell is charged to `spent`, the document's
+/// budget, before it is made: a merged cell copies its text into each cell
+/// it stands for, and a 3 KB document of a 1 MB header merged down forty
+/// rows of 64 columns took 4.8 GB.
+fn table(
+    tbl: Node<'_, '_>,
+    lists: &mut Lists,
+    (out, spent): (&mut String, &mut Spent),
+) -> Result<(), String> {
     let mut rows: Vec<Vec<String>> = Vec::new();
     for tr in tbl.children().filter(|n| n.has_tag_name((W, "tr"))) {
         let mut row: Vec<String> = Vec::new();
@@ -628,19 +652,21 @@ fn table(tbl: Node<'_, '_>, lists: &mut Lists, out: &mut String) {
             let merged = props
                 .and_then(|p| child(p, "vMerge"))
                 .is_some_and(|m| m.attribute((W, "val")) != Some("restart"));
+            let own;
             let text = match rows.last().filter(|_| merged) {
-                Some(above) => above.get(row.len()).cloned().unwrap_or_default(),
-                None => escape(&cell_text(tc, lists)),
+                Some(above) => above.get(row.len()).map_or("", String::as_str),
+                None => {
+                    own = escape(&cell_text(tc, lists));
+                    own.as_str()
+                }
             };
             // A header over several columns names each; a cell over several
             // is said once.
             for k in 0..span {
                 if row.len() < MAX_COLUMNS {
-                    row.push(if k == 0 || rows.is_empty() {
-                        text.clone()
-                    } else {
-                        String::new()
-                    });
+                    let shown = if k == 0 || rows.is_empty() { text } else { "" };
+                    spent.charge((1, shown.len()), WORD, TABLES)?;
+                    row.push(shown.to_string());
                 }
             }
         }
@@ -649,6 +675,7 @@ fn table(tbl: Node<'_, '_>, lists: &mut Lists, out: &mut String) {
         }
     }
     markdown_table(&rows, out);
+    Ok(())
 }
 
 /// A table cell's text: its paragraphs' (and tables'), a numbered paragraph's
@@ -958,6 +985,39 @@ a styled bullet\n\n1. styled substep\n\n2. Second styled step."
             md,
             "| Team | Phone | Phone |\n| --- | --- | --- |\n| Ops | 555 | day |\n| Ops | 556 | night |\n\n"
         );
+    }
+
+    #[test]
+    fn merged_cells_copy_their_text_within_one_budget() {
+        let big = "lorem ipsum ".repeat(90_000);
+        let tc = |props: &str, text: &str| {
+            format!(
+                r#"<w:tc><w:tcPr>{props}</w:tcPr><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:tc>"#
+            )
+        };
+        let tr = |cells: &str| format!("<w:tr>{cells}</w:tr>");
+        let tbl = |rows: &str| format!("<w:tbl>{rows}</w:tbl>");
+        let span = r#"<w:gridSpan w:val="64"/>"#;
+        // A 1 MB cell merged down 70 rows is 70 MB of cells.
+        let down = tbl(&format!(
+            "{}{}",
+            tr(&tc("", &big)),
+            tr(&tc("<w:vMerge/>", "")).repeat(70)
+        ));
+        // A header over 64 columns names each: 38 MB a table, and both
+        // tables are charged to the one budget.
+        let across = tbl(&tr(&tc(span, &big[..600_000]))).repeat(2);
+        // A row of one short cell over 64 columns is 64 cells.
+        let wide = tbl(&tr(&tc(span, "x")).repeat(16_000));
+        let text = "a Word document of over 64 MB of text in its tables: not read";
+        let cells = "a Word document of more than 1000000 cells in its tables: not read";
+        for (xml, why) in [(down, text), (across, text), (wide, cells)] {
+            let bytes = docx(&[("word/document.xml", &body(&xml))]);
+            assert!(bytes.len() < 100_000, "{} bytes", bytes.len());
+            let started = std::time::Instant::now();
+            assert_eq!(markdown(&bytes).map(|md| md.len()), Err(why.to_string()));
+            assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+        }
     }
 
     #[test]

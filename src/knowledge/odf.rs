@@ -11,7 +11,9 @@
 //! PowerPoint deck is (see [`super::pptx`]): a section per slide, cited by
 //! the slide. The title and date of a document's
 //! properties (`meta.xml`) are its front matter. The archive is read within
-//! the Word reader's limits.
+//! the Word reader's limits, and the cells of all of a document's tables, a
+//! repeated cell once for each column it fills, within one budget of cells
+//! and text (see [`sheet::Spent`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -19,7 +21,7 @@ use roxmltree::Node;
 
 use super::Converted;
 use super::docx::{escape, fenced, front_matter, markdown_table, outermost, parse, part};
-use super::sheet::{self, Grid, MAX_TEXT_BYTES, Spent};
+use super::sheet::{self, Grid, Spent};
 use crate::text;
 
 const OFFICE: &str = "urn:oasis:names:tc:opendocument:xmlns:office:1.0";
@@ -52,7 +54,7 @@ pub(crate) fn text_document(bytes: &[u8]) -> Result<String, String> {
     styles.add(&doc);
     let body = (doc.descendants()).find(|n| n.has_tag_name((OFFICE, "text")));
     if let Some(body) = body {
-        blocks(body, &styles, &mut out, 0);
+        blocks(body, &styles, (&mut out, &mut Spent::default()), 0)?;
     }
     Ok(out)
 }
@@ -110,6 +112,7 @@ pub(crate) fn presentation(bytes: &[u8]) -> Result<Converted, String> {
     let body = (doc.descendants()).find(|n| n.has_tag_name((OFFICE, "presentation")));
     let slides =
         (body.into_iter().flat_map(|b| b.children())).filter(|n| n.has_tag_name((DRAW, "page")));
+    let mut spent = Spent::default();
     for (i, page) in slides.enumerate() {
         let style = page.attribute((DRAW, "style-name"));
         if style.is_some_and(|s| hidden.contains(&s)) {
@@ -122,9 +125,11 @@ pub(crate) fn presentation(bytes: &[u8]) -> Result<Converted, String> {
         for shape in page.children().filter(Node::is_element) {
             if shape.has_tag_name((PRESENTATION, "notes")) {
                 let frames = shape.children().filter(|f| class(*f) == Some("notes"));
-                frames.for_each(|f| shape_text(f, &styles, &mut notes, 0));
+                for f in frames {
+                    shape_text(f, &styles, (&mut notes, &mut spent), 0)?;
+                }
             } else {
-                slide_shape(shape, &styles, &mut title, &mut text, 0);
+                slide_shape(shape, &styles, &mut title, (&mut text, &mut spent), 0)?;
             }
         }
         let (heading, level) = match title {
@@ -149,14 +154,15 @@ fn class<'a>(shape: Node<'a, '_>) -> Option<&'a str> {
 }
 
 /// A slide's shape: its title into `title` (the first), furniture left out,
-/// a group's shapes in order, any other shape's text into `out`.
+/// a group's shapes in order, any other shape's text into `out`, its tables'
+/// cells charged to `spent`.
 fn slide_shape(
     shape: Node<'_, '_>,
     styles: &Styles,
     title: &mut Option<String>,
-    out: &mut String,
+    (out, spent): (&mut String, &mut Spent),
     depth: usize,
-) {
+) -> Result<(), String> {
     match class(shape) {
         Some("title") if title.is_none() => {
             let t = text::fold_whitespace(&text_of(shape, false));
@@ -165,23 +171,30 @@ fn slide_shape(
         Some("footer" | "header" | "date-time" | "page-number" | "page") => {}
         _ if shape.has_tag_name((DRAW, "g")) && depth < MAX_DEPTH => {
             for s in shape.children().filter(Node::is_element) {
-                slide_shape(s, styles, title, out, depth + 1);
+                slide_shape(s, styles, title, (&mut *out, &mut *spent), depth + 1)?;
             }
         }
-        _ => shape_text(shape, styles, out, depth),
+        _ => shape_text(shape, styles, (out, spent), depth)?,
     }
+    Ok(())
 }
 
 /// The text a shape holds: its paragraphs, lists and tables, and those of
 /// its text box.
-fn shape_text(shape: Node<'_, '_>, styles: &Styles, out: &mut String, depth: usize) {
-    blocks(shape, styles, out, depth + 1);
+fn shape_text(
+    shape: Node<'_, '_>,
+    styles: &Styles,
+    (out, spent): (&mut String, &mut Spent),
+    depth: usize,
+) -> Result<(), String> {
+    blocks(shape, styles, (&mut *out, &mut *spent), depth + 1)?;
     for b in shape
         .children()
         .filter(|n| n.has_tag_name((DRAW, "text-box")))
     {
-        blocks(b, styles, out, depth + 1);
+        blocks(b, styles, (&mut *out, &mut *spent), depth + 1)?;
     }
+    Ok(())
 }
 
 /// The names of the styles whose `properties` set `attr` to `value`: those
@@ -381,7 +394,14 @@ enum Role {
     Text,
 }
 
-fn blocks(parent: Node<'_, '_>, styles: &Styles, out: &mut String, depth: usize) {
+/// Writes the paragraphs, lists and tables under `parent` (the body, a
+/// section, a shape) as Markdown, its tables' cells charged to `spent`.
+fn blocks(
+    parent: Node<'_, '_>,
+    styles: &Styles,
+    (out, spent): (&mut String, &mut Spent),
+    depth: usize,
+) -> Result<(), String> {
     let mut code: Vec<String> = Vec::new();
     for node in parent.children().filter(Node::is_element) {
         let name = (node.tag_name().namespace(), node.tag_name().name());
@@ -410,11 +430,11 @@ fn blocks(parent: Node<'_, '_>, styles: &Styles, out: &mut String, depth: usize)
                 let numbering = styles.numbering(node, None);
                 list(node, (0, numbering, styles), out, depth)
             }
-            (Some(TABLE), "table") => table(node, out),
+            (Some(TABLE), "table") => table(node, (&mut *out, &mut *spent))?,
             // Containers of paragraphs; not a table of contents or an index,
             // nor the deleted text of tracked changes (elements of their own).
             (Some(TEXT), "section" | "index-body") if depth < MAX_DEPTH => {
-                blocks(node, styles, out, depth + 1)
+                blocks(node, styles, (&mut *out, &mut *spent), depth + 1)?
             }
             _ => {}
         }
@@ -422,13 +442,14 @@ fn blocks(parent: Node<'_, '_>, styles: &Styles, out: &mut String, depth: usize)
             // A text box is drawn beside its anchoring paragraph: its
             // paragraphs come after that one's, not inside its sentence.
             for b in text_boxes(node) {
-                blocks(b, styles, out, depth + 1);
+                blocks(b, styles, (&mut *out, &mut *spent), depth + 1)?;
             }
         }
     }
     if !code.is_empty() {
         fenced(&code, out);
     }
+    Ok(())
 }
 
 /// The text boxes drawn in paragraph `p`, not those inside another text box
@@ -506,15 +527,9 @@ fn list(
 const XML: &str = "http://www.w3.org/XML/1998/namespace";
 
 /// A table as a Markdown table, its first row the header.
-fn table(t: Node<'_, '_>, out: &mut String) {
+fn table(t: Node<'_, '_>, (out, spent): (&mut String, &mut Spent)) -> Result<(), String> {
     let mut rows: Vec<Vec<String>> = Vec::new();
-    // A cell repeated across columns is copied into each: a hostile table's
-    // copies stop at the budget.
-    let mut bytes = 0;
     for tr in rows_of(t) {
-        if bytes > MAX_TEXT_BYTES {
-            break;
-        }
         let mut row = Vec::new();
         for tc in tr
             .children()
@@ -523,10 +538,11 @@ fn table(t: Node<'_, '_>, out: &mut String) {
             let text = escape(&text::fold_whitespace(&text_of(tc, false)));
             let repeat = repeated(tc, "number-columns-repeated") as usize;
             let copies = repeat.min(MAX_COLUMNS - row.len());
-            bytes += text.len() * copies;
-            if bytes > MAX_TEXT_BYTES {
-                break;
-            }
+            // A cell repeated across columns is copied into each: every copy
+            // is charged to the document's one budget before it is made (a
+            // budget for each table let sixty tables of a 1 MB cell repeated
+            // 64 times take 4 GB).
+            spent.charge((copies, text.len() * copies), DOCUMENT, "tables")?;
             row.extend(std::iter::repeat_n(text, copies));
         }
         if row.iter().any(|c| !c.is_empty()) {
@@ -534,6 +550,7 @@ fn table(t: Node<'_, '_>, out: &mut String) {
         }
     }
     markdown_table(&rows, out);
+    Ok(())
 }
 
 /// A table's rows, also those inside its header and row groups.
@@ -943,21 +960,53 @@ pub(crate) mod tests {
         );
         let refused = spreadsheet(&odf(&sheet, "", "")).unwrap_err();
         assert!(refused.contains("MB of text"), "{refused}");
-        // A text document's table stops copying at the budget.
-        let table = format!(
-            "<office:text><table:table>{}</table:table></office:text>",
-            row.repeat(8)
-        );
-        let md = text_document(&odf(&table, "", "")).unwrap();
-        assert!(
-            md.len() < MAX_TEXT_BYTES + 64 * big.len(),
-            "{} bytes",
-            md.len()
-        );
-        assert!(
-            md.len() > MAX_TEXT_BYTES / 2,
-            "the table is read up to the budget"
-        );
+        // A text document's or a presentation's tables, all of them, are
+        // copied within one budget: 19 MB a row.
+        let table = |rows: usize| format!("<table:table>{}</table:table>", row.repeat(rows));
+        let page = |rows: usize| {
+            format!(
+                "<draw:page><draw:frame>{}</draw:frame></draw:page>",
+                table(rows)
+            )
+        };
+        let short = "<table:table-row><table:table-cell table:number-columns-repeated=\"64\"><text:p>x</text:p></table:table-cell></table:table-row>";
+        let text =
+            "a LibreOffice (OpenDocument) file of over 64 MB of text in its tables: not read";
+        let cells =
+            "a LibreOffice (OpenDocument) file of more than 1000000 cells in its tables: not read";
+        let read = |body: String| -> Result<usize, String> {
+            match body.starts_with("<office:text>") {
+                true => text_document(&odf(&body, "", "")).map(|md| md.len()),
+                false => presentation(&odf(&body, "", "")).map(|c| c.text.len()),
+            }
+        };
+        // (office:body, the problem)
+        let cases = [
+            (format!("<office:text>{}</office:text>", table(8)), text),
+            (
+                format!("<office:text>{}</office:text>", table(1).repeat(4)),
+                text,
+            ),
+            (
+                format!(
+                    "<office:presentation>{}</office:presentation>",
+                    page(2).repeat(2)
+                ),
+                text,
+            ),
+            (
+                format!(
+                    "<office:text><table:table>{}</table:table></office:text>",
+                    short.repeat(16_000)
+                ),
+                cells,
+            ),
+        ];
+        for (body, why) in cases {
+            let started = std::time::Instant::now();
+            assert_eq!(read(body), Err(why.to_string()));
+            assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+        }
     }
 
     #[test]

@@ -7,23 +7,31 @@
 //! Slide numbers, dates and footers are furniture; hidden slides are left out.
 //! A passage is cited by the slide it is on. The deck's title is its document
 //! title, else the first slide's when that is a title slide, else the file
-//! name. The archive is read within the Word reader's limits.
+//! name. The archive is read within the Word reader's limits, with at most
+//! 64 MB of slides, notes, diagrams and their relationships read in all (a
+//! part named many times is read once), and the text its tables' merged
+//! cells and its diagrams copy, once for each cell or frame showing it,
+//! within one budget (see [`super::sheet::Spent`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use roxmltree::Node;
 
 use super::Converted;
 use super::docx::{escape, front_matter, markdown_table, parse, part};
 use super::passages::{Numbers, numbered};
+use super::sheet::Spent;
 use crate::text;
 
 /// What a deck is called in its problems.
 const DECK: &str = "PowerPoint deck";
+/// Where a deck's text is copied, in its problems.
+const COPIED: &str = "tables and diagrams";
 /// Most slides read.
 const MAX_SLIDES: usize = 5_000;
-/// Most bytes of XML read out of one deck's slides and notes together: each
-/// part is limited, but a deck has thousands.
+/// Most bytes of XML read out of one deck's slides, notes, diagrams and
+/// their relationships together: each part is limited, but a deck has
+/// thousands.
 const MAX_DECK_BYTES: usize = 64 << 20;
 /// Most groups of shapes inside one another read into.
 const MAX_DEPTH: usize = 32;
@@ -49,7 +57,8 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
     markdown_within(bytes, MAX_DECK_BYTES)
 }
 
-/// [`markdown`], reading at most `budget` bytes of slides and notes.
+/// [`markdown`], reading at most `budget` bytes of slides, notes and
+/// diagrams.
 fn markdown_within(bytes: &[u8], budget: usize) -> Result<Converted, String> {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| format!("not a {DECK}: {e}"))?;
@@ -63,23 +72,23 @@ fn markdown_within(bytes: &[u8], budget: usize) -> Result<Converted, String> {
     let mut out = front_matter(&core, UNTITLED);
     let titled = !out.is_empty() && out.contains("\ntitle: ");
     let mut pages = vec![1; out.matches('\n').count()];
-    let mut budget = budget;
-    let mut read = std::collections::HashSet::new();
+    let mut deck = Deck {
+        budget,
+        diagrams: HashMap::new(),
+        spent: Spent::default(),
+    };
+    let mut read = HashSet::new();
     for (i, name) in slides.iter().enumerate() {
         let before = out.len();
         // A slide part listed twice is one slide, read once.
         let xml = match read.insert(name) {
-            true => part(&mut zip, name, DECK)?,
+            true => deck.read(&mut zip, name)?,
             false => None,
         };
         if let Some(xml) = xml {
-            let beside = beside(&mut zip, name)?;
-            let size = xml.len() + beside.size;
-            budget = budget.checked_sub(size).ok_or_else(|| {
-                let mb = MAX_DECK_BYTES >> 20;
-                format!("a deck whose slides and notes unpack to over {mb} MB: not read")
-            })?;
-            slide(&xml, &beside, i + 1, !titled && i == 0, &mut out)?;
+            let beside = deck.beside(&mut zip, name)?;
+            let first = !titled && i == 0;
+            slide(&xml, (&beside, &mut deck), (i + 1, first), &mut out)?;
         }
         pages.extend(std::iter::repeat_n(
             i + 1,
@@ -146,36 +155,72 @@ fn resolve(folder: &str, target: &str) -> String {
     path.join("/")
 }
 
+/// What one deck has cost so far, against its limits.
+struct Deck {
+    /// Bytes of parts still to be read.
+    budget: usize,
+    /// The text of the deck's SmartArt diagrams, each's points in order, by
+    /// the part holding it: a part is read once, however many relationships
+    /// name it (two hundred naming one 30 MB part were two hundred reads,
+    /// and gigabytes of text, before the budget was checked).
+    diagrams: HashMap<String, Vec<String>>,
+    /// Cells and bytes of text its tables and diagrams have written.
+    spent: Spent,
+}
+
 /// What a slide's text draws on besides the slide's own part.
 #[derive(Default)]
 struct Beside {
     /// Its speaker notes' part.
     notes: Option<String>,
-    /// The text of its SmartArt diagrams, each's points in order, by the
-    /// relationship the slide names it by.
-    diagrams: HashMap<String, Vec<String>>,
-    /// Bytes of XML read for them.
-    size: usize,
+    /// The parts of its diagrams (in [`Deck::diagrams`]) by the relationship
+    /// the slide names each by.
+    diagrams: HashMap<String, String>,
 }
 
-/// The parts the slide part `slide` relates to that hold its text: its notes
-/// and its diagrams' data.
-fn beside(zip: &mut Zip<'_>, slide: &str) -> Result<Beside, String> {
-    let (folder, file) = slide.rsplit_once('/').unwrap_or(("", slide));
-    let rels = part(zip, &format!("{folder}/_rels/{file}.rels"), DECK)?.unwrap_or_default();
-    let mut out = Beside::default();
-    for (id, target, kind) in relationships(&rels, slide) {
-        if kind.ends_with("/notesSlide") && out.notes.is_none() {
-            out.notes = part(zip, &target, DECK)?;
-            out.size += out.notes.as_ref().map_or(0, String::len);
-        } else if kind.ends_with("/diagramData")
-            && let Some(xml) = part(zip, &target, DECK)?
-        {
-            out.size += xml.len();
-            out.diagrams.insert(id, diagram_text(&xml));
+impl Deck {
+    /// The part `name`, if the deck has it, charged to the budget: a part
+    /// larger than what is left is refused before it is unpacked, and one
+    /// whose archive entry lies about its size once it is.
+    fn read(&mut self, zip: &mut Zip<'_>, name: &str) -> Result<Option<String>, String> {
+        let refused = || {
+            let mb = MAX_DECK_BYTES >> 20;
+            format!("a deck whose slides, notes and diagrams unpack to over {mb} MB: not read")
+        };
+        let declared = (zip.index_for_name(name))
+            .and_then(|i| zip.by_index_data(i).ok())
+            .map_or(0, |entry| entry.size());
+        if declared > self.budget as u64 {
+            return Err(refused());
         }
+        let text = part(zip, name, DECK)?;
+        let size = text.as_ref().map_or(0, String::len);
+        self.budget = self.budget.checked_sub(size).ok_or_else(refused)?;
+        Ok(text)
     }
-    Ok(out)
+
+    /// The parts the slide part `slide` relates to that hold its text: its
+    /// notes and its diagrams' data, each diagram's text kept in
+    /// [`Deck::diagrams`].
+    fn beside(&mut self, zip: &mut Zip<'_>, slide: &str) -> Result<Beside, String> {
+        let (folder, file) = slide.rsplit_once('/').unwrap_or(("", slide));
+        let rels = self.read(zip, &format!("{folder}/_rels/{file}.rels"))?;
+        let mut out = Beside::default();
+        for (id, target, kind) in relationships(&rels.unwrap_or_default(), slide) {
+            if kind.ends_with("/notesSlide") && out.notes.is_none() {
+                out.notes = self.read(zip, &target)?;
+            } else if kind.ends_with("/diagramData") {
+                if !self.diagrams.contains_key(&target) {
+                    let Some(xml) = self.read(zip, &target)? else {
+                        continue;
+                    };
+                    self.diagrams.insert(target.clone(), diagram_text(&xml));
+                }
+                out.diagrams.insert(id, target);
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// The text of a SmartArt diagram's points (its boxes), in order.
@@ -230,13 +275,13 @@ fn shape_of(sp: Node<'_, '_>) -> Shape {
     }
 }
 
-/// One slide (`number`, with the parts `beside` it) as a section of `out`;
-/// the first slide's title is the deck's when `first` and it is a title slide.
+/// One slide (`number`, with the parts `beside` it, of `deck`) as a section
+/// of `out`; the first slide's title is the deck's when `first` and it is a
+/// title slide.
 fn slide(
     xml: &str,
-    beside: &Beside,
-    number: usize,
-    first: bool,
+    (beside, deck): (&Beside, &mut Deck),
+    (number, first): (usize, bool),
     out: &mut String,
 ) -> Result<(), String> {
     let doc = parse(xml, DECK)?;
@@ -246,12 +291,16 @@ fn slide(
     }
     let mut title: Option<(String, bool)> = None;
     let mut body = String::new();
+    let diagrams: HashMap<&str, &[String]> = (beside.diagrams.iter())
+        .filter_map(|(id, target)| Some((id.as_str(), deck.diagrams.get(target)?.as_slice())))
+        .collect();
     let on_slide = Reading {
         bullets: true,
-        diagrams: &beside.diagrams,
+        diagrams: &diagrams,
     };
+    let spent = &mut deck.spent;
     if let Some(tree) = root.descendants().find(|n| n.has_tag_name((P, "spTree"))) {
-        shapes(tree, 0, &on_slide, &mut title, &mut body);
+        shapes(tree, 0, &on_slide, &mut title, (&mut body, &mut *spent))?;
     }
     // The notes page shows a picture of the slide and the notes' body, which
     // is prose: its placeholder's paragraphs are no bullets.
@@ -266,7 +315,7 @@ fn slide(
                 bullets: false,
                 diagrams: &no_diagrams,
             };
-            shapes(tree, 0, &in_notes, &mut ignored, &mut text);
+            shapes(tree, 0, &in_notes, &mut ignored, (&mut text, &mut *spent))?;
         }
         body.push_str(&text);
     }
@@ -285,20 +334,21 @@ struct Reading<'a> {
     /// Whether a body placeholder's paragraphs are bullets: on a slide, not
     /// on a notes page.
     bullets: bool,
-    /// The text of the slide's diagrams ([`Beside::diagrams`]).
-    diagrams: &'a HashMap<String, Vec<String>>,
+    /// The text of the slide's diagrams, each's points, by the relationship
+    /// the slide names it by.
+    diagrams: &'a HashMap<&'a str, &'a [String]>,
 }
 
 /// The text of the shapes under `tree` (a slide's shape tree or a group), in
 /// order, as `reading` says: the title into `title`, the rest as Markdown
-/// into `out`.
+/// into `out`, what tables and diagrams write charged to `spent`.
 fn shapes(
     tree: Node<'_, '_>,
     depth: usize,
     reading: &Reading<'_>,
     title: &mut Option<(String, bool)>,
-    out: &mut String,
-) {
+    (out, spent): (&mut String, &mut Spent),
+) -> Result<(), String> {
     let bullets = reading.bullets;
     for node in tree.children().filter(Node::is_element) {
         match node.tag_name().name() {
@@ -318,19 +368,21 @@ fn shapes(
                 }
                 shape => text_body(node, bullets && shape == Shape::Body, out),
             },
-            "grpSp" if depth < MAX_DEPTH => shapes(node, depth + 1, reading, title, out),
+            "grpSp" if depth < MAX_DEPTH => {
+                shapes(node, depth + 1, reading, title, (&mut *out, &mut *spent))?
+            }
             // Shapes PowerPoint wraps for newer features (a text box holding an
             // equation): one alternative is read, the first it offers.
             "AlternateContent" if depth < MAX_DEPTH => {
                 let choice = node.children().find(|n| n.tag_name().name() == "Choice");
                 let fallback = || node.children().find(|n| n.tag_name().name() == "Fallback");
                 if let Some(alt) = choice.or_else(fallback) {
-                    shapes(alt, depth + 1, reading, title, out);
+                    shapes(alt, depth + 1, reading, title, (&mut *out, &mut *spent))?;
                 }
             }
             "graphicFrame" => {
                 if let Some(tbl) = node.descendants().find(|n| n.has_tag_name((A, "tbl"))) {
-                    table(tbl, out);
+                    table(tbl, (&mut *out, &mut *spent))?;
                 }
                 // A SmartArt diagram: its boxes' text, a list.
                 let diagram = node.descendants().find(|n| n.has_tag_name((DGM, "relIds")));
@@ -338,8 +390,12 @@ fn shapes(
                     .and_then(|d| d.attribute((R, "dm")))
                     .and_then(|id| reading.diagrams.get(id));
                 if let Some(points) = points.filter(|p| !p.is_empty()) {
-                    for p in points {
-                        out.push_str(&format!("- {}\n", escape(p)));
+                    for p in *points {
+                        // Written for each frame that shows it: 2,000 frames
+                        // of one 1 MB diagram took 4 GB.
+                        let item = format!("- {}\n", escape(p));
+                        spent.charge((0, item.len()), DECK, COPIED)?;
+                        out.push_str(&item);
                     }
                     out.push('\n');
                 }
@@ -347,6 +403,7 @@ fn shapes(
             _ => {}
         }
     }
+    Ok(())
 }
 
 /// A shape's paragraphs: each one's text (runs and fields, line breaks as
@@ -445,29 +502,37 @@ fn text_body(sp: Node<'_, '_>, bullets: bool, out: &mut String) {
 /// A table as a Markdown table, its first row the header. A cell merged
 /// with the one above says what that one says, so that each row, a passage
 /// of its own, keeps its group's label; one merged with the one before it is
-/// empty (DrawingML writes a cell for each column of the grid).
-fn table(tbl: Node<'_, '_>, out: &mut String) {
+/// empty (DrawingML writes a cell for each column of the grid). Each cell is
+/// charged to `spent` before it is made: a 1 MB cell merged down thousands
+/// of rows took 6 GB.
+fn table(tbl: Node<'_, '_>, (out, spent): (&mut String, &mut Spent)) -> Result<(), String> {
     let mut rows: Vec<Vec<String>> = Vec::new();
     for tr in tbl.children().filter(|n| n.has_tag_name((A, "tr"))) {
         let cells = tr.children().filter(|n| n.has_tag_name((A, "tc")));
         let mut row: Vec<String> = Vec::new();
         for tc in cells.take(MAX_COLUMNS) {
             let merged = |name: &str| matches!(tc.attribute(name), Some("1" | "true"));
+            let own;
             let text = if merged("vMerge") {
-                rows.last().and_then(|above| above.get(row.len())).cloned()
+                rows.last()
+                    .and_then(|above| above.get(row.len()))
+                    .map_or("", String::as_str)
             } else if merged("hMerge") {
-                None
+                ""
             } else {
                 let cell: Vec<String> = paragraphs(tc).into_iter().map(|(t, ..)| t).collect();
-                Some(escape(&cell.join(" ")))
+                own = escape(&cell.join(" "));
+                own.as_str()
             };
-            row.push(text.unwrap_or_default());
+            spent.charge((1, text.len()), DECK, COPIED)?;
+            row.push(text.to_string());
         }
         if row.iter().any(|c| !c.is_empty()) {
             rows.push(row);
         }
     }
     markdown_table(&rows, out);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -825,7 +890,7 @@ End.
         assert!(markdown_within(&big, 4_000).is_ok());
         assert_eq!(
             markdown_within(&big, 1_000).unwrap_err(),
-            "a deck whose slides and notes unpack to over 64 MB: not read"
+            "a deck whose slides, notes and diagrams unpack to over 64 MB: not read"
         );
     }
 
@@ -864,6 +929,74 @@ End.
             markdown(&zipped(&parts)).unwrap().text,
             "## Hiring\n\nThree steps:\n\n- Screen\n- Interview\n\n"
         );
+    }
+
+    /// A deck of one slide of `shapes` whose relationships `rId0`… name
+    /// `names` times the one diagram part of one point, `point`.
+    fn diagram_deck(shapes: &str, names: usize, point: &str) -> Vec<u8> {
+        let mut parts = deck_parts(&[("Org", shapes, None)], &[0], &[]);
+        let rels: String = (0..names)
+            .map(|i| format!(r#"<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/diagramData" Target="../diagrams/data1.xml"/>"#))
+            .collect();
+        parts.push((
+            "ppt/slides/_rels/slide1.xml.rels".into(),
+            format!("<Relationships>{rels}</Relationships>"),
+        ));
+        parts.push((
+            "ppt/diagrams/data1.xml".into(),
+            format!(
+                r#"<dgm:dataModel xmlns:dgm="{DGM}" xmlns:a="{A}"><dgm:ptLst><dgm:pt><dgm:t><a:p><a:r><a:t>{point}</a:t></a:r></a:p></dgm:t></dgm:pt></dgm:ptLst></dgm:dataModel>"#
+            ),
+        ));
+        zipped(&parts)
+    }
+
+    /// A frame showing the diagram the slide names `rId0`.
+    fn diagram_frame() -> String {
+        format!(
+            r#"<p:graphicFrame><a:graphic><a:graphicData><dgm:relIds xmlns:dgm="{DGM}" r:dm="rId0"/></a:graphicData></a:graphic></p:graphicFrame>"#
+        )
+    }
+
+    #[test]
+    fn a_diagram_part_named_many_times_is_read_once() {
+        let point = "Board".repeat(400);
+        let bytes = diagram_deck(&diagram_frame(), 200, &point);
+        // Two hundred names of a 2 KB part are 400 KB read if read for each.
+        let got = markdown_within(&bytes, 50_000).unwrap();
+        assert_eq!(got.text, format!("## Org\n\n- {point}\n\n"));
+        // Parts read up to the budget, each charged as it is read.
+        assert_eq!(
+            markdown_within(&bytes, 2_000).unwrap_err(),
+            "a deck whose slides, notes and diagrams unpack to over 64 MB: not read"
+        );
+    }
+
+    #[test]
+    fn diagrams_and_merged_cells_copy_their_text_within_one_budget() {
+        let big = "lorem ipsum ".repeat(90_000);
+        let merged_down = |rows: usize| {
+            format!(
+                r#"<p:graphicFrame><a:graphic><a:graphicData><a:tbl><a:tr><a:tc><a:txBody><a:p><a:r><a:t>{big}</a:t></a:r></a:p></a:txBody></a:tc></a:tr>{}</a:tbl></a:graphicData></a:graphic></p:graphicFrame>"#,
+                r#"<a:tr><a:tc vMerge="1"/></a:tr>"#.repeat(rows)
+            )
+        };
+        // (frames showing a 1 MB diagram, rows a 1 MB cell is merged down)
+        for (frames, rows) in [(70, 0), (0, 70), (35, 35)] {
+            let shapes = format!("{}{}", diagram_frame().repeat(frames), merged_down(rows));
+            let bytes = diagram_deck(&shapes, 1, &big);
+            assert!(bytes.len() < 50_000, "{} bytes", bytes.len());
+            let started = std::time::Instant::now();
+            assert_eq!(
+                markdown(&bytes).map(|c| c.text.len()),
+                Err(
+                    "a PowerPoint deck of over 64 MB of text in its tables and diagrams: not read"
+                        .into()
+                ),
+                "{frames} frames, {rows} rows"
+            );
+            assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+        }
     }
 
     #[test]

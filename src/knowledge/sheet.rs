@@ -13,13 +13,14 @@ use std::collections::BTreeMap;
 use super::Converted;
 use super::docx::escape;
 
-/// Most cells with text a spreadsheet may have.
+/// Most cells with text a spreadsheet may have; most cells, empty ones too,
+/// a document's tables may have.
 const MAX_CELLS: usize = 1_000_000;
 /// Most columns of a sheet read (the first that hold text): a row is one
 /// passage, and a row of hundreds of cells answers nothing in particular.
 pub(super) const MAX_COLUMNS: usize = 64;
-/// Most bytes of text a spreadsheet's cells, or a table's, may hold (a
-/// repeated or shared text counts once for every cell showing it).
+/// Most bytes of text a spreadsheet's cells, or a document's tables, may hold
+/// (a repeated, merged or shared text counts once for every cell showing it).
 pub(super) const MAX_TEXT_BYTES: usize = 64 << 20;
 /// Most cells a spreadsheet's tables may have, as rows times columns (empty
 /// ones too: every row is written as wide as its sheet).
@@ -58,7 +59,8 @@ pub(super) fn duration(days: f64) -> String {
     format!("{sign}{h}:{m:02}:{s:02}")
 }
 
-/// The cells and bytes of text a spreadsheet has cost so far.
+/// The cells and bytes of text a spreadsheet, or a document's tables, have
+/// cost so far.
 #[derive(Default)]
 pub(super) struct Spent {
     pub cells: usize,
@@ -77,6 +79,33 @@ impl Spent {
             let mb = MAX_TEXT_BYTES >> 20;
             return Err(format!(
                 "a spreadsheet of over {mb} MB of text in its cells: not read"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Charges `cells` more cells holding `bytes` bytes of text to a document
+    /// (`what`: "Word document"), refusing it over the limits as one whose
+    /// `held` ("tables") hold too much. A small file can show one large text
+    /// in thousands of places (a cell merged down a column, a diagram in many
+    /// frames), so each copy is charged, before it is made.
+    pub fn charge(
+        &mut self,
+        (cells, bytes): (usize, usize),
+        what: &str,
+        held: &str,
+    ) -> Result<(), String> {
+        self.cells += cells;
+        self.bytes += bytes;
+        if self.cells > MAX_CELLS {
+            return Err(format!(
+                "a {what} of more than {MAX_CELLS} cells in its {held}: not read"
+            ));
+        }
+        if self.bytes > MAX_TEXT_BYTES {
+            let mb = MAX_TEXT_BYTES >> 20;
+            return Err(format!(
+                "a {what} of over {mb} MB of text in its {held}: not read"
             ));
         }
         Ok(())
