@@ -171,19 +171,6 @@ pub(super) fn front_matter(core: &str, untitled: &[&str]) -> String {
     format!("---\n{}\n---\n\n", lines.join("\n"))
 }
 
-/// An archive of `parts` (name, text), as office suites zip them: what the
-/// documents tests read are written with.
-pub(super) fn zipped(parts: &[(&str, &str)]) -> Vec<u8> {
-    use std::io::Write;
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, text) in parts {
-        let options = zip::write::SimpleFileOptions::default();
-        zip.start_file(*name, options).expect("a zip in memory");
-        zip.write_all(text.as_bytes()).expect("a zip in memory");
-    }
-    zip.finish().expect("a zip in memory").into_inner()
-}
-
 /// What a paragraph style makes of its paragraphs.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Role {
@@ -718,23 +705,11 @@ pub(super) fn markdown_table(rows: &[Vec<String>], out: &mut String) {
     out.push('\n');
 }
 
-/// Text with every ASCII punctuation character escaped, so nothing in it is
-/// read as Markdown (CommonMark takes `\` before any of them as the
-/// character itself).
-pub(super) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
-    let mut after_digit = false;
-    for c in text.chars() {
-        if c.is_ascii_punctuation() && !matches!(c, '.' | ',' | '\'' | '"' | '?' | ';' | ':' | '/')
-            || c == '.' && after_digit
-        {
-            out.push('\\');
-        }
-        out.push(c);
-        after_digit = c.is_ascii_digit();
-    }
-    out
-}
+// The readers of other formats take these from here, as they take the rest
+// of what documents share.
+pub(super) use super::escape;
+#[cfg(test)]
+pub(super) use super::zipped;
 
 #[cfg(test)]
 pub(super) mod tests {

@@ -1510,6 +1510,37 @@ const NAVIGATION: &[&str] = &[
     "nav.adoc",
 ];
 
+/// An archive of `parts` (name, text), as office suites zip them: what the
+/// documents tests read are written with.
+pub(super) fn zipped(parts: &[(&str, &str)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, text) in parts {
+        let options = zip::write::SimpleFileOptions::default();
+        zip.start_file(*name, options).expect("a zip in memory");
+        zip.write_all(text.as_bytes()).expect("a zip in memory");
+    }
+    zip.finish().expect("a zip in memory").into_inner()
+}
+
+/// Text with every ASCII punctuation character escaped, so nothing in it is
+/// read as Markdown (CommonMark takes `\` before any of them as the
+/// character itself).
+pub(super) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    let mut after_digit = false;
+    for c in text.chars() {
+        if c.is_ascii_punctuation() && !matches!(c, '.' | ',' | '\'' | '"' | '?' | ';' | ':' | '/')
+            || c == '.' && after_digit
+        {
+            out.push('\\');
+        }
+        out.push(c);
+        after_digit = c.is_ascii_digit();
+    }
+    out
+}
+
 /// The fence for `code` in Markdown made from another format: backticks,
 /// more than any run of them in the code, which would close it.
 fn code_fence(code: &str) -> String {

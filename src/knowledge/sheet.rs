@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use super::Converted;
-use super::docx::escape;
+use super::escape;
 
 /// Most cells with text a spreadsheet may have; most cells, empty ones too,
 /// a document's tables may have.
@@ -373,7 +373,7 @@ pub fn written(sheets: &[Sheet<'_>], title: &str) -> Vec<u8> {
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
-    super::docx::zipped(&parts)
+    super::zipped(&parts)
 }
 
 fn sheet_xml(cells: &[Cell<'_>], merged: &[&str]) -> String {
