@@ -566,10 +566,17 @@ pub fn index_repaired(files: usize, snippets: usize) -> Formatted {
     ))
 }
 
-/// `!reload` done: what the room's collections hold now, and their problems.
-pub fn reload_done(snippets: usize, files: usize, millis: u128, problems: &[String]) -> Formatted {
-    let mut plain =
-        format!("Index rebuilt: indexed {snippets} snippets from {files} files in {millis} ms");
+/// `!reload` done: what the room's collections hold now, and their problems;
+/// how long it took (`millis`) only where the room sees all collections, since
+/// the rebuild reads all of them and its time tells how much others hold.
+pub fn reload_done(
+    snippets: usize,
+    files: usize,
+    millis: Option<u128>,
+    problems: &[String],
+) -> Formatted {
+    let took = millis.map(|ms| format!(" in {ms} ms")).unwrap_or_default();
+    let mut plain = format!("Index rebuilt: indexed {snippets} snippets from {files} files{took}");
     let mut html = format!("<p>{}</p>", escape_html(&plain));
     if !problems.is_empty() {
         let head = format!(
@@ -916,7 +923,7 @@ mod tests {
         replies.push(("reload error hidden".into(), reload_error(None)));
         replies.push((
             "!reload".into(),
-            reload_done(5, 2, 30, &["b.md:2: <y>".into()]),
+            reload_done(5, 2, Some(30), &["b.md:2: <y>".into()]),
         ));
         replies.push(("!reload failed".into(), reload_failed()));
         replies.push(("admin only".into(), admin_only("!", "reload")));

@@ -147,7 +147,8 @@ async fn reload(
                 .iter()
                 .map(crate::render::problem)
                 .collect();
-            messages::reload_done(stats.snippets, stats.files, report.millis, &problems)
+            let took = scope.is_none().then_some(report.millis);
+            messages::reload_done(stats.snippets, stats.files, took, &problems)
         }
         Err(err) => {
             error!(error = %err, "rebuilding the index failed");

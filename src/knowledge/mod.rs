@@ -614,7 +614,11 @@ fn read(
     drop_duplicate_ids(&mut kb);
     kb.errors
         .extend(unlisted.into_iter().map(|(folder, why)| KnowledgeError {
-            file: shown_path(&display_root, folder.strip_prefix(dir).unwrap_or(&folder)),
+            // With a closing `/`: the folder's own collection, not its parent's.
+            file: format!(
+                "{}/",
+                shown_path(&display_root, folder.strip_prefix(dir).unwrap_or(&folder))
+            ),
             line: 1,
             kind: ProblemKind::UnreadableFolder(why),
         }));

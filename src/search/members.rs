@@ -21,6 +21,8 @@ pub(crate) struct Members {
     /// questions share their common words, whose posting lists are the
     /// longest to walk.
     counted: Mutex<rustc_hash::FxHashMap<IndexTerm, u64>>,
+    /// Their tokens in each field, summed once (BM25's average length).
+    tokens: Mutex<HashMap<Field, u64>>,
 }
 
 /// Most terms' counts a [`Members`] keeps before it starts afresh: a term and
@@ -56,7 +58,28 @@ impl Members {
             by_segment,
             docs,
             counted: Mutex::default(),
+            tokens: Mutex::default(),
         })
+    }
+
+    /// How many tokens these documents hold in `field`, by the lengths the
+    /// index keeps for scoring: BM25's average passage length within them,
+    /// which what other collections hold must not move.
+    pub(crate) fn tokens(&self, searcher: &Searcher, field: Field) -> tantivy::Result<u64> {
+        let mut memo = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&n) = memo.get(&field) {
+            return Ok(n);
+        }
+        let mut n = 0u64;
+        for (reader, bits) in searcher.segment_readers().iter().zip(&self.by_segment) {
+            let norms = reader.get_fieldnorms_reader(field)?;
+            n += (0..reader.max_doc())
+                .filter(|&d| bits.contains(d))
+                .map(|d| u64::from(norms.fieldnorm(d)))
+                .sum::<u64>();
+        }
+        memo.insert(field, n);
+        Ok(n)
     }
 
     /// How many of these documents hold `term`.

@@ -973,6 +973,18 @@ mod tests {
     }
 
     #[test]
+    fn a_folders_problem_belongs_to_the_collection_the_folder_is() {
+        for (file, collection) in [
+            ("knowledge/team/hr/", "team/hr"),
+            ("knowledge/team/hr/pay.md", "team/hr"),
+            ("knowledge/team/", "team"),
+            ("knowledge/top.md", ""),
+        ] {
+            assert_eq!(collection_of(file), collection, "{file}");
+        }
+    }
+
+    #[test]
     fn an_answer_from_indented_code_keeps_its_first_line_indented() {
         let dir = tempfile::tempdir().unwrap();
         let k = dir.path().join("knowledge");
@@ -1166,22 +1178,26 @@ mod tests {
 
     #[test]
     fn what_another_collection_holds_does_not_reorder_a_rooms_passages() {
-        let first = |b_says_quarn: bool| {
+        // What a room limited to `a` is told, however `b` is: whether its
+        // passages say the question's words, and how long they are (BM25's
+        // average passage length), and whether they hold the prefix of a word
+        // neither has (the cost rule that leaves a common prefix out).
+        let told = |b_word: &str, b_words: usize, b_pages: usize| {
             let dir = tempfile::tempdir().unwrap();
             let k = dir.path().join("knowledge");
             write(
                 &k,
                 "a/valves.md",
                 "Valves",
-                "## One\n\nThe quarn valve sits here.\n\n## Two\n\nThe blent valve sits there.\n",
+                "## One\n\nThe quarn valve sits here.\n\n## Two\n\nThe blent valve sits there, beside the zorblat gauge, and the quarn valve opens at noon.\n",
             );
-            let word = if b_says_quarn { "quarn" } else { "other" };
-            for i in 0..6 {
+            for i in 0..b_pages {
+                let filler = "more words ".repeat(b_words);
                 write(
                     &k,
                     &format!("b/p{i}.md"),
                     "B",
-                    &format!("## P\n\nThe {word} pump {i}.\n"),
+                    &format!("## P\n\nThe {b_word} pump {i} {filler}.\n"),
                 );
             }
             let e = Engine::open(&SearchSettings::new(&k, None)).unwrap();
@@ -1189,10 +1205,29 @@ mod tests {
                 collections: Some(vec!["a".into()]),
                 ..AskOptions::default()
             };
-            let a = e.ask_with("quarn blent valve", &options).unwrap();
-            a.passages[0].citation.heading.clone()
+            [
+                "quarn blent valve",
+                "when does the quarn valve open",
+                "zorblixx",
+            ]
+            .iter()
+            .map(|q| {
+                let x = e.explain_with(q, &options).unwrap();
+                let seen: Vec<(String, u32)> = (x.passages.iter())
+                    .map(|p| (p.heading.clone(), (p.bm25 * 1000.0).round() as u32))
+                    .collect();
+                format!("{q}: {seen:?}")
+            })
+            .collect::<Vec<_>>()
         };
-        assert_eq!(first(true), first(false));
+        let alone = told("other", 0, 6);
+        for (word, words, pages) in [("quarn", 0, 6), ("other", 60, 6), ("zorblon", 0, 60)] {
+            assert_eq!(
+                told(word, words, pages),
+                alone,
+                "b: {word} x{pages}, {words} more words"
+            );
+        }
     }
 
     #[test]

@@ -109,21 +109,20 @@ impl Stats<'_, '_> {
         }
     }
 
-    /// The whole index's count, for the rules that bound a query's cost:
-    /// that is set by the whole posting list, whatever the room sees of it.
-    fn global_df(&self, field: Field, term: &str) -> u64 {
-        let t = IndexTerm::from_field_text(field, term);
-        self.0.searcher.doc_freq(&t).unwrap_or(0)
+    /// Documents in scope.
+    fn docs(&self) -> u64 {
+        match self.1 {
+            Some(scoped) => scoped.counts.docs(),
+            None => self.0.searcher.num_docs(),
+        }
     }
 }
 
 /// BM25's statistics over the collections a room sees, so that what other
 /// collections hold moves none of the room's passages up or down (nor do
 /// deleted pages, which tantivy's statistics count until their segment is
-/// merged). Token totals are not kept per collection: the scope's share of
-/// the whole index's, by documents, so the average passage length is the
-/// whole index's; and the rules that bound a query's cost (a very common word
-/// or prefix left out) count in the whole index, whose posting lists set it.
+/// merged): documents, terms' counts and the average passage length, all
+/// within the room's collections.
 struct ScopedStats<'c, 's> {
     counts: &'c Counts<'s>,
     searcher: &'s Searcher,
@@ -133,16 +132,10 @@ struct ScopedStats<'c, 's> {
 
 impl Bm25StatisticsProvider for ScopedStats<'_, '_> {
     fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
-        let all = Bm25StatisticsProvider::total_num_tokens(self.searcher, field)?;
-        let stored: u64 = (self.searcher.segment_readers().iter())
-            .map(|r| u64::from(r.max_doc()))
-            .sum();
-        // Rounded, and never 0 for a field that has tokens: a zero average
-        // length would make every term of the field score nothing.
-        let stored = u128::from(stored.max(1));
-        let share = (u128::from(all) * u128::from(self.counts.docs()) + stored / 2) / stored;
-        let share = if all > 0 { share.max(1) } else { 0 };
-        Ok(u64::try_from(share).unwrap_or(u64::MAX))
+        // Never 0 where the room has documents: a zero average length would
+        // make every term of the field score nothing.
+        let n = self.members.tokens(self.searcher, field)?;
+        Ok(if self.members.docs > 0 { n.max(1) } else { n })
     }
 
     fn total_num_docs(&self) -> tantivy::Result<u64> {
@@ -179,15 +172,14 @@ fn steady(score: f32) -> f32 {
 /// [`MAX_QUERY_UNITS`]: tantivy's union of term queries costs about the square
 /// of the number of terms, and the rarest words of a long question are the ones
 /// that tell passages apart (re-scoring still weighs every unit).
-fn query_units<'q>(snapshot: &Snapshot, q: &'q Question) -> Vec<&'q Unit> {
-    let body = snapshot.store.fields.body;
-    let df = |t: &str| {
-        snapshot
-            .searcher
-            .doc_freq(&IndexTerm::from_field_text(body, t))
-            .unwrap_or(0)
-    };
-    let common_above = COMMON_MIN_DOCS.max(snapshot.searcher.num_docs() / 10);
+///
+/// Both are counted within the room's collections: counted in the whole index,
+/// what other collections hold would decide which of the room's passages are
+/// found (a word common only elsewhere left out of its query).
+fn query_units<'q>(stats: &Stats, q: &'q Question) -> Vec<&'q Unit> {
+    let body = stats.0.store.fields.body;
+    let df = |t: &str| stats.df(body, t);
+    let common_above = COMMON_MIN_DOCS.max(stats.docs() / 10);
     let rarest_df = |u: &Unit| {
         u.variants
             .iter()
@@ -229,7 +221,7 @@ fn tantivy_query(stats: &Stats, q: &Question) -> Box<dyn Query> {
         );
         clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(t), boost))));
     };
-    for u in query_units(snapshot, q) {
+    for u in query_units(stats, q) {
         // The variants of a unit share its weight: a passage saying "Emperor
         // Naruhito" should not count as three times as relevant to "emperor".
         let live = u.variants.iter().filter(|v| v.doc_freq > 0).count().max(1) as f32;
@@ -252,9 +244,10 @@ fn tantivy_query(stats: &Stats, q: &Question) -> Box<dyn Query> {
         // The weak prefix match finds passages for a word the index lacks as
         // such; for a word it has, the prefix's long posting list was the
         // costliest part of the candidate search and found little the word
-        // itself did not (re-scoring still credits prefixes).
+        // itself did not (re-scoring still credits prefixes). Counted within
+        // the room's collections, as the common words are.
         if let Some(p) = u.prefix.as_ref().filter(|_| !u.known)
-            && stats.global_df(f.prefix, p) <= MAX_PREFIX_DOCS
+            && stats.df(f.prefix, p) <= MAX_PREFIX_DOCS
         {
             add(f.prefix, p, 0.3);
         }

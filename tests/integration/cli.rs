@@ -157,8 +157,9 @@ fn index_builds_and_check_reports_file_and_line() {
 fn a_folder_that_cannot_be_listed_leaves_out_only_its_own_files() {
     use std::os::unix::fs::PermissionsExt;
     let dir = setup();
-    let locked = dir.path().join("knowledge/locked");
-    std::fs::create_dir(&locked).unwrap();
+    // A collection of its own inside another: its problem is its own.
+    let locked = dir.path().join("knowledge/team/hr");
+    std::fs::create_dir_all(&locked).unwrap();
     std::fs::write(locked.join("tents.md"), GOOD).unwrap();
     let mode = |p: &Path, m: u32| std::fs::set_permissions(p, PermissionsExt::from_mode(m));
     mode(dir.path(), 0o755).unwrap();
@@ -189,7 +190,7 @@ fn a_folder_that_cannot_be_listed_leaves_out_only_its_own_files() {
     let problems: Vec<&str> = stdout.lines().filter(|l| l.contains(": ")).collect();
     assert_eq!(problems.len(), 1, "{stdout}");
     assert!(
-        problems[0].starts_with("knowledge/locked:1: cannot read this folder (Permission denied"),
+        problems[0].starts_with("knowledge/team/hr/:1: cannot read this folder (Permission denied"),
         "{stdout}"
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
