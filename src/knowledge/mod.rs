@@ -46,6 +46,7 @@ pub(crate) mod odf;
 mod page;
 mod passages;
 pub(crate) mod pdf;
+mod pdf_scan;
 pub(crate) mod pptx;
 mod rst;
 pub(crate) mod sheet;

@@ -11,16 +11,23 @@
 //! of 9") and a page's own number are page furniture, not text. The title is
 //! the file's name (a PDF's own title field is often its authoring tool's, such
 //! as "Microsoft Word - draft3.docx"). A PDF that cannot be read (encrypted,
-//! damaged, a page tree that loops, too large, no text at all as in a scan, or
-//! one that makes the reader fail) is a problem, never a crash. A page the
+//! damaged, a page tree that loops, objects nested deeper than the parsers
+//! underneath recurse safely, too large, no text at all as in a scan, or one
+//! that makes the reader fail) is a problem, never a crash. A page the
 //! reader panics on is left out, its panic caught and kept off stderr (a
-//! debug log line says what it was, see [`quiet_page_panics`]).
+//! debug log line says what it was, see [`quiet_page_panics`]); so is a page
+//! that would crash it or cost too much to draw (forms that draw themselves,
+//! content or fonts nested too deep, more content to unpack and decode than a
+//! page or what is left of the document's budget allows: see [`Drawing`]).
+//! Pictures are emptied before any page is read: they hold no text the
+//! reader reads, yet it unpacks and decodes each one a page draws.
 
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use super::docx::escape;
+use super::pdf_scan::{MAX_FONT_NESTING, MAX_NESTING, Syntax, is_space, scan};
 
 /// Most pages of one document read.
 const MAX_PAGES: usize = 5_000;
@@ -32,6 +39,26 @@ const MAX_TREE_DEPTH: usize = 64;
 const MAX_HEADING_CHARS: usize = 80;
 /// Most words of a numbered heading.
 const MAX_HEADING_WORDS: usize = 10;
+/// Most bytes the drawing of one page unpacks and decodes: its content and
+/// each form it draws, as often as it draws it. Also the most an object
+/// stream may unpack to.
+const MAX_PAGE_BYTES: usize = 8 << 20;
+/// Most operators and operands the drawing of one page decodes, counted as
+/// its bytes are. Each costs the decoder hundreds of bytes: a page of 8 MB of
+/// `q Q` took 2.3 GB and 8 seconds, a 40 MB one more memory than there was.
+const MAX_PAGE_TOKENS: usize = 250_000;
+/// Most bytes, and operators and operands, all pages of one document may
+/// draw: past it, further pages are left out.
+const MAX_DOCUMENT: Cost = Cost {
+    bytes: 256 << 20,
+    tokens: 25_000_000,
+};
+/// Most a font's program or character map may unpack to: the reader
+/// unpacks each again for every page and form that sets the font.
+const MAX_FONT_BYTES: usize = 32 << 20;
+/// Key under which an object stream refused as it was loaded says why
+/// ([`object_streams_checked`]).
+const REFUSED: &[u8] = b"CitebotRefused";
 
 pub(crate) use super::Converted;
 
@@ -44,10 +71,16 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
             MAX_BYTES >> 20
         ));
     }
+    // lopdf parses nested objects by recursion: each place it may start to
+    // parse one is scanned first.
+    objects_nest_within(bytes).map_err(unreadable)?;
     // Parsed once, and checked before the text is read: the reader follows a
     // page's `Parent` links without a bound (a loop overflows the stack, which
     // no catch_unwind survives).
-    let mut doc = lopdf::Document::load_mem(bytes).map_err(|e| unreadable(e.to_string()))?;
+    let mut doc = load(bytes).map_err(|e| unreadable(e.to_string()))?;
+    if let Some(why) = doc.objects.values().find_map(refused) {
+        return Err(unreadable(why));
+    }
     // Documents encrypted with an empty password (permissions only) read as
     // pdf-extract reads them; others are a problem.
     if doc.is_encrypted() {
@@ -58,6 +91,7 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
         return Err(format!("a PDF of more than {MAX_PAGES} pages: not read"));
     }
     looped_page_tree(&doc).map_err(unreadable)?;
+    pictures_emptied(&mut doc);
     // The reader panics on some malformed pages (a font the page names but
     // does not have) and fails on others: such a page costs its own text, not
     // the document's, nor the reload. Its place is kept empty, so later pages
@@ -65,16 +99,15 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
     let mut pages = Vec::with_capacity(count);
     let mut unread = Vec::new();
     let ids = doc.get_pages();
-    let mut forms = Forms::new(&doc);
+    let mut drawing = Drawing::new(&doc);
     for n in 1..=count as u32 {
-        // Drawn forms that loop overflow the reader's stack, which no
-        // catch_unwind survives: such a page is not read at all.
-        if ids.get(&n).is_none_or(|&id| !forms.bounded(id)) {
-            unread.push(n as usize);
-            pages.push(String::new());
-            continue;
-        }
-        match read_page(&doc, n) {
+        // A page that would overflow the reader's stack (no catch_unwind
+        // survives that) or cost too much is not read at all.
+        let read = match ids.get(&n) {
+            Some(&id) => drawing.page(id).and_then(|()| read_page(&doc, n)),
+            None => Err("not in the page tree".into()),
+        };
+        match read {
             Ok(text) => pages.push(text),
             Err(why) => {
                 tracing::debug!("PDF page {n} not read: {why}");
@@ -93,6 +126,148 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
         unread,
         ..from_pages(&pages)
     })
+}
+
+/// `bytes` parsed as lopdf parses a document, with each object stream
+/// checked before lopdf parses the objects in it ([`object_streams_checked`]).
+fn load(bytes: &[u8]) -> lopdf::Result<lopdf::Document> {
+    let reader = lopdf::Reader {
+        buffer: bytes,
+        document: lopdf::Document::new(),
+        encryption_state: None,
+        raw_objects: BTreeMap::new(),
+    };
+    reader.read(Some(object_streams_checked))
+}
+
+/// lopdf's filter on each object it loads, which it calls on an object
+/// stream before parsing the objects in it: those were compressed, out of
+/// [`objects_nest_within`]'s sight. An object stream they would overflow
+/// the stack in, or that unpacks to more than [`MAX_PAGE_BYTES`], is left
+/// unparsed, emptied, and marked ([`REFUSED`]): the document is a problem.
+/// lopdf reads encrypted documents without the filter, so the object
+/// streams of those go unchecked.
+fn object_streams_checked(
+    id: lopdf::ObjectId,
+    object: &mut lopdf::Object,
+) -> Option<(lopdf::ObjectId, lopdf::Object)> {
+    let lopdf::Object::Stream(stream) = object else {
+        // Objects from an object stream: lopdf keeps the one returned.
+        return Some((id, object.clone()));
+    };
+    if stream.dict.has_type(b"ObjStm")
+        && let Err(why) = object_stream_checked(stream)
+    {
+        stream.dict.remove(b"Type");
+        stream.dict.set(REFUSED, lopdf::Object::string_literal(why));
+        stream.set_content(Vec::new());
+    }
+    // Objects from the file keep their place, changed in it; what is
+    // returned is dropped.
+    Some((id, lopdf::Object::Null))
+}
+
+/// Why the objects of object stream `stream` cannot be parsed safely, if
+/// they cannot: read where lopdf reads them, as it finds them (its index of
+/// where each starts). Unpacked once: lopdf then parses it as it is.
+fn object_stream_checked(stream: &mut lopdf::Stream) -> Result<(), String> {
+    let Some(content) = stream_bytes(stream, MAX_PAGE_BYTES) else {
+        return Err(format!(
+            "an object stream unpacks to more than {} MB",
+            MAX_PAGE_BYTES >> 20
+        ));
+    };
+    let first = stream.dict.get(b"First").and_then(lopdf::Object::as_i64);
+    let index = (first.ok().and_then(|first| usize::try_from(first).ok()))
+        .and_then(|first| Some((first, content.get(..first)?)))
+        .and_then(|(first, index)| Some((first, std::str::from_utf8(index).ok()?)));
+    // lopdf parses nothing of an object stream without an index.
+    if let Some((first, index)) = index {
+        let numbers: Vec<Option<u32>> = index.split_whitespace().map(|n| n.parse().ok()).collect();
+        let mut work = 0;
+        for pair in numbers.chunks_exact(2) {
+            let (Some(_), Some(offset)) = (pair[0], pair[1]) else {
+                continue;
+            };
+            let at = first + offset as usize;
+            if at >= content.len() {
+                continue;
+            }
+            let object = scan(&content, at, Syntax::Object);
+            if object.deepest > MAX_NESTING {
+                return Err(format!("an object stream nests deeper than {MAX_NESTING}"));
+            }
+            work += object.end - at;
+            if work > within_work(content.len()) {
+                return Err("an object stream's objects overlap too much to check".into());
+            }
+        }
+    }
+    stream.set_plain_content(content);
+    Ok(())
+}
+
+/// Why object `object` was refused as it was loaded, if it was.
+fn refused(object: &lopdf::Object) -> Option<String> {
+    let why = object
+        .as_stream()
+        .ok()?
+        .dict
+        .get(REFUSED)
+        .ok()?
+        .as_str()
+        .ok()?;
+    Some(String::from_utf8_lossy(why).into_owned())
+}
+
+/// The most bytes scanned to check objects that start within `len` bytes:
+/// each is scanned where it lies, once in a document as written, so more is
+/// objects laid over one another to make the check slow.
+fn within_work(len: usize) -> usize {
+    len.saturating_mul(4).saturating_add(4096)
+}
+
+/// An error when an object lopdf may parse from `bytes` nests deeper than
+/// [`MAX_NESTING`]. lopdf parses each object from where its cross-reference
+/// table says it starts, which may be anywhere, even inside what a reading
+/// from the top sees as a comment, a string or a stream's data. Every object
+/// it parses starts after "obj" (after the object's number; an object
+/// stream's are checked as it loads) or "trailer", so every object after
+/// either is scanned, wherever it lies.
+fn objects_nest_within(bytes: &[u8]) -> Result<(), String> {
+    let mut work = 0;
+    for (at, &c) in bytes.iter().enumerate() {
+        let after_number = || at == 0 || bytes[at - 1].is_ascii_digit() || is_space(bytes[at - 1]);
+        let from = match c {
+            b'o' if bytes[at..].starts_with(b"obj") && after_number() => at + 3,
+            b't' if bytes[at..].starts_with(b"trailer") => at + 7,
+            _ => continue,
+        };
+        let object = scan(bytes, from, Syntax::Object);
+        if object.deepest > MAX_NESTING {
+            return Err(format!("its objects nest deeper than {MAX_NESTING}"));
+        }
+        work += object.end - from;
+        if work > within_work(bytes.len()) {
+            return Err("its objects overlap too much to check".into());
+        }
+    }
+    Ok(())
+}
+
+/// Empties the data of every picture (image XObject) of `doc`: the reader
+/// reads no text from one, yet unpacks and decodes each a page draws as if
+/// it were a form, which would count against the page (a screenshot
+/// unpacks to megabytes).
+fn pictures_emptied(doc: &mut lopdf::Document) {
+    for object in doc.objects.values_mut() {
+        if let lopdf::Object::Stream(stream) = object
+            && (stream.dict.get(b"Subtype").and_then(lopdf::Object::as_name))
+                .is_ok_and(|subtype| subtype == b"Image")
+        {
+            stream.set_plain_content(Vec::new());
+        }
+    }
 }
 
 /// The text of page `n` of `doc` as the reader reads it, or why it cannot be
@@ -181,56 +356,158 @@ const MAX_FORM_DEPTH: usize = 32;
 /// Most steps spent checking one page's forms.
 const MAX_FORM_STEPS: usize = 100_000;
 
-/// Checks, before the reader draws a page, that the forms it draws end: the
-/// reader follows `Do` without a bound, so a form that draws itself
-/// overflows its stack.
-struct Forms<'d> {
-    doc: &'d lopdf::Document,
-    /// The forms each stream draws, by the stream: decoded once per document
-    /// (pages share their resources).
-    drawn: HashMap<lopdf::ObjectId, Rc<[Vec<u8>]>>,
+/// What drawing costs the reader: the bytes it unpacks and decodes, and the
+/// operators and operands it decodes.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Cost {
+    bytes: usize,
+    tokens: usize,
 }
 
-impl<'d> Forms<'d> {
+/// The most drawing one page may cost.
+const PAGE: Cost = Cost {
+    bytes: MAX_PAGE_BYTES,
+    tokens: MAX_PAGE_TOKENS,
+};
+
+impl Cost {
+    /// This and `times` times `more`, or none if that is more than `cap`.
+    fn and(self, more: Cost, times: usize, cap: Cost) -> Option<Cost> {
+        let sum = Cost {
+            bytes: more.bytes.checked_mul(times)?.checked_add(self.bytes)?,
+            tokens: more.tokens.checked_mul(times)?.checked_add(self.tokens)?,
+        };
+        (sum.bytes <= cap.bytes && sum.tokens <= cap.tokens).then_some(sum)
+    }
+
+    /// The lesser of each.
+    fn min(self, other: Cost) -> Cost {
+        Cost {
+            bytes: self.bytes.min(other.bytes),
+            tokens: self.tokens.min(other.tokens),
+        }
+    }
+}
+
+/// Checks, before the reader draws a page, that it can: the reader follows
+/// `Do` without a bound, so a form that draws itself overflows its stack;
+/// it decodes content, fonts and character maps by recursion, so nesting
+/// too deep does too; and it unpacks and decodes what a page draws, each
+/// form as often as the page draws it, without a bound, so one page could
+/// take more memory than there is. A page's cost is charged to what is left
+/// of the document's ([`MAX_DOCUMENT`]).
+struct Drawing<'d> {
+    doc: &'d lopdf::Document,
+    /// Each form's content as read, by the form: read once per document
+    /// (pages share their resources).
+    forms: HashMap<lopdf::ObjectId, Rc<Result<Content, String>>>,
+    /// Whether each font's program or map reads safely, by the stream and
+    /// whether the reader parses it.
+    fonts: HashMap<(lopdf::ObjectId, bool), Result<(), String>>,
+    /// How long each content stream unpacks (at least, where unpacking it
+    /// stopped), by the stream: one that pages share is unpacked again only
+    /// if it can fit.
+    unpacked: HashMap<lopdf::ObjectId, usize>,
+    /// What the document's pages may still cost.
+    left: Cost,
+}
+
+/// A content stream (a page's or a form's) as checked.
+struct Content {
+    /// What decoding it once costs.
+    cost: Cost,
+    /// The forms it draws (`Do`), each with how often.
+    drawn: Vec<(Vec<u8>, usize)>,
+}
+
+impl<'d> Drawing<'d> {
     fn new(doc: &'d lopdf::Document) -> Self {
-        Forms {
+        Drawing {
             doc,
-            drawn: HashMap::new(),
+            forms: HashMap::new(),
+            fonts: HashMap::new(),
+            unpacked: HashMap::new(),
+            left: MAX_DOCUMENT,
         }
     }
 
-    /// Whether the forms page `page` draws (`Do` in its content, within its
-    /// resources, its own or the nearest ancestor's as the reader finds
-    /// them) end within [`MAX_FORM_DEPTH`] and [`MAX_FORM_STEPS`] steps.
-    fn bounded(&mut self, page: lopdf::ObjectId) -> bool {
-        let Some(resources) = inherited_resources(self.doc, page) else {
-            return true;
+    /// Whether page `page` can be drawn, with its resources (its own or the
+    /// nearest ancestor's, as the reader finds them), and within what is
+    /// left of the document's budget, which it then takes; why not if not.
+    fn page(&mut self, page: lopdf::ObjectId) -> Result<(), String> {
+        let limit = PAGE.min(self.left);
+        let resources = inherited_resources(self.doc, page);
+        // Forms are looked for only where there can be any: decoding once
+        // more is what the look costs.
+        let forms = resources.is_some_and(|r| r.get(b"XObject").is_ok());
+        let content = content_read(&self.page_content(page, limit)?, forms)?;
+        let start = Cost::default().and(content.cost, 1, limit);
+        let start = Content {
+            cost: start.ok_or_else(|| over(limit))?,
+            ..content
         };
-        let content = self.doc.get_page_content(page).unwrap_or_default();
-        let drawn = drawn_by(&content);
-        let mut steps = 0;
-        self.end(resources, &drawn, &mut Vec::new(), 0, &mut steps)
+        let cost = self.draw(resources, &start, limit, &mut Vec::new(), 0, &mut 0)?;
+        self.left = Cost {
+            bytes: self.left.bytes - cost.bytes,
+            tokens: self.left.tokens - cost.tokens,
+        };
+        Ok(())
     }
 
-    /// Whether the forms `drawn` of those `resources` names end: none draws
-    /// one of `path` (the forms drawing it, `depth` of them with those
-    /// written in place) and none lies deeper than [`MAX_FORM_DEPTH`].
-    fn end(
+    /// The content of page `page` as the reader decodes it: its streams
+    /// unpacked and joined, within `limit`.
+    fn page_content(&mut self, page: lopdf::ObjectId, limit: Cost) -> Result<Vec<u8>, String> {
+        let mut content = Vec::new();
+        for id in self.doc.get_page_contents(page) {
+            let Ok(stream) = self.doc.get_object(id).and_then(lopdf::Object::as_stream) else {
+                continue;
+            };
+            let fits = |len: usize| content.len() + len <= limit.bytes;
+            if self.unpacked.get(&id).is_some_and(|&len| !fits(len)) {
+                return Err(over(limit));
+            }
+            let left = limit.bytes - content.len();
+            let Some(bytes) = stream_bytes(stream, left) else {
+                self.unpacked.insert(id, left + 1);
+                return Err(over(limit));
+            };
+            self.unpacked.insert(id, bytes.len());
+            content.extend_from_slice(&bytes);
+        }
+        Ok(content)
+    }
+
+    /// What drawing `content` once with `resources` costs, the forms it
+    /// draws as often as it draws them, or why it cannot be drawn: a form
+    /// that draws one of `path` (the forms drawing it, `depth` of them with
+    /// those written in place), forms deeper than [`MAX_FORM_DEPTH`] or
+    /// more than [`MAX_FORM_STEPS`] of them, a font or form that does not
+    /// read safely, or more than `limit`.
+    fn draw(
         &mut self,
-        resources: &'d lopdf::Dictionary,
-        drawn: &[Vec<u8>],
+        resources: Option<&'d lopdf::Dictionary>,
+        content: &Content,
+        limit: Cost,
         path: &mut Vec<lopdf::ObjectId>,
         depth: usize,
         steps: &mut usize,
-    ) -> bool {
+    ) -> Result<Cost, String> {
+        let mut cost = content.cost;
+        let Some(resources) = resources else {
+            return Ok(cost);
+        };
+        self.fonts_read(resources)?;
         let doc = self.doc;
         let Some(forms) = resources.get(b"XObject").ok().and_then(|x| dict_of(doc, x)) else {
-            return true;
+            return Ok(cost);
         };
-        for (_, form) in forms.iter().filter(|(name, _)| drawn.contains(name)) {
+        for (name, times) in &content.drawn {
+            let Ok(form) = forms.get(name) else {
+                continue;
+            };
             *steps += 1;
             if *steps > MAX_FORM_STEPS || depth >= MAX_FORM_DEPTH {
-                return false;
+                return Err("its forms nest too deep or are too many".into());
             }
             let (id, stream) = match form {
                 lopdf::Object::Reference(id) => {
@@ -243,28 +520,134 @@ impl<'d> Forms<'d> {
                 _ => continue,
             };
             if id.is_some_and(|id| path.contains(&id)) {
-                return false;
+                return Err("a form draws itself".into());
             }
-            let names = match id {
-                Some(id) => (self.drawn.entry(id))
-                    .or_insert_with(|| drawn_by(&stream_bytes(stream)).into())
+            let read = match id {
+                Some(id) => (self.forms.entry(id))
+                    .or_insert_with(|| Rc::new(form_read(stream)))
                     .clone(),
-                None => drawn_by(&stream_bytes(stream)).into(),
+                None => Rc::new(form_read(stream)),
             };
+            let drawn = read.as_ref().as_ref().map_err(Clone::clone)?;
             // A form without resources of its own draws with its drawer's.
             let own = stream.dict.get(b"Resources").ok();
             let within = own.and_then(|r| dict_of(doc, r)).unwrap_or(resources);
             path.extend(id);
-            let ends = self.end(within, &names, path, depth + 1, steps);
+            let once = self.draw(Some(within), drawn, limit, path, depth + 1, steps);
             if id.is_some() {
                 path.pop();
             }
-            if !ends {
-                return false;
+            cost = cost.and(once?, *times, limit).ok_or_else(|| over(limit))?;
+        }
+        Ok(cost)
+    }
+
+    /// Whether the fonts of `resources` read safely: the reader parses the
+    /// character maps (`ToUnicode`, an `Encoding` stream) and Type 1
+    /// programs (`FontFile`) of a font it sets by recursion, and unpacks
+    /// its other programs, each without a bound, and again for each page
+    /// and form.
+    fn fonts_read(&mut self, resources: &'d lopdf::Dictionary) -> Result<(), String> {
+        let doc = self.doc;
+        let Some(fonts) = resources.get(b"Font").ok().and_then(|f| dict_of(doc, f)) else {
+            return Ok(());
+        };
+        for font in fonts.iter().filter_map(|(_, font)| dict_of(doc, font)) {
+            let descriptor = font.get(b"FontDescriptor").ok();
+            let descriptor = descriptor.and_then(|d| dict_of(doc, d));
+            let program = |key: &[u8]| descriptor.and_then(|d| d.get(key).ok());
+            let streams = [
+                (font.get(b"ToUnicode").ok(), true),
+                (font.get(b"Encoding").ok(), true),
+                (program(b"FontFile"), true),
+                (program(b"FontFile2"), false),
+                (program(b"FontFile3"), false),
+            ];
+            for (stream, parsed) in streams {
+                // A stream is always an object of its own.
+                let Some(id) = stream.and_then(|s| s.as_reference().ok()) else {
+                    continue;
+                };
+                (self.fonts.entry((id, parsed)))
+                    .or_insert_with(|| font_stream_read(doc, id, parsed))
+                    .clone()?;
             }
         }
-        true
+        Ok(())
     }
+}
+
+/// Why a page is not read when drawing it would cost more than `limit`: a
+/// page's, or less if that is what is left of the document's.
+fn over(limit: Cost) -> String {
+    if limit == PAGE {
+        format!(
+            "it draws more than {} MB or {MAX_PAGE_TOKENS} operators and operands",
+            MAX_PAGE_BYTES >> 20
+        )
+    } else {
+        "it draws more than is left of the document's budget".into()
+    }
+}
+
+/// Content stream `content` as checked, with the forms it draws if `forms`,
+/// or why the reader cannot decode it safely: nested too deep, or more than
+/// a page may cost.
+fn content_read(content: &[u8], forms: bool) -> Result<Content, String> {
+    if content.len() > MAX_PAGE_BYTES {
+        return Err(over(PAGE));
+    }
+    let read = scan(content, 0, Syntax::Content);
+    if read.deepest > MAX_NESTING {
+        return Err(format!("its content nests deeper than {MAX_NESTING}"));
+    }
+    if read.tokens > MAX_PAGE_TOKENS {
+        return Err(over(PAGE));
+    }
+    Ok(Content {
+        // Drawing even nothing costs the reader a little.
+        cost: Cost {
+            bytes: content.len(),
+            tokens: read.tokens + 1,
+        },
+        drawn: if forms {
+            drawn_by(content)?
+        } else {
+            Vec::new()
+        },
+    })
+}
+
+/// Form `form`'s content as checked ([`content_read`]): one that unpacks to
+/// more than a page may is not unpacked further.
+fn form_read(form: &lopdf::Stream) -> Result<Content, String> {
+    let content = stream_bytes(form, MAX_PAGE_BYTES).ok_or_else(|| over(PAGE))?;
+    content_read(&content, true)
+}
+
+/// Whether stream `id` of `doc`, a font's program or map, reads safely: it
+/// unpacks to at most [`MAX_FONT_BYTES`] and, if the reader parses it,
+/// nests at most [`MAX_FONT_NESTING`] deep.
+fn font_stream_read(
+    doc: &lopdf::Document,
+    id: lopdf::ObjectId,
+    parsed: bool,
+) -> Result<(), String> {
+    let Ok(stream) = doc.get_object(id).and_then(lopdf::Object::as_stream) else {
+        return Ok(());
+    };
+    let Some(bytes) = stream_bytes(stream, MAX_FONT_BYTES) else {
+        return Err(format!(
+            "a font's program or map unpacks to more than {} MB",
+            MAX_FONT_BYTES >> 20
+        ));
+    };
+    if parsed && scan(&bytes, 0, Syntax::PostScript).deepest > MAX_FONT_NESTING {
+        return Err(format!(
+            "a font's program or map nests deeper than {MAX_FONT_NESTING}"
+        ));
+    }
+    Ok(())
 }
 
 /// A page's resources, its own or the nearest of its ancestors', as the
@@ -297,27 +680,138 @@ fn dict_of<'d>(
     }
 }
 
-/// A stream's content, unpacked when it can be, as the reader reads it.
-fn stream_bytes(stream: &lopdf::Stream) -> Vec<u8> {
-    stream
-        .decompressed_content()
-        .unwrap_or_else(|_| stream.content.clone())
+/// A stream's content as the reader reads it, unpacked as lopdf unpacks it
+/// (as it is where lopdf cannot), or none if that is more than `limit`
+/// bytes. lopdf unpacks without a bound, a megabyte of FlateDecode to a
+/// gigabyte, before any length can be checked: FlateDecode is unpacked here,
+/// stopping past `limit`, and the rest left to lopdf only where they cannot
+/// unpack to more.
+fn stream_bytes(stream: &lopdf::Stream, limit: usize) -> Option<Vec<u8>> {
+    // What lopdf fails to unpack, the reader reads as it is.
+    if stream.content.len() > limit {
+        return None;
+    }
+    let Ok(filters) = stream.filters() else {
+        return Some(stream.content.clone());
+    };
+    let params = (stream.dict.get(b"DecodeParms"))
+        .and_then(lopdf::Object::as_dict)
+        .ok();
+    // None while nothing is undone; lopdf unpacks an empty list to nothing.
+    let mut unpacked: Option<Vec<u8>> = None;
+    for filter in filters {
+        let packed = unpacked.as_deref().unwrap_or(&stream.content);
+        let undone = match filter {
+            b"FlateDecode" => inflated(packed, params, limit),
+            b"ASCII85Decode" | b"LZWDecode" => by_lopdf(packed, filter, params, limit),
+            _ => Err(Undone::Failed),
+        };
+        unpacked = match undone {
+            Ok(bytes) => Some(bytes),
+            Err(Undone::TooLong) => return None,
+            Err(Undone::Failed) => return Some(stream.content.clone()),
+        };
+    }
+    Some(unpacked.unwrap_or_default())
 }
 
-/// The names of the forms (XObjects) `content` draws (`Do`).
-fn drawn_by(content: &[u8]) -> Vec<Vec<u8>> {
-    let Ok(content) = lopdf::content::Content::decode(content) else {
-        return Vec::new();
+/// Why a stream's filter was not undone.
+enum Undone {
+    /// It unpacks, or may, to more than the limit.
+    TooLong,
+    /// lopdf fails to undo it.
+    Failed,
+}
+
+/// `packed` unpacked as lopdf unpacks FlateDecode, stopping past `limit`
+/// bytes (counted before a predictor is undone, which only shortens them).
+/// lopdf keeps what a damaged stream holds before its damage (and
+/// nothing of one without its zlib header), then undoes a PNG predictor.
+fn inflated(
+    packed: &[u8],
+    params: Option<&lopdf::Dictionary>,
+    limit: usize,
+) -> Result<Vec<u8>, Undone> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    if !packed.is_empty() {
+        let decoder = flate2::read::ZlibDecoder::new(packed);
+        let most = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+        // An error leaves what was read before it, as lopdf keeps it.
+        let _ = decoder.take(most).read_to_end(&mut out);
+    }
+    if out.len() > limit {
+        return Err(Undone::TooLong);
+    }
+    unpredicted(out, params).ok_or(Undone::Failed)
+}
+
+/// `packed` unpacked by lopdf through `filter` (ASCII85 or LZW), if what
+/// it unpacks to cannot be more than `limit` bytes: lopdf undoes those
+/// whole, ASCII85's `z` stands for four bytes, and a 12-bit LZW code for
+/// up to 3,839.
+fn by_lopdf(
+    packed: &[u8],
+    filter: &[u8],
+    params: Option<&lopdf::Dictionary>,
+    limit: usize,
+) -> Result<Vec<u8>, Undone> {
+    let growth = if filter == b"LZWDecode" { 2_560 } else { 4 };
+    if packed.len().saturating_mul(growth) > limit {
+        return Err(Undone::TooLong);
+    }
+    let mut dict = lopdf::dictionary! { "Filter" => lopdf::Object::Name(filter.to_vec()) };
+    if let Some(params) = params {
+        dict.set("DecodeParms", params.clone());
+    }
+    (lopdf::Stream::new(dict, packed.to_vec()).decompressed_content()).map_err(|_| Undone::Failed)
+}
+
+/// `data` with the PNG predictor of `params` undone as lopdf undoes it,
+/// none where lopdf fails to. A row longer than the data fails in lopdf
+/// only once it has made room for two such rows, and a row's length can
+/// overflow (lopdf panics): both are failures here.
+fn unpredicted(data: Vec<u8>, params: Option<&lopdf::Dictionary>) -> Option<Vec<u8>> {
+    let get = |key: &[u8], default: i64| {
+        params
+            .and_then(|p| p.get(key).and_then(lopdf::Object::as_i64).ok())
+            .unwrap_or(default)
     };
-    let mut names: Vec<Vec<u8>> = content
-        .operations
-        .iter()
-        .filter(|op| op.operator == "Do")
-        .filter_map(|op| op.operands.first()?.as_name().ok().map(<[u8]>::to_vec))
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    names
+    if !(10..=15).contains(&get(b"Predictor", 1)) || data.is_empty() {
+        return Some(data);
+    }
+    let positive = |key: &[u8], least: i64| usize::try_from(get(key, least).max(least)).ok();
+    let pixel = positive(b"Colors", 1)?.checked_mul(positive(b"BitsPerComponent", 8)?)? / 8;
+    let columns = positive(b"Columns", 1)?;
+    if pixel.checked_mul(columns)? >= data.len() {
+        return None;
+    }
+    lopdf::filters::png::decode_frame(&data, pixel, columns).ok()
+}
+
+/// The forms (XObjects) `content` draws (`Do`), each with how often, as the
+/// reader decodes it, so none it draws is missed. Where the decoder panics
+/// (an inline image without a colour space), the reader's does too: the
+/// page is not read.
+fn drawn_by(content: &[u8]) -> Result<Vec<(Vec<u8>, usize)>, String> {
+    quiet_page_panics();
+    let reading = ReadingPage::start();
+    let decoded = std::panic::catch_unwind(|| lopdf::content::Content::decode(content));
+    drop(reading);
+    let Ok(decoded) = decoded else {
+        let said = PAGE_PANIC.take().unwrap_or_else(|| "(not kept)".into());
+        return Err(format!("the content decoder panicked: {said}"));
+    };
+    let Ok(content) = decoded else {
+        return Ok(Vec::new());
+    };
+    let mut drawn = BTreeMap::new();
+    for op in content.operations.iter().filter(|op| op.operator == "Do") {
+        if let Some(Ok(name)) = op.operands.first().map(lopdf::Object::as_name) {
+            *drawn.entry(name.to_vec()).or_insert(0) += 1;
+        }
+    }
+    Ok(drawn.into_iter().collect())
 }
 
 /// An error when some object's chain of `Parent` links loops or runs deeper
@@ -638,6 +1132,7 @@ pub(crate) mod tests {
     use super::*;
 
     pub(crate) use super::written as pdf;
+    use lopdf::dictionary;
 
     #[test]
     fn a_pdf_documents_pages_are_read_in_order() {
@@ -924,5 +1419,359 @@ pub(crate) mod tests {
             let pages: Vec<String> = pages.iter().map(|p| p.to_string()).collect();
             assert_eq!(from_pages(&pages).text, *want, "{pages:?}");
         }
+    }
+
+    /// A PDF document of `objects`, numbered from 1 (the catalog first),
+    /// each after its own `lead`, which its cross-reference entry skips: a
+    /// document written by hand, as a hostile one is.
+    fn assembled(objects: &[(&[u8], &[u8])]) -> Vec<u8> {
+        let mut out = b"%PDF-1.4\n".to_vec();
+        let mut offsets = Vec::new();
+        for (n, (lead, body)) in objects.iter().enumerate() {
+            out.extend_from_slice(lead);
+            offsets.push(out.len());
+            out.extend(format!("{} 0 obj ", n + 1).bytes());
+            out.extend_from_slice(body);
+            out.extend_from_slice(b" endobj\n");
+        }
+        let size = objects.len() + 1;
+        let xref = out.len();
+        out.extend(format!("xref\n0 {size}\n0000000000 65535 f \n").bytes());
+        for offset in offsets {
+            out.extend(format!("{offset:010} 00000 n \n").bytes());
+        }
+        out.extend(
+            format!("trailer\n<</Size {size}/Root 1 0 R>>\nstartxref\n{xref}\n%%EOF\n").bytes(),
+        );
+        out
+    }
+
+    /// `open` `n` times, then `close` as often.
+    fn nested(open: &str, close: &str, n: usize) -> String {
+        open.repeat(n) + close.repeat(n).as_str()
+    }
+
+    #[test]
+    fn objects_nested_too_deep_are_a_problem_not_a_crash() {
+        let catalog = &b"<</Type/Catalog/Pages 2 0 R>>"[..];
+        let tree = &b"<</Type/Pages/Kids[3 0 R]/Count 1>>"[..];
+        let page = |x: &str| format!("<</Type/Page/Parent 2 0 R/MediaBox[0 0 9 9]/X {x}>>");
+        let arrays = page(&nested("[", "]", 10_000));
+        let dictionaries = page(&nested("<</A ", ">>", 10_000));
+        // Object 5, as deep, in an object stream: lopdf unpacks and parses
+        // it as it loads the document.
+        let held = format!("5 0 {}", nested("[", "]", 10_000));
+        let stream = format!(
+            "<</Type/ObjStm/N 1/First 4/Length {}>> stream\n{held}\nendstream",
+            held.len()
+        );
+        // (what nests, the document)
+        let table: &[(&str, Vec<u8>)] = &[
+            (
+                "arrays",
+                assembled(&[(b"", catalog), (b"", tree), (b"", arrays.as_bytes())]),
+            ),
+            (
+                "dictionaries",
+                assembled(&[(b"", catalog), (b"", tree), (b"", dictionaries.as_bytes())]),
+            ),
+            (
+                // Read from the top, the page is a comment; its
+                // cross-reference entry points past the `%`.
+                "an object where a comment seems to be",
+                assembled(&[(b"", catalog), (b"", tree), (b"%", arrays.as_bytes())]),
+            ),
+            (
+                "an object in an object stream",
+                assembled(&[
+                    (b"", catalog),
+                    (b"", tree),
+                    (b"", page("0").as_bytes()),
+                    (b"", stream.as_bytes()),
+                ]),
+            ),
+        ];
+        for (what, bytes) in table {
+            let err = markdown(bytes).unwrap_err();
+            assert!(
+                err.starts_with("not a readable PDF document: ") && err.contains("deeper than 32"),
+                "{what}: {err}"
+            );
+        }
+    }
+
+    /// `bytes` with page `n` drawing `content` with resources of its own,
+    /// which `resources` adds to the document.
+    fn with_own_resources(
+        bytes: &[u8],
+        n: u32,
+        content: lopdf::Stream,
+        resources: impl FnOnce(&mut lopdf::Document) -> lopdf::Dictionary,
+    ) -> Vec<u8> {
+        let mut doc = lopdf::Document::load_mem(bytes).unwrap();
+        let page = doc.get_pages()[&n];
+        let resources = resources(&mut doc);
+        let content = doc.add_object(content);
+        if let Ok(lopdf::Object::Dictionary(d)) = doc.get_object_mut(page) {
+            d.set("Contents", content);
+            d.set("Resources", resources);
+        }
+        let mut out = Vec::new();
+        doc.save_to(&mut out).unwrap();
+        out
+    }
+
+    /// A stream of `content`, packed as PDF writers pack content.
+    fn packed(content: &[u8]) -> lopdf::Stream {
+        let mut stream = lopdf::Stream::new(dictionary! {}, content.to_vec());
+        stream.compress().unwrap();
+        stream
+    }
+
+    /// Resources of form `X1`, drawing `content`, added to `doc`.
+    fn drawing_x1(doc: &mut lopdf::Document, content: &[u8]) -> lopdf::Dictionary {
+        let dict = dictionary! {
+            "Type" => "XObject", "Subtype" => "Form",
+            "BBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        };
+        let form = doc.add_object(lopdf::Stream::new(dict, content.to_vec()));
+        dictionary! { "XObject" => dictionary! { "X1" => form } }
+    }
+
+    #[test]
+    fn a_page_nested_too_deep_is_left_out_not_a_crash() {
+        let good = written(&[&[&["One."]], &[&["Two."]], &[&["Three."]]]);
+        let deep = nested("[", "]", 10_000) + " TJ";
+        let text = b"BT /F1 11 Tf 72 700 Td (Two.) Tj ET";
+        // Page 2's font, whose character map nests as deep.
+        let mapped = |doc: &mut lopdf::Document| {
+            let map = doc.add_object(lopdf::Stream::new(
+                dictionary! {},
+                deep.clone().into_bytes(),
+            ));
+            let font = doc.add_object(dictionary! {
+                "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "ToUnicode" => map,
+            });
+            dictionary! { "Font" => dictionary! { "F1" => font } }
+        };
+        // (what nests, the document)
+        let table: &[(&str, Vec<u8>)] = &[
+            ("its content", with_page(&good, 2, deep.as_bytes())),
+            (
+                "a form it draws",
+                with_own_resources(&good, 2, packed(b"/X1 Do"), |doc| {
+                    drawing_x1(doc, deep.as_bytes())
+                }),
+            ),
+            (
+                "its font's character map",
+                with_own_resources(&good, 2, packed(text), mapped),
+            ),
+        ];
+        for (what, bytes) in table {
+            let got = markdown(bytes).unwrap();
+            assert_eq!(got.unread, [2], "{what}");
+            assert_eq!(
+                got.text, "## Page 1\n\nOne.\n\n## Page 2\n\n## Page 3\n\nThree.\n\n",
+                "{what}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_page_too_costly_to_draw_is_left_out_quickly() {
+        let good = written(&[&[&["One."]], &[&["Two."]], &[&["Three."]]]);
+        // (what, page 2's content, the form X1 it may draw)
+        let table: &[(&str, Vec<u8>, Vec<u8>)] = &[
+            (
+                "9 MB of `q Q`, packed to kilobytes",
+                b"q Q\n".repeat(9 << 18),
+                vec![],
+            ),
+            (
+                "more operators than a page may have",
+                b"q Q\n".repeat(MAX_PAGE_TOKENS / 2 + 1),
+                vec![],
+            ),
+            (
+                "a form of 10 kB drawn a thousand times",
+                b"/X1 Do\n".repeat(1000),
+                vec![b' '; 10_000],
+            ),
+        ];
+        for (what, content, form) in table {
+            let bytes = with_own_resources(&good, 2, packed(content), |doc| drawing_x1(doc, form));
+            let started = std::time::Instant::now();
+            let got = markdown(&bytes).unwrap();
+            // Decoded, 8 MB of `q Q` took seconds and gigabytes (a debug
+            // build, minutes): refused, it takes no time to speak of.
+            let took = started.elapsed();
+            assert!(
+                took < std::time::Duration::from_secs(20),
+                "{what}: {took:?}"
+            );
+            assert_eq!(got.unread, [2], "{what}");
+            assert_eq!(
+                got.text, "## Page 1\n\nOne.\n\n## Page 2\n\n## Page 3\n\nThree.\n\n",
+                "{what}"
+            );
+        }
+    }
+
+    /// `bytes` with the content of page `n` replaced by stream `content`.
+    fn with_page_stream(bytes: &[u8], n: u32, content: lopdf::Stream) -> Vec<u8> {
+        let mut doc = lopdf::Document::load_mem(bytes).unwrap();
+        let page = doc.get_pages()[&n];
+        let c = doc.add_object(content);
+        if let Ok(lopdf::Object::Dictionary(d)) = doc.get_object_mut(page) {
+            d.set("Contents", c);
+        }
+        let mut out = Vec::new();
+        doc.save_to(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn a_page_that_unpacks_past_its_cap_is_left_out_unpacked_no_further() {
+        use std::io::Write;
+        let good = written(&[&[&["One."]], &[&["Two."]], &[&["Three."]]]);
+        // Page 2's text, then 200 MB of spaces packed to some 200 kB: lopdf
+        // would unpack all of it before a length could be checked.
+        let mut packer = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        packer
+            .write_all(b"BT /F1 11 Tf 72 700 Td (Two.) Tj ET\n")
+            .unwrap();
+        let spaces = vec![b' '; 1 << 20];
+        for _ in 0..200 {
+            packer.write_all(&spaces).unwrap();
+        }
+        let packed = packer.finish().unwrap();
+        assert!(packed.len() < MAX_PAGE_BYTES / 10, "{}", packed.len());
+        let stream = lopdf::Stream::new(dictionary! { "Filter" => "FlateDecode" }, packed);
+        assert_eq!(stream_bytes(&stream, MAX_PAGE_BYTES), None);
+        let bytes = with_page_stream(&good, 2, stream);
+
+        let doc = load(&bytes).unwrap();
+        let ids = doc.get_pages();
+        assert_eq!(Drawing::new(&doc).page(ids[&2]), Err(over(PAGE)));
+        let got = markdown(&bytes).unwrap();
+        assert_eq!(got.unread, [2]);
+        assert_eq!(
+            got.text,
+            "## Page 1\n\nOne.\n\n## Page 2\n\n## Page 3\n\nThree.\n\n"
+        );
+    }
+
+    #[test]
+    fn streams_unpack_as_lopdf_unpacks_them() {
+        use std::io::Write;
+        let text = b"BT /F1 11 Tf 72 700 Td (Two.) Tj ET\n".repeat(100);
+        let mut packer = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        packer.write_all(&text).unwrap();
+        let zlib = packer.finish().unwrap();
+        // Rows of four bytes, each after its PNG filter type (2: "up").
+        let rows: Vec<u8> = text
+            .chunks(4)
+            .flat_map(|r| [&[2][..], r].concat())
+            .collect();
+        let mut packer = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        packer.write_all(&rows[..rows.len() / 5 * 5]).unwrap();
+        let predicted = packer.finish().unwrap();
+        let a85 = |bytes: &[u8]| {
+            let mut out = Vec::new();
+            for group in bytes.chunks(4) {
+                let mut word = [0u8; 4];
+                word[..group.len()].copy_from_slice(group);
+                let mut n = u32::from_be_bytes(word);
+                let mut digits = [0u8; 5];
+                for d in digits.iter_mut().rev() {
+                    *d = (n % 85) as u8 + b'!';
+                    n /= 85;
+                }
+                out.extend_from_slice(&digits[..group.len() + 1]);
+            }
+            out.extend_from_slice(b"~>");
+            out
+        };
+        let flate = || lopdf::Object::Name(b"FlateDecode".to_vec());
+        let a85_name = || lopdf::Object::Name(b"ASCII85Decode".to_vec());
+        let params = dictionary! { "Predictor" => 12, "Columns" => 4 };
+        // (what, its dictionary, its bytes)
+        let table: Vec<(&str, lopdf::Dictionary, Vec<u8>)> = vec![
+            ("plain", dictionary! {}, text.clone()),
+            ("packed", dictionary! { "Filter" => flate() }, zlib.clone()),
+            (
+                "packed, cut short",
+                dictionary! { "Filter" => flate() },
+                zlib[..zlib.len() / 2].to_vec(),
+            ),
+            (
+                "packed without its zlib header",
+                dictionary! { "Filter" => flate() },
+                zlib[2..].to_vec(),
+            ),
+            (
+                "packed with a predictor",
+                dictionary! { "Filter" => flate(), "DecodeParms" => params.clone() },
+                predicted,
+            ),
+            (
+                "ASCII85 of packed",
+                dictionary! { "Filter" => vec![a85_name(), flate()] },
+                a85(&zlib),
+            ),
+            (
+                "a filter lopdf lacks",
+                dictionary! { "Filter" => vec![flate(), "DCTDecode".into()] },
+                zlib.clone(),
+            ),
+            (
+                "no filters",
+                dictionary! { "Filter" => Vec::<lopdf::Object>::new() },
+                zlib,
+            ),
+        ];
+        for (what, dict, bytes) in table {
+            let stream = lopdf::Stream::new(dict, bytes);
+            let want = (stream.decompressed_content()).unwrap_or_else(|_| stream.content.clone());
+            assert_eq!(
+                stream_bytes(&stream, 1 << 20).as_ref(),
+                Some(&want),
+                "{what}"
+            );
+            // What lopdf unpacks on the way counts too: a predictor's data
+            // before it is undone, the filters before one it lacks.
+            let failed = want == stream.content && stream.filters().is_ok_and(|f| !f.is_empty());
+            if stream.dict.has(b"DecodeParms") || failed {
+                continue;
+            }
+            assert_eq!(
+                stream_bytes(&stream, want.len().max(stream.content.len())),
+                Some(want.clone()),
+                "{what}"
+            );
+            if want.len() > stream.content.len() {
+                assert_eq!(stream_bytes(&stream, want.len() - 1), None, "{what}");
+            }
+        }
+    }
+
+    #[test]
+    fn pages_past_the_documents_budget_are_left_out() {
+        let doc = load(&written(&[&[&["One."]], &[&["Two."]], &[&["Three."]]])).unwrap();
+        let ids = doc.get_pages();
+        let mut drawing = Drawing::new(&doc);
+        drawing.page(ids[&1]).unwrap();
+        // Room for one more page as long as the first: the second is; the
+        // third ("Three.") is longer.
+        drawing.left = Cost {
+            bytes: MAX_DOCUMENT.bytes - drawing.left.bytes,
+            tokens: MAX_DOCUMENT.tokens - drawing.left.tokens,
+        };
+        assert_eq!(drawing.page(ids[&2]), Ok(()));
+        assert_eq!(
+            drawing.page(ids[&3]),
+            Err("it draws more than is left of the document's budget".into())
+        );
     }
 }
