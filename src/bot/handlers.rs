@@ -133,13 +133,12 @@ fn handle_reaction(bot: &Bot, room: &Room, reaction: &OriginalSyncReactionEvent)
     if !ours {
         return;
     }
-    let voted = (target.to_string(), reaction.sender.to_string(), vote);
-    if !bot
-        .votes
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(voted)
-    {
+    let noted = (bot.votes.lock().unwrap_or_else(|e| e.into_inner())).note(
+        target.as_str(),
+        reaction.sender.as_str(),
+        vote,
+    );
+    if !noted {
         debug!(room = %room.room_id(), answer = %target, "vote recorded already");
         return;
     }

@@ -27,7 +27,7 @@ pub(crate) mod undecryptable;
 pub(crate) mod verification;
 pub mod watch;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -76,10 +76,11 @@ pub(crate) struct Bot {
     /// room it was sent in: reactions to these, in that room, are votes (a
     /// reaction may name any event ID).
     pub answers: Mutex<Recent<(OwnedEventId, OwnedRoomId)>>,
-    /// Votes recorded, as (answer, voter, vote): a reaction a sync delivers
-    /// again (after a crash, in a new login's history) or sent again under
-    /// another skin tone is one vote, recorded once.
-    pub votes: Mutex<Recent<Voted>>,
+    /// Each voter's latest vote recorded on each answer: a reaction a sync
+    /// delivers again (after a crash, in a new login's history) or sent again
+    /// under another skin tone is the vote already recorded, not another; a
+    /// change of mind (👍, then 👎, then 👍 again) is recorded each time.
+    pub votes: Mutex<LatestVotes>,
     /// Places for searches running at once (`search.max_concurrent`).
     pub searches: tokio::sync::Semaphore,
     /// The questions taken on and not yet answered, on disk.
@@ -535,8 +536,39 @@ impl<T: Clone + Eq + std::hash::Hash> Recent<T> {
     }
 }
 
-/// A vote recorded: (the answer, the voter, the vote).
-pub(crate) type Voted = (String, String, feedback::Vote);
+/// The latest vote of each (answer, voter), for the [`VOTED_ANSWERS`] latest
+/// pairs.
+pub(crate) struct LatestVotes {
+    latest: HashMap<(String, String), feedback::Vote>,
+    order: std::collections::VecDeque<(String, String)>,
+}
+
+impl LatestVotes {
+    fn new() -> Self {
+        LatestVotes {
+            latest: HashMap::new(),
+            order: std::collections::VecDeque::new(),
+        }
+    }
+
+    /// Notes `voter`'s `vote` on `answer`; `false` when it is their latest
+    /// vote there already.
+    pub(crate) fn note(&mut self, answer: &str, voter: &str, vote: feedback::Vote) -> bool {
+        let key = (answer.to_string(), voter.to_string());
+        match self.latest.insert(key.clone(), vote) {
+            Some(before) => before != vote,
+            None => {
+                self.order.push_back(key);
+                if self.order.len() > VOTED_ANSWERS
+                    && let Some(old) = self.order.pop_front()
+                {
+                    self.latest.remove(&old);
+                }
+                true
+            }
+        }
+    }
+}
 
 /// Opens the feedback file (when `feedback.record`) and reads back which replies
 /// were answers, so votes on answers given before a restart still count, and
@@ -546,10 +578,10 @@ fn open_feedback(
 ) -> (
     Option<feedback::Log>,
     Recent<(OwnedEventId, OwnedRoomId)>,
-    Recent<Voted>,
+    LatestVotes,
 ) {
     let mut answers = Recent::new(VOTED_ANSWERS);
-    let mut votes = Recent::new(VOTED_ANSWERS);
+    let mut votes = LatestVotes::new();
     if !config.feedback.record {
         return (None, answers, votes);
     }
@@ -576,7 +608,7 @@ fn open_feedback(
                 vote,
                 ..
             } => {
-                votes.insert((reply.clone(), sender.clone(), *vote));
+                votes.note(reply, sender, *vote);
             }
         }
         false
@@ -609,6 +641,25 @@ mod tests {
         assert_eq!(seen(Some(&other)), (1, 0, 0));
         assert_eq!(seen(Some(&scope(&["zoo"]))), (0, 0, 0));
         assert_eq!(seen(None), (2, 1, 1));
+    }
+
+    #[test]
+    fn a_vote_is_noted_when_it_is_new_or_a_change_of_mind() {
+        use crate::feedback::Vote::{Down, Up};
+        let mut v = super::LatestVotes::new();
+        // (answer, voter, vote, noted)
+        let steps = [
+            ("$1", "@a", Up, true),
+            ("$1", "@a", Up, false), // again, or under another skin tone
+            ("$1", "@b", Up, true),
+            ("$1", "@a", Down, true),
+            ("$1", "@a", Up, true), // and back: the latest counts
+            ("$2", "@a", Up, true),
+            ("$2", "@a", Up, false),
+        ];
+        for (i, (answer, voter, vote, noted)) in steps.into_iter().enumerate() {
+            assert_eq!(v.note(answer, voter, vote), noted, "step {i}");
+        }
     }
 
     #[test]
