@@ -117,11 +117,13 @@ impl Journal {
             q: event_id.to_string(),
             open: open.clone(),
         });
-        self.append(&text, true);
+        // Open before its line is appended: an append may compact the file
+        // from what is open, and must not leave this question out.
         self.open
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push((event_id.to_string(), open));
+        self.append(&text, true);
         true
     }
 
@@ -168,9 +170,8 @@ impl Journal {
         if let Err(err) = written {
             warn!(file = %self.path.display(), error = %err, "writing the question journal failed; a crash now could lose this question");
         }
-        let appended = self
-            .appended
-            .fetch_add(text.len() as u64 + 1, Ordering::Relaxed);
+        let size = text.len() as u64 + 1;
+        let appended = self.appended.fetch_add(size, Ordering::Relaxed) + size;
         if appended > COMPACT_AFTER {
             // Under the file's lock, so no line is appended to the old file
             // meanwhile. Nothing holds `open` or `done` while waiting for it.
@@ -289,13 +290,22 @@ mod tests {
             encrypted: false,
         };
         assert!(j.take("$waiting", open("!w")));
-        let mut largest = 0;
+        let (mut largest, mut last_len, mut compacted) = (0, 0, 0);
         for i in 0..2_000 {
             let id = format!("${i}");
             assert!(j.take(&id, big("!r")));
+            let len = std::fs::metadata(dir.path().join(FILE)).unwrap().len();
+            if len < last_len {
+                // Compacted by this very question's line: it is still open.
+                let text = std::fs::read_to_string(dir.path().join(FILE)).unwrap();
+                assert!(text.contains(&format!("\"q\":\"{id}\"")), "{id} lost");
+                compacted += 1;
+            }
             j.done(&id);
-            largest = largest.max(std::fs::metadata(dir.path().join(FILE)).unwrap().len());
+            last_len = std::fs::metadata(dir.path().join(FILE)).unwrap().len();
+            largest = largest.max(len).max(last_len);
         }
+        assert!(compacted > 0);
         assert!(j.take("$last", open("!r")));
         // 60 MB were appended; the file never held much more than the bound.
         assert!(largest < COMPACT_AFTER + 100_000, "{largest} bytes");
