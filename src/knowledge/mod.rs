@@ -890,8 +890,9 @@ fn read_entry(
 /// AsciiDoc, a notebook, CSV): it is parsed whole in memory, at several times
 /// its size. A book-length page is a few MB.
 const MAX_TEXT_FILE_BYTES: u64 = 32 << 20;
-/// Most bytes of one document (PDF, Word, PowerPoint, Excel, OpenDocument),
-/// whose readers bound what they unpack from it on their own.
+/// Most bytes of one office document (Word, PowerPoint, Excel, OpenDocument),
+/// whose readers bound what they unpack from it on their own (a PDF's reader
+/// has its own, smaller bound).
 const MAX_DOCUMENT_BYTES: u64 = 256 << 20;
 
 /// The bytes of the file at `target`, a regular file within the size bound of
@@ -905,14 +906,10 @@ fn read_bytes(target: &Path, format: Option<Format>) -> Result<Vec<u8>, String> 
         return Err("not a regular file (a pipe, socket or device): not read".into());
     }
     let limit = match format {
+        // Its reader refuses more: not read into memory only to be refused.
+        Some(Format::Pdf) => pdf::MAX_BYTES as u64,
         Some(
-            Format::Docx
-            | Format::Pptx
-            | Format::Xlsx
-            | Format::Odt
-            | Format::Ods
-            | Format::Odp
-            | Format::Pdf,
+            Format::Docx | Format::Pptx | Format::Xlsx | Format::Odt | Format::Ods | Format::Odp,
         ) => MAX_DOCUMENT_BYTES,
         _ => MAX_TEXT_FILE_BYTES,
     };

@@ -32,7 +32,7 @@ use super::pdf_scan::{MAX_FONT_NESTING, MAX_NESTING, Syntax, is_space, scan};
 /// Most pages of one document read.
 const MAX_PAGES: usize = 5_000;
 /// Largest document read, in bytes.
-const MAX_BYTES: usize = 64 << 20;
+pub(crate) const MAX_BYTES: usize = 64 << 20;
 /// Most `Parent` links followed up a page tree: deeper is a loop.
 const MAX_TREE_DEPTH: usize = 64;
 /// Longest line, in characters, that may be a numbered heading.
@@ -197,7 +197,7 @@ fn object_stream_checked(stream: &mut lopdf::Stream) -> Result<(), String> {
             if object.deepest > MAX_NESTING {
                 return Err(format!("an object stream nests deeper than {MAX_NESTING}"));
             }
-            work += object.end - at;
+            work += object.read - at;
             if work > within_work(content.len()) {
                 return Err("an object stream's objects overlap too much to check".into());
             }
@@ -247,7 +247,7 @@ fn objects_nest_within(bytes: &[u8]) -> Result<(), String> {
         if object.deepest > MAX_NESTING {
             return Err(format!("its objects nest deeper than {MAX_NESTING}"));
         }
-        work += object.end - from;
+        work += object.read - from;
         if work > within_work(bytes.len()) {
             return Err("its objects overlap too much to check".into());
         }
@@ -1449,6 +1449,22 @@ pub(crate) mod tests {
     /// `open` `n` times, then `close` as often.
     fn nested(open: &str, close: &str, n: usize) -> String {
         open.repeat(n) + close.repeat(n).as_str()
+    }
+
+    #[test]
+    fn objects_that_run_to_the_end_are_charged_what_they_read() {
+        // Each "obj" starts a scan that looks for its string's `>`, or its
+        // word's end, to the end of the file: charged only for where it
+        // stopped, the check read the file once for every object (hours for
+        // a megabyte).
+        for (opened, sep) in [("1 0 obj <", " "), ("0obj", "")] {
+            let bytes = format!("%PDF-1.4\n{}", format!("{opened}{sep}").repeat(20_000));
+            let err = objects_nest_within(bytes.as_bytes()).unwrap_err();
+            assert!(err.contains("overlap too much"), "{opened}: {err}");
+        }
+        // A document as written is charged about once its length.
+        let good = written(&[&[&["One."]], &[&["Two."]]]);
+        assert_eq!(objects_nest_within(&good), Ok(()));
     }
 
     #[test]

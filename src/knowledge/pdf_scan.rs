@@ -55,6 +55,10 @@ pub(super) struct Scan {
     /// Its operators and operands (an array is one, and so is each thing
     /// in it).
     pub(super) tokens: usize,
+    /// How far it read: past where it stopped when it looked ahead for an
+    /// end it did not find (an unclosed string, a word run to the end),
+    /// which is what a check of many objects must charge itself.
+    pub(super) read: usize,
     /// Whether it read one object whole ([`Syntax::Object`]).
     whole: bool,
 }
@@ -88,6 +92,7 @@ pub(super) fn scan(bytes: &[u8], from: usize, syntax: Syntax) -> Scan {
         }
     }
     walk.scan.end = walk.at;
+    walk.scan.read = walk.scan.read.max(walk.at);
     walk.scan
 }
 
@@ -126,12 +131,16 @@ impl Walk<'_> {
             b'>' if rest.starts_with(b">>") => self.close(2),
             b'<' => {
                 // A hexadecimal string, whose parsers read digits and spaces.
-                let end = rest.iter().position(|&b| b == b'>')?;
+                let Some(end) = rest.iter().position(|&b| b == b'>') else {
+                    return self.read_to_end();
+                };
                 self.token(end + 1)
             }
             b'(' => {
                 let most = self.syntax.deepest();
-                let end = string_end(rest, self.depth, most, &mut self.scan.deepest)?;
+                let Some(end) = string_end(rest, self.depth, most, &mut self.scan.deepest) else {
+                    return self.read_to_end();
+                };
                 if self.scan.deepest > most {
                     return None;
                 }
@@ -142,6 +151,12 @@ impl Walk<'_> {
             _ if is_delimiter(c) => None,
             _ => self.word(),
         }
+    }
+
+    /// None: it looked for an end to the end of the bytes.
+    fn read_to_end(&mut self) -> Option<Step> {
+        self.scan.read = self.bytes.len();
+        None
     }
 
     /// An array, dictionary or procedure opened by `len` bytes; none past
@@ -174,6 +189,7 @@ impl Walk<'_> {
     fn word(&mut self) -> Option<Step> {
         let bytes = self.bytes;
         let end = word_end(bytes, self.at);
+        self.scan.read = self.scan.read.max(end);
         let word = &bytes[self.at..end];
         if !word.iter().all(u8::is_ascii_graphic) {
             return None;
@@ -183,7 +199,10 @@ impl Walk<'_> {
         match self.syntax {
             Syntax::Content if self.depth == 0 => {
                 if self.operation && word.starts_with(b"BI") {
-                    self.at = inline_image(bytes, self.at + 2, &mut self.scan)?;
+                    let Some(after) = inline_image(bytes, self.at + 2, &mut self.scan) else {
+                        return self.read_to_end();
+                    };
+                    self.at = after;
                     self.scan.tokens += 1;
                     return Some(Step::Image);
                 }
