@@ -88,7 +88,7 @@ pub(super) fn markdown(json: &str) -> Result<Converted, (usize, String)> {
             Some("code") => {
                 fenced(&mut out, &source, &language, line_of);
                 let printed = output_of(cell);
-                fenced(&mut out, &printed, "text", |_| place.cell);
+                fenced(&mut out, &printed, "text", |_| place.line());
             }
             // Front matter, when it opens the notebook; otherwise raw cells
             // are for the converter, not the reader.
@@ -99,7 +99,7 @@ pub(super) fn markdown(json: &str) -> Result<Converted, (usize, String)> {
             }
             _ => continue,
         }
-        out.push("", place.cell);
+        out.push("", place.line());
     }
     Ok(out)
 }
@@ -186,10 +186,17 @@ struct Place {
 }
 
 impl Place {
+    /// The cell's line: 1 when its place is unknown (a cell without a
+    /// `cell_type` key is not found in the text, and what follows it is
+    /// placed by the cells before).
+    fn line(&self) -> usize {
+        self.cell.max(1)
+    }
+
     /// The line of the source's `k`th line.
     fn source_line(&self, k: usize) -> usize {
         match (self.source, self.per_line) {
-            (0, _) => self.cell.max(1),
+            (0, _) => self.line(),
             (s, true) => s + 1 + k,
             (s, false) => s,
         }
