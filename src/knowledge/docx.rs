@@ -15,6 +15,7 @@ use std::io::Read;
 
 use roxmltree::{Document, Node, ParsingOptions};
 
+use super::escape;
 use super::passages::{Numbers, numbered};
 use super::sheet::Spent;
 use crate::text;
@@ -705,9 +706,7 @@ pub(super) fn markdown_table(rows: &[Vec<String>], out: &mut String) {
     out.push('\n');
 }
 
-// The readers of other formats take these from here, as they take the rest
-// of what documents share.
-pub(super) use super::escape;
+// The other readers' tests write their documents with this, as these do.
 #[cfg(test)]
 pub(super) use super::zipped;
 

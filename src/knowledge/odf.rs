@@ -20,7 +20,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use roxmltree::Node;
 
 use super::Converted;
-use super::docx::{escape, fenced, front_matter, markdown_table, outermost, parse, part};
+use super::docx::{fenced, front_matter, markdown_table, outermost, parse, part};
+use super::escape;
 use super::sheet::{self, Grid, Spent};
 use crate::text;
 

@@ -26,7 +26,7 @@ use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
-use super::docx::escape;
+use super::escape;
 use super::pdf_scan::{MAX_FONT_NESTING, MAX_NESTING, Syntax, is_space, scan};
 
 /// Most pages of one document read.

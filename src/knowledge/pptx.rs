@@ -18,7 +18,8 @@ use std::collections::{HashMap, HashSet};
 use roxmltree::Node;
 
 use super::Converted;
-use super::docx::{escape, front_matter, markdown_table, parse, part};
+use super::docx::{front_matter, markdown_table, parse, part};
+use super::escape;
 use super::passages::{Numbers, numbered};
 use super::sheet::Spent;
 use crate::text;
