@@ -1204,16 +1204,8 @@ pub(crate) mod tests {
 
     /// `bytes` with the content of page `n` replaced by `content`.
     pub(crate) fn with_page(bytes: &[u8], n: u32, content: &[u8]) -> Vec<u8> {
-        let mut doc = lopdf::Document::load_mem(bytes).unwrap();
-        let page = doc.get_pages()[&n];
         let stream = lopdf::Stream::new(lopdf::dictionary! {}, content.to_vec());
-        let c = doc.add_object(stream);
-        if let Ok(lopdf::Object::Dictionary(d)) = doc.get_object_mut(page) {
-            d.set("Contents", c);
-        }
-        let mut out = Vec::new();
-        doc.save_to(&mut out).unwrap();
-        out
+        with_page_stream(bytes, n, stream)
     }
 
     #[test]
