@@ -310,16 +310,19 @@ fn ends_in_operator(word: &[u8]) -> Option<bool> {
     Some(operator)
 }
 
+/// How many ASCII digits `bytes` has in a row from `at`.
+fn digits_at(bytes: &[u8], at: usize) -> usize {
+    bytes[at..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count()
+}
+
 /// How long the number `word` starts with is, as lopdf reads numbers (a
 /// real before an integer), if it starts with one.
 fn number_len(word: &[u8]) -> Option<usize> {
     let sign = usize::from(matches!(word.first(), Some(b'+' | b'-')));
-    let digits = |from: usize| {
-        word[from..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count()
-    };
+    let digits = |from: usize| digits_at(word, from);
     let whole = digits(sign);
     let point = sign + whole;
     if word.get(point) == Some(&b'.') {
@@ -462,12 +465,7 @@ fn value(bytes: &[u8], at: usize, scan: &mut Scan) -> Option<(Value, usize)> {
 
 /// Where the reference (`12 0 R`) at `at` of `bytes` ends, if one is there.
 fn reference_end(bytes: &[u8], at: usize) -> Option<usize> {
-    let digits = |at: usize| {
-        bytes[at..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count()
-    };
+    let digits = |at: usize| digits_at(bytes, at);
     let number = digits(at);
     let generation = skip_space(bytes, at + number);
     let r = skip_space(bytes, generation + digits(generation));

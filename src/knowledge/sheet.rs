@@ -70,18 +70,10 @@ pub(super) struct Spent {
 impl Spent {
     /// Refuses a spreadsheet over the limits.
     pub fn check(&self) -> Result<(), String> {
-        if self.cells > MAX_CELLS {
-            return Err(format!(
-                "a spreadsheet of more than {MAX_CELLS} cells: not read"
-            ));
-        }
-        if self.bytes > MAX_TEXT_BYTES {
-            let mb = MAX_TEXT_BYTES >> 20;
-            return Err(format!(
-                "a spreadsheet of over {mb} MB of text in its cells: not read"
-            ));
-        }
-        Ok(())
+        self.within(
+            || format!("a spreadsheet of more than {MAX_CELLS} cells: not read"),
+            |mb| format!("a spreadsheet of over {mb} MB of text in its cells: not read"),
+        )
     }
 
     /// Charges `cells` more cells holding `bytes` bytes of text to a document
@@ -97,16 +89,24 @@ impl Spent {
     ) -> Result<(), String> {
         self.cells += cells;
         self.bytes += bytes;
+        self.within(
+            || format!("a {what} of more than {MAX_CELLS} cells in its {held}: not read"),
+            |mb| format!("a {what} of over {mb} MB of text in its {held}: not read"),
+        )
+    }
+
+    /// The limits, each refusal worded by its caller (`text` is given the
+    /// limit in MB).
+    fn within(
+        &self,
+        cells: impl FnOnce() -> String,
+        text: impl FnOnce(usize) -> String,
+    ) -> Result<(), String> {
         if self.cells > MAX_CELLS {
-            return Err(format!(
-                "a {what} of more than {MAX_CELLS} cells in its {held}: not read"
-            ));
+            return Err(cells());
         }
         if self.bytes > MAX_TEXT_BYTES {
-            let mb = MAX_TEXT_BYTES >> 20;
-            return Err(format!(
-                "a {what} of over {mb} MB of text in its {held}: not read"
-            ));
+            return Err(text(MAX_TEXT_BYTES >> 20));
         }
         Ok(())
     }
