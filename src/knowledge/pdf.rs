@@ -10,10 +10,13 @@
 //! What repeats at the top or bottom of most pages (a running title, "Page 3
 //! of 9") and a page's own number are page furniture, not text. The title is
 //! the file's name (a PDF's own title field is often its authoring tool's, such
-//! as "Microsoft Word - draft3.docx"). A PDF that cannot be read (encrypted,
-//! damaged, a page tree that loops, objects nested deeper than the parsers
-//! underneath recurse safely, too large, no text at all as in a scan, or one
-//! that makes the reader fail) is a problem, never a crash. A page the
+//! as "Microsoft Word - draft3.docx"). A PDF encrypted with an empty
+//! password (restrictions on printing or copying only) is read. A PDF that
+//! cannot be read (encrypted with a password, damaged, cross-reference
+//! streams that list or unpack to too much, a page tree that loops, objects
+//! nested deeper than the parsers underneath recurse safely, too large, no
+//! text at all as in a scan, or one that makes the reader fail) is a
+//! problem, never a crash. A page the
 //! reader panics on is left out, its panic caught and kept off stderr (a
 //! debug log line says what it was, see [`quiet_page_panics`]); so is a page
 //! that would crash it or cost too much to draw (forms that draw themselves,
@@ -71,9 +74,9 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
             MAX_BYTES >> 20
         ));
     }
-    // lopdf parses nested objects by recursion: each place it may start to
-    // parse one is scanned first.
-    objects_nest_within(bytes).map_err(unreadable)?;
+    // lopdf parses nested objects by recursion, and cross-reference streams
+    // without a bound: each place it may start to parse one is checked first.
+    objects_checked(bytes).map_err(unreadable)?;
     // Parsed once, and checked before the text is read: the reader follows a
     // page's `Parent` links without a bound (a loop overflows the stack, which
     // no catch_unwind survives).
@@ -81,10 +84,10 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
     if let Some(why) = doc.objects.values().find_map(refused) {
         return Err(unreadable(why));
     }
-    // Documents encrypted with an empty password (permissions only) read as
-    // pdf-extract reads them; others are a problem.
+    // Documents encrypted with an empty password (permissions only) are
+    // read; others are a problem.
     if doc.is_encrypted() {
-        doc.decrypt("").map_err(|e| unreadable(e.to_string()))?;
+        decrypted(&mut doc).map_err(unreadable)?;
     }
     let count = doc.get_pages().len();
     if count > MAX_PAGES {
@@ -130,23 +133,146 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
 
 /// `bytes` parsed as lopdf parses a document, with each object stream
 /// checked before lopdf parses the objects in it ([`object_streams_checked`]).
+///
+/// lopdf reads an encrypted document another way: it parses the objects of
+/// its object streams unchecked, and decrypts what it reads, so that
+/// [`lopdf::Document::decrypt`] decrypts it a second time (no such document
+/// was readable). So the trailer's `/Encrypt` is hidden from lopdf's reader
+/// (renamed, same length: no offset moves), the document is read as if it
+/// were not encrypted with its object streams set aside
+/// ([`object_streams_deferred`]), and the key is put back: [`decrypted`]
+/// then decrypts it once and checks the object streams as they are parsed.
 fn load(bytes: &[u8]) -> lopdf::Result<lopdf::Document> {
-    let reader = lopdf::Reader {
-        buffer: bytes,
-        document: lopdf::Document::new(),
-        encryption_state: None,
-        raw_objects: BTreeMap::new(),
+    let read = |buffer: &[u8], filter: Filter| {
+        let reader = lopdf::Reader {
+            buffer,
+            document: lopdf::Document::new(),
+            encryption_state: None,
+            raw_objects: BTreeMap::new(),
+        };
+        reader.read(Some(filter))
     };
-    reader.read(Some(object_streams_checked))
+    let Some(hidden) = encrypt_hidden(bytes) else {
+        return read(bytes, object_streams_checked);
+    };
+    let mut doc = read(&hidden, object_streams_deferred)?;
+    match doc.trailer.remove(&HIDDEN_ENCRYPT[1..]) {
+        Some(encrypt) => {
+            doc.trailer.set("Encrypt", encrypt);
+            Ok(doc)
+        }
+        // What was hidden was not the trailer's: the document is not
+        // encrypted, and is read as written.
+        None => read(bytes, object_streams_checked),
+    }
+}
+
+/// What lopdf's reader calls on each object it loads.
+type Filter = fn(lopdf::ObjectId, &mut lopdf::Object) -> Option<(lopdf::ObjectId, lopdf::Object)>;
+
+/// The name `/Encrypt` is given in [`load`]: of the same length.
+const HIDDEN_ENCRYPT: &[u8] = b"/CbCrypt";
+/// The type an object stream of an encrypted document is given while it is
+/// read, so that lopdf leaves it unparsed ([`object_streams_deferred`]).
+const DEFERRED_OBJECT_STREAM: &[u8] = b"CitebotObjStm";
+
+/// `bytes` with each `/Encrypt` that refers to an object (`/Encrypt 12 0 R`,
+/// as a trailer's must for lopdf to decrypt) renamed [`HIDDEN_ENCRYPT`], if
+/// there is one.
+fn encrypt_hidden(bytes: &[u8]) -> Option<Vec<u8>> {
+    let key = b"/Encrypt";
+    // A name ends at white space; then two numbers and `R`, each after it.
+    let refers = |mut at: usize| {
+        for token in [b"0123456789".as_slice(), b"0123456789", b"R"] {
+            let spaces = bytes[at..].iter().take_while(|&&c| is_space(c)).count();
+            let read = bytes[at + spaces..]
+                .iter()
+                .take_while(|c| token.contains(c))
+                .count();
+            if spaces == 0 || read == 0 {
+                return false;
+            }
+            at += spaces + read;
+        }
+        true
+    };
+    let places: Vec<usize> = (bytes.windows(key.len()).enumerate())
+        .filter(|&(at, window)| window == key && refers(at + key.len()))
+        .map(|(at, _)| at)
+        .collect();
+    if places.is_empty() {
+        return None;
+    }
+    let mut hidden = bytes.to_vec();
+    for at in places {
+        hidden[at..at + key.len()].copy_from_slice(HIDDEN_ENCRYPT);
+    }
+    Some(hidden)
+}
+
+/// lopdf's filter on each object of an encrypted document as it loads
+/// ([`load`]): an object stream's data is still encrypted, so it can be
+/// neither checked nor parsed yet. It is given another type, which lopdf
+/// does not parse, until [`decrypted`] has decrypted it.
+fn object_streams_deferred(
+    id: lopdf::ObjectId,
+    object: &mut lopdf::Object,
+) -> Option<(lopdf::ObjectId, lopdf::Object)> {
+    if let lopdf::Object::Stream(stream) = object
+        && stream.dict.has_type(b"ObjStm")
+    {
+        let deferred = lopdf::Object::Name(DEFERRED_OBJECT_STREAM.to_vec());
+        stream.dict.set("Type", deferred);
+    }
+    Some((id, lopdf::Object::Null))
+}
+
+/// Decrypts `doc`, read by [`load`], with the empty password, then parses
+/// the objects of its object streams as lopdf does, each stream checked
+/// first ([`object_stream_checked`]): an object already read is kept.
+/// An object that fails to decrypt is kept as it is, as lopdf's own reader
+/// keeps it: a signature's contents are not encrypted, and
+/// [`lopdf::Document::decrypt`] failed the whole document on those.
+fn decrypted(doc: &mut lopdf::Document) -> Result<(), String> {
+    doc.authenticate_password("").map_err(|e| e.to_string())?;
+    let state = lopdf::EncryptionState::decode(doc, "").map_err(|e| e.to_string())?;
+    let encryption =
+        (doc.trailer.remove(b"Encrypt")).and_then(|encrypt| encrypt.as_reference().ok());
+    if let Some(id) = encryption {
+        doc.objects.remove(&id);
+    }
+    for (&id, object) in doc.objects.iter_mut() {
+        let _ = lopdf::encryption::decrypt_object(&state, id, object);
+    }
+    doc.encryption_state = Some(state);
+    let mut found = BTreeMap::new();
+    for object in doc.objects.values_mut() {
+        let lopdf::Object::Stream(stream) = object else {
+            continue;
+        };
+        if !stream.dict.has_type(DEFERRED_OBJECT_STREAM) {
+            continue;
+        }
+        stream
+            .dict
+            .set("Type", lopdf::Object::Name(b"ObjStm".to_vec()));
+        object_stream_checked(stream)?;
+        if let Ok(objects) = lopdf::ObjectStream::new(stream) {
+            found.extend(objects.objects);
+        }
+    }
+    for (id, object) in found {
+        doc.objects.entry(id).or_insert(object);
+    }
+    Ok(())
 }
 
 /// lopdf's filter on each object it loads, which it calls on an object
 /// stream before parsing the objects in it: those were compressed, out of
-/// [`objects_nest_within`]'s sight. An object stream they would overflow
+/// [`objects_checked`]'s sight. An object stream they would overflow
 /// the stack in, or that unpacks to more than [`MAX_PAGE_BYTES`], is left
 /// unparsed, emptied, and marked ([`REFUSED`]): the document is a problem.
-/// lopdf reads encrypted documents without the filter, so the object
-/// streams of those go unchecked.
+/// Encrypted documents are read with [`object_streams_deferred`] instead.
 fn object_streams_checked(
     id: lopdf::ObjectId,
     object: &mut lopdf::Object,
@@ -228,14 +354,15 @@ fn within_work(len: usize) -> usize {
 }
 
 /// An error when an object lopdf may parse from `bytes` nests deeper than
-/// [`MAX_NESTING`]. lopdf parses each object from where its cross-reference
-/// table says it starts, which may be anywhere, even inside what a reading
-/// from the top sees as a comment, a string or a stream's data. Every object
-/// it parses starts after "obj" (after the object's number; an object
-/// stream's are checked as it loads) or "trailer", so every object after
-/// either is scanned, wherever it lies.
-fn objects_nest_within(bytes: &[u8]) -> Result<(), String> {
-    let mut work = 0;
+/// [`MAX_NESTING`], or is a cross-reference stream it would unpack or read
+/// too much of ([`xref_stream_checked`]). lopdf parses each object from
+/// where its cross-reference table says it starts, which may be anywhere,
+/// even inside what a reading from the top sees as a comment, a string or a
+/// stream's data. Every object it parses starts after "obj" (after the
+/// object's number; an object stream's are checked as it loads) or
+/// "trailer", so every object after either is scanned, wherever it lies.
+fn objects_checked(bytes: &[u8]) -> Result<(), String> {
+    let (mut work, mut entries) = (0, 0);
     for (at, &c) in bytes.iter().enumerate() {
         let after_number = || at == 0 || bytes[at - 1].is_ascii_digit() || is_space(bytes[at - 1]);
         let from = match c {
@@ -248,11 +375,124 @@ fn objects_nest_within(bytes: &[u8]) -> Result<(), String> {
             return Err(format!("its objects nest deeper than {MAX_NESTING}"));
         }
         work += object.read - from;
+        work += xref_stream_checked(bytes, from..object.end, &mut entries)?;
         if work > within_work(bytes.len()) {
             return Err("its objects overlap too much to check".into());
         }
     }
     Ok(())
+}
+
+/// Most entries all cross-reference streams of a document may list. lopdf
+/// keeps each (tens of bytes), and an entry may take no byte of the
+/// stream: a megabyte of FlateDecode listed a billion, which took more
+/// memory than there was.
+const MAX_XREF_ENTRIES: usize = 4 << 20;
+/// Widest field of a cross-reference stream's entries, in bytes: lopdf
+/// makes room for each as it is written (a width of 2^40 is a terabyte).
+const MAX_XREF_FIELD: i64 = 8;
+
+/// How many bytes were read to check `dictionary` of `bytes`, which lopdf
+/// may decode as a cross-reference stream, as it decodes any stream at
+/// an offset the file gives it one at (with `/W` and `/Size`; the type
+/// is not asked for), or an error when lopdf would make too much of it:
+/// its entries, counted into `entries`, past [`MAX_XREF_ENTRIES`] in all,
+/// a field wider than [`MAX_XREF_FIELD`], or data that unpacks to more
+/// than its entries take.
+fn xref_stream_checked(
+    bytes: &[u8],
+    dictionary: std::ops::Range<usize>,
+    entries: &mut usize,
+) -> Result<usize, String> {
+    let text = &bytes[dictionary.clone()];
+    let text = &text[text.iter().take_while(|&&c| is_space(c)).count()..];
+    if !text.starts_with(b"<<") || !text.windows(2).any(|w| w == b"/W") {
+        return Ok(0);
+    }
+    // lopdf's stream: the dictionary, white space and comments, `stream`,
+    // spaces and an end of line.
+    let mut at = dictionary.end;
+    while let Some(&c) = bytes.get(at) {
+        if is_space(c) {
+            at += 1;
+        } else if c == b'%' {
+            at += bytes[at..]
+                .iter()
+                .take_while(|&&c| c != b'\n' && c != b'\r')
+                .count();
+        } else {
+            break;
+        }
+    }
+    let read = at - dictionary.end;
+    if !bytes[at..].starts_with(b"stream") {
+        return Ok(read);
+    }
+    at += b"stream".len();
+    at += bytes[at..]
+        .iter()
+        .take_while(|&&c| c == b' ' || c == b'\t')
+        .count();
+    at += match &bytes[at..] {
+        [b'\r', b'\n', ..] => 2,
+        [b'\r' | b'\n', ..] => 1,
+        _ => return Ok(read),
+    };
+    // Parsed as lopdf parses it (its content decoder reads dictionaries as
+    // its object parser does); scanned first, so it nests shallowly.
+    let parsed = lopdf::content::Content::decode(&[text, b" x"].concat()).ok();
+    let Some(dict) = (parsed.as_ref())
+        .and_then(|content| content.operations.first()?.operands.first()?.as_dict().ok())
+    else {
+        return Ok(read);
+    };
+    let integers = |key: &[u8]| -> Option<Vec<i64>> {
+        let array = dict.get(key).ok()?.as_array().ok()?;
+        array.iter().map(|n| n.as_i64().ok()).collect()
+    };
+    let (Some(widths), Ok(size)) = (
+        integers(b"W"),
+        dict.get(b"Size").and_then(lopdf::Object::as_i64),
+    ) else {
+        return Ok(read);
+    };
+    if widths.len() < 3 || widths[..3].iter().any(|w| w.is_negative()) {
+        return Ok(read);
+    }
+    if widths[..3].iter().any(|&w| w > MAX_XREF_FIELD) {
+        return Err(format!(
+            "a cross-reference stream's entries have a field wider than {MAX_XREF_FIELD} bytes"
+        ));
+    }
+    let sections = integers(b"Index").unwrap_or_else(|| vec![0, size]);
+    let listed = (sections.chunks_exact(2))
+        .map(|section| usize::try_from(section[1]).unwrap_or(0))
+        .fold(0usize, usize::saturating_add);
+    *entries = entries.saturating_add(listed);
+    if *entries > MAX_XREF_ENTRIES {
+        return Err(format!(
+            "its cross-reference streams list more than {MAX_XREF_ENTRIES} objects"
+        ));
+    }
+    // lopdf takes `Length` bytes when the length is given, else what follows
+    // (a reference is looked up, so the rest of the file bounds it: a part of
+    // what is packed unpacks to a part of it).
+    let length = dict.get(b"Length").and_then(lopdf::Object::as_i64).ok();
+    let data = match length.and_then(|n| usize::try_from(n).ok()) {
+        Some(n) => bytes.get(at..at.saturating_add(n)).unwrap_or(&[]),
+        None => &bytes[at..],
+    };
+    // Each row, and the byte a PNG predictor adds to it, then room for a
+    // damaged tail.
+    let row = widths[..3].iter().sum::<i64>() as usize + 1;
+    let limit = listed.saturating_mul(row).saturating_add(4096);
+    let stream = lopdf::Stream::new(dict.clone(), data.to_vec());
+    if stream.is_compressed() && stream_bytes(&stream, limit).is_none() {
+        return Err(format!(
+            "a cross-reference stream unpacks to more than its {listed} entries take"
+        ));
+    }
+    Ok(read + data.len())
 }
 
 /// Empties the data of every picture (image XObject) of `doc`: the reader
@@ -1077,6 +1317,13 @@ fn shape(paragraph: &[&str], n: usize) -> String {
 /// Helvetica with a gap between paragraphs: what tests read (a real document,
 /// as an office suite's export is, for the reader that reads those).
 pub fn written(pages: &[&[&[&str]]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    (written_document(pages).save_to(&mut out)).expect("a document saves to memory");
+    out
+}
+
+/// The document [`written`] saves.
+fn written_document(pages: &[&[&[&str]]]) -> lopdf::Document {
     use lopdf::content::{Content, Operation};
     use lopdf::{Document, Object, Stream, dictionary};
 
@@ -1122,9 +1369,7 @@ pub fn written(pages: &[&[&[&str]]]) -> Vec<u8> {
     );
     let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
     doc.trailer.set("Root", catalog);
-    let mut out = Vec::new();
-    doc.save_to(&mut out).expect("a document saves to memory");
-    out
+    doc
 }
 
 #[cfg(test)]
@@ -1448,6 +1693,196 @@ pub(crate) mod tests {
         open.repeat(n) + close.repeat(n).as_str()
     }
 
+    /// A one-page document whose cross-reference stream has `dictionary`
+    /// (with its `/Length`) and `data`, FlateDecode-packed when `packed`.
+    fn xref_streamed(dictionary: &str, data: &[u8], packed: bool) -> Vec<u8> {
+        use std::io::Write;
+        let mut out = b"%PDF-1.5\n".to_vec();
+        let objects = [
+            "<</Type/Catalog/Pages 2 0 R>>",
+            "<</Type/Pages/Kids[3 0 R]/Count 1>>",
+            "<</Type/Page/Parent 2 0 R/MediaBox[0 0 9 9]>>",
+        ];
+        for (n, object) in objects.iter().enumerate() {
+            out.extend(format!("{} 0 obj {object} endobj\n", n + 1).bytes());
+        }
+        let data = if packed {
+            let mut packer = flate2::write::ZlibEncoder::new(Vec::new(), Default::default());
+            packer.write_all(data).expect("packed");
+            packer.finish().expect("packed")
+        } else {
+            data.to_vec()
+        };
+        let filter = if packed { "/Filter/FlateDecode" } else { "" };
+        let xref = out.len();
+        out.extend(
+            format!(
+                "4 0 obj <<{dictionary}{filter}/Length {}>> stream\n",
+                data.len()
+            )
+            .bytes(),
+        );
+        out.extend(data);
+        out.extend(format!("\nendstream endobj\nstartxref\n{xref}\n%%EOF\n").bytes());
+        out
+    }
+
+    #[test]
+    fn cross_reference_streams_are_checked_before_lopdf_unpacks_them() {
+        let fields = "/Type/XRef/Size 5/Root 1 0 R/W[1 4 2]";
+        let rows = vec![1; 5 * 7];
+        // (what, dictionary, data, packed, the error; none when read)
+        type Row<'a> = (&'a str, &'a str, Vec<u8>, bool, Option<&'a str>);
+        let table: &[Row] = &[
+            ("as written", fields, rows.clone(), true, None),
+            ("not packed", fields, rows.clone(), false, None),
+            (
+                // 10 KB of FlateDecode: lopdf unpacked a megabyte's to a gigabyte.
+                "unpacking to 10 MB",
+                fields,
+                [rows.clone(), vec![0; 10 << 20]].concat(),
+                true,
+                Some("a cross-reference stream unpacks to more than its 5 entries take"),
+            ),
+            (
+                // lopdf decodes any stream the file points at as one.
+                "without its type",
+                "/Size 5/Root 1 0 R/W[1 4 2]",
+                [rows.clone(), vec![0; 10 << 20]].concat(),
+                true,
+                Some("unpacks to more than"),
+            ),
+            (
+                // Entries of no bytes: lopdf listed as many as it was told,
+                // a billion from a few bytes.
+                "listing 5 million entries",
+                "/Type/XRef/Size 5/Root 1 0 R/W[0 0 0]/Index[0 5 5 5000000]",
+                Vec::new(),
+                false,
+                Some("list more than 4194304 objects"),
+            ),
+            (
+                "a field a terabyte wide",
+                "/Type/XRef/Size 5/Root 1 0 R/W[1 1099511627776 0]",
+                rows.clone(),
+                false,
+                Some("a field wider than 8 bytes"),
+            ),
+        ];
+        for (what, dictionary, data, packed, want) in table {
+            let bytes = xref_streamed(dictionary, data, *packed);
+            match (objects_checked(&bytes), want) {
+                (Ok(()), None) => {}
+                (Err(err), Some(want)) if err.contains(want) => {
+                    let err = markdown(&bytes).unwrap_err();
+                    assert!(err.contains(want), "{what}: {err}");
+                }
+                (got, _) => panic!("{what}: {got:?}, not {want:?}"),
+            }
+        }
+    }
+
+    /// Two pages [`written`], their font held only in an object stream
+    /// (`held` in its place, if given), encrypted with `cipher` and user
+    /// password `user`, then signed (as a signature is added, unencrypted).
+    fn encrypted(cipher: &str, user: &str, held: Option<&str>) -> Vec<u8> {
+        use lopdf::encryption::crypt_filters::{Aes128CryptFilter, Aes256CryptFilter};
+        use lopdf::{EncryptionState, EncryptionVersion, Permissions, Stream};
+        use std::sync::Arc;
+
+        let mut doc = written_document(&[
+            &[&["Ferries leave twice a day."]],
+            &[&["The lamp is lit at dusk."]],
+        ]);
+        let font = (doc.objects.iter())
+            .find(|(_, object)| object.type_name().ok() == Some(b"Font".as_slice()))
+            .map(|(&id, _)| id)
+            .expect("the document sets a font");
+        doc.objects.remove(&font);
+        let object = held.unwrap_or("<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>");
+        let index = format!("{} 0 ", font.0);
+        // lopdf writes no object stream of its own: the type is set after.
+        let dict = dictionary! { "Type" => "ObjStX", "N" => 1, "First" => index.len() as i64 };
+        doc.add_object(Stream::new(dict, format!("{index}{object}").into_bytes()));
+        let filters = |filter: Arc<dyn lopdf::encryption::crypt_filters::CryptFilter>| {
+            BTreeMap::from([(b"StdCF".to_vec(), filter)])
+        };
+        let id = lopdf::Object::String(
+            b"citebot-test-id!".to_vec(),
+            lopdf::StringFormat::Hexadecimal,
+        );
+        doc.trailer.set("ID", vec![id.clone(), id]);
+        let (owner, permissions, key) = ("owner", Permissions::all(), [7; 32]);
+        let version = match cipher {
+            "RC4" => EncryptionVersion::V2 {
+                document: &doc,
+                owner_password: owner,
+                user_password: user,
+                key_length: 128,
+                permissions,
+            },
+            "AES-128" => EncryptionVersion::V4 {
+                document: &doc,
+                encrypt_metadata: true,
+                crypt_filters: filters(Arc::new(Aes128CryptFilter)),
+                stream_filter: b"StdCF".to_vec(),
+                string_filter: b"StdCF".to_vec(),
+                owner_password: owner,
+                user_password: user,
+                permissions,
+            },
+            _ => EncryptionVersion::V5 {
+                encrypt_metadata: true,
+                crypt_filters: filters(Arc::new(Aes256CryptFilter)),
+                file_encryption_key: &key,
+                stream_filter: b"StdCF".to_vec(),
+                string_filter: b"StdCF".to_vec(),
+                owner_password: owner,
+                user_password: user,
+                permissions,
+            },
+        };
+        let state = EncryptionState::try_from(version).expect("an encryption");
+        doc.encrypt(&state).expect("the document encrypts");
+        // A signature's contents are not encrypted: AES fails to decrypt them.
+        let contents = lopdf::Object::String(vec![0x30; 5], lopdf::StringFormat::Hexadecimal);
+        doc.add_object(dictionary! { "Type" => "Sig", "Contents" => contents });
+        let mut out = Vec::new();
+        doc.save_to(&mut out).expect("a document saves to memory");
+        let at = (out.windows(7).position(|w| w == b"/ObjStX")).expect("the object stream");
+        out[at..at + 7].copy_from_slice(b"/ObjStm");
+        out
+    }
+
+    #[test]
+    fn documents_encrypted_without_a_password_are_read_and_checked_as_others_are() {
+        for cipher in ["RC4", "AES-128", "AES-256"] {
+            // Its font is only in the object stream: read, that was decrypted
+            // and parsed once (lopdf alone decrypted twice: nothing was read).
+            let read = markdown(&encrypted(cipher, "", None)).expect(cipher);
+            assert!(
+                read.text.contains("Ferries leave twice a day.")
+                    && read.text.contains("The lamp is lit at dusk.")
+                    && read.unread.is_empty(),
+                "{cipher}: {}",
+                read.text
+            );
+            // lopdf parsed these object streams unchecked: a stack overflow.
+            let deep = nested("[", "]", 10_000);
+            let err = markdown(&encrypted(cipher, "", Some(&deep))).unwrap_err();
+            assert!(err.contains("nests deeper than 32"), "{cipher}: {err}");
+            let err = markdown(&encrypted(cipher, "secret", None)).unwrap_err();
+            assert!(
+                err.starts_with("not a readable PDF document: "),
+                "{cipher}: {err}"
+            );
+        }
+        // Text that reads as an encrypted document's key is text.
+        let said = written(&[&[&["The trailer says /Encrypt 5 0 R then."]]]);
+        let read = markdown(&said).expect("read");
+        assert!(read.text.contains("/Encrypt 5 0 R"), "{}", read.text);
+    }
+
     #[test]
     fn objects_that_run_to_the_end_are_charged_what_they_read() {
         // Each "obj" starts a scan that looks for its string's `>`, or its
@@ -1456,12 +1891,12 @@ pub(crate) mod tests {
         // a megabyte).
         for (opened, sep) in [("1 0 obj <", " "), ("0obj", "")] {
             let bytes = format!("%PDF-1.4\n{}", format!("{opened}{sep}").repeat(20_000));
-            let err = objects_nest_within(bytes.as_bytes()).unwrap_err();
+            let err = objects_checked(bytes.as_bytes()).unwrap_err();
             assert!(err.contains("overlap too much"), "{opened}: {err}");
         }
         // A document as written is charged about once its length.
         let good = written(&[&[&["One."]], &[&["Two."]]]);
-        assert_eq!(objects_nest_within(&good), Ok(()));
+        assert_eq!(objects_checked(&good), Ok(()));
     }
 
     #[test]
