@@ -1,11 +1,12 @@
 //! What people thought of the answers: one JSON line per answer or refusal the
-//! bot sent and per 👍/👎 reaction to one (`feedback.jsonl` in the bot's data
-//! folder), and the "gaps" report over it — the questions most often refused or
+//! bot sent, per 👍/👎 reaction to one and per such reaction taken back (its
+//! event redacted) (`feedback.jsonl` in the bot's data folder), the votes
+//! those leave standing ([`Votes`]), and the "gaps" report over it — the questions most often refused or
 //! voted down lately, so maintainers know what to write next. The file holds
 //! who asked what, so it is readable by the bot's user only, and it is rotated
 //! by size (`feedback.max_bytes`: the current file plus one older one).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -99,6 +100,22 @@ pub enum Record {
         vote: Vote,
         /// The reaction key as sent.
         key: String,
+        /// The reaction's own event ID, which its redaction names (none in
+        /// files written before withdrawals were recorded).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        event: Option<String>,
+    },
+    /// A reaction recorded as a [`Record::Reaction`] was taken back: its
+    /// event was redacted.
+    Withdrawal {
+        at: String,
+        /// The bot's reply that was reacted to.
+        reply: String,
+        room: String,
+        /// Who had reacted.
+        sender: String,
+        /// The reaction's event ID.
+        event: String,
     },
 }
 
@@ -106,7 +123,9 @@ impl Record {
     /// The room it happened in.
     pub fn room(&self) -> &str {
         match self {
-            Record::Answer { room, .. } | Record::Reaction { room, .. } => room,
+            Record::Answer { room, .. }
+            | Record::Reaction { room, .. }
+            | Record::Withdrawal { room, .. } => room,
         }
     }
 
@@ -135,8 +154,16 @@ impl Record {
         }
     }
 
-    /// The record of a vote by `sender` on the bot's reply `reply`.
-    pub fn reaction(reply: &str, room: &str, sender: &str, vote: Vote, key: &str) -> Record {
+    /// The record of reaction `event`, a vote by `sender` on the bot's reply
+    /// `reply`.
+    pub fn reaction(
+        reply: &str,
+        room: &str,
+        sender: &str,
+        vote: Vote,
+        key: &str,
+        event: &str,
+    ) -> Record {
         Record::Reaction {
             at: now(),
             reply: reply.into(),
@@ -144,7 +171,134 @@ impl Record {
             sender: sender.into(),
             vote,
             key: key.into(),
+            event: Some(event.into()),
         }
+    }
+
+    /// The record of reaction `event` by `sender` on `reply` taken back.
+    pub fn withdrawal(reply: &str, room: &str, sender: &str, event: &str) -> Record {
+        Record::Withdrawal {
+            at: now(),
+            reply: reply.into(),
+            room: room.into(),
+            sender: sender.into(),
+            event: event.into(),
+        }
+    }
+}
+
+/// Most reactions of one person on one reply kept standing: past it, the
+/// oldest is forgotten (the latest is the vote).
+const MAX_STANDING: usize = 8;
+
+/// The 👍/👎 reactions that still stand, so that each person's vote on each
+/// reply is their latest reaction not taken back: one vote however many
+/// reactions (👎, then 👎🏻), a change of mind (👍, then 👎), and back when
+/// the later one is taken back, and none once all are.
+#[derive(Debug)]
+pub struct Votes {
+    /// Each (reply, sender)'s standing reactions (event ID, vote), oldest
+    /// first.
+    standing: HashMap<(String, String), Vec<(String, Vote)>>,
+    /// The (reply, sender) of each standing reaction.
+    reactions: HashMap<String, (String, String)>,
+    /// The (reply, sender) pairs in the order they were first seen, so that
+    /// past `capacity` the oldest is forgotten.
+    order: VecDeque<(String, String)>,
+    capacity: usize,
+    /// Reactions read from files written before their event IDs were.
+    unnamed: usize,
+}
+
+impl Votes {
+    /// Votes for at most `capacity` (reply, sender) pairs, the latest.
+    pub fn new(capacity: usize) -> Votes {
+        Votes {
+            standing: HashMap::new(),
+            reactions: HashMap::new(),
+            order: VecDeque::new(),
+            capacity,
+            unnamed: 0,
+        }
+    }
+
+    /// `sender`'s vote on `reply`: their latest standing reaction's.
+    pub fn vote(&self, reply: &str, sender: &str) -> Option<Vote> {
+        let pair = (reply.to_string(), sender.to_string());
+        self.standing.get(&pair)?.last().map(|&(_, vote)| vote)
+    }
+
+    /// Notes reaction `event`, `sender`'s `vote` on `reply`; false when it
+    /// was noted already (a sync that delivers it again).
+    pub fn react(&mut self, reply: &str, sender: &str, vote: Vote, event: &str) -> bool {
+        if self.reactions.contains_key(event) {
+            return false;
+        }
+        let pair = (reply.to_string(), sender.to_string());
+        if !self.standing.contains_key(&pair) {
+            self.order.push_back(pair.clone());
+            if self.order.len() > self.capacity
+                && let Some(old) = self.order.pop_front()
+            {
+                for (event, _) in self.standing.remove(&old).unwrap_or_default() {
+                    self.reactions.remove(&event);
+                }
+            }
+        }
+        let standing = self.standing.entry(pair.clone()).or_default();
+        standing.push((event.to_string(), vote));
+        if standing.len() > MAX_STANDING {
+            let (forgotten, _) = standing.remove(0);
+            self.reactions.remove(&forgotten);
+        }
+        self.reactions.insert(event.to_string(), pair);
+        true
+    }
+
+    /// The (reply, sender) standing reaction `event` is on.
+    pub fn on(&self, event: &str) -> Option<(String, String)> {
+        self.reactions.get(event).cloned()
+    }
+
+    /// Takes back reaction `event`: the (reply, sender) it was on, when it
+    /// stood.
+    pub fn withdraw(&mut self, event: &str) -> Option<(String, String)> {
+        let pair = self.reactions.remove(event)?;
+        if let Some(standing) = self.standing.get_mut(&pair) {
+            standing.retain(|(e, _)| e != event);
+        }
+        Some(pair)
+    }
+
+    /// Notes a record read back from the feedback file, in order.
+    pub fn replay(&mut self, record: &Record) {
+        match record {
+            Record::Reaction {
+                reply,
+                sender,
+                vote,
+                event,
+                ..
+            } => {
+                let event = event.clone().unwrap_or_else(|| {
+                    self.unnamed += 1;
+                    format!("(unnamed {})", self.unnamed)
+                });
+                self.react(reply, sender, *vote, &event);
+            }
+            Record::Withdrawal { event, .. } => {
+                self.withdraw(event);
+            }
+            Record::Answer { .. } => {}
+        }
+    }
+
+    /// Each (reply, sender)'s vote, where one stands.
+    pub fn standing(&self) -> impl Iterator<Item = (&str, &str, Vote)> {
+        (self.standing.iter()).filter_map(|((reply, sender), standing)| {
+            let &(_, vote) = standing.last()?;
+            Some((reply.as_str(), sender.as_str(), vote))
+        })
     }
 }
 
@@ -341,24 +495,20 @@ pub fn gaps(records: &[Record], since: chrono::DateTime<chrono::Utc>, limit: usi
             gap.refused += 1;
         }
     }
-    // One vote per person and reply: the latest counts (a change of mind).
-    let mut votes: HashMap<(&str, &str), Vote> = HashMap::new();
+    // One vote per person and reply: their latest reaction not taken back.
+    let mut votes = Votes::new(usize::MAX);
     for r in records {
         // A vote counts in the answer's own room only: a reaction may name
         // any event ID, another room's answer too.
-        if let Record::Reaction {
-            reply,
-            room,
-            sender,
-            vote,
-            ..
-        } = r
-            && asked.get(reply.as_str()).is_some_and(|(_, at)| at == room)
-        {
-            votes.insert((reply, sender), *vote);
+        let (Record::Reaction { reply, room, .. } | Record::Withdrawal { reply, room, .. }) = r
+        else {
+            continue;
+        };
+        if asked.get(reply.as_str()).is_some_and(|(_, at)| at == room) {
+            votes.replay(r);
         }
     }
-    for ((reply, _), vote) in votes {
+    for (reply, _, vote) in votes.standing() {
         let gap = groups
             .get_mut(&asked[reply].0)
             .expect("every asked reply has a group");
@@ -399,6 +549,7 @@ mod tests {
         }
     }
 
+    /// A vote as files written before withdrawals were recorded hold it.
     fn vote(reply: &str, sender: &str, vote: Vote) -> Record {
         Record::Reaction {
             at: now(),
@@ -407,7 +558,67 @@ mod tests {
             sender: sender.into(),
             vote,
             key: "👍".into(),
+            event: None,
         }
+    }
+
+    #[test]
+    fn a_vote_is_the_latest_reaction_not_taken_back() {
+        use Vote::{Down, Up};
+        enum Step {
+            React(&'static str, &'static str, Vote, &'static str),
+            Withdraw(&'static str),
+        }
+        use Step::*;
+        let mut votes = Votes::new(2);
+        // (step, noted, then @a's and @b's vote on $1)
+        let steps = [
+            (React("$1", "@a", Up, "e1"), true, (Some(Up), None)),
+            // A sync that delivers it again.
+            (React("$1", "@a", Up, "e1"), false, (Some(Up), None)),
+            // Another skin tone: one vote still.
+            (React("$1", "@a", Up, "e2"), true, (Some(Up), None)),
+            (React("$1", "@b", Down, "e3"), true, (Some(Up), Some(Down))),
+            // A change of mind, taken back: the earlier vote stands again.
+            (
+                React("$1", "@a", Down, "e4"),
+                true,
+                (Some(Down), Some(Down)),
+            ),
+            (Withdraw("e4"), true, (Some(Up), Some(Down))),
+            (Withdraw("e4"), false, (Some(Up), Some(Down))),
+            (Withdraw("e1"), true, (Some(Up), Some(Down))),
+            (Withdraw("e2"), true, (None, Some(Down))),
+            (Withdraw("unknown"), false, (None, Some(Down))),
+            // A third pair forgets the first seen ($1, @a): capacity 2.
+            (
+                React("$1", "@a", Down, "e5"),
+                true,
+                (Some(Down), Some(Down)),
+            ),
+            (React("$2", "@a", Up, "e6"), true, (None, Some(Down))),
+            (Withdraw("e5"), false, (None, Some(Down))),
+            (Withdraw("e3"), true, (None, None)),
+        ];
+        for (i, (step, noted, (a, b))) in steps.into_iter().enumerate() {
+            let got = match step {
+                React(reply, sender, vote, event) => votes.react(reply, sender, vote, event),
+                Withdraw(event) => votes.withdraw(event).is_some(),
+            };
+            assert_eq!(got, noted, "step {i}");
+            assert_eq!(
+                (votes.vote("$1", "@a"), votes.vote("$1", "@b")),
+                (a, b),
+                "step {i}"
+            );
+        }
+        // Each person's reactions on a reply past 8: the oldest forgotten.
+        let mut votes = Votes::new(10);
+        for n in 0..=MAX_STANDING {
+            votes.react("$1", "@a", Up, &format!("e{n}"));
+        }
+        assert_eq!(votes.on("e0"), None);
+        assert_eq!(votes.on("e1"), Some(("$1".to_string(), "@a".to_string())));
     }
 
     #[test]
@@ -447,7 +658,14 @@ mod tests {
                 sender: "@c:x".into(),
                 vote: Vote::Down,
                 key: "👎".into(),
+                event: None,
             },
+            // A down-vote taken back, in the answer's room: none stands; in
+            // another room: it stands.
+            Record::reaction("$4", "!r:x", "@b:x", Vote::Down, "👎", "$r1"),
+            Record::withdrawal("$4", "!r:x", "@b:x", "$r1"),
+            Record::reaction("$4", "!r:x", "@c:x", Vote::Down, "👎", "$r2"),
+            Record::withdrawal("$4", "!other:x", "@c:x", "$r2"),
         ];
         let list = gaps(&records, since_days(30), 10);
         let got: Vec<(String, usize, usize, usize)> = list
@@ -459,6 +677,7 @@ mod tests {
             [
                 ("what is the capital of france".to_string(), 3, 0, 0),
                 ("when is the visit".to_string(), 0, 2, 0),
+                ("who won".to_string(), 0, 1, 1),
             ]
         );
         assert_eq!(gaps(&records, since_days(30), 1).len(), 1);

@@ -8,15 +8,16 @@ use std::time::Duration;
 
 use futures_util::FutureExt as _;
 use matrix_sdk::Room;
-use matrix_sdk::ruma::OwnedEventId;
 use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
 use matrix_sdk::ruma::events::room::message::{
     MessageType, OriginalSyncRoomMessageEvent, Relation,
 };
+use matrix_sdk::ruma::events::room::redaction::SyncRoomRedactionEvent;
 use matrix_sdk::ruma::events::{
     AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent,
 };
 use matrix_sdk::ruma::serde::Raw;
+use matrix_sdk::ruma::{EventId, OwnedEventId, UserId};
 use tracing::{debug, error, info, warn};
 
 use super::Bot;
@@ -110,6 +111,18 @@ async fn handle_event(
             handle_reaction(bot, room, &reaction);
             false
         }
+        AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomRedaction(
+            SyncRoomRedactionEvent::Original(redaction),
+        )) => {
+            // Before room version 11 the redacted event's ID is outside the
+            // content, from version 11 inside.
+            if let Some(redacted) =
+                (redaction.redacts.as_ref()).or(redaction.content.redacts.as_ref())
+            {
+                handle_withdrawal(bot, room, redacted, &redaction.sender).await;
+            }
+            false
+        }
         _ => false,
     }
 }
@@ -133,27 +146,61 @@ fn handle_reaction(bot: &Bot, room: &Room, reaction: &OriginalSyncReactionEvent)
     if !ours {
         return;
     }
-    let noted = (bot.votes.lock().unwrap_or_else(|e| e.into_inner())).note(
-        target.as_str(),
-        reaction.sender.as_str(),
-        vote,
-    );
-    if !noted {
-        debug!(room = %room.room_id(), answer = %target, "vote recorded already");
-        return;
-    }
+    let (sender, event) = (reaction.sender.as_str(), reaction.event_id.as_str());
+    let changed = {
+        let mut votes = bot.votes.lock().unwrap_or_else(|e| e.into_inner());
+        let before = votes.vote(target.as_str(), sender);
+        if !votes.react(target.as_str(), sender, vote, event) {
+            debug!(room = %room.room_id(), answer = %target, "reaction recorded already");
+            return;
+        }
+        before != Some(vote)
+    };
     let record = Record::reaction(
         target.as_str(),
         room.room_id().as_str(),
-        reaction.sender.as_str(),
+        sender,
         vote,
         key,
+        event,
     );
     match log.append(&record) {
         Ok(()) => {
             info!(room = %room.room_id(), answer = %target, ?vote, "feedback recorded");
-            bot.metrics.vote(vote == Vote::Up);
+            // A vote counts once, however many reactions say it.
+            if changed {
+                bot.metrics.vote(vote == Vote::Up);
+            }
         }
+        Err(err) => error!(error = %err, "recording feedback failed"),
+    }
+}
+
+/// Records that a reaction recorded as a vote was taken back (`redacted` by
+/// `by`: its sender, or a moderator): the vote is withdrawn, or the person's
+/// earlier reaction there, still standing, is their vote again.
+async fn handle_withdrawal(bot: &Bot, room: &Room, redacted: &EventId, by: &UserId) {
+    let Some(log) = &bot.feedback else { return };
+    let on = (bot.votes.lock().unwrap_or_else(|e| e.into_inner())).on(redacted.as_str());
+    let Some((reply, sender)) = on else {
+        return;
+    };
+    // A redaction names any event ID: only one in the answer's own room, by
+    // whom the homeserver lets redact the reaction, takes it back (any room
+    // member may send one, which is then not applied).
+    let ours = OwnedEventId::try_from(reply.as_str()).is_ok_and(|reply| {
+        (bot.answers.lock().unwrap_or_else(|e| e.into_inner()))
+            .contains(&(reply, room.room_id().to_owned()))
+    });
+    let allowed = by.as_str() == sender
+        || (room.power_levels().await).is_ok_and(|p| p.user_can_redact_event_of_other(by));
+    if !ours || !allowed {
+        return;
+    }
+    (bot.votes.lock().unwrap_or_else(|e| e.into_inner())).withdraw(redacted.as_str());
+    let record = Record::withdrawal(&reply, room.room_id().as_str(), &sender, redacted.as_str());
+    match log.append(&record) {
+        Ok(()) => info!(room = %room.room_id(), answer = %reply, "vote withdrawn"),
         Err(err) => error!(error = %err, "recording feedback failed"),
     }
 }

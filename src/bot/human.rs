@@ -224,6 +224,15 @@ impl Human {
     }
 
     /// Reacts to `event_id` with `key` (an `m.annotation`, as clients send 👍).
+    /// Redacts event `event_id` in `room` (a reaction taken back).
+    pub async fn redact(&self, room: &Room, event_id: &str) -> anyhow::Result<()> {
+        let event_id = OwnedEventId::try_from(event_id).context("not an event ID")?;
+        room.redact(&event_id, None, None)
+            .await
+            .context("redacting an event")?;
+        Ok(())
+    }
+
     pub async fn react(
         &self,
         room: &Room,

@@ -27,7 +27,7 @@ pub(crate) mod undecryptable;
 pub(crate) mod verification;
 pub mod watch;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -80,7 +80,7 @@ pub(crate) struct Bot {
     /// delivers again (after a crash, in a new login's history) or sent again
     /// under another skin tone is the vote already recorded, not another; a
     /// change of mind (👍, then 👎, then 👍 again) is recorded each time.
-    pub votes: Mutex<LatestVotes>,
+    pub votes: Mutex<feedback::Votes>,
     /// Places for searches running at once (`search.max_concurrent`).
     pub searches: tokio::sync::Semaphore,
     /// The questions taken on and not yet answered, on disk.
@@ -536,40 +536,6 @@ impl<T: Clone + Eq + std::hash::Hash> Recent<T> {
     }
 }
 
-/// The latest vote of each (answer, voter), for the [`VOTED_ANSWERS`] latest
-/// pairs.
-pub(crate) struct LatestVotes {
-    latest: HashMap<(String, String), feedback::Vote>,
-    order: std::collections::VecDeque<(String, String)>,
-}
-
-impl LatestVotes {
-    fn new() -> Self {
-        LatestVotes {
-            latest: HashMap::new(),
-            order: std::collections::VecDeque::new(),
-        }
-    }
-
-    /// Notes `voter`'s `vote` on `answer`; `false` when it is their latest
-    /// vote there already.
-    pub(crate) fn note(&mut self, answer: &str, voter: &str, vote: feedback::Vote) -> bool {
-        let key = (answer.to_string(), voter.to_string());
-        match self.latest.insert(key.clone(), vote) {
-            Some(before) => before != vote,
-            None => {
-                self.order.push_back(key);
-                if self.order.len() > VOTED_ANSWERS
-                    && let Some(old) = self.order.pop_front()
-                {
-                    self.latest.remove(&old);
-                }
-                true
-            }
-        }
-    }
-}
-
 /// Opens the feedback file (when `feedback.record`) and reads back which replies
 /// were answers, so votes on answers given before a restart still count, and
 /// the votes recorded, so none is recorded twice.
@@ -578,10 +544,10 @@ fn open_feedback(
 ) -> (
     Option<feedback::Log>,
     Recent<(OwnedEventId, OwnedRoomId)>,
-    LatestVotes,
+    feedback::Votes,
 ) {
     let mut answers = Recent::new(VOTED_ANSWERS);
-    let mut votes = LatestVotes::new();
+    let mut votes = feedback::Votes::new(VOTED_ANSWERS);
     if !config.feedback.record {
         return (None, answers, votes);
     }
@@ -602,13 +568,8 @@ fn open_feedback(
                     answers.insert((id, room));
                 }
             }
-            feedback::Record::Reaction {
-                reply,
-                sender,
-                vote,
-                ..
-            } => {
-                votes.note(reply, sender, *vote);
+            feedback::Record::Reaction { .. } | feedback::Record::Withdrawal { .. } => {
+                votes.replay(r);
             }
         }
         false
@@ -641,25 +602,6 @@ mod tests {
         assert_eq!(seen(Some(&other)), (1, 0, 0));
         assert_eq!(seen(Some(&scope(&["zoo"]))), (0, 0, 0));
         assert_eq!(seen(None), (2, 1, 1));
-    }
-
-    #[test]
-    fn a_vote_is_noted_when_it_is_new_or_a_change_of_mind() {
-        use crate::feedback::Vote::{Down, Up};
-        let mut v = super::LatestVotes::new();
-        // (answer, voter, vote, noted)
-        let steps = [
-            ("$1", "@a", Up, true),
-            ("$1", "@a", Up, false), // again, or under another skin tone
-            ("$1", "@b", Up, true),
-            ("$1", "@a", Down, true),
-            ("$1", "@a", Up, true), // and back: the latest counts
-            ("$2", "@a", Up, true),
-            ("$2", "@a", Up, false),
-        ];
-        for (i, (answer, voter, vote, noted)) in steps.into_iter().enumerate() {
-            assert_eq!(v.note(answer, voter, vote), noted, "step {i}");
-        }
     }
 
     #[test]
