@@ -843,7 +843,7 @@ fn read_entry(
     };
     let warnings = match &parsed {
         Parsed::File(Ok((info, _))) if with_warnings => {
-            let mut w = lint(&shown, path, &text, info.published, options.strict);
+            let mut w = lint(&shown, dir, path, &text, info.published, options.strict);
             let problems = spliced.iter().flat_map(|s| &s.problems);
             w.extend(problems.map(|(line, why)| KnowledgeError {
                 file: shown.clone(),

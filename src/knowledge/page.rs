@@ -315,9 +315,11 @@ pub(super) fn plain_text(body: &str) -> Vec<markdown::Group> {
 
 /// Problems in a file that parses but deserves a maintainer's look: links to
 /// nowhere, and with `strict` (citebot's own knowledge files) over-long paragraphs
-/// and a publication date in the future.
+/// and a publication date in the future. `path` is the file's, in the source
+/// folder `root`.
 pub(super) fn lint(
     shown: &str,
+    root: &Path,
     path: &Path,
     text: &str,
     published: Option<NaiveDate>,
@@ -367,7 +369,7 @@ pub(super) fn lint(
         if let Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) = event {
             let dest = dest_url.trim();
             let label = labels && !dest.rsplit('/').next().unwrap_or(dest).contains('.');
-            if !label && !link_ok(path, dest) {
+            if !label && !link_ok(root, path, dest) {
                 out.push(warn(
                     first + lines.line_of(range.start) - 1,
                     ProblemKind::BadLink(dest.to_string()),
@@ -378,12 +380,15 @@ pub(super) fn lint(
     out
 }
 
-/// Whether a link from the file at `path` leads somewhere: a web or mail address,
-/// or a file beside it. A site generator's page links are followed as it would:
-/// `page.html` is `page.md`, and a folder is its `index.md`, `_index.md` or
-/// `README.md`. Links from the site's root (`/docs/x/`) can't be checked from the
-/// files alone and pass.
-pub(super) fn link_ok(path: &Path, dest: &str) -> bool {
+/// Whether a link from the file at `path`, in the source folder `root`, leads
+/// somewhere: a web or mail address, or a file beside it. A site generator's
+/// page links are followed as it would: `page.html` is `page.md`, and a folder
+/// is its `index.md`, `_index.md` or `README.md`. Links from the site's root
+/// (`/docs/x/`) can't be checked from the files alone and pass; so do links out
+/// of the source folder (`../../README.md`), which are not looked up: what
+/// lies outside it is not the bot's to read, and which of those files exist
+/// would show in `check` and `!status`, to whoever writes a page.
+pub(super) fn link_ok(root: &Path, path: &Path, dest: &str) -> bool {
     if let Some((scheme, rest)) = dest.split_once(':').filter(|(s, _)| !s.contains('/')) {
         let scheme = scheme.to_ascii_lowercase();
         return match scheme.as_str() {
@@ -411,6 +416,10 @@ pub(super) fn link_ok(path: &Path, dest: &str) -> bool {
     // Editors and exports write a link to "Setup Guide.md" as
     // `Setup%20Guide.md` (Notion, Obsidian, GitHub wikis), as browsers do.
     let decoded = percent_encoding::percent_decode_str(target).decode_utf8();
+    let inside = |target: &str| stays_within(root, dir, target);
+    if !inside(target) || decoded.as_ref().is_ok_and(|d| !inside(d)) {
+        return true;
+    }
     let names = |base: &Path, target: &str| {
         names_a_page(base, target)
             || decoded
@@ -427,6 +436,24 @@ pub(super) fn link_ok(path: &Path, dest: &str) -> bool {
         (None, None) => false,
     };
     names(dir, target) || pretty()
+}
+
+/// Whether `target`, a path relative to the folder `dir` in `root`, names a
+/// place in `root`, read as written (`..` leaves the folder it follows).
+fn stays_within(root: &Path, dir: &Path, target: &str) -> bool {
+    let Ok(below) = dir.strip_prefix(root) else {
+        return false;
+    };
+    let mut depth = below.components().count();
+    for part in target.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." if depth == 0 => return false,
+            ".." => depth -= 1,
+            _ => depth += 1,
+        }
+    }
+    true
 }
 
 /// Whether `target`, relative to `dir`, is a file, or a page a site
@@ -772,6 +799,7 @@ pub(super) mod tests {
         let path = dir.path().join("x.md");
         let got: Vec<(usize, String)> = lint(
             "k/x.md",
+            dir.path(),
             &path,
             &text,
             Some(NaiveDate::from_ymd_opt(2999, 1, 1).unwrap()),
@@ -793,7 +821,7 @@ pub(super) mod tests {
         // On a MyST page, the same path is a target label's; a file it
         // names is still checked.
         let myst = "(setup)=\n# Setup\n\nSee [](guide/setup) and [](missing.md).\n";
-        let got = lint("k/m.md", &path, myst, None, false);
+        let got = lint("k/m.md", dir.path(), &path, myst, None, false);
         assert_eq!(got.len(), 1, "{got:?}");
         assert!(got[0].to_string().contains("missing.md"));
         // A link to a file whose name has spaces, percent-encoded as Notion,
@@ -801,7 +829,7 @@ pub(super) mod tests {
         std::fs::write(dir.path().join("Setup Guide.md"), "x").unwrap();
         let spaced = "See [setup](Setup%20Guide.md#install), [raw](<Setup Guide.md>) \
                       and [gone](Setup%20Guid.md), [bad](Setup%ZZGuide.md).\n";
-        let got: Vec<String> = (lint("k/s.md", &path, spaced, None, false).iter())
+        let got: Vec<String> = (lint("k/s.md", dir.path(), &path, spaced, None, false).iter())
             .map(ToString::to_string)
             .collect();
         assert_eq!(got.len(), 2, "{got:?}");
@@ -811,7 +839,9 @@ pub(super) mod tests {
     #[test]
     fn links_as_site_generators_resolve_them_are_not_broken() {
         let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
+        let root = &dir.path().join("kb");
+        std::fs::create_dir(root).unwrap();
+        std::fs::write(dir.path().join("secret.md"), "x").unwrap();
         for f in [
             "querying/examples.md",
             "querying/basics.md",
@@ -839,9 +869,16 @@ pub(super) mod tests {
             // A page's name written as a folder's.
             ("ref/policy.md", "registration.md/#identity-model", true),
             ("ref/policy.md", "registrations.md/", false),
+            // Out of the source folder: not looked up, so a page cannot tell
+            // which files exist outside it.
+            ("ref/policy.md", "../../secret.md", true),
+            ("ref/policy.md", "../../nothing.md", true),
+            ("ref/policy.md", "..%2F..%2Fnothing.md", true),
+            ("ref/policy.md", "../ref/../../nothing.md", true),
+            ("ref/policy.md", "../ref/../nothing.md", false),
         ];
         for (page, link, ok) in cases {
-            assert_eq!(link_ok(&root.join(page), link), ok, "{page}: {link}");
+            assert_eq!(link_ok(root, &root.join(page), link), ok, "{page}: {link}");
         }
     }
 }
