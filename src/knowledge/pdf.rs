@@ -100,7 +100,7 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
     // the document's, nor the reload. Its place is kept empty, so later pages
     // keep their numbers, which citations name.
     let mut pages = Vec::with_capacity(count);
-    let mut unread = Vec::new();
+    let (mut unread, mut first_why) = (Vec::new(), None);
     let ids = doc.get_pages();
     let mut drawing = Drawing::new(&doc);
     for n in 1..=count as u32 {
@@ -116,11 +116,13 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
                 tracing::debug!("PDF page {n} not read: {why}");
                 unread.push(n as usize);
                 pages.push(String::new());
+                first_why.get_or_insert(why);
             }
         }
     }
     if count > 0 && unread.len() == count {
-        return Err(unreadable("the reader failed on every page".into()));
+        let why = first_why.unwrap_or_default();
+        return Err(unreadable(format!("no page could be read (page 1: {why})")));
     }
     if pages.iter().all(|p| p.trim().is_empty()) {
         return Err("a PDF with no text (a scan holds only pictures of it): not read".into());
@@ -633,17 +635,24 @@ impl Cost {
 /// `Do` without a bound, so a form that draws itself overflows its stack;
 /// it decodes content, fonts and character maps by recursion, so nesting
 /// too deep does too; and it unpacks and decodes what a page draws, each
-/// form as often as the page draws it, without a bound, so one page could
-/// take more memory than there is. A page's cost is charged to what is left
+/// form as often as the page draws it, makes each font a content stream
+/// sets again for each (parsing its character maps and program), and each
+/// colour space each time it is set (unpacking its ICC profile), all
+/// without a bound, so one page could take more memory or time than there
+/// is: a 230 kB page drawing a form that sets a font with a 1.2 MB
+/// character map a thousand times took over five minutes. A page's cost is charged to what is left
 /// of the document's ([`MAX_DOCUMENT`]).
 struct Drawing<'d> {
     doc: &'d lopdf::Document,
     /// Each form's content as read, by the form: read once per document
     /// (pages share their resources).
     forms: HashMap<lopdf::ObjectId, Rc<Result<Content, String>>>,
-    /// Whether each font's program or map reads safely, by the stream and
-    /// whether the reader parses it.
-    fonts: HashMap<(lopdf::ObjectId, bool), Result<(), String>>,
+    /// Whether each font's program or map reads safely, and how long it
+    /// unpacks, by the stream and whether the reader parses it.
+    fonts: HashMap<(lopdf::ObjectId, bool), Result<usize, String>>,
+    /// How long each stream a colour space unpacks (an ICC profile, a tint
+    /// function), by the stream; none past [`MAX_PAGE_BYTES`].
+    colour_streams: HashMap<lopdf::ObjectId, Option<usize>>,
     /// How long each content stream unpacks (at least, where unpacking it
     /// stopped), by the stream: one that pages share is unpacked again only
     /// if it can fit.
@@ -656,8 +665,23 @@ struct Drawing<'d> {
 struct Content {
     /// What decoding it once costs.
     cost: Cost,
+    /// What it draws with, by name in its resources.
+    uses: Uses,
+}
+
+/// What a content stream draws with, by name in its resources, as the
+/// reader decodes it.
+#[derive(Default)]
+struct Uses {
     /// The forms it draws (`Do`), each with how often.
-    drawn: Vec<(Vec<u8>, usize)>,
+    forms: Vec<(Vec<u8>, usize)>,
+    /// The fonts it sets (`Tf`): the reader makes each once per content
+    /// stream it draws, parsing its character maps and program.
+    fonts: Vec<Vec<u8>>,
+    /// The colour spaces it sets (`cs`, `CS`), each with how often: the
+    /// reader makes one each time, unpacking its ICC profile and tint
+    /// function again.
+    colour_spaces: Vec<(Vec<u8>, usize)>,
 }
 
 impl<'d> Drawing<'d> {
@@ -666,6 +690,7 @@ impl<'d> Drawing<'d> {
             doc,
             forms: HashMap::new(),
             fonts: HashMap::new(),
+            colour_streams: HashMap::new(),
             unpacked: HashMap::new(),
             left: MAX_DOCUMENT,
         }
@@ -677,10 +702,14 @@ impl<'d> Drawing<'d> {
     fn page(&mut self, page: lopdf::ObjectId) -> Result<(), String> {
         let limit = PAGE.min(self.left);
         let resources = inherited_resources(self.doc, page);
-        // Forms are looked for only where there can be any: decoding once
-        // more is what the look costs.
-        let forms = resources.is_some_and(|r| r.get(b"XObject").is_ok());
-        let content = content_read(&self.page_content(page, limit)?, forms)?;
+        // What the content uses is looked for only where there can be any:
+        // decoding once more is what the look costs.
+        let uses = resources.is_some_and(|r| {
+            [&b"XObject"[..], b"Font", b"ColorSpace"]
+                .iter()
+                .any(|key| r.get(key).is_ok())
+        });
+        let content = content_read(&self.page_content(page, limit)?, uses)?;
         let start = Cost::default().and(content.cost, 1, limit);
         let start = Content {
             cost: start.ok_or_else(|| over(limit))?,
@@ -737,11 +766,17 @@ impl<'d> Drawing<'d> {
             return Ok(cost);
         };
         self.fonts_read(resources)?;
+        let made = Cost {
+            bytes: self.fonts_made(resources, &content.uses.fonts)
+                + self.colour_spaces_made(resources, &content.uses.colour_spaces, limit)?,
+            tokens: 0,
+        };
+        cost = cost.and(made, 1, limit).ok_or_else(|| over(limit))?;
         let doc = self.doc;
         let Some(forms) = resources.get(b"XObject").ok().and_then(|x| dict_of(doc, x)) else {
             return Ok(cost);
         };
-        for (name, times) in &content.drawn {
+        for (name, times) in &content.uses.forms {
             let Ok(form) = forms.get(name) else {
                 continue;
             };
@@ -793,21 +828,12 @@ impl<'d> Drawing<'d> {
             return Ok(());
         };
         for font in fonts.iter().filter_map(|(_, font)| dict_of(doc, font)) {
-            let descriptor = font.get(b"FontDescriptor").ok();
-            let descriptor = descriptor.and_then(|d| dict_of(doc, d));
-            let program = |key: &[u8]| descriptor.and_then(|d| d.get(key).ok());
-            let streams = [
-                (font.get(b"ToUnicode").ok(), true),
-                (font.get(b"Encoding").ok(), true),
-                (program(b"FontFile"), true),
-                (program(b"FontFile2"), false),
-                (program(b"FontFile3"), false),
-            ];
-            for (stream, parsed) in streams {
+            for read in font_streams(doc, font) {
                 // A stream is always an object of its own.
-                let Some(id) = stream.and_then(|s| s.as_reference().ok()) else {
+                let Some(id) = read.stream.and_then(|s| s.as_reference().ok()) else {
                     continue;
                 };
+                let parsed = read.postscript;
                 (self.fonts.entry((id, parsed)))
                     .or_insert_with(|| font_stream_read(doc, id, parsed))
                     .clone()?;
@@ -815,6 +841,134 @@ impl<'d> Drawing<'d> {
         }
         Ok(())
     }
+
+    /// What making fonts `names` of `resources` costs the reader, in bytes:
+    /// the character maps and programs it parses, all they unpack to, and
+    /// an eighth of the programs it only unpacks (TrueType: unpacking is
+    /// many times faster than parsing). [`Drawing::fonts_read`] has read
+    /// them.
+    fn fonts_made(&self, resources: &lopdf::Dictionary, names: &[Vec<u8>]) -> usize {
+        let doc = self.doc;
+        let Some(fonts) = resources.get(b"Font").ok().and_then(|f| dict_of(doc, f)) else {
+            return 0;
+        };
+        let mut bytes = 0usize;
+        for name in names {
+            let Some(font) = fonts.get(name).ok().and_then(|f| dict_of(doc, f)) else {
+                continue;
+            };
+            for read in font_streams(doc, font) {
+                let Some(id) = read.stream.and_then(|s| s.as_reference().ok()) else {
+                    continue;
+                };
+                let len = self.fonts.get(&(id, read.postscript)).cloned();
+                let len = len.and_then(Result::ok).unwrap_or(0);
+                bytes = bytes.saturating_add(if read.unpacked_only { len / 8 } else { len });
+            }
+        }
+        bytes
+    }
+
+    /// What making colour spaces `set` of `resources` as often as each is
+    /// set costs the reader, in bytes unpacked: an ICC profile, and a tint
+    /// function's samples, are unpacked again each time; or why not, when
+    /// one unpacks to more than `limit` (or a page's).
+    fn colour_spaces_made(
+        &mut self,
+        resources: &lopdf::Dictionary,
+        set: &[(Vec<u8>, usize)],
+        limit: Cost,
+    ) -> Result<usize, String> {
+        let doc = self.doc;
+        let Some(spaces) = resources
+            .get(b"ColorSpace")
+            .ok()
+            .and_then(|c| dict_of(doc, c))
+        else {
+            return Ok(0);
+        };
+        let mut bytes = 0usize;
+        for (name, times) in set {
+            let Ok(space) = spaces.get(name) else {
+                continue;
+            };
+            let mut once = 0usize;
+            for id in colour_space_streams(doc, space) {
+                let len = *(self.colour_streams.entry(id)).or_insert_with(|| {
+                    let stream = doc.get_object(id).and_then(lopdf::Object::as_stream).ok()?;
+                    stream_bytes(stream, MAX_PAGE_BYTES).map(|b| b.len())
+                });
+                once = once.saturating_add(len.ok_or_else(|| over(PAGE))?);
+            }
+            bytes = bytes.saturating_add(once.saturating_mul(*times));
+            if bytes > limit.bytes {
+                return Err(over(limit));
+            }
+        }
+        Ok(bytes)
+    }
+}
+
+/// One stream the reader reads of a font as it makes it.
+struct FontStream<'d> {
+    stream: Option<&'d lopdf::Object>,
+    /// Whether the reader parses it as PostScript (by recursion).
+    postscript: bool,
+    /// Whether the reader only unpacks it, which costs least.
+    unpacked_only: bool,
+}
+
+/// The streams the reader reads of `font` as it makes it: its character
+/// maps (`ToUnicode`, an `Encoding` stream) and Type 1 program
+/// (`FontFile`), parsed as PostScript; a CFF program (`FontFile3`), parsed
+/// otherwise; a TrueType program (`FontFile2`), only unpacked.
+fn font_streams<'d>(doc: &'d lopdf::Document, font: &'d lopdf::Dictionary) -> [FontStream<'d>; 5] {
+    let descriptor = font.get(b"FontDescriptor").ok();
+    let descriptor = descriptor.and_then(|d| dict_of(doc, d));
+    let program = |key: &[u8]| descriptor.and_then(|d| d.get(key).ok());
+    let read = |stream, postscript, unpacked_only| FontStream {
+        stream,
+        postscript,
+        unpacked_only,
+    };
+    [
+        read(font.get(b"ToUnicode").ok(), true, false),
+        read(font.get(b"Encoding").ok(), true, false),
+        read(program(b"FontFile"), true, false),
+        read(program(b"FontFile3"), false, false),
+        read(program(b"FontFile2"), false, true),
+    ]
+}
+
+/// The streams the reader unpacks as it makes colour space `space`: an
+/// ICC profile (`[/ICCBased 5 0 R]`), and a separation's alternate space's
+/// profile and tint function (`[/Separation /Spot /DeviceCMYK 6 0 R]`).
+fn colour_space_streams(doc: &lopdf::Document, space: &lopdf::Object) -> Vec<lopdf::ObjectId> {
+    fn deref<'o>(doc: &'o lopdf::Document, object: &'o lopdf::Object) -> Option<&'o lopdf::Object> {
+        match object {
+            lopdf::Object::Reference(id) => doc.get_object(*id).ok(),
+            other => Some(other),
+        }
+    }
+    let deref = |object| deref(doc, object);
+    let Some(array) = deref(space).and_then(|s| s.as_array().ok()) else {
+        return Vec::new();
+    };
+    let icc = |array: &[lopdf::Object]| match array {
+        [kind, profile, ..] if kind.as_name().ok() == Some(b"ICCBased".as_slice()) => {
+            profile.as_reference().ok()
+        }
+        _ => None,
+    };
+    let mut streams: Vec<lopdf::ObjectId> = icc(array).into_iter().collect();
+    if let [kind, _, alternate, tint, ..] = array.as_slice()
+        && kind.as_name().ok() == Some(b"Separation".as_slice())
+    {
+        let alternate = deref(alternate).and_then(|a| a.as_array().ok());
+        streams.extend(alternate.and_then(|a| icc(a)));
+        streams.extend(tint.as_reference().ok());
+    }
+    streams
 }
 
 /// Why a page is not read when drawing it would cost more than `limit`: a
@@ -830,10 +984,10 @@ fn over(limit: Cost) -> String {
     }
 }
 
-/// Content stream `content` as checked, with the forms it draws if `forms`,
+/// Content stream `content` as checked, with what it draws with if `uses`,
 /// or why the reader cannot decode it safely: nested too deep, or more than
 /// a page may cost.
-fn content_read(content: &[u8], forms: bool) -> Result<Content, String> {
+fn content_read(content: &[u8], uses: bool) -> Result<Content, String> {
     if content.len() > MAX_PAGE_BYTES {
         return Err(over(PAGE));
     }
@@ -850,10 +1004,10 @@ fn content_read(content: &[u8], forms: bool) -> Result<Content, String> {
             bytes: content.len(),
             tokens: read.tokens + 1,
         },
-        drawn: if forms {
-            drawn_by(content)?
+        uses: if uses {
+            used_by(content)?
         } else {
-            Vec::new()
+            Uses::default()
         },
     })
 }
@@ -865,16 +1019,16 @@ fn form_read(form: &lopdf::Stream) -> Result<Content, String> {
     content_read(&content, true)
 }
 
-/// Whether stream `id` of `doc`, a font's program or map, reads safely: it
-/// unpacks to at most [`MAX_FONT_BYTES`] and, if the reader parses it,
-/// nests at most [`MAX_FONT_NESTING`] deep.
+/// How long stream `id` of `doc`, a font's program or map, unpacks, when it
+/// reads safely: it unpacks to at most [`MAX_FONT_BYTES`] and, if the
+/// reader parses it, nests at most [`MAX_FONT_NESTING`] deep.
 fn font_stream_read(
     doc: &lopdf::Document,
     id: lopdf::ObjectId,
     parsed: bool,
-) -> Result<(), String> {
+) -> Result<usize, String> {
     let Ok(stream) = doc.get_object(id).and_then(lopdf::Object::as_stream) else {
-        return Ok(());
+        return Ok(0);
     };
     let Some(bytes) = stream_bytes(stream, MAX_FONT_BYTES) else {
         return Err(format!(
@@ -887,7 +1041,7 @@ fn font_stream_read(
             "a font's program or map nests deeper than {MAX_FONT_NESTING}"
         ));
     }
-    Ok(())
+    Ok(bytes.len())
 }
 
 /// A page's resources, its own or the nearest of its ancestors', as the
@@ -1029,11 +1183,11 @@ fn unpredicted(data: Vec<u8>, params: Option<&lopdf::Dictionary>) -> Option<Vec<
     lopdf::filters::png::decode_frame(&data, pixel, columns).ok()
 }
 
-/// The forms (XObjects) `content` draws (`Do`), each with how often, as the
-/// reader decodes it, so none it draws is missed. Where the decoder panics
-/// (an inline image without a colour space), the reader's does too: the
-/// page is not read.
-fn drawn_by(content: &[u8]) -> Result<Vec<(Vec<u8>, usize)>, String> {
+/// What `content` draws with ([`Uses`]), as the reader decodes it, so
+/// nothing it draws with is missed. Where the decoder panics (an inline
+/// image without a colour space), the reader's does too: the page is not
+/// read.
+fn used_by(content: &[u8]) -> Result<Uses, String> {
     quiet_page_panics();
     let reading = ReadingPage::start();
     let decoded = std::panic::catch_unwind(|| lopdf::content::Content::decode(content));
@@ -1043,15 +1197,25 @@ fn drawn_by(content: &[u8]) -> Result<Vec<(Vec<u8>, usize)>, String> {
         return Err(format!("the content decoder panicked: {said}"));
     };
     let Ok(content) = decoded else {
-        return Ok(Vec::new());
+        return Ok(Uses::default());
     };
-    let mut drawn = BTreeMap::new();
-    for op in content.operations.iter().filter(|op| op.operator == "Do") {
+    let (mut forms, mut fonts, mut spaces) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    for op in &content.operations {
+        let counts = match op.operator.as_str() {
+            "Do" => &mut forms,
+            "Tf" => &mut fonts,
+            "cs" | "CS" => &mut spaces,
+            _ => continue,
+        };
         if let Some(Ok(name)) = op.operands.first().map(lopdf::Object::as_name) {
-            *drawn.entry(name.to_vec()).or_insert(0) += 1;
+            *counts.entry(name.to_vec()).or_insert(0) += 1;
         }
     }
-    Ok(drawn.into_iter().collect())
+    Ok(Uses {
+        forms: forms.into_iter().collect(),
+        fonts: fonts.into_keys().collect(),
+        colour_spaces: spaces.into_iter().collect(),
+    })
 }
 
 /// An error when some object's chain of `Parent` links loops or runs deeper
@@ -1476,9 +1640,11 @@ pub(crate) mod tests {
         for n in 1..=3 {
             bad = with_page(&bad, n, table[0].0);
         }
-        assert_eq!(
-            markdown(&bad).unwrap_err(),
-            "not a readable PDF document: the reader failed on every page"
+        let err = markdown(&bad).unwrap_err();
+        assert!(
+            err.starts_with("not a readable PDF document: no page could be read (page 1: ")
+                && err.contains("F9"),
+            "{err}"
         );
     }
 
@@ -2055,6 +2221,96 @@ pub(crate) mod tests {
                 "{what}: {took:?}"
             );
             only_page_2_left_out(&got, what);
+        }
+    }
+
+    #[test]
+    fn fonts_and_colour_spaces_are_charged_each_time_the_reader_makes_them() {
+        use lopdf::Object;
+        let good = written(&[&[&["One."]], &[&["Two."]], &[&["Three."]]]);
+        // A character map of 100 kB: the reader parses it again for each
+        // content stream (a page, each drawing of a form) that sets its font.
+        let entries: String = (0..2_000)
+            .map(|i| format!("4 beginbfchar <{:02X}> <{:04X}> <01> <0041> <02> <0042> <03> <0043> endbfchar\n", i % 256, 0x41 + i % 26))
+            .collect();
+        let map = format!(
+            "/CIDInit /ProcSet findresource begin 12 dict begin begincmap \
+             1 begincodespacerange <00> <FF> endcodespacerange\n{entries}endcmap end end"
+        );
+        assert!(map.len() > 100_000);
+        let resources = |doc: &mut lopdf::Document, megabytes: usize| {
+            let helvetica = dictionary! {
+                "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+            };
+            let map = doc.add_object(packed(map.as_bytes()));
+            let mapped = doc.add_object(dictionary! {
+                "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "ToUnicode" => map,
+            });
+            let form = b"BT /F2 11 Tf 72 600 Td (a) Tj ET";
+            let x1 = drawing_x1(doc, form);
+            let profile = doc.add_object(packed(&vec![0; megabytes << 20]));
+            let tint = doc.add_object(lopdf::Stream::new(
+                dictionary! {
+                    "FunctionType" => 0, "Domain" => vec![0.into(), 1.into()],
+                    "Range" => vec![0.into(), 1.into(), 0.into(), 1.into(), 0.into(), 1.into(), 0.into(), 1.into()],
+                    "Size" => vec![Object::Integer(2)], "BitsPerSample" => 8,
+                },
+                vec![0; megabytes << 20],
+            ));
+            let mut resources = x1;
+            resources.set("Font", dictionary! { "F1" => helvetica, "F2" => mapped });
+            resources.set(
+                "ColorSpace",
+                dictionary! {
+                    "CS0" => vec![Object::Name(b"ICCBased".to_vec()), profile.into()],
+                    "SP" => vec![
+                        Object::Name(b"Separation".to_vec()), Object::Name(b"Spot".to_vec()),
+                        Object::Name(b"DeviceCMYK".to_vec()), tint.into(),
+                    ],
+                },
+            );
+            resources
+        };
+        let text = "BT /F1 11 Tf 72 700 Td (Two.) Tj ET\n";
+        // (what, page 2's content past its text, megabytes the profile and
+        // the tint function unpack to, whether the page is left out)
+        let table = [
+            (
+                "a form setting the font drawn 10 times",
+                "/X1 Do\n".repeat(10),
+                1,
+                false,
+            ),
+            (
+                "a form setting the font drawn 100 times",
+                "/X1 Do\n".repeat(100),
+                1,
+                true,
+            ),
+            ("the profile set 5 times", "/CS0 cs\n".repeat(5), 1, false),
+            ("the profile set 10 times", "/CS0 CS\n".repeat(10), 1, true),
+            ("a profile of 9 MB set once", "/CS0 cs\n".into(), 9, true),
+            (
+                "the separation set 10 times",
+                "/SP cs\n".repeat(10),
+                1,
+                true,
+            ),
+        ];
+        for (what, content, megabytes, left_out) in table {
+            let content = format!("{text}{content}");
+            let bytes = with_own_resources(&good, 2, packed(content.as_bytes()), |doc| {
+                resources(doc, megabytes)
+            });
+            let got = markdown(&bytes).unwrap();
+            if left_out {
+                only_page_2_left_out(&got, what);
+            } else {
+                assert!(
+                    got.unread.is_empty() && got.text.contains("Two."),
+                    "{what}: {got:?}"
+                );
+            }
         }
     }
 
