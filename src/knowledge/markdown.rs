@@ -174,13 +174,17 @@ fn walk(body: &str, site: bool) -> Vec<Group> {
     let mut walk = Walk::new(body);
     walk.site = site;
     // Heading attributes (`## Setup {#setup}`) are anchors, not words; GFM alerts
-    // (`> [!NOTE]`) are markup.
-    let options = Options::ENABLE_TABLES
+    // (`> [!NOTE]`) are markup; so is a definition list's `: ` (Hugo, Jekyll's
+    // kramdown, MkDocs' def_list, MyST, Pandoc) on a page that writes one.
+    let mut options = Options::ENABLE_TABLES
         | Options::ENABLE_WIKILINKS
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_HEADING_ATTRIBUTES
         | Options::ENABLE_GFM;
+    if writes_definition_lists(body) {
+        options |= Options::ENABLE_DEFINITION_LIST;
+    }
     for (event, range) in Parser::new_ext(body, options).into_offset_iter() {
         walk.event(event, range.start);
     }
@@ -404,6 +408,9 @@ struct Item {
     text: String,
     line: usize,
     contents_only: bool,
+    /// Of a definition list's term: the term, "term:", once read. Each of
+    /// its definitions is a part that opens with it, "term: definition".
+    term: Option<String>,
     /// Its number in an ordered list, until its first words are a part: a
     /// runbook's "3." is the step a question asks for ("what is step 3?").
     number: Option<u64>,
@@ -523,6 +530,34 @@ impl<'a> Walk<'a> {
             Event::Start(Tag::List(first)) => self.lists.push(first),
             Event::End(TagEnd::List(_)) => {
                 self.lists.pop();
+            }
+            // A term and its definitions are one item, "term: definition",
+            // as a list item "term: definition" would be.
+            Event::Start(Tag::DefinitionList) => self.lists.push(None),
+            Event::End(TagEnd::DefinitionList) => {
+                self.end_term();
+                self.lists.pop();
+            }
+            Event::Start(Tag::DefinitionListTitle) => {
+                self.end_term();
+                self.start_item(start);
+                if let Some(item) = self.item_text.last_mut() {
+                    item.term = Some(String::new());
+                }
+            }
+            Event::End(TagEnd::DefinitionListTitle) => {
+                if let Some(item) = self.item_text.last_mut() {
+                    let term = text::fold_whitespace(&strip_shortcodes(&item.text));
+                    item.text.clear();
+                    item.term = Some(if term.is_empty() { term } else { term + ":" });
+                }
+            }
+            Event::Start(Tag::DefinitionListDefinition) => {
+                if let Some(item) = self.item_text.last_mut()
+                    && let Some(term) = &item.term
+                {
+                    item.text = format!("{term} ");
+                }
             }
             Event::Start(Tag::Paragraph) if self.item_text.is_empty() => {
                 self.sink = Sink::Prose(String::new());
@@ -662,6 +697,7 @@ impl<'a> Walk<'a> {
             text: String::new(),
             line,
             contents_only: true,
+            term: None,
             number,
         });
     }
@@ -671,13 +707,29 @@ impl<'a> Walk<'a> {
         self.item_text.pop();
     }
 
+    /// Ends the definition list's term being read, with its definitions.
+    fn end_term(&mut self) {
+        if self
+            .item_text
+            .last()
+            .is_some_and(|item| item.term.is_some())
+        {
+            self.end_item();
+        }
+    }
+
     /// Adds what the innermost open list item has said so far as a part of the
     /// passage, and empties it.
     fn flush_item(&mut self) {
         let Some(item) = self.item_text.last_mut() else {
             return;
         };
-        let t = text::fold_whitespace(&std::mem::take(&mut item.text));
+        let t = text::fold_whitespace(&strip_shortcodes(&std::mem::take(&mut item.text)));
+        // A definition that says nothing (a shortcode) is no part.
+        let t = match &item.term {
+            Some(term) if t == *term => String::new(),
+            _ => t,
+        };
         let line = item.line;
         // An item that is only a link to a heading of the page is the page's
         // table of contents: navigation, and the heading it names already
@@ -778,6 +830,27 @@ impl<'a> Walk<'a> {
             }
         }
     }
+}
+
+/// Whether `body` writes a definition list: a line of text, then a line
+/// that opens with `: ` and says something. The parser takes any line that
+/// opens with a colon after text for a definition (`:::tip`, `:8080`), so a
+/// page with fences of colons (Docusaurus, VitePress, MyST) is read without.
+fn writes_definition_lists(body: &str) -> bool {
+    let mut after_text = false;
+    let mut defines = false;
+    for line in body.lines() {
+        let t = line.trim_start();
+        if t.starts_with("::") {
+            return false;
+        }
+        let indent = line.len() - t.len();
+        if after_text && indent < 4 && (t.starts_with(": ") || t.starts_with(":\t")) {
+            defines |= !t[1..].trim().is_empty();
+        }
+        after_text = !t.is_empty();
+    }
+    defines
 }
 
 /// Whether a paragraph is MDX module syntax (`import Tabs from '@theme/Tabs';`,
@@ -1617,6 +1690,41 @@ mod tests {
         let t = format!("{}x {{{{< ref \"y\" >}}}}.", "{% ".repeat(1000));
         let got = strip_shortcodes(&t);
         assert_eq!(got, format!("{}x  .", "{% ".repeat(1000)));
+    }
+
+    #[test]
+    fn a_definition_lists_terms_carry_their_definitions() {
+        // As Hugo's docs write their settings (a shortcode for the version).
+        let md = "# Imports\n\nThe settings:\n\n`usePackageJSON`\n: {{< new-in 0.159.0 />}}\n\
+                  : (`string`) Whether to use npm. One of `auto` or `never`.\n\n\
+                  `path`\n: The module path.\n\nTerm\n\n:   A loose definition.\n\n\
+                  :   And a second one.\n\nAfter the list.\n\n- {{< figure >}}\n- An item.\n";
+        let got = texts(md);
+        assert_eq!(
+            got[0].2,
+            [
+                prose("The settings:"),
+                prose("usePackageJSON: (string) Whether to use npm. One of auto or never."),
+                prose("path: The module path."),
+                prose("Term: A loose definition."),
+                prose("Term: And a second one."),
+            ],
+            "{got:#?}"
+        );
+        // A list item that is only a shortcode is none.
+        assert_eq!(
+            got[1].2,
+            [prose("After the list."), prose("An item.")],
+            "{got:#?}"
+        );
+        // A colon that opens a paragraph's line is text, and so is a
+        // definition on a page with fences of colons, which the list's
+        // parser would take for definitions.
+        let got = texts("Listens on\n:8080 and :8443.\n");
+        assert_eq!(got[0].2, [prose("Listens on :8080 and :8443.")]);
+        let got = texts("Term\n: Its meaning.\n\n:::tip\nA tip.\n:::\n");
+        assert_eq!(got[0].2, [prose("Term : Its meaning.")], "{got:#?}");
+        assert_eq!(got[1].2, [prose("A tip.")], "{got:#?}");
     }
 
     #[test]
