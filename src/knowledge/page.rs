@@ -435,7 +435,10 @@ pub(super) fn link_ok(root: &Path, path: &Path, dest: &str) -> bool {
         (None, Some(stem)) => names(&dir.join(stem), target),
         (None, None) => false,
     };
-    names(dir, target) || pretty()
+    // Hugo's docs (with its link hook) write a page's path from the site's
+    // root without the `/` (`methods/page/title/`).
+    let from_root = || dir != root && stays_within(root, root, target) && names(root, target);
+    names(dir, target) || pretty() || from_root()
 }
 
 /// Whether `target`, a path relative to the folder `dir` in `root`, names a
@@ -464,6 +467,28 @@ fn names_a_page(dir: &Path, target: &str) -> bool {
     let full = dir.join(target.trim_end_matches('/'));
     if full.is_file() {
         return true;
+    }
+    // A site's addresses are in lower case (Hugo's), its files' names may
+    // not be: `methods/page/title/` is `methods/page/Title.md`.
+    let trimmed = target.trim_end_matches('/');
+    let (folder, name) = trimmed.rsplit_once('/').unwrap_or(("", trimmed));
+    if target.to_lowercase() == target
+        && !name.is_empty()
+        && let Ok(entries) = std::fs::read_dir(dir.join(folder))
+    {
+        let named = |file: &str| {
+            let file = file.to_lowercase();
+            file == name
+                || ["md", "markdown", "mdx"]
+                    .iter()
+                    .any(|e| file == format!("{name}.{e}"))
+        };
+        if entries
+            .flatten()
+            .any(|e| e.file_name().to_str().is_some_and(named))
+        {
+            return true;
+        }
     }
     let html_as_md = target
         .strip_suffix(".html")
@@ -849,6 +874,7 @@ pub(super) mod tests {
             "ref/registration.md",
             "ref/policy.md",
             "guide/creating.md",
+            "guide/Upper.md",
         ] {
             std::fs::create_dir_all(root.join(f).parent().unwrap()).unwrap();
             std::fs::write(root.join(f), "x").unwrap();
@@ -876,6 +902,13 @@ pub(super) mod tests {
             ("ref/policy.md", "..%2F..%2Fnothing.md", true),
             ("ref/policy.md", "../ref/../../nothing.md", true),
             ("ref/policy.md", "../ref/../nothing.md", false),
+            // From the site's root without its `/`, as Hugo's docs link.
+            ("ref/policy.md", "querying/basics/", true),
+            ("ref/policy.md", "querying/nothing/", false),
+            ("ref/policy.md", "querying/../../secret.md", false),
+            // A site's address in lower case, the file's name not.
+            ("ref/policy.md", "../guide/upper/", true),
+            ("ref/policy.md", "../guide/uper/", false),
         ];
         for (page, link, ok) in cases {
             assert_eq!(link_ok(root, &root.join(page), link), ok, "{page}: {link}");
