@@ -513,7 +513,7 @@ impl<'a> Walk<'a> {
     }
 
     fn event(&mut self, event: Event<'_>, start: usize) {
-        if self.html_event(&event, start) {
+        if self.html_event(&event, start) || self.definition_event(&event, start) {
             return;
         }
         match event {
@@ -530,34 +530,6 @@ impl<'a> Walk<'a> {
             Event::Start(Tag::List(first)) => self.lists.push(first),
             Event::End(TagEnd::List(_)) => {
                 self.lists.pop();
-            }
-            // A term and its definitions are one item, "term: definition",
-            // as a list item "term: definition" would be.
-            Event::Start(Tag::DefinitionList) => self.lists.push(None),
-            Event::End(TagEnd::DefinitionList) => {
-                self.end_term();
-                self.lists.pop();
-            }
-            Event::Start(Tag::DefinitionListTitle) => {
-                self.end_term();
-                self.start_item(start);
-                if let Some(item) = self.item_text.last_mut() {
-                    item.term = Some(String::new());
-                }
-            }
-            Event::End(TagEnd::DefinitionListTitle) => {
-                if let Some(item) = self.item_text.last_mut() {
-                    let term = text::fold_whitespace(&strip_shortcodes(&item.text));
-                    item.text.clear();
-                    item.term = Some(if term.is_empty() { term } else { term + ":" });
-                }
-            }
-            Event::Start(Tag::DefinitionListDefinition) => {
-                if let Some(item) = self.item_text.last_mut()
-                    && let Some(term) = &item.term
-                {
-                    item.text = format!("{term} ");
-                }
             }
             Event::Start(Tag::Paragraph) if self.item_text.is_empty() => {
                 self.sink = Sink::Prose(String::new());
@@ -705,6 +677,42 @@ impl<'a> Walk<'a> {
     fn end_item(&mut self) {
         self.flush_item();
         self.item_text.pop();
+    }
+
+    /// Reads a definition list's event; whether `event` was one. A term and
+    /// each of its definitions are an item, "term: definition", as a list
+    /// item "term: definition" would be.
+    fn definition_event(&mut self, event: &Event<'_>, start: usize) -> bool {
+        match event {
+            Event::Start(Tag::DefinitionList) => self.lists.push(None),
+            Event::End(TagEnd::DefinitionList) => {
+                self.end_term();
+                self.lists.pop();
+            }
+            Event::Start(Tag::DefinitionListTitle) => {
+                self.end_term();
+                self.start_item(start);
+                if let Some(item) = self.item_text.last_mut() {
+                    item.term = Some(String::new());
+                }
+            }
+            Event::End(TagEnd::DefinitionListTitle) => {
+                if let Some(item) = self.item_text.last_mut() {
+                    let term = text::fold_whitespace(&strip_shortcodes(&item.text));
+                    item.text.clear();
+                    item.term = Some(if term.is_empty() { term } else { term + ":" });
+                }
+            }
+            Event::Start(Tag::DefinitionListDefinition) => {
+                if let Some(item) = self.item_text.last_mut()
+                    && let Some(term) = &item.term
+                {
+                    item.text = format!("{term} ");
+                }
+            }
+            _ => return false,
+        }
+        true
     }
 
     /// Ends the definition list's term being read, with its definitions.

@@ -411,34 +411,9 @@ fn xref_stream_checked(
     if !text.starts_with(b"<<") || !text.windows(2).any(|w| w == b"/W") {
         return Ok(0);
     }
-    // lopdf's stream: the dictionary, white space and comments, `stream`,
-    // spaces and an end of line.
-    let mut at = dictionary.end;
-    while let Some(&c) = bytes.get(at) {
-        if is_space(c) {
-            at += 1;
-        } else if c == b'%' {
-            at += bytes[at..]
-                .iter()
-                .take_while(|&&c| c != b'\n' && c != b'\r')
-                .count();
-        } else {
-            break;
-        }
-    }
-    let read = at - dictionary.end;
-    if !bytes[at..].starts_with(b"stream") {
-        return Ok(read);
-    }
-    at += b"stream".len();
-    at += bytes[at..]
-        .iter()
-        .take_while(|&&c| c == b' ' || c == b'\t')
-        .count();
-    at += match &bytes[at..] {
-        [b'\r', b'\n', ..] => 2,
-        [b'\r' | b'\n', ..] => 1,
-        _ => return Ok(read),
+    let (at, read) = match stream_data(bytes, dictionary.end) {
+        Ok(at) => (at, at - dictionary.end),
+        Err(read) => return Ok(read),
     };
     // Parsed as lopdf parses it (its content decoder reads dictionaries as
     // its object parser does); scanned first, so it nests shallowly.
@@ -495,6 +470,40 @@ fn xref_stream_checked(
         ));
     }
     Ok(read + data.len())
+}
+
+/// Where the data of the stream whose dictionary ends at `end` of `bytes`
+/// starts, as lopdf reads a stream: the dictionary, white space and
+/// comments, `stream`, spaces and an end of line; or, when no stream
+/// follows, how many bytes were read to find that out.
+fn stream_data(bytes: &[u8], end: usize) -> Result<usize, usize> {
+    let mut at = end;
+    while let Some(&c) = bytes.get(at) {
+        if is_space(c) {
+            at += 1;
+        } else if c == b'%' {
+            at += bytes[at..]
+                .iter()
+                .take_while(|&&c| c != b'\n' && c != b'\r')
+                .count();
+        } else {
+            break;
+        }
+    }
+    let read = at - end;
+    if !bytes[at..].starts_with(b"stream") {
+        return Err(read);
+    }
+    at += b"stream".len();
+    at += bytes[at..]
+        .iter()
+        .take_while(|&&c| c == b' ' || c == b'\t')
+        .count();
+    match &bytes[at..] {
+        [b'\r', b'\n', ..] => Ok(at + 2),
+        [b'\r' | b'\n', ..] => Ok(at + 1),
+        _ => Err(read),
+    }
 }
 
 /// Empties the data of every picture (image XObject) of `doc`: the reader
