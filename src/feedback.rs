@@ -217,7 +217,8 @@ impl Votes {
             standing: HashMap::new(),
             reactions: HashMap::new(),
             order: VecDeque::new(),
-            capacity,
+            // The pair just seen is always kept.
+            capacity: capacity.max(1),
             unnamed: 0,
         }
     }

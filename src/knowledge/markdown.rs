@@ -704,6 +704,8 @@ impl<'a> Walk<'a> {
                 }
             }
             Event::Start(Tag::DefinitionListDefinition) => {
+                // The definition before it, in a tight list, is said.
+                self.flush_item();
                 if let Some(item) = self.item_text.last_mut()
                     && let Some(term) = &item.term
                 {
@@ -1723,6 +1725,13 @@ mod tests {
         assert_eq!(
             got[1].2,
             [prose("After the list."), prose("An item.")],
+            "{got:#?}"
+        );
+        // Two definitions of one term, the list tight.
+        let got = texts("Key\n: One.\n: Two.\n");
+        assert_eq!(
+            got[0].2,
+            [prose("Key: One."), prose("Key: Two.")],
             "{got:#?}"
         );
         // A colon that opens a paragraph's line is text, and so is a

@@ -87,7 +87,7 @@ pub(crate) fn markdown(bytes: &[u8]) -> Result<Converted, String> {
     // Documents encrypted with an empty password (permissions only) are
     // read; others are a problem.
     if doc.is_encrypted() {
-        decrypted(&mut doc).map_err(unreadable)?;
+        decrypted(&mut doc, bytes).map_err(unreadable)?;
     }
     let count = doc.get_pages().len();
     if count > MAX_PAGES {
@@ -158,7 +158,10 @@ fn load(bytes: &[u8]) -> lopdf::Result<lopdf::Document> {
         return read(bytes, object_streams_checked);
     };
     let mut doc = read(&hidden, object_streams_deferred)?;
-    match doc.trailer.remove(&HIDDEN_ENCRYPT[1..]) {
+    let key = (doc.trailer.iter())
+        .map(|(key, _)| key.clone())
+        .find(|key| key.starts_with(&HIDDEN_ENCRYPT[1..]));
+    match key.and_then(|key| doc.trailer.remove(&key)) {
         Some(encrypt) => {
             doc.trailer.set("Encrypt", encrypt);
             Ok(doc)
@@ -178,38 +181,51 @@ const HIDDEN_ENCRYPT: &[u8] = b"/CbCrypt";
 /// read, so that lopdf leaves it unparsed ([`object_streams_deferred`]).
 const DEFERRED_OBJECT_STREAM: &[u8] = b"CitebotObjStm";
 
-/// `bytes` with each `/Encrypt` that refers to an object (`/Encrypt 12 0 R`,
-/// as a trailer's must for lopdf to decrypt) renamed [`HIDDEN_ENCRYPT`], if
-/// there is one.
+/// `bytes` with each name lopdf reads as `Encrypt` renamed, to
+/// [`HIDDEN_ENCRYPT`] and as many `_` as the name is longer (written with
+/// `#` escapes, `/Encr#79pt`), whatever follows it; none when there is
+/// none. What is renamed where it is not the trailer's key is put back by
+/// reading the document as written ([`load`]).
 fn encrypt_hidden(bytes: &[u8]) -> Option<Vec<u8>> {
-    let key = b"/Encrypt";
-    // A name ends at white space; then two numbers and `R`, each after it.
-    let refers = |mut at: usize| {
-        for token in [b"0123456789".as_slice(), b"0123456789", b"R"] {
-            let spaces = bytes[at..].iter().take_while(|&&c| is_space(c)).count();
-            let read = bytes[at + spaces..]
-                .iter()
-                .take_while(|c| token.contains(c))
-                .count();
-            if spaces == 0 || read == 0 {
-                return false;
-            }
-            at += spaces + read;
+    let mut hidden: Option<Vec<u8>> = None;
+    let mut at = 0;
+    while let Some(found) = bytes[at..].iter().position(|&c| c == b'/') {
+        let start = at + found;
+        let (name, end) = name_at(bytes, start + 1);
+        if name == b"Encrypt" {
+            let out = hidden.get_or_insert_with(|| bytes.to_vec());
+            out[start..start + HIDDEN_ENCRYPT.len()].copy_from_slice(HIDDEN_ENCRYPT);
+            out[start + HIDDEN_ENCRYPT.len()..end].fill(b'_');
         }
-        true
-    };
-    let places: Vec<usize> = (bytes.windows(key.len()).enumerate())
-        .filter(|&(at, window)| window == key && refers(at + key.len()))
-        .map(|(at, _)| at)
-        .collect();
-    if places.is_empty() {
-        return None;
+        at = end.max(start + 1);
     }
-    let mut hidden = bytes.to_vec();
-    for at in places {
-        hidden[at..at + key.len()].copy_from_slice(HIDDEN_ENCRYPT);
+    hidden
+}
+
+/// The name whose `/` is just before `from` in `bytes`, as lopdf reads
+/// names (`#` and two hexadecimal digits is one byte; a `#` without them
+/// ends it), and where it ends.
+fn name_at(bytes: &[u8], from: usize) -> (Vec<u8>, usize) {
+    let mut name = Vec::new();
+    let mut at = from;
+    while let Some(&c) = bytes.get(at) {
+        if c == b'#' {
+            let hex = bytes
+                .get(at + 1..at + 3)
+                .and_then(|h| std::str::from_utf8(h).ok());
+            match hex.filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit())) {
+                Some(h) => name.push(u8::from_str_radix(h, 16).unwrap_or(0)),
+                None => break,
+            }
+            at += 3;
+        } else if is_space(c) || b"()<>[]{}/%".contains(&c) {
+            break;
+        } else {
+            name.push(c);
+            at += 1;
+        }
     }
-    Some(hidden)
+    (name, at)
 }
 
 /// lopdf's filter on each object of an encrypted document as it loads
@@ -235,7 +251,9 @@ fn object_streams_deferred(
 /// An object that fails to decrypt is kept as it is, as lopdf's own reader
 /// keeps it: a signature's contents are not encrypted, and
 /// [`lopdf::Document::decrypt`] failed the whole document on those.
-fn decrypted(doc: &mut lopdf::Document) -> Result<(), String> {
+fn decrypted(doc: &mut lopdf::Document, bytes: &[u8]) -> Result<(), String> {
+    // lopdf reads from the header on, and places streams from there.
+    let bytes = &bytes[bytes.windows(5).position(|w| w == b"%PDF-").unwrap_or(0)..];
     doc.authenticate_password("").map_err(|e| e.to_string())?;
     let state = lopdf::EncryptionState::decode(doc, "").map_err(|e| e.to_string())?;
     let encryption =
@@ -243,10 +261,19 @@ fn decrypted(doc: &mut lopdf::Document) -> Result<(), String> {
     if let Some(id) = encryption {
         doc.objects.remove(&id);
     }
+    // A stream whose length is an object in an object stream was read
+    // empty (decrypting it sets its length to 0): read once those are
+    // parsed, below.
+    let unread: Vec<(lopdf::ObjectId, lopdf::Object)> = (doc.objects.iter())
+        .filter_map(|(&id, object)| {
+            let stream = object.as_stream().ok()?;
+            let unread = stream.content.is_empty() && stream.start_position.is_some();
+            Some((id, stream.dict.get(b"Length").ok()?.clone())).filter(|_| unread)
+        })
+        .collect();
     for (&id, object) in doc.objects.iter_mut() {
         let _ = lopdf::encryption::decrypt_object(&state, id, object);
     }
-    doc.encryption_state = Some(state);
     let mut found = BTreeMap::new();
     for object in doc.objects.values_mut() {
         let lopdf::Object::Stream(stream) = object else {
@@ -266,6 +293,25 @@ fn decrypted(doc: &mut lopdf::Document) -> Result<(), String> {
     for (id, object) in found {
         doc.objects.entry(id).or_insert(object);
     }
+    // Each stream read empty is read now, as lopdf reads one once it has
+    // parsed the object streams, and decrypted.
+    for (id, length) in unread {
+        let length = (doc.dereference(&length)).and_then(|(_, length)| length.as_i64());
+        let Some(object) = doc.objects.get_mut(&id) else {
+            continue;
+        };
+        let Ok(stream) = object.as_stream_mut() else {
+            continue;
+        };
+        let start = stream.start_position.unwrap_or(usize::MAX);
+        let data = (length.ok().and_then(|n| usize::try_from(n).ok()))
+            .and_then(|n| bytes.get(start..start.checked_add(n)?));
+        if let Some(data) = data {
+            stream.set_content(data.to_vec());
+            let _ = lopdf::encryption::decrypt_object(&state, id, object);
+        }
+    }
+    doc.encryption_state = Some(state);
     Ok(())
 }
 
@@ -408,7 +454,10 @@ fn xref_stream_checked(
 ) -> Result<usize, String> {
     let text = &bytes[dictionary.clone()];
     let text = &text[text.iter().take_while(|&&c| is_space(c)).count()..];
-    if !text.starts_with(b"<<") || !text.windows(2).any(|w| w == b"/W") {
+    // Only a dictionary with a `/W` (or a name written with `#` escapes,
+    // which may be one: `/#57`) is parsed.
+    let may_have_widths = text.windows(2).any(|w| w == b"/W") || text.contains(&b'#');
+    if !text.starts_with(b"<<") || !may_have_widths {
         return Ok(0);
     }
     let (at, read) = match stream_data(bytes, dictionary.end) {
@@ -441,10 +490,7 @@ fn xref_stream_checked(
             "a cross-reference stream's entries have a field wider than {MAX_XREF_FIELD} bytes"
         ));
     }
-    let sections = integers(b"Index").unwrap_or_else(|| vec![0, size]);
-    let listed = (sections.chunks_exact(2))
-        .map(|section| usize::try_from(section[1]).unwrap_or(0))
-        .fold(0usize, usize::saturating_add);
+    let listed = xref_entries(integers(b"Index").unwrap_or_else(|| vec![0, size]))?;
     *entries = entries.saturating_add(listed);
     if *entries > MAX_XREF_ENTRIES {
         return Err(format!(
@@ -470,6 +516,22 @@ fn xref_stream_checked(
         ));
     }
     Ok(read + data.len())
+}
+
+/// How many entries a cross-reference stream's sections (`/Index`, pairs
+/// of a first object number and a count) list, or an error when lopdf
+/// would number them past the last object number there can be: it adds
+/// without a check, so a debug build panics (a release build wraps).
+fn xref_entries(sections: Vec<i64>) -> Result<usize, String> {
+    let numbered = |section: &[i64]| {
+        section[0] >= 0 && (section[0].checked_add(section[1])).is_some_and(|end| end <= 1 << 32)
+    };
+    if !sections.chunks_exact(2).all(numbered) {
+        return Err("a cross-reference stream numbers objects past the last there can be".into());
+    }
+    Ok((sections.chunks_exact(2))
+        .map(|section| usize::try_from(section[1]).unwrap_or(0))
+        .fold(0usize, usize::saturating_add))
 }
 
 /// Where the data of the stream whose dictionary ends at `end` of `bytes`
@@ -1050,7 +1112,87 @@ fn font_stream_read(
             "a font's program or map nests deeper than {MAX_FONT_NESTING}"
         ));
     }
-    Ok(bytes.len())
+    // The reader's character map parser makes an entry for each code a
+    // range maps: 400 bytes mapping <00000000> to <FFFFFFFF> took more
+    // memory than there was.
+    let codes = if parsed { codes_ranged(&bytes) } else { 0 };
+    if codes > MAX_RANGED_CODES {
+        return Err(format!(
+            "a font's character map maps more than {MAX_RANGED_CODES} codes by ranges"
+        ));
+    }
+    // Making an entry costs about what reading a byte of the map does.
+    Ok(bytes.len() + codes)
+}
+
+/// Most codes a font's character map may map by ranges (`beginbfrange`):
+/// two bytes' worth, twice over.
+const MAX_RANGED_CODES: usize = 1 << 17;
+
+/// How many codes the ranges (`beginbfrange` … `endbfrange`) of character
+/// map `map` cover, each `<first> <last>` counting `last - first + 1`; past
+/// what a count holds, the most.
+fn codes_ranged(map: &[u8]) -> usize {
+    let mut codes = 0usize;
+    let mut rest = map;
+    while let Some(at) = find(rest, b"beginbfrange") {
+        rest = &rest[at + b"beginbfrange".len()..];
+        let end = find(rest, b"endbfrange").unwrap_or(rest.len());
+        let (block, after) = rest.split_at(end);
+        rest = after;
+        // A range is two codes, then what they map to: a code, or an
+        // array of them (one item, whose codes are no range's).
+        let mut items: Vec<Option<u64>> = Vec::new();
+        let mut depth = 0usize;
+        let mut at = 0;
+        while at < block.len() {
+            match block[at] {
+                b'[' => {
+                    if depth == 0 {
+                        items.push(None);
+                    }
+                    depth += 1;
+                }
+                b']' => depth = depth.saturating_sub(1),
+                b'<' => {
+                    let close = (block[at..].iter().position(|&c| c == b'>'))
+                        .map_or(block.len(), |n| at + n);
+                    if depth == 0 {
+                        items.push(Some(hex_value(&block[at + 1..close])));
+                    }
+                    at = close;
+                }
+                _ => {}
+            }
+            at += 1;
+        }
+        for range in items.chunks(3) {
+            if let [Some(first), Some(last), ..] = range {
+                let covered = last.saturating_sub(*first).saturating_add(1);
+                codes = codes.saturating_add(usize::try_from(covered).unwrap_or(usize::MAX));
+            }
+        }
+    }
+    codes
+}
+
+/// Where `needle` first is in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The number hexadecimal digits `digits` write (white space skipped), the
+/// most a `u64` holds past that.
+fn hex_value(digits: &[u8]) -> u64 {
+    let mut value = 0u64;
+    for &c in digits.iter().filter(|c| !is_space(**c)) {
+        let digit = (c as char).to_digit(16).unwrap_or(0);
+        value = value
+            .checked_mul(16)
+            .and_then(|v| v.checked_add(u64::from(digit)))
+            .unwrap_or(u64::MAX);
+    }
+    value
 }
 
 /// A page's resources, its own or the nearest of its ancestors', as the
@@ -1974,11 +2116,31 @@ pub(crate) mod tests {
             .map(|(&id, _)| id)
             .expect("the document sets a font");
         doc.objects.remove(&font);
+        // Page 1's content is 100,000 bytes, which it stays in RC4 and
+        // AES pads to 100,032: its length is object 99, also held in the
+        // object stream (written in its place below: no offset moves).
+        let length = if cipher == "RC4" { 100_000 } else { 100_032 };
+        let page = doc.get_pages()[&1];
+        let content = (doc.get_dictionary(page).and_then(|p| p.get(b"Contents")))
+            .and_then(lopdf::Object::as_reference)
+            .expect("page 1's content");
+        if let Ok(stream) = doc
+            .get_object_mut(content)
+            .and_then(lopdf::Object::as_stream_mut)
+        {
+            let mut padded = stream.content.clone();
+            padded.extend(b"\n%");
+            padded.resize(100_000, b'x');
+            stream.set_content(padded);
+        }
         let object = held.unwrap_or("<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>");
-        let index = format!("{} 0 ", font.0);
+        let index = format!("{} 0 99 {} ", font.0, object.len() + 1);
         // lopdf writes no object stream of its own: the type is set after.
-        let dict = dictionary! { "Type" => "ObjStX", "N" => 1, "First" => index.len() as i64 };
-        doc.add_object(Stream::new(dict, format!("{index}{object}").into_bytes()));
+        let dict = dictionary! { "Type" => "ObjStX", "N" => 2, "First" => index.len() as i64 };
+        doc.add_object(Stream::new(
+            dict,
+            format!("{index}{object} {length}").into_bytes(),
+        ));
         let filters = |filter: Arc<dyn lopdf::encryption::crypt_filters::CryptFilter>| {
             BTreeMap::from([(b"StdCF".to_vec(), filter)])
         };
@@ -2026,6 +2188,26 @@ pub(crate) mod tests {
         doc.save_to(&mut out).expect("a document saves to memory");
         let at = (out.windows(7).position(|w| w == b"/ObjStX")).expect("the object stream");
         out[at..at + 7].copy_from_slice(b"/ObjStm");
+        let written = format!("/Length {length}");
+        let at = (out.windows(14).position(|w| w == written.as_bytes())).expect("page 1's length");
+        out[at..at + 14].copy_from_slice(b"/Length 99 0 R");
+        out
+    }
+
+    /// The trailer's `/Encrypt N 0 R` of `bytes` written as `key N 0R`: in
+    /// the last object of a document, so no offset moves.
+    fn encrypt_written(bytes: &[u8], key: &str) -> Vec<u8> {
+        let at = (bytes.windows(8).rposition(|w| w == b"/Encrypt")).expect("an encrypted document");
+        let end = at
+            + bytes[at..]
+                .iter()
+                .position(|&c| c == b'R')
+                .expect("a reference")
+            + 1;
+        let reference = std::str::from_utf8(&bytes[at + 8..end]).expect("numbers");
+        let mut out = bytes[..at].to_vec();
+        out.extend(format!("{key}{}", reference.replace(" 0 R", " 0R")).bytes());
+        out.extend(&bytes[end..]);
         out
     }
 
@@ -2051,6 +2233,22 @@ pub(crate) mod tests {
                 err.starts_with("not a readable PDF document: "),
                 "{cipher}: {err}"
             );
+            // The trailer's key as lopdf also reads it: escaped, before a
+            // comment, no space before `R`. Missed, lopdf's own reading
+            // overflowed the stack.
+            for key in ["/Encrypt", "/Encr#79pt", "/#45ncrypt%c\n"] {
+                let hostile = encrypt_written(&encrypted(cipher, "", Some(&deep)), key);
+                let err = markdown(&hostile).unwrap_err();
+                assert!(
+                    err.contains("nests deeper than 32"),
+                    "{cipher} {key}: {err}"
+                );
+                let read = markdown(&encrypt_written(&encrypted(cipher, "", None), key));
+                assert!(
+                    read.is_ok_and(|r| r.text.contains("Ferries")),
+                    "{cipher} {key}"
+                );
+            }
         }
         // Text that reads as an encrypted document's key is text.
         let said = written(&[&[&["The trailer says /Encrypt 5 0 R then."]]]);
@@ -2321,6 +2519,43 @@ pub(crate) mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn character_maps_ranging_over_too_many_codes_are_refused() {
+        // (a character map's ranges, the codes they map)
+        let table = [
+            ("1 beginbfrange <0000> <00FF> <0041> endbfrange", 256),
+            (
+                "2 beginbfrange <0000> <0001> [<0041> <0042>] <0010> <001F> <0061> endbfrange",
+                18,
+            ),
+            (
+                "1 beginbfrange <00000000> <FFFFFFFF> <0000> endbfrange",
+                1 << 32,
+            ),
+            ("1 beginbfrange <0010> <0001> <0041> endbfrange", 1),
+            ("1 beginbfchar <01> <0041> endbfchar", 0),
+        ];
+        for (map, codes) in table {
+            assert_eq!(codes_ranged(map.as_bytes()), codes, "{map}");
+        }
+        // Page 2's font maps four billion codes: the reader's parser made an
+        // entry for each (400 bytes took more memory than there was).
+        let good = written(&[&[&["One."]], &[&["Two."]], &[&["Three."]]]);
+        let text = b"BT /F1 11 Tf 72 700 Td (Two.) Tj ET";
+        let bytes = with_own_resources(&good, 2, packed(text), |doc| {
+            let map = doc.add_object(packed(
+                b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap \
+                  1 begincodespacerange <00000000> <FFFFFFFF> endcodespacerange \
+                  1 beginbfrange <00000000> <FFFFFFFF> <00000000> endbfrange endcmap end end",
+            ));
+            let font = doc.add_object(dictionary! {
+                "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "ToUnicode" => map,
+            });
+            dictionary! { "Font" => dictionary! { "F1" => font } }
+        });
+        only_page_2_left_out(&markdown(&bytes).unwrap(), "four billion codes");
     }
 
     /// `bytes` with the content of page `n` replaced by stream `content`.
