@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use super::escape;
-use super::pdf_scan::{MAX_FONT_NESTING, MAX_NESTING, Syntax, is_space, scan};
+use super::pdf_scan::{MAX_FONT_NESTING, MAX_NESTING, Syntax, is_space, name, scan, skip_space};
 
 /// Most pages of one document read.
 const MAX_PAGES: usize = 5_000;
@@ -191,7 +191,8 @@ fn encrypt_hidden(bytes: &[u8]) -> Option<Vec<u8>> {
     let mut at = 0;
     while let Some(found) = bytes[at..].iter().position(|&c| c == b'/') {
         let start = at + found;
-        let (name, end) = name_at(bytes, start + 1);
+        // A `#` that ends lopdf's name early leaves a trailer it cannot read.
+        let (name, end) = name(bytes, start).unwrap_or_default();
         if name == b"Encrypt" {
             let out = hidden.get_or_insert_with(|| bytes.to_vec());
             out[start..start + HIDDEN_ENCRYPT.len()].copy_from_slice(HIDDEN_ENCRYPT);
@@ -200,32 +201,6 @@ fn encrypt_hidden(bytes: &[u8]) -> Option<Vec<u8>> {
         at = end.max(start + 1);
     }
     hidden
-}
-
-/// The name whose `/` is just before `from` in `bytes`, as lopdf reads
-/// names (`#` and two hexadecimal digits is one byte; a `#` without them
-/// ends it), and where it ends.
-fn name_at(bytes: &[u8], from: usize) -> (Vec<u8>, usize) {
-    let mut name = Vec::new();
-    let mut at = from;
-    while let Some(&c) = bytes.get(at) {
-        if c == b'#' {
-            let hex = bytes
-                .get(at + 1..at + 3)
-                .and_then(|h| std::str::from_utf8(h).ok());
-            match hex.filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit())) {
-                Some(h) => name.push(u8::from_str_radix(h, 16).unwrap_or(0)),
-                None => break,
-            }
-            at += 3;
-        } else if is_space(c) || b"()<>[]{}/%".contains(&c) {
-            break;
-        } else {
-            name.push(c);
-            at += 1;
-        }
-    }
-    (name, at)
 }
 
 /// lopdf's filter on each object of an encrypted document as it loads
@@ -539,19 +514,7 @@ fn xref_entries(sections: Vec<i64>) -> Result<usize, String> {
 /// comments, `stream`, spaces and an end of line; or, when no stream
 /// follows, how many bytes were read to find that out.
 fn stream_data(bytes: &[u8], end: usize) -> Result<usize, usize> {
-    let mut at = end;
-    while let Some(&c) = bytes.get(at) {
-        if is_space(c) {
-            at += 1;
-        } else if c == b'%' {
-            at += bytes[at..]
-                .iter()
-                .take_while(|&&c| c != b'\n' && c != b'\r')
-                .count();
-        } else {
-            break;
-        }
-    }
+    let mut at = skip_space(bytes, end);
     let read = at - end;
     if !bytes[at..].starts_with(b"stream") {
         return Err(read);
@@ -1015,13 +978,7 @@ fn font_streams<'d>(doc: &'d lopdf::Document, font: &'d lopdf::Dictionary) -> [F
 /// ICC profile (`[/ICCBased 5 0 R]`), and a separation's alternate space's
 /// profile and tint function (`[/Separation /Spot /DeviceCMYK 6 0 R]`).
 fn colour_space_streams(doc: &lopdf::Document, space: &lopdf::Object) -> Vec<lopdf::ObjectId> {
-    fn deref<'o>(doc: &'o lopdf::Document, object: &'o lopdf::Object) -> Option<&'o lopdf::Object> {
-        match object {
-            lopdf::Object::Reference(id) => doc.get_object(*id).ok(),
-            other => Some(other),
-        }
-    }
-    let deref = |object| deref(doc, object);
+    let deref = |object| doc.dereference(object).ok().map(|(_, object)| object);
     let Some(array) = deref(space).and_then(|s| s.as_array().ok()) else {
         return Vec::new();
     };

@@ -228,7 +228,7 @@ fn is_delimiter(c: u8) -> bool {
 }
 
 /// Where the white space and comments at `at` of `bytes` end.
-fn skip_space(bytes: &[u8], mut at: usize) -> usize {
+pub(super) fn skip_space(bytes: &[u8], mut at: usize) -> usize {
     while let Some(&c) = bytes.get(at) {
         if c == b'%' {
             let line = bytes[at..].iter().position(|&b| b == b'\r' || b == b'\n');
@@ -406,7 +406,7 @@ fn inline_image(bytes: &[u8], at: usize, scan: &mut Scan) -> Option<usize> {
 /// The name at `at` of `bytes` (its `/` there), as lopdf reads it (`#`
 /// and two hexadecimal digits are one byte), and where it ends; none where a
 /// `#` without them ends lopdf's name before the scan's.
-fn name(bytes: &[u8], at: usize) -> Option<(Vec<u8>, usize)> {
+pub(super) fn name(bytes: &[u8], at: usize) -> Option<(Vec<u8>, usize)> {
     let end = word_end(bytes, at + 1);
     let mut name = Vec::new();
     let mut next = at + 1;
