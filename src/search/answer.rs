@@ -680,10 +680,14 @@ pub fn extent(
     });
     let leads_on =
         code_at(block_start) || lead_in || introduces(&passage[paragraph_start..paragraph_end]);
+    // A sentence that itself ends in a colon ("…with three exceptions:") says
+    // what it holds only in what follows, whatever it names on the way.
+    let complete = !(introduces(&passage[range.clone()])
+        && passage[range.end..paragraph_end].trim().is_empty());
     if range.end > paragraph_end
         || opened_by_code
         || !leads_on
-        || (q.kind != Kind::How && holds_kind(q.kind, &passage[range.clone()], q.text))
+        || (q.kind != Kind::How && complete && holds_kind(q.kind, &passage[range.clone()], q.text))
         || text::sentences(&passage[range.end..paragraph_end]).len() > 1
     {
         return range;
@@ -1048,6 +1052,13 @@ mod tests {
         let dated = format!("It was added in 2021.\n\n{code}");
         let s = text::sentences(&dated)[0].clone();
         assert_eq!(extent(&when, &dated, &[(23, dated.len())], s.clone()), s);
+        // …unless the sentence ends in a colon: what it names is in its list.
+        let which = q("which headers does caddy set by default", Kind::Which);
+        let listed = "By default, Caddy passes Host through, with three exceptions:\n\n\
+                      It sets X-Forwarded-For.\n\nIt sets X-Forwarded-Proto.";
+        let s = text::sentences(listed)[0].clone();
+        assert!(holds_kind(Kind::Which, &listed[s.clone()], which.text));
+        assert_eq!(&listed[extent(&which, listed, &[], s)], listed);
         // A block longer than the limit is cut at a line, never mid-line.
         let big: String = (0..200).map(|i| format!("key_{i}: value\n")).collect();
         let huge = format!("Set these:\n\n{big}");
