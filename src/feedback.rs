@@ -6,7 +6,7 @@
 //! who asked what, so it is readable by the bot's user only, and it is rotated
 //! by size (`feedback.max_bytes`: the current file plus one older one).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -208,7 +208,16 @@ pub struct Votes {
     capacity: usize,
     /// Reactions read from files written before their event IDs were.
     unnamed: usize,
+    /// Reactions taken back, latest [`MAX_WITHDRAWN`], so that one delivered
+    /// again (a sync or a fetch of history that repeats it) does not count
+    /// anew.
+    withdrawn: HashSet<String>,
+    withdrawn_order: VecDeque<String>,
 }
+
+/// How many taken-back reactions [`Votes`] remembers: one event ID each, some
+/// 60 bytes.
+const MAX_WITHDRAWN: usize = 4096;
 
 impl Votes {
     /// Votes for at most `capacity` (reply, sender) pairs, the latest.
@@ -220,6 +229,8 @@ impl Votes {
             // The pair just seen is always kept.
             capacity: capacity.max(1),
             unnamed: 0,
+            withdrawn: HashSet::new(),
+            withdrawn_order: VecDeque::new(),
         }
     }
 
@@ -230,9 +241,9 @@ impl Votes {
     }
 
     /// Notes reaction `event`, `sender`'s `vote` on `reply`; false when it
-    /// was noted already (a sync that delivers it again).
+    /// was noted already or taken back (a sync that delivers it again).
     pub fn react(&mut self, reply: &str, sender: &str, vote: Vote, event: &str) -> bool {
-        if self.reactions.contains_key(event) {
+        if self.reactions.contains_key(event) || self.withdrawn.contains(event) {
             return false;
         }
         let pair = (reply.to_string(), sender.to_string());
@@ -267,6 +278,14 @@ impl Votes {
         let pair = self.reactions.remove(event)?;
         if let Some(standing) = self.standing.get_mut(&pair) {
             standing.retain(|(e, _)| e != event);
+        }
+        if self.withdrawn.insert(event.to_string()) {
+            self.withdrawn_order.push_back(event.to_string());
+            if self.withdrawn_order.len() > MAX_WITHDRAWN
+                && let Some(old) = self.withdrawn_order.pop_front()
+            {
+                self.withdrawn.remove(&old);
+            }
         }
         Some(pair)
     }
@@ -588,6 +607,8 @@ mod tests {
             ),
             (Withdraw("e4"), true, (Some(Up), Some(Down))),
             (Withdraw("e4"), false, (Some(Up), Some(Down))),
+            // Delivered again once taken back: still taken back.
+            (React("$1", "@a", Down, "e4"), false, (Some(Up), Some(Down))),
             (Withdraw("e1"), true, (Some(Up), Some(Down))),
             (Withdraw("e2"), true, (None, Some(Down))),
             (Withdraw("unknown"), false, (None, Some(Down))),
@@ -620,6 +641,18 @@ mod tests {
         }
         assert_eq!(votes.on("e0"), None);
         assert_eq!(votes.on("e1"), Some(("$1".to_string(), "@a".to_string())));
+        // Taken-back reactions are remembered up to a bound, the latest.
+        let mut votes = Votes::new(10);
+        for n in 0..=MAX_WITHDRAWN {
+            let e = format!("w{n}");
+            votes.react("$1", "@a", Up, &e);
+            votes.withdraw(&e);
+        }
+        assert!(
+            votes.react("$1", "@a", Up, "w0"),
+            "forgotten past the bound"
+        );
+        assert!(!votes.react("$1", "@a", Up, "w1"));
     }
 
     #[test]
