@@ -329,17 +329,17 @@ fn now() -> String {
 /// Errors reading or writing the feedback file.
 #[derive(Debug, thiserror::Error)]
 pub enum FeedbackError {
-    #[error("cannot open the feedback file {}: {source}", path.display())]
+    #[error("cannot open the feedback file {}", path.display())]
     Open {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot write to the feedback file {}: {source}", path.display())]
+    #[error("cannot write to the feedback file {}", path.display())]
     Write {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot read the feedback file {}: {source}", path.display())]
+    #[error("cannot read the feedback file {}", path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,

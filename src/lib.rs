@@ -19,3 +19,33 @@ pub mod messages;
 pub(crate) mod render;
 pub mod search;
 pub(crate) mod text;
+
+/// `err` and each of its causes after a colon, as `{:#}` prints an
+/// `anyhow::Error`. citebot's own errors leave their cause to `source()` (so a
+/// chain printed with `{:#}` names it once): a log line that holds one prints it
+/// through this, or the cause would be lost.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_error_is_printed_with_each_cause_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder");
+        let err = crate::search::SearchError::Knowledge {
+            dir: "k".into(),
+            source: io,
+        };
+        let once = "cannot read the knowledge folder k: no such folder";
+        assert_eq!(super::chain(&err), once);
+        assert_eq!(format!("{:#}", anyhow::Error::from(err)), once);
+    }
+}

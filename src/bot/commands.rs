@@ -151,7 +151,7 @@ async fn reload(
             messages::reload_done(stats.snippets, stats.files, took, &problems)
         }
         Err(err) => {
-            error!(error = %err, "rebuilding the index failed");
+            error!(error = %format!("{err:#}"), "rebuilding the index failed");
             messages::reload_failed()
         }
     }
@@ -203,7 +203,7 @@ async fn gaps(bot: &Bot, room: &Room) -> Formatted {
             )
         }
         Err(err) => {
-            error!(error = %err, "reading the feedback file failed");
+            error!(error = %format!("{err:#}"), "reading the feedback file failed");
             messages::gaps_failed()
         }
     }
@@ -224,8 +224,8 @@ fn within<'b>(bot: &'b Bot, seen: &'b [String]) -> impl FnMut(&feedback::Record)
     }
 }
 
-fn search_failed(bot: &Bot, scope: Option<&[String]>, err: &dyn std::fmt::Display) -> Formatted {
-    error!(error = %err, "search failed");
+fn search_failed(bot: &Bot, scope: Option<&[String]>, err: &anyhow::Error) -> Formatted {
+    error!(error = %format!("{err:#}"), "search failed");
     bot.metrics.question(metrics::Outcome::Failed);
     bot.counters.count(scope, |c| c.failed += 1);
     messages::search_failed()

@@ -172,7 +172,7 @@ fn handle_reaction(bot: &Bot, room: &Room, reaction: &OriginalSyncReactionEvent)
                 bot.metrics.vote(vote == Vote::Up);
             }
         }
-        Err(err) => error!(error = %err, "recording feedback failed"),
+        Err(err) => error!(error = %crate::chain(&err), "recording feedback failed"),
     }
 }
 
@@ -201,7 +201,7 @@ async fn handle_withdrawal(bot: &Bot, room: &Room, redacted: &EventId, by: &User
     let record = Record::withdrawal(&reply, room.room_id().as_str(), &sender, redacted.as_str());
     match log.append(&record) {
         Ok(()) => info!(room = %room.room_id(), answer = %reply, "vote withdrawn"),
-        Err(err) => error!(error = %err, "recording feedback failed"),
+        Err(err) => error!(error = %crate::chain(&err), "recording feedback failed"),
     }
 }
 
@@ -422,18 +422,18 @@ async fn redeliver(
             let sorry = reply::content(&messages::undeliverable(code), msg, mode);
             let txn = reply::transaction_id(msg, "sorry");
             if reply::send(room, sorry, txn, 1).await.is_ok() {
-                warn!(room = %room.room_id(), question = %msg.event_id, error = %err, "the reply was refused; the asker was told");
+                warn!(room = %room.room_id(), question = %msg.event_id, error = %crate::chain(&err), "the reply was refused; the asker was told");
                 bot.journal.done(msg.event_id.as_str());
                 bot.metrics.question(metrics::Outcome::Failed);
                 return None;
             }
         }
         if std::time::Instant::now() >= give_up {
-            error!(room = %room.room_id(), question = %msg.event_id, error = %err, "reply still not delivered; it stays open for the next start");
+            error!(room = %room.room_id(), question = %msg.event_id, error = %crate::chain(&err), "reply still not delivered; it stays open for the next start");
             bot.metrics.question(metrics::Outcome::Failed);
             return None;
         }
-        debug!(question = %msg.event_id, error = %err, retry_in_s = wait.as_secs(), "reply still not delivered");
+        debug!(question = %msg.event_id, error = %crate::chain(&err), retry_in_s = wait.as_secs(), "reply still not delivered");
     }
 }
 
@@ -451,7 +451,7 @@ async fn deliver(
     match reply::send(room, content, txn, bot.config.limits.send_attempts).await {
         Ok(id) => Some(id),
         Err(err) => {
-            error!(room = %room.room_id(), question = %msg.event_id, error = %err, "reply not delivered");
+            error!(room = %room.room_id(), question = %msg.event_id, error = %crate::chain(&err), "reply not delivered");
             bot.metrics.question(metrics::Outcome::Failed);
             (bot.counters).count(bot.rooms.collections(room).as_deref(), |c| c.failed += 1);
             None
@@ -476,7 +476,7 @@ fn record_answer(
         answer,
     );
     if let Err(err) = log.append(&record) {
-        error!(error = %err, "recording the answer in the feedback file failed");
+        error!(error = %crate::chain(&err), "recording the answer in the feedback file failed");
         return;
     }
     bot.answers

@@ -554,7 +554,7 @@ fn open_feedback(
     let log = match feedback::Log::open(&config.matrix.data_dir, config.feedback.max_bytes) {
         Ok(log) => log,
         Err(err) => {
-            error!(error = %err, "feedback will not be recorded");
+            error!(error = %crate::chain(&err), "feedback will not be recorded");
             return (None, answers, votes);
         }
     };
@@ -575,7 +575,7 @@ fn open_feedback(
         false
     });
     if let Err(err) = read {
-        warn!(error = %err, "cannot read earlier feedback; votes on older answers are not recorded");
+        warn!(error = %crate::chain(&err), "cannot read earlier feedback; votes on older answers are not recorded");
     }
     (Some(log), answers, votes)
 }

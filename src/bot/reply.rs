@@ -67,7 +67,7 @@ const MAX_RATE_LIMIT_ROUNDS: u32 = 200;
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
     /// The homeserver or network kept failing: worth trying again later.
-    #[error("sending the reply failed after {attempts} attempts: {source}")]
+    #[error("sending the reply failed after {attempts} attempts")]
     Failed {
         /// Attempts made.
         attempts: u32,
@@ -76,7 +76,7 @@ pub enum SendError {
     },
     /// The homeserver refused this message (forbidden, too large...): the
     /// same message would be refused again until something changes.
-    #[error("the homeserver refused the reply: {source}")]
+    #[error("the homeserver refused the reply")]
     Refused {
         /// The Matrix error code (`M_FORBIDDEN`...), else the HTTP status.
         code: String,

@@ -489,7 +489,9 @@ async fn guard_index(bot: &Arc<Bot>, admin: &mpsc::UnboundedSender<Formatted>) {
                 let stats = bot.engine.stats_in(bot.admin_scope().as_deref());
                 let _ = admin.send(messages::index_repaired(stats.files, stats.snippets));
             }
-            Err(err) => error!(error = %err, "rebuilding the damaged index failed; will retry"),
+            Err(err) => {
+                error!(error = %format!("{err:#}"), "rebuilding the damaged index failed; will retry")
+            }
         }
     }
 }
@@ -536,7 +538,7 @@ async fn refresh(
     let started = Instant::now();
     let report = match super::blocking(move || engine.refresh()).await {
         Ok(report) => report,
-        Err(err) => return failed(bot, admin, &err.to_string()),
+        Err(err) => return failed(bot, admin, &format!("{err:#}")),
     };
     let reload = what_changed(bot, &report);
     if !(reload.added.is_empty()

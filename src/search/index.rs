@@ -28,22 +28,22 @@ const WRITER_MEMORY_PER_THREAD: usize = 200_000_000;
 /// Errors of the search core.
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
-    #[error("cannot read the knowledge folder {}: {source}", dir.display())]
+    #[error("cannot read the knowledge folder {}", dir.display())]
     Knowledge {
         dir: PathBuf,
         source: std::io::Error,
     },
-    #[error("index at {}: {source}", dir.display())]
+    #[error("index at {}", dir.display())]
     Index {
         dir: PathBuf,
         source: tantivy::TantivyError,
     },
-    #[error("cannot create the index folder {}: {source}", dir.display())]
+    #[error("cannot create the index folder {}", dir.display())]
     IndexDir {
         dir: PathBuf,
         source: std::io::Error,
     },
-    #[error("search failed: {0}")]
+    #[error("search failed")]
     Search(#[from] tantivy::TantivyError),
     #[error("stored snippet {0} is unreadable")]
     Corrupt(String),
@@ -654,7 +654,7 @@ impl Snapshot {
         });
         match (opened, dir) {
             (Err(e), Some(dir)) if e.is_index_damage() => {
-                tracing::warn!(index = %dir.display(), error = %e, "the index is damaged; rebuilding it from the knowledge files");
+                tracing::warn!(index = %dir.display(), error = %crate::chain(&e), "the index is damaged; rebuilding it from the knowledge files");
                 Snapshot::rebuild_fresh(dir, kb)
             }
             (result, _) => result,

@@ -583,7 +583,7 @@ impl Engine {
         self.rebuild_with(force, |kb| {
             match (self.snapshot().sync_with(kb, force), &self.settings.index_dir) {
                 (Err(e), Some(dir)) if e.is_index_damage() => {
-                    tracing::warn!(index = %dir.display(), error = %e, "the index is damaged; rebuilding it from the knowledge files");
+                    tracing::warn!(index = %dir.display(), error = %crate::chain(&e), "the index is damaged; rebuilding it from the knowledge files");
                     Snapshot::rebuild_fresh(dir, self.knowledge(false)?)
                 }
                 (result, _) => result,
