@@ -24,7 +24,7 @@ pub(crate) mod text;
 /// `anyhow::Error`. citebot's own errors leave their cause to `source()` (so a
 /// chain printed with `{:#}` names it once): a log line that holds one prints it
 /// through this, or the cause would be lost.
-pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut text = err.to_string();
     let mut cause = err.source();
     while let Some(e) = cause {

@@ -1795,6 +1795,28 @@ mod tests {
     }
 
     #[test]
+    fn a_name_is_corrected_only_to_a_name_the_knowledge_writes() {
+        let (_d, e) = engine();
+        // (question, its unit, the corrections it gets): "banner" is only ever
+        // written in lower case ("a banner year"), Mongolia as a name.
+        let table: [(&str, &str, &[&str]); 4] = [
+            ("Is Mongoila rich in minerals?", "Mongoila", &["mongolia"]),
+            ("Who founded Bannr?", "Bannr", &[]),
+            ("who founded bannr", "bannr", &["banner"]),
+            ("When is Naruhito visiting Mongoila?", "Mongoila", &["mongolia"]),
+        ];
+        for (asked, word, expected) in table {
+            let q = e.explain(asked).unwrap().question;
+            let unit = q.units.iter().find(|u| u.text == word).unwrap();
+            let fuzzy: Vec<&str> = (unit.variants.iter())
+                .filter(|v| v.kind == question::VariantKind::Fuzzy)
+                .map(|v| v.terms[0].as_str())
+                .collect();
+            assert_eq!(fuzzy, expected, "{asked}");
+        }
+    }
+
+    #[test]
     fn a_mistyped_stop_word_is_not_a_topic_the_knowledge_lacks() {
         let (_d, e) = engine();
         // (question, the units it keeps)

@@ -223,3 +223,99 @@ impl<A: tantivy_fst::Automaton> tantivy_fst::Automaton for AfterPrefix<'_, A> {
         }
     }
 }
+
+/// Most passages holding a correction that [`written_as_name`] reads.
+const NAME_EVIDENCE: usize = 32;
+
+/// Whether the knowledge (the part `counts` sees) writes index term `term`
+/// as a name somewhere: capitalised, not at the start of a sentence. A name in
+/// the question ("Slack", "Mongoila") is corrected only to a name: the typo of
+/// a name the knowledge holds is that name, while a name the knowledge never
+/// mentions is not "lack" or "stack".
+pub(super) fn written_as_name(
+    snapshot: &Snapshot,
+    field: Field,
+    term: &str,
+    counts: &Counts<'_>,
+) -> Result<bool, SearchError> {
+    use tantivy::collector::TopDocs;
+    use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+    let holds: Box<dyn Query> = Box::new(TermQuery::new(
+        IndexTerm::from_field_text(field, term),
+        tantivy::schema::IndexRecordOption::Basic,
+    ));
+    let query: Box<dyn Query> = match counts.collections() {
+        Some(cols) => Box::new(BooleanQuery::new(vec![
+            (Occur::Must, holds),
+            (Occur::Must, super::scope::collection_filter(snapshot, cols)),
+        ])),
+        None => holds,
+    };
+    let top = snapshot
+        .searcher
+        .search(&*query, &TopDocs::with_limit(NAME_EVIDENCE).order_by_score())?;
+    Ok(top.into_iter().any(|(_, addr)| {
+        snapshot
+            .snippet(addr)
+            .is_ok_and(|s| names_term(&s.text, term))
+    }))
+}
+
+/// Whether `text` has a capitalised word, not first in its sentence (nor its
+/// line, list item or table cell), whose index term is `term`.
+fn names_term(text: &str, term: &str) -> bool {
+    // Words not in ASCII go through the whole pipeline (it folds "Ōshima" to
+    // "oshima"); made only for such a word.
+    let mut analyzer = None;
+    let mut is_term = |w: &str| {
+        if w.is_ascii() {
+            let mut t = w.to_ascii_lowercase();
+            return super::analyzer::to_term_unkept(&mut t) && t == term;
+        }
+        let a = analyzer.get_or_insert_with(super::analyzer::stemmed);
+        super::analyzer::stem_word(a, w).is_some_and(|t| t == term)
+    };
+    let mut at_start = true;
+    let mut word: Option<usize> = None;
+    for (i, c) in text.char_indices().chain([(text.len(), '\n')]) {
+        if c.is_alphanumeric() {
+            word.get_or_insert(i);
+            continue;
+        }
+        if let Some(start) = word.take() {
+            let w = &text[start..i];
+            if !at_start && w.chars().next().is_some_and(char::is_uppercase) && is_term(w) {
+                return true;
+            }
+            at_start = false;
+        }
+        if matches!(c, '.' | '!' | '?' | '\n' | ':' | '|' | '*' | '#') {
+            at_start = true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_term;
+
+    #[test]
+    fn a_term_is_a_name_where_it_is_capitalised_within_a_sentence() {
+        // (text, term, written as a name)
+        let table = [
+            ("The emperor will visit Mongolia in July.", "mongolia", true),
+            ("Mongolia is vast.", "mongolia", false),
+            ("It rains. Mongolia is vast.", "mongolia", false),
+            ("- Mongolia\n- Japan", "mongolia", false),
+            ("| Mongolia | 3 |", "mongolia", false),
+            ("a banner year", "banner", false),
+            ("Japan and Mongolia's ties", "mongolia", true),
+            ("arranged by Michiru Ōshima", "oshima", true),
+            ("", "mongolia", false),
+        ];
+        for (text, term, named) in table {
+            assert_eq!(names_term(text, term), named, "{text:?}");
+        }
+    }
+}
