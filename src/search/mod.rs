@@ -1799,11 +1799,17 @@ mod tests {
         let (_d, e) = engine();
         // (question, its unit, the corrections it gets): "banner" is only ever
         // written in lower case ("a banner year"), Mongolia as a name.
-        let table: [(&str, &str, &[&str]); 4] = [
+        let table: [(&str, &str, &[&str]); 5] = [
             ("Is Mongoila rich in minerals?", "Mongoila", &["mongolia"]),
+            // Only ever capitalised, though only where sentences open.
+            ("Who is Battsetsg?", "Battsetsg", &["battsetseg"]),
             ("Who founded Bannr?", "Bannr", &[]),
             ("who founded bannr", "bannr", &["banner"]),
-            ("When is Naruhito visiting Mongoila?", "Mongoila", &["mongolia"]),
+            (
+                "When is Naruhito visiting Mongoila?",
+                "Mongoila",
+                &["mongolia"],
+            ),
         ];
         for (asked, word, expected) in table {
             let q = e.explain(asked).unwrap().question;

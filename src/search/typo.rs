@@ -228,10 +228,11 @@ impl<A: tantivy_fst::Automaton> tantivy_fst::Automaton for AfterPrefix<'_, A> {
 const NAME_EVIDENCE: usize = 32;
 
 /// Whether the knowledge (the part `counts` sees) writes index term `term`
-/// as a name somewhere: capitalised, not at the start of a sentence. A name in
-/// the question ("Slack", "Mongoila") is corrected only to a name: the typo of
-/// a name the knowledge holds is that name, while a name the knowledge never
-/// mentions is not "lack" or "stack".
+/// as a name: capitalised within a sentence somewhere, or else only ever
+/// capitalised (a name that only opens sentences). A name in the question
+/// ("Slack", "Mongoila") is corrected only to a name: the typo of a name the
+/// knowledge holds is that name, while a name the knowledge never mentions is
+/// not "lack" or "stack".
 pub(super) fn written_as_name(
     snapshot: &Snapshot,
     field: Field,
@@ -251,71 +252,115 @@ pub(super) fn written_as_name(
         ])),
         None => holds,
     };
-    let top = snapshot
-        .searcher
-        .search(&*query, &TopDocs::with_limit(NAME_EVIDENCE).order_by_score())?;
-    Ok(top.into_iter().any(|(_, addr)| {
-        snapshot
-            .snippet(addr)
-            .is_ok_and(|s| names_term(&s.text, term))
-    }))
-}
-
-/// Whether `text` has a capitalised word, not first in its sentence (nor its
-/// line, list item or table cell), whose index term is `term`.
-fn names_term(text: &str, term: &str) -> bool {
-    // Words not in ASCII go through the whole pipeline (it folds "Ōshima" to
-    // "oshima"); made only for such a word.
-    let mut analyzer = None;
-    let mut is_term = |w: &str| {
-        if w.is_ascii() {
-            let mut t = w.to_ascii_lowercase();
-            return super::analyzer::to_term_unkept(&mut t) && t == term;
-        }
-        let a = analyzer.get_or_insert_with(super::analyzer::stemmed);
-        super::analyzer::stem_word(a, w).is_some_and(|t| t == term)
-    };
-    let mut at_start = true;
-    let mut word: Option<usize> = None;
-    for (i, c) in text.char_indices().chain([(text.len(), '\n')]) {
-        if c.is_alphanumeric() {
-            word.get_or_insert(i);
-            continue;
-        }
-        if let Some(start) = word.take() {
-            let w = &text[start..i];
-            if !at_start && w.chars().next().is_some_and(char::is_uppercase) && is_term(w) {
-                return true;
+    let top = snapshot.searcher.search(
+        &*query,
+        &TopDocs::with_limit(NAME_EVIDENCE).order_by_score(),
+    )?;
+    let mut seen = Writings::default();
+    for (_, addr) in top {
+        if let Ok(s) = snapshot.snippet(addr) {
+            seen.read(&s.text, term);
+            if seen.within_sentence {
+                return Ok(true);
             }
-            at_start = false;
-        }
-        if matches!(c, '.' | '!' | '?' | '\n' | ':' | '|' | '*' | '#') {
-            at_start = true;
         }
     }
-    false
+    Ok(seen.opening_sentence && !seen.lower_case)
+}
+
+/// How a text writes a term: capitalised within a sentence, capitalised
+/// where a sentence (line, list item, table cell) opens, in lower case.
+#[derive(Debug, Default, PartialEq)]
+struct Writings {
+    within_sentence: bool,
+    opening_sentence: bool,
+    lower_case: bool,
+}
+
+impl Writings {
+    /// Notes how `text` writes index term `term`.
+    fn read(&mut self, text: &str, term: &str) {
+        // Words not in ASCII go through the whole pipeline (it folds "Ōshima"
+        // to "oshima"); made only for such a word.
+        let mut analyzer = None;
+        let mut is_term = |w: &str| {
+            if w.is_ascii() {
+                let mut t = w.to_ascii_lowercase();
+                return super::analyzer::to_term_unkept(&mut t) && t == term;
+            }
+            let a = analyzer.get_or_insert_with(super::analyzer::stemmed);
+            super::analyzer::stem_word(a, w).is_some_and(|t| t == term)
+        };
+        let mut at_start = true;
+        let mut word: Option<usize> = None;
+        for (i, c) in text.char_indices().chain([(text.len(), '\n')]) {
+            if c.is_alphanumeric() {
+                word.get_or_insert(i);
+                continue;
+            }
+            if let Some(start) = word.take() {
+                let w = &text[start..i];
+                let capital = w.chars().next().is_some_and(char::is_uppercase);
+                let unseen = match (capital, at_start) {
+                    (true, false) => !self.within_sentence,
+                    (true, true) => !self.opening_sentence,
+                    (false, _) => !self.lower_case,
+                };
+                if unseen && is_term(w) {
+                    match (capital, at_start) {
+                        (true, false) => self.within_sentence = true,
+                        (true, true) => self.opening_sentence = true,
+                        (false, _) => self.lower_case = true,
+                    }
+                }
+                at_start = false;
+            }
+            if matches!(c, '.' | '!' | '?' | '\n' | ':' | '|' | '*' | '#') {
+                at_start = true;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::names_term;
+    use super::Writings;
 
     #[test]
-    fn a_term_is_a_name_where_it_is_capitalised_within_a_sentence() {
-        // (text, term, written as a name)
+    fn how_a_text_writes_a_term() {
+        // (text, term, (capitalised within a sentence, opening one, lower case))
         let table = [
-            ("The emperor will visit Mongolia in July.", "mongolia", true),
-            ("Mongolia is vast.", "mongolia", false),
-            ("It rains. Mongolia is vast.", "mongolia", false),
-            ("- Mongolia\n- Japan", "mongolia", false),
-            ("| Mongolia | 3 |", "mongolia", false),
-            ("a banner year", "banner", false),
-            ("Japan and Mongolia's ties", "mongolia", true),
-            ("arranged by Michiru Ōshima", "oshima", true),
-            ("", "mongolia", false),
+            (
+                "The emperor will visit Mongolia.",
+                "mongolia",
+                (true, false, false),
+            ),
+            ("Mongolia is vast.", "mongolia", (false, true, false)),
+            (
+                "It rains. Mongolia is vast.",
+                "mongolia",
+                (false, true, false),
+            ),
+            ("- Mongolia\n- Japan", "mongolia", (false, true, false)),
+            ("| Mongolia | 3 |", "mongolia", (false, true, false)),
+            ("a banner year. Banners fly", "banner", (false, true, true)),
+            (
+                "Japan and Mongolia's ties",
+                "mongolia",
+                (true, false, false),
+            ),
+            ("arranged by Michiru Ōshima", "oshima", (true, false, false)),
+            ("", "mongolia", (false, false, false)),
         ];
-        for (text, term, named) in table {
-            assert_eq!(names_term(text, term), named, "{text:?}");
+        for (text, term, (within, opening, lower)) in table {
+            let mut seen = Writings::default();
+            seen.read(text, term);
+            let expected = Writings {
+                within_sentence: within,
+                opening_sentence: opening,
+                lower_case: lower,
+            };
+            assert_eq!(seen, expected, "{text:?}");
         }
     }
 }
