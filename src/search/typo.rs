@@ -301,17 +301,14 @@ impl Writings {
             if let Some(start) = word.take() {
                 let w = &text[start..i];
                 let capital = w.chars().next().is_some_and(char::is_uppercase);
-                let unseen = match (capital, at_start) {
-                    (true, false) => !self.within_sentence,
-                    (true, true) => !self.opening_sentence,
-                    (false, _) => !self.lower_case,
+                let seen = match (capital, at_start) {
+                    (true, false) => &mut self.within_sentence,
+                    (true, true) => &mut self.opening_sentence,
+                    (false, _) => &mut self.lower_case,
                 };
-                if unseen && is_term(w) {
-                    match (capital, at_start) {
-                        (true, false) => self.within_sentence = true,
-                        (true, true) => self.opening_sentence = true,
-                        (false, _) => self.lower_case = true,
-                    }
+                // Each word's term is worked out only while it could tell more.
+                if !*seen && is_term(w) {
+                    *seen = true;
                 }
                 at_start = false;
             }
