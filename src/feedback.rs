@@ -84,6 +84,11 @@ pub enum Record {
         reply: String,
         room: String,
         asker: String,
+        /// The asker's message it answered (its event ID): an edit of that
+        /// message is answered by editing the reply. None in files written
+        /// before edits were.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
         question: String,
         answered: bool,
         /// The answer sentence, when there was one.
@@ -129,13 +134,15 @@ impl Record {
         }
     }
 
-    /// The record of `answer`, sent as event `reply` in `room` to `asker`.
-    pub fn answer(reply: &str, room: &str, asker: &str, answer: &Answer) -> Record {
+    /// The record of `answer`, sent as event `reply` in `room` to `asker`'s
+    /// `message`.
+    pub fn answer(reply: &str, room: &str, asker: &str, message: &str, answer: &Answer) -> Record {
         Record::Answer {
             at: now(),
             reply: reply.into(),
             room: room.into(),
             asker: asker.into(),
+            message: Some(message.into()),
             question: answer.question.clone(),
             answered: answer.answered,
             answer: answer.answer.as_ref().map(|a| a.text.clone()),
@@ -562,6 +569,7 @@ mod tests {
             reply: reply.into(),
             room: "!r:x".into(),
             asker: "@a:x".into(),
+            message: None,
             question: question.into(),
             answered,
             answer: answered.then(|| "It is so.".to_string()),

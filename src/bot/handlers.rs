@@ -21,6 +21,7 @@ use matrix_sdk::ruma::{EventId, OwnedEventId, UserId};
 use tracing::{debug, error, info, warn};
 
 use super::Bot;
+use super::edits::Replied;
 use super::limits::Verdict;
 use super::membership::{self, Late};
 use super::reply;
@@ -223,7 +224,7 @@ async fn handle_message(
         return false;
     };
     if matches!(msg.content.relates_to, Some(Relation::Replacement(_))) {
-        return false; // an edit: the original was (or wasn't) answered already
+        return super::edits::handle(bot, room, msg, raw, arrival).await;
     }
     if arrival.catching_up {
         return false;
@@ -358,8 +359,19 @@ async fn respond(
         bot.journal.done(msg.event_id.as_str());
         bot.metrics.reply_took(started.elapsed());
     }
-    if let (Some(reply), Some(answer)) = (sent, answer) {
-        record_answer(bot, room, msg, reply, &answer);
+    if let Some(reply) = sent {
+        let replied = Replied {
+            reply,
+            asker: msg.sender.clone(),
+        };
+        (bot.replies.lock().unwrap_or_else(|e| e.into_inner())).note(
+            room.room_id().to_owned(),
+            msg.event_id.clone(),
+            replied.clone(),
+        );
+        if let Some(answer) = answer {
+            record_answer(bot, room, &msg.event_id, &replied, &answer);
+        }
     }
     debug!(
         event = %msg.event_id,
@@ -459,20 +471,23 @@ async fn deliver(
     }
 }
 
-/// Writes an answer (or refusal) the bot sent to the feedback file, and
-/// remembers the reply so reactions to it count as votes.
-fn record_answer(
+/// Writes an answer (or refusal) the bot sent (`replied`, to `message`) to
+/// the feedback file, and remembers the reply so reactions to it count as
+/// votes.
+pub(crate) fn record_answer(
     bot: &Bot,
     room: &Room,
-    msg: &OriginalSyncRoomMessageEvent,
-    reply: OwnedEventId,
+    message: &EventId,
+    replied: &Replied,
     answer: &Answer,
 ) {
     let Some(log) = &bot.feedback else { return };
+    let reply = replied.reply.clone();
     let record = Record::answer(
         reply.as_str(),
         room.room_id().as_str(),
-        msg.sender.as_str(),
+        replied.asker.as_str(),
+        message.as_str(),
         answer,
     );
     if let Err(err) = log.append(&record) {

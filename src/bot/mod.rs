@@ -9,6 +9,7 @@ pub(crate) mod access;
 pub(crate) mod commands;
 pub mod crypto;
 pub(crate) mod demo;
+pub(crate) mod edits;
 pub(crate) mod handlers;
 pub mod human;
 pub(crate) mod journal;
@@ -81,6 +82,9 @@ pub(crate) struct Bot {
     /// under another skin tone is the vote already recorded, not another; a
     /// change of mind (👍, then 👎, then 👍 again) is recorded each time.
     pub votes: Mutex<feedback::Votes>,
+    /// The bot's replies to the latest messages it answered: an edit of one
+    /// is answered by editing the reply.
+    pub replies: Mutex<edits::Replies>,
     /// Places for searches running at once (`search.max_concurrent`).
     pub searches: tokio::sync::Semaphore,
     /// The questions taken on and not yet answered, on disk.
@@ -350,7 +354,7 @@ impl Bot {
             "" => None,
             listen => Some(metrics::bind(listen).await?),
         };
-        let (feedback, answers, votes) = open_feedback(&config);
+        let (feedback, answers, votes, replies) = open_feedback(&config);
         let (journal, open_questions) = journal::Journal::open(&config.matrix.data_dir)
             .with_context(|| {
                 format!(
@@ -381,6 +385,7 @@ impl Bot {
             feedback,
             answers: Mutex::new(answers),
             votes: Mutex::new(votes),
+            replies: Mutex::new(replies),
             searches: tokio::sync::Semaphore::new(max_searches),
             invited_at: Mutex::new(std::collections::HashMap::new()),
             journal,
@@ -539,32 +544,43 @@ impl<T: Clone + Eq + std::hash::Hash> Recent<T> {
 /// Opens the feedback file (when `feedback.record`) and reads back which replies
 /// were answers, so votes on answers given before a restart still count, and
 /// the votes recorded, so none is recorded twice.
-fn open_feedback(
-    config: &Config,
-) -> (
-    Option<feedback::Log>,
-    Recent<(OwnedEventId, OwnedRoomId)>,
-    feedback::Votes,
-) {
+fn open_feedback(config: &Config) -> Feedback {
     let mut answers = Recent::new(VOTED_ANSWERS);
     let mut votes = feedback::Votes::new(VOTED_ANSWERS);
+    let mut replies = edits::Replies::default();
     if !config.feedback.record {
-        return (None, answers, votes);
+        return (None, answers, votes, replies);
     }
     let log = match feedback::Log::open(&config.matrix.data_dir, config.feedback.max_bytes) {
         Ok(log) => log,
         Err(err) => {
             error!(error = %crate::chain(&err), "feedback will not be recorded");
-            return (None, answers, votes);
+            return (None, answers, votes, replies);
         }
     };
-    // Streamed: only the answers' IDs and the votes' keys are kept.
+    // Streamed: only the answers' IDs, the messages they answer and the
+    // votes' keys are kept.
     let read = feedback::read_where(log.path(), |r| {
         match r {
-            feedback::Record::Answer { reply, room, .. } => {
+            feedback::Record::Answer {
+                reply,
+                room,
+                asker,
+                message,
+                ..
+            } => {
                 if let Ok(id) = OwnedEventId::try_from(reply.as_str())
                     && let Ok(room) = OwnedRoomId::try_from(room.as_str())
                 {
+                    if let Some(Ok(message)) = message.as_deref().map(OwnedEventId::try_from)
+                        && let Ok(asker) = OwnedUserId::try_from(asker.as_str())
+                    {
+                        let replied = edits::Replied {
+                            reply: id.clone(),
+                            asker,
+                        };
+                        replies.note(room.clone(), message, replied);
+                    }
                     answers.insert((id, room));
                 }
             }
@@ -577,8 +593,17 @@ fn open_feedback(
     if let Err(err) = read {
         warn!(error = %crate::chain(&err), "cannot read earlier feedback; votes on older answers are not recorded");
     }
-    (Some(log), answers, votes)
+    (Some(log), answers, votes, replies)
 }
+
+/// The feedback file, and what it tells of earlier answers: which replies are
+/// answers, the votes on them, and the messages they answer.
+type Feedback = (
+    Option<feedback::Log>,
+    Recent<(OwnedEventId, OwnedRoomId)>,
+    feedback::Votes,
+    edits::Replies,
+);
 
 #[cfg(test)]
 mod tests {

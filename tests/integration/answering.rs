@@ -1,7 +1,7 @@
 //! Questions in DMs and by mention get a threaded m.notice with the answer,
 //! citations and m.mentions = the asker; out-of-scope questions are refused;
-//! chatter, notices, edits and the bot's own messages are ignored; user text
-//! is escaped in the HTML.
+//! chatter, notices and the bot's own messages are ignored, and an edit of an
+//! answered question edits the reply; user text is escaped in the HTML.
 
 use matrix_sdk::ruma::events::Mentions;
 use matrix_sdk::ruma::events::room::message::{ReplacementMetadata, RoomMessageEventContent};
@@ -88,10 +88,16 @@ async fn group_room_answers_mentions_and_commands_only() {
     assert_threaded_notice(&reply, q.as_str(), bob.user_id().as_str());
     assert!(reply.body().contains("July 2025"), "{}", reply.body());
 
-    // An edit of the mention is not a new question.
+    // An edit of the mention is no new question: the reply is edited.
     let edit = RoomMessageEventContent::text_plain(format!("{}: {FRANCE}", bot.user_id))
         .make_replacement(ReplacementMetadata::new(q.clone(), None));
     bob.send(&bob_room, edit).await.unwrap();
+    let edited = edit_of(&mut alice, &bot, &reply).await;
+    assert!(edited.starts_with(citebot::messages::DONT_KNOW), "{edited}");
+    // Someone else's edit of it asks nothing.
+    let edit = RoomMessageEventContent::text_plain(format!("{}: {EMPEROR}", bot.user_id))
+        .make_replacement(ReplacementMetadata::new(q.clone(), None));
+    alice.send(&room, edit).await.unwrap();
 
     // The command prefix works without a mention.
     ask(&mut alice, &bot, &room, &format!("!ask {EMPEROR}")).await;
@@ -104,6 +110,66 @@ async fn group_room_answers_mentions_and_commands_only() {
             .iter()
             .map(|s| (s.in_reply_to(), s.body()))
             .collect::<Vec<_>>()
+    );
+    running.stop().await;
+}
+
+/// The body of the bot's edit of its reply `reply`.
+async fn edit_of(
+    human: &mut citebot::bot::human::Human,
+    bot: &BotSetup,
+    reply: &citebot::bot::human::Seen,
+) -> String {
+    let reply_id = reply.event_id().unwrap();
+    let edit = human
+        .wait_for(WAIT, |s| {
+            let rel = &s.event["content"]["m.relates_to"];
+            s.sender() == bot.user_id
+                && rel["rel_type"] == "m.replace"
+                && rel["event_id"] == reply_id.as_str()
+        })
+        .await
+        .expect("the bot's edit of its reply");
+    let c = &edit.event["content"];
+    assert_eq!(c["m.new_content"]["msgtype"], "m.notice", "{c}");
+    c["m.new_content"]["body"].as_str().unwrap().to_string()
+}
+
+/// The asker edits an answered question (a typo fixed, another question
+/// asked): the bot edits its reply to answer the message as it now reads, in
+/// place, with no second reply; after a restart too (the feedback file
+/// remembers which reply answered which message).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edited_question_gets_its_reply_edited() {
+    let mut alice = human("alice").await;
+    let (bot, running, room) = start_bot(&mut alice, Meet::Dm, |_| {}).await;
+    let is_bot =
+        |s: &citebot::bot::human::Seen| s.sender() == bot.user_id && s.kind() == "m.room.message";
+    let (q, reply) = ask(&mut alice, &bot, &room, FRANCE).await;
+    assert!(reply.body().starts_with(citebot::messages::DONT_KNOW));
+    let fix = |text: &str| {
+        RoomMessageEventContent::text_plain(text)
+            .make_replacement(ReplacementMetadata::new(q.clone(), None))
+    };
+    alice.send(&room, fix(EMPEROR)).await.unwrap();
+    let edited = edit_of(&mut alice, &bot, &reply).await;
+    assert!(edited.contains("July 2025"), "{edited}");
+    assert!(
+        !edited.starts_with(citebot::messages::DONT_KNOW),
+        "{edited}"
+    );
+
+    running.stop().await;
+    let running = bot.start();
+    ask(&mut alice, &bot, &room, "!help").await;
+    alice.send(&room, fix(FRANCE)).await.unwrap();
+    let edited = edit_of(&mut alice, &bot, &reply).await;
+    assert!(edited.starts_with(citebot::messages::DONT_KNOW), "{edited}");
+    let extra = alice.collect(QUIET, is_bot).await.unwrap();
+    assert!(
+        extra.is_empty(),
+        "one edit each, no new reply: {:?}",
+        extra.iter().map(|s| s.body()).collect::<Vec<_>>()
     );
     running.stop().await;
 }
