@@ -114,27 +114,6 @@ async fn group_room_answers_mentions_and_commands_only() {
     running.stop().await;
 }
 
-/// The body of the bot's edit of its reply `reply`.
-async fn edit_of(
-    human: &mut citebot::bot::human::Human,
-    bot: &BotSetup,
-    reply: &citebot::bot::human::Seen,
-) -> String {
-    let reply_id = reply.event_id().unwrap();
-    let edit = human
-        .wait_for(WAIT, |s| {
-            let rel = &s.event["content"]["m.relates_to"];
-            s.sender() == bot.user_id
-                && rel["rel_type"] == "m.replace"
-                && rel["event_id"] == reply_id.as_str()
-        })
-        .await
-        .expect("the bot's edit of its reply");
-    let c = &edit.event["content"];
-    assert_eq!(c["m.new_content"]["msgtype"], "m.notice", "{c}");
-    c["m.new_content"]["body"].as_str().unwrap().to_string()
-}
-
 /// The asker edits an answered question (a typo fixed, another question
 /// asked): the bot edits its reply to answer the message as it now reads, in
 /// place, with no second reply; after a restart too (the feedback file

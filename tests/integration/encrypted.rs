@@ -12,6 +12,7 @@ use anyhow::Context;
 
 use citebot::bot::human::Human;
 use citebot::config::Secret;
+use matrix_sdk::ruma::events::room::message::{ReplacementMetadata, RoomMessageEventContent};
 use matrix_sdk::ruma::{OwnedDeviceId, OwnedUserId};
 
 use crate::harness::*;
@@ -84,6 +85,12 @@ async fn encrypted_question_gets_encrypted_reply_same_as_plain() {
         alice.server_event_type(secret.room_id(), &q).await.unwrap(),
         "m.room.encrypted"
     );
+    // An edit of the question (encrypted too) edits the reply, in ciphertext.
+    let edit = RoomMessageEventContent::text_plain(FRANCE)
+        .make_replacement(ReplacementMetadata::new(q.clone(), None));
+    alice.send(&secret, edit).await.unwrap();
+    let edited = edit_of(&mut alice, &bot, &reply).await;
+    assert!(edited.starts_with(citebot::messages::DONT_KNOW), "{edited}");
     // Commands work the same.
     let (_, help) = ask(&mut alice, &bot, &secret, "!help").await;
     assert!(help.body().contains("!status"), "{}", help.body());

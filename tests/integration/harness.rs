@@ -341,3 +341,20 @@ pub fn semantic_model() -> PathBuf {
         })
         .clone()
 }
+
+/// The body of the bot's edit of its reply `reply`.
+pub async fn edit_of(human: &mut Human, bot: &BotSetup, reply: &Seen) -> String {
+    let reply_id = reply.event_id().unwrap();
+    let edit = human
+        .wait_for(WAIT, |s| {
+            let rel = &s.event["content"]["m.relates_to"];
+            s.sender() == bot.user_id
+                && rel["rel_type"] == "m.replace"
+                && rel["event_id"] == reply_id.as_str()
+        })
+        .await
+        .expect("the bot's edit of its reply");
+    let c = &edit.event["content"];
+    assert_eq!(c["m.new_content"]["msgtype"], "m.notice", "{c}");
+    c["m.new_content"]["body"].as_str().unwrap().to_string()
+}
