@@ -40,10 +40,18 @@ pub(crate) struct Replied {
 pub(crate) struct Replies {
     by_message: HashMap<(OwnedRoomId, OwnedEventId), Replied>,
     order: VecDeque<(OwnedRoomId, OwnedEventId)>,
+    /// The latest edit of each message whose answer is still on its way
+    /// (journaled), with its ID: handled once the reply is out.
+    waiting: HashMap<(OwnedRoomId, OwnedEventId), (OwnedEventId, Raw<AnySyncTimelineEvent>)>,
 }
 
 /// How many answered messages [`Replies`] remembers (some 200 bytes each).
 const REMEMBERED: usize = 10_000;
+
+/// Most edits kept waiting for their message's reply at once: past it they
+/// are forgotten in memory (they stay in the journal: the next start answers
+/// them).
+const MAX_WAITING: usize = 1_000;
 
 impl Replies {
     /// Notes that `replied` answers `message` in `room`.
@@ -59,6 +67,33 @@ impl Replies {
         }
     }
 
+    /// Keeps edit `edit` (`raw`) of `message` in `room` until the message's
+    /// reply is out; returns the edit it supersedes, if one was waiting.
+    fn wait(
+        &mut self,
+        room: OwnedRoomId,
+        message: OwnedEventId,
+        edit: OwnedEventId,
+        raw: Raw<AnySyncTimelineEvent>,
+    ) -> Option<OwnedEventId> {
+        // Few: messages edited in the second their answer takes.
+        if self.waiting.len() >= MAX_WAITING {
+            self.waiting.clear();
+        }
+        let old = self.waiting.insert((room, message), (edit, raw));
+        old.map(|(id, _)| id)
+    }
+
+    /// The edit of `message` in `room` that waited for its reply, if any.
+    pub(crate) fn waited(
+        &mut self,
+        room: &OwnedRoomId,
+        message: &OwnedEventId,
+    ) -> Option<Raw<AnySyncTimelineEvent>> {
+        let (_, raw) = self.waiting.remove(&(room.clone(), message.clone()))?;
+        Some(raw)
+    }
+
     /// What answered `message` in `room`, when remembered.
     pub(crate) fn of(&self, room: &OwnedRoomId, message: &OwnedEventId) -> Option<Replied> {
         self.by_message
@@ -69,8 +104,32 @@ impl Replies {
 
 /// An edit (`msg`, whose relation is the replacement) of a message the bot
 /// answered, by its asker, that still asks the bot something: taken on (in the
-/// journal, then answered on its own task). Returns whether it was taken on.
+/// journal, then answered on its own task). An edit of a message whose answer
+/// is still on its way waits for it (journaled). Returns whether it was taken
+/// on.
 pub(crate) async fn handle(
+    bot: &Arc<Bot>,
+    room: &Room,
+    msg: OriginalSyncRoomMessageEvent,
+    raw: &Raw<AnySyncTimelineEvent>,
+    arrival: Arrival,
+) -> bool {
+    let id = msg.event_id.clone();
+    let taken = take_on(bot, room, msg, raw, arrival).await;
+    if arrival.journaled && !taken {
+        // Taken on before a restart, and nothing to answer now.
+        bot.journal.done(id.as_str());
+    }
+    taken
+}
+
+/// An edit that waited for its message's reply ([`Replies::waited`]), now
+/// that the reply is out.
+pub(crate) async fn handle_waited(bot: &Arc<Bot>, room: &Room, raw: Raw<AnySyncTimelineEvent>) {
+    super::handlers::handle_timeline_event(bot, room, &raw, Arrival::JOURNALED).await;
+}
+
+async fn take_on(
     bot: &Arc<Bot>,
     room: &Room,
     msg: OriginalSyncRoomMessageEvent,
@@ -92,10 +151,13 @@ pub(crate) async fn handle(
     // Only the asker's own edit re-asks (clients show no one else's), and
     // only of a message the bot answered: an edit that first addresses the
     // bot is no question it was asked.
-    let Some(replied) = replied.filter(|r| r.asker == msg.sender) else {
-        debug!(room = %room_id, event = %msg.event_id, "an edit of a message the bot did not answer");
-        return false;
+    let Some(replied) = replied else {
+        return wait(bot, &room_id, &msg, &edit.event_id, raw, arrival);
     };
+    if replied.asker != msg.sender {
+        debug!(room = %room_id, event = %msg.event_id, "an edit by someone other than the asker");
+        return false;
+    }
     match membership::too_late(bot, room, u64::from(msg.origin_server_ts.0)).await {
         Some(Late::BeforeUs) => return false,
         Some(Late::TooOld(age)) => {
@@ -150,6 +212,53 @@ pub(crate) async fn handle(
     bot.clone()
         .tasks
         .spawn(async move { respond(&bot, &room, &asked, question, replied, request).await });
+    true
+}
+
+/// An edit (`msg`, of `message`) whose message's answer is still on its way
+/// (open in the journal, by the same sender): journaled, and kept until the
+/// reply is out ([`Replies::waited`]), when it is handled again. Returns
+/// whether it waits.
+fn wait(
+    bot: &Bot,
+    room_id: &OwnedRoomId,
+    msg: &OriginalSyncRoomMessageEvent,
+    message: &OwnedEventId,
+    raw: &Raw<AnySyncTimelineEvent>,
+    arrival: Arrival,
+) -> bool {
+    let asker = bot.journal.open_event(message.as_str()).and_then(|e| {
+        let sender = e.get("sender")?.as_str()?;
+        Some(sender == msg.sender.as_str())
+    });
+    if asker != Some(true) {
+        debug!(room = %room_id, event = %msg.event_id, "an edit of a message the bot did not answer");
+        return false;
+    }
+    let taken = arrival.journaled
+        || bot.journal.take(
+            msg.event_id.as_str(),
+            journal::Open {
+                room: room_id.to_string(),
+                event: raw
+                    .deserialize_as::<serde_json::Value>()
+                    .unwrap_or_default(),
+                encrypted: false,
+            },
+        );
+    if !taken {
+        return false;
+    }
+    let superseded = (bot.replies.lock().unwrap_or_else(|e| e.into_inner())).wait(
+        room_id.clone(),
+        message.clone(),
+        msg.event_id.clone(),
+        raw.clone(),
+    );
+    if let Some(old) = superseded {
+        bot.journal.done(old.as_str());
+    }
+    debug!(room = %room_id, event = %msg.event_id, "an edit of a message being answered waits for its reply");
     true
 }
 
@@ -228,6 +337,23 @@ mod tests {
         }
         assert_eq!(replies.of(&room, &id("$q0")), None);
         assert!(replies.of(&room, &id("$q1")).is_some());
+        // An edit waits for its message's reply; a later one supersedes it.
+        let raw = |id: &str| Raw::from_json_string(format!(r#"{{"event_id":"{id}"}}"#)).unwrap();
+        assert_eq!(
+            replies.wait(room.clone(), id("$m"), id("$e1"), raw("$e1")),
+            None
+        );
+        let superseded = replies.wait(room.clone(), id("$m"), id("$e2"), raw("$e2"));
+        assert_eq!(superseded, Some(id("$e1")));
+        assert_eq!(
+            replies
+                .waited(&other, &id("$m"))
+                .map(|r| r.json().get().to_string()),
+            None
+        );
+        let waited = replies.waited(&room, &id("$m")).unwrap();
+        assert!(waited.json().get().contains("$e2"));
+        assert!(replies.waited(&room, &id("$m")).is_none(), "handled once");
     }
 
     #[test]

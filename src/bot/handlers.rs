@@ -364,13 +364,18 @@ async fn respond(
             reply,
             asker: msg.sender.clone(),
         };
-        (bot.replies.lock().unwrap_or_else(|e| e.into_inner())).note(
-            room.room_id().to_owned(),
-            msg.event_id.clone(),
-            replied.clone(),
-        );
+        let room_id = room.room_id().to_owned();
+        let waited = {
+            let mut replies = bot.replies.lock().unwrap_or_else(|e| e.into_inner());
+            replies.note(room_id.clone(), msg.event_id.clone(), replied.clone());
+            replies.waited(&room_id, &msg.event_id)
+        };
         if let Some(answer) = answer {
             record_answer(bot, room, &msg.event_id, &replied, &answer);
+        }
+        // The asker edited the message while this reply was on its way.
+        if let Some(edit) = waited {
+            super::edits::handle_waited(bot, room, edit).await;
         }
     }
     debug!(

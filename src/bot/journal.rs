@@ -158,6 +158,13 @@ impl Journal {
             .contains(&event_id.to_string())
     }
 
+    /// The event of open question `event_id`, as taken on.
+    pub fn open_event(&self, event_id: &str) -> Option<serde_json::Value> {
+        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let (_, o) = open.iter().find(|(q, _)| q == event_id)?;
+        Some(o.event.clone())
+    }
+
     /// How many questions are open.
     pub fn open_count(&self) -> usize {
         self.open.lock().unwrap_or_else(|e| e.into_inner()).len()

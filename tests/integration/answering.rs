@@ -144,6 +144,15 @@ async fn an_edited_question_gets_its_reply_edited() {
     alice.send(&room, fix(FRANCE)).await.unwrap();
     let edited = edit_of(&mut alice, &bot, &reply).await;
     assert!(edited.starts_with(citebot::messages::DONT_KNOW), "{edited}");
+
+    // Edited at once, while its answer is on its way: the reply, then its edit.
+    let q = alice.say(&room, FRANCE).await.unwrap();
+    let now = RoomMessageEventContent::text_plain(EMPEROR)
+        .make_replacement(ReplacementMetadata::new(q.clone(), None));
+    alice.send(&room, now).await.unwrap();
+    let reply = reply_to(&mut alice, &bot, &q).await;
+    let edited = edit_of(&mut alice, &bot, &reply).await;
+    assert!(edited.contains("July 2025"), "{edited}");
     let extra = alice.collect(QUIET, is_bot).await.unwrap();
     assert!(
         extra.is_empty(),
