@@ -1,28 +1,18 @@
-//! Edited questions: when the asker edits a message the bot answered (a typo
-//! fixed, the question put another way), the bot edits its reply to answer the
-//! message as it now reads, so the thread shows one answer, to the question
-//! people see. An edit goes through the journal as a question does (a crash
-//! loses none); the answer is an `m.replace` of the bot's reply.
+//! Edited questions: which reply answered which message, so that when the
+//! asker edits a message the bot answered (a typo fixed, the question put
+//! another way) the bot can edit its reply to answer the message as it now
+//! reads; which edit of a message is the latest (only that one is answered);
+//! edits waiting for their message's reply; and the `m.replace` content. What
+//! is done with an edit event is `handlers`'.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
 
-use matrix_sdk::Room;
 use matrix_sdk::ruma::events::AnySyncTimelineEvent;
 use matrix_sdk::ruma::events::Mentions;
-use matrix_sdk::ruma::events::room::message::{
-    MessageType, OriginalSyncRoomMessageEvent, Relation, ReplacementMetadata,
-    RoomMessageEventContent,
-};
+use matrix_sdk::ruma::events::room::message::{ReplacementMetadata, RoomMessageEventContent};
 use matrix_sdk::ruma::serde::Raw;
 use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId};
-use tracing::{debug, error, info};
 
-use super::handlers::Arrival;
-use super::limits::Verdict;
-use super::membership::{self, Late};
-use super::triggers::{self, Request};
-use super::{Bot, commands, journal, metrics, reply};
 use crate::format::Formatted;
 use crate::messages;
 
@@ -33,25 +23,31 @@ pub(crate) struct Replied {
     pub asker: OwnedUserId,
 }
 
-/// The bot's replies to the latest messages it answered, by room and message,
-/// so that an edit of one finds the reply to edit. Kept for the latest
-/// [`REMEMBERED`]; filled again from the feedback file at start.
+/// A message, by room and event ID.
+type Message = (OwnedRoomId, OwnedEventId);
+
+/// The bot's replies to the latest messages it answered, so that an edit of
+/// one finds the reply to edit (kept for the latest [`REMEMBERED`]; filled
+/// again from the feedback file at start), and the edits of them in flight.
 #[derive(Debug, Default)]
 pub(crate) struct Replies {
-    by_message: HashMap<(OwnedRoomId, OwnedEventId), Replied>,
-    order: VecDeque<(OwnedRoomId, OwnedEventId)>,
+    by_message: HashMap<Message, Replied>,
+    order: VecDeque<Message>,
+    /// Each edited message's latest edit (sent at, ID): an older edit whose
+    /// answer is slower is not sent over the newer one's.
+    latest: HashMap<Message, (u64, OwnedEventId)>,
     /// The latest edit of each message whose answer is still on its way
     /// (journaled), with its ID: handled once the reply is out.
-    waiting: HashMap<(OwnedRoomId, OwnedEventId), (OwnedEventId, Raw<AnySyncTimelineEvent>)>,
+    waiting: HashMap<Message, (OwnedEventId, Raw<AnySyncTimelineEvent>)>,
 }
 
 /// How many answered messages [`Replies`] remembers (some 200 bytes each).
 const REMEMBERED: usize = 10_000;
 
-/// Most edits kept waiting for their message's reply at once: past it they
-/// are forgotten in memory (they stay in the journal: the next start answers
-/// them).
-const MAX_WAITING: usize = 1_000;
+/// Most edits kept waiting for their message's reply, and latest edits
+/// remembered, at once: past it they are forgotten in memory (a waiting edit
+/// stays in the journal: the next start answers it).
+const MAX_EDITS: usize = 1_000;
 
 impl Replies {
     /// Notes that `replied` answers `message` in `room`.
@@ -67,9 +63,49 @@ impl Replies {
         }
     }
 
+    /// What answered `message` in `room`, when remembered.
+    pub(crate) fn of(&self, room: &OwnedRoomId, message: &OwnedEventId) -> Option<Replied> {
+        self.by_message
+            .get(&(room.clone(), message.clone()))
+            .cloned()
+    }
+
+    /// Notes edit `edit` of `message` in `room`, sent at `at` (ms): `Err(())`
+    /// when a later edit of it was seen already, else the earlier edit it
+    /// supersedes, if any.
+    pub(crate) fn edited(
+        &mut self,
+        room: &OwnedRoomId,
+        message: &OwnedEventId,
+        at: u64,
+        edit: &OwnedEventId,
+    ) -> Result<Option<OwnedEventId>, ()> {
+        let key = (room.clone(), message.clone());
+        if let Some(seen) = self.latest.get(&key)
+            && (seen.0, &seen.1) > (at, edit)
+        {
+            return Err(());
+        }
+        if self.latest.len() >= MAX_EDITS {
+            self.latest.clear();
+        }
+        let old = self.latest.insert(key, (at, edit.clone()));
+        Ok(old.map(|(_, id)| id).filter(|id| id != edit))
+    }
+
+    /// Whether `edit` is the latest edit of `message` in `room` seen.
+    pub(crate) fn is_latest(
+        &self,
+        room: &OwnedRoomId,
+        message: &OwnedEventId,
+        edit: &OwnedEventId,
+    ) -> bool {
+        (self.latest.get(&(room.clone(), message.clone()))).is_none_or(|(_, id)| id == edit)
+    }
+
     /// Keeps edit `edit` (`raw`) of `message` in `room` until the message's
     /// reply is out; returns the edit it supersedes, if one was waiting.
-    fn wait(
+    pub(crate) fn wait(
         &mut self,
         room: OwnedRoomId,
         message: OwnedEventId,
@@ -77,11 +113,11 @@ impl Replies {
         raw: Raw<AnySyncTimelineEvent>,
     ) -> Option<OwnedEventId> {
         // Few: messages edited in the second their answer takes.
-        if self.waiting.len() >= MAX_WAITING {
+        if self.waiting.len() >= MAX_EDITS {
             self.waiting.clear();
         }
-        let old = self.waiting.insert((room, message), (edit, raw));
-        old.map(|(id, _)| id)
+        let old = self.waiting.insert((room, message), (edit.clone(), raw));
+        old.map(|(id, _)| id).filter(|id| *id != edit)
     }
 
     /// The edit of `message` in `room` that waited for its reply, if any.
@@ -93,210 +129,12 @@ impl Replies {
         let (_, raw) = self.waiting.remove(&(room.clone(), message.clone()))?;
         Some(raw)
     }
-
-    /// What answered `message` in `room`, when remembered.
-    pub(crate) fn of(&self, room: &OwnedRoomId, message: &OwnedEventId) -> Option<Replied> {
-        self.by_message
-            .get(&(room.clone(), message.clone()))
-            .cloned()
-    }
-}
-
-/// An edit (`msg`, whose relation is the replacement) of a message the bot
-/// answered, by its asker, that still asks the bot something: taken on (in the
-/// journal, then answered on its own task). An edit of a message whose answer
-/// is still on its way waits for it (journaled). Returns whether it was taken
-/// on.
-pub(crate) async fn handle(
-    bot: &Arc<Bot>,
-    room: &Room,
-    msg: OriginalSyncRoomMessageEvent,
-    raw: &Raw<AnySyncTimelineEvent>,
-    arrival: Arrival,
-) -> bool {
-    let id = msg.event_id.clone();
-    let taken = take_on(bot, room, msg, raw, arrival).await;
-    if arrival.journaled && !taken {
-        // Taken on before a restart, and nothing to answer now.
-        bot.journal.done(id.as_str());
-    }
-    taken
-}
-
-/// An edit that waited for its message's reply ([`Replies::waited`]), now
-/// that the reply is out.
-pub(crate) async fn handle_waited(bot: &Arc<Bot>, room: &Room, raw: Raw<AnySyncTimelineEvent>) {
-    super::handlers::handle_timeline_event(bot, room, &raw, Arrival::JOURNALED).await;
-}
-
-async fn take_on(
-    bot: &Arc<Bot>,
-    room: &Room,
-    msg: OriginalSyncRoomMessageEvent,
-    raw: &Raw<AnySyncTimelineEvent>,
-    arrival: Arrival,
-) -> bool {
-    let Some(Relation::Replacement(edit)) = &msg.content.relates_to else {
-        return false;
-    };
-    let MessageType::Text(text) = &edit.new_content.msgtype else {
-        return false;
-    };
-    if arrival.catching_up {
-        return false;
-    }
-    let room_id = room.room_id().to_owned();
-    let replied =
-        (bot.replies.lock().unwrap_or_else(|e| e.into_inner())).of(&room_id, &edit.event_id);
-    // Only the asker's own edit re-asks (clients show no one else's), and
-    // only of a message the bot answered: an edit that first addresses the
-    // bot is no question it was asked.
-    let Some(replied) = replied else {
-        return wait(bot, &room_id, &msg, &edit.event_id, raw, arrival);
-    };
-    if replied.asker != msg.sender {
-        debug!(room = %room_id, event = %msg.event_id, "an edit by someone other than the asker");
-        return false;
-    }
-    match membership::too_late(bot, room, u64::from(msg.origin_server_ts.0)).await {
-        Some(Late::BeforeUs) => return false,
-        Some(Late::TooOld(age)) => {
-            info!(room = %room_id, event = %msg.event_id, age_s = age.as_secs(), "skipping an edit older than answer.max_missed_age_secs");
-            return false;
-        }
-        None => {}
-    }
-    // The message was for the bot; its edit is too, however it now names it.
-    let ctx = triggers::Context {
-        prefix: &bot.config.answer.command_prefix,
-        user_id: bot.user_id.as_str(),
-        display_name: &bot.display_name,
-        is_dm: membership::is_dm(room).await,
-        mentioned: true,
-        answer_questions: bot.rooms.answers_questions(room),
-    };
-    let Some(request) = triggers::classify(&text.body, &ctx) else {
-        return false;
-    };
-    if !arrival.journaled && bot.journal.is_done(msg.event_id.as_str()) {
-        return false;
-    }
-    match bot.limits.check(msg.sender.as_str(), room_id.as_str()) {
-        Verdict::Allow => {}
-        Verdict::SlowDown(_) | Verdict::Silent => {
-            debug!(room = %room_id, sender = %msg.sender, "rate limited; the edit is not answered");
-            bot.metrics.question(metrics::Outcome::RateLimited);
-            return false;
-        }
-    }
-    let taken = arrival.journaled
-        || bot.journal.take(
-            msg.event_id.as_str(),
-            journal::Open {
-                room: room_id.to_string(),
-                event: raw
-                    .deserialize_as::<serde_json::Value>()
-                    .unwrap_or_default(),
-                encrypted: false,
-            },
-        );
-    if !taken {
-        return false;
-    }
-    // Answered as the message it edits now reads, under the edit's own ID
-    // (the journal's and the transaction's).
-    let mut asked = msg.clone();
-    asked.content = RoomMessageEventContent::from(edit.new_content.clone());
-    let question = edit.event_id.clone();
-    let (bot, room) = (bot.clone(), room.clone());
-    bot.clone()
-        .tasks
-        .spawn(async move { respond(&bot, &room, &asked, question, replied, request).await });
-    true
-}
-
-/// An edit (`msg`, of `message`) whose message's answer is still on its way
-/// (open in the journal, by the same sender): journaled, and kept until the
-/// reply is out ([`Replies::waited`]), when it is handled again. Returns
-/// whether it waits.
-fn wait(
-    bot: &Bot,
-    room_id: &OwnedRoomId,
-    msg: &OriginalSyncRoomMessageEvent,
-    message: &OwnedEventId,
-    raw: &Raw<AnySyncTimelineEvent>,
-    arrival: Arrival,
-) -> bool {
-    let asker = bot.journal.open_event(message.as_str()).and_then(|e| {
-        let sender = e.get("sender")?.as_str()?;
-        Some(sender == msg.sender.as_str())
-    });
-    if asker != Some(true) {
-        debug!(room = %room_id, event = %msg.event_id, "an edit of a message the bot did not answer");
-        return false;
-    }
-    let taken = arrival.journaled
-        || bot.journal.take(
-            msg.event_id.as_str(),
-            journal::Open {
-                room: room_id.to_string(),
-                event: raw
-                    .deserialize_as::<serde_json::Value>()
-                    .unwrap_or_default(),
-                encrypted: false,
-            },
-        );
-    if !taken {
-        return false;
-    }
-    let superseded = (bot.replies.lock().unwrap_or_else(|e| e.into_inner())).wait(
-        room_id.clone(),
-        message.clone(),
-        msg.event_id.clone(),
-        raw.clone(),
-    );
-    if let Some(old) = superseded {
-        bot.journal.done(old.as_str());
-    }
-    debug!(room = %room_id, event = %msg.event_id, "an edit of a message being answered waits for its reply");
-    true
-}
-
-/// Answers the edited message `asked` (the edit event, its content the new
-/// text) of message `question` by editing the bot's reply.
-async fn respond(
-    bot: &Arc<Bot>,
-    room: &Room,
-    asked: &OriginalSyncRoomMessageEvent,
-    question: OwnedEventId,
-    replied: Replied,
-    request: Request,
-) {
-    let started = std::time::Instant::now();
-    let (body, answer) = commands::build_reply(bot, room, asked, request).await;
-    let content = content(&body, &replied);
-    let txn = reply::transaction_id(asked, "edit");
-    match reply::send(room, content, txn, bot.config.limits.send_attempts).await {
-        Ok(_) => {
-            bot.journal.done(asked.event_id.as_str());
-            bot.metrics.reply_took(started.elapsed());
-            info!(room = %room.room_id(), question = %question, reply = %replied.reply, "reply edited to answer the edited question");
-            if let Some(answer) = answer {
-                super::handlers::record_answer(bot, room, &question, &replied, &answer);
-            }
-        }
-        // Left open in the journal: the next start answers it.
-        Err(err) => {
-            error!(room = %room.room_id(), question = %question, error = %crate::chain(&err), "the edited reply was not delivered");
-            bot.metrics.question(metrics::Outcome::Failed);
-        }
-    }
 }
 
 /// The edit of the bot's reply `replied` that makes it say `body`. The event
 /// holds the text twice (the new content and its fallback), so each gets half
 /// of what one reply may take.
-fn content(body: &Formatted, replied: &Replied) -> RoomMessageEventContent {
+pub(crate) fn content(body: &Formatted, replied: &Replied) -> RoomMessageEventContent {
     let body = body
         .clone()
         .fit(crate::format::MAX_REPLY_BYTES / 2, messages::SHORTENED);
@@ -354,6 +192,23 @@ mod tests {
         let waited = replies.waited(&room, &id("$m")).unwrap();
         assert!(waited.json().get().contains("$e2"));
         assert!(replies.waited(&room, &id("$m")).is_none(), "handled once");
+    }
+
+    #[test]
+    fn only_the_latest_edit_of_a_message_is_answered() {
+        let room = OwnedRoomId::try_from("!r:x").unwrap();
+        let (m, e1, e2) = (id("$m"), id("$e1"), id("$e2"));
+        let mut replies = Replies::default();
+        assert!(replies.is_latest(&room, &m, &e1), "no edit seen yet");
+        // (edit, sent at, outcome)
+        assert_eq!(replies.edited(&room, &m, 10, &e1), Ok(None));
+        assert_eq!(replies.edited(&room, &m, 10, &e1), Ok(None), "again");
+        assert_eq!(replies.edited(&room, &m, 20, &e2), Ok(Some(e1.clone())));
+        assert!(!replies.is_latest(&room, &m, &e1));
+        assert!(replies.is_latest(&room, &m, &e2));
+        // An older edit delivered late (a restart's journal) is stale.
+        assert_eq!(replies.edited(&room, &m, 10, &e1), Err(()));
+        assert!(replies.is_latest(&room, &m, &e2));
     }
 
     #[test]

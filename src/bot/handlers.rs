@@ -10,14 +10,14 @@ use futures_util::FutureExt as _;
 use matrix_sdk::Room;
 use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
 use matrix_sdk::ruma::events::room::message::{
-    MessageType, OriginalSyncRoomMessageEvent, Relation,
+    MessageType, OriginalSyncRoomMessageEvent, Relation, RoomMessageEventContent,
 };
 use matrix_sdk::ruma::events::room::redaction::SyncRoomRedactionEvent;
 use matrix_sdk::ruma::events::{
     AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent,
 };
 use matrix_sdk::ruma::serde::Raw;
-use matrix_sdk::ruma::{EventId, OwnedEventId, UserId};
+use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedRoomId, UserId};
 use tracing::{debug, error, info, warn};
 
 use super::Bot;
@@ -224,7 +224,7 @@ async fn handle_message(
         return false;
     };
     if matches!(msg.content.relates_to, Some(Relation::Replacement(_))) {
-        return super::edits::handle(bot, room, msg, raw, arrival).await;
+        return handle_edit(bot, room, msg, raw, arrival).await;
     }
     if arrival.catching_up {
         return false;
@@ -355,27 +355,15 @@ async fn respond(
             redeliver(bot, room, msg, &body, err).await
         }
     };
-    if sent.is_some() {
+    if let Some(reply) = sent {
+        // Noted before the question is done: an edit of it that comes now
+        // finds either the reply or the question still open (and waits).
+        let waited = noted(bot, room, msg, reply, answer.as_ref());
         bot.journal.done(msg.event_id.as_str());
         bot.metrics.reply_took(started.elapsed());
-    }
-    if let Some(reply) = sent {
-        let replied = Replied {
-            reply,
-            asker: msg.sender.clone(),
-        };
-        let room_id = room.room_id().to_owned();
-        let waited = {
-            let mut replies = bot.replies.lock().unwrap_or_else(|e| e.into_inner());
-            replies.note(room_id.clone(), msg.event_id.clone(), replied.clone());
-            replies.waited(&room_id, &msg.event_id)
-        };
-        if let Some(answer) = answer {
-            record_answer(bot, room, &msg.event_id, &replied, &answer);
-        }
         // The asker edited the message while this reply was on its way.
         if let Some(edit) = waited {
-            super::edits::handle_waited(bot, room, edit).await;
+            handle_timeline_event(bot, room, &edit, Arrival::JOURNALED).await;
         }
     }
     debug!(
@@ -391,6 +379,31 @@ async fn respond(
     if typed {
         set_typing(room, false).await;
     }
+}
+
+/// Notes `reply` as the bot's reply to `msg` (and `answer`, when one, in the
+/// feedback file); returns the edit of `msg` that waited for it, if any.
+fn noted(
+    bot: &Bot,
+    room: &Room,
+    msg: &OriginalSyncRoomMessageEvent,
+    reply: OwnedEventId,
+    answer: Option<&Answer>,
+) -> Option<Raw<AnySyncTimelineEvent>> {
+    let replied = Replied {
+        reply,
+        asker: msg.sender.clone(),
+    };
+    let room_id = room.room_id().to_owned();
+    let waited = {
+        let mut replies = bot.replies.lock().unwrap_or_else(|e| e.into_inner());
+        replies.note(room_id.clone(), msg.event_id.clone(), replied.clone());
+        replies.waited(&room_id, &msg.event_id)
+    };
+    if let Some(answer) = answer {
+        record_answer(bot, room, &msg.event_id, &replied, answer);
+    }
+    waited
 }
 
 /// How long a reply the homeserver did not take is tried again in this
@@ -503,4 +516,262 @@ pub(crate) fn record_answer(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .insert((reply, room.room_id().to_owned()));
+}
+
+/// An edit (`msg`, whose relation is the replacement) of a message: when it
+/// is the asker's, of a message the bot answered, and still asks something,
+/// the bot's reply is edited to answer it (see `edits`); an edit of a message
+/// whose answer is still on its way waits for the reply. Journaled first, as
+/// a question is. Returns whether it was taken on.
+async fn handle_edit(
+    bot: &Arc<Bot>,
+    room: &Room,
+    msg: OriginalSyncRoomMessageEvent,
+    raw: &Raw<AnySyncTimelineEvent>,
+    arrival: Arrival,
+) -> bool {
+    let id = msg.event_id.clone();
+    let taken = take_on_edit(bot, room, msg, raw, arrival).await;
+    if !taken && arrival.journaled {
+        // Taken on before a restart, and nothing to answer now.
+        bot.journal.done(id.as_str());
+    }
+    taken
+}
+
+/// What becomes of an edit, decided under the replies' lock.
+enum EditIs {
+    /// To answer: by editing this reply.
+    Answered(Replied),
+    /// Waiting for its message's reply.
+    Waiting,
+    /// Superseded, not the asker's, or of a message the bot did not answer.
+    Ignored,
+}
+
+async fn take_on_edit(
+    bot: &Arc<Bot>,
+    room: &Room,
+    msg: OriginalSyncRoomMessageEvent,
+    raw: &Raw<AnySyncTimelineEvent>,
+    arrival: Arrival,
+) -> bool {
+    let Some(Relation::Replacement(edit)) = &msg.content.relates_to else {
+        return false;
+    };
+    let MessageType::Text(text) = &edit.new_content.msgtype else {
+        return false;
+    };
+    if arrival.catching_up || (!arrival.journaled && bot.journal.is_done(msg.event_id.as_str())) {
+        return false;
+    }
+    let room_id = room.room_id().to_owned();
+    match membership::too_late(bot, room, u64::from(msg.origin_server_ts.0)).await {
+        Some(Late::BeforeUs) => return false,
+        Some(Late::TooOld(age)) => {
+            info!(room = %room_id, event = %msg.event_id, age_s = age.as_secs(), "skipping an edit older than answer.max_missed_age_secs");
+            return false;
+        }
+        None => {}
+    }
+    // The message was for the bot; its edit is too, however it now names it.
+    let ctx = triggers::Context {
+        prefix: &bot.config.answer.command_prefix,
+        user_id: bot.user_id.as_str(),
+        display_name: &bot.display_name,
+        is_dm: membership::is_dm(room).await,
+        mentioned: true,
+        answer_questions: bot.rooms.answers_questions(room),
+    };
+    let Some(request) = triggers::classify(&text.body, &ctx) else {
+        return false;
+    };
+    // On disk first: what follows may park it until the reply is out.
+    let taken = arrival.journaled || bot.journal.take(msg.event_id.as_str(), open(room, raw));
+    if !taken {
+        return false;
+    }
+    let replied = match edit_is(bot, &room_id, &msg, &edit.event_id, raw) {
+        EditIs::Answered(replied) => replied,
+        EditIs::Waiting => return true,
+        EditIs::Ignored => {
+            bot.journal.done(msg.event_id.as_str());
+            return false;
+        }
+    };
+    // Answered as the message it edits now reads, under the edit's own ID
+    // (the journal's and the transaction's).
+    let mut asked = msg.clone();
+    asked.content = RoomMessageEventContent::from(edit.new_content.clone());
+    let message = edit.event_id.clone();
+    match bot.limits.check(msg.sender.as_str(), room_id.as_str()) {
+        Verdict::Allow => {}
+        verdict => {
+            slow_down_edit(bot, room, &asked, &message, verdict);
+            bot.journal.done(msg.event_id.as_str());
+            return false;
+        }
+    }
+    let (bot, room) = (bot.clone(), room.clone());
+    (bot.clone().tasks)
+        .spawn(async move { respond_edit(&bot, &room, &asked, message, replied, request).await });
+    true
+}
+
+/// The journal's entry for `raw`, an event of `room`.
+fn open(room: &Room, raw: &Raw<AnySyncTimelineEvent>) -> journal::Open {
+    journal::Open {
+        room: room.room_id().to_string(),
+        event: raw
+            .deserialize_as::<serde_json::Value>()
+            .unwrap_or_default(),
+        encrypted: false,
+    }
+}
+
+/// Whether edit `msg` of `message` is answered now, waits for the message's
+/// reply, or is ignored; one step under the replies' lock, which the reply
+/// to a question is noted under before the question is done.
+fn edit_is(
+    bot: &Bot,
+    room_id: &OwnedRoomId,
+    msg: &OriginalSyncRoomMessageEvent,
+    message: &OwnedEventId,
+    raw: &Raw<AnySyncTimelineEvent>,
+) -> EditIs {
+    let at = u64::from(msg.origin_server_ts.0);
+    let mut replies = bot.replies.lock().unwrap_or_else(|e| e.into_inner());
+    let superseded = match replies.of(room_id, message) {
+        // Only the asker's own edit re-asks (clients show no one else's).
+        Some(replied) if replied.asker == msg.sender => {
+            match replies.edited(room_id, message, at, &msg.event_id) {
+                Ok(superseded) => (EditIs::Answered(replied), superseded),
+                Err(()) => (EditIs::Ignored, None),
+            }
+        }
+        Some(_) => (EditIs::Ignored, None),
+        // An edit that first addresses the bot is no question it was asked;
+        // one of a question being answered waits for its reply.
+        None if being_answered(bot, room_id, message, msg) => {
+            let superseded = replies.wait(
+                room_id.clone(),
+                message.clone(),
+                msg.event_id.clone(),
+                raw.clone(),
+            );
+            (EditIs::Waiting, superseded)
+        }
+        None => (EditIs::Ignored, None),
+    };
+    drop(replies);
+    if let (_, Some(old)) = &superseded {
+        bot.journal.done(old.as_str());
+    }
+    superseded.0
+}
+
+/// Whether `message` of `room_id` is a question by `edit`'s sender that the
+/// bot has taken on and not answered yet (itself no edit).
+fn being_answered(
+    bot: &Bot,
+    room_id: &OwnedRoomId,
+    message: &OwnedEventId,
+    edit: &OriginalSyncRoomMessageEvent,
+) -> bool {
+    bot.journal
+        .open_entry(message.as_str())
+        .is_some_and(|open| {
+            let e = &open.event;
+            open.room == room_id.as_str()
+                && e["sender"].as_str() == Some(edit.sender.as_str())
+                && e["content"]["m.relates_to"]["rel_type"] != "m.replace"
+        })
+}
+
+/// A rate-limited edit: told once (in the message's thread) as a question
+/// is, then silent.
+fn slow_down_edit(
+    bot: &Arc<Bot>,
+    room: &Room,
+    asked: &OriginalSyncRoomMessageEvent,
+    message: &OwnedEventId,
+    verdict: Verdict,
+) {
+    bot.metrics.question(metrics::Outcome::RateLimited);
+    let Verdict::SlowDown(wait) = verdict else {
+        debug!(room = %room.room_id(), sender = %asked.sender, "rate limited; staying silent");
+        return;
+    };
+    // Said in the thread of the message edited, under the edit's transaction.
+    let mut original = asked.clone();
+    original.event_id = message.clone();
+    let txn_of = asked.event_id.clone();
+    let (bot, room) = (bot.clone(), room.clone());
+    bot.clone().tasks.spawn(async move {
+        let content = reply::content(&messages::slow_down(wait), &original, bot.config.answer.reply_mode);
+        let txn = reply::transaction_id_for(&txn_of, "slow");
+        if let Err(err) = reply::send(&room, content, txn, bot.config.limits.send_attempts).await {
+            warn!(room = %room.room_id(), error = %crate::chain(&err), "the slow-down notice was not delivered");
+        }
+    });
+}
+
+/// Answers the edited message `asked` (the edit event, its content the new
+/// text) of `message` by editing the bot's reply; tried again while the
+/// homeserver fails, as a reply is, unless a later edit supersedes it.
+async fn respond_edit(
+    bot: &Arc<Bot>,
+    room: &Room,
+    asked: &OriginalSyncRoomMessageEvent,
+    message: OwnedEventId,
+    replied: Replied,
+    request: Request,
+) {
+    let started = std::time::Instant::now();
+    let (body, answer) = commands::build_reply(bot, room, asked, request).await;
+    let room_id = room.room_id().to_owned();
+    let give_up = std::time::Instant::now() + REDELIVER_FOR;
+    let mut wait = REDELIVER_FIRST_WAIT;
+    loop {
+        let latest = (bot.replies.lock().unwrap_or_else(|e| e.into_inner())).is_latest(
+            &room_id,
+            &message,
+            &asked.event_id,
+        );
+        if !latest {
+            debug!(event = %asked.event_id, "a later edit supersedes this one");
+            bot.journal.done(asked.event_id.as_str());
+            return;
+        }
+        let content = super::edits::content(&body, &replied);
+        let txn = reply::transaction_id(asked, "edit");
+        let err = match reply::send(room, content, txn, bot.config.limits.send_attempts).await {
+            Ok(_) => {
+                bot.journal.done(asked.event_id.as_str());
+                bot.metrics.reply_took(started.elapsed());
+                info!(room = %room_id, message = %message, reply = %replied.reply, "reply edited to answer the edited message");
+                if let Some(answer) = answer {
+                    record_answer(bot, room, &message, &replied, &answer);
+                }
+                return;
+            }
+            Err(err) => err,
+        };
+        let refused = matches!(err, reply::SendError::Refused { .. });
+        if refused || std::time::Instant::now() >= give_up {
+            // Refused: the same edit would be again. Else left open for the next start.
+            error!(room = %room_id, message = %message, error = %crate::chain(&err), "the edited reply was not delivered");
+            bot.metrics.question(metrics::Outcome::Failed);
+            if refused {
+                bot.journal.done(asked.event_id.as_str());
+            }
+            return;
+        }
+        debug!(event = %asked.event_id, error = %crate::chain(&err), "the edited reply was not delivered; trying again");
+        tokio::select! {
+            _ = bot.shutdown.cancelled() => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(REDELIVER_MAX_WAIT);
+    }
 }

@@ -158,11 +158,11 @@ impl Journal {
             .contains(&event_id.to_string())
     }
 
-    /// The event of open question `event_id`, as taken on.
-    pub fn open_event(&self, event_id: &str) -> Option<serde_json::Value> {
+    /// Open question `event_id`, as taken on.
+    pub fn open_entry(&self, event_id: &str) -> Option<Open> {
         let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         let (_, o) = open.iter().find(|(q, _)| q == event_id)?;
-        Some(o.event.clone())
+        Some(o.clone())
     }
 
     /// How many questions are open.
