@@ -492,7 +492,7 @@ async fn deliver(
 /// Writes an answer (or refusal) the bot sent (`replied`, to `message`) to
 /// the feedback file, and remembers the reply so reactions to it count as
 /// votes.
-pub(crate) fn record_answer(
+fn record_answer(
     bot: &Bot,
     room: &Room,
     message: &EventId,
