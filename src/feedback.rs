@@ -487,52 +487,76 @@ pub fn gaps(records: &[Record], since: chrono::DateTime<chrono::Utc>, limit: usi
         chrono::DateTime::parse_from_rfc3339(at)
             .is_ok_and(|t| t.with_timezone(&chrono::Utc) >= since)
     };
-    // The question each reply answered, for the reactions to find.
-    let mut asked: HashMap<&str, (String, &str)> = HashMap::new();
+    // The question each reply answered, for the reactions to find; a reply
+    // edited to answer an edited question is another version of it, and a
+    // vote counts for the version it was cast on.
+    let mut asked: HashMap<String, (String, &str)> = HashMap::new();
+    let mut version: HashMap<&str, usize> = HashMap::new();
     let mut groups: HashMap<String, Gap> = HashMap::new();
-    for r in records {
-        let Record::Answer {
-            at,
-            reply,
-            room,
-            question,
-            answered,
-            ..
-        } = r
-        else {
-            continue;
-        };
-        if !recent(at) {
-            continue;
-        }
-        let key = normalize(question);
-        asked.insert(reply, (key.clone(), room));
-        let gap = groups.entry(key).or_insert_with(|| Gap {
-            question: question.clone(),
-            refused: 0,
-            down: 0,
-            up: 0,
-            last_asked: at.clone(),
-        });
-        if *at >= gap.last_asked {
-            gap.last_asked = at.clone();
-            gap.question = question.clone();
-        }
-        if !answered {
-            gap.refused += 1;
-        }
-    }
-    // One vote per person and reply: their latest reaction not taken back.
+    // One vote per person and version: their latest reaction not taken back.
     let mut votes = Votes::new(usize::MAX);
+    let mut unnamed = 0;
     for r in records {
-        // A vote counts in the answer's own room only: a reaction may name
-        // any event ID, another room's answer too.
-        let (Record::Reaction { reply, room, .. } | Record::Withdrawal { reply, room, .. }) = r
-        else {
-            continue;
-        };
-        if asked.get(reply.as_str()).is_some_and(|(_, at)| at == room) {
-            votes.replay(r);
+        match r {
+            Record::Answer {
+                at,
+                reply,
+                room,
+                question,
+                answered,
+                ..
+            } => {
+                let v = version.entry(reply).or_default();
+                *v += 1;
+                if !recent(at) {
+                    continue;
+                }
+                let key = normalize(question);
+                asked.insert(format!("{reply}#{v}"), (key.clone(), room));
+                let gap = groups.entry(key).or_insert_with(|| Gap {
+                    question: question.clone(),
+                    refused: 0,
+                    down: 0,
+                    up: 0,
+                    last_asked: at.clone(),
+                });
+                if *at >= gap.last_asked {
+                    gap.last_asked = at.clone();
+                    gap.question = question.clone();
+                }
+                if !answered {
+                    gap.refused += 1;
+                }
+            }
+            Record::Reaction {
+                reply,
+                room,
+                sender,
+                vote,
+                event,
+                ..
+            } => {
+                let versioned = format!("{reply}#{}", version.get(reply.as_str()).unwrap_or(&0));
+                // A vote counts in the answer's own room only: a reaction
+                // may name any event ID, another room's answer too.
+                if asked.get(&versioned).is_some_and(|(_, at)| at == room) {
+                    // Files written before reactions carried their IDs.
+                    let event = event.clone().unwrap_or_else(|| {
+                        unnamed += 1;
+                        format!("(unnamed {unnamed})")
+                    });
+                    votes.react(&versioned, sender, *vote, &event);
+                }
+            }
+            Record::Withdrawal { room, event, .. } => {
+                // Taken back in the answer's own room only, as cast.
+                let on = votes.on(event);
+                if on.is_some_and(|(versioned, _)| {
+                    asked.get(&versioned).is_some_and(|(_, at)| at == room)
+                }) {
+                    votes.withdraw(event);
+                }
+            }
         }
     }
     for (reply, _, vote) in votes.standing() {
@@ -723,6 +747,35 @@ mod tests {
             ]
         );
         assert_eq!(gaps(&records, since_days(30), 1).len(), 1);
+        // A reply edited to answer an edited question: the down-vote cast on
+        // the first answer counts for the first question, the one cast after
+        // the edit for the second.
+        let mut edited = vec![
+            answer("$7", "Wen is the visit?", false, &recent),
+            Record::reaction("$7", "!r:x", "@a:x", Vote::Down, "👎", "$d1"),
+            answer("$7", "When is the royal visit?", true, &recent),
+            Record::reaction("$7", "!r:x", "@b:x", Vote::Down, "👎", "$d2"),
+        ];
+        let got = |records: &[Record]| -> Vec<(String, usize, usize, usize)> {
+            let list = gaps(records, since_days(30), 10);
+            (list.iter())
+                .map(|g| (normalize(&g.question), g.refused, g.down, g.up))
+                .collect()
+        };
+        assert_eq!(
+            got(&edited),
+            [
+                ("wen is the visit".to_string(), 1, 1, 0),
+                ("when is the royal visit".to_string(), 0, 1, 0),
+            ]
+        );
+        // Taken back after the edit, the first vote no longer counts.
+        edited.push(Record::withdrawal("$7", "!r:x", "@a:x", "$d1"));
+        let after = got(&edited);
+        assert!(
+            after.contains(&("wen is the visit".to_string(), 1, 0, 0)),
+            "{after:?}"
+        );
     }
 
     #[test]

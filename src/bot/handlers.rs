@@ -492,13 +492,7 @@ async fn deliver(
 /// Writes an answer (or refusal) the bot sent (`replied`, to `message`) to
 /// the feedback file, and remembers the reply so reactions to it count as
 /// votes.
-fn record_answer(
-    bot: &Bot,
-    room: &Room,
-    message: &EventId,
-    replied: &Replied,
-    answer: &Answer,
-) {
+fn record_answer(bot: &Bot, room: &Room, message: &EventId, replied: &Replied, answer: &Answer) {
     let Some(log) = &bot.feedback else { return };
     let reply = replied.reply.clone();
     let record = Record::answer(
