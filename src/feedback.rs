@@ -511,22 +511,8 @@ pub fn gaps(records: &[Record], since: chrono::DateTime<chrono::Utc>, limit: usi
                 if !recent(at) {
                     continue;
                 }
-                let key = normalize(question);
-                asked.insert(format!("{reply}#{v}"), (key.clone(), room));
-                let gap = groups.entry(key).or_insert_with(|| Gap {
-                    question: question.clone(),
-                    refused: 0,
-                    down: 0,
-                    up: 0,
-                    last_asked: at.clone(),
-                });
-                if *at >= gap.last_asked {
-                    gap.last_asked = at.clone();
-                    gap.question = question.clone();
-                }
-                if !answered {
-                    gap.refused += 1;
-                }
+                let key = count_answer(&mut groups, question, at, *answered);
+                asked.insert(format!("{reply}#{v}"), (key, room));
             }
             Record::Reaction {
                 reply,
@@ -559,6 +545,24 @@ pub fn gaps(records: &[Record], since: chrono::DateTime<chrono::Utc>, limit: usi
             }
         }
     }
+    count_votes(&mut groups, &asked, &votes);
+    let mut list: Vec<Gap> = groups.into_values().filter(|g| g.count() > 0).collect();
+    list.sort_by(|a, b| {
+        b.count()
+            .cmp(&a.count())
+            .then_with(|| b.last_asked.cmp(&a.last_asked))
+    });
+    list.truncate(limit);
+    list
+}
+
+/// Counts each standing vote in the group of the answer (version) it was
+/// cast on; `asked` holds each version's group and room.
+fn count_votes(
+    groups: &mut HashMap<String, Gap>,
+    asked: &HashMap<String, (String, &str)>,
+    votes: &Votes,
+) {
     for (reply, _, vote) in votes.standing() {
         let gap = groups
             .get_mut(&asked[reply].0)
@@ -568,14 +572,32 @@ pub fn gaps(records: &[Record], since: chrono::DateTime<chrono::Utc>, limit: usi
             Vote::Down => gap.down += 1,
         }
     }
-    let mut list: Vec<Gap> = groups.into_values().filter(|g| g.count() > 0).collect();
-    list.sort_by(|a, b| {
-        b.count()
-            .cmp(&a.count())
-            .then_with(|| b.last_asked.cmp(&a.last_asked))
+}
+
+/// Counts an answer to `question` sent `at` in its group (by the question's
+/// [`normalize`]d text), which it returns.
+fn count_answer(
+    groups: &mut HashMap<String, Gap>,
+    question: &str,
+    at: &str,
+    answered: bool,
+) -> String {
+    let key = normalize(question);
+    let gap = groups.entry(key.clone()).or_insert_with(|| Gap {
+        question: question.to_string(),
+        refused: 0,
+        down: 0,
+        up: 0,
+        last_asked: at.to_string(),
     });
-    list.truncate(limit);
-    list
+    if at >= gap.last_asked.as_str() {
+        gap.last_asked = at.to_string();
+        gap.question = question.to_string();
+    }
+    if !answered {
+        gap.refused += 1;
+    }
+    key
 }
 
 /// The cut-off for "the last `days` days".

@@ -560,6 +560,16 @@ async fn take_on_edit(
         return false;
     }
     let room_id = room.room_id().to_owned();
+    // Most edits (chatter in a group room) are of messages the bot never took
+    // on: those cost nothing, not even a journal line. Open first: a question
+    // is noted as answered before it stops being open.
+    let ours = bot.journal.is_open(edit.event_id.as_str())
+        || (bot.replies.lock().unwrap_or_else(|e| e.into_inner()))
+            .of(&room_id, &edit.event_id)
+            .is_some();
+    if !ours {
+        return false;
+    }
     match membership::too_late(bot, room, u64::from(msg.origin_server_ts.0)).await {
         Some(Late::BeforeUs) => return false,
         Some(Late::TooOld(age)) => {

@@ -158,6 +158,12 @@ impl Journal {
             .contains(&event_id.to_string())
     }
 
+    /// Whether `event_id` is open (taken on, not yet answered).
+    pub fn is_open(&self, event_id: &str) -> bool {
+        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.iter().any(|(q, _)| q == event_id)
+    }
+
     /// Open question `event_id`, as taken on.
     pub fn open_entry(&self, event_id: &str) -> Option<Open> {
         let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
