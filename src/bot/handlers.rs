@@ -234,18 +234,9 @@ async fn handle_message(
         return false;
     }
     let room_id = room.room_id().as_str();
-    let ctx = triggers::Context {
-        prefix: &bot.config.answer.command_prefix,
-        user_id: bot.user_id.as_str(),
-        display_name: &bot.display_name,
-        is_dm: membership::is_dm(room).await,
-        mentioned: msg
-            .content
-            .mentions
-            .as_ref()
-            .is_some_and(|m| m.user_ids.contains(&bot.user_id)),
-        answer_questions: bot.rooms.answers_questions(room),
-    };
+    let mentioned =
+        (msg.content.mentions.as_ref()).is_some_and(|m| m.user_ids.contains(&bot.user_id));
+    let ctx = context(bot, room, mentioned).await;
     let Some(request) = triggers::classify(&text.body, &ctx) else {
         return false;
     };
@@ -291,17 +282,7 @@ fn take_on(
 ) -> bool {
     // On disk before the sync position holding it is saved: a crash
     // from here on can't lose the question.
-    let taken = journaled
-        || bot.journal.take(
-            msg.event_id.as_str(),
-            journal::Open {
-                room: room.room_id().to_string(),
-                event: raw
-                    .deserialize_as::<serde_json::Value>()
-                    .unwrap_or_default(),
-                encrypted: false,
-            },
-        );
+    let taken = journaled || bot.journal.take(msg.event_id.as_str(), open(room, raw));
     if !taken {
         debug!(event = %msg.event_id, "answered already");
         return false;
@@ -579,14 +560,7 @@ async fn take_on_edit(
         None => {}
     }
     // The message was for the bot; its edit is too, however it now names it.
-    let ctx = triggers::Context {
-        prefix: &bot.config.answer.command_prefix,
-        user_id: bot.user_id.as_str(),
-        display_name: &bot.display_name,
-        is_dm: membership::is_dm(room).await,
-        mentioned: true,
-        answer_questions: bot.rooms.answers_questions(room),
-    };
+    let ctx = context(bot, room, true).await;
     let Some(request) = triggers::classify(&text.body, &ctx) else {
         return false;
     };
@@ -620,6 +594,19 @@ async fn take_on_edit(
     (bot.clone().tasks)
         .spawn(async move { respond_edit(&bot, &room, &asked, message, replied, request).await });
     true
+}
+
+/// What tells whether a message in `room` is for the bot (`mentioned`: its
+/// `m.mentions` name the bot).
+async fn context<'b>(bot: &'b Bot, room: &Room, mentioned: bool) -> triggers::Context<'b> {
+    triggers::Context {
+        prefix: &bot.config.answer.command_prefix,
+        user_id: bot.user_id.as_str(),
+        display_name: &bot.display_name,
+        is_dm: membership::is_dm(room).await,
+        mentioned,
+        answer_questions: bot.rooms.answers_questions(room),
+    }
 }
 
 /// The journal's entry for `raw`, an event of `room`.
