@@ -122,8 +122,6 @@ async fn group_room_answers_mentions_and_commands_only() {
 async fn an_edited_question_gets_its_reply_edited() {
     let mut alice = human("alice").await;
     let (bot, running, room) = start_bot(&mut alice, Meet::Dm, |_| {}).await;
-    let is_bot =
-        |s: &citebot::bot::human::Seen| s.sender() == bot.user_id && s.kind() == "m.room.message";
     let (q, reply) = ask(&mut alice, &bot, &room, FRANCE).await;
     assert!(reply.body().starts_with(citebot::messages::DONT_KNOW));
     let fix = |text: &str| {
@@ -153,12 +151,8 @@ async fn an_edited_question_gets_its_reply_edited() {
     let reply = reply_to(&mut alice, &bot, &q).await;
     let edited = edit_of(&mut alice, &bot, &reply).await;
     assert!(edited.contains("July 2025"), "{edited}");
-    let extra = alice.collect(QUIET, is_bot).await.unwrap();
-    assert!(
-        extra.is_empty(),
-        "one edit each, no new reply: {:?}",
-        extra.iter().map(|s| s.body()).collect::<Vec<_>>()
-    );
+    let extra = bot_messages(&mut alice, &bot, QUIET).await;
+    assert!(extra.is_empty(), "one edit each, no new reply: {extra:?}");
     running.stop().await;
 }
 
