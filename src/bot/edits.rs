@@ -28,7 +28,8 @@ type Message = (OwnedRoomId, OwnedEventId);
 
 /// The bot's replies to the latest messages it answered, so that an edit of
 /// one finds the reply to edit (kept for the latest [`REMEMBERED`]; filled
-/// again from the feedback file at start), and the edits of them in flight.
+/// again at start from the question journal and the feedback file), and the
+/// edits of them in flight.
 #[derive(Debug, Default)]
 pub(crate) struct Replies {
     by_message: HashMap<Message, Replied>,
@@ -59,6 +60,21 @@ impl Replies {
                 && let Some(old) = self.order.pop_front()
             {
                 self.by_message.remove(&old);
+            }
+        }
+    }
+
+    /// Notes the replies the journal kept (`(message, reply)`, oldest first),
+    /// skipping any whose IDs do not parse.
+    pub(crate) fn note_journaled(&mut self, replies: Vec<(String, super::journal::Reply)>) {
+        for (message, r) in replies {
+            if let (Ok(room), Ok(message), Ok(reply), Ok(asker)) = (
+                OwnedRoomId::try_from(r.room),
+                OwnedEventId::try_from(message),
+                OwnedEventId::try_from(r.event),
+                OwnedUserId::try_from(r.asker),
+            ) {
+                self.note(room, message, Replied { reply, asker });
             }
         }
     }

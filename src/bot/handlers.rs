@@ -339,8 +339,13 @@ async fn respond(
     if let Some(reply) = sent {
         // Noted before the question is done: an edit of it that comes now
         // finds either the reply or the question still open (and waits).
+        let answered = journal::Reply {
+            room: room.room_id().to_string(),
+            event: reply.to_string(),
+            asker: msg.sender.to_string(),
+        };
         let waited = noted(bot, room, msg, reply, answer.as_ref());
-        bot.journal.done(msg.event_id.as_str());
+        bot.journal.answered(msg.event_id.as_str(), answered);
         bot.metrics.reply_took(started.elapsed());
         // The asker edited the message while this reply was on its way.
         if let Some(edit) = waited {

@@ -5,8 +5,11 @@
 //! questions still open are handled again; their replies carry transaction IDs
 //! derived from the question, so a reply that was in fact sent just before the
 //! crash is deduplicated by the homeserver rather than doubled. Encrypted
-//! messages still waiting for their room key are kept the same way.
+//! messages still waiting for their room key are kept the same way. A
+//! question's done line names the reply that answered it, so an edit of the
+//! question after a restart still finds the reply to edit.
 
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -23,6 +26,11 @@ pub const FILE: &str = "questions.jsonl";
 /// sync delivers again after a restart is recognised as answered.
 const KEEP_DONE: usize = 1000;
 
+/// Replies to answered questions remembered across restarts (some 200 bytes
+/// each), so an edit of one of them is answered by editing its reply: as many
+/// as the running bot remembers.
+const KEEP_REPLIES: usize = 10_000;
+
 /// Bytes appended after which the running bot compacts the file: each question
 /// appends its whole event (up to 64 KB), so a busy or abusive room would
 /// otherwise grow the file by gigabytes a day, and a restart would read them all.
@@ -37,11 +45,30 @@ pub struct Open {
     pub encrypted: bool,
 }
 
+/// The bot's reply to a question it answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    pub room: String,
+    /// The reply's event ID.
+    pub event: String,
+    /// Who asked.
+    pub asker: String,
+}
+
 #[derive(Serialize, Deserialize)]
 #[serde(untagged)]
 enum Line {
-    Open { q: String, open: Open },
-    Done { done: String },
+    Open {
+        q: String,
+        open: Open,
+    },
+    Done {
+        done: String,
+        /// Absent for questions given up on, edits, and lines written before
+        /// replies were kept.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reply: Option<Reply>,
+    },
 }
 
 /// The open questions, in memory and on disk.
@@ -53,6 +80,9 @@ pub struct Journal {
     open: Mutex<Vec<(String, Open)>>,
     /// Questions answered lately (bounded), oldest first.
     done: Mutex<super::Recent<String>>,
+    /// The replies to the latest [`KEEP_REPLIES`] questions answered with one,
+    /// oldest first.
+    replies: Mutex<VecDeque<(String, Reply)>>,
     /// Bytes appended since the file was last compacted.
     appended: AtomicU64,
 }
@@ -66,6 +96,7 @@ impl Journal {
         let mut open: Vec<(String, Open)> = Vec::new();
         let mut done = super::Recent::new(KEEP_DONE * 10);
         let mut done_order: Vec<String> = Vec::new();
+        let mut replies = VecDeque::new();
         match File::open(&path) {
             Ok(f) => {
                 for line in BufReader::new(f).lines() {
@@ -75,8 +106,11 @@ impl Journal {
                             open.retain(|(id, _)| *id != q);
                             open.push((q, o));
                         }
-                        Ok(Line::Done { done: id }) => {
+                        Ok(Line::Done { done: id, reply }) => {
                             open.retain(|(q, _)| *q != id);
+                            if let Some(reply) = reply {
+                                keep_reply(&mut replies, id.clone(), reply);
+                            }
                             done.insert(id.clone());
                             done_order.push(id);
                         }
@@ -88,12 +122,13 @@ impl Journal {
             Err(e) => return Err(e),
         }
         let keep = done_order.len().saturating_sub(KEEP_DONE);
-        let file = compact(&path, &done_order[keep..], &open)?;
+        let file = compact(&path, &done_order[keep..], &replies, &open)?;
         let journal = Journal {
             path,
             file: Mutex::new(file),
             open: Mutex::new(open.clone()),
             done: Mutex::new(done),
+            replies: Mutex::new(replies),
             appended: AtomicU64::new(0),
         };
         Ok((journal, open))
@@ -129,6 +164,22 @@ impl Journal {
 
     /// Marks `event_id` done: answered, or given up on for good.
     pub fn done(&self, event_id: &str) {
+        self.finish(event_id, None);
+    }
+
+    /// Marks `event_id` done, answered by `reply`.
+    pub fn answered(&self, event_id: &str, reply: Reply) {
+        self.finish(event_id, Some(reply));
+    }
+
+    /// The replies to the latest questions answered (before a restart too),
+    /// oldest first.
+    pub fn replies(&self) -> Vec<(String, Reply)> {
+        let replies = self.replies.lock().unwrap_or_else(|e| e.into_inner());
+        replies.iter().cloned().collect()
+    }
+
+    fn finish(&self, event_id: &str, reply: Option<Reply>) {
         let was_open = {
             let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
             let at = open.iter().position(|(q, _)| q == event_id);
@@ -138,12 +189,17 @@ impl Journal {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(event_id.to_string());
-        if was_open {
+        if let Some(reply) = &reply {
+            let mut replies = self.replies.lock().unwrap_or_else(|e| e.into_inner());
+            keep_reply(&mut replies, event_id.to_string(), reply.clone());
+        }
+        if was_open || reply.is_some() {
             // Not synced: lost, the question is handled again and the
             // homeserver deduplicates the reply.
             self.append(
                 &line(&Line::Done {
                     done: event_id.to_string(),
+                    reply,
                 }),
                 false,
             );
@@ -192,8 +248,13 @@ impl Journal {
                 let done = self.done.lock().unwrap_or_else(|e| e.into_inner());
                 done.newest(KEEP_DONE).cloned().collect()
             };
+            let replies = self
+                .replies
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
             let open = self.open.lock().unwrap_or_else(|e| e.into_inner()).clone();
-            match compact(&self.path, &done, &open) {
+            match compact(&self.path, &done, &replies, &open) {
                 Ok(new) => {
                     *file = new;
                     self.appended.store(0, Ordering::Relaxed);
@@ -208,15 +269,39 @@ impl Journal {
     }
 }
 
-/// Writes `done` and `open` as a new journal file at `path`, synced, swapped in
-/// for the old one (a crash leaves one or the other whole); returns it open
-/// for appending.
-fn compact(path: &Path, done: &[String], open: &[(String, Open)]) -> std::io::Result<File> {
+/// Keeps `reply` as the answer to `question`, forgetting the oldest past
+/// [`KEEP_REPLIES`].
+fn keep_reply(replies: &mut VecDeque<(String, Reply)>, question: String, reply: Reply) {
+    replies.push_back((question, reply));
+    if replies.len() > KEEP_REPLIES {
+        replies.pop_front();
+    }
+}
+
+/// Writes `done` (with their `replies`, and the questions of `replies` that
+/// are older than `done`'s) and `open` as a new journal file at `path`,
+/// synced, swapped in for the old one (a crash leaves one or the other
+/// whole); returns it open for appending.
+fn compact(
+    path: &Path,
+    done: &[String],
+    replies: &VecDeque<(String, Reply)>,
+    open: &[(String, Open)],
+) -> std::io::Result<File> {
     let tmp = path.with_extension("jsonl.tmp");
+    let reply_of: HashMap<&str, &Reply> = replies.iter().map(|(q, r)| (q.as_str(), r)).collect();
+    let newest: std::collections::HashSet<&str> = done.iter().map(String::as_str).collect();
+    // Oldest first, so the next start sees the same order.
+    let older = replies
+        .iter()
+        .map(|(q, _)| q)
+        .filter(|q| !newest.contains(q.as_str()));
     {
         let mut out = std::io::BufWriter::new(crate::files::open_private(&tmp, true)?);
-        for id in done {
-            writeln!(out, "{}", line(&Line::Done { done: id.clone() }))?;
+        for id in older.chain(done) {
+            let reply = reply_of.get(id.as_str()).map(|r| (*r).clone());
+            let done = id.clone();
+            writeln!(out, "{}", line(&Line::Done { done, reply }))?;
         }
         for (q, o) in open {
             writeln!(
@@ -290,6 +375,62 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn replies_to_answered_questions_survive_restarts_and_compactions() {
+        let dir = tempfile::tempdir().unwrap();
+        let reply = |i: usize| Reply {
+            room: "!r:x".into(),
+            event: format!("$reply{i}"),
+            asker: "@a:x".into(),
+        };
+        // A journal written before replies were kept still reads.
+        std::fs::write(dir.path().join(FILE), "{\"done\":\"$old\"}\n").unwrap();
+        let (j, _) = Journal::open(dir.path()).unwrap();
+        assert!(j.is_done("$old") && j.replies().is_empty());
+        assert!(j.take("$q0", open("!r:x")));
+        j.answered("$q0", reply(0));
+        j.done("$given-up");
+        drop(j);
+        let (j, _) = Journal::open(dir.path()).unwrap();
+        assert_eq!(j.replies(), [("$q0".to_string(), reply(0))]);
+        assert!(j.is_done("$q0") && !j.take("$q0", open("!r:x")));
+        // Many more answered than done lines are kept, and compacted often:
+        // the latest replies are all kept, oldest first, the oldest forgotten.
+        let big = Open {
+            room: "!r:x".into(),
+            event: serde_json::json!({"body": "x".repeat(30_000)}),
+            encrypted: false,
+        };
+        let n = KEEP_REPLIES + 500;
+        for i in 1..=n {
+            let id = format!("$q{i}");
+            assert!(j.take(
+                &id,
+                if i % 20 == 0 {
+                    big.clone()
+                } else {
+                    open("!r:x")
+                }
+            ));
+            j.answered(&id, reply(i));
+        }
+        drop(j);
+        let (j, _) = Journal::open(dir.path()).unwrap();
+        let kept = j.replies();
+        assert_eq!(kept.len(), KEEP_REPLIES);
+        assert_eq!(
+            kept[0],
+            (
+                format!("$q{}", n - KEEP_REPLIES + 1),
+                reply(n - KEEP_REPLIES + 1)
+            )
+        );
+        assert_eq!(kept.last().unwrap(), &(format!("$q{n}"), reply(n)));
+        // Some 16 MB were appended: compacted on the way.
+        let len = std::fs::metadata(dir.path().join(FILE)).unwrap().len();
+        assert!(len < COMPACT_AFTER, "{len} bytes");
     }
 
     #[test]

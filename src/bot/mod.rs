@@ -354,7 +354,7 @@ impl Bot {
             "" => None,
             listen => Some(metrics::bind(listen).await?),
         };
-        let (feedback, answers, votes, replies) = open_feedback(&config);
+        let (feedback, answers, votes, mut replies) = open_feedback(&config);
         let (journal, open_questions) = journal::Journal::open(&config.matrix.data_dir)
             .with_context(|| {
                 format!(
@@ -362,6 +362,8 @@ impl Bot {
                     config.matrix.data_dir.display()
                 )
             })?;
+        // The journal keeps every reply, commands' too and with feedback off.
+        replies.note_journaled(journal.replies());
         let max_searches = match config.search.max_concurrent {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,

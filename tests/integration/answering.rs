@@ -116,8 +116,8 @@ async fn group_room_answers_mentions_and_commands_only() {
 
 /// The asker edits an answered question (a typo fixed, another question
 /// asked): the bot edits its reply to answer the message as it now reads, in
-/// place, with no second reply; after a restart too (the feedback file
-/// remembers which reply answered which message).
+/// place, with no second reply; after a restart too (the question journal
+/// remembers which reply answered which message, a command's too).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edited_question_gets_its_reply_edited() {
     let mut alice = human("alice").await;
@@ -136,12 +136,20 @@ async fn an_edited_question_gets_its_reply_edited() {
         "{edited}"
     );
 
+    // A command's reply is in no feedback record: the journal keeps it.
+    let (why, why_reply) = ask(&mut alice, &bot, &room, "!why zebra").await;
+
     running.stop().await;
     let running = bot.start();
     ask(&mut alice, &bot, &room, "!help").await;
     alice.send(&room, fix(FRANCE)).await.unwrap();
     let edited = edit_of(&mut alice, &bot, &reply).await;
     assert!(edited.starts_with(citebot::messages::DONT_KNOW), "{edited}");
+    let why_fixed = RoomMessageEventContent::text_plain("!why emperor")
+        .make_replacement(ReplacementMetadata::new(why, None));
+    alice.send(&room, why_fixed).await.unwrap();
+    let edited = edit_of(&mut alice, &bot, &why_reply).await;
+    assert!(edited.starts_with("Why, for “emperor”"), "{edited}");
 
     // Edited at once, while its answer is on its way: the reply, then its edit.
     let q = alice.say(&room, FRANCE).await.unwrap();
