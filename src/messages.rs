@@ -548,6 +548,9 @@ pub fn polling(every: Duration, why: &str) -> String {
     format!("re-read every {} s ({why})", every.as_secs())
 }
 
+/// The reason given when the bot deletes its reply to a deleted question.
+pub const QUESTION_DELETED: &str = "the question was deleted";
+
 /// Ends a reply cut to fit in one Matrix event.
 pub const SHORTENED: &str = "… (shortened: the whole reply is too long for one Matrix message)";
 

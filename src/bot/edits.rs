@@ -2,10 +2,11 @@
 //! asker edits a message the bot answered (a typo fixed, the question put
 //! another way) the bot can edit its reply to answer the message as it now
 //! reads; which edit of a message is the latest (only that one is answered);
-//! edits waiting for their message's reply; and the `m.replace` content. What
-//! is done with an edit event is `handlers`'.
+//! edits waiting for their message's reply; messages deleted before their
+//! reply was out; and the `m.replace` content. What is done with an edit or
+//! a deletion is `handlers`'.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use matrix_sdk::ruma::events::AnySyncTimelineEvent;
 use matrix_sdk::ruma::events::Mentions;
@@ -40,6 +41,9 @@ pub(crate) struct Replies {
     /// The latest edit of each message whose answer is still on its way
     /// (journaled), with its ID: handled once the reply is out.
     waiting: HashMap<Message, (OwnedEventId, Raw<AnySyncTimelineEvent>)>,
+    /// Messages deleted while their answer was on its way: the reply is
+    /// taken back once it is out.
+    deleted: HashSet<Message>,
 }
 
 /// How many answered messages [`Replies`] remembers (some 200 bytes each).
@@ -77,6 +81,36 @@ impl Replies {
                 self.note(room, message, Replied { reply, asker });
             }
         }
+    }
+
+    /// Forgets `message` in `room` (deleted): returns what answered it, if
+    /// anything did; an edit of it waiting for the reply is dropped.
+    pub(crate) fn forget(&mut self, room: &OwnedRoomId, message: &OwnedEventId) -> Option<Replied> {
+        let key = (room.clone(), message.clone());
+        self.waiting.remove(&key);
+        self.latest.remove(&key);
+        // Its place in `order` stays until it comes round: harmless.
+        self.by_message.remove(&key)
+    }
+
+    /// Notes that `message` in `room` was deleted before its reply was out.
+    pub(crate) fn delete_when_replied(&mut self, room: OwnedRoomId, message: OwnedEventId) {
+        // Few: messages deleted in the second their answer takes.
+        if self.deleted.len() >= MAX_EDITS {
+            self.deleted.clear();
+        }
+        self.waiting.remove(&(room.clone(), message.clone()));
+        self.deleted.insert((room, message));
+    }
+
+    /// Whether `message` in `room` was deleted before its reply was out (then
+    /// it is forgotten, as by [`Replies::forget`]).
+    pub(crate) fn was_deleted(&mut self, room: &OwnedRoomId, message: &OwnedEventId) -> bool {
+        let deleted = self.deleted.remove(&(room.clone(), message.clone()));
+        if deleted {
+            self.forget(room, message);
+        }
+        deleted
     }
 
     /// What answered `message` in `room`, when remembered.
@@ -208,6 +242,32 @@ mod tests {
         let waited = replies.waited(&room, &id("$m")).unwrap();
         assert!(waited.json().get().contains("$e2"));
         assert!(replies.waited(&room, &id("$m")).is_none(), "handled once");
+    }
+
+    #[test]
+    fn a_deleted_message_is_forgotten_with_its_waiting_edit() {
+        let room = OwnedRoomId::try_from("!r:x").unwrap();
+        let asker = OwnedUserId::try_from("@a:x").unwrap();
+        let replied = Replied {
+            reply: id("$reply"),
+            asker,
+        };
+        let raw = Raw::from_json_string(r#"{"event_id":"$e"}"#.into()).unwrap();
+        let mut replies = Replies::default();
+        // Answered, then deleted: its reply is returned once, to be taken back.
+        replies.note(room.clone(), id("$m"), replied.clone());
+        assert_eq!(replies.forget(&room, &id("$m")), Some(replied.clone()));
+        assert_eq!(replies.forget(&room, &id("$m")), None);
+        assert_eq!(replies.of(&room, &id("$m")), None);
+        // Deleted while its answer is on its way, with an edit waiting.
+        replies.wait(room.clone(), id("$n"), id("$e"), raw);
+        replies.delete_when_replied(room.clone(), id("$n"));
+        assert!(replies.waited(&room, &id("$n")).is_none(), "the edit goes");
+        replies.note(room.clone(), id("$n"), replied.clone());
+        assert!(replies.was_deleted(&room, &id("$n")));
+        assert_eq!(replies.of(&room, &id("$n")), None, "forgotten");
+        assert!(!replies.was_deleted(&room, &id("$n")), "once");
+        assert!(!replies.was_deleted(&room, &id("$m")), "never deleted");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! What the bot does with one timeline event: a room message addressed to it
 //! is taken on (journal first) and answered on its own tracked task, so the sync
-//! loop never waits for a search or a send; a reaction to one of its answers is
-//! a vote for the feedback file.
+//! loop never waits for a search or a send; an edit of an answered question
+//! edits the reply, and deleting it deletes the reply; a reaction to one of
+//! its answers is a vote for the feedback file.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -121,6 +122,7 @@ async fn handle_event(
                 (redaction.redacts.as_ref()).or(redaction.content.redacts.as_ref())
             {
                 handle_withdrawal(bot, room, redacted, &redaction.sender).await;
+                handle_deleted(bot, room, redacted, &redaction.sender).await;
             }
             false
         }
@@ -203,6 +205,61 @@ async fn handle_withdrawal(bot: &Bot, room: &Room, redacted: &EventId, by: &User
     match log.append(&record) {
         Ok(()) => info!(room = %room.room_id(), answer = %reply, "vote withdrawn"),
         Err(err) => error!(error = %crate::chain(&err), "recording feedback failed"),
+    }
+}
+
+/// A message deleted (redacted) by its sender or a moderator: when the bot
+/// answered it, its reply goes too — it answers what nobody can see any more,
+/// and may quote it (`!why` does). A reply still on its way is taken back
+/// once it is out.
+async fn handle_deleted(bot: &Bot, room: &Room, redacted: &EventId, by: &UserId) {
+    let (room_id, message) = (room.room_id().to_owned(), redacted.to_owned());
+    let replied = (bot.replies.lock().unwrap_or_else(|e| e.into_inner())).of(&room_id, &message);
+    let asker = match &replied {
+        Some(replied) => replied.asker.to_string(),
+        None => match bot.journal.open_entry(redacted.as_str()) {
+            Some(open) if open.room == room_id.as_str() => {
+                open.event["sender"].as_str().unwrap_or_default().to_owned()
+            }
+            _ => return,
+        },
+    };
+    // Anyone may send a redaction naming any event; it is applied only when
+    // it is the sender's own or a moderator's.
+    let allowed = by.as_str() == asker
+        || (room.power_levels().await).is_ok_and(|p| p.user_can_redact_event_of_other(by));
+    if !allowed {
+        return;
+    }
+    // Decided under the replies' lock, which a reply is noted under before
+    // its question stops being open: the reply is found, or waited for.
+    let reply = {
+        let mut replies = bot.replies.lock().unwrap_or_else(|e| e.into_inner());
+        match replies.forget(&room_id, &message) {
+            Some(replied) => Some(replied.reply),
+            None if bot.journal.is_open(redacted.as_str()) => {
+                replies.delete_when_replied(room_id, message);
+                None
+            }
+            None => None,
+        }
+    };
+    if let Some(reply) = reply {
+        retract(bot, room, &reply).await;
+    }
+}
+
+/// Redacts the bot's `reply` to a question that was deleted.
+async fn retract(bot: &Bot, room: &Room, reply: &EventId) {
+    let txn = reply::transaction_id_for(reply, "retract");
+    let attempts = bot.config.limits.send_attempts;
+    match reply::redact(room, reply, messages::QUESTION_DELETED, txn, attempts).await {
+        Ok(()) => {
+            info!(room = %room.room_id(), reply = %reply, "the question was deleted, and so was its reply")
+        }
+        Err(err) => {
+            warn!(room = %room.room_id(), reply = %reply, error = %crate::chain(&err), "the question was deleted; taking back its reply failed")
+        }
     }
 }
 
@@ -324,6 +381,16 @@ async fn respond(
         Err(_) => work.await,
     };
     let built = started.elapsed();
+    if (bot.replies.lock().unwrap_or_else(|e| e.into_inner()))
+        .was_deleted(&room.room_id().to_owned(), &msg.event_id)
+    {
+        info!(room = %room.room_id(), question = %msg.event_id, "the question was deleted before its answer was out; not sent");
+        bot.journal.done(msg.event_id.as_str());
+        if typed {
+            set_typing(room, false).await;
+        }
+        return;
+    }
     let content = reply::content(&body, msg, bot.config.answer.reply_mode);
     let txn = reply::transaction_id(msg, "reply");
     let sent = match reply::send(room, content, txn, bot.config.limits.send_attempts).await {
@@ -344,12 +411,18 @@ async fn respond(
             event: reply.to_string(),
             asker: msg.sender.to_string(),
         };
+        let reply_id = reply.clone();
         let waited = noted(bot, room, msg, reply, answer.as_ref());
         bot.journal.answered(msg.event_id.as_str(), answered);
         bot.metrics.reply_took(started.elapsed());
-        // The asker edited the message while this reply was on its way.
-        if let Some(edit) = waited {
-            handle_timeline_event(bot, room, &edit, Arrival::JOURNALED).await;
+        match waited {
+            // The asker edited the message while this reply was on its way.
+            Ok(Some(edit)) => {
+                handle_timeline_event(bot, room, &edit, Arrival::JOURNALED).await;
+            }
+            Ok(None) => {}
+            // Or deleted it.
+            Err(Deleted) => retract(bot, room, &reply_id).await,
         }
     }
     debug!(
@@ -367,15 +440,19 @@ async fn respond(
     }
 }
 
+/// The question was deleted before its reply was out.
+struct Deleted;
+
 /// Notes `reply` as the bot's reply to `msg` (and `answer`, when one, in the
-/// feedback file); returns the edit of `msg` that waited for it, if any.
+/// feedback file); returns the edit of `msg` that waited for it, if any, or
+/// that `msg` was deleted meanwhile.
 fn noted(
     bot: &Bot,
     room: &Room,
     msg: &OriginalSyncRoomMessageEvent,
     reply: OwnedEventId,
     answer: Option<&Answer>,
-) -> Option<Raw<AnySyncTimelineEvent>> {
+) -> Result<Option<Raw<AnySyncTimelineEvent>>, Deleted> {
     let replied = Replied {
         reply,
         asker: msg.sender.clone(),
@@ -384,12 +461,15 @@ fn noted(
     let waited = {
         let mut replies = bot.replies.lock().unwrap_or_else(|e| e.into_inner());
         replies.note(room_id.clone(), msg.event_id.clone(), replied.clone());
+        if replies.was_deleted(&room_id, &msg.event_id) {
+            return Err(Deleted);
+        }
         replies.waited(&room_id, &msg.event_id)
     };
     if let Some(answer) = answer {
         record_answer(bot, room, &msg.event_id, &replied, answer);
     }
-    waited
+    Ok(waited)
 }
 
 /// How long a reply the homeserver did not take is tried again in this

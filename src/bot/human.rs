@@ -56,6 +56,14 @@ impl Seen {
             .as_str()
             .unwrap_or_default()
     }
+    /// What this redacts, if it is a redaction (the ID is in the content from
+    /// room version 11, outside it before).
+    pub fn redacts(&self) -> Option<&str> {
+        if self.kind() != "m.room.redaction" {
+            return None;
+        }
+        (self.event["redacts"].as_str()).or(self.event["content"]["redacts"].as_str())
+    }
     /// `content.m.relates_to.m.in_reply_to.event_id`: what this replies to.
     pub fn in_reply_to(&self) -> Option<&str> {
         self.event["content"]["m.relates_to"]["m.in_reply_to"]["event_id"].as_str()
@@ -223,8 +231,8 @@ impl Human {
             .event_id)
     }
 
-    /// Reacts to `event_id` with `key` (an `m.annotation`, as clients send 👍).
-    /// Redacts event `event_id` in `room` (a reaction taken back).
+    /// Redacts event `event_id` in `room` (a reaction taken back, a message
+    /// deleted).
     pub async fn redact(&self, room: &Room, event_id: &str) -> anyhow::Result<()> {
         let event_id = OwnedEventId::try_from(event_id).context("not an event ID")?;
         room.redact(&event_id, None, None)
@@ -233,6 +241,7 @@ impl Human {
         Ok(())
     }
 
+    /// Reacts to `event_id` with `key` (an `m.annotation`, as clients send 👍).
     pub async fn react(
         &self,
         room: &Room,

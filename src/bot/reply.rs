@@ -1,7 +1,7 @@
 //! Sending replies: builds the `m.notice` (thread or plain reply, HTML +
 //! plain body, `m.mentions` = the asker) and delivers it, waiting out
 //! `M_LIMIT_EXCEEDED` and retrying transient failures, so a reply is never
-//! silently dropped.
+//! silently dropped; takes a reply back (redacts it) the same way.
 
 use std::time::Duration;
 
@@ -114,18 +114,49 @@ pub async fn send(
     txn_id: OwnedTransactionId,
     attempts: u32,
 ) -> Result<OwnedEventId, SendError> {
-    let mut failures = 0;
-    let mut rate_rounds = 0;
-    loop {
+    retrying(room, attempts, || async {
         // matrix-sdk's own retry is off so that we see (and log) every
         // M_LIMIT_EXCEEDED and wait exactly what the server asks.
-        let result = room
+        let sent = room
             .send(content.clone())
             .with_transaction_id(txn_id.clone())
             .with_request_config(RequestConfig::new().disable_retry())
-            .await;
-        let err = match result {
-            Ok(sent) => return Ok(sent.response.event_id),
+            .await?;
+        Ok(sent.response.event_id)
+    })
+    .await
+}
+
+/// Redacts the bot's own event `event` in `room` (with `reason`), retrying as
+/// a reply is sent; `txn_id` makes a retried redaction one.
+pub async fn redact(
+    room: &Room,
+    event: &EventId,
+    reason: &str,
+    txn_id: OwnedTransactionId,
+    attempts: u32,
+) -> Result<(), SendError> {
+    retrying(room, attempts, || async {
+        room.redact(event, Some(reason), Some(txn_id.clone()))
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Runs `call` until it succeeds: waits out `M_LIMIT_EXCEEDED`, retries
+/// transient failures up to `attempts` in all, and gives up at once on a
+/// refusal.
+async fn retrying<T, F, Fut>(room: &Room, attempts: u32, mut call: F) -> Result<T, SendError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, matrix_sdk::Error>>,
+{
+    let mut failures = 0;
+    let mut rate_rounds = 0;
+    loop {
+        let err = match call().await {
+            Ok(done) => return Ok(done),
             Err(err) => err,
         };
         let wait = if let Some(wait) = rate_limited(&err) {

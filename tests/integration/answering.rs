@@ -1,7 +1,8 @@
 //! Questions in DMs and by mention get a threaded m.notice with the answer,
 //! citations and m.mentions = the asker; out-of-scope questions are refused;
-//! chatter, notices and the bot's own messages are ignored, and an edit of an
-//! answered question edits the reply; user text is escaped in the HTML.
+//! chatter, notices and the bot's own messages are ignored; an edit of an
+//! answered question edits the reply, and deleting it deletes the reply; user
+//! text is escaped in the HTML.
 
 use matrix_sdk::ruma::events::Mentions;
 use matrix_sdk::ruma::events::room::message::{ReplacementMetadata, RoomMessageEventContent};
@@ -161,6 +162,43 @@ async fn an_edited_question_gets_its_reply_edited() {
     assert!(edited.contains("July 2025"), "{edited}");
     let extra = bot_messages(&mut alice, &bot, QUIET).await;
     assert!(extra.is_empty(), "one edit each, no new reply: {extra:?}");
+    running.stop().await;
+}
+
+/// A deleted question takes its reply with it (the reply may quote it, as
+/// `!why` does); a question deleted straight after it was sent keeps no
+/// reply, whether its answer was out yet or not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_question_takes_its_reply_with_it() {
+    let mut alice = human("alice").await;
+    let (bot, running, room) = start_bot(&mut alice, Meet::Dm, |_| {}).await;
+    let (q, reply) = ask(&mut alice, &bot, &room, "!why emperor").await;
+    let reply = reply.event_id().unwrap();
+    alice.redact(&room, q.as_str()).await.unwrap();
+    let retraction = retraction_of(&mut alice, &bot, &reply).await;
+    let reason = retraction.event["content"]["reason"].as_str();
+    assert_eq!(reason, Some(citebot::messages::QUESTION_DELETED));
+
+    let q = alice.say(&room, EMPEROR).await.unwrap();
+    alice.redact(&room, q.as_str()).await.unwrap();
+    let seen = alice
+        .collect(QUIET * 2, |s| s.sender() == bot.user_id)
+        .await
+        .unwrap();
+    let replies: Vec<_> = seen
+        .iter()
+        .filter(|s| s.is_reply(&bot.user_id, q.as_str()))
+        .collect();
+    for r in &replies {
+        let id = r.event_id().unwrap();
+        let retracted = seen.iter().any(|s| s.redacts() == Some(id.as_str()))
+            || retraction_of(&mut alice, &bot, &id)
+                .await
+                .redacts()
+                .is_some();
+        assert!(retracted, "a reply to a deleted question stayed");
+    }
+    assert!(replies.len() <= 1, "{replies:?}");
     running.stop().await;
 }
 

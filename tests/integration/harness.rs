@@ -358,3 +358,14 @@ pub async fn edit_of(human: &mut Human, bot: &BotSetup, reply: &Seen) -> String 
     assert_eq!(c["m.new_content"]["msgtype"], "m.notice", "{c}");
     c["m.new_content"]["body"].as_str().unwrap().to_string()
 }
+
+/// The bot's redaction of its event `reply` (a reply whose question was
+/// deleted).
+pub async fn retraction_of(human: &mut Human, bot: &BotSetup, reply: &EventId) -> Seen {
+    human
+        .wait_for(WAIT, |s| {
+            s.sender() == bot.user_id && s.redacts() == Some(reply.as_str())
+        })
+        .await
+        .expect("the bot's redaction of its reply")
+}
