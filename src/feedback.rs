@@ -405,6 +405,69 @@ impl Log {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Erases the record of the bot's reply `reply` in `room`, and the votes
+    /// on it, from both files (the question was deleted: its words go too).
+    /// Each file holding one is rewritten (a crash leaves the old or the new
+    /// whole); appends wait meanwhile. Returns how many records went.
+    pub fn erase(&self, reply: &str, room: &str) -> Result<usize, FeedbackError> {
+        let write_err = |source| FeedbackError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let mut erased = erase_from(&rotated(&self.path), reply, room).map_err(write_err)?;
+        let here = erase_from(&self.path, reply, room).map_err(write_err)?;
+        if here > 0 {
+            // Renamed over: the handle appended to is the old file's.
+            let file = crate::files::open_private(&self.path, false).map_err(write_err)?;
+            let size = file.metadata().map_err(write_err)?.len();
+            *guard = (file, size);
+        }
+        erased += here;
+        Ok(erased)
+    }
+}
+
+/// Rewrites the feedback file at `path` without the records of reply `reply`
+/// in `room` (its answer and the votes on it), when it has any; returns how
+/// many it had. Lines that do not name the reply are copied unread.
+fn erase_from(path: &Path, reply: &str, room: &str) -> std::io::Result<usize> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let tmp = path.with_extension("jsonl.erasing");
+    let mut out = std::io::BufWriter::new(crate::files::open_private(&tmp, true)?);
+    let mut erased = 0;
+    let mut lines = BufReader::new(file);
+    let mut line = String::new();
+    while lines.read_line(&mut line)? > 0 {
+        let of_reply = line.contains(reply)
+            && serde_json::from_str::<Record>(&line).is_ok_and(|r| {
+                let on = match &r {
+                    Record::Answer { reply: on, .. }
+                    | Record::Reaction { reply: on, .. }
+                    | Record::Withdrawal { reply: on, .. } => on,
+                };
+                on == reply && r.room() == room
+            });
+        if of_reply {
+            erased += 1;
+        } else {
+            out.write_all(line.as_bytes())?;
+        }
+        line.clear();
+    }
+    if erased == 0 {
+        drop(out);
+        std::fs::remove_file(&tmp)?;
+        return Ok(0);
+    }
+    out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    Ok(erased)
 }
 
 /// Reads every record of the feedback file at `path` (and of the older file
@@ -818,6 +881,59 @@ mod tests {
         assert_eq!(records, [a, v]);
         assert_eq!(skipped, 1);
         assert_eq!(read(&dir.path().join("none.jsonl")).unwrap().0, []);
+    }
+
+    #[test]
+    fn a_deleted_questions_records_are_erased_from_both_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = Log::open(dir.path(), 1500).unwrap();
+        let vote_on = |reply: &str, i: usize| {
+            Record::reaction(reply, "!r:x", "@b:x", Vote::Down, "👎", &format!("$v{i}"))
+        };
+        // The secret's answer and a vote on it end up in the rotated file,
+        // another vote in the current one; `$10` holds `$1` as a prefix.
+        let mut all = vec![answer("$1", "my password is hunter2?", false, &now())];
+        all.push(vote_on("$1", 0));
+        for i in 2..=12 {
+            all.push(answer(&format!("${i}"), "Q?", true, &now()));
+        }
+        all.push(vote_on("$1", 1));
+        all.push(vote_on("$10", 2));
+        for r in &all {
+            log.append(r).unwrap();
+        }
+        let rotated_text = std::fs::read_to_string(rotated(log.path())).unwrap();
+        assert!(rotated_text.contains("hunter2"));
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(log.path())
+            .unwrap();
+        f.write_all(b"{\"kind\":\"answer\",\"reply\":\"$1\", cut short by a crash\n")
+            .unwrap();
+        drop(f);
+        // Another room's reply of the same ID is not this one.
+        let elsewhere = Record::withdrawal("$1", "!other:x", "@b:x", "$v9");
+        log.append(&elsewhere).unwrap();
+        assert_eq!(log.erase("$1", "!r:x").unwrap(), 3);
+        let (back, skipped) = read(log.path()).unwrap();
+        let mut kept: Vec<Record> = all
+            .iter()
+            .filter(|r| !matches!(r, Record::Answer { reply, .. } | Record::Reaction { reply, .. } if reply == "$1"))
+            .cloned()
+            .collect();
+        kept.push(elsewhere);
+        assert_eq!(back, kept);
+        assert_eq!(skipped, 1, "an unreadable line is kept as it was");
+        for p in [log.path().to_path_buf(), rotated(log.path())] {
+            let text = std::fs::read_to_string(&p).unwrap();
+            assert!(!text.contains("hunter2"), "{}", p.display());
+        }
+        // Appends go on to the rewritten file; nothing left to erase.
+        let last = answer("$13", "Q?", true, &now());
+        log.append(&last).unwrap();
+        assert_eq!(read(log.path()).unwrap().0.last(), Some(&last));
+        assert_eq!(log.erase("$1", "!r:x").unwrap(), 0);
+        assert!(!dir.path().join("feedback.jsonl.erasing").exists());
     }
 
     #[test]

@@ -212,7 +212,7 @@ async fn handle_withdrawal(bot: &Bot, room: &Room, redacted: &EventId, by: &User
 /// answered it, its reply goes too — it answers what nobody can see any more,
 /// and may quote it (`!why` does). A reply still on its way is taken back
 /// once it is out.
-async fn handle_deleted(bot: &Bot, room: &Room, redacted: &EventId, by: &UserId) {
+async fn handle_deleted(bot: &Arc<Bot>, room: &Room, redacted: &EventId, by: &UserId) {
     let (room_id, message) = (room.room_id().to_owned(), redacted.to_owned());
     let replied = (bot.replies.lock().unwrap_or_else(|e| e.into_inner())).of(&room_id, &message);
     let asker = match &replied {
@@ -245,12 +245,45 @@ async fn handle_deleted(bot: &Bot, room: &Room, redacted: &EventId, by: &UserId)
         }
     };
     if let Some(reply) = reply {
-        retract(bot, room, &reply).await;
+        let (bot, room) = (bot.clone(), room.clone());
+        bot.clone()
+            .tasks
+            .spawn(async move { retract(&bot, &room, &reply).await });
+    }
+}
+
+/// Takes back the bot's `reply` to a question that was deleted: redacts it,
+/// and erases the question's words from the bot's files — the reply's record
+/// (and the votes on it) from the feedback file, the question's event from
+/// the journal (compacted).
+async fn retract(bot: &Arc<Bot>, room: &Room, reply: &EventId) {
+    redact_reply(bot, room, reply).await;
+    erase(bot, room, Some(reply.to_owned())).await;
+}
+
+/// Erases a deleted question's words from the bot's files: the record of the
+/// bot's `reply` to it, if any, and the votes on it from the feedback file,
+/// and the question's event from the journal (compacted now, the question
+/// being done).
+async fn erase(bot: &Arc<Bot>, room: &Room, reply: Option<OwnedEventId>) {
+    let (bot, room_id) = (bot.clone(), room.room_id().to_owned());
+    let erased = tokio::task::spawn_blocking(move || {
+        bot.journal.compact_now();
+        let (log, reply) = (bot.feedback.as_ref()?, reply?);
+        Some(log.erase(reply.as_str(), room_id.as_str()))
+    })
+    .await;
+    match erased {
+        Ok(Some(Err(err))) => {
+            error!(error = %crate::chain(&err), "erasing a deleted question from the feedback file failed")
+        }
+        Err(err) => error!(error = %err, "erasing a deleted question failed"),
+        Ok(_) => {}
     }
 }
 
 /// Redacts the bot's `reply` to a question that was deleted.
-async fn retract(bot: &Bot, room: &Room, reply: &EventId) {
+async fn redact_reply(bot: &Bot, room: &Room, reply: &EventId) {
     let txn = reply::transaction_id_for(reply, "retract");
     let attempts = bot.config.limits.send_attempts;
     match reply::redact(room, reply, messages::QUESTION_DELETED, txn, attempts).await {
@@ -386,6 +419,7 @@ async fn respond(
     {
         info!(room = %room.room_id(), question = %msg.event_id, "the question was deleted before its answer was out; not sent");
         bot.journal.done(msg.event_id.as_str());
+        erase(bot, room, None).await;
         if typed {
             set_typing(room, false).await;
         }

@@ -242,28 +242,36 @@ impl Journal {
         let size = text.len() as u64 + 1;
         let appended = self.appended.fetch_add(size, Ordering::Relaxed) + size;
         if appended > COMPACT_AFTER {
-            // Under the file's lock, so no line is appended to the old file
-            // meanwhile. Nothing holds `open` or `done` while waiting for it.
-            let done: Vec<String> = {
-                let done = self.done.lock().unwrap_or_else(|e| e.into_inner());
-                done.newest(KEEP_DONE).cloned().collect()
-            };
-            let replies = self
-                .replies
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone();
-            let open = self.open.lock().unwrap_or_else(|e| e.into_inner()).clone();
-            match compact(&self.path, &done, &replies, &open) {
-                Ok(new) => {
-                    *file = new;
-                    self.appended.store(0, Ordering::Relaxed);
-                }
-                // The old file is whole and still appended to; tried again
-                // after the next question.
-                Err(err) => {
-                    warn!(file = %self.path.display(), error = %err, "compacting the question journal failed")
-                }
+            self.compact_locked(&mut file);
+        }
+    }
+
+    /// Compacts the file now (a question was deleted: the text of questions
+    /// answered goes from the disk, and only their IDs stay).
+    pub fn compact_now(&self) {
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        self.compact_locked(&mut file);
+    }
+
+    /// Compacts the file, `file` being its lock's guard, so no line is
+    /// appended to the old file meanwhile. Nothing holds `open` or `done`
+    /// while waiting for it.
+    fn compact_locked(&self, file: &mut File) {
+        let done: Vec<String> = {
+            let done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+            done.newest(KEEP_DONE).cloned().collect()
+        };
+        let replies = (self.replies.lock().unwrap_or_else(|e| e.into_inner())).clone();
+        let open = self.open.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        match compact(&self.path, &done, &replies, &open) {
+            Ok(new) => {
+                *file = new;
+                self.appended.store(0, Ordering::Relaxed);
+            }
+            // The old file is whole and still appended to; tried again
+            // after the next question.
+            Err(err) => {
+                warn!(file = %self.path.display(), error = %err, "compacting the question journal failed")
             }
         }
     }
@@ -431,6 +439,34 @@ mod tests {
         // Some 16 MB were appended: compacted on the way.
         let len = std::fs::metadata(dir.path().join(FILE)).unwrap().len();
         assert!(len < COMPACT_AFTER, "{len} bytes");
+    }
+
+    #[test]
+    fn compacting_now_leaves_only_the_ids_of_questions_answered() {
+        let dir = tempfile::tempdir().unwrap();
+        let (j, _) = Journal::open(dir.path()).unwrap();
+        let asked = |body: &str| Open {
+            room: "!r:x".into(),
+            event: serde_json::json!({"body": body}),
+            encrypted: false,
+        };
+        assert!(j.take("$deleted", asked("my password is hunter2")));
+        assert!(j.take("$open", asked("still being answered")));
+        let reply = Reply {
+            room: "!r:x".into(),
+            event: "$reply".into(),
+            asker: "@a:x".into(),
+        };
+        j.answered("$deleted", reply.clone());
+        let text = || std::fs::read_to_string(dir.path().join(FILE)).unwrap();
+        assert!(text().contains("hunter2"));
+        j.compact_now();
+        assert!(!text().contains("hunter2") && text().contains("still being answered"));
+        assert!(j.take("$next", asked("after")), "appends go on");
+        drop(j);
+        let (j, open) = Journal::open(dir.path()).unwrap();
+        assert_eq!(open.len(), 2);
+        assert_eq!(j.replies(), [("$deleted".to_string(), reply)]);
     }
 
     #[test]

@@ -166,8 +166,9 @@ async fn an_edited_question_gets_its_reply_edited() {
 }
 
 /// A deleted question takes its reply with it (the reply may quote it, as
-/// `!why` does); a question deleted straight after it was sent keeps no
-/// reply, whether its answer was out yet or not.
+/// `!why` does), and its words leave the bot's files; a question deleted
+/// straight after it was sent keeps no reply, whether its answer was out yet
+/// or not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_question_takes_its_reply_with_it() {
     let mut alice = human("alice").await;
@@ -178,6 +179,26 @@ async fn a_deleted_question_takes_its_reply_with_it() {
     let retraction = retraction_of(&mut alice, &bot, &reply).await;
     let reason = retraction.event["content"]["reason"].as_str();
     assert_eq!(reason, Some(citebot::messages::QUESTION_DELETED));
+
+    // Its words go from the bot's files too: the feedback file, the journal.
+    let secret = format!("{EMPEROR} My PIN is 40417.");
+    let (q, reply) = ask(&mut alice, &bot, &room, &secret).await;
+    let files = [
+        bot.data_dir().join(citebot::feedback::FILE),
+        bot.data_dir().join("questions.jsonl"),
+    ];
+    let holding = || {
+        let text = |p: &std::path::PathBuf| std::fs::read_to_string(p).unwrap_or_default();
+        files.iter().filter(|p| text(p).contains("40417")).count()
+    };
+    assert_eq!(holding(), 2, "both files hold the question before");
+    alice.redact(&room, q.as_str()).await.unwrap();
+    retraction_of(&mut alice, &bot, &reply.event_id().unwrap()).await;
+    let deadline = std::time::Instant::now() + WAIT;
+    while holding() > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(holding(), 0, "a deleted question's words stayed on disk");
 
     let q = alice.say(&room, EMPEROR).await.unwrap();
     alice.redact(&room, q.as_str()).await.unwrap();
