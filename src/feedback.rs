@@ -408,66 +408,155 @@ impl Log {
 
     /// Erases the record of the bot's reply `reply` in `room`, and the votes
     /// on it, from both files (the question was deleted: its words go too).
-    /// Each file holding one is rewritten (a crash leaves the old or the new
-    /// whole); appends wait meanwhile. Returns how many records went.
+    /// A file holding one is rewritten (a crash leaves the old or the new
+    /// whole). Appends wait only while the current file's last lines are
+    /// copied and it is swapped, and while the older file is rewritten, which
+    /// is only when it holds the reply. Returns how many records went.
     pub fn erase(&self, reply: &str, room: &str) -> Result<usize, FeedbackError> {
-        let write_err = |source| FeedbackError::Write {
+        let err = |source| FeedbackError::Write {
             path: self.path.clone(),
             source,
         };
+        let older = rotated(&self.path);
+        let mut erased = 0;
+        // The older file changes only by a rotation, under the lock.
+        if holds(&older, reply).map_err(err)? {
+            let _guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
+            let copy = Copy::start(&older, reply, room).map_err(err)?;
+            erased += copy.erased;
+            copy.swap(&older).map_err(err)?;
+        }
+        if !holds(&self.path, reply).map_err(err)? {
+            return Ok(erased);
+        }
+        // The bulk copied while appends go on; then, under the lock, what
+        // was appended meanwhile, and the swap.
+        let mut copy = Copy::start(&self.path, reply, room).map_err(err)?;
         let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        let mut erased = erase_from(&rotated(&self.path), reply, room).map_err(write_err)?;
-        let here = erase_from(&self.path, reply, room).map_err(write_err)?;
-        if here > 0 {
-            // Renamed over: the handle appended to is the old file's.
-            let file = crate::files::open_private(&self.path, false).map_err(write_err)?;
-            let size = file.metadata().map_err(write_err)?.len();
+        let now = std::fs::metadata(&self.path).map_err(err)?.len();
+        if now < copy.read {
+            // Rotated meanwhile: the copy was of what is now the older file.
+            // Started again, under the lock this time.
+            copy.abandon();
+            let again = Copy::start(&older, reply, room).map_err(err)?;
+            erased += again.erased;
+            again.swap(&older).map_err(err)?;
+            copy = Copy::start(&self.path, reply, room).map_err(err)?;
+        }
+        copy.rest(&self.path).map_err(err)?;
+        erased += copy.erased;
+        let size = copy.written;
+        if let Some(file) = copy.swap(&self.path).map_err(err)? {
             *guard = (file, size);
         }
-        erased += here;
         Ok(erased)
     }
 }
 
-/// Rewrites the feedback file at `path` without the records of reply `reply`
-/// in `room` (its answer and the votes on it), when it has any; returns how
-/// many it had. Lines that do not name the reply are copied unread.
-fn erase_from(path: &Path, reply: &str, room: &str) -> std::io::Result<usize> {
+/// Whether the file at `path` names `reply` anywhere (a missing one does not).
+fn holds(path: &Path, reply: &str) -> std::io::Result<bool> {
     let file = match File::open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(e),
     };
-    let tmp = path.with_extension("jsonl.erasing");
-    let mut out = std::io::BufWriter::new(crate::files::open_private(&tmp, true)?);
-    let mut erased = 0;
-    let mut lines = BufReader::new(file);
-    let mut line = String::new();
-    while lines.read_line(&mut line)? > 0 {
-        let of_reply = line.contains(reply)
-            && serde_json::from_str::<Record>(&line).is_ok_and(|r| {
+    for line in BufReader::new(file).split(b'\n') {
+        if line?.windows(reply.len()).any(|w| w == reply.as_bytes()) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// A copy of a feedback file without the records of one reply, being made
+/// beside it.
+struct Copy<'a> {
+    tmp: PathBuf,
+    out: std::io::BufWriter<File>,
+    reply: &'a str,
+    room: &'a str,
+    /// Bytes of the file read, and written to the copy.
+    read: u64,
+    written: u64,
+    erased: usize,
+}
+
+impl<'a> Copy<'a> {
+    /// Copies the file at `path` as it is now, leaving out the records of
+    /// `reply` in `room`.
+    fn start(path: &Path, reply: &'a str, room: &'a str) -> std::io::Result<Copy<'a>> {
+        let tmp = path.with_extension("erasing");
+        let out = std::io::BufWriter::new(crate::files::open_private(&tmp, true)?);
+        let mut copy = Copy {
+            tmp,
+            out,
+            reply,
+            room,
+            read: 0,
+            written: 0,
+            erased: 0,
+        };
+        copy.rest(path)?;
+        Ok(copy)
+    }
+
+    /// Copies what the file at `path` has past what was read already.
+    fn rest(&mut self, path: &Path) -> std::io::Result<()> {
+        use std::io::{Seek, SeekFrom};
+        let mut file = File::open(path)?;
+        file.seek(SeekFrom::Start(self.read))?;
+        let mut lines = BufReader::new(file);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let n = lines.read_until(b'\n', &mut line)?;
+            // A line still being written (no newline yet) waits for the next
+            // call, under the lock, when it is whole.
+            if n == 0 || line.last() != Some(&b'\n') {
+                return Ok(());
+            }
+            self.read += n as u64;
+            if self.is_of_reply(&line) {
+                self.erased += 1;
+            } else {
+                self.out.write_all(&line)?;
+                self.written += n as u64;
+            }
+        }
+    }
+
+    fn is_of_reply(&self, line: &[u8]) -> bool {
+        line.windows(self.reply.len())
+            .any(|w| w == self.reply.as_bytes())
+            && serde_json::from_slice::<Record>(line).is_ok_and(|r| {
                 let on = match &r {
                     Record::Answer { reply: on, .. }
                     | Record::Reaction { reply: on, .. }
                     | Record::Withdrawal { reply: on, .. } => on,
                 };
-                on == reply && r.room() == room
-            });
-        if of_reply {
-            erased += 1;
-        } else {
-            out.write_all(line.as_bytes())?;
+                on == self.reply && r.room() == self.room
+            })
+    }
+
+    /// Puts the copy in place of the file at `path` when it left a record
+    /// out (else drops it); returns the new file open for appending then.
+    fn swap(self, path: &Path) -> std::io::Result<Option<File>> {
+        if self.erased == 0 {
+            self.abandon();
+            return Ok(None);
         }
-        line.clear();
+        let file = self.out.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        // Opened before the rename, so a failure leaves the old file in use.
+        let appending = crate::files::open_private(&self.tmp, false)?;
+        std::fs::rename(&self.tmp, path)?;
+        Ok(Some(appending))
     }
-    if erased == 0 {
-        drop(out);
-        std::fs::remove_file(&tmp)?;
-        return Ok(0);
+
+    fn abandon(self) {
+        drop(self.out);
+        let _ = std::fs::remove_file(&self.tmp);
     }
-    out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    Ok(erased)
 }
 
 /// Reads every record of the feedback file at `path` (and of the older file
@@ -933,7 +1022,37 @@ mod tests {
         log.append(&last).unwrap();
         assert_eq!(read(log.path()).unwrap().0.last(), Some(&last));
         assert_eq!(log.erase("$1", "!r:x").unwrap(), 0);
-        assert!(!dir.path().join("feedback.jsonl.erasing").exists());
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "no copy left behind: {names:?}");
+    }
+
+    #[test]
+    fn lines_appended_while_a_copy_is_made_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = Log::open(dir.path(), 1 << 20).unwrap();
+        let (gone, kept) = (
+            answer("$1", "deleted?", true, &now()),
+            answer("$2", "Q?", true, &now()),
+        );
+        log.append(&gone).unwrap();
+        log.append(&kept).unwrap();
+        let mut copy = Copy::start(log.path(), "$1", "!r:x").unwrap();
+        // Appended after the bulk was copied, one line still being written.
+        let late = answer("$3", "late?", true, &now());
+        log.append(&late).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(log.path())
+            .unwrap();
+        f.write_all(b"{\"kind\":").unwrap();
+        copy.rest(log.path()).unwrap();
+        assert_eq!(copy.erased, 1);
+        let file = copy.swap(log.path()).unwrap().expect("swapped");
+        drop(file);
+        assert_eq!(read(log.path()).unwrap(), (vec![kept, late], 0));
     }
 
     #[test]

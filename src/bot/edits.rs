@@ -41,9 +41,11 @@ pub(crate) struct Replies {
     /// The latest edit of each message whose answer is still on its way
     /// (journaled), with its ID: handled once the reply is out.
     waiting: HashMap<Message, (OwnedEventId, Raw<AnySyncTimelineEvent>)>,
-    /// Messages deleted while their answer was on its way: the reply is
-    /// taken back once it is out.
+    /// Messages deleted lately (the latest [`REMEMBERED`], oldest first in
+    /// `deleted_order`): neither answered nor edited any more; a reply that
+    /// was on its way is taken back once it is out.
     deleted: HashSet<Message>,
+    deleted_order: VecDeque<Message>,
 }
 
 /// How many answered messages [`Replies`] remembers (some 200 bytes each).
@@ -58,6 +60,9 @@ impl Replies {
     /// Notes that `replied` answers `message` in `room`.
     pub(crate) fn note(&mut self, room: OwnedRoomId, message: OwnedEventId, replied: Replied) {
         let key = (room, message);
+        if self.deleted.contains(&key) {
+            return;
+        }
         if self.by_message.insert(key.clone(), replied).is_none() {
             self.order.push_back(key);
             if self.order.len() > REMEMBERED
@@ -83,34 +88,32 @@ impl Replies {
         }
     }
 
-    /// Forgets `message` in `room` (deleted): returns what answered it, if
-    /// anything did; an edit of it waiting for the reply is dropped.
-    pub(crate) fn forget(&mut self, room: &OwnedRoomId, message: &OwnedEventId) -> Option<Replied> {
+    /// Notes `message` in `room` as deleted, and forgets it: returns what
+    /// answered it, if anything did, and the edit of it that was waiting for
+    /// its reply, if one was (both to be done with).
+    pub(crate) fn delete(
+        &mut self,
+        room: &OwnedRoomId,
+        message: &OwnedEventId,
+    ) -> (Option<Replied>, Option<OwnedEventId>) {
         let key = (room.clone(), message.clone());
-        self.waiting.remove(&key);
+        let edit = self.waiting.remove(&key).map(|(id, _)| id);
         self.latest.remove(&key);
+        if self.deleted.insert(key.clone()) {
+            self.deleted_order.push_back(key.clone());
+            if self.deleted_order.len() > REMEMBERED
+                && let Some(old) = self.deleted_order.pop_front()
+            {
+                self.deleted.remove(&old);
+            }
+        }
         // Its place in `order` stays until it comes round: harmless.
-        self.by_message.remove(&key)
+        (self.by_message.remove(&key), edit)
     }
 
-    /// Notes that `message` in `room` was deleted before its reply was out.
-    pub(crate) fn delete_when_replied(&mut self, room: OwnedRoomId, message: OwnedEventId) {
-        // Few: messages deleted in the second their answer takes.
-        if self.deleted.len() >= MAX_EDITS {
-            self.deleted.clear();
-        }
-        self.waiting.remove(&(room.clone(), message.clone()));
-        self.deleted.insert((room, message));
-    }
-
-    /// Whether `message` in `room` was deleted before its reply was out (then
-    /// it is forgotten, as by [`Replies::forget`]).
-    pub(crate) fn was_deleted(&mut self, room: &OwnedRoomId, message: &OwnedEventId) -> bool {
-        let deleted = self.deleted.remove(&(room.clone(), message.clone()));
-        if deleted {
-            self.forget(room, message);
-        }
-        deleted
+    /// Whether `message` in `room` was deleted (lately).
+    pub(crate) fn is_deleted(&self, room: &OwnedRoomId, message: &OwnedEventId) -> bool {
+        self.deleted.contains(&(room.clone(), message.clone()))
     }
 
     /// What answered `message` in `room`, when remembered.
@@ -131,6 +134,9 @@ impl Replies {
         edit: &OwnedEventId,
     ) -> Result<Option<OwnedEventId>, ()> {
         let key = (room.clone(), message.clone());
+        if self.deleted.contains(&key) {
+            return Err(());
+        }
         if let Some(seen) = self.latest.get(&key)
             && (seen.0, &seen.1) > (at, edit)
         {
@@ -143,14 +149,16 @@ impl Replies {
         Ok(old.map(|(_, id)| id).filter(|id| id != edit))
     }
 
-    /// Whether `edit` is the latest edit of `message` in `room` seen.
+    /// Whether `edit` is the latest edit of `message` in `room` seen, and the
+    /// message is not deleted.
     pub(crate) fn is_latest(
         &self,
         room: &OwnedRoomId,
         message: &OwnedEventId,
         edit: &OwnedEventId,
     ) -> bool {
-        (self.latest.get(&(room.clone(), message.clone()))).is_none_or(|(_, id)| id == edit)
+        let key = (room.clone(), message.clone());
+        !self.deleted.contains(&key) && (self.latest.get(&key)).is_none_or(|(_, id)| id == edit)
     }
 
     /// Keeps edit `edit` (`raw`) of `message` in `room` until the message's
@@ -162,6 +170,9 @@ impl Replies {
         edit: OwnedEventId,
         raw: Raw<AnySyncTimelineEvent>,
     ) -> Option<OwnedEventId> {
+        if self.deleted.contains(&(room.clone(), message.clone())) {
+            return None;
+        }
         // Few: messages edited in the second their answer takes.
         if self.waiting.len() >= MAX_EDITS {
             self.waiting.clear();
@@ -245,29 +256,44 @@ mod tests {
     }
 
     #[test]
-    fn a_deleted_message_is_forgotten_with_its_waiting_edit() {
+    fn a_deleted_message_is_neither_answered_nor_edited_again() {
         let room = OwnedRoomId::try_from("!r:x").unwrap();
         let asker = OwnedUserId::try_from("@a:x").unwrap();
         let replied = Replied {
             reply: id("$reply"),
             asker,
         };
-        let raw = Raw::from_json_string(r#"{"event_id":"$e"}"#.into()).unwrap();
+        let raw = || Raw::from_json_string(r#"{"event_id":"$e"}"#.into()).unwrap();
         let mut replies = Replies::default();
-        // Answered, then deleted: its reply is returned once, to be taken back.
+        // Answered and being edited, then deleted: its reply is returned to
+        // be taken back, and the edit in flight is no longer the latest.
         replies.note(room.clone(), id("$m"), replied.clone());
-        assert_eq!(replies.forget(&room, &id("$m")), Some(replied.clone()));
-        assert_eq!(replies.forget(&room, &id("$m")), None);
-        assert_eq!(replies.of(&room, &id("$m")), None);
-        // Deleted while its answer is on its way, with an edit waiting.
-        replies.wait(room.clone(), id("$n"), id("$e"), raw);
-        replies.delete_when_replied(room.clone(), id("$n"));
-        assert!(replies.waited(&room, &id("$n")).is_none(), "the edit goes");
+        assert_eq!(replies.edited(&room, &id("$m"), 10, &id("$e1")), Ok(None));
+        assert_eq!(
+            replies.delete(&room, &id("$m")),
+            (Some(replied.clone()), None)
+        );
+        assert!(replies.is_deleted(&room, &id("$m")));
+        assert!(!replies.is_latest(&room, &id("$m"), &id("$e1")));
+        assert_eq!(replies.edited(&room, &id("$m"), 20, &id("$e2")), Err(()));
+        assert_eq!(replies.delete(&room, &id("$m")), (None, None), "once");
+        // Deleted while its answer is on its way, with an edit waiting: the
+        // edit is returned (to be done with); the reply is not noted.
+        replies.wait(room.clone(), id("$n"), id("$e"), raw());
+        assert_eq!(replies.delete(&room, &id("$n")), (None, Some(id("$e"))));
+        assert!(replies.waited(&room, &id("$n")).is_none());
+        assert_eq!(replies.wait(room.clone(), id("$n"), id("$e3"), raw()), None);
+        assert!(replies.waited(&room, &id("$n")).is_none(), "kept no edit");
         replies.note(room.clone(), id("$n"), replied.clone());
-        assert!(replies.was_deleted(&room, &id("$n")));
-        assert_eq!(replies.of(&room, &id("$n")), None, "forgotten");
-        assert!(!replies.was_deleted(&room, &id("$n")), "once");
-        assert!(!replies.was_deleted(&room, &id("$m")), "never deleted");
+        assert_eq!(replies.of(&room, &id("$n")), None);
+        let other = OwnedRoomId::try_from("!o:x").unwrap();
+        assert!(!replies.is_deleted(&other, &id("$n")), "another room's");
+        // The latest deletions are remembered, the oldest forgotten.
+        for i in 0..REMEMBERED {
+            replies.delete(&room, &id(&format!("$d{i}")));
+        }
+        assert!(!replies.is_deleted(&room, &id("$m")));
+        assert!(replies.is_deleted(&room, &id("$d0")));
     }
 
     #[test]

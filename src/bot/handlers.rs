@@ -210,19 +210,25 @@ async fn handle_withdrawal(bot: &Bot, room: &Room, redacted: &EventId, by: &User
 
 /// A message deleted (redacted) by its sender or a moderator: when the bot
 /// answered it, its reply goes too — it answers what nobody can see any more,
-/// and may quote it (`!why` does). A reply still on its way is taken back
-/// once it is out.
+/// and may quote it (`!why` does) — and its words leave the bot's files. A
+/// question still being answered is done: a reply that goes out now is taken
+/// back (`noted`), and a restart does not answer it again.
 async fn handle_deleted(bot: &Arc<Bot>, room: &Room, redacted: &EventId, by: &UserId) {
     let (room_id, message) = (room.room_id().to_owned(), redacted.to_owned());
-    let replied = (bot.replies.lock().unwrap_or_else(|e| e.into_inner())).of(&room_id, &message);
-    let asker = match &replied {
-        Some(replied) => replied.asker.to_string(),
-        None => match bot.journal.open_entry(redacted.as_str()) {
-            Some(open) if open.room == room_id.as_str() => {
-                open.event["sender"].as_str().unwrap_or_default().to_owned()
-            }
-            _ => return,
-        },
+    // Under the replies' lock, which a reply is noted under before its
+    // question stops being open: either the reply is found or the question
+    // is still open.
+    let asker = {
+        let replies = bot.replies.lock().unwrap_or_else(|e| e.into_inner());
+        match replies.of(&room_id, &message) {
+            Some(replied) => replied.asker.to_string(),
+            None => match bot.journal.open_entry(redacted.as_str()) {
+                Some(open) if open.room == room_id.as_str() => {
+                    open.event["sender"].as_str().unwrap_or_default().to_owned()
+                }
+                _ => return,
+            },
+        }
     };
     // Anyone may send a redaction naming any event; it is applied only when
     // it is the sender's own or a moderator's.
@@ -231,34 +237,20 @@ async fn handle_deleted(bot: &Arc<Bot>, room: &Room, redacted: &EventId, by: &Us
     if !allowed {
         return;
     }
-    // Decided under the replies' lock, which a reply is noted under before
-    // its question stops being open: the reply is found, or waited for.
-    let reply = {
-        let mut replies = bot.replies.lock().unwrap_or_else(|e| e.into_inner());
-        match replies.forget(&room_id, &message) {
-            Some(replied) => Some(replied.reply),
-            None if bot.journal.is_open(redacted.as_str()) => {
-                replies.delete_when_replied(room_id, message);
-                None
-            }
-            None => None,
-        }
-    };
-    if let Some(reply) = reply {
-        let (bot, room) = (bot.clone(), room.clone());
-        bot.clone()
-            .tasks
-            .spawn(async move { retract(&bot, &room, &reply).await });
+    let (reply, edit) =
+        (bot.replies.lock().unwrap_or_else(|e| e.into_inner())).delete(&room_id, &message);
+    bot.journal.done(redacted.as_str());
+    if let Some(edit) = edit {
+        bot.journal.done(edit.as_str());
     }
-}
-
-/// Takes back the bot's `reply` to a question that was deleted: redacts it,
-/// and erases the question's words from the bot's files — the reply's record
-/// (and the votes on it) from the feedback file, the question's event from
-/// the journal (compacted).
-async fn retract(bot: &Arc<Bot>, room: &Room, reply: &EventId) {
-    redact_reply(bot, room, reply).await;
-    erase(bot, room, Some(reply.to_owned())).await;
+    let (bot, room) = (bot.clone(), room.clone());
+    bot.clone().tasks.spawn(async move {
+        let reply = reply.map(|r| r.reply);
+        if let Some(reply) = &reply {
+            redact_reply(&bot, &room, reply).await;
+        }
+        erase(&bot, &room, reply).await;
+    });
 }
 
 /// Erases a deleted question's words from the bot's files: the record of the
@@ -415,7 +407,7 @@ async fn respond(
     };
     let built = started.elapsed();
     if (bot.replies.lock().unwrap_or_else(|e| e.into_inner()))
-        .was_deleted(&room.room_id().to_owned(), &msg.event_id)
+        .is_deleted(&room.room_id().to_owned(), &msg.event_id)
     {
         info!(room = %room.room_id(), question = %msg.event_id, "the question was deleted before its answer was out; not sent");
         bot.journal.done(msg.event_id.as_str());
@@ -438,26 +430,7 @@ async fn respond(
         }
     };
     if let Some(reply) = sent {
-        // Noted before the question is done: an edit of it that comes now
-        // finds either the reply or the question still open (and waits).
-        let answered = journal::Reply {
-            room: room.room_id().to_string(),
-            event: reply.to_string(),
-            asker: msg.sender.to_string(),
-        };
-        let reply_id = reply.clone();
-        let waited = noted(bot, room, msg, reply, answer.as_ref());
-        bot.journal.answered(msg.event_id.as_str(), answered);
-        bot.metrics.reply_took(started.elapsed());
-        match waited {
-            // The asker edited the message while this reply was on its way.
-            Ok(Some(edit)) => {
-                handle_timeline_event(bot, room, &edit, Arrival::JOURNALED).await;
-            }
-            Ok(None) => {}
-            // Or deleted it.
-            Err(Deleted) => retract(bot, room, &reply_id).await,
-        }
+        delivered(bot, room, msg, reply, answer.as_ref(), started).await;
     }
     debug!(
         event = %msg.event_id,
@@ -471,6 +444,44 @@ async fn respond(
     }
     if typed {
         set_typing(room, false).await;
+    }
+}
+
+/// What follows the delivery of `reply` to `msg`: it is noted (and the
+/// question done), and an edit of `msg` that waited for it is answered; or,
+/// when `msg` was deleted meanwhile, it is taken back.
+async fn delivered(
+    bot: &Arc<Bot>,
+    room: &Room,
+    msg: &OriginalSyncRoomMessageEvent,
+    reply: OwnedEventId,
+    answer: Option<&Answer>,
+    started: std::time::Instant,
+) {
+    // Noted before the question is done: an edit of it that comes now
+    // finds either the reply or the question still open (and waits).
+    let answered = journal::Reply {
+        room: room.room_id().to_string(),
+        event: reply.to_string(),
+        asker: msg.sender.to_string(),
+    };
+    let reply_id = reply.clone();
+    match noted(bot, room, msg, reply, answer) {
+        Ok(waited) => {
+            bot.journal.answered(msg.event_id.as_str(), answered);
+            bot.metrics.reply_took(started.elapsed());
+            // The asker edited the message while this reply was on its way.
+            if let Some(edit) = waited {
+                handle_timeline_event(bot, room, &edit, Arrival::JOURNALED).await;
+            }
+        }
+        // Or deleted it: nothing of it is kept.
+        Err(Deleted) => {
+            info!(room = %room.room_id(), question = %msg.event_id, "the question was deleted as its answer went out; taken back");
+            bot.journal.done(msg.event_id.as_str());
+            redact_reply(bot, room, &reply_id).await;
+            erase(bot, room, None).await;
+        }
     }
 }
 
@@ -492,14 +503,14 @@ fn noted(
         asker: msg.sender.clone(),
     };
     let room_id = room.room_id().to_owned();
-    let waited = {
-        let mut replies = bot.replies.lock().unwrap_or_else(|e| e.into_inner());
-        replies.note(room_id.clone(), msg.event_id.clone(), replied.clone());
-        if replies.was_deleted(&room_id, &msg.event_id) {
-            return Err(Deleted);
-        }
-        replies.waited(&room_id, &msg.event_id)
-    };
+    // Under the replies' lock, so a deletion comes before (nothing is
+    // recorded) or after (and erases the record).
+    let mut replies = bot.replies.lock().unwrap_or_else(|e| e.into_inner());
+    if replies.is_deleted(&room_id, &msg.event_id) {
+        return Err(Deleted);
+    }
+    replies.note(room_id.clone(), msg.event_id.clone(), replied.clone());
+    let waited = replies.waited(&room_id, &msg.event_id);
     if let Some(answer) = answer {
         record_answer(bot, room, &msg.event_id, &replied, answer);
     }
@@ -751,6 +762,9 @@ fn edit_is(
 ) -> EditIs {
     let at = u64::from(msg.origin_server_ts.0);
     let mut replies = bot.replies.lock().unwrap_or_else(|e| e.into_inner());
+    if replies.is_deleted(room_id, message) {
+        return EditIs::Ignored;
+    }
     let superseded = match replies.of(room_id, message) {
         // Only the asker's own edit re-asks (clients show no one else's).
         Some(replied) if replied.asker == msg.sender => {
@@ -860,7 +874,11 @@ async fn respond_edit(
                 bot.journal.done(asked.event_id.as_str());
                 bot.metrics.reply_took(started.elapsed());
                 info!(room = %room_id, message = %message, reply = %replied.reply, "reply edited to answer the edited message");
-                if let Some(answer) = answer {
+                let replies = bot.replies.lock().unwrap_or_else(|e| e.into_inner());
+                // Deleted meanwhile: its words are not recorded again.
+                if let Some(answer) = answer
+                    && !replies.is_deleted(&room_id, &message)
+                {
                     record_answer(bot, room, &message, &replied, &answer);
                 }
                 return;

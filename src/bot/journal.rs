@@ -96,7 +96,7 @@ impl Journal {
         let mut open: Vec<(String, Open)> = Vec::new();
         let mut done = super::Recent::new(KEEP_DONE * 10);
         let mut done_order: Vec<String> = Vec::new();
-        let mut replies = VecDeque::new();
+        let (mut replies, mut replied) = (VecDeque::new(), std::collections::HashSet::new());
         match File::open(&path) {
             Ok(f) => {
                 for line in BufReader::new(f).lines() {
@@ -108,7 +108,11 @@ impl Journal {
                         }
                         Ok(Line::Done { done: id, reply }) => {
                             open.retain(|(q, _)| *q != id);
-                            if let Some(reply) = reply {
+                            // Once each: a compaction between noting a reply
+                            // and appending its line writes that line twice.
+                            if let Some(reply) = reply
+                                && replied.insert(id.clone())
+                            {
                                 keep_reply(&mut replies, id.clone(), reply);
                             }
                             done.insert(id.clone());
@@ -306,7 +310,8 @@ fn compact(
         .filter(|q| !newest.contains(q.as_str()));
     {
         let mut out = std::io::BufWriter::new(crate::files::open_private(&tmp, true)?);
-        for id in older.chain(done) {
+        let mut written = std::collections::HashSet::new();
+        for id in older.chain(done).filter(|id| written.insert(id.as_str())) {
             let reply = reply_of.get(id.as_str()).map(|r| (*r).clone());
             let done = id.clone();
             writeln!(out, "{}", line(&Line::Done { done, reply }))?;

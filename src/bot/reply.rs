@@ -8,7 +8,9 @@ use std::time::Duration;
 use anyhow::anyhow;
 use matrix_sdk::Room;
 use matrix_sdk::config::RequestConfig;
+use matrix_sdk::ruma::api::client::redact::redact_event;
 use matrix_sdk::ruma::api::error::{ErrorKind, RetryAfter};
+use matrix_sdk::ruma::assign;
 use matrix_sdk::ruma::events::Mentions;
 use matrix_sdk::ruma::events::room::message::{
     AddMentions, ForwardThread, OriginalSyncRoomMessageEvent, ReplyWithinThread,
@@ -137,7 +139,13 @@ pub async fn redact(
     attempts: u32,
 ) -> Result<(), SendError> {
     retrying(room, attempts, || async {
-        room.redact(event, Some(reason), Some(txn_id.clone()))
+        let request = assign!(
+            redact_event::v3::Request::new(room.room_id().to_owned(), event.to_owned(), txn_id.clone()),
+            { reason: Some(reason.to_owned()) }
+        );
+        // matrix-sdk's own retry is off, as for a send.
+        (room.client().send(request))
+            .with_request_config(RequestConfig::new().disable_retry())
             .await?;
         Ok(())
     })

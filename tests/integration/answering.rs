@@ -191,6 +191,10 @@ async fn a_deleted_question_takes_its_reply_with_it() {
         let text = |p: &std::path::PathBuf| std::fs::read_to_string(p).unwrap_or_default();
         files.iter().filter(|p| text(p).contains("40417")).count()
     };
+    let deadline = std::time::Instant::now() + WAIT;
+    while holding() < 2 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert_eq!(holding(), 2, "both files hold the question before");
     alice.redact(&room, q.as_str()).await.unwrap();
     retraction_of(&mut alice, &bot, &reply.event_id().unwrap()).await;
@@ -220,6 +224,18 @@ async fn a_deleted_question_takes_its_reply_with_it() {
         assert!(retracted, "a reply to a deleted question stayed");
     }
     assert!(replies.len() <= 1, "{replies:?}");
+    // Nor is it answered after a restart.
+    running.stop().await;
+    let running = bot.start();
+    ask(&mut alice, &bot, &room, "!help").await;
+    let late = alice
+        .collect(QUIET, |s| s.is_reply(&bot.user_id, q.as_str()))
+        .await
+        .unwrap();
+    assert!(
+        late.is_empty(),
+        "a deleted question answered after a restart"
+    );
     running.stop().await;
 }
 
