@@ -360,6 +360,12 @@ pub struct Log {
     max_bytes: u64,
     /// The open file and its size.
     file: Mutex<(File, u64)>,
+    /// Rotations so far (counted under `file`'s lock): an erase's copies made
+    /// outside the lock are of the files still in place when it is unchanged.
+    rotations: std::sync::atomic::AtomicU64,
+    /// Held through an erase: one at a time (their copies share a name, and
+    /// each would undo the other's).
+    erasing: Mutex<()>,
 }
 
 impl Log {
@@ -373,10 +379,16 @@ impl Log {
         std::fs::create_dir_all(data_dir).map_err(open_err)?;
         let file = crate::files::open_private(&path, false).map_err(open_err)?;
         let size = file.metadata().map_err(open_err)?.len();
+        // Copies an erase left when the process died.
+        for file in [&path, &rotated(&path)] {
+            let _ = std::fs::remove_file(file.with_extension(ERASING));
+        }
         Ok(Log {
             path,
             max_bytes,
             file: Mutex::new((file, size)),
+            rotations: std::sync::atomic::AtomicU64::new(0),
+            erasing: Mutex::new(()),
         })
     }
 
@@ -393,6 +405,8 @@ impl Log {
         let (file, size) = &mut *guard;
         if *size > 0 && *size + line.len() as u64 > self.max_bytes {
             std::fs::rename(&self.path, rotated(&self.path)).map_err(write_err)?;
+            self.rotations
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             *file = crate::files::open_private(&self.path, false).map_err(write_err)?;
             *size = 0;
         }
@@ -409,49 +423,54 @@ impl Log {
     /// Erases the record of the bot's reply `reply` in `room`, and the votes
     /// on it, from both files (the question was deleted: its words go too).
     /// A file holding one is rewritten (a crash leaves the old or the new
-    /// whole). Appends wait only while the current file's last lines are
-    /// copied and it is swapped, and while the older file is rewritten, which
-    /// is only when it holds the reply. Returns how many records went.
+    /// whole): copied while appends go on, then, under the append lock, the
+    /// lines appended meanwhile are copied too and the copy swapped in — all
+    /// of it under the lock when a rotation came in between. Returns how many
+    /// records went.
     pub fn erase(&self, reply: &str, room: &str) -> Result<usize, FeedbackError> {
+        use std::sync::atomic::Ordering;
         let err = |source| FeedbackError::Write {
             path: self.path.clone(),
             source,
         };
+        let _one = self.erasing.lock().unwrap_or_else(|e| e.into_inner());
         let older = rotated(&self.path);
-        let mut erased = 0;
-        // The older file changes only by a rotation, under the lock.
-        if holds(&older, reply).map_err(err)? {
-            let _guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
-            let copy = Copy::start(&older, reply, room).map_err(err)?;
-            erased += copy.erased;
-            copy.swap(&older).map_err(err)?;
-        }
-        if !holds(&self.path, reply).map_err(err)? {
-            return Ok(erased);
-        }
-        // The bulk copied while appends go on; then, under the lock, what
-        // was appended meanwhile, and the swap.
-        let mut copy = Copy::start(&self.path, reply, room).map_err(err)?;
+        let copies = || -> std::io::Result<(Option<Copy<'_>>, Option<Copy<'_>>)> {
+            let copy = |path: &Path| match holds(path, reply)? {
+                true => Copy::start(path, reply, room).map(Some),
+                false => Ok(None),
+            };
+            Ok((copy(&older)?, copy(&self.path)?))
+        };
+        let rotations = self.rotations.load(Ordering::Relaxed);
+        let (mut old_copy, mut copy) = copies().map_err(err)?;
         let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        let now = std::fs::metadata(&self.path).map_err(err)?.len();
-        if now < copy.read {
-            // Rotated meanwhile: the copy was of what is now the older file.
-            // Started again, under the lock this time.
-            copy.abandon();
-            let again = Copy::start(&older, reply, room).map_err(err)?;
-            erased += again.erased;
-            again.swap(&older).map_err(err)?;
-            copy = Copy::start(&self.path, reply, room).map_err(err)?;
+        if self.rotations.load(Ordering::Relaxed) != rotations {
+            (old_copy, copy) = copies().map_err(err)?;
         }
-        copy.rest(&self.path).map_err(err)?;
-        erased += copy.erased;
-        let size = copy.written;
-        if let Some(file) = copy.swap(&self.path).map_err(err)? {
-            *guard = (file, size);
+        let mut erased = 0;
+        // A failure with one file leaves the other still erased.
+        let old_swapped = old_copy.map(|c| {
+            erased += c.erased;
+            c.swap(&older)
+        });
+        if let Some(mut copy) = copy {
+            copy.rest(&self.path).map_err(err)?;
+            erased += copy.erased;
+            let size = copy.written;
+            if let Some(file) = copy.swap(&self.path).map_err(err)? {
+                *guard = (file, size);
+            }
+        }
+        if let Some(Err(e)) = old_swapped {
+            return Err(err(e));
         }
         Ok(erased)
     }
 }
+
+/// The extension of an erase's copy of a feedback file (beside it).
+const ERASING: &str = "erasing";
 
 /// Whether the file at `path` names `reply` anywhere (a missing one does not).
 fn holds(path: &Path, reply: &str) -> std::io::Result<bool> {
@@ -469,32 +488,34 @@ fn holds(path: &Path, reply: &str) -> std::io::Result<bool> {
 }
 
 /// A copy of a feedback file without the records of one reply, being made
-/// beside it.
+/// beside it; removed unless swapped in.
 struct Copy<'a> {
     tmp: PathBuf,
-    out: std::io::BufWriter<File>,
+    out: Option<std::io::BufWriter<File>>,
     reply: &'a str,
     room: &'a str,
     /// Bytes of the file read, and written to the copy.
     read: u64,
     written: u64,
     erased: usize,
+    swapped: bool,
 }
 
 impl<'a> Copy<'a> {
     /// Copies the file at `path` as it is now, leaving out the records of
     /// `reply` in `room`.
     fn start(path: &Path, reply: &'a str, room: &'a str) -> std::io::Result<Copy<'a>> {
-        let tmp = path.with_extension("erasing");
+        let tmp = path.with_extension(ERASING);
         let out = std::io::BufWriter::new(crate::files::open_private(&tmp, true)?);
         let mut copy = Copy {
             tmp,
-            out,
+            out: Some(out),
             reply,
             room,
             read: 0,
             written: 0,
             erased: 0,
+            swapped: false,
         };
         copy.rest(path)?;
         Ok(copy)
@@ -518,8 +539,8 @@ impl<'a> Copy<'a> {
             self.read += n as u64;
             if self.is_of_reply(&line) {
                 self.erased += 1;
-            } else {
-                self.out.write_all(&line)?;
+            } else if let Some(out) = &mut self.out {
+                out.write_all(&line)?;
                 self.written += n as u64;
             }
         }
@@ -539,23 +560,25 @@ impl<'a> Copy<'a> {
     }
 
     /// Puts the copy in place of the file at `path` when it left a record
-    /// out (else drops it); returns the new file open for appending then.
-    fn swap(self, path: &Path) -> std::io::Result<Option<File>> {
-        if self.erased == 0 {
-            self.abandon();
+    /// out (else drops it); returns the new file, still open, to append to.
+    fn swap(mut self, path: &Path) -> std::io::Result<Option<File>> {
+        let Some(out) = self.out.take().filter(|_| self.erased > 0) else {
             return Ok(None);
-        }
-        let file = self.out.into_inner().map_err(|e| e.into_error())?;
+        };
+        let file = out.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
-        // Opened before the rename, so a failure leaves the old file in use.
-        let appending = crate::files::open_private(&self.tmp, false)?;
         std::fs::rename(&self.tmp, path)?;
-        Ok(Some(appending))
+        self.swapped = true;
+        Ok(Some(file))
     }
+}
 
-    fn abandon(self) {
-        drop(self.out);
-        let _ = std::fs::remove_file(&self.tmp);
+impl Drop for Copy<'_> {
+    fn drop(&mut self) {
+        // Not swapped in (nothing to erase, or a failure): not left behind.
+        if !self.swapped {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
     }
 }
 
@@ -1053,6 +1076,50 @@ mod tests {
         let file = copy.swap(log.path()).unwrap().expect("swapped");
         drop(file);
         assert_eq!(read(log.path()).unwrap(), (vec![kept, late], 0));
+    }
+
+    #[test]
+    fn erases_at_once_with_appends_going_on_lose_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = std::sync::Arc::new(Log::open(dir.path(), 1 << 20).unwrap());
+        let records: Vec<Record> = (0..2_000)
+            .map(|i| answer(&format!("$a{i}"), "Q?", true, &now()))
+            .collect();
+        for r in &records {
+            log.append(r).unwrap();
+        }
+        let deleted: Vec<String> = (0..2_000).step_by(100).map(|i| format!("$a{i}")).collect();
+        let later: Vec<Record> = (0..300)
+            .map(|i| answer(&format!("$b{i}"), "Q?", true, &now()))
+            .collect();
+        std::thread::scope(|s| {
+            for part in deleted.chunks(5) {
+                let log = &log;
+                s.spawn(move || {
+                    for reply in part {
+                        assert_eq!(log.erase(reply, "!r:x").unwrap(), 1, "{reply}");
+                    }
+                });
+            }
+            for r in &later {
+                log.append(r).unwrap();
+            }
+        });
+        let (back, skipped) = read(log.path()).unwrap();
+        assert_eq!(skipped, 0);
+        let reply = |r: &Record| match r {
+            Record::Answer { reply, .. } => reply.clone(),
+            _ => unreachable!(),
+        };
+        let mut want: Vec<String> = records.iter().chain(&later).map(reply).collect();
+        want.retain(|r| !deleted.contains(r));
+        let mut got: Vec<String> = back.iter().map(reply).collect();
+        // Appends interleave with the erases; each file keeps its own order.
+        want.sort();
+        got.sort();
+        assert_eq!(got, want);
+        let names = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(names, 1, "no copy left behind, nothing rotated");
     }
 
     #[test]

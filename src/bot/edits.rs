@@ -46,7 +46,25 @@ pub(crate) struct Replies {
     /// was on its way is taken back once it is out.
     deleted: HashSet<Message>,
     deleted_order: VecDeque<Message>,
+    /// The bot's edits of its reply to each message (the latest
+    /// [`MAX_EDITS_OF_ONE`]), redacted with the reply when the message is
+    /// deleted: a client that shows no edits shows them as messages.
+    edits_sent: HashMap<Message, Vec<OwnedEventId>>,
 }
+
+/// What [`Replies::delete`] found of a deleted message.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Gone {
+    /// What answered it.
+    pub replied: Option<Replied>,
+    /// The bot's edits of that reply.
+    pub edits_sent: Vec<OwnedEventId>,
+    /// The asker's edit of it that was waiting for the reply.
+    pub waiting: Option<OwnedEventId>,
+}
+
+/// Edits of one reply remembered for [`Replies::delete`].
+const MAX_EDITS_OF_ONE: usize = 32;
 
 /// How many answered messages [`Replies`] remembers (some 200 bytes each).
 const REMEMBERED: usize = 10_000;
@@ -69,6 +87,7 @@ impl Replies {
                 && let Some(old) = self.order.pop_front()
             {
                 self.by_message.remove(&old);
+                self.edits_sent.remove(&old);
             }
         }
     }
@@ -89,15 +108,11 @@ impl Replies {
     }
 
     /// Notes `message` in `room` as deleted, and forgets it: returns what
-    /// answered it, if anything did, and the edit of it that was waiting for
-    /// its reply, if one was (both to be done with).
-    pub(crate) fn delete(
-        &mut self,
-        room: &OwnedRoomId,
-        message: &OwnedEventId,
-    ) -> (Option<Replied>, Option<OwnedEventId>) {
+    /// answered it and the bot's edits of that, and the asker's edit of it
+    /// that was waiting for the reply (all to be done with).
+    pub(crate) fn delete(&mut self, room: &OwnedRoomId, message: &OwnedEventId) -> Gone {
         let key = (room.clone(), message.clone());
-        let edit = self.waiting.remove(&key).map(|(id, _)| id);
+        let waiting = self.waiting.remove(&key).map(|(id, _)| id);
         self.latest.remove(&key);
         if self.deleted.insert(key.clone()) {
             self.deleted_order.push_back(key.clone());
@@ -108,7 +123,34 @@ impl Replies {
             }
         }
         // Its place in `order` stays until it comes round: harmless.
-        (self.by_message.remove(&key), edit)
+        Gone {
+            replied: self.by_message.remove(&key),
+            edits_sent: self.edits_sent.remove(&key).unwrap_or_default(),
+            waiting,
+        }
+    }
+
+    /// Notes `edit`, the bot's edit of its reply to `message` in `room`:
+    /// `false` when the message was deleted meanwhile (the edit is to be
+    /// redacted).
+    pub(crate) fn edit_sent(
+        &mut self,
+        room: &OwnedRoomId,
+        message: &OwnedEventId,
+        edit: OwnedEventId,
+    ) -> bool {
+        let key = (room.clone(), message.clone());
+        if self.deleted.contains(&key) {
+            return false;
+        }
+        if self.by_message.contains_key(&key) {
+            let sent = self.edits_sent.entry(key).or_default();
+            if sent.len() >= MAX_EDITS_OF_ONE {
+                sent.remove(0);
+            }
+            sent.push(edit);
+        }
+        true
     }
 
     /// Whether `message` in `room` was deleted (lately).
@@ -269,18 +311,27 @@ mod tests {
         // be taken back, and the edit in flight is no longer the latest.
         replies.note(room.clone(), id("$m"), replied.clone());
         assert_eq!(replies.edited(&room, &id("$m"), 10, &id("$e1")), Ok(None));
-        assert_eq!(
-            replies.delete(&room, &id("$m")),
-            (Some(replied.clone()), None)
+        assert!(replies.edit_sent(&room, &id("$m"), id("$edit1")));
+        let gone = replies.delete(&room, &id("$m"));
+        let want = Gone {
+            replied: Some(replied.clone()),
+            edits_sent: vec![id("$edit1")],
+            waiting: None,
+        };
+        assert_eq!(gone, want);
+        assert!(
+            !replies.edit_sent(&room, &id("$m"), id("$edit2")),
+            "to redact"
         );
         assert!(replies.is_deleted(&room, &id("$m")));
         assert!(!replies.is_latest(&room, &id("$m"), &id("$e1")));
         assert_eq!(replies.edited(&room, &id("$m"), 20, &id("$e2")), Err(()));
-        assert_eq!(replies.delete(&room, &id("$m")), (None, None), "once");
+        assert_eq!(replies.delete(&room, &id("$m")), Gone::default(), "once");
         // Deleted while its answer is on its way, with an edit waiting: the
         // edit is returned (to be done with); the reply is not noted.
         replies.wait(room.clone(), id("$n"), id("$e"), raw());
-        assert_eq!(replies.delete(&room, &id("$n")), (None, Some(id("$e"))));
+        let gone = replies.delete(&room, &id("$n"));
+        assert_eq!((gone.replied, gone.waiting), (None, Some(id("$e"))));
         assert!(replies.waited(&room, &id("$n")).is_none());
         assert_eq!(replies.wait(room.clone(), id("$n"), id("$e3"), raw()), None);
         assert!(replies.waited(&room, &id("$n")).is_none(), "kept no edit");

@@ -237,20 +237,57 @@ async fn handle_deleted(bot: &Arc<Bot>, room: &Room, redacted: &EventId, by: &Us
     if !allowed {
         return;
     }
-    let (reply, edit) =
-        (bot.replies.lock().unwrap_or_else(|e| e.into_inner())).delete(&room_id, &message);
-    bot.journal.done(redacted.as_str());
-    if let Some(edit) = edit {
+    let gone = (bot.replies.lock().unwrap_or_else(|e| e.into_inner())).delete(&room_id, &message);
+    // Its edits, waiting or being answered, are done with too.
+    for edit in bot.journal.open_relating_to(redacted.as_str()) {
+        bot.journal.done(&edit);
+    }
+    if let Some(edit) = gone.waiting {
         bot.journal.done(edit.as_str());
     }
+    let reply = gone.replied.map(|r| r.reply);
+    let mut retract = Vec::from_iter(reply.clone());
+    retract.extend(gone.edits_sent);
+    take_back(bot, room, redacted, retract, reply);
+}
+
+/// Takes back what the bot said about `question`, deleted: durably noted
+/// first (a restart does not answer it, and redacts what is left), then its
+/// words erased from the bot's files (the record of its `reply` and the votes
+/// on it, the journal's copy) and the bot's events `retract` redacted.
+fn take_back(
+    bot: &Arc<Bot>,
+    room: &Room,
+    question: &EventId,
+    retract: Vec<OwnedEventId>,
+    reply: Option<OwnedEventId>,
+) {
+    let events: Vec<String> = retract.iter().map(ToString::to_string).collect();
+    bot.journal
+        .deleted(question.as_str(), room.room_id().as_str(), events);
     let (bot, room) = (bot.clone(), room.clone());
     bot.clone().tasks.spawn(async move {
-        let reply = reply.map(|r| r.reply);
-        if let Some(reply) = &reply {
-            redact_reply(&bot, &room, reply).await;
-        }
         erase(&bot, &room, reply).await;
+        for event in &retract {
+            redact_reply(&bot, &room, event).await;
+        }
     });
+}
+
+/// Redacts the bot's events about deleted questions left from before a
+/// restart.
+pub(crate) fn retract_left(bot: &Arc<Bot>) {
+    for (_, room, event) in bot.journal.retractions() {
+        let room = OwnedRoomId::try_from(room)
+            .ok()
+            .and_then(|r| bot.client.get_room(&r));
+        let (Some(room), Ok(id)) = (room, OwnedEventId::try_from(event.as_str())) else {
+            bot.journal.retracted(&event);
+            continue;
+        };
+        let bot = bot.clone();
+        (bot.clone().tasks).spawn(async move { redact_reply(&bot, &room, &id).await });
+    }
 }
 
 /// Erases a deleted question's words from the bot's files: the record of the
@@ -274,12 +311,14 @@ async fn erase(bot: &Arc<Bot>, room: &Room, reply: Option<OwnedEventId>) {
     }
 }
 
-/// Redacts the bot's `reply` to a question that was deleted.
+/// Redacts the bot's `reply` (or edit of it) to a question that was deleted,
+/// and notes in the journal that it is done.
 async fn redact_reply(bot: &Bot, room: &Room, reply: &EventId) {
     let txn = reply::transaction_id_for(reply, "retract");
     let attempts = bot.config.limits.send_attempts;
     match reply::redact(room, reply, messages::QUESTION_DELETED, txn, attempts).await {
         Ok(()) => {
+            bot.journal.retracted(reply.as_str());
             info!(room = %room.room_id(), reply = %reply, "the question was deleted, and so was its reply")
         }
         Err(err) => {
@@ -478,9 +517,7 @@ async fn delivered(
         // Or deleted it: nothing of it is kept.
         Err(Deleted) => {
             info!(room = %room.room_id(), question = %msg.event_id, "the question was deleted as its answer went out; taken back");
-            bot.journal.done(msg.event_id.as_str());
-            redact_reply(bot, room, &reply_id).await;
-            erase(bot, room, None).await;
+            take_back(bot, room, &msg.event_id, vec![reply_id], None);
         }
     }
 }
@@ -551,6 +588,13 @@ async fn redeliver(
             _ = tokio::time::sleep(wait) => {}
         }
         wait = (wait * 2).min(REDELIVER_MAX_WAIT);
+        if (bot.replies.lock().unwrap_or_else(|e| e.into_inner()))
+            .is_deleted(&room.room_id().to_owned(), &msg.event_id)
+        {
+            info!(room = %room.room_id(), question = %msg.event_id, "the question was deleted; its late reply is not sent");
+            bot.journal.done(msg.event_id.as_str());
+            return None;
+        }
         let txn = reply::transaction_id(msg, "reply");
         let err = match reply::send(room, late.clone(), txn, 1).await {
             Ok(id) => {
@@ -870,16 +914,19 @@ async fn respond_edit(
         let content = super::edits::content(&body, &replied);
         let txn = reply::transaction_id(asked, "edit");
         let err = match reply::send(room, content, txn, bot.config.limits.send_attempts).await {
-            Ok(_) => {
+            Ok(edit) => {
                 bot.journal.done(asked.event_id.as_str());
                 bot.metrics.reply_took(started.elapsed());
                 info!(room = %room_id, message = %message, reply = %replied.reply, "reply edited to answer the edited message");
-                let replies = bot.replies.lock().unwrap_or_else(|e| e.into_inner());
-                // Deleted meanwhile: its words are not recorded again.
-                if let Some(answer) = answer
-                    && !replies.is_deleted(&room_id, &message)
-                {
-                    record_answer(bot, room, &message, &replied, &answer);
+                let mut replies = bot.replies.lock().unwrap_or_else(|e| e.into_inner());
+                if replies.edit_sent(&room_id, &message, edit.clone()) {
+                    if let Some(answer) = answer {
+                        record_answer(bot, room, &message, &replied, &answer);
+                    }
+                } else {
+                    // The message was deleted meanwhile: so goes the edit.
+                    drop(replies);
+                    take_back(bot, room, &message, vec![edit], None);
                 }
                 return;
             }

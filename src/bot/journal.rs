@@ -69,7 +69,21 @@ enum Line {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reply: Option<Reply>,
     },
+    /// A question deleted by its asker: done, its reply forgotten, and the
+    /// bot's events about it (`retract`, in `room`) to be redacted.
+    Deleted {
+        deleted: String,
+        room: String,
+        retract: Vec<String>,
+    },
+    /// One of the bot's events about a deleted question, redacted.
+    Retracted {
+        retracted: String,
+    },
 }
+
+/// One of the bot's events to redact: (deleted question, room, event).
+pub type Retraction = (String, String, String);
 
 /// The open questions, in memory and on disk.
 pub struct Journal {
@@ -85,6 +99,8 @@ pub struct Journal {
     replies: Mutex<VecDeque<(String, Reply)>>,
     /// Bytes appended since the file was last compacted.
     appended: AtomicU64,
+    /// The bot's events about deleted questions still to be redacted.
+    retractions: Mutex<Vec<Retraction>>,
 }
 
 impl Journal {
@@ -97,6 +113,7 @@ impl Journal {
         let mut done = super::Recent::new(KEEP_DONE * 10);
         let mut done_order: Vec<String> = Vec::new();
         let (mut replies, mut replied) = (VecDeque::new(), std::collections::HashSet::new());
+        let mut retractions: Vec<Retraction> = Vec::new();
         match File::open(&path) {
             Ok(f) => {
                 for line in BufReader::new(f).lines() {
@@ -118,6 +135,22 @@ impl Journal {
                             done.insert(id.clone());
                             done_order.push(id);
                         }
+                        Ok(Line::Deleted {
+                            deleted,
+                            room,
+                            retract,
+                        }) => {
+                            open.retain(|(q, _)| *q != deleted);
+                            replies.retain(|(q, _)| *q != deleted);
+                            done.insert(deleted.clone());
+                            for event in retract {
+                                retractions.push((deleted.clone(), room.clone(), event));
+                            }
+                            done_order.push(deleted);
+                        }
+                        Ok(Line::Retracted { retracted }) => {
+                            retractions.retain(|(_, _, e)| *e != retracted);
+                        }
                         Err(_) => warn!(file = %path.display(), "skipping an unreadable line"),
                     }
                 }
@@ -126,7 +159,13 @@ impl Journal {
             Err(e) => return Err(e),
         }
         let keep = done_order.len().saturating_sub(KEEP_DONE);
-        let file = compact(&path, &done_order[keep..], &replies, &open)?;
+        let kept = Kept {
+            done: &done_order[keep..],
+            replies: &replies,
+            retractions: &retractions,
+            open: &open,
+        };
+        let file = compact(&path, &kept)?;
         let journal = Journal {
             path,
             file: Mutex::new(file),
@@ -134,6 +173,7 @@ impl Journal {
             done: Mutex::new(done),
             replies: Mutex::new(replies),
             appended: AtomicU64::new(0),
+            retractions: Mutex::new(retractions),
         };
         Ok((journal, open))
     }
@@ -181,6 +221,41 @@ impl Journal {
     pub fn replies(&self) -> Vec<(String, Reply)> {
         let replies = self.replies.lock().unwrap_or_else(|e| e.into_inner());
         replies.iter().cloned().collect()
+    }
+
+    /// Marks `question` in `room` deleted by its asker, durably: it is done
+    /// (not answered after a restart), its reply forgotten, and `retract`
+    /// (the bot's events about it) kept until [`Journal::retracted`].
+    pub fn deleted(&self, question: &str, room: &str, retract: Vec<String>) {
+        (self.open.lock().unwrap_or_else(|e| e.into_inner())).retain(|(q, _)| q != question);
+        (self.done.lock().unwrap_or_else(|e| e.into_inner())).insert(question.to_string());
+        (self.replies.lock().unwrap_or_else(|e| e.into_inner())).retain(|(q, _)| q != question);
+        {
+            let mut pending = self.retractions.lock().unwrap_or_else(|e| e.into_inner());
+            for event in &retract {
+                pending.push((question.to_string(), room.to_string(), event.clone()));
+            }
+        }
+        let deleted = Line::Deleted {
+            deleted: question.to_string(),
+            room: room.to_string(),
+            retract,
+        };
+        self.append(&line(&deleted), true);
+    }
+
+    /// Notes that the bot's `event` about a deleted question was redacted.
+    pub fn retracted(&self, event: &str) {
+        (self.retractions.lock().unwrap_or_else(|e| e.into_inner())).retain(|(_, _, e)| e != event);
+        let retracted = Line::Retracted {
+            retracted: event.to_string(),
+        };
+        self.append(&line(&retracted), false);
+    }
+
+    /// The bot's events about deleted questions still to be redacted.
+    pub fn retractions(&self) -> Vec<Retraction> {
+        (self.retractions.lock().unwrap_or_else(|e| e.into_inner())).clone()
     }
 
     fn finish(&self, event_id: &str, reply: Option<Reply>) {
@@ -231,6 +306,15 @@ impl Journal {
         Some(o.clone())
     }
 
+    /// The open entries that relate to `event_id` (edits of it).
+    pub fn open_relating_to(&self, event_id: &str) -> Vec<String> {
+        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        (open.iter())
+            .filter(|(_, o)| o.event["content"]["m.relates_to"]["event_id"] == event_id)
+            .map(|(q, _)| q.clone())
+            .collect()
+    }
+
     /// How many questions are open.
     pub fn open_count(&self) -> usize {
         self.open.lock().unwrap_or_else(|e| e.into_inner()).len()
@@ -266,8 +350,15 @@ impl Journal {
             done.newest(KEEP_DONE).cloned().collect()
         };
         let replies = (self.replies.lock().unwrap_or_else(|e| e.into_inner())).clone();
+        let retractions = self.retractions();
         let open = self.open.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        match compact(&self.path, &done, &replies, &open) {
+        let kept = Kept {
+            done: &done,
+            replies: &replies,
+            retractions: &retractions,
+            open: &open,
+        };
+        match compact(&self.path, &kept) {
             Ok(new) => {
                 *file = new;
                 self.appended.store(0, Ordering::Relaxed);
@@ -290,16 +381,26 @@ fn keep_reply(replies: &mut VecDeque<(String, Reply)>, question: String, reply: 
     }
 }
 
-/// Writes `done` (with their `replies`, and the questions of `replies` that
-/// are older than `done`'s) and `open` as a new journal file at `path`,
-/// synced, swapped in for the old one (a crash leaves one or the other
-/// whole); returns it open for appending.
-fn compact(
-    path: &Path,
-    done: &[String],
-    replies: &VecDeque<(String, Reply)>,
-    open: &[(String, Open)],
-) -> std::io::Result<File> {
+/// What a compaction keeps: the latest questions done (with their
+/// `replies`, and the questions of `replies` that are older), the pending
+/// retractions, and the open questions.
+struct Kept<'a> {
+    done: &'a [String],
+    replies: &'a VecDeque<(String, Reply)>,
+    retractions: &'a [Retraction],
+    open: &'a [(String, Open)],
+}
+
+/// Writes `kept` as a new journal file at `path`, synced, swapped in for the
+/// old one (a crash leaves one or the other whole); returns it open for
+/// appending.
+fn compact(path: &Path, kept: &Kept<'_>) -> std::io::Result<File> {
+    let Kept {
+        done,
+        replies,
+        retractions,
+        open,
+    } = *kept;
     let tmp = path.with_extension("jsonl.tmp");
     let reply_of: HashMap<&str, &Reply> = replies.iter().map(|(q, r)| (q.as_str(), r)).collect();
     let newest: std::collections::HashSet<&str> = done.iter().map(String::as_str).collect();
@@ -315,6 +416,14 @@ fn compact(
             let reply = reply_of.get(id.as_str()).map(|r| (*r).clone());
             let done = id.clone();
             writeln!(out, "{}", line(&Line::Done { done, reply }))?;
+        }
+        for (question, room, event) in retractions.iter() {
+            let deleted = Line::Deleted {
+                deleted: question.clone(),
+                room: room.clone(),
+                retract: vec![event.clone()],
+            };
+            writeln!(out, "{}", line(&deleted))?;
         }
         for (q, o) in open {
             writeln!(
@@ -472,6 +581,51 @@ mod tests {
         let (j, open) = Journal::open(dir.path()).unwrap();
         assert_eq!(open.len(), 2);
         assert_eq!(j.replies(), [("$deleted".to_string(), reply)]);
+    }
+
+    #[test]
+    fn a_deleted_question_stays_deleted_until_its_replies_are_redacted() {
+        let dir = tempfile::tempdir().unwrap();
+        let (j, _) = Journal::open(dir.path()).unwrap();
+        let reply = |e: &str| Reply {
+            room: "!r:x".into(),
+            event: e.into(),
+            asker: "@a:x".into(),
+        };
+        // Answered, then deleted; another deleted while being answered.
+        assert!(j.take("$q1", open("!r:x")));
+        j.answered("$q1", reply("$r1"));
+        assert!(j.take("$q2", open("!r:x")));
+        assert!(j.take("$edit-of-q2", open("!r:x")));
+        j.deleted("$q1", "!r:x", vec!["$r1".into(), "$edit1".into()]);
+        j.deleted("$q2", "!r:x", Vec::new());
+        j.done("$edit-of-q2");
+        j.retracted("$edit1");
+        let pending = |j: &Journal| {
+            j.retractions()
+                .into_iter()
+                .map(|(_, _, e)| e)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(pending(&j), ["$r1"]);
+        drop(j);
+        // After a restart: nothing open, no reply to edit, one redaction left.
+        let (j, open) = Journal::open(dir.path()).unwrap();
+        assert!(open.is_empty(), "{open:?}");
+        assert!(j.replies().is_empty() && j.is_done("$q1") && j.is_done("$q2"));
+        assert_eq!(
+            j.retractions(),
+            [("$q1".into(), "!r:x".into(), "$r1".into())]
+        );
+        // Through a compaction and a restart still.
+        j.compact_now();
+        drop(j);
+        let (j, _) = Journal::open(dir.path()).unwrap();
+        assert_eq!(pending(&j), ["$r1"]);
+        j.retracted("$r1");
+        drop(j);
+        let (j, _) = Journal::open(dir.path()).unwrap();
+        assert!(j.retractions().is_empty());
     }
 
     #[test]

@@ -136,8 +136,10 @@ async fn missed_events(
 
 /// Takes up again the questions the journal holds open from before a restart
 /// (or a crash): each goes through the usual checks (too old, rate limits) and
-/// is answered; an encrypted one waits for its key again.
+/// is answered; an encrypted one waits for its key again. What the bot said
+/// about questions deleted before the restart and is not yet redacted is.
 pub(crate) async fn resume(bot: &Arc<Bot>, open: Vec<(String, journal::Open)>) {
+    handlers::retract_left(bot);
     if !open.is_empty() {
         info!(
             questions = open.len(),

@@ -173,12 +173,27 @@ async fn an_edited_question_gets_its_reply_edited() {
 async fn a_deleted_question_takes_its_reply_with_it() {
     let mut alice = human("alice").await;
     let (bot, running, room) = start_bot(&mut alice, Meet::Dm, |_| {}).await;
-    let (q, reply) = ask(&mut alice, &bot, &room, "!why emperor").await;
+    let (q, reply) = ask(&mut alice, &bot, &room, "!why zebra").await;
     let reply = reply.event_id().unwrap();
+    // Edited first: the bot's edit of its reply goes too (a client that
+    // shows no edits shows it as a message of its own).
+    let fix = RoomMessageEventContent::text_plain("!why emperor")
+        .make_replacement(ReplacementMetadata::new(q.clone(), None));
+    alice.send(&room, fix).await.unwrap();
+    let edit = alice
+        .wait_for(WAIT, |s| {
+            s.sender() == bot.user_id
+                && s.event["content"]["m.relates_to"]["event_id"] == reply.as_str()
+        })
+        .await
+        .unwrap()
+        .event_id()
+        .unwrap();
     alice.redact(&room, q.as_str()).await.unwrap();
     let retraction = retraction_of(&mut alice, &bot, &reply).await;
     let reason = retraction.event["content"]["reason"].as_str();
     assert_eq!(reason, Some(citebot::messages::QUESTION_DELETED));
+    retraction_of(&mut alice, &bot, &edit).await;
 
     // Its words go from the bot's files too: the feedback file, the journal.
     let secret = format!("{EMPEROR} My PIN is 40417.");

@@ -1,0 +1,108 @@
+//! Erasing a deleted question from a full feedback file (`feedback.max_bytes`,
+//! 64 MB by default, plus the 64 MB rotated copy): how long `Log::erase`
+//! takes, and how long the appends of other answers and votes wait meanwhile
+//! (a thread appends a vote every millisecond throughout). Twice: the deleted
+//! answer in the current file (the usual case: a recent question), then in the
+//! rotated one. `cargo bench --bench erase` (`ERASE_MB=N` another file size).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use citebot::feedback::{self, Log, Record, Vote};
+
+fn vote(i: u64) -> Record {
+    Record::reaction(
+        &format!("$reply{i}:example.org"),
+        "!room:example.org",
+        "@someone:example.org",
+        if i.is_multiple_of(3) {
+            Vote::Down
+        } else {
+            Vote::Up
+        },
+        "👍",
+        &format!("$reaction{i}:example.org"),
+    )
+}
+
+/// Appends votes until the current file holds `bytes` after a rotation (so
+/// the rotated file is full too); returns how many were written.
+fn fill(log: &Log, bytes: u64) -> u64 {
+    let mut i = 0;
+    let (mut rotated, mut last) = (false, 0);
+    loop {
+        log.append(&vote(i)).unwrap();
+        i += 1;
+        let size = std::fs::metadata(log.path()).unwrap().len();
+        rotated |= size < last;
+        last = size;
+        if rotated && size + 400 >= bytes {
+            return i;
+        }
+    }
+}
+
+/// Erases the records of reply `target` while a thread appends a vote every
+/// millisecond; prints the time taken and the appends' waits.
+fn erase_timed(log: Arc<Log>, target: u64, label: &str) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let appender = {
+        let (log, stop) = (log.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut waits = Vec::new();
+            let mut i = 10_000_000;
+            while !stop.load(Ordering::Relaxed) {
+                let t = Instant::now();
+                log.append(&vote(i)).unwrap();
+                waits.push(t.elapsed());
+                i += 1;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            waits
+        })
+    };
+    std::thread::sleep(Duration::from_millis(20));
+    let t = Instant::now();
+    let erased = log
+        .erase(&format!("$reply{target}:example.org"), "!room:example.org")
+        .unwrap();
+    let took = t.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let mut waits = appender.join().unwrap();
+    waits.sort();
+    let p = |q: f64| waits[((waits.len() - 1) as f64 * q) as usize];
+    println!(
+        "{label}: {erased} record(s) erased in {took:.2?}; {} appends meanwhile, wait p50 {:.2?}, p99 {:.2?}, max {:.2?}",
+        waits.len(),
+        p(0.5),
+        p(0.99),
+        waits.last().unwrap()
+    );
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let mb: u64 = std::env::var("ERASE_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
+    let bytes = mb << 20;
+    let dir = tempfile::tempdir().unwrap();
+    let log = Arc::new(Log::open(dir.path(), bytes).unwrap());
+    let t = Instant::now();
+    let n = fill(&log, bytes);
+    let sizes = |log: &Log| {
+        let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len()) >> 20;
+        (size(log.path()), size(&feedback::rotated(log.path())))
+    };
+    let (current, older) = sizes(&log);
+    println!(
+        "{n} records written in {:.1?}: {current} MB current, {older} MB rotated",
+        t.elapsed()
+    );
+    erase_timed(log.clone(), n - 10, "in the current file");
+    erase_timed(log.clone(), n / 4, "in the rotated file");
+}
