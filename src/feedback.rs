@@ -443,11 +443,18 @@ impl Log {
             Ok((copy(&older)?, copy(&self.path)?))
         };
         let rotations = self.rotations.load(Ordering::Relaxed);
-        let (mut old_copy, mut copy) = copies().map_err(err)?;
+        let first = copies();
         let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        if self.rotations.load(Ordering::Relaxed) != rotations {
-            (old_copy, copy) = copies().map_err(err)?;
-        }
+        let (old_copy, copy) = match first {
+            Ok(copies) if self.rotations.load(Ordering::Relaxed) == rotations => copies,
+            // Rotated meanwhile (mid-rotation the current file is missing):
+            // the copies are of the wrong files, made again under the lock,
+            // the first dropped first (a copy removes its file on drop).
+            other => {
+                drop(other);
+                copies().map_err(err)?
+            }
+        };
         let mut erased = 0;
         // A failure with one file leaves the other still erased.
         let old_swapped = old_copy.map(|c| {
@@ -518,6 +525,12 @@ impl<'a> Copy<'a> {
             swapped: false,
         };
         copy.rest(path)?;
+        // On disk before the lock is taken: what the swap then syncs is only
+        // the lines appended meanwhile.
+        if let Some(out) = &mut copy.out {
+            out.flush()?;
+            out.get_ref().sync_data()?;
+        }
         Ok(copy)
     }
 
@@ -1120,6 +1133,55 @@ mod tests {
         assert_eq!(got, want);
         let names = std::fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(names, 1, "no copy left behind, nothing rotated");
+    }
+
+    #[test]
+    fn erasing_while_appends_rotate_the_file_keeps_both_files_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = Log::open(dir.path(), 64 << 10).unwrap();
+        let record = |i: usize| answer(&format!("$a{i}"), "Q?", true, &now());
+        for i in 0..500 {
+            log.append(&record(i)).unwrap();
+        }
+        /// Stops the appender however the test ends (a failing assert
+        /// would otherwise wait for it for ever).
+        struct StopOnDrop<'a>(&'a std::sync::atomic::AtomicBool);
+        impl Drop for StopOnDrop<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            let _stop = StopOnDrop(&stop);
+            s.spawn(|| {
+                let mut i = 1_000_000;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    log.append(&record(i)).unwrap();
+                    i += 1;
+                }
+            });
+            // Each erase races rotations (a file fills in some 300 appends);
+            // its record may even be rotated out before it is reached.
+            let mut erased = 0;
+            for i in 500..700 {
+                log.append(&record(i)).unwrap();
+                erased += log.erase(&format!("$a{i}"), "!r:x").unwrap();
+                let both = [log.path().to_path_buf(), rotated(log.path())];
+                for p in both {
+                    let text = std::fs::read_to_string(&p).unwrap_or_default();
+                    assert!(
+                        !text.contains(&format!("\"$a{i}\"")),
+                        "{i} in {}",
+                        p.display()
+                    );
+                }
+            }
+            assert!(erased > 100, "{erased} erased: the race was not run");
+        });
+        assert_eq!(read(log.path()).unwrap().1, 0, "every line whole");
+        let names = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(names, 2, "no copy left behind");
     }
 
     #[test]

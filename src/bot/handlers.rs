@@ -246,6 +246,10 @@ async fn handle_deleted(bot: &Arc<Bot>, room: &Room, redacted: &EventId, by: &Us
         bot.journal.done(edit.as_str());
     }
     let reply = gone.replied.map(|r| r.reply);
+    if let Some(reply) = &reply {
+        (bot.answers.lock().unwrap_or_else(|e| e.into_inner()))
+            .remove(&(reply.clone(), room_id.clone()));
+    }
     let mut retract = Vec::from_iter(reply.clone());
     retract.extend(gone.edits_sent);
     take_back(bot, room, redacted, retract, reply);
@@ -274,20 +278,36 @@ fn take_back(
     });
 }
 
-/// Redacts the bot's events about deleted questions left from before a
-/// restart.
+/// Finishes taking back what the bot said about questions deleted before a
+/// restart (the process may have died before): their replies forgotten,
+/// their words erased from the files, its events redacted. One whose room
+/// the bot does not know (yet) stays for the next start.
 pub(crate) fn retract_left(bot: &Arc<Bot>) {
-    for (_, room, event) in bot.journal.retractions() {
+    for (question, room, event) in bot.journal.retractions() {
         let room = OwnedRoomId::try_from(room)
             .ok()
             .and_then(|r| bot.client.get_room(&r));
         let (Some(room), Ok(id)) = (room, OwnedEventId::try_from(event.as_str())) else {
-            bot.journal.retracted(&event);
+            warn!(event = %event, "an event about a deleted question is in no room the bot knows; left for the next start");
             continue;
         };
+        if let Ok(question) = OwnedEventId::try_from(question.as_str()) {
+            forget_reply(bot, &room, &question, &id);
+        }
         let bot = bot.clone();
-        (bot.clone().tasks).spawn(async move { redact_reply(&bot, &room, &id).await });
+        (bot.clone().tasks).spawn(async move {
+            erase(&bot, &room, Some(id.clone())).await;
+            redact_reply(&bot, &room, &id).await;
+        });
     }
+}
+
+/// Forgets `reply`, the bot's reply to `question` (deleted) in `room`: it is
+/// no answer to edit, nor one whose reactions are votes.
+fn forget_reply(bot: &Bot, room: &Room, question: &OwnedEventId, reply: &OwnedEventId) {
+    let room_id = room.room_id().to_owned();
+    (bot.replies.lock().unwrap_or_else(|e| e.into_inner())).delete(&room_id, question);
+    (bot.answers.lock().unwrap_or_else(|e| e.into_inner())).remove(&(reply.clone(), room_id));
 }
 
 /// Erases a deleted question's words from the bot's files: the record of the
@@ -321,8 +341,13 @@ async fn redact_reply(bot: &Bot, room: &Room, reply: &EventId) {
             bot.journal.retracted(reply.as_str());
             info!(room = %room.room_id(), reply = %reply, "the question was deleted, and so was its reply")
         }
+        // Refused (the bot left the room, say): it would be again.
+        Err(err @ reply::SendError::Refused { .. }) => {
+            bot.journal.retracted(reply.as_str());
+            warn!(room = %room.room_id(), reply = %reply, error = %crate::chain(&err), "the question was deleted; the homeserver refused to take back its reply")
+        }
         Err(err) => {
-            warn!(room = %room.room_id(), reply = %reply, error = %crate::chain(&err), "the question was deleted; taking back its reply failed")
+            warn!(room = %room.room_id(), reply = %reply, error = %crate::chain(&err), "the question was deleted; taking back its reply failed (tried again at the next start)")
         }
     }
 }
@@ -505,9 +530,8 @@ async fn delivered(
         asker: msg.sender.to_string(),
     };
     let reply_id = reply.clone();
-    match noted(bot, room, msg, reply, answer) {
+    match noted(bot, room, msg, reply, answer, answered) {
         Ok(waited) => {
-            bot.journal.answered(msg.event_id.as_str(), answered);
             bot.metrics.reply_took(started.elapsed());
             // The asker edited the message while this reply was on its way.
             if let Some(edit) = waited {
@@ -534,6 +558,7 @@ fn noted(
     msg: &OriginalSyncRoomMessageEvent,
     reply: OwnedEventId,
     answer: Option<&Answer>,
+    answered: journal::Reply,
 ) -> Result<Option<Raw<AnySyncTimelineEvent>>, Deleted> {
     let replied = Replied {
         reply,
@@ -551,6 +576,8 @@ fn noted(
     if let Some(answer) = answer {
         record_answer(bot, room, &msg.event_id, &replied, answer);
     }
+    // Done under the lock too, so a deletion's journal line comes after.
+    bot.journal.answered(msg.event_id.as_str(), answered);
     Ok(waited)
 }
 

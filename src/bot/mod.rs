@@ -537,6 +537,11 @@ impl<T: Clone + Eq + std::hash::Hash> Recent<T> {
         self.set.contains(item)
     }
 
+    /// Forgets `item` (its place in the order is dropped when it comes round).
+    pub(crate) fn remove(&mut self, item: &T) {
+        self.set.remove(item);
+    }
+
     /// The `n` latest items, oldest first.
     pub(crate) fn newest(&self, n: usize) -> impl Iterator<Item = &T> {
         self.order.iter().skip(self.order.len().saturating_sub(n))
