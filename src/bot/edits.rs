@@ -158,6 +158,20 @@ impl Replies {
         self.deleted.contains(&(room.clone(), message.clone()))
     }
 
+    /// Notes the bot's edits of its replies the journal kept (`(message,
+    /// room, edit)`, oldest first), after the replies themselves.
+    pub(crate) fn note_journaled_edits(&mut self, edits: Vec<super::journal::EditSent>) {
+        for (message, room, edit) in edits {
+            if let (Ok(room), Ok(message), Ok(edit)) = (
+                OwnedRoomId::try_from(room),
+                OwnedEventId::try_from(message),
+                OwnedEventId::try_from(edit),
+            ) {
+                self.edit_sent(&room, &message, edit);
+            }
+        }
+    }
+
     /// What answered `message` in `room`, when remembered.
     pub(crate) fn of(&self, room: &OwnedRoomId, message: &OwnedEventId) -> Option<Replied> {
         self.by_message

@@ -256,7 +256,7 @@ async fn handle_deleted(bot: &Arc<Bot>, room: &Room, redacted: &EventId, by: &Us
 }
 
 /// Takes back what the bot said about `question`, deleted: durably noted
-/// first (a restart does not answer it, and redacts what is left), then its
+/// first (a restart does not answer it, and finishes what is left), then its
 /// words erased from the bot's files (the record of its `reply` and the votes
 /// on it, the journal's copy) and the bot's events `retract` redacted.
 fn take_back(
@@ -267,87 +267,109 @@ fn take_back(
     reply: Option<OwnedEventId>,
 ) {
     let events: Vec<String> = retract.iter().map(ToString::to_string).collect();
+    let room_id = room.room_id().to_owned();
     bot.journal
-        .deleted(question.as_str(), room.room_id().as_str(), events);
+        .deleted(question.as_str(), room_id.as_str(), events);
     let (bot, room) = (bot.clone(), room.clone());
     bot.clone().tasks.spawn(async move {
-        erase(&bot, &room, reply).await;
+        let erased = erase(&bot, &room_id, reply).await;
         for event in &retract {
-            redact_reply(&bot, &room, event).await;
+            finish_retraction(&bot, Some(&room), event, erased).await;
         }
     });
 }
 
 /// Finishes taking back what the bot said about questions deleted before a
 /// restart (the process may have died before): their replies forgotten,
-/// their words erased from the files, its events redacted. One whose room
-/// the bot does not know (yet) stays for the next start.
+/// their words erased from the files, its events redacted (once the bot
+/// knows their room again: else at the next start).
 pub(crate) fn retract_left(bot: &Arc<Bot>) {
     for (question, room, event) in bot.journal.retractions() {
-        let room = OwnedRoomId::try_from(room)
-            .ok()
-            .and_then(|r| bot.client.get_room(&r));
-        let (Some(room), Ok(id)) = (room, OwnedEventId::try_from(event.as_str())) else {
-            warn!(event = %event, "an event about a deleted question is in no room the bot knows; left for the next start");
+        let (Ok(room_id), Ok(id)) = (
+            OwnedRoomId::try_from(room),
+            OwnedEventId::try_from(event.as_str()),
+        ) else {
+            bot.journal.retracted(&event);
             continue;
         };
         if let Ok(question) = OwnedEventId::try_from(question.as_str()) {
-            forget_reply(bot, &room, &question, &id);
+            forget_reply(bot, &room_id, &question, &id);
         }
+        let room = bot.client.get_room(&room_id);
         let bot = bot.clone();
         (bot.clone().tasks).spawn(async move {
-            erase(&bot, &room, Some(id.clone())).await;
-            redact_reply(&bot, &room, &id).await;
+            let erased = erase(&bot, &room_id, Some(id.clone())).await;
+            finish_retraction(&bot, room.as_ref(), &id, erased).await;
         });
     }
 }
 
-/// Forgets `reply`, the bot's reply to `question` (deleted) in `room`: it is
-/// no answer to edit, nor one whose reactions are votes.
-fn forget_reply(bot: &Bot, room: &Room, question: &OwnedEventId, reply: &OwnedEventId) {
-    let room_id = room.room_id().to_owned();
-    (bot.replies.lock().unwrap_or_else(|e| e.into_inner())).delete(&room_id, question);
-    (bot.answers.lock().unwrap_or_else(|e| e.into_inner())).remove(&(reply.clone(), room_id));
+/// Forgets `reply`, the bot's reply to `question` (deleted) in `room_id`: it
+/// is no answer to edit, nor one whose reactions are votes.
+fn forget_reply(bot: &Bot, room_id: &OwnedRoomId, question: &OwnedEventId, reply: &OwnedEventId) {
+    (bot.replies.lock().unwrap_or_else(|e| e.into_inner())).delete(room_id, question);
+    (bot.answers.lock().unwrap_or_else(|e| e.into_inner()))
+        .remove(&(reply.clone(), room_id.clone()));
 }
 
-/// Erases a deleted question's words from the bot's files: the record of the
-/// bot's `reply` to it, if any, and the votes on it from the feedback file,
-/// and the question's event from the journal (compacted now, the question
-/// being done).
-async fn erase(bot: &Arc<Bot>, room: &Room, reply: Option<OwnedEventId>) {
-    let (bot, room_id) = (bot.clone(), room.room_id().to_owned());
-    let erased = tokio::task::spawn_blocking(move || {
-        bot.journal.compact_now();
-        let (log, reply) = (bot.feedback.as_ref()?, reply?);
-        Some(log.erase(reply.as_str(), room_id.as_str()))
-    })
-    .await;
-    match erased {
-        Ok(Some(Err(err))) => {
-            error!(error = %crate::chain(&err), "erasing a deleted question from the feedback file failed")
-        }
-        Err(err) => error!(error = %err, "erasing a deleted question failed"),
-        Ok(_) => {}
+/// Redacts the bot's `event` about a deleted question (in `room`, when the
+/// bot knows it), and notes it done in the journal once it is, and the files
+/// were `erased`: else it is tried again at the next start.
+async fn finish_retraction(bot: &Bot, room: Option<&Room>, event: &EventId, erased: bool) {
+    let Some(room) = room else {
+        warn!(event = %event, "an event about a deleted question is in a room the bot does not know now; redacted at the next start");
+        return;
+    };
+    if redact_reply(bot, room, event).await && erased {
+        bot.journal.retracted(event.as_str());
     }
 }
 
-/// Redacts the bot's `reply` (or edit of it) to a question that was deleted,
-/// and notes in the journal that it is done.
-async fn redact_reply(bot: &Bot, room: &Room, reply: &EventId) {
+/// Erases a deleted question's words from the bot's files: the record of the
+/// bot's `reply` to it in `room_id`, if any, and the votes on it from the
+/// feedback file, and the question's event from the journal (compacted now,
+/// the question being done). Returns whether that went well.
+async fn erase(bot: &Arc<Bot>, room_id: &OwnedRoomId, reply: Option<OwnedEventId>) -> bool {
+    let (bot, room_id) = (bot.clone(), room_id.clone());
+    let erased = tokio::task::spawn_blocking(move || {
+        bot.journal.compact_now();
+        let (Some(log), Some(reply)) = (bot.feedback.as_ref(), reply) else {
+            return Ok(0);
+        };
+        log.erase(reply.as_str(), room_id.as_str())
+    })
+    .await;
+    match erased {
+        Ok(Ok(_)) => true,
+        Ok(Err(err)) => {
+            error!(error = %crate::chain(&err), "erasing a deleted question from the feedback file failed; tried again at the next start");
+            false
+        }
+        Err(err) => {
+            error!(error = %err, "erasing a deleted question failed; tried again at the next start");
+            false
+        }
+    }
+}
+
+/// Redacts the bot's `reply` (or edit of it) to a question that was deleted;
+/// returns whether it is done with: redacted, or refused for good (the bot is
+/// no longer allowed, or the event is gone).
+async fn redact_reply(bot: &Bot, room: &Room, reply: &EventId) -> bool {
     let txn = reply::transaction_id_for(reply, "retract");
     let attempts = bot.config.limits.send_attempts;
     match reply::redact(room, reply, messages::QUESTION_DELETED, txn, attempts).await {
         Ok(()) => {
-            bot.journal.retracted(reply.as_str());
-            info!(room = %room.room_id(), reply = %reply, "the question was deleted, and so was its reply")
+            info!(room = %room.room_id(), reply = %reply, "the question was deleted, and so was its reply");
+            true
         }
-        // Refused (the bot left the room, say): it would be again.
-        Err(err @ reply::SendError::Refused { .. }) => {
-            bot.journal.retracted(reply.as_str());
-            warn!(room = %room.room_id(), reply = %reply, error = %crate::chain(&err), "the question was deleted; the homeserver refused to take back its reply")
+        Err(err @ reply::SendError::Refused { .. }) if err.is_final() => {
+            warn!(room = %room.room_id(), reply = %reply, error = %crate::chain(&err), "the question was deleted; the homeserver refused to take back its reply");
+            true
         }
         Err(err) => {
-            warn!(room = %room.room_id(), reply = %reply, error = %crate::chain(&err), "the question was deleted; taking back its reply failed (tried again at the next start)")
+            warn!(room = %room.room_id(), reply = %reply, error = %crate::chain(&err), "the question was deleted; taking back its reply failed (tried again at the next start)");
+            false
         }
     }
 }
@@ -475,7 +497,7 @@ async fn respond(
     {
         info!(room = %room.room_id(), question = %msg.event_id, "the question was deleted before its answer was out; not sent");
         bot.journal.done(msg.event_id.as_str());
-        erase(bot, room, None).await;
+        erase(bot, &room.room_id().to_owned(), None).await;
         if typed {
             set_typing(room, false).await;
         }
@@ -947,6 +969,8 @@ async fn respond_edit(
                 info!(room = %room_id, message = %message, reply = %replied.reply, "reply edited to answer the edited message");
                 let mut replies = bot.replies.lock().unwrap_or_else(|e| e.into_inner());
                 if replies.edit_sent(&room_id, &message, edit.clone()) {
+                    bot.journal
+                        .edited(message.as_str(), room_id.as_str(), edit.as_str());
                     if let Some(answer) = answer {
                         record_answer(bot, room, &message, &replied, &answer);
                     }

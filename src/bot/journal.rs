@@ -80,7 +80,17 @@ enum Line {
     Retracted {
         retracted: String,
     },
+    /// The bot edited its reply to `edited` (in `room`) with event `edit`:
+    /// redacted too if the question is deleted.
+    Edited {
+        edited: String,
+        room: String,
+        edit: String,
+    },
 }
+
+/// The bot's edit of its reply to a question: (question, room, edit).
+pub type EditSent = (String, String, String);
 
 /// One of the bot's events to redact: (deleted question, room, event).
 pub type Retraction = (String, String, String);
@@ -101,6 +111,9 @@ pub struct Journal {
     appended: AtomicU64,
     /// The bot's events about deleted questions still to be redacted.
     retractions: Mutex<Vec<Retraction>>,
+    /// The bot's edits of its replies to the latest questions answered,
+    /// oldest first.
+    edits: Mutex<VecDeque<EditSent>>,
 }
 
 impl Journal {
@@ -114,6 +127,7 @@ impl Journal {
         let mut done_order: Vec<String> = Vec::new();
         let (mut replies, mut replied) = (VecDeque::new(), std::collections::HashSet::new());
         let mut retractions: Vec<Retraction> = Vec::new();
+        let mut edits: VecDeque<EditSent> = VecDeque::new();
         match File::open(&path) {
             Ok(f) => {
                 for line in BufReader::new(f).lines() {
@@ -142,6 +156,7 @@ impl Journal {
                         }) => {
                             open.retain(|(q, _)| *q != deleted);
                             replies.retain(|(q, _)| *q != deleted);
+                            edits.retain(|(q, _, _)| *q != deleted);
                             done.insert(deleted.clone());
                             for event in retract {
                                 retractions.push((deleted.clone(), room.clone(), event));
@@ -150,6 +165,9 @@ impl Journal {
                         }
                         Ok(Line::Retracted { retracted }) => {
                             retractions.retain(|(_, _, e)| *e != retracted);
+                        }
+                        Ok(Line::Edited { edited, room, edit }) => {
+                            keep_edit(&mut edits, (edited, room, edit));
                         }
                         Err(_) => warn!(file = %path.display(), "skipping an unreadable line"),
                     }
@@ -163,6 +181,7 @@ impl Journal {
             done: &done_order[keep..],
             replies: &replies,
             retractions: &retractions,
+            edits: &edits,
             open: &open,
         };
         let file = compact(&path, &kept)?;
@@ -174,6 +193,7 @@ impl Journal {
             replies: Mutex::new(replies),
             appended: AtomicU64::new(0),
             retractions: Mutex::new(retractions),
+            edits: Mutex::new(edits),
         };
         Ok((journal, open))
     }
@@ -230,6 +250,7 @@ impl Journal {
         (self.open.lock().unwrap_or_else(|e| e.into_inner())).retain(|(q, _)| q != question);
         (self.done.lock().unwrap_or_else(|e| e.into_inner())).insert(question.to_string());
         (self.replies.lock().unwrap_or_else(|e| e.into_inner())).retain(|(q, _)| q != question);
+        (self.edits.lock().unwrap_or_else(|e| e.into_inner())).retain(|(q, _, _)| q != question);
         {
             let mut pending = self.retractions.lock().unwrap_or_else(|e| e.into_inner());
             for event in &retract {
@@ -251,6 +272,30 @@ impl Journal {
             retracted: event.to_string(),
         };
         self.append(&line(&retracted), false);
+    }
+
+    /// Notes `edit`, the bot's edit of its reply to `question` in `room`.
+    pub fn edited(&self, question: &str, room: &str, edit: &str) {
+        let sent = (question.to_string(), room.to_string(), edit.to_string());
+        keep_edit(
+            &mut self.edits.lock().unwrap_or_else(|e| e.into_inner()),
+            sent,
+        );
+        let edited = Line::Edited {
+            edited: question.to_string(),
+            room: room.to_string(),
+            edit: edit.to_string(),
+        };
+        self.append(&line(&edited), false);
+    }
+
+    /// The bot's edits of its replies to the latest questions answered
+    /// (before a restart too), oldest first.
+    pub fn edits(&self) -> Vec<EditSent> {
+        (self.edits.lock().unwrap_or_else(|e| e.into_inner()))
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// The bot's events about deleted questions still to be redacted.
@@ -350,12 +395,14 @@ impl Journal {
             done.newest(KEEP_DONE).cloned().collect()
         };
         let replies = (self.replies.lock().unwrap_or_else(|e| e.into_inner())).clone();
+        let edits = (self.edits.lock().unwrap_or_else(|e| e.into_inner())).clone();
         let retractions = self.retractions();
         let open = self.open.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let kept = Kept {
             done: &done,
             replies: &replies,
             retractions: &retractions,
+            edits: &edits,
             open: &open,
         };
         match compact(&self.path, &kept) {
@@ -381,13 +428,22 @@ fn keep_reply(replies: &mut VecDeque<(String, Reply)>, question: String, reply: 
     }
 }
 
+/// Keeps `sent`, forgetting the oldest past [`KEEP_REPLIES`].
+fn keep_edit(edits: &mut VecDeque<EditSent>, sent: EditSent) {
+    edits.push_back(sent);
+    if edits.len() > KEEP_REPLIES {
+        edits.pop_front();
+    }
+}
+
 /// What a compaction keeps: the latest questions done (with their
 /// `replies`, and the questions of `replies` that are older), the pending
-/// retractions, and the open questions.
+/// retractions, the bot's edits, and the open questions.
 struct Kept<'a> {
     done: &'a [String],
     replies: &'a VecDeque<(String, Reply)>,
     retractions: &'a [Retraction],
+    edits: &'a VecDeque<EditSent>,
     open: &'a [(String, Open)],
 }
 
@@ -399,6 +455,7 @@ fn compact(path: &Path, kept: &Kept<'_>) -> std::io::Result<File> {
         done,
         replies,
         retractions,
+        edits,
         open,
     } = *kept;
     let tmp = path.with_extension("jsonl.tmp");
@@ -416,6 +473,10 @@ fn compact(path: &Path, kept: &Kept<'_>) -> std::io::Result<File> {
             let reply = reply_of.get(id.as_str()).map(|r| (*r).clone());
             let done = id.clone();
             writeln!(out, "{}", line(&Line::Done { done, reply }))?;
+        }
+        for (edited, room, edit) in edits {
+            let (edited, room, edit) = (edited.clone(), room.clone(), edit.clone());
+            writeln!(out, "{}", line(&Line::Edited { edited, room, edit }))?;
         }
         for (question, room, event) in retractions.iter() {
             let deleted = Line::Deleted {
@@ -597,6 +658,8 @@ mod tests {
         j.answered("$q1", reply("$r1"));
         assert!(j.take("$q2", open("!r:x")));
         assert!(j.take("$edit-of-q2", open("!r:x")));
+        j.edited("$q1", "!r:x", "$edit1");
+        j.edited("$q3", "!r:x", "$edit3");
         j.deleted("$q1", "!r:x", vec!["$r1".into(), "$edit1".into()]);
         j.deleted("$q2", "!r:x", Vec::new());
         j.done("$edit-of-q2");
@@ -617,11 +680,18 @@ mod tests {
             j.retractions(),
             [("$q1".into(), "!r:x".into(), "$r1".into())]
         );
+        let edit3 = ("$q3".into(), "!r:x".into(), "$edit3".into());
+        assert_eq!(
+            j.edits(),
+            std::slice::from_ref(&edit3),
+            "a deleted question's edits go"
+        );
         // Through a compaction and a restart still.
         j.compact_now();
         drop(j);
         let (j, _) = Journal::open(dir.path()).unwrap();
         assert_eq!(pending(&j), ["$r1"]);
+        assert_eq!(j.edits(), [edit3]);
         j.retracted("$r1");
         drop(j);
         let (j, _) = Journal::open(dir.path()).unwrap();

@@ -364,6 +364,7 @@ impl Bot {
             })?;
         // The journal keeps every reply, commands' too and with feedback off.
         replies.note_journaled(journal.replies());
+        replies.note_journaled_edits(journal.edits());
         let max_searches = match config.search.max_concurrent {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,

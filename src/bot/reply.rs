@@ -87,6 +87,14 @@ pub enum SendError {
     },
 }
 
+impl SendError {
+    /// Whether the homeserver would refuse the same again whatever happens:
+    /// the bot may not (`M_FORBIDDEN`) or the event is gone (`M_NOT_FOUND`).
+    pub fn is_final(&self) -> bool {
+        matches!(self, SendError::Refused { code, .. } if code == "M_FORBIDDEN" || code == "M_NOT_FOUND")
+    }
+}
+
 /// How long the server asked us to wait, if this is `M_LIMIT_EXCEEDED`.
 pub fn rate_limited(err: &matrix_sdk::Error) -> Option<Duration> {
     match err.client_api_error_kind()? {

@@ -189,6 +189,10 @@ async fn a_deleted_question_takes_its_reply_with_it() {
         .unwrap()
         .event_id()
         .unwrap();
+    // Across a restart: the journal remembers the reply and its edit.
+    running.stop().await;
+    let running = bot.start();
+    ask(&mut alice, &bot, &room, "!help").await;
     alice.redact(&room, q.as_str()).await.unwrap();
     let retraction = retraction_of(&mut alice, &bot, &reply).await;
     let reason = retraction.event["content"]["reason"].as_str();
