@@ -560,19 +560,24 @@ impl<'a> Copy<'a> {
     }
 
     fn is_of_reply(&self, line: &[u8]) -> bool {
-        // A line naming the reply that does not parse (a crash's fragment
-        // glued to the next record) goes too: unreadable, it may still hold
-        // the question's words.
-        line.windows(self.reply.len())
-            .any(|w| w == self.reply.as_bytes())
-            && serde_json::from_slice::<Record>(line).ok().is_none_or(|r| {
+        let names = |needle: &[u8]| line.windows(needle.len()).any(|w| w == needle);
+        if !names(self.reply.as_bytes()) {
+            return false;
+        }
+        match serde_json::from_slice::<Record>(line) {
+            Ok(r) => {
                 let on = match &r {
                     Record::Answer { reply: on, .. }
                     | Record::Reaction { reply: on, .. }
                     | Record::Withdrawal { reply: on, .. } => on,
                 };
                 on == self.reply && r.room() == self.room
-            })
+            }
+            // A line that does not parse (a crash's fragment glued to the
+            // next record) and names the reply as a record would goes too:
+            // unreadable, it may still hold the question's words.
+            Err(_) => names(format!("\"reply\":\"{}\"", self.reply).as_bytes()),
+        }
     }
 
     /// Puts the copy in place of the file at `path` when it left a record

@@ -63,6 +63,17 @@ pub(crate) struct Gone {
     pub waiting: Option<OwnedEventId>,
 }
 
+/// What [`Replies::edit_sent`] did with the bot's edit of a reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EditNoted {
+    /// Remembered with the reply.
+    Kept,
+    /// The reply is no longer remembered (the oldest are forgotten).
+    NotRemembered,
+    /// The message was deleted meanwhile: the edit is to be redacted.
+    Deleted,
+}
+
 /// Edits of one reply remembered for [`Replies::delete`].
 const MAX_EDITS_OF_ONE: usize = 32;
 
@@ -130,27 +141,26 @@ impl Replies {
         }
     }
 
-    /// Notes `edit`, the bot's edit of its reply to `message` in `room`:
-    /// `false` when the message was deleted meanwhile (the edit is to be
-    /// redacted).
+    /// Notes `edit`, the bot's edit of its reply to `message` in `room`.
     pub(crate) fn edit_sent(
         &mut self,
         room: &OwnedRoomId,
         message: &OwnedEventId,
         edit: OwnedEventId,
-    ) -> bool {
+    ) -> EditNoted {
         let key = (room.clone(), message.clone());
         if self.deleted.contains(&key) {
-            return false;
+            return EditNoted::Deleted;
         }
-        if self.by_message.contains_key(&key) {
-            let sent = self.edits_sent.entry(key).or_default();
-            if sent.len() >= MAX_EDITS_OF_ONE {
-                sent.remove(0);
-            }
-            sent.push(edit);
+        if !self.by_message.contains_key(&key) {
+            return EditNoted::NotRemembered;
         }
-        true
+        let sent = self.edits_sent.entry(key).or_default();
+        if sent.len() >= MAX_EDITS_OF_ONE {
+            sent.remove(0);
+        }
+        sent.push(edit);
+        EditNoted::Kept
     }
 
     /// Whether `message` in `room` was deleted (lately).
@@ -325,7 +335,10 @@ mod tests {
         // be taken back, and the edit in flight is no longer the latest.
         replies.note(room.clone(), id("$m"), replied.clone());
         assert_eq!(replies.edited(&room, &id("$m"), 10, &id("$e1")), Ok(None));
-        assert!(replies.edit_sent(&room, &id("$m"), id("$edit1")));
+        let noted = replies.edit_sent(&room, &id("$m"), id("$edit1"));
+        assert_eq!(noted, EditNoted::Kept);
+        let other = replies.edit_sent(&room, &id("$never-answered"), id("$e0"));
+        assert_eq!(other, EditNoted::NotRemembered);
         let gone = replies.delete(&room, &id("$m"));
         let want = Gone {
             replied: Some(replied.clone()),
@@ -333,10 +346,8 @@ mod tests {
             waiting: None,
         };
         assert_eq!(gone, want);
-        assert!(
-            !replies.edit_sent(&room, &id("$m"), id("$edit2")),
-            "to redact"
-        );
+        let late = replies.edit_sent(&room, &id("$m"), id("$edit2"));
+        assert_eq!(late, EditNoted::Deleted, "to redact");
         assert!(replies.is_deleted(&room, &id("$m")));
         assert!(!replies.is_latest(&room, &id("$m"), &id("$e1")));
         assert_eq!(replies.edited(&room, &id("$m"), 20, &id("$e2")), Err(()));

@@ -22,7 +22,7 @@ use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedRoomId, UserId};
 use tracing::{debug, error, info, warn};
 
 use super::Bot;
-use super::edits::Replied;
+use super::edits::{EditNoted, Replied};
 use super::limits::Verdict;
 use super::membership::{self, Late};
 use super::reply;
@@ -332,15 +332,16 @@ async fn finish_retraction(bot: &Bot, room: Option<&Room>, event: &EventId, eras
 async fn erase(bot: &Arc<Bot>, room_id: &OwnedRoomId, reply: Option<OwnedEventId>) -> bool {
     let (bot, room_id) = (bot.clone(), room_id.clone());
     let erased = tokio::task::spawn_blocking(move || {
-        bot.journal.compact_now();
+        let compacted = bot.journal.compact_now();
         let (Some(log), Some(reply)) = (bot.feedback.as_ref(), reply) else {
-            return Ok(0);
+            return Ok(compacted);
         };
         log.erase(reply.as_str(), room_id.as_str())
+            .map(|_| compacted)
     })
     .await;
     match erased {
-        Ok(Ok(_)) => true,
+        Ok(Ok(compacted)) => compacted,
         Ok(Err(err)) => {
             error!(error = %crate::chain(&err), "erasing a deleted question from the feedback file failed; tried again at the next start");
             false
@@ -968,16 +969,18 @@ async fn respond_edit(
                 bot.metrics.reply_took(started.elapsed());
                 info!(room = %room_id, message = %message, reply = %replied.reply, "reply edited to answer the edited message");
                 let mut replies = bot.replies.lock().unwrap_or_else(|e| e.into_inner());
-                if replies.edit_sent(&room_id, &message, edit.clone()) {
-                    bot.journal
-                        .edited(message.as_str(), room_id.as_str(), edit.as_str());
-                    if let Some(answer) = answer {
-                        record_answer(bot, room, &message, &replied, &answer);
-                    }
-                } else {
+                let noted = replies.edit_sent(&room_id, &message, edit.clone());
+                if noted == EditNoted::Deleted {
                     // The message was deleted meanwhile: so goes the edit.
                     drop(replies);
                     take_back(bot, room, &message, vec![edit], None);
+                    return;
+                }
+                if noted == EditNoted::Kept {
+                    (bot.journal).edited(message.as_str(), room_id.as_str(), edit.as_str());
+                }
+                if let Some(answer) = answer {
+                    record_answer(bot, room, &message, &replied, &answer);
                 }
                 return;
             }

@@ -122,53 +122,13 @@ impl Journal {
     /// oldest first.
     pub fn open(data_dir: &Path) -> std::io::Result<(Journal, Vec<(String, Open)>)> {
         let path = data_dir.join(FILE);
-        let mut open: Vec<(String, Open)> = Vec::new();
-        let mut done = super::Recent::new(KEEP_DONE * 10);
-        let mut done_order: Vec<String> = Vec::new();
-        let (mut replies, mut replied) = (VecDeque::new(), std::collections::HashSet::new());
-        let mut retractions: Vec<Retraction> = Vec::new();
-        let mut edits: VecDeque<EditSent> = VecDeque::new();
+        let mut read = Reading::default();
         match File::open(&path) {
             Ok(f) => {
                 for line in BufReader::new(f).lines() {
                     // A line cut short by a crash is the only damage possible.
                     match serde_json::from_str::<Line>(&line?) {
-                        Ok(Line::Open { q, open: o }) => {
-                            open.retain(|(id, _)| *id != q);
-                            open.push((q, o));
-                        }
-                        Ok(Line::Done { done: id, reply }) => {
-                            open.retain(|(q, _)| *q != id);
-                            // Once each: a compaction between noting a reply
-                            // and appending its line writes that line twice.
-                            if let Some(reply) = reply
-                                && replied.insert(id.clone())
-                            {
-                                keep_reply(&mut replies, id.clone(), reply);
-                            }
-                            done.insert(id.clone());
-                            done_order.push(id);
-                        }
-                        Ok(Line::Deleted {
-                            deleted,
-                            room,
-                            retract,
-                        }) => {
-                            open.retain(|(q, _)| *q != deleted);
-                            replies.retain(|(q, _)| *q != deleted);
-                            edits.retain(|(q, _, _)| *q != deleted);
-                            done.insert(deleted.clone());
-                            for event in retract {
-                                retractions.push((deleted.clone(), room.clone(), event));
-                            }
-                            done_order.push(deleted);
-                        }
-                        Ok(Line::Retracted { retracted }) => {
-                            retractions.retain(|(_, _, e)| *e != retracted);
-                        }
-                        Ok(Line::Edited { edited, room, edit }) => {
-                            keep_edit(&mut edits, (edited, room, edit));
-                        }
+                        Ok(line) => read.line(line),
                         Err(_) => warn!(file = %path.display(), "skipping an unreadable line"),
                     }
                 }
@@ -176,6 +136,14 @@ impl Journal {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
+        let Reading {
+            open,
+            done_order,
+            replies,
+            retractions,
+            edits,
+            ..
+        } = read;
         let keep = done_order.len().saturating_sub(KEEP_DONE);
         let kept = Kept {
             done: &done_order[keep..],
@@ -185,6 +153,10 @@ impl Journal {
             open: &open,
         };
         let file = compact(&path, &kept)?;
+        let mut done = super::Recent::new(KEEP_DONE * 10);
+        for id in done_order {
+            done.insert(id);
+        }
         let journal = Journal {
             path,
             file: Mutex::new(file),
@@ -381,15 +353,16 @@ impl Journal {
 
     /// Compacts the file now (a question was deleted: the text of questions
     /// answered goes from the disk, and only their IDs stay).
-    pub fn compact_now(&self) {
+    /// Returns whether it went well (else the old file stays, whole).
+    pub fn compact_now(&self) -> bool {
         let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        self.compact_locked(&mut file);
+        self.compact_locked(&mut file)
     }
 
     /// Compacts the file, `file` being its lock's guard, so no line is
     /// appended to the old file meanwhile. Nothing holds `open` or `done`
     /// while waiting for it.
-    fn compact_locked(&self, file: &mut File) {
+    fn compact_locked(&self, file: &mut File) -> bool {
         let done: Vec<String> = {
             let done = self.done.lock().unwrap_or_else(|e| e.into_inner());
             done.newest(KEEP_DONE).cloned().collect()
@@ -409,11 +382,70 @@ impl Journal {
             Ok(new) => {
                 *file = new;
                 self.appended.store(0, Ordering::Relaxed);
+                true
             }
             // The old file is whole and still appended to; tried again
             // after the next question.
             Err(err) => {
-                warn!(file = %self.path.display(), error = %err, "compacting the question journal failed")
+                warn!(file = %self.path.display(), error = %err, "compacting the question journal failed");
+                false
+            }
+        }
+    }
+}
+
+/// What the journal's lines say, read in order.
+#[derive(Default)]
+struct Reading {
+    open: Vec<(String, Open)>,
+    /// Questions done, oldest first.
+    done_order: Vec<String>,
+    replies: VecDeque<(String, Reply)>,
+    replied: std::collections::HashSet<String>,
+    retractions: Vec<Retraction>,
+    edits: VecDeque<EditSent>,
+    edits_seen: std::collections::HashSet<String>,
+}
+
+impl Reading {
+    fn line(&mut self, line: Line) {
+        match line {
+            Line::Open { q, open } => {
+                self.open.retain(|(id, _)| *id != q);
+                self.open.push((q, open));
+            }
+            Line::Done { done: id, reply } => {
+                self.open.retain(|(q, _)| *q != id);
+                // Once each: a compaction between noting a reply and
+                // appending its line writes that line twice (an edit's too).
+                if let Some(reply) = reply
+                    && self.replied.insert(id.clone())
+                {
+                    keep_reply(&mut self.replies, id.clone(), reply);
+                }
+                self.done_order.push(id);
+            }
+            Line::Deleted {
+                deleted,
+                room,
+                retract,
+            } => {
+                self.open.retain(|(q, _)| *q != deleted);
+                self.replies.retain(|(q, _)| *q != deleted);
+                self.edits.retain(|(q, _, _)| *q != deleted);
+                let pending = retract
+                    .into_iter()
+                    .map(|e| (deleted.clone(), room.clone(), e));
+                self.retractions.extend(pending);
+                self.done_order.push(deleted);
+            }
+            Line::Retracted { retracted } => {
+                self.retractions.retain(|(_, _, e)| *e != retracted);
+            }
+            Line::Edited { edited, room, edit } => {
+                if self.edits_seen.insert(edit.clone()) {
+                    keep_edit(&mut self.edits, (edited, room, edit));
+                }
             }
         }
     }
