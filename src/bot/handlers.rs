@@ -295,6 +295,12 @@ pub(crate) fn retract_left(bot: &Arc<Bot>) {
         if let Ok(question) = OwnedEventId::try_from(question.as_str()) {
             forget_reply(bot, &room_id, &question, &id);
         }
+        let tries = bot.journal.tried(&event);
+        if tries > RETRACTION_STARTS {
+            error!(room = %room_id, event = %event, tries, "gave up redacting an event about a deleted question: every try failed");
+            bot.journal.retracted(&event);
+            continue;
+        }
         let room = bot.client.get_room(&room_id);
         let bot = bot.clone();
         (bot.clone().tasks).spawn(async move {
@@ -303,6 +309,10 @@ pub(crate) fn retract_left(bot: &Arc<Bot>) {
         });
     }
 }
+
+/// How many starts try again to finish a retraction that keeps failing (the
+/// room gone for good, the disk refusing the erase) before giving up on it.
+const RETRACTION_STARTS: u32 = 5;
 
 /// Forgets `reply`, the bot's reply to `question` (deleted) in `room_id`: it
 /// is no answer to edit, nor one whose reactions are votes.

@@ -80,6 +80,11 @@ enum Line {
     Retracted {
         retracted: String,
     },
+    /// Redacting one of them was begun at a start for the `times`th time.
+    Tried {
+        tried: String,
+        times: u32,
+    },
     /// The bot edited its reply to `edited` (in `room`) with event `edit`:
     /// redacted too if the question is deleted.
     Edited {
@@ -114,6 +119,8 @@ pub struct Journal {
     /// The bot's edits of its replies to the latest questions answered,
     /// oldest first.
     edits: Mutex<VecDeque<EditSent>>,
+    /// How many starts have tried each pending retraction.
+    tries: Mutex<HashMap<String, u32>>,
 }
 
 impl Journal {
@@ -142,13 +149,16 @@ impl Journal {
             replies,
             retractions,
             edits,
+            mut tries,
             ..
         } = read;
+        tries.retain(|e, _| retractions.iter().any(|(_, _, r)| r == e));
         let keep = done_order.len().saturating_sub(KEEP_DONE);
         let kept = Kept {
             done: &done_order[keep..],
             replies: &replies,
             retractions: &retractions,
+            tries: &tries,
             edits: &edits,
             open: &open,
         };
@@ -166,6 +176,7 @@ impl Journal {
             appended: AtomicU64::new(0),
             retractions: Mutex::new(retractions),
             edits: Mutex::new(edits),
+            tries: Mutex::new(tries),
         };
         Ok((journal, open))
     }
@@ -240,10 +251,28 @@ impl Journal {
     /// Notes that the bot's `event` about a deleted question was redacted.
     pub fn retracted(&self, event: &str) {
         (self.retractions.lock().unwrap_or_else(|e| e.into_inner())).retain(|(_, _, e)| e != event);
+        (self.tries.lock().unwrap_or_else(|e| e.into_inner())).remove(event);
         let retracted = Line::Retracted {
             retracted: event.to_string(),
         };
         self.append(&line(&retracted), false);
+    }
+
+    /// Notes that a start begins redacting `event` (about a deleted
+    /// question) again; returns how many starts have, this one included.
+    pub fn tried(&self, event: &str) -> u32 {
+        let times = {
+            let mut tries = self.tries.lock().unwrap_or_else(|e| e.into_inner());
+            let times = tries.entry(event.to_string()).or_default();
+            *times += 1;
+            *times
+        };
+        let tried = Line::Tried {
+            tried: event.to_string(),
+            times,
+        };
+        self.append(&line(&tried), false);
+        times
     }
 
     /// Notes `edit`, the bot's edit of its reply to `question` in `room`.
@@ -370,11 +399,13 @@ impl Journal {
         let replies = (self.replies.lock().unwrap_or_else(|e| e.into_inner())).clone();
         let edits = (self.edits.lock().unwrap_or_else(|e| e.into_inner())).clone();
         let retractions = self.retractions();
+        let tries = (self.tries.lock().unwrap_or_else(|e| e.into_inner())).clone();
         let open = self.open.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let kept = Kept {
             done: &done,
             replies: &replies,
             retractions: &retractions,
+            tries: &tries,
             edits: &edits,
             open: &open,
         };
@@ -403,6 +434,7 @@ struct Reading {
     replies: VecDeque<(String, Reply)>,
     replied: std::collections::HashSet<String>,
     retractions: Vec<Retraction>,
+    tries: HashMap<String, u32>,
     edits: VecDeque<EditSent>,
     edits_seen: std::collections::HashSet<String>,
 }
@@ -441,6 +473,10 @@ impl Reading {
             }
             Line::Retracted { retracted } => {
                 self.retractions.retain(|(_, _, e)| *e != retracted);
+                self.tries.remove(&retracted);
+            }
+            Line::Tried { tried, times } => {
+                self.tries.insert(tried, times);
             }
             Line::Edited { edited, room, edit } => {
                 if self.edits_seen.insert(edit.clone()) {
@@ -475,6 +511,7 @@ struct Kept<'a> {
     done: &'a [String],
     replies: &'a VecDeque<(String, Reply)>,
     retractions: &'a [Retraction],
+    tries: &'a HashMap<String, u32>,
     edits: &'a VecDeque<EditSent>,
     open: &'a [(String, Open)],
 }
@@ -487,6 +524,7 @@ fn compact(path: &Path, kept: &Kept<'_>) -> std::io::Result<File> {
         done,
         replies,
         retractions,
+        tries,
         edits,
         open,
     } = *kept;
@@ -517,6 +555,10 @@ fn compact(path: &Path, kept: &Kept<'_>) -> std::io::Result<File> {
                 retract: vec![event.clone()],
             };
             writeln!(out, "{}", line(&deleted))?;
+            if let Some(&times) = tries.get(event) {
+                let tried = event.clone();
+                writeln!(out, "{}", line(&Line::Tried { tried, times }))?;
+            }
         }
         for (q, o) in open {
             writeln!(
@@ -724,6 +766,16 @@ mod tests {
         let (j, _) = Journal::open(dir.path()).unwrap();
         assert_eq!(pending(&j), ["$r1"]);
         assert_eq!(j.edits(), [edit3]);
+        // Each start that tries it again is counted, through restarts and
+        // compactions.
+        assert_eq!(j.tried("$r1"), 1);
+        drop(j);
+        let (j, _) = Journal::open(dir.path()).unwrap();
+        assert_eq!(j.tried("$r1"), 2);
+        j.compact_now();
+        drop(j);
+        let (j, _) = Journal::open(dir.path()).unwrap();
+        assert_eq!(j.tried("$r1"), 3);
         j.retracted("$r1");
         drop(j);
         let (j, _) = Journal::open(dir.path()).unwrap();
