@@ -503,12 +503,9 @@ async fn respond(
         Err(_) => work.await,
     };
     let built = started.elapsed();
-    if (bot.replies.lock().unwrap_or_else(|e| e.into_inner()))
-        .is_deleted(&room.room_id().to_owned(), &msg.event_id)
-    {
+    // Its deletion was journaled and its files erased already.
+    if is_deleted(bot, room, msg) {
         info!(room = %room.room_id(), question = %msg.event_id, "the question was deleted before its answer was out; not sent");
-        bot.journal.done(msg.event_id.as_str());
-        erase(bot, &room.room_id().to_owned(), None).await;
         if typed {
             set_typing(room, false).await;
         }
@@ -582,6 +579,13 @@ async fn delivered(
 /// The question was deleted before its reply was out.
 struct Deleted;
 
+/// Whether `msg` in `room` was deleted (lately): `handle_deleted` has then
+/// journaled that and erased its words.
+fn is_deleted(bot: &Bot, room: &Room, msg: &OriginalSyncRoomMessageEvent) -> bool {
+    let replies = bot.replies.lock().unwrap_or_else(|e| e.into_inner());
+    replies.is_deleted(&room.room_id().to_owned(), &msg.event_id)
+}
+
 /// Notes `reply` as the bot's reply to `msg` (and `answer`, when one, in the
 /// feedback file); returns the edit of `msg` that waited for it, if any, or
 /// that `msg` was deleted meanwhile.
@@ -648,11 +652,8 @@ async fn redeliver(
             _ = tokio::time::sleep(wait) => {}
         }
         wait = (wait * 2).min(REDELIVER_MAX_WAIT);
-        if (bot.replies.lock().unwrap_or_else(|e| e.into_inner()))
-            .is_deleted(&room.room_id().to_owned(), &msg.event_id)
-        {
+        if is_deleted(bot, room, msg) {
             info!(room = %room.room_id(), question = %msg.event_id, "the question was deleted; its late reply is not sent");
-            bot.journal.done(msg.event_id.as_str());
             return None;
         }
         let txn = reply::transaction_id(msg, "reply");
