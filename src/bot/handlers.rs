@@ -234,9 +234,17 @@ async fn handle_deleted(bot: &Arc<Bot>, room: &Room, redacted: &EventId, by: &Us
     // it is the sender's own or a moderator's.
     let allowed = by.as_str() == asker
         || (room.power_levels().await).is_ok_and(|p| p.user_can_redact_event_of_other(by));
-    if !allowed {
-        return;
+    if allowed {
+        delete_question(bot, room, redacted);
     }
+}
+
+/// Takes back what the bot said about `redacted` in `room`, deleted (the
+/// deletion checked already): its reply and edits, the edits of it still
+/// waiting, its words in the bot's files; a question still being answered is
+/// done.
+pub(crate) fn delete_question(bot: &Arc<Bot>, room: &Room, redacted: &EventId) {
+    let (room_id, message) = (room.room_id().to_owned(), redacted.to_owned());
     let gone = (bot.replies.lock().unwrap_or_else(|e| e.into_inner())).delete(&room_id, &message);
     // Its edits, waiting or being answered, are done with too.
     for edit in bot.journal.open_relating_to(redacted.as_str()) {

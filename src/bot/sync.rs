@@ -8,17 +8,17 @@ use std::time::Duration;
 
 use anyhow::Context;
 use matrix_sdk::Room;
-use matrix_sdk::config::SyncSettings;
+use matrix_sdk::config::{RequestConfig, SyncSettings};
 use matrix_sdk::ruma::api::client::filter::{
     Filter as PresenceFilter, FilterDefinition, LazyLoadOptions, RoomEventFilter,
 };
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::ruma::events::AnySyncTimelineEvent;
-use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedRoomId};
+use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedEventId, OwnedRoomId};
 use matrix_sdk::store::{StateStoreDataKey, StateStoreDataValue};
 use matrix_sdk::sync::SyncResponse;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use super::handlers::{self, Arrival};
 use super::{Bot, MAX_BACKOFF, journal, membership, undecryptable};
@@ -136,8 +136,9 @@ async fn missed_events(
 
 /// Takes up again the questions the journal holds open from before a restart
 /// (or a crash): each goes through the usual checks (too old, rate limits) and
-/// is answered; an encrypted one waits for its key again. What the bot said
-/// about questions deleted before the restart and is not yet redacted is.
+/// is answered; an encrypted one waits for its key again, and one deleted
+/// while the bot was away is not. What the bot said about questions deleted
+/// before the restart and is not yet redacted is.
 pub(crate) async fn resume(bot: &Arc<Bot>, open: Vec<(String, journal::Open)>) {
     handlers::retract_left(bot);
     if !open.is_empty() {
@@ -158,6 +159,9 @@ pub(crate) async fn resume(bot: &Arc<Bot>, open: Vec<(String, journal::Open)>) {
             bot.journal.done(&id);
             continue;
         };
+        if deleted_while_away(bot, &room, &id).await {
+            continue;
+        }
         let taken = if q.encrypted {
             match room.decrypt_event(raw.cast_ref_unchecked(), None).await {
                 Ok(d) if !d.kind.is_utd() => {
@@ -173,6 +177,41 @@ pub(crate) async fn resume(bot: &Arc<Bot>, open: Vec<(String, journal::Open)>) {
         }
     }
 }
+
+/// Whether the open question `id` in `room` was deleted while the bot was
+/// away (the homeserver hands it back redacted): then it is not answered, and
+/// its words leave the bot's files. Asking costs a request per open question
+/// at start; without it, the reply would go out and be taken back once the
+/// sync brings the redaction. When the homeserver can't say, the question is
+/// answered, and taken back if that redaction comes.
+async fn deleted_while_away(bot: &Arc<Bot>, room: &Room, id: &str) -> bool {
+    let Ok(event_id) = OwnedEventId::try_from(id) else {
+        return false;
+    };
+    let config = RequestConfig::new()
+        .timeout(DELETION_CHECK_TIMEOUT)
+        .disable_retry();
+    let event = match room.event(&event_id, Some(config)).await {
+        Ok(event) => event,
+        Err(err) => {
+            debug!(room = %room.room_id(), event = %id, error = %err, "cannot tell whether an open question was deleted; answering it");
+            return false;
+        }
+    };
+    let redacted = (event.raw())
+        .get_field::<serde_json::Value>("unsigned")
+        .ok()
+        .flatten()
+        .is_some_and(|unsigned| unsigned.get("redacted_because").is_some());
+    if redacted {
+        info!(room = %room.room_id(), event = %id, "an open question was deleted while the bot was away; not answering it");
+        handlers::delete_question(bot, room, &event_id);
+    }
+    redacted
+}
+
+/// How long the homeserver gets to say whether an open question was deleted.
+const DELETION_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn sync_filter(timeline_limit: u32) -> Filter {
     let mut def = FilterDefinition::default();

@@ -302,6 +302,34 @@ fn spawn_bot(config: &std::path::Path, log: &std::path::Path) -> tokio::process:
         .unwrap()
 }
 
+/// The config of a bot run as its own process (`spawn_bot`) in `dir`, as
+/// `bot_name` on `hs`, answering from `knowledge`: its own limits out of the
+/// way, so only Synapse's hold its replies back.
+fn killable_config(
+    dir: &std::path::Path,
+    hs: &Synapse,
+    bot_name: &str,
+    knowledge: &std::path::Path,
+) -> std::path::PathBuf {
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[matrix]\nhomeserver = {:?}\nuser = {bot_name:?}\ndata_dir = {:?}\n\
+             [access]\nallowed_inviters = [\"@*:localhost\"]\n\
+             [limits]\nuser_burst = 100\nuser_per_minute = 1000\nroom_burst = 100\nroom_per_minute = 1000\n\
+             [answer]\ntyping = false\nread_receipts = false\n\
+             [sync]\ntimeout_secs = 5\n\
+             [search]\nknowledge_dir = {:?}\nindex_dir = \"\"\nsemantic_model = \"\"\n",
+            hs.url,
+            dir.join("bot").display().to_string(),
+            knowledge.display().to_string(),
+        ),
+    )
+    .unwrap();
+    config
+}
+
 /// Synapse's default message rate limits hold the bot's replies back; the bot
 /// is SIGKILLed with most of them waiting, then started again: every one of 16
 /// questions from two users is answered exactly once.
@@ -317,22 +345,7 @@ async fn replies_in_flight_when_the_bot_is_killed_are_sent_once_after_restart() 
         people.push(unlimited_person(&hs, &admin, name).await);
     }
     let knowledge = knowledge();
-    let config = dir.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[matrix]\nhomeserver = {:?}\nuser = {bot_name:?}\ndata_dir = {:?}\n\
-             [access]\nallowed_inviters = [\"@*:localhost\"]\n\
-             [limits]\nuser_burst = 100\nuser_per_minute = 1000\nroom_burst = 100\nroom_per_minute = 1000\n\
-             [answer]\ntyping = false\nread_receipts = false\n\
-             [sync]\ntimeout_secs = 5\n\
-             [search]\nknowledge_dir = {:?}\nindex_dir = \"\"\nsemantic_model = \"\"\n",
-            hs.url,
-            dir.path().join("bot").display().to_string(),
-            knowledge.path().display().to_string(),
-        ),
-    )
-    .unwrap();
+    let config = killable_config(dir.path(), &hs, &bot_name, knowledge.path());
     let log = dir.path().join("bot.log");
     let mut bot = spawn_bot(&config, &log);
     let mut rooms = Vec::new();
@@ -719,4 +732,88 @@ async fn a_minute_of_rate_limited_replies_loses_and_doubles_none() {
         .unwrap();
     let (_, r) = ask(&mut alice, &bot, &dm, EMPEROR).await;
     assert!(r.body().contains("July 2025"), "{}", r.body());
+}
+
+/// The bot is SIGKILLed with questions still waiting for Synapse's rate
+/// limits; their asker deletes every question while it is down. After the
+/// restart none of the questions left open is answered, not even for a moment
+/// (a reply sent, then taken back once the sync brings the deletion).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn questions_deleted_while_the_bot_is_down_are_not_answered() {
+    let dir = tempfile::TempDir::with_prefix("citebot-strict-synapse-").unwrap();
+    let (hs, admin) = strict_synapse(dir.path()).await;
+    let bot_name = unique("citebot-away");
+    hs.register(&bot_name, PASSWORD, false).await.unwrap();
+    let bot_id = hs.user_id(&bot_name);
+    let mut carol = unlimited_person(&hs, &admin, "carol").await;
+    let knowledge = knowledge();
+    let config = killable_config(dir.path(), &hs, &bot_name, knowledge.path());
+    let log = dir.path().join("bot.log");
+    let mut bot = spawn_bot(&config, &log);
+    let dm = room_with(&mut carol, &bot_id, Meet::Dm).await;
+    let mut asked = Vec::new();
+    for i in 0..14 {
+        let q = format!("When is the emperor visiting Mongolia? (#{i})");
+        asked.push(carol.say(&dm, &q).await.unwrap().to_string());
+    }
+    let replies = |seen: Vec<citebot::bot::human::Seen>| -> Vec<String> {
+        seen.iter()
+            .filter_map(|s| s.in_reply_to().map(str::to_owned))
+            .collect()
+    };
+    let is_reply = |s: &citebot::bot::human::Seen| {
+        s.sender() == bot_id && s.kind() == "m.room.message" && s.room_id == dm.room_id()
+    };
+    let mut answered = replies(
+        carol
+            .collect(Duration::from_secs(3), is_reply)
+            .await
+            .unwrap(),
+    );
+    bot.kill().await.unwrap(); // SIGKILL
+    // What it sent just before it died.
+    answered.extend(replies(
+        carol
+            .collect(Duration::from_secs(2), is_reply)
+            .await
+            .unwrap(),
+    ));
+    let open: Vec<&String> = asked.iter().filter(|q| !answered.contains(q)).collect();
+    assert!(
+        !open.is_empty(),
+        "every question was answered before the kill"
+    );
+    for q in &asked {
+        carol.redact(&dm, q).await.unwrap();
+    }
+    // Synapse's limit lets the bot send again by now: a question it took up
+    // would be answered at once.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let _bot = spawn_bot(&config, &log);
+    let deadline = std::time::Instant::now() + WAIT;
+    let bot_log = || std::fs::read_to_string(&log).unwrap_or_default();
+    while !bot_log().contains("answering the questions left open before the restart") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no open questions after the kill; bot log: {}",
+            bot_log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let after = replies(
+        carol
+            .collect(Duration::from_secs(8), is_reply)
+            .await
+            .unwrap(),
+    );
+    let answered_after: Vec<&String> = open.iter().copied().filter(|q| after.contains(q)).collect();
+    assert!(
+        answered_after.is_empty(),
+        "deleted questions answered after the restart: {answered_after:?} of {open:?}"
+    );
+    assert!(
+        bot_log().contains("deleted while the bot was away"),
+        "{}",
+        bot_log()
+    );
 }
