@@ -403,6 +403,7 @@ impl Log {
         };
         let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
         let (file, size) = &mut *guard;
+        self.reopen_if_moved(file, size).map_err(write_err)?;
         if *size > 0 && *size + line.len() as u64 > self.max_bytes {
             std::fs::rename(&self.path, rotated(&self.path)).map_err(write_err)?;
             self.rotations
@@ -412,6 +413,23 @@ impl Log {
         }
         file.write_all(line.as_bytes()).map_err(write_err)?;
         *size += line.len() as u64;
+        Ok(())
+    }
+
+    /// Opens the file at the log's path again when it is not the one open:
+    /// moved aside or deleted by hand or by logrotate, or left missing by a
+    /// rotation whose reopening failed. Else records would go on into a file
+    /// nobody reads, or every append would fail until a restart.
+    fn reopen_if_moved(&self, file: &mut File, size: &mut u64) -> std::io::Result<()> {
+        if crate::files::same_file(file, &self.path) {
+            return Ok(());
+        }
+        tracing::warn!(path = %self.path.display(), "the feedback file was moved or deleted; writing to a new one");
+        *file = crate::files::open_private(&self.path, false)?;
+        *size = file.metadata()?.len();
+        // The files in place changed, as at a rotation (see `erase`).
+        self.rotations
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
 
@@ -1014,6 +1032,68 @@ mod tests {
         assert_eq!(records, [a, v]);
         assert_eq!(skipped, 1);
         assert_eq!(read(&dir.path().join("none.jsonl")).unwrap().0, []);
+    }
+
+    #[test]
+    fn a_file_moved_or_deleted_under_the_log_is_written_anew() {
+        // What is done to the file while the bot runs.
+        type Move = fn(&Path);
+        let cases: [(&str, Move, bool); 3] = [
+            ("deleted", |p| std::fs::remove_file(p).unwrap(), false),
+            // As logrotate does: renamed, and an empty one made in its place
+            // (which the bot writes to), or not.
+            (
+                "moved aside",
+                |p| std::fs::rename(p, p.with_extension("old")).unwrap(),
+                true,
+            ),
+            (
+                "moved, another put in its place",
+                |p| {
+                    std::fs::rename(p, p.with_extension("old")).unwrap();
+                    std::fs::write(p, "").unwrap();
+                },
+                true,
+            ),
+        ];
+        for (what, change, kept_aside) in cases {
+            let dir = tempfile::tempdir().unwrap();
+            let log = Log::open(dir.path(), DEFAULT_MAX_BYTES).unwrap();
+            let before = answer("$1", "Q?", false, &now());
+            log.append(&before).unwrap();
+            change(log.path());
+            let after = answer("$2", "Q?", false, &now());
+            log.append(&after).unwrap();
+            assert_eq!(read(log.path()).unwrap().0, [after], "{what}");
+            if kept_aside {
+                let aside = std::fs::read_to_string(log.path().with_extension("old")).unwrap();
+                assert!(
+                    aside.contains("\"$1\"") && !aside.contains("\"$2\""),
+                    "{what}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_rotation_whose_reopening_failed_does_not_stop_the_appends() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = answer("$1", "Q?", false, &now());
+        let full = serde_json::to_string(&first).unwrap().len() as u64 + 10;
+        let log = Log::open(dir.path(), full).unwrap();
+        log.append(&first).unwrap();
+        // The state such a rotation leaves: the full file moved aside, none
+        // in its place, the moved one still open.
+        std::fs::rename(log.path(), rotated(log.path())).unwrap();
+        let next = answer("$2", "Q?", false, &now());
+        log.append(&next).unwrap();
+        // (`read` reads the rotated file, then the current one.)
+        assert_eq!(read(log.path()).unwrap().0, [first, next]);
+        let current = std::fs::read_to_string(log.path()).unwrap();
+        assert!(
+            current.contains("\"$2\"") && !current.contains("\"$1\""),
+            "{current}"
+        );
     }
 
     #[test]

@@ -64,3 +64,21 @@ pub fn remove_scratch_of_ended_processes(prefix: &str) {
         }
     }
 }
+
+/// Whether `path` names the file `file` has open (not one put in its place,
+/// nor nothing). Where that can't be told (not Unix), it is taken to.
+pub(crate) fn same_file(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::metadata(path)) {
+            (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        path.exists()
+    }
+}
