@@ -347,6 +347,9 @@ pub struct AnswerConfig {
     /// Send read receipts for the questions answered (at most one a room per
     /// second, for the latest).
     pub read_receipts: bool,
+    /// A question (ending with `?`) in the thread of one of the bot's answers
+    /// is for the bot, without naming it again: a follow-up.
+    pub follow_ups: bool,
 }
 
 impl Default for AnswerConfig {
@@ -357,6 +360,7 @@ impl Default for AnswerConfig {
             max_missed_age_secs: 3600,
             typing: true,
             read_receipts: true,
+            follow_ups: true,
         }
     }
 }

@@ -463,6 +463,9 @@ impl Log {
         let rotations = self.rotations.load(Ordering::Relaxed);
         let first = copies();
         let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        // Files moved by hand or logrotate meanwhile count as a rotation.
+        let (file, size) = &mut *guard;
+        self.reopen_if_moved(file, size).map_err(err)?;
         let (old_copy, copy) = match first {
             Ok(copies) if self.rotations.load(Ordering::Relaxed) == rotations => copies,
             // Rotated meanwhile (mid-rotation the current file is missing):
@@ -608,7 +611,10 @@ impl<'a> Copy<'a> {
         file.sync_all()?;
         std::fs::rename(&self.tmp, path)?;
         self.swapped = true;
-        Ok(Some(file))
+        // Appended to from now on: opened for that, so each record goes to
+        // the end whatever else writes there.
+        drop(file);
+        crate::files::open_private(path, false).map(Some)
     }
 }
 

@@ -65,20 +65,24 @@ pub fn remove_scratch_of_ended_processes(prefix: &str) {
     }
 }
 
-/// Whether `path` names the file `file` has open (not one put in its place,
-/// nor nothing). Where that can't be told (not Unix), it is taken to.
+/// Whether `path` names the file `file` has open: `false` only when it names
+/// another file or none. When that can't be told (an error reading either,
+/// or not on Unix, where only a missing file is seen), it is taken to.
 pub(crate) fn same_file(file: &File, path: &Path) -> bool {
+    let named = match std::fs::metadata(path) {
+        Ok(named) => named,
+        Err(e) => return e.kind() != std::io::ErrorKind::NotFound,
+    };
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        match (file.metadata(), std::fs::metadata(path)) {
-            (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
-            _ => false,
-        }
+        file.metadata().map_or(true, |open| {
+            open.dev() == named.dev() && open.ino() == named.ino()
+        })
     }
     #[cfg(not(unix))]
     {
-        let _ = file;
-        path.exists()
+        let _ = (file, named);
+        true
     }
 }

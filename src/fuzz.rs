@@ -269,6 +269,7 @@ pub fn question(data: &[u8]) {
             is_dm,
             mentioned: false,
             answer_questions: true,
+            in_answer_thread: false,
         };
         let _ = crate::bot::triggers::classify(&text, &ctx);
     }

@@ -56,7 +56,7 @@ fn text(plain: impl Into<String>) -> Formatted {
 }
 
 /// `!help`.
-pub fn help(prefix: &str, is_admin: bool) -> Formatted {
+pub fn help(prefix: &str, is_admin: bool, follow_ups: bool) -> Formatted {
     let p = prefix;
     let mut rows = vec![
         (
@@ -91,8 +91,13 @@ pub fn help(prefix: &str, is_admin: bool) -> Formatted {
             "(admin) questions most often refused or voted 👎 lately",
         ));
     }
-    let intro = "I answer questions from a set of knowledge files and cite my sources. \
-                 In a direct chat just ask; in a group mention me or use a command.";
+    let mut intro = "I answer questions from a set of knowledge files and cite my sources. \
+                     In a direct chat just ask; in a group mention me or use a command."
+        .to_string();
+    if follow_ups {
+        intro.push_str(" Ask follow-up questions in the thread of my answer.");
+    }
+    let intro = intro.as_str();
     let mut plain = format!("{intro}\n");
     let mut html = format!("<p>{}</p><ul>", escape_html(intro));
     for (cmd, what) in rows {
@@ -906,8 +911,8 @@ mod tests {
         replies.push(("!status".into(), status(&s)));
         s.problems.clear();
         replies.push(("!status clean".into(), status(&s)));
-        replies.push(("!help".into(), help("!", false)));
-        replies.push(("!help admin".into(), help("!", true)));
+        replies.push(("!help".into(), help("!", false, true)));
+        replies.push(("!help admin".into(), help("!", true, false)));
         let gap = Gap {
             question: "<i>what</i> & why?".into(),
             refused: 2,
@@ -1020,12 +1025,14 @@ mod tests {
     }
 
     #[test]
-    fn help_lists_reload_only_for_admins() {
-        assert!(help("!", true).plain.contains("!reload"));
-        assert!(help("!", true).plain.contains("!gaps"));
-        assert!(!help("!", false).plain.contains("!reload"));
-        assert!(!help("!", false).plain.contains("!gaps"));
-        assert!(help("!", false).plain.contains("!status"));
+    fn help_lists_reload_only_for_admins_and_follow_ups_when_on() {
+        assert!(help("!", true, true).plain.contains("!reload"));
+        assert!(help("!", true, true).plain.contains("!gaps"));
+        assert!(!help("!", false, true).plain.contains("!reload"));
+        assert!(!help("!", false, true).plain.contains("!gaps"));
+        assert!(help("!", false, true).plain.contains("!status"));
+        assert!(help("!", false, true).plain.contains("follow-up"));
+        assert!(!help("!", false, false).plain.contains("follow-up"));
     }
 
     #[test]

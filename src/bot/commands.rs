@@ -49,7 +49,7 @@ pub(crate) async fn build_reply(
         Request::Sources => messages::sources(&bot.engine.sources_in(scope.as_deref())),
         Request::Stats => stats(bot, scope.as_deref()),
         Request::Status => messages::status(&status(bot, scope.as_deref()).await),
-        Request::Help => messages::help(prefix, is_admin),
+        Request::Help => messages::help(prefix, is_admin, bot.config.answer.follow_ups),
         Request::Reload | Request::Gaps if !is_admin => {
             let command = if request == Request::Reload {
                 "reload"

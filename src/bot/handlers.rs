@@ -235,15 +235,20 @@ async fn handle_deleted(bot: &Arc<Bot>, room: &Room, redacted: &EventId, by: &Us
     let allowed = by.as_str() == asker
         || (room.power_levels().await).is_ok_and(|p| p.user_can_redact_event_of_other(by));
     if allowed {
-        delete_question(bot, room, redacted);
+        delete_question(bot, room, redacted, Vec::new());
     }
 }
 
 /// Takes back what the bot said about `redacted` in `room`, deleted (the
 /// deletion checked already): its reply and edits, the edits of it still
-/// waiting, its words in the bot's files; a question still being answered is
-/// done.
-pub(crate) fn delete_question(bot: &Arc<Bot>, room: &Room, redacted: &EventId) {
+/// waiting, its words in the bot's files, and `also` (the bot's messages
+/// found replying to it); a question still being answered is done.
+pub(crate) fn delete_question(
+    bot: &Arc<Bot>,
+    room: &Room,
+    redacted: &EventId,
+    also: Vec<OwnedEventId>,
+) {
     let (room_id, message) = (room.room_id().to_owned(), redacted.to_owned());
     let gone = (bot.replies.lock().unwrap_or_else(|e| e.into_inner())).delete(&room_id, &message);
     // Its edits, waiting or being answered, are done with too.
@@ -260,6 +265,11 @@ pub(crate) fn delete_question(bot: &Arc<Bot>, room: &Room, redacted: &EventId) {
     }
     let mut retract = Vec::from_iter(reply.clone());
     retract.extend(gone.edits_sent);
+    for event in also {
+        if !retract.contains(&event) {
+            retract.push(event);
+        }
+    }
     take_back(bot, room, redacted, retract, reply);
 }
 
@@ -423,7 +433,11 @@ async fn handle_message(
     let room_id = room.room_id().as_str();
     let mentioned =
         (msg.content.mentions.as_ref()).is_some_and(|m| m.user_ids.contains(&bot.user_id));
-    let ctx = context(bot, room, mentioned).await;
+    let thread = match &msg.content.relates_to {
+        Some(Relation::Thread(thread)) => Some(&thread.event_id),
+        _ => None,
+    };
+    let ctx = context(bot, room, mentioned, thread.map(|t| &**t)).await;
     let Some(request) = triggers::classify(&text.body, &ctx) else {
         return false;
     };
@@ -803,7 +817,7 @@ async fn take_on_edit(
         None => {}
     }
     // The message was for the bot; its edit is too, however it now names it.
-    let ctx = context(bot, room, true).await;
+    let ctx = context(bot, room, true, None).await;
     let Some(request) = triggers::classify(&text.body, &ctx) else {
         return false;
     };
@@ -841,7 +855,22 @@ async fn take_on_edit(
 
 /// What tells whether a message in `room` is for the bot (`mentioned`: its
 /// `m.mentions` name the bot).
-async fn context<'b>(bot: &'b Bot, room: &Room, mentioned: bool) -> triggers::Context<'b> {
+/// How a message in `room` reached the bot; `thread`: the root of the thread
+/// it is in.
+async fn context<'b>(
+    bot: &'b Bot,
+    room: &Room,
+    mentioned: bool,
+    thread: Option<&EventId>,
+) -> triggers::Context<'b> {
+    // A thread on a message the bot replied to: its reply is in it.
+    let in_answer_thread = bot.config.answer.follow_ups
+        && thread.is_some_and(|root| {
+            let replies = bot.replies.lock().unwrap_or_else(|e| e.into_inner());
+            replies
+                .of(&room.room_id().to_owned(), &root.to_owned())
+                .is_some()
+        });
     triggers::Context {
         prefix: &bot.config.answer.command_prefix,
         user_id: bot.user_id.as_str(),
@@ -849,6 +878,7 @@ async fn context<'b>(bot: &'b Bot, room: &Room, mentioned: bool) -> triggers::Co
         is_dm: membership::is_dm(room).await,
         mentioned,
         answer_questions: bot.rooms.answers_questions(room),
+        in_answer_thread,
     }
 }
 

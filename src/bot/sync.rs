@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use futures_util::StreamExt as _;
 use matrix_sdk::Room;
 use matrix_sdk::config::{RequestConfig, SyncSettings};
 use matrix_sdk::ruma::api::client::filter::{
@@ -15,10 +16,10 @@ use matrix_sdk::ruma::api::client::filter::{
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::ruma::events::AnySyncTimelineEvent;
-use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedEventId, OwnedRoomId};
+use matrix_sdk::ruma::{EventId, MilliSecondsSinceUnixEpoch, OwnedEventId, OwnedRoomId};
 use matrix_sdk::store::{StateStoreDataKey, StateStoreDataValue};
 use matrix_sdk::sync::SyncResponse;
-use tracing::{debug, error, info, warn};
+use tracing::{error, info, warn};
 
 use super::handlers::{self, Arrival};
 use super::{Bot, MAX_BACKOFF, journal, membership, undecryptable};
@@ -141,16 +142,40 @@ async fn missed_events(
 /// before the restart and is not yet redacted is.
 pub(crate) async fn resume(bot: &Arc<Bot>, open: Vec<(String, journal::Open)>) {
     handlers::retract_left(bot);
-    if !open.is_empty() {
-        info!(
-            questions = open.len(),
-            "answering the questions left open before the restart"
-        );
+    if open.is_empty() {
+        return;
     }
-    for (id, q) in open {
-        let room = OwnedRoomId::try_from(q.room.as_str())
-            .ok()
-            .and_then(|r| bot.client.get_room(&r));
+    info!(
+        questions = open.len(),
+        "answering the questions left open before the restart"
+    );
+    let checks_until = std::time::Instant::now() + DELETION_CHECKS_FOR;
+    // Checked a few at a time, taken up in order.
+    let checked = futures_util::stream::iter(open)
+        .map(|(id, q)| async move {
+            let room = OwnedRoomId::try_from(q.room.as_str())
+                .ok()
+                .and_then(|r| bot.client.get_room(&r));
+            let gone = match &room {
+                Some(room) => gone_while_away(bot, room, &id, &q.event, checks_until).await,
+                None => false,
+            };
+            (id, q, room, gone)
+        })
+        .buffered(DELETION_CHECKS_AT_ONCE);
+    let mut checked = std::pin::pin!(checked);
+    loop {
+        let next = tokio::select! {
+            // What is left stays open in the journal, for the next start.
+            _ = bot.shutdown.cancelled() => return,
+            next = checked.next() => next,
+        };
+        let Some((id, q, room, gone)) = next else {
+            return;
+        };
+        if gone {
+            continue;
+        }
         let raw = serde_json::value::to_raw_value(&q.event)
             .ok()
             .map(matrix_sdk::ruma::serde::Raw::<AnySyncTimelineEvent>::from_json);
@@ -159,9 +184,6 @@ pub(crate) async fn resume(bot: &Arc<Bot>, open: Vec<(String, journal::Open)>) {
             bot.journal.done(&id);
             continue;
         };
-        if deleted_while_away(bot, &room, &id).await {
-            continue;
-        }
         let taken = if q.encrypted {
             match room.decrypt_event(raw.cast_ref_unchecked(), None).await {
                 Ok(d) if !d.kind.is_utd() => {
@@ -178,40 +200,101 @@ pub(crate) async fn resume(bot: &Arc<Bot>, open: Vec<(String, journal::Open)>) {
     }
 }
 
-/// Whether the open question `id` in `room` was deleted while the bot was
-/// away (the homeserver hands it back redacted): then it is not answered, and
-/// its words leave the bot's files. Asking costs a request per open question
-/// at start; without it, the reply would go out and be taken back once the
-/// sync brings the redaction. When the homeserver can't say, the question is
-/// answered, and taken back if that redaction comes.
-async fn deleted_while_away(bot: &Arc<Bot>, room: &Room, id: &str) -> bool {
-    let Ok(event_id) = OwnedEventId::try_from(id) else {
-        return false;
-    };
+/// Whether the open entry `id` (`event`, in `room`) is not to be taken up:
+/// no longer open (its question deleted meanwhile), or deleted while the bot
+/// was away, or an edit of a question that was — the homeserver hands the
+/// message back redacted. Then what the bot said about the question is
+/// taken back and its words leave the bot's files. Without asking, the reply
+/// would go out, and be taken back once the sync brings the redaction. Past
+/// `until`, or when the homeserver can't say, the entry is taken up (and the
+/// reply taken back if that redaction comes).
+async fn gone_while_away(
+    bot: &Arc<Bot>,
+    room: &Room,
+    id: &str,
+    event: &serde_json::Value,
+    until: std::time::Instant,
+) -> bool {
+    if !bot.journal.is_open(id) {
+        return true;
+    }
+    let relates = &event["content"]["m.relates_to"];
+    let edited = (relates["rel_type"] == "m.replace")
+        .then(|| relates["event_id"].as_str())
+        .flatten();
+    for message in std::iter::once(id).chain(edited) {
+        let Ok(message) = OwnedEventId::try_from(message) else {
+            continue;
+        };
+        if std::time::Instant::now() >= until {
+            return false;
+        }
+        if let Some(said) = deleted_with_replies(bot, room, &message).await {
+            info!(room = %room.room_id(), event = %message, "a message was deleted while the bot was away; not answering it");
+            handlers::delete_question(bot, room, &message, said);
+            return true;
+        }
+    }
+    false
+}
+
+/// When `message` in `room` comes back redacted: the bot's messages in reply
+/// to it among the ones that follow (a reply sent just before a crash, not
+/// yet noted). `None` when it is not redacted, or the homeserver can't say.
+async fn deleted_with_replies(
+    bot: &Bot,
+    room: &Room,
+    message: &EventId,
+) -> Option<Vec<OwnedEventId>> {
     let config = RequestConfig::new()
         .timeout(DELETION_CHECK_TIMEOUT)
         .disable_retry();
-    let event = match room.event(&event_id, Some(config)).await {
-        Ok(event) => event,
+    let context = match (room.event_with_context(
+        message,
+        true,
+        CONTEXT_EVENTS.into(),
+        Some(config),
+    ))
+    .await
+    {
+        Ok(context) => context,
         Err(err) => {
-            debug!(room = %room.room_id(), event = %id, error = %err, "cannot tell whether an open question was deleted; answering it");
-            return false;
+            warn!(room = %room.room_id(), event = %message, error = %err, "cannot tell whether an open question was deleted; answering it");
+            return None;
         }
     };
-    let redacted = (event.raw())
-        .get_field::<serde_json::Value>("unsigned")
-        .ok()
-        .flatten()
+    let redacted = (context.event.as_ref())
+        .and_then(|e| {
+            e.raw()
+                .get_field::<serde_json::Value>("unsigned")
+                .ok()
+                .flatten()
+        })
         .is_some_and(|unsigned| unsigned.get("redacted_because").is_some());
-    if redacted {
-        info!(room = %room.room_id(), event = %id, "an open question was deleted while the bot was away; not answering it");
-        handlers::delete_question(bot, room, &event_id);
+    if !redacted {
+        return None;
     }
-    redacted
+    let replies = (context.events_after.iter())
+        .filter_map(|e| e.raw().deserialize_as::<serde_json::Value>().ok())
+        .filter(|e| {
+            e["sender"] == bot.user_id.as_str()
+                && e["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == message.as_str()
+        })
+        .filter_map(|e| OwnedEventId::try_from(e["event_id"].as_str()?).ok())
+        .collect();
+    Some(replies)
 }
 
 /// How long the homeserver gets to say whether an open question was deleted.
 const DELETION_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the checks may hold the start up, at most (the sync waits for
+/// them); the questions left are taken up unchecked.
+const DELETION_CHECKS_FOR: Duration = Duration::from_secs(30);
+/// Checks under way at once.
+const DELETION_CHECKS_AT_ONCE: usize = 8;
+/// Events around a deleted question searched for the bot's replies (half of
+/// them after it).
+const CONTEXT_EVENTS: u32 = 40;
 
 fn sync_filter(timeline_limit: u32) -> Filter {
     let mut def = FilterDefinition::default();

@@ -44,6 +44,9 @@ pub struct Context<'a> {
     pub mentioned: bool,
     /// This room answers every message ending with `?`.
     pub answer_questions: bool,
+    /// The message is in the thread of one of the bot's answers (and
+    /// follow-ups are on): one ending with `?` is a follow-up question.
+    pub in_answer_thread: bool,
 }
 
 /// Drops the quoted fallback (`> <@user> ...` lines) that replies carry.
@@ -197,7 +200,7 @@ pub fn classify(body: &str, ctx: &Context<'_>) -> Option<Request> {
     if ctx.is_dm {
         return (!text.is_empty()).then_some(Request::Ask(text));
     }
-    if ctx.answer_questions && text.ends_with('?') {
+    if (ctx.answer_questions || ctx.in_answer_thread) && text.ends_with('?') {
         return Some(Request::Ask(text));
     }
     None
@@ -215,6 +218,7 @@ mod tests {
             is_dm,
             mentioned,
             answer_questions,
+            in_answer_thread: false,
         }
     }
 
@@ -228,6 +232,10 @@ mod tests {
         let dm = ctx(true, false, false);
         let pinged = ctx(false, true, false);
         let qroom = ctx(false, false, true);
+        let follow_up = Context {
+            in_answer_thread: true,
+            ..group
+        };
         let cases: Vec<(&str, Context, Option<Request>)> = vec![
             ("When is the visit?", dm, ask("When is the visit?")),
             ("hello there", dm, ask("hello there")),
@@ -264,6 +272,15 @@ mod tests {
             ("citebot: !sources", group, Some(Request::Sources)),
             ("Is it July?", qroom, ask("Is it July?")),
             ("It is July.", qroom, None),
+            // In the thread of one of its answers: follow-up questions only.
+            (
+                "and the year before?",
+                follow_up,
+                ask("and the year before?"),
+            ),
+            ("thanks, that helps", follow_up, None),
+            ("!sources", follow_up, Some(Request::Sources)),
+            ("!weather", follow_up, None),
             (
                 "> <@a:x> earlier\n\ncitebot: and now?",
                 group,

@@ -4,8 +4,12 @@
 //! answered question edits the reply, and deleting it deletes the reply; user
 //! text is escaped in the HTML.
 
+use matrix_sdk::ruma::OwnedEventId;
 use matrix_sdk::ruma::events::Mentions;
-use matrix_sdk::ruma::events::room::message::{ReplacementMetadata, RoomMessageEventContent};
+use matrix_sdk::ruma::events::relation::Thread;
+use matrix_sdk::ruma::events::room::message::{
+    Relation, ReplacementMetadata, RoomMessageEventContent,
+};
 
 use crate::harness::*;
 
@@ -102,6 +106,32 @@ async fn group_room_answers_mentions_and_commands_only() {
 
     // The command prefix works without a mention.
     ask(&mut alice, &bot, &room, &format!("!ask {EMPEROR}")).await;
+
+    // A follow-up question in the thread of the answer needs no mention; it is
+    // answered in that thread. Other talk there, and a question in a thread
+    // the bot has no answer in, are not for it.
+    let in_thread = |root: &OwnedEventId, text: &str| {
+        let mut content = RoomMessageEventContent::text_plain(text);
+        content.relates_to = Some(Relation::Thread(Thread::plain(root.clone(), root.clone())));
+        content
+    };
+    let follow_up = in_thread(&q, "Which countries had Naruhito visited before?");
+    let f = bob.send(&bob_room, follow_up).await.unwrap();
+    let reply = reply_to(&mut alice, &bot, &f).await;
+    assert!(reply.body().contains("United Kingdom"), "{}", reply.body());
+    assert_eq!(
+        reply.event["content"]["m.relates_to"]["event_id"].as_str(),
+        Some(q.as_str()),
+        "answered in the thread"
+    );
+    bob.send(&bob_room, in_thread(&q, "thanks, that helps"))
+        .await
+        .unwrap();
+    let unanswered = alice.say(&room, "lunch at noon").await.unwrap();
+    alice
+        .send(&room, in_thread(&unanswered, "is it July?"))
+        .await
+        .unwrap();
 
     let extra = alice.collect(QUIET, is_bot).await.unwrap();
     assert!(
