@@ -199,13 +199,14 @@ impl Journal {
             q: event_id.to_string(),
             open: open.clone(),
         });
-        // Open before its line is appended: an append may compact the file
-        // from what is open, and must not leave this question out.
+        // Open before its line is appended: the compaction after it
+        // rewrites the file from what is open, and must not leave it out.
         self.open
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push((event_id.to_string(), open));
         self.append(&text, true);
+        self.compact_if_due();
         true
     }
 
@@ -374,9 +375,20 @@ impl Journal {
             warn!(file = %self.path.display(), error = %err, "writing the question journal failed; a crash now could lose this question");
         }
         let size = text.len() as u64 + 1;
-        let appended = self.appended.fetch_add(size, Ordering::Relaxed) + size;
-        if appended > COMPACT_AFTER {
-            self.compact_locked(&mut file);
+        self.appended.fetch_add(size, Ordering::Relaxed);
+    }
+
+    /// Compacts the file once [`COMPACT_AFTER`] bytes were appended. Called
+    /// only where a question is taken on, which no other lock is held around:
+    /// a question is done under the bot's replies' lock, and the handlers
+    /// waiting on that lock would wait for the compaction too.
+    fn compact_if_due(&self) {
+        if self.appended.load(Ordering::Relaxed) > COMPACT_AFTER {
+            let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+            // Another take may have compacted it meanwhile.
+            if self.appended.load(Ordering::Relaxed) > COMPACT_AFTER {
+                self.compact_locked(&mut file);
+            }
         }
     }
 
@@ -416,9 +428,11 @@ impl Journal {
                 true
             }
             // The old file is whole and still appended to; tried again
-            // after the next question.
+            // once half as much more was appended (not at every question:
+            // a full disk would have each one rewrite megabytes).
             Err(err) => {
                 warn!(file = %self.path.display(), error = %err, "compacting the question journal failed");
+                (self.appended).store(COMPACT_AFTER / 2, Ordering::Relaxed);
                 false
             }
         }
