@@ -50,6 +50,11 @@ pub(crate) struct Replies {
     /// [`MAX_EDITS_OF_ONE`]), redacted with the reply when the message is
     /// deleted: a client that shows no edits shows them as messages.
     edits_sent: HashMap<Message, Vec<OwnedEventId>>,
+    /// Notices the bot sent about a message it did not answer ("slow down",
+    /// "your reply could not be delivered"), with its sender: taken back with
+    /// it when it is deleted (the latest [`MAX_NOTICED`], in memory only).
+    notices: HashMap<Message, (OwnedUserId, Vec<OwnedEventId>)>,
+    notices_order: VecDeque<Message>,
 }
 
 /// What [`Replies::delete`] found of a deleted message.
@@ -61,6 +66,8 @@ pub(crate) struct Gone {
     pub edits_sent: Vec<OwnedEventId>,
     /// The asker's edit of it that was waiting for the reply.
     pub waiting: Option<OwnedEventId>,
+    /// The bot's notices about it.
+    pub notices: Vec<OwnedEventId>,
 }
 
 /// What [`Replies::edit_sent`] did with the bot's edit of a reply.
@@ -76,6 +83,9 @@ pub(crate) enum EditNoted {
 
 /// Edits of one reply remembered for [`Replies::delete`].
 const MAX_EDITS_OF_ONE: usize = 32;
+
+/// Messages whose notices [`Replies`] remembers.
+const MAX_NOTICED: usize = 1_000;
 
 /// How many answered messages [`Replies`] remembers (some 200 bytes each).
 const REMEMBERED: usize = 10_000;
@@ -133,12 +143,55 @@ impl Replies {
                 self.deleted.remove(&old);
             }
         }
-        // Its place in `order` stays until it comes round: harmless.
+        // Its place in `order` (and `notices_order`) stays until it comes
+        // round: harmless.
         Gone {
             replied: self.by_message.remove(&key),
             edits_sent: self.edits_sent.remove(&key).unwrap_or_default(),
             waiting,
+            notices: (self.notices.remove(&key)).map_or_else(Vec::new, |(_, n)| n),
         }
+    }
+
+    /// Notes `notice`, the bot's notice about `message` in `room` (sent by
+    /// `sender`), which it did not answer. `false` when the message was
+    /// deleted meanwhile: the notice is to be taken back.
+    pub(crate) fn noticed(
+        &mut self,
+        room: &OwnedRoomId,
+        message: &OwnedEventId,
+        sender: &OwnedUserId,
+        notice: OwnedEventId,
+    ) -> bool {
+        let key = (room.clone(), message.clone());
+        if self.deleted.contains(&key) {
+            return false;
+        }
+        let entry = self.notices.entry(key.clone()).or_insert_with(|| {
+            self.notices_order.push_back(key);
+            (sender.clone(), Vec::new())
+        });
+        if entry.1.len() < MAX_EDITS_OF_ONE {
+            entry.1.push(notice);
+        }
+        if self.notices_order.len() > MAX_NOTICED
+            && let Some(old) = self.notices_order.pop_front()
+        {
+            self.notices.remove(&old);
+        }
+        true
+    }
+
+    /// Who sent `message` in `room`, when the bot answered it or sent a
+    /// notice about it.
+    pub(crate) fn sender_of(
+        &self,
+        room: &OwnedRoomId,
+        message: &OwnedEventId,
+    ) -> Option<OwnedUserId> {
+        let key = (room.clone(), message.clone());
+        (self.by_message.get(&key).map(|r| r.asker.clone()))
+            .or_else(|| self.notices.get(&key).map(|(sender, _)| sender.clone()))
     }
 
     /// Notes `edit`, the bot's edit of its reply to `message` in `room`.
@@ -344,6 +397,7 @@ mod tests {
             replied: Some(replied.clone()),
             edits_sent: vec![id("$edit1")],
             waiting: None,
+            notices: Vec::new(),
         };
         assert_eq!(gone, want);
         let late = replies.edit_sent(&room, &id("$m"), id("$edit2"));
@@ -370,6 +424,29 @@ mod tests {
         }
         assert!(!replies.is_deleted(&room, &id("$m")));
         assert!(replies.is_deleted(&room, &id("$d0")));
+    }
+
+    #[test]
+    fn notices_about_a_message_go_with_it() {
+        let room = OwnedRoomId::try_from("!r:x").unwrap();
+        let sender = OwnedUserId::try_from("@a:x").unwrap();
+        let mut replies = Replies::default();
+        assert_eq!(replies.sender_of(&room, &id("$m")), None);
+        assert!(replies.noticed(&room, &id("$m"), &sender, id("$slow")));
+        assert!(replies.noticed(&room, &id("$m"), &sender, id("$slow2")));
+        assert_eq!(replies.sender_of(&room, &id("$m")), Some(sender.clone()));
+        let gone = replies.delete(&room, &id("$m"));
+        assert_eq!(gone.notices, [id("$slow"), id("$slow2")]);
+        assert_eq!(gone.replied, None);
+        // One that goes out after the deletion is to be taken back at once.
+        assert!(!replies.noticed(&room, &id("$m"), &sender, id("$late")));
+        assert!(replies.delete(&room, &id("$m")).notices.is_empty());
+        // The latest are remembered, the oldest forgotten.
+        for i in 0..=MAX_NOTICED {
+            replies.noticed(&room, &id(&format!("$n{i}")), &sender, id("$x"));
+        }
+        assert_eq!(replies.sender_of(&room, &id("$n0")), None);
+        assert!(replies.sender_of(&room, &id("$n1")).is_some());
     }
 
     #[test]

@@ -220,8 +220,8 @@ async fn handle_deleted(bot: &Arc<Bot>, room: &Room, redacted: &EventId, by: &Us
     // is still open.
     let asker = {
         let replies = bot.replies.lock().unwrap_or_else(|e| e.into_inner());
-        match replies.of(&room_id, &message) {
-            Some(replied) => replied.asker.to_string(),
+        match replies.sender_of(&room_id, &message) {
+            Some(sender) => sender.to_string(),
             None => match bot.journal.open_entry(redacted.as_str()) {
                 Some(open) if open.room == room_id.as_str() => {
                     open.event["sender"].as_str().unwrap_or_default().to_owned()
@@ -265,12 +265,29 @@ pub(crate) fn delete_question(
     }
     let mut retract = Vec::from_iter(reply.clone());
     retract.extend(gone.edits_sent);
-    for event in also {
+    for event in also.into_iter().chain(gone.notices) {
         if !retract.contains(&event) {
             retract.push(event);
         }
     }
     take_back(bot, room, redacted, retract, reply);
+}
+
+/// Notes `notice`, the bot's notice about `message` (by `sender`), which it
+/// did not answer: taken back with the message when that is deleted, now
+/// when it was deleted already.
+fn noticed(bot: &Arc<Bot>, room: &Room, message: &EventId, sender: &UserId, notice: OwnedEventId) {
+    let (room_id, message) = (room.room_id().to_owned(), message.to_owned());
+    let kept = (bot.replies.lock().unwrap_or_else(|e| e.into_inner())).noticed(
+        &room_id,
+        &message,
+        &sender.to_owned(),
+        notice.clone(),
+    );
+    if !kept {
+        info!(room = %room_id, message = %message, "the message was deleted as the notice about it went out; taken back");
+        take_back(bot, room, &message, vec![notice], None);
+    }
 }
 
 /// Takes back what the bot said about `question`, deleted: durably noted
@@ -458,7 +475,10 @@ async fn handle_message(
             bot.metrics.question(metrics::Outcome::RateLimited);
             let (bot, room) = (bot.clone(), room.clone());
             bot.clone().tasks.spawn(async move {
-                deliver(&bot, &room, &msg, "slow", &messages::slow_down(wait)).await;
+                let notice = deliver(&bot, &room, &msg, "slow", &messages::slow_down(wait)).await;
+                if let Some(notice) = notice {
+                    noticed(&bot, &room, &msg.event_id, &msg.sender, notice);
+                }
             });
             false
         }
@@ -654,7 +674,7 @@ const REDELIVER_MAX_WAIT: Duration = Duration::from_secs(300);
 /// ID when the reply went out. The transaction ID stays the question's, so a
 /// first attempt that did reach the homeserver is not doubled.
 async fn redeliver(
-    bot: &Bot,
+    bot: &Arc<Bot>,
     room: &Room,
     msg: &OriginalSyncRoomMessageEvent,
     body: &Formatted,
@@ -689,7 +709,8 @@ async fn redeliver(
         if let reply::SendError::Refused { code, .. } = &err {
             let sorry = reply::content(&messages::undeliverable(code), msg, mode);
             let txn = reply::transaction_id(msg, "sorry");
-            if reply::send(room, sorry, txn, 1).await.is_ok() {
+            if let Ok(notice) = reply::send(room, sorry, txn, 1).await {
+                noticed(bot, room, &msg.event_id, &msg.sender, notice);
                 warn!(room = %room.room_id(), question = %msg.event_id, error = %crate::chain(&err), "the reply was refused; the asker was told");
                 bot.journal.done(msg.event_id.as_str());
                 bot.metrics.question(metrics::Outcome::Failed);
@@ -977,8 +998,11 @@ fn slow_down_edit(
     bot.clone().tasks.spawn(async move {
         let content = reply::content(&messages::slow_down(wait), &original, bot.config.answer.reply_mode);
         let txn = reply::transaction_id_for(&txn_of, "slow");
-        if let Err(err) = reply::send(&room, content, txn, bot.config.limits.send_attempts).await {
-            warn!(room = %room.room_id(), error = %crate::chain(&err), "the slow-down notice was not delivered");
+        match reply::send(&room, content, txn, bot.config.limits.send_attempts).await {
+            Ok(notice) => noticed(&bot, &room, &original.event_id, &original.sender, notice),
+            Err(err) => {
+                warn!(room = %room.room_id(), error = %crate::chain(&err), "the slow-down notice was not delivered");
+            }
         }
     });
 }

@@ -24,10 +24,29 @@ async fn flood_from_one_user_is_bounded_and_others_still_answered() {
     let (_, r) = ask(&mut other, &bot, &other_room, EMPEROR).await;
     assert!(r.body().contains("July 2025"), "{}", r.body());
 
-    let replies = bot_messages(&mut flooder, &bot, QUIET * 2).await;
-    let slow_downs = replies.iter().filter(|b| b.contains("Slow down")).count();
-    assert_eq!(slow_downs, 1, "{replies:?}");
+    let seen = flooder
+        .collect(QUIET * 2, |s| {
+            s.sender() == bot.user_id && s.kind() == "m.room.message"
+        })
+        .await
+        .unwrap();
+    let replies: Vec<&str> = seen.iter().map(|s| s.body()).collect();
+    let slow_downs: Vec<_> = seen
+        .iter()
+        .filter(|s| s.body().contains("Slow down"))
+        .collect();
+    assert_eq!(slow_downs.len(), 1, "{replies:?}");
     assert_eq!(replies.len(), 3 + 1, "{replies:?}");
+
+    // The flooder deletes the message the notice was about: the notice goes
+    // with it.
+    let notice = slow_downs[0];
+    let about = notice
+        .in_reply_to()
+        .expect("the notice replies to a message");
+    flooder.redact(&flood_room, about).await.unwrap();
+    let notice = notice.event_id().unwrap();
+    retraction_of(&mut flooder, &bot, &notice).await;
     running.stop().await;
 }
 
