@@ -486,8 +486,16 @@ impl Log {
             copy.rest(&self.path).map_err(err)?;
             erased += copy.erased;
             let size = copy.written;
-            if let Some(file) = copy.swap(&self.path).map_err(err)? {
-                *guard = (file, size);
+            if copy.swap(&self.path).map_err(err)? {
+                // Appended to from now on: opened for that, so each record
+                // goes to the end whatever else writes there. Erased already
+                // when that fails: the next record opens it.
+                match crate::files::open_private(&self.path, false) {
+                    Ok(file) => *guard = (file, size),
+                    Err(e) => {
+                        tracing::warn!(path = %self.path.display(), error = %e, "cannot open the feedback file again after an erase; the next record tries again");
+                    }
+                }
             }
         }
         if let Some(Err(e)) = old_swapped {
@@ -602,19 +610,16 @@ impl<'a> Copy<'a> {
     }
 
     /// Puts the copy in place of the file at `path` when it left a record
-    /// out (else drops it); returns the new file, still open, to append to.
-    fn swap(mut self, path: &Path) -> std::io::Result<Option<File>> {
+    /// out (else drops it); returns whether it did.
+    fn swap(mut self, path: &Path) -> std::io::Result<bool> {
         let Some(out) = self.out.take().filter(|_| self.erased > 0) else {
-            return Ok(None);
+            return Ok(false);
         };
         let file = out.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         std::fs::rename(&self.tmp, path)?;
         self.swapped = true;
-        // Appended to from now on: opened for that, so each record goes to
-        // the end whatever else writes there.
-        drop(file);
-        crate::files::open_private(path, false).map(Some)
+        Ok(true)
     }
 }
 
@@ -1181,8 +1186,7 @@ mod tests {
         f.write_all(b"{\"kind\":").unwrap();
         copy.rest(log.path()).unwrap();
         assert_eq!(copy.erased, 1);
-        let file = copy.swap(log.path()).unwrap().expect("swapped");
-        drop(file);
+        assert!(copy.swap(log.path()).unwrap(), "swapped");
         assert_eq!(read(log.path()).unwrap(), (vec![kept, late], 0));
     }
 

@@ -34,6 +34,8 @@ type Message = (OwnedRoomId, OwnedEventId);
 #[derive(Debug, Default)]
 pub(crate) struct Replies {
     by_message: HashMap<Message, Replied>,
+    /// The bot's replies in `by_message`: the messages they answer.
+    by_reply: HashMap<Message, OwnedEventId>,
     order: VecDeque<Message>,
     /// Each edited message's latest edit (sent at, ID): an older edit whose
     /// answer is slower is not sent over the newer one's.
@@ -68,6 +70,8 @@ pub(crate) struct Gone {
     pub waiting: Option<OwnedEventId>,
     /// The bot's notices about it.
     pub notices: Vec<OwnedEventId>,
+    /// Deleted before (and not forgotten since): all this was returned then.
+    pub again: bool,
 }
 
 /// What [`Replies::edit_sent`] did with the bot's edit of a reply.
@@ -102,12 +106,18 @@ impl Replies {
         if self.deleted.contains(&key) {
             return;
         }
-        if self.by_message.insert(key.clone(), replied).is_none() {
+        let by_reply = (key.0.clone(), replied.reply.clone());
+        if let Some(earlier) = self.by_message.insert(key.clone(), replied) {
+            self.by_reply.remove(&(key.0.clone(), earlier.reply));
+            self.by_reply.insert(by_reply, key.1);
+        } else {
+            self.by_reply.insert(by_reply, key.1.clone());
             self.order.push_back(key);
             if self.order.len() > REMEMBERED
                 && let Some(old) = self.order.pop_front()
+                && let Some(gone) = self.by_message.remove(&old)
             {
-                self.by_message.remove(&old);
+                self.by_reply.remove(&(old.0.clone(), gone.reply));
                 self.edits_sent.remove(&old);
             }
         }
@@ -135,7 +145,8 @@ impl Replies {
         let key = (room.clone(), message.clone());
         let waiting = self.waiting.remove(&key).map(|(id, _)| id);
         self.latest.remove(&key);
-        if self.deleted.insert(key.clone()) {
+        let again = !self.deleted.insert(key.clone());
+        if !again {
             self.deleted_order.push_back(key.clone());
             if self.deleted_order.len() > REMEMBERED
                 && let Some(old) = self.deleted_order.pop_front()
@@ -145,11 +156,16 @@ impl Replies {
         }
         // Its place in `order` (and `notices_order`) stays until it comes
         // round: harmless.
+        let replied = self.by_message.remove(&key);
+        if let Some(r) = &replied {
+            self.by_reply.remove(&(key.0.clone(), r.reply.clone()));
+        }
         Gone {
-            replied: self.by_message.remove(&key),
+            replied,
             edits_sent: self.edits_sent.remove(&key).unwrap_or_default(),
             waiting,
             notices: (self.notices.remove(&key)).map_or_else(Vec::new, |(_, n)| n),
+            again,
         }
     }
 
@@ -233,6 +249,11 @@ impl Replies {
                 self.edit_sent(&room, &message, edit);
             }
         }
+    }
+
+    /// Whether `event` in `room` is one of the bot's replies remembered.
+    pub(crate) fn is_reply(&self, room: &OwnedRoomId, event: &OwnedEventId) -> bool {
+        self.by_reply.contains_key(&(room.clone(), event.clone()))
     }
 
     /// What answered `message` in `room`, when remembered.
@@ -350,10 +371,18 @@ mod tests {
         replies.note(room.clone(), id("$q0"), replied("$r0"));
         assert_eq!(replies.of(&room, &id("$q0")), Some(replied("$r0")));
         assert_eq!(replies.of(&other, &id("$q0")), None, "another room's");
+        assert!(replies.is_reply(&room, &id("$r0")));
+        assert!(!replies.is_reply(&other, &id("$r0")), "another room's");
         for i in 1..=REMEMBERED {
-            replies.note(room.clone(), id(&format!("$q{i}")), replied("$r"));
+            replies.note(
+                room.clone(),
+                id(&format!("$q{i}")),
+                replied(&format!("$r{i}")),
+            );
         }
         assert_eq!(replies.of(&room, &id("$q0")), None);
+        assert!(!replies.is_reply(&room, &id("$r0")), "forgotten with it");
+        assert!(replies.is_reply(&room, &id("$r1")));
         assert!(replies.of(&room, &id("$q1")).is_some());
         // An edit waits for its message's reply; a later one supersedes it.
         let raw = |id: &str| Raw::from_json_string(format!(r#"{{"event_id":"{id}"}}"#)).unwrap();
@@ -387,6 +416,7 @@ mod tests {
         // Answered and being edited, then deleted: its reply is returned to
         // be taken back, and the edit in flight is no longer the latest.
         replies.note(room.clone(), id("$m"), replied.clone());
+        assert!(replies.is_reply(&room, &id("$reply")));
         assert_eq!(replies.edited(&room, &id("$m"), 10, &id("$e1")), Ok(None));
         let noted = replies.edit_sent(&room, &id("$m"), id("$edit1"));
         assert_eq!(noted, EditNoted::Kept);
@@ -398,14 +428,20 @@ mod tests {
             edits_sent: vec![id("$edit1")],
             waiting: None,
             notices: Vec::new(),
+            again: false,
         };
         assert_eq!(gone, want);
+        assert!(!replies.is_reply(&room, &id("$reply")));
         let late = replies.edit_sent(&room, &id("$m"), id("$edit2"));
         assert_eq!(late, EditNoted::Deleted, "to redact");
         assert!(replies.is_deleted(&room, &id("$m")));
         assert!(!replies.is_latest(&room, &id("$m"), &id("$e1")));
         assert_eq!(replies.edited(&room, &id("$m"), 20, &id("$e2")), Err(()));
-        assert_eq!(replies.delete(&room, &id("$m")), Gone::default(), "once");
+        let again = Gone {
+            again: true,
+            ..Gone::default()
+        };
+        assert_eq!(replies.delete(&room, &id("$m")), again, "once");
         // Deleted while its answer is on its way, with an edit waiting: the
         // edit is returned (to be done with); the reply is not noted.
         replies.wait(room.clone(), id("$n"), id("$e"), raw());

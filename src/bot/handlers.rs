@@ -251,6 +251,11 @@ pub(crate) fn delete_question(
 ) {
     let (room_id, message) = (room.room_id().to_owned(), redacted.to_owned());
     let gone = (bot.replies.lock().unwrap_or_else(|e| e.into_inner())).delete(&room_id, &message);
+    // Taken back already (a second redaction of it, or a restart's check
+    // racing another's): nothing new to do.
+    if gone.again && also.is_empty() {
+        return;
+    }
     // Its edits, waiting or being answered, are done with too.
     for edit in bot.journal.open_relating_to(redacted.as_str()) {
         bot.journal.done(&edit);
@@ -450,11 +455,8 @@ async fn handle_message(
     let room_id = room.room_id().as_str();
     let mentioned =
         (msg.content.mentions.as_ref()).is_some_and(|m| m.user_ids.contains(&bot.user_id));
-    let thread = match &msg.content.relates_to {
-        Some(Relation::Thread(thread)) => Some(&thread.event_id),
-        _ => None,
-    };
-    let ctx = context(bot, room, mentioned, thread.map(|t| &**t)).await;
+    let follow_up = bot.config.answer.follow_ups && is_follow_up(bot, room, &msg);
+    let ctx = context(bot, room, mentioned, follow_up).await;
     let Some(request) = triggers::classify(&text.body, &ctx) else {
         return false;
     };
@@ -838,7 +840,7 @@ async fn take_on_edit(
         None => {}
     }
     // The message was for the bot; its edit is too, however it now names it.
-    let ctx = context(bot, room, true, None).await;
+    let ctx = context(bot, room, true, false).await;
     let Some(request) = triggers::classify(&text.body, &ctx) else {
         return false;
     };
@@ -874,24 +876,37 @@ async fn take_on_edit(
     true
 }
 
+/// Whether `msg` may be a follow-up: in the thread of one of the bot's
+/// answers, and said to it — the asker's, in the thread on their own question
+/// (where the answer is, in thread mode), or anyone's, in a thread on the
+/// answer itself — and naming nobody else. People talking to each other in
+/// the thread are left alone.
+fn is_follow_up(bot: &Bot, room: &Room, msg: &OriginalSyncRoomMessageEvent) -> bool {
+    let Some(Relation::Thread(thread)) = &msg.content.relates_to else {
+        return false;
+    };
+    let others = (msg.content.mentions.as_ref())
+        .is_some_and(|m| m.user_ids.iter().any(|u| *u != bot.user_id));
+    if others {
+        return false;
+    }
+    let (room_id, root) = (room.room_id().to_owned(), thread.event_id.clone());
+    let replies = bot.replies.lock().unwrap_or_else(|e| e.into_inner());
+    replies
+        .of(&room_id, &root)
+        .is_some_and(|r| r.asker == msg.sender)
+        || replies.is_reply(&room_id, &root)
+}
+
 /// What tells whether a message in `room` is for the bot (`mentioned`: its
-/// `m.mentions` name the bot).
-/// How a message in `room` reached the bot; `thread`: the root of the thread
-/// it is in.
+/// `m.mentions` name the bot; `in_answer_thread`: it may be a follow-up
+/// question, see `is_follow_up`).
 async fn context<'b>(
     bot: &'b Bot,
     room: &Room,
     mentioned: bool,
-    thread: Option<&EventId>,
+    in_answer_thread: bool,
 ) -> triggers::Context<'b> {
-    // A thread on a message the bot replied to: its reply is in it.
-    let in_answer_thread = bot.config.answer.follow_ups
-        && thread.is_some_and(|root| {
-            let replies = bot.replies.lock().unwrap_or_else(|e| e.into_inner());
-            replies
-                .of(&room.room_id().to_owned(), &root.to_owned())
-                .is_some()
-        });
     triggers::Context {
         prefix: &bot.config.answer.command_prefix,
         user_id: bot.user_id.as_str(),

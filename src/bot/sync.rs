@@ -151,16 +151,20 @@ pub(crate) async fn resume(bot: &Arc<Bot>, open: Vec<(String, journal::Open)>) {
     );
     let checks_until = std::time::Instant::now() + DELETION_CHECKS_FOR;
     // Checked a few at a time, taken up in order.
+    // Tasks of their own: they go on while an entry is taken up.
     let checked = futures_util::stream::iter(open)
-        .map(|(id, q)| async move {
-            let room = OwnedRoomId::try_from(q.room.as_str())
-                .ok()
-                .and_then(|r| bot.client.get_room(&r));
-            let gone = match &room {
-                Some(room) => gone_while_away(bot, room, &id, &q.event, checks_until).await,
-                None => false,
-            };
-            (id, q, room, gone)
+        .map(|(id, q)| {
+            let bot = bot.clone();
+            bot.clone().tasks.spawn(async move {
+                let room = OwnedRoomId::try_from(q.room.as_str())
+                    .ok()
+                    .and_then(|r| bot.client.get_room(&r));
+                let gone = match &room {
+                    Some(room) => gone_while_away(&bot, room, &id, &q.event, checks_until).await,
+                    None => false,
+                };
+                (id, q, room, gone)
+            })
         })
         .buffered(DELETION_CHECKS_AT_ONCE);
     let mut checked = std::pin::pin!(checked);
@@ -170,8 +174,12 @@ pub(crate) async fn resume(bot: &Arc<Bot>, open: Vec<(String, journal::Open)>) {
             _ = bot.shutdown.cancelled() => return,
             next = checked.next() => next,
         };
-        let Some((id, q, room, gone)) = next else {
+        let Some(checked) = next else {
             return;
+        };
+        // A check that panicked: the entry stays open, for the next start.
+        let Ok((id, q, room, gone)) = checked else {
+            continue;
         };
         if gone {
             continue;
@@ -230,6 +238,14 @@ async fn gone_while_away(
             return false;
         }
         if let Some(said) = deleted_with_replies(bot, room, &message).await {
+            // Another entry's check (the message's own, or an edit's) may
+            // have found it so meanwhile.
+            let room_id = room.room_id().to_owned();
+            let seen = (bot.replies.lock().unwrap_or_else(|e| e.into_inner()))
+                .is_deleted(&room_id, &message);
+            if seen {
+                return true;
+            }
             info!(room = %room.room_id(), event = %message, "a message was deleted while the bot was away; not answering it");
             handlers::delete_question(bot, room, &message, said);
             return true;
@@ -287,8 +303,9 @@ async fn deleted_with_replies(
 
 /// How long the homeserver gets to say whether an open question was deleted.
 const DELETION_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long the checks may hold the start up, at most (the sync waits for
-/// them); the questions left are taken up unchecked.
+/// How long checks are begun for (the sync waits for them, and those under
+/// way take up to [`DELETION_CHECK_TIMEOUT`] more); the questions left are
+/// taken up unchecked.
 const DELETION_CHECKS_FOR: Duration = Duration::from_secs(30);
 /// Checks under way at once.
 const DELETION_CHECKS_AT_ONCE: usize = 8;

@@ -44,8 +44,8 @@ pub struct Context<'a> {
     pub mentioned: bool,
     /// This room answers every message ending with `?`.
     pub answer_questions: bool,
-    /// The message is in the thread of one of the bot's answers (and
-    /// follow-ups are on): one ending with `?` is a follow-up question.
+    /// The message is in the thread of one of the bot's answers, said to it
+    /// (follow-ups on): one ending with `?` is a follow-up question.
     pub in_answer_thread: bool,
 }
 

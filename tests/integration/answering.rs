@@ -127,6 +127,11 @@ async fn group_room_answers_mentions_and_commands_only() {
     bob.send(&bob_room, in_thread(&q, "thanks, that helps"))
         .await
         .unwrap();
+    // Someone else's question in the asker's thread is for the asker.
+    alice
+        .send(&room, in_thread(&q, "did you find the date?"))
+        .await
+        .unwrap();
     let unanswered = alice.say(&room, "lunch at noon").await.unwrap();
     alice
         .send(&room, in_thread(&unanswered, "is it July?"))
