@@ -252,8 +252,8 @@ pub(crate) fn delete_question(
     let (room_id, message) = (room.room_id().to_owned(), redacted.to_owned());
     let gone = (bot.replies.lock().unwrap_or_else(|e| e.into_inner())).delete(&room_id, &message);
     // Taken back already (a second redaction of it, or a restart's check
-    // racing another's): nothing new to do.
-    if gone.again && also.is_empty() {
+    // racing another's, which found the same replies): nothing new to do.
+    if gone.again {
         return;
     }
     // Its edits, waiting or being answered, are done with too.

@@ -121,6 +121,12 @@ pub struct Journal {
     edits: Mutex<VecDeque<EditSent>>,
     /// How many starts have tried each pending retraction.
     tries: Mutex<HashMap<String, u32>>,
+    /// While a compaction writes its copy: the lines appended meanwhile, added
+    /// to the copy before it is swapped in (the copy is written without the
+    /// file's lock, so answers are not held up).
+    tail: Mutex<Option<Vec<String>>>,
+    /// Held through a compaction: one at a time.
+    compacting: Mutex<()>,
 }
 
 impl Journal {
@@ -162,7 +168,7 @@ impl Journal {
             edits: &edits,
             open: &open,
         };
-        let file = compact(&path, &kept)?;
+        let file = compact(&path, &kept, &[])?;
         let mut done = super::Recent::new(KEEP_DONE * 10);
         for id in done_order {
             done.insert(id);
@@ -177,6 +183,8 @@ impl Journal {
             retractions: Mutex::new(retractions),
             edits: Mutex::new(edits),
             tries: Mutex::new(tries),
+            tail: Mutex::new(None),
+            compacting: Mutex::new(()),
         };
         Ok((journal, open))
     }
@@ -374,20 +382,21 @@ impl Journal {
         if let Err(err) = written {
             warn!(file = %self.path.display(), error = %err, "writing the question journal failed; a crash now could lose this question");
         }
+        if let Some(tail) = self.tail.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            tail.push(text.to_string());
+        }
         let size = text.len() as u64 + 1;
         self.appended.fetch_add(size, Ordering::Relaxed);
     }
 
     /// Compacts the file once [`COMPACT_AFTER`] bytes were appended. Called
-    /// only where a question is taken on, which no other lock is held around:
-    /// a question is done under the bot's replies' lock, and the handlers
-    /// waiting on that lock would wait for the compaction too.
+    /// where a question is taken on, which no other lock is held around.
     fn compact_if_due(&self) {
         if self.appended.load(Ordering::Relaxed) > COMPACT_AFTER {
-            let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+            let _one = self.compacting.lock().unwrap_or_else(|e| e.into_inner());
             // Another take may have compacted it meanwhile.
             if self.appended.load(Ordering::Relaxed) > COMPACT_AFTER {
-                self.compact_locked(&mut file);
+                self.compact_one();
             }
         }
     }
@@ -396,45 +405,84 @@ impl Journal {
     /// answered goes from the disk, and only their IDs stay).
     /// Returns whether it went well (else the old file stays, whole).
     pub fn compact_now(&self) -> bool {
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        self.compact_locked(&mut file)
+        let _one = self.compacting.lock().unwrap_or_else(|e| e.into_inner());
+        self.compact_one()
     }
 
-    /// Compacts the file, `file` being its lock's guard, so no line is
-    /// appended to the old file meanwhile. Nothing holds `open` or `done`
-    /// while waiting for it.
-    fn compact_locked(&self, file: &mut File) -> bool {
-        let done: Vec<String> = {
-            let done = self.done.lock().unwrap_or_else(|e| e.into_inner());
-            done.newest(KEEP_DONE).cloned().collect()
+    /// Compacts the file (`compacting` held): the copy is written from what
+    /// the journal holds, without the file's lock — a question is done under
+    /// the bot's replies' lock, and the handlers waiting on that would wait
+    /// for the copy too — then, under the lock, the lines appended meanwhile
+    /// are added to it and it is swapped in. A crash leaves the old file or
+    /// the new one, whole.
+    fn compact_one(&self) -> bool {
+        let kept = {
+            // Under the file's lock: every line appended from now on goes to
+            // the tail too.
+            let _file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+            *self.tail.lock().unwrap_or_else(|e| e.into_inner()) = Some(Vec::new());
+            self.snapshot()
         };
-        let replies = (self.replies.lock().unwrap_or_else(|e| e.into_inner())).clone();
-        let edits = (self.edits.lock().unwrap_or_else(|e| e.into_inner())).clone();
-        let retractions = self.retractions();
-        let tries = (self.tries.lock().unwrap_or_else(|e| e.into_inner())).clone();
-        let open = self.open.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let kept = Kept {
-            done: &done,
-            replies: &replies,
-            retractions: &retractions,
-            tries: &tries,
-            edits: &edits,
-            open: &open,
-        };
-        match compact(&self.path, &kept) {
+        let copy = write_compacted(&self.path, &kept.view());
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let tail = (self.tail.lock().unwrap_or_else(|e| e.into_inner()))
+            .take()
+            .unwrap_or_default();
+        match copy.and_then(|copy| swap_compacted(&self.path, copy, &tail)) {
             Ok(new) => {
                 *file = new;
-                self.appended.store(0, Ordering::Relaxed);
+                let tail_bytes = tail.iter().map(|l| l.len() as u64 + 1).sum();
+                self.appended.store(tail_bytes, Ordering::Relaxed);
                 true
             }
             // The old file is whole and still appended to; tried again
             // once half as much more was appended (not at every question:
             // a full disk would have each one rewrite megabytes).
             Err(err) => {
+                let _ = std::fs::remove_file(self.path.with_extension("jsonl.tmp"));
                 warn!(file = %self.path.display(), error = %err, "compacting the question journal failed");
                 (self.appended).store(COMPACT_AFTER / 2, Ordering::Relaxed);
                 false
             }
+        }
+    }
+
+    /// What the journal holds now, as a compaction writes it.
+    fn snapshot(&self) -> Snapshot {
+        let done: Vec<String> = {
+            let done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+            done.newest(KEEP_DONE).cloned().collect()
+        };
+        Snapshot {
+            done,
+            replies: (self.replies.lock().unwrap_or_else(|e| e.into_inner())).clone(),
+            edits: (self.edits.lock().unwrap_or_else(|e| e.into_inner())).clone(),
+            retractions: self.retractions(),
+            tries: (self.tries.lock().unwrap_or_else(|e| e.into_inner())).clone(),
+            open: self.open.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+        }
+    }
+}
+
+/// A copy of what the journal holds, for a compaction.
+struct Snapshot {
+    done: Vec<String>,
+    replies: VecDeque<(String, Reply)>,
+    edits: VecDeque<EditSent>,
+    retractions: Vec<Retraction>,
+    tries: HashMap<String, u32>,
+    open: Vec<(String, Open)>,
+}
+
+impl Snapshot {
+    fn view(&self) -> Kept<'_> {
+        Kept {
+            done: &self.done,
+            replies: &self.replies,
+            retractions: &self.retractions,
+            tries: &self.tries,
+            edits: &self.edits,
+            open: &self.open,
         }
     }
 }
@@ -533,7 +581,28 @@ struct Kept<'a> {
 /// Writes `kept` as a new journal file at `path`, synced, swapped in for the
 /// old one (a crash leaves one or the other whole); returns it open for
 /// appending.
-fn compact(path: &Path, kept: &Kept<'_>) -> std::io::Result<File> {
+/// Rewrites the file at `path` to what `kept` says, then `tail` (lines
+/// appended since `kept` was taken); returns it open for appending.
+fn compact(path: &Path, kept: &Kept<'_>, tail: &[String]) -> std::io::Result<File> {
+    let copy = write_compacted(path, kept)?;
+    swap_compacted(path, copy, tail)
+}
+
+/// Adds `tail` to `copy` (written by [`write_compacted`] beside `path`),
+/// syncs it and puts it in place of the file at `path`; returns that open for
+/// appending.
+fn swap_compacted(path: &Path, copy: File, tail: &[String]) -> std::io::Result<File> {
+    let mut out = std::io::BufWriter::new(copy);
+    for text in tail {
+        writeln!(out, "{text}")?;
+    }
+    out.into_inner()?.sync_all()?;
+    std::fs::rename(path.with_extension("jsonl.tmp"), path)?;
+    crate::files::open_private(path, false)
+}
+
+/// Writes what `kept` says to a copy beside `path`, synced; returns it open.
+fn write_compacted(path: &Path, kept: &Kept<'_>) -> std::io::Result<File> {
     let Kept {
         done,
         replies,
@@ -584,10 +653,10 @@ fn compact(path: &Path, kept: &Kept<'_>) -> std::io::Result<File> {
                 })
             )?;
         }
-        out.into_inner()?.sync_all()?;
+        let file = out.into_inner()?;
+        file.sync_all()?;
+        Ok(file)
     }
-    std::fs::rename(&tmp, path)?;
-    crate::files::open_private(path, false)
 }
 
 fn line(l: &Line) -> String {
@@ -730,6 +799,58 @@ mod tests {
         let (j, open) = Journal::open(dir.path()).unwrap();
         assert_eq!(open.len(), 2);
         assert_eq!(j.replies(), [("$deleted".to_string(), reply)]);
+    }
+
+    #[test]
+    fn what_is_journaled_during_a_compaction_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (j, _) = Journal::open(dir.path()).unwrap();
+        let j = std::sync::Arc::new(j);
+        // A question every step, each second one answered, while compactions
+        // run back to back.
+        let writer = {
+            let j = j.clone();
+            std::thread::spawn(move || {
+                for i in 0..3_000 {
+                    let id = format!("$q{i}");
+                    assert!(j.take(&id, open("!r:x")));
+                    if i % 2 == 0 {
+                        j.answered(
+                            &id,
+                            Reply {
+                                room: "!r:x".into(),
+                                event: format!("$r{i}"),
+                                asker: "@a:x".into(),
+                            },
+                        );
+                    }
+                }
+            })
+        };
+        let mut compactions = 0;
+        while !writer.is_finished() {
+            assert!(j.compact_now());
+            compactions += 1;
+        }
+        writer.join().unwrap();
+        assert!(compactions > 1, "{compactions}");
+        let j = std::sync::Arc::into_inner(j).unwrap();
+        drop(j);
+        let (j, open) = Journal::open(dir.path()).unwrap();
+        let want: Vec<String> = (0..3_000)
+            .filter(|i| i % 2 == 1)
+            .map(|i| format!("$q{i}"))
+            .collect();
+        let open: Vec<String> = open.into_iter().map(|(q, _)| q).collect();
+        let missing = want.iter().find(|q| !open.contains(q));
+        assert!(
+            open == want,
+            "open: the unanswered, each once, in order; {} of {}, first missing {missing:?}",
+            open.len(),
+            want.len()
+        );
+        assert_eq!(j.replies().len(), 1_500);
+        assert!(j.is_done("$q2998") && !j.is_done("$q2999"));
     }
 
     #[test]

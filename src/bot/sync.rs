@@ -154,17 +154,23 @@ pub(crate) async fn resume(bot: &Arc<Bot>, open: Vec<(String, journal::Open)>) {
     // Tasks of their own: they go on while an entry is taken up.
     let checked = futures_util::stream::iter(open)
         .map(|(id, q)| {
-            let bot = bot.clone();
-            bot.clone().tasks.spawn(async move {
-                let room = OwnedRoomId::try_from(q.room.as_str())
-                    .ok()
-                    .and_then(|r| bot.client.get_room(&r));
-                let gone = match &room {
-                    Some(room) => gone_while_away(&bot, room, &id, &q.event, checks_until).await,
+            let room = OwnedRoomId::try_from(q.room.as_str())
+                .ok()
+                .and_then(|r| bot.client.get_room(&r));
+            let (bot2, room2, id2, event) = (bot.clone(), room.clone(), id.clone(), q.event.clone());
+            let check = bot.tasks.spawn(async move {
+                match &room2 {
+                    Some(room) => gone_while_away(&bot2, room, &id2, &event, checks_until).await,
                     None => false,
-                };
+                }
+            });
+            async move {
+                let gone = check.await.unwrap_or_else(|err| {
+                    error!(event = %id, error = %err, "checking whether an open question was deleted failed; answering it");
+                    false
+                });
                 (id, q, room, gone)
-            })
+            }
         })
         .buffered(DELETION_CHECKS_AT_ONCE);
     let mut checked = std::pin::pin!(checked);
@@ -174,12 +180,8 @@ pub(crate) async fn resume(bot: &Arc<Bot>, open: Vec<(String, journal::Open)>) {
             _ = bot.shutdown.cancelled() => return,
             next = checked.next() => next,
         };
-        let Some(checked) = next else {
+        let Some((id, q, room, gone)) = next else {
             return;
-        };
-        // A check that panicked: the entry stays open, for the next start.
-        let Ok((id, q, room, gone)) = checked else {
-            continue;
         };
         if gone {
             continue;
