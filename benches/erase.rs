@@ -4,11 +4,16 @@
 //! (a thread appends a vote every millisecond throughout). Twice: the deleted
 //! answer in the current file (the usual case: a recent question), then in the
 //! rotated one. `cargo bench --bench erase` (`ERASE_MB=N` another file size).
+//! Then the question journal's compaction (what a deleted question also
+//! runs): how long it takes with 10,000 replies remembered and 200 questions
+//! of 30 KB open, and how long a question being marked answered — which the
+//! bot does under the lock its handlers share — waits meanwhile.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use citebot::bot::journal::{Journal, Open, Reply};
 use citebot::feedback::{self, Log, Record, Vote};
 
 fn vote(i: u64) -> Record {
@@ -86,6 +91,68 @@ fn erase_timed(log: Arc<Log>, target: u64, label: &str) {
     );
 }
 
+/// Compacts a journal holding 10,000 replies and 200 open questions of 30 KB
+/// while a thread takes on and answers a question every millisecond; prints
+/// the time taken and how long each answer's line waited.
+fn journal_compaction_timed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, _) = Journal::open(dir.path()).unwrap();
+    let journal = Arc::new(journal);
+    let open = |bytes: usize| Open {
+        room: "!room:example.org".into(),
+        event: serde_json::json!({"content": {"body": "x".repeat(bytes)}}),
+        encrypted: false,
+    };
+    let reply = |i: u64| Reply {
+        room: "!room:example.org".into(),
+        event: format!("$reply{i}:example.org"),
+        asker: "@someone:example.org".into(),
+    };
+    for i in 0..10_000 {
+        let q = format!("$q{i}:example.org");
+        journal.take(&q, open(200));
+        journal.answered(&q, reply(i));
+    }
+    for i in 0..200 {
+        journal.take(&format!("$open{i}:example.org"), open(30_000));
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let answering = {
+        let (journal, stop) = (journal.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut waits = Vec::new();
+            let mut i = 1_000_000;
+            while !stop.load(Ordering::Relaxed) {
+                let q = format!("$q{i}:example.org");
+                journal.take(&q, open(200));
+                let t = Instant::now();
+                journal.answered(&q, reply(i));
+                waits.push(t.elapsed());
+                i += 1;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            waits
+        })
+    };
+    std::thread::sleep(Duration::from_millis(20));
+    let t = Instant::now();
+    assert!(journal.compact_now());
+    let took = t.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let mut waits = answering.join().unwrap();
+    waits.sort();
+    let p = |q: f64| waits[((waits.len() - 1) as f64 * q) as usize];
+    let size = std::fs::metadata(dir.path().join("questions.jsonl")).map_or(0, |m| m.len());
+    println!(
+        "question journal ({:.1} MB after): compacted in {took:.2?}; {} answers meanwhile, wait p50 {:.2?}, p99 {:.2?}, max {:.2?}",
+        size as f64 / 1048576.0,
+        waits.len(),
+        p(0.5),
+        p(0.99),
+        waits.last().unwrap()
+    );
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -110,4 +177,5 @@ fn main() {
     );
     erase_timed(log.clone(), n - 10, "in the current file");
     erase_timed(log.clone(), in_rotated / 2, "in the rotated file");
+    journal_compaction_timed();
 }

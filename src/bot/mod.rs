@@ -12,7 +12,7 @@ pub(crate) mod demo;
 pub(crate) mod edits;
 pub(crate) mod handlers;
 pub mod human;
-pub(crate) mod journal;
+pub mod journal;
 pub(crate) mod limits;
 pub(crate) mod membership;
 pub(crate) mod metrics;
