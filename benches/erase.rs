@@ -6,8 +6,8 @@
 //! rotated one. `cargo bench --bench erase` (`ERASE_MB=N` another file size).
 //! Then the question journal's compaction (what a deleted question also
 //! runs): how long it takes with 10,000 replies remembered and 200 questions
-//! of 30 KB open, and how long a question being marked answered — which the
-//! bot does under the lock its handlers share — waits meanwhile.
+//! of 30 KB open, and how long questions being taken on and marked answered
+//! (the latter under the lock the bot's handlers share) wait meanwhile.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -93,7 +93,7 @@ fn erase_timed(log: Arc<Log>, target: u64, label: &str) {
 
 /// Compacts a journal holding 10,000 replies and 200 open questions of 30 KB
 /// while a thread takes on and answers a question every millisecond; prints
-/// the time taken and how long each answer's line waited.
+/// the time taken and how long each of those lines waited.
 fn journal_compaction_timed() {
     let dir = tempfile::tempdir().unwrap();
     let (journal, _) = Journal::open(dir.path()).unwrap();
@@ -120,18 +120,20 @@ fn journal_compaction_timed() {
     let answering = {
         let (journal, stop) = (journal.clone(), stop.clone());
         std::thread::spawn(move || {
-            let mut waits = Vec::new();
+            let (mut taken, mut answered) = (Vec::new(), Vec::new());
             let mut i = 1_000_000;
             while !stop.load(Ordering::Relaxed) {
                 let q = format!("$q{i}:example.org");
+                let t = Instant::now();
                 journal.take(&q, open(200));
+                taken.push(t.elapsed());
                 let t = Instant::now();
                 journal.answered(&q, reply(i));
-                waits.push(t.elapsed());
+                answered.push(t.elapsed());
                 i += 1;
                 std::thread::sleep(Duration::from_millis(1));
             }
-            waits
+            (taken, answered)
         })
     };
     std::thread::sleep(Duration::from_millis(20));
@@ -139,18 +141,27 @@ fn journal_compaction_timed() {
     assert!(journal.compact_now());
     let took = t.elapsed();
     stop.store(true, Ordering::Relaxed);
-    let mut waits = answering.join().unwrap();
-    waits.sort();
-    let p = |q: f64| waits[((waits.len() - 1) as f64 * q) as usize];
+    let (taken, answered) = answering.join().unwrap();
     let size = std::fs::metadata(dir.path().join("questions.jsonl")).map_or(0, |m| m.len());
     println!(
-        "question journal ({:.1} MB after): compacted in {took:.2?}; {} answers meanwhile, wait p50 {:.2?}, p99 {:.2?}, max {:.2?}",
+        "question journal ({:.1} MB after): compacted in {took:.2?}; meanwhile {} questions taken on (synced), wait {}; answered, wait {}",
         size as f64 / 1048576.0,
-        waits.len(),
+        taken.len(),
+        spread(taken),
+        spread(answered)
+    );
+}
+
+/// "p50 …, p99 …, max …" of `waits`.
+fn spread(mut waits: Vec<Duration>) -> String {
+    waits.sort();
+    let p = |q: f64| waits[((waits.len() - 1) as f64 * q) as usize];
+    format!(
+        "p50 {:.2?}, p99 {:.2?}, max {:.2?}",
         p(0.5),
         p(0.99),
         waits.last().unwrap()
-    );
+    )
 }
 
 fn main() {
