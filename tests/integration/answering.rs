@@ -150,6 +150,41 @@ async fn group_room_answers_mentions_and_commands_only() {
     running.stop().await;
 }
 
+/// With plain replies (`answer.reply_mode = "reply"`), a thread opened on
+/// the bot's answer is said to it: a question there is a follow-up, answered
+/// in that thread, whoever asks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_in_a_thread_on_a_plain_reply_is_a_follow_up() {
+    let mut alice = human("alice").await;
+    let bob = human("bob").await;
+    let (bot, running, room) = start_bot(&mut alice, Meet::Group(&[&bob]), |c| {
+        c.answer.reply_mode = citebot::config::ReplyMode::Reply;
+    })
+    .await;
+    let bob_room = bob.room(room.room_id()).unwrap();
+    let (_, reply) = ask(&mut alice, &bot, &room, &format!("!ask {EMPEROR}")).await;
+    assert!(
+        reply.event["content"]["m.relates_to"]["rel_type"].is_null(),
+        "a plain reply"
+    );
+    let answer = reply.event_id().unwrap();
+    let mut follow_up =
+        RoomMessageEventContent::text_plain("Which countries had Naruhito visited before?");
+    follow_up.relates_to = Some(Relation::Thread(Thread::plain(
+        answer.clone(),
+        answer.clone(),
+    )));
+    let f = bob.send(&bob_room, follow_up).await.unwrap();
+    let r = reply_to(&mut alice, &bot, &f).await;
+    assert!(r.body().contains("United Kingdom"), "{}", r.body());
+    assert_eq!(
+        r.event["content"]["m.relates_to"]["event_id"].as_str(),
+        Some(answer.as_str()),
+        "answered in the thread on the answer"
+    );
+    running.stop().await;
+}
+
 /// The asker edits an answered question (a typo fixed, another question
 /// asked): the bot edits its reply to answer the message as it now reads, in
 /// place, with no second reply; after a restart too (the question journal
