@@ -246,7 +246,9 @@ impl Journal {
         {
             let mut pending = self.retractions.lock().unwrap_or_else(|e| e.into_inner());
             for event in &retract {
-                pending.push((question.to_string(), room.to_string(), event.clone()));
+                if !pending.iter().any(|(_, _, e)| e == event) {
+                    pending.push((question.to_string(), room.to_string(), event.clone()));
+                }
             }
         }
         let deleted = Line::Deleted {
@@ -527,10 +529,14 @@ impl Reading {
                 self.open.retain(|(q, _)| *q != deleted);
                 self.replies.retain(|(q, _)| *q != deleted);
                 self.edits.retain(|(q, _, _)| *q != deleted);
-                let pending = retract
-                    .into_iter()
-                    .map(|e| (deleted.clone(), room.clone(), e));
-                self.retractions.extend(pending);
+                // Once each: a compaction between noting a deletion and
+                // appending its line writes that line twice.
+                for event in retract {
+                    if !self.retractions.iter().any(|(_, _, e)| *e == event) {
+                        self.retractions
+                            .push((deleted.clone(), room.clone(), event));
+                    }
+                }
                 self.done_order.push(deleted);
             }
             Line::Retracted { retracted } => {
@@ -589,16 +595,19 @@ fn compact(path: &Path, kept: &Kept<'_>, tail: &[String]) -> std::io::Result<Fil
 }
 
 /// Adds `tail` to `copy` (written by [`write_compacted`] beside `path`),
-/// syncs it and puts it in place of the file at `path`; returns that open for
-/// appending.
+/// syncs it and puts it in place of the file at `path`; returns it, open at
+/// its end, to append to.
 fn swap_compacted(path: &Path, copy: File, tail: &[String]) -> std::io::Result<File> {
     let mut out = std::io::BufWriter::new(copy);
     for text in tail {
         writeln!(out, "{text}")?;
     }
-    out.into_inner()?.sync_all()?;
+    let file = out.into_inner()?;
+    file.sync_all()?;
     std::fs::rename(path.with_extension("jsonl.tmp"), path)?;
-    crate::files::open_private(path, false)
+    // Appended to from where the copy ends: nothing can fail after the
+    // rename and leave appends going to the old file, gone from view.
+    Ok(file)
 }
 
 /// Writes what `kept` says to a copy beside `path`, synced; returns it open.
@@ -873,6 +882,9 @@ mod tests {
         j.deleted("$q2", "!r:x", Vec::new());
         j.done("$edit-of-q2");
         j.retracted("$edit1");
+        // Noted again (as a compaction's snapshot and its tail both can):
+        // still one redaction each, now and after a restart.
+        j.deleted("$q1", "!r:x", vec!["$r1".into()]);
         let pending = |j: &Journal| {
             j.retractions()
                 .into_iter()
