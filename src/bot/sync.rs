@@ -228,6 +228,12 @@ async fn gone_while_away(
     if !bot.journal.is_open(id) {
         return true;
     }
+    // Too old to answer (or from before the bot joined): taking it up drops
+    // it, without a request to the homeserver.
+    let sent_at = event["origin_server_ts"].as_u64().unwrap_or(0);
+    if membership::too_late(bot, room, sent_at).await.is_some() {
+        return false;
+    }
     let relates = &event["content"]["m.relates_to"];
     let edited = (relates["rel_type"] == "m.replace")
         .then(|| relates["event_id"].as_str())

@@ -65,6 +65,13 @@ async fn question_in_dm_gets_threaded_cited_answer() {
     running.stop().await;
 }
 
+/// `text` as a message in the thread on `root`.
+fn in_thread(root: &OwnedEventId, text: &str) -> RoomMessageEventContent {
+    let mut content = RoomMessageEventContent::text_plain(text);
+    content.relates_to = Some(Relation::Thread(Thread::plain(root.clone(), root.clone())));
+    content
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn group_room_answers_mentions_and_commands_only() {
     let mut alice = human("alice").await;
@@ -110,11 +117,6 @@ async fn group_room_answers_mentions_and_commands_only() {
     // A follow-up question in the thread of the answer needs no mention; it is
     // answered in that thread. Other talk there, and a question in a thread
     // the bot has no answer in, are not for it.
-    let in_thread = |root: &OwnedEventId, text: &str| {
-        let mut content = RoomMessageEventContent::text_plain(text);
-        content.relates_to = Some(Relation::Thread(Thread::plain(root.clone(), root.clone())));
-        content
-    };
     let follow_up = in_thread(&q, "Which countries had Naruhito visited before?");
     let f = bob.send(&bob_room, follow_up).await.unwrap();
     let reply = reply_to(&mut alice, &bot, &f).await;
@@ -168,12 +170,7 @@ async fn a_question_in_a_thread_on_a_plain_reply_is_a_follow_up() {
         "a plain reply"
     );
     let answer = reply.event_id().unwrap();
-    let mut follow_up =
-        RoomMessageEventContent::text_plain("Which countries had Naruhito visited before?");
-    follow_up.relates_to = Some(Relation::Thread(Thread::plain(
-        answer.clone(),
-        answer.clone(),
-    )));
+    let follow_up = in_thread(&answer, "Which countries had Naruhito visited before?");
     let f = bob.send(&bob_room, follow_up).await.unwrap();
     let r = reply_to(&mut alice, &bot, &f).await;
     assert!(r.body().contains("United Kingdom"), "{}", r.body());

@@ -262,6 +262,19 @@ async fn strict_synapse(dir: &std::path::Path) -> (Synapse, String) {
     (hs, admin.access_token)
 }
 
+/// [`strict_synapse`] with a bot account on it (named from `prefix`): the
+/// homeserver, its admin's token, the bot's name and user ID.
+async fn strict_synapse_with_bot(
+    dir: &std::path::Path,
+    prefix: &str,
+) -> (Synapse, String, String, String) {
+    let (hs, admin) = strict_synapse(dir).await;
+    let bot_name = unique(prefix);
+    hs.register(&bot_name, PASSWORD, false).await.unwrap();
+    let bot_id = hs.user_id(&bot_name);
+    (hs, admin, bot_name, bot_id)
+}
+
 /// A person on `hs` who may send quickly: only the bot meets the limits.
 async fn unlimited_person(hs: &Synapse, admin: &str, prefix: &str) -> Human {
     let name = unique(prefix);
@@ -336,10 +349,7 @@ fn killable_config(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replies_in_flight_when_the_bot_is_killed_are_sent_once_after_restart() {
     let dir = tempfile::TempDir::with_prefix("citebot-strict-synapse-").unwrap();
-    let (hs, admin) = strict_synapse(dir.path()).await;
-    let bot_name = unique("citebot-kill");
-    hs.register(&bot_name, PASSWORD, false).await.unwrap();
-    let bot_id = hs.user_id(&bot_name);
+    let (hs, admin, bot_name, bot_id) = strict_synapse_with_bot(dir.path(), "citebot-kill").await;
     let mut people = Vec::new();
     for name in ["alice", "bob"] {
         people.push(unlimited_person(&hs, &admin, name).await);
@@ -741,10 +751,7 @@ async fn a_minute_of_rate_limited_replies_loses_and_doubles_none() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn questions_deleted_while_the_bot_is_down_are_not_answered() {
     let dir = tempfile::TempDir::with_prefix("citebot-strict-synapse-").unwrap();
-    let (hs, admin) = strict_synapse(dir.path()).await;
-    let bot_name = unique("citebot-away");
-    hs.register(&bot_name, PASSWORD, false).await.unwrap();
-    let bot_id = hs.user_id(&bot_name);
+    let (hs, admin, bot_name, bot_id) = strict_synapse_with_bot(dir.path(), "citebot-away").await;
     let mut carol = unlimited_person(&hs, &admin, "carol").await;
     let knowledge = knowledge();
     let config = killable_config(dir.path(), &hs, &bot_name, knowledge.path());
