@@ -61,6 +61,10 @@ pub enum Command {
         /// Show how the question was understood and scored.
         #[arg(long)]
         why: bool,
+        /// An earlier question this one follows up on (repeat it for each,
+        /// oldest first): its concepts are searched too, weighing less.
+        #[arg(long = "after", value_name = "QUESTION")]
+        after: Vec<String>,
         /// The question (several words need no quotes).
         #[arg(required = true, num_args = 1..)]
         question: Vec<String>,
@@ -210,13 +214,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             passages,
             collections,
             why,
+            after,
             question,
         } => {
             let settings = SearchSettings {
                 passages,
                 ..settings(knowledge)
             };
-            ask(&settings, &question.join(" "), collections, json, why)
+            let options = AskOptions {
+                collections: (!collections.is_empty()).then_some(collections),
+                context: after,
+                ..AskOptions::default()
+            };
+            ask(&settings, &question.join(" "), &options, json, why)
         }
         Command::Eval {
             questions,
@@ -254,27 +264,23 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn ask(
     settings: &SearchSettings,
     question: &str,
-    collections: Vec<String>,
+    options: &AskOptions,
     json: bool,
     why: bool,
 ) -> anyhow::Result<ExitCode> {
     let engine = Engine::open(settings).context("cannot open the knowledge base")?;
     let mut out = std::io::stdout().lock();
-    let options = AskOptions {
-        collections: (!collections.is_empty()).then_some(collections),
-        ..AskOptions::default()
-    };
     if why {
         writeln!(
             out,
             "{}",
-            messages::explanation(&engine.explain_with(question, &options)?)
+            messages::explanation(&engine.explain_with(question, options)?)
         )?;
         engine.save_vectors();
         return Ok(ExitCode::SUCCESS);
     }
     let answer = engine
-        .ask_with(question, &options)
+        .ask_with(question, options)
         .context("search failed")?;
     engine.save_vectors();
     if json {

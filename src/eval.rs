@@ -38,6 +38,10 @@ pub struct Question {
     pub file: Option<String>,
     pub heading: Option<String>,
     pub line: Option<usize>,
+    /// The conversation's earlier questions, oldest first, when this one
+    /// follows up on them.
+    #[serde(default)]
+    pub context: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -348,6 +352,10 @@ pub fn run(
     };
     let snapshot = engine.snapshot();
     for q in questions {
+        let options = AskOptions {
+            context: q.context.clone(),
+            ..options.clone()
+        };
         let a = engine.ask_with(&q.text, &options)?;
         let misses_before = report.misses.len();
         if let Some(out) = dump.as_mut() {
@@ -355,7 +363,10 @@ pub fn run(
             writeln!(out, "{}", dump_line(&snapshot, engine.semantic(), q, &a)?)?;
         }
         score_citebot(q, &a, &mut report);
-        let hits = bm25.search(&q.text, 3)?;
+        // The baseline reads what citebot reads: a follow-up with the
+        // questions before it.
+        let said: Vec<&str> = q.context.iter().map(String::as_str).collect();
+        let hits = bm25.search(&[&said[..], &[q.text.as_str()]].concat().join(" "), 3)?;
         let rights: Vec<bool> = (hits.iter())
             .map(|&i| right(q, &Cited::of_snippet(snippets[i])))
             .collect();
@@ -389,7 +400,7 @@ fn dump_line(
     q: &Question,
     a: &Answer,
 ) -> anyhow::Result<serde_json::Value> {
-    let judged = snapshot.judge(&q.text, None, DEFAULT_MIN_CONFIDENCE, semantic)?;
+    let judged = snapshot.judge(&q.text, &q.context, None, DEFAULT_MIN_CONFIDENCE, semantic)?;
     let units: Vec<serde_json::Value> = judged
         .question
         .units
@@ -653,6 +664,7 @@ mod tests {
             file: file.map(Into::into),
             heading: heading.map(Into::into),
             line,
+            context: Vec::new(),
         }
     }
 
@@ -716,6 +728,7 @@ mod tests {
                 file: Some("zoo.md".into()),
                 heading: Some("Feeding".into()),
                 line: None,
+                context: Vec::new(),
             },
             Question {
                 text: "What is the capital of Peru?".into(),
@@ -724,6 +737,7 @@ mod tests {
                 file: None,
                 heading: None,
                 line: None,
+                context: Vec::new(),
             },
         ];
         let r = run(&k, &questions, SemanticModel::Off).unwrap();

@@ -196,9 +196,14 @@ fn write_explanation(f: &mut String, e: &Explanation) -> std::fmt::Result {
             .collect();
         writeln!(
             f,
-            "- “{}” weight {:.2}{}{}: {}",
+            "- “{}” weight {:.2}{}{}{}: {}",
             u.text,
             u.weight,
+            if u.context > 0 {
+                ", from an earlier question"
+            } else {
+                ""
+            },
             if u.name { ", name" } else { "" },
             if u.known {
                 ""
@@ -967,6 +972,7 @@ mod tests {
                     name: false,
                     known: false,
                     weight: 1.0,
+                    context: 0,
                 }],
             },
             bar: 0.65,

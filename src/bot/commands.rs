@@ -8,7 +8,7 @@ use matrix_sdk::Room;
 use matrix_sdk::ruma::events::room::message::OriginalSyncRoomMessageEvent;
 use tracing::{error, info};
 
-use super::metrics;
+use super::{conversation, metrics};
 use super::triggers::Request;
 use super::{Bot, blocking};
 use crate::feedback;
@@ -43,9 +43,15 @@ pub(crate) async fn build_reply(
     let prefix = bot.config.answer.command_prefix.as_str();
     let scope = bot.rooms.collections(room);
     let is_admin = bot.access.is_admin(msg.sender.as_str());
+    let context = match &request {
+        Request::Ask(_) | Request::Why(_) if bot.config.answer.follow_ups => {
+            conversation::earlier_questions(bot, room, msg).await
+        }
+        _ => Vec::new(),
+    };
     let reply = match request {
-        Request::Ask(question) => return ask(bot, question, scope).await,
-        Request::Why(question) => why(bot, question, scope).await,
+        Request::Ask(question) => return ask(bot, question, context, scope).await,
+        Request::Why(question) => why(bot, question, context, scope).await,
         Request::Sources => messages::sources(&bot.engine.sources_in(scope.as_deref())),
         Request::Stats => stats(bot, scope.as_deref()),
         Request::Status => messages::status(&status(bot, scope.as_deref()).await),
@@ -68,10 +74,12 @@ pub(crate) async fn build_reply(
     (reply, None)
 }
 
-/// A question: the answer (or refusal) over the room's collections `scope`.
+/// A question (following up on `context`, the earlier questions of its
+/// thread): the answer (or refusal) over the room's collections `scope`.
 async fn ask(
     bot: &Bot,
     question: String,
+    context: Vec<String>,
     scope: Option<Vec<String>>,
 ) -> (Formatted, Option<Answer>) {
     let engine = bot.engine.clone();
@@ -79,6 +87,7 @@ async fn ask(
         collections: scope.clone(),
         passages: None,
         words_only: !semantic_allowed(bot),
+        context,
     };
     match search(bot, move || engine.ask_with(&question, &options)).await {
         Ok(answer) => {
@@ -107,13 +116,20 @@ fn semantic_allowed(bot: &Bot) -> bool {
     bot.engine.has_semantic_model() && bot.limits.semantic()
 }
 
-/// `!why`: how the question was understood and scored, over `scope`.
-async fn why(bot: &Bot, question: String, scope: Option<Vec<String>>) -> Formatted {
+/// `!why`: how the question (following up on `context`) was understood and
+/// scored, over `scope`.
+async fn why(
+    bot: &Bot,
+    question: String,
+    context: Vec<String>,
+    scope: Option<Vec<String>>,
+) -> Formatted {
     let engine = bot.engine.clone();
     let options = AskOptions {
         collections: scope.clone(),
         passages: None,
         words_only: !semantic_allowed(bot),
+        context,
     };
     match search(bot, move || engine.explain_with(&question, &options)).await {
         Ok(explanation) => messages::why(&explanation),

@@ -256,6 +256,16 @@ impl Replies {
         self.by_reply.contains_key(&(room.clone(), event.clone()))
     }
 
+    /// The message that `reply`, one of the bot's replies in `room`, answers,
+    /// when remembered.
+    pub(crate) fn answered_by(
+        &self,
+        room: &OwnedRoomId,
+        reply: &OwnedEventId,
+    ) -> Option<OwnedEventId> {
+        self.by_reply.get(&(room.clone(), reply.clone())).cloned()
+    }
+
     /// What answered `message` in `room`, when remembered.
     pub(crate) fn of(&self, room: &OwnedRoomId, message: &OwnedEventId) -> Option<Replied> {
         self.by_message

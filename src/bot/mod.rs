@@ -7,6 +7,7 @@
 
 pub(crate) mod access;
 pub(crate) mod commands;
+pub(crate) mod conversation;
 pub mod crypto;
 pub(crate) mod demo;
 pub(crate) mod edits;

@@ -39,6 +39,7 @@ impl Snapshot {
     pub fn explain(
         &self,
         question: &str,
+        context: &[String],
         n: usize,
         collections: Option<&[String]>,
         bar: f32,
@@ -49,7 +50,7 @@ impl Snapshot {
             ranked,
             confidence,
             answered,
-        } = self.judge(question, collections, bar, semantic)?;
+        } = self.judge(question, context, collections, bar, semantic)?;
         let mut q = q;
         if collections.is_some() {
             // The knowledge folder's synonyms file serves every collection: a

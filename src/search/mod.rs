@@ -173,6 +173,10 @@ pub struct AskOptions {
     /// Rank by words alone even when the semantic model is loaded (the bot,
     /// past the model's budget).
     pub words_only: bool,
+    /// The conversation's earlier questions, oldest first, when this one
+    /// follows up on them: it is searched with their concepts, weighing less
+    /// than its own.
+    pub context: Vec<String>,
 }
 
 /// Where a passage comes from.
@@ -516,8 +520,10 @@ impl Engine {
     pub fn ask_with(&self, question: &str, options: &AskOptions) -> Result<Answer, SearchError> {
         let n = options.passages.unwrap_or(self.settings.passages).max(1);
         let (question, cut) = self.cut(question);
+        let context = self.context(&options.context);
         let mut answer = self.snapshot().ask(
             question,
+            &context,
             n,
             options.collections.as_deref(),
             self.settings.min_confidence,
@@ -530,6 +536,16 @@ impl Engine {
     /// The semantic model, unless `options` ask for words alone.
     fn semantic_for(&self, options: &AskOptions) -> Option<&Semantic> {
         self.semantic.as_deref().filter(|_| !options.words_only)
+    }
+
+    /// The part of a follow-up's `context` the engine reads: its last
+    /// [`question::MAX_CONTEXT`] questions, each cut as a question is.
+    fn context(&self, context: &[String]) -> Vec<String> {
+        let from = context.len().saturating_sub(question::MAX_CONTEXT);
+        context[from..]
+            .iter()
+            .map(|c| self.cut(c).0.to_string())
+            .collect()
     }
 
     /// The part of `question` the settings let the engine read.
@@ -555,8 +571,10 @@ impl Engine {
     ) -> Result<Explanation, SearchError> {
         let n = options.passages.unwrap_or(self.settings.passages).max(1);
         let (question, cut) = self.cut(question);
+        let context = self.context(&options.context);
         let mut explanation = self.snapshot().explain(
             question,
+            &context,
             n,
             options.collections.as_deref(),
             self.settings.min_confidence,
@@ -818,6 +836,7 @@ impl Snapshot {
     pub fn ask(
         &self,
         question: &str,
+        context: &[String],
         n: usize,
         collections: Option<&[String]>,
         bar: f32,
@@ -828,7 +847,7 @@ impl Snapshot {
             ranked,
             confidence,
             answered,
-        } = self.judge(question, collections, bar, semantic)?;
+        } = self.judge(question, context, collections, bar, semantic)?;
         let answer = if answered {
             ranked[0]
                 .sentence

@@ -256,6 +256,7 @@ impl Snapshot {
     pub(crate) fn judge(
         &self,
         question: &str,
+        context: &[String],
         collections: Option<&[String]>,
         bar: f32,
         semantic: Option<&Semantic>,
@@ -263,12 +264,22 @@ impl Snapshot {
         // One set of counts for the question's analysis and its candidate
         // search: within some collections, each is a search.
         let counts = Counts::new(self, collections)?;
-        let q = self.question(question, &counts)?;
+        let mut q = self.question(question, &counts)?;
+        self.carry_over(&mut q, context, &counts)?;
         let mut ranked = self.rank(&q, &counts)?;
         // No candidates, nothing to re-score or to search near: the model's
         // time is not spent on a question the words already refuse.
         if let Some(model) = semantic.filter(|_| !ranked.is_empty()) {
-            let qv = model.embed(&q.text)?;
+            // A follow-up means what it says after what was asked before it
+            // ("did she win?"): embedded alone, its few words are near any
+            // passage (on QReCC follow-ups, weighing the carried concepts as
+            // its own: 35.8% of them refused, the right passage first for
+            // 46.2%; embedded with what came before, 0.5% and 66.5%).
+            let said = match context {
+                [] => q.text.clone(),
+                _ => format!("{} {}", context.join(" "), q.text),
+            };
+            let qv = model.embed(&said)?;
             let near = self.nearest(model, &qv, collections, &ranked);
             self.rerank(model, &qv, &q, &mut ranked, &near)?;
         }
@@ -459,6 +470,13 @@ impl SentenceWords<'_, '_> {
         let terms = within(self.terms, &range);
         let prefixes = within(self.prefixes, &range);
         let (mut c, found) = coverage_of(self.q, self.total, terms, prefixes, None);
+        // The line that answers a follow-up answers its own words: the
+        // concepts carried over found the passage, and every line of it may
+        // name them (on QReCC follow-ups, the answer line held the answer 20.2
+        // → 24.0% of the time without them, the passage first 68.2 → 67.8%).
+        for u in self.q.units.iter().filter(|u| u.context > 0) {
+            c -= u.weight * unit_match(u, terms, prefixes).0 / self.total;
+        }
         for (u, spans) in self.spelled {
             if spans
                 .iter()
@@ -810,7 +828,9 @@ fn neighbour_pairs(q: &Question) -> Pairs {
         total: 0.0,
         by_words: Default::default(),
     };
-    for (i, pair) in q.units.windows(2).take(MAX_PAIRS).enumerate() {
+    // Units carried over from different questions were never neighbours.
+    let neighbours = q.units.windows(2).filter(|p| p[0].context == p[1].context);
+    for (i, pair) in neighbours.take(MAX_PAIRS).enumerate() {
         let weight = pair[0].weight.min(pair[1].weight);
         pairs.weights.push(weight);
         pairs.total += weight;

@@ -9,7 +9,7 @@ use tantivy::{DocAddress, Searcher};
 
 use super::index::{SearchError, Snapshot};
 use super::members::{Members, TopInScope};
-use super::question::{Question, Unit};
+use super::question::{CONTEXT_WEIGHT, Question, Unit};
 use super::scope::Counts;
 
 /// How many BM25 candidates are re-scored.
@@ -225,7 +225,9 @@ fn tantivy_query(stats: &Stats, q: &Question) -> Box<dyn Query> {
         // The variants of a unit share its weight: a passage saying "Emperor
         // Naruhito" should not count as three times as relevant to "emperor".
         let live = u.variants.iter().filter(|v| v.doc_freq > 0).count().max(1) as f32;
-        let share = 1.0 / live.sqrt();
+        // A concept carried over from an earlier question weighs less.
+        let carried = if u.context > 0 { CONTEXT_WEIGHT } else { 1.0 };
+        let share = carried / live.sqrt();
         for v in u.variants.iter().filter(|v| v.doc_freq > 0) {
             let Some(term) = v.terms.iter().min_by_key(|t| df(f.body, t)) else {
                 continue;
