@@ -8,9 +8,9 @@ use matrix_sdk::Room;
 use matrix_sdk::ruma::events::room::message::OriginalSyncRoomMessageEvent;
 use tracing::{error, info};
 
-use super::{conversation, metrics};
 use super::triggers::Request;
 use super::{Bot, blocking};
+use super::{conversation, metrics};
 use crate::feedback;
 use crate::format::Formatted;
 use crate::messages;

@@ -42,7 +42,9 @@ pub(crate) async fn earlier_questions(
     let mut questions = Vec::new();
     match room.event(&opening, Some(config)).await {
         Ok(event) => questions.extend(question_in(bot, room, &event).await),
-        Err(err) => debug!(event = %opening, error = %err, "cannot read the thread's first question"),
+        Err(err) => {
+            debug!(event = %opening, error = %err, "cannot read the thread's first question")
+        }
     }
     if questions.is_empty() {
         // Deleted, or unreadable: what follows it is not searched with it.
@@ -54,8 +56,7 @@ pub(crate) async fn earlier_questions(
         include_relations: IncludeRelations::RelationsOfType(RelationType::Thread),
         ..Default::default()
     };
-    let thread = match tokio::time::timeout(TIMEOUT, room.relations(root.clone(), options)).await
-    {
+    let thread = match tokio::time::timeout(TIMEOUT, room.relations(root.clone(), options)).await {
         Ok(Ok(relations)) => relations.chunk,
         Ok(Err(err)) => {
             debug!(thread = %root, error = %err, "cannot read the thread");
@@ -99,7 +100,11 @@ fn answered_before(
     let Ok(Some(id)) = event.raw().get_field::<OwnedEventId>("event_id") else {
         return false;
     };
-    let at = event.raw().get_field::<u64>("origin_server_ts").ok().flatten();
+    let at = event
+        .raw()
+        .get_field::<u64>("origin_server_ts")
+        .ok()
+        .flatten();
     let before = id != msg.event_id && at.is_some_and(|t| t <= u64::from(msg.origin_server_ts.0));
     let replies = bot.replies.lock().unwrap_or_else(|e| e.into_inner());
     before && replies.of(&room.room_id().to_owned(), &id).is_some()

@@ -1024,6 +1024,86 @@ mod tests {
     }
 
     #[test]
+    fn a_follow_up_is_searched_with_the_questions_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        write(
+            &k,
+            "zorb.md",
+            "Zorbserver",
+            "## Ports\n\nThe zorbserver listens on port 8448.\n\n## Logs\n\nThe zorbserver writes its logs to /var/log/zorb.\n",
+        );
+        write(
+            &k,
+            "quux.md",
+            "Quuxd",
+            "## Ports\n\nThe quuxd daemon listens on port 9119.\n\n## Logs\n\nThe quuxd daemon writes its logs to the systemd journal.\n",
+        );
+        let engine = Engine::open(&SearchSettings::new(&k, None)).unwrap();
+        let cases: &[(&[&str], &str, &str)] = &[
+            (
+                &["Which port does the zorbserver listen on?"],
+                "Where are its logs?",
+                "/var/log/zorb",
+            ),
+            (
+                &["Which port does the quuxd daemon listen on?"],
+                "Where are its logs?",
+                "systemd journal",
+            ),
+            (
+                &["Where does quuxd write its logs?"],
+                "and which port?",
+                "9119",
+            ),
+            // Its own words decide between passages of the same subject.
+            (
+                &["Where does the zorbserver write its logs?"],
+                "Which port does it use?",
+                "8448",
+            ),
+            // Only the last questions count: the latest decides the subject.
+            (
+                &[
+                    "How do I install it?",
+                    "Where does quuxd write its logs?",
+                    "What about the zorbserver?",
+                ],
+                "and its port?",
+                "8448",
+            ),
+        ];
+        for (context, question, expected) in cases {
+            let options = AskOptions {
+                context: context.iter().map(|c| c.to_string()).collect(),
+                ..AskOptions::default()
+            };
+            let a = engine.ask_with(question, &options).unwrap();
+            let line = a.answer.as_ref().map(|l| l.text.as_str()).unwrap_or("");
+            assert!(line.contains(expected), "{context:?} {question}: {line:?}");
+            // The words carried over are shown as such, and weigh less.
+            let why = engine.explain_with(question, &options).unwrap();
+            let carried: Vec<&question::Unit> = why
+                .question
+                .units
+                .iter()
+                .filter(|u| u.context > 0)
+                .collect();
+            assert!(!carried.is_empty(), "{question}");
+            let own = why.question.units.iter().find(|u| u.context == 0);
+            for u in &carried {
+                assert!(
+                    own.is_none_or(|o| !o.variants.iter().any(|v| u.variants[0].terms == v.terms))
+                );
+            }
+        }
+        // Alone, the follow-up has no subject to go by: "its logs" are
+        // either daemon's.
+        let alone = engine.explain("Where are its logs?").unwrap();
+        assert!(alone.question.units.iter().all(|u| u.context == 0));
+    }
+
+    #[test]
     fn the_same_words_in_several_files_are_one_passage_citing_each() {
         let dir = tempfile::tempdir().unwrap();
         let k = dir.path().join("knowledge");
