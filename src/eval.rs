@@ -363,30 +363,44 @@ pub fn run(
             writeln!(out, "{}", dump_line(&snapshot, engine.semantic(), q, &a)?)?;
         }
         score_citebot(q, &a, &mut report);
-        // The baseline reads what citebot reads: a follow-up with the
-        // questions before it.
-        let said: Vec<&str> = q.context.iter().map(String::as_str).collect();
-        let hits = bm25.search(&[&said[..], &[q.text.as_str()]].concat().join(" "), 3)?;
-        let rights: Vec<bool> = (hits.iter())
-            .map(|&i| right(q, &Cited::of_snippet(snippets[i])))
-            .collect();
-        let f = &mut report.bm25;
-        match q.class() {
-            Class::Answerable => {
-                f.answerable += 1;
-                if score_ranked(&rights, f) == Some(0) {
-                    f.top1 += 1;
-                    if let Some(m) = report.misses.get_mut(misses_before) {
-                        m.push_str(" [BM25 had it first]");
-                    }
-                }
-            }
-            Class::Unanswerable => f.unanswerable += 1,
-            Class::OutOfScope => f.out_of_scope += 1,
-        }
+        score_bm25(q, &bm25, &snippets, misses_before, &mut report)?;
     }
     report.bars = bars(&report.scored);
     Ok(report)
+}
+
+/// Runs `q` through the BM25 baseline over `snippets` and counts it into
+/// `report`, marking citebot's miss (the one after `misses_before`) when
+/// BM25 had the right passage first.
+fn score_bm25(
+    q: &Question,
+    bm25: &Bm25,
+    snippets: &[&Snippet],
+    misses_before: usize,
+    report: &mut Report,
+) -> Result<(), SearchError> {
+    // The baseline reads what citebot reads: a follow-up with the questions
+    // before it.
+    let said: Vec<&str> = q.context.iter().map(String::as_str).collect();
+    let hits = bm25.search(&[&said[..], &[q.text.as_str()]].concat().join(" "), 3)?;
+    let rights: Vec<bool> = (hits.iter())
+        .map(|&i| right(q, &Cited::of_snippet(snippets[i])))
+        .collect();
+    let f = &mut report.bm25;
+    match q.class() {
+        Class::Answerable => {
+            f.answerable += 1;
+            if score_ranked(&rights, f) == Some(0) {
+                f.top1 += 1;
+                if let Some(m) = report.misses.get_mut(misses_before) {
+                    m.push_str(" [BM25 had it first]");
+                }
+            }
+        }
+        Class::Unanswerable => f.unanswerable += 1,
+        Class::OutOfScope => f.out_of_scope += 1,
+    }
+    Ok(())
 }
 
 /// One question's figures for offline fitting: its units and every candidate

@@ -41,7 +41,7 @@ pub(crate) async fn earlier_questions(
     let config = RequestConfig::new().timeout(TIMEOUT).disable_retry();
     let mut questions = Vec::new();
     match room.event(&opening, Some(config)).await {
-        Ok(event) => questions.extend(question_in(bot, room, &event).await),
+        Ok(event) => questions.extend(question_in(bot, &event)),
         Err(err) => {
             debug!(event = %opening, error = %err, "cannot read the thread's first question")
         }
@@ -69,7 +69,7 @@ pub(crate) async fn earlier_questions(
     };
     // Newest first: the latest earlier question the bot answered.
     for event in thread.iter().filter(|e| answered_before(bot, room, e, msg)) {
-        if let Some(q) = question_in(bot, room, event).await {
+        if let Some(q) = question_in(bot, event) {
             questions.push(q);
             break;
         }
@@ -112,7 +112,7 @@ fn answered_before(
 
 /// The question `event` asks the bot, as it reads now (its latest edit, when
 /// the homeserver bundles one); `None` when it was deleted or asks nothing.
-async fn question_in(bot: &Bot, room: &Room, event: &TimelineEvent) -> Option<String> {
+fn question_in(bot: &Bot, event: &TimelineEvent) -> Option<String> {
     let json = event.raw().deserialize_as::<Value>().ok()?;
     let edited = &json["unsigned"]["m.relations"]["m.replace"]["content"]["m.new_content"];
     let body = edited["body"]
@@ -120,7 +120,15 @@ async fn question_in(bot: &Bot, room: &Room, event: &TimelineEvent) -> Option<St
         .or_else(|| json["content"]["body"].as_str())?;
     // Read as said to the bot: its mention or command prefix is not a word
     // of the question.
-    let ctx = super::handlers::context(bot, room, true, false).await;
+    let ctx = triggers::Context {
+        prefix: &bot.config.answer.command_prefix,
+        user_id: bot.user_id.as_str(),
+        display_name: &bot.display_name,
+        is_dm: true,
+        mentioned: true,
+        answer_questions: true,
+        in_answer_thread: true,
+    };
     match triggers::classify(body, &ctx)? {
         Request::Ask(q) | Request::Why(q) => Some(q),
         _ => None,

@@ -901,7 +901,7 @@ fn is_follow_up(bot: &Bot, room: &Room, msg: &OriginalSyncRoomMessageEvent) -> b
 /// What tells whether a message in `room` is for the bot (`mentioned`: its
 /// `m.mentions` name the bot; `in_answer_thread`: it may be a follow-up
 /// question, see `is_follow_up`).
-pub(crate) async fn context<'b>(
+async fn context<'b>(
     bot: &'b Bot,
     room: &Room,
     mentioned: bool,
