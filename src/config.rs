@@ -348,7 +348,8 @@ pub struct AnswerConfig {
     /// second, for the latest).
     pub read_receipts: bool,
     /// A question (ending with `?`) in the thread of one of the bot's answers
-    /// is for the bot, without naming it again: a follow-up.
+    /// is for the bot, without naming it again: a follow-up. A question in
+    /// such a thread is searched with the thread's earlier questions.
     pub follow_ups: bool,
 }
 

@@ -7,7 +7,9 @@
 //! knowledge does not answer it) and `kind`, and optionally where the answer is:
 //! `file` (relative to the knowledge folder), `heading` (the nearest heading above
 //! it) and `line` (where its paragraph starts). Where those are given they decide
-//! whether a passage is the right one; else the expected strings do.
+//! whether a passage is the right one; else the expected strings do. A
+//! follow-up question has `context`: the earlier questions it follows up on,
+//! oldest first (as the bot reads them in an answer's thread).
 
 use std::collections::BTreeMap;
 use std::path::Path;

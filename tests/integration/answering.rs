@@ -201,6 +201,15 @@ async fn a_question_in_a_thread_on_a_plain_reply_is_a_follow_up() {
         Some(answer.as_str()),
         "answered in the thread on the answer"
     );
+    // The thread's questions go back to the one the answer it was opened on
+    // answers: "it" is the emperor's visit.
+    let f = alice
+        .send(&room, in_thread(&answer, "What will be held during it?"))
+        .await
+        .unwrap();
+    let r = reply_to(&mut alice, &bot, &f).await;
+    let line = r.body().lines().next().unwrap_or("").to_string();
+    assert!(line.contains("mourning"), "{}", r.body());
     running.stop().await;
 }
 
