@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use matrix_sdk::Room;
+use matrix_sdk::ruma::EventId;
 use matrix_sdk::ruma::events::room::message::OriginalSyncRoomMessageEvent;
 use tracing::{error, info};
 
@@ -31,13 +32,15 @@ async fn search<T: Send + 'static, E: std::error::Error + Send + Sync + 'static>
     result
 }
 
-/// The reply to `request` in `room`, and the search core's answer when it was a
-/// question (for the feedback file). Everything it tells is limited to the
+/// The reply to `request` (in `msg`, an edit of `edited` when it is one) in
+/// `room`, and the search core's answer when it was a question (for the
+/// feedback file). Everything it tells is limited to the
 /// collections the room sees.
 pub(crate) async fn build_reply(
     bot: &Arc<Bot>,
     room: &Room,
     msg: &OriginalSyncRoomMessageEvent,
+    edited: Option<&EventId>,
     request: Request,
 ) -> (Formatted, Option<Answer>) {
     let prefix = bot.config.answer.command_prefix.as_str();
@@ -45,7 +48,7 @@ pub(crate) async fn build_reply(
     let is_admin = bot.access.is_admin(msg.sender.as_str());
     let context = match &request {
         Request::Ask(_) | Request::Why(_) if bot.config.answer.follow_ups => {
-            conversation::earlier_questions(bot, room, msg).await
+            conversation::earlier_questions(bot, room, msg, edited).await
         }
         _ => Vec::new(),
     };

@@ -534,7 +534,7 @@ async fn respond(
     request: Request,
 ) {
     let started = std::time::Instant::now();
-    let work = commands::build_reply(bot, room, msg, request);
+    let work = commands::build_reply(bot, room, msg, None, request);
     tokio::pin!(work);
     let mut typed = false;
     let (body, answer) = match tokio::time::timeout(TYPING_AFTER, &mut work).await {
@@ -1034,7 +1034,7 @@ async fn respond_edit(
     request: Request,
 ) {
     let started = std::time::Instant::now();
-    let (body, answer) = commands::build_reply(bot, room, asked, request).await;
+    let (body, answer) = commands::build_reply(bot, room, asked, Some(&message), request).await;
     let room_id = room.room_id().to_owned();
     let give_up = std::time::Instant::now() + REDELIVER_FOR;
     let mut wait = REDELIVER_FIRST_WAIT;

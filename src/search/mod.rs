@@ -1062,15 +1062,16 @@ mod tests {
                 "Which port does it use?",
                 "8448",
             ),
-            // Only the last questions count: the latest decides the subject.
+            // Only the last two count: the oldest, about quuxd, is not
+            // carried over.
             (
                 &[
-                    "How do I install it?",
-                    "Where does quuxd write its logs?",
-                    "What about the zorbserver?",
+                    "Which port does quuxd listen on?",
+                    "Where does the zorbserver write its logs?",
+                    "Which port does the zorbserver use?",
                 ],
-                "and its port?",
-                "8448",
+                "and its logs?",
+                "/var/log/zorb",
             ),
         ];
         for (context, question, expected) in cases {

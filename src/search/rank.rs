@@ -275,9 +275,13 @@ impl Snapshot {
             // passage (on QReCC follow-ups, weighing the carried concepts as
             // its own: 35.8% of them refused, the right passage first for
             // 46.2%; embedded with what came before, 0.5% and 66.5%).
+            // The question first: the model reads so many words, and a long
+            // earlier question must not push the follow-up's own out (on the
+            // QReCC tuning split it also put the right passage first more
+            // often, 68.7 → 70.2%).
             let said = match context {
                 [] => q.text.clone(),
-                _ => format!("{} {}", context.join(" "), q.text),
+                _ => format!("{} {}", q.text, context.join(" ")),
             };
             let qv = model.embed(&said)?;
             let near = self.nearest(model, &qv, collections, &ranked);
@@ -409,7 +413,8 @@ const SEMANTIC_CHOICE_WEIGHT: f32 = 1.0;
 /// I stop…"): many of its words are not the passage's, so what its words
 /// cover says less of the passage than the passage's meaning does.
 fn meaning_scale(q: &Question) -> f32 {
-    let over = (q.units.len() as f32 - LONG_QUESTION) / LONG_QUESTION;
+    let own = q.units.iter().filter(|u| u.context == 0).count();
+    let over = (own as f32 - LONG_QUESTION) / LONG_QUESTION;
     1.0 + LONG_QUESTION_GAIN * over.clamp(0.0, 2.0)
 }
 
@@ -477,7 +482,7 @@ impl SentenceWords<'_, '_> {
         for u in self.q.units.iter().filter(|u| u.context > 0) {
             c -= u.weight * unit_match(u, terms, prefixes).0 / self.total;
         }
-        for (u, spans) in self.spelled {
+        for (u, spans) in self.spelled.iter().filter(|(u, _)| u.context == 0) {
             if spans
                 .iter()
                 .any(|&(a, b)| a >= range.start && b <= range.end)

@@ -225,7 +225,9 @@ fn tantivy_query(stats: &Stats, q: &Question) -> Box<dyn Query> {
         // The variants of a unit share its weight: a passage saying "Emperor
         // Naruhito" should not count as three times as relevant to "emperor".
         let live = u.variants.iter().filter(|v| v.doc_freq > 0).count().max(1) as f32;
-        // A concept carried over from an earlier question weighs less.
+        // A concept carried over from an earlier question weighs less (by
+        // CONTEXT_WEIGHT alone: the cap on them all is the re-scoring's, and
+        // the candidates are many more than the passages shown).
         let carried = if u.context > 0 { CONTEXT_WEIGHT } else { 1.0 };
         let share = carried / live.sqrt();
         for v in u.variants.iter().filter(|v| v.doc_freq > 0) {
