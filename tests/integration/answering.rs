@@ -53,19 +53,31 @@ async fn question_in_dm_gets_threaded_cited_answer() {
         let body = r.body();
         body.lines().next().unwrap_or("").to_string()
     };
-    let f = alice
+    let first = alice
         .send(&room, in_thread(&q, "Who is he travelling with?"))
         .await
         .unwrap();
-    let r = reply_to(&mut alice, &bot, &f).await;
-    assert_threaded_notice(&r, q.as_str(), alice.user_id().as_str());
-    assert!(answer_line(&r).contains("Masako"), "{}", r.body());
+    let first_reply = reply_to(&mut alice, &bot, &first).await;
+    assert_threaded_notice(&first_reply, q.as_str(), alice.user_id().as_str());
+    assert!(
+        answer_line(&first_reply).contains("Masako"),
+        "{}",
+        first_reply.body()
+    );
     let f = alice
         .send(&room, in_thread(&q, "What will be held during it?"))
         .await
         .unwrap();
     let r = reply_to(&mut alice, &bot, &f).await;
     assert!(answer_line(&r).contains("mourning"), "{}", r.body());
+    // An edited follow-up is still one: its new words are searched with the
+    // thread's question before it.
+    let edit = RoomMessageEventContent::text_plain("What will be held during it?")
+        .make_replacement(ReplacementMetadata::new(first.clone(), None));
+    alice.send(&room, edit).await.unwrap();
+    let edited = edit_of(&mut alice, &bot, &first_reply).await;
+    let line = edited.lines().next().unwrap_or("");
+    assert!(line.contains("mourning"), "{edited}");
 
     let (q, refusal) = ask(&mut alice, &bot, &room, FRANCE).await;
     assert_threaded_notice(&refusal, q.as_str(), alice.user_id().as_str());
