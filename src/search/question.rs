@@ -544,10 +544,10 @@ impl Snapshot {
     /// Adds to `q`, a follow-up, the concepts of the conversation's earlier
     /// questions (`context`, oldest first; the last [`MAX_CONTEXT`]) that it
     /// lacks and the knowledge holds, each weighing [`CONTEXT_WEIGHT`] of
-    /// what it would in a question of its own:
-    /// "what did she win?" after "what happened to Stacy Keibler in 1999?"
-    /// searches for her win, and its own words still decide between her
-    /// passages. Its kind and tense stay its own.
+    /// what it would in a question of its own: "what did she publish?" after
+    /// "what did Ada Lovelace study?" searches for Lovelace's publications,
+    /// and its own words still decide between her passages. Its kind and
+    /// tense stay its own.
     pub(crate) fn carry_over(
         &self,
         q: &mut Question,
