@@ -1098,6 +1098,15 @@ mod tests {
                 );
             }
         }
+        // What the knowledge never mentions stays refused in a thread too.
+        let options = AskOptions {
+            context: vec!["Which port does the zorbserver listen on?".into()],
+            ..AskOptions::default()
+        };
+        let off = engine
+            .ask_with("What is the weather tomorrow in Paris?", &options)
+            .unwrap();
+        assert!(!off.answered, "{:?}", off.answer);
         // Alone, the follow-up has no subject to go by: "its logs" are
         // either daemon's.
         let alone = engine.explain("Where are its logs?").unwrap();
