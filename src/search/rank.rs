@@ -120,11 +120,6 @@ fn confidence(q: &Question, ranked: &[Scored]) -> Confidence {
         return Confidence::default();
     };
     let total = q.total_weight();
-    let exact = |u: &Unit| {
-        u.variants
-            .iter()
-            .any(|v| v.doc_freq > 0 && v.kind != VariantKind::Fuzzy)
-    };
     let known = q
         .units
         .iter()
@@ -386,6 +381,14 @@ impl Snapshot {
     }
 }
 
+/// Whether the knowledge holds unit `u` as asked (not only a typo
+/// correction of it).
+fn exact(u: &Unit) -> bool {
+    u.variants
+        .iter()
+        .any(|v| v.doc_freq > 0 && v.kind != VariantKind::Fuzzy)
+}
+
 /// Whether a follow-up asks about something the knowledge lacks, whatever
 /// the earlier questions it carries over: most of its own words' weight is in
 /// concepts the knowledge does not hold as asked ("what's the weather
@@ -399,14 +402,7 @@ fn off_topic(q: &Question) -> bool {
     let min = 0.5;
     let own = q.units.iter().filter(|u| u.context == 0);
     let total: f32 = own.clone().map(|u| u.weight).sum();
-    let known: f32 = own
-        .filter(|u| {
-            u.variants
-                .iter()
-                .any(|v| v.doc_freq > 0 && v.kind != VariantKind::Fuzzy)
-        })
-        .map(|u| u.weight)
-        .sum();
+    let known: f32 = own.filter(|u| exact(u)).map(|u| u.weight).sum();
     q.units.iter().any(|u| u.context > 0) && total > 0.0 && known < min * total
 }
 
