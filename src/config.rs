@@ -662,6 +662,7 @@ impl SourceConfig {
                 exclude: globs("knowledge.sources.exclude", &self.exclude)?,
                 url_base: self.url_base.clone(),
                 url_pattern: self.url_pattern.clone(),
+                within: self.git.is_some().then(|| self.checkout(data_dir)),
                 collection,
             },
         })

@@ -22,6 +22,11 @@ use tracing::{info, warn};
 
 use crate::config::{Config, RoomConfig};
 
+/// How many upgrades back a room's `[rooms]` entry is looked for: more than
+/// any room is upgraded, few enough that a chain of rooms each claiming the
+/// one before costs little.
+const MAX_UPGRADES: usize = 16;
+
 /// The `[rooms]` entries by room ID, aliases resolved.
 pub(crate) struct Rooms {
     by_id: RwLock<HashMap<OwnedRoomId, RoomConfig>>,
@@ -107,7 +112,8 @@ impl Rooms {
         }
     }
 
-    /// The `[rooms]` entry for `room`, if any.
+    /// The `[rooms]` entry for `room`, if any: its own, else that of the room
+    /// it was upgraded from (at most [`MAX_UPGRADES`] upgrades back).
     pub fn get(&self, room: &Room) -> Option<RoomConfig> {
         let claimed: Vec<String> = (room.canonical_alias().into_iter())
             .chain(room.alt_aliases())
@@ -116,14 +122,27 @@ impl Rooms {
         if let Some(rc) = self.entry(room.room_id(), &claimed) {
             return Some(rc);
         }
-        // An upgraded room: the old room must name this one as its successor.
-        let old = room.predecessor_room()?.room_id;
-        let successor = room.client().get_room(&old)?.successor_room()?.room_id;
-        if successor != room.room_id() {
-            return None;
+        // An upgraded room, perhaps more than once: each old room must name
+        // the next as its successor, back to the one the entry is for.
+        let client = room.client();
+        let mut current = room.clone();
+        for _ in 0..MAX_UPGRADES {
+            let old = current.predecessor_room()?.room_id;
+            let previous = client.get_room(&old)?;
+            if previous.successor_room()?.room_id != current.room_id() {
+                return None;
+            }
+            if let Some(rc) = self
+                .by_id
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&old)
+            {
+                return Some(rc.clone());
+            }
+            current = previous;
         }
-        let by_id = self.by_id.read().unwrap_or_else(|e| e.into_inner());
-        by_id.get(&old).cloned()
+        None
     }
 
     /// The entry for the room `id`, whose own state names the aliases

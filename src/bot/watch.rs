@@ -908,4 +908,27 @@ mod tests {
             assert_eq!(settings.shown(Path::new(path)).as_deref(), want, "{path}");
         }
     }
+
+    /// The watcher reports a relative folder's files under the working
+    /// directory: they are still that folder's, and so its collection's (else
+    /// a change in one collection reads as a reload of all of them).
+    #[test]
+    fn a_relative_folders_files_are_its_own_as_the_watcher_reports_them() {
+        let relative = crate::search::SearchSettings::new("knowledge", None);
+        let cwd = std::env::current_dir().unwrap();
+        for (path, want) in [
+            (cwd.join("knowledge/team/a.md"), Some("knowledge/team/a.md")),
+            (
+                cwd.join("./knowledge/team/a.md"),
+                Some("knowledge/team/a.md"),
+            ),
+            (
+                PathBuf::from("knowledge/team/a.md"),
+                Some("knowledge/team/a.md"),
+            ),
+            (cwd.join("other/knowledge/a.md"), None),
+        ] {
+            assert_eq!(relative.shown(&path).as_deref(), want, "{path:?}");
+        }
+    }
 }

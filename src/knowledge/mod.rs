@@ -584,6 +584,9 @@ fn read(
         options.source = Some(display_root.to_string_lossy().into_owned());
     }
     let options = &options;
+    if let Some(within) = options.mount.as_ref().and_then(|m| m.within.as_ref()) {
+        confined(dir, within)?;
+    }
     let (paths, unlisted) = knowledge_paths(dir, options.mount.as_ref())?;
     // Files whose size and modification time are unchanged come from the cache;
     // the rest are read and parsed on all cores (files are independent), then
@@ -624,6 +627,19 @@ fn read(
             kind: ProblemKind::UnreadableFolder(why),
         }));
     Ok(kb)
+}
+
+/// Whether `dir`, links followed, lies in `within` (also followed): else an
+/// error saying so.
+fn confined(dir: &Path, within: &Path) -> std::io::Result<()> {
+    let (real, root) = (dir.canonicalize()?, within.canonicalize()?);
+    if real.starts_with(&root) {
+        Ok(())
+    } else {
+        Err(std::io::Error::other(
+            "this folder leads out of the repository's checkout (through a link or `..`): not read",
+        ))
+    }
 }
 
 /// How the files of `dir` are shown: under the mount's collection, else under the
@@ -1351,6 +1367,11 @@ pub struct Mount {
     pub url_base: Option<String>,
     /// `{path}.html` unless set (`{path}/` for sites with one folder per page).
     pub url_pattern: Option<String>,
+    /// The folder the source's folder must lie in, links followed: a git
+    /// source's checkout. A folder committed as a link to elsewhere (another
+    /// collection's files, the bot's data) would show those files as this
+    /// collection's to its rooms.
+    pub within: Option<PathBuf>,
 }
 
 impl Mount {
@@ -2196,6 +2217,54 @@ mod tests {
             .map(|s| s.text.as_str())
             .collect();
         assert_eq!(in_a, ["The intro text.", "The intro text."]);
+    }
+
+    #[test]
+    fn a_git_sources_folder_is_read_only_inside_its_checkout() {
+        let dir = tempfile::tempdir().unwrap();
+        let (checkout, other) = (dir.path().join("checkout"), dir.path().join("other"));
+        for folder in [checkout.join("guide"), other.clone()] {
+            std::fs::create_dir_all(folder).unwrap();
+        }
+        std::fs::write(checkout.join("guide/a.md"), "# A\n\nOwn text.\n").unwrap();
+        std::fs::write(other.join("b.md"), "# B\n\nAnother collection's text.\n").unwrap();
+        // A folder committed as a link, out of the checkout and within it.
+        std::os::unix::fs::symlink("../other", checkout.join("docs")).unwrap();
+        std::os::unix::fs::symlink("guide", checkout.join("manual")).unwrap();
+        let options = ParseOptions {
+            mount: Some(Mount {
+                collection: "server".into(),
+                within: Some(checkout.clone()),
+                ..Mount::default()
+            }),
+            ..Default::default()
+        };
+        // (folder read, whether it is read)
+        for (folder, read) in [
+            (checkout.join("guide"), true),
+            (checkout.join("manual"), true),
+            (checkout.clone(), true),
+            (checkout.join("docs"), false),
+            (checkout.join("../other"), false),
+        ] {
+            let got = load_cached(&folder, &options, &mut Cache::default());
+            match got {
+                Ok(kb) => {
+                    assert!(read, "{folder:?} was read");
+                    assert!(kb.files.iter().all(|f| f.file.starts_with("server/")));
+                    assert!(
+                        !kb.file_snippets
+                            .iter()
+                            .flat_map(|s| s.iter())
+                            .any(|s| s.text.contains("Another"))
+                    );
+                }
+                Err(e) => {
+                    assert!(!read, "{folder:?}: {e}");
+                    assert!(e.to_string().contains("out of the repository"), "{e}");
+                }
+            }
+        }
     }
 
     #[test]

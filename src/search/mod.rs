@@ -130,17 +130,33 @@ impl SearchSettings {
 
     /// How the file at `path` (in one of [`SearchSettings::folders`]) is shown in
     /// citations and problems: `knowledge/team/x.md`, `collection/page.md`.
+    /// A path the file watcher reports is absolute even when the folder was
+    /// given relative to the working directory (`knowledge`, the default).
     pub fn shown(&self, path: &std::path::Path) -> Option<String> {
-        if let Ok(rel) = path.strip_prefix(&self.knowledge_dir) {
+        if let Some(rel) = within(path, &self.knowledge_dir) {
             let root = knowledge::display_root(&self.knowledge_dir, None);
             return Some(knowledge::shown_path(&root, rel));
         }
         self.sources.iter().find_map(|s| {
-            let rel = path.strip_prefix(&s.path).ok()?;
+            let rel = within(path, &s.path)?;
             let root = knowledge::display_root(&s.path, Some(&s.mount));
             Some(knowledge::shown_path(&root, rel))
         })
     }
+}
+
+/// `path` relative to `folder`, when it is inside it: as given, or as the
+/// file watcher reports paths under a relative folder (joined to the working
+/// directory).
+fn within<'p>(path: &'p std::path::Path, folder: &std::path::Path) -> Option<&'p std::path::Path> {
+    if let Ok(rel) = path.strip_prefix(folder) {
+        return Some(rel);
+    }
+    if folder.is_relative() && path.is_absolute() {
+        let cwd = std::env::current_dir().ok()?;
+        return path.strip_prefix(cwd.join(folder)).ok();
+    }
+    None
 }
 
 impl SearchSettings {
