@@ -304,7 +304,8 @@ fn blocks(
             // A text box is drawn beside its anchoring paragraph: its
             // paragraphs come after that one's, not inside its sentence.
             let boxes = text_boxes(node);
-            if !boxes.is_empty() && depth < MAX_DEPTH {
+            if !boxes.is_empty() {
+                too_deep(depth)?;
                 if !code.is_empty() {
                     fenced(&std::mem::take(&mut code), out);
                 }
@@ -320,10 +321,10 @@ fn blocks(
         } else if node.has_tag_name((W, "tbl")) {
             table(node, lists, (&mut *out, &mut *spent))?;
         } else if node.has_tag_name((W, "sdt"))
-            && depth < MAX_DEPTH
             && !is_contents(node)
             && let Some(content) = child(node, "sdtContent")
         {
+            too_deep(depth)?;
             blocks(
                 content,
                 (styles, &mut *lists),
@@ -336,6 +337,20 @@ fn blocks(
         fenced(&code, out);
     }
     Ok(())
+}
+
+/// An error past [`MAX_DEPTH`] content controls or text boxes inside one
+/// another: what lies deeper would be left out without a word, so the
+/// document is a problem instead (Word nests a few; only a made-up file
+/// nests more).
+fn too_deep(depth: usize) -> Result<(), String> {
+    if depth < MAX_DEPTH {
+        Ok(())
+    } else {
+        Err(format!(
+            "content controls or text boxes nested more than {MAX_DEPTH} deep: not read"
+        ))
+    }
 }
 
 /// The text boxes (`w:txbxContent`) drawn in paragraph `p`, not those inside
@@ -934,6 +949,19 @@ a styled bullet\n\n1. styled substep\n\n2. Second styled step."
             md,
             "# Introduction\n\nBased on a heading, at body level\n\n- a styled item\n\nNumbering removed\n\nStays\n\n"
         );
+    }
+
+    #[test]
+    fn content_controls_nested_too_deep_are_a_problem_not_text_left_out() {
+        let nested = |n: usize| {
+            let open = "<w:sdt><w:sdtContent>".repeat(n);
+            let close = "</w:sdtContent></w:sdt>".repeat(n);
+            body(&format!("{open}{}{close}", p("", "Deep text")))
+        };
+        let read = |n: usize| markdown(&docx(&[("word/document.xml", &nested(n))]));
+        assert_eq!(read(MAX_DEPTH).unwrap(), "Deep text\n\n");
+        let e = read(MAX_DEPTH + 1).unwrap_err();
+        assert!(e.contains("nested more than 32 deep"), "{e}");
     }
 
     #[test]
