@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use super::Document;
-use super::passages::{Part, Passages, dedent, numbered, row_parts};
+use super::passages::{Part, Passages, dedent, numbered};
 use crate::text;
 
 /// Delimited blocks whose content is read as blocks (example, sidebar,
@@ -449,7 +449,7 @@ fn table(lines: &[&str], i: usize, at: usize, w: &mut Walk) -> usize {
     };
     for row in rows {
         let line = at + 1 + row[0].1;
-        w.p.row(row_parts(&head, row.iter().map(|(c, _)| c.clone())), line);
+        w.p.table_row(&head, row.iter().map(|(c, _)| c.clone()), line);
     }
     (close + 1).min(lines.len()).max(i + 1)
 }
@@ -794,6 +794,20 @@ mod tests {
         assert_eq!(lines("|===\n|A |B\n\n|1 |2\n|3 |4\n|===\n"), [4, 5]);
         // Rows need not be lines: four cells on one line are two rows there.
         assert_eq!(lines("|===\n|A |B\n\n|1 |2 |3 |4\n|5\n|6\n"), [4, 4, 5]);
+    }
+
+    #[test]
+    fn a_wide_table_reads_its_first_columns() {
+        let head: String = (0..1_000).map(|i| format!("|h{i} ")).collect();
+        let row: String = (0..1_000).map(|i| format!("|c{i} ")).collect();
+        let page = format!("|===\n{head}\n\n{row}\n|===\n");
+        let named: Vec<String> = (0..crate::knowledge::passages::MAX_COLUMNS)
+            .map(|i| format!("h{i}: c{i}"))
+            .collect();
+        assert_eq!(
+            read(&page),
+            [(String::new(), vec![prose(&named.join("; "))])]
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use scraper::{ElementRef, Html, Node};
 
 use super::Document;
-use super::passages::{Group, Part, Passages, numbered, row_parts};
+use super::passages::{Group, MAX_COLUMNS, Part, Passages, numbered};
 use crate::text;
 
 /// Elements whose content is not knowledge: scripts, styles, site navigation.
@@ -51,13 +51,18 @@ pub(super) fn document(body: &str) -> Document {
         .filter(|t| !t.is_empty());
     Document {
         title,
-        groups: read(&html).p.out,
+        groups: read(&html, 0).p.out,
     }
 }
 
-fn read(html: &Html) -> Walk {
+/// The passages of `html`, the page's table rows having made
+/// `named_row_bytes` of text before it ([`Passages::table_row`]).
+fn read(html: &Html, named_row_bytes: usize) -> Walk {
     let mut w = Walk {
-        p: Passages::default(),
+        p: Passages {
+            named_row_bytes,
+            ..Passages::default()
+        },
         joinable: false,
         lists: Vec::new(),
     };
@@ -75,16 +80,21 @@ pub(super) struct Fragment {
     pub headings: Vec<(u8, String)>,
     pub anchor: Option<String>,
     pub sections: usize,
+    /// The text the page's table rows have made, this block's counted.
+    pub named_row_bytes: usize,
 }
 
-/// The passages of `block`, an HTML block of a Markdown page.
-pub(super) fn fragment(block: &str) -> Fragment {
-    let p = read(&Html::parse_fragment(&shallow(block))).p;
+/// The passages of `block`, an HTML block of a Markdown page whose table
+/// rows made `named_row_bytes` of text before it: a page's blocks share
+/// that bound.
+pub(super) fn fragment(block: &str, named_row_bytes: usize) -> Fragment {
+    let p = read(&Html::parse_fragment(&shallow(block)), named_row_bytes).p;
     Fragment {
         groups: p.out,
         headings: p.headings,
         anchor: p.anchor,
         sections: p.sections,
+        named_row_bytes: p.named_row_bytes,
     }
 }
 
@@ -407,7 +417,7 @@ fn item(el: ElementRef, w: &mut Walk, depth: usize) {
         Some(n)
     });
     w.add(Part::Prose(numbered(number, t)), joins);
-    for list in nested_lists(el) {
+    for list in outermost(el, &["ul", "ol"]) {
         element(list, w, depth + 1);
     }
 }
@@ -425,17 +435,18 @@ fn list(el: ElementRef, w: &mut Walk, depth: usize) {
     w.lists.pop();
 }
 
-/// The lists in list item `li`, not those inside them (read with them).
-fn nested_lists(li: ElementRef<'_>) -> Vec<ElementRef<'_>> {
+/// The elements in `e` that `names` names (the lists in a list item, the
+/// tables in a cell), not those inside them (read with them).
+fn outermost<'a>(e: ElementRef<'a>, names: &[&str]) -> Vec<ElementRef<'a>> {
     let mut found = Vec::new();
-    let mut stack: Vec<_> = li.children().collect();
+    let mut stack: Vec<_> = e.children().collect();
     stack.reverse();
     while let Some(node) = stack.pop() {
         let Some(el) = ElementRef::wrap(node) else {
             continue;
         };
         match el.value().name() {
-            "ul" | "ol" => found.push(el),
+            name if names.contains(&name) => found.push(el),
             name if SKIPPED.contains(&name) => {}
             _ => {
                 let before = stack.len();
@@ -543,7 +554,7 @@ fn element(el: ElementRef, w: &mut Walk, depth: usize) {
         }
         "table" => {
             w.close();
-            table(el, w);
+            table(el, w, depth);
             w.close();
         }
         "hr" => w.close(),
@@ -579,26 +590,42 @@ fn element(el: ElementRef, w: &mut Walk, depth: usize) {
     }
 }
 
-fn table(t: ElementRef, w: &mut Walk) {
+/// A table: a passage per row of its own, cells (the first [`MAX_COLUMNS`])
+/// named by its header row. A table in a cell is not the cell's text but a
+/// table of its own, read after the row: each cell around it copied its
+/// text, and its rows were the outer table's too (500 tables nested in
+/// cells over 40,000 rows, 1.9 MB, took 32 s and 2 GB).
+fn table(t: ElementRef, w: &mut Walk, depth: usize) {
     let mut header: Vec<String> = Vec::new();
-    for row in t
-        .descendants()
-        .filter_map(ElementRef::wrap)
-        .filter(|e| e.value().name() == "tr")
-    {
-        let cells: Vec<(bool, String)> = row
-            .children()
-            .filter_map(ElementRef::wrap)
+    for row in rows(t) {
+        let cells: Vec<ElementRef> = (row.children().filter_map(ElementRef::wrap))
             .filter(|c| matches!(c.value().name(), "td" | "th"))
-            .map(|c| (c.value().name() == "th", text_of(c)))
+            .take(MAX_COLUMNS)
             .collect();
-        if !cells.is_empty() && cells.iter().all(|(th, _)| *th) && header.is_empty() {
-            header = cells.into_iter().map(|(_, t)| t).collect();
-            continue;
+        let is_header = !cells.is_empty() && cells.iter().all(|c| c.value().name() == "th");
+        let texts = cells.iter().map(|c| text_but(*c, |name| name == "table"));
+        if is_header && header.is_empty() {
+            header = texts.collect();
+        } else {
+            w.p.table_row(&header, texts, 1);
+            w.joinable = false;
         }
-        w.p.row(row_parts(&header, cells.into_iter().map(|(_, c)| c)), 1);
-        w.joinable = false;
+        for cell in cells {
+            for inner in outermost(cell, &["table"]) {
+                element(inner, w, depth + 1);
+            }
+        }
     }
+}
+
+/// A table's own rows, in order: not those of the tables in its cells.
+fn rows(t: ElementRef<'_>) -> impl Iterator<Item = ElementRef<'_>> {
+    (t.children().filter_map(ElementRef::wrap))
+        .flat_map(|c| match c.value().name() {
+            "thead" | "tbody" | "tfoot" => c.children().filter_map(ElementRef::wrap).collect(),
+            _ => vec![c],
+        })
+        .filter(|r| r.value().name() == "tr")
 }
 
 #[cfg(test)]
@@ -713,6 +740,70 @@ mod tests {
         // A left-out start tag's end tag is left out too.
         let page = format!("{}<i>x</i>", "<u>".repeat(MAX_FORMATTING));
         assert!(shallow(&page).ends_with(" x "), "{}", shallow(&page));
+    }
+
+    /// The text of each part of `groups`.
+    fn texts(groups: &[Group]) -> Vec<&str> {
+        (groups.iter().flat_map(|g| &g.parts))
+            .map(|p| match p {
+                Part::Prose(t) | Part::Code(t) => t.as_str(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_table_in_a_cell_is_read_once_as_a_table_of_its_own() {
+        let page = "<table><tr><th>Key</th><th>Value</th></tr>\
+            <tr><td>ports</td><td>as below:<table><tr><th>Port</th></tr><tr><td>8008</td></tr>\
+            <tr><td><table><tr><td>inner</td></tr></table></td></tr></table></td></tr>\
+            <tr><td>last</td><td>row</td></tr></table>";
+        let d = document(page);
+        let want = [
+            "Key: ports; Value: as below:",
+            "Port: 8008",
+            "inner",
+            "Key: last; Value: row",
+        ];
+        assert_eq!(texts(&d.groups), want);
+        assert!(d.groups.iter().all(|g| g.row));
+        // Tables nested in cells hundreds deep, then thousands of rows: each
+        // row's words once, in as much text as the page (every outer cell
+        // and table copied them: 2 GB of a 1.9 MB page).
+        let (depth, rows) = (300, 2_000);
+        let page = format!(
+            "{}{}",
+            "<table><tr><td>".repeat(depth),
+            "<tr><td>lorem ipsum\n".repeat(rows)
+        );
+        let size = page.len();
+        let read = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || [document(&page).groups, fragment(&page, 0).groups])
+            .unwrap()
+            .join()
+            .unwrap();
+        for groups in read {
+            let text = texts(&groups).concat();
+            assert_eq!(text.matches("lorem").count(), rows);
+            assert!(text.len() < size, "{}", text.len());
+        }
+    }
+
+    #[test]
+    fn a_wide_table_reads_its_first_columns() {
+        let row = |tag: &str| -> String {
+            let cells: String = (0..1_000).map(|i| format!("<{tag}>{tag}{i}")).collect();
+            format!("<tr>{cells}</tr>")
+        };
+        let page = format!("<table>{}{}</table>", row("th"), row("td"));
+        let d = document(&page);
+        let want: Vec<String> = (0..MAX_COLUMNS).map(|i| format!("th{i}: td{i}")).collect();
+        assert_eq!(texts(&d.groups), [want.join("; ")]);
+        // Past the text a page's rows may make named, a row is its cells.
+        let f = fragment("<table><tr><th>Key<tr><td>a</table>", usize::MAX);
+        assert_eq!(texts(&f.groups), ["a"]);
+        let f = fragment("<table><tr><th>Key<tr><td>a</table>", 0);
+        assert_eq!((texts(&f.groups), f.named_row_bytes), (vec!["Key: a"], 6));
     }
 
     #[test]

@@ -14,8 +14,8 @@
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
 use super::LineCounter;
-pub(super) use super::passages::{Group, Part, row_parts};
-use super::passages::{Passages, numbered};
+pub(super) use super::passages::{Group, Part};
+use super::passages::{MAX_COLUMNS, Passages, numbered};
 use crate::text;
 
 /// What a group was opened by: what may still join it.
@@ -416,20 +416,14 @@ struct Item {
     number: Option<u64>,
 }
 
-/// The table being read: its header's cells, the row being read, and that row's line.
+/// The table being read: its header's cells, the row being read (each its
+/// first [`MAX_COLUMNS`]), and that row's line.
 #[derive(Default)]
 struct Table {
     head: Vec<String>,
     row: Vec<String>,
     in_head: bool,
     line: usize,
-}
-
-impl Table {
-    /// The row's parts ([`row_parts`]).
-    fn take_row(&mut self) -> Vec<String> {
-        row_parts(&self.head, self.row.drain(..))
-    }
 }
 
 /// The state of [`groups`] between parser events.
@@ -605,7 +599,8 @@ impl<'a> Walk<'a> {
             return;
         }
         self.flush_item();
-        let fragment = super::html::fragment(&block);
+        let fragment = super::html::fragment(&block, self.b.named_row_bytes);
+        self.b.named_row_bytes = fragment.named_row_bytes;
         let mut section = 0;
         for (i, g) in fragment.groups.into_iter().enumerate() {
             if g.section != section {
@@ -801,14 +796,16 @@ impl<'a> Walk<'a> {
     }
 
     fn end_cell(&mut self) {
-        if let Sink::Cell(t) = std::mem::replace(&mut self.sink, Sink::None) {
+        if let Sink::Cell(t) = std::mem::replace(&mut self.sink, Sink::None)
+            && self.table.row.len() < MAX_COLUMNS
+        {
             self.table.row.push(text::fold_whitespace(&t));
         }
     }
 
     fn end_row(&mut self) {
-        let (parts, line) = (self.table.take_row(), self.table.line);
-        self.b.row(parts, line);
+        let t = &mut self.table;
+        self.b.p.table_row(&t.head, t.row.drain(..), t.line);
     }
 
     fn text(&mut self, t: &str) {
@@ -1326,6 +1323,19 @@ mod tests {
                 prose("Duties: Leads. Manages 2-3 people.")
             ]
         );
+        // A table 1,000 columns wide: its first 64 read (each cell repeated
+        // its header's name: 4.8 GB of a 31 MB page).
+        let names: Vec<String> = (0..1_000).map(|i| format!("name{i}")).collect();
+        let row = format!("|{}\n", "x|".repeat(1_000));
+        let md = format!(
+            "|{}|\n|{}\n{}",
+            names.join("|"),
+            "---|".repeat(1_000),
+            row.repeat(3)
+        );
+        let named: Vec<String> = (0..MAX_COLUMNS).map(|i| format!("name{i}: x")).collect();
+        let got: Vec<Vec<Part>> = texts(&md).into_iter().map(|g| g.2).collect();
+        assert_eq!(got, vec![vec![prose(&named.join("; "))]; 3]);
     }
 
     #[test]
@@ -1580,6 +1590,11 @@ mod tests {
                     ("", &[prose("Version: 2.0; Date: June")]),
                     ("", &[prose("After.")]),
                 ],
+            ),
+            // A table in a cell is a table of its own, read once.
+            (
+                "<table><tr><td>a<table><tr><td>b</td></tr></table></td></tr></table>\n",
+                &[("", &[prose("a")]), ("", &[prose("b")])],
             ),
             // One never closed ends with the HTML blocks.
             (

@@ -48,11 +48,27 @@ pub(super) struct Group {
     pub section: usize,
 }
 
-/// A table row's cells named by the header (`Header: cell`): one part
-/// `Header: cell; …`, or, when a cell holds more than one sentence, a part per
-/// cell — so that no sentence of an answer runs from one cell into the next.
+/// Most columns of a table read (the first), as of a spreadsheet's
+/// ([`super::sheet::MAX_COLUMNS`]): a row is one passage, and a row of
+/// hundreds of cells answers nothing in particular. Each cell repeats its
+/// header's name: a Markdown table 10,000 columns wide over 1,500 rows (31 MB)
+/// made 4.8 GB.
+pub(super) const MAX_COLUMNS: usize = super::sheet::MAX_COLUMNS;
+
+/// Most bytes of text a page's table rows make with their cells named by
+/// their header ([`Passages::table_row`]); the rows after are their cells
+/// alone, about as large as the page's text of them. A name is copied into
+/// every row: 64 columns of long names over rows of `|x|x|…` made 60 times a
+/// page's size.
+const MAX_NAMED_ROW_BYTES: usize = super::sheet::MAX_TEXT_BYTES;
+
+/// A table row's cells (its first [`MAX_COLUMNS`]) named by the header
+/// (`Header: cell`): one part `Header: cell; …`, or, when a cell holds more
+/// than one sentence, a part per cell — so that no sentence of an answer runs
+/// from one cell into the next.
 pub(super) fn row_parts(head: &[String], cells: impl Iterator<Item = String>) -> Vec<String> {
     let cells: Vec<String> = cells
+        .take(MAX_COLUMNS)
         .enumerate()
         .filter(|(_, c)| !c.is_empty())
         .map(|(i, c)| match head.get(i).filter(|h| !h.is_empty()) {
@@ -92,6 +108,9 @@ pub(super) struct Passages {
     pub depth: usize,
     /// The numbered lists open, for their items' numbers.
     pub numbers: Numbers,
+    /// Bytes of text the table rows read so far made with their cells named
+    /// ([`MAX_NAMED_ROW_BYTES`]).
+    pub named_row_bytes: usize,
 }
 
 /// The numbers of the numbered list items a reader meets, by depth (an
@@ -205,6 +224,18 @@ impl Passages {
         self.close();
     }
 
+    /// Adds a table row as a passage of its own: its `cells`, named by the
+    /// header `head` ([`row_parts`]) while the page's rows have made less
+    /// than [`MAX_NAMED_ROW_BYTES`] so.
+    pub fn table_row(&mut self, head: &[String], cells: impl Iterator<Item = String>, line: usize) {
+        let named = self.named_row_bytes < MAX_NAMED_ROW_BYTES;
+        let parts = row_parts(if named { head } else { &[] }, cells);
+        if named {
+            self.named_row_bytes += parts.iter().map(String::len).sum::<usize>();
+        }
+        self.row(parts, line);
+    }
+
     /// The passages, the open one closed.
     pub fn finish(mut self) -> Vec<Group> {
         self.close();
@@ -258,5 +289,39 @@ pub(super) mod testing {
                 (path.join(" › "), g.parts)
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_names_its_first_columns_while_the_page_has_named_little() {
+        let head: Vec<String> = (0..100).map(|i| format!("h{i}")).collect();
+        let cells = || (0..100).map(|i| format!("c{i}"));
+        // (text the page's rows have made before, the row's part)
+        let named: Vec<String> = (0..MAX_COLUMNS).map(|i| format!("h{i}: c{i}")).collect();
+        let plain: Vec<String> = (0..MAX_COLUMNS).map(|i| format!("c{i}")).collect();
+        let cases = [
+            (0, named.join("; ")),
+            (MAX_NAMED_ROW_BYTES - 1, named.join("; ")),
+            (MAX_NAMED_ROW_BYTES, plain.join("; ")),
+        ];
+        for (before, want) in cases {
+            let mut p = Passages {
+                named_row_bytes: before,
+                ..Passages::default()
+            };
+            p.table_row(&head, cells(), 1);
+            let out = p.finish();
+            assert_eq!(out[0].parts, [Part::Prose(want)], "{before}");
+            assert!(out[0].row);
+        }
+        // The text of each row named is counted.
+        let mut p = Passages::default();
+        p.table_row(&head, cells(), 1);
+        p.table_row(&head, cells(), 2);
+        assert_eq!(p.named_row_bytes, 2 * named.join("; ").len());
     }
 }
