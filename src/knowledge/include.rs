@@ -8,10 +8,13 @@
 //! push to the docs: only files inside the source folder, after links are
 //! followed; no hidden file or folder (`.git/config`, `.env`); none in another
 //! collection or left out by the source's `include`/`exclude`; at most
-//! [`MAX_DEPTH`] deep and [`MAX_INCLUDES`] per page; and the page with what it
-//! includes at most [`MAX_BYTES`] long.
+//! [`MAX_DEPTH`] deep and [`MAX_INCLUDES`] per page; the page with what it
+//! includes at most [`MAX_BYTES`] long; and what all the pages of a folder
+//! include at most [`MAX_FOLDER_BYTES`] together (the allowance a page is
+//! given, see `mod.rs`).
 
 use std::collections::HashSet;
+use std::io::ErrorKind;
 use std::path::{Component, Path, PathBuf};
 
 use super::passages::indent;
@@ -34,6 +37,28 @@ pub(super) struct Spliced {
     pub parts: Vec<PathBuf>,
     /// Directives whose file was not read, by the page's line, and why.
     pub problems: Vec<(usize, String)>,
+    /// What the includes took of the folder's allowance.
+    pub budget: Budget,
+}
+
+/// What a page's includes took of the allowance it was read under (its
+/// share of [`MAX_FOLDER_BYTES`]), and for which allowances it reads the same.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Budget {
+    /// Bytes the includes brought into the page.
+    pub brought: usize,
+    /// The most any include asked the allowance for that it was given.
+    pub needed: usize,
+    /// The least any include asked for that it was refused, if any.
+    pub refused: Option<usize>,
+}
+
+impl Budget {
+    /// Whether the page, read under `allowance`, reads as it did: every ask
+    /// is answered as it was.
+    pub fn holds_for(&self, allowance: usize) -> bool {
+        self.needed <= allowance && self.refused.is_none_or(|r| allowance < r)
+    }
 }
 
 /// How deep includes nest (an include in an included file is one deeper).
@@ -49,6 +74,16 @@ pub(super) const MAX_SCANNED: usize = 16 * MAX_BYTES;
 /// The most include directives read for one page, nested ones too.
 pub(super) const MAX_INCLUDES: usize = 1_000;
 
+/// The most the includes of all the pages of one folder (the knowledge folder,
+/// or a source) may bring in together. Per page limits alone let a commit of
+/// a hundred 30-byte pages, each including the same 4 MB file, make a million
+/// passages: 50 s and 2.1 GB of memory to index, 1.4 GB on disk, and ten times
+/// that for a thousand pages. 64 MB is 16 pages at [`MAX_BYTES`]: a docs site
+/// includes shared paragraphs and example programs, kilobytes each (a
+/// thousand pages each including 60 KB stay within it), and 64 MB of passages
+/// index in some seconds, in a few hundred MB.
+pub(super) const MAX_FOLDER_BYTES: usize = 16 * MAX_BYTES;
+
 /// Which syntax a page's directives are written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Syntax {
@@ -63,13 +98,15 @@ pub(super) enum Syntax {
 /// its include directives name read in; `None` when it has none. `allowed`
 /// says whether a file (by its path under `root`) may be read into this page
 /// (it is in the page's collection and the source's globs want it), or why
-/// not.
+/// not; `allowance`: the most its includes may bring in, what is left of
+/// [`MAX_FOLDER_BYTES`].
 pub(super) fn splice(
     root: &Path,
     page: &Path,
     text: &str,
     syntax: Syntax,
     allowed: &dyn Fn(&Path) -> Result<(), String>,
+    allowance: usize,
 ) -> Option<Spliced> {
     if !mentions(text) {
         return None;
@@ -82,6 +119,7 @@ pub(super) fn splice(
         real_root: root.canonicalize().ok(),
         root,
         allowed,
+        allowance,
         out: Spliced::default(),
         found: false,
         stack: vec![page.canonicalize().unwrap_or_else(|_| page.clone())],
@@ -110,6 +148,8 @@ struct Splicer<'a> {
     top: PathBuf,
     page_dir: PathBuf,
     allowed: &'a dyn Fn(&Path) -> Result<(), String>,
+    /// The most the page's includes may bring in (see [`splice`]).
+    allowance: usize,
     out: Spliced,
     /// Whether any include directive was met.
     found: bool,
@@ -389,16 +429,12 @@ impl Splicer<'_> {
         };
         let lines = selected.bytes().filter(|&b| b == b'\n').count() + 4;
         let cost = selected.len().saturating_add(lines.saturating_mul(indent));
-        if self.bytes.saturating_add(cost) > MAX_BYTES {
-            let why = format!(
-                "included file `{}` would make the page over {} MB: not read",
-                d.path,
-                MAX_BYTES >> 20
-            );
+        if let Err(why) = self.fits(d.path, cost) {
             self.out.problems.push((at, why));
             return None;
         }
         self.bytes += cost;
+        self.out.budget.brought += cost;
         if d.whole() && !d.code() && !self.showing_code && !self.out.parts.contains(&path) {
             self.out.parts.push(path.clone());
         }
@@ -430,31 +466,24 @@ impl Splicer<'_> {
             None => normal(&from.join(name)),
         };
         let Ok(rel) = path.strip_prefix(&self.root) else {
-            return refused(format!(
-                "included file `{name}` is outside the source folder: not read"
-            ));
+            return refused(out_of_bounds(name));
         };
         self.may_read(name, rel)?;
-        // Links followed once; what is read is that real file, so the file
-        // checked is the file read.
-        let real = match path.canonicalize() {
-            Ok(real) => real,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let why = format!("cannot read included file `{name}`: {e}");
-                return Err(Unread::Missing(path, why));
-            }
-            Err(e) => return refused(format!("cannot read included file `{name}`: {e}")),
-        };
-        let real_rel = self
-            .real_root
-            .as_ref()
-            .and_then(|r| real.strip_prefix(r).ok());
+        let linked = through_link(&self.root, rel);
+        let real = real_path(name, &path, linked)?;
+        // Through a link, every refusal reads the same: the problem reaches
+        // the page's rooms (`!status`), and must not tell them which files
+        // exist elsewhere (as with a page that is a link, `link_target`).
+        let real_rel = (self.real_root.as_ref()).and_then(|r| real.strip_prefix(r).ok());
         let Some(real_rel) = real_rel else {
-            return refused(format!(
-                "included file `{name}` is outside the source folder: not read"
-            ));
+            return refused(out_of_bounds(name));
         };
-        self.may_read(name, real_rel)?;
+        if let Err(why) = self.may_read(name, real_rel) {
+            return Err(match linked {
+                true => Unread::Refused(out_of_bounds(name)),
+                false => why,
+            });
+        }
         // Followed from here on, whatever becomes of this read: a file refused
         // for its size or a marker it lacks may change into one that is read.
         // By its real path too: an edit to a link's target is an edit to it.
@@ -471,7 +500,9 @@ impl Splicer<'_> {
                 "`{name}` is included {MAX_DEPTH} includes deep: not read"
             ));
         }
-        let text = read_text(&real, name, MAX_BYTES.saturating_sub(self.bytes))?;
+        let text = read_text(&real, name, |len| {
+            self.fits(name, len).map_err(Unread::Refused)
+        })?;
         // Each include scans the file it selects from: a page including a
         // large file many times for a line each would read gigabytes.
         self.scanned += text.len();
@@ -482,6 +513,29 @@ impl Splicer<'_> {
             ));
         }
         Ok(Read { text, path, real })
+    }
+
+    /// Whether the page may take `more` bytes of an include `name`: within
+    /// [`MAX_BYTES`], and within its allowance, whose asks are noted for
+    /// [`Budget::holds_for`]; else why not.
+    fn fits(&mut self, name: &str, more: usize) -> Result<(), String> {
+        if self.bytes.saturating_add(more) > MAX_BYTES {
+            return Err(format!(
+                "included file `{name}` would make the page over {} MB: not read",
+                MAX_BYTES >> 20
+            ));
+        }
+        let budget = &mut self.out.budget;
+        let ask = budget.brought.saturating_add(more);
+        if ask > self.allowance {
+            budget.refused = Some(budget.refused.map_or(ask, |r| r.min(ask)));
+            return Err(format!(
+                "included file `{name}` would take what the pages of this folder include, all together, over {} MB: not read",
+                MAX_FOLDER_BYTES >> 20
+            ));
+        }
+        budget.needed = budget.needed.max(ask);
+        Ok(())
     }
 
     /// Whether the file at `rel` under the source folder may be read into the
@@ -500,9 +554,53 @@ impl Splicer<'_> {
     }
 }
 
-/// The text of the file at `real` (named `name` by its include), at most
-/// `room` bytes of it.
-fn read_text(real: &Path, name: &str, room: usize) -> Result<String, Unread> {
+/// Why an include `name` that leads out of what the page may include (out
+/// of the source folder, or through a link to a file it may not read, or to
+/// none) is not read: the same words whatever it leads to.
+fn out_of_bounds(name: &str) -> String {
+    format!(
+        "included file `{name}` is not a file the page may include (one of its own collection inside the source folder, not hidden, read by the source; links followed): not read"
+    )
+}
+
+/// The file `path` (the include's `name`) leads to, links followed; when
+/// `linked` (it goes through one), why not reads the same whatever the link
+/// leads to. A file missing stays followed: its appearing changes the page.
+fn real_path(name: &str, path: &Path, linked: bool) -> Result<PathBuf, Unread> {
+    path.canonicalize().map_err(|e| {
+        let why = match linked {
+            true => out_of_bounds(name),
+            false => format!("cannot read included file `{name}`: {e}"),
+        };
+        match e.kind() {
+            ErrorKind::NotFound => Unread::Missing(path.to_path_buf(), why),
+            _ => Unread::Refused(why),
+        }
+    })
+}
+
+/// Whether the path `rel` under `root` goes through a link: a file or a
+/// folder on the way that is one.
+fn through_link(root: &Path, rel: &Path) -> bool {
+    let mut at = root.to_path_buf();
+    for part in rel.components() {
+        at.push(part);
+        match std::fs::symlink_metadata(&at) {
+            Ok(meta) if meta.file_type().is_symlink() => return true,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
+/// The text of the file at `real` (named `name` by its include), when `fits`
+/// lets the page take its length: a file too large is not read at all.
+fn read_text(
+    real: &Path,
+    name: &str,
+    fits: impl FnOnce(usize) -> Result<(), Unread>,
+) -> Result<String, Unread> {
     let refused = |why: String| Err(Unread::Refused(why));
     let cannot =
         |e: std::io::Error| Unread::Refused(format!("cannot read included file `{name}`: {e}"));
@@ -510,12 +608,7 @@ fn read_text(real: &Path, name: &str, room: usize) -> Result<String, Unread> {
     if !meta.is_file() {
         return refused(format!("included `{name}` is not a file"));
     }
-    if usize::try_from(meta.len()).unwrap_or(usize::MAX) > room {
-        return refused(format!(
-            "included file `{name}` would make the page over {} MB: not read",
-            MAX_BYTES >> 20
-        ));
-    }
+    fits(usize::try_from(meta.len()).unwrap_or(usize::MAX))?;
     let bytes = std::fs::read(real).map_err(cannot)?;
     let html = super::Format::of(name) == Some(super::Format::Html);
     match super::encoding::decode(&bytes, html) {
@@ -974,6 +1067,18 @@ fn sphinx_top(root: &Path, page: &Path) -> PathBuf {
 mod tests {
     use super::*;
 
+    /// [`super::splice`] of a page given the whole folder's allowance, as
+    /// most pages are.
+    fn splice(
+        root: &Path,
+        page: &Path,
+        text: &str,
+        syntax: Syntax,
+        allowed: &dyn Fn(&Path) -> Result<(), String>,
+    ) -> Option<Spliced> {
+        super::splice(root, page, text, syntax, allowed, MAX_FOLDER_BYTES)
+    }
+
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
         let p = dir.join(name);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -1198,7 +1303,9 @@ mod tests {
         let why: Vec<&str> = s.problems.iter().map(|p| p.1.as_str()).collect();
         #[cfg(unix)]
         assert_eq!(lines, [3, 4, 5, 6, 7, 8], "{why:?}");
-        assert!(why[0].contains("outside the source folder"), "{why:?}");
+        assert_eq!(why[0], out_of_bounds("../secret.txt"), "{why:?}");
+        #[cfg(unix)]
+        assert_eq!(why[2], out_of_bounds("link.txt"), "{why:?}");
         assert!(why[3].contains("cannot read"), "{why:?}");
         assert!(why[4].contains("includes itself"), "{why:?}");
     }
@@ -1239,7 +1346,7 @@ mod tests {
             "{why:?}"
         );
         #[cfg(unix)]
-        assert!(why[2].contains("hidden"), "{why:?}");
+        assert_eq!(why[2], out_of_bounds("git/config"), "{why:?}");
         assert!(
             why.iter().any(|w| w.contains("another collection")),
             "{why:?}"
@@ -1371,5 +1478,115 @@ mod tests {
         let s = splice(root, &root.join("p.rst"), &many, Syntax::Rst, &|_| Ok(())).unwrap();
         assert!(s.text.len() < MAX_BYTES + 1000);
         assert_eq!(s.problems.len(), 3, "{:?}", s.problems);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_include_through_a_link_or_out_of_the_folder_tells_nothing_of_its_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("docs");
+        write(dir.path(), "secret.txt", "password\n");
+        write(&root, "a/shared.md", "Shared.\n");
+        write(&root, "a/.hidden.md", "Hidden.\n");
+        write(&root, "b/other.md", "Other.\n");
+        std::fs::create_dir_all(dir.path().join("folder")).unwrap();
+        let link = |target: &Path, name: &str| {
+            std::os::unix::fs::symlink(target, root.join("a").join(name)).unwrap();
+        };
+        // (what the page includes, a link there to what; None: read)
+        let outside = dir.path();
+        let table: &[(&str, Option<PathBuf>, Option<&str>)] = &[
+            ("same.md", Some(root.join("a/shared.md")), Some("Shared.")),
+            ("out.md", Some(outside.join("secret.txt")), None),
+            ("gone.md", Some(outside.join("nope.txt")), None),
+            ("folder/secret.txt", Some(outside.join("folder")), None),
+            ("file/x.md", Some(outside.join("secret.txt")), None),
+            ("hidden.md", Some(root.join("a/.hidden.md")), None),
+            ("other.md", Some(root.join("b/other.md")), None),
+            ("dangling.md", Some(root.join("a/nope.md")), None),
+            ("../../secret.txt", None, None),
+            ("../../nope.txt", None, None),
+        ];
+        for (name, target, _) in table {
+            if let Some(target) = target {
+                link(target, name.split('/').next().unwrap());
+            }
+        }
+        let collection_a = |rel: &Path| match rel.starts_with("a") {
+            true => Ok(()),
+            false => Err("is in another collection".to_string()),
+        };
+        for (name, _, read) in table {
+            let text = format!("{{{{#include {name}}}}}\n");
+            let md = Syntax::Markdown { myst: false };
+            let page = root.join("a/page.md");
+            let s = splice(&root, &page, &text, md, &collection_a).unwrap();
+            match read {
+                Some(want) => assert_eq!(s.text.trim(), *want, "{name}: {:?}", s.problems),
+                None => {
+                    let why: Vec<&str> = s.problems.iter().map(|p| p.1.as_str()).collect();
+                    assert_eq!(why, [out_of_bounds(name)], "{name}");
+                    assert!(s.text.trim().is_empty(), "{name}: {}", s.text);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_pages_includes_stay_within_its_allowance_and_say_when_they_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, "big.md", &"Big words here.\n".repeat(64));
+        write(root, "small.md", "Small.\n");
+        let md = Syntax::Markdown { myst: false };
+        let page = root.join("p.md");
+        let text = "{{#include big.md}}\n\n{{#include small.md}}\n";
+        let splice = |text: &str, allowance: usize| {
+            super::splice(root, &page, text, md, &|_| Ok(()), allowance).unwrap()
+        };
+        let read = |allowance: usize| splice(text, allowance);
+        // What each brings in, read alone.
+        let big = splice("{{#include big.md}}\n", MAX_FOLDER_BYTES)
+            .budget
+            .brought;
+        let small = splice("{{#include small.md}}\n", MAX_FOLDER_BYTES)
+            .budget
+            .brought;
+        assert!(big > small && small > 1, "{big} {small}");
+        // (allowance, whether big.md and small.md are read)
+        let table: &[(usize, bool, bool)] = &[
+            (MAX_FOLDER_BYTES, true, true),
+            (big + small, true, true),
+            (big + small - 1, true, false),
+            (big, true, false),
+            (big - 1, false, true),
+            (small, false, true),
+            (small - 1, false, false),
+            (0, false, false),
+        ];
+        for &(allowance, has_big, has_small) in table {
+            let s = read(allowance);
+            assert_eq!(s.text.contains("Big words"), has_big, "{allowance}");
+            assert_eq!(s.text.contains("Small."), has_small, "{allowance}");
+            let over = s
+                .problems
+                .iter()
+                .filter(|p| p.1.contains("all together, over 64 MB"));
+            assert_eq!(
+                over.count(),
+                usize::from(!has_big) + usize::from(!has_small)
+            );
+            assert!(s.budget.brought <= allowance, "{allowance}");
+            // Read again under any allowance it holds for, it reads the same.
+            assert!(s.budget.holds_for(allowance));
+            for &(other, ..) in table {
+                let again = read(other);
+                let same = (again.text == s.text) && (again.problems == s.problems);
+                assert!(
+                    !s.budget.holds_for(other) || same,
+                    "{allowance} then {other}"
+                );
+            }
+        }
     }
 }

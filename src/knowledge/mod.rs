@@ -452,14 +452,27 @@ impl KnowledgeBase {
 /// Reads every knowledge file under `dir`. Only an unreadable folder is an error;
 /// bad files are collected in [`KnowledgeBase::errors`].
 pub(crate) fn load(dir: &Path) -> std::io::Result<KnowledgeBase> {
-    read(dir, &ParseOptions::default(), false, &mut Cache::default())
+    let options = ParseOptions::default();
+    read(
+        dir,
+        &options,
+        false,
+        &mut Cache::default(),
+        include::MAX_FOLDER_BYTES,
+    )
 }
 
 /// [`load`], plus the maintainer warnings `citebot check` reports
 /// ([`KnowledgeBase::warnings`]); kept off `load` because the bot re-reads the
 /// folder on every change.
 pub(crate) fn load_for_check(dir: &Path, options: &ParseOptions) -> std::io::Result<KnowledgeBase> {
-    read(dir, options, true, &mut Cache::default())
+    read(
+        dir,
+        options,
+        true,
+        &mut Cache::default(),
+        include::MAX_FOLDER_BYTES,
+    )
 }
 
 /// [`load`] that re-reads and re-parses only the files whose size or modification
@@ -470,7 +483,7 @@ pub(crate) fn load_cached(
     options: &ParseOptions,
     cache: &mut Cache,
 ) -> std::io::Result<KnowledgeBase> {
-    read(dir, options, false, cache)
+    read(dir, options, false, cache, include::MAX_FOLDER_BYTES)
 }
 
 /// Parsed knowledge files by path, reused by [`load_cached`] while a file's size and
@@ -518,6 +531,9 @@ struct CachedFile {
     includes: Vec<(PathBuf, Stamp)>,
     /// Of those, the files included whole as the page's text.
     parts: Vec<PathBuf>,
+    /// What its includes took of the folder's allowance: it is read again when
+    /// what pages before it leave reads them differently.
+    budget: include::Budget,
 }
 
 /// A file's size and modification time.
@@ -572,11 +588,25 @@ enum Parsed {
 /// file's warnings.
 type Fresh = HashMap<usize, Result<(CachedFile, Vec<KnowledgeError>), KnowledgeError>>;
 
+/// What reading each file of one folder needs to know.
+struct Folder<'a> {
+    dir: &'a Path,
+    /// How the folder is shown ([`display_root`]).
+    shown: &'a Path,
+    options: &'a ParseOptions,
+    with_warnings: bool,
+    /// What the includes of all its pages may bring in together.
+    allowance: usize,
+}
+
+/// Reads the folder `dir`, re-reading only what `cache` holds no fresh entry
+/// for; its pages' includes may bring in `allowance` bytes together.
 fn read(
     dir: &Path,
     options: &ParseOptions,
     with_warnings: bool,
     cache: &mut Cache,
+    allowance: usize,
 ) -> std::io::Result<KnowledgeBase> {
     let display_root = display_root(dir, options.mount.as_ref());
     let mut options = options.clone();
@@ -587,46 +617,133 @@ fn read(
     if let Some(within) = options.mount.as_ref().and_then(|m| m.within.as_ref()) {
         confined(dir, within)?;
     }
-    let (paths, unlisted) = knowledge_paths(dir, options.mount.as_ref())?;
-    // Files whose size and modification time are unchanged come from the cache;
-    // the rest are read and parsed on all cores (files are independent), then
-    // everything is merged in path order.
+    let walked = knowledge_paths(dir, options.mount.as_ref())?;
+    let paths = &walked.files;
     let metas: Vec<std::io::Result<std::fs::Metadata>> =
         paths.iter().map(std::fs::metadata).collect();
+    let folder = Folder {
+        dir,
+        shown: &display_root,
+        options,
+        with_warnings,
+        allowance,
+    };
+    let mut fresh = read_changed(&folder, paths, &metas, cache);
+    dates::fill(dir, paths, &metas, &mut fresh);
+    let mut kb = assemble(dir, &display_root, paths, fresh, cache);
+    drop_duplicate_ids(&mut kb);
+    let under = |p: &Path| p.strip_prefix(dir).unwrap_or(p).to_path_buf();
+    kb.errors.extend(
+        walked
+            .unlisted
+            .into_iter()
+            .map(|(folder, why)| KnowledgeError {
+                // With a closing `/`: the folder's own collection, not its parent's.
+                file: format!("{}/", shown_path(&display_root, &under(&folder))),
+                line: 1,
+                kind: ProblemKind::UnreadableFolder(why),
+            }),
+    );
+    for (path, is_folder) in walked.misnamed {
+        // Without a closing `/`: the problem of the folder it is in, whose
+        // rooms can rename it.
+        let file = misnamed_path(&display_root, &under(&path));
+        let why = MISNAMED.to_string();
+        let kind = match is_folder {
+            true => ProblemKind::UnreadableFolder(why),
+            false => {
+                // Still a file of the folder, as an unreadable one is: its
+                // appearing is a change to its collection.
+                kb.file_hashes.insert(file.clone(), "misnamed".into());
+                ProblemKind::Unreadable(why)
+            }
+        };
+        kb.errors.push(KnowledgeError {
+            file,
+            line: 1,
+            kind,
+        });
+    }
+    Ok(kb)
+}
+
+/// Why a file or folder whose name holds a `\` or is not UTF-8 is not read.
+const MISNAMED: &str = "its name holds a `\\` or is not UTF-8, which citations cannot tell apart from another name: rename it";
+
+/// The entries of the files of `paths` (with `metas`) that `cache` holds none
+/// fresh for, read and parsed on all cores; and of pages whose includes
+/// would now read differently.
+///
+/// What all pages include is bounded (`f.allowance`, the folder's
+/// [`include::MAX_FOLDER_BYTES`]): each page's includes get what the pages
+/// before it, in path order, left. So the same pages get the same includes
+/// whichever thread finishes first, and whether a page was read now or comes
+/// from the cache: files are read on all cores, but the includes of the pages
+/// that have any are read in path order (a page of a few lines including a
+/// 4 MB file is read whole only while the allowance lasts), then those pages
+/// parsed on all cores. A cached page is kept while its includes read the same
+/// under what it is left ([`include::Budget`]).
+fn read_changed(
+    f: &Folder<'_>,
+    paths: &[PathBuf],
+    metas: &[std::io::Result<std::fs::Metadata>],
+    cache: &Cache,
+) -> Fresh {
     let stale: Vec<usize> = (0..paths.len())
         .filter(|&i| match (&metas[i], cache.files.get(&paths[i])) {
             (Ok(meta), Some(c)) => !c.fresh_for(meta),
             _ => true,
         })
         .collect();
-    let mut fresh: Fresh = stale
-        .iter()
-        .copied()
-        .zip(parallel_map(&stale, |&i| {
-            read_entry(
-                dir,
-                &display_root,
-                &paths[i],
-                &metas[i],
-                options,
-                with_warnings,
-            )
-        }))
-        .collect();
-    dates::fill(dir, &paths, &metas, &mut fresh);
-    let mut kb = assemble(dir, &display_root, &paths, fresh, cache);
-    drop_duplicate_ids(&mut kb);
-    kb.errors
-        .extend(unlisted.into_iter().map(|(folder, why)| KnowledgeError {
-            // With a closing `/`: the folder's own collection, not its parent's.
-            file: format!(
-                "{}/",
-                shown_path(&display_root, folder.strip_prefix(dir).unwrap_or(&folder))
-            ),
-            line: 1,
-            kind: ProblemKind::UnreadableFolder(why),
-        }));
-    Ok(kb)
+    let read = parallel_map(&stale, |&i| read_file(f, &paths[i], &metas[i]));
+    let mut read: HashMap<usize, _> = stale.into_iter().zip(read).collect();
+    let mut fresh = Fresh::new();
+    let mut left = f.allowance;
+    let mut pages = Vec::new();
+    for (i, path) in paths.iter().enumerate() {
+        let step = match (read.remove(&i), cache.files.get(path)) {
+            (Some(step), _) => step,
+            (None, Some(c)) if c.budget.holds_for(left) => {
+                left -= c.budget.brought;
+                continue;
+            }
+            // Pages before it changed what it is left: read again.
+            (None, _) => read_file(f, path, &metas[i]),
+        };
+        match step {
+            Ok(Step::Read(entry, warnings)) => {
+                fresh.insert(i, Ok((*entry, warnings)));
+            }
+            Ok(Step::Includes(page)) => {
+                let rel = path.strip_prefix(f.dir).unwrap_or(path);
+                let spliced = splice_page(f, path, rel, &page.text, page.format, left);
+                left -= spliced.as_ref().map_or(0, |s| s.budget.brought);
+                pages.push((i, page, spliced));
+            }
+            Err(e) => {
+                fresh.insert(i, Err(e));
+            }
+        }
+    }
+    let parsed = parallel_map(&pages, |(i, page, spliced)| {
+        let read = Read {
+            text: page.text.as_str().into(),
+            pages: None,
+            unread: Vec::new(),
+        };
+        let (path, meta) = (&paths[*i], &metas[*i]);
+        finish(
+            f,
+            path,
+            meta,
+            (page.read_at, &page.bytes),
+            read,
+            spliced.as_ref(),
+        )
+    });
+    let indices = pages.iter().map(|(i, ..)| *i);
+    fresh.extend(indices.zip(parsed.into_iter().map(Ok)));
+    fresh
 }
 
 /// Whether `dir`, links followed, lies in `within` (also followed): else an
@@ -674,18 +791,20 @@ pub(crate) fn collection_of(rel: &Path, mount: Option<&Mount>) -> String {
     }
 }
 
-/// The knowledge files under `dir` that `mount` wants, in path order, and the
-/// folders under it that could not be listed, with why.
+/// The knowledge files under `dir` that `mount` wants, in path order, the
+/// folders under it that could not be listed, and those not read for their
+/// names.
 fn knowledge_paths(dir: &Path, mount: Option<&Mount>) -> std::io::Result<Walked> {
-    let mut paths = Vec::new();
-    let mut unlisted = Vec::new();
+    let mut walked = Walked::default();
     // The folder itself must be readable; one folder below it that is not
     // (`lost+found` on a volume of its own) leaves out only its own files.
     for entry in std::fs::read_dir(dir)? {
-        walk_entry(dir, entry, &mut paths, &mut unlisted);
+        walk_entry(dir, entry, &mut walked);
     }
     if let Some(m) = mount {
-        paths.retain(|p| {
+        let rel = |p: &Path| p.strip_prefix(dir).unwrap_or(p).to_path_buf();
+        (walked.misnamed).retain(|(p, folder)| *folder || m.wants(&rel(p)));
+        walked.files.retain(|p| {
             let rel = p.strip_prefix(dir).unwrap_or(p);
             // A docs source's synonyms file is the one at its root, read
             // unless excluded: `include` picks pages. One deeper in someone
@@ -696,13 +815,23 @@ fn knowledge_paths(dir: &Path, mount: Option<&Mount>) -> std::io::Result<Walked>
             m.wants(rel)
         });
     }
-    paths.sort();
-    unlisted.sort();
-    Ok((paths, unlisted))
+    walked.files.sort();
+    walked.unlisted.sort();
+    walked.misnamed.sort();
+    Ok(walked)
 }
 
-/// Knowledge files, and folders that could not be listed with why.
-type Walked = (Vec<PathBuf>, Vec<(PathBuf, String)>);
+/// What a walk of a folder found.
+#[derive(Debug, Default)]
+struct Walked {
+    /// The knowledge files.
+    files: Vec<PathBuf>,
+    /// Folders that could not be listed, with why.
+    unlisted: Vec<(PathBuf, String)>,
+    /// Knowledge files and folders (`true`) not read for their names
+    /// ([`misnamed`]).
+    misnamed: Vec<(PathBuf, bool)>,
+}
 
 /// The knowledge base of `paths` in their order, each from `fresh` or else from
 /// the cache, which is brought up to date (fresh entries in, gone files out).
@@ -823,43 +952,86 @@ fn drop_duplicate_ids(kb: &mut KnowledgeBase) {
     kb.errors.extend(dups.into_iter().rev().map(|(_, e)| e));
 }
 
-/// Reads and parses one file (and lints it, for `check`): its cache entry and
-/// warnings, or why it can't be read.
-fn read_entry(
-    dir: &Path,
-    display_root: &Path,
+/// What reading one file gave: its cache entry and warnings, or a page whose
+/// includes are still to be read ([`read_changed`] reads them in path order).
+enum Step {
+    /// Boxed: an entry is several times the size of a page read.
+    Read(Box<CachedFile>, Vec<KnowledgeError>),
+    Includes(Unspliced),
+}
+
+/// A page, read, that may include files.
+struct Unspliced {
+    read_at: SystemTime,
+    bytes: Vec<u8>,
+    text: String,
+    format: Format,
+}
+
+/// Reads and parses one file (and lints it, for `check`), unless it is a page
+/// that may include files; or why it can't be read.
+fn read_file(
+    f: &Folder<'_>,
     path: &Path,
     meta: &std::io::Result<std::fs::Metadata>,
-    options: &ParseOptions,
-    with_warnings: bool,
-) -> Result<(CachedFile, Vec<KnowledgeError>), KnowledgeError> {
-    let rel = path.strip_prefix(dir).unwrap_or(path);
-    let shown = shown_path(display_root, rel);
+) -> Result<Step, KnowledgeError> {
+    let rel = path.strip_prefix(f.dir).unwrap_or(path);
+    let shown = shown_path(f.shown, rel);
     let read_at = SystemTime::now();
     let unreadable = |why: String| KnowledgeError {
         file: shown.clone(),
         line: 1,
         kind: ProblemKind::Unreadable(why),
     };
-    let target = link_target(dir, path, rel, options.mount.as_ref()).map_err(unreadable)?;
+    let target = link_target(f.dir, path, rel, f.options.mount.as_ref()).map_err(unreadable)?;
     let format = Format::of(&shown);
     let bytes = read_bytes(&target, format).map_err(unreadable)?;
     // The readers' debug lines (a PDF page left out) name the file they are about.
     let span = tracing::debug_span!("read", file = %shown).entered();
+    let read = read_text(&bytes, format).map_err(unreadable)?;
+    drop(span);
+    match format {
+        Some(format @ (Format::Markdown | Format::Rst)) if include::mentions(&read.text) => {
+            let text = read.text.into_owned();
+            Ok(Step::Includes(Unspliced {
+                read_at,
+                bytes,
+                text,
+                format,
+            }))
+        }
+        _ => {
+            let (entry, warnings) = finish(f, path, meta, (read_at, &bytes), read, None);
+            Ok(Step::Read(Box::new(entry), warnings))
+        }
+    }
+}
+
+/// Parses one file read at `read_at` as `bytes`, whose text is `read`, with
+/// the files it includes read in when `spliced` (and lints it, for `check`):
+/// its cache entry and warnings.
+fn finish(
+    f: &Folder<'_>,
+    path: &Path,
+    meta: &std::io::Result<std::fs::Metadata>,
+    (read_at, bytes): (SystemTime, &[u8]),
+    read: Read<'_>,
+    spliced: Option<&include::Spliced>,
+) -> (CachedFile, Vec<KnowledgeError>) {
+    let (options, rel) = (f.options, path.strip_prefix(f.dir).unwrap_or(path));
+    let shown = shown_path(f.shown, rel);
     let Read {
         text,
         pages,
         unread,
-    } = read_text(&bytes, format).map_err(unreadable)?;
-    drop(span);
-    let spliced = format.and_then(|f| splice_page(dir, path, rel, &text, f, options));
-    let parsed = match &spliced {
+    } = read;
+    let parsed = match spliced {
         Some(s) => parse_any(rel, &shown, &s.text, Some(&s.lines), options),
         None => parse_any(rel, &shown, &text, pages.as_deref(), options),
     };
     let warnings = match &parsed {
-        Parsed::File(Ok((info, _))) if with_warnings => {
-            let mut w = lint(&shown, dir, path, &text, info.published, options.strict);
+        Parsed::File(Ok((info, _))) if f.with_warnings => {
+            let mut w = lint(&shown, f.dir, path, &text, info.published, options.strict);
             let problems = spliced.iter().flat_map(|s| &s.problems);
             w.extend(problems.map(|(line, why)| KnowledgeError {
                 file: shown.clone(),
@@ -877,17 +1049,17 @@ fn read_entry(
         }
         _ => Vec::new(),
     };
-    let spliced = spliced.unwrap_or_default();
     let entry = CachedFile {
         stamp: stamp(meta),
-        includes: include_stamps(spliced.files, spliced.missing),
-        parts: spliced.parts,
+        includes: spliced.map_or_else(Vec::new, |s| include_stamps(&s.files, &s.missing)),
+        parts: spliced.map_or_else(Vec::new, |s| s.parts.clone()),
+        budget: spliced.map_or_else(include::Budget::default, |s| s.budget),
         read_at,
         hash: {
             // What the snippets hold depends on the options too (a source's
             // name, collection, links): a change there must rebuild them.
             let mut h = Sha256::new();
-            h.update(&bytes);
+            h.update(bytes);
             h.update(options.fingerprint().as_bytes());
             // And on how this citebot cuts the file into passages: the index
             // re-reads a file whose hash changed, so after an upgrade that cuts
@@ -899,7 +1071,7 @@ fn read_entry(
         },
         parsed,
     };
-    Ok((entry, warnings))
+    (entry, warnings)
 }
 
 /// Most bytes of one text page (Markdown, HTML, text, reStructuredText,
@@ -1034,22 +1206,23 @@ fn link_target(
     let hidden = real_rel
         .components()
         .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
-    let wanted = mount.is_none_or(|m| m.wants(real_rel));
+    let wanted = mount.is_none_or(|m| m.wants(real_rel)) && !misnamed_on_way(real_rel);
     if hidden || !wanted || collection_of(real_rel, mount) != page {
         return Err(refused());
     }
     Ok(real)
 }
 
-/// The page at `path` (`rel` under `dir`, of `format`) with the files it
-/// includes read in, when it includes any.
+/// The page at `path` (`rel` under the folder), whose text is `text`, with
+/// the files it includes read in, when it includes any; they may bring in
+/// `allowance` bytes.
 fn splice_page(
-    dir: &Path,
+    f: &Folder<'_>,
     path: &Path,
     rel: &Path,
     text: &str,
     format: Format,
-    options: &ParseOptions,
+    allowance: usize,
 ) -> Option<include::Spliced> {
     if !include::mentions(text) {
         return None;
@@ -1063,9 +1236,12 @@ fn splice_page(
     };
     // A page is shown only to rooms of its collection: what it includes must
     // be of that collection too, and of what the source reads.
-    let collection = collection_of(rel, options.mount.as_ref());
-    let mount = options.mount.as_ref();
+    let mount = f.options.mount.as_ref();
+    let collection = collection_of(rel, mount);
     let allowed = |inc: &Path| {
+        if misnamed_on_way(inc) {
+            return Err("is in a folder, or has a name, that holds a `\\` or is not UTF-8".into());
+        }
         let other = collection_of(inc, mount);
         if other != collection {
             // A docs source is one collection; in the knowledge folder each
@@ -1079,16 +1255,15 @@ fn splice_page(
             _ => Ok(()),
         }
     };
-    include::splice(dir, path, text, syntax, &allowed)
+    include::splice(f.dir, path, text, syntax, &allowed, allowance)
 }
 
 /// The included files `read`, stamped as they are now, and those `missing`.
-fn include_stamps(read: Vec<PathBuf>, missing: Vec<PathBuf>) -> Vec<(PathBuf, Stamp)> {
-    let read = read.into_iter().map(|p| {
-        let at = stamp(&std::fs::metadata(&p));
-        (p, at)
-    });
-    read.chain(missing.into_iter().map(|p| (p, MISSING)))
+fn include_stamps(read: &[PathBuf], missing: &[PathBuf]) -> Vec<(PathBuf, Stamp)> {
+    let read = read
+        .iter()
+        .map(|p| (p.clone(), stamp(&std::fs::metadata(p))));
+    read.chain(missing.iter().map(|p| (p.clone(), MISSING)))
         .collect()
 }
 
@@ -1232,35 +1407,70 @@ pub(crate) fn unread_formats(dir: &Path) -> BTreeMap<String, usize> {
     out
 }
 
-/// One entry of a folder under `root`: a knowledge file goes to `out`, a
-/// folder is walked, a folder that cannot be listed goes to `unlisted`.
-fn walk_entry(
-    root: &Path,
-    entry: std::io::Result<std::fs::DirEntry>,
-    out: &mut Vec<PathBuf>,
-    unlisted: &mut Vec<(PathBuf, String)>,
-) {
+/// One entry of a folder under `root`, noted in `out`: a knowledge file, a
+/// folder walked, a folder that cannot be listed, or one of them misnamed.
+fn walk_entry(root: &Path, entry: std::io::Result<std::fs::DirEntry>, out: &mut Walked) {
     // An entry that vanished or cannot be looked at is no file to read.
     let Ok(entry) = entry else { return };
     let path = entry.path();
-    let name = entry.file_name().to_string_lossy().into_owned();
+    let name = entry.file_name();
+    let lossy = name.to_string_lossy();
     // Hidden files, and the lock files Word and LibreOffice keep beside
     // an open document (`~$plan.docx`, `.~lock.plan.docx#`).
-    if name.starts_with('.') || name.starts_with("~$") {
+    if lossy.starts_with('.') || lossy.starts_with("~$") {
         return;
     }
-    if entry.file_type().is_ok_and(|t| t.is_dir()) {
+    let folder = entry.file_type().is_ok_and(|t| t.is_dir());
+    if misnamed(&name) && (folder || is_knowledge_file(&path, root)) {
+        out.misnamed.push((path, folder));
+    } else if folder {
         match std::fs::read_dir(&path) {
             Ok(entries) => {
                 for entry in entries {
-                    walk_entry(root, entry, out, unlisted);
+                    walk_entry(root, entry, out);
                 }
             }
-            Err(e) => unlisted.push((path, e.to_string())),
+            Err(e) => out.unlisted.push((path, e.to_string())),
         }
     } else if is_knowledge_file(&path, root) {
-        out.push(path);
+        out.files.push(path);
     }
+}
+
+/// Whether a file or folder is not read for its `name`: one that holds a `\`
+/// or is not UTF-8. Citations, problems and snippet ids name files by their
+/// paths with `/`, as text: `team\x.md` would be named as `team/x.md` is,
+/// every name not UTF-8 alike, and two files of one name both leave the index
+/// (as a duplicate, and as a file with a problem).
+fn misnamed(name: &std::ffi::OsStr) -> bool {
+    name.to_str().is_none_or(|n| n.contains('\\'))
+}
+
+/// Whether a file or folder on the way to `rel` is [`misnamed`]: its
+/// collection, named after its folder, may pass for another (`a\b/x.md` for
+/// `a/b`'s), so it is neither a page through a link nor included.
+fn misnamed_on_way(rel: &Path) -> bool {
+    rel.components().any(|c| misnamed(c.as_os_str()))
+}
+
+/// How a file or folder not read for its name ([`misnamed`]) at `rel` under
+/// a folder shown as `root` is named in its problem: as [`shown_path`] names
+/// files, but with its `\` kept and each byte not UTF-8 written `\xFF`. So
+/// each such name holds a `\`, which no file read has in its name: its
+/// problem can never be taken for another file's.
+fn misnamed_path(root: &Path, rel: &Path) -> String {
+    use std::fmt::Write as _;
+    let mut out = root.to_string_lossy().replace('\\', "/");
+    for part in rel.components() {
+        out.push('/');
+        for chunk in part.as_os_str().as_encoded_bytes().utf8_chunks() {
+            out.push_str(chunk.valid());
+            for byte in chunk.invalid() {
+                let _ = write!(out, "\\x{byte:02X}");
+            }
+        }
+    }
+    out
 }
 
 /// Parses the synonyms file: `[[group]] terms = ["ODA", "official development assistance"]`.
@@ -1587,7 +1797,8 @@ pub(crate) fn parse_with_includes(
     };
     let shown = page.strip_prefix(root).unwrap_or(page).to_string_lossy();
     let options = ParseOptions::default();
-    let Some(spliced) = include::splice(root, page, text, syntax, &|_| Ok(())) else {
+    let allowance = include::MAX_FOLDER_BYTES;
+    let Some(spliced) = include::splice(root, page, text, syntax, &|_| Ok(()), allowance) else {
         return parse_file(&shown, "page", "", text, &options)
             .ok()
             .map(|(_, s)| (Vec::new(), s));
@@ -2581,5 +2792,143 @@ mod tests {
         assert_eq!(e.line, 5, "{e}");
         let e = parse_synonyms("k/synonyms.toml", "[[group]]\nterms = [\"lonely\"]\n").unwrap_err();
         assert_eq!(e.line, 2, "{e}");
+    }
+
+    #[test]
+    fn what_pages_include_is_bounded_for_the_whole_folder_in_path_order() {
+        let (_dir, k) = knowledge_folder();
+        std::fs::write(k.join("_part.md"), "The shared part.\n".repeat(20)).unwrap();
+        let page = |n: usize| format!("# Page {n}\n\n{{{{#include _part.md}}}}\n");
+        // Enough pages that they are read on several threads.
+        for n in 0..40 {
+            std::fs::write(k.join(format!("p{n:02}.md")), page(n)).unwrap();
+        }
+        // What one page's include brings in.
+        let one = include::splice(
+            &k,
+            &k.join("p00.md"),
+            &page(0),
+            include::Syntax::Markdown { myst: false },
+            &|_| Ok(()),
+            usize::MAX,
+        )
+        .unwrap()
+        .budget
+        .brought;
+        let with_part = |kb: &KnowledgeBase| -> Vec<String> {
+            let mut files: Vec<String> = passages(kb)
+                .filter(|s| s.text.contains("The shared part."))
+                // Included by none, the part is a page of its own.
+                .filter(|s| s.page.file != "knowledge/_part.md")
+                .map(|s| s.page.file.clone())
+                .collect();
+            files.dedup();
+            files
+        };
+        let first =
+            |n: usize| -> Vec<String> { (0..n).map(|n| format!("knowledge/p{n:02}.md")).collect() };
+        let options = ParseOptions::default();
+        let mut cache = Cache::default();
+        // (pages shown with the part, of those reading their includes; the
+        // pages whose include is refused get a warning)
+        let table: &[(usize, usize)] = &[(40, 40), (40, 3), (40, 0), (39, 3)];
+        for &(pages, read_whole) in table {
+            for n in pages..40 {
+                std::fs::write(k.join(format!("p{n:02}.md")), "# Plain\n\nNo includes.\n").unwrap();
+            }
+            let allowance = read_whole * one + one / 2;
+            let kb = read(&k, &options, true, &mut Cache::default(), allowance).unwrap();
+            assert_eq!(with_part(&kb), first(read_whole), "{allowance}");
+            let over: Vec<&str> = (kb.warnings.iter())
+                .filter(|w| w.to_string().contains("all together, over 64 MB"))
+                .map(|w| w.file.as_str())
+                .collect();
+            let refused: Vec<String> = first(pages).split_off(read_whole);
+            assert_eq!(over, refused, "{allowance}");
+            // Read with a cache, then again from it: the same pages.
+            for _ in 0..2 {
+                let cached = read(&k, &options, false, &mut cache, allowance).unwrap();
+                assert_eq!(with_part(&cached), first(read_whole), "{allowance}");
+                assert_eq!(cached.hash, kb.hash);
+            }
+        }
+        // A page that stops including frees its share for the next one, which
+        // the cache then reads again.
+        let allowance = 3 * one + one / 2;
+        read(&k, &options, false, &mut cache, allowance).unwrap();
+        std::fs::write(k.join("p01.md"), "# Page 1\n\nIts own text now.\n").unwrap();
+        let cached = read(&k, &options, false, &mut cache, allowance).unwrap();
+        let want = ["knowledge/p00.md", "knowledge/p02.md", "knowledge/p03.md"];
+        assert_eq!(with_part(&cached), want);
+        let fresh = read(&k, &options, false, &mut Cache::default(), allowance).unwrap();
+        assert_eq!(cached.hash, fresh.hash);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_or_folder_named_as_no_citation_can_tell_apart_is_a_problem_of_its_own() {
+        use std::os::unix::ffi::OsStrExt;
+        let (_dir, k) = knowledge_folder();
+        let name = |bytes: &[u8]| k.join(std::ffi::OsStr::from_bytes(bytes));
+        let page = |word: &str| format!("# {word}\n\nThe {word} text.\n");
+        // (file, its text, the problem that names it; None: read)
+        let table: &[(PathBuf, &str, Option<&str>)] = &[
+            (k.join("team/handbook.md"), "zebra", None),
+            (
+                k.join("team\\handbook.md"),
+                "walrus",
+                Some("knowledge/team\\handbook.md"),
+            ),
+            (name(b"\xff.md"), "otter", Some("knowledge/\\xFF.md")),
+            (name(b"\xfe.md"), "badger", Some("knowledge/\\xFE.md")),
+            (k.join("\u{fffd}.md"), "heron", None),
+            (k.join("hr/sub/leave.md"), "lynx", None),
+            (
+                k.join("hr/sub\\leave.md"),
+                "mole",
+                Some("knowledge/hr/sub\\leave.md"),
+            ),
+            (
+                k.join("hr\\sub/leave.md"),
+                "stoat",
+                Some("knowledge/hr\\sub"),
+            ),
+            (
+                name(b"hr/\xffsub/leave.md"),
+                "vole",
+                Some("knowledge/hr/\\xFFsub"),
+            ),
+            (k.join("hr\\notes.png"), "not knowledge", None),
+        ];
+        for (path, word, _) in table {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, page(word)).unwrap();
+        }
+        // Nor does a page of `hr/sub` show what is in `hr\sub`, by a link or
+        // an include.
+        let inc = "# Inc\n\nIncludes:\n\n{{#include ../../hr\\sub/leave.md}}\n";
+        std::fs::write(k.join("hr/sub/inc.md"), inc).unwrap();
+        std::os::unix::fs::symlink("../../hr\\sub/leave.md", k.join("hr/sub/link.md")).unwrap();
+        let kb = load(&k).unwrap();
+        let read: Vec<&str> = passages(&kb).map(|s| s.text.as_str()).collect();
+        for (_, word, problem) in table {
+            let text = format!("The {word} text.");
+            assert_eq!(
+                read.contains(&text.as_str()),
+                problem.is_none() && *word != "not knowledge",
+                "{word}: {read:?}"
+            );
+            if let Some(file) = problem {
+                let e = kb.errors.iter().find(|e| e.file == *file);
+                let e = e.unwrap_or_else(|| panic!("{file}: {:?}", kb.errors));
+                assert!(e.to_string().contains("rename it"), "{e}");
+            }
+        }
+        // The link is refused as any link out of its collection is.
+        assert_eq!(kb.errors.len(), 7, "{:?}", kb.errors);
+        // The index leaves out every file a problem names: none is read.
+        for f in &kb.files {
+            assert!(kb.errors.iter().all(|e| e.file != f.file), "{}", f.file);
+        }
     }
 }
