@@ -728,8 +728,67 @@ fn human_duration(d: Duration) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Builds a reply of one kind holding so many items.
+    type Build<'a> = Box<dyn Fn(usize) -> Formatted + 'a>;
+
+    /// Replies as the bot builds them, none yet fitted, of each kind (an
+    /// answer, `!sources`, `!gaps`, text JSON-escaped to six times its size, a
+    /// late reply): the longest that `fits` whole, the shortest that doesn't,
+    /// and one far too long.
+    pub(crate) fn longest_replies(fits: impl Fn(&Formatted) -> bool) -> Vec<(String, Formatted)> {
+        let source = SourceInfo {
+            file: "guides/\"quoted\" & <tagged>.md".into(),
+            title: "Setting up the <VPN> \"client\" — étape 2".into(),
+            source: "IT & Security".into(),
+            published: Some("2025-03-05".into()),
+            snippets: 12,
+        };
+        let gap = Gap {
+            question: "Where is the \"<b>\" printer? 👀".into(),
+            refused: 3,
+            down: 2,
+            up: 1,
+            last_asked: "2025-03-05T10:00:00Z".into(),
+        };
+        let answer = crate::render::tests::long_answer;
+        // Each kind with the most items it is tried with: far too many.
+        let kinds: [(&str, Build, usize); 5] = [
+            (
+                "!sources",
+                Box::new(|n| sources(&vec![source.clone(); n])),
+                3_000,
+            ),
+            (
+                "!gaps",
+                Box::new(|n| gaps(&vec![gap.clone(); n], 30)),
+                3_000,
+            ),
+            ("answer", Box::new(answer), 1_000),
+            ("late answer", Box::new(|n| late(&answer(n))), 1_000),
+            ("controls", Box::new(|n| text("\u{1}\n".repeat(n))), 100_000),
+        ];
+        let mut out = Vec::new();
+        for (name, build, most) in kinds {
+            assert!(!fits(&build(most)), "{name}: {most} items fit");
+            // Found by bisection: `whole` items fit, `cut` don't.
+            let (mut whole, mut cut) = (1, most);
+            while cut - whole > 1 {
+                let mid = (whole + cut) / 2;
+                if fits(&build(mid)) {
+                    whole = mid;
+                } else {
+                    cut = mid;
+                }
+            }
+            for n in [whole, cut, most] {
+                out.push((format!("{name} ×{n}"), build(n)));
+            }
+        }
+        out
+    }
 
     #[test]
     fn durations_and_sizes_read_naturally() {

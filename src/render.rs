@@ -408,9 +408,23 @@ pub fn json(a: &Answer) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::format::MAX_REPLY_BYTES;
+
+    /// The Matrix message of an answer citing `passages` passages of text that
+    /// JSON and HTML escaping both grow.
+    pub(crate) fn long_answer(passages: usize) -> Formatted {
+        let mut a = answer("q", &"He said \"<b>\" & left.\n".repeat(10));
+        let passage = a.passages[0].clone();
+        a.passages = (1..=passages)
+            .map(|rank| Passage {
+                rank,
+                ..passage.clone()
+            })
+            .collect();
+        matrix(&a)
+    }
 
     #[test]
     fn replies_too_long_for_one_event_are_shortened_not_dropped() {

@@ -541,4 +541,20 @@ mod tests {
         let size = serde_json::to_vec(&content(&long, &replied)).unwrap().len();
         assert!(size < 65_536 - 4_000, "{size}");
     }
+
+    #[test]
+    fn the_edits_of_the_longest_replies_fit_in_one_encrypted_event() {
+        // The longest IDs there may be: the edit names the reply and the asker.
+        let replied = Replied {
+            reply: id(&format!("${}", "r".repeat(43))),
+            asker: OwnedUserId::try_from(format!("@{}:x", "a".repeat(251))).unwrap(),
+        };
+        let half = crate::format::MAX_REPLY_BYTES / 2;
+        let whole = |f: &Formatted| f.clone().fit(half, messages::SHORTENED) == *f;
+        for (name, body) in messages::tests::longest_replies(whole) {
+            let content = content(&body, &replied);
+            let bytes = crate::format::tests::encrypted_event_bytes(&content);
+            assert!(bytes <= 65_536, "{name}: {bytes} bytes");
+        }
+    }
 }

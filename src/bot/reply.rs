@@ -211,3 +211,48 @@ where
         tokio::time::sleep(wait).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::tests::encrypted_event_bytes;
+
+    /// A question with the longest IDs there may be (the reply names its
+    /// event and its sender, and is in the longest room).
+    fn question(in_thread: bool) -> OriginalSyncRoomMessageEvent {
+        let mut content = serde_json::json!({"msgtype": "m.text", "body": "?"});
+        if in_thread {
+            content["m.relates_to"] = serde_json::json!({
+                "rel_type": "m.thread",
+                "event_id": format!("${}", "t".repeat(43)),
+                "is_falling_back": true,
+                "m.in_reply_to": {"event_id": format!("${}", "t".repeat(43))},
+            });
+        }
+        serde_json::from_value(serde_json::json!({
+            "type": "m.room.message",
+            "event_id": format!("${}", "q".repeat(43)),
+            "sender": format!("@{}:example.org", "u".repeat(255 - "@:example.org".len())),
+            "origin_server_ts": 1,
+            "content": content,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_longest_replies_fit_in_one_encrypted_event() {
+        let whole = |f: &Formatted| messages::fitted(f.clone()) == *f;
+        for (name, body) in messages::tests::longest_replies(whole) {
+            for (mode, in_thread) in [
+                (ReplyMode::Thread, false),
+                (ReplyMode::Thread, true),
+                (ReplyMode::Reply, false),
+                (ReplyMode::Reply, true),
+            ] {
+                let content = content(&body, &question(in_thread), mode);
+                let bytes = encrypted_event_bytes(&content);
+                assert!(bytes <= 65_536, "{name}, {mode:?}: {bytes} bytes");
+            }
+        }
+    }
+}
