@@ -4,7 +4,8 @@
 //! device is cross-signed by its own identity, which a redeployed bot
 //! recovers with the recovery key; admins verify it with emojis; a message
 //! whose key comes late (forwarded by another of the bot's devices) is
-//! answered; one whose key never comes gets exactly one notice.
+//! answered; one whose key never comes gets exactly one notice; the longest
+//! reply, cut to fit, still fits once encrypted.
 
 use std::time::{Duration, Instant};
 
@@ -95,6 +96,34 @@ async fn encrypted_question_gets_encrypted_reply_same_as_plain() {
     let (_, help) = ask(&mut alice, &bot, &secret, "!help").await;
     assert!(help.body().contains("!status"), "{}", help.body());
     running.stop().await;
+}
+
+/// The longest reply the bot sends (`!sources` over hundreds of files, cut
+/// to fit one event) reaches an encrypted room as the reply itself: its
+/// ciphertext, base64, takes a third more than the message, and a reply cut
+/// for a plain room only was refused by the homeserver (M_TOO_LARGE), the
+/// room getting an apology instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_longest_reply_fits_an_encrypted_room() {
+    let mut alice = human("alice").await;
+    let (bot, _running, secret) = start_bot(&mut alice, Meet::EncryptedDm, |c| {
+        let many = c.search.knowledge_dir.join("many");
+        std::fs::create_dir_all(&many).unwrap();
+        for i in 0..400 {
+            let page = format!("# Page {i} of a long list of pages\n\nPage {i} says little.\n");
+            let name = format!("page-{i:03}-with-a-name-long-enough-to-fill-the-list.md");
+            std::fs::write(many.join(name), page).unwrap();
+        }
+    })
+    .await;
+    let (_, reply) = ask(&mut alice, &bot, &secret, "!sources").await;
+    let head: String = reply.body().chars().take(300).collect();
+    assert!(reply.body().contains("page-000-with"), "{head}");
+    assert!(
+        reply.body().contains(citebot::messages::SHORTENED),
+        "{head}"
+    );
+    assert!(reply.html().contains("page-000-with"), "{head}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
