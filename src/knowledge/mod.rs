@@ -219,6 +219,9 @@ pub enum ProblemKind {
     /// A folder under the knowledge folder that cannot be listed: its files
     /// are left out, the rest is served.
     UnreadableFolder(String),
+    /// Most of a page's text is in a script written without spaces between
+    /// words, which the search cannot split into words.
+    UnspacedScript,
 }
 
 impl fmt::Display for ProblemKind {
@@ -259,6 +262,10 @@ impl fmt::Display for ProblemKind {
                 "broken link `{l}`: use an http(s)/mailto address or a path to an existing file"
             ),
             ProblemKind::FutureDate(d) => write!(f, "`published` is in the future ({d})"),
+            ProblemKind::UnspacedScript => write!(
+                f,
+                "most of its text is Chinese, Japanese, Thai or another script written without spaces between words: words are told apart at spaces, so questions do not find its passages"
+            ),
             ProblemKind::UnreadPages(pages) => {
                 let list: Vec<String> = pages.iter().map(usize::to_string).collect();
                 let (noun, them) = match pages.len() {
@@ -746,6 +753,32 @@ fn read_changed(
     fresh
 }
 
+/// A warning when most of the letters of `snippets` are of a script written
+/// without spaces between words (see [`ProblemKind::UnspacedScript`]): such a
+/// page is read and indexed without a word of complaint, yet no question
+/// finds it, so the maintainer hears of it from `check`.
+fn unspaced_script(shown: &str, snippets: &[Snippet]) -> Option<KnowledgeError> {
+    // Thai, Lao, Myanmar, Khmer; kana; CJK ideographs (Korean is written
+    // with spaces).
+    let unspaced = |c: char| {
+        matches!(c as u32, 0x0E00..=0x0EFF | 0x1000..=0x109F | 0x1780..=0x17FF
+            | 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF
+            | 0x20000..=0x2FA1F)
+    };
+    let (mut letters, mut theirs) = (0usize, 0usize);
+    for c in snippets.iter().flat_map(|s| s.text.chars()) {
+        if c.is_alphabetic() {
+            letters += 1;
+            theirs += usize::from(unspaced(c));
+        }
+    }
+    (theirs >= 20 && theirs * 2 > letters).then(|| KnowledgeError {
+        file: shown.into(),
+        line: 1,
+        kind: ProblemKind::UnspacedScript,
+    })
+}
+
 /// Whether `dir`, links followed, lies in `within` (also followed): else an
 /// error saying so.
 fn confined(dir: &Path, within: &Path) -> std::io::Result<()> {
@@ -1030,8 +1063,9 @@ fn finish(
         None => parse_any(rel, &shown, &text, pages.as_deref(), options),
     };
     let warnings = match &parsed {
-        Parsed::File(Ok((info, _))) if f.with_warnings => {
+        Parsed::File(Ok((info, snippets))) if f.with_warnings => {
             let mut w = lint(&shown, f.dir, path, &text, info.published, options.strict);
+            w.extend(unspaced_script(&shown, snippets));
             let problems = spliced.iter().flat_map(|s| &s.problems);
             w.extend(problems.map(|(line, why)| KnowledgeError {
                 file: shown.clone(),
@@ -2307,6 +2341,46 @@ mod tests {
         );
         // Its line 1 is no page: the problem is the document's.
         assert_eq!(kb.warnings[0].place(), Place::Document);
+    }
+
+    #[test]
+    fn check_warns_of_a_page_in_a_script_written_without_spaces() {
+        let (_dir, k) = knowledge_folder();
+        // (file, text, warned)
+        let table = [
+            (
+                "ja.md",
+                "# 天皇の訪問\n\n天皇皇后両陛下は七月にモンゴルを訪問される予定です。\n",
+                true,
+            ),
+            (
+                "th.txt",
+                "การเยือนของจักรพรรดิญี่ปุ่นในเดือนกรกฎาคมปีนี้เป็นที่คาดหวัง\n",
+                true,
+            ),
+            (
+                "en.md",
+                "# Terms\n\nThe word 天皇 (tennō) names the emperor of Japan in Japanese texts.\n",
+                false,
+            ),
+            (
+                "ko.md",
+                "# 방문\n\n일본 천황은 7월에 몽골을 방문할 예정입니다.\n",
+                false,
+            ),
+        ];
+        for (file, text, _) in table {
+            std::fs::write(k.join(file), text).unwrap();
+        }
+        let kb = load_for_check(&k, &ParseOptions::default()).unwrap();
+        for (file, _, warned) in table {
+            let file = format!("knowledge/{file}");
+            let got = kb
+                .warnings
+                .iter()
+                .any(|w| w.file == file && w.kind == ProblemKind::UnspacedScript);
+            assert_eq!(got, warned, "{file}: {:?}", kb.warnings);
+        }
     }
 
     #[test]
