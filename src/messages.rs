@@ -176,11 +176,7 @@ fn confidence_line(e: &Explanation) -> String {
 fn write_explanation(f: &mut String, e: &Explanation) -> std::fmt::Result {
     let q = &e.question;
     if let Some(cut) = &e.cut {
-        writeln!(
-            f,
-            "Read only the first {} of {} words.",
-            cut.words_read, cut.words_asked
-        )?;
+        writeln!(f, "Read only the first {}.", read_of(cut))?;
     }
     writeln!(f, "Question type: {:?}, tense: {:?}", q.kind, q.tense)?;
     if q.units.is_empty() {
@@ -520,9 +516,20 @@ pub fn gaps_failed() -> Formatted {
 /// (or `max_question_bytes`).
 pub fn question_cut(cut: &crate::search::QuestionCut) -> String {
     format!(
-        "Your question was long: I read only its first {} of {} words.",
-        cut.words_read, cut.words_asked
+        "Your question was long: I read only its first {}.",
+        read_of(cut)
     )
+}
+
+/// How much of a cut question was read: "12 of 300 words", or in characters
+/// when the cut fell inside a word ("800 of 2,400 characters" of a question
+/// written without spaces, which is one word to a count of words).
+fn read_of(cut: &crate::search::QuestionCut) -> String {
+    if cut.split_word {
+        format!("{} of {} characters", cut.chars_read, cut.chars_asked)
+    } else {
+        format!("{} of {} words", cut.words_read, cut.words_asked)
+    }
 }
 
 /// What a reload changed, for `!status` ("added a.md; synonyms re-read").

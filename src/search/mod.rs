@@ -2143,6 +2143,22 @@ mod tests {
                 "{q:?} {words} {bytes}"
             );
         }
+        // A cut inside a word is told in characters: a question written
+        // without spaces is one word.
+        let unspaced = "天皇陛下はいつモンゴルを訪問しますか".repeat(40);
+        let (got, c) = cut_question(&unspaced, 100, 2000);
+        let c = c.unwrap();
+        assert!(c.split_word && got.len() <= 2000, "{c:?}");
+        assert_eq!((c.chars_read, c.chars_asked), (666, 720));
+        assert_eq!(
+            crate::messages::question_cut(&c),
+            "Your question was long: I read only its first 666 of 720 characters."
+        );
+        let (_, c) = cut_question("when is the visit?", 2, 100);
+        assert_eq!(
+            crate::messages::question_cut(&c.unwrap()),
+            "Your question was long: I read only its first 2 of 4 words."
+        );
         let (_d, e) = engine();
         let long = format!(
             "When is the emperor visiting Mongolia? {}",

@@ -820,6 +820,13 @@ pub struct QuestionCut {
     pub words_read: usize,
     /// Words the question had.
     pub words_asked: usize,
+    /// Whether the cut fell inside a word (one longer than the byte limit,
+    /// such as a question in a script written without spaces): then
+    /// characters say better than words how much was read.
+    pub split_word: bool,
+    /// Characters read, and the question's.
+    pub chars_read: usize,
+    pub chars_asked: usize,
 }
 
 /// The start of `question` within `max_words` words and `max_bytes` bytes (cut
@@ -858,6 +865,9 @@ pub fn cut_question(
             Some(QuestionCut {
                 words_read: read.max(usize::from(end > 0)),
                 words_asked: words,
+                split_word: read == 0 && end > 0,
+                chars_read: question[..end].trim_end().chars().count(),
+                chars_asked: question.chars().count(),
             }),
         ),
     }
