@@ -836,7 +836,18 @@ fn knowledge_paths(dir: &Path, mount: Option<&Mount>) -> std::io::Result<Walked>
     }
     if let Some(m) = mount {
         let rel = |p: &Path| p.strip_prefix(dir).unwrap_or(p).to_path_buf();
-        (walked.misnamed).retain(|(p, folder)| *folder || m.wants(&rel(p)));
+        // A folder is the source's problem only when a page in it could be
+        // one the source reads (one left out by `include`/`exclude` is no
+        // problem its rooms can mend).
+        let could_hold = |folder: &Path| {
+            ["md", "rst", "html", "txt", "adoc", "pdf", "docx"]
+                .iter()
+                .any(|ext| m.wants(&folder.join(format!("page.{ext}"))))
+        };
+        (walked.misnamed).retain(|(p, folder)| match folder {
+            true => could_hold(&rel(p)),
+            false => m.wants(&rel(p)),
+        });
         walked.files.retain(|p| {
             let rel = p.strip_prefix(dir).unwrap_or(p);
             // A docs source's synonyms file is the one at its root, read
@@ -2939,6 +2950,27 @@ mod tests {
     }
 
     #[cfg(unix)]
+    #[test]
+    fn a_misnamed_folder_the_source_leaves_out_is_no_problem_of_its() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = dir.path();
+        for (folder, file) in [("docs/a\\b", "page.md"), ("tests/c\\d", "logo.png")] {
+            std::fs::create_dir_all(docs.join(folder)).unwrap();
+            std::fs::write(docs.join(folder).join(file), "# X\n\nText.\n").unwrap();
+        }
+        let options = ParseOptions {
+            mount: Some(Mount {
+                collection: "server".into(),
+                include: Some(crate::config::glob_set("include", &["docs/**".into()]).unwrap()),
+                ..Mount::default()
+            }),
+            ..Default::default()
+        };
+        let kb = load_cached(docs, &options, &mut Cache::default()).unwrap();
+        let files: Vec<&str> = kb.errors.iter().map(|e| e.file.as_str()).collect();
+        assert_eq!(files, ["server/docs/a\\b"], "{:?}", kb.errors);
+    }
+
     #[test]
     fn a_file_or_folder_named_as_no_citation_can_tell_apart_is_a_problem_of_its_own() {
         use std::os::unix::ffi::OsStrExt;

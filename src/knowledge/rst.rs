@@ -10,7 +10,7 @@
 //! as docutils does; this reads the block structure docs are written in.
 
 use super::Document;
-use super::passages::{Part, Passages, dedent, indent, numbered, row_parts};
+use super::passages::{Part, Passages, dedent, indent, numbered};
 use crate::text;
 
 /// Directives whose content is prose, shown as written (their title, when they
@@ -572,7 +572,7 @@ fn table_row(head: &[String], cells: Vec<String>, line: usize, w: &mut Walk) {
     let cells = cells
         .into_iter()
         .map(|c| text::fold_whitespace(&inline(&c)));
-    w.row(row_parts(head, cells), line);
+    w.p.table_row(head, cells, line);
 }
 
 /// Text without inline markup: ``` ``code`` ``` and `*emphasis*` keep their
