@@ -840,9 +840,7 @@ fn knowledge_paths(dir: &Path, mount: Option<&Mount>) -> std::io::Result<Walked>
         // one the source reads (one left out by `include`/`exclude` is no
         // problem its rooms can mend).
         let could_hold = |folder: &Path| {
-            ["md", "rst", "html", "txt", "adoc", "pdf", "docx"]
-                .iter()
-                .any(|ext| m.wants(&folder.join(format!("page.{ext}"))))
+            (EXTENSIONS.iter()).any(|(ext, _)| m.wants(&folder.join(format!("page.{ext}"))))
         };
         (walked.misnamed).retain(|(p, folder)| match folder {
             true => could_hold(&rel(p)),
@@ -1757,27 +1755,36 @@ impl Format {
             return None;
         }
         let ext = lower.rsplit_once('.').map(|(_, e)| e)?;
-        match ext {
-            // R Markdown and Quarto pages are Markdown with code chunks.
-            "md" | "markdown" | "mdx" | "rmd" | "qmd" => Some(Format::Markdown),
-            "html" | "htm" => Some(Format::Html),
-            "txt" => Some(Format::Text),
-            "rst" => Some(Format::Rst),
-            "adoc" | "asciidoc" => Some(Format::Adoc),
-            "ipynb" => Some(Format::Notebook),
-            "docx" => Some(Format::Docx),
-            "pdf" => Some(Format::Pdf),
-            "pptx" => Some(Format::Pptx),
-            "xlsx" | "xlsm" => Some(Format::Xlsx),
-            "odt" => Some(Format::Odt),
-            "ods" => Some(Format::Ods),
-            "odp" => Some(Format::Odp),
-            "csv" => Some(Format::Csv),
-            "tsv" => Some(Format::Tsv),
-            _ => None,
-        }
+        EXTENSIONS.iter().find(|(e, _)| *e == ext).map(|&(_, f)| f)
     }
 }
+
+/// The file extensions read (lower case), with their formats.
+const EXTENSIONS: &[(&str, Format)] = &[
+    // R Markdown and Quarto pages are Markdown with code chunks.
+    ("md", Format::Markdown),
+    ("markdown", Format::Markdown),
+    ("mdx", Format::Markdown),
+    ("rmd", Format::Markdown),
+    ("qmd", Format::Markdown),
+    ("html", Format::Html),
+    ("htm", Format::Html),
+    ("txt", Format::Text),
+    ("rst", Format::Rst),
+    ("adoc", Format::Adoc),
+    ("asciidoc", Format::Adoc),
+    ("ipynb", Format::Notebook),
+    ("docx", Format::Docx),
+    ("pdf", Format::Pdf),
+    ("pptx", Format::Pptx),
+    ("xlsx", Format::Xlsx),
+    ("xlsm", Format::Xlsx),
+    ("odt", Format::Odt),
+    ("ods", Format::Ods),
+    ("odp", Format::Odp),
+    ("csv", Format::Csv),
+    ("tsv", Format::Tsv),
+];
 
 /// Files that list pages rather than say anything (mdBook, docsify, Antora).
 const NAVIGATION: &[&str] = &[
