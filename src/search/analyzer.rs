@@ -4,7 +4,8 @@
 //! term it became in a passage.
 //!
 //! Pipeline: words → lowercase → ASCII folding → British→American spelling →
-//! stop words → English (Snowball) stemming. A second pipeline keeps only the
+//! stop words → English (Snowball) stemming. A stop word written in capitals
+//! ("US", "IT", "WHO") is an acronym, not the word, and is kept ([`acronym`]). A second pipeline keeps only the
 //! first [`PREFIX_LEN`] characters of each word; it is a weak recall signal for
 //! derivations the stemmer keeps apart ("expand" / "expansion").
 
@@ -272,6 +273,7 @@ pub const QUESTION_FILLER: &[&str] = &[
 pub fn stemmed() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_WORD_BYTES))
+        .filter(MapFilter(mark_acronym))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
         .filter(MapFilter(to_term))
@@ -295,6 +297,37 @@ pub fn prefix() -> TextAnalyzer {
 
 /// Words of this many bytes or more are dropped (identifiers, URLs glued together).
 const MAX_WORD_BYTES: usize = 40;
+
+/// Whether `word`, as written, is a stop word in capitals: "US" in "US
+/// payday schedule", "IT" in "ask IT for a laptop", "WHO" for the
+/// organisation. Written so, it names something, and a question that names
+/// it must meet the passages that do; the pronoun "us" or "it" stays a stop
+/// word. Two or three letters: a longer stop word in capitals ("ABOUT",
+/// "WHICH") is a heading shouting, not an acronym. "AND", "OR" and "NOT" are
+/// the search syntax people carry over from search engines ("naadam AND
+/// festival"), not names.
+pub fn acronym(word: &str) -> bool {
+    let mut lower = [0u8; 3];
+    (2..=3).contains(&word.len())
+        && !matches!(word, "AND" | "OR" | "NOT") && word.bytes().all(|b| b.is_ascii_uppercase()) && {
+        lower[..word.len()].copy_from_slice(word.as_bytes());
+        lower.make_ascii_lowercase();
+        std::str::from_utf8(&lower[..word.len()]).is_ok_and(is_stop_word)
+    }
+}
+
+/// Appended to an [`acronym`] before it is lowercased, so that the stop-word
+/// test further on tells "US" from "us". Never part of a term.
+const ACRONYM_MARK: char = '\u{7f}';
+
+/// Marks an [`acronym`] with [`ACRONYM_MARK`] (a token filter, ahead of the
+/// lowercasing).
+fn mark_acronym(word: &mut String) -> bool {
+    if acronym(word) {
+        word.push(ACRONYM_MARK);
+    }
+    true
+}
 
 /// Both analyses of a text in one pass — the terms of [`stemmed`] and the prefixes
 /// of [`prefix`], exactly what those analyzers give — for re-scoring candidates,
@@ -506,8 +539,14 @@ impl Both {
         folded: &'b mut Option<String>,
     ) -> &'b str {
         if word.is_ascii() {
-            let out = &mut buf[..word.len()];
-            out.copy_from_slice(word.as_bytes());
+            // As the analyzers key it: an acronym lowercased and marked.
+            let marked = acronym(word);
+            let len = word.len() + usize::from(marked);
+            buf[..word.len()].copy_from_slice(word.as_bytes());
+            if marked {
+                buf[word.len()] = ACRONYM_MARK as u8;
+            }
+            let out = &mut buf[..len];
             out.make_ascii_lowercase();
             // ASCII bytes are always UTF-8.
             return std::str::from_utf8(out).unwrap_or_default();
@@ -606,6 +645,12 @@ impl TermCache {
     /// The index term of a word already in American spelling: its base verb's
     /// Snowball stem; `None` for a stop word. `word` is left as its base verb.
     fn term_of(&mut self, word: &mut String) -> Option<String> {
+        // An acronym is its letters: never a stop word, nothing to stem.
+        if let Some(letters) = word.strip_suffix(ACRONYM_MARK) {
+            let letters = letters.to_string();
+            *word = letters.clone();
+            return Some(letters);
+        }
         base_verb(word);
         if is_stop_word(word) {
             return None;
@@ -624,7 +669,7 @@ fn with_analysed<R>(word: &str, f: impl FnOnce(&Analysed) -> R) -> R {
         let mut normal = word.to_string();
         american_spelling(&mut normal);
         let term: Option<Arc<str>> = cache.term_of(&mut normal.clone()).map(Arc::from);
-        let prefix: Option<Arc<str>> = if is_stop_word(&normal) {
+        let prefix: Option<Arc<str>> = if is_stop_word(&normal) || normal.ends_with(ACRONYM_MARK) {
             None
         } else {
             truncate_to_prefix(&mut normal).then(|| Arc::from(normal))
@@ -1038,11 +1083,14 @@ mod tests {
             "In 2015 and 2020 the armed forces paid visits to the centre of Ulaanbaatar's theatre.",
             "He went, took and gave — had been, was, did: stop words and irregular verbs.",
             "Café déjà-vu ÉLAN, supercalifragilisticexpialidociousandthensomemorewordsjoined ok",
+            "Ask IT or the WHO about us: US staff, ABOUT US, It Is.",
             "",
         ];
-        // The plain tantivy pipeline the cached one replaces.
+        // The plain tantivy pipeline the cached one replaces (an acronym's mark
+        // keeps it from the stop words and the stemmer, then goes).
         let mut reference = TextAnalyzer::builder(SimpleTokenizer::default())
             .filter(RemoveLongFilter::limit(40))
+            .filter(MapFilter(mark_acronym))
             .filter(LowerCaser)
             .filter(AsciiFoldingFilter)
             .filter(MapFilter(american_spelling))
@@ -1051,6 +1099,12 @@ mod tests {
                 STOP_WORDS.iter().map(|w| w.to_string()),
             ))
             .filter(Stemmer::new(Language::English))
+            .filter(MapFilter(|w| {
+                if w.ends_with(ACRONYM_MARK) {
+                    w.pop();
+                }
+                true
+            }))
             .build();
         let mut both = Both::default();
         // Twice: the second round comes from the term cache.
@@ -1235,6 +1289,10 @@ mod tests {
             ),
             ("Café ÉLYSÉE", &["cafe", "elyse"]),
             ("of the and to", &[]),
+            // A stop word in capitals is an acronym; longer, a heading shouting.
+            ("Ask IT about the US office", &["ask", "it", "us", "offic"]),
+            ("tell us about it", &["tell"]),
+            ("WHO guidance ABOUT US", &["who", "guidanc", "us"]),
         ];
         for (text, expect) in table {
             assert_eq!(stems(text), *expect, "{text}");

@@ -18,7 +18,7 @@ use super::synonyms::Synonyms;
 use crate::knowledge::{FileInfo, KnowledgeBase, KnowledgeError, Snippet, SynonymSet};
 
 /// Bumped whenever the schema or the analyzers change, so old indexes rebuild.
-const FORMAT: u32 = 7;
+const FORMAT: u32 = 8;
 
 /// tantivy's indexing memory per thread: it flushes a segment when full, so a
 /// generous budget means fewer, larger segments to write and merge. It is a
@@ -591,7 +591,13 @@ impl Snapshot {
         kb: KnowledgeBase,
     ) -> Result<Snapshot, SearchError> {
         let mut stemmed = analyzer::stemmed();
-        let synonyms = Synonyms::of_sets(payload.synonyms.values(), &mut stemmed);
+        // The acronyms the passages define serve as the synonyms files do, each
+        // for the rooms that see the passage that defines it.
+        let defined = super::acronyms::defined(kb.file_snippets.iter().flat_map(|f| f.iter()));
+        let synonyms = Synonyms::of_sets(
+            payload.synonyms.values().chain(defined.iter()),
+            &mut stemmed,
+        );
         let file_keys = store.file_keys(&kb.file_snippets);
         let mut by_key = rustc_hash::FxHashMap::default();
         by_key.reserve(kb.snippet_count());

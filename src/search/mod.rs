@@ -3,6 +3,7 @@
 //! extractive answer. It knows nothing of Matrix or terminals: it returns an
 //! [`Answer`], which `render` turns into text.
 
+pub(crate) mod acronyms;
 pub(crate) mod analyzer;
 pub(crate) mod answer;
 pub(crate) mod explain;
@@ -1985,6 +1986,75 @@ mod tests {
         let a = top(&e, "ODA");
         assert!(a.answered);
         assert_eq!(a.passages[0].citation.heading, "Money");
+    }
+
+    #[test]
+    fn acronyms_the_knowledge_defines_are_synonyms_within_their_collection() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        write(
+            &k,
+            "team/standards.md",
+            "Standards",
+            "## Guides\n\nWe follow the National Institute of Standards and Technology (NIST) guides.\n",
+        );
+        write(
+            &k,
+            "team/keys.md",
+            "Keys",
+            "## Laptop keys\n\nLaptop keys rotate every 90 days, as NIST asks.\n",
+        );
+        write(
+            &k,
+            "zoo/keys.md",
+            "Zoo keys",
+            "## Enclosure keys\n\nEnclosure keys rotate every week, as NIST asks.\n",
+        );
+        let e = Engine::open(&SearchSettings::new(&k, None)).unwrap();
+        let asked = "How often do keys rotate under national institute of standards and technology guidance?";
+        let scoped = |c: &str| AskOptions {
+            collections: Some(vec![c.to_string()]),
+            ..AskOptions::default()
+        };
+        // The passage that names only the acronym answers the long form.
+        let a = e.ask_with(asked, &scoped("team")).unwrap();
+        assert_eq!(a.passages[0].citation.heading, "Laptop keys");
+        // Another collection did not define it: its rooms do not get it.
+        let expanded = |c: &str| {
+            let why = e.explain_with(asked, &scoped(c)).unwrap();
+            why.question
+                .units
+                .iter()
+                .any(|u| (u.variants.iter()).any(|v| v.kind == question::VariantKind::Synonym))
+        };
+        assert!(expanded("team"));
+        assert!(!expanded("zoo"));
+    }
+
+    #[test]
+    fn a_stop_word_in_capitals_is_asked_for_as_the_acronym_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        write(
+            &k,
+            "pay.md",
+            "Pay",
+            "## Payday\n\nOur payday is the last working day of each month.\n\n## US payroll\n\nIn the US, payday is twice a month: the 15th and the last day.\n",
+        );
+        let e = Engine::open(&SearchSettings::new(&k, None)).unwrap();
+        for q in ["when is the US payday?", "WHEN IS THE US PAYDAY?"] {
+            let why = e.explain_with(q, &AskOptions::default()).unwrap();
+            let units: Vec<&str> = why.question.units.iter().map(|u| u.text.as_str()).collect();
+            // Shouted, every word is in capitals: none is taken for an acronym.
+            let expect: &[&str] = if q.starts_with('W') {
+                &["PAYDAY"]
+            } else {
+                &["US", "payday"]
+            };
+            assert_eq!(units, expect, "{q}");
+        }
+        let a = top(&e, "when is the US payday?");
+        assert_eq!(a.passages[0].citation.heading, "US payroll");
     }
 
     #[test]

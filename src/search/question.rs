@@ -596,6 +596,13 @@ impl Snapshot {
             .filter(|w| w.raw.chars().next().is_some_and(char::is_uppercase))
             .count();
         let caps_mean_names = rest < 3 || capitalised * 4 < rest * 3;
+        // A question in capitals throughout is shouted: its "IS" and "THE"
+        // are stop words, not acronyms ([`analyzer::acronym`]).
+        let capitals = words
+            .iter()
+            .filter(|w| !w.raw.chars().any(char::is_lowercase))
+            .count();
+        let shouted = words.len() >= 3 && capitals * 4 >= words.len() * 3;
         let mut content = Vec::new();
         let mut framing = 0..0;
         for (i, w) in words.iter().enumerate() {
@@ -609,7 +616,8 @@ impl Snapshot {
             if framing.contains(&i) || QUESTION_FILLER.contains(&w.lower.as_str()) {
                 continue;
             }
-            let Some(s) = analyzer::stem_word(&mut stem, &w.raw) else {
+            let written = if shouted { &w.lower } else { &w.raw };
+            let Some(s) = analyzer::stem_word(&mut stem, written) else {
                 continue;
             };
             let first_upper = w.raw.chars().next().is_some_and(char::is_uppercase);

@@ -1,0 +1,174 @@
+//! Acronyms the knowledge defines itself: "official development assistance
+//! (ODA)" makes "ODA" and its long form synonyms for the rooms that see the
+//! passage, as a maintainer's `synonyms.toml` would. A question may name either
+//! while the passage that answers it names the other; knowledge nobody wrote a
+//! synonyms file for defines its acronyms in its text all the same.
+//!
+//! The definitions are found as Schwartz and Hearst's algorithm finds them (A
+//! Simple Algorithm for Identifying Abbreviation Definitions in Biomedical
+//! Text, 2003): an acronym in parentheses, and before it the shortest run of
+//! words whose letters spell it in order, the first letter opening a word.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::knowledge::{Snippet, SynonymGroup, SynonymSet};
+
+/// Most definitions kept per collection, and long forms per acronym: bounds
+/// on what a hostile or enormous folder can add to every question's lookup.
+const MAX_DEFINITIONS: usize = 10_000;
+const MAX_LONG_FORMS: usize = 3;
+
+/// The acronyms `snippets` define, one synonym set per collection (each
+/// acronym and one of its long forms a group: two long forms of one acronym
+/// are not each other's synonyms).
+pub fn defined<'a>(snippets: impl Iterator<Item = &'a Snippet>) -> Vec<SynonymSet> {
+    let mut by_collection: BTreeMap<&str, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in snippets {
+        let collection = s.page.collection.as_str();
+        for (acronym, long) in definitions(&s.text) {
+            let count = counts.entry(collection).or_default();
+            let forms = by_collection
+                .entry(collection)
+                .or_default()
+                .entry(acronym)
+                .or_default();
+            if *count < MAX_DEFINITIONS && forms.len() < MAX_LONG_FORMS && forms.insert(long) {
+                *count += 1;
+            }
+        }
+    }
+    by_collection
+        .into_iter()
+        .map(|(collection, acronyms)| SynonymSet {
+            collection: Some(collection.to_string()),
+            groups: acronyms
+                .into_iter()
+                .flat_map(|(acronym, forms)| {
+                    forms.into_iter().map(move |long| SynonymGroup {
+                        terms: vec![acronym.clone(), long],
+                    })
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Each "long form (ACRONYM)" in `text`, as (acronym, long form); a plural
+/// "(CRDs)" defines "CRD".
+fn definitions(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(open) = text[from..].find('(').map(|i| from + i) {
+        from = open + 1;
+        let Some(close) = text[from..].find(')').map(|i| from + i) else {
+            break;
+        };
+        let Some(acronym) = acronym(&text[from..close]) else {
+            continue;
+        };
+        // The words before it, within its sentence or clause.
+        let before = &text[open.saturating_sub(MAX_LOOK_BACK)..open];
+        let before = before.trim_end();
+        let clause = before
+            .rfind(|c: char| ".;:!?()[]\n".contains(c))
+            .map_or(before, |i| &before[i + 1..]);
+        if let Some(long) = long_form(acronym, clause) {
+            out.push((acronym.to_string(), long));
+        }
+    }
+    out
+}
+
+/// Bytes before a parenthesis searched for its long form.
+const MAX_LOOK_BACK: usize = 200;
+
+/// The acronym `inside` a pair of parentheses is, if one: 2–6 letters or
+/// digits, opening with a capital, with two capitals at least ("ODA",
+/// "OAuth2", "K8s" is not), and a plural's "s" left off.
+fn acronym(inside: &str) -> Option<&str> {
+    let core = match inside.strip_suffix('s') {
+        Some(core) if core.bytes().filter(u8::is_ascii_uppercase).count() >= 2 => core,
+        _ => inside,
+    };
+    let ok = (2..=6).contains(&core.len())
+        && core.bytes().all(|b| b.is_ascii_alphanumeric())
+        && core.as_bytes()[0].is_ascii_uppercase()
+        && core.bytes().filter(u8::is_ascii_uppercase).count() >= 2;
+    ok.then_some(core)
+}
+
+/// The shortest run of words at the end of `clause` whose letters spell
+/// `acronym` in order, its first letter opening the run's first word; two
+/// words at least, and at most as many as [`Schwartz and Hearst`](self) allow
+/// (the acronym's length and five, or twice its length, whichever is fewer).
+fn long_form(acronym: &str, clause: &str) -> Option<String> {
+    let words: Vec<&str> = clause
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let most = (acronym.len() + 5).min(2 * acronym.len());
+    let words = &words[words.len().saturating_sub(most)..];
+    let joined = words.join(" ").to_lowercase();
+    let s = joined.as_bytes();
+    let mut at = s.len();
+    for (n, c) in acronym.to_ascii_lowercase().bytes().rev().enumerate() {
+        let first = n + 1 == acronym.len();
+        loop {
+            at = at.checked_sub(1)?;
+            let opens_word = at == 0 || s[at - 1] == b' ';
+            if s[at] == c && (!first || opens_word) {
+                break;
+            }
+        }
+    }
+    let long = &joined[at..];
+    let lower = acronym.to_lowercase();
+    let count = long.split(' ').count();
+    (count >= 2 && !long.split(' ').any(|w| w == lower)).then(|| long.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn definitions_in_text_are_found_and_others_are_not() {
+        let table: &[(&str, &[(&str, &str)])] = &[
+            (
+                "Mongolia hopes to leverage Japan's official development assistance (ODA) to build.",
+                &[("ODA", "official development assistance")],
+            ),
+            (
+                "Use the National Institute of Standards and Technology (NIST) guides.",
+                &[("NIST", "national institute of standards and technology")],
+            ),
+            // Hyphenated words give their letters; a plural defines the singular.
+            (
+                "It keeps a write-ahead log (WAL). Define custom resource definitions (CRDs).",
+                &[
+                    ("WAL", "write ahead log"),
+                    ("CRD", "custom resource definitions"),
+                ],
+            ),
+            // Letters that do not spell it, a word of its own, no capitals, an
+            // aside: no definition.
+            ("the software development kit (XYZ)", &[]),
+            ("Kubernetes (K8s) and Go (Golang)", &[]),
+            ("see the guide (see below) (e.g. this)", &[]),
+            ("the Java virtual machine. (JVM)", &[]),
+            // The first letter must open a word: "cab" spells no "AB".
+            ("the cab (AB)", &[]),
+            // A long form holding the acronym as a word of its own is none.
+            ("we use the ODA process (ODA)", &[]),
+        ];
+        for (text, expect) in table {
+            let got = definitions(text);
+            let expect: Vec<(String, String)> = expect
+                .iter()
+                .map(|(a, l)| (a.to_string(), l.to_string()))
+                .collect();
+            assert_eq!(got, expect, "{text}");
+        }
+    }
+}
