@@ -495,11 +495,14 @@ fn check(
         for e in &problems {
             println!("{}", render::problem(e));
         }
+        let spelled_out =
+            crate::search::acronyms::defined(kb.file_snippets.iter().flat_map(|f| f.iter()));
         eprintln!(
-            "{} files, {} snippets, {} synonym groups, {} problems",
+            "{} files, {} snippets, {} synonym groups, {} acronyms spelled out, {} problems",
             kb.files.len(),
             kb.snippet_count(),
             kb.synonyms.values().map(|s| s.groups.len()).sum::<usize>(),
+            spelled_out.iter().map(|s| s.groups.len()).sum::<usize>(),
             problems.len()
         );
         if let Some(line) = unread_line(folders.iter().map(PathBuf::as_path)) {

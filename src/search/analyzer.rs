@@ -309,11 +309,13 @@ const MAX_WORD_BYTES: usize = 40;
 pub fn acronym(word: &str) -> bool {
     let mut lower = [0u8; 3];
     (2..=3).contains(&word.len())
-        && !matches!(word, "AND" | "OR" | "NOT") && word.bytes().all(|b| b.is_ascii_uppercase()) && {
-        lower[..word.len()].copy_from_slice(word.as_bytes());
-        lower.make_ascii_lowercase();
-        std::str::from_utf8(&lower[..word.len()]).is_ok_and(is_stop_word)
-    }
+        && !matches!(word, "AND" | "OR" | "NOT")
+        && word.bytes().all(|b| b.is_ascii_uppercase())
+        && {
+            lower[..word.len()].copy_from_slice(word.as_bytes());
+            lower.make_ascii_lowercase();
+            std::str::from_utf8(&lower[..word.len()]).is_ok_and(is_stop_word)
+        }
 }
 
 /// Appended to an [`acronym`] before it is lowercased, so that the stop-word
