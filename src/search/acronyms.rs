@@ -61,14 +61,20 @@ fn definitions(text: &str) -> Vec<(String, String)> {
     let mut from = 0;
     while let Some(open) = text[from..].find('(').map(|i| from + i) {
         from = open + 1;
-        let Some(close) = text[from..].find(')').map(|i| from + i) else {
-            break;
+        // Only as far as an acronym reaches: a page of "(((…" is read once.
+        let near = &text.as_bytes()[from..text.len().min(from + MAX_INSIDE + 1)];
+        let Some(close) = near.iter().position(|&b| b == b')').map(|i| from + i) else {
+            continue;
         };
         let Some(acronym) = acronym(&text[from..close]) else {
             continue;
         };
         // The words before it, within its sentence or clause.
-        let before = &text[open.saturating_sub(MAX_LOOK_BACK)..open];
+        let mut start = open.saturating_sub(MAX_LOOK_BACK);
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let before = &text[start..open];
         let before = before.trim_end();
         let clause = before
             .rfind(|c: char| ".;:!?()[]\n".contains(c))
@@ -82,6 +88,9 @@ fn definitions(text: &str) -> Vec<(String, String)> {
 
 /// Bytes before a parenthesis searched for its long form.
 const MAX_LOOK_BACK: usize = 200;
+
+/// The most an acronym takes between its parentheses: six, and a plural's "s".
+const MAX_INSIDE: usize = 7;
 
 /// The acronym `inside` a pair of parentheses is, if one: 2–6 letters or
 /// digits, opening with a capital, with two capitals at least ("ODA",
@@ -159,9 +168,18 @@ mod tests {
             ("the Java virtual machine. (JVM)", &[]),
             // The first letter must open a word: "cab" spells no "AB".
             ("the cab (AB)", &[]),
+            // Letters of other scripts before it are skipped whole.
+            (
+                "日本語のテキストですよ。これは、とても長い文章です。 The Japan International Cooperation Agency (JICA) helps.",
+                &[("JICA", "japan international cooperation agency")],
+            ),
             // A long form holding the acronym as a word of its own is none.
             ("we use the ODA process (ODA)", &[]),
         ];
+        // A million parentheses, closed once at the end: read in
+        // one pass (this took minutes when each looked for its close to the end).
+        let hostile = format!("{})", "(".repeat(1_000_000));
+        assert!(definitions(&hostile).is_empty());
         for (text, expect) in table {
             let got = definitions(text);
             let expect: Vec<(String, String)> = expect
