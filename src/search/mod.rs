@@ -2449,6 +2449,8 @@ mod tests {
             ("what is NATO short for", &["NATO"]),
             ("acronym for the G7", &["G7"]),
             ("ODA abbreviation for what", &["ODA"]),
+            ("ODA is an abbreviation of what?", &["ODA"]),
+            ("What is ODA an abbreviation for?", &["ODA"]),
             // Not next to an acronym, the words are what is asked about
             // ("form" alone goes anyway, read as a typo of "from").
             ("where is the full form submission", &["full", "submission"]),

@@ -931,8 +931,8 @@ const ACRONYM_FRAMES: &[&[&str]] = &[
 /// How many words from the `i`th of `words` frame an acronym question
 /// ([`ACRONYM_FRAMES`]). "Stand for" always frames one; the others only next
 /// to the acronym they ask about: right after it, ending the question ("ODA
-/// full form", "what is NATO short for?"), or right before it ("full form of
-/// the ODA", "acronym for G7"). "The HR full form submission" and "short for
+/// full form", "what is NATO short for?", "UHI is an abbreviation of what?"),
+/// or right before it ("full form of the ODA", "acronym for G7"). "The HR full form submission" and "short for
 /// staff in Q3" are about forms and staff.
 fn acronym_framing(words: &[Word], i: usize) -> Option<usize> {
     let frame = ACRONYM_FRAMES.iter().find(|frame| {
@@ -945,7 +945,13 @@ fn acronym_framing(words: &[Word], i: usize) -> Option<usize> {
         return Some(frame.len());
     }
     let rest = &words[i + frame.len()..];
-    let before = i.checked_sub(1).is_some_and(|j| is_acronym(&words[j].raw))
+    // The acronym just before, but for the words that make it a sentence
+    // ("UHI is an abbreviation of what?", "What is UHI an abbreviation for?").
+    let before = words[..i]
+        .iter()
+        .rev()
+        .find(|w| !matches!(w.lower.as_str(), "is" | "was" | "an" | "a" | "the"))
+        .is_some_and(|w| is_acronym(&w.raw))
         && rest.iter().all(|w| w.lower == "what");
     let after = rest
         .iter()
