@@ -5,9 +5,10 @@
 //!
 //! Pipeline: words → lowercase → ASCII folding → British→American spelling →
 //! stop words → English (Snowball) stemming. A stop word written in capitals
-//! ("US", "IT", "WHO") is an acronym, not the word, and is kept ([`acronym`]). A second pipeline keeps only the
-//! first [`PREFIX_LEN`] characters of each word; it is a weak recall signal for
-//! derivations the stemmer keeps apart ("expand" / "expansion").
+//! ("US", "IT", "WHO") is an acronym, not the word, and is kept ([`acronym`]).
+//! A second pipeline keeps only the first [`PREFIX_LEN`] characters of each
+//! word; it is a weak recall signal for derivations the stemmer keeps apart
+//! ("expand" / "expansion").
 
 use std::cell::RefCell;
 use std::sync::Arc;

@@ -932,8 +932,8 @@ const ACRONYM_FRAMES: &[&[&str]] = &[
 /// ([`ACRONYM_FRAMES`]). "Stand for" always frames one; the others only next
 /// to the acronym they ask about: right after it, ending the question ("ODA
 /// full form", "what is NATO short for?", "UHI is an abbreviation of what?"),
-/// or right before it ("full form of the ODA", "acronym for G7"). "The HR full form submission" and "short for
-/// staff in Q3" are about forms and staff.
+/// or right before it ("full form of the ODA", "acronym for G7"). "The HR full
+/// form submission" and "short for staff in Q3" are about forms and staff.
 fn acronym_framing(words: &[Word], i: usize) -> Option<usize> {
     let frame = ACRONYM_FRAMES.iter().find(|frame| {
         frame
