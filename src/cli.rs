@@ -495,8 +495,10 @@ fn check(
         for e in &problems {
             println!("{}", render::problem(e));
         }
-        let spelled_out =
-            crate::search::acronyms::defined(kb.file_snippets.iter().flat_map(|f| f.iter()));
+        let files: Vec<_> = (kb.file_snippets.iter())
+            .map(|f| crate::search::acronyms::of_file(f))
+            .collect();
+        let spelled_out = crate::search::acronyms::synonym_sets(files.iter().map(|f| &f[..]));
         eprintln!(
             "{} files, {} snippets, {} synonym groups, {} acronyms spelled out, {} problems",
             kb.files.len(),

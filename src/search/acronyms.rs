@@ -18,24 +18,43 @@ use crate::knowledge::{Snippet, SynonymGroup, SynonymSet};
 const MAX_DEFINITIONS: usize = 10_000;
 const MAX_LONG_FORMS: usize = 3;
 
-/// The acronyms `snippets` define, one synonym set per collection (each
-/// acronym and one of its long forms a group: two long forms of one acronym
-/// are not each other's synonyms).
-pub fn defined<'a>(snippets: impl Iterator<Item = &'a Snippet>) -> Vec<SynonymSet> {
-    let mut by_collection: BTreeMap<&str, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+/// One acronym a passage spells out, in the collection of its page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Definition {
+    pub collection: String,
+    pub acronym: String,
+    pub long: String,
+}
+
+/// The acronyms one file's `snippets` spell out, in order.
+pub fn of_file(snippets: &[Snippet]) -> Vec<Definition> {
+    snippets
+        .iter()
+        .flat_map(|s| {
+            definitions(&s.text)
+                .into_iter()
+                .map(|(acronym, long)| Definition {
+                    collection: s.page.collection.clone(),
+                    acronym,
+                    long,
+                })
+        })
+        .collect()
+}
+
+/// The synonym sets that `files`' definitions ([`of_file`], in file order)
+/// make: one per collection, each acronym and one of its long forms a group
+/// (two long forms of one acronym are not each other's synonyms).
+pub fn synonym_sets<'a>(files: impl Iterator<Item = &'a [Definition]>) -> Vec<SynonymSet> {
+    let mut by_collection: BTreeMap<&str, BTreeMap<&str, BTreeSet<&str>>> = BTreeMap::new();
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for s in snippets {
-        let collection = s.page.collection.as_str();
-        for (acronym, long) in definitions(&s.text) {
-            let count = counts.entry(collection).or_default();
-            let forms = by_collection
-                .entry(collection)
-                .or_default()
-                .entry(acronym)
-                .or_default();
-            if *count < MAX_DEFINITIONS && forms.len() < MAX_LONG_FORMS && forms.insert(long) {
-                *count += 1;
-            }
+    for d in files.flatten() {
+        let count = counts.entry(&d.collection).or_default();
+        let forms = (by_collection.entry(&d.collection).or_default())
+            .entry(&d.acronym)
+            .or_default();
+        if *count < MAX_DEFINITIONS && forms.len() < MAX_LONG_FORMS && forms.insert(&d.long) {
+            *count += 1;
         }
     }
     by_collection
@@ -46,7 +65,7 @@ pub fn defined<'a>(snippets: impl Iterator<Item = &'a Snippet>) -> Vec<SynonymSe
                 .into_iter()
                 .flat_map(|(acronym, forms)| {
                     forms.into_iter().map(move |long| SynonymGroup {
-                        terms: vec![acronym.clone(), long],
+                        terms: vec![acronym.to_string(), long.to_string()],
                     })
                 })
                 .collect(),

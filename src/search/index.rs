@@ -13,6 +13,7 @@ use tantivy::schema::{
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument};
 
+use super::acronyms;
 use super::analyzer;
 use super::synonyms::Synonyms;
 use crate::knowledge::{FileInfo, KnowledgeBase, KnowledgeError, Snippet, SynonymSet};
@@ -144,13 +145,20 @@ pub struct Store {
     reader: IndexReader,
     pub fields: Fields,
     dir: Option<PathBuf>,
-    /// The last snapshot's files and their [`snippet_key`]s: the parse cache hands
-    /// back an unchanged file's very snippets, so a refresh hashes only what changed.
-    key_cache: std::sync::Mutex<Vec<FileKeys>>,
+    /// The last snapshot's files and what was worked out from their snippets:
+    /// the parse cache hands back an unchanged file's very snippets, so a
+    /// refresh hashes and reads only what changed.
+    key_cache: std::sync::Mutex<Vec<(Arc<[Snippet]>, Derived)>>,
 }
 
-/// A file's snippets and their [`snippet_key`]s.
-type FileKeys = (Arc<[Snippet]>, Arc<[u64]>);
+/// What a snapshot works out from one file's snippets.
+#[derive(Clone)]
+struct Derived {
+    /// Their [`snippet_key`]s.
+    keys: Arc<[u64]>,
+    /// The acronyms they spell out.
+    acronyms: Arc<[acronyms::Definition]>,
+}
 
 impl Store {
     /// Opens the index in `dir` (creating it, or recreating it when its schema is
@@ -403,23 +411,27 @@ impl Store {
         doc
     }
 
-    /// The [`snippet_key`]s of each file's snippets, reusing the last snapshot's
-    /// for files whose snippets are the same allocation.
-    fn file_keys(&self, files: &[Arc<[Snippet]>]) -> Vec<Arc<[u64]>> {
+    /// What each file's snippets give ([`Derived`]), reusing the last
+    /// snapshot's for files whose snippets are the same allocation (which the
+    /// cache keeps alive, so no other file's can take its address).
+    fn derived(&self, files: &[Arc<[Snippet]>]) -> Vec<Derived> {
         let mut cache = self.key_cache.lock().unwrap_or_else(|e| e.into_inner());
-        let previous: rustc_hash::FxHashMap<*const Snippet, &Arc<[u64]>> = cache
+        let previous: rustc_hash::FxHashMap<*const Snippet, &Derived> = cache
             .iter()
-            .map(|(snippets, keys)| (snippets.as_ptr(), keys))
+            .map(|(snippets, derived)| (snippets.as_ptr(), derived))
             .collect();
-        let keys: Vec<Arc<[u64]>> = files
+        let derived: Vec<Derived> = files
             .iter()
             .map(|snippets| match previous.get(&snippets.as_ptr()) {
-                Some(&keys) if keys.len() == snippets.len() => keys.clone(),
-                _ => snippets.iter().map(snippet_key).collect(),
+                Some(&d) if d.keys.len() == snippets.len() => d.clone(),
+                _ => Derived {
+                    keys: snippets.iter().map(snippet_key).collect(),
+                    acronyms: acronyms::of_file(snippets).into(),
+                },
             })
             .collect();
-        *cache = files.iter().cloned().zip(keys.iter().cloned()).collect();
-        keys
+        *cache = files.iter().cloned().zip(derived.iter().cloned()).collect();
+        derived
     }
 
     fn size_bytes(&self, searcher: &Searcher) -> u64 {
@@ -591,19 +603,19 @@ impl Snapshot {
         kb: KnowledgeBase,
     ) -> Result<Snapshot, SearchError> {
         let mut stemmed = analyzer::stemmed();
+        let derived = store.derived(&kb.file_snippets);
         // The acronyms the passages define serve as the synonyms files do, each
         // for the rooms that see the passage that defines it.
-        let defined = super::acronyms::defined(kb.file_snippets.iter().flat_map(|f| f.iter()));
+        let defined = acronyms::synonym_sets(derived.iter().map(|d| &d.acronyms[..]));
         let synonyms = Synonyms::of_sets(
             payload.synonyms.values().chain(defined.iter()),
             &mut stemmed,
         );
-        let file_keys = store.file_keys(&kb.file_snippets);
         let mut by_key = rustc_hash::FxHashMap::default();
         by_key.reserve(kb.snippet_count());
         let mut shared = rustc_hash::FxHashSet::default();
-        for (f, keys) in file_keys.iter().enumerate() {
-            for (i, &key) in keys.iter().enumerate() {
+        for (f, d) in derived.iter().enumerate() {
+            for (i, &key) in d.keys.iter().enumerate() {
                 if by_key.insert(key, (f as u32, i as u32)).is_some() {
                     shared.insert(key);
                 }

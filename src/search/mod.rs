@@ -2029,6 +2029,16 @@ mod tests {
         };
         assert!(expanded("team"));
         assert!(!expanded("zoo"));
+        // A refresh reads the changed file again (the others' are kept): the
+        // definition taken out is a synonym no longer.
+        write(
+            &k,
+            "team/standards.md",
+            "Standards",
+            "## Guides\n\nWe follow the standards guides.\n",
+        );
+        e.refresh().unwrap();
+        assert!(!expanded("team"));
     }
 
     #[test]
