@@ -73,37 +73,79 @@ pub fn synonym_sets<'a>(files: impl Iterator<Item = &'a [Definition]>) -> Vec<Sy
         .collect()
 }
 
-/// Each "long form (ACRONYM)" in `text`, as (acronym, long form); a plural
-/// "(CRDs)" defines "CRD".
+/// Each "long form (ACRONYM)" and "ACRONYM (long form)" in `text`, as
+/// (acronym, long form); a plural "(CRDs)" defines "CRD".
 fn definitions(text: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut from = 0;
     while let Some(open) = text[from..].find('(').map(|i| from + i) {
         from = open + 1;
-        // Only as far as an acronym reaches: a page of "(((…" is read once.
-        let near = &text.as_bytes()[from..text.len().min(from + MAX_INSIDE + 1)];
-        let Some(close) = near.iter().position(|&b| b == b')').map(|i| from + i) else {
-            continue;
-        };
-        let Some(acronym) = acronym(&text[from..close]) else {
-            continue;
-        };
-        // The words before it, within its sentence or clause.
-        let mut start = open.saturating_sub(MAX_LOOK_BACK);
-        while !text.is_char_boundary(start) {
-            start -= 1;
-        }
-        let before = &text[start..open];
-        let before = before.trim_end();
-        let clause = before
-            .rfind(|c: char| ".;:!?()[]\n".contains(c))
-            .map_or(before, |i| &before[i + 1..]);
-        if let Some(long) = long_form(acronym, clause) {
-            out.push((acronym.to_string(), long));
+        if let Some(found) = acronym_inside(text, open).or_else(|| long_form_inside(text, open)) {
+            out.push(found);
         }
     }
     out
 }
+
+/// The text after the parenthesis at `open` up to its close, if that is at
+/// most `most` bytes on and nothing opens before it.
+fn inside(text: &str, open: usize, most: usize) -> Option<&str> {
+    // Only so far: a page of "(((…" is read once.
+    let near = &text.as_bytes()[open + 1..text.len().min(open + 2 + most)];
+    let close = near.iter().position(|&b| b == b')' || b == b'(')?;
+    (near[close] == b')').then(|| &text[open + 1..open + 1 + close])
+}
+
+/// "long form (ACRONYM)": the acronym in the parentheses at `open`, and its
+/// long form among the words before them, within their clause.
+fn acronym_inside(text: &str, open: usize) -> Option<(String, String)> {
+    let acronym = acronym(inside(text, open, MAX_INSIDE)?)?;
+    let mut start = open.saturating_sub(MAX_LOOK_BACK);
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let before = text[start..open].trim_end();
+    let clause = before
+        .rfind(|c: char| ".;:!?()[]\n".contains(c))
+        .map_or(before, |i| &before[i + 1..]);
+    Some((acronym.to_string(), long_form(acronym, clause)?))
+}
+
+/// "ACRONYM (long form)": the word just before the parentheses at `open` is
+/// an acronym, and what they hold is its long form, all of it.
+fn long_form_inside(text: &str, open: usize) -> Option<(String, String)> {
+    let mut start = open.saturating_sub(MAX_INSIDE + 1);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    let before = text[start..open].strip_suffix(' ')?;
+    // ASCII letters and digits are never part of another character.
+    let tail = before
+        .bytes()
+        .rev()
+        .take_while(u8::is_ascii_alphanumeric)
+        .count();
+    let word_start = before.len() - tail;
+    // The whole word, not the tail of a longer one ("ééPKI").
+    let longer = before[..word_start]
+        .chars()
+        .next_back()
+        .is_some_and(char::is_alphanumeric);
+    if longer || (word_start == 0 && start > 0) {
+        return None;
+    }
+    let acronym = acronym(&before[word_start..])?;
+    let held = inside(text, open, MAX_LONG_INSIDE)?;
+    let long = long_form(acronym, held)?;
+    let all: Vec<&str> = held
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    (long == all.join(" ").to_lowercase()).then(|| (acronym.to_string(), long))
+}
+
+/// The most a long form takes between parentheses.
+const MAX_LONG_INSIDE: usize = 80;
 
 /// Bytes before a parenthesis searched for its long form.
 const MAX_LOOK_BACK: usize = 200;
@@ -187,6 +229,25 @@ mod tests {
             ("the Java virtual machine. (JVM)", &[]),
             // The first letter must open a word: "cab" spells no "AB".
             ("the cab (AB)", &[]),
+            // The acronym first, its long form in the parentheses: all of
+            // what they hold, or no definition.
+            (
+                "Caddy runs its own PKI (Public Key Infrastructure) and speaks CEL (Common Expression Language).",
+                &[
+                    ("PKI", "public key infrastructure"),
+                    ("CEL", "common expression language"),
+                ],
+            ),
+            (
+                "the URI (path and query) and the ID (Oracle SID) and a TOTAL (the rest of it)",
+                &[],
+            ),
+            // Characters of several bytes just before either form.
+            ("ééééPKI (Public Key Infrastructure) or éé (AB)", &[]),
+            (
+                "éé PKI (Public Key Infrastructure)",
+                &[("PKI", "public key infrastructure")],
+            ),
             // Letters of other scripts before it are skipped whole.
             (
                 "日本語のテキストですよ。これは、とても長い文章です。 The Japan International Cooperation Agency (JICA) helps.",
