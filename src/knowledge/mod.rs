@@ -222,6 +222,8 @@ pub enum ProblemKind {
     /// Most of a page's text is in a script written without spaces between
     /// words, which the search cannot split into words.
     UnspacedScript,
+    /// A table with more columns than are read (their count).
+    WideTable(usize),
 }
 
 impl fmt::Display for ProblemKind {
@@ -262,6 +264,11 @@ impl fmt::Display for ProblemKind {
                 "broken link `{l}`: use an http(s)/mailto address or a path to an existing file"
             ),
             ProblemKind::FutureDate(d) => write!(f, "`published` is in the future ({d})"),
+            ProblemKind::WideTable(n) => write!(
+                f,
+                "a table of {n} columns: only its first {} are read",
+                passages::MAX_COLUMNS
+            ),
             ProblemKind::UnspacedScript => write!(
                 f,
                 "most of its text is Chinese, Japanese, Thai or another script written without spaces between words: words are told apart at spaces, so questions do not find its passages"

@@ -365,7 +365,14 @@ pub(super) fn lint(
     // MyST links to a target label as to a page (`[](syntax/roles)`): on its
     // pages a path with no extension that names no file is taken for one.
     let labels = myst::is_myst(body);
+    let mut columns = Columns::default();
     for (event, range) in Parser::new_ext(body, Options::ENABLE_TABLES).into_offset_iter() {
+        if let Some((at, n)) = columns.see(&event, range.start) {
+            out.push(warn(
+                first + lines.line_of(at) - 1,
+                ProblemKind::WideTable(n),
+            ));
+        }
         if let Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) = event {
             let dest = dest_url.trim();
             let label = labels && !dest.rsplit('/').next().unwrap_or(dest).contains('.');
@@ -378,6 +385,41 @@ pub(super) fn lint(
         }
     }
     out
+}
+
+/// The widest row of the table being read, and where it starts: a table wider
+/// than the readers read ([`passages::MAX_COLUMNS`]) loses its last columns,
+/// and `check` says so.
+#[derive(Default)]
+struct Columns {
+    table: usize,
+    cells: usize,
+    widest: usize,
+}
+
+impl Columns {
+    /// Takes in the next Markdown event (at byte `at`); at a table's end, its
+    /// start and width when it is wider than is read.
+    fn see(&mut self, event: &Event<'_>, at: usize) -> Option<(usize, usize)> {
+        match event {
+            Event::Start(Tag::Table(_)) => {
+                *self = Columns {
+                    table: at,
+                    ..Columns::default()
+                }
+            }
+            Event::Start(Tag::TableHead | Tag::TableRow) => self.cells = 0,
+            Event::Start(Tag::TableCell) => {
+                self.cells += 1;
+                self.widest = self.widest.max(self.cells);
+            }
+            Event::End(pulldown_cmark::TagEnd::Table) if self.widest > passages::MAX_COLUMNS => {
+                return Some((self.table, self.widest));
+            }
+            _ => {}
+        }
+        None
+    }
 }
 
 /// Whether a link from the file at `path`, in the source folder `root`, leads
@@ -859,6 +901,38 @@ pub(super) mod tests {
             .collect();
         assert_eq!(got.len(), 2, "{got:?}");
         assert!(got[0].contains("Setup%20Guid.md") && got[1].contains("Setup%ZZGuide.md"));
+    }
+
+    #[test]
+    fn lint_names_a_table_wider_than_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.md");
+        let row = |n: usize, cell: &str| format!("|{}\n", format!(" {cell} |").repeat(n));
+        let table = |n: usize| format!("{}{}{}", row(n, "h"), row(n, "---"), row(n, "x"));
+        // (table widths on the page, the lines and widths named)
+        type Named = &'static [(usize, usize)];
+        let cases: &[(&[usize], Named)] = &[
+            (&[passages::MAX_COLUMNS], &[]),
+            (&[3, passages::MAX_COLUMNS + 1], &[(7, 65)]),
+            (&[200, 2], &[(3, 200)]),
+        ];
+        for (widths, expect) in cases {
+            let tables: Vec<String> = widths.iter().map(|&n| table(n)).collect();
+            let text = format!("# T\n\n{}", tables.join("\n"));
+            let got: Vec<(usize, String)> = lint("k/t.md", dir.path(), &path, &text, None, false)
+                .into_iter()
+                .map(|e| (e.line, e.kind.to_string()))
+                .collect();
+            let expect: Vec<(usize, String)> = (expect.iter())
+                .map(|&(line, n)| {
+                    (
+                        line,
+                        format!("a table of {n} columns: only its first 64 are read"),
+                    )
+                })
+                .collect();
+            assert_eq!(got, expect, "{widths:?}");
+        }
     }
 
     #[test]
