@@ -43,10 +43,7 @@ impl Formatted {
         }
         let mut keep = self.plain.len().min(max / 2);
         loop {
-            let mut end = keep;
-            while !self.plain.is_char_boundary(end) {
-                end -= 1;
-            }
+            let end = crate::text::floor_char_boundary(&self.plain, keep);
             let cut = &self.plain[..end];
             let cut = cut
                 .rfind('\n')

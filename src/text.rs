@@ -1,7 +1,18 @@
 //! Small text utilities shared by the knowledge parser and the answer extractor:
-//! sentence boundaries, whitespace folding, edit distance and lead-in paragraphs.
+//! sentence boundaries, whitespace folding, edit distance, lead-in paragraphs and
+//! cuts on character boundaries.
 
 use std::ops::Range;
+
+/// The largest character boundary of `s` at or before byte `i` (its length
+/// past the end): where to cut so that a slice never splits a character.
+pub fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
 
 /// Abbreviations after which a full stop does not end a sentence.
 const ABBREVIATIONS: &[&str] = &[

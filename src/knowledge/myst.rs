@@ -358,10 +358,7 @@ fn roles(line: &str) -> Cow<'_, str> {
         }
         // A role's name is short: looked for near the brace only, so a line
         // of braces costs no more than its length.
-        let mut end = here.len().min(1 + MAX_ROLE_NAME + 2);
-        while !here.is_char_boundary(end) {
-            end -= 1;
-        }
+        let end = crate::text::floor_char_boundary(here, 1 + MAX_ROLE_NAME + 2);
         let near = &here[1..end];
         let name_len = near.find("}`").filter(|&n| {
             n > 0

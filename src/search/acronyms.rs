@@ -100,10 +100,7 @@ fn inside(text: &str, open: usize, most: usize) -> Option<&str> {
 /// long form among the words before them, within their clause.
 fn acronym_inside(text: &str, open: usize) -> Option<(String, String)> {
     let acronym = acronym(inside(text, open, MAX_INSIDE)?)?;
-    let mut start = open.saturating_sub(MAX_LOOK_BACK);
-    while !text.is_char_boundary(start) {
-        start -= 1;
-    }
+    let start = crate::text::floor_char_boundary(text, open.saturating_sub(MAX_LOOK_BACK));
     let before = text[start..open].trim_end();
     let clause = before
         .rfind(|c: char| ".;:!?()[]\n".contains(c))

@@ -859,7 +859,7 @@ pub fn cut_question(
             } else {
                 // One word longer than the byte limit: keep what fits of it.
                 if words == 0 {
-                    end = floor_char_boundary(question, max_bytes);
+                    end = text::floor_char_boundary(question, max_bytes);
                 }
                 cut_at = Some(words);
             }
@@ -902,14 +902,6 @@ fn is_stop_word_typo(word: &str) -> bool {
                 });
             dropped || swapped
         })
-}
-
-fn floor_char_boundary(s: &str, mut i: usize) -> usize {
-    i = i.min(s.len());
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 /// Phrases that ask what an acronym stands for ("What does ODA stand for?",
