@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, STORED, Schema, TEXT, Value as _};
-use tantivy::tokenizer::{LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer};
+use tantivy::tokenizer::{LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer};
 use tantivy::{Index, TantivyDocument};
 
 use crate::knowledge::{self, Snippet};
@@ -580,7 +580,10 @@ fn score_citebot(q: &Question, a: &Answer, report: &mut Report) {
 
 /// Plain BM25 (tantivy's defaults: k1 1.2, b 0.75) over one field holding each
 /// passage's title, heading and text, words lower-cased and stemmed: the baseline
-/// every ranking change is compared with.
+/// every ranking change is compared with. Its words are split as citebot splits
+/// them (Chinese, Japanese and Korean into pairs of characters, as Lucene's CJK
+/// analyzer does): split only at spaces and punctuation, a Chinese clause would
+/// be one word and the baseline a straw man.
 struct Bm25 {
     index: Index,
     reader: tantivy::IndexReader,
@@ -590,7 +593,7 @@ struct Bm25 {
 
 impl Bm25 {
     fn analyzer() -> TextAnalyzer {
-        TextAnalyzer::builder(SimpleTokenizer::default())
+        TextAnalyzer::builder(crate::search::analyzer::WordTokenizer::default())
             .filter(RemoveLongFilter::limit(40))
             .filter(LowerCaser)
             .filter(Stemmer::new(tantivy::tokenizer::Language::English))

@@ -97,6 +97,33 @@ fn sentences_in(text: &str) -> Vec<Range<usize>> {
     let mut i = 0;
     while i < bytes.len() {
         let c = bytes[i];
+        if let Some(len) = ideographic_stop_at(text, i) {
+            // "。", "！", "？" end a sentence with no space after them (Chinese,
+            // Japanese), with the closing quotes and brackets that follow.
+            let mut end = i + len;
+            while let Some(ch) = text[end..]
+                .chars()
+                .next()
+                .filter(|ch| matches!(ch, '」' | '』' | '）' | '】' | '”' | '’' | ')' | '"'))
+            {
+                end += ch.len_utf8();
+            }
+            // A quotation's own mark ("「本当？」と聞いた。") ends no sentence
+            // when the sentence goes on after the quotation.
+            let quoted = end > i + len
+                && text[end..]
+                    .chars()
+                    .next()
+                    .is_some_and(|ch| !ch.is_whitespace());
+            if quoted {
+                i = end;
+                continue;
+            }
+            push_trimmed(text, start..end, &mut out);
+            start = end;
+            i = end;
+            continue;
+        }
         if matches!(c, b'.' | b'!' | b'?') {
             // Swallow closing quotes/brackets that belong to this sentence.
             let mut end = i + 1;
@@ -112,8 +139,13 @@ fn sentences_in(text: &str) -> Vec<Range<usize>> {
             let rest = &text[end..];
             let next_word = rest.trim_start();
             let has_space = rest.len() > next_word.len();
+            // A script without capitals (Korean, Arabic, Thai…) starts its
+            // sentences with a letter of no case.
             let next_ok = next_word.chars().next().is_some_and(|ch| {
-                ch.is_uppercase() || ch.is_ascii_digit() || "\"“‘'([".contains(ch)
+                ch.is_uppercase()
+                    || ch.is_ascii_digit()
+                    || "\"“‘'([".contains(ch)
+                    || (ch.is_alphabetic() && !ch.is_lowercase())
             });
             let not_an_end = c == b'.'
                 && (is_abbreviation(&text[start..i], next_word) || is_item_number(&text[start..i]));
@@ -128,6 +160,17 @@ fn sentences_in(text: &str) -> Vec<Range<usize>> {
     }
     push_trimmed(text, start..text.len(), &mut out);
     out
+}
+
+/// The length of the ideographic full stop, exclamation or question mark
+/// ("。", "！", "？") at byte `i` of `text`, if one is there.
+fn ideographic_stop_at(text: &str, i: usize) -> Option<usize> {
+    let rest = text.as_bytes().get(i..)?;
+    // All three are three bytes in UTF-8, the first 0xE3 or 0xEF.
+    if !matches!(rest.first(), Some(0xE3 | 0xEF)) || !text.is_char_boundary(i) {
+        return None;
+    }
+    text[i..].starts_with(['。', '！', '？']).then_some(3)
 }
 
 /// `sentence` without the number of the list item it starts ("3. Run the
@@ -290,6 +333,22 @@ mod tests {
             (
                 "She said “yes.” They agreed.",
                 &["She said “yes.”", "They agreed."],
+            ),
+            (
+                "天皇は七月に訪問する。首相も会った！「本当？」と聞いた。",
+                &[
+                    "天皇は七月に訪問する。",
+                    "首相も会った！",
+                    "「本当？」と聞いた。",
+                ],
+            ),
+            (
+                "蒙古国的首都是乌兰巴托。它很大",
+                &["蒙古国的首都是乌兰巴托。", "它很大"],
+            ),
+            (
+                "서울은 수도입니다. 몽골은 크다.",
+                &["서울은 수도입니다.", "몽골은 크다."],
             ),
             (
                 "John F. Kennedy spoke. Done",

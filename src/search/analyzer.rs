@@ -4,7 +4,9 @@
 //! term it became in a passage.
 //!
 //! Pipeline: words → lowercase → ASCII folding → British→American spelling →
-//! stop words → English (Snowball) stemming. A stop word written in capitals
+//! stop words → English (Snowball) stemming. Chinese, Japanese and Korean,
+//! written without spaces between words, become pairs of characters
+//! ([`Script`]). A stop word written in capitals
 //! ("US", "IT", "WHO") is an acronym, not the word, and is kept ([`acronym`]).
 //! A second pipeline keeps only the first [`PREFIX_LEN`] characters of each
 //! word; it is a weak recall signal for derivations the stemmer keeps apart
@@ -14,8 +16,8 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
-    Stemmer, StopWordFilter, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
+    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, Stemmer,
+    StopWordFilter, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
 };
 
 /// Name under which the stemming analyzer is registered with tantivy.
@@ -272,7 +274,7 @@ pub const QUESTION_FILLER: &[&str] = &[
 /// Builds the stemming analyzer used for the title, heading and body fields.
 /// (British spellings become American inside [`to_term`], through its memo.)
 pub fn stemmed() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
+    TextAnalyzer::builder(WordTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_WORD_BYTES))
         .filter(MapFilter(mark_acronym))
         .filter(LowerCaser)
@@ -284,7 +286,7 @@ pub fn stemmed() -> TextAnalyzer {
 /// Builds the prefix analyzer: normalised words cut to [`PREFIX_LEN`] characters;
 /// shorter words are dropped (the stemmed field already matches them exactly).
 pub fn prefix() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
+    TextAnalyzer::builder(WordTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_WORD_BYTES))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
@@ -560,30 +562,157 @@ impl Both {
     }
 }
 
-/// Byte ranges of the words of `text`, split as tantivy's `SimpleTokenizer` splits
-/// (runs of alphanumeric characters).
-fn words(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+/// The writing systems word splitting tells apart. Chinese, Japanese and
+/// Korean are written without spaces between words (Korean with spaces between
+/// phrases, their particles attached), so a run of their letters is no word:
+/// it is cut into overlapping pairs of characters ([`words`]), as Lucene's CJK
+/// analyzer cuts it, which needs no dictionary. Japanese hiragana writes
+/// mostly the grammar around the words (particles, verb endings: "は", "を",
+/// "します"), so a run of it is one word, and a stop word ([`is_stop_word`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Script {
+    /// Latin, Cyrillic, Greek, digits and the rest: words between spaces.
+    Spaced,
+    Han,
+    Hiragana,
+    Katakana,
+    Hangul,
+}
+
+impl Script {
+    /// The script of an alphanumeric character.
+    pub fn of(c: char) -> Script {
+        match u32::from(c) {
+            0x3040..=0x309F => Script::Hiragana,
+            // With the prolonged sound mark "ー" and half-width katakana.
+            0x30A0..=0x30FF | 0x31F0..=0x31FF | 0xFF66..=0xFF9F => Script::Katakana,
+            // With the iteration mark "々" and the ideographic zero "〇".
+            0x3005 | 0x3007 | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF => Script::Han,
+            0x20000..=0x3134F => Script::Han,
+            0x1100..=0x11FF | 0x3130..=0x318F | 0xA960..=0xA97F | 0xAC00..=0xD7AF => Script::Hangul,
+            _ => Script::Spaced,
+        }
+    }
+
+    /// Whether a run of this script is cut into pairs of characters.
+    pub fn paired(self) -> bool {
+        matches!(self, Script::Han | Script::Katakana | Script::Hangul)
+    }
+}
+
+/// Whether most of the letters of `text` are Chinese, Japanese or Korean.
+pub fn mostly_paired(text: &str) -> bool {
+    let (mut letters, mut paired) = (0usize, 0usize);
+    for c in text.chars().filter(|c| c.is_alphabetic()) {
+        letters += 1;
+        paired += usize::from(Script::of(c) != Script::Spaced);
+    }
+    paired * 2 > letters
+}
+
+/// Byte ranges of the runs of `text` that are one script's letters and digits:
+/// the words of spaced text, and the runs [`words`] pairs. A change of script
+/// ends a run ("iPhoneケース" is two).
+pub fn segments(text: &str) -> impl Iterator<Item = (usize, usize, Script)> + '_ {
     let bytes = text.as_bytes();
     let mut i = 0;
     std::iter::from_fn(move || {
-        let mut start = None;
+        let mut start: Option<(usize, Script)> = None;
         while i < bytes.len() {
             let b = bytes[i];
-            let (alnum, len) = if b.is_ascii() {
-                (b.is_ascii_alphanumeric(), 1)
+            let (alnum, len, script) = if b.is_ascii() {
+                (b.is_ascii_alphanumeric(), 1, Script::Spaced)
             } else {
                 let c = text[i..].chars().next().unwrap_or(' ');
-                (c.is_alphanumeric(), c.len_utf8())
+                (c.is_alphanumeric(), c.len_utf8(), Script::of(c))
             };
-            match (alnum, start) {
-                (true, None) => start = Some(i),
-                (false, Some(s)) => return Some((s, i)),
+            match start {
+                None if alnum => start = Some((i, script)),
+                Some((s, was)) if !alnum || script != was => return Some((s, i, was)),
                 _ => {}
             }
             i += len;
         }
-        start.map(|s| (s, bytes.len()))
+        start.map(|(s, script)| (s, bytes.len(), script))
     })
+}
+
+/// Byte ranges of the words of `text`: runs of alphanumeric characters, as
+/// tantivy's `SimpleTokenizer` splits, except that a run of Chinese, Japanese
+/// or Korean letters ([`Script::paired`]) gives each pair of neighbouring
+/// characters ("モンゴル": "モン", "ンゴ", "ゴル"), or its one character. A
+/// question's word then meets the passage's wherever the characters do, and
+/// its pairs, one position apart, match as a phrase.
+fn words(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut segments = segments(text);
+    // The rest of a run being paired: where its next pair starts, and its end.
+    let mut pairing: Option<(usize, usize)> = None;
+    std::iter::from_fn(move || {
+        if pairing.is_none() {
+            let (from, to, script) = segments.next()?;
+            if !script.paired() {
+                return Some((from, to));
+            }
+            pairing = Some((from, to));
+        }
+        let (at, end) = pairing?;
+        let next = |i: usize| i + text[i..].chars().next().map_or(1, char::len_utf8);
+        let second = next(at);
+        if second >= end {
+            // A run of one character is its own word.
+            pairing = None;
+            return Some((at, end));
+        }
+        let third = next(second);
+        pairing = (third < end).then_some((second, end));
+        Some((at, third))
+    })
+}
+
+/// Splits text into [`words`] for tantivy, so the index and [`Both`] cut text
+/// in the same places, and positions count words as [`Both`] counts them.
+#[derive(Clone, Default)]
+pub struct WordTokenizer {
+    token: Token,
+}
+
+/// The token stream of [`WordTokenizer`].
+pub struct WordStream<'a> {
+    text: &'a str,
+    words: Box<dyn Iterator<Item = (usize, usize)> + 'a>,
+    token: &'a mut Token,
+}
+
+impl Tokenizer for WordTokenizer {
+    type TokenStream<'a> = WordStream<'a>;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> WordStream<'a> {
+        self.token.reset();
+        WordStream {
+            text,
+            words: Box::new(words(text)),
+            token: &mut self.token,
+        }
+    }
+}
+
+impl TokenStream for WordStream<'_> {
+    fn advance(&mut self) -> bool {
+        self.token.text.clear();
+        self.token.position = self.token.position.wrapping_add(1);
+        let Some((from, to)) = self.words.next() else {
+            return false;
+        };
+        self.token.offset_from = from;
+        self.token.offset_to = to;
+        self.token.text.push_str(&self.text[from..to]);
+        true
+    }
+    fn token(&self) -> &Token {
+        self.token
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        self.token
+    }
 }
 
 /// Per-thread memo of what a normalised word becomes: the Snowball stemmer was
@@ -730,6 +859,9 @@ pub fn to_term_unkept(word: &mut String) -> bool {
 }
 
 fn is_stop_word(word: &str) -> bool {
+    if !word.is_ascii() && word.chars().all(|c| Script::of(c) == Script::Hiragana) {
+        return true;
+    }
     static SET: std::sync::LazyLock<rustc_hash::FxHashSet<&'static str>> =
         std::sync::LazyLock::new(|| STOP_WORDS.iter().copied().collect());
     SET.contains(word)
@@ -982,7 +1114,9 @@ pub fn base_verb(word: &mut String) -> bool {
 }
 
 fn truncate_to_prefix(word: &mut String) -> bool {
-    if word.chars().count() < PREFIX_LEN {
+    // A prefix is a weak match for English derivations; the scripts written
+    // without spaces have none (their words are pairs of characters).
+    if word.chars().count() < PREFIX_LEN || word.chars().any(|c| Script::of(c) != Script::Spaced) {
         return false;
     }
     if let Some((i, _)) = word.char_indices().nth(PREFIX_LEN) {
@@ -1087,11 +1221,12 @@ mod tests {
             "He went, took and gave — had been, was, did: stop words and irregular verbs.",
             "Café déjà-vu ÉLAN, supercalifragilisticexpialidociousandthensomemorewordsjoined ok",
             "Ask IT or the WHO about us: US staff, ABOUT US, It Is.",
+            "天皇陛下は七月にモンゴルを訪問される予定です。iPhoneケース 7月 々 한국어 텍스트입니다",
             "",
         ];
         // The plain tantivy pipeline the cached one replaces (an acronym's mark
         // keeps it from the stop words and the stemmer, then goes).
-        let mut reference = TextAnalyzer::builder(SimpleTokenizer::default())
+        let mut reference = TextAnalyzer::builder(WordTokenizer::default())
             .filter(RemoveLongFilter::limit(40))
             .filter(MapFilter(mark_acronym))
             .filter(LowerCaser)
@@ -1101,6 +1236,9 @@ mod tests {
             .filter(StopWordFilter::remove(
                 STOP_WORDS.iter().map(|w| w.to_string()),
             ))
+            .filter(MapFilter(|w| {
+                !w.chars().all(|c| Script::of(c) == Script::Hiragana)
+            }))
             .filter(Stemmer::new(Language::English))
             .filter(MapFilter(|w| {
                 if w.ends_with(ACRONYM_MARK) {
@@ -1118,6 +1256,41 @@ mod tests {
             assert_eq!(prefixes, terms(&mut prefix(), text), "{text}");
             assert!(!text.is_empty() || terms_.is_empty());
         }
+    }
+
+    #[test]
+    fn runs_of_chinese_japanese_and_korean_are_cut_into_pairs() {
+        let cases: &[(&str, &[&str])] = &[
+            ("モンゴル", &["モン", "ンゴ", "ゴル"]),
+            ("天皇は七月に", &["天皇", "は", "七月", "に"]),
+            ("iPhoneケース 7月", &["iPhone", "ケー", "ース", "7", "月"]),
+            ("서울에서 몽골", &["서울", "울에", "에서", "몽골"]),
+            ("二〇二五年", &["二〇", "〇二", "二五", "五年"]),
+            ("蒙古国的首都", &["蒙古", "古国", "国的", "的首", "首都"]),
+            ("Café déjà-vu, ÉLAN", &["Café", "déjà", "vu", "ÉLAN"]),
+            ("", &[]),
+        ];
+        for (text, want) in cases {
+            let got: Vec<&str> = words(text).map(|(a, b)| &text[a..b]).collect();
+            assert_eq!(got, *want, "{text}");
+        }
+        // Hiragana is grammar, a stop word; the pairs stand one position apart,
+        // so a word of several pairs is a phrase.
+        let got: Vec<(String, usize)> = terms(&mut stemmed(), "天皇は七月にモンゴルを訪問")
+            .into_iter()
+            .map(|t| (t.text.to_string(), t.position))
+            .collect();
+        let want = [
+            ("天皇", 0),
+            ("七月", 2),
+            ("モン", 4),
+            ("ンゴ", 5),
+            ("ゴル", 6),
+            ("訪問", 8),
+        ];
+        let want: Vec<(String, usize)> = want.iter().map(|&(t, p)| (t.to_string(), p)).collect();
+        assert_eq!(got, want);
+        assert!(terms(&mut prefix(), "モンゴル ありがとうございます").is_empty());
     }
 
     #[test]

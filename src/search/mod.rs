@@ -2067,6 +2067,106 @@ mod tests {
         assert_eq!(a.passages[0].citation.heading, "US payroll");
     }
 
+    /// Knowledge in Chinese, Japanese and Korean, beside English.
+    fn cjk_engine() -> (tempfile::TempDir, Engine) {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        let pages = [
+            (
+                "ja/visit.md",
+                "天皇の訪問",
+                "## 予定\n\n天皇陛下は二〇二五年七月にモンゴルを訪問される予定です。陛下は以前、二〇〇七年にもモンゴルを訪れました。\n\n## 祭り\n\n訪問はナーダム祭と重なります。ナーダムはモンゴル最大の伝統的な祭りです。\n",
+            ),
+            (
+                "ja/aid.md",
+                "経済協力",
+                "## 空港\n\n日本は政府開発援助でチンギスハーン国際空港の建設を支援しました。\n",
+            ),
+            (
+                "zh/capital.md",
+                "蒙古国",
+                "## 首都\n\n蒙古国的首都是乌兰巴托，人口约一百六十万。\n\n## 货币\n\n蒙古国的货币是图格里克。\n",
+            ),
+            (
+                "ko/seoul.md",
+                "한국",
+                "## 수도\n\n대한민국의 수도는 서울입니다. 서울의 인구는 약 천만 명입니다.\n",
+            ),
+            (
+                "en/festival.md",
+                "Festival",
+                "## Naadam\n\nThe Naadam Festival is held every July in Ulaanbaatar.\n",
+            ),
+        ];
+        for (file, title, body) in pages {
+            write(&k, file, title, body);
+        }
+        let engine = Engine::open(&SearchSettings::new(&k, None)).unwrap();
+        (dir, engine)
+    }
+
+    #[test]
+    fn chinese_japanese_and_korean_are_searched_by_pairs_of_characters() {
+        let (_d, e) = cjk_engine();
+        let table: &[(&str, &str, &str)] = &[
+            (
+                "天皇はいつモンゴルを訪問しますか？",
+                "予定",
+                "二〇二五年七月",
+            ),
+            ("モンゴル 訪問 天皇", "予定", "二〇二五年七月"),
+            ("モンゴル最大の祭りは？", "祭り", "ナーダム"),
+            ("チンギスハーン空港", "空港", "政府開発援助"),
+            ("蒙古国的首都是哪里？", "首都", "乌兰巴托"),
+            ("蒙古的货币是什么", "货币", "图格里克"),
+            ("한국의 수도는 어디입니까?", "수도", "서울입니다"),
+            ("When is Naadam held?", "Naadam", "July"),
+        ];
+        for (q, heading, expect) in table {
+            let a = top(&e, q);
+            assert!(a.answered, "{q}: refused");
+            assert_eq!(a.passages[0].citation.heading, *heading, "{q}");
+            let line = a.answer.as_ref().unwrap();
+            assert!(line.text.contains(expect), "{q}: {}", line.text);
+        }
+        // The answer line is one sentence, cut at "。".
+        let a = top(&e, "天皇はいつモンゴルを訪問しますか？");
+        assert!(!a.answer.unwrap().text.contains("二〇〇七"));
+        // A word's overlapping pairs are one highlight, on whole characters.
+        let p = &a.passages[0];
+        let words: Vec<&str> = p.highlights.iter().map(|&(a, b)| &p.text[a..b]).collect();
+        assert!(words.contains(&"モンゴル"), "{words:?}");
+        assert!(words.contains(&"天皇"), "{words:?}");
+        // About what the knowledge never mentions: refused, in any script.
+        for q in ["富士山の高さは？", "长城有多长？", "부산의 인구는?"] {
+            assert!(!top(&e, q).answered, "{q}: answered");
+        }
+        // A Chinese question is one run of characters: the pairs the knowledge
+        // holds are its concepts, a pair straddling two of them ("古首") is
+        // passed over, and characters no known pair accounts for are a concept
+        // the knowledge lacks: "歌是谁写的", from "国歌" (anthem) on, whose
+        // "国" the known "古国" accounts for.
+        let units = |q: &str| -> Vec<(String, bool)> {
+            let why = e.explain(q).unwrap();
+            why.question
+                .units
+                .into_iter()
+                .map(|u| (u.text, u.known))
+                .collect()
+        };
+        let own = |v: &[(&str, bool)]| -> Vec<(String, bool)> {
+            v.iter().map(|&(t, k)| (t.to_string(), k)).collect()
+        };
+        assert_eq!(
+            units("蒙古首都在哪里"),
+            own(&[("蒙古", true), ("首都", true)])
+        );
+        assert_eq!(
+            units("蒙古国歌是谁写的"),
+            own(&[("蒙古", true), ("古国", true), ("歌是谁写的", false)])
+        );
+    }
+
     #[test]
     fn citations_and_highlights_point_into_the_files() {
         let (_d, e) = engine();
