@@ -2,6 +2,8 @@
 //! bot, or `None` when the message isn't addressed to it. Pure, so the
 //! rules are tested as a table.
 
+use crate::search::analyzer::Script;
+
 /// What a message asks the bot to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
@@ -102,7 +104,10 @@ fn find_word(hay: &str, needle: &str) -> Option<(usize, usize)> {
 /// being part of a longer word, path, URL or user ID ("citebot-v2",
 /// "github.com/org/citebot/issues", "@citebot:example.org.evil").
 fn name_boundary(before: Option<char>, after: &str) -> bool {
-    let joins = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '/' | '.' | ':' | '=');
+    // A letter of a script written without spaces does not join the name:
+    // "citebotに質問" addresses it, as "citebot, a question" does.
+    let letter = |c: char| c.is_alphanumeric() && Script::of(c) == Script::Spaced;
+    let joins = |c: char| letter(c) || matches!(c, '_' | '-' | '/' | '.' | ':' | '=');
     if before.is_some_and(joins) {
         return false;
     }
@@ -299,6 +304,12 @@ mod tests {
                 ask("\u{130} \u{2014} \u{2126}"),
             ),
             ("\u{130}citebot when?", group, None),
+            ("citebotに質問です", group, ask("に質問です")),
+            (
+                "天皇の訪問はいつ？citebot",
+                group,
+                ask("天皇の訪問はいつ？"),
+            ),
             ("CITEBOT: when?", group, ask("when?")),
             ("hey citebot.", group, ask("hey .")),
             ("@citebot when?", group, ask("when?")),

@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::analyzer::Script;
 use crate::knowledge::{Snippet, SynonymGroup, SynonymSet};
 
 /// Most definitions kept per collection, and long forms per acronym: bounds
@@ -123,11 +124,12 @@ fn long_form_inside(text: &str, open: usize) -> Option<(String, String)> {
         .take_while(u8::is_ascii_alphanumeric)
         .count();
     let word_start = before.len() - tail;
-    // The whole word, not the tail of a longer one ("ééPKI").
+    // The whole word, not the tail of a longer one ("ééPKI"); a letter of a
+    // script written without spaces ends a word ("日本のPKI").
     let longer = before[..word_start]
         .chars()
         .next_back()
-        .is_some_and(char::is_alphanumeric);
+        .is_some_and(|c| c.is_alphanumeric() && Script::of(c) == Script::Spaced);
     if longer || (word_start == 0 && start > 0) {
         return None;
     }
@@ -249,6 +251,11 @@ mod tests {
             (
                 "日本語のテキストですよ。これは、とても長い文章です。 The Japan International Cooperation Agency (JICA) helps.",
                 &[("JICA", "japan international cooperation agency")],
+            ),
+            // Japanese runs into the word with no space, and ends there.
+            (
+                "日本のPKI (Public Key Infrastructure)",
+                &[("PKI", "public key infrastructure")],
             ),
             // A long form holding the acronym as a word of its own is none.
             ("we use the ODA process (ODA)", &[]),

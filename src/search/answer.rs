@@ -3,6 +3,7 @@
 
 use std::ops::Range;
 
+use super::analyzer;
 use super::question::{Kind, Question, Tense};
 use crate::text;
 
@@ -208,7 +209,9 @@ fn sentence_tense(sentence: &str) -> Tense {
 }
 
 fn has_date(text: &str) -> bool {
-    text.split(|c: char| !c.is_alphanumeric()).any(|w| {
+    // Split at changes of script too: "1786年2月2日" holds the year 1786.
+    analyzer::segments(text).any(|(from, to, _)| {
+        let w = &text[from..to];
         let digits = w.trim_end_matches(['s', 'S']);
         (digits.len() == 4
             && digits.chars().all(|c| c.is_ascii_digit())
@@ -245,7 +248,15 @@ const DURATION_WORDS: &[&str] = &[
 fn has_number(text: &str, question: &str) -> bool {
     let q = question.to_lowercase();
     let how_long = q.contains("how long");
+    // Split at changes of script too: "人口约1600万" holds 1600.
     text.split(|c: char| !(c.is_alphanumeric() || c == ','))
+        .flat_map(|w| {
+            let parts = (!w.is_ascii()).then(|| analyzer::segments(w).map(|(a, b, _)| &w[a..b]));
+            w.is_ascii()
+                .then_some(w)
+                .into_iter()
+                .chain(parts.into_iter().flatten())
+        })
         .map(|w| w.trim_end_matches(',').to_lowercase())
         .filter(|w| !w.is_empty() && !q.split(|c: char| !c.is_alphanumeric()).any(|qw| qw == w))
         .any(|w| {
@@ -770,6 +781,11 @@ mod tests {
             (Kind::HowMany, "3. Open 4 ports.", true),
             (Kind::Which, "1. Open the config.", false),
             (Kind::Which, "1. Open the Caddyfile.", true),
+            // Scripts written without spaces: the number is its own word.
+            (Kind::When, "1786年2月2日，亚洲协会在加尔各答举行。", true),
+            (Kind::When, "亚洲协会在加尔各答举行。", false),
+            (Kind::HowMany, "人口约1600万。", true),
+            (Kind::HowMany, "人口很多。", false),
         ];
         for (kind, text, expect) in table {
             assert_eq!(

@@ -2095,12 +2095,17 @@ mod tests {
             (
                 "en/festival.md",
                 "Festival",
-                "## Naadam\n\nThe Naadam Festival is held every July in Ulaanbaatar.\n",
+                "## Naadam\n\nThe Naadam Festival is held every July in Ulaanbaatar. The WHO office is nearby.\n",
             ),
         ];
         for (file, title, body) in pages {
             write(&k, file, title, body);
         }
+        std::fs::write(
+            k.join("synonyms.toml"),
+            "[[group]]\nterms = [\"首都\", \"京城\"]\n",
+        )
+        .unwrap();
         let engine = Engine::open(&SearchSettings::new(&k, None)).unwrap();
         (dir, engine)
     }
@@ -2143,9 +2148,10 @@ mod tests {
         }
         // A Chinese question is one run of characters: the pairs the knowledge
         // holds are its concepts, a pair straddling two of them ("古首") is
-        // passed over, and characters no known pair accounts for are a concept
-        // the knowledge lacks: "歌是谁写的", from "国歌" (anthem) on, whose
-        // "国" the known "古国" accounts for.
+        // passed over, as are the characters that ask ("哪里", "谁"), and
+        // characters no known pair accounts for are concepts the knowledge
+        // lacks: "歌是" of "国歌" (anthem), whose "国" the known "古国"
+        // accounts for, and "写的".
         let units = |q: &str| -> Vec<(String, bool)> {
             let why = e.explain(q).unwrap();
             why.question
@@ -2161,9 +2167,25 @@ mod tests {
             units("蒙古首都在哪里"),
             own(&[("蒙古", true), ("首都", true)])
         );
+        // A synonym inside the run, as anywhere.
+        assert_eq!(
+            units("蒙古京城在哪里"),
+            own(&[("蒙古", true), ("京城", true)])
+        );
+        assert_eq!(
+            top(&e, "蒙古国的京城在哪里").passages[0].citation.heading,
+            "首都"
+        );
+        // Words of no case are not capitals: "WHO" is not shouted, but named.
+        assert!(units("WHOの事務所はどこですか").contains(&("WHO".to_string(), true)));
         assert_eq!(
             units("蒙古国歌是谁写的"),
-            own(&[("蒙古", true), ("古国", true), ("歌是谁写的", false)])
+            own(&[
+                ("蒙古", true),
+                ("古国", true),
+                ("歌是", false),
+                ("写的", false)
+            ])
         );
     }
 
