@@ -92,7 +92,13 @@ fn find_word(hay: &str, needle: &str) -> Option<(usize, usize)> {
         let whole = (start == 0 || origin[start - 1] != origin[start])
             && (end == lower.len() || origin[end - 1] != origin[end]);
         let (start, end) = (origin[start], origin[end]);
-        if whole && name_boundary(hay[..start].chars().next_back(), &hay[end..]) {
+        if whole
+            && name_boundary(
+                &hay[start..end],
+                hay[..start].chars().next_back(),
+                &hay[end..],
+            )
+        {
             return Some((start, end));
         }
     }
@@ -103,14 +109,22 @@ fn find_word(hay: &str, needle: &str) -> Option<(usize, usize)> {
 /// someone addresses the bot ("citebot: …", "hey @citebot, …"), rather than
 /// being part of a longer word, path, URL or user ID ("citebot-v2",
 /// "github.com/org/citebot/issues", "@citebot:example.org.evil").
-fn name_boundary(before: Option<char>, after: &str) -> bool {
-    // A letter of a script written without spaces does not join the name:
-    // "citebotに質問" addresses it, as "citebot, a question" does.
-    let letter = |c: char| c.is_alphanumeric() && Script::of(c) == Script::Spaced;
-    let joins = |c: char| letter(c) || matches!(c, '_' | '-' | '/' | '.' | ':' | '=');
-    if before.is_some_and(joins) {
+fn name_boundary(name: &str, before: Option<char>, after: &str) -> bool {
+    // A letter of a script written without spaces joins the name only when
+    // the name's own edge is of that script: "citebotに質問" addresses
+    // citebot, "ロボットが" does not address a bot named "ボット".
+    let joins_at = |edge: Option<char>| {
+        let edge = edge.map_or(Script::Spaced, Script::of);
+        move |c: char| {
+            let letter = c.is_alphanumeric() && Script::of(c) == edge;
+            let spaced = c.is_alphanumeric() && Script::of(c) == Script::Spaced;
+            letter || spaced || matches!(c, '_' | '-' | '/' | '.' | ':' | '=')
+        }
+    };
+    if before.is_some_and(joins_at(name.chars().next())) {
         return false;
     }
+    let joins = joins_at(name.chars().next_back());
     let mut rest = after.chars();
     match rest.next() {
         None => true,
@@ -150,7 +164,7 @@ fn find_id(text: &str, id: &str) -> Option<(usize, usize)> {
     while let Some(pos) = text[from..].find(id) {
         let (start, end) = (from + pos, from + pos + id.len());
         from = end;
-        if name_boundary(text[..start].chars().next_back(), &text[end..]) {
+        if name_boundary(id, text[..start].chars().next_back(), &text[end..]) {
             return Some((start, end));
         }
     }
@@ -241,7 +255,7 @@ mod tests {
             in_answer_thread: true,
             ..group
         };
-        let cases: Vec<(&str, Context, Option<Request>)> = vec![
+        let mut cases: Vec<(&str, Context, Option<Request>)> = vec![
             ("When is the visit?", dm, ask("When is the visit?")),
             ("hello there", dm, ask("hello there")),
             ("   ", dm, None),
@@ -321,6 +335,17 @@ mod tests {
             ("ping @citebot:localhost:8448 about it", group, None),
             ("@citebot:localhost: when?", group, ask("when?")),
         ];
+        // A name written in a script without spaces: a letter of that
+        // script beside it makes a longer word, another script's does not.
+        let japanese = Context {
+            display_name: "ボット",
+            ..group
+        };
+        cases.extend([
+            ("ロボットが壊れた", japanese, None),
+            ("ボットが答える？", japanese, ask("が答える？")),
+            ("質問ですボット", japanese, ask("質問です")),
+        ]);
         for (body, c, want) in cases {
             assert_eq!(
                 classify(body, &c),

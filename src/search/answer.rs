@@ -209,8 +209,9 @@ fn sentence_tense(sentence: &str) -> Tense {
 }
 
 fn has_date(text: &str) -> bool {
+    cjk_date(text)
     // Split at changes of script too: "1786年2月2日" holds the year 1786.
-    analyzer::segments(text).any(|(from, to, _)| {
+        || analyzer::segments(text).any(|(from, to, _)| {
         let w = &text[from..to];
         let digits = w.trim_end_matches(['s', 'S']);
         (digits.len() == 4
@@ -218,6 +219,47 @@ fn has_date(text: &str) -> bool {
             && (1700..=2199).contains(&digits.parse::<u32>().unwrap_or(0)))
             || MONTHS.iter().any(|m| m.eq_ignore_ascii_case(w))
     })
+}
+
+/// Numerals of Chinese and Japanese.
+const HAN_NUMERALS: &[char] = &[
+    '〇', '零', '一', '二', '三', '四', '五', '六', '七', '八', '九', '十', '百', '千', '万', '萬',
+    '亿', '億', '兩', '两',
+];
+
+/// Words of Chinese, Japanese and Korean that a number counts or dates.
+const COUNTED: &[char] = &[
+    '年', '月', '日', '个', '個', '人', '名', '次', '回', '位', '件', '倍', '岁', '歳', '歲', '년',
+    '월', '일', '명', '개',
+];
+
+/// Whether `text` writes a number as Chinese, Japanese and Korean do: in
+/// digits of any width or in numerals, joined to what it counts or to more
+/// numerals ("一百六十万", "１６００万人", "三个", "7월"). A lone numeral
+/// ("一般", "一些") is no number.
+fn cjk_number(text: &str) -> bool {
+    numbers_joined(text, |n| COUNTED.contains(&n) || HAN_NUMERALS.contains(&n))
+}
+
+/// Whether `text` writes a date as [`cjk_number`] reads numbers: joined to
+/// "年", "月" or "日" ("二〇二五年七月", "2025년").
+fn cjk_date(text: &str) -> bool {
+    numbers_joined(text, |n| {
+        matches!(n, '年' | '月' | '日' | '년' | '월' | '일')
+    })
+}
+
+/// Whether a digit or numeral of `text` is followed by a character `joins`
+/// accepts.
+fn numbers_joined(text: &str, joins: impl Fn(char) -> bool) -> bool {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if (c.is_numeric() || HAN_NUMERALS.contains(&c)) && chars.peek().is_some_and(|&n| joins(n))
+        {
+            return true;
+        }
+    }
+    false
 }
 
 /// Units a "how long" question is answered in: "until the end of the month"
@@ -246,6 +288,9 @@ const DURATION_WORDS: &[&str] = &[
 /// A number (in digits or words) that the question itself does not hold; for
 /// "how long", a unit of time too.
 fn has_number(text: &str, question: &str) -> bool {
+    if cjk_number(text) {
+        return true;
+    }
     let q = question.to_lowercase();
     let how_long = q.contains("how long");
     // Split at changes of script too: "人口约1600万" holds 1600.
@@ -258,7 +303,7 @@ fn has_number(text: &str, question: &str) -> bool {
                 .chain(parts.into_iter().flatten())
         })
         .map(|w| w.trim_end_matches(',').to_lowercase())
-        .filter(|w| !w.is_empty() && !q.split(|c: char| !c.is_alphanumeric()).any(|qw| qw == w))
+        .filter(|w| !w.is_empty() && !analyzer::segments(&q).any(|(a, b, _)| q[a..b] == **w))
         .any(|w| {
             w.starts_with(|c: char| c.is_ascii_digit())
                 || NUMBER_WORDS.contains(&w.as_str())
@@ -786,6 +831,11 @@ mod tests {
             (Kind::When, "亚洲协会在加尔各答举行。", false),
             (Kind::HowMany, "人口约1600万。", true),
             (Kind::HowMany, "人口很多。", false),
+            (Kind::HowMany, "人口约一百六十万。", true),
+            (Kind::HowMany, "一般来说，人口很多。", false),
+            (Kind::When, "天皇陛下は二〇二五年七月に訪問される。", true),
+            (Kind::When, "２０２５年に訪問される。", true),
+            (Kind::When, "一般に訪問される。", false),
         ];
         for (kind, text, expect) in table {
             assert_eq!(

@@ -2124,6 +2124,9 @@ mod tests {
             ("チンギスハーン空港", "空港", "政府開発援助"),
             ("蒙古国的首都是哪里？", "首都", "乌兰巴托"),
             ("蒙古的货币是什么", "货币", "图格里克"),
+            // How many, answered in numerals, Chinese or Korean.
+            ("蒙古国的人口有多少？", "首都", "一百六十万"),
+            ("서울의 인구는 몇 명입니까?", "수도", "천만"),
             ("한국의 수도는 어디입니까?", "수도", "서울입니다"),
             ("When is Naadam held?", "Naadam", "July"),
         ];
@@ -2167,6 +2170,11 @@ mod tests {
             units("蒙古首都在哪里"),
             own(&[("蒙古", true), ("首都", true)])
         );
+        // A run that opens with a synonym: the rest of it is read as any run,
+        // and the pair the synonym ends in is accounted for ("都在").
+        assert_eq!(units("首都在哪里"), own(&[("首都", true)]));
+        // "何人" asks, with the counter after it.
+        assert!(units("人口は何人ですか").iter().all(|(_, known)| *known));
         // A synonym inside the run, as anywhere.
         assert_eq!(
             units("蒙古京城在哪里"),

@@ -197,29 +197,25 @@ fn asked_in_paired(text: &str) -> Asked {
         "何時",
         "哪一年",
         "哪年",
-        "几年",
-        "幾年",
-        "几月",
-        "幾月",
         "哪一天",
         "いつ",
         "何年",
         "何月",
         "何日",
         "언제",
-        "몇 년",
-        "몇년",
     ];
     const HOW_MANY: &[&str] = &[
         "多少",
-        "几",
-        "幾",
-        "多大",
-        "多长",
-        "多長",
-        "多高",
-        "多远",
-        "多遠",
+        "几个",
+        "幾個",
+        "几年",
+        "幾年",
+        "几次",
+        "幾次",
+        "几位",
+        "幾位",
+        "几种",
+        "幾種",
         "いくつ",
         "いくら",
         "何人",
@@ -228,12 +224,27 @@ fn asked_in_paired(text: &str) -> Asked {
         "何本",
         "何歳",
         "몇",
-        "얼마",
+        "얼마나",
     ];
-    // "何年" asks when; "幾" and "几" a number unless a date word follows.
-    let kind = if WHEN.iter().any(|w| text.contains(w)) {
+    // Words that hold a question word and ask nothing: "いつも" (always),
+    // "或多或少" (more or less), "언제나" (always), "몇몇" (several).
+    const NOT_ASKING: &[&str] = &[
+        "いつも",
+        "あいつ",
+        "思いつ",
+        "或多或少",
+        "多少の",
+        "언제나",
+        "몇몇",
+        "얼마 전",
+    ];
+    let mut plain = text.to_string();
+    for w in NOT_ASKING {
+        plain = plain.replace(w, "\u{3000}");
+    }
+    let kind = if WHEN.iter().any(|w| plain.contains(w)) {
         Kind::When
-    } else if HOW_MANY.iter().any(|w| text.contains(w)) {
+    } else if HOW_MANY.iter().any(|w| plain.contains(w)) {
         Kind::HowMany
     } else {
         Kind::Other
@@ -570,16 +581,24 @@ fn asking(word: &str) -> Vec<bool> {
     for k in 0..chars.len().saturating_sub(1) {
         pair.clear();
         pair.extend(&chars[k..k + 2]);
-        if PAIRED_QUESTION_WORDS.contains(&pair.as_str()) {
+        // Both characters of a question word; of a pair holding a character
+        // that asks alone ("是谁"), only that one.
+        if PAIRED_QUESTION_WORDS.contains(&pair.as_str()) || pair.starts_with(ASKING_WITH_NEXT) {
             out[k..k + 2].fill(true);
         }
     }
     out
 }
 
+/// Characters that ask with the one after them, a counter or a unit: "何人"
+/// (how many people), "几个", "몇년".
+const ASKING_WITH_NEXT: &[char] = &['何', '几', '幾', '몇'];
+
 /// Whether a pair of characters (or one) of a question asks rather than says.
 fn asks(pair: &str) -> bool {
-    PAIRED_QUESTION_WORDS.contains(&pair) || pair.contains(ASKING_CHARACTERS)
+    PAIRED_QUESTION_WORDS.contains(&pair)
+        || pair.contains(ASKING_CHARACTERS)
+        || pair.starts_with(ASKING_WITH_NEXT)
 }
 
 /// A content word of the question: what it is about, not how it asks.
@@ -757,11 +776,15 @@ impl Snapshot {
         let caps_mean_names = rest < 3 || capitalised * 4 < rest * 3;
         // A question in capitals throughout is shouted: its "IS" and "THE"
         // are stop words, not acronyms ([`analyzer::acronym`]).
-        // Only words with letters of case count: Chinese, Japanese and
-        // Korean words, and numbers, have none ("WHOの本部は" is not shouted).
+        // Chinese, Japanese and Korean words have no capitals to shout in
+        // ("WHOの本部は" is not shouted); numbers count ("IS 443 OPEN").
         let cased: Vec<&Word> = words
             .iter()
-            .filter(|w| w.raw.chars().any(|c| c.is_uppercase() || c.is_lowercase()))
+            .filter(|w| {
+                w.raw
+                    .chars()
+                    .all(|c| analyzer::Script::of(c) == analyzer::Script::Spaced)
+            })
             .collect();
         let capitals = cased
             .iter()
@@ -852,18 +875,27 @@ impl Snapshot {
             return Ok(len);
         }
         let covered = &mut asking(&run[0].word.raw);
-        // What went to a synonym before the run is accounted for.
-        covered[..run[0].pair.min(chars)].fill(true);
+        // What went to a synonym before the run is accounted for: the pairs
+        // before its first, the last of them ending on its first character.
+        if run[0].pair > 0 {
+            covered[..(run[0].pair + 1).min(chars)].fill(true);
+        }
         let stems: Vec<String> = run.iter().map(|c| c.stem.clone()).collect();
         let scope = freq.counts.collections();
         let mut i = 0;
         while i < len {
             // A synonym anywhere in the run ("访问蒙古", 蒙古 = Mongolia).
-            let (n, alternatives) = match self.synonyms.longest_match(&stems[i..], scope) {
+            let (mut n, alternatives) = match self.synonyms.longest_match(&stems[i..], scope) {
                 Some(m) => (m.len, m.alternatives),
                 None => (1, Vec::new()),
             };
-            let unit = self.unit(&run[i..i + n], alternatives, asked, freq)?;
+            let mut unit = self.unit(&run[i..i + n], alternatives, asked, freq)?;
+            // A synonym the knowledge holds in no form leaves its first pair
+            // to be read as any other.
+            if !unit.known && n > 1 {
+                n = 1;
+                unit = self.unit(&run[i..=i], Vec::new(), asked, freq)?;
+            }
             if unit.known {
                 let (from, to) = (run[i].pair, run[i + n - 1].pair + 2);
                 covered[from.min(chars)..to.min(chars)].fill(true);
@@ -1263,6 +1295,10 @@ mod tests {
             ("蒙古国的人口有多少？", Kind::HowMany),
             ("参加者は何人ですか", Kind::HowMany),
             ("蒙古国的首都是哪里？", Kind::Other),
+            // A question word inside another word asks nothing.
+            ("为什么几乎所有蒙古人都会骑马？", Kind::Other),
+            ("いつも何を食べますか", Kind::Other),
+            ("몇몇 사람이 왔나요?", Kind::Other),
             // English with a Japanese name is English.
             ("When did ナーダム start?", Kind::When),
         ];
