@@ -167,6 +167,13 @@ fn asked_in(text: &str, lower: &[&str]) -> Asked {
         return asked_in_paired(text);
     }
     let asked = asked_by_words(text, lower);
+    // "Naadam什么时候开始": mostly Latin letters, asked in Chinese.
+    if asked.kind == Kind::Other && !text.is_ascii() {
+        let paired = asked_in_paired(text);
+        if paired.kind != Kind::Other {
+            return paired;
+        }
+    }
     if asked.kind != Kind::Other || !text.trim_end().ends_with('?') {
         return asked;
     }
@@ -1299,8 +1306,10 @@ mod tests {
             ("为什么几乎所有蒙古人都会骑马？", Kind::Other),
             ("いつも何を食べますか", Kind::Other),
             ("몇몇 사람이 왔나요?", Kind::Other),
-            // English with a Japanese name is English.
+            // English with a Japanese name is English, and a Latin name in
+            // Chinese is asked in Chinese.
             ("When did ナーダム start?", Kind::When),
+            ("Naadam什么时候开始", Kind::When),
         ];
         for (q, kind) in table {
             let lower: Vec<String> = words(q).into_iter().map(|w| w.lower).collect();
