@@ -209,16 +209,16 @@ fn sentence_tense(sentence: &str) -> Tense {
 }
 
 fn has_date(text: &str) -> bool {
-    cjk_date(text)
     // Split at changes of script too: "1786年2月2日" holds the year 1786.
-        || analyzer::segments(text).any(|(from, to, _)| {
+    let year_or_month = |(from, to, _): (usize, usize, _)| {
         let w = &text[from..to];
         let digits = w.trim_end_matches(['s', 'S']);
         (digits.len() == 4
             && digits.chars().all(|c| c.is_ascii_digit())
             && (1700..=2199).contains(&digits.parse::<u32>().unwrap_or(0)))
             || MONTHS.iter().any(|m| m.eq_ignore_ascii_case(w))
-    })
+    };
+    cjk_date(text) || analyzer::segments(text).any(year_or_month)
 }
 
 /// Numerals of Chinese and Japanese.
@@ -293,17 +293,11 @@ fn has_number(text: &str, question: &str) -> bool {
     }
     let q = question.to_lowercase();
     let how_long = q.contains("how long");
+    let asked: Vec<&str> = analyzer::segments(&q).map(|(a, b, _)| &q[a..b]).collect();
     // Split at changes of script too: "人口约1600万" holds 1600.
-    text.split(|c: char| !(c.is_alphanumeric() || c == ','))
-        .flat_map(|w| {
-            let parts = (!w.is_ascii()).then(|| analyzer::segments(w).map(|(a, b, _)| &w[a..b]));
-            w.is_ascii()
-                .then_some(w)
-                .into_iter()
-                .chain(parts.into_iter().flatten())
-        })
-        .map(|w| w.trim_end_matches(',').to_lowercase())
-        .filter(|w| !w.is_empty() && !analyzer::segments(&q).any(|(a, b, _)| q[a..b] == **w))
+    analyzer::segments(text)
+        .map(|(a, b, _)| text[a..b].to_lowercase())
+        .filter(|w| !asked.contains(&w.as_str()))
         .any(|w| {
             w.starts_with(|c: char| c.is_ascii_digit())
                 || NUMBER_WORDS.contains(&w.as_str())

@@ -873,13 +873,15 @@ impl Snapshot {
             .count();
         let run = &content[..len];
         let chars = run[0].word.raw.chars().count();
-        let whole = self.unit(run, Vec::new(), asked, freq)?;
-        // The run as asked: every pair of it is here (none asked or went to a
-        // synonym before it) and the knowledge writes it whole, or it is one.
-        let entire = len + 1 == chars.max(2);
-        if entire && (len == 1 || whole.known) {
-            units.push(whole);
-            return Ok(len);
+        // The run as asked, every pair of it here (none asked or went to a
+        // synonym before it), is one concept when the knowledge writes it
+        // whole, or when it is one pair.
+        if len + 1 == chars.max(2) {
+            let whole = self.unit(run, Vec::new(), asked, freq)?;
+            if len == 1 || whole.known {
+                units.push(whole);
+                return Ok(len);
+            }
         }
         let covered = &mut asking(&run[0].word.raw);
         // What went to a synonym before the run is accounted for: the pairs
