@@ -1,8 +1,24 @@
 //! Small text utilities shared by the knowledge parser and the answer extractor:
-//! sentence boundaries, whitespace folding, edit distance, lead-in paragraphs and
-//! cuts on character boundaries.
+//! sentence boundaries, whitespace folding, edit distance, lead-in paragraphs,
+//! cuts on character boundaries and Unicode's composed form.
 
+use std::borrow::Cow;
 use std::ops::Range;
+
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+
+/// `text` in Unicode's composed form (NFC). The same word can be written as
+/// one character per letter ("é", a Hangul syllable) or as a letter and the
+/// marks or jamo that make it up ("e" + U+0301): text saved on macOS, copied
+/// out of some PDFs or typed with some keyboards comes decomposed. Composed,
+/// both are the same characters, so a question finds the page however either
+/// was written. Most text already is: it is checked without copying.
+pub fn composed(text: Cow<'_, str>) -> Cow<'_, str> {
+    match is_nfc_quick(text.chars()) {
+        IsNormalized::Yes => text,
+        _ => Cow::Owned(text.nfc().collect()),
+    }
+}
 
 /// The largest character boundary of `s` at or before byte `i` (its length
 /// past the end): where to cut so that a slice never splits a character.
@@ -266,6 +282,28 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_is_composed_however_it_was_typed() {
+        let cases = [
+            ("cre\u{300}me bru\u{302}le\u{301}e", "crème brûlée"),
+            // Korean as jamo (as macOS saves file names) and as syllables.
+            ("\u{1112}\u{1161}\u{11AB}\u{1100}\u{116E}\u{11A8}", "한국"),
+            ("Vie\u{323}\u{302}t Nam", "Việt Nam"),
+            (
+                "already composed: café, 한국",
+                "already composed: café, 한국",
+            ),
+            // Compatibility forms are not folded here (the analyzer folds
+            // them for search): what a page says is shown as written.
+            ("ﬁle ＡＰＩ x²", "ﬁle ＡＰＩ x²"),
+            ("", ""),
+        ];
+        for (text, want) in cases {
+            assert_eq!(composed(text.into()), want, "{text:?}");
+        }
+        assert!(matches!(composed("café".into()), Cow::Borrowed(_)));
+    }
 
     #[test]
     fn edit_distance_counts_transpositions_once() {

@@ -612,7 +612,8 @@ fn read_text(
     let bytes = std::fs::read(real).map_err(cannot)?;
     let html = super::Format::of(name) == Some(super::Format::Html);
     match super::encoding::decode(&bytes, html) {
-        Some(text) => Ok(text.into_owned()),
+        // Composed as the page including it is (`read_text` in the parent).
+        Some(text) => Ok(crate::text::composed(text).into_owned()),
         None => refused(format!("included file `{name}` is not text: not read")),
     }
 }

@@ -219,9 +219,6 @@ pub enum ProblemKind {
     /// A folder under the knowledge folder that cannot be listed: its files
     /// are left out, the rest is served.
     UnreadableFolder(String),
-    /// Most of a page's text is in a script written without spaces between
-    /// words, which the search cannot split into words.
-    UnspacedScript,
     /// A table with more columns than are read (their count).
     WideTable(usize),
 }
@@ -268,10 +265,6 @@ impl fmt::Display for ProblemKind {
                 f,
                 "a table of {n} columns: only its first {} are read",
                 passages::MAX_COLUMNS
-            ),
-            ProblemKind::UnspacedScript => write!(
-                f,
-                "most of its text is Thai, Lao, Khmer, Burmese or another script written without spaces between words: words are told apart at spaces, so questions do not find its passages"
             ),
             ProblemKind::UnreadPages(pages) => {
                 let list: Vec<String> = pages.iter().map(usize::to_string).collect();
@@ -760,29 +753,6 @@ fn read_changed(
     fresh
 }
 
-/// A warning when most of the letters of `snippets` are of a script written
-/// without spaces between words (see [`ProblemKind::UnspacedScript`]): such a
-/// page is read and indexed without a word of complaint, yet no question
-/// finds it, so the maintainer hears of it from `check`.
-fn unspaced_script(shown: &str, snippets: &[Snippet]) -> Option<KnowledgeError> {
-    // Thai, Lao, Myanmar, Khmer. (Chinese and Japanese are searched by pairs
-    // of characters, and Korean is written with spaces.)
-    let unspaced =
-        |c: char| matches!(c as u32, 0x0E00..=0x0EFF | 0x1000..=0x109F | 0x1780..=0x17FF);
-    let (mut letters, mut theirs) = (0usize, 0usize);
-    for c in snippets.iter().flat_map(|s| s.text.chars()) {
-        if c.is_alphabetic() {
-            letters += 1;
-            theirs += usize::from(unspaced(c));
-        }
-    }
-    (theirs >= 20 && theirs * 2 > letters).then(|| KnowledgeError {
-        file: shown.into(),
-        line: 1,
-        kind: ProblemKind::UnspacedScript,
-    })
-}
-
 /// Whether `dir`, links followed, lies in `within` (also followed): else an
 /// error saying so.
 fn confined(dir: &Path, within: &Path) -> std::io::Result<()> {
@@ -1078,7 +1048,6 @@ fn finish(
     let warnings = match &parsed {
         Parsed::File(Ok((info, snippets))) if f.with_warnings => {
             let mut w = lint(&shown, f.dir, path, &text, info.published, options.strict);
-            w.extend(unspaced_script(&shown, snippets));
             let problems = spliced.iter().flat_map(|s| &s.problems);
             w.extend(problems.map(|(line, why)| KnowledgeError {
                 file: shown.clone(),
@@ -1173,10 +1142,22 @@ struct Read<'b> {
     unread: Vec<usize>,
 }
 
+/// The text of a file of `format` that holds `bytes`, as [`read_as_written`]
+/// reads it, in Unicode's composed form ([`crate::text::composed`]): how a
+/// letter was encoded makes no other word of it. Composing leaves every line
+/// where it was, so a PDF's or deck's lines keep their pages.
+fn read_text(bytes: &[u8], format: Option<Format>) -> Result<Read<'_>, String> {
+    let read = read_as_written(bytes, format)?;
+    Ok(Read {
+        text: crate::text::composed(read.text),
+        ..read
+    })
+}
+
 /// The text of a file of `format` that holds `bytes`: a Word document's, PDF's
 /// or deck's as the Markdown it makes, else the file's own; or why it cannot
 /// be read.
-fn read_text(bytes: &[u8], format: Option<Format>) -> Result<Read<'_>, String> {
+fn read_as_written(bytes: &[u8], format: Option<Format>) -> Result<Read<'_>, String> {
     let converted = match format {
         Some(Format::Docx) => {
             return Ok(Read {
@@ -2276,6 +2257,25 @@ mod tests {
     }
 
     #[test]
+    fn decomposed_text_and_file_names_are_read_composed() {
+        let (_dir, k) = knowledge_folder();
+        // As macOS writes them: accents and Hangul as separate marks and jamo.
+        let page = "# Cre\u{300}me bru\u{302}le\u{301}e\n\nSe\u{301}oul: \u{1112}\u{1161}\u{11AB}\u{1100}\u{116E}\u{11A8}.\n";
+        std::fs::write(k.join("dessert.md"), page).unwrap();
+        std::fs::write(k.join("Cafe\u{301} menu.txt"), "Cre\u{300}pes all day.\n").unwrap();
+        let kb = load_for_check(&k, &ParseOptions::default()).unwrap();
+        let mut s: Vec<(&str, &str)> = passages(&kb).map(|s| (&*s.page.title, &*s.text)).collect();
+        s.sort();
+        assert_eq!(
+            s,
+            [
+                ("Café menu", "Crèpes all day."),
+                ("Crème brûlée", "Séoul: 한국."),
+            ]
+        );
+    }
+
+    #[test]
     fn files_in_legacy_encodings_read_as_their_writers_meant() {
         let (_dir, k) = knowledge_folder();
         let cp1252 = |text: &str| encoding_rs::WINDOWS_1252.encode(text).0.into_owned();
@@ -2363,46 +2363,6 @@ mod tests {
         );
         // Its line 1 is no page: the problem is the document's.
         assert_eq!(kb.warnings[0].place(), Place::Document);
-    }
-
-    #[test]
-    fn check_warns_of_a_page_in_a_script_written_without_spaces() {
-        let (_dir, k) = knowledge_folder();
-        // (file, text, warned)
-        let table = [
-            (
-                "ja.md",
-                "# 天皇の訪問\n\n天皇皇后両陛下は七月にモンゴルを訪問される予定です。\n",
-                false,
-            ),
-            (
-                "th.txt",
-                "การเยือนของจักรพรรดิญี่ปุ่นในเดือนกรกฎาคมปีนี้เป็นที่คาดหวัง\n",
-                true,
-            ),
-            (
-                "en.md",
-                "# Terms\n\nThe word 天皇 (tennō) names the emperor of Japan in Japanese texts.\n",
-                false,
-            ),
-            (
-                "ko.md",
-                "# 방문\n\n일본 천황은 7월에 몽골을 방문할 예정입니다.\n",
-                false,
-            ),
-        ];
-        for (file, text, _) in table {
-            std::fs::write(k.join(file), text).unwrap();
-        }
-        let kb = load_for_check(&k, &ParseOptions::default()).unwrap();
-        for (file, _, warned) in table {
-            let file = format!("knowledge/{file}");
-            let got = kb
-                .warnings
-                .iter()
-                .any(|w| w.file == file && w.kind == ProblemKind::UnspacedScript);
-            assert_eq!(got, warned, "{file}: {:?}", kb.warnings);
-        }
     }
 
     #[test]

@@ -273,7 +273,9 @@ pub(super) fn snippet_id(id_base: &str, heading: &str, n: usize) -> String {
 /// (`reverse_proxy` → "reverse proxy").
 pub(super) fn title_from_name(id_base: &str) -> String {
     let stem = id_base.rsplit('/').next().unwrap_or(id_base);
-    let spaced: String = stem
+    // macOS names files decomposed ("Cre\u{300}me.md"); the title is words a
+    // question names, composed as the text is (`text::composed`).
+    let spaced: String = text::composed(stem.into())
         .chars()
         .map(|c| if c == '_' || c == '-' { ' ' } else { c })
         .collect();

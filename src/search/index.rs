@@ -19,7 +19,7 @@ use super::synonyms::Synonyms;
 use crate::knowledge::{FileInfo, KnowledgeBase, KnowledgeError, Snippet, SynonymSet};
 
 /// Bumped whenever the schema or the analyzers change, so old indexes rebuild.
-const FORMAT: u32 = 9;
+const FORMAT: u32 = 10;
 
 /// tantivy's indexing memory per thread: it flushes a segment when full, so a
 /// generous budget means fewer, larger segments to write and merge. It is a

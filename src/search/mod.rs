@@ -2111,6 +2111,78 @@ mod tests {
     }
 
     #[test]
+    fn other_languages_are_searched_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("knowledge");
+        let pages = [
+            (
+                "de/warschau.md",
+                "Warschau",
+                "## Börse\n\nDie Warschauer Börse wurde 1991 gegründet. Sie ist die größte Börse in Mittel- und Osteuropa.\n",
+            ),
+            (
+                "el/panthers.md",
+                "Πάνθερς",
+                "## Άμυνα\n\nΗ άμυνα των Πάνθερς δέχτηκε μόνο 308 πόντους στη σεζόν.\n",
+            ),
+            (
+                "hi/ganga.md",
+                "गंगा",
+                "## नदी\n\nगंगा नदी की लंबाई लगभग 2525 किलोमीटर है।\n",
+            ),
+            (
+                "th/bangkok.md",
+                "กรุงเทพ",
+                "## เมืองหลวง\n\nกรุงเทพมหานครเป็นเมืองหลวงของประเทศไทย มีประชากรประมาณ 10 ล้านคน\n",
+            ),
+            // Saved decomposed, as macOS writes: "e" and its accent apart.
+            (
+                "fr/cafe.md",
+                "Cafe\u{301}",
+                "## Horaires\n\nLe cafe\u{301} de la gare ouvre a\u{300} sept heures. La cre\u{300}me bru\u{302}le\u{301}e cou\u{302}te cinq euros.\n",
+            ),
+        ];
+        for (file, title, body) in pages {
+            write(&k, file, title, body);
+        }
+        let e = Engine::open(&SearchSettings::new(&k, None)).unwrap();
+        let table: &[(&str, &str, &str)] = &[
+            (
+                "Wann wurde die Warschauer Börse gegründet?",
+                "Börse",
+                "1991",
+            ),
+            (
+                "Πόσους πόντους δέχτηκε η άμυνα των Πάνθερς;",
+                "Άμυνα",
+                "308",
+            ),
+            ("गंगा नदी की लंबाई कितनी है?", "नदी", "2525"),
+            ("เมืองหลวงของประเทศไทยคืออะไร", "เมืองหลวง", "กรุงเทพมหานคร"),
+            // Typed composed, found in the page saved decomposed.
+            ("Combien coûte la crème brûlée?", "Horaires", "cinq euros"),
+        ];
+        for (q, heading, expect) in table {
+            let a = top(&e, q);
+            assert!(a.answered, "{q}: refused");
+            assert_eq!(a.passages[0].citation.heading, *heading, "{q}");
+            let line = a.answer.as_ref().unwrap();
+            assert!(line.text.contains(expect), "{q}: {}", line.text);
+        }
+        // The words that ask are no concepts the knowledge lacks.
+        let units: Vec<String> = e
+            .explain("Wann wurde die Warschauer Börse gegründet?")
+            .unwrap()
+            .question
+            .units
+            .into_iter()
+            .map(|u| u.text)
+            .collect();
+        assert!(!units.iter().any(|u| u == "Wann"), "{units:?}");
+        assert!(units.iter().any(|u| u.contains("Börse")), "{units:?}");
+    }
+
+    #[test]
     fn chinese_japanese_and_korean_are_searched_by_pairs_of_characters() {
         let (_d, e) = cjk_engine();
         let table: &[(&str, &str, &str)] = &[
