@@ -1030,6 +1030,7 @@ pub(crate) mod tests {
             question: Question {
                 text: "<b>x</b>".into(),
                 kind: Kind::Other,
+                english: true,
                 tense: Tense::Neutral,
                 units: vec![Unit {
                     text: "<script>".into(),

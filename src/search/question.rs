@@ -161,19 +161,34 @@ pub struct Asked {
 /// sentence's question word when it has one, else the last sentence's; and
 /// yes or no when its last clause asks that ("the debug port is taken, can
 /// it pick a free one?", "In our formatter settings, do we use single
-/// quotes?").
-fn asked_in(text: &str, lower: &[&str]) -> Asked {
+/// quotes?"). With it, whether that was read from English question words
+/// (else from another language's, or from none).
+fn asked_in(text: &str, lower: &[&str]) -> (Asked, bool) {
     if analyzer::mostly_paired(text) {
-        return asked_in_paired(text);
+        return (asked_in_paired(text), false);
     }
     let asked = asked_by_words(text, lower);
-    // "Naadam什么时候开始": mostly Latin letters, asked in Chinese.
     if asked.kind == Kind::Other && !text.is_ascii() {
+        // "Naadam什么时候开始": mostly Latin letters, asked in Chinese.
         let paired = asked_in_paired(text);
         if paired.kind != Kind::Other {
-            return paired;
+            return (paired, false);
         }
     }
+    let asked = asked_in_english(text, asked);
+    if asked.kind == Kind::Other {
+        // "Wann wurde…", "Cuantos…" (typed without accents too).
+        let kind = asked_in_other(lower);
+        if kind != Kind::Other {
+            return (Asked { kind, ..asked }, false);
+        }
+    }
+    (asked, true)
+}
+
+/// What a question in English asks for, its question words read (`asked`):
+/// yes or no, when its last clause asks that.
+fn asked_in_english(text: &str, asked: Asked) -> Asked {
     if asked.kind != Kind::Other || !text.trim_end().ends_with('?') {
         return asked;
     }
@@ -192,7 +207,40 @@ fn asked_in(text: &str, lower: &[&str]) -> Asked {
     asked
 }
 
-/// What a question in Chinese, Japanese or Korean asks for, by the question
+/// What a question in another language written with spaces asks for, by its
+/// words that ask when or how many, wherever they stand: the kinds whose
+/// answers show in any language, as a year or a number in digits.
+fn asked_in_other(lower: &[&str]) -> Kind {
+    #[rustfmt::skip]
+    const WHEN: &[&str] = &[
+        "wann", "quand", "cuándo", "cuando", "quando", "când", "cand", "πότε", "когда", "متى",
+        "कब",
+    ];
+    #[rustfmt::skip]
+    const HOW_MANY: &[&str] = &[
+        "wieviel", "wieviele", "combien", "cuánto", "cuánta", "cuántos", "cuántas", "cuantos",
+        "cuantas", "quanto", "quanta", "quanti", "quante", "quantos", "quantas", "câte", "câți",
+        "câtă", "kaç", "mấy", "πόσος", "πόση", "πόσο", "πόσοι", "πόσες", "πόσα", "πόσων",
+        "πόσους", "сколько", "كم", "कितना", "कितने", "कितनी",
+    ];
+    // Two words that ask together: "wie viele", "ne zaman", "bao nhiêu".
+    const WHEN_PAIRS: &[(&str, &str)] = &[("ne", "zaman"), ("khi", "nào"), ("bao", "giờ")];
+    const HOW_MANY_PAIRS: &[(&str, &str)] = &[("wie", "viele"), ("wie", "viel"), ("bao", "nhiêu")];
+    let pair = |pairs: &[(&str, &str)]| {
+        lower
+            .windows(2)
+            .any(|w| pairs.iter().any(|&(a, b)| w[0] == a && w[1] == b))
+    };
+    if lower.iter().any(|w| WHEN.contains(w)) || pair(WHEN_PAIRS) {
+        Kind::When
+    } else if lower.iter().any(|w| HOW_MANY.contains(w)) || pair(HOW_MANY_PAIRS) {
+        Kind::HowMany
+    } else {
+        Kind::Other
+    }
+}
+
+/// What a question in Chinese, Japanese, Korean or Thai asks for, by the question
 /// words it holds wherever they stand (these languages put them where the
 /// answer goes: "蒙古国的首都是哪里", "天皇はいつ訪問しますか"). Only the kinds
 /// whose answers show in such text: a date, a number.
@@ -210,6 +258,9 @@ fn asked_in_paired(text: &str) -> Asked {
         "何月",
         "何日",
         "언제",
+        "เมื่อไร",
+        "เมื่อไหร่",
+        "เมื่อใด",
     ];
     const HOW_MANY: &[&str] = &[
         "多少",
@@ -232,6 +283,9 @@ fn asked_in_paired(text: &str) -> Asked {
         "何歳",
         "몇",
         "얼마나",
+        "กี่",
+        "เท่าไร",
+        "เท่าไหร่",
     ];
     // Words that hold a question word and ask nothing: "いつも" (always),
     // "或多或少" (more or less), "언제나" (always), "몇몇" (several).
@@ -527,6 +581,10 @@ pub struct Unit {
 pub struct Question {
     pub text: String,
     pub kind: Kind,
+    /// Whether its kind was read from English question words: then a number
+    /// answering it is written in digits or English words.
+    #[serde(skip)]
+    pub english: bool,
     pub tense: Tense,
     pub units: Vec<Unit>,
 }
@@ -729,7 +787,7 @@ impl Snapshot {
     ) -> Result<Question, SearchError> {
         let words = words(text);
         let lower: Vec<&str> = words.iter().map(|w| w.lower.as_str()).collect();
-        let asked = asked_in(text, &lower);
+        let (asked, english) = asked_in(text, &lower);
         let tense = question_tense(&lower);
         let content = self.content_words(&words, asked.skip);
         let freq = Frequencies {
@@ -767,6 +825,7 @@ impl Snapshot {
         Ok(Question {
             text: text.to_string(),
             kind: asked.kind,
+            english,
             tense,
             units,
         })
@@ -1366,7 +1425,40 @@ mod tests {
         for (q, kind) in table {
             let lower: Vec<String> = words(q).into_iter().map(|w| w.lower).collect();
             let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
-            assert_eq!(asked_in(q, &lower).kind, *kind, "{q}");
+            assert_eq!(asked_in(q, &lower).0.kind, *kind, "{q}");
+        }
+    }
+
+    #[test]
+    fn other_languages_ask_for_dates_and_numbers() {
+        // (question, kind, read from English words)
+        let table: &[(&str, Kind, bool)] = &[
+            (
+                "Wann wurde die Warschauer Börse gegründet?",
+                Kind::When,
+                false,
+            ),
+            ("Wie viele Einwohner hat Warschau?", Kind::HowMany, false),
+            ("Wann wurde die Borse gegrundet?", Kind::When, false),
+            ("¿Cuántos goles marcó?", Kind::HowMany, false),
+            ("Super Bowl 50 ne zaman oynandı?", Kind::When, false),
+            ("Panthers kaç sayı aldı?", Kind::HowMany, false),
+            ("Trận đấu diễn ra khi nào?", Kind::When, false),
+            ("Πόσους πόντους δέχτηκε η άμυνα;", Kind::HowMany, false),
+            ("Когда был основан город?", Kind::When, false),
+            ("गंगा नदी की लंबाई कितनी है?", Kind::HowMany, false),
+            ("กรุงเทพก่อตั้งเมื่อไร", Kind::When, false),
+            // English stays English, its names and loanwords included.
+            ("When did Wie win the cup?", Kind::When, true),
+            ("How many quanto options are there?", Kind::HowMany, true),
+            ("Who is Kim?", Kind::Who, true),
+            ("Is the ne zaman option on?", Kind::YesNo, true),
+        ];
+        for (q, kind, english) in table {
+            let lower: Vec<String> = words(q).into_iter().map(|w| w.lower).collect();
+            let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
+            let (asked, how) = asked_in(q, &lower);
+            assert_eq!((asked.kind, how), (*kind, *english), "{q}");
         }
     }
 
@@ -1476,7 +1568,7 @@ mod tests {
         for (q, kind, type_noun) in table {
             let all = words(q);
             let lower: Vec<&str> = all.iter().map(|w| w.lower.as_str()).collect();
-            let asked = asked_in(q, &lower);
+            let (asked, _) = asked_in(q, &lower);
             assert_eq!((asked.kind, asked.type_noun), (*kind, *type_noun), "{q}");
         }
     }

@@ -148,12 +148,12 @@ fn confidence(q: &Question, ranked: &[Scored]) -> Confidence {
         + w.units * (1.0 + q.units.len() as f32).ln()
         + w.whole * meaning.whole
         + w.closest * meaning.closest;
-    // Numbers written in words of Korean ("천만") or in Chinese numerals
-    // read as words too: a Chinese, Japanese or Korean question is not
-    // refused for a number not seen.
-    let numberless = q.kind == Kind::HowMany
-        && !best.figures.iter().any(|f| f.holds_kind)
-        && !analyzer::mostly_paired(&q.text);
+    // Numbers written in words of Korean ("천만"), in Chinese numerals or in
+    // words of any other language ("drei") read as words too: a question
+    // asked in another language than English is not refused for a number
+    // not seen.
+    let numberless =
+        q.kind == Kind::HowMany && q.english && !best.figures.iter().any(|f| f.holds_kind);
     Confidence {
         value: if numberless {
             0.0
