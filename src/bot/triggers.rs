@@ -2,7 +2,7 @@
 //! bot, or `None` when the message isn't addressed to it. Pure, so the
 //! rules are tested as a table.
 
-use crate::search::analyzer::Script;
+use crate::search::analyzer::{self, Script};
 
 /// What a message asks the bot to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,7 +116,7 @@ fn name_boundary(name: &str, before: Option<char>, after: &str) -> bool {
     let joins_at = |edge: Option<char>| {
         let edge = edge.map_or(Script::Spaced, Script::of);
         move |c: char| {
-            let letter = c.is_alphanumeric() && Script::of(c) == edge;
+            let letter = analyzer::in_word(c) && Script::of(c) == edge;
             let spaced = c.is_alphanumeric() && Script::of(c) == Script::Spaced;
             letter || spaced || matches!(c, '_' | '-' | '/' | '.' | ':' | '=')
         }
@@ -346,6 +346,12 @@ mod tests {
             ("ボットが答える？", japanese, ask("が答える？")),
             ("質問ですボット", japanese, ask("質問です")),
         ]);
+        // A Thai tone mark is part of the word it is in: "ไก่" is not "ไก".
+        let thai = Context {
+            display_name: "ไก",
+            ..group
+        };
+        cases.extend([("ไก่ชน", thai, None), ("ไก ช่วยด้วย", thai, ask("ช่วยด้วย"))]);
         for (body, c, want) in cases {
             assert_eq!(
                 classify(body, &c),

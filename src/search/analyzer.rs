@@ -4,9 +4,10 @@
 //! term it became in a passage.
 //!
 //! Pipeline: words → lowercase → ASCII folding → British→American spelling →
-//! stop words → English (Snowball) stemming. Chinese, Japanese and Korean,
-//! written without spaces between words, become pairs of characters
-//! ([`Script`]). A stop word written in capitals
+//! stop words → Snowball stemming, as English but for words in Cyrillic, Greek
+//! and Arabic letters ([`Stemmers`]). Chinese, Japanese and Korean, and Thai
+//! and its neighbours, written without spaces between words, become pairs of
+//! characters ([`Script`]). A stop word written in capitals
 //! ("US", "IT", "WHO") is an acronym, not the word, and is kept ([`acronym`]).
 //! A second pipeline keeps only the first [`PREFIX_LEN`] characters of each
 //! word; it is a weak recall signal for derivations the stemmer keeps apart
@@ -632,7 +633,8 @@ pub fn mostly_latin(text: &str) -> bool {
     letters == 0 || latins * 2 > letters
 }
 
-/// Whether most of the letters of `text` are Chinese, Japanese or Korean.
+/// Whether most of the letters of `text` are of scripts read as pairs of
+/// characters ([`Script::paired`]: Chinese, Japanese, Korean, Thai…).
 pub fn mostly_paired(text: &str) -> bool {
     let (mut letters, mut paired) = (0usize, 0usize);
     for c in text.chars().filter(|c| c.is_alphabetic()) {
@@ -640,6 +642,13 @@ pub fn mostly_paired(text: &str) -> bool {
         paired += usize::from(Script::of(c) != Script::Spaced);
     }
     paired * 2 > letters
+}
+
+/// Whether `c` is part of a word: a letter or digit, or a mark of the Thai
+/// family's scripts (a Thai tone mark is no letter, yet part of the word).
+pub fn in_word(c: char) -> bool {
+    c.is_alphanumeric()
+        || (Script::of(c) == Script::Southeast && unicode_normalization::char::is_combining_mark(c))
 }
 
 /// Byte ranges of the runs of `text` that are one script's letters and digits:
@@ -656,11 +665,7 @@ pub fn segments(text: &str) -> impl Iterator<Item = (usize, usize, Script)> + '_
                 (b.is_ascii_alphanumeric(), 1, Script::Spaced)
             } else {
                 let c = text[i..].chars().next().unwrap_or(' ');
-                let script = Script::of(c);
-                // A Thai tone mark is no letter, yet part of the word.
-                let mark = script == Script::Southeast
-                    && unicode_normalization::char::is_combining_mark(c);
-                (c.is_alphanumeric() || mark, c.len_utf8(), script)
+                (in_word(c), c.len_utf8(), Script::of(c))
             };
             match start {
                 None if alnum => start = Some((i, script)),

@@ -2166,8 +2166,14 @@ mod tests {
             // Other forms of the page's words: "Суперкубка", "счёт".
             ("Какой счёт был в финале Суперкубка 50?", "Финал", "24:10"),
             ("เมืองหลวงของประเทศไทยคืออะไร", "เมืองหลวง", "กรุงเทพมหานคร"),
-            // Typed composed, found in the page saved decomposed.
+            // Typed composed, found in the page saved decomposed, and the
+            // other way round.
             ("Combien coûte la crème brûlée?", "Horaires", "cinq euros"),
+            (
+                "Combien coûte la cre\u{300}me bru\u{302}le\u{301}e?",
+                "Horaires",
+                "cinq euros",
+            ),
         ];
         for (q, heading, expect) in table {
             let a = top(&e, q);
@@ -2187,6 +2193,19 @@ mod tests {
             .collect();
         assert!(!units.iter().any(|u| u == "Wann"), "{units:?}");
         assert!(units.iter().any(|u| u.contains("Börse")), "{units:?}");
+        // Nor of a pair ("ne zaman"); but in an English question, "Wie" and
+        // "NE" are what it asks about.
+        let units = |q: &str| -> Vec<String> {
+            let why = e.explain(q).unwrap();
+            why.question.units.into_iter().map(|u| u.text).collect()
+        };
+        let turkish = units("Warşova borsası ne zaman kuruldu?");
+        assert!(
+            !turkish.iter().any(|u| u == "ne" || u == "zaman"),
+            "{turkish:?}"
+        );
+        assert!(units("When did Wie win the cup?").contains(&"Wie".to_string()));
+        assert!(units("Which WO is open in Omaha, NE?").contains(&"NE".to_string()));
     }
 
     #[test]

@@ -169,14 +169,14 @@ fn asked_in(text: &str, lower: &[&str]) -> (Asked, bool) {
     }
     let asked = asked_by_words(text, lower);
     if asked.kind == Kind::Other && !text.is_ascii() {
-        // "Naadam什么时候开始": mostly Latin letters, asked in Chinese.
+        // "Naadam什么时候开始": not mostly Chinese, yet asked in Chinese.
         let paired = asked_in_paired(text);
         if paired.kind != Kind::Other {
             return (paired, false);
         }
     }
     let asked = asked_in_english(text, asked);
-    if asked.kind == Kind::Other {
+    if asked.kind == Kind::Other && !reads_as_english(lower) {
         // "Wann wurde…", "Cuantos…" (typed without accents too).
         let kind = asked_in_other(lower);
         if kind != Kind::Other {
@@ -207,9 +207,10 @@ fn asked_in_english(text: &str, asked: Asked) -> Asked {
     asked
 }
 
-/// What a question in another language written with spaces asks for, by its
-/// words that ask when or how many, wherever they stand: the kinds whose
-/// answers show in any language, as a year or a number in digits.
+/// What a question in another language written with spaces asks for: when or
+/// how many, the kinds whose answers show in any language (a year or a number
+/// in digits), when its first word that asks asks that. "¿Qué pasa cuando…?"
+/// asks what happens: "cuando" (when, as a conjunction too) comes after "qué".
 fn asked_in_other(lower: &[&str]) -> Kind {
     #[rustfmt::skip]
     const WHEN: &[&str] = &[
@@ -219,25 +220,61 @@ fn asked_in_other(lower: &[&str]) -> Kind {
     #[rustfmt::skip]
     const HOW_MANY: &[&str] = &[
         "wieviel", "wieviele", "combien", "cuánto", "cuánta", "cuántos", "cuántas", "cuantos",
-        "cuantas", "quanto", "quanta", "quanti", "quante", "quantos", "quantas", "câte", "câți",
-        "câtă", "kaç", "mấy", "πόσος", "πόση", "πόσο", "πόσοι", "πόσες", "πόσα", "πόσων",
-        "πόσους", "сколько", "كم", "कितना", "कितने", "कितनी",
+        "cuantas", "quanti", "quante", "quantos", "quantas", "câte", "câți", "câtă", "kaç", "mấy",
+        "πόσος", "πόση", "πόσο", "πόσοι", "πόσες", "πόσα", "πόσων", "πόσους", "сколько", "كم",
+        "कितना", "कितने", "कितनी",
     ];
-    // Two words that ask together: "wie viele", "ne zaman", "bao nhiêu".
-    const WHEN_PAIRS: &[(&str, &str)] = &[("ne", "zaman"), ("khi", "nào"), ("bao", "giờ")];
-    const HOW_MANY_PAIRS: &[(&str, &str)] = &[("wie", "viele"), ("wie", "viel"), ("bao", "nhiêu")];
-    let pair = |pairs: &[(&str, &str)]| {
-        lower
-            .windows(2)
-            .any(|w| pairs.iter().any(|&(a, b)| w[0] == a && w[1] == b))
-    };
-    if lower.iter().any(|w| WHEN.contains(w)) || pair(WHEN_PAIRS) {
-        Kind::When
-    } else if lower.iter().any(|w| HOW_MANY.contains(w)) || pair(HOW_MANY_PAIRS) {
-        Kind::HowMany
-    } else {
-        Kind::Other
+    for (i, &w) in lower.iter().enumerate() {
+        let pair = (w, lower.get(i + 1).copied().unwrap_or(""));
+        if WHEN.contains(&w) || WHEN_PAIRS.contains(&pair) {
+            return Kind::When;
+        }
+        if HOW_MANY.contains(&w) || HOW_MANY_PAIRS.contains(&pair) {
+            return Kind::HowMany;
+        }
+        if other_question_word(w) {
+            return Kind::Other;
+        }
     }
+    Kind::Other
+}
+
+/// Two words of another language that ask when together: "ne zaman", "khi nào".
+const WHEN_PAIRS: &[(&str, &str)] = &[("ne", "zaman"), ("khi", "nào"), ("bao", "giờ")];
+/// And how many: "wie viele", "bao nhiêu".
+const HOW_MANY_PAIRS: &[(&str, &str)] = &[("wie", "viele"), ("wie", "viel"), ("bao", "nhiêu")];
+
+/// Whether `word` (lowercase) is a word that asks in another language than
+/// English ([`OTHER_QUESTION_WORDS`], [`GERMAN_QUESTION_WORDS`]).
+fn other_question_word(word: &str) -> bool {
+    OTHER_QUESTION_WORDS.contains(&word) || GERMAN_QUESTION_WORDS.contains(&word)
+}
+
+/// Which of a question's words (lowercase) are another language's words that
+/// ask, passed over as filler is (both of a pair: "ne zaman"); none when the
+/// question is English.
+fn asking_in_other(lower: &[&str]) -> Vec<bool> {
+    let other = !reads_as_english(lower);
+    let pair = |at: usize| {
+        let p = (lower[at], lower.get(at + 1).copied().unwrap_or(""));
+        WHEN_PAIRS.contains(&p) || HOW_MANY_PAIRS.contains(&p)
+    };
+    (0..lower.len())
+        .map(|i| other && (other_question_word(lower[i]) || pair(i) || (i > 0 && pair(i - 1))))
+        .collect()
+}
+
+/// Words only English writes among the languages whose question words
+/// citebot knows: a question holding one is English, and its "Wie" (Michelle
+/// Wie), "NE" or "que" are what it asks about, not words that ask.
+const ENGLISH_MARKS: &[&str] = &[
+    "the", "what", "when", "where", "who", "whom", "whose", "which", "why", "how", "is", "are",
+    "were", "did", "does", "can", "of", "about", "and",
+];
+
+/// Whether the question (its words, lowercase) reads as English.
+fn reads_as_english(lower: &[&str]) -> bool {
+    lower.iter().any(|w| ENGLISH_MARKS.contains(w))
 }
 
 /// What a question in Chinese, Japanese, Korean or Thai asks for, by the question
@@ -298,6 +335,7 @@ fn asked_in_paired(text: &str) -> Asked {
         "언제나",
         "몇몇",
         "얼마 전",
+        "เกี่ยว",
     ];
     let mut plain = text.to_string();
     for w in NOT_ASKING {
@@ -317,28 +355,27 @@ fn asked_in_paired(text: &str) -> Asked {
     }
 }
 
-/// The words that ask in other languages written with spaces: German,
-/// French, Spanish, Italian, Portuguese, Romanian, Turkish, Vietnamese,
-/// Greek, Russian, Arabic and Hindi. A statement rarely holds them, so
+/// The words that ask in other languages written with spaces: French,
+/// Spanish, Italian, Portuguese, Romanian, Turkish, Vietnamese, Greek,
+/// Russian, Arabic and Hindi (German's are [`GERMAN_QUESTION_WORDS`]). A
+/// statement rarely holds them, so
 /// counted as concepts they would read as words the knowledge lacks and refuse
 /// the question; they frame it, as "when" and "which" do. Left out are those
 /// that are English words or names too ("comment", "dove", "care", "Kim",
-/// "ai", "cine", "chi"). Lowercase, with and without accents as typed.
+/// "ai", "cine", "chi", "quanta"); the rest are passed over only in a question
+/// that does not read as English ([`reads_as_english`]). Hindi's "क्या" and
+/// "क्यों" are not among them: a virama cuts a word in two ([`words`]).
+/// Lowercase, with and without accents as typed.
 #[rustfmt::skip]
 const OTHER_QUESTION_WORDS: &[&str] = &[
-    // German
-    "wann", "wer", "wen", "wem", "wessen", "wo", "wohin", "woher", "warum", "wieso", "weshalb",
-    "weswegen", "wie", "wieviel", "wieviele", "welche", "welcher", "welches", "welchem",
-    "welchen", "womit", "wofür", "wodurch", "worin", "worauf", "worüber", "wovon", "wozu",
     // French
     "quand", "qui", "quoi", "où", "quel", "quelle", "quels", "quelles", "combien", "pourquoi",
     "lequel", "laquelle", "lesquels", "lesquelles",
     // Spanish, Italian, Portuguese
     "qué", "que", "quién", "quiénes", "quien", "quienes", "cuándo", "cuando", "dónde", "donde",
     "adónde", "cuál", "cuáles", "cual", "cuales", "cuánto", "cuánta", "cuántos", "cuántas",
-    "cuanto", "cuanta", "cuantos", "cuantas", "cómo", "quando", "quale", "quali", "quanto",
-    "quanta", "quanti", "quante", "perché", "quem", "onde", "qual", "quais", "quantos",
-    "quantas", "porquê",
+    "cuanto", "cuanta", "cuantos", "cuantas", "cómo", "quando", "quale", "quali", "quanti",
+    "quante", "perché", "quem", "onde", "qual", "quais", "quantos", "quantas", "porquê",
     // Romanian
     "când", "cand", "unde", "câte", "câți", "câtă", "cât", "cum", "căror", "cărui",
     // Turkish
@@ -359,8 +396,18 @@ const OTHER_QUESTION_WORDS: &[&str] = &[
     // Arabic
     "متى", "ماذا", "أين", "اين", "كم", "كيف", "لماذا", "أي", "اي", "ما", "هل",
     // Hindi
-    "कब", "कौन", "किस", "किसे", "किसने", "किसका", "किसकी", "किसके", "किन", "किसको", "क्या",
-    "कहाँ", "कहां", "कितना", "कितने", "कितनी", "कैसे", "कैसा", "कैसी", "क्यों", "कौनसा",
+    "कब", "कौन", "किस", "किसे", "किसने", "किसका", "किसकी", "किसके", "किन", "किसको", "कहाँ",
+    "कहां", "कितना", "कितने", "कितनी", "कैसे", "कैसा", "कैसी", "कौनसा",
+];
+
+/// German's words that ask, passed over as [`OTHER_QUESTION_WORDS`] are.
+/// German writes every noun with a capital: in a question asked with them, a
+/// capitalised word is no sign of a name.
+#[rustfmt::skip]
+const GERMAN_QUESTION_WORDS: &[&str] = &[
+    "wann", "wer", "wen", "wem", "wessen", "wo", "wohin", "woher", "warum", "wieso", "weshalb",
+    "weswegen", "wie", "wieviel", "wieviele", "welche", "welcher", "welches", "welchem",
+    "welchen", "womit", "wofür", "wodurch", "worin", "worauf", "worüber", "wovon", "wozu",
 ];
 
 /// The words a question asking yes or no opens with.
@@ -606,7 +653,7 @@ struct Word {
     raw: String,
     lower: String,
     index: usize,
-    /// Chinese, Japanese or Korean, indexed as pairs of characters
+    /// Chinese, Japanese, Korean or Thai, indexed as pairs of characters
     /// ([`analyzer::Script`]): the word is a run of them, not one word.
     paired: bool,
 }
@@ -680,7 +727,7 @@ const PAIRED_QUESTION_WORDS: &[&str] = &[
 /// ("是谁", "哪国") is a question word.
 const ASKING_CHARACTERS: &[char] = &['谁', '誰', '哪'];
 
-/// Which characters of `word` (a run of Chinese, Japanese or Korean letters)
+/// Which characters of `word` (a run of letters read as pairs: Chinese…)
 /// ask: those of a question word, and the [`ASKING_CHARACTERS`] alone.
 fn asking(word: &str) -> Vec<bool> {
     let chars: Vec<char> = word.chars().collect();
@@ -885,7 +932,11 @@ impl Snapshot {
             .skip(1)
             .filter(|w| w.raw.chars().next().is_some_and(char::is_uppercase))
             .count();
-        let caps_mean_names = rest < 3 || capitalised * 4 < rest * 3;
+        let lower: Vec<&str> = words.iter().map(|w| w.lower.as_str()).collect();
+        let asking = asking_in_other(&lower);
+        let german =
+            !reads_as_english(&lower) && lower.iter().any(|w| GERMAN_QUESTION_WORDS.contains(w));
+        let caps_mean_names = !german && (rest < 3 || capitalised * 4 < rest * 3);
         // A question in capitals throughout is shouted: its "IS" and "THE"
         // are stop words, not acronyms ([`analyzer::acronym`]).
         // Chinese, Japanese and Korean words have no capitals to shout in
@@ -913,11 +964,7 @@ impl Snapshot {
             if let Some(len) = acronym_framing(words, i) {
                 framing = i..i + len;
             }
-            let lower = w.lower.as_str();
-            if framing.contains(&i)
-                || QUESTION_FILLER.contains(&lower)
-                || OTHER_QUESTION_WORDS.contains(&lower)
-            {
+            if framing.contains(&i) || QUESTION_FILLER.contains(&w.lower.as_str()) || asking[i] {
                 continue;
             }
             if w.paired {
@@ -954,7 +1001,7 @@ impl Snapshot {
         content
     }
 
-    /// The units of the run of Chinese, Japanese or Korean letters that
+    /// The units of the run of letters read as pairs (Chinese, Thai…) that
     /// `content` starts with (its pairs of characters: [`Word::paired`]); how
     /// many content words they took. The run is one concept where the
     /// knowledge writes it whole. Else, as a search without a dictionary must
@@ -1448,11 +1495,23 @@ mod tests {
             ("Когда был основан город?", Kind::When, false),
             ("गंगा नदी की लंबाई कितनी है?", Kind::HowMany, false),
             ("กรุงเทพก่อตั้งเมื่อไร", Kind::When, false),
+            // "เกี่ยวกับ" (about) holds "กี่" (how many) and asks nothing.
+            ("บอกข้อมูลเกี่ยวกับกรุงเทพ", Kind::Other, false),
+            // The first word that asks decides: "cuando", "quand" and "когда"
+            // are conjunctions too.
+            (
+                "¿Qué pasa cuando se reinicia el servidor?",
+                Kind::Other,
+                true,
+            ),
+            ("Que faire quand le serveur plante ?", Kind::Other, true),
+            ("Что происходит, когда сервер падает?", Kind::Other, true),
             // English stays English, its names and loanwords included.
             ("When did Wie win the cup?", Kind::When, true),
             ("How many quanto options are there?", Kind::HowMany, true),
             ("Who is Kim?", Kind::Who, true),
             ("Is the ne zaman option on?", Kind::YesNo, true),
+            ("Tell me about quanto options", Kind::Other, true),
         ];
         for (q, kind, english) in table {
             let lower: Vec<String> = words(q).into_iter().map(|w| w.lower).collect();
