@@ -1738,6 +1738,18 @@ mod tests {
         engine.ask(q).unwrap()
     }
 
+    /// Each question of `table` answered, from a passage under the heading
+    /// given, with an answer line holding the string given.
+    fn answer_as_expected(engine: &Engine, table: &[(&str, &str, &str)]) {
+        for (q, heading, expect) in table {
+            let a = top(engine, q);
+            assert!(a.answered, "{q}: refused");
+            assert_eq!(a.passages[0].citation.heading, *heading, "{q}");
+            let line = a.answer.as_ref().unwrap();
+            assert!(line.text.contains(expect), "{q}: {}", line.text);
+        }
+    }
+
     #[test]
     fn answers_with_the_sentence_that_holds_what_is_asked() {
         let (_d, e) = engine();
@@ -2175,30 +2187,17 @@ mod tests {
                 "cinq euros",
             ),
         ];
-        for (q, heading, expect) in table {
-            let a = top(&e, q);
-            assert!(a.answered, "{q}: refused");
-            assert_eq!(a.passages[0].citation.heading, *heading, "{q}");
-            let line = a.answer.as_ref().unwrap();
-            assert!(line.text.contains(expect), "{q}: {}", line.text);
-        }
-        // The words that ask are no concepts the knowledge lacks.
-        let units: Vec<String> = e
-            .explain("Wann wurde die Warschauer Börse gegründet?")
-            .unwrap()
-            .question
-            .units
-            .into_iter()
-            .map(|u| u.text)
-            .collect();
-        assert!(!units.iter().any(|u| u == "Wann"), "{units:?}");
-        assert!(units.iter().any(|u| u.contains("Börse")), "{units:?}");
-        // Nor of a pair ("ne zaman"); but in an English question, "Wie" and
-        // "NE" are what it asks about.
+        answer_as_expected(&e, table);
+        // The words that ask are no concepts the knowledge lacks, nor both
+        // of a pair ("ne zaman"); but in an English question, "Wie" and "NE"
+        // are what it asks about.
         let units = |q: &str| -> Vec<String> {
             let why = e.explain(q).unwrap();
             why.question.units.into_iter().map(|u| u.text).collect()
         };
+        let german = units("Wann wurde die Warschauer Börse gegründet?");
+        assert!(!german.iter().any(|u| u == "Wann"), "{german:?}");
+        assert!(german.iter().any(|u| u.contains("Börse")), "{german:?}");
         let turkish = units("Warşova borsası ne zaman kuruldu?");
         assert!(
             !turkish.iter().any(|u| u == "ne" || u == "zaman"),
@@ -2228,13 +2227,7 @@ mod tests {
             ("한국의 수도는 어디입니까?", "수도", "서울입니다"),
             ("When is Naadam held?", "Naadam", "July"),
         ];
-        for (q, heading, expect) in table {
-            let a = top(&e, q);
-            assert!(a.answered, "{q}: refused");
-            assert_eq!(a.passages[0].citation.heading, *heading, "{q}");
-            let line = a.answer.as_ref().unwrap();
-            assert!(line.text.contains(expect), "{q}: {}", line.text);
-        }
+        answer_as_expected(&e, table);
         // The answer line is one sentence, cut at "。".
         let a = top(&e, "天皇はいつモンゴルを訪問しますか？");
         assert!(!a.answer.unwrap().text.contains("二〇〇七"));

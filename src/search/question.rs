@@ -161,8 +161,8 @@ pub struct Asked {
 /// sentence's question word when it has one, else the last sentence's; and
 /// yes or no when its last clause asks that ("the debug port is taken, can
 /// it pick a free one?", "In our formatter settings, do we use single
-/// quotes?"). With it, whether that was read from English question words
-/// (else from another language's, or from none).
+/// quotes?"). With it, false when that was read from another language's
+/// words that ask ([`asked_in_paired`], [`asked_in_other`]).
 fn asked_in(text: &str, lower: &[&str]) -> (Asked, bool) {
     if analyzer::mostly_paired(text) {
         return (asked_in_paired(text), false);
@@ -358,9 +358,9 @@ fn asked_in_paired(text: &str) -> Asked {
 /// The words that ask in other languages written with spaces: French,
 /// Spanish, Italian, Portuguese, Romanian, Turkish, Vietnamese, Greek,
 /// Russian, Arabic and Hindi (German's are [`GERMAN_QUESTION_WORDS`]). A
-/// statement rarely holds them, so
-/// counted as concepts they would read as words the knowledge lacks and refuse
-/// the question; they frame it, as "when" and "which" do. Left out are those
+/// statement rarely holds them, so counted as concepts they would read as
+/// words the knowledge lacks and refuse the question; they frame it, as
+/// "when" and "which" do. Left out are those
 /// that are English words or names too ("comment", "dove", "care", "Kim",
 /// "ai", "cine", "chi", "quanta"); the rest are passed over only in a question
 /// that does not read as English ([`reads_as_english`]). Hindi's "क्या" and
@@ -628,8 +628,8 @@ pub struct Unit {
 pub struct Question {
     pub text: String,
     pub kind: Kind,
-    /// Whether its kind was read from English question words: then a number
-    /// answering it is written in digits or English words.
+    /// False when its kind was read from another language's words that ask
+    /// (a number answering it may then be written in that language's words).
     #[serde(skip)]
     pub english: bool,
     pub tense: Tense,
