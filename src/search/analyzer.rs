@@ -624,24 +624,26 @@ pub fn mostly_latin(text: &str) -> bool {
                 0xC0..=0x24F | 0x1E00..=0x1EFF | 0x2C60..=0x2C7F | 0xA720..=0xA7FF
                 | 0xFF21..=0xFF3A | 0xFF41..=0xFF5A)
     };
-    let (mut letters, mut latins) = (0usize, 0usize);
-    for c in text.chars().filter(|c| c.is_alphabetic()) {
-        letters += 1;
-        latins += usize::from(latin(c));
-    }
     // Digits and signs alone it reads.
-    letters == 0 || latins * 2 > letters
+    share_of_letters(text, latin).is_none_or(|(of, all)| of * 2 > all)
 }
 
 /// Whether most of the letters of `text` are of scripts read as pairs of
 /// characters ([`Script::paired`]: Chinese, Japanese, Korean, Thai…).
 pub fn mostly_paired(text: &str) -> bool {
-    let (mut letters, mut paired) = (0usize, 0usize);
+    share_of_letters(text, |c| Script::of(c) != Script::Spaced)
+        .is_some_and(|(of, all)| of * 2 > all)
+}
+
+/// How many of the letters of `text` are `such`, and how many letters it has;
+/// `None` when it has none.
+fn share_of_letters(text: &str, such: impl Fn(char) -> bool) -> Option<(usize, usize)> {
+    let (mut letters, mut of) = (0usize, 0usize);
     for c in text.chars().filter(|c| c.is_alphabetic()) {
         letters += 1;
-        paired += usize::from(Script::of(c) != Script::Spaced);
+        of += usize::from(such(c));
     }
-    paired * 2 > letters
+    (letters > 0).then_some((of, letters))
 }
 
 /// Whether `c` is part of a word: a letter or digit, or a mark of the Thai

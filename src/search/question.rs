@@ -225,7 +225,7 @@ fn asked_in_other(lower: &[&str]) -> Kind {
         "कितना", "कितने", "कितनी",
     ];
     for (i, &w) in lower.iter().enumerate() {
-        let pair = (w, lower.get(i + 1).copied().unwrap_or(""));
+        let pair = pair_at(lower, i);
         if WHEN.contains(&w) || WHEN_PAIRS.contains(&pair) {
             return Kind::When;
         }
@@ -244,6 +244,11 @@ const WHEN_PAIRS: &[(&str, &str)] = &[("ne", "zaman"), ("khi", "nào"), ("bao", 
 /// And how many: "wie viele", "bao nhiêu".
 const HOW_MANY_PAIRS: &[(&str, &str)] = &[("wie", "viele"), ("wie", "viel"), ("bao", "nhiêu")];
 
+/// The words at `i` and after it ("" past the end), as the pairs are kept.
+fn pair_at<'w>(lower: &[&'w str], i: usize) -> (&'w str, &'w str) {
+    (lower[i], lower.get(i + 1).copied().unwrap_or(""))
+}
+
 /// Whether `word` (lowercase) is a word that asks in another language than
 /// English ([`OTHER_QUESTION_WORDS`], [`GERMAN_QUESTION_WORDS`]).
 fn other_question_word(word: &str) -> bool {
@@ -256,7 +261,7 @@ fn other_question_word(word: &str) -> bool {
 fn asking_in_other(lower: &[&str]) -> Vec<bool> {
     let other = !reads_as_english(lower);
     let pair = |at: usize| {
-        let p = (lower[at], lower.get(at + 1).copied().unwrap_or(""));
+        let p = pair_at(lower, at);
         WHEN_PAIRS.contains(&p) || HOW_MANY_PAIRS.contains(&p)
     };
     (0..lower.len())
@@ -836,7 +841,7 @@ impl Snapshot {
         let lower: Vec<&str> = words.iter().map(|w| w.lower.as_str()).collect();
         let (asked, english) = asked_in(text, &lower);
         let tense = question_tense(&lower);
-        let content = self.content_words(&words, asked.skip);
+        let content = self.content_words(&words, &lower, asked.skip);
         let freq = Frequencies {
             counts,
             fields: self.store.fields,
@@ -921,9 +926,10 @@ impl Snapshot {
         Ok(())
     }
 
-    /// The question's content words, from the `skip`th on: without question words,
-    /// filler and stop words, each stemmed and marked when it is part of a name.
-    fn content_words(&self, words: &[Word], skip: usize) -> Vec<Content> {
+    /// The question's content words (`lower`: each lowercase), from the
+    /// `skip`th on: without question words, filler and stop words, each
+    /// stemmed and marked when it is part of a name.
+    fn content_words(&self, words: &[Word], lower: &[&str], skip: usize) -> Vec<Content> {
         let mut stem = self.stemmed.clone();
         // Title Case or SHOUTING carries no information about names.
         let rest = words.len().saturating_sub(1);
@@ -932,10 +938,9 @@ impl Snapshot {
             .skip(1)
             .filter(|w| w.raw.chars().next().is_some_and(char::is_uppercase))
             .count();
-        let lower: Vec<&str> = words.iter().map(|w| w.lower.as_str()).collect();
-        let asking = asking_in_other(&lower);
+        let asking = asking_in_other(lower);
         let german =
-            !reads_as_english(&lower) && lower.iter().any(|w| GERMAN_QUESTION_WORDS.contains(w));
+            !reads_as_english(lower) && lower.iter().any(|w| GERMAN_QUESTION_WORDS.contains(w));
         let caps_mean_names = !german && (rest < 3 || capitalised * 4 < rest * 3);
         // A question in capitals throughout is shouted: its "IS" and "THE"
         // are stop words, not acronyms ([`analyzer::acronym`]).
