@@ -985,7 +985,7 @@ const SHORT_SECTION: usize = 4000;
 /// words from each; cut apart, the short one holds too few of them to rank, and
 /// the one that ranks does not hold the answer.
 pub(super) fn join_short_sections(groups: Vec<Group>, max: usize) -> Vec<Group> {
-    let size = |g: &Group| g.parts.iter().map(|p| p.len() + 2).sum::<usize>();
+    let size = |g: &Group| g.parts.iter().map(|p| p.width() + 2).sum::<usize>();
     let mut sections: std::collections::BTreeMap<usize, usize> = Default::default();
     for g in &groups {
         *sections.entry(g.section).or_default() += size(g);
@@ -1016,13 +1016,13 @@ pub(super) struct Cut {
     pub code: Vec<(usize, usize)>,
 }
 
-/// Cuts a group into passages of at most `max` characters: parts are packed in
+/// Cuts a group into passages of at most `max` columns ([`text::width`]): parts are packed in
 /// order, separated by blank lines; a part longer than `max` is split (prose at
 /// sentence ends, code at line ends).
 pub(super) fn cut(parts: &[Part], max: usize) -> Vec<Cut> {
     let mut pieces: Vec<Part> = Vec::new();
     for p in parts {
-        if p.len() <= max {
+        if p.width() <= max {
             pieces.push(p.clone());
             continue;
         }
@@ -1036,16 +1036,16 @@ pub(super) fn cut(parts: &[Part], max: usize) -> Vec<Cut> {
         text: String::new(),
         code: Vec::new(),
     };
-    let mut chars = 0;
+    let mut columns = 0;
     for piece in pieces {
-        let n = piece.len();
-        if chars > 0 && chars + 2 + n > max {
+        let n = piece.width();
+        if columns > 0 && columns + 2 + n > max {
             out.push(std::mem::take(&mut current));
-            chars = 0;
+            columns = 0;
         }
-        if chars > 0 {
+        if columns > 0 {
             current.text.push_str("\n\n");
-            chars += 2;
+            columns += 2;
         }
         let start = current.text.len();
         match piece {
@@ -1055,7 +1055,7 @@ pub(super) fn cut(parts: &[Part], max: usize) -> Vec<Cut> {
                 current.code.push((start, current.text.len()));
             }
         }
-        chars += n;
+        columns += n;
     }
     if !current.text.is_empty() {
         out.push(current);
@@ -1063,12 +1063,12 @@ pub(super) fn cut(parts: &[Part], max: usize) -> Vec<Cut> {
     out
 }
 
-/// Splits code into pieces of at most `max` characters between statements
+/// Splits code into pieces of at most `max` columns between statements
 /// ([`text::passage_sentences`]: a comment stays with the lines it documents),
 /// a longer statement at line ends.
 fn split_code(code: &str, max: usize) -> Vec<String> {
     let line_start = |at: usize| code[..at].rfind('\n').map_or(0, |i| i + 1);
-    let chars = |a: usize, b: usize| code[a..b].chars().count();
+    let columns = |a: usize, b: usize| text::width(&code[a..b]);
     let mut out = Vec::new();
     let (mut from, mut end) = (0, 0);
     for r in text::passage_sentences(code, &[(0, code.len())]) {
@@ -1078,11 +1078,11 @@ fn split_code(code: &str, max: usize) -> Vec<String> {
             // not at the blank lines after a statement that was cut alone.
             from = start;
         }
-        if end > from && chars(from, r.end) > max {
+        if end > from && columns(from, r.end) > max {
             out.push(code[from..end].to_string());
             from = start;
         }
-        if chars(from, r.end) > max {
+        if columns(from, r.end) > max {
             out.extend(split_lines(&code[from..r.end], max));
             from = r.end;
         }
@@ -1095,7 +1095,7 @@ fn split_code(code: &str, max: usize) -> Vec<String> {
     out
 }
 
-/// Splits code at line ends into pieces of at most `max` characters (a longer
+/// Splits code at line ends into pieces of at most `max` columns (a longer
 /// line is cut where it must be).
 fn split_lines(code: &str, max: usize) -> Vec<String> {
     let mut out = Vec::new();
@@ -1104,7 +1104,11 @@ fn split_lines(code: &str, max: usize) -> Vec<String> {
         let mut line = line;
         // Counting no further than the cut: a megabyte-long line is cut in
         // linear time.
-        while let Some((cut, _)) = line.char_indices().nth(max) {
+        loop {
+            let cut = text::width_cut(line, max);
+            if cut == line.len() {
+                break;
+            }
             if !current.is_empty() {
                 out.push(std::mem::take(&mut current));
             }
@@ -1112,7 +1116,7 @@ fn split_lines(code: &str, max: usize) -> Vec<String> {
             line = &line[cut..];
         }
         let extra = usize::from(!current.is_empty());
-        if current.chars().count() + extra + line.chars().count() > max {
+        if text::width(&current) + extra + text::width(line) > max {
             out.push(std::mem::take(&mut current));
         }
         if !current.is_empty() {
@@ -1657,6 +1661,7 @@ mod tests {
         let long = long.trim();
         let para = "Defines the grace period for shutting down servers.";
         let big = format!("{long} {long}");
+        let han = "纽卡斯尔最早的移民点是哈德良桥。".repeat(10);
         let cases: Vec<(String, Vec<Vec<Part>>)> = vec![
             // A setting's description and its default: one passage.
             (
@@ -1694,6 +1699,16 @@ mod tests {
                 std::iter::repeat_n(vec![prose(&big)], 7)
                     .chain([vec![prose("Short.")]])
                     .collect(),
+            ),
+            // A paragraph in Chinese is measured in columns: 160 characters
+            // say what some 480 Latin letters do, too much to be short.
+            (
+                format!("{han}\n\n{han}\n"),
+                vec![vec![prose(&han)], vec![prose(&han)]],
+            ),
+            (
+                format!("{}\n\n{}\n", &han[..3 * 100], &han[..3 * 100]),
+                vec![vec![prose(&han[..300]), prose(&han[..300])]],
             ),
         ];
         for (md, want) in cases {

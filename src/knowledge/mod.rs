@@ -254,7 +254,7 @@ impl fmt::Display for ProblemKind {
             ProblemKind::Notebook(e) | ProblemKind::Include(e) => write!(f, "{e}"),
             ProblemKind::LongParagraph(n) => write!(
                 f,
-                "paragraph of {n} characters (over {MAX_SNIPPET_CHARS}): it is cut into several snippets at sentence ends; split it where the meaning allows"
+                "paragraph of {n} characters, more than a snippet holds ({MAX_SNIPPET_CHARS}, a Chinese, Japanese or Korean one counting two): it is cut into several snippets at sentence ends; split it where the meaning allows"
             ),
             ProblemKind::BadLink(l) => write!(
                 f,

@@ -353,11 +353,11 @@ pub(super) fn lint(
         }
         for group in markdown::groups(body) {
             for part in &group.parts {
-                if let markdown::Part::Prose(t) = part {
+                if let markdown::Part::Prose(t) = part
+                    && text::width(t) > MAX_SNIPPET_CHARS
+                {
                     let n = t.chars().count();
-                    if n > MAX_SNIPPET_CHARS {
-                        out.push(warn(first + group.line - 1, ProblemKind::LongParagraph(n)));
-                    }
+                    out.push(warn(first + group.line - 1, ProblemKind::LongParagraph(n)));
                 }
             }
         }
@@ -555,10 +555,10 @@ fn names_a_page(dir: &Path, target: &str) -> bool {
             .is_file()
 }
 
-/// Splits text longer than [`MAX_SNIPPET_CHARS`] at sentence ends (or, for one
+/// Splits text wider than [`MAX_SNIPPET_CHARS`] ([`text::width`]) at sentence ends (or, for one
 /// over-long sentence, at a space), so no snippet exceeds the limit.
 pub(super) fn split_long(text: &str) -> Vec<String> {
-    if text.chars().count() <= MAX_SNIPPET_CHARS {
+    if text::width(text) <= MAX_SNIPPET_CHARS {
         return vec![text.to_string()];
     }
     let mut parts = Vec::new();
@@ -566,12 +566,12 @@ pub(super) fn split_long(text: &str) -> Vec<String> {
     for range in text::sentences(text) {
         let sentence = &text[range];
         let mut pieces = vec![sentence.to_string()];
-        if sentence.chars().count() > MAX_SNIPPET_CHARS {
+        if text::width(sentence) > MAX_SNIPPET_CHARS {
             pieces = hard_wrap(sentence);
         }
         for piece in pieces {
             if !current.is_empty()
-                && current.chars().count() + 1 + piece.chars().count() > MAX_SNIPPET_CHARS
+                && text::width(&current) + 1 + text::width(&piece) > MAX_SNIPPET_CHARS
             {
                 parts.push(std::mem::take(&mut current));
             }
@@ -591,8 +591,7 @@ pub(super) fn hard_wrap(sentence: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
     for word in sentence.split(' ') {
-        if !current.is_empty()
-            && current.chars().count() + 1 + word.chars().count() > MAX_SNIPPET_CHARS
+        if !current.is_empty() && text::width(&current) + 1 + text::width(word) > MAX_SNIPPET_CHARS
         {
             out.push(std::mem::take(&mut current));
         }
@@ -602,7 +601,11 @@ pub(super) fn hard_wrap(sentence: &str) -> Vec<String> {
         let mut w = word;
         // Where the first MAX_SNIPPET_CHARS end, found by counting no further
         // (counting the whole rest again for each cut made a long word quadratic).
-        while let Some((cut, _)) = w.char_indices().nth(MAX_SNIPPET_CHARS) {
+        loop {
+            let cut = text::width_cut(w, MAX_SNIPPET_CHARS);
+            if cut == w.len() {
+                break;
+            }
             out.push(w[..cut].to_string());
             w = &w[cut..];
         }
@@ -855,6 +858,29 @@ pub(super) mod tests {
             s.iter().map(|s| s.text.len() + 1).sum::<usize>(),
             para.len()
         );
+    }
+
+    #[test]
+    fn a_long_paragraph_in_chinese_is_cut_at_half_the_characters() {
+        // 16 characters, 32 columns: 60 of them are 960 characters, 1,920 columns.
+        let sentence = "纽卡斯尔最早的移民点是哈德良桥。";
+        let para = sentence.repeat(60);
+        let text =
+            format!("+++\ntitle = \"x\"\nsource = \"y\"\npublished = 2025-03-05\n+++\n{para}\n");
+        let (_, s) = parse_file("k/l.md", "l", "", &text, &ParseOptions::default()).unwrap();
+        assert_eq!(s.len(), 3, "{s:?}");
+        for snip in &s {
+            assert!(crate::text::width(&snip.text) <= MAX_SNIPPET_CHARS);
+            assert!(snip.text.ends_with('。'));
+        }
+        // One sentence in full-width letters longer than a snippet is cut
+        // where it must be, a snippet's width at most.
+        let wide = "Ｗ".repeat(900);
+        let text =
+            format!("+++\ntitle = \"x\"\nsource = \"y\"\npublished = 2025-03-05\n+++\n{wide}\n");
+        let (_, s) = parse_file("k/l.md", "l", "", &text, &ParseOptions::default()).unwrap();
+        let got: Vec<usize> = s.iter().map(|s| s.text.chars().count()).collect();
+        assert_eq!(got, [400, 400, 100]);
     }
 
     #[test]

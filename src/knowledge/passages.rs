@@ -29,6 +29,13 @@ impl Part {
             Part::Prose(t) | Part::Code(t) => t.chars().count(),
         }
     }
+
+    /// How much room it takes ([`text::width`]).
+    pub(super) fn width(&self) -> usize {
+        match self {
+            Part::Prose(t) | Part::Code(t) => text::width(t),
+        }
+    }
 }
 
 /// A passage before it is cut to size: its parts, the headings above it

@@ -18,8 +18,9 @@ use super::analyzer;
 use super::synonyms::Synonyms;
 use crate::knowledge::{FileInfo, KnowledgeBase, KnowledgeError, Snippet, SynonymSet};
 
-/// Bumped whenever the schema or the analyzers change, so old indexes rebuild.
-const FORMAT: u32 = 10;
+/// Bumped whenever the schema, the analyzers or the cut into passages change,
+/// so old indexes rebuild.
+const FORMAT: u32 = 11;
 
 /// tantivy's indexing memory per thread: it flushes a segment when full, so a
 /// generous budget means fewer, larger segments to write and merge. It is a
