@@ -167,6 +167,20 @@ fn asked_in(text: &str, lower: &[&str]) -> (Asked, bool) {
     if analyzer::mostly_paired(text) {
         return (asked_in_paired(text), false);
     }
+    if german(lower) {
+        // "Was ist…", "Wo liegt…", "Wen traf…": what, where and whom, not
+        // the English "was" of a yes-or-no question nor "who" and "when"
+        // mistyped.
+        let kind = asked_in_other(lower);
+        return (
+            Asked {
+                kind,
+                skip: 0,
+                type_noun: None,
+            },
+            false,
+        );
+    }
     let asked = asked_by_words(text, lower);
     if asked.kind == Kind::Other && !text.is_ascii() {
         // "Naadam什么时候开始": not mostly Chinese, yet asked in Chinese.
@@ -280,6 +294,23 @@ const ENGLISH_MARKS: &[&str] = &[
 /// Whether the question (its words, lowercase) reads as English.
 fn reads_as_english(lower: &[&str]) -> bool {
     lower.iter().any(|w| ENGLISH_MARKS.contains(w))
+}
+
+/// Words only German writes among the languages whose question words citebot
+/// knows, besides those that ask ([`GERMAN_QUESTION_WORDS`]): "Was ist…?"
+/// holds no other word that asks.
+const GERMAN_MARKS: &[&str] = &[
+    "ist", "sind", "wird", "werden", "wurde", "wurden", "haben", "und", "der", "dem", "einer",
+    "eines", "einem", "nicht", "für", "auf", "im", "vom", "zum", "zur",
+];
+
+/// Whether the question (its words, lowercase) is German: it does not read as
+/// English and holds German's words that ask or others only German writes.
+fn german(lower: &[&str]) -> bool {
+    !reads_as_english(lower)
+        && lower
+            .iter()
+            .any(|w| GERMAN_QUESTION_WORDS.contains(w) || GERMAN_MARKS.contains(w))
 }
 
 /// What a question in Chinese, Japanese, Korean or Thai asks for, by the question
@@ -939,9 +970,7 @@ impl Snapshot {
             .filter(|w| w.raw.chars().next().is_some_and(char::is_uppercase))
             .count();
         let asking = asking_in_other(lower);
-        let german =
-            !reads_as_english(lower) && lower.iter().any(|w| GERMAN_QUESTION_WORDS.contains(w));
-        let caps_mean_names = !german && (rest < 3 || capitalised * 4 < rest * 3);
+        let caps_mean_names = !german(lower) && (rest < 3 || capitalised * 4 < rest * 3);
         // A question in capitals throughout is shouted: its "IS" and "THE"
         // are stop words, not acronyms ([`analyzer::acronym`]).
         // Chinese, Japanese and Korean words have no capitals to shout in
@@ -1517,6 +1546,13 @@ mod tests {
             ("Who is Kim?", Kind::Who, true),
             ("Is the ne zaman option on?", Kind::YesNo, true),
             ("Tell me about quanto options", Kind::Other, true),
+            // German's "was", "wo" and "wen" ask what, where and whom: not
+            // the English "was" of a yes or no, nor "who" and "when" mistyped.
+            ("Was ist die Hauptstadt von Bayern?", Kind::Other, false),
+            ("Wo liegt Ulm?", Kind::Other, false),
+            ("Wen traf die Kanzlerin 2005?", Kind::Other, false),
+            ("Was Einstein born in Ulm?", Kind::YesNo, true),
+            ("wen is the next release?", Kind::When, true),
         ];
         for (q, kind, english) in table {
             let lower: Vec<String> = words(q).into_iter().map(|w| w.lower).collect();
