@@ -23,7 +23,7 @@ pub fn composed(text: Cow<'_, str>) -> Cow<'_, str> {
 /// How much text `text` holds, in columns: a character Unicode's East Asian
 /// Width makes wide (Chinese, Japanese, Korean, a full-width form) is two, as
 /// in a terminal, any other one (a combining mark too: Hindi's and Thai's
-/// vowel signs are letters, as long as Latin's). Passages are measured so: the
+/// vowel signs count as letters do). Passages are measured so: the
 /// same article holds about three times as many characters in English as in
 /// Chinese (XQuAD's), and counted one each, a passage in Chinese held several
 /// paragraphs where one in English held one.

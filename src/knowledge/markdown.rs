@@ -1016,9 +1016,9 @@ pub(super) struct Cut {
     pub code: Vec<(usize, usize)>,
 }
 
-/// Cuts a group into passages of at most `max` columns ([`text::width`]): parts are packed in
-/// order, separated by blank lines; a part longer than `max` is split (prose at
-/// sentence ends, code at line ends).
+/// Cuts a group into passages of at most `max` columns ([`text::width`]): parts
+/// are packed in order, separated by blank lines; a part longer than `max` is
+/// split (prose at sentence ends, code at line ends).
 pub(super) fn cut(parts: &[Part], max: usize) -> Vec<Cut> {
     let mut pieces: Vec<Part> = Vec::new();
     for p in parts {

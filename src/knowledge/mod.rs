@@ -57,7 +57,8 @@ pub(crate) use page::{parse_file, slug};
 pub use pdf::written as written_pdf;
 pub use sheet::{Cell as WorkbookCell, written as written_workbook};
 
-/// Longest snippet, in characters; longer paragraphs are split at sentence ends.
+/// Longest snippet, in characters, a Chinese, Japanese or Korean one counting two
+/// ([`crate::text::width`]); longer paragraphs are split at sentence ends.
 pub(crate) const MAX_SNIPPET_CHARS: usize = 800;
 /// Name of a synonyms file: at the root of the knowledge folder, for every room;
 /// in a folder below it or at a docs source's root, for its collection's rooms.

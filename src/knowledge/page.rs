@@ -555,8 +555,9 @@ fn names_a_page(dir: &Path, target: &str) -> bool {
             .is_file()
 }
 
-/// Splits text wider than [`MAX_SNIPPET_CHARS`] ([`text::width`]) at sentence ends (or, for one
-/// over-long sentence, at a space), so no snippet exceeds the limit.
+/// Splits text wider than [`MAX_SNIPPET_CHARS`] ([`text::width`]) at sentence
+/// ends (or, for one over-long sentence, at a space), so no snippet exceeds the
+/// limit.
 pub(super) fn split_long(text: &str) -> Vec<String> {
     if text::width(text) <= MAX_SNIPPET_CHARS {
         return vec![text.to_string()];
@@ -599,7 +600,7 @@ pub(super) fn hard_wrap(sentence: &str) -> Vec<String> {
             current.push(' ');
         }
         let mut w = word;
-        // Where the first MAX_SNIPPET_CHARS end, found by counting no further
+        // Where the first MAX_SNIPPET_CHARS columns end, found by counting no further
         // (counting the whole rest again for each cut made a long word quadratic).
         loop {
             let cut = text::width_cut(w, MAX_SNIPPET_CHARS);
