@@ -2105,6 +2105,11 @@ mod tests {
                 "## 수도\n\n대한민국의 수도는 서울입니다. 서울의 인구는 약 천만 명입니다.\n",
             ),
             (
+                "ko/geumgang.md",
+                "금강산",
+                "## 계절\n\n금강산은 여름에 봉래산이라고 불립니다.\n\n## 명성\n\n금강산의 아름다움은 예로부터 유명합니다.\n",
+            ),
+            (
                 "en/festival.md",
                 "Festival",
                 "## Naadam\n\nThe Naadam Festival is held every July in Ulaanbaatar. The WHO office is nearby.\n",
@@ -2225,6 +2230,9 @@ mod tests {
             ("蒙古国的人口有多少？", "首都", "一百六十万"),
             ("서울의 인구는 몇 명입니까?", "수도", "천만"),
             ("한국의 수도는 어디입니까?", "수도", "서울입니다"),
+            // A Korean noun is found whatever particle closes it: "금강산의"
+            // is the "금강산은" of the passage that answers.
+            ("금강산의 여름 이름은?", "계절", "봉래산"),
             ("When is Naadam held?", "Naadam", "July"),
         ];
         answer_as_expected(&e, table);

@@ -784,6 +784,38 @@ fn asking(word: &str) -> Vec<bool> {
     out
 }
 
+/// Korean particles (josa), the longest first: a noun takes them in the
+/// sentence ("금강산의", "금강산은", "금강산에서"), so the question's form of a
+/// word is rarely the passage's.
+#[rustfmt::skip]
+const KOREAN_PARTICLES: &[&str] = &[
+    "에서는", "에게서", "으로는", "으로서", "으로써", "에서", "에게", "께서", "까지", "부터",
+    "으로", "처럼", "보다", "마다", "이나", "은", "는", "이", "가", "을", "를", "의", "에",
+    "로", "와", "과", "도", "만",
+];
+
+/// Korean endings that ask ("무엇인가", "나왔는가", "몇일입니까"): what the
+/// question asks, not what it is about, as the question words are.
+const KOREAN_ASKING_ENDINGS: &[&str] = &["인가요", "인가", "는가", "입니까", "습니까", "나요"];
+
+/// How many characters at the end of `word` are a Korean particle or an
+/// ending that asks ([`KOREAN_PARTICLES`], [`KOREAN_ASKING_ENDINGS`]), left
+/// out of the word it closes: 0 unless two Hangul characters stay before it.
+fn korean_tail(word: &str) -> usize {
+    let hangul = |w: &str| {
+        w.chars()
+            .all(|c| analyzer::Script::of(c) == analyzer::Script::Hangul)
+    };
+    KOREAN_ASKING_ENDINGS
+        .iter()
+        .chain(KOREAN_PARTICLES)
+        .find_map(|t| {
+            let stem = word.strip_suffix(t)?;
+            (stem.chars().count() >= 2 && hangul(stem)).then(|| t.chars().count())
+        })
+        .unwrap_or(0)
+}
+
 /// Characters that ask with the one after them, a counter or a unit: "何人"
 /// (how many people), "几个", "몇년".
 const ASKING_WITH_NEXT: &[char] = &['何', '几', '幾', '몇'];
@@ -1057,12 +1089,18 @@ impl Snapshot {
         units: &mut Vec<Unit>,
     ) -> Result<usize, SearchError> {
         let index = content[0].word.index;
-        let len = content
+        let taken = content
             .iter()
             .take_while(|c| c.word.paired && c.word.index == index)
             .count();
+        let raw = &content[0].word.raw;
+        let whole_chars = raw.chars().count();
+        // A Korean particle or ending that asks closing the word is left out
+        // of it: "금강산의" and "금강산은" are both 금강산, as the passages
+        // that write it either way must be found.
+        let tail = korean_tail(raw).min(taken.saturating_sub(1));
+        let (len, chars) = (taken - tail, whole_chars - tail);
         let run = &content[..len];
-        let chars = run[0].word.raw.chars().count();
         // The run as asked, every pair of it here (none asked or went to a
         // synonym before it), is one concept when the knowledge writes it
         // whole, or when it is one pair.
@@ -1070,10 +1108,11 @@ impl Snapshot {
             let whole = self.unit(run, Vec::new(), asked, freq)?;
             if len == 1 || whole.known {
                 units.push(whole);
-                return Ok(len);
+                return Ok(taken);
             }
         }
-        let covered = &mut asking(&run[0].word.raw);
+        let covered = &mut asking(raw);
+        covered[chars..].fill(true);
         // What went to a synonym before the run is accounted for: the pairs
         // before its first, the last of them ending on its first character.
         if run[0].pair > 0 {
@@ -1111,7 +1150,7 @@ impl Snapshot {
                 units.push(self.unit(&run[first..=last], Vec::new(), asked, freq)?);
             }
         }
-        Ok(len)
+        Ok(taken)
     }
 
     /// How many content words from the `i`th make one unit, and the unit's
@@ -1507,6 +1546,27 @@ mod tests {
             let lower: Vec<String> = words(q).into_iter().map(|w| w.lower).collect();
             let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
             assert_eq!(asked_in(q, &lower).0.kind, *kind, "{q}");
+        }
+    }
+
+    #[test]
+    fn a_korean_particle_or_ending_that_asks_is_left_out_of_its_word() {
+        let table = [
+            ("금강산의", 1),
+            ("금강산은", 1),
+            ("금강산에서는", 3),
+            ("무엇인가", 2),
+            ("나왔는가", 2),
+            // Two characters stay: "나이" (age) and "시의" keep theirs.
+            ("나이", 0),
+            ("시의", 0),
+            ("금강산", 0),
+            // Only after Hangul: "iPhone의" is no Korean noun of two syllables.
+            ("iPhone의", 0),
+            ("東京の", 0),
+        ];
+        for (word, tail) in table {
+            assert_eq!(korean_tail(word), tail, "{word}");
         }
     }
 
