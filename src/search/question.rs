@@ -1098,8 +1098,16 @@ impl Snapshot {
         // A Korean particle or ending that asks closing the word is left out
         // of it: "금강산의" and "금강산은" are both 금강산, as the passages
         // that write it either way must be found.
-        let tail = korean_tail(raw).min(taken.saturating_sub(1));
-        let (len, chars) = (taken - tail, whole_chars - tail);
+        let chars = whole_chars - korean_tail(raw);
+        let len = content[..taken]
+            .iter()
+            .take_while(|c| c.pair + 2 <= chars.max(2))
+            .count();
+        if len == 0 {
+            // Nothing but what asks and its ending ("무엇인가"), or pairs a
+            // synonym took before.
+            return Ok(taken);
+        }
         let run = &content[..len];
         // The run as asked, every pair of it here (none asked or went to a
         // synonym before it), is one concept when the knowledge writes it
