@@ -2233,6 +2233,7 @@ mod tests {
             // A Korean noun is found whatever particle closes it: "금강산의"
             // is the "금강산은" of the passage that answers.
             ("금강산의 여름 이름은?", "계절", "봉래산"),
+            ("금강산의 여름 이름은 무엇인가?", "계절", "봉래산"),
             ("When is Naadam held?", "Naadam", "July"),
         ];
         answer_as_expected(&e, table);
