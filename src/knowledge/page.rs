@@ -843,13 +843,20 @@ pub(super) mod tests {
         assert_eq!(s[1].line, 13);
     }
 
+    /// The snippets of a page with strict front matter and `body`.
+    fn snippets_of(body: &str) -> Vec<Snippet> {
+        let text =
+            format!("+++\ntitle = \"x\"\nsource = \"y\"\npublished = 2025-03-05\n+++\n{body}\n");
+        parse_file("k/l.md", "l", "", &text, &ParseOptions::default())
+            .unwrap()
+            .1
+    }
+
     #[test]
     fn long_paragraphs_split_at_sentences_within_the_limit() {
         let sentence = "This sentence is about seventy characters long, give or take a bit. ";
         let para = sentence.repeat(30);
-        let text =
-            format!("+++\ntitle = \"x\"\nsource = \"y\"\npublished = 2025-03-05\n+++\n{para}\n");
-        let (_, s) = parse_file("k/l.md", "l", "", &text, &ParseOptions::default()).unwrap();
+        let s = snippets_of(&para);
         assert!(s.len() >= 3);
         for snip in &s {
             assert!(snip.text.chars().count() <= MAX_SNIPPET_CHARS);
@@ -866,9 +873,7 @@ pub(super) mod tests {
         // 16 characters, 32 columns: 60 of them are 960 characters, 1,920 columns.
         let sentence = "纽卡斯尔最早的移民点是哈德良桥。";
         let para = sentence.repeat(60);
-        let text =
-            format!("+++\ntitle = \"x\"\nsource = \"y\"\npublished = 2025-03-05\n+++\n{para}\n");
-        let (_, s) = parse_file("k/l.md", "l", "", &text, &ParseOptions::default()).unwrap();
+        let s = snippets_of(&para);
         assert_eq!(s.len(), 3, "{s:?}");
         for snip in &s {
             assert!(crate::text::width(&snip.text) <= MAX_SNIPPET_CHARS);
@@ -877,9 +882,7 @@ pub(super) mod tests {
         // One sentence in full-width letters longer than a snippet is cut
         // where it must be, a snippet's width at most.
         let wide = "Ｗ".repeat(900);
-        let text =
-            format!("+++\ntitle = \"x\"\nsource = \"y\"\npublished = 2025-03-05\n+++\n{wide}\n");
-        let (_, s) = parse_file("k/l.md", "l", "", &text, &ParseOptions::default()).unwrap();
+        let s = snippets_of(&wide);
         let got: Vec<usize> = s.iter().map(|s| s.text.chars().count()).collect();
         assert_eq!(got, [400, 400, 100]);
     }
