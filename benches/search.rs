@@ -10,6 +10,9 @@
 //! answer: dump before and after, and compare the files. The index's size on
 //! disk and the memory of a fresh process serving it are reported too.
 //!
+//! The semantic model measured is the default one, or the one in
+//! `CITEBOT_SEMANTIC_MODEL=DIR` (`models/all-MiniLM-L6-v2` for the small one).
+//!
 //! A docs folder is timed too: a generated one of 10 MB of Markdown pages shaped
 //! as teams keep theirs (`CITEBOT_BENCH_DOCS_MB=N` another size), or a real one
 //! (`CITEBOT_BENCH_DOCS=DIR`); `CITEBOT_BENCH_DOCS_ONLY=1` stops after it.
@@ -330,10 +333,19 @@ fn latency_report_in(
     );
 }
 
+/// The semantic model measured: `CITEBOT_SEMANTIC_MODEL` when set (e.g. the
+/// small one, `models/all-MiniLM-L6-v2`), else the default folder.
+fn model_dir(root: &Path) -> std::path::PathBuf {
+    std::env::var_os("CITEBOT_SEMANTIC_MODEL").map_or_else(
+        || root.join(citebot::search::DEFAULT_SEMANTIC_MODEL),
+        |dir| root.join(dir),
+    )
+}
+
 /// With the semantic model installed (`scripts/model`), reported apart: the
 /// time to embed the seed's passages, and a question's cost once they are.
 fn semantic_report(root: &Path, tmp: &Path, questions: &[String]) {
-    let model = root.join(citebot::search::DEFAULT_SEMANTIC_MODEL);
+    let model = model_dir(root);
     if !model.exists() {
         println!("semantic model: not installed (scripts/model); not measured");
         return;
@@ -594,10 +606,7 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000);
-    nearest_report(
-        &root.join(citebot::search::DEFAULT_SEMANTIC_MODEL),
-        snippets,
-    );
+    nearest_report(&model_dir(root), snippets);
     let knowledge = tmp_path.join("generated/knowledge");
     let t = Instant::now();
     let vocab = generate(&knowledge, snippets);

@@ -37,8 +37,9 @@ pub struct Cli {
     #[arg(long, global = true, env = "CITEBOT_INDEX", default_value = config::DEFAULT_INDEX_DIR)]
     pub index: PathBuf,
     /// Folder of the semantic model that re-ranks candidates by meaning
-    /// [default: models/all-MiniLM-L6-v2 when `scripts/model` installed it
-    /// there; "" ranks by words alone].
+    /// [default: models/all-mpnet-base-v2 when `scripts/model` installed it
+    /// there, else models/all-MiniLM-L6-v2 when `scripts/model --small` did;
+    /// "" ranks by words alone].
     #[arg(long, global = true, env = "CITEBOT_SEMANTIC_MODEL", value_parser = clap::value_parser!(std::ffi::OsString))]
     pub semantic_model: Option<std::ffi::OsString>,
     #[command(subcommand)]

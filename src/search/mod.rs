@@ -9,6 +9,7 @@ pub(crate) mod answer;
 pub(crate) mod explain;
 pub(crate) mod index;
 pub(crate) mod members;
+pub(crate) mod mpnet;
 pub(crate) mod question;
 pub(crate) mod rank;
 pub(crate) mod retrieve;
@@ -70,16 +71,32 @@ pub enum SemanticModel {
     Required(PathBuf),
 }
 
-/// Where `scripts/model` installs the semantic model, relative to the working
-/// directory like `knowledge/` and `index/`.
-pub const DEFAULT_SEMANTIC_MODEL: &str = "models/all-MiniLM-L6-v2";
+/// Where `scripts/model` installs the semantic model (all-mpnet-base-v2),
+/// relative to the working directory like `knowledge/` and `index/`.
+pub const DEFAULT_SEMANTIC_MODEL: &str = "models/all-mpnet-base-v2";
+
+/// Where `scripts/model --small` installs the smaller one (all-MiniLM-L6-v2,
+/// the default before all-mpnet-base-v2): used, unnamed, when it is the one
+/// installed.
+pub const SMALL_SEMANTIC_MODEL: &str = "models/all-MiniLM-L6-v2";
+
+/// The default model's folder: [`DEFAULT_SEMANTIC_MODEL`], or
+/// [`SMALL_SEMANTIC_MODEL`] when only that one `exists`.
+fn installed_default(exists: impl Fn(&Path) -> bool) -> PathBuf {
+    [DEFAULT_SEMANTIC_MODEL, SMALL_SEMANTIC_MODEL]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|dir| exists(dir))
+        .unwrap_or_else(|| DEFAULT_SEMANTIC_MODEL.into())
+}
 
 impl SemanticModel {
     /// The setting as written in the config or on the command line: absent is
-    /// the default folder if installed, `""` is off, a folder is required.
+    /// the default folder if installed (else the small model's, if that is),
+    /// `""` is off, a folder is required.
     pub fn from_setting(setting: Option<&Path>) -> SemanticModel {
         match setting {
-            None => SemanticModel::IfInstalled(DEFAULT_SEMANTIC_MODEL.into()),
+            None => SemanticModel::IfInstalled(installed_default(|dir| dir.exists())),
             Some(p) if p.as_os_str().is_empty() => SemanticModel::Off,
             Some(p) => SemanticModel::Required(p.to_path_buf()),
         }
@@ -1001,6 +1018,23 @@ mod tests {
 
     const FRONT: &str =
         "+++\ntitle = \"{title}\"\nsource = \"Test Times\"\npublished = 2025-03-05\n+++\n\n";
+
+    #[test]
+    fn the_default_model_is_the_installed_one_the_larger_first() {
+        let cases: [(&[&str], &str); 4] = [
+            (&[], DEFAULT_SEMANTIC_MODEL),
+            (&[SMALL_SEMANTIC_MODEL], SMALL_SEMANTIC_MODEL),
+            (&[DEFAULT_SEMANTIC_MODEL], DEFAULT_SEMANTIC_MODEL),
+            (
+                &[SMALL_SEMANTIC_MODEL, DEFAULT_SEMANTIC_MODEL],
+                DEFAULT_SEMANTIC_MODEL,
+            ),
+        ];
+        for (installed, expected) in cases {
+            let found = installed_default(|dir| installed.iter().any(|i| dir == Path::new(i)));
+            assert_eq!(found, Path::new(expected), "installed: {installed:?}");
+        }
+    }
 
     fn write(dir: &Path, name: &str, title: &str, body: &str) {
         let path = dir.join(name);

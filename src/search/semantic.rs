@@ -1,5 +1,6 @@
-//! The optional semantic stage: a small sentence-embedding model (all-MiniLM-L6-v2,
-//! a 6-layer BERT, run on the CPU with candle) that scores the lexical candidates
+//! The optional semantic stage: a sentence-embedding model (all-mpnet-base-v2, a
+//! 12-layer MPNet, or the smaller all-MiniLM-L6-v2, a 6-layer BERT, run on the CPU
+//! with candle) that scores the lexical candidates
 //! by meaning and adds the embedded passages nearest the question, so a question
 //! worded unlike its passage ("how do I put nginx in front of it" for a page on
 //! reverse proxies) still finds it. On once
@@ -21,6 +22,7 @@ use candle_transformers::models::bert::{BertModel, Config};
 use rustc_hash::FxHashMap;
 use tokenizers::{Tokenizer, TruncationParams};
 
+use super::mpnet::{self, MpNet};
 use crate::knowledge::Snippet;
 use crate::text;
 
@@ -48,7 +50,7 @@ pub enum ModelError {
 
 /// A loaded sentence-embedding model and the vectors of the passages it has read.
 pub struct Semantic {
-    model: BertModel,
+    model: Encoder,
     tokenizer: Tokenizer,
     /// Which model and files the vectors belong to: the vectors file of another
     /// model (or of another version of this one) is not read.
@@ -56,6 +58,24 @@ pub struct Semantic {
     /// The length of its vectors.
     dim: usize,
     cache: Mutex<Vectors>,
+}
+
+/// The network a model folder holds, by its `config.json`'s `model_type`.
+enum Encoder {
+    /// all-MiniLM-L6-v2 and the other BERTs.
+    Bert(BertModel),
+    /// all-mpnet-base-v2.
+    MpNet(MpNet),
+}
+
+impl Encoder {
+    /// Each token's vector, (batch, tokens, dim).
+    fn forward(&self, ids: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            Encoder::Bert(m) => m.forward(ids, &ids.zeros_like()?, Some(mask)),
+            Encoder::MpNet(m) => m.forward(ids, mask),
+        }
+    }
 }
 
 /// Passage vectors by the hash of their text, and whether some are not saved yet.
@@ -81,8 +101,23 @@ impl Semantic {
         };
         let config_text = std::fs::read_to_string(dir.join("config.json"))
             .map_err(|e| load(format!("config.json: {e}")))?;
-        let config: Config =
-            serde_json::from_str(&config_text).map_err(|e| load(format!("config.json: {e}")))?;
+        let parse = |e: serde_json::Error| load(format!("config.json: {e}"));
+        /// Which network the folder holds (a BERT when it does not say).
+        #[derive(serde::Deserialize)]
+        struct Kind {
+            #[serde(default)]
+            model_type: String,
+        }
+        let kind: Kind = serde_json::from_str(&config_text).map_err(parse)?;
+        enum Parsed {
+            Bert(Config),
+            MpNet(mpnet::Config),
+        }
+        let config = if kind.model_type == "mpnet" {
+            Parsed::MpNet(serde_json::from_str(&config_text).map_err(parse)?)
+        } else {
+            Parsed::Bert(serde_json::from_str(&config_text).map_err(parse)?)
+        };
         let weights = dir.join("model.safetensors");
         if !weights.is_file() {
             return Err(load("model.safetensors is missing".into()));
@@ -92,7 +127,17 @@ impl Semantic {
         let vb =
             unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &Device::Cpu) }
                 .map_err(|e| load(format!("model.safetensors: {e}")))?;
-        let model = BertModel::load(vb, &config).map_err(|e| load(format!("weights: {e}")))?;
+        let weights = |e: candle_core::Error| load(format!("weights: {e}"));
+        let (model, dim) = match config {
+            Parsed::Bert(bert) => (
+                Encoder::Bert(BertModel::load(vb, &bert).map_err(weights)?),
+                bert.hidden_size,
+            ),
+            Parsed::MpNet(mpnet) => (
+                Encoder::MpNet(MpNet::load(vb, &mpnet).map_err(weights)?),
+                mpnet.hidden_size,
+            ),
+        };
         let fingerprint = fingerprint(dir, &config_text)?;
         let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
             .map_err(|e| load(format!("tokenizer.json: {e}")))?;
@@ -108,7 +153,7 @@ impl Semantic {
             model,
             tokenizer,
             fingerprint,
-            dim: config.hidden_size,
+            dim,
             cache: Mutex::new(Vectors::default()),
         })
     }
@@ -144,10 +189,9 @@ impl Semantic {
         let shape = (texts.len(), longest);
         let ids = Tensor::from_vec(ids, shape, &Device::Cpu).map_err(|e| run(&e))?;
         let mask = Tensor::from_vec(mask, shape, &Device::Cpu).map_err(|e| run(&e))?;
-        let types = ids.zeros_like().map_err(|e| run(&e))?;
         let pooled: Vec<Vec<f32>> = self
             .model
-            .forward(&ids, &types, Some(&mask))
+            .forward(&ids, &mask)
             .and_then(|out| {
                 let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
                 out.broadcast_mul(&m)?.sum(1)?.broadcast_div(&m.sum(1)?)

@@ -54,7 +54,8 @@ fn the_installed_model_ranks_by_meaning_unless_turned_off() {
         stdout.contains("semantic model: 2 passages embedded"),
         "{stdout}"
     );
-    // Each passage: the whole and its two sentences, 384 floats each.
+    // Each passage: the whole and its two sentences, at least 384 floats each
+    // (all-MiniLM-L6-v2's; all-mpnet-base-v2's are 768).
     let vectors = dir.path().join("index/semantic.vectors");
     assert!(std::fs::metadata(&vectors).unwrap().len() >= 2 * 3 * 384 * 4);
     assert_eq!(
@@ -71,7 +72,11 @@ fn the_installed_model_ranks_by_meaning_unless_turned_off() {
 
     // Installed where `scripts/model` puts it, it is on without being named.
     std::fs::create_dir_all(dir.path().join("models")).unwrap();
-    std::os::unix::fs::symlink(&model, dir.path().join("models/all-MiniLM-L6-v2")).unwrap();
+    std::os::unix::fs::symlink(
+        &model,
+        dir.path().join(citebot::search::DEFAULT_SEMANTIC_MODEL),
+    )
+    .unwrap();
     assert_eq!(first_heading(dir.path(), &[]), "Dogs");
     assert_eq!(first_heading(dir.path(), &["--semantic-model", ""]), "Cats");
 
