@@ -1031,6 +1031,7 @@ pub(crate) mod tests {
                 text: "<b>x</b>".into(),
                 kind: Kind::Other,
                 english: true,
+                foreign: false,
                 tense: Tense::Neutral,
                 units: vec![Unit {
                     text: "<script>".into(),

@@ -313,6 +313,18 @@ fn german(lower: &[&str]) -> bool {
             .any(|w| GERMAN_QUESTION_WORDS.contains(w) || GERMAN_MARKS.contains(w))
 }
 
+/// Whether the question (its words, lowercase) is in another language than
+/// English: it does not read as English and holds another language's words
+/// that ask ([`OTHER_QUESTION_WORDS`], [`GERMAN_QUESTION_WORDS`]) or others
+/// only German writes. A question of English keywords ("emperor mongolia trip
+/// date") holds none.
+fn foreign(lower: &[&str]) -> bool {
+    !reads_as_english(lower)
+        && lower
+            .iter()
+            .any(|w| other_question_word(w) || GERMAN_MARKS.contains(w))
+}
+
 /// What a question in Chinese, Japanese, Korean or Thai asks for, by the question
 /// words it holds wherever they stand (these languages put them where the
 /// answer goes: "蒙古国的首都是哪里", "天皇はいつ訪問しますか"). Only the kinds
@@ -668,6 +680,10 @@ pub struct Question {
     /// (a number answering it may then be written in that language's words).
     #[serde(skip)]
     pub english: bool,
+    /// Asked in another language than English ([`foreign`]): the semantic
+    /// model, trained on English, means less there.
+    #[serde(skip)]
+    pub foreign: bool,
     pub tense: Tense,
     pub units: Vec<Unit>,
 }
@@ -941,6 +957,7 @@ impl Snapshot {
             text: text.to_string(),
             kind: asked.kind,
             english,
+            foreign: foreign(&lower),
             tense,
             units,
         })
@@ -1627,6 +1644,28 @@ mod tests {
             let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
             let (asked, how) = asked_in(q, &lower);
             assert_eq!((asked.kind, how), (*kind, *english), "{q}");
+        }
+    }
+
+    #[test]
+    fn questions_in_other_languages() {
+        let table: &[(&str, bool)] = &[
+            ("When is the emperor visiting Mongolia?", false),
+            ("emperor mongolia trip date", false),
+            ("max_upload_size default", false),
+            ("Who is Kim?", false),
+            ("Tell me about quanto options", false),
+            ("Wann besucht der Kaiser die Mongolei?", true),
+            ("Was ist die Hauptstadt von Bayern?", true),
+            ("Hauptstadt der Mongolei", true),
+            ("¿Cuándo visita el emperador Mongolia?", true),
+            ("Quand l'empereur visite-t-il la Mongolie ?", true),
+            ("Когда император посетит Монголию?", true),
+        ];
+        for (q, want) in table {
+            let lower: Vec<String> = words(q).into_iter().map(|w| w.lower).collect();
+            let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
+            assert_eq!(foreign(&lower), *want, "{q}");
         }
     }
 

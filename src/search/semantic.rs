@@ -78,6 +78,15 @@ impl Encoder {
     }
 }
 
+/// The kind of network a loaded model is ([`Semantic::family`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// all-MiniLM-L6-v2 and the other BERTs.
+    Bert,
+    /// all-mpnet-base-v2.
+    MpNet,
+}
+
 /// Passage vectors by the hash of their text, and whether some are not saved yet.
 #[derive(Default)]
 struct Vectors {
@@ -275,6 +284,15 @@ impl Semantic {
     /// The length of this model's vectors.
     pub fn dim(&self) -> usize {
         self.dim
+    }
+
+    /// Which network this model is: its cosines are spread differently, so
+    /// ranking weighs them by family.
+    pub fn family(&self) -> Family {
+        match self.model {
+            Encoder::Bert(_) => Family::Bert,
+            Encoder::MpNet(_) => Family::MpNet,
+        }
     }
 
     /// Adds a passage's vectors computed elsewhere (the whole passage's first, then
