@@ -680,8 +680,9 @@ pub struct Question {
     /// (a number answering it may then be written in that language's words).
     #[serde(skip)]
     pub english: bool,
-    /// Asked in another language than English ([`foreign`]): the semantic
-    /// model, trained on English, means less there.
+    /// Asked in another language than English (by its words that ask and
+    /// those only German writes): the semantic model, trained on English,
+    /// means less there.
     #[serde(skip)]
     pub foreign: bool,
     pub tense: Tense,

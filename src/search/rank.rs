@@ -482,8 +482,8 @@ const BERT_WEIGHTS: CosineWeights = CosineWeights {
 };
 
 /// all-mpnet-base-v2's closest sentence is worth more: whole 1.5–5 × closest
-/// 0–3 (SQuAD train articles, right passage first: closest 0.5 → 86.7%, 1.5 →
-/// 87.5%, 2–3 → 87.6–87.7% but the seed's and Dex's lower), then choice 0.5,
+/// 0–3 (SQuAD train articles, right passage ranked first: closest 0.5 → 86.7%,
+/// 1.5 → 87.5%, 2–3 → 87.6–87.7% but the seed's and Dex's lower), then choice 0.5,
 /// 1, 2, 3 and 4.5 (answer sentence 82.0, 82.3, 82.6, 82.9 and 82.9%; Dex 55,
 /// 55, 57.5, 57.5 and 57.5%).
 const MPNET_WEIGHTS: CosineWeights = CosineWeights {
@@ -504,6 +504,7 @@ fn cosine_weights(family: Family, foreign: bool) -> CosineWeights {
         _ => BERT_WEIGHTS,
     }
 }
+
 /// How much more the cosines weigh for a question of many words than for a
 /// short one: 1 up to [`LONG_QUESTION`] words of the question's own (units),
 /// rising by [`LONG_QUESTION_GAIN`] for each as many again, to twice that at
@@ -1048,6 +1049,24 @@ mod tests {
             .search(&AllQuery, &TopDocs::with_limit(10_000).order_by_score())
             .unwrap();
         (snap, addrs)
+    }
+
+    #[test]
+    fn cosines_weigh_by_model_and_language() {
+        let table = [
+            (Family::MpNet, false, MPNET_WEIGHTS),
+            (Family::MpNet, true, BERT_WEIGHTS),
+            (Family::Bert, false, BERT_WEIGHTS),
+            (Family::Bert, true, BERT_WEIGHTS),
+        ];
+        for (family, foreign, want) in table {
+            assert_eq!(
+                cosine_weights(family, foreign),
+                want,
+                "{family:?} {foreign}"
+            );
+        }
+        assert_ne!(MPNET_WEIGHTS, BERT_WEIGHTS);
     }
 
     /// Candidates are read from memory; each must be exactly what the index stored.
