@@ -393,7 +393,11 @@ pub fn holds_kind(kind: Kind, text: &str, question: &str) -> bool {
     match kind {
         Kind::When => has_date(text),
         Kind::HowMany => has_number(text, question),
-        Kind::Who | Kind::Which | Kind::Where => has_name(text, question),
+        Kind::Who | Kind::Where => has_name(text, question),
+        // "Which flag makes it write the file?", "which endpoint reloads
+        // it?": in docs what a which-question asks for is as often a flag, a
+        // setting or a path as a name.
+        Kind::Which => has_name(text, question) || names_a_setting(text, question),
         Kind::How => names_a_setting(text, question),
         Kind::Why => text
             .split(|c: char| !c.is_alphanumeric())
@@ -820,6 +824,8 @@ mod tests {
             (Kind::HowMany, "3. Open 4 ports.", true),
             (Kind::Which, "1. Open the config.", false),
             (Kind::Which, "1. Open the Caddyfile.", true),
+            (Kind::Which, "Pass --overwrite to write it.", true),
+            (Kind::Which, "It writes the input file.", false),
             // Scripts written without spaces: the number is its own word.
             (Kind::When, "1786年2月2日，亚洲协会在加尔各答举行。", true),
             (Kind::When, "亚洲协会在加尔各答举行。", false),

@@ -319,10 +319,8 @@ fn german(lower: &[&str]) -> bool {
 /// only German writes. A question of English keywords ("emperor mongolia trip
 /// date") holds none.
 fn foreign(lower: &[&str]) -> bool {
-    !reads_as_english(lower)
-        && lower
-            .iter()
-            .any(|w| other_question_word(w) || GERMAN_MARKS.contains(w))
+    german(lower)
+        || (!reads_as_english(lower) && lower.iter().any(|w| OTHER_QUESTION_WORDS.contains(w)))
 }
 
 /// What a question in Chinese, Japanese, Korean or Thai asks for, by the question
