@@ -500,26 +500,46 @@ impl Engine {
         /// this many, or a quarter of those known, so that rewriting the file
         /// costs little beside embedding.
         const SAVE_EVERY: usize = 256;
+        /// Passages embedded together ([`Semantic::passages`]): enough for
+        /// batches of like lengths, few enough that `stop` is heard within
+        /// seconds.
+        const EMBED_GROUP: usize = 8;
         let Some(model) = &self.semantic else {
             return Ok(0);
         };
         let snapshot = self.snapshot();
         let mut embedded = 0;
         let mut failure = None;
-        for snippet in snapshot.snippets() {
+        let mut group: Vec<&Snippet> = Vec::with_capacity(EMBED_GROUP);
+        let mut snippets = snapshot.snippets().peekable();
+        while snippets.peek().is_some() {
             if stop() {
                 self.save_vectors();
                 return Ok(embedded);
             }
-            if model.has_passage(snippet) {
-                continue;
+            group.clear();
+            group.extend(
+                snippets
+                    .by_ref()
+                    .filter(|s| !model.has_passage(s))
+                    .take(EMBED_GROUP),
+            );
+            if group.is_empty() {
+                break;
             }
-            // One passage the model cannot read must not keep it from the rest.
-            match model.passage(snippet) {
-                Ok(_) => embedded += 1,
-                Err(e) => {
-                    tracing::warn!(passage = %snippet.id, error = %e, "cannot embed a passage");
-                    failure = Some(e);
+            if model.passages(&group).is_ok() {
+                embedded += group.len();
+            } else {
+                // One passage the model cannot read must not keep it from
+                // the rest: the group again, one passage at a time.
+                for snippet in &group {
+                    match model.passage(snippet) {
+                        Ok(_) => embedded += 1,
+                        Err(e) => {
+                            tracing::warn!(passage = %snippet.id, error = %e, "cannot embed a passage");
+                            failure = Some(e);
+                        }
+                    }
                 }
             }
             let (unsaved, known) = model.unsaved();

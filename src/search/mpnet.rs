@@ -108,17 +108,22 @@ impl MpNet {
         // past the padding id; padding's own position is never attended to.
         let first = self.pad + 1;
         let positions = Tensor::arange(first, first + len as u32, device)?;
-        let mut x = self
+        let x = self
             .words
             .forward(ids)?
             .broadcast_add(&self.positions.forward(&positions)?)?;
-        x = self.norm.forward(&x)?;
+        let x = self.norm.forward(&x)?;
         // The bias each head adds for each pair's distance, plus -inf-like
         // for padding keys: (batch, heads, len, len).
         let bias = self
             .position_bias(len, device)?
             .broadcast_add(&padding_bias(mask)?)?;
-        let d = x.dim(2)? / self.heads;
+        let hidden = x.dim(2)?;
+        let d = hidden / self.heads;
+        // Every token of every row as one matrix for the linear layers: one
+        // large product instead of one small one per row, each of which the
+        // CPU's matrix code splits across threads on its own.
+        let mut x = x.reshape((batch * len, hidden))?;
         let split = |t: Tensor| -> Result<Tensor> {
             t.reshape((batch, len, self.heads, d))?
                 .transpose(1, 2)?
@@ -131,17 +136,18 @@ impl MpNet {
             let v = split(l.v.forward(&x)?)?;
             let scores = (q.matmul(&k.t()?)? * scale)?.broadcast_add(&bias)?;
             let probs = candle_nn::ops::softmax_last_dim(&scores)?;
-            let context = probs.matmul(&v)?.transpose(1, 2)?.contiguous()?.reshape((
-                batch,
-                len,
-                self.heads * d,
-            ))?;
+            let context = probs
+                .matmul(&v)?
+                .transpose(1, 2)?
+                .contiguous()?
+                .reshape((batch * len, hidden))?;
             let attended = l.attention_norm.forward(&(l.o.forward(&context)? + &x)?)?;
             let inner = l.intermediate.forward(&attended)?.gelu_erf()?;
             x = l
                 .output_norm
                 .forward(&(l.output.forward(&inner)? + attended)?)?;
         }
+        let x = x.reshape((batch, len, hidden))?;
         Ok(x)
     }
 

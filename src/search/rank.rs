@@ -406,9 +406,10 @@ impl Snapshot {
             todo.push((0.0, addr, self.snippet(addr)?));
         }
         let weights = cosine_weights(model.family(), q.foreign);
+        // Those not embedded yet, read together.
+        let all = model.passages(&todo.iter().map(|(_, _, s)| &**s).collect::<Vec<_>>())?;
         let mut again = Vec::with_capacity(todo.len());
-        for (bm25, addr, snippet) in todo {
-            let vectors = model.passage(&snippet)?;
+        for ((bm25, addr, _), vectors) in todo.into_iter().zip(all) {
             let sentences: Vec<f32> = vectors.sentences().map(|v| cosine(qv, v)).collect();
             let closest = sentences.iter().copied().fold(0.0, f32::max);
             let bonus = |i: usize| weights.choice * sentences.get(i).copied().unwrap_or(0.0);
