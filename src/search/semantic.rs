@@ -237,10 +237,10 @@ impl Semantic {
     }
 
     /// [`Semantic::passage`] of each of `snippets`, in their order. Those not
-    /// embedded before are read together: their texts (wholes and sentences)
-    /// sorted by length and cut into batches of about [`BATCH_TOKENS`], so the
-    /// model pads little and multiplies large matrices, instead of one pass per
-    /// passage whose short sentences wait for its longest.
+    /// embedded before are read together ([`Semantic::embed_many`]): their
+    /// wholes and sentences in batches of like length, so the model pads little
+    /// and multiplies large matrices, instead of one pass per passage whose
+    /// short sentences wait for its longest.
     pub fn passages(&self, snippets: &[&Snippet]) -> Result<Vec<PassageVectors>, ModelError> {
         struct Todo<'a> {
             key: u64,
@@ -291,25 +291,11 @@ impl Semantic {
                     texts.push(s);
                 }
             }
-            let encodings = self.tokenize(&texts)?;
-            let mut order: Vec<usize> = (0..encodings.len()).collect();
-            order.sort_by_key(|&i| encodings[i].len());
-            let mut vectors: Vec<Option<Vec<f32>>> = vec![None; encodings.len()];
-            let lengths: Vec<usize> = order.iter().map(|&i| encodings[i].len()).collect();
-            for batch in batches(&lengths) {
-                let texts: Vec<&tokenizers::Encoding> = order[batch.clone()]
-                    .iter()
-                    .map(|&i| &encodings[i])
-                    .collect();
-                for (&i, v) in order[batch].iter().zip(self.embed_encodings(&texts)?) {
-                    vectors[i] = Some(v);
-                }
-            }
+            let vectors = self.embed_many(&texts)?;
             for job in &mut todo {
                 job.flat = vec![0.0; (1 + job.sentences.len()) * self.dim];
             }
             for ((t, place), v) in owners.into_iter().zip(vectors) {
-                let v = v.expect("every text embedded");
                 todo[t].flat[place * self.dim..(place + 1) * self.dim].copy_from_slice(&v);
             }
             let mut cache = self.lock();
@@ -331,6 +317,26 @@ impl Semantic {
                 dim: self.dim,
             })
             .collect())
+    }
+
+    /// [`Semantic::embed_batch`] of many texts of all lengths, in their order:
+    /// read sorted by length, in the [`batches`] of like length.
+    fn embed_many(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
+        let encodings = self.tokenize(texts)?;
+        let mut order: Vec<usize> = (0..encodings.len()).collect();
+        order.sort_by_key(|&i| encodings[i].len());
+        let lengths: Vec<usize> = order.iter().map(|&i| encodings[i].len()).collect();
+        let mut vectors = vec![Vec::new(); encodings.len()];
+        for batch in batches(&lengths) {
+            let read: Vec<&tokenizers::Encoding> = order[batch.clone()]
+                .iter()
+                .map(|&i| &encodings[i])
+                .collect();
+            for (&i, v) in order[batch].iter().zip(self.embed_encodings(&read)?) {
+                vectors[i] = v;
+            }
+        }
+        Ok(vectors)
     }
 
     /// How many of `snippets` have their vectors known, under one lock.
