@@ -246,7 +246,6 @@ impl Semantic {
             key: u64,
             whole: String,
             sentences: Vec<&'a str>,
-            flat: Vec<f32>,
         }
         let mut found: Vec<Option<Arc<[f32]>>> = Vec::with_capacity(snippets.len());
         let mut keys = Vec::with_capacity(snippets.len());
@@ -272,7 +271,6 @@ impl Semantic {
                                     .into_iter()
                                     .map(|r| &snippet.text[r])
                                     .collect(),
-                                flat: Vec::new(),
                             });
                         }
                     }
@@ -280,27 +278,21 @@ impl Semantic {
             }
         }
         if !todo.is_empty() {
-            // (passage, place in it: 0 the whole, i + 1 sentence i)
-            let mut owners: Vec<(usize, usize)> = Vec::new();
-            let mut texts: Vec<&str> = Vec::new();
-            for (t, job) in todo.iter().enumerate() {
-                owners.push((t, 0));
-                texts.push(&job.whole);
-                for (i, s) in job.sentences.iter().enumerate() {
-                    owners.push((t, i + 1));
-                    texts.push(s);
-                }
-            }
-            let vectors = self.embed_many(&texts)?;
-            for job in &mut todo {
-                job.flat = vec![0.0; (1 + job.sentences.len()) * self.dim];
-            }
-            for ((t, place), v) in owners.into_iter().zip(vectors) {
-                todo[t].flat[place * self.dim..(place + 1) * self.dim].copy_from_slice(&v);
-            }
+            // Each passage's whole, then its sentences: its vectors, in order.
+            let texts: Vec<&str> = todo
+                .iter()
+                .flat_map(|job| {
+                    std::iter::once(job.whole.as_str()).chain(job.sentences.iter().copied())
+                })
+                .collect();
+            let mut vectors = self.embed_many(&texts)?.into_iter();
             let mut cache = self.lock();
-            for job in todo {
-                let flat: Arc<[f32]> = job.flat.into();
+            for job in &todo {
+                let flat: Arc<[f32]> = vectors
+                    .by_ref()
+                    .take(1 + job.sentences.len())
+                    .flatten()
+                    .collect();
                 for (slot, key) in found.iter_mut().zip(&keys) {
                     if *key == job.key {
                         *slot = Some(flat.clone());
