@@ -170,16 +170,8 @@ impl Semantic {
 
     /// The unit-length mean-pooled vector of `text`.
     pub fn embed(&self, text: &str) -> Result<Arc<[f32]>, ModelError> {
-        let mut all = self.embed_batch(&[text])?;
+        let mut all = self.embed_many(&[text])?;
         Ok(all.pop().expect("one vector per text").into())
-    }
-
-    /// The unit-length mean-pooled vectors of `texts`, read together (padded to
-    /// the longest, the padding masked out of the attention and the mean): one
-    /// pass of the model costs far less than one per text.
-    pub fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
-        let encodings = self.tokenize(texts)?;
-        self.embed_encodings(&encodings.iter().collect::<Vec<_>>())
     }
 
     fn tokenize(&self, texts: &[&str]) -> Result<Vec<tokenizers::Encoding>, ModelError> {
@@ -190,7 +182,9 @@ impl Semantic {
             .map_err(|e| ModelError::Run(e.to_string()))
     }
 
-    /// [`Semantic::embed_batch`] of texts already tokenized.
+    /// The unit-length mean-pooled vectors of texts already tokenized, read
+    /// together (padded to the longest, the padding masked out of the attention
+    /// and the mean): one pass of the model costs far less than one per text.
     fn embed_encodings(
         &self,
         encodings: &[&tokenizers::Encoding],
@@ -311,8 +305,9 @@ impl Semantic {
             .collect())
     }
 
-    /// [`Semantic::embed_batch`] of many texts of all lengths, in their order:
-    /// read sorted by length, in the [`batches`] of like length.
+    /// The unit-length mean-pooled vectors of `texts`, of all lengths, in their
+    /// order: read sorted by length, in the [`batches`] of like length
+    /// ([`Semantic::embed_encodings`] each).
     fn embed_many(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
         let encodings = self.tokenize(texts)?;
         let mut order: Vec<usize> = (0..encodings.len()).collect();
