@@ -536,29 +536,27 @@ pub fn kind_of(words: &[&str]) -> Asked {
 /// needed one?". Other when none does, or the question asks yes or no.
 fn late_kind_of(words: &[&str]) -> Asked {
     let asks_yes_no = refine(words, None, 0).kind == Kind::YesNo;
-    let late: Vec<(usize, Kind)> = words
-        .iter()
-        .enumerate()
-        .skip(4)
-        .filter_map(|(i, w)| {
+    // Last first.
+    let late = || {
+        words.iter().enumerate().skip(4).rev().filter_map(|(i, w)| {
             QUESTION_WORDS
                 .iter()
                 .find(|(q, _)| q == w)
                 .map(|(_, k)| (i, *k))
         })
-        .collect();
+    };
     // The last that asks, an auxiliary and a pronoun after it ("…, where do I
     // shorten how long a token is valid?": "where do I", not "how long a
     // token is", which names what is shortened; a relative "which are" does
     // not ask); else the last: an earlier one may open a clause ("If
     // connected when first set up, what file system…?").
-    let asks = |&&(i, _): &&(usize, Kind)| {
+    let asks = |&(i, _): &(usize, Kind)| {
         words.get(i + 1).is_some_and(|w| YES_NO.contains(w))
             && words
                 .get(i + 2)
                 .is_some_and(|w| matches!(*w, "i" | "we" | "you" | "it" | "they" | "he" | "she"))
     };
-    let found = late.iter().rev().find(asks).or(late.last()).copied();
+    let found = late().find(asks).or_else(|| late().next());
     refine(words, found.filter(|_| !asks_yes_no), 0)
 }
 
